@@ -1,0 +1,153 @@
+using System.Runtime.CompilerServices;
+using Lakehouse.Core;
+
+namespace Lakehouse.Storage;
+
+/// <summary>Lake storage on a local folder. Put-if-absent uses create-new, which the file system makes atomic.</summary>
+internal sealed class LocalLakeStorage : ILakeStorage
+{
+    private readonly string _root;
+
+    internal LocalLakeStorage(string root)
+    {
+        _root = Path.GetFullPath(root);
+    }
+
+    public string Location => _root;
+
+    public ILakeStorage Scope(string relativePath) => new LocalLakeStorage(Full(relativePath));
+
+    private string Full(string path)
+    {
+        var relative = LakePath.Normalize(path);
+        return relative.Length == 0 ? _root : Path.Combine(_root, relative);
+    }
+
+    public string? LocalPathOrNull(string path) => Full(path);
+
+    public async IAsyncEnumerable<LakeFile> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        prefix = prefix.Length == 0 ? "" : LakePath.Normalize(prefix);
+        var slash = prefix.LastIndexOf('/');
+        var folder = slash < 0 ? _root : Path.Combine(_root, prefix[..slash]);
+        if (!Directory.Exists(folder)) yield break;
+        var files = new List<LakeFile>();
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.None };
+        foreach (var info in new DirectoryInfo(folder).EnumerateFiles("*", options))
+        {
+            var relative = Path.GetRelativePath(_root, info.FullName).Replace(Path.DirectorySeparatorChar, '/');
+            if (relative.StartsWith(prefix, StringComparison.Ordinal))
+                files.Add(new LakeFile(relative, info.Length, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero), null));
+        }
+        files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+        foreach (var f in files)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return f;
+        }
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    public Task<LakeFile?> GetInfoAsync(string path, CancellationToken cancellationToken = default)
+    {
+        var info = new FileInfo(Full(path));
+        return Task.FromResult(info.Exists
+            ? new LakeFile(LakePath.Normalize(path), info.Length, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero), null)
+            : null);
+    }
+
+    public async Task<byte[]> ReadAsync(string path, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await File.ReadAllBytesAsync(Full(path), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw NotFound(path, e);
+        }
+    }
+
+    public async Task<byte[]> ReadRangeAsync(string path, long offset, int length, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        try
+        {
+            using var handle = File.OpenHandle(Full(path), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
+            var size = RandomAccess.GetLength(handle);
+            var n = (int)Math.Max(0, Math.Min(length, size - offset));
+            var buffer = new byte[n];
+            var read = 0;
+            while (read < n)
+            {
+                var got = await RandomAccess.ReadAsync(handle, buffer.AsMemory(read), offset + read, cancellationToken).ConfigureAwait(false);
+                if (got == 0) break;
+                read += got;
+            }
+            return read == n ? buffer : buffer[..read];
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw NotFound(path, e);
+        }
+    }
+
+    public async Task PutIfAbsentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        var full = Full(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(full, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous);
+        }
+        catch (IOException e) when (File.Exists(full))
+        {
+            throw new LakehouseException(LakehouseErrorReason.AlreadyExists, $"'{LakePath.Normalize(path)}' already exists in {_root}.", e);
+        }
+        await using (stream.ConfigureAwait(false))
+        {
+            await stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
+            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task PutAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        // Write aside and rename, so readers never see a half-written file.
+        var full = Full(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var temp = full + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        await File.WriteAllBytesAsync(temp, content.ToArray(), cancellationToken).ConfigureAwait(false);
+        File.Move(temp, full, overwrite: true);
+    }
+
+    public Task UploadAsync(string path, string localFile, CancellationToken cancellationToken = default)
+    {
+        var full = Full(path);
+        if (string.Equals(Path.GetFullPath(localFile), full, StringComparison.Ordinal)) return Task.CompletedTask;
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var temp = full + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        File.Copy(localFile, temp);
+        File.Move(temp, full, overwrite: true);
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> DeleteAsync(string path, CancellationToken cancellationToken = default)
+    {
+        var full = Full(path);
+        if (!File.Exists(full)) return Task.FromResult(false);
+        File.Delete(full);
+        return Task.FromResult(true);
+    }
+
+    public Task<string> GetLocalCopyAsync(string path, CancellationToken cancellationToken = default)
+    {
+        var full = Full(path);
+        return File.Exists(full) ? Task.FromResult(full) : throw NotFound(path, null);
+    }
+
+    private LakehouseException NotFound(string path, Exception? inner) =>
+        new(LakehouseErrorReason.NotFound, $"'{LakePath.Normalize(path)}' does not exist in {_root}.", inner);
+}
