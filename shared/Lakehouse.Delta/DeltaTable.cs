@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Text.Json;
+using Lakehouse.Core;
+using Lakehouse.Delta.Log;
+using Lakehouse.Engine;
+using Lakehouse.Storage;
+
+namespace Lakehouse.Delta;
+
+/// <summary>One entry of a table's history (from the commit's commitInfo).</summary>
+/// <param name="Version">The commit version.</param>
+/// <param name="Timestamp">When it was committed.</param>
+/// <param name="Operation">The operation, e.g. WRITE, MERGE, OPTIMIZE.</param>
+/// <param name="OperationParameters">The operation's parameters as JSON, or null.</param>
+/// <param name="OperationMetrics">The operation's metrics as JSON, or null.</param>
+/// <param name="EngineInfo">The writer's engine, e.g. "Apache-Spark/3.5.0 Delta-Lake/3.1.0" or "Lakehouse/1.0".</param>
+public sealed record CommitSummary(long Version, DateTimeOffset Timestamp, string? Operation, string? OperationParameters, string? OperationMetrics, string? EngineInfo);
+
+/// <summary>
+/// A Delta table in lake storage. Reading goes through snapshots; every snapshot is rebuilt from the log
+/// (checkpoint plus later commits) and refuses protocols and features it cannot honour.
+/// </summary>
+public sealed class DeltaTable
+{
+    private DeltaTable(ILakeStorage storage, DuckEngine engine)
+    {
+        Storage = storage;
+        Engine = engine;
+    }
+
+    /// <summary>Opens the table rooted at <paramref name="storage"/> (the folder that holds _delta_log).</summary>
+    public static DeltaTable Open(ILakeStorage storage, DuckEngine engine)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(engine);
+        return new DeltaTable(storage, engine);
+    }
+
+    /// <summary>Where the table lives.</summary>
+    public string Location => Storage.Location;
+
+    internal ILakeStorage Storage { get; }
+
+    internal DuckEngine Engine { get; }
+
+    /// <summary>True when the folder holds a Delta log with at least one commit or checkpoint.</summary>
+    public async Task<bool> ExistsAsync(CancellationToken cancellationToken = default) =>
+        (await ListLogAsync(cancellationToken).ConfigureAwait(false)).Count > 0;
+
+    internal async Task<List<LogFile>> ListLogAsync(CancellationToken cancellationToken)
+    {
+        var files = new List<LogFile>();
+        await foreach (var f in Storage.ListAsync(LogFiles.LogFolder, cancellationToken).ConfigureAwait(false))
+        {
+            if (LogFiles.Classify(f) is { } log) files.Add(log);
+        }
+        return files;
+    }
+
+    /// <summary>The snapshot at <paramref name="version"/>, or at the latest version when null.</summary>
+    public async Task<DeltaSnapshot> GetSnapshotAsync(long? version = null, CancellationToken cancellationToken = default)
+    {
+        var listing = await ListLogAsync(cancellationToken).ConfigureAwait(false);
+        if (listing.Count == 0)
+            throw new LakehouseException(LakehouseErrorReason.NotFound, $"'{Location}' is not a Delta table: no _delta_log folder with commits.");
+        var segment = LogSegment.Build(listing, version, Location);
+        return await LogReplay.LoadAsync(Storage, Engine, segment, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The snapshot of the latest version committed at or before <paramref name="timestamp"/>.</summary>
+    public async Task<DeltaSnapshot> GetSnapshotAsync(DateTimeOffset timestamp, CancellationToken cancellationToken = default)
+    {
+        var version = await VersionAtAsync(timestamp, cancellationToken).ConfigureAwait(false);
+        return await GetSnapshotAsync(version, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The latest version committed at or before <paramref name="timestamp"/>. A commit's time is its in-commit
+    /// timestamp, else its commitInfo.timestamp, else the commit file's modification time: the same time
+    /// <see cref="GetHistoryAsync"/> shows, so a timestamp read off the history selects that version.
+    /// </summary>
+    public async Task<long> VersionAtAsync(DateTimeOffset timestamp, CancellationToken cancellationToken = default)
+    {
+        var commits = (await ListLogAsync(cancellationToken).ConfigureAwait(false)).Where(f => f.Kind == LogFileKind.Commit).OrderBy(f => f.Version).ToList();
+        if (commits.Count == 0) throw new LakehouseException(LakehouseErrorReason.NotFound, $"'{Location}' has no commit files to time-travel over.");
+        int lo = 0, hi = commits.Count - 1, found = -1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) / 2;
+            var ts = await CommitTimeAsync(commits[mid], cancellationToken).ConfigureAwait(false);
+            if (ts <= timestamp)
+            {
+                found = mid;
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+        if (found < 0)
+        {
+            var first = await CommitTimeAsync(commits[0], cancellationToken).ConfigureAwait(false);
+            throw new LakehouseException(LakehouseErrorReason.NotFound,
+                $"The timestamp {timestamp.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff}Z is before the earliest available commit (version {commits[0].Version} at {first.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff}Z).");
+        }
+        return commits[found].Version;
+    }
+
+    private async Task<DateTimeOffset> CommitTimeAsync(LogFile commit, CancellationToken cancellationToken)
+    {
+        var info = await CommitInfoReader.ReadAsync(Storage, commit, cancellationToken).ConfigureAwait(false);
+        if (info?.InCommitTimestamp is { } ict) return DateTimeOffset.FromUnixTimeMilliseconds(ict);
+        if (info?.Timestamp is { } ts) return DateTimeOffset.FromUnixTimeMilliseconds(ts);
+        return commit.File.LastModified;
+    }
+
+    /// <summary>The table's commits, newest first; at most <paramref name="limit"/> when given.</summary>
+    public async Task<IReadOnlyList<CommitSummary>> GetHistoryAsync(int? limit = null, CancellationToken cancellationToken = default)
+    {
+        var commits = (await ListLogAsync(cancellationToken).ConfigureAwait(false)).Where(f => f.Kind == LogFileKind.Commit)
+            .OrderByDescending(f => f.Version).Take(limit ?? int.MaxValue).ToList();
+        var infos = new CommitInfoAction?[commits.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, commits.Count), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
+            async (i, ct) => infos[i] = await CommitInfoReader.ReadAsync(Storage, commits[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
+        var result = new List<CommitSummary>(commits.Count);
+        for (var i = 0; i < commits.Count; i++)
+        {
+            var info = infos[i];
+            var time = info?.InCommitTimestamp ?? info?.Timestamp;
+            string? parameters = null, metrics = null, engine = null;
+            if (info is not null)
+            {
+                using var doc = JsonDocument.Parse(info.Json);
+                var root = doc.RootElement;
+                parameters = root.TryGetProperty("operationParameters", out var p) ? p.GetRawText() : null;
+                metrics = root.TryGetProperty("operationMetrics", out var m) ? m.GetRawText() : null;
+                engine = root.TryGetProperty("engineInfo", out var e) ? e.GetString()
+                    : root.TryGetProperty("clientVersion", out var cv) ? cv.GetString() : null;
+            }
+            result.Add(new CommitSummary(commits[i].Version,
+                time is { } t ? DateTimeOffset.FromUnixTimeMilliseconds(t) : commits[i].File.LastModified,
+                info?.Operation, parameters, metrics, engine));
+        }
+        return result;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"DeltaTable({Location})");
+}

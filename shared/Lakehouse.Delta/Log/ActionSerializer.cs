@@ -1,0 +1,313 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Lakehouse.Core;
+
+namespace Lakehouse.Delta.Log;
+
+/// <summary>Reads and writes Delta actions as the JSON objects of commit files and checkpoint rows.</summary>
+internal static class ActionSerializer
+{
+    private static readonly IReadOnlyDictionary<string, string?> NoPartitions = new Dictionary<string, string?>();
+
+    /// <summary>Parses every action in newline-delimited JSON (a commit file or a JSON checkpoint).</summary>
+    internal static List<DeltaAction> ParseLines(ReadOnlySpan<byte> content, string fileForErrors)
+    {
+        var actions = new List<DeltaAction>();
+        var lineNumber = 0;
+        while (!content.IsEmpty)
+        {
+            lineNumber++;
+            var end = content.IndexOf((byte)'\n');
+            var line = end < 0 ? content : content[..end];
+            content = end < 0 ? [] : content[(end + 1)..];
+            if (line.Trim(" \t\r"u8).IsEmpty) continue;
+            ParseObject(line, actions, fileForErrors, lineNumber);
+        }
+        return actions;
+    }
+
+    /// <summary>Parses one JSON object holding one or more actions keyed by their kind (null kinds are skipped).</summary>
+    internal static void ParseObject(ReadOnlySpan<byte> json, List<DeltaAction> into, string fileForErrors, int line)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            using var doc = JsonDocument.ParseValue(ref reader);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new JsonException("a log line must be a JSON object");
+            foreach (var p in doc.RootElement.EnumerateObject())
+            {
+                if (p.Value.ValueKind == JsonValueKind.Null) continue;
+                var action = p.Name switch
+                {
+                    "add" => ParseAdd(p.Value),
+                    "remove" => ParseRemove(p.Value),
+                    "metaData" => ParseMetadata(p.Value),
+                    "protocol" => ParseProtocol(p.Value),
+                    "txn" => new TxnAction(Str(p.Value, "appId")!, Long(p.Value, "version") ?? 0, Long(p.Value, "lastUpdated")),
+                    "commitInfo" => ParseCommitInfo(p.Value),
+                    "domainMetadata" => new DomainMetadataAction(Str(p.Value, "domain")!, Str(p.Value, "configuration") ?? "", Bool(p.Value, "removed") ?? false),
+                    "cdc" => new CdcAction(Str(p.Value, "path")!),
+                    "checkpointMetadata" => new CheckpointMetadataAction(Long(p.Value, "version") ?? 0),
+                    "sidecar" => new SidecarAction(Str(p.Value, "path")!, Long(p.Value, "sizeInBytes") ?? 0),
+                    _ => (DeltaAction?)null, // Unknown actions are ignored, as the protocol asks of readers.
+                };
+                if (action is not null) into.Add(action);
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
+        {
+            throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"Delta log file '{fileForErrors}' line {line} is not a valid action: {e.Message}", e);
+        }
+    }
+
+    private static string? Str(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? (v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText()) : null;
+
+    private static string Required(JsonElement e, string name, string kind) =>
+        Str(e, name) ?? throw new JsonException($"{kind} action has no '{name}'");
+
+    private static long? Long(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64()
+        : e.TryGetProperty(name, out v) && v.ValueKind == JsonValueKind.String && long.TryParse(v.GetString(), out var l) ? l : null;
+
+    private static bool? Bool(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : null;
+
+    private static Dictionary<string, string?> NullableMap(JsonElement e, string name)
+    {
+        var map = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (!e.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.Object) return map;
+        foreach (var p in v.EnumerateObject())
+            map[p.Name] = p.Value.ValueKind switch
+            {
+                JsonValueKind.Null => null,
+                JsonValueKind.String => p.Value.GetString(),
+                _ => p.Value.GetRawText(),
+            };
+        return map;
+    }
+
+    private static Dictionary<string, string>? Map(JsonElement e, string name)
+    {
+        if (!e.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.Object) return null;
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in v.EnumerateObject())
+            if (p.Value.ValueKind != JsonValueKind.Null) map[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+        return map;
+    }
+
+    private static List<string>? StringList(JsonElement e, string name)
+    {
+        if (!e.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.Array) return null;
+        return [.. v.EnumerateArray().Select(x => x.GetString()!)];
+    }
+
+    private static DeletionVectorDescriptor? ParseDv(JsonElement e)
+    {
+        if (!e.TryGetProperty("deletionVector", out var v) || v.ValueKind != JsonValueKind.Object) return null;
+        return new DeletionVectorDescriptor(
+            Required(v, "storageType", "deletionVector"),
+            Required(v, "pathOrInlineDv", "deletionVector"),
+            (int?)Long(v, "offset"),
+            (int)(Long(v, "sizeInBytes") ?? 0),
+            Long(v, "cardinality") ?? 0);
+    }
+
+    private static AddAction ParseAdd(JsonElement e) => new(
+        Required(e, "path", "add"),
+        NullableMap(e, "partitionValues"),
+        Long(e, "size") ?? 0,
+        Long(e, "modificationTime") ?? 0,
+        Bool(e, "dataChange") ?? true,
+        Str(e, "stats"),
+        Map(e, "tags"),
+        ParseDv(e),
+        Long(e, "baseRowId"),
+        Long(e, "defaultRowCommitVersion"),
+        Str(e, "clusteringProvider"));
+
+    private static RemoveAction ParseRemove(JsonElement e) => new(
+        Required(e, "path", "remove"),
+        Long(e, "deletionTimestamp"),
+        Bool(e, "dataChange") ?? true,
+        Bool(e, "extendedFileMetadata"),
+        e.TryGetProperty("partitionValues", out _) ? NullableMap(e, "partitionValues") : null,
+        Long(e, "size"),
+        ParseDv(e),
+        Map(e, "tags"),
+        Str(e, "stats"));
+
+    private static MetadataAction ParseMetadata(JsonElement e)
+    {
+        var provider = e.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.Object ? Str(f, "provider") ?? "parquet" : "parquet";
+        return new MetadataAction(
+            Required(e, "id", "metaData"),
+            Str(e, "name"),
+            Str(e, "description"),
+            provider,
+            Required(e, "schemaString", "metaData"),
+            StringList(e, "partitionColumns") ?? [],
+            Map(e, "configuration") ?? [],
+            Long(e, "createdTime"));
+    }
+
+    private static ProtocolAction ParseProtocol(JsonElement e) => new(
+        (int)(Long(e, "minReaderVersion") ?? throw new JsonException("protocol action has no 'minReaderVersion'")),
+        (int)(Long(e, "minWriterVersion") ?? 0),
+        StringList(e, "readerFeatures"),
+        StringList(e, "writerFeatures"));
+
+    private static CommitInfoAction ParseCommitInfo(JsonElement e) =>
+        new(e.GetRawText(), Long(e, "timestamp"), Long(e, "inCommitTimestamp"), Str(e, "operation"));
+
+    // ---- Writing ------------------------------------------------------------------------------------
+
+    /// <summary>Serializes actions as newline-delimited JSON, one action per line, in the given order.</summary>
+    internal static byte[] ToCommitBytes(IEnumerable<DeltaAction> actions)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        foreach (var action in actions)
+        {
+            using (var w = new Utf8JsonWriter(buffer))
+            {
+                Write(w, action);
+            }
+            buffer.Write("\n"u8);
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Serializes one action as the JSON object of a commit line.</summary>
+    internal static string ToJson(DeltaAction action)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            Write(w, action);
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void Write(Utf8JsonWriter w, DeltaAction action)
+    {
+        w.WriteStartObject();
+        switch (action)
+        {
+            case AddAction a:
+                w.WriteStartObject("add");
+                w.WriteString("path", a.Path);
+                WriteNullableMap(w, "partitionValues", a.PartitionValues);
+                w.WriteNumber("size", a.Size);
+                w.WriteNumber("modificationTime", a.ModificationTime);
+                w.WriteBoolean("dataChange", a.DataChange);
+                if (a.Stats is not null) w.WriteString("stats", a.Stats);
+                if (a.Tags is not null) WriteMap(w, "tags", a.Tags);
+                if (a.DeletionVector is not null) WriteDv(w, a.DeletionVector);
+                if (a.BaseRowId is { } b) w.WriteNumber("baseRowId", b);
+                if (a.DefaultRowCommitVersion is { } rowVersion) w.WriteNumber("defaultRowCommitVersion", rowVersion);
+                if (a.ClusteringProvider is not null) w.WriteString("clusteringProvider", a.ClusteringProvider);
+                w.WriteEndObject();
+                break;
+            case RemoveAction r:
+                w.WriteStartObject("remove");
+                w.WriteString("path", r.Path);
+                if (r.DeletionTimestamp is { } ts) w.WriteNumber("deletionTimestamp", ts);
+                w.WriteBoolean("dataChange", r.DataChange);
+                if (r.ExtendedFileMetadata is { } ext) w.WriteBoolean("extendedFileMetadata", ext);
+                if (r.PartitionValues is not null) WriteNullableMap(w, "partitionValues", r.PartitionValues);
+                if (r.Size is { } size) w.WriteNumber("size", size);
+                if (r.Stats is not null) w.WriteString("stats", r.Stats);
+                if (r.Tags is not null) WriteMap(w, "tags", r.Tags);
+                if (r.DeletionVector is not null) WriteDv(w, r.DeletionVector);
+                w.WriteEndObject();
+                break;
+            case MetadataAction m:
+                w.WriteStartObject("metaData");
+                w.WriteString("id", m.Id);
+                if (m.Name is not null) w.WriteString("name", m.Name);
+                if (m.Description is not null) w.WriteString("description", m.Description);
+                w.WriteStartObject("format");
+                w.WriteString("provider", m.FormatProvider);
+                w.WriteStartObject("options");
+                w.WriteEndObject();
+                w.WriteEndObject();
+                w.WriteString("schemaString", m.SchemaString);
+                w.WriteStartArray("partitionColumns");
+                foreach (var c in m.PartitionColumns) w.WriteStringValue(c);
+                w.WriteEndArray();
+                WriteMap(w, "configuration", m.Configuration);
+                if (m.CreatedTime is { } created) w.WriteNumber("createdTime", created);
+                w.WriteEndObject();
+                break;
+            case ProtocolAction p:
+                w.WriteStartObject("protocol");
+                w.WriteNumber("minReaderVersion", p.MinReaderVersion);
+                w.WriteNumber("minWriterVersion", p.MinWriterVersion);
+                if (p.ReaderFeatures is not null) WriteList(w, "readerFeatures", p.ReaderFeatures);
+                if (p.WriterFeatures is not null) WriteList(w, "writerFeatures", p.WriterFeatures);
+                w.WriteEndObject();
+                break;
+            case TxnAction t:
+                w.WriteStartObject("txn");
+                w.WriteString("appId", t.AppId);
+                w.WriteNumber("version", t.Version);
+                if (t.LastUpdated is { } lu) w.WriteNumber("lastUpdated", lu);
+                w.WriteEndObject();
+                break;
+            case CommitInfoAction c:
+                w.WritePropertyName("commitInfo");
+                w.WriteRawValue(c.Json);
+                break;
+            case DomainMetadataAction d:
+                w.WriteStartObject("domainMetadata");
+                w.WriteString("domain", d.Domain);
+                w.WriteString("configuration", d.Configuration);
+                w.WriteBoolean("removed", d.Removed);
+                w.WriteEndObject();
+                break;
+            default:
+                throw new ArgumentException($"Cannot write a {action.GetType().Name} into a commit.", nameof(action));
+        }
+        w.WriteEndObject();
+    }
+
+    private static void WriteDv(Utf8JsonWriter w, DeletionVectorDescriptor dv)
+    {
+        w.WriteStartObject("deletionVector");
+        w.WriteString("storageType", dv.StorageType);
+        w.WriteString("pathOrInlineDv", dv.PathOrInlineDv);
+        if (dv.Offset is { } o) w.WriteNumber("offset", o);
+        w.WriteNumber("sizeInBytes", dv.SizeInBytes);
+        w.WriteNumber("cardinality", dv.Cardinality);
+        w.WriteEndObject();
+    }
+
+    private static void WriteNullableMap(Utf8JsonWriter w, string name, IReadOnlyDictionary<string, string?> map)
+    {
+        w.WriteStartObject(name);
+        foreach (var (k, v) in map)
+        {
+            if (v is null) w.WriteNull(k);
+            else w.WriteString(k, v);
+        }
+        w.WriteEndObject();
+    }
+
+    private static void WriteMap(Utf8JsonWriter w, string name, IReadOnlyDictionary<string, string> map)
+    {
+        w.WriteStartObject(name);
+        foreach (var (k, v) in map) w.WriteString(k, v);
+        w.WriteEndObject();
+    }
+
+    private static void WriteList(Utf8JsonWriter w, string name, IReadOnlyList<string> values)
+    {
+        w.WriteStartArray(name);
+        foreach (var v in values) w.WriteStringValue(v);
+        w.WriteEndArray();
+    }
+
+    internal static IReadOnlyDictionary<string, string?> EmptyPartitions => NoPartitions;
+}

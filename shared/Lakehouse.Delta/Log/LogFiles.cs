@@ -1,0 +1,64 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Lakehouse.Storage;
+
+namespace Lakehouse.Delta.Log;
+
+/// <summary>The kinds of file in _delta_log that take part in reading a snapshot.</summary>
+internal enum LogFileKind
+{
+    Commit,
+    Checkpoint,
+    MultiPartCheckpoint,
+    V2Checkpoint,
+    Compaction,
+}
+
+/// <summary>One file of _delta_log, classified by its name.</summary>
+internal sealed record LogFile(LogFileKind Kind, long Version, LakeFile File, int Part = 0, int Parts = 1, long EndVersion = -1);
+
+/// <summary>Names and classification of the files in a table's _delta_log folder.</summary>
+internal static partial class LogFiles
+{
+    internal const string LogFolder = "_delta_log/";
+
+    [GeneratedRegex(@"^(\d{20})\.json$")]
+    private static partial Regex CommitName();
+
+    [GeneratedRegex(@"^(\d{20})\.checkpoint\.parquet$")]
+    private static partial Regex CheckpointName();
+
+    [GeneratedRegex(@"^(\d{20})\.checkpoint\.(\d{10})\.(\d{10})\.parquet$")]
+    private static partial Regex MultiPartName();
+
+    [GeneratedRegex(@"^(\d{20})\.checkpoint\.[0-9a-fA-F-]{36}\.(json|parquet)$")]
+    private static partial Regex V2Name();
+
+    [GeneratedRegex(@"^(\d{20})\.(\d{20})\.compacted\.json$")]
+    private static partial Regex CompactionName();
+
+    internal static string CommitPath(long version) => LogFolder + version.ToString("D20", CultureInfo.InvariantCulture) + ".json";
+
+    internal static string CheckpointPath(long version) => LogFolder + version.ToString("D20", CultureInfo.InvariantCulture) + ".checkpoint.parquet";
+
+    internal const string LastCheckpointPath = LogFolder + "_last_checkpoint";
+
+    /// <summary>Classifies a listed file; null for files that are not part of the log (crc, tmp folders, _last_checkpoint).</summary>
+    internal static LogFile? Classify(LakeFile file)
+    {
+        if (!file.Path.StartsWith(LogFolder, StringComparison.Ordinal)) return null;
+        var name = file.Path[LogFolder.Length..];
+        if (name.Contains('/', StringComparison.Ordinal)) return null; // .tmp/, _sidecars/, _commits/ are not log entries.
+        Match m;
+        if ((m = CommitName().Match(name)).Success) return new LogFile(LogFileKind.Commit, Parse(m.Groups[1].Value), file);
+        if ((m = CheckpointName().Match(name)).Success) return new LogFile(LogFileKind.Checkpoint, Parse(m.Groups[1].Value), file);
+        if ((m = MultiPartName().Match(name)).Success)
+            return new LogFile(LogFileKind.MultiPartCheckpoint, Parse(m.Groups[1].Value), file, int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture));
+        if ((m = V2Name().Match(name)).Success) return new LogFile(LogFileKind.V2Checkpoint, Parse(m.Groups[1].Value), file);
+        if ((m = CompactionName().Match(name)).Success)
+            return new LogFile(LogFileKind.Compaction, Parse(m.Groups[1].Value), file, EndVersion: Parse(m.Groups[2].Value));
+        return null;
+    }
+
+    private static long Parse(string digits) => long.Parse(digits, CultureInfo.InvariantCulture);
+}
