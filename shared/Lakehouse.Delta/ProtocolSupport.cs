@@ -24,16 +24,14 @@ public static class ProtocolSupport
     public static void CheckReadable(ProtocolAction protocol, string table)
     {
         ArgumentNullException.ThrowIfNull(protocol);
+        var unknown = (protocol.ReaderFeatures ?? []).Where(f => !ReaderFeatures.Contains(f)).ToList();
+        var named = unknown.Count == 0 ? "" : $"reader feature{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Select(f => "'" + f + "'"))}";
         if (protocol.MinReaderVersion > 3 || protocol.MinReaderVersion < 1)
             throw new LakehouseException(LakehouseErrorReason.UnsupportedFeature,
-                $"Table '{table}' requires Delta reader version {protocol.MinReaderVersion}; this reader supports versions 1 to 3 (unsupported reader version {protocol.MinReaderVersion}).");
-        if (protocol.MinReaderVersion == 3)
-        {
-            var unsupported = (protocol.ReaderFeatures ?? []).Where(f => !ReaderFeatures.Contains(f)).ToList();
-            if (unsupported.Count > 0)
-                throw new LakehouseException(LakehouseErrorReason.UnsupportedFeature,
-                    $"Table '{table}' uses reader feature{(unsupported.Count > 1 ? "s" : "")} {string.Join(", ", unsupported.Select(f => "'" + f + "'"))}, which this reader does not support.");
-        }
+                $"Table '{table}' requires Delta reader version {protocol.MinReaderVersion}; this reader supports versions 1 to 3 (unsupported reader version {protocol.MinReaderVersion})"
+                + (named.Length > 0 ? $" and it lists unknown {named}." : "."));
+        if (protocol.MinReaderVersion == 3 && unknown.Count > 0)
+            throw new LakehouseException(LakehouseErrorReason.UnsupportedFeature, $"Table '{table}' uses {named}, which this reader does not support.");
     }
 
     /// <summary>Throws UnsupportedFeature when the protocol asks more of a writer than this one does.</summary>

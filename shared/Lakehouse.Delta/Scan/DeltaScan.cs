@@ -1,0 +1,245 @@
+using System.Globalization;
+using System.Text;
+using Lakehouse.Core;
+using Lakehouse.Delta.Log;
+using Lakehouse.Delta.Schema;
+using Lakehouse.Engine;
+
+namespace Lakehouse.Delta.Scan;
+
+/// <summary>Options for a scan.</summary>
+public sealed class DeltaScanOptions
+{
+    /// <summary>Only these files (default: every live file of the snapshot).</summary>
+    public IReadOnlyList<AddAction>? Files { get; set; }
+
+    /// <summary>Adds a column <see cref="DeltaScan.FileColumn"/> with each row's table-relative file path.</summary>
+    public bool IncludeFilePath { get; set; }
+}
+
+/// <summary>
+/// A snapshot's live rows as a DuckDB SELECT on one connection: <c>read_parquet</c> over the live files, deleted
+/// rows (deletion vectors) anti-joined away by row position, partition values joined in with their Delta types,
+/// physical (column-mapped) names renamed to logical ones, and every column cast to its table type (which also
+/// reads widened types). Helper tables live on the connection until the scan is disposed.
+/// </summary>
+public sealed class DeltaScan : IDisposable
+{
+    /// <summary>Name of the optional file-path column.</summary>
+    public const string FileColumn = "__lakehouse_file";
+
+    private readonly DuckConnection _connection;
+    private readonly List<string> _helperTables;
+
+    private DeltaScan(DuckConnection connection, string sql, List<string> helperTables)
+    {
+        _connection = connection;
+        Sql = sql;
+        _helperTables = helperTables;
+    }
+
+    /// <summary>The SELECT returning the rows, columns in schema order with logical names.</summary>
+    public string Sql { get; }
+
+    /// <summary>Prepares a scan of <paramref name="snapshot"/> on <paramref name="connection"/>.</summary>
+    public static async Task<DeltaScan> CreateAsync(DeltaTable table, DeltaSnapshot snapshot, DuckConnection connection, DeltaScanOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(connection);
+        options ??= new DeltaScanOptions();
+        var files = options.Files ?? snapshot.Files;
+        var schema = snapshot.Schema;
+        var mapped = snapshot.ColumnMappingMode is "name" or "id";
+        var partitionNames = new HashSet<string>(snapshot.PartitionColumns, StringComparer.OrdinalIgnoreCase);
+
+        if (files.Count == 0)
+        {
+            var empty = schema.Fields.Select(f => $"CAST(NULL AS {f.Type.ToDuckDb()}) AS {SqlText.Identifier(f.Name)}").ToList();
+            if (options.IncludeFilePath) empty.Add($"CAST(NULL AS VARCHAR) AS {SqlText.Identifier(FileColumn)}");
+            return new DeltaScan(connection, "SELECT " + string.Join(", ", empty) + " WHERE false", []);
+        }
+
+        // Local copies (downloads for remote stores) and deletion vectors, fetched in parallel.
+        var relative = files.Select(f => DeltaPaths.ToTableRelative(f.Path, table.Storage)).ToArray();
+        var locals = new string[files.Count];
+        var deleted = new long[files.Count][];
+        await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            try
+            {
+                locals[i] = await table.Storage.GetLocalCopyAsync(relative[i], ct).ConfigureAwait(false);
+            }
+            catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.NotFound)
+            {
+                throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"Data file '{relative[i]}' is live in version {snapshot.Version} of '{table.Location}' but missing from storage.", e);
+            }
+            deleted[i] = files[i].DeletionVector is { } dv ? await DeletionVectors.ReadAsync(dv, table.Storage, ct).ConfigureAwait(false) : [];
+        }).ConfigureAwait(false);
+
+        var id = Guid.NewGuid().ToString("N")[..16];
+        var helpers = new List<string>();
+        var hasDv = deleted.Any(d => d.Length > 0);
+        var needsFileTable = partitionNames.Count > 0 || options.IncludeFilePath;
+        var partitionFields = schema.Fields.Where(f => partitionNames.Contains(f.Name)).ToList();
+        try
+        {
+            string? filesTable = null;
+            if (needsFileTable)
+            {
+                filesTable = $"__lakehouse_scan_{id}_files";
+                CreateFileTable(connection, filesTable, partitionFields, files, locals, relative);
+                helpers.Add(filesTable);
+            }
+            string? dvTable = null;
+            if (hasDv)
+            {
+                dvTable = $"__lakehouse_scan_{id}_dv";
+                connection.Execute($"CREATE TEMP TABLE {SqlText.Identifier(dvTable)}(fname VARCHAR, pos BIGINT)");
+                helpers.Add(dvTable);
+                using var appender = connection.CreateAppender(dvTable);
+                for (var i = 0; i < files.Count; i++)
+                    foreach (var pos in deleted[i]) appender.AppendRow(locals[i], pos);
+                appender.Close();
+            }
+
+            var fileList = SqlText.LiteralList(locals);
+            var readOptions = new StringBuilder("union_by_name = true");
+            if (needsFileTable || hasDv) readOptions.Append(", filename = true");
+            if (hasDv) readOptions.Append(", file_row_number = true");
+            var source = $"read_parquet({fileList}, {readOptions})";
+            var physical = DescribeColumns(connection, source);
+
+            var columns = new List<string>();
+            foreach (var field in schema.Fields)
+            {
+                if (partitionNames.Contains(field.Name))
+                {
+                    columns.Add($"f.{SqlText.Identifier(PartitionColumnName(field))} AS {SqlText.Identifier(field.Name)}");
+                    continue;
+                }
+                var name = mapped ? field.PhysicalName : field.Name;
+                var actual = physical.FirstOrDefault(p => string.Equals(p, name, StringComparison.Ordinal))
+                    ?? physical.FirstOrDefault(p => string.Equals(p, name, StringComparison.OrdinalIgnoreCase));
+                var expr = actual is null
+                    ? $"CAST(NULL AS {field.Type.ToDuckDb()})"
+                    : Convert(field.Type, "d." + SqlText.Identifier(actual), mapped, 0);
+                columns.Add($"{expr} AS {SqlText.Identifier(field.Name)}");
+            }
+            if (options.IncludeFilePath) columns.Add($"f.rel AS {SqlText.Identifier(FileColumn)}");
+
+            var sql = new StringBuilder("SELECT ").AppendJoin(", ", columns).Append(" FROM ").Append(source).Append(" AS d");
+            if (filesTable is not null) sql.Append(" JOIN ").Append(SqlText.Identifier(filesTable)).Append(" AS f ON d.filename = f.fname");
+            if (dvTable is not null)
+                sql.Append(" WHERE NOT EXISTS (SELECT 1 FROM ").Append(SqlText.Identifier(dvTable))
+                   .Append(" AS x WHERE x.fname = d.filename AND x.pos = d.file_row_number)");
+            return new DeltaScan(connection, sql.ToString(), helpers);
+        }
+        catch
+        {
+            Drop(connection, helpers);
+            throw;
+        }
+    }
+
+    private static string PartitionColumnName(StructField field) => "p_" + field.Name;
+
+    private static void CreateFileTable(DuckConnection connection, string name, List<StructField> partitionFields, IReadOnlyList<AddAction> files, string[] locals, string[] relative)
+    {
+        var raw = name + "_raw";
+        var rawColumns = new StringBuilder("fname VARCHAR, rel VARCHAR");
+        foreach (var (_, i) in partitionFields.Select((f, i) => (f, i))) rawColumns.Append(CultureInfo.InvariantCulture, $", v{i} VARCHAR");
+        connection.Execute($"CREATE TEMP TABLE {SqlText.Identifier(raw)}({rawColumns})");
+        try
+        {
+            using (var appender = connection.CreateAppender(raw))
+            {
+                for (var i = 0; i < files.Count; i++)
+                {
+                    appender.Append(locals[i]).Append(relative[i]);
+                    foreach (var field in partitionFields) appender.Append(PartitionValue(files[i], field));
+                    appender.EndRow();
+                }
+                appender.Close();
+            }
+            var typed = new StringBuilder("SELECT fname, rel");
+            for (var i = 0; i < partitionFields.Count; i++)
+                typed.Append(", ").Append(PartitionCast($"v{i}", partitionFields[i].Type)).Append(" AS ").Append(SqlText.Identifier(PartitionColumnName(partitionFields[i])));
+            connection.Execute($"CREATE TEMP TABLE {SqlText.Identifier(name)} AS {typed} FROM {SqlText.Identifier(raw)}");
+        }
+        catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Engine)
+        {
+            throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"A partition value in the log does not parse as its column type: {e.Message}", e);
+        }
+        finally
+        {
+            connection.Execute($"DROP TABLE IF EXISTS {SqlText.Identifier(raw)}");
+        }
+    }
+
+    private static string? PartitionValue(AddAction file, StructField field)
+    {
+        if (file.PartitionValues.TryGetValue(field.PhysicalName, out var v)) return v;
+        if (file.PartitionValues.TryGetValue(field.Name, out v)) return v;
+        foreach (var (k, value) in file.PartitionValues)
+            if (string.Equals(k, field.Name, StringComparison.OrdinalIgnoreCase)) return value;
+        return null;
+    }
+
+    /// <summary>Converts a serialized partition value (PROTOCOL.md "Partition Value Serialization") to its type.</summary>
+    private static string PartitionCast(string column, DeltaType type) => type switch
+    {
+        PrimitiveType { Name: "string" } => column,
+        PrimitiveType { Name: "binary" } => $"encode({column})",
+        _ => $"CAST(NULLIF({column}, '') AS {type.ToDuckDb()})",
+    };
+
+    private static List<string> DescribeColumns(DuckConnection connection, string source)
+    {
+        var names = new List<string>();
+        using var r = connection.Query($"DESCRIBE SELECT * FROM {source}");
+        while (r.Read()) names.Add(r.GetString(0));
+        return names;
+    }
+
+    /// <summary>The expression turning a physical value into the logical type: renames nested fields under column mapping, casts leaves.</summary>
+    private static string Convert(DeltaType type, string expr, bool mapped, int depth)
+    {
+        if (!mapped || !HasNestedNames(type)) return $"CAST({expr} AS {type.ToDuckDb()})";
+        var v = "e" + depth.ToString(CultureInfo.InvariantCulture);
+        return type switch
+        {
+            StructType s => $"CASE WHEN {expr} IS NULL THEN NULL ELSE struct_pack(" +
+                string.Join(", ", s.Fields.Select(f => $"{SqlText.Identifier(f.Name)} := {Convert(f.Type, $"struct_extract({expr}, {SqlText.Literal(f.PhysicalName)})", mapped, depth + 1)}")) + ") END",
+            ArrayType a => $"list_transform({expr}, lambda {v}: {Convert(a.ElementType, v, mapped, depth + 1)})",
+            MapType m => $"map_from_entries(list_transform(map_entries({expr}), lambda {v}: struct_pack(\"key\" := {Convert(m.KeyType, v + ".key", mapped, depth + 1)}, \"value\" := {Convert(m.ValueType, v + ".value", mapped, depth + 1)})))",
+            _ => $"CAST({expr} AS {type.ToDuckDb()})",
+        };
+    }
+
+    private static bool HasNestedNames(DeltaType type) => type switch
+    {
+        StructType => true,
+        ArrayType a => HasNestedNames(a.ElementType),
+        MapType m => HasNestedNames(m.KeyType) || HasNestedNames(m.ValueType),
+        _ => false,
+    };
+
+    private static void Drop(DuckConnection connection, List<string> tables)
+    {
+        foreach (var t in tables)
+        {
+            try
+            {
+                connection.Execute($"DROP TABLE IF EXISTS {SqlText.Identifier(t)}");
+            }
+            catch (LakehouseException)
+            {
+                // Best effort: a temp table dies with the connection anyway.
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Drop(_connection, _helperTables);
+}
