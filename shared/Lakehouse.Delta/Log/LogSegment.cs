@@ -88,16 +88,17 @@ internal sealed record LogSegment(long Version, IReadOnlyList<LogFile> Checkpoin
         var next = checkpointVersion + 1;
         while (next <= target)
         {
-            if (byVersion.TryGetValue(next, out var commit))
+            // A compaction file starting here covers the most commits at once; else the commit itself.
+            var compaction = compactions.FirstOrDefault(c => c.Version == next);
+            if (compaction is not null)
             {
-                result.Add(commit);
-                next++;
+                result.Add(compaction);
+                next = compaction.EndVersion + 1;
                 continue;
             }
-            var compaction = compactions.FirstOrDefault(c => c.Version == next);
-            if (compaction is null) return null;
-            result.Add(compaction);
-            next = compaction.EndVersion + 1;
+            if (!byVersion.TryGetValue(next, out var commit)) return null;
+            result.Add(commit);
+            next++;
         }
         return result;
     }

@@ -1,0 +1,242 @@
+using System.Buffers.Binary;
+using Lakehouse.Core;
+using Lakehouse.Delta.Scan;
+using Lakehouse.Engine;
+using Lakehouse.Storage;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Delta.Tests;
+
+/// <summary>Logs the corpus does not hold, made by editing copies of its tables the way real logs go wrong or grow.</summary>
+public sealed class LogEdgeCaseTests(EngineFixture fixture) : IClassFixture<EngineFixture>, IDisposable
+{
+    private const string BasicAppendV0File = "part-00000-ef42f28f-e8e8-4d54-b51f-c3af96c72a44-c000.snappy.parquet";
+    private readonly DuckEngine _engine = fixture.Engine;
+    private readonly TempDirectory _temp = new("logedge");
+
+    public void Dispose() => _temp.Dispose();
+
+    private string Copy(string id)
+    {
+        var to = _temp.Combine(id.Replace('/', '_'));
+        ConformanceTests.CopyTree(ConformanceCorpus.Root(id), to);
+        return to;
+    }
+
+    private static string Log(string root, string name) => Path.Combine(root, "_delta_log", name);
+
+    private static string Commit(long v) => v.ToString("D20", System.Globalization.CultureInfo.InvariantCulture) + ".json";
+
+    private DeltaTable Open(string root) => DeltaTable.Open(LakeStorage.Open(root), _engine);
+
+    private async Task<List<string>> LettersAsync(string root, long? version = null)
+    {
+        var table = Open(root);
+        var snapshot = await table.GetSnapshotAsync(version);
+        using var lease = _engine.Lease();
+        using var scan = await DeltaScan.CreateAsync(table, snapshot, lease.Connection);
+        using var r = lease.Connection.Query($"SELECT CAST(letter AS VARCHAR) FROM ({scan.Sql}) ORDER BY 1 NULLS LAST");
+        var result = new List<string>();
+        while (r.Read()) result.Add(r.IsNull(0) ? "<null>" : r.GetString(0));
+        return result;
+    }
+
+    [Fact]
+    public async Task Read_CommitMissingInTheMiddle_RefusedNamingTheFile()
+    {
+        var root = Copy("dat/v0.0.2/basic_append");
+        File.Copy(Log(root, Commit(1)), Log(root, Commit(3)));
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => Open(root).GetSnapshotAsync());
+        Assert.Equal(LakehouseErrorReason.CorruptLog, e.Reason);
+        Assert.Contains("not contiguous", e.Message, StringComparison.Ordinal);
+        Assert.Contains(Commit(2), e.Message, StringComparison.Ordinal);
+        // Versions before the gap still read.
+        Assert.Equal(["a", "b", "c", "d", "e"], await LettersAsync(root, 1));
+    }
+
+    [Fact]
+    public async Task Read_VersionPastLatest_NotFoundNamingLatest()
+    {
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => Open(ConformanceCorpus.Root("dat/v0.0.2/basic_append")).GetSnapshotAsync(7));
+        Assert.Equal(LakehouseErrorReason.NotFound, e.Reason);
+        Assert.Contains("latest version is 1", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Read_EmptyOrStaleLastCheckpoint_IsOnlyAHint()
+    {
+        var root = Copy("dat/v0.0.2/with_checkpoint");
+        await File.WriteAllTextAsync(Log(root, "_last_checkpoint"), "");
+        Assert.Equal(5, (await LettersAsync(root)).Count);
+        await File.WriteAllTextAsync(Log(root, "_last_checkpoint"), "{\"version\":99,\"size\":1}");
+        var snapshot = await Open(root).GetSnapshotAsync();
+        Assert.Equal(3, snapshot.Version);
+        Assert.Equal(2, snapshot.CheckpointVersion);
+    }
+
+    [Fact]
+    public async Task Read_MultiPartCheckpoint_ReadsAllPartsAndIgnoresIncompleteOnes()
+    {
+        var root = Copy("dat/v0.0.2/with_checkpoint");
+        var classic = Log(root, "00000000000000000002.checkpoint.parquet");
+        var expected = await LettersAsync(root);
+        using (var lease = _engine.Lease())
+        {
+            var src = SqlText.Literal(classic);
+            lease.Connection.Execute($"COPY (SELECT * FROM read_parquet({src}) WHERE add IS NULL) TO {SqlText.Literal(Log(root, "00000000000000000002.checkpoint.0000000001.0000000002.parquet"))} (FORMAT parquet)");
+            lease.Connection.Execute($"COPY (SELECT * FROM read_parquet({src}) WHERE add IS NOT NULL) TO {SqlText.Literal(Log(root, "00000000000000000002.checkpoint.0000000002.0000000002.parquet"))} (FORMAT parquet)");
+        }
+        File.Delete(classic);
+        // Drop the commits the checkpoint replaces: only a complete two-part checkpoint can rebuild the table now.
+        File.Delete(Log(root, Commit(0)));
+        File.Delete(Log(root, Commit(1)));
+        var snapshot = await Open(root).GetSnapshotAsync();
+        Assert.Equal(2, snapshot.CheckpointVersion);
+        Assert.Equal(expected, await LettersAsync(root));
+
+        // With one part gone the checkpoint is incomplete, and without commits 0..1 nothing can rebuild version 3.
+        File.Delete(Log(root, "00000000000000000002.checkpoint.0000000002.0000000002.parquet"));
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => Open(root).GetSnapshotAsync());
+        Assert.Contains(Commit(2), e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Read_LogCompactionFile_StandsInForTheCommitsItCovers()
+    {
+        var root = Copy("golden/snapshot-repartitioned");
+        var expected = await CountAsync(root);
+        var compacted = string.Concat(new[] { 1, 2, 3 }.Select(v => File.ReadAllText(Log(root, Commit(v)))));
+        await File.WriteAllTextAsync(Log(root, "00000000000000000001.00000000000000000003.compacted.json"), compacted);
+        File.Delete(Log(root, Commit(2)));
+        File.Delete(Log(root, Commit(3)));
+        Assert.Equal(expected, await CountAsync(root));
+        Assert.Equal(20, expected);
+    }
+
+    private async Task<long> CountAsync(string root)
+    {
+        var table = Open(root);
+        var snapshot = await table.GetSnapshotAsync();
+        using var lease = _engine.Lease();
+        using var scan = await DeltaScan.CreateAsync(table, snapshot, lease.Connection);
+        return (long)lease.Connection.Scalar($"SELECT count(*) FROM ({scan.Sql})")!;
+    }
+
+    [Fact]
+    public async Task Read_AbsolutePathOutsideTable_IsRefused()
+    {
+        var root = Copy("dat/v0.0.2/basic_append");
+        await File.WriteAllTextAsync(Log(root, Commit(2)),
+            "{\"add\":{\"path\":\"file:///etc/passwd\",\"partitionValues\":{},\"size\":1,\"modificationTime\":1,\"dataChange\":true}}\n");
+        var table = Open(root);
+        var snapshot = await table.GetSnapshotAsync();
+        using var lease = _engine.Lease();
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => DeltaScan.CreateAsync(table, snapshot, lease.Connection));
+        Assert.Contains("outside the table", e.Message, StringComparison.Ordinal);
+
+        await File.WriteAllTextAsync(Log(root, Commit(2)),
+            "{\"add\":{\"path\":\"../../escape.parquet\",\"partitionValues\":{},\"size\":1,\"modificationTime\":1,\"dataChange\":true}}\n");
+        snapshot = await table.GetSnapshotAsync();
+        e = await Assert.ThrowsAsync<LakehouseException>(() => DeltaScan.CreateAsync(table, snapshot, lease.Connection));
+        Assert.Contains("leave the lake root", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("variantType")]
+    [InlineData("futureFeature")]
+    public async Task Read_UnsupportedReaderFeature_RefusedNamingIt(string feature)
+    {
+        var root = Copy("dat/v0.0.2/basic_append");
+        await File.WriteAllTextAsync(Log(root, Commit(2)),
+            $"{{\"protocol\":{{\"minReaderVersion\":3,\"minWriterVersion\":7,\"readerFeatures\":[\"{feature}\"],\"writerFeatures\":[\"{feature}\"]}}}}\n");
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => Open(root).GetSnapshotAsync());
+        Assert.Equal(LakehouseErrorReason.UnsupportedFeature, e.Reason);
+        Assert.Contains($"'{feature}'", e.Message, StringComparison.Ordinal);
+        // The version before the protocol upgrade is still readable.
+        Assert.Equal(5, (await LettersAsync(root, 1)).Count);
+    }
+
+    [Fact]
+    public async Task Read_GarbageCommitLine_RefusedNamingFileAndLine()
+    {
+        var root = Copy("dat/v0.0.2/basic_append");
+        await File.WriteAllTextAsync(Log(root, Commit(2)), "{\"commitInfo\":{}}\n{not json\n");
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => Open(root).GetSnapshotAsync());
+        Assert.Equal(LakehouseErrorReason.CorruptLog, e.Reason);
+        Assert.Contains(Commit(2), e.Message, StringComparison.Ordinal);
+        Assert.Contains("line 2", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Read_MissingDataFile_RefusedNamingTheFile()
+    {
+        var root = Copy("dat/v0.0.2/basic_append");
+        File.Delete(Path.Combine(root, BasicAppendV0File));
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => LettersAsync(root));
+        Assert.Contains(BasicAppendV0File, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Snapshot_ByTimestamp_PicksTheCommitInfoTimeThatHistoryShows()
+    {
+        var table = Open(ConformanceCorpus.Root("dat/v0.0.2/basic_append"));
+        var history = await table.GetHistoryAsync();
+        Assert.Equal([1L, 0L], history.Select(h => h.Version));
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1674611413970), history[1].Timestamp);
+        Assert.Equal(0, (await table.GetSnapshotAsync(history[1].Timestamp)).Version);
+        Assert.Equal(0, (await table.GetSnapshotAsync(history[0].Timestamp.AddMilliseconds(-1))).Version);
+        Assert.Equal(1, (await table.GetSnapshotAsync(history[0].Timestamp)).Version);
+        Assert.Equal(1, (await table.GetSnapshotAsync(DateTimeOffset.UtcNow)).Version);
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => table.GetSnapshotAsync(history[1].Timestamp.AddSeconds(-1)));
+        Assert.Contains("before the earliest available commit", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Read_InlineDeletionVector_DropsTheMarkedRows()
+    {
+        var root = Copy("dat/v0.0.2/basic_append");
+        // A RoaringBitmapArray holding rows {0, 2}: magic, one 32-bit bitmap with key 0, an array container.
+        var bitmap = new List<byte>();
+        void I32(int v) { var b = new byte[4]; BinaryPrimitives.WriteInt32LittleEndian(b, v); bitmap.AddRange(b); }
+        void U16(ushort v) { var b = new byte[2]; BinaryPrimitives.WriteUInt16LittleEndian(b, v); bitmap.AddRange(b); }
+        I32(1681511377);
+        var count = new byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(count, 1);
+        bitmap.AddRange(count);
+        I32(0);
+        I32(12346); // no-run cookie
+        I32(1); // one container
+        U16(0); // key
+        U16(1); // cardinality - 1
+        I32(4 + 4 + 4 + 4); // offset of the container inside the 32-bit bitmap
+        U16(0);
+        U16(2);
+        var size = bitmap.Count;
+        while (bitmap.Count % 4 != 0) bitmap.Add(0);
+        var inline = Z85Encode([.. bitmap]);
+        var add = File.ReadLines(Log(root, Commit(0))).Single(l => l.StartsWith("{\"add\"", StringComparison.Ordinal));
+        var remove = add.Replace("{\"add\":", "{\"remove\":", StringComparison.Ordinal);
+        var withDv = add.Replace("\"dataChange\":true", $"\"dataChange\":true,\"deletionVector\":{{\"storageType\":\"i\",\"pathOrInlineDv\":\"{inline}\",\"sizeInBytes\":{size},\"cardinality\":2}}", StringComparison.Ordinal);
+        await File.WriteAllTextAsync(Log(root, Commit(2)),
+            "{\"protocol\":{\"minReaderVersion\":3,\"minWriterVersion\":7,\"readerFeatures\":[\"deletionVectors\"],\"writerFeatures\":[\"deletionVectors\"]}}\n" + remove + "\n" + withDv + "\n");
+        Assert.Equal(["b", "d", "e"], await LettersAsync(root));
+    }
+
+    private static string Z85Encode(byte[] data)
+    {
+        const string alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+        var sb = new System.Text.StringBuilder();
+        for (var i = 0; i < data.Length; i += 4)
+        {
+            var value = BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(i));
+            var chars = new char[5];
+            for (var j = 4; j >= 0; j--)
+            {
+                chars[j] = alphabet[(int)(value % 85)];
+                value /= 85;
+            }
+            sb.Append(chars);
+        }
+        return sb.ToString();
+    }
+}

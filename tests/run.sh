@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test of the solution on a bare machine. It does its own setup: the build fetches
+# libduckdb.so from npm, and the test fixtures install and start their servers (Azurite from npm)
+# on 127.0.0.1 with free ports and stop them afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "tests/run.sh: '$1' is required ($2)" >&2; exit 1; }; }
+need dotnet "the .NET SDK pinned in global.json"
+need node "Node.js runs Azurite, the local Azure Blob service"
+need npm "npm fetches DuckDB's native library and Azurite"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+echo "== build"
+dotnet build Lakehouse.sln -c Release -nologo -v quiet -clp:ErrorsOnly
+
+echo "== format check"
+dotnet format Lakehouse.sln --verify-no-changes --no-restore -v quiet
+
+echo "== tests"
+log=$(mktemp)
+set +e
+dotnet test Lakehouse.sln -c Release --no-build -nologo 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+# One closing line over all test assemblies: "N passed, N failed, N skipped".
+awk '/(Passed|Failed)! +- +Failed:/ {
+       gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
+     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+rm -f "$log"
+exit "$status"
