@@ -6,19 +6,26 @@ namespace Lakehouse.Storage;
 public static class LakeStorage
 {
     /// <summary>
-    /// Opens the storage at <paramref name="location"/>. Local paths are used as they are;
-    /// <c>abfss://container@account.dfs.core.windows.net/path</c> goes to Azure with credentials from <paramref name="options"/>.
+    /// Opens the storage at <paramref name="location"/>. Local paths are used as they are. Azure locations are
+    /// <c>abfss://container@account.dfs.core.windows.net/path</c> (or <c>abfs://</c>),
+    /// <c>https://account.blob.core.windows.net/container/path</c>, and the emulator's path-style
+    /// <c>http://127.0.0.1:10000/devstoreaccount1/container/path</c>; they authenticate with <paramref name="options"/>,
+    /// by default <see cref="LakeStorageOptions.FromEnvironment()"/>. Opening sends no request.
     /// </summary>
+    /// <exception cref="LakehouseException">The location is malformed or of an unknown kind (reason InvalidInput).</exception>
     public static ILakeStorage Open(string location, LakeStorageOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(location);
-        if (location.StartsWith("abfss://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("abfs://", StringComparison.OrdinalIgnoreCase))
+        if (AzureBlobLocation.IsAzure(location))
             return OpenAzure(location, options ?? LakeStorageOptions.FromEnvironment());
         if (location.Contains("://", StringComparison.Ordinal))
-            throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Unsupported lake location '{location}': use a local path or abfss://container@account.dfs.core.windows.net/path.");
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Unsupported lake location '{RedactQuery(location)}': use a local path or abfss://container@account.dfs.core.windows.net/path.");
         return new LocalLakeStorage(location);
     }
 
-    private static ILakeStorage OpenAzure(string location, LakeStorageOptions options) =>
-        throw new LakehouseException(LakehouseErrorReason.UnsupportedFeature, $"Azure storage is not built yet ({location}, {options}).");
+    private static AzureBlobLakeStorage OpenAzure(string location, LakeStorageOptions options) =>
+        new(AzureBlobLocation.Parse(location, options.BlobEndpoint), options);
+
+    private static string RedactQuery(string location) =>
+        location.IndexOf('?', StringComparison.Ordinal) is var q and >= 0 ? location[..q] + "?<redacted>" : location;
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Lakehouse.Core;
 
 namespace Lakehouse.Storage;
@@ -36,8 +37,15 @@ internal sealed class LocalLakeStorage : ILakeStorage
         foreach (var info in new DirectoryInfo(folder).EnumerateFiles("*", options))
         {
             var relative = Path.GetRelativePath(_root, info.FullName).Replace(Path.DirectorySeparatorChar, '/');
-            if (relative.StartsWith(prefix, StringComparison.Ordinal))
+            if (!relative.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            try
+            {
                 files.Add(new LakeFile(relative, info.Length, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero), null));
+            }
+            catch (FileNotFoundException)
+            {
+                // Renamed or deleted by a concurrent writer (a temporary file) between enumeration and stat: not there.
+            }
         }
         files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
         foreach (var f in files)
@@ -97,6 +105,27 @@ internal sealed class LocalLakeStorage : ILakeStorage
     {
         var full = Full(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        if (!OperatingSystem.IsWindows())
+        {
+            // Write the whole content aside, then hard-link it into place: link(2) claims the name atomically (EEXIST when
+            // taken) and readers never see an empty or half-written file. Opening the target with CreateNew + FileShare.None
+            // instead lets a reader's shared lock, taken between create and lock, fail the create and leave an empty file.
+            var temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N") + ".tmp");
+            await File.WriteAllBytesAsync(temp, content.ToArray(), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var errno = Native.PosixLink.Link(temp, full);
+                if (errno == 0) return;
+                if (errno == Native.PosixLink.AlreadyExists)
+                    throw new LakehouseException(LakehouseErrorReason.AlreadyExists, $"'{LakePath.Normalize(path)}' already exists in {_root}.");
+                if (!Native.PosixLink.Unsupported(errno))
+                    throw new LakehouseException(LakehouseErrorReason.Storage, $"Creating '{LakePath.Normalize(path)}' in {_root} failed: {Marshal.GetPInvokeErrorMessage(errno)}.");
+            }
+            finally
+            {
+                File.Delete(temp);
+            }
+        }
         FileStream stream;
         try
         {

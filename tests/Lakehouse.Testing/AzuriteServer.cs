@@ -1,0 +1,312 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Lakehouse.Storage;
+using Xunit;
+
+namespace Lakehouse.Testing;
+
+/// <summary>
+/// A real Azurite blob service (npm <c>azurite</c> 3.35.0) on a free loopback port, in memory, for one test class
+/// (<c>IClassFixture&lt;AzuriteServer&gt;</c>). Installs Azurite into <c>~/.cache/lakehouse/npm/azurite</c> on first use
+/// (under a file lock, so parallel test processes install once), and kills the process on dispose; a watchdog inside node
+/// also ends it if the test process dies first. Each test takes its own container from <see cref="CreateContainerAsync"/>.
+/// </summary>
+public sealed class AzuriteServer : IAsyncLifetime
+{
+    /// <summary>The Azurite version the tests run against.</summary>
+    public const string Version = "3.35.0";
+
+    /// <summary>The emulator's well-known account.</summary>
+    public const string AccountName = "devstoreaccount1";
+
+    /// <summary>The emulator's published, well-known account key (not a secret).</summary>
+    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private const string ApiVersion = "2021-08-06";
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(10);
+
+    private readonly StringBuilder _output = new();
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private Process? _process;
+    private string? _workspace;
+
+    /// <summary>The port Azurite listens on (127.0.0.1).</summary>
+    public int Port { get; private set; }
+
+    /// <summary>The account's blob endpoint, path-style: <c>http://127.0.0.1:PORT/devstoreaccount1</c>.</summary>
+    public Uri BlobEndpoint => new($"http://127.0.0.1:{Port}/{AccountName}");
+
+    /// <summary>A connection string for the emulator with the well-known key.</summary>
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};BlobEndpoint={BlobEndpoint};";
+
+    /// <summary>Shared-key options for this server (few retries, so failures show quickly).</summary>
+    public LakeStorageOptions CreateOptions() => new() { AccountKey = AccountKey, BlobEndpoint = BlobEndpoint, MaxRetries = 2 };
+
+    /// <summary>Installs Azurite if needed and starts it.</summary>
+    public async Task InitializeAsync()
+    {
+        var main = await EnsureInstalledAsync().ConfigureAwait(false);
+        _workspace = Path.Combine(Path.GetTempPath(), "lakehouse-azurite", Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(_workspace);
+        var watchdog = Path.Combine(_workspace, "watchdog.js");
+        await File.WriteAllTextAsync(watchdog, WatchdogScript).ConfigureAwait(false);
+
+        // A port picked by binding :0 can be taken by someone else before Azurite binds it: try a few.
+        for (var attempt = 1; ; attempt++)
+        {
+            Port = FreePort();
+            _process = Start(main, watchdog, _workspace, Port);
+            if (await WaitUntilListeningAsync(_process, Port).ConfigureAwait(false)) return;
+            Kill(_process);
+            if (attempt == 3)
+                throw new InvalidOperationException($"Azurite did not start on 127.0.0.1:{Port}. Output:\n{Output()}");
+        }
+    }
+
+    /// <summary>Kills Azurite (and anything it started) and deletes its workspace.</summary>
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        if (_process is not null)
+        {
+            Kill(_process);
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Killed but not reaped in time; the OS reaps it.
+            }
+            _process.Dispose();
+        }
+        if (_workspace is not null)
+        {
+            try
+            {
+                Directory.Delete(_workspace, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Left for the temp cleaner.
+            }
+        }
+    }
+
+    /// <summary>Creates a fresh container with a unique name; dispose the result to delete it.</summary>
+    public async Task<AzuriteContainer> CreateContainerAsync(string prefix = "t", CancellationToken cancellationToken = default)
+    {
+        var name = (prefix.ToLowerInvariant() + "-" + Guid.NewGuid().ToString("N"))[..Math.Min(63, prefix.Length + 33)];
+        using var response = await SendSignedAsync(HttpMethod.Put, name + "?restype=container", cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.Created)
+            throw new InvalidOperationException($"Create Container '{name}' answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
+        return new AzuriteContainer(this, name);
+    }
+
+    /// <summary>Deletes a container (missing is fine).</summary>
+    public async Task DeleteContainerAsync(string name, CancellationToken cancellationToken = default)
+    {
+        using var response = await SendSignedAsync(HttpMethod.Delete, name + "?restype=container", cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode is not (HttpStatusCode.Accepted or HttpStatusCode.NotFound))
+            throw new InvalidOperationException($"Delete Container '{name}' answered {(int)response.StatusCode}.");
+    }
+
+    /// <summary>
+    /// Sends a body-less request signed with the account key (its own small Shared Key signer, independent of the
+    /// storage code under test). <paramref name="pathAndQuery"/> is relative to the account endpoint, already escaped.
+    /// </summary>
+    public async Task<HttpResponseMessage> SendSignedAsync(HttpMethod method, string pathAndQuery, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(BlobEndpoint + "/" + pathAndQuery));
+        var date = DateTimeOffset.UtcNow.ToString("r", CultureInfo.InvariantCulture);
+        request.Headers.Add("x-ms-date", date);
+        request.Headers.Add("x-ms-version", ApiVersion);
+        var uri = request.RequestUri!;
+        var canonicalQuery = uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => p.Split('=', 2))
+            .Select(p => (Name: Uri.UnescapeDataString(p[0]).ToLowerInvariant(), Value: p.Length > 1 ? Uri.UnescapeDataString(p[1]) : ""))
+            .OrderBy(p => p.Name, StringComparer.Ordinal)
+            .Select(p => "\n" + p.Name + ":" + p.Value);
+        var stringToSign = $"{method.Method}\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:{date}\nx-ms-version:{ApiVersion}\n/{AccountName}{uri.AbsolutePath}{string.Concat(canonicalQuery)}";
+        var signature = Convert.ToBase64String(HMACSHA256.HashData(Convert.FromBase64String(AccountKey), Encoding.UTF8.GetBytes(stringToSign)));
+        request.Headers.TryAddWithoutValidation("Authorization", $"SharedKey {AccountName}:{signature}");
+        return await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The path of Azurite's blob entry point, installing <c>azurite@3.35.0</c> with npm first when it is not in the cache.
+    /// The install runs into a staging folder under an exclusive file lock and is renamed into place when complete.
+    /// </summary>
+    public static async Task<string> EnsureInstalledAsync(CancellationToken cancellationToken = default)
+    {
+        var cache = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "lakehouse", "npm", "azurite");
+        var prefix = Path.Combine(cache, Version);
+        var main = Path.Combine(prefix, "node_modules", "azurite", "dist", "src", "blob", "main.js");
+        var marker = Path.Combine(prefix, ".complete");
+        if (File.Exists(marker) && File.Exists(main)) return main;
+
+        Directory.CreateDirectory(cache);
+        using var gate = await LockAsync(Path.Combine(cache, Version + ".lock"), cancellationToken).ConfigureAwait(false);
+        if (File.Exists(marker) && File.Exists(main)) return main; // Another process installed it while we waited.
+
+        // Holding the lock, no other install runs: staging folders left by crashed installs can go.
+        foreach (var stale in Directory.EnumerateDirectories(cache, Version + ".staging-*"))
+            Directory.Delete(stale, recursive: true);
+        var staging = prefix + ".staging-" + Environment.ProcessId;
+        Directory.CreateDirectory(staging);
+        var (exitCode, output) = await RunAsync("npm",
+            ["install", "--prefix", staging, "azurite@" + Version, "--no-audit", "--no-fund", "--loglevel=error"],
+            InstallTimeout, cancellationToken).ConfigureAwait(false);
+        if (exitCode != 0)
+            throw new InvalidOperationException($"npm install azurite@{Version} failed with exit code {exitCode}:\n{output}");
+        await File.WriteAllTextAsync(Path.Combine(staging, ".complete"), Version, cancellationToken).ConfigureAwait(false);
+        if (Directory.Exists(prefix)) Directory.Delete(prefix, recursive: true); // A partial install from before the marker existed.
+        Directory.Move(staging, prefix);
+        return main;
+    }
+
+    /// <summary>Azurite's console output so far (for failure messages).</summary>
+    public string Output()
+    {
+        lock (_output) return _output.ToString();
+    }
+
+    private Process Start(string main, string watchdog, string workspace, int port)
+    {
+        var start = new ProcessStartInfo("node")
+        {
+            WorkingDirectory = workspace,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[]
+        {
+            "--require", watchdog, main,
+            "--blobHost", "127.0.0.1", "--blobPort", port.ToString(CultureInfo.InvariantCulture),
+            "--inMemoryPersistence", "--disableTelemetry", "--loose", "--skipApiVersionCheck", "--silent",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        start.Environment["LAKEHOUSE_PARENT_PID"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_output)
+        {
+            if (_output.Length < 64 * 1024) _output.AppendLine(line);
+        }
+    }
+
+    private static async Task<bool> WaitUntilListeningAsync(Process process, int port)
+    {
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited) return false;
+            using var client = new TcpClient();
+            try
+            {
+                using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                await client.ConnectAsync(IPAddress.Loopback, port, attempt.Token).ConfigureAwait(false);
+                return true;
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException)
+            {
+                await Task.Delay(100).ConfigureAwait(false);
+            }
+        }
+        return false;
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    /// <summary>An exclusive lock on a file (flock on Unix), retried until free.</summary>
+    private static async Task<FileStream> LockAsync(string path, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + InstallTimeout;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] arguments, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        return (process.ExitCode, (await stdout.ConfigureAwait(false)) + (await stderr.ConfigureAwait(false)));
+    }
+
+    /// <summary>Loaded into node before Azurite: exits when the test process that started it is gone.</summary>
+    private const string WatchdogScript = """
+        const parent = Number(process.env.LAKEHOUSE_PARENT_PID);
+        if (parent > 0) {
+          setInterval(() => {
+            try { process.kill(parent, 0); } catch { process.exit(0); }
+          }, 1000).unref();
+        }
+        """;
+}
