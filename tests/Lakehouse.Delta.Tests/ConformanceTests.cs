@@ -135,7 +135,7 @@ public sealed class ConformanceTests(EngineFixture fixture) : IClassFixture<Engi
     {
         // MANIFEST caveat 4: the log is dat/with_checkpoint's; copy that table's data files in to read rows.
         using var temp = new TempDirectory("nolast");
-        CopyTree(ConformanceCorpus.Root("delta-rs/with_checkpoint_no_last_checkpoint"), temp.Path);
+        TestFiles.CopyTree(ConformanceCorpus.Root("delta-rs/with_checkpoint_no_last_checkpoint"), temp.Path);
         foreach (var f in Directory.GetFiles(ConformanceCorpus.Root("dat/v0.0.2/with_checkpoint"), "*.parquet"))
             File.Copy(f, Path.Combine(temp.Path, Path.GetFileName(f)), overwrite: true);
         var table = DeltaTable.Open(LakeStorage.Open(temp.Path), _engine);
@@ -214,13 +214,5 @@ public sealed class ConformanceTests(EngineFixture fixture) : IClassFixture<Engi
         using var lease = _engine.Lease();
         using var scan = await DeltaScan.CreateAsync(table, snapshot, lease.Connection);
         Assert.Equal("[5, 7, 9]", lease.Connection.Scalar($"SELECT list(id ORDER BY id)::VARCHAR FROM ({scan.Sql})"));
-    }
-
-    internal static void CopyTree(string from, string to)
-    {
-        foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
-            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
-        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
-            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)), overwrite: true);
     }
 }

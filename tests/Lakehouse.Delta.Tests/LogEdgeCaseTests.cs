@@ -19,7 +19,7 @@ public sealed class LogEdgeCaseTests(EngineFixture fixture) : IClassFixture<Engi
     private string Copy(string id)
     {
         var to = _temp.Combine(id.Replace('/', '_'));
-        ConformanceTests.CopyTree(ConformanceCorpus.Root(id), to);
+        TestFiles.CopyTree(ConformanceCorpus.Root(id), to);
         return to;
     }
 

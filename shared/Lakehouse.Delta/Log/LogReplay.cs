@@ -22,7 +22,9 @@ internal sealed class LogReplay
             foreach (var action in await CheckpointReader.ReadAsync(storage, engine, segment.Checkpoint, cancellationToken).ConfigureAwait(false))
                 replay.Apply(action);
 
-        var contents = await Task.WhenAll(segment.Deltas.Select(d => storage.ReadAsync(d.File.Path, cancellationToken))).ConfigureAwait(false);
+        var contents = new byte[segment.Deltas.Count][];
+        await Parallel.ForEachAsync(Enumerable.Range(0, contents.Length), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
+            async (i, ct) => contents[i] = await storage.ReadAsync(segment.Deltas[i].File.Path, ct).ConfigureAwait(false)).ConfigureAwait(false);
         CommitInfoAction? lastInfo = null;
         for (var i = 0; i < contents.Length; i++)
         {

@@ -1,0 +1,113 @@
+using System.Text.Json;
+using Lakehouse.Core;
+using Lakehouse.Delta.Log;
+using Lakehouse.Delta.Schema;
+
+namespace Lakehouse.Delta.Write;
+
+/// <summary>
+/// Delta's conflict rules (Spark's ConflictChecker, WriteSerializable isolation) between a transaction that lost the race
+/// for a version and the commit that won it:
+/// <list type="bullet">
+/// <item>a winner that changed the protocol or the metadata always conflicts;</item>
+/// <item>a winner that committed a <c>txn</c> for an application id this transaction also commits conflicts;</item>
+/// <item>a blind append (reads nothing) commutes with everything else;</item>
+/// <item>otherwise a winner conflicts when it removed a file this transaction read or removes, or when it added data
+/// (not as a blind append) into what this transaction read: the whole table, or the partitions it read.</item>
+/// </list>
+/// </summary>
+internal sealed class ConflictChecker
+{
+    private readonly DeltaTransaction _txn;
+
+    internal ConflictChecker(DeltaTransaction txn) => _txn = txn;
+
+    /// <summary>Throws Conflict, naming the winning version and the reason, when <paramref name="winner"/> invalidates the transaction.</summary>
+    internal async Task CheckAsync(long version, List<DeltaAction> winner, CancellationToken cancellationToken)
+    {
+        var info = winner.OfType<CommitInfoAction>().FirstOrDefault();
+        if (_txn.ReadVersion < 0)
+        {
+            // Another writer created the table first. An append that was creating it too joins the winner's table when it has the same shape.
+            if (version == 0 && _txn.AllowCreateRace && _txn.Metadata is { } ours && winner.OfType<MetadataAction>().FirstOrDefault() is { } theirs && SameShape(ours, theirs))
+            {
+                var created = await TransientIo.RetryAsync(() => _txn.Table.GetSnapshotAsync(0, cancellationToken), cancellationToken).ConfigureAwait(false);
+                ProtocolSupport.CheckWritable(created.Protocol, _txn.Table.Location);
+                _txn.BecomeAppend(created);
+                return;
+            }
+            throw Conflict(version, info, _txn.AllowCreateRace
+                ? "created the table first, with a different schema or partitioning"
+                : "created the table first");
+        }
+        if (winner.OfType<ProtocolAction>().Any())
+            throw Conflict(version, info, "changed the table's protocol");
+        if (winner.OfType<MetadataAction>().Any())
+            throw Conflict(version, info, "changed the table's metadata (schema, partitioning or properties)");
+
+        foreach (var t in winner.OfType<TxnAction>())
+        {
+            if (_txn.AppTransactions.FirstOrDefault(a => a.AppId == t.AppId) is { } mine)
+                throw Conflict(version, info, $"committed application transaction '{t.AppId}' at version {t.Version}, which this commit also advances (to {mine.Version})");
+        }
+        if (_txn.IsBlindAppend) return;
+
+        var storage = _txn.Table.Storage;
+        foreach (var r in winner.OfType<RemoveAction>())
+        {
+            var path = DeltaPaths.ToTableRelative(r.Path, storage);
+            if (_txn.ReadFiles.Contains(path))
+                throw Conflict(version, info, $"removed file '{path}', which this transaction read");
+        }
+
+        var winnerIsBlindAppend = info is not null && Property(info, "isBlindAppend") == "true";
+        var added = winnerIsBlindAppend ? [] : winner.OfType<AddAction>().Where(a => a.DataChange).ToList();
+        if (added.Count == 0) return;
+        var columns = _txn.Snapshot!.PartitionColumns;
+        if (_txn.ReadWholeTable)
+            throw Conflict(version, info, $"added data ('{DeltaPaths.ToTableRelative(added[0].Path, storage)}') to the table, which this transaction read in full");
+        foreach (var a in added)
+        {
+            if (_txn.ReadPartitions.Contains(PartitionEncoding.TupleKey(columns, a.PartitionValues)))
+                throw Conflict(version, info, $"added data to partition ({PartitionEncoding.Describe(columns, a.PartitionValues)}), which this transaction read");
+        }
+        if (_txn.ReadPartitionPredicate is { } predicate)
+        {
+            using var lease = _txn.Table.Engine.Lease();
+            var hits = PartitionFilter.Evaluate(lease.Connection, _txn.Snapshot.Schema, columns, [.. added.Select(a => a.PartitionValues)], predicate);
+            if (hits.Count > 0)
+                throw Conflict(version, info, $"added data to partition ({PartitionEncoding.Describe(columns, added[hits.Min()].PartitionValues)}), which this transaction read ({predicate})");
+        }
+    }
+
+    private static bool SameShape(MetadataAction a, MetadataAction b)
+    {
+        if (!a.PartitionColumns.SequenceEqual(b.PartitionColumns, StringComparer.OrdinalIgnoreCase)) return false;
+        var x = StructType.ParseSchema(a.SchemaString).Fields;
+        var y = StructType.ParseSchema(b.SchemaString).Fields;
+        return x.Count == y.Count && x.Zip(y).All(p => string.Equals(p.First.Name, p.Second.Name, StringComparison.OrdinalIgnoreCase) && p.First.Type == p.Second.Type);
+    }
+
+    private LakehouseException Conflict(long version, CommitInfoAction? info, string why)
+    {
+        var what = info?.Operation is { } op ? $"{op}{(Property(info, "engineInfo") is { } e ? " by " + e : "")}" : "a commit";
+        var read = _txn.ReadVersion < 0 ? "while creating the table" : $"after reading version {_txn.ReadVersion}";
+        return new LakehouseException(LakehouseErrorReason.Conflict,
+            $"Concurrent commit to '{_txn.Table.Location}': version {version} ({what}) {why}. This {_txn.Operation}, started {read}, was not committed; re-run it on the new version.");
+    }
+
+    /// <summary>A top-level property of a commitInfo as text (strings unquoted), or null.</summary>
+    internal static string? Property(CommitInfoAction info, string name)
+    {
+        using var doc = JsonDocument.Parse(info.Json);
+        if (!doc.RootElement.TryGetProperty(name, out var v)) return null;
+        return v.ValueKind switch
+        {
+            JsonValueKind.String => v.GetString(),
+            JsonValueKind.True => "true",
+            JsonValueKind.False => "false",
+            JsonValueKind.Null => null,
+            _ => v.GetRawText(),
+        };
+    }
+}

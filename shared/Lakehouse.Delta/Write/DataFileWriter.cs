@@ -1,0 +1,228 @@
+using System.Globalization;
+using Lakehouse.Core;
+using Lakehouse.Delta.Log;
+using Lakehouse.Delta.Schema;
+using Lakehouse.Engine;
+using Lakehouse.Storage;
+
+namespace Lakehouse.Delta.Write;
+
+/// <summary>Data files a write produced, not yet committed.</summary>
+internal sealed class WrittenFiles
+{
+    internal List<AddAction> Adds { get; } = [];
+
+    /// <summary>Table-relative paths of the files (what to delete if the commit fails for good).</summary>
+    internal List<string> Paths { get; } = [];
+
+    internal long Rows { get; set; }
+
+    internal long Bytes { get; set; }
+}
+
+/// <summary>
+/// Writes the rows of a SELECT as Delta data files: ZSTD Parquet through DuckDB's COPY, Hive-style partition folders
+/// (partition columns are not stored in the files), <c>part-NNNNN-uuid.c000.zstd.parquet</c> names and per-file statistics.
+/// Local tables are staged in <c>_lakehouse_staging/</c> inside the table and renamed into place; remote tables are staged
+/// in the engine's scratch folder and uploaded. Nothing is committed here: files without a commit are invisible to readers
+/// and VACUUM removes them once they are older than the retention.
+/// </summary>
+internal static class DataFileWriter
+{
+    /// <summary>The hidden folder (inside a local table) where DuckDB writes before files are renamed into place.</summary>
+    internal const string StagingFolder = "_lakehouse_staging";
+
+    /// <summary>
+    /// Writes <paramref name="selectSql"/> (columns: the schema's, logical names, already of their table types) as data files.
+    /// On failure every file written so far is deleted.
+    /// </summary>
+    internal static async Task<WrittenFiles> WriteAsync(
+        DeltaTable table, DuckConnection connection, string selectSql, StructType schema, IReadOnlyList<string> partitionColumns,
+        long targetFileSize, bool dataChange, CancellationToken cancellationToken)
+    {
+        var storage = table.Storage;
+        var writeId = Guid.NewGuid().ToString("N");
+        var localRoot = storage.LocalPathOrNull("");
+        var staging = localRoot is not null
+            ? Path.Combine(localRoot, StagingFolder, writeId)
+            : table.Engine.ScratchDirectory(Path.Combine("delta-write", writeId));
+        var result = new WrittenFiles();
+        var partitionFields = partitionColumns.Select(c => schema.Find(c)!).ToList();
+        var dataFields = schema.Fields.Where(f => !partitionColumns.Contains(f.Name, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (dataFields.Count == 0)
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput, "A Delta table needs at least one column that is not a partition column.");
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
+            var staged = Copy(connection, selectSql, staging, partitionFields, dataFields, targetFileSize, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            var stats = FileStatistics.Compute(connection, [.. staged.Select(s => s.LocalPath)], dataFields);
+
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var index = 0;
+            var moves = new List<(string Local, string Relative)>();
+            foreach (var file in staged)
+            {
+                var fileStats = stats[file.LocalPath];
+                CheckNotNull(schema, partitionFields, file.Values, fileStats, table.Location);
+                var name = string.Create(CultureInfo.InvariantCulture, $"part-{index++:D5}-{Guid.NewGuid()}.c000.zstd.parquet");
+                var relative = partitionFields.Count == 0 ? name : PartitionEncoding.FolderPath(partitionColumns, file.Values) + "/" + name;
+                var values = new Dictionary<string, string?>(StringComparer.Ordinal);
+                for (var i = 0; i < partitionColumns.Count; i++) values[partitionColumns[i]] = file.Values[i];
+                result.Adds.Add(new AddAction(DeltaPaths.ToLogPath(relative), values, file.Size, now, dataChange, fileStats.Json));
+                result.Rows += fileStats.NumRecords;
+                result.Bytes += file.Size;
+                moves.Add((file.LocalPath, relative));
+            }
+            await PlaceAsync(storage, moves, result, cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+        catch
+        {
+            await DeleteQuietlyAsync(storage, result.Paths).ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            try
+            {
+                if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Left behind: VACUUM clears old staging files.
+            }
+        }
+    }
+
+    private sealed record StagedFile(string LocalPath, string?[] Values, long Rows, long Size);
+
+    private static List<StagedFile> Copy(DuckConnection connection, string selectSql, string staging, List<StructField> partitionFields,
+        List<StructField> dataFields, long targetFileSize, CancellationToken cancellationToken)
+    {
+        var columns = string.Join(", ", dataFields.Select(f => "__w." + SqlText.Identifier(f.Name)));
+        var size = targetFileSize.ToString(CultureInfo.InvariantCulture);
+        string sql;
+        if (partitionFields.Count == 0)
+        {
+            sql = $"COPY (SELECT {columns} FROM ({selectSql}) AS __w) TO {SqlText.Literal(staging)} " +
+                  $"(FORMAT parquet, COMPRESSION zstd, FILE_SIZE_BYTES {size}, FILENAME_PATTERN 'data_{{i}}', RETURN_STATS)";
+        }
+        else
+        {
+            var key = PartitionEncoding.KeySql([.. partitionFields.Select(f => PartitionEncoding.SerializeSql("__w." + SqlText.Identifier(f.Name), f.Type))]);
+            sql = $"COPY (SELECT {columns}, {key} AS {SqlText.Identifier(PartitionEncoding.KeyColumn)} FROM ({selectSql}) AS __w) TO {SqlText.Literal(staging)} " +
+                  $"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({SqlText.Identifier(PartitionEncoding.KeyColumn)}), FILENAME_PATTERN 'data_{{uuid}}', RETURN_STATS)";
+        }
+
+        var files = RunCopy(connection, sql, f =>
+            partitionFields.Count == 0 ? [] : PartitionEncoding.DecodeKey(Path.GetFileName(Path.GetDirectoryName(f)!), partitionFields.Count), cancellationToken);
+        if (partitionFields.Count == 0) return files;
+
+        // PARTITION_BY cannot rotate files, so a partition bigger than the target is split in a second pass.
+        var result = new List<StagedFile>();
+        var split = 0;
+        foreach (var f in files)
+        {
+            if (f.Size <= targetFileSize + (targetFileSize / 2) || f.Rows < 2)
+            {
+                result.Add(f);
+                continue;
+            }
+            var folder = Path.Combine(staging, "split-" + (split++).ToString(CultureInfo.InvariantCulture));
+            var resplit = $"COPY (SELECT * FROM read_parquet({SqlText.Literal(f.LocalPath)})) TO {SqlText.Literal(folder)} " +
+                          $"(FORMAT parquet, COMPRESSION zstd, FILE_SIZE_BYTES {size}, FILENAME_PATTERN 'data_{{i}}', RETURN_STATS)";
+            result.AddRange(RunCopy(connection, resplit, _ => f.Values, cancellationToken));
+            File.Delete(f.LocalPath);
+        }
+        return result;
+    }
+
+    private static List<StagedFile> RunCopy(DuckConnection connection, string sql, Func<string, string?[]> values, CancellationToken cancellationToken)
+    {
+        var files = new List<StagedFile>();
+        using (cancellationToken.Register(connection.Interrupt))
+        {
+            try
+            {
+                using var r = connection.Query(sql);
+                while (r.Read())
+                {
+                    var path = r.GetString(0);
+                    var rows = r.GetInt64(1);
+                    var bytes = r.GetInt64(2);
+                    if (rows == 0)
+                    {
+                        File.Delete(path);
+                        continue;
+                    }
+                    files.Add(new StagedFile(path, values(path), rows, bytes));
+                }
+            }
+            catch (LakehouseException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(cancellationToken);
+            }
+        }
+        return files;
+    }
+
+    private static void CheckNotNull(StructType schema, List<StructField> partitionFields, string?[] values, FileStats stats, string table)
+    {
+        for (var i = 0; i < partitionFields.Count; i++)
+        {
+            if (!partitionFields[i].Nullable && values[i] is null)
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Column '{partitionFields[i].Name}' of '{table}' is not nullable, but the data has nulls in it.");
+        }
+        foreach (var f in schema.Fields)
+        {
+            if (!f.Nullable && stats.TopLevelNulls.TryGetValue(f.Name, out var n) && n > 0)
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Column '{f.Name}' of '{table}' is not nullable, but the data has {n} null(s) in it.");
+        }
+    }
+
+    private static async Task PlaceAsync(ILakeStorage storage, List<(string Local, string Relative)> moves, WrittenFiles result, CancellationToken cancellationToken)
+    {
+        if (storage.LocalPathOrNull("") is not null)
+        {
+            foreach (var (local, relative) in moves)
+            {
+                var target = storage.LocalPathOrNull(relative)!;
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Move(local, target);
+                result.Paths.Add(relative);
+            }
+            return;
+        }
+        var placed = new bool[moves.Count];
+        try
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, moves.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+                async (i, ct) =>
+                {
+                    await storage.UploadAsync(moves[i].Relative, moves[i].Local, ct).ConfigureAwait(false);
+                    placed[i] = true;
+                }).ConfigureAwait(false);
+        }
+        finally
+        {
+            for (var i = 0; i < moves.Count; i++)
+                if (placed[i]) result.Paths.Add(moves[i].Relative);
+        }
+    }
+
+    /// <summary>Deletes files that were written but will never be committed (best effort: VACUUM catches what is left).</summary>
+    internal static async Task DeleteQuietlyAsync(ILakeStorage storage, IReadOnlyList<string> relativePaths)
+    {
+        if (relativePaths.Count == 0) return;
+        try
+        {
+            await Parallel.ForEachAsync(relativePaths, new ParallelOptions { MaxDegreeOfParallelism = 8 },
+                async (p, ct) => await storage.DeleteAsync(p, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is LakehouseException or IOException or UnauthorizedAccessException)
+        {
+            // Orphans are harmless to readers; VACUUM deletes them after the retention period.
+        }
+    }
+}

@@ -1,0 +1,233 @@
+using System.Globalization;
+using System.Text.Json;
+using Lakehouse.Core;
+using Lakehouse.Delta.Log;
+using Lakehouse.Delta.Scan;
+
+namespace Lakehouse.Delta.Write;
+
+public sealed partial class DeltaWriter
+{
+    /// <summary>
+    /// Compacts small files: in each partition (optionally only those matching <paramref name="partitionFilter"/>, a SQL
+    /// condition on partition columns), files smaller than <see cref="DeltaWriteOptions.TargetFileSizeBytes"/> are bin-packed
+    /// into files of about that size. Partitions with fewer than two small files are left alone. The commit adds and removes
+    /// with dataChange = false, so readers of the change stream see no new data; the rows are the same.
+    /// </summary>
+    public Task<DeltaCommitResult> OptimizeAsync(string? partitionFilter = null, CancellationToken cancellationToken = default)
+    {
+        if (partitionFilter is not null) ArgumentException.ThrowIfNullOrWhiteSpace(partitionFilter);
+        return RunAsync(ct => OptimizeCoreAsync(partitionFilter, ct), cancellationToken);
+    }
+
+    private async Task<DeltaCommitResult> OptimizeCoreAsync(string? partitionFilter, CancellationToken cancellationToken)
+    {
+        var snapshot = await LoadSnapshotAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new LakehouseException(LakehouseErrorReason.NotFound, $"'{_table.Location}' is not a Delta table: nothing to optimize.");
+        CheckWritable(snapshot, removes: false);
+        var target = _options.TargetFileSizeBytes;
+        var columns = snapshot.PartitionColumns;
+        var txn = new DeltaTransaction(_table, snapshot, DeltaOperations.Optimize);
+        txn.Parameters["predicate"] = JsonSerializer.Serialize(partitionFilter is null ? Array.Empty<string>() : [partitionFilter]);
+        txn.Parameters["targetSize"] = target.ToString(CultureInfo.InvariantCulture);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var written = new List<WrittenFiles>();
+        var bins = 0;
+        try
+        {
+            using var lease = _table.Engine.Lease();
+            IEnumerable<AddAction> files = snapshot.Files;
+            if (partitionFilter is not null) files = MatchPartitions(lease.Connection, snapshot, snapshot.Files, partitionFilter, "optimize");
+            foreach (var partition in files.Where(f => f.Size < target).GroupBy(f => PartitionEncoding.TupleKey(columns, f.PartitionValues)))
+            {
+                var small = partition.OrderBy(f => f.Size).ToList();
+                if (small.Count < 2) continue;
+                foreach (var bin in Pack(small, target).Where(b => b.Count > 1))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    using var scan = await DeltaScan.CreateAsync(_table, snapshot, lease.Connection, new DeltaScanOptions { Files = bin }, cancellationToken).ConfigureAwait(false);
+                    var w = await DataFileWriter.WriteAsync(_table, lease.Connection, scan.Sql, snapshot.Schema, columns, target, dataChange: false, cancellationToken).ConfigureAwait(false);
+                    written.Add(w);
+                    txn.Adds.AddRange(w.Adds);
+                    foreach (var f in bin) txn.Remove(f, dataChange: false, now);
+                    bins++;
+                }
+            }
+        }
+        catch
+        {
+            foreach (var w in written) await DataFileWriter.DeleteQuietlyAsync(_table.Storage, w.Paths).ConfigureAwait(false);
+            throw;
+        }
+        if (bins == 0) return NotCommitted(snapshot, DeltaOperations.Optimize);
+        txn.Metrics["numAddedFiles"] = txn.Adds.Count;
+        txn.Metrics["numRemovedFiles"] = txn.Removes.Count;
+        txn.Metrics["numAddedBytes"] = txn.Adds.Sum(a => a.Size);
+        txn.Metrics["numRemovedBytes"] = txn.Removes.Sum(r => r.Size ?? 0);
+        txn.Metrics["numBatches"] = bins;
+        var all = new WrittenFiles();
+        foreach (var w in written) all.Paths.AddRange(w.Paths);
+        return await CommitAsync(txn, all, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>First-fit bins of files (smallest first) up to the target size.</summary>
+    private static List<List<AddAction>> Pack(List<AddAction> files, long target)
+    {
+        var bins = new List<List<AddAction>>();
+        var current = new List<AddAction>();
+        long size = 0;
+        foreach (var f in files)
+        {
+            if (current.Count > 0 && size + f.Size > target)
+            {
+                bins.Add(current);
+                current = [];
+                size = 0;
+            }
+            current.Add(f);
+            size += f.Size;
+        }
+        if (current.Count > 0) bins.Add(current);
+        return bins;
+    }
+
+    /// <summary>
+    /// Restores the table's content to <paramref name="version"/>: adds back the files live then and not now, removes the files
+    /// live now and not then (dataChange = true), and restores the metadata when it changed. Fails with NotFound when a file to
+    /// restore has been vacuumed away. Committed as operation RESTORE; history and time travel keep every version.
+    /// </summary>
+    public Task<DeltaCommitResult> RestoreAsync(long version, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(version);
+        return RunAsync(ct => RestoreCoreAsync(version, ct), cancellationToken);
+    }
+
+    private async Task<DeltaCommitResult> RestoreCoreAsync(long version, CancellationToken cancellationToken)
+    {
+        var current = await LoadSnapshotAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new LakehouseException(LakehouseErrorReason.NotFound, $"'{_table.Location}' is not a Delta table: nothing to restore.");
+        if (version > current.Version)
+            throw new LakehouseException(LakehouseErrorReason.NotFound, $"Cannot restore '{_table.Location}' to version {version}: the latest version is {current.Version}.");
+        CheckWritable(current, removes: true);
+        var target = await _table.GetSnapshotAsync(version, cancellationToken).ConfigureAwait(false);
+
+        var live = current.Files.ToDictionary(f => f.Key);
+        var wanted = target.Files.ToDictionary(f => f.Key);
+        var toAdd = target.Files.Where(f => !live.ContainsKey(f.Key)).ToList();
+        var toRemove = current.Files.Where(f => !wanted.ContainsKey(f.Key)).ToList();
+
+        var missing = new List<string>();
+        await Parallel.ForEachAsync(toAdd, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (f, ct) =>
+        {
+            var path = DeltaPaths.ToTableRelative(f.Path, _table.Storage);
+            if (await _table.Storage.GetInfoAsync(path, ct).ConfigureAwait(false) is null)
+                lock (missing) missing.Add(path);
+        }).ConfigureAwait(false);
+        if (missing.Count > 0)
+            throw new LakehouseException(LakehouseErrorReason.NotFound,
+                $"Cannot restore '{_table.Location}' to version {version}: {missing.Count} of its data files were deleted (e.g. by VACUUM), such as '{missing[0]}'.");
+
+        var txn = new DeltaTransaction(_table, current, DeltaOperations.Restore) { ReadWholeTable = true };
+        txn.Read(current.Files);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        foreach (var f in toRemove) txn.Remove(f, dataChange: true, now);
+        txn.Adds.AddRange(toAdd.Select(f => f with { DataChange = true, ModificationTime = now }));
+        if (target.Metadata != current.Metadata && !SameMetadata(target.Metadata, current.Metadata)) txn.Metadata = target.Metadata;
+        txn.Parameters["version"] = version.ToString(CultureInfo.InvariantCulture);
+        txn.Parameters["timestamp"] = target.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        txn.Metrics["numRestoredFiles"] = toAdd.Count;
+        txn.Metrics["numRemovedFiles"] = toRemove.Count;
+        txn.Metrics["restoredFilesSize"] = toAdd.Sum(f => f.Size);
+        txn.Metrics["removedFilesSize"] = toRemove.Sum(f => f.Size);
+        txn.Metrics["numOfFilesAfterRestore"] = target.Files.Count;
+        txn.Metrics["tableSizeAfterRestore"] = target.Files.Sum(f => f.Size);
+        return await CommitAsync(txn, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static bool SameMetadata(MetadataAction a, MetadataAction b) =>
+        a.Id == b.Id && a.SchemaString == b.SchemaString && a.PartitionColumns.SequenceEqual(b.PartitionColumns)
+        && a.Configuration.Count == b.Configuration.Count && a.Configuration.All(kv => b.Configuration.TryGetValue(kv.Key, out var v) && v == kv.Value);
+
+    /// <summary>
+    /// Deletes files the table no longer needs: data files that are neither live in the latest snapshot nor removed less than
+    /// <paramref name="retention"/> ago, and files never committed (crashed or conflicting writers), once older than the retention.
+    /// The retention defaults to the table's <c>delta.deletedFileRetentionDuration</c> (7 days); a shorter one is refused unless
+    /// <paramref name="force"/> is set, because readers of older versions and writers still committing may need those files.
+    /// A dry run lists the files and deletes nothing. The log records VACUUM START and VACUUM END commits.
+    /// Deletion-vector files and everything under <c>_delta_log</c> or other hidden folders are never touched.
+    /// </summary>
+    public async Task<DeltaVacuumResult> VacuumAsync(TimeSpan? retention = null, bool dryRun = false, bool force = false, CancellationToken cancellationToken = default)
+    {
+        if (retention is { } r) ArgumentOutOfRangeException.ThrowIfLessThan(r, TimeSpan.Zero);
+        var snapshot = await LoadSnapshotAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new LakehouseException(LakehouseErrorReason.NotFound, $"'{_table.Location}' is not a Delta table: nothing to vacuum.");
+        CheckWritable(snapshot, removes: false);
+        var configured = TableProperties.RetentionOf(snapshot.Metadata.Configuration);
+        var keep = retention ?? configured;
+        if (keep < configured && !force)
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                $"A retention of {keep.TotalHours:0.##} hours is shorter than the table's {configured.TotalHours:0.##} hours (delta.deletedFileRetentionDuration): " +
+                "files still needed by readers of older versions or by writers about to commit could be deleted. Pass force to do it anyway.");
+
+        var cutoff = DateTimeOffset.UtcNow - keep;
+        var cutoffMs = cutoff.ToUnixTimeMilliseconds();
+        var valid = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var f in snapshot.Files) valid.Add(DeltaPaths.ToTableRelative(f.Path, _table.Storage));
+        foreach (var t in snapshot.Tombstones.Where(t => (t.DeletionTimestamp ?? 0) > cutoffMs)) valid.Add(DeltaPaths.ToTableRelative(t.Path, _table.Storage));
+
+        var doomed = new List<(string Path, long Size)>();
+        await foreach (var file in _table.Storage.ListAsync("", cancellationToken).ConfigureAwait(false))
+        {
+            if (!IsVacuumable(file.Path) || valid.Contains(file.Path) || file.LastModified >= cutoff) continue;
+            doomed.Add((file.Path, file.Size));
+        }
+        var result = new DeltaVacuumResult([.. doomed.Select(d => d.Path)], doomed.Sum(d => d.Size), dryRun, keep);
+        if (dryRun) return result;
+
+        var start = new DeltaTransaction(_table, snapshot, DeltaOperations.VacuumStart);
+        start.Parameters["retentionCheckEnabled"] = force ? "false" : "true";
+        start.Parameters["specifiedRetentionMillis"] = ((long)keep.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+        start.Parameters["defaultRetentionMillis"] = ((long)configured.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+        start.Metrics["numFilesToDelete"] = doomed.Count;
+        start.Metrics["sizeOfDataToDelete"] = result.Bytes;
+        await CommitAsync(start, null, cancellationToken).ConfigureAwait(false);
+
+        var deleted = 0L;
+        await Parallel.ForEachAsync(doomed, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (d, ct) =>
+        {
+            if (await _table.Storage.DeleteAsync(d.Path, ct).ConfigureAwait(false)) Interlocked.Increment(ref deleted);
+        }).ConfigureAwait(false);
+
+        // Read at the same snapshot as START: it adds and removes nothing, so the lost race for START's version is harmless.
+        var end = new DeltaTransaction(_table, snapshot, DeltaOperations.VacuumEnd);
+        end.Parameters["status"] = "COMPLETED";
+        end.Metrics["numDeletedFiles"] = deleted;
+        end.Metrics["numVacuumedDirectories"] = 0;
+        await CommitAsync(end, null, cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>
+    /// Files VACUUM may consider: not under <c>_delta_log</c>, not in a hidden folder (a name starting with '_' or '.' that is not
+    /// a partition folder), not a deletion vector. The writer's own staging folder is the exception: its leftovers are orphans.
+    /// </summary>
+    private static bool IsVacuumable(string path)
+    {
+        var segments = path.Split('/');
+        if (segments[0] == DataFileWriter.StagingFolder) return true;
+        foreach (var s in segments)
+        {
+            if ((s.StartsWith('_') || s.StartsWith('.')) && !s.Contains('=', StringComparison.Ordinal)) return false;
+        }
+        var name = segments[^1];
+        return !name.StartsWith("deletion_vector_", StringComparison.Ordinal) && !name.EndsWith(".crc", StringComparison.Ordinal);
+    }
+
+    /// <summary>Writes a checkpoint of the latest version now (normally one is written every <c>delta.checkpointInterval</c> commits); returns its version.</summary>
+    public async Task<long> CheckpointAsync(CancellationToken cancellationToken = default)
+    {
+        var snapshot = await LoadSnapshotAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new LakehouseException(LakehouseErrorReason.NotFound, $"'{_table.Location}' is not a Delta table: nothing to checkpoint.");
+        return await CheckpointWriter.WriteAsync(_table, snapshot.Version, cancellationToken).ConfigureAwait(false);
+    }
+}

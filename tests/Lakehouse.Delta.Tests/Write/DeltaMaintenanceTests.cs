@@ -1,0 +1,182 @@
+using Lakehouse.Core;
+using Lakehouse.Delta.Write;
+using Lakehouse.Engine;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Delta.Tests.Write;
+
+public sealed class DeltaMaintenanceTests(EngineFixture fixture) : IClassFixture<EngineFixture>
+{
+    private readonly DuckEngine _engine = fixture.Engine;
+
+    private static void Age(string path, TimeSpan by) => File.SetLastWriteTimeUtc(path, DateTime.UtcNow - by);
+
+    private static List<string> DataFiles(LocalTable t) =>
+        [.. Directory.GetFiles(t.Root, "*.parquet", SearchOption.AllDirectories)
+            .Where(f => !f.Contains("_delta_log", StringComparison.Ordinal)).Select(f => Path.GetRelativePath(t.Root, f)).Order()];
+
+    [Fact]
+    public async Task VacuumAsync_RetentionBelowTableDefault_RefusedUnlessForced()
+    {
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 3));
+        var ex = await Assert.ThrowsAsync<LakehouseException>(() => t.Writer.VacuumAsync(TimeSpan.FromHours(1)));
+        Assert.Equal(LakehouseErrorReason.InvalidInput, ex.Reason);
+        Assert.Contains("168 hours", ex.Message, StringComparison.Ordinal);
+        var forced = await t.Writer.VacuumAsync(TimeSpan.FromHours(1), force: true);
+        Assert.Empty(forced.Files);
+    }
+
+    [Fact]
+    public async Task VacuumAsync_Forced_DeletesRemovedFilesKeepsLiveOnesAndLogsStartEnd()
+    {
+        using var t = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["part"] });
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 6, "(i % 2)::VARCHAR"));
+        var old = DataFiles(t);
+        await t.Writer.OverwriteAsync(WriteTestKit.Rows(10, 12, "'1'"));
+        var live = DataFiles(t).Except(old).ToList();
+        Assert.Single(live);
+
+        var dry = await t.Writer.VacuumAsync(TimeSpan.Zero, dryRun: true, force: true);
+        Assert.Equal(old, dry.Files.Order());
+        Assert.Equal(3, DataFiles(t).Count);
+
+        var result = await t.Writer.VacuumAsync(TimeSpan.Zero, force: true);
+        Assert.Equal(old, result.Files.Order());
+        Assert.Equal(live, DataFiles(t));
+        Assert.Equal(["10", "11"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t ORDER BY id"));
+        var history = await t.Table.GetHistoryAsync(2);
+        Assert.Equal(["VACUUM END", "VACUUM START"], history.Select(h => h.Operation));
+        Assert.Contains("\"numFilesToDelete\":\"2\"", history[1].OperationMetrics, StringComparison.Ordinal);
+        Assert.Contains("\"numDeletedFiles\":\"2\"", history[0].OperationMetrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VacuumAsync_DefaultRetention_KeepsRecentTombstonesAndDeletesOldOrphans()
+    {
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 3));
+        await t.Writer.OverwriteAsync(WriteTestKit.Rows(3, 6));
+        foreach (var f in DataFiles(t)) Age(Path.Combine(t.Root, f), TimeSpan.FromDays(30)); // Even old files stay while live or recently removed.
+        var orphan = Path.Combine(t.Root, "part-99999-orphan.c000.zstd.parquet");
+        File.Copy(Path.Combine(t.Root, DataFiles(t)[0]), orphan);
+        var staged = Path.Combine(t.Root, DataFileWriter.StagingFolder, "abc", "data_0.parquet");
+        Directory.CreateDirectory(Path.GetDirectoryName(staged)!);
+        File.WriteAllText(staged, "half-written");
+        var young = Path.Combine(t.Root, "part-99998-young.c000.zstd.parquet");
+        File.WriteAllText(young, "in flight");
+        Age(orphan, TimeSpan.FromDays(8));
+        Age(staged, TimeSpan.FromDays(8));
+
+        var result = await t.Writer.VacuumAsync();
+
+        Assert.Equal(TimeSpan.FromDays(7), result.Retention);
+        Assert.Equal([Path.Combine(DataFileWriter.StagingFolder, "abc", "data_0.parquet"), "part-99999-orphan.c000.zstd.parquet"], result.Files.Order());
+        Assert.False(File.Exists(orphan));
+        Assert.False(File.Exists(staged));
+        Assert.True(File.Exists(young));
+        Assert.Equal(3, DataFiles(t).Count); // The live file, the tombstoned one (removed just now) and the young in-flight file.
+        Assert.Equal(["3", "4", "5"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t ORDER BY id"));
+    }
+
+    [Fact]
+    public async Task WriteWithoutCommit_Crash_TableUnchangedAndVacuumRemovesOrphansLater()
+    {
+        using var t = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["part"] });
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 4, "'a'"));
+        var snapshot = await t.Table.GetSnapshotAsync();
+
+        // A writer that dies after writing its data files and before committing.
+        WrittenFiles written;
+        using (var lease = _engine.Lease())
+        {
+            written = await DataFileWriter.WriteAsync(t.Table, lease.Connection, "SELECT i::BIGINT AS id, 'b' AS part, 'x' AS v FROM range(100) AS r(i)",
+                snapshot.Schema, snapshot.PartitionColumns, 1 << 20, dataChange: true, CancellationToken.None);
+        }
+        Assert.All(written.Paths, p => Assert.True(File.Exists(Path.Combine(t.Root, p))));
+
+        var after = await t.Table.GetSnapshotAsync();
+        Assert.Equal(snapshot.Version, after.Version);
+        Assert.Equal(["4"], await WriteTestKit.QueryAsync(t.Table, "SELECT count(*) FROM t"));
+
+        Assert.Empty((await t.Writer.VacuumAsync(dryRun: true)).Files); // Too young to be sure the writer is gone.
+        foreach (var p in written.Paths) Age(Path.Combine(t.Root, p), TimeSpan.FromDays(8));
+        var vacuum = await t.Writer.VacuumAsync();
+        Assert.Equal(written.Paths.Order(), vacuum.Files.Order());
+        Assert.All(written.Paths, p => Assert.False(File.Exists(Path.Combine(t.Root, p))));
+        Assert.Equal(["4"], await WriteTestKit.QueryAsync(t.Table, "SELECT count(*) FROM t"));
+    }
+
+    [Fact]
+    public async Task OptimizeAsync_SmallFiles_CompactedPerPartitionWithTheSameRows()
+    {
+        using var t = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["part"] });
+        for (var i = 0; i < 5; i++) await t.Writer.AppendAsync(WriteTestKit.Rows(i * 10, (i * 10) + 10, "(i % 2)::VARCHAR"));
+        await t.Writer.AppendAsync(WriteTestKit.Rows(1000, 1001, "'single'"));
+        var before = await t.Table.GetSnapshotAsync();
+        Assert.Equal(11, before.Files.Count);
+        var rowsBefore = await WriteTestKit.QueryAsync(t.Table, "SELECT to_json(t)::VARCHAR FROM t ORDER BY id");
+        var single = before.Files.Single(f => f.PartitionValues["part"] == "single");
+
+        var result = await t.Writer.OptimizeAsync();
+
+        Assert.Equal("OPTIMIZE", result.Operation);
+        Assert.Equal(10, result.Metric("numRemovedFiles"));
+        Assert.Equal(2, result.Metric("numAddedFiles"));
+        var after = await t.Table.GetSnapshotAsync();
+        Assert.Equal(3, after.Files.Count);
+        Assert.Contains(after.Files, f => f.Path == single.Path);
+        Assert.All(after.Files.Where(f => f.Path != single.Path), f => Assert.False(f.DataChange));
+        Assert.Equal(rowsBefore, await WriteTestKit.QueryAsync(t.Table, "SELECT to_json(t)::VARCHAR FROM t ORDER BY id"));
+        Assert.All(after.Tombstones, r => Assert.False(r.DataChange));
+
+        var again = await t.Writer.OptimizeAsync();
+        Assert.False(again.Committed);
+    }
+
+    [Fact]
+    public async Task OptimizeAsync_PartitionFilter_CompactsOnlyMatchingPartitions()
+    {
+        using var t = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["part"] });
+        for (var i = 0; i < 3; i++) await t.Writer.AppendAsync(WriteTestKit.Rows(i * 10, (i * 10) + 10, "(i % 2)::VARCHAR"));
+        var result = await t.Writer.OptimizeAsync("part = '0'");
+        Assert.Equal(3, result.Metric("numRemovedFiles"));
+        var after = await t.Table.GetSnapshotAsync();
+        Assert.Single(after.Files, f => f.PartitionValues["part"] == "0");
+        Assert.Equal(3, after.Files.Count(f => f.PartitionValues["part"] == "1"));
+    }
+
+    [Fact]
+    public async Task RestoreAsync_EarlierVersion_ContentAsThenAndHistoryKept()
+    {
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 2));      // v0
+        await t.Writer.AppendAsync(WriteTestKit.Rows(2, 4));      // v1
+        await t.Writer.OverwriteAsync(WriteTestKit.Rows(10, 11)); // v2
+        await t.Writer.DeleteAsync("id = 10");                    // v3
+
+        var result = await t.Writer.RestoreAsync(1);
+
+        Assert.Equal(4, result.Version);
+        Assert.Equal("RESTORE", result.Operation);
+        Assert.Equal(2, result.Metric("numRestoredFiles"));
+        Assert.Equal(0, result.Metric("numRemovedFiles"));
+        Assert.Equal(["0", "1", "2", "3"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t ORDER BY id"));
+        Assert.Equal(["10"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t ORDER BY id", version: 2));
+        var restoredToTwo = await t.Writer.RestoreAsync(2);
+        Assert.Equal(2, restoredToTwo.Metric("numRemovedFiles"));
+        Assert.Equal(["10"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t ORDER BY id"));
+    }
+
+    [Fact]
+    public async Task RestoreAsync_FilesVacuumed_RefusedWithNotFound()
+    {
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 2));
+        await t.Writer.OverwriteAsync(WriteTestKit.Rows(10, 11));
+        await t.Writer.VacuumAsync(TimeSpan.Zero, force: true);
+        var ex = await Assert.ThrowsAsync<LakehouseException>(() => t.Writer.RestoreAsync(0));
+        Assert.Equal(LakehouseErrorReason.NotFound, ex.Reason);
+        Assert.Contains("VACUUM", ex.Message, StringComparison.Ordinal);
+    }
+}

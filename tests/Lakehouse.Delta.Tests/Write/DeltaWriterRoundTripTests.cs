@@ -1,0 +1,182 @@
+using System.Text.Json;
+using Lakehouse.Delta.Write;
+using Lakehouse.Engine;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Delta.Tests.Write;
+
+public sealed class DeltaWriterRoundTripTests(EngineFixture fixture) : IClassFixture<EngineFixture>
+{
+    private readonly DuckEngine _engine = fixture.Engine;
+
+    private const string AllTypes = """
+        SELECT * FROM (VALUES
+          (1::BIGINT, 'héllo wörld', 7::INTEGER, 1.5::DOUBLE, true, DATE '2024-02-29', TIMESTAMPTZ '2024-01-02 03:04:05.123456+00',
+           12.34::DECIMAL(10,2), 123456789012345678901234.5::DECIMAL(38,1), '\x01\x02'::BLOB, {'x': 1, 'y': 'z'}, [1, 2, 3], MAP {'k': 'v'}, 1.25::FLOAT, 7::SMALLINT, 3::TINYINT),
+          (2::BIGINT, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+          (3::BIGINT, '', -2147483648, -0.25, false, DATE '1970-01-01', TIMESTAMPTZ '1999-12-31 23:59:59+00',
+           -0.01::DECIMAL(10,2), 0::DECIMAL(38,1), ''::BLOB, {'x': NULL, 'y': NULL}, [], MAP {}, -3.5::FLOAT, (-32768)::SMALLINT, (-128)::TINYINT)
+        ) AS v(l, s, i, d, b, dt, ts, dec, bigdec, bin, st, li, mp, f, sh, tn)
+        """;
+
+    [Fact]
+    public async Task AppendAsync_EveryColumnType_SnapshotAndReadParquetReturnTheSameValues()
+    {
+        using var t = new LocalTable(_engine);
+        var result = await t.Writer.AppendAsync(AllTypes);
+        Assert.True(result.Committed);
+        Assert.Equal(0, result.Version);
+        Assert.Equal(3, result.Metric("numOutputRows"));
+
+        var snapshot = await t.Table.GetSnapshotAsync();
+        Assert.Equal(
+            ["long", "string", "integer", "double", "boolean", "date", "timestamp", "decimal(10,2)", "decimal(38,1)", "binary", "struct", "array", "map", "float", "short", "byte"],
+            snapshot.Schema.Fields.Select(f => f.Type switch
+            {
+                Delta.Schema.PrimitiveType p => p.Name,
+                Delta.Schema.DecimalType d => $"decimal({d.Precision},{d.Scale})",
+                Delta.Schema.StructType => "struct",
+                Delta.Schema.ArrayType => "array",
+                Delta.Schema.MapType => "map",
+                _ => "?",
+            }));
+
+        using var lease = _engine.Lease();
+        var expected = WriteTestKit.Strings(lease.Connection, $"SELECT to_json(v)::VARCHAR FROM ({AllTypes}) AS v ORDER BY l");
+        var viaSnapshot = await WriteTestKit.QueryAsync(t.Table, "SELECT to_json(t)::VARCHAR FROM t ORDER BY l");
+        var viaParquet = WriteTestKit.Strings(lease.Connection,
+            $"SELECT to_json(p)::VARCHAR FROM read_parquet({SqlText.LiteralList(WriteTestKit.LiveFiles(t, snapshot))}) AS p ORDER BY l");
+        Assert.Equal(expected, viaSnapshot);
+        Assert.Equal(expected, viaParquet);
+
+        // Spot-check the values themselves, not just agreement.
+        Assert.Equal(["héllo wörld", null, ""], await WriteTestKit.QueryAsync(t.Table, "SELECT s FROM t ORDER BY l"));
+        Assert.Equal(["2024-01-02 03:04:05.123456+00", null, "1999-12-31 23:59:59+00"], await WriteTestKit.QueryAsync(t.Table, "SELECT ts::VARCHAR FROM t ORDER BY l"));
+        Assert.Equal(["123456789012345678901234.5", null, "0.0"], await WriteTestKit.QueryAsync(t.Table, "SELECT bigdec::VARCHAR FROM t ORDER BY l"));
+        Assert.Equal(["{'x': 1, 'y': z}", null, "{'x': NULL, 'y': NULL}"], await WriteTestKit.QueryAsync(t.Table, "SELECT st::VARCHAR FROM t ORDER BY l"));
+        Assert.Equal(["\\x01\\x02", null, ""], await WriteTestKit.QueryAsync(t.Table, "SELECT bin::VARCHAR FROM t ORDER BY l"));
+
+        // The files are ZSTD parquet, named like Spark's, and the timestamp column is adjusted to UTC.
+        var file = Assert.Single(snapshot.Files);
+        Assert.Matches("^part-00000-[0-9a-f-]{36}\\.c000\\.zstd\\.parquet$", file.Path);
+        var files = SqlText.LiteralList(WriteTestKit.LiveFiles(t, snapshot));
+        Assert.Equal(["ZSTD"], WriteTestKit.Strings(lease.Connection, $"SELECT DISTINCT compression FROM parquet_metadata({files})"));
+        Assert.Equal(["TimestampType(isAdjustedToUTC=1, unit=TimeUnit(MILLIS=<null>, MICROS=MicroSeconds(), NANOS=<null>))"],
+            WriteTestKit.Strings(lease.Connection, $"SELECT logical_type::VARCHAR FROM parquet_schema({files}) WHERE name = 'ts'"));
+    }
+
+    [Fact]
+    public async Task AppendAsync_EveryColumnType_StatsHoldMinMaxAndNullCounts()
+    {
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync(AllTypes);
+        var snapshot = await t.Table.GetSnapshotAsync();
+        using var stats = JsonDocument.Parse(Assert.Single(snapshot.Files).Stats!);
+        var root = stats.RootElement;
+        Assert.Equal(3, root.GetProperty("numRecords").GetInt64());
+        var min = root.GetProperty("minValues");
+        var max = root.GetProperty("maxValues");
+        var nulls = root.GetProperty("nullCount");
+        Assert.Equal(1, min.GetProperty("l").GetInt64());
+        Assert.Equal(3, max.GetProperty("l").GetInt64());
+        Assert.Equal("", min.GetProperty("s").GetString());
+        Assert.Equal("héllo wörld", max.GetProperty("s").GetString());
+        Assert.Equal(-2147483648, min.GetProperty("i").GetInt64());
+        Assert.Equal(-0.25, min.GetProperty("d").GetDouble());
+        Assert.Equal("1970-01-01", min.GetProperty("dt").GetString());
+        Assert.Equal("2024-02-29", max.GetProperty("dt").GetString());
+        Assert.Equal("1999-12-31T23:59:59.000Z", min.GetProperty("ts").GetString());
+        Assert.Equal("2024-01-02T03:04:05.124Z", max.GetProperty("ts").GetString()); // Millisecond precision, maximum rounded up.
+        Assert.Equal(-0.01m, min.GetProperty("dec").GetDecimal());
+        Assert.Equal(12.34m, max.GetProperty("dec").GetDecimal());
+        Assert.Equal(1, max.GetProperty("st").GetProperty("x").GetInt64());
+        Assert.Equal(-32768, min.GetProperty("sh").GetInt64());
+        Assert.False(min.TryGetProperty("b", out _)); // No min/max for booleans, binary, arrays, maps.
+        Assert.False(min.TryGetProperty("bin", out _));
+        Assert.False(min.TryGetProperty("li", out _));
+        Assert.Equal(0, nulls.GetProperty("l").GetInt64());
+        Assert.Equal(1, nulls.GetProperty("s").GetInt64());
+        Assert.Equal(1, nulls.GetProperty("b").GetInt64());
+        Assert.Equal(2, nulls.GetProperty("st").GetProperty("x").GetInt64());
+    }
+
+    [Fact]
+    public async Task AppendAsync_LongStrings_StatsAreCutTo32CharactersAndStillBoundTheValues()
+    {
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync("SELECT repeat('a', 40) || i::VARCHAR AS s FROM range(3) AS r(i)");
+        var snapshot = await t.Table.GetSnapshotAsync();
+        using var stats = JsonDocument.Parse(Assert.Single(snapshot.Files).Stats!);
+        var min = stats.RootElement.GetProperty("minValues").GetProperty("s").GetString()!;
+        var max = stats.RootElement.GetProperty("maxValues").GetProperty("s").GetString()!;
+        Assert.Equal(new string('a', 32), min);
+        Assert.Equal(new string('a', 32) + char.ConvertFromUtf32(0x10FFFF), max);
+        Assert.True(FileStatistics.CompareUtf8(max, new string('a', 40) + "2") > 0);
+    }
+
+    [Fact]
+    public async Task AppendAsync_AwkwardPartitionValues_HiveFoldersAndValuesRoundTrip()
+    {
+        using var t = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["p"] });
+        string[] values = ["plain", "with space", "a/b", "100%", "k=v", "日本語", "quote'\"", "colon:star*", ""];
+        var rows = string.Join(", ", values.Select((v, i) => $"({i}, {SqlText.Literal(v)})")) + ", (99, NULL)";
+        await t.Writer.AppendAsync($"SELECT id, p FROM (VALUES {rows}) AS v(id, p)");
+
+        var snapshot = await t.Table.GetSnapshotAsync();
+        var byValue = snapshot.Files.ToDictionary(f => f.PartitionValues["p"] ?? "<null>", f => DeltaPaths.ToTableRelative(f.Path, t.Storage));
+        Assert.StartsWith("p=plain/", byValue["plain"]);
+        Assert.StartsWith("p=with space/", byValue["with space"]);
+        Assert.StartsWith("p=a%2Fb/", byValue["a/b"]);
+        Assert.StartsWith("p=100%25/", byValue["100%"]);
+        Assert.StartsWith("p=k%3Dv/", byValue["k=v"]);
+        Assert.StartsWith("p=日本語/", byValue["日本語"]);
+        Assert.StartsWith("p=quote%27%22/", byValue["quote'\""]);
+        Assert.StartsWith("p=colon%3Astar%2A/", byValue["colon:star*"]);
+        Assert.StartsWith("p=__HIVE_DEFAULT_PARTITION__/", byValue["<null>"]); // The empty string is a null partition value (PROTOCOL.md).
+        Assert.Equal(9, snapshot.Files.Count);
+        foreach (var f in snapshot.Files) Assert.True(File.Exists(t.Storage.LocalPathOrNull(DeltaPaths.ToTableRelative(f.Path, t.Storage))), f.Path);
+
+        // The log path is URL-encoded once more (a literal '%' in the folder becomes %25 in the log).
+        Assert.Contains(snapshot.Files, f => f.Path.StartsWith("p=100%2525/", StringComparison.Ordinal));
+
+        var read = await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR || '=' || coalesce(p, '<null>') FROM t ORDER BY id");
+        var expected = values.Select(string? (v, i) => $"{i}={(v.Length == 0 ? "<null>" : v)}").Append("99=<null>").ToList();
+        Assert.Equal(expected, read);
+
+        // Partition columns are not stored in the data files.
+        using var lease = _engine.Lease();
+        var columns = WriteTestKit.Strings(lease.Connection, $"SELECT DISTINCT name FROM parquet_schema({SqlText.LiteralList(WriteTestKit.LiveFiles(t, snapshot))}) WHERE name <> 'duckdb_schema'");
+        Assert.Equal(["id"], columns);
+    }
+
+    [Fact]
+    public async Task AppendAsync_TypedPartitionColumns_SerializedPerProtocol()
+    {
+        using var t = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["d", "ts", "b", "n", "dec"] });
+        await t.Writer.AppendAsync(
+            "SELECT 1 AS id, DATE '2024-03-01' AS d, TIMESTAMPTZ '2024-03-01 12:30:00.5+02' AS ts, true AS b, 42 AS n, 1.50::DECIMAL(5,2) AS dec");
+        var snapshot = await t.Table.GetSnapshotAsync();
+        var file = Assert.Single(snapshot.Files);
+        Assert.Equal("2024-03-01", file.PartitionValues["d"]);
+        Assert.Equal("2024-03-01 10:30:00.500000", file.PartitionValues["ts"]); // UTC, microseconds.
+        Assert.Equal("true", file.PartitionValues["b"]);
+        Assert.Equal("42", file.PartitionValues["n"]);
+        Assert.Equal("1.50", file.PartitionValues["dec"]);
+        Assert.StartsWith("d=2024-03-01/ts=2024-03-01 10%3A30%3A00.500000/b=true/n=42/dec=1.50/", DeltaPaths.ToTableRelative(file.Path, t.Storage));
+        Assert.Equal(["2024-03-01|2024-03-01 10:30:00.5+00|true|42|1.50"],
+            await WriteTestKit.QueryAsync(t.Table, "SELECT concat_ws('|', d, ts, b, n, dec) FROM t"));
+    }
+
+    [Fact]
+    public async Task AppendAsync_ManyRowsSmallTarget_SplitsIntoSeveralFilesWithStats()
+    {
+        using var t = new LocalTable(_engine, new DeltaWriteOptions { TargetFileSizeBytes = 256 * 1024, PartitionColumns = ["p"] });
+        await t.Writer.AppendAsync("SELECT i AS id, md5(i::VARCHAR) AS h, (i % 2)::VARCHAR AS p FROM range(600000) AS r(i)");
+        var snapshot = await t.Table.GetSnapshotAsync();
+        Assert.True(snapshot.Files.Count > 2, $"expected the two partitions to be split, got {snapshot.Files.Count} files");
+        Assert.All(snapshot.Files, f => Assert.Contains("\"numRecords\":", f.Stats, StringComparison.Ordinal));
+        var total = snapshot.Files.Sum(f => JsonDocument.Parse(f.Stats!).RootElement.GetProperty("numRecords").GetInt64());
+        Assert.Equal(600000, total);
+        Assert.Equal(["600000|179999700000"], await WriteTestKit.QueryAsync(t.Table, "SELECT count(*) || '|' || sum(id) FROM t"));
+    }
+}
