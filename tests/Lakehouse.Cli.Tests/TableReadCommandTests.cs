@@ -1,0 +1,144 @@
+using System.Text.Json;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Cli.Tests;
+
+public sealed class TableReadCommandTests : IDisposable
+{
+    private readonly TempDirectory _temp = new("cli");
+
+    public void Dispose() => _temp.Dispose();
+
+    private static string Table(string id) => Path.Combine(TestPaths.DeltaConformance, id, "delta");
+
+    [Fact]
+    public async Task Read_PartitionedTableWithEscapedValues_PrintsCsvRows()
+    {
+        var r = await CliRunner.RunAsync("table", "read", Table("dat/v0.0.2/multi_partitioned"));
+        Assert.Equal(0, r.ExitCode);
+        var lines = r.Stdout.TrimEnd('\n').Split('\n');
+        Assert.Equal("letter,date,data,number", lines[0]);
+        Assert.Equal(["/%20%f,1970-01-01,hello,6", "b,1970-01-01,\\xF0\\x9F\\x98\\x88,7"], lines[1..].Order(StringComparer.Ordinal));
+        Assert.Equal("", r.Stderr);
+    }
+
+    [Fact]
+    public async Task Read_JsonLinesAtVersion_OneObjectPerRow()
+    {
+        var r = await CliRunner.RunAsync("table", "read", Table("dat/v0.0.2/basic_append"), "--version", "0", "--format", "jsonl");
+        Assert.Equal(0, r.ExitCode);
+        var rows = r.Stdout.TrimEnd('\n').Split('\n').Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(3, rows.Count);
+        Assert.Equal(["a", "b", "c"], rows.Select(x => x.GetProperty("letter").GetString()).Order(StringComparer.Ordinal));
+        Assert.Equal(6, rows.Sum(x => x.GetProperty("number").GetInt64()));
+    }
+
+    [Fact]
+    public async Task Read_ByTimestamp_SelectsTheVersionCommittedThen()
+    {
+        var r = await CliRunner.RunAsync("table", "read", Table("dat/v0.0.2/basic_append"), "--timestamp", "2023-01-25T01:50:20Z");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(4, r.Stdout.TrimEnd('\n').Split('\n').Length); // header + the 3 rows of version 0
+    }
+
+    [Fact]
+    public async Task Read_DeletionVectorsAndColumnMapping_AppliesBoth()
+    {
+        var r = await CliRunner.RunAsync("table", "read", Table("golden/dv-with-columnmapping"), "--format", "jsonl");
+        Assert.Equal(0, r.ExitCode);
+        var rows = r.Stdout.TrimEnd('\n').Split('\n').Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(35, rows.Count);
+        Assert.DoesNotContain(rows, x => x.GetProperty("col1").GetInt32() is < 30 and var v && v % 2 == 0);
+    }
+
+    [Fact]
+    public async Task Read_StdoutAppendedToFile_KeepsWhatWasThere()
+    {
+        var file = _temp.Combine("out.csv");
+        var r = await CliRunner.ShellAsync($"echo first > '{file}' && $LAKEHOUSE table read '{Table("dat/v0.0.2/basic_append")}' >> '{file}' && echo last >> '{file}'");
+        Assert.Equal(0, r.ExitCode);
+        var lines = await File.ReadAllLinesAsync(file);
+        Assert.Equal("first", lines[0]);
+        Assert.Equal("letter,number,a_float", lines[1]);
+        Assert.Equal(5, lines.Length - 3);
+        Assert.Equal("last", lines[^1]);
+    }
+
+    [Fact]
+    public async Task Read_UnsupportedProtocol_ExitsNonZeroWithReasonOnStderr()
+    {
+        var r = await CliRunner.RunAsync("table", "read", Table("golden/deltalog-invalid-protocol-version"));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("", r.Stdout);
+        Assert.Contains("unsupported reader version 99", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Read_NotADeltaTable_SaysSo()
+    {
+        var r = await CliRunner.RunAsync("table", "read", _temp.Path);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("is not a Delta table", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--versoin", "1")]
+    [InlineData("--format", "xml")]
+    [InlineData("--version", "x")]
+    public async Task Read_BadOption_IsAUsageError(string option, string value)
+    {
+        var r = await CliRunner.RunAsync("table", "read", Table("dat/v0.0.2/basic_append"), option, value);
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith("error: ", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Info_Json_ReportsVersionProtocolSchemaAndRows()
+    {
+        var r = await CliRunner.RunAsync("table", "info", Table("golden/dv-partitioned-with-checkpoint"), "--json");
+        Assert.Equal(0, r.ExitCode);
+        var info = JsonDocument.Parse(r.Stdout).RootElement;
+        Assert.Equal(15, info.GetProperty("version").GetInt64());
+        Assert.Equal(3, info.GetProperty("protocol").GetProperty("minReaderVersion").GetInt32());
+        Assert.Equal("deletionVectors", info.GetProperty("protocol").GetProperty("readerFeatures")[0].GetString());
+        Assert.Equal(["part"], info.GetProperty("partitionColumns").EnumerateArray().Select(x => x.GetString()));
+        Assert.Equal(["part", "col1", "col2"], info.GetProperty("schema").EnumerateArray().Select(x => x.GetProperty("name").GetString()));
+        Assert.Equal(35, info.GetProperty("rows").GetInt64());
+        Assert.Equal(10, info.GetProperty("checkpointVersion").GetInt64());
+        Assert.True(info.GetProperty("files").GetInt32() > 0);
+    }
+
+    [Fact]
+    public async Task Info_TableWithoutStats_CountsRowsFromData()
+    {
+        var r = await CliRunner.RunAsync("table", "info", Table("dat/v0.0.2/no_stats"), "--json");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(5, JsonDocument.Parse(r.Stdout).RootElement.GetProperty("rows").GetInt64());
+    }
+
+    [Fact]
+    public async Task History_ListsCommitsNewestFirst()
+    {
+        var r = await CliRunner.RunAsync("table", "history", Table("dat/v0.0.2/basic_append"), "--json");
+        Assert.Equal(0, r.ExitCode);
+        var entries = r.Stdout.TrimEnd('\n').Split('\n').Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal([1L, 0L], entries.Select(e => e.GetProperty("version").GetInt64()));
+        Assert.Equal("WRITE", entries[0].GetProperty("operation").GetString());
+        Assert.Equal("2", entries[0].GetProperty("operationMetrics").GetProperty("numOutputRows").GetString());
+        Assert.Equal("2023-01-25 01:50:13.970Z", entries[1].GetProperty("timestamp").GetString());
+    }
+
+    [Fact]
+    public async Task Sql_LakeTables_AreViewsByLayerAndName()
+    {
+        var lake = _temp.Combine("lake");
+        TestFiles.CopyTree(Table("dat/v0.0.2/basic_partitioned"), Path.Combine(lake, "silver", "letters"));
+        var r = await CliRunner.RunAsync(new Dictionary<string, string> { ["LAKEHOUSE_LAKE"] = lake },
+            "sql", "SELECT count(*) AS n, count(letter) AS with_letter FROM silver.letters", "--format", "csv");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("n,with_letter\n6,5\n", r.Stdout);
+        var byName = await CliRunner.RunAsync("table", "read", "silver.letters", "--lake", lake, "--limit", "1");
+        Assert.Equal(0, byName.ExitCode);
+        Assert.Equal(2, byName.Stdout.TrimEnd('\n').Split('\n').Length);
+    }
+}
