@@ -20,8 +20,9 @@ internal static class CliApp
           table info <table> [--version N] [--json]
           table history <table> [--limit N] [--json]
           table import <files...> --to <table> [--mode append|overwrite] [--partition-by col[,col]]
+                 [--format ndjson|csv|parquet] [--txn appId:version]   (exactly once: skipped if the table holds it)
           table vacuum <table> [--retention-hours H] [--force] [--dry-run]
-          table optimize <table> [--target-size-mb M]
+          table optimize <table> [--target-size-mb M] [--where "<partition condition>"]
           table restore <table> --version N
           sql "<query>"                          DuckDB SQL; tables: bronze.x, silver.x, gold.x views over the lake
 

@@ -33,12 +33,15 @@ internal static class CliRunner
     }
 
     /// <summary>Runs a bash command line, with $LAKEHOUSE standing for the CLI.</summary>
-    internal static async Task<Result> ShellAsync(string script)
+    internal static async Task<Result> ShellAsync(string script, IDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(script);
         start.Environment["LAKEHOUSE"] = "dotnet " + Dll;
+        start.Environment.Remove("LAKEHOUSE_LAKE");
+        if (environment is not null)
+            foreach (var (k, v) in environment) start.Environment[k] = v;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Lakehouse.Core;
 
@@ -164,13 +165,19 @@ internal static class ActionSerializer
 
     // ---- Writing ------------------------------------------------------------------------------------
 
+    /// <summary>JSON as Spark writes it: quotes, apostrophes and non-ASCII text stay readable (only what JSON requires is escaped).</summary>
+    internal static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>The serializer settings for JSON nested in string fields (operationParameters values).</summary>
+    internal static readonly JsonSerializerOptions SerializerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Serializes actions as newline-delimited JSON, one action per line, in the given order.</summary>
     internal static byte[] ToCommitBytes(IEnumerable<DeltaAction> actions)
     {
         var buffer = new ArrayBufferWriter<byte>();
         foreach (var action in actions)
         {
-            using (var w = new Utf8JsonWriter(buffer))
+            using (var w = new Utf8JsonWriter(buffer, WriterOptions))
             {
                 Write(w, action);
             }
@@ -183,7 +190,7 @@ internal static class ActionSerializer
     internal static string ToJson(DeltaAction action)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
         {
             Write(w, action);
         }

@@ -150,7 +150,7 @@ internal sealed class DeltaTransaction
         Operation = DeltaOperations.Write;
         Parameters.Clear();
         Parameters["mode"] = "Append";
-        Parameters["partitionBy"] = JsonSerializer.Serialize(created.PartitionColumns);
+        Parameters["partitionBy"] = JsonSerializer.Serialize(created.PartitionColumns, ActionSerializer.SerializerOptions);
     }
 
     private bool IsOwnCommit(List<DeltaAction> actions) =>
@@ -211,7 +211,7 @@ internal sealed class DeltaTransaction
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, ActionSerializer.WriterOptions))
         {
             w.WriteStartObject();
             w.WriteNumber("timestamp", now);

@@ -28,7 +28,7 @@ public sealed partial class DeltaWriter
         var target = _options.TargetFileSizeBytes;
         var columns = snapshot.PartitionColumns;
         var txn = new DeltaTransaction(_table, snapshot, DeltaOperations.Optimize);
-        txn.Parameters["predicate"] = JsonSerializer.Serialize(partitionFilter is null ? Array.Empty<string>() : [partitionFilter]);
+        txn.Parameters["predicate"] = JsonSerializer.Serialize(partitionFilter is null ? Array.Empty<string>() : [partitionFilter], ActionSerializer.SerializerOptions);
         txn.Parameters["targetSize"] = target.ToString(CultureInfo.InvariantCulture);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var written = new List<WrittenFiles>();
@@ -167,7 +167,7 @@ public sealed partial class DeltaWriter
         if (keep < configured && !force)
             throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                 $"A retention of {keep.TotalHours:0.##} hours is shorter than the table's {configured.TotalHours:0.##} hours (delta.deletedFileRetentionDuration): " +
-                "files still needed by readers of older versions or by writers about to commit could be deleted. Pass force to do it anyway.");
+                "files still needed by readers of older versions or by writers about to commit could be deleted. Force it (--force on the command line) to do it anyway.");
 
         var cutoff = DateTimeOffset.UtcNow - keep;
         var cutoffMs = cutoff.ToUnixTimeMilliseconds();

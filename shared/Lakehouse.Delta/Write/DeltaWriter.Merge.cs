@@ -117,7 +117,7 @@ public sealed partial class DeltaWriter
                 foreach (var f in matched) txn.Remove(f, dataChange: true, now);
                 AddTransactions(txn, transactions);
                 var inserted = mode == DeltaMergeMode.InsertIfAbsent || snapshot is null ? written.Rows : sourceRows - updated;
-                txn.Parameters["predicate"] = JsonSerializer.Serialize(new[] { on });
+                txn.Parameters["predicate"] = JsonSerializer.Serialize(new[] { on }, ActionSerializer.SerializerOptions);
                 txn.Parameters["matchedPredicates"] = mode == DeltaMergeMode.Upsert ? """[{"actionType":"update"}]""" : "[]";
                 txn.Parameters["notMatchedPredicates"] = """[{"actionType":"insert"}]""";
                 txn.Metrics["numSourceRows"] = sourceRows;
@@ -205,7 +205,7 @@ public sealed partial class DeltaWriter
         if (AlreadyApplied(snapshot, transactions)) return NotCommitted(snapshot, DeltaOperations.Delete);
         CheckWritable(snapshot, removes: true);
         var txn = new DeltaTransaction(_table, snapshot, DeltaOperations.Delete);
-        txn.Parameters["predicate"] = JsonSerializer.Serialize(new[] { predicate });
+        txn.Parameters["predicate"] = JsonSerializer.Serialize(new[] { predicate }, ActionSerializer.SerializerOptions);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         WrittenFiles? written = null;
         long deletedRows = 0;

@@ -156,8 +156,8 @@ public sealed partial class DeltaWriter
                 foreach (var f in removed) txn.Remove(f, dataChange: true, now);
                 AddTransactions(txn, transactions);
                 txn.Parameters["mode"] = mode == Mode.Append ? "Append" : "Overwrite";
-                txn.Parameters["partitionBy"] = JsonSerializer.Serialize(partitionColumns);
-                if (replaceWhere is not null) txn.Parameters["predicate"] = JsonSerializer.Serialize(new[] { replaceWhere });
+                txn.Parameters["partitionBy"] = JsonSerializer.Serialize(partitionColumns, ActionSerializer.SerializerOptions);
+                if (replaceWhere is not null) txn.Parameters["predicate"] = JsonSerializer.Serialize(new[] { replaceWhere }, ActionSerializer.SerializerOptions);
                 txn.Metrics["numFiles"] = written.Adds.Count;
                 txn.Metrics["numOutputRows"] = written.Rows;
                 txn.Metrics["numOutputBytes"] = written.Bytes;
@@ -259,8 +259,8 @@ public sealed partial class DeltaWriter
             Metadata = new MetadataAction(Guid.NewGuid().ToString(), null, null, "parquet", schema.ToSchemaString(), partitionColumns,
                 new Dictionary<string, string>(_options.TableProperties, StringComparer.Ordinal), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()),
         };
-        txn.Parameters["partitionBy"] = JsonSerializer.Serialize(partitionColumns);
-        txn.Parameters["properties"] = JsonSerializer.Serialize(_options.TableProperties);
+        txn.Parameters["partitionBy"] = JsonSerializer.Serialize(partitionColumns, ActionSerializer.SerializerOptions);
+        txn.Parameters["properties"] = JsonSerializer.Serialize(_options.TableProperties, ActionSerializer.SerializerOptions);
         return txn;
     }
 
