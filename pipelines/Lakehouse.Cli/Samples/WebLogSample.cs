@@ -19,8 +19,11 @@ internal static class WebLogSample
         "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Firefox/133.0",
     ];
 
-    /// <summary>A SELECT yielding <paramref name="events"/> events over <paramref name="days"/> days from <paramref name="start"/>.</summary>
-    internal static string Sql(long events, int seed, DateOnly start, int days = 3)
+    /// <summary>
+    /// A SELECT yielding <paramref name="events"/> events over <paramref name="days"/> days from <paramref name="start"/>,
+    /// or only the slice of <paramref name="count"/> of them starting at event number <paramref name="first"/>.
+    /// </summary>
+    internal static string Sql(long events, int seed, DateOnly start, int days = 3, long first = 0, long? count = null)
     {
         var s = seed.ToString(CultureInfo.InvariantCulture);
         string H(int salt) => $"hash(i, {s}, {salt.ToString(CultureInfo.InvariantCulture)})";
@@ -41,7 +44,7 @@ internal static class WebLogSample
               {agents}[1 + CAST({H(10)} % {Agents.Length} AS INTEGER)] AS user_agent,
               {countries}[1 + CAST({H(11)} % {Countries.Length} AS INTEGER)] AS country,
               json_object('release', 'r' || CAST({H(12)} % 4 AS VARCHAR), 'ab', CASE WHEN {H(13)} % 2 = 0 THEN 'A' ELSE 'B' END) AS attrs
-            FROM range({events.ToString(CultureInfo.InvariantCulture)}) t(i)
+            FROM range({first.ToString(CultureInfo.InvariantCulture)}, {(first + (count ?? events - first)).ToString(CultureInfo.InvariantCulture)}) t(i)
             """;
     }
 
@@ -54,8 +57,7 @@ internal static class WebLogSample
         {
             var path = Path.Combine(folder, $"weblogs-{seed}-{part:D5}.ndjson");
             var n = Math.Min(perFile, events - offset);
-            var sql = $"SELECT * FROM ({Sql(events, seed, start)}) LIMIT {n.ToString(CultureInfo.InvariantCulture)} OFFSET {offset.ToString(CultureInfo.InvariantCulture)}";
-            connection.Execute($"COPY ({sql}) TO {SqlText.Literal(path)} (FORMAT json)");
+            connection.Execute($"COPY ({Sql(events, seed, start, first: offset, count: n)}) TO {SqlText.Literal(path)} (FORMAT json)");
             files.Add(path);
         }
         return files;
