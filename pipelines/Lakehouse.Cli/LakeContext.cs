@@ -1,4 +1,3 @@
-using Lakehouse.Core;
 using Lakehouse.Delta;
 using Lakehouse.Engine;
 using Lakehouse.Storage;
@@ -24,21 +23,21 @@ internal sealed class LakeContext : IDisposable
     }
 
     /// <summary>
-    /// A table by path (a folder or abfss:// URI) or by name in the lake: <c>silver.weblogs</c> or <c>gold/alerts</c>
-    /// resolve to <c>&lt;lake&gt;/silver/weblogs</c> and <c>&lt;lake&gt;/gold/alerts</c>.
+    /// A table by name in the lake (<c>silver.weblogs</c> or <c>gold/alerts</c> resolve to <c>&lt;lake&gt;/silver/weblogs</c> and
+    /// <c>&lt;lake&gt;/gold/alerts</c>, unless a folder of that name exists here) or else by path: a folder, absolute or
+    /// relative to the working directory, or an abfss:// URI.
     /// </summary>
     internal DeltaTable Table(string pathOrName) => DeltaTable.Open(TableStorage(pathOrName), Engine);
 
     internal ILakeStorage TableStorage(string pathOrName)
     {
-        if (pathOrName.Contains("://", StringComparison.Ordinal) || Directory.Exists(pathOrName) || pathOrName.StartsWith('/') || pathOrName.StartsWith('.'))
-            return LakeStorage.Open(pathOrName);
+        if (string.IsNullOrWhiteSpace(pathOrName)) throw CommandLine.Usage("the table is blank: give a folder, an abfss:// URI, or a lake name such as silver.weblogs");
         var parts = pathOrName.Split('.', '/');
-        if (parts.Length == 2 && parts[0] is "bronze" or "silver" or "gold")
-            return LakeStorage.Open(LakeLocation).Scope(parts[0] + "/" + parts[1]);
-        if (pathOrName.Contains('/', StringComparison.Ordinal)) return LakeStorage.Open(pathOrName);
-        throw new LakehouseException(LakehouseErrorReason.NotFound,
-            $"No table '{pathOrName}': give a folder, an abfss:// URI, or a lake name such as silver.weblogs (lake: {LakeLocation}).");
+        var isLakeName = parts.Length == 2 && parts[0] is "bronze" or "silver" or "gold" && parts[1].Length > 0
+            && !pathOrName.Contains("://", StringComparison.Ordinal) && !Directory.Exists(pathOrName);
+        return isLakeName
+            ? LakeStorage.Open(LakeLocation).Scope(parts[0] + "/" + parts[1])
+            : LakeStorage.Open(pathOrName);
     }
 
     public void Dispose()

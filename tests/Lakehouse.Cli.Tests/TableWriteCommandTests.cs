@@ -116,6 +116,29 @@ public sealed class TableWriteCommandTests(EngineFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Import_ToNewRelativeFolderAndToLakeName_BothResolveAsAUserMeansThem()
+    {
+        var file = Ndjson("1.json", """{"id": 1}""");
+        var r = await CliRunner.ShellAsync($"cd '{_temp.Path}' && $LAKEHOUSE table import '{file}' --to mytable && $LAKEHOUSE table import '{file}' --to silver.things --lake ./lake");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.True(Directory.Exists(_temp.Combine("mytable", "_delta_log")));
+        Assert.True(Directory.Exists(_temp.Combine("lake", "silver", "things", "_delta_log")));
+        var missing = await CliRunner.RunAsync("table", "read", _temp.Combine("nothing-here"));
+        Assert.Equal((1, $"error: '{_temp.Combine("nothing-here")}' is not a Delta table: no _delta_log folder with commits.\n"), (missing.ExitCode, missing.Stderr));
+    }
+
+    [Fact]
+    public async Task Import_PartitionValueTooLongForAFolderName_RefusedSayingSoAndNothingCommitted()
+    {
+        var table = _temp.Combine("t");
+        var r = await CliRunner.RunAsync("table", "import", Ndjson("1.json", $$"""{"id": 1, "p": "{{new string('x', 300)}}"}"""), "--to", table, "--partition-by", "p");
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith("error: A partition value is too long", r.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(table, "_delta_log")));
+        Assert.Empty(Directory.GetFiles(table, "*.parquet", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public async Task OptimizeRestoreVacuum_OnImportedTable_DoWhatTheySay()
     {
         var table = _temp.Combine("t");

@@ -163,6 +163,13 @@ internal static class DataFileWriter
             {
                 throw new OperationCanceledException(cancellationToken);
             }
+            catch (LakehouseException e) when (e.Message.Contains("File name too long", StringComparison.Ordinal))
+            {
+                // The staging folder of a partition encodes its values (hex of UTF-8) in one file name of at most 255 bytes.
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    "A partition value is too long: partition values may be at most about 120 bytes (UTF-8) in all, because each partition is a folder. " +
+                    "Partition by a shorter column (a date, a code) instead.", e);
+            }
         }
         return files;
     }
