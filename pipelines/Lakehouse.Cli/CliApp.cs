@@ -25,6 +25,8 @@ internal static class CliApp
           table optimize <table> [--target-size-mb M] [--where "<partition condition>"]
           table restore <table> --version N
           sql "<query>"                          DuckDB SQL; tables: bronze.x, silver.x, gold.x views over the lake
+          bench [--size small|full] [--out report.json] [--azure abfss://...] [--work dir]
+                                                 the benchmark suite; JSON report on stdout, progress on stderr
 
         <table> is a folder, an abfss://container@account.dfs.core.windows.net/path URI, or a lake name (silver.weblogs).
         """;
@@ -49,6 +51,7 @@ internal static class CliApp
                 "table" => await TableCommands.RunAsync(args[1..], stdout, cancel.Token).ConfigureAwait(false),
                 "sql" => await SqlCommand.RunAsync(args[1..], stdout, cancel.Token).ConfigureAwait(false),
                 "demo" => await DemoCommand.RunAsync(args[1..], stdout, cancel.Token).ConfigureAwait(false),
+                "bench" => await BenchCommand.RunAsync(args[1..], stdout, stderr, cancel.Token).ConfigureAwait(false),
                 "version" or "--version" => await Version(stdout).ConfigureAwait(false),
                 _ => throw CommandLine.Usage($"unknown command '{args[0]}' (try: lakehouse help)"),
             };

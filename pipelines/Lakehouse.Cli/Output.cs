@@ -10,16 +10,19 @@ internal static class Output
     /// <summary>Streams a query's rows to standard output as CSV (with header) or JSON lines, written by DuckDB itself.</summary>
     internal static async Task CopyToStdoutAsync(DuckConnection connection, string query, string format, TextWriter stdout)
     {
-        var options = format switch
-        {
-            "csv" => "FORMAT csv, HEADER true",
-            "jsonl" or "json" => "FORMAT json",
-            _ => throw CommandLine.Usage($"--format must be csv or jsonl, not '{format}'"),
-        };
+        var options = CopyOptions(format);
         await stdout.FlushAsync().ConfigureAwait(false);
         using var stream = Console.OpenStandardOutput();
         await connection.CopyToStreamAsync(query, options, stream).ConfigureAwait(false);
     }
+
+    /// <summary>DuckDB's COPY options for an output format: csv (with header) or jsonl.</summary>
+    internal static string CopyOptions(string format) => format switch
+    {
+        "csv" => "FORMAT csv, HEADER true",
+        "jsonl" or "json" => "FORMAT json",
+        _ => throw CommandLine.Usage($"--format must be csv or jsonl, not '{format}'"),
+    };
 
     /// <summary>Prints rows as an aligned text table.</summary>
     internal static async Task WriteTableAsync(TextWriter stdout, IReadOnlyList<string> headers, IReadOnlyList<string?[]> rows)

@@ -15,8 +15,10 @@ public sealed class DeltaSnapshot
         IReadOnlyDictionary<string, TxnAction> transactions,
         IReadOnlyDictionary<string, DomainMetadataAction> domains,
         DateTimeOffset timestamp,
-        long checkpointVersion)
+        long checkpointVersion,
+        bool filesLoaded = true)
     {
+        FilesLoaded = filesLoaded;
         Version = version;
         Protocol = protocol;
         Metadata = metadata;
@@ -58,6 +60,9 @@ public sealed class DeltaSnapshot
 
     /// <summary>When this version was committed.</summary>
     public DateTimeOffset Timestamp { get; }
+
+    /// <summary>False for the state-only snapshots a blind append reads: <see cref="Files"/> and <see cref="Tombstones"/> are then empty.</summary>
+    internal bool FilesLoaded { get; }
 
     /// <summary>The checkpoint the snapshot was rebuilt from, or -1.</summary>
     public long CheckpointVersion { get; }

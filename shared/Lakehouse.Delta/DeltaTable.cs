@@ -47,24 +47,66 @@ public sealed class DeltaTable
     public async Task<bool> ExistsAsync(CancellationToken cancellationToken = default) =>
         (await ListLogAsync(cancellationToken).ConfigureAwait(false)).Count > 0;
 
-    internal async Task<List<LogFile>> ListLogAsync(CancellationToken cancellationToken)
+    internal Task<List<LogFile>> ListLogAsync(CancellationToken cancellationToken) => ListLogAsync("", cancellationToken);
+
+    private async Task<List<LogFile>> ListLogAsync(string startFrom, CancellationToken cancellationToken)
     {
         var files = new List<LogFile>();
-        await foreach (var f in Storage.ListAsync(LogFiles.LogFolder, cancellationToken).ConfigureAwait(false))
+        await foreach (var f in Storage.ListAsync(LogFiles.LogFolder, startFrom, cancellationToken).ConfigureAwait(false))
         {
             if (LogFiles.Classify(f) is { } log) files.Add(log);
         }
         return files;
     }
 
-    /// <summary>The snapshot at <paramref name="version"/>, or at the latest version when null.</summary>
-    public async Task<DeltaSnapshot> GetSnapshotAsync(long? version = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The log files a snapshot at <paramref name="version"/> (the latest when null) is rebuilt from. When <c>_last_checkpoint</c> names a
+    /// checkpoint at or below the version that is complete, only the files from it on are listed, which is what the pointer is for
+    /// (PROTOCOL.md "Last Checkpoint File"); a missing, damaged or stale pointer only costs the listing of the whole log.
+    /// </summary>
+    internal async Task<List<LogFile>> ListLogForSnapshotAsync(long? version, CancellationToken cancellationToken)
     {
-        var listing = await ListLogAsync(cancellationToken).ConfigureAwait(false);
+        if (await LastCheckpointHintAsync(cancellationToken).ConfigureAwait(false) is { } checkpoint && (version is null || version >= checkpoint))
+        {
+            var recent = await ListLogAsync(LogFiles.VersionPrefix(checkpoint), cancellationToken).ConfigureAwait(false);
+            if (LogSegment.HasCompleteCheckpoint(recent, checkpoint)) return recent;
+        }
+        return await ListLogAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<long?> LastCheckpointHintAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var bytes = await Storage.ReadAsync(LogFiles.LastCheckpointPath, cancellationToken).ConfigureAwait(false);
+            using var doc = JsonDocument.Parse(bytes);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("version", out var v) && v.TryGetInt64(out var n) && n >= 0 ? n : null;
+        }
+        catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.NotFound)
+        {
+            return null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The snapshot at <paramref name="version"/>, or at the latest version when null.</summary>
+    public Task<DeltaSnapshot> GetSnapshotAsync(long? version = null, CancellationToken cancellationToken = default) =>
+        GetSnapshotAsync(version, withFiles: true, cancellationToken);
+
+    /// <summary>The snapshot at <paramref name="version"/>; without <paramref name="withFiles"/>, only the table's state (see <see cref="LogReplay.LoadAsync"/>).</summary>
+    internal async Task<DeltaSnapshot> GetSnapshotAsync(long? version, bool withFiles, CancellationToken cancellationToken) =>
+        await GetSnapshotAsync(await ListLogForSnapshotAsync(version, cancellationToken).ConfigureAwait(false), version, withFiles, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The snapshot at <paramref name="version"/> rebuilt from <paramref name="listing"/>, made by <see cref="ListLogForSnapshotAsync"/> for that version.</summary>
+    internal Task<DeltaSnapshot> GetSnapshotAsync(IReadOnlyList<LogFile> listing, long? version, bool withFiles, CancellationToken cancellationToken)
+    {
         if (listing.Count == 0)
             throw new LakehouseException(LakehouseErrorReason.NotFound, $"'{Location}' is not a Delta table: no _delta_log folder with commits.");
         var segment = LogSegment.Build(listing, version, Location);
-        return await LogReplay.LoadAsync(Storage, Engine, segment, cancellationToken).ConfigureAwait(false);
+        return LogReplay.LoadAsync(Storage, Engine, segment, withFiles, cancellationToken);
     }
 
     /// <summary>The snapshot of the latest version committed at or before <paramref name="timestamp"/>.</summary>

@@ -38,6 +38,16 @@ internal sealed partial class AzureBlobLakeStorage : ILakeStorage
 
     public string? LocalPathOrNull(string path) => null;
 
+    public async IAsyncEnumerable<LakeFile> ListAsync(string prefix, string startFrom, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(startFrom);
+        // List Blobs cannot start at a name (a marker is opaque), so the listing is filtered here.
+        await foreach (var file in ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (string.CompareOrdinal(file.Path, startFrom) >= 0) yield return file;
+        }
+    }
+
     public async IAsyncEnumerable<LakeFile> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prefix);

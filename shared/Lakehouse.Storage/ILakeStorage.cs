@@ -24,6 +24,13 @@ public interface ILakeStorage
     /// <summary>Lists every file whose relative path starts with <paramref name="prefix"/>, recursively, in ordinal path order.</summary>
     IAsyncEnumerable<LakeFile> ListAsync(string prefix, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Lists like <see cref="ListAsync(string, CancellationToken)"/>, but only the files whose relative path sorts (ordinal) at or after
+    /// <paramref name="startFrom"/>: a Delta reader lists its log from the newest checkpoint on. Local disk then reads the size and time of
+    /// those files only; Azure lists the prefix and filters.
+    /// </summary>
+    IAsyncEnumerable<LakeFile> ListAsync(string prefix, string startFrom, CancellationToken cancellationToken = default);
+
     /// <summary>Size, time and etag of one file, or null when it does not exist.</summary>
     Task<LakeFile?> GetInfoAsync(string path, CancellationToken cancellationToken = default);
 

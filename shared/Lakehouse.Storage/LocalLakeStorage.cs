@@ -1,3 +1,4 @@
+using System.IO.Enumeration;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Lakehouse.Core;
@@ -26,26 +27,42 @@ internal sealed class LocalLakeStorage : ILakeStorage
 
     public string? LocalPathOrNull(string path) => Full(path);
 
-    public async IAsyncEnumerable<LakeFile> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<LakeFile> ListAsync(string prefix, CancellationToken cancellationToken = default) => ListAsync(prefix, "", cancellationToken);
+
+    public async IAsyncEnumerable<LakeFile> ListAsync(string prefix, string startFrom, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(startFrom);
         prefix = prefix.Length == 0 ? "" : LakePath.Normalize(prefix);
         var slash = prefix.LastIndexOf('/');
         var folder = slash < 0 ? _root : Path.Combine(_root, prefix[..slash]);
         if (!Directory.Exists(folder)) yield break;
-        var files = new List<LakeFile>();
+        var rootLength = Path.EndsInDirectorySeparator(_root) ? _root.Length : _root.Length + 1;
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.None };
-        foreach (var info in new DirectoryInfo(folder).EnumerateFiles("*", options))
+        var entries = new FileSystemEnumerable<LakeFile?>(folder, (ref FileSystemEntry entry) =>
         {
-            var relative = Path.GetRelativePath(_root, info.FullName).Replace(Path.DirectorySeparatorChar, '/');
-            if (!relative.StartsWith(prefix, StringComparison.Ordinal)) continue;
             try
             {
-                files.Add(new LakeFile(relative, info.Length, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero), null));
+                var info = (FileInfo)entry.ToFileSystemInfo();
+                return new LakeFile(Relative(ref entry, rootLength), info.Length, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero), null);
             }
             catch (FileNotFoundException)
             {
-                // Renamed or deleted by a concurrent writer (a temporary file) between enumeration and stat: not there.
+                return null; // Renamed or deleted by a concurrent writer (a temporary file) between enumeration and stat: not there.
             }
+        }, options)
+        {
+            // Decided by name alone: a file is stat-ed only when it is listed, so a long log costs little before startFrom.
+            ShouldIncludePredicate = (ref FileSystemEntry entry) =>
+            {
+                if (entry.IsDirectory) return false;
+                var relative = Relative(ref entry, rootLength);
+                return relative.StartsWith(prefix, StringComparison.Ordinal) && string.CompareOrdinal(relative, startFrom) >= 0;
+            },
+        };
+        var files = new List<LakeFile>();
+        foreach (var file in entries)
+        {
+            if (file is not null) files.Add(file);
         }
         files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
         foreach (var f in files)
@@ -54,6 +71,14 @@ internal sealed class LocalLakeStorage : ILakeStorage
             yield return f;
         }
         await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    /// <summary>An enumerated file's path relative to the root, with '/' separators.</summary>
+    private static string Relative(ref FileSystemEntry entry, int rootLength)
+    {
+        var directory = entry.Directory.Length > rootLength ? entry.Directory[rootLength..] : [];
+        var relative = directory.IsEmpty ? entry.FileName.ToString() : string.Concat(directory, "/", entry.FileName);
+        return Path.DirectorySeparatorChar == '/' ? relative : relative.Replace(Path.DirectorySeparatorChar, '/');
     }
 
     public Task<LakeFile?> GetInfoAsync(string path, CancellationToken cancellationToken = default)

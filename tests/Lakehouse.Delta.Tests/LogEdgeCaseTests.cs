@@ -75,6 +75,68 @@ public sealed class LogEdgeCaseTests(EngineFixture fixture) : IClassFixture<Engi
     }
 
     [Fact]
+    public async Task Read_LastCheckpoint_ListsTheLogFromThatCheckpointOnly()
+    {
+        var root = Copy("dat/v0.0.2/with_checkpoint");
+        var storage = new ListingRecorder(LakeStorage.Open(root));
+        var latest = await DeltaTable.Open(storage, _engine).GetSnapshotAsync();
+        Assert.Equal((3L, 2L), (latest.Version, latest.CheckpointVersion));
+        Assert.Equal(["_delta_log/00000000000000000002"], storage.StartsFrom);
+
+        // A version before the checkpoint needs the whole log.
+        storage.StartsFrom.Clear();
+        Assert.Equal(1, (await DeltaTable.Open(storage, _engine).GetSnapshotAsync(1)).Version);
+        Assert.Equal([""], storage.StartsFrom);
+
+        // A pointer to a checkpoint that is gone is only a hint: the whole log is listed and the commits rebuild the table.
+        File.Delete(Log(root, "00000000000000000002.checkpoint.parquet"));
+        storage.StartsFrom.Clear();
+        var rebuilt = await DeltaTable.Open(storage, _engine).GetSnapshotAsync();
+        Assert.Equal((3L, -1L), (rebuilt.Version, rebuilt.CheckpointVersion));
+        Assert.Equal(["_delta_log/00000000000000000002", ""], storage.StartsFrom);
+        Assert.Equal(latest.Files.Select(f => f.Path).Order(StringComparer.Ordinal), rebuilt.Files.Select(f => f.Path).Order(StringComparer.Ordinal));
+        Assert.Equal(5, (await LettersAsync(root)).Count);
+    }
+
+    /// <summary>Storage that records where each listing starts.</summary>
+    private sealed class ListingRecorder(ILakeStorage inner) : ILakeStorage
+    {
+        internal List<string> StartsFrom { get; } = [];
+
+        public string Location => inner.Location;
+
+        public ILakeStorage Scope(string relativePath) => inner.Scope(relativePath);
+
+        public IAsyncEnumerable<LakeFile> ListAsync(string prefix, CancellationToken cancellationToken = default) => ListAsync(prefix, "", cancellationToken);
+
+        public IAsyncEnumerable<LakeFile> ListAsync(string prefix, string startFrom, CancellationToken cancellationToken = default)
+        {
+            StartsFrom.Add(startFrom);
+            return inner.ListAsync(prefix, startFrom, cancellationToken);
+        }
+
+        public Task<LakeFile?> GetInfoAsync(string path, CancellationToken cancellationToken = default) => inner.GetInfoAsync(path, cancellationToken);
+
+        public Task<byte[]> ReadAsync(string path, CancellationToken cancellationToken = default) => inner.ReadAsync(path, cancellationToken);
+
+        public Task<byte[]> ReadRangeAsync(string path, long offset, int length, CancellationToken cancellationToken = default) =>
+            inner.ReadRangeAsync(path, offset, length, cancellationToken);
+
+        public Task PutIfAbsentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+            inner.PutIfAbsentAsync(path, content, cancellationToken);
+
+        public Task PutAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.PutAsync(path, content, cancellationToken);
+
+        public Task UploadAsync(string path, string localFile, CancellationToken cancellationToken = default) => inner.UploadAsync(path, localFile, cancellationToken);
+
+        public Task<bool> DeleteAsync(string path, CancellationToken cancellationToken = default) => inner.DeleteAsync(path, cancellationToken);
+
+        public Task<string> GetLocalCopyAsync(string path, CancellationToken cancellationToken = default) => inner.GetLocalCopyAsync(path, cancellationToken);
+
+        public string? LocalPathOrNull(string path) => inner.LocalPathOrNull(path);
+    }
+
+    [Fact]
     public async Task Read_MultiPartCheckpoint_ReadsAllPartsAndIgnoresIncompleteOnes()
     {
         var root = Copy("dat/v0.0.2/with_checkpoint");

@@ -87,6 +87,25 @@ public abstract class LakeStorageContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListAsync_StartFrom_ListsOnlyPathsSortingAtOrAfterIt()
+    {
+        await PutTextAsync("t/_delta_log/00000000000000000009.json", "a");
+        await PutTextAsync("t/_delta_log/00000000000000000010.checkpoint.parquet", "bb");
+        await PutTextAsync("t/_delta_log/00000000000000000010.json", "ccc");
+        await PutTextAsync("t/_delta_log/00000000000000000011.json", "dddd");
+        await PutTextAsync("t/_delta_log/_last_checkpoint", "eeeee");
+        await PutTextAsync("t/z.parquet", "f");
+
+        var files = new List<LakeFile>();
+        await foreach (var file in Storage.ListAsync("t/_delta_log/", "t/_delta_log/00000000000000000010")) files.Add(file);
+
+        Assert.Equal(
+            ["t/_delta_log/00000000000000000010.checkpoint.parquet", "t/_delta_log/00000000000000000010.json", "t/_delta_log/00000000000000000011.json", "t/_delta_log/_last_checkpoint"],
+            files.Select(f => f.Path));
+        Assert.Equal([2L, 3, 4, 5], files.Select(f => f.Size));
+    }
+
+    [Fact]
     public async Task ListAsync_File_MatchesGetInfo()
     {
         await PutTextAsync("t/f.json", "12345");

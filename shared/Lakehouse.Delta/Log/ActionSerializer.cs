@@ -76,10 +76,13 @@ internal static class ActionSerializer
     private static bool? Bool(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : null;
 
-    private static Dictionary<string, string?> NullableMap(JsonElement e, string name)
+    private static Dictionary<string, string?> NullableMap(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) ? NullableMapOf(v) : new Dictionary<string, string?>(StringComparer.Ordinal);
+
+    private static Dictionary<string, string?> NullableMapOf(JsonElement v)
     {
         var map = new Dictionary<string, string?>(StringComparer.Ordinal);
-        if (!e.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.Object) return map;
+        if (v.ValueKind != JsonValueKind.Object) return map;
         foreach (var p in v.EnumerateObject())
             map[p.Name] = p.Value.ValueKind switch
             {
@@ -90,9 +93,11 @@ internal static class ActionSerializer
         return map;
     }
 
-    private static Dictionary<string, string>? Map(JsonElement e, string name)
+    private static Dictionary<string, string>? Map(JsonElement e, string name) => e.TryGetProperty(name, out var v) ? MapOf(v) : null;
+
+    private static Dictionary<string, string>? MapOf(JsonElement v)
     {
-        if (!e.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.Object) return null;
+        if (v.ValueKind != JsonValueKind.Object) return null;
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var p in v.EnumerateObject())
             if (p.Value.ValueKind != JsonValueKind.Null) map[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
@@ -105,9 +110,11 @@ internal static class ActionSerializer
         return [.. v.EnumerateArray().Select(x => x.GetString()!)];
     }
 
-    private static DeletionVectorDescriptor? ParseDv(JsonElement e)
+    private static DeletionVectorDescriptor? ParseDv(JsonElement e) => e.TryGetProperty("deletionVector", out var v) ? DvOf(v) : null;
+
+    private static DeletionVectorDescriptor? DvOf(JsonElement v)
     {
-        if (!e.TryGetProperty("deletionVector", out var v) || v.ValueKind != JsonValueKind.Object) return null;
+        if (v.ValueKind != JsonValueKind.Object) return null;
         return new DeletionVectorDescriptor(
             Required(v, "storageType", "deletionVector"),
             Required(v, "pathOrInlineDv", "deletionVector"),
@@ -128,6 +135,41 @@ internal static class ActionSerializer
         Long(e, "baseRowId"),
         Long(e, "defaultRowCommitVersion"),
         Str(e, "clusteringProvider"));
+
+    /// <summary>
+    /// An add action from a checkpoint read column by column: scalars as they are, the maps and the deletion vector as JSON
+    /// text (null when absent). Fails like <see cref="ParseObject"/> does, naming the file and row.
+    /// </summary>
+    internal static AddAction AddFromColumns(string? path, string? partitionValuesJson, long? size, long? modificationTime, bool? dataChange, string? stats,
+        string? tagsJson, string? deletionVectorJson, long? baseRowId, long? defaultRowCommitVersion, string? clusteringProvider, string fileForErrors, int row)
+    {
+        try
+        {
+            if (path is null) throw new JsonException("add action has no 'path'");
+            return new AddAction(
+                path,
+                partitionValuesJson is null or "{}" ? NoPartitions : ParseFragment(partitionValuesJson, NullableMapOf),
+                size ?? 0,
+                modificationTime ?? 0,
+                dataChange ?? true,
+                stats,
+                tagsJson is null ? null : ParseFragment(tagsJson, MapOf),
+                deletionVectorJson is null ? null : ParseFragment(deletionVectorJson, DvOf),
+                baseRowId,
+                defaultRowCommitVersion,
+                clusteringProvider);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
+        {
+            throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"Delta log file '{fileForErrors}' line {row} is not a valid action: {e.Message}", e);
+        }
+    }
+
+    private static T ParseFragment<T>(string json, Func<JsonElement, T> read)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return read(doc.RootElement);
+    }
 
     private static RemoveAction ParseRemove(JsonElement e) => new(
         Required(e, "path", "remove"),

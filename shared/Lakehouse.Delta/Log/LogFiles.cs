@@ -37,6 +37,9 @@ internal static partial class LogFiles
     [GeneratedRegex(@"^(\d{20})\.(\d{20})\.compacted\.json$")]
     private static partial Regex CompactionName();
 
+    /// <summary>The start of the names of every log file of <paramref name="version"/> (commit, checkpoints, compactions from it).</summary>
+    internal static string VersionPrefix(long version) => LogFolder + version.ToString("D20", CultureInfo.InvariantCulture);
+
     internal static string CommitPath(long version) => LogFolder + version.ToString("D20", CultureInfo.InvariantCulture) + ".json";
 
     internal static string CheckpointPath(long version) => LogFolder + version.ToString("D20", CultureInfo.InvariantCulture) + ".checkpoint.parquet";

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Lakehouse.Core;
 using Lakehouse.Engine;
@@ -12,14 +13,22 @@ internal sealed class LogReplay
     private readonly Dictionary<(string, string?), RemoveAction> _tombstones = [];
     private readonly Dictionary<string, TxnAction> _txns = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DomainMetadataAction> _domains = new(StringComparer.Ordinal);
+    private readonly bool _withFiles;
     private ProtocolAction? _protocol;
     private MetadataAction? _metadata;
 
-    internal static async Task<DeltaSnapshot> LoadAsync(ILakeStorage storage, DuckEngine engine, LogSegment segment, CancellationToken cancellationToken)
+    private LogReplay(bool withFiles) => _withFiles = withFiles;
+
+    /// <summary>
+    /// Rebuilds the snapshot of <paramref name="segment"/>. Without <paramref name="withFiles"/> only the table's state is rebuilt
+    /// (protocol, metadata, txns, domains: what a blind append needs), skipping the file actions that make up nearly all of a big
+    /// table's checkpoint; the snapshot then has no files or tombstones (<see cref="DeltaSnapshot.FilesLoaded"/> is false).
+    /// </summary>
+    internal static async Task<DeltaSnapshot> LoadAsync(ILakeStorage storage, DuckEngine engine, LogSegment segment, bool withFiles, CancellationToken cancellationToken)
     {
-        var replay = new LogReplay();
+        var replay = new LogReplay(withFiles);
         if (segment.Checkpoint.Count > 0)
-            foreach (var action in await CheckpointReader.ReadAsync(storage, engine, segment.Checkpoint, cancellationToken).ConfigureAwait(false))
+            foreach (var action in await CheckpointReader.ReadAsync(storage, engine, segment.Checkpoint, withFiles, cancellationToken).ConfigureAwait(false))
                 replay.Apply(action);
 
         var contents = new byte[segment.Deltas.Count][];
@@ -53,7 +62,8 @@ internal sealed class LogReplay
             replay._txns,
             replay._domains.Where(d => !d.Value.Removed).ToDictionary(d => d.Key, d => d.Value),
             timestamp,
-            segment.CheckpointVersion);
+            segment.CheckpointVersion,
+            withFiles);
     }
 
     /// <summary>In-commit timestamp, else commitInfo.timestamp, else the commit file's modification time.</summary>
@@ -69,6 +79,8 @@ internal sealed class LogReplay
     {
         switch (action)
         {
+            case AddAction or RemoveAction when !_withFiles:
+                break;
             case AddAction add:
                 _files[add.Key] = add;
                 _tombstones.Remove(add.Key);
@@ -96,16 +108,17 @@ internal sealed class LogReplay
 /// <summary>Reads checkpoint files (classic, multi-part, V2 with sidecars; parquet or JSON) into actions.</summary>
 internal static class CheckpointReader
 {
-    internal static async Task<List<DeltaAction>> ReadAsync(ILakeStorage storage, DuckEngine engine, IReadOnlyList<LogFile> parts, CancellationToken cancellationToken)
+    /// <summary>The checkpoint's actions; without <paramref name="withFiles"/> only those that are not file actions (sidecars hold only file actions).</summary>
+    internal static async Task<List<DeltaAction>> ReadAsync(ILakeStorage storage, DuckEngine engine, IReadOnlyList<LogFile> parts, bool withFiles, CancellationToken cancellationToken)
     {
         var actions = new List<DeltaAction>();
         var parquet = parts.Where(p => p.File.Path.EndsWith(".parquet", StringComparison.Ordinal)).Select(p => p.File.Path).ToList();
         foreach (var json in parts.Where(p => p.File.Path.EndsWith(".json", StringComparison.Ordinal)))
             actions.AddRange(ActionSerializer.ParseLines(await storage.ReadAsync(json.File.Path, cancellationToken).ConfigureAwait(false), json.File.Path));
-        if (parquet.Count > 0) actions.AddRange(await ReadParquetAsync(storage, engine, parquet, cancellationToken).ConfigureAwait(false));
+        if (parquet.Count > 0) actions.AddRange(await ReadParquetAsync(storage, engine, parquet, withFiles, cancellationToken).ConfigureAwait(false));
 
         var sidecars = actions.OfType<SidecarAction>().Select(s => SidecarPath(s.Path, storage)).ToList();
-        if (sidecars.Count > 0) actions.AddRange(await ReadParquetAsync(storage, engine, sidecars, cancellationToken).ConfigureAwait(false));
+        if (sidecars.Count > 0 && withFiles) actions.AddRange(await ReadParquetAsync(storage, engine, sidecars, withFiles, cancellationToken).ConfigureAwait(false));
         return actions;
     }
 
@@ -115,20 +128,72 @@ internal static class CheckpointReader
         return DeltaPaths.ToTableRelative(path, storage);
     }
 
-    private static async Task<List<DeltaAction>> ReadParquetAsync(ILakeStorage storage, DuckEngine engine, IReadOnlyList<string> files, CancellationToken cancellationToken)
+    /// <summary>
+    /// The fields of a checkpoint's <c>add</c> struct that become an <see cref="AddAction"/>, and the SQL reading each ({0} is the
+    /// field): scalars as their types, maps and the deletion vector as JSON text.
+    /// </summary>
+    private static readonly (string Field, string Sql)[] AddColumns =
+    [
+        ("path", "CAST({0} AS VARCHAR)"),
+        ("partitionValues", "to_json({0})::VARCHAR"),
+        ("size", "CAST({0} AS BIGINT)"),
+        ("modificationTime", "CAST({0} AS BIGINT)"),
+        ("dataChange", "CAST({0} AS BOOLEAN)"),
+        ("stats", "CAST({0} AS VARCHAR)"),
+        ("tags", "to_json({0})::VARCHAR"),
+        ("deletionVector", "to_json({0})::VARCHAR"),
+        ("baseRowId", "CAST({0} AS BIGINT)"),
+        ("defaultRowCommitVersion", "CAST({0} AS BIGINT)"),
+        ("clusteringProvider", "CAST({0} AS VARCHAR)"),
+    ];
+
+    /// <summary>The checkpoint columns of the actions that are not about files.</summary>
+    private static readonly string[] StateColumns = ["protocol", "metaData", "txn", "domainMetadata"];
+
+    /// <summary>
+    /// Reads checkpoint parquet files, one action per row as the protocol writes them. Add rows (nearly all of a big table's
+    /// checkpoint) are read column by column; the other rows are turned into JSON by DuckDB and parsed like commit lines.
+    /// Without <paramref name="withFiles"/> only the columns of <see cref="StateColumns"/> are read at all.
+    /// </summary>
+    private static async Task<List<DeltaAction>> ReadParquetAsync(ILakeStorage storage, DuckEngine engine, IReadOnlyList<string> files, bool withFiles,
+        CancellationToken cancellationToken)
     {
         var locals = await Task.WhenAll(files.Select(f => storage.GetLocalCopyAsync(f, cancellationToken))).ConfigureAwait(false);
         var actions = new List<DeltaAction>();
         using var lease = engine.Lease();
-        var sql = $"SELECT to_json(t)::VARCHAR FROM read_parquet({SqlText.LiteralList(locals)}, union_by_name = true) t";
+        var source = $"read_parquet({SqlText.LiteralList(locals)}, union_by_name = true)";
         try
         {
+            string sql;
+            var addFields = withFiles ? StructFields(lease.Connection, source, "add") : [];
+            if (!withFiles)
+            {
+                var present = TopLevelColumns(lease.Connection, source).Where(c => StateColumns.Contains(c, StringComparer.Ordinal)).Select(SqlText.Identifier).ToList();
+                if (present.Count == 0) return actions;
+                sql = $"SELECT to_json(t)::VARCHAR FROM (SELECT {string.Join(", ", present)} FROM {source}) t WHERE {string.Join(" OR ", present.Select(c => c + " IS NOT NULL"))}";
+            }
+            else if (addFields.Count == 0)
+            {
+                sql = $"SELECT to_json(t)::VARCHAR FROM {source} t";
+            }
+            else
+            {
+                var columns = AddColumns.Select(c => addFields.Contains(c.Field) ? string.Format(CultureInfo.InvariantCulture, c.Sql, "t.\"add\"." + SqlText.Identifier(c.Field)) : "NULL");
+                sql = $"SELECT CASE WHEN t.\"add\" IS NULL THEN to_json(t)::VARCHAR END, {string.Join(", ", columns)} FROM {source} t";
+            }
             using var result = lease.Connection.Query(sql);
             var row = 0;
             while (result.Read())
             {
                 row++;
-                ActionSerializer.ParseObject(result.GetBytes(0), actions, files[0], row);
+                if (addFields.Count == 0 || !result.IsNull(0))
+                {
+                    ActionSerializer.ParseObject(result.GetBytes(0), actions, files[0], row);
+                    continue;
+                }
+                actions.Add(ActionSerializer.AddFromColumns(
+                    String(result, 1), String(result, 2), Long(result, 3), Long(result, 4), result.IsNull(5) ? null : result.GetBoolean(5), String(result, 6),
+                    String(result, 7), String(result, 8), Long(result, 9), Long(result, 10), String(result, 11), files[0], row));
             }
         }
         catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Engine)
@@ -136,6 +201,33 @@ internal static class CheckpointReader
             throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"Checkpoint '{string.Join(", ", files)}' cannot be read: {e.Message}", e);
         }
         return actions;
+
+        static string? String(DuckResult r, int column) => r.IsNull(column) ? null : r.GetString(column);
+        static long? Long(DuckResult r, int column) => r.IsNull(column) ? null : r.GetInt64(column);
+    }
+
+    private static List<string> TopLevelColumns(DuckConnection connection, string source)
+    {
+        var names = new List<string>();
+        using var r = connection.Query($"DESCRIBE SELECT * FROM {source}");
+        while (r.Read()) names.Add(r.GetString(0));
+        return names;
+    }
+
+    /// <summary>The field names of a struct column; empty when the files have no such column or it is not a struct.</summary>
+    internal static HashSet<string> StructFields(DuckConnection connection, string source, string column)
+    {
+        var fields = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            using var r = connection.Query($"DESCRIBE SELECT unnest(t.{SqlText.Identifier(column)}) FROM {source} t");
+            while (r.Read()) fields.Add(r.GetString(0));
+        }
+        catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Engine)
+        {
+            fields.Clear();
+        }
+        return fields;
     }
 }
 

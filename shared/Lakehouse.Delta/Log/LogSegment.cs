@@ -54,6 +54,10 @@ internal sealed record LogSegment(long Version, IReadOnlyList<LogFile> Checkpoin
         return new LogSegment(target, checkpoint, deltas, commits);
     }
 
+    /// <summary>True when <paramref name="listing"/> holds a complete checkpoint (every part of it) of <paramref name="version"/>.</summary>
+    internal static bool HasCompleteCheckpoint(IReadOnlyList<LogFile> listing, long version) =>
+        CompleteCheckpoints(listing.Where(f => f.Version == version).ToList()).ContainsKey(version);
+
     private static Dictionary<long, List<LogFile>> CompleteCheckpoints(IReadOnlyList<LogFile> listing)
     {
         var result = new Dictionary<long, List<LogFile>>();

@@ -117,7 +117,8 @@ public sealed partial class DeltaWriter
 
     private async Task<DeltaCommitResult> WriteAsync(string sourceSql, Mode mode, string? replaceWhere, IReadOnlyCollection<DeltaAppTransaction>? transactions, CancellationToken cancellationToken)
     {
-        var snapshot = await LoadSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        // An append reads no files: it needs the table's state only (protocol, metadata, txns), not the file list.
+        var snapshot = await LoadSnapshotAsync(withFiles: mode != Mode.Append, cancellationToken).ConfigureAwait(false);
         if (AlreadyApplied(snapshot, transactions)) return NotCommitted(snapshot, DeltaOperations.Write);
         if (snapshot is not null)
         {
@@ -184,6 +185,7 @@ public sealed partial class DeltaWriter
 
     private static List<AddAction> FilesToReplace(DuckConnection connection, DeltaSnapshot snapshot, DeltaTransaction txn, Mode mode, string? replaceWhere, WrittenFiles written)
     {
+        if (mode != Mode.Append && !snapshot.FilesLoaded) throw new InvalidOperationException("Replacing files needs a snapshot with its files.");
         switch (mode)
         {
             case Mode.Overwrite:
@@ -270,11 +272,17 @@ public sealed partial class DeltaWriter
     /// The latest snapshot, or null when the table does not exist. Waits while the newest commit file is still empty
     /// (a local put-if-absent creates the file an instant before it writes it), so no half-written commit is read.
     /// </summary>
-    internal async Task<DeltaSnapshot?> LoadSnapshotAsync(CancellationToken cancellationToken)
+    internal Task<DeltaSnapshot?> LoadSnapshotAsync(CancellationToken cancellationToken) => LoadSnapshotAsync(withFiles: true, cancellationToken);
+
+    /// <summary>
+    /// <see cref="LoadSnapshotAsync(CancellationToken)"/>; without <paramref name="withFiles"/> a state-only snapshot (no files), all that
+    /// a blind append needs, so appending costs the same however many files the table has.
+    /// </summary>
+    private async Task<DeltaSnapshot?> LoadSnapshotAsync(bool withFiles, CancellationToken cancellationToken)
     {
         for (var i = 0; ; i++)
         {
-            var listing = await TransientIo.RetryAsync(() => _table.ListLogAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
+            var listing = await TransientIo.RetryAsync(() => _table.ListLogForSnapshotAsync(null, cancellationToken), cancellationToken).ConfigureAwait(false);
             if (listing.Count == 0) return null;
             var latest = listing.Where(f => f.Kind == LogFileKind.Commit).MaxBy(f => f.Version);
             if (latest is not null && latest.File.Size == 0 && i < 200)
@@ -282,7 +290,7 @@ public sealed partial class DeltaWriter
                 await Task.Delay(10, cancellationToken).ConfigureAwait(false);
                 continue;
             }
-            return await TransientIo.RetryAsync(() => _table.GetSnapshotAsync(latest?.Version, cancellationToken), cancellationToken).ConfigureAwait(false);
+            return await TransientIo.RetryAsync(() => _table.GetSnapshotAsync(listing, latest?.Version, withFiles, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
     }
 

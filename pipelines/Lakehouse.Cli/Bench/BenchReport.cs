@@ -1,0 +1,55 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Lakehouse.Cli.Bench;
+
+// The JSON report of `lakehouse bench`. Property names are written in snake_case; times are milliseconds (_ms) or seconds.
+// A case with a target states it as text in `target` and whether this run met it in `met`.
+
+internal sealed record BenchReport(
+    string Size, string Timestamp, BenchMachine Machine, string Work, BenchCases Cases, long PeakWorkingSetBytes, double TotalSeconds)
+{
+    internal static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+}
+
+internal sealed record BenchMachine(int Cores, string Os, string Runtime, string Duckdb);
+
+internal sealed record BenchCases(SnapshotLoadResult SnapshotLoad, ReadCsvResult ReadCsv, ImportResult Import, AppendLatencyResult AppendLatency);
+
+/// <summary>
+/// Loading the latest snapshot of a long log. <c>table_reused</c>: built by an earlier run of the same size; <c>build_seconds</c>
+/// only when built in this run, and then <c>cold_first_in_process</c> is false (the log reader ran while building).
+/// </summary>
+internal sealed record SnapshotLoadResult(
+    int Commits, int RowsPerCommit, int CheckpointInterval, bool TableReused, double? BuildSeconds,
+    long Version, long CheckpointVersion, int Files,
+    double ColdMs, bool ColdFirstInProcess, int WarmRuns, double WarmMedianMs, double WarmP95Ms, double WarmMinMs,
+    string Target, bool Met);
+
+/// <summary>One way of reading: the median of the runs (all runs in <c>run_seconds</c>); <c>ratio</c> = baseline seconds / these seconds.</summary>
+internal sealed record ReadTiming(double Seconds, double RowsPerSecond, double? Ratio, IReadOnlyList<double> RunSeconds);
+
+internal sealed record ReadCsvResult(
+    long Rows, int Files, long TableBytes, bool TableReused, int Runs,
+    ReadTiming Cli, ReadTiming InProcess, ReadTiming DuckdbBaseline, string Target, bool Met);
+
+internal sealed record ImportResult(
+    long Rows, int InputFiles, long InputBytes, bool InputsReused, double Seconds, double RowsPerSecond, long Files, long Bytes, long Version);
+
+/// <summary>Appends by one writer to a table in a run folder (deleted afterwards); <c>final_version</c> counts the creating commit too.</summary>
+internal sealed record AppendSeries(
+    string Location, int Appends, int RowsPerAppend, double MedianMs, double P95Ms, double MaxMs, long FinalVersion);
+
+/// <summary>Several writers appending to one table at once; <c>retried_commits</c> lost the race for a version at least once.</summary>
+internal sealed record ConcurrentSeries(
+    string Location, int Writers, int AppendsPerWriter, int Commits, long FinalVersion, double Seconds, double CommitsPerSecond,
+    double MedianMs, double P95Ms, double MaxMs, int RetriedCommits, int MaxAttempts);
+
+internal sealed record AppendLatencyResult(AppendSeries Local, AppendSeries? Azure, ConcurrentSeries? AzureConcurrent, string Target, bool Met);

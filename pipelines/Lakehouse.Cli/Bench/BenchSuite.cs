@@ -1,0 +1,397 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Lakehouse.Cli.Commands;
+using Lakehouse.Cli.Samples;
+using Lakehouse.Core;
+using Lakehouse.Delta;
+using Lakehouse.Delta.Write;
+using Lakehouse.Engine;
+using Lakehouse.Storage;
+
+namespace Lakehouse.Cli.Bench;
+
+/// <summary>The counts of a benchmark size.</summary>
+internal sealed record BenchSize(string Name, int Commits, long ReadRows, long ImportRows, int Appends)
+{
+    internal static BenchSize Parse(string name) => name switch
+    {
+        "full" => new("full", 10_000, 1_000_000, 1_000_000, 50),
+        "small" => new("small", 300, 100_000, 100_000, 20),
+        _ => throw CommandLine.Usage($"--size must be small or full, not '{name}'"),
+    };
+}
+
+/// <summary>
+/// The cases of <c>lakehouse bench</c>. Generated inputs (the snapshot table, the web-log table, the NDJSON files) live under the
+/// work folder and are reused by later runs when a complete copy with the same description is there; the tables a run writes go
+/// into a run folder that is deleted when the run ends.
+/// </summary>
+internal sealed class BenchSuite
+{
+    private const int Seed = 7;
+    private const int RowsPerCommit = 10;
+
+    /// <summary>Delta's default <c>delta.checkpointInterval</c>; the benchmark tables set no such property.</summary>
+    private const int CheckpointInterval = 10;
+    private const int ReadRuns = 3;
+    private const int WarmLoads = 20;
+    private const int ConcurrentWriters = 4;
+    private const int AppendsPerConcurrentWriter = 25;
+
+    /// <summary>Changed whenever the generated inputs change, so older cached copies are rebuilt.</summary>
+    private const string InputsVersion = "bench-inputs/1";
+
+    private static readonly DateOnly SampleStart = new(2024, 5, 1);
+
+    private readonly DuckEngine _engine;
+    private readonly BenchSize _size;
+    private readonly string _work;
+    private readonly string _run;
+    private readonly TextWriter _progress;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    internal BenchSuite(DuckEngine engine, BenchSize size, string work, TextWriter progress)
+    {
+        _engine = engine;
+        _size = size;
+        _work = work;
+        _progress = progress;
+        _run = Path.Combine(work, "runs", $"{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
+    }
+
+    /// <summary>Runs every case; with <paramref name="azure"/>, the append cases also run in a fresh folder under it.</summary>
+    internal async Task<BenchReport> RunAsync(ILakeStorage? azure, CancellationToken cancellationToken)
+    {
+        var started = DateTimeOffset.UtcNow;
+        RemoveAbandonedRuns();
+        Directory.CreateDirectory(_run);
+        try
+        {
+            var snapshot = await SnapshotLoadAsync(cancellationToken).ConfigureAwait(false);
+            var read = await ReadCsvAsync(cancellationToken).ConfigureAwait(false);
+            var import = await ImportAsync(cancellationToken).ConfigureAwait(false);
+            var append = await AppendLatencyAsync(azure, cancellationToken).ConfigureAwait(false);
+            using var process = Process.GetCurrentProcess();
+            return new BenchReport(
+                _size.Name,
+                started.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                new BenchMachine(Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription, DuckEngine.LibraryVersion),
+                _work,
+                new BenchCases(snapshot, read, import, append),
+                process.PeakWorkingSet64,
+                Round(_clock.Elapsed.TotalSeconds, 1));
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(_run, recursive: true);
+            }
+            catch (IOException e)
+            {
+                Progress($"could not delete the run folder {_run}: {e.Message}");
+            }
+        }
+    }
+
+    // ---- snapshot_load ------------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// A table of <see cref="BenchSize.Commits"/> appends of 10 rows by <see cref="DeltaWriter.AppendAsync"/> (a checkpoint every 10
+    /// commits, the default interval); the first load in the process (cold), then fresh <see cref="DeltaTable"/> objects (warm).
+    /// </summary>
+    private async Task<SnapshotLoadResult> SnapshotLoadAsync(CancellationToken cancellationToken)
+    {
+        var commits = _size.Commits;
+        var build = Stopwatch.StartNew();
+        var (path, reused) = await InputAsync($"snapshot-{commits}",
+            $"{commits} appends of {RowsPerCommit} web-log rows (seed {Seed}) by DeltaWriter.AppendAsync, default checkpoint interval",
+            async folder =>
+            {
+                var writer = DeltaWriter.Create(DeltaTable.Open(LakeStorage.Open(folder), _engine));
+                for (var v = 0; v < commits; v++)
+                {
+                    await writer.AppendAsync(Rows(commits, v), cancellationToken: cancellationToken).ConfigureAwait(false);
+                    if ((v + 1) % 1000 == 0) Progress($"snapshot_load: {v + 1} of {commits} commits written");
+                }
+            }, cancellationToken).ConfigureAwait(false);
+        var buildSeconds = build.Elapsed.TotalSeconds;
+
+        var (snapshot, cold) = await LoadSnapshotAsync(path, cancellationToken).ConfigureAwait(false);
+        var warm = new List<double>();
+        for (var i = 0; i < WarmLoads; i++) warm.Add((await LoadSnapshotAsync(path, cancellationToken).ConfigureAwait(false)).Milliseconds);
+        var median = Median(warm);
+        Progress($"snapshot_load: version {snapshot.Version}, {snapshot.Files.Count} files; cold {cold:0.0} ms, warm median {median:0.0} ms");
+        return new SnapshotLoadResult(commits, RowsPerCommit, CheckpointInterval, reused, reused ? null : Round(buildSeconds, 1),
+            snapshot.Version, snapshot.CheckpointVersion, snapshot.Files.Count,
+            Round(cold, 2), reused, WarmLoads, Round(median, 2), Round(P95(warm), 2), Round(warm.Min(), 2),
+            "warm_median_ms < 100", median < 100);
+    }
+
+    private async Task<(DeltaSnapshot Snapshot, double Milliseconds)> LoadSnapshotAsync(string path, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var snapshot = await DeltaTable.Open(LakeStorage.Open(path), _engine).GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (snapshot, clock.Elapsed.TotalMilliseconds);
+    }
+
+    // ---- read_csv -----------------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The web-log table read as CSV: by <c>lakehouse table read</c> in a child process, by the same code in this process, and
+    /// by DuckDB reading the live parquet files directly (the baseline). Each is run <see cref="ReadRuns"/> times, interleaved.
+    /// </summary>
+    private async Task<ReadCsvResult> ReadCsvAsync(CancellationToken cancellationToken)
+    {
+        var rows = _size.ReadRows;
+        var (path, reused) = await InputAsync($"weblogs-{rows}", $"{rows} web-log rows (seed {Seed}) in one DeltaWriter.AppendAsync",
+            async folder => await DeltaWriter.Create(DeltaTable.Open(LakeStorage.Open(folder), _engine))
+                .AppendAsync(WebLogSample.Sql(rows, Seed, SampleStart), cancellationToken: cancellationToken).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
+        var snapshot = await DeltaTable.Open(LakeStorage.Open(path), _engine).GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var files = snapshot.Files.Select(f => Path.Combine(path, Uri.UnescapeDataString(f.Path))).ToList();
+        var tableRows = await TableStatistics.CountRowsAsync(_engine, DeltaTable.Open(LakeStorage.Open(path), _engine), snapshot, cancellationToken).ConfigureAwait(false);
+        if (tableRows != rows)
+            throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"The benchmark table '{path}' holds {tableRows} rows, not {rows}; delete it to rebuild.");
+
+        var baseline = new List<double>();
+        var inProcess = new List<double>();
+        var cli = new List<double>();
+        for (var run = 1; run <= ReadRuns; run++)
+        {
+            baseline.Add(Time(() =>
+            {
+                using var lease = _engine.Lease();
+                // USE_TMP_FILE false: DuckDB would otherwise write a temporary file beside an existing target and rename it over it.
+                lease.Connection.Execute($"COPY (SELECT * FROM read_parquet({SqlText.LiteralList(files)})) TO '/dev/null' (FORMAT csv, HEADER true, USE_TMP_FILE false)");
+            }));
+            inProcess.Add(await TimeAsync(async () =>
+            {
+                var table = DeltaTable.Open(LakeStorage.Open(path), _engine);
+                var current = await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                await TableCommands.CopyRowsAsync(_engine, table, current, Output.CopyOptions("csv"), null, Stream.Null, cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false));
+            cli.Add(await TimeAsync(() => RunCliToDevNullAsync(["table", "read", path, "--format", "csv"], cancellationToken)).ConfigureAwait(false));
+            Progress($"read_csv: run {run} of {ReadRuns}: baseline {baseline[^1]:0.00} s, in-process {inProcess[^1]:0.00} s, cli {cli[^1]:0.00} s");
+        }
+        var baseSeconds = Median(baseline);
+        ReadTiming Timing(List<double> seconds, bool ratio) => new(Round(Median(seconds), 3), Round(rows / Median(seconds), 0),
+            ratio ? Round(baseSeconds / Median(seconds), 3) : null, [.. seconds.Select(s => Round(s, 3))]);
+        var result = new ReadCsvResult(rows, files.Count, snapshot.Files.Sum(f => f.Size), reused, ReadRuns,
+            Timing(cli, true), Timing(inProcess, true), Timing(baseline, false), "cli.ratio >= 0.8 and in_process.ratio >= 0.8", false);
+        return result with { Met = result.Cli.Ratio >= 0.8 && result.InProcess.Ratio >= 0.8 };
+    }
+
+    /// <summary>Runs <c>dotnet lakehouse.dll args</c> (this very CLI) with standard output to /dev/null, as a user timing it in a shell would.</summary>
+    private static async Task RunCliToDevNullAsync(IEnumerable<string> args, CancellationToken cancellationToken)
+    {
+        var host = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
+        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardError = true };
+        foreach (var a in new[] { "-c", "exec \"$@\" >/dev/null", "sh", host, typeof(BenchSuite).Assembly.Location }.Concat(args)) start.ArgumentList.Add(a);
+        start.Environment.Remove("LAKEHOUSE_LAKE");
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start /bin/sh.");
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        if (process.ExitCode != 0)
+            throw new LakehouseException(LakehouseErrorReason.Engine, $"lakehouse {string.Join(' ', args)} failed with exit code {process.ExitCode}: {(await stderr.ConfigureAwait(false)).Trim()}");
+    }
+
+    // ---- import -------------------------------------------------------------------------------------------------------------
+
+    /// <summary>NDJSON web-log files imported as <c>lakehouse table import files --to table</c> does it, into a fresh unpartitioned table.</summary>
+    private async Task<ImportResult> ImportAsync(CancellationToken cancellationToken)
+    {
+        var rows = _size.ImportRows;
+        var (folder, reused) = await InputAsync($"ndjson-{rows}", $"{rows} web-log events (seed {Seed}) as 4 NDJSON files by WebLogSample.WriteNdjson",
+            target =>
+            {
+                using var lease = _engine.Lease();
+                WebLogSample.WriteNdjson(lease.Connection, target, rows, Seed, SampleStart, perFile: (rows + 3) / 4);
+                return Task.CompletedTask;
+            }, cancellationToken).ConfigureAwait(false);
+        var files = Directory.GetFiles(folder, "*.ndjson").Order(StringComparer.Ordinal).ToList();
+
+        var clock = Stopwatch.StartNew();
+        var source = ImportSource.Sql(files, null);
+        var writer = DeltaWriter.Create(DeltaTable.Open(LakeStorage.Open(Path.Combine(_run, "import")), _engine), new DeltaWriteOptions { PartitionColumns = [] });
+        var result = await writer.AppendAsync(source, null, cancellationToken).ConfigureAwait(false);
+        var seconds = clock.Elapsed.TotalSeconds;
+        Progress($"import: {result.Metric("numOutputRows")} rows in {seconds:0.00} s");
+        return new ImportResult(result.Metric("numOutputRows"), files.Count, files.Sum(f => new FileInfo(f).Length), reused,
+            Round(seconds, 3), Round(result.Metric("numOutputRows") / seconds, 0), result.Metric("numFiles"), result.Metric("numOutputBytes"), result.Version);
+    }
+
+    // ---- append_latency -----------------------------------------------------------------------------------------------------
+
+    private async Task<AppendLatencyResult> AppendLatencyAsync(ILakeStorage? azure, CancellationToken cancellationToken)
+    {
+        var local = await AppendSeriesAsync(LakeStorage.Open(Path.Combine(_run, "append")), cancellationToken).ConfigureAwait(false);
+        AppendSeries? remote = null;
+        ConcurrentSeries? concurrent = null;
+        if (azure is not null)
+        {
+            var root = azure.Scope(Path.GetFileName(_run));
+            try
+            {
+                remote = await AppendSeriesAsync(root.Scope("append"), cancellationToken).ConfigureAwait(false);
+                concurrent = await ConcurrentAppendsAsync(root.Scope("concurrent"), cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await DeleteAllAsync(root).ConfigureAwait(false);
+            }
+        }
+        return new AppendLatencyResult(local, remote, concurrent, "local.median_ms < 20", local.MedianMs < 20);
+    }
+
+    /// <summary>One writer: a first append creates the table (not timed), then <see cref="BenchSize.Appends"/> appends of 10 rows each.</summary>
+    private async Task<AppendSeries> AppendSeriesAsync(ILakeStorage storage, CancellationToken cancellationToken)
+    {
+        var appends = _size.Appends;
+        var writer = DeltaWriter.Create(DeltaTable.Open(storage, _engine));
+        var version = (await writer.AppendAsync(Rows(appends + 1, 0), cancellationToken: cancellationToken).ConfigureAwait(false)).Version;
+        var times = new List<double>();
+        for (var i = 1; i <= appends; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            version = (await writer.AppendAsync(Rows(appends + 1, i), cancellationToken: cancellationToken).ConfigureAwait(false)).Version;
+            times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        Progress($"append_latency: {appends} appends to {storage.Location}: median {Median(times):0.0} ms, p95 {P95(times):0.0} ms");
+        return new AppendSeries(storage.Location, appends, RowsPerCommit, Round(Median(times), 2), Round(P95(times), 2), Round(times.Max(), 2), version);
+    }
+
+    /// <summary>Writers with their own <see cref="DeltaTable"/> objects appending to one table at once, each append committed exactly once.</summary>
+    private async Task<ConcurrentSeries> ConcurrentAppendsAsync(ILakeStorage storage, CancellationToken cancellationToken)
+    {
+        const int total = ConcurrentWriters * AppendsPerConcurrentWriter;
+        await DeltaWriter.Create(DeltaTable.Open(storage, _engine)).AppendAsync(Rows(total + 1, 0), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var commits = new ConcurrentBag<(double Milliseconds, int Attempts, bool Committed)>();
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, ConcurrentWriters).Select(w => Task.Run(async () =>
+        {
+            var writer = DeltaWriter.Create(DeltaTable.Open(storage, _engine));
+            for (var i = 0; i < AppendsPerConcurrentWriter; i++)
+            {
+                var one = Stopwatch.StartNew();
+                var result = await writer.AppendAsync(Rows(total + 1, 1 + (w * AppendsPerConcurrentWriter) + i), cancellationToken: cancellationToken).ConfigureAwait(false);
+                commits.Add((one.Elapsed.TotalMilliseconds, result.Attempts, result.Committed));
+            }
+        }, cancellationToken))).ConfigureAwait(false);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var final = await DeltaTable.Open(storage, _engine).GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var times = commits.Select(c => c.Milliseconds).ToList();
+        var committed = commits.Count(c => c.Committed);
+        Progress($"append_latency: {ConcurrentWriters} writers x {AppendsPerConcurrentWriter} appends to {storage.Location}: {committed} commits in {seconds:0.0} s, version {final.Version}");
+        return new ConcurrentSeries(storage.Location, ConcurrentWriters, AppendsPerConcurrentWriter, committed, final.Version, Round(seconds, 2), Round(committed / seconds, 1),
+            Round(Median(times), 2), Round(P95(times), 2), Round(times.Max(), 2), commits.Count(c => c.Attempts > 1), commits.Max(c => c.Attempts));
+    }
+
+    /// <summary>Deletes the run's folder in Azure storage (also after a failure or Ctrl-C, so it is not cancellable); a failure is reported, not thrown.</summary>
+    private async Task DeleteAllAsync(ILakeStorage storage)
+    {
+        try
+        {
+            var paths = new List<string>();
+            await foreach (var f in storage.ListAsync("").ConfigureAwait(false)) paths.Add(f.Path);
+            await Parallel.ForEachAsync(paths, new ParallelOptions { MaxDegreeOfParallelism = 16 },
+                async (p, ct) => await storage.DeleteAsync(p, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            Progress($"append_latency: deleted {paths.Count} files under {storage.Location}");
+        }
+        catch (LakehouseException e)
+        {
+            Progress($"could not delete the run folder {storage.Location}: {e.Message}");
+        }
+    }
+
+    // ---- plumbing -----------------------------------------------------------------------------------------------------------
+
+    /// <summary>Rows <c>10·n .. 10·n+9</c> of a web-log sample of <c>10·slices</c> rows: the source of one small append.</summary>
+    private static string Rows(long slices, long n) =>
+        WebLogSample.Sql(slices * RowsPerCommit, Seed, SampleStart, first: n * RowsPerCommit, count: RowsPerCommit);
+
+    /// <summary>
+    /// A generated input folder under the work folder: reused when a marker file beside it says it was completed with the same
+    /// description, else (re)built by <paramref name="build"/>. Returns the folder and whether it was reused.
+    /// </summary>
+    private async Task<(string Path, bool Reused)> InputAsync(string name, string description, Func<string, Task> build, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(_work, name);
+        var marker = path + ".complete";
+        description = InputsVersion + ": " + description;
+        if (Directory.Exists(path) && File.Exists(marker) && await File.ReadAllTextAsync(marker, cancellationToken).ConfigureAwait(false) == description)
+        {
+            Progress($"{name}: reusing {path}");
+            return (path, true);
+        }
+        File.Delete(marker);
+        if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        Progress($"{name}: building {description}");
+        await build(path).ConfigureAwait(false);
+        await File.WriteAllTextAsync(marker, description, cancellationToken).ConfigureAwait(false);
+        return (path, false);
+    }
+
+    /// <summary>Deletes run folders left by bench processes that are gone (killed before they could clean up).</summary>
+    private void RemoveAbandonedRuns()
+    {
+        var runs = Path.GetDirectoryName(_run)!;
+        if (!Directory.Exists(runs)) return;
+        foreach (var folder in Directory.GetDirectories(runs))
+        {
+            if (!int.TryParse(Path.GetFileName(folder).Split('-')[0], CultureInfo.InvariantCulture, out var pid)) continue;
+            try
+            {
+                using var owner = Process.GetProcessById(pid);
+                continue; // Still running (or the id was reused): leave it.
+            }
+            catch (ArgumentException)
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    private void Progress(string text) =>
+        _progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench [{_clock.Elapsed.TotalSeconds,6:0.0} s] {text}"));
+
+    private static double Time(Action action)
+    {
+        var clock = Stopwatch.StartNew();
+        action();
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<double> TimeAsync(Func<Task> action)
+    {
+        var clock = Stopwatch.StartNew();
+        await action().ConfigureAwait(false);
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    private static double Median(IReadOnlyCollection<double> values)
+    {
+        var sorted = values.Order().ToList();
+        var mid = sorted.Count / 2;
+        return sorted.Count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    /// <summary>The 95th percentile by nearest rank.</summary>
+    private static double P95(IReadOnlyCollection<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[Math.Max(0, (int)Math.Ceiling(0.95 * sorted.Count) - 1)];
+    }
+
+    private static double Round(double value, int digits) => Math.Round(value, digits, MidpointRounding.AwayFromZero);
+}

@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Cli.Tests;
+
+/// <summary>
+/// <c>lakehouse bench --size small</c> is the smoke run of the benchmark suite. It checks the report's values (cases, counts,
+/// versions, that timings were taken), never its speed: targets are for the full run on a quiet machine.
+/// </summary>
+public sealed class BenchCommandTests : IDisposable
+{
+    private readonly TempDirectory _temp = new("cli-bench");
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task Bench_SmallTwice_ReportsEveryCaseWithTheSizesCountsAndReusesTheInputs()
+    {
+        var work = _temp.Combine("work");
+        var output = _temp.Combine("report.json");
+        var first = await CliRunner.RunAsync("bench", "--size", "small", "--work", work, "--out", output);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.Equal(first.Stdout, await File.ReadAllTextAsync(output));
+        Assert.Contains("snapshot_load: version 299", first.Stderr, StringComparison.Ordinal);
+
+        using (var doc = JsonDocument.Parse(first.Stdout))
+        {
+            var report = doc.RootElement;
+            Assert.Equal("small", report.GetProperty("size").GetString());
+            Assert.Equal(Environment.ProcessorCount, report.GetProperty("machine").GetProperty("cores").GetInt32());
+            Assert.StartsWith("v1.", report.GetProperty("machine").GetProperty("duckdb").GetString(), StringComparison.Ordinal);
+            Assert.True(DateTimeOffset.TryParse(report.GetProperty("timestamp").GetString(), out _));
+            Assert.True(report.GetProperty("peak_working_set_bytes").GetInt64() > 0);
+            var cases = report.GetProperty("cases");
+            Assert.Equal(["append_latency", "import", "read_csv", "snapshot_load"], cases.EnumerateObject().Select(c => c.Name).Order(StringComparer.Ordinal));
+
+            var snapshot = cases.GetProperty("snapshot_load");
+            Assert.Equal((300, 299L, 290L, 300), (snapshot.GetProperty("commits").GetInt32(), snapshot.GetProperty("version").GetInt64(),
+                snapshot.GetProperty("checkpoint_version").GetInt64(), snapshot.GetProperty("files").GetInt32()));
+            Assert.False(snapshot.GetProperty("table_reused").GetBoolean());
+            Assert.True(snapshot.GetProperty("build_seconds").GetDouble() > 0);
+            Positive(snapshot, "cold_ms", "warm_median_ms", "warm_p95_ms");
+            Assert.Equal(20, snapshot.GetProperty("warm_runs").GetInt32());
+            HasTarget(snapshot);
+
+            var read = cases.GetProperty("read_csv");
+            Assert.Equal(100_000, read.GetProperty("rows").GetInt64());
+            foreach (var way in new[] { "cli", "in_process", "duckdb_baseline" })
+            {
+                Positive(read.GetProperty(way), "seconds", "rows_per_second");
+                Assert.Equal(3, read.GetProperty(way).GetProperty("run_seconds").GetArrayLength());
+            }
+            Positive(read.GetProperty("cli"), "ratio");
+            Positive(read.GetProperty("in_process"), "ratio");
+            HasTarget(read);
+
+            var import = cases.GetProperty("import");
+            Assert.Equal((100_000L, 4, 0L), (import.GetProperty("rows").GetInt64(), import.GetProperty("input_files").GetInt32(), import.GetProperty("version").GetInt64()));
+            Positive(import, "seconds", "rows_per_second", "files", "bytes", "input_bytes");
+
+            var append = cases.GetProperty("append_latency");
+            var local = append.GetProperty("local");
+            Assert.Equal((20, 10, 20L), (local.GetProperty("appends").GetInt32(), local.GetProperty("rows_per_append").GetInt32(), local.GetProperty("final_version").GetInt64()));
+            Positive(local, "median_ms", "p95_ms");
+            Assert.True(local.GetProperty("p95_ms").GetDouble() >= local.GetProperty("median_ms").GetDouble());
+            Assert.False(append.TryGetProperty("azure", out _));
+            HasTarget(append);
+        }
+
+        // The run's own tables are gone; the generated inputs stay for the next run, which reuses them.
+        Assert.Empty(Directory.GetDirectories(Path.Combine(work, "runs")));
+        Assert.Equal(["ndjson-100000", "snapshot-300", "weblogs-100000"], Directory.GetDirectories(work).Select(Path.GetFileName).Where(n => n != "runs").Order(StringComparer.Ordinal));
+        var second = await CliRunner.RunAsync("bench", "--size", "small", "--work", work);
+        Assert.True(second.ExitCode == 0, second.Stderr);
+        using var again = JsonDocument.Parse(second.Stdout);
+        var cases2 = again.RootElement.GetProperty("cases");
+        Assert.True(cases2.GetProperty("snapshot_load").GetProperty("table_reused").GetBoolean());
+        Assert.True(cases2.GetProperty("snapshot_load").GetProperty("cold_first_in_process").GetBoolean());
+        Assert.False(cases2.GetProperty("snapshot_load").TryGetProperty("build_seconds", out _));
+        Assert.True(cases2.GetProperty("read_csv").GetProperty("table_reused").GetBoolean());
+        Assert.True(cases2.GetProperty("import").GetProperty("inputs_reused").GetBoolean());
+        Assert.Equal(299, cases2.GetProperty("snapshot_load").GetProperty("version").GetInt64());
+    }
+
+    [Fact]
+    public async Task Bench_BadOptions_UsageErrors()
+    {
+        var size = await CliRunner.RunAsync("bench", "--size", "medium", "--work", _temp.Combine("w"));
+        Assert.Equal((2, "error: --size must be small or full, not 'medium'\n"), (size.ExitCode, size.Stderr));
+        var azure = await CliRunner.RunAsync("bench", "--size", "small", "--azure", "/not/a/uri", "--work", _temp.Combine("w"));
+        Assert.Equal(2, azure.ExitCode);
+        Assert.Contains("--azure must be an abfss://", azure.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_temp.Combine("w")));
+    }
+
+    private static void Positive(JsonElement element, params string[] names)
+    {
+        foreach (var name in names)
+        {
+            var value = element.GetProperty(name);
+            Assert.True(value.ValueKind == JsonValueKind.Number && value.GetDouble() > 0, $"{name} is {value}");
+        }
+    }
+
+    private static void HasTarget(JsonElement element)
+    {
+        Assert.False(string.IsNullOrEmpty(element.GetProperty("target").GetString()));
+        Assert.True(element.GetProperty("met").ValueKind is JsonValueKind.True or JsonValueKind.False);
+    }
+}
