@@ -23,6 +23,17 @@ public abstract class DeltaConcurrencyTestBase
     private DeltaWriter Writer(string table, DeltaWriteOptions? options = null) =>
         DeltaWriter.Create(DeltaTable.Open(OpenStorage(table), Engine), options);
 
+    /// <summary>Two writers on one table that both hold their commit until the other has reached its own: a guaranteed race.</summary>
+    private (DeltaWriter A, DeltaWriter B) RacingWriters(string table, DeltaWriteOptions? options = null)
+    {
+        var barrier = Barrier(2);
+        var a = Writer(table, options);
+        var b = Writer(table, options);
+        a.BeforeCommit = barrier;
+        b.BeforeCommit = barrier;
+        return (a, b);
+    }
+
     /// <summary>Lets <paramref name="count"/> writers through only when all of them have arrived (once).</summary>
     private static Func<Task> Barrier(int count)
     {
@@ -89,11 +100,7 @@ public abstract class DeltaConcurrencyTestBase
         var setup = Writer("race", new DeltaWriteOptions { PartitionColumns = ["part"] });
         await setup.AppendAsync(WriteTestKit.Rows(0, 4, "(i % 2)::VARCHAR"));
 
-        var barrier = Barrier(2);
-        var a = Writer("race");
-        var b = Writer("race");
-        a.BeforeCommit = barrier;
-        b.BeforeCommit = barrier;
+        var (a, b) = RacingWriters("race");
         var results = await Task.WhenAll(
             Capture(a.ReplacePartitionsAsync(WriteTestKit.Rows(100, 102, "'0'"))),
             Capture(b.ReplacePartitionsAsync(WriteTestKit.Rows(200, 202, "'0'"))));
@@ -119,12 +126,8 @@ public abstract class DeltaConcurrencyTestBase
         var setup = Writer("retry", new DeltaWriteOptions { PartitionColumns = ["part"] });
         await setup.AppendAsync(WriteTestKit.Rows(0, 4, "(i % 2)::VARCHAR"));
 
-        var barrier = Barrier(2);
         var options = new DeltaWriteOptions { ConflictRetries = 3 };
-        var a = Writer("retry", options);
-        var b = Writer("retry", options);
-        a.BeforeCommit = barrier;
-        b.BeforeCommit = barrier;
+        var (a, b) = RacingWriters("retry", options);
         var results = await Task.WhenAll(
             a.ReplacePartitionsAsync(WriteTestKit.Rows(100, 102, "'0'")),
             b.ReplacePartitionsAsync(WriteTestKit.Rows(200, 202, "'0'")));
@@ -142,11 +145,7 @@ public abstract class DeltaConcurrencyTestBase
         var setup = Writer("blind");
         await setup.AppendAsync(WriteTestKit.Rows(0, 3));
 
-        var barrier = Barrier(2);
-        var append = Writer("blind");
-        var overwrite = Writer("blind");
-        append.BeforeCommit = barrier;
-        overwrite.BeforeCommit = barrier;
+        var (append, overwrite) = RacingWriters("blind");
         var results = await Task.WhenAll(append.AppendAsync(WriteTestKit.Rows(50, 52)), overwrite.OverwriteAsync(WriteTestKit.Rows(90, 91)));
 
         Assert.All(results, r => Assert.True(r.Committed));
@@ -160,11 +159,7 @@ public abstract class DeltaConcurrencyTestBase
         var setup = Writer("merge");
         await setup.AppendAsync("SELECT i AS id, 'old' AS v FROM range(4) AS r(i)");
 
-        var barrier = Barrier(2);
-        var a = Writer("merge");
-        var b = Writer("merge");
-        a.BeforeCommit = barrier;
-        b.BeforeCommit = barrier;
+        var (a, b) = RacingWriters("merge");
         var results = await Task.WhenAll(
             Capture(a.MergeAsync("SELECT 1 AS id, 'a' AS v", ["id"])),
             Capture(b.MergeAsync("SELECT 1 AS id, 'b' AS v", ["id"])));
@@ -179,11 +174,7 @@ public abstract class DeltaConcurrencyTestBase
     {
         var setup = Writer("txn");
         await setup.AppendAsync(WriteTestKit.Rows(0, 1));
-        var barrier = Barrier(2);
-        var a = Writer("txn");
-        var b = Writer("txn");
-        a.BeforeCommit = barrier;
-        b.BeforeCommit = barrier;
+        var (a, b) = RacingWriters("txn");
         var results = await Task.WhenAll(
             Capture(a.AppendAsync(WriteTestKit.Rows(10, 11), [new DeltaAppTransaction("stream/p0", 5)])),
             Capture(b.AppendAsync(WriteTestKit.Rows(20, 21), [new DeltaAppTransaction("stream/p0", 5)])));
