@@ -59,13 +59,13 @@ internal static class DemoCommand
         // Gold: rebuilt from every event in bronze.
         var bronzeTable = bronze.Table;
         var gold = DeltaWriter.Create(lake.Table($"gold.{PagePerformanceDaily.TableName}"));
-        long goldRows, parsed, lines;
+        long goldRows, parsed;
+        var bronzeSnapshot = await bronzeTable.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var lines = await TableStatistics.CountRowsAsync(lake.Engine, bronzeTable, bronzeSnapshot, cancellationToken).ConfigureAwait(false); // from file stats, no scan
         using (var lease = lake.Engine.Lease())
-        using (var scan = await DeltaScan.CreateAsync(bronzeTable, await bronzeTable.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false),
-            lease.Connection, cancellationToken: cancellationToken).ConfigureAwait(false))
+        using (var scan = await DeltaScan.CreateAsync(bronzeTable, bronzeSnapshot, lease.Connection, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             lease.Connection.Execute($"CREATE OR REPLACE TABLE demo_events AS {CleanEventsSql(scan.Sql)}");
-            lines = (long)lease.Connection.Scalar($"SELECT count(*) FROM ({scan.Sql})")!;
             parsed = (long)lease.Connection.Scalar("SELECT count(*) FROM demo_events")!;
             var result = await gold.OverwriteAsync(PagePerformanceDaily.Sql("SELECT * FROM demo_events"), cancellationToken: cancellationToken).ConfigureAwait(false);
             goldRows = result.Metric("numOutputRows");
