@@ -1,0 +1,24 @@
+namespace Lakehouse.Core;
+
+/// <summary>
+/// The first event id of each assembly's <c>[LoggerMessage]</c> events. Ids are stable once released (operators filter and
+/// alert on them), unique across the product, and each assembly numbers its events from its base upwards in one
+/// <c>Log</c> class of its own. Messages never carry a secret: no key, SAS, token or connection string.
+/// </summary>
+public static class LogEventIds
+{
+    /// <summary>Lakehouse.Engine (DuckDB): 1000–1999.</summary>
+    public const int Engine = 1000;
+
+    /// <summary>Lakehouse.Storage (local disk, Azure Blob/ADLS): 2000–2999.</summary>
+    public const int Storage = 2000;
+
+    /// <summary>Lakehouse.Delta (log, scans, writes, maintenance): 3000–3999.</summary>
+    public const int Delta = 3000;
+
+    /// <summary>Lakehouse.Sql (read-only SQL over the lake): 4000–4999.</summary>
+    public const int Sql = 4000;
+
+    /// <summary>Lakehouse.Cli (the lakehouse command): 9000–9999.</summary>
+    public const int Cli = 9000;
+}
