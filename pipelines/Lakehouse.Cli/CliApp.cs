@@ -56,10 +56,15 @@ internal static class CliApp
                 _ => throw CommandLine.Usage($"unknown command '{args[0]}' (try: lakehouse help)"),
             };
         }
+        catch (UsageException e)
+        {
+            await stderr.WriteLineAsync("error: " + e.Message).ConfigureAwait(false);
+            return ExitUsage;
+        }
         catch (LakehouseException e)
         {
             await stderr.WriteLineAsync("error: " + e.Message).ConfigureAwait(false);
-            return e.Reason == LakehouseErrorReason.InvalidInput ? ExitUsage : ExitFailed;
+            return ExitFailed;
         }
         catch (OperationCanceledException)
         {

@@ -80,5 +80,15 @@ internal sealed class CommandLine
         if (unknown.Count > 0) throw Usage($"unknown option{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Select(u => "--" + u))}");
     }
 
-    internal static LakehouseException Usage(string message) => new(LakehouseErrorReason.InvalidInput, message);
+    internal static UsageException Usage(string message) => new(message);
+}
+
+/// <summary>A command line the CLI cannot run as written (exit code 2); data and runtime errors are <see cref="LakehouseException"/> (exit code 1).</summary>
+internal sealed class UsageException : Exception
+{
+    internal UsageException(string message) : base(message) { }
+
+    public UsageException() { }
+
+    public UsageException(string message, Exception innerException) : base(message, innerException) { }
 }
