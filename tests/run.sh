@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Runs every test of the solution on a bare machine. It does its own setup: the build fetches
-# libduckdb.so from npm, and the test fixtures install and start their servers (Azurite from npm)
-# on 127.0.0.1 with free ports and stop them afterwards.
+# Runs every test of the solution on a bare machine. It does its own setup: the build restores the NuGet
+# packages (DuckDB's native library comes with DuckDB.NET), and the test fixtures install and start their
+# servers (Azurite from npm) on 127.0.0.1 with free ports and stop them afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "tests/run.sh: '$1' is required ($2)" >&2; exit 1; }; }
 need dotnet "the .NET SDK pinned in global.json"
 need node "Node.js runs Azurite, the local Azure Blob service"
-need npm "npm fetches DuckDB's native library and Azurite"
+need npm "npm installs Azurite"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 

@@ -1,43 +1,49 @@
-using System.Text;
-using Lakehouse.Engine.Native;
+using DuckDB.NET.Data;
 
 namespace Lakehouse.Engine;
 
-/// <summary>Bulk-inserts rows into a DuckDB table, about a thousand times faster than INSERT per row.</summary>
+/// <summary>Bulk-inserts rows into a DuckDB table through DuckDB.NET's appender, about a thousand times faster than INSERT per row.</summary>
 public sealed class DuckAppender : IDisposable
 {
-    private IntPtr _appender;
+    private readonly DuckDBAppender _appender;
+    private readonly string _table;
+    private IDuckDBAppenderRow? _row;
+    private bool _closed;
 
-    internal DuckAppender(IntPtr appender) => _appender = appender;
+    internal DuckAppender(DuckDBAppender appender, string table)
+    {
+        _appender = appender;
+        _table = table;
+    }
 
-    /// <summary>Appends one value to the current row: string, long/int, double, bool, byte[], DateTime (as TIMESTAMP) or null.</summary>
+    /// <summary>Appends one value to the current row: string, long/int, double, bool, byte[], DateTime (as TIMESTAMP), DateOnly or null.</summary>
     public DuckAppender Append(object? value)
     {
-        var state = value switch
+        ObjectDisposedException.ThrowIf(_closed, this);
+        var row = _row ??= _appender.CreateRow();
+        Wrap(() => _ = value switch
         {
-            null => NativeMethods.AppendNull(_appender),
-            string s => AppendText(s),
-            long l => NativeMethods.AppendInt64(_appender, l),
-            int n => NativeMethods.AppendInt32(_appender, n),
-            double d => NativeMethods.AppendDouble(_appender, d),
-            bool b => NativeMethods.AppendBool(_appender, b),
-            byte[] bytes => NativeMethods.AppendBlob(_appender, bytes, (ulong)bytes.Length),
-            DateTime t => NativeMethods.AppendTimestamp(_appender, (t.ToUniversalTime() - DateTime.UnixEpoch).Ticks / 10),
-            DateOnly d => NativeMethods.AppendDate(_appender, d.DayNumber - DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber),
+            null => row.AppendNullValue(),
+            string s => row.AppendValue(s),
+            long l => row.AppendValue(l),
+            int n => row.AppendValue(n),
+            double d => row.AppendValue(d),
+            bool b => row.AppendValue(b),
+            byte[] bytes => row.AppendValue(bytes),
+            DateTime t => row.AppendValue(t.ToUniversalTime()),
+            DateOnly d => row.AppendValue(d),
             _ => throw new ArgumentException($"Cannot append a {value.GetType().Name}.", nameof(value)),
-        };
-        Check(state, "Appending a value");
+        }, "Appending a value");
         return this;
     }
 
-    private int AppendText(string s)
-    {
-        var bytes = Encoding.UTF8.GetBytes(s);
-        return NativeMethods.AppendVarcharLength(_appender, bytes, (ulong)bytes.Length);
-    }
-
     /// <summary>Finishes the current row.</summary>
-    public void EndRow() => Check(NativeMethods.AppenderEndRow(_appender), "Ending an appended row");
+    public void EndRow()
+    {
+        var row = _row ?? throw new InvalidOperationException("No value was appended to the row.");
+        _row = null;
+        Wrap(row.EndRow, "Ending an appended row");
+    }
 
     /// <summary>Appends a whole row.</summary>
     public void AppendRow(params object?[] values)
@@ -47,20 +53,30 @@ public sealed class DuckAppender : IDisposable
         EndRow();
     }
 
-    /// <summary>Flushes buffered rows into the table.</summary>
-    public void Flush() => Check(NativeMethods.AppenderFlush(_appender), "Flushing the appender");
-
-    private void Check(int state, string what)
+    /// <summary>Flushes and closes; errors surface here rather than being lost in Dispose.</summary>
+    public void Close()
     {
-        if (state != 0) throw DuckError.Create(what + " failed", NativeMethods.Utf8(NativeMethods.AppenderError(_appender)));
+        if (_closed) return;
+        _closed = true;
+        Wrap(_appender.Close, "Closing the appender");
     }
 
-    /// <summary>Flushes and closes; errors surface here rather than being lost in Dispose.</summary>
-    public void Close() => Check(NativeMethods.AppenderClose(_appender), "Closing the appender");
+    private void Wrap(Action action, string what)
+    {
+        try
+        {
+            action();
+        }
+        catch (DuckDBException e)
+        {
+            throw DuckError.Create($"{what} for table '{_table}' failed", e);
+        }
+    }
 
     /// <inheritdoc />
     public void Dispose()
     {
-        if (_appender != IntPtr.Zero) NativeMethods.AppenderDestroy(ref _appender);
+        _closed = true;
+        _appender.Dispose();
     }
 }

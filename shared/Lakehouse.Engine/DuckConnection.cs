@@ -1,82 +1,159 @@
-using System.Runtime.InteropServices;
-using Lakehouse.Engine.Native;
+using System.Data;
+using System.Runtime.CompilerServices;
+using Apache.Arrow;
+using DuckDB.NET.Data;
+using Microsoft.Extensions.Logging;
 
 namespace Lakehouse.Engine;
 
-/// <summary>One DuckDB connection. Use it from one thread at a time.</summary>
+/// <summary>
+/// One DuckDB connection. Use it from one thread at a time. A new statement closes a result still open on it (reading that
+/// result then throws). Every call that runs SQL takes a
+/// cancellation token: cancelling it interrupts the running statement, which then ends with <see cref="OperationCanceledException"/>.
+/// DuckDB's errors become <see cref="Core.LakehouseException"/> with reason Engine; the statement's text is never put
+/// into the message (DuckDB's own error is kept whole in the inner exception).
+/// </summary>
 public sealed class DuckConnection : IDisposable
 {
-    private IntPtr _connection;
+    private readonly DuckDBConnection _connection;
+    private readonly ILogger _logger;
+    private DuckResult? _active;
+    private bool _disposed;
 
-    internal DuckConnection(IntPtr connection) => _connection = connection;
-
-    internal IntPtr Handle
+    internal DuckConnection(DuckEngine engine, DuckDBConnection connection, ILogger logger)
     {
-        get
-        {
-            ObjectDisposedException.ThrowIf(_connection == IntPtr.Zero, this);
-            return _connection;
-        }
+        Engine = engine;
+        _connection = connection;
+        _logger = logger;
     }
 
-    /// <summary>Runs a statement and discards its result; returns the number of rows changed.</summary>
-    public long Execute(string sql)
+    /// <summary>The engine (database) this connection belongs to.</summary>
+    internal DuckEngine Engine { get; }
+
+    internal ILogger Logger => _logger;
+
+    /// <summary>True when the connection must not go back to a pool.</summary>
+    internal bool IsBroken => _disposed;
+
+    /// <summary>Closes a result still open on the connection (its reader then throws rather than reading another statement's rows).</summary>
+    internal void CloseOpenResult() => _active?.Supersede();
+
+    /// <summary>Runs a statement and discards its result; returns the number of rows changed (or written, for COPY).</summary>
+    public long Execute(string sql, CancellationToken cancellationToken = default)
     {
-        using var result = Query(sql);
+        using var result = Query(sql, cancellationToken);
+        while (result.Read())
+        {
+            // A statement that returns rows (COPY ... RETURN_STATS, a SELECT) is drained so that errors surface here.
+        }
         return result.RowsChanged;
     }
 
-    /// <summary>Runs a query and returns a streaming reader over its rows.</summary>
-    public DuckResult Query(string sql)
+    /// <summary>Runs a query and returns a streaming reader over its rows; dispose it before the next query on this connection.</summary>
+    public DuckResult Query(string sql, CancellationToken cancellationToken = default)
     {
-        var result = Marshal.AllocHGlobal(Marshal.SizeOf<DuckDbResult>());
-        if (NativeMethods.Query(Handle, sql, result) != 0)
+        ArgumentNullException.ThrowIfNull(sql);
+        ThrowIfUnusable();
+        cancellationToken.ThrowIfCancellationRequested();
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.UseStreamingMode = true;
+        var registration = cancellationToken.CanBeCanceled ? cancellationToken.Register(Interrupt) : default;
+        try
         {
-            var error = NativeMethods.Utf8(NativeMethods.ResultError(result));
-            NativeMethods.DestroyResult(result);
-            Marshal.FreeHGlobal(result);
-            throw DuckError.Create("DuckDB query failed", error);
+            var reader = command.ExecuteReader();
+            _active = new DuckResult(this, command, reader, registration, cancellationToken);
+            return _active;
         }
-        return new DuckResult(result);
+        catch (Exception e) when (e is DuckDBException or OperationCanceledException)
+        {
+            registration.Dispose();
+            command.Dispose();
+            throw DuckError.Translate(e, "DuckDB query failed", _logger, cancellationToken);
+        }
     }
 
     /// <summary>Runs a query and returns the first column of the first row, or null when there is no row or it is NULL.</summary>
-    public object? Scalar(string sql)
+    public object? Scalar(string sql, CancellationToken cancellationToken = default)
     {
-        using var result = Query(sql);
+        using var result = Query(sql, cancellationToken);
         return result.Read() ? result.GetValue(0) : null;
     }
 
-    /// <summary>Prepares a statement with <c>$1</c>/<c>?</c> parameters.</summary>
-    public DuckStatement Prepare(string sql)
+    /// <summary>
+    /// Runs a query and streams its result as Arrow record batches (DuckDB.NET hands DuckDB's vectors over without
+    /// converting values one by one), for .NET callers that process large results column-wise.
+    /// </summary>
+    public async IAsyncEnumerable<RecordBatch> QueryArrowAsync(string sql, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        if (NativeMethods.Prepare(Handle, sql, out var statement) != 0)
+        ArgumentNullException.ThrowIfNull(sql);
+        ThrowIfUnusable();
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        using var registration = cancellationToken.CanBeCanceled ? cancellationToken.Register(Interrupt) : default;
+        var batches = command.ExecuteArrowBatchesAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        try
         {
-            var error = NativeMethods.Utf8(NativeMethods.PrepareError(statement));
-            NativeMethods.DestroyPrepare(ref statement);
-            throw DuckError.Create("Preparing a DuckDB statement failed", error);
+            while (true)
+            {
+                RecordBatch batch;
+                try
+                {
+                    if (!await batches.MoveNextAsync().ConfigureAwait(false)) yield break;
+                    batch = batches.Current;
+                }
+                catch (Exception e) when (e is DuckDBException or OperationCanceledException)
+                {
+                    throw DuckError.Translate(e, "DuckDB query failed", _logger, cancellationToken);
+                }
+                yield return batch;
+            }
         }
-        return new DuckStatement(statement);
+        finally
+        {
+            await batches.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Creates an appender for fast bulk inserts into an existing table.</summary>
     public DuckAppender CreateAppender(string table, string? schema = null)
     {
-        if (NativeMethods.AppenderCreate(Handle, schema, table, out var appender) != 0)
+        ArgumentException.ThrowIfNullOrWhiteSpace(table);
+        ThrowIfUnusable();
+        try
         {
-            var error = NativeMethods.Utf8(NativeMethods.AppenderError(appender));
-            NativeMethods.AppenderDestroy(ref appender);
-            throw DuckError.Create($"Creating an appender for table '{table}' failed", error);
+            return new DuckAppender(schema is null ? _connection.CreateAppender(table) : _connection.CreateAppender(schema, table), table);
         }
-        return new DuckAppender(appender);
+        catch (DuckDBException e)
+        {
+            throw DuckError.Create($"Creating an appender for table '{table}' failed", e);
+        }
     }
 
-    /// <summary>Asks DuckDB to stop the query running on this connection.</summary>
-    public void Interrupt() => NativeMethods.Interrupt(Handle);
+    /// <summary>Asks DuckDB to stop the statement running on this connection (it ends with <see cref="OperationCanceledException"/>).</summary>
+    public void Interrupt()
+    {
+        if (_disposed || _connection.State != ConnectionState.Open) return;
+        _connection.NativeConnection.Interrupt();
+    }
+
+    internal void Release(DuckResult result)
+    {
+        if (ReferenceEquals(_active, result)) _active = null;
+    }
+
+    private void ThrowIfUnusable()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        CloseOpenResult();
+    }
 
     /// <inheritdoc />
     public void Dispose()
     {
-        if (_connection != IntPtr.Zero) NativeMethods.Disconnect(ref _connection);
+        if (_disposed) return;
+        _active?.Dispose();
+        _disposed = true;
+        _connection.Dispose();
     }
 }

@@ -1,86 +1,138 @@
 using System.Collections.Concurrent;
-using Lakehouse.Engine.Native;
+using System.Globalization;
+using DuckDB.NET.Data;
+using Lakehouse.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Lakehouse.Engine;
 
 /// <summary>
-/// The process's one in-memory DuckDB database. Connections are leased one per concurrent user
-/// (<see cref="Lease"/>) and go back to a pool, so each is used by one thread at a time.
-/// Extension auto-install and auto-load are off: parquet, json and icu are built in, and nothing is downloaded.
+/// The process's one in-memory DuckDB database (through DuckDB.NET). Connections are leased one per concurrent user
+/// (<see cref="Lease"/>) and go back to a pool, so each is used by one thread at a time. Extension auto-install and
+/// auto-load are off: parquet, json and icu are built in, and nothing is downloaded. Every connection works in UTC.
 /// </summary>
 public sealed class DuckEngine : IDisposable
 {
-    private readonly ConcurrentBag<DuckConnection> _pool = [];
-    private readonly string _tempDirectory;
-    private IntPtr _database;
+    private const string TempRootName = "lakehouse-duckdb";
 
-    private DuckEngine(IntPtr database, string tempDirectory)
+    private readonly ConcurrentBag<DuckConnection> _pool = [];
+    private readonly DuckDBConnection _root;
+    private readonly string _tempDirectory;
+    private readonly bool _ownsTempDirectory;
+    private readonly ILogger _logger;
+    private int _disposed;
+
+    private DuckEngine(DuckDBConnection root, string tempDirectory, bool ownsTempDirectory, ILogger logger)
     {
-        _database = database;
+        _root = root;
         _tempDirectory = tempDirectory;
+        _ownsTempDirectory = ownsTempDirectory;
+        _logger = logger;
     }
 
+    private static readonly Lazy<string> Version = new(() =>
+    {
+        using var connection = new DuckDBConnection(DuckDBConnectionStringBuilder.InMemoryConnectionString);
+        connection.Open();
+        return connection.ServerVersion;
+    });
+
     /// <summary>DuckDB's library version, e.g. "v1.5.6".</summary>
-    public static string LibraryVersion => NativeMethods.Utf8(NativeMethods.LibraryVersion()) ?? "unknown";
+    public static string LibraryVersion => Version.Value;
+
+    /// <summary>True when the database was opened with <see cref="DuckEngineOptions.AllowedDirectories"/>.</summary>
+    public bool IsSandboxed { get; private init; }
 
     /// <summary>Opens an in-memory database with the project's settings.</summary>
+    /// <exception cref="LakehouseException">DuckDB could not be opened or configured (reason Engine).</exception>
     public static DuckEngine Open(DuckEngineOptions? options = null)
     {
         options ??= new DuckEngineOptions();
-        var temp = options.TempDirectory ?? Path.Combine(Path.GetTempPath(), "lakehouse-duckdb", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var owns = options.TempDirectory is null;
+        var temp = options.TempDirectory is { } given ? Path.GetFullPath(given) : NewProcessTempDirectory();
         Directory.CreateDirectory(temp);
-        var settings = new List<(string, string)>
+        var builder = new DuckDBConnectionStringBuilder
         {
-            ("autoinstall_known_extensions", "false"),
-            ("autoload_known_extensions", "false"),
-            ("extension_directory", Path.Combine(temp, "extensions")),
-            ("temp_directory", Path.Combine(temp, "spill")),
+            DataSource = DuckDBConnectionStringBuilder.InMemoryDataSource,
+            AutoinstallKnownExtensions = false,
+            AutoloadKnownExtensions = false,
+            ExtensionDirectory = Path.Combine(temp, "extensions"),
+            TempDirectory = Path.Combine(temp, "spill"),
         };
-        if (options.Threads > 0) settings.Add(("threads", options.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        if (options.MemoryLimit is { } limit) settings.Add(("memory_limit", limit));
+        if (options.Threads > 0) builder.Threads = options.Threads;
+        if (options.MemoryLimit is { } limit) builder.MemoryLimit = limit;
 
-        if (NativeMethods.CreateConfig(out var config) != 0) throw DuckError.Create("Creating the DuckDB configuration failed", null);
+        var root = new DuckDBConnection(builder.ConnectionString);
         try
         {
-            foreach (var (name, value) in settings)
+            root.Open();
+            using (var command = root.CreateCommand())
             {
-                if (NativeMethods.SetConfig(config, name, value) != 0)
-                    throw DuckError.Create($"Setting DuckDB option '{name}' failed", null);
+                // TimeZone belongs to the built-in icu extension: set globally, every connection duplicated from the root inherits it.
+                command.CommandText = "SET GLOBAL TimeZone = 'UTC'";
+                command.ExecuteNonQuery();
+                if (options.AllowedDirectories is { } allowed)
+                {
+                    var folders = allowed.Append(temp).Select(d => Path.TrimEndingDirectorySeparator(Path.GetFullPath(d)) + "/").Distinct(StringComparer.Ordinal);
+                    command.CommandText = $"SET allowed_directories = {SqlText.LiteralList(folders)}";
+                    command.ExecuteNonQuery();
+                    command.CommandText = "SET enable_external_access = false";
+                    command.ExecuteNonQuery();
+                    command.CommandText = "SET lock_configuration = true";
+                    command.ExecuteNonQuery();
+                }
             }
-            if (NativeMethods.OpenExt(null, out var database, config, out var error) != 0)
-            {
-                var text = NativeMethods.Utf8(error);
-                if (error != IntPtr.Zero) NativeMethods.Free(error);
-                throw DuckError.Create("Opening DuckDB failed", text);
-            }
-            return new DuckEngine(database, temp);
         }
-        finally
+        catch (DuckDBException e)
         {
-            NativeMethods.DestroyConfig(ref config);
+            root.Dispose();
+            throw DuckError.Create("Opening DuckDB failed", e);
         }
+        var logger = (ILogger?)options.LoggerFactory?.CreateLogger<DuckEngine>() ?? NullLogger.Instance;
+        Log.EngineOpened(logger, root.ServerVersion, options.Threads, options.MemoryLimit ?? "default", options.AllowedDirectories is not null);
+        return new DuckEngine(root, temp, owns, logger) { IsSandboxed = options.AllowedDirectories is not null };
     }
 
     /// <summary>Opens a new connection that the caller owns and disposes.</summary>
     public DuckConnection Connect()
     {
-        ObjectDisposedException.ThrowIf(_database == IntPtr.Zero, this);
-        if (NativeMethods.Connect(_database, out var connection) != 0) throw DuckError.Create("Connecting to DuckDB failed", null);
-        var result = new DuckConnection(connection);
-        // TimeZone belongs to the built-in icu extension, so it is set per connection, not in the config.
-        result.Execute("SET TimeZone = 'UTC'");
-        return result;
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var connection = _root.Duplicate();
+        try
+        {
+            connection.Open();
+        }
+        catch (DuckDBException e)
+        {
+            connection.Dispose();
+            throw DuckError.Create("Connecting to DuckDB failed", e);
+        }
+        return new DuckConnection(this, connection, _logger);
     }
 
-    /// <summary>Leases a pooled connection for one unit of work; dispose the lease to give it back.</summary>
-    public ConnectionLease Lease() => new(this, _pool.TryTake(out var c) ? c : Connect());
+    /// <summary>Leases a pooled connection for one unit of work; dispose the lease (once or more) to give it back.</summary>
+    public ConnectionLease Lease()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return new ConnectionLease(this, _pool.TryTake(out var c) ? c : Connect());
+    }
 
-    internal void Return(DuckConnection connection) => _pool.Add(connection);
+    internal void Return(DuckConnection connection)
+    {
+        if (Volatile.Read(ref _disposed) != 0 || connection.IsBroken)
+        {
+            connection.Dispose();
+            return;
+        }
+        connection.CloseOpenResult();
+        _pool.Add(connection);
+    }
 
-    /// <summary>A folder private to this engine for scratch files (staging, caches).</summary>
+    /// <summary>A folder private to this engine for scratch files (staging, spooled inputs); removed with the engine.</summary>
     public string ScratchDirectory(string name)
     {
-        var path = Path.Combine(_tempDirectory, name);
+        var path = Path.Combine(_tempDirectory, "scratch", name);
         Directory.CreateDirectory(path);
         return path;
     }
@@ -88,40 +140,78 @@ public sealed class DuckEngine : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         while (_pool.TryTake(out var c)) c.Dispose();
-        if (_database != IntPtr.Zero) NativeMethods.Close(ref _database);
+        _root.Dispose();
+        if (_ownsTempDirectory) DeleteQuietly(_tempDirectory);
     }
 
-    /// <summary>An exclusive hold on one pooled connection.</summary>
-    public readonly struct ConnectionLease : IDisposable, IEquatable<ConnectionLease>
+    /// <summary>
+    /// A new folder for this process under the temp path (<c>lakehouse-duckdb/&lt;pid&gt;-&lt;random&gt;</c>). Folders left by
+    /// processes that no longer run (killed before they could clean up) are removed on the way.
+    /// </summary>
+    private static string NewProcessTempDirectory()
+    {
+        var root = Path.Combine(Path.GetTempPath(), TempRootName);
+        if (Directory.Exists(root))
+        {
+            foreach (var folder in Directory.EnumerateDirectories(root))
+            {
+                var name = Path.GetFileName(folder);
+                var dash = name.IndexOf('-', StringComparison.Ordinal);
+                if (int.TryParse(dash < 0 ? name : name[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !IsRunning(pid))
+                    DeleteQuietly(folder);
+            }
+        }
+        return Path.Combine(root, string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}"));
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        if (pid == Environment.ProcessId) return true;
+        if (OperatingSystem.IsLinux()) return Directory.Exists("/proc/" + pid.ToString(CultureInfo.InvariantCulture));
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static void DeleteQuietly(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Another process may still be using it (or it was just removed); the next start tries again.
+        }
+    }
+
+    /// <summary>An exclusive hold on one pooled connection; disposing it more than once returns the connection once.</summary>
+    public sealed class ConnectionLease : IDisposable
     {
         private readonly DuckEngine _engine;
+        private DuckConnection? _connection;
 
         internal ConnectionLease(DuckEngine engine, DuckConnection connection)
         {
             _engine = engine;
-            Connection = connection;
+            _connection = connection;
         }
 
         /// <summary>The leased connection.</summary>
-        public DuckConnection Connection { get; }
+        public DuckConnection Connection => _connection ?? throw new ObjectDisposedException(nameof(ConnectionLease));
 
         /// <inheritdoc />
-        public void Dispose() => _engine?.Return(Connection);
-
-        /// <inheritdoc />
-        public bool Equals(ConnectionLease other) => ReferenceEquals(Connection, other.Connection);
-
-        /// <inheritdoc />
-        public override bool Equals(object? obj) => obj is ConnectionLease other && Equals(other);
-
-        /// <inheritdoc />
-        public override int GetHashCode() => Connection?.GetHashCode() ?? 0;
-
-        /// <summary>Compares two leases by connection.</summary>
-        public static bool operator ==(ConnectionLease left, ConnectionLease right) => left.Equals(right);
-
-        /// <summary>Compares two leases by connection.</summary>
-        public static bool operator !=(ConnectionLease left, ConnectionLease right) => !left.Equals(right);
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _connection, null) is { } connection) _engine.Return(connection);
+        }
     }
 }

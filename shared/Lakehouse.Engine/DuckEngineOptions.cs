@@ -1,9 +1,14 @@
+using Microsoft.Extensions.Logging;
+
 namespace Lakehouse.Engine;
 
-/// <summary>Settings for the process's DuckDB database.</summary>
+/// <summary>Settings for the process's DuckDB database. Every property is validated when it is set.</summary>
 public sealed class DuckEngineOptions
 {
     private int _threads;
+    private string? _memoryLimit;
+    private string? _tempDirectory;
+    private IReadOnlyList<string>? _allowedDirectories;
 
     /// <summary>Worker threads for DuckDB; 0 (the default) lets DuckDB use every core.</summary>
     public int Threads
@@ -13,8 +18,41 @@ public sealed class DuckEngineOptions
     }
 
     /// <summary>DuckDB's memory limit, e.g. "8GB"; null (the default) keeps DuckDB's 80 % of RAM.</summary>
-    public string? MemoryLimit { get; set; }
+    public string? MemoryLimit
+    {
+        get => _memoryLimit;
+        set => _memoryLimit = value is null || (value.Length is > 0 and < 32 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or ' '))
+            ? value
+            : throw new ArgumentException("The memory limit is a size such as '8GB' or '512MiB'.", nameof(value));
+    }
 
-    /// <summary>Folder for spilled intermediates and DuckDB's private extension directory; default: a folder under the system temp path.</summary>
-    public string? TempDirectory { get; set; }
+    /// <summary>
+    /// Folder for spilled intermediates, scratch files and DuckDB's private extension directory; null (the default) for a
+    /// folder of this process under the system temp path, removed when the engine is disposed.
+    /// </summary>
+    public string? TempDirectory
+    {
+        get => _tempDirectory;
+        set => _tempDirectory = value is null || value.Trim().Length > 0 ? value : throw new ArgumentException("The temp directory may not be blank.", nameof(value));
+    }
+
+    /// <summary>
+    /// When set, the database is sandboxed: SQL may read and write files only in these folders (and the engine's own temp
+    /// folder), cannot install or load extensions or attach other databases outside them, and cannot change any setting
+    /// (<c>enable_external_access = false</c>, <c>allowed_directories</c>, <c>lock_configuration = true</c>).
+    /// Null (the default) leaves file access open, for the process's own trusted SQL. Folders must be absolute.
+    /// </summary>
+    public IReadOnlyList<string>? AllowedDirectories
+    {
+        get => _allowedDirectories;
+        set
+        {
+            if (value is not null && value.Any(d => string.IsNullOrWhiteSpace(d) || !Path.IsPathFullyQualified(d)))
+                throw new ArgumentException("Allowed directories must be absolute paths.", nameof(value));
+            _allowedDirectories = value;
+        }
+    }
+
+    /// <summary>Where the engine logs (engine opened, queries interrupted); null for none.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
 }

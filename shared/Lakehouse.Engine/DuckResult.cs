@@ -1,54 +1,53 @@
-using System.Runtime.InteropServices;
+using System.Numerics;
 using System.Text;
-using Lakehouse.Engine.Native;
+using DuckDB.NET.Data;
+using DuckDB.NET.Native;
 
 namespace Lakehouse.Engine;
 
 /// <summary>
-/// A forward-only reader over a DuckDB result, fetched one data chunk (up to 2048 rows) at a time
-/// through <c>duckdb_fetch_chunk</c>. Nested types (LIST, STRUCT, MAP) are read by casting them in SQL
-/// (for instance <c>to_json(x)</c>); <see cref="GetValue"/> reports them as unsupported.
+/// A forward-only reader over a streamed DuckDB result: DuckDB produces the rows chunk by chunk as they are read, so a large
+/// result is never held in memory. A value can be read only while the reader stands on a row: before the first
+/// <see cref="Read"/>, after the last, or after <see cref="Dispose"/>, reading throws (never an access violation). Nested types
+/// (LIST, STRUCT, MAP) are read by casting them in SQL (for instance <c>to_json(x)</c>); <see cref="GetValue"/> refuses them.
 /// </summary>
-public sealed unsafe class DuckResult : IDisposable
+public sealed class DuckResult : IDisposable
 {
-    private static readonly DateTime UnixEpoch = new(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+    private readonly DuckConnection _connection;
+    private readonly DuckDBCommand _command;
+    private readonly DuckDBDataReader _reader;
+    private readonly CancellationTokenRegistration _registration;
+    private readonly CancellationToken _cancellationToken;
+    private readonly DuckDBType[] _types;
+    private State _state;
+    private bool _released;
 
-    private readonly IntPtr _result;
-    private readonly DuckDbType[] _types;
-    private readonly byte[] _decimalScales;
-    private readonly DuckDbType[] _decimalStorage;
-    private readonly IntPtr[] _data;
-    private readonly ulong*[] _validity;
-    private IntPtr _chunk;
-    private long _chunkSize;
-    private long _row = -1;
-    private bool _done;
-    private bool _disposed;
-
-    internal DuckResult(IntPtr result)
+    private enum State
     {
-        _result = result;
-        var n = (int)NativeMethods.ColumnCount(result);
-        _types = new DuckDbType[n];
-        _decimalScales = new byte[n];
-        _decimalStorage = new DuckDbType[n];
+        BeforeFirst,
+        OnRow,
+        AfterLast,
+        Superseded,
+        Disposed,
+    }
+
+    internal DuckResult(DuckConnection connection, DuckDBCommand command, DuckDBDataReader reader, CancellationTokenRegistration registration, CancellationToken cancellationToken)
+    {
+        _connection = connection;
+        _command = command;
+        _reader = reader;
+        _registration = registration;
+        _cancellationToken = cancellationToken;
+        var n = reader.FieldCount;
+        _types = new DuckDBType[n];
         var names = new string[n];
-        Names = names;
         for (var i = 0; i < n; i++)
         {
-            _types[i] = NativeMethods.ColumnType(result, (ulong)i);
-            names[i] = NativeMethods.Utf8(NativeMethods.ColumnName(result, (ulong)i)) ?? $"column{i}";
-            if (_types[i] == DuckDbType.Decimal)
-            {
-                var logical = NativeMethods.ColumnLogicalType(result, (ulong)i);
-                _decimalScales[i] = NativeMethods.DecimalScale(logical);
-                _decimalStorage[i] = NativeMethods.DecimalInternalType(logical);
-                NativeMethods.DestroyLogicalType(ref logical);
-            }
+            names[i] = reader.GetName(i);
+            _types[i] = Enum.TryParse<DuckDBType>(reader.GetDataTypeName(i), out var t) ? t : DuckDBType.Invalid;
         }
-        _data = new IntPtr[n];
-        _validity = new ulong*[n];
-        RowsChanged = (long)NativeMethods.RowsChanged(result);
+        Names = names;
+        RowsChanged = Math.Max(0, reader.RecordsAffected);
     }
 
     /// <summary>Column names in result order.</summary>
@@ -57,173 +56,213 @@ public sealed unsafe class DuckResult : IDisposable
     /// <summary>Number of columns.</summary>
     public int ColumnCount => _types.Length;
 
-    /// <summary>Rows changed by an INSERT/UPDATE/DELETE/COPY; 0 for queries.</summary>
+    /// <summary>Rows changed by an INSERT/UPDATE/DELETE; 0 for queries.</summary>
     public long RowsChanged { get; }
 
-    /// <summary>DuckDB's name of a column's type, e.g. "VARCHAR".</summary>
+    /// <summary>DuckDB's name of a column's type, e.g. "BIGINT".</summary>
     public string TypeName(int column) => _types[column].ToString().ToUpperInvariant();
 
-    /// <summary>Advances to the next row; false at the end.</summary>
+    /// <summary>Advances to the next row; false at the end (and on every call after it).</summary>
+    /// <exception cref="Core.LakehouseException">DuckDB failed while producing the rows (reason Engine).</exception>
+    /// <exception cref="OperationCanceledException">The query was cancelled or interrupted.</exception>
     public bool Read()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_done) return false;
-        _row++;
-        while (_row >= _chunkSize)
+        ObjectDisposedException.ThrowIf(_state == State.Disposed, this);
+        ThrowIfSuperseded();
+        if (_state == State.AfterLast) return false;
+        bool more;
+        try
         {
-            if (!NextChunk())
-            {
-                _done = true;
-                return false;
-            }
+            more = _reader.Read();
         }
-        return true;
+        catch (Exception e) when (e is DuckDBException or OperationCanceledException)
+        {
+            Finish();
+            throw DuckError.Translate(e, "DuckDB failed while streaming a result", null, _cancellationToken);
+        }
+        if (more) _state = State.OnRow;
+        else Finish();
+        return more;
     }
 
-    private bool NextChunk()
+    /// <summary>At the end (or after an error) the native result is released at once, so the connection can run the next statement.</summary>
+    private void Finish()
     {
-        if (_chunk != IntPtr.Zero) NativeMethods.DestroyDataChunk(ref _chunk);
-        _chunk = NativeMethods.FetchChunk(Marshal.PtrToStructure<DuckDbResult>(_result));
-        if (_chunk == IntPtr.Zero)
-        {
-            var error = NativeMethods.Utf8(NativeMethods.ResultError(_result));
-            if (error is not null) throw DuckError.Create("DuckDB failed while streaming a result", error);
-            return false;
-        }
-        _chunkSize = (long)NativeMethods.DataChunkGetSize(_chunk);
-        _row = 0;
-        for (var i = 0; i < _types.Length; i++)
-        {
-            var vector = NativeMethods.DataChunkGetVector(_chunk, (ulong)i);
-            _data[i] = NativeMethods.VectorGetData(vector);
-            _validity[i] = (ulong*)NativeMethods.VectorGetValidity(vector);
-        }
-        return true;
+        _state = State.AfterLast;
+        Release();
     }
 
     /// <summary>True when the current row's value in the column is NULL.</summary>
     public bool IsNull(int column)
     {
-        var mask = _validity[column];
-        return mask != null && (mask[_row >> 6] & (1UL << (int)(_row & 63))) == 0;
+        EnsureRow(column);
+        return _reader.IsDBNull(column);
     }
 
-    /// <summary>Reads an integer column of any width (or a timestamp as microseconds, a date as days).</summary>
+    /// <summary>Reads an integer column of any width (or a timestamp as microseconds since 1970, a date as days since 1970).</summary>
     public long GetInt64(int column)
     {
-        var p = (byte*)_data[column];
+        EnsureRow(column);
         return _types[column] switch
         {
-            DuckDbType.BigInt or DuckDbType.Timestamp or DuckDbType.TimestampTz or DuckDbType.UBigInt or DuckDbType.Time => ((long*)p)[_row],
-            DuckDbType.Integer or DuckDbType.Date => ((int*)p)[_row],
-            DuckDbType.UInteger => ((uint*)p)[_row],
-            DuckDbType.SmallInt => ((short*)p)[_row],
-            DuckDbType.USmallInt => ((ushort*)p)[_row],
-            DuckDbType.TinyInt => ((sbyte*)p)[_row],
-            DuckDbType.UTinyInt => p[_row],
-            DuckDbType.Boolean => p[_row],
-            DuckDbType.HugeInt or DuckDbType.UHugeInt => checked((long)ReadHugeInt(p)),
-            _ => throw new InvalidCastException($"Column '{Names[column]}' is {TypeName(column)}, not an integer."),
+            DuckDBType.TinyInt or DuckDBType.SmallInt or DuckDBType.Integer or DuckDBType.BigInt
+                or DuckDBType.UnsignedTinyInt or DuckDBType.UnsignedSmallInt or DuckDBType.UnsignedInteger => _reader.GetFieldValue<long>(column),
+            DuckDBType.UnsignedBigInt => checked((long)_reader.GetFieldValue<ulong>(column)),
+            DuckDBType.HugeInt or DuckDBType.UnsignedHugeInt => (long)_reader.GetFieldValue<BigInteger>(column),
+            DuckDBType.Date => _reader.GetFieldValue<DateOnly>(column).DayNumber - DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber,
+            DuckDBType.Timestamp or DuckDBType.TimestampTz or DuckDBType.TimestampMs or DuckDBType.TimestampS or DuckDBType.TimestampNs
+                => (GetDateTime(column) - DateTime.UnixEpoch).Ticks / 10,
+            _ => throw NotA(column, "an integer"),
         };
     }
 
     /// <summary>Reads a numeric column as a double.</summary>
-    public double GetDouble(int column) => _types[column] switch
+    public double GetDouble(int column)
     {
-        DuckDbType.Double => ((double*)_data[column])[_row],
-        DuckDbType.Float => ((float*)_data[column])[_row],
-        DuckDbType.Decimal => (double)GetDecimal(column),
-        _ => GetInt64(column),
-    };
+        EnsureRow(column);
+        return _types[column] switch
+        {
+            DuckDBType.Double or DuckDBType.Float => _reader.GetDouble(column),
+            DuckDBType.Decimal => (double)_reader.GetDecimal(column),
+            DuckDBType.HugeInt or DuckDBType.UnsignedHugeInt => (double)_reader.GetFieldValue<BigInteger>(column),
+            _ => GetInt64(column),
+        };
+    }
 
-    /// <summary>Reads a DECIMAL (or integer) column as a .NET decimal.</summary>
+    /// <summary>Reads a DECIMAL (or integer, or floating-point) column as a .NET decimal.</summary>
     public decimal GetDecimal(int column)
     {
-        if (_types[column] != DuckDbType.Decimal) return _types[column] is DuckDbType.Double or DuckDbType.Float ? (decimal)GetDouble(column) : GetInt64(column);
-        var p = (byte*)_data[column];
-        Int128 unscaled = _decimalStorage[column] switch
+        EnsureRow(column);
+        return _types[column] switch
         {
-            DuckDbType.SmallInt => ((short*)p)[_row],
-            DuckDbType.Integer => ((int*)p)[_row],
-            DuckDbType.BigInt => ((long*)p)[_row],
-            _ => ReadHugeInt(p),
+            DuckDBType.Decimal => _reader.GetDecimal(column),
+            DuckDBType.Double or DuckDBType.Float => (decimal)_reader.GetDouble(column),
+            _ => GetInt64(column),
         };
-        return (decimal)unscaled / Pow10(_decimalScales[column]);
-    }
-
-    private static decimal Pow10(int scale)
-    {
-        var result = 1m;
-        for (var i = 0; i < scale; i++) result *= 10m;
-        return result;
-    }
-
-    private Int128 ReadHugeInt(byte* p)
-    {
-        var lower = ((ulong*)p)[_row * 2];
-        var upper = ((long*)p)[(_row * 2) + 1];
-        return new Int128((ulong)upper, lower);
     }
 
     /// <summary>Reads a BOOLEAN column.</summary>
-    public bool GetBoolean(int column) => ((byte*)_data[column])[_row] != 0;
+    public bool GetBoolean(int column)
+    {
+        EnsureRow(column);
+        return _types[column] == DuckDBType.Boolean ? _reader.GetBoolean(column) : throw NotA(column, "a boolean");
+    }
 
     /// <summary>Reads a VARCHAR column (a BLOB is returned as its UTF-8 decoding).</summary>
     public string GetString(int column)
     {
-        var span = GetBytes(column);
-        return Encoding.UTF8.GetString(span);
+        EnsureRow(column);
+        return _types[column] switch
+        {
+            DuckDBType.Varchar => _reader.GetString(column),
+            DuckDBType.Blob => Encoding.UTF8.GetString(ReadBlob(column)),
+            _ => throw NotA(column, "text"),
+        };
     }
 
-    /// <summary>Reads the raw bytes of a VARCHAR or BLOB value; valid until the next <see cref="Read"/>.</summary>
+    /// <summary>Reads the bytes of a VARCHAR (UTF-8) or BLOB value.</summary>
     public ReadOnlySpan<byte> GetBytes(int column)
     {
-        if (_types[column] is not (DuckDbType.Varchar or DuckDbType.Blob or DuckDbType.Bit))
-            throw new InvalidCastException($"Column '{Names[column]}' is {TypeName(column)}, not text.");
-        var s = (byte*)_data[column] + (_row * 16);
-        var length = *(uint*)s;
-        var chars = length <= 12 ? s + 4 : *(byte**)(s + 8);
-        return new ReadOnlySpan<byte>(chars, (int)length);
+        EnsureRow(column);
+        return _types[column] switch
+        {
+            DuckDBType.Varchar => Encoding.UTF8.GetBytes(_reader.GetString(column)),
+            DuckDBType.Blob => ReadBlob(column),
+            _ => throw NotA(column, "text"),
+        };
+    }
+
+    private byte[] ReadBlob(int column)
+    {
+        using var stream = _reader.GetStream(column);
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return bytes;
     }
 
     /// <summary>Reads a TIMESTAMP/TIMESTAMPTZ/DATE column as a UTC DateTime.</summary>
-    public DateTime GetDateTime(int column) => _types[column] switch
+    public DateTime GetDateTime(int column)
     {
-        DuckDbType.Date => UnixEpoch.AddDays(GetInt64(column)),
-        DuckDbType.Timestamp or DuckDbType.TimestampTz => UnixEpoch.AddTicks(GetInt64(column) * 10),
-        DuckDbType.TimestampMs => UnixEpoch.AddTicks(((long*)_data[column])[_row] * 10_000),
-        DuckDbType.TimestampS => UnixEpoch.AddTicks(((long*)_data[column])[_row] * 10_000_000),
-        DuckDbType.TimestampNs => UnixEpoch.AddTicks(((long*)_data[column])[_row] / 100),
-        _ => throw new InvalidCastException($"Column '{Names[column]}' is {TypeName(column)}, not a timestamp."),
-    };
+        EnsureRow(column);
+        return _types[column] switch
+        {
+            DuckDBType.Date => _reader.GetFieldValue<DateOnly>(column).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
+            DuckDBType.Timestamp or DuckDBType.TimestampTz or DuckDBType.TimestampMs or DuckDBType.TimestampS or DuckDBType.TimestampNs
+                => DateTime.SpecifyKind(_reader.GetDateTime(column), DateTimeKind.Utc),
+            _ => throw NotA(column, "a timestamp"),
+        };
+    }
 
-    /// <summary>Reads any scalar column as a boxed .NET value (null for NULL).</summary>
+    /// <summary>
+    /// Reads any scalar column as a boxed .NET value (null for NULL): every integer type as long (UBIGINT as ulong), FLOAT and
+    /// DOUBLE as double, DECIMAL as decimal, VARCHAR as string, BLOB as byte[], dates and timestamps as UTC DateTime.
+    /// </summary>
     public object? GetValue(int column)
     {
         if (IsNull(column)) return null;
         return _types[column] switch
         {
-            DuckDbType.Boolean => GetBoolean(column),
-            DuckDbType.TinyInt or DuckDbType.SmallInt or DuckDbType.Integer or DuckDbType.BigInt
-                or DuckDbType.UTinyInt or DuckDbType.USmallInt or DuckDbType.UInteger or DuckDbType.HugeInt => GetInt64(column),
-            DuckDbType.UBigInt => (ulong)GetInt64(column),
-            DuckDbType.Float or DuckDbType.Double => GetDouble(column),
-            DuckDbType.Decimal => GetDecimal(column),
-            DuckDbType.Varchar => GetString(column),
-            DuckDbType.Blob => GetBytes(column).ToArray(),
-            DuckDbType.Date or DuckDbType.Timestamp or DuckDbType.TimestampTz or DuckDbType.TimestampMs
-                or DuckDbType.TimestampS or DuckDbType.TimestampNs => GetDateTime(column),
-            _ => throw new InvalidCastException($"Column '{Names[column]}' is {TypeName(column)}; cast it in SQL (e.g. to_json) to read it."),
+            DuckDBType.Boolean => GetBoolean(column),
+            DuckDBType.UnsignedBigInt => _reader.GetFieldValue<ulong>(column),
+            DuckDBType.TinyInt or DuckDBType.SmallInt or DuckDBType.Integer or DuckDBType.BigInt or DuckDBType.UnsignedTinyInt
+                or DuckDBType.UnsignedSmallInt or DuckDBType.UnsignedInteger or DuckDBType.HugeInt => GetInt64(column),
+            DuckDBType.Float or DuckDBType.Double => GetDouble(column),
+            DuckDBType.Decimal => GetDecimal(column),
+            DuckDBType.Varchar => GetString(column),
+            DuckDBType.Blob => ReadBlob(column),
+            DuckDBType.Date or DuckDBType.Timestamp or DuckDBType.TimestampTz or DuckDBType.TimestampMs or DuckDBType.TimestampS or DuckDBType.TimestampNs
+                => GetDateTime(column),
+            _ => throw NotA(column, "a scalar; cast it in SQL (e.g. to_json) to read it"),
         };
     }
+
+    /// <summary>Closes a result that was left open when its connection is used for another statement or goes back to the pool.</summary>
+    internal void Supersede()
+    {
+        if (_state is State.Disposed or State.Superseded) return;
+        _state = State.Superseded;
+        Release();
+    }
+
+    private void ThrowIfSuperseded()
+    {
+        if (_state == State.Superseded)
+            throw new InvalidOperationException("This result was closed because its connection ran another statement (or went back to the pool) before it was read to the end.");
+    }
+
+    private void EnsureRow(int column)
+    {
+        ObjectDisposedException.ThrowIf(_state == State.Disposed, this);
+        ThrowIfSuperseded();
+        if (_state != State.OnRow)
+            throw new InvalidOperationException(_state == State.BeforeFirst ? "Call Read() before reading a value." : "The result has no more rows.");
+        ArgumentOutOfRangeException.ThrowIfNegative(column);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(column, _types.Length);
+    }
+
+    private InvalidCastException NotA(int column, string what) => new($"Column '{Names[column]}' is {TypeName(column)}, not {what}.");
 
     /// <inheritdoc />
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
-        if (_chunk != IntPtr.Zero) NativeMethods.DestroyDataChunk(ref _chunk);
-        NativeMethods.DestroyResult(_result);
-        Marshal.FreeHGlobal(_result);
+        if (_state == State.Disposed) return;
+        _state = State.Disposed;
+        Release();
+    }
+
+    private void Release()
+    {
+        if (_released) return;
+        _released = true;
+        try
+        {
+            _reader.Dispose();
+        }
+        finally
+        {
+            _command.Dispose();
+            _registration.Dispose();
+            _connection.Release(this);
+        }
     }
 }

@@ -1,4 +1,5 @@
 using Lakehouse.Core;
+using Lakehouse.Testing;
 
 namespace Lakehouse.Engine.Tests;
 
@@ -61,21 +62,6 @@ public sealed class DuckEngineTests : IDisposable
     }
 
     [Fact]
-    public void Prepare_BindsParameters_AndReportsBadBinds()
-    {
-        using var lease = _engine.Lease();
-        using var s = lease.Connection.Prepare("SELECT $1::VARCHAR || '-' || $2::BIGINT, $3::DOUBLE * 2, $4::BOOLEAN, $5 IS NULL");
-        Assert.Equal(5, s.ParameterCount);
-        s.Bind(1, "it's").Bind(2, 7L).Bind(3, 1.25).Bind(4, true).Bind(5, null);
-        using var r = s.Query();
-        Assert.True(r.Read());
-        Assert.Equal("it's-7", r.GetString(0));
-        Assert.Equal(2.5, r.GetDouble(1));
-        Assert.True(r.GetBoolean(2));
-        Assert.True(r.GetBoolean(3));
-    }
-
-    [Fact]
     public void Appender_BulkRows_LandInTable()
     {
         using var lease = _engine.Lease();
@@ -115,5 +101,181 @@ public sealed class DuckEngineTests : IDisposable
         Assert.True(r.Read());
         Assert.Equal("we\"ird col", r.Names[0]);
         Assert.Equal("a'b; DROP TABLE x; --", r.GetString(0));
+    }
+
+    [Fact]
+    public void Read_PastTheEndOrAfterDispose_ThrowsInsteadOfReadingMemory()
+    {
+        using var lease = _engine.Lease();
+        var r = lease.Connection.Query("SELECT 7 AS x");
+        Assert.Equal("Call Read() before reading a value.", Assert.Throws<InvalidOperationException>(() => r.GetInt64(0)).Message);
+        Assert.True(r.Read());
+        Assert.Equal(7L, r.GetInt64(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => r.GetInt64(1));
+        Assert.False(r.Read());
+        Assert.False(r.Read());
+        Assert.Equal("The result has no more rows.", Assert.Throws<InvalidOperationException>(() => r.GetInt64(0)).Message);
+        r.Dispose();
+        r.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => r.Read());
+        Assert.Throws<ObjectDisposedException>(() => r.GetString(0));
+    }
+
+    [Fact]
+    public void GetInt64_OnADouble_IsRefusedNotRounded()
+    {
+        using var lease = _engine.Lease();
+        using var r = lease.Connection.Query("SELECT 1.75::DOUBLE AS d, {'a': 1} AS s");
+        Assert.True(r.Read());
+        Assert.Equal("Column 'd' is DOUBLE, not an integer.", Assert.Throws<InvalidCastException>(() => r.GetInt64(0)).Message);
+        Assert.Throws<InvalidCastException>(() => r.GetValue(1));
+        Assert.Equal(1.75, r.GetDouble(0));
+    }
+
+    [Fact]
+    public void Lease_DisposedTwice_GoesBackToThePoolOnce()
+    {
+        var lease = _engine.Lease();
+        var connection = lease.Connection;
+        lease.Dispose();
+        lease.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => lease.Connection);
+        using var a = _engine.Lease();
+        using var b = _engine.Lease();
+        Assert.NotSame(a.Connection, b.Connection);
+        Assert.True(ReferenceEquals(a.Connection, connection) || ReferenceEquals(b.Connection, connection));
+    }
+
+    [Fact]
+    public void Query_WhileAResultIsOpen_ClosesTheOldResultWhichThenRefusesToRead()
+    {
+        DuckResult open;
+        using (var lease = _engine.Lease())
+        {
+            open = lease.Connection.Query("SELECT * FROM range(10)"); // left open on purpose
+            Assert.True(open.Read());
+            Assert.Equal(3L, lease.Connection.Scalar("SELECT 3"));
+        }
+        Assert.StartsWith("This result was closed because its connection ran another statement", Assert.Throws<InvalidOperationException>(() => open.Read()).Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidOperationException>(() => open.GetInt64(0));
+        open.Dispose();
+    }
+
+    [Fact]
+    public void Query_ErrorAfterManyRows_StreamsRowsThenThrowsTheError()
+    {
+        using var lease = _engine.Lease();
+        using var r = lease.Connection.Query("SELECT CASE WHEN i < 300000 THEN i ELSE error('stop at ' || i) END AS v FROM range(400000) t(i)");
+        long rows = 0;
+        var e = Assert.Throws<Lakehouse.Core.LakehouseException>(() =>
+        {
+            while (r.Read()) rows++;
+        });
+        // Rows arrive while DuckDB is still producing them: a materialized result would fail before the first row.
+        Assert.InRange(rows, 1, 300000);
+        Assert.Equal(LakehouseErrorReason.Engine, e.Reason);
+        Assert.StartsWith("DuckDB failed while streaming a result: Invalid Input Error: stop at ", e.Message, StringComparison.Ordinal);
+        Assert.False(r.Read());
+        Assert.Equal(1L, lease.Connection.Scalar("SELECT 1"));
+    }
+
+    [Fact]
+    public void Query_Error_MessageLeavesOutTheStatementText()
+    {
+        using var lease = _engine.Lease();
+        var e = Assert.Throws<Lakehouse.Core.LakehouseException>(() => lease.Connection.Query("SELECT secret_column_name_xyz FROM range(1) AS t(i)"));
+        Assert.Contains("secret_column_name_xyz", e.Message, StringComparison.Ordinal); // DuckDB names the column...
+        Assert.DoesNotContain("LINE 1", e.Message, StringComparison.Ordinal); // ...but the statement itself is not quoted
+        Assert.DoesNotContain("FROM range", e.Message, StringComparison.Ordinal);
+        Assert.Contains("FROM range", e.InnerException!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Query_Cancelled_InterruptsDuckDbAndTheConnectionStaysUsable()
+    {
+        using var lease = _engine.Lease();
+        using var cancel = new CancellationTokenSource();
+        var running = Task.Run(() => lease.Connection.Scalar("SELECT count(*) FROM range(100000000000) a", cancel.Token));
+        await Task.Delay(300);
+        cancel.Cancel();
+        var e = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+        Assert.Equal(cancel.Token, e.CancellationToken);
+        Assert.Equal(5L, lease.Connection.Scalar("SELECT 5"));
+    }
+
+    [Fact]
+    public async Task QueryArrowAsync_LargeResult_ArrivesInBatchesWithEveryRow()
+    {
+        using var lease = _engine.Lease();
+        long rows = 0, sum = 0, batches = 0;
+        await foreach (var batch in lease.Connection.QueryArrowAsync("SELECT i FROM range(100000) t(i)"))
+        {
+            using (batch)
+            {
+                batches++;
+                rows += batch.Length;
+                var column = (Apache.Arrow.Int64Array)batch.Column(0);
+                for (var i = 0; i < column.Length; i++) sum += column.GetValue(i)!.Value;
+            }
+        }
+        Assert.Equal(100000, rows);
+        Assert.Equal(4999950000L, sum);
+        Assert.True(batches > 1, $"{batches} batch(es)");
+    }
+
+    [Fact]
+    public async Task CopyToStreamAsync_ErrorPartWay_ThrowsAfterTheRowsBeforeItAndLeavesNoPipe()
+    {
+        using var lease = _engine.Lease();
+        using var destination = new MemoryStream();
+        var e = await Assert.ThrowsAsync<Lakehouse.Core.LakehouseException>(() => lease.Connection.CopyToStreamAsync(
+            "SELECT CASE WHEN i < 300000 THEN i ELSE error('x') END AS v FROM range(400000) t(i)", "FORMAT csv, HEADER true", destination));
+        Assert.Contains("Invalid Input Error: x", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("v\n0\n1\n", System.Text.Encoding.UTF8.GetString(destination.ToArray()), StringComparison.Ordinal);
+        var immediate = await Assert.ThrowsAsync<Lakehouse.Core.LakehouseException>(() => lease.Connection.CopyToStreamAsync("SELECT error('boom')", "FORMAT csv", Stream.Null));
+        Assert.Contains("boom", immediate.Message, StringComparison.Ordinal);
+        Assert.Equal(1L, lease.Connection.Scalar("SELECT 1"));
+    }
+
+    [Fact]
+    public void Open_Sandboxed_RefusesFilesOutsideTheAllowedFoldersAndSettingChanges()
+    {
+        using var allowed = new TempDirectory();
+        File.WriteAllText(allowed.Combine("a.csv"), "x\n1\n");
+        using var engine = DuckEngine.Open(new DuckEngineOptions { Threads = 1, AllowedDirectories = [allowed.Path] });
+        using var lease = engine.Lease();
+        var c = lease.Connection;
+        Assert.True(engine.IsSandboxed);
+        Assert.Equal(1L, c.Scalar($"SELECT count(*) FROM read_csv({SqlText.Literal(allowed.Combine("a.csv"))})"));
+        Assert.Contains("Permission Error", Assert.Throws<Lakehouse.Core.LakehouseException>(() => c.Scalar("SELECT count(*) FROM read_csv('/etc/passwd')")).Message, StringComparison.Ordinal);
+        Assert.Contains("Permission Error", Assert.Throws<Lakehouse.Core.LakehouseException>(() => c.Scalar("SELECT count(*) FROM glob('/home/*')")).Message, StringComparison.Ordinal);
+        Assert.Contains("locked", Assert.Throws<Lakehouse.Core.LakehouseException>(() => c.Execute("SET enable_external_access = true")).Message, StringComparison.Ordinal);
+        Assert.Contains("Permission Error", Assert.Throws<Lakehouse.Core.LakehouseException>(() => c.Execute("LOAD httpfs")).Message, StringComparison.Ordinal);
+        Assert.Equal("UTC", c.Scalar("SELECT current_setting('TimeZone')"));
+    }
+
+    [Fact]
+    public void Dispose_RemovesTheProcessTempFolder_AndOpenRemovesFoldersOfDeadProcesses()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "lakehouse-duckdb");
+        var stale = Path.Combine(root, "999999999-deadbeef");
+        Directory.CreateDirectory(Path.Combine(stale, "scratch"));
+        string scratch;
+        using (var engine = DuckEngine.Open(new DuckEngineOptions { Threads = 1 }))
+        {
+            scratch = engine.ScratchDirectory("x");
+            Assert.True(Directory.Exists(scratch));
+        }
+        Assert.False(Directory.Exists(Path.GetDirectoryName(Path.GetDirectoryName(scratch))));
+        Assert.False(Directory.Exists(stale));
+    }
+
+    [Fact]
+    public void BuildOutput_CarriesOnlyThisMachinesDuckDbNative()
+    {
+        var runtimes = Directory.GetDirectories(Path.Combine(AppContext.BaseDirectory, "runtimes"))
+            .Where(d => Directory.Exists(Path.Combine(d, "native"))).Select(Path.GetFileName).ToList();
+        Assert.Equal([System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier], runtimes);
+        Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "runtimes", runtimes[0]!, "native", "libduckdb.so")));
     }
 }

@@ -65,11 +65,11 @@ internal static class DemoCommand
         using (var lease = lake.Engine.Lease())
         using (var scan = await DeltaScan.CreateAsync(bronzeTable, bronzeSnapshot, lease.Connection, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            lease.Connection.Execute($"CREATE OR REPLACE TABLE demo_events AS {CleanEventsSql(scan.Sql)}");
-            parsed = (long)lease.Connection.Scalar("SELECT count(*) FROM demo_events")!;
+            lease.Connection.Execute($"CREATE OR REPLACE TABLE demo_events AS {CleanEventsSql(scan.Sql)}", cancellationToken);
+            parsed = (long)lease.Connection.Scalar("SELECT count(*) FROM demo_events", cancellationToken)!;
             var result = await gold.OverwriteAsync(PagePerformanceDaily.Sql("SELECT * FROM demo_events"), cancellationToken: cancellationToken).ConfigureAwait(false);
             goldRows = result.Metric("numOutputRows");
-            lease.Connection.Execute("DROP TABLE demo_events");
+            lease.Connection.Execute("DROP TABLE demo_events", cancellationToken);
             await Step(stdout, "gold", $"{PagePerformanceDaily.TableName}: {goldRows:N0} rows (day x page) from {parsed:N0} events as version {result.Version}" +
                 (lines > parsed ? $"; {lines - parsed:N0} bronze lines were not valid events or were duplicates" : ""), clock).ConfigureAwait(false);
         }
@@ -86,7 +86,7 @@ internal static class DemoCommand
                        printf('%.1f', tti_avg_ms), printf('%.1f', tti_p50_ms), printf('%.1f', tti_p95_ms),
                        printf('%.1f', ttar_avg_ms), printf('%.1f', ttar_p95_ms), printf('%.2f%%', 100 * error_rate)
                 FROM ({scan.Sql}) ORDER BY events DESC, event_date, page_url LIMIT 20
-                """);
+                """, cancellationToken);
             var rows = new List<string?[]>();
             while (result.Read()) rows.Add([.. Enumerable.Range(0, result.ColumnCount).Select(i => result.IsNull(i) ? null : result.GetString(i))]);
             await stdout.WriteLineAsync().ConfigureAwait(false);

@@ -26,7 +26,7 @@ internal static class SqlCommand
                 await Output.CopyToStdoutAsync(lease.Connection, query, format, stdout).ConfigureAwait(false);
                 return CliApp.ExitOk;
             }
-            using var result = lease.Connection.Query($"SELECT COLUMNS(*)::VARCHAR FROM ({query})");
+            using var result = lease.Connection.Query($"SELECT COLUMNS(*)::VARCHAR FROM ({query})", cancellationToken);
             var rows = new List<string?[]>();
             while (result.Read())
             {
@@ -51,7 +51,7 @@ internal static class SqlCommand
         var root = LakeStorage.Open(lake.LakeLocation);
         foreach (var layer in Layers)
         {
-            connection.Execute($"CREATE SCHEMA IF NOT EXISTS {SqlText.Identifier(layer)}");
+            connection.Execute($"CREATE SCHEMA IF NOT EXISTS {SqlText.Identifier(layer)}", cancellationToken);
             var names = new SortedSet<string>(StringComparer.Ordinal);
             await foreach (var file in root.ListAsync(layer + "/", cancellationToken).ConfigureAwait(false))
             {
@@ -64,7 +64,7 @@ internal static class SqlCommand
                 var snapshot = await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                 var scan = await DeltaScan.CreateAsync(table, snapshot, connection, cancellationToken: cancellationToken).ConfigureAwait(false);
                 scans.Add(scan);
-                connection.Execute($"CREATE OR REPLACE VIEW {SqlText.Identifier(layer)}.{SqlText.Identifier(name)} AS {scan.Sql}");
+                connection.Execute($"CREATE OR REPLACE VIEW {SqlText.Identifier(layer)}.{SqlText.Identifier(name)} AS {scan.Sql}", cancellationToken);
             }
         }
         return scans;

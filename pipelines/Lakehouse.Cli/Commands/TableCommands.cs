@@ -177,7 +177,7 @@ internal static class TableStatistics
         using var lease = engine.Lease();
         using var scan = await DeltaScan.CreateAsync(table, snapshot, lease.Connection, new DeltaScanOptions { Files = withoutStats }, cancellationToken).ConfigureAwait(false);
         // The scan already applies deletion vectors, so add back what was subtracted for these files.
-        return total + withoutStats.Sum(f => f.DeletionVector?.Cardinality ?? 0) + (long)lease.Connection.Scalar($"SELECT count(*) FROM ({scan.Sql})")!;
+        return total + withoutStats.Sum(f => f.DeletionVector?.Cardinality ?? 0) + (long)lease.Connection.Scalar($"SELECT count(*) FROM ({scan.Sql})", cancellationToken)!;
     }
 
     private static long? NumRecords(string? stats)

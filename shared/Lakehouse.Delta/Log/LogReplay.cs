@@ -181,7 +181,7 @@ internal static class CheckpointReader
                 var columns = AddColumns.Select(c => addFields.Contains(c.Field) ? string.Format(CultureInfo.InvariantCulture, c.Sql, "t.\"add\"." + SqlText.Identifier(c.Field)) : "NULL");
                 sql = $"SELECT CASE WHEN t.\"add\" IS NULL THEN to_json(t)::VARCHAR END, {string.Join(", ", columns)} FROM {source} t";
             }
-            using var result = lease.Connection.Query(sql);
+            using var result = lease.Connection.Query(sql, cancellationToken);
             var row = 0;
             while (result.Read())
             {

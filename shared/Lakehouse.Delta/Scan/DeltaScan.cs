@@ -95,7 +95,7 @@ public sealed class DeltaScan : IDisposable
             if (hasDv)
             {
                 dvTable = $"__lakehouse_scan_{id}_dv";
-                connection.Execute($"CREATE TEMP TABLE {SqlText.Identifier(dvTable)}(fname VARCHAR, pos BIGINT)");
+                connection.Execute($"CREATE TEMP TABLE {SqlText.Identifier(dvTable)}(fname VARCHAR, pos BIGINT)", cancellationToken);
                 helpers.Add(dvTable);
                 using var appender = connection.CreateAppender(dvTable);
                 for (var i = 0; i < files.Count; i++)

@@ -61,7 +61,7 @@ internal static class CheckpointWriter
             {
                 lease.Connection.Execute(
                     $"COPY (SELECT * FROM read_json({SqlText.Literal(json)}, format = 'newline_delimited', columns = {columns}, maximum_object_size = 1073741824)) " +
-                    $"TO {SqlText.Literal(parquet)} (FORMAT parquet, COMPRESSION snappy)");
+                    $"TO {SqlText.Literal(parquet)} (FORMAT parquet, COMPRESSION snappy)", cancellationToken);
             }
             var size = new FileInfo(parquet).Length;
             await table.Storage.UploadAsync(LogFiles.CheckpointPath(version), parquet, cancellationToken).ConfigureAwait(false);

@@ -141,11 +141,10 @@ internal static class DataFileWriter
     private static List<StagedFile> RunCopy(DuckConnection connection, string sql, Func<string, string?[]> values, CancellationToken cancellationToken)
     {
         var files = new List<StagedFile>();
-        using (cancellationToken.Register(connection.Interrupt))
         {
             try
             {
-                using var r = connection.Query(sql);
+                using var r = connection.Query(sql, cancellationToken);
                 while (r.Read())
                 {
                     var path = r.GetString(0);

@@ -55,16 +55,16 @@ public sealed partial class DeltaWriter
 
             using (cancellationToken.Register(connection.Interrupt))
             {
-                connection.Execute($"CREATE TEMP TABLE {SqlText.Identifier(source)} AS {SourceProjection.Project(schema, columns, sourceSql, _table.Location)}");
+                connection.Execute($"CREATE TEMP TABLE {SqlText.Identifier(source)} AS {SourceProjection.Project(schema, columns, sourceSql, _table.Location)}", cancellationToken);
             }
             cancellationToken.ThrowIfCancellationRequested();
             var keyList = string.Join(", ", keys.Select(SqlText.Identifier));
             var duplicates = Convert.ToInt64(connection.Scalar(
-                $"SELECT count(*) FROM (SELECT {keyList} FROM {SqlText.Identifier(source)} GROUP BY ALL HAVING count(*) > 1)"), CultureInfo.InvariantCulture);
+                $"SELECT count(*) FROM (SELECT {keyList} FROM {SqlText.Identifier(source)} GROUP BY ALL HAVING count(*) > 1)", cancellationToken), CultureInfo.InvariantCulture);
             if (duplicates > 0)
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                     $"The merge source has {duplicates} key(s) ({string.Join(", ", keys)}) that appear more than once; deduplicate it first (one row per key).");
-            var sourceRows = Convert.ToInt64(connection.Scalar($"SELECT count(*) FROM {SqlText.Identifier(source)}"), CultureInfo.InvariantCulture);
+            var sourceRows = Convert.ToInt64(connection.Scalar($"SELECT count(*) FROM {SqlText.Identifier(source)}", cancellationToken), CultureInfo.InvariantCulture);
 
             var fields = string.Join(", ", schema.Fields.Select(f => SqlText.Identifier(f.Name)));
             var on = string.Join(" AND ", keys.Select(k => $"t.{SqlText.Identifier(k)} = s.{SqlText.Identifier(k)}"));
@@ -90,7 +90,7 @@ public sealed partial class DeltaWriter
                     else
                     {
                         var hit = new HashSet<string>(StringComparer.Ordinal);
-                        using (var r = connection.Query($"SELECT DISTINCT t.{SqlText.Identifier(DeltaScan.FileColumn)} FROM ({scan.Sql}) AS t SEMI JOIN {SqlText.Identifier(source)} AS s ON {on}"))
+                        using (var r = connection.Query($"SELECT DISTINCT t.{SqlText.Identifier(DeltaScan.FileColumn)} FROM ({scan.Sql}) AS t SEMI JOIN {SqlText.Identifier(source)} AS s ON {on}", cancellationToken))
                         {
                             while (r.Read()) hit.Add(r.GetString(0));
                         }
@@ -98,7 +98,7 @@ public sealed partial class DeltaWriter
                         scan.Dispose();
                         scan = await DeltaScan.CreateAsync(_table, snapshot, connection, new DeltaScanOptions { Files = matched }, cancellationToken).ConfigureAwait(false);
                         if (matched.Count > 0)
-                            updated = Convert.ToInt64(connection.Scalar($"SELECT count(*) FROM {SqlText.Identifier(source)} AS s SEMI JOIN ({scan.Sql}) AS t ON {on}"), CultureInfo.InvariantCulture);
+                            updated = Convert.ToInt64(connection.Scalar($"SELECT count(*) FROM {SqlText.Identifier(source)} AS s SEMI JOIN ({scan.Sql}) AS t ON {on}", cancellationToken), CultureInfo.InvariantCulture);
                         select = $"SELECT {Prefixed("t", schema)} FROM ({scan.Sql}) AS t ANTI JOIN {SqlText.Identifier(source)} AS s ON {on} " +
                                  $"UNION ALL SELECT {fields} FROM {SqlText.Identifier(source)}";
                     }
@@ -139,7 +139,7 @@ public sealed partial class DeltaWriter
         {
             try
             {
-                connection.Execute($"DROP TABLE IF EXISTS {SqlText.Identifier(source)}");
+                connection.Execute($"DROP TABLE IF EXISTS {SqlText.Identifier(source)}", CancellationToken.None);
             }
             finally
             {
@@ -243,7 +243,7 @@ public sealed partial class DeltaWriter
                     try
                     {
                         using var cancel = cancellationToken.Register(connection.Interrupt);
-                        using var r = connection.Query(sql);
+                        using var r = connection.Query(sql, cancellationToken);
                         while (r.Read())
                         {
                             var f = byPath[r.GetString(0)];

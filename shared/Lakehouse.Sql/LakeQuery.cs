@@ -1,0 +1,264 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Lakehouse.Core;
+using Lakehouse.Delta;
+using Lakehouse.Delta.Scan;
+using Lakehouse.Engine;
+using Lakehouse.Storage;
+
+namespace Lakehouse.Sql;
+
+/// <summary>How a query over the lake may run.</summary>
+public sealed class LakeSqlOptions
+{
+    /// <summary>
+    /// False (the default): the text must be exactly one read-only query (SELECT, WITH … SELECT, VALUES, …), run through
+    /// DuckDB's <c>query()</c> so nothing can be appended to it. True: any statements run as written (COPY, ATTACH, SET …),
+    /// for a user who opts in; the engine should then not be sandboxed either.
+    /// </summary>
+    public bool Unsafe { get; set; }
+}
+
+/// <summary>
+/// One query over a lake, ready to run on a connection: the lake tables it names (<c>bronze.x</c>, <c>silver.x</c>,
+/// <c>gold.x</c>, and time travel <c>silver."x@v3"</c> or <c>silver."x@2026-11-01T00:00:00Z"</c>, see <see cref="LakeTableName"/>)
+/// are found in DuckDB's own parse of it and become views over exactly those tables' snapshots. No other table of the lake is
+/// opened, so a broken or huge table elsewhere costs nothing, and a table that cannot be read is named in the error.
+/// Dispose it to drop the views and the scans' helper tables.
+/// </summary>
+public sealed partial class LakeQuery : IDisposable
+{
+    private readonly DuckConnection _connection;
+    private readonly List<DeltaScan> _scans;
+    private readonly List<string> _views;
+
+    private LakeQuery(DuckConnection connection, string sql, bool isQuery, IReadOnlyList<LakeTableName> tables, List<DeltaScan> scans, List<string> views)
+    {
+        _connection = connection;
+        Sql = sql;
+        IsQuery = isQuery;
+        Tables = tables;
+        _scans = scans;
+        _views = views;
+    }
+
+    /// <summary>The SQL to run on the connection the query was prepared on.</summary>
+    public string Sql { get; }
+
+    /// <summary>True when <see cref="Sql"/> is one query that returns rows (always, unless the options were unsafe).</summary>
+    public bool IsQuery { get; }
+
+    /// <summary>The lake tables the query names, in the order first named.</summary>
+    public IReadOnlyList<LakeTableName> Tables { get; }
+
+    /// <summary>
+    /// Checks <paramref name="text"/>, opens the lake tables it names under <paramref name="lake"/> and creates their views on
+    /// <paramref name="connection"/> (a connection of <paramref name="engine"/>).
+    /// </summary>
+    /// <exception cref="LakehouseException">
+    /// The text is empty, not valid SQL, more than one statement or not read-only (reason InvalidInput); a table it names does
+    /// not exist (NotFound) or cannot be read (the table's own reason, the message naming the table).
+    /// </exception>
+    public static async Task<LakeQuery> PrepareAsync(DuckEngine engine, DuckConnection connection, ILakeStorage lake, string text, LakeSqlOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(lake);
+        ArgumentNullException.ThrowIfNull(text);
+        options ??= new LakeSqlOptions();
+        if (text.Contains('\0', StringComparison.Ordinal)) throw Invalid("The SQL text contains a NUL character.");
+        if (IsBlank(text)) throw Invalid("No SQL was given.");
+
+        var parse = Parse(connection, text, cancellationToken);
+        List<LakeTableName> tables;
+        bool isQuery;
+        if (parse.Statements is { } statements)
+        {
+            if (statements.Count != 1 && !options.Unsafe)
+                throw Invalid($"The SQL text holds {statements.Count} statements; give exactly one query.");
+            tables = TablesNamedIn(statements);
+            isQuery = statements.Count == 1;
+        }
+        else if (parse.IsSyntaxError || !options.Unsafe)
+        {
+            throw Invalid(parse.Error!);
+        }
+        else
+        {
+            // Unsafe mode, not a query (COPY, CREATE …): DuckDB does not serialize those, so lake names are found in the text.
+            tables = TablesNamedInText(text);
+            isQuery = false;
+        }
+
+        var scans = new List<DeltaScan>();
+        var views = new List<string>();
+        try
+        {
+            foreach (var layer in tables.Select(t => t.Layer).Distinct(StringComparer.Ordinal))
+                connection.Execute($"CREATE SCHEMA IF NOT EXISTS {SqlText.Identifier(layer)}", cancellationToken);
+            foreach (var table in tables)
+            {
+                var scan = await OpenAsync(engine, connection, lake, table, cancellationToken).ConfigureAwait(false);
+                scans.Add(scan);
+                var view = $"{SqlText.Identifier(table.Layer)}.{SqlText.Identifier(table.SqlName)}";
+                connection.Execute($"CREATE OR REPLACE VIEW {view} AS {scan.Sql}", cancellationToken);
+                views.Add(view);
+            }
+        }
+        catch
+        {
+            Drop(connection, views, scans);
+            throw;
+        }
+        var sql = options.Unsafe ? text : $"SELECT * FROM query({SqlText.Literal(text)})";
+        return new LakeQuery(connection, sql, isQuery, tables, scans, views);
+    }
+
+    /// <summary>
+    /// A SELECT over <paramref name="select"/> whose JSON is valid JSON: FLOAT and DOUBLE values that JSON cannot hold (NaN,
+    /// ±infinity) become the strings "NaN", "Infinity" and "-Infinity", as Spark and Jackson write them; DuckDB would write them bare.
+    /// </summary>
+    public static string JsonSafe(DuckConnection connection, string select, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var columns = new List<(string Name, string Type)>();
+        using (var r = connection.Query($"DESCRIBE {select}", cancellationToken))
+        {
+            while (r.Read()) columns.Add((r.GetString(0), r.GetString(1)));
+        }
+        if (!columns.Any(c => c.Type is "DOUBLE" or "FLOAT")) return select;
+        var list = columns.Select(c =>
+        {
+            var id = "__q." + SqlText.Identifier(c.Name);
+            return c.Type is "DOUBLE" or "FLOAT"
+                ? $"CASE WHEN isnan({id}) THEN '\"NaN\"'::JSON WHEN {id} = 'infinity'::DOUBLE THEN '\"Infinity\"'::JSON " +
+                  $"WHEN {id} = '-infinity'::DOUBLE THEN '\"-Infinity\"'::JSON ELSE to_json({id}) END AS {SqlText.Identifier(c.Name)}"
+                : id;
+        });
+        return $"SELECT {string.Join(", ", list)} FROM ({select}) AS __q";
+    }
+
+    private static async Task<DeltaScan> OpenAsync(DuckEngine engine, DuckConnection connection, ILakeStorage lake, LakeTableName name, CancellationToken cancellationToken)
+    {
+        var table = DeltaTable.Open(lake.Scope(name.Folder), engine);
+        if (!await table.ExistsAsync(cancellationToken).ConfigureAwait(false))
+            throw new LakehouseException(LakehouseErrorReason.NotFound, $"Table {name.Layer}.{name.Name} does not exist: no Delta table at {table.Location}.");
+        try
+        {
+            var snapshot = name.Timestamp is { } time
+                ? await table.GetSnapshotAsync(time, cancellationToken).ConfigureAwait(false)
+                : await table.GetSnapshotAsync(name.Version, cancellationToken).ConfigureAwait(false);
+            return await DeltaScan.CreateAsync(table, snapshot, connection, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (LakehouseException e)
+        {
+            throw new LakehouseException(e.Reason, $"Table {name} cannot be read: {e.Message}", e);
+        }
+    }
+
+    private sealed record ParseResult(List<JsonElement>? Statements, string? Error, bool IsSyntaxError);
+
+    /// <summary>DuckDB's own parse of the text (json_serialize_sql): the statements' trees, or why it cannot be serialized.</summary>
+    private static ParseResult Parse(DuckConnection connection, string text, CancellationToken cancellationToken)
+    {
+        var json = (string?)connection.Scalar($"SELECT json_serialize_sql({SqlText.Literal(text)})", cancellationToken) ?? "{}";
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.True)
+        {
+            var type = root.TryGetProperty("error_type", out var t) ? t.GetString() : null;
+            var message = root.TryGetProperty("error_message", out var m) ? m.GetString() : null;
+            if (type == "parser")
+            {
+                var position = root.TryGetProperty("position", out var p) ? $" (at character {p.GetString()})" : "";
+                return new ParseResult(null, $"The SQL does not parse: {message}{position}.", IsSyntaxError: true);
+            }
+            var keyword = FirstKeyword(text);
+            return new ParseResult(null,
+                $"Only one read-only query (SELECT, WITH … SELECT, VALUES, FROM …) can run here{(keyword is null ? "" : $"; this is a {keyword} statement")}. " +
+                "Statements that write files, attach databases, load extensions or change settings need the unsafe mode (lakehouse sql --unsafe).",
+                IsSyntaxError: false);
+        }
+        var statements = root.TryGetProperty("statements", out var s) && s.ValueKind == JsonValueKind.Array
+            ? s.EnumerateArray().Select(e => e.Clone()).ToList()
+            : [];
+        return statements.Count == 0 ? new ParseResult(null, "No SQL statement was given.", IsSyntaxError: true) : new ParseResult(statements, null, false);
+    }
+
+    /// <summary>Every base-table reference with a layer as its schema, anywhere in the trees (joins, subqueries, CTE bodies).</summary>
+    private static List<LakeTableName> TablesNamedIn(IEnumerable<JsonElement> statements)
+    {
+        var result = new List<LakeTableName>();
+        var stack = new Stack<JsonElement>(statements);
+        while (stack.Count > 0)
+        {
+            var node = stack.Pop();
+            if (node.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var child in node.EnumerateArray().Reverse()) stack.Push(child);
+                continue;
+            }
+            if (node.ValueKind != JsonValueKind.Object) continue;
+            if (node.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("BASE_TABLE")
+                && node.TryGetProperty("schema_name", out var schema) && node.TryGetProperty("table_name", out var table)
+                && LakeTableName.TryParse(schema.GetString() ?? "", table.GetString() ?? "") is { } name)
+            {
+                if (node.TryGetProperty("catalog_name", out var catalog) && catalog.GetString() is { Length: > 0 } c)
+                    throw Invalid($"'{c}.{name}' names a catalog; lake tables are layer.name.");
+                if (!result.Contains(name)) result.Add(name);
+            }
+            foreach (var property in node.EnumerateObject().Reverse()) stack.Push(property.Value);
+        }
+        return result;
+    }
+
+    private static List<LakeTableName> TablesNamedInText(string text)
+    {
+        var result = new List<LakeTableName>();
+        foreach (Match m in LakeNameInText().Matches(text))
+        {
+            var table = m.Groups["quoted"].Success ? m.Groups["quoted"].Value.Replace("\"\"", "\"", StringComparison.Ordinal) : m.Groups["plain"].Value;
+            if (LakeTableName.TryParse(m.Groups["layer"].Value, table) is { } name && !result.Contains(name)) result.Add(name);
+        }
+        return result;
+    }
+
+    private static string? FirstKeyword(string text)
+    {
+        var m = FirstWord().Match(text);
+        return m.Success ? m.Groups[1].Value.ToUpperInvariant() : null;
+    }
+
+    private static bool IsBlank(string text) => Comments().Replace(text, " ").Trim().Trim(';').Trim().Length == 0;
+
+    private static LakehouseException Invalid(string message) => new(LakehouseErrorReason.InvalidInput, message);
+
+    [GeneratedRegex(@"\b(?<layer>bronze|silver|gold)\s*\.\s*(?:""(?<quoted>(?:[^""]|"""")+)""|(?<plain>[A-Za-z0-9_]+))", RegexOptions.IgnoreCase)]
+    private static partial Regex LakeNameInText();
+
+    [GeneratedRegex(@"^(?:\s|--[^\n]*\n?|/\*.*?\*/|\()*([A-Za-z]+)", RegexOptions.Singleline)]
+    private static partial Regex FirstWord();
+
+    [GeneratedRegex(@"--[^\n]*|/\*.*?\*/", RegexOptions.Singleline)]
+    private static partial Regex Comments();
+
+    private static void Drop(DuckConnection connection, List<string> views, List<DeltaScan> scans)
+    {
+        foreach (var view in views)
+        {
+            try
+            {
+                connection.Execute($"DROP VIEW IF EXISTS {view}");
+            }
+            catch (LakehouseException)
+            {
+                // Best effort: views die with the in-memory database.
+            }
+        }
+        foreach (var scan in scans) scan.Dispose();
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Drop(_connection, _views, _scans);
+}

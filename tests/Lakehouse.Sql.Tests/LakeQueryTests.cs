@@ -1,0 +1,162 @@
+using Lakehouse.Core;
+using Lakehouse.Delta;
+using Lakehouse.Delta.Write;
+using Lakehouse.Engine;
+using Lakehouse.Storage;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Sql.Tests;
+
+public sealed class LakeQueryTests : IDisposable
+{
+    private readonly TempDirectory _lake = new("sql");
+    private readonly DuckEngine _engine;
+
+    public LakeQueryTests()
+    {
+        // Sandboxed as the sql command opens it: files of the lake only.
+        _engine = DuckEngine.Open(new DuckEngineOptions { Threads = 2, AllowedDirectories = [_lake.Path] });
+    }
+
+    public void Dispose()
+    {
+        _engine.Dispose();
+        _lake.Dispose();
+    }
+
+    private ILakeStorage Lake => LakeStorage.Open(_lake.Path);
+
+    private async Task AppendAsync(string folder, string select)
+    {
+        var writer = DeltaWriter.Create(DeltaTable.Open(Lake.Scope(folder), _engine));
+        await writer.AppendAsync(select);
+    }
+
+    private async Task<List<string>> RowsAsync(string text, LakeSqlOptions? options = null)
+    {
+        using var lease = _engine.Lease();
+        using var query = await LakeQuery.PrepareAsync(_engine, lease.Connection, Lake, text, options);
+        var rows = new List<string>();
+        using var r = lease.Connection.Query(query.Sql);
+        while (r.Read()) rows.Add(string.Join("|", Enumerable.Range(0, r.ColumnCount).Select(i => r.IsNull(i) ? "NULL" : Convert.ToString(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+        return rows;
+    }
+
+    private async Task<LakehouseException> RefusedAsync(string text)
+    {
+        using var lease = _engine.Lease();
+        return await Assert.ThrowsAsync<LakehouseException>(() => LakeQuery.PrepareAsync(_engine, lease.Connection, Lake, text));
+    }
+
+    [Fact]
+    public async Task PrepareAsync_QueryNamingOneTable_OpensOnlyThatTableEvenBesideABrokenOne()
+    {
+        await AppendAsync("silver/good", "SELECT i AS id FROM range(3) t(i)");
+        Directory.CreateDirectory(_lake.Combine("bronze", "bad", "_delta_log"));
+        File.WriteAllText(_lake.Combine("bronze", "bad", "_delta_log", "00000000000000000000.json"), "{ this is not json");
+
+        using var lease = _engine.Lease();
+        using var query = await LakeQuery.PrepareAsync(_engine, lease.Connection, Lake, "select count(*) from silver.good;");
+        Assert.Equal([new LakeTableName("silver", "good", null, null)], query.Tables);
+        Assert.Equal(3L, lease.Connection.Scalar(query.Sql));
+
+        var bad = await RefusedAsync("SELECT * FROM silver.good JOIN bronze.bad USING (id)");
+        Assert.Equal(LakehouseErrorReason.CorruptLog, bad.Reason);
+        Assert.StartsWith("Table bronze.bad cannot be read: ", bad.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PrepareAsync_TablesInSubqueriesAndCtes_AreFoundAndCteNamesAreNotTables()
+    {
+        await AppendAsync("silver/a", "SELECT i AS id FROM range(5) t(i)");
+        await AppendAsync("gold/b", "SELECT i AS id FROM range(2) t(i)");
+        var rows = await RowsAsync("WITH a AS (SELECT id FROM silver.a WHERE id IN (SELECT id FROM gold.b)) SELECT count(*) FROM a");
+        Assert.Equal(["2"], rows);
+    }
+
+    [Fact]
+    public async Task PrepareAsync_TimeTravelNames_ReadThatVersionOrTime()
+    {
+        await AppendAsync("silver/t", "SELECT 1 AS id");
+        await AppendAsync("silver/t", "SELECT 2 AS id");
+        Assert.Equal(["1"], await RowsAsync("SELECT id FROM silver.\"t@v0\" ORDER BY id"));
+        Assert.Equal(["1", "2"], await RowsAsync("SELECT id FROM silver.t ORDER BY id"));
+        Assert.Equal(["1", "2"], await RowsAsync($"SELECT id FROM silver.\"t@{DateTimeOffset.UtcNow.AddMinutes(1):yyyy-MM-ddTHH:mm:ssZ}\" ORDER BY id"));
+        Assert.Equal(["1|1"], await RowsAsync("SELECT (SELECT count(*) FROM silver.\"t@v0\"), (SELECT count(*) FROM silver.t) - 1"));
+
+        var bad = await RefusedAsync("SELECT * FROM silver.\"t@yesterday\"");
+        Assert.Equal("'silver.\"t@yesterday\"': after '@' comes a version (v3) or a time (2026-11-01T00:00:00Z), not 'yesterday'.", bad.Message);
+        var missing = await RefusedAsync("SELECT * FROM silver.\"t@v9\"");
+        Assert.Equal(LakehouseErrorReason.NotFound, missing.Reason);
+        Assert.StartsWith("Table silver.t@v9 cannot be read: Version 9 of", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PrepareAsync_MissingTable_IsNotFoundNamingIt()
+    {
+        var e = await RefusedAsync("SELECT * FROM gold.nope");
+        Assert.Equal(LakehouseErrorReason.NotFound, e.Reason);
+        Assert.Equal($"Table gold.nope does not exist: no Delta table at {_lake.Combine("gold", "nope")}.", e.Message);
+    }
+
+    [Theory]
+    [InlineData("select 1); COPY (select 'x') TO 'escaped.csv'; select (1", "The SQL does not parse")]
+    [InlineData("SELECT 1; SELECT 2", "The SQL text holds 2 statements; give exactly one query.")]
+    [InlineData("COPY (SELECT 1) TO 'out.csv'", "this is a COPY statement")]
+    [InlineData("ATTACH 'x.db'", "this is a ATTACH statement")]
+    [InlineData("INSTALL httpfs FROM 'http://127.0.0.1:1/'", "this is a INSTALL statement")]
+    [InlineData("LOAD httpfs", "this is a LOAD statement")]
+    [InlineData("SET threads = 1", "this is a SET statement")]
+    [InlineData("  -- nothing\n ;", "No SQL was given.")]
+    public async Task PrepareAsync_AnythingButOneReadOnlyQuery_IsRefusedAndRunsNothing(string text, string message)
+    {
+        var cwd = Directory.GetCurrentDirectory();
+        var e = await RefusedAsync(text);
+        Assert.Equal(LakehouseErrorReason.InvalidInput, e.Reason);
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(cwd, "escaped.csv")));
+        Assert.False(File.Exists(Path.Combine(cwd, "out.csv")));
+        Assert.False(File.Exists(Path.Combine(cwd, "x.db")));
+    }
+
+    [Theory]
+    [InlineData("SELECT * FROM read_csv('/etc/passwd')")]
+    [InlineData("SELECT * FROM glob('/home/*')")]
+    [InlineData("SELECT * FROM read_text('/proc/self/environ')")]
+    public async Task Query_FilesOutsideTheLake_AreRefusedBySandbox(string text)
+    {
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => RowsAsync(text));
+        Assert.Contains("Permission Error", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Query_FilesInsideTheLake_CanBeRead()
+    {
+        File.WriteAllText(_lake.Combine("notes.csv"), "a\n1\n2\n");
+        Assert.Equal(["2"], await RowsAsync($"SELECT count(*) FROM read_csv('{_lake.Combine("notes.csv")}')"));
+    }
+
+    [Fact]
+    public async Task PrepareAsync_Unsafe_RunsOtherStatementsWithLakeNamesFromTheText()
+    {
+        await AppendAsync("gold/g", "SELECT 42 AS answer");
+        var target = _lake.Combine("export.csv");
+        using var lease = _engine.Lease();
+        using var query = await LakeQuery.PrepareAsync(_engine, lease.Connection, Lake, $"COPY (SELECT * FROM gold.g) TO '{target}' (HEADER false)", new LakeSqlOptions { Unsafe = true });
+        Assert.False(query.IsQuery);
+        Assert.Equal([new LakeTableName("gold", "g", null, null)], query.Tables);
+        lease.Connection.Execute(query.Sql);
+        Assert.Equal("42\n", File.ReadAllText(target));
+    }
+
+    [Fact]
+    public void JsonSafe_NaNAndInfinities_BecomeJsonStrings()
+    {
+        using var lease = _engine.Lease();
+        var sql = LakeQuery.JsonSafe(lease.Connection, "SELECT * FROM (VALUES ('nan'::DOUBLE, 1), ('inf'::DOUBLE, 2), ('-inf'::DOUBLE, 3), (1.5, 4), (NULL, 5)) t(x, n)");
+        using var r = lease.Connection.Query($"SELECT x::VARCHAR, n FROM ({sql}) ORDER BY n");
+        var values = new List<string?>();
+        while (r.Read()) values.Add(r.IsNull(0) ? null : r.GetString(0));
+        Assert.Equal(["\"NaN\"", "\"Infinity\"", "\"-Infinity\"", "1.5", null], values);
+    }
+}
