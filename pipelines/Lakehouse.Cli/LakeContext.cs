@@ -15,11 +15,14 @@ internal sealed class LakeContext : IDisposable
 
     internal DuckEngine Engine => _engine.Value;
 
-    internal static LakeContext From(CommandLine line)
+    internal static LakeContext From(CommandLine line) => new(Location(line));
+
+    /// <summary>The lake: --lake, else $LAKEHOUSE_LAKE, else ./lake.</summary>
+    internal static string Location(CommandLine line)
     {
         var lake = line.Option("lake");
         if (string.IsNullOrEmpty(lake)) lake = Environment.GetEnvironmentVariable("LAKEHOUSE_LAKE");
-        return new LakeContext(string.IsNullOrEmpty(lake) ? "./lake" : lake);
+        return string.IsNullOrEmpty(lake) ? "./lake" : lake;
     }
 
     /// <summary>

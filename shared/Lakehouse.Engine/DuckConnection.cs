@@ -38,15 +38,23 @@ public sealed class DuckConnection : IDisposable
     /// <summary>Closes a result still open on the connection (its reader then throws rather than reading another statement's rows).</summary>
     internal void CloseOpenResult() => _active?.Supersede();
 
-    /// <summary>Runs a statement and discards its result; returns the number of rows changed (or written, for COPY).</summary>
+    /// <summary>Runs a statement (or several, separated by ';') and discards the results; returns the number of rows changed.</summary>
     public long Execute(string sql, CancellationToken cancellationToken = default)
     {
-        using var result = Query(sql, cancellationToken);
-        while (result.Read())
+        ArgumentNullException.ThrowIfNull(sql);
+        ThrowIfUnusable();
+        cancellationToken.ThrowIfCancellationRequested();
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        using var registration = cancellationToken.CanBeCanceled ? cancellationToken.Register(Interrupt) : default;
+        try
         {
-            // A statement that returns rows (COPY ... RETURN_STATS, a SELECT) is drained so that errors surface here.
+            return Math.Max(0, command.ExecuteNonQuery());
         }
-        return result.RowsChanged;
+        catch (Exception e) when (e is DuckDBException or OperationCanceledException)
+        {
+            throw DuckError.Translate(e, "DuckDB statement failed", _logger, cancellationToken);
+        }
     }
 
     /// <summary>Runs a query and returns a streaming reader over its rows; dispose it before the next query on this connection.</summary>

@@ -111,7 +111,8 @@ public sealed partial class LakeQuery : IDisposable
             Drop(connection, views, scans);
             throw;
         }
-        var sql = options.Unsafe ? text : $"SELECT * FROM query({SqlText.Literal(text)})";
+        // One query runs inside query(): DuckDB parses the literal as exactly one SELECT, so nothing can be appended to it.
+        var sql = isQuery ? $"SELECT * FROM query({SqlText.Literal(text)})" : text;
         return new LakeQuery(connection, sql, isQuery, tables, scans, views);
     }
 

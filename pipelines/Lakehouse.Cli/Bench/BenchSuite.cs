@@ -171,7 +171,7 @@ internal sealed class BenchSuite
             {
                 var table = DeltaTable.Open(LakeStorage.Open(path), _engine);
                 var current = await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-                await TableCommands.CopyRowsAsync(_engine, table, current, Output.CopyOptions("csv"), null, Stream.Null, cancellationToken).ConfigureAwait(false);
+                await TableCommands.CopyRowsAsync(_engine, table, current, "csv", null, Stream.Null, cancellationToken).ConfigureAwait(false);
             }).ConfigureAwait(false));
             cli.Add(await TimeAsync(() => RunCliToDevNullAsync(["table", "read", path, "--format", "csv"], cancellationToken)).ConfigureAwait(false));
             Progress($"read_csv: run {run} of {ReadRuns}: baseline {baseline[^1]:0.00} s, in-process {inProcess[^1]:0.00} s, cli {cli[^1]:0.00} s");

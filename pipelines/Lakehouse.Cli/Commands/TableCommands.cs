@@ -50,22 +50,25 @@ internal static partial class TableCommands
         var limit = line.LongOption("limit");
         var snapshot = await SnapshotAsync(table, line, cancellationToken).ConfigureAwait(false);
         line.RejectUnknownOptions();
-        var options = Output.CopyOptions(format);
+        Output.CopyOptions(format); // checks it before anything is read
         await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
         using var destination = Console.OpenStandardOutput();
-        await CopyRowsAsync(lake.Engine, table, snapshot, options, limit, destination, cancellationToken).ConfigureAwait(false);
+        await CopyRowsAsync(lake.Engine, table, snapshot, format, limit, destination, cancellationToken).ConfigureAwait(false);
         return CliApp.ExitOk;
     }
 
-    /// <summary>What <c>table read</c> does once it has its snapshot: the scan's rows, written by DuckDB in <paramref name="copyOptions"/> into <paramref name="destination"/>.</summary>
-    internal static async Task CopyRowsAsync(DuckEngine engine, DeltaTable table, DeltaSnapshot snapshot, string copyOptions, long? limit, Stream destination,
+    /// <summary>
+    /// What <c>table read</c> does once it has its snapshot: the scan's rows, written by DuckDB as <paramref name="format"/> (csv or jsonl,
+    /// where NaN and infinities become strings so every line is JSON) into <paramref name="destination"/>.
+    /// </summary>
+    internal static async Task CopyRowsAsync(DuckEngine engine, DeltaTable table, DeltaSnapshot snapshot, string format, long? limit, Stream destination,
         CancellationToken cancellationToken)
     {
         using var lease = engine.Lease();
         using var scan = await DeltaScan.CreateAsync(table, snapshot, lease.Connection, cancellationToken: cancellationToken).ConfigureAwait(false);
         var query = limit is { } n ? $"SELECT * FROM ({scan.Sql}) LIMIT {n}" : scan.Sql;
-        // Not cancelled midway: a reader that stopped early would leave DuckDB blocked writing into the pipe.
-        await lease.Connection.CopyToStreamAsync(query, copyOptions, destination, CancellationToken.None).ConfigureAwait(false);
+        if (format != "csv") query = Sql.LakeQuery.JsonSafe(lease.Connection, query, cancellationToken);
+        await lease.Connection.CopyToStreamAsync(query, Output.CopyOptions(format), destination, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<int> InfoAsync(LakeContext lake, CommandLine line, TextWriter stdout, CancellationToken cancellationToken)

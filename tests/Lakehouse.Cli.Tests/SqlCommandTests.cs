@@ -1,0 +1,140 @@
+using System.Text.Json;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Cli.Tests;
+
+/// <summary>The <c>sql</c> command through the real binary: the reproductions of issue 7 (hangs, escapes, one table breaking the lake).</summary>
+public sealed class SqlCommandTests : IDisposable
+{
+    private readonly TempDirectory _temp = new("cli-sql");
+
+    public void Dispose() => _temp.Dispose();
+
+    private string Lake => _temp.Combine("lake");
+
+    private Task<CliRunner.Result> SqlAsync(params string[] args) => CliRunner.RunAsync(["sql", "--lake", Lake, .. args]);
+
+    /// <summary>A lake with a healthy silver.letters (6 rows, 5 letters) and a bronze table whose log is garbage.</summary>
+    private void CreateLake()
+    {
+        TestFiles.CopyTree(Path.Combine(TestPaths.DeltaConformance, "dat/v0.0.2/basic_partitioned", "delta"), Path.Combine(Lake, "silver", "letters"));
+        Directory.CreateDirectory(Path.Combine(Lake, "bronze", "bad", "_delta_log"));
+        File.WriteAllText(Path.Combine(Lake, "bronze", "bad", "_delta_log", "00000000000000000000.json"), "{ not json");
+    }
+
+    [Fact]
+    public async Task Sql_ErrorBeforeAnyRow_ExitsOneWithTheMessageAndLeavesNoPipe()
+    {
+        var r = await SqlAsync("select error('boom')", "--format", "csv");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("error: DuckDB statement failed: Invalid Input Error: boom\n", r.Stderr);
+        Assert.Equal("", r.Stdout);
+    }
+
+    [Fact]
+    public async Task Sql_ErrorAfterManyRows_ExitsOneAfterTheRowsBeforeIt()
+    {
+        var r = await SqlAsync("select case when i<300000 then i else error('x') end as v from range(400000) t(i)", "--format", "csv");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("error: DuckDB statement failed: Invalid Input Error: x\n", r.Stderr);
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("v", lines[0]);
+        Assert.Equal(Enumerable.Range(0, lines.Length - 1).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), lines[1..]);
+    }
+
+    [Theory]
+    [InlineData("select 1); COPY (select 'x') TO 'x.csv'; select (1", "x.csv")]
+    [InlineData("ATTACH 'attached.db'", "attached.db")]
+    [InlineData("COPY (SELECT 1) TO 'copied.csv'", "copied.csv")]
+    public async Task Sql_StatementsThatWouldWriteFiles_AreRefusedAndWriteNothing(string query, string file)
+    {
+        var work = _temp.Combine("work");
+        Directory.CreateDirectory(work);
+        var r = await CliRunner.ShellAsync($"cd '{work}' && $LAKEHOUSE sql --lake '{Lake}' \"{query}\"");
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith("error: ", r.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(work, file)));
+        Assert.Empty(Directory.GetFileSystemEntries(work));
+    }
+
+    [Theory]
+    [InlineData("INSTALL httpfs FROM 'http://127.0.0.1:9/'", "this is a INSTALL statement")]
+    [InlineData("SET enable_external_access = true", "this is a SET statement")]
+    [InlineData("select * from read_csv('/etc/passwd')", "Permission Error")]
+    [InlineData("select * from glob('/home/*')", "Permission Error")]
+    public async Task Sql_OutsideTheLakeOrChangingSettings_IsRefused(string query, string message)
+    {
+        var r = await SqlAsync(query);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(message, r.Stderr, StringComparison.Ordinal);
+        Assert.Equal("", r.Stdout);
+    }
+
+    [Fact]
+    public async Task Sql_OneBrokenTableInTheLake_DoesNotBreakQueriesOfOthersAndIsNamedWhenQueried()
+    {
+        CreateLake();
+        var good = await SqlAsync("select count(*) as n from silver.letters;", "--format", "csv");
+        Assert.Equal((0, "n\n6\n", ""), (good.ExitCode, good.Stdout, good.Stderr));
+        var plain = await SqlAsync("select 1 as one", "--format", "csv");
+        Assert.Equal((0, "one\n1\n"), (plain.ExitCode, plain.Stdout));
+
+        var bad = await SqlAsync("select count(*) from bronze.bad");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.StartsWith("error: Table bronze.bad cannot be read: ", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sql_TimeTravelNames_ReadOlderVersions()
+    {
+        var table = _temp.Combine("lake", "gold", "t");
+        File.WriteAllText(_temp.Combine("1.json"), "{\"id\": 1}\n");
+        File.WriteAllText(_temp.Combine("2.json"), "{\"id\": 2}\n");
+        Assert.Equal(0, (await CliRunner.RunAsync("table", "import", _temp.Combine("1.json"), "--to", table)).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync("table", "import", _temp.Combine("2.json"), "--to", table)).ExitCode);
+        var r = await SqlAsync("select (select count(*) from gold.\"t@v0\") as then, (select count(*) from gold.t) as now", "--format", "csv");
+        Assert.Equal((0, "then,now\n1,2\n"), (r.ExitCode, r.Stdout));
+    }
+
+    [Fact]
+    public async Task Sql_QueryFromStdinOrFile_Runs()
+    {
+        var file = _temp.Combine("q.sql");
+        File.WriteAllText(file, "-- a query kept in a file\nSELECT 41 + 1 AS answer;\n");
+        var fromFile = await SqlAsync("--file", file, "--format", "csv");
+        Assert.Equal((0, "answer\n42\n"), (fromFile.ExitCode, fromFile.Stdout));
+        var fromStdin = await CliRunner.ShellAsync($"echo 'SELECT 7 AS n' | $LAKEHOUSE sql --lake '{Lake}' - --format csv");
+        Assert.Equal((0, "n\n7\n"), (fromStdin.ExitCode, fromStdin.Stdout));
+    }
+
+    [Fact]
+    public async Task Sql_TableFormat_ShowsAtMostMaxRowsAndCountsTheRest()
+    {
+        var r = await SqlAsync("select i from range(5000) t(i)");
+        Assert.Equal(0, r.ExitCode);
+        var lines = r.Stdout.TrimEnd('\n').Split('\n');
+        Assert.Equal(2 + 1000 + 1, lines.Length);
+        Assert.Equal("(1,000 of 5,000 rows shown; --max-rows N shows more, --format csv|jsonl streams them all)", lines[^1]);
+        var all = await SqlAsync("select i from range(5000) t(i)", "--max-rows", "10000");
+        Assert.Equal("(5,000 rows)", all.Stdout.TrimEnd('\n').Split('\n')[^1]);
+    }
+
+    [Fact]
+    public async Task Sql_JsonLines_NaNAndInfinityAreJsonStrings()
+    {
+        var r = await SqlAsync("select 'nan'::double as a, 'inf'::double as b, '-inf'::float as c, 1.5 as d", "--format", "jsonl");
+        Assert.Equal(0, r.ExitCode);
+        var row = JsonDocument.Parse(r.Stdout).RootElement;
+        Assert.Equal(("NaN", "Infinity", "-Infinity", 1.5), (row.GetProperty("a").GetString(), row.GetProperty("b").GetString(), row.GetProperty("c").GetString(), row.GetProperty("d").GetDouble()));
+    }
+
+    [Fact]
+    public async Task Sql_Unsafe_AllowsCopyToAFile()
+    {
+        CreateLake();
+        var target = _temp.Combine("export.csv");
+        var r = await SqlAsync($"COPY (SELECT count(*) AS n FROM silver.letters) TO '{target}'", "--unsafe");
+        Assert.Equal((0, "ok\n"), (r.ExitCode, r.Stdout));
+        Assert.Equal("n\n6\n", File.ReadAllText(target));
+    }
+}
