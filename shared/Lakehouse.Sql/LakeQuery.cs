@@ -118,26 +118,14 @@ public sealed partial class LakeQuery : IDisposable
 
     /// <summary>
     /// A SELECT over <paramref name="select"/> whose JSON is valid JSON: FLOAT and DOUBLE values that JSON cannot hold (NaN,
-    /// ±infinity) become the strings "NaN", "Infinity" and "-Infinity", as Spark and Jackson write them; DuckDB would write them bare.
+    /// ±infinity), at any depth of lists, structs and maps, become the strings "NaN", "Infinity" and "-Infinity", as Spark and
+    /// Jackson write them; DuckDB would write them bare.
     /// </summary>
     public static string JsonSafe(DuckConnection connection, string select, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        var columns = new List<(string Name, string Type)>();
-        using (var r = connection.Query($"DESCRIBE {select}", cancellationToken))
-        {
-            while (r.Read()) columns.Add((r.GetString(0), r.GetString(1)));
-        }
-        if (!columns.Any(c => c.Type is "DOUBLE" or "FLOAT")) return select;
-        var list = columns.Select(c =>
-        {
-            var id = "__q." + SqlText.Identifier(c.Name);
-            return c.Type is "DOUBLE" or "FLOAT"
-                ? $"CASE WHEN isnan({id}) THEN '\"NaN\"'::JSON WHEN {id} = 'infinity'::DOUBLE THEN '\"Infinity\"'::JSON " +
-                  $"WHEN {id} = '-infinity'::DOUBLE THEN '\"-Infinity\"'::JSON ELSE to_json({id}) END AS {SqlText.Identifier(c.Name)}"
-                : id;
-        });
-        return $"SELECT {string.Join(", ", list)} FROM ({select}) AS __q";
+        ArgumentNullException.ThrowIfNull(select);
+        return JsonSafeProjection.Select(connection, select, cancellationToken);
     }
 
     private static async Task<DeltaScan> OpenAsync(DuckEngine engine, DuckConnection connection, ILakeStorage lake, LakeTableName name, CancellationToken cancellationToken)

@@ -159,4 +159,23 @@ public sealed class LakeQueryTests : IDisposable
         while (r.Read()) values.Add(r.IsNull(0) ? null : r.GetString(0));
         Assert.Equal(["\"NaN\"", "\"Infinity\"", "\"-Infinity\"", "1.5", null], values);
     }
+
+    [Fact]
+    public void JsonSafe_NonFiniteValuesInsideListsStructsAndMaps_BecomeJsonStrings()
+    {
+        using var lease = _engine.Lease();
+        var sql = LakeQuery.JsonSafe(lease.Connection,
+            "SELECT [1.5, 'nan'::DOUBLE] AS l, {'a b': ['inf'::FLOAT], 'c': 'x', 'd': NULL::DOUBLE} AS s, MAP {'k': '-inf'::DOUBLE} AS m, " +
+            "[1.0::DOUBLE, 'nan'::DOUBLE]::DOUBLE[2] AS arr, 12.5::DECIMAL(4,1) AS dec, TIMESTAMPTZ '2024-01-01 00:00:00+00' AS ts, [{'z': 'nan'::DOUBLE}] AS ls");
+        using var r = lease.Connection.Query($"SELECT to_json(__r)::VARCHAR FROM ({sql}) AS __r");
+        Assert.True(r.Read());
+        using var doc = System.Text.Json.JsonDocument.Parse(r.GetString(0));
+        var row = doc.RootElement;
+        Assert.Equal("[1.5,\"NaN\"]", row.GetProperty("l").GetRawText());
+        Assert.Equal("{\"a b\":[\"Infinity\"],\"c\":\"x\",\"d\":null}", row.GetProperty("s").GetRawText());
+        Assert.Equal("{\"k\":\"-Infinity\"}", row.GetProperty("m").GetRawText());
+        Assert.Equal("[1.0,\"NaN\"]", row.GetProperty("arr").GetRawText());
+        Assert.Equal("[{\"z\":\"NaN\"}]", row.GetProperty("ls").GetRawText());
+        Assert.Equal(12.5, row.GetProperty("dec").GetDouble());
+    }
 }
