@@ -37,7 +37,7 @@ internal sealed partial class AzureBlobLakeStorage : ILakeStorage
                 $"The storage options are for account '{configured}' but the location {location.Display} is in account '{location.AccountName}'.");
         var logger = options.LoggerFactory?.CreateLogger("Lakehouse.Storage") ?? NullLogger.Instance;
         var container = CreateService(location, options, logger).GetBlobContainerClient(location.Container);
-        var cache = new LocalBlobCache(options.CacheDirectory ?? LakeStorageOptions.DefaultCacheDirectory, options.CacheSizeLimit, logger);
+        var cache = new LocalBlobCache(options.CacheDirectory ?? LakeStorageOptions.DefaultCacheDirectory, options.CacheSizeLimit, options.CacheInUseWindow, logger);
         _shared = new Shared(container, location.AccountEndpoint, options, cache);
         _location = location;
     }
@@ -234,7 +234,7 @@ internal sealed partial class AzureBlobLakeStorage : ILakeStorage
     public async Task<string> GetLocalCopyAsync(string path, CancellationToken cancellationToken = default)
     {
         var blobName = BlobName(path);
-        var identity = $"{_shared.Endpoint.GetLeftPart(UriPartial.Path)}|{Container.Name}|{blobName}";
+        var identity = $"{_shared.Endpoint.GetLeftPart(UriPartial.Path)}|{_location.Container}|{blobName}";
         for (var attempt = 1; ; attempt++)
         {
             var info = await GetInfoAsync(path, cancellationToken).ConfigureAwait(false)
@@ -290,8 +290,8 @@ internal sealed partial class AzureBlobLakeStorage : ILakeStorage
     /// <summary>'path' in container C of account A, or the container itself (for messages and logs; no URL, no query).</summary>
     private string Describe(string? blobName) =>
         blobName is null
-            ? $"container '{Container.Name}' of account '{_location.AccountName}'"
-            : $"'{blobName}' in container '{Container.Name}' of account '{_location.AccountName}'";
+            ? $"container '{_location.Container}' of account '{_location.AccountName}'"
+            : $"'{blobName}' in container '{_location.Container}' of account '{_location.AccountName}'";
 
     private static bool IsBlobNotFound(RequestFailedException e) => e.Status == 404 && e.ErrorCode != BlobErrorCode.ContainerNotFound;
 

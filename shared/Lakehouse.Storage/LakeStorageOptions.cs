@@ -37,6 +37,7 @@ public sealed class LakeStorageOptions
     private TimeSpan _networkTimeout = TimeSpan.FromSeconds(100);
     private string? _cacheDirectory;
     private long _cacheSizeLimit = DefaultCacheSizeLimit;
+    private TimeSpan _cacheInUseWindow = TimeSpan.FromMinutes(10);
     private long _blockUploadThreshold = 64L * 1024 * 1024;
     private int _blockSize = 8 * 1024 * 1024;
     private int _listPageSize = 5000;
@@ -128,8 +129,10 @@ public sealed class LakeStorageOptions
 
     /// <summary>
     /// The most bytes the download cache keeps. After a download takes it over the limit, the least recently used copies
-    /// are deleted until it fits again; the copy just returned is never deleted, so one blob larger than the limit still
-    /// works. At least 1 MiB; default <see cref="DefaultCacheSizeLimit"/> (4 GiB).
+    /// are deleted until it fits again. Copies used in the last 10 minutes are not deleted: a scan fetches all its files
+    /// before the engine reads them, so a query over more than the limit holds what it needs while it runs (the folder is
+    /// over the limit meanwhile, and shrinks at the next download after). At least 1 MiB; default
+    /// <see cref="DefaultCacheSizeLimit"/> (4 GiB).
     /// </summary>
     public long CacheSizeLimit
     {
@@ -138,6 +141,17 @@ public sealed class LakeStorageOptions
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1024L * 1024);
             _cacheSizeLimit = value;
+        }
+    }
+
+    /// <summary>How recently a cached copy must have been used to be safe from eviction (see <see cref="CacheSizeLimit"/>). Default 10 minutes; tests set zero.</summary>
+    internal TimeSpan CacheInUseWindow
+    {
+        get => _cacheInUseWindow;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            _cacheInUseWindow = value;
         }
     }
 
@@ -296,12 +310,12 @@ public sealed class LakeStorageOptions
             parts[part[..eq].Trim()] = part[(eq + 1)..].Trim();
         }
 
-        if (parts.TryGetValue("AccountName", out var name) && AccountNameProblem(name) is { } nameProblem) return "part AccountName " + nameProblem;
-        if (parts.TryGetValue("AccountKey", out var key) && AccountKeyProblem(key) is { } keyProblem) return "part AccountKey " + keyProblem;
-        if (parts.TryGetValue("SharedAccessSignature", out var sas) && SasProblem(sas.TrimStart('?')) is { } sasProblem) return "part SharedAccessSignature " + sasProblem;
+        if (parts.TryGetValue("AccountName", out var name) && AccountNameProblem(name) is { } nameProblem) return "has an AccountName that " + nameProblem;
+        if (parts.TryGetValue("AccountKey", out var key) && AccountKeyProblem(key) is { } keyProblem) return "has an AccountKey that " + keyProblem;
+        if (parts.TryGetValue("SharedAccessSignature", out var sas) && SasProblem(sas.TrimStart('?')) is { } sasProblem) return "has a SharedAccessSignature that " + sasProblem;
         if (parts.TryGetValue("BlobEndpoint", out var endpoint)
             && EndpointProblem(Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) ? uri : null) is { } endpointProblem)
-            return "part BlobEndpoint " + endpointProblem;
+            return "has a BlobEndpoint that " + endpointProblem;
 
         BlobServiceClient service;
         try

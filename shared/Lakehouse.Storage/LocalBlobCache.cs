@@ -8,16 +8,14 @@ namespace Lakehouse.Storage;
 /// The folder of downloaded blob copies behind <see cref="ILakeStorage.GetLocalCopyAsync"/>, bounded by a size limit with
 /// least-recently-used eviction. A copy is named by a hash of the blob's identity, its size and a hash of its etag, so a
 /// changed blob gets a new name. Copies are written aside and renamed into place (readers only ever see whole files); the
-/// time of last use is the file's access time, set on every hit. Several processes may share the folder: each trims it
-/// after its own downloads, and a file deleted while another process reads it stays readable to that reader (POSIX).
+/// time of last use is the file's access time, set on every hit. Copies used within <paramref name="inUseWindow"/> are never
+/// evicted (a scan returns all its paths before the engine opens them). Several processes may share the folder: each trims
+/// it after its own downloads, and a file deleted while another process reads it stays readable to that reader (POSIX).
 /// </summary>
-internal sealed class LocalBlobCache(string folder, long sizeLimit, ILogger logger)
+internal sealed class LocalBlobCache(string folder, long sizeLimit, TimeSpan inUseWindow, ILogger logger)
 {
     /// <summary>A temporary file younger than this may be another process's download in progress; older ones are leftovers.</summary>
     private static readonly TimeSpan AbandonedAfter = TimeSpan.FromHours(1);
-
-    /// <summary>The cache folder.</summary>
-    public string Folder => folder;
 
     /// <summary>Where the copy of a blob version lives: identity hash, size, version hash, and the blob's extension.</summary>
     public string PathFor(string identity, long size, string version, string extension) =>
@@ -54,7 +52,10 @@ internal sealed class LocalBlobCache(string folder, long sizeLimit, ILogger logg
         Trim(file);
     }
 
-    /// <summary>Deletes older versions of <paramref name="keep"/>'s blob, then the least recently used copies until the folder fits the limit.</summary>
+    /// <summary>
+    /// Deletes older versions of <paramref name="keep"/>'s blob, then the least recently used copies until the folder fits the
+    /// limit or the next copy is in use.
+    /// </summary>
     private void Trim(string keep)
     {
         var blob = Path.GetFileName(keep)[..33]; // The identity hash and its '-'.
@@ -80,14 +81,14 @@ internal sealed class LocalBlobCache(string folder, long sizeLimit, ILogger logg
         var (evicted, bytes) = (0, 0L);
         foreach (var copy in copies.OrderBy(c => c.LastAccessTimeUtc))
         {
-            if (total <= sizeLimit) break;
+            if (total <= sizeLimit || now - copy.LastAccessTimeUtc < inUseWindow) break;
             var length = copy.Length;
             if (!TryDelete(copy)) continue;
             total -= length;
             bytes += length;
             evicted++;
         }
-        Log.CacheEvicted(logger, folder, sizeLimit, evicted, bytes, total);
+        if (evicted > 0) Log.CacheEvicted(logger, folder, sizeLimit, evicted, bytes, total);
     }
 
     private static bool TryDelete(FileInfo file)

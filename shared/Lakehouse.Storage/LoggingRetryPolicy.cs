@@ -119,7 +119,11 @@ internal sealed class StorageCall(string operation, string target)
     /// <summary>Records that a request of the call is on its try number <paramref name="attempt"/>.</summary>
     public void Tried(int attempt)
     {
-        var seen = Volatile.Read(ref _tries);
-        while (attempt > seen && Interlocked.CompareExchange(ref _tries, attempt, seen) is var now && now != seen) seen = now;
+        int seen;
+        do
+        {
+            seen = Volatile.Read(ref _tries);
+        }
+        while (attempt > seen && Interlocked.CompareExchange(ref _tries, attempt, seen) != seen);
     }
 }

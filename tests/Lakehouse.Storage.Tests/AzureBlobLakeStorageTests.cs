@@ -115,6 +115,7 @@ public sealed class AzureBlobLakeStorageTests(AzuriteServer azurite) : LakeStora
         var options = SmallBlockOptions();
         options.CacheDirectory = Scratch.Combine("bounded");
         options.CacheSizeLimit = 1024 * 1024;
+        options.CacheInUseWindow = TimeSpan.Zero;
         options.LoggerFactory = logs;
         var storage = Container.Open("lake", options);
         foreach (var name in new[] { "a", "b", "c" }) await storage.PutAsync($"e/{name}.parquet", Bytes(400 * 1024, seed: name[0]));
@@ -142,6 +143,7 @@ public sealed class AzureBlobLakeStorageTests(AzuriteServer azurite) : LakeStora
         var options = SmallBlockOptions();
         options.CacheDirectory = Scratch.Combine("tiny");
         options.CacheSizeLimit = 1024 * 1024;
+        options.CacheInUseWindow = TimeSpan.Zero;
         var storage = Container.Open("lake", options);
         await storage.PutAsync("e/big.parquet", Bytes(1536 * 1024, seed: 1));
         await storage.PutAsync("e/small.parquet", Bytes(1000, seed: 2));
@@ -153,6 +155,23 @@ public sealed class AzureBlobLakeStorageTests(AzuriteServer azurite) : LakeStora
         var small = await storage.GetLocalCopyAsync("e/small.parquet");
         Assert.Equal([small], Directory.GetFiles(options.CacheDirectory));
         Assert.Equal(Bytes(1000, seed: 2), await File.ReadAllBytesAsync(small));
+    }
+
+    [Fact]
+    public async Task GetLocalCopyAsync_OverSizeLimitWithEveryCopyInUse_EvictsNothing()
+    {
+        // The default window: copies a scan fetched a moment ago are about to be read by the engine, whatever the limit.
+        var options = SmallBlockOptions();
+        options.CacheDirectory = Scratch.Combine("in-use");
+        options.CacheSizeLimit = 1024 * 1024;
+        var storage = Container.Open("lake", options);
+        foreach (var name in new[] { "a", "b", "c" }) await storage.PutAsync($"e/{name}.parquet", Bytes(400 * 1024, seed: name[0]));
+
+        var copies = new List<string>();
+        foreach (var name in new[] { "a", "b", "c" }) copies.Add(await storage.GetLocalCopyAsync($"e/{name}.parquet"));
+
+        Assert.Equal(copies.Order(StringComparer.Ordinal), Directory.GetFiles(options.CacheDirectory).Order(StringComparer.Ordinal));
+        Assert.Equal(1200 * 1024, copies.Sum(f => new FileInfo(f).Length));
     }
 
     [Fact]
