@@ -12,7 +12,10 @@ public static class LakeStorage
     /// <c>http://127.0.0.1:10000/devstoreaccount1/container/path</c>; they authenticate with <paramref name="options"/>,
     /// by default <see cref="LakeStorageOptions.FromEnvironment()"/>. Opening sends no request.
     /// </summary>
-    /// <exception cref="LakehouseException">The location is malformed or of an unknown kind (reason InvalidInput).</exception>
+    /// <exception cref="LakehouseException">
+    /// The location is malformed or of an unknown kind, or an Azure setting read from the environment is (reason InvalidInput;
+    /// the message names the variable and what is wrong with it, never its value).
+    /// </exception>
     public static ILakeStorage Open(string location, LakeStorageOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(location);

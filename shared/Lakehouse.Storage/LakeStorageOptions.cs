@@ -1,17 +1,22 @@
+using System.Globalization;
 using System.Text;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using Azure.Storage.Blobs;
+using Lakehouse.Core;
+using Microsoft.Extensions.Logging;
 
 namespace Lakehouse.Storage;
 
 /// <summary>
-/// How to reach and authenticate to Azure storage (ADLS Gen2 or Blob storage). Secrets are never logged or printed:
-/// <see cref="ToString"/> names the kind of authentication, never a key, a SAS or a token.
+/// How to reach and authenticate to Azure storage (ADLS Gen2 or Blob storage), and where downloaded copies are cached.
+/// Secrets are never logged or printed: <see cref="ToString"/> names the kind of authentication, never a key, a SAS or a token.
 /// </summary>
 /// <remarks>
 /// Authentication is chosen in this order: <see cref="AccountKey"/> (shared key), <see cref="SasToken"/>,
 /// <see cref="Credential"/>, and when none is set a <c>DefaultAzureCredential</c> (environment, workload or managed identity,
-/// Azure CLI, ...). Every property is validated when it is set.
+/// Azure CLI, ...). Every property is validated when it is set (<see cref="ArgumentException"/>);
+/// <see cref="FromEnvironment()"/> turns a bad variable into a <see cref="LakehouseException"/> that names it.
 /// </remarks>
 public sealed class LakeStorageOptions
 {
@@ -21,8 +26,8 @@ public sealed class LakeStorageOptions
     /// <summary>The published, well-known account key of the storage emulator (Azurite); not a secret.</summary>
     internal const string DevelopmentAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-    private const long DefaultBlockUploadThreshold = 64L * 1024 * 1024;
-    private const int DefaultBlockSize = 8 * 1024 * 1024;
+    /// <summary>The default of <see cref="CacheSizeLimit"/>: 4 GiB.</summary>
+    public const long DefaultCacheSizeLimit = 4L * 1024 * 1024 * 1024;
 
     private string? _accountName;
     private string? _accountKey;
@@ -31,8 +36,10 @@ public sealed class LakeStorageOptions
     private int _maxRetries = 5;
     private TimeSpan _networkTimeout = TimeSpan.FromSeconds(100);
     private string? _cacheDirectory;
-    private long _blockUploadThreshold = DefaultBlockUploadThreshold;
-    private int _blockSize = DefaultBlockSize;
+    private long _cacheSizeLimit = DefaultCacheSizeLimit;
+    private TimeSpan _cacheInUseWindow = TimeSpan.FromMinutes(10);
+    private long _blockUploadThreshold = 64L * 1024 * 1024;
+    private int _blockSize = 8 * 1024 * 1024;
     private int _listPageSize = 5000;
 
     /// <summary>
@@ -42,29 +49,14 @@ public sealed class LakeStorageOptions
     public string? AccountName
     {
         get => _accountName;
-        set
-        {
-            if (value is not null && (value.Length is < 3 or > 24 || !value.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9'))))
-                throw new ArgumentException("An account name has 3 to 24 lower-case letters and digits.", nameof(value));
-            _accountName = value;
-        }
+        set => _accountName = Check(value, AccountNameProblem, "The account name");
     }
 
     /// <summary>The storage account key (base64) for shared-key authentication; null for none. Never printed.</summary>
     public string? AccountKey
     {
         get => _accountKey;
-        set
-        {
-            if (value is not null)
-            {
-                value = value.Trim();
-                var buffer = new byte[value.Length];
-                if (value.Length == 0 || !Convert.TryFromBase64String(value, buffer, out _))
-                    throw new ArgumentException("The account key is not valid base64.", nameof(value));
-            }
-            _accountKey = value;
-        }
+        set => _accountKey = Check(value?.Trim(), AccountKeyProblem, "The account key");
     }
 
     /// <summary>
@@ -74,16 +66,7 @@ public sealed class LakeStorageOptions
     public string? SasToken
     {
         get => _sasToken;
-        set
-        {
-            if (value is not null)
-            {
-                value = value.Trim().TrimStart('?');
-                if (!value.Split('&').Any(p => p.StartsWith("sig=", StringComparison.Ordinal) && p.Length > 4))
-                    throw new ArgumentException("The SAS token has no signature ('sig=').", nameof(value));
-            }
-            _sasToken = value;
-        }
+        set => _sasToken = Check(value?.Trim().TrimStart('?'), SasProblem, "The SAS token");
     }
 
     /// <summary>
@@ -95,21 +78,18 @@ public sealed class LakeStorageOptions
     /// <summary>
     /// The account's blob endpoint, overriding the one derived from the location
     /// (<c>https://ACCOUNT.blob.core.windows.net</c>). For Azurite: <c>http://127.0.0.1:10000/devstoreaccount1</c>.
-    /// Absolute http or https, without a query string.
+    /// Absolute http or https, without a query string (a SAS goes into <see cref="SasToken"/>).
     /// </summary>
     public Uri? BlobEndpoint
     {
         get => _blobEndpoint;
-        set
-        {
-            if (value is not null && (!value.IsAbsoluteUri || (value.Scheme != Uri.UriSchemeHttp && value.Scheme != Uri.UriSchemeHttps)
-                || value.Query.Length > 0 || value.Fragment.Length > 0))
-                throw new ArgumentException("The blob endpoint must be an absolute http or https URI without a query string.", nameof(value));
-            _blobEndpoint = value;
-        }
+        set => _blobEndpoint = Check(value, EndpointProblem, "The blob endpoint");
     }
 
-    /// <summary>How many times a request that failed transiently (network, throttling, 5xx) is retried, with exponential back-off. 0–20; default 5.</summary>
+    /// <summary>
+    /// How many times a request that failed transiently (network, throttling, 5xx) is retried, with exponential back-off
+    /// (the SDK's retry policy; each retry is logged, event 2000). 0–20; default 5.
+    /// </summary>
     public int MaxRetries
     {
         get => _maxRetries;
@@ -134,7 +114,7 @@ public sealed class LakeStorageOptions
 
     /// <summary>
     /// The folder where <see cref="ILakeStorage.GetLocalCopyAsync"/> keeps downloaded blobs; null (the default) for
-    /// <c>lakehouse-cache/blobs</c> under the temp path.
+    /// <see cref="DefaultCacheDirectory"/>. Several processes may share it.
     /// </summary>
     public string? CacheDirectory
     {
@@ -147,7 +127,57 @@ public sealed class LakeStorageOptions
         }
     }
 
-    /// <summary>Files larger than this are uploaded in blocks (Put Block + Put Block List); smaller ones in one Put Blob. Default 64 MiB.</summary>
+    /// <summary>
+    /// The most bytes the download cache keeps. After a download takes it over the limit, the least recently used copies
+    /// are deleted until it fits again. Copies used in the last 10 minutes are not deleted: a scan fetches all its files
+    /// before the engine reads them, so a query over more than the limit holds what it needs while it runs (the folder is
+    /// over the limit meanwhile, and shrinks at the next download after). At least 1 MiB; default
+    /// <see cref="DefaultCacheSizeLimit"/> (4 GiB).
+    /// </summary>
+    public long CacheSizeLimit
+    {
+        get => _cacheSizeLimit;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1024L * 1024);
+            _cacheSizeLimit = value;
+        }
+    }
+
+    /// <summary>How recently a cached copy must have been used to be safe from eviction (see <see cref="CacheSizeLimit"/>). Default 10 minutes; tests set zero.</summary>
+    internal TimeSpan CacheInUseWindow
+    {
+        get => _cacheInUseWindow;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            _cacheInUseWindow = value;
+        }
+    }
+
+    /// <summary>Where storage logs (retries: event 2000; cache eviction: 2001); null for no logging.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// The default download cache: <c>lakehouse/blobs</c> under the user's cache folder (<c>$XDG_CACHE_HOME</c>, else
+    /// <c>~/.cache</c>; the local application data folder on Windows), or under the temp path when there is no home folder.
+    /// Not the temp path by default: it is often a RAM-backed tmpfs, is cleared at reboot, and a folder there created by
+    /// one user cannot be written by the next.
+    /// </summary>
+    public static string DefaultCacheDirectory
+    {
+        get
+        {
+            var root = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { } xdg && Path.IsPathFullyQualified(xdg)
+                ? xdg
+                : OperatingSystem.IsWindows()
+                    ? Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData)
+                    : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) is { Length: > 0 } home ? Path.Combine(home, ".cache") : "";
+            return Path.Combine(root.Length > 0 ? root : Path.GetTempPath(), "lakehouse", "blobs");
+        }
+    }
+
+    /// <summary>Files larger than this are uploaded in blocks, several at once; smaller ones in one request. Default 64 MiB.</summary>
     internal long BlockUploadThreshold
     {
         get => _blockUploadThreshold;
@@ -158,7 +188,7 @@ public sealed class LakeStorageOptions
         }
     }
 
-    /// <summary>The size of one block of a block upload. 64 KiB – 100 MiB; default 8 MiB.</summary>
+    /// <summary>The size of one block of a block upload or one range of a parallel download. 64 KiB – 100 MiB; default 8 MiB.</summary>
     internal int BlockSize
     {
         get => _blockSize;
@@ -182,7 +212,7 @@ public sealed class LakeStorageOptions
         }
     }
 
-    /// <summary>The HTTP transport of the pipeline; null for Azure.Core's default. Tests put a fault-injecting one here.</summary>
+    /// <summary>The HTTP transport of the SDK's pipeline; null for the default. Tests put a fault-injecting one here.</summary>
     internal HttpPipelineTransport? Transport { get; set; }
 
     /// <summary>The kind of authentication these options lead to: SharedKey, SAS, the credential's type name, or DefaultAzureCredential.</summary>
@@ -193,44 +223,61 @@ public sealed class LakeStorageOptions
         : "DefaultAzureCredential";
 
     /// <summary>
-    /// Options from a storage connection string: <c>DefaultEndpointsProtocol</c>, <c>AccountName</c>, <c>AccountKey</c>,
-    /// <c>BlobEndpoint</c>, <c>EndpointSuffix</c>, <c>SharedAccessSignature</c>, or <c>UseDevelopmentStorage=true</c> for Azurite
-    /// on its default port.
+    /// Options from a storage connection string, read by the Azure SDK: <c>DefaultEndpointsProtocol</c>, <c>AccountName</c>,
+    /// <c>AccountKey</c>, <c>BlobEndpoint</c>, <c>EndpointSuffix</c>, <c>SharedAccessSignature</c>, or
+    /// <c>UseDevelopmentStorage=true</c> for Azurite on its default port.
     /// </summary>
     /// <exception cref="ArgumentException">The string is malformed; the message names the part, never its value.</exception>
     public static LakeStorageOptions FromConnectionString(string connectionString)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         var options = new LakeStorageOptions();
-        options.ApplyConnectionString(connectionString);
+        if (options.ApplyConnectionString(connectionString) is { } problem)
+            throw new ArgumentException($"The storage connection string {problem}.", nameof(connectionString));
         return options;
     }
 
     /// <summary>
     /// Options from the standard environment variables: <c>AZURE_STORAGE_CONNECTION_STRING</c>, then
     /// <c>AZURE_STORAGE_ACCOUNT</c>, <c>AZURE_STORAGE_KEY</c>, <c>AZURE_STORAGE_SAS_TOKEN</c> and <c>LAKEHOUSE_BLOB_ENDPOINT</c>
-    /// (each overriding the connection string's part). With none of them, authentication falls back to <c>DefaultAzureCredential</c>.
+    /// (each overriding the connection string's part), and for the download cache <c>LAKEHOUSE_CACHE_DIR</c> and
+    /// <c>LAKEHOUSE_CACHE_SIZE</c> (bytes, or a number with KiB, MiB, GiB or TiB). With no key, SAS or connection string,
+    /// authentication falls back to <c>DefaultAzureCredential</c>.
     /// </summary>
+    /// <exception cref="LakehouseException">A variable is malformed (reason InvalidInput); the message names it, never its value.</exception>
     public static LakeStorageOptions FromEnvironment() => FromEnvironment(Environment.GetEnvironmentVariable);
 
     /// <summary>Options from environment variables read through <paramref name="variable"/> (tests pass a dictionary).</summary>
     internal static LakeStorageOptions FromEnvironment(Func<string, string?> variable)
     {
         var options = new LakeStorageOptions();
-        if (Get("AZURE_STORAGE_CONNECTION_STRING") is { } connectionString)
-            options.ApplyConnectionString(connectionString);
+        if (Get("AZURE_STORAGE_CONNECTION_STRING") is { } connectionString && options.ApplyConnectionString(connectionString) is { } problem)
+            throw Invalid("AZURE_STORAGE_CONNECTION_STRING", problem);
         if (Get("AZURE_STORAGE_ACCOUNT") is { } account)
-            options.AccountName = account;
-        if (Get("AZURE_STORAGE_KEY") is { } key)
-            options.AccountKey = key;
-        if (Get("AZURE_STORAGE_SAS_TOKEN") is { } sas)
-            options.SasToken = sas;
+            options._accountName = AccountNameProblem(account) is { } p ? throw Invalid("AZURE_STORAGE_ACCOUNT", p) : account;
+        if (Get("AZURE_STORAGE_KEY")?.Trim() is { } key)
+            options._accountKey = AccountKeyProblem(key) is { } p ? throw Invalid("AZURE_STORAGE_KEY", p) : key;
+        if (Get("AZURE_STORAGE_SAS_TOKEN")?.Trim().TrimStart('?') is { } sas)
+            options._sasToken = SasProblem(sas) is { } p ? throw Invalid("AZURE_STORAGE_SAS_TOKEN", p) : sas;
         if (Get("LAKEHOUSE_BLOB_ENDPOINT") is { } endpoint)
-            options.BlobEndpoint = Uri.TryCreate(endpoint.Trim(), UriKind.Absolute, out var uri)
-                ? uri
-                : throw new ArgumentException("LAKEHOUSE_BLOB_ENDPOINT is not an absolute URI.", nameof(variable));
+        {
+            var uri = Uri.TryCreate(endpoint.Trim(), UriKind.Absolute, out var u) ? u : null;
+            options._blobEndpoint = EndpointProblem(uri) is { } p ? throw Invalid("LAKEHOUSE_BLOB_ENDPOINT", p) : uri;
+        }
+        if (Get("LAKEHOUSE_CACHE_DIR") is { } cache)
+            options._cacheDirectory = Path.IsPathFullyQualified(cache.Trim()) ? cache.Trim() : throw Invalid("LAKEHOUSE_CACHE_DIR", "is not an absolute path");
+        if (Get("LAKEHOUSE_CACHE_SIZE") is { } size)
+        {
+            options._cacheSizeLimit = ParseSize(size) is { } bytes and >= 1024 * 1024
+                ? bytes
+                : throw Invalid("LAKEHOUSE_CACHE_SIZE", "is not a size of at least 1 MiB (bytes, or a number with KiB, MiB, GiB or TiB)");
+        }
         return options;
 
         string? Get(string name) => variable(name) is { } value && value.Trim().Length > 0 ? value : null;
+
+        static LakehouseException Invalid(string name, string problem) =>
+            new(LakehouseErrorReason.InvalidInput, $"The environment variable {name} {problem}.");
     }
 
     /// <summary>Copies these options, so a storage keeps the values it was opened with.</summary>
@@ -246,43 +293,89 @@ public sealed class LakeStorageOptions
         return text.ToString();
     }
 
-    private void ApplyConnectionString(string connectionString)
+    /// <summary>
+    /// Reads a connection string into these options, or returns what is wrong with it (naming the part, never a value).
+    /// Each part is checked here so the message can name it; the SDK then reads the whole string and derives the endpoint
+    /// (protocol, suffix, development storage). The key and the SAS are taken from their parts: the SDK does not give them back.
+    /// </summary>
+    private string? ApplyConnectionString(string connectionString)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         var parts = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var index = 0;
         foreach (var part in connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             index++;
             var eq = part.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0)
-                throw new ArgumentException($"Part {index} of the storage connection string is not 'Name=value'.", nameof(connectionString));
+            if (eq <= 0) return $"has a part (number {index}) that is not 'Name=value'";
             parts[part[..eq].Trim()] = part[(eq + 1)..].Trim();
         }
 
-        if (parts.TryGetValue("UseDevelopmentStorage", out var development) && development.Equals("true", StringComparison.OrdinalIgnoreCase))
+        if (parts.TryGetValue("AccountName", out var name) && AccountNameProblem(name) is { } nameProblem) return "has an AccountName that " + nameProblem;
+        if (parts.TryGetValue("AccountKey", out var key) && AccountKeyProblem(key) is { } keyProblem) return "has an AccountKey that " + keyProblem;
+        if (parts.TryGetValue("SharedAccessSignature", out var sas) && SasProblem(sas.TrimStart('?')) is { } sasProblem) return "has a SharedAccessSignature that " + sasProblem;
+        if (parts.TryGetValue("BlobEndpoint", out var endpoint)
+            && EndpointProblem(Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) ? uri : null) is { } endpointProblem)
+            return "has a BlobEndpoint that " + endpointProblem;
+
+        BlobServiceClient service;
+        try
         {
-            AccountName = DevelopmentAccountName;
-            AccountKey = DevelopmentAccountKey;
-            BlobEndpoint = new Uri("http://127.0.0.1:10000/" + DevelopmentAccountName);
+            service = new BlobServiceClient(connectionString);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or UriFormatException)
+        {
+            return "is not one the Azure SDK accepts: it needs AccountName with AccountKey, or BlobEndpoint with SharedAccessSignature, "
+                + "or UseDevelopmentStorage=true, and DefaultEndpointsProtocol is http or https";
         }
 
-        if (parts.TryGetValue("AccountName", out var accountName)) AccountName = accountName;
-        if (parts.TryGetValue("AccountKey", out var accountKey)) AccountKey = accountKey;
-        if (parts.TryGetValue("SharedAccessSignature", out var sas)) SasToken = sas;
-        if (parts.TryGetValue("BlobEndpoint", out var blobEndpoint))
+        var development = parts.ContainsKey("UseDevelopmentStorage");
+        if (name is not null || development) _accountName = name ?? DevelopmentAccountName;
+        if (key is not null || development) _accountKey = key ?? DevelopmentAccountKey;
+        if (sas is not null) _sasToken = sas.TrimStart('?');
+        // Without a part that places the endpoint, the lake location's host says where the account is (its cloud, too).
+        if (endpoint is not null || development || parts.ContainsKey("EndpointSuffix") || parts.ContainsKey("DefaultEndpointsProtocol"))
+            _blobEndpoint = new Uri(service.Uri.GetLeftPart(UriPartial.Path).TrimEnd('/'));
+        return null;
+    }
+
+    private static T? Check<T>(T? value, Func<T, string?> problem, string what)
+        where T : class =>
+        value is not null && problem(value) is { } text ? throw new ArgumentException($"{what} {text}.", nameof(value)) : value;
+
+    private static string? AccountNameProblem(string value) =>
+        value.Length is >= 3 and <= 24 && value.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c))
+            ? null
+            : "is not an account name (3 to 24 lower-case letters and digits)";
+
+    private static string? AccountKeyProblem(string value) =>
+        value.Length > 0 && Convert.TryFromBase64String(value, new byte[value.Length], out _) ? null : "is not valid base64";
+
+    private static string? SasProblem(string value) =>
+        value.Split('&').Any(p => p.StartsWith("sig=", StringComparison.Ordinal) && p.Length > 4) ? null : "has no signature ('sig=')";
+
+    private static string? EndpointProblem(Uri? value) =>
+        value is null || !value.IsAbsoluteUri || (value.Scheme != Uri.UriSchemeHttp && value.Scheme != Uri.UriSchemeHttps)
+            ? "is not an absolute http or https URI"
+            : value.Query.Length > 0 || value.Fragment.Length > 0
+                ? "has a query string; a SAS goes into AZURE_STORAGE_SAS_TOKEN or the connection string's SharedAccessSignature"
+                : null;
+
+    /// <summary>Bytes, or a number followed by KiB, MiB, GiB or TiB (also KB, MB, GB, TB, meaning the same); null when malformed.</summary>
+    private static long? ParseSize(string text)
+    {
+        text = text.Trim();
+        var digits = text.TakeWhile(c => char.IsAsciiDigit(c) || c == '.').Count();
+        if (digits == 0 || !double.TryParse(text[..digits], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number)) return null;
+        var scale = text[digits..].Trim().ToUpperInvariant() switch
         {
-            BlobEndpoint = Uri.TryCreate(blobEndpoint.TrimEnd('/'), UriKind.Absolute, out var uri)
-                ? uri
-                : throw new ArgumentException("BlobEndpoint in the storage connection string is not an absolute URI.", nameof(connectionString));
-        }
-        else if (AccountName is not null && (parts.ContainsKey("DefaultEndpointsProtocol") || parts.ContainsKey("EndpointSuffix")))
-        {
-            var protocol = parts.GetValueOrDefault("DefaultEndpointsProtocol", "https").ToLowerInvariant();
-            var suffix = parts.GetValueOrDefault("EndpointSuffix", "core.windows.net");
-            if (protocol is not ("http" or "https"))
-                throw new ArgumentException("DefaultEndpointsProtocol in the storage connection string must be http or https.", nameof(connectionString));
-            BlobEndpoint = new Uri($"{protocol}://{AccountName}.blob.{suffix}");
-        }
+            "" or "B" => 1L,
+            "K" or "KB" or "KIB" => 1L << 10,
+            "M" or "MB" or "MIB" => 1L << 20,
+            "G" or "GB" or "GIB" => 1L << 30,
+            "T" or "TB" or "TIB" => 1L << 40,
+            _ => 0L,
+        };
+        var bytes = number * scale;
+        return scale == 0 || bytes > long.MaxValue ? null : (long)bytes;
     }
 }

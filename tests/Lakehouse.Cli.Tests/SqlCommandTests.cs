@@ -138,3 +138,33 @@ public sealed class SqlCommandTests : IDisposable
         Assert.Equal("n\n6\n", File.ReadAllText(target));
     }
 }
+
+/// <summary>The <c>sql</c> command over a lake in Azure storage (Azurite): the sandbox allows the download cache, and only named tables are fetched.</summary>
+public sealed class SqlOnAzureTests(AzuriteServer azurite) : IClassFixture<AzuriteServer>, IDisposable
+{
+    private readonly TempDirectory _temp = new("cli-sql-azure");
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task Sql_AzureLake_ReadsTheNamedTableThroughTheSandboxAndIgnoresABrokenOne()
+    {
+        await using var container = await azurite.CreateContainerAsync("sql");
+        var environment = new Dictionary<string, string>
+        {
+            ["AZURE_STORAGE_CONNECTION_STRING"] = azurite.ConnectionString,
+            ["LAKEHOUSE_CACHE_DIR"] = _temp.Combine("cache"),
+        };
+        var data = _temp.Combine("rows.json");
+        File.WriteAllText(data, "{\"id\": 1}\n{\"id\": 2}\n{\"id\": 3}\n");
+        var import = await CliRunner.RunAsync(environment, "table", "import", data, "--to", container.Location + "/gold/a");
+        Assert.True(import.ExitCode == 0, import.Stderr);
+        await container.Open().PutAsync("gold/b/_delta_log/00000000000000000000.json", "{ broken"u8.ToArray());
+
+        var r = await CliRunner.RunAsync(environment, "sql", "--lake", container.Location, "select sum(id) as total from gold.a", "--format", "csv");
+        Assert.Equal((0, "total\n6\n", ""), (r.ExitCode, r.Stdout, r.Stderr));
+        var outside = await CliRunner.RunAsync(environment, "sql", "--lake", container.Location, "select * from read_text('/etc/hostname')");
+        Assert.Equal(1, outside.ExitCode);
+        Assert.Contains("Permission Error", outside.Stderr, StringComparison.Ordinal);
+    }
+}

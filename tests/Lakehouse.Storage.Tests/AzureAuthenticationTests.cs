@@ -3,12 +3,18 @@ using System.Net;
 using System.Net.Sockets;
 using Azure.Core;
 using Azure.Core.Diagnostics;
+using Azure.Core.Pipeline;
+using Azure.Storage;
+using Azure.Storage.Sas;
 using Lakehouse.Core;
 using Lakehouse.Testing;
 
 namespace Lakehouse.Storage.Tests;
 
-/// <summary>Shared key, SAS and token authentication against a real Azurite, and secrets kept out of every error.</summary>
+/// <summary>
+/// Shared key, SAS and connection strings against a real Azurite through Azure.Storage.Blobs, token credentials through the
+/// SDK's pipeline (Azurite takes no bearer token over http), and secrets kept out of every error and log line.
+/// </summary>
 public sealed class AzureAuthenticationTests(AzuriteServer azurite) : IClassFixture<AzuriteServer>, IAsyncLifetime
 {
     private AzuriteContainer? _container;
@@ -38,7 +44,7 @@ public sealed class AzureAuthenticationTests(AzuriteServer azurite) : IClassFixt
     [Fact]
     public async Task Sas_ContainerToken_ReadsWritesListsUploadsAndDeletes()
     {
-        var sas = ServiceSas.ForContainer(AzuriteServer.AccountName, AzuriteServer.AccountKey, Container.Name, "racwdl");
+        var sas = ContainerSas(Container.Name, BlobContainerSasPermissions.All);
         var options = new LakeStorageOptions { SasToken = "?" + sas, BlobEndpoint = azurite.BlobEndpoint, MaxRetries = 0 };
         options.BlockUploadThreshold = 100_000;
         options.BlockSize = 64 * 1024;
@@ -65,7 +71,7 @@ public sealed class AzureAuthenticationTests(AzuriteServer azurite) : IClassFixt
     [Fact]
     public async Task Sas_FromEnvironmentVariables_Works()
     {
-        var sas = ServiceSas.ForContainer(AzuriteServer.AccountName, AzuriteServer.AccountKey, Container.Name, "racwdl");
+        var sas = ContainerSas(Container.Name, BlobContainerSasPermissions.All);
         var environment = new Dictionary<string, string>
         {
             ["AZURE_STORAGE_SAS_TOKEN"] = sas,
@@ -80,11 +86,39 @@ public sealed class AzureAuthenticationTests(AzuriteServer azurite) : IClassFixt
     }
 
     [Fact]
+    public async Task Sas_FromConnectionString_ReadsAndWrites()
+    {
+        var sas = ContainerSas(Container.Name, BlobContainerSasPermissions.All);
+        var options = LakeStorageOptions.FromConnectionString($"BlobEndpoint={azurite.BlobEndpoint};SharedAccessSignature=?{sas}");
+        var storage = Container.Open("cs", options);
+
+        await storage.PutIfAbsentAsync("x.txt", "x"u8.ToArray());
+
+        Assert.Equal("SAS", options.AuthenticationKind);
+        Assert.Equal(azurite.BlobEndpoint, options.BlobEndpoint);
+        Assert.Equal("x"u8.ToArray(), await storage.ReadAsync("x.txt"));
+        Assert.Equal(["x.txt"], await PathsAsync(storage));
+    }
+
+    [Fact]
+    public async Task SharedKey_FromEnvironmentConnectionString_ReadsAndWrites()
+    {
+        var environment = new Dictionary<string, string> { ["AZURE_STORAGE_CONNECTION_STRING"] = azurite.ConnectionString };
+        var options = LakeStorageOptions.FromEnvironment(environment.GetValueOrDefault);
+        var storage = LakeStorage.Open(Container.Location + "/env", options);
+
+        await storage.PutAsync("y.txt", "y"u8.ToArray());
+
+        Assert.Equal("SharedKey", options.AuthenticationKind);
+        Assert.Equal("y"u8.ToArray(), await storage.ReadAsync("y.txt"));
+    }
+
+    [Fact]
     public async Task Sas_ReadOnlyToken_WriteRefusedWithoutTheSignatureInTheError()
     {
         var writer = Container.Open("lake");
         await writer.PutAsync("a.txt", "a"u8.ToArray());
-        var sas = ServiceSas.ForContainer(AzuriteServer.AccountName, AzuriteServer.AccountKey, Container.Name, "rl");
+        var sas = ContainerSas(Container.Name, BlobContainerSasPermissions.Read | BlobContainerSasPermissions.List);
         var storage = Container.Open("lake", new LakeStorageOptions { SasToken = sas, BlobEndpoint = azurite.BlobEndpoint, MaxRetries = 0 });
 
         var e = await Assert.ThrowsAsync<LakehouseException>(() => storage.PutAsync("b.txt", "b"u8.ToArray()));
@@ -99,7 +133,7 @@ public sealed class AzureAuthenticationTests(AzuriteServer azurite) : IClassFixt
     [Fact]
     public async Task Sas_TamperedSignature_RefusedWithoutTheSignatureInTheError()
     {
-        var good = ServiceSas.ForContainer(AzuriteServer.AccountName, AzuriteServer.AccountKey, Container.Name, "racwdl");
+        var good = ContainerSas(Container.Name, BlobContainerSasPermissions.All);
         var sas = good.Replace("sig=", "sig=AAAA", StringComparison.Ordinal);
         var storage = Container.Open("lake", new LakeStorageOptions { SasToken = sas, BlobEndpoint = azurite.BlobEndpoint, MaxRetries = 0 });
 
@@ -115,7 +149,7 @@ public sealed class AzureAuthenticationTests(AzuriteServer azurite) : IClassFixt
     [Fact]
     public async Task Sas_MissingBlob_NotFoundWithoutTheSignatureInTheError()
     {
-        var sas = ServiceSas.ForContainer(AzuriteServer.AccountName, AzuriteServer.AccountKey, Container.Name, "racwdl");
+        var sas = ContainerSas(Container.Name, BlobContainerSasPermissions.All);
         var storage = Container.Open("lake", new LakeStorageOptions { SasToken = sas, BlobEndpoint = azurite.BlobEndpoint });
 
         var e = await Assert.ThrowsAsync<LakehouseException>(() => storage.ReadAsync("missing.json"));
@@ -128,7 +162,7 @@ public sealed class AzureAuthenticationTests(AzuriteServer azurite) : IClassFixt
     [Fact]
     public async Task Sas_AzureCoreLog_HasRequestsButNoSignature()
     {
-        var sas = ServiceSas.ForContainer(AzuriteServer.AccountName, AzuriteServer.AccountKey, Container.Name, "racwdl");
+        var sas = ContainerSas(Container.Name, BlobContainerSasPermissions.All);
         var storage = Container.Open("logged", new LakeStorageOptions { SasToken = sas, BlobEndpoint = azurite.BlobEndpoint, MaxRetries = 0 });
         var lines = new List<string>();
         using (new AzureEventSourceListener((_, line) => { lock (lines) lines.Add(line); }, EventLevel.Verbose))
@@ -141,7 +175,7 @@ public sealed class AzureAuthenticationTests(AzuriteServer azurite) : IClassFixt
         lock (lines) mine = [.. lines.Where(l => l.Contains(Container.Name, StringComparison.Ordinal))];
         Assert.Contains(mine, l => l.Contains("logged/a.txt", StringComparison.Ordinal));
         Assert.Contains(mine, l => l.Contains("sig=REDACTED", StringComparison.Ordinal));
-        var signature = ServiceSas.Signature(sas);
+        var signature = Signature(sas);
         Assert.DoesNotContain(mine, l => l.Contains(signature, StringComparison.Ordinal) || l.Contains(Uri.EscapeDataString(signature), StringComparison.Ordinal));
     }
 
@@ -164,7 +198,7 @@ public sealed class AzureAuthenticationTests(AzuriteServer azurite) : IClassFixt
     [Fact]
     public async Task Sas_UnreachableEndpoint_TransientStorageErrorWithoutTheSignature()
     {
-        var sas = ServiceSas.ForContainer(AzuriteServer.AccountName, AzuriteServer.AccountKey, Container.Name, "racwdl");
+        var sas = ContainerSas(Container.Name, BlobContainerSasPermissions.All);
         var endpoint = new Uri($"http://127.0.0.1:{ClosedPort()}/{AzuriteServer.AccountName}");
         var storage = Container.Open("lake", new LakeStorageOptions { SasToken = sas, BlobEndpoint = endpoint, MaxRetries = 1 });
 
@@ -177,16 +211,48 @@ public sealed class AzureAuthenticationTests(AzuriteServer azurite) : IClassFixt
     }
 
     [Fact]
-    public async Task TokenCredential_AsksForTheStorageScopeAndSendsTheToken()
+    public async Task TokenCredential_AsksForTheStorageScopeAndSendsTheTokenAsBearer()
     {
+        // Not end to end: Azurite accepts bearer tokens only over https with its OAuth mode, so the request ends in a handler
+        // under the SDK's own pipeline (retry, authentication policy, transport) that answers like the service does.
         var credential = new RecordingCredential();
-        var endpoint = new Uri($"https://127.0.0.1:{ClosedPort()}/{AzuriteServer.AccountName}");
-        var storage = LakeStorage.Open(Container.Location, new LakeStorageOptions { Credential = credential, BlobEndpoint = endpoint, MaxRetries = 0 });
+        var handler = new RecordingHandler();
+        var options = new LakeStorageOptions
+        {
+            Credential = credential,
+            BlobEndpoint = new Uri("https://myacct.blob.core.windows.net"),
+            MaxRetries = 0,
+            Transport = new HttpClientTransport(handler),
+        };
+        var storage = LakeStorage.Open("abfss://lake@myacct.dfs.core.windows.net/t", options);
 
-        var e = await Assert.ThrowsAsync<LakehouseException>(() => storage.ReadAsync("a.txt"));
+        var info = await storage.GetInfoAsync("a.json");
 
         Assert.Equal(["https://storage.azure.com/.default"], credential.Scopes.Distinct());
+        Assert.Equal("Bearer " + RecordingCredential.Token, Assert.Single(handler.Authorizations));
+        Assert.Equal("https://myacct.blob.core.windows.net/lake/t/a.json", Assert.Single(handler.Uris).GetLeftPart(UriPartial.Path));
+        Assert.Equal(nameof(RecordingCredential), options.AuthenticationKind);
+        Assert.Equal(new LakeFile("a.json", 5, new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero), "\"0x8D0\""), info);
+    }
+
+    [Fact]
+    public async Task TokenCredential_ServiceRefusesToken_StorageErrorWithoutTheToken()
+    {
+        var handler = new RecordingHandler { Status = HttpStatusCode.Forbidden };
+        var options = new LakeStorageOptions
+        {
+            Credential = new RecordingCredential(),
+            BlobEndpoint = new Uri("https://myacct.blob.core.windows.net"),
+            MaxRetries = 0,
+            Transport = new HttpClientTransport(handler),
+        };
+        var storage = LakeStorage.Open("abfss://lake@myacct.dfs.core.windows.net/t", options);
+
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => storage.ReadAsync("a.json"));
+
         Assert.Equal(LakehouseErrorReason.Storage, e.Reason);
+        Assert.Equal("Get Blob of 't/a.json' in container 'lake' of account 'myacct' was refused (HTTP 403 AuthorizationPermissionMismatch, request id req-1): "
+            + "check the account key, SAS (permissions, expiry) or the credential's role on the account.", e.Message);
         Assert.DoesNotContain(RecordingCredential.Token, e.ToString(), StringComparison.Ordinal);
     }
 
@@ -203,7 +269,7 @@ public sealed class AzureAuthenticationTests(AzuriteServer azurite) : IClassFixt
 
     private static void AssertNoSecret(LakehouseException e, string sas)
     {
-        var signature = ServiceSas.Signature(sas);
+        var signature = Signature(sas);
         var text = e.ToString();
         Assert.DoesNotContain(signature, text, StringComparison.Ordinal);
         Assert.DoesNotContain(Uri.EscapeDataString(signature), text, StringComparison.Ordinal);
@@ -217,6 +283,16 @@ public sealed class AzureAuthenticationTests(AzuriteServer azurite) : IClassFixt
         await foreach (var file in storage.ListAsync("")) paths.Add(file.Path);
         return paths;
     }
+
+    private static string ContainerSas(string container, BlobContainerSasPermissions permissions)
+    {
+        var builder = new BlobSasBuilder(permissions, DateTimeOffset.UtcNow.AddHours(1)) { BlobContainerName = container, StartsOn = DateTimeOffset.UtcNow.AddMinutes(-5) };
+        return builder.ToSasQueryParameters(new StorageSharedKeyCredential(AzuriteServer.AccountName, AzuriteServer.AccountKey)).ToString();
+    }
+
+    /// <summary>The signature of a SAS token, URL-decoded.</summary>
+    private static string Signature(string sasToken) =>
+        Uri.UnescapeDataString(sasToken.Split('&').Single(p => p.StartsWith("sig=", StringComparison.Ordinal))[4..]);
 
     private static int ClosedPort()
     {
@@ -241,5 +317,33 @@ public sealed class AzureAuthenticationTests(AzuriteServer azurite) : IClassFixt
 
         public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
             ValueTask.FromResult(GetToken(requestContext, cancellationToken));
+    }
+
+    /// <summary>Answers every request like the Blob service answers Get Blob Properties of a 5-byte blob (or with <see cref="Status"/>).</summary>
+    private sealed class RecordingHandler : HttpMessageHandler
+    {
+        public HttpStatusCode Status { get; init; } = HttpStatusCode.OK;
+
+        public List<string> Authorizations { get; } = [];
+
+        public List<Uri> Uris { get; } = [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            lock (Uris)
+            {
+                Uris.Add(request.RequestUri!);
+                Authorizations.Add(request.Headers.Authorization?.ToString() ?? "");
+            }
+            byte[] body = Status == HttpStatusCode.OK ? [.. "hello"u8] : [];
+            var response = new HttpResponseMessage(Status) { Content = new ByteArrayContent(body) };
+            response.Headers.Add("x-ms-request-id", "req-1");
+            response.Headers.ETag = new System.Net.Http.Headers.EntityTagHeaderValue("\"0x8D0\"");
+            response.Content.Headers.ContentLength = body.Length; // Set, not computed on demand: HEAD answers have no body to count.
+            response.Content.Headers.LastModified = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+            response.Headers.Add("x-ms-blob-type", "BlockBlob");
+            if (Status != HttpStatusCode.OK) response.Headers.Add("x-ms-error-code", "AuthorizationPermissionMismatch");
+            return Task.FromResult(response);
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using Azure.Storage.Blobs;
 using Lakehouse.Core;
 using Lakehouse.Testing;
 
@@ -105,6 +106,86 @@ public sealed class AzureBlobLakeStorageTests(AzuriteServer azurite) : LakeStora
         Assert.NotEqual(first, second);
         Assert.False(File.Exists(first));
         Assert.Equal("two", await File.ReadAllTextAsync(second));
+    }
+
+    [Fact]
+    public async Task GetLocalCopyAsync_OverSizeLimit_EvictsTheLeastRecentlyUsedCopy()
+    {
+        using var logs = new CapturingLoggerFactory();
+        var options = SmallBlockOptions();
+        options.CacheDirectory = Scratch.Combine("bounded");
+        options.CacheSizeLimit = 1024 * 1024;
+        options.CacheInUseWindow = TimeSpan.Zero;
+        options.LoggerFactory = logs;
+        var storage = Container.Open("lake", options);
+        foreach (var name in new[] { "a", "b", "c" }) await storage.PutAsync($"e/{name}.parquet", Bytes(400 * 1024, seed: name[0]));
+
+        var a = await storage.GetLocalCopyAsync("e/a.parquet");
+        var b = await storage.GetLocalCopyAsync("e/b.parquet");
+        Assert.Equal(a, await storage.GetLocalCopyAsync("e/a.parquet")); // A hit: a is now used more recently than b.
+        var c = await storage.GetLocalCopyAsync("e/c.parquet");
+
+        var left = Directory.GetFiles(options.CacheDirectory).Order(StringComparer.Ordinal);
+        Assert.Equal(new[] { a, c }.Order(StringComparer.Ordinal), left);
+        Assert.False(File.Exists(b));
+        Assert.Equal(800 * 1024, left.Sum(f => new FileInfo(f).Length));
+        Assert.Equal(Bytes(400 * 1024, seed: 'a'), await File.ReadAllBytesAsync(a));
+        var evicted = Assert.Single(logs.Events, l => l.Id.Id == 2001);
+        Assert.Equal("BlobCacheEvicted", evicted.Id.Name);
+        Assert.Equal(1, evicted.Values["Files"]);
+        Assert.Equal(400L * 1024, evicted.Values["Bytes"]);
+        Assert.Equal(800L * 1024, evicted.Values["RemainingBytes"]);
+    }
+
+    [Fact]
+    public async Task GetLocalCopyAsync_BlobLargerThanTheLimit_KeepsTheCopyJustReturnedUntilTheNextDownload()
+    {
+        var options = SmallBlockOptions();
+        options.CacheDirectory = Scratch.Combine("tiny");
+        options.CacheSizeLimit = 1024 * 1024;
+        options.CacheInUseWindow = TimeSpan.Zero;
+        var storage = Container.Open("lake", options);
+        await storage.PutAsync("e/big.parquet", Bytes(1536 * 1024, seed: 1));
+        await storage.PutAsync("e/small.parquet", Bytes(1000, seed: 2));
+
+        var big = await storage.GetLocalCopyAsync("e/big.parquet");
+        Assert.Equal([big], Directory.GetFiles(options.CacheDirectory));
+        Assert.Equal(1536 * 1024, new FileInfo(big).Length);
+
+        var small = await storage.GetLocalCopyAsync("e/small.parquet");
+        Assert.Equal([small], Directory.GetFiles(options.CacheDirectory));
+        Assert.Equal(Bytes(1000, seed: 2), await File.ReadAllBytesAsync(small));
+    }
+
+    [Fact]
+    public async Task GetLocalCopyAsync_OverSizeLimitWithEveryCopyInUse_EvictsNothing()
+    {
+        // The default window: copies a scan fetched a moment ago are about to be read by the engine, whatever the limit.
+        var options = SmallBlockOptions();
+        options.CacheDirectory = Scratch.Combine("in-use");
+        options.CacheSizeLimit = 1024 * 1024;
+        var storage = Container.Open("lake", options);
+        foreach (var name in new[] { "a", "b", "c" }) await storage.PutAsync($"e/{name}.parquet", Bytes(400 * 1024, seed: name[0]));
+
+        var copies = new List<string>();
+        foreach (var name in new[] { "a", "b", "c" }) copies.Add(await storage.GetLocalCopyAsync($"e/{name}.parquet"));
+
+        Assert.Equal(copies.Order(StringComparer.Ordinal), Directory.GetFiles(options.CacheDirectory).Order(StringComparer.Ordinal));
+        Assert.Equal(1200 * 1024, copies.Sum(f => new FileInfo(f).Length));
+    }
+
+    [Fact]
+    public async Task ListAsync_AdlsDirectoryMarker_IsNotAFile()
+    {
+        await PutTextAsync("d/sub/x.json", "x");
+        var client = new BlobContainerClient(azurite.ConnectionString, Container.Name);
+        await client.GetBlobClient("lake/d/sub").UploadAsync(BinaryData.FromBytes([]), new Azure.Storage.Blobs.Models.BlobUploadOptions
+        {
+            Metadata = new Dictionary<string, string> { ["hdi_isfolder"] = "true" },
+        });
+
+        Assert.Equal(["d/sub/x.json"], (await ListAsync("d/")).Select(f => f.Path));
+        Assert.Null(await Storage.GetInfoAsync("d/sub"));
     }
 
     [Fact]

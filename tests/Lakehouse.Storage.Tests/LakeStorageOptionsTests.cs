@@ -1,4 +1,5 @@
 using Azure.Identity;
+using Lakehouse.Core;
 
 namespace Lakehouse.Storage.Tests;
 
@@ -103,6 +104,8 @@ public sealed class LakeStorageOptionsTests
         Assert.Throws<ArgumentException>(() => options.CacheDirectory = " ");
         Assert.Throws<ArgumentOutOfRangeException>(() => options.BlockSize = 1024);
         Assert.Throws<ArgumentOutOfRangeException>(() => options.ListPageSize = 5001);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.CacheSizeLimit = 1024 * 1024 - 1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.CacheInUseWindow = TimeSpan.FromSeconds(-1));
         Assert.Equal(5, options.MaxRetries);
         Assert.Null(options.AccountKey);
     }
@@ -124,6 +127,74 @@ public sealed class LakeStorageOptionsTests
         Assert.Equal(Key, options.AccountKey);
         Assert.Equal("sv=1&sig=abc", options.SasToken);
         Assert.Equal(new Uri("http://127.0.0.1:10000/myacct"), options.BlobEndpoint);
+    }
+
+    [Fact]
+    public void FromConnectionString_AccountAndKeyOnly_LeavesTheEndpointToTheLocation()
+    {
+        var options = LakeStorageOptions.FromConnectionString($"AccountName=myacct;AccountKey={Key}");
+
+        Assert.Null(options.BlobEndpoint);
+        Assert.Equal("myacct", options.AccountName);
+        Assert.Equal(Key, options.AccountKey);
+    }
+
+    [Fact]
+    public void CacheOptions_Defaults_AreFourGibibytesUnderTheUserCacheFolder()
+    {
+        var options = new LakeStorageOptions();
+
+        Assert.Equal(4L * 1024 * 1024 * 1024, options.CacheSizeLimit);
+        Assert.Null(options.CacheDirectory);
+        Assert.EndsWith(Path.Combine("lakehouse", "blobs"), LakeStorageOptions.DefaultCacheDirectory, StringComparison.Ordinal);
+        Assert.DoesNotContain(Path.GetTempPath(), LakeStorageOptions.DefaultCacheDirectory, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("1048576", 1024L * 1024)]
+    [InlineData("512MiB", 512L * 1024 * 1024)]
+    [InlineData(" 2 GiB ", 2L * 1024 * 1024 * 1024)]
+    [InlineData("1.5g", 3L * 512 * 1024 * 1024)]
+    public void FromEnvironment_CacheVariables_SetTheCache(string size, long bytes)
+    {
+        var environment = new Dictionary<string, string> { ["LAKEHOUSE_CACHE_SIZE"] = size, ["LAKEHOUSE_CACHE_DIR"] = "/var/cache/lake" };
+
+        var options = LakeStorageOptions.FromEnvironment(environment.GetValueOrDefault);
+
+        Assert.Equal(bytes, options.CacheSizeLimit);
+        Assert.Equal("/var/cache/lake", options.CacheDirectory);
+    }
+
+    /// <summary>The probe's reproductions (issue 7): each used to end the CLI with an unhandled ArgumentException (exit 134).</summary>
+    [Theory]
+    [InlineData("AZURE_STORAGE_KEY", "not-base64!!", "The environment variable AZURE_STORAGE_KEY is not valid base64.")]
+    [InlineData("AZURE_STORAGE_CONNECTION_STRING", "AccountName=myacct;AccountKey=" + Key + ";Garbage",
+        "The environment variable AZURE_STORAGE_CONNECTION_STRING has a part (number 3) that is not 'Name=value'.")]
+    [InlineData("AZURE_STORAGE_CONNECTION_STRING", "AccountName=myacct;AccountKey=" + Key + ";BlobEndpoint=https://myacct.blob.core.windows.net/?sv=2021-08-06&sig=SECRETSIG",
+        "The environment variable AZURE_STORAGE_CONNECTION_STRING has a BlobEndpoint that has a query string; a SAS goes into AZURE_STORAGE_SAS_TOKEN or the connection string's SharedAccessSignature.")]
+    [InlineData("LAKEHOUSE_BLOB_ENDPOINT", "https://myacct.blob.core.windows.net/?sv=2021-08-06&sig=SECRETSIG",
+        "The environment variable LAKEHOUSE_BLOB_ENDPOINT has a query string; a SAS goes into AZURE_STORAGE_SAS_TOKEN or the connection string's SharedAccessSignature.")]
+    [InlineData("AZURE_STORAGE_CONNECTION_STRING", "AccountName=myacct;AccountKey=not base64!!", "The environment variable AZURE_STORAGE_CONNECTION_STRING has an AccountKey that is not valid base64.")]
+    [InlineData("AZURE_STORAGE_CONNECTION_STRING", "AccountName=myacct;Bogus=SECRETSIG;AccountKey=" + Key,
+        "The environment variable AZURE_STORAGE_CONNECTION_STRING is not one the Azure SDK accepts: it needs AccountName with AccountKey, or BlobEndpoint with SharedAccessSignature, or UseDevelopmentStorage=true, and DefaultEndpointsProtocol is http or https.")]
+    [InlineData("AZURE_STORAGE_SAS_TOKEN", "sv=2021-08-06&sp=rl&SECRETSIG", "The environment variable AZURE_STORAGE_SAS_TOKEN has no signature ('sig=').")]
+    [InlineData("AZURE_STORAGE_ACCOUNT", "Not_An_Account", "The environment variable AZURE_STORAGE_ACCOUNT is not an account name (3 to 24 lower-case letters and digits).")]
+    [InlineData("LAKEHOUSE_BLOB_ENDPOINT", "not a uri", "The environment variable LAKEHOUSE_BLOB_ENDPOINT is not an absolute http or https URI.")]
+    [InlineData("LAKEHOUSE_CACHE_SIZE", "lots", "The environment variable LAKEHOUSE_CACHE_SIZE is not a size of at least 1 MiB (bytes, or a number with KiB, MiB, GiB or TiB).")]
+    [InlineData("LAKEHOUSE_CACHE_DIR", "relative/cache", "The environment variable LAKEHOUSE_CACHE_DIR is not an absolute path.")]
+    public void FromEnvironment_MalformedVariable_ThrowsInvalidInputNamingItWithoutTheValue(string name, string value, string message)
+    {
+        var environment = new Dictionary<string, string> { [name] = value };
+
+        var e = Assert.Throws<LakehouseException>(() => LakeStorageOptions.FromEnvironment(environment.GetValueOrDefault));
+
+        Assert.Equal(LakehouseErrorReason.InvalidInput, e.Reason);
+        Assert.Equal(message, e.Message);
+        Assert.DoesNotContain(Key, e.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRETSIG", e.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Garbage", e.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("base64!!", e.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Not_An_Account", e.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

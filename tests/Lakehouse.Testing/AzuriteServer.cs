@@ -45,8 +45,17 @@ public sealed class AzuriteServer : IAsyncLifetime
     public string ConnectionString =>
         $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};BlobEndpoint={BlobEndpoint};";
 
-    /// <summary>Shared-key options for this server (few retries, so failures show quickly).</summary>
-    public LakeStorageOptions CreateOptions() => new() { AccountKey = AccountKey, BlobEndpoint = BlobEndpoint, MaxRetries = 2 };
+    /// <summary>
+    /// Shared-key options for this server (few retries, so failures show quickly), with the download cache in the server's
+    /// workspace, so tests leave nothing in the user's cache folder.
+    /// </summary>
+    public LakeStorageOptions CreateOptions() => new()
+    {
+        AccountKey = AccountKey,
+        BlobEndpoint = BlobEndpoint,
+        MaxRetries = 2,
+        CacheDirectory = Path.Combine(_workspace ?? throw new InvalidOperationException("Azurite is not started."), "blob-cache"),
+    };
 
     /// <summary>Installs Azurite if needed and starts it.</summary>
     public async Task InitializeAsync()
@@ -191,6 +200,8 @@ public sealed class AzuriteServer : IAsyncLifetime
         {
             "--require", watchdog, main,
             "--blobHost", "127.0.0.1", "--blobPort", port.ToString(CultureInfo.InvariantCulture),
+            // --skipApiVersionCheck: Azure.Storage.Blobs 12.30 sends x-ms-version 2026-10-06, newer than Azurite 3.35 knows. The
+            // emulator is told to accept it rather than the product pinning an older service version (AzureBlobLakeStorage).
             "--inMemoryPersistence", "--disableTelemetry", "--loose", "--skipApiVersionCheck", "--silent",
         })
         {

@@ -75,7 +75,7 @@ internal static class SqlCommand
 
     /// <summary>The folders the sandboxed engine may read: the lake itself when it is local, else the local copies of its files.</summary>
     private static string[] SandboxFolders(ILakeStorage lake) =>
-        lake.LocalPathOrNull("") is { } local ? [local] : [LakeStorageOptions.FromEnvironment().CacheDirectory ?? Path.Combine(Path.GetTempPath(), "lakehouse-cache")];
+        lake.LocalPathOrNull("") is { } local ? [local] : [Path.GetFullPath(LakeStorageOptions.FromEnvironment().CacheDirectory ?? LakeStorageOptions.DefaultCacheDirectory)];
 
     internal static string Plural(long n, string what) => n.ToString("N0", CultureInfo.InvariantCulture) + " " + what + (n == 1 ? "" : "s");
 }
