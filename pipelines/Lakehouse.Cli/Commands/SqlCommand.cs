@@ -1,7 +1,7 @@
+using System.CommandLine;
 using Lakehouse.Delta;
 using Lakehouse.Delta.Scan;
 using Lakehouse.Engine;
-using Lakehouse.Storage;
 
 namespace Lakehouse.Cli.Commands;
 
@@ -10,17 +10,36 @@ internal static class SqlCommand
 {
     private static readonly string[] Layers = ["bronze", "silver", "gold"];
 
-    internal static async Task<int> RunAsync(string[] args, TextWriter stdout, CancellationToken cancellationToken)
+    internal static Command Create(CliSession session)
     {
-        var line = CommandLine.Parse(args, new HashSet<string>(StringComparer.Ordinal));
-        using var lake = LakeContext.From(line);
-        var query = line.Positional(0, "the SQL query");
-        var format = line.Option("format") ?? "table";
-        line.RejectUnknownOptions();
+        var command = new CliCommand("sql", "Run DuckDB SQL over the lake: every table is a view named layer.name (bronze.x, silver.x, gold.x).")
+        {
+            Examples =
+            [
+                "lakehouse sql \"SELECT page_url, sum(events) FROM gold.page_performance_daily GROUP BY ALL ORDER BY 2 DESC\"",
+                "lakehouse sql \"SELECT * FROM silver.weblogs LIMIT 100\" --format jsonl > sample.jsonl",
+            ],
+        };
+        var query = new Argument<string>("query") { Description = "The SQL query (one SELECT; quote it for the shell)." };
+        var format = CommandLine.Text("--format", "table (aligned text), csv (with a header) or jsonl (one JSON object per row); default table.", "table|csv|jsonl");
+        command.Add(query);
+        command.Add(format);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var lake = session.OpenLake(parse);
+            return await RunAsync(lake, parse.GetValue(query)!, parse.GetValue(format) ?? "table", session.Out, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    internal static async Task<int> RunAsync(LakeContext lake, string query, string format, TextWriter stdout, CancellationToken cancellationToken)
+    {
         using var lease = lake.Engine.Lease();
+        using var interrupt = cancellationToken.Register(lease.Connection.Interrupt); // Ctrl+C stops the running query
         var scans = await CreateViewsAsync(lake, lease.Connection, cancellationToken).ConfigureAwait(false);
         try
         {
+            cancellationToken.ThrowIfCancellationRequested();
             if (format != "table")
             {
                 await Output.CopyToStdoutAsync(lease.Connection, query, format, stdout).ConfigureAwait(false);
@@ -48,7 +67,7 @@ internal static class SqlCommand
     internal static async Task<List<DeltaScan>> CreateViewsAsync(LakeContext lake, DuckConnection connection, CancellationToken cancellationToken)
     {
         var scans = new List<DeltaScan>();
-        var root = LakeStorage.Open(lake.LakeLocation);
+        var root = lake.Root;
         foreach (var layer in Layers)
         {
             connection.Execute($"CREATE SCHEMA IF NOT EXISTS {SqlText.Identifier(layer)}");
