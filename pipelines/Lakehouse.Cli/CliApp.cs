@@ -58,9 +58,13 @@ internal static class CliApp
                 await stderr.WriteLineAsync("error: " + CommandLine.Describe(parse)).ConfigureAwait(false);
                 return ExitUsage;
             }
+            using var signals = new CliSignals(signal =>
+            {
+                stderr.WriteLine($"{signal}: stopping '{command}' (press Ctrl+C again to end at once)");
+                stderr.Flush();
+            });
             var lake = session.LakeLocation(parse);
             Log.CommandStarting(session.Logger, command, lake);
-            using var signals = new CliSignals(signal => Log.Cancelling(session.Logger, signal, command));
             var invocation = new InvocationConfiguration
             {
                 Output = stdout,
@@ -77,8 +81,10 @@ internal static class CliApp
             catch (Exception e) when (signals.ExitCode is { } interrupted)
             {
                 // Whatever the interrupted work threw (OperationCanceledException, DuckDB's "interrupted"), it was stopped on request.
-                await stderr.WriteLineAsync("cancelled").ConfigureAwait(false);
+                signals.WaitForNotice();
+                Log.Cancelled(session.Logger, command, interrupted);
                 if (session.Verbose) await stderr.WriteLineAsync("details: " + e).ConfigureAwait(false);
+                await stderr.WriteLineAsync("cancelled").ConfigureAwait(false);
                 return interrupted;
             }
         }

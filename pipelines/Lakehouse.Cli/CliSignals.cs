@@ -18,6 +18,7 @@ internal sealed class CliSignals : IDisposable
     private readonly Action<string> _onFirst;
     private int _received;
     private int _exitCode;
+    private Thread? _notice;
 
     /// <param name="onFirst">Called with the signal's name when the first signal cancels the command (it tells the user).</param>
     internal CliSignals(Action<string> onFirst)
@@ -43,10 +44,18 @@ internal sealed class CliSignals : IDisposable
         }
         context.Cancel = true;
         Volatile.Write(ref _exitCode, context.Signal == PosixSignal.SIGTERM ? ExitSigTerm : ExitSigInt);
-        _onFirst(context.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "Ctrl+C");
-        // Not on this thread: cancellation callbacks (DuckDB's interrupt, cleanups) must not hold up the signal handler.
-        _ = Task.Run(_cancel.Cancel);
+        // Telling the user runs on a thread of its own: a write to standard error waits while a write to standard output is
+        // blocked (.NET serializes console writes), and that must not hold up the cancellation.
+        var signal = context.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "Ctrl+C";
+        var notice = new Thread(() => _onFirst(signal)) { IsBackground = true, Name = "lakehouse signal notice" };
+        Volatile.Write(ref _notice, notice);
+        notice.UnsafeStart();
+        // This is the runtime's dedicated signal thread, not the thread pool (which a blocked query may have exhausted).
+        _cancel.Cancel();
     }
+
+    /// <summary>Waits (a little) for the notice of the first signal to be written, so it comes before what the command writes last.</summary>
+    internal void WaitForNotice() => Volatile.Read(ref _notice)?.Join(TimeSpan.FromSeconds(1));
 
     public void Dispose()
     {

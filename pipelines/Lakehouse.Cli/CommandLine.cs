@@ -93,7 +93,7 @@ internal static class CommandLine
             if (command.Subcommands.Count > 0 && command.Arguments.Count == 0) return CliHelp.UnknownCommand(command, token);
             return $"unexpected argument '{token}' for '{CliHelp.PathOf(command)}' (see {CliHelp.PathOf(command)} --help)";
         }
-        if (command.Options.FirstOrDefault(o => o.Required && parse.GetResult(o) is null) is { } missing)
+        if (command.Options.FirstOrDefault(o => o.Required && parse.GetResult(o) is not { IdentifierTokenCount: > 0 }) is { } missing)
             return $"'{CliHelp.PathOf(command)}' needs {missing.Name} <{missing.HelpName ?? "value"}> (see {CliHelp.PathOf(command)} --help)";
         foreach (var error in parse.Errors)
         {

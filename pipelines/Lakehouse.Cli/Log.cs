@@ -12,8 +12,8 @@ internal static partial class Log
     [LoggerMessage(EventId = LogEventIds.Cli + 2, Level = LogLevel.Debug, Message = "'{Command}' ended with exit code {ExitCode} after {Milliseconds} ms")]
     internal static partial void CommandEnded(ILogger logger, string command, int exitCode, long milliseconds);
 
-    [LoggerMessage(EventId = LogEventIds.Cli + 3, Level = LogLevel.Warning, Message = "{Signal} received: stopping '{Command}' (press Ctrl+C again to end the process at once)")]
-    internal static partial void Cancelling(ILogger logger, string signal, string command);
+    [LoggerMessage(EventId = LogEventIds.Cli + 3, Level = LogLevel.Debug, Message = "'{Command}' was stopped by a signal; exit code {ExitCode}")]
+    internal static partial void Cancelled(ILogger logger, string command, int exitCode);
 
     [LoggerMessage(EventId = LogEventIds.Cli + 4, Level = LogLevel.Debug, Message = "Table '{Reference}' is '{Location}'")]
     internal static partial void TableResolved(ILogger logger, string reference, string location);

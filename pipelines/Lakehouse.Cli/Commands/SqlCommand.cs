@@ -35,7 +35,7 @@ internal static class SqlCommand
     internal static async Task<int> RunAsync(LakeContext lake, string query, string format, TextWriter stdout, CancellationToken cancellationToken)
     {
         using var lease = lake.Engine.Lease();
-        using var interrupt = cancellationToken.Register(lease.Connection.Interrupt); // Ctrl+C stops the running query
+        using var interrupt = new QueryInterrupt(lease.Connection, cancellationToken); // Ctrl+C stops the running query
         var scans = await CreateViewsAsync(lake, lease.Connection, cancellationToken).ConfigureAwait(false);
         try
         {

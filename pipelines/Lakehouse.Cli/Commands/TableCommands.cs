@@ -104,7 +104,7 @@ internal static partial class TableCommands
         using var lease = engine.Lease();
         using var scan = await DeltaScan.CreateAsync(table, snapshot, lease.Connection, cancellationToken: cancellationToken).ConfigureAwait(false);
         var query = limit is { } n ? $"SELECT * FROM ({scan.Sql}) LIMIT {n}" : scan.Sql;
-        using var interrupt = cancellationToken.Register(lease.Connection.Interrupt);
+        using var interrupt = new QueryInterrupt(lease.Connection, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         await lease.Connection.CopyToStreamAsync(query, copyOptions, destination, CancellationToken.None).ConfigureAwait(false);
     }
