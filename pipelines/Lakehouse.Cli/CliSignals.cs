@@ -51,7 +51,14 @@ internal sealed class CliSignals : IDisposable
         Volatile.Write(ref _notice, notice);
         notice.UnsafeStart();
         // This is the runtime's dedicated signal thread, not the thread pool (which a blocked query may have exhausted).
-        _cancel.Cancel();
+        try
+        {
+            _cancel.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The command ended as the signal came.
+        }
     }
 
     /// <summary>Waits (a little) for the notice of the first signal to be written, so it comes before what the command writes last.</summary>

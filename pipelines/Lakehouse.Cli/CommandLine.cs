@@ -40,14 +40,17 @@ internal static class CommandLine
     internal static Option<string> Choice(string name, string description, string defaultValue, params string[] values)
     {
         var option = new Option<string>(name) { Description = description, HelpName = string.Join('|', values), DefaultValueFactory = _ => defaultValue };
-        option.Validators.Add(result =>
-        {
-            var value = result.GetValueOrDefault<string>();
-            if (!values.Contains(value, StringComparer.Ordinal))
-                result.AddError($"{name} must be {Alternatives(values)}, not '{value}'");
-        });
+        option.Validators.Add(OneOf(name, values));
         return option;
     }
+
+    /// <summary>A validator: the option's value is one of <paramref name="values"/> (or of <paramref name="alsoAccepted"/>, which help does not show).</summary>
+    internal static Action<OptionResult> OneOf(string name, IReadOnlyList<string> values, IReadOnlyList<string>? alsoAccepted = null) => result =>
+    {
+        var value = result.GetValueOrDefault<string>();
+        if (!values.Contains(value, StringComparer.Ordinal) && alsoAccepted?.Contains(value, StringComparer.Ordinal) != true)
+            result.AddError($"{name} must be {Alternatives(values)}, not '{value}'");
+    };
 
     /// <summary>An option taking a text value; null when not given.</summary>
     internal static Option<string?> Text(string name, string description, string helpName) =>

@@ -60,6 +60,8 @@ internal static partial class TableCommands
         var version = VersionOption("Read the table as of this version (see table history).");
         var timestamp = CommandLine.Text("--timestamp", "Read the table as it was at this time (ISO-8601, e.g. 2024-05-01T12:00:00Z).", "time");
         var format = CommandLine.Choice("--format", "csv (with a header) or jsonl (one JSON object per row).", "csv", "csv", "jsonl");
+        format.Validators.Clear();
+        format.Validators.Add(CommandLine.OneOf("--format", ["csv", "jsonl"], alsoAccepted: ["json"])); // json: the older spelling of jsonl
         var limit = CommandLine.WholeNumber("--limit", "At most this many rows.", min: 0);
         command.Add(table);
         command.Add(version);
@@ -243,18 +245,19 @@ internal static class TableStatistics
 {
     internal static async Task<long> CountRowsAsync(DuckEngine engine, DeltaTable table, DeltaSnapshot snapshot, CancellationToken cancellationToken)
     {
-        if (CountRowsFromStats(snapshot) is { } fromStats) return fromStats;
         long total = 0;
         var withoutStats = new List<Delta.Log.AddAction>();
         foreach (var f in snapshot.Files)
         {
-            if (NumRecords(f.Stats) is { } n) total += n - (f.DeletionVector?.Cardinality ?? 0);
+            if (NumRecords(f.Stats) is { } n) total += n;
             else withoutStats.Add(f);
+            total -= f.DeletionVector?.Cardinality ?? 0;
         }
+        if (withoutStats.Count == 0) return total;
         using var lease = engine.Lease();
         using var scan = await DeltaScan.CreateAsync(table, snapshot, lease.Connection, new DeltaScanOptions { Files = withoutStats }, cancellationToken).ConfigureAwait(false);
-        // The scan applies the deletion vectors of these files itself.
-        return total + (long)lease.Connection.Scalar($"SELECT count(*) FROM ({scan.Sql})")!;
+        // The scan already applies deletion vectors, so add back what was subtracted for these files.
+        return total + withoutStats.Sum(f => f.DeletionVector?.Cardinality ?? 0) + (long)lease.Connection.Scalar($"SELECT count(*) FROM ({scan.Sql})")!;
     }
 
     /// <summary>The rows of a snapshot from its files' statistics (numRecords less deleted rows); null when a file has none.</summary>

@@ -75,7 +75,7 @@ internal static partial class TableCommands
                     tables.Add(new(fullName, layer, storage.Location, snapshot.Version, snapshot.Files.Count, TableStatistics.CountRowsFromStats(snapshot),
                         snapshot.Files.Sum(f => f.Size), Output.Format(snapshot.Timestamp), null));
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e) when (e is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
                 {
                     // One broken table must not hide the others.
                     Log.TableUnreadable(lake.Logger, fullName, e.Message, e);
