@@ -9,6 +9,7 @@ namespace Lakehouse.Cli;
 /// <summary>The lake a command works on (--lake, LAKEHOUSE_LAKE, or ./lake), the process's DuckDB engine, and the logging of the run.</summary>
 internal sealed class LakeContext : IDisposable
 {
+    // TODO(logging): DuckEngine.Open(new DuckEngineOptions { LoggerFactory = LoggerFactory }) once the engine's options take one (main has it).
     private readonly Lazy<DuckEngine> _engine = new(() => DuckEngine.Open());
 
     internal LakeContext(string lakeLocation, ILoggerFactory loggerFactory)
@@ -31,7 +32,11 @@ internal sealed class LakeContext : IDisposable
     internal ILakeStorage Root => OpenStorage(LakeLocation, LoggerFactory);
 
     /// <summary>A table by <see cref="TableReference"/>: <c>layer.name</c> in the lake, a folder, or a URI.</summary>
-    internal DeltaTable Table(string reference) => DeltaTable.Open(TableStorage(reference), Engine);
+    internal DeltaTable Table(string reference) => OpenTable(TableStorage(reference));
+
+    /// <summary>The Delta table at <paramref name="storage"/>, on this lake's engine.</summary>
+    // TODO(logging): DeltaTable.Open(storage, Engine, LoggerFactory) once the Delta layer takes a logger factory (wp-delta adds it).
+    internal DeltaTable OpenTable(ILakeStorage storage) => DeltaTable.Open(storage, Engine);
 
     internal ILakeStorage TableStorage(string reference)
     {
@@ -48,12 +53,13 @@ internal sealed class LakeContext : IDisposable
     /// </summary>
     internal static ILakeStorage OpenStorage(string location, ILoggerFactory loggerFactory)
     {
-        _ = loggerFactory; // TODO: pass to LakeStorageOptions.LoggerFactory once the storage layer takes one.
+        // TODO(logging): options.LoggerFactory = loggerFactory once LakeStorageOptions takes one (main has it, from wp-storage).
+        _ = loggerFactory;
         try
         {
-            return location.Contains("://", StringComparison.Ordinal)
-                ? LakeStorage.Open(location, LakeStorageOptions.FromEnvironment())
-                : LakeStorage.Open(location);
+            if (!location.Contains("://", StringComparison.Ordinal)) return LakeStorage.Open(location);
+            var options = LakeStorageOptions.FromEnvironment();
+            return LakeStorage.Open(location, options);
         }
         catch (ArgumentException e)
         {

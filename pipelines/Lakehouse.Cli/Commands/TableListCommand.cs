@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using Lakehouse.Core;
-using Lakehouse.Delta;
 using Lakehouse.Storage;
 
 namespace Lakehouse.Cli.Commands;
@@ -71,7 +70,7 @@ internal static partial class TableCommands
                 var fullName = layer + "." + name;
                 try
                 {
-                    var snapshot = await DeltaTable.Open(storage, lake.Engine).GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                    var snapshot = await lake.OpenTable(storage).GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                     tables.Add(new(fullName, layer, storage.Location, snapshot.Version, snapshot.Files.Count, TableStatistics.CountRowsFromStats(snapshot),
                         snapshot.Files.Sum(f => f.Size), Output.Format(snapshot.Timestamp), null));
                 }
