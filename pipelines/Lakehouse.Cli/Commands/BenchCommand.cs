@@ -52,7 +52,7 @@ internal static class BenchCommand
                 Action<string> progress = session.Progress.Enabled
                     ? text =>
                     {
-                        line.Update("bench: " + text);
+                        line.Update(text);
                         line.WriteLine(text);
                     }
                 : session.Error.WriteLine;
