@@ -1,81 +1,156 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using System.Diagnostics;
 using Lakehouse.Cli.Commands;
-using Lakehouse.Core;
 
 namespace Lakehouse.Cli;
 
-/// <summary>The <c>lakehouse</c> command: dispatch, help, and the mapping of errors to exit codes.</summary>
+/// <summary>
+/// The <c>lakehouse</c> command: the command tree (System.CommandLine), the run of one command line, and the mapping of every
+/// outcome to an exit code: 0 done, 1 a data, configuration or runtime error, 2 a command line that cannot run as written,
+/// 130 (143) stopped by Ctrl+C (SIGTERM). No exception leaves this class: whatever is thrown ends as <c>error: message</c>.
+/// </summary>
 internal static class CliApp
 {
     internal const int ExitOk = 0;
     internal const int ExitFailed = 1;
     internal const int ExitUsage = 2;
 
-    private const string Help = """
-        lakehouse — a medallion lakehouse on Delta tables
+    private const string RootDetails = """
+        Tables (<table> in every command):
+          bronze.name, silver.name, gold.name   a table in the lake; the name has letters, digits, '_' and '-'
+          ./folder, /abs/folder, dir/table      a table in that folder (a text with a '/', or starting with '.')
+          folder                                a bare name without '.' is a folder in the working directory
+          abfss://container@account.dfs.core.windows.net/path   a table in ADLS Gen2 / Blob storage
+        Any other name with a '.' (platinum.t, sliver.x, bronze.x.y) is refused.
 
-        usage: lakehouse <command> [options]      (global: --lake <path|abfss://...>, default $LAKEHOUSE_LAKE or ./lake)
-
-          demo                                   end-to-end run on the embedded default; prints the results
-          table read <table> [--version N | --timestamp T] [--format csv|jsonl] [--limit N]
-          table info <table> [--version N] [--json]
-          table history <table> [--limit N] [--json]
-          table import <files...> --to <table> [--mode append|overwrite] [--partition-by col[,col]]
-                 [--format ndjson|csv|parquet] [--txn appId:version]   (exactly once: skipped if the table holds it)
-          table vacuum <table> [--retention-hours H] [--force] [--dry-run]
-          table optimize <table> [--target-size-mb M] [--where "<partition condition>"]
-          table restore <table> --version N
-          sql "<query>"                          DuckDB SQL; tables: bronze.x, silver.x, gold.x views over the lake
-          bench [--size small|full] [--out report.json] [--azure abfss://...] [--work dir]
-                                                 the benchmark suite; JSON report on stdout, progress on stderr
-
-        <table> is a folder, an abfss://container@account.dfs.core.windows.net/path URI, or a lake name (silver.weblogs).
+        Output: data on standard output; errors, warnings and progress (on a terminal only) on standard error.
+        Exit codes: 0 done, 1 data or runtime error, 2 command line cannot run as written, 130 stopped by Ctrl+C.
+        Azure credentials come from the environment (AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY, ...; see the README).
         """;
 
+    private static readonly string[] RootExamples =
+    [
+        "lakehouse demo                                   # sample web logs into bronze, gold rebuilt, printed",
+        "lakehouse table list                             # the lake's tables with version, files, rows and size",
+        "lakehouse sql \"SELECT count(*) FROM bronze.weblogs\"",
+        "lakehouse table import landing/*.ndjson --to bronze.events --lake /data/lake",
+        "lakehouse table read silver.weblogs --version 3 --format jsonl --limit 10",
+        "lakehouse table vacuum --help                    # help on any command",
+    ];
+
+    /// <summary>Runs one command line and returns its exit code; never throws.</summary>
     internal static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        if (args.Length == 0 || args[0] is "help" or "--help" or "-h")
-        {
-            await stdout.WriteLineAsync(Help).ConfigureAwait(false);
-            return args.Length == 0 ? ExitUsage : ExitOk;
-        }
-        using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            cancel.Cancel();
-        };
+        using var session = new CliSession(stdout, stderr);
+        var clock = Stopwatch.StartNew();
+        var command = CliHelp.ProgramName;
+        AppDomain.CurrentDomain.UnhandledException += OnUnhandled;
         try
         {
-            return args[0] switch
+            var root = Build(session);
+            var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+            session.Start(parse);
+            command = CliHelp.PathOf(parse.CommandResult.Command);
+            if (parse.Action is ParseErrorAction)
             {
-                "table" => await TableCommands.RunAsync(args[1..], stdout, cancel.Token).ConfigureAwait(false),
-                "sql" => await SqlCommand.RunAsync(args[1..], stdout, cancel.Token).ConfigureAwait(false),
-                "demo" => await DemoCommand.RunAsync(args[1..], stdout, cancel.Token).ConfigureAwait(false),
-                "bench" => await BenchCommand.RunAsync(args[1..], stdout, stderr, cancel.Token).ConfigureAwait(false),
-                "version" or "--version" => await Version(stdout).ConfigureAwait(false),
-                _ => throw CommandLine.Usage($"unknown command '{args[0]}' (try: lakehouse help)"),
+                await stderr.WriteLineAsync("error: " + CommandLine.Describe(parse)).ConfigureAwait(false);
+                return ExitUsage;
+            }
+            using var signals = new CliSignals(signal =>
+            {
+                stderr.WriteLine($"{signal}: stopping '{command}' (press Ctrl+C again to end at once)");
+                stderr.Flush();
+            });
+            var lake = session.LakeLocation(parse);
+            Log.CommandStarting(session.Logger, command, lake);
+            var invocation = new InvocationConfiguration
+            {
+                Output = stdout,
+                Error = stderr,
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = null, // CliSignals handles Ctrl+C and SIGTERM
             };
+            try
+            {
+                var code = await parse.InvokeAsync(invocation, signals.Token).ConfigureAwait(false);
+                Log.CommandEnded(session.Logger, command, code, clock.ElapsedMilliseconds);
+                return code;
+            }
+            catch (Exception e) when (signals.ExitCode is { } interrupted)
+            {
+                // Whatever the interrupted work threw (OperationCanceledException, DuckDB's "interrupted"), it was stopped on request.
+                signals.WaitForNotice();
+                Log.Cancelled(session.Logger, command, interrupted);
+                if (session.Verbose) await stderr.WriteLineAsync("details: " + e).ConfigureAwait(false);
+                await stderr.WriteLineAsync("cancelled").ConfigureAwait(false);
+                return interrupted;
+            }
         }
-        catch (UsageException e)
+        catch (Exception e)
         {
-            await stderr.WriteLineAsync("error: " + e.Message).ConfigureAwait(false);
-            return ExitUsage;
+            if (!CliErrors.IsExpected(e)) Log.Unexpected(session.Logger, command, e);
+            CliErrors.Write(stderr, e, session.Verbose);
+            return CliErrors.ExitCodeOf(e);
         }
-        catch (LakehouseException e)
+        finally
         {
-            await stderr.WriteLineAsync("error: " + e.Message).ConfigureAwait(false);
-            return ExitFailed;
+            AppDomain.CurrentDomain.UnhandledException -= OnUnhandled;
         }
-        catch (OperationCanceledException)
+
+        // The last resort for an exception on a thread of its own, which would otherwise abort the process (exit code 134).
+        void OnUnhandled(object sender, UnhandledExceptionEventArgs e)
         {
-            await stderr.WriteLineAsync("cancelled").ConfigureAwait(false);
-            return ExitFailed;
+            try
+            {
+                CliErrors.Write(stderr, e.ExceptionObject as Exception ?? new InvalidOperationException(e.ExceptionObject?.ToString()), session.Verbose);
+            }
+            finally
+            {
+                Environment.Exit(ExitFailed);
+            }
         }
     }
 
-    private static async Task<int> Version(TextWriter stdout)
+    /// <summary>The command tree.</summary>
+    internal static RootCommand Build(CliSession session)
     {
-        await stdout.WriteLineAsync($"lakehouse {typeof(CliApp).Assembly.GetName().Version} (DuckDB {Engine.DuckEngine.LibraryVersion})").ConfigureAwait(false);
-        return ExitOk;
+        var root = new RootCommand("lakehouse: a medallion lakehouse on Delta tables (bronze, silver, gold), with DuckDB for SQL and Parquet.");
+        root.Options.Add(session.Globals.Lake);
+        root.Options.Add(session.Globals.Verbose);
+        var maxWidth = Console.IsOutputRedirected ? 120 : Math.Clamp(SafeWindowWidth(), 60, 160);
+        foreach (var option in root.Options)
+        {
+            switch (option)
+            {
+                case HelpOption help:
+                    help.Action = new CliHelp.Action(maxWidth, RootDetails, RootExamples);
+                    break;
+                case VersionOption version:
+                    version.Action = new VersionCommand.Action();
+                    break;
+                default:
+                    break;
+            }
+        }
+        root.Subcommands.Add(TableCommands.Create(session));
+        root.Subcommands.Add(SqlCommand.Create(session));
+        root.Subcommands.Add(DemoCommand.Create(session));
+        root.Subcommands.Add(BenchCommand.Create(session));
+        root.Subcommands.Add(VersionCommand.Create(session));
+        return root;
+    }
+
+    private static int SafeWindowWidth()
+    {
+        try
+        {
+            return Console.WindowWidth;
+        }
+        catch (IOException)
+        {
+            return 120;
+        }
     }
 }

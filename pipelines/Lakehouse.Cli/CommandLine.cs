@@ -1,86 +1,117 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
 using Lakehouse.Core;
 
 namespace Lakehouse.Cli;
 
-/// <summary>Parsed arguments: positionals in order, and <c>--name value</c> / <c>--flag</c> options.</summary>
-internal sealed class CommandLine
+/// <summary>
+/// The building blocks of the command line (System.CommandLine): commands with details and examples for <c>--help</c>, and
+/// options whose bad values are refused with a message that names the option and the value (a usage error, exit code 2).
+/// </summary>
+internal static class CommandLine
 {
-    private readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _read = new(StringComparer.Ordinal);
+    /// <summary>A command line that cannot run as written, found after parsing (exit code 2).</summary>
+    internal static UsageException Usage(string message) => new(message);
 
-    private CommandLine(List<string> positionals) => Positionals = positionals;
-
-    internal List<string> Positionals { get; }
-
-    /// <summary>Parses <paramref name="args"/>; <paramref name="flags"/> are options that take no value.</summary>
-    internal static CommandLine Parse(IReadOnlyList<string> args, IReadOnlySet<string> flags)
+    /// <summary>An option taking a whole number in [<paramref name="min"/>, <paramref name="max"/>]; null when not given.</summary>
+    internal static Option<long?> WholeNumber(string name, string description, long min = long.MinValue, long max = long.MaxValue, string helpName = "N")
     {
-        var result = new CommandLine([]);
-        for (var i = 0; i < args.Count; i++)
+        var option = new Option<long?>(name) { Description = description, HelpName = helpName };
+        option.CustomParser = result =>
         {
-            var a = args[i];
-            if (a == "--")
+            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
             {
-                result.Positionals.AddRange(args.Skip(i + 1));
-                break;
+                result.AddError($"{name} must be a whole number, not '{text}'");
+                return null;
             }
-            if (a.StartsWith("--", StringComparison.Ordinal) && a.Length > 2)
+            if (n < min || n > max)
             {
-                var name = a[2..];
-                string? value = null;
-                var eq = name.IndexOf('=', StringComparison.Ordinal);
-                if (eq >= 0)
-                {
-                    value = name[(eq + 1)..];
-                    name = name[..eq];
-                }
-                else if (!flags.Contains(name))
-                {
-                    if (i + 1 >= args.Count) throw Usage($"option --{name} needs a value");
-                    value = args[++i];
-                }
-                result._options[name] = value;
+                result.AddError(max == long.MaxValue ? $"{name} must be {min} or more, not {n}" : $"{name} must be between {min} and {max}");
+                return null;
             }
-            else
+            return n;
+        };
+        return option;
+    }
+
+    /// <summary>An option taking one of <paramref name="values"/>, <paramref name="defaultValue"/> when not given; shown as <c>&lt;a|b|c&gt;</c> in help.</summary>
+    internal static Option<string> Choice(string name, string description, string defaultValue, params string[] values)
+    {
+        var option = new Option<string>(name) { Description = description, HelpName = string.Join('|', values), DefaultValueFactory = _ => defaultValue };
+        option.Validators.Add(OneOf(name, values));
+        return option;
+    }
+
+    /// <summary>A validator: the option's value is one of <paramref name="values"/> (or of <paramref name="alsoAccepted"/>, which help does not show).</summary>
+    internal static Action<OptionResult> OneOf(string name, IReadOnlyList<string> values, IReadOnlyList<string>? alsoAccepted = null) => result =>
+    {
+        var value = result.GetValueOrDefault<string>();
+        if (!values.Contains(value, StringComparer.Ordinal) && alsoAccepted?.Contains(value, StringComparer.Ordinal) != true)
+            result.AddError($"{name} must be {Alternatives(values)}, not '{value}'");
+    };
+
+    /// <summary>An option taking a text value; null when not given.</summary>
+    internal static Option<string?> Text(string name, string description, string helpName) =>
+        new(name) { Description = description, HelpName = helpName };
+
+    /// <summary>An option without a value.</summary>
+    internal static Option<bool> Flag(string name, string description) => new(name) { Description = description, Arity = ArgumentArity.Zero };
+
+    /// <summary>
+    /// An argument of one or more files. A value that looks like an option is refused as an unknown option here, because a
+    /// list argument would otherwise swallow a mistyped option (<c>--partition</c> for <c>--partition-by</c>) as a file name.
+    /// </summary>
+    internal static Argument<string[]> Files(Command command, string name, string description)
+    {
+        var argument = new Argument<string[]>(name) { Description = description, Arity = ArgumentArity.OneOrMore };
+        argument.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
             {
-                result.Positionals.Add(a);
+                if (token.Value.Length > 1 && token.Value[0] == '-')
+                {
+                    var message = CliHelp.UnknownOption(command, token.Value);
+                    result.AddError(message.EndsWith("?)", StringComparison.Ordinal) ? message : message + $" (a file whose name starts with '-' is written ./{token.Value})");
+                    return;
+                }
+            }
+        });
+        return argument;
+    }
+
+    /// <summary>"a, b or c".</summary>
+    internal static string Alternatives(IReadOnlyList<string> values) =>
+        values.Count == 1 ? values[0] : string.Join(", ", values.Take(values.Count - 1)) + " or " + values[^1];
+
+    /// <summary>The first error of a parse that cannot run, worded for a user: unknown tokens with a suggestion, missing arguments, bad values.</summary>
+    internal static string Describe(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        if (parse.UnmatchedTokens.Count > 0)
+        {
+            var token = parse.UnmatchedTokens[0];
+            if (token.Length > 1 && token[0] == '-') return CliHelp.UnknownOption(command, token);
+            if (command.Subcommands.Count > 0 && command.Arguments.Count == 0) return CliHelp.UnknownCommand(command, token);
+            return $"unexpected argument '{token}' for '{CliHelp.PathOf(command)}' (see {CliHelp.PathOf(command)} --help)";
+        }
+        if (command.Options.FirstOrDefault(o => o.Required && parse.GetResult(o) is not { IdentifierTokenCount: > 0 }) is { } missing)
+            return $"'{CliHelp.PathOf(command)}' needs {missing.Name} <{missing.HelpName ?? "value"}> (see {CliHelp.PathOf(command)} --help)";
+        foreach (var error in parse.Errors)
+        {
+            switch (error.SymbolResult)
+            {
+                case CommandResult c when c.Command.Subcommands.Count > 0 && c.Command.Action is null:
+                    return $"'{CliHelp.PathOf(c.Command)}' needs a command: {string.Join(", ", c.Command.Subcommands.Where(s => !s.Hidden).Select(s => s.Name))} (see {CliHelp.PathOf(c.Command)} --help)";
+                case ArgumentResult a when a.Tokens.Count == 0:
+                    return $"'{CliHelp.PathOf(command)}' needs {CliHelp.Article(a.Argument)} (see {CliHelp.PathOf(command)} --help)";
+                default:
+                    break;
             }
         }
-        return result;
+        return parse.Errors.Count > 0 ? parse.Errors[0].Message : "the command line cannot run as written";
     }
-
-    internal string? Option(string name)
-    {
-        _read.Add(name);
-        return _options.TryGetValue(name, out var v) ? v : null;
-    }
-
-    internal bool Flag(string name)
-    {
-        _read.Add(name);
-        return _options.ContainsKey(name);
-    }
-
-    internal long? LongOption(string name)
-    {
-        var v = Option(name);
-        if (v is null) return null;
-        return long.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n)
-            ? n
-            : throw Usage($"--{name} must be a whole number, not '{v}'");
-    }
-
-    internal string Positional(int index, string what) =>
-        index < Positionals.Count ? Positionals[index] : throw Usage($"missing {what}");
-
-    /// <summary>Refuses options the command did not ask about: a typo must not be silently ignored.</summary>
-    internal void RejectUnknownOptions()
-    {
-        var unknown = _options.Keys.Where(k => !_read.Contains(k)).ToList();
-        if (unknown.Count > 0) throw Usage($"unknown option{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Select(u => "--" + u))}");
-    }
-
-    internal static UsageException Usage(string message) => new(message);
 }
 
 /// <summary>A command line the CLI cannot run as written (exit code 2); data and runtime errors are <see cref="LakehouseException"/> (exit code 1).</summary>

@@ -1,50 +1,118 @@
+using Lakehouse.Core;
 using Lakehouse.Delta;
 using Lakehouse.Engine;
 using Lakehouse.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Lakehouse.Cli;
 
-/// <summary>The lake a command works on (--lake, LAKEHOUSE_LAKE, or ./lake) and the process's DuckDB engine.</summary>
+/// <summary>The lake a command works on (--lake, LAKEHOUSE_LAKE, or ./lake), the process's DuckDB engine, and the logging of the run.</summary>
 internal sealed class LakeContext : IDisposable
 {
-    private readonly Lazy<DuckEngine> _engine = new(() => DuckEngine.Open());
+    private readonly Lazy<DuckEngine> _engine;
 
-    internal LakeContext(string lakeLocation) => LakeLocation = lakeLocation;
+    /// <summary>A lake context; <paramref name="engineOptions"/> (e.g. a sandbox) apply when the engine is first used.</summary>
+    internal LakeContext(string lakeLocation, ILoggerFactory loggerFactory, DuckEngineOptions? engineOptions = null)
+    {
+        LakeLocation = lakeLocation;
+        LoggerFactory = loggerFactory;
+        Logger = loggerFactory.CreateLogger<LakeContext>();
+        var options = engineOptions ?? new DuckEngineOptions();
+        options.LoggerFactory ??= loggerFactory;
+        _engine = new(() => DuckEngine.Open(options));
+    }
 
     internal string LakeLocation { get; }
 
+    internal ILoggerFactory LoggerFactory { get; }
+
+    /// <summary>The CLI's logger for what happens in this lake.</summary>
+    internal ILogger Logger { get; }
+
     internal DuckEngine Engine => _engine.Value;
 
-    internal static LakeContext From(CommandLine line) => new(Location(line));
+    /// <summary>The lake's root folder or container.</summary>
+    internal ILakeStorage Root => OpenStorage(LakeLocation, LoggerFactory);
 
-    /// <summary>The lake: --lake, else $LAKEHOUSE_LAKE, else ./lake.</summary>
-    internal static string Location(CommandLine line)
+    /// <summary>A table by <see cref="TableReference"/>: <c>layer.name</c> in the lake, a folder, or a URI.</summary>
+    internal DeltaTable Table(string reference) => OpenTable(TableStorage(reference));
+
+    /// <summary>The Delta table at <paramref name="storage"/>, on this lake's engine.</summary>
+    // TODO(logging): DeltaTable.Open(storage, Engine, LoggerFactory) once the Delta layer takes a logger factory (wp-delta adds it).
+    internal DeltaTable OpenTable(ILakeStorage storage) => DeltaTable.Open(storage, Engine);
+
+    internal ILakeStorage TableStorage(string reference)
     {
-        var lake = line.Option("lake");
-        if (string.IsNullOrEmpty(lake)) lake = Environment.GetEnvironmentVariable("LAKEHOUSE_LAKE");
-        return string.IsNullOrEmpty(lake) ? "./lake" : lake;
+        var table = TableReference.Parse(reference);
+        var storage = table.Layer is not null ? Root.Scope(table.Layer + "/" + table.Name) : OpenStorage(table.Location, LoggerFactory);
+        Log.TableResolved(Logger, reference, storage.Location);
+        return storage;
     }
 
     /// <summary>
-    /// A table by name in the lake (<c>silver.weblogs</c> or <c>gold/alerts</c> resolve to <c>&lt;lake&gt;/silver/weblogs</c> and
-    /// <c>&lt;lake&gt;/gold/alerts</c>, unless a folder of that name exists here) or else by path: a folder, absolute or
-    /// relative to the working directory, or an abfss:// URI.
+    /// Opens a folder or a URI. Azure locations take their credentials from the environment; settings there that are not valid
+    /// (a key that is not base64, a connection string part that is not Name=value, an endpoint with a query) are a
+    /// <see cref="LakehouseException"/> naming the problem, never an unhandled ArgumentException.
     /// </summary>
-    internal DeltaTable Table(string pathOrName) => DeltaTable.Open(TableStorage(pathOrName), Engine);
-
-    internal ILakeStorage TableStorage(string pathOrName)
+    internal static ILakeStorage OpenStorage(string location, ILoggerFactory loggerFactory)
     {
-        if (string.IsNullOrWhiteSpace(pathOrName)) throw CommandLine.Usage("the table is blank: give a folder, an abfss:// URI, or a lake name such as silver.weblogs");
-        var parts = pathOrName.Split('.', '/');
-        var isLakeName = parts.Length == 2 && parts[0] is "bronze" or "silver" or "gold" && parts[1].Length > 0
-            && !pathOrName.Contains("://", StringComparison.Ordinal) && !Directory.Exists(pathOrName);
-        return isLakeName
-            ? LakeStorage.Open(LakeLocation).Scope(parts[0] + "/" + parts[1])
-            : LakeStorage.Open(pathOrName);
+        try
+        {
+            if (!location.Contains("://", StringComparison.Ordinal)) return LakeStorage.Open(location);
+            var options = LakeStorageOptions.FromEnvironment();
+            options.LoggerFactory = loggerFactory;
+            return LakeStorage.Open(location, options);
+        }
+        catch (ArgumentException e)
+        {
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                $"Cannot open '{Redacted(location)}': the storage settings are not valid: {CliErrors.MessageOf(e)}", e);
+        }
     }
+
+    private static string Redacted(string location) =>
+        location.IndexOf('?', StringComparison.Ordinal) is var q and >= 0 ? location[..q] + "?<redacted>" : location;
 
     public void Dispose()
     {
         if (_engine.IsValueCreated) _engine.Value.Dispose();
     }
+}
+
+/// <summary>
+/// What a table argument names. <c>layer.name</c> with a lake layer (bronze, silver, gold) and a safe name (letters, digits,
+/// '_' and '-') is a table in the lake; a text with '://' is a URI; a text with a '/' in it, or starting with '.', is a folder
+/// path; a bare name without '.' is a folder in the working directory. Anything else that looks like a lake name (an unknown
+/// layer, a name with other characters) is refused, so a typo never creates a folder somewhere else.
+/// </summary>
+internal sealed record TableReference(string? Layer, string? Name, string Location)
+{
+    /// <summary>The lake's layers, in the order data flows through them.</summary>
+    internal static IReadOnlyList<string> Layers { get; } = ["bronze", "silver", "gold"];
+
+    internal const string NameRule = "letters, digits, '_' and '-'";
+
+    internal static TableReference Parse(string text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            throw CommandLine.Usage("the table is blank: give a lake name such as silver.weblogs, a folder, or an abfss:// URI");
+        if (text.Contains("://", StringComparison.Ordinal)) return new(null, null, text);
+        var dot = text.IndexOf('.', StringComparison.Ordinal);
+        var layer = dot > 0 ? text[..dot] : null;
+        if (layer is not null && Layers.Contains(layer, StringComparer.Ordinal))
+        {
+            var name = text[(dot + 1)..];
+            if (name.Length == 0 || name.Length > 200 || !name.All(IsNameChar))
+                throw CommandLine.Usage($"'{text}' is not a lake table: the name after '{layer}.' must be 1 to 200 {NameRule}" +
+                    (text.Contains('/', StringComparison.Ordinal) ? "" : $" (a folder of that name is written ./{text})"));
+            return new(layer, name, text);
+        }
+        if (text.Contains('/', StringComparison.Ordinal) || text[0] == '.') return new(null, null, text);
+        if (layer is not null)
+            throw CommandLine.Usage($"'{text}' is not a lake table: '{layer}' is not a layer{CliHelp.Suggest(layer, Layers)}; " +
+                $"the layers are {string.Join(", ", Layers.Take(Layers.Count - 1))} and {Layers[^1]} (a folder of that name is written ./{text})");
+        return new(null, null, text);
+    }
+
+    private static bool IsNameChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '-';
 }

@@ -46,7 +46,7 @@ public sealed class DuckConnection : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         using var command = _connection.CreateCommand();
         command.CommandText = sql;
-        using var registration = cancellationToken.CanBeCanceled ? cancellationToken.Register(Interrupt) : default;
+        using var interrupt = CancellationInterrupt.Create(this, cancellationToken);
         try
         {
             return Math.Max(0, command.ExecuteNonQuery());
@@ -66,16 +66,16 @@ public sealed class DuckConnection : IDisposable
         var command = _connection.CreateCommand();
         command.CommandText = sql;
         command.UseStreamingMode = true;
-        var registration = cancellationToken.CanBeCanceled ? cancellationToken.Register(Interrupt) : default;
+        var interrupt = CancellationInterrupt.Create(this, cancellationToken);
         try
         {
             var reader = command.ExecuteReader();
-            _active = new DuckResult(this, command, reader, registration, cancellationToken);
+            _active = new DuckResult(this, command, reader, interrupt, cancellationToken);
             return _active;
         }
         catch (Exception e) when (e is DuckDBException or OperationCanceledException)
         {
-            registration.Dispose();
+            interrupt?.Dispose();
             command.Dispose();
             throw DuckError.Translate(e, "DuckDB query failed", _logger, cancellationToken);
         }
@@ -98,7 +98,7 @@ public sealed class DuckConnection : IDisposable
         ThrowIfUnusable();
         using var command = _connection.CreateCommand();
         command.CommandText = sql;
-        using var registration = cancellationToken.CanBeCanceled ? cancellationToken.Register(Interrupt) : default;
+        using var interrupt = CancellationInterrupt.Create(this, cancellationToken);
         var batches = command.ExecuteArrowBatchesAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         try
         {

@@ -16,7 +16,7 @@ public sealed class DuckResult : IDisposable
     private readonly DuckConnection _connection;
     private readonly DuckDBCommand _command;
     private readonly DuckDBDataReader _reader;
-    private readonly CancellationTokenRegistration _registration;
+    private readonly CancellationInterrupt? _interrupt;
     private readonly CancellationToken _cancellationToken;
     private readonly DuckDBType[] _types;
     private State _state;
@@ -31,12 +31,12 @@ public sealed class DuckResult : IDisposable
         Disposed,
     }
 
-    internal DuckResult(DuckConnection connection, DuckDBCommand command, DuckDBDataReader reader, CancellationTokenRegistration registration, CancellationToken cancellationToken)
+    internal DuckResult(DuckConnection connection, DuckDBCommand command, DuckDBDataReader reader, CancellationInterrupt? interrupt, CancellationToken cancellationToken)
     {
         _connection = connection;
         _command = command;
         _reader = reader;
-        _registration = registration;
+        _interrupt = interrupt;
         _cancellationToken = cancellationToken;
         var n = reader.FieldCount;
         _types = new DuckDBType[n];
@@ -261,7 +261,7 @@ public sealed class DuckResult : IDisposable
         finally
         {
             _command.Dispose();
-            _registration.Dispose();
+            _interrupt?.Dispose();
             _connection.Release(this);
         }
     }

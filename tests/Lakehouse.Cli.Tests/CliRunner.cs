@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 
 namespace Lakehouse.Cli.Tests;
 
@@ -40,5 +41,109 @@ internal static class CliRunner
             throw new TimeoutException($"{program} {string.Join(' ', start.ArgumentList)} ran longer than 5 minutes");
         }
         return new Result(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Starts the CLI without waiting for it: for tests that signal it while it runs. Standard output is read only when <paramref name="readStdout"/>.</summary>
+    internal static CliProcess Start(IEnumerable<string> args, bool readStdout = true, IDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Dll);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment.Remove("LAKEHOUSE_LAKE");
+        if (environment is not null)
+            foreach (var (k, v) in environment) start.Environment[k] = v;
+        return new CliProcess(Process.Start(start)!, readStdout);
+    }
+}
+
+/// <summary>A running <c>lakehouse</c> process: its standard error as it comes, signals, and its end.</summary>
+internal sealed class CliProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stderr = new();
+    private readonly Task<string> _stdout;
+    private readonly Task _stderrPump;
+
+    internal CliProcess(Process process, bool readStdout)
+    {
+        _process = process;
+        _stdout = readStdout ? process.StandardOutput.ReadToEndAsync() : Task.FromResult("");
+        _stderrPump = Task.Run(async () =>
+        {
+            var buffer = new char[4096];
+            int n;
+            while ((n = await process.StandardError.ReadAsync(buffer)) > 0)
+                lock (_stderr) _stderr.Append(buffer, 0, n);
+        });
+    }
+
+    internal int Id => _process.Id;
+
+    internal bool HasExited => _process.HasExited;
+
+    internal string Stderr
+    {
+        get
+        {
+            lock (_stderr) return _stderr.ToString();
+        }
+    }
+
+    /// <summary>Sends a signal (INT, TERM) as <c>kill -INT pid</c> does.</summary>
+    internal async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds or the process ends (at most 2 minutes); true when the condition held.</summary>
+    internal async Task<bool> WaitUntilAsync(Func<bool> condition)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            if (condition()) return true;
+            if (_process.HasExited) return condition();
+            await Task.Delay(10);
+        }
+        return false;
+    }
+
+    /// <summary>True while a thread of the process is blocked writing into a pipe (its standard output is full).</summary>
+    internal bool IsBlockedWritingToAPipe() =>
+        Directory.GetDirectories($"/proc/{_process.Id}/task").Any(t =>
+        {
+            try
+            {
+                return File.ReadAllText(Path.Combine(t, "wchan")).Contains("pipe_write", StringComparison.Ordinal);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        });
+
+    /// <summary>Waits for the end (at most 5 minutes, then kills it) and returns the exit code and output.</summary>
+    internal async Task<CliRunner.Result> WaitAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+            throw new TimeoutException("lakehouse ran longer than 5 minutes");
+        }
+        await _stderrPump;
+        return new CliRunner.Result(_process.ExitCode, await _stdout, Stderr);
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.Dispose();
     }
 }

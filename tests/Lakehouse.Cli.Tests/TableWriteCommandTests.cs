@@ -108,7 +108,7 @@ public sealed class TableWriteCommandTests(EngineFixture fixture) : IClassFixtur
         Assert.Contains("surprise", extra.Stderr, StringComparison.Ordinal);
 
         var typo = await CliRunner.RunAsync("table", "import", Ndjson("5.json", """{"id": 2}"""), "--to", table, "--partition", "id");
-        Assert.Equal((2, "error: unknown option --partition\n"), (typo.ExitCode, typo.Stderr));
+        Assert.Equal((2, "error: unknown option '--partition' for 'lakehouse table import' (did you mean '--partition-by'?)\n"), (typo.ExitCode, typo.Stderr));
 
         Assert.Equal([1L], (await ReadRowsAsync(table)).Select(x => x.GetProperty("id").GetInt64()));
         Assert.Single(Directory.GetFiles(Path.Combine(table, "_delta_log"), "*.json"));

@@ -49,10 +49,10 @@ internal sealed class BenchSuite
     private readonly BenchSize _size;
     private readonly string _work;
     private readonly string _run;
-    private readonly TextWriter _progress;
+    private readonly Action<string> _progress;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
-    internal BenchSuite(DuckEngine engine, BenchSize size, string work, TextWriter progress)
+    internal BenchSuite(DuckEngine engine, BenchSize size, string work, Action<string> progress)
     {
         _engine = engine;
         _size = size;
@@ -363,7 +363,7 @@ internal sealed class BenchSuite
     }
 
     private void Progress(string text) =>
-        _progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench [{_clock.Elapsed.TotalSeconds,6:0.0} s] {text}"));
+        _progress(string.Create(CultureInfo.InvariantCulture, $"bench [{_clock.Elapsed.TotalSeconds,6:0.0} s] {text}"));
 
     private static double Time(Action action)
     {

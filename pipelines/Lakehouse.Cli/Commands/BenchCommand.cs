@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using Lakehouse.Cli.Bench;
 using Lakehouse.Engine;
@@ -11,34 +12,57 @@ namespace Lakehouse.Cli.Commands;
 /// </summary>
 internal static class BenchCommand
 {
-    internal static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    internal static Command Create(CliSession session)
     {
-        var line = CommandLine.Parse(args, new HashSet<string>(StringComparer.Ordinal));
-        var size = BenchSize.Parse(line.Option("size") ?? "full");
-        var output = line.Option("out");
-        var azure = line.Option("azure");
-        var work = line.Option("work")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "lakehouse", "bench", size.Name);
-        line.RejectUnknownOptions();
-        if (line.Positionals.Count > 0) throw CommandLine.Usage($"bench takes no arguments, only options (got '{line.Positionals[0]}')");
-        if (azure is not null && !azure.Contains("://", StringComparison.Ordinal))
-            throw CommandLine.Usage($"--azure must be an abfss://container@account.dfs.core.windows.net/path URI, not '{azure}'");
-        // Opening checks the location and the credentials' shape without sending a request, so a bad one fails before the local cases run.
-        ILakeStorage? azureRoot;
-        try
+        var command = new CliCommand("bench", "Run the benchmark suite and print its JSON report: snapshot load, table read, import, append latency.")
         {
-            azureRoot = azure is null ? null : LakeStorage.Open(azure);
-        }
-        catch (ArgumentException e)
+            Details = """
+                Generated inputs are kept under the work folder and reused by later runs of the same size; the tables a run
+                writes are deleted when it ends. Progress lines go to standard error, the report to standard output.
+                """,
+            Examples =
+            [
+                "lakehouse bench --size small",
+                "lakehouse bench --size full --out report.json",
+                "lakehouse bench --azure abfss://bench@account.dfs.core.windows.net/runs   # credentials from the environment",
+            ],
+        };
+        var size = CommandLine.Choice("--size", "small (the smoke run, about a minute) or full (the targets; builds inputs once).", "full", "small", "full");
+        var output = CommandLine.Text("--out", "Also write the report to this file.", "file");
+        var azure = CommandLine.Text("--azure", "Also time appends in a folder under this abfss:// location.", "uri");
+        var work = CommandLine.Text("--work", "The folder for generated inputs (default ~/.cache/lakehouse/bench/<size>).", "folder");
+        command.Add(size);
+        command.Add(output);
+        command.Add(azure);
+        command.Add(work);
+        command.SetAction(async (parse, cancellationToken) =>
         {
-            throw CommandLine.Usage($"--azure: the storage settings from the environment are not valid: {e.Message}");
-        }
+            var benchSize = BenchSize.Parse(parse.GetValue(size)!);
+            var location = parse.GetValue(azure);
+            var folder = parse.GetValue(work)
+                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "lakehouse", "bench", benchSize.Name);
+            if (location is not null && !location.Contains("://", StringComparison.Ordinal))
+                throw CommandLine.Usage($"--azure must be an abfss://container@account.dfs.core.windows.net/path URI, not '{location}'");
+            // Opening checks the location and the credentials' shape without sending a request, so a bad one fails before the local cases run.
+            ILakeStorage? azureRoot = location is null ? null : LakeContext.OpenStorage(location, session.LoggerFactory);
 
-        using var engine = DuckEngine.Open();
-        var report = await new BenchSuite(engine, size, Path.GetFullPath(work), stderr).RunAsync(azureRoot, cancellationToken).ConfigureAwait(false);
-        var json = JsonSerializer.Serialize(report, BenchReport.JsonOptions);
-        if (output is not null) await File.WriteAllTextAsync(output, json + "\n", cancellationToken).ConfigureAwait(false);
-        await stdout.WriteLineAsync(json).ConfigureAwait(false);
-        return CliApp.ExitOk;
+            using var engine = DuckEngine.Open();
+            var report = await session.Progress.RunAsync($"bench --size {benchSize.Name}", line =>
+            {
+                Action<string> progress = session.Progress.Enabled
+                    ? text =>
+                    {
+                        line.Update(text);
+                        line.WriteLine(text);
+                    }
+                : session.Error.WriteLine;
+                return new BenchSuite(engine, benchSize, Path.GetFullPath(folder), progress).RunAsync(azureRoot, cancellationToken);
+            }).ConfigureAwait(false);
+            var json = JsonSerializer.Serialize(report, BenchReport.JsonOptions);
+            if (parse.GetValue(output) is { } file) await File.WriteAllTextAsync(file, json + "\n", cancellationToken).ConfigureAwait(false);
+            await session.Out.WriteLineAsync(json).ConfigureAwait(false);
+            return CliApp.ExitOk;
+        });
+        return command;
     }
 }

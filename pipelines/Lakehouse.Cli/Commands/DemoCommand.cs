@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Lakehouse.Bronze;
@@ -20,15 +21,30 @@ internal static class DemoCommand
     private const string Dataset = "weblogs";
     private static readonly DateOnly SampleStart = new(2024, 5, 1);
 
-    internal static async Task<int> RunAsync(string[] args, TextWriter stdout, CancellationToken cancellationToken)
+    internal static Command Create(CliSession session)
     {
-        var line = CommandLine.Parse(args, new HashSet<string>(StringComparer.Ordinal));
-        using var lake = LakeContext.From(line);
-        var events = line.LongOption("events") ?? 100_000;
-        var seed = line.LongOption("seed") ?? 42;
-        line.RejectUnknownOptions();
-        if (events is < 1 or > 100_000_000) throw CommandLine.Usage("--events must be between 1 and 100000000");
-        if (seed is < 0 or > int.MaxValue) throw CommandLine.Usage("--seed must be between 0 and 2147483647");
+        var command = new CliCommand("demo", "Run the end-to-end slice on a local lake: sample web logs land in bronze exactly once, gold is rebuilt and printed.")
+        {
+            Details = """
+                The same --events and --seed give the same landing files, so a second run lands nothing twice (a Delta txn per
+                batch) and only rebuilds gold. The lake is a local folder: --lake, $LAKEHOUSE_LAKE, or ./lake.
+                """,
+            Examples = ["lakehouse demo", "lakehouse demo --lake /tmp/lake --events 20000 --seed 7"],
+        };
+        var events = CommandLine.WholeNumber("--events", "How many sample events to generate (default 100000).", min: 1, max: 100_000_000);
+        var seed = CommandLine.WholeNumber("--seed", "The sample's random seed (default 42).", min: 0, max: int.MaxValue, helpName: "S");
+        command.Add(events);
+        command.Add(seed);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var lake = session.OpenLake(parse);
+            return await RunAsync(lake, parse.GetValue(events) ?? 100_000, parse.GetValue(seed) ?? 42, session.Out, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    internal static async Task<int> RunAsync(LakeContext lake, long events, long seed, TextWriter stdout, CancellationToken cancellationToken)
+    {
         if (lake.LakeLocation.Contains("://", StringComparison.Ordinal))
             throw CommandLine.Usage("demo runs on a local lake folder (the embedded default); give --lake <folder>");
 

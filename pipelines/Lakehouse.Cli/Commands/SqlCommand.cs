@@ -1,4 +1,5 @@
-using System.Globalization;
+using System.CommandLine;
+using Lakehouse.Core;
 using Lakehouse.Engine;
 using Lakehouse.Sql;
 using Lakehouse.Storage;
@@ -15,27 +16,58 @@ internal static class SqlCommand
     /// <summary>How many rows the table format prints by default; the rest are counted, not held.</summary>
     internal const int DefaultMaxRows = 1000;
 
-    internal static async Task<int> RunAsync(string[] args, TextWriter stdout, CancellationToken cancellationToken)
+    internal static Command Create(CliSession session)
     {
-        var line = CommandLine.Parse(args, new HashSet<string>(StringComparer.Ordinal) { "unsafe" });
-        var lakeLocation = LakeContext.Location(line);
-        var file = line.Option("file");
-        var format = line.Option("format") ?? "table";
-        var maxRows = line.LongOption("max-rows") ?? DefaultMaxRows;
-        var unsafeMode = line.Flag("unsafe");
-        line.RejectUnknownOptions();
-        if (format is not ("table" or "csv" or "jsonl" or "json")) throw CommandLine.Usage($"--format must be table, csv or jsonl, not '{format}'");
-        if (maxRows is < 0 or > int.MaxValue) throw CommandLine.Usage("--max-rows must be between 0 and 2147483647");
-        var text = await QueryTextAsync(line.Positionals, file, cancellationToken).ConfigureAwait(false);
-        return await RunQueryAsync(lakeLocation, text, format, (int)maxRows, unsafeMode, stdout, cancellationToken).ConfigureAwait(false);
+        var command = new CliCommand("sql", "Run one read-only DuckDB query over the lake's tables: bronze.x, silver.x and gold.x are views of the tables it names.")
+        {
+            Details = """
+                Only the tables the query names are opened. Time travel: silver."weblogs@v3" is version 3, silver."weblogs@2026-11-01T12:00:00Z"
+                the version committed at or before that time (the quotes are needed because of the '@').
+                The query must be one statement that reads (SELECT, WITH … SELECT, FROM …, VALUES); a trailing ';' is fine. It may read files
+                inside the lake only. --unsafe lifts both limits: any statements (COPY … TO, ATTACH, INSTALL/LOAD, SET) and files anywhere.
+                The table format prints at most --max-rows rows (the rest are counted); csv and jsonl stream every row. In jsonl, NaN and
+                infinities are the strings "NaN", "Infinity" and "-Infinity".
+                """,
+            Examples =
+            [
+                "lakehouse sql \"SELECT page_url, sum(events) FROM gold.page_performance_daily GROUP BY ALL ORDER BY 2 DESC\"",
+                "lakehouse sql --file report.sql --format csv > report.csv",
+                "echo 'SELECT * FROM gold.alerts' | lakehouse sql - --format jsonl",
+                "lakehouse sql --unsafe \"COPY (SELECT * FROM gold.alerts) TO 'alerts.parquet'\"",
+            ],
+        };
+        var query = new Argument<string?>("query")
+        {
+            Description = "The SQL query (quote it for the shell), or - to read it from standard input.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var file = CommandLine.Text("--file", "Read the query from this file (- for standard input).", "path");
+        var format = CommandLine.Choice("--format", "table (aligned text), csv (with a header) or jsonl (one JSON object per row).", "table", "table", "csv", "jsonl");
+        var maxRows = CommandLine.WholeNumber("--max-rows", $"The most rows the table format prints (default {DefaultMaxRows}); the rest are counted.", min: 0, max: int.MaxValue);
+        var unsafeMode = CommandLine.Flag("--unsafe", "Allow any statement and files outside the lake (COPY … TO, ATTACH, INSTALL/LOAD, SET).");
+        command.Add(query);
+        command.Add(file);
+        command.Add(format);
+        command.Add(maxRows);
+        command.Add(unsafeMode);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var text = await QueryTextAsync(parse.GetValue(query), parse.GetValue(file), cancellationToken).ConfigureAwait(false);
+            var location = session.LakeLocation(parse);
+            var lakeStorage = LakeContext.OpenStorage(location, session.LoggerFactory);
+            var isUnsafe = parse.GetValue(unsafeMode);
+            using var lake = new LakeContext(location, session.LoggerFactory, new DuckEngineOptions { AllowedDirectories = isUnsafe ? null : SandboxFolders(lakeStorage) });
+            return await RunAsync(lake, lakeStorage, text, parse.GetValue(format)!, (int)(parse.GetValue(maxRows) ?? DefaultMaxRows), isUnsafe, session.Out, cancellationToken)
+                .ConfigureAwait(false);
+        });
+        return command;
     }
 
     /// <summary>The query: the argument, the content of --file, or standard input for '-' (as argument or file).</summary>
-    internal static async Task<string> QueryTextAsync(IReadOnlyList<string> positionals, string? file, CancellationToken cancellationToken)
+    internal static async Task<string> QueryTextAsync(string? argument, string? file, CancellationToken cancellationToken)
     {
-        if (positionals.Count > 1) throw CommandLine.Usage($"give the query as one argument (quote it); got {positionals.Count} arguments");
-        if (file is not null && positionals.Count > 0) throw CommandLine.Usage("give the query as an argument or with --file, not both");
-        var source = file ?? (positionals.Count == 1 ? positionals[0] : throw CommandLine.Usage("missing the SQL query (an argument, --file FILE, or - for standard input)"));
+        if (file is not null && argument is not null) throw CommandLine.Usage("give the query as an argument or with --file, not both");
+        var source = file ?? argument ?? throw CommandLine.Usage("'lakehouse sql' needs the query: an argument, --file FILE, or - for standard input (see lakehouse sql --help)");
         if (source == "-") return await Console.In.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
         if (file is null) return source;
         try
@@ -44,38 +76,35 @@ internal static class SqlCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new Core.LakehouseException(Core.LakehouseErrorReason.NotFound, $"Cannot read the query file '{file}': {e.Message}", e);
+            throw new LakehouseException(LakehouseErrorReason.NotFound, $"Cannot read the query file '{file}': {e.Message}", e);
         }
     }
 
-    /// <summary>Runs <paramref name="text"/> over the lake at <paramref name="lakeLocation"/> and prints the result in <paramref name="format"/>.</summary>
-    internal static async Task<int> RunQueryAsync(string lakeLocation, string text, string format, int maxRows, bool unsafeMode, TextWriter stdout,
+    /// <summary>Runs <paramref name="text"/> over the lake and prints the result in <paramref name="format"/>.</summary>
+    internal static async Task<int> RunAsync(LakeContext lake, ILakeStorage lakeStorage, string text, string format, int maxRows, bool unsafeMode, TextWriter stdout,
         CancellationToken cancellationToken)
     {
-        var lake = LakeStorage.Open(lakeLocation);
-        using var engine = DuckEngine.Open(new DuckEngineOptions { AllowedDirectories = unsafeMode ? null : SandboxFolders(lake) });
-        using var lease = engine.Lease();
+        using var lease = lake.Engine.Lease();
         var connection = lease.Connection;
-        using var query = await LakeQuery.PrepareAsync(engine, connection, lake, text, new LakeSqlOptions { Unsafe = unsafeMode }, cancellationToken).ConfigureAwait(false);
-        if (query.IsQuery && format != "table")
-        {
-            var select = format == "csv" ? query.Sql : LakeQuery.JsonSafe(connection, query.Sql, cancellationToken);
-            await Output.CopyToStdoutAsync(connection, select, format, stdout, cancellationToken).ConfigureAwait(false);
-            return CliApp.ExitOk;
-        }
+        using var query = await LakeQuery.PrepareAsync(lake.Engine, connection, lakeStorage, text, new LakeSqlOptions { Unsafe = unsafeMode }, cancellationToken)
+            .ConfigureAwait(false);
         if (!query.IsQuery)
         {
             connection.Execute(query.Sql, cancellationToken);
             await stdout.WriteLineAsync("ok").ConfigureAwait(false);
             return CliApp.ExitOk;
         }
-        await Output.WriteQueryAsTableAsync(connection, $"SELECT COLUMNS(*)::VARCHAR FROM ({query.Sql})", maxRows, stdout, cancellationToken).ConfigureAwait(false);
+        if (format == "table")
+        {
+            await Output.WriteQueryAsTableAsync(connection, $"SELECT COLUMNS(*)::VARCHAR FROM ({query.Sql})", maxRows, stdout, cancellationToken).ConfigureAwait(false);
+            return CliApp.ExitOk;
+        }
+        var select = format == "csv" ? query.Sql : LakeQuery.JsonSafe(connection, query.Sql, cancellationToken);
+        await Output.CopyToStdoutAsync(connection, select, format, stdout, cancellationToken).ConfigureAwait(false);
         return CliApp.ExitOk;
     }
 
     /// <summary>The folders the sandboxed engine may read: the lake itself when it is local, else the local copies of its files.</summary>
     private static string[] SandboxFolders(ILakeStorage lake) =>
         lake.LocalPathOrNull("") is { } local ? [local] : [Path.GetFullPath(LakeStorageOptions.FromEnvironment().CacheDirectory ?? LakeStorageOptions.DefaultCacheDirectory)];
-
-    internal static string Plural(long n, string what) => n.ToString("N0", CultureInfo.InvariantCulture) + " " + what + (n == 1 ? "" : "s");
 }

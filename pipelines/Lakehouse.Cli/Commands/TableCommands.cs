@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Lakehouse.Delta;
@@ -6,33 +7,83 @@ using Lakehouse.Engine;
 
 namespace Lakehouse.Cli.Commands;
 
-/// <summary><c>lakehouse table read|info|history|import|vacuum|optimize|restore</c>.</summary>
+/// <summary><c>lakehouse table list|read|info|history|import|vacuum|optimize|restore</c>.</summary>
 internal static partial class TableCommands
 {
-    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "json", "force", "dry-run" };
+    private const string TableHelp =
+        "The table: layer.name in the lake (bronze, silver or gold; the name has letters, digits, '_' and '-'), " +
+        "a folder (with a '/' in it or starting with '.'; a bare name is a folder here), or an abfss:// URI.";
 
-    internal static async Task<int> RunAsync(string[] args, TextWriter stdout, CancellationToken cancellationToken)
+    internal static Command Create(CliSession session)
     {
-        if (args.Length == 0) throw CommandLine.Usage("table needs a sub-command: read, info, history, import, vacuum, optimize, restore");
-        var line = CommandLine.Parse(args[1..], Flags);
-        using var lake = LakeContext.From(line);
-        var task = args[0] switch
+        var table = new CliCommand("table", "List, read, inspect, load and maintain Delta tables.")
         {
-            "read" => ReadAsync(lake, line, stdout, cancellationToken),
-            "info" => InfoAsync(lake, line, stdout, cancellationToken),
-            "history" => HistoryAsync(lake, line, stdout, cancellationToken),
-            _ => WriteCommandAsync(args[0], lake, line, stdout, cancellationToken),
+            Examples =
+            [
+                "lakehouse table list",
+                "lakehouse table read gold.page_performance_daily --limit 20",
+                "lakehouse table import landing/*.ndjson --to bronze.weblogs",
+                "lakehouse table history ./mytable --limit 5",
+            ],
         };
-        return await task.ConfigureAwait(false);
+        table.Subcommands.Add(CreateList(session));
+        table.Subcommands.Add(CreateRead(session));
+        table.Subcommands.Add(CreateInfo(session));
+        table.Subcommands.Add(CreateHistory(session));
+        table.Subcommands.Add(CreateImport(session));
+        table.Subcommands.Add(CreateVacuum(session));
+        table.Subcommands.Add(CreateOptimize(session));
+        table.Subcommands.Add(CreateRestore(session));
+        return table;
     }
 
-    private static partial Task<int> WriteCommandAsync(string command, LakeContext lake, CommandLine line, TextWriter stdout, CancellationToken cancellationToken);
+    private static Argument<string> TableArgument(string description = TableHelp) => new("table") { Description = description };
+
+    private static Option<bool> JsonOption(string what) => CommandLine.Flag("--json", what);
+
+    private static Option<long?> VersionOption(string description) => CommandLine.WholeNumber("--version", description, min: 0);
+
+    // ---- read -------------------------------------------------------------------------------------------------------------
+
+    private static CliCommand CreateRead(CliSession session)
+    {
+        var command = new CliCommand("read", "Print a table's rows as CSV or JSON lines, at its latest or an earlier version.")
+        {
+            Examples =
+            [
+                "lakehouse table read silver.weblogs --limit 10",
+                "lakehouse table read silver.weblogs --version 3 --format jsonl",
+                "lakehouse table read ./events --timestamp 2024-05-01T12:00:00Z > events.csv",
+            ],
+        };
+        var table = TableArgument();
+        var version = VersionOption("Read the table as of this version (see table history).");
+        var timestamp = CommandLine.Text("--timestamp", "Read the table as it was at this time (ISO-8601, e.g. 2024-05-01T12:00:00Z).", "time");
+        var format = CommandLine.Choice("--format", "csv (with a header) or jsonl (one JSON object per row).", "csv", "csv", "jsonl");
+        format.Validators.Clear();
+        format.Validators.Add(CommandLine.OneOf("--format", ["csv", "jsonl"], alsoAccepted: ["json"])); // json: the older spelling of jsonl
+        var limit = CommandLine.WholeNumber("--limit", "At most this many rows.", min: 0);
+        command.Add(table);
+        command.Add(version);
+        command.Add(timestamp);
+        command.Add(format);
+        command.Add(limit);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var lake = session.OpenLake(parse);
+            var delta = lake.Table(parse.GetValue(table)!);
+            var snapshot = await SnapshotAsync(delta, parse.GetValue(version), parse.GetValue(timestamp), cancellationToken).ConfigureAwait(false);
+            await session.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
+            using var destination = Console.OpenStandardOutput();
+            await CopyRowsAsync(lake.Engine, delta, snapshot, parse.GetValue(format)!, parse.GetValue(limit), destination, cancellationToken).ConfigureAwait(false);
+            return CliApp.ExitOk;
+        });
+        return command;
+    }
 
     /// <summary>The snapshot a read asks for: --version N, --timestamp T, or the latest.</summary>
-    private static async Task<DeltaSnapshot> SnapshotAsync(DeltaTable table, CommandLine line, CancellationToken cancellationToken)
+    private static async Task<DeltaSnapshot> SnapshotAsync(DeltaTable table, long? version, string? timestamp, CancellationToken cancellationToken)
     {
-        var version = line.LongOption("version");
-        var timestamp = line.Option("timestamp");
         if (version is not null && timestamp is not null) throw CommandLine.Usage("give --version or --timestamp, not both");
         if (timestamp is not null)
         {
@@ -43,23 +94,10 @@ internal static partial class TableCommands
         return await table.GetSnapshotAsync(version, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<int> ReadAsync(LakeContext lake, CommandLine line, TextWriter stdout, CancellationToken cancellationToken)
-    {
-        var table = lake.Table(line.Positional(0, "the table to read"));
-        var format = line.Option("format") ?? "csv";
-        var limit = line.LongOption("limit");
-        var snapshot = await SnapshotAsync(table, line, cancellationToken).ConfigureAwait(false);
-        line.RejectUnknownOptions();
-        Output.CopyOptions(format); // checks it before anything is read
-        await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
-        using var destination = Console.OpenStandardOutput();
-        await CopyRowsAsync(lake.Engine, table, snapshot, format, limit, destination, cancellationToken).ConfigureAwait(false);
-        return CliApp.ExitOk;
-    }
-
     /// <summary>
-    /// What <c>table read</c> does once it has its snapshot: the scan's rows, written by DuckDB as <paramref name="format"/> (csv or jsonl,
-    /// where NaN and infinities become strings so every line is JSON) into <paramref name="destination"/>.
+    /// What <c>table read</c> does once it has its snapshot: the scan's rows, written by DuckDB as <paramref name="format"/> (csv, or
+    /// jsonl where NaN and infinities become strings so every line is JSON) into <paramref name="destination"/>. Cancelling
+    /// interrupts DuckDB, which ends its output.
     /// </summary>
     internal static async Task CopyRowsAsync(DuckEngine engine, DeltaTable table, DeltaSnapshot snapshot, string format, long? limit, Stream destination,
         CancellationToken cancellationToken)
@@ -71,12 +109,31 @@ internal static partial class TableCommands
         await lease.Connection.CopyToStreamAsync(query, Output.CopyOptions(format), destination, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<int> InfoAsync(LakeContext lake, CommandLine line, TextWriter stdout, CancellationToken cancellationToken)
+    // ---- info -------------------------------------------------------------------------------------------------------------
+
+    private static CliCommand CreateInfo(CliSession session)
     {
-        var table = lake.Table(line.Positional(0, "the table"));
-        var json = line.Flag("json");
-        var snapshot = await SnapshotAsync(table, line, cancellationToken).ConfigureAwait(false);
-        line.RejectUnknownOptions();
+        var command = new CliCommand("info", "Show a table's version, protocol, schema, partitions, files, rows and size.")
+        {
+            Examples = ["lakehouse table info silver.weblogs", "lakehouse table info ./events --version 0 --json"],
+        };
+        var table = TableArgument();
+        var version = VersionOption("Describe this version instead of the latest.");
+        var json = JsonOption("Print one JSON object instead of text.");
+        command.Add(table);
+        command.Add(version);
+        command.Add(json);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var lake = session.OpenLake(parse);
+            return await InfoAsync(lake, lake.Table(parse.GetValue(table)!), parse.GetValue(version), parse.GetValue(json), session.Out, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static async Task<int> InfoAsync(LakeContext lake, DeltaTable table, long? version, bool json, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var snapshot = await table.GetSnapshotAsync(version, cancellationToken).ConfigureAwait(false);
         var rows = await TableStatistics.CountRowsAsync(lake.Engine, table, snapshot, cancellationToken).ConfigureAwait(false);
         var size = snapshot.Files.Sum(f => f.Size);
         var p = snapshot.Protocol;
@@ -134,13 +191,32 @@ internal static partial class TableCommands
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
-    private static async Task<int> HistoryAsync(LakeContext lake, CommandLine line, TextWriter stdout, CancellationToken cancellationToken)
+    // ---- history ----------------------------------------------------------------------------------------------------------
+
+    private static CliCommand CreateHistory(CliSession session)
     {
-        var table = lake.Table(line.Positional(0, "the table"));
-        var limit = line.LongOption("limit");
-        var json = line.Flag("json");
-        line.RejectUnknownOptions();
-        var history = await table.GetHistoryAsync(limit is { } l ? (int)l : null, cancellationToken).ConfigureAwait(false);
+        var command = new CliCommand("history", "List a table's commits, newest first: version, time, operation, parameters and metrics.")
+        {
+            Examples = ["lakehouse table history bronze.weblogs --limit 5", "lakehouse table history ./events --json"],
+        };
+        var table = TableArgument();
+        var limit = CommandLine.WholeNumber("--limit", "Only the newest N commits.", min: 1, max: int.MaxValue);
+        var json = JsonOption("Print one JSON object per commit (JSON lines) instead of a text table.");
+        command.Add(table);
+        command.Add(limit);
+        command.Add(json);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var lake = session.OpenLake(parse);
+            var history = await lake.Table(parse.GetValue(table)!).GetHistoryAsync((int?)parse.GetValue(limit), cancellationToken).ConfigureAwait(false);
+            await WriteHistoryAsync(history, parse.GetValue(json), session.Out).ConfigureAwait(false);
+            return CliApp.ExitOk;
+        });
+        return command;
+    }
+
+    private static async Task WriteHistoryAsync(IReadOnlyList<CommitSummary> history, bool json, TextWriter stdout)
+    {
         if (json)
         {
             foreach (var h in history)
@@ -155,11 +231,10 @@ internal static partial class TableCommands
                     engineInfo = h.EngineInfo,
                 })).ConfigureAwait(false);
             }
-            return CliApp.ExitOk;
+            return;
         }
         await Output.WriteTableAsync(stdout, ["version", "timestamp", "operation", "parameters", "metrics", "engine"],
             [.. history.Select(h => new[] { h.Version.ToString(CultureInfo.InvariantCulture), Output.Format(h.Timestamp), h.Operation, h.OperationParameters, h.OperationMetrics, h.EngineInfo })]).ConfigureAwait(false);
-        return CliApp.ExitOk;
     }
 }
 
@@ -181,6 +256,18 @@ internal static class TableStatistics
         using var scan = await DeltaScan.CreateAsync(table, snapshot, lease.Connection, new DeltaScanOptions { Files = withoutStats }, cancellationToken).ConfigureAwait(false);
         // The scan already applies deletion vectors, so add back what was subtracted for these files.
         return total + withoutStats.Sum(f => f.DeletionVector?.Cardinality ?? 0) + (long)lease.Connection.Scalar($"SELECT count(*) FROM ({scan.Sql})", cancellationToken)!;
+    }
+
+    /// <summary>The rows of a snapshot from its files' statistics (numRecords less deleted rows); null when a file has none.</summary>
+    internal static long? CountRowsFromStats(DeltaSnapshot snapshot)
+    {
+        long total = 0;
+        foreach (var f in snapshot.Files)
+        {
+            if (NumRecords(f.Stats) is not { } n) return null;
+            total += n - (f.DeletionVector?.Cardinality ?? 0);
+        }
+        return total;
     }
 
     private static long? NumRecords(string? stats)

@@ -1,38 +1,98 @@
+using System.CommandLine;
 using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using Lakehouse.Core;
+using Lakehouse.Delta;
 using Lakehouse.Delta.Write;
 using Lakehouse.Engine;
 
 namespace Lakehouse.Cli.Commands;
 
+/// <summary>
+/// What a command that changes a table prints with <c>--json</c>: one object of a stable shape. <c>committed</c> is false when
+/// nothing was written (no rows, nothing to compact, a transaction the table already holds, a dry run); <c>version</c> is then the
+/// table's current version. <c>metrics</c> are the commit's operation metrics (Delta's names, as <c>table history</c> shows them).
+/// </summary>
+internal sealed record TableChange(string Table, string Operation, bool Committed, long Version, IReadOnlyDictionary<string, long> Metrics)
+{
+    internal static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    internal static TableChange Of(DeltaTable table, DeltaCommitResult result) => new(table.Location, result.Operation, result.Committed, result.Version, result.Metrics);
+
+    internal Task WriteAsync(TextWriter stdout) => stdout.WriteLineAsync(JsonSerializer.Serialize(this, JsonOptions));
+}
+
 /// <summary><c>lakehouse table import|vacuum|optimize|restore</c>: the commands that commit to a table.</summary>
 internal static partial class TableCommands
 {
-    private static partial Task<int> WriteCommandAsync(string command, LakeContext lake, CommandLine line, TextWriter stdout, CancellationToken cancellationToken) =>
-        command switch
-        {
-            "import" => ImportAsync(lake, line, stdout, cancellationToken),
-            "vacuum" => VacuumAsync(lake, line, stdout, cancellationToken),
-            "optimize" => OptimizeAsync(lake, line, stdout, cancellationToken),
-            "restore" => RestoreAsync(lake, line, stdout, cancellationToken),
-            _ => throw CommandLine.Usage($"unknown table sub-command '{command}' (read, info, history, import, vacuum, optimize, restore)"),
-        };
+    private const string JsonResultHelp = "Print the result as one JSON object: table, operation, committed, version, metrics.";
 
-    private static async Task<int> ImportAsync(LakeContext lake, CommandLine line, TextWriter stdout, CancellationToken cancellationToken)
+    // ---- import -----------------------------------------------------------------------------------------------------------
+
+    private static CliCommand CreateImport(CliSession session)
     {
-        var to = line.Option("to") ?? throw CommandLine.Usage("import needs --to <table>");
-        var mode = line.Option("mode") ?? "append";
-        if (mode is not ("append" or "overwrite")) throw CommandLine.Usage($"--mode must be append or overwrite, not '{mode}'");
-        var partitionBy = (line.Option("partition-by") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var transaction = ParseTransaction(line.Option("txn"));
-        var source = ImportSource.Sql(line.Positionals, line.Option("format"));
-        line.RejectUnknownOptions();
+        var command = new CliCommand("import", "Load NDJSON, CSV or Parquet files into a table, creating it from the files' columns on first use.")
+        {
+            Details = """
+                Later imports must fit the table's schema: missing nullable columns become null, unknown columns are refused.
+                The import is one commit: on any error, or Ctrl+C, the table is left as it was and the files written so far are removed.
+                --txn appId:version makes a scripted load exactly-once: a re-run with the same or a lower version is skipped.
+                """,
+            Examples =
+            [
+                "lakehouse table import landing/*.ndjson --to bronze.weblogs --partition-by event_date",
+                "lakehouse table import events.csv --to ./events --mode overwrite",
+                "lakehouse table import batch-42.json --to silver.orders --txn loader:42 --json",
+            ],
+        };
+        var files = CommandLine.Files(command, "files",
+            "The files: NDJSON (.json, .ndjson, .jsonl), CSV (.csv, .tsv) or Parquet (.parquet), also .gz/.zst compressed; a quoted glob is expanded by DuckDB.");
+        var to = new Option<string>("--to") { Description = TableHelp, HelpName = "table", Required = true };
+        var mode = CommandLine.Choice("--mode", "append adds the rows; overwrite replaces the table's rows (older versions stay readable).", "append", "append", "overwrite");
+        var partitionBy = CommandLine.Text("--partition-by", "Partition a new table by these columns (Hive-style folders).", "col[,col]");
+        var format = CommandLine.Text("--format", "The files' format when their extension does not tell it.", "ndjson|csv|parquet");
+        var transaction = CommandLine.Text("--txn", "Commit a Delta txn (application id, version) with the rows; skipped if the table already holds it.", "appId:version");
+        var json = JsonOption(JsonResultHelp);
+        command.Add(files);
+        command.Add(to);
+        command.Add(mode);
+        command.Add(partitionBy);
+        command.Add(format);
+        command.Add(transaction);
+        command.Add(json);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var lake = session.OpenLake(parse);
+            return await ImportAsync(session, lake, [.. parse.GetValue(files)!], parse.GetValue(to)!, parse.GetValue(mode)!,
+                parse.GetValue(partitionBy), parse.GetValue(format), parse.GetValue(transaction), parse.GetValue(json), cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
 
-        var writer = DeltaWriter.Create(lake.Table(to), new DeltaWriteOptions { PartitionColumns = partitionBy });
+    private static async Task<int> ImportAsync(CliSession session, LakeContext lake, IReadOnlyList<string> files, string to, string mode, string? partitionColumns,
+        string? format, string? txn, bool json, CancellationToken cancellationToken)
+    {
+        var stdout = session.Out;
+        var table = lake.Table(to);
+        var partitionBy = (partitionColumns ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var transaction = ParseTransaction(txn);
+        var source = ImportSource.Sql(files, format);
+
+        var writer = DeltaWriter.Create(table, new DeltaWriteOptions { PartitionColumns = partitionBy });
         DeltaAppTransaction[]? transactions = transaction is null ? null : [transaction];
-        var result = mode == "append"
-            ? await writer.AppendAsync(source, transactions, cancellationToken).ConfigureAwait(false)
-            : await writer.OverwriteAsync(source, transactions, cancellationToken).ConfigureAwait(false);
+        var result = await session.Progress.RunAsync($"importing {files.Count} file(s) into {to}", _ => mode == "append"
+            ? writer.AppendAsync(source, transactions, cancellationToken)
+            : writer.OverwriteAsync(source, transactions, cancellationToken)).ConfigureAwait(false);
+        if (json)
+        {
+            await TableChange.Of(table, result).WriteAsync(stdout).ConfigureAwait(false);
+            return CliApp.ExitOk;
+        }
         if (!result.Committed)
         {
             await stdout.WriteLineAsync(transaction is not null
@@ -57,61 +117,160 @@ internal static partial class TableCommands
             : throw CommandLine.Usage($"--txn must be <appId>:<version> with a whole version, not '{text}'");
     }
 
-    private static async Task<int> VacuumAsync(LakeContext lake, CommandLine line, TextWriter stdout, CancellationToken cancellationToken)
-    {
-        var table = lake.Table(line.Positional(0, "the table to vacuum"));
-        var hours = line.Option("retention-hours");
-        TimeSpan? retention = null;
-        if (hours is not null)
-        {
-            retention = double.TryParse(hours, NumberStyles.Float, CultureInfo.InvariantCulture, out var h) && h >= 0 && h < 1e6
-                ? TimeSpan.FromHours(h)
-                : throw CommandLine.Usage($"--retention-hours must be a non-negative number, not '{hours}'");
-        }
-        var force = line.Flag("force");
-        var dryRun = line.Flag("dry-run");
-        line.RejectUnknownOptions();
+    // ---- vacuum -----------------------------------------------------------------------------------------------------------
 
-        var result = await DeltaWriter.Create(table).VacuumAsync(retention, dryRun, force, cancellationToken).ConfigureAwait(false);
-        if (dryRun)
+    /// <summary>Why a retention shorter than the table's needs --force (as Spark says it): the retention is all that protects in-flight writes.</summary>
+    internal const string VacuumRetentionNote = """
+        Files that a write still in flight has written but not yet committed (a running import, optimize or another
+        writer's transaction) are protected only by the retention window: VACUUM cannot tell them from the files of
+        writers that died, so it deletes both once they are older than the retention. A retention shorter than the
+        table's (delta.deletedFileRetentionDuration, 7 days by default) is therefore refused unless --force is given,
+        as Spark refuses it while spark.databricks.delta.retentionDurationCheck.enabled is on: use --force only when no
+        write to the table can be running for longer than the retention you give, and no reader needs the older versions.
+        """;
+
+    private static CliCommand CreateVacuum(CliSession session)
+    {
+        var command = new CliCommand("vacuum", "Delete data files the table no longer references once they are older than the retention.")
         {
-            foreach (var f in result.Files) await stdout.WriteLineAsync(f).ConfigureAwait(false);
-        }
-        await stdout.WriteLineAsync(
-            $"{(dryRun ? "would delete" : "deleted")} {result.Files.Count} files ({result.Bytes} bytes) older than {result.Retention.TotalHours:0.##} hours that the table no longer references")
-            .ConfigureAwait(false);
-        return CliApp.ExitOk;
+            Details = VacuumRetentionNote,
+            Examples =
+            [
+                "lakehouse table vacuum silver.weblogs --dry-run          # list what would be deleted",
+                "lakehouse table vacuum silver.weblogs                    # the table's retention (7 days by default)",
+                "lakehouse table vacuum ./scratch --retention-hours 1 --force   # only when nothing writes to ./scratch",
+            ],
+        };
+        var table = TableArgument();
+        var hours = new Option<double?>("--retention-hours")
+        {
+            Description = "Keep unreferenced files younger than this many hours (default: the table's retention; shorter needs --force).",
+            HelpName = "hours",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var h) && h >= 0 && h < 1e6) return h;
+                result.AddError($"--retention-hours must be a non-negative number, not '{text}'");
+                return null;
+            },
+        };
+        var force = CommandLine.Flag("--force", "Allow a retention shorter than the table's (see below).");
+        var dryRun = CommandLine.Flag("--dry-run", "List the files that would be deleted, delete nothing.");
+        var json = JsonOption(JsonResultHelp + " A dry run adds the files.");
+        command.Add(table);
+        command.Add(hours);
+        command.Add(force);
+        command.Add(dryRun);
+        command.Add(json);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var lake = session.OpenLake(parse);
+            var delta = lake.Table(parse.GetValue(table)!);
+            var retention = parse.GetValue(hours) is { } h ? TimeSpan.FromHours(h) : (TimeSpan?)null;
+            var dry = parse.GetValue(dryRun);
+            var result = await session.Progress.RunAsync($"vacuuming {delta.Location}",
+                _ => DeltaWriter.Create(delta).VacuumAsync(retention, dry, parse.GetValue(force), cancellationToken)).ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                var version = (await delta.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Version;
+                var metrics = new Dictionary<string, long>(StringComparer.Ordinal)
+                {
+                    [dry ? "numFilesToDelete" : "numDeletedFiles"] = result.Files.Count,
+                    [dry ? "sizeOfDataToDelete" : "sizeOfDeletedData"] = result.Bytes,
+                    ["retentionMillis"] = (long)result.Retention.TotalMilliseconds,
+                };
+                var change = new TableChange(delta.Location, "VACUUM", !dry && result.Files.Count > 0, version, metrics);
+                await session.Out.WriteLineAsync(dry
+                    ? JsonSerializer.Serialize(new { change.Table, change.Operation, change.Committed, change.Version, change.Metrics, files = result.Files }, TableChange.JsonOptions)
+                    : JsonSerializer.Serialize(change, TableChange.JsonOptions)).ConfigureAwait(false);
+                return CliApp.ExitOk;
+            }
+            if (dry)
+            {
+                foreach (var f in result.Files) await session.Out.WriteLineAsync(f).ConfigureAwait(false);
+            }
+            await session.Out.WriteLineAsync(
+                $"{(dry ? "would delete" : "deleted")} {result.Files.Count} files ({result.Bytes} bytes) older than {result.Retention.TotalHours:0.##} hours that the table no longer references")
+                .ConfigureAwait(false);
+            return CliApp.ExitOk;
+        });
+        return command;
     }
 
-    private static async Task<int> OptimizeAsync(LakeContext lake, CommandLine line, TextWriter stdout, CancellationToken cancellationToken)
+    // ---- optimize ---------------------------------------------------------------------------------------------------------
+
+    private static CliCommand CreateOptimize(CliSession session)
     {
-        var table = lake.Table(line.Positional(0, "the table to optimize"));
-        var targetMb = line.LongOption("target-size-mb");
-        var where = line.Option("where");
-        line.RejectUnknownOptions();
-        var options = new DeltaWriteOptions();
-        if (targetMb is { } mb)
+        var command = new CliCommand("optimize", "Compact small files into larger ones (bin-packing); the commit changes no data.")
         {
-            if (mb is < 1 or > 16 * 1024) throw CommandLine.Usage("--target-size-mb must be between 1 and 16384");
-            options.TargetFileSizeBytes = mb * 1024 * 1024;
-        }
-        var result = await DeltaWriter.Create(table, options).OptimizeAsync(where, cancellationToken).ConfigureAwait(false);
-        await stdout.WriteLineAsync(result.Committed
-            ? $"optimized {table.Location}: version {result.Version}, {result.Metric("numRemovedFiles")} small files compacted into {result.Metric("numAddedFiles")}"
-            : $"nothing to optimize in {table.Location}: no partition has two or more files below the target size (version {result.Version})").ConfigureAwait(false);
-        return CliApp.ExitOk;
+            Examples =
+            [
+                "lakehouse table optimize bronze.weblogs",
+                "lakehouse table optimize bronze.weblogs --where \"ingest_date = '2024-05-01'\" --target-size-mb 256",
+            ],
+        };
+        var table = TableArgument();
+        var target = CommandLine.WholeNumber("--target-size-mb", "The size to aim for per file, in MiB (1 to 16384; default: the writer's).", min: 1, max: 16 * 1024, helpName: "MiB");
+        var where = CommandLine.Text("--where", "Only the partitions this condition on partition columns selects.", "condition");
+        var json = JsonOption(JsonResultHelp);
+        command.Add(table);
+        command.Add(target);
+        command.Add(where);
+        command.Add(json);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var lake = session.OpenLake(parse);
+            var delta = lake.Table(parse.GetValue(table)!);
+            var options = new DeltaWriteOptions();
+            if (parse.GetValue(target) is { } mb) options.TargetFileSizeBytes = mb * 1024 * 1024;
+            var result = await session.Progress.RunAsync($"optimizing {delta.Location}",
+                _ => DeltaWriter.Create(delta, options).OptimizeAsync(parse.GetValue(where), cancellationToken)).ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                await TableChange.Of(delta, result).WriteAsync(session.Out).ConfigureAwait(false);
+                return CliApp.ExitOk;
+            }
+            await session.Out.WriteLineAsync(result.Committed
+                ? $"optimized {delta.Location}: version {result.Version}, {result.Metric("numRemovedFiles")} small files compacted into {result.Metric("numAddedFiles")}"
+                : $"nothing to optimize in {delta.Location}: no partition has two or more files below the target size (version {result.Version})").ConfigureAwait(false);
+            return CliApp.ExitOk;
+        });
+        return command;
     }
 
-    private static async Task<int> RestoreAsync(LakeContext lake, CommandLine line, TextWriter stdout, CancellationToken cancellationToken)
+    // ---- restore ----------------------------------------------------------------------------------------------------------
+
+    private static CliCommand CreateRestore(CliSession session)
     {
-        var table = lake.Table(line.Positional(0, "the table to restore"));
-        var version = line.LongOption("version") ?? throw CommandLine.Usage("restore needs --version N");
-        line.RejectUnknownOptions();
-        var result = await DeltaWriter.Create(table).RestoreAsync(version, cancellationToken).ConfigureAwait(false);
-        await stdout.WriteLineAsync(result.Committed
-            ? $"restored {table.Location} to version {version} as version {result.Version}: {result.Metric("numRestoredFiles")} files restored, {result.Metric("numRemovedFiles")} removed"
-            : $"{table.Location} already has the content of version {version} (version {result.Version})").ConfigureAwait(false);
-        return CliApp.ExitOk;
+        var command = new CliCommand("restore", "Commit the content of an earlier version as a new version (history is kept).")
+        {
+            Examples = ["lakehouse table restore silver.weblogs --version 3", "lakehouse table restore ./events --version 0 --json"],
+        };
+        var table = TableArgument();
+        var version = VersionOption("The version whose content to restore.");
+        version.Required = true;
+        var json = JsonOption(JsonResultHelp);
+        command.Add(table);
+        command.Add(version);
+        command.Add(json);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var lake = session.OpenLake(parse);
+            var delta = lake.Table(parse.GetValue(table)!);
+            var to = parse.GetValue(version)!.Value;
+            var result = await session.Progress.RunAsync($"restoring {delta.Location} to version {to}",
+                _ => DeltaWriter.Create(delta).RestoreAsync(to, cancellationToken)).ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                await TableChange.Of(delta, result).WriteAsync(session.Out).ConfigureAwait(false);
+                return CliApp.ExitOk;
+            }
+            await session.Out.WriteLineAsync(result.Committed
+                ? $"restored {delta.Location} to version {to} as version {result.Version}: {result.Metric("numRestoredFiles")} files restored, {result.Metric("numRemovedFiles")} removed"
+                : $"{delta.Location} already has the content of version {to} (version {result.Version})").ConfigureAwait(false);
+            return CliApp.ExitOk;
+        });
+        return command;
     }
 }
 

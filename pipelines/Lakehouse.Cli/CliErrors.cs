@@ -1,0 +1,39 @@
+using Lakehouse.Core;
+
+namespace Lakehouse.Cli;
+
+/// <summary>How an error reaches the user: <c>error: &lt;message&gt;</c> on standard error, and with --verbose the causes and the stack.</summary>
+internal static class CliErrors
+{
+    /// <summary>
+    /// Writes the error. The message is the exception's own (messages name the problem and never carry generated SQL); the inner
+    /// exceptions (which may hold DuckDB's text with the SQL) and the stack are written only with <paramref name="verbose"/>.
+    /// </summary>
+    internal static void Write(TextWriter stderr, Exception error, bool verbose)
+    {
+        stderr.WriteLine("error: " + MessageOf(error));
+        if (verbose && error is not UsageException)
+        {
+            stderr.WriteLine("details: " + error);
+        }
+        stderr.Flush();
+    }
+
+    /// <summary>The message without the "(Parameter 'x')" suffix ArgumentException adds.</summary>
+    internal static string MessageOf(Exception error)
+    {
+        var message = error.Message;
+        if (error is ArgumentException { ParamName: { } name })
+        {
+            var suffix = $" (Parameter '{name}')";
+            if (message.EndsWith(suffix, StringComparison.Ordinal)) message = message[..^suffix.Length];
+        }
+        return message.Length > 0 ? message : error.GetType().Name;
+    }
+
+    /// <summary>The exit code for an error: 2 for a command line that cannot run as written, 1 for every data, configuration and runtime error.</summary>
+    internal static int ExitCodeOf(Exception error) => error is UsageException ? CliApp.ExitUsage : CliApp.ExitFailed;
+
+    /// <summary>True for errors the lakehouse anticipates (its own family, usage); anything else reached the last-resort handler.</summary>
+    internal static bool IsExpected(Exception error) => error is LakehouseException or UsageException;
+}

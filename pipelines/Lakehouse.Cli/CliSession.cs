@@ -1,0 +1,66 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Lakehouse.Cli;
+
+/// <summary>The options every command accepts anywhere on the line.</summary>
+internal sealed class GlobalOptions
+{
+    internal Option<string?> Lake { get; } = new("--lake")
+    {
+        Description = "The lake: a folder, or abfss://container@account.dfs.core.windows.net/path (default: $LAKEHOUSE_LAKE, else ./lake).",
+        HelpName = "folder|uri",
+        Recursive = true,
+    };
+
+    internal Option<bool> Verbose { get; } = new("--verbose", "-v")
+    {
+        Description = "Also show debug logs with their event ids, and an error's causes and stack.",
+        Arity = ArgumentArity.Zero,
+        Recursive = true,
+    };
+}
+
+/// <summary>
+/// What the commands of one run share: the output streams, the global options and their values, logging and progress.
+/// Created before parsing; <see cref="Start"/> reads --verbose and starts logging once the line is parsed.
+/// </summary>
+internal sealed class CliSession(TextWriter stdout, TextWriter stderr) : IDisposable
+{
+    private ILoggerFactory? _loggerFactory;
+
+    internal TextWriter Out { get; } = stdout;
+
+    internal TextWriter Error { get; } = stderr;
+
+    internal GlobalOptions Globals { get; } = new();
+
+    internal bool Verbose { get; private set; }
+
+    internal ILoggerFactory LoggerFactory => _loggerFactory ?? NullLoggerFactory.Instance;
+
+    internal ILogger Logger => LoggerFactory.CreateLogger("Lakehouse.Cli");
+
+    /// <summary>Progress on the terminal; nothing when standard error is redirected.</summary>
+    internal CliProgress Progress { get; } = CliProgress.For(stderr);
+
+    internal void Start(ParseResult parse)
+    {
+        Verbose = parse.GetValue(Globals.Verbose);
+        _loggerFactory = new CliLoggerFactory(Verbose);
+    }
+
+    /// <summary>The lake location: --lake, else $LAKEHOUSE_LAKE, else ./lake.</summary>
+    internal string LakeLocation(ParseResult parse)
+    {
+        var lake = parse.GetValue(Globals.Lake);
+        if (string.IsNullOrWhiteSpace(lake)) lake = Environment.GetEnvironmentVariable("LAKEHOUSE_LAKE");
+        return string.IsNullOrWhiteSpace(lake) ? "./lake" : lake;
+    }
+
+    internal LakeContext OpenLake(ParseResult parse) => new(LakeLocation(parse), LoggerFactory);
+
+    /// <summary>Flushes the logger (its console writer runs on a thread of its own) so every line is out before the process ends.</summary>
+    public void Dispose() => _loggerFactory?.Dispose();
+}

@@ -1,0 +1,202 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Cli.Tests;
+
+/// <summary>The command line itself: help, global options, unknown commands and options, exit codes, --verbose.</summary>
+public sealed class CommandLineTests : IDisposable
+{
+    private readonly TempDirectory _temp = new("cli-line");
+
+    public void Dispose() => _temp.Dispose();
+
+    private static List<Command> Commands(Command command) => [command, .. command.Subcommands.SelectMany(Commands)];
+
+    private static string[] PathArgs(Command command) => CliHelp.PathOf(command).Split(' ')[1..];
+
+    /// <summary>A lake with one table, bronze.events, for commands that need one.</summary>
+    private async Task<string> LakeAsync()
+    {
+        var lake = _temp.Combine("lake");
+        var file = _temp.Combine("events.ndjson");
+        await File.WriteAllTextAsync(file, "{\"id\": 1}\n{\"id\": 2}\n");
+        var r = await CliRunner.RunAsync("table", "import", file, "--to", "bronze.events", "--lake", lake);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        return lake;
+    }
+
+    [Fact]
+    public async Task Help_EveryCommand_DescriptionUsageAndExamplesThatParse()
+    {
+        using var session = new CliSession(TextWriter.Null, TextWriter.Null);
+        var root = CliApp.Build(session);
+        var commands = Commands(root);
+        Assert.Equal(14, commands.Count); // lakehouse, table + 8 sub-commands, sql, demo, bench, version
+        foreach (var command in commands)
+        {
+            var stdout = new StringWriter();
+            var stderr = new StringWriter();
+            var code = await CliApp.RunAsync([.. PathArgs(command), "--help"], stdout, stderr);
+            var help = stdout.ToString();
+            Assert.True(code == 0, $"{CliHelp.PathOf(command)} --help: {code} {stderr}");
+            Assert.Equal("", stderr.ToString());
+            Assert.False(string.IsNullOrWhiteSpace(command.Description), CliHelp.PathOf(command));
+            Assert.Contains("Usage:", help, StringComparison.Ordinal);
+            Assert.All(command.Options, o => Assert.False(string.IsNullOrWhiteSpace(o.Description), $"{CliHelp.PathOf(command)} {o.Name}"));
+            Assert.All(command.Arguments, a => Assert.False(string.IsNullOrWhiteSpace(a.Description), $"{CliHelp.PathOf(command)} <{a.Name}>"));
+
+            // Examples: each runs this command and parses without an error (shell redirections and comments aside).
+            var examples = help[(help.IndexOf("Examples:\n", StringComparison.Ordinal) + 10)..].Split('\n')
+                .Where(l => l.StartsWith("  lakehouse", StringComparison.Ordinal)).Select(l => l.Split([" # ", " > ", " | "], StringSplitOptions.None)[0].Trim()).ToList();
+            Assert.True(examples.Count > 0, CliHelp.PathOf(command) + " has no examples");
+            foreach (var example in examples)
+            {
+                Assert.StartsWith(CliHelp.PathOf(command), example, StringComparison.Ordinal);
+                var parse = root.Parse([.. CommandLineParser.SplitCommandLine(example).Skip(1)]);
+                Assert.True(parse.Errors.Count == 0, $"'{example}': {string.Join("; ", parse.Errors.Select(e => e.Message))}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Help_TableVacuum_SaysInFlightWritesAreProtectedOnlyByTheRetentionHenceForce()
+    {
+        var r = await CliRunner.RunAsync("table", "vacuum", "--help");
+        Assert.Equal(0, r.ExitCode);
+        var help = string.Join(' ', r.Stdout.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("Files that a write still in flight has written but not yet committed", help, StringComparison.Ordinal);
+        Assert.Contains("are protected only by the retention window", help, StringComparison.Ordinal);
+        Assert.Contains("A retention shorter than the table's (delta.deletedFileRetentionDuration, 7 days by default) is therefore refused unless --force is given", help, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Help_ShortAndLongFormsAndAfterOtherOptions_SameText()
+    {
+        var longForm = await CliRunner.RunAsync("table", "import", "--help");
+        Assert.Equal(0, longForm.ExitCode);
+        var words = string.Join(' ', longForm.Stdout.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("Usage: lakehouse table import <files>... [options]", words, StringComparison.Ordinal);
+        Assert.Contains("--to <table> (REQUIRED)", words, StringComparison.Ordinal);
+        Assert.Contains("the name has letters, digits, '_' and '-'", words, StringComparison.Ordinal);
+        Assert.Equal(longForm.Stdout, (await CliRunner.RunAsync("table", "import", "-h")).Stdout);
+        Assert.Equal(longForm.Stdout, (await CliRunner.RunAsync("table", "import", "x.json", "--mode", "upsert", "--help")).Stdout);
+    }
+
+    [Fact]
+    public async Task NoCommand_UsageErrorNamingTheCommands()
+    {
+        var none = await CliRunner.RunAsync();
+        Assert.Equal((2, "error: 'lakehouse' needs a command: table, sql, demo, bench, version (see lakehouse --help)\n"), (none.ExitCode, none.Stderr));
+        var table = await CliRunner.RunAsync("table");
+        Assert.Equal((2, "error: 'lakehouse table' needs a command: list, read, info, history, import, vacuum, optimize, restore (see lakehouse table --help)\n"),
+            (table.ExitCode, table.Stderr));
+    }
+
+    [Fact]
+    public async Task GlobalOptions_AnywhereOnTheLine_SameResult()
+    {
+        var lake = await LakeAsync();
+        string[][] lines =
+        [
+            ["--lake", lake, "table", "list", "--json"],
+            ["table", "--lake", lake, "list", "--json"],
+            ["table", "list", "--json", "--lake", lake],
+            ["table", "list", "--lake=" + lake, "--json"],
+        ];
+        var outputs = new List<string>();
+        foreach (var line in lines)
+        {
+            var r = await CliRunner.RunAsync(line);
+            Assert.True(r.ExitCode == 0, string.Join(' ', line) + ": " + r.Stderr);
+            Assert.Equal("", r.Stderr);
+            outputs.Add(r.Stdout);
+        }
+        Assert.Single(outputs.Distinct());
+        Assert.Contains("\"name\": \"bronze.events\"", outputs[0], StringComparison.Ordinal);
+
+        foreach (var verbose in new[] { new[] { "-v", "table", "list" }, ["table", "--verbose", "list"], ["table", "list", "-v"] })
+        {
+            var r = await CliRunner.RunAsync([.. verbose, "--lake", lake, "--json"]);
+            Assert.Equal(0, r.ExitCode);
+            Assert.Equal(outputs[0], r.Stdout);
+            Assert.Contains("debug [9001 Lakehouse.Cli] Running 'lakehouse table list'", r.Stderr, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("table read ./t --versoin 3", "unknown option '--versoin' for 'lakehouse table read' (did you mean '--version'?)")]
+    [InlineData("table list --jsn", "unknown option '--jsn' for 'lakehouse table list' (did you mean '--json'?)")]
+    [InlineData("--lak ./lake table list", "unknown option '--lak' for 'lakehouse table list' (did you mean '--lake'?)")]
+    [InlineData("table import a.json --to ./t --partition id", "unknown option '--partition' for 'lakehouse table import' (did you mean '--partition-by'?)")]
+    [InlineData("table read ./t --frobnicate", "unknown option '--frobnicate' for 'lakehouse table read'")]
+    [InlineData("tabel list", "unknown command 'tabel' for 'lakehouse' (did you mean 'table'?) (commands: table, sql, demo, bench, version)")]
+    [InlineData("table lsit", "unknown command 'lsit' for 'lakehouse table' (did you mean 'list'?) (commands: list, read, info, history, import, vacuum, optimize, restore)")]
+    [InlineData("table read ./t ./u", "unexpected argument './u' for 'lakehouse table read' (see lakehouse table read --help)")]
+    [InlineData("table read", "'lakehouse table read' needs the <table> argument (see lakehouse table read --help)")]
+    [InlineData("table import a.json", "'lakehouse table import' needs --to <table> (see lakehouse table import --help)")]
+    [InlineData("table read ./t --limit -1", "--limit must be 0 or more, not -1")]
+    [InlineData("table read ./t --version x", "--version must be a whole number, not 'x'")]
+    [InlineData("table read ./t --format xml", "--format must be csv or jsonl, not 'xml'")]
+    [InlineData("table import a.json --to ./t --mode upsert", "--mode must be append or overwrite, not 'upsert'")]
+    [InlineData("table vacuum ./t --retention-hours -2", "--retention-hours must be a non-negative number, not '-2'")]
+    public async Task CommandLine_CannotRunAsWritten_UsageErrorExit2WithTheReason(string line, string message)
+    {
+        var r = await CliRunner.ShellAsync($"cd '{_temp.Path}' && $LAKEHOUSE {line}");
+        Assert.Equal((2, "error: " + message + "\n", ""), (r.ExitCode, r.Stderr, r.Stdout));
+        Assert.Empty(Directory.GetFileSystemEntries(_temp.Path)); // nothing was created
+    }
+
+    [Fact]
+    public async Task DataAndRuntimeErrors_Exit1()
+    {
+        var lake = await LakeAsync();
+        var missing = await CliRunner.RunAsync("table", "read", _temp.Combine("missing"));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.StartsWith("error: ", missing.Stderr, StringComparison.Ordinal);
+        var sql = await CliRunner.RunAsync("sql", "SELECT * FROM no_such_table", "--lake", lake);
+        Assert.Equal(1, sql.ExitCode);
+        var version = await CliRunner.RunAsync("table", "read", "bronze.events", "--version", "7", "--lake", lake);
+        Assert.Equal(1, version.ExitCode);
+        Assert.Single(version.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task Error_VerboseAddsTheCausesAndTheStack_OtherwiseOneLine()
+    {
+        var environment = new Dictionary<string, string> { ["AZURE_STORAGE_KEY"] = "not-base64!!" };
+        string[] line = ["table", "read", "abfss://c@devstoreaccount1.dfs.core.windows.net/t"];
+        var plain = await CliRunner.RunAsync(environment, line);
+        Assert.Equal((1, "error: The environment variable AZURE_STORAGE_KEY is not valid base64.\n"), (plain.ExitCode, plain.Stderr));
+        var verbose = await CliRunner.RunAsync(environment, [.. line, "--verbose"]);
+        Assert.Equal(1, verbose.ExitCode);
+        Assert.Contains(plain.Stderr, verbose.Stderr, StringComparison.Ordinal);
+        Assert.Contains("details: Lakehouse.Core.LakehouseException: The environment variable AZURE_STORAGE_KEY is not valid base64.", verbose.Stderr, StringComparison.Ordinal);
+        Assert.Contains("   at Lakehouse.", verbose.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-base64!!", verbose.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Logging_DefaultQuiet_VerboseShowsDebugEventsWithIds()
+    {
+        var lake = await LakeAsync();
+        var quiet = await CliRunner.RunAsync("table", "info", "bronze.events", "--lake", lake);
+        Assert.Equal((0, ""), (quiet.ExitCode, quiet.Stderr));
+        var verbose = await CliRunner.RunAsync("table", "info", "bronze.events", "--lake", lake, "-v");
+        Assert.Equal(quiet.Stdout, verbose.Stdout);
+        var lines = verbose.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains($"debug [9001 Lakehouse.Cli] Running 'lakehouse table info' on lake '{lake}'", lines);
+        Assert.Contains($"debug [9004 Lakehouse.Cli.LakeContext] Table 'bronze.events' is '{Path.Combine(lake, "bronze", "events")}'", lines);
+        Assert.Contains(lines, l => l.StartsWith("debug [9002 Lakehouse.Cli] 'lakehouse table info' ended with exit code 0 after ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Version_CommandAndOption_PrintTheVersions()
+    {
+        var command = await CliRunner.RunAsync("version");
+        var option = await CliRunner.RunAsync("--version");
+        Assert.Equal((0, 0), (command.ExitCode, option.ExitCode));
+        Assert.Matches(@"^lakehouse \d+\.\d+\.\d+\.\d+ \(DuckDB v1\.\d+\.\d+\)\n$", command.Stdout);
+        Assert.Equal(command.Stdout, option.Stdout);
+    }
+}

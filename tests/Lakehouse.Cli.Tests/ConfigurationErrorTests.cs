@@ -1,0 +1,86 @@
+using Lakehouse.Testing;
+
+namespace Lakehouse.Cli.Tests;
+
+/// <summary>
+/// Input that used to crash the process (exit 134 and a stack trace) ends with exit code 1 and one <c>error:</c> line, whatever the
+/// layer below throws: bad Azure settings in the environment, a folder where a commit file should be.
+/// </summary>
+public sealed class ConfigurationErrorTests : IDisposable
+{
+    private const string DevelopmentKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    private const string AzureTable = "abfss://lake@devstoreaccount1.dfs.core.windows.net/silver/weblogs";
+    private const string AzureLake = "abfss://lake@devstoreaccount1.dfs.core.windows.net/";
+
+    private readonly TempDirectory _temp = new("cli-config");
+
+    public void Dispose() => _temp.Dispose();
+
+    public static TheoryData<string, string, string> BadSettings => new()
+    {
+        { "AZURE_STORAGE_KEY", "not-base64!!", "The environment variable AZURE_STORAGE_KEY is not valid base64." },
+        { "AZURE_STORAGE_CONNECTION_STRING", $"AccountName=devstoreaccount1;AccountKey={DevelopmentKey};BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;Garbage", "The environment variable AZURE_STORAGE_CONNECTION_STRING has a part (number 4) that is not 'Name=value'." },
+        { "LAKEHOUSE_BLOB_ENDPOINT", "http://127.0.0.1:10000/devstoreaccount1?sv=2024-01-01&sig=s3cr3t", "The environment variable LAKEHOUSE_BLOB_ENDPOINT has a query string" },
+        { "AZURE_STORAGE_CONNECTION_STRING", $"AccountName=devstoreaccount1;AccountKey={DevelopmentKey};BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1?sig=s3cr3t", "The environment variable AZURE_STORAGE_CONNECTION_STRING has a BlobEndpoint that has a query string" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadSettings))]
+    public async Task AzureTable_BadSettingInTheEnvironment_Exit1WithOneErrorLine(string variable, string value, string reason)
+    {
+        var environment = new Dictionary<string, string> { [variable] = value };
+        foreach (var args in new[]
+        {
+            new[] { "table", "read", AzureTable },
+            ["table", "list", "--lake", AzureLake],
+            ["sql", "SELECT 1", "--lake", AzureLake],
+            ["table", "import", _temp.Combine("none.json"), "--to", AzureTable],
+        })
+        {
+            var r = await CliRunner.RunAsync(environment, args);
+            Assert.True(r.ExitCode == 1, $"{string.Join(' ', args)}: exit {r.ExitCode}: {r.Stderr}");
+            Assert.StartsWith("error: ", r.Stderr, StringComparison.Ordinal);
+            Assert.Contains(reason, r.Stderr, StringComparison.Ordinal);
+            Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.DoesNotContain("s3cr3t", r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain(DevelopmentKey, r.Stderr, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task AzureLocation_WithASignatureInIt_Exit1WithoutTheSignature()
+    {
+        var r = await CliRunner.RunAsync("table", "read", "http://127.0.0.1:10000/devstoreaccount1/lake/t?sv=2024-01-01&sig=s3cr3t");
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith("error: ", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cr3t", r.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A folder named like the next commit file: the write that tries to commit there fails with a message (today the
+    /// operating system's, through the CLI's last-resort handler), never a crash; reading is not made worse by it.
+    /// </summary>
+    [Fact]
+    public async Task FolderNamedLikeACommitFile_ImportAndRead_NeverACrash()
+    {
+        var table = _temp.Combine("t");
+        var file = _temp.Combine("a.ndjson");
+        await File.WriteAllTextAsync(file, "{\"id\": 1}\n");
+        Assert.Equal(0, (await CliRunner.RunAsync("table", "import", file, "--to", table)).ExitCode);
+        Directory.CreateDirectory(Path.Combine(table, "_delta_log", "00000000000000000001.json"));
+
+        var import = await CliRunner.RunAsync("table", "import", file, "--to", table);
+        Assert.Equal(1, import.ExitCode);
+        Assert.StartsWith("error: ", import.Stderr, StringComparison.Ordinal);
+        Assert.Contains("00000000000000000001.json", import.Stderr, StringComparison.Ordinal);
+        Assert.Single(import.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.DoesNotContain("Unhandled exception", import.Stderr, StringComparison.Ordinal);
+
+        var read = await CliRunner.RunAsync("table", "read", table);
+        Assert.True(read.ExitCode is 0 or 1, $"exit {read.ExitCode}: {read.Stderr}");
+        Assert.DoesNotContain("Unhandled exception", read.Stderr, StringComparison.Ordinal);
+        var verbose = await CliRunner.RunAsync("table", "import", file, "--to", table, "--verbose");
+        Assert.Equal(1, verbose.ExitCode);
+        Assert.Contains("   at ", verbose.Stderr, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,99 @@
+using Lakehouse.Testing;
+
+namespace Lakehouse.Cli.Tests;
+
+/// <summary>
+/// What a table argument names: layer.name in the lake only for the layers and a safe name; a path when it has a '/' or starts
+/// with '.'; a URI with '://'; anything else that looks like a lake name is refused, never a folder somewhere.
+/// </summary>
+public sealed class TableNameTests : IDisposable
+{
+    private readonly TempDirectory _temp = new("cli-names");
+
+    public void Dispose() => _temp.Dispose();
+
+    [Theory]
+    [InlineData("bronze.weblogs", "bronze", "weblogs")]
+    [InlineData("silver.web_logs-2", "silver", "web_logs-2")]
+    [InlineData("gold.page_performance_daily", "gold", "page_performance_daily")]
+    public void Parse_LayerAndSafeName_IsALakeTable(string text, string layer, string name)
+    {
+        var table = TableReference.Parse(text);
+        Assert.Equal((layer, name), (table.Layer, table.Name));
+    }
+
+    [Theory]
+    [InlineData("mytable")]
+    [InlineData("./bronze.x.y")]
+    [InlineData("./platinum.t")]
+    [InlineData("/data/lake/silver/weblogs")]
+    [InlineData("dir/sub.table")]
+    [InlineData("../elsewhere")]
+    [InlineData(".hidden")]
+    [InlineData("abfss://lake@account.dfs.core.windows.net/silver/weblogs")]
+    [InlineData("http://127.0.0.1:10000/devstoreaccount1/lake/t")]
+    public void Parse_PathOrUri_IsTakenAsWritten(string text)
+    {
+        var table = TableReference.Parse(text);
+        Assert.Equal((null, null, text), (table.Layer, table.Name, table.Location));
+    }
+
+    [Theory]
+    [InlineData("platinum.t", "'platinum.t' is not a lake table: 'platinum' is not a layer; the layers are bronze, silver and gold (a folder of that name is written ./platinum.t)")]
+    [InlineData("sliver.x", "'sliver.x' is not a lake table: 'sliver' is not a layer (did you mean 'silver'?); the layers are bronze, silver and gold (a folder of that name is written ./sliver.x)")]
+    [InlineData("Gold.x", "'Gold.x' is not a lake table: 'Gold' is not a layer (did you mean 'gold'?); the layers are bronze, silver and gold (a folder of that name is written ./Gold.x)")]
+    [InlineData("bronze.x.y", "'bronze.x.y' is not a lake table: the name after 'bronze.' must be 1 to 200 letters, digits, '_' and '-' (a folder of that name is written ./bronze.x.y)")]
+    [InlineData("bronze.../../../escape1", "'bronze.../../../escape1' is not a lake table: the name after 'bronze.' must be 1 to 200 letters, digits, '_' and '-'")]
+    [InlineData("silver.", "'silver.' is not a lake table: the name after 'silver.' must be 1 to 200 letters, digits, '_' and '-' (a folder of that name is written ./silver.)")]
+    [InlineData("gold.a b", "'gold.a b' is not a lake table: the name after 'gold.' must be 1 to 200 letters, digits, '_' and '-' (a folder of that name is written ./gold.a b)")]
+    [InlineData(" ", "the table is blank: give a lake name such as silver.weblogs, a folder, or an abfss:// URI")]
+    public void Parse_NotALakeNameNorAPath_UsageErrorSayingTheRule(string text, string message)
+    {
+        var e = Assert.Throws<UsageException>(() => TableReference.Parse(text));
+        Assert.Equal(message, e.Message);
+    }
+
+    private async Task<CliRunner.Result> ImportFromAsync(string workingFolder, string to)
+    {
+        Directory.CreateDirectory(workingFolder);
+        var file = _temp.Combine("one.ndjson");
+        await File.WriteAllTextAsync(file, "{\"id\": 1}\n");
+        return await CliRunner.ShellAsync($"cd '{workingFolder}' && $LAKEHOUSE table import '{file}' --to '{to}' --lake ./lake");
+    }
+
+    private string[] EverythingUnderTemp() =>
+        [.. Directory.GetFileSystemEntries(_temp.Path, "*", SearchOption.AllDirectories).Select(p => Path.GetRelativePath(_temp.Path, p)).Order(StringComparer.Ordinal)];
+
+    [Theory]
+    [InlineData("platinum.t", "the layers are bronze, silver and gold")]
+    [InlineData("sliver.x", "(did you mean 'silver'?)")]
+    [InlineData("bronze.x.y", "the name after 'bronze.' must be 1 to 200 letters, digits, '_' and '-'")]
+    [InlineData("bronze.../../../escape1", "the name after 'bronze.' must be 1 to 200 letters, digits, '_' and '-'")]
+    public async Task Import_ToANameThatIsNotALakeTable_RefusedAndNoFolderAnywhere(string to, string reason)
+    {
+        var work = _temp.Combine("w1", "w2", "w3", "w4");
+        var r = await ImportFromAsync(work, to);
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith("error: ", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains(reason, r.Stderr, StringComparison.Ordinal);
+        Assert.Equal(["one.ndjson", "w1", Path.Combine("w1", "w2"), Path.Combine("w1", "w2", "w3"), Path.Combine("w1", "w2", "w3", "w4")], EverythingUnderTemp());
+    }
+
+    [Fact]
+    public async Task Import_ExplicitPathsAndLakeNames_LandWhereTheySay()
+    {
+        var work = _temp.Combine("work");
+        Assert.Equal(0, (await ImportFromAsync(work, "./bronze.x.y")).ExitCode);
+        Assert.True(Directory.Exists(Path.Combine(work, "bronze.x.y", "_delta_log")));
+        Assert.Equal(0, (await ImportFromAsync(work, "tables/sub.t")).ExitCode);
+        Assert.True(Directory.Exists(Path.Combine(work, "tables", "sub.t", "_delta_log")));
+        Assert.Equal(0, (await ImportFromAsync(work, "plain")).ExitCode);
+        Assert.True(Directory.Exists(Path.Combine(work, "plain", "_delta_log")));
+        Assert.Equal(0, (await ImportFromAsync(work, "gold.daily-2")).ExitCode);
+        Assert.True(Directory.Exists(Path.Combine(work, "lake", "gold", "daily-2", "_delta_log")));
+        // A folder named like a lake table does not shadow the lake table.
+        var read = await CliRunner.ShellAsync($"cd '{work}' && mkdir -p gold.daily-2 && $LAKEHOUSE table info gold.daily-2 --lake ./lake --json");
+        Assert.True(read.ExitCode == 0, read.Stderr);
+        Assert.Contains($"\"location\": \"{Path.Combine(work, "lake", "gold", "daily-2")}\"", read.Stdout, StringComparison.Ordinal);
+    }
+}
