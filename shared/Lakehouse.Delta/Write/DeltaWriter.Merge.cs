@@ -228,7 +228,7 @@ public sealed partial class DeltaWriter
             {
                 txn.ReadPartitionPredicate = predicate;
                 removed.AddRange(byPartition);
-                deletedRows = byPartition.Sum(f => NumRecords(f) ?? 0);
+                deletedRows = byPartition.Sum(f => StatsJson.NumRecords(f) ?? 0);
             }
             else
             {
@@ -300,19 +300,5 @@ public sealed partial class DeltaWriter
         }
         var hits = PartitionFilter.Evaluate(connection, snapshot.Schema, columns, tuples, predicate);
         return [.. snapshot.Files.Where(f => hits.Contains(index[PartitionEncoding.TupleKey(columns, f.PartitionValues)]))];
-    }
-
-    private static long? NumRecords(AddAction file)
-    {
-        if (file.Stats is null) return null;
-        try
-        {
-            using var doc = JsonDocument.Parse(file.Stats);
-            return doc.RootElement.TryGetProperty("numRecords", out var n) && n.TryGetInt64(out var v) ? v : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 }
