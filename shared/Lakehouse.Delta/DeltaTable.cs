@@ -117,20 +117,20 @@ public sealed class DeltaTable
     }
 
     /// <summary>
-    /// The latest version committed at or before <paramref name="timestamp"/>. A commit's time is its in-commit
-    /// timestamp, else its commitInfo.timestamp, else the commit file's modification time: the same time
-    /// <see cref="GetHistoryAsync"/> shows, so a timestamp read off the history selects that version.
+    /// The latest version committed at or before <paramref name="timestamp"/>. A commit's time is its in-commit timestamp, else its
+    /// commitInfo.timestamp, else the commit file's modification time, adjusted as Delta's history manager does so that times
+    /// only grow: a commit stamped no later than the one before it (a writer with a skewed clock) counts as 1 ms after it. These are
+    /// the times <see cref="GetHistoryAsync"/> shows, so a timestamp read off the history selects that version.
     /// </summary>
     public async Task<long> VersionAtAsync(DateTimeOffset timestamp, CancellationToken cancellationToken = default)
     {
-        var commits = (await ListLogAsync(cancellationToken).ConfigureAwait(false)).Where(f => f.Kind == LogFileKind.Commit).OrderBy(f => f.Version).ToList();
-        if (commits.Count == 0) throw new LakehouseException(LakehouseErrorReason.NotFound, $"'{Location}' has no commit files to time-travel over.");
-        int lo = 0, hi = commits.Count - 1, found = -1;
+        var timeline = await CommitTimelineAsync(cancellationToken).ConfigureAwait(false);
+        if (timeline.Count == 0) throw new LakehouseException(LakehouseErrorReason.NotFound, $"'{Location}' has no commit files to time-travel over.");
+        int lo = 0, hi = timeline.Count - 1, found = -1;
         while (lo <= hi)
         {
             var mid = (lo + hi) / 2;
-            var ts = await CommitTimeAsync(commits[mid], cancellationToken).ConfigureAwait(false);
-            if (ts <= timestamp)
+            if (timeline[mid].Time <= timestamp)
             {
                 found = mid;
                 lo = mid + 1;
@@ -141,35 +141,45 @@ public sealed class DeltaTable
             }
         }
         if (found < 0)
-        {
-            var first = await CommitTimeAsync(commits[0], cancellationToken).ConfigureAwait(false);
             throw new LakehouseException(LakehouseErrorReason.NotFound,
-                $"The timestamp {timestamp.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff}Z is before the earliest available commit (version {commits[0].Version} at {first.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff}Z).");
-        }
-        return commits[found].Version;
+                $"The timestamp {timestamp.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff}Z is before the earliest available commit (version {timeline[0].Commit.Version} at {timeline[0].Time.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff}Z).");
+        return timeline[found].Commit.Version;
     }
 
-    private async Task<DateTimeOffset> CommitTimeAsync(LogFile commit, CancellationToken cancellationToken)
-    {
-        var info = await CommitInfoReader.ReadAsync(Storage, commit, cancellationToken).ConfigureAwait(false);
-        if (info?.InCommitTimestamp is { } ict) return DateTimeOffset.FromUnixTimeMilliseconds(ict);
-        if (info?.Timestamp is { } ts) return DateTimeOffset.FromUnixTimeMilliseconds(ts);
-        return commit.File.LastModified;
-    }
+    /// <summary>One commit with its commitInfo (null when it has none) and its adjusted time.</summary>
+    private sealed record TimedCommit(LogFile Commit, CommitInfoAction? Info, DateTimeOffset Time);
 
-    /// <summary>The table's commits, newest first; at most <paramref name="limit"/> when given.</summary>
-    public async Task<IReadOnlyList<CommitSummary>> GetHistoryAsync(int? limit = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Every available commit, oldest first, with its time made monotonic as DeltaHistoryManager.monotonizeCommitTimestamps does
+    /// (each time at least the previous one's + 1 ms). The whole log is read (only the head of each commit file, where commitInfo is),
+    /// because one early commit stamped in the future moves the times of every commit after it.
+    /// </summary>
+    private async Task<List<TimedCommit>> CommitTimelineAsync(CancellationToken cancellationToken)
     {
-        var commits = (await ListLogAsync(cancellationToken).ConfigureAwait(false)).Where(f => f.Kind == LogFileKind.Commit)
-            .OrderByDescending(f => f.Version).Take(limit ?? int.MaxValue).ToList();
+        var commits = (await ListLogAsync(cancellationToken).ConfigureAwait(false)).Where(f => f.Kind == LogFileKind.Commit).OrderBy(f => f.Version).ToList();
         var infos = new CommitInfoAction?[commits.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, commits.Count), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
             async (i, ct) => infos[i] = await CommitInfoReader.ReadAsync(Storage, commits[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
-        var result = new List<CommitSummary>(commits.Count);
+        var timeline = new List<TimedCommit>(commits.Count);
+        var previous = long.MinValue;
         for (var i = 0; i < commits.Count; i++)
         {
-            var info = infos[i];
-            var time = info?.InCommitTimestamp ?? info?.Timestamp;
+            var raw = infos[i]?.InCommitTimestamp ?? infos[i]?.Timestamp ?? commits[i].File.LastModified.ToUnixTimeMilliseconds();
+            var time = previous != long.MinValue && raw <= previous ? previous + 1 : raw;
+            timeline.Add(new TimedCommit(commits[i], infos[i], DateTimeOffset.FromUnixTimeMilliseconds(time)));
+            previous = time;
+        }
+        return timeline;
+    }
+
+    /// <summary>The table's commits, newest first; at most <paramref name="limit"/> when given. Times are adjusted as <see cref="VersionAtAsync"/> says.</summary>
+    public async Task<IReadOnlyList<CommitSummary>> GetHistoryAsync(int? limit = null, CancellationToken cancellationToken = default)
+    {
+        var timeline = await CommitTimelineAsync(cancellationToken).ConfigureAwait(false);
+        var result = new List<CommitSummary>(Math.Min(timeline.Count, limit ?? int.MaxValue));
+        for (var i = timeline.Count - 1; i >= 0 && result.Count < (limit ?? int.MaxValue); i--)
+        {
+            var (commit, info, time) = timeline[i];
             string? parameters = null, metrics = null, engine = null;
             if (info is not null)
             {
@@ -180,9 +190,7 @@ public sealed class DeltaTable
                 engine = root.TryGetProperty("engineInfo", out var e) ? e.GetString()
                     : root.TryGetProperty("clientVersion", out var cv) ? cv.GetString() : null;
             }
-            result.Add(new CommitSummary(commits[i].Version,
-                time is { } t ? DateTimeOffset.FromUnixTimeMilliseconds(t) : commits[i].File.LastModified,
-                info?.Operation, parameters, metrics, engine));
+            result.Add(new CommitSummary(commit.Version, time, info?.Operation, parameters, metrics, engine));
         }
         return result;
     }

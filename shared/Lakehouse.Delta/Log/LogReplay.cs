@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Lakehouse.Core;
 using Lakehouse.Engine;
 using Lakehouse.Storage;
@@ -234,16 +233,20 @@ internal static class CheckpointReader
 /// <summary>Reads the commitInfo of single commits (history, timestamps).</summary>
 internal static class CommitInfoReader
 {
+    /// <summary>How much of a commit file is read first: commitInfo is normally its first line.</summary>
+    private const int HeadBytes = 8192;
+
+    /// <summary>The commit's commitInfo, or null when it has none. Reads the head of the file, and the rest only when commitInfo is not in it.</summary>
     internal static async Task<CommitInfoAction?> ReadAsync(ILakeStorage storage, LogFile commit, CancellationToken cancellationToken)
     {
-        var bytes = await storage.ReadAsync(commit.File.Path, cancellationToken).ConfigureAwait(false);
-        return ActionSerializer.ParseLines(bytes, commit.File.Path).OfType<CommitInfoAction>().FirstOrDefault();
-    }
+        var path = commit.File.Path;
+        var head = await storage.ReadRangeAsync(path, 0, HeadBytes, cancellationToken).ConfigureAwait(false);
+        var whole = head.Length < HeadBytes;
+        var complete = whole ? head.AsSpan() : head.AsSpan(0, head.AsSpan().LastIndexOf((byte)'\n') + 1);
+        var info = First(ActionSerializer.ParseLines(complete, path));
+        if (info is not null || whole) return info;
+        return First(ActionSerializer.ParseLines(await storage.ReadAsync(path, cancellationToken).ConfigureAwait(false), path));
 
-    internal static JsonElement? Parse(CommitInfoAction? info)
-    {
-        if (info is null) return null;
-        using var doc = JsonDocument.Parse(info.Json);
-        return doc.RootElement.Clone();
+        static CommitInfoAction? First(List<DeltaAction> actions) => actions.OfType<CommitInfoAction>().FirstOrDefault();
     }
 }
