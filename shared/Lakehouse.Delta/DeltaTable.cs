@@ -55,38 +55,38 @@ public sealed class DeltaTable
         await foreach (var f in Storage.ListAsync(LogFiles.LogFolder, startFrom, cancellationToken).ConfigureAwait(false))
         {
             if (LogFiles.Classify(f) is { } log) files.Add(log);
+            else if (LogFiles.FolderNamedLikeLogFile(f.Path) is { } folder) throw FolderInLog(folder);
         }
         return files;
     }
 
+    private LakehouseException FolderInLog(string folder) =>
+        new(LakehouseErrorReason.CorruptLog,
+            $"Delta log of '{Location}' is damaged: '{folder}' is a folder, not a log file. Move it out of _delta_log (a commit file of that name cannot be written or read while it is there).");
+
     /// <summary>
-    /// The log files a snapshot at <paramref name="version"/> (the latest when null) is rebuilt from. When <c>_last_checkpoint</c> names a
-    /// checkpoint at or below the version that is complete, only the files from it on are listed, which is what the pointer is for
-    /// (PROTOCOL.md "Last Checkpoint File"); a missing, damaged or stale pointer only costs the listing of the whole log.
+    /// The log files a snapshot at <paramref name="version"/> (the latest when null) is rebuilt from, with <c>_last_checkpoint</c>. When the
+    /// pointer names a checkpoint at or below the version that is complete, only the files from it on are listed, which is what the pointer
+    /// is for (PROTOCOL.md "Last Checkpoint File"); a missing, damaged or stale pointer only costs the listing of the whole log.
     /// </summary>
-    internal async Task<List<LogFile>> ListLogForSnapshotAsync(long? version, CancellationToken cancellationToken)
+    internal async Task<LogListing> ListLogForSnapshotAsync(long? version, CancellationToken cancellationToken)
     {
-        if (await LastCheckpointHintAsync(cancellationToken).ConfigureAwait(false) is { } checkpoint && (version is null || version >= checkpoint))
+        var hint = await LastCheckpointHintAsync(cancellationToken).ConfigureAwait(false);
+        if (hint is not null && (version is null || version >= hint.Version))
         {
-            var recent = await ListLogAsync(LogFiles.VersionPrefix(checkpoint), cancellationToken).ConfigureAwait(false);
-            if (LogSegment.HasCompleteCheckpoint(recent, checkpoint)) return recent;
+            var recent = await ListLogAsync(LogFiles.VersionPrefix(hint.Version), cancellationToken).ConfigureAwait(false);
+            if (LogSegment.HasCompleteCheckpoint(recent, hint.Version)) return new LogListing(recent, hint);
         }
-        return await ListLogAsync(cancellationToken).ConfigureAwait(false);
+        return new LogListing(await ListLogAsync(cancellationToken).ConfigureAwait(false), hint);
     }
 
-    private async Task<long?> LastCheckpointHintAsync(CancellationToken cancellationToken)
+    private async Task<LastCheckpointInfo?> LastCheckpointHintAsync(CancellationToken cancellationToken)
     {
         try
         {
-            var bytes = await Storage.ReadAsync(LogFiles.LastCheckpointPath, cancellationToken).ConfigureAwait(false);
-            using var doc = JsonDocument.Parse(bytes);
-            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("version", out var v) && v.TryGetInt64(out var n) && n >= 0 ? n : null;
+            return LastCheckpointInfo.Parse(await Storage.ReadAsync(LogFiles.LastCheckpointPath, cancellationToken).ConfigureAwait(false));
         }
         catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.NotFound)
-        {
-            return null;
-        }
-        catch (JsonException)
         {
             return null;
         }
@@ -101,12 +101,19 @@ public sealed class DeltaTable
         await GetSnapshotAsync(await ListLogForSnapshotAsync(version, cancellationToken).ConfigureAwait(false), version, withFiles, cancellationToken).ConfigureAwait(false);
 
     /// <summary>The snapshot at <paramref name="version"/> rebuilt from <paramref name="listing"/>, made by <see cref="ListLogForSnapshotAsync"/> for that version.</summary>
-    internal Task<DeltaSnapshot> GetSnapshotAsync(IReadOnlyList<LogFile> listing, long? version, bool withFiles, CancellationToken cancellationToken)
+    internal Task<DeltaSnapshot> GetSnapshotAsync(LogListing listing, long? version, bool withFiles, CancellationToken cancellationToken)
     {
-        if (listing.Count == 0)
+        if (listing.Files.Count == 0)
             throw new LakehouseException(LakehouseErrorReason.NotFound, $"'{Location}' is not a Delta table: no _delta_log folder with commits.");
-        var segment = LogSegment.Build(listing, version, Location);
-        return LogReplay.LoadAsync(Storage, Engine, segment, withFiles, cancellationToken);
+        var latest = listing.Files.Where(f => f.Kind == LogFileKind.Commit).Select(f => f.Version).DefaultIfEmpty(-1).Max();
+        if (latest >= 0 && (version is null || version == latest))
+        {
+            // A folder named like the next commit hides from the listing (it is not a file) and would make every writer fail to commit.
+            var next = LogFiles.CommitPath(latest + 1);
+            if (Storage.LocalPathOrNull(next) is { } local && Directory.Exists(local)) throw FolderInLog(next);
+        }
+        var segment = LogSegment.Build(listing.Files, version, Location);
+        return LogReplay.LoadAsync(Storage, Engine, segment, listing.LastCheckpoint, withFiles, cancellationToken);
     }
 
     /// <summary>The snapshot of the latest version committed at or before <paramref name="timestamp"/>.</summary>

@@ -157,7 +157,10 @@ internal sealed class DeltaTransaction
         actions.OfType<CommitInfoAction>().FirstOrDefault() is { } info
         && ConflictChecker.Property(info, "txnId") == TxnId;
 
-    /// <summary>Reads a commit written by someone else; null when the version does not exist (yet).</summary>
+    /// <summary>
+    /// Reads a commit written by someone else; null when the version does not exist (yet). A commit that stays empty or unparseable
+    /// after a short wait (a store that creates the file before writing it) is a damaged log, refused naming the file.
+    /// </summary>
     internal async Task<List<DeltaAction>?> ReadCommitAsync(long version, CancellationToken cancellationToken)
     {
         var path = LogFiles.CommitPath(version);
@@ -172,7 +175,13 @@ internal sealed class DeltaTransaction
             {
                 return null;
             }
-            catch (IOException) when (i < 100)
+            catch (Exception e) when (e is UnauthorizedAccessException || (e is IOException && (i >= 100 || IsFolder(path))))
+            {
+                throw new LakehouseException(LakehouseErrorReason.CorruptLog, IsFolder(path)
+                    ? $"Delta log of '{Table.Location}' is damaged: '{path}' is a folder, not a log file. Move it out of _delta_log (a commit file of that name cannot be written or read while it is there)."
+                    : $"Delta log of '{Table.Location}': commit file '{path}' cannot be read: {e.Message}", e);
+            }
+            catch (IOException)
             {
                 // Still held open by the writer creating it (local disk).
                 await Task.Delay(10, cancellationToken).ConfigureAwait(false);
@@ -187,14 +196,16 @@ internal sealed class DeltaTransaction
             }
             try
             {
-                return ActionSerializer.ParseLines(bytes, path);
+                return LogReplay.ParseCommit(bytes, path, Table.Location);
             }
-            catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.CorruptLog && i < 20)
+            catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.CorruptLog && i < 20 && bytes.Length > 0)
             {
                 await Task.Delay(10, cancellationToken).ConfigureAwait(false);
             }
         }
     }
+
+    private bool IsFolder(string path) => Table.Storage.LocalPathOrNull(path) is { } local && Directory.Exists(local);
 
     private byte[] Serialize()
     {

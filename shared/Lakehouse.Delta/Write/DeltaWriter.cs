@@ -283,8 +283,8 @@ public sealed partial class DeltaWriter
         for (var i = 0; ; i++)
         {
             var listing = await TransientIo.RetryAsync(() => _table.ListLogForSnapshotAsync(null, cancellationToken), cancellationToken).ConfigureAwait(false);
-            if (listing.Count == 0) return null;
-            var latest = listing.Where(f => f.Kind == LogFileKind.Commit).MaxBy(f => f.Version);
+            if (listing.Files.Count == 0) return null;
+            var latest = listing.Files.Where(f => f.Kind == LogFileKind.Commit).MaxBy(f => f.Version);
             if (latest is not null && latest.File.Size == 0 && i < 200)
             {
                 await Task.Delay(10, cancellationToken).ConfigureAwait(false);
