@@ -77,6 +77,7 @@ public sealed class DeltaScan : IDisposable
             deleted[i] = files[i].DeletionVector is { } dv ? await DeletionVectors.ReadAsync(dv, relative[i], table.Storage, ct).ConfigureAwait(false) : [];
         }).ConfigureAwait(false);
         CheckDeletionVectorBounds(connection, files, relative, locals, deleted);
+        var uniform = DataFileTypes.Check(connection, schema, mapped, partitionNames, locals, relative, table.Location, table.FileSchemas);
 
         var id = Guid.NewGuid().ToString("N")[..16];
         var helpers = new List<string>();
@@ -105,7 +106,8 @@ public sealed class DeltaScan : IDisposable
             }
 
             var fileList = SqlText.LiteralList(locals);
-            var readOptions = new StringBuilder("union_by_name = true");
+            // Files of one schema are read as they are (DuckDB then reads one footer to bind), others unified by column name.
+            var readOptions = new StringBuilder(uniform ? "union_by_name = false" : "union_by_name = true");
             if (needsFileTable || hasDv) readOptions.Append(", filename = true");
             if (hasDv) readOptions.Append(", file_row_number = true");
             var source = $"read_parquet({fileList}, {readOptions})";
