@@ -119,6 +119,39 @@ public sealed class DeltaTable
         return LogReplay.LoadAsync(Storage, Engine, segment, listing.LastCheckpoint, withFiles, cancellationToken);
     }
 
+    /// <summary>
+    /// Checks that every live data file of <paramref name="snapshot"/> is in storage with the size its add action records. Answers taken
+    /// from the log alone (row counts from file statistics) call this first, so a missing or cut-off file is reported instead of counted.
+    /// Throws CorruptLog naming the first such file and how many there are. Costs one listing (remote stores) or one stat per file (local disk).
+    /// </summary>
+    public async Task CheckFilesAsync(DeltaSnapshot snapshot, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var files = snapshot.Files.Select(f => (Path: DeltaPaths.ToTableRelative(f.Path, Storage), f.Size)).ToList();
+        var actual = new long?[files.Count];
+        if (Storage.LocalPathOrNull("") is not null)
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
+                async (i, ct) => actual[i] = (await Storage.GetInfoAsync(files[i].Path, ct).ConfigureAwait(false))?.Size).ConfigureAwait(false);
+        }
+        else
+        {
+            var listed = new Dictionary<string, long>(StringComparer.Ordinal);
+            await foreach (var f in Storage.ListAsync("", cancellationToken).ConfigureAwait(false)) listed[f.Path] = f.Size;
+            for (var i = 0; i < files.Count; i++) actual[i] = listed.TryGetValue(files[i].Path, out var size) ? size : null;
+        }
+        var missing = Enumerable.Range(0, files.Count).Where(i => actual[i] is null).ToList();
+        if (missing.Count > 0)
+            throw new LakehouseException(LakehouseErrorReason.CorruptLog,
+                $"Data file '{files[missing[0]].Path}' is live in version {snapshot.Version} of '{Location}' but missing from storage" +
+                (missing.Count > 1 ? $" ({missing.Count} of its {files.Count} live files are missing)." : "."));
+        var resized = Enumerable.Range(0, files.Count).Where(i => files[i].Size > 0 && actual[i] != files[i].Size).ToList();
+        if (resized.Count > 0)
+            throw new LakehouseException(LakehouseErrorReason.CorruptLog,
+                $"Data file '{files[resized[0]].Path}' of '{Location}' has {actual[resized[0]]} bytes in storage, but version {snapshot.Version} records {files[resized[0]].Size}: " +
+                "it was replaced or cut off" + (resized.Count > 1 ? $" ({resized.Count} files differ)." : "."));
+    }
+
     /// <summary>The snapshot of the latest version committed at or before <paramref name="timestamp"/>.</summary>
     public async Task<DeltaSnapshot> GetSnapshotAsync(DateTimeOffset timestamp, CancellationToken cancellationToken = default)
     {

@@ -134,4 +134,25 @@ public sealed class DamagedLogTests(EngineFixture fixture) : IClassFixture<Engin
         Assert.Equal(LakehouseErrorReason.CorruptLog, e.Reason);
         Assert.Contains($"'_delta_log/{Commit(1)}' is a folder", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task CheckFilesAsync_LiveFileMissingOrCutOff_RefusedNamingTheFile()
+    {
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 3));
+        await t.Writer.AppendAsync(WriteTestKit.Rows(3, 6));
+        var snapshot = await t.Table.GetSnapshotAsync();
+        await t.Table.CheckFilesAsync(snapshot);
+        var files = snapshot.Files.Select(f => f.Path).Order(StringComparer.Ordinal).ToList();
+
+        var bytes = await File.ReadAllBytesAsync(Path.Combine(t.Root, files[1]));
+        await File.WriteAllBytesAsync(Path.Combine(t.Root, files[1]), bytes[..100]);
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => t.Table.CheckFilesAsync(snapshot));
+        Assert.Equal(LakehouseErrorReason.CorruptLog, e.Reason);
+        Assert.Contains($"Data file '{files[1]}' of '{t.Root}' has 100 bytes in storage, but version 1 records {bytes.Length}", e.Message, StringComparison.Ordinal);
+
+        File.Delete(Path.Combine(t.Root, files[0]));
+        e = await Assert.ThrowsAsync<LakehouseException>(() => t.Table.CheckFilesAsync(snapshot));
+        Assert.Contains($"Data file '{files[0]}' is live in version 1 of '{t.Root}' but missing from storage.", e.Message, StringComparison.Ordinal);
+    }
 }
