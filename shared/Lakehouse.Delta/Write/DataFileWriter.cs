@@ -53,7 +53,7 @@ internal static class DataFileWriter
             throw new LakehouseException(LakehouseErrorReason.InvalidInput, "A Delta table needs at least one column that is not a partition column.");
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
+            CreateFolder(staging);
             var staged = Copy(connection, selectSql, staging, partitionFields, dataFields, targetFileSize, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
             var stats = FileStatistics.Compute(connection, [.. staged.Select(s => s.LocalPath)], dataFields);
@@ -87,10 +87,34 @@ internal static class DataFileWriter
             try
             {
                 if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+                // The staging folder is shared by concurrent writers: the last one out removes it (a writer that meanwhile put its own
+                // folder in it keeps it, and one that finds it gone creates it again).
+                var parent = Path.GetDirectoryName(staging)!;
+                if (Directory.Exists(parent) && !Directory.EnumerateFileSystemEntries(parent).Any()) Directory.Delete(parent, recursive: false);
             }
             catch (IOException)
             {
-                // Left behind: VACUUM clears old staging files.
+                // Left behind (in use, or filled meanwhile): VACUUM clears old staging files.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Creates a folder with its parents, again if another writer or VACUUM removed an empty parent meanwhile (they remove the
+    /// folders they leave empty).
+    /// </summary>
+    private static void CreateFolder(string path)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Directory.CreateDirectory(path);
+                return;
+            }
+            catch (Exception e) when (e is DirectoryNotFoundException or IOException && attempt < 5)
+            {
+                // A parent vanished between two steps of the creation.
             }
         }
     }
@@ -195,8 +219,19 @@ internal static class DataFileWriter
             foreach (var (local, relative) in moves)
             {
                 var target = storage.LocalPathOrNull(relative)!;
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                File.Move(local, target);
+                for (var attempt = 1; ; attempt++)
+                {
+                    CreateFolder(Path.GetDirectoryName(target)!);
+                    try
+                    {
+                        File.Move(local, target);
+                        break;
+                    }
+                    catch (DirectoryNotFoundException) when (attempt < 5 && File.Exists(local))
+                    {
+                        // VACUUM removed the (empty) partition folder between its creation and the move.
+                    }
+                }
                 result.Paths.Add(relative);
             }
             return;

@@ -67,6 +67,13 @@ internal sealed class DeltaTransaction
     /// <summary>Table-relative paths of the files the transaction read or removes.</summary>
     internal HashSet<string> ReadFiles { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// When the files this transaction adds came into being (ms since the epoch): for new data files, when the transaction began (before
+    /// it wrote them); a restore sets it to when the files it adds back were removed. A VACUUM committed meanwhile whose retention
+    /// reaches back past this time may have deleted them (see <see cref="ConflictChecker"/>).
+    /// </summary>
+    internal long AddsExistSince { get; set; } = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
     /// <summary>A create-by-append may become a plain append when another writer created the same table first.</summary>
     internal bool AllowCreateRace { get; set; }
 
