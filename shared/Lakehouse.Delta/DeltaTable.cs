@@ -4,6 +4,8 @@ using Lakehouse.Core;
 using Lakehouse.Delta.Log;
 using Lakehouse.Engine;
 using Lakehouse.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Lakehouse.Delta;
 
@@ -22,19 +24,26 @@ public sealed record CommitSummary(long Version, DateTimeOffset Timestamp, strin
 /// </summary>
 public sealed class DeltaTable
 {
-    private DeltaTable(ILakeStorage storage, DuckEngine engine)
+    private DeltaTable(ILakeStorage storage, DuckEngine engine, ILogger logger)
     {
         Storage = storage;
         Engine = engine;
+        Logger = logger;
     }
 
-    /// <summary>Opens the table rooted at <paramref name="storage"/> (the folder that holds _delta_log).</summary>
-    public static DeltaTable Open(ILakeStorage storage, DuckEngine engine)
+    /// <summary>
+    /// Opens the table rooted at <paramref name="storage"/> (the folder that holds _delta_log). Reads and writes of the table log through
+    /// <paramref name="loggerFactory"/> (category Lakehouse.Delta; events 3000 and up); without one they log nothing.
+    /// </summary>
+    public static DeltaTable Open(ILakeStorage storage, DuckEngine engine, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(engine);
-        return new DeltaTable(storage, engine);
+        return new DeltaTable(storage, engine, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Lakehouse.Delta"));
     }
+
+    /// <summary>Where this table's readers and writers log.</summary>
+    internal ILogger Logger { get; }
 
     /// <summary>Where the table lives.</summary>
     public string Location => Storage.Location;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Lakehouse.Core;
 using Lakehouse.Delta.Log;
@@ -79,7 +80,7 @@ internal static class DataFileWriter
         }
         catch
         {
-            await DeleteQuietlyAsync(storage, result.Paths).ConfigureAwait(false);
+            await DeleteQuietlyAsync(table, result.Paths).ConfigureAwait(false);
             throw;
         }
         finally
@@ -253,18 +254,23 @@ internal static class DataFileWriter
         }
     }
 
-    /// <summary>Deletes files that were written but will never be committed (best effort: VACUUM catches what is left).</summary>
-    internal static async Task DeleteQuietlyAsync(ILakeStorage storage, IReadOnlyList<string> relativePaths)
+    /// <summary>Deletes files that were written but will never be committed (best effort, logged when it fails: VACUUM catches what is left).</summary>
+    internal static async Task DeleteQuietlyAsync(DeltaTable table, IReadOnlyList<string> relativePaths)
     {
         if (relativePaths.Count == 0) return;
-        try
+        var failed = new ConcurrentQueue<(string Path, Exception Error)>();
+        await Parallel.ForEachAsync(relativePaths, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (p, ct) =>
         {
-            await Parallel.ForEachAsync(relativePaths, new ParallelOptions { MaxDegreeOfParallelism = 8 },
-                async (p, ct) => await storage.DeleteAsync(p, ct).ConfigureAwait(false)).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is LakehouseException or IOException or UnauthorizedAccessException)
-        {
-            // Orphans are harmless to readers; VACUUM deletes them after the retention period.
-        }
+            try
+            {
+                await table.Storage.DeleteAsync(p, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is LakehouseException or IOException or UnauthorizedAccessException)
+            {
+                failed.Enqueue((p, e));
+            }
+        }).ConfigureAwait(false);
+        if (failed.TryPeek(out var first))
+            LogEvents.OrphanCleanupFailed(table.Logger, failed.Count, table.Location, first.Path, first.Error.Message, first.Error);
     }
 }

@@ -131,6 +131,7 @@ internal sealed class DeltaTransaction
             if (tries > 1) await Task.Delay(Random.Shared.Next(0, Math.Min(250, 2 << Math.Min(tries, 7))), cancellationToken).ConfigureAwait(false);
             var (mine, next) = await CatchUpAsync(attempt, checker, cancellationToken).ConfigureAwait(false);
             if (mine is { } committed) return (committed, tries);
+            LogEvents.CommitRaceLost(Table.Logger, Operation, Table.Location, attempt, next, tries + 1);
             attempt = next;
         }
     }

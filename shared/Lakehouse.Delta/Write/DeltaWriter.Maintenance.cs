@@ -17,7 +17,7 @@ public sealed partial class DeltaWriter
     public Task<DeltaCommitResult> OptimizeAsync(string? partitionFilter = null, CancellationToken cancellationToken = default)
     {
         if (partitionFilter is not null) ArgumentException.ThrowIfNullOrWhiteSpace(partitionFilter);
-        return RunAsync(ct => OptimizeCoreAsync(partitionFilter, ct), cancellationToken);
+        return RunAsync(DeltaOperations.Optimize, ct => OptimizeCoreAsync(partitionFilter, ct), cancellationToken);
     }
 
     private async Task<DeltaCommitResult> OptimizeCoreAsync(string? partitionFilter, CancellationToken cancellationToken)
@@ -56,7 +56,7 @@ public sealed partial class DeltaWriter
         }
         catch
         {
-            foreach (var w in written) await DataFileWriter.DeleteQuietlyAsync(_table.Storage, w.Paths).ConfigureAwait(false);
+            foreach (var w in written) await DataFileWriter.DeleteQuietlyAsync(_table, w.Paths).ConfigureAwait(false);
             throw;
         }
         if (bins == 0) return NotCommitted(snapshot, DeltaOperations.Optimize);
@@ -99,7 +99,7 @@ public sealed partial class DeltaWriter
     public Task<DeltaCommitResult> RestoreAsync(long version, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(version);
-        return RunAsync(ct => RestoreCoreAsync(version, ct), cancellationToken);
+        return RunAsync(DeltaOperations.Restore, ct => RestoreCoreAsync(version, ct), cancellationToken);
     }
 
     private async Task<DeltaCommitResult> RestoreCoreAsync(long version, CancellationToken cancellationToken)
@@ -199,6 +199,8 @@ public sealed partial class DeltaWriter
         start.Metrics["numFilesToDelete"] = doomed.Count;
         start.Metrics["sizeOfDataToDelete"] = result.Bytes;
         var started = await CommitAsync(start, null, cancellationToken).ConfigureAwait(false);
+        LogEvents.VacuumStarted(_table.Logger, _table.Location, started.Version, doomed.Count, result.Bytes, keep.TotalHours);
+        var planned = doomed.Count;
 
         // Writers may have committed between the snapshot read above and VACUUM START: what any version up to START refers to stays.
         // Writers committing after START refuse to when this vacuum may have deleted their files (ConflictChecker).
@@ -222,7 +224,8 @@ public sealed partial class DeltaWriter
         end.Parameters["status"] = "COMPLETED";
         end.Metrics["numDeletedFiles"] = deleted;
         end.Metrics["numVacuumedDirectories"] = folders;
-        await CommitAsync(end, null, cancellationToken).ConfigureAwait(false);
+        var ended = await CommitAsync(end, null, cancellationToken).ConfigureAwait(false);
+        LogEvents.VacuumEnded(_table.Logger, _table.Location, ended.Version, deleted, folders, planned - doomed.Count);
         return result;
     }
 

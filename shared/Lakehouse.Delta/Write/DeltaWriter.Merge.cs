@@ -25,7 +25,7 @@ public sealed partial class DeltaWriter
         if (keyColumns.Count == 0 || keyColumns.Any(string.IsNullOrWhiteSpace)) throw new ArgumentException("Merge needs at least one key column.", nameof(keyColumns));
         if (!Enum.IsDefined(mode)) throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown merge mode.");
         CheckTransactions(transactions);
-        return RunAsync(ct => MergeCoreAsync(Subquery(sourceSql), keyColumns, mode, transactions, ct), cancellationToken);
+        return RunAsync(DeltaOperations.Merge, ct => MergeCoreAsync(Subquery(sourceSql), keyColumns, mode, transactions, ct), cancellationToken);
     }
 
     private async Task<DeltaCommitResult> MergeCoreAsync(string sourceSql, IReadOnlyList<string> keyColumns, DeltaMergeMode mode,
@@ -131,7 +131,7 @@ public sealed partial class DeltaWriter
             }
             catch
             {
-                await DataFileWriter.DeleteQuietlyAsync(_table.Storage, written.Paths).ConfigureAwait(false);
+                await DataFileWriter.DeleteQuietlyAsync(_table, written.Paths).ConfigureAwait(false);
                 throw;
             }
         }
@@ -195,7 +195,7 @@ public sealed partial class DeltaWriter
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(predicate);
         CheckTransactions(transactions);
-        return RunAsync(ct => DeleteCoreAsync(predicate, transactions, ct), cancellationToken);
+        return RunAsync(DeltaOperations.Delete, ct => DeleteCoreAsync(predicate, transactions, ct), cancellationToken);
     }
 
     private async Task<DeltaCommitResult> DeleteCoreAsync(string predicate, IReadOnlyCollection<DeltaAppTransaction>? transactions, CancellationToken cancellationToken)
