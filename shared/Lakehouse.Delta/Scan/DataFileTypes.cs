@@ -58,11 +58,18 @@ internal static class DataFileTypes
         if (unseen.Count > 0)
         {
             // One row per file: its Parquet schema elements in order, fields split by chr(31), elements by chr(30).
-            using var r = connection.Query(
-                "SELECT file_name, string_agg(concat_ws(chr(31), name, coalesce(duckdb_type, ''), repetition_type, coalesce(num_children, 0), " +
-                "coalesce(converted_type, ''), coalesce(logical_type, '')), chr(30) ORDER BY column_id) " +
-                $"FROM parquet_schema({SqlText.LiteralList(unseen)}) GROUP BY file_name");
-            while (r.Read()) memory.Remember(r.GetString(0), r.GetString(1));
+            try
+            {
+                using var r = connection.Query(
+                    "SELECT file_name, string_agg(concat_ws(chr(31), name, coalesce(duckdb_type, ''), repetition_type, coalesce(num_children, 0), " +
+                    "coalesce(converted_type, ''), coalesce(logical_type, '')), chr(30) ORDER BY column_id) " +
+                    $"FROM parquet_schema({SqlText.LiteralList(unseen)}) GROUP BY file_name");
+                while (r.Read()) memory.Remember(r.GetString(0), r.GetString(1));
+            }
+            catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Engine)
+            {
+                throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"A data file of '{table}' is not readable Parquet: {e.Message}", e);
+            }
         }
 
         var fields = schema.Fields.Where(f => !partitionColumns.Contains(f.Name)).ToList();

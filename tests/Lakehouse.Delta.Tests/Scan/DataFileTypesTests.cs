@@ -72,6 +72,19 @@ public sealed class DataFileTypesTests(EngineFixture fixture) : IClassFixture<En
         Assert.Equal(["3|z", "4|null"], await WriteTestKit.QueryAsync(t.Table, "SELECT id || '|' || coalesce(v, 'null') FROM t ORDER BY id"));
     }
 
+    [Fact]
+    public async Task Read_DataFileThatIsNotParquet_CorruptLogNamingIt()
+    {
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync("SELECT 1::BIGINT AS id");
+        var file = Assert.Single((await t.Table.GetSnapshotAsync()).Files).Path;
+        await File.WriteAllTextAsync(Path.Combine(t.Root, file), "this is not a parquet file at all, but long enough to have a footer");
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => WriteTestKit.QueryAsync(t.Table, "SELECT count(*) FROM t"));
+        Assert.Equal(LakehouseErrorReason.CorruptLog, e.Reason);
+        Assert.Contains($"A data file of '{t.Root}' is not readable Parquet", e.Message, StringComparison.Ordinal);
+        Assert.Contains(file, e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("byte", "long", true)]
     [InlineData("integer", "long", true)]
