@@ -24,7 +24,8 @@ internal sealed class WrittenFiles
 /// <summary>
 /// Writes the rows of a SELECT as Delta data files: ZSTD Parquet through DuckDB's COPY, Hive-style partition folders
 /// (partition columns are not stored in the files), <c>part-NNNNN-uuid.c000.zstd.parquet</c> names and per-file statistics.
-/// Local tables are staged in <c>_lakehouse_staging/</c> inside the table and renamed into place; remote tables are staged
+/// Local tables are staged in <c>_lakehouse_staging/&lt;write id&gt;/</c> inside the table (with a held lock file beside it, so VACUUM
+/// leaves a running write alone) and renamed into place; the folders are removed when the write ends. Remote tables are staged
 /// in the engine's scratch folder and uploaded. Nothing is committed here: files without a commit are invisible to readers
 /// and VACUUM removes them once they are older than the retention.
 /// </summary>
@@ -52,8 +53,11 @@ internal static class DataFileWriter
         var dataFields = schema.Fields.Where(f => !partitionColumns.Contains(f.Name, StringComparer.OrdinalIgnoreCase)).ToList();
         if (dataFields.Count == 0)
             throw new LakehouseException(LakehouseErrorReason.InvalidInput, "A Delta table needs at least one column that is not a partition column.");
+        FileStream? stagingLock = null;
         try
         {
+            // In a local table the staging folder is visible to VACUUM: the lock beside it says a writer is still at work there.
+            if (localRoot is not null) stagingLock = await HoldLockAsync(staging + LockSuffix, cancellationToken).ConfigureAwait(false);
             CreateFolder(staging);
             var staged = Copy(connection, selectSql, staging, partitionFields, dataFields, targetFileSize, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
@@ -88,6 +92,11 @@ internal static class DataFileWriter
             try
             {
                 if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+                if (stagingLock is not null)
+                {
+                    stagingLock.Dispose();
+                    File.Delete(staging + LockSuffix);
+                }
                 // The staging folder is shared by concurrent writers: the last one out removes it (a writer that meanwhile put its own
                 // folder in it keeps it, and one that finds it gone creates it again).
                 var parent = Path.GetDirectoryName(staging)!;
@@ -97,6 +106,57 @@ internal static class DataFileWriter
             {
                 // Left behind (in use, or filled meanwhile): VACUUM clears old staging files.
             }
+        }
+    }
+
+    /// <summary>The lock file beside a staging folder (<c>_lakehouse_staging/&lt;write id&gt;.lock</c>), held open while the write runs.</summary>
+    internal const string LockSuffix = ".lock";
+
+    /// <summary>
+    /// Creates and holds a lock file (open with FileShare.None: an advisory flock on Unix, released by the kernel when the process dies),
+    /// so VACUUM leaves the staging folder of a running writer alone whatever its retention, and cleans up after a crashed one. VACUUM
+    /// holds the lock of a dead writer while it deletes its files and the lock file: a lock taken on a file VACUUM unlinked meanwhile is
+    /// no lock, so the writer checks that its lock file is still there once it holds it, and otherwise takes a new one.
+    /// </summary>
+    private static async Task<FileStream> HoldLockAsync(string path, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            CreateFolder(Path.GetDirectoryName(path)!);
+            FileStream? stream = null;
+            try
+            {
+                stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None);
+                if (File.Exists(path)) return stream;
+            }
+            catch (IOException) when (attempt < 100)
+            {
+                // The shared staging folder was removed (empty) by a writer finishing meanwhile, or VACUUM holds the lock for a moment.
+            }
+            stream?.Dispose();
+            await Task.Delay(attempt < 10 ? 1 : 10, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Takes the staging lock at <paramref name="lockPath"/> for VACUUM: false when a running writer holds it; true otherwise, with the
+    /// lock held in <paramref name="held"/> (null when there is no lock file) until VACUUM has deleted the write's files.
+    /// </summary>
+    internal static bool TryTakeLock(string lockPath, out FileStream? held)
+    {
+        held = null;
+        try
+        {
+            held = new FileStream(lockPath, FileMode.Open, FileAccess.Read, FileShare.None);
+            return true;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 

@@ -157,7 +157,7 @@ public sealed partial class DeltaWriter
     /// <summary>
     /// Deletes files the table no longer needs: data files that are neither live in the latest snapshot nor removed less than
     /// <paramref name="retention"/> ago, and files never committed (crashed or conflicting writers), once older than the retention
-    /// (staged files of the writers' staging folder once older than a day, too). Files referenced by any version up to the VACUUM START
+    /// (files a running writer is staging are left alone). Files referenced by any version up to the VACUUM START
     /// commit are kept, and writers that started before the retention's cutoff and commit after it refuse to (a Conflict), since their
     /// new files may have been deleted.
     /// The retention defaults to the table's <c>delta.deletedFileRetentionDuration</c> (7 days); a shorter one is refused unless
@@ -183,10 +183,10 @@ public sealed partial class DeltaWriter
         var valid = ValidFiles(snapshot, cutoffMs);
 
         var doomed = new List<(string Path, long Size)>();
-        var stagingCutoff = cutoff < DateTimeOffset.UtcNow - StagingMinimumAge ? cutoff : DateTimeOffset.UtcNow - StagingMinimumAge;
+        var running = new Dictionary<string, bool>(StringComparer.Ordinal);
         await foreach (var file in _table.Storage.ListAsync("", cancellationToken).ConfigureAwait(false))
         {
-            if (!IsVacuumable(file.Path) || valid.Contains(file.Path) || file.LastModified >= (IsStaging(file.Path) ? stagingCutoff : cutoff)) continue;
+            if (!IsVacuumable(file.Path) || valid.Contains(file.Path) || file.LastModified >= cutoff || IsStagingOfRunningWriter(file.Path, running)) continue;
             doomed.Add((file.Path, file.Size));
         }
         var result = new DeltaVacuumResult([.. doomed.Select(d => d.Path)], doomed.Sum(d => d.Size), dryRun, keep);
@@ -213,10 +213,24 @@ public sealed partial class DeltaWriter
         }
 
         var deleted = 0L;
-        await Parallel.ForEachAsync(doomed, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (d, ct) =>
+        await Parallel.ForEachAsync(doomed.Where(d => StagingWrite(d.Path) is null), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (d, ct) =>
         {
             if (await _table.Storage.DeleteAsync(d.Path, ct).ConfigureAwait(false)) Interlocked.Increment(ref deleted);
         }).ConfigureAwait(false);
+        // The files of a dead writer's staging folder go while VACUUM holds that writer's lock, so no writer can take it up meanwhile.
+        foreach (var write in doomed.Where(d => StagingWrite(d.Path) is not null).GroupBy(d => StagingWrite(d.Path)!, StringComparer.Ordinal))
+        {
+            var lockPath = _table.Storage.LocalPathOrNull(DataFileWriter.StagingFolder + "/" + write.Key + DataFileWriter.LockSuffix);
+            FileStream? held = null;
+            if (lockPath is not null && !DataFileWriter.TryTakeLock(lockPath, out held)) continue;
+            using (held)
+            {
+                foreach (var d in write)
+                {
+                    if (await _table.Storage.DeleteAsync(d.Path, cancellationToken).ConfigureAwait(false)) deleted++;
+                }
+            }
+        }
         var folders = DeleteEmptyFolders(doomed.Select(d => d.Path));
 
         // Read at the same snapshot as START: it adds and removes nothing, so the lost race for START's version is harmless.
@@ -270,12 +284,31 @@ public sealed partial class DeltaWriter
     }
 
     /// <summary>
-    /// How old a file in the writers' staging folder must at least be before VACUUM deletes it, whatever the retention: a writer is still
-    /// writing there (nothing in the log refers to staging files, so keeping them a day only delays cleaning up after a crashed writer).
+    /// True for the files of a staging folder (and its lock) whose writer still runs, whatever their age: a writer holds its lock until
+    /// its staged files are gone. <paramref name="running"/> caches the answer per write.
     /// </summary>
-    internal static readonly TimeSpan StagingMinimumAge = TimeSpan.FromDays(1);
+    private bool IsStagingOfRunningWriter(string path, Dictionary<string, bool> running)
+    {
+        if (StagingWrite(path) is not { } write) return false;
+        if (!running.TryGetValue(write, out var held))
+        {
+            var lockPath = _table.Storage.LocalPathOrNull(DataFileWriter.StagingFolder + "/" + write + DataFileWriter.LockSuffix);
+            FileStream? probe = null;
+            held = lockPath is not null && !DataFileWriter.TryTakeLock(lockPath, out probe);
+            probe?.Dispose();
+            running[write] = held;
+        }
+        return held;
+    }
 
-    private static bool IsStaging(string path) => path.StartsWith(DataFileWriter.StagingFolder + "/", StringComparison.Ordinal);
+    /// <summary>The write id of a file in the writers' staging folder (its folder, or its lock file), or null for other files.</summary>
+    private static string? StagingWrite(string path)
+    {
+        if (!path.StartsWith(DataFileWriter.StagingFolder + "/", StringComparison.Ordinal)) return null;
+        var name = path[(DataFileWriter.StagingFolder.Length + 1)..];
+        var slash = name.IndexOf('/', StringComparison.Ordinal);
+        return slash >= 0 ? name[..slash] : name.EndsWith(DataFileWriter.LockSuffix, StringComparison.Ordinal) ? name[..^DataFileWriter.LockSuffix.Length] : name;
+    }
 
     /// <summary>
     /// Files VACUUM may consider: not under <c>_delta_log</c>, not in a hidden folder (a name starting with '_' or '.' that is not

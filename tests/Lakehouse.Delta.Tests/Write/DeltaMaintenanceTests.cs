@@ -205,18 +205,24 @@ public sealed class DeltaMaintenanceTests(EngineFixture fixture) : IClassFixture
     }
 
     [Fact]
-    public async Task VacuumAsync_FreshStagingFilesOfAWriterInFlight_KeptEvenWithZeroRetention()
+    public async Task VacuumAsync_StagingFilesOfARunningWriter_KeptEvenWithZeroRetentionDeletedOnceItIsGone()
     {
         using var t = new LocalTable(_engine);
         await t.Writer.AppendAsync(WriteTestKit.Rows(0, 3));
-        var staged = Path.Combine(t.Root, DataFileWriter.StagingFolder, "inflight", "data_0.parquet");
-        Directory.CreateDirectory(Path.GetDirectoryName(staged)!);
+        var folder = Path.Combine(t.Root, DataFileWriter.StagingFolder, "inflight");
+        var staged = Path.Combine(folder, "data_0.parquet");
+        Directory.CreateDirectory(folder);
         File.WriteAllText(staged, "being written");
-        Assert.Empty((await t.Writer.VacuumAsync(TimeSpan.Zero, force: true)).Files);
-        Assert.True(File.Exists(staged));
-        Age(staged, TimeSpan.FromDays(2));
-        Assert.Equal([Path.Combine(DataFileWriter.StagingFolder, "inflight", "data_0.parquet")], (await t.Writer.VacuumAsync(TimeSpan.Zero, force: true)).Files);
-        Assert.False(Directory.Exists(Path.Combine(t.Root, DataFileWriter.StagingFolder))); // the folders it emptied went with it
+        Age(staged, TimeSpan.FromDays(30));
+        using (new FileStream(folder + DataFileWriter.LockSuffix, FileMode.CreateNew, FileAccess.Write, FileShare.None)) // what a writer holds
+        {
+            Assert.Empty((await t.Writer.VacuumAsync(TimeSpan.Zero, force: true)).Files);
+            Assert.True(File.Exists(staged));
+        }
+        // The writer died (its lock is released with it): its staged file, its lock and the folders they leave empty go.
+        var result = await t.Writer.VacuumAsync(TimeSpan.Zero, force: true);
+        Assert.Equal([Path.Combine(DataFileWriter.StagingFolder, "inflight.lock"), Path.Combine(DataFileWriter.StagingFolder, "inflight", "data_0.parquet")], result.Files.Order(StringComparer.Ordinal));
+        Assert.False(Directory.Exists(Path.Combine(t.Root, DataFileWriter.StagingFolder)));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Globalization;
 using Lakehouse.Core;
 using Lakehouse.Delta.Write;
 using Lakehouse.Engine;
+using Lakehouse.Storage;
 using Lakehouse.Testing;
 using Xunit.Abstractions;
 
@@ -121,8 +122,9 @@ public sealed class VacuumConcurrencyTests(EngineFixture fixture, ITestOutputHel
     [Fact]
     public async Task AppendAsync_ConcurrentAppendsAndZeroRetentionVacuumLoop_EveryCommittedRowReadable()
     {
-        const int writers = 3, appends = 6, rows = 200;
+        const int writers = 3, appends = 8, rows = 2000;
         using var t = new LocalTable(_engine);
+        var log = new CapturingLoggerFactory();
         await t.Writer.AppendAsync(WriteTestKit.Rows(-1, 0));
 
         using var stop = new CancellationTokenSource();
@@ -142,7 +144,7 @@ public sealed class VacuumConcurrencyTests(EngineFixture fixture, ITestOutputHel
         var gaveUp = 0;
         await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
         {
-            var writer = t.OtherWriter(new DeltaWriteOptions { ConflictRetries = 100 });
+            var writer = DeltaWriter.Create(DeltaTable.Open(LakeStorage.Open(t.Root), _engine, log), new DeltaWriteOptions { ConflictRetries = 100 });
             for (var i = 0; i < appends; i++)
             {
                 var first = ((w * appends) + i) * rows;
@@ -160,7 +162,9 @@ public sealed class VacuumConcurrencyTests(EngineFixture fixture, ITestOutputHel
         await stop.CancelAsync();
         await vacuumLoop;
         await t.Writer.VacuumAsync(TimeSpan.Zero, force: true);
-        output.WriteLine($"{committed.Count} appends committed, {gaveUp} gave up after their retries, {vacuums + 1} vacuums");
+        var reruns = log.Events(3003);
+        output.WriteLine($"{committed.Count} appends committed, {gaveUp} gave up after their retries, {vacuums + 1} vacuums, {reruns.Count} re-runs after a conflict " +
+                         $"({reruns.Count(r => r.Message.Contains("VACUUM START", StringComparison.Ordinal))} with a VACUUM START)");
 
         Assert.NotEmpty(committed);
         var snapshot = await t.Table.GetSnapshotAsync(); // the log is whole: every version from 0 on
