@@ -4,6 +4,8 @@ using Lakehouse.Core;
 using Lakehouse.Delta.Log;
 using Lakehouse.Engine;
 using Lakehouse.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Lakehouse.Delta;
 
@@ -22,19 +24,26 @@ public sealed record CommitSummary(long Version, DateTimeOffset Timestamp, strin
 /// </summary>
 public sealed class DeltaTable
 {
-    private DeltaTable(ILakeStorage storage, DuckEngine engine)
+    private DeltaTable(ILakeStorage storage, DuckEngine engine, ILogger logger)
     {
         Storage = storage;
         Engine = engine;
+        Logger = logger;
     }
 
-    /// <summary>Opens the table rooted at <paramref name="storage"/> (the folder that holds _delta_log).</summary>
-    public static DeltaTable Open(ILakeStorage storage, DuckEngine engine)
+    /// <summary>
+    /// Opens the table rooted at <paramref name="storage"/> (the folder that holds _delta_log). Reads and writes of the table log through
+    /// <paramref name="loggerFactory"/> (category Lakehouse.Delta; events 3000 and up); without one they log nothing.
+    /// </summary>
+    public static DeltaTable Open(ILakeStorage storage, DuckEngine engine, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(engine);
-        return new DeltaTable(storage, engine);
+        return new DeltaTable(storage, engine, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Lakehouse.Delta"));
     }
+
+    /// <summary>Where this table's readers and writers log.</summary>
+    internal ILogger Logger { get; }
 
     /// <summary>Where the table lives.</summary>
     public string Location => Storage.Location;
@@ -42,6 +51,9 @@ public sealed class DeltaTable
     internal ILakeStorage Storage { get; }
 
     internal DuckEngine Engine { get; }
+
+    /// <summary>The Parquet schemas of the data files scans have checked (see <see cref="Scan.DataFileTypes"/>).</summary>
+    internal Scan.FileSchemaMemory FileSchemas { get; } = new();
 
     /// <summary>True when the folder holds a Delta log with at least one commit or checkpoint.</summary>
     public async Task<bool> ExistsAsync(CancellationToken cancellationToken = default) =>
@@ -55,38 +67,38 @@ public sealed class DeltaTable
         await foreach (var f in Storage.ListAsync(LogFiles.LogFolder, startFrom, cancellationToken).ConfigureAwait(false))
         {
             if (LogFiles.Classify(f) is { } log) files.Add(log);
+            else if (LogFiles.FolderNamedLikeLogFile(f.Path) is { } folder) throw FolderInLog(folder);
         }
         return files;
     }
 
+    private LakehouseException FolderInLog(string folder) =>
+        new(LakehouseErrorReason.CorruptLog,
+            $"Delta log of '{Location}' is damaged: '{folder}' is a folder, not a log file. Move it out of _delta_log (a commit file of that name cannot be written or read while it is there).");
+
     /// <summary>
-    /// The log files a snapshot at <paramref name="version"/> (the latest when null) is rebuilt from. When <c>_last_checkpoint</c> names a
-    /// checkpoint at or below the version that is complete, only the files from it on are listed, which is what the pointer is for
-    /// (PROTOCOL.md "Last Checkpoint File"); a missing, damaged or stale pointer only costs the listing of the whole log.
+    /// The log files a snapshot at <paramref name="version"/> (the latest when null) is rebuilt from, with <c>_last_checkpoint</c>. When the
+    /// pointer names a checkpoint at or below the version that is complete, only the files from it on are listed, which is what the pointer
+    /// is for (PROTOCOL.md "Last Checkpoint File"); a missing, damaged or stale pointer only costs the listing of the whole log.
     /// </summary>
-    internal async Task<List<LogFile>> ListLogForSnapshotAsync(long? version, CancellationToken cancellationToken)
+    internal async Task<LogListing> ListLogForSnapshotAsync(long? version, CancellationToken cancellationToken)
     {
-        if (await LastCheckpointHintAsync(cancellationToken).ConfigureAwait(false) is { } checkpoint && (version is null || version >= checkpoint))
+        var hint = await LastCheckpointHintAsync(cancellationToken).ConfigureAwait(false);
+        if (hint is not null && (version is null || version >= hint.Version))
         {
-            var recent = await ListLogAsync(LogFiles.VersionPrefix(checkpoint), cancellationToken).ConfigureAwait(false);
-            if (LogSegment.HasCompleteCheckpoint(recent, checkpoint)) return recent;
+            var recent = await ListLogAsync(LogFiles.VersionPrefix(hint.Version), cancellationToken).ConfigureAwait(false);
+            if (LogSegment.HasCompleteCheckpoint(recent, hint.Version)) return new LogListing(recent, hint);
         }
-        return await ListLogAsync(cancellationToken).ConfigureAwait(false);
+        return new LogListing(await ListLogAsync(cancellationToken).ConfigureAwait(false), hint);
     }
 
-    private async Task<long?> LastCheckpointHintAsync(CancellationToken cancellationToken)
+    private async Task<LastCheckpointInfo?> LastCheckpointHintAsync(CancellationToken cancellationToken)
     {
         try
         {
-            var bytes = await Storage.ReadAsync(LogFiles.LastCheckpointPath, cancellationToken).ConfigureAwait(false);
-            using var doc = JsonDocument.Parse(bytes);
-            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("version", out var v) && v.TryGetInt64(out var n) && n >= 0 ? n : null;
+            return LastCheckpointInfo.Parse(await Storage.ReadAsync(LogFiles.LastCheckpointPath, cancellationToken).ConfigureAwait(false));
         }
         catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.NotFound)
-        {
-            return null;
-        }
-        catch (JsonException)
         {
             return null;
         }
@@ -101,12 +113,52 @@ public sealed class DeltaTable
         await GetSnapshotAsync(await ListLogForSnapshotAsync(version, cancellationToken).ConfigureAwait(false), version, withFiles, cancellationToken).ConfigureAwait(false);
 
     /// <summary>The snapshot at <paramref name="version"/> rebuilt from <paramref name="listing"/>, made by <see cref="ListLogForSnapshotAsync"/> for that version.</summary>
-    internal Task<DeltaSnapshot> GetSnapshotAsync(IReadOnlyList<LogFile> listing, long? version, bool withFiles, CancellationToken cancellationToken)
+    internal Task<DeltaSnapshot> GetSnapshotAsync(LogListing listing, long? version, bool withFiles, CancellationToken cancellationToken)
     {
-        if (listing.Count == 0)
+        if (listing.Files.Count == 0)
             throw new LakehouseException(LakehouseErrorReason.NotFound, $"'{Location}' is not a Delta table: no _delta_log folder with commits.");
-        var segment = LogSegment.Build(listing, version, Location);
-        return LogReplay.LoadAsync(Storage, Engine, segment, withFiles, cancellationToken);
+        var latest = listing.Files.Where(f => f.Kind == LogFileKind.Commit).Select(f => f.Version).DefaultIfEmpty(-1).Max();
+        if (latest >= 0 && (version is null || version == latest))
+        {
+            // A folder named like the next commit hides from the listing (it is not a file) and would make every writer fail to commit.
+            var next = LogFiles.CommitPath(latest + 1);
+            if (Storage.LocalPathOrNull(next) is { } local && Directory.Exists(local)) throw FolderInLog(next);
+        }
+        var segment = LogSegment.Build(listing.Files, version, Location);
+        return LogReplay.LoadAsync(Storage, Engine, segment, listing.LastCheckpoint, withFiles, cancellationToken);
+    }
+
+    /// <summary>
+    /// Checks that every live data file of <paramref name="snapshot"/> is in storage with the size its add action records. Answers taken
+    /// from the log alone (row counts from file statistics) call this first, so a missing or cut-off file is reported instead of counted.
+    /// Throws CorruptLog naming the first such file and how many there are. Costs one listing (remote stores) or one stat per file (local disk).
+    /// </summary>
+    public async Task CheckFilesAsync(DeltaSnapshot snapshot, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var files = snapshot.Files.Select(f => (Path: DeltaPaths.ToTableRelative(f.Path, Storage), f.Size)).ToList();
+        var actual = new long?[files.Count];
+        if (Storage.LocalPathOrNull("") is not null)
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
+                async (i, ct) => actual[i] = (await Storage.GetInfoAsync(files[i].Path, ct).ConfigureAwait(false))?.Size).ConfigureAwait(false);
+        }
+        else
+        {
+            var listed = new Dictionary<string, long>(StringComparer.Ordinal);
+            await foreach (var f in Storage.ListAsync("", cancellationToken).ConfigureAwait(false)) listed[f.Path] = f.Size;
+            for (var i = 0; i < files.Count; i++) actual[i] = listed.TryGetValue(files[i].Path, out var size) ? size : null;
+        }
+        var missing = Enumerable.Range(0, files.Count).Where(i => actual[i] is null).ToList();
+        if (missing.Count > 0)
+            throw new LakehouseException(LakehouseErrorReason.CorruptLog,
+                $"Data file '{files[missing[0]].Path}' is live in version {snapshot.Version} of '{Location}' but missing from storage" +
+                (missing.Count > 1 ? $" ({missing.Count} of its {files.Count} live files are missing)." : "."));
+        var resized = Enumerable.Range(0, files.Count).Where(i => files[i].Size > 0 && actual[i] != files[i].Size).ToList();
+        if (resized.Count > 0)
+            throw new LakehouseException(LakehouseErrorReason.CorruptLog,
+                $"Data file '{files[resized[0]].Path}' of '{Location}' has {actual[resized[0]]} bytes in storage, but version {snapshot.Version} records {files[resized[0]].Size}: " +
+                "it was replaced or cut off" + (resized.Count > 1 ? $" ({resized.Count} files differ)." : "."));
     }
 
     /// <summary>The snapshot of the latest version committed at or before <paramref name="timestamp"/>.</summary>
@@ -117,20 +169,20 @@ public sealed class DeltaTable
     }
 
     /// <summary>
-    /// The latest version committed at or before <paramref name="timestamp"/>. A commit's time is its in-commit
-    /// timestamp, else its commitInfo.timestamp, else the commit file's modification time: the same time
-    /// <see cref="GetHistoryAsync"/> shows, so a timestamp read off the history selects that version.
+    /// The latest version committed at or before <paramref name="timestamp"/>. A commit's time is its in-commit timestamp, else its
+    /// commitInfo.timestamp, else the commit file's modification time, adjusted as Delta's history manager does so that times
+    /// only grow: a commit stamped no later than the one before it (a writer with a skewed clock) counts as 1 ms after it. These are
+    /// the times <see cref="GetHistoryAsync"/> shows, so a timestamp read off the history selects that version.
     /// </summary>
     public async Task<long> VersionAtAsync(DateTimeOffset timestamp, CancellationToken cancellationToken = default)
     {
-        var commits = (await ListLogAsync(cancellationToken).ConfigureAwait(false)).Where(f => f.Kind == LogFileKind.Commit).OrderBy(f => f.Version).ToList();
-        if (commits.Count == 0) throw new LakehouseException(LakehouseErrorReason.NotFound, $"'{Location}' has no commit files to time-travel over.");
-        int lo = 0, hi = commits.Count - 1, found = -1;
+        var timeline = await CommitTimelineAsync(cancellationToken).ConfigureAwait(false);
+        if (timeline.Count == 0) throw new LakehouseException(LakehouseErrorReason.NotFound, $"'{Location}' has no commit files to time-travel over.");
+        int lo = 0, hi = timeline.Count - 1, found = -1;
         while (lo <= hi)
         {
             var mid = (lo + hi) / 2;
-            var ts = await CommitTimeAsync(commits[mid], cancellationToken).ConfigureAwait(false);
-            if (ts <= timestamp)
+            if (timeline[mid].Time <= timestamp)
             {
                 found = mid;
                 lo = mid + 1;
@@ -141,35 +193,45 @@ public sealed class DeltaTable
             }
         }
         if (found < 0)
-        {
-            var first = await CommitTimeAsync(commits[0], cancellationToken).ConfigureAwait(false);
             throw new LakehouseException(LakehouseErrorReason.NotFound,
-                $"The timestamp {timestamp.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff}Z is before the earliest available commit (version {commits[0].Version} at {first.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff}Z).");
-        }
-        return commits[found].Version;
+                $"The timestamp {timestamp.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff}Z is before the earliest available commit (version {timeline[0].Commit.Version} at {timeline[0].Time.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff}Z).");
+        return timeline[found].Commit.Version;
     }
 
-    private async Task<DateTimeOffset> CommitTimeAsync(LogFile commit, CancellationToken cancellationToken)
-    {
-        var info = await CommitInfoReader.ReadAsync(Storage, commit, cancellationToken).ConfigureAwait(false);
-        if (info?.InCommitTimestamp is { } ict) return DateTimeOffset.FromUnixTimeMilliseconds(ict);
-        if (info?.Timestamp is { } ts) return DateTimeOffset.FromUnixTimeMilliseconds(ts);
-        return commit.File.LastModified;
-    }
+    /// <summary>One commit with its commitInfo (null when it has none) and its adjusted time.</summary>
+    private sealed record TimedCommit(LogFile Commit, CommitInfoAction? Info, DateTimeOffset Time);
 
-    /// <summary>The table's commits, newest first; at most <paramref name="limit"/> when given.</summary>
-    public async Task<IReadOnlyList<CommitSummary>> GetHistoryAsync(int? limit = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Every available commit, oldest first, with its time made monotonic as DeltaHistoryManager.monotonizeCommitTimestamps does
+    /// (each time at least the previous one's + 1 ms). The whole log is read (only the head of each commit file, where commitInfo is),
+    /// because one early commit stamped in the future moves the times of every commit after it.
+    /// </summary>
+    private async Task<List<TimedCommit>> CommitTimelineAsync(CancellationToken cancellationToken)
     {
-        var commits = (await ListLogAsync(cancellationToken).ConfigureAwait(false)).Where(f => f.Kind == LogFileKind.Commit)
-            .OrderByDescending(f => f.Version).Take(limit ?? int.MaxValue).ToList();
+        var commits = (await ListLogAsync(cancellationToken).ConfigureAwait(false)).Where(f => f.Kind == LogFileKind.Commit).OrderBy(f => f.Version).ToList();
         var infos = new CommitInfoAction?[commits.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, commits.Count), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
             async (i, ct) => infos[i] = await CommitInfoReader.ReadAsync(Storage, commits[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
-        var result = new List<CommitSummary>(commits.Count);
+        var timeline = new List<TimedCommit>(commits.Count);
+        var previous = long.MinValue;
         for (var i = 0; i < commits.Count; i++)
         {
-            var info = infos[i];
-            var time = info?.InCommitTimestamp ?? info?.Timestamp;
+            var raw = infos[i]?.InCommitTimestamp ?? infos[i]?.Timestamp ?? commits[i].File.LastModified.ToUnixTimeMilliseconds();
+            var time = previous != long.MinValue && raw <= previous ? previous + 1 : raw;
+            timeline.Add(new TimedCommit(commits[i], infos[i], DateTimeOffset.FromUnixTimeMilliseconds(time)));
+            previous = time;
+        }
+        return timeline;
+    }
+
+    /// <summary>The table's commits, newest first; at most <paramref name="limit"/> when given. Times are adjusted as <see cref="VersionAtAsync"/> says.</summary>
+    public async Task<IReadOnlyList<CommitSummary>> GetHistoryAsync(int? limit = null, CancellationToken cancellationToken = default)
+    {
+        var timeline = await CommitTimelineAsync(cancellationToken).ConfigureAwait(false);
+        var result = new List<CommitSummary>(Math.Min(timeline.Count, limit ?? int.MaxValue));
+        for (var i = timeline.Count - 1; i >= 0 && result.Count < (limit ?? int.MaxValue); i--)
+        {
+            var (commit, info, time) = timeline[i];
             string? parameters = null, metrics = null, engine = null;
             if (info is not null)
             {
@@ -180,9 +242,7 @@ public sealed class DeltaTable
                 engine = root.TryGetProperty("engineInfo", out var e) ? e.GetString()
                     : root.TryGetProperty("clientVersion", out var cv) ? cv.GetString() : null;
             }
-            result.Add(new CommitSummary(commits[i].Version,
-                time is { } t ? DateTimeOffset.FromUnixTimeMilliseconds(t) : commits[i].File.LastModified,
-                info?.Operation, parameters, metrics, engine));
+            result.Add(new CommitSummary(commit.Version, time, info?.Operation, parameters, metrics, engine));
         }
         return result;
     }

@@ -117,6 +117,19 @@ public sealed class TableReadCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Info_LiveDataFileMissing_ExitsOneNamingTheFileInsteadOfCountingIt()
+    {
+        var copy = _temp.Combine("basic_append");
+        TestFiles.CopyTree(Table("dat/v0.0.2/basic_append"), copy);
+        const string file = "part-00000-ef42f28f-e8e8-4d54-b51f-c3af96c72a44-c000.snappy.parquet";
+        File.Delete(Path.Combine(copy, file));
+        var r = await CliRunner.RunAsync("table", "info", copy, "--json");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains($"Data file '{file}' is live in version 1", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal("", r.Stdout);
+    }
+
+    [Fact]
     public async Task History_ListsCommitsNewestFirst()
     {
         var r = await CliRunner.RunAsync("table", "history", Table("dat/v0.0.2/basic_append"), "--json");

@@ -243,6 +243,7 @@ internal static class TableStatistics
 {
     internal static async Task<long> CountRowsAsync(DuckEngine engine, DeltaTable table, DeltaSnapshot snapshot, CancellationToken cancellationToken)
     {
+        await table.CheckFilesAsync(snapshot, cancellationToken).ConfigureAwait(false); // stats count rows of files that may be gone
         long total = 0;
         var withoutStats = new List<Delta.Log.AddAction>();
         foreach (var f in snapshot.Files)

@@ -63,5 +63,21 @@ internal static partial class LogFiles
         return null;
     }
 
+    /// <summary>
+    /// The folder of a listed file when that folder sits in _delta_log and is named like a log file (e.g. <c>_delta_log/00000000000000000003.json/x</c>):
+    /// a damaged log, since no commit or checkpoint of that name can exist then. Null for every other path.
+    /// </summary>
+    internal static string? FolderNamedLikeLogFile(string path)
+    {
+        if (!path.StartsWith(LogFolder, StringComparison.Ordinal)) return null;
+        var name = path[LogFolder.Length..];
+        var slash = name.IndexOf('/', StringComparison.Ordinal);
+        if (slash < 0) return null;
+        var folder = name[..slash];
+        return CommitName().IsMatch(folder) || CheckpointName().IsMatch(folder) || MultiPartName().IsMatch(folder) || V2Name().IsMatch(folder) || CompactionName().IsMatch(folder)
+            ? LogFolder + folder
+            : null;
+    }
+
     private static long Parse(string digits) => long.Parse(digits, CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Lakehouse.Core;
 using Lakehouse.Engine;
 using Lakehouse.Storage;
@@ -24,12 +23,16 @@ internal sealed class LogReplay
     /// (protocol, metadata, txns, domains: what a blind append needs), skipping the file actions that make up nearly all of a big
     /// table's checkpoint; the snapshot then has no files or tombstones (<see cref="DeltaSnapshot.FilesLoaded"/> is false).
     /// </summary>
-    internal static async Task<DeltaSnapshot> LoadAsync(ILakeStorage storage, DuckEngine engine, LogSegment segment, bool withFiles, CancellationToken cancellationToken)
+    internal static async Task<DeltaSnapshot> LoadAsync(ILakeStorage storage, DuckEngine engine, LogSegment segment, LastCheckpointInfo? lastCheckpoint, bool withFiles,
+        CancellationToken cancellationToken)
     {
         var replay = new LogReplay(withFiles);
         if (segment.Checkpoint.Count > 0)
-            foreach (var action in await CheckpointReader.ReadAsync(storage, engine, segment.Checkpoint, withFiles, cancellationToken).ConfigureAwait(false))
-                replay.Apply(action);
+        {
+            var checkpoint = await CheckpointReader.ReadAsync(storage, engine, segment.Checkpoint, withFiles, cancellationToken).ConfigureAwait(false);
+            CheckAgainstPointer(storage.Location, segment, checkpoint, lastCheckpoint, withFiles);
+            foreach (var action in checkpoint.Actions) replay.Apply(action);
+        }
 
         var contents = new byte[segment.Deltas.Count][];
         await Parallel.ForEachAsync(Enumerable.Range(0, contents.Length), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
@@ -37,7 +40,7 @@ internal sealed class LogReplay
         CommitInfoAction? lastInfo = null;
         for (var i = 0; i < contents.Length; i++)
         {
-            var actions = ActionSerializer.ParseLines(contents[i], segment.Deltas[i].File.Path);
+            var actions = ParseCommit(contents[i], segment.Deltas[i].File.Path, storage.Location);
             foreach (var action in actions)
             {
                 replay.Apply(action);
@@ -64,6 +67,42 @@ internal sealed class LogReplay
             timestamp,
             segment.CheckpointVersion,
             withFiles);
+    }
+
+    /// <summary>
+    /// The actions of a commit (or log compaction) file. A commit always holds at least one action, so an empty one (zero bytes, or only
+    /// blank lines) was cut off or emptied: refused as a damaged log rather than read as a commit that changed nothing.
+    /// </summary>
+    internal static List<DeltaAction> ParseCommit(ReadOnlySpan<byte> content, string path, string table)
+    {
+        var actions = ActionSerializer.ParseLines(content, path);
+        if (actions.Count == 0 && content.Trim(" \t\r\n"u8).IsEmpty)
+            throw new LakehouseException(LakehouseErrorReason.CorruptLog,
+                $"Delta log of '{table}' is damaged: commit file '{path}' is empty ({content.Length} bytes, no actions). A commit is never empty: it was cut off or emptied, " +
+                "so the versions from it on cannot be read correctly. Restore the file from a copy, or read an earlier version.");
+        return actions;
+    }
+
+    /// <summary>
+    /// When <c>_last_checkpoint</c> describes the checkpoint the snapshot starts from, what was read must match it: its number of actions
+    /// (size), of parts, and of add actions (numOfAddFiles). A shorter checkpoint is still valid Parquet, and read as it is it would
+    /// silently lose files.
+    /// </summary>
+    private static void CheckAgainstPointer(string table, LogSegment segment, CheckpointContent read, LastCheckpointInfo? pointer, bool withFiles)
+    {
+        if (pointer is null || pointer.Version != segment.CheckpointVersion) return;
+        var files = string.Join(", ", segment.Checkpoint.Select(c => "'" + c.File.Path + "'"));
+        string? problem = null;
+        if (pointer.Parts is { } parts && segment.Checkpoint[0].Kind == LogFileKind.MultiPartCheckpoint && segment.Checkpoint.Count != parts)
+            problem = $"it has {segment.Checkpoint.Count} parts, {LogFiles.LastCheckpointPath} says {parts}";
+        else if (pointer.Size is { } size && read.Rows is { } rows && rows != size)
+            problem = $"it holds {rows} actions, {LogFiles.LastCheckpointPath} says {size} (size)";
+        else if (withFiles && pointer.NumOfAddFiles is { } adds && read.Actions.OfType<AddAction>().Count() is var added && added != adds)
+            problem = $"it holds {added} add actions, {LogFiles.LastCheckpointPath} says {adds} (numOfAddFiles)";
+        if (problem is not null)
+            throw new LakehouseException(LakehouseErrorReason.CorruptLog,
+                $"Delta log of '{table}' is damaged: checkpoint {files} is incomplete: {problem}. Delete the damaged checkpoint and {LogFiles.LastCheckpointPath} " +
+                "to read the table from its commit files (if they are still there).");
     }
 
     /// <summary>In-commit timestamp, else commitInfo.timestamp, else the commit file's modification time.</summary>
@@ -105,21 +144,44 @@ internal sealed class LogReplay
     }
 }
 
+/// <summary>What a checkpoint holds: its actions, and its number of action rows (null when not every row was counted).</summary>
+internal sealed record CheckpointContent(List<DeltaAction> Actions, long? Rows);
+
 /// <summary>Reads checkpoint files (classic, multi-part, V2 with sidecars; parquet or JSON) into actions.</summary>
 internal static class CheckpointReader
 {
-    /// <summary>The checkpoint's actions; without <paramref name="withFiles"/> only those that are not file actions (sidecars hold only file actions).</summary>
-    internal static async Task<List<DeltaAction>> ReadAsync(ILakeStorage storage, DuckEngine engine, IReadOnlyList<LogFile> parts, bool withFiles, CancellationToken cancellationToken)
+    /// <summary>
+    /// The checkpoint's actions, and how many action rows it holds (sidecars included) when that is known; without
+    /// <paramref name="withFiles"/> only the actions that are not file actions (sidecars hold only file actions, and are then not read).
+    /// </summary>
+    internal static async Task<CheckpointContent> ReadAsync(ILakeStorage storage, DuckEngine engine, IReadOnlyList<LogFile> parts, bool withFiles, CancellationToken cancellationToken)
     {
         var actions = new List<DeltaAction>();
+        long rows = 0;
         var parquet = parts.Where(p => p.File.Path.EndsWith(".parquet", StringComparison.Ordinal)).Select(p => p.File.Path).ToList();
         foreach (var json in parts.Where(p => p.File.Path.EndsWith(".json", StringComparison.Ordinal)))
-            actions.AddRange(ActionSerializer.ParseLines(await storage.ReadAsync(json.File.Path, cancellationToken).ConfigureAwait(false), json.File.Path));
-        if (parquet.Count > 0) actions.AddRange(await ReadParquetAsync(storage, engine, parquet, withFiles, cancellationToken).ConfigureAwait(false));
+        {
+            var content = await storage.ReadAsync(json.File.Path, cancellationToken).ConfigureAwait(false);
+            actions.AddRange(ActionSerializer.ParseLines(content, json.File.Path));
+            rows += CountLines(content);
+        }
+        if (parquet.Count > 0) rows += await ReadParquetAsync(storage, engine, parquet, withFiles, actions, cancellationToken).ConfigureAwait(false);
 
         var sidecars = actions.OfType<SidecarAction>().Select(s => SidecarPath(s.Path, storage)).ToList();
-        if (sidecars.Count > 0 && withFiles) actions.AddRange(await ReadParquetAsync(storage, engine, sidecars, withFiles, cancellationToken).ConfigureAwait(false));
-        return actions;
+        if (sidecars.Count == 0) return new CheckpointContent(actions, rows);
+        if (!withFiles) return new CheckpointContent(actions, null);
+        rows += await ReadParquetAsync(storage, engine, sidecars, withFiles, actions, cancellationToken).ConfigureAwait(false);
+        return new CheckpointContent(actions, rows);
+    }
+
+    private static long CountLines(ReadOnlySpan<byte> content)
+    {
+        long n = 0;
+        foreach (var line in content.Split((byte)'\n'))
+        {
+            if (!content[line].Trim(" \t\r"u8).IsEmpty) n++;
+        }
+        return n;
     }
 
     private static string SidecarPath(string path, ILakeStorage storage)
@@ -155,21 +217,23 @@ internal static class CheckpointReader
     /// checkpoint) are read column by column; the other rows are turned into JSON by DuckDB and parsed like commit lines.
     /// Without <paramref name="withFiles"/> only the columns of <see cref="StateColumns"/> are read at all.
     /// </summary>
-    private static async Task<List<DeltaAction>> ReadParquetAsync(ILakeStorage storage, DuckEngine engine, IReadOnlyList<string> files, bool withFiles,
+    private static async Task<long> ReadParquetAsync(ILakeStorage storage, DuckEngine engine, IReadOnlyList<string> files, bool withFiles, List<DeltaAction> actions,
         CancellationToken cancellationToken)
     {
         var locals = await Task.WhenAll(files.Select(f => storage.GetLocalCopyAsync(f, cancellationToken))).ConfigureAwait(false);
-        var actions = new List<DeltaAction>();
         using var lease = engine.Lease();
         var source = $"read_parquet({SqlText.LiteralList(locals)}, union_by_name = true)";
+        long rows = 0;
         try
         {
             string sql;
             var addFields = withFiles ? StructFields(lease.Connection, source, "add") : [];
             if (!withFiles)
             {
+                // The rows are counted from the footers (no data read), to check the checkpoint against _last_checkpoint.
+                rows = Convert.ToInt64(lease.Connection.Scalar($"SELECT count(*) FROM {source}"), CultureInfo.InvariantCulture);
                 var present = TopLevelColumns(lease.Connection, source).Where(c => StateColumns.Contains(c, StringComparer.Ordinal)).Select(SqlText.Identifier).ToList();
-                if (present.Count == 0) return actions;
+                if (present.Count == 0) return rows;
                 sql = $"SELECT to_json(t)::VARCHAR FROM (SELECT {string.Join(", ", present)} FROM {source}) t WHERE {string.Join(" OR ", present.Select(c => c + " IS NOT NULL"))}";
             }
             else if (addFields.Count == 0)
@@ -186,6 +250,7 @@ internal static class CheckpointReader
             while (result.Read())
             {
                 row++;
+                if (withFiles) rows++;
                 if (addFields.Count == 0 || !result.IsNull(0))
                 {
                     ActionSerializer.ParseObject(result.GetBytes(0), actions, files[0], row);
@@ -200,7 +265,7 @@ internal static class CheckpointReader
         {
             throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"Checkpoint '{string.Join(", ", files)}' cannot be read: {e.Message}", e);
         }
-        return actions;
+        return rows;
 
         static string? String(DuckResult r, int column) => r.IsNull(column) ? null : r.GetString(column);
         static long? Long(DuckResult r, int column) => r.IsNull(column) ? null : r.GetInt64(column);
@@ -234,16 +299,20 @@ internal static class CheckpointReader
 /// <summary>Reads the commitInfo of single commits (history, timestamps).</summary>
 internal static class CommitInfoReader
 {
+    /// <summary>How much of a commit file is read first: commitInfo is normally its first line.</summary>
+    private const int HeadBytes = 8192;
+
+    /// <summary>The commit's commitInfo, or null when it has none. Reads the head of the file, and the rest only when commitInfo is not in it.</summary>
     internal static async Task<CommitInfoAction?> ReadAsync(ILakeStorage storage, LogFile commit, CancellationToken cancellationToken)
     {
-        var bytes = await storage.ReadAsync(commit.File.Path, cancellationToken).ConfigureAwait(false);
-        return ActionSerializer.ParseLines(bytes, commit.File.Path).OfType<CommitInfoAction>().FirstOrDefault();
-    }
+        var path = commit.File.Path;
+        var head = await storage.ReadRangeAsync(path, 0, HeadBytes, cancellationToken).ConfigureAwait(false);
+        var whole = head.Length < HeadBytes;
+        var complete = whole ? head.AsSpan() : head.AsSpan(0, head.AsSpan().LastIndexOf((byte)'\n') + 1);
+        var info = First(ActionSerializer.ParseLines(complete, path));
+        if (info is not null || whole) return info;
+        return First(ActionSerializer.ParseLines(await storage.ReadAsync(path, cancellationToken).ConfigureAwait(false), path));
 
-    internal static JsonElement? Parse(CommitInfoAction? info)
-    {
-        if (info is null) return null;
-        using var doc = JsonDocument.Parse(info.Json);
-        return doc.RootElement.Clone();
+        static CommitInfoAction? First(List<DeltaAction> actions) => actions.OfType<CommitInfoAction>().FirstOrDefault();
     }
 }

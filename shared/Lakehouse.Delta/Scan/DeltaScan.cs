@@ -74,8 +74,10 @@ public sealed class DeltaScan : IDisposable
             {
                 throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"Data file '{relative[i]}' is live in version {snapshot.Version} of '{table.Location}' but missing from storage.", e);
             }
-            deleted[i] = files[i].DeletionVector is { } dv ? await DeletionVectors.ReadAsync(dv, table.Storage, ct).ConfigureAwait(false) : [];
+            deleted[i] = files[i].DeletionVector is { } dv ? await DeletionVectors.ReadAsync(dv, relative[i], table.Storage, ct).ConfigureAwait(false) : [];
         }).ConfigureAwait(false);
+        CheckDeletionVectorBounds(connection, files, relative, locals, deleted);
+        var uniform = DataFileTypes.Check(connection, schema, mapped, partitionNames, locals, relative, table.Location, table.FileSchemas);
 
         var id = Guid.NewGuid().ToString("N")[..16];
         var helpers = new List<string>();
@@ -104,7 +106,8 @@ public sealed class DeltaScan : IDisposable
             }
 
             var fileList = SqlText.LiteralList(locals);
-            var readOptions = new StringBuilder("union_by_name = true");
+            // Files of one schema are read as they are (DuckDB then reads one footer to bind), others unified by column name.
+            var readOptions = new StringBuilder(uniform ? "union_by_name = false" : "union_by_name = true");
             if (needsFileTable || hasDv) readOptions.Append(", filename = true");
             if (hasDv) readOptions.Append(", file_row_number = true");
             var source = $"read_parquet({fileList}, {readOptions})";
@@ -143,6 +146,29 @@ public sealed class DeltaScan : IDisposable
     }
 
     private static string PartitionColumnName(StructField field) => "p_" + field.Name;
+
+    /// <summary>
+    /// Refuses a deletion vector that names a row at or past its file's row count (stats numRecords, else the parquet footer):
+    /// such a vector belongs to another file or is damaged, and would silently delete nothing.
+    /// </summary>
+    private static void CheckDeletionVectorBounds(DuckConnection connection, IReadOnlyList<AddAction> files, string[] relative, string[] locals, long[][] deleted)
+    {
+        var withoutStats = new List<int>();
+        for (var i = 0; i < files.Count; i++)
+        {
+            if (deleted[i].Length == 0) continue;
+            if (StatsJson.NumRecords(files[i]) is { } rows) DeletionVectors.CheckBounds(deleted[i], rows, relative[i]);
+            else withoutStats.Add(i);
+        }
+        if (withoutStats.Count == 0) return;
+        var footerRows = new Dictionary<string, long>(StringComparer.Ordinal);
+        using (var r = connection.Query($"SELECT file_name, num_rows FROM parquet_file_metadata({SqlText.LiteralList([.. withoutStats.Select(i => locals[i])])})"))
+        {
+            while (r.Read()) footerRows[r.GetString(0)] = r.GetInt64(1);
+        }
+        foreach (var i in withoutStats)
+            DeletionVectors.CheckBounds(deleted[i], footerRows.TryGetValue(locals[i], out var n) ? n : 0, relative[i]);
+    }
 
     private static void CreateFileTable(DuckConnection connection, string name, List<StructField> partitionFields, IReadOnlyList<AddAction> files, string[] locals, string[] relative)
     {

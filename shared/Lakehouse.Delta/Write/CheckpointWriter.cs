@@ -41,7 +41,10 @@ internal static class CheckpointWriter
         if (snapshot.Protocol.HasFeature("v2Checkpoint"))
             return -1; // Such tables need V2 checkpoints; a checkpoint is optional, so none is written.
 
-        var cutoff = DateTimeOffset.UtcNow.Add(-TableProperties.RetentionOf(snapshot.Metadata.Configuration)).ToUnixTimeMilliseconds();
+        // Tombstones are kept by the version's own time (not the clock), so two writers checkpointing one version write the same actions
+        // and the size in _last_checkpoint, which readers check, fits whichever copy is in place.
+        var asOf = snapshot.Timestamp < DateTimeOffset.UtcNow ? snapshot.Timestamp : DateTimeOffset.UtcNow;
+        var cutoff = asOf.Add(-TableProperties.RetentionOf(snapshot.Metadata.Configuration)).ToUnixTimeMilliseconds();
         var actions = new List<DeltaAction> { snapshot.Protocol, snapshot.Metadata };
         actions.AddRange(snapshot.Transactions.Values);
         actions.AddRange(snapshot.Domains.Values);

@@ -10,6 +10,9 @@ namespace Lakehouse.Delta.Write;
 /// for a version and the commit that won it:
 /// <list type="bullet">
 /// <item>a winner that changed the protocol or the metadata always conflicts;</item>
+/// <item>a VACUUM START whose retention reaches back past the time this transaction's added files came into being (less a margin for
+/// clock skew) conflicts with any transaction that adds files, blind appends included: that vacuum may have deleted them as orphans,
+/// and a commit referring to them would lose data;</item>
 /// <item>a winner that committed a <c>txn</c> for an application id this transaction also commits conflicts;</item>
 /// <item>a blind append (reads nothing) commutes with everything else;</item>
 /// <item>otherwise a winner conflicts when it removed a file this transaction read or removes, or when it added data
@@ -40,6 +43,11 @@ internal sealed class ConflictChecker
                 ? "created the table first, with a different schema or partitioning"
                 : "created the table first");
         }
+        if (_txn.Adds.Count > 0 && info?.Operation == DeltaOperations.VacuumStart && VacuumCutoff(info) is var cutoff
+            && (cutoff is null || cutoff.Value > _txn.AddsExistSince - (long)VacuumClockSkewMargin.TotalMilliseconds))
+            throw Conflict(version, info,
+                (cutoff is { } c ? $"started a VACUUM that deletes unreferenced files older than {DateTimeOffset.FromUnixTimeMilliseconds(c).UtcDateTime:yyyy-MM-dd HH:mm:ss}Z" : "started a VACUUM") +
+                ", which may have deleted the data files this transaction adds (not committed then)");
         if (winner.OfType<ProtocolAction>().Any())
             throw Conflict(version, info, "changed the table's protocol");
         if (winner.OfType<MetadataAction>().Any())
@@ -78,6 +86,29 @@ internal sealed class ConflictChecker
             if (hits.Count > 0)
                 throw Conflict(version, info, $"added data to partition ({PartitionEncoding.Describe(columns, added[hits.Min()].PartitionValues)}), which this transaction read ({predicate})");
         }
+    }
+
+    /// <summary>How far clocks (of writers, vacuums and the store) may disagree when a VACUUM START's cutoff is compared with a writer's start.</summary>
+    internal static readonly TimeSpan VacuumClockSkewMargin = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The cutoff of a VACUUM START (ms): its commit time less the retention it ran with (specifiedRetentionMillis, else defaultRetentionMillis,
+    /// else Delta's default 7 days), null when it has no time. Files written before it and not referenced by the table may have been deleted.
+    /// </summary>
+    internal static long? VacuumCutoff(CommitInfoAction info)
+    {
+        if ((info.InCommitTimestamp ?? info.Timestamp) is not { } time) return null; // no time: assume it deleted anything
+        using var doc = JsonDocument.Parse(info.Json);
+        long? retention = null;
+        if (doc.RootElement.TryGetProperty("operationParameters", out var p) && p.ValueKind == JsonValueKind.Object)
+            retention = Millis(p, "specifiedRetentionMillis") ?? Millis(p, "defaultRetentionMillis");
+        return time - (retention ?? (long)TableProperties.DefaultRetention.TotalMilliseconds);
+
+        static long? Millis(JsonElement parameters, string name) =>
+            !parameters.TryGetProperty(name, out var v) ? null
+            : v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) ? n
+            : v.ValueKind == JsonValueKind.String && long.TryParse(v.GetString(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out n) ? n
+            : null;
     }
 
     private static bool SameShape(MetadataAction a, MetadataAction b)

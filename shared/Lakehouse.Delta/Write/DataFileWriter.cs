@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Lakehouse.Core;
 using Lakehouse.Delta.Log;
@@ -23,7 +24,8 @@ internal sealed class WrittenFiles
 /// <summary>
 /// Writes the rows of a SELECT as Delta data files: ZSTD Parquet through DuckDB's COPY, Hive-style partition folders
 /// (partition columns are not stored in the files), <c>part-NNNNN-uuid.c000.zstd.parquet</c> names and per-file statistics.
-/// Local tables are staged in <c>_lakehouse_staging/</c> inside the table and renamed into place; remote tables are staged
+/// Local tables are staged in <c>_lakehouse_staging/&lt;write id&gt;/</c> inside the table (with a held lock file beside it, so VACUUM
+/// leaves a running write alone) and renamed into place; the folders are removed when the write ends. Remote tables are staged
 /// in the engine's scratch folder and uploaded. Nothing is committed here: files without a commit are invisible to readers
 /// and VACUUM removes them once they are older than the retention.
 /// </summary>
@@ -51,9 +53,12 @@ internal static class DataFileWriter
         var dataFields = schema.Fields.Where(f => !partitionColumns.Contains(f.Name, StringComparer.OrdinalIgnoreCase)).ToList();
         if (dataFields.Count == 0)
             throw new LakehouseException(LakehouseErrorReason.InvalidInput, "A Delta table needs at least one column that is not a partition column.");
+        FileStream? stagingLock = null;
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
+            // In a local table the staging folder is visible to VACUUM: the lock beside it says a writer is still at work there.
+            if (localRoot is not null) stagingLock = await HoldLockAsync(staging + LockSuffix, cancellationToken).ConfigureAwait(false);
+            CreateFolder(staging);
             var staged = Copy(connection, selectSql, staging, partitionFields, dataFields, targetFileSize, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
             var stats = FileStatistics.Compute(connection, [.. staged.Select(s => s.LocalPath)], dataFields);
@@ -79,7 +84,7 @@ internal static class DataFileWriter
         }
         catch
         {
-            await DeleteQuietlyAsync(storage, result.Paths).ConfigureAwait(false);
+            await DeleteQuietlyAsync(table, result.Paths).ConfigureAwait(false);
             throw;
         }
         finally
@@ -87,10 +92,90 @@ internal static class DataFileWriter
             try
             {
                 if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+                if (stagingLock is not null)
+                {
+                    stagingLock.Dispose();
+                    File.Delete(staging + LockSuffix);
+                }
+                // The staging folder is shared by concurrent writers: the last one out removes it (a writer that meanwhile put its own
+                // folder in it keeps it, and one that finds it gone creates it again).
+                var parent = Path.GetDirectoryName(staging)!;
+                if (Directory.Exists(parent) && !Directory.EnumerateFileSystemEntries(parent).Any()) Directory.Delete(parent, recursive: false);
             }
             catch (IOException)
             {
-                // Left behind: VACUUM clears old staging files.
+                // Left behind (in use, or filled meanwhile): VACUUM clears old staging files.
+            }
+        }
+    }
+
+    /// <summary>The lock file beside a staging folder (<c>_lakehouse_staging/&lt;write id&gt;.lock</c>), held open while the write runs.</summary>
+    internal const string LockSuffix = ".lock";
+
+    /// <summary>
+    /// Creates and holds a lock file (open with FileShare.None: an advisory flock on Unix, released by the kernel when the process dies),
+    /// so VACUUM leaves the staging folder of a running writer alone whatever its retention, and cleans up after a crashed one. VACUUM
+    /// holds the lock of a dead writer while it deletes its files and the lock file: a lock taken on a file VACUUM unlinked meanwhile is
+    /// no lock, so the writer checks that its lock file is still there once it holds it, and otherwise takes a new one.
+    /// </summary>
+    private static async Task<FileStream> HoldLockAsync(string path, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            CreateFolder(Path.GetDirectoryName(path)!);
+            FileStream? stream = null;
+            try
+            {
+                stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None);
+                if (File.Exists(path)) return stream;
+            }
+            catch (IOException) when (attempt < 100)
+            {
+                // The shared staging folder was removed (empty) by a writer finishing meanwhile, or VACUUM holds the lock for a moment.
+            }
+            stream?.Dispose();
+            await Task.Delay(attempt < 10 ? 1 : 10, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Takes the staging lock at <paramref name="lockPath"/> for VACUUM: false when a running writer holds it; true otherwise, with the
+    /// lock held in <paramref name="held"/> (null when there is no lock file) until VACUUM has deleted the write's files.
+    /// </summary>
+    internal static bool TryTakeLock(string lockPath, out FileStream? held)
+    {
+        held = null;
+        try
+        {
+            held = new FileStream(lockPath, FileMode.Open, FileAccess.Read, FileShare.None);
+            return true;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Creates a folder with its parents, again if another writer or VACUUM removed an empty parent meanwhile (they remove the
+    /// folders they leave empty).
+    /// </summary>
+    private static void CreateFolder(string path)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Directory.CreateDirectory(path);
+                return;
+            }
+            catch (Exception e) when (e is DirectoryNotFoundException or IOException && attempt < 5)
+            {
+                // A parent vanished between two steps of the creation.
             }
         }
     }
@@ -194,8 +279,19 @@ internal static class DataFileWriter
             foreach (var (local, relative) in moves)
             {
                 var target = storage.LocalPathOrNull(relative)!;
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                File.Move(local, target);
+                for (var attempt = 1; ; attempt++)
+                {
+                    CreateFolder(Path.GetDirectoryName(target)!);
+                    try
+                    {
+                        File.Move(local, target);
+                        break;
+                    }
+                    catch (DirectoryNotFoundException) when (attempt < 5 && File.Exists(local))
+                    {
+                        // VACUUM removed the (empty) partition folder between its creation and the move.
+                    }
+                }
                 result.Paths.Add(relative);
             }
             return;
@@ -217,18 +313,23 @@ internal static class DataFileWriter
         }
     }
 
-    /// <summary>Deletes files that were written but will never be committed (best effort: VACUUM catches what is left).</summary>
-    internal static async Task DeleteQuietlyAsync(ILakeStorage storage, IReadOnlyList<string> relativePaths)
+    /// <summary>Deletes files that were written but will never be committed (best effort, logged when it fails: VACUUM catches what is left).</summary>
+    internal static async Task DeleteQuietlyAsync(DeltaTable table, IReadOnlyList<string> relativePaths)
     {
         if (relativePaths.Count == 0) return;
-        try
+        var failed = new ConcurrentQueue<(string Path, Exception Error)>();
+        await Parallel.ForEachAsync(relativePaths, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (p, ct) =>
         {
-            await Parallel.ForEachAsync(relativePaths, new ParallelOptions { MaxDegreeOfParallelism = 8 },
-                async (p, ct) => await storage.DeleteAsync(p, ct).ConfigureAwait(false)).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is LakehouseException or IOException or UnauthorizedAccessException)
-        {
-            // Orphans are harmless to readers; VACUUM deletes them after the retention period.
-        }
+            try
+            {
+                await table.Storage.DeleteAsync(p, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is LakehouseException or IOException or UnauthorizedAccessException)
+            {
+                failed.Enqueue((p, e));
+            }
+        }).ConfigureAwait(false);
+        if (failed.TryPeek(out var first))
+            LogEvents.OrphanCleanupFailed(table.Logger, failed.Count, table.Location, first.Path, first.Error.Message, first.Error);
     }
 }

@@ -67,6 +67,13 @@ internal sealed class DeltaTransaction
     /// <summary>Table-relative paths of the files the transaction read or removes.</summary>
     internal HashSet<string> ReadFiles { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// When the files this transaction adds came into being (ms since the epoch): for new data files, when the transaction began (before
+    /// it wrote them); a restore sets it to when the files it adds back were removed. A VACUUM committed meanwhile whose retention
+    /// reaches back past this time may have deleted them (see <see cref="ConflictChecker"/>).
+    /// </summary>
+    internal long AddsExistSince { get; set; } = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
     /// <summary>A create-by-append may become a plain append when another writer created the same table first.</summary>
     internal bool AllowCreateRace { get; set; }
 
@@ -124,6 +131,7 @@ internal sealed class DeltaTransaction
             if (tries > 1) await Task.Delay(Random.Shared.Next(0, Math.Min(250, 2 << Math.Min(tries, 7))), cancellationToken).ConfigureAwait(false);
             var (mine, next) = await CatchUpAsync(attempt, checker, cancellationToken).ConfigureAwait(false);
             if (mine is { } committed) return (committed, tries);
+            LogEvents.CommitRaceLost(Table.Logger, Operation, Table.Location, attempt, next, tries + 1);
             attempt = next;
         }
     }
@@ -157,7 +165,10 @@ internal sealed class DeltaTransaction
         actions.OfType<CommitInfoAction>().FirstOrDefault() is { } info
         && ConflictChecker.Property(info, "txnId") == TxnId;
 
-    /// <summary>Reads a commit written by someone else; null when the version does not exist (yet).</summary>
+    /// <summary>
+    /// Reads a commit written by someone else; null when the version does not exist (yet). A commit that stays empty or unparseable
+    /// after a short wait (a store that creates the file before writing it) is a damaged log, refused naming the file.
+    /// </summary>
     internal async Task<List<DeltaAction>?> ReadCommitAsync(long version, CancellationToken cancellationToken)
     {
         var path = LogFiles.CommitPath(version);
@@ -172,7 +183,13 @@ internal sealed class DeltaTransaction
             {
                 return null;
             }
-            catch (IOException) when (i < 100)
+            catch (Exception e) when (e is UnauthorizedAccessException || (e is IOException && (i >= 100 || IsFolder(path))))
+            {
+                throw new LakehouseException(LakehouseErrorReason.CorruptLog, IsFolder(path)
+                    ? $"Delta log of '{Table.Location}' is damaged: '{path}' is a folder, not a log file. Move it out of _delta_log (a commit file of that name cannot be written or read while it is there)."
+                    : $"Delta log of '{Table.Location}': commit file '{path}' cannot be read: {e.Message}", e);
+            }
+            catch (IOException)
             {
                 // Still held open by the writer creating it (local disk).
                 await Task.Delay(10, cancellationToken).ConfigureAwait(false);
@@ -187,14 +204,16 @@ internal sealed class DeltaTransaction
             }
             try
             {
-                return ActionSerializer.ParseLines(bytes, path);
+                return LogReplay.ParseCommit(bytes, path, Table.Location);
             }
-            catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.CorruptLog && i < 20)
+            catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.CorruptLog && i < 20 && bytes.Length > 0)
             {
                 await Task.Delay(10, cancellationToken).ConfigureAwait(false);
             }
         }
     }
+
+    private bool IsFolder(string path) => Table.Storage.LocalPathOrNull(path) is { } local && Directory.Exists(local);
 
     private byte[] Serialize()
     {

@@ -17,7 +17,7 @@ public sealed partial class DeltaWriter
     public Task<DeltaCommitResult> OptimizeAsync(string? partitionFilter = null, CancellationToken cancellationToken = default)
     {
         if (partitionFilter is not null) ArgumentException.ThrowIfNullOrWhiteSpace(partitionFilter);
-        return RunAsync(ct => OptimizeCoreAsync(partitionFilter, ct), cancellationToken);
+        return RunAsync(DeltaOperations.Optimize, ct => OptimizeCoreAsync(partitionFilter, ct), cancellationToken);
     }
 
     private async Task<DeltaCommitResult> OptimizeCoreAsync(string? partitionFilter, CancellationToken cancellationToken)
@@ -56,7 +56,7 @@ public sealed partial class DeltaWriter
         }
         catch
         {
-            foreach (var w in written) await DataFileWriter.DeleteQuietlyAsync(_table.Storage, w.Paths).ConfigureAwait(false);
+            foreach (var w in written) await DataFileWriter.DeleteQuietlyAsync(_table, w.Paths).ConfigureAwait(false);
             throw;
         }
         if (bins == 0) return NotCommitted(snapshot, DeltaOperations.Optimize);
@@ -99,7 +99,7 @@ public sealed partial class DeltaWriter
     public Task<DeltaCommitResult> RestoreAsync(long version, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(version);
-        return RunAsync(ct => RestoreCoreAsync(version, ct), cancellationToken);
+        return RunAsync(DeltaOperations.Restore, ct => RestoreCoreAsync(version, ct), cancellationToken);
     }
 
     private async Task<DeltaCommitResult> RestoreCoreAsync(long version, CancellationToken cancellationToken)
@@ -127,7 +127,13 @@ public sealed partial class DeltaWriter
             throw new LakehouseException(LakehouseErrorReason.NotFound,
                 $"Cannot restore '{_table.Location}' to version {version}: {missing.Count} of its data files were deleted (e.g. by VACUUM), such as '{missing[0]}'.");
 
-        var txn = new DeltaTransaction(_table, current, DeltaOperations.Restore) { ReadWholeTable = true };
+        // The files added back exist since long before this restore: a VACUUM committed meanwhile may delete them once their removal is older than its retention.
+        var removedAt = current.Tombstones.GroupBy(t => t.Path, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Max(t => t.DeletionTimestamp ?? long.MinValue), StringComparer.Ordinal);
+        var txn = new DeltaTransaction(_table, current, DeltaOperations.Restore)
+        {
+            ReadWholeTable = true,
+            AddsExistSince = toAdd.Count == 0 ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() : toAdd.Min(f => removedAt.TryGetValue(f.Path, out var at) ? at : long.MinValue),
+        };
         txn.Read(current.Files);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         foreach (var f in toRemove) txn.Remove(f, dataChange: true, now);
@@ -150,7 +156,10 @@ public sealed partial class DeltaWriter
 
     /// <summary>
     /// Deletes files the table no longer needs: data files that are neither live in the latest snapshot nor removed less than
-    /// <paramref name="retention"/> ago, and files never committed (crashed or conflicting writers), once older than the retention.
+    /// <paramref name="retention"/> ago, and files never committed (crashed or conflicting writers), once older than the retention
+    /// (files a running writer is staging are left alone). Files referenced by any version up to the VACUUM START
+    /// commit are kept, and writers that started before the retention's cutoff and commit after it refuse to (a Conflict), since their
+    /// new files may have been deleted.
     /// The retention defaults to the table's <c>delta.deletedFileRetentionDuration</c> (7 days); a shorter one is refused unless
     /// <paramref name="force"/> is set, because readers of older versions and writers still committing may need those files.
     /// A dry run lists the files and deletes nothing. The log records VACUUM START and VACUUM END commits.
@@ -171,14 +180,13 @@ public sealed partial class DeltaWriter
 
         var cutoff = DateTimeOffset.UtcNow - keep;
         var cutoffMs = cutoff.ToUnixTimeMilliseconds();
-        var valid = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var f in snapshot.Files) valid.Add(DeltaPaths.ToTableRelative(f.Path, _table.Storage));
-        foreach (var t in snapshot.Tombstones.Where(t => (t.DeletionTimestamp ?? 0) > cutoffMs)) valid.Add(DeltaPaths.ToTableRelative(t.Path, _table.Storage));
+        var valid = ValidFiles(snapshot, cutoffMs);
 
         var doomed = new List<(string Path, long Size)>();
+        var running = new Dictionary<string, bool>(StringComparer.Ordinal);
         await foreach (var file in _table.Storage.ListAsync("", cancellationToken).ConfigureAwait(false))
         {
-            if (!IsVacuumable(file.Path) || valid.Contains(file.Path) || file.LastModified >= cutoff) continue;
+            if (!IsVacuumable(file.Path) || valid.Contains(file.Path) || file.LastModified >= cutoff || IsStagingOfRunningWriter(file.Path, running)) continue;
             doomed.Add((file.Path, file.Size));
         }
         var result = new DeltaVacuumResult([.. doomed.Select(d => d.Path)], doomed.Sum(d => d.Size), dryRun, keep);
@@ -190,21 +198,116 @@ public sealed partial class DeltaWriter
         start.Parameters["defaultRetentionMillis"] = ((long)configured.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         start.Metrics["numFilesToDelete"] = doomed.Count;
         start.Metrics["sizeOfDataToDelete"] = result.Bytes;
-        await CommitAsync(start, null, cancellationToken).ConfigureAwait(false);
+        var started = await CommitAsync(start, null, cancellationToken).ConfigureAwait(false);
+        LogEvents.VacuumStarted(_table.Logger, _table.Location, started.Version, doomed.Count, result.Bytes, keep.TotalHours);
+        var planned = doomed.Count;
+
+        // Writers may have committed between the snapshot read above and VACUUM START: what any version up to START refers to stays.
+        // Writers committing after START refuse to when this vacuum may have deleted their files (ConflictChecker).
+        if (started.Version > snapshot.Version)
+        {
+            var atStart = await TransientIo.RetryAsync(() => _table.GetSnapshotAsync(started.Version, cancellationToken), cancellationToken).ConfigureAwait(false);
+            var stillValid = ValidFiles(atStart, cutoffMs);
+            doomed = [.. doomed.Where(d => !stillValid.Contains(d.Path))];
+            result = new DeltaVacuumResult([.. doomed.Select(d => d.Path)], doomed.Sum(d => d.Size), dryRun, keep);
+        }
 
         var deleted = 0L;
-        await Parallel.ForEachAsync(doomed, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (d, ct) =>
+        await Parallel.ForEachAsync(doomed.Where(d => StagingWrite(d.Path) is null), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (d, ct) =>
         {
             if (await _table.Storage.DeleteAsync(d.Path, ct).ConfigureAwait(false)) Interlocked.Increment(ref deleted);
         }).ConfigureAwait(false);
+        // The files of a dead writer's staging folder go while VACUUM holds that writer's lock, so no writer can take it up meanwhile.
+        foreach (var write in doomed.Where(d => StagingWrite(d.Path) is not null).GroupBy(d => StagingWrite(d.Path)!, StringComparer.Ordinal))
+        {
+            var lockPath = _table.Storage.LocalPathOrNull(DataFileWriter.StagingFolder + "/" + write.Key + DataFileWriter.LockSuffix);
+            FileStream? held = null;
+            if (lockPath is not null && !DataFileWriter.TryTakeLock(lockPath, out held)) continue;
+            using (held)
+            {
+                foreach (var d in write)
+                {
+                    if (await _table.Storage.DeleteAsync(d.Path, cancellationToken).ConfigureAwait(false)) deleted++;
+                }
+            }
+        }
+        var folders = DeleteEmptyFolders(doomed.Select(d => d.Path));
 
         // Read at the same snapshot as START: it adds and removes nothing, so the lost race for START's version is harmless.
         var end = new DeltaTransaction(_table, snapshot, DeltaOperations.VacuumEnd);
         end.Parameters["status"] = "COMPLETED";
         end.Metrics["numDeletedFiles"] = deleted;
-        end.Metrics["numVacuumedDirectories"] = 0;
-        await CommitAsync(end, null, cancellationToken).ConfigureAwait(false);
+        end.Metrics["numVacuumedDirectories"] = folders;
+        var ended = await CommitAsync(end, null, cancellationToken).ConfigureAwait(false);
+        LogEvents.VacuumEnded(_table.Logger, _table.Location, ended.Version, deleted, folders, planned - doomed.Count);
         return result;
+    }
+
+    /// <summary>The table-relative paths VACUUM keeps: live files and files removed after <paramref name="cutoffMs"/>.</summary>
+    private HashSet<string> ValidFiles(DeltaSnapshot snapshot, long cutoffMs)
+    {
+        var valid = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var f in snapshot.Files) valid.Add(DeltaPaths.ToTableRelative(f.Path, _table.Storage));
+        foreach (var t in snapshot.Tombstones.Where(t => (t.DeletionTimestamp ?? 0) > cutoffMs)) valid.Add(DeltaPaths.ToTableRelative(t.Path, _table.Storage));
+        return valid;
+    }
+
+    /// <summary>
+    /// Removes the folders (partition folders, staging folders) that deleting <paramref name="deletedFiles"/> left empty, deepest first, up to
+    /// the table root; returns how many. Local disk only: object stores have no folders. A folder a writer fills meanwhile is not empty and stays;
+    /// a writer that finds its folder gone creates it again.
+    /// </summary>
+    private int DeleteEmptyFolders(IEnumerable<string> deletedFiles)
+    {
+        if (_table.Storage.LocalPathOrNull("") is null) return 0;
+        var folders = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var path in deletedFiles)
+        {
+            for (var slash = path.LastIndexOf('/'); slash > 0; slash = path.LastIndexOf('/', slash - 1)) folders.Add(path[..slash]);
+        }
+        var removed = 0;
+        foreach (var folder in folders.OrderByDescending(f => f.Count(c => c == '/')).ThenBy(f => f, StringComparer.Ordinal))
+        {
+            var local = _table.Storage.LocalPathOrNull(folder);
+            try
+            {
+                if (local is null || !Directory.Exists(local) || Directory.EnumerateFileSystemEntries(local).Any()) continue;
+                Directory.Delete(local, recursive: false);
+                removed++;
+            }
+            catch (IOException)
+            {
+                // Filled or removed meanwhile: leave it.
+            }
+        }
+        return removed;
+    }
+
+    /// <summary>
+    /// True for the files of a staging folder (and its lock) whose writer still runs, whatever their age: a writer holds its lock until
+    /// its staged files are gone. <paramref name="running"/> caches the answer per write.
+    /// </summary>
+    private bool IsStagingOfRunningWriter(string path, Dictionary<string, bool> running)
+    {
+        if (StagingWrite(path) is not { } write) return false;
+        if (!running.TryGetValue(write, out var held))
+        {
+            var lockPath = _table.Storage.LocalPathOrNull(DataFileWriter.StagingFolder + "/" + write + DataFileWriter.LockSuffix);
+            FileStream? probe = null;
+            held = lockPath is not null && !DataFileWriter.TryTakeLock(lockPath, out probe);
+            probe?.Dispose();
+            running[write] = held;
+        }
+        return held;
+    }
+
+    /// <summary>The write id of a file in the writers' staging folder (its folder, or its lock file), or null for other files.</summary>
+    private static string? StagingWrite(string path)
+    {
+        if (!path.StartsWith(DataFileWriter.StagingFolder + "/", StringComparison.Ordinal)) return null;
+        var name = path[(DataFileWriter.StagingFolder.Length + 1)..];
+        var slash = name.IndexOf('/', StringComparison.Ordinal);
+        return slash >= 0 ? name[..slash] : name.EndsWith(DataFileWriter.LockSuffix, StringComparison.Ordinal) ? name[..^DataFileWriter.LockSuffix.Length] : name;
     }
 
     /// <summary>

@@ -25,7 +25,7 @@ public sealed partial class DeltaWriter
         if (keyColumns.Count == 0 || keyColumns.Any(string.IsNullOrWhiteSpace)) throw new ArgumentException("Merge needs at least one key column.", nameof(keyColumns));
         if (!Enum.IsDefined(mode)) throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown merge mode.");
         CheckTransactions(transactions);
-        return RunAsync(ct => MergeCoreAsync(Subquery(sourceSql), keyColumns, mode, transactions, ct), cancellationToken);
+        return RunAsync(DeltaOperations.Merge, ct => MergeCoreAsync(Subquery(sourceSql), keyColumns, mode, transactions, ct), cancellationToken);
     }
 
     private async Task<DeltaCommitResult> MergeCoreAsync(string sourceSql, IReadOnlyList<string> keyColumns, DeltaMergeMode mode,
@@ -131,7 +131,7 @@ public sealed partial class DeltaWriter
             }
             catch
             {
-                await DataFileWriter.DeleteQuietlyAsync(_table.Storage, written.Paths).ConfigureAwait(false);
+                await DataFileWriter.DeleteQuietlyAsync(_table, written.Paths).ConfigureAwait(false);
                 throw;
             }
         }
@@ -195,7 +195,7 @@ public sealed partial class DeltaWriter
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(predicate);
         CheckTransactions(transactions);
-        return RunAsync(ct => DeleteCoreAsync(predicate, transactions, ct), cancellationToken);
+        return RunAsync(DeltaOperations.Delete, ct => DeleteCoreAsync(predicate, transactions, ct), cancellationToken);
     }
 
     private async Task<DeltaCommitResult> DeleteCoreAsync(string predicate, IReadOnlyCollection<DeltaAppTransaction>? transactions, CancellationToken cancellationToken)
@@ -228,7 +228,7 @@ public sealed partial class DeltaWriter
             {
                 txn.ReadPartitionPredicate = predicate;
                 removed.AddRange(byPartition);
-                deletedRows = byPartition.Sum(f => NumRecords(f) ?? 0);
+                deletedRows = byPartition.Sum(f => StatsJson.NumRecords(f) ?? 0);
             }
             else
             {
@@ -300,19 +300,5 @@ public sealed partial class DeltaWriter
         }
         var hits = PartitionFilter.Evaluate(connection, snapshot.Schema, columns, tuples, predicate);
         return [.. snapshot.Files.Where(f => hits.Contains(index[PartitionEncoding.TupleKey(columns, f.PartitionValues)]))];
-    }
-
-    private static long? NumRecords(AddAction file)
-    {
-        if (file.Stats is null) return null;
-        try
-        {
-            using var doc = JsonDocument.Parse(file.Stats);
-            return doc.RootElement.TryGetProperty("numRecords", out var n) && n.TryGetInt64(out var v) ? v : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 }

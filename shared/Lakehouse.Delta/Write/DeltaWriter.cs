@@ -89,7 +89,7 @@ public sealed partial class DeltaWriter
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(sourceSql);
         CheckTransactions(transactions);
-        return RunAsync(ct => WriteAsync(Subquery(sourceSql), Mode.Append, null, transactions, ct), cancellationToken);
+        return RunAsync(DeltaOperations.Write, ct => WriteAsync(Subquery(sourceSql), Mode.Append, null, transactions, ct), cancellationToken);
     }
 
     /// <summary>Replaces the whole content of the table with the rows of <paramref name="sourceSql"/> (creating the table when missing).</summary>
@@ -97,7 +97,7 @@ public sealed partial class DeltaWriter
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(sourceSql);
         CheckTransactions(transactions);
-        return RunAsync(ct => WriteAsync(Subquery(sourceSql), Mode.Overwrite, null, transactions, ct), cancellationToken);
+        return RunAsync(DeltaOperations.Write, ct => WriteAsync(Subquery(sourceSql), Mode.Overwrite, null, transactions, ct), cancellationToken);
     }
 
     /// <summary>
@@ -112,7 +112,7 @@ public sealed partial class DeltaWriter
         ArgumentException.ThrowIfNullOrWhiteSpace(sourceSql);
         if (replaceWhere is not null) ArgumentException.ThrowIfNullOrWhiteSpace(replaceWhere);
         CheckTransactions(transactions);
-        return RunAsync(ct => WriteAsync(Subquery(sourceSql), replaceWhere is null ? Mode.ReplaceDynamic : Mode.ReplaceWhere, replaceWhere, transactions, ct), cancellationToken);
+        return RunAsync(DeltaOperations.Write, ct => WriteAsync(Subquery(sourceSql), replaceWhere is null ? Mode.ReplaceDynamic : Mode.ReplaceWhere, replaceWhere, transactions, ct), cancellationToken);
     }
 
     private async Task<DeltaCommitResult> WriteAsync(string sourceSql, Mode mode, string? replaceWhere, IReadOnlyCollection<DeltaAppTransaction>? transactions, CancellationToken cancellationToken)
@@ -170,7 +170,7 @@ public sealed partial class DeltaWriter
             }
             catch
             {
-                await DataFileWriter.DeleteQuietlyAsync(_table.Storage, written.Paths).ConfigureAwait(false);
+                await DataFileWriter.DeleteQuietlyAsync(_table, written.Paths).ConfigureAwait(false);
                 throw;
             }
         }
@@ -283,8 +283,8 @@ public sealed partial class DeltaWriter
         for (var i = 0; ; i++)
         {
             var listing = await TransientIo.RetryAsync(() => _table.ListLogForSnapshotAsync(null, cancellationToken), cancellationToken).ConfigureAwait(false);
-            if (listing.Count == 0) return null;
-            var latest = listing.Where(f => f.Kind == LogFileKind.Commit).MaxBy(f => f.Version);
+            if (listing.Files.Count == 0) return null;
+            var latest = listing.Files.Where(f => f.Kind == LogFileKind.Commit).MaxBy(f => f.Version);
             if (latest is not null && latest.File.Size == 0 && i < 200)
             {
                 await Task.Delay(10, cancellationToken).ConfigureAwait(false);
@@ -294,7 +294,7 @@ public sealed partial class DeltaWriter
         }
     }
 
-    private async Task<DeltaCommitResult> RunAsync(Func<CancellationToken, Task<DeltaCommitResult>> operation, CancellationToken cancellationToken)
+    private async Task<DeltaCommitResult> RunAsync(string name, Func<CancellationToken, Task<DeltaCommitResult>> operation, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -304,6 +304,7 @@ public sealed partial class DeltaWriter
             }
             catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Conflict && attempt < _options.ConflictRetries)
             {
+                LogEvents.ConflictRetry(_table.Logger, name, _table.Location, attempt + 1, _options.ConflictRetries, e.Message);
                 await Task.Delay(Random.Shared.Next(0, Math.Min(1000, 10 << Math.Min(attempt, 6))), cancellationToken).ConfigureAwait(false);
             }
         }
@@ -321,7 +322,7 @@ public sealed partial class DeltaWriter
         }
         catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Conflict)
         {
-            if (written is not null) await DataFileWriter.DeleteQuietlyAsync(_table.Storage, written.Paths).ConfigureAwait(false);
+            if (written is not null) await DataFileWriter.DeleteQuietlyAsync(_table, written.Paths).ConfigureAwait(false);
             throw;
         }
         var interval = TableProperties.CheckpointIntervalOf((txn.Metadata ?? txn.Snapshot!.Metadata).Configuration);
@@ -334,6 +335,7 @@ public sealed partial class DeltaWriter
             catch (Exception e) when (e is LakehouseException or IOException or UnauthorizedAccessException or OperationCanceledException)
             {
                 // The commit stands; a checkpoint only speeds up reading, and the next interval writes one again.
+                if (!cancellationToken.IsCancellationRequested) LogEvents.CheckpointFailed(_table.Logger, version, _table.Location, e.Message, e);
             }
         }
         return new DeltaCommitResult(version, true, txn.Operation, new Dictionary<string, long>(txn.Metrics, StringComparer.Ordinal), attempts);

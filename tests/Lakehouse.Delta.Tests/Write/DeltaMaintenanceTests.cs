@@ -179,4 +179,70 @@ public sealed class DeltaMaintenanceTests(EngineFixture fixture) : IClassFixture
         Assert.Equal(LakehouseErrorReason.NotFound, ex.Reason);
         Assert.Contains("VACUUM", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task VacuumAsync_PartitionFoldersItEmptied_RemovedOthersKept()
+    {
+        using var t = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["part"] });
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 4, "CASE WHEN i < 2 THEN 'a' ELSE 'b' END"));
+        await t.Writer.ReplacePartitionsAsync(WriteTestKit.Rows(10, 12, "'b'"));
+        await t.Writer.DeleteAsync("part = 'a'");
+        Assert.True(Directory.Exists(Path.Combine(t.Root, "part=a")));
+
+        var result = await t.Writer.VacuumAsync(TimeSpan.Zero, force: true);
+
+        Assert.Equal(2, result.Files.Count);
+        Assert.False(Directory.Exists(Path.Combine(t.Root, "part=a")));
+        Assert.True(Directory.Exists(Path.Combine(t.Root, "part=b")));
+        Assert.Equal(["10", "11"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t ORDER BY id"));
+        var end = (await t.Table.GetHistoryAsync(1))[0];
+        Assert.Equal("VACUUM END", end.Operation);
+        Assert.Contains("\"numVacuumedDirectories\":\"1\"", end.OperationMetrics, StringComparison.Ordinal);
+
+        // A write into the partition whose folder vacuum removed recreates it.
+        await t.Writer.AppendAsync(WriteTestKit.Rows(20, 21, "'a'"));
+        Assert.Equal(["20"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t WHERE part = 'a'"));
+    }
+
+    [Fact]
+    public async Task VacuumAsync_StagingFilesOfARunningWriter_KeptEvenWithZeroRetentionDeletedOnceItIsGone()
+    {
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 3));
+        var folder = Path.Combine(t.Root, DataFileWriter.StagingFolder, "inflight");
+        var staged = Path.Combine(folder, "data_0.parquet");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(staged, "being written");
+        Age(staged, TimeSpan.FromDays(30));
+        using (new FileStream(folder + DataFileWriter.LockSuffix, FileMode.CreateNew, FileAccess.Write, FileShare.None)) // what a writer holds
+        {
+            Assert.Empty((await t.Writer.VacuumAsync(TimeSpan.Zero, force: true)).Files);
+            Assert.True(File.Exists(staged));
+        }
+        // The writer died (its lock is released with it): its staged file, its lock and the folders they leave empty go.
+        var result = await t.Writer.VacuumAsync(TimeSpan.Zero, force: true);
+        Assert.Equal([Path.Combine(DataFileWriter.StagingFolder, "inflight.lock"), Path.Combine(DataFileWriter.StagingFolder, "inflight", "data_0.parquet")], result.Files.Order(StringComparer.Ordinal));
+        Assert.False(Directory.Exists(Path.Combine(t.Root, DataFileWriter.StagingFolder)));
+    }
+
+    [Fact]
+    public async Task Writes_SucceededOrFailed_LeaveNoStagingFolderInTheTable()
+    {
+        using var t = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["part"] });
+        var staging = Path.Combine(t.Root, DataFileWriter.StagingFolder);
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 10, "(i % 3)::VARCHAR"));
+        Assert.False(Directory.Exists(staging));
+
+        // Fails while DuckDB writes the staged files.
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => t.Writer.AppendAsync(
+            "SELECT CASE WHEN i < 5000 THEN i ELSE error('boom') END::BIGINT AS id, 'x' AS part, 'v' AS v FROM range(10000) AS r(i)"));
+        Assert.Contains("boom", e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(staging));
+
+        // Fails after the files are placed (a lost race with a conflict): they are deleted, nothing staged is left either.
+        t.Writer.BeforeCommit = async () => await t.OtherWriter().OverwriteAsync(WriteTestKit.Rows(100, 101, "'0'"));
+        await Assert.ThrowsAsync<LakehouseException>(() => t.Writer.ReplacePartitionsAsync(WriteTestKit.Rows(200, 201, "'0'")));
+        Assert.False(Directory.Exists(staging));
+        Assert.Equal(["100"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t"));
+    }
 }

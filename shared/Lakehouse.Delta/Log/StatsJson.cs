@@ -1,0 +1,22 @@
+using System.Text.Json;
+
+namespace Lakehouse.Delta.Log;
+
+/// <summary>Reads values out of an add action's stats JSON (PROTOCOL.md "Per-file Statistics").</summary>
+internal static class StatsJson
+{
+    /// <summary>The file's <c>numRecords</c>, or null when the file has no (readable) statistics.</summary>
+    internal static long? NumRecords(AddAction file)
+    {
+        if (file.Stats is null) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(file.Stats);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("numRecords", out var n) && n.TryGetInt64(out var v) && v >= 0 ? v : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
