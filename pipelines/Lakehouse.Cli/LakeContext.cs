@@ -38,8 +38,7 @@ internal sealed class LakeContext : IDisposable
     internal DeltaTable Table(string reference) => OpenTable(TableStorage(reference));
 
     /// <summary>The Delta table at <paramref name="storage"/>, on this lake's engine.</summary>
-    // TODO(logging): DeltaTable.Open(storage, Engine, LoggerFactory) once the Delta layer takes a logger factory (wp-delta adds it).
-    internal DeltaTable OpenTable(ILakeStorage storage) => DeltaTable.Open(storage, Engine);
+    internal DeltaTable OpenTable(ILakeStorage storage) => DeltaTable.Open(storage, Engine, LoggerFactory);
 
     internal ILakeStorage TableStorage(string reference)
     {

@@ -5,6 +5,7 @@ using Lakehouse.Delta;
 using Lakehouse.Delta.Scan;
 using Lakehouse.Engine;
 using Lakehouse.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Lakehouse.Sql;
 
@@ -17,6 +18,9 @@ public sealed class LakeSqlOptions
     /// for a user who opts in; the engine should then not be sandboxed either.
     /// </summary>
     public bool Unsafe { get; set; }
+
+    /// <summary>Where the tables the query opens log (checkpoint and read problems); null for nowhere.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
 }
 
 /// <summary>
@@ -99,7 +103,7 @@ public sealed partial class LakeQuery : IDisposable
                 connection.Execute($"CREATE SCHEMA IF NOT EXISTS {SqlText.Identifier(layer)}", cancellationToken);
             foreach (var table in tables)
             {
-                var scan = await OpenAsync(engine, connection, lake, table, cancellationToken).ConfigureAwait(false);
+                var scan = await OpenAsync(engine, connection, lake, table, options.LoggerFactory, cancellationToken).ConfigureAwait(false);
                 scans.Add(scan);
                 var view = $"{SqlText.Identifier(table.Layer)}.{SqlText.Identifier(table.SqlName)}";
                 connection.Execute($"CREATE OR REPLACE VIEW {view} AS {scan.Sql}", cancellationToken);
@@ -128,9 +132,10 @@ public sealed partial class LakeQuery : IDisposable
         return JsonSafeProjection.Select(connection, select, cancellationToken);
     }
 
-    private static async Task<DeltaScan> OpenAsync(DuckEngine engine, DuckConnection connection, ILakeStorage lake, LakeTableName name, CancellationToken cancellationToken)
+    private static async Task<DeltaScan> OpenAsync(DuckEngine engine, DuckConnection connection, ILakeStorage lake, LakeTableName name, ILoggerFactory? loggerFactory,
+        CancellationToken cancellationToken)
     {
-        var table = DeltaTable.Open(lake.Scope(name.Folder), engine);
+        var table = DeltaTable.Open(lake.Scope(name.Folder), engine, loggerFactory);
         if (!await table.ExistsAsync(cancellationToken).ConfigureAwait(false))
             throw new LakehouseException(LakehouseErrorReason.NotFound, $"Table {name.Layer}.{name.Name} does not exist: no Delta table at {table.Location}.");
         try

@@ -86,7 +86,7 @@ internal static class SqlCommand
     {
         using var lease = lake.Engine.Lease();
         var connection = lease.Connection;
-        using var query = await LakeQuery.PrepareAsync(lake.Engine, connection, lakeStorage, text, new LakeSqlOptions { Unsafe = unsafeMode }, cancellationToken)
+        using var query = await LakeQuery.PrepareAsync(lake.Engine, connection, lakeStorage, text, new LakeSqlOptions { Unsafe = unsafeMode, LoggerFactory = lake.LoggerFactory }, cancellationToken)
             .ConfigureAwait(false);
         if (!query.IsQuery)
         {

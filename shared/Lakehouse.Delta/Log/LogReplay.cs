@@ -231,7 +231,7 @@ internal static class CheckpointReader
             if (!withFiles)
             {
                 // The rows are counted from the footers (no data read), to check the checkpoint against _last_checkpoint.
-                rows = Convert.ToInt64(lease.Connection.Scalar($"SELECT count(*) FROM {source}"), CultureInfo.InvariantCulture);
+                rows = Convert.ToInt64(lease.Connection.Scalar($"SELECT count(*) FROM {source}", cancellationToken), CultureInfo.InvariantCulture);
                 var present = TopLevelColumns(lease.Connection, source).Where(c => StateColumns.Contains(c, StringComparer.Ordinal)).Select(SqlText.Identifier).ToList();
                 if (present.Count == 0) return rows;
                 sql = $"SELECT to_json(t)::VARCHAR FROM (SELECT {string.Join(", ", present)} FROM {source}) t WHERE {string.Join(" OR ", present.Select(c => c + " IS NOT NULL"))}";
