@@ -72,6 +72,9 @@ public sealed class DuckEngine : IDisposable
                 // TimeZone belongs to the built-in icu extension: set globally, every connection duplicated from the root inherits it.
                 command.CommandText = "SET GLOBAL TimeZone = 'UTC'";
                 command.ExecuteNonQuery();
+                // Delta data files never change once written: a scan's type check, DESCRIBE and read share one footer read.
+                command.CommandText = "SET GLOBAL parquet_metadata_cache = true";
+                command.ExecuteNonQuery();
                 if (options.AllowedDirectories is { } allowed)
                 {
                     var folders = allowed.Append(temp).Select(d => Path.TrimEndingDirectorySeparator(Path.GetFullPath(d)) + "/").Distinct(StringComparer.Ordinal);

@@ -46,6 +46,7 @@ internal static class CliRunner
     /// <summary>Starts the CLI without waiting for it: for tests that signal it while it runs. Standard output is read only when <paramref name="readStdout"/>.</summary>
     internal static CliProcess Start(IEnumerable<string> args, bool readStdout = true, IDictionary<string, string>? environment = null)
     {
+        InheritedSignals.RestoreSigIntDefault();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Dll);
         foreach (var a in args) start.ArgumentList.Add(a);
