@@ -1,7 +1,7 @@
 using System.Globalization;
+using Lakehouse.Cli.Import;
 using Lakehouse.Core;
 using Lakehouse.Delta.Write;
-using Lakehouse.Engine;
 
 namespace Lakehouse.Cli.Commands;
 
@@ -25,23 +25,50 @@ internal static partial class TableCommands
         if (mode is not ("append" or "overwrite")) throw CommandLine.Usage($"--mode must be append or overwrite, not '{mode}'");
         var partitionBy = (line.Option("partition-by") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var transaction = ParseTransaction(line.Option("txn"));
-        var source = ImportSource.Sql(line.Positionals, line.Option("format"));
+        var format = line.Option("format");
+        if (format is not null) ImportInputs.ParseFormat(format);
+        var maxObjectSize = ImportOptions.DefaultMaxObjectSize;
+        if (line.Option("max-object-size") is { } size)
+        {
+            maxObjectSize = ImportOptions.ParseSize(size) is { } parsed and >= 1024 and <= ImportOptions.LargestMaxObjectSize
+                ? parsed
+                : throw CommandLine.Usage($"--max-object-size must be a size between 1KiB and {ImportOptions.FormatSize(ImportOptions.LargestMaxObjectSize)} (e.g. 64MiB), not '{size}'");
+        }
         line.RejectUnknownOptions();
 
         var writer = DeltaWriter.Create(lake.Table(to), new DeltaWriteOptions { PartitionColumns = partitionBy });
+        var table = writer.Table;
+        var schema = await table.ExistsAsync(cancellationToken).ConfigureAwait(false)
+            ? (await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Schema
+            : null;
+        using var source = ImportSource.Open(lake.Engine, line.Positionals, new ImportOptions { Format = format, MaxObjectSize = maxObjectSize }, schema, table.Location, cancellationToken);
+        if (source.Sql is null)
+        {
+            await stdout.WriteLineAsync(
+                $"nothing to import: {source.NothingReason}; {table.Location} was {(schema is null ? "not created" : "not changed")}").ConfigureAwait(false);
+            return CliApp.ExitOk;
+        }
         DeltaAppTransaction[]? transactions = transaction is null ? null : [transaction];
-        var result = mode == "append"
-            ? await writer.AppendAsync(source, transactions, cancellationToken).ConfigureAwait(false)
-            : await writer.OverwriteAsync(source, transactions, cancellationToken).ConfigureAwait(false);
+        DeltaCommitResult result;
+        try
+        {
+            result = mode == "append"
+                ? await writer.AppendAsync(source.Sql, transactions, cancellationToken).ConfigureAwait(false)
+                : await writer.OverwriteAsync(source.Sql, transactions, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LakehouseException e) when (source.Explain(e, table.Location) is { } explained)
+        {
+            throw explained;
+        }
         if (!result.Committed)
         {
             await stdout.WriteLineAsync(transaction is not null
-                ? $"skipped: {writer.Table.Location} already holds transaction {transaction.AppId} at version {transaction.Version} or later (table version {result.Version})"
+                ? $"skipped: {table.Location} already holds transaction {transaction.AppId} at version {transaction.Version} or later (table version {result.Version})"
                 : $"nothing to import: the files hold no rows (table version {result.Version})").ConfigureAwait(false);
             return CliApp.ExitOk;
         }
         await stdout.WriteLineAsync(
-            $"imported {result.Metric("numOutputRows")} rows into {writer.Table.Location}: version {result.Version}, " +
+            $"imported {result.Metric("numOutputRows")} rows into {table.Location}: version {result.Version}, " +
             $"{result.Metric("numFiles")} files, {result.Metric("numOutputBytes")} bytes" +
             (mode == "overwrite" ? $", {result.Metric("numRemovedFiles")} files replaced" : "")).ConfigureAwait(false);
         return CliApp.ExitOk;
@@ -112,45 +139,5 @@ internal static partial class TableCommands
             ? $"restored {table.Location} to version {version} as version {result.Version}: {result.Metric("numRestoredFiles")} files restored, {result.Metric("numRemovedFiles")} removed"
             : $"{table.Location} already has the content of version {version} (version {result.Version})").ConfigureAwait(false);
         return CliApp.ExitOk;
-    }
-}
-
-/// <summary>The DuckDB query that reads the files of an import: NDJSON, CSV or parquet, told by extension or --format.</summary>
-internal static class ImportSource
-{
-    internal static string Sql(IReadOnlyList<string> files, string? format)
-    {
-        if (files.Count == 0) throw CommandLine.Usage("import needs at least one file");
-        var formats = files.Select(f => format ?? FormatOf(f)).Distinct().ToList();
-        if (formats.Count > 1)
-            throw CommandLine.Usage($"the files mix formats ({string.Join(", ", formats)}); import one format at a time or pass --format");
-        foreach (var f in files)
-        {
-            // A glob is handed to DuckDB as is; a plain path must exist, so a typo fails here with its name.
-            if (f.IndexOfAny(['*', '?', '[']) < 0 && !File.Exists(f))
-                throw new LakehouseException(LakehouseErrorReason.NotFound, $"No file '{f}' to import.");
-        }
-        var list = SqlText.LiteralList(files.Select(Path.GetFullPath));
-        return formats[0] switch
-        {
-            "ndjson" => $"SELECT * FROM read_json({list}, format = 'newline_delimited', union_by_name = true)",
-            "csv" => $"SELECT * FROM read_csv({list}, header = true, union_by_name = true)",
-            "parquet" => $"SELECT * FROM read_parquet({list}, union_by_name = true)",
-            var other => throw CommandLine.Usage($"--format must be ndjson, csv or parquet, not '{other}'"),
-        };
-    }
-
-    private static string FormatOf(string file)
-    {
-        var name = file.ToLowerInvariant();
-        foreach (var compression in new[] { ".gz", ".zst" })
-            if (name.EndsWith(compression, StringComparison.Ordinal)) name = name[..^compression.Length];
-        return Path.GetExtension(name) switch
-        {
-            ".json" or ".ndjson" or ".jsonl" => "ndjson",
-            ".csv" or ".tsv" => "csv",
-            ".parquet" => "parquet",
-            _ => throw CommandLine.Usage($"cannot tell the format of '{file}' from its extension; pass --format ndjson|csv|parquet"),
-        };
     }
 }
