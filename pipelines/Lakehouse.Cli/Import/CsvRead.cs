@@ -195,6 +195,32 @@ internal sealed class CsvRead
         return fields;
     }
 
+    /// <summary>
+    /// The physical line (1-based) of what DuckDB's CSV errors call line <paramref name="logical"/>: it counts line ends outside
+    /// quoted fields, so a field with a line break in it makes it fall behind the real line.
+    /// </summary>
+    internal static long PhysicalLine(string path, long logical)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.SequentialScan);
+        var buffer = new byte[1 << 16];
+        long physical = 1, counted = 1;
+        var quoted = false;
+        int n;
+        while (counted < logical && (n = stream.Read(buffer)) > 0)
+        {
+            for (var i = 0; i < n && counted < logical; i++)
+            {
+                if (buffer[i] == (byte)'"') quoted = !quoted;
+                else if (buffer[i] == (byte)'\n')
+                {
+                    physical++;
+                    if (!quoted) counted++;
+                }
+            }
+        }
+        return physical;
+    }
+
     /// <summary>The 1-based line where data row <paramref name="record"/> (0-based) of input <paramref name="file"/> starts.</summary>
     internal long LineOfRecord(int file, long record)
     {

@@ -43,6 +43,11 @@ internal sealed class ImportInputs : IDisposable
     {
         if (arguments.Count == 0) throw CommandLine.Usage("import needs at least one file (or - for standard input)");
         var given = options.Format is null ? (ImportFormat?)null : ParseFormat(options.Format);
+        // Formats told by name are checked before any file is opened, so a mix is a usage error whatever the files hold.
+        var named = arguments.Where(a => a != "-").Select(a => given ?? NamedFormat(a)).OfType<ImportFormat>()
+            .Select(f => f is ImportFormat.Json ? "ndjson" : f.ToString().ToLowerInvariant()).Distinct().ToList();
+        if (named.Count > 1)
+            throw CommandLine.Usage($"the files mix formats ({string.Join(", ", named)}); import one format at a time or pass --format");
         var result = new ImportInputs();
         try
         {
@@ -66,7 +71,7 @@ internal sealed class ImportInputs : IDisposable
                 if (!File.Exists(argument)) throw new LakehouseException(LakehouseErrorReason.NotFound, $"No file '{argument}' to import.");
                 result.AddPath(engine, argument, argument, given, cancellationToken);
             }
-            var families = result.Files.Select(f => f.Format is ImportFormat.Json or ImportFormat.Ndjson ? "json" : f.Format.ToString().ToLowerInvariant()).Distinct().ToList();
+            var families = result.Files.Select(f => f.Format is ImportFormat.Json ? "ndjson" : f.Format.ToString().ToLowerInvariant()).Distinct().ToList();
             if (families.Count > 1)
                 throw CommandLine.Usage($"the files mix formats ({string.Join(", ", families)}); import one format at a time or pass --format");
             return result;
@@ -152,6 +157,21 @@ internal sealed class ImportInputs : IDisposable
         "parquet" => ImportFormat.Parquet,
         _ => throw CommandLine.Usage($"--format must be ndjson, json, csv or parquet, not '{format}'"),
     };
+
+    private static ImportFormat? NamedFormat(string file)
+    {
+        var name = file.ToLowerInvariant();
+        foreach (var c in new[] { ".gz", ".zst" })
+            if (name.EndsWith(c, StringComparison.Ordinal)) name = name[..^c.Length];
+        return Path.GetExtension(name) switch
+        {
+            ".json" => ImportFormat.Json,
+            ".ndjson" or ".jsonl" => ImportFormat.Ndjson,
+            ".csv" or ".tsv" => ImportFormat.Csv,
+            ".parquet" => ImportFormat.Parquet,
+            _ => null,
+        };
+    }
 
     /// <summary>The format told by the name (after a .gz or .zst suffix, which is returned as the compression).</summary>
     private static (ImportFormat? Format, string? Compression) FormatOf(string file, ImportFormat? given)

@@ -231,9 +231,11 @@ internal sealed partial class ImportSource : IDisposable
 
     private LakehouseException CsvLineError(Match m, string text, Exception inner)
     {
-        var line = m.Groups["orig"].Success ? m.Groups["orig"].Value : m.Groups["line"].Value;
-        var file = FileOf(text);
-        var display = Files.FirstOrDefault(f => f.Path == file)?.Display ?? file ?? Describe(Files);
+        var logical = long.Parse(m.Groups["line"].Value, CultureInfo.InvariantCulture);
+        var file = FileOf(text)?.Trim();
+        var input = Files.FirstOrDefault(f => f.Path == file);
+        var display = input?.Display ?? file ?? Describe(Files);
+        var line = input is null ? logical : CsvRead.PhysicalLine(input.Path, logical);
         var lines = text.Split('\n');
         var reason = lines.FirstOrDefault(l => l.StartsWith("Expected Number of Columns", StringComparison.Ordinal))
             ?? lines.Skip(1).FirstOrDefault(l => l.Length > 0 && !l.StartsWith("Original Line", StringComparison.Ordinal)) ?? "";
@@ -265,7 +267,7 @@ internal sealed partial class ImportSource : IDisposable
     [GeneratedRegex("JSON transform error in file \"(?<file>[^\"]*)\", in (?:line|record/value) (?<n>\\d+): (?<reason>.*)")]
     private static partial Regex TransformJson();
 
-    [GeneratedRegex("CSV Error on Line: (?<line>\\d+)(?:\\s*\\nOriginal Line: (?<orig>\\d+))?")]
+    [GeneratedRegex("CSV Error on Line: (?<line>\\d+)")]
     private static partial Regex CsvError();
 
     [GeneratedRegex("file\\s*=\\s*(?<file>[^\\n]+)|file \"(?<file>[^\"]+)\"")]

@@ -30,7 +30,7 @@ internal sealed class JsonRead
         {
             var shape = JsonTypes.ColumnShape(record, f.Name);
             if (shape is null) continue; // not in the input: the writer fills NULL (or refuses a non-nullable column)
-            var (readType, select) = Plan(SqlText.Identifier(shape.Name), f);
+            var (readType, select) = Plan(SqlText.Identifier(shape.Name), f, shape);
             _columns.Add(new Column(f.Name, shape.Name, f.Type, readType, select));
         }
     }
@@ -38,11 +38,17 @@ internal sealed class JsonRead
     /// <summary>True when no column of the schema appears in the input.</summary>
     internal bool HasNoColumns => _columns.Count == 0;
 
-    private static (string ReadType, string Select) Plan(string key, StructField f)
+    private static (string ReadType, string Select) Plan(string key, StructField f, JsonShape shape)
     {
         var name = SqlText.Identifier(f.Name);
         return f.Type switch
         {
+            // The scan saw that every value is an ISO date or timestamp in range with at most microseconds (IsoText), which
+            // DuckDB's cast reads exactly; timestamp_ntz still needs the check that refuses UTC offsets.
+            PrimitiveType { Name: "date" } when shape.AllDates && (shape.Kinds & ~JsonKinds.Null) == JsonKinds.String =>
+                ("VARCHAR", $"CAST({key} AS DATE) AS {name}"),
+            PrimitiveType { Name: "timestamp" } when shape.AllTimestamps && (shape.Kinds & ~JsonKinds.Null) == JsonKinds.String =>
+                ("VARCHAR", $"CAST({key} AS TIMESTAMPTZ) AS {name}"),
             PrimitiveType { Name: "date" or "timestamp" or "timestamp_ntz" } or DecimalType =>
                 ("VARCHAR", $"{StrictCast.ConvertSql(key, "VARCHAR", f.Type, f.Name)} AS {name}"),
             PrimitiveType { Name: "integer" or "short" or "byte" } =>

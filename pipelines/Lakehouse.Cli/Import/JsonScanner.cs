@@ -84,7 +84,6 @@ internal sealed unsafe class JsonScanner
     private enum State : byte
     {
         Key,
-        Colon,
         CommaOrEnd,
     }
 
@@ -198,19 +197,25 @@ internal sealed unsafe class JsonScanner
     {
         var lo = Vector256.Load(p);
         var hi = Vector256.Load(p + 32);
-        return new BlockMasks(
-            Bits(lo, hi, (byte)'"'),
-            Bits(lo, hi, (byte)'\\'),
-            Bits(lo, hi, (byte)'{') | Bits(lo, hi, (byte)'}') | Bits(lo, hi, (byte)'[') | Bits(lo, hi, (byte)']') | Bits(lo, hi, (byte)':') | Bits(lo, hi, (byte)','),
-            Bits(lo, hi, (byte)'\n'));
+        return new BlockMasks(Bits(Eq(lo, '"'), Eq(hi, '"')), Bits(Eq(lo, '\\'), Eq(hi, '\\')), Bits(Structural(lo), Structural(hi)), Bits(Eq(lo, '\n'), Eq(hi, '\n')));
+    }
+
+    /// <summary>
+    /// The bytes that drive the state machine: { } [ ] and the comma (a colon always follows a key, which the state machine
+    /// reads whole). ORing 0x20 maps [ to { and ] to } and nothing else onto them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Structural(Vector256<byte> v)
+    {
+        var folded = v | Vector256.Create((byte)0x20);
+        return Vector256.Equals(folded, Vector256.Create((byte)'{')) | Vector256.Equals(folded, Vector256.Create((byte)'}')) | Eq(v, ',');
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Bits(Vector256<byte> lo, Vector256<byte> hi, byte c)
-    {
-        var v = Vector256.Create(c);
-        return Vector256.Equals(lo, v).ExtractMostSignificantBits() | ((ulong)Vector256.Equals(hi, v).ExtractMostSignificantBits() << 32);
-    }
+    private static Vector256<byte> Eq(Vector256<byte> v, char c) => Vector256.Equals(v, Vector256.Create((byte)c));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Bits(Vector256<byte> lo, Vector256<byte> hi) => lo.ExtractMostSignificantBits() | ((ulong)hi.ExtractMostSignificantBits() << 32);
 
     private void ProcessBlock(long at, BlockMasks m)
     {
@@ -344,14 +349,6 @@ internal sealed unsafe class JsonScanner
             case (byte)']':
                 Close(c, pos);
                 break;
-            case (byte)':':
-                {
-                    if (_top < 0 || !_frames[_top].IsObject || _frames[_top].State != State.Colon || _expectOpen != 0) throw Unexpected(pos);
-                    ref var f = ref _frames[_top];
-                    f.State = State.CommaOrEnd;
-                    Value(SkipSpace(pos + 1, _viewLength, newlines: _layout == JsonLayout.Array), f.Current!);
-                    break;
-                }
             case (byte)',':
                 {
                     if (_top < 0 || _frames[_top].State != State.CommaOrEnd || _expectOpen != 0) throw Unexpected(pos);
@@ -433,32 +430,39 @@ internal sealed unsafe class JsonScanner
         _frames[_top] = frame;
     }
 
-    /// <summary>A key (or the end of the object) at <paramref name="pos"/>.</summary>
+    /// <summary>A key, its colon and its value (or the end of the object) at <paramref name="pos"/>.</summary>
     private void Key(long pos, ref Frame f)
     {
         if (pos >= _viewLength) throw Refuse(_line, "ends in the middle of an object.");
         var c = _base[pos];
-        if (c == (byte)'}')
-        {
-            f.State = State.CommaOrEnd;
-            return;
-        }
+        f.State = State.CommaOrEnd;
+        if (c == (byte)'}') return;
         if (c != (byte)'"') throw Refuse(_line, $"is not valid JSON: a key was expected, but it has {Describe(pos)}.");
-        var close = StringEnd(pos);
-        var raw = new ReadOnlySpan<byte>(_base + pos + 1, (int)(close - pos - 1));
         var shape = f.Shape;
-        JsonShape? child;
-        if (raw.IndexOf((byte)'\\') < 0)
+        long close;
+        // Keys usually come in the same order in every record: try the expected one without searching for the closing quote.
+        var children = shape.Children;
+        if ((uint)f.Hint < (uint)children.Count && children[f.Hint].Plain is { } expected
+            && pos + 1 + expected.Length < _viewLength
+            && _base[pos + 1 + expected.Length] == (byte)'"'
+            && new ReadOnlySpan<byte>(_base + pos + 1, expected.Length).SequenceEqual(expected))
         {
-            child = shape.FindUtf8(raw, ref f.Hint) ?? shape.Child(Encoding.UTF8.GetString(raw), raw.ToArray(), Here);
+            f.Current = children[f.Hint++];
+            close = pos + 1 + expected.Length;
         }
         else
         {
-            var name = Unescape(new ReadOnlySpan<byte>(_base + pos, (int)(close - pos + 1)));
-            child = shape.Child(name, null, Here);
+            close = StringEnd(pos);
+            var raw = new ReadOnlySpan<byte>(_base + pos + 1, (int)(close - pos - 1));
+            if (raw.IndexOf((byte)'\\') < 0)
+                f.Current = shape.FindUtf8(raw, ref f.Hint) ?? shape.Child(Encoding.UTF8.GetString(raw), raw.ToArray(), Here);
+            else
+                f.Current = shape.Child(Unescape(new ReadOnlySpan<byte>(_base + pos, (int)(close - pos + 1))), null, Here);
         }
-        f.Current = child;
-        f.State = State.Colon;
+        var colon = SkipSpace(close + 1, _viewLength, newlines: _layout == JsonLayout.Array);
+        if (colon >= _viewLength || _base[colon] != (byte)':')
+            throw Refuse(_line, $"is not valid JSON: a ':' was expected after the key \"{f.Current.Name}\".");
+        Value(SkipSpace(colon + 1, _viewLength, newlines: _layout == JsonLayout.Array), f.Current);
     }
 
     /// <summary>A record of a JSON array file (or the end of the array) at <paramref name="pos"/>.</summary>
@@ -477,7 +481,7 @@ internal sealed unsafe class JsonScanner
     /// <summary>Records the kind of the value that starts at <paramref name="pos"/> at <paramref name="shape"/>.</summary>
     private void Value(long pos, JsonShape shape)
     {
-        if (pos >= _viewLength) throw Refuse(_line, "ends where a value was expected.");
+        if (pos >= _viewLength || _base[pos] == (byte)'\n') throw Refuse(_line, "ends where a value was expected.");
         var c = _base[pos];
         var at = _layout == JsonLayout.Array ? new SourceLocation(_fileIndex, LineAt(pos)) : new SourceLocation(_fileIndex, _line);
         switch (c)

@@ -46,7 +46,11 @@ internal sealed class JsonShape
     {
         Name = name;
         Utf8Name = utf8Name ?? Encoding.UTF8.GetBytes(name);
+        Plain = utf8Name is not null && System.Array.IndexOf(utf8Name, (byte)'\\') < 0 && System.Array.IndexOf(utf8Name, (byte)'"') < 0 ? utf8Name : null;
     }
+
+    /// <summary>The key's bytes when it is written without escapes (compared directly with the input), else null.</summary>
+    internal byte[]? Plain { get; }
 
     /// <summary>The key (for object fields), "[]" for array elements, "" for the record.</summary>
     internal string Name { get; }
@@ -155,7 +159,7 @@ internal sealed class JsonShape
             {
                 var clash2 = _children.FirstOrDefault(c => string.Equals(c.Name, oc.Name, StringComparison.OrdinalIgnoreCase));
                 if (clash2 is not null && CaseClash is null) CaseClash = (clash2.Name, oc.Name, oc.FirstSeen);
-                mine = new JsonShape(oc.Name, oc.Utf8Name);
+                mine = new JsonShape(oc.Name, oc.Plain);
                 _children.Add(mine);
                 if (_index is not null) _index[mine.Name] = mine;
             }
