@@ -19,8 +19,9 @@ internal static class CliApp
           table read <table> [--version N | --timestamp T] [--format csv|jsonl] [--limit N]
           table info <table> [--version N] [--json]
           table history <table> [--limit N] [--json]
-          table import <files...> --to <table> [--mode append|overwrite] [--partition-by col[,col]]
-                 [--format ndjson|csv|parquet] [--txn appId:version]   (exactly once: skipped if the table holds it)
+          table import <files...|-> --to <table> [--mode append|overwrite] [--partition-by col[,col]]
+                 [--format ndjson|json|csv|parquet] [--txn appId:version]   (exactly once: skipped if the table holds it)
+                 [--max-object-size 16MiB]   (largest JSON record read)
           table vacuum <table> [--retention-hours H] [--force] [--dry-run]
           table optimize <table> [--target-size-mb M] [--where "<partition condition>"]
           table restore <table> --version N

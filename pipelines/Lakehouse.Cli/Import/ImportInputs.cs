@@ -56,7 +56,7 @@ internal sealed class ImportInputs : IDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 if (argument == "-")
                 {
-                    result.Add(engine, "stdin", null, Console.OpenStandardInput(), given, ".stdin", cancellationToken);
+                    result.Add(engine, "stdin", null, Console.OpenStandardInput(), given, "", cancellationToken);
                     continue;
                 }
                 if (argument.IndexOfAny(['*', '?', '[']) >= 0 && !File.Exists(argument))

@@ -178,7 +178,8 @@ internal sealed partial class ImportSource : IDisposable
                 $"A JSON record is larger than {ImportOptions.FormatSize(_options.MaxObjectSize)}, the most the import reads ({FileOf(text) ?? Describe(Files)}); " +
                 "raise the limit with --max-object-size (for example --max-object-size 256MiB).", e);
         if (CsvError().Match(text) is { Success: true } c) return CsvLineError(c, text, e);
-        if (e.Reason != LakehouseErrorReason.Engine) return null;
+        // Any other engine failure, raised as is or quoted by a wrapper: DuckDB's first line, without the SQL it may quote.
+        if (e.Reason != LakehouseErrorReason.Engine && !e.Message.Contains(text, StringComparison.Ordinal)) return null;
         return new LakehouseException(LakehouseErrorReason.InvalidInput, $"Reading {Describe(Files)} failed: {EngineText(text)}", e);
     }
 

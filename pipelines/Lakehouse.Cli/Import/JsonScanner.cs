@@ -160,10 +160,10 @@ internal sealed unsafe class JsonScanner
 
     private JsonFileScan Finish(long length)
     {
+        if (_layout == JsonLayout.Array && !_arrayClosed && _top <= 0 && _expectOpen == 0)
+            throw Refuse(_line, "ends before the closing ']' of its JSON array.");
         if (_top >= 0 || _expectOpen != 0)
             throw Refuse(_line, "ends in the middle of a JSON value (an object, array or string is not closed).");
-        if (_layout == JsonLayout.Array && !_arrayClosed)
-            throw Refuse(_line, "ends before the closing ']' of its JSON array.");
         var layout = _records == 0 ? JsonLayout.Empty : _layout;
         return new JsonFileScan(layout, _records, _line, length, _record);
     }
