@@ -261,6 +261,23 @@ public sealed class ImportTypeTests(EngineFixture fixture) : IClassFixture<Engin
     }
 
     [Fact]
+    public async Task Import_NumberBeyondAShortColumn_RefusedWithTheLineOfTheFirstSuchValue()
+    {
+        var table = _s.Combine("t");
+        var parquet = _s.Combine("a.parquet");
+        using (var lease = fixture.Engine.Lease())
+            lease.Connection.Execute($"COPY (SELECT 1::SMALLINT AS qty) TO {SqlText.Literal(parquet)} (FORMAT parquet)");
+        Assert.Equal(0, (await ImportAsync(parquet, "--to", table)).ExitCode);
+        Assert.Equal(["qty:short"], await SchemaAsync(table));
+        var file = _s.Lines("qty.ndjson", [.. Enumerable.Range(0, 4000).Select(i => $$"""{"qty": {{i}}}"""), """{"qty": 70000}""", """{"qty": 80000}"""]);
+
+        var r = await ImportAsync(file, "--to", table);
+
+        AssertRefused(r, $"{file} line 4001: column 'qty' of '{table}' is short, and the value '70000' does not fit it without loss; nothing was imported.");
+        Assert.Equal(["""{"qty":1}"""], await RowTextsAsync(table));
+    }
+
+    [Fact]
     public async Task Import_WholeNumbersIntoDoubleColumn_Accepted()
     {
         var table = await TableAsync();
