@@ -256,7 +256,7 @@ public sealed class ImportTypeTests(EngineFixture fixture) : IClassFixture<Engin
         var r = await ImportAsync(parquet, "--to", table);
 
         Assert.Equal(1, r.ExitCode);
-        Assert.Equal($"error: {parquet}: Column 'id' of '{table}' is long, and the value '22.7' does not fit it without loss; nothing was imported.\n", r.Stderr);
+        Assert.Equal($"error: {parquet} row 1: column 'id' of '{table}' is long, and the value '22.7' does not fit it without loss; nothing was imported.\n", r.Stderr);
         Assert.Equal(["""{"id":1}"""], await RowTextsAsync(table));
     }
 

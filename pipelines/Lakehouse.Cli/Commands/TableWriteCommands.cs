@@ -1,6 +1,7 @@
 using System.Globalization;
 using Lakehouse.Cli.Import;
 using Lakehouse.Core;
+using Lakehouse.Delta.Schema;
 using Lakehouse.Delta.Write;
 
 namespace Lakehouse.Cli.Commands;
@@ -38,9 +39,16 @@ internal static partial class TableCommands
 
         var writer = DeltaWriter.Create(lake.Table(to), new DeltaWriteOptions { PartitionColumns = partitionBy });
         var table = writer.Table;
-        var schema = await table.ExistsAsync(cancellationToken).ConfigureAwait(false)
-            ? (await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Schema
-            : null;
+        // The files are read with the table's schema when it exists; a snapshot that cannot be read stops the import here.
+        StructType? schema;
+        try
+        {
+            schema = (await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Schema;
+        }
+        catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.NotFound)
+        {
+            schema = null;
+        }
         using var source = ImportSource.Open(lake.Engine, line.Positionals, new ImportOptions { Format = format, MaxObjectSize = maxObjectSize }, schema, table.Location, cancellationToken);
         if (source.Sql is null)
         {

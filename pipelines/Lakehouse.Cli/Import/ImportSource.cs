@@ -59,6 +59,7 @@ internal sealed partial class ImportSource : IDisposable
                     source.OpenCsv(schema, table);
                     break;
                 default:
+                    source._schema = schema;
                     source.OpenParquet();
                     break;
             }
@@ -197,6 +198,8 @@ internal sealed partial class ImportSource : IDisposable
             // Locating is best effort; the message below still names the column and the value.
         }
         var what = $"column '{cast.Label}' of '{table}' is {cast.Target}, and the value {Quote(cast.Value)} does not fit it without loss; nothing was imported.";
+        if (_json is null && _csv is null && field is not null && FirstParquetMisfit(cast, field) is { } row)
+            return new LakehouseException(LakehouseErrorReason.InvalidInput, $"{Files[row.File].Display} row {row.Row}: {what}", inner);
         if (misfit is { } at)
         {
             var line = _json is not null
@@ -205,6 +208,26 @@ internal sealed partial class ImportSource : IDisposable
             return new LakehouseException(LakehouseErrorReason.InvalidInput, $"{Files[at.File].Display} line {line}: {what}", inner);
         }
         return new LakehouseException(LakehouseErrorReason.InvalidInput, $"{Describe(Files)}: {what[0..1].ToUpperInvariant()}{what[1..]}", inner);
+    }
+
+    /// <summary>The first Parquet row (1-based, in file order) whose column does not fit; Parquet has no lines.</summary>
+    private (int File, long Row)? FirstParquetMisfit(StrictCastError cast, StructField field)
+    {
+        try
+        {
+            using var lease = _engine.Lease();
+            for (var i = 0; i < Files.Count; i++)
+            {
+                var fits = StrictCast.FitsSql(SqlText.Identifier(field.Name), cast.SourceType, field.Type);
+                var sql = $"SELECT ordinality FROM read_parquet({SqlText.Literal(Files[i].Path)}) WITH ORDINALITY WHERE NOT {fits} ORDER BY ordinality LIMIT 1";
+                if (lease.Connection.Scalar(sql) is { } ordinal) return (i, Convert.ToInt64(ordinal, CultureInfo.InvariantCulture));
+            }
+        }
+        catch (LakehouseException)
+        {
+            // A file without that column (or of another type): no row to name.
+        }
+        return null;
     }
 
     private static string Quote(string value) => value.Length > 80 ? $"'{value[..80]}…'" : $"'{value}'";
