@@ -37,6 +37,7 @@ internal static class DuckError
             }
             kept.Add(lines[i]);
         }
-        return string.Join(' ', kept.Select(l => l.Trim()).Where(l => l.Length > 0));
+        while (kept.Count > 0 && kept[^1].Trim().Length == 0) kept.RemoveAt(kept.Count - 1);
+        return string.Join('\n', kept);
     }
 }

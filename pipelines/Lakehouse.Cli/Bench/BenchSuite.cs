@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Lakehouse.Cli.Commands;
+using Lakehouse.Cli.Import;
 using Lakehouse.Cli.Samples;
 using Lakehouse.Core;
 using Lakehouse.Delta;
@@ -222,9 +223,10 @@ internal sealed class BenchSuite
         var files = Directory.GetFiles(folder, "*.ndjson").Order(StringComparer.Ordinal).ToList();
 
         var clock = Stopwatch.StartNew();
-        var source = ImportSource.Sql(files, null);
         var writer = DeltaWriter.Create(DeltaTable.Open(LakeStorage.Open(Path.Combine(_run, "import")), _engine), new DeltaWriteOptions { PartitionColumns = [] });
-        var result = await writer.AppendAsync(source, null, cancellationToken).ConfigureAwait(false);
+        // As the command does it: the scan of every file and the whole-input types, then the write.
+        using var source = ImportSource.Open(_engine, files, new ImportOptions(), null, writer.Table.Location, cancellationToken);
+        var result = await writer.AppendAsync(source.Sql!, null, cancellationToken).ConfigureAwait(false);
         var seconds = clock.Elapsed.TotalSeconds;
         Progress($"import: {result.Metric("numOutputRows")} rows in {seconds:0.00} s");
         return new ImportResult(result.Metric("numOutputRows"), files.Count, files.Sum(f => new FileInfo(f).Length), reused,

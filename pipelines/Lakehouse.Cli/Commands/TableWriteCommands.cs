@@ -2,10 +2,11 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Lakehouse.Cli.Import;
 using Lakehouse.Core;
 using Lakehouse.Delta;
+using Lakehouse.Delta.Schema;
 using Lakehouse.Delta.Write;
-using Lakehouse.Engine;
 
 namespace Lakehouse.Cli.Commands;
 
@@ -51,12 +52,15 @@ internal static partial class TableCommands
             ],
         };
         var files = CommandLine.Files(command, "files",
-            "The files: NDJSON (.json, .ndjson, .jsonl), CSV (.csv, .tsv) or Parquet (.parquet), also .gz/.zst compressed; a quoted glob is expanded by DuckDB.");
+            "The files: NDJSON (.json, .ndjson, .jsonl), a JSON array (.json), CSV (.csv, .tsv) or Parquet (.parquet), also .gz/.zst compressed; " +
+            "- reads standard input; a quoted glob is expanded by DuckDB.");
         var to = new Option<string>("--to") { Description = TableHelp, HelpName = "table", Required = true };
         var mode = CommandLine.Choice("--mode", "append adds the rows; overwrite replaces the table's rows (older versions stay readable).", "append", "append", "overwrite");
         var partitionBy = CommandLine.Text("--partition-by", "Partition a new table by these columns (Hive-style folders).", "col[,col]");
-        var format = CommandLine.Text("--format", "The files' format when their extension does not tell it.", "ndjson|csv|parquet");
+        var format = CommandLine.Text("--format", "The files' format when their extension does not tell it (json: NDJSON or one JSON array).", "ndjson|json|csv|parquet");
         var transaction = CommandLine.Text("--txn", "Commit a Delta txn (application id, version) with the rows; skipped if the table already holds it.", "appId:version");
+        var maxObjectSize = CommandLine.Text("--max-object-size",
+            $"The largest JSON record read (default {ImportOptions.FormatSize(ImportOptions.DefaultMaxObjectSize)}, at most {ImportOptions.FormatSize(ImportOptions.LargestMaxObjectSize)}).", "size");
         var json = JsonOption(JsonResultHelp);
         command.Add(files);
         command.Add(to);
@@ -64,30 +68,72 @@ internal static partial class TableCommands
         command.Add(partitionBy);
         command.Add(format);
         command.Add(transaction);
+        command.Add(maxObjectSize);
         command.Add(json);
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var lake = session.OpenLake(parse);
+            var options = new ImportOptions { Format = parse.GetValue(format), MaxObjectSize = MaxObjectSize(parse.GetValue(maxObjectSize)) };
+            if (options.Format is not null) ImportInputs.ParseFormat(options.Format);
             return await ImportAsync(session, lake, [.. parse.GetValue(files)!], parse.GetValue(to)!, parse.GetValue(mode)!,
-                parse.GetValue(partitionBy), parse.GetValue(format), parse.GetValue(transaction), parse.GetValue(json), cancellationToken).ConfigureAwait(false);
+                parse.GetValue(partitionBy), options, parse.GetValue(transaction), parse.GetValue(json), cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
 
+    /// <summary><c>--max-object-size</c>: a size such as 64MiB between 1 KiB and the largest the reader takes.</summary>
+    private static long MaxObjectSize(string? text)
+    {
+        if (text is null) return ImportOptions.DefaultMaxObjectSize;
+        return ImportOptions.ParseSize(text) is { } parsed and >= 1024 and <= ImportOptions.LargestMaxObjectSize
+            ? parsed
+            : throw CommandLine.Usage($"--max-object-size must be a size between 1KiB and {ImportOptions.FormatSize(ImportOptions.LargestMaxObjectSize)} (e.g. 64MiB), not '{text}'");
+    }
+
     private static async Task<int> ImportAsync(CliSession session, LakeContext lake, IReadOnlyList<string> files, string to, string mode, string? partitionColumns,
-        string? format, string? txn, bool json, CancellationToken cancellationToken)
+        ImportOptions options, string? txn, bool json, CancellationToken cancellationToken)
     {
         var stdout = session.Out;
-        var table = lake.Table(to);
         var partitionBy = (partitionColumns ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var transaction = ParseTransaction(txn);
-        var source = ImportSource.Sql(files, format);
-
-        var writer = DeltaWriter.Create(table, new DeltaWriteOptions { PartitionColumns = partitionBy });
+        var writer = DeltaWriter.Create(lake.Table(to), new DeltaWriteOptions { PartitionColumns = partitionBy });
+        var table = writer.Table;
+        // The files are read with the table's schema when it exists; a snapshot that cannot be read stops the import here.
+        StructType? schema;
+        long version;
+        try
+        {
+            var snapshot = await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            (schema, version) = (snapshot.Schema, snapshot.Version);
+        }
+        catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.NotFound)
+        {
+            (schema, version) = (null, -1);
+        }
+        using var source = ImportSource.Open(lake.Engine, files, options, schema, table.Location, cancellationToken);
+        if (source.Sql is null)
+        {
+            if (json)
+            {
+                await new TableChange(table.Location, "WRITE", false, version, new Dictionary<string, long>()).WriteAsync(stdout).ConfigureAwait(false);
+                return CliApp.ExitOk;
+            }
+            await stdout.WriteLineAsync(
+                $"nothing to import: {source.NothingReason}; {table.Location} was {(schema is null ? "not created" : "not changed")}").ConfigureAwait(false);
+            return CliApp.ExitOk;
+        }
         DeltaAppTransaction[]? transactions = transaction is null ? null : [transaction];
-        var result = await session.Progress.RunAsync($"importing {files.Count} file(s) into {to}", _ => mode == "append"
-            ? writer.AppendAsync(source, transactions, cancellationToken)
-            : writer.OverwriteAsync(source, transactions, cancellationToken)).ConfigureAwait(false);
+        DeltaCommitResult result;
+        try
+        {
+            result = await session.Progress.RunAsync($"importing {files.Count} file(s) into {to}", _ => mode == "append"
+                ? writer.AppendAsync(source.Sql, transactions, cancellationToken)
+                : writer.OverwriteAsync(source.Sql, transactions, cancellationToken)).ConfigureAwait(false);
+        }
+        catch (LakehouseException e) when (source.Explain(e, table.Location) is { } explained)
+        {
+            throw explained;
+        }
         if (json)
         {
             await TableChange.Of(table, result).WriteAsync(stdout).ConfigureAwait(false);
@@ -96,12 +142,12 @@ internal static partial class TableCommands
         if (!result.Committed)
         {
             await stdout.WriteLineAsync(transaction is not null
-                ? $"skipped: {writer.Table.Location} already holds transaction {transaction.AppId} at version {transaction.Version} or later (table version {result.Version})"
+                ? $"skipped: {table.Location} already holds transaction {transaction.AppId} at version {transaction.Version} or later (table version {result.Version})"
                 : $"nothing to import: the files hold no rows (table version {result.Version})").ConfigureAwait(false);
             return CliApp.ExitOk;
         }
         await stdout.WriteLineAsync(
-            $"imported {result.Metric("numOutputRows")} rows into {writer.Table.Location}: version {result.Version}, " +
+            $"imported {result.Metric("numOutputRows")} rows into {table.Location}: version {result.Version}, " +
             $"{result.Metric("numFiles")} files, {result.Metric("numOutputBytes")} bytes" +
             (mode == "overwrite" ? $", {result.Metric("numRemovedFiles")} files replaced" : "")).ConfigureAwait(false);
         return CliApp.ExitOk;
@@ -271,45 +317,5 @@ internal static partial class TableCommands
             return CliApp.ExitOk;
         });
         return command;
-    }
-}
-
-/// <summary>The DuckDB query that reads the files of an import: NDJSON, CSV or parquet, told by extension or --format.</summary>
-internal static class ImportSource
-{
-    internal static string Sql(IReadOnlyList<string> files, string? format)
-    {
-        if (files.Count == 0) throw CommandLine.Usage("import needs at least one file");
-        var formats = files.Select(f => format ?? FormatOf(f)).Distinct().ToList();
-        if (formats.Count > 1)
-            throw CommandLine.Usage($"the files mix formats ({string.Join(", ", formats)}); import one format at a time or pass --format");
-        foreach (var f in files)
-        {
-            // A glob is handed to DuckDB as is; a plain path must exist, so a typo fails here with its name.
-            if (f.IndexOfAny(['*', '?', '[']) < 0 && !File.Exists(f))
-                throw new LakehouseException(LakehouseErrorReason.NotFound, $"No file '{f}' to import.");
-        }
-        var list = SqlText.LiteralList(files.Select(Path.GetFullPath));
-        return formats[0] switch
-        {
-            "ndjson" => $"SELECT * FROM read_json({list}, format = 'newline_delimited', union_by_name = true)",
-            "csv" => $"SELECT * FROM read_csv({list}, header = true, union_by_name = true)",
-            "parquet" => $"SELECT * FROM read_parquet({list}, union_by_name = true)",
-            var other => throw CommandLine.Usage($"--format must be ndjson, csv or parquet, not '{other}'"),
-        };
-    }
-
-    private static string FormatOf(string file)
-    {
-        var name = file.ToLowerInvariant();
-        foreach (var compression in new[] { ".gz", ".zst" })
-            if (name.EndsWith(compression, StringComparison.Ordinal)) name = name[..^compression.Length];
-        return Path.GetExtension(name) switch
-        {
-            ".json" or ".ndjson" or ".jsonl" => "ndjson",
-            ".csv" or ".tsv" => "csv",
-            ".parquet" => "parquet",
-            _ => throw CommandLine.Usage($"cannot tell the format of '{file}' from its extension; pass --format ndjson|csv|parquet"),
-        };
     }
 }

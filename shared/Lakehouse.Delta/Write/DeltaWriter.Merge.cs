@@ -55,7 +55,14 @@ public sealed partial class DeltaWriter
 
             using (cancellationToken.Register(connection.Interrupt))
             {
-                connection.Execute($"CREATE TEMP TABLE {SqlText.Identifier(source)} AS {SourceProjection.Project(schema, columns, sourceSql, _table.Location)}", cancellationToken);
+                try
+                {
+                    connection.Execute($"CREATE TEMP TABLE {SqlText.Identifier(source)} AS {SourceProjection.Project(schema, columns, sourceSql, _table.Location)}", cancellationToken);
+                }
+                catch (LakehouseException e) when (SourceProjection.CastFailure(e, _table.Location) is { } failure)
+                {
+                    throw failure;
+                }
             }
             cancellationToken.ThrowIfCancellationRequested();
             var keyList = string.Join(", ", keys.Select(SqlText.Identifier));

@@ -148,7 +148,14 @@ public sealed partial class DeltaWriter
             var schema = StructType.ParseSchema((txn.Metadata ?? snapshot!.Metadata).SchemaString);
             var partitionColumns = (txn.Metadata ?? snapshot!.Metadata).PartitionColumns;
             var select = SourceProjection.Project(schema, columns, sourceSql, _table.Location);
-            written = await DataFileWriter.WriteAsync(_table, lease.Connection, select, schema, partitionColumns, _options.TargetFileSizeBytes, true, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                written = await DataFileWriter.WriteAsync(_table, lease.Connection, select, schema, partitionColumns, _options.TargetFileSizeBytes, true, cancellationToken).ConfigureAwait(false);
+            }
+            catch (LakehouseException e) when (SourceProjection.CastFailure(e, _table.Location) is { } failure)
+            {
+                throw failure;
+            }
             try
             {
                 txn.Adds.AddRange(written.Adds);

@@ -73,7 +73,9 @@ internal static class SourceProjection
     };
 
     /// <summary>
-    /// A SELECT over <paramref name="sourceSql"/> with exactly the schema's columns, cast to their types. Columns are matched
+    /// A SELECT over <paramref name="sourceSql"/> with exactly the schema's columns, converted to their types without loss
+    /// (<see cref="StrictCast"/>: a value that a column cannot hold exactly, such as 1.75 in a long column, fails the query
+    /// with an error that <see cref="CastFailure"/> turns into a message naming the column and the value). Columns are matched
     /// by name (case-insensitively); a missing nullable column is NULL, a missing non-nullable one or an extra one is refused.
     /// </summary>
     internal static string Project(StructType schema, IReadOnlyList<SourceColumn> columns, string sourceSql, string table)
@@ -92,7 +94,10 @@ internal static class SourceProjection
                 continue;
             }
             used.Add(source.Name);
-            list.Add($"CAST(__src.{SqlText.Identifier(source.Name)} AS {f.Type.ToDuckDb()}) AS {SqlText.Identifier(f.Name)}");
+            if (!StrictCast.CanConvert(source.DuckType, f.Type))
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"Column '{f.Name}' of '{table}' is {Describe(f.Type)}, but the source's '{source.Name}' is {source.DuckType}, which cannot be converted to it.");
+            list.Add($"{StrictCast.ConvertSql("__src." + SqlText.Identifier(source.Name), source.DuckType, f.Type, f.Name)} AS {SqlText.Identifier(f.Name)}");
         }
         var extra = columns.Where(c => !used.Contains(c.Name)).Select(c => c.Name).ToList();
         if (extra.Count > 0)
@@ -101,4 +106,19 @@ internal static class SourceProjection
                 $"(its columns: {string.Join(", ", schema.Fields.Select(f => f.Name))}). Drop or rename them in the query.");
         return $"SELECT {string.Join(", ", list)} FROM ({sourceSql}) AS __src";
     }
+
+    /// <summary>
+    /// The error to throw for <paramref name="e"/> when it is the failure of a conversion of <see cref="Project"/>: InvalidInput
+    /// naming the column, the value and the column's type, with the engine's error inside; null for any other error.
+    /// </summary>
+    internal static LakehouseException? CastFailure(LakehouseException e, string table)
+    {
+        if (e.Reason != LakehouseErrorReason.Engine || !StrictCast.TryParseError(e.Message, out var error)) return null;
+        return new LakehouseException(LakehouseErrorReason.InvalidInput,
+            $"Column '{error.Label}' of '{table}' is {error.Target}, and the source has the value {error.Value} ({error.SourceType}), which it cannot hold " +
+            "without loss; nothing was written. Convert or round the value in the source query.", e);
+    }
+
+    /// <summary>A type for a message: the Delta name with the DuckDB type it is stored as, e.g. <c>long (BIGINT)</c>.</summary>
+    internal static string Describe(DeltaType type) => $"{StrictCast.TypeName(type)} ({type.ToDuckDb()})";
 }
