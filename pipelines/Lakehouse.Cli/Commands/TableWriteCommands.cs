@@ -271,15 +271,9 @@ internal static partial class TableCommands
             if (parse.GetValue(target) is { } mb) options.TargetFileSizeBytes = mb * 1024 * 1024;
             var result = await session.Progress.RunAsync($"optimizing {delta.Location}",
                 _ => DeltaWriter.Create(delta, options).OptimizeAsync(parse.GetValue(where), cancellationToken)).ConfigureAwait(false);
-            if (parse.GetValue(json))
-            {
-                await TableChange.Of(delta, result).WriteAsync(session.Out).ConfigureAwait(false);
-                return CliApp.ExitOk;
-            }
-            await session.Out.WriteLineAsync(result.Committed
+            return await ReportAsync(session, delta, result, parse.GetValue(json), result.Committed
                 ? $"optimized {delta.Location}: version {result.Version}, {result.Metric("numRemovedFiles")} small files compacted into {result.Metric("numAddedFiles")}"
                 : $"nothing to optimize in {delta.Location}: no partition has two or more files below the target size (version {result.Version})").ConfigureAwait(false);
-            return CliApp.ExitOk;
         });
         return command;
     }
@@ -306,16 +300,18 @@ internal static partial class TableCommands
             var to = parse.GetValue(version)!.Value;
             var result = await session.Progress.RunAsync($"restoring {delta.Location} to version {to}",
                 _ => DeltaWriter.Create(delta).RestoreAsync(to, cancellationToken)).ConfigureAwait(false);
-            if (parse.GetValue(json))
-            {
-                await TableChange.Of(delta, result).WriteAsync(session.Out).ConfigureAwait(false);
-                return CliApp.ExitOk;
-            }
-            await session.Out.WriteLineAsync(result.Committed
+            return await ReportAsync(session, delta, result, parse.GetValue(json), result.Committed
                 ? $"restored {delta.Location} to version {to} as version {result.Version}: {result.Metric("numRestoredFiles")} files restored, {result.Metric("numRemovedFiles")} removed"
                 : $"{delta.Location} already has the content of version {to} (version {result.Version})").ConfigureAwait(false);
-            return CliApp.ExitOk;
         });
         return command;
+    }
+
+    /// <summary>A write command's result: the <see cref="TableChange"/> object with --json, else <paramref name="text"/>.</summary>
+    private static async Task<int> ReportAsync(CliSession session, DeltaTable table, DeltaCommitResult result, bool json, string text)
+    {
+        if (json) await TableChange.Of(table, result).WriteAsync(session.Out).ConfigureAwait(false);
+        else await session.Out.WriteLineAsync(text).ConfigureAwait(false);
+        return CliApp.ExitOk;
     }
 }
