@@ -19,6 +19,9 @@ public static class LogEventIds
     /// <summary>Lakehouse.Sql (read-only SQL over the lake): 4000–4999.</summary>
     public const int Sql = 4000;
 
+    /// <summary>Lakehouse.Bronze (sources, the bronze writer, the simulator's sinks): 5000–5999.</summary>
+    public const int Bronze = 5000;
+
     /// <summary>Lakehouse.Cli (the lakehouse command): 9000–9999.</summary>
     public const int Cli = 9000;
 }

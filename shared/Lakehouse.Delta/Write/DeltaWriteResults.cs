@@ -16,7 +16,16 @@ public enum DeltaMergeMode
 /// </summary>
 /// <param name="AppId">The writer's identity, e.g. "bronze/weblogs/partition-3" or "silver/weblogs".</param>
 /// <param name="Version">The progress this commit records (an offset, an upstream table version); must grow.</param>
-public sealed record DeltaAppTransaction(string AppId, long Version);
+public sealed record DeltaAppTransaction(string AppId, long Version)
+{
+    /// <summary>
+    /// The version this marker must hold in the table when the commit is made (-1: the table must not hold it yet); null
+    /// skips the check. A stream writer sets it to where its batch starts, so a batch planned from stale positions (another
+    /// worker advanced the same partition meanwhile) fails with <see cref="Core.LakehouseErrorReason.Conflict"/> instead of
+    /// committing its overlap twice. A marker already at <see cref="Version"/> or later still means "already applied".
+    /// </summary>
+    public long? Previous { get; init; }
+}
 
 /// <summary>The outcome of a write or maintenance operation.</summary>
 /// <param name="Version">The version committed, or the table's version when nothing was committed.</param>

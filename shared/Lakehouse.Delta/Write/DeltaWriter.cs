@@ -370,9 +370,23 @@ public sealed partial class DeltaWriter
     /// <summary>True when the table already holds every one of <paramref name="transactions"/>; Conflict when it holds only some.</summary>
     private bool AlreadyApplied(DeltaSnapshot? snapshot, IReadOnlyCollection<DeltaAppTransaction>? transactions)
     {
-        if (transactions is null || transactions.Count == 0 || snapshot is null) return false;
+        if (transactions is null || transactions.Count == 0) return false;
+        if (snapshot is null)
+        {
+            if (transactions.FirstOrDefault(t => t.Previous is >= 0) is { } expected)
+                throw new LakehouseException(LakehouseErrorReason.Conflict,
+                    $"Table '{_table.Location}' does not exist, but this commit continues application transaction '{expected.AppId}' from {expected.Previous}; re-plan the batch.");
+            return false;
+        }
         var applied = transactions.Where(t => snapshot.TransactionVersion(t.AppId) >= t.Version).ToList();
-        if (applied.Count == 0) return false;
+        if (applied.Count == 0)
+        {
+            var stale = transactions.Where(t => t.Previous is { } previous && (snapshot.TransactionVersion(t.AppId) ?? -1) != previous).ToList();
+            if (stale.Count == 0) return false;
+            throw new LakehouseException(LakehouseErrorReason.Conflict,
+                $"Table '{_table.Location}' at version {snapshot.Version} holds application transaction " +
+                $"{string.Join(", ", stale.Select(a => $"'{a.AppId}' at {snapshot.TransactionVersion(a.AppId)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(none)"}, not at {a.Previous} where this commit starts"))}; re-plan the batch.");
+        }
         if (applied.Count == transactions.Count) return true;
         throw new LakehouseException(LakehouseErrorReason.Conflict,
             $"Table '{_table.Location}' at version {snapshot.Version} already holds application transaction " +

@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using Lakehouse.Core;
+using Lakehouse.Delta.Write;
+using Microsoft.Extensions.Logging;
+
+namespace Lakehouse.Bronze;
+
+/// <summary>How a stream is cut into bronze commits.</summary>
+public sealed record StreamIngestOptions
+{
+    /// <summary>A commit is made when this many events are buffered.</summary>
+    public int MaxBatchEvents { get; init; } = 100_000;
+
+    /// <summary>A commit is made when the buffered payloads reach this many bytes.</summary>
+    public long MaxBatchBytes { get; init; } = 64L << 20;
+
+    /// <summary>A commit is made at the latest this long after its first event arrived (the latency bound).</summary>
+    public TimeSpan MaxBatchWait { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Read up to the end positions found at start, then stop (--once); otherwise run until cancelled (--follow).</summary>
+    public bool Once { get; init; }
+
+    /// <summary>Compact the table's small files after this many commits (0: never).</summary>
+    public int CompactEveryCommits { get; init; } = 200;
+}
+
+/// <summary>What a stream ingest did, for the summary and <c>--json</c>.</summary>
+public sealed record StreamIngestProgress(long Events, long Bytes, long Commits, long DroppedOnConflict, IReadOnlyDictionary<string, long> Positions, TimeSpan Elapsed)
+{
+    /// <summary>Events per second over <see cref="Elapsed"/>.</summary>
+    public double EventsPerSecond => Elapsed.TotalSeconds > 0 ? Events / Elapsed.TotalSeconds : 0;
+}
+
+/// <summary>
+/// Lands a stream in bronze exactly once, the way delta-io/kafka-delta-ingest does: events are buffered into micro-batches (by
+/// count, bytes and time) and each batch is one Delta commit carrying, as <c>txn</c> actions, the next position of every
+/// partition it holds (application id <c>&lt;kind&gt;/&lt;name&gt;/&lt;partition&gt;</c>). A (re)started worker seeks to those positions.
+/// Each txn also states the position the batch started from, so a batch read from positions another worker has since
+/// advanced fails to commit (Conflict), is dropped, and its partitions are re-read from the table's positions: whatever the
+/// ownership races, no event is committed twice, and none is skipped.
+/// </summary>
+public sealed class StreamIngestor
+{
+    private readonly BronzeTable _table;
+    private readonly IStreamSource _source;
+    private readonly StreamIngestOptions _options;
+    private readonly ILogger _log;
+    private readonly Dictionary<string, long> _committed = new(StringComparer.Ordinal);
+
+    /// <summary>An ingestor of <paramref name="source"/> into <paramref name="table"/>.</summary>
+    public StreamIngestor(BronzeTable table, IStreamSource source, StreamIngestOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(source);
+        _table = table;
+        _source = source;
+        _options = options ?? new StreamIngestOptions();
+        _log = (loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger<StreamIngestor>();
+    }
+
+    /// <summary>The txn application id of a partition.</summary>
+    public static string AppId(string kind, string name, string partition) => $"{kind}/{name}/{partition}";
+
+    /// <summary>Called after each commit (and on idle ticks) with the totals so far.</summary>
+    public event Action<StreamIngestProgress>? Progress;
+
+    /// <summary>
+    /// Runs until cancelled, or with <see cref="StreamIngestOptions.Once"/> until caught up. Cancellation drops the batch being
+    /// buffered (it was not committed, so a restart reads it again) and ends with <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public async Task<StreamIngestProgress> RunAsync(CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        long events = 0, bytes = 0, commits = 0, dropped = 0, sinceCompact = 0;
+        StreamIngestProgress Snapshot() => new(events, bytes, commits, dropped, new Dictionary<string, long>(_committed, StringComparer.Ordinal), clock.Elapsed);
+
+        await _source.StartAsync(PositionOfAsync, cancellationToken).ConfigureAwait(false);
+        var batch = new List<BronzeEvent>();
+        long batchBytes = 0;
+        var batchAge = new Stopwatch();
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var wait = batch.Count == 0 ? _options.MaxBatchWait : _options.MaxBatchWait - batchAge.Elapsed;
+            if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
+            var received = await _source.ReceiveAsync(_options.MaxBatchEvents - batch.Count, wait, cancellationToken).ConfigureAwait(false);
+            if (received.Count > 0 && batch.Count == 0) batchAge.Restart();
+            foreach (var e in received)
+            {
+                batch.Add(e);
+                batchBytes += e.Payload.Length;
+            }
+            var full = batch.Count >= _options.MaxBatchEvents || batchBytes >= _options.MaxBatchBytes;
+            var due = batch.Count > 0 && batchAge.Elapsed >= _options.MaxBatchWait;
+            var caughtUp = _options.Once && received.Count == 0 && _source.CaughtUp;
+            if (full || due || (caughtUp && batch.Count > 0))
+            {
+                var (committed, rows, size) = await CommitAsync(batch, cancellationToken).ConfigureAwait(false);
+                if (committed)
+                {
+                    events += rows;
+                    bytes += size;
+                    commits++;
+                    sinceCompact++;
+                }
+                else
+                {
+                    dropped += batch.Count;
+                }
+                batch.Clear();
+                batchBytes = 0;
+                Progress?.Invoke(Snapshot());
+                if (_options.CompactEveryCommits > 0 && sinceCompact >= _options.CompactEveryCommits)
+                {
+                    sinceCompact = 0;
+                    await CompactAsync(cancellationToken).ConfigureAwait(false);
+                }
+                continue;
+            }
+            if (received.Count == 0) Progress?.Invoke(Snapshot());
+            if (caughtUp && batch.Count == 0) return Snapshot();
+        }
+    }
+
+    private async Task<long?> PositionOfAsync(string partition, CancellationToken cancellationToken)
+    {
+        var positions = await _table.PositionsAsync(AppId(_source.Kind, _source.Name, partition), cancellationToken).ConfigureAwait(false);
+        var appId = AppId(_source.Kind, _source.Name, partition);
+        if (positions.TryGetValue(appId, out var next))
+        {
+            _committed[partition] = next;
+            return next;
+        }
+        _committed.Remove(partition);
+        return null;
+    }
+
+    private async Task<(bool Committed, long Rows, long Bytes)> CommitAsync(List<BronzeEvent> batch, CancellationToken cancellationToken)
+    {
+        var owned = _source.OwnedPartitions;
+        var kept = batch.Where(e => e.Source.Partition is { } p && owned.Contains(p)).ToList();
+        if (kept.Count < batch.Count) Log.DroppedRevoked(_log, _source.Name, batch.Count - kept.Count);
+        if (kept.Count == 0) return (false, 0, 0);
+        var next = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var e in kept)
+        {
+            var offset = e.Source.Offset ?? throw new InvalidOperationException($"An event of {_source.Name} partition {e.Source.Partition} has no offset.");
+            next[e.Source.Partition!] = offset + 1;
+        }
+        var positions = next.Select(p => new DeltaAppTransaction(AppId(_source.Kind, _source.Name, p.Key), p.Value)
+        {
+            Previous = _committed.TryGetValue(p.Key, out var previous) ? previous : -1,
+        }).ToList();
+        try
+        {
+            var result = await _table.CommitAsync(kept, positions, cancellationToken: cancellationToken).ConfigureAwait(false);
+            foreach (var p in next) _committed[p.Key] = p.Value;
+            if (!result.Committed)
+            {
+                // Another worker (or an earlier run of ours) committed these positions already: resume from the table.
+                await ReseekAsync(next.Keys, cancellationToken).ConfigureAwait(false);
+                return (false, 0, 0);
+            }
+            await AcknowledgeQuietlyAsync(next, cancellationToken).ConfigureAwait(false);
+            return (true, kept.Count, kept.Sum(e => (long)e.Payload.Length));
+        }
+        catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Conflict)
+        {
+            Log.BatchConflict(_log, _source.Name, kept.Count, e.Message);
+            await ReseekAsync(next.Keys, cancellationToken).ConfigureAwait(false);
+            return (false, 0, 0);
+        }
+    }
+
+    private async Task ReseekAsync(IEnumerable<string> partitions, CancellationToken cancellationToken)
+    {
+        foreach (var partition in partitions.ToList())
+        {
+            if (!_source.OwnedPartitions.Contains(partition)) continue;
+            var position = await PositionOfAsync(partition, cancellationToken).ConfigureAwait(false);
+            await _source.SeekAsync(partition, position, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task AcknowledgeQuietlyAsync(Dictionary<string, long> positions, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _source.AcknowledgeAsync(positions, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.AcknowledgeFailed(_log, _source.Name, e);
+        }
+    }
+
+    private async Task CompactAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var writer = DeltaWriter.Create(_table.Table, new DeltaWriteOptions { PartitionColumns = [BronzeTable.PartitionColumn] });
+            var result = await writer.OptimizeAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (result.Committed)
+            {
+                long removed = result.Metric("numRemovedFiles"), added = result.Metric("numAddedFiles");
+                Log.Compacted(_log, _table.Table.Location, result.Version, removed, added);
+            }
+        }
+        catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Conflict)
+        {
+            Log.CompactionSkipped(_log, _table.Table.Location, e.Message);
+        }
+    }
+}
