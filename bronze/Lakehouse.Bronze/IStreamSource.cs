@@ -31,6 +31,9 @@ public interface IStreamSource : IAsyncDisposable
     /// <summary>True once every owned partition has been read up to the end it had when <see cref="StartAsync"/> ran (for --once).</summary>
     bool CaughtUp { get; }
 
+    /// <summary>Events between what was read and the broker's end over the owned partitions, when known (progress display).</summary>
+    long? Lag { get; }
+
     /// <summary>Moves an owned partition back to <paramref name="position"/> (null: the beginning) after a batch was dropped.</summary>
     Task SeekAsync(string partition, long? position, CancellationToken cancellationToken);
 

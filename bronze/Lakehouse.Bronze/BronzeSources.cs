@@ -1,0 +1,40 @@
+using Lakehouse.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Lakehouse.Bronze;
+
+/// <summary>What a stream source needs besides its URI: the consumer group and how to log.</summary>
+public sealed record StreamSourceSettings
+{
+    /// <summary>The consumer group (Kafka group id; Event Hubs consumer group and ownership group). Default "lakehouse-bronze".</summary>
+    public string ConsumerGroup { get; init; } = "lakehouse-bronze";
+
+    /// <summary>Configuration such as connection strings and credentials (environment variables by default).</summary>
+    public Func<string, string?> Setting { get; init; } = Environment.GetEnvironmentVariable;
+
+    /// <summary>The logger factory of the run.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+}
+
+/// <summary>Opens the source a <c>--from</c> value names.</summary>
+public static class BronzeSources
+{
+    /// <summary>True when <paramref name="from"/> names a stream (kafka://, eventhubs://) rather than files.</summary>
+    public static bool IsStream(string from)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        return from.StartsWith("kafka://", StringComparison.OrdinalIgnoreCase) || from.StartsWith("eventhubs://", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The stream source of <paramref name="from"/> (kafka://host:port/topic or eventhubs://…).</summary>
+    public static IStreamSource OpenStream(string from, StreamSourceSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(settings);
+        var scheme = from[..from.IndexOf("://", StringComparison.Ordinal)].ToLowerInvariant();
+        return scheme switch
+        {
+            _ => throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"'{scheme}://' sources are not available yet."),
+        };
+    }
+}
