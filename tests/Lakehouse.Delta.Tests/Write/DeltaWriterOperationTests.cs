@@ -275,6 +275,33 @@ public sealed class DeltaWriterOperationTests(EngineFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task AppendAsync_AppTransactionWithStalePrevious_ConflictAndNothingCommitted()
+    {
+        using var t = new LocalTable(_engine);
+        Assert.True((await t.Writer.AppendAsync("SELECT 1 AS id", [new DeltaAppTransaction("bronze/p0", 10) { Previous = -1 }])).Committed);
+        // Planned from the state before the first commit: absent, then 10 → 15 while the table already holds 10.
+        var absent = await Assert.ThrowsAsync<LakehouseException>(() => t.Writer.AppendAsync("SELECT 2 AS id", [new DeltaAppTransaction("bronze/p0", 15) { Previous = -1 }]));
+        var behind = await Assert.ThrowsAsync<LakehouseException>(() => t.Writer.AppendAsync("SELECT 2 AS id", [new DeltaAppTransaction("bronze/p0", 15) { Previous = 5 }]));
+        var follows = await t.Writer.AppendAsync("SELECT 3 AS id", [new DeltaAppTransaction("bronze/p0", 15) { Previous = 10 }]);
+
+        Assert.Equal((LakehouseErrorReason.Conflict, LakehouseErrorReason.Conflict), (absent.Reason, behind.Reason));
+        Assert.Contains("'bronze/p0' at 10, not at -1", absent.Message, StringComparison.Ordinal);
+        Assert.Contains("'bronze/p0' at 10, not at 5", behind.Message, StringComparison.Ordinal);
+        Assert.True(follows.Committed);
+        Assert.Equal(["1", "3"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t ORDER BY id"));
+        Assert.Equal(15, (await t.Table.GetSnapshotAsync()).TransactionVersion("bronze/p0"));
+    }
+
+    [Fact]
+    public async Task AppendAsync_PreviousOnMissingTable_ConflictAndNoTable()
+    {
+        using var t = new LocalTable(_engine);
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => t.Writer.AppendAsync("SELECT 1 AS id", [new DeltaAppTransaction("bronze/p0", 9) { Previous = 4 }]));
+        Assert.Equal(LakehouseErrorReason.Conflict, e.Reason);
+        Assert.False(await t.Table.ExistsAsync());
+    }
+
+    [Fact]
     public async Task AppendAsync_AppTransactionWithNoRows_StillRecordsProgress()
     {
         using var t = new LocalTable(_engine);
