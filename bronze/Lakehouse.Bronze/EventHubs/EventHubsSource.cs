@@ -79,6 +79,8 @@ internal sealed class EventHubsSource : IStreamSource
     private readonly Dictionary<string, long> _beginning = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _lastEnqueued = new(StringComparer.Ordinal);
     private readonly HashSet<string> _owned = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _committedElsewhere = new(StringComparer.Ordinal);
+    private long _elsewhereCheckedAt;
     private EventHubConnection? _connection;
     private EventHubConsumerClient? _management;
     private PartitionOwnership? _ownership;
@@ -111,7 +113,13 @@ internal sealed class EventHubsSource : IStreamSource
 
     public IReadOnlySet<string> OwnedPartitions => new HashSet<string>(_owned, StringComparer.Ordinal);
 
-    public bool CaughtUp => _owned.All(p => !_endAtStart.TryGetValue(p, out var end) || end < 0 || (_next.TryGetValue(p, out var next) && next > end));
+    /// <summary>
+    /// True once every partition of the hub is past the end it had at start: the owned ones as read by this worker, the others
+    /// as committed in bronze by whoever owns them (so a --once worker whose partitions were held by a dead worker waits for
+    /// their leases to expire and reads them itself, rather than ending with them unread).
+    /// </summary>
+    public bool CaughtUp => _endAtStart.All(e => e.Value < 0
+        || (_owned.Contains(e.Key) ? _next.TryGetValue(e.Key, out var next) && next > e.Value : _committedElsewhere.TryGetValue(e.Key, out var committed) && committed > e.Value));
 
     public long? Lag => _owned.Count == 0 ? 0 : _owned.Sum(p =>
         _lastEnqueued.TryGetValue(p, out var last) && _next.TryGetValue(p, out var next) ? Math.Max(0, last + 1 - next) : 0);
@@ -239,6 +247,13 @@ internal sealed class EventHubsSource : IStreamSource
     private async Task ApplyOwnershipAsync(CancellationToken cancellationToken)
     {
         if (_desired is not { } desired) return;
+        if (_owned.Count < _partitionIds.Count && System.Diagnostics.Stopwatch.GetElapsedTime(_elsewhereCheckedAt) > TimeSpan.FromSeconds(1))
+        {
+            // Where bronze stands for the partitions other workers own (for CaughtUp).
+            foreach (var p in _partitionIds.Where(p => !_owned.Contains(p) && _endAtStart.GetValueOrDefault(p, -1) >= 0 && _committedElsewhere.GetValueOrDefault(p, -1) <= _endAtStart[p]))
+                _committedElsewhere[p] = await _positionOf!(p, cancellationToken).ConfigureAwait(false) ?? -1;
+            _elsewhereCheckedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
         foreach (var p in _owned.Where(p => !desired.Contains(p)).ToList())
         {
             _owned.Remove(p);
