@@ -1,4 +1,6 @@
+using Lakehouse.Bronze.EventHubs;
 using Lakehouse.Core;
+using Lakehouse.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Lakehouse.Bronze;
@@ -6,14 +8,26 @@ namespace Lakehouse.Bronze;
 /// <summary>What a stream source needs besides its URI: the consumer group and how to log.</summary>
 public sealed record StreamSourceSettings
 {
+    /// <summary>The consumer group when none is given (Event Hubs reads it as <c>$Default</c>).</summary>
+    public const string DefaultConsumerGroup = "lakehouse-bronze";
+
     /// <summary>The consumer group (Kafka group id; Event Hubs consumer group and ownership group). Default "lakehouse-bronze".</summary>
-    public string ConsumerGroup { get; init; } = "lakehouse-bronze";
+    public string ConsumerGroup { get; init; } = DefaultConsumerGroup;
 
     /// <summary>Configuration such as connection strings and credentials (environment variables by default).</summary>
     public Func<string, string?> Setting { get; init; } = Environment.GetEnvironmentVariable;
 
     /// <summary>The logger factory of the run.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>
+    /// The lake's root, where a source may keep coordination state under <c>_lakehouse/</c> (Event Hubs partition ownership
+    /// leases); null: no coordination, this worker reads every partition.
+    /// </summary>
+    public ILakeStorage? Lake { get; init; }
+
+    /// <summary>The dataset being ingested (its bronze table), so coordination state of different tables stays apart.</summary>
+    public string? Dataset { get; init; }
 }
 
 /// <summary>Opens the source a <c>--from</c> value names.</summary>
@@ -34,6 +48,7 @@ public static class BronzeSources
         var scheme = from[..from.IndexOf("://", StringComparison.Ordinal)].ToLowerInvariant();
         return scheme switch
         {
+            "eventhubs" => EventHubsSource.Open(from, settings),
             _ => throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"'{scheme}://' sources are not available yet."),
         };
     }

@@ -92,7 +92,9 @@ public sealed class StreamIngestor
             }
             var full = batch.Count >= _options.MaxBatchEvents || batchBytes >= _options.MaxBatchBytes;
             var due = batch.Count > 0 && batchAge.Elapsed >= _options.MaxBatchWait;
-            var caughtUp = _options.Once && received.Count == 0 && _source.CaughtUp;
+            // Caught up (--once): every owned partition has handed out its events up to the end found at start. Not "and nothing
+            // more arrived": a stream that producers keep writing to would never end a --once run.
+            var caughtUp = _options.Once && _source.CaughtUp;
             if (full || due || (caughtUp && batch.Count > 0))
             {
                 var (committed, rows, size) = await CommitAsync(batch, cancellationToken).ConfigureAwait(false);
@@ -110,6 +112,7 @@ public sealed class StreamIngestor
                 batch.Clear();
                 batchBytes = 0;
                 Progress?.Invoke(Snapshot());
+                if (caughtUp && committed && _source.CaughtUp) return Snapshot();
                 if (_options.CompactEveryCommits > 0 && sinceCompact >= _options.CompactEveryCommits)
                 {
                     sinceCompact = 0;

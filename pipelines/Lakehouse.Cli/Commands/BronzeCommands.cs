@@ -66,8 +66,10 @@ internal static class BronzeCommands
             };
             await using var stream = BronzeSources.OpenStream(source, new StreamSourceSettings
             {
-                ConsumerGroup = parse.GetValue(group) ?? "lakehouse-bronze",
+                ConsumerGroup = parse.GetValue(group) ?? StreamSourceSettings.DefaultConsumerGroup,
                 LoggerFactory = lake.LoggerFactory,
+                Lake = lake.Root,
+                Dataset = name,
             });
             var ingestor = new StreamIngestor(table, stream, options, lake.LoggerFactory);
             var result = await session.Progress.RunAsync($"ingesting {source} into bronze.{name}", line =>
