@@ -52,6 +52,10 @@ internal sealed class AccessLogGenerator : IEventGenerator
         return (Encoding.UTF8.GetBytes(Line(client, request, time)), client.Address);
     }
 
+    public void Dispose()
+    {
+    }
+
     /// <summary>A cut before the timestamp's closing bracket can never parse.</summary>
     public int LastParsablePrefix(byte[] payload) => Math.Max(2, Array.IndexOf(payload, (byte)']'));
 

@@ -36,6 +36,7 @@ public static class EventSimulator
 
     private static IEnumerable<SimulatedEvent> Run(IEventGenerator generator, SimulatorOptions options)
     {
+        using var disposeGenerator = generator;
         var faults = new SimRandom(options.Seed, stream: 1);
         var recent = new SimulatedEvent[RecentEvents];
         var recentCount = 0;
@@ -100,7 +101,7 @@ public static class EventSimulator
 }
 
 /// <summary>One dataset's event generator: the event of each send slot, in time order.</summary>
-internal interface IEventGenerator
+internal interface IEventGenerator : IDisposable
 {
     /// <summary>
     /// The event for send slot <paramref name="slot"/> (0 to Events − 1); its event time is near the slot's share of the span,

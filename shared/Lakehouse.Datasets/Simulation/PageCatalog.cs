@@ -5,10 +5,14 @@ namespace Lakehouse.Datasets.Simulation;
 /// <summary>One page of the simulated sites: host, path, its own query parameters (part of what the page is), and how it behaves.</summary>
 internal sealed record Page(string Host, string Path, IReadOnlyList<KeyValuePair<string, string>> Query, string Section, double TtiMedianMs, double ServerErrorRate)
 {
+    /// <summary>The path and the page's own parameters, in catalog order.</summary>
+    internal string PathAndQuery { get; } = Query.Count == 0 ? Path : Path + "?" + string.Join('&', Query.Select(q => q.Key + "=" + q.Value));
+
     /// <summary>The canonical URL: https, lower-case host, no port, parameters in catalog order, no tracking parameters or fragment.</summary>
     internal string Canonical => "https://" + Host + PathAndQuery;
 
-    internal string PathAndQuery => Query.Count == 0 ? Path : Path + "?" + string.Join('&', Query.Select(q => q.Key + "=" + q.Value));
+    /// <summary>The parameters as key=value texts.</summary>
+    internal string[] Parameters { get; } = [.. Query.Select(q => q.Key + "=" + q.Value)];
 }
 
 /// <summary>

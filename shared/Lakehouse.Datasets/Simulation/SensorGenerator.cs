@@ -64,6 +64,8 @@ internal sealed class SensorGenerator : IEventGenerator
         }
     }
 
+    public void Dispose() => _json.Dispose();
+
     public int LastParsablePrefix(byte[] payload) => payload.Length - 1;
 
     private byte[] Reading(Sensor sensor, DateTimeOffset time)
@@ -99,16 +101,15 @@ internal sealed class SensorGenerator : IEventGenerator
         }
         var reported = sensor.Unit is "C" or "°C" ? (value - 32) * 5 / 9 : value;
 
-        return _json.Write(w =>
-        {
-            w.WriteString("sensor_id", sensor.Id);
-            w.WriteString("device_type", sensor.Kind);
-            w.WriteString("timestamp", JsonEvents.Timestamp(time, sensor.Offset, milliseconds: sensor.Milliseconds || _interval < TimeSpan.FromSeconds(10)));
-            w.WriteNumber("value", Math.Round(reported, 2));
-            w.WriteString("unit", sensor.Unit);
-            w.WriteString("location", sensor.Location);
-            w.WriteString("status", status);
-        });
+        var w = _json.Begin();
+        w.WriteString("sensor_id", sensor.Id);
+        w.WriteString("device_type", sensor.Kind);
+        w.WriteString("timestamp", JsonEvents.Timestamp(time, sensor.Offset, milliseconds: sensor.Milliseconds || _interval < TimeSpan.FromSeconds(10)));
+        w.WriteNumber("value", Math.Round(reported, 2));
+        w.WriteString("unit", sensor.Unit);
+        w.WriteString("location", sensor.Location);
+        w.WriteString("status", status);
+        return _json.End();
     }
 
     private Sensor NewSensor(int number, SimRandom r)

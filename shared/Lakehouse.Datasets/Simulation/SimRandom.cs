@@ -105,11 +105,20 @@ internal sealed class SimRandom
     /// <summary>A version-4 UUID in its usual text form.</summary>
     internal string Uuid()
     {
-        var h = Hex(16).ToCharArray();
-        h[12] = '4';
-        h[16] = "89ab"[h[16] % 4];
-        var s = new string(h);
-        return $"{s[..8]}-{s[8..12]}-{s[12..16]}-{s[16..20]}-{s[20..]}";
+        const string hex = "0123456789abcdef";
+        Span<char> text = stackalloc char[36];
+        var hi = NextUInt64();
+        var lo = NextUInt64();
+        var at = 0;
+        for (var i = 0; i < 32; i++)
+        {
+            if (i is 8 or 12 or 16 or 20) text[at++] = '-';
+            var nibble = (int)((i < 16 ? hi >> (60 - (4 * i)) : lo >> (60 - (4 * (i - 16)))) & 0xF);
+            if (i == 12) nibble = 4;                   // version 4
+            else if (i == 16) nibble = 8 | (nibble & 3); // variant 10xx
+            text[at++] = hex[nibble];
+        }
+        return new string(text);
     }
 }
 

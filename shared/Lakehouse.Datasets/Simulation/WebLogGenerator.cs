@@ -41,6 +41,8 @@ internal sealed class WebLogGenerator : IEventGenerator
         return (payload, session.Id);
     }
 
+    public void Dispose() => _json.Dispose();
+
     public int LastParsablePrefix(byte[] payload) => payload.Length - 1;
 
     private Session NewSession()
@@ -94,44 +96,42 @@ internal sealed class WebLogGenerator : IEventGenerator
         var first = !session.Started;
         session.Started = true;
 
-        var payload = _json.Write(w =>
+        var w = _json.Begin();
+        w.WriteString("event_id", _random.Uuid());
+        w.WriteString("timestamp", JsonEvents.Timestamp(time, session.LocalTime ? session.Country.Offset : null));
+        w.WriteString("page_url", Url(session, page, first));
+        w.WriteNumber("tti_ms", tti);
+        if (ttar is { } t) w.WriteNumber("ttar_ms", t);
+        else w.WriteNull("ttar_ms");
+        w.WriteNumber("status", status);
+        w.WriteString("session_id", session.Id);
+        if (_random.Chance(0.004)) w.WriteNull("user_agent");
+        else w.WriteString("user_agent", session.Agent.Text);
+        if (session.CountryText is null) w.WriteNull("country");
+        else w.WriteString("country", session.CountryText);
+        w.WriteStartObject("attrs");
+        if (session.Agent.IsBot)
         {
-            w.WriteString("event_id", _random.Uuid());
-            w.WriteString("timestamp", JsonEvents.Timestamp(time, session.LocalTime ? session.Country.Offset : null));
-            w.WriteString("page_url", Url(session, page, first));
-            w.WriteNumber("tti_ms", tti);
-            if (ttar is { } t) w.WriteNumber("ttar_ms", t);
-            else w.WriteNull("ttar_ms");
-            w.WriteNumber("status", status);
-            w.WriteString("session_id", session.Id);
-            if (_random.Chance(0.004)) w.WriteNull("user_agent");
-            else w.WriteString("user_agent", session.Agent.Text);
-            if (session.CountryText is null) w.WriteNull("country");
-            else w.WriteString("country", session.CountryText);
-            w.WriteStartObject("attrs");
-            if (session.Agent.IsBot)
+            w.WriteBoolean("bot", true);
+        }
+        else
+        {
+            w.WriteString("referrer", first ? session.Referrer : session.LastPage!.Canonical);
+            w.WriteString("viewport", session.Viewport);
+            w.WriteString("connection", session.Connection);
+            w.WriteString("release", (time - _clock.Start).TotalDays < 1.5 ? "2024.04.7" : "2024.05.1");
+            if (session.Experiment is { } arm)
             {
-                w.WriteBoolean("bot", true);
+                w.WriteStartObject("experiment");
+                w.WriteString("name", "checkout_v2");
+                w.WriteString("arm", arm);
+                w.WriteEndObject();
             }
-            else
-            {
-                w.WriteString("referrer", first ? session.Referrer : session.LastPage!);
-                w.WriteString("viewport", session.Viewport);
-                w.WriteString("connection", session.Connection);
-                w.WriteString("release", (time - _clock.Start).TotalDays < 1.5 ? "2024.04.7" : "2024.05.1");
-                if (session.Experiment is { } arm)
-                {
-                    w.WriteStartObject("experiment");
-                    w.WriteString("name", "checkout_v2");
-                    w.WriteString("arm", arm);
-                    w.WriteEndObject();
-                }
-                if (_random.Chance(0.1)) w.WriteBoolean("consent", _random.Chance(0.8));
-            }
-            w.WriteEndObject();
-        });
-        session.LastPage = page.Canonical;
-        return payload;
+            if (_random.Chance(0.1)) w.WriteBoolean("consent", _random.Chance(0.8));
+        }
+        w.WriteEndObject();
+        session.LastPage = page;
+        return _json.End();
     }
 
     private int Status(Session session, Page page)
@@ -169,7 +169,7 @@ internal sealed class WebLogGenerator : IEventGenerator
         if (_random.Chance(0.03)) sb.Append(scheme.Equals("http", StringComparison.OrdinalIgnoreCase) ? ":80" : ":443");
         sb.Append(page.Path);
 
-        var parameters = page.Query.Select(q => q.Key + "=" + q.Value).ToList();
+        var parameters = new List<string>(page.Parameters);
         if (parameters.Count > 1 && _random.Chance(0.3)) parameters.Reverse();
         if (landing && session.Campaign is { } campaign)
         {
@@ -210,6 +210,6 @@ internal sealed class WebLogGenerator : IEventGenerator
         internal required string? Experiment { get; init; }
         internal int Remaining { get; set; }
         internal bool Started { get; set; }
-        internal string? LastPage { get; set; }
+        internal Page? LastPage { get; set; }
     }
 }
