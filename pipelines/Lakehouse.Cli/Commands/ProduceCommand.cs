@@ -25,7 +25,7 @@ internal static class ProduceCommand
                   a folder                                  rolling files <dataset>-s<seed>-<id>-00001.ndjson (.log for accesslogs), each
                                                             written under a hidden .<name>.inprogress name and renamed when complete
                   http://host:port[/path]                   POST batches to /ingest/<dataset> (lakehouse serve) or the path given;
-                                                            408/429/5xx answers are retried with backoff, other 4xx stop the run
+                                                            408, 429, 502, 503 and 504 are retried with backoff, other errors stop the run
                   kafka://host:port/topic, eventhubs://…    a stream (see the README)
                 The same --dataset, --events, --seed, fractions, --start and --days give byte-identical events. Event times start
                 at 2024-05-01T00:00:00Z unless --start says otherwise, and span 3 days (weblogs, accesslogs) or a day of 30-second
