@@ -28,7 +28,7 @@ internal sealed class AccessLogGenerator : IEventGenerator
     {
         _random = new SimRandom(options.Seed, stream: 5);
         _clock = new SimClock(options, options.Span ?? TimeSpan.FromDays(3));
-        _active = new Client[(int)Math.Clamp(options.Events / 60, 1, 200)];
+        _active = new Client[_clock.Concurrent(TimeSpan.FromSeconds(60))]; // a client's visits about a minute apart
         for (var i = 0; i < _active.Length; i++) _active[i] = NewClient();
     }
 

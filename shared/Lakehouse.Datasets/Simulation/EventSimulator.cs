@@ -129,6 +129,9 @@ internal sealed class SimClock(SimulatorOptions options, TimeSpan span)
         return Start.AddTicks((long)((slot + random.NextDouble()) * slotTicks));
     }
 
+    /// <summary>How many visitors must be active at once for each to send an event about every <paramref name="gap"/> (1 to 5,000).</summary>
+    internal int Concurrent(TimeSpan gap) => (int)Math.Clamp(Math.Round(gap.Ticks / ((double)Span.Ticks / _events)), 1, 5_000);
+
     /// <summary>A late event's time: 1 to 24 hours before <paramref name="time"/>.</summary>
     internal static DateTimeOffset Late(DateTimeOffset time, SimRandom random) =>
         time - TimeSpan.FromMinutes(random.Uniform(60, 24 * 60));

@@ -25,8 +25,8 @@ internal sealed class WebLogGenerator : IEventGenerator
     {
         _random = new SimRandom(options.Seed, stream: 2);
         _clock = new SimClock(options, options.Span ?? TimeSpan.FromDays(3));
-        // Sessions open at the same time: enough that a session's views are minutes apart, never more than a few hundred.
-        _active = new Session[(int)Math.Clamp(options.Events / 40, 1, 300)];
+        // As many sessions open at once as make a session's page views about 90 seconds apart at this event rate.
+        _active = new Session[_clock.Concurrent(TimeSpan.FromSeconds(90))];
         for (var i = 0; i < _active.Length; i++) _active[i] = NewSession();
     }
 

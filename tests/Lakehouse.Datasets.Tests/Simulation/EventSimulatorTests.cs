@@ -87,6 +87,14 @@ public sealed class EventSimulatorTests
         Assert.Contains(rows, r => r.GetProperty("timestamp").GetString()!.EndsWith('Z'));
         Assert.Contains(rows, r => r.GetProperty("timestamp").GetString()!.EndsWith("+05:30", StringComparison.Ordinal));
         Assert.Equal(100_000, rows.Select(r => r.GetProperty("event_id").GetString()).Distinct().Count());
+
+        // A session's page views are a minute or two apart, as people browse.
+        var gaps = rows.Zip(times).GroupBy(x => x.First.GetProperty("session_id").GetString()).SelectMany(g =>
+        {
+            var t = g.Select(x => x.Second).Order().ToList();
+            return t.Zip(t.Skip(1), (a, b) => (b - a).TotalSeconds);
+        }).Order().ToList();
+        Assert.InRange(gaps[gaps.Count / 2], 30, 180);
     }
 
     [Fact]
