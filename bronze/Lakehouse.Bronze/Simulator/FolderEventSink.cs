@@ -37,6 +37,8 @@ internal sealed class FolderEventSink : IEventSink, ISinkStatistics
     private FileStream? _current;
     private string? _currentName;
     private long _inCurrent;
+    private long _written;
+    private bool _failed;
     private byte[] _buffer = new byte[1 << 16];
 
     private FolderEventSink(string folder, string prefix, string extension, int eventsPerFile, ILogger logger)
@@ -105,8 +107,17 @@ internal sealed class FolderEventSink : IEventSink, ISinkStatistics
                 at += payload.Length;
                 _buffer[at++] = (byte)'\n';
             }
-            await _current.WriteAsync(_buffer.AsMemory(0, length), CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await _current.WriteAsync(_buffer.AsMemory(0, length), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                _failed = true; // the file may end in part of this batch: cut back to the last whole batch when it is closed
+                throw;
+            }
             _inCurrent += take;
+            _written += length;
             i += take;
             if (_inCurrent == _eventsPerFile) await PublishAsync().ConfigureAwait(false);
         }
@@ -116,6 +127,34 @@ internal sealed class FolderEventSink : IEventSink, ISinkStatistics
     public async ValueTask DisposeAsync()
     {
         if (_current is null) return;
+        if (_failed)
+        {
+            // A write failed (disk full): keep the whole batches written before it, drop the part of the failed one.
+            try
+            {
+                await _current.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // The buffered rest of the failed batch could not be written either; the length is cut below.
+            }
+            _current = null;
+            using (var cut = new FileStream(TempPath(_currentName!), FileMode.Open, FileAccess.Write))
+            {
+                cut.SetLength(_written);
+            }
+            if (_inCurrent > 0)
+            {
+                _current = new FileStream(TempPath(_currentName!), FileMode.Open, FileAccess.Write, FileShare.Read, 1 << 16, useAsync: true);
+                _current.Seek(0, SeekOrigin.End);
+                await PublishAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                File.Delete(TempPath(_currentName!));
+            }
+            return;
+        }
         if (_inCurrent > 0)
         {
             await PublishAsync().ConfigureAwait(false);
@@ -130,6 +169,7 @@ internal sealed class FolderEventSink : IEventSink, ISinkStatistics
     {
         _currentName = _prefix + "-" + (_files.Count + 1).ToString("D5", CultureInfo.InvariantCulture) + _extension;
         _inCurrent = 0;
+        _written = 0;
         return new FileStream(TempPath(_currentName), FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16, useAsync: true);
     }
 
