@@ -89,8 +89,9 @@ public static class EventProducer
             if (options.Rate is { } rate)
             {
                 var due = TimeSpan.FromSeconds((sent + batch.Count - 1) / rate);
-                var wait = due - clock.Elapsed;
-                if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                TimeSpan wait;
+                while ((wait = due - clock.Elapsed) > TimeSpan.Zero) // Task.Delay counts whole milliseconds: never send early
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)), cancellationToken).ConfigureAwait(false);
             }
             cancellationToken.ThrowIfCancellationRequested();
             await sink.SendAsync(batch, cancellationToken).ConfigureAwait(false);
