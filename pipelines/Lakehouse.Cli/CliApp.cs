@@ -136,6 +136,8 @@ internal static class CliApp
         }
         root.Subcommands.Add(TableCommands.Create(session));
         root.Subcommands.Add(BronzeCommands.Create(session));
+        root.Subcommands.Add(ProduceCommand.Create(session));
+        root.Subcommands.Add(DatasetCommands.Create(session));
         root.Subcommands.Add(SqlCommand.Create(session));
         root.Subcommands.Add(DemoCommand.Create(session));
         root.Subcommands.Add(BenchCommand.Create(session));

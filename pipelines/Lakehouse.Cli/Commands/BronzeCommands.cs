@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Lakehouse.Bronze;
 using Lakehouse.Core;
+using Lakehouse.Datasets;
 
 namespace Lakehouse.Cli.Commands;
 
@@ -11,7 +12,10 @@ internal static class BronzeCommands
 {
     internal static Command Create(CliSession session)
     {
-        var bronze = new CliCommand("bronze", "Land raw events in bronze tables exactly once: streams (Kafka, Event Hubs) and landing-zone files.");
+        var bronze = new CliCommand("bronze", "Land raw events in bronze tables exactly once: streams (Kafka, Event Hubs) and landing-zone files.")
+        {
+            Examples = ["lakehouse bronze ingest --dataset weblogs --from kafka://127.0.0.1:9092/weblogs --follow", "lakehouse bronze ingest --help"],
+        };
         bronze.Subcommands.Add(CreateIngest(session));
         return bronze;
     }
@@ -38,7 +42,7 @@ internal static class BronzeCommands
                 "lakehouse bronze ingest --dataset weblogs --from landing/weblogs --once",
             ],
         };
-        var dataset = CommandLine.Text("--dataset", "The dataset: its bronze table is bronze.<dataset>.", "name");
+        var dataset = CommandLine.Text("--dataset", "The dataset (built in, or defined in <lake>/_lakehouse/datasets/): its bronze table is bronze.<dataset>.", "name");
         dataset.Required = true;
         var from = CommandLine.Text("--from", "Where the events come from: kafka://…, eventhubs://…, a folder or abfss://… (see below).", "source");
         from.Required = true;
@@ -55,6 +59,7 @@ internal static class BronzeCommands
             var name = parse.GetValue(dataset)!;
             var source = parse.GetValue(from)!;
             using var lake = session.OpenLake(parse);
+            (await DatasetCatalog.LoadAsync(lake.Root, cancellationToken).ConfigureAwait(false)).Get(name); // an unknown dataset is refused, listing the known ones
             var table = BronzeTable.Open(lake.TableStorage("bronze." + name), lake.Engine, lake.LoggerFactory);
             if (!BronzeSources.IsStream(source))
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput, "Landing-zone ingest is not available yet.");

@@ -1,0 +1,506 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Lakehouse.Core;
+
+namespace Lakehouse.Datasets;
+
+/// <summary>
+/// Reads and validates one definition file. Every problem is refused with a message naming the file and the field
+/// (<c>columns[2].type</c>) and saying what is expected; nothing is guessed or defaulted silently beyond the documented defaults.
+/// </summary>
+internal sealed partial class DefinitionReader
+{
+    internal const int MaxNameLength = 63;
+    private const int MaxIdColumns = 8;
+
+    private static readonly string[] RootFields = ["name", "description", "payload", "parse", "columns", "event_time", "id", "expectations", "gold_outputs"];
+    private static readonly string[] ParseFields = ["format", "pattern", "timestamp_format"];
+    private static readonly string[] ColumnFields = ["name", "type", "nullable", "path", "description"];
+    private static readonly string[] ExpectationCommonFields = ["name", "column", "check", "action", "enabled", "description"];
+
+    private static readonly Dictionary<ExpectationCheck, string[]> CheckFields = new()
+    {
+        [ExpectationCheck.NotNull] = [],
+        [ExpectationCheck.Between] = ["min", "max", "min_exclusive", "max_exclusive"],
+        [ExpectationCheck.In] = ["values"],
+        [ExpectationCheck.Matches] = ["pattern"],
+        [ExpectationCheck.MaxLength] = ["max"],
+        [ExpectationCheck.WithinIngestWindow] = ["max_age", "max_future"],
+    };
+
+    private readonly string _source;
+
+    private DefinitionReader(string source) => _source = source;
+
+    internal static DatasetDefinition Read(ReadOnlySpan<byte> utf8Json, string source, bool isBuiltIn)
+    {
+        var reader = new DefinitionReader(source);
+        string text;
+        try
+        {
+            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(utf8Json);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw reader.Refuse(null, "the file is not UTF-8 text");
+        }
+        if (text.Length > 0 && text[0] == '\uFEFF') text = text[1..];
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, MaxDepth = 32 });
+        }
+        catch (JsonException e)
+        {
+            var where = e.LineNumber is { } line ? $" at line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1}" : "";
+            throw reader.Refuse(null, $"the file is not valid JSON{where}");
+        }
+        using (document)
+        {
+            return reader.ReadRoot(document.RootElement, isBuiltIn, text);
+        }
+    }
+
+    private DatasetDefinition ReadRoot(JsonElement root, bool isBuiltIn, string json)
+    {
+        if (root.ValueKind != JsonValueKind.Object) throw Refuse(null, $"a definition is a JSON object, not {KindOf(root)}");
+        CheckFieldsOf(root, "", RootFields);
+
+        var name = RequiredString(root, "", "name");
+        if (!IsDatasetName(name))
+            throw Refuse("name", $"'{name}' is not a dataset name: 1 to {MaxNameLength} lower-case letters, digits and '_', starting with a letter");
+        var description = OptionalString(root, "", "description");
+
+        var payloadText = RequiredString(root, "", "payload");
+        var payload = payloadText switch
+        {
+            "json" => DatasetPayloadKind.Json,
+            "text" => DatasetPayloadKind.Text,
+            _ => throw Refuse("payload", $"'{payloadText}' is not a payload kind; use json or text"),
+        };
+
+        var columns = ReadColumns(root, payload);
+        var textFormat = ReadParse(root, payload, columns);
+
+        var eventTime = RequiredString(root, "", "event_time");
+        var eventColumn = columns.FirstOrDefault(c => Same(c.Name, eventTime))
+            ?? throw Refuse("event_time", $"'{eventTime}' is not one of the columns ({string.Join(", ", columns.Select(c => c.Name))})");
+        if (eventColumn.Type != DatasetColumnType.Timestamp)
+            throw Refuse("event_time", $"column '{eventColumn.Name}' is {eventColumn.TypeName}; the event time must be a timestamp column");
+
+        var id = ReadId(root, columns);
+        var expectations = ReadExpectations(root, columns);
+        var gold = ReadGoldOutputs(root);
+        return new DatasetDefinition(name, description, payload, textFormat, columns, eventColumn.Name, id, expectations, gold,
+            isBuiltIn ? "built-in" : _source, isBuiltIn, json);
+    }
+
+    private List<DatasetColumn> ReadColumns(JsonElement root, DatasetPayloadKind payload)
+    {
+        var array = RequiredArray(root, "", "columns");
+        if (array.GetArrayLength() == 0) throw Refuse("columns", "a dataset has at least one column");
+        var columns = new List<DatasetColumn>();
+        var i = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            var at = $"columns[{i++}]";
+            if (item.ValueKind != JsonValueKind.Object) throw Refuse(at, $"a column is an object with name and type, not {KindOf(item)}");
+            CheckFieldsOf(item, at, ColumnFields);
+            var name = RequiredString(item, at, "name");
+            if (!IsColumnName(name))
+                throw Refuse(at + ".name", $"'{name}' is not a column name: 1 to 128 lower-case letters, digits and '_', starting with a letter or '_'");
+            if (columns.Any(c => Same(c.Name, name))) throw Refuse(at + ".name", $"column '{name}' is defined twice");
+            var typeText = RequiredString(item, at, "type");
+            if (!DatasetColumnTypes.TryParse(typeText, out var type))
+                throw Refuse(at + ".type", $"'{typeText}' is not a column type; use {Alternatives(DatasetColumnTypes.Names)}");
+            var nullable = OptionalBool(item, at, "nullable") ?? true;
+            var path = OptionalString(item, at, "path");
+            if (path is not null)
+            {
+                if (payload != DatasetPayloadKind.Json) throw Refuse(at + ".path", "a path selects a value inside a JSON event; text datasets take columns from their parse format");
+                if (!IsJsonPath(path)) throw Refuse(at + ".path", $"'{path}' is not a path: field names separated by '.', such as attrs.browser");
+            }
+            columns.Add(new DatasetColumn(name, type, nullable, path, OptionalString(item, at, "description")));
+        }
+        return columns;
+    }
+
+    private DatasetTextFormat? ReadParse(JsonElement root, DatasetPayloadKind payload, List<DatasetColumn> columns)
+    {
+        if (!root.TryGetProperty("parse", out var parse))
+        {
+            if (payload == DatasetPayloadKind.Text) throw Refuse("parse", "a text dataset needs \"parse\": { \"format\": \"access_log\" } or { \"format\": \"regex\", \"pattern\": … }");
+            return null;
+        }
+        if (payload == DatasetPayloadKind.Json) throw Refuse("parse", "only text datasets have a parse format (JSON events are parsed by their columns)");
+        if (parse.ValueKind != JsonValueKind.Object) throw Refuse("parse", $"parse is an object such as {{ \"format\": \"access_log\" }}, not {KindOf(parse)}");
+        CheckFieldsOf(parse, "parse", ParseFields);
+        var formatText = RequiredString(parse, "parse", "format");
+        switch (formatText)
+        {
+            case "access_log":
+                foreach (var field in new[] { "pattern", "timestamp_format" })
+                    if (parse.TryGetProperty(field, out _)) throw Refuse("parse." + field, "does not apply to format access_log");
+                for (var i = 0; i < columns.Count; i++)
+                {
+                    if (!AccessLogColumns.Names.Contains(columns[i].Name, StringComparer.Ordinal))
+                        throw Refuse($"columns[{i}].name", $"'{columns[i].Name}' is not a field of the access_log format ({string.Join(", ", AccessLogColumns.Names)})");
+                }
+                return new DatasetTextFormat(DatasetTextFormatKind.AccessLog);
+            case "regex":
+                var pattern = RequiredString(parse, "parse", "pattern");
+                Regex regex;
+                try
+                {
+                    regex = new Regex(pattern, RegexOptions.None, TimeSpan.FromSeconds(1));
+                }
+                catch (ArgumentException e)
+                {
+                    throw Refuse("parse.pattern", $"not a valid regular expression: {e.Message.TrimEnd('.')}");
+                }
+                var groups = regex.GetGroupNames().Where(g => !int.TryParse(g, NumberStyles.None, CultureInfo.InvariantCulture, out _)).ToList();
+                foreach (var g in groups)
+                {
+                    if (!columns.Any(c => c.Name == g))
+                        throw Refuse("parse.pattern", $"group '{g}' is not one of the columns ({string.Join(", ", columns.Select(c => c.Name))})");
+                }
+                for (var i = 0; i < columns.Count; i++)
+                {
+                    if (!groups.Contains(columns[i].Name, StringComparer.Ordinal))
+                        throw Refuse($"columns[{i}]", $"column '{columns[i].Name}' has no named group (?<{columns[i].Name}>…) in parse.pattern");
+                    if (columns[i].Type is DatasetColumnType.Object or DatasetColumnType.StringList)
+                        throw Refuse($"columns[{i}].type", $"a regex group is one text value; {columns[i].TypeName} columns come only from JSON or access_log");
+                }
+                return new DatasetTextFormat(DatasetTextFormatKind.Regex, pattern, OptionalString(parse, "parse", "timestamp_format"));
+            default:
+                throw Refuse("parse.format", $"'{formatText}' is not a text format; use access_log or regex");
+        }
+    }
+
+    private DatasetId ReadId(JsonElement root, List<DatasetColumn> columns)
+    {
+        if (!root.TryGetProperty("id", out var id)) throw Refuse("id", "is missing: the id columns, e.g. [\"event_id\"], or \"source_position\"");
+        if (id.ValueKind == JsonValueKind.String)
+        {
+            return id.GetString() == "source_position"
+                ? DatasetId.SourcePosition
+                : throw Refuse("id", $"'{id.GetString()}' is not an id; give the id columns as a list, e.g. [\"{id.GetString()}\"], or \"source_position\"");
+        }
+        if (id.ValueKind != JsonValueKind.Array) throw Refuse("id", $"the id is a list of columns or \"source_position\", not {KindOf(id)}");
+        var names = new List<string>();
+        var i = 0;
+        foreach (var item in id.EnumerateArray())
+        {
+            var at = $"id[{i++}]";
+            if (item.ValueKind != JsonValueKind.String) throw Refuse(at, $"an id column is a column name, not {KindOf(item)}");
+            var column = columns.FirstOrDefault(c => Same(c.Name, item.GetString()!))
+                ?? throw Refuse(at, $"'{item.GetString()}' is not one of the columns ({string.Join(", ", columns.Select(c => c.Name))})");
+            if (column.Type is DatasetColumnType.Object or DatasetColumnType.StringList)
+                throw Refuse(at, $"column '{column.Name}' is {column.TypeName}; an id column holds one value");
+            if (names.Contains(column.Name, StringComparer.Ordinal)) throw Refuse(at, $"column '{column.Name}' is in the id twice");
+            names.Add(column.Name);
+        }
+        if (names.Count == 0) throw Refuse("id", "an id has at least one column (or is \"source_position\")");
+        if (names.Count > MaxIdColumns) throw Refuse("id", $"an id has at most {MaxIdColumns} columns");
+        return new DatasetId(names);
+    }
+
+    private List<DatasetExpectation> ReadExpectations(JsonElement root, List<DatasetColumn> columns)
+    {
+        var result = new List<DatasetExpectation>();
+        if (!root.TryGetProperty("expectations", out var array)) return result;
+        if (array.ValueKind != JsonValueKind.Array) throw Refuse("expectations", $"expectations are a list of rules, not {KindOf(array)}");
+        var i = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            var at = $"expectations[{i++}]";
+            if (item.ValueKind != JsonValueKind.Object) throw Refuse(at, $"a rule is an object with name, column, check and action, not {KindOf(item)}");
+            var checkText = RequiredString(item, at, "check");
+            var check = ExpectationNames.Checks.FirstOrDefault(c => c.Name == checkText);
+            if (check.Name is null)
+                throw Refuse(at + ".check", $"'{checkText}' is not a check; use {Alternatives([.. ExpectationNames.Checks.Select(c => c.Name)])}");
+            CheckFieldsOf(item, at, [.. ExpectationCommonFields, .. CheckFields[check.Check]], checkText);
+
+            var name = RequiredString(item, at, "name");
+            if (!IsColumnName(name)) throw Refuse(at + ".name", $"'{name}' is not a rule name: lower-case letters, digits and '_'");
+            if (result.Any(e => e.Name == name)) throw Refuse(at + ".name", $"rule '{name}' is defined twice");
+            var columnName = RequiredString(item, at, "column");
+            var column = columns.FirstOrDefault(c => Same(c.Name, columnName))
+                ?? throw Refuse(at + ".column", $"'{columnName}' is not one of the columns ({string.Join(", ", columns.Select(c => c.Name))})");
+            var actionText = RequiredString(item, at, "action");
+            var action = ExpectationNames.Actions.FirstOrDefault(a => a.Name == actionText);
+            if (action.Name is null) throw Refuse(at + ".action", $"'{actionText}' is not an action; use warn, drop or fail");
+
+            var rule = new DatasetExpectation
+            {
+                Name = name,
+                Column = column.Name,
+                Check = check.Check,
+                Action = action.Action,
+                Enabled = OptionalBool(item, at, "enabled") ?? true,
+                Description = OptionalString(item, at, "description"),
+            };
+            result.Add(check.Check switch
+            {
+                ExpectationCheck.NotNull => rule,
+                ExpectationCheck.Between => ReadBetween(item, at, column, rule),
+                ExpectationCheck.In => ReadIn(item, at, column, rule),
+                ExpectationCheck.Matches => ReadMatches(item, at, column, rule),
+                ExpectationCheck.MaxLength => ReadMaxLength(item, at, column, rule),
+                _ => ReadWindow(item, at, column, rule),
+            });
+        }
+        return result;
+    }
+
+    private DatasetExpectation ReadBetween(JsonElement item, string at, DatasetColumn column, DatasetExpectation rule)
+    {
+        RequireType(at, column, "between", DatasetColumnType.Integer, DatasetColumnType.Number);
+        var min = OptionalNumber(item, at, "min");
+        var max = OptionalNumber(item, at, "max");
+        if (min is null && max is null) throw Refuse(at, "check between needs min, max or both");
+        if (min > max) throw Refuse(at + ".min", $"min {Show(min.Value)} is greater than max {Show(max!.Value)}");
+        return rule with
+        {
+            Min = min,
+            Max = max,
+            MinExclusive = OptionalBool(item, at, "min_exclusive") ?? false,
+            MaxExclusive = OptionalBool(item, at, "max_exclusive") ?? false,
+        };
+    }
+
+    private DatasetExpectation ReadIn(JsonElement item, string at, DatasetColumn column, DatasetExpectation rule)
+    {
+        RequireType(at, column, "in", DatasetColumnType.String, DatasetColumnType.Integer);
+        var array = RequiredArray(item, at, "values");
+        var values = new List<string>();
+        var i = 0;
+        foreach (var v in array.EnumerateArray())
+        {
+            var vat = $"{at}.values[{i++}]";
+            if (column.Type == DatasetColumnType.String)
+            {
+                if (v.ValueKind != JsonValueKind.String) throw Refuse(vat, $"column '{column.Name}' is string: the values are strings, not {KindOf(v)}");
+                values.Add(v.GetString()!);
+            }
+            else
+            {
+                if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out var n)) throw Refuse(vat, $"column '{column.Name}' is integer: the values are whole numbers, not {v.GetRawText()}");
+                values.Add(n.ToString(CultureInfo.InvariantCulture));
+            }
+        }
+        if (values.Count == 0) throw Refuse(at + ".values", "check in needs at least one value");
+        return rule with { Values = values };
+    }
+
+    private DatasetExpectation ReadMatches(JsonElement item, string at, DatasetColumn column, DatasetExpectation rule)
+    {
+        RequireType(at, column, "matches", DatasetColumnType.String);
+        var pattern = RequiredString(item, at, "pattern");
+        try
+        {
+            _ = new Regex(pattern, RegexOptions.None, TimeSpan.FromSeconds(1));
+        }
+        catch (ArgumentException e)
+        {
+            throw Refuse(at + ".pattern", $"not a valid regular expression: {e.Message.TrimEnd('.')}");
+        }
+        return rule with { Pattern = pattern };
+    }
+
+    private DatasetExpectation ReadMaxLength(JsonElement item, string at, DatasetColumn column, DatasetExpectation rule)
+    {
+        RequireType(at, column, "max_length", DatasetColumnType.String);
+        if (!item.TryGetProperty("max", out var max)) throw Refuse(at + ".max", "is missing: the greatest length, a whole number");
+        if (max.ValueKind != JsonValueKind.Number || !max.TryGetInt32(out var n) || n < 1)
+            throw Refuse(at + ".max", $"the greatest length is a whole number of at least 1, not {max.GetRawText()}");
+        return rule with { Max = n };
+    }
+
+    private DatasetExpectation ReadWindow(JsonElement item, string at, DatasetColumn column, DatasetExpectation rule)
+    {
+        RequireType(at, column, "within_ingest_window", DatasetColumnType.Timestamp);
+        var maxAge = OptionalDuration(item, at, "max_age");
+        var maxFuture = OptionalDuration(item, at, "max_future");
+        if (maxAge is null && maxFuture is null) throw Refuse(at, "check within_ingest_window needs max_age, max_future or both");
+        return rule with { MaxAge = maxAge, MaxFuture = maxFuture };
+    }
+
+    private List<string> ReadGoldOutputs(JsonElement root)
+    {
+        var result = new List<string>();
+        if (!root.TryGetProperty("gold_outputs", out var array)) return result;
+        if (array.ValueKind != JsonValueKind.Array) throw Refuse("gold_outputs", $"gold_outputs is a list of gold table names, not {KindOf(array)}");
+        var i = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            var at = $"gold_outputs[{i++}]";
+            if (item.ValueKind != JsonValueKind.String) throw Refuse(at, $"a gold output is a table name, not {KindOf(item)}");
+            var name = item.GetString()!;
+            if (!IsColumnName(name)) throw Refuse(at, $"'{name}' is not a gold table name: lower-case letters, digits and '_'");
+            if (result.Contains(name, StringComparer.Ordinal)) throw Refuse(at, $"'{name}' is listed twice");
+            result.Add(name);
+        }
+        return result;
+    }
+
+    private void RequireType(string at, DatasetColumn column, string check, params DatasetColumnType[] types)
+    {
+        if (!types.Contains(column.Type))
+            throw Refuse(at + ".column", $"check {check} applies to {Alternatives([.. types.Select(DatasetColumnTypes.NameOf)])} columns; '{column.Name}' is {column.TypeName}");
+    }
+
+    /// <summary>Refuses a field that is not one of <paramref name="allowed"/> (with a suggestion), and a field given twice.</summary>
+    private void CheckFieldsOf(JsonElement obj, string at, IReadOnlyList<string> allowed, string? check = null)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in obj.EnumerateObject())
+        {
+            var field = Join(at, property.Name);
+            if (!seen.Add(property.Name)) throw Refuse(field, "is given twice");
+            if (allowed.Contains(property.Name, StringComparer.Ordinal)) continue;
+            if (check is not null && CheckFields.Values.Any(f => f.Contains(property.Name, StringComparer.Ordinal)))
+                throw Refuse(field, $"does not apply to check {check}");
+            var suggestion = Suggest(property.Name, allowed);
+            throw Refuse(field, $"is not a field of {(at.Length == 0 ? "a dataset definition" : Describe(at))}" +
+                (suggestion is null ? $" (the fields are {string.Join(", ", allowed)})" : $" (did you mean '{suggestion}'?)"));
+        }
+    }
+
+    private static string Describe(string at) =>
+        at.StartsWith("columns", StringComparison.Ordinal) ? "a column"
+        : at.StartsWith("expectations", StringComparison.Ordinal) ? "a rule"
+        : at;
+
+    private string RequiredString(JsonElement obj, string at, string name)
+    {
+        if (!obj.TryGetProperty(name, out var value)) throw Refuse(Join(at, name), "is missing");
+        if (value.ValueKind != JsonValueKind.String) throw Refuse(Join(at, name), $"is a string, not {KindOf(value)}");
+        var text = value.GetString()!;
+        if (text.Trim().Length == 0) throw Refuse(Join(at, name), "is blank");
+        return text;
+    }
+
+    private string? OptionalString(JsonElement obj, string at, string name)
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind != JsonValueKind.String) throw Refuse(Join(at, name), $"is a string, not {KindOf(value)}");
+        return value.GetString();
+    }
+
+    private bool? OptionalBool(JsonElement obj, string at, string name)
+    {
+        if (!obj.TryGetProperty(name, out var value)) return null;
+        return value.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw Refuse(Join(at, name), $"is true or false, not {KindOf(value)}"),
+        };
+    }
+
+    private double? OptionalNumber(JsonElement obj, string at, string name)
+    {
+        if (!obj.TryGetProperty(name, out var value)) return null;
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var d) || !double.IsFinite(d))
+            throw Refuse(Join(at, name), $"is a number, not {(value.ValueKind == JsonValueKind.Number ? value.GetRawText() : KindOf(value))}");
+        return d;
+    }
+
+    private JsonElement RequiredArray(JsonElement obj, string at, string name)
+    {
+        if (!obj.TryGetProperty(name, out var value)) throw Refuse(Join(at, name), "is missing");
+        if (value.ValueKind != JsonValueKind.Array) throw Refuse(Join(at, name), $"is a list, not {KindOf(value)}");
+        return value;
+    }
+
+    private TimeSpan? OptionalDuration(JsonElement obj, string at, string name)
+    {
+        var text = OptionalString(obj, at, name);
+        if (text is null) return null;
+        return TryParseDuration(text, out var span) && span > TimeSpan.Zero
+            ? span
+            : throw Refuse(Join(at, name), $"'{text}' is not a duration; write a positive number and a unit: ms, s, m, h or d (e.g. 30d, 5m)");
+    }
+
+    /// <summary>Parses <c>&lt;number&gt;&lt;unit&gt;</c> with unit ms, s, m, h or d.</summary>
+    internal static bool TryParseDuration(string text, out TimeSpan span)
+    {
+        span = default;
+        var m = DurationPattern().Match(text);
+        if (!m.Success || !double.TryParse(m.Groups[1].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n)) return false;
+        var ms = n * m.Groups[2].Value switch { "ms" => 1, "s" => 1_000, "m" => 60_000, "h" => 3_600_000, _ => 86_400_000 };
+        if (ms > TimeSpan.MaxValue.TotalMilliseconds / 2) return false;
+        span = TimeSpan.FromMilliseconds(ms);
+        return true;
+    }
+
+    internal static bool IsDatasetName(string name) =>
+        name.Length is > 0 and <= MaxNameLength && char.IsAsciiLetterLower(name[0]) && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_');
+
+    private static bool IsColumnName(string name) =>
+        name.Length is > 0 and <= 128 && (char.IsAsciiLetterLower(name[0]) || name[0] == '_') && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_');
+
+    private static bool IsJsonPath(string path) => path.Split('.').All(p => p.Length > 0 && !p.Any(char.IsWhiteSpace));
+
+    private static bool Same(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+
+    private static string Join(string at, string name) => at.Length == 0 ? name : at + "." + name;
+
+    private static string Show(double d) => d.ToString(CultureInfo.InvariantCulture);
+
+    private static string KindOf(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "a list",
+        JsonValueKind.String => $"the string \"{e.GetString()}\"",
+        JsonValueKind.Number => $"the number {e.GetRawText()}",
+        JsonValueKind.True or JsonValueKind.False => e.GetRawText(),
+        _ => "null",
+    };
+
+    internal static string Alternatives(IReadOnlyList<string> values) =>
+        values.Count == 1 ? values[0] : string.Join(", ", values.Take(values.Count - 1)) + " or " + values[^1];
+
+    /// <summary>The closest of <paramref name="candidates"/> within two edits, or null.</summary>
+    internal static string? Suggest(string value, IEnumerable<string> candidates)
+    {
+        string? best = null;
+        var bestDistance = 3;
+        foreach (var c in candidates)
+        {
+            var d = Distance(value, c);
+            if (d < bestDistance)
+            {
+                best = c;
+                bestDistance = d;
+            }
+        }
+        return best;
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++) previous[j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
+    }
+
+    private LakehouseException Refuse(string? field, string problem) =>
+        new(LakehouseErrorReason.InvalidInput, field is null
+            ? $"Dataset definition '{_source}': {problem}."
+            : $"Dataset definition '{_source}', field '{field}': {problem}.");
+
+    [GeneratedRegex(@"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)\s*$")]
+    private static partial Regex DurationPattern();
+}
