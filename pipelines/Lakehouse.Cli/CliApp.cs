@@ -136,6 +136,7 @@ internal static class CliApp
         }
         root.Subcommands.Add(TableCommands.Create(session));
         root.Subcommands.Add(BronzeCommands.Create(session));
+        root.Subcommands.Add(ServeCommand.Create(session));
         root.Subcommands.Add(SqlCommand.Create(session));
         root.Subcommands.Add(DemoCommand.Create(session));
         root.Subcommands.Add(BenchCommand.Create(session));
