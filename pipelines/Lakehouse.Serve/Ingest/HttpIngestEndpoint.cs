@@ -241,9 +241,12 @@ internal sealed class HttpIngestEndpoint : IServerPart
     /// <summary>Reads the whole body into <paramref name="body"/>, reserving its memory first (or as it grows, when no length was declared).</summary>
     private async Task<ReadOutcome> ReadBodyAsync(HttpContext context, string requestId, string dataset, Body body)
     {
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = _options.MaxBodyBytes;
+        // This endpoint enforces its own limit (it reads at most one byte past it), with a problem+json answer.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
+        // Reads are not tied to RequestAborted: a body that arrived whole is landed even if the connection closes right after
+        // (deterministically, not depending on which the server notices first); one that did not fails the read (reset, end of
+        // data before the declared length or the last chunk, or Kestrel's minimum data rate for a stalled client).
         var stream = context.Request.Body;
-        var aborted = context.RequestAborted;
         var max = (int)_options.MaxBodyBytes;
         try
         {
@@ -252,7 +255,7 @@ internal sealed class HttpIngestEndpoint : IServerPart
                 if (!body.TryGrow((int)declared)) return ReadOutcome.NoMemory;
                 while (body.Length < declared)
                 {
-                    var read = await stream.ReadAsync(body.Free, aborted).ConfigureAwait(false);
+                    var read = await stream.ReadAsync(body.Free).ConfigureAwait(false);
                     if (read == 0) return Gone(new EndOfStreamException("The body ended before its Content-Length."));
                     body.Length += read;
                 }
@@ -266,15 +269,11 @@ internal sealed class HttpIngestEndpoint : IServerPart
                     if (body.Length > max) return ReadOutcome.TooLarge;
                     if (!body.TryGrow((int)Math.Min(2L * body.Capacity, max + 1L))) return ReadOutcome.NoMemory;
                 }
-                var read = await stream.ReadAsync(body.Free, aborted).ConfigureAwait(false);
+                var read = await stream.ReadAsync(body.Free).ConfigureAwait(false);
                 if (read == 0) return ReadOutcome.Whole;
                 body.Length += read;
                 if (body.Length > max) return ReadOutcome.TooLarge;
             }
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return ReadOutcome.TooLarge;
         }
         catch (Exception e) when (e is BadHttpRequestException or IOException or OperationCanceledException)
         {
