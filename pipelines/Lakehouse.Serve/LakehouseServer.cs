@@ -38,7 +38,7 @@ public sealed class LakehouseServer : IAsyncDisposable
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "lakehouse" });
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         builder.WebHost.UseUrls([.. options.Urls]);
-        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<ILoggerFactory>(new HostLoggerFactory(loggerFactory));
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         builder.Services.AddSingleton<IHostLifetime, CallerStopsLifetime>();
         builder.Services.AddRoutingCore();
@@ -126,6 +126,25 @@ public sealed class LakehouseServer : IAsyncDisposable
     private async Task StopPartsAsync()
     {
         foreach (var part in _parts) await part.StopAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The caller's logger factory, less the generic host's own events: a failed start is reported once, by
+    /// <see cref="StartAsync"/>'s exception naming the address, not also as "Hosting failed to start".
+    /// </summary>
+    private sealed class HostLoggerFactory(ILoggerFactory inner) : ILoggerFactory
+    {
+        private const string HostCategory = "Microsoft.Extensions.Hosting.Internal.Host";
+
+        public ILogger CreateLogger(string categoryName) =>
+            categoryName == HostCategory ? NullLogger.Instance : inner.CreateLogger(categoryName);
+
+        public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+        public void Dispose()
+        {
+            // The caller owns the inner factory.
+        }
     }
 
     /// <summary>The host's lifetime without signal handling: the CLI owns Ctrl+C and SIGTERM and calls <see cref="StopAsync"/>.</summary>

@@ -13,7 +13,9 @@ public sealed class HttpIngestTests(EngineFixture fixture) : IClassFixture<Engin
         await using var scope = await ServerScope.StartAsync(fixture.Engine);
         byte[] body = [.. "{\"event_id\": \"e1\", \"tti_ms\": 12}\r\nnot json {\n\n"u8, 0xff, 0xfe, 0x00, (byte)'x', (byte)'\n', .. "  \n{\"event_id\": \"ü\"}"u8];
 
+        var before = DateTimeOffset.UtcNow;
         using var response = await scope.PostAsync("weblogs", body);
+        var after = DateTimeOffset.UtcNow;
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var answer = await ServerScope.JsonAsync(response);
@@ -33,6 +35,10 @@ public sealed class HttpIngestTests(EngineFixture fixture) : IClassFixture<Engin
             ],
             rows.Select(r => (Convert.ToHexString(r.Payload), r.Offset!.Value, r.Line!.Value)).ToList());
         Assert.All(rows, r => Assert.Equal(("http", requestId, (string?)null, (string?)null, false), (r.Kind, r.Source, r.Partition, r.Key, r.HasEnqueuedTime)));
+        Assert.Single(rows.Select(r => r.IngestTimeMs).Distinct()); // one commit, one ingest time
+        Assert.InRange(rows[0].IngestTimeMs, before.ToUnixTimeMilliseconds(), after.ToUnixTimeMilliseconds());
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(rows[0].IngestTimeMs).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), rows[0].IngestDate);
+        Assert.All(Directory.GetDirectories(Path.Combine(scope.Lake, "bronze", "weblogs"), "ingest_date=*"), d => Assert.EndsWith("ingest_date=" + rows[0].IngestDate, d, StringComparison.Ordinal));
     }
 
     [Fact]

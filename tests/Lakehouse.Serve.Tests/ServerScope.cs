@@ -11,7 +11,7 @@ using Lakehouse.Testing;
 namespace Lakehouse.Serve.Tests;
 
 /// <summary>One bronze row as the tests read it back.</summary>
-internal sealed record BronzeRow(byte[] Payload, string Kind, string Source, string? Partition, long? Offset, long? Line, string? Key, bool HasEnqueuedTime);
+internal sealed record BronzeRow(byte[] Payload, string Kind, string Source, string? Partition, long? Offset, long? Line, string? Key, bool HasEnqueuedTime, long IngestTimeMs, string IngestDate);
 
 /// <summary>
 /// A real server (Kestrel on 127.0.0.1, a free port) over a temporary lake, a real HttpClient to talk to it, and the lake's
@@ -85,12 +85,12 @@ internal sealed class ServerScope : IAsyncDisposable
         using var lease = _engine.Lease();
         using var scan = await DeltaScan.CreateAsync(table, snapshot, lease.Connection);
         using var result = lease.Connection.Query(
-            $"SELECT payload, source_kind, source, source_partition, source_offset, source_line, source_key, enqueued_time IS NOT NULL FROM ({scan.Sql}) ORDER BY source, source_line");
+            $"SELECT payload, source_kind, source, source_partition, source_offset, source_line, source_key, enqueued_time IS NOT NULL, epoch_ms(ingest_time), CAST(ingest_date AS VARCHAR) FROM ({scan.Sql}) ORDER BY source, source_line");
         var rows = new List<BronzeRow>();
         while (result.Read())
         {
             rows.Add(new BronzeRow((byte[])result.GetValue(0)!, result.GetString(1), result.GetString(2), result.IsNull(3) ? null : result.GetString(3),
-                result.IsNull(4) ? null : result.GetInt64(4), result.IsNull(5) ? null : result.GetInt64(5), result.IsNull(6) ? null : result.GetString(6), result.GetBoolean(7)));
+                result.IsNull(4) ? null : result.GetInt64(4), result.IsNull(5) ? null : result.GetInt64(5), result.IsNull(6) ? null : result.GetString(6), result.GetBoolean(7), result.GetInt64(8), result.GetString(9)));
         }
         return rows;
     }
