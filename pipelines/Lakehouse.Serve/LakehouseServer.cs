@@ -36,16 +36,24 @@ public sealed class LakehouseServer : IAsyncDisposable
         _parts = [_ingest];
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "lakehouse" });
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // Above the ingest limit, which the endpoint enforces itself (reading at most one byte past it): request
+            // decompression takes this limit for the decompressed body and must not cut in first.
+            kestrel.Limits.MaxRequestBodySize = options.Ingest.MaxBodyBytes + 65_536;
+        });
         builder.WebHost.UseUrls([.. options.Urls]);
         builder.Services.AddSingleton<ILoggerFactory>(new HostLoggerFactory(loggerFactory));
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         builder.Services.AddSingleton<IHostLifetime, CallerStopsLifetime>();
         builder.Services.AddRoutingCore();
         builder.Services.AddProblemDetails();
+        builder.Services.AddRequestDecompression(); // gzip, deflate and br bodies; limits apply to the decompressed bytes
         _app = builder.Build();
         _app.UseExceptionHandler();
         _app.UseStatusCodePages();
+        _app.UseRequestDecompression();
         _app.UseRouting();
         foreach (var part in _parts) part.Map(_app);
     }

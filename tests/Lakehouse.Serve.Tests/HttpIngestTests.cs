@@ -173,6 +173,34 @@ public sealed class HttpIngestTests(EngineFixture fixture) : IClassFixture<Engin
     }
 
     [Fact]
+    public async Task Post_GzipBody_LandedDecompressedAndTheLimitAppliesToDecompressedBytes()
+    {
+        await using var scope = await ServerScope.StartAsync(fixture.Engine, o => o.Ingest.MaxBodyBytes = 5000);
+        var body = string.Concat(Enumerable.Range(0, 40).Select(i => $"{{\"event_id\": \"g{i}\", \"pad\": \"{new string('x', 80)}\"}}\n"));
+        using (var small = await scope.Client.PostAsync("/ingest/weblogs", Gzip(body, "gzip")))
+            Assert.Equal(HttpStatusCode.Accepted, small.StatusCode);
+        Assert.Equal(body.Split('\n', StringSplitOptions.RemoveEmptyEntries), (await scope.BronzeAsync("weblogs")).Select(r => Encoding.UTF8.GetString(r.Payload)));
+
+        var big = string.Concat(Enumerable.Repeat(body, 2)); // 8,000 bytes decompressed, far fewer sent
+        using (var tooBig = await scope.Client.PostAsync("/ingest/weblogs", Gzip(big, "gzip")))
+            await AssertProblemAsync(tooBig, HttpStatusCode.RequestEntityTooLarge, "Body too large", "A body may have at most 5000 bytes");
+        using (var unknown = await scope.Client.PostAsync("/ingest/weblogs", Gzip(body, "zstd")))
+            await AssertProblemAsync(unknown, HttpStatusCode.UnsupportedMediaType, "Unsupported content encoding", "Content-Encoding 'zstd' is not taken");
+        Assert.Equal(40, (await scope.BronzeAsync("weblogs")).Count);
+    }
+
+    /// <summary>A gzip-compressed NDJSON body labelled with <paramref name="coding"/>.</summary>
+    private static ByteArrayContent Gzip(string text, string coding)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+            gzip.Write(Encoding.UTF8.GetBytes(text));
+        var content = ServerScope.Body(buffer.ToArray(), "application/x-ndjson");
+        content.Headers.ContentEncoding.Add(coding);
+        return content;
+    }
+
+    [Fact]
     public async Task Get_IngestRoute_405WithAllowPost()
     {
         await using var scope = await ServerScope.StartAsync(fixture.Engine);

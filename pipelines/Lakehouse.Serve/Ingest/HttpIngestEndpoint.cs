@@ -116,6 +116,14 @@ internal sealed class HttpIngestEndpoint : IServerPart
             await RefuseAsync(context, requestId, dataset, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", refusal!).ConfigureAwait(false);
             return;
         }
+        if (context.Request.Headers.ContentEncoding is { Count: > 0 } coding && !string.Equals(coding.ToString(), "identity", StringComparison.OrdinalIgnoreCase))
+        {
+            // Decompression took gzip, deflate and br (and removed the header); any other coding would land compressed bytes.
+            context.Response.Headers.AcceptEncoding = "gzip, deflate, br";
+            await RefuseAsync(context, requestId, dataset, StatusCodes.Status415UnsupportedMediaType, "Unsupported content encoding",
+                $"Content-Encoding '{coding}' is not taken; send the body as it is, or gzip, deflate or br.").ConfigureAwait(false);
+            return;
+        }
         if (!TryReadKey(context.Request.Headers, out var key, out var keyProblem))
         {
             await RefuseAsync(context, requestId, dataset, StatusCodes.Status400BadRequest, "Bad Idempotency-Key", keyProblem!).ConfigureAwait(false);
@@ -127,7 +135,7 @@ internal sealed class HttpIngestEndpoint : IServerPart
             return;
         }
 
-        var body = new Body(_memory);
+        var body = new Body(_memory, _options.MaxBodyBytes);
         try
         {
             switch (await ReadBodyAsync(context, requestId, dataset, body).ConfigureAwait(false))
@@ -250,18 +258,10 @@ internal sealed class HttpIngestEndpoint : IServerPart
         var max = (int)_options.MaxBodyBytes;
         try
         {
-            if (context.Request.ContentLength is { } declared)
-            {
-                if (!body.TryGrow((int)declared)) return ReadOutcome.NoMemory;
-                while (body.Length < declared)
-                {
-                    var read = await stream.ReadAsync(body.Free).ConfigureAwait(false);
-                    if (read == 0) return Gone(new EndOfStreamException("The body ended before its Content-Length."));
-                    body.Length += read;
-                }
-                return ReadOutcome.Whole;
-            }
-            if (!body.TryGrow(Math.Min(FirstChunk, max + 1))) return ReadOutcome.NoMemory;
+            // The body is read to its end whatever Content-Length says (a gzip body decompresses to more than was sent);
+            // the declared length only sizes the first buffer, with one byte to spare for the read that finds the end.
+            var first = context.Request.ContentLength is { } declared ? (int)Math.Min(declared + 1, max + 1L) : Math.Min(FirstChunk, max + 1);
+            if (!body.TryGrow(first)) return ReadOutcome.NoMemory;
             while (true)
             {
                 if (body.Length == body.Capacity)
@@ -368,8 +368,11 @@ internal sealed class HttpIngestEndpoint : IServerPart
     /// <param name="Duplicate">True when an earlier request with the same Idempotency-Key landed them (nothing was landed now).</param>
     internal sealed record IngestAnswer(string RequestId, string Dataset, string Table, int Accepted, long? BronzeVersion, bool Duplicate);
 
-    /// <summary>A request body in a pooled buffer, and the memory it has reserved (kept until the request is answered).</summary>
-    private sealed class Body(BodyMemory memory) : IDisposable
+    /// <summary>
+    /// A request body in a pooled buffer, and the memory it has reserved (kept until the request is answered): its capacity,
+    /// but at most the largest body (the byte the buffer has past it only finds out that a body is too large).
+    /// </summary>
+    private sealed class Body(BodyMemory memory, long maxReserved) : IDisposable
     {
         private byte[]? _buffer;
         private long _reserved;
@@ -385,8 +388,9 @@ internal sealed class HttpIngestEndpoint : IServerPart
         /// <summary>Grows the buffer to <paramref name="capacity"/> bytes if the memory for it can be reserved.</summary>
         internal bool TryGrow(int capacity)
         {
-            if (!memory.TryReserve(capacity - Capacity)) return false;
-            _reserved += capacity - Capacity;
+            var more = Math.Min(capacity, maxReserved) - _reserved;
+            if (more > 0 && !memory.TryReserve(more)) return false;
+            _reserved += Math.Max(more, 0);
             var grown = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 1));
             if (_buffer is not null)
             {
