@@ -13,6 +13,13 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Lakehouse.Serve;
 
+/// <summary>What HTTP ingest has done since the server started.</summary>
+/// <param name="Requests">Requests to <c>POST /ingest/{dataset}</c>.</param>
+/// <param name="Accepted">Of those, answered 202.</param>
+/// <param name="Events">Events committed to bronze.</param>
+/// <param name="Commits">Bronze commits made (one holds the events of several requests).</param>
+public sealed record IngestTotals(long Requests, long Accepted, long Events, long Commits);
+
 /// <summary>
 /// The HTTP server of <c>lakehouse serve</c> (ASP.NET Core's Kestrel, plain HTTP/1.1): HTTP ingest into bronze now, and the
 /// place where later endpoint groups (dashboard, /metrics, /progress) are added. It does not handle signals itself: the
@@ -74,13 +81,13 @@ public sealed class LakehouseServer : IAsyncDisposable
     public IReadOnlyList<Uri> Addresses =>
         _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.Select(a => new Uri(a)).ToList() ?? [];
 
-    /// <summary>Ingest totals so far: requests, accepted, events, commits.</summary>
-    public (long Requests, long Accepted, long Events, long Commits) Totals
+    /// <summary>HTTP ingest's totals so far.</summary>
+    public IngestTotals Totals
     {
         get
         {
             var s = _ingest.Statistics;
-            return (s.Requests, s.Accepted, s.Events, _ingest.Commits);
+            return new IngestTotals(s.Requests, s.Accepted, s.Events, _ingest.Commits);
         }
     }
 
