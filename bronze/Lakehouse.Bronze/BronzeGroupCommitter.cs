@@ -114,6 +114,7 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
     private Task _compaction = Task.CompletedTask;
     private long _commits, _submissions, _events, _bytes;
     private int _sinceCompaction;
+    private int _stopped;
 
     /// <summary>A committer into <paramref name="table"/>; its writer loop runs until <see cref="StopAsync"/>.</summary>
     public BronzeGroupCommitter(BronzeTable table, GroupCommitOptions? options = null, ILoggerFactory? loggerFactory = null)
@@ -165,7 +166,7 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
-        await _stopCompaction.CancelAsync().ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _stopped, 1) == 0) await _stopCompaction.CancelAsync().ConfigureAwait(false);
         await _compaction.ConfigureAwait(false);
     }
 

@@ -104,6 +104,7 @@ public sealed class LakehouseServer : IAsyncDisposable
         }
         catch (IOException e)
         {
+            Interlocked.Exchange(ref _state, 2);
             await StopPartsAsync().ConfigureAwait(false);
             throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Cannot listen on {string.Join(", ", _options.Urls)}: {e.Message}", e);
         }

@@ -24,7 +24,7 @@ internal static class BenchCommand
             [
                 "lakehouse bench --size small",
                 "lakehouse bench --size full --out report.json",
-                "lakehouse bench --suite http --size small        # HTTP ingest events/s and p50/p99 latency at 1, 4, 16 clients",
+                "lakehouse bench --suite http --size small        # HTTP ingest events/s and p50/p99 latency at 1, 4, 16, 64 clients",
                 "lakehouse bench --azure abfss://bench@account.dfs.core.windows.net/runs   # credentials from the environment",
             ],
         };
@@ -52,7 +52,7 @@ internal static class BenchCommand
             using var engine = DuckEngine.Open();
             if (parse.GetValue(suite) == "http")
             {
-                var http = await HttpIngestBench.RunAsync(engine, Path.GetFullPath(folder), benchSize.Name == "full" ? [1, 4, 16, 64] : [1, 4, 16],
+                var http = await HttpIngestBench.RunAsync(engine, Path.GetFullPath(folder), [1, 4, 16, 64],
                     TimeSpan.FromSeconds(benchSize.Name == "full" ? 20 : 5), session.Error.WriteLine, cancellationToken).ConfigureAwait(false);
                 var httpJson = JsonSerializer.Serialize(http, BenchReport.JsonOptions);
                 if (parse.GetValue(output) is { } httpFile) await File.WriteAllTextAsync(httpFile, httpJson + "\n", cancellationToken).ConfigureAwait(false);

@@ -89,8 +89,12 @@ internal sealed class HttpIngestEndpoint : IServerPart
     public async Task StopAsync()
     {
         _stopping = true;
-        lock (_gate) _stopped = true;
-        foreach (var committer in _committers.Values) await committer.StopAsync().ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (_stopped) return;
+            _stopped = true;
+        }
+        foreach (var committer in _committers.Values) await committer.DisposeAsync().ConfigureAwait(false);
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -99,6 +103,11 @@ internal sealed class HttpIngestEndpoint : IServerPart
         var requestId = Guid.CreateVersion7().ToString("N");
         context.Response.Headers[RequestIdHeader] = requestId;
         var dataset = context.Request.RouteValues["dataset"] as string ?? "";
+        if (!IsDatasetName(dataset))
+        {
+            // Echoed in the answer and the log: bounded, and without control characters (a decoded %0A would forge log lines).
+            dataset = new string([.. dataset.Take(200).Select(c => char.IsControl(c) ? '?' : c)]) + (dataset.Length > 200 ? "…" : "");
+        }
         if (_stopping)
         {
             await OverloadedAsync(context, requestId, dataset, "The server is stopping; send the request again to another server or later.").ConfigureAwait(false);
