@@ -138,6 +138,7 @@ internal static class CliApp
         root.Subcommands.Add(BronzeCommands.Create(session));
         root.Subcommands.Add(ProduceCommand.Create(session));
         root.Subcommands.Add(DatasetCommands.Create(session));
+        root.Subcommands.Add(ServeCommand.Create(session));
         root.Subcommands.Add(SqlCommand.Create(session));
         root.Subcommands.Add(DemoCommand.Create(session));
         root.Subcommands.Add(BenchCommand.Create(session));

@@ -24,6 +24,7 @@ internal static class BenchCommand
             [
                 "lakehouse bench --size small",
                 "lakehouse bench --size full --out report.json",
+                "lakehouse bench --suite http --size small        # HTTP ingest events/s and p50/p99 latency at 1, 4, 16, 64 clients",
                 "lakehouse bench --azure abfss://bench@account.dfs.core.windows.net/runs   # credentials from the environment",
             ],
         };
@@ -31,6 +32,8 @@ internal static class BenchCommand
         var output = CommandLine.Text("--out", "Also write the report to this file.", "file");
         var azure = CommandLine.Text("--azure", "Also time appends in a folder under this abfss:// location.", "uri");
         var work = CommandLine.Text("--work", "The folder for generated inputs (default ~/.cache/lakehouse/bench/<size>).", "folder");
+        var suite = CommandLine.Choice("--suite", "core (the cases above) or http (HTTP ingest: 1 to 64 clients posting 1,000-event NDJSON bodies).", "core", "core", "http");
+        command.Add(suite);
         command.Add(size);
         command.Add(output);
         command.Add(azure);
@@ -47,6 +50,15 @@ internal static class BenchCommand
             ILakeStorage? azureRoot = location is null ? null : LakeContext.OpenStorage(location, session.LoggerFactory);
 
             using var engine = DuckEngine.Open();
+            if (parse.GetValue(suite) == "http")
+            {
+                var http = await HttpIngestBench.RunAsync(engine, Path.GetFullPath(folder), [1, 4, 16, 64],
+                    TimeSpan.FromSeconds(benchSize.Name == "full" ? 20 : 5), session.Error.WriteLine, cancellationToken).ConfigureAwait(false);
+                var httpJson = JsonSerializer.Serialize(http, BenchReport.JsonOptions);
+                if (parse.GetValue(output) is { } httpFile) await File.WriteAllTextAsync(httpFile, httpJson + "\n", cancellationToken).ConfigureAwait(false);
+                await session.Out.WriteLineAsync(httpJson).ConfigureAwait(false);
+                return CliApp.ExitOk;
+            }
             var report = await session.Progress.RunAsync($"bench --size {benchSize.Name}", line =>
             {
                 Action<string> progress = session.Progress.Enabled

@@ -1,0 +1,346 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Lakehouse.Core;
+using Lakehouse.Delta.Write;
+using Lakehouse.Engine;
+using Microsoft.Extensions.Logging;
+
+namespace Lakehouse.Bronze;
+
+/// <summary>How a <see cref="BronzeGroupCommitter"/> queues and groups submissions.</summary>
+public sealed class GroupCommitOptions
+{
+    private int _maxQueuedSubmissions = 1024;
+    private int _maxCommitEvents = 1_000_000;
+    private long _maxCommitBytes = 256L << 20;
+    private int _compactEveryCommits = 200;
+
+    /// <summary>Submissions that may wait for a commit (default 1024); one more is refused (the caller answers "busy").</summary>
+    public int MaxQueuedSubmissions
+    {
+        get => _maxQueuedSubmissions;
+        set => _maxQueuedSubmissions = value is >= 1 and <= 1_000_000 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Between 1 and 1,000,000.");
+    }
+
+    /// <summary>A commit takes waiting submissions until it holds this many events (default 1,000,000); a bigger submission is committed alone.</summary>
+    public int MaxCommitEvents
+    {
+        get => _maxCommitEvents;
+        set => _maxCommitEvents = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "At least 1.");
+    }
+
+    /// <summary>A commit takes waiting submissions until their payloads reach this many bytes (default 256 MiB).</summary>
+    public long MaxCommitBytes
+    {
+        get => _maxCommitBytes;
+        set => _maxCommitBytes = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "At least 1.");
+    }
+
+    /// <summary>Compact the table's small files in the background after this many commits (default 200; 0: never).</summary>
+    public int CompactEveryCommits
+    {
+        get => _compactEveryCommits;
+        set => _compactEveryCommits = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "0 or more.");
+    }
+}
+
+/// <summary>
+/// Events a caller (an HTTP request) hands over to be landed together, all or none.
+/// </summary>
+/// <param name="Id">Who submitted them (the HTTP request id, which is also the events' <c>source</c>).</param>
+/// <param name="Events">The events.</param>
+/// <param name="IdempotencyKey">
+/// A key the client chose so that a retry does not land twice: committed as the txn
+/// <see cref="BronzeGroupCommitter.IdempotencyAppIdPrefix"/><c>key</c>, with <paramref name="Fingerprint"/> as its version.
+/// </param>
+/// <param name="Fingerprint">The fingerprint of what was submitted (see <see cref="HttpBodyFraming.Fingerprint"/>), 0 or more.</param>
+public sealed record BronzeSubmission(string Id, IReadOnlyList<BronzeEvent> Events, string? IdempotencyKey = null, long Fingerprint = 0)
+{
+    internal long Bytes { get; } = Events.Sum(e => (long)e.Payload.Length);
+}
+
+/// <summary>What became of a submission.</summary>
+public enum BronzeSubmissionStatus
+{
+    /// <summary>Its events were committed in <see cref="BronzeSubmissionResult.Version"/>.</summary>
+    Committed,
+
+    /// <summary>
+    /// Its idempotency key was committed before with the same fingerprint (a retry): nothing was landed now, and
+    /// <see cref="BronzeSubmissionResult.Version"/> is a version that holds the events of the first submission.
+    /// </summary>
+    Duplicate,
+
+    /// <summary>Its idempotency key was committed before with a different fingerprint: nothing was landed.</summary>
+    KeyReused,
+}
+
+/// <summary>The outcome of a submission.</summary>
+/// <param name="Status">Committed, duplicate or refused.</param>
+/// <param name="Version">The bronze version that holds the events (for KeyReused: the version where the key was found).</param>
+public sealed record BronzeSubmissionResult(BronzeSubmissionStatus Status, long Version);
+
+/// <summary>What a <see cref="BronzeGroupCommitter"/> has done so far.</summary>
+/// <param name="Commits">Bronze versions committed.</param>
+/// <param name="Submissions">Submissions committed (not counting duplicates).</param>
+/// <param name="Events">Events committed.</param>
+/// <param name="Bytes">Payload bytes committed.</param>
+/// <param name="Queued">Submissions waiting now.</param>
+public sealed record GroupCommitStatistics(long Commits, long Submissions, long Events, long Bytes, int Queued);
+
+/// <summary>
+/// Lands the submissions of many concurrent callers in one bronze table through one writer: waiting submissions are grouped
+/// into one Delta commit (a group commit), and each caller's task completes when the commit holding its events is done, so a
+/// caller that answers after awaiting it answers only for durably committed events. The queue is bounded
+/// (<see cref="GroupCommitOptions.MaxQueuedSubmissions"/>): past it <see cref="TryEnqueue"/> refuses instead of buffering without end.
+/// Idempotency keys are Delta <c>txn</c> actions committed with the events (they must not be in the table yet): a key the
+/// table holds already is answered as a duplicate (same fingerprint) or a reuse (another one), within a group as across
+/// processes and restarts.
+/// </summary>
+public sealed class BronzeGroupCommitter : IAsyncDisposable
+{
+    /// <summary>The txn application id of an idempotency key is this prefix followed by the key.</summary>
+    public const string IdempotencyAppIdPrefix = "http/idempotency-key/";
+
+    /// <summary>How often a group is planned again after a conflict (another writer committed one of its keys meanwhile).</summary>
+    private const int MaxPlans = 8;
+
+    private readonly BronzeTable _table;
+    private readonly GroupCommitOptions _options;
+    private readonly ILogger _log;
+    private readonly Channel<Pending> _queue;
+    private readonly Task _loop;
+    private readonly CancellationTokenSource _stopCompaction = new();
+    private Task _compaction = Task.CompletedTask;
+    private long _commits, _submissions, _events, _bytes;
+    private int _sinceCompaction;
+    private int _stopped;
+
+    /// <summary>A committer into <paramref name="table"/>; its writer loop runs until <see cref="StopAsync"/>.</summary>
+    public BronzeGroupCommitter(BronzeTable table, GroupCommitOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        _table = table;
+        _options = options ?? new GroupCommitOptions();
+        _log = (loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger<BronzeGroupCommitter>();
+        _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(_options.MaxQueuedSubmissions)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _loop = RunAsync();
+    }
+
+    /// <summary>The table written.</summary>
+    public BronzeTable Table => _table;
+
+    /// <summary>Totals so far.</summary>
+    public GroupCommitStatistics Statistics => new(Interlocked.Read(ref _commits), Interlocked.Read(ref _submissions), Interlocked.Read(ref _events),
+        Interlocked.Read(ref _bytes), _queue.Reader.Count);
+
+    /// <summary>
+    /// Queues <paramref name="submission"/>; false when the queue is full or the committer is stopping (nothing is queued then).
+    /// <paramref name="result"/> completes once the submission is committed (or found to be a duplicate), and fails with the
+    /// commit's exception when the commit failed: its events were not landed.
+    /// </summary>
+    public bool TryEnqueue(BronzeSubmission submission, out Task<BronzeSubmissionResult> result)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        if (submission.Events.Count == 0) throw new ArgumentException("A submission holds at least one event.", nameof(submission));
+        ArgumentOutOfRangeException.ThrowIfNegative(submission.Fingerprint, nameof(submission));
+        var pending = new Pending(submission);
+        if (_queue.Writer.TryWrite(pending))
+        {
+            result = pending.Done.Task;
+            return true;
+        }
+        result = Task.FromCanceled<BronzeSubmissionResult>(new CancellationToken(canceled: true));
+        return false;
+    }
+
+    /// <summary>
+    /// Refuses new submissions, commits every queued one (their callers get their answers), stops a running compaction and
+    /// returns when the writer is idle. Commits are never cancelled half-way: a submission that was queued is committed.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _stopped, 1) == 0) await _stopCompaction.CancelAsync().ConfigureAwait(false);
+        await _compaction.ConfigureAwait(false);
+    }
+
+    /// <inheritdoc cref="StopAsync"/>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stopCompaction.Dispose();
+    }
+
+    private async Task RunAsync()
+    {
+        await Task.Yield();
+        var reader = _queue.Reader;
+        var group = new List<Pending>();
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            group.Clear();
+            long events = 0, bytes = 0;
+            while (reader.TryPeek(out var next))
+            {
+                if (group.Count > 0 && (events + next.Submission.Events.Count > _options.MaxCommitEvents || bytes + next.Submission.Bytes > _options.MaxCommitBytes)) break;
+                reader.TryRead(out _);
+                group.Add(next);
+                events += next.Submission.Events.Count;
+                bytes += next.Submission.Bytes;
+            }
+            try
+            {
+                await CommitGroupAsync(group).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                Log.GroupCommitFailed(_log, _table.Table.Location, group.Count, events, e);
+                foreach (var p in group) p.Done.TrySetException(e);
+            }
+        }
+    }
+
+    private async Task CommitGroupAsync(List<Pending> group)
+    {
+        // A key appears once per commit: the first submission with it goes now, later ones with it (concurrent retries) are
+        // answered from the table once it is committed.
+        var waiting = new List<Pending>();
+        var later = new List<Pending>();
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in group)
+        {
+            if (p.Submission.IdempotencyKey is { } key && !keys.Add(key)) later.Add(p);
+            else waiting.Add(p);
+        }
+        for (var plan = 1; waiting.Count > 0; plan++)
+        {
+            var positions = waiting.Where(p => p.Submission.IdempotencyKey is not null)
+                .Select(p => new DeltaAppTransaction(IdempotencyAppIdPrefix + p.Submission.IdempotencyKey, p.Submission.Fingerprint) { Previous = -1 })
+                .ToList();
+            var events = waiting.SelectMany(p => p.Submission.Events).ToList();
+            try
+            {
+                var result = await CommitEventsAsync(events, positions).ConfigureAwait(false);
+                if (result.Committed)
+                {
+                    Interlocked.Increment(ref _commits);
+                    Interlocked.Add(ref _submissions, waiting.Count);
+                    Interlocked.Add(ref _events, events.Count);
+                    Interlocked.Add(ref _bytes, waiting.Sum(p => p.Submission.Bytes));
+                    Log.GroupCommitted(_log, _table.Table.Location, result.Version, waiting.Count, events.Count);
+                    foreach (var p in waiting) p.Done.TrySetResult(new BronzeSubmissionResult(BronzeSubmissionStatus.Committed, result.Version));
+                    waiting.Clear();
+                    StartCompactionWhenDue();
+                    break;
+                }
+                // Every key of the group is in the table already (another writer landed them): plan again without them.
+            }
+            catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Conflict && plan < MaxPlans)
+            {
+                Log.GroupConflict(_log, _table.Table.Location, waiting.Count, e.Message);
+            }
+            await RemoveKnownKeysAsync(waiting).ConfigureAwait(false);
+            if (plan >= MaxPlans && waiting.Count > 0)
+                throw new LakehouseException(LakehouseErrorReason.Conflict, $"Bronze table '{_table.Table.Location}' kept changing under this commit ({plan} attempts); nothing of it was committed.");
+        }
+        if (later.Count == 0) return;
+        await RemoveKnownKeysAsync(later).ConfigureAwait(false);
+        if (later.Count > 0) await CommitGroupAsync(later).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Commits <paramref name="events"/>. Events whose position is only a name, an offset and a line (HTTP requests) are staged
+    /// in a narrow table (payload, source, offset, line: 4 values a row for DuckDB's appender instead of bronze's 10, about
+    /// twice as fast) and committed with the constant columns filled in by SQL; others go through <see cref="BronzeTable.CommitAsync"/>.
+    /// </summary>
+    private async Task<DeltaCommitResult> CommitEventsAsync(List<BronzeEvent> events, List<DeltaAppTransaction> positions)
+    {
+        var kind = events[0].Source.Kind;
+        if (!events.TrueForAll(e => e.Source.Kind == kind && e.Source.Partition is null && e.Key is null && e.EnqueuedTime is null))
+            return await _table.CommitAsync(events, positions).ConfigureAwait(false);
+        var engine = _table.Engine;
+        var stage = "bronze_http_stage_" + Guid.NewGuid().ToString("N");
+        using (var lease = engine.Lease())
+        {
+            lease.Connection.Execute($"CREATE TABLE {stage} (payload BLOB, source VARCHAR, source_offset BIGINT, source_line BIGINT)", CancellationToken.None);
+        }
+        try
+        {
+            using (var lease = engine.Lease())
+            using (var appender = lease.Connection.CreateAppender(stage))
+            {
+                foreach (var e in events) appender.Append(e.Payload).Append(e.Source.Name).Append(e.Source.Offset).Append(e.Source.Line).EndRow();
+                appender.Close();
+            }
+            var now = DateTime.UtcNow;
+            var ingestTime = SqlText.Literal(now.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture) + "+00");
+            var ingestDate = SqlText.Literal(now.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+            return await _table.CommitSqlAsync(
+                $"SELECT payload, {SqlText.Literal(kind)} AS source_kind, source, NULL AS source_partition, source_offset, source_line, NULL AS source_key, " +
+                $"NULL AS enqueued_time, CAST({ingestTime} AS TIMESTAMPTZ) AS ingest_time, CAST({ingestDate} AS DATE) AS ingest_date FROM {stage}",
+                positions).ConfigureAwait(false);
+        }
+        finally
+        {
+            using var lease = engine.Lease();
+            lease.Connection.Execute($"DROP TABLE IF EXISTS {stage}", CancellationToken.None);
+        }
+    }
+
+    /// <summary>Takes out of <paramref name="waiting"/> the submissions whose key the table holds, answering them.</summary>
+    private async Task RemoveKnownKeysAsync(List<Pending> waiting)
+    {
+        if (!waiting.Any(p => p.Submission.IdempotencyKey is not null)) return;
+        if (!await _table.Table.ExistsAsync().ConfigureAwait(false)) return;
+        var snapshot = await _table.Table.GetSnapshotAsync().ConfigureAwait(false);
+        waiting.RemoveAll(p =>
+        {
+            if (p.Submission.IdempotencyKey is not { } key || snapshot.TransactionVersion(IdempotencyAppIdPrefix + key) is not { } held) return false;
+            var status = held == p.Submission.Fingerprint ? BronzeSubmissionStatus.Duplicate : BronzeSubmissionStatus.KeyReused;
+            Log.KeyFound(_log, _table.Table.Location, p.Submission.Id, status);
+            p.Done.TrySetResult(new BronzeSubmissionResult(status, snapshot.Version));
+            return true;
+        });
+    }
+
+    private void StartCompactionWhenDue()
+    {
+        if (_options.CompactEveryCommits == 0 || ++_sinceCompaction < _options.CompactEveryCommits || !_compaction.IsCompleted) return;
+        _sinceCompaction = 0;
+        _compaction = CompactAsync(_stopCompaction.Token);
+    }
+
+    private async Task CompactAsync(CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        try
+        {
+            var writer = DeltaWriter.Create(_table.Table, new DeltaWriteOptions { PartitionColumns = [BronzeTable.PartitionColumn] });
+            var result = await writer.OptimizeAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (!result.Committed) return;
+            long removed = result.Metric("numRemovedFiles"), added = result.Metric("numAddedFiles");
+            Log.GroupCompacted(_log, _table.Table.Location, result.Version, removed, added);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: the compaction committed nothing and removed what it staged.
+        }
+        catch (Exception e)
+        {
+            Log.GroupCompactionFailed(_log, _table.Table.Location, e);
+        }
+    }
+
+    private sealed class Pending(BronzeSubmission submission)
+    {
+        internal BronzeSubmission Submission { get; } = submission;
+
+        internal TaskCompletionSource<BronzeSubmissionResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

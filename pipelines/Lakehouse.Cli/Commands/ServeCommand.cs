@@ -1,0 +1,85 @@
+using System.CommandLine;
+using System.Globalization;
+using Lakehouse.Serve;
+
+namespace Lakehouse.Cli.Commands;
+
+/// <summary><c>lakehouse serve</c>: the HTTP server (HTTP ingest into bronze) until Ctrl+C or SIGTERM.</summary>
+internal static class ServeCommand
+{
+    internal static Command Create(CliSession session)
+    {
+        var command = new CliCommand("serve", "Serve HTTP ingest (POST /ingest/<dataset>) into the lake's bronze tables until Ctrl+C or SIGTERM.")
+        {
+            Details = """
+                POST /ingest/<dataset> with Content-Type application/x-ndjson (or text/plain: one event per line) or application/json
+                (a JSON array of events, or one object). 202 comes only once the events are committed to bronze.<dataset>; the answer
+                carries the request id (also the events' source in bronze) and the bronze version. Concurrent requests share commits.
+                An Idempotency-Key header makes a retry land nothing twice. Other answers: 400 malformed body (a JSON body that does not
+                parse; NDJSON lines are landed whatever they hold), 404 unknown dataset, 413 body over --max-body-bytes, 415 another
+                Content-Type, 422 an Idempotency-Key reused with another body, 503 + Retry-After when the queue or the body memory is
+                full or the server is stopping. Errors are RFC 7807 problem+json.
+                Ctrl+C or SIGTERM stops accepting, answers the requests in flight, commits what was queued, then exits 130 (143).
+                The address is printed on standard output as "listening on <url>" (port 0 picks a free port).
+                """,
+            Examples =
+            [
+                "lakehouse serve --lake ./lake",
+                "lakehouse serve --urls http://0.0.0.0:8080 --max-body-bytes 67108864",
+                "curl -H 'Content-Type: application/x-ndjson' --data-binary @events.ndjson http://127.0.0.1:8080/ingest/weblogs",
+            ],
+        };
+        var urls = CommandLine.Text("--urls", $"Where to listen: http://host:port, several separated by ';' (default {LakehouseServerOptions.DefaultUrl}; port 0: a free port).", "urls");
+        urls.Validators.Add(result =>
+        {
+            foreach (var url in Split(result.GetValueOrDefault<string?>()))
+            {
+                if (LakehouseServerOptions.CheckUrl(url) is { } problem) result.AddError("--urls: " + problem);
+            }
+        });
+        var maxBody = CommandLine.WholeNumber("--max-body-bytes", "The largest request body in bytes (default 33554432, 32 MiB); bigger ones are answered 413.", min: 1, max: int.MaxValue - 64);
+        var maxBuffered = CommandLine.WholeNumber("--max-buffered-bytes", "Request bodies held in memory at once, in bytes (default 536870912, 512 MiB); past it requests are answered 503.", min: 1);
+        var maxQueued = CommandLine.WholeNumber("--max-queued-requests", "Requests waiting for a commit, per dataset (default 1024); past it requests are answered 503.", min: 1, max: 1_000_000);
+        var maxCommitEvents = CommandLine.WholeNumber("--max-commit-events", "A commit takes waiting requests up to this many events (default 1000000).", min: 1, max: int.MaxValue);
+        foreach (var o in new Option[] { urls, maxBody, maxBuffered, maxQueued, maxCommitEvents }) command.Add(o);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = new LakehouseServerOptions();
+            if (parse.GetValue(urls) is { } given) options.Urls = Split(given);
+            if (parse.GetValue(maxBody) is { } body) options.Ingest.MaxBodyBytes = body;
+            if (parse.GetValue(maxBuffered) is { } buffered) options.Ingest.MaxBufferedBytes = buffered;
+            else if (options.Ingest.MaxBodyBytes > options.Ingest.MaxBufferedBytes) options.Ingest.MaxBufferedBytes = options.Ingest.MaxBodyBytes;
+            if (options.Ingest.MaxBufferedBytes < options.Ingest.MaxBodyBytes)
+                throw CommandLine.Usage($"--max-buffered-bytes ({options.Ingest.MaxBufferedBytes}) must be at least --max-body-bytes ({options.Ingest.MaxBodyBytes})");
+            if (parse.GetValue(maxQueued) is { } queued) options.Ingest.GroupCommit.MaxQueuedSubmissions = (int)queued;
+            if (parse.GetValue(maxCommitEvents) is { } events) options.Ingest.GroupCommit.MaxCommitEvents = (int)events;
+
+            using var lake = session.OpenLake(parse);
+            var server = LakehouseServer.Create(options, lake.Root, lake.Engine, lake.LoggerFactory);
+            await using (server.ConfigureAwait(false))
+            {
+                await server.StartAsync(cancellationToken).ConfigureAwait(false);
+                foreach (var address in server.Addresses) await session.Out.WriteLineAsync($"listening on {address.ToString().TrimEnd('/')}").ConfigureAwait(false);
+                await session.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Ctrl+C or SIGTERM: stop gracefully below, then end as cancelled (130 or 143).
+                }
+                await server.StopAsync().ConfigureAwait(false);
+                var (requests, accepted, committed, commits) = server.Totals;
+                await session.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"served {requests:N0} ingest requests: {accepted:N0} accepted, {committed:N0} events in {commits:N0} commits")).ConfigureAwait(false);
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            return CliApp.ExitOk;
+        });
+        return command;
+    }
+
+    private static string[] Split(string? urls) =>
+        urls is null ? [] : urls.Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}

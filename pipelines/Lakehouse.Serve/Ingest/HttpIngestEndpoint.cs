@@ -1,0 +1,429 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Globalization;
+using Lakehouse.Bronze;
+using Lakehouse.Core;
+using Lakehouse.Engine;
+using Lakehouse.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace Lakehouse.Serve.Ingest;
+
+/// <summary>What <c>POST /ingest/{dataset}</c> has answered so far (for tests now, /metrics later).</summary>
+/// <param name="Requests">Requests received.</param>
+/// <param name="Accepted">Answered 202 with their events committed (duplicates included).</param>
+/// <param name="Duplicates">Of those, retries whose idempotency key was committed before.</param>
+/// <param name="Events">Events committed.</param>
+/// <param name="Refused">Answered 400, 404, 413, 415 or 422.</param>
+/// <param name="Overloaded">Answered 503 because the queue or the body memory was full, or the server was stopping.</param>
+/// <param name="ClientsGone">Requests whose body did not arrive whole (the client went away): nothing landed.</param>
+/// <param name="Failed">Answered 500 or 503 because the bronze commit failed.</param>
+internal sealed record HttpIngestStatistics(long Requests, long Accepted, long Duplicates, long Events, long Refused, long Overloaded, long ClientsGone, long Failed);
+
+/// <summary>
+/// <c>POST /ingest/{dataset}</c>: a body of events (NDJSON or text lines, or a JSON array) is landed raw in
+/// <c>bronze.&lt;dataset&gt;</c> and answered 202 only once the Delta commit holding its events is done. Concurrent requests
+/// to one dataset share commits (<see cref="BronzeGroupCommitter"/>). Each event's source position is the request id
+/// (<c>source</c>, also in the answer and the X-Request-Id header), its 1-based line or element (<c>source_line</c>) and its
+/// byte offset in the body (<c>source_offset</c>). Memory is bounded: bodies up to <see cref="HttpIngestOptions.MaxBodyBytes"/>
+/// (413 past it), all bodies together up to <see cref="HttpIngestOptions.MaxBufferedBytes"/> and a bounded commit queue
+/// (503 with Retry-After past them). A body that does not arrive whole lands nothing.
+/// </summary>
+internal sealed class HttpIngestEndpoint : IServerPart
+{
+    internal const string Route = "/ingest/{dataset}";
+    internal const string RequestIdHeader = "X-Request-Id";
+    internal const string IdempotencyKeyHeader = "Idempotency-Key";
+    internal const string ReplayedHeader = "Idempotent-Replayed";
+    internal const int RetryAfterSeconds = 1;
+    private const int MaxKeyLength = 255;
+    private const int FirstChunk = 64 << 10;
+
+    private readonly HttpIngestOptions _options;
+    private readonly ILakeStorage _lake;
+    private readonly DuckEngine _engine;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _log;
+    private readonly BodyMemory _memory;
+    private readonly ConcurrentDictionary<string, BronzeGroupCommitter> _committers = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private Func<string, bool> _isKnown = _ => false;
+    private volatile bool _stopping;
+    private bool _stopped;
+    private long _requests, _accepted, _duplicates, _events, _refused, _overloaded, _clientsGone, _failed;
+
+    internal HttpIngestEndpoint(HttpIngestOptions options, ILakeStorage lake, DuckEngine engine, ILoggerFactory loggerFactory)
+    {
+        options.Validate();
+        _options = options;
+        _lake = lake;
+        _engine = engine;
+        _loggerFactory = loggerFactory;
+        _log = loggerFactory.CreateLogger<HttpIngestEndpoint>();
+        _memory = new BodyMemory(options.MaxBufferedBytes);
+    }
+
+    internal HttpIngestStatistics Statistics => new(Interlocked.Read(ref _requests), Interlocked.Read(ref _accepted), Interlocked.Read(ref _duplicates),
+        Interlocked.Read(ref _events), Interlocked.Read(ref _refused), Interlocked.Read(ref _overloaded), Interlocked.Read(ref _clientsGone), Interlocked.Read(ref _failed));
+
+    /// <summary>Bronze commits made so far, over every dataset.</summary>
+    internal long Commits => _committers.Values.Sum(c => c.Statistics.Commits);
+
+    /// <summary>Submissions waiting for a commit now, over every dataset.</summary>
+    internal int Queued => _committers.Values.Sum(c => c.Statistics.Queued);
+
+    /// <summary>Request bodies held in memory now.</summary>
+    internal long BufferedBytes => _memory.Used;
+
+    public async Task StartAsync(CancellationToken cancellationToken) =>
+        _isKnown = _options.IsKnownDataset ?? await InterimDatasets.OpenAsync(_lake, cancellationToken).ConfigureAwait(false);
+
+    public void Map(WebApplication app) => app.MapPost(Route, HandleAsync);
+
+    public void BeginStop() => _stopping = true;
+
+    public async Task StopAsync()
+    {
+        _stopping = true;
+        lock (_gate)
+        {
+            if (_stopped) return;
+            _stopped = true;
+        }
+        foreach (var committer in _committers.Values) await committer.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _requests);
+        var requestId = Guid.CreateVersion7().ToString("N");
+        context.Response.Headers[RequestIdHeader] = requestId;
+        var dataset = context.Request.RouteValues["dataset"] as string ?? "";
+        if (!IsDatasetName(dataset))
+        {
+            // Echoed in the answer and the log: bounded, and without control characters (a decoded %0A would forge log lines).
+            dataset = new string([.. dataset.Take(200).Select(c => char.IsControl(c) ? '?' : c)]) + (dataset.Length > 200 ? "…" : "");
+        }
+        if (_stopping)
+        {
+            await OverloadedAsync(context, requestId, dataset, "The server is stopping; send the request again to another server or later.").ConfigureAwait(false);
+            return;
+        }
+        if (!IsDatasetName(dataset) || !_isKnown(dataset))
+        {
+            await RefuseAsync(context, requestId, dataset, StatusCodes.Status404NotFound, "Unknown dataset",
+                $"There is no dataset '{dataset}' (a dataset is built in, or defined by a file in the lake's _lakehouse/datasets/).").ConfigureAwait(false);
+            return;
+        }
+        if (IngestMediaTypes.FormatOf(context.Request.ContentType, out var refusal) is not { } format)
+        {
+            context.Response.Headers["Accept-Post"] = IngestMediaTypes.Accepted;
+            await RefuseAsync(context, requestId, dataset, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", refusal!).ConfigureAwait(false);
+            return;
+        }
+        if (context.Request.Headers.ContentEncoding is { Count: > 0 } coding && !string.Equals(coding.ToString(), "identity", StringComparison.OrdinalIgnoreCase))
+        {
+            // Decompression took gzip, deflate and br (and removed the header); any other coding would land compressed bytes.
+            context.Response.Headers.AcceptEncoding = "gzip, deflate, br";
+            await RefuseAsync(context, requestId, dataset, StatusCodes.Status415UnsupportedMediaType, "Unsupported content encoding",
+                $"Content-Encoding '{coding}' is not taken; send the body as it is, or gzip, deflate or br.").ConfigureAwait(false);
+            return;
+        }
+        if (!TryReadKey(context.Request.Headers, out var key, out var keyProblem))
+        {
+            await RefuseAsync(context, requestId, dataset, StatusCodes.Status400BadRequest, "Bad Idempotency-Key", keyProblem!).ConfigureAwait(false);
+            return;
+        }
+        if (context.Request.ContentLength > _options.MaxBodyBytes)
+        {
+            await TooLargeAsync(context, requestId, dataset).ConfigureAwait(false);
+            return;
+        }
+
+        var body = new Body(_memory, _options.MaxBodyBytes);
+        try
+        {
+            switch (await ReadBodyAsync(context, requestId, dataset, body).ConfigureAwait(false))
+            {
+                case ReadOutcome.TooLarge:
+                    await TooLargeAsync(context, requestId, dataset).ConfigureAwait(false);
+                    return;
+                case ReadOutcome.NoMemory:
+                    await OverloadedAsync(context, requestId, dataset, "The server holds as many request bodies as it may; send the request again later.").ConfigureAwait(false);
+                    return;
+                case ReadOutcome.Incomplete:
+                    await AnswerQuietlyAsync(context, () => ProblemAsync(context, requestId, StatusCodes.Status400BadRequest, "Incomplete body",
+                        "The body ended before its declared length or its last chunk; nothing of it was landed.")).ConfigureAwait(false);
+                    return;
+                default:
+                    break;
+            }
+            await LandAsync(context, requestId, dataset, format, key, body).ConfigureAwait(false);
+        }
+        finally
+        {
+            body.Dispose();
+        }
+    }
+
+    private async Task LandAsync(HttpContext context, string requestId, string dataset, HttpBodyFormat format, string? key, Body body)
+    {
+        IReadOnlyList<HttpBodyElement> elements;
+        try
+        {
+            elements = HttpBodyFraming.Frame(body.Span, format);
+        }
+        catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.InvalidInput)
+        {
+            await RefuseAsync(context, requestId, dataset, StatusCodes.Status400BadRequest, "Malformed body", e.Message + " Nothing of it was landed.", bodyUnread: false).ConfigureAwait(false);
+            return;
+        }
+        if (elements.Count == 0)
+        {
+            Interlocked.Increment(ref _accepted);
+            await AcceptedAsync(context, requestId, dataset, 0, null, duplicate: false).ConfigureAwait(false);
+            return;
+        }
+        var span = body.Span;
+        var events = new BronzeEvent[elements.Count];
+        for (var i = 0; i < events.Length; i++)
+        {
+            var e = elements[i];
+            events[i] = new BronzeEvent(span.Slice(e.Offset, e.Length).ToArray(), new SourcePosition(SourceKinds.Http, requestId, null, e.Offset, e.Line));
+        }
+        var fingerprint = key is null ? 0 : HttpBodyFraming.Fingerprint(span, format);
+        body.ReturnBuffer(); // the events hold their own copies; the reservation stays until the commit is done
+
+        var committer = CommitterOf(dataset);
+        if (committer is null || !committer.TryEnqueue(new BronzeSubmission(requestId, events, key, fingerprint), out var pending))
+        {
+            await OverloadedAsync(context, requestId, dataset, committer is null
+                ? "The server is stopping; send the request again to another server or later."
+                : "The commit queue is full; send the request again later.").ConfigureAwait(false);
+            return;
+        }
+        BronzeSubmissionResult outcome;
+        try
+        {
+            // Not cancelled by the client going away: once queued, the events are committed, answered or not.
+            outcome = await pending.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Interlocked.Increment(ref _failed);
+            Log.CommitFailed(_log, requestId, dataset, e);
+            var transient = e is LakehouseException { IsTransient: true };
+            if (transient) context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            await AnswerQuietlyAsync(context, () => ProblemAsync(context, requestId, transient ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError,
+                "Bronze commit failed", $"The events of this request were not committed to bronze.{dataset}: {e.Message}")).ConfigureAwait(false);
+            return;
+        }
+        if (outcome.Status == BronzeSubmissionStatus.KeyReused)
+        {
+            await RefuseAsync(context, requestId, dataset, StatusCodes.Status422UnprocessableEntity, "Idempotency-Key reused",
+                $"Idempotency-Key '{key}' was used before with a different body; nothing of this request was landed.", bodyUnread: false).ConfigureAwait(false);
+            return;
+        }
+        var duplicate = outcome.Status == BronzeSubmissionStatus.Duplicate;
+        Interlocked.Increment(ref _accepted);
+        if (duplicate) Interlocked.Increment(ref _duplicates);
+        else Interlocked.Add(ref _events, events.Length);
+        Log.Accepted(_log, requestId, dataset, events.Length, outcome.Version, outcome.Status);
+        if (duplicate) context.Response.Headers[ReplayedHeader] = "true";
+        await AnswerQuietlyAsync(context, () => AcceptedAsync(context, requestId, dataset, events.Length, outcome.Version, duplicate)).ConfigureAwait(false);
+    }
+
+    private BronzeGroupCommitter? CommitterOf(string dataset)
+    {
+        lock (_gate)
+        {
+            if (_stopped) return null;
+            return _committers.GetOrAdd(dataset, name => new BronzeGroupCommitter(
+                BronzeTable.Open(_lake.Scope("bronze/" + name), _engine, _loggerFactory), _options.GroupCommit, _loggerFactory));
+        }
+    }
+
+    private enum ReadOutcome
+    {
+        Whole,
+        TooLarge,
+        NoMemory,
+        Incomplete,
+    }
+
+    /// <summary>Reads the whole body into <paramref name="body"/>, reserving its memory first (or as it grows, when no length was declared).</summary>
+    private async Task<ReadOutcome> ReadBodyAsync(HttpContext context, string requestId, string dataset, Body body)
+    {
+        // This endpoint enforces its own limit (it reads at most one byte past it), with a problem+json answer.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
+        // Reads are not tied to RequestAborted: a body that arrived whole is landed even if the connection closes right after
+        // (deterministically, not depending on which the server notices first); one that did not fails the read (reset, end of
+        // data before the declared length or the last chunk, or Kestrel's minimum data rate for a stalled client).
+        var stream = context.Request.Body;
+        var max = (int)_options.MaxBodyBytes;
+        try
+        {
+            // The body is read to its end whatever Content-Length says (a gzip body decompresses to more than was sent);
+            // the declared length only sizes the first buffer, with one byte to spare for the read that finds the end.
+            var first = context.Request.ContentLength is { } declared ? (int)Math.Min(declared + 1, max + 1L) : Math.Min(FirstChunk, max + 1);
+            if (!body.TryGrow(first)) return ReadOutcome.NoMemory;
+            while (true)
+            {
+                if (body.Length == body.Capacity)
+                {
+                    if (body.Length > max) return ReadOutcome.TooLarge;
+                    if (!body.TryGrow((int)Math.Min(2L * body.Capacity, max + 1L))) return ReadOutcome.NoMemory;
+                }
+                var read = await stream.ReadAsync(body.Free).ConfigureAwait(false);
+                if (read == 0) return ReadOutcome.Whole;
+                body.Length += read;
+                if (body.Length > max) return ReadOutcome.TooLarge;
+            }
+        }
+        catch (Exception e) when (e is BadHttpRequestException or IOException or OperationCanceledException)
+        {
+            return Gone(e);
+        }
+
+        ReadOutcome Gone(Exception e)
+        {
+            Interlocked.Increment(ref _clientsGone);
+            Log.ClientGone(_log, requestId, dataset, e);
+            return ReadOutcome.Incomplete;
+        }
+    }
+
+    /// <summary>The Idempotency-Key header: absent, or 1 to 255 visible ASCII characters (a quoted structured-header string is unquoted).</summary>
+    private static bool TryReadKey(IHeaderDictionary headers, out string? key, out string? problem)
+    {
+        key = null;
+        problem = null;
+        if (!headers.TryGetValue(IdempotencyKeyHeader, out var values) || values.Count == 0) return true;
+        if (values.Count > 1)
+        {
+            problem = "The request has more than one Idempotency-Key header.";
+            return false;
+        }
+        var text = values[0] ?? "";
+        if (text.Length >= 2 && text[0] == '"' && text[^1] == '"') text = text[1..^1];
+        if (text.Length is 0 or > MaxKeyLength || !text.All(c => c is >= '!' and <= '~'))
+        {
+            problem = $"An Idempotency-Key is 1 to {MaxKeyLength} visible ASCII characters (no spaces).";
+            return false;
+        }
+        key = text;
+        return true;
+    }
+
+    /// <summary>A dataset name: 1 to 200 letters, digits, '_' and '-' (the names bronze tables take).</summary>
+    private static bool IsDatasetName(string name) => name.Length is > 0 and <= 200 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
+
+    private Task TooLargeAsync(HttpContext context, string requestId, string dataset)
+    {
+        return RefuseAsync(context, requestId, dataset, StatusCodes.Status413PayloadTooLarge, "Body too large",
+            string.Create(CultureInfo.InvariantCulture, $"A body may have at most {_options.MaxBodyBytes} bytes (--max-body-bytes); send the events in smaller batches. Nothing of it was landed."));
+    }
+
+    private async Task OverloadedAsync(HttpContext context, string requestId, string dataset, string detail)
+    {
+        Interlocked.Increment(ref _overloaded);
+        Log.Overloaded(_log, requestId, dataset, detail);
+        context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        // The body may be unread: closing spares reading it just to keep the connection.
+        context.Response.Headers.Connection = "close";
+        await AnswerQuietlyAsync(context, () => ProblemAsync(context, requestId, StatusCodes.Status503ServiceUnavailable, "Overloaded", detail + " Nothing of it was landed.")).ConfigureAwait(false);
+    }
+
+    private async Task RefuseAsync(HttpContext context, string requestId, string dataset, int status, string title, string detail, bool bodyUnread = true)
+    {
+        Interlocked.Increment(ref _refused);
+        Log.Refused(_log, requestId, dataset, status, detail);
+        // A body left unread is not read just to keep the connection: it is closed after the answer.
+        if (bodyUnread && context.Request.ContentLength is null or > 0) context.Response.Headers.Connection = "close";
+        await AnswerQuietlyAsync(context, () => ProblemAsync(context, requestId, status, title, detail)).ConfigureAwait(false);
+    }
+
+    private static Task ProblemAsync(HttpContext context, string requestId, int status, string title, string detail) =>
+        Results.Problem(detail: detail, statusCode: status, title: title, instance: context.Request.Path,
+            extensions: new Dictionary<string, object?> { ["requestId"] = requestId }).ExecuteAsync(context);
+
+    private static Task AcceptedAsync(HttpContext context, string requestId, string dataset, int accepted, long? version, bool duplicate) =>
+        Results.Json(new IngestAnswer(requestId, dataset, "bronze." + dataset, accepted, version, duplicate), statusCode: StatusCodes.Status202Accepted).ExecuteAsync(context);
+
+    /// <summary>Writes an answer; a client that went away meanwhile is no error (what was committed stays committed).</summary>
+    private async Task AnswerQuietlyAsync(HttpContext context, Func<Task> answer)
+    {
+        try
+        {
+            await answer().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            string requestId = context.Response.Headers[RequestIdHeader]!;
+            Log.AnswerLost(_log, requestId, e);
+        }
+    }
+
+    /// <summary>The body of a 202 answer.</summary>
+    /// <param name="RequestId">The request id: the events' <c>source</c> in bronze.</param>
+    /// <param name="Dataset">The dataset.</param>
+    /// <param name="Table">The table written.</param>
+    /// <param name="Accepted">Events of this body that bronze holds now.</param>
+    /// <param name="BronzeVersion">The table version that holds them (null when the body held no events).</param>
+    /// <param name="Duplicate">True when an earlier request with the same Idempotency-Key landed them (nothing was landed now).</param>
+    internal sealed record IngestAnswer(string RequestId, string Dataset, string Table, int Accepted, long? BronzeVersion, bool Duplicate);
+
+    /// <summary>
+    /// A request body in a pooled buffer, and the memory it has reserved (kept until the request is answered): its capacity,
+    /// but at most the largest body (the byte the buffer has past it only finds out that a body is too large).
+    /// </summary>
+    private sealed class Body(BodyMemory memory, long maxReserved) : IDisposable
+    {
+        private byte[]? _buffer;
+        private long _reserved;
+
+        internal int Capacity { get; private set; }
+
+        internal int Length { get; set; }
+
+        internal ReadOnlySpan<byte> Span => _buffer.AsSpan(0, Length);
+
+        internal Memory<byte> Free => _buffer.AsMemory(Length, Capacity - Length);
+
+        /// <summary>Grows the buffer to <paramref name="capacity"/> bytes if the memory for it can be reserved.</summary>
+        internal bool TryGrow(int capacity)
+        {
+            var more = Math.Min(capacity, maxReserved) - _reserved;
+            if (more > 0 && !memory.TryReserve(more)) return false;
+            _reserved += Math.Max(more, 0);
+            var grown = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 1));
+            if (_buffer is not null)
+            {
+                _buffer.AsSpan(0, Length).CopyTo(grown);
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
+            _buffer = grown;
+            Capacity = capacity;
+            return true;
+        }
+
+        internal void ReturnBuffer()
+        {
+            if (_buffer is null) return;
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = null;
+            Length = Capacity = 0;
+        }
+
+        public void Dispose()
+        {
+            ReturnBuffer();
+            memory.Release(_reserved);
+            _reserved = 0;
+        }
+    }
+}

@@ -1,0 +1,173 @@
+using Lakehouse.Core;
+using Lakehouse.Engine;
+using Lakehouse.Serve.Ingest;
+using Lakehouse.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Lakehouse.Serve;
+
+/// <summary>What HTTP ingest has done since the server started.</summary>
+/// <param name="Requests">Requests to <c>POST /ingest/{dataset}</c>.</param>
+/// <param name="Accepted">Of those, answered 202.</param>
+/// <param name="Events">Events committed to bronze.</param>
+/// <param name="Commits">Bronze commits made (one holds the events of several requests).</param>
+public sealed record IngestTotals(long Requests, long Accepted, long Events, long Commits);
+
+/// <summary>
+/// The HTTP server of <c>lakehouse serve</c> (ASP.NET Core's Kestrel, plain HTTP/1.1): HTTP ingest into bronze now, and the
+/// place where later endpoint groups (dashboard, /metrics, /progress) are added. It does not handle signals itself: the
+/// caller stops it (the CLI on Ctrl+C or SIGTERM), and a stop refuses new requests, lets those in flight finish and commits
+/// everything that was queued before it returns.
+/// </summary>
+public sealed class LakehouseServer : IAsyncDisposable
+{
+    private readonly LakehouseServerOptions _options;
+    private readonly ILogger _log;
+    private readonly HttpIngestEndpoint _ingest;
+    private readonly IReadOnlyList<IServerPart> _parts;
+    private readonly WebApplication _app;
+    private int _state; // 0 created, 1 started, 2 stopped
+
+    private LakehouseServer(LakehouseServerOptions options, ILakeStorage lake, DuckEngine engine, ILoggerFactory loggerFactory)
+    {
+        _options = options;
+        _log = loggerFactory.CreateLogger<LakehouseServer>();
+        _ingest = new HttpIngestEndpoint(options.Ingest, lake, engine, loggerFactory);
+        _parts = [_ingest];
+
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "lakehouse" });
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // Above the ingest limit, which the endpoint enforces itself (reading at most one byte past it): request
+            // decompression takes this limit for the decompressed body and must not cut in first.
+            kestrel.Limits.MaxRequestBodySize = options.Ingest.MaxBodyBytes + 65_536;
+        });
+        builder.WebHost.UseUrls([.. options.Urls]);
+        builder.Services.AddSingleton<ILoggerFactory>(new HostLoggerFactory(loggerFactory));
+        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        builder.Services.AddSingleton<IHostLifetime, CallerStopsLifetime>();
+        builder.Services.AddRoutingCore();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddRequestDecompression(); // gzip, deflate and br bodies; limits apply to the decompressed bytes
+        _app = builder.Build();
+        _app.UseExceptionHandler();
+        _app.UseStatusCodePages();
+        _app.UseRequestDecompression();
+        _app.UseRouting();
+        foreach (var part in _parts) part.Map(_app);
+    }
+
+    /// <summary>
+    /// A server over the lake at <paramref name="lake"/> (bronze tables at <c>bronze/&lt;dataset&gt;</c>), writing through
+    /// <paramref name="engine"/>. It listens once <see cref="StartAsync"/> is called.
+    /// </summary>
+    public static LakehouseServer Create(LakehouseServerOptions options, ILakeStorage lake, DuckEngine engine, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(lake);
+        ArgumentNullException.ThrowIfNull(engine);
+        return new LakehouseServer(options, lake, engine, loggerFactory ?? NullLoggerFactory.Instance);
+    }
+
+    /// <summary>The addresses listened on, with the ports picked for port 0; empty before <see cref="StartAsync"/>.</summary>
+    public IReadOnlyList<Uri> Addresses =>
+        _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.Select(a => new Uri(a)).ToList() ?? [];
+
+    /// <summary>HTTP ingest's totals so far.</summary>
+    public IngestTotals Totals
+    {
+        get
+        {
+            var s = _ingest.Statistics;
+            return new IngestTotals(s.Requests, s.Accepted, s.Events, _ingest.Commits);
+        }
+    }
+
+    internal HttpIngestEndpoint Ingest => _ingest;
+
+    /// <summary>Starts listening. An address that cannot be bound (in use, not an address of this machine) fails with InvalidInput.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) throw new InvalidOperationException("The server was started before.");
+        foreach (var part in _parts) await part.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            Interlocked.Exchange(ref _state, 2);
+            await StopPartsAsync().ConfigureAwait(false);
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Cannot listen on {string.Join(", ", _options.Urls)}: {e.Message}", e);
+        }
+        var addresses = string.Join(", ", Addresses);
+        Log.Listening(_log, addresses);
+    }
+
+    /// <summary>
+    /// Stops gracefully: new requests are answered 503; requests in flight get their answers (waiting at most
+    /// <see cref="LakehouseServerOptions.ShutdownTimeout"/>, after which their connections are closed); every queued submission
+    /// is committed before this returns, answered or not.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _state, 2) != 1) return;
+        Log.Stopping(_log, _ingest.Queued);
+        foreach (var part in _parts) part.BeginStop();
+        using (var timeout = new CancellationTokenSource(_options.ShutdownTimeout))
+        {
+            await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+        await StopPartsAsync().ConfigureAwait(false);
+        var totals = Totals;
+        Log.Stopped(_log, totals.Requests, totals.Events, totals.Commits);
+    }
+
+    /// <summary>Stops (see <see cref="StopAsync"/>) and releases the server.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        await StopPartsAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task StopPartsAsync()
+    {
+        foreach (var part in _parts) await part.StopAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The caller's logger factory, less the generic host's own events: a failed start is reported once, by
+    /// <see cref="StartAsync"/>'s exception naming the address, not also as "Hosting failed to start".
+    /// </summary>
+    private sealed class HostLoggerFactory(ILoggerFactory inner) : ILoggerFactory
+    {
+        private const string HostCategory = "Microsoft.Extensions.Hosting.Internal.Host";
+
+        public ILogger CreateLogger(string categoryName) =>
+            categoryName == HostCategory ? NullLogger.Instance : inner.CreateLogger(categoryName);
+
+        public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+        public void Dispose()
+        {
+            // The caller owns the inner factory.
+        }
+    }
+
+    /// <summary>The host's lifetime without signal handling: the CLI owns Ctrl+C and SIGTERM and calls <see cref="StopAsync"/>.</summary>
+    private sealed class CallerStopsLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

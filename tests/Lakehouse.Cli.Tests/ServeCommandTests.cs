@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Cli.Tests;
+
+/// <summary><c>lakehouse serve</c> as a user runs it: the real binary, a real HTTP client, Ctrl+C and SIGTERM under load.</summary>
+public sealed class ServeCommandTests : IDisposable
+{
+    private readonly TempDirectory _temp = new("cli-serve");
+
+    public void Dispose() => _temp.Dispose();
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<bool> AcceptsConnectionsAsync(int port, CliProcess process)
+    {
+        return await process.WaitUntilAsync(() =>
+        {
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, port);
+                return true;
+            }
+            catch (SocketException)
+            {
+                return false;
+            }
+        });
+    }
+
+    private static string Batch(int client, int request, int events) =>
+        string.Concat(Enumerable.Range(0, events).Select(i => $"{{\"event_id\": \"{client}-{request}-{i}\"}}\n"));
+
+    [Theory]
+    [InlineData("INT", 130, "Ctrl+C")]
+    [InlineData("TERM", 143, "SIGTERM")]
+    public async Task Serve_SignalDuringLoad_ExitCodeOfTheSignalAndEveryAcceptedEventInBronzeOnce(string signal, int exitCode, string signalName)
+    {
+        var lake = _temp.Combine("lake");
+        var port = FreePort();
+        using var serve = CliRunner.Start(["serve", "--lake", lake, "--urls", $"http://127.0.0.1:{port}"]);
+        Assert.True(await AcceptsConnectionsAsync(port, serve), "the server never listened: " + serve.Stderr);
+
+        const int events = 200;
+        var accepted = new ConcurrentBag<string>();
+        var endings = new ConcurrentBag<string>();
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(2) };
+        var clients = Enumerable.Range(0, 6).Select(c => Task.Run(async () =>
+        {
+            for (var r = 0; r < 10_000; r++)
+            {
+                try
+                {
+                    using var content = new StringContent(Batch(c, r, events), Encoding.UTF8, "application/x-ndjson");
+                    using var response = await client.PostAsync("/ingest/weblogs", content);
+                    if (response.StatusCode != HttpStatusCode.Accepted)
+                    {
+                        endings.Add(((int)response.StatusCode).ToString(CultureInfo.InvariantCulture));
+                        return;
+                    }
+                    var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+                    Assert.Equal(events, answer.GetProperty("accepted").GetInt32());
+                    accepted.Add(answer.GetProperty("requestId").GetString()!);
+                }
+                catch (HttpRequestException e)
+                {
+                    endings.Add("connection: " + e.HttpRequestError); // refused, or closed by the stop
+                    return;
+                }
+            }
+        })).ToList();
+        Assert.True(await serve.WaitUntilAsync(() => accepted.Count >= 30), "the load never got going: " + serve.Stderr);
+        await serve.SignalAsync(signal);
+        var result = await serve.WaitAsync();
+        await Task.WhenAll(clients);
+
+        Assert.Equal(exitCode, result.ExitCode);
+        Assert.Contains($"{signalName}: stopping 'lakehouse serve'", result.Stderr, StringComparison.Ordinal);
+        Assert.EndsWith("cancelled\n", result.Stderr, StringComparison.Ordinal);
+        var stdout = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal($"listening on http://127.0.0.1:{port}", stdout[0]);
+        Assert.StartsWith("served ", stdout[1], StringComparison.Ordinal);
+        // Each client was stopped by the stop (503, or a connection refused or closed), none by another status.
+        Assert.Equal(6, endings.Count);
+        Assert.True(endings.All(e => e == "503" || e.StartsWith("connection: ", StringComparison.Ordinal)), string.Join(", ", endings));
+
+        var query = await CliRunner.RunAsync("sql", "SELECT source, count(*) AS n, count(DISTINCT payload) AS d FROM bronze.weblogs GROUP BY source", "--format", "csv", "--lake", lake);
+        Assert.True(query.ExitCode == 0, query.Stderr);
+        var landed = query.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(','))
+            .ToDictionary(f => f[0], f => (N: int.Parse(f[1], CultureInfo.InvariantCulture), Distinct: int.Parse(f[2], CultureInfo.InvariantCulture)));
+        Assert.Empty(accepted.Except(landed.Keys)); // every 202 is in bronze
+        Assert.All(landed.Values, v => Assert.Equal((events, events), v)); // every request whole, each event once
+        Assert.Contains($"{landed.Count * events:N0} events", stdout[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_PortInUse_Exit1NamingTheAddress()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var result = await CliRunner.RunAsync("serve", "--lake", _temp.Combine("lake"), "--urls", $"http://127.0.0.1:{port}");
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith($"error: Cannot listen on http://127.0.0.1:{port}: ", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("address already in use", result.Stderr, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("", result.Stdout);
+    }
+
+    [Theory]
+    [InlineData("--urls", "https://127.0.0.1:8443", "error: --urls: 'https://127.0.0.1:8443': HTTPS is not served; listen on http:// and put a TLS-terminating proxy in front.")]
+    [InlineData("--urls", "127.0.0.1:8080", "error: --urls: '127.0.0.1:8080' is not an address to listen on: write http://host:port, e.g. http://127.0.0.1:8080.")]
+    [InlineData("--urls", "http://127.0.0.1:99999", "error: --urls: 'http://127.0.0.1:99999' is not an address to listen on: write http://host:port with a port from 0 to 65535, and no path.")]
+    [InlineData("--max-body-bytes", "0", "error: --max-body-bytes must be between 1 and 2147483583")]
+    public async Task Serve_BadOption_Exit2WithTheProblem(string option, string value, string error)
+    {
+        var result = await CliRunner.RunAsync("serve", "--lake", _temp.Combine("lake"), option, value);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(error + "\n", result.Stderr);
+    }
+
+    [Fact]
+    public async Task Serve_BufferedBytesBelowTheLargestBody_Exit2()
+    {
+        var result = await CliRunner.RunAsync("serve", "--lake", _temp.Combine("lake"), "--max-body-bytes", "2000", "--max-buffered-bytes", "1000");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("error: --max-buffered-bytes (1000) must be at least --max-body-bytes (2000)\n", result.Stderr);
+    }
+}
