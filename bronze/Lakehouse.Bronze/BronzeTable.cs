@@ -58,6 +58,9 @@ public sealed class BronzeTable
     /// <summary>The underlying Delta table.</summary>
     public DeltaTable Table { get; }
 
+    /// <summary>The engine the table is written with (landing ingest stages its rows there).</summary>
+    internal DuckEngine Engine => _engine;
+
     /// <summary>
     /// The progress the table holds for each application id starting with <paramref name="appIdPrefix"/> (the txn version:
     /// for streams the next offset or sequence number to read). Empty when the table does not exist yet.
