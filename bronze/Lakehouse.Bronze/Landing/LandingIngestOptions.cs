@@ -7,8 +7,8 @@ public sealed class LandingIngestOptions
     private TimeSpan _settleTime = TimeSpan.FromSeconds(2);
     private TimeSpan _maxSettleWait = TimeSpan.FromMinutes(1);
     private int _maxBatchFiles = 1000;
-    private long _maxBatchEvents = 1_000_000;
-    private long _maxBatchBytes = 256L << 20;
+    private long _maxBatchEvents = 250_000;
+    private long _maxBatchBytes = 64L << 20;
     private string? _file;
 
     /// <summary>The format of every file, whatever its extension (<c>--format</c>); null (the default) decides by extension.</summary>
@@ -84,7 +84,7 @@ public sealed class LandingIngestOptions
 
     /// <summary>
     /// A commit takes no further file once it holds this many events (a file is never split: one file alone may exceed it).
-    /// 1 to 1,000,000,000; default 1,000,000.
+    /// Batches of a few hundred thousand events let the next batch be read while one is written. 1 to 1,000,000,000; default 250,000.
     /// </summary>
     public long MaxBatchEvents
     {
@@ -97,7 +97,7 @@ public sealed class LandingIngestOptions
         }
     }
 
-    /// <summary>A commit takes no further file once its payloads add up to this many bytes. 1 KiB to 64 GiB; default 256 MiB.</summary>
+    /// <summary>A commit takes no further file once its payloads add up to this many bytes. 1 KiB to 64 GiB; default 64 MiB.</summary>
     public long MaxBatchBytes
     {
         get => _maxBatchBytes;

@@ -48,6 +48,8 @@ internal sealed class LandingStage : IDisposable
     private DuckAppender? _lines;
     private DuckAppender? _captured;
     private bool _dropped;
+    private bool _anyLines;
+    private bool _anyCaptured;
 
     internal LandingStage(DuckEngine engine)
     {
@@ -85,6 +87,7 @@ internal sealed class LandingStage : IDisposable
     internal void AddLine(StagedFile file, ReadOnlySpan<byte> payload, long offset, long line)
     {
         var appender = _lines ??= Connection.CreateAppender(LinesTable);
+        _anyLines = true;
         appender.AppendBlob(payload).Append(file.Index).AppendInt64(offset).AppendInt64(line).EndRow();
         file.Events++;
         file.PayloadBytes += payload.Length;
@@ -94,6 +97,7 @@ internal sealed class LandingStage : IDisposable
     internal void AddCaptured(StagedFile file, ReadOnlySpan<byte> body, long sequenceNumber, long record, DateTimeOffset? enqueuedTime, string? key)
     {
         var appender = _captured ??= Connection.CreateAppender(CapturedTable);
+        _anyCaptured = true;
         appender.AppendBlob(body).Append(file.Index).AppendInt64(sequenceNumber).AppendInt64(record).Append(key).Append(enqueuedTime?.UtcDateTime).EndRow();
         file.Events++;
         file.PayloadBytes += body.Length;
@@ -138,15 +142,23 @@ internal sealed class LandingStage : IDisposable
         var utc = ingestTime.UtcDateTime;
         var time = SqlText.Literal(utc.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture) + "+00");
         var date = SqlText.Literal(utc.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
-        return $"""
+        // Only the tables that got rows are read (a batch of text files has no Capture rows), and never none: the SELECT gives the columns.
+        var lines = $"""
             SELECT s.payload, f.source_kind, f.source, f.source_partition, s.source_offset, s.source_line, NULL AS source_key, NULL AS enqueued_time,
                    TIMESTAMPTZ {time} AS ingest_time, DATE {date} AS ingest_date
             FROM {LinesTable} AS s JOIN {FilesTable} AS f ON s.file = f.file
-            UNION ALL
+            """;
+        var captured = $"""
             SELECT s.payload, f.source_kind, f.source, f.source_partition, s.source_offset, s.source_line, s.source_key, s.enqueued_time,
                    TIMESTAMPTZ {time} AS ingest_time, DATE {date} AS ingest_date
             FROM {CapturedTable} AS s JOIN {FilesTable} AS f ON s.file = f.file
             """;
+        return (_anyLines, _anyCaptured) switch
+        {
+            (true, true) => lines + "\nUNION ALL\n" + captured,
+            (false, true) => captured,
+            _ => lines,
+        };
     }
 
     private DuckConnection Connection => (_lease ?? throw new InvalidOperationException("The stage is sealed.")).Connection;
