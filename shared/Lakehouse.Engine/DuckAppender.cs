@@ -1,5 +1,5 @@
-using DuckDB.NET.Data;
 using System.Runtime.InteropServices;
+using DuckDB.NET.Data;
 
 namespace Lakehouse.Engine;
 
@@ -48,8 +48,9 @@ public sealed class DuckAppender : IDisposable
         var row = _row ??= _appender.CreateRow();
         try
         {
-            // DuckDB.NET takes a Span<byte> but only reads it (duckdb_append_blob copies the bytes).
-            row.AppendValue(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(value), value.Length));
+            // DuckDB.NET takes a Span<byte> but only reads it (the bytes are copied); an empty span would be taken for NULL.
+            if (value.IsEmpty) row.AppendValue(Array.Empty<byte>());
+            else row.AppendValue(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(value), value.Length));
         }
         catch (DuckDBException e)
         {
