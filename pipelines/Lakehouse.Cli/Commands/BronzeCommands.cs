@@ -13,7 +13,14 @@ internal static class BronzeCommands
 {
     internal static Command Create(CliSession session)
     {
-        var bronze = new CliCommand("bronze", "Land raw events in bronze tables exactly once: streams (Kafka, Event Hubs) and landing-zone files.");
+        var bronze = new CliCommand("bronze", "Land raw events in bronze tables exactly once: streams (Kafka, Event Hubs) and landing-zone files.")
+        {
+            Examples =
+            [
+                "lakehouse bronze ingest --dataset weblogs --from landing/weblogs",
+                "lakehouse bronze ingest --dataset weblogs --from kafka://127.0.0.1:9092/weblogs --follow",
+            ],
+        };
         bronze.Subcommands.Add(CreateIngest(session));
         return bronze;
     }
