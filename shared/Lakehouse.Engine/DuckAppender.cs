@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using DuckDB.NET.Data;
 
 namespace Lakehouse.Engine;
@@ -34,6 +35,43 @@ public sealed class DuckAppender : IDisposable
             DateOnly d => row.AppendValue(d),
             _ => throw new ArgumentException($"Cannot append a {value.GetType().Name}.", nameof(value)),
         }, "Appending a value");
+        return this;
+    }
+
+    /// <summary>
+    /// Appends bytes to a BLOB column of the current row without copying them into an array first (bulk loads of many small
+    /// values, such as one line of a file each).
+    /// </summary>
+    public DuckAppender AppendBlob(ReadOnlySpan<byte> value)
+    {
+        ObjectDisposedException.ThrowIf(_closed, this);
+        var row = _row ??= _appender.CreateRow();
+        try
+        {
+            // DuckDB.NET takes a Span<byte> but only reads it (the bytes are copied); an empty span would be taken for NULL.
+            if (value.IsEmpty) row.AppendValue(Array.Empty<byte>());
+            else row.AppendValue(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(value), value.Length));
+        }
+        catch (DuckDBException e)
+        {
+            throw DuckError.Create($"Appending a value for table '{_table}' failed", e);
+        }
+        return this;
+    }
+
+    /// <summary>Appends a BIGINT (or null) to the current row, without boxing it.</summary>
+    public DuckAppender AppendInt64(long? value)
+    {
+        ObjectDisposedException.ThrowIf(_closed, this);
+        var row = _row ??= _appender.CreateRow();
+        try
+        {
+            row.AppendValue(value);
+        }
+        catch (DuckDBException e)
+        {
+            throw DuckError.Create($"Appending a value for table '{_table}' failed", e);
+        }
         return this;
     }
 

@@ -32,7 +32,7 @@ public sealed class BenchCommandTests : IDisposable
             Assert.True(DateTimeOffset.TryParse(report.GetProperty("timestamp").GetString(), out _));
             Assert.True(report.GetProperty("peak_working_set_bytes").GetInt64() > 0);
             var cases = report.GetProperty("cases");
-            Assert.Equal(["append_latency", "import", "read_csv", "snapshot_load"], cases.EnumerateObject().Select(c => c.Name).Order(StringComparer.Ordinal));
+            Assert.Equal(["append_latency", "files_to_bronze", "import", "read_csv", "snapshot_load"], cases.EnumerateObject().Select(c => c.Name).Order(StringComparer.Ordinal));
 
             var snapshot = cases.GetProperty("snapshot_load");
             Assert.Equal((300, 299L, 290L, 300), (snapshot.GetProperty("commits").GetInt32(), snapshot.GetProperty("version").GetInt64(),
@@ -65,11 +65,13 @@ public sealed class BenchCommandTests : IDisposable
             Assert.True(local.GetProperty("p95_ms").GetDouble() >= local.GetProperty("median_ms").GetDouble());
             Assert.False(append.TryGetProperty("azure", out _));
             HasTarget(append);
+
+            FilesToBronze(cases.GetProperty("files_to_bronze"));
         }
 
         // The run's own tables are gone; the generated inputs stay for the next run, which reuses them.
         Assert.Empty(Directory.GetDirectories(Path.Combine(work, "runs")));
-        Assert.Equal(["ndjson-100000", "snapshot-300", "weblogs-100000"], Directory.GetDirectories(work).Select(Path.GetFileName).Where(n => n != "runs").Order(StringComparer.Ordinal));
+        Assert.Equal(["landing-weblogs-100000", "ndjson-100000", "snapshot-300", "weblogs-100000"], Directory.GetDirectories(work).Select(Path.GetFileName).Where(n => n != "runs").Order(StringComparer.Ordinal));
         var second = await CliRunner.RunAsync("bench", "--size", "small", "--work", work);
         Assert.True(second.ExitCode == 0, second.Stderr);
         using var again = JsonDocument.Parse(second.Stdout);
@@ -83,6 +85,23 @@ public sealed class BenchCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Bench_OneCase_OnlyThatCaseRunsAndReports()
+    {
+        var work = _temp.Combine("work");
+        var result = await CliRunner.RunAsync("bench", "--size", "small", "--case", "files_to_bronze", "--work", work);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var cases = doc.RootElement.GetProperty("cases");
+        Assert.Equal(["files_to_bronze"], cases.EnumerateObject().Select(c => c.Name));
+        FilesToBronze(cases.GetProperty("files_to_bronze"));
+        Assert.Equal(["landing-weblogs-100000"], Directory.GetDirectories(work).Select(Path.GetFileName).Where(n => n != "runs"));
+        var unknown = await CliRunner.RunAsync("bench", "--size", "small", "--case", "files_to_bronze,nope", "--work", work);
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("--case takes ", unknown.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bench_BadOptions_UsageErrors()
     {
         var size = await CliRunner.RunAsync("bench", "--size", "medium", "--work", _temp.Combine("w"));
@@ -91,6 +110,15 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Equal(2, azure.ExitCode);
         Assert.Contains("--azure must be an abfss://", azure.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(_temp.Combine("w")));
+    }
+
+    private static void FilesToBronze(JsonElement bronze)
+    {
+        Assert.Equal((100_000L, 4), (bronze.GetProperty("events").GetInt64(), bronze.GetProperty("input_files").GetInt32()));
+        Positive(bronze, "seconds", "events_per_second", "cpu_seconds", "cpu_seconds_per_million_events", "commits", "input_bytes", "bytes_per_event",
+            "read_json_seconds", "read_json_events_per_second");
+        Assert.InRange(bronze.GetProperty("bytes_per_event").GetDouble(), 150, 250);
+        HasTarget(bronze);
     }
 
     private static void Positive(JsonElement element, params string[] names)

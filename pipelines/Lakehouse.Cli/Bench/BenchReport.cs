@@ -21,7 +21,16 @@ internal sealed record BenchReport(
 
 internal sealed record BenchMachine(int Cores, string Os, string Runtime, string Duckdb);
 
-internal sealed record BenchCases(SnapshotLoadResult SnapshotLoad, ReadCsvResult ReadCsv, ImportResult Import, AppendLatencyResult AppendLatency);
+/// <summary>The cases that ran (a case left out with <c>--case</c> is absent from the report).</summary>
+internal sealed record BenchCases(SnapshotLoadResult? SnapshotLoad, ReadCsvResult? ReadCsv, ImportResult? Import, AppendLatencyResult? AppendLatency, FilesToBronzeResult? FilesToBronze);
+
+/// <summary>
+/// NDJSON files landed in bronze (raw lines, no JSON parse): wall seconds, process CPU seconds (and per million events, which a
+/// shared machine disturbs less), commits; <c>read_json_*</c> is DuckDB's own read_json → Parquet of the same files.
+/// </summary>
+internal sealed record FilesToBronzeResult(
+    long Events, int InputFiles, long InputBytes, double BytesPerEvent, bool InputsReused, double Seconds, double EventsPerSecond,
+    double CpuSeconds, double CpuSecondsPerMillionEvents, long Commits, double ReadJsonSeconds, double ReadJsonEventsPerSecond, string Target, bool Met);
 
 /// <summary>
 /// Loading the latest snapshot of a long log. <c>table_reused</c>: built by an earlier run of the same size; <c>build_seconds</c>

@@ -14,12 +14,12 @@ using Lakehouse.Storage;
 namespace Lakehouse.Cli.Bench;
 
 /// <summary>The counts of a benchmark size.</summary>
-internal sealed record BenchSize(string Name, int Commits, long ReadRows, long ImportRows, int Appends)
+internal sealed record BenchSize(string Name, int Commits, long ReadRows, long ImportRows, int Appends, long BronzeEvents)
 {
     internal static BenchSize Parse(string name) => name switch
     {
-        "full" => new("full", 10_000, 1_000_000, 1_000_000, 50),
-        "small" => new("small", 300, 100_000, 100_000, 20),
+        "full" => new("full", 10_000, 1_000_000, 1_000_000, 50, 1_000_000),
+        "small" => new("small", 300, 100_000, 100_000, 20, 100_000),
         _ => throw CommandLine.Usage($"--size must be small or full, not '{name}'"),
     };
 }
@@ -53,6 +53,9 @@ internal sealed class BenchSuite
     private readonly Action<string> _progress;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
+    /// <summary>The case names, in the order they run.</summary>
+    internal static IReadOnlyList<string> CaseNames { get; } = ["snapshot_load", "read_csv", "import", "append_latency", "files_to_bronze"];
+
     internal BenchSuite(DuckEngine engine, BenchSize size, string work, Action<string> progress)
     {
         _engine = engine;
@@ -62,25 +65,30 @@ internal sealed class BenchSuite
         _run = Path.Combine(work, "runs", $"{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
     }
 
-    /// <summary>Runs every case; with <paramref name="azure"/>, the append cases also run in a fresh folder under it.</summary>
-    internal async Task<BenchReport> RunAsync(ILakeStorage? azure, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the cases named in <paramref name="cases"/> (all when null); with <paramref name="azure"/>, the append cases also run in a
+    /// fresh folder under it.
+    /// </summary>
+    internal async Task<BenchReport> RunAsync(ILakeStorage? azure, CancellationToken cancellationToken, IReadOnlySet<string>? cases = null)
     {
+        bool Runs(string name) => cases is null || cases.Contains(name);
         var started = DateTimeOffset.UtcNow;
         RemoveAbandonedRuns();
         Directory.CreateDirectory(_run);
         try
         {
-            var snapshot = await SnapshotLoadAsync(cancellationToken).ConfigureAwait(false);
-            var read = await ReadCsvAsync(cancellationToken).ConfigureAwait(false);
-            var import = await ImportAsync(cancellationToken).ConfigureAwait(false);
-            var append = await AppendLatencyAsync(azure, cancellationToken).ConfigureAwait(false);
+            var snapshot = Runs("snapshot_load") ? await SnapshotLoadAsync(cancellationToken).ConfigureAwait(false) : null;
+            var read = Runs("read_csv") ? await ReadCsvAsync(cancellationToken).ConfigureAwait(false) : null;
+            var import = Runs("import") ? await ImportAsync(cancellationToken).ConfigureAwait(false) : null;
+            var append = Runs("append_latency") ? await AppendLatencyAsync(azure, cancellationToken).ConfigureAwait(false) : null;
+            var bronze = Runs("files_to_bronze") ? await FilesToBronzeAsync(cancellationToken).ConfigureAwait(false) : null;
             using var process = Process.GetCurrentProcess();
             return new BenchReport(
                 _size.Name,
                 started.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
                 new BenchMachine(Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription, DuckEngine.LibraryVersion),
                 _work,
-                new BenchCases(snapshot, read, import, append),
+                new BenchCases(snapshot, read, import, append, bronze),
                 process.PeakWorkingSet64,
                 Round(_clock.Elapsed.TotalSeconds, 1));
         }
@@ -231,6 +239,59 @@ internal sealed class BenchSuite
         Progress($"import: {result.Metric("numOutputRows")} rows in {seconds:0.00} s");
         return new ImportResult(result.Metric("numOutputRows"), files.Count, files.Sum(f => new FileInfo(f).Length), reused,
             Round(seconds, 3), Round(result.Metric("numOutputRows") / seconds, 0), result.Metric("numFiles"), result.Metric("numOutputBytes"), result.Version);
+    }
+
+    // ---- files_to_bronze ----------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// NDJSON files of ~200-byte web-log lines landed in a fresh bronze table by <c>lakehouse bronze ingest --from &lt;folder&gt;</c>'s
+    /// ingestor (lines kept raw, never parsed); beside it DuckDB's own read_json → Parquet of the same files, the baseline a JSON
+    /// parse costs. Wall and process CPU seconds are both reported: on a shared machine the CPU time tells more.
+    /// </summary>
+    private async Task<FilesToBronzeResult> FilesToBronzeAsync(CancellationToken cancellationToken)
+    {
+        var events = _size.BronzeEvents;
+        const int inputFiles = 4;
+        var (folder, reused) = await InputAsync($"landing-weblogs-{events}", $"{events} ~200-byte web-log lines (seed {Seed}) as {inputFiles} NDJSON files",
+            target =>
+            {
+                Directory.CreateDirectory(target);
+                using var lease = _engine.Lease();
+                var perFile = (events + inputFiles - 1) / inputFiles;
+                for (long first = 0, part = 0; first < events; first += perFile, part++)
+                {
+                    var path = Path.Combine(target, string.Create(CultureInfo.InvariantCulture, $"weblogs-{part:D3}.ndjson"));
+                    var sample = WebLogSample.Sql(events, Seed, SampleStart, first: first, count: Math.Min(perFile, events - first));
+                    lease.Connection.Execute($"COPY (SELECT event_id, \"timestamp\", page_url, tti_ms, ttar_ms, status, session_id, country FROM ({sample})) TO {SqlText.Literal(path)} (FORMAT json)", cancellationToken);
+                    File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1));
+                }
+                return Task.CompletedTask;
+            }, cancellationToken).ConfigureAwait(false);
+        var files = Directory.GetFiles(folder, "*.ndjson").Order(StringComparer.Ordinal).ToList();
+        var inputBytes = files.Sum(f => new FileInfo(f).Length);
+
+        using var process = Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        var table = Lakehouse.Bronze.BronzeTable.Open(LakeStorage.Open(Path.Combine(_run, "bronze")), _engine);
+        var ingestor = new Lakehouse.Bronze.Landing.LandingIngestor(table, LakeStorage.Open(folder), new Lakehouse.Bronze.Landing.LandingIngestOptions { SettleTime = TimeSpan.Zero });
+        var result = await ingestor.RunAsync(cancellationToken).ConfigureAwait(false);
+        var seconds = clock.Elapsed.TotalSeconds;
+        process.Refresh();
+        var cpuSeconds = (process.TotalProcessorTime - cpu).TotalSeconds;
+        if (result.Events != events || result.FilesIngested != files.Count)
+            throw new LakehouseException(LakehouseErrorReason.Engine, $"files_to_bronze landed {result.Events} events of {result.FilesIngested} files, not {events} of {files.Count}.");
+        Progress($"files_to_bronze: {events} events in {seconds:0.00} s ({events / seconds:N0}/s), {cpuSeconds:0.00} CPU s, {result.Commits} commits");
+
+        var baseline = Time(() =>
+        {
+            using var lease = _engine.Lease();
+            lease.Connection.Execute($"COPY (SELECT * FROM read_json({SqlText.LiteralList(files)}, format = 'newline_delimited')) TO {SqlText.Literal(Path.Combine(_run, "read_json.parquet"))} (FORMAT parquet, COMPRESSION zstd)", cancellationToken);
+        });
+        Progress($"files_to_bronze: DuckDB read_json → parquet baseline {baseline:0.00} s ({events / baseline:N0}/s)");
+        var rate = events / seconds;
+        return new FilesToBronzeResult(events, files.Count, inputBytes, Round((double)inputBytes / events, 1), reused, Round(seconds, 3), Round(rate, 0), Round(cpuSeconds, 3),
+            Round(cpuSeconds * 1_000_000 / events, 3), result.Commits, Round(baseline, 3), Round(events / baseline, 0), "events_per_second >= 1000000", rate >= 1_000_000);
     }
 
     // ---- append_latency -----------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ internal static class BenchCommand
 {
     internal static Command Create(CliSession session)
     {
-        var command = new CliCommand("bench", "Run the benchmark suite and print its JSON report: snapshot load, table read, import, append latency.")
+        var command = new CliCommand("bench", "Run the benchmark suite and print its JSON report: snapshot load, table read, import, append latency, files to bronze.")
         {
             Details = """
                 Generated inputs are kept under the work folder and reused by later runs of the same size; the tables a run
@@ -25,6 +25,7 @@ internal static class BenchCommand
                 "lakehouse bench --size small",
                 "lakehouse bench --size full --out report.json",
                 "lakehouse bench --suite http --size small        # HTTP ingest events/s and p50/p99 latency at 1, 4, 16, 64 clients",
+                "lakehouse bench --size full --case files_to_bronze",
                 "lakehouse bench --azure abfss://bench@account.dfs.core.windows.net/runs   # credentials from the environment",
             ],
         };
@@ -34,6 +35,8 @@ internal static class BenchCommand
         var work = CommandLine.Text("--work", "The folder for generated inputs (default ~/.cache/lakehouse/bench/<size>).", "folder");
         var suite = CommandLine.Choice("--suite", "core (the cases above) or http (HTTP ingest: 1 to 64 clients posting 1,000-event NDJSON bodies).", "core", "core", "http");
         command.Add(suite);
+        var only = CommandLine.Text("--case", $"Run only these cases (comma-separated): {string.Join(", ", BenchSuite.CaseNames)}.", "names");
+        command.Add(only);
         command.Add(size);
         command.Add(output);
         command.Add(azure);
@@ -48,6 +51,13 @@ internal static class BenchCommand
                 throw CommandLine.Usage($"--azure must be an abfss://container@account.dfs.core.windows.net/path URI, not '{location}'");
             // Opening checks the location and the credentials' shape without sending a request, so a bad one fails before the local cases run.
             ILakeStorage? azureRoot = location is null ? null : LakeContext.OpenStorage(location, session.LoggerFactory);
+            HashSet<string>? cases = null;
+            if (parse.GetValue(only) is { } names)
+            {
+                cases = [.. names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+                if (cases.Count == 0 || cases.Any(c => !BenchSuite.CaseNames.Contains(c, StringComparer.Ordinal)))
+                    throw CommandLine.Usage($"--case takes {CommandLine.Alternatives(BenchSuite.CaseNames)} (comma-separated), not '{names}'");
+            }
 
             using var engine = DuckEngine.Open();
             if (parse.GetValue(suite) == "http")
@@ -68,7 +78,7 @@ internal static class BenchCommand
                         line.WriteLine(text);
                     }
                 : session.Error.WriteLine;
-                return new BenchSuite(engine, benchSize, Path.GetFullPath(folder), progress).RunAsync(azureRoot, cancellationToken);
+                return new BenchSuite(engine, benchSize, Path.GetFullPath(folder), progress).RunAsync(azureRoot, cancellationToken, cases);
             }).ConfigureAwait(false);
             var json = JsonSerializer.Serialize(report, BenchReport.JsonOptions);
             if (parse.GetValue(output) is { } file) await File.WriteAllTextAsync(file, json + "\n", cancellationToken).ConfigureAwait(false);

@@ -29,6 +29,13 @@ internal sealed class ConflictChecker
     internal async Task CheckAsync(long version, List<DeltaAction> winner, CancellationToken cancellationToken)
     {
         var info = winner.OfType<CommitInfoAction>().FirstOrDefault();
+        // Checked first, so that an append joining a table another writer created at the same time (below) cannot commit
+        // progress markers that the creating commit already holds: that would commit the same source data twice.
+        foreach (var t in winner.OfType<TxnAction>())
+        {
+            if (_txn.AppTransactions.FirstOrDefault(a => a.AppId == t.AppId) is { } mine)
+                throw Conflict(version, info, $"committed application transaction '{t.AppId}' at version {t.Version}, which this commit also advances (to {mine.Version})");
+        }
         if (_txn.ReadVersion < 0)
         {
             // Another writer created the table first. An append that was creating it too joins the winner's table when it has the same shape.
@@ -53,11 +60,6 @@ internal sealed class ConflictChecker
         if (winner.OfType<MetadataAction>().Any())
             throw Conflict(version, info, "changed the table's metadata (schema, partitioning or properties)");
 
-        foreach (var t in winner.OfType<TxnAction>())
-        {
-            if (_txn.AppTransactions.FirstOrDefault(a => a.AppId == t.AppId) is { } mine)
-                throw Conflict(version, info, $"committed application transaction '{t.AppId}' at version {t.Version}, which this commit also advances (to {mine.Version})");
-        }
         if (_txn.IsBlindAppend) return;
 
         var storage = _txn.Table.Storage;

@@ -1,0 +1,379 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.IO.Compression;
+using System.IO.Hashing;
+using System.Threading.Channels;
+using Lakehouse.Core;
+using Lakehouse.Delta.Write;
+using Lakehouse.Engine;
+using Lakehouse.Storage;
+using Microsoft.Extensions.Logging;
+using ZstdSharp;
+
+namespace Lakehouse.Bronze.Landing;
+
+/// <summary>
+/// Lands the files of a landing folder or container in bronze, each file exactly once. Every commit holds whole files (several
+/// small ones, or one big one) and records, as Delta <c>txn</c> actions in the same commit as their rows, each file's listing
+/// identity (path, size, etag or mtime) and content identity (path, size, hash of its bytes); a file whose identity the table
+/// holds is skipped, so a re-run, a re-delivered storage event or the same file landed again adds nothing, and a crash at any
+/// point leaves either the whole file committed or none of it. Files still being written (modified within the settle time, or
+/// changed while they were read) are left for a later look; names starting with '.' or '_' and temporary suffixes are ignored.
+/// </summary>
+/// <remarks>
+/// Reading and committing overlap: while one batch is written to bronze (Parquet, zstd), the next is cut into events and staged
+/// in DuckDB through the appender. Lines are never parsed as JSON: bronze keeps bytes.
+/// </remarks>
+public sealed class LandingIngestor
+{
+    private const int MaxReplans = 5;
+
+    private readonly BronzeTable _table;
+    private readonly ILakeStorage _landing;
+    private readonly DuckEngine _engine;
+    private readonly LandingIngestOptions _options;
+    private readonly ILogger _log;
+    private readonly Lock _gate = new();
+    private readonly HashSet<string> _skipped = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _failed = new(StringComparer.Ordinal);
+    private readonly List<string> _problems = [];
+    private readonly Stopwatch _clock = new();
+    private long _filesIngested;
+    private long _events;
+    private long _payloadBytes;
+    private long _fileBytes;
+    private long _commits;
+    private long _pending;
+
+    /// <summary>An ingestor of the files under <paramref name="landing"/> into <paramref name="table"/>.</summary>
+    public LandingIngestor(BronzeTable table, ILakeStorage landing, LandingIngestOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(landing);
+        _table = table;
+        _landing = landing;
+        _engine = table.Engine;
+        _options = options ?? new LandingIngestOptions();
+        _log = (loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger<LandingIngestor>();
+    }
+
+    /// <summary>Called after each commit and each look at the landing zone, with the totals so far.</summary>
+    public event Action<LandingIngestProgress>? Progress;
+
+    /// <summary>
+    /// Ingests what is there (waiting up to <see cref="LandingIngestOptions.MaxSettleWait"/> for files still being written), or with
+    /// <see cref="LandingIngestOptions.Follow"/> looks again every poll interval until cancelled. Cancellation ends with
+    /// <see cref="OperationCanceledException"/>; what was committed stays, what was not is ingested by the next run.
+    /// Files that cannot be ingested do not stop the others: they are counted and described in <see cref="LandingIngestProgress.Problems"/>.
+    /// </summary>
+    public async Task<LandingIngestProgress> RunAsync(CancellationToken cancellationToken = default)
+    {
+        _clock.Restart();
+        while (true)
+        {
+            var settlesIn = await PollAsync(cancellationToken).ConfigureAwait(false);
+            Progress?.Invoke(Snapshot());
+            if (_options.Follow)
+            {
+                await Task.Delay(_options.PollInterval, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            if (settlesIn is not { } wait || _clock.Elapsed >= _options.MaxSettleWait) return Snapshot();
+            var left = _options.MaxSettleWait - _clock.Elapsed;
+            await Task.Delay(wait < left ? wait : left, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One look: lists the landing zone and ingests the files that are new and settled. Returns when the next pending file settles.</summary>
+    private async Task<TimeSpan?> PollAsync(CancellationToken cancellationToken)
+    {
+        var known = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        foreach (var id in (await _table.PositionsAsync(LandingFileIdentity.AppIdPrefix, cancellationToken).ConfigureAwait(false)).Keys) known[id] = 0;
+        var now = DateTimeOffset.UtcNow;
+        var candidates = new List<(LandingFileIdentity Identity, LandingKind Kind)>();
+        TimeSpan? settlesIn = null;
+        long pending = 0, listed = 0;
+        await foreach (var file in _landing.ListAsync(_options.File ?? "", cancellationToken).ConfigureAwait(false))
+        {
+            if (_options.File is { } only && !string.Equals(file.Path, LakePath.Normalize(only), StringComparison.Ordinal)) continue;
+            if (LandingKinds.IsIgnored(file.Path)) continue;
+            listed++;
+            var identity = LandingFileIdentity.Of(_landing, file);
+            if (known.ContainsKey(identity.AppId))
+            {
+                lock (_gate) _skipped.Add(identity.AppId);
+                continue;
+            }
+            lock (_gate)
+            {
+                if (_failed.ContainsKey(identity.AppId)) continue;
+            }
+            if (LandingKinds.Of(file.Path, _options.Format) is not { } kind)
+            {
+                Fail(identity, $"its extension is not one of the landing formats ({string.Join(" ", LandingKinds.Extensions.Select(e => e.Extension))}, each also as .gz or .zst, except .avro); " +
+                    "give --format to say what it holds");
+                continue;
+            }
+            var age = now - file.LastModified;
+            if (age < _options.SettleTime)
+            {
+                pending++;
+                var left = _options.SettleTime - age;
+                settlesIn = settlesIn is { } s && s < left ? s : left;
+                continue;
+            }
+            candidates.Add((identity, kind));
+        }
+        if (_options.File is { } single && listed == 0)
+            throw new LakehouseException(LakehouseErrorReason.NotFound, $"The landing file '{single}' does not exist in {_landing.Location}.");
+        int skipped;
+        lock (_gate) skipped = _skipped.Count;
+        Log.LandingPoll(_log, _landing.Location, candidates.Count, skipped, pending);
+        var changed = candidates.Count == 0 ? 0 : await IngestAsync(candidates, known, cancellationToken).ConfigureAwait(false);
+        if (changed > 0) settlesIn = settlesIn is { } s2 && s2 < _options.SettleTime ? s2 : _options.SettleTime;
+        Interlocked.Exchange(ref _pending, pending + changed);
+        return settlesIn;
+    }
+
+    /// <summary>Cuts the candidates into batches and commits them, reading the next batch while the previous one is committed. Returns how many files changed while they were read.</summary>
+    private async Task<long> IngestAsync(List<(LandingFileIdentity Identity, LandingKind Kind)> candidates, ConcurrentDictionary<string, byte> known, CancellationToken cancellationToken)
+    {
+        var channel = Channel.CreateBounded<LandingStage>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        long changed = 0;
+
+        async Task ProduceAsync()
+        {
+            await Task.Yield(); // Run beside the committer from here on.
+            LandingStage? stage = null;
+            try
+            {
+                foreach (var (identity, kind) in candidates)
+                {
+                    stop.Token.ThrowIfCancellationRequested();
+                    stage ??= new LandingStage(_engine);
+                    if (!await StageFileAsync(stage, identity, kind, known, stop.Token).ConfigureAwait(false)) changed++;
+                    if (stage.Files.Count >= _options.MaxBatchFiles || stage.Events >= _options.MaxBatchEvents || stage.PayloadBytes >= _options.MaxBatchBytes)
+                    {
+                        stage.Seal();
+                        await channel.Writer.WriteAsync(stage, stop.Token).ConfigureAwait(false);
+                        stage = null;
+                    }
+                }
+                if (stage is { Files.Count: > 0 })
+                {
+                    stage.Seal();
+                    await channel.Writer.WriteAsync(stage, stop.Token).ConfigureAwait(false);
+                    stage = null;
+                }
+                channel.Writer.TryComplete();
+            }
+            catch (Exception e)
+            {
+                channel.Writer.TryComplete(e);
+                throw;
+            }
+            finally
+            {
+                stage?.Dispose();
+            }
+        }
+
+        async Task CommitAllAsync()
+        {
+            try
+            {
+                await foreach (var stage in channel.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
+                {
+                    using (stage) await CommitAsync(stage, known, stop.Token).ConfigureAwait(false);
+                }
+            }
+            catch
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        try
+        {
+            await Task.WhenAll(ProduceAsync(), CommitAllAsync()).ConfigureAwait(false);
+        }
+        finally
+        {
+            while (channel.Reader.TryRead(out var left)) left.Dispose();
+        }
+        return changed;
+    }
+
+    /// <summary>
+    /// Reads one file into the stage. Returns false when the file changed while it was read (it is left for a later look); a file
+    /// that cannot be read is recorded as failed; a file whose content bronze already holds adds only its listing identity.
+    /// </summary>
+    private async Task<bool> StageFileAsync(LandingStage stage, LandingFileIdentity identity, LandingKind kind, ConcurrentDictionary<string, byte> known, CancellationToken cancellationToken)
+    {
+        string local;
+        try
+        {
+            local = await _landing.GetLocalCopyAsync(identity.Path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.NotFound)
+        {
+            return true; // Deleted since it was listed: nothing to ingest.
+        }
+        var capture = kind.Format == LandingFormat.Capture;
+        var file = stage.Add(identity, capture ? SourceKinds.Capture : SourceKinds.File, capture ? CaptureReader.PartitionOf(identity.Path) : null);
+        file.AppIds.Add(identity.AppId);
+        try
+        {
+            var contentId = identity.ContentAppId(await HashAsync(local, cancellationToken).ConfigureAwait(false));
+            if (!known.ContainsKey(contentId))
+            {
+                file.AppIds.Add(contentId);
+                file.HasRows = true;
+                await ReadAsync(stage, file, local, kind, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or ZstdException or IOException && e is not OperationCanceledException)
+        {
+            stage.Remove(file);
+            Fail(identity, Describe(e));
+            return true;
+        }
+        var now = await _landing.GetInfoAsync(identity.Path, cancellationToken).ConfigureAwait(false);
+        if (identity.SameVersion(now)) return true;
+        stage.Remove(file);
+        Log.ChangedWhileRead(_log, identity.Location);
+        return false;
+    }
+
+    /// <summary>Cuts a file into events and appends them to the stage.</summary>
+    private static async Task ReadAsync(LandingStage stage, StagedFile file, string local, LandingKind kind, CancellationToken cancellationToken)
+    {
+        var stream = new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.SequentialScan);
+        await using (stream.ConfigureAwait(false))
+        {
+            var gzip = kind.Compression == LandingCompression.Gzip ? new GzipCheck(new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true)) : null;
+            Stream input = kind.Compression switch
+            {
+                LandingCompression.Gzip => gzip!,
+                LandingCompression.Zstd => new DecompressionStream(stream, leaveOpen: true),
+                _ => stream,
+            };
+            await using (input.ConfigureAwait(false))
+            {
+                if (kind.Format == LandingFormat.Capture)
+                {
+                    CaptureReader.Read(input, (body, sequence, record, enqueued, key) => stage.AddCaptured(file, body, sequence, record, enqueued, key), cancellationToken);
+                    return;
+                }
+                RawEventHandler add = (payload, offset, number) => stage.AddLine(file, payload, offset, number);
+                IRawCutter cutter = kind.Format switch
+                {
+                    LandingFormat.Json => new JsonAutoCutter(add),
+                    LandingFormat.JsonArray => new JsonArrayCutter(add),
+                    LandingFormat.Csv => new CsvCutter((byte)',', add),
+                    LandingFormat.Tsv => new CsvCutter((byte)'\t', add),
+                    _ => new LineCutter(add),
+                };
+                await BlockReader.FeedAsync(input, cutter, cancellationToken).ConfigureAwait(false);
+                gzip?.Verify(stream);
+            }
+        }
+    }
+
+    /// <summary>XxHash128 of a file's bytes as stored.</summary>
+    private static async Task<UInt128> HashAsync(string local, CancellationToken cancellationToken)
+    {
+        var hash = new XxHash128();
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            var stream = new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+            await using (stream.ConfigureAwait(false))
+            {
+                int read;
+                while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0) hash.Append(buffer.AsSpan(0, read));
+            }
+            return hash.GetCurrentHashAsUInt128();
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Commits a batch with its files' identities. When another ingest committed some of the same files meanwhile (Conflict), the
+    /// table's identities are read again, those files are taken out of the batch, and the rest is committed.
+    /// </summary>
+    private async Task CommitAsync(LandingStage stage, ConcurrentDictionary<string, byte> known, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            if (stage.Files.Count == 0) return;
+            var positions = stage.Files.SelectMany(f => f.AppIds).Select(id => new DeltaAppTransaction(id, 1)).ToList();
+            try
+            {
+                var result = await _table.CommitSqlAsync(stage.SelectSql(DateTimeOffset.UtcNow), positions, cancellationToken).ConfigureAwait(false);
+                var rows = result.Metric("numOutputRows");
+                foreach (var p in positions) known[p.AppId] = 0;
+                lock (_gate)
+                {
+                    foreach (var f in stage.Files)
+                    {
+                        if (!result.Committed || !f.HasRows) _skipped.Add(f.Identity.AppId);
+                    }
+                    if (result.Committed)
+                    {
+                        _filesIngested += stage.Files.Count(f => f.HasRows);
+                        _events += rows;
+                        _payloadBytes += stage.PayloadBytes;
+                        _fileBytes += stage.Files.Where(f => f.HasRows).Sum(f => f.Identity.Size);
+                        _commits++;
+                    }
+                }
+                if (result.Committed) Log.LandingCommitted(_log, stage.Files.Count, rows, result.Version);
+                Progress?.Invoke(Snapshot());
+                return;
+            }
+            catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Conflict && attempt < MaxReplans)
+            {
+                Log.LandingConflict(_log, stage.Files.Count, e.Message);
+                var held = await _table.PositionsAsync(LandingFileIdentity.AppIdPrefix, cancellationToken).ConfigureAwait(false);
+                foreach (var f in stage.Files.ToList())
+                {
+                    if (!f.AppIds.Any(held.ContainsKey)) continue;
+                    stage.Remove(f);
+                    lock (_gate) _skipped.Add(f.Identity.AppId);
+                }
+            }
+        }
+    }
+
+    private void Fail(LandingFileIdentity identity, string reason)
+    {
+        lock (_gate)
+        {
+            if (!_failed.TryAdd(identity.AppId, reason)) return;
+            _problems.Add($"{identity.Location}: {reason}");
+        }
+        // Following, the log is where a failure shows; otherwise the run's result lists it.
+        Log.LandingFileFailed(_log, _options.Follow ? LogLevel.Warning : LogLevel.Debug, identity.Location, reason);
+    }
+
+    private static string Describe(Exception e) => e switch
+    {
+        InvalidDataException when e.Message.StartsWith("it ", StringComparison.Ordinal) || e.Message.StartsWith("record ", StringComparison.Ordinal) => e.Message,
+        _ => $"it cannot be read: {e.Message}",
+    };
+
+    private LandingIngestProgress Snapshot()
+    {
+        lock (_gate)
+        {
+            return new LandingIngestProgress(_filesIngested, _skipped.Count, Interlocked.Read(ref _pending), _failed.Count, _events, _payloadBytes, _fileBytes, _commits,
+                _clock.Elapsed, [.. _problems]);
+        }
+    }
+}

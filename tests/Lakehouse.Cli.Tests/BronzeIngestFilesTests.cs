@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Cli.Tests;
+
+/// <summary><c>lakehouse bronze ingest --from &lt;folder&gt;</c> as a user runs it: summaries, exit codes, crashes and --follow.</summary>
+public sealed class BronzeIngestFilesTests : IDisposable
+{
+    private readonly TempDirectory _temp = new("ingest-files");
+
+    public void Dispose() => _temp.Dispose();
+
+    private string Lake => _temp.Combine("lake");
+
+    private string Landing => _temp.Combine("landing");
+
+    private void Write(string name, string content, bool settled = true)
+    {
+        var path = Path.Combine(Landing, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+        if (settled) File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1));
+    }
+
+    private static string Lines(int file, int count) =>
+        string.Concat(Enumerable.Range(1, count).Select(n => $"{{\"file\":{file},\"n\":{n},\"pad\":\"{new string('x', 40)}\"}}\n"));
+
+    /// <summary>count(*) and count(DISTINCT (source, source_line)) of bronze.events, through <c>lakehouse sql</c>.</summary>
+    private async Task<(long Rows, long Distinct)> CountAsync()
+    {
+        var result = await CliRunner.RunAsync("sql", "--lake", Lake, "--format", "csv",
+            "SELECT count(*) AS n, count(DISTINCT (source, source_line)) AS d FROM bronze.events");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var values = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1].Split(',');
+        return (long.Parse(values[0], System.Globalization.CultureInfo.InvariantCulture), long.Parse(values[1], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task Ingest_FolderTwice_SummaryThenEverythingSkipped()
+    {
+        Write("a.ndjson", Lines(1, 3));
+        Write("b/c.log", "one\ntwo\n");
+
+        var first = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "events", "--from", Landing);
+        var second = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "events", "--from", Landing, "--once", "--json");
+
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.StartsWith("bronze.events: 2 files ingested (5 events, ", first.Stdout, StringComparison.Ordinal);
+        Assert.Contains(" in 1 commits, 0 skipped as already ingested, ", first.Stdout, StringComparison.Ordinal);
+        Assert.True(second.ExitCode == 0, second.Stderr);
+        using var json = JsonDocument.Parse(second.Stdout);
+        var root = json.RootElement;
+        Assert.Equal(("bronze.events", 0L, 2L, 0L, 0L), (root.GetProperty("table").GetString(), root.GetProperty("filesIngested").GetInt64(),
+            root.GetProperty("filesSkipped").GetInt64(), root.GetProperty("events").GetInt64(), root.GetProperty("commits").GetInt64()));
+        Assert.Equal((5L, 5L), await CountAsync());
+    }
+
+    [Fact]
+    public async Task Ingest_UnknownExtension_OthersIngestedExitOneNamingTheFile()
+    {
+        Write("good.ndjson", Lines(1, 2));
+        Write("mystery.dat", "?");
+
+        var result = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "events", "--from", Landing);
+        var forced = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "events", "--from", Path.Combine(Landing, "mystery.dat"), "--format", "text");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("1 files ingested (2 events", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("1 landing file(s) were not ingested (the others were):", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(Landing, "mystery.dat") + ": its extension is not one of the landing formats", result.Stderr, StringComparison.Ordinal);
+        Assert.True(forced.ExitCode == 0, forced.Stderr);
+        Assert.Equal((3L, 3L), await CountAsync());
+    }
+
+    [Fact]
+    public async Task Ingest_StreamOnlyOptionWithFiles_UsageError()
+    {
+        Write("a.ndjson", Lines(1, 1));
+        var result = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "events", "--from", Landing, "--group", "g");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--group and --max-batch-ms are for streams", result.Stderr, StringComparison.Ordinal);
+        var missing = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "events", "--from", _temp.Combine("nowhere"));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("does not exist", missing.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// An ingest of 30 files (a commit each) is killed with SIGKILL three times at different points (between commits, or while
+    /// writing data files); a last run completes it. Bronze then holds every line exactly once.
+    /// </summary>
+    [Fact]
+    public async Task Ingest_KilledRepeatedlyThenRerun_EveryLineExactlyOnce()
+    {
+        const int files = 30, perFile = 20_000;
+        for (var f = 0; f < files; f++) Write($"part-{f:D3}.ndjson", Lines(f, perFile));
+        var log = Path.Combine(Lake, "bronze", "events", "_delta_log");
+        string[] args = ["bronze", "ingest", "--lake", Lake, "--dataset", "events", "--from", Landing, "--max-batch-events", perFile.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        var kills = 0;
+        foreach (var commitsBeforeKill in new[] { 2, 5, 9 })
+        {
+            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in args.Prepend(CliRunner.Dll)) start.ArgumentList.Add(a);
+            using var process = Process.Start(start)!;
+            var clock = Stopwatch.StartNew();
+            while (!process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2))
+            {
+                if (Directory.Exists(log) && Directory.GetFiles(log, "*.json").Length >= commitsBeforeKill)
+                {
+                    process.Kill(entireProcessTree: true);
+                    kills++;
+                    break;
+                }
+                await Task.Delay(2);
+            }
+            await process.WaitForExitAsync();
+        }
+        Assert.True(kills >= 2, $"the ingest finished before it could be killed ({kills} kills)");
+
+        var last = await CliRunner.RunAsync(args);
+
+        Assert.True(last.ExitCode == 0, last.Stderr);
+        Assert.Equal(((long)files * perFile, (long)files * perFile), await CountAsync());
+        var again = await CliRunner.RunAsync([.. args, "--json"]);
+        using var json = JsonDocument.Parse(again.Stdout);
+        Assert.Equal((0L, files), (json.RootElement.GetProperty("events").GetInt64(), json.RootElement.GetProperty("filesSkipped").GetInt32()));
+    }
+
+    [Fact]
+    public async Task Ingest_Follow_TakesFilesLandedLaterUntilInterrupted()
+    {
+        Write("first.ndjson", Lines(1, 10));
+        var log = Path.Combine(Lake, "bronze", "events", "_delta_log");
+        using var process = CliRunner.Start(["bronze", "ingest", "--lake", Lake, "--dataset", "events", "--from", Landing, "--follow", "--poll-ms", "100", "--settle-ms", "200"]);
+
+        Assert.True(await process.WaitUntilAsync(() => Directory.Exists(log) && Directory.GetFiles(log, "*.json").Length >= 1), process.Stderr);
+        Write("later/second.jsonl", Lines(2, 5), settled: false); // just written: taken once 200 ms have passed without a change
+        Assert.True(await process.WaitUntilAsync(() => Directory.GetFiles(log, "*.json").Length >= 2), process.Stderr);
+        await process.SignalAsync("INT");
+        var result = await process.WaitAsync();
+
+        Assert.Equal(130, result.ExitCode);
+        Assert.Equal((15L, 15L), await CountAsync());
+    }
+}
