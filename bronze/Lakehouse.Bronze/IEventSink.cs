@@ -1,3 +1,4 @@
+using Lakehouse.Bronze.Kafka;
 using Lakehouse.Core;
 
 namespace Lakehouse.Bronze;
@@ -23,6 +24,7 @@ public static class EventSinks
         var scheme = to.Contains("://", StringComparison.Ordinal) ? to[..to.IndexOf("://", StringComparison.Ordinal)].ToLowerInvariant() : "";
         return scheme switch
         {
+            "kafka" => KafkaSink.Open(to, settings),
             _ => throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Sending to '{(scheme.Length == 0 ? "a folder" : scheme + "://")}' is not available yet."),
         };
     }

@@ -67,6 +67,7 @@ internal static class BronzeCommands
             await using var stream = BronzeSources.OpenStream(source, new StreamSourceSettings
             {
                 ConsumerGroup = parse.GetValue(group) ?? "lakehouse-bronze",
+                Once = options.Once,
                 LoggerFactory = lake.LoggerFactory,
             });
             var ingestor = new StreamIngestor(table, stream, options, lake.LoggerFactory);
