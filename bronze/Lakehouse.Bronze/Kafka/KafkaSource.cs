@@ -23,8 +23,8 @@ namespace Lakehouse.Bronze.Kafka;
 /// </remarks>
 internal sealed class KafkaSource : IStreamSource
 {
-    /// <summary>Messages read ahead of the ingestor at most.</summary>
-    private const int ReadAhead = 65_536;
+    /// <summary>Messages read ahead of the ingestor at most: enough to read a whole default batch (100,000) while one commits.</summary>
+    private const int ReadAhead = 131_072;
 
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan BrokerTimeout = TimeSpan.FromSeconds(30);
@@ -313,8 +313,8 @@ internal sealed class KafkaSource : IStreamSource
             }
             if (result is null) continue;
             var partition = result.Partition.Value;
-            int epoch;
-            lock (_gate) epoch = _epochs.TryGetValue(partition, out var current) ? current : -1;
+            // Epochs change only on this thread (rebalance callbacks and seeks run here), so reading one needs no lock.
+            var epoch = _epochs.TryGetValue(partition, out var current) ? current : -1;
             Item item;
             if (result.IsPartitionEOF)
             {
@@ -352,7 +352,7 @@ internal sealed class KafkaSource : IStreamSource
             else KafkaLog.AssignedFromBeginning(_log, Name, name);
             if (position is { } from) WarnIfExpired(consumer, tp, from);
         }
-        _assigned = true;
+        lock (_gate) _assigned = true;
         return start;
     }
 
@@ -369,6 +369,9 @@ internal sealed class KafkaSource : IStreamSource
                 names.Add(PartitionName(id));
             }
             _owned = new HashSet<string>(_owned.Except(names, StringComparer.Ordinal), StringComparer.Ordinal);
+            // Not caught up on what it owns until the group has assigned again: a member that lost everything in a
+            // rebalance owns nothing for a moment, which must not end --once early.
+            _assigned = false;
         }
         if (names.Count > 0) KafkaLog.Revoked(_log, Name, names, how);
     }

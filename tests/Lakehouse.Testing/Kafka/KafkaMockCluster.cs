@@ -7,7 +7,9 @@ namespace Lakehouse.Testing.Kafka;
 /// librdkafka's mock cluster: a producer created with <c>test.mock.num.brokers</c> runs that many Kafka brokers on 127.0.0.1 in
 /// this process and logs their address ("Mock cluster enabled: … replaced with &lt;bootstrap&gt;"). Any client, in this process or
 /// another (kcat, the <c>lakehouse</c> CLI), talks the Kafka protocol to them. The cluster lives as long as this object.
-/// Topics are created on first use with 4 partitions (the mock's default; it has no CreateTopics).
+/// Topics are created on first use with 4 partitions (the mock's default; it has no CreateTopics). The mock keeps only about
+/// 5 MB of message sets per partition and deletes the oldest beyond that, as retention would: a test that fills a topic before
+/// reading it stays under that (or compresses), or the first offsets are gone.
 /// </summary>
 public sealed partial class KafkaMockCluster : IDisposable
 {
