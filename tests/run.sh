@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the solution on a bare machine. It does its own setup: the build restores the NuGet
-# packages (DuckDB's native library comes with DuckDB.NET), and the test fixtures install and start their
-# servers (Azurite from npm) on 127.0.0.1 with free ports and stop them afterwards.
+# packages (DuckDB's native library comes with DuckDB.NET, librdkafka's with librdkafka.redist), installs kcat
+# from Debian when missing, and the test fixtures install and start their servers (Azurite from npm, librdkafka's
+# Kafka mock cluster in the test process) on 127.0.0.1 with free ports and stop them afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,14 @@ need() { command -v "$1" >/dev/null 2>&1 || { echo "tests/run.sh: '$1' is requir
 need dotnet "the .NET SDK pinned in global.json"
 need node "Node.js runs Azurite, the local Azure Blob service"
 need npm "npm installs Azurite"
+
+# kcat (Debian's Kafka client) is the outside producer of the Kafka tests; they fail, naming it, when it is missing.
+if ! command -v kcat >/dev/null 2>&1; then
+  echo "== installing kcat"
+  sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
+  $sudo_ apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq kcat >/dev/null \
+    || echo "tests/run.sh: could not install kcat (apt-get install -y kcat); the Kafka tests will fail" >&2
+fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 

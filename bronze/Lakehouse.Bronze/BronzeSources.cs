@@ -1,4 +1,5 @@
 using Lakehouse.Bronze.EventHubs;
+using Lakehouse.Bronze.Kafka;
 using Lakehouse.Core;
 using Lakehouse.Storage;
 using Microsoft.Extensions.Logging;
@@ -16,6 +17,12 @@ public sealed record StreamSourceSettings
 
     /// <summary>Configuration such as connection strings and credentials (environment variables by default).</summary>
     public Func<string, string?> Setting { get; init; } = Environment.GetEnvironmentVariable;
+
+    /// <summary>
+    /// Read up to the end positions found at start and no further (--once): the source hands out nothing past them, so a stream
+    /// that keeps growing still ends the run, and what arrived later is left for the next one. Default false (--follow).
+    /// </summary>
+    public bool Once { get; init; }
 
     /// <summary>The logger factory of the run.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
@@ -49,6 +56,7 @@ public static class BronzeSources
         return scheme switch
         {
             "eventhubs" => EventHubsSource.Open(from, settings),
+            "kafka" => KafkaSource.Open(from, settings),
             _ => throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"'{scheme}://' sources are not available yet."),
         };
     }

@@ -1,5 +1,6 @@
 using Lakehouse.Bronze.EventHubs;
 using Lakehouse.Bronze.Simulator;
+using Lakehouse.Bronze.Kafka;
 using Lakehouse.Core;
 
 namespace Lakehouse.Bronze;
@@ -33,6 +34,7 @@ public static class EventSinks
             "eventhubs" => EventHubsSink.Open(to, settings),
             "" => FolderEventSink.Create(to, options, logger),
             "http" or "https" => HttpEventSink.Create(to, options, logger),
+            "kafka" => KafkaSink.Open(to, settings),
             _ => throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Sending to '{(scheme.Length == 0 ? "a folder" : scheme + "://")}' is not available yet."),
         };
     }

@@ -22,4 +22,11 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Compaction of {Table} skipped: {Reason}")]
     public static partial void CompactionSkipped(ILogger logger, string table, string reason);
+
+    // 5198–5199: the stream ingestor's repositioning rules (taken from the Kafka block 5100–5199 so no other block collides).
+    [LoggerMessage(EventId = 5198, Level = LogLevel.Debug, Message = "Skipped {Events} events of {Source} partition {Partition} before offset {Position}: bronze already holds them")]
+    public static partial void SkippedCommitted(ILogger logger, string source, string partition, long position, int events);
+
+    [LoggerMessage(EventId = 5199, Level = LogLevel.Information, Message = "{Source} partition {Partition} was moved back to offset {Position}: dropped {Events} buffered events of it, which will be read again")]
+    public static partial void DroppedRepositioned(ILogger logger, string source, string partition, long position, int events);
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Lakehouse.Core;
 using Lakehouse.Delta.Write;
@@ -39,13 +40,27 @@ public sealed record StreamIngestProgress(long Events, long Bytes, long Commits,
 /// advanced fails to commit (Conflict), is dropped, and its partitions are re-read from the table's positions: whatever the
 /// ownership races, no event is committed twice, and none is skipped.
 /// </summary>
+/// <remarks>
+/// A source may ask for a partition's position (<c>positionOf</c>) from its own thread while a batch is being buffered (a
+/// rebalance gave the partition back), so three rules keep a batch consistent with where its events were read from:
+/// an event before the partition's committed position is skipped (bronze holds it); an event at or before the last one buffered
+/// of its partition means the source moved back, so the partition's buffered events from there on are dropped (they come again);
+/// and the txn's <see cref="DeltaAppTransaction.Previous"/> is the position the partition had when its first event of the batch
+/// was buffered, so a batch whose partition another worker advanced meanwhile fails with Conflict rather than commit twice.
+/// </remarks>
 public sealed class StreamIngestor
 {
     private readonly BronzeTable _table;
     private readonly IStreamSource _source;
     private readonly StreamIngestOptions _options;
     private readonly ILogger _log;
-    private readonly Dictionary<string, long> _committed = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _committed = new(StringComparer.Ordinal);
+
+    /// <summary>Per partition of the batch being buffered: the committed position when its first event was buffered (-1: none).</summary>
+    private readonly Dictionary<string, long> _batchStart = new(StringComparer.Ordinal);
+
+    /// <summary>Per partition of the batch being buffered: the offset of its last event.</summary>
+    private readonly Dictionary<string, long> _batchLast = new(StringComparer.Ordinal);
 
     /// <summary>An ingestor of <paramref name="source"/> into <paramref name="table"/>.</summary>
     public StreamIngestor(BronzeTable table, IStreamSource source, StreamIngestOptions? options = null, ILoggerFactory? loggerFactory = null)
@@ -85,11 +100,7 @@ public sealed class StreamIngestor
             if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
             var received = await _source.ReceiveAsync(_options.MaxBatchEvents - batch.Count, wait, cancellationToken).ConfigureAwait(false);
             if (received.Count > 0 && batch.Count == 0) batchAge.Restart();
-            foreach (var e in received)
-            {
-                batch.Add(e);
-                batchBytes += e.Payload.Length;
-            }
+            foreach (var e in received) batchBytes += Buffer(batch, e);
             var full = batch.Count >= _options.MaxBatchEvents || batchBytes >= _options.MaxBatchBytes;
             var due = batch.Count > 0 && batchAge.Elapsed >= _options.MaxBatchWait;
             // Caught up (--once): every owned partition has handed out its events up to the end found at start. Not "and nothing
@@ -110,6 +121,8 @@ public sealed class StreamIngestor
                     dropped += batch.Count;
                 }
                 batch.Clear();
+                _batchStart.Clear();
+                _batchLast.Clear();
                 batchBytes = 0;
                 Progress?.Invoke(Snapshot());
                 if (caughtUp && committed && _source.CaughtUp) return Snapshot();
@@ -125,6 +138,37 @@ public sealed class StreamIngestor
         }
     }
 
+    /// <summary>Adds <paramref name="e"/> to the batch under the rules in the remarks; returns by how many bytes the batch grew.</summary>
+    private long Buffer(List<BronzeEvent> batch, BronzeEvent e)
+    {
+        if (e.Source is not { Partition: { } partition, Offset: { } offset })
+        {
+            batch.Add(e);
+            return e.Payload.Length;
+        }
+        if (_committed.TryGetValue(partition, out var committed) && offset < committed)
+        {
+            Log.SkippedCommitted(_log, _source.Name, partition, committed, 1);
+            return 0;
+        }
+        long removedBytes = 0;
+        if (_batchLast.TryGetValue(partition, out var last) && offset <= last)
+        {
+            var dropped = batch.RemoveAll(x =>
+            {
+                var stale = x.Source.Partition == partition && x.Source.Offset >= offset;
+                if (stale) removedBytes += x.Payload.Length;
+                return stale;
+            });
+            Log.DroppedRepositioned(_log, _source.Name, partition, offset, dropped);
+            if (!batch.Any(x => x.Source.Partition == partition)) _batchStart.Remove(partition);
+        }
+        _batchStart.TryAdd(partition, _committed.TryGetValue(partition, out var from) ? from : -1);
+        _batchLast[partition] = offset;
+        batch.Add(e);
+        return e.Payload.Length - removedBytes;
+    }
+
     private async Task<long?> PositionOfAsync(string partition, CancellationToken cancellationToken)
     {
         var positions = await _table.PositionsAsync(AppId(_source.Kind, _source.Name, partition), cancellationToken).ConfigureAwait(false);
@@ -134,7 +178,7 @@ public sealed class StreamIngestor
             _committed[partition] = next;
             return next;
         }
-        _committed.Remove(partition);
+        _committed.TryRemove(partition, out _);
         return null;
     }
 
@@ -152,7 +196,7 @@ public sealed class StreamIngestor
         }
         var positions = next.Select(p => new DeltaAppTransaction(AppId(_source.Kind, _source.Name, p.Key), p.Value)
         {
-            Previous = _committed.TryGetValue(p.Key, out var previous) ? previous : -1,
+            Previous = _batchStart.TryGetValue(p.Key, out var previous) ? previous : -1,
         }).ToList();
         try
         {
