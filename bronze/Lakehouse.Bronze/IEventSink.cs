@@ -1,6 +1,6 @@
 using Lakehouse.Bronze.EventHubs;
-using Lakehouse.Bronze.Simulator;
 using Lakehouse.Bronze.Kafka;
+using Lakehouse.Bronze.Simulator;
 using Lakehouse.Core;
 
 namespace Lakehouse.Bronze;
