@@ -57,6 +57,7 @@ internal sealed class KafkaSource : IStreamSource
     private Func<string, CancellationToken, Task<long?>>? _positionOf;
     private CancellationToken _running;
     private Thread? _thread;
+    private int _disposed;
 
     private KafkaSource(KafkaConnection connection, string group, bool once, ILoggerFactory? loggerFactory)
     {
@@ -232,6 +233,7 @@ internal sealed class KafkaSource : IStreamSource
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_thread is not null)
         {
