@@ -220,9 +220,6 @@ public sealed partial class KafkaIngestCliTests(EngineFixture engine, KafkaClust
         Assert.True(second.ExitCode == 0, second.Stderr);
         Assert.Equal(1_000, JsonDocument.Parse(second.Stdout).RootElement.GetProperty("events").GetInt64());
         await AssertEveryMessageOnceAsync(lines);
-        // The group's offsets now say what bronze says (informational commit after each batch).
-        var now = Cluster.EndOffsets(_topic);
-        Assert.Equal(now.Where(e => e.Value > 0).OrderBy(e => e.Key), Cluster.GroupOffsets(_group, _topic, now.Count).OrderBy(e => e.Key));
     }
 
     [Fact]
