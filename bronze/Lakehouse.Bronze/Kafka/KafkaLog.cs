@@ -38,6 +38,12 @@ internal static partial class KafkaLog
     [LoggerMessage(EventId = 5109, Level = LogLevel.Information, Message = "End offsets of '{Topic}' at start (--once reads up to them): {Ends}")]
     public static partial void EndOffsets(ILogger logger, string topic, IReadOnlyDictionary<int, long> ends);
 
+    [LoggerMessage(EventId = 5111, Level = LogLevel.Debug, Message = "Paused fetching '{Topic}': {Buffered} messages are read ahead of the ingestor")]
+    public static partial void Paused(ILogger logger, string topic, int buffered);
+
+    [LoggerMessage(EventId = 5112, Level = LogLevel.Debug, Message = "Resumed fetching '{Topic}': {Buffered} messages are read ahead of the ingestor")]
+    public static partial void Resumed(ILogger logger, string topic, int buffered);
+
     [LoggerMessage(EventId = 5120, Level = LogLevel.Information, Message = "Sending to {Connection} (acks=all, idempotent)")]
     public static partial void SinkConnecting(ILogger logger, KafkaConnection connection);
 }

@@ -19,6 +19,7 @@ internal sealed class KafkaSink : IEventSink
     private readonly IProducer<byte[]?, byte[]> _producer;
     private readonly ILogger _log;
     private volatile Error? _fatal;
+    private int _disposed;
 
     private KafkaSink(KafkaConnection connection, ILoggerFactory? loggerFactory)
     {
@@ -90,6 +91,7 @@ internal sealed class KafkaSink : IEventSink
     /// <inheritdoc />
     public ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return ValueTask.CompletedTask;
         try
         {
             _producer.Flush(FlushTimeout);

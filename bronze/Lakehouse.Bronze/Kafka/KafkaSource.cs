@@ -23,7 +23,10 @@ namespace Lakehouse.Bronze.Kafka;
 /// </remarks>
 internal sealed class KafkaSource : IStreamSource
 {
-    /// <summary>Messages read ahead of the ingestor at most: enough to read a whole default batch (100,000) while one commits.</summary>
+    /// <summary>
+    /// Messages read ahead of the ingestor: enough to read a whole default batch (100,000) while one commits. Past it the
+    /// partitions are paused (the consumer keeps polling, so the group does not take it for dead) until half is read.
+    /// </summary>
     private const int ReadAhead = 131_072;
 
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
@@ -34,12 +37,7 @@ internal sealed class KafkaSource : IStreamSource
     private readonly string _group;
     private readonly bool _once;
     private readonly ILogger _log;
-    private readonly Channel<Item> _items = Channel.CreateBounded<Item>(new BoundedChannelOptions(ReadAhead)
-    {
-        SingleReader = true,
-        SingleWriter = true,
-        FullMode = BoundedChannelFullMode.Wait,
-    });
+    private readonly Channel<Item> _items = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleWriter = true }); // not SingleReader: that kind has no Count
     private readonly ConcurrentQueue<Command> _commands = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -57,6 +55,10 @@ internal sealed class KafkaSource : IStreamSource
     private Func<string, CancellationToken, Task<long?>>? _positionOf;
     private CancellationToken _running;
     private Thread? _thread;
+
+    /// <summary>Set by the assignment callback, read by the polling loop: both on the consumer thread.</summary>
+    private bool _assignmentChanged;
+    private int _disposed;
 
     private KafkaSource(KafkaConnection connection, string group, bool once, ILoggerFactory? loggerFactory)
     {
@@ -232,6 +234,7 @@ internal sealed class KafkaSource : IStreamSource
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_thread is not null)
         {
@@ -295,16 +298,31 @@ internal sealed class KafkaSource : IStreamSource
     private void Poll(IConsumer<byte[]?, byte[]?> consumer)
     {
         var refreshed = Environment.TickCount64;
+        var paused = false;
         while (!_running.IsCancellationRequested)
         {
             if (_failure is { } failure) throw failure;
             RunCommands(consumer);
-            if (_items.Reader.Count >= ReadAhead)
+            // The ingestor is behind: stop fetching, but keep polling (rebalances, commands, max.poll.interval.ms).
+            if (!paused && _items.Reader.Count >= ReadAhead)
             {
-                // The ingestor is behind: wait for room (or a command) without polling further ahead.
-                _items.Writer.WaitToWriteAsync(_running).AsTask().Wait(PollTimeout, _running);
-                continue;
+                consumer.Pause(consumer.Assignment);
+                paused = true;
+                KafkaLog.Paused(_log, Name, _items.Reader.Count);
             }
+            else if (paused && _items.Reader.Count <= ReadAhead / 2)
+            {
+                consumer.Resume(consumer.Assignment);
+                paused = false;
+                KafkaLog.Resumed(_log, Name, _items.Reader.Count);
+            }
+            else if (_assignmentChanged)
+            {
+                // Partitions assigned since: in the same state as the others, whatever librdkafka kept from an earlier assignment.
+                if (paused) consumer.Pause(consumer.Assignment);
+                else consumer.Resume(consumer.Assignment);
+            }
+            _assignmentChanged = false;
             var result = consumer.Consume(PollTimeout);
             if (Environment.TickCount64 - refreshed >= WatermarkRefresh.TotalMilliseconds)
             {
@@ -327,8 +345,7 @@ internal sealed class KafkaSource : IStreamSource
                 var source = new SourcePosition(SourceKinds.Kafka, _connection.Topic, PartitionName(partition), result.Offset.Value, null);
                 item = new Item(partition, epoch, new BronzeEvent(message.Value ?? [], source, time, KafkaConnection.KeyText(message.Key)), 0);
             }
-            // Room was checked above and this thread is the only writer.
-            if (!_items.Writer.TryWrite(item)) throw new InvalidOperationException("The read-ahead channel refused a message.");
+            _items.Writer.TryWrite(item);
         }
     }
 
@@ -353,6 +370,7 @@ internal sealed class KafkaSource : IStreamSource
             if (position is { } from) WarnIfExpired(consumer, tp, from);
         }
         lock (_gate) _assigned = true;
+        _assignmentChanged = true;
         return start;
     }
 

@@ -55,7 +55,7 @@ public sealed class KafkaMeasurementTests(EngineFixture engine, KafkaClusterFixt
             Setting = name => name == KafkaConnection.PropertiesVariable
                 ? KafkaMockCluster.FastGroupProperties + ";" + Environment.GetEnvironmentVariable("LAKEHOUSE_KAFKA_BENCH_PROPERTIES")
                 : null,
-            LoggerFactory = new TestOutputLoggerFactory(output),
+            LoggerFactory = new TestOutputLoggerFactory(output, Microsoft.Extensions.Logging.LogLevel.Debug),
         });
         var table = BronzeTable.Open(LakeStorage.Open(_lake.Combine(folder)), engine.Engine);
         var ingestor = new StreamIngestor(table, source, new StreamIngestOptions { Once = once, MaxBatchWait = TimeSpan.FromMilliseconds(batchMs) }, new TestOutputLoggerFactory(output));
