@@ -26,11 +26,11 @@ public sealed class BronzeIngestFilesTests : IDisposable
     private static string Lines(int file, int count) =>
         string.Concat(Enumerable.Range(1, count).Select(n => $"{{\"file\":{file},\"n\":{n},\"pad\":\"{new string('x', 40)}\"}}\n"));
 
-    /// <summary>count(*) and count(DISTINCT (source, source_line)) of bronze.events, through <c>lakehouse sql</c>.</summary>
+    /// <summary>count(*) and count(DISTINCT (source, source_line)) of bronze.weblogs, through <c>lakehouse sql</c>.</summary>
     private async Task<(long Rows, long Distinct)> CountAsync()
     {
         var result = await CliRunner.RunAsync("sql", "--lake", Lake, "--format", "csv",
-            "SELECT count(*) AS n, count(DISTINCT (source, source_line)) AS d FROM bronze.events");
+            "SELECT count(*) AS n, count(DISTINCT (source, source_line)) AS d FROM bronze.weblogs");
         Assert.True(result.ExitCode == 0, result.Stderr);
         var values = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1].Split(',');
         return (long.Parse(values[0], System.Globalization.CultureInfo.InvariantCulture), long.Parse(values[1], System.Globalization.CultureInfo.InvariantCulture));
@@ -42,16 +42,16 @@ public sealed class BronzeIngestFilesTests : IDisposable
         Write("a.ndjson", Lines(1, 3));
         Write("b/c.log", "one\ntwo\n");
 
-        var first = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "events", "--from", Landing);
-        var second = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "events", "--from", Landing, "--once", "--json");
+        var first = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", Landing);
+        var second = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", Landing, "--once", "--json");
 
         Assert.True(first.ExitCode == 0, first.Stderr);
-        Assert.StartsWith("bronze.events: 2 files ingested (5 events, ", first.Stdout, StringComparison.Ordinal);
+        Assert.StartsWith("bronze.weblogs: 2 files ingested (5 events, ", first.Stdout, StringComparison.Ordinal);
         Assert.Contains(" in 1 commits, 0 skipped as already ingested, ", first.Stdout, StringComparison.Ordinal);
         Assert.True(second.ExitCode == 0, second.Stderr);
         using var json = JsonDocument.Parse(second.Stdout);
         var root = json.RootElement;
-        Assert.Equal(("bronze.events", 0L, 2L, 0L, 0L), (root.GetProperty("table").GetString(), root.GetProperty("filesIngested").GetInt64(),
+        Assert.Equal(("bronze.weblogs", 0L, 2L, 0L, 0L), (root.GetProperty("table").GetString(), root.GetProperty("filesIngested").GetInt64(),
             root.GetProperty("filesSkipped").GetInt64(), root.GetProperty("events").GetInt64(), root.GetProperty("commits").GetInt64()));
         Assert.Equal((5L, 5L), await CountAsync());
     }
@@ -62,8 +62,8 @@ public sealed class BronzeIngestFilesTests : IDisposable
         Write("good.ndjson", Lines(1, 2));
         Write("mystery.dat", "?");
 
-        var result = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "events", "--from", Landing);
-        var forced = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "events", "--from", Path.Combine(Landing, "mystery.dat"), "--format", "text");
+        var result = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", Landing);
+        var forced = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", Path.Combine(Landing, "mystery.dat"), "--format", "text");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("1 files ingested (2 events", result.Stdout, StringComparison.Ordinal);
@@ -77,10 +77,10 @@ public sealed class BronzeIngestFilesTests : IDisposable
     public async Task Ingest_StreamOnlyOptionWithFiles_UsageError()
     {
         Write("a.ndjson", Lines(1, 1));
-        var result = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "events", "--from", Landing, "--group", "g");
+        var result = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", Landing, "--group", "g");
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--group and --max-batch-ms are for streams", result.Stderr, StringComparison.Ordinal);
-        var missing = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "events", "--from", _temp.Combine("nowhere"));
+        var missing = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", _temp.Combine("nowhere"));
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("does not exist", missing.Stderr, StringComparison.Ordinal);
     }
@@ -94,8 +94,8 @@ public sealed class BronzeIngestFilesTests : IDisposable
     {
         const int files = 30, perFile = 20_000;
         for (var f = 0; f < files; f++) Write($"part-{f:D3}.ndjson", Lines(f, perFile));
-        var log = Path.Combine(Lake, "bronze", "events", "_delta_log");
-        string[] args = ["bronze", "ingest", "--lake", Lake, "--dataset", "events", "--from", Landing, "--max-batch-events", perFile.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        var log = Path.Combine(Lake, "bronze", "weblogs", "_delta_log");
+        string[] args = ["bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", Landing, "--max-batch-events", perFile.ToString(System.Globalization.CultureInfo.InvariantCulture)];
         var kills = 0;
         foreach (var commitsBeforeKill in new[] { 2, 5, 9 })
         {
@@ -130,8 +130,8 @@ public sealed class BronzeIngestFilesTests : IDisposable
     public async Task Ingest_Follow_TakesFilesLandedLaterUntilInterrupted()
     {
         Write("first.ndjson", Lines(1, 10));
-        var log = Path.Combine(Lake, "bronze", "events", "_delta_log");
-        using var process = CliRunner.Start(["bronze", "ingest", "--lake", Lake, "--dataset", "events", "--from", Landing, "--follow", "--poll-ms", "100", "--settle-ms", "200"]);
+        var log = Path.Combine(Lake, "bronze", "weblogs", "_delta_log");
+        using var process = CliRunner.Start(["bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", Landing, "--follow", "--poll-ms", "100", "--settle-ms", "200"]);
 
         Assert.True(await process.WaitUntilAsync(() => Directory.Exists(log) && Directory.GetFiles(log, "*.json").Length >= 1), process.Stderr);
         Write("later/second.jsonl", Lines(2, 5), settled: false); // just written: taken once 200 ms have passed without a change
