@@ -96,7 +96,7 @@ public sealed class LandingIngestor
         await foreach (var file in _landing.ListAsync(_options.File ?? "", cancellationToken).ConfigureAwait(false))
         {
             if (_options.File is { } only && !string.Equals(file.Path, LakePath.Normalize(only), StringComparison.Ordinal)) continue;
-            if (LandingKinds.IsIgnored(file.Path)) continue;
+            if (_options.File is null && LandingKinds.IsIgnored(file.Path)) continue; // A file named on its own is taken whatever its name.
             listed++;
             var identity = LandingFileIdentity.Of(_landing, file);
             if (known.ContainsKey(identity.AppId))

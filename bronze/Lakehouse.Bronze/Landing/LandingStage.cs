@@ -55,8 +55,8 @@ internal sealed class LandingStage : IDisposable
     {
         _engine = engine;
         _lease = engine.Lease();
-        _lease.Connection.Execute($"CREATE TABLE {LinesTable} (payload BLOB, file INTEGER, source_offset BIGINT, source_line BIGINT)");
-        _lease.Connection.Execute($"CREATE TABLE {CapturedTable} (payload BLOB, file INTEGER, source_offset BIGINT, source_line BIGINT, source_key VARCHAR, enqueued_time TIMESTAMPTZ)");
+        _lease.Connection.Execute($"CREATE TABLE {LinesTable} (payload BLOB, file BIGINT, source_offset BIGINT, source_line BIGINT)");
+        _lease.Connection.Execute($"CREATE TABLE {CapturedTable} (payload BLOB, file BIGINT, source_offset BIGINT, source_line BIGINT, source_key VARCHAR, enqueued_time TIMESTAMPTZ)");
     }
 
     private string LinesTable => "landing_lines_" + _id;
@@ -88,7 +88,7 @@ internal sealed class LandingStage : IDisposable
     {
         var appender = _lines ??= Connection.CreateAppender(LinesTable);
         _anyLines = true;
-        appender.AppendBlob(payload).Append(file.Index).AppendInt64(offset).AppendInt64(line).EndRow();
+        appender.AppendBlob(payload).AppendInt64(file.Index).AppendInt64(offset).AppendInt64(line).EndRow();
         file.Events++;
         file.PayloadBytes += payload.Length;
     }
@@ -98,7 +98,7 @@ internal sealed class LandingStage : IDisposable
     {
         var appender = _captured ??= Connection.CreateAppender(CapturedTable);
         _anyCaptured = true;
-        appender.AppendBlob(body).Append(file.Index).AppendInt64(sequenceNumber).AppendInt64(record).Append(key).Append(enqueuedTime?.UtcDateTime).EndRow();
+        appender.AppendBlob(body).AppendInt64(file.Index).AppendInt64(sequenceNumber).AppendInt64(record).Append(key).Append(enqueuedTime?.UtcDateTime).EndRow();
         file.Events++;
         file.PayloadBytes += body.Length;
     }
@@ -132,7 +132,7 @@ internal sealed class LandingStage : IDisposable
     internal string SelectSql(DateTimeOffset ingestTime)
     {
         using var lease = _engine.Lease();
-        lease.Connection.Execute($"CREATE OR REPLACE TABLE {FilesTable} (file INTEGER, source_kind VARCHAR, source VARCHAR, source_partition VARCHAR)");
+        lease.Connection.Execute($"CREATE OR REPLACE TABLE {FilesTable} (file BIGINT, source_kind VARCHAR, source VARCHAR, source_partition VARCHAR)");
         if (Files.Count > 0)
         {
             var values = string.Join(", ", Files.Select(f =>

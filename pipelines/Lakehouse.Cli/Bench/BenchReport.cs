@@ -30,7 +30,8 @@ internal sealed record BenchCases(SnapshotLoadResult? SnapshotLoad, ReadCsvResul
 /// </summary>
 internal sealed record FilesToBronzeResult(
     long Events, int InputFiles, long InputBytes, double BytesPerEvent, bool InputsReused, double Seconds, double EventsPerSecond,
-    double CpuSeconds, double CpuSecondsPerMillionEvents, long Commits, double ReadJsonSeconds, double ReadJsonEventsPerSecond, string Target, bool Met);
+    double CpuSeconds, double CpuSecondsPerMillionEvents, long Commits, double ReadJsonSeconds, double ReadJsonEventsPerSecond, double ReadJsonCpuSeconds,
+    string Target, bool Met);
 
 /// <summary>
 /// Loading the latest snapshot of a long log. <c>table_reused</c>: built by an earlier run of the same size; <c>build_seconds</c>

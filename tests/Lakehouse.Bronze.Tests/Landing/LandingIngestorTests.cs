@@ -285,6 +285,8 @@ public sealed class LandingIngestorTests(EngineFixture fixture) : IClassFixture<
         Assert.Equal(1, await CountAsync());
         var forced = await IngestAsync(new LandingIngestOptions { Format = LandingFormat.Text, File = "notes.xyz" });
         Assert.Equal((1L, 1L), (forced.FilesIngested, forced.Events));
+        var named = await IngestAsync(new LandingIngestOptions { File = "_temporary/part-0.ndjson" }); // named on its own: taken
+        Assert.Equal((1L, 1L), (named.FilesIngested, named.Events));
     }
 
     [Fact]
