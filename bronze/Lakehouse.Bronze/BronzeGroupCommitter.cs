@@ -138,6 +138,9 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
     public GroupCommitStatistics Statistics => new(Interlocked.Read(ref _commits), Interlocked.Read(ref _submissions), Interlocked.Read(ref _events),
         Interlocked.Read(ref _bytes), _queue.Reader.Count);
 
+    /// <summary>True while the queue holds as many submissions as it may: a caller can refuse before it reads a request.</summary>
+    public bool IsFull => _queue.Reader.Count >= _options.MaxQueuedSubmissions;
+
     /// <summary>
     /// Queues <paramref name="submission"/>; false when the queue is full or the committer is stopping (nothing is queued then).
     /// <paramref name="result"/> completes once the submission is committed (or found to be a duplicate), and fails with the

@@ -42,6 +42,7 @@ internal sealed class HttpIngestEndpoint : IServerPart
     internal const int RetryAfterSeconds = 1;
     private const int MaxKeyLength = 255;
     private const int FirstChunk = 64 << 10;
+    private const string QueueFull = "The commit queue is full; send the request again later.";
 
     private readonly HttpIngestOptions _options;
     private readonly ILakeStorage _lake;
@@ -143,6 +144,12 @@ internal sealed class HttpIngestEndpoint : IServerPart
             await TooLargeAsync(context, requestId, dataset).ConfigureAwait(false);
             return;
         }
+        if (_committers.TryGetValue(dataset, out var busy) && busy.IsFull)
+        {
+            // Refused before the body is read: sending it again later costs the client, not this server's memory.
+            await OverloadedAsync(context, requestId, dataset, QueueFull).ConfigureAwait(false);
+            return;
+        }
 
         var body = new Body(_memory, _options.MaxBodyBytes);
         try
@@ -203,7 +210,7 @@ internal sealed class HttpIngestEndpoint : IServerPart
         {
             await OverloadedAsync(context, requestId, dataset, committer is null
                 ? "The server is stopping; send the request again to another server or later."
-                : "The commit queue is full; send the request again later.").ConfigureAwait(false);
+                : QueueFull).ConfigureAwait(false);
             return;
         }
         BronzeSubmissionResult outcome;
