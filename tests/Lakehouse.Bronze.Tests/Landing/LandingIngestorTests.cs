@@ -305,6 +305,22 @@ public sealed class LandingIngestorTests(EngineFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task RunAsync_ZstdFileAndTruncatedZstd_WholeFileOrRefused()
+    {
+        var lines = NovelLines(20_000, 3);
+        using var compressor = new ZstdSharp.Compressor();
+        var zst = compressor.Wrap(lines).ToArray();
+        Write("whole.ndjson.zst", zst);
+        Write("cut.ndjson.zst", zst[..(zst.Length / 2)]);
+
+        var result = await IngestAsync();
+
+        Assert.Equal((1L, 20_000L, 1L), (result.FilesIngested, result.Events, result.FilesFailed));
+        Assert.StartsWith(Path.Combine(Landing, "cut.ndjson.zst") + ": it cannot be read", Assert.Single(result.Problems), StringComparison.Ordinal);
+        Assert.Equal(lines.Length - 20_000, result.PayloadBytes);
+    }
+
+    [Fact]
     public async Task RunAsync_ManySmallFiles_SeveralFilesPerCommit()
     {
         for (var i = 0; i < 25; i++) Write($"f{i:D2}.ndjson", $"{{\"n\":{i}}}\n{{\"n\":{i}}}\n");
