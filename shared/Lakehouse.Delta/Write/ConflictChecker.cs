@@ -37,6 +37,8 @@ internal sealed class ConflictChecker
                 var created = await TransientIo.RetryAsync(() => _txn.Table.GetSnapshotAsync(0, cancellationToken), cancellationToken).ConfigureAwait(false);
                 ProtocolSupport.CheckWritable(created.Protocol, _txn.Table.Location);
                 _txn.BecomeAppend(created);
+                // Joining the table is no licence to repeat what the creator committed: its txn actions count as for any winner.
+                CheckAppTransactions(version, info, winner);
                 return;
             }
             throw Conflict(version, info, _txn.AllowCreateRace
@@ -53,11 +55,7 @@ internal sealed class ConflictChecker
         if (winner.OfType<MetadataAction>().Any())
             throw Conflict(version, info, "changed the table's metadata (schema, partitioning or properties)");
 
-        foreach (var t in winner.OfType<TxnAction>())
-        {
-            if (_txn.AppTransactions.FirstOrDefault(a => a.AppId == t.AppId) is { } mine)
-                throw Conflict(version, info, $"committed application transaction '{t.AppId}' at version {t.Version}, which this commit also advances (to {mine.Version})");
-        }
+        CheckAppTransactions(version, info, winner);
         if (_txn.IsBlindAppend) return;
 
         var storage = _txn.Table.Storage;
@@ -109,6 +107,16 @@ internal sealed class ConflictChecker
             : v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) ? n
             : v.ValueKind == JsonValueKind.String && long.TryParse(v.GetString(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out n) ? n
             : null;
+    }
+
+    /// <summary>A winner that committed a <c>txn</c> for an application id this transaction also commits conflicts.</summary>
+    private void CheckAppTransactions(long version, CommitInfoAction? info, List<DeltaAction> winner)
+    {
+        foreach (var t in winner.OfType<TxnAction>())
+        {
+            if (_txn.AppTransactions.FirstOrDefault(a => a.AppId == t.AppId) is { } mine)
+                throw Conflict(version, info, $"committed application transaction '{t.AppId}' at version {t.Version}, which this commit also advances (to {mine.Version})");
+        }
     }
 
     private static bool SameShape(MetadataAction a, MetadataAction b)

@@ -186,6 +186,23 @@ public abstract class DeltaConcurrencyTestBase
     }
 
     [Fact]
+    public async Task AppendAsync_SameAppTransactionRacingToCreateTheTable_OneCommitsTheOtherConflicts()
+    {
+        // The loser of the race for version 0 joins the winner's table as an append; the winner's txn still conflicts with its own.
+        var (a, b) = RacingWriters("txn-create");
+        var results = await Task.WhenAll(
+            Capture(a.AppendAsync(WriteTestKit.Rows(10, 11), [new DeltaAppTransaction("http/idempotency-key/k", 7) { Previous = -1 }])),
+            Capture(b.AppendAsync(WriteTestKit.Rows(20, 21), [new DeltaAppTransaction("http/idempotency-key/k", 7) { Previous = -1 }])));
+        Assert.Single(results, r => r.Result is not null);
+        var conflict = Assert.IsType<LakehouseException>(Assert.Single(results, r => r.Error is not null).Error);
+        Assert.Equal(LakehouseErrorReason.Conflict, conflict.Reason);
+        Assert.Contains("application transaction 'http/idempotency-key/k'", conflict.Message, StringComparison.Ordinal);
+        var table = DeltaTable.Open(OpenStorage("txn-create"), Engine);
+        Assert.Equal(["1"], await WriteTestKit.QueryAsync(table, "SELECT count(*) FROM t"));
+        Assert.Equal(0, (await table.GetSnapshotAsync()).Version);
+    }
+
+    [Fact]
     public async Task EveryOperation_OnThisStorage_ValuesAndFilesAsExpected()
     {
         var writer = Writer("ops", new DeltaWriteOptions { PartitionColumns = ["part"] });
