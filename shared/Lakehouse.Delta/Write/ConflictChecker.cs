@@ -29,6 +29,13 @@ internal sealed class ConflictChecker
     internal async Task CheckAsync(long version, List<DeltaAction> winner, CancellationToken cancellationToken)
     {
         var info = winner.OfType<CommitInfoAction>().FirstOrDefault();
+        // Checked first, so that an append joining a table another writer created at the same time (below) cannot commit
+        // progress markers that the creating commit already holds: that would commit the same source data twice.
+        foreach (var t in winner.OfType<TxnAction>())
+        {
+            if (_txn.AppTransactions.FirstOrDefault(a => a.AppId == t.AppId) is { } mine)
+                throw Conflict(version, info, $"committed application transaction '{t.AppId}' at version {t.Version}, which this commit also advances (to {mine.Version})");
+        }
         if (_txn.ReadVersion < 0)
         {
             // Another writer created the table first. An append that was creating it too joins the winner's table when it has the same shape.
@@ -37,8 +44,6 @@ internal sealed class ConflictChecker
                 var created = await TransientIo.RetryAsync(() => _txn.Table.GetSnapshotAsync(0, cancellationToken), cancellationToken).ConfigureAwait(false);
                 ProtocolSupport.CheckWritable(created.Protocol, _txn.Table.Location);
                 _txn.BecomeAppend(created);
-                // Joining the table is no licence to repeat what the creator committed: its txn actions count as for any winner.
-                CheckAppTransactions(version, info, winner);
                 return;
             }
             throw Conflict(version, info, _txn.AllowCreateRace
@@ -55,7 +60,6 @@ internal sealed class ConflictChecker
         if (winner.OfType<MetadataAction>().Any())
             throw Conflict(version, info, "changed the table's metadata (schema, partitioning or properties)");
 
-        CheckAppTransactions(version, info, winner);
         if (_txn.IsBlindAppend) return;
 
         var storage = _txn.Table.Storage;
@@ -107,16 +111,6 @@ internal sealed class ConflictChecker
             : v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) ? n
             : v.ValueKind == JsonValueKind.String && long.TryParse(v.GetString(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out n) ? n
             : null;
-    }
-
-    /// <summary>A winner that committed a <c>txn</c> for an application id this transaction also commits conflicts.</summary>
-    private void CheckAppTransactions(long version, CommitInfoAction? info, List<DeltaAction> winner)
-    {
-        foreach (var t in winner.OfType<TxnAction>())
-        {
-            if (_txn.AppTransactions.FirstOrDefault(a => a.AppId == t.AppId) is { } mine)
-                throw Conflict(version, info, $"committed application transaction '{t.AppId}' at version {t.Version}, which this commit also advances (to {mine.Version})");
-        }
     }
 
     private static bool SameShape(MetadataAction a, MetadataAction b)

@@ -185,19 +185,22 @@ public abstract class DeltaConcurrencyTestBase
         Assert.Equal(["2"], await WriteTestKit.QueryAsync(table, "SELECT count(*) FROM t"));
     }
 
+    /// <summary>
+    /// Both writers create the table with the same first batch: the loser may join the winner's table (same shape), but not with
+    /// the application transaction the creating commit already holds (it would commit the same source data twice).
+    /// </summary>
     [Fact]
     public async Task AppendAsync_SameAppTransactionRacingToCreateTheTable_OneCommitsTheOtherConflicts()
     {
-        // The loser of the race for version 0 joins the winner's table as an append; the winner's txn still conflicts with its own.
-        var (a, b) = RacingWriters("txn-create");
+        var (a, b) = RacingWriters("create-txn");
         var results = await Task.WhenAll(
-            Capture(a.AppendAsync(WriteTestKit.Rows(10, 11), [new DeltaAppTransaction("http/idempotency-key/k", 7) { Previous = -1 }])),
-            Capture(b.AppendAsync(WriteTestKit.Rows(20, 21), [new DeltaAppTransaction("http/idempotency-key/k", 7) { Previous = -1 }])));
+            Capture(a.AppendAsync(WriteTestKit.Rows(10, 11), [new DeltaAppTransaction("file/a.json", 1)])),
+            Capture(b.AppendAsync(WriteTestKit.Rows(10, 11), [new DeltaAppTransaction("file/a.json", 1)])));
         Assert.Single(results, r => r.Result is not null);
         var conflict = Assert.IsType<LakehouseException>(Assert.Single(results, r => r.Error is not null).Error);
         Assert.Equal(LakehouseErrorReason.Conflict, conflict.Reason);
-        Assert.Contains("application transaction 'http/idempotency-key/k'", conflict.Message, StringComparison.Ordinal);
-        var table = DeltaTable.Open(OpenStorage("txn-create"), Engine);
+        Assert.Contains("application transaction 'file/a.json'", conflict.Message, StringComparison.Ordinal);
+        var table = DeltaTable.Open(OpenStorage("create-txn"), Engine);
         Assert.Equal(["1"], await WriteTestKit.QueryAsync(table, "SELECT count(*) FROM t"));
         Assert.Equal(0, (await table.GetSnapshotAsync()).Version);
     }
