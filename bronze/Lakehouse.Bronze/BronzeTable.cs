@@ -58,7 +58,7 @@ public sealed class BronzeTable
     /// <summary>The underlying Delta table.</summary>
     public DeltaTable Table { get; }
 
-    /// <summary>The engine the table writes through (the group committer stages its rows there).</summary>
+    /// <summary>The engine the table is written with (the group committer and landing ingest stage their rows there).</summary>
     internal DuckEngine Engine => _engine;
 
     /// <summary>
