@@ -14,6 +14,7 @@ public sealed class GroupCommitOptions
     private int _maxCommitEvents = 1_000_000;
     private long _maxCommitBytes = 256L << 20;
     private int _compactEveryCommits = 200;
+    private int _maxConcurrentCommits = 2;
 
     /// <summary>Submissions that may wait for a commit (default 1024); one more is refused (the caller answers "busy").</summary>
     public int MaxQueuedSubmissions
@@ -34,6 +35,16 @@ public sealed class GroupCommitOptions
     {
         get => _maxCommitBytes;
         set => _maxCommitBytes = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "At least 1.");
+    }
+
+    /// <summary>
+    /// Commits that may run at once (default 2): while one writes its Delta log entry, the next group is staged and written.
+    /// 1 commits one group after the other.
+    /// </summary>
+    public int MaxConcurrentCommits
+    {
+        get => _maxConcurrentCommits;
+        set => _maxConcurrentCommits = value is >= 1 and <= 16 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Between 1 and 16.");
     }
 
     /// <summary>Compact the table's small files in the background after this many commits (default 200; 0: never).</summary>
@@ -111,6 +122,7 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
     private readonly Channel<Pending> _queue;
     private readonly Task _loop;
     private readonly CancellationTokenSource _stopCompaction = new();
+    private readonly Lock _compactionGate = new();
     private Task _compaction = Task.CompletedTask;
     private long _commits, _submissions, _events, _bytes;
     private int _sinceCompaction;
@@ -184,10 +196,13 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
     {
         await Task.Yield();
         var reader = _queue.Reader;
-        var group = new List<Pending>();
+        using var slots = new SemaphoreSlim(_options.MaxConcurrentCommits);
+        var running = new List<Task>();
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            group.Clear();
+            // A group is taken when a commit slot is free: while all are busy, waiting submissions pile up into a bigger group.
+            await slots.WaitAsync().ConfigureAwait(false);
+            var group = new List<Pending>();
             long events = 0, bytes = 0;
             while (reader.TryPeek(out var next))
             {
@@ -197,15 +212,26 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
                 events += next.Submission.Events.Count;
                 bytes += next.Submission.Bytes;
             }
-            try
-            {
-                await CommitGroupAsync(group).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                Log.GroupCommitFailed(_log, _table.Table.Location, group.Count, events, e);
-                foreach (var p in group) p.Done.TrySetException(e);
-            }
+            running.RemoveAll(t => t.IsCompleted);
+            running.Add(CommitOrFailAsync(group, events, slots));
+        }
+        await Task.WhenAll(running).ConfigureAwait(false);
+    }
+
+    private async Task CommitOrFailAsync(List<Pending> group, long events, SemaphoreSlim slots)
+    {
+        try
+        {
+            if (group.Count > 0) await CommitGroupAsync(group).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Log.GroupCommitFailed(_log, _table.Table.Location, group.Count, events, e);
+            foreach (var p in group) p.Done.TrySetException(e);
+        }
+        finally
+        {
+            slots.Release();
         }
     }
 
@@ -314,9 +340,13 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
 
     private void StartCompactionWhenDue()
     {
-        if (_options.CompactEveryCommits == 0 || ++_sinceCompaction < _options.CompactEveryCommits || !_compaction.IsCompleted) return;
-        _sinceCompaction = 0;
-        _compaction = CompactAsync(_stopCompaction.Token);
+        if (_options.CompactEveryCommits == 0) return;
+        lock (_compactionGate)
+        {
+            if (++_sinceCompaction < _options.CompactEveryCommits || !_compaction.IsCompleted || _stopped != 0) return;
+            _sinceCompaction = 0;
+            _compaction = CompactAsync(_stopCompaction.Token);
+        }
     }
 
     private async Task CompactAsync(CancellationToken cancellationToken)

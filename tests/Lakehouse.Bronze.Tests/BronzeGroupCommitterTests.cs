@@ -152,5 +152,6 @@ public sealed class BronzeGroupCommitterTests(EngineFixture fixture) : IClassFix
         Assert.Throws<ArgumentOutOfRangeException>(() => new GroupCommitOptions { MaxCommitEvents = 0 });
         Assert.Throws<ArgumentOutOfRangeException>(() => new GroupCommitOptions { MaxCommitBytes = 0 });
         Assert.Throws<ArgumentOutOfRangeException>(() => new GroupCommitOptions { CompactEveryCommits = -1 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GroupCommitOptions { MaxConcurrentCommits = 0 });
     }
 }
