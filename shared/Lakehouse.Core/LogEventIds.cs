@@ -22,6 +22,9 @@ public static class LogEventIds
     /// <summary>Lakehouse.Bronze (sources, the bronze writer, the simulator's sinks): 5000–5999.</summary>
     public const int Bronze = 5000;
 
+    /// <summary>Lakehouse.Silver (parse, expectations, quarantine, dedupe, incremental runs): 6000–6999.</summary>
+    public const int Silver = 6000;
+
     /// <summary>Lakehouse.Cli (the lakehouse command): 9000–9999.</summary>
     public const int Cli = 9000;
 }
