@@ -9,6 +9,13 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Lakehouse.Delta;
 
+/// <summary>The files one commit added and removed (see <see cref="DeltaTable.GetChangesAsync"/>).</summary>
+/// <param name="Version">The commit's version.</param>
+/// <param name="Operation">commitInfo.operation (WRITE, MERGE, OPTIMIZE, ...), null when the commit has none.</param>
+/// <param name="Adds">Its add actions; those with DataChange false rearrange rows already in the table (compaction).</param>
+/// <param name="Removes">Its remove actions; those with DataChange true took rows out of the table.</param>
+public sealed record DeltaCommitChanges(long Version, string? Operation, IReadOnlyList<AddAction> Adds, IReadOnlyList<RemoveAction> Removes);
+
 /// <summary>One entry of a table's history (from the commit's commitInfo).</summary>
 /// <param name="Version">The commit version.</param>
 /// <param name="Timestamp">When it was committed.</param>
@@ -222,6 +229,41 @@ public sealed class DeltaTable
             previous = time;
         }
         return timeline;
+    }
+
+    /// <summary>
+    /// The data changes of the commits after <paramref name="afterVersion"/> up to <paramref name="toVersion"/>, oldest first: what an
+    /// incremental reader of the table consumes (the way Delta's streaming source reads a table). Every commit in the range must
+    /// still be in the log: one removed by log cleanup, or never written, is a <see cref="LakehouseException"/> (NotFound) naming it,
+    /// because reading around it would silently skip its rows.
+    /// </summary>
+    /// <param name="afterVersion">The last version already consumed (-1: from the start).</param>
+    /// <param name="toVersion">The last version to read.</param>
+    /// <param name="cancellationToken">Stops reading.</param>
+    public async Task<IReadOnlyList<DeltaCommitChanges>> GetChangesAsync(long afterVersion, long toVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(afterVersion, -1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(toVersion, afterVersion);
+        if (toVersion == afterVersion) return [];
+        var commits = (await ListLogAsync(LogFiles.VersionPrefix(afterVersion + 1), cancellationToken).ConfigureAwait(false))
+            .Where(f => f.Kind == LogFileKind.Commit && f.Version > afterVersion && f.Version <= toVersion)
+            .ToDictionary(f => f.Version);
+        for (var v = afterVersion + 1; v <= toVersion; v++)
+        {
+            if (!commits.ContainsKey(v))
+                throw new LakehouseException(LakehouseErrorReason.NotFound,
+                    $"Commit {v} of '{Location}' is not in its log (removed by log cleanup, or never written), so the changes after version {afterVersion} cannot be read in full.");
+        }
+        var result = new DeltaCommitChanges[toVersion - afterVersion];
+        await Parallel.ForEachAsync(Enumerable.Range(0, result.Length), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            var commit = commits[afterVersion + 1 + i];
+            var bytes = await Storage.ReadAsync(commit.File.Path, ct).ConfigureAwait(false);
+            var actions = LogReplay.ParseCommit(bytes, commit.File.Path, Location);
+            var info = actions.OfType<CommitInfoAction>().FirstOrDefault();
+            result[i] = new DeltaCommitChanges(commit.Version, info?.Operation, [.. actions.OfType<AddAction>()], [.. actions.OfType<RemoveAction>()]);
+        }).ConfigureAwait(false);
+        return result;
     }
 
     /// <summary>The table's commits, newest first; at most <paramref name="limit"/> when given. Times are adjusted as <see cref="VersionAtAsync"/> says.</summary>

@@ -1,0 +1,324 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Lakehouse.Core;
+using Lakehouse.Datasets;
+using Lakehouse.Delta;
+using Lakehouse.Delta.Log;
+using Lakehouse.Delta.Write;
+using Lakehouse.Engine;
+using Lakehouse.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Lakehouse.Silver;
+
+/// <summary>
+/// Builds <c>silver.&lt;dataset&gt;</c> and <c>silver.&lt;dataset&gt;_quarantine</c> from <c>bronze.&lt;dataset&gt;</c>: parse with the
+/// dataset's schema, the shared preprocessing, expectations (warn, drop to quarantine, fail), one row per event id.
+/// </summary>
+/// <remarks>
+/// Exactly-once: every silver and quarantine commit records, as a Delta <c>txn</c> (app id <see cref="AppId"/>), the last bronze
+/// version it consumed. An incremental run reads only the bronze commits after the version silver records, quarantine is committed
+/// first and silver second, and both insert only what they do not hold yet (quarantine by bronze position, silver by id within the
+/// event date), so a crash anywhere leaves both consistent and the next run finishes the work without repeating any of it.
+/// A rerun (<see cref="SilverRunOptions.From"/>/<see cref="SilverRunOptions.To"/>) rebuilds those event dates from the bronze version
+/// silver has consumed, replacing exactly those partitions of both tables.
+/// </remarks>
+public sealed class SilverJob
+{
+    /// <summary>The txn app id of silver and quarantine commits: the bronze table they consume.</summary>
+    public static string AppId(string dataset) => "lakehouse-silver/bronze." + dataset;
+
+    private readonly ILakeStorage _lake;
+    private readonly DuckEngine _engine;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _log;
+
+    private SilverJob(ILakeStorage lake, DuckEngine engine, ILoggerFactory loggerFactory)
+    {
+        _lake = lake;
+        _engine = engine;
+        _loggerFactory = loggerFactory;
+        _log = loggerFactory.CreateLogger<SilverJob>();
+    }
+
+    /// <summary>The silver job of the lake at <paramref name="lake"/>.</summary>
+    public static SilverJob Open(ILakeStorage lake, DuckEngine engine, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(lake);
+        ArgumentNullException.ThrowIfNull(engine);
+        return new SilverJob(lake, engine, loggerFactory ?? NullLoggerFactory.Instance);
+    }
+
+    /// <summary>
+    /// Runs silver for <paramref name="definition"/>: incrementally (the bronze versions silver has not consumed), or as a rerun of a
+    /// range of event dates. A <c>fail</c> expectation broken by any row stops the run before anything is committed
+    /// (<see cref="LakehouseException"/>, InvalidInput, naming the rule, how many rows and an example).
+    /// </summary>
+    public async Task<SilverRunResult> RunAsync(DatasetDefinition definition, SilverRunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        options ??= new SilverRunOptions();
+        options.Validate();
+        var unknown = options.EnableRules.Where(r => definition.Expectations.All(e => e.Name != r)).ToList();
+        if (unknown.Count > 0)
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                $"Dataset {definition.Name} has no expectation named {string.Join(", ", unknown.Select(u => "'" + u + "'"))} (its expectations: {string.Join(", ", definition.Expectations.Select(e => e.Name))}).");
+        var run = new Run(this, definition, options, options.RunId ?? NewRunId());
+        return options.IsRerun ? await run.RerunAsync(cancellationToken).ConfigureAwait(false) : await run.IncrementalAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static string NewRunId() =>
+        DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+
+    internal DeltaTable Table(string relative) => DeltaTable.Open(_lake.Scope(relative), _engine, _loggerFactory);
+
+    /// <summary>One run of one dataset.</summary>
+    private sealed class Run
+    {
+        private readonly SilverJob _job;
+        private readonly DatasetDefinition _def;
+        private readonly SilverRunOptions _options;
+        private readonly string _runId;
+        private readonly DeltaTable _bronze;
+        private readonly DeltaTable _silver;
+        private readonly DeltaTable _quarantine;
+        private readonly SilverPlan _plan;
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+
+        internal Run(SilverJob job, DatasetDefinition definition, SilverRunOptions options, string runId)
+        {
+            _job = job;
+            _def = definition;
+            _options = options;
+            _runId = runId;
+            _bronze = job.Table(SilverTables.Bronze(definition.Name));
+            _silver = job.Table(SilverTables.Silver(definition.Name));
+            _quarantine = job.Table(SilverTables.Quarantine(definition.Name));
+            _plan = new SilverPlan(definition, options.EnableRules);
+        }
+
+        private ILogger Log => _job._log;
+
+        internal async Task<SilverRunResult> IncrementalAsync(CancellationToken cancellationToken)
+        {
+            var bronze = await BronzeSnapshotAsync(null, cancellationToken).ConfigureAwait(false);
+            var consumed = await ConsumedAsync(cancellationToken).ConfigureAwait(false);
+            if (consumed > bronze.Version)
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"silver.{_def.Name} has consumed bronze.{_def.Name} up to version {consumed}, but bronze is at version {bronze.Version}: bronze was restored or recreated. " +
+                    $"Rebuild silver from it (delete silver.{_def.Name} and silver.{_def.Name}_quarantine, then run again).");
+            var totals = new Totals(consumed);
+            if (consumed == bronze.Version)
+            {
+                global::Lakehouse.Silver.Log.NothingNew(Log, _def.Name, consumed);
+                return Result("incremental", totals);
+            }
+            var changes = await _bronze.GetChangesAsync(consumed, bronze.Version, cancellationToken).ConfigureAwait(false);
+            foreach (var chunk in Chunks(changes))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var outcome = await ProcessAsync(bronze, chunk.Files, chunk.ToVersion, null, cancellationToken).ConfigureAwait(false);
+                global::Lakehouse.Silver.Log.Chunk(Log, _def.Name, totals.To + 1, chunk.ToVersion, chunk.Files.Count, outcome.Inserted, outcome.Quarantined, outcome.Duplicates);
+                totals.Add(outcome, chunk.ToVersion);
+            }
+            var result = Result("incremental", totals);
+            await RecordAsync(result, "committed", cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+
+        internal async Task<SilverRunResult> RerunAsync(CancellationToken cancellationToken)
+        {
+            var consumed = await ConsumedAsync(cancellationToken).ConfigureAwait(false);
+            if (consumed < 0)
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"silver.{_def.Name} has not consumed any of bronze.{_def.Name} yet: run it incrementally first (lakehouse silver run --dataset {_def.Name}); a rerun rebuilds dates from what silver has consumed.");
+            var bronze = await BronzeSnapshotAsync(consumed, cancellationToken).ConfigureAwait(false);
+            var totals = new Totals(consumed);
+            var outcome = await ProcessAsync(bronze, bronze.Files, consumed, (_options.From!.Value, _options.To!.Value), cancellationToken).ConfigureAwait(false);
+            totals.Add(outcome, consumed);
+            var result = Result("rerun", totals);
+            await RecordAsync(result, "committed", cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+
+        private async Task<DeltaSnapshot> BronzeSnapshotAsync(long? version, CancellationToken cancellationToken)
+        {
+            if (!await _bronze.ExistsAsync(cancellationToken).ConfigureAwait(false))
+                throw new LakehouseException(LakehouseErrorReason.NotFound,
+                    $"bronze.{_def.Name} does not exist yet: land events first (lakehouse bronze ingest --dataset {_def.Name} --from …).");
+            return await _bronze.GetSnapshotAsync(version, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>The bronze version silver has consumed (-1: none).</summary>
+        private async Task<long> ConsumedAsync(CancellationToken cancellationToken)
+        {
+            if (!await _silver.ExistsAsync(cancellationToken).ConfigureAwait(false)) return -1;
+            var snapshot = await _silver.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            return snapshot.TransactionVersion(AppId(_def.Name)) ?? -1;
+        }
+
+        /// <summary>Consecutive bronze commits grouped to about MaxRowsPerCommit rows; commits that only rearrange files are skipped.</summary>
+        private IEnumerable<(IReadOnlyList<AddAction> Files, long ToVersion)> Chunks(IReadOnlyList<DeltaCommitChanges> changes)
+        {
+            var files = new List<AddAction>();
+            long rows = 0;
+            foreach (var c in changes)
+            {
+                var removed = c.Removes.Count(r => r.DataChange);
+                if (removed > 0) global::Lakehouse.Silver.Log.BronzeRemoved(Log, _def.Name, c.Version, c.Operation ?? "unknown", removed);
+                foreach (var add in c.Adds.Where(a => a.DataChange))
+                {
+                    files.Add(add);
+                    rows += RecordCount(add) ?? _options.MaxRowsPerCommit;
+                }
+                if (rows >= _options.MaxRowsPerCommit || c == changes[^1])
+                {
+                    yield return (files, c.Version);
+                    files = [];
+                    rows = 0;
+                }
+            }
+        }
+
+        private static long? RecordCount(AddAction add)
+        {
+            if (add.Stats is null) return null;
+            using var doc = JsonDocument.Parse(add.Stats);
+            return doc.RootElement.TryGetProperty("numRecords", out var n) && n.TryGetInt64(out var v) ? v : null;
+        }
+
+        /// <summary>Parses, checks and commits the rows of <paramref name="files"/>; for a rerun only those of the date range.</summary>
+        private async Task<Outcome> ProcessAsync(DeltaSnapshot bronze, IReadOnlyList<AddAction> files, long toVersion, (DateOnly From, DateOnly To)? range, CancellationToken cancellationToken)
+        {
+            var step = Stopwatch.StartNew();
+            var cpu = Environment.CpuUsage.TotalTime;
+            void Done(string name)
+            {
+                var now = Environment.CpuUsage.TotalTime;
+                global::Lakehouse.Silver.Log.Step(Log, _def.Name, name, step.ElapsedMilliseconds, (long)(now - cpu).TotalMilliseconds);
+                step.Restart();
+                cpu = now;
+            }
+            using var stage = new SilverStage(_job._engine, _def, _plan, _runId);
+            await stage.LoadAsync(_bronze, bronze, files, range, cancellationToken).ConfigureAwait(false);
+            Done("parse and check");
+            var counts = stage.Count(cancellationToken);
+            Done("count");
+            var failed = counts.Rules.Where(r => r.Action == "fail" && r.Failed > 0).ToList();
+            if (failed.Count > 0)
+            {
+                var (message, position) = stage.FirstFailure(failed[0].Rule, cancellationToken);
+                var partial = Result(range is null ? "incremental" : "rerun", new Totals(-1), counts);
+                await RecordAsync(partial, "failed", cancellationToken).ConfigureAwait(false);
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"silver.{_def.Name}: expectation '{failed[0].Rule}' (fail) is broken by {failed[0].Failed:N0} row(s), e.g. {message} (bronze {position}); nothing was committed.");
+            }
+            var txn = range is null ? new[] { new DeltaAppTransaction(AppId(_def.Name), toVersion) } : null;
+            var partitions = new DeltaWriteOptions { PartitionColumns = [SilverColumns.EventDate] };
+            var where = range is { } r ? $"{SilverColumns.EventDate} BETWEEN DATE '{r.From:yyyy-MM-dd}' AND DATE '{r.To:yyyy-MM-dd}'" : null;
+
+            // Quarantine first: if the run dies between the two commits, silver's txn still says "not consumed", the next run does the
+            // chunk again, and quarantine (keyed by bronze position) takes nothing twice.
+            var quarantineWriter = DeltaWriter.Create(_quarantine, partitions);
+            if (where is null)
+                await quarantineWriter.MergeAsync(stage.QuarantineSql, [SilverColumns.BronzePosition, SilverColumns.EventDate], DeltaMergeMode.InsertIfAbsent, txn, cancellationToken).ConfigureAwait(false);
+            else
+                await quarantineWriter.ReplacePartitionsAsync(stage.QuarantineSql, where, null, cancellationToken).ConfigureAwait(false);
+            Done("quarantine commit");
+
+            var silverWriter = DeltaWriter.Create(_silver, partitions);
+            long inserted;
+            if (where is null)
+            {
+                var merged = await silverWriter.MergeAsync(stage.CleanSql, [.. SilverColumns.IdColumns(_def), SilverColumns.EventDate], DeltaMergeMode.InsertIfAbsent, txn, cancellationToken).ConfigureAwait(false);
+                inserted = merged.Committed ? merged.Metric("numTargetRowsInserted") : 0;
+            }
+            else
+            {
+                var replaced = await silverWriter.ReplacePartitionsAsync(stage.CleanSql, where, null, cancellationToken).ConfigureAwait(false);
+                inserted = replaced.Metric("numOutputRows");
+            }
+            Done("silver commit");
+            return counts with { Inserted = inserted, Duplicates = counts.Clean - inserted };
+        }
+
+        private SilverRunResult Result(string mode, Totals totals, Outcome? only = null)
+        {
+            var o = only ?? totals.Sum;
+            return new SilverRunResult
+            {
+                Dataset = _def.Name,
+                RunId = _runId,
+                Mode = mode,
+                BronzeFromVersion = totals.From,
+                BronzeToVersion = totals.To,
+                From = _options.From,
+                To = _options.To,
+                RowsIn = o.RowsIn,
+                RowsOut = o.Inserted,
+                Quarantined = o.Quarantined,
+                Duplicates = o.Duplicates,
+                Warned = o.Warned,
+                Commits = totals.Commits,
+                Rules = o.Rules,
+                Elapsed = _clock.Elapsed,
+            };
+        }
+
+        private async Task RecordAsync(SilverRunResult result, string status, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await QualityTable.AppendAsync(_job.Table(SilverTables.Quality), result, status, _started, cancellationToken).ConfigureAwait(false);
+            }
+            catch (LakehouseException e)
+            {
+                global::Lakehouse.Silver.Log.MetricsNotRecorded(Log, _def.Name, _runId, e.Message);
+            }
+        }
+    }
+
+    /// <summary>What one chunk did.</summary>
+    internal sealed record Outcome(long RowsIn, long Clean, long Quarantined, long Warned, IReadOnlyList<RuleCount> Rules)
+    {
+        internal long Inserted { get; init; }
+
+        internal long Duplicates { get; init; }
+
+        internal static Outcome Empty { get; } = new(0, 0, 0, 0, []);
+
+        internal Outcome Plus(Outcome o) => new(RowsIn + o.RowsIn, Clean + o.Clean, Quarantined + o.Quarantined, Warned + o.Warned, MergeRules(Rules, o.Rules))
+        {
+            Inserted = Inserted + o.Inserted,
+            Duplicates = Duplicates + o.Duplicates,
+        };
+
+        private static List<RuleCount> MergeRules(IReadOnlyList<RuleCount> a, IReadOnlyList<RuleCount> b)
+        {
+            if (a.Count == 0) return [.. b];
+            return [.. a.Select(x => b.FirstOrDefault(y => y.Rule == x.Rule) is { } y ? x with { Checked = x.Checked + y.Checked, Failed = x.Failed + y.Failed } : x)];
+        }
+    }
+
+    private sealed class Totals(long from)
+    {
+        internal long From { get; } = from;
+
+        internal long To { get; private set; } = from;
+
+        internal int Commits { get; private set; }
+
+        internal Outcome Sum { get; private set; } = Outcome.Empty;
+
+        internal void Add(Outcome outcome, long to)
+        {
+            Sum = Sum.Plus(outcome);
+            To = to;
+            Commits++;
+        }
+    }
+}

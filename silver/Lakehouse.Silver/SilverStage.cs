@@ -1,0 +1,180 @@
+using System.Globalization;
+using Lakehouse.Datasets;
+using Lakehouse.Delta;
+using Lakehouse.Delta.Log;
+using Lakehouse.Delta.Scan;
+using Lakehouse.Engine;
+using Lakehouse.Silver.Parsing;
+
+namespace Lakehouse.Silver;
+
+/// <summary>
+/// One chunk of bronze rows on its way to silver, staged in DuckDB: loaded and parsed, then checked (preprocessing, expectations,
+/// event date), then offered as the quarantine rows and the clean rows (one per id, the earliest copy). Tables are dropped on dispose.
+/// </summary>
+internal sealed class SilverStage : IDisposable
+{
+    private readonly DuckEngine _engine;
+    private readonly DatasetDefinition _def;
+    private readonly SilverPlan _plan;
+    private readonly string _runId;
+    private readonly string _suffix = Guid.NewGuid().ToString("N")[..12];
+    private readonly List<string> _tables = [];
+
+    internal SilverStage(DuckEngine engine, DatasetDefinition definition, SilverPlan plan, string runId)
+    {
+        _engine = engine;
+        _def = definition;
+        _plan = plan;
+        _runId = runId;
+    }
+
+    private string Checked => Name("checked");
+
+    /// <summary>
+    /// Reads <paramref name="files"/> of bronze, parses every payload into typed columns, preprocesses, checks the expectations and
+    /// derives the event date, in one pass; for a rerun keeps only the rows of the range. The raw payload is kept only for the rows
+    /// that go to quarantine.
+    /// </summary>
+    internal async Task LoadAsync(DeltaTable bronze, DeltaSnapshot snapshot, IReadOnlyList<AddAction> files, (DateOnly From, DateOnly To)? range, CancellationToken cancellationToken)
+    {
+        using var lease = _engine.Lease();
+        var connection = lease.Connection;
+        using var scan = await DeltaScan.CreateAsync(bronze, snapshot, connection, new DeltaScanOptions { Files = files }, cancellationToken).ConfigureAwait(false);
+        var src =
+            $"(SELECT payload, try(decode(payload)) AS txt, source_kind, source, source_partition, source_offset, source_line, " +
+            $"CAST(ingest_time AS TIMESTAMPTZ) AS {SilverColumns.IngestTime}, ingest_date, " +
+            $"concat(source_kind, '|', source, '|', coalesce(source_partition, ''), '|', coalesce(CAST(source_offset AS VARCHAR), ''), '|', coalesce(CAST(source_line AS VARCHAR), '')) AS {SilverColumns.BronzePosition} " +
+            $"FROM ({scan.Sql}))";
+        string parsed;
+        if (_def.Payload == DatasetPayloadKind.Json)
+        {
+            parsed = "(" + JsonPayloadSql.Select(_def, src) + ")";
+        }
+        else
+        {
+            parsed = Create("parsed");
+            TextPayloads.Parse(connection, _def, src, parsed, cancellationToken);
+        }
+        var ev = _plan.EventTime;
+        var filter = range is { } r ? $" WHERE {SilverColumns.EventDate} BETWEEN DATE '{r.From:yyyy-MM-dd}' AND DATE '{r.To:yyyy-MM-dd}'" : "";
+        var keep = string.Join(", ", _plan.Columns.Select(c => SqlText.Identifier(c.Name)));
+        Create("checked");
+        connection.Execute(
+            $"CREATE TABLE {Checked} AS SELECT {keep}, parse_violations, exp_violations, source_kind, source, source_partition, source_offset, source_line, " +
+            $"{Dropped} AS __drop, CASE WHEN {Dropped} THEN payload END AS payload FROM (" +
+            $"SELECT *, coalesce(CAST({ev} AS DATE), ingest_date) AS {SilverColumns.EventDate}, CAST(hour({ev}) AS INTEGER) AS {SilverColumns.EventHour} FROM (" +
+            $"SELECT *, CASE WHEN len(parse_violations) = 0 THEN {_plan.ExpectationViolations} ELSE CAST([] AS {SilverPlan.ViolationType}) END AS exp_violations " +
+            $"FROM {parsed})){filter}", cancellationToken);
+        if (_def.Payload != DatasetPayloadKind.Json) Drop(parsed);
+        Diagnose(connection, cancellationToken);
+    }
+
+    /// <summary>Replaces the short messages of unreadable payloads with precise ones (where and what), computed in C#.</summary>
+    private void Diagnose(DuckConnection connection, CancellationToken cancellationToken)
+    {
+        var rules = string.Join(", ", new[] { SilverRules.InvalidUtf8, SilverRules.MalformedJson, SilverRules.DuplicateKey }.Select(SqlText.Literal));
+        var messages = new List<(string Position, string Rule, string Message)>();
+        using (var r = connection.Query($"SELECT {SilverColumns.BronzePosition}, parse_violations[1].rule, payload FROM {Checked} WHERE len(parse_violations) > 0 AND parse_violations[1].rule IN ({rules})", cancellationToken))
+        {
+            while (r.Read()) messages.Add((r.GetString(0), r.GetString(1), PayloadDiagnostics.Describe(r.GetString(1), r.GetBytes(2))));
+        }
+        if (messages.Count == 0) return;
+        var diag = Create("diag");
+        connection.Execute($"CREATE TABLE {diag} (position VARCHAR, rule VARCHAR, message VARCHAR)", cancellationToken);
+        using (var appender = connection.CreateAppender(diag))
+        {
+            foreach (var (position, rule, message) in messages) appender.Append(position).Append(rule).Append(message).EndRow();
+            appender.Close();
+        }
+        connection.Execute(
+            $"UPDATE {Checked} SET parse_violations = [{{'rule': d.rule, 'message': d.message}}] FROM {diag} AS d WHERE {Checked}.{SilverColumns.BronzePosition} = d.position", cancellationToken);
+        Drop(diag);
+    }
+
+    /// <summary>Rows in, clean, quarantined, warned, and per rule how many rows it was checked on and how many broke it.</summary>
+    internal SilverJob.Outcome Count(CancellationToken cancellationToken)
+    {
+        using var lease = _engine.Lease();
+        var c = lease.Connection;
+        long rowsIn, parsedRows, clean, quarantined, warned;
+        using (var r = c.Query(
+            $"SELECT count(*), count(*) FILTER (len(parse_violations) = 0), count(*) FILTER ({IsClean}), count(*) FILTER (NOT ({IsClean})), " +
+            $"count(*) FILTER ({IsClean} AND len(exp_violations) > 0) FROM {Checked}", cancellationToken))
+        {
+            r.Read();
+            (rowsIn, parsedRows, clean, quarantined, warned) = (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4));
+        }
+        var failed = new Dictionary<string, long>(StringComparer.Ordinal);
+        using (var r = c.Query(
+            $"SELECT v, count(*) FROM (SELECT unnest(list_distinct(list_transform(parse_violations, x -> x.rule) || list_transform(exp_violations, x -> x.rule))) AS v FROM {Checked}) GROUP BY v",
+            cancellationToken))
+        {
+            while (r.Read()) failed[r.GetString(0)] = r.GetInt64(1);
+        }
+        var rules = new List<RuleCount>();
+        foreach (var rule in SilverRules.For(_def).Where(x => x != SilverRules.MissingId))
+            rules.Add(new RuleCount(rule, "drop", rowsIn, failed.GetValueOrDefault(rule)));
+        foreach (var e in _plan.Expectations)
+            rules.Add(new RuleCount(e.Name, ExpectationSql.ActionName(e.Action), parsedRows, failed.GetValueOrDefault(e.Name)));
+        if (_plan.ExpectationViolations.Contains(SilverRules.MissingId, StringComparison.Ordinal))
+            rules.Add(new RuleCount(SilverRules.MissingId, "drop", parsedRows, failed.GetValueOrDefault(SilverRules.MissingId)));
+        return new SilverJob.Outcome(rowsIn, clean, quarantined, warned, rules);
+    }
+
+    /// <summary>The message and bronze position of the first row that broke <paramref name="rule"/>.</summary>
+    internal (string Message, string Position) FirstFailure(string rule, CancellationToken cancellationToken)
+    {
+        using var lease = _engine.Lease();
+        using var r = lease.Connection.Query(
+            $"SELECT list_filter(exp_violations, x -> x.rule = {SqlText.Literal(rule)})[1].message, {SilverColumns.BronzePosition} FROM {Checked} " +
+            $"WHERE len(list_filter(exp_violations, x -> x.rule = {SqlText.Literal(rule)})) > 0 ORDER BY {SilverColumns.IngestTime}, {SilverColumns.BronzePosition} LIMIT 1", cancellationToken);
+        return r.Read() ? (r.GetString(0), r.GetString(1)) : ("", "");
+    }
+
+    /// <summary>The rows that go to quarantine, with every rule they broke and its message.</summary>
+    internal string QuarantineSql =>
+        $"SELECT payload, CASE WHEN octet_length(payload) <= {SilverRules.MaxPayloadBytes} THEN try(decode(payload)) END AS payload_text, {SilverColumns.BronzePosition}, " +
+        $"source_kind, source, source_partition, source_offset, source_line, {SilverColumns.IngestTime}, " +
+        "array_to_string(list_sort(list_distinct(list_transform(v, x -> x.rule))), ', ') AS rule, array_to_string(list_transform(v, x -> x.message), '; ') AS message, " +
+        $"{SqlText.Literal(_runId)} AS run_id, CAST(TIMESTAMP '{DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture)}' AS TIMESTAMPTZ) AS quarantined_at, {SilverColumns.EventDate} " +
+        $"FROM (SELECT *, list_transform(parse_violations, x -> {{'rule': x.rule, 'message': x.message}}) || " +
+        $"list_transform(list_filter(exp_violations, x -> x.action <> 'warn'), x -> {{'rule': x.rule, 'message': x.message}}) AS v FROM {Checked} WHERE NOT ({IsClean}))";
+
+    /// <summary>The clean rows, one per id and event date: the earliest copy by ingest time, then bronze position.</summary>
+    internal string CleanSql
+    {
+        get
+        {
+            var ids = string.Join(", ", SilverColumns.IdColumns(_def).Select(SqlText.Identifier));
+            var columns = string.Join(", ", _plan.Columns.Select(c => SqlText.Identifier(c.Name)));
+            return $"SELECT {columns} FROM {Checked} WHERE {IsClean} " +
+                   $"QUALIFY row_number() OVER (PARTITION BY {ids}, {SilverColumns.EventDate} ORDER BY {SilverColumns.IngestTime}, {SilverColumns.BronzePosition}) = 1";
+        }
+    }
+
+    /// <summary>True for a row that goes to quarantine: a parse problem, or a broken drop (or fail) expectation.</summary>
+    private static string Dropped => "(len(parse_violations) > 0 OR (len(exp_violations) > 0 AND len(list_filter(exp_violations, x -> x.action <> 'warn')) > 0))";
+
+    private static string IsClean => "NOT __drop";
+
+    private string Name(string part) => $"silver_{part}_{_suffix}";
+
+    private string Create(string part)
+    {
+        var name = Name(part);
+        _tables.Add(name);
+        return name;
+    }
+
+    private void Drop(string table)
+    {
+        using var lease = _engine.Lease();
+        lease.Connection.Execute($"DROP TABLE IF EXISTS {table}", CancellationToken.None);
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _tables) Drop(t);
+    }
+}

@@ -1,0 +1,186 @@
+using System.Text;
+using Lakehouse.Core;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Silver.Tests;
+
+public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<EngineFixture>, IDisposable
+{
+    private readonly SilverLake _lake = new(fixture.Engine, "silver-job");
+
+    public void Dispose() => _lake.Dispose();
+
+    private static string Web(string id, string ts = "2024-05-03T07:54:52.023Z", string tti = "1377.7", string ttar = "1019.8", string status = "200", string extra = "") =>
+        $"{{\"event_id\":\"{id}\",\"timestamp\":\"{ts}\",\"page_url\":\"https://shop.example.com/a\",\"tti_ms\":{tti},\"ttar_ms\":{ttar},\"status\":{status},\"session_id\":\"s1\"{extra}}}";
+
+    [Fact]
+    public async Task RunAsync_CleanEvents_TypedRowsWithUtcTimesAndEventDates()
+    {
+        await _lake.LandAsync("weblogs",
+            Web("e1", ts: "2024-05-03T23:30:00+02:00", tti: "12", status: "404", extra: ",\"country\":\"DE\",\"attrs\":{\"a\":[1,2]}"),
+            Web("e2", ts: "2024-05-03T23:30:00", ttar: "null", extra: ",\"user_agent\":\"curl/8\""),
+            Web("e3", ts: "2024-05-04T00:00:00.5-05:00", tti: "-0", ttar: "1e3"));
+
+        var result = await _lake.RunAsync("weblogs");
+
+        Assert.Equal((3L, 3L, 0L, 0L, -1L, 0L), (result.RowsIn, result.RowsOut, result.Quarantined, result.Duplicates, result.BronzeFromVersion, result.BronzeToVersion));
+        Assert.Equal(
+        [
+            "e1|2024-05-03 21:30:00+00|12|1019.8|404|DE|{\"a\":[1,2]}|2024-05-03|21",
+            "e2|2024-05-03 23:30:00+00|1377.7|NULL|200|NULL|NULL|2024-05-03|23",
+            "e3|2024-05-04 05:00:00.5+00|0|1000|200|NULL|NULL|2024-05-04|5",
+        ], await _lake.RowsAsync("silver/weblogs", "event_id, CAST(\"timestamp\" AS VARCHAR), tti_ms, ttar_ms, status, country, attrs, CAST(event_date AS VARCHAR), event_hour", "event_id"));
+        Assert.Equal("curl/8", (await _lake.RowsAsync("silver/weblogs", "user_agent", "event_id"))[1]);
+    }
+
+    [Fact]
+    public async Task RunAsync_HostilePayloads_EachQuarantinedWithTheRuleAndAMessageNamingTheProblem()
+    {
+        byte[] invalidUtf8 = [.. Encoding.UTF8.GetBytes("{\"event_id\":\"u"), 0xC3, 0x28, .. Encoding.UTF8.GetBytes("\"}")];
+        var huge = Web("big", extra: ",\"attrs\":{\"pad\":\"" + new string('x', 10 * 1024 * 1024) + "\"}");
+        var deep = Web("deep", extra: ",\"attrs\":" + string.Concat(Enumerable.Repeat("{\"a\":", 5000)) + "1" + new string('}', 5000));
+        await _lake.LandAsync("weblogs", new[]
+        {
+            Encoding.UTF8.GetBytes("{\"event_id\":\"m1\",\"tti_ms\":"),                       // malformed
+            Encoding.UTF8.GetBytes(Web("nul").Replace("s1", "s\u00001", StringComparison.Ordinal)), // a raw NUL inside a string
+            invalidUtf8,
+            Encoding.UTF8.GetBytes(huge),
+            Encoding.UTF8.GetBytes(Web("t1", tti: "\"12\"")),                                    // a string holding a number
+            Encoding.UTF8.GetBytes(Web("t2", status: "200.5")),
+            Encoding.UTF8.GetBytes(Web("r1", tti: "1e999")),
+            Encoding.UTF8.GetBytes(Web("r2", ttar: "NaN")),
+            Encoding.UTF8.GetBytes(Web("d1", extra: ",\"tti_ms\":5")),                          // duplicate key
+            Encoding.UTF8.GetBytes("[1,2,3]"),
+            Encoding.UTF8.GetBytes("{\"timestamp\":\"2024-05-03T07:54:52Z\",\"page_url\":\"/x\",\"tti_ms\":1,\"status\":200,\"session_id\":\"s\"}"), // no id
+            Encoding.UTF8.GetBytes(Web("x1", tti: "700000")),                                   // expectation: tti_in_range
+            Encoding.UTF8.GetBytes(Web("x2", ts: "not a time")),
+            Encoding.UTF8.GetBytes(Web("ok")),
+            Encoding.UTF8.GetBytes(deep),
+        });
+
+        var result = await _lake.RunAsync("weblogs");
+
+        Assert.Equal(15, result.RowsIn);
+        Assert.Equal(2, result.RowsOut); // ok, deep (nesting is data: attrs keeps it as JSON)
+        Assert.Equal(13, result.Quarantined);
+        var rows = await _lake.RowsAsync("silver/weblogs_quarantine", "source_offset, rule, message", "source_offset");
+        Assert.Equal(13, rows.Count);
+        string Row(int offset) => rows.Single(r => r.StartsWith(offset + "|", StringComparison.Ordinal));
+        Assert.StartsWith("0|malformed_json|malformed JSON: ", Row(0), StringComparison.Ordinal);
+        Assert.StartsWith("1|malformed_json|malformed JSON: '0x00' is invalid within a JSON string", Row(1), StringComparison.Ordinal);
+        Assert.Equal("2|invalid_utf8|the payload is not valid UTF-8: byte 0xC3 at offset 14 does not start or continue a character", Row(2));
+        Assert.StartsWith("3|too_large|the payload has 1048", Row(3), StringComparison.Ordinal);
+        Assert.Equal("4|wrong_type|tti_ms: expected a number, got a string (\"12\")", Row(4));
+        Assert.Equal("5|wrong_type|status: expected an integer, got a number (200.5)", Row(5));
+        Assert.Equal("6|out_of_range|tti_ms: 1e999 is not a finite number", Row(6));
+        Assert.Equal("7|out_of_range|ttar_ms: NaN is not a finite number", Row(7));
+        Assert.Equal("8|duplicate_key|the key \"tti_ms\" appears more than once in the object", Row(8));
+        Assert.StartsWith("9|not_an_object|the payload is JSON but not an object: [1,2,3]", Row(9), StringComparison.Ordinal);
+        Assert.Equal("10|event_id_present|event_id is missing", Row(10));
+        Assert.Equal("11|tti_in_range|tti_ms = 700000.0 is not at least 0 and below 600000", Row(11));
+        Assert.Equal("12|wrong_type|timestamp: \"not a time\" is not an ISO-8601 timestamp", Row(12));
+        // Nothing lost: bronze = silver + quarantine + duplicates removed; the raw bytes are kept exactly.
+        Assert.Equal(result.RowsIn, result.RowsOut + result.Quarantined + result.Duplicates);
+        Assert.Equal(["2|C3"], await _lake.RowsAsync("silver/weblogs_quarantine", "source_offset, upper(hex(payload[15:15]))", "1").ContinueWith(t => t.Result.Where(r => r.StartsWith("2|", StringComparison.Ordinal)).ToList()));
+        Assert.Contains(result.Rules, r => r is { Rule: "malformed_json", Failed: 2, Checked: 15 });
+        Assert.Contains(result.Rules, r => r is { Rule: "tti_in_range", Action: "drop", Failed: 1 });
+    }
+
+    [Fact]
+    public async Task RunAsync_SameEventTwiceInABatchAndAcrossRuns_OneRowTheEarliestCopy()
+    {
+        await _lake.LandAsync("weblogs", Web("a"), Web("b"), Web("a", tti: "5"));
+        var first = await _lake.RunAsync("weblogs");
+        await _lake.LandAsync("weblogs", Web("a", tti: "7"), Web("c"));
+        var second = await _lake.RunAsync("weblogs");
+
+        Assert.Equal((3L, 2L, 1L), (first.RowsIn, first.RowsOut, first.Duplicates));
+        Assert.Equal((2L, 1L, 1L, 0L, 1L), (second.RowsIn, second.RowsOut, second.Duplicates, second.BronzeFromVersion, second.BronzeToVersion));
+        Assert.Equal(["a|1377.7|kafka|weblogs|0|0|", "b|1377.7|kafka|weblogs|0|1|", "c|1377.7|kafka|weblogs|0|4|"],
+            await _lake.RowsAsync("silver/weblogs", "event_id, tti_ms, bronze_position", "event_id"));
+    }
+
+    [Fact]
+    public async Task RunAsync_NothingNew_UpToDateAndNoCommit()
+    {
+        await _lake.LandAsync("weblogs", Web("a"));
+        await _lake.RunAsync("weblogs");
+        var again = await _lake.RunAsync("weblogs");
+        Assert.True(again.NothingNew);
+        Assert.Equal(0, again.Commits);
+        Assert.Equal(1, await _lake.CountAsync("silver/weblogs"));
+    }
+
+    [Fact]
+    public async Task RunAsync_FailExpectationBroken_NothingCommittedAndTheMessageSaysWhy()
+    {
+        await _lake.LandAsync("sensors",
+            "{\"sensor_id\":\"s1\",\"device_type\":\"temperature\",\"timestamp\":\"2024-05-03T07:00:00Z\",\"value\":20,\"unit\":\"C\",\"status\":\"normal\"}");
+        var definition = Datasets.DatasetCatalog.BuiltIn.Get("sensors");
+        var strict = Datasets.DatasetDefinition.Parse(Encoding.UTF8.GetBytes(definition.Json.Replace("\"action\": \"drop\"", "\"action\": \"fail\"", StringComparison.Ordinal)
+            .Replace("\"normal\", \"warning\"", "\"warning\"", StringComparison.Ordinal)), "strict.json");
+
+        var error = await Assert.ThrowsAsync<LakehouseException>(() => SilverJob.Open(_lake.Root, fixture.Engine).RunAsync(strict));
+
+        Assert.Equal(LakehouseErrorReason.InvalidInput, error.Reason);
+        Assert.Equal("silver.sensors: expectation 'status_known' (fail) is broken by 1 row(s), e.g. status = 'normal' is not one of warning, error, critical (bronze kafka|sensors|0|0|); nothing was committed.", error.Message);
+        Assert.False(Directory.Exists(Path.Combine(_lake.Path, "silver", "sensors")));
+    }
+}
+
+public sealed class SilverRerunTests(EngineFixture fixture) : IClassFixture<EngineFixture>, IDisposable
+{
+    private readonly SilverLake _lake = new(fixture.Engine, "silver-rerun");
+
+    public void Dispose() => _lake.Dispose();
+
+    private static string Sensor(string id, string ts, string value, string unit = "C", string status = "normal") =>
+        $"{{\"sensor_id\":\"{id}\",\"device_type\":\"temperature\",\"timestamp\":\"{ts}\",\"value\":{value},\"unit\":\"{unit}\",\"status\":\"{status}\"}}";
+
+    private const string AllColumns = "sensor_id, CAST(\"timestamp\" AS VARCHAR), value, unit, status, event_date, event_hour, bronze_position";
+
+    [Fact]
+    public async Task Rerun_DateRange_ReplacesExactlyThosePartitionsWithIdenticalRows()
+    {
+        await _lake.LandAsync("sensors",
+            Sensor("s1", "2024-05-01T10:00:00Z", "20"), Sensor("s1", "2024-05-02T10:00:00Z", "21"), Sensor("s2", "2024-05-02T11:00:00Z", "22"),
+            Sensor("s1", "2024-05-02T10:00:00Z", "21"), Sensor("s3", "2024-05-03T10:00:00Z", "23", status: "broken"), "{oops");
+        await _lake.LandAsync("sensors", Sensor("s2", "2024-05-03T12:00:00Z", "24"));
+        var incremental = await _lake.RunAsync("sensors");
+        var silverBefore = await _lake.RowsAsync("silver/sensors", AllColumns, "sensor_id, \"timestamp\"");
+        var quarantineBefore = await _lake.RowsAsync("silver/sensors_quarantine", "bronze_position, rule, message, event_date", "bronze_position");
+
+        var rerun = await _lake.RunAsync("sensors", new SilverRunOptions { From = new DateOnly(2024, 5, 2), To = new DateOnly(2024, 5, 3) });
+        var again = await _lake.RunAsync("sensors", new SilverRunOptions { From = new DateOnly(2024, 5, 2), To = new DateOnly(2024, 5, 3) });
+
+        Assert.Equal((7L, 4L, 2L, 1L), (incremental.RowsIn, incremental.RowsOut, incremental.Quarantined, incremental.Duplicates));
+        Assert.Equal(("rerun", 5L, 3L, 1L, 1L), (rerun.Mode, rerun.RowsIn, rerun.RowsOut, rerun.Quarantined, rerun.Duplicates));
+        Assert.Equal(silverBefore, await _lake.RowsAsync("silver/sensors", AllColumns, "sensor_id, \"timestamp\""));
+        Assert.Equal(quarantineBefore, await _lake.RowsAsync("silver/sensors_quarantine", "bronze_position, rule, message, event_date", "bronze_position"));
+        Assert.Equal((3L, 1L), (again.RowsOut, again.Quarantined));
+        Assert.Equal(4, await _lake.CountAsync("silver/sensors"));
+        // The malformed row has no event time: it sits in the partition of its ingest date, outside the rebuilt range.
+        Assert.Contains(quarantineBefore, r => r.StartsWith("kafka|sensors|0|5||malformed_json|", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Rerun_BeforeAnyIncrementalRun_RefusedWithWhatToDo()
+    {
+        await _lake.LandAsync("sensors", Sensor("s1", "2024-05-01T10:00:00Z", "20"));
+        var error = await Assert.ThrowsAsync<LakehouseException>(() => _lake.RunAsync("sensors", new SilverRunOptions { From = new DateOnly(2024, 5, 1), To = new DateOnly(2024, 5, 1) }));
+        Assert.Contains("run it incrementally first", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_QualityMetrics_OneRowPerRuleWithTheRunTotals()
+    {
+        await _lake.LandAsync("sensors", Sensor("s1", "2024-05-01T10:00:00Z", "20"), Sensor("s1", "2024-05-01T11:00:00Z", "2e6"), "[]");
+        var result = await _lake.RunAsync("sensors");
+        var rows = await _lake.RowsAsync(SilverTables.Quality, "dataset, mode, status, rows_in, rows_out, rows_quarantined, duplicates_removed, rows_warned, rule, rule_action, rule_checked, rule_passed, rule_failed", "rule");
+        Assert.Contains("sensors|incremental|committed|3|2|1|0|1|value_plausible|warn|2|1|1", rows);
+        Assert.Contains("sensors|incremental|committed|3|2|1|0|1|not_an_object|drop|3|2|1", rows);
+        Assert.Contains("sensors|incremental|committed|3|2|1|0|1|status_known|drop|2|2|0", rows);
+        Assert.DoesNotContain(rows, r => r.Contains("timestamp_near_ingest", StringComparison.Ordinal)); // opt-in, not enabled
+        Assert.Equal(result.Rules.Count, rows.Count);
+    }
+}
