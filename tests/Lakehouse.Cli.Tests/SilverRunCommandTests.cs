@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Globalization;
+
+using System.Text.Json;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Cli.Tests;
+
+/// <summary><c>lakehouse silver run</c> as a user runs it: simulator data with hostile lines, reruns, usage errors, SIGKILL.</summary>
+public sealed class SilverRunCommandTests : IDisposable
+{
+    private readonly TempDirectory _temp = new("silver-run");
+
+    public void Dispose() => _temp.Dispose();
+
+    private string Lake => _temp.Combine("lake");
+
+    private string Landing => _temp.Combine("landing");
+
+    private async Task ProduceAndIngestAsync(int events, int seed, params string[] hostile)
+    {
+        var produced = await CliRunner.RunAsync("produce", "--dataset", "weblogs", "--events", events.ToString(CultureInfo.InvariantCulture), "--seed", seed.ToString(CultureInfo.InvariantCulture),
+            "--duplicates", "0.05", "--malformed", "0.02", "--late", "0.02", "--to", Landing);
+        Assert.True(produced.ExitCode == 0, produced.Stderr);
+        if (hostile.Length > 0) await File.WriteAllTextAsync(Path.Combine(Landing, "hostile.ndjson"), string.Join('\n', hostile) + "\n");
+        foreach (var f in Directory.GetFiles(Landing)) File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddMinutes(-1));
+        var ingested = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", Landing);
+        Assert.True(ingested.ExitCode == 0, ingested.Stderr);
+    }
+
+    private static async Task<List<string>> SqlAsync(string lake, string query)
+    {
+        var result = await CliRunner.RunAsync("sql", "--lake", lake, "--format", "csv", query);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        return [.. result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1)];
+    }
+
+    [Fact]
+    public async Task Run_SimulatorDataWithHostileLines_ExactSilverAndQuarantineCounts()
+    {
+        string[] hostile =
+        [
+            "{\"event_id\":\"h1\",\"timestamp\":\"2024-05-03T07:54:52Z\",\"page_url\":\"/a\",\"tti_ms\":\"12\",\"status\":200,\"session_id\":\"s\"}",
+            "{\"event_id\":\"h2\",\"timestamp\":\"2024-05-03T07:54:52Z\",\"page_url\":\"/a\",\"tti_ms\":1e999,\"status\":200,\"session_id\":\"s\"}",
+            "{\"event_id\":\"h3\",\"timestamp\":\"2024-05-03T07:54:52Z\",\"page_url\":\"/a\",\"tti_ms\":1,\"tti_ms\":2,\"status\":200,\"session_id\":\"s\"}",
+            "{\"event_id\":\"h4\",\"timestamp\":\"yesterday\",\"page_url\":\"/a\",\"tti_ms\":1,\"status\":200,\"session_id\":\"s\"}",
+            "{\"event_id\":\"h5\",\"timestamp\":\"2024-05-03T07:54:52Z\",\"page_url\":\"/a\",\"tti_ms\":-1,\"status\":200,\"session_id\":\"s\"}",
+            "{\"event_id\":null}",
+            "\"just a string\"",
+        ];
+        await ProduceAndIngestAsync(5000, 11, hostile);
+        var produced = JsonDocument.Parse((await CliRunner.RunAsync("produce", "--dataset", "weblogs", "--events", "5000", "--seed", "11",
+            "--duplicates", "0.05", "--malformed", "0.02", "--late", "0.02", "--to", _temp.Combine("again"), "--json")).Stdout).RootElement;
+        var duplicates = produced.GetProperty("duplicates").GetInt64();
+        var malformed = produced.GetProperty("malformed").GetInt64();
+
+        var run = await CliRunner.RunAsync("silver", "run", "--lake", Lake, "--json");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var result = JsonDocument.Parse(run.Stdout).RootElement;
+        Assert.Equal(5000 + hostile.Length, result.GetProperty("rowsIn").GetInt64());
+        Assert.Equal(malformed + hostile.Length, result.GetProperty("quarantined").GetInt64());
+        Assert.Equal(duplicates, result.GetProperty("duplicates").GetInt64());
+        Assert.Equal(5000 - malformed - duplicates, result.GetProperty("rowsOut").GetInt64());
+        Assert.Equal([(5000 - malformed - duplicates).ToString(CultureInfo.InvariantCulture)], await SqlAsync(Lake, "SELECT count(*) FROM silver.weblogs"));
+        Assert.Equal(["1"], await SqlAsync(Lake, "SELECT max(c) FROM (SELECT count(*) AS c FROM silver.weblogs GROUP BY event_id)"));
+        var rules = await SqlAsync(Lake, "SELECT rule FROM silver.weblogs_quarantine WHERE payload_text LIKE '%\"h_\"%' OR payload_text LIKE '{\"event_id\":null}' OR payload_text LIKE '\"just%' ORDER BY payload_text");
+        Assert.Equal(["not_an_object", "wrong_type", "out_of_range", "duplicate_key", "wrong_type", "tti_in_range",
+            "\"event_id_present, page_url_present, timestamp_present, tti_present\""], rules);
+    }
+
+    [Fact]
+    public async Task Run_KilledAtRandomPointsThenRerun_SameRowsAsOneCleanRun()
+    {
+        await ProduceAndIngestAsync(60_000, 5);
+        var reference = _temp.Combine("reference");
+        CopyDirectory(Path.Combine(Lake, "bronze"), Path.Combine(reference, "bronze"));
+        var clean = await CliRunner.RunAsync("silver", "run", "--lake", reference);
+        Assert.True(clean.ExitCode == 0, clean.Stderr);
+
+        string[] args = ["silver", "run", "--lake", Lake, "--max-rows-per-commit", "1000"];
+        var random = new Random(42);
+        var kills = 0;
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in args.Prepend(CliRunner.Dll)) start.ArgumentList.Add(a);
+            using var process = Process.Start(start)!;
+            await Task.Delay(random.Next(400, 2500));
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                kills++;
+            }
+            await process.WaitForExitAsync();
+        }
+        var last = await CliRunner.RunAsync(args);
+
+        Assert.True(last.ExitCode == 0, last.Stderr);
+        Assert.True(kills >= 2, $"silver finished before it could be killed ({kills} kills)");
+        const string silverRows = "SELECT event_id, \"timestamp\", page_url, tti_ms, ttar_ms, status, session_id, event_date, bronze_position FROM silver.weblogs ORDER BY event_id";
+        const string quarantineRows = "SELECT bronze_position, rule, message, event_date, md5(payload) FROM silver.weblogs_quarantine ORDER BY bronze_position";
+        Assert.Equal(await SqlAsync(reference, silverRows), await SqlAsync(Lake, silverRows));
+        Assert.Equal(await SqlAsync(reference, quarantineRows), await SqlAsync(Lake, quarantineRows));
+    }
+
+    [Fact]
+    public async Task Run_UsageErrors_ExitTwoWithTheReason()
+    {
+        var onlyFrom = await CliRunner.RunAsync("silver", "run", "--lake", Lake, "--from", "2024-05-01");
+        var badDate = await CliRunner.RunAsync("silver", "run", "--lake", Lake, "--from", "2024-13-01", "--to", "2024-05-02");
+        var noBronze = await CliRunner.RunAsync("silver", "run", "--lake", Lake);
+        var unknownRule = await CliRunner.RunAsync("silver", "run", "--lake", Lake, "--dataset", "weblogs", "--enable-rule", "nope");
+
+        Assert.Equal(2, onlyFrom.ExitCode);
+        Assert.Contains("--from and --to go together", onlyFrom.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, badDate.ExitCode);
+        Assert.Contains("--from must be a date as YYYY-MM-DD, not '2024-13-01'", badDate.Stderr, StringComparison.Ordinal);
+        Assert.Equal(1, noBronze.ExitCode);
+        Assert.Contains("no bronze tables yet", noBronze.Stderr, StringComparison.Ordinal);
+        Assert.Equal(1, unknownRule.ExitCode);
+        Assert.Contains("no expectation named 'nope'", unknownRule.Stderr, StringComparison.Ordinal);
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories)) Directory.CreateDirectory(dir.Replace(from, to, StringComparison.Ordinal));
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories)) File.Copy(file, file.Replace(from, to, StringComparison.Ordinal));
+    }
+}
