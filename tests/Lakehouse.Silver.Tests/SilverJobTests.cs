@@ -101,6 +101,39 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
     }
 
     [Fact]
+    public async Task RunAsync_SameEventByStreamAndByFile_OneRow()
+    {
+        await _lake.LandAsync("weblogs", Web("live-1"), Web("live-2"));
+        await _lake.LandFileAsync("weblogs", "capture/2024/05/03/00.ndjson", Web("live-2"), Web("late-3"));
+        var result = await _lake.RunAsync("weblogs");
+
+        Assert.Equal((4L, 3L, 1L), (result.RowsIn, result.RowsOut, result.Duplicates));
+        Assert.Equal(["late-3|file|capture/2024/05/03/00.ndjson|||2", "live-1|kafka|weblogs|0|0|", "live-2|kafka|weblogs|0|1|"],
+            await _lake.RowsAsync("silver/weblogs", "event_id, bronze_position", "event_id"));
+    }
+
+    [Fact]
+    public async Task RunAsync_SilverTables_StayInTheSynapseProfile()
+    {
+        for (var i = 0; i < 12; i++)
+        {
+            await _lake.LandAsync("weblogs", Web("e" + i), "{broken");
+            await _lake.RunAsync("weblogs");
+        }
+        foreach (var table in new[] { "silver/weblogs", "silver/weblogs_quarantine" })
+        {
+            var delta = Delta.DeltaTable.Open(_lake.Root.Scope(table), fixture.Engine);
+            var snapshot = await delta.GetSnapshotAsync();
+            Assert.Equal((1, 2), (snapshot.Protocol.MinReaderVersion, snapshot.Protocol.MinWriterVersion));
+            Assert.Equal(["event_date"], snapshot.PartitionColumns);
+            Assert.All(snapshot.Files, f => Assert.Contains("\"numRecords\"", f.Stats, StringComparison.Ordinal));
+            var lastCheckpoint = Path.Combine(_lake.Path, table, "_delta_log", "_last_checkpoint");
+            Assert.True(File.Exists(lastCheckpoint), table + " has no checkpoint after 12 commits");
+            Assert.InRange(new FileInfo(lastCheckpoint).Length, 1, 200);
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_NothingNew_UpToDateAndNoCommit()
     {
         await _lake.LandAsync("weblogs", Web("a"));

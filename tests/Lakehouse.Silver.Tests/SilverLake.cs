@@ -33,6 +33,15 @@ internal sealed class SilverLake(DuckEngine engine, string name) : IDisposable
         return result.Version;
     }
 
+    /// <summary>Lands <paramref name="lines"/> as one bronze commit of a landed file, as the landing ingest records them (line numbers from 1).</summary>
+    internal async Task<long> LandFileAsync(string dataset, string file, params string[] lines)
+    {
+        var table = BronzeTable.Open(Root.Scope(SilverTables.Bronze(dataset)), engine);
+        var events = lines.Select((l, i) => new BronzeEvent(Encoding.UTF8.GetBytes(l), new SourcePosition(SourceKinds.File, file, null, null, i + 1))).ToList();
+        var result = await table.CommitAsync(events, [new DeltaAppTransaction("file/" + file, 1)]);
+        return result.Version;
+    }
+
     internal Task<long> LandAsync(string dataset, params string[] payloads) => LandAsync(dataset, payloads.Select(Encoding.UTF8.GetBytes));
 
     internal Task<SilverRunResult> RunAsync(string dataset, SilverRunOptions? options = null) =>
