@@ -16,6 +16,7 @@ internal static class QualityTable
     internal static async Task AppendAsync(DeltaTable table, SilverRunResult run, string status, DateTimeOffset started, CancellationToken cancellationToken)
     {
         var rules = run.Rules.Count == 0 ? [new RuleCount("(none)", "", 0, 0)] : run.Rules;
+        var finished = DateTimeOffset.UtcNow;
         var sql = new StringBuilder("SELECT * FROM (VALUES ");
         var first = true;
         foreach (var rule in rules)
@@ -24,7 +25,7 @@ internal static class QualityTable
             first = false;
             sql.Append('(').AppendJoin(", ",
             [
-                Text(run.RunId), Text(run.Dataset), Text(run.Mode), Text(status), Time(started), Time(DateTimeOffset.UtcNow),
+                Text(run.RunId), Text(run.Dataset), Text(run.Mode), Text(status), Time(started), Time(finished),
                 Number(run.BronzeFromVersion), Number(run.BronzeToVersion), Date(run.From), Date(run.To),
                 Number(run.RowsIn), Number(run.RowsOut), Number(run.Quarantined), Number(run.Duplicates), Number(run.Warned),
                 Text(rule.Rule), Text(rule.Action), Number(rule.Checked), Number(rule.Passed), Number(rule.Failed),

@@ -70,6 +70,13 @@ public sealed class SilverJob
         return options.IsRerun ? await run.RerunAsync(cancellationToken).ConfigureAwait(false) : await run.IncrementalAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Where silver stands for <paramref name="definition"/>: bronze's version, the version silver consumed, the last run's metrics.</summary>
+    public Task<SilverStatus> StatusAsync(DatasetDefinition definition, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        return SilverStatus.ReadAsync(this, _engine, definition, cancellationToken);
+    }
+
     private static string NewRunId() =>
         DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
 

@@ -67,6 +67,16 @@ public sealed class SilverRunCommandTests : IDisposable
         var rules = await SqlAsync(Lake, "SELECT rule FROM silver.weblogs_quarantine WHERE payload_text LIKE '%\"h_\"%' OR payload_text LIKE '{\"event_id\":null}' OR payload_text LIKE '\"just%' ORDER BY payload_text");
         Assert.Equal(["not_an_object", "wrong_type", "out_of_range", "duplicate_key", "wrong_type", "tti_in_range",
             "\"event_id_present, page_url_present, timestamp_present, tti_present\""], rules);
+
+        var status = await CliRunner.RunAsync("status", "--lake", Lake, "--json");
+        Assert.True(status.ExitCode == 0, status.Stderr);
+        var weblogs = JsonDocument.Parse(status.Stdout).RootElement.GetProperty("datasets")[0];
+        Assert.Equal(("weblogs", 0L, 0L, 0L), (weblogs.GetProperty("dataset").GetString(), weblogs.GetProperty("bronzeVersion").GetInt64(),
+            weblogs.GetProperty("silverConsumedVersion").GetInt64(), weblogs.GetProperty("pendingBronzeCommits").GetInt64()));
+        var last = weblogs.GetProperty("lastSilverRun");
+        Assert.Equal(("committed", 5000L + hostile.Length, malformed + hostile.Length, duplicates), (last.GetProperty("status").GetString(), last.GetProperty("rowsIn").GetInt64(),
+            last.GetProperty("quarantined").GetInt64(), last.GetProperty("duplicates").GetInt64()));
+        Assert.Contains(last.GetProperty("rules").EnumerateArray(), r => r.GetProperty("rule").GetString() == "duplicate_key" && r.GetProperty("failed").GetInt64() == 1);
     }
 
     [Fact]
