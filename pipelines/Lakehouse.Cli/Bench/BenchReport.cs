@@ -22,7 +22,8 @@ internal sealed record BenchReport(
 internal sealed record BenchMachine(int Cores, string Os, string Runtime, string Duckdb);
 
 /// <summary>The cases that ran (a case left out with <c>--case</c> is absent from the report).</summary>
-internal sealed record BenchCases(SnapshotLoadResult? SnapshotLoad, ReadCsvResult? ReadCsv, ImportResult? Import, AppendLatencyResult? AppendLatency, FilesToBronzeResult? FilesToBronze);
+internal sealed record BenchCases(SnapshotLoadResult? SnapshotLoad, ReadCsvResult? ReadCsv, ImportResult? Import, AppendLatencyResult? AppendLatency, FilesToBronzeResult? FilesToBronze,
+    BronzeToSilverResult? BronzeToSilver = null, SilverIncrementalResult? SilverIncremental = null);
 
 /// <summary>
 /// NDJSON files landed in bronze (raw lines, no JSON parse): wall seconds, process CPU seconds (and per million events, which a
@@ -63,3 +64,11 @@ internal sealed record ConcurrentSeries(
     double MedianMs, double P95Ms, double MaxMs, int RetriedCommits, int MaxAttempts);
 
 internal sealed record AppendLatencyResult(AppendSeries Local, AppendSeries? Azure, ConcurrentSeries? AzureConcurrent, string Target, bool Met);
+
+/// <summary>bronze.weblogs → silver.weblogs in one incremental run: events in and where they went, wall and CPU seconds.</summary>
+internal sealed record BronzeToSilverResult(
+    long Events, long SilverRows, long Quarantined, long Duplicates, bool InputsReused, double Seconds, double EventsPerSecond, double CpuSeconds,
+    double CpuSecondsPerMillionEvents, string Target, bool Met);
+
+/// <summary>An incremental silver run adding 1,000 events to a silver table of <c>silver_rows</c> rows (median of three runs).</summary>
+internal sealed record SilverIncrementalResult(long SilverRows, int Events, bool InputsReused, double Seconds, IReadOnlyList<double> RunSeconds, string Target, bool Met);
