@@ -44,6 +44,11 @@ internal sealed class AccessLogParser : ITextLineParser
     private readonly Field[] _fields;
     private readonly DatasetColumnType[] _types;
     private readonly bool _needsRequest;
+    private readonly StringCache _clients = new();
+    private readonly StringCache _paths = new();
+    private readonly StringCache _referrers = new();
+    private readonly StringCache _agents = new();
+    private readonly StringCache _vhosts = new(16);
 
     /// <summary>Prepares the parser for <paramref name="columns"/> (any of <see cref="AccessLogColumns.Names"/>, in any order).</summary>
     /// <exception cref="LakehouseException">(InvalidInput) A column is not an access log field, or has a type its field cannot take.</exception>
@@ -384,7 +389,7 @@ internal sealed class AccessLogParser : ITextLineParser
             {
                 values[i] = _fields[i] switch
                 {
-                    Field.ClientIp => Text(line, Address(line, p.HostIsList ? FirstOfList(line, p.Host) : p.Host)),
+                    Field.ClientIp => Text(line, Address(line, p.HostIsList ? FirstOfList(line, p.Host) : p.Host), _clients),
                     Field.Ident => Dash(line, p.Ident),
                     Field.AuthUser => Dash(line, p.User),
                     Field.Timestamp => _types[i] == DatasetColumnType.String
@@ -392,14 +397,14 @@ internal sealed class AccessLogParser : ITextLineParser
                         : p.Timestamp,
                     Field.Method => parts.Method.IsNull ? null : Known(request.Slice(parts.Method.Start, parts.Method.Length), Methods),
                     Field.Url => Text(request, parts.Url),
-                    Field.Path => Text(request, parts.Path),
+                    Field.Path => Text(request, parts.Path, _paths),
                     Field.Query => Text(request, parts.Query),
                     Field.Protocol => parts.Protocol.IsNull ? null : Known(request.Slice(parts.Protocol.Start, parts.Protocol.Length), Protocols),
                     Field.Status => Integer(p.Status, _types[i]),
                     Field.Bytes => p.Bytes < 0 ? null : Integer(p.Bytes, _types[i]),
-                    Field.Referrer => Quoted(line, p.Referrer, p.ReferrerEscaped),
-                    Field.UserAgent => Quoted(line, p.Agent, p.AgentEscaped),
-                    Field.Vhost => Text(line, p.Vhost),
+                    Field.Referrer => Quoted(line, p.Referrer, p.ReferrerEscaped, _referrers),
+                    Field.UserAgent => Quoted(line, p.Agent, p.AgentEscaped, _agents),
+                    Field.Vhost => Text(line, p.Vhost, _vhosts),
                     Field.ForwardedFor => _types[i] == DatasetColumnType.String
                         ? (p.HostIsList ? Text(line, p.Host) : null)
                         : (p.HostIsList ? SplitList(line.Slice(p.Host.Start, p.Host.Length)) : Array.Empty<string>()),
@@ -439,7 +444,7 @@ internal sealed class AccessLogParser : ITextLineParser
             var question = target.IndexOf((byte)'?');
             var pathEnd = question < 0 ? target.Length : question;
             var path = Piece.Between(targetStart, targetStart + pathEnd);
-            var scheme = target[..pathEnd].IndexOf("://"u8);
+            var scheme = target[0] == (byte)'/' ? -1 : target[..pathEnd].IndexOf("://"u8);
             if (scheme > 0 && IsScheme(target[..scheme]))
             {
                 // An absolute target (a proxy request): the path starts after the authority; an empty one is "/".
@@ -471,6 +476,9 @@ internal sealed class AccessLogParser : ITextLineParser
     private static string? Text(ReadOnlySpan<byte> s, Piece piece) =>
         piece.IsNull ? null : piece == Piece.Root ? "/" : Encoding.UTF8.GetString(s.Slice(piece.Start, piece.Length));
 
+    private static string? Text(ReadOnlySpan<byte> s, Piece piece, StringCache cache) =>
+        piece.IsNull ? null : piece == Piece.Root ? "/" : cache.Get(s.Slice(piece.Start, piece.Length));
+
     /// <summary>Ident and user: '-' is null; a quoted value (Apache writes <c>""</c> for an empty user) loses its quotes.</summary>
     private static string? Dash(ReadOnlySpan<byte> line, Piece piece)
     {
@@ -481,11 +489,11 @@ internal sealed class AccessLogParser : ITextLineParser
     }
 
     /// <summary>Referrer and user agent: null when absent or '-'; escapes decoded.</summary>
-    private static string? Quoted(ReadOnlySpan<byte> line, Piece piece, bool escaped)
+    private static string? Quoted(ReadOnlySpan<byte> line, Piece piece, bool escaped, StringCache cache)
     {
         if (piece.IsNull) return null;
         var s = line.Slice(piece.Start, piece.Length);
-        return s.SequenceEqual("-"u8) ? null : LogEscapes.ToText(s, escaped);
+        return s.SequenceEqual("-"u8) ? null : escaped ? LogEscapes.ToText(s, escaped) : cache.Get(s);
     }
 
     private static string Known(ReadOnlySpan<byte> s, (byte[] Bytes, string Text)[] known)
