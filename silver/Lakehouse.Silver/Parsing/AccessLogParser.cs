@@ -41,6 +41,8 @@ internal sealed class AccessLogParser : ITextLineParser
     private static readonly (byte[] Bytes, string Text)[] Protocols =
         [.. new[] { "HTTP/1.1", "HTTP/2.0", "HTTP/1.0", "HTTP/2", "HTTP/3", "HTTP/3.0", "HTTP/0.9" }.Select(m => (Encoding.ASCII.GetBytes(m), m))];
 
+    private static readonly SearchValues<byte> AddressBytes = SearchValues.Create("0123456789abcdefABCDEF.:[], "u8);
+
     private readonly Field[] _fields;
     private readonly DatasetColumnType[] _types;
     private readonly bool _needsRequest;
@@ -105,6 +107,7 @@ internal sealed class AccessLogParser : ITextLineParser
         internal Piece Vhost;
         internal Piece Host;
         internal bool HostIsList;
+        internal Piece Client;
         internal Piece Ident;
         internal Piece User;
         internal DateTime Timestamp;
@@ -166,13 +169,22 @@ internal sealed class AccessLogParser : ITextLineParser
         }
         if (count < 3)
             return $"{Prefix}expected the client, ident and user before the timestamp (byte {pos}), found {count} field{(count == 1 ? "" : "s")}";
-        if (count == 4) p.Vhost = fields[0];
+        if (count == 4)
+        {
+            // Four fields: a virtual host in front, as long as the client is an IP address (or a list of them). Otherwise the
+            // line is more likely a user name with a space in it, and guessing would shift every field.
+            var client = line.Slice(fields[1].Start, fields[1].Length);
+            if (client.IndexOfAnyExcept(AddressBytes) >= 0)
+                return $"{Prefix}four fields before the timestamp are vhost, client, ident and user, but the client '{TextLine.Quote(client)}' is not an IP address (byte {fields[1].Start})";
+            p.Vhost = fields[0];
+        }
         p.Host = fields[count - 3];
         p.HostIsList = listField == count - 3;
         p.Ident = fields[count - 2];
         p.User = fields[count - 1];
-        if (!p.HostIsList && line.Slice(p.Host.Start, p.Host.Length).SequenceEqual("-"u8))
-            return $"{Prefix}the client address is '-' (byte {p.Host.Start})";
+        p.Client = Address(line, p.HostIsList ? FirstOfList(line, p.Host) : p.Host);
+        if (p.Client.Length == 0) return $"{Prefix}the client address list '{TextLine.Quote(line.Slice(p.Host.Start, p.Host.Length))}' holds no address (byte {p.Host.Start})";
+        if (line.Slice(p.Client.Start, p.Client.Length).SequenceEqual("-"u8)) return $"{Prefix}the client address is '-' (byte {p.Client.Start})";
 
         // [timestamp]
         var open = pos;
@@ -389,14 +401,14 @@ internal sealed class AccessLogParser : ITextLineParser
             {
                 values[i] = _fields[i] switch
                 {
-                    Field.ClientIp => Text(line, Address(line, p.HostIsList ? FirstOfList(line, p.Host) : p.Host), _clients),
+                    Field.ClientIp => Text(line, p.Client, _clients),
                     Field.Ident => Dash(line, p.Ident),
                     Field.AuthUser => Dash(line, p.User),
                     Field.Timestamp => _types[i] == DatasetColumnType.String
                         ? p.Timestamp.ToString("yyyy-MM-ddTHH:mm:ss.FFFFFFFZ", CultureInfo.InvariantCulture)
                         : p.Timestamp,
                     Field.Method => parts.Method.IsNull ? null : Known(request.Slice(parts.Method.Start, parts.Method.Length), Methods),
-                    Field.Url => Text(request, parts.Url),
+                    Field.Url => parts.Url == parts.Path ? Text(request, parts.Path, _paths) : Text(request, parts.Url), // no query: one string
                     Field.Path => Text(request, parts.Path, _paths),
                     Field.Query => Text(request, parts.Query),
                     Field.Protocol => parts.Protocol.IsNull ? null : Known(request.Slice(parts.Protocol.Start, parts.Protocol.Length), Protocols),
@@ -510,13 +522,19 @@ internal sealed class AccessLogParser : ITextLineParser
         _ => value < BoxedIntegers.Length ? BoxedIntegers[value] : value,
     };
 
-    /// <summary>The first address of a list "a, b, c".</summary>
+    /// <summary>The first address of a list "a, b, c" (empty entries skipped); empty when it has none.</summary>
     private static Piece FirstOfList(ReadOnlySpan<byte> line, Piece list)
     {
         var s = line.Slice(list.Start, list.Length);
-        var comma = s.IndexOf((byte)',');
-        var first = (comma < 0 ? s : s[..comma]).TrimEnd((byte)' ');
-        return new Piece(list.Start, first.Length);
+        foreach (var range in s.Split((byte)','))
+        {
+            var (offset, length) = range.GetOffsetAndLength(s.Length);
+            var item = s.Slice(offset, length);
+            var lead = item.Length - item.TrimStart((byte)' ').Length;
+            item = item.Trim((byte)' ');
+            if (!item.IsEmpty) return new Piece(list.Start + offset + lead, item.Length);
+        }
+        return new Piece(list.Start, 0);
     }
 
     /// <summary>An address without IPv6 brackets or a port: <c>[2001:db8::1]:443</c> → <c>2001:db8::1</c>, <c>192.0.2.1:80</c> → <c>192.0.2.1</c>.</summary>

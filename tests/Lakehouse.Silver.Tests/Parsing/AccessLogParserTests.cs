@@ -69,6 +69,9 @@ public class AccessLogParserTests(ITestOutputHelper output)
     [InlineData("""127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1 "-" "Mozilla/5.0 (""",
         "access log: the user agent opened at byte 70 has no closing quote")]
     [InlineData("""- - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1""", "access log: the client address is '-' (byte 0)")]
+    [InlineData(""", - - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1""", "access log: the client address is '-' (byte 2)")]
+    [InlineData("""1.2.3.4 ident john smith [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1""",
+        "access log: four fields before the timestamp are vhost, client, ident and user, but the client 'ident' is not an IP address (byte 8)")]
     [InlineData("""<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>""",
         "access log: expected the timestamp [dd/Mon/yyyy:HH:mm:ss ±hhmm] after the client, ident and user, found 'Gateway</h1></center></body></html>' (byte 75)")]
     public void TryParse_MalformedLine_FalseWithMessage(string line, string message)
@@ -103,6 +106,60 @@ public class AccessLogParserTests(ITestOutputHelper output)
         var (ok, _, error) = Parse(line);
         Assert.False(ok);
         Assert.Equal("access log: not valid UTF-8 at byte 15", error); // 2 + 3 + 4 + 6 bytes before it
+    }
+
+    [Fact]
+    public void TryParse_MutatedGeneratorLines_NeverThrowsAndFillsTypedValues()
+    {
+        // Generator lines with random damage (bytes flipped, cut, spliced, quotes and brackets inserted): each parses to typed
+        // values or is refused with a message; nothing throws.
+        var definition = DatasetCatalog.BuiltIn.Get("accesslogs");
+        var parser = TextLineParsers.For(definition);
+        var values = new object?[definition.Columns.Count];
+        var random = new Random(20240501);
+        byte[] specials = [.. "\"[] -,:/?\\x0\r\n"u8, 0, 0x80, 0xC3, 0xFF];
+        var (parsed, refused) = (0, 0);
+        foreach (var e in EventSimulator.Generate("accesslogs", new SimulatorOptions { Seed = 77, Events = 50_000 }))
+        {
+            var line = e.Payload.ToList();
+            for (var edits = random.Next(1, 4); edits > 0 && line.Count > 0; edits--)
+            {
+                var at = random.Next(line.Count);
+                switch (random.Next(4))
+                {
+                    case 0: line[at] = specials[random.Next(specials.Length)]; break;
+                    case 1: line.RemoveRange(at, line.Count - at); break;
+                    case 2: line.Insert(at, specials[random.Next(specials.Length)]); break;
+                    default: line.RemoveAt(at); break;
+                }
+            }
+            if (parser.TryParse(line.ToArray(), values, out var error))
+            {
+                parsed++;
+                Assert.Null(error);
+                for (var i = 0; i < values.Length; i++)
+                {
+                    var expected = definition.Columns[i].Type switch
+                    {
+                        DatasetColumnType.Integer => typeof(long),
+                        DatasetColumnType.Timestamp => typeof(DateTime),
+                        DatasetColumnType.StringList => typeof(string[]),
+                        _ => typeof(string),
+                    };
+                    if (values[i] is not null) Assert.IsType(expected, values[i]);
+                    else Assert.True(definition.Columns[i].Nullable, $"{definition.Columns[i].Name} is null");
+                }
+            }
+            else
+            {
+                refused++;
+                Assert.StartsWith("access log: ", error, StringComparison.Ordinal);
+                Assert.All(values, Assert.Null);
+            }
+        }
+        output.WriteLine($"{parsed} parsed, {refused} refused");
+        Assert.Equal(50_000, parsed + refused);
+        Assert.True(parsed > 5_000 && refused > 5_000, $"{parsed} parsed, {refused} refused");
     }
 
     [Fact]
