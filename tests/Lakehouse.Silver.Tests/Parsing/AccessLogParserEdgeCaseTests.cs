@@ -611,15 +611,30 @@ public class AccessLogParserEdgeCaseTests
             """shop.example.com 203.0.113.7 - - [01/May/2024:12:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "UA" """.TrimEnd(),
             new AccessLogRow
             {
-                ClientIp = "203.0.113.7", Timestamp = Utc("2024-05-01T12:00:00Z"), Method = "GET", Url = "/", Path = "/", Protocol = "HTTP/1.1",
-                Status = 200, Bytes = 1, UserAgent = "UA", Vhost = "shop.example.com",
+                ClientIp = "203.0.113.7",
+                Timestamp = Utc("2024-05-01T12:00:00Z"),
+                Method = "GET",
+                Url = "/",
+                Path = "/",
+                Protocol = "HTTP/1.1",
+                Status = 200,
+                Bytes = 1,
+                UserAgent = "UA",
+                Vhost = "shop.example.com",
             }),
         ["forwarded list with an empty entry"] = (
             """unknown, , 198.51.100.2 - - [01/May/2024:12:00:00 +0000] "GET / HTTP/1.1" 200 1""",
             new AccessLogRow
             {
-                ClientIp = "unknown", Timestamp = Utc("2024-05-01T12:00:00Z"), Method = "GET", Url = "/", Path = "/", Protocol = "HTTP/1.1",
-                Status = 200, Bytes = 1, ForwardedFor = ["unknown", "198.51.100.2"],
+                ClientIp = "unknown",
+                Timestamp = Utc("2024-05-01T12:00:00Z"),
+                Method = "GET",
+                Url = "/",
+                Path = "/",
+                Protocol = "HTTP/1.1",
+                Status = 200,
+                Bytes = 1,
+                ForwardedFor = ["unknown", "198.51.100.2"],
             }),
         ["referrer without a user agent"] = (
             """127.0.0.1 - - [01/May/2024:12:00:00 +0000] "GET / HTTP/1.1" 200 1 "https://a.example/" """.TrimEnd(),
