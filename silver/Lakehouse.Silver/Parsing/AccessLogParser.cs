@@ -12,10 +12,12 @@ namespace Lakehouse.Silver.Parsing;
 /// </summary>
 /// <remarks>
 /// <para>Fields before the timestamp are separated by spaces. Three are client, ident and user; a fourth in front is the virtual
-/// host (Apache <c>vhost_combined</c>'s <c>%v:%p</c>). The client may be an X-Forwarded-For list (<c>203.0.113.1, 10.0.0.2</c>,
-/// as nginx writes <c>$http_x_forwarded_for</c> or <c>$proxy_add_x_forwarded_for</c> there): <c>forwarded_for</c> holds the list
-/// and <c>client_ip</c> its first address (the originating client, as proxies append; it is whatever the first hop claimed).
-/// <c>forwarded_for</c> is empty when the field is a single address. <c>client_ip</c> loses IPv6 brackets and a port
+/// host (Apache <c>vhost_combined</c>'s <c>%v:%p</c>, nginx <c>$host</c>), accepted only when the client after it is an IP address
+/// or a list of them (four fields with a name as client are refused: more likely a user name with a space than a vhost). The
+/// client may be an X-Forwarded-For list (<c>203.0.113.1, 10.0.0.2</c>, as nginx writes <c>$http_x_forwarded_for</c> or
+/// <c>$proxy_add_x_forwarded_for</c> there): <c>forwarded_for</c> holds its entries as written (empty ones dropped) and
+/// <c>client_ip</c> the first (the originating client, as proxies append; it is whatever the first hop claimed).
+/// <c>forwarded_for</c> is empty when the field is a single address (a one-entry X-Forwarded-For cannot be told apart). <c>client_ip</c> loses IPv6 brackets and a port
 /// (<c>[2001:db8::1]:443</c> → <c>2001:db8::1</c>, <c>203.0.113.1:5123</c> → <c>203.0.113.1</c>); a client of <c>-</c> is refused
 /// (the column is not nullable). <c>-</c> is null for ident and user.</para>
 /// <para>The timestamp is <c>[dd/Mon/yyyy:HH:mm:ss ±hhmm]</c> (optionally with a fraction <c>.fff</c> after the seconds, an offset
@@ -404,9 +406,7 @@ internal sealed class AccessLogParser : ITextLineParser
                     Field.ClientIp => Text(line, p.Client, _clients),
                     Field.Ident => Dash(line, p.Ident),
                     Field.AuthUser => Dash(line, p.User),
-                    Field.Timestamp => _types[i] == DatasetColumnType.String
-                        ? p.Timestamp.ToString("yyyy-MM-ddTHH:mm:ss.FFFFFFFZ", CultureInfo.InvariantCulture)
-                        : p.Timestamp,
+                    Field.Timestamp => p.Timestamp,
                     Field.Method => parts.Method.IsNull ? null : Known(request.Slice(parts.Method.Start, parts.Method.Length), Methods),
                     Field.Url => parts.Url == parts.Path ? Text(request, parts.Path, _paths) : Text(request, parts.Url), // no query: one string
                     Field.Path => Text(request, parts.Path, _paths),
@@ -572,7 +572,7 @@ internal sealed class AccessLogParser : ITextLineParser
     /// <summary>The column types a field can be read as: its own, or text (and number for the integer fields).</summary>
     private static DatasetColumnType[] Allowed(Field field) => field switch
     {
-        Field.Timestamp => [DatasetColumnType.Timestamp, DatasetColumnType.String],
+        Field.Timestamp => [DatasetColumnType.Timestamp],
         Field.Status or Field.Bytes => [DatasetColumnType.Integer, DatasetColumnType.Number, DatasetColumnType.String],
         Field.ForwardedFor => [DatasetColumnType.StringList, DatasetColumnType.String],
         _ => [DatasetColumnType.String],
