@@ -375,10 +375,13 @@ public class AccessLogParserTests(ITestOutputHelper output)
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
         var parsed = 0;
+        var bestRound = TimeSpan.MaxValue; // the round of 100,000 lines least disturbed by other processes
         for (var round = 0; round < 10; round++)
         {
+            var roundStart = stopwatch.Elapsed;
             foreach (var line in lines)
                 if (parser.TryParse(line, values, out _)) parsed++;
+            if (stopwatch.Elapsed - roundStart < bestRound) bestRound = stopwatch.Elapsed - roundStart;
         }
         stopwatch.Stop();
         // CPU time of the process (this thread, plus GC and JIT threads): what "per core" means on a machine others share.
@@ -387,7 +390,7 @@ public class AccessLogParserTests(ITestOutputHelper output)
         Assert.Equal(1_000_000, parsed);
         output.WriteLine($"access log: {parsed:N0} lines in {stopwatch.Elapsed.TotalSeconds:0.000} s wall = {parsed / stopwatch.Elapsed.TotalSeconds:N0} lines/s; " +
             $"{cpu.TotalSeconds:0.000} s CPU = {parsed / cpu.TotalSeconds:N0} lines/CPU-s, {totalBytes / cpu.TotalSeconds / 1e6:0} MB/CPU-s; " +
-            $"{allocated / (double)parsed:0} bytes allocated per line");
+            $"{allocated / (double)parsed:0} bytes allocated per line; best round {lines.Length / bestRound.TotalSeconds:N0} lines/s");
     }
 
     private static DatasetDefinition Definition(string columns) => DatasetDefinition.Parse(Encoding.UTF8.GetBytes($$"""
