@@ -54,7 +54,7 @@ internal sealed class SilverStage : IDisposable
         else
         {
             parsed = Create("parsed");
-            TextPayloads.Parse(connection, _def, src, parsed, cancellationToken);
+            TextPayloads.Parse(_engine, connection, _def, src, parsed, cancellationToken);
         }
         var ev = _plan.EventTime;
         var filter = range is { } r ? $" WHERE {SilverColumns.EventDate} BETWEEN DATE '{r.From:yyyy-MM-dd}' AND DATE '{r.To:yyyy-MM-dd}'" : "";

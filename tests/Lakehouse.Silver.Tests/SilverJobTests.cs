@@ -217,3 +217,32 @@ public sealed class SilverRerunTests(EngineFixture fixture) : IClassFixture<Engi
         Assert.Equal(result.Rules.Count, rows.Count);
     }
 }
+
+public sealed class SilverTextDatasetTests(EngineFixture fixture) : IClassFixture<EngineFixture>, IDisposable
+{
+    private readonly SilverLake _lake = new(fixture.Engine, "silver-text");
+
+    public void Dispose() => _lake.Dispose();
+
+    [Fact]
+    public async Task RunAsync_AccessLogLines_ParsedIdenticalLinesKeptUnparsableQuarantined()
+    {
+        const string line = "203.0.113.9 - frank [10/Oct/2000:13:55:36 -0700] \"GET /a.gif?x=1 HTTP/1.0\" 200 2326 \"http://ex.com/\" \"Mozilla/4.08\"";
+        await _lake.LandAsync("accesslogs", line, line, "shop.example.com:443 10.1.1.1, 192.0.2.7 - - [10/Oct/2000:23:00:00 +0000] \"-\" 400 - \"-\" \"-\"", "garbage line", "");
+
+        var result = await _lake.RunAsync("accesslogs");
+
+        Assert.Equal((5L, 3L, 2L, 0L), (result.RowsIn, result.RowsOut, result.Quarantined, result.Duplicates));
+        Assert.Equal(
+        [
+            "203.0.113.9|frank|2000-10-10 20:55:36+00|GET|/a.gif|x=1|HTTP/1.0|200|2326|http://ex.com/|Mozilla/4.08|NULL|[]|2000-10-10|kafka|accesslogs|0|0|",
+            "203.0.113.9|frank|2000-10-10 20:55:36+00|GET|/a.gif|x=1|HTTP/1.0|200|2326|http://ex.com/|Mozilla/4.08|NULL|[]|2000-10-10|kafka|accesslogs|0|1|",
+            "10.1.1.1|NULL|2000-10-10 23:00:00+00|NULL|NULL|NULL|NULL|400|NULL|NULL|NULL|shop.example.com:443|[10.1.1.1, 192.0.2.7]|2000-10-10|kafka|accesslogs|0|2|",
+        ], await _lake.RowsAsync("silver/accesslogs",
+            "client_ip, auth_user, CAST(\"timestamp\" AS VARCHAR), method, path, query, protocol, status, bytes, referrer, user_agent, vhost, CAST(forwarded_for AS VARCHAR), CAST(event_date AS VARCHAR), bronze_position",
+            "bronze_position"));
+        var quarantined = await _lake.RowsAsync("silver/accesslogs_quarantine", "rule, message", "bronze_position");
+        Assert.Equal(2, quarantined.Count);
+        Assert.All(quarantined, q => Assert.StartsWith("unparsable|access log: ", q, StringComparison.Ordinal));
+    }
+}
