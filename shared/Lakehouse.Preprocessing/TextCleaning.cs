@@ -38,6 +38,9 @@ public static class TextCleaning
         return start == 0 && end == s.Length - 1 ? s : s.Substring(start, end - start + 1);
     }
 
+    /// <summary>True for a character <see cref="Clean"/> trims from the ends (whitespace, control, invisible format).</summary>
+    internal static bool IsTrimmed(char c) => TrimmedSet.Contains(c);
+
     /// <summary>
     /// The DuckDB SQL expression that applies <see cref="Clean"/> to the VARCHAR <paramref name="sqlExpression"/> (a column
     /// reference or any expression; it is wrapped in parentheses): <c>nullif(trim((expr), characters), '')</c>, where the
