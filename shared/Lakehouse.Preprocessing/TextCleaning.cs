@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 namespace Lakehouse.Preprocessing;
@@ -19,7 +18,6 @@ public static class TextCleaning
 {
     private static readonly string Trimmed = BuildTrimmed();
     private static readonly System.Buffers.SearchValues<char> TrimmedSet = System.Buffers.SearchValues.Create(Trimmed);
-    private static readonly string SqlCharacters = BuildSqlCharacters();
 
     /// <summary>The characters trimmed from both ends, in code point order.</summary>
     public static string TrimmedCharacters => Trimmed;
@@ -42,16 +40,34 @@ public static class TextCleaning
     internal static bool IsTrimmed(char c) => TrimmedSet.Contains(c);
 
     /// <summary>
-    /// The DuckDB SQL expression that applies <see cref="Clean"/> to the VARCHAR <paramref name="sqlExpression"/> (a column
-    /// reference or any expression; it is wrapped in parentheses): <c>nullif(trim((expr), characters), '')</c>, where the
-    /// characters are written with <c>chr()</c> so the SQL text stays printable ASCII. NULL stays NULL.
+    /// The DuckDB SQL expression that applies <see cref="Clean"/> to the VARCHAR <paramref name="sqlExpression"/>, with
+    /// exactly the same result (NULL stays NULL). Pass a column reference: the expression appears several times in the result.
     /// </summary>
+    /// <remarks>
+    /// A value whose first and last characters are printable ASCII (most values) is returned after two byte comparisons; only
+    /// the others go through the code point test and an RE2 <c>regexp_replace</c> of the leading and trailing runs. (DuckDB's
+    /// <c>trim(s, characters)</c> has the same meaning but rebuilds its character set on every row: about 15 µs a row for
+    /// these 90 characters.) The SQL text is printable ASCII; it assumes DuckDB's default binary collation.
+    /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="sqlExpression"/> is null or blank.</exception>
     public static string SqlClean(string sqlExpression)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(sqlExpression);
-        return "nullif(trim((" + sqlExpression + "), " + SqlCharacters + "), '')";
+        var s = "(" + sqlExpression + ")";
+        // The last byte as a character when every character is ASCII, else '' (strlen counts bytes, substring characters):
+        // cheap, where s[-1:] counts the characters of every row.
+        var lastAscii = "substring(" + s + ", strlen(" + s + "), 1)";
+        return "nullif(CASE WHEN " + s + " >= '!' AND " + s + " < chr(127) AND " + lastAscii + " BETWEEN '!' AND '~' THEN " + s
+            + " WHEN " + SqlIsTrimmed("unicode(" + s + ")") + " OR " + SqlIsTrimmed("unicode(" + s + "[-1:])")
+            + " THEN regexp_replace(" + s + ", '^" + RegexClass + "+|" + RegexClass + "+$', '', 'g') ELSE " + s + " END, '')";
     }
+
+    private static string SqlIsTrimmed(string codePoint) =>
+        "(" + codePoint + " <= 32 OR " + codePoint + " BETWEEN 127 AND 160 OR " + codePoint + " BETWEEN 8192 AND 8205 OR " + codePoint
+        + " IN (5760, 6158, 8232, 8233, 8239, 8287, 8288, 12288, 65279))";
+
+    /// <summary><see cref="TrimmedCharacters"/> as an RE2 character class.</summary>
+    private const string RegexClass = @"[\x00-\x20\x7F-\xA0\x{1680}\x{180E}\x{2000}-\x{200D}\x{2028}\x{2029}\x{202F}\x{205F}\x{2060}\x{3000}\x{FEFF}]";
 
     private static string BuildTrimmed()
     {
@@ -65,6 +81,4 @@ public static class TextCleaning
         return sb.ToString();
     }
 
-    private static string BuildSqlCharacters() =>
-        "(" + string.Join(" || ", Trimmed.Select(c => "chr(" + ((int)c).ToString(CultureInfo.InvariantCulture) + ")")) + ")";
 }

@@ -85,10 +85,34 @@ public sealed class TextCleaningTests(EngineFixture fixture) : IClassFixture<Eng
     public void SqlClean_WrapsExpression()
     {
         var sql = TextCleaning.SqlClean("\"country\"");
-        Assert.StartsWith("nullif(trim((\"country\"), (chr(0) || chr(1) || ", sql, StringComparison.Ordinal);
-        Assert.EndsWith("chr(12288) || chr(65279))), '')", sql, StringComparison.Ordinal);
+        Assert.StartsWith("nullif(CASE WHEN (\"country\") >= '!' AND (\"country\") < chr(127) AND substring((\"country\"), strlen((\"country\")), 1) BETWEEN '!' AND '~' THEN", sql, StringComparison.Ordinal);
+        Assert.EndsWith(" ELSE (\"country\") END, '')", sql, StringComparison.Ordinal);
         Assert.All(sql, c => Assert.InRange(c, ' ', '~'));
         Assert.Throws<ArgumentException>(() => TextCleaning.SqlClean(" "));
+    }
+
+    [Fact]
+    public void SqlClean_InDuckDb_MatchesCleanForEveryBmpCharacterAtBothEnds()
+    {
+        // Every code point of the Basic Multilingual Plane but the surrogates, alone and around a letter.
+        var sql = $"SELECT i, {TextCleaning.SqlClean("a")}, {TextCleaning.SqlClean("b")} FROM (SELECT i, chr(i::INTEGER) AS a, chr(i::INTEGER) || 'x' || chr(i::INTEGER) AS b "
+            + "FROM range(0, 65536) t(i) WHERE i NOT BETWEEN 55296 AND 57343) ORDER BY i";
+        using var lease = fixture.Engine.Lease();
+        using var result = lease.Connection.Query(sql);
+        var seen = 0;
+        var trimmed = 0;
+        while (result.Read())
+        {
+            var c = (char)result.GetInt64(0);
+            var alone = result.IsNull(1) ? null : result.GetString(1);
+            var around = result.IsNull(2) ? null : result.GetString(2);
+            Assert.True(TextCleaning.Clean(c.ToString()) == alone, $"U+{(int)c:X4} alone: DuckDB {Show(alone)}");
+            Assert.True(TextCleaning.Clean(c + "x" + c) == around, $"U+{(int)c:X4} around x: DuckDB {Show(around)}");
+            if (alone is null) trimmed++;
+            seen++;
+        }
+        Assert.Equal(65536 - 2048, seen);
+        Assert.Equal(TextCleaning.TrimmedCharacters.Length, trimmed);
     }
 
     [Fact]
