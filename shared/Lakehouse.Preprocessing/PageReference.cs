@@ -34,14 +34,14 @@ public sealed class PageReference
     private static readonly string[] Columns = ["host", "path_prefix", "site", "section"];
     private static readonly Lazy<PageReference> DefaultTable = new(LoadDefault);
 
-    private readonly FrozenDictionary<string, Rules> _hosts;
+    private readonly FrozenDictionary<string, Rules>.AlternateLookup<ReadOnlySpan<char>> _hosts;
     private readonly Rules? _anyHost;
 
     private PageReference(string source, int count, FrozenDictionary<string, Rules> hosts, Rules? anyHost)
     {
         Source = source;
         Count = count;
-        _hosts = hosts;
+        _hosts = hosts.GetAlternateLookup<ReadOnlySpan<char>>();
         _anyHost = anyHost;
     }
 
@@ -117,7 +117,7 @@ public sealed class PageReference
     {
         if (string.IsNullOrEmpty(path) || path[0] != '/') return null;
         var hostText = TextCleaning.Clean(host);
-        if (hostText is not null && _hosts.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(hostText, out var rules) && rules.Match(path) is { } found)
+        if (hostText is not null && _hosts.TryGetValue(hostText, out var rules) && rules.Match(path) is { } found)
             return found;
         return _anyHost?.Match(path);
     }
