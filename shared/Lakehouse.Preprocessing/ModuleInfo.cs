@@ -1,7 +1,0 @@
-namespace Lakehouse.Preprocessing;
-
-/// <summary>Placeholder marker until the rules arrive.</summary>
-internal static class ModuleInfo
-{
-    internal const string Name = "Lakehouse.Preprocessing";
-}
