@@ -142,8 +142,36 @@ public static class AccessLogColumns
 /// <param name="Description">What the column holds, for people.</param>
 public sealed record DatasetColumn(string Name, DatasetColumnType Type, bool Nullable = true, string? Path = null, string? Description = null)
 {
+    /// <summary>The shared preprocessing rule silver applies to this string column beyond trimming (definition field <c>preprocess</c>).</summary>
+    public ColumnPreprocess Preprocess { get; init; }
+
+    /// <summary>For <see cref="ColumnPreprocess.Unit"/>: the number column whose values are in this column's unit (definition field <c>converts</c>).</summary>
+    public string? Converts { get; init; }
+
     /// <summary>The type's name in a definition file.</summary>
     public string TypeName => DatasetColumnTypes.NameOf(Type);
+}
+
+/// <summary>
+/// The value rules of the shared preprocessing (Lakehouse.Preprocessing) a string column can ask for; every string column is also
+/// trimmed. In a definition file: <c>"preprocess": "url" | "user_agent" | "country" | "unit"</c>. See the README, "Silver".
+/// </summary>
+public enum ColumnPreprocess
+{
+    /// <summary>Trimming only.</summary>
+    None,
+
+    /// <summary>The URL normalized (the column), as sent (<c>&lt;column&gt;_raw</c>), its host and path, and the page's site and section from the reference table.</summary>
+    Url,
+
+    /// <summary>Browser family, device class and bot flag (<c>browser_family</c>, <c>device_class</c>, <c>is_bot</c>).</summary>
+    UserAgent,
+
+    /// <summary>The ISO 3166-1 alpha-2 code (null when unknown), the value as sent in <c>&lt;column&gt;_raw</c>.</summary>
+    Country,
+
+    /// <summary>The unit's canonical spelling (temperatures to °F), the <c>converts</c> column converted with it, both as sent in <c>_raw</c> columns.</summary>
+    Unit,
 }
 
 /// <summary>Column types. In a definition file: string, integer, number, boolean, timestamp, object, string[].</summary>

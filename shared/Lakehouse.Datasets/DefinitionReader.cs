@@ -17,7 +17,10 @@ internal sealed partial class DefinitionReader
 
     private static readonly string[] RootFields = ["name", "description", "payload", "parse", "columns", "event_time", "id", "expectations", "gold_outputs"];
     private static readonly string[] ParseFields = ["format", "pattern", "timestamp_format"];
-    private static readonly string[] ColumnFields = ["name", "type", "nullable", "path", "description"];
+    private static readonly string[] ColumnFields = ["name", "type", "nullable", "path", "description", "preprocess", "converts"];
+
+    private static readonly (ColumnPreprocess Rule, string Name)[] PreprocessNames =
+        [(ColumnPreprocess.Url, "url"), (ColumnPreprocess.UserAgent, "user_agent"), (ColumnPreprocess.Country, "country"), (ColumnPreprocess.Unit, "unit")];
     private static readonly string[] ExpectationCommonFields = ["name", "column", "check", "action", "enabled", "description"];
 
     private static readonly Dictionary<ExpectationCheck, string[]> CheckFields = new()
@@ -122,7 +125,27 @@ internal sealed partial class DefinitionReader
                 if (payload != DatasetPayloadKind.Json) throw Refuse(at + ".path", "a path selects a value inside a JSON event; text datasets take columns from their parse format");
                 if (!IsJsonPath(path)) throw Refuse(at + ".path", $"'{path}' is not a path: field names separated by '.', such as attrs.browser");
             }
-            columns.Add(new DatasetColumn(name, type, nullable, path, OptionalString(item, at, "description")));
+            var preprocess = ColumnPreprocess.None;
+            if (OptionalString(item, at, "preprocess") is { } rule)
+            {
+                if (PreprocessNames.FirstOrDefault(p => p.Name == rule) is not { Name: not null } known)
+                    throw Refuse(at + ".preprocess", $"'{rule}' is not a preprocessing rule; use {Alternatives([.. PreprocessNames.Select(p => p.Name)])}");
+                if (type != DatasetColumnType.String) throw Refuse(at + ".preprocess", $"preprocessing applies to string columns, and '{name}' is {typeText}");
+                preprocess = known.Rule;
+            }
+            var converts = OptionalString(item, at, "converts");
+            if ((converts is not null) != (preprocess == ColumnPreprocess.Unit))
+                throw Refuse(at + ".converts", "\"converts\" names the number column of a \"preprocess\": \"unit\" column, and only there");
+            columns.Add(new DatasetColumn(name, type, nullable, path, OptionalString(item, at, "description")) { Preprocess = preprocess, Converts = converts });
+        }
+        foreach (var group in columns.Where(c => c.Preprocess is ColumnPreprocess.Url or ColumnPreprocess.UserAgent).GroupBy(c => c.Preprocess).Where(g => g.Count() > 1))
+            throw Refuse("columns", $"only one column may be preprocessed as {PreprocessNames.First(p => p.Rule == group.Key).Name} (its outputs have fixed names)");
+        for (var c = 0; c < columns.Count; c++)
+        {
+            if (columns[c].Converts is not { } target) continue;
+            var number = columns.FirstOrDefault(x => Same(x.Name, target));
+            if (number is null || number.Type != DatasetColumnType.Number)
+                throw Refuse($"columns[{c}].converts", $"'{target}' is not a number column of the dataset");
         }
         return columns;
     }

@@ -8,6 +8,7 @@ using Lakehouse.Delta;
 using Lakehouse.Delta.Log;
 using Lakehouse.Delta.Write;
 using Lakehouse.Engine;
+using Lakehouse.Preprocessing;
 using Lakehouse.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -108,7 +109,17 @@ public sealed class SilverJob
             _plan = new SilverPlan(definition, options.EnableRules);
         }
 
+        private PageReference? _pages;
+
         private ILogger Log => _job._log;
+
+        /// <summary>The page reference table: the lake's own (<see cref="PageReference.LakeRelativePath"/>) when it has one, else the built-in.</summary>
+        private async Task<PageReference> PagesAsync(CancellationToken cancellationToken)
+        {
+            if (await _job._lake.GetInfoAsync(PageReference.LakeRelativePath, cancellationToken).ConfigureAwait(false) is null) return PageReference.Default;
+            var bytes = await _job._lake.ReadAsync(PageReference.LakeRelativePath, cancellationToken).ConfigureAwait(false);
+            return PageReference.Parse(bytes, _job._lake.Location.TrimEnd('/') + "/" + PageReference.LakeRelativePath);
+        }
 
         internal async Task<SilverRunResult> IncrementalAsync(CancellationToken cancellationToken)
         {
@@ -210,7 +221,8 @@ public sealed class SilverJob
                 step.Restart();
                 cpu = now;
             }
-            using var stage = new SilverStage(_job._engine, _def, _plan, _runId);
+            _pages ??= await PagesAsync(cancellationToken).ConfigureAwait(false);
+            using var stage = new SilverStage(_job._engine, _def, _plan, _runId, _pages);
             await stage.LoadAsync(_bronze, bronze, files, range, cancellationToken).ConfigureAwait(false);
             Done("parse and check");
             var counts = stage.Count(cancellationToken);

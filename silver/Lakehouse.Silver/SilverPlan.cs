@@ -19,6 +19,7 @@ internal sealed class SilverPlan
         Columns =
         [
             .. definition.Columns.Select(c => new SilverColumn(c.Name, SilverColumns.DuckType(c.Type))),
+            .. Preprocessor.AddedColumns(definition),
             new SilverColumn(SilverColumns.EventDate, "DATE"),
             new SilverColumn(SilverColumns.EventHour, "INTEGER"),
             new SilverColumn(SilverColumns.IngestTime, "TIMESTAMPTZ"),

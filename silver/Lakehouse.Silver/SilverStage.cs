@@ -4,6 +4,7 @@ using Lakehouse.Delta;
 using Lakehouse.Delta.Log;
 using Lakehouse.Delta.Scan;
 using Lakehouse.Engine;
+using Lakehouse.Preprocessing;
 using Lakehouse.Silver.Parsing;
 
 namespace Lakehouse.Silver;
@@ -21,8 +22,11 @@ internal sealed class SilverStage : IDisposable
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..12];
     private readonly List<string> _tables = [];
 
-    internal SilverStage(DuckEngine engine, DatasetDefinition definition, SilverPlan plan, string runId)
+    private readonly Preprocessor _preprocessor;
+
+    internal SilverStage(DuckEngine engine, DatasetDefinition definition, SilverPlan plan, string runId, PageReference pages)
     {
+        _preprocessor = new Preprocessor(definition, pages);
         _engine = engine;
         _def = definition;
         _plan = plan;
@@ -46,16 +50,12 @@ internal sealed class SilverStage : IDisposable
             $"CAST(ingest_time AS TIMESTAMPTZ) AS {SilverColumns.IngestTime}, ingest_date, " +
             $"concat(source_kind, '|', source, '|', coalesce(source_partition, ''), '|', coalesce(CAST(source_offset AS VARCHAR), ''), '|', coalesce(CAST(source_line AS VARCHAR), '')) AS {SilverColumns.BronzePosition} " +
             $"FROM ({scan.Sql}))";
-        string parsed;
+        var parsed = Create("parsed");
         if (_def.Payload == DatasetPayloadKind.Json)
-        {
-            parsed = "(" + JsonPayloadSql.Select(_def, src) + ")";
-        }
+            connection.Execute($"CREATE TABLE {parsed} AS {JsonPayloadSql.Select(_def, src)}", cancellationToken);
         else
-        {
-            parsed = Create("parsed");
             TextPayloads.Parse(_engine, connection, _def, src, parsed, cancellationToken);
-        }
+        var prepared = "(" + _preprocessor.Apply(connection, parsed, Name("lookup") + "_", t => _tables.Add(t), cancellationToken) + ")";
         var ev = _plan.EventTime;
         var filter = range is { } r ? $" WHERE {SilverColumns.EventDate} BETWEEN DATE '{r.From:yyyy-MM-dd}' AND DATE '{r.To:yyyy-MM-dd}'" : "";
         var keep = string.Join(", ", _plan.Columns.Select(c => SqlText.Identifier(c.Name)));
@@ -65,8 +65,8 @@ internal sealed class SilverStage : IDisposable
             $"{Dropped} AS __drop, CASE WHEN {Dropped} THEN payload END AS payload FROM (" +
             $"SELECT *, coalesce(CAST({ev} AS DATE), ingest_date) AS {SilverColumns.EventDate}, CAST(hour({ev}) AS INTEGER) AS {SilverColumns.EventHour} FROM (" +
             $"SELECT *, CASE WHEN len(parse_violations) = 0 THEN {_plan.ExpectationViolations} ELSE CAST([] AS {SilverPlan.ViolationType}) END AS exp_violations " +
-            $"FROM {parsed})){filter}", cancellationToken);
-        if (_def.Payload != DatasetPayloadKind.Json) Drop(parsed);
+            $"FROM {prepared})){filter}", cancellationToken);
+        Drop(parsed);
         Diagnose(connection, cancellationToken);
     }
 

@@ -246,3 +246,46 @@ public sealed class SilverTextDatasetTests(EngineFixture fixture) : IClassFixtur
         Assert.All(quarantined, q => Assert.StartsWith("unparsable|access log: ", q, StringComparison.Ordinal));
     }
 }
+
+public sealed class SilverPreprocessingTests(EngineFixture fixture) : IClassFixture<EngineFixture>, IDisposable
+{
+    private readonly SilverLake _lake = new(fixture.Engine, "silver-preprocess");
+
+    public void Dispose() => _lake.Dispose();
+
+    [Fact]
+    public async Task RunAsync_WebLogs_UrlUserAgentCountryCleanedRawKeptSiteFromTheLakesReferenceTable()
+    {
+        Directory.CreateDirectory(Path.Combine(_lake.Path, "_lakehouse", "reference"));
+        await File.WriteAllTextAsync(Path.Combine(_lake.Path, "_lakehouse", "reference", "pages.csv"), "host,path_prefix,site,section\nshop.example.com,/cart,shop,checkout\n*,/,web,other\n");
+        await _lake.LandAsync("weblogs",
+            "{\"event_id\":\" e1 \",\"timestamp\":\"2024-05-03T07:54:52Z\",\"page_url\":\"HTTPS://Shop.Example.com:443/cart?utm_source=x&b=2&a=1#top\",\"tti_ms\":1,\"status\":200,\"session_id\":\"s\"," +
+            "\"user_agent\":\"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1\",\"country\":\"usa\"}",
+            "{\"event_id\":\"e2\",\"timestamp\":\"2024-05-03T07:54:52Z\",\"page_url\":\"/help\",\"tti_ms\":1,\"status\":200,\"session_id\":\"s\",\"user_agent\":\"Googlebot/2.1 (+http://www.google.com/bot.html)\",\"country\":\"Narnia\"}");
+
+        await _lake.RunAsync("weblogs");
+
+        Assert.Equal(
+        [
+            "e1|https://shop.example.com/cart?a=1&b=2|HTTPS://Shop.Example.com:443/cart?utm_source=x&b=2&a=1#top|shop.example.com|/cart|shop|checkout|Mobile Safari|mobile|False|US|usa",
+            "e2|/help|/help|NULL|/help|web|other|Googlebot|bot|True|NULL|Narnia",
+        ], await _lake.RowsAsync("silver/weblogs", "event_id, page_url, page_url_raw, page_url_host, page_url_path, site, section, browser_family, device_class, is_bot, country, country_raw", "event_id"));
+    }
+
+    [Fact]
+    public async Task RunAsync_Sensors_TemperaturesToFahrenheitWithTheReadingAsSent()
+    {
+        static string Reading(string id, string value, string unit) =>
+            $"{{\"sensor_id\":\"{id}\",\"device_type\":\"temperature\",\"timestamp\":\"2024-05-03T07:00:00Z\",\"value\":{value},\"unit\":\"{unit}\",\"status\":\"normal\"}}";
+        await _lake.LandAsync("sensors", Reading("a", "100", "°C"), Reading("b", "-40", " C "), Reading("c", "98.6", "F"), Reading("d", "45", "%"), Reading("e", "7", "furlongs"));
+
+        var result = await _lake.RunAsync("sensors");
+
+        Assert.Equal(
+        [
+            "a|212|°F|100|°C", "b|-40|°F|-40| C ", "c|98.6|°F|98.6|F", "d|45|%|45|%", "e|7|furlongs|7|furlongs",
+        ], await _lake.RowsAsync("silver/sensors", "sensor_id, value, unit, value_raw, unit_raw", "sensor_id"));
+        Assert.Contains(result.Rules, r => r is { Rule: "unit_known", Action: "warn", Failed: 1 });
+        Assert.Equal(1, result.Warned);
+    }
+}
