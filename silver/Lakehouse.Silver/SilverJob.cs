@@ -223,8 +223,8 @@ public sealed class SilverJob
             }
             _pages ??= await PagesAsync(cancellationToken).ConfigureAwait(false);
             using var stage = new SilverStage(_job._engine, _def, _plan, _runId, _pages);
-            await stage.LoadAsync(_bronze, bronze, files, range, cancellationToken).ConfigureAwait(false);
-            Done("parse and check");
+            await stage.LoadAsync(_bronze, bronze, files, range, Done, cancellationToken).ConfigureAwait(false);
+            Done("diagnose");
             var counts = stage.Count(cancellationToken);
             Done("count");
             var failed = counts.Rules.Where(r => r.Action == "fail" && r.Failed > 0).ToList();
@@ -253,8 +253,15 @@ public sealed class SilverJob
             long inserted;
             if (where is null)
             {
-                var merged = await silverWriter.MergeAsync(stage.CleanSql, [.. SilverColumns.IdColumns(_def), SilverColumns.EventDate], DeltaMergeMode.InsertIfAbsent, txn, cancellationToken).ConfigureAwait(false);
-                inserted = merged.Committed ? merged.Metric("numTargetRowsInserted") : 0;
+                // Insert-if-absent on (id, event date): only the silver files of the dates this chunk touches are read. A plain append
+                // of the new rows is safe against a concurrent run because both commit the same txn app id, which Delta's conflict
+                // check refuses to let two commits advance at once.
+                var silverSnapshot = await _silver.ExistsAsync(cancellationToken).ConfigureAwait(false)
+                    ? await _silver.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false) : null;
+                if (silverSnapshot?.TransactionVersion(AppId(_def.Name)) >= toVersion) return counts with { Inserted = 0, Duplicates = 0 };
+                var fresh = await stage.NewRowsAsync(_silver, silverSnapshot, cancellationToken).ConfigureAwait(false);
+                var appended = await silverWriter.AppendAsync(fresh, txn, cancellationToken).ConfigureAwait(false);
+                inserted = appended.Committed ? appended.Metric("numOutputRows") : 0;
             }
             else
             {

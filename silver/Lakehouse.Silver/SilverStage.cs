@@ -40,7 +40,7 @@ internal sealed class SilverStage : IDisposable
     /// derives the event date, in one pass; for a rerun keeps only the rows of the range. The raw payload is kept only for the rows
     /// that go to quarantine.
     /// </summary>
-    internal async Task LoadAsync(DeltaTable bronze, DeltaSnapshot snapshot, IReadOnlyList<AddAction> files, (DateOnly From, DateOnly To)? range, CancellationToken cancellationToken)
+    internal async Task LoadAsync(DeltaTable bronze, DeltaSnapshot snapshot, IReadOnlyList<AddAction> files, (DateOnly From, DateOnly To)? range, Action<string> done, CancellationToken cancellationToken)
     {
         using var lease = _engine.Lease();
         var connection = lease.Connection;
@@ -55,6 +55,7 @@ internal sealed class SilverStage : IDisposable
             connection.Execute($"CREATE TABLE {parsed} AS {JsonPayloadSql.Select(_def, src)}", cancellationToken);
         else
             TextPayloads.Parse(_engine, connection, _def, src, parsed, cancellationToken);
+        done("parse");
         var prepared = "(" + _preprocessor.Apply(connection, parsed, Name("lookup") + "_", t => _tables.Add(t), cancellationToken) + ")";
         var ev = _plan.EventTime;
         var filter = range is { } r ? $" WHERE {SilverColumns.EventDate} BETWEEN DATE '{r.From:yyyy-MM-dd}' AND DATE '{r.To:yyyy-MM-dd}'" : "";
@@ -66,6 +67,7 @@ internal sealed class SilverStage : IDisposable
             $"SELECT *, coalesce(CAST({ev} AS DATE), ingest_date) AS {SilverColumns.EventDate}, CAST(hour({ev}) AS INTEGER) AS {SilverColumns.EventHour} FROM (" +
             $"SELECT *, CASE WHEN len(parse_violations) = 0 THEN {_plan.ExpectationViolations} ELSE CAST([] AS {SilverPlan.ViolationType}) END AS exp_violations " +
             $"FROM {prepared})){filter}", cancellationToken);
+        done("preprocess and check");
         Drop(parsed);
         Diagnose(connection, cancellationToken);
     }
@@ -140,6 +142,34 @@ internal sealed class SilverStage : IDisposable
         $"{SqlText.Literal(_runId)} AS run_id, CAST(TIMESTAMP '{DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture)}' AS TIMESTAMPTZ) AS quarantined_at, {SilverColumns.EventDate} " +
         $"FROM (SELECT *, list_transform(parse_violations, x -> {{'rule': x.rule, 'message': x.message}}) || " +
         $"list_transform(list_filter(exp_violations, x -> x.action <> 'warn'), x -> {{'rule': x.rule, 'message': x.message}}) AS v FROM {Checked} WHERE NOT ({IsClean}))";
+
+    /// <summary>
+    /// Stages the clean rows whose (id, event date) silver does not hold yet — reading only the silver files of the event dates the
+    /// chunk touches — and returns the SELECT of them.
+    /// </summary>
+    internal async Task<string> NewRowsAsync(DeltaTable silver, DeltaSnapshot? snapshot, CancellationToken cancellationToken)
+    {
+        var fresh = Create("fresh");
+        using var lease = _engine.Lease();
+        var connection = lease.Connection;
+        if (snapshot is null)
+        {
+            connection.Execute($"CREATE TABLE {fresh} AS {CleanSql}", cancellationToken);
+            return $"SELECT * FROM {fresh}";
+        }
+        var dates = new HashSet<string>(StringComparer.Ordinal);
+        using (var r = connection.Query($"SELECT DISTINCT strftime({SilverColumns.EventDate}, '%Y-%m-%d') FROM {Checked} WHERE {IsClean}", cancellationToken))
+        {
+            while (r.Read()) dates.Add(r.GetString(0));
+        }
+        var files = snapshot.Files.Where(f => f.PartitionValues.TryGetValue(SilverColumns.EventDate, out var d) && d is not null && dates.Contains(d)).ToList();
+        using var scan = await DeltaScan.CreateAsync(silver, snapshot, connection, new DeltaScanOptions { Files = files }, cancellationToken).ConfigureAwait(false);
+        var keys = SilverColumns.IdColumns(_def).Append(SilverColumns.EventDate).Select(SqlText.Identifier).ToList();
+        var on = string.Join(" AND ", keys.Select(k => $"c.{k} = s.{k}"));
+        connection.Execute(
+            $"CREATE TABLE {fresh} AS SELECT c.* FROM ({CleanSql}) AS c ANTI JOIN (SELECT {string.Join(", ", keys)} FROM ({scan.Sql})) AS s ON {on}", cancellationToken);
+        return $"SELECT * FROM {fresh}";
+    }
 
     /// <summary>The clean rows, one per id and event date: the earliest copy by ingest time, then bronze position.</summary>
     internal string CleanSql
