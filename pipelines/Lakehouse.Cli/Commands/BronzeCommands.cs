@@ -122,7 +122,6 @@ internal static class BronzeCommands
             await using var stream = BronzeSources.OpenStream(source, new StreamSourceSettings
             {
                 ConsumerGroup = parse.GetValue(group) ?? StreamSourceSettings.DefaultConsumerGroup,
-                Once = options.Once,
                 LoggerFactory = lake.LoggerFactory,
                 Lake = lake.Root,
                 Dataset = name,
