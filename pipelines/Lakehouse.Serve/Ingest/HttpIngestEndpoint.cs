@@ -365,8 +365,8 @@ internal sealed class HttpIngestEndpoint : IServerPart
         }
     }
 
-    /// <summary>A dataset name: 1 to 200 letters, digits, '_' and '-' (the names bronze tables take).</summary>
-    private static bool IsDatasetName(string name) => name.Length is > 0 and <= 200 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
+    /// <summary>A name a bronze table can take (<see cref="LakeNames.IsTableName"/>); the dataset catalog says whether it is one.</summary>
+    private static bool IsDatasetName(string name) => LakeNames.IsTableName(name);
 
     private Task TooLargeAsync(HttpContext context, string requestId, string dataset)
     {
