@@ -1,8 +1,6 @@
-using System.Globalization;
 using System.Threading.Channels;
 using Lakehouse.Core;
 using Lakehouse.Delta.Write;
-using Lakehouse.Engine;
 using Microsoft.Extensions.Logging;
 
 namespace Lakehouse.Bronze;
@@ -255,7 +253,7 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
             var events = waiting.SelectMany(p => p.Submission.Events).ToList();
             try
             {
-                var result = await CommitEventsAsync(events, positions).ConfigureAwait(false);
+                var result = await _table.CommitAsync(events, positions).ConfigureAwait(false);
                 if (result.Committed)
                 {
                     Interlocked.Increment(ref _commits);
@@ -281,45 +279,6 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
         if (later.Count == 0) return;
         await RemoveKnownKeysAsync(later).ConfigureAwait(false);
         if (later.Count > 0) await CommitGroupAsync(later).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Commits <paramref name="events"/>. Events whose position is only a name, an offset and a line (HTTP requests) are staged
-    /// in a narrow table (payload, source, offset, line: 4 values a row for DuckDB's appender instead of bronze's 10, about
-    /// twice as fast) and committed with the constant columns filled in by SQL; others go through <see cref="BronzeTable.CommitAsync"/>.
-    /// </summary>
-    private async Task<DeltaCommitResult> CommitEventsAsync(List<BronzeEvent> events, List<DeltaAppTransaction> positions)
-    {
-        var kind = events[0].Source.Kind;
-        if (!events.TrueForAll(e => e.Source.Kind == kind && e.Source.Partition is null && e.Key is null && e.EnqueuedTime is null))
-            return await _table.CommitAsync(events, positions).ConfigureAwait(false);
-        var engine = _table.Engine;
-        var stage = "bronze_http_stage_" + Guid.NewGuid().ToString("N");
-        using (var lease = engine.Lease())
-        {
-            lease.Connection.Execute($"CREATE TABLE {stage} (payload BLOB, source VARCHAR, source_offset BIGINT, source_line BIGINT)", CancellationToken.None);
-        }
-        try
-        {
-            using (var lease = engine.Lease())
-            using (var appender = lease.Connection.CreateAppender(stage))
-            {
-                foreach (var e in events) appender.Append(e.Payload).Append(e.Source.Name).Append(e.Source.Offset).Append(e.Source.Line).EndRow();
-                appender.Close();
-            }
-            var now = DateTime.UtcNow;
-            var ingestTime = SqlText.Literal(now.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture) + "+00");
-            var ingestDate = SqlText.Literal(now.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
-            return await _table.CommitSqlAsync(
-                $"SELECT payload, {SqlText.Literal(kind)} AS source_kind, source, NULL AS source_partition, source_offset, source_line, NULL AS source_key, " +
-                $"NULL AS enqueued_time, CAST({ingestTime} AS TIMESTAMPTZ) AS ingest_time, CAST({ingestDate} AS DATE) AS ingest_date FROM {stage}",
-                positions).ConfigureAwait(false);
-        }
-        finally
-        {
-            using var lease = engine.Lease();
-            lease.Connection.Execute($"DROP TABLE IF EXISTS {stage}", CancellationToken.None);
-        }
     }
 
     /// <summary>Takes out of <paramref name="waiting"/> the submissions whose key the table holds, answering them.</summary>

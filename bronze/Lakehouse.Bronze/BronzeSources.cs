@@ -18,12 +18,6 @@ public sealed record StreamSourceSettings
     /// <summary>Configuration such as connection strings and credentials (environment variables by default).</summary>
     public Func<string, string?> Setting { get; init; } = Environment.GetEnvironmentVariable;
 
-    /// <summary>
-    /// Read up to the end positions found at start and no further (--once): the source hands out nothing past them, so a stream
-    /// that keeps growing still ends the run, and what arrived later is left for the next one. Default false (--follow).
-    /// </summary>
-    public bool Once { get; init; }
-
     /// <summary>The logger factory of the run.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 

@@ -58,9 +58,6 @@ public sealed class BronzeTable
     /// <summary>The underlying Delta table.</summary>
     public DeltaTable Table { get; }
 
-    /// <summary>The engine the table is written with (the group committer and landing ingest stage their rows there).</summary>
-    internal DuckEngine Engine => _engine;
-
     /// <summary>
     /// The progress the table holds for each application id starting with <paramref name="appIdPrefix"/> (the txn version:
     /// for streams the next offset or sequence number to read). Empty when the table does not exist yet.
@@ -75,10 +72,11 @@ public sealed class BronzeTable
     }
 
     /// <summary>
-    /// Commits <paramref name="events"/> with <paramref name="positions"/> as one Delta version. Returns Committed = false when
-    /// the table already holds every position (the batch was committed before: a retry after a crash or a re-delivery).
-    /// A batch with positions but no events still commits: it records progress (a file with no events is still seen once).
-    /// A position whose <see cref="DeltaAppTransaction.Previous"/> no longer matches fails with Conflict.
+    /// Commits <paramref name="events"/> with <paramref name="positions"/> as one Delta version, <paramref name="ingestTime"/>
+    /// (default: now) as their ingest_time and its UTC date as ingest_date. Returns Committed = false when the table already holds
+    /// every position (the batch was committed before: a retry after a crash or a re-delivery). A batch with positions but no
+    /// events still commits: it records progress (a file with no events is still seen once). A position whose
+    /// <see cref="DeltaAppTransaction.Previous"/> no longer matches fails with Conflict.
     /// </summary>
     public async Task<DeltaCommitResult> CommitAsync(IReadOnlyList<BronzeEvent> events, IReadOnlyCollection<DeltaAppTransaction> positions,
         DateTimeOffset? ingestTime = null, CancellationToken cancellationToken = default)
@@ -86,45 +84,24 @@ public sealed class BronzeTable
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(positions);
         if (events.Count == 0 && positions.Count == 0) throw new ArgumentException("Nothing to commit: no events and no positions.", nameof(events));
-        var now = (ingestTime ?? DateTimeOffset.UtcNow).UtcDateTime;
-        var stage = "bronze_stage_" + Guid.NewGuid().ToString("N");
-        using (var lease = _engine.Lease())
-        {
-            lease.Connection.Execute($"CREATE TABLE {stage} ({string.Join(", ", Columns.Select(c => $"{SqlText.Identifier(c.Name)} {c.DuckType}"))})", cancellationToken);
-        }
-        try
-        {
-            using (var lease = _engine.Lease())
-            using (var appender = lease.Connection.CreateAppender(stage))
-            {
-                var date = DateOnly.FromDateTime(now);
-                foreach (var e in events)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var p = e.Source;
-                    appender.Append(e.Payload).Append(p.Kind).Append(p.Name).Append(p.Partition).Append(p.Offset).Append(p.Line).Append(e.Key)
-                        .Append(e.EnqueuedTime?.UtcDateTime).Append(now).Append(date).EndRow();
-                }
-                appender.Close();
-            }
-            return await CommitSqlAsync($"SELECT * FROM {stage}", positions, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            using var lease = _engine.Lease();
-            lease.Connection.Execute($"DROP TABLE IF EXISTS {stage}", CancellationToken.None);
-        }
+        using var stage = CreateStage();
+        stage.Add(events, cancellationToken);
+        stage.Seal();
+        return await CommitAsync(stage, positions, ingestTime, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>A new stage for rows to commit to this table (the caller disposes it).</summary>
+    internal BronzeStage CreateStage() => new(_engine);
+
     /// <summary>
-    /// Commits the rows of <paramref name="selectSql"/> (a DuckDB SELECT of bronze's columns, in <see cref="Columns"/>' order and
-    /// castable types) with <paramref name="positions"/>: the path for files that DuckDB reads itself.
+    /// Commits the rows of a sealed <paramref name="stage"/> with <paramref name="positions"/>, as
+    /// <see cref="CommitAsync(IReadOnlyList{BronzeEvent}, IReadOnlyCollection{DeltaAppTransaction}, DateTimeOffset?, CancellationToken)"/> does.
     /// </summary>
-    public async Task<DeltaCommitResult> CommitSqlAsync(string selectSql, IReadOnlyCollection<DeltaAppTransaction> positions, CancellationToken cancellationToken = default)
+    internal async Task<DeltaCommitResult> CommitAsync(BronzeStage stage, IReadOnlyCollection<DeltaAppTransaction> positions, DateTimeOffset? ingestTime = null,
+        CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(selectSql);
-        ArgumentNullException.ThrowIfNull(positions);
-        var casted = $"SELECT {string.Join(", ", Columns.Select(c => $"CAST({SqlText.Identifier(c.Name)} AS {c.DuckType}) AS {SqlText.Identifier(c.Name)}"))} FROM ({selectSql})";
+        var select = stage.SelectSql(ingestTime ?? DateTimeOffset.UtcNow);
+        var casted = $"SELECT {string.Join(", ", Columns.Select(c => $"CAST({SqlText.Identifier(c.Name)} AS {c.DuckType}) AS {SqlText.Identifier(c.Name)}"))} FROM ({select})";
         var result = await _writer.AppendAsync(casted, positions, cancellationToken).ConfigureAwait(false);
         if (result.Committed)
         {

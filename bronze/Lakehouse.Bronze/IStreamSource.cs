@@ -14,10 +14,17 @@ public interface IStreamSource : IAsyncDisposable
     string Name { get; }
 
     /// <summary>
-    /// Starts reading. Whenever this worker comes to own a partition, the source asks <paramref name="positionOf"/> where to
-    /// start (the next offset or sequence number stored in bronze; null: from the beginning of what the broker retains).
+    /// Starts reading, and takes the end position of every partition (what <see cref="CaughtUp"/> compares with). Whenever this
+    /// worker comes to own a partition, the source asks <paramref name="positionOf"/> where to start (the next offset or sequence
+    /// number stored in bronze; null: from the beginning of what the broker retains).
     /// </summary>
-    Task StartAsync(Func<string, CancellationToken, Task<long?>> positionOf, CancellationToken cancellationToken);
+    /// <param name="positionOf">Where a partition starts.</param>
+    /// <param name="once">
+    /// --once: hand out no event past the end positions taken now, so a stream that producers keep writing to still ends the run
+    /// (see <see cref="CaughtUp"/>) and what arrives later is left for the next one. False (--follow): everything, until disposed.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    Task StartAsync(Func<string, CancellationToken, Task<long?>> positionOf, bool once, CancellationToken cancellationToken);
 
     /// <summary>
     /// Up to <paramref name="maxEvents"/> events, fewer when <paramref name="maxWait"/> passes first (possibly none). Events of
@@ -28,7 +35,12 @@ public interface IStreamSource : IAsyncDisposable
     /// <summary>The partitions this worker owns now; buffered events of any other partition are dropped, not committed.</summary>
     IReadOnlySet<string> OwnedPartitions { get; }
 
-    /// <summary>True once every owned partition has been read up to the end it had when <see cref="StartAsync"/> ran (for --once).</summary>
+    /// <summary>
+    /// True once every partition this worker answers for has been handed out up to the end it had when <see cref="StartAsync"/>
+    /// ran: with --once, the ingestor commits what it holds and stops. Which partitions a worker answers for is the source's
+    /// rule (Kafka: those it owns, the group moving a dead member's partitions to the others; Event Hubs: every partition of the
+    /// hub, those owned by other workers once bronze holds them up to their end).
+    /// </summary>
     bool CaughtUp { get; }
 
     /// <summary>Events between what was read and the broker's end over the owned partitions, when known (progress display).</summary>

@@ -18,7 +18,10 @@ public sealed record StreamIngestOptions
     /// <summary>A commit is made at the latest this long after its first event arrived (the latency bound).</summary>
     public TimeSpan MaxBatchWait { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Read up to the end positions found at start, then stop (--once); otherwise run until cancelled (--follow).</summary>
+    /// <summary>
+    /// Read up to the end positions found at start, then stop (--once: the source is started with <c>once</c> and hands out
+    /// nothing past them); otherwise run until cancelled (--follow).
+    /// </summary>
     public bool Once { get; init; }
 
     /// <summary>Compact the table's small files after this many commits (0: never).</summary>
@@ -89,7 +92,7 @@ public sealed class StreamIngestor
         long events = 0, bytes = 0, commits = 0, dropped = 0, sinceCompact = 0;
         StreamIngestProgress Snapshot() => new(events, bytes, commits, dropped, new Dictionary<string, long>(_committed, StringComparer.Ordinal), clock.Elapsed);
 
-        await _source.StartAsync(PositionOfAsync, cancellationToken).ConfigureAwait(false);
+        await _source.StartAsync(PositionOfAsync, _options.Once, cancellationToken).ConfigureAwait(false);
         var batch = new List<BronzeEvent>();
         long batchBytes = 0;
         var batchAge = new Stopwatch();

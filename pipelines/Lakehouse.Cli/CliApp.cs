@@ -3,6 +3,7 @@ using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.Diagnostics;
 using Lakehouse.Cli.Commands;
+using Lakehouse.Core;
 
 namespace Lakehouse.Cli;
 
@@ -17,9 +18,9 @@ internal static class CliApp
     internal const int ExitFailed = 1;
     internal const int ExitUsage = 2;
 
-    private const string RootDetails = """
+    private const string RootDetails = $"""
         Tables (<table> in every command):
-          bronze.name, silver.name, gold.name   a table in the lake; the name has letters, digits, '_' and '-'
+          bronze.name, silver.name, gold.name   a table in the lake; the name is {LakeNames.TableNameRule}
           ./folder, /abs/folder, dir/table      a table in that folder (a text with a '/', or starting with '.')
           folder                                a bare name without '.' is a folder in the working directory
           abfss://container@account.dfs.core.windows.net/path   a table in ADLS Gen2 / Blob storage

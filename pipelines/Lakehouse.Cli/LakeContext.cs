@@ -79,18 +79,13 @@ internal sealed class LakeContext : IDisposable
 }
 
 /// <summary>
-/// What a table argument names. <c>layer.name</c> with a lake layer (bronze, silver, gold) and a safe name (letters, digits,
-/// '_' and '-') is a table in the lake; a text with '://' is a URI; a text with a '/' in it, or starting with '.', is a folder
+/// What a table argument names. <c>layer.name</c> with a lake layer (bronze, silver, gold) and a table name
+/// (<see cref="LakeNames.IsTableName"/>) is a table in the lake; a text with '://' is a URI; a text with a '/' in it, or starting with '.', is a folder
 /// path; a bare name without '.' is a folder in the working directory. Anything else that looks like a lake name (an unknown
 /// layer, a name with other characters) is refused, so a typo never creates a folder somewhere else.
 /// </summary>
 internal sealed record TableReference(string? Layer, string? Name, string Location)
 {
-    /// <summary>The lake's layers, in the order data flows through them.</summary>
-    internal static IReadOnlyList<string> Layers { get; } = ["bronze", "silver", "gold"];
-
-    internal const string NameRule = "letters, digits, '_' and '-'";
-
     internal static TableReference Parse(string text)
     {
         if (string.IsNullOrWhiteSpace(text))
@@ -98,20 +93,19 @@ internal sealed record TableReference(string? Layer, string? Name, string Locati
         if (text.Contains("://", StringComparison.Ordinal)) return new(null, null, text);
         var dot = text.IndexOf('.', StringComparison.Ordinal);
         var layer = dot > 0 ? text[..dot] : null;
-        if (layer is not null && Layers.Contains(layer, StringComparer.Ordinal))
+        var layers = LakeNames.Layers;
+        if (layer is not null && layers.Contains(layer, StringComparer.Ordinal))
         {
             var name = text[(dot + 1)..];
-            if (name.Length == 0 || name.Length > 200 || !name.All(IsNameChar))
-                throw CommandLine.Usage($"'{text}' is not a lake table: the name after '{layer}.' must be 1 to 200 {NameRule}" +
+            if (!LakeNames.IsTableName(name))
+                throw CommandLine.Usage($"'{text}' is not a lake table: the name after '{layer}.' must be {LakeNames.TableNameRule}" +
                     (text.Contains('/', StringComparison.Ordinal) ? "" : $" (a folder of that name is written ./{text})"));
             return new(layer, name, text);
         }
         if (text.Contains('/', StringComparison.Ordinal) || text[0] == '.') return new(null, null, text);
         if (layer is not null)
-            throw CommandLine.Usage($"'{text}' is not a lake table: '{layer}' is not a layer{CliHelp.Suggest(layer, Layers)}; " +
-                $"the layers are {string.Join(", ", Layers.Take(Layers.Count - 1))} and {Layers[^1]} (a folder of that name is written ./{text})");
+            throw CommandLine.Usage($"'{text}' is not a lake table: '{layer}' is not a layer{CliHelp.Suggest(layer, layers)}; " +
+                $"the layers are {string.Join(", ", layers.Take(layers.Count - 1))} and {layers[^1]} (a folder of that name is written ./{text})");
         return new(null, null, text);
     }
-
-    private static bool IsNameChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '-';
 }

@@ -93,11 +93,24 @@ public sealed class LakehouseServer : IAsyncDisposable
 
     internal HttpIngestEndpoint Ingest => _ingest;
 
-    /// <summary>Starts listening. An address that cannot be bound (in use, not an address of this machine) fails with InvalidInput.</summary>
+    /// <summary>
+    /// Starts listening. An address that cannot be bound (in use, not an address of this machine) fails with InvalidInput, and so
+    /// does a lake whose dataset definitions are not valid (naming each broken file).
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) throw new InvalidOperationException("The server was started before.");
-        foreach (var part in _parts) await part.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var part in _parts) await part.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // A part refused to start (the lake's dataset definitions are not valid): nothing listens, the started parts stop.
+            Interlocked.Exchange(ref _state, 2);
+            await StopPartsAsync().ConfigureAwait(false);
+            throw;
+        }
         try
         {
             await _app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -31,4 +31,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5558, Level = LogLevel.Warning, Message = "The committed answer to request {RequestId} could not be sent: the client went away")]
     public static partial void AnswerLost(ILogger logger, string requestId, Exception exception);
+
+    [LoggerMessage(EventId = 5559, Level = LogLevel.Warning, Message = "Request to {Dataset} refused 404: the lake's dataset definitions are not valid: {Problem}")]
+    public static partial void DefinitionsNotValid(ILogger logger, string dataset, string problem);
+
+    [LoggerMessage(EventId = 5560, Level = LogLevel.Warning, Message = "Request to {Dataset} answered 503: the lake's dataset definitions could not be read")]
+    public static partial void DefinitionsUnreadable(ILogger logger, string dataset, Exception exception);
 }

@@ -46,13 +46,35 @@ public sealed class DatasetCatalog
     public static async Task<DatasetCatalog> LoadAsync(ILakeStorage lake, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(lake);
+        var read = await ReadLakeAsync(lake, cancellationToken).ConfigureAwait(false);
+        return read.Problem is { } problem ? throw new LakehouseException(LakehouseErrorReason.InvalidInput, problem) : read.Catalog;
+    }
+
+    /// <summary>
+    /// A lookup of the lake's datasets that stays current while a process runs (a server, a long ingest): a definition file added,
+    /// changed or removed is seen without a restart. See <see cref="DatasetLookup"/> for when it reads the lake again.
+    /// </summary>
+    /// <param name="lake">The lake's root.</param>
+    /// <param name="maxAge">How long a known dataset is answered without looking at the lake again (default 2 s; zero: every time).</param>
+    public static DatasetLookup Lookup(ILakeStorage lake, TimeSpan? maxAge = null)
+    {
+        ArgumentNullException.ThrowIfNull(lake);
+        return new DatasetLookup(lake, maxAge ?? DatasetLookup.DefaultMaxAge);
+    }
+
+    /// <summary>
+    /// Lists the lake's definition files and reads them: the listing (what <see cref="DatasetLookup"/> compares to see a change),
+    /// the catalog of the built-ins and every valid definition, and the problems of the others as one message (null: none).
+    /// </summary>
+    internal static async Task<LakeDefinitions> ReadLakeAsync(ILakeStorage lake, CancellationToken cancellationToken)
+    {
+        var files = await ListDefinitionFilesAsync(lake, cancellationToken).ConfigureAwait(false);
         var definitions = new List<DatasetDefinition>(BuiltIn._definitions.Values);
         var problems = new List<string>();
         var folder = DefinitionsFolder + "/";
-        await foreach (var file in lake.ListAsync(folder, cancellationToken).ConfigureAwait(false))
+        foreach (var file in files)
         {
             var fileName = file.Path[folder.Length..];
-            if (fileName.Contains('/', StringComparison.Ordinal) || !fileName.EndsWith(".json", StringComparison.Ordinal) || fileName.StartsWith('.')) continue;
             var location = Location(lake, file.Path);
             try
             {
@@ -76,10 +98,28 @@ public sealed class DatasetCatalog
                 // Deleted between listing and reading: not a definition any more.
             }
         }
-        if (problems.Count == 1) throw new LakehouseException(LakehouseErrorReason.InvalidInput, problems[0]);
-        if (problems.Count > 1)
-            throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"{problems.Count} dataset definitions are not valid:\n  " + string.Join("\n  ", problems));
-        return new DatasetCatalog(definitions, Location(lake, DefinitionsFolder));
+        var problem = problems.Count switch
+        {
+            0 => null,
+            1 => problems[0],
+            _ => $"{problems.Count} dataset definitions are not valid:\n  " + string.Join("\n  ", problems),
+        };
+        return new LakeDefinitions(files, new DatasetCatalog(definitions, Location(lake, DefinitionsFolder)), problem);
+    }
+
+    /// <summary>The definition files in the lake (<c>*.json</c> directly in <see cref="DefinitionsFolder"/>, not hidden), in path order.</summary>
+    internal static async Task<IReadOnlyList<LakeFile>> ListDefinitionFilesAsync(ILakeStorage lake, CancellationToken cancellationToken)
+    {
+        var folder = DefinitionsFolder + "/";
+        var files = new List<LakeFile>();
+        await foreach (var file in lake.ListAsync(folder, cancellationToken).ConfigureAwait(false))
+        {
+            var fileName = file.Path[folder.Length..];
+            if (fileName.Contains('/', StringComparison.Ordinal) || !fileName.EndsWith(".json", StringComparison.Ordinal) || fileName.StartsWith('.')) continue;
+            files.Add(file);
+        }
+        files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+        return files;
     }
 
     /// <summary>The definition of <paramref name="name"/>, if this catalog has one.</summary>
@@ -126,3 +166,9 @@ public sealed class DatasetCatalog
         return new DatasetCatalog(definitions, null);
     }
 }
+
+/// <summary>What <see cref="DatasetCatalog.ReadLakeAsync"/> found.</summary>
+/// <param name="Files">The definition files listed, in path order.</param>
+/// <param name="Catalog">The built-ins and every valid definition among the files.</param>
+/// <param name="Problem">Why the other files are not valid definitions (one message naming each), or null.</param>
+internal sealed record LakeDefinitions(IReadOnlyList<LakeFile> Files, DatasetCatalog Catalog, string? Problem);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using Lakehouse.Core;
 
 namespace Lakehouse.Sql;
@@ -9,11 +8,8 @@ namespace Lakehouse.Sql;
 /// (<c>name@2026-11-01T12:00:00Z</c>, the latest version committed at or before it). The time-travel forms need quotes in SQL,
 /// because '@' is not part of a plain identifier: <c>SELECT * FROM silver."weblogs@v3"</c>.
 /// </summary>
-public sealed partial record LakeTableName(string Layer, string Name, long? Version, DateTimeOffset? Timestamp)
+public sealed record LakeTableName(string Layer, string Name, long? Version, DateTimeOffset? Timestamp)
 {
-    /// <summary>The layers a lake has, in order.</summary>
-    public static IReadOnlyList<string> Layers { get; } = ["bronze", "silver", "gold"];
-
     /// <summary>The folder of the table under the lake root: <c>layer/name</c>.</summary>
     public string Folder => Layer + "/" + Name;
 
@@ -21,9 +17,6 @@ public sealed partial record LakeTableName(string Layer, string Name, long? Vers
     public string SqlName => Version is { } v ? string.Create(CultureInfo.InvariantCulture, $"{Name}@v{v}")
         : Timestamp is { } t ? Name + "@" + t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture)
         : Name;
-
-    /// <summary>True when <paramref name="name"/> is a safe table name: letters, digits, '_' and '-', 1 to 128 of them.</summary>
-    public static bool IsSafeName(string name) => SafeName().IsMatch(name);
 
     /// <summary>
     /// Parses a reference found in a query; null when <paramref name="schema"/> is not a layer (a CTE, a DuckDB catalog table).
@@ -33,13 +26,13 @@ public sealed partial record LakeTableName(string Layer, string Name, long? Vers
     {
         ArgumentNullException.ThrowIfNull(schema);
         ArgumentNullException.ThrowIfNull(table);
-        var layer = Layers.FirstOrDefault(l => string.Equals(l, schema, StringComparison.OrdinalIgnoreCase));
+        var layer = LakeNames.Layers.FirstOrDefault(l => string.Equals(l, schema, StringComparison.OrdinalIgnoreCase));
         if (layer is null) return null;
         var at = table.IndexOf('@', StringComparison.Ordinal);
         var name = at < 0 ? table : table[..at];
-        if (!IsSafeName(name))
+        if (!LakeNames.IsTableName(name))
             throw new LakehouseException(LakehouseErrorReason.InvalidInput,
-                $"'{layer}.{table}' is not a lake table name: a name has letters, digits, '_' and '-' only (time travel: {layer}.\"name@v3\" or {layer}.\"name@2026-11-01T00:00:00Z\").");
+                $"'{layer}.{table}' is not a lake table name: a name is {LakeNames.TableNameRule} (time travel: {layer}.\"name@v3\" or {layer}.\"name@2026-11-01T00:00:00Z\").");
         if (at < 0) return new LakeTableName(layer, name, null, null);
         var suffix = table[(at + 1)..];
         if (suffix.Length > 1 && suffix[0] is 'v' or 'V' && long.TryParse(suffix.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var version))
@@ -52,7 +45,4 @@ public sealed partial record LakeTableName(string Layer, string Name, long? Vers
 
     /// <inheritdoc />
     public override string ToString() => Layer + "." + SqlName;
-
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,128}$")]
-    private static partial Regex SafeName();
 }

@@ -86,4 +86,64 @@ public sealed class BronzeTableTests(EngineFixture fixture) : IClassFixture<Engi
         Assert.Equal(1, (await table.PositionsAsync("file/"))["file/landing/a.json@12"]);
         Assert.False((await table.CommitAsync([], [new DeltaAppTransaction("file/landing/a.json@12", 1)])).Committed);
     }
+
+    [Fact]
+    public async Task CommitAsync_HttpStreamAndKeylessEventsInOneBatch_EachRowItsOwnColumnsOneIngestTimeAndItsUtcDate()
+    {
+        var table = Open();
+        var enqueued = new DateTimeOffset(2026, 11, 30, 20, 0, 0, 123, TimeSpan.FromHours(-5));
+        // Two instances of the same request id: one source all the same.
+        var request = new string("r1".AsSpan());
+        BronzeEvent[] events =
+        [
+            new([], new SourcePosition(SourceKinds.Http, "r1", null, 0, 1)),
+            new([0xff, 0x00], new SourcePosition(SourceKinds.Http, request, null, 1, 2)),
+            new([7], new SourcePosition(SourceKinds.Kafka, "events", "3", 41, null), enqueued, Key: "k"),
+            new([8], new SourcePosition(SourceKinds.Kafka, "events", "3", 42, null), EnqueuedTime: enqueued),
+            new([9], new SourcePosition(SourceKinds.EventHubs, "hub", "0", 5, null), Key: "only-a-key"),
+        ];
+        // 01:30 at +03:00 is 22:30 UTC the day before: ingest_date is the UTC date.
+        var ingest = new DateTimeOffset(2026, 12, 1, 1, 30, 0, 456, TimeSpan.FromHours(3)).AddTicks(7_891);
+
+        Assert.True((await table.CommitAsync(events, [Position("3", 43, -1)], ingest)).Committed);
+
+        var snapshot = await table.Table.GetSnapshotAsync();
+        Assert.Equal(["2026-11-30"], snapshot.Files.Select(f => f.PartitionValues["ingest_date"]).Distinct());
+        var rows = await Landing.BronzeRows.QueryAsync(table, fixture.Engine, """
+            SELECT hex(payload), source_kind, source, source_partition, source_offset, source_line, source_key, epoch_ms(enqueued_time), epoch_us(ingest_time)
+            FROM bronze ORDER BY source_kind, source_offset
+            """);
+        long? Ms(DateTimeOffset? t) => t?.ToUnixTimeMilliseconds();
+        Assert.Equal(
+            [
+                ["09", "eventhubs", "hub", "0", 5L, null, "only-a-key", null],
+                ["", "http", "r1", null, 0L, 1L, null, null],
+                ["FF00", "http", "r1", null, 1L, 2L, null, null],
+                ["07", "kafka", "events", "3", 41L, null, "k", Ms(enqueued)],
+                ["08", "kafka", "events", "3", 42L, null, null, Ms(enqueued)],
+            ],
+            rows.Select(r => r[..8]).ToList());
+        Assert.All(rows, r => Assert.Equal((ingest.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10, r[8]));
+    }
+
+    [Fact]
+    public async Task Stage_SourceRemoved_OnlyItsRowsLeaveAndTheOthersCommit()
+    {
+        var table = Open();
+        using var stage = table.CreateStage();
+        var a = stage.AddSource(SourceKinds.File, "landing/a.ndjson", null);
+        var b = stage.AddSource(SourceKinds.Capture, "landing/b.avro", "1");
+        Assert.Equal(a, stage.AddSource(SourceKinds.File, "landing/a.ndjson", null));
+        stage.Add(a, "x"u8, 0, 1);
+        stage.Add(b, "y"u8, 17, 1, "key", DateTimeOffset.UnixEpoch);
+        stage.Add(b, "z"u8, 18, 2, null, null);
+        stage.RemoveSource(b);
+        stage.Add(a, "w"u8, 2, 2);
+        stage.Seal();
+
+        Assert.True((await table.CommitAsync(stage, [new DeltaAppTransaction("file/landing/a.ndjson", 1)])).Committed);
+
+        var rows = await Landing.BronzeRows.QueryAsync(table, fixture.Engine, "SELECT decode(payload), source_kind, source, source_line FROM bronze ORDER BY source_line");
+        Assert.Equal([["x", "file", "landing/a.ndjson", 1L], ["w", "file", "landing/a.ndjson", 2L]], rows);
+    }
 }

@@ -132,7 +132,7 @@ public sealed class StreamIngestorRebalanceTests(EngineFixture fixture) : IClass
 
         public long? Lag => null;
 
-        public Task StartAsync(Func<string, CancellationToken, Task<long?>> positionOf, CancellationToken cancellationToken)
+        public Task StartAsync(Func<string, CancellationToken, Task<long?>> positionOf, bool once, CancellationToken cancellationToken)
         {
             _positionOf = positionOf;
             return Task.CompletedTask;

@@ -32,7 +32,7 @@ public sealed class BenchCommandTests : IDisposable
             Assert.True(DateTimeOffset.TryParse(report.GetProperty("timestamp").GetString(), out _));
             Assert.True(report.GetProperty("peak_working_set_bytes").GetInt64() > 0);
             var cases = report.GetProperty("cases");
-            Assert.Equal(["append_latency", "files_to_bronze", "import", "read_csv", "snapshot_load"], cases.EnumerateObject().Select(c => c.Name).Order(StringComparer.Ordinal));
+            Assert.Equal(["append_latency", "files_to_bronze", "http_ingest", "import", "read_csv", "snapshot_load"], cases.EnumerateObject().Select(c => c.Name).Order(StringComparer.Ordinal));
 
             var snapshot = cases.GetProperty("snapshot_load");
             Assert.Equal((300, 299L, 290L, 300), (snapshot.GetProperty("commits").GetInt32(), snapshot.GetProperty("version").GetInt64(),
@@ -67,6 +67,7 @@ public sealed class BenchCommandTests : IDisposable
             HasTarget(append);
 
             FilesToBronze(cases.GetProperty("files_to_bronze"));
+            HttpIngest(cases.GetProperty("http_ingest"));
         }
 
         // The run's own tables are gone; the generated inputs stay for the next run, which reuses them.
@@ -102,8 +103,26 @@ public sealed class BenchCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Bench_HttpIngestCase_OnlyItRunsWithEveryLoadLevel()
+    {
+        var work = _temp.Combine("work");
+        var result = await CliRunner.RunAsync("bench", "--size", "small", "--case", "http_ingest", "--work", work);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var cases = doc.RootElement.GetProperty("cases");
+        Assert.Equal(["http_ingest"], cases.EnumerateObject().Select(c => c.Name));
+        HttpIngest(cases.GetProperty("http_ingest"));
+        Assert.Contains("http_ingest: 64 clients: ", result.Stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetDirectories(Path.Combine(work, "runs")));
+    }
+
+    [Fact]
     public async Task Bench_BadOptions_UsageErrors()
     {
+        var suite = await CliRunner.RunAsync("bench", "--size", "small", "--suite", "http", "--work", _temp.Combine("w"));
+        Assert.Equal(2, suite.ExitCode);
+        Assert.Contains("'--suite'", suite.Stderr, StringComparison.Ordinal);
         var size = await CliRunner.RunAsync("bench", "--size", "medium", "--work", _temp.Combine("w"));
         Assert.Equal((2, "error: --size must be small or full, not 'medium'\n"), (size.ExitCode, size.Stderr));
         var azure = await CliRunner.RunAsync("bench", "--size", "small", "--azure", "/not/a/uri", "--work", _temp.Combine("w"));
@@ -119,6 +138,22 @@ public sealed class BenchCommandTests : IDisposable
             "read_json_seconds", "read_json_events_per_second", "read_json_cpu_seconds");
         Assert.InRange(bronze.GetProperty("bytes_per_event").GetDouble(), 150, 250);
         HasTarget(bronze);
+    }
+
+    private static void HttpIngest(JsonElement http)
+    {
+        Assert.Equal((1000, 16), (http.GetProperty("events_per_request").GetInt32(), http.GetProperty("distinct_bodies").GetInt32()));
+        Positive(http, "body_bytes", "total_seconds");
+        var runs = http.GetProperty("runs").EnumerateArray().ToList();
+        Assert.Equal([1, 4, 16, 64], runs.Select(r => r.GetProperty("clients").GetInt32()));
+        foreach (var run in runs)
+        {
+            Positive(run, "requests", "events", "seconds", "events_per_second", "p50_ms", "p99_ms", "commits", "bronze_rows");
+            Assert.Equal(run.GetProperty("requests").GetInt32() * 1000L, run.GetProperty("events").GetInt64());
+            Assert.True(run.GetProperty("p99_ms").GetDouble() >= run.GetProperty("p50_ms").GetDouble());
+            // Every event answered 202 is in bronze, plus the untimed first request that created the table.
+            Assert.Equal(run.GetProperty("events").GetInt64() + 1000, run.GetProperty("bronze_rows").GetInt64());
+        }
     }
 
     private static void Positive(JsonElement element, params string[] names)

@@ -78,7 +78,7 @@ public sealed class CommandLineTests : IDisposable
         var words = string.Join(' ', longForm.Stdout.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("Usage: lakehouse table import <files>... [options]", words, StringComparison.Ordinal);
         Assert.Contains("--to <table> (REQUIRED)", words, StringComparison.Ordinal);
-        Assert.Contains("the name has letters, digits, '_' and '-'", words, StringComparison.Ordinal);
+        Assert.Contains("the name is 1 to 128 letters, digits, '_' and '-'", words, StringComparison.Ordinal);
         Assert.Equal(longForm.Stdout, (await CliRunner.RunAsync("table", "import", "-h")).Stdout);
         Assert.Equal(longForm.Stdout, (await CliRunner.RunAsync("table", "import", "x.json", "--mode", "upsert", "--help")).Stdout);
     }

@@ -1,3 +1,5 @@
+using Lakehouse.Core;
+using Lakehouse.Sql;
 using Lakehouse.Testing;
 
 namespace Lakehouse.Cli.Tests;
@@ -42,15 +44,49 @@ public sealed class TableNameTests : IDisposable
     [InlineData("platinum.t", "'platinum.t' is not a lake table: 'platinum' is not a layer; the layers are bronze, silver and gold (a folder of that name is written ./platinum.t)")]
     [InlineData("sliver.x", "'sliver.x' is not a lake table: 'sliver' is not a layer (did you mean 'silver'?); the layers are bronze, silver and gold (a folder of that name is written ./sliver.x)")]
     [InlineData("Gold.x", "'Gold.x' is not a lake table: 'Gold' is not a layer (did you mean 'gold'?); the layers are bronze, silver and gold (a folder of that name is written ./Gold.x)")]
-    [InlineData("bronze.x.y", "'bronze.x.y' is not a lake table: the name after 'bronze.' must be 1 to 200 letters, digits, '_' and '-' (a folder of that name is written ./bronze.x.y)")]
-    [InlineData("bronze.../../../escape1", "'bronze.../../../escape1' is not a lake table: the name after 'bronze.' must be 1 to 200 letters, digits, '_' and '-'")]
-    [InlineData("silver.", "'silver.' is not a lake table: the name after 'silver.' must be 1 to 200 letters, digits, '_' and '-' (a folder of that name is written ./silver.)")]
-    [InlineData("gold.a b", "'gold.a b' is not a lake table: the name after 'gold.' must be 1 to 200 letters, digits, '_' and '-' (a folder of that name is written ./gold.a b)")]
+    [InlineData("bronze.x.y", "'bronze.x.y' is not a lake table: the name after 'bronze.' must be 1 to 128 letters, digits, '_' and '-' (a folder of that name is written ./bronze.x.y)")]
+    [InlineData("bronze.../../../escape1", "'bronze.../../../escape1' is not a lake table: the name after 'bronze.' must be 1 to 128 letters, digits, '_' and '-'")]
+    [InlineData("silver.", "'silver.' is not a lake table: the name after 'silver.' must be 1 to 128 letters, digits, '_' and '-' (a folder of that name is written ./silver.)")]
+    [InlineData("gold.a b", "'gold.a b' is not a lake table: the name after 'gold.' must be 1 to 128 letters, digits, '_' and '-' (a folder of that name is written ./gold.a b)")]
     [InlineData(" ", "the table is blank: give a lake name such as silver.weblogs, a folder, or an abfss:// URI")]
     public void Parse_NotALakeNameNorAPath_UsageErrorSayingTheRule(string text, string message)
     {
         var e = Assert.Throws<UsageException>(() => TableReference.Parse(text));
         Assert.Equal(message, e.Message);
+    }
+
+    [Fact]
+    public void Parse_NameAtTheLengthLimit_TakenByTheCliAndSqlAlikeOneMoreRefusedByBoth()
+    {
+        var longest = new string('n', LakeNames.MaxTableNameLength - 2) + "_9";
+        var tooLong = longest + "x";
+        Assert.Equal(128, longest.Length);
+
+        Assert.Equal(longest, TableReference.Parse("gold." + longest).Name);
+        Assert.Equal(longest, LakeTableName.TryParse("gold", longest)!.Name);
+        Assert.True(LakeNames.IsTableName(longest));
+
+        var cli = Assert.Throws<UsageException>(() => TableReference.Parse("gold." + tooLong));
+        Assert.Equal($"'gold.{tooLong}' is not a lake table: the name after 'gold.' must be 1 to 128 letters, digits, '_' and '-' (a folder of that name is written ./gold.{tooLong})", cli.Message);
+        var sql = Assert.Throws<LakehouseException>(() => LakeTableName.TryParse("gold", tooLong));
+        Assert.StartsWith($"'gold.{tooLong}' is not a lake table name: a name is 1 to 128 letters, digits, '_' and '-' (", sql.Message, StringComparison.Ordinal);
+        Assert.False(LakeNames.IsTableName(tooLong));
+    }
+
+    [Theory]
+    [InlineData("web-logs_2", true)]
+    [InlineData("", false)]
+    [InlineData("a.b", false)]
+    [InlineData("a/b", false)]
+    [InlineData("..", false)]
+    [InlineData("é", false)]
+    [InlineData("a b", false)]
+    public void Parse_OneRuleForTheCliAndSql_SameAnswer(string name, bool isName)
+    {
+        Assert.Equal(isName, LakeNames.IsTableName(name));
+        var cli = Record.Exception(() => TableReference.Parse("silver." + name));
+        var sql = Record.Exception(() => LakeTableName.TryParse("silver", name));
+        Assert.Equal((isName, isName), (cli is null, sql is null));
     }
 
     private async Task<CliRunner.Result> ImportFromAsync(string workingFolder, string to)
@@ -67,8 +103,8 @@ public sealed class TableNameTests : IDisposable
     [Theory]
     [InlineData("platinum.t", "the layers are bronze, silver and gold")]
     [InlineData("sliver.x", "(did you mean 'silver'?)")]
-    [InlineData("bronze.x.y", "the name after 'bronze.' must be 1 to 200 letters, digits, '_' and '-'")]
-    [InlineData("bronze.../../../escape1", "the name after 'bronze.' must be 1 to 200 letters, digits, '_' and '-'")]
+    [InlineData("bronze.x.y", "the name after 'bronze.' must be 1 to 128 letters, digits, '_' and '-'")]
+    [InlineData("bronze.../../../escape1", "the name after 'bronze.' must be 1 to 128 letters, digits, '_' and '-'")]
     public async Task Import_ToANameThatIsNotALakeTable_RefusedAndNoFolderAnywhere(string to, string reason)
     {
         var work = _temp.Combine("w1", "w2", "w3", "w4");

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Lakehouse.Core;
 using Lakehouse.Testing;
 
 namespace Lakehouse.Serve.Tests;
@@ -7,6 +8,11 @@ namespace Lakehouse.Serve.Tests;
 /// <summary>POST /ingest/{dataset} through a real HttpClient against the real server: what lands, and every status.</summary>
 public sealed class HttpIngestTests(EngineFixture fixture) : IClassFixture<EngineFixture>
 {
+    /// <summary>A small valid definition of a dataset named clicks.</summary>
+    private const string ClicksDefinition = """
+        { "name": "clicks", "payload": "json", "columns": [{ "name": "at", "type": "timestamp" }], "event_time": "at", "id": "source_position" }
+        """;
+
     [Fact]
     public async Task Post_NdjsonWithMalformedBlankCrlfAndNonUtf8Lines_202AfterCommitAndEveryLineLandedByteForByte()
     {
@@ -123,10 +129,43 @@ public sealed class HttpIngestTests(EngineFixture fixture) : IClassFixture<Engin
         await using var scope = await ServerScope.StartAsync(fixture.Engine);
         using (var before = await scope.PostAsync("clicks", "{\"a\":1}\n")) Assert.Equal(HttpStatusCode.NotFound, before.StatusCode);
         Directory.CreateDirectory(Path.Combine(scope.Lake, "_lakehouse", "datasets"));
-        await File.WriteAllTextAsync(Path.Combine(scope.Lake, "_lakehouse", "datasets", "clicks.json"), "{\"name\": \"clicks\"}");
+        await File.WriteAllTextAsync(Path.Combine(scope.Lake, "_lakehouse", "datasets", "clicks.json"), ClicksDefinition);
         using var after = await scope.PostAsync("clicks", "{\"a\":1}\n");
         Assert.Equal(HttpStatusCode.Accepted, after.StatusCode);
         Assert.Single(await scope.BronzeAsync("clicks"));
+    }
+
+    [Fact]
+    public async Task Post_DefinitionBrokenWhileRunning_OtherDatasetsStillLandAndItsName404WithoutThePath()
+    {
+        await using var scope = await ServerScope.StartAsync(fixture.Engine);
+        var folder = Path.Combine(scope.Lake, "_lakehouse", "datasets");
+        Directory.CreateDirectory(folder);
+        await File.WriteAllTextAsync(Path.Combine(folder, "orders.json"), ClicksDefinition.Replace("clicks", "orders", StringComparison.Ordinal).Replace("\"json\"", "\"xml\"", StringComparison.Ordinal));
+
+        using (var weblogs = await scope.PostAsync("weblogs", "{\"a\":1}\n")) Assert.Equal(HttpStatusCode.Accepted, weblogs.StatusCode);
+        using (var orders = await scope.PostAsync("orders", "{\"a\":1}\n"))
+        {
+            await AssertProblemAsync(orders, HttpStatusCode.NotFound, "Unknown dataset", "There is no dataset 'orders': the lake's dataset definitions are not valid");
+            Assert.DoesNotContain(scope.Lake, await orders.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // Fixed: taken at once.
+        await File.WriteAllTextAsync(Path.Combine(folder, "orders.json"), ClicksDefinition.Replace("clicks", "orders", StringComparison.Ordinal));
+        using (var fixedOrders = await scope.PostAsync("orders", "{\"a\":1}\n")) Assert.Equal(HttpStatusCode.Accepted, fixedOrders.StatusCode);
+        Assert.Single(await scope.BronzeAsync("orders"));
+        Assert.Single(await scope.BronzeAsync("weblogs"));
+    }
+
+    [Fact]
+    public async Task Start_LakeWithABrokenDefinition_RefusedNamingTheFile()
+    {
+        using var lake = new TempDirectory("serve-broken");
+        Directory.CreateDirectory(lake.Combine("_lakehouse", "datasets"));
+        File.WriteAllText(lake.Combine("_lakehouse", "datasets", "clicks.json"), "{\"name\": \"clicks\"}");
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => ServerScope.StartAsync(fixture.Engine, lake: lake));
+        Assert.Equal(LakehouseErrorReason.InvalidInput, e.Reason);
+        Assert.Equal($"Dataset definition '{lake.Combine("_lakehouse", "datasets", "clicks.json")}', field 'payload': is missing.", e.Message);
     }
 
     [Fact]

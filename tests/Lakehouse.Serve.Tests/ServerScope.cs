@@ -51,7 +51,16 @@ internal sealed class ServerScope : IAsyncDisposable
         var options = new LakehouseServerOptions { Urls = ["http://127.0.0.1:0"], ShutdownTimeout = TimeSpan.FromSeconds(60) };
         configure?.Invoke(options);
         var server = LakehouseServer.Create(options, LakeStorage.Open(temp.Path), engine);
-        await server.StartAsync();
+        try
+        {
+            await server.StartAsync();
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            if (lake is null) temp.Dispose();
+            throw;
+        }
         return new ServerScope(engine, temp, lake is null, server);
     }
 

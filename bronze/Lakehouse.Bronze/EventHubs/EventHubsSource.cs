@@ -90,6 +90,7 @@ internal sealed class EventHubsSource : IStreamSource
     private volatile Exception? _fault;
     private Task? _background;
     private Chunk? _carry;
+    private bool _once;
 
     internal EventHubsSource(EventHubsEndpoint endpoint, StreamSourceSettings settings, EventHubsSourceOptions options)
     {
@@ -124,10 +125,11 @@ internal sealed class EventHubsSource : IStreamSource
     public long? Lag => _owned.Count == 0 ? 0 : _owned.Sum(p =>
         _lastEnqueued.TryGetValue(p, out var last) && _next.TryGetValue(p, out var next) ? Math.Max(0, last + 1 - next) : 0);
 
-    public async Task StartAsync(Func<string, CancellationToken, Task<long?>> positionOf, CancellationToken cancellationToken)
+    public async Task StartAsync(Func<string, CancellationToken, Task<long?>> positionOf, bool once, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(positionOf);
         _positionOf = positionOf;
+        _once = once;
         var connectionOptions = new EventHubConnectionOptions();
         var (connection, authentication) = _endpoint.Connect(_settings.Setting, connectionOptions, _options.Credential);
         _connection = connection;
@@ -342,10 +344,19 @@ internal sealed class EventHubsSource : IStreamSource
     private void Take(Chunk chunk, List<BronzeEvent> into, int maxEvents)
     {
         if (!_owned.Contains(chunk.Partition) || _generations.GetValueOrDefault(chunk.Partition) != chunk.Generation) return;
-        var n = Math.Min(maxEvents - into.Count, chunk.Events.Count - chunk.Start);
+        var available = chunk.Events.Count - chunk.Start;
+        if (_once)
+        {
+            // --once: nothing past the end the partition had at start (-1: it was empty); a chunk's events are in sequence order.
+            var end = _endAtStart.GetValueOrDefault(chunk.Partition, -1);
+            var within = 0;
+            while (within < available && chunk.Events[chunk.Start + within].Source.Offset <= end) within++;
+            available = within;
+        }
+        var n = Math.Min(maxEvents - into.Count, available);
         for (var i = 0; i < n; i++) into.Add(chunk.Events[chunk.Start + i]);
         if (n > 0) _next[chunk.Partition] = chunk.Events[chunk.Start + n - 1].Source.Offset!.Value + 1;
-        if (chunk.Start + n < chunk.Events.Count) _carry = chunk with { Start = chunk.Start + n };
+        if (n < available) _carry = chunk with { Start = chunk.Start + n };
     }
 
     /// <summary>Renews ownership and refreshes each partition's last enqueued sequence number (for the lag) until stopped.</summary>

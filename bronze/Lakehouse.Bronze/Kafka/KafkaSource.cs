@@ -35,7 +35,7 @@ internal sealed class KafkaSource : IStreamSource
 
     private readonly KafkaConnection _connection;
     private readonly string _group;
-    private readonly bool _once;
+    private bool _once;
     private readonly ILogger _log;
     private readonly Channel<Item> _items = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleWriter = true }); // not SingleReader: that kind has no Count
     private readonly ConcurrentQueue<Command> _commands = new();
@@ -60,11 +60,10 @@ internal sealed class KafkaSource : IStreamSource
     private bool _assignmentChanged;
     private int _disposed;
 
-    private KafkaSource(KafkaConnection connection, string group, bool once, ILoggerFactory? loggerFactory)
+    private KafkaSource(KafkaConnection connection, string group, ILoggerFactory? loggerFactory)
     {
         _connection = connection;
         _group = group;
-        _once = once;
         _log = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<KafkaSource>();
     }
 
@@ -73,7 +72,7 @@ internal sealed class KafkaSource : IStreamSource
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (string.IsNullOrWhiteSpace(settings.ConsumerGroup)) throw new LakehouseException(LakehouseErrorReason.InvalidInput, "The consumer group may not be empty.");
-        return new KafkaSource(KafkaConnection.FromUri(uri, settings.Setting), settings.ConsumerGroup, settings.Once, settings.LoggerFactory);
+        return new KafkaSource(KafkaConnection.FromUri(uri, settings.Setting), settings.ConsumerGroup, settings.LoggerFactory);
     }
 
     /// <inheritdoc />
@@ -136,11 +135,12 @@ internal sealed class KafkaSource : IStreamSource
     }
 
     /// <inheritdoc />
-    public async Task StartAsync(Func<string, CancellationToken, Task<long?>> positionOf, CancellationToken cancellationToken)
+    public async Task StartAsync(Func<string, CancellationToken, Task<long?>> positionOf, bool once, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(positionOf);
         if (_thread is not null) throw new InvalidOperationException("The source was started already.");
         _positionOf = positionOf;
+        _once = once;
         var running = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, cancellationToken);
         _running = running.Token;
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -5,7 +5,6 @@ using System.IO.Hashing;
 using System.Threading.Channels;
 using Lakehouse.Core;
 using Lakehouse.Delta.Write;
-using Lakehouse.Engine;
 using Lakehouse.Storage;
 using Microsoft.Extensions.Logging;
 using ZstdSharp;
@@ -30,7 +29,6 @@ public sealed class LandingIngestor
 
     private readonly BronzeTable _table;
     private readonly ILakeStorage _landing;
-    private readonly DuckEngine _engine;
     private readonly LandingIngestOptions _options;
     private readonly ILogger _log;
     private readonly Lock _gate = new();
@@ -52,7 +50,6 @@ public sealed class LandingIngestor
         ArgumentNullException.ThrowIfNull(landing);
         _table = table;
         _landing = landing;
-        _engine = table.Engine;
         _options = options ?? new LandingIngestOptions();
         _log = (loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger<LandingIngestor>();
     }
@@ -151,7 +148,7 @@ public sealed class LandingIngestor
                 foreach (var (identity, kind) in candidates)
                 {
                     stop.Token.ThrowIfCancellationRequested();
-                    stage ??= new LandingStage(_engine);
+                    stage ??= new LandingStage(_table);
                     if (!await StageFileAsync(stage, identity, kind, known, stop.Token).ConfigureAwait(false)) changed++;
                     if (stage.Files.Count >= _options.MaxBatchFiles || stage.Events >= _options.MaxBatchEvents || stage.PayloadBytes >= _options.MaxBatchBytes)
                     {
@@ -315,7 +312,7 @@ public sealed class LandingIngestor
             var positions = stage.Files.SelectMany(f => f.AppIds).Select(id => new DeltaAppTransaction(id, 1)).ToList();
             try
             {
-                var result = await _table.CommitSqlAsync(stage.SelectSql(DateTimeOffset.UtcNow), positions, cancellationToken).ConfigureAwait(false);
+                var result = await stage.CommitAsync(_table, positions, cancellationToken).ConfigureAwait(false);
                 var rows = result.Metric("numOutputRows");
                 foreach (var p in positions) known[p.AppId] = 0;
                 lock (_gate)

@@ -22,8 +22,9 @@ internal sealed record BenchReport(
 internal sealed record BenchMachine(int Cores, string Os, string Runtime, string Duckdb);
 
 /// <summary>The cases that ran (a case left out with <c>--case</c> is absent from the report).</summary>
-internal sealed record BenchCases(SnapshotLoadResult? SnapshotLoad, ReadCsvResult? ReadCsv, ImportResult? Import, AppendLatencyResult? AppendLatency, FilesToBronzeResult? FilesToBronze,
-    BronzeToSilverResult? BronzeToSilver = null, SilverIncrementalResult? SilverIncremental = null);
+internal sealed record BenchCases(
+    SnapshotLoadResult? SnapshotLoad, ReadCsvResult? ReadCsv, ImportResult? Import, AppendLatencyResult? AppendLatency, FilesToBronzeResult? FilesToBronze,
+    HttpIngestBenchResult? HttpIngest, BronzeToSilverResult? BronzeToSilver = null, SilverIncrementalResult? SilverIncremental = null);
 
 /// <summary>
 /// NDJSON files landed in bronze (raw lines, no JSON parse): wall seconds, process CPU seconds (and per million events, which a

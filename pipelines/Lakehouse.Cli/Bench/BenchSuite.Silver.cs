@@ -5,7 +5,6 @@ using Lakehouse.Cli.Samples;
 using Lakehouse.Core;
 using Lakehouse.Datasets;
 using Lakehouse.Delta.Write;
-using Lakehouse.Engine;
 using Lakehouse.Silver;
 using Lakehouse.Storage;
 
@@ -103,12 +102,14 @@ internal sealed partial class BenchSuite
               $"UNION ALL SELECT encode(CAST(to_json(s) AS VARCHAR)), n + 0.5 FROM (SELECT *, row_number() OVER () AS n FROM ({sample})) s WHERE n % 50 = 0 " +
               $"UNION ALL SELECT encode(left(CAST(to_json(s) AS VARCHAR), 40)), n + 0.25 FROM (SELECT *, row_number() OVER () AS n FROM ({sample})) s WHERE n % 200 = 0";
         var file = string.Create(CultureInfo.InvariantCulture, $"bench/weblogs-{first}.ndjson");
-        var select =
-            $"SELECT payload, 'file' AS source_kind, {SqlText.Literal(file)} AS source, NULL AS source_partition, NULL AS source_offset, " +
-            "row_number() OVER (ORDER BY n) AS source_line, NULL AS source_key, NULL AS enqueued_time, now() AS ingest_time, current_date AS ingest_date " +
-            $"FROM ({payloads})";
+        var events = new List<BronzeEvent>();
+        using (var lease = _engine.Lease())
+        using (var rows = lease.Connection.Query($"SELECT payload FROM ({payloads}) ORDER BY n", cancellationToken))
+        {
+            while (rows.Read()) events.Add(new BronzeEvent(rows.GetBytes(0).ToArray(), new SourcePosition(SourceKinds.File, file, null, null, events.Count + 1)));
+        }
         var bronze = BronzeTable.Open(LakeStorage.Open(table), _engine);
-        await bronze.CommitSqlAsync(select, [new DeltaAppTransaction("file/" + file, 1)], cancellationToken).ConfigureAwait(false);
+        await bronze.CommitAsync(events, [new DeltaAppTransaction("file/" + file, 1)], cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     private static void CopyFolder(string from, string to)

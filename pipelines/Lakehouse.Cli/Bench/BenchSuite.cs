@@ -14,12 +14,12 @@ using Lakehouse.Storage;
 namespace Lakehouse.Cli.Bench;
 
 /// <summary>The counts of a benchmark size.</summary>
-internal sealed record BenchSize(string Name, int Commits, long ReadRows, long ImportRows, int Appends, long BronzeEvents, long SilverRows)
+internal sealed record BenchSize(string Name, int Commits, long ReadRows, long ImportRows, int Appends, long BronzeEvents, TimeSpan HttpSecondsPerLevel, long SilverRows)
 {
     internal static BenchSize Parse(string name) => name switch
     {
-        "full" => new("full", 10_000, 1_000_000, 1_000_000, 50, 1_000_000, 10_000_000),
-        "small" => new("small", 300, 100_000, 100_000, 20, 100_000, 200_000),
+        "full" => new("full", 10_000, 1_000_000, 1_000_000, 50, 1_000_000, TimeSpan.FromSeconds(20), 10_000_000),
+        "small" => new("small", 300, 100_000, 100_000, 20, 100_000, TimeSpan.FromSeconds(3), 200_000),
         _ => throw CommandLine.Usage($"--size must be small or full, not '{name}'"),
     };
 }
@@ -54,7 +54,7 @@ internal sealed partial class BenchSuite
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
     /// <summary>The case names, in the order they run.</summary>
-    internal static IReadOnlyList<string> CaseNames { get; } = ["snapshot_load", "read_csv", "import", "append_latency", "files_to_bronze", "bronze_to_silver", "silver_incremental"];
+    internal static IReadOnlyList<string> CaseNames { get; } = ["snapshot_load", "read_csv", "import", "append_latency", "files_to_bronze", "http_ingest", "bronze_to_silver", "silver_incremental"];
 
     internal BenchSuite(DuckEngine engine, BenchSize size, string work, Action<string> progress)
     {
@@ -82,6 +82,9 @@ internal sealed partial class BenchSuite
             var import = Runs("import") ? await ImportAsync(cancellationToken).ConfigureAwait(false) : null;
             var append = Runs("append_latency") ? await AppendLatencyAsync(azure, cancellationToken).ConfigureAwait(false) : null;
             var bronze = Runs("files_to_bronze") ? await FilesToBronzeAsync(cancellationToken).ConfigureAwait(false) : null;
+            var http = Runs("http_ingest")
+                ? await HttpIngestBench.RunAsync(_engine, _run, [1, 4, 16, 64], _size.HttpSecondsPerLevel, Progress, cancellationToken).ConfigureAwait(false)
+                : null;
             var silver = Runs("bronze_to_silver") ? await BronzeToSilverAsync(cancellationToken).ConfigureAwait(false) : null;
             var incremental = Runs("silver_incremental") ? await SilverIncrementalAsync(cancellationToken).ConfigureAwait(false) : null;
             using var process = Process.GetCurrentProcess();
@@ -90,7 +93,7 @@ internal sealed partial class BenchSuite
                 started.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
                 new BenchMachine(Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription, DuckEngine.LibraryVersion),
                 _work,
-                new BenchCases(snapshot, read, import, append, bronze, silver, incremental),
+                new BenchCases(snapshot, read, import, append, bronze, http, silver, incremental),
                 process.PeakWorkingSet64,
                 Round(_clock.Elapsed.TotalSeconds, 1));
         }

@@ -16,19 +16,20 @@ internal sealed record HttpIngestRun(
     double P50Ms, double P99Ms, double MaxMs, long Commits, double EventsPerCommit, int Refused, long BronzeRows);
 
 /// <summary>
-/// <c>lakehouse bench --suite http</c>: NDJSON bodies of <c>events_per_request</c> web-log events posted to an in-process
+/// The <c>http_ingest</c> case of <c>lakehouse bench</c>: NDJSON bodies of <c>events_per_request</c> web-log events posted to an in-process
 /// <c>lakehouse serve</c> on 127.0.0.1 by 1 to N concurrent clients (the clients run in the same process, on the same cores).
 /// A request's latency runs from sending it to reading its 202, which comes after the bronze commit holding its events.
 /// </summary>
 internal sealed record HttpIngestBenchResult(int EventsPerRequest, long BodyBytes, int DistinctBodies, IReadOnlyList<HttpIngestRun> Runs, double TotalSeconds);
 
-/// <summary>The HTTP ingest benchmark (see <see cref="HttpIngestBenchResult"/>).</summary>
+/// <summary>The HTTP ingest case of the benchmark (see <see cref="HttpIngestBenchResult"/>).</summary>
 internal static class HttpIngestBench
 {
     private const int EventsPerRequest = 1000;
     private const int DistinctBodies = 16;
 
-    internal static async Task<HttpIngestBenchResult> RunAsync(DuckEngine engine, string work, IReadOnlyList<int> clientCounts, TimeSpan duration,
+    /// <summary>One load level per entry of <paramref name="clientCounts"/>, each for <paramref name="duration"/>, in a fresh lake under <paramref name="run"/>.</summary>
+    internal static async Task<HttpIngestBenchResult> RunAsync(DuckEngine engine, string run, IReadOnlyList<int> clientCounts, TimeSpan duration,
         Action<string> progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -36,13 +37,13 @@ internal static class HttpIngestBench
         var runs = new List<HttpIngestRun>();
         foreach (var clients in clientCounts)
         {
-            var lake = Path.Combine(work, "runs", $"http-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
+            var lake = Path.Combine(run, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"http-{clients}"));
             Directory.CreateDirectory(lake);
             try
             {
                 runs.Add(await RunOneAsync(engine, lake, bodies, clients, duration, cancellationToken).ConfigureAwait(false));
                 var r = runs[^1];
-                progress(FormattableString.Invariant($"http ingest, {clients} clients: {r.EventsPerSecond:N0} events/s, p50 {r.P50Ms:N1} ms, p99 {r.P99Ms:N1} ms, {r.EventsPerCommit:N0} events/commit"));
+                progress(FormattableString.Invariant($"http_ingest: {clients} clients: {r.EventsPerSecond:N0} events/s, p50 {r.P50Ms:N1} ms, p99 {r.P99Ms:N1} ms, {r.EventsPerCommit:N0} events/commit"));
             }
             finally
             {

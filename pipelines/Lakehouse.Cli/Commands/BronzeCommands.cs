@@ -78,7 +78,8 @@ internal static class BronzeCommands
             var name = parse.GetValue(dataset)!;
             var source = parse.GetValue(from)!;
             using var lake = session.OpenLake(parse);
-            (await DatasetCatalog.LoadAsync(lake.Root, cancellationToken).ConfigureAwait(false)).Get(name); // an unknown dataset is refused, listing the known ones
+            // An unknown dataset is refused, listing the known ones; so is a lake with a broken definition, naming it.
+            await DatasetCatalog.Lookup(lake.Root).GetAsync(name, cancellationToken).ConfigureAwait(false);
             var table = BronzeTable.Open(lake.TableStorage("bronze." + name), lake.Engine, lake.LoggerFactory);
             if (!BronzeSources.IsStream(source))
             {
@@ -121,7 +122,6 @@ internal static class BronzeCommands
             await using var stream = BronzeSources.OpenStream(source, new StreamSourceSettings
             {
                 ConsumerGroup = parse.GetValue(group) ?? StreamSourceSettings.DefaultConsumerGroup,
-                Once = options.Once,
                 LoggerFactory = lake.LoggerFactory,
                 Lake = lake.Root,
                 Dataset = name,

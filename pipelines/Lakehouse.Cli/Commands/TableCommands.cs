@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Lakehouse.Core;
 using Lakehouse.Delta;
 using Lakehouse.Delta.Scan;
 using Lakehouse.Engine;
@@ -11,7 +12,7 @@ namespace Lakehouse.Cli.Commands;
 internal static partial class TableCommands
 {
     private const string TableHelp =
-        "The table: layer.name in the lake (bronze, silver or gold; the name has letters, digits, '_' and '-'), " +
+        "The table: layer.name in the lake (bronze, silver or gold; the name is " + LakeNames.TableNameRule + "), " +
         "a folder (with a '/' in it or starting with '.'; a bare name is a folder here), or an abfss:// URI.";
 
     internal static Command Create(CliSession session)

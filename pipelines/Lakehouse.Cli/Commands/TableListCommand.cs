@@ -62,7 +62,7 @@ internal static partial class TableCommands
         if (root.LocalPathOrNull("") is { } local && !Directory.Exists(local))
             throw new LakehouseException(LakehouseErrorReason.NotFound, $"There is no lake at '{local}': the folder does not exist (give --lake or set LAKEHOUSE_LAKE).");
         var tables = new List<TableListing>();
-        foreach (var layer in TableReference.Layers)
+        foreach (var layer in LakeNames.Layers)
         {
             foreach (var name in await TableFoldersAsync(root, layer, cancellationToken).ConfigureAwait(false))
             {

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Lakehouse.Bronze;
 using Lakehouse.Core;
+using Lakehouse.Datasets;
 using Lakehouse.Engine;
 using Lakehouse.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -52,7 +53,7 @@ internal sealed class HttpIngestEndpoint : IServerPart
     private readonly BodyMemory _memory;
     private readonly ConcurrentDictionary<string, BronzeGroupCommitter> _committers = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
-    private Func<string, bool> _isKnown = _ => false;
+    private DatasetLookup? _datasets;
     private volatile bool _stopping;
     private bool _stopped;
     private long _requests, _accepted, _duplicates, _events, _refused, _overloaded, _clientsGone, _failed;
@@ -80,8 +81,16 @@ internal sealed class HttpIngestEndpoint : IServerPart
     /// <summary>Request bodies held in memory now.</summary>
     internal long BufferedBytes => _memory.Used;
 
-    public async Task StartAsync(CancellationToken cancellationToken) =>
-        _isKnown = _options.IsKnownDataset ?? await InterimDatasets.OpenAsync(_lake, cancellationToken).ConfigureAwait(false);
+    /// <summary>
+    /// Opens the lake's datasets (unless the options name them): a lake whose definitions are not valid is refused here, naming
+    /// each broken file, as <c>bronze ingest</c> refuses it; one added or fixed while the server runs is seen without a restart.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_options.IsKnownDataset is not null) return;
+        _datasets = DatasetCatalog.Lookup(_lake);
+        await _datasets.CatalogAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     public void Map(WebApplication app) => app.MapPost(Route, HandleAsync);
 
@@ -114,10 +123,17 @@ internal sealed class HttpIngestEndpoint : IServerPart
             await OverloadedAsync(context, requestId, dataset, "The server is stopping; send the request again to another server or later.").ConfigureAwait(false);
             return;
         }
-        if (!IsDatasetName(dataset) || !_isKnown(dataset))
+        var known = IsDatasetName(dataset) ? await KnownAsync(dataset).ConfigureAwait(false) : (false, false);
+        if (known is null)
         {
-            await RefuseAsync(context, requestId, dataset, StatusCodes.Status404NotFound, "Unknown dataset",
-                $"There is no dataset '{dataset}' (a dataset is built in, or defined by a file in the lake's _lakehouse/datasets/).").ConfigureAwait(false);
+            await OverloadedAsync(context, requestId, dataset, "The lake's dataset definitions could not be read; send the request again later.").ConfigureAwait(false);
+            return;
+        }
+        if (!known.Value.Defined)
+        {
+            await RefuseAsync(context, requestId, dataset, StatusCodes.Status404NotFound, "Unknown dataset", known.Value.Broken
+                ? $"There is no dataset '{dataset}': the lake's dataset definitions are not valid (the server's log names the file and the field)."
+                : $"There is no dataset '{dataset}' (a dataset is built in, or defined by a file in the lake's _lakehouse/datasets/).").ConfigureAwait(false);
             return;
         }
         if (IngestMediaTypes.FormatOf(context.Request.ContentType, out var refusal) is not { } format)
@@ -326,8 +342,31 @@ internal sealed class HttpIngestEndpoint : IServerPart
         return true;
     }
 
-    /// <summary>A dataset name: 1 to 200 letters, digits, '_' and '-' (the names bronze tables take).</summary>
-    private static bool IsDatasetName(string name) => name.Length is > 0 and <= 200 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
+    /// <summary>
+    /// Whether <paramref name="dataset"/> is defined (and, when not, whether broken definitions may be why); null when the
+    /// definitions could not be read (storage).
+    /// </summary>
+    private async ValueTask<(bool Defined, bool Broken)?> KnownAsync(string dataset)
+    {
+        if (_options.IsKnownDataset is { } isKnown) return (isKnown(dataset), false);
+        try
+        {
+            return (await _datasets!.FindAsync(dataset).ConfigureAwait(false) is not null, false);
+        }
+        catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.InvalidInput)
+        {
+            Log.DefinitionsNotValid(_log, dataset, e.Message);
+            return (false, true);
+        }
+        catch (LakehouseException e)
+        {
+            Log.DefinitionsUnreadable(_log, dataset, e);
+            return null;
+        }
+    }
+
+    /// <summary>A name a bronze table can take (<see cref="LakeNames.IsTableName"/>); the dataset catalog says whether it is one.</summary>
+    private static bool IsDatasetName(string name) => LakeNames.IsTableName(name);
 
     private Task TooLargeAsync(HttpContext context, string requestId, string dataset)
     {

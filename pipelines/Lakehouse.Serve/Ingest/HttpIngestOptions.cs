@@ -29,8 +29,9 @@ public sealed class HttpIngestOptions
     public GroupCommitOptions GroupCommit { get; } = new();
 
     /// <summary>
-    /// Whether a dataset exists (404 otherwise). Default: the built-in datasets (weblogs, sensors, accesslogs) and those with a
-    /// definition file <c>&lt;lake&gt;/_lakehouse/datasets/&lt;name&gt;.json</c>.
+    /// Whether a dataset exists (404 otherwise). Default: the lake's datasets as <c>DatasetCatalog.Lookup</c> sees them: the
+    /// built-in ones (weblogs, sensors, accesslogs) and those with a definition file <c>&lt;lake&gt;/_lakehouse/datasets/&lt;name&gt;.json</c>,
+    /// one added while the server runs included.
     /// </summary>
     public Func<string, bool>? IsKnownDataset { get; set; }
 

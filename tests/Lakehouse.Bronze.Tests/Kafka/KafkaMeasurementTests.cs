@@ -51,7 +51,6 @@ public sealed class KafkaMeasurementTests(EngineFixture engine, KafkaClusterFixt
         var source = (KafkaSource)BronzeSources.OpenStream(Cluster.Uri(topic), new StreamSourceSettings
         {
             ConsumerGroup = "bench-" + topic,
-            Once = once,
             Setting = name => name == KafkaConnection.PropertiesVariable
                 ? KafkaMockCluster.FastGroupProperties + ";" + Environment.GetEnvironmentVariable("LAKEHOUSE_KAFKA_BENCH_PROPERTIES")
                 : null,

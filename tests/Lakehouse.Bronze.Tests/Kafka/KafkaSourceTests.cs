@@ -32,16 +32,16 @@ public sealed class KafkaSourceTests(EngineFixture engine, KafkaClusterFixture k
 
     private static string Line(int i) => $$"""{"event_id":"e{{i:D6}}","page_url":"/p/{{i % 97}}?utm_source=x","tti_ms":{{i % 1000}},"status":200}""";
 
-    private KafkaSource OpenSource(bool once = false) =>
-        (KafkaSource)BronzeSources.OpenStream(Cluster.Uri(_topic), new StreamSourceSettings { ConsumerGroup = _group, Once = once, Setting = Settings });
+    private KafkaSource OpenSource() =>
+        (KafkaSource)BronzeSources.OpenStream(Cluster.Uri(_topic), new StreamSourceSettings { ConsumerGroup = _group, Setting = Settings });
 
     private static string? Settings(string name) => name == "LAKEHOUSE_KAFKA_PROPERTIES" ? KafkaMockCluster.FastGroupProperties : null;
 
-    private async Task<StreamIngestProgress> IngestOnceAsync(Func<IStreamSource, IStreamSource>? wrap = null)
+    private async Task<StreamIngestProgress> IngestOnceAsync()
     {
-        await using var source = OpenSource(once: true);
+        await using var source = OpenSource();
         var table = BronzeTable.Open(LakeStorage.Open(TableFolder), engine.Engine);
-        var ingestor = new StreamIngestor(table, wrap is null ? source : wrap(source), new StreamIngestOptions { Once = true, MaxBatchWait = TimeSpan.FromMilliseconds(200) });
+        var ingestor = new StreamIngestor(table, source, new StreamIngestOptions { Once = true, MaxBatchWait = TimeSpan.FromMilliseconds(200) });
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         return await ingestor.RunAsync(timeout.Token);
     }
@@ -62,30 +62,6 @@ public sealed class KafkaSourceTests(EngineFixture engine, KafkaClusterFixture k
         // Each partition's offsets are 0..end-1 without a gap: the positions and the rows tell the same story.
         foreach (var (partition, end) in ends)
             Assert.Equal(Enumerable.Range(0, (int)end).Select(i => (long)i), rows.Where(r => r.Partition == partition).Select(r => r.Offset!.Value).Order());
-    }
-
-    [Fact]
-    public async Task RunAsync_Once_StopsAtTheEndOffsetsFoundAtStart()
-    {
-        Cluster.CreateTopic(_topic);
-        var first = Enumerable.Range(0, 600).Select(Line).ToList();
-        var later = Enumerable.Range(600, 150).Select(Line).ToList();
-        await Kcat.ProduceLinesAsync(Cluster.BootstrapServers, _topic, first);
-        var endsAtStart = Cluster.EndOffsets(_topic);
-
-        // 150 more arrive right after the source took the end offsets: --once must not read them.
-        var result = await IngestOnceAsync(source => new AfterStart(source, () => Kcat.ProduceLinesAsync(Cluster.BootstrapServers, _topic, later)));
-
-        Assert.Equal(600, result.Events);
-        Assert.Equal(750, Cluster.EndOffsets(_topic).Values.Sum());
-        var positions = await BronzeRows.PositionsAsync(engine.Engine, TableFolder, $"kafka/{_topic}/");
-        Assert.Equal(endsAtStart.Where(e => e.Value > 0).ToDictionary(e => $"kafka/{_topic}/{e.Key}", e => e.Value).OrderBy(e => e.Key), positions.OrderBy(e => e.Key));
-        Assert.Equal(first.Order(StringComparer.Ordinal), (await BronzeRows.ReadAsync(engine.Engine, TableFolder)).Select(r => Encoding.UTF8.GetString(r.Payload)).Order(StringComparer.Ordinal));
-
-        // The next --once picks up exactly the rest.
-        var second = await IngestOnceAsync();
-        Assert.Equal(150, second.Events);
-        await AssertExactlyOnceAsync([.. first, .. later]);
     }
 
     [Fact]
@@ -155,8 +131,8 @@ public sealed class KafkaSourceTests(EngineFixture engine, KafkaClusterFixture k
         var a = OpenSource();
         await using var b = OpenSource();
         static Task<long?> FromStart(string partition, CancellationToken cancellationToken) => Task.FromResult<long?>(null);
-        await a.StartAsync(FromStart, CancellationToken.None);
-        await b.StartAsync(FromStart, CancellationToken.None);
+        await a.StartAsync(FromStart, once: false, CancellationToken.None);
+        await b.StartAsync(FromStart, once: false, CancellationToken.None);
         var all = Enumerable.Range(0, partitions).Select(p => p.ToString(CultureInfo.InvariantCulture)).ToHashSet();
 
         Assert.True(await PollUntilAsync(async () =>
@@ -182,7 +158,7 @@ public sealed class KafkaSourceTests(EngineFixture engine, KafkaClusterFixture k
         Cluster.CreateTopic(_topic);
         await Kcat.ProduceLinesAsync(Cluster.BootstrapServers, _topic, Enumerable.Range(0, 300).Select(Line));
         await using var source = OpenSource();
-        await source.StartAsync((_, _) => Task.FromResult<long?>(null), CancellationToken.None);
+        await source.StartAsync((_, _) => Task.FromResult<long?>(null), once: false, CancellationToken.None);
         var read = new List<BronzeEvent>();
         Assert.True(await PollUntilAsync(async () =>
         {
@@ -210,7 +186,7 @@ public sealed class KafkaSourceTests(EngineFixture engine, KafkaClusterFixture k
     {
         await using var source = OpenSource();
 
-        var error = await Assert.ThrowsAsync<LakehouseException>(() => source.StartAsync((_, _) => Task.FromResult<long?>(null), CancellationToken.None));
+        var error = await Assert.ThrowsAsync<LakehouseException>(() => source.StartAsync((_, _) => Task.FromResult<long?>(null), once: false, CancellationToken.None));
 
         Assert.Equal(LakehouseErrorReason.NotFound, error.Reason);
         Assert.Contains($"Kafka topic '{_topic}' does not exist at {Cluster.BootstrapServers}", error.Message, StringComparison.Ordinal);
@@ -248,26 +224,5 @@ public sealed class KafkaSourceTests(EngineFixture engine, KafkaClusterFixture k
             if (await condition()) return true;
         }
         return false;
-    }
-
-    /// <summary>The real source, with an action run right after it has started (taken its end offsets), before the first read.</summary>
-    private sealed class AfterStart(IStreamSource inner, Func<Task> action) : IStreamSource
-    {
-        public string Kind => inner.Kind;
-        public string Name => inner.Name;
-        public IReadOnlySet<string> OwnedPartitions => inner.OwnedPartitions;
-        public bool CaughtUp => inner.CaughtUp;
-        public long? Lag => inner.Lag;
-
-        public async Task StartAsync(Func<string, CancellationToken, Task<long?>> positionOf, CancellationToken cancellationToken)
-        {
-            await inner.StartAsync(positionOf, cancellationToken);
-            await action();
-        }
-
-        public Task<IReadOnlyList<BronzeEvent>> ReceiveAsync(int maxEvents, TimeSpan maxWait, CancellationToken cancellationToken) => inner.ReceiveAsync(maxEvents, maxWait, cancellationToken);
-        public Task SeekAsync(string partition, long? position, CancellationToken cancellationToken) => inner.SeekAsync(partition, position, cancellationToken);
-        public Task AcknowledgeAsync(IReadOnlyDictionary<string, long> positions, CancellationToken cancellationToken) => inner.AcknowledgeAsync(positions, cancellationToken);
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
