@@ -32,7 +32,7 @@ public sealed class BenchCommandTests : IDisposable
             Assert.True(DateTimeOffset.TryParse(report.GetProperty("timestamp").GetString(), out _));
             Assert.True(report.GetProperty("peak_working_set_bytes").GetInt64() > 0);
             var cases = report.GetProperty("cases");
-            Assert.Equal(["append_latency", "files_to_bronze", "http_ingest", "import", "read_csv", "snapshot_load"], cases.EnumerateObject().Select(c => c.Name).Order(StringComparer.Ordinal));
+            Assert.Equal(["append_latency", "bronze_to_silver", "files_to_bronze", "http_ingest", "import", "read_csv", "silver_incremental", "snapshot_load"], cases.EnumerateObject().Select(c => c.Name).Order(StringComparer.Ordinal));
 
             var snapshot = cases.GetProperty("snapshot_load");
             Assert.Equal((300, 299L, 290L, 300), (snapshot.GetProperty("commits").GetInt32(), snapshot.GetProperty("version").GetInt64(),
@@ -68,11 +68,23 @@ public sealed class BenchCommandTests : IDisposable
 
             FilesToBronze(cases.GetProperty("files_to_bronze"));
             HttpIngest(cases.GetProperty("http_ingest"));
+
+            // bronze → silver: 100,000 events + 2 % re-sent + 0.5 % truncated, and where each went.
+            var silver = cases.GetProperty("bronze_to_silver");
+            Assert.Equal((102_500L, 100_000L, 500L, 2_000L), (silver.GetProperty("events").GetInt64(), silver.GetProperty("silver_rows").GetInt64(),
+                silver.GetProperty("quarantined").GetInt64(), silver.GetProperty("duplicates").GetInt64()));
+            Positive(silver, "seconds", "events_per_second", "cpu_seconds");
+            HasTarget(silver);
+            var incremental = cases.GetProperty("silver_incremental");
+            Assert.Equal((200_000L, 1000), (incremental.GetProperty("silver_rows").GetInt64(), incremental.GetProperty("events").GetInt32()));
+            Assert.Equal(3, incremental.GetProperty("run_seconds").GetArrayLength());
+            Positive(incremental, "seconds");
+            HasTarget(incremental);
         }
 
         // The run's own tables are gone; the generated inputs stay for the next run, which reuses them.
         Assert.Empty(Directory.GetDirectories(Path.Combine(work, "runs")));
-        Assert.Equal(["landing-weblogs-100000", "ndjson-100000", "snapshot-300", "weblogs-100000"], Directory.GetDirectories(work).Select(Path.GetFileName).Where(n => n != "runs").Order(StringComparer.Ordinal));
+        Assert.Equal(["landing-weblogs-100000", "ndjson-100000", "silver-bronze-100000", "silver-lake-200000", "snapshot-300", "weblogs-100000"], Directory.GetDirectories(work).Select(Path.GetFileName).Where(n => n != "runs").Order(StringComparer.Ordinal));
         var second = await CliRunner.RunAsync("bench", "--size", "small", "--work", work);
         Assert.True(second.ExitCode == 0, second.Stderr);
         using var again = JsonDocument.Parse(second.Stdout);
