@@ -41,7 +41,7 @@ internal static class JsonPayloadSql
         }
         typed.Append(" FROM (").Append(frame).Append(')');
 
-        var outer = new StringBuilder("SELECT * EXCLUDE (__j, parse_rule");
+        var outer = new StringBuilder("SELECT * EXCLUDE (txt, __j, parse_rule");
         foreach (var c in definition.Columns)
         {
             outer.Append(", ").Append(Fragment(c)).Append(", ").Append(Kind(c));
