@@ -46,6 +46,9 @@ internal sealed class BenchSuite
 
     private static readonly DateOnly SampleStart = new(2024, 5, 1);
 
+    /// <summary><c>sh -c 'exec "$@" &gt;/dev/null' sh</c>: runs the words after it with standard output to /dev/null.</summary>
+    private static readonly string[] ShellPrefix = ["-c", "exec \"$@\" >/dev/null", "sh"];
+
     private readonly DuckEngine _engine;
     private readonly BenchSize _size;
     private readonly string _work;
@@ -219,9 +222,6 @@ internal sealed class BenchSuite
 
     private static string ShellWord(string word) =>
         word.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '-' or '_' or '+' or '=' or ':') ? word : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
-
-    /// <summary><c>sh -c 'exec "$@" &gt;/dev/null' sh</c>: runs the words after it with standard output to /dev/null.</summary>
-    private static readonly string[] ShellPrefix = ["-c", "exec \"$@\" >/dev/null", "sh"];
 
     /// <summary>Runs this very CLI (<see cref="CliCommand"/>) with standard output to /dev/null, as a user timing it in a shell would.</summary>
     private static async Task RunCliToDevNullAsync(IEnumerable<string> args, CancellationToken cancellationToken)
