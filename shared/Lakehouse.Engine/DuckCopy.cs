@@ -41,6 +41,19 @@ public static class DuckCopy
         {
             Log.OutputClosedByReader(connection.Logger);
         }
+        catch (LakehouseException e) when (!cancellationToken.IsCancellationRequested && CouldNotOpen(e))
+        {
+            // Nothing was written (a pipe of another user, say): the named pipe takes the rows instead.
+            using var stdout = Console.OpenStandardOutput();
+            await connection.CopyToStreamAsync(query, copyOptions, stdout, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static bool CouldNotOpen(Exception e)
+    {
+        for (var x = e; x is not null; x = x.InnerException)
+            if (x.Message.Contains($"Cannot open file \"{StandardOutputPath}\"", StringComparison.Ordinal)) return true;
+        return false;
     }
 
     /// <summary>
