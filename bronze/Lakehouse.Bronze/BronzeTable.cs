@@ -20,6 +20,9 @@ public sealed class BronzeTable
     /// <summary>The partition column.</summary>
     public const string PartitionColumn = "ingest_date";
 
+    /// <summary>The zstd level of bronze's data files when the write options set none (OPTIMIZE rewrites them at the options' level).</summary>
+    public const int DefaultCompressionLevel = 1;
+
     /// <summary>The columns in table order, with their DuckDB types.</summary>
     public static IReadOnlyList<(string Name, string DuckType)> Columns { get; } =
     [
@@ -115,6 +118,8 @@ public sealed class BronzeTable
     {
         var o = options ?? new DeltaWriteOptions();
         o.PartitionColumns = [PartitionColumn];
+        // Bronze is written once per event and read rarely (silver reads each file once): zstd's fastest level, unless set.
+        o.CompressionLevel ??= DefaultCompressionLevel;
         return o;
     }
 }

@@ -14,8 +14,7 @@ internal static class Output
     {
         var options = CopyOptions(format);
         await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
-        using var stream = Console.OpenStandardOutput();
-        await connection.CopyToStreamAsync(query, options, stream, cancellationToken).ConfigureAwait(false);
+        await connection.CopyToStandardOutputAsync(query, options, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>DuckDB's COPY options for an output format: csv (with header) or jsonl.</summary>

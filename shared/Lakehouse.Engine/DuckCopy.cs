@@ -5,13 +5,82 @@ using Lakehouse.Engine.Native;
 namespace Lakehouse.Engine;
 
 /// <summary>
-/// Streams DuckDB's own writers (CSV, JSON lines) into a .NET stream. DuckDB cannot be pointed at /dev/stdout safely: it
-/// reopens and truncates the file behind it. Instead it writes into a named pipe in the engine's scratch folder that a
-/// reader task copies to the destination, so output goes exactly where the process's stream goes.
+/// Streams DuckDB's own writers (CSV, JSON lines) into a .NET stream or the process's standard output. DuckDB reopens the file it
+/// is given and truncates it, so it writes a regular file (a <c>&gt;</c> or <c>&gt;&gt;</c> redirection) only through a named
+/// pipe in the engine's scratch folder that a reader task copies to the destination. A pipe, a terminal or /dev/null behind
+/// standard output is opened anew without harm, and DuckDB writes it directly, one copy of every byte fewer.
 /// </summary>
 public static class DuckCopy
 {
     private static readonly TimeSpan ReaderGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>What DuckDB opens to write the process's standard output directly.</summary>
+    internal const string StandardOutputPath = "/dev/stdout";
+
+    /// <summary>
+    /// Runs <c>COPY (query) TO stdout (options)</c>: directly when standard output is a pipe, a terminal or /dev/null (and the
+    /// engine is not sandboxed, which allows no such path), else through <see cref="CopyToStreamAsync"/>. Flush what .NET
+    /// buffered for standard output first. An error part-way is thrown after the rows before it were written; a reader that
+    /// closed the pipe early (<c>| head</c>) ends the copy quietly, as when the rows go through the named pipe. Cancelling
+    /// interrupts DuckDB.
+    /// </summary>
+    public static async Task CopyToStandardOutputAsync(this DuckConnection connection, string query, string copyOptions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (connection.Engine.IsSandboxed || !StandardOutputTakesDirectWrites())
+        {
+            using var stdout = Console.OpenStandardOutput();
+            await connection.CopyToStreamAsync(query, copyOptions, stdout, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            connection.Execute($"COPY ({query}) TO {SqlText.Literal(StandardOutputPath)} ({copyOptions}, USE_TMP_FILE false)", cancellationToken);
+        }
+        catch (LakehouseException e) when (!cancellationToken.IsCancellationRequested && IsBrokenPipe(e))
+        {
+            Log.OutputClosedByReader(connection.Logger);
+        }
+        catch (LakehouseException e) when (!cancellationToken.IsCancellationRequested && CouldNotOpen(e))
+        {
+            // Nothing was written (a pipe of another user, say): the named pipe takes the rows instead.
+            using var stdout = Console.OpenStandardOutput();
+            await connection.CopyToStreamAsync(query, copyOptions, stdout, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static bool CouldNotOpen(Exception e)
+    {
+        for (var x = e; x is not null; x = x.InnerException)
+            if (x.Message.Contains($"Cannot open file \"{StandardOutputPath}\"", StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// True when file descriptor 1 is a pipe, a terminal or /dev/null (Linux: its /proc link says so), which DuckDB can open
+    /// again and write from where it is. False for a regular file, a socket, or where /proc is missing.
+    /// </summary>
+    internal static bool StandardOutputTakesDirectWrites()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            var target = new FileInfo("/proc/self/fd/1").LinkTarget; // "pipe:[inode]", "socket:[inode]", or a path
+            if (target is null) return false;
+            return target.StartsWith("pipe:", StringComparison.Ordinal) || target == "/dev/null" || LibC.IsATty(1) == 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsBrokenPipe(Exception e)
+    {
+        for (var x = e; x is not null; x = x.InnerException)
+            if (x.Message.Contains("Broken pipe", StringComparison.Ordinal)) return true;
+        return false;
+    }
 
     /// <summary>
     /// Runs <c>COPY (query) TO pipe (options)</c> and copies the bytes into <paramref name="destination"/>. When DuckDB fails

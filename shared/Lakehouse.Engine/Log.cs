@@ -16,4 +16,7 @@ internal static partial class Log
     [LoggerMessage(EventId = LogEventIds.Engine + 2, Level = LogLevel.Warning,
         Message = "The reader of a failed COPY did not finish within {Seconds} s; it was abandoned")]
     internal static partial void CopyReaderAbandoned(ILogger logger, int seconds);
+
+    [LoggerMessage(EventId = LogEventIds.Engine + 3, Level = LogLevel.Debug, Message = "Standard output was closed by its reader; the COPY to it ended early")]
+    internal static partial void OutputClosedByReader(ILogger logger);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Lakehouse.Testing;
 
 namespace Lakehouse.Cli.Tests;
 
@@ -8,7 +9,14 @@ internal static class CliRunner
 {
     internal sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    internal static string Dll => Path.Combine(AppContext.BaseDirectory, "lakehouse.dll");
+    /// <summary>
+    /// The CLI's own build output of this test run's configuration (pipelines/Lakehouse.Cli/bin/&lt;configuration&gt;/net10.0), the
+    /// README's <c>dotnet …/lakehouse.dll</c>: a Release build there is ReadyToRun for this machine's runtime, with its natives laid
+    /// out for it, which the copy of lakehouse.dll in this test project's folder is not.
+    /// </summary>
+    internal static string Dll { get; } = Path.Combine(TestPaths.RepoRoot, "pipelines", "Lakehouse.Cli", "bin",
+        Path.GetFileName(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory))!)!, // Release or Debug
+        Path.GetFileName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)), "lakehouse.dll");
 
     internal static async Task<Result> RunAsync(params string[] args) => await RunAsync(null, args);
 

@@ -22,24 +22,41 @@ public sealed class SqlCommandTests : IDisposable
         File.WriteAllText(Path.Combine(Lake, "bronze", "bad", "_delta_log", "00000000000000000000.json"), "{ not json");
     }
 
-    [Fact]
-    public async Task Sql_ErrorBeforeAnyRow_ExitsOneWithTheMessageAndLeavesNoPipe()
+    // --unsafe opens DuckDB without the sandbox, so it writes standard output (a pipe here) directly; without it the rows go
+    // through a named pipe the process copies: both must end the same way.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Sql_ErrorBeforeAnyRow_ExitsOneWithTheMessageAndLeavesNoPipe(bool unsafeEngine)
     {
-        var r = await SqlAsync("select error('boom')", "--format", "csv");
+        var r = await SqlAsync(["select error('boom')", "--format", "csv", .. unsafeEngine ? new[] { "--unsafe" } : []]);
         Assert.Equal(1, r.ExitCode);
         Assert.Equal("error: DuckDB statement failed: Invalid Input Error: boom\n", r.Stderr);
         Assert.Equal("", r.Stdout);
     }
 
-    [Fact]
-    public async Task Sql_ErrorAfterManyRows_ExitsOneAfterTheRowsBeforeIt()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Sql_ErrorAfterManyRows_ExitsOneAfterTheRowsBeforeIt(bool unsafeEngine)
     {
-        var r = await SqlAsync("select case when i<300000 then i else error('x') end as v from range(400000) t(i)", "--format", "csv");
+        var r = await SqlAsync(["select case when i<300000 then i else error('x') end as v from range(400000) t(i)", "--format", "csv", .. unsafeEngine ? new[] { "--unsafe" } : []]);
         Assert.Equal(1, r.ExitCode);
         Assert.Equal("error: DuckDB statement failed: Invalid Input Error: x\n", r.Stderr);
         var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("v", lines[0]);
         Assert.Equal(Enumerable.Range(0, lines.Length - 1).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), lines[1..]);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Sql_ReaderClosesThePipeEarly_EndsQuietlyWithExitZero(bool unsafeEngine)
+    {
+        var flag = unsafeEngine ? "--unsafe" : "";
+        var r = await CliRunner.ShellAsync($"$LAKEHOUSE sql --lake '{Lake}' {flag} 'select i from range(3000000) t(i)' --format csv | head -c 6; echo \" exit ${{PIPESTATUS[0]}}\"");
+        Assert.Equal("i\n0\n1\n exit 0\n", r.Stdout);
+        Assert.Equal("", r.Stderr);
     }
 
     [Theory]

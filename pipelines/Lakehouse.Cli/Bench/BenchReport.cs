@@ -29,11 +29,19 @@ internal sealed record BenchCases(
 /// <summary>
 /// NDJSON files landed in bronze (raw lines, no JSON parse): wall seconds, process CPU seconds (and per million events, which a
 /// shared machine disturbs less), commits; <c>read_json_*</c> is DuckDB's own read_json → Parquet of the same files.
+/// <c>written_bytes</c> (and per event) is what the bronze table's data files take, at zstd level <c>compression_level</c>.
 /// </summary>
 internal sealed record FilesToBronzeResult(
     long Events, int InputFiles, long InputBytes, double BytesPerEvent, bool InputsReused, double Seconds, double EventsPerSecond,
     double CpuSeconds, double CpuSecondsPerMillionEvents, long Commits, double ReadJsonSeconds, double ReadJsonEventsPerSecond, double ReadJsonCpuSeconds,
-    string Target, bool Met);
+    string Target, bool Met)
+{
+    public long WrittenBytes { get; init; }
+
+    public double WrittenBytesPerEvent { get; init; }
+
+    public int? CompressionLevel { get; init; }
+}
 
 /// <summary>
 /// Loading the latest snapshot of a long log. <c>table_reused</c>: built by an earlier run of the same size; <c>build_seconds</c>
@@ -48,12 +56,27 @@ internal sealed record SnapshotLoadResult(
 /// <summary>One way of reading: the median of the runs (all runs in <c>run_seconds</c>); <c>ratio</c> = baseline seconds / these seconds.</summary>
 internal sealed record ReadTiming(double Seconds, double RowsPerSecond, double? Ratio, IReadOnlyList<double> RunSeconds);
 
+/// <summary>
+/// The table read as CSV three ways; <c>cli_command</c> is the child process's command line as a shell would run it (the way this
+/// bench was started: <c>dotnet lakehouse.dll</c>, or the installed tool), <c>cli_ready_to_run</c> whether its assembly is precompiled.
+/// </summary>
 internal sealed record ReadCsvResult(
     long Rows, int Files, long TableBytes, bool TableReused, int Runs,
-    ReadTiming Cli, ReadTiming InProcess, ReadTiming DuckdbBaseline, string Target, bool Met);
+    ReadTiming Cli, ReadTiming InProcess, ReadTiming DuckdbBaseline, string Target, bool Met)
+{
+    public string? CliCommand { get; init; }
 
+    public bool? CliReadyToRun { get; init; }
+}
+
+/// <summary>NDJSON files imported into a fresh table; <c>cpu_seconds</c> is the process's CPU time over the import, <c>bytes_per_row</c> what the data files take.</summary>
 internal sealed record ImportResult(
-    long Rows, int InputFiles, long InputBytes, bool InputsReused, double Seconds, double RowsPerSecond, long Files, long Bytes, long Version);
+    long Rows, int InputFiles, long InputBytes, bool InputsReused, double Seconds, double RowsPerSecond, long Files, long Bytes, long Version)
+{
+    public double CpuSeconds { get; init; }
+
+    public double BytesPerRow { get; init; }
+}
 
 /// <summary>Appends by one writer to a table in a run folder (deleted afterwards); <c>final_version</c> counts the creating commit too.</summary>
 internal sealed record AppendSeries(

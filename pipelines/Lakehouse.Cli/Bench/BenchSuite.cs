@@ -46,6 +46,9 @@ internal sealed partial class BenchSuite
 
     private static readonly DateOnly SampleStart = new(2024, 5, 1);
 
+    /// <summary><c>sh -c 'exec "$@" &gt;/dev/null' sh</c>: runs the words after it with standard output to /dev/null.</summary>
+    private static readonly string[] ShellPrefix = ["-c", "exec \"$@\" >/dev/null", "sh"];
+
     private readonly DuckEngine _engine;
     private readonly BenchSize _size;
     private readonly string _work;
@@ -170,6 +173,7 @@ internal sealed partial class BenchSuite
         if (tableRows != rows)
             throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"The benchmark table '{path}' holds {tableRows} rows, not {rows}; delete it to rebuild.");
 
+        string[] cliArgs = ["table", "read", path, "--format", "csv"];
         var baseline = new List<double>();
         var inProcess = new List<double>();
         var cli = new List<double>();
@@ -187,7 +191,7 @@ internal sealed partial class BenchSuite
                 var current = await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                 await TableCommands.CopyRowsAsync(_engine, table, current, "csv", null, Stream.Null, cancellationToken).ConfigureAwait(false);
             }).ConfigureAwait(false));
-            cli.Add(await TimeAsync(() => RunCliToDevNullAsync(["table", "read", path, "--format", "csv"], cancellationToken)).ConfigureAwait(false));
+            cli.Add(await TimeAsync(() => RunCliToDevNullAsync(cliArgs, cancellationToken)).ConfigureAwait(false));
             Progress($"read_csv: run {run} of {ReadRuns}: baseline {baseline[^1]:0.00} s, in-process {inProcess[^1]:0.00} s, cli {cli[^1]:0.00} s");
         }
         var baseSeconds = Median(baseline);
@@ -195,15 +199,40 @@ internal sealed partial class BenchSuite
             ratio ? Round(baseSeconds / Median(seconds), 3) : null, [.. seconds.Select(s => Round(s, 3))]);
         var result = new ReadCsvResult(rows, files.Count, snapshot.Files.Sum(f => f.Size), reused, ReadRuns,
             Timing(cli, true), Timing(inProcess, true), Timing(baseline, false), "cli.ratio >= 0.8 and in_process.ratio >= 0.9", false);
-        return result with { Met = result.Cli.Ratio >= 0.8 && result.InProcess.Ratio >= 0.9 };
+        return result with
+        {
+            Met = result.Cli.Ratio >= 0.8 && result.InProcess.Ratio >= 0.9,
+            CliCommand = string.Join(' ', CliCommand().Concat(cliArgs).Select(ShellWord)) + " >/dev/null",
+            CliReadyToRun = IsReadyToRun(typeof(BenchSuite).Assembly.Location),
+        };
     }
 
-    /// <summary>Runs <c>dotnet lakehouse.dll args</c> (this very CLI) with standard output to /dev/null, as a user timing it in a shell would.</summary>
+    /// <summary>
+    /// This very CLI, started the way this process was: <c>dotnet lakehouse.dll</c> when run by the dotnet host (the build output, or
+    /// <c>dotnet lakehouse.dll</c> anywhere), else the executable itself (the installed tool's command).
+    /// </summary>
+    private static string[] CliCommand()
+    {
+        var process = Environment.ProcessPath;
+        if (process is not null && Path.GetFileNameWithoutExtension(process) != "dotnet") return [process];
+        return [process ?? "dotnet", typeof(BenchSuite).Assembly.Location];
+    }
+
+    /// <summary>Whether an assembly holds ReadyToRun (precompiled) code.</summary>
+    private static bool IsReadyToRun(string assembly)
+    {
+        using var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(assembly));
+        return pe.PEHeaders.CorHeader is { ManagedNativeHeaderDirectory.Size: > 0 };
+    }
+
+    private static string ShellWord(string word) =>
+        word.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '-' or '_' or '+' or '=' or ':') ? word : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    /// <summary>Runs this very CLI (<see cref="CliCommand"/>) with standard output to /dev/null, as a user timing it in a shell would.</summary>
     private static async Task RunCliToDevNullAsync(IEnumerable<string> args, CancellationToken cancellationToken)
     {
-        var host = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardError = true };
-        foreach (var a in new[] { "-c", "exec \"$@\" >/dev/null", "sh", host, typeof(BenchSuite).Assembly.Location }.Concat(args)) start.ArgumentList.Add(a);
+        foreach (var a in ShellPrefix.Concat(CliCommand()).Concat(args)) start.ArgumentList.Add(a);
         start.Environment.Remove("LAKEHOUSE_LAKE");
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start /bin/sh.");
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
@@ -235,15 +264,24 @@ internal sealed partial class BenchSuite
             }, cancellationToken).ConfigureAwait(false);
         var files = Directory.GetFiles(folder, "*.ndjson").Order(StringComparer.Ordinal).ToList();
 
+        using var process = Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var writer = DeltaWriter.Create(DeltaTable.Open(LakeStorage.Open(Path.Combine(_run, "import")), _engine), new DeltaWriteOptions { PartitionColumns = [] });
         // As the command does it: the scan of every file and the whole-input types, then the write.
         using var source = ImportSource.Open(_engine, files, new ImportOptions(), null, writer.Table.Location, cancellationToken);
         var result = await writer.AppendAsync(source.Sql!, null, cancellationToken).ConfigureAwait(false);
         var seconds = clock.Elapsed.TotalSeconds;
-        Progress($"import: {result.Metric("numOutputRows")} rows in {seconds:0.00} s");
-        return new ImportResult(result.Metric("numOutputRows"), files.Count, files.Sum(f => new FileInfo(f).Length), reused,
-            Round(seconds, 3), Round(result.Metric("numOutputRows") / seconds, 0), result.Metric("numFiles"), result.Metric("numOutputBytes"), result.Version);
+        process.Refresh();
+        var cpuSeconds = (process.TotalProcessorTime - cpu).TotalSeconds;
+        var imported = result.Metric("numOutputRows");
+        Progress($"import: {imported} rows in {seconds:0.00} s, {cpuSeconds:0.00} CPU s");
+        return new ImportResult(imported, files.Count, files.Sum(f => new FileInfo(f).Length), reused,
+            Round(seconds, 3), Round(imported / seconds, 0), result.Metric("numFiles"), result.Metric("numOutputBytes"), result.Version)
+        {
+            CpuSeconds = Round(cpuSeconds, 3),
+            BytesPerRow = imported == 0 ? 0 : Round((double)result.Metric("numOutputBytes") / imported, 2),
+        };
     }
 
     // ---- files_to_bronze ----------------------------------------------------------------------------------------------------
@@ -299,8 +337,14 @@ internal sealed partial class BenchSuite
         var baselineCpuSeconds = (process.TotalProcessorTime - baselineCpu).TotalSeconds;
         Progress($"files_to_bronze: DuckDB read_json → parquet baseline {baseline:0.00} s ({events / baseline:N0}/s), {baselineCpuSeconds:0.00} CPU s");
         var rate = events / seconds;
+        var written = (await table.Table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Files.Sum(f => f.Size);
         return new FilesToBronzeResult(events, files.Count, inputBytes, Round((double)inputBytes / events, 1), reused, Round(seconds, 3), Round(rate, 0), Round(cpuSeconds, 3),
-            Round(cpuSeconds * 1_000_000 / events, 3), result.Commits, Round(baseline, 3), Round(events / baseline, 0), Round(baselineCpuSeconds, 3), "events_per_second >= 1000000", rate >= 1_000_000);
+            Round(cpuSeconds * 1_000_000 / events, 3), result.Commits, Round(baseline, 3), Round(events / baseline, 0), Round(baselineCpuSeconds, 3), "events_per_second >= 1000000", rate >= 1_000_000)
+        {
+            WrittenBytes = written,
+            WrittenBytesPerEvent = Round((double)written / events, 2),
+            CompressionLevel = Lakehouse.Bronze.BronzeTable.DefaultCompressionLevel,
+        };
     }
 
     // ---- append_latency -----------------------------------------------------------------------------------------------------

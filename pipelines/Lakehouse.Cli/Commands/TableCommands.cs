@@ -75,8 +75,7 @@ internal static partial class TableCommands
             var delta = lake.Table(parse.GetValue(table)!);
             var snapshot = await SnapshotAsync(delta, parse.GetValue(version), parse.GetValue(timestamp), cancellationToken).ConfigureAwait(false);
             await session.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
-            using var destination = Console.OpenStandardOutput();
-            await CopyRowsAsync(lake.Engine, delta, snapshot, parse.GetValue(format)!, parse.GetValue(limit), destination, cancellationToken).ConfigureAwait(false);
+            await CopyRowsAsync(lake.Engine, delta, snapshot, parse.GetValue(format)!, parse.GetValue(limit), null, cancellationToken).ConfigureAwait(false);
             return CliApp.ExitOk;
         });
         return command;
@@ -97,17 +96,18 @@ internal static partial class TableCommands
 
     /// <summary>
     /// What <c>table read</c> does once it has its snapshot: the scan's rows, written by DuckDB as <paramref name="format"/> (csv, or
-    /// jsonl where NaN and infinities become strings so every line is JSON) into <paramref name="destination"/>. Cancelling
-    /// interrupts DuckDB, which ends its output.
+    /// jsonl where NaN and infinities become strings so every line is JSON) into <paramref name="destination"/>, or standard output
+    /// when it is null (<see cref="DuckCopy.CopyToStandardOutputAsync"/>). Cancelling interrupts DuckDB, which ends its output.
     /// </summary>
-    internal static async Task CopyRowsAsync(DuckEngine engine, DeltaTable table, DeltaSnapshot snapshot, string format, long? limit, Stream destination,
+    internal static async Task CopyRowsAsync(DuckEngine engine, DeltaTable table, DeltaSnapshot snapshot, string format, long? limit, Stream? destination,
         CancellationToken cancellationToken)
     {
         using var lease = engine.Lease();
         using var scan = await DeltaScan.CreateAsync(table, snapshot, lease.Connection, cancellationToken: cancellationToken).ConfigureAwait(false);
         var query = limit is { } n ? $"SELECT * FROM ({scan.Sql}) LIMIT {n}" : scan.Sql;
         if (format != "csv") query = Sql.LakeQuery.JsonSafe(lease.Connection, query, cancellationToken);
-        await lease.Connection.CopyToStreamAsync(query, Output.CopyOptions(format), destination, cancellationToken).ConfigureAwait(false);
+        if (destination is null) await lease.Connection.CopyToStandardOutputAsync(query, Output.CopyOptions(format), cancellationToken).ConfigureAwait(false);
+        else await lease.Connection.CopyToStreamAsync(query, Output.CopyOptions(format), destination, cancellationToken).ConfigureAwait(false);
     }
 
     // ---- info -------------------------------------------------------------------------------------------------------------

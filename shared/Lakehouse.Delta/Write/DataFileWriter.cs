@@ -35,12 +35,12 @@ internal static class DataFileWriter
     internal const string StagingFolder = "_lakehouse_staging";
 
     /// <summary>
-    /// Writes <paramref name="selectSql"/> (columns: the schema's, logical names, already of their table types) as data files.
-    /// On failure every file written so far is deleted.
+    /// Writes <paramref name="selectSql"/> (columns: the schema's, logical names, already of their table types) as data files,
+    /// zstd at <paramref name="compressionLevel"/> (null: DuckDB's default). On failure every file written so far is deleted.
     /// </summary>
     internal static async Task<WrittenFiles> WriteAsync(
         DeltaTable table, DuckConnection connection, string selectSql, StructType schema, IReadOnlyList<string> partitionColumns,
-        long targetFileSize, bool dataChange, CancellationToken cancellationToken)
+        long targetFileSize, int? compressionLevel, bool dataChange, CancellationToken cancellationToken)
     {
         var storage = table.Storage;
         var writeId = Guid.NewGuid().ToString("N");
@@ -59,7 +59,7 @@ internal static class DataFileWriter
             // In a local table the staging folder is visible to VACUUM: the lock beside it says a writer is still at work there.
             if (localRoot is not null) stagingLock = await HoldLockAsync(staging + LockSuffix, cancellationToken).ConfigureAwait(false);
             CreateFolder(staging);
-            var staged = Copy(connection, selectSql, staging, partitionFields, dataFields, targetFileSize, cancellationToken);
+            var staged = Copy(connection, selectSql, staging, partitionFields, dataFields, targetFileSize, compressionLevel, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
             var stats = FileStatistics.Compute(connection, [.. staged.Select(s => s.LocalPath)], dataFields);
 
@@ -183,21 +183,22 @@ internal static class DataFileWriter
     private sealed record StagedFile(string LocalPath, string?[] Values, long Rows, long Size);
 
     private static List<StagedFile> Copy(DuckConnection connection, string selectSql, string staging, List<StructField> partitionFields,
-        List<StructField> dataFields, long targetFileSize, CancellationToken cancellationToken)
+        List<StructField> dataFields, long targetFileSize, int? compressionLevel, CancellationToken cancellationToken)
     {
         var columns = string.Join(", ", dataFields.Select(f => "__w." + SqlText.Identifier(f.Name)));
         var size = targetFileSize.ToString(CultureInfo.InvariantCulture);
+        var zstd = compressionLevel is { } level ? string.Create(CultureInfo.InvariantCulture, $"COMPRESSION zstd, COMPRESSION_LEVEL {level}") : "COMPRESSION zstd";
         string sql;
         if (partitionFields.Count == 0)
         {
             sql = $"COPY (SELECT {columns} FROM ({selectSql}) AS __w) TO {SqlText.Literal(staging)} " +
-                  $"(FORMAT parquet, COMPRESSION zstd, FILE_SIZE_BYTES {size}, FILENAME_PATTERN 'data_{{i}}', RETURN_STATS)";
+                  $"(FORMAT parquet, {zstd}, FILE_SIZE_BYTES {size}, FILENAME_PATTERN 'data_{{i}}', RETURN_STATS)";
         }
         else
         {
             var key = PartitionEncoding.KeySql([.. partitionFields.Select(f => PartitionEncoding.SerializeSql("__w." + SqlText.Identifier(f.Name), f.Type))]);
             sql = $"COPY (SELECT {columns}, {key} AS {SqlText.Identifier(PartitionEncoding.KeyColumn)} FROM ({selectSql}) AS __w) TO {SqlText.Literal(staging)} " +
-                  $"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({SqlText.Identifier(PartitionEncoding.KeyColumn)}), FILENAME_PATTERN 'data_{{uuid}}', RETURN_STATS)";
+                  $"(FORMAT parquet, {zstd}, PARTITION_BY ({SqlText.Identifier(PartitionEncoding.KeyColumn)}), FILENAME_PATTERN 'data_{{uuid}}', RETURN_STATS)";
         }
 
         var files = RunCopy(connection, sql, f =>
@@ -216,7 +217,7 @@ internal static class DataFileWriter
             }
             var folder = Path.Combine(staging, "split-" + (split++).ToString(CultureInfo.InvariantCulture));
             var resplit = $"COPY (SELECT * FROM read_parquet({SqlText.Literal(f.LocalPath)})) TO {SqlText.Literal(folder)} " +
-                          $"(FORMAT parquet, COMPRESSION zstd, FILE_SIZE_BYTES {size}, FILENAME_PATTERN 'data_{{i}}', RETURN_STATS)";
+                          $"(FORMAT parquet, {zstd}, FILE_SIZE_BYTES {size}, FILENAME_PATTERN 'data_{{i}}', RETURN_STATS)";
             result.AddRange(RunCopy(connection, resplit, _ => f.Values, cancellationToken));
             File.Delete(f.LocalPath);
         }

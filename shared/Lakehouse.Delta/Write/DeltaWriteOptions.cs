@@ -5,6 +5,7 @@ public sealed class DeltaWriteOptions
 {
     private long _targetFileSizeBytes = 128L * 1024 * 1024;
     private int _maxCommitAttempts = 20;
+    private int? _compressionLevel;
     private int _conflictRetries;
     private IReadOnlyList<string> _partitionColumns = [];
     private IReadOnlyDictionary<string, string> _tableProperties = new Dictionary<string, string>();
@@ -21,6 +22,25 @@ public sealed class DeltaWriteOptions
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1024);
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 16L * 1024 * 1024 * 1024);
             _targetFileSizeBytes = value;
+        }
+    }
+
+    /// <summary>
+    /// The zstd level of the Parquet data files this writer writes, 1 (fastest) to 22 (smallest); null (the default) keeps
+    /// DuckDB's default (3). Level 1 writes about a third faster than 3, at a few percent more bytes on typical data: write-heavy
+    /// tables such as bronze use it. Files already in the table are not rewritten.
+    /// </summary>
+    public int? CompressionLevel
+    {
+        get => _compressionLevel;
+        set
+        {
+            if (value is { } level)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThan(level, 1);
+                ArgumentOutOfRangeException.ThrowIfGreaterThan(level, 22);
+            }
+            _compressionLevel = value;
         }
     }
 

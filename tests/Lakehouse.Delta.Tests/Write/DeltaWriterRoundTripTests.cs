@@ -20,6 +20,32 @@ public sealed class DeltaWriterRoundTripTests(EngineFixture fixture) : IClassFix
         """;
 
     [Fact]
+    public async Task AppendAsync_CompressionLevel_WritesZstdAtThatLevelWithTheSameRows()
+    {
+        // Compressible but not trivial text: level 19 must come out smaller than level 1, and both hold the same rows.
+        const string rows = "SELECT i, 'event ' || (i % 977) || ' from host-' || (i % 13) || ' path /p/' || hash(i % 5003) AS line FROM range(200000) t(i)";
+        using var fast = new LocalTable(_engine, new DeltaWriteOptions { CompressionLevel = 1 });
+        using var small = new LocalTable(_engine, new DeltaWriteOptions { CompressionLevel = 19 });
+        var fastResult = await fast.Writer.AppendAsync(rows);
+        var smallResult = await small.Writer.AppendAsync(rows);
+        Assert.Equal(200000, fastResult.Metric("numOutputRows"));
+        Assert.Equal(200000, smallResult.Metric("numOutputRows"));
+        Assert.True(smallResult.Metric("numOutputBytes") < fastResult.Metric("numOutputBytes"),
+            $"level 19: {smallResult.Metric("numOutputBytes")} bytes, level 1: {fastResult.Metric("numOutputBytes")} bytes");
+        Assert.Equal(["200000 19999900000"], await WriteTestKit.QueryAsync(fast.Table, "SELECT count(*) || ' ' || sum(i) FROM t"));
+        Assert.Equal(["200000 19999900000"], await WriteTestKit.QueryAsync(small.Table, "SELECT count(*) || ' ' || sum(i) FROM t"));
+        using var lease = _engine.Lease();
+        var file = Directory.GetFiles(fast.Root, "*.parquet").Single();
+        Assert.Equal(["ZSTD"], WriteTestKit.Strings(lease.Connection, $"SELECT DISTINCT compression FROM parquet_metadata({SqlText.Literal(file)})"));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(23)]
+    public void CompressionLevel_OutsideOneTo22_IsRefused(int level) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DeltaWriteOptions { CompressionLevel = level });
+
+    [Fact]
     public async Task AppendAsync_EveryColumnType_SnapshotAndReadParquetReturnTheSameValues()
     {
         using var t = new LocalTable(_engine);
