@@ -32,7 +32,7 @@ public sealed class CommandLineTests : IDisposable
         using var session = new CliSession(TextWriter.Null, TextWriter.Null);
         var root = CliApp.Build(session);
         var commands = Commands(root);
-        Assert.Equal(22, commands.Count); // lakehouse, table + 8 sub-commands, bronze + ingest, produce, dataset + 3 sub-commands, serve, sql, demo, bench, version
+        Assert.Equal(25, commands.Count); // lakehouse, table + 8 sub-commands, bronze + ingest, silver + run, status, produce, dataset + 3 sub-commands, serve, sql, demo, bench, version
         foreach (var command in commands)
         {
             var stdout = new StringWriter();
