@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6004, Level = LogLevel.Debug, Message = "silver.{Dataset}: {Step} took {Milliseconds} ms ({CpuMilliseconds} ms CPU)")]
     public static partial void Step(ILogger logger, string dataset, string step, long milliseconds, long cpuMilliseconds);
+
+    [LoggerMessage(EventId = 6005, Level = LogLevel.Information, Message = "silver.{Dataset}: bronze up to version {Version} was committed by another run meanwhile; this run counts none of it")]
+    public static partial void ChunkTakenByAnotherRun(ILogger logger, string dataset, long version);
 }

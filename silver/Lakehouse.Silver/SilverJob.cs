@@ -258,10 +258,20 @@ public sealed class SilverJob
                 // check refuses to let two commits advance at once.
                 var silverSnapshot = await _silver.ExistsAsync(cancellationToken).ConfigureAwait(false)
                     ? await _silver.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false) : null;
-                if (silverSnapshot?.TransactionVersion(AppId(_def.Name)) >= toVersion) return counts with { Inserted = 0, Duplicates = 0 };
+                if (silverSnapshot?.TransactionVersion(AppId(_def.Name)) >= toVersion)
+                {
+                    // Another run committed this chunk while this one prepared it: nothing of it is this run's work.
+                    global::Lakehouse.Silver.Log.ChunkTakenByAnotherRun(Log, _def.Name, toVersion);
+                    return Outcome.Empty;
+                }
                 var fresh = await stage.NewRowsAsync(_silver, silverSnapshot, cancellationToken).ConfigureAwait(false);
                 var appended = await silverWriter.AppendAsync(fresh, txn, cancellationToken).ConfigureAwait(false);
-                inserted = appended.Committed ? appended.Metric("numOutputRows") : 0;
+                if (!appended.Committed)
+                {
+                    global::Lakehouse.Silver.Log.ChunkTakenByAnotherRun(Log, _def.Name, toVersion);
+                    return Outcome.Empty;
+                }
+                inserted = appended.Metric("numOutputRows");
             }
             else
             {
