@@ -12,7 +12,9 @@ internal sealed class SilverPlan
     {
         Definition = definition;
         Expectations = [.. definition.Expectations.Where(e => e.Enabled || enableRules.Contains(e.Name))];
-        var checks = Expectations.Select(e => ExpectationSql.Violation(definition, e)).Concat(ExpectationSql.MissingId(definition, Expectations)).ToList();
+        var missingId = ExpectationSql.MissingId(definition, Expectations).ToList();
+        ChecksMissingId = missingId.Count > 0;
+        var checks = Expectations.Select(e => ExpectationSql.Violation(definition, e)).Concat(missingId).ToList();
         ExpectationViolations = checks.Count == 0
             ? $"CAST([] AS {ViolationType})"
             : $"CASE WHEN {string.Join(" OR ", checks.Select(c => $"({c}) IS NOT NULL"))} THEN list_filter([{string.Join(", ", checks)}], x -> x IS NOT NULL) ELSE CAST([] AS {ViolationType}) END";
@@ -31,6 +33,9 @@ internal sealed class SilverPlan
 
     /// <summary>The expectations this run checks (enabled ones and the opt-ins it asked for).</summary>
     internal IReadOnlyList<DatasetExpectation> Expectations { get; }
+
+    /// <summary>True when an id column has no drop/fail not_null expectation, so silver checks <see cref="SilverRules.MissingId"/> itself.</summary>
+    internal bool ChecksMissingId { get; }
 
     /// <summary>A list expression of the row's broken expectations ({rule, action, message}); empty when it keeps them all.</summary>
     internal string ExpectationViolations { get; }

@@ -119,7 +119,7 @@ internal sealed class SilverStage : IDisposable
             rules.Add(new RuleCount(rule, "drop", rowsIn, failed.GetValueOrDefault(rule)));
         foreach (var e in _plan.Expectations)
             rules.Add(new RuleCount(e.Name, ExpectationSql.ActionName(e.Action), parsedRows, failed.GetValueOrDefault(e.Name)));
-        if (_plan.ExpectationViolations.Contains(SilverRules.MissingId, StringComparison.Ordinal))
+        if (_plan.ChecksMissingId)
             rules.Add(new RuleCount(SilverRules.MissingId, "drop", parsedRows, failed.GetValueOrDefault(SilverRules.MissingId)));
         return new SilverJob.Outcome(rowsIn, clean, quarantined, warned, rules);
     }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using Lakehouse.Datasets;
 using Lakehouse.Engine;
@@ -133,5 +132,4 @@ internal static class JsonPayloadSql
     private static string JsonPath(string dotted) =>
         "$" + string.Concat(dotted.Split('.').Select(s => "." + "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\""));
 
-    internal static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }
