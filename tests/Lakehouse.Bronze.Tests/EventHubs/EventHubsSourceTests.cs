@@ -128,15 +128,20 @@ public sealed class EventHubsSourceTests(EngineFixture fixture) : IClassFixture<
         await ProduceAsync(0, 2000);
         var endAtStart = _hub.PartitionIds.ToDictionary(p => p, p => _hub.Events(p).Count);
         using var stopProducing = new CancellationTokenSource();
+        var readsBefore = _hub.PartitionReads;
         var producing = Task.Run(async () =>
         {
+            // The run's end is what the hub answers when the run asks; sending before that would move the end it finds.
+            while (_hub.PartitionReads < readsBefore + _hub.PartitionIds.Count && !stopProducing.IsCancellationRequested)
+                await Task.Delay(1);
             var n = 2000;
-            while (!stopProducing.IsCancellationRequested)
+            do
             {
                 await ProduceAsync(n, 50);
                 n += 50;
                 await Task.Delay(5);
             }
+            while (!stopProducing.IsCancellationRequested);
         });
         try
         {

@@ -77,6 +77,9 @@ public sealed class EventHubsStandIn : IDisposable
     public IReadOnlyList<StandInEvent> Events(string partitionId) =>
         (Hub.Partition(partitionId) ?? throw new ArgumentException($"No partition '{partitionId}'.", nameof(partitionId))).Snapshot();
 
+    /// <summary>How many partition-properties reads (a client learning where a partition ends) the stand-in has answered.</summary>
+    public int PartitionReads => Hub.PartitionReads;
+
     /// <summary>How many events all partitions hold.</summary>
     public long TotalEvents => Hub.Partitions.Sum(p => (long)p.Count);
 

@@ -111,6 +111,7 @@ internal sealed class StandInPartition(string id)
 internal sealed class StandInHub
 {
     private int _roundRobin = -1;
+    private int _partitionReads;
 
     public StandInHub(string name, int partitionCount, IReadOnlyCollection<string>? consumerGroups)
     {
@@ -130,6 +131,11 @@ internal sealed class StandInHub
     public HashSet<string>? ConsumerGroups { get; }
 
     public StandInPartition? Partition(string id) => Partitions.FirstOrDefault(p => p.Id == id);
+
+    /// <summary>How many partition-properties READs have been answered.</summary>
+    public int PartitionReads => Volatile.Read(ref _partitionReads);
+
+    public void CountPartitionRead() => Interlocked.Increment(ref _partitionReads);
 
     /// <summary>
     /// The partition for an event sent to the hub itself: by a hash of its partition key (not the service's hash: tests must

@@ -51,6 +51,7 @@ internal static class StandInRequests
             map.Add(new MapKey("last_enqueued_offset"), (last?.Offset ?? -1L).ToString(System.Globalization.CultureInfo.InvariantCulture));
             map.Add(new MapKey("last_enqueued_time_utc"), last?.EnqueuedTime ?? DateTime.MinValue);
             map.Add(new MapKey("is_partition_empty"), last is null);
+            hub.CountPartitionRead();
         }
         else
         {
