@@ -25,6 +25,12 @@ public static class LogEventIds
     /// <summary>Lakehouse.Silver (parse, expectations, quarantine, dedupe, incremental runs): 6000–6999.</summary>
     public const int Silver = 6000;
 
+    /// <summary>Lakehouse.Gold (aggregates, windows, alerts, Synapse serving): 7000–7999.</summary>
+    public const int Gold = 7000;
+
+    /// <summary>Lakehouse.Serve (dashboard, HTTP ingest, /metrics, /progress) beyond its first ingest events (5550–): 8000–8999.</summary>
+    public const int Serve = 8000;
+
     /// <summary>Lakehouse.Cli (the lakehouse command): 9000–9999.</summary>
     public const int Cli = 9000;
 }
