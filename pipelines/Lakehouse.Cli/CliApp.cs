@@ -138,6 +138,7 @@ internal static class CliApp
         root.Subcommands.Add(TableCommands.Create(session));
         root.Subcommands.Add(BronzeCommands.Create(session));
         root.Subcommands.Add(SilverCommands.Create(session));
+        root.Subcommands.Add(GoldCommands.Create(session));
         root.Subcommands.Add(StatusCommand.Create(session));
         root.Subcommands.Add(ProduceCommand.Create(session));
         root.Subcommands.Add(DatasetCommands.Create(session));

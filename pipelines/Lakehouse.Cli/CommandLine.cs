@@ -57,6 +57,20 @@ internal static class CommandLine
         new(name) { Description = description, HelpName = helpName };
 
     /// <summary>An option without a value.</summary>
+    /// <summary>The rerun range of <c>--from</c>/<c>--to</c> (dates as YYYY-MM-DD, both or neither, in order); (null, null) when neither.</summary>
+    internal static (DateOnly? From, DateOnly? To) DateRange(string? from, string? to)
+    {
+        if ((from is null) != (to is null)) throw Usage("--from and --to go together (a rerun rebuilds a range of event dates)");
+        if (from is null) return (null, null);
+        var (f, t) = (Date("--from", from), Date("--to", to!));
+        if (f > t) throw Usage($"--from {from} is after --to {to}");
+        return (f, t);
+    }
+
+    private static DateOnly Date(string option, string text) =>
+        DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)
+            ? d : throw Usage($"{option} must be a date as YYYY-MM-DD, not '{text}'");
+
     internal static Option<bool> Flag(string name, string description) => new(name) { Description = description, Arity = ArgumentArity.Zero };
 
     /// <summary>

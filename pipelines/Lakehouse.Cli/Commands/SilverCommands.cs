@@ -55,14 +55,7 @@ internal static class SilverCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new SilverRunOptions { EnableRules = parse.GetValue(enable) ?? [] };
-            var (f, t) = (parse.GetValue(from), parse.GetValue(to));
-            if ((f is null) != (t is null)) throw CommandLine.Usage("--from and --to go together (a rerun rebuilds a range of event dates)");
-            if (f is not null)
-            {
-                options.From = ParseDate("--from", f);
-                options.To = ParseDate("--to", t!);
-                if (options.From > options.To) throw CommandLine.Usage($"--from {f} is after --to {t}");
-            }
+            (options.From, options.To) = CommandLine.DateRange(parse.GetValue(from), parse.GetValue(to));
             if (parse.GetValue(maxRows) is { } m) options.MaxRowsPerCommit = (int)m;
             using var lake = session.OpenLake(parse);
             var catalog = await DatasetCatalog.LoadAsync(lake.Root, cancellationToken).ConfigureAwait(false);
@@ -92,10 +85,6 @@ internal static class SilverCommands
         });
         return command;
     }
-
-    private static DateOnly ParseDate(string option, string text) =>
-        DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)
-            ? d : throw CommandLine.Usage($"{option} must be a date as YYYY-MM-DD, not '{text}'");
 
     internal static string Text(SilverRunResult r)
     {

@@ -1,0 +1,228 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using Lakehouse.Core;
+using Lakehouse.Datasets;
+using Lakehouse.Delta;
+using Lakehouse.Delta.Write;
+using Lakehouse.Engine;
+using Lakehouse.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Lakehouse.Gold;
+
+/// <summary>
+/// Builds a dataset's gold tables (its definition's <c>gold_outputs</c>) from <c>silver.&lt;dataset&gt;</c>, recomputing only the
+/// event dates that silver commits since the last run touched.
+/// </summary>
+/// <remarks>
+/// Exactly-once: each gold table's commit replaces the partitions of the recomputed dates and records, as a Delta <c>txn</c> (app id
+/// <see cref="GoldTables.AppId"/>), the silver version it was computed from. A run starts from the oldest version any of the
+/// dataset's gold tables records, skips a table that already holds the newest, and a table's commit with a version it already
+/// records is a no-op; so a crash between two tables' commits is finished by the next run, and a repeated run changes nothing.
+/// </remarks>
+public sealed class GoldJob
+{
+    private readonly ILakeStorage _lake;
+    private readonly DuckEngine _engine;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _log;
+
+    private GoldJob(ILakeStorage lake, DuckEngine engine, ILoggerFactory loggerFactory)
+    {
+        _lake = lake;
+        _engine = engine;
+        _loggerFactory = loggerFactory;
+        _log = loggerFactory.CreateLogger<GoldJob>();
+    }
+
+    /// <summary>The gold job of the lake at <paramref name="lake"/>.</summary>
+    public static GoldJob Open(ILakeStorage lake, DuckEngine engine, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(lake);
+        ArgumentNullException.ThrowIfNull(engine);
+        return new GoldJob(lake, engine, loggerFactory ?? NullLoggerFactory.Instance);
+    }
+
+    /// <summary>
+    /// Runs gold for <paramref name="definition"/>: incrementally (the silver versions its gold tables have not consumed), or as a
+    /// rerun of a range of event dates (after catching up). Refuses a dataset without gold outputs, or whose silver table does not exist.
+    /// </summary>
+    public async Task<GoldRunResult> RunAsync(DatasetDefinition definition, GoldRunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        options ??= new GoldRunOptions();
+        options.Validate();
+        var outputs = GoldOutputs.For(definition);
+        if (outputs.Count == 0)
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                $"Dataset {definition.Name} has no gold outputs (its definition's gold_outputs is empty): nothing to build.");
+        var run = new Run(this, definition, outputs, options, options.RunId ?? NewRunId());
+        return await run.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static string NewRunId() =>
+        DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+
+    internal DeltaTable Table(string relative) => DeltaTable.Open(_lake.Scope(relative), _engine, _loggerFactory);
+
+    /// <summary>One run of one dataset.</summary>
+    private sealed class Run(GoldJob job, DatasetDefinition definition, IReadOnlyList<GoldOutput> outputs, GoldRunOptions options, string runId)
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+        private readonly DeltaTable _silver = job.Table(GoldTables.Silver(definition.Name));
+        private readonly string _appId = GoldTables.AppId(definition.Name);
+
+        internal async Task<GoldRunResult> ExecuteAsync(CancellationToken cancellationToken)
+        {
+            if (!await _silver.ExistsAsync(cancellationToken).ConfigureAwait(false))
+                throw new LakehouseException(LakehouseErrorReason.NotFound,
+                    $"silver.{definition.Name} does not exist yet: build it first (lakehouse silver run --dataset {definition.Name}).");
+            try
+            {
+                var result = await CatchUpAsync(cancellationToken).ConfigureAwait(false);
+                if (options.IsRerun) result = await RebuildAsync(result, cancellationToken).ConfigureAwait(false);
+                if (!result.NothingNew) await GoldRuns.AppendAsync(job.Table(GoldTables.Runs), result, "committed", null, _started, job._log, cancellationToken).ConfigureAwait(false);
+                return result;
+            }
+            catch (Exception e) when (e is LakehouseException or IOException)
+            {
+                var failed = Result(options.IsRerun ? "rerun" : "incremental", -1, -1, [], 0, 0, null, []);
+                await GoldRuns.AppendAsync(job.Table(GoldTables.Runs), failed, "failed", e.Message, _started, job._log, CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        /// <summary>Recomputes the dates touched by the silver commits some gold table of the dataset has not consumed.</summary>
+        private async Task<GoldRunResult> CatchUpAsync(CancellationToken cancellationToken)
+        {
+            var silver = await _silver.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            var consumed = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var output in outputs) consumed[output.Table] = await ConsumedAsync(output.Table, cancellationToken).ConfigureAwait(false);
+            var oldest = consumed.Values.Min();
+            if (oldest > silver.Version)
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"gold has consumed silver.{definition.Name} up to version {oldest}, but silver is at version {silver.Version}: silver was restored or recreated. " +
+                    $"Rebuild gold from it (delete the dataset's gold tables: {string.Join(", ", outputs.Select(o => o.Table))}, then run again).");
+            if (oldest == silver.Version)
+            {
+                Log.NothingNew(job._log, definition.Name, oldest);
+                return Result("incremental", oldest, oldest, [], 0, 0, null, []);
+            }
+            var (touched, newFiles) = await TouchedAsync(silver, oldest, cancellationToken).ConfigureAwait(false);
+            var pending = outputs.Where(o => consumed[o.Table] < silver.Version).ToList();
+            return await RecomputeAsync(silver, pending, touched, newFiles, txn: true, "incremental", oldest, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>Recomputes the range of a rerun from the silver version gold now records (every table holds the same one).</summary>
+        private async Task<GoldRunResult> RebuildAsync(GoldRunResult caughtUp, CancellationToken cancellationToken)
+        {
+            var version = await ConsumedAsync(outputs[0].Table, cancellationToken).ConfigureAwait(false);
+            var silver = await _silver.GetSnapshotAsync(version, cancellationToken).ConfigureAwait(false);
+            var dates = new HashSet<DateOnly>();
+            for (var d = options.From!.Value; d <= options.To!.Value; d = d.AddDays(1)) dates.Add(d);
+            var rebuilt = await RecomputeAsync(silver, outputs, dates, new HashSet<string>(), txn: false, "rerun", version, cancellationToken).ConfigureAwait(false);
+            return rebuilt with { SilverFromVersion = caughtUp.SilverFromVersion, LateEvents = caughtUp.LateEvents };
+        }
+
+        private async Task<GoldRunResult> RecomputeAsync(DeltaSnapshot silver, IReadOnlyList<GoldOutput> pending, IReadOnlySet<DateOnly> touched,
+            IReadOnlySet<string> newFiles, bool txn, string kind, long from, CancellationToken cancellationToken)
+        {
+            var datesOf = pending.ToDictionary(o => o.Table, o => o.ReachesBack ? touched.Concat(touched.Select(d => d.AddDays(-1))).ToHashSet() : touched.ToHashSet());
+            var recomputed = datesOf.Values.SelectMany(d => d).ToHashSet();
+            var columns = pending.SelectMany(o => o.Columns).Distinct(StringComparer.Ordinal).ToList();
+            using var stage = await GoldStage.LoadAsync(job._engine, _silver, silver, definition.EventTime, columns, recomputed, options.WatermarkDelay, newFiles, cancellationToken).ConfigureAwait(false);
+            if (stage.LateEvents > 0) Log.LateEvents(job._log, definition.Name, stage.LateEvents);
+            var inputs = new GoldInputs(stage.Events, stage.WatermarkSql);
+            var tables = new List<GoldTableResult>();
+            foreach (var output in pending)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var dates = datesOf[output.Table];
+                var inDates = dates.Count == 0 ? "false" : $"{GoldTables.EventDate} IN ({GoldStage.DateList(dates)})";
+                var sql = $"SELECT * FROM ({output.Select(inputs)}) WHERE {inDates}";
+                var table = job.Table(GoldTables.Gold(output.Table));
+                var writer = DeltaWriter.Create(table, new DeltaWriteOptions { PartitionColumns = [GoldTables.EventDate] });
+                var transactions = txn ? new[] { new DeltaAppTransaction(_appId, silver.Version) } : null;
+                var commit = await writer.ReplacePartitionsAsync(sql, inDates, transactions, cancellationToken).ConfigureAwait(false);
+                var rows = commit.Metric("numOutputRows");
+                Log.TableRecomputed(job._log, output.Table, definition.Name, dates.Count, silver.Version, rows);
+                tables.Add(new GoldTableResult(output.Table, dates.Count, rows));
+            }
+            return Result(kind, from, silver.Version, [.. recomputed.Order()], stage.Rows, stage.LateEvents, stage.Watermark, tables);
+        }
+
+        /// <summary>
+        /// The event dates the silver commits after <paramref name="after"/> added or removed rows in, and the files they added that
+        /// are still live (the new rows). When those commits are gone from the log, every date silver holds.
+        /// </summary>
+        private async Task<(HashSet<DateOnly> Dates, HashSet<string> NewFiles)> TouchedAsync(DeltaSnapshot silver, long after, CancellationToken cancellationToken)
+        {
+            var dates = new HashSet<DateOnly>();
+            var added = new HashSet<string>(StringComparer.Ordinal);
+            var live = silver.Files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
+            if (after < 0)
+            {
+                foreach (var f in silver.Files) AddDate(dates, f.PartitionValues);
+                return (dates, silver.Files.Select(f => Uri.UnescapeDataString(f.Path)).ToHashSet(StringComparer.Ordinal));
+            }
+            IReadOnlyList<DeltaCommitChanges> changes;
+            try
+            {
+                changes = await _silver.GetChangesAsync(after, silver.Version, cancellationToken).ConfigureAwait(false);
+            }
+            catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.NotFound)
+            {
+                Log.ChangesUnavailable(job._log, definition.Name, after, e.Message);
+                foreach (var f in silver.Files) AddDate(dates, f.PartitionValues);
+                return (dates, added);
+            }
+            foreach (var c in changes)
+            {
+                foreach (var a in c.Adds.Where(a => a.DataChange))
+                {
+                    AddDate(dates, a.PartitionValues);
+                    if (live.Contains(a.Path)) added.Add(Uri.UnescapeDataString(a.Path));
+                }
+                foreach (var r in c.Removes.Where(r => r.DataChange))
+                {
+                    // A remove may omit its partition values; the path of a partitioned file still names them.
+                    if (!AddDate(dates, r.PartitionValues) && !AddDate(dates, PathPartition(r.Path)))
+                        throw new LakehouseException(LakehouseErrorReason.CorruptLog,
+                            $"silver.{definition.Name} version {c.Version} removes '{r.Path}' without saying which event date it held; gold cannot tell what to recompute (rerun gold with --from/--to).");
+                }
+            }
+            return (dates, added);
+        }
+
+        private static bool AddDate(HashSet<DateOnly> dates, IReadOnlyDictionary<string, string?>? partitionValues)
+        {
+            if (partitionValues is null || !partitionValues.TryGetValue(GoldTables.EventDate, out var d) || d is null ||
+                !DateOnly.TryParseExact(d, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+                return false;
+            dates.Add(date);
+            return true;
+        }
+
+        private static Dictionary<string, string?>? PathPartition(string path)
+        {
+            var segment = Uri.UnescapeDataString(path).Split('/').FirstOrDefault(s => s.StartsWith(GoldTables.EventDate + "=", StringComparison.Ordinal));
+            return segment is null ? null : new() { [GoldTables.EventDate] = segment[(GoldTables.EventDate.Length + 1)..] };
+        }
+
+        /// <summary>The silver version <paramref name="table"/> records for this dataset (-1: none, or no table yet).</summary>
+        private async Task<long> ConsumedAsync(string table, CancellationToken cancellationToken)
+        {
+            var gold = job.Table(GoldTables.Gold(table));
+            if (!await gold.ExistsAsync(cancellationToken).ConfigureAwait(false)) return -1;
+            var snapshot = await gold.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            return snapshot.TransactionVersion(_appId) ?? -1;
+        }
+
+        private GoldRunResult Result(string kind, long from, long to, IReadOnlyList<DateOnly> dates, long rowsIn, long late, DateTimeOffset? watermark,
+            IReadOnlyList<GoldTableResult> tables) =>
+            new(runId, definition.Name, kind, from, to, dates, rowsIn, late, watermark, tables, 0, 0, 0, _clock.Elapsed);
+    }
+}

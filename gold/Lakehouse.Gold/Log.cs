@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace Lakehouse.Gold;
+
+/// <summary>The gold job's log events (ids 7000–7099, see LogEventIds.Gold).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 7000, Level = LogLevel.Information, Message = "gold.{Table}: {Dates} event date(s) recomputed from silver.{Dataset} up to version {Version}: {Rows} rows")]
+    public static partial void TableRecomputed(ILogger logger, string table, string dataset, int dates, long version, long rows);
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "gold: nothing new in silver.{Dataset} (version {Version} already consumed by every gold table)")]
+    public static partial void NothingNew(ILogger logger, string dataset, long version);
+
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "gold: silver.{Dataset}'s commits after version {Version} are no longer in its log ({Reason}); recomputing every event date")]
+    public static partial void ChangesUnavailable(ILogger logger, string dataset, long version, string reason);
+
+    [LoggerMessage(EventId = 7003, Level = LogLevel.Warning, Message = "gold: the record of run {RunId} was not written: {Reason}")]
+    public static partial void RunNotRecorded(ILogger logger, string runId, string reason);
+
+    [LoggerMessage(EventId = 7004, Level = LogLevel.Debug, Message = "gold.{Dataset}: {Step} took {Milliseconds} ms")]
+    public static partial void Step(ILogger logger, string dataset, string step, long milliseconds);
+
+    [LoggerMessage(EventId = 7005, Level = LogLevel.Information, Message = "gold.{Dataset}: {Late} event(s) arrived behind the watermark; the windows of their days were recomputed with them")]
+    public static partial void LateEvents(ILogger logger, string dataset, long late);
+
+    [LoggerMessage(EventId = 7006, Level = LogLevel.Warning, Message = "gold: {Failed} alert(s) could not be delivered to the webhook this run; they stay pending and are retried on the next run")]
+    public static partial void AlertsPending(ILogger logger, int failed);
+}

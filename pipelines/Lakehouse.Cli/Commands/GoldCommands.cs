@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Lakehouse.Datasets;
+using Lakehouse.Gold;
+
+namespace Lakehouse.Cli.Commands;
+
+/// <summary><c>lakehouse gold run</c>: silver → gold (page performance, windowed metrics, alerts), incremental or a rerun of dates.</summary>
+internal static class GoldCommands
+{
+    internal static Command Create(CliSession session)
+    {
+        var gold = new CliCommand("gold", "Build the gold tables from silver: page performance, windowed metrics, alerts.")
+        {
+            Examples = ["lakehouse gold run", "lakehouse gold run --dataset weblogs --from 2024-05-01 --to 2024-05-03"],
+        };
+        gold.Subcommands.Add(CreateRun(session));
+        return gold;
+    }
+
+    private static CliCommand CreateRun(CliSession session)
+    {
+        var command = new CliCommand("run", "Recompute the gold tables of the event dates that new silver data touched.")
+        {
+            Details = """
+                Each dataset builds the gold tables its definition lists (gold_outputs): weblogs → page_performance_daily, page_metrics_1m,
+                page_metrics_5m, page_sessions, alerts; sensors → sensor_metrics_1m, sensor_metrics_5m, sensor_sessions, alerts;
+                accesslogs → access_daily. Tables are partitioned by event_date (UTC).
+                Incremental (the default): only the event dates that the silver commits gold has not consumed added or removed rows in
+                are recomputed, each table's dates replaced in one commit that records the silver version it consumed — a crash or
+                Ctrl+C at any point loses nothing and repeats nothing: run it again.
+                Watermark: the newest event time in silver minus --watermark-delay (default 10 s). A window is final (is_final) once the
+                watermark passes its end; an event that arrives after its window was final is counted in late_events and included when
+                its day is recomputed.
+                --from/--to DATE: after catching up, rebuild those event dates from the silver version gold has consumed.
+                Every run that did something is recorded in gold._runs (see lakehouse sql).
+                """,
+            Examples =
+            [
+                "lakehouse gold run",
+                "lakehouse gold run --dataset weblogs --json",
+                "lakehouse gold run --dataset sensors --watermark-delay 30",
+                "lakehouse gold run --dataset weblogs --from 2024-05-01 --to 2024-05-03",
+            ],
+        };
+        var dataset = CommandLine.Text("--dataset", "The dataset (default: every dataset with gold outputs that has a silver table).", "name");
+        var from = CommandLine.Text("--from", "Rerun: the first event date to rebuild (YYYY-MM-DD, UTC).", "date");
+        var to = CommandLine.Text("--to", "Rerun: the last event date to rebuild (YYYY-MM-DD, UTC).", "date");
+        var delay = CommandLine.WholeNumber("--watermark-delay", "Seconds the watermark trails the newest event time (default 10).", min: 0, max: 86_400, helpName: "seconds");
+        var json = CommandLine.Flag("--json", "Print one JSON object per dataset.");
+        foreach (var o in new Option[] { dataset, from, to, delay, json }) command.Add(o);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = new GoldRunOptions();
+            (options.From, options.To) = CommandLine.DateRange(parse.GetValue(from), parse.GetValue(to));
+            if (parse.GetValue(delay) is { } seconds) options.WatermarkDelay = TimeSpan.FromSeconds(seconds);
+            using var lake = session.OpenLake(parse);
+            var catalog = await DatasetCatalog.LoadAsync(lake.Root, cancellationToken).ConfigureAwait(false);
+            List<DatasetDefinition> definitions;
+            if (parse.GetValue(dataset) is { } name)
+            {
+                definitions = [catalog.Get(name)];
+            }
+            else
+            {
+                definitions = [];
+                foreach (var d in catalog.Definitions.Where(d => d.GoldOutputs.Count > 0))
+                {
+                    if (await lake.OpenTable(lake.Root.Scope(GoldTables.Silver(d.Name))).ExistsAsync(cancellationToken).ConfigureAwait(false)) definitions.Add(d);
+                }
+                if (definitions.Count == 0)
+                    throw new Core.LakehouseException(Core.LakehouseErrorReason.NotFound,
+                        $"The lake has no silver tables with gold outputs yet ({string.Join(", ", catalog.Definitions.Where(d => d.GoldOutputs.Count > 0).Select(d => d.Name))}): build silver first with lakehouse silver run.");
+            }
+            var job = GoldJob.Open(lake.Root, lake.Engine, lake.LoggerFactory);
+            foreach (var d in definitions)
+            {
+                var result = await session.Progress.RunAsync($"gold.{d.Name}", _ => job.RunAsync(d, options, cancellationToken)).ConfigureAwait(false);
+                await session.Out.WriteLineAsync(parse.GetValue(json) ? Json(result) : Text(result)).ConfigureAwait(false);
+            }
+            return CliApp.ExitOk;
+        });
+        return command;
+    }
+
+    internal static string Text(GoldRunResult r)
+    {
+        if (r.NothingNew) return string.Create(CultureInfo.InvariantCulture, $"gold ({r.Dataset}): up to date (silver version {r.SilverToVersion} already consumed)");
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"gold ({r.Dataset}): ");
+        sb.Append(r.Kind == "rerun"
+            ? string.Create(CultureInfo.InvariantCulture, $"rebuilt from silver version {r.SilverToVersion}: ")
+            : string.Create(CultureInfo.InvariantCulture, $"silver versions {r.SilverFromVersion + 1}..{r.SilverToVersion}: "));
+        sb.Append(CultureInfo.InvariantCulture, $"{r.Dates.Count} event date(s){DateSpan(r.Dates)}, {r.RowsIn:N0} silver rows read");
+        if (r.LateEvents > 0) sb.Append(CultureInfo.InvariantCulture, $", {r.LateEvents:N0} late events");
+        if (r.Watermark is { } w) sb.Append(CultureInfo.InvariantCulture, $", watermark {w.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z");
+        sb.Append(CultureInfo.InvariantCulture, $" ({r.Elapsed.TotalSeconds:0.0} s)");
+        foreach (var t in r.Tables)
+            sb.Append(Environment.NewLine).Append(CultureInfo.InvariantCulture, $"  gold.{t.Table,-24} {(t.Dates == 0 ? "up to date" : $"{t.Rows:N0} rows for {t.Dates} date(s)")}");
+        if (r.AlertsNew > 0 || r.AlertsPending > 0)
+            sb.Append(Environment.NewLine).Append(CultureInfo.InvariantCulture, $"  alerts: {r.AlertsNew:N0} new, {r.AlertsDelivered:N0} delivered to the webhook, {r.AlertsPending:N0} pending");
+        return sb.ToString();
+    }
+
+    private static string DateSpan(IReadOnlyList<DateOnly> dates) => dates.Count switch
+    {
+        0 => "",
+        1 => string.Create(CultureInfo.InvariantCulture, $" ({dates[0]:yyyy-MM-dd})"),
+        _ => string.Create(CultureInfo.InvariantCulture, $" ({dates[0]:yyyy-MM-dd}..{dates[^1]:yyyy-MM-dd})"),
+    };
+
+    private static string Json(GoldRunResult r) => JsonSerializer.Serialize(new
+    {
+        dataset = r.Dataset,
+        r.RunId,
+        r.Kind,
+        silverFromVersion = r.SilverFromVersion,
+        silverToVersion = r.SilverToVersion,
+        dates = r.Dates.Select(d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)),
+        r.RowsIn,
+        r.LateEvents,
+        watermark = r.Watermark?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
+        tables = r.Tables.Select(t => new { table = "gold." + t.Table, t.Dates, t.Rows }),
+        r.AlertsNew,
+        r.AlertsDelivered,
+        r.AlertsPending,
+        seconds = Math.Round(r.Elapsed.TotalSeconds, 3),
+    }, TableChange.JsonOptions);
+}

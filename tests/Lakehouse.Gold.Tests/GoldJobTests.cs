@@ -1,0 +1,229 @@
+using System.Globalization;
+using Lakehouse.Core;
+using Lakehouse.Datasets;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Gold.Tests;
+
+public sealed class GoldJobTests(EngineFixture fixture) : IClassFixture<EngineFixture>, IDisposable
+{
+    private static readonly DateTimeOffset Day1 = new(2024, 5, 1, 0, 0, 0, TimeSpan.Zero);
+    private readonly GoldLake _lake = new(fixture.Engine, "gold-job");
+
+    public void Dispose() => _lake.Dispose();
+
+    /// <summary>Random page views over <paramref name="days"/> days from <paramref name="start"/>, on a few pages and sessions, some errors, some TTAR missing.</summary>
+    private static List<WebRow> RandomRows(int seed, int count, DateTimeOffset start, int days, DateTimeOffset ingest, string prefix)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, count).Select(i => new WebRow(
+            $"{prefix}{i}",
+            start.AddSeconds(random.Next(days * 86_400)).AddMilliseconds(random.Next(1000)),
+            "https://shop.example/p" + random.Next(7),
+            "s" + random.Next(40),
+            Math.Round(random.NextDouble() * random.Next(1, 30_000), 3),
+            random.Next(10) == 0 ? null : random.Next(5_000),
+            random.Next(12) == 0 ? 500 : random.Next(15) == 0 ? 404 : 200,
+            ingest))];
+    }
+
+    /// <summary>page_performance_daily computed in C# (not the job's SQL): linear-interpolated percentiles, nulls left out of their own statistics.</summary>
+    private static List<string> Expected(IEnumerable<WebRow> rows) =>
+        [.. rows.GroupBy(r => (Date: DateOnly.FromDateTime(r.Time.UtcDateTime), r.Page))
+            .OrderBy(g => g.Key.Date).ThenBy(g => g.Key.Page, StringComparer.Ordinal)
+            .Select(g =>
+            {
+                var tti = g.Select(r => r.Tti).ToList();
+                var ttar = g.Where(r => r.Ttar is not null).Select(r => r.Ttar!.Value).ToList();
+                return string.Join('|',
+                    g.Key.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), g.Key.Page, g.Count().ToString(CultureInfo.InvariantCulture),
+                    g.Select(r => r.Session).Distinct().Count().ToString(CultureInfo.InvariantCulture),
+                    R(tti.Average()), R(Percentile(tti, 0.5)), R(Percentile(tti, 0.95)),
+                    ttar.Count == 0 ? "NULL" : R(ttar.Average()), ttar.Count == 0 ? "NULL" : R(Percentile(ttar, 0.5)), ttar.Count == 0 ? "NULL" : R(Percentile(ttar, 0.95)),
+                    R(g.Count(r => r.Status >= 400) / (double)g.Count()));
+            })];
+
+    private static double Percentile(List<double> values, double q)
+    {
+        var sorted = values.Order().ToList();
+        var position = q * (sorted.Count - 1);
+        var lower = (int)Math.Floor(position);
+        var upper = (int)Math.Ceiling(position);
+        return sorted[lower] + (position - lower) * (sorted[upper] - sorted[lower]);
+    }
+
+    private static string R(double v) => Math.Round(v, 6).ToString("0.######", CultureInfo.InvariantCulture);
+
+    private Task<List<string>> DailyAsync() => _lake.RowsAsync("gold/page_performance_daily",
+        "strftime(event_date, '%Y-%m-%d'), page_url, events, sessions, " +
+        "CAST(round(tti_avg_ms, 6) AS VARCHAR), CAST(round(tti_p50_ms, 6) AS VARCHAR), CAST(round(tti_p95_ms, 6) AS VARCHAR), " +
+        "CAST(round(ttar_avg_ms, 6) AS VARCHAR), CAST(round(ttar_p50_ms, 6) AS VARCHAR), CAST(round(ttar_p95_ms, 6) AS VARCHAR), CAST(round(error_rate, 6) AS VARCHAR)",
+        "event_date, page_url");
+
+    private static List<string> Normalize(List<string> rows) =>
+        [.. rows.Select(r => string.Join('|', r.Split('|').Select(c => double.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && c.Contains('.') ? R(d) : c)))];
+
+    [Fact]
+    public async Task Run_FirstTime_EveryDateEqualsAnIndependentComputation()
+    {
+        var rows = RandomRows(1, 3000, Day1, 3, Day1.AddDays(4), "a");
+        var version = await _lake.AppendWebAsync(rows);
+
+        var result = await _lake.RunAsync();
+
+        Assert.Equal(-1, result.SilverFromVersion);
+        Assert.Equal(version, result.SilverToVersion);
+        Assert.Equal([new DateOnly(2024, 5, 1), new DateOnly(2024, 5, 2), new DateOnly(2024, 5, 3)], result.Dates);
+        Assert.Equal(3000, result.RowsIn);
+        Assert.Equal(Expected(rows), Normalize(await DailyAsync()));
+        var table = Assert.Single(result.Tables);
+        Assert.Equal(("page_performance_daily", 3, (long)Expected(rows).Count), (table.Table, table.Dates, table.Rows));
+    }
+
+    [Fact]
+    public async Task Run_AfterAnAppendToOneDay_RecomputesOnlyThatDayAndLeavesTheOthersFilesAlone()
+    {
+        var first = RandomRows(2, 2000, Day1, 3, Day1.AddDays(4), "a");
+        await _lake.AppendWebAsync(first);
+        await _lake.RunAsync();
+        var before = await _lake.Table("gold/page_performance_daily").GetSnapshotAsync();
+        var more = RandomRows(3, 300, Day1.AddDays(1), 1, Day1.AddDays(5), "b");
+        var version = await _lake.AppendWebAsync(more);
+
+        var result = await _lake.RunAsync();
+
+        Assert.Equal([new DateOnly(2024, 5, 2)], result.Dates);
+        Assert.Equal(version, result.SilverToVersion);
+        Assert.Equal(Expected(first.Concat(more)), Normalize(await DailyAsync()));
+        var after = await _lake.Table("gold/page_performance_daily").GetSnapshotAsync();
+        Assert.Equal(version, after.TransactionVersion(GoldTables.AppId("weblogs")));
+        string[] Untouched(Delta.DeltaSnapshot s) => [.. s.Files.Where(f => f.PartitionValues["event_date"] != "2024-05-02").Select(f => f.Path).Order(StringComparer.Ordinal)];
+        Assert.Equal(Untouched(before), Untouched(after));
+    }
+
+    [Fact]
+    public async Task Run_Again_NothingNewAndNoCommit()
+    {
+        await _lake.AppendWebAsync(RandomRows(4, 200, Day1, 1, Day1.AddDays(1), "a"));
+        await _lake.RunAsync();
+        var version = (await _lake.Table("gold/page_performance_daily").GetSnapshotAsync()).Version;
+
+        var again = await _lake.RunAsync();
+
+        Assert.True(again.NothingNew);
+        Assert.Empty(again.Dates);
+        Assert.Equal(version, (await _lake.Table("gold/page_performance_daily").GetSnapshotAsync()).Version);
+        Assert.Single(await _lake.RowsAsync("gold/_runs", "run_id", "started_at"));
+    }
+
+    [Fact]
+    public async Task Run_AfterSilverRebuiltADayWithFewerRows_ThatDayShowsOnlyTheRowsLeft()
+    {
+        var rows = RandomRows(5, 1000, Day1, 2, Day1.AddDays(3), "a");
+        await _lake.AppendWebAsync(rows);
+        await _lake.RunAsync();
+        var kept = rows.Where(r => r.Time < Day1.AddDays(1) && r.Status < 400).ToList();
+        await _lake.ReplaceWebAsync(new DateOnly(2024, 5, 1), new DateOnly(2024, 5, 1), kept);
+
+        var result = await _lake.RunAsync();
+
+        Assert.Equal([new DateOnly(2024, 5, 1)], result.Dates);
+        Assert.Equal(Expected(kept.Concat(rows.Where(r => r.Time >= Day1.AddDays(1)))), Normalize(await DailyAsync()));
+    }
+
+    [Fact]
+    public async Task Run_SilverRebuiltADayToNothing_ThatDayIsEmptyInGold()
+    {
+        var rows = RandomRows(6, 500, Day1, 2, Day1.AddDays(3), "a");
+        await _lake.AppendWebAsync(rows);
+        await _lake.RunAsync();
+        await _lake.ReplaceWebAsync(new DateOnly(2024, 5, 2), new DateOnly(2024, 5, 2), rows.Where(r => r.Time < Day1).ToList());
+
+        await _lake.RunAsync();
+
+        Assert.Equal(Expected(rows.Where(r => r.Time < Day1.AddDays(1))), Normalize(await DailyAsync()));
+    }
+
+    [Fact]
+    public async Task Rerun_DateRange_SameRowsAsBeforeAndRecordedAsRerun()
+    {
+        var rows = RandomRows(7, 800, Day1, 3, Day1.AddDays(3), "a");
+        await _lake.AppendWebAsync(rows);
+        await _lake.RunAsync();
+        var before = await DailyAsync();
+
+        var rerun = await _lake.RunAsync(options: new GoldRunOptions { From = new DateOnly(2024, 5, 2), To = new DateOnly(2024, 5, 3) });
+
+        Assert.Equal("rerun", rerun.Kind);
+        Assert.Equal([new DateOnly(2024, 5, 2), new DateOnly(2024, 5, 3)], rerun.Dates);
+        Assert.Equal(before, await DailyAsync());
+        Assert.Equal(["incremental|committed", "rerun|committed"], await _lake.RowsAsync("gold/_runs", "kind || '|' || status", "started_at"));
+    }
+
+    [Fact]
+    public async Task Run_EventsArrivingBehindTheWatermark_CountedAsLateAndIncluded()
+    {
+        // First batch: events up to 10:00:00; the watermark after it is 09:59:50.
+        var first = Enumerable.Range(0, 10).Select(i => new WebRow($"a{i}", Day1.AddHours(9).AddMinutes(i * 6), "https://x.example/", "s", 100, null, 200, Day1.AddHours(11))).ToList();
+        await _lake.AppendWebAsync(first);
+        var r1 = await _lake.RunAsync();
+        Assert.Equal(0, r1.LateEvents);
+        Assert.Equal(Day1.AddHours(9).AddMinutes(54).AddSeconds(-10), r1.Watermark);
+        // Second batch, ingested later: two events behind the watermark, one after it.
+        var second = new List<WebRow>
+        {
+            new("b0", Day1.AddHours(8), "https://x.example/", "s", 300, null, 200, Day1.AddHours(12)),
+            new("b1", Day1.AddHours(9).AddMinutes(54).AddSeconds(-11), "https://x.example/", "s", 300, null, 200, Day1.AddHours(12)),
+            new("b2", Day1.AddHours(9).AddMinutes(54).AddSeconds(-10), "https://x.example/", "s", 300, null, 200, Day1.AddHours(12)),
+        };
+        await _lake.AppendWebAsync(second);
+
+        var r2 = await _lake.RunAsync();
+
+        Assert.Equal(2, r2.LateEvents);
+        Assert.Equal(Expected(first.Concat(second)), Normalize(await DailyAsync()));
+        Assert.Equal(["0", "2"], await _lake.RowsAsync("gold/_runs", "CAST(late_events AS VARCHAR)", "started_at"));
+    }
+
+    [Fact]
+    public async Task Run_NoSilverTable_RefusedNamingTheCommandToRunFirst()
+    {
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => _lake.RunAsync());
+
+        Assert.Equal(LakehouseErrorReason.NotFound, e.Reason);
+        Assert.Contains("lakehouse silver run --dataset weblogs", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_DefinitionListsAnUnknownOutput_RefusedNamingItAndTheKnownOnes()
+    {
+        var definition = DefinitionWith("""["page_performance_daily", "clicks_hourly"]""");
+        await _lake.AppendWebAsync(RandomRows(8, 10, Day1, 1, Day1, "a"));
+
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => GoldJob.Open(_lake.Root, _lake.Engine).RunAsync(definition));
+
+        Assert.Contains("'clicks_hourly'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("access_daily", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_OutputNeedsAColumnTheDatasetLacks_RefusedNamingTheColumn()
+    {
+        var definition = DefinitionWith("""["access_daily"]""");
+
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => GoldJob.Open(_lake.Root, _lake.Engine).RunAsync(definition));
+
+        Assert.Contains("'access_daily'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("path, bytes, client_ip", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>weblogs' built-in definition with other gold outputs.</summary>
+    private static DatasetDefinition DefinitionWith(string goldOutputs)
+    {
+        var json = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "shared", "Lakehouse.Datasets", "Definitions", "weblogs.json"));
+        var start = json.IndexOf("\"gold_outputs\"", StringComparison.Ordinal);
+        var end = json.IndexOf(']', start);
+        json = json[..start] + "\"gold_outputs\": " + goldOutputs + json[(end + 1)..];
+        return DatasetDefinition.Parse(System.Text.Encoding.UTF8.GetBytes(json), "weblogs.json");
+    }
+}
