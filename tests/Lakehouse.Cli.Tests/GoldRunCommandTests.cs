@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Text.Json;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Cli.Tests;
+
+/// <summary><c>lakehouse gold run</c> as a user runs it, checked from outside against the events the simulator produced.</summary>
+public sealed class GoldRunCommandTests : IDisposable
+{
+    private readonly TempDirectory _temp = new("gold-run");
+
+    public void Dispose() => _temp.Dispose();
+
+    private string Lake => _temp.Combine("lake");
+
+    private string Landing => _temp.Combine("landing");
+
+    private static async Task<List<string>> SqlAsync(string lake, string query)
+    {
+        var result = await CliRunner.RunAsync("sql", "--lake", lake, "--format", "csv", query);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        return [.. result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1)];
+    }
+
+    private static async Task RunAsync(params string[] args)
+    {
+        var result = await CliRunner.RunAsync(args);
+        Assert.True(result.ExitCode == 0, $"{string.Join(' ', args)}: {result.Stderr}");
+    }
+
+    [Fact]
+    public async Task Run_SimulatorEvents_DailyCountsAndAverageTtiEqualThoseOfTheProducedEvents()
+    {
+        await RunAsync("produce", "--dataset", "weblogs", "--events", "20000", "--seed", "21", "--duplicates", "0.05", "--late", "0.03", "--to", Landing);
+        foreach (var f in Directory.GetFiles(Landing)) File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddMinutes(-1));
+        await RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", Landing);
+        await RunAsync("silver", "run", "--lake", Lake);
+
+        var run = await CliRunner.RunAsync("gold", "run", "--lake", Lake, "--json");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        // From outside: the produced NDJSON, one row per event id, grouped by the UTC day of its timestamp.
+        var events = new Dictionary<string, (DateOnly Day, double Tti)>(StringComparer.Ordinal);
+        foreach (var line in Directory.GetFiles(Landing).SelectMany(File.ReadLines).Where(l => l.Length > 0))
+        {
+            using var doc = JsonDocument.Parse(line);
+            var e = doc.RootElement;
+            var day = DateOnly.FromDateTime(DateTimeOffset.Parse(e.GetProperty("timestamp").GetString()!, CultureInfo.InvariantCulture).UtcDateTime);
+            events.TryAdd(e.GetProperty("event_id").GetString()!, (day, e.GetProperty("tti_ms").GetDouble()));
+        }
+        var expected = events.Values.GroupBy(e => e.Day).OrderBy(g => g.Key)
+            .Select(g => $"{g.Key:yyyy-MM-dd},{g.Count()},{g.Average(e => e.Tti):0.000}").ToList();
+        var gold = await SqlAsync(Lake,
+            "SELECT strftime(event_date, '%Y-%m-%d'), sum(events), printf('%.3f', sum(tti_avg_ms * events) / sum(events)) FROM gold.page_performance_daily GROUP BY 1 ORDER BY 1");
+        Assert.Equal(expected, gold);
+        var result = JsonDocument.Parse(run.Stdout).RootElement;
+        Assert.Equal(expected.Count, result.GetProperty("dates").GetArrayLength());
+        Assert.Equal(events.Count, result.GetProperty("rowsIn").GetInt64());
+
+        var again = await CliRunner.RunAsync("gold", "run", "--lake", Lake);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Contains("gold (weblogs): up to date (silver version 0 already consumed)", again.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_UsageErrors_ExitTwoWithTheReason()
+    {
+        var onlyTo = await CliRunner.RunAsync("gold", "run", "--lake", Lake, "--to", "2024-05-01");
+        var badDelay = await CliRunner.RunAsync("gold", "run", "--lake", Lake, "--watermark-delay", "-5");
+        var noSilver = await CliRunner.RunAsync("gold", "run", "--lake", Lake);
+        var unknown = await CliRunner.RunAsync("gold", "run", "--lake", Lake, "--dataset", "nope");
+        var help = await CliRunner.RunAsync("gold", "run", "--help");
+
+        Assert.Equal(2, onlyTo.ExitCode);
+        Assert.Contains("--from and --to go together", onlyTo.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, badDelay.ExitCode);
+        Assert.Contains("--watermark-delay", badDelay.Stderr, StringComparison.Ordinal);
+        Assert.Equal(1, noSilver.ExitCode);
+        Assert.Contains("no silver tables with gold outputs yet", noSilver.Stderr, StringComparison.Ordinal);
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Contains("nope", unknown.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("--watermark-delay", help.Stdout, StringComparison.Ordinal);
+    }
+}
