@@ -140,6 +140,7 @@ public sealed class GoldJob
             foreach (var output in pending)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                var clock = Stopwatch.StartNew();
                 var dates = datesOf[output.Table];
                 var inDates = dates.Count == 0 ? "false" : $"{GoldTables.EventDate} IN ({GoldStage.DateList(dates)})";
                 var sql = $"SELECT * FROM ({output.Select(inputs)}) WHERE {inDates}";
@@ -149,7 +150,7 @@ public sealed class GoldJob
                 var commit = await writer.ReplacePartitionsAsync(sql, inDates, transactions, cancellationToken).ConfigureAwait(false);
                 var rows = commit.Metric("numOutputRows");
                 Log.TableRecomputed(job._log, output.Table, definition.Name, dates.Count, silver.Version, rows);
-                tables.Add(new GoldTableResult(output.Table, dates.Count, rows));
+                tables.Add(new GoldTableResult(output.Table, dates.Count, rows, clock.Elapsed));
             }
             return Result(kind, from, silver.Version, [.. recomputed.Order()], stage.Rows, stage.LateEvents, stage.Watermark, tables);
         }

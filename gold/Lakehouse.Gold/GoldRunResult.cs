@@ -4,7 +4,8 @@ namespace Lakehouse.Gold;
 /// <param name="Table">The gold table's name.</param>
 /// <param name="Dates">How many event dates were recomputed (0: the table was already up to date).</param>
 /// <param name="Rows">Rows written for those dates (for <c>alerts</c>: new alerts).</param>
-public sealed record GoldTableResult(string Table, int Dates, long Rows);
+/// <param name="Elapsed">Wall time of its query and commit.</param>
+public sealed record GoldTableResult(string Table, int Dates, long Rows, TimeSpan Elapsed);
 
 /// <summary>The outcome of one gold run of one dataset.</summary>
 /// <param name="RunId">The run's id.</param>

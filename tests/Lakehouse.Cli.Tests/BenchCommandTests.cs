@@ -32,7 +32,7 @@ public sealed class BenchCommandTests : IDisposable
             Assert.True(DateTimeOffset.TryParse(report.GetProperty("timestamp").GetString(), out _));
             Assert.True(report.GetProperty("peak_working_set_bytes").GetInt64() > 0);
             var cases = report.GetProperty("cases");
-            Assert.Equal(["append_latency", "bronze_to_silver", "files_to_bronze", "http_ingest", "import", "read_csv", "silver_incremental", "snapshot_load"], cases.EnumerateObject().Select(c => c.Name).Order(StringComparer.Ordinal));
+            Assert.Equal(["append_latency", "bronze_to_silver", "files_to_bronze", "gold_day", "gold_incremental", "http_ingest", "import", "read_csv", "silver_incremental", "snapshot_load"], cases.EnumerateObject().Select(c => c.Name).Order(StringComparer.Ordinal));
 
             var snapshot = cases.GetProperty("snapshot_load");
             Assert.Equal((300, 299L, 290L, 300), (snapshot.GetProperty("commits").GetInt32(), snapshot.GetProperty("version").GetInt64(),
@@ -80,11 +80,22 @@ public sealed class BenchCommandTests : IDisposable
             Assert.Equal(3, incremental.GetProperty("run_seconds").GetArrayLength());
             Positive(incremental, "seconds");
             HasTarget(incremental);
+
+            // Gold: one day of 200,000 events, then 1,000 more in that day; every web-log gold table is timed.
+            var goldDay = cases.GetProperty("gold_day");
+            Assert.Equal(200_000L, goldDay.GetProperty("events").GetInt64());
+            Positive(goldDay, "seconds");
+            Assert.Contains(goldDay.GetProperty("tables").EnumerateArray(), t => t.GetProperty("table").GetString() == "page_performance_daily" && t.GetProperty("rows").GetInt64() > 0);
+            HasTarget(goldDay);
+            var goldIncremental = cases.GetProperty("gold_incremental");
+            Assert.Equal((200_000L, 1000), (goldIncremental.GetProperty("day_events").GetInt64(), goldIncremental.GetProperty("events").GetInt32()));
+            Assert.Equal(3, goldIncremental.GetProperty("run_seconds").GetArrayLength());
+            HasTarget(goldIncremental);
         }
 
         // The run's own tables are gone; the generated inputs stay for the next run, which reuses them.
         Assert.Empty(Directory.GetDirectories(Path.Combine(work, "runs")));
-        Assert.Equal(["landing-weblogs-100000", "ndjson-100000", "silver-bronze-100000", "silver-lake-200000", "snapshot-300", "weblogs-100000"], Directory.GetDirectories(work).Select(Path.GetFileName).Where(n => n != "runs").Order(StringComparer.Ordinal));
+        Assert.Equal(["gold-lake-200000", "gold-silver-200000", "landing-weblogs-100000", "ndjson-100000", "silver-bronze-100000", "silver-lake-200000", "snapshot-300", "weblogs-100000"], Directory.GetDirectories(work).Select(Path.GetFileName).Where(n => n != "runs").Order(StringComparer.Ordinal));
         var second = await CliRunner.RunAsync("bench", "--size", "small", "--work", work);
         Assert.True(second.ExitCode == 0, second.Stderr);
         using var again = JsonDocument.Parse(second.Stdout);

@@ -24,7 +24,8 @@ internal sealed record BenchMachine(int Cores, string Os, string Runtime, string
 /// <summary>The cases that ran (a case left out with <c>--case</c> is absent from the report).</summary>
 internal sealed record BenchCases(
     SnapshotLoadResult? SnapshotLoad, ReadCsvResult? ReadCsv, ImportResult? Import, AppendLatencyResult? AppendLatency, FilesToBronzeResult? FilesToBronze,
-    HttpIngestBenchResult? HttpIngest, BronzeToSilverResult? BronzeToSilver = null, SilverIncrementalResult? SilverIncremental = null);
+    HttpIngestBenchResult? HttpIngest, BronzeToSilverResult? BronzeToSilver = null, SilverIncrementalResult? SilverIncremental = null,
+    GoldDayResult? GoldDay = null, GoldIncrementalResult? GoldIncremental = null);
 
 /// <summary>
 /// NDJSON files landed in bronze (raw lines, no JSON parse): wall seconds, process CPU seconds (and per million events, which a
@@ -96,3 +97,13 @@ internal sealed record BronzeToSilverResult(
 
 /// <summary>An incremental silver run adding 1,000 events to a silver table of <c>silver_rows</c> rows (median of three runs).</summary>
 internal sealed record SilverIncrementalResult(long SilverRows, int Events, bool InputsReused, double Seconds, IReadOnlyList<double> RunSeconds, string Target, bool Met);
+
+/// <summary>One gold table's share of a gold run.</summary>
+internal sealed record GoldTableSeconds(string Table, long Rows, double Seconds);
+
+/// <summary>The first gold run over one day of web-log events: wall seconds, and per gold table.</summary>
+internal sealed record GoldDayResult(long Events, bool InputsReused, double Seconds, IReadOnlyList<GoldTableSeconds> Tables, string Target, bool Met);
+
+/// <summary>The gold run after 1,000 events land in a day of <c>DayEvents</c>: median of three runs on fresh copies.</summary>
+internal sealed record GoldIncrementalResult(long DayEvents, int Events, bool InputsReused, double Seconds, IReadOnlyList<double> RunSeconds,
+    IReadOnlyList<GoldTableSeconds> Tables, string Target, bool Met);

@@ -14,12 +14,12 @@ using Lakehouse.Storage;
 namespace Lakehouse.Cli.Bench;
 
 /// <summary>The counts of a benchmark size.</summary>
-internal sealed record BenchSize(string Name, int Commits, long ReadRows, long ImportRows, int Appends, long BronzeEvents, TimeSpan HttpSecondsPerLevel, long SilverRows)
+internal sealed record BenchSize(string Name, int Commits, long ReadRows, long ImportRows, int Appends, long BronzeEvents, TimeSpan HttpSecondsPerLevel, long SilverRows, long GoldDayEvents)
 {
     internal static BenchSize Parse(string name) => name switch
     {
-        "full" => new("full", 10_000, 1_000_000, 1_000_000, 50, 1_000_000, TimeSpan.FromSeconds(20), 10_000_000),
-        "small" => new("small", 300, 100_000, 100_000, 20, 100_000, TimeSpan.FromSeconds(3), 200_000),
+        "full" => new("full", 10_000, 1_000_000, 1_000_000, 50, 1_000_000, TimeSpan.FromSeconds(20), 10_000_000, 10_000_000),
+        "small" => new("small", 300, 100_000, 100_000, 20, 100_000, TimeSpan.FromSeconds(3), 200_000, 200_000),
         _ => throw CommandLine.Usage($"--size must be small or full, not '{name}'"),
     };
 }
@@ -57,7 +57,7 @@ internal sealed partial class BenchSuite
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
     /// <summary>The case names, in the order they run.</summary>
-    internal static IReadOnlyList<string> CaseNames { get; } = ["snapshot_load", "read_csv", "import", "append_latency", "files_to_bronze", "http_ingest", "bronze_to_silver", "silver_incremental"];
+    internal static IReadOnlyList<string> CaseNames { get; } = ["snapshot_load", "read_csv", "import", "append_latency", "files_to_bronze", "http_ingest", "bronze_to_silver", "silver_incremental", "gold_day", "gold_incremental"];
 
     internal BenchSuite(DuckEngine engine, BenchSize size, string work, Action<string> progress)
     {
@@ -90,13 +90,15 @@ internal sealed partial class BenchSuite
                 : null;
             var silver = Runs("bronze_to_silver") ? await BronzeToSilverAsync(cancellationToken).ConfigureAwait(false) : null;
             var incremental = Runs("silver_incremental") ? await SilverIncrementalAsync(cancellationToken).ConfigureAwait(false) : null;
+            var goldDay = Runs("gold_day") ? await GoldDayAsync(cancellationToken).ConfigureAwait(false) : null;
+            var goldIncremental = Runs("gold_incremental") ? await GoldIncrementalAsync(cancellationToken).ConfigureAwait(false) : null;
             using var process = Process.GetCurrentProcess();
             return new BenchReport(
                 _size.Name,
                 started.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
                 new BenchMachine(Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription, DuckEngine.LibraryVersion),
                 _work,
-                new BenchCases(snapshot, read, import, append, bronze, http, silver, incremental),
+                new BenchCases(snapshot, read, import, append, bronze, http, silver, incremental, goldDay, goldIncremental),
                 process.PeakWorkingSet64,
                 Round(_clock.Elapsed.TotalSeconds, 1));
         }
