@@ -62,6 +62,13 @@ public sealed class GoldJob
         return await run.ExecuteAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Where gold stands for <paramref name="definition"/>: silver's version, what gold has consumed, its last run.</summary>
+    public Task<GoldStatus> StatusAsync(DatasetDefinition definition, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        return GoldStatus.ReadAsync(this, _engine, definition, cancellationToken);
+    }
+
     private static string NewRunId() =>
         DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
 

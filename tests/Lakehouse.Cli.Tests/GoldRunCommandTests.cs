@@ -57,6 +57,13 @@ public sealed class GoldRunCommandTests : IDisposable
         Assert.Equal(expected.Count, result.GetProperty("dates").GetArrayLength());
         Assert.Equal(events.Count, result.GetProperty("rowsIn").GetInt64());
 
+        var status = await CliRunner.RunAsync("status", "--lake", Lake, "--json");
+        Assert.True(status.ExitCode == 0, status.Stderr);
+        var weblogs = JsonDocument.Parse(status.Stdout).RootElement.GetProperty("datasets")[0];
+        var lastGold = weblogs.GetProperty("lastGoldRun");
+        Assert.Equal((0L, 0L, 0L, "committed", expected.Count), (weblogs.GetProperty("silverVersion").GetInt64(), weblogs.GetProperty("goldConsumedVersion").GetInt64(),
+            weblogs.GetProperty("pendingSilverCommits").GetInt64(), lastGold.GetProperty("status").GetString(), lastGold.GetProperty("dates").GetInt32()));
+
         var again = await CliRunner.RunAsync("gold", "run", "--lake", Lake);
         Assert.True(again.ExitCode == 0, again.Stderr);
         Assert.Contains("gold (weblogs): up to date (silver version 0 already consumed)", again.Stdout, StringComparison.Ordinal);

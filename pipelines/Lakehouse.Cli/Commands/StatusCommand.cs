@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Lakehouse.Datasets;
+using Lakehouse.Gold;
 using Lakehouse.Silver;
 
 namespace Lakehouse.Cli.Commands;
@@ -11,12 +12,14 @@ internal static class StatusCommand
 {
     internal static Command Create(CliSession session)
     {
-        var command = new CliCommand("status", "Show where each layer stands for each dataset: bronze version, what silver has consumed, and the last silver run's quality.")
+        var command = new CliCommand("status", "Show where each layer stands for each dataset: bronze version, what silver and gold have consumed, and their last runs.")
         {
             Details = """
                 For every dataset with a bronze table: bronze's version, the bronze version silver has consumed (pending = bronze commits
                 silver has not processed yet), and the last silver run recorded in silver._quality — rows in and out, quarantined,
-                duplicates removed, kept with warnings, and each rule that rows broke.
+                duplicates removed, kept with warnings, and each rule that rows broke. For datasets with gold outputs: silver's version, the
+                oldest silver version the dataset's gold tables hold (pending = silver commits gold has not processed), and the last gold
+                run recorded in gold._runs — dates recomputed, rows written, late events, the watermark, new alerts, and why it failed.
                 """,
             Examples = ["lakehouse status", "lakehouse status --json"],
         };
@@ -27,11 +30,15 @@ internal static class StatusCommand
             using var lake = session.OpenLake(parse);
             var catalog = await DatasetCatalog.LoadAsync(lake.Root, cancellationToken).ConfigureAwait(false);
             var job = SilverJob.Open(lake.Root, lake.Engine, lake.LoggerFactory);
+            var goldJob = GoldJob.Open(lake.Root, lake.Engine, lake.LoggerFactory);
             var statuses = new List<SilverStatus>();
+            var golds = new Dictionary<string, GoldStatus>(StringComparer.Ordinal);
             foreach (var d in catalog.Definitions)
             {
                 var s = await job.StatusAsync(d, cancellationToken).ConfigureAwait(false);
-                if (s.BronzeVersion is not null || s.ConsumedVersion is not null) statuses.Add(s);
+                if (s.BronzeVersion is null && s.ConsumedVersion is null) continue;
+                statuses.Add(s);
+                if (d.GoldOutputs.Count > 0) golds[d.Name] = await goldJob.StatusAsync(d, cancellationToken).ConfigureAwait(false);
             }
             if (parse.GetValue(json))
             {
@@ -57,6 +64,22 @@ internal static class StatusCommand
                             warned = r.Warned,
                             rules = r.Rules.Select(x => new { rule = x.Rule, action = x.Action, @checked = x.Checked, failed = x.Failed }),
                         } : null,
+                        silverVersion = golds.GetValueOrDefault(s.Dataset)?.SilverVersion,
+                        goldConsumedVersion = golds.GetValueOrDefault(s.Dataset)?.ConsumedVersion,
+                        pendingSilverCommits = golds.GetValueOrDefault(s.Dataset)?.Pending,
+                        lastGoldRun = golds.GetValueOrDefault(s.Dataset)?.LastRun is { } g ? new
+                        {
+                            runId = g.RunId,
+                            kind = g.Kind,
+                            status = g.Status,
+                            finished = g.Finished,
+                            dates = g.Dates,
+                            rowsWritten = g.RowsWritten,
+                            lateEvents = g.LateEvents,
+                            watermark = g.Watermark,
+                            alertsNew = g.AlertsNew,
+                            message = g.Message,
+                        } : null,
                     }),
                 }, TableChange.JsonOptions)).ConfigureAwait(false);
                 return CliApp.ExitOk;
@@ -73,6 +96,20 @@ internal static class StatusCommand
                     s.LastRun is null ? "never" : $"{s.LastRunFinished:yyyy-MM-dd HH:mm:ss}Z {s.LastRun.Mode} {s.LastRunStatus}",
                     N(s.LastRun?.RowsIn), N(s.LastRun?.RowsOut), N(s.LastRun?.Quarantined), N(s.LastRun?.Duplicates), N(s.LastRun?.Warned),
                 })]).ConfigureAwait(false);
+            if (golds.Count > 0)
+            {
+                await session.Out.WriteLineAsync().ConfigureAwait(false);
+                await Output.WriteTableAsync(session.Out, ["dataset", "silver", "gold consumed", "pending", "last gold run", "dates", "rows", "late", "watermark", "alerts"],
+                    [.. golds.Values.Select(g => new[]
+                    {
+                        g.Dataset, N(g.SilverVersion), N(g.ConsumedVersion), N(g.Pending),
+                        g.LastRun is null ? "never" : $"{g.LastRun.Finished:yyyy-MM-dd HH:mm:ss}Z {g.LastRun.Kind} {g.LastRun.Status}",
+                        N(g.LastRun?.Dates), N(g.LastRun?.RowsWritten), N(g.LastRun?.LateEvents),
+                        g.LastRun?.Watermark is { } w ? w.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture) : "-", N(g.LastRun?.AlertsNew),
+                    })]).ConfigureAwait(false);
+            }
+            foreach (var g in golds.Values.Where(g => g.LastRun is { Status: "failed" }))
+                await session.Out.WriteLineAsync($"{g.Dataset}: the last gold run failed: {g.LastRun!.Message}").ConfigureAwait(false);
             foreach (var s in statuses.Where(s => s.LastRun?.Rules.Any(r => r.Failed > 0) == true))
             {
                 await session.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
