@@ -141,14 +141,16 @@
   const dateSelect = document.getElementById('pages-date');
   const windowsSelect = document.getElementById('windows-table');
 
+  // The day the user picked; until then the panel follows the latest day, so a new day shows up by itself.
+  let pickedDate = '';
+
   async function loadPages() {
     const b = block('pages', 'pages');
-    const query = dateSelect.value ? `?date=${encodeURIComponent(dateSelect.value)}` : '';
+    const query = pickedDate ? `?date=${encodeURIComponent(pickedDate)}` : '';
     const data = await getJson('/api/pages' + query);
-    const chosen = dateSelect.value;
     dateSelect.replaceChildren(...data.dates.map(d => el('option', { value: d }, d)));
     if (data.date && !data.dates.includes(data.date)) dateSelect.prepend(el('option', { value: data.date }, data.date));
-    dateSelect.value = chosen || data.date || '';
+    dateSelect.value = data.date || '';
     if (!sectionState(b, data.pages, `no pages on ${data.date}`)) return;
     const max = Math.max(...data.pages.rows.map(r => (isNumber(r.tti_p95_ms) ? r.tti_p95_ms : 0)));
     b.content.append(table([
@@ -291,7 +293,7 @@
 
   // Each panel: the tables it shows (by /api/versions label) and how it loads.
   const panels = {
-    pages: { tables: () => ['gold.page_performance_daily'], extra: () => dateSelect.value, load: loadPages, blocks: ['pages'] },
+    pages: { tables: () => ['gold.page_performance_daily'], extra: () => pickedDate, load: loadPages, blocks: ['pages'] },
     trend: { tables: () => ['gold.page_performance_daily'], extra: () => '', load: loadTrend, blocks: ['trend'] },
     windows: { tables: () => ['gold.' + windowsSelect.value], extra: () => windowsSelect.value, load: loadWindows, blocks: ['windows'] },
     alerts: { tables: () => ['gold.alerts'], extra: () => '', load: loadAlerts, blocks: ['alerts', 'counts'] },
@@ -335,7 +337,10 @@
     setTimeout(round, refreshMs);
   }
 
-  dateSelect.addEventListener('change', () => load('pages'));
+  dateSelect.addEventListener('change', () => {
+    pickedDate = dateSelect.value;
+    load('pages');
+  });
   windowsSelect.addEventListener('change', () => load('windows'));
   round();
 })();
