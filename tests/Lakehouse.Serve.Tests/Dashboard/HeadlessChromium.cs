@@ -164,14 +164,18 @@ internal sealed partial class HeadlessChromium : IAsyncDisposable
         return JsonDocument.Parse(value?.ToJsonString() ?? "null").RootElement.Clone();
     }
 
-    /// <summary>Waits until <paramref name="condition"/> (a JavaScript expression) is true in the page; false after <paramref name="timeout"/>.</summary>
+    /// <summary>
+    /// Waits until <paramref name="condition"/> (a JavaScript expression) is true in the page; false after <paramref name="timeout"/>.
+    /// While the page is still loading (no body yet), a condition that throws counts as false.
+    /// </summary>
     internal async Task<bool> WaitForAsync(string condition, TimeSpan timeout)
     {
+        var check = $"(() => {{ try {{ return !!({condition}); }} catch {{ return false; }} }})()";
         for (var clock = Stopwatch.StartNew(); clock.Elapsed < timeout; await Task.Delay(100))
         {
-            if ((await EvaluateAsync($"!!({condition})")).GetBoolean()) return true;
+            if ((await EvaluateAsync(check)).GetBoolean()) return true;
         }
-        return (await EvaluateAsync($"!!({condition})")).GetBoolean();
+        return (await EvaluateAsync(check)).GetBoolean();
     }
 
     /// <summary>A PNG of the whole page (beyond the window when it is taller).</summary>
