@@ -169,7 +169,7 @@
   }
 
   function trendChart(rows) {
-    const width = 900, height = 220, left = 56, right = 56, top = 12, bottom = 28;
+    const width = 900, height = 220, left = 56, right = 84, top = 12, bottom = 28;
     const s = svg('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'events and average TTI per day' });
     const plotW = width - left - right, plotH = height - top - bottom;
     const maxEvents = Math.max(1, ...rows.map(r => r.events));
