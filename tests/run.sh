@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the solution on a bare machine. It does its own setup: the build restores the NuGet
 # packages (DuckDB's native library comes with DuckDB.NET, librdkafka's with librdkafka.redist), installs kcat
-# from Debian when missing, and the test fixtures install and start their servers (Azurite from npm, librdkafka's
+# and chromium from Debian when missing, and the test fixtures install and start their servers (Azurite from npm, librdkafka's
 # Kafka mock cluster in the test process) on 127.0.0.1 with free ports and stop them afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,13 +11,23 @@ need dotnet "the .NET SDK pinned in global.json"
 need node "Node.js runs Azurite, the local Azure Blob service"
 need npm "npm installs Azurite"
 
+sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
+apt_updated=""
+# apt_install COMMAND "PACKAGES" WHAT-FAILS-WITHOUT: installs the Debian packages when COMMAND is missing.
+apt_install() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  echo "== installing $2"
+  [ -n "$apt_updated" ] || { $sudo_ apt-get update -qq >/dev/null || true; apt_updated=1; }
+  # shellcheck disable=SC2086 # $2 is a list of packages
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends $2 >/dev/null \
+    || echo "tests/run.sh: could not install $2 (apt-get install -y $2); $3 will fail" >&2
+}
+
 # kcat (Debian's Kafka client) is the outside producer of the Kafka tests; they fail, naming it, when it is missing.
-if ! command -v kcat >/dev/null 2>&1; then
-  echo "== installing kcat"
-  sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
-  $sudo_ apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq kcat >/dev/null \
-    || echo "tests/run.sh: could not install kcat (apt-get install -y kcat); the Kafka tests will fail" >&2
-fi
+apt_install kcat kcat "the Kafka tests"
+# chromium (Debian's, headless) is the browser of the dashboard tests; they fail, naming it, when it is missing. Its fonts
+# are a recommendation only: installed too, so that the screenshots the tests keep show text.
+apt_install chromium "chromium fonts-liberation" "the dashboard's browser tests"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 

@@ -1,5 +1,6 @@
 using Lakehouse.Core;
 using Lakehouse.Engine;
+using Lakehouse.Serve.Dashboard;
 using Lakehouse.Serve.Ingest;
 using Lakehouse.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -21,8 +22,9 @@ namespace Lakehouse.Serve;
 public sealed record IngestTotals(long Requests, long Accepted, long Events, long Commits);
 
 /// <summary>
-/// The HTTP server of <c>lakehouse serve</c> (ASP.NET Core's Kestrel, plain HTTP/1.1): HTTP ingest into bronze now, and the
-/// place where later endpoint groups (dashboard, /metrics, /progress) are added. It does not handle signals itself: the
+/// The HTTP server of <c>lakehouse serve</c> (ASP.NET Core's Kestrel, plain HTTP/1.1): HTTP ingest into bronze
+/// (<c>POST /ingest/{dataset}</c>) and the dashboard over gold and silver (<c>GET /</c>, <c>GET /api/…</c>); later endpoint groups
+/// (/metrics, /progress) are added the same way. It does not handle signals itself: the
 /// caller stops it (the CLI on Ctrl+C or SIGTERM), and a stop refuses new requests, lets those in flight finish and commits
 /// everything that was queued before it returns.
 /// </summary>
@@ -31,6 +33,7 @@ public sealed class LakehouseServer : IAsyncDisposable
     private readonly LakehouseServerOptions _options;
     private readonly ILogger _log;
     private readonly HttpIngestEndpoint _ingest;
+    private readonly DashboardPart _dashboard;
     private readonly IReadOnlyList<IServerPart> _parts;
     private readonly WebApplication _app;
     private int _state; // 0 created, 1 started, 2 stopped
@@ -40,7 +43,8 @@ public sealed class LakehouseServer : IAsyncDisposable
         _options = options;
         _log = loggerFactory.CreateLogger<LakehouseServer>();
         _ingest = new HttpIngestEndpoint(options.Ingest, lake, engine, loggerFactory);
-        _parts = [_ingest];
+        _dashboard = new DashboardPart(options.Dashboard, lake, engine, loggerFactory);
+        _parts = [_ingest, _dashboard];
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "lakehouse" });
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
@@ -66,7 +70,8 @@ public sealed class LakehouseServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// A server over the lake at <paramref name="lake"/> (bronze tables at <c>bronze/&lt;dataset&gt;</c>), writing through
+    /// A server over the lake at <paramref name="lake"/> (bronze tables at <c>bronze/&lt;dataset&gt;</c>, the dashboard's at
+    /// <c>gold/…</c> and <c>silver/_quality</c>), writing and reading through
     /// <paramref name="engine"/>. It listens once <see cref="StartAsync"/> is called.
     /// </summary>
     public static LakehouseServer Create(LakehouseServerOptions options, ILakeStorage lake, DuckEngine engine, ILoggerFactory? loggerFactory = null)
@@ -92,6 +97,8 @@ public sealed class LakehouseServer : IAsyncDisposable
     }
 
     internal HttpIngestEndpoint Ingest => _ingest;
+
+    internal DashboardPart Dashboard => _dashboard;
 
     /// <summary>
     /// Starts listening. An address that cannot be bound (in use, not an address of this machine) fails with InvalidInput, and so
@@ -150,6 +157,7 @@ public sealed class LakehouseServer : IAsyncDisposable
         await StopAsync().ConfigureAwait(false);
         await StopPartsAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        _dashboard.Dispose();
     }
 
     private async Task StopPartsAsync()

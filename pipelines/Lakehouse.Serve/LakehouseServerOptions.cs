@@ -1,3 +1,4 @@
+using Lakehouse.Serve.Dashboard;
 using Lakehouse.Serve.Ingest;
 
 namespace Lakehouse.Serve;
@@ -43,6 +44,9 @@ public sealed class LakehouseServerOptions
 
     /// <summary>HTTP ingest: <c>POST /ingest/{dataset}</c>.</summary>
     public HttpIngestOptions Ingest { get; } = new();
+
+    /// <summary>The dashboard: <c>GET /</c> and <c>GET /api/…</c>.</summary>
+    public DashboardOptions Dashboard { get; } = new();
 
     /// <summary>Why <paramref name="url"/> cannot be listened on, or null when it can.</summary>
     public static string? CheckUrl(string url)

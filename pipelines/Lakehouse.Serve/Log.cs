@@ -1,8 +1,12 @@
+using Lakehouse.Core;
 using Microsoft.Extensions.Logging;
 
 namespace Lakehouse.Serve;
 
-/// <summary>The server's log events (ids 5550–5599 of bronze's range, for HTTP ingest; later parts take their own block).</summary>
+/// <summary>
+/// The server's log events: HTTP ingest 5550–5599 (of bronze's range, where it began); the dashboard from
+/// <see cref="LogEventIds.Serve"/> (8000–8099).
+/// </summary>
 internal static partial class Log
 {
     [LoggerMessage(EventId = 5550, Level = LogLevel.Information, Message = "Listening on {Addresses}")]
@@ -37,4 +41,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5560, Level = LogLevel.Warning, Message = "Request to {Dataset} answered 503: the lake's dataset definitions could not be read")]
     public static partial void DefinitionsUnreadable(ILogger logger, string dataset, Exception exception);
+
+    [LoggerMessage(EventId = LogEventIds.Serve, Level = LogLevel.Debug, Message = "Dashboard: {Table} at version {Version} read for '{Query}': {Rows} rows in {Milliseconds} ms")]
+    public static partial void DashboardQueried(ILogger logger, string table, long version, string query, int rows, long milliseconds);
+
+    [LoggerMessage(EventId = LogEventIds.Serve + 1, Level = LogLevel.Warning, Message = "Dashboard: {Table} cannot be read; its panel shows why")]
+    public static partial void DashboardTableBroken(ILogger logger, string table, Exception exception);
+
+    [LoggerMessage(EventId = LogEventIds.Serve + 2, Level = LogLevel.Debug, Message = "Dashboard request to {Path} refused 400: {Detail}")]
+    public static partial void DashboardRefused(ILogger logger, string path, string detail);
 }

@@ -111,6 +111,18 @@ public sealed class DeltaTable
         }
     }
 
+    /// <summary>
+    /// The latest version, found from the listing of the log alone (from the last checkpoint on; no commit file is read): cheap
+    /// enough to poll for changes. It is the version <see cref="GetSnapshotAsync(long?, CancellationToken)"/> would load; null when
+    /// the folder holds no Delta log.
+    /// </summary>
+    /// <exception cref="LakehouseException">The log cannot rebuild its latest version (a commit missing after the checkpoint).</exception>
+    public async Task<long?> LatestVersionAsync(CancellationToken cancellationToken = default)
+    {
+        var listing = await ListLogForSnapshotAsync(null, cancellationToken).ConfigureAwait(false);
+        return listing.Files.Count == 0 ? null : LogSegment.Build(listing.Files, null, Location).Version;
+    }
+
     /// <summary>The snapshot at <paramref name="version"/>, or at the latest version when null.</summary>
     public Task<DeltaSnapshot> GetSnapshotAsync(long? version = null, CancellationToken cancellationToken = default) =>
         GetSnapshotAsync(version, withFiles: true, cancellationToken);

@@ -105,6 +105,40 @@ public sealed class ServeCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Serve_Dashboard_PageAndApiOverTheLakesGoldWithTheRefreshGiven()
+    {
+        var lake = _temp.Combine("lake");
+        using (var engine = Lakehouse.Engine.DuckEngine.Open())
+        {
+            var alerts = Lakehouse.Delta.DeltaTable.Open(Lakehouse.Storage.LakeStorage.Open(Path.Combine(lake, "gold", "alerts")), engine);
+            await Lakehouse.Delta.Write.DeltaWriter.Create(alerts).AppendAsync(
+                "SELECT 'a-1' AS alert_id, 'temperature_low' AS rule, 'sensor-1' AS key, TIMESTAMPTZ '2026-11-01 12:00:00+00' AS window_start, " +
+                "TIMESTAMPTZ '2026-11-01 12:01:00+00' AS window_end, 30.5::DOUBLE AS value, 32.0::DOUBLE AS threshold, TIMESTAMPTZ '2026-11-01 12:01:05+00' AS detected_at, " +
+                "'sensor-1 read 30.5 °F, below 32 °F' AS message");
+        }
+        var port = FreePort();
+        using var serve = CliRunner.Start(["serve", "--lake", lake, "--urls", $"http://127.0.0.1:{port}", "--refresh-seconds", "2"]);
+        Assert.True(await AcceptsConnectionsAsync(port, serve), "the server never listened: " + serve.Stderr);
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+        var page = await client.GetStringAsync("/");
+        var versions = JsonDocument.Parse(await client.GetStringAsync("/api/versions")).RootElement;
+        var answer = JsonDocument.Parse(await client.GetStringAsync("/api/alerts")).RootElement;
+        var runs = JsonDocument.Parse(await client.GetStringAsync("/api/runs")).RootElement;
+        await serve.SignalAsync("INT");
+        var result = await serve.WaitAsync();
+
+        Assert.Contains("<title>Lakehouse dashboard</title>", page, StringComparison.Ordinal);
+        Assert.Equal(2, versions.GetProperty("refreshSeconds").GetInt32());
+        Assert.Equal(0, versions.GetProperty("tables").GetProperty("gold.alerts").GetProperty("version").GetInt64());
+        var alert = answer.GetProperty("alerts").GetProperty("rows").EnumerateArray().Single();
+        Assert.Equal(("a-1", 30.5, "2026-11-01T12:01:05Z", "sensor-1 read 30.5 °F, below 32 °F"),
+            (alert.GetProperty("alert_id").GetString(), alert.GetProperty("value").GetDouble(), alert.GetProperty("detected_at").GetString(), alert.GetProperty("message").GetString()));
+        Assert.Equal(("ok", "no_data"), (answer.GetProperty("alerts").GetProperty("status").GetString(), runs.GetProperty("runs").GetProperty("status").GetString()));
+        Assert.Equal(130, result.ExitCode);
+    }
+
+    [Fact]
     public async Task Serve_PortInUse_Exit1NamingTheAddress()
     {
         using var taken = new TcpListener(IPAddress.Loopback, 0);
@@ -122,6 +156,7 @@ public sealed class ServeCommandTests : IDisposable
     [InlineData("--urls", "127.0.0.1:8080", "error: --urls: '127.0.0.1:8080' is not an address to listen on: write http://host:port, e.g. http://127.0.0.1:8080.")]
     [InlineData("--urls", "http://127.0.0.1:99999", "error: --urls: 'http://127.0.0.1:99999' is not an address to listen on: write http://host:port with a port from 0 to 65535, and no path.")]
     [InlineData("--max-body-bytes", "0", "error: --max-body-bytes must be between 1 and 2147483583")]
+    [InlineData("--refresh-seconds", "0", "error: --refresh-seconds must be between 1 and 3600")]
     public async Task Serve_BadOption_Exit2WithTheProblem(string option, string value, string error)
     {
         var result = await CliRunner.RunAsync("serve", "--lake", _temp.Combine("lake"), option, value);

@@ -63,4 +63,26 @@ public sealed class TimeTravelTests(EngineFixture fixture) : IClassFixture<Engin
         Assert.Equal(V1 + 10_001, last[0].Timestamp.ToUnixTimeMilliseconds());
         Assert.Equal("SET TBLPROPERTIES", last[0].Operation);
     }
+
+    [Fact]
+    public async Task LatestVersionAsync_CheckpointedTableNoTableAndGap_VersionFromTheListingNullOrTheGapNamed()
+    {
+        var root = _temp.Combine(Guid.NewGuid().ToString("N"));
+        TestFiles.CopyTree(ConformanceCorpus.Root("dat/v0.0.2/with_checkpoint"), root);
+        var table = DeltaTable.Open(LakeStorage.Open(root), _engine);
+        Assert.Equal(3L, await table.LatestVersionAsync());
+        Assert.Equal(3L, (await table.GetSnapshotAsync()).Version);
+
+        // One more commit is seen at once; the listing starts at the checkpoint named by _last_checkpoint.
+        File.WriteAllText(Path.Combine(root, "_delta_log", "00000000000000000004.json"), "{\"commitInfo\":{\"timestamp\":1,\"operation\":\"WRITE\"}}\n");
+        Assert.Equal(4L, await table.LatestVersionAsync());
+
+        // A gap after the checkpoint is the log's damage, named as a snapshot would name it.
+        File.WriteAllText(Path.Combine(root, "_delta_log", "00000000000000000006.json"), "{\"commitInfo\":{\"timestamp\":2,\"operation\":\"WRITE\"}}\n");
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => table.LatestVersionAsync());
+        Assert.Equal(LakehouseErrorReason.CorruptLog, e.Reason);
+        Assert.Contains("00000000000000000005.json is missing", e.Message, StringComparison.Ordinal);
+
+        Assert.Null(await DeltaTable.Open(LakeStorage.Open(_temp.Combine("nothing-here")), _engine).LatestVersionAsync());
+    }
 }

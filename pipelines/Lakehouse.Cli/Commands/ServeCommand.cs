@@ -4,12 +4,12 @@ using Lakehouse.Serve;
 
 namespace Lakehouse.Cli.Commands;
 
-/// <summary><c>lakehouse serve</c>: the HTTP server (HTTP ingest into bronze) until Ctrl+C or SIGTERM.</summary>
+/// <summary><c>lakehouse serve</c>: the HTTP server (HTTP ingest into bronze, the dashboard over gold) until Ctrl+C or SIGTERM.</summary>
 internal static class ServeCommand
 {
     internal static Command Create(CliSession session)
     {
-        var command = new CliCommand("serve", "Serve HTTP ingest (POST /ingest/<dataset>) into the lake's bronze tables until Ctrl+C or SIGTERM.")
+        var command = new CliCommand("serve", "Serve HTTP ingest (POST /ingest/<dataset>) into the lake's bronze tables and the dashboard (GET /) until Ctrl+C or SIGTERM.")
         {
             Details = """
                 POST /ingest/<dataset> with Content-Type application/x-ndjson (or text/plain: one event per line) or application/json
@@ -19,6 +19,9 @@ internal static class ServeCommand
                 parse; NDJSON lines are landed whatever they hold), 404 unknown dataset, 413 body over --max-body-bytes, 415 another
                 Content-Type, 422 an Idempotency-Key reused with another body, 503 + Retry-After when the queue or the body memory is
                 full or the server is stopping. Errors are RFC 7807 problem+json.
+                GET / is the dashboard: TTI and TTAR per page (p50/p95), the trend per day, windowed metrics, alerts, gold runs and silver
+                quality, read from the lake's gold tables and silver/_quality; an open page checks for new table versions every
+                --refresh-seconds and redraws what changed. Its JSON is under /api/ (versions, pages, trend, windows, alerts, runs).
                 Ctrl+C or SIGTERM stops accepting, answers the requests in flight, commits what was queued, then exits 130 (143).
                 The address is printed on standard output as "listening on <url>" (port 0 picks a free port).
                 """,
@@ -26,6 +29,7 @@ internal static class ServeCommand
             [
                 "lakehouse serve --lake ./lake",
                 "lakehouse serve --urls http://0.0.0.0:8080 --max-body-bytes 67108864",
+                "lakehouse serve --lake ./lake --refresh-seconds 2   # then open http://127.0.0.1:8080/",
                 "curl -H 'Content-Type: application/x-ndjson' --data-binary @events.ndjson http://127.0.0.1:8080/ingest/weblogs",
             ],
         };
@@ -41,7 +45,8 @@ internal static class ServeCommand
         var maxBuffered = CommandLine.WholeNumber("--max-buffered-bytes", "Request bodies held in memory at once, in bytes (default 536870912, 512 MiB); past it requests are answered 503.", min: 1);
         var maxQueued = CommandLine.WholeNumber("--max-queued-requests", "Requests waiting for a commit, per dataset (default 1024); past it requests are answered 503.", min: 1, max: 1_000_000);
         var maxCommitEvents = CommandLine.WholeNumber("--max-commit-events", "A commit takes waiting requests up to this many events (default 1000000).", min: 1, max: int.MaxValue);
-        foreach (var o in new Option[] { urls, maxBody, maxBuffered, maxQueued, maxCommitEvents }) command.Add(o);
+        var refresh = CommandLine.WholeNumber("--refresh-seconds", "How often an open dashboard checks for new table versions (default 5).", min: 1, max: 3600);
+        foreach (var o in new Option[] { urls, maxBody, maxBuffered, maxQueued, maxCommitEvents, refresh }) command.Add(o);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new LakehouseServerOptions();
@@ -53,6 +58,7 @@ internal static class ServeCommand
                 throw CommandLine.Usage($"--max-buffered-bytes ({options.Ingest.MaxBufferedBytes}) must be at least --max-body-bytes ({options.Ingest.MaxBodyBytes})");
             if (parse.GetValue(maxQueued) is { } queued) options.Ingest.GroupCommit.MaxQueuedSubmissions = (int)queued;
             if (parse.GetValue(maxCommitEvents) is { } events) options.Ingest.GroupCommit.MaxCommitEvents = (int)events;
+            if (parse.GetValue(refresh) is { } seconds) options.Dashboard.RefreshInterval = TimeSpan.FromSeconds(seconds);
 
             using var lake = session.OpenLake(parse);
             var server = LakehouseServer.Create(options, lake.Root, lake.Engine, lake.LoggerFactory);
