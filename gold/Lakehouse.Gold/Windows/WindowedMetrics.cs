@@ -114,7 +114,7 @@ public static partial class WindowedMetrics
               count(*) AS events,
               {measures},
               count(*) FILTER (WHERE arrival_watermark >= window_end) AS late_events,
-              coalesce(window_end <= ({watermarkSql}), false) AS is_final
+              coalesce(window_end <= CAST(({watermarkSql}) AS TIMESTAMPTZ), false) AS is_final
             FROM windows
             GROUP BY window_start, window_end, {key}
             """;
