@@ -25,7 +25,7 @@ public static partial class AlertRules
         ArgumentException.ThrowIfNullOrWhiteSpace(watermarkSql);
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
-        var minute = WindowSql.Interval(WindowSql.MinuteMicros);
+        var minute = WindowSql.Integer(WindowSql.MinuteMicros);
         var high = WindowSql.Double(settings.TemperatureHighF);
         var low = WindowSql.Double(settings.TemperatureLowF);
         var silentMicros = WindowSql.Integer(WindowSql.Micros(settings.SilentAfter));
@@ -33,36 +33,44 @@ public static partial class AlertRules
         var silentMinutes = WindowSql.Double(settings.SilentAfter.TotalMinutes);
         var spike = WindowSql.Double(settings.SpikeRise);
         var spikeWindowSeconds = WindowSql.Double(settings.SpikeWindow.TotalSeconds);
+        var minuteStart = WindowSql.TimestampOfWholeSeconds("minute_us");
+        var minuteEnd = WindowSql.TimestampOfWholeSeconds($"minute_us + {minute}");
+        var minuteText = WindowSql.Readable(minuteStart);
         return Finish($"""
             WITH readings AS (
-              SELECT CAST(sensor_id AS VARCHAR) AS sensor_id, timestamp AS t, lower(device_type) AS device_type, value,
-                lower(status) AS status, {WindowSql.MinuteStart("timestamp")} AS minute
-              FROM ({eventsSql}) AS events
-              WHERE sensor_id IS NOT NULL AND timestamp IS NOT NULL
+              SELECT sensor_id, t, us, {WindowSql.Floor("us", WindowSql.MinuteMicros)} AS minute_us, device_type, value, status
+              FROM (
+                SELECT CAST(sensor_id AS VARCHAR) AS sensor_id, timestamp AS t, epoch_us(timestamp) AS us, lower(device_type) AS device_type,
+                  value, lower(status) AS status
+                FROM ({eventsSql}) AS events
+                WHERE sensor_id IS NOT NULL AND timestamp IS NOT NULL
+              ) AS timed
             ),
             temperatures AS (
-              SELECT sensor_id, minute, max(value) AS highest, min(value) AS lowest
+              SELECT sensor_id, minute_us, max(value) AS highest, min(value) AS lowest
               FROM readings
               WHERE device_type = 'temperature' AND value IS NOT NULL
-              GROUP BY sensor_id, minute
+              GROUP BY sensor_id, minute_us
             ),
             errors AS (
-              SELECT sensor_id, minute, count(*) AS readings, count(*) FILTER (WHERE status = 'error') AS errors, count(*) FILTER (WHERE status = 'critical') AS criticals
+              SELECT sensor_id, minute_us, count(*) AS readings, count(*) FILTER (WHERE status = 'error') AS errors,
+                count(*) FILTER (WHERE status = 'critical') AS criticals
               FROM readings
               WHERE status IN ('error', 'critical')
-              GROUP BY sensor_id, minute
+              GROUP BY sensor_id, minute_us
             ),
             earlier AS (
-              SELECT sensor_id, minute, value,
+              SELECT sensor_id, minute_us, value,
                 min(value) FILTER (WHERE value > 0) OVER spike_frame AS lowest_positive,
                 max(value) FILTER (WHERE value < 0) OVER spike_frame AS highest_negative,
                 min(value) FILTER (WHERE value < 0) OVER spike_frame AS lowest_negative
               FROM readings
               WHERE value IS NOT NULL
-              WINDOW spike_frame AS (PARTITION BY sensor_id ORDER BY t RANGE BETWEEN {WindowSql.Interval(settings.SpikeWindow)} PRECEDING AND CURRENT ROW EXCLUDE GROUP)
+              WINDOW spike_frame AS (PARTITION BY sensor_id ORDER BY us
+                RANGE BETWEEN {WindowSql.Integer(WindowSql.Micros(settings.SpikeWindow))} PRECEDING AND CURRENT ROW EXCLUDE GROUP)
             ),
             rises AS (
-              SELECT sensor_id, minute, value,
+              SELECT sensor_id, minute_us, value,
                 greatest(
                   (value - lowest_positive) / lowest_positive,
                   (value - highest_negative) / -highest_negative,
@@ -70,44 +78,49 @@ public static partial class AlertRules
               FROM earlier
             ),
             spikes AS (
-              SELECT sensor_id, minute, max(rise) AS rise, arg_max(value, rise) AS peak
+              SELECT sensor_id, minute_us, max(rise) AS rise, arg_max(value, rise) AS peak
               FROM rises
               WHERE rise > {spike}
-              GROUP BY sensor_id, minute
+              GROUP BY sensor_id, minute_us
             ),
             pauses AS (
-              SELECT sensor_id, t AS last_reading, lead(t) OVER (PARTITION BY sensor_id ORDER BY t) AS next_reading
-              FROM (SELECT DISTINCT sensor_id, t FROM readings) AS moments
+              SELECT sensor_id, t AS last_reading, us, lead(t) OVER next_frame AS next_reading, lead(us) OVER next_frame AS next_us
+              FROM (SELECT DISTINCT sensor_id, t, us FROM readings) AS moments
+              WINDOW next_frame AS (PARTITION BY sensor_id ORDER BY us)
             ),
             silences AS (
-              SELECT sensor_id, last_reading, next_reading, (epoch_us(next_reading) - epoch_us(last_reading)) / 1e6 AS seconds
+              SELECT sensor_id, last_reading, next_reading, (next_us - us) / 1e6 AS seconds
               FROM pauses
-              WHERE epoch_us(next_reading) - epoch_us(last_reading) > {silentMicros}
+              WHERE next_us - us > {silentMicros}
             ),
             still_silent AS (
-              SELECT sensor_id, last_reading, watermark, (epoch_us(watermark) - epoch_us(last_reading)) / 1e6 AS seconds
-              FROM (SELECT sensor_id, max(t) AS last_reading, CAST(({watermarkSql}) AS TIMESTAMPTZ) AS watermark FROM readings GROUP BY sensor_id) AS lasts
-              WHERE epoch_us(watermark) - epoch_us(last_reading) > {silentMicros}
+              SELECT sensor_id, last_reading, watermark, (epoch_us(watermark) - last_us) / 1e6 AS seconds
+              FROM (
+                SELECT sensor_id, max(t) AS last_reading, max(us) AS last_us, CAST(({watermarkSql}) AS TIMESTAMPTZ) AS watermark
+                FROM readings
+                GROUP BY sensor_id
+              ) AS lasts
+              WHERE epoch_us(watermark) - last_us > {silentMicros}
             )
-            SELECT '{TemperatureHigh}' AS rule, sensor_id AS key, minute AS window_start, minute + {minute} AS window_end,
+            SELECT '{TemperatureHigh}' AS rule, sensor_id AS key, {minuteStart} AS window_start, {minuteEnd} AS window_end,
               highest AS value, {high} AS threshold,
               printf('Sensor %s: temperature %.1f °F is above the %.1f °F limit in the minute from %s',
-                sensor_id, highest, {high}, {WindowSql.Readable("minute")}) AS message
+                sensor_id, highest, {high}, {minuteText}) AS message
             FROM temperatures WHERE highest > {high}
             UNION ALL
-            SELECT '{TemperatureLow}', sensor_id, minute, minute + {minute}, lowest, {low},
+            SELECT '{TemperatureLow}', sensor_id, {minuteStart}, {minuteEnd}, lowest, {low},
               printf('Sensor %s: temperature %.1f °F is below the %.1f °F limit in the minute from %s',
-                sensor_id, lowest, {low}, {WindowSql.Readable("minute")})
+                sensor_id, lowest, {low}, {minuteText})
             FROM temperatures WHERE lowest < {low}
             UNION ALL
-            SELECT '{StatusError}', sensor_id, minute, minute + {minute}, readings, 1,
+            SELECT '{StatusError}', sensor_id, {minuteStart}, {minuteEnd}, readings, 1,
               printf('Sensor %s: %d reading(s) with status error and %d with status critical in the minute from %s',
-                sensor_id, errors, criticals, {WindowSql.Readable("minute")})
+                sensor_id, errors, criticals, {minuteText})
             FROM errors
             UNION ALL
-            SELECT '{ValueSpike}', sensor_id, minute, minute + {minute}, rise, {spike},
+            SELECT '{ValueSpike}', sensor_id, {minuteStart}, {minuteEnd}, rise, {spike},
               printf('Sensor %s: a reading of %g rose %.1f %% above an earlier reading within %g s (limit %.1f %%) in the minute from %s',
-                sensor_id, peak, rise * 100, {spikeWindowSeconds}, {spike} * 100, {WindowSql.Readable("minute")})
+                sensor_id, peak, rise * 100, {spikeWindowSeconds}, {spike} * 100, {minuteText})
             FROM spikes
             UNION ALL
             SELECT '{SensorSilent}', sensor_id, last_reading, next_reading, seconds, {silentSeconds},

@@ -37,13 +37,16 @@ public static partial class WindowedMetrics
         var gapMicros = WindowSql.Micros(WindowSql.WholeMicroseconds(gap, nameof(gap)));
         return $"""
             WITH keyed AS (
-              SELECT {key} AS k, timestamp AS t, {WindowSql.UtcDate("timestamp")} AS d
-              FROM ({eventsSql}) AS events
-              WHERE {key} IS NOT NULL AND timestamp IS NOT NULL
+              SELECT k, t, us, {WindowSql.Floor("us", WindowSql.DayMicros)} AS d
+              FROM (
+                SELECT {key} AS k, timestamp AS t, epoch_us(timestamp) AS us
+                FROM ({eventsSql}) AS events
+                WHERE {key} IS NOT NULL AND timestamp IS NOT NULL
+              ) AS timed
             ),
             starts AS (
               SELECT k, t, d,
-                CASE WHEN epoch_us(t) - epoch_us(lag(t) OVER (PARTITION BY k, d ORDER BY t)) <= {WindowSql.Integer(gapMicros)} THEN 0 ELSE 1 END AS starts_session
+                CASE WHEN us - lag(us) OVER (PARTITION BY k, d ORDER BY us) <= {WindowSql.Integer(gapMicros)} THEN 0 ELSE 1 END AS starts_session
               FROM keyed
             ),
             numbered AS (
@@ -51,7 +54,7 @@ public static partial class WindowedMetrics
                 sum(starts_session) OVER (PARTITION BY k, d ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_number
               FROM starts
             )
-            SELECT d AS event_date, k AS {key}, min(t) AS session_start, max(t) AS session_end, count(*) AS events
+            SELECT {WindowSql.DateOfMicros("d")} AS event_date, k AS {key}, min(t) AS session_start, max(t) AS session_end, count(*) AS events
             FROM numbered
             GROUP BY d, k, session_number
             """;
