@@ -62,17 +62,18 @@ public sealed class AlertWebhook : IDisposable
     /// <param name="alerts">The alerts to post; may be empty.</param>
     /// <param name="cancellationToken">Stops the posting (between tries or during one).</param>
     /// <returns>The delivered alerts and the failed ones with their reasons.</returns>
+    /// <exception cref="ArgumentException"><paramref name="alerts"/> holds a null (nothing is posted).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public async Task<WebhookDelivery> PostAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(alerts);
+        if (alerts.Any(a => a is null)) throw new ArgumentException("The list of alerts holds a null.", nameof(alerts));
         var delivered = new List<Alert>(alerts.Count);
         var failed = new List<WebhookFailure>();
         var notTried = 0;
         string? downBecause = null;
         foreach (var alert in alerts)
         {
-            ArgumentNullException.ThrowIfNull(alert, nameof(alerts));
             if (downBecause is not null)
             {
                 failed.Add(new WebhookFailure(alert, $"not tried: the endpoint stayed unavailable for an earlier alert ({downBecause})", 0, null));
