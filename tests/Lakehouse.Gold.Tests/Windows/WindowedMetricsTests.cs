@@ -100,6 +100,19 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
         Same(Reference.PageWindows(events, 5, null), [.. windows.Values.OrderBy(w => w.WindowStart)]);
     }
 
+    [Fact]
+    public void PageMetrics5m_NoTtiInAWindow_AverageAndPercentileNull()
+    {
+        WebEvent[] events = [new(At("2026-03-01 10:00:10"), "/a", TtiMs: null, Status: 503), new(At("2026-03-01 10:04:10"), "/a", TtiMs: 40)];
+
+        var windows = Pages(WindowedMetrics.PageMetrics5m(WebSql(events), NoWatermark));
+
+        // Windows starting 09:56 to 09:59 hold only the first event, 10:01 to 10:04 only the second, 10:00 both.
+        Assert.Equal([null, null, null, null, 40.0, 40, 40, 40, 40], windows.Select(w => w.TtiP95Ms));
+        Assert.Equal([1.0, 1, 1, 1, 0.5, 0, 0, 0, 0], windows.Select(w => w.ErrorRate));
+        Same(Reference.PageWindows(events, 5, null), windows);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(5)]
