@@ -1,0 +1,71 @@
+using System.Globalization;
+
+namespace Lakehouse.Gold.Windows;
+
+/// <summary>
+/// SQL fragments the window and alert builders share. Times are handled in UTC whatever the session's time zone. Per-row
+/// work is integer arithmetic on microseconds since 1970 (<c>epoch_us</c>): truncating to the minute or the day and
+/// comparing durations that way is exact and about ten times cheaper than DuckDB's time-zone functions (measured: 4M rows,
+/// 0.17 s against 1.6 s of CPU), which are kept for the few output rows that need text.
+/// </summary>
+internal static class WindowSql
+{
+    /// <summary>One minute in microseconds.</summary>
+    internal const long MinuteMicros = 60_000_000;
+
+    /// <summary>One day in microseconds.</summary>
+    internal const long DayMicros = 86_400_000_000;
+
+    /// <summary>Refuses a duration finer than DuckDB's microsecond timestamps (it would be truncated silently).</summary>
+    internal static TimeSpan WholeMicroseconds(TimeSpan value, string name) =>
+        value.Ticks % TimeSpan.TicksPerMicrosecond == 0
+            ? value
+            : throw new ArgumentOutOfRangeException(name, value, "The duration must be a whole number of microseconds.");
+
+    /// <summary>The duration in microseconds.</summary>
+    internal static long Micros(TimeSpan value) => value.Ticks / TimeSpan.TicksPerMicrosecond;
+
+    /// <summary>An exact INTERVAL of <paramref name="micros"/> microseconds (no days or months, so it adds absolute time).</summary>
+    internal static string Interval(long micros) => $"to_microseconds(CAST({micros.ToString(CultureInfo.InvariantCulture)} AS BIGINT))";
+
+    /// <inheritdoc cref="Interval(long)"/>
+    internal static string Interval(TimeSpan value) => Interval(Micros(value));
+
+    /// <summary>A DOUBLE literal that round-trips <paramref name="value"/> exactly.</summary>
+    internal static string Double(double value)
+    {
+        if (!double.IsFinite(value)) throw new ArgumentOutOfRangeException(nameof(value), value, "Only finite numbers are SQL literals here.");
+        return $"CAST('{value.ToString("R", CultureInfo.InvariantCulture)}' AS DOUBLE)";
+    }
+
+    /// <summary>A BIGINT literal.</summary>
+    internal static string Integer(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary><paramref name="micros"/> (BIGINT) rounded down to a multiple of <paramref name="unit"/>, also before 1970.</summary>
+    internal static string Floor(string micros, long unit)
+    {
+        var u = Integer(unit);
+        return $"({micros} - (({micros}) % {u} + {u}) % {u})";
+    }
+
+    /// <summary>
+    /// The TIMESTAMPTZ at <paramref name="wholeSecondMicros"/> microseconds since 1970, which must be whole seconds (a window
+    /// boundary): then the conversion through seconds is exact.
+    /// </summary>
+    internal static string TimestampOfWholeSeconds(string wholeSecondMicros) => $"to_timestamp(CAST(({wholeSecondMicros}) // 1000000 AS DOUBLE))";
+
+    /// <summary>The UTC date (DATE) of an instant given in microseconds since 1970.</summary>
+    internal static string DateOfMicros(string micros) => $"CAST(DATE '1970-01-01' + CAST({Floor(micros, DayMicros)} // {Integer(DayMicros)} AS INTEGER) AS DATE)";
+
+    /// <summary>The UTC date (DATE) of <paramref name="timestamp"/>.</summary>
+    internal static string UtcDate(string timestamp) => $"CAST(timezone('UTC', {timestamp}) AS DATE)";
+
+    /// <summary>UTC midnight (TIMESTAMPTZ) at the start of <paramref name="date"/>.</summary>
+    internal static string DateStart(string date) => $"timezone('UTC', CAST({date} AS TIMESTAMP))";
+
+    /// <summary>ISO-8601 UTC text with microseconds, e.g. <c>2026-01-01T10:00:00.000000Z</c> (the form alert ids hash).</summary>
+    internal static string Iso(string timestamp) => $"strftime(timezone('UTC', {timestamp}), '%Y-%m-%dT%H:%M:%S.%fZ')";
+
+    /// <summary>Readable UTC text to the second, e.g. <c>2026-01-01 10:00:00 UTC</c>, for messages.</summary>
+    internal static string Readable(string timestamp) => $"strftime(timezone('UTC', {timestamp}), '%Y-%m-%d %H:%M:%S UTC')";
+}

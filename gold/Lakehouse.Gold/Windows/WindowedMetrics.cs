@@ -1,0 +1,191 @@
+namespace Lakehouse.Gold.Windows;
+
+/// <summary>
+/// The windowed gold tables as DuckDB SELECT statements over an input relation: <c>page_metrics_1m</c>, <c>page_metrics_5m</c>,
+/// <c>sensor_metrics_1m</c>, <c>sensor_metrics_5m</c> (tumbling 1-minute windows, and 5-minute windows sliding every minute, all
+/// aligned to the UTC minute), <c>sensor_sessions</c> and <c>page_sessions</c> (session windows), and the watermark helpers.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Input relations. Web events: <c>timestamp</c> (TIMESTAMPTZ), <c>page_url</c>, <c>session_id</c>, <c>tti_ms</c>,
+/// <c>ttar_ms</c> (DOUBLE), <c>status</c> (INTEGER), <c>ingest_time</c> (TIMESTAMPTZ), <c>arrival_watermark</c> (TIMESTAMPTZ,
+/// NULL when there was none). Sensor readings: <c>timestamp</c>, <c>sensor_id</c>, <c>device_type</c>, <c>value</c> (DOUBLE,
+/// °F for temperatures), <c>status</c> (VARCHAR), <c>ingest_time</c>, <c>arrival_watermark</c>. Rows without a timestamp are
+/// left out. <see cref="ArrivalWatermarkSql"/> adds <c>arrival_watermark</c>; <see cref="WatermarkSql"/> gives the current one.
+/// </para>
+/// <para>
+/// Windows are half-open, <c>[window_start, window_end)</c>: an event at 10:00:59.999999 is in the minute of 10:00, one at
+/// 10:01:00 in the next. <c>event_date</c> is the UTC date of <c>window_start</c>. A window is final (<c>is_final</c>) once the
+/// watermark has reached its end (<c>window_end &lt;= watermark</c>); <c>late_events</c> counts the window's rows whose
+/// <c>arrival_watermark</c> had already reached its end when they arrived, which are in the numbers all the same: a recompute
+/// of the window's day includes them.
+/// </para>
+/// <para>
+/// Recomputing by day: a 1-minute window holds events of its own date only, but a 5-minute window that starts at 23:56 to
+/// 23:59 reaches up to 4 minutes into the next date. To recompute the 5-minute rows of date D, give the events of D and of the
+/// first 4 minutes of D + 1, keep the rows whose <c>event_date</c> is D, and count an event in the first 4 minutes of a date as
+/// touching the previous date too. Sessions never span two dates (see <see cref="SensorSessions"/>).
+/// </para>
+/// </remarks>
+public static partial class WindowedMetrics
+{
+    /// <summary>How many 1-minute steps a sliding window spans (5 minutes, starting every minute).</summary>
+    private const int SlidingMinutes = 5;
+
+    /// <summary>
+    /// <c>page_metrics_1m</c>: per page URL and UTC minute, <c>event_date</c>, <c>page_url</c>, <c>window_start</c>,
+    /// <c>window_end</c>, <c>events</c> (BIGINT), <c>tti_avg_ms</c>, <c>tti_p95_ms</c> (exact, linearly interpolated),
+    /// <c>error_rate</c> (share of rows with status 400 or above), <c>late_events</c> (BIGINT) and <c>is_final</c>.
+    /// </summary>
+    /// <param name="eventsSql">The web events (see the class remarks).</param>
+    /// <param name="watermarkSql">A TIMESTAMPTZ expression for the current watermark, or <c>NULL</c> (no window is final).</param>
+    public static string PageMetrics1m(string eventsSql, string watermarkSql) => Tumbling(eventsSql, watermarkSql, "page_url", "tti_ms, status", PageMeasures);
+
+    /// <summary>
+    /// <c>page_metrics_5m</c>: as <see cref="PageMetrics1m"/> over 5-minute windows that start every minute, so each event is
+    /// counted in the 5 windows that start in the 5 minutes up to and including its own.
+    /// </summary>
+    /// <inheritdoc cref="PageMetrics1m" path="/param"/>
+    public static string PageMetrics5m(string eventsSql, string watermarkSql) => Sliding(eventsSql, watermarkSql, "page_url", "tti_ms, status", PageParts, PageCombined);
+
+    /// <summary>
+    /// <c>sensor_metrics_1m</c>: per sensor and UTC minute, <c>event_date</c>, <c>sensor_id</c>, <c>window_start</c>,
+    /// <c>window_end</c>, <c>events</c> (BIGINT), <c>value_avg</c>, <c>value_min</c>, <c>value_max</c>, <c>late_events</c> (BIGINT)
+    /// and <c>is_final</c>.
+    /// </summary>
+    /// <param name="eventsSql">The sensor readings (see the class remarks).</param>
+    /// <param name="watermarkSql">A TIMESTAMPTZ expression for the current watermark, or <c>NULL</c> (no window is final).</param>
+    public static string SensorMetrics1m(string eventsSql, string watermarkSql) => Tumbling(eventsSql, watermarkSql, "sensor_id", "value", SensorMeasures);
+
+    /// <summary><c>sensor_metrics_5m</c>: as <see cref="SensorMetrics1m"/> over 5-minute windows that start every minute.</summary>
+    /// <inheritdoc cref="SensorMetrics1m" path="/param"/>
+    public static string SensorMetrics5m(string eventsSql, string watermarkSql) => Sliding(eventsSql, watermarkSql, "sensor_id", "value", SensorParts, SensorCombined);
+
+    /// <summary>The page measures over a window's rows.</summary>
+    private const string PageMeasures = """
+        avg(tti_ms) AS tti_avg_ms,
+          quantile_cont(tti_ms, 0.95) AS tti_p95_ms,
+          CAST(count(*) FILTER (WHERE status >= 400) AS DOUBLE) / count(*) AS error_rate
+        """;
+
+    /// <summary>The page measures' parts per minute (the TTIs themselves for the exact percentile).</summary>
+    private const string PageParts = """
+        sum(tti_ms) AS tti_sum,
+          count(tti_ms) AS tti_count,
+          list(tti_ms) FILTER (WHERE tti_ms IS NOT NULL) AS tti_values,
+          count(*) FILTER (WHERE status >= 400) AS errors
+        """;
+
+    /// <summary>The page measures of a window from the parts of its minutes.</summary>
+    private const string PageCombined = """
+        sum(tti_sum) / nullif(sum(tti_count), 0) AS tti_avg_ms,
+          list_aggregate(flatten(list(tti_values)), 'quantile_cont', 0.95) AS tti_p95_ms,
+          CAST(sum(errors) AS DOUBLE) / sum(events) AS error_rate
+        """;
+
+    /// <summary>The sensor measures over a window's rows.</summary>
+    private const string SensorMeasures = """
+        avg(value) AS value_avg,
+          min(value) AS value_min,
+          max(value) AS value_max
+        """;
+
+    /// <summary>The sensor measures' parts per minute.</summary>
+    private const string SensorParts = """
+        sum(value) AS value_sum,
+          count(value) AS value_count,
+          min(value) AS value_min,
+          max(value) AS value_max
+        """;
+
+    /// <summary>The sensor measures of a window from the parts of its minutes.</summary>
+    private const string SensorCombined = """
+        sum(value_sum) / nullif(sum(value_count), 0) AS value_avg,
+          min(value_min) AS value_min,
+          max(value_max) AS value_max
+        """;
+
+    /// <summary>
+    /// The events of the input that have a time, with <c>minute_us</c>, the start of the UTC minute that holds each, and
+    /// <c>arrival_us</c>, its arrival watermark, both in microseconds since 1970.
+    /// </summary>
+    private static string Minutes(string eventsSql, string key, string inputColumns) => $"""
+        SELECT {WindowSql.Floor("us", WindowSql.MinuteMicros)} AS minute_us, {key}, {inputColumns}, arrival_us
+          FROM (
+            SELECT epoch_us(timestamp) AS us, {key}, {inputColumns}, epoch_us(arrival_watermark) AS arrival_us
+            FROM ({eventsSql}) AS events
+            WHERE timestamp IS NOT NULL
+          ) AS timed
+        """;
+
+    /// <summary>The output columns every window table starts with, from <c>start_us</c> (BIGINT) and the key.</summary>
+    private static string Head(string key, long sizeMicros) => $"""
+        {WindowSql.DateOfMicros("start_us")} AS event_date,
+              {key},
+              {WindowSql.TimestampOfWholeSeconds("start_us")} AS window_start,
+              {WindowSql.TimestampOfWholeSeconds("start_us + " + WindowSql.Integer(sizeMicros))} AS window_end
+        """;
+
+    /// <summary>A window is final once the watermark has reached its end; never without a watermark.</summary>
+    private static string IsFinal(string watermarkSql, long sizeMicros) =>
+        $"coalesce(start_us + {WindowSql.Integer(sizeMicros)} <= epoch_us(CAST(({watermarkSql}) AS TIMESTAMPTZ)), false) AS is_final";
+
+    /// <summary>1-minute windows: one group per key and minute.</summary>
+    private static string Tumbling(string eventsSql, string watermarkSql, string key, string inputColumns, string measures)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(eventsSql);
+        ArgumentException.ThrowIfNullOrWhiteSpace(watermarkSql);
+        const long Size = WindowSql.MinuteMicros;
+        return $"""
+            SELECT
+              {Head(key, Size)},
+              count(*) AS events,
+              {measures},
+              count(*) FILTER (WHERE arrival_us >= start_us + {WindowSql.Integer(Size)}) AS late_events,
+              {IsFinal(watermarkSql, Size)}
+            FROM (
+              SELECT minute_us AS start_us, * EXCLUDE (minute_us) FROM ({Minutes(eventsSql, key, inputColumns)}) AS minutes
+            ) AS windows
+            GROUP BY start_us, {key}
+            """;
+    }
+
+    /// <summary>
+    /// 5-minute windows starting every minute. Each key's minute is aggregated once into parts (counts, sums, the values a
+    /// percentile needs, and how many of its rows arrived after each of the 5 windows that hold it had ended); the parts of a
+    /// minute then go to those 5 windows (window k, 0 ≤ k &lt; 5, starts k minutes before the minute) and are combined there.
+    /// </summary>
+    private static string Sliding(string eventsSql, string watermarkSql, string key, string inputColumns, string parts, string combined)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(eventsSql);
+        ArgumentException.ThrowIfNullOrWhiteSpace(watermarkSql);
+        const long Size = SlidingMinutes * WindowSql.MinuteMicros;
+        // late_j: rows that arrived when the watermark had reached minute + j minutes, the end of the window that starts
+        // 5 − j minutes before their minute.
+        var lateParts = string.Join(",\n    ", Enumerable.Range(1, SlidingMinutes).Select(j =>
+            $"count(*) FILTER (WHERE arrival_us >= minute_us + {WindowSql.Integer(j * WindowSql.MinuteMicros)}) AS late_{j}"));
+        var latePick = "CASE k.i " + string.Join(" ", Enumerable.Range(0, SlidingMinutes).Select(k => $"WHEN {k} THEN late_{SlidingMinutes - k}")) + " END";
+        return $"""
+            WITH minute_parts AS (
+              SELECT minute_us, {key},
+                count(*) AS events,
+                {parts},
+                {lateParts}
+              FROM ({Minutes(eventsSql, key, inputColumns)}) AS minutes
+              GROUP BY minute_us, {key}
+            ),
+            windows AS (
+              SELECT minute_us - k.i * {WindowSql.Integer(WindowSql.MinuteMicros)} AS start_us, {latePick} AS late, * EXCLUDE (minute_us)
+              FROM minute_parts CROSS JOIN range({SlidingMinutes}) AS k(i)
+            )
+            SELECT
+              {Head(key, Size)},
+              CAST(sum(events) AS BIGINT) AS events,
+              {combined},
+              CAST(sum(late) AS BIGINT) AS late_events,
+              {IsFinal(watermarkSql, Size)}
+            FROM windows
+            GROUP BY start_us, {key}
+            """;
+    }
+}

@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Logging;
+
+namespace Lakehouse.Gold.Tests.Alerts;
+
+/// <summary>One logged event: its id, level, formatted message and structured values.</summary>
+internal sealed record CapturedEvent(EventId Id, LogLevel Level, string Message, IReadOnlyDictionary<string, object?> Values);
+
+/// <summary>A logger factory that keeps every event of every logger it made, at every level.</summary>
+internal sealed class CapturingLoggerFactory : ILoggerFactory
+{
+    private readonly List<CapturedEvent> _events = [];
+
+    public IReadOnlyList<CapturedEvent> Events
+    {
+        get
+        {
+            lock (_events) return [.. _events];
+        }
+    }
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+    public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException();
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturingLoggerFactory owner) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var values = state is IEnumerable<KeyValuePair<string, object?>> pairs
+                ? pairs.ToDictionary(p => p.Key, p => p.Value)
+                : new Dictionary<string, object?>();
+            var message = formatter(state, exception) + (exception is null ? "" : "\n" + exception);
+            lock (owner._events) owner._events.Add(new CapturedEvent(eventId, logLevel, message, values));
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Lakehouse.Gold.Tests.Alerts;
+
+/// <summary>A request the receiver got.</summary>
+internal sealed record ReceivedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string Body, DateTimeOffset At);
+
+/// <summary>How the receiver answers one request: a status, optionally after a wait, with Retry-After or Location.</summary>
+internal sealed record Reply(int Status, string? RetryAfter = null, TimeSpan Delay = default, string? Location = null);
+
+/// <summary>
+/// A real HTTP server (HttpListener on 127.0.0.1, a free port) that records every request and answers the n-th one as the
+/// test's script says. Requests are answered concurrently, so one held back does not hold back the next.
+/// </summary>
+internal sealed class WebhookReceiver : IAsyncDisposable
+{
+    private readonly HttpListener _listener;
+    private readonly Func<int, Reply> _script;
+    private readonly List<ReceivedRequest> _requests = [];
+    private readonly List<Task> _answers = [];
+    private readonly Task _loop;
+
+    private WebhookReceiver(HttpListener listener, int port, Func<int, Reply> script)
+    {
+        _listener = listener;
+        _script = script;
+        Port = port;
+        _loop = Task.Run(ListenAsync);
+    }
+
+    internal int Port { get; }
+
+    /// <summary>The webhook URL, with a path that stands for a token (webhook URLs often carry one; logs must not).</summary>
+    internal Uri Uri => new($"http://127.0.0.1:{Port}/hooks/{PathToken}");
+
+    internal const string PathToken = "path-token-5f1e9c";
+
+    internal IReadOnlyList<ReceivedRequest> Requests
+    {
+        get
+        {
+            lock (_requests) return [.. _requests];
+        }
+    }
+
+    /// <summary>Starts a receiver; <paramref name="script"/> gets the 1-based number of each request.</summary>
+    internal static WebhookReceiver Start(Func<int, Reply> script)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var port = FreePort();
+            var listener = new HttpListener();
+            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            try
+            {
+                listener.Start();
+                return new WebhookReceiver(listener, port, script);
+            }
+            catch (HttpListenerException) when (attempt < 5)
+            {
+                listener.Close(); // another process took the port between probing and listening: try another
+            }
+        }
+    }
+
+    /// <summary>A port nothing listens on (just now).</summary>
+    internal static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    private async Task ListenAsync()
+    {
+        while (_listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+            int number;
+            using (var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8))
+            {
+                var body = await reader.ReadToEndAsync();
+                var headers = context.Request.Headers.AllKeys.Where(k => k is not null).ToDictionary(k => k!, k => context.Request.Headers[k]!, StringComparer.OrdinalIgnoreCase);
+                lock (_requests)
+                {
+                    _requests.Add(new ReceivedRequest(context.Request.HttpMethod, context.Request.Url!.AbsolutePath, headers, body, DateTimeOffset.UtcNow));
+                    number = _requests.Count;
+                }
+            }
+            var answer = AnswerAsync(context, _script(number));
+            lock (_answers) _answers.Add(answer);
+        }
+    }
+
+    private static async Task AnswerAsync(HttpListenerContext context, Reply reply)
+    {
+        try
+        {
+            if (reply.Delay > TimeSpan.Zero) await Task.Delay(reply.Delay);
+            context.Response.StatusCode = reply.Status;
+            if (reply.RetryAfter is not null) context.Response.Headers["Retry-After"] = reply.RetryAfter;
+            if (reply.Location is not null) context.Response.Headers["Location"] = reply.Location;
+            context.Response.ContentLength64 = 0;
+            context.Response.Close();
+        }
+        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException or IOException)
+        {
+            // The client gave up on this request (its timeout): nothing to answer.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _listener.Stop();
+        _listener.Close();
+        await _loop;
+        Task[] answers;
+        lock (_answers) answers = [.. _answers];
+        await Task.WhenAll(answers);
+    }
+}

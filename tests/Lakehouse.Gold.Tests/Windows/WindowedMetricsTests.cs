@@ -1,0 +1,319 @@
+using Lakehouse.Gold.Windows;
+using Lakehouse.Testing;
+using static Lakehouse.Gold.Tests.Windows.Relations;
+
+namespace Lakehouse.Gold.Tests.Windows;
+
+public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<EngineFixture>
+{
+    private const string NoWatermark = "NULL";
+
+    private List<Reference.PageWindow> Pages(string sql) =>
+        [.. Query(fixture, $"SELECT * FROM ({sql}) ORDER BY page_url, window_start").Select(r => new Reference.PageWindow(
+            (DateOnly)r["event_date"]!, (string?)r["page_url"], (DateTimeOffset)r["window_start"]!, (DateTimeOffset)r["window_end"]!,
+            (long)r["events"]!, (double?)r["tti_avg_ms"], (double?)r["tti_p95_ms"], (double)r["error_rate"]!, (long)r["late_events"]!, (bool)r["is_final"]!))];
+
+    private List<Reference.SensorWindow> Sensors(string sql) =>
+        [.. Query(fixture, $"SELECT * FROM ({sql}) ORDER BY sensor_id, window_start").Select(r => new Reference.SensorWindow(
+            (DateOnly)r["event_date"]!, (string?)r["sensor_id"], (DateTimeOffset)r["window_start"]!, (DateTimeOffset)r["window_end"]!,
+            (long)r["events"]!, (double?)r["value_avg"], (double?)r["value_min"], (double?)r["value_max"], (long)r["late_events"]!, (bool)r["is_final"]!))];
+
+    private static void Same(List<Reference.PageWindow> expected, List<Reference.PageWindow> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        foreach (var (e, a) in expected.Zip(actual))
+        {
+            Assert.Equal(e with { TtiAvgMs = null, TtiP95Ms = null, ErrorRate = 0 }, a with { TtiAvgMs = null, TtiP95Ms = null, ErrorRate = 0 });
+            Close(e.TtiAvgMs, a.TtiAvgMs);
+            Close(e.TtiP95Ms, a.TtiP95Ms);
+            Close(e.ErrorRate, a.ErrorRate);
+        }
+    }
+
+    private static void Same(List<Reference.SensorWindow> expected, List<Reference.SensorWindow> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        foreach (var (e, a) in expected.Zip(actual))
+        {
+            Assert.Equal(e with { ValueAvg = null }, a with { ValueAvg = null });
+            Close(e.ValueAvg, a.ValueAvg);
+        }
+    }
+
+    private static void Close(double? expected, double? actual)
+    {
+        Assert.Equal(expected is null, actual is null);
+        if (expected is { } e) Assert.True(Math.Abs(e - actual!.Value) <= 1e-9 * Math.Max(1, Math.Abs(e)), $"expected {e:R}, got {actual:R}");
+    }
+
+    [Fact]
+    public void PageMetrics1m_EventsAtMinuteEdges_EachInTheMinuteThatHoldsIt()
+    {
+        WebEvent[] events =
+        [
+            new(At("2026-03-01 10:00:00"), "/a", TtiMs: 100),
+            new(At("2026-03-01 10:00:59.999999"), "/a", TtiMs: 300, Status: 500),
+            new(At("2026-03-01 10:01:00"), "/a", TtiMs: 50),
+        ];
+
+        var windows = Pages(WindowedMetrics.PageMetrics1m(WebSql(events), NoWatermark));
+
+        Assert.Equal(
+            [
+                new(new DateOnly(2026, 3, 1), "/a", At("2026-03-01 10:00:00"), At("2026-03-01 10:01:00"), 2, 200, 290, 0.5, 0, false),
+                new Reference.PageWindow(new DateOnly(2026, 3, 1), "/a", At("2026-03-01 10:01:00"), At("2026-03-01 10:02:00"), 1, 50, 50, 0, 0, false),
+            ],
+            windows);
+        Same(Reference.PageWindows(events, 1, null), windows);
+    }
+
+    [Fact]
+    public void PageMetrics5m_OneEvent_InExactlyTheFiveWindowsThatHoldIt()
+    {
+        WebEvent[] events = [new(At("2026-03-01 10:02:30"), "/a", TtiMs: 120)];
+
+        var windows = Pages(WindowedMetrics.PageMetrics5m(WebSql(events), NoWatermark));
+
+        Assert.Equal(["09:58", "09:59", "10:00", "10:01", "10:02"], windows.Select(w => w.WindowStart.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.All(windows, w => Assert.Equal((w.WindowStart.AddMinutes(5), 1L, 120.0), (w.WindowEnd, w.Events, w.TtiP95Ms!.Value)));
+    }
+
+    [Fact]
+    public void PageMetrics5m_EventAtAWindowsEnd_NotInThatWindowButInTheNextFour()
+    {
+        WebEvent[] events =
+        [
+            new(At("2026-03-01 10:00:00"), "/a", TtiMs: 10),
+            new(At("2026-03-01 10:04:59.999999"), "/a", TtiMs: 20),
+            new(At("2026-03-01 10:05:00"), "/a", TtiMs: 30),
+        ];
+
+        var windows = Pages(WindowedMetrics.PageMetrics5m(WebSql(events), NoWatermark)).ToDictionary(w => w.WindowStart);
+
+        // [10:00, 10:05) holds the first two; [10:01, 10:06) the last two; [10:05, 10:10) only the last.
+        Assert.Equal(2, windows[At("2026-03-01 10:00:00")].Events);
+        Assert.Equal(15, windows[At("2026-03-01 10:00:00")].TtiAvgMs);
+        Assert.Equal(2, windows[At("2026-03-01 10:01:00")].Events);
+        Assert.Equal(25, windows[At("2026-03-01 10:01:00")].TtiAvgMs);
+        Assert.Equal(1, windows[At("2026-03-01 10:05:00")].Events);
+        Assert.Equal(9 + 1, windows.Count); // 09:56 .. 10:05 start one window each
+        Same(Reference.PageWindows(events, 5, null), [.. windows.Values.OrderBy(w => w.WindowStart)]);
+    }
+
+    [Fact]
+    public void PageMetrics5m_NoTtiInAWindow_AverageAndPercentileNull()
+    {
+        WebEvent[] events = [new(At("2026-03-01 10:00:10"), "/a", TtiMs: null, Status: 503), new(At("2026-03-01 10:04:10"), "/a", TtiMs: 40)];
+
+        var windows = Pages(WindowedMetrics.PageMetrics5m(WebSql(events), NoWatermark));
+
+        // Windows starting 09:56 to 09:59 hold only the first event, 10:01 to 10:04 only the second, 10:00 both.
+        Assert.Equal([null, null, null, null, 40.0, 40, 40, 40, 40], windows.Select(w => w.TtiP95Ms));
+        Assert.Equal([1.0, 1, 1, 1, 0.5, 0, 0, 0, 0], windows.Select(w => w.ErrorRate));
+        Same(Reference.PageWindows(events, 5, null), windows);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void PageMetrics_RandomEventsAcrossMidnight_EqualIndependentComputation(int minutes)
+    {
+        var events = RandomWebEvents(seed: 7 + minutes, count: 600);
+        var watermark = At("2026-03-02 00:03:00");
+
+        var sql = minutes == 1 ? WindowedMetrics.PageMetrics1m(WebSql(events), Time(watermark)) : WindowedMetrics.PageMetrics5m(WebSql(events), Time(watermark));
+        var windows = Pages(sql);
+
+        var expected = Reference.PageWindows(events, minutes, watermark);
+        Same(expected, windows);
+        Assert.Contains(windows, w => w.LateEvents > 0);
+        Assert.Contains(windows, w => w.IsFinal);
+        Assert.Contains(windows, w => !w.IsFinal);
+        if (minutes == 1) Assert.Contains(windows, w => w.TtiP95Ms is null); // a page minute whose events all lack a TTI
+        Assert.Equal(2, windows.Select(w => w.EventDate).Distinct().Count());
+        Assert.Equal(events.Count * minutes, windows.Sum(w => w.Events));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void SensorMetrics_RandomReadings_EqualIndependentComputation(int minutes)
+    {
+        var readings = RandomReadings(seed: 11 + minutes, count: 500);
+        var watermark = At("2026-03-01 10:12:00");
+
+        var sql = minutes == 1 ? WindowedMetrics.SensorMetrics1m(SensorsSql(readings), Time(watermark)) : WindowedMetrics.SensorMetrics5m(SensorsSql(readings), Time(watermark));
+        var windows = Sensors(sql);
+
+        Same(Reference.SensorWindows(readings, minutes, watermark), windows);
+        Assert.Contains(windows, w => w.LateEvents > 0);
+        Assert.Contains(windows, w => w.IsFinal);
+        Assert.Contains(windows, w => !w.IsFinal);
+        Assert.Equal(readings.Count * minutes, windows.Sum(w => w.Events));
+    }
+
+    [Theory]
+    [InlineData(null, false, false)]
+    [InlineData("2026-03-01 10:00:59.999999", false, false)]
+    [InlineData("2026-03-01 10:01:00", true, false)]
+    [InlineData("2026-03-01 10:01:59.999999", true, false)]
+    [InlineData("2026-03-01 10:02:00", true, true)]
+    public void SensorMetrics1m_Watermark_FinalOnceItReachesTheWindowsEnd(string? watermark, bool firstFinal, bool secondFinal)
+    {
+        SensorReading[] readings = [new(At("2026-03-01 10:00:30"), "s1", 70), new(At("2026-03-01 10:01:00"), "s1", 71)];
+
+        var windows = Sensors(WindowedMetrics.SensorMetrics1m(SensorsSql(readings), watermark is null ? NoWatermark : Time(At(watermark))));
+
+        Assert.Equal([firstFinal, secondFinal], windows.Select(w => w.IsFinal));
+    }
+
+    [Fact]
+    public void PageMetrics5m_Watermark_FinalFlipsWindowByWindow()
+    {
+        WebEvent[] events = [new(At("2026-03-01 10:02:30"), "/a", TtiMs: 1)];
+
+        var windows = Pages(WindowedMetrics.PageMetrics5m(WebSql(events), Time(At("2026-03-01 10:04:00"))));
+
+        // Ends 10:03, 10:04, 10:05, 10:06, 10:07: the first two are final.
+        Assert.Equal([true, true, false, false, false], windows.Select(w => w.IsFinal));
+    }
+
+    [Fact]
+    public void SensorMetrics_LateReading_CountedOnlyInWindowsAlreadyFinalWhenItArrived()
+    {
+        SensorReading[] readings =
+        [
+            new(At("2026-03-01 10:02:30"), "s1", 70, ArrivalWatermark: At("2026-03-01 10:04:00")),
+            new(At("2026-03-01 10:02:40"), "s1", 72, ArrivalWatermark: At("2026-03-01 10:02:40")),
+            new(At("2026-03-01 10:02:50"), "s1", 74),
+        ];
+
+        var fiveMinute = Sensors(WindowedMetrics.SensorMetrics5m(SensorsSql(readings), NoWatermark));
+        var oneMinute = Sensors(WindowedMetrics.SensorMetrics1m(SensorsSql(readings), NoWatermark));
+
+        // 5-minute windows ending 10:03 and 10:04 were final at 10:04; those ending 10:05 to 10:07 were not.
+        Assert.Equal([1L, 1, 0, 0, 0], fiveMinute.Select(w => w.LateEvents));
+        Assert.All(fiveMinute, w => Assert.Equal(3, w.Events)); // late readings still count in the numbers
+        Assert.Equal([(At("2026-03-01 10:02:00"), 1L)], oneMinute.Select(w => (w.WindowStart, w.LateEvents)));
+        Same(Reference.SensorWindows(readings, 5, null), fiveMinute);
+    }
+
+    [Fact]
+    public void LateEventsSql_RowsBehindTheirArrivalWatermark_CountedStrictly()
+    {
+        SensorReading[] readings =
+        [
+            new(At("2026-03-01 10:00:00"), "s1", 1, ArrivalWatermark: At("2026-03-01 10:00:00.000001")),
+            new(At("2026-03-01 10:00:00"), "s1", 1, ArrivalWatermark: At("2026-03-01 10:00:00")),
+            new(At("2026-03-01 09:00:00"), "s2", 1, ArrivalWatermark: At("2026-03-01 10:00:00")),
+            new(At("2026-03-01 09:00:00"), "s2", 1),
+        ];
+
+        var rows = Query(fixture, WindowedMetrics.LateEventsSql(SensorsSql(readings)));
+
+        Assert.Equal(2L, Assert.Single(rows)["late_events"]);
+        Assert.Equal(0L, Assert.Single(Query(fixture, WindowedMetrics.LateEventsSql(SensorsSql([]))))["late_events"]);
+    }
+
+    [Fact]
+    public void ArrivalWatermarkSql_ThreeMicroBatches_EachRowGetsTheNewestOfEarlierBatchesMinusTheDelay()
+    {
+        var first = At("2026-03-01 10:00:40");
+        var second = At("2026-03-01 10:00:50");
+        var third = At("2026-03-01 10:01:00");
+        SensorReading[] readings =
+        [
+            new(At("2026-03-01 10:00:30"), "a", 1, IngestTime: first),
+            new(At("2026-03-01 10:00:10"), "b", 2, IngestTime: first),
+            new(At("2026-03-01 10:00:50"), "a", 3, IngestTime: second), // same batch as the next row: does not make it late
+            new(At("2026-03-01 10:00:20"), "b", 4, IngestTime: second),
+            new(At("2026-03-01 10:00:35"), "a", 5, IngestTime: third),
+            new(At("2026-03-01 10:00:45"), "b", 6, IngestTime: null),
+        ];
+        var delay = TimeSpan.FromSeconds(10);
+
+        var rows = Query(fixture, $"SELECT value, arrival_watermark FROM ({WindowedMetrics.ArrivalWatermarkSql(SensorsSql(readings), delay)}) ORDER BY value");
+        var late = Query(fixture, WindowedMetrics.LateEventsSql(WindowedMetrics.ArrivalWatermarkSql(SensorsSql(readings), delay)));
+
+        DateTimeOffset?[] expected = [null, null, At("2026-03-01 10:00:20"), At("2026-03-01 10:00:20"), At("2026-03-01 10:00:40"), null];
+        Assert.Equal(expected, rows.Select(r => (DateTimeOffset?)r["arrival_watermark"]));
+        Assert.Equal(readings.Select(r => Reference.ArrivalWatermark(readings, x => x.Timestamp, x => x.IngestTime, r, delay)), expected);
+        Assert.Equal(1L, Assert.Single(late)["late_events"]); // 10:00:35 arrived behind 10:00:40; 10:00:20 exactly at 10:00:20 is not late
+    }
+
+    [Fact]
+    public void ArrivalWatermarkSql_RandomBatches_EqualIndependentComputation()
+    {
+        var random = new Random(5);
+        var start = At("2026-03-01 10:00:00");
+        var readings = Enumerable.Range(0, 300).Select(i => new SensorReading(
+            start.AddMilliseconds(random.Next(0, 600_000)), "s" + (i % 4).ToString(System.Globalization.CultureInfo.InvariantCulture), i,
+            IngestTime: start.AddSeconds(random.Next(0, 40) * 15))).ToList();
+        var delay = TimeSpan.FromSeconds(10);
+
+        var rows = Query(fixture, $"SELECT value, arrival_watermark FROM ({WindowedMetrics.ArrivalWatermarkSql(SensorsSql(readings), delay)}) ORDER BY value");
+
+        Assert.Equal(readings.Select(r => Reference.ArrivalWatermark(readings, x => x.Timestamp, x => x.IngestTime, r, delay)), rows.Select(r => (DateTimeOffset?)r["arrival_watermark"]));
+        Assert.Contains(rows, r => r["arrival_watermark"] is null);
+    }
+
+    [Fact]
+    public void WatermarkSql_Events_NewestEventTimeMinusTheDelay()
+    {
+        SensorReading[] readings = [new(At("2026-03-01 10:00:30"), "a", 1), new(At("2026-03-01 10:05:00.5"), "b", 2), new(At("2026-03-01 09:00:00"), "c", 3)];
+
+        var mark = Query(fixture, $"SELECT {WindowedMetrics.WatermarkSql(SensorsSql(readings), TimeSpan.FromSeconds(10))} AS w");
+        var none = Query(fixture, $"SELECT {WindowedMetrics.WatermarkSql(SensorsSql([]), TimeSpan.FromSeconds(10))} AS w");
+
+        Assert.Equal(At("2026-03-01 10:04:50.5"), Assert.Single(mark)["w"]);
+        Assert.Null(Assert.Single(none)["w"]);
+    }
+
+    [Fact]
+    public void PageAndSensorMetrics_Columns_NamesAndTypesOfTheContract()
+    {
+        var page = Types(fixture, WindowedMetrics.PageMetrics5m(WebSql([new(At("2026-03-01 10:00:00"), "/a")]), NoWatermark));
+        var sensor = Types(fixture, WindowedMetrics.SensorMetrics1m(SensorsSql([new(At("2026-03-01 10:00:00"), "a", 1)]), NoWatermark));
+
+        Assert.Equal(
+            ["event_date:DATE", "page_url:VARCHAR", "window_start:TIMESTAMPTZ", "window_end:TIMESTAMPTZ", "events:BIGINT", "tti_avg_ms:DOUBLE",
+             "tti_p95_ms:DOUBLE", "error_rate:DOUBLE", "late_events:BIGINT", "is_final:BOOLEAN"],
+            page.Select(c => $"{c.Key}:{c.Value}"));
+        Assert.Equal(
+            ["event_date:DATE", "sensor_id:VARCHAR", "window_start:TIMESTAMPTZ", "window_end:TIMESTAMPTZ", "events:BIGINT", "value_avg:DOUBLE",
+             "value_min:DOUBLE", "value_max:DOUBLE", "late_events:BIGINT", "is_final:BOOLEAN"],
+            sensor.Select(c => $"{c.Key}:{c.Value}"));
+    }
+
+    /// <summary>Web events from 23:50 to 00:10 across midnight: three pages, TTIs sometimes missing, errors, micro-batches, some late.</summary>
+    private static List<WebEvent> RandomWebEvents(int seed, int count)
+    {
+        var random = new Random(seed);
+        var start = At("2026-03-01 23:50:00");
+        var events = new List<WebEvent>();
+        for (var i = 0; i < count; i++)
+        {
+            var t = start.AddTicks(random.NextInt64(0, TimeSpan.FromMinutes(20).Ticks) / 10 * 10);
+            var page = new[] { "/a", "/b", "/c" }[random.Next(3)];
+            // "/c" has no TTI in the minute 23:55 (its events there all lack one).
+            double? tti = random.Next(10) == 0 || (page == "/c" && Reference.MinuteOf(t) == At("2026-03-01 23:55:00")) ? null : Math.Round(random.NextDouble() * 2000, 3);
+            var status = new[] { 200, 200, 200, 304, 404, 500 }[random.Next(6)];
+            DateTimeOffset? mark = random.Next(8) == 0 ? t.AddSeconds(random.Next(-30, 400)) : null;
+            events.Add(new WebEvent(t, page, "s" + random.Next(20).ToString(System.Globalization.CultureInfo.InvariantCulture), tti, status, ArrivalWatermark: mark));
+        }
+        return events;
+    }
+
+    private static List<SensorReading> RandomReadings(int seed, int count)
+    {
+        var random = new Random(seed);
+        var start = At("2026-03-01 10:00:00");
+        return [.. Enumerable.Range(0, count).Select(_ =>
+        {
+            var t = start.AddTicks(random.NextInt64(0, TimeSpan.FromMinutes(15).Ticks) / 10 * 10);
+            DateTimeOffset? mark = random.Next(6) == 0 ? t.AddSeconds(random.Next(-30, 300)) : null;
+            return new SensorReading(t, "s" + random.Next(4).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                random.Next(15) == 0 ? null : Math.Round(random.NextDouble() * 120 - 10, 2), ArrivalWatermark: mark);
+        })];
+    }
+}
