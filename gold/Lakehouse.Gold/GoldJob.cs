@@ -6,6 +6,7 @@ using Lakehouse.Datasets;
 using Lakehouse.Delta;
 using Lakehouse.Delta.Write;
 using Lakehouse.Engine;
+using Lakehouse.Gold.Alerts;
 using Lakehouse.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -91,6 +92,7 @@ public sealed class GoldJob
             {
                 var result = await CatchUpAsync(cancellationToken).ConfigureAwait(false);
                 if (options.IsRerun) result = await RebuildAsync(result, cancellationToken).ConfigureAwait(false);
+                result = await DeliverAsync(result, cancellationToken).ConfigureAwait(false);
                 if (!result.NothingNew) await GoldRuns.AppendAsync(job.Table(GoldTables.Runs), result, "committed", null, _started, job._log, cancellationToken).ConfigureAwait(false);
                 return result;
             }
@@ -140,26 +142,74 @@ public sealed class GoldJob
             var datesOf = pending.ToDictionary(o => o.Table, o => o.ReachesBack ? touched.Concat(touched.Select(d => d.AddDays(-1))).ToHashSet() : touched.ToHashSet());
             var recomputed = datesOf.Values.SelectMany(d => d).ToHashSet();
             var columns = pending.SelectMany(o => o.Columns).Distinct(StringComparer.Ordinal).ToList();
-            using var stage = await GoldStage.LoadAsync(job._engine, _silver, silver, definition.EventTime, columns, recomputed, options.WatermarkDelay, newFiles, cancellationToken).ConfigureAwait(false);
+            using var stage = await GoldStage.LoadAsync(job._engine, _silver, silver, definition.EventTime, columns, recomputed, options.Windows.WatermarkDelay, newFiles, cancellationToken).ConfigureAwait(false);
             if (stage.LateEvents > 0) Log.LateEvents(job._log, definition.Name, stage.LateEvents);
-            var inputs = new GoldInputs(stage.Events, stage.WatermarkSql);
             var tables = new List<GoldTableResult>();
+            long alertsNew = 0;
             foreach (var output in pending)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var clock = Stopwatch.StartNew();
                 var dates = datesOf[output.Table];
+                var daily = output.InsertNew && output.Columns.Count == 0 ? await DailyAsync(stage, dates, cancellationToken).ConfigureAwait(false) : null;
+                var inputs = new GoldInputs(stage.Events, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, daily);
                 var inDates = dates.Count == 0 ? "false" : $"{GoldTables.EventDate} IN ({GoldStage.DateList(dates)})";
-                var sql = $"SELECT * FROM ({output.Select(inputs)}) WHERE {inDates}";
                 var table = job.Table(GoldTables.Gold(output.Table));
                 var writer = DeltaWriter.Create(table, new DeltaWriteOptions { PartitionColumns = [GoldTables.EventDate] });
                 var transactions = txn ? new[] { new DeltaAppTransaction(_appId, silver.Version) } : null;
-                var commit = await writer.ReplacePartitionsAsync(sql, inDates, transactions, cancellationToken).ConfigureAwait(false);
-                var rows = commit.Metric("numOutputRows");
+                long rows;
+                if (output.InsertNew)
+                {
+                    // Alerts are events: once raised, kept as first found (detected_at is this run's start); a rerun adds only new ids.
+                    var sql = $"SELECT *, {GoldStage.Timestamp(_started)} AS detected_at FROM ({output.Select(inputs)}) WHERE {inDates}";
+                    var commit = await writer.MergeAsync(sql, ["alert_id", GoldTables.EventDate], DeltaMergeMode.InsertIfAbsent, transactions, cancellationToken).ConfigureAwait(false);
+                    rows = commit.Metric("numTargetRowsInserted");
+                    alertsNew += rows;
+                }
+                else
+                {
+                    var sql = $"SELECT * FROM ({output.Select(inputs)}) WHERE {inDates}";
+                    rows = (await writer.ReplacePartitionsAsync(sql, inDates, transactions, cancellationToken).ConfigureAwait(false)).Metric("numOutputRows");
+                }
                 Log.TableRecomputed(job._log, output.Table, definition.Name, dates.Count, silver.Version, rows);
                 tables.Add(new GoldTableResult(output.Table, dates.Count, rows, clock.Elapsed));
             }
-            return Result(kind, from, silver.Version, [.. recomputed.Order()], stage.Rows, stage.LateEvents, stage.Watermark, tables);
+            return Result(kind, from, silver.Version, [.. recomputed.Order()], stage.Rows, stage.LateEvents, stage.Watermark, tables) with { AlertsNew = alertsNew };
+        }
+
+        /// <summary>
+        /// page_performance_daily as this run left it, from <see cref="AlertSettings.BaselineDays"/> days before the first of
+        /// <paramref name="dates"/> on: the page rule's input, staged beside the events.
+        /// </summary>
+        private async Task<string> DailyAsync(GoldStage stage, IReadOnlySet<DateOnly> dates, CancellationToken cancellationToken)
+        {
+            var table = job.Table(GoldTables.Gold(PagePerformanceDaily.TableName));
+            var first = dates.Count == 0 ? DateOnly.MaxValue : dates.Min().AddDays(-options.Alerts.BaselineDays);
+            var where = $"{GoldTables.EventDate} >= DATE '{first.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}'";
+            if (!await table.ExistsAsync(cancellationToken).ConfigureAwait(false)) return "SELECT CAST(NULL AS DATE) AS event_date, '' AS page_url, 0.0 AS tti_p95_ms WHERE false";
+            var snapshot = await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            using var scan = await Delta.Scan.DeltaScan.CreateAsync(table, snapshot, stage.Connection, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return "SELECT * FROM " + stage.Materialize("daily", $"SELECT * FROM ({scan.Sql}) WHERE {where}");
+        }
+
+        /// <summary>Posts the alerts the webhook has not accepted yet (this run's and earlier ones'); never fails the run.</summary>
+        internal async Task<GoldRunResult> DeliverAsync(GoldRunResult result, CancellationToken cancellationToken)
+        {
+            if (options.Webhook is null || !outputs.Any(o => o.InsertNew)) return result;
+            using var webhook = new AlertWebhook(options.Webhook, job._loggerFactory.CreateLogger<AlertWebhook>());
+            try
+            {
+                var (delivered, pending) = await AlertOutbox.DeliverAsync(job.Table(GoldTables.Gold(GoldOutputs.AlertsTable)), job.Table(GoldTables.AlertDeliveries),
+                    job._engine, webhook, cancellationToken).ConfigureAwait(false);
+                if (pending > 0) Log.AlertsPending(job._log, (int)Math.Min(pending, int.MaxValue));
+                return result with { AlertsDelivered = delivered, AlertsPending = pending };
+            }
+            catch (Exception e) when (e is Core.LakehouseException or IOException)
+            {
+                // The alerts are committed; the outbox keeps them pending for the next run.
+                Log.DeliveryFailed(job._log, e.Message);
+                return result;
+            }
         }
 
         /// <summary>

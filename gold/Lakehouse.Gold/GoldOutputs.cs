@@ -1,5 +1,7 @@
 using Lakehouse.Core;
 using Lakehouse.Datasets;
+using Lakehouse.Gold.Alerts;
+using Lakehouse.Gold.Windows;
 
 namespace Lakehouse.Gold;
 
@@ -9,7 +11,13 @@ namespace Lakehouse.Gold;
 /// columns the output asked for plus <c>timestamp</c>, <c>event_date</c>, <c>ingest_time</c> and <c>arrival_watermark</c>.
 /// </param>
 /// <param name="Watermark">The current watermark as a SQL expression (a TIMESTAMPTZ literal, or NULL for an empty silver table).</param>
-internal sealed record GoldInputs(string Events, string Watermark);
+/// <param name="SessionGap">The gap that ends a session window.</param>
+/// <param name="Alerts">The alert thresholds.</param>
+/// <param name="Daily">
+/// For page alerts: a relation of <c>page_performance_daily</c> rows from <see cref="AlertSettings.BaselineDays"/> days before the
+/// first recomputed date on, read after this run's commit of that table; null when the dataset does not build it.
+/// </param>
+internal sealed record GoldInputs(string Events, string Watermark, TimeSpan SessionGap, AlertSettings Alerts, string? Daily);
 
 /// <summary>
 /// One gold table a dataset can produce: the silver columns it needs, whether a change to a day also changes the day before
@@ -19,21 +27,58 @@ internal sealed record GoldInputs(string Events, string Watermark);
 /// <param name="Columns">The silver columns the query reads (beyond timestamp, event_date, ingest_time).</param>
 /// <param name="ReachesBack">A change on day D also changes rows of day D − 1 (so D − 1 is recomputed too).</param>
 /// <param name="Select">The query: rows with an <c>event_date</c> column; the job keeps those of the dates it recomputes.</param>
-internal sealed record GoldOutput(string Table, IReadOnlyList<string> Columns, bool ReachesBack, Func<GoldInputs, string> Select);
+/// <param name="InsertNew">
+/// The table keeps what it once held (alerts): rows are inserted by key when new, never replaced, so a rerun repeats nothing.
+/// </param>
+internal sealed record GoldOutput(string Table, IReadOnlyList<string> Columns, bool ReachesBack, Func<GoldInputs, string> Select, bool InsertNew = false);
 
 /// <summary>The gold tables the job knows, by the name a dataset definition's <c>gold_outputs</c> uses.</summary>
 internal static class GoldOutputs
 {
+    /// <summary>The name of the alerts table, which several datasets feed.</summary>
+    internal const string AlertsTable = "alerts";
+
+    private static readonly string[] PageColumns = ["page_url", "session_id", "tti_ms", "ttar_ms", "status"];
+    private static readonly string[] SensorColumns = ["sensor_id", "device_type", "value", "status"];
+
     private static readonly GoldOutput[] Known =
     [
-        new(PagePerformanceDaily.TableName, ["page_url", "session_id", "tti_ms", "ttar_ms", "status"], false,
-            i => PagePerformanceDaily.Sql($"SELECT \"timestamp\" AS event_time, page_url, session_id, CAST(tti_ms AS DOUBLE) AS tti_ms, CAST(ttar_ms AS DOUBLE) AS ttar_ms, CAST(status AS INTEGER) AS status FROM {i.Events}")),
+        new(PagePerformanceDaily.TableName, PageColumns, false,
+            i => PagePerformanceDaily.Sql($"SELECT \"timestamp\" AS event_time, page_url, session_id, tti_ms, ttar_ms, status FROM {Web(i)}")),
         new(AccessDaily.TableName, ["path", "status", "bytes", "client_ip"], false,
             i => AccessDaily.Sql($"SELECT event_date, path, CAST(status AS INTEGER) AS status, CAST(bytes AS BIGINT) AS bytes, client_ip FROM {i.Events}")),
+        new("page_metrics_1m", PageColumns, false, i => WindowedMetrics.PageMetrics1m(Web(i), i.Watermark)),
+        new("page_metrics_5m", PageColumns, true, i => WindowedMetrics.PageMetrics5m(Web(i), i.Watermark)),
+        new("page_sessions", PageColumns, false, i => WindowedMetrics.PageSessions(Web(i), i.SessionGap)),
+        new("sensor_metrics_1m", SensorColumns, false, i => WindowedMetrics.SensorMetrics1m(Sensor(i), i.Watermark)),
+        new("sensor_metrics_5m", SensorColumns, true, i => WindowedMetrics.SensorMetrics5m(Sensor(i), i.Watermark)),
+        new("sensor_sessions", SensorColumns, false, i => WindowedMetrics.SensorSessions(Sensor(i), i.SessionGap)),
     ];
 
+    /// <summary>The web events with the types the window builders take.</summary>
+    private static string Web(GoldInputs i) =>
+        $"(SELECT * REPLACE (CAST(tti_ms AS DOUBLE) AS tti_ms, CAST(ttar_ms AS DOUBLE) AS ttar_ms, CAST(status AS INTEGER) AS status) FROM {i.Events})";
+
+    /// <summary>The sensor readings with the types the window builders and rules take.</summary>
+    private static string Sensor(GoldInputs i) =>
+        $"(SELECT * REPLACE (CAST(value AS DOUBLE) AS value, CAST(status AS VARCHAR) AS status) FROM {i.Events})";
+
+    /// <summary>
+    /// <c>alerts</c> for a dataset: the sensor rules for a dataset with sensor readings' columns, the page rule for one that builds
+    /// <c>page_performance_daily</c>. Inserted by <c>alert_id</c> when new, with the run's time as <c>detected_at</c>.
+    /// </summary>
+    private static GoldOutput? Alerts(DatasetDefinition definition)
+    {
+        bool Has(IEnumerable<string> columns) => columns.All(c => definition.Columns.Any(d => d.Name == c));
+        if (Has(SensorColumns))
+            return new(AlertsTable, SensorColumns, true, i => AlertRules.SensorAlerts(Sensor(i), i.Watermark, i.Alerts), InsertNew: true);
+        if (definition.GoldOutputs.Contains(PagePerformanceDaily.TableName))
+            return new(AlertsTable, [], true, i => AlertRules.PageAlerts(i.Daily!, i.Alerts), InsertNew: true);
+        return null;
+    }
+
     /// <summary>The names gold knows.</summary>
-    internal static IEnumerable<string> Names => Known.Select(o => o.Table);
+    internal static IEnumerable<string> Names => Known.Select(o => o.Table).Append(AlertsTable);
 
     /// <summary>
     /// The outputs <paramref name="definition"/> lists, refusing a name gold does not know and an output whose columns the dataset
@@ -44,6 +89,12 @@ internal static class GoldOutputs
         var result = new List<GoldOutput>();
         foreach (var name in definition.GoldOutputs)
         {
+            if (name == AlertsTable)
+            {
+                result.Add(Alerts(definition) ?? throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"Dataset {definition.Name} lists gold output 'alerts', which needs sensor readings (columns {string.Join(", ", SensorColumns)}) or page_performance_daily among its outputs."));
+                continue;
+            }
             var output = Known.FirstOrDefault(o => o.Table == name)
                 ?? throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                     $"Dataset {definition.Name} lists gold output '{name}', which gold does not know (it knows: {string.Join(", ", Names)}).");
@@ -53,6 +104,7 @@ internal static class GoldOutputs
                     $"Dataset {definition.Name} lists gold output '{name}', which needs the column(s) {string.Join(", ", missing)} that the dataset does not have.");
             result.Add(output);
         }
-        return result;
+        // Alerts last: the page rule reads this run's page_performance_daily.
+        return [.. result.OrderBy(o => o.InsertNew)];
     }
 }

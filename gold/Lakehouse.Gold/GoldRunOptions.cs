@@ -1,3 +1,6 @@
+using Lakehouse.Gold.Alerts;
+using Lakehouse.Gold.Windows;
+
 namespace Lakehouse.Gold;
 
 /// <summary>What a gold run does. Validated when the run starts.</summary>
@@ -12,8 +15,14 @@ public sealed class GoldRunOptions
     /// <inheritdoc cref="From"/>
     public DateOnly? To { get; set; }
 
-    /// <summary>How far the watermark trails the newest event time (default 10 s; 0 to 1 day). A window is final once the watermark passes its end.</summary>
-    public TimeSpan WatermarkDelay { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>The watermark's delay behind the newest event time (default 10 s) and the pause that ends a session window (default 10 minutes).</summary>
+    public WindowSettings Windows { get; set; } = WindowSettings.Default;
+
+    /// <summary>The alert rules' thresholds.</summary>
+    public AlertSettings Alerts { get; set; } = AlertSettings.Default;
+
+    /// <summary>Where new alerts are posted (null: kept in gold/alerts only). Delivery failures never fail the run.</summary>
+    public AlertWebhookOptions? Webhook { get; set; }
 
     /// <summary>The run's id in <c>gold/_runs</c> (default: a new one from the UTC time and a random suffix).</summary>
     public string? RunId { get; set; }
@@ -24,7 +33,8 @@ public sealed class GoldRunOptions
     {
         if ((From is null) != (To is null)) throw new ArgumentException("A rerun needs both From and To.");
         if (From > To) throw new ArgumentException($"From ({From:yyyy-MM-dd}) is after To ({To:yyyy-MM-dd}).");
-        if (WatermarkDelay < TimeSpan.Zero || WatermarkDelay > TimeSpan.FromDays(1))
-            throw new ArgumentException($"The watermark delay must be between 0 and 1 day, not {WatermarkDelay}.");
+        ArgumentNullException.ThrowIfNull(Windows);
+        ArgumentNullException.ThrowIfNull(Alerts);
+        Alerts.Validate();
     }
 }

@@ -20,6 +20,7 @@ internal sealed class GoldStage : IDisposable
 {
     private readonly DuckEngine.ConnectionLease _lease;
     private readonly string _events = "gold_events_" + Guid.NewGuid().ToString("N")[..12];
+    private readonly List<string> _extra = [];
     private bool _created;
 
     private GoldStage(DuckEngine.ConnectionLease lease) => _lease = lease;
@@ -96,6 +97,15 @@ internal sealed class GoldStage : IDisposable
     /// <summary>Of the rows silver added since gold last consumed it, those behind the watermark in force when they arrived.</summary>
     internal long LateEvents { get; private set; }
 
+    /// <summary>Creates a table of this stage from <paramref name="sql"/> (dropped with the stage); returns its name.</summary>
+    internal string Materialize(string part, string sql)
+    {
+        var name = $"{_events}_{part}";
+        _lease.Connection.Execute($"CREATE OR REPLACE TABLE {name} AS {sql}");
+        _extra.Add(name);
+        return name;
+    }
+
     /// <summary>The live files of the partitions of <paramref name="dates"/>.</summary>
     private static List<AddAction> Files(DeltaSnapshot snapshot, IReadOnlySet<DateOnly> dates)
     {
@@ -116,6 +126,7 @@ internal sealed class GoldStage : IDisposable
         {
             _lease.Connection.Execute($"DROP TABLE IF EXISTS {_events}_wm");
             if (_created) _lease.Connection.Execute($"DROP TABLE IF EXISTS {_events}");
+            foreach (var t in _extra) _lease.Connection.Execute($"DROP TABLE IF EXISTS {t}");
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 7006, Level = LogLevel.Warning, Message = "gold: {Failed} alert(s) could not be delivered to the webhook this run; they stay pending and are retried on the next run")]
     public static partial void AlertsPending(ILogger logger, int failed);
+
+    [LoggerMessage(EventId = 7007, Level = LogLevel.Warning, Message = "gold: alerts could not be delivered this run ({Reason}); they stay pending and are retried on the next run")]
+    public static partial void DeliveryFailed(ILogger logger, string reason);
 }

@@ -57,7 +57,7 @@ public sealed class DatasetCatalogTests : IDisposable
         Assert.False(d.Column("tti_ms")!.Nullable);
         Assert.Equal("timestamp", d.EventTime);
         Assert.Equal(["event_id"], d.Id.Columns);
-        Assert.Equal(["page_performance_daily", "page_metrics_1m", "page_metrics_5m", "alerts"], d.GoldOutputs);
+        Assert.Equal(["page_performance_daily", "page_metrics_1m", "page_metrics_5m", "page_sessions", "alerts"], d.GoldOutputs);
         var tti = Assert.Single(d.Expectations, e => e.Name == "tti_in_range");
         Assert.Equal((ExpectationCheck.Between, ExpectationAction.Drop, 0.0, 600_000.0, false, true), (tti.Check, tti.Action, tti.Min, tti.Max, tti.MinExclusive, tti.MaxExclusive));
         var window = Assert.Single(d.Expectations, e => e.Check == ExpectationCheck.WithinIngestWindow);

@@ -35,6 +35,9 @@ internal static class GoldCommands
                 watermark passes its end; an event that arrives after its window was final is counted in late_events and included when
                 its day is recomputed.
                 --from/--to DATE: after catching up, rebuild those event dates from the silver version gold has consumed.
+                Alerts (gold.alerts) are raised once per rule, key and window, never again on reruns; with LAKEHOUSE_ALERT_WEBHOOK_URL
+                set (and optionally LAKEHOUSE_ALERT_WEBHOOK_SECRET) each new alert is posted as JSON, with retries; a failing webhook
+                never fails the run: undelivered alerts stay pending and are posted by the next run.
                 Every run that did something is recorded in gold._runs (see lakehouse sql).
                 """,
             Examples =
@@ -53,9 +56,9 @@ internal static class GoldCommands
         foreach (var o in new Option[] { dataset, from, to, delay, json }) command.Add(o);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var options = new GoldRunOptions();
+            var options = new GoldRunOptions { Webhook = Gold.Alerts.AlertWebhookOptions.FromEnvironment() };
             (options.From, options.To) = CommandLine.DateRange(parse.GetValue(from), parse.GetValue(to));
-            if (parse.GetValue(delay) is { } seconds) options.WatermarkDelay = TimeSpan.FromSeconds(seconds);
+            if (parse.GetValue(delay) is { } seconds) options.Windows = options.Windows with { WatermarkDelay = TimeSpan.FromSeconds(seconds) };
             using var lake = session.OpenLake(parse);
             var catalog = await DatasetCatalog.LoadAsync(lake.Root, cancellationToken).ConfigureAwait(false);
             List<DatasetDefinition> definitions;
