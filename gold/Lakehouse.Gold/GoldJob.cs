@@ -174,7 +174,7 @@ public sealed class GoldJob
                 Log.TableRecomputed(job._log, output.Table, definition.Name, dates.Count, silver.Version, rows);
                 tables.Add(new GoldTableResult(output.Table, dates.Count, rows, clock.Elapsed));
             }
-            return Result(kind, from, silver.Version, [.. recomputed.Order()], stage.Rows, stage.LateEvents, stage.Watermark, tables) with { AlertsNew = alertsNew };
+            return Result(kind, from, silver.Version, [.. touched.Order()], stage.Rows, stage.LateEvents, stage.Watermark, tables) with { AlertsNew = alertsNew };
         }
 
         /// <summary>

@@ -13,7 +13,7 @@ public sealed record GoldTableResult(string Table, int Dates, long Rows, TimeSpa
 /// <param name="Kind"><c>incremental</c> or <c>rerun</c>.</param>
 /// <param name="SilverFromVersion">The silver version gold had consumed before the run (-1: none).</param>
 /// <param name="SilverToVersion">The silver version gold has consumed after it.</param>
-/// <param name="Dates">The event dates recomputed, in order.</param>
+/// <param name="Dates">The event dates silver changed (or the rerun named), in order; a table may recompute the day before too (see <see cref="Tables"/>).</param>
 /// <param name="RowsIn">Silver rows read for those dates.</param>
 /// <param name="LateEvents">New silver rows whose event time was behind the watermark when they arrived.</param>
 /// <param name="Watermark">The watermark after the run (newest event time minus the delay; null for an empty silver table).</param>

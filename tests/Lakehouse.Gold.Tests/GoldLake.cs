@@ -13,6 +13,9 @@ namespace Lakehouse.Gold.Tests;
 /// <summary>One silver web-log row as the test writes it.</summary>
 internal sealed record WebRow(string Id, DateTimeOffset Time, string Page, string Session, double Tti, double? Ttar, int Status, DateTimeOffset Ingest);
 
+/// <summary>One silver sensor reading as the test writes it (value in °F for temperatures).</summary>
+internal sealed record SensorRow(string Sensor, DateTimeOffset Time, double Value, string Status, DateTimeOffset Ingest, string DeviceType = "temperature");
+
 /// <summary>
 /// A lake in a temporary folder whose silver tables the test writes directly (the columns gold reads, partitioned by event_date,
 /// as silver writes them), so gold is tested on exactly known rows; runs gold and reads its tables back.
@@ -39,6 +42,18 @@ internal sealed class GoldLake(DuckEngine engine, string name) : IDisposable
     {
         var writer = DeltaWriter.Create(Table("silver/weblogs"), new DeltaWriteOptions { PartitionColumns = ["event_date"] });
         return (await writer.ReplacePartitionsAsync(WebSql(rows), $"event_date BETWEEN DATE '{from:yyyy-MM-dd}' AND DATE '{to:yyyy-MM-dd}'")).Version;
+    }
+
+    /// <summary>Appends <paramref name="rows"/> to silver.sensors in one commit; returns the silver version.</summary>
+    internal async Task<long> AppendSensorsAsync(IEnumerable<SensorRow> rows)
+    {
+        var values = string.Join(",\n", rows.Select(r => string.Create(CultureInfo.InvariantCulture,
+            $"('{r.Sensor}', '{r.DeviceType}', '{Ts(r.Time)}', {r.Value.ToString("R", CultureInfo.InvariantCulture)}, '{r.Status}', '{Ts(r.Ingest)}')")));
+        var sql = "SELECT sensor_id, device_type, CAST(ts AS TIMESTAMPTZ) AS \"timestamp\", CAST(value AS DOUBLE) AS value, 'F' AS unit, NULL::VARCHAR AS location, status, " +
+                  "CAST(CAST(ts AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS DATE) AS event_date, CAST(ingest AS TIMESTAMPTZ) AS ingest_time, 'kafka|sensors|0|' || sensor_id || ts AS bronze_position " +
+                  $"FROM (VALUES {values}) AS v(sensor_id, device_type, ts, value, status, ingest)";
+        var writer = DeltaWriter.Create(Table("silver/sensors"), new DeltaWriteOptions { PartitionColumns = ["event_date"] });
+        return (await writer.AppendAsync(sql)).Version;
     }
 
     private static string WebSql(IEnumerable<WebRow> rows)

@@ -1,0 +1,101 @@
+using System.Text.Json;
+using Lakehouse.Gold.Alerts;
+using Lakehouse.Gold.Tests.Alerts;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Gold.Tests;
+
+/// <summary>The gold job's alerts end to end: raised once per condition across runs, reruns and restarts, and delivered through the outbox.</summary>
+public sealed class GoldAlertsJobTests(EngineFixture fixture) : IClassFixture<EngineFixture>, IDisposable
+{
+    private static readonly DateTimeOffset T0 = new(2024, 5, 1, 10, 0, 0, TimeSpan.Zero);
+    private readonly GoldLake _lake = new(fixture.Engine, "gold-alerts");
+
+    public void Dispose() => _lake.Dispose();
+
+    /// <summary>Sensor s1 reads 70 °F every 30 s for 10 minutes, then 120 °F once at 10:10:00; s2 reads normal, then 'critical' once.</summary>
+    private static List<SensorRow> Readings(DateTimeOffset ingest) =>
+    [
+        .. Enumerable.Range(0, 20).Select(i => new SensorRow("s1", T0.AddSeconds(30 * i), 70, "normal", ingest)),
+        new SensorRow("s1", T0.AddMinutes(10), 120, "normal", ingest),
+        .. Enumerable.Range(0, 20).Select(i => new SensorRow("s2", T0.AddSeconds(30 * i), 60, i == 7 ? "critical" : "normal", ingest)),
+    ];
+
+    private Task<List<string>> AlertsAsync() =>
+        _lake.RowsAsync("gold/alerts", "rule, key, strftime(window_start, '%H:%M:%S'), CAST(value AS VARCHAR), CAST(epoch_us(detected_at) AS VARCHAR)", "rule, key, window_start");
+
+    [Fact]
+    public async Task Run_RerunAndNewData_EachConditionRaisedOnceAndKeepsItsFirstDetection()
+    {
+        await _lake.AppendSensorsAsync(Readings(T0.AddHours(1)));
+        var first = await _lake.RunAsync("sensors");
+        var alerts = await AlertsAsync();
+
+        // 120 °F at 10:10 is a temperature_high in the minute 10:10 and a rise of 71 % over 70 °F 30 s before (value_spike);
+        // s2's critical reading at 10:03:30 is a status_error. The watermark (10:09:50) has not left either sensor silent for 5 minutes.
+        Assert.Equal(["status_error|s2|10:03:00", "temperature_high|s1|10:10:00", "value_spike|s1|10:10:00"],
+            alerts.Select(a => string.Join('|', a.Split('|')[..3])).ToList());
+        Assert.Equal(alerts.Count, first.AlertsNew);
+
+        var rerun = await _lake.RunAsync("sensors", new GoldRunOptions { From = new(2024, 5, 1), To = new(2024, 5, 1) });
+        Assert.Equal(0, rerun.AlertsNew);
+        Assert.Equal(alerts, await AlertsAsync());
+
+        // s1 reports again an hour later: its gap (10:10 → 11:10) is a sensor_silent, and s2, silent since 10:09:30 while the
+        // watermark moved to 11:09:50, gets a trailing sensor_silent.
+        await _lake.AppendSensorsAsync([new SensorRow("s1", T0.AddHours(1).AddMinutes(10), 70, "normal", T0.AddHours(2))]);
+        var later = await _lake.RunAsync("sensors");
+        var silent = (await AlertsAsync()).Where(a => a.StartsWith("sensor_silent|", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, later.AlertsNew);
+        Assert.Equal(["sensor_silent|s1|10:10:00", "sensor_silent|s2|10:09:30"], silent.Select(a => string.Join('|', a.Split('|')[..3])));
+
+        // s2 resumes at 11:20: its silence is now a gap between two readings, the same condition with the same id, so nothing new
+        // for s2; s1, silent since 11:10 with the watermark at 11:19:50, gets its own new trailing silence.
+        await _lake.AppendSensorsAsync([new SensorRow("s2", T0.AddHours(1).AddMinutes(20), 60, "normal", T0.AddHours(3))]);
+        var resumed = await _lake.RunAsync("sensors");
+        Assert.Equal(1, resumed.AlertsNew);
+        Assert.Equal(["sensor_silent|s1|10:10:00", "sensor_silent|s1|11:10:00", "sensor_silent|s2|10:09:30"],
+            (await AlertsAsync()).Where(a => a.StartsWith("sensor_silent|", StringComparison.Ordinal)).Select(a => string.Join('|', a.Split('|')[..3])));
+        Assert.Equal(silent, (await AlertsAsync()).Where(a => a.StartsWith("sensor_silent|", StringComparison.Ordinal) && !a.Contains("|11:10:00|", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Run_WebhookDownThenUp_PendingAlertsPostedOnceByTheNextRun()
+    {
+        await _lake.AppendSensorsAsync(Readings(T0.AddHours(1)));
+        int closedPort;
+        await using (var closed = WebhookReceiver.Start(_ => new Reply(200))) closedPort = closed.Port;
+        var down = new AlertWebhookOptions { Uri = new Uri($"http://127.0.0.1:{closedPort}/hook"), MaxAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(10), Timeout = TimeSpan.FromSeconds(2) };
+
+        var first = await _lake.RunAsync("sensors", new GoldRunOptions { Webhook = down });
+
+        Assert.True(first.AlertsNew > 0);
+        Assert.Equal((0L, first.AlertsNew), (first.AlertsDelivered, first.AlertsPending));
+
+        await using var receiver = WebhookReceiver.Start(_ => new Reply(200));
+        var up = new AlertWebhookOptions { Uri = receiver.Uri };
+        var second = await _lake.RunAsync("sensors", new GoldRunOptions { Webhook = up });
+        var third = await _lake.RunAsync("sensors", new GoldRunOptions { Webhook = up });
+
+        Assert.Equal((0L, first.AlertsNew, 0L), (second.AlertsNew, second.AlertsDelivered, second.AlertsPending));
+        Assert.Equal((0L, 0L), (third.AlertsDelivered, third.AlertsPending));
+        var posted = receiver.Requests.Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("alert_id").GetString()).ToList();
+        Assert.Equal(first.AlertsNew, posted.Count);
+        Assert.Equal(posted.Order(StringComparer.Ordinal), (await _lake.RowsAsync("gold/alerts", "alert_id", "alert_id")));
+        Assert.Equal(posted.Order(StringComparer.Ordinal), (await _lake.RowsAsync("gold/_alert_deliveries", "alert_id", "alert_id")));
+    }
+
+    [Fact]
+    public async Task Run_WebLogs_EveryGoldTableOfTheDatasetWritten()
+    {
+        var rows = Enumerable.Range(0, 50).Select(i => new WebRow($"e{i}", T0.AddSeconds(17 * i), "https://x.example/p" + (i % 3), "s" + (i % 5), 100 + i, i, 200, T0.AddHours(1))).ToList();
+        await _lake.AppendWebAsync(rows);
+
+        var result = await _lake.RunAsync();
+
+        Assert.Equal(["page_performance_daily", "page_metrics_1m", "page_metrics_5m", "page_sessions", "alerts"], result.Tables.Select(t => t.Table));
+        Assert.Equal(["50"], await _lake.RowsAsync("gold/page_metrics_1m", "sum(events)", "1"));
+        Assert.Equal(["250"], await _lake.RowsAsync("gold/page_metrics_5m", "sum(events)", "1"));
+        Assert.Equal(["5|50"], await _lake.RowsAsync("gold/page_sessions", "count(*), sum(events)", "1"));
+    }
+}
