@@ -48,7 +48,6 @@ public static class SynapseDeployer
         var clock = Stopwatch.StartNew();
         var address = SqlServerAddress.Parse(options.Server);
         var token = await TokenAsync(options, cancellationToken).ConfigureAwait(false);
-        await ProbeAsync(address, options.ConnectTimeout, script.Batches.Count, cancellationToken).ConfigureAwait(false);
 
         var count = script.Batches.Count;
         var number = 0;
@@ -56,6 +55,7 @@ public static class SynapseDeployer
         {
             var database = group.Key ? "master" : script.Database;
             SynapseLog.Connecting(logger, address.Display, database, options.CredentialName);
+            if (number == 0) await ProbeAsync(address, options.ConnectTimeout, count, cancellationToken).ConfigureAwait(false);
             await using var connection = new SqlConnection(ConnectionString(address, database, options)) { AccessToken = token };
             await OpenAsync(connection, address, database, number, count, cancellationToken).ConfigureAwait(false);
             foreach (var batch in group)
