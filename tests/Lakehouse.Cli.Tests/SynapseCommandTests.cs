@@ -159,6 +159,36 @@ public sealed class SynapseCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Deploy_EndpointThatClosesEveryConnection_SqlClientRunsInTheCliAndReportsThePreLoginFailure()
+    {
+        // Not a SQL server: a port that accepts and closes. It takes the deploy past the TCP probe into SqlClient's login, which
+        // the CLI can reach only because it is not globalization-invariant (SqlClient refuses that mode before any I/O).
+        await LakeAsync();
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var stop = new CancellationTokenSource();
+        var closer = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var client = await listener.AcceptTcpClientAsync(stop.Token);
+            }
+        });
+        var environment = new Dictionary<string, string> { ["LAKEHOUSE_SYNAPSE_ACCESS_TOKEN"] = Token };
+
+        var r = await CliRunner.RunAsync(environment, "synapse", "deploy", "--lake", Lake, "--storage-url", StorageUrl, "--server", $"127.0.0.1,{port}", "--connect-timeout", "10");
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => closer);
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith($"error: Cannot connect to the Synapse SQL endpoint 127.0.0.1,{port}, database master: A connection was successfully established with the server, but then an error occurred during the pre-login handshake.", r.Stderr, StringComparison.Ordinal);
+        Assert.EndsWith("None of the 7 batches ran.\n", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Globalization", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRET", r.Stderr + r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Deploy_SasCredentialWithoutToken_ErrorBeforeAnyConnection()
     {
         await LakeAsync();
