@@ -144,6 +144,7 @@ internal static class CliApp
         root.Subcommands.Add(DatasetCommands.Create(session));
         root.Subcommands.Add(ServeCommand.Create(session));
         root.Subcommands.Add(SqlCommand.Create(session));
+        root.Subcommands.Add(SynapseCommands.Create(session));
         root.Subcommands.Add(DemoCommand.Create(session));
         root.Subcommands.Add(BenchCommand.Create(session));
         root.Subcommands.Add(VersionCommand.Create(session));

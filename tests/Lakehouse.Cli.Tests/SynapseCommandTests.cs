@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Cli.Tests;
+
+/// <summary><c>lakehouse synapse script|deploy</c> as a user runs them: help, wrong arguments, the files written, an endpoint that is not there.</summary>
+public sealed class SynapseCommandTests : IDisposable
+{
+    private const string StorageUrl = "https://lakeacct.dfs.core.windows.net/lake/prod";
+    private const string Server = "lakews-ondemand.sql.azuresynapse.net";
+    private const string Token = "eyJ0eXAiOiJKV1QiLCJhbGciOi.SECRET-TOKEN-VALUE.sig";
+
+    private readonly TempDirectory _temp = new("cli-synapse");
+
+    public void Dispose() => _temp.Dispose();
+
+    private string Lake => _temp.Combine("lake");
+
+    /// <summary>A lake with silver.weblogs (partitioned by event_date) and gold.page_performance_daily, imported by the CLI.</summary>
+    private async Task LakeAsync()
+    {
+        var weblogs = _temp.Combine("weblogs.ndjson");
+        await File.WriteAllTextAsync(weblogs, """
+            {"event_id":"e1","page_url":"/home","tti_ms":1234.5,"status":200,"is_bot":false,"attrs":{"referrer":"x"},"event_date":"2024-05-01"}
+            {"event_id":"e2","page_url":"/cart","tti_ms":99.0,"status":500,"is_bot":true,"attrs":{"referrer":"y"},"event_date":"2024-05-02"}
+
+            """);
+        var daily = _temp.Combine("daily.ndjson");
+        await File.WriteAllTextAsync(daily, """
+            {"event_date":"2024-05-01","page_url":"/home","events":10,"tti_avg_ms":100.5,"error_rate":0.1}
+
+            """);
+        foreach (var (file, table) in new[] { (weblogs, "silver.weblogs"), (daily, "gold.page_performance_daily") })
+        {
+            var r = await CliRunner.RunAsync("table", "import", file, "--to", table, "--lake", Lake, "--partition-by", "event_date");
+            Assert.True(r.ExitCode == 0, r.Stderr);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public async Task ScriptHelp_DescribesTypesFilesAndOptions()
+    {
+        var r = await CliRunner.RunAsync("synapse", "script", "--help");
+
+        Assert.Equal((0, ""), (r.ExitCode, r.Stderr));
+        var help = string.Join(' ', r.Stdout.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("Usage: lakehouse synapse script [options]", help, StringComparison.Ordinal);
+        Assert.Contains("--credential <managed-identity|sas>", help, StringComparison.Ordinal);
+        Assert.Contains("--storage-url <url>", help, StringComparison.Ordinal);
+        Assert.Contains("strings VARCHAR(n) COLLATE Latin1_General_100_BIN2_UTF8", help, StringComparison.Ordinal);
+        Assert.Contains("Files: synapse.sql and, with --server, lakehouse.pbids", help, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("synapse script --credential password", "error: --credential must be managed-identity or sas, not 'password'")]
+    [InlineData("synapse script --string-length 9000", "error: --string-length must be between 1 and 8000")]
+    [InlineData("synapse script --storage-url http://lakeacct.dfs.core.windows.net/lake", "error: --storage-url: The storage URL 'http://lakeacct.dfs.core.windows.net/lake' is not valid: use https://<account>.dfs.core.windows.net/<container>/<path>.")]
+    [InlineData("synapse script --storage-url https://lakeacct.dfs.core.windows.net/lake --database master", "error: --database: The database name 'master' is a system database; the views need a user database (external data sources exist only there).")]
+    [InlineData("synapse script --storage-url https://lakeacct.dfs.core.windows.net/lake --server ws;Password=x", "error: --server: The server 'ws;Password=x' is not valid: give the host name of the serverless SQL endpoint, <workspace>-ondemand.sql.azuresynapse.net, optionally with ,port.")]
+    [InlineData("synapse deploy --storage-url https://lakeacct.dfs.core.windows.net/lake", "error: 'lakehouse synapse deploy' needs --server <host> (see lakehouse synapse deploy --help)")]
+    [InlineData("synapse scrpit", "error: unknown command 'scrpit' for 'lakehouse synapse' (did you mean 'script'?) (commands: script, deploy)")]
+    public async Task WrongArgument_UsageErrorNamingIt(string line, string message)
+    {
+        var r = await CliRunner.RunAsync([.. line.Split(' '), "--lake", Lake]);
+
+        Assert.Equal((2, message + "\n", ""), (r.ExitCode, r.Stderr, r.Stdout));
+        Assert.False(Directory.Exists(Path.Combine(Lake, "_lakehouse")));
+    }
+
+    [Fact]
+    public async Task Script_LocalLakeWithoutStorageUrl_UsageErrorSayingWhatToGive()
+    {
+        await LakeAsync();
+
+        var r = await CliRunner.RunAsync("synapse", "script", "--lake", Lake);
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"error: --storage-url is needed: the lake '{Lake}' has no ADLS address Synapse could read. Give the URL of the lake's copy in ADLS Gen2 " +
+            "(https://<account>.dfs.core.windows.net/<container>/<path>), or run with an abfss:// --lake\n", r.Stderr);
+    }
+
+    [Fact]
+    public async Task Script_LakeWithSilverAndGold_WritesScriptAndPbidsIntoOut()
+    {
+        await LakeAsync();
+        var outDir = _temp.Combine("out");
+
+        var r = await CliRunner.RunAsync("synapse", "script", "--lake", Lake, "--storage-url", StorageUrl, "--server", Server, "--database", "sales", "--out", outDir);
+
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("", r.Stderr);
+        Assert.Equal(
+            $"{outDir}/synapse.sql: 7 batches, 2 views (silver.weblogs, gold.page_performance_daily) in database sales\n" +
+            $"{outDir}/lakehouse.pbids: Power BI data source for {Server}, database sales (DirectQuery)\n", r.Stdout);
+        var sql = await File.ReadAllTextAsync(Path.Combine(outDir, "synapse.sql"));
+        Assert.Contains("CREATE DATABASE [sales] COLLATE Latin1_General_100_BIN2_UTF8;", sql, StringComparison.Ordinal);
+        Assert.Contains("CREATE OR ALTER VIEW [silver].[weblogs]", sql, StringComparison.Ordinal);
+        Assert.Contains("CREATE OR ALTER VIEW [gold].[page_performance_daily]", sql, StringComparison.Ordinal);
+        Assert.Contains("    [event_id] VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,\n", sql, StringComparison.Ordinal);
+        Assert.Contains("    [tti_ms] FLOAT,\n", sql, StringComparison.Ordinal);
+        Assert.Contains("    [is_bot] BIT,\n", sql, StringComparison.Ordinal);
+        Assert.Contains("    [attrs] VARCHAR(MAX) COLLATE Latin1_General_100_BIN2_UTF8,\n", sql, StringComparison.Ordinal);
+        Assert.Contains("-- silver.weblogs: 7 columns, partitioned by [event_date]\n", sql, StringComparison.Ordinal);
+        Assert.Equal(8, sql.Split('\n').Count(l => l == "GO"));
+        using var pbids = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "lakehouse.pbids")));
+        var address = pbids.RootElement.GetProperty("connections")[0].GetProperty("details").GetProperty("address");
+        Assert.Equal((Server, "sales"), (address.GetProperty("server").GetString(), address.GetProperty("database").GetString()));
+    }
+
+    [Fact]
+    public async Task Script_NoOutNoServer_IntoTheLakesFolderWithANoteAboutThePbids()
+    {
+        await LakeAsync();
+
+        var r = await CliRunner.RunAsync("synapse", "script", "--lake", Lake, "--storage-url", StorageUrl, "--json");
+
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("note: no lakehouse.pbids was written: give --server <workspace>-ondemand.sql.azuresynapse.net for it\n", r.Stderr);
+        var folder = Path.Combine(Lake, "_lakehouse", "synapse");
+        Assert.Equal(["synapse.sql"], Directory.GetFiles(folder).Select(Path.GetFileName));
+        using var json = JsonDocument.Parse(r.Stdout);
+        Assert.Equal("lakehouse", json.RootElement.GetProperty("database").GetString());
+        Assert.Equal(StorageUrl + "/", json.RootElement.GetProperty("storageUrl").GetString());
+        Assert.Equal("managed-identity", json.RootElement.GetProperty("credential").GetString());
+        Assert.Equal(["silver.weblogs", "gold.page_performance_daily"], json.RootElement.GetProperty("views").EnumerateArray().Select(v => v.GetProperty("view").GetString()));
+        Assert.Equal([Path.Combine(folder, "synapse.sql")], json.RootElement.GetProperty("files").EnumerateArray().Select(f => f.GetString()));
+    }
+
+    [Fact]
+    public async Task Deploy_NothingListensOnTheServerPort_ClearErrorFastWithoutTheTokenEvenVerbose()
+    {
+        await LakeAsync();
+        var port = FreePort();
+        var environment = new Dictionary<string, string> { ["LAKEHOUSE_SYNAPSE_ACCESS_TOKEN"] = Token };
+        var clock = Stopwatch.StartNew();
+
+        var r = await CliRunner.RunAsync(environment, "synapse", "deploy", "--lake", Lake, "--storage-url", StorageUrl, "--server", $"127.0.0.1,{port}");
+        var elapsed = clock.Elapsed;
+        var verbose = await CliRunner.RunAsync(environment, "synapse", "deploy", "--lake", Lake, "--storage-url", StorageUrl, "--server", $"127.0.0.1,{port}", "-v");
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("", r.Stdout);
+        Assert.Equal($"error: Cannot reach the Synapse SQL endpoint 127.0.0.1,{port}: the connection was refused (nothing listens on port {port}). " +
+            $"Check the server name (<workspace>-ondemand.sql.azuresynapse.net), the network path to port {port} and the workspace's firewall. None of the 7 batches ran.\n", r.Stderr);
+        Assert.True(elapsed < TimeSpan.FromSeconds(15), $"took {elapsed}");
+        Assert.Equal(1, verbose.ExitCode);
+        Assert.Contains($"[7210 Lakehouse.Gold.Synapse] Connecting to 127.0.0.1,{port}, database master, with a token from LAKEHOUSE_SYNAPSE_ACCESS_TOKEN", verbose.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRET", r.Stderr + r.Stdout + verbose.Stderr + verbose.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Deploy_EndpointThatClosesEveryConnection_SqlClientRunsInTheCliAndReportsThePreLoginFailure()
+    {
+        // Not a SQL server: a port that accepts and closes. It takes the deploy past the TCP probe into SqlClient's login, which
+        // the CLI can reach only because it is not globalization-invariant (SqlClient refuses that mode before any I/O).
+        await LakeAsync();
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var stop = new CancellationTokenSource();
+        var closer = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var client = await listener.AcceptTcpClientAsync(stop.Token);
+            }
+        });
+        var environment = new Dictionary<string, string> { ["LAKEHOUSE_SYNAPSE_ACCESS_TOKEN"] = Token };
+
+        var r = await CliRunner.RunAsync(environment, "synapse", "deploy", "--lake", Lake, "--storage-url", StorageUrl, "--server", $"127.0.0.1,{port}", "--connect-timeout", "10");
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => closer);
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith($"error: Cannot connect to the Synapse SQL endpoint 127.0.0.1,{port}, database master: A connection was successfully established with the server, but then an error occurred during the pre-login handshake.", r.Stderr, StringComparison.Ordinal);
+        Assert.EndsWith("None of the 7 batches ran.\n", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Globalization", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRET", r.Stderr + r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Deploy_SasCredentialWithoutToken_ErrorBeforeAnyConnection()
+    {
+        await LakeAsync();
+        var environment = new Dictionary<string, string> { ["LAKEHOUSE_SYNAPSE_ACCESS_TOKEN"] = Token, ["AZURE_STORAGE_SAS_TOKEN"] = "", ["LAKEHOUSE_SYNAPSE_SAS_TOKEN"] = "" };
+
+        var r = await CliRunner.RunAsync(environment, "synapse", "deploy", "--lake", Lake, "--storage-url", StorageUrl, "--server", "127.0.0.1,1", "--credential", "sas");
+
+        Assert.Equal((1, "error: The script's credential is a SAS, but no SAS token is configured: set LAKEHOUSE_SYNAPSE_SAS_TOKEN (or AZURE_STORAGE_SAS_TOKEN) to a SAS with read and list permissions on the lake's container.\n"),
+            (r.ExitCode, r.Stderr));
+    }
+}
