@@ -70,6 +70,40 @@ public sealed class GoldRunCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Serve_AfterGoldRun_DashboardShowsTheNumbersInGoldAndTheRun()
+    {
+        await RunAsync("produce", "--dataset", "weblogs", "--events", "3000", "--seed", "22", "--to", Landing);
+        foreach (var f in Directory.GetFiles(Landing)) File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddMinutes(-1));
+        await RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", Landing);
+        await RunAsync("silver", "run", "--lake", Lake);
+        await RunAsync("gold", "run", "--lake", Lake);
+        var latest = (await SqlAsync(Lake, "SELECT strftime(max(event_date), '%Y-%m-%d') FROM gold.page_performance_daily")).Single();
+        var busiest = await SqlAsync(Lake,
+            $"SELECT page_url, events, printf('%.6f', tti_p95_ms) FROM gold.page_performance_daily WHERE event_date = DATE '{latest}' ORDER BY events DESC, page_url LIMIT 3");
+        var windows = (await SqlAsync(Lake, "SELECT count(*) FROM gold.page_metrics_1m")).Single();
+
+        var port = ServeCommandTests.FreePort();
+        using var serve = CliRunner.Start(["serve", "--lake", Lake, "--urls", $"http://127.0.0.1:{port}"]);
+        Assert.True(await ServeCommandTests.AcceptsConnectionsAsync(port, serve), "the server never listened: " + serve.Stderr);
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        var pages = JsonDocument.Parse(await client.GetStringAsync("/api/pages")).RootElement;
+        var runs = JsonDocument.Parse(await client.GetStringAsync("/api/runs")).RootElement;
+        var minutes = JsonDocument.Parse(await client.GetStringAsync("/api/windows?table=page_metrics_1m&limit=1000")).RootElement;
+        await serve.SignalAsync("INT");
+        await serve.WaitAsync();
+
+        Assert.Equal(latest, pages.GetProperty("date").GetString());
+        var shown = pages.GetProperty("pages").GetProperty("rows").EnumerateArray()
+            .Select(r => $"{r.GetProperty("page_url").GetString()},{r.GetProperty("events").GetInt64()},{r.GetProperty("tti_p95_ms").GetDouble().ToString("F6", CultureInfo.InvariantCulture)}")
+            .ToList();
+        Assert.Equal(busiest, shown.Take(3));
+        var run = runs.GetProperty("runs").GetProperty("rows").EnumerateArray().Single();
+        Assert.Equal(("weblogs", "committed"), (run.GetProperty("dataset").GetString(), run.GetProperty("status").GetString()));
+        Assert.Equal("ok", minutes.GetProperty("windows").GetProperty("status").GetString());
+        Assert.Equal(Math.Min(long.Parse(windows, CultureInfo.InvariantCulture), 1000), minutes.GetProperty("windows").GetProperty("rows").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Run_UsageErrors_ExitTwoWithTheReason()
     {
         var onlyTo = await CliRunner.RunAsync("gold", "run", "--lake", Lake, "--to", "2024-05-01");

@@ -15,14 +15,14 @@ public sealed class ServeCommandTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task<bool> AcceptsConnectionsAsync(int port, CliProcess process)
+    internal static async Task<bool> AcceptsConnectionsAsync(int port, CliProcess process)
     {
         return await process.WaitUntilAsync(() =>
         {
