@@ -46,7 +46,7 @@ internal sealed partial class BenchSuite
     private async Task<GoldIncrementalResult> GoldIncrementalAsync(CancellationToken cancellationToken)
     {
         var (silver, _) = await GoldSilverAsync(cancellationToken).ConfigureAwait(false);
-        var (built, reused) = await InputAsync($"gold-lake-{_size.GoldDayEvents}", $"silver and gold weblogs of {_size.GoldDayEvents} events of one day (seed {Seed})",
+        var (built, reused) = await InputAsync($"gold-lake-{_size.GoldDayEvents}", $"silver and gold weblogs of {_size.GoldDayEvents} events of one day (seed {Seed}), gold tables {string.Join(", ", DatasetCatalog.BuiltIn.Get("weblogs").GoldOutputs)}",
             async folder =>
             {
                 CopyFolder(silver, folder);
