@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Lakehouse.Testing;
@@ -101,6 +102,49 @@ public sealed class GoldRunCommandTests : IDisposable
         Assert.Equal(("weblogs", "committed"), (run.GetProperty("dataset").GetString(), run.GetProperty("status").GetString()));
         Assert.Equal("ok", minutes.GetProperty("windows").GetProperty("status").GetString());
         Assert.Equal(Math.Min(long.Parse(windows, CultureInfo.InvariantCulture), 1000), minutes.GetProperty("windows").GetProperty("rows").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Run_KilledAtRandomPointsThenRerun_SameGoldAsOneCleanRun()
+    {
+        await RunAsync("produce", "--dataset", "weblogs", "--events", "200000", "--seed", "23", "--duplicates", "0.02", "--late", "0.05", "--to", Landing);
+        foreach (var f in Directory.GetFiles(Landing)) File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddMinutes(-1));
+        await RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", Landing);
+        await RunAsync("silver", "run", "--lake", Lake);
+        var reference = _temp.Combine("reference");
+        SilverRunCommandTests.CopyDirectory(Lake, reference);
+        await RunAsync("gold", "run", "--lake", reference);
+
+        var random = new Random(43);
+        var kills = 0;
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { CliRunner.Dll, "gold", "run", "--lake", Lake }) start.ArgumentList.Add(a);
+            using var process = Process.Start(start)!;
+            await Task.Delay(random.Next(250, 1500));
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                kills++;
+            }
+            await process.WaitForExitAsync();
+        }
+        await RunAsync("gold", "run", "--lake", Lake);
+
+        Assert.True(kills >= 2, $"gold finished before it could be killed ({kills} kills)");
+        // Averages are sums of doubles added in whatever order DuckDB's threads meet them: equal to the last few bits only.
+        static string Rounded(string table, params string[] doubles) =>
+            $"SELECT * REPLACE ({string.Join(", ", doubles.Select(c => $"round({c}, 6) AS {c}"))}) FROM gold.{table} ORDER BY ALL";
+        string[] queries =
+        [
+            Rounded("page_performance_daily", "tti_avg_ms", "tti_p50_ms", "tti_p95_ms", "ttar_avg_ms", "ttar_p50_ms", "ttar_p95_ms", "error_rate"),
+            Rounded("page_metrics_1m", "tti_avg_ms", "tti_p95_ms", "error_rate"),
+            Rounded("page_metrics_5m", "tti_avg_ms", "tti_p95_ms", "error_rate"),
+            "SELECT * FROM gold.page_sessions ORDER BY ALL",
+            "SELECT * EXCLUDE (detected_at) REPLACE (round(value, 6) AS value) FROM gold.alerts ORDER BY ALL",
+        ];
+        foreach (var q in queries) Assert.Equal(await SqlAsync(reference, q), await SqlAsync(Lake, q));
     }
 
     [Fact]

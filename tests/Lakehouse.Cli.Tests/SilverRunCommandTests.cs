@@ -132,7 +132,7 @@ public sealed class SilverRunCommandTests : IDisposable
         Assert.Contains("no expectation named 'nope'", unknownRule.Stderr, StringComparison.Ordinal);
     }
 
-    private static void CopyDirectory(string from, string to)
+    internal static void CopyDirectory(string from, string to)
     {
         foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories)) Directory.CreateDirectory(dir.Replace(from, to, StringComparison.Ordinal));
         Directory.CreateDirectory(to);

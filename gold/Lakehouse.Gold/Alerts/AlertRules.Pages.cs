@@ -26,8 +26,10 @@ public static partial class AlertRules
               FROM ({dailySql}) AS daily
               WHERE event_date IS NOT NULL AND page_url IS NOT NULL AND tti_p95_ms IS NOT NULL
             ),
+            -- The baseline sums the prior days' p95 in sorted order: a parallel avg adds them in any order, and a day whose p95 sits at
+            -- the threshold must not fire on one run and not on the next.
             judged AS (
-              SELECT judged_day.event_date, judged_day.page_url, judged_day.p95, avg(prior_day.p95) AS baseline, count(*) AS baseline_days
+              SELECT judged_day.event_date, judged_day.page_url, judged_day.p95, list_avg(list_sort(list(prior_day.p95))) AS baseline, count(*) AS baseline_days
               FROM days AS judged_day
               JOIN days AS prior_day
                 ON prior_day.page_url = judged_day.page_url
