@@ -4,7 +4,8 @@ namespace Lakehouse.Gold;
 /// The gold table <c>page_performance_daily</c>: per UTC day and normalized page URL, the number of events and sessions,
 /// the average and exact (linearly interpolated) 50th and 95th percentiles of TTI and TTAR in milliseconds, and the
 /// share of events with an HTTP error status (400 or above). Null measurements are left out of their own statistics only.
-/// Both percentiles of a measure come from one sort of its values (the list form of <c>quantile_cont</c>).
+/// Both percentiles of a measure come from one sort of its values (the list form of <c>quantile_cont</c>); averages sum exact
+/// decimals, so every run gives the same bits (a parallel avg of doubles depends on the order threads add them in).
 /// </summary>
 public static class PagePerformanceDaily
 {
@@ -27,9 +28,9 @@ public static class PagePerformanceDaily
             page_url,
             count(*) AS events,
             count(DISTINCT session_id) AS sessions,
-            avg(tti_ms) AS tti_avg_ms,
+            CAST(sum(CAST(tti_ms AS DECIMAL(38, 9))) AS DOUBLE) / count(tti_ms) AS tti_avg_ms,
             quantile_cont(tti_ms, [0.5, 0.95]) AS tti_q,
-            avg(ttar_ms) AS ttar_avg_ms,
+            CAST(sum(CAST(ttar_ms AS DECIMAL(38, 9))) AS DOUBLE) / count(ttar_ms) AS ttar_avg_ms,
             quantile_cont(ttar_ms, [0.5, 0.95]) AS ttar_q,
             count_if(status >= 400) / count(*) AS error_rate
           FROM ({eventsSql}) AS events

@@ -61,16 +61,19 @@ public static partial class WindowedMetrics
     /// <inheritdoc cref="SensorMetrics1m" path="/param"/>
     public static string SensorMetrics5m(string eventsSql, string watermarkSql) => Sliding(eventsSql, watermarkSql, "sensor_id", "value", SensorParts, SensorCombined);
 
-    /// <summary>The page measures over a window's rows.</summary>
+    /// <summary>
+    /// The page measures over a window's rows. The average sums exact decimals (TTI is bounded by silver's expectations), so a
+    /// rerun gives the same bits whatever order the threads add the values in; a plain avg of doubles may differ in the last one.
+    /// </summary>
     private const string PageMeasures = """
-        avg(tti_ms) AS tti_avg_ms,
+        CAST(sum(CAST(tti_ms AS DECIMAL(38, 9))) AS DOUBLE) / count(tti_ms) AS tti_avg_ms,
           quantile_cont(tti_ms, 0.95) AS tti_p95_ms,
           CAST(count(*) FILTER (WHERE status >= 400) AS DOUBLE) / count(*) AS error_rate
         """;
 
     /// <summary>The page measures' parts per minute (the TTIs themselves for the exact percentile).</summary>
     private const string PageParts = """
-        sum(tti_ms) AS tti_sum,
+        sum(CAST(tti_ms AS DECIMAL(38, 9))) AS tti_sum,
           count(tti_ms) AS tti_count,
           list(tti_ms) FILTER (WHERE tti_ms IS NOT NULL) AS tti_values,
           count(*) FILTER (WHERE status >= 400) AS errors
@@ -78,7 +81,7 @@ public static partial class WindowedMetrics
 
     /// <summary>The page measures of a window from the parts of its minutes.</summary>
     private const string PageCombined = """
-        sum(tti_sum) / nullif(sum(tti_count), 0) AS tti_avg_ms,
+        CAST(sum(tti_sum) AS DOUBLE) / nullif(sum(tti_count), 0) AS tti_avg_ms,
           list_aggregate(flatten(list(tti_values)), 'quantile_cont', 0.95) AS tti_p95_ms,
           CAST(sum(errors) AS DOUBLE) / sum(events) AS error_rate
         """;
