@@ -61,22 +61,8 @@ internal static class GoldCommands
             if (parse.GetValue(delay) is { } seconds) options.Windows = options.Windows with { WatermarkDelay = TimeSpan.FromSeconds(seconds) };
             using var lake = session.OpenLake(parse);
             var catalog = await DatasetCatalog.LoadAsync(lake.Root, cancellationToken).ConfigureAwait(false);
-            List<DatasetDefinition> definitions;
-            if (parse.GetValue(dataset) is { } name)
-            {
-                definitions = [catalog.Get(name)];
-            }
-            else
-            {
-                definitions = [];
-                foreach (var d in catalog.Definitions.Where(d => d.GoldOutputs.Count > 0))
-                {
-                    if (await lake.OpenTable(lake.Root.Scope(GoldTables.Silver(d.Name))).ExistsAsync(cancellationToken).ConfigureAwait(false)) definitions.Add(d);
-                }
-                if (definitions.Count == 0)
-                    throw new Core.LakehouseException(Core.LakehouseErrorReason.NotFound,
-                        $"The lake has no silver tables with gold outputs yet ({string.Join(", ", catalog.Definitions.Where(d => d.GoldOutputs.Count > 0).Select(d => d.Name))}): build silver first with lakehouse silver run.");
-            }
+            var definitions = await LayerDatasets.SelectAsync(lake, catalog, parse.GetValue(dataset), d => d.GoldOutputs.Count > 0, GoldTables.Silver,
+                names => $"The lake has no silver tables with gold outputs yet ({string.Join(", ", names)}): build silver first with lakehouse silver run.", cancellationToken).ConfigureAwait(false);
             var job = GoldJob.Open(lake.Root, lake.Engine, lake.LoggerFactory);
             foreach (var d in definitions)
             {

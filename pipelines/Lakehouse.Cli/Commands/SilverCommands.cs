@@ -59,21 +59,8 @@ internal static class SilverCommands
             if (parse.GetValue(maxRows) is { } m) options.MaxRowsPerCommit = (int)m;
             using var lake = session.OpenLake(parse);
             var catalog = await DatasetCatalog.LoadAsync(lake.Root, cancellationToken).ConfigureAwait(false);
-            List<DatasetDefinition> definitions;
-            if (parse.GetValue(dataset) is { } name)
-            {
-                definitions = [catalog.Get(name)];
-            }
-            else
-            {
-                definitions = [];
-                foreach (var d in catalog.Definitions)
-                {
-                    if (await lake.OpenTable(lake.Root.Scope(SilverTables.Bronze(d.Name))).ExistsAsync(cancellationToken).ConfigureAwait(false)) definitions.Add(d);
-                }
-                if (definitions.Count == 0)
-                    throw new Core.LakehouseException(Core.LakehouseErrorReason.NotFound, $"The lake has no bronze tables yet ({string.Join(", ", catalog.Names)}): land events first with lakehouse bronze ingest.");
-            }
+            var definitions = await LayerDatasets.SelectAsync(lake, catalog, parse.GetValue(dataset), _ => true, SilverTables.Bronze,
+                names => $"The lake has no bronze tables yet ({string.Join(", ", names)}): land events first with lakehouse bronze ingest.", cancellationToken).ConfigureAwait(false);
             if (options.EnableRules.Count > 0 && definitions.Count > 1) throw CommandLine.Usage("--enable-rule needs --dataset (rule names belong to one dataset)");
             var job = SilverJob.Open(lake.Root, lake.Engine, lake.LoggerFactory);
             foreach (var d in definitions)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Lakehouse.Core;
 using Lakehouse.Gold.Alerts;
+using Lakehouse.Testing;
 using Microsoft.Extensions.Logging;
 
 namespace Lakehouse.Gold.Tests.Alerts;

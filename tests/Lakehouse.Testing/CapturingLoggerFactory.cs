@@ -1,15 +1,16 @@
 using Microsoft.Extensions.Logging;
 
-namespace Lakehouse.Storage.Tests;
+namespace Lakehouse.Testing;
 
-/// <summary>One logged event: its id, level, formatted message and structured values.</summary>
-internal sealed record CapturedEvent(EventId Id, LogLevel Level, string Message, IReadOnlyDictionary<string, object?> Values);
+/// <summary>One logged event: its id, level, formatted message (with the exception, when there is one) and structured values.</summary>
+public sealed record CapturedEvent(EventId Id, LogLevel Level, string Message, IReadOnlyDictionary<string, object?> Values);
 
 /// <summary>A logger factory that keeps every event of every logger it made, at every level.</summary>
-internal sealed class CapturingLoggerFactory : ILoggerFactory
+public sealed class CapturingLoggerFactory : ILoggerFactory
 {
     private readonly List<CapturedEvent> _events = [];
 
+    /// <summary>Every event so far, in order.</summary>
     public IReadOnlyList<CapturedEvent> Events
     {
         get
@@ -18,10 +19,13 @@ internal sealed class CapturingLoggerFactory : ILoggerFactory
         }
     }
 
+    /// <inheritdoc/>
     public ILogger CreateLogger(string categoryName) => new Logger(this);
 
+    /// <inheritdoc/>
     public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException();
 
+    /// <inheritdoc/>
     public void Dispose()
     {
     }
@@ -38,7 +42,8 @@ internal sealed class CapturingLoggerFactory : ILoggerFactory
             var values = state is IEnumerable<KeyValuePair<string, object?>> pairs
                 ? pairs.ToDictionary(p => p.Key, p => p.Value)
                 : new Dictionary<string, object?>();
-            lock (owner._events) owner._events.Add(new CapturedEvent(eventId, logLevel, formatter(state, exception), values));
+            var message = formatter(state, exception) + (exception is null ? "" : "\n" + exception);
+            lock (owner._events) owner._events.Add(new CapturedEvent(eventId, logLevel, message, values));
         }
     }
 }
