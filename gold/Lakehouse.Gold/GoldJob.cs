@@ -139,10 +139,19 @@ public sealed class GoldJob
         private async Task<GoldRunResult> RecomputeAsync(DeltaSnapshot silver, IReadOnlyList<GoldOutput> pending, IReadOnlySet<DateOnly> touched,
             IReadOnlySet<string> newFiles, bool txn, string kind, long from, CancellationToken cancellationToken)
         {
-            var datesOf = pending.ToDictionary(o => o.Table, o => o.ReachesBack ? touched.Concat(touched.Select(d => d.AddDays(-1))).ToHashSet() : touched.ToHashSet());
+            using var stage = await GoldStage.OpenAsync(job._engine, _silver, silver, definition.EventTime, options.Windows.WatermarkDelay, newFiles, cancellationToken).ConfigureAwait(false);
+            // Only days silver holds rows on can have windows (a far-future timestamp must not make every day in between a recompute).
+            var held = new HashSet<DateOnly>();
+            foreach (var f in silver.Files) AddDate(held, f.PartitionValues);
+            var moved = WatermarkDays(stage.PreviousWatermark, stage.Watermark).Where(held.Contains).ToList();
+            var datesOf = pending.ToDictionary(o => o.Table, o =>
+            {
+                var dates = o.FollowsWatermark ? touched.Concat(moved).ToHashSet() : touched.ToHashSet();
+                return o.ReachesBack ? dates.Concat(dates.Select(d => d.AddDays(-1))).ToHashSet() : dates;
+            });
             var recomputed = datesOf.Values.SelectMany(d => d).ToHashSet();
             var columns = pending.SelectMany(o => o.Columns).Distinct(StringComparer.Ordinal).ToList();
-            using var stage = await GoldStage.LoadAsync(job._engine, _silver, silver, definition.EventTime, columns, recomputed, options.Windows.WatermarkDelay, newFiles, cancellationToken).ConfigureAwait(false);
+            await stage.LoadAsync(columns, recomputed, cancellationToken).ConfigureAwait(false);
             if (stage.LateEvents > 0) Log.LateEvents(job._log, definition.Name, stage.LateEvents);
             var tables = new List<GoldTableResult>();
             long alertsNew = 0;
@@ -175,6 +184,17 @@ public sealed class GoldJob
                 tables.Add(new GoldTableResult(output.Table, dates.Count, rows, clock.Elapsed));
             }
             return Result(kind, from, silver.Version, [.. touched.Order()], stage.Rows, stage.LateEvents, stage.Watermark, tables) with { AlertsNew = alertsNew };
+        }
+
+        /// <summary>
+        /// The days whose windows (and trailing silences) a watermark moving from <paramref name="previous"/> to <paramref name="current"/>
+        /// can change without new rows in them: windows ending in between become final. None when either is unknown or it did not move.
+        /// </summary>
+        private static IEnumerable<DateOnly> WatermarkDays(DateTimeOffset? previous, DateTimeOffset? current)
+        {
+            if (previous is not { } p || current is not { } c || c <= p) yield break;
+            // A 5-minute window ending just after p started up to 5 minutes before it.
+            for (var d = DateOnly.FromDateTime(p.UtcDateTime.AddMinutes(-5)); d <= DateOnly.FromDateTime(c.UtcDateTime); d = d.AddDays(1)) yield return d;
         }
 
         /// <summary>

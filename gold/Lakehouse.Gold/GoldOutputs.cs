@@ -30,7 +30,12 @@ internal sealed record GoldInputs(string Events, string Watermark, TimeSpan Sess
 /// <param name="InsertNew">
 /// The table keeps what it once held (alerts): rows are inserted by key when new, never replaced, so a rerun repeats nothing.
 /// </param>
-internal sealed record GoldOutput(string Table, IReadOnlyList<string> Columns, bool ReachesBack, Func<GoldInputs, string> Select, bool InsertNew = false);
+/// <param name="FollowsWatermark">
+/// Its rows change when the watermark moves even without new data (is_final; a trailing silence): the days between the previous
+/// and the current watermark are recomputed too.
+/// </param>
+internal sealed record GoldOutput(string Table, IReadOnlyList<string> Columns, bool ReachesBack, Func<GoldInputs, string> Select, bool InsertNew = false,
+    bool FollowsWatermark = false);
 
 /// <summary>The gold tables the job knows, by the name a dataset definition's <c>gold_outputs</c> uses.</summary>
 internal static class GoldOutputs
@@ -47,11 +52,11 @@ internal static class GoldOutputs
             i => PagePerformanceDaily.Sql($"SELECT \"timestamp\" AS event_time, page_url, session_id, tti_ms, ttar_ms, status FROM {Web(i)}")),
         new(AccessDaily.TableName, ["path", "status", "bytes", "client_ip"], false,
             i => AccessDaily.Sql($"SELECT event_date, path, CAST(status AS INTEGER) AS status, CAST(bytes AS BIGINT) AS bytes, client_ip FROM {i.Events}")),
-        new("page_metrics_1m", PageColumns, false, i => WindowedMetrics.PageMetrics1m(Web(i), i.Watermark)),
-        new("page_metrics_5m", PageColumns, true, i => WindowedMetrics.PageMetrics5m(Web(i), i.Watermark)),
+        new("page_metrics_1m", PageColumns, false, i => WindowedMetrics.PageMetrics1m(Web(i), i.Watermark), FollowsWatermark: true),
+        new("page_metrics_5m", PageColumns, true, i => WindowedMetrics.PageMetrics5m(Web(i), i.Watermark), FollowsWatermark: true),
         new("page_sessions", PageColumns, false, i => WindowedMetrics.PageSessions(Web(i), i.SessionGap)),
-        new("sensor_metrics_1m", SensorColumns, false, i => WindowedMetrics.SensorMetrics1m(Sensor(i), i.Watermark)),
-        new("sensor_metrics_5m", SensorColumns, true, i => WindowedMetrics.SensorMetrics5m(Sensor(i), i.Watermark)),
+        new("sensor_metrics_1m", SensorColumns, false, i => WindowedMetrics.SensorMetrics1m(Sensor(i), i.Watermark), FollowsWatermark: true),
+        new("sensor_metrics_5m", SensorColumns, true, i => WindowedMetrics.SensorMetrics5m(Sensor(i), i.Watermark), FollowsWatermark: true),
         new("sensor_sessions", SensorColumns, false, i => WindowedMetrics.SensorSessions(Sensor(i), i.SessionGap)),
     ];
 
@@ -71,7 +76,7 @@ internal static class GoldOutputs
     {
         bool Has(IEnumerable<string> columns) => columns.All(c => definition.Columns.Any(d => d.Name == c));
         if (Has(SensorColumns))
-            return new(AlertsTable, SensorColumns, true, i => AlertRules.SensorAlerts(Sensor(i), i.Watermark, i.Alerts), InsertNew: true);
+            return new(AlertsTable, SensorColumns, true, i => AlertRules.SensorAlerts(Sensor(i), i.Watermark, i.Alerts), InsertNew: true, FollowsWatermark: true);
         if (definition.GoldOutputs.Contains(PagePerformanceDaily.TableName))
             return new(AlertsTable, [], true, i => AlertRules.PageAlerts(i.Daily!, i.Alerts), InsertNew: true);
         return null;

@@ -23,7 +23,18 @@ internal sealed class GoldStage : IDisposable
     private readonly List<string> _extra = [];
     private bool _created;
 
-    private GoldStage(DuckEngine.ConnectionLease lease) => _lease = lease;
+    private readonly string _eventTime;
+
+    private GoldStage(DuckEngine.ConnectionLease lease, DeltaTable silver, DeltaSnapshot snapshot, string eventTime, TimeSpan delay, IReadOnlySet<string> newFiles)
+    {
+        _lease = lease;
+        _silver = silver;
+        _snapshot = snapshot;
+        _eventTime = eventTime;
+        _time = SqlText.Identifier(eventTime);
+        _delay = delay;
+        _newFiles = newFiles;
+    }
 
     /// <summary>The staged rows (see <see cref="GoldInputs.Events"/>).</summary>
     internal string Events => _events;
@@ -41,16 +52,16 @@ internal sealed class GoldStage : IDisposable
     internal long Rows { get; private set; }
 
     /// <summary>
-    /// Stages the rows of silver <paramref name="snapshot"/> whose event date is in <paramref name="recomputed"/> or next to one, with the columns
-    /// <paramref name="columns"/> (plus the event time as <c>timestamp</c>, <c>event_date</c>, <c>ingest_time</c>, <c>arrival_watermark</c>).
+    /// Opens a stage over silver <paramref name="snapshot"/>: the watermark each micro-batch arrived under, the current watermark,
+    /// and the one before <paramref name="newFiles"/> (the files silver added since gold last consumed it) arrived.
     /// </summary>
-    internal static async Task<GoldStage> LoadAsync(DuckEngine engine, DeltaTable silver, DeltaSnapshot snapshot, string eventTime,
-        IReadOnlyCollection<string> columns, IReadOnlySet<DateOnly> recomputed, TimeSpan delay, IReadOnlySet<string> newFiles, CancellationToken cancellationToken)
+    internal static async Task<GoldStage> OpenAsync(DuckEngine engine, DeltaTable silver, DeltaSnapshot snapshot, string eventTime, TimeSpan delay,
+        IReadOnlySet<string> newFiles, CancellationToken cancellationToken)
     {
-        var stage = new GoldStage(engine.Lease());
+        var stage = new GoldStage(engine.Lease(), silver, snapshot, eventTime, delay, newFiles);
         try
         {
-            await stage.LoadAsync(silver, snapshot, eventTime, columns, recomputed, delay, newFiles, cancellationToken).ConfigureAwait(false);
+            await stage.WatermarksAsync(cancellationToken).ConfigureAwait(false);
             return stage;
         }
         catch
@@ -60,28 +71,48 @@ internal sealed class GoldStage : IDisposable
         }
     }
 
-    private async Task LoadAsync(DeltaTable silver, DeltaSnapshot snapshot, string eventTime, IReadOnlyCollection<string> columns,
-        IReadOnlySet<DateOnly> recomputed, TimeSpan delay, IReadOnlySet<string> newFiles, CancellationToken cancellationToken)
+    private readonly DeltaTable _silver;
+    private readonly DeltaSnapshot _snapshot;
+    private readonly string _time;
+    private readonly TimeSpan _delay;
+    private readonly IReadOnlySet<string> _newFiles;
+
+    /// <summary>The watermark before this run's new silver rows arrived (null: none, e.g. on the first run).</summary>
+    internal DateTimeOffset? PreviousWatermark { get; private set; }
+
+    private async Task WatermarksAsync(CancellationToken cancellationToken)
     {
         var connection = _lease.Connection;
-        // Context: the day on each side, for windows and gaps that cross midnight.
-        var dates = recomputed.SelectMany(d => new[] { d.AddDays(-1), d, d.AddDays(1) }).ToHashSet();
-        var time = SqlText.Identifier(eventTime);
-        var delaySql = $"INTERVAL '{(long)delay.TotalMicroseconds} microseconds'";
-
+        var delaySql = $"INTERVAL '{(long)_delay.TotalMicroseconds} microseconds'";
         // The newest event time of each micro-batch (ingest time), over all of silver: two columns, one pass.
-        using (var all = await DeltaScan.CreateAsync(silver, snapshot, connection, null, cancellationToken).ConfigureAwait(false))
+        using (var all = await DeltaScan.CreateAsync(_silver, _snapshot, connection, null, cancellationToken).ConfigureAwait(false))
         {
             connection.Execute(
                 $"CREATE TABLE {_events}_wm AS SELECT ingest_time, " +
                 $"max(newest) OVER (ORDER BY ingest_time ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) - {delaySql} AS arrival_watermark, newest " +
-                $"FROM (SELECT ingest_time, max({time}) AS newest FROM ({all.Sql}) GROUP BY ingest_time)", cancellationToken);
+                $"FROM (SELECT ingest_time, max({_time}) AS newest FROM ({all.Sql}) GROUP BY ingest_time)", cancellationToken);
         }
-        var newest = connection.Scalar($"SELECT epoch_us(max(newest)) FROM {_events}_wm", cancellationToken);
-        Watermark = newest is long us ? DateTimeOffset.UnixEpoch.AddTicks(us * 10) - delay : null;
+        Watermark = Micros(connection.Scalar($"SELECT epoch_us(max(newest)) FROM {_events}_wm", cancellationToken)) - _delay;
+        var old = _snapshot.Files.Where(f => !_newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList();
+        if (old.Count == 0) return;
+        using var before = await DeltaScan.CreateAsync(_silver, _snapshot, connection, new DeltaScanOptions { Files = old }, cancellationToken).ConfigureAwait(false);
+        PreviousWatermark = Micros(connection.Scalar($"SELECT epoch_us(max({_time})) FROM ({before.Sql})", cancellationToken)) - _delay;
+    }
 
+    private static DateTimeOffset? Micros(object? value) => value is long us ? DateTimeOffset.UnixEpoch.AddTicks(us * 10) : null;
+
+    /// <summary>
+    /// Stages the rows whose event date is in <paramref name="recomputed"/> or next to one, with the columns <paramref name="columns"/>
+    /// (plus the event time as <c>timestamp</c>, <c>event_date</c>, <c>ingest_time</c>, <c>arrival_watermark</c>).
+    /// </summary>
+    internal async Task LoadAsync(IReadOnlyCollection<string> columns, IReadOnlySet<DateOnly> recomputed, CancellationToken cancellationToken)
+    {
+        var connection = _lease.Connection;
+        // Context: the day on each side, for windows and gaps that cross midnight.
+        var dates = recomputed.SelectMany(d => new[] { d.AddDays(-1), d, d.AddDays(1) }).ToHashSet();
+        var (snapshot, eventTime, time, newFiles) = (_snapshot, _eventTime, _time, _newFiles);
         var files = Files(snapshot, dates);
-        using var scan = await DeltaScan.CreateAsync(silver, snapshot, connection, new DeltaScanOptions { Files = files, IncludeFilePath = true }, cancellationToken).ConfigureAwait(false);
+        using var scan = await DeltaScan.CreateAsync(_silver, snapshot, connection, new DeltaScanOptions { Files = files, IncludeFilePath = true }, cancellationToken).ConfigureAwait(false);
         var extra = columns.Where(c => c != eventTime && c is not ("timestamp" or GoldTables.EventDate or "ingest_time" or "arrival_watermark"))
             .Distinct().Select(c => "s." + SqlText.Identifier(c));
         var isNew = newFiles.Count == 0 ? "false" : $"s.{DeltaScan.FileColumn} IN ({string.Join(", ", newFiles.Select(SqlText.Literal))})";

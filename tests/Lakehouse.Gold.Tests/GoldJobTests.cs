@@ -201,6 +201,28 @@ public sealed class GoldJobTests(EngineFixture fixture) : IClassFixture<EngineFi
     }
 
     [Fact]
+    public async Task Run_WatermarkPassesADayWithoutNewRowsInIt_ItsLastWindowsBecomeFinal()
+    {
+        // Day 1 ends with an event at 23:59:30: the watermark (23:59:20) leaves its last minute open.
+        var day1 = Enumerable.Range(0, 5).Select(i => new WebRow($"a{i}", Day1.AddHours(23).AddMinutes(50 + 2 * i), "https://x.example/", "s", 100, null, 200, Day1.AddDays(1)))
+            .Append(new WebRow("a9", Day1.AddDays(1).AddSeconds(-30), "https://x.example/", "s", 100, null, 200, Day1.AddDays(1))).ToList();
+        await _lake.AppendWebAsync(day1);
+        await _lake.RunAsync();
+        Task<List<string>> FinalAsync(string table) => _lake.RowsAsync("gold/" + table,
+            "strftime(window_start, '%d %H:%M') || ' ' || CAST(is_final AS VARCHAR)", "window_start");
+        Assert.Equal("01 23:59 false", (await FinalAsync("page_metrics_1m"))[^1]);
+
+        // New rows on day 2 only (from 00:10): day 1 has no new rows, but the watermark passed its last minute.
+        await _lake.AppendWebAsync([new WebRow("b0", Day1.AddDays(1).AddMinutes(10), "https://x.example/", "s", 100, null, 200, Day1.AddDays(2))]);
+        var second = await _lake.RunAsync();
+
+        Assert.Equal([new DateOnly(2024, 5, 2)], second.Dates);
+        var minutes = await FinalAsync("page_metrics_1m");
+        Assert.Equal(["01 23:50 true", "01 23:52 true", "01 23:54 true", "01 23:56 true", "01 23:58 true", "01 23:59 true", "02 00:10 false"], minutes);
+        Assert.All(await FinalAsync("page_metrics_5m"), w => Assert.True(w.EndsWith("true", StringComparison.Ordinal) || w.StartsWith("02 00:", StringComparison.Ordinal), w));
+    }
+
+    [Fact]
     public async Task Run_NoSilverTable_RefusedNamingTheCommandToRunFirst()
     {
         var e = await Assert.ThrowsAsync<LakehouseException>(() => _lake.RunAsync());
