@@ -28,8 +28,11 @@ public static class LogEventIds
     /// <summary>Lakehouse.Gold (aggregates, windows, alerts, Synapse serving): 7000–7999.</summary>
     public const int Gold = 7000;
 
-    /// <summary>Lakehouse.Serve (dashboard, HTTP ingest, /metrics, /progress) beyond its first ingest events (5550–): 8000–8999.</summary>
+    /// <summary>Lakehouse.Serve (dashboard, HTTP ingest, /metrics, /progress) beyond its first ingest events (5550–): 8000–8499.</summary>
     public const int Serve = 8000;
+
+    /// <summary>Lakehouse.Pipelines (ADF files, the local runner, expressions, state store, triggers): 8500–8999.</summary>
+    public const int Pipelines = 8500;
 
     /// <summary>Lakehouse.Cli (the lakehouse command): 9000–9999.</summary>
     public const int Cli = 9000;
