@@ -233,7 +233,7 @@ internal static class ExpressionFunctions
         }
         catch (JsonException e)
         {
-            throw c.Fail($"argument 1 is not valid JSON: {e.Message}");
+            throw c.Fail($"argument 1 is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})");
         }
     }
 
