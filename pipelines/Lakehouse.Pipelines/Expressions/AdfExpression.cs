@@ -56,10 +56,14 @@ public sealed class AdfExpression
     /// Checks every string value of a JSON document (a pipeline, a trigger, a dataset) and returns each problem with the JSON
     /// path of the string, so a runner or validator can refuse the file before anything runs.
     /// </summary>
+    /// <remarks>In a pipeline (a document with <c>properties.activities</c>), literal references are checked too:
+    /// <c>pipeline().parameters.x</c> must name a declared parameter, <c>variables('x')</c> a declared variable and
+    /// <c>activity('x')</c> an activity of the pipeline (names compared ignoring case).</remarks>
     public static IReadOnlyList<AdfExpressionProblem> CheckDocument(JsonNode? document)
     {
         var problems = new List<AdfExpressionProblem>();
-        Walk(document, "$", problems);
+        var declared = PipelineNames.From(document);
+        Walk(document, "$", problems, declared);
         return problems;
     }
 
@@ -95,12 +99,12 @@ public sealed class AdfExpression
     /// <inheritdoc />
     public override string ToString() => Text;
 
-    private static List<AdfExpressionProblem> Check(string value, string path)
+    private static List<AdfExpressionProblem> Check(string value, string path, PipelineNames? declared = null)
     {
         try
         {
-            ExpressionParser.ParseTemplate(value);
-            return [];
+            var template = ExpressionParser.ParseTemplate(value);
+            return declared is null ? [] : declared.CheckReferences(template, path);
         }
         catch (LakehouseException e)
         {
@@ -120,24 +124,24 @@ public sealed class AdfExpression
         return int.Parse(message.AsSpan(start, end - start), provider: System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static void Walk(JsonNode? node, string path, List<AdfExpressionProblem> problems)
+    private static void Walk(JsonNode? node, string path, List<AdfExpressionProblem> problems, PipelineNames? declared)
     {
         switch (node)
         {
             case JsonObject obj:
                 foreach (var (key, child) in obj)
                 {
-                    Walk(child, IsPlainName(key) ? $"{path}.{key}" : $"{path}['{key.Replace("'", "\\'", StringComparison.Ordinal)}']", problems);
+                    Walk(child, IsPlainName(key) ? $"{path}.{key}" : $"{path}['{key.Replace("'", "\\'", StringComparison.Ordinal)}']", problems, declared);
                 }
                 break;
             case JsonArray array:
                 for (var i = 0; i < array.Count; i++)
                 {
-                    Walk(array[i], $"{path}[{i}]", problems);
+                    Walk(array[i], $"{path}[{i}]", problems, declared);
                 }
                 break;
             case JsonValue value when value.TryGetValue<string>(out var text):
-                problems.AddRange(Check(text, path));
+                problems.AddRange(Check(text, path, declared));
                 break;
         }
     }

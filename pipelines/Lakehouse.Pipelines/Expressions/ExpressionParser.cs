@@ -102,7 +102,7 @@ internal sealed class ExpressionParser
     }
 
     internal static LakehouseException Error(int position, string message) =>
-        new(LakehouseErrorReason.InvalidInput, $"ADF expression error at position {position}: {message}.");
+        new(LakehouseErrorReason.InvalidInput, $"ADF expression error at position {position}: {message}{(message.EndsWith('.') ? "" : ".")}");
 
     private bool AtEnd => _pos >= _text.Length;
 

@@ -118,6 +118,34 @@ public sealed class ExpressionErrorTests
     }
 
     [Fact]
+    public void CheckDocument_UndeclaredReferences_AreReportedBeforeTheRun()
+    {
+        var pipeline = JsonNode.Parse("""
+        {
+          "name": "backfill",
+          "properties": {
+            "parameters": { "fromDate": { "type": "string" } },
+            "variables": { "done": { "type": "Array" } },
+            "activities": [
+              { "name": "days", "type": "ForEach", "typeProperties": {
+                  "items": "@range(0, pipeline().parameters.dayCount)",
+                  "activities": [ { "name": "silver", "type": "Custom", "typeProperties": { "command": "@{pipeline().parameters.fromDate} @{activity('bronze').output}" } } ] } },
+              { "name": "note", "type": "AppendVariable", "typeProperties": { "variableName": "done",
+                  "value": "@concat(string(variables('done')), string(variables('missing')), string(activity('silver').output), string(activity('Days')))" } }
+            ]
+          }
+        }
+        """);
+        var problems = AdfExpression.CheckDocument(pipeline).Select(p => p.ToString()).ToArray();
+        Assert.Equal(
+        [
+            "$.properties.activities[0].typeProperties.items: ADF expression error at position 31: the pipeline has no parameter 'dayCount'.",
+            "$.properties.activities[0].typeProperties.activities[0].typeProperties.command: ADF expression error at position 36: function 'activity': the pipeline has no activity 'bronze'.",
+            "$.properties.activities[1].typeProperties.value: ADF expression error at position 42: function 'variables': variable 'missing' is not declared in the pipeline.",
+        ], problems);
+    }
+
+    [Fact]
     public void SupportedFunctions_List_HoldsEveryFunctionOfTheBrief()
     {
         string[] required =
