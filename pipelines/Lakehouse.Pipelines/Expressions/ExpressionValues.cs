@@ -84,7 +84,8 @@ internal static class ExpressionValues
                         {
                             return el;
                         }
-                        return value.GetValue<double>();
+                        // Any other CLR number (float, decimal, …): its JSON text is a number.
+                        return double.Parse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture);
                 }
         }
     }

@@ -77,6 +77,24 @@ public sealed class InterpolationTests
     public void Evaluate_PropertyAndIndexAccess_FollowsPaths(string value, string expected) => Assert.Equal(expected, Eval(value));
 
     [Fact]
+    public void Evaluate_ParametersOfAnyNumberType_ReadAsNumbers()
+    {
+        var context = new ExpressionContext
+        {
+            Parameters = new Dictionary<string, System.Text.Json.Nodes.JsonNode?>
+            {
+                ["d"] = 1.25m,
+                ["f"] = 0.5f,
+                ["l"] = 5_000_000_000L,
+                ["parsed"] = System.Text.Json.Nodes.JsonNode.Parse("2.0"),
+            },
+        };
+        Assert.Equal("1.75", Eval("@add(pipeline().parameters.d, pipeline().parameters.f)", context));
+        Assert.Equal("5000000001", Eval("@add(pipeline().parameters.l, 1)", context));
+        Assert.Equal("2.5", Eval("@add(pipeline().parameters.parsed, 0.5)", context));
+    }
+
+    [Fact]
     public void Evaluate_IfBranchNotTaken_IsNotEvaluated()
     {
         // The untaken branch would divide by zero; if() evaluates only the branch it returns.
