@@ -295,8 +295,15 @@ public sealed class CosmosPipelineStateStore : IPipelineStateStore
             var id = StateKeys.CosmosId(run.RunId);
             return new RunDocument
             {
-                Id = id, Pk = id, RunId = run.RunId, Pipeline = run.Pipeline, Parameters = run.ParametersJson, Status = run.Status.ToString(),
-                StartedAt = Format(run.StartedAt), EndedAt = Format(run.EndedAt), Error = run.Error,
+                Id = id,
+                Pk = id,
+                RunId = run.RunId,
+                Pipeline = run.Pipeline,
+                Parameters = run.ParametersJson,
+                Status = run.Status.ToString(),
+                StartedAt = Format(run.StartedAt),
+                EndedAt = Format(run.EndedAt),
+                Error = run.Error,
             };
         }
 
@@ -320,9 +327,16 @@ public sealed class CosmosPipelineStateStore : IPipelineStateStore
 
         public static ActivityDocument From(ActivityRunRecord activity) => new()
         {
-            Id = StateKeys.CosmosId(activity.RunId, activity.ActivityName), Pk = StateKeys.CosmosId(activity.RunId), RunId = activity.RunId,
-            Activity = activity.ActivityName, Attempt = activity.Attempt, Status = activity.Status.ToString(), Output = activity.OutputJson,
-            StartedAt = Format(activity.StartedAt), EndedAt = Format(activity.EndedAt), Error = activity.Error,
+            Id = StateKeys.CosmosId(activity.RunId, activity.ActivityName),
+            Pk = StateKeys.CosmosId(activity.RunId),
+            RunId = activity.RunId,
+            Activity = activity.ActivityName,
+            Attempt = activity.Attempt,
+            Status = activity.Status.ToString(),
+            Output = activity.OutputJson,
+            StartedAt = Format(activity.StartedAt),
+            EndedAt = Format(activity.EndedAt),
+            Error = activity.Error,
         };
 
         public ActivityRunRecord ToRecord(string? etag) => new(RunId, Activity, Attempt, Enum.Parse<RunStatus>(Status), Output,
@@ -348,7 +362,13 @@ public sealed class CosmosPipelineStateStore : IPipelineStateStore
             var id = StateKeys.CosmosId(file.Path, size, modified, file.SourceETag ?? "");
             return new FileDocument
             {
-                Id = id, Pk = id, Path = file.Path, Size = size, ModifiedAt = modified, SourceETag = file.SourceETag ?? "", RunId = runId,
+                Id = id,
+                Pk = id,
+                Path = file.Path,
+                Size = size,
+                ModifiedAt = modified,
+                SourceETag = file.SourceETag ?? "",
+                RunId = runId,
                 ClaimedAt = Format(now),
             };
         }

@@ -107,7 +107,7 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
     public async Task<PipelineRunRecord> UpdateRunAsync(PipelineRunRecord run, CancellationToken cancellationToken = default)
     {
         ValidateRun(run);
-        var read = ParseVersion(run.ETag, "pipeline run", run.RunId);
+        var read = ParseVersion(run.ETag);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
@@ -159,7 +159,7 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
         }
         else
         {
-            var read = ParseVersion(activity.ETag, "activity run", activity.ActivityName);
+            var read = ParseVersion(activity.ETag);
             command.CommandText = """
                 UPDATE activity_runs SET attempt = @attempt, status = @status, output = @output, started_at = @started,
                     ended_at = @ended, error = @error, version = version + 1
@@ -297,10 +297,9 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(activity.Attempt);
     }
 
-    private static long ParseVersion(string? etag, string what, string key) =>
-        long.TryParse(etag, NumberStyles.None, CultureInfo.InvariantCulture, out var version)
-            ? version
-            : throw new PipelineStateConflictException($"The {what} '{StateKeys.Display(key)}' carries ETag '{etag}', which this store never issued; read it again.");
+    /// <summary>The version an ETag names; an ETag this store never issued names none (-1), so the update matches nothing.</summary>
+    private static long ParseVersion(string? etag) =>
+        long.TryParse(etag, NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version : -1;
 
     private static void AddRunParameters(SqliteCommand command, PipelineRunRecord run)
     {
