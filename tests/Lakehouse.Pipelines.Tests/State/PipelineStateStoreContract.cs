@@ -5,7 +5,7 @@ namespace Lakehouse.Pipelines.Tests.State;
 /// <summary>The contract every <see cref="IPipelineStateStore"/> keeps; run against SQLite and a real Cosmos DB server.</summary>
 public abstract class PipelineStateStoreContract : IAsyncLifetime
 {
-    private static readonly DateTimeOffset T0 = new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero).AddTicks(1_234_567);
+    protected static readonly DateTimeOffset T0 = new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero).AddTicks(1_234_567);
     private readonly List<IPipelineStateStore> _stores = [];
 
     /// <summary>A new store over the same storage each call (a second process or client in the tests that need two).</summary>
@@ -284,6 +284,34 @@ public sealed class SqlitePipelineStateStoreTests : PipelineStateStoreContract
         await using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA journal_mode;";
         Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task ClaimFile_WhileAnotherWriterHoldsTheLock_WaitsAndSucceeds()
+    {
+        var path = Path.Combine(_lake.Path, "_lakehouse", "state.db");
+        await using var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False");
+        await other.OpenAsync();
+        await using (var begin = other.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE; INSERT INTO landed_files VALUES ('held', 1, 0, '', 'other', 0);";
+            await begin.ExecuteNonQueryAsync();
+        }
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var claim = Task.Run(() => Store.ClaimFileAsync(new LandedFile("landing/x.json", 5, T0), "r1")); // Microsoft.Data.Sqlite blocks while it waits.
+        await Task.Delay(700);
+        Assert.False(claim.IsCompleted);
+        await using (var commit = other.CreateCommand())
+        {
+            commit.CommandText = "COMMIT;";
+            await commit.ExecuteNonQueryAsync();
+        }
+        var result = await claim;
+
+        Assert.True(result.Claimed);
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(650), TimeSpan.FromSeconds(25));
+        Assert.Equal("other", (await Store.ClaimFileAsync(new LandedFile("held", 1, new DateTimeOffset(0, TimeSpan.Zero)), "r2")).RunId);
     }
 }
 
