@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "tests/run.sh: '$1' is required ($2)" >&2; exit 1; }; }
 need dotnet "the .NET SDK pinned in global.json"
-need node "Node.js runs Azurite, the local Azure Blob service"
-need npm "npm installs Azurite"
+need node "Node.js runs Azurite (the local Azure Blob service) and cosmosdb-server (the local Cosmos DB)"
+need npm "npm installs Azurite and @vercel/cosmosdb-server (the test fixtures do, on first use)"
 
 sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
 apt_updated=""
@@ -28,6 +28,8 @@ apt_install kcat kcat "the Kafka tests"
 # chromium (Debian's, headless) is the browser of the dashboard tests; they fail, naming it, when it is missing. Its fonts
 # are a recommendation only: installed too, so that the screenshots the tests keep show text.
 apt_install chromium "chromium fonts-liberation" "the dashboard's browser tests"
+# openssl makes the Cosmos DB test server's TLS certificate (the one bundled with @vercel/cosmosdb-server has expired).
+apt_install openssl openssl "the Cosmos DB state store tests"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 

@@ -1,0 +1,287 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Lakehouse.Pipelines.State;
+
+namespace Lakehouse.Pipelines.Tests.State;
+
+/// <summary>
+/// A real Cosmos DB NoSQL server (npm <c>@vercel/cosmosdb-server</c> 1.0.1, in memory) on a free loopback port, for one
+/// test class. Installs it into <c>~/.cache/lakehouse/npm/cosmosdb-server</c> on first use (under a file lock), makes a
+/// fresh self-signed certificate for 127.0.0.1/localhost with openssl (the package's own has expired) and kills the server on
+/// dispose; a watchdog in node also ends it when the test process dies. Clients from <see cref="CreateStore"/> trust exactly
+/// that certificate, only in their own HTTP handler.
+/// </summary>
+public sealed class CosmosDbServer : IAsyncLifetime
+{
+    /// <summary>The server version the tests run against.</summary>
+    public const string Version = "1.0.1";
+
+    /// <summary>The Cosmos DB emulator's published, well-known key (not a secret; this server accepts any key).</summary>
+    public const string Key = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==";
+
+    private static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(10);
+    private readonly StringBuilder _output = new();
+    private Process? _process;
+    private string? _workspace;
+    private string? _thumbprint;
+
+    /// <summary>The port the server listens on (127.0.0.1).</summary>
+    public int Port { get; private set; }
+
+    /// <summary>The account endpoint.</summary>
+    public Uri Endpoint => new($"https://127.0.0.1:{Port}/");
+
+    /// <summary>Installs, makes the certificate, starts.</summary>
+    public async Task InitializeAsync()
+    {
+        var package = await EnsureInstalledAsync().ConfigureAwait(false);
+        _workspace = Path.Combine(Path.GetTempPath(), "lakehouse-cosmos", Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(_workspace);
+        var cert = Path.Combine(_workspace, "cert.pem");
+        var key = Path.Combine(_workspace, "key.pem");
+        var (exit, output) = await RunAsync("openssl", [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"], TimeSpan.FromMinutes(1)).ConfigureAwait(false);
+        if (exit != 0) throw new InvalidOperationException($"openssl could not make the test certificate (exit {exit}):\n{output}");
+        using (var certificate = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(cert).ConfigureAwait(false)))
+            _thumbprint = certificate.GetCertHashString();
+
+        var script = Path.Combine(_workspace, "start.js");
+        await File.WriteAllTextAsync(script, StartScript).ConfigureAwait(false);
+        for (var attempt = 1; ; attempt++)
+        {
+            Port = FreePort();
+            _process = Start(script, package, cert, key, Port);
+            if (await WaitUntilListeningAsync(_process, Port).ConfigureAwait(false)) return;
+            Kill(_process);
+            if (attempt == 3) throw new InvalidOperationException($"cosmosdb-server did not start on 127.0.0.1:{Port}. Output:\n{Output()}");
+        }
+    }
+
+    /// <summary>Kills the server and deletes its workspace.</summary>
+    public async Task DisposeAsync()
+    {
+        if (_process is not null)
+        {
+            Kill(_process);
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Killed but not reaped in time.
+            }
+            _process.Dispose();
+        }
+        if (_workspace is not null)
+        {
+            try
+            {
+                Directory.Delete(_workspace, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Left for the temp cleaner.
+            }
+        }
+    }
+
+    /// <summary>A state store on this server, in its own database, trusting this server's certificate only.</summary>
+    internal CosmosPipelineStateStore CreateStore(string database)
+    {
+        var options = CosmosPipelineStateStore.CreateClientOptions();
+        options.LimitToEndpoint = true;
+        var thumbprint = _thumbprint ?? throw new InvalidOperationException("cosmosdb-server is not started.");
+        options.HttpClientFactory = () => new HttpClient(new EmulatorQuirks(new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
+                certificate is not null && string.Equals(certificate.GetCertHashString(), thumbprint, StringComparison.OrdinalIgnoreCase),
+        }));
+        return new CosmosPipelineStateStore(new CosmosStateOptions { Endpoint = Endpoint, Key = Key, Database = database }, options);
+    }
+
+    /// <summary>The server's console output so far.</summary>
+    public string Output()
+    {
+        lock (_output) return _output.ToString();
+    }
+
+    /// <summary>
+    /// cosmosdb-server answers 500 (a TypeError) instead of 404 to a read of a missing document; Azure answers 404. This
+    /// handler turns exactly that answer back into the 404 the service gives, so the store is tested against the service's
+    /// contract. Nothing else is touched.
+    /// </summary>
+    private sealed class EmulatorQuirks(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (request.Method != HttpMethod.Get || response.StatusCode != HttpStatusCode.InternalServerError
+                || request.RequestUri?.AbsolutePath.Contains("/docs/", StringComparison.Ordinal) != true)
+                return response;
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if (!body.Contains("Cannot read properties of undefined", StringComparison.Ordinal))
+            {
+                response.Content = new StringContent(body, Encoding.UTF8, "application/json");
+                return response;
+            }
+            response.Dispose();
+            return new HttpResponseMessage(HttpStatusCode.NotFound)
+            {
+                RequestMessage = request,
+                Content = new StringContent("""{"code":"NotFound","message":"Entity with the specified id does not exist in the system."}""", Encoding.UTF8, "application/json"),
+            };
+        }
+    }
+
+    /// <summary>The installed package folder (containing <c>lib/index.js</c>), installing it with npm first when missing.</summary>
+    public static async Task<string> EnsureInstalledAsync(CancellationToken cancellationToken = default)
+    {
+        var cache = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "lakehouse", "npm", "cosmosdb-server");
+        var prefix = Path.Combine(cache, Version);
+        var package = Path.Combine(prefix, "node_modules", "@vercel", "cosmosdb-server");
+        var marker = Path.Combine(prefix, ".complete");
+        if (File.Exists(marker)) return package;
+        Directory.CreateDirectory(cache);
+        using var gate = await LockAsync(Path.Combine(cache, Version + ".lock"), cancellationToken).ConfigureAwait(false);
+        if (File.Exists(marker)) return package;
+        foreach (var stale in Directory.EnumerateDirectories(cache, Version + ".staging-*"))
+            Directory.Delete(stale, recursive: true);
+        var staging = prefix + ".staging-" + Environment.ProcessId;
+        Directory.CreateDirectory(staging);
+        var (exit, output) = await RunAsync("npm",
+            ["install", "--prefix", staging, "@vercel/cosmosdb-server@" + Version, "--no-audit", "--no-fund", "--loglevel=error"],
+            InstallTimeout, cancellationToken).ConfigureAwait(false);
+        if (exit != 0) throw new InvalidOperationException($"npm install @vercel/cosmosdb-server@{Version} failed with exit code {exit}:\n{output}");
+        await File.WriteAllTextAsync(Path.Combine(staging, ".complete"), Version, cancellationToken).ConfigureAwait(false);
+        if (Directory.Exists(prefix)) Directory.Delete(prefix, recursive: true);
+        Directory.Move(staging, prefix);
+        return package;
+    }
+
+    private Process Start(string script, string package, string cert, string key, int port)
+    {
+        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _workspace };
+        foreach (var argument in new[] { script, package, cert, key, port.ToString(CultureInfo.InvariantCulture) }) start.ArgumentList.Add(argument);
+        start.Environment["LAKEHOUSE_PARENT_PID"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_output)
+        {
+            if (_output.Length < 64 * 1024) _output.AppendLine(line);
+        }
+    }
+
+    private static async Task<bool> WaitUntilListeningAsync(Process process, int port)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited) return false;
+            using var client = new TcpClient();
+            try
+            {
+                using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                await client.ConnectAsync(IPAddress.Loopback, port, attempt.Token).ConfigureAwait(false);
+                return true;
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException)
+            {
+                await Task.Delay(100).ConfigureAwait(false);
+            }
+        }
+        return false;
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    private static async Task<FileStream> LockAsync(string path, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + InstallTimeout;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] arguments, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        return (process.ExitCode, (await stdout.ConfigureAwait(false)) + (await stderr.ConfigureAwait(false)));
+    }
+
+    /// <summary>Starts the server through its JavaScript API with the fresh certificate; exits when the test process is gone.</summary>
+    private const string StartScript = """
+        const [pkg, certPath, keyPath, port] = process.argv.slice(2);
+        const fs = require("fs");
+        const { createHttpsServer } = require(pkg);
+        const server = createHttpsServer({ cert: fs.readFileSync(certPath), key: fs.readFileSync(keyPath) });
+        server.listen(Number(port), "127.0.0.1", () => console.log("listening on " + port));
+        const parent = Number(process.env.LAKEHOUSE_PARENT_PID);
+        if (parent > 0) {
+          setInterval(() => { try { process.kill(parent, 0); } catch { process.exit(0); } }, 1000).unref();
+        }
+        """;
+}
