@@ -28,6 +28,7 @@ public sealed class AdfValidator
     public const long MaxFileBytes = 4 * 1024 * 1024;
 
     private const string MicrosoftUrl = "https://schema.management.azure.com/schemas/2018-06-01/Microsoft.DataFactory.json";
+    private const string ArmExpressionPattern = @"^\[([^\[].*)?\]$";
     private const string DefinitionsUrl = "https://schema.management.azure.com/schemas/common/definitions.json";
 
     private static readonly Regex NamePattern = new(@"^[A-Za-z0-9_][^<>*#.%&:\\+?/]*$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
@@ -107,6 +108,7 @@ public sealed class AdfValidator
     public async Task<IReadOnlyList<AdfProblem>> ValidateFileAsync(string file, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(file);
+        if (!File.Exists(file)) return [new(file, "$", "lakehouse:file", Directory.Exists(file) ? "a folder, not a file" : "no such file")];
         var kind = KindOf(file);
         if (kind is null)
         {
@@ -117,7 +119,6 @@ public sealed class AdfValidator
         try
         {
             var info = new FileInfo(file);
-            if (!info.Exists) return [new(file, "$", "lakehouse:file", "no such file")];
             if (info.Length > MaxFileBytes) return [new(file, "$", "lakehouse:size", $"the file is {info.Length} bytes, over the {MaxFileBytes} bytes an ADF resource may have; not read")];
             text = await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false);
         }
@@ -309,9 +310,17 @@ public sealed class AdfValidator
             e.Property == "type" && e.Kind is ValidationErrorKind.NotInEnumeration or ValidationErrorKind.ExcludedSchemaValidates;
         var here = JsonPath(error);
         bool OtherShape(ValidationError e) => e.Kind.ToString().EndsWith("Expected", StringComparison.Ordinal) && JsonPath(e) == here;
-        var branches = child.Errors.Values.Where(b => b.Count > 0 && !b.Any(WrongType))
+        // The ARM-template expression alternative ("[concat(...)]") means nothing in a Git file: a branch failing only on it is noise.
+        static bool ArmExpression(ValidationError e) => e.Kind == ValidationErrorKind.PatternMismatch && e.Schema?.Pattern == ArmExpressionPattern;
+        var branches = child.Errors.Values.Where(b => b.Count > 0 && !b.Any(WrongType) && !b.Any(ArmExpression))
             .Select(b => b.SelectMany(Leaves).ToList()).Where(b => b.Count > 0 && !b.Any(OtherShape)).ToList();
         if (branches.Count == 1) return branches[0];
+        if (branches.Count == 0
+            && child.Errors.Values.SelectMany(b => b).SelectMany(Leaves).FirstOrDefault(e => e.Kind == ValidationErrorKind.NotInEnumeration && JsonPath(e) == here) is { } notInEnum)
+        {
+            return [notInEnum];
+        }
+
         var best = branches.OrderByDescending(b => b.Max(Depth)).FirstOrDefault();
         return best is not null && best.Max(Depth) > Depth(error) ? best : [error];
     }
@@ -332,9 +341,10 @@ public sealed class AdfValidator
         {
             ValidationErrorKind.PropertyRequired => $"required property \"{error.Property}\" is missing",
             ValidationErrorKind.NoAdditionalPropertiesAllowed => $"property \"{error.Property}\" is not allowed here",
-            ValidationErrorKind.NotOneOf => "matches none (or more than one) of the allowed shapes; for an activity check its \"type\" and typeProperties",
+            ValidationErrorKind.NotOneOf => "matches none of the allowed shapes (a literal of the documented type, or {\"value\": \"@…\", \"type\": \"Expression\"}; for an activity: its \"type\" and typeProperties)",
             ValidationErrorKind.NotAnyOf => "matches none of the allowed shapes",
-            ValidationErrorKind.NotInEnumeration => "not one of the allowed values (ADF's enums are case-sensitive)",
+            ValidationErrorKind.NotInEnumeration => "not one of the allowed values (case-sensitive): "
+                + string.Join(", ", error.Schema?.Enumeration.Select(v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)) ?? []),
             ValidationErrorKind.PatternMismatch => "does not match the required pattern",
             ValidationErrorKind.ExcludedSchemaValidates => "a value that is forbidden here",
             _ => error.Kind.ToString(),

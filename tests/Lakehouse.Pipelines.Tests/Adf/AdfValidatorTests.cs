@@ -52,12 +52,13 @@ public sealed class AdfValidatorTests(AdfSchemaFixture fixture) : IClassFixture<
     public void Validate_GoodCustomActivity_HasNoProblem() => Assert.Empty(Check("pipeline", Pipeline(GoodCustom)));
 
     [Fact]
-    public void Validate_ParameterTypeLowerCase_MicrosoftEnumAtParameterPath()
+    public void Validate_ParameterTypeLowerCase_EnumValuesAtParameterPath()
     {
         var problems = Check("pipeline", """{ "name": "pl_x", "properties": { "activities": [], "parameters": { "day": { "type": "string" } } } }""");
         var p = Assert.Single(problems);
         Assert.Equal("$.properties.parameters.day.type", p.Path);
-        Assert.Equal("microsoft:NotOneOf", p.Rule);
+        Assert.Equal("microsoft:NotInEnumeration", p.Rule);
+        Assert.StartsWith("not one of the allowed values (case-sensitive): Object, String, Int, Float, Bool, Array, SecureString", p.Message, StringComparison.Ordinal);
         Assert.Equal("pipeline/pl_x.json", p.File);
     }
 
@@ -92,6 +93,21 @@ public sealed class AdfValidatorTests(AdfSchemaFixture fixture) : IClassFixture<
     {
         var problems = Check("pipeline", Pipeline("""{ "name": "Each", "type": "ForEach", "policy": { "retry": 1 }, "typeProperties": { "items": { "value": "@createArray(1)", "type": "Expression" }, "activities": [] } }"""));
         Assert.Contains(problems, p => p is { Path: "$.properties.activities[0].policy", Rule: "overlay:ExcludedSchemaValidates" });
+    }
+
+    [Fact]
+    public void Validate_ActivityTypeUnknown_MicrosoftNotOneOfAtActivity()
+    {
+        var problems = Check("pipeline", Pipeline(GoodCustom.Replace("\"Custom\"", "\"Custum\"", StringComparison.Ordinal)));
+        Assert.Equal(["$.properties.activities[0]|microsoft:NotOneOf"], problems.Select(p => $"{p.Path}|{p.Rule}"));
+    }
+
+    [Fact]
+    public void Validate_DependsOnNotArray_MicrosoftNamesField()
+    {
+        var problems = Check("pipeline", Pipeline(GoodCustom.Replace("\"type\": \"Custom\",", "\"type\": \"Custom\", \"dependsOn\": \"Bronze\",", StringComparison.Ordinal)));
+        var p = Assert.Single(problems);
+        Assert.Equal(("$.properties.activities[0].dependsOn", "microsoft:NotOneOf"), (p.Path, p.Rule));
     }
 
     [Fact]
