@@ -39,6 +39,12 @@ dotnet build Lakehouse.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 echo "== format check"
 dotnet format Lakehouse.sln --verify-no-changes --no-restore -v quiet
 
+# The ADF files checked from outside, as a new user would: ajv + ajv-draft-04 (npm) against Microsoft's schema and the overlay.
+echo "== ADF files against Microsoft's schema (ajv)"
+command -v npm >/dev/null || apt_install npm "nodejs npm" "the ADF schema check with ajv"
+adf_status=0
+(cd tests/adf-ajv && npm ci --no-audit --no-fund --silent && node check.mjs "${LAKEHOUSE_SHARED:-../../../shared}/schemas/adf" ../../pipelines/adf) || adf_status=1
+
 echo "== tests"
 log=$(mktemp)
 set +e
@@ -51,4 +57,5 @@ awk '/(Passed|Failed)! +- +Failed:/ {
        gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
      END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 rm -f "$log"
+[ "$adf_status" = 0 ] || { echo "ADF schema check with ajv failed (see above)"; [ "$status" != 0 ] || status=1; }
 exit "$status"

@@ -1,0 +1,107 @@
+using System.Text.Json;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Cli.Tests;
+
+/// <summary><c>lakehouse adf validate</c> run as a user runs it (a child process): help, wrong arguments, valid and invalid files.</summary>
+public sealed class AdfCommandTests : IDisposable
+{
+    private readonly TempDirectory _temp = new("cli-adf");
+
+    public void Dispose() => _temp.Dispose();
+
+    private static string RepoAdf => Path.Combine(TestPaths.RepoRoot, "pipelines", "adf");
+
+    private static Dictionary<string, string> Schemas => new() { ["LAKEHOUSE_ADF_SCHEMAS"] = Path.Combine(TestPaths.Shared, "schemas", "adf") };
+
+    [Fact]
+    public async Task Help_Validate_DescribesRulesAndExitCodes()
+    {
+        var r = await CliRunner.RunAsync("adf", "validate", "--help");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("lakehouse adf validate", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("<file>: <JSON path>: <rule>: <reason>", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--json", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_UnknownOption_Usage2()
+    {
+        var r = await CliRunner.RunAsync("adf", "validate", "--strict");
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith("error: unknown option '--strict' for 'lakehouse adf validate'", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal("", r.Stdout);
+    }
+
+    [Fact]
+    public async Task Validate_RepositoryFolder_AllValidExit0()
+    {
+        var r = await CliRunner.RunAsync(Schemas, "adf", "validate", RepoAdf);
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        Assert.Equal("12 ADF files valid\n", r.Stdout);
+    }
+
+    [Fact]
+    public async Task Validate_InvalidFiles_OneLinePerProblemExit1()
+    {
+        Directory.CreateDirectory(_temp.Combine("pipeline"));
+        Directory.CreateDirectory(_temp.Combine("linkedService"));
+        var pipeline = _temp.Combine("pipeline", "pl_x.json");
+        await File.WriteAllTextAsync(pipeline, """
+            { "name": "pl_x", "properties": { "activities": [
+                { "name": "Silver", "type": "Custom", "policy": { "retry": "two", "timeout": "0.01:00:00" },
+                  "linkedServiceName": { "referenceName": "ls_batch", "type": "LinkedServiceReference" },
+                  "typeProperties": { "command": "lakehouse silver run" } } ] } }
+            """);
+        var linked = _temp.Combine("linkedService", "ls_x.json");
+        await File.WriteAllTextAsync(linked, """
+            { "name": "ls_x", "properties": { "type": "AzureBatch", "typeProperties": { "accountName": "a", "batchUri": "https://a.batch.azure.com",
+              "poolName": "p", "accessKey": { "type": "SecureString", "value": "TOP-SECRET-KEY" },
+              "linkedServiceName": { "referenceName": "ls_s", "type": "LinkedServiceReference" } } } }
+            """);
+        var empty = _temp.Combine("pipeline", "pl_empty.json");
+        await File.WriteAllTextAsync(empty, "");
+
+        var r = await CliRunner.RunAsync(Schemas, "adf", "validate", pipeline, linked, empty);
+        Assert.Equal(1, r.ExitCode);
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith($"{pipeline}: $.properties.activities[0].policy.retry: overlay:NotOneOf: ", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith($"{linked}: $.properties.typeProperties.accessKey: lakehouse:secret-in-keyvault: ", lines[1], StringComparison.Ordinal);
+        Assert.Equal($"{empty}: $: lakehouse:json: the file is empty", lines[2]);
+        Assert.Equal("3 problem(s) in 3 of 3 ADF files\n", r.Stderr);
+        Assert.DoesNotContain("TOP-SECRET-KEY", r.Stdout + r.Stderr, StringComparison.Ordinal);
+
+        var json = await CliRunner.RunAsync(Schemas, "adf", "validate", "--json", pipeline);
+        Assert.Equal(1, json.ExitCode);
+        using var doc = JsonDocument.Parse(json.Stdout);
+        Assert.False(doc.RootElement.GetProperty("valid").GetBoolean());
+        var problem = Assert.Single(doc.RootElement.GetProperty("problems").EnumerateArray());
+        Assert.Equal("$.properties.activities[0].policy.retry", problem.GetProperty("path").GetString());
+        Assert.Equal("overlay:NotOneOf", problem.GetProperty("rule").GetString());
+    }
+
+    [Fact]
+    public async Task Validate_FolderWithoutAdfFiles_Usage2()
+    {
+        var r = await CliRunner.RunAsync(Schemas, "adf", "validate", _temp.Path);
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith($"error: no ADF files in {_temp.Path}", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_SchemaFolderMissing_Error1()
+    {
+        var r = await CliRunner.RunAsync(new Dictionary<string, string> { ["LAKEHOUSE_ADF_SCHEMAS"] = _temp.Combine("none") }, "adf", "validate", RepoAdf);
+        Assert.Equal(1, r.ExitCode);
+        Assert.StartsWith("error: ADF schema file missing: ", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_NoArgumentsInsideRepository_ChecksPipelinesAdf()
+    {
+        var r = await CliRunner.ShellAsync($"cd '{TestPaths.RepoRoot}/pipelines' && $LAKEHOUSE adf validate", Schemas);
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        Assert.Equal("12 ADF files valid\n", r.Stdout);
+    }
+}

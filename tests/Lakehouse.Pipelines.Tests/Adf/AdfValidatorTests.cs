@@ -1,0 +1,250 @@
+using Lakehouse.Pipelines.Adf;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Pipelines.Tests.Adf;
+
+/// <summary>Loads Microsoft's ADF schema once (about a second) for all the tests of <see cref="AdfValidatorTests"/>.</summary>
+public sealed class AdfSchemaFixture
+{
+    /// <summary>The shared/schemas/adf folder beside the repository.</summary>
+    public static string SchemaDirectory => Path.Combine(TestPaths.Shared, "schemas", "adf");
+
+    /// <summary>The validator over the offline schemas.</summary>
+    public AdfValidator Validator { get; } = AdfValidator.LoadAsync(SchemaDirectory, CancellationToken.None).GetAwaiter().GetResult();
+}
+
+/// <summary><see cref="AdfValidator"/>: the repository's files pass; broken ones name file, JSON path and rule.</summary>
+public sealed class AdfValidatorTests(AdfSchemaFixture fixture) : IClassFixture<AdfSchemaFixture>, IDisposable
+{
+    private const string GoodCustom = """
+        {
+            "name": "Silver",
+            "type": "Custom",
+            "policy": { "retry": 2, "retryIntervalInSeconds": 60, "timeout": "0.02:00:00" },
+            "linkedServiceName": { "referenceName": "ls_batch", "type": "LinkedServiceReference" },
+            "typeProperties": { "command": "lakehouse silver run" }
+        }
+        """;
+
+    private readonly TempDirectory _temp = new("adf-validate");
+    private readonly AdfValidator _validator = fixture.Validator;
+
+    public void Dispose() => _temp.Dispose();
+
+    private static string Pipeline(string activities) => $$"""{ "name": "pl_x", "properties": { "activities": [ {{activities}} ] } }""";
+
+    private IReadOnlyList<AdfProblem> Check(string kind, string text, string name = "pl_x") => _validator.Validate($"{kind}/{name}.json", kind, text);
+
+    [Fact]
+    public async Task ValidateFile_EveryRepositoryFile_HasNoProblem()
+    {
+        var files = AdfValidator.FindFiles(Path.Combine(TestPaths.RepoRoot, "pipelines", "adf"));
+        Assert.Equal(12, files.Count);
+        Assert.Equal(6, files.Count(f => AdfValidator.KindOf(f) == "linkedService"));
+        foreach (var f in files)
+        {
+            var problems = await _validator.ValidateFileAsync(f, CancellationToken.None);
+            Assert.True(problems.Count == 0, string.Join('\n', problems));
+        }
+    }
+
+    [Fact]
+    public void Validate_GoodCustomActivity_HasNoProblem() => Assert.Empty(Check("pipeline", Pipeline(GoodCustom)));
+
+    [Fact]
+    public void Validate_ParameterTypeLowerCase_EnumValuesAtParameterPath()
+    {
+        var problems = Check("pipeline", """{ "name": "pl_x", "properties": { "activities": [], "parameters": { "day": { "type": "string" } } } }""");
+        var p = Assert.Single(problems);
+        Assert.Equal("$.properties.parameters.day.type", p.Path);
+        Assert.Equal("microsoft:NotInEnumeration", p.Rule);
+        Assert.StartsWith("not one of the allowed values (case-sensitive): Object, String, Int, Float, Bool, Array, SecureString", p.Message, StringComparison.Ordinal);
+        Assert.Equal("pipeline/pl_x.json", p.File);
+    }
+
+    [Fact]
+    public void Validate_RetryAsString_OverlayNamesPolicyRetry()
+    {
+        var problems = Check("pipeline", Pipeline(GoodCustom.Replace("\"retry\": 2", "\"retry\": \"three\"", StringComparison.Ordinal)));
+        var p = Assert.Single(problems, p => p.Rule.StartsWith("overlay:", StringComparison.Ordinal));
+        Assert.Equal("$.properties.activities[0].policy.retry", p.Path);
+        Assert.Equal("overlay:NotOneOf", p.Rule);
+    }
+
+    [Fact]
+    public void Validate_TimeoutNotTimespan_OverlayNamesPolicyTimeout()
+    {
+        var problems = Check("pipeline", Pipeline(GoodCustom.Replace("0.02:00:00", "2 hours", StringComparison.Ordinal)));
+        var p = Assert.Single(problems);
+        Assert.Equal(("$.properties.activities[0].policy.timeout", "overlay:PatternMismatch"), (p.Path, p.Rule));
+    }
+
+    [Fact]
+    public void Validate_CustomWithoutLinkedService_RequiredPropertyNamed()
+    {
+        var problems = Check("pipeline", Pipeline("""{ "name": "Silver", "type": "Custom", "typeProperties": { "command": "lakehouse silver run" } }"""));
+        var p = Assert.Single(problems);
+        Assert.Equal(("$.properties.activities[0].linkedServiceName", "overlay:PropertyRequired"), (p.Path, p.Rule));
+        Assert.Contains("required property \"linkedServiceName\" is missing", p.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_RetryOnForEach_OverlayForbidsControlActivityPolicy()
+    {
+        var problems = Check("pipeline", Pipeline("""{ "name": "Each", "type": "ForEach", "policy": { "retry": 1 }, "typeProperties": { "items": { "value": "@createArray(1)", "type": "Expression" }, "activities": [] } }"""));
+        Assert.Contains(problems, p => p is { Path: "$.properties.activities[0].policy", Rule: "overlay:ExcludedSchemaValidates" });
+    }
+
+    [Fact]
+    public void Validate_ActivityTypeUnknown_MicrosoftNotOneOfAtActivity()
+    {
+        var problems = Check("pipeline", Pipeline(GoodCustom.Replace("\"Custom\"", "\"Custum\"", StringComparison.Ordinal)));
+        Assert.Equal(["$.properties.activities[0]|microsoft:NotOneOf"], problems.Select(p => $"{p.Path}|{p.Rule}"));
+    }
+
+    [Fact]
+    public void Validate_DependsOnNotArray_MicrosoftNamesField()
+    {
+        var problems = Check("pipeline", Pipeline(GoodCustom.Replace("\"type\": \"Custom\",", "\"type\": \"Custom\", \"dependsOn\": \"Bronze\",", StringComparison.Ordinal)));
+        var p = Assert.Single(problems);
+        Assert.Equal(("$.properties.activities[0].dependsOn", "microsoft:NotOneOf"), (p.Path, p.Rule));
+    }
+
+    [Fact]
+    public void Validate_UnknownTopLevelProperty_NamedWithPath()
+    {
+        var problems = Check("pipeline", """{ "name": "pl_x", "propertes": {}, "properties": { "activities": [] } }""");
+        Assert.Equal(["$.propertes|lakehouse:unknown-property"], problems.Select(p => $"{p.Path}|{p.Rule}"));
+    }
+
+    [Fact]
+    public void Validate_UnknownPipelineProperty_UnknownPropertyRule()
+    {
+        var problems = Check("pipeline", """{ "name": "pl_x", "properties": { "activities": [], "retries": 3 } }""");
+        var p = Assert.Single(problems);
+        Assert.Equal(("$.properties.retries", "lakehouse:unknown-property"), (p.Path, p.Rule));
+    }
+
+    [Fact]
+    public void Validate_MisspelledActivityProperty_UnknownPropertyAtPath()
+    {
+        var problems = Check("pipeline", Pipeline(GoodCustom.Replace("\"policy\"", "\"Policy\"", StringComparison.Ordinal)));
+        var p = Assert.Single(problems);
+        Assert.Equal(("$.properties.activities[0].Policy", "lakehouse:unknown-property"), (p.Path, p.Rule));
+    }
+
+    [Fact]
+    public void Validate_SecureStringAccountKey_SecretRuleAtPath()
+    {
+        var problems = Check("linkedService", """
+            { "name": "ls_x", "properties": { "type": "CosmosDb", "typeProperties": {
+                "accountEndpoint": "https://a.documents.azure.com:443/", "database": "d", "accountKey": { "type": "SecureString", "value": "c2VjcmV0LWtleQ==" } } } }
+            """, "ls_x");
+        var p = Assert.Single(problems);
+        Assert.Equal(("$.properties.typeProperties.accountKey", "lakehouse:secret-in-keyvault"), (p.Path, p.Rule));
+        Assert.DoesNotContain("c2VjcmV0LWtleQ==", p.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_KeyInConnectionString_SecretRuleAtPath()
+    {
+        var problems = Check("linkedService", """
+            { "name": "ls_x", "properties": { "type": "AzureBlobStorage", "typeProperties": {
+                "connectionString": "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=c2VjcmV0;" } } }
+            """, "ls_x");
+        var p = Assert.Single(problems);
+        Assert.Equal(("$.properties.typeProperties.connectionString", "lakehouse:secret-in-keyvault"), (p.Path, p.Rule));
+        Assert.DoesNotContain("c2VjcmV0", p.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_DependsOnMissingActivity_GraphRule()
+    {
+        var second = """, { "name": "Gold", "type": "Wait", "dependsOn": [ { "activity": "Silvr", "dependencyConditions": [ "Succeeded" ] } ], "typeProperties": { "waitTimeInSeconds": 1 } }""";
+        var problems = Check("pipeline", Pipeline(GoodCustom + second));
+        var p = Assert.Single(problems);
+        Assert.Equal(("$.properties.activities[1].dependsOn[0].activity", "lakehouse:depends-on"), (p.Path, p.Rule));
+    }
+
+    [Fact]
+    public void Validate_DuplicateActivityName_UniqueRule()
+    {
+        var problems = Check("pipeline", Pipeline(GoodCustom + "," + GoodCustom));
+        Assert.Equal(["$.properties.activities[1].name|lakehouse:unique-activity"], problems.Select(p => $"{p.Path}|{p.Rule}"));
+    }
+
+    [Fact]
+    public void Validate_NameDiffersFromFileName_NameRule()
+    {
+        var problems = _validator.Validate("pipeline/pl_y.json", "pipeline", Pipeline(GoodCustom));
+        Assert.Equal(["$.name|lakehouse:name"], problems.Select(p => $"{p.Path}|{p.Rule}"));
+    }
+
+    [Theory]
+    [InlineData("", "the file is empty")]
+    [InlineData("   \n", "the file is empty")]
+    [InlineData("{ \"name\": \"pl_x\", ", "not valid JSON")]
+    [InlineData("{ \"name\": \"pl_x\", \"name\": \"pl_y\", \"properties\": {} }", "not valid JSON")]
+    [InlineData("[1, 2]", "must hold a JSON object, not Array")]
+    [InlineData("{ \"name\": \"pl_x\", \"properties\": {} } {}", "not valid JSON: Additional text")]
+    public void Validate_MalformedText_OneJsonProblem(string text, string reason)
+    {
+        var p = Assert.Single(Check("pipeline", text));
+        Assert.Equal("lakehouse:json", p.Rule);
+        Assert.Contains(reason, p.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_DeeplyNested_JsonProblemNotCrash()
+    {
+        var text = "{ \"name\": \"pl_x\", \"properties\": " + new string('[', 5000) + new string(']', 5000) + " }";
+        var p = Assert.Single(Check("pipeline", text));
+        Assert.Equal("lakehouse:json", p.Rule);
+    }
+
+    [Fact]
+    public async Task ValidateFile_UnknownFolder_KindProblem()
+    {
+        Directory.CreateDirectory(_temp.Combine("pipelines"));
+        var file = _temp.Combine("pipelines", "pl_x.json");
+        await File.WriteAllTextAsync(file, Pipeline(GoodCustom));
+        var p = Assert.Single(await _validator.ValidateFileAsync(file, CancellationToken.None));
+        Assert.Equal((file, "$", "lakehouse:kind"), (p.File, p.Path, p.Rule));
+        Assert.Contains("pipeline/", p.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ValidateFile_OverSizeLimit_SizeProblemUnread()
+    {
+        Directory.CreateDirectory(_temp.Combine("pipeline"));
+        var file = _temp.Combine("pipeline", "pl_big.json");
+        await using (var s = File.Create(file)) s.SetLength(AdfValidator.MaxFileBytes + 1);
+        var p = Assert.Single(await _validator.ValidateFileAsync(file, CancellationToken.None));
+        Assert.Equal("lakehouse:size", p.Rule);
+        Assert.Contains((AdfValidator.MaxFileBytes + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), p.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ValidateFile_Missing_FileProblem()
+    {
+        var p = Assert.Single(await _validator.ValidateFileAsync(_temp.Combine("trigger", "none.json"), CancellationToken.None));
+        Assert.Equal(("lakehouse:file", "no such file"), (p.Rule, p.Message));
+    }
+
+    [Fact]
+    public void Validate_BlobTriggerWithoutScope_MicrosoftNamesTrigger()
+    {
+        var problems = Check("trigger", """
+            { "name": "tr_x", "properties": { "type": "BlobEventsTrigger", "pipelines": [], "typeProperties": { "events": [ "Microsoft.Storage.BlobCreated" ] } } }
+            """, "tr_x");
+        var p = Assert.Single(problems);
+        Assert.Equal(("$.properties.typeProperties.scope", "microsoft:PropertyRequired"), (p.Path, p.Rule));
+    }
+
+    [Fact]
+    public async Task LoadAsync_MissingSchemaFolder_SaysWhichFile()
+    {
+        var e = await Assert.ThrowsAsync<FileNotFoundException>(() => AdfValidator.LoadAsync(_temp.Path, CancellationToken.None));
+        Assert.Contains("Microsoft.DataFactory.json", e.Message, StringComparison.Ordinal);
+    }
+}
