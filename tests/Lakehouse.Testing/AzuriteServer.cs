@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Lakehouse.Storage;
@@ -69,10 +68,10 @@ public sealed class AzuriteServer : IAsyncLifetime
         // A port picked by binding :0 can be taken by someone else before Azurite binds it: try a few.
         for (var attempt = 1; ; attempt++)
         {
-            Port = FreePort();
+            Port = LocalServers.FreePort();
             _process = Start(main, watchdog, _workspace, Port);
-            if (await WaitUntilListeningAsync(_process, Port).ConfigureAwait(false)) return;
-            Kill(_process);
+            if (await LocalServers.WaitUntilListeningAsync(_process, Port, StartTimeout).ConfigureAwait(false)) return;
+            LocalServers.Kill(_process);
             if (attempt == 3)
                 throw new InvalidOperationException($"Azurite did not start on 127.0.0.1:{Port}. Output:\n{Output()}");
         }
@@ -84,7 +83,7 @@ public sealed class AzuriteServer : IAsyncLifetime
         _http.Dispose();
         if (_process is not null)
         {
-            Kill(_process);
+            LocalServers.Kill(_process);
             using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             try
             {
@@ -162,7 +161,7 @@ public sealed class AzuriteServer : IAsyncLifetime
         if (File.Exists(marker) && File.Exists(main)) return main;
 
         Directory.CreateDirectory(cache);
-        using var gate = await LockAsync(Path.Combine(cache, Version + ".lock"), cancellationToken).ConfigureAwait(false);
+        using var gate = await LocalServers.LockAsync(Path.Combine(cache, Version + ".lock"), InstallTimeout, cancellationToken).ConfigureAwait(false);
         if (File.Exists(marker) && File.Exists(main)) return main; // Another process installed it while we waited.
 
         // Holding the lock, no other install runs: staging folders left by crashed installs can go.
@@ -223,70 +222,6 @@ public sealed class AzuriteServer : IAsyncLifetime
         lock (_output)
         {
             if (_output.Length < 64 * 1024) _output.AppendLine(line);
-        }
-    }
-
-    private static async Task<bool> WaitUntilListeningAsync(Process process, int port)
-    {
-        var deadline = DateTime.UtcNow + StartTimeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (process.HasExited) return false;
-            using var client = new TcpClient();
-            try
-            {
-                using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-                await client.ConnectAsync(IPAddress.Loopback, port, attempt.Token).ConfigureAwait(false);
-                return true;
-            }
-            catch (Exception e) when (e is SocketException or OperationCanceledException)
-            {
-                await Task.Delay(100).ConfigureAwait(false);
-            }
-        }
-        return false;
-    }
-
-    private static void Kill(Process process)
-    {
-        try
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
-    }
-
-    /// <summary>An exclusive lock on a file (flock on Unix), retried until free.</summary>
-    private static async Task<FileStream> LockAsync(string path, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + InstallTimeout;
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(500, cancellationToken).ConfigureAwait(false);
-            }
         }
     }
 

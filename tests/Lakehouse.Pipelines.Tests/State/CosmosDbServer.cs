@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Lakehouse.Pipelines.State;
+using Lakehouse.Testing;
 
 namespace Lakehouse.Pipelines.Tests.State;
 
@@ -54,10 +54,10 @@ public sealed class CosmosDbServer : IAsyncLifetime
         await File.WriteAllTextAsync(script, StartScript).ConfigureAwait(false);
         for (var attempt = 1; ; attempt++)
         {
-            Port = FreePort();
+            Port = LocalServers.FreePort();
             _process = Start(script, package, cert, key, Port);
-            if (await WaitUntilListeningAsync(_process, Port).ConfigureAwait(false)) return;
-            Kill(_process);
+            if (await LocalServers.WaitUntilListeningAsync(_process, Port, TimeSpan.FromSeconds(60)).ConfigureAwait(false)) return;
+            LocalServers.Kill(_process);
             if (attempt == 3) throw new InvalidOperationException($"cosmosdb-server did not start on 127.0.0.1:{Port}. Output:\n{Output()}");
         }
     }
@@ -67,7 +67,7 @@ public sealed class CosmosDbServer : IAsyncLifetime
     {
         if (_process is not null)
         {
-            Kill(_process);
+            LocalServers.Kill(_process);
             using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             try
             {
@@ -149,7 +149,7 @@ public sealed class CosmosDbServer : IAsyncLifetime
         var marker = Path.Combine(prefix, ".complete");
         if (File.Exists(marker)) return package;
         Directory.CreateDirectory(cache);
-        using var gate = await LockAsync(Path.Combine(cache, Version + ".lock"), cancellationToken).ConfigureAwait(false);
+        using var gate = await LocalServers.LockAsync(Path.Combine(cache, Version + ".lock"), InstallTimeout, cancellationToken).ConfigureAwait(false);
         if (File.Exists(marker)) return package;
         foreach (var stale in Directory.EnumerateDirectories(cache, Version + ".staging-*"))
             Directory.Delete(stale, recursive: true);
@@ -185,69 +185,6 @@ public sealed class CosmosDbServer : IAsyncLifetime
         lock (_output)
         {
             if (_output.Length < 64 * 1024) _output.AppendLine(line);
-        }
-    }
-
-    private static async Task<bool> WaitUntilListeningAsync(Process process, int port)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (process.HasExited) return false;
-            using var client = new TcpClient();
-            try
-            {
-                using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-                await client.ConnectAsync(IPAddress.Loopback, port, attempt.Token).ConfigureAwait(false);
-                return true;
-            }
-            catch (Exception e) when (e is SocketException or OperationCanceledException)
-            {
-                await Task.Delay(100).ConfigureAwait(false);
-            }
-        }
-        return false;
-    }
-
-    private static void Kill(Process process)
-    {
-        try
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
-    }
-
-    private static async Task<FileStream> LockAsync(string path, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + InstallTimeout;
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(500, cancellationToken).ConfigureAwait(false);
-            }
         }
     }
 

@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Lakehouse.Testing;
+
+/// <summary>What the test servers started from npm packages (Azurite, cosmosdb-server) share: ports, readiness, stopping, install locks.</summary>
+public static class LocalServers
+{
+    /// <summary>A TCP port on 127.0.0.1 that was free a moment ago.</summary>
+    public static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    /// <summary>Waits until something accepts connections on <paramref name="port"/>; false when the process exits or <paramref name="timeout"/> passes first.</summary>
+    public static async Task<bool> WaitUntilListeningAsync(Process process, int port, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited) return false;
+            using var client = new TcpClient();
+            try
+            {
+                using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                await client.ConnectAsync(IPAddress.Loopback, port, attempt.Token).ConfigureAwait(false);
+                return true;
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException)
+            {
+                await Task.Delay(100).ConfigureAwait(false);
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Kills <paramref name="process"/> and its children, if it still runs.</summary>
+    public static void Kill(Process process)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        try
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
+    /// <summary>An exclusive lock on a file (flock on Unix), retried until free or <paramref name="timeout"/> passes.</summary>
+    public static async Task<FileStream> LockAsync(string path, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+}
