@@ -81,31 +81,7 @@ public sealed class AzuriteServer : IAsyncLifetime
     public async Task DisposeAsync()
     {
         _http.Dispose();
-        if (_process is not null)
-        {
-            LocalServers.Kill(_process);
-            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try
-            {
-                await _process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Killed but not reaped in time; the OS reaps it.
-            }
-            _process.Dispose();
-        }
-        if (_workspace is not null)
-        {
-            try
-            {
-                Directory.Delete(_workspace, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Left for the temp cleaner.
-            }
-        }
+        await LocalServers.StopAsync(_process, _workspace).ConfigureAwait(false);
     }
 
     /// <summary>Creates a fresh container with a unique name; dispose the result to delete it.</summary>

@@ -75,4 +75,34 @@ public static class LocalServers
             }
         }
     }
+
+    /// <summary>Kills <paramref name="process"/> (if any), waits up to 10 s for it to be reaped, and deletes <paramref name="workspace"/> (if any).</summary>
+    public static async Task StopAsync(Process? process, string? workspace)
+    {
+        if (process is not null)
+        {
+            Kill(process);
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Killed but not reaped in time; the OS reaps it.
+            }
+            process.Dispose();
+        }
+        if (workspace is not null)
+        {
+            try
+            {
+                Directory.Delete(workspace, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Left for the temp cleaner.
+            }
+        }
+    }
 }

@@ -65,31 +65,7 @@ public sealed class CosmosDbServer : IAsyncLifetime
     /// <summary>Kills the server and deletes its workspace.</summary>
     public async Task DisposeAsync()
     {
-        if (_process is not null)
-        {
-            LocalServers.Kill(_process);
-            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try
-            {
-                await _process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Killed but not reaped in time.
-            }
-            _process.Dispose();
-        }
-        if (_workspace is not null)
-        {
-            try
-            {
-                Directory.Delete(_workspace, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Left for the temp cleaner.
-            }
-        }
+        await LocalServers.StopAsync(_process, _workspace).ConfigureAwait(false);
     }
 
     /// <summary>A state store on this server, in its own database, trusting this server's certificate only.</summary>
