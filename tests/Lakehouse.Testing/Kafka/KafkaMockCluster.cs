@@ -75,12 +75,17 @@ public sealed partial class KafkaMockCluster : IDisposable
     }
 
     /// <summary>Each partition's high watermark (the offset the next message will get).</summary>
-    public IReadOnlyDictionary<int, long> EndOffsets(string topic)
+    public IReadOnlyDictionary<int, long> EndOffsets(string topic) => Watermarks(topic, w => w.High.Value);
+
+    /// <summary>Each partition's low watermark (its first offset still held: above 0 once the mock deleted old message sets).</summary>
+    public IReadOnlyDictionary<int, long> StartOffsets(string topic) => Watermarks(topic, w => w.Low.Value);
+
+    private Dictionary<int, long> Watermarks(string topic, Func<WatermarkOffsets, long> pick)
     {
         using var admin = new DependentAdminClientBuilder(_owner.Handle).Build();
         var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Select(p => p.PartitionId).ToList();
         using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = BootstrapServers, GroupId = "lakehouse-test-watermarks" }).Build();
-        return partitions.ToDictionary(p => p, p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High.Value);
+        return partitions.ToDictionary(p => p, p => pick(consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10))));
     }
 
     /// <summary>
