@@ -145,13 +145,58 @@ public sealed class BenchCommandTests : IDisposable
     {
         var suite = await CliRunner.RunAsync("bench", "--size", "small", "--suite", "http", "--work", _temp.Combine("w"));
         Assert.Equal(2, suite.ExitCode);
-        Assert.Contains("'--suite'", suite.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith("error: --suite must be cases or medallion", suite.Stderr, StringComparison.Ordinal);
         var size = await CliRunner.RunAsync("bench", "--size", "medium", "--work", _temp.Combine("w"));
         Assert.Equal((2, "error: --size must be small or full, not 'medium'\n"), (size.ExitCode, size.Stderr));
         var azure = await CliRunner.RunAsync("bench", "--size", "small", "--azure", "/not/a/uri", "--work", _temp.Combine("w"));
         Assert.Equal(2, azure.ExitCode);
         Assert.Contains("--azure must be an abfss://", azure.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(_temp.Combine("w")));
+    }
+
+    [Fact]
+    public async Task Bench_MedallionSmoke_CountsReconcileWithWhatTheSimulatorSaysItSent()
+    {
+        var work = _temp.Combine("medallion");
+        var run = await CliRunner.RunAsync("bench", "--suite", "medallion", "--events", "200000", "--work", work);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        // The simulator's own account of the same sends, from a separate run of it.
+        var produced = await CliRunner.RunAsync("produce", "--dataset", "weblogs", "--events", "200000", "--seed", "7", "--duplicates", "0.01", "--malformed", "0.005",
+            "--file-events", "250000", "--to", _temp.Combine("landing"), "--json");
+        Assert.True(produced.ExitCode == 0, produced.Stderr);
+        using var sent = JsonDocument.Parse(produced.Stdout);
+        var duplicates = sent.RootElement.GetProperty("duplicates").GetInt64();
+        var malformed = sent.RootElement.GetProperty("malformed").GetInt64();
+        Assert.True(duplicates > 1000 && malformed > 500, produced.Stdout);
+
+        using var doc = JsonDocument.Parse(run.Stdout);
+        var report = doc.RootElement;
+        Assert.Equal("medallion", report.GetProperty("suite").GetString());
+        var batch = report.GetProperty("batch");
+        Assert.Equal((200_000L, 1), (batch.GetProperty("events").GetInt64(), batch.GetProperty("input_files").GetInt32()));
+        var counts = batch.GetProperty("counts");
+        Assert.Equal((200_000L, 200_000L, 200_000L), (counts.GetProperty("produced").GetInt64(), counts.GetProperty("bronze").GetInt64(), counts.GetProperty("silver_in").GetInt64()));
+        Assert.Equal((duplicates, malformed), (counts.GetProperty("duplicates").GetInt64(), counts.GetProperty("quarantined").GetInt64()));
+        var silver = counts.GetProperty("silver").GetInt64();
+        Assert.Equal(200_000 - duplicates - malformed, silver);
+        Assert.Equal((silver, silver), (counts.GetProperty("silver_table_rows").GetInt64(), counts.GetProperty("gold_events").GetInt64()));
+        Assert.Equal(["bronze", "silver", "gold"], batch.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("layer").GetString()));
+        foreach (var step in batch.GetProperty("steps").EnumerateArray()) Positive(step, "seconds", "peak_rss_bytes");
+        Positive(batch, "seconds", "events_per_s", "peak_rss_bytes", "baseline_seconds", "baseline_events_per_s", "ratio");
+        Assert.Equal(batch.GetProperty("steps").EnumerateArray().Max(s => s.GetProperty("peak_rss_bytes").GetInt64()), batch.GetProperty("peak_rss_bytes").GetInt64());
+        Assert.Equal(Math.Round(batch.GetProperty("events_per_s").GetDouble() / batch.GetProperty("baseline_events_per_s").GetDouble(), 2),
+            Math.Round(batch.GetProperty("ratio").GetDouble(), 2));
+        HasTarget(batch);
+
+        var incremental = report.GetProperty("incremental");
+        Assert.Equal((1000, 3, 3), (incremental.GetProperty("events").GetInt32(), incremental.GetProperty("rounds").GetInt32(), incremental.GetProperty("run_ms").GetArrayLength()));
+        Positive(incremental, "refresh_ms", "bronze_ms", "silver_ms", "gold_ms");
+        HasTarget(incremental);
+        Assert.False(report.TryGetProperty("scale", out _)); // --events without --scale-events: no memory run
+        Assert.Empty(Directory.GetDirectories(Path.Combine(work, "runs")));
+
+        var mixed = await CliRunner.RunAsync("bench", "--suite", "medallion", "--case", "gold_day", "--work", work);
+        Assert.Equal((2, "error: --case, --size and --azure are for --suite cases; the medallion suite takes --events and --scale-events\n"), (mixed.ExitCode, mixed.Stderr));
     }
 
     private static void FilesToBronze(JsonElement bronze)

@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Lakehouse.Core;
 
 namespace Lakehouse.Cli.Bench;
 
@@ -107,3 +108,58 @@ internal sealed record GoldDayResult(long Events, bool InputsReused, double Seco
 /// <summary>The gold run after 1,000 events land in a day of <c>DayEvents</c>: median of three runs on fresh copies.</summary>
 internal sealed record GoldIncrementalResult(long DayEvents, int Events, bool InputsReused, double Seconds, IReadOnlyList<double> RunSeconds,
     IReadOnlyList<GoldTableSeconds> Tables, string Target, bool Met);
+
+/// <summary>
+/// The report of <c>lakehouse bench --suite medallion</c>: <c>batch</c> (files → bronze → silver → gold against DuckDB's raw conversion),
+/// <c>scale</c> (the same at the scale size, for memory; absent when not run), <c>incremental</c> (the refresh after 1,000 new events).
+/// </summary>
+internal sealed record MedallionReport(
+    string Suite, string Timestamp, BenchMachine Machine, string Work, MedallionBatch Batch, MedallionScale? Scale, MedallionIncremental Incremental,
+    double TotalSeconds);
+
+/// <summary>One layer's command as a child process: wall seconds and peak RSS.</summary>
+internal sealed record MedallionStep(string Layer, double Seconds, long PeakRssBytes);
+
+/// <summary>Where the events went; <see cref="Check"/> refuses counts that do not reconcile.</summary>
+internal sealed record MedallionCounts(long Produced, long Bronze, long SilverIn, long Silver, long Quarantined, long Duplicates, long SilverTableRows, long GoldEvents)
+{
+    internal void Check()
+    {
+        var problems = new List<string>();
+        if (Bronze != Produced) problems.Add($"bronze landed {Bronze} events of {Produced} produced");
+        if (SilverIn != Bronze) problems.Add($"silver read {SilverIn} of bronze's {Bronze}");
+        if (Silver + Quarantined + Duplicates != SilverIn) problems.Add($"silver {Silver} + quarantined {Quarantined} + duplicates {Duplicates} != {SilverIn} read");
+        if (SilverTableRows != Silver) problems.Add($"silver's table holds {SilverTableRows} rows, the run wrote {Silver}");
+        if (GoldEvents != Silver) problems.Add($"gold.page_performance_daily counts {GoldEvents} events, silver holds {Silver}");
+        if (problems.Count > 0)
+            throw new LakehouseException(LakehouseErrorReason.Engine, "The medallion run's counts do not reconcile: " + string.Join("; ", problems) + ".");
+    }
+}
+
+/// <summary>
+/// The batch run: <c>events_per_s</c> = events ÷ the three layers' wall seconds; <c>baseline_*</c> is DuckDB's read_json → Parquet plus
+/// the GROUP BY of the same files; <c>ratio</c> = events_per_s ÷ baseline_events_per_s; <c>peak_rss_bytes</c> the largest layer's.
+/// </summary>
+internal sealed record MedallionBatch(
+    long Events, int InputFiles, long InputBytes, bool InputsReused, double Seconds, double EventsPerS, long PeakRssBytes,
+    IReadOnlyList<MedallionStep> Steps, MedallionCounts Counts, string Target, bool Met)
+{
+    public double BaselineSeconds { get; init; }
+
+    public double BaselineCopySeconds { get; init; }
+
+    public double BaselineGroupBySeconds { get; init; }
+
+    public double BaselineEventsPerS { get; init; }
+
+    public double Ratio { get; init; }
+}
+
+/// <summary>The batch run at the scale size: its peak RSS is the memory target.</summary>
+internal sealed record MedallionScale(
+    long Events, double Seconds, double EventsPerS, [property: JsonPropertyName("peak_rss_bytes_10m")] long PeakRssBytes,
+    IReadOnlyList<MedallionStep> Steps, string Target, bool Met);
+
+/// <summary>The refresh of bronze, silver and gold after <c>events</c> new events: the median of <c>rounds</c> (all in <c>run_ms</c>), and its layers.</summary>
+internal sealed record MedallionIncremental(
+    int Events, int Rounds, double RefreshMs, IReadOnlyList<double> RunMs, double BronzeMs, double SilverMs, double GoldMs, string Target, bool Met);

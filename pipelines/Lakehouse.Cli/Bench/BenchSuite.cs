@@ -65,8 +65,36 @@ internal sealed partial class BenchSuite
         _size = size;
         _work = work;
         _progress = progress;
-        _run = Path.Combine(work, "runs", $"{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
+        _run = NewRunFolder(work);
     }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> with the run folder <paramref name="run"/> (from <see cref="NewRunFolder"/>) created, and deletes it
+    /// when it ends; run folders of bench processes that were killed are deleted first.
+    /// </summary>
+    internal static async Task<T> InRunFolderAsync<T>(string run, Func<Task<T>> work)
+    {
+        RemoveAbandonedRuns(run);
+        Directory.CreateDirectory(run);
+        try
+        {
+            return await work().ConfigureAwait(false);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(run, recursive: true);
+            }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine($"bench: could not delete the run folder {run}: {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>A new run folder's path under the work folder: <c>runs/&lt;process id&gt;-&lt;random&gt;</c>.</summary>
+    internal static string NewRunFolder(string work) => Path.Combine(work, "runs", $"{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
 
     /// <summary>
     /// Runs the cases named in <paramref name="cases"/> (all when null); with <paramref name="azure"/>, the append cases also run in a
@@ -76,9 +104,7 @@ internal sealed partial class BenchSuite
     {
         bool Runs(string name) => cases is null || cases.Contains(name);
         var started = DateTimeOffset.UtcNow;
-        RemoveAbandonedRuns();
-        Directory.CreateDirectory(_run);
-        try
+        return await InRunFolderAsync(_run, async () =>
         {
             var snapshot = Runs("snapshot_load") ? await SnapshotLoadAsync(cancellationToken).ConfigureAwait(false) : null;
             var read = Runs("read_csv") ? await ReadCsvAsync(cancellationToken).ConfigureAwait(false) : null;
@@ -101,18 +127,7 @@ internal sealed partial class BenchSuite
                 new BenchCases(snapshot, read, import, append, bronze, http, silver, incremental, goldDay, goldIncremental),
                 process.PeakWorkingSet64,
                 Round(_clock.Elapsed.TotalSeconds, 1));
-        }
-        finally
-        {
-            try
-            {
-                Directory.Delete(_run, recursive: true);
-            }
-            catch (IOException e)
-            {
-                Progress($"could not delete the run folder {_run}: {e.Message}");
-            }
-        }
+                }).ConfigureAwait(false);
     }
 
     // ---- snapshot_load ------------------------------------------------------------------------------------------------------
@@ -204,20 +219,9 @@ internal sealed partial class BenchSuite
         return result with
         {
             Met = result.Cli.Ratio >= 0.8 && result.InProcess.Ratio >= 0.9,
-            CliCommand = string.Join(' ', CliCommand().Concat(cliArgs).Select(ShellWord)) + " >/dev/null",
+            CliCommand = string.Join(' ', CliChild.Command().Concat(cliArgs).Select(ShellWord)) + " >/dev/null",
             CliReadyToRun = IsReadyToRun(typeof(BenchSuite).Assembly.Location),
         };
-    }
-
-    /// <summary>
-    /// This very CLI, started the way this process was: <c>dotnet lakehouse.dll</c> when run by the dotnet host (the build output, or
-    /// <c>dotnet lakehouse.dll</c> anywhere), else the executable itself (the installed tool's command).
-    /// </summary>
-    private static string[] CliCommand()
-    {
-        var process = Environment.ProcessPath;
-        if (process is not null && Path.GetFileNameWithoutExtension(process) != "dotnet") return [process];
-        return [process ?? "dotnet", typeof(BenchSuite).Assembly.Location];
     }
 
     /// <summary>Whether an assembly holds ReadyToRun (precompiled) code.</summary>
@@ -234,7 +238,7 @@ internal sealed partial class BenchSuite
     private static async Task RunCliToDevNullAsync(IEnumerable<string> args, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardError = true };
-        foreach (var a in ShellPrefix.Concat(CliCommand()).Concat(args)) start.ArgumentList.Add(a);
+        foreach (var a in ShellPrefix.Concat(CliChild.Command()).Concat(args)) start.ArgumentList.Add(a);
         start.Environment.Remove("LAKEHOUSE_LAKE");
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start /bin/sh.");
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
@@ -460,10 +464,10 @@ internal sealed partial class BenchSuite
         return (path, false);
     }
 
-    /// <summary>Deletes run folders left by bench processes that are gone (killed before they could clean up).</summary>
-    private void RemoveAbandonedRuns()
+    /// <summary>Deletes run folders beside <paramref name="run"/> left by bench processes that are gone (killed before they could clean up).</summary>
+    private static void RemoveAbandonedRuns(string run)
     {
-        var runs = Path.GetDirectoryName(_run)!;
+        var runs = Path.GetDirectoryName(run)!;
         if (!Directory.Exists(runs)) return;
         foreach (var folder in Directory.GetDirectories(runs))
         {
@@ -497,7 +501,7 @@ internal sealed partial class BenchSuite
         return clock.Elapsed.TotalSeconds;
     }
 
-    private static double Median(IReadOnlyCollection<double> values)
+    internal static double Median(IReadOnlyCollection<double> values)
     {
         var sorted = values.Order().ToList();
         var mid = sorted.Count / 2;

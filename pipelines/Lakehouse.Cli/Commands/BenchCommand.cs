@@ -14,9 +14,14 @@ internal static class BenchCommand
 {
     internal static Command Create(CliSession session)
     {
-        var command = new CliCommand("bench", "Run the benchmark suite and print its JSON report: snapshot load, table read, import, append latency, files to bronze, HTTP ingest.")
+        var command = new CliCommand("bench", "Run a benchmark suite and print its JSON report: the cases (snapshot load, reads, ingest, silver, gold) or the medallion end to end.")
         {
             Details = """
+                --suite cases (the default) runs the cases below; --suite medallion runs the simulator's web-log files through bronze,
+                silver and gold as `lakehouse` commands (wall time, events/s, peak RSS of each), DuckDB's read_json → Parquet plus the
+                GROUP BY of the same files as the baseline (ratio = pipeline events/s ÷ baseline events/s), the same run at
+                --scale-events for memory, and the refresh of all three layers after 1,000 new events. Its counts must reconcile
+                (produced = bronze = silver + quarantined + duplicates; gold's events = silver's rows) or it fails.
                 The cases: snapshot_load, read_csv, import, append_latency, files_to_bronze, and http_ingest (1, 4, 16 and 64
                 clients posting 1,000-event NDJSON bodies to an in-process server: events/s and p50/p99 latency to the 202, which
                 comes after the bronze commit; 3 s per level with --size small, 20 s with full). --case runs only some of them.
@@ -26,6 +31,8 @@ internal static class BenchCommand
             Examples =
             [
                 "lakehouse bench --size small",
+                "lakehouse bench --suite medallion --out medallion.json   # 2,000,000 events, and 10,000,000 for memory",
+                "lakehouse bench --suite medallion --events 200000        # the smoke run: values checked, no scale run",
                 "lakehouse bench --size full --out report.json",
                 "lakehouse bench --size small --case http_ingest     # HTTP ingest events/s and p50/p99 latency at 1, 4, 16, 64 clients",
                 "lakehouse bench --size full --case files_to_bronze,http_ingest",
@@ -37,6 +44,13 @@ internal static class BenchCommand
         var azure = CommandLine.Text("--azure", "Also time appends in a folder under this abfss:// location.", "uri");
         var work = CommandLine.Text("--work", "The folder for generated inputs (default ~/.cache/lakehouse/bench/<size>).", "folder");
         var only = CommandLine.Text("--case", $"Run only these cases (comma-separated): {string.Join(", ", BenchSuite.CaseNames)}.", "names");
+        var suite = CommandLine.Choice("--suite", "cases (the default) or medallion (end to end against DuckDB).", "cases", "cases", "medallion");
+        var events = CommandLine.WholeNumber("--events", "Medallion: events of the batch run (default 2000000).", min: 1000, max: 1_000_000_000);
+        var scaleEvents = CommandLine.WholeNumber("--scale-events", "Medallion: events of the memory run, 0 for none (default 10000000, or none when --events is given).",
+            min: 0, max: 1_000_000_000);
+        command.Add(suite);
+        command.Add(events);
+        command.Add(scaleEvents);
         command.Add(only);
         command.Add(size);
         command.Add(output);
@@ -61,21 +75,38 @@ internal static class BenchCommand
             }
 
             using var engine = DuckEngine.Open();
-            var report = await session.Progress.RunAsync($"bench --size {benchSize.Name}", line =>
+            if (parse.GetValue(suite) == "medallion")
             {
-                Action<string> progress = session.Progress.Enabled
-                    ? text =>
-                    {
-                        line.Update(text);
-                        line.WriteLine(text);
-                    }
-                : session.Error.WriteLine;
-                return new BenchSuite(engine, benchSize, Path.GetFullPath(folder), progress).RunAsync(azureRoot, cancellationToken, cases);
-            }).ConfigureAwait(false);
-            var json = JsonSerializer.Serialize(report, BenchReport.JsonOptions);
-            if (parse.GetValue(output) is { } file) await File.WriteAllTextAsync(file, json + "\n", cancellationToken).ConfigureAwait(false);
-            await session.Out.WriteLineAsync(json).ConfigureAwait(false);
-            return CliApp.ExitOk;
+                if (cases is not null || parse.GetResult(size) is { Implicit: false } || location is not null)
+                    throw CommandLine.Usage("--case, --size and --azure are for --suite cases; the medallion suite takes --events and --scale-events");
+                var settings = new MedallionSettings(parse.GetValue(events) ?? 2_000_000,
+                    parse.GetValue(scaleEvents) ?? (parse.GetValue(events) is null ? 10_000_000 : 0));
+                var medallionWork = parse.GetValue(work) ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "lakehouse", "bench", "medallion");
+                var medallionRoot = Path.GetFullPath(medallionWork);
+                var run = BenchSuite.NewRunFolder(medallionRoot);
+                var medallion = await session.Progress.RunAsync("bench --suite medallion", line =>
+                    BenchSuite.InRunFolderAsync(run, () => new MedallionBench(engine, settings, medallionRoot, run, Progress(line)).RunAsync(cancellationToken)))
+                    .ConfigureAwait(false);
+                return await WriteReportAsync(JsonSerializer.Serialize(medallion, BenchReport.JsonOptions)).ConfigureAwait(false);
+            }
+            var report = await session.Progress.RunAsync($"bench --size {benchSize.Name}", line =>
+                new BenchSuite(engine, benchSize, Path.GetFullPath(folder), Progress(line)).RunAsync(azureRoot, cancellationToken, cases)).ConfigureAwait(false);
+            return await WriteReportAsync(JsonSerializer.Serialize(report, BenchReport.JsonOptions)).ConfigureAwait(false);
+
+            Action<string> Progress(IProgressLine line) => session.Progress.Enabled
+                ? text =>
+                {
+                    line.Update(text);
+                    line.WriteLine(text);
+                }
+            : session.Error.WriteLine;
+
+            async Task<int> WriteReportAsync(string json)
+            {
+                if (parse.GetValue(output) is { } file) await File.WriteAllTextAsync(file, json + "\n", cancellationToken).ConfigureAwait(false);
+                await session.Out.WriteLineAsync(json).ConfigureAwait(false);
+                return CliApp.ExitOk;
+            }
         });
         return command;
     }
