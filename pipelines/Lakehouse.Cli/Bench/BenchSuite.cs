@@ -127,7 +127,7 @@ internal sealed partial class BenchSuite
                 new BenchCases(snapshot, read, import, append, bronze, http, silver, incremental, goldDay, goldIncremental),
                 process.PeakWorkingSet64,
                 Round(_clock.Elapsed.TotalSeconds, 1));
-                }).ConfigureAwait(false);
+        }).ConfigureAwait(false);
     }
 
     // ---- snapshot_load ------------------------------------------------------------------------------------------------------
