@@ -9,6 +9,9 @@ namespace Lakehouse.Cli;
 /// <summary>The lake a command works on (--lake, LAKEHOUSE_LAKE, or ./lake), the process's DuckDB engine, and the logging of the run.</summary>
 internal sealed class LakeContext : IDisposable
 {
+    /// <summary>DuckDB's memory limit for the process (e.g. 512MB); unset: DuckDB's default, 80 % of RAM.</summary>
+    internal const string MemoryLimitVariable = "LAKEHOUSE_MEMORY_LIMIT";
+
     private readonly Lazy<DuckEngine> _engine;
 
     /// <summary>A lake context; <paramref name="engineOptions"/> (e.g. a sandbox) apply when the engine is first used.</summary>
@@ -19,6 +22,17 @@ internal sealed class LakeContext : IDisposable
         Logger = loggerFactory.CreateLogger<LakeContext>();
         var options = engineOptions ?? new DuckEngineOptions();
         options.LoggerFactory ??= loggerFactory;
+        if (Environment.GetEnvironmentVariable(MemoryLimitVariable) is { Length: > 0 } limit)
+        {
+            try
+            {
+                options.MemoryLimit ??= limit;
+            }
+            catch (ArgumentException e)
+            {
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"{MemoryLimitVariable} is '{limit}': {e.Message}");
+            }
+        }
         _engine = new(() => DuckEngine.Open(options));
     }
 

@@ -106,11 +106,11 @@ internal sealed class CliProcess : IDisposable
         Assert.Equal(0, kill.ExitCode);
     }
 
-    /// <summary>Waits until <paramref name="condition"/> holds or the process ends (at most 2 minutes); true when the condition held.</summary>
-    internal async Task<bool> WaitUntilAsync(Func<bool> condition)
+    /// <summary>Waits until <paramref name="condition"/> holds or the process ends (at most <paramref name="limit"/>, 2 minutes by default); true when the condition held.</summary>
+    internal async Task<bool> WaitUntilAsync(Func<bool> condition, TimeSpan? limit = null)
     {
         var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromMinutes(2))
+        while (clock.Elapsed < (limit ?? TimeSpan.FromMinutes(2)))
         {
             if (condition()) return true;
             if (_process.HasExited) return condition();

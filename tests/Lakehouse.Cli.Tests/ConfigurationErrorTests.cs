@@ -24,6 +24,20 @@ public sealed class ConfigurationErrorTests : IDisposable
         { "AZURE_STORAGE_CONNECTION_STRING", $"AccountName=devstoreaccount1;AccountKey={DevelopmentKey};BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1?sig=s3cr3t", "The environment variable AZURE_STORAGE_CONNECTION_STRING has a BlobEndpoint that has a query string" },
     };
 
+    [Fact]
+    public async Task MemoryLimit_FromTheEnvironment_TakenOrRefusedByName()
+    {
+        var lake = _temp.Combine("lake");
+        var taken = await CliRunner.RunAsync(new Dictionary<string, string> { ["LAKEHOUSE_MEMORY_LIMIT"] = "300MB" },
+            "sql", "SELECT current_setting('memory_limit') AS m", "--format", "csv", "--lake", lake);
+        Assert.True(taken.ExitCode == 0, taken.Stderr);
+        Assert.Equal("m\n286.1 MiB\n", taken.Stdout); // DuckDB shows 300 MB in MiB
+        var refused = await CliRunner.RunAsync(new Dictionary<string, string> { ["LAKEHOUSE_MEMORY_LIMIT"] = "1GB'; SET threads=1; --" },
+            "sql", "SELECT 1", "--lake", lake);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.StartsWith("error: LAKEHOUSE_MEMORY_LIMIT is '1GB'; SET threads=1; --': The memory limit is a size such as '8GB' or '512MiB'.", refused.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(BadSettings))]
     public async Task AzureTable_BadSettingInTheEnvironment_Exit1WithOneErrorLine(string variable, string value, string reason)
