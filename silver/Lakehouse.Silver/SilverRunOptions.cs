@@ -3,7 +3,7 @@ namespace Lakehouse.Silver;
 /// <summary>What a silver run does. Validated when set.</summary>
 public sealed class SilverRunOptions
 {
-    private int _maxRowsPerCommit = 2_000_000;
+    private int _maxRowsPerCommit = 250_000;
 
     /// <summary>
     /// Rebuild the event dates from <see cref="From"/> to <see cref="To"/> (inclusive) from bronze, replacing exactly those partitions
@@ -19,7 +19,8 @@ public sealed class SilverRunOptions
 
     /// <summary>
     /// An incremental run commits after about this many bronze rows (whole bronze commits; at least one), so a large backlog is
-    /// processed in bounded memory and a crash loses at most one chunk of work. 1,000 to 100,000,000; default 2,000,000.
+    /// processed in bounded memory and a crash loses at most one chunk of work. 1,000 to 100,000,000; default 250,000: a chunk's
+    /// memory grows with it (a 200,000-row chunk of ~500-byte web-log events peaked at 0.8 GB of RSS, a 2,000,000-row one at 5 GB).
     /// </summary>
     public int MaxRowsPerCommit
     {
