@@ -75,12 +75,21 @@ internal static class CustomCommand
         process.ErrorDataReceived += (_, e) => Write(e.Data, stderr, "[stderr] ");
         lock (gate) log.WriteLine($"--- {DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture)} {start.FileName} {string.Join(' ', start.ArgumentList)}");
         process.Start();
+        DateTimeOffset processStart;
+        try
+        {
+            processStart = new DateTimeOffset(process.StartTime.ToUniversalTime(), TimeSpan.Zero);
+        }
+        catch (InvalidOperationException)
+        {
+            processStart = DateTimeOffset.UtcNow; // it ended already: nothing will be left to stop
+        }
         process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
         {
-            await started(process.Id, new DateTimeOffset(process.StartTime.ToUniversalTime(), TimeSpan.Zero)).ConfigureAwait(false);
+            await started(process.Id, processStart).ConfigureAwait(false);
             await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception)

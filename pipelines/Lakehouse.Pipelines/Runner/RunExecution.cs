@@ -170,7 +170,7 @@ internal sealed partial class RunExecution
             if (Checkpoint(key) is not { Status: RunStatus.Skipped })
             {
                 var now = _runner.Options.Clock.GetUtcNow();
-                await SaveAsync(new ActivityRunRecord(RunId, key, 0, RunStatus.Skipped, null, now, now), CancellationToken.None).ConfigureAwait(false);
+                await SaveAsync(new ActivityRunRecord(RunId, key, 1, RunStatus.Skipped, null, now, now), CancellationToken.None).ConfigureAwait(false);
             }
             RunnerLog.ActivitySkipped(Logger, key);
             outcome = new Outcome(name, RunStatus.Skipped, null, null, null);
