@@ -80,7 +80,7 @@ internal static class CustomCommand
         {
             processStart = new DateTimeOffset(process.StartTime.ToUniversalTime(), TimeSpan.Zero);
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
         {
             processStart = DateTimeOffset.UtcNow; // it ended already: nothing will be left to stop
         }
@@ -119,9 +119,9 @@ internal static class CustomCommand
             process.Kill(entireProcessTree: true);
             process.WaitForExit(TimeSpan.FromSeconds(10));
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or AggregateException or NotSupportedException)
         {
-            // It ended on its own.
+            // It ended on its own, or a process of the tree ended while the tree was walked.
         }
     }
 

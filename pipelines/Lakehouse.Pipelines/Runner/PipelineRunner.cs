@@ -97,7 +97,7 @@ public sealed class PipelineRunner : IAsyncDisposable
         if (run.Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Skipped)
             throw new LakehouseException(LakehouseErrorReason.PreconditionFailed, $"Pipeline run '{runId}' has finished ({run.Status}): only a run that did not finish can be resumed; start a new run instead.");
         var envelope = RunEnvelope.Parse(run.ParametersJson);
-        if (envelope.RunnerAlive())
+        if (run.Status is RunStatus.InProgress or RunStatus.Queued && envelope.RunnerAlive())
             throw new LakehouseException(LakehouseErrorReason.Conflict, $"Pipeline run '{runId}' is still running (process {envelope.RunnerPid} on {envelope.RunnerHost}); it cannot be resumed twice.");
         var definition = PipelineDefinition.Load(envelope.File);
         var values = PipelineValues.Bind(definition, envelope.Parameters.Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())));

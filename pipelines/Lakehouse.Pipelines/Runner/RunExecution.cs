@@ -240,7 +240,7 @@ internal sealed partial class RunExecution
             {
                 (error, errorCode, output) = (e.Message, e.ErrorCode, e.Output);
             }
-            catch (Exception e) when (e is not PipelineStateConflictException and not PipelineStateNotFoundException)
+            catch (Exception e) when (e is not PipelineStateConflictException and not PipelineStateNotFoundException && !cancellationToken.IsCancellationRequested)
             {
                 error = e.Message;
                 errorCode = e is LakehouseException ? "InvalidInput" : e.GetType().Name;
