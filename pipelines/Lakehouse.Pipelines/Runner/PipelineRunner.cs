@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Lakehouse.Core;
+using Lakehouse.Pipelines.State;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Lakehouse.Pipelines.Runner;
+
+/// <summary>
+/// Runs ADF pipeline files on this machine, with ADF's semantics: dependsOn conditions on final status, the leaf-activity
+/// rule for the run's status, policy retry/retryIntervalInSeconds/timeout, parameters and variables, and the activities
+/// Custom, Script, WebActivity, ExecutePipeline, ForEach, IfCondition, Until, Wait, Fail, SetVariable and AppendVariable.
+/// Every activity is checkpointed in the state store when it starts and ends, so a run whose process died can be resumed
+/// (<see cref="ResumeAsync"/>) without running again what finished. A failed run is posted to the webhook, when one is set.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var runner = new PipelineRunner(new PipelineRunnerOptions { LakeRoot = "lake" });
+/// var result = await runner.RunAsync("pipelines/adf/pipeline/pl_medallion.json",
+///     new Dictionary&lt;string, string&gt; { ["lakeRoot"] = "lake", ["landingRoot"] = "landing" });
+/// Console.WriteLine($"{result.RunId}: {result.Status}");
+/// </code>
+/// </example>
+public sealed class PipelineRunner : IAsyncDisposable
+{
+    private readonly bool _ownsStore;
+    private readonly SemaphoreSlim _initialize = new(1, 1);
+    private readonly PipelineNotifier? _notifier;
+    private bool _initialized;
+
+    /// <summary>Creates a runner (nothing is opened until the first run).</summary>
+    /// <exception cref="ArgumentException">The options are not valid.</exception>
+    public PipelineRunner(PipelineRunnerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
+        Logger = loggerFactory.CreateLogger<PipelineRunner>();
+        _ownsStore = options.StateStore is null;
+        Store = options.StateStore ?? new SqlitePipelineStateStore(SqlitePipelineStateStore.PathUnderLake(options.LakeRoot), loggerFactory.CreateLogger<SqlitePipelineStateStore>());
+        LakehouseCommand = options.LakehouseCommand ?? CustomCommand.DefaultLakehouseCommand();
+        if (options.Webhook is { } webhook) _notifier = new PipelineNotifier(webhook, Logger);
+    }
+
+    internal PipelineRunnerOptions Options { get; }
+
+    internal ILogger Logger { get; }
+
+    internal IPipelineStateStore Store { get; }
+
+    internal IReadOnlyList<string> LakehouseCommand { get; }
+
+    internal HttpClient Http { get; } = new(new SocketsHttpHandler { UseCookies = false }) { Timeout = TimeSpan.FromMinutes(1) };
+
+    /// <summary>
+    /// Starts a new run of a pipeline file and runs it to its end. The file (and every pipeline it executes) is checked first:
+    /// an unknown activity type or function, an expression that does not parse, or a parameter that is not declared or of
+    /// the wrong type throws before anything runs or is recorded.
+    /// </summary>
+    /// <param name="pipelineFile">The pipeline's JSON file (ADF's Git layout: <c>pipeline/&lt;name&gt;.json</c>).</param>
+    /// <param name="parameters">Parameter values as text (as <c>--param k=v</c> gives them), converted to the declared types; the others take their defaults.</param>
+    /// <param name="triggerBody">What <c>@triggerBody()</c> returns (a BlobEventsTrigger's payload: <c>{"folderPath", "fileName"}</c>), or null.</param>
+    /// <param name="cancellationToken">Stops the run: running processes are killed, the run is recorded Cancelled (and can be resumed).</param>
+    /// <returns>The run's id, status and activity runs. A failed run is a result, not an exception.</returns>
+    /// <exception cref="LakehouseException">The file cannot run as written (InvalidInput, NotFound).</exception>
+    public async Task<PipelineRunResult> RunAsync(string pipelineFile, IReadOnlyDictionary<string, string>? parameters = null, JsonNode? triggerBody = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pipelineFile);
+        var definition = PipelineDefinition.Load(pipelineFile);
+        var values = PipelineValues.Bind(definition, PipelineValues.FromText(parameters));
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var runId = Guid.NewGuid().ToString("D");
+        var now = Options.Clock.GetUtcNow();
+        var run = await Store.CreateRunAsync(new PipelineRunRecord(runId, definition.Name, Envelope(definition, values, triggerBody, null), RunStatus.InProgress, now), cancellationToken)
+            .ConfigureAwait(false);
+        RunnerLog.RunStarted(Logger, definition.Name, runId, definition.File);
+        return await ExecuteAsync(definition, run, values, triggerBody, [], false, true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Resumes a run that did not finish (its process was killed, or it was cancelled): activities that ended are not run
+    /// again (their outputs come from the checkpoints); activities that started and never ended run again from the start
+    /// (a Custom activity's process left over from the dead runner is stopped first). The pipeline file is read again from
+    /// where the run recorded it.
+    /// </summary>
+    /// <exception cref="LakehouseException">The run does not exist (NotFound), has finished (PreconditionFailed), or its runner
+    /// process is still alive on this machine (Conflict).</exception>
+    public async Task<PipelineRunResult> ResumeAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var run = await Store.TryGetRunAsync(runId, cancellationToken).ConfigureAwait(false)
+            ?? throw new LakehouseException(LakehouseErrorReason.NotFound, $"There is no pipeline run '{runId}' in the state store.");
+        if (run.Status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Skipped)
+            throw new LakehouseException(LakehouseErrorReason.PreconditionFailed, $"Pipeline run '{runId}' has finished ({run.Status}): only a run that did not finish can be resumed; start a new run instead.");
+        var envelope = RunEnvelope.Parse(run.ParametersJson);
+        if (run.Status is RunStatus.InProgress or RunStatus.Queued && envelope.RunnerAlive())
+            throw new LakehouseException(LakehouseErrorReason.Conflict, $"Pipeline run '{runId}' is still running (process {envelope.RunnerPid} on {envelope.RunnerHost}); it cannot be resumed twice.");
+        var definition = PipelineDefinition.Load(envelope.File);
+        var values = PipelineValues.Bind(definition, envelope.Parameters.Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())));
+        var checkpoints = await Store.ListActivitiesAsync(runId, cancellationToken).ConfigureAwait(false);
+        run = await Store.UpdateRunAsync(run with { Status = RunStatus.InProgress, EndedAt = null, Error = null, ParametersJson = Envelope(definition, values, envelope.TriggerBody, envelope.ParentRunId) },
+            cancellationToken).ConfigureAwait(false);
+        return await ExecuteAsync(definition, run, values, envelope.TriggerBody, checkpoints, true, envelope.ParentRunId is null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The run of the same pipeline file, parameters and trigger body that did not finish and whose runner process is gone
+    /// (killed), or null when there is none: the run <c>lakehouse pipeline run</c> resumes instead of starting a new one.
+    /// </summary>
+    /// <exception cref="LakehouseException">The same run is still running in a live process on this machine (Conflict), or the file cannot run (InvalidInput).</exception>
+    public async Task<string?> FindUnfinishedRunAsync(string pipelineFile, IReadOnlyDictionary<string, string>? parameters = null, JsonNode? triggerBody = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pipelineFile);
+        var definition = PipelineDefinition.Load(pipelineFile);
+        var values = PipelineValues.Bind(definition, PipelineValues.FromText(parameters));
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var identity = RunEnvelope.Identity(definition.File, values, triggerBody);
+        foreach (var run in await Store.ListRunsAsync(definition.Name, 50, cancellationToken).ConfigureAwait(false))
+        {
+            if (run.Status is not (RunStatus.InProgress or RunStatus.Queued)) continue;
+            RunEnvelope envelope;
+            try
+            {
+                envelope = RunEnvelope.Parse(run.ParametersJson);
+            }
+            catch (LakehouseException)
+            {
+                continue; // a run recorded by something else than this runner
+            }
+            if (envelope.ParentRunId is not null || envelope.IdentityText != identity) continue;
+            if (envelope.RunnerAlive())
+                throw new LakehouseException(LakehouseErrorReason.Conflict,
+                    $"Pipeline run '{run.RunId}' of the same file and parameters is still running (process {envelope.RunnerPid}); wait for it, or stop it and run again to resume it.");
+            return run.RunId;
+        }
+        return null;
+    }
+
+    /// <summary>Runs a pipeline an ExecutePipeline activity starts: a run of its own (resumed when it exists and did not finish).</summary>
+    internal async Task<PipelineRunResult> RunChildAsync(PipelineDefinition definition, string runId, Dictionary<string, JsonNode?> values, string parentRunId, CancellationToken cancellationToken)
+    {
+        var now = Options.Clock.GetUtcNow();
+        var record = new PipelineRunRecord(runId, definition.Name, Envelope(definition, values, null, parentRunId), RunStatus.InProgress, now);
+        IReadOnlyList<ActivityRunRecord> checkpoints = [];
+        var resumed = false;
+        try
+        {
+            record = await Store.CreateRunAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PipelineStateConflictException)
+        {
+            // The parent was resumed: this child run exists from before.
+            var existing = await Store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false);
+            checkpoints = await Store.ListActivitiesAsync(runId, cancellationToken).ConfigureAwait(false);
+            if (existing.Status is RunStatus.Succeeded or RunStatus.Failed)
+                return new PipelineRunResult(runId, existing.Pipeline, existing.Status, existing.StartedAt, existing.EndedAt ?? now, existing.Error, null, checkpoints, true,
+                    Path.Combine(Options.LakeRoot, "_lakehouse", "runs", runId));
+            record = await Store.UpdateRunAsync(existing with { Status = RunStatus.InProgress, EndedAt = null, Error = null }, cancellationToken).ConfigureAwait(false);
+            resumed = true;
+        }
+        RunnerLog.RunStarted(Logger, definition.Name, runId, definition.File);
+        return await ExecuteAsync(definition, record, values, null, checkpoints, resumed, false, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<PipelineRunResult> ExecuteAsync(PipelineDefinition definition, PipelineRunRecord run, Dictionary<string, JsonNode?> values, JsonNode? triggerBody,
+        IEnumerable<ActivityRunRecord> checkpoints, bool resumed, bool notify, CancellationToken cancellationToken)
+    {
+        var execution = new RunExecution(this, definition, run.RunId, values, triggerBody, run.StartedAt, checkpoints);
+        if (resumed) RunnerLog.RunResumed(Logger, definition.Name, run.RunId, execution.FinishedBefore);
+        var clock = Stopwatch.StartNew();
+        ContainerResult result;
+        try
+        {
+            result = await execution.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await Store.UpdateRunAsync(run with { Status = RunStatus.Cancelled, EndedAt = Options.Clock.GetUtcNow(), Error = "cancelled" }, CancellationToken.None).ConfigureAwait(false);
+            RunnerLog.RunEnded(Logger, definition.Name, run.RunId, RunStatus.Cancelled, clock.ElapsedMilliseconds);
+            throw;
+        }
+        var (failedActivity, firstError) = execution.FirstFailure;
+        var ended = Options.Clock.GetUtcNow();
+        var error = result.Status == RunStatus.Succeeded ? null : result.Error ?? firstError;
+        run = await Store.UpdateRunAsync(run with { Status = result.Status, EndedAt = ended, Error = error }, CancellationToken.None).ConfigureAwait(false);
+        RunnerLog.RunEnded(Logger, definition.Name, run.RunId, result.Status, clock.ElapsedMilliseconds);
+        var activities = await Store.ListActivitiesAsync(run.RunId, CancellationToken.None).ConfigureAwait(false);
+        var outcome = new PipelineRunResult(run.RunId, definition.Name, result.Status, run.StartedAt, ended, error,
+            result.Status == RunStatus.Succeeded ? null : failedActivity, activities, resumed, execution.LogDirectory);
+        if (notify && outcome.Status == RunStatus.Failed && _notifier is not null)
+        {
+            await _notifier.PostAsync(run.RunId, new JsonObject
+            {
+                ["pipeline"] = definition.Name,
+                ["runId"] = run.RunId,
+                ["status"] = "Failed",
+                ["failedActivity"] = failedActivity,
+                ["error"] = firstError ?? error,
+                ["runError"] = error,
+                ["logs"] = execution.LogDirectory,
+                ["startedAt"] = run.StartedAt,
+                ["endedAt"] = ended,
+            }, CancellationToken.None).ConfigureAwait(false);
+        }
+        return outcome;
+    }
+
+    /// <summary>A Script activity's script, through the options' lake.</summary>
+    internal Task<JsonArray> RunScriptAsync(string text, CancellationToken cancellationToken) =>
+        LakeScript.RunAsync(Options.LakeRoot, text, Options.LoggerFactory, cancellationToken);
+
+    private static string Envelope(PipelineDefinition definition, Dictionary<string, JsonNode?> values, JsonNode? triggerBody, string? parentRunId) =>
+        RunEnvelope.Create(definition.File, values, triggerBody, parentRunId).ToJsonString();
+
+    private async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await _initialize.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_initialized) return;
+            Directory.CreateDirectory(Options.LakeRoot);
+            await Store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            _initialized = true;
+        }
+        finally
+        {
+            _initialize.Release();
+        }
+    }
+
+    /// <summary>Closes the HTTP clients and the state store when the runner opened it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        _notifier?.Dispose();
+        _initialize.Dispose();
+        if (_ownsStore) await Store.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Lakehouse.Core;
+using Lakehouse.Pipelines.Expressions;
+
+namespace Lakehouse.Pipelines.Runner;
+
+/// <summary>Parameter binding and the evaluation of ADF property values (literals, '@' expressions, {"value", "type": "Expression"}).</summary>
+internal static class PipelineValues
+{
+    /// <summary>
+    /// The run's parameters: each given value converted to its declared type (String, Int, Float, Bool, Array, Object), the
+    /// others from their defaults. A parameter that is not declared, a value of the wrong type or a missing one without a
+    /// default is an error before the run starts.
+    /// </summary>
+    internal static Dictionary<string, JsonNode?> Bind(PipelineDefinition definition, IEnumerable<KeyValuePair<string, JsonNode?>> given)
+    {
+        var values = new Dictionary<string, JsonNode?>(StringComparer.OrdinalIgnoreCase);
+        var problems = new List<string>();
+        foreach (var (name, value) in given)
+        {
+            var declared = definition.Parameters.Keys.FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase));
+            if (declared is null)
+            {
+                problems.Add($"the pipeline has no parameter '{name}' (it declares {(definition.Parameters.Count == 0 ? "none" : string.Join(", ", definition.Parameters.Keys))})");
+                continue;
+            }
+            try
+            {
+                values[declared] = Convert(PipelineDefinition.Str(definition.Parameters[declared]["type"]) ?? "String", value);
+            }
+            catch (FormatException e)
+            {
+                problems.Add($"parameter '{declared}': {e.Message}");
+            }
+        }
+        foreach (var (name, spec) in definition.Parameters)
+        {
+            if (values.ContainsKey(name)) continue;
+            if (spec.ContainsKey("defaultValue")) values[name] = spec["defaultValue"]?.DeepClone();
+            else problems.Add($"parameter '{name}' has no default value: give it (--param {name}=…)");
+        }
+        if (problems.Count > 0)
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"{definition.File}: the run's parameters are not valid: {string.Join("; ", problems)}");
+        return values;
+    }
+
+    /// <summary>Parameters given as text (<c>--param k=v</c>), converted by <see cref="Bind"/>.</summary>
+    internal static IEnumerable<KeyValuePair<string, JsonNode?>> FromText(IReadOnlyDictionary<string, string>? parameters) =>
+        (parameters ?? new Dictionary<string, string>()).Select(p => KeyValuePair.Create(p.Key, (JsonNode?)JsonValue.Create(p.Value)));
+
+    private static JsonNode? Convert(string type, JsonNode? value)
+    {
+        var text = value is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        switch (type)
+        {
+            case "String":
+            case "SecureString":
+                return text is not null ? JsonValue.Create(text) : JsonValue.Create(value?.ToJsonString());
+            case "Int":
+                if (value is JsonValue iv && iv.TryGetValue<long>(out var l)) return JsonValue.Create(l);
+                return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out l)
+                    ? JsonValue.Create(l) : throw new FormatException($"'{text ?? value?.ToJsonString()}' is not an Int");
+            case "Float":
+                if (value is JsonValue fv && fv.TryGetValue<double>(out var d)) return JsonValue.Create(d);
+                return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out d) && double.IsFinite(d)
+                    ? JsonValue.Create(d) : throw new FormatException($"'{text ?? value?.ToJsonString()}' is not a Float");
+            case "Bool":
+                if (value is JsonValue bv && bv.TryGetValue<bool>(out var b)) return JsonValue.Create(b);
+                return bool.TryParse(text, out b) ? JsonValue.Create(b) : throw new FormatException($"'{text ?? value?.ToJsonString()}' is not a Bool (true or false)");
+            case "Array":
+            case "Object":
+            case "SecureObject":
+                var node = text is not null ? ParseJson(text) : value?.DeepClone();
+                var ok = type == "Array" ? node is JsonArray : node is JsonObject;
+                return ok ? node : throw new FormatException($"'{text ?? value?.ToJsonString()}' is not a JSON {(type == "Array" ? "array" : "object")}");
+            default:
+                throw new FormatException($"'{type}' is not a parameter type");
+        }
+    }
+
+    private static JsonNode? ParseJson(string text)
+    {
+        try
+        {
+            return JsonNode.Parse(text);
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"'{text}' is not JSON ({e.Message})");
+        }
+    }
+
+    /// <summary>
+    /// The value of a property as ADF computes it: <c>{"value": "…", "type": "Expression"}</c> and strings are evaluated as
+    /// expressions (literal text stays text, '@@' unescaped); objects and arrays are evaluated member by member.
+    /// </summary>
+    internal static JsonNode? Evaluate(JsonNode? node, ExpressionContext context) => node switch
+    {
+        null => null,
+        JsonObject o when o.Count == 2 && PipelineDefinition.Str(o["type"]) == "Expression" && PipelineDefinition.Str(o["value"]) is { } expression
+            => AdfExpression.Parse(expression).Evaluate(context)?.DeepClone(),
+        JsonObject o => new JsonObject(o.Select(p => KeyValuePair.Create(p.Key, Evaluate(p.Value, context)))),
+        JsonArray a => new JsonArray(a.Select(x => Evaluate(x, context)).ToArray()),
+        JsonValue v when v.TryGetValue<string>(out var s) => AdfExpression.Parse(s).Evaluate(context)?.DeepClone(),
+        _ => node.DeepClone(),
+    };
+
+    /// <summary>A value as text: a string as it is, anything else as JSON.</summary>
+    internal static string Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node?.ToJsonString() ?? "";
+
+    /// <summary>A value that must be a boolean (an IfCondition's or Until's expression).</summary>
+    internal static bool Bool(JsonNode? node, string what) =>
+        node is JsonValue v && v.TryGetValue<bool>(out var b) ? b
+        : throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"{what} must be a boolean, not {node?.ToJsonString() ?? "null"}");
+
+    /// <summary>A value that must be a whole number.</summary>
+    internal static long Whole(JsonNode? node, string what)
+    {
+        if (node is JsonValue v)
+        {
+            if (v.TryGetValue<long>(out var l)) return l;
+            if (v.TryGetValue<int>(out var i)) return i;
+            if (v.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) < 1e15) return (long)d;
+            if (v.TryGetValue<string>(out var s) && long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out l)) return l;
+        }
+        throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"{what} must be a whole number, not {node?.ToJsonString() ?? "null"}");
+    }
+}

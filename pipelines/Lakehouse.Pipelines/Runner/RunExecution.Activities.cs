@@ -1,0 +1,261 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Lakehouse.Core;
+using Lakehouse.Pipelines.State;
+
+namespace Lakehouse.Pipelines.Runner;
+
+/// <summary>What each activity type does.</summary>
+internal sealed partial class RunExecution
+{
+    private Task<JsonNode?> ExecuteAsync(JsonObject activity, string type, string key, int attempt, DateTimeOffset started, Scope scope, CancellationToken cancellationToken)
+    {
+        var props = activity["typeProperties"] as JsonObject ?? [];
+        return type switch
+        {
+            "Custom" => CustomAsync(props, key, attempt, started, scope, cancellationToken),
+            "Script" => ScriptAsync(props, key, scope, cancellationToken),
+            "WebActivity" => WebAsync(props, key, scope, cancellationToken),
+            "ExecutePipeline" => ExecutePipelineAsync(props, key, scope, cancellationToken),
+            "ForEach" => ForEachAsync(props, key, scope, cancellationToken),
+            "IfCondition" => IfConditionAsync(props, key, scope, cancellationToken),
+            "Until" => UntilAsync(props, key, scope, cancellationToken),
+            "Wait" => WaitAsync(props, key, scope, cancellationToken),
+            "Fail" => FailAsync(props, key, scope),
+            "SetVariable" or "AppendVariable" => Task.FromResult(SetVariable(type, props, scope)),
+            _ => throw new LakehouseException(LakehouseErrorReason.UnsupportedFeature, $"The activity type '{type}' is unknown to the local runner."),
+        };
+    }
+
+    private async Task<JsonNode?> CustomAsync(JsonObject props, string key, int attempt, DateTimeOffset started, Scope scope, CancellationToken cancellationToken)
+    {
+        var command = PipelineValues.Text(PipelineValues.Evaluate(props["command"], Context(scope)));
+        if (string.IsNullOrWhiteSpace(command)) throw new ActivityFailedException($"Activity '{key}': the command is empty.", "CustomCommandEmpty");
+        System.Diagnostics.ProcessStartInfo start;
+        try
+        {
+            start = CustomCommand.StartInfo(command, _runner.LakehouseCommand);
+        }
+        catch (FormatException e)
+        {
+            throw new ActivityFailedException($"Activity '{key}': {e.Message}: {command}", "CustomCommandInvalid");
+        }
+        start.Environment["LAKEHOUSE_PIPELINE_RUN_ID"] = RunId;
+        start.Environment["LAKEHOUSE_PIPELINE_ACTIVITY"] = key;
+        var logFile = Path.Combine(LogDirectory, SafeFileName(key) + ".log");
+        var result = await CustomCommand.RunAsync(start, logFile, _runner.Options.OutputTailBytes,
+            (pid, processStart) => SaveAsync(new ActivityRunRecord(RunId, key, attempt, RunStatus.InProgress,
+                new JsonObject { ["pid"] = pid, ["processStartedAt"] = processStart, ["logFile"] = logFile }.ToJsonString(), started), CancellationToken.None),
+            cancellationToken).ConfigureAwait(false);
+        var output = new JsonObject
+        {
+            ["exitcode"] = result.ExitCode,
+            ["stdout"] = result.StdoutTail,
+            ["logFile"] = logFile,
+        };
+        if (result.ExitCode != 0)
+        {
+            var why = result.StderrTail.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
+            throw new ActivityFailedException($"The command exited with code {result.ExitCode.ToString(CultureInfo.InvariantCulture)}{(why.Length > 0 ? ": " + why : "")} (log: {logFile})",
+                "CustomCommandFailed", output);
+        }
+        return output;
+    }
+
+    private async Task<JsonNode?> ScriptAsync(JsonObject props, string key, Scope scope, CancellationToken cancellationToken)
+    {
+        var resultSets = new JsonArray();
+        foreach (var script in props["scripts"] as JsonArray ?? [])
+        {
+            var text = PipelineValues.Text(PipelineValues.Evaluate(script?["text"], Context(scope)));
+            var rows = await _runner.RunScriptAsync(text, cancellationToken).ConfigureAwait(false);
+            resultSets.Add(new JsonObject { ["rowCount"] = rows.Count, ["rows"] = rows });
+        }
+        return new JsonObject { ["resultSetCount"] = resultSets.Count, ["resultSets"] = resultSets, ["activity"] = key };
+    }
+
+    private async Task<JsonNode?> WebAsync(JsonObject props, string key, Scope scope, CancellationToken cancellationToken)
+    {
+        var values = PipelineValues.Evaluate(new JsonObject
+        {
+            ["method"] = props["method"]?.DeepClone(),
+            ["url"] = props["url"]?.DeepClone(),
+            ["headers"] = props["headers"]?.DeepClone(),
+            ["body"] = props["body"]?.DeepClone(),
+        }, Context(scope))!.AsObject();
+        var method = PipelineValues.Text(values["method"]).ToUpperInvariant();
+        if (!Uri.TryCreate(PipelineValues.Text(values["url"]), UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            throw new ActivityFailedException($"Activity '{key}': the url is not an absolute http(s) URL.", "WebActivityInvalidUrl");
+        using var request = new HttpRequestMessage(new HttpMethod(method), url);
+        string? contentType = null;
+        if (values["body"] is { } body && method != "GET")
+        {
+            request.Content = new StringContent(PipelineValues.Text(body), Encoding.UTF8);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        }
+        foreach (var (name, value) in values["headers"] as JsonObject ?? [])
+        {
+            if (string.Equals(name, "Content-Type", StringComparison.OrdinalIgnoreCase))
+            {
+                contentType = PipelineValues.Text(value);
+                if (request.Content is not null) request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+            }
+            else if (!request.Headers.TryAddWithoutValidation(name, PipelineValues.Text(value)))
+            {
+                request.Content?.Headers.TryAddWithoutValidation(name, PipelineValues.Text(value));
+            }
+        }
+        using var response = await _runner.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        var status = (int)response.StatusCode;
+        JsonObject output;
+        try
+        {
+            output = JsonNode.Parse(text) as JsonObject ?? new JsonObject { ["Response"] = text };
+        }
+        catch (JsonException)
+        {
+            output = new JsonObject { ["Response"] = text };
+        }
+        var headers = new JsonObject();
+        foreach (var (name, value) in response.Headers.Concat(response.Content.Headers)) headers[name] = string.Join(", ", value);
+        output["ADFWebActivityResponseHeaders"] = headers;
+        output["statusCode"] = status;
+        if (status is < 200 or >= 300)
+            throw new ActivityFailedException($"Activity '{key}': {method} {url.GetLeftPart(UriPartial.Authority)} answered HTTP {status.ToString(CultureInfo.InvariantCulture)}: {Cut(text, 300)}",
+                "WebActivityHttpError", output);
+        return output;
+    }
+
+    private async Task<JsonNode?> ExecutePipelineAsync(JsonObject props, string key, Scope scope, CancellationToken cancellationToken)
+    {
+        var reference = PipelineDefinition.Str(props["pipeline"]?["referenceName"])!;
+        var child = Definition.LoadReferenced(reference);
+        var given = PipelineValues.Evaluate(props["parameters"], Context(scope)) as JsonObject ?? [];
+        var parameters = PipelineValues.Bind(child, given.Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())));
+        var childRunId = RunId + "_" + SafeFileName(key);
+        var wait = props["waitOnCompletion"] is JsonValue w && w.TryGetValue<bool>(out var b) && b;
+        var output = new JsonObject { ["pipelineName"] = child.Name, ["pipelineRunId"] = childRunId };
+        var run = _runner.RunChildAsync(child, childRunId, parameters, RunId, cancellationToken);
+        if (!wait)
+        {
+            // ADF returns at once when waitOnCompletion is false (its default); locally the run still waits for the child before it ends.
+            Detach(run);
+            return output;
+        }
+        var result = await run.ConfigureAwait(false);
+        if (result.Status != RunStatus.Succeeded)
+            throw new ActivityFailedException($"Operation on target {result.FailedActivity ?? reference} failed: {result.Error}", "ExecutePipelineFailed", output);
+        return output;
+    }
+
+    private async Task<JsonNode?> ForEachAsync(JsonObject props, string key, Scope scope, CancellationToken cancellationToken)
+    {
+        if (PipelineValues.Evaluate(props["items"], Context(scope)) is not JsonArray items)
+            throw new ActivityFailedException($"Activity '{key}': items must be an array.", "ForEachItemsNotArray");
+        var sequential = props["isSequential"] is JsonValue s && s.TryGetValue<bool>(out var seq) && seq;
+        var batch = sequential ? 1 : props["batchCount"] is JsonValue bc && bc.TryGetValue<int>(out var n) ? n : 20;
+        var inner = props["activities"] as JsonArray ?? [];
+        using var slots = new SemaphoreSlim(batch);
+        var iterations = items.Select(async (item, i) =>
+        {
+            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await RunContainerAsync(inner, scope.Inner($"{key}/{i.ToString(CultureInfo.InvariantCulture)}/", true, item?.DeepClone()), cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }).ToList();
+        var results = await Task.WhenAll(iterations).ConfigureAwait(false);
+        var failed = results.Select((r, i) => (r, i)).Where(x => x.r.Status != RunStatus.Succeeded).ToList();
+        var output = new JsonObject { ["itemCount"] = items.Count, ["failedIterations"] = failed.Count };
+        if (failed.Count > 0)
+            throw new ActivityFailedException($"Activity failed because an inner activity failed (iteration {failed[0].i.ToString(CultureInfo.InvariantCulture)}): {failed[0].r.Error}",
+                failed[0].r.ErrorCode ?? "ForEachIterationFailed", output);
+        return output;
+    }
+
+    private async Task<JsonNode?> IfConditionAsync(JsonObject props, string key, Scope scope, CancellationToken cancellationToken)
+    {
+        var value = PipelineValues.Bool(PipelineValues.Evaluate(props["expression"], Context(scope)), $"Activity '{key}': expression");
+        var branch = props[value ? "ifTrueActivities" : "ifFalseActivities"] as JsonArray ?? [];
+        var result = await RunContainerAsync(branch, scope.Inner(key + "/", false, null), cancellationToken).ConfigureAwait(false);
+        var output = new JsonObject { ["expression"] = value };
+        if (result.Status != RunStatus.Succeeded)
+            throw new ActivityFailedException($"Activity failed because an inner activity failed: {result.Error}", result.ErrorCode ?? "IfConditionBranchFailed", output);
+        return output;
+    }
+
+    private async Task<JsonNode?> UntilAsync(JsonObject props, string key, Scope scope, CancellationToken cancellationToken)
+    {
+        var timeout = PipelineDefinition.Str(props["timeout"]) is { } text && PipelineDefinition.TryTimeSpan(text, out var t) ? t : TimeSpan.FromDays(7);
+        var inner = props["activities"] as JsonArray ?? [];
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        for (var i = 0; ; i++)
+        {
+            var iteration = scope.Inner($"{key}/{i.ToString(CultureInfo.InvariantCulture)}/", false, null);
+            ContainerResult result;
+            try
+            {
+                result = await RunContainerAsync(inner, iteration, limit.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new ActivityFailedException($"Activity '{key}' timed out after {timeout.ToString("c", CultureInfo.InvariantCulture)} before its expression was true ({i} iterations).",
+                    "UntilTimedOut", new JsonObject { ["iterations"] = i });
+            }
+            if (result.Status != RunStatus.Succeeded)
+                throw new ActivityFailedException($"Activity failed because an inner activity failed (iteration {i.ToString(CultureInfo.InvariantCulture)}): {result.Error}",
+                    result.ErrorCode ?? "UntilIterationFailed", new JsonObject { ["iterations"] = i + 1 });
+            if (PipelineValues.Bool(PipelineValues.Evaluate(props["expression"], Context(iteration)), $"Activity '{key}': expression"))
+                return new JsonObject { ["iterations"] = i + 1 };
+            if (limit.IsCancellationRequested)
+                throw new ActivityFailedException($"Activity '{key}' timed out after {timeout.ToString("c", CultureInfo.InvariantCulture)} before its expression was true ({i + 1} iterations).",
+                    "UntilTimedOut", new JsonObject { ["iterations"] = i + 1 });
+        }
+    }
+
+    private async Task<JsonNode?> WaitAsync(JsonObject props, string key, Scope scope, CancellationToken cancellationToken)
+    {
+        var seconds = PipelineValues.Whole(PipelineValues.Evaluate(props["waitTimeInSeconds"], Context(scope)), $"Activity '{key}': waitTimeInSeconds");
+        if (seconds < 0) throw new ActivityFailedException($"Activity '{key}': waitTimeInSeconds is negative.", "WaitInvalid");
+        await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken).ConfigureAwait(false);
+        return new JsonObject { ["waitTimeInSeconds"] = seconds };
+    }
+
+    private Task<JsonNode?> FailAsync(JsonObject props, string key, Scope scope)
+    {
+        var context = Context(scope);
+        var message = PipelineValues.Text(PipelineValues.Evaluate(props["message"], context));
+        var code = PipelineValues.Text(PipelineValues.Evaluate(props["errorCode"], context));
+        if (string.IsNullOrWhiteSpace(message) || string.IsNullOrWhiteSpace(code))
+            throw new ActivityFailedException($"Activity '{key}': a Fail activity's message and errorCode must not be blank.", "FailActivityInvalid");
+        throw new ActivityFailedException(message, code, new JsonObject { ["message"] = message, ["errorCode"] = code });
+    }
+
+    private JsonNode? SetVariable(string type, JsonObject props, Scope scope)
+    {
+        var name = PipelineDefinition.Str(props["variableName"])!;
+        var value = PipelineValues.Evaluate(props["value"], Context(scope));
+        lock (_gate)
+        {
+            if (type == "SetVariable") _variables[name] = value?.DeepClone();
+            else if (_variables[name] is JsonArray array) array.Add(value?.DeepClone());
+            else _variables[name] = new JsonArray(value?.DeepClone());
+        }
+        return new JsonObject { ["name"] = name, ["value"] = value };
+    }
+
+    /// <summary>An activity path as a file name: '/' and anything unusual become '_'.</summary>
+    internal static string SafeFileName(string key) =>
+        string.Concat(key.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_'));
+
+    private static string Cut(string text, int max) => text.Length <= max ? text : text[..max] + "…";
+}

@@ -1,0 +1,483 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Lakehouse.Core;
+using Lakehouse.Pipelines.Runner;
+using Lakehouse.Pipelines.State;
+
+namespace Lakehouse.Pipelines.Tests.Runner;
+
+public sealed class PipelineRunnerTests : RunnerTestKit
+{
+    /// <summary>A shell command that fails until it has been run <paramref name="succeedOn"/> times (a counter in a file).</summary>
+    private string FailUntil(int succeedOn, string counter = "count") =>
+        $"n=$(cat {Path.Combine(Work, counter)} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {Path.Combine(Work, counter)}; echo attempt $n; [ $n -ge {succeedOn} ] || {{ echo failing >&2; exit 7; }}";
+
+    private int Counter(string counter = "count") => int.Parse(File.ReadAllText(Path.Combine(Work, counter)).Trim(), CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task RunAsync_FailsTwiceThenSucceedsWithRetry2_Succeeds()
+    {
+        var file = Pipeline("pl_retry", [Custom("Flaky", FailUntil(3), Retry(2))]);
+
+        var result = await CreateRunner().RunAsync(file);
+
+        Assert.Equal(RunStatus.Succeeded, result.Status);
+        Assert.Equal(3, Counter());
+        var flaky = result.Activities.Single();
+        Assert.Equal((RunStatus.Succeeded, 3), (flaky.Status, flaky.Attempt));
+        Assert.Equal(0, JsonNode.Parse(flaky.OutputJson!)!["exitcode"]!.GetValue<int>());
+        Assert.Equal("attempt 3", JsonNode.Parse(flaky.OutputJson!)!["stdout"]!.GetValue<string>());
+        var log = await File.ReadAllTextAsync(Path.Combine(result.LogDirectory, "Flaky.log"));
+        Assert.Equal(3, log.Split('\n').Count(l => l.StartsWith("--- exit code", StringComparison.Ordinal)));
+        Assert.Contains("[stderr] failing", log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_FailsTwiceWithRetry1_FailurePathRunsAndWebhookGetsExactlyOneNotification()
+    {
+        using var listener = new RequestRecorder();
+        Webhook = new PipelineWebhookOptions { Uri = listener.Uri("/hook/token-in-path"), Secret = "s3cret", BaseDelay = TimeSpan.FromMilliseconds(10) };
+        var file = Pipeline("pl_notify",
+        [
+            Custom("Flaky", FailUntil(3), Retry(1)),
+            Activity("NotifyFailure", "WebActivity", new JsonObject
+            {
+                ["method"] = "POST",
+                ["url"] = listener.Uri("/adf").ToString(),
+                ["body"] = new JsonObject { ["value"] = "{\"run\":\"@{pipeline().RunId}\",\"error\":\"@{activity('Flaky').error.errorCode}\"}", ["type"] = "Expression" },
+            }, null, On("Flaky", "Failed")),
+            Activity("FailRun", "Fail", new JsonObject { ["message"] = "medallion failed", ["errorCode"] = "E42" }, null, On("NotifyFailure", "Completed")),
+        ]);
+
+        var result = await CreateRunner().RunAsync(file);
+
+        Assert.Equal(RunStatus.Failed, result.Status);
+        Assert.Equal(2, Counter());
+        Assert.Equal((RunStatus.Failed, 2), (StatusOf(result, "Flaky"), result.Activities.Single(a => a.ActivityName == "Flaky").Attempt));
+        Assert.Equal(RunStatus.Succeeded, StatusOf(result, "NotifyFailure"));
+        Assert.Equal(RunStatus.Failed, StatusOf(result, "FailRun"));
+        Assert.Equal("medallion failed", result.Error);
+        Assert.Equal("Flaky", result.FailedActivity);
+        var adf = Assert.Single(listener.Requests, r => r.Path == "/adf");
+        Assert.Equal($"{{\"run\":\"{result.RunId}\",\"error\":\"CustomCommandFailed\"}}", adf.Body);
+        var hook = Assert.Single(listener.Requests, r => r.Path.StartsWith("/hook", StringComparison.Ordinal));
+        Assert.Equal("POST", hook.Method);
+        Assert.Equal("s3cret", hook.Headers[PipelineWebhookOptions.SecretHeaderName]);
+        Assert.Equal(result.RunId, hook.Headers["Idempotency-Key"]);
+        var body = JsonNode.Parse(hook.Body)!;
+        Assert.Equal(("pl_notify", result.RunId, "Flaky", result.LogDirectory), (body["pipeline"]!.GetValue<string>(), body["runId"]!.GetValue<string>(),
+            body["failedActivity"]!.GetValue<string>(), body["logs"]!.GetValue<string>()));
+        Assert.StartsWith("The command exited with code 7: failing", body["error"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_WebhookDown_RunStillFailedWithItsOwnError()
+    {
+        Webhook = new PipelineWebhookOptions { Uri = new Uri($"http://127.0.0.1:{Lakehouse.Testing.LocalServers.FreePort()}/hook"), MaxAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(5) };
+        var file = Pipeline("pl_down", [Activity("Stop", "Fail", new JsonObject { ["message"] = "stop here", ["errorCode"] = "E1" })]);
+
+        var result = await CreateRunner().RunAsync(file);
+
+        Assert.Equal((RunStatus.Failed, "stop here"), (result.Status, result.Error));
+    }
+
+    [Fact]
+    public async Task RunAsync_ActivityTimesOut_ProcessTreeIsKilledAndActivityFails()
+    {
+        var pidFile = Path.Combine(Work, "sleep.pid");
+        var file = Pipeline("pl_timeout", [Custom("Slow", $"sleep 60 & echo $! > {pidFile}; wait", Retry(0, "0.00:00:02"))]);
+        var clock = Stopwatch.StartNew();
+
+        var result = await CreateRunner().RunAsync(file);
+
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(30));
+        Assert.Equal(RunStatus.Failed, result.Status);
+        Assert.Contains("timed out after 00:00:02", result.Error, StringComparison.Ordinal);
+        var pid = int.Parse((await File.ReadAllTextAsync(pidFile)).Trim(), CultureInfo.InvariantCulture);
+        Assert.True(await GoneAsync(pid), $"the sleep process {pid} still runs after the timeout");
+    }
+
+    /// <summary>True when the process has ended (no /proc entry, or a zombie waiting for its parent).</summary>
+    internal static async Task<bool> GoneAsync(int pid)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                var stat = await File.ReadAllTextAsync($"/proc/{pid}/stat");
+                if (stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z')) return true;
+            }
+            catch (IOException)
+            {
+                return true;
+            }
+            await Task.Delay(50);
+        }
+        return false;
+    }
+
+    public static TheoryData<string, string, RunStatus> Matrix() => new()
+    {
+        // upstream outcome, condition, status of the dependent
+        { "Succeeded", "Succeeded", RunStatus.Succeeded },
+        { "Succeeded", "Failed", RunStatus.Skipped },
+        { "Succeeded", "Skipped", RunStatus.Skipped },
+        { "Succeeded", "Completed", RunStatus.Succeeded },
+        { "Failed", "Succeeded", RunStatus.Skipped },
+        { "Failed", "Failed", RunStatus.Succeeded },
+        { "Failed", "Skipped", RunStatus.Skipped },
+        { "Failed", "Completed", RunStatus.Succeeded },
+        { "Skipped", "Succeeded", RunStatus.Skipped },
+        { "Skipped", "Failed", RunStatus.Skipped },
+        { "Skipped", "Skipped", RunStatus.Succeeded },
+        { "Skipped", "Completed", RunStatus.Skipped },
+    };
+
+    [Theory]
+    [MemberData(nameof(Matrix))]
+    public async Task RunAsync_DependencyCondition_DependentRunsOnlyWhenConditionMatchesFinalStatus(string upstream, string condition, RunStatus expected)
+    {
+        // Upstream succeeds (exit 0), fails (exit 1), or is skipped (it waits for Gate's failure, and Gate succeeds).
+        var file = Pipeline("pl_matrix",
+        [
+            Custom("Gate", "exit 0"),
+            upstream == "Skipped" ? Custom("Upstream", "exit 0", null, On("Gate", "Failed")) : Custom("Upstream", upstream == "Succeeded" ? "exit 0" : "exit 1"),
+            Custom("Dependent", "exit 0", null, On("Upstream", condition)),
+        ]);
+
+        var result = await CreateRunner().RunAsync(file);
+
+        var trace = string.Join("; ", result.Activities.Select(a => $"{a.ActivityName} {a.Status} {a.Error}"));
+        Assert.True(upstream == StatusOf(result, "Upstream").ToString(), trace);
+        Assert.True(expected == StatusOf(result, "Dependent"), trace);
+    }
+
+    [Fact]
+    public async Task RunAsync_TwoDependencies_BothMustBeMetAndConditionsOfOneEntryAreAlternatives()
+    {
+        var file = Pipeline("pl_and",
+        [
+            Custom("Ok", "exit 0"),
+            Custom("Bad", "exit 1"),
+            Custom("Both", "exit 0", null, On("Ok", "Succeeded"), On("Bad", "Succeeded")),
+            Custom("Either", "exit 0", null, On("Ok", "Succeeded"), On("Bad", "Failed", "Skipped")),
+        ]);
+
+        var result = await CreateRunner().RunAsync(file);
+
+        Assert.Equal((RunStatus.Skipped, RunStatus.Succeeded), (StatusOf(result, "Both"), StatusOf(result, "Either")));
+    }
+
+    [Theory]
+    [InlineData("try-catch, step fails", "exit 1", false, false, RunStatus.Succeeded)]
+    [InlineData("try-catch, step succeeds", "exit 0", false, false, RunStatus.Succeeded)]
+    [InlineData("do-if-else, step fails", "exit 1", true, false, RunStatus.Failed)]
+    [InlineData("do-if-else, step succeeds", "exit 0", true, false, RunStatus.Succeeded)]
+    [InlineData("do-if-skip-else, step fails", "exit 1", true, true, RunStatus.Succeeded)]
+    [InlineData("generic failure at the end, step fails", "exit 1", false, false, RunStatus.Succeeded)]
+    public async Task RunAsync_ErrorHandlingPattern_StatusFollowsAdfLeafRule(string pattern, string step, bool onSuccess, bool skipAfterSuccess, RunStatus expected)
+    {
+        // The patterns of ADF's "Errors and conditional execution": the pipeline's status is decided by its leaves, a
+        // skipped leaf standing for its parent.
+        var activities = new JsonArray { Custom("Step", step), Custom("OnFailure", "exit 0", null, On("Step", "Failed")) };
+        if (onSuccess) activities.Add(Custom("OnSuccess", "exit 0", null, On("Step", "Succeeded")));
+        if (skipAfterSuccess) activities.Add(Custom("DummyOnSkip", "exit 0", null, On("OnSuccess", "Skipped")));
+        var file = Pipeline("pl_pattern", activities);
+
+        var result = await CreateRunner().RunAsync(file);
+
+        Assert.True(expected == result.Status, $"{pattern}: {result.Status}: " + string.Join("; ", result.Activities.Select(a => $"{a.ActivityName} {a.Status} {a.Error}")));
+    }
+
+    [Fact]
+    public async Task RunAsync_FailedStepWhoseOnlyDependentIsSkipped_RunFails()
+    {
+        var file = Pipeline("pl_chain", [Custom("Step", "exit 1"), Custom("Next", "exit 0", null, On("Step", "Succeeded"))]);
+
+        var result = await CreateRunner().RunAsync(file);
+
+        Assert.Equal((RunStatus.Failed, RunStatus.Skipped), (result.Status, StatusOf(result, "Next")));
+        Assert.StartsWith("The command exited with code 1", result.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false, 2, 2)]
+    [InlineData(true, 4, 1)]
+    public async Task RunAsync_ForEach_RunsEveryItemWithAtMostBatchCountAtOnce(bool sequential, int batchCount, int expectedMax)
+    {
+        var running = Path.Combine(Work, "running");
+        Directory.CreateDirectory(running);
+        var seen = Path.Combine(Work, "seen");
+        // Each iteration marks itself running, records how many are running, stays 0.4 s, then unmarks itself.
+        var command = $"touch {running}/@{{item()}}; ls {running} | wc -l >> {seen}; echo @{{item()}} >> {Path.Combine(Work, "items")}; sleep 0.4; rm {running}/@{{item()}}";
+        var file = Pipeline("pl_foreach",
+        [
+            Activity("EachDay", "ForEach", new JsonObject
+            {
+                ["items"] = new JsonObject { ["value"] = "@pipeline().parameters.days", ["type"] = "Expression" },
+                ["isSequential"] = sequential,
+                ["batchCount"] = batchCount,
+                ["activities"] = new JsonArray(Custom("Work", command)),
+            }),
+        ], new JsonObject { ["days"] = new JsonObject { ["type"] = "Array", ["defaultValue"] = new JsonArray("d1", "d2", "d3", "d4", "d5", "d6") } });
+
+        var result = await CreateRunner().RunAsync(file);
+
+        Assert.Equal(RunStatus.Succeeded, result.Status);
+        Assert.Equal(["d1", "d2", "d3", "d4", "d5", "d6"], (await File.ReadAllLinesAsync(Path.Combine(Work, "items"))).Order(StringComparer.Ordinal));
+        var concurrency = (await File.ReadAllLinesAsync(seen)).Select(l => int.Parse(l.Trim(), CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(expectedMax, concurrency.Max());
+        Assert.Equal(6, result.Activities.Count(a => a.ActivityName.StartsWith("EachDay/", StringComparison.Ordinal) && a.ActivityName.EndsWith("/Work", StringComparison.Ordinal)));
+        Assert.Equal(6, JsonNode.Parse(result.Activities.Single(a => a.ActivityName == "EachDay").OutputJson!)!["itemCount"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task RunAsync_ForEachIterationFails_ForEachFailsAfterAllIterations()
+    {
+        var file = Pipeline("pl_foreach_fail",
+        [
+            Activity("Each", "ForEach", new JsonObject
+            {
+                ["items"] = new JsonObject { ["value"] = "@createArray(1, 2, 3)", ["type"] = "Expression" },
+                ["activities"] = new JsonArray(Custom("Work", "echo @{item()} >> " + Path.Combine(Work, "done") + "; [ @{item()} -ne 2 ]")),
+            }),
+        ]);
+
+        var result = await CreateRunner().RunAsync(file);
+
+        Assert.Equal(RunStatus.Failed, result.Status);
+        Assert.Equal(3, (await File.ReadAllLinesAsync(Path.Combine(Work, "done"))).Length);
+        Assert.Equal(RunStatus.Failed, StatusOf(result, "Each/1/Work"));
+        Assert.Equal(RunStatus.Succeeded, StatusOf(result, "Each/2/Work"));
+    }
+
+    [Fact]
+    public async Task RunAsync_UntilWithAppendVariable_StopsWhenExpressionIsTrue()
+    {
+        var file = Pipeline("pl_until",
+        [
+            Activity("Loop", "Until", new JsonObject
+            {
+                ["expression"] = new JsonObject { ["value"] = "@greaterOrEquals(length(variables('ticks')), 3)", ["type"] = "Expression" },
+                ["timeout"] = "0.00:01:00",
+                ["activities"] = new JsonArray(Activity("Tick", "AppendVariable", new JsonObject { ["variableName"] = "ticks", ["value"] = "@utcnow()" })),
+            }),
+            Activity("Count", "SetVariable", new JsonObject { ["variableName"] = "n", ["value"] = "@string(length(variables('ticks')))" }, null, On("Loop", "Succeeded")),
+        ], variables: new JsonObject { ["ticks"] = new JsonObject { ["type"] = "Array" }, ["n"] = new JsonObject { ["type"] = "String" } });
+
+        var result = await CreateRunner().RunAsync(file);
+
+        Assert.Equal(RunStatus.Succeeded, result.Status);
+        Assert.Equal(3, JsonNode.Parse(result.Activities.Single(a => a.ActivityName == "Loop").OutputJson!)!["iterations"]!.GetValue<int>());
+        Assert.Equal("3", JsonNode.Parse(result.Activities.Single(a => a.ActivityName == "Count").OutputJson!)!["value"]!.GetValue<string>());
+        Assert.Equal(["Loop/0/Tick", "Loop/1/Tick", "Loop/2/Tick"], result.Activities.Select(a => a.ActivityName).Where(n => n.StartsWith("Loop/", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task RunAsync_UntilNeverTrue_FailsAtItsTimeout()
+    {
+        var file = Pipeline("pl_until_timeout",
+        [
+            Activity("Loop", "Until", new JsonObject
+            {
+                ["expression"] = new JsonObject { ["value"] = "@equals(1, 2)", ["type"] = "Expression" },
+                ["timeout"] = "0.00:00:02",
+                ["activities"] = new JsonArray(Activity("Pause", "Wait", new JsonObject { ["waitTimeInSeconds"] = 1 })),
+            }),
+        ]);
+
+        var result = await CreateRunner().RunAsync(file);
+
+        Assert.Equal(RunStatus.Failed, result.Status);
+        Assert.Contains("timed out after 00:00:02 before its expression was true", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_FailActivity_RunFailsWithItsMessageAndErrorCode()
+    {
+        var file = Pipeline("pl_fail",
+        [
+            Activity("Check", "IfCondition", new JsonObject
+            {
+                ["expression"] = new JsonObject { ["value"] = "@equals(pipeline().parameters.rows, 0)", ["type"] = "Expression" },
+                ["ifTrueActivities"] = new JsonArray(Activity("NoRows", "Fail", new JsonObject
+                {
+                    ["message"] = new JsonObject { ["value"] = "@concat('no rows for ', pipeline().parameters.day)", ["type"] = "Expression" },
+                    ["errorCode"] = "NoRows",
+                })),
+            }),
+        ], new JsonObject { ["rows"] = new JsonObject { ["type"] = "Int" }, ["day"] = new JsonObject { ["type"] = "String", ["defaultValue"] = "2024-05-01" } });
+        var runner = CreateRunner();
+
+        var empty = await runner.RunAsync(file, new Dictionary<string, string> { ["rows"] = "0" });
+        var full = await runner.RunAsync(file, new Dictionary<string, string> { ["rows"] = "12" });
+
+        Assert.Equal((RunStatus.Failed, "Check/NoRows"), (empty.Status, empty.FailedActivity));
+        Assert.Equal("Activity failed because an inner activity failed: no rows for 2024-05-01", empty.Error);
+        var failed = empty.Activities.Single(a => a.ActivityName == "Check/NoRows");
+        Assert.Equal((RunStatus.Failed, 1), (failed.Status, failed.Attempt));
+        Assert.Equal("NoRows", JsonNode.Parse(failed.OutputJson!)!["errorCode"]!.GetValue<string>());
+        Assert.Equal(RunStatus.Succeeded, full.Status);
+        Assert.DoesNotContain(full.Activities, a => a.ActivityName == "Check/NoRows");
+    }
+
+    [Fact]
+    public async Task RunAsync_ExecutePipeline_RunsChildWithParametersAndFailsWithIt()
+    {
+        Pipeline("pl_child",
+            [Custom("Write", $"echo @{{pipeline().parameters.word}} > {Path.Combine(Work, "child.txt")}; [ '@{{pipeline().parameters.word}}' != bad ]")],
+            new JsonObject { ["word"] = new JsonObject { ["type"] = "String" } });
+        var parent = Pipeline("pl_parent",
+        [
+            Activity("Child", "ExecutePipeline", new JsonObject
+            {
+                ["pipeline"] = new JsonObject { ["referenceName"] = "pl_child", ["type"] = "PipelineReference" },
+                ["waitOnCompletion"] = true,
+                ["parameters"] = new JsonObject { ["word"] = new JsonObject { ["value"] = "@pipeline().parameters.word", ["type"] = "Expression" } },
+            }),
+            Activity("After", "SetVariable", new JsonObject { ["variableName"] = "childRun", ["value"] = "@activity('Child').output.pipelineRunId" }, null, On("Child", "Succeeded")),
+        ], new JsonObject { ["word"] = new JsonObject { ["type"] = "String" } }, new JsonObject { ["childRun"] = new JsonObject { ["type"] = "String" } });
+        var runner = CreateRunner();
+
+        var good = await runner.RunAsync(parent, new Dictionary<string, string> { ["word"] = "hello" });
+        var bad = await runner.RunAsync(parent, new Dictionary<string, string> { ["word"] = "bad" });
+
+        Assert.Equal(RunStatus.Succeeded, good.Status);
+        Assert.Equal("bad", (await File.ReadAllTextAsync(Path.Combine(Work, "child.txt"))).Trim());
+        var childRunId = JsonNode.Parse(good.Activities.Single(a => a.ActivityName == "After").OutputJson!)!["value"]!.GetValue<string>();
+        await using var store = new SqlitePipelineStateStore(SqlitePipelineStateStore.PathUnderLake(Lake));
+        var child = await store.GetRunAsync(childRunId);
+        Assert.Equal(("pl_child", RunStatus.Succeeded), (child.Pipeline, child.Status));
+        Assert.Equal(RunStatus.Succeeded, Assert.Single(await store.ListActivitiesAsync(childRunId)).Status);
+        Assert.Equal(RunStatus.Failed, bad.Status);
+        Assert.Contains("Operation on target Write failed: The command exited with code 1", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_WebActivity_OutputIsTheResponseAndHeadersAreSent()
+    {
+        using var listener = new RequestRecorder();
+        var file = Pipeline("pl_web",
+        [
+            Activity("Call", "WebActivity", new JsonObject
+            {
+                ["method"] = "POST",
+                ["url"] = listener.Uri("/api").ToString(),
+                ["headers"] = new JsonObject { ["X-Day"] = "@pipeline().parameters.day", ["Content-Type"] = "application/json" },
+                ["body"] = new JsonObject { ["day"] = "@pipeline().parameters.day" },
+            }),
+            Activity("Use", "SetVariable", new JsonObject { ["variableName"] = "ok", ["value"] = "@string(activity('Call').output.ok)" }, null, On("Call", "Succeeded")),
+        ], new JsonObject { ["day"] = new JsonObject { ["type"] = "String", ["defaultValue"] = "2024-05-02" } }, new JsonObject { ["ok"] = new JsonObject { ["type"] = "String" } });
+
+        var result = await CreateRunner().RunAsync(file);
+
+        Assert.Equal(RunStatus.Succeeded, result.Status);
+        var request = Assert.Single(listener.Requests);
+        Assert.Equal(("POST", "{\"day\":\"2024-05-02\"}", "2024-05-02"), (request.Method, request.Body, request.Headers["X-Day"]));
+        Assert.Equal("True", JsonNode.Parse(result.Activities.Single(a => a.ActivityName == "Use").OutputJson!)!["value"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("\"type\": \"Copy\"", "$.properties.activities[1].type (activity 'Second'): the activity type 'Copy' is unknown to the local runner")]
+    [InlineData("\"type\": \"Custom\", \"typeProperties\": {\"command\": \"@concatt('a', 'b')\"}", "$.properties.activities[1].typeProperties.command (activity 'Second'): ")]
+    [InlineData("\"type\": \"Custom\", \"typeProperties\": {\"command\": \"@concat('a', \"}", "$.properties.activities[1].typeProperties.command (activity 'Second'): ")]
+    [InlineData("\"type\": \"Custom\", \"typeProperties\": {\"command\": \"@pipeline().parameters.nope\"}", "the pipeline has no parameter 'nope'")]
+    public async Task RunAsync_PipelineThatCannotRun_IsRefusedBeforeAnythingRuns(string second, string expected)
+    {
+        var marker = Path.Combine(Work, "ran");
+        var path = Temp.Combine("pipeline", "pl_bad.json");
+        await File.WriteAllTextAsync(path, $$$"""
+            {"name": "pl_bad", "properties": {"activities": [
+              {"name": "First", "type": "Custom", "typeProperties": {"command": "touch {{{marker}}}"}},
+              {"name": "Second", {{{second}}}}
+            ]}}
+            """);
+        var runner = CreateRunner();
+
+        var error = await Assert.ThrowsAsync<LakehouseException>(() => runner.RunAsync(path));
+
+        Assert.Equal(LakehouseErrorReason.InvalidInput, error.Reason);
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(marker));
+        await using var store = new SqlitePipelineStateStore(SqlitePipelineStateStore.PathUnderLake(Lake));
+        await store.InitializeAsync();
+        Assert.Empty(await store.ListRunsAsync());
+    }
+
+    [Fact]
+    public async Task RunAsync_UnknownFunctionInAnExecutedPipeline_IsRefusedNamingThatFile()
+    {
+        Pipeline("pl_inner", [Custom("Inner", "@nosuchfunction()")]);
+        var outer = Pipeline("pl_outer", [Activity("Run", "ExecutePipeline", new JsonObject { ["pipeline"] = new JsonObject { ["referenceName"] = "pl_inner", ["type"] = "PipelineReference" } })]);
+
+        var error = await Assert.ThrowsAsync<LakehouseException>(() => CreateRunner().RunAsync(outer));
+
+        Assert.Contains("pl_inner.json: $.properties.activities[0].typeProperties.command (activity 'Inner'): ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("nosuchfunction", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("rows", "x", "parameter 'rows': 'x' is not an Int")]
+    [InlineData("nope", "1", "the pipeline has no parameter 'nope' (it declares rows)")]
+    public async Task RunAsync_BadParameter_IsRefusedBeforeTheRun(string name, string value, string expected)
+    {
+        var file = Pipeline("pl_params", [Custom("A", "exit 0")], new JsonObject { ["rows"] = new JsonObject { ["type"] = "Int", ["defaultValue"] = 1 } });
+
+        var error = await Assert.ThrowsAsync<LakehouseException>(() => CreateRunner().RunAsync(file, new Dictionary<string, string> { [name] = value }));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ResumeAsync_CancelledRun_RunsOnlyWhatHadNotFinished()
+    {
+        var firstCount = Path.Combine(Work, "first");
+        var file = Pipeline("pl_resume",
+        [
+            Custom("First", $"echo x >> {firstCount}"),
+            Activity("Remember", "SetVariable", new JsonObject { ["variableName"] = "v", ["value"] = "remembered" }, null, On("First", "Succeeded")),
+            Custom("Slow", $"[ -f {Path.Combine(Work, "go")} ] || sleep 60", null, On("Remember", "Succeeded")),
+            Custom("Last", $"echo @{{variables('v')}} > {Path.Combine(Work, "last")}", null, On("Slow", "Succeeded")),
+        ], variables: new JsonObject { ["v"] = new JsonObject { ["type"] = "String" } });
+        var runner = CreateRunner();
+        using var stop = new CancellationTokenSource();
+        var run = runner.RunAsync(file, cancellationToken: stop.Token);
+        await using (var store = new SqlitePipelineStateStore(SqlitePipelineStateStore.PathUnderLake(Lake)))
+        {
+            await WaitForAsync(async () => (await store.ListRunsAsync()) is [var r, ..] && (await store.ListActivitiesAsync(r.RunId)).Any(a => a.ActivityName == "Slow"));
+        }
+        await stop.CancelAsync();
+        var stopped = await Record.ExceptionAsync(() => run);
+        Assert.True(stopped is OperationCanceledException, $"the run was not stopped: {stopped?.ToString() ?? (await run).Status.ToString()}");
+        await File.WriteAllTextAsync(Path.Combine(Work, "go"), "");
+        string runId;
+        await using (var store = new SqlitePipelineStateStore(SqlitePipelineStateStore.PathUnderLake(Lake)))
+        {
+            var cancelled = Assert.Single(await store.ListRunsAsync());
+            Assert.Equal(RunStatus.Cancelled, cancelled.Status);
+            runId = cancelled.RunId;
+        }
+
+        var result = await runner.ResumeAsync(runId);
+
+        Assert.Equal((RunStatus.Succeeded, true, runId), (result.Status, result.Resumed, result.RunId));
+        Assert.Single(await File.ReadAllLinesAsync(firstCount));
+        Assert.Equal("remembered", (await File.ReadAllTextAsync(Path.Combine(Work, "last"))).Trim());
+        Assert.Equal(1, result.Activities.Single(a => a.ActivityName == "First").Attempt);
+        Assert.Equal(2, result.Activities.Single(a => a.ActivityName == "Slow").Attempt);
+        var again = await Assert.ThrowsAsync<LakehouseException>(() => runner.ResumeAsync(runId));
+        Assert.Contains("has finished (Succeeded)", again.Message, StringComparison.Ordinal);
+    }
+
+    internal static async Task WaitForAsync(Func<Task<bool>> condition)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "timed out waiting");
+            await Task.Delay(50);
+        }
+    }
+}
