@@ -1,62 +1,98 @@
-using Lakehouse.Engine;
+using System.Globalization;
+using System.Text.Json;
 using Lakehouse.Testing;
 
 namespace Lakehouse.Cli.Tests;
 
-/// <summary><c>lakehouse demo</c> end to end: landing files, bronze exactly once, gold against an independent reading of the landing files.</summary>
-public sealed class DemoCommandTests(EngineFixture fixture) : IClassFixture<EngineFixture>, IDisposable
+/// <summary>
+/// <c>lakehouse demo</c>, the README's first command: the three simulated datasets through the ADF medallion pipeline on the local
+/// runner. Its counts are checked against the simulator's own account of what it sent and against the landing files; a second run
+/// generates nothing and changes no table.
+/// </summary>
+public sealed class DemoCommandTests : IDisposable
 {
     private readonly TempDirectory _temp = new("cli-demo");
 
     public void Dispose() => _temp.Dispose();
 
     [Fact]
-    public async Task Demo_RunTwice_GoldMatchesTheLandingFilesAndBronzeLandsOnce()
+    public async Task Demo_RunTwice_EveryEventAccountedForOnceAndTheSecondRunSkipsEverything()
     {
         var lake = _temp.Combine("lake");
-        var first = await CliRunner.RunAsync("demo", "--lake", lake, "--events", "20000", "--seed", "7");
+        var first = await CliRunner.RunAsync("demo", "--events", "3000", "--seed", "7", "--lake", lake);
         Assert.True(first.ExitCode == 0, first.Stderr);
-        Assert.Contains("bronze   weblogs: 20,000 raw lines landed as version 0", first.Stdout, StringComparison.Ordinal);
-        Assert.Contains("from 20,000 events as version 0", first.Stdout, StringComparison.Ordinal);
-
-        var landing = Directory.GetFiles(Path.Combine(lake, "_lakehouse", "landing", "weblogs"), "*.ndjson", SearchOption.AllDirectories);
-        var files = SqlText.LiteralList(landing);
-        var gold = $"SELECT * FROM read_parquet({SqlText.Literal(Path.Combine(lake, "gold", "page_performance_daily", "*.parquet"))})";
-        using (var lease = fixture.Engine.Lease())
+        foreach (var dataset in new[] { "weblogs", "sensors", "accesslogs" })
         {
-            // The landing files hold 20,000 distinct events over 3 days.
-            Assert.Equal("20000|20000|3", lease.Connection.Scalar(
-                $"SELECT count(*) || '|' || count(DISTINCT event_id) || '|' || count(DISTINCT CAST(\"timestamp\" AS TIMESTAMPTZ)::DATE) FROM read_json({files})"));
-            // Gold per (day, page) against the same numbers computed straight from the landing files (the sample's URLs are already normalized).
-            var expected = $"""
-                SELECT CAST(CAST("timestamp" AS TIMESTAMPTZ) AS DATE) AS d, page_url AS p, count(*) AS n, count(DISTINCT session_id) AS s,
-                       round(avg(tti_ms), 6) AS tti, round(quantile_cont(ttar_ms, 0.95), 6) AS ttar95, round(avg((status >= 400)::INT), 6) AS err
-                FROM read_json({files}) GROUP BY ALL
-                """;
-            var actual = $"SELECT event_date AS d, page_url AS p, events AS n, sessions AS s, round(tti_avg_ms, 6), round(ttar_p95_ms, 6), round(error_rate, 6) FROM ({gold})";
-            Assert.Equal(0L, lease.Connection.Scalar($"SELECT count(*) FROM (({expected}) EXCEPT ALL ({actual}) UNION ALL (({actual}) EXCEPT ALL ({expected})))"));
-            Assert.Equal(lease.Connection.Scalar($"SELECT count(*) FROM ({expected})"), lease.Connection.Scalar($"SELECT count(*) FROM ({gold})"));
+            Assert.Matches($@"  {dataset} +pipeline pl_medallion run [0-9a-f-]{{36}} Succeeded: Bronze [0-9.]+ s, Silver [0-9.]+ s, Gold [0-9.]+ s, RefreshSynapseViews", first.Stdout);
+            Assert.Matches($@"  {dataset} +landing  [0-9,]+ simulated events in 1 file\(s\)", first.Stdout);
         }
 
-        var second = await CliRunner.RunAsync("demo", "--lake", lake, "--events", "20000", "--seed", "7");
-        Assert.True(second.ExitCode == 0, second.Stderr);
-        Assert.Contains("this batch is already landed (exactly once), nothing written; version 0", second.Stdout, StringComparison.Ordinal);
-        Assert.Contains("from 20,000 events as version 1", second.Stdout, StringComparison.Ordinal);
-        var bronze = await CliRunner.RunAsync("table", "info", "bronze.weblogs", "--lake", lake);
-        Assert.Contains("rows:       20000\n", bronze.Stdout, StringComparison.Ordinal);
-        Assert.Contains("version:    0 ", bronze.Stdout, StringComparison.Ordinal);
+        // The simulator's account of the same sends (same options as the demo's), from a separate run of it.
+        using var sent = JsonDocument.Parse((await CliRunner.RunAsync("produce", "--dataset", "weblogs", "--events", "3000", "--seed", "7", "--duplicates", "0.02",
+            "--malformed", "0.01", "--late", "0.02", "--to", _temp.Combine("check"), "--json")).Stdout);
+        var duplicates = sent.RootElement.GetProperty("duplicates").GetInt64();
+        var malformed = sent.RootElement.GetProperty("malformed").GetInt64();
+        Assert.True(duplicates > 0 && malformed > 0);
+        var landingLines = Directory.GetFiles(Path.Combine(lake, "_lakehouse", "landing", "weblogs"), "*.ndjson").Sum(f => File.ReadLines(f).Count());
+        Assert.Equal(3000, landingLines);
+        var silver = 3000 - duplicates - malformed;
+        Assert.Matches($@"weblogs +3,000 +{N(silver)} +{N(malformed)} +{N(duplicates)} *\n", first.Stdout);
 
-        var sql = await CliRunner.RunAsync("sql", "--lake", lake, "SELECT sum(events) FROM gold.page_performance_daily", "--format", "csv");
-        Assert.Equal("sum(events)\n20000\n", sql.Stdout);
+        var counts = await SqlAsync(lake, """
+            SELECT (SELECT count(*) FROM bronze.weblogs) || '|' || (SELECT count(*) FROM silver.weblogs) || '|' || (SELECT count(*) FROM silver.weblogs_quarantine)
+                   || '|' || (SELECT sum(events) FROM gold.page_performance_daily) || '|' || (SELECT count(*) FROM bronze.sensors) || '|' || (SELECT count(*) FROM bronze.accesslogs)
+            """);
+        Assert.Equal($"3000|{silver}|{malformed}|{silver}|1500|3000", counts);
+        Assert.Equal(["Succeeded", "Succeeded", "Succeeded"], await RunStatusesAsync(lake));
+
+        var before = Versions(lake);
+        var second = await CliRunner.RunAsync("demo", "--events", "3000", "--seed", "7", "--lake", lake);
+        Assert.True(second.ExitCode == 0, second.Stderr);
+        foreach (var dataset in new[] { "weblogs", "sensors", "accesslogs" })
+        {
+            Assert.Matches($@"  {dataset} +landing  skipped: the [0-9,]+ events of seed 7 are already in the landing zone", second.Stdout);
+            Assert.Matches($@"  {dataset} +skipped  nothing new: its \d+ tables \(bronze, silver, gold\) are unchanged", second.Stdout);
+        }
+        Assert.Equal(before, Versions(lake));
+        Assert.Equal(counts, await SqlAsync(lake, """
+            SELECT (SELECT count(*) FROM bronze.weblogs) || '|' || (SELECT count(*) FROM silver.weblogs) || '|' || (SELECT count(*) FROM silver.weblogs_quarantine)
+                   || '|' || (SELECT sum(events) FROM gold.page_performance_daily) || '|' || (SELECT count(*) FROM bronze.sensors) || '|' || (SELECT count(*) FROM bronze.accesslogs)
+            """));
+        Assert.Equal(Enumerable.Repeat("Succeeded", 6), await RunStatusesAsync(lake));
     }
 
     [Fact]
     public async Task Demo_BadOptions_UsageErrors()
     {
-        var r = await CliRunner.RunAsync("demo", "--lake", _temp.Combine("lake"), "--events", "0");
-        Assert.Equal((2, "error: --events must be between 1 and 100000000\n"), (r.ExitCode, r.Stderr));
-        var remote = await CliRunner.RunAsync("demo", "--lake", "abfss://c@a.dfs.core.windows.net/lake");
-        Assert.Equal(2, remote.ExitCode);
+        var r = await CliRunner.RunAsync("demo", "--events", "0", "--lake", _temp.Combine("lake"));
+        Assert.Equal((2, "error: --events must be between 100 and 10000000\n"), (r.ExitCode, r.Stderr));
+        var remote = await CliRunner.RunAsync("demo", "--lake", "abfss://c@acct.dfs.core.windows.net/x");
+        Assert.Equal((2, "error: demo runs on a local lake folder (the embedded default); give --lake <folder>\n"), (remote.ExitCode, remote.Stderr));
+        var pipelines = await CliRunner.RunAsync("demo", "--pipelines", _temp.Combine("nowhere"), "--lake", _temp.Combine("lake"));
+        Assert.Equal((2, $"error: --pipelines: there is no pipeline/pl_medallion.json in '{_temp.Combine("nowhere")}'\n"), (pipelines.ExitCode, pipelines.Stderr));
         Assert.False(Directory.Exists(_temp.Combine("lake")));
     }
+
+    private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>The status of every pl_medallion run in the lake's pipeline history (<c>lakehouse pipeline runs --json</c>).</summary>
+    private static async Task<List<string?>> RunStatusesAsync(string lake)
+    {
+        var r = await CliRunner.RunAsync("pipeline", "runs", "--json", "--lake", lake);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var runs = JsonDocument.Parse(r.Stdout);
+        return [.. runs.RootElement.EnumerateArray().Where(x => x.GetProperty("pipeline").GetString() == "pl_medallion").Select(x => x.GetProperty("status").GetString())];
+    }
+
+    private static async Task<string> SqlAsync(string lake, string sql)
+    {
+        var r = await CliRunner.RunAsync("sql", sql, "--format", "csv", "--lake", lake);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        return r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1].Trim('"');
+    }
+
+    /// <summary>Every table's newest commit file under the lake, by table folder.</summary>
+    private static SortedDictionary<string, string> Versions(string lake) =>
+        new(Directory.GetDirectories(lake, "_delta_log", SearchOption.AllDirectories)
+            .ToDictionary(d => Path.GetRelativePath(lake, d), d => Path.GetFileName(Directory.GetFiles(d, "*.json").Max(StringComparer.Ordinal))!), StringComparer.Ordinal);
 }
