@@ -95,26 +95,7 @@ public sealed class PipelineRunnerTests : RunnerTestKit
         Assert.Equal(RunStatus.Failed, result.Status);
         Assert.Contains("timed out after 00:00:02", result.Error, StringComparison.Ordinal);
         var pid = int.Parse((await File.ReadAllTextAsync(pidFile)).Trim(), CultureInfo.InvariantCulture);
-        Assert.True(await GoneAsync(pid), $"the sleep process {pid} still runs after the timeout");
-    }
-
-    /// <summary>True when the process has ended (no /proc entry, or a zombie waiting for its parent).</summary>
-    internal static async Task<bool> GoneAsync(int pid)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            try
-            {
-                var stat = await File.ReadAllTextAsync($"/proc/{pid}/stat");
-                if (stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z')) return true;
-            }
-            catch (IOException)
-            {
-                return true;
-            }
-            await Task.Delay(50);
-        }
-        return false;
+        Assert.True(await ProcessState.GoneAsync(pid), $"the sleep process {pid} still runs after the timeout");
     }
 
     public static TheoryData<string, string, RunStatus> Matrix() => new()

@@ -32,6 +32,9 @@ public sealed class CosmosDbServer : IAsyncLifetime
     /// <summary>The port the server listens on (127.0.0.1).</summary>
     public int Port { get; private set; }
 
+    /// <summary>The server's self-signed certificate (PEM): a child process trusts it through <c>SSL_CERT_FILE</c>.</summary>
+    public string CertificatePath => Path.Combine(_workspace ?? throw new InvalidOperationException("cosmosdb-server is not started."), "cert.pem");
+
     /// <summary>The account endpoint.</summary>
     public Uri Endpoint => new($"https://127.0.0.1:{Port}/");
 

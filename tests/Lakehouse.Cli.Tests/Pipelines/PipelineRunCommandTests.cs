@@ -1,0 +1,257 @@
+using System.Text.Json.Nodes;
+using Lakehouse.Pipelines.State;
+using Lakehouse.Pipelines.Tests.State;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Cli.Tests.Pipelines;
+
+/// <summary><c>lakehouse pipeline run</c> and <c>pipeline runs</c> as a user runs them, on the repository's ADF files.</summary>
+public sealed class PipelineRunCommandTests : IDisposable
+{
+    private readonly TempDirectory _temp = new("pipeline-run");
+
+    private string Lake => _temp.Combine("lake");
+
+    private static string Medallion => Path.Combine(TestPaths.RepoRoot, "pipelines", "adf", "pipeline", "pl_medallion.json");
+
+    public void Dispose() => _temp.Dispose();
+
+    internal static async Task<List<string>> SqlAsync(string lake, string query)
+    {
+        var result = await CliRunner.RunAsync("sql", "--lake", lake, "--format", "csv", query);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        return [.. result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1)];
+    }
+
+    internal static async Task ProduceAsync(string landing, int events)
+    {
+        var produce = await CliRunner.RunAsync("produce", "--dataset", "weblogs", "--events", events.ToString(System.Globalization.CultureInfo.InvariantCulture), "--to", Path.Combine(landing, "weblogs"));
+        Assert.True(produce.ExitCode == 0, produce.Stderr);
+    }
+
+    [Fact]
+    public async Task PipelineRun_MedallionOnLocalFolders_FillsGoldAndRunsShowsEveryActivity()
+    {
+        var landing = _temp.Combine("landing");
+        await ProduceAsync(landing, 3000);
+
+        var run = await CliRunner.RunAsync("pipeline", "run", Medallion, "--lake", Lake, "--json",
+            "--param", $"lakeRoot={Lake}", "--param", $"landingRoot={landing}",
+            "--param", "synapseViewsScript=SELECT count(*) AS days, sum(events) AS events FROM gold.page_performance_daily");
+
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        var result = JsonNode.Parse(run.Stdout)!;
+        var runId = result["runId"]!.GetValue<string>();
+        Assert.Equal(("pl_medallion", "Succeeded"), (result["pipeline"]!.GetValue<string>(), result["status"]!.GetValue<string>()));
+        var goldRows = long.Parse((await SqlAsync(Lake, "SELECT count(*) FROM gold.page_performance_daily")).Single(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(goldRows > 0);
+        var history = await CliRunner.RunAsync("pipeline", "runs", "--lake", Lake, "--run", runId, "--json");
+        Assert.True(history.ExitCode == 0, history.Stderr);
+        var activities = JsonNode.Parse(history.Stdout)!["activities"]!.AsArray().ToDictionary(a => a!["name"]!.GetValue<string>(), a => a!);
+        Assert.Equal(["Bronze", "FailRun", "Gold", "NotifyFailure", "RefreshSynapseViews", "Silver"], activities.Keys.Order(StringComparer.Ordinal));
+        foreach (var name in new[] { "Bronze", "Silver", "Gold", "RefreshSynapseViews" })
+        {
+            Assert.Equal("Succeeded", activities[name]["status"]!.GetValue<string>());
+            Assert.True(activities[name]["durationMs"]!.GetValue<long>() >= 0);
+        }
+        Assert.Equal(("Skipped", "Skipped"), (activities["NotifyFailure"]["status"]!.GetValue<string>(), activities["FailRun"]["status"]!.GetValue<string>()));
+        Assert.Equal(0, activities["Gold"]["output"]!["exitcode"]!.GetValue<int>());
+        var script = activities["RefreshSynapseViews"]["output"]!["resultSets"]![0]!["rows"]![0]!;
+        Assert.Equal(goldRows, script["days"]!.GetValue<long>());
+        Assert.True(File.Exists(Path.Combine(Lake, "_lakehouse", "runs", runId, "Bronze.log")));
+
+        var list = await CliRunner.RunAsync("pipeline", "runs", "--lake", Lake);
+        Assert.Contains($"{runId}  pl_medallion", list.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Succeeded", list.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PipelineRun_UnknownActivityType_Exit1NamingFileActivityAndPathBeforeAnythingRuns()
+    {
+        var file = _temp.Combine("pl_bad.json");
+        var marker = _temp.Combine("ran");
+        await File.WriteAllTextAsync(file, $$$"""
+            {"name": "pl_bad", "properties": {"activities": [
+              {"name": "First", "type": "Custom", "typeProperties": {"command": "touch {{{marker}}}"}},
+              {"name": "Copy1", "type": "Copy", "typeProperties": {}}
+            ]}}
+            """);
+
+        var run = await CliRunner.RunAsync("pipeline", "run", file, "--lake", Lake);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"{file}: $.properties.activities[1].type (activity 'Copy1'): the activity type 'Copy' is unknown to the local runner", run.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(marker));
+    }
+
+    [Theory]
+    [InlineData("--param", "noequals", "--param must be name=value, not 'noequals'")]
+    [InlineData("--trigger-body", "[1]", "--trigger-body must be a JSON object")]
+    public async Task PipelineRun_BadCommandLine_Exit2(string option, string value, string expected)
+    {
+        var run = await CliRunner.RunAsync("pipeline", "run", Medallion, "--lake", Lake, option, value);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(expected, run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PipelineRun_TriggerBodyAndFailure_WebhookGetsTheRunAndExitIs1()
+    {
+        using var listener = new Lakehouse.Pipelines.Tests.Runner.RequestRecorder();
+        var file = _temp.Combine("pl_trigger.json");
+        await File.WriteAllTextAsync(file, """
+            {"name": "pl_trigger", "properties": {"activities": [
+              {"name": "Land", "type": "Custom", "typeProperties": {"command": "@concat('echo ', triggerBody().fileName, '; exit 4')"}}
+            ]}}
+            """);
+
+        var run = await CliRunner.RunAsync(new Dictionary<string, string> { ["LAKEHOUSE_PIPELINE_WEBHOOK_URL"] = listener.Uri("/hook").ToString() },
+            "pipeline", "run", file, "--lake", Lake, "--trigger-body", "{\"folderPath\":\"landing/weblogs\",\"fileName\":\"a.ndjson\"}", "--json");
+
+        Assert.Equal(1, run.ExitCode);
+        var result = JsonNode.Parse(run.Stdout)!;
+        Assert.Equal("a.ndjson", result["activities"]![0]!["output"]!["stdout"]!.GetValue<string>());
+        var hook = JsonNode.Parse(Assert.Single(listener.Requests).Body)!;
+        Assert.Equal((result["runId"]!.GetValue<string>(), "Land"), (hook["runId"]!.GetValue<string>(), hook["failedActivity"]!.GetValue<string>()));
+        Assert.StartsWith("The command exited with code 4", hook["error"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+}
+
+/// <summary>
+/// SIGKILL of the runner (a child <c>lakehouse pipeline run</c>) in the middle of a bronze → silver → pause → gold pipeline,
+/// then the same command line again: it resumes the run from the state store's checkpoints, and the layers that committed
+/// before the kill are not run again (same activity attempts, same Delta versions).
+/// </summary>
+public abstract class PipelineCrashResumeTests : IAsyncLifetime
+{
+    protected TempDirectory Temp { get; } = new("pipeline-crash");
+
+    protected string Lake => Temp.Combine("lake");
+
+    protected abstract IDictionary<string, string> Environment { get; }
+
+    protected abstract IPipelineStateStore OpenStore();
+
+    public virtual Task InitializeAsync() => Task.CompletedTask;
+
+    public virtual Task DisposeAsync()
+    {
+        Temp.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private int DeltaCommits(string layer) => Directory.GetFiles(Path.Combine(Lake, layer, "weblogs", "_delta_log"), "*.json").Length;
+
+    [Fact]
+    public async Task PipelineRun_RunnerKilledMidPipeline_SameCommandResumesWithoutRedoingCommittedLayers()
+    {
+        var landing = Temp.Combine("landing");
+        await PipelineRunCommandTests.ProduceAsync(landing, 2000);
+        var go = Temp.Combine("go");
+        var file = Temp.Combine("pipeline", "pl_crash.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        JsonObject Step(string name, string command, string? after) => new()
+        {
+            ["name"] = name,
+            ["type"] = "Custom",
+            ["dependsOn"] = after is null ? new JsonArray() : new JsonArray(new JsonObject { ["activity"] = after, ["dependencyConditions"] = new JsonArray("Succeeded") }),
+            ["typeProperties"] = new JsonObject { ["command"] = command },
+        };
+        await File.WriteAllTextAsync(file, new JsonObject
+        {
+            ["name"] = "pl_crash",
+            ["properties"] = new JsonObject
+            {
+                ["activities"] = new JsonArray(
+                    Step("Bronze", $"lakehouse bronze ingest --dataset weblogs --from {landing}/weblogs --once --lake {Lake}", null),
+                    Step("Silver", $"lakehouse silver run --dataset weblogs --lake {Lake}", "Bronze"),
+                    Step("Pause", $"[ -f {go} ] || sleep 600", "Silver"),
+                    Step("Gold", $"lakehouse gold run --dataset weblogs --lake {Lake}", "Pause")),
+            },
+        }.ToJsonString());
+        string[] command = ["pipeline", "run", file, "--lake", Lake];
+
+        string runId;
+        ActivityRunRecord bronze, silver;
+        int pausePid;
+        using (var runner = CliRunner.Start(command, environment: Environment))
+        {
+            ActivityRunRecord? pause = null;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await using var store = OpenStore();
+            await store.InitializeAsync();
+            while (true)
+            {
+                Assert.False(runner.HasExited, "the runner ended before the pause: " + runner.Stderr);
+                Assert.True(clock.Elapsed < TimeSpan.FromMinutes(3), "the pause did not start: " + runner.Stderr);
+                if ((await store.ListRunsAsync("pl_crash")) is [var r, ..]
+                    && (await store.ListActivitiesAsync(r.RunId)).FirstOrDefault(a => a.ActivityName == "Pause") is { OutputJson: not null } p)
+                {
+                    pause = p;
+                    break;
+                }
+                await Task.Delay(200);
+            }
+            runId = pause.RunId;
+            pausePid = JsonNode.Parse(pause.OutputJson!)!["pid"]!.GetValue<int>();
+            await runner.SignalAsync("KILL");
+            await runner.WaitAsync();
+            var activities = await store.ListActivitiesAsync(runId);
+            bronze = activities.Single(a => a.ActivityName == "Bronze");
+            silver = activities.Single(a => a.ActivityName == "Silver");
+            Assert.Equal(RunStatus.InProgress, (await store.GetRunAsync(runId)).Status);
+            Assert.Equal(RunStatus.InProgress, activities.Single(a => a.ActivityName == "Pause").Status);
+            Assert.DoesNotContain(activities, a => a.ActivityName == "Gold");
+        }
+        var (bronzeCommits, silverCommits) = (DeltaCommits("bronze"), DeltaCommits("silver"));
+        Assert.True(Directory.Exists($"/proc/{pausePid}"), "the pause's process should outlive the killed runner");
+        await File.WriteAllTextAsync(go, "");
+
+        var again = await CliRunner.RunAsync(Environment, command);
+
+        Assert.True(again.ExitCode == 0, again.Stdout + again.Stderr);
+        Assert.Contains($"resuming run {runId}", again.Stderr, StringComparison.Ordinal);
+        await using (var store = OpenStore())
+        {
+            await store.InitializeAsync();
+            Assert.Equal(RunStatus.Succeeded, (await store.GetRunAsync(runId)).Status);
+            Assert.Single(await store.ListRunsAsync("pl_crash"));
+            var activities = (await store.ListActivitiesAsync(runId)).ToDictionary(a => a.ActivityName);
+            Assert.Equal((RunStatus.Succeeded, 1, bronze.StartedAt, bronze.EndedAt), (activities["Bronze"].Status, activities["Bronze"].Attempt, activities["Bronze"].StartedAt, activities["Bronze"].EndedAt));
+            Assert.Equal((RunStatus.Succeeded, 1, silver.StartedAt, silver.EndedAt), (activities["Silver"].Status, activities["Silver"].Attempt, activities["Silver"].StartedAt, activities["Silver"].EndedAt));
+            Assert.Equal((RunStatus.Succeeded, 2), (activities["Pause"].Status, activities["Pause"].Attempt));
+            Assert.Equal((RunStatus.Succeeded, 1), (activities["Gold"].Status, activities["Gold"].Attempt));
+        }
+        Assert.Equal((bronzeCommits, silverCommits), (DeltaCommits("bronze"), DeltaCommits("silver")));
+        Assert.True(await Lakehouse.Pipelines.Tests.Runner.ProcessState.GoneAsync(pausePid), $"the interrupted pause (pid {pausePid}) still runs after the resume");
+        var bronzeLog = await File.ReadAllTextAsync(Path.Combine(Lake, "_lakehouse", "runs", runId, "Bronze.log"));
+        Assert.Single(bronzeLog.Split('\n'), l => l.StartsWith("--- exit code", StringComparison.Ordinal));
+        var gold = await PipelineRunCommandTests.SqlAsync(Lake, "SELECT count(*) FROM gold.page_performance_daily");
+        Assert.True(long.Parse(gold.Single(), System.Globalization.CultureInfo.InvariantCulture) > 0);
+    }
+}
+
+/// <summary>The crash test on SQLite (the lake's _lakehouse/state.db).</summary>
+public sealed class SqlitePipelineCrashResumeTests : PipelineCrashResumeTests
+{
+    protected override IDictionary<string, string> Environment { get; } = new Dictionary<string, string>();
+
+    protected override IPipelineStateStore OpenStore() => new SqlitePipelineStateStore(SqlitePipelineStateStore.PathUnderLake(Lake));
+}
+
+/// <summary>The crash test on Cosmos DB (cosmosdb-server; the child processes trust its certificate through SSL_CERT_FILE).</summary>
+public sealed class CosmosPipelineCrashResumeTests(CosmosDbServer server) : PipelineCrashResumeTests, IClassFixture<CosmosDbServer>
+{
+    private readonly string _database = "crash" + Guid.NewGuid().ToString("N")[..10];
+
+    protected override IDictionary<string, string> Environment => new Dictionary<string, string>
+    {
+        ["LAKEHOUSE_COSMOS_ENDPOINT"] = server.Endpoint.ToString(),
+        ["LAKEHOUSE_COSMOS_KEY"] = CosmosDbServer.Key,
+        ["LAKEHOUSE_COSMOS_DATABASE"] = _database,
+        ["SSL_CERT_FILE"] = server.CertificatePath,
+    };
+
+    protected override IPipelineStateStore OpenStore() => server.CreateStore(_database);
+}

@@ -1,0 +1,77 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Pipelines.Tests.Runner;
+
+/// <summary>A real HTTP listener on 127.0.0.1 and a free port that records every request and answers 200 with a JSON body.</summary>
+public sealed class RequestRecorder : IDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly List<(string Method, string Path, string Body, Dictionary<string, string> Headers)> _requests = [];
+    private readonly Task _loop;
+
+    public RequestRecorder()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            Port = LocalServers.FreePort();
+            _listener.Prefixes.Clear();
+            _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+            try
+            {
+                _listener.Start();
+                break;
+            }
+            catch (HttpListenerException) when (attempt < 5)
+            {
+            }
+        }
+        _loop = Task.Run(LoopAsync);
+    }
+
+    public int Port { get; }
+
+    public Uri Uri(string path) => new($"http://127.0.0.1:{Port}{path}");
+
+    public IReadOnlyList<(string Method, string Path, string Body, Dictionary<string, string> Headers)> Requests
+    {
+        get
+        {
+            lock (_requests) return [.. _requests];
+        }
+    }
+
+    private async Task LoopAsync()
+    {
+        while (_listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+            using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
+            var body = await reader.ReadToEndAsync();
+            var headers = context.Request.Headers.AllKeys.OfType<string>().ToDictionary(k => k, k => context.Request.Headers[k] ?? "", StringComparer.OrdinalIgnoreCase);
+            lock (_requests) _requests.Add((context.Request.HttpMethod, context.Request.Url!.AbsolutePath, body, headers));
+            var reply = Encoding.UTF8.GetBytes("{\"ok\":true,\"echo\":" + (body.Length == 0 ? "null" : JsonValue.Create(body).ToJsonString()) + "}");
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = "application/json";
+            await context.Response.OutputStream.WriteAsync(reply);
+            context.Response.Close();
+        }
+    }
+
+    public void Dispose()
+    {
+        _listener.Stop();
+        _listener.Close();
+        _loop.Wait(TimeSpan.FromSeconds(5));
+    }
+}
