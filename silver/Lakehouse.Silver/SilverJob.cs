@@ -9,6 +9,7 @@ using Lakehouse.Delta.Log;
 using Lakehouse.Delta.Write;
 using Lakehouse.Engine;
 using Lakehouse.Preprocessing;
+using Lakehouse.Silver.Replay;
 using Lakehouse.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -63,12 +64,24 @@ public sealed class SilverJob
         ArgumentNullException.ThrowIfNull(definition);
         options ??= new SilverRunOptions();
         options.Validate();
-        var unknown = options.EnableRules.Where(r => definition.Expectations.All(e => e.Name != r)).ToList();
-        if (unknown.Count > 0)
-            throw new LakehouseException(LakehouseErrorReason.InvalidInput,
-                $"Dataset {definition.Name} has no expectation named {string.Join(", ", unknown.Select(u => "'" + u + "'"))} (its expectations: {string.Join(", ", definition.Expectations.Select(e => e.Name))}).");
+        CheckRuleNames(definition, options.EnableRules);
         var run = new Run(this, definition, options, options.RunId ?? NewRunId());
         return options.IsRerun ? await run.RerunAsync(cancellationToken).ConfigureAwait(false) : await run.IncrementalAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Replays the quarantined rows of <paramref name="definition"/> (all that are still quarantined, or those <paramref name="options"/>
+    /// selects) through today's parser, preprocessing and expectations: rows that pass go to silver (an event silver already holds is a
+    /// duplicate, not a second row), rows that fail stay in quarantine with today's reason, and every row looked at records the outcome.
+    /// Exactly once: see <see cref="QuarantineReplay"/>.
+    /// </summary>
+    public Task<SilverReplayResult> ReplayAsync(DatasetDefinition definition, SilverReplayOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        options ??= new SilverReplayOptions();
+        options.Validate();
+        CheckRuleNames(definition, options.EnableRules);
+        return new QuarantineReplay(this, definition, options, options.RunId ?? NewRunId()).RunAsync(cancellationToken);
     }
 
     /// <summary>Where silver stands for <paramref name="definition"/>: bronze's version, the version silver consumed, the last run's metrics.</summary>
@@ -82,6 +95,27 @@ public sealed class SilverJob
         DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
 
     internal DeltaTable Table(string relative) => DeltaTable.Open(_lake.Scope(relative), _engine, _loggerFactory);
+
+    internal DuckEngine Engine => _engine;
+
+    internal ILogger Logger => _log;
+
+    /// <summary>The page reference table: the lake's own (<see cref="PageReference.LakeRelativePath"/>) when it has one, else the built-in.</summary>
+    internal async Task<PageReference> PagesAsync(CancellationToken cancellationToken)
+    {
+        if (await _lake.GetInfoAsync(PageReference.LakeRelativePath, cancellationToken).ConfigureAwait(false) is null) return PageReference.Default;
+        var bytes = await _lake.ReadAsync(PageReference.LakeRelativePath, cancellationToken).ConfigureAwait(false);
+        return PageReference.Parse(bytes, _lake.Location.TrimEnd('/') + "/" + PageReference.LakeRelativePath);
+    }
+
+    /// <summary>Refuses opt-in rule names the definition does not have.</summary>
+    internal static void CheckRuleNames(DatasetDefinition definition, IEnumerable<string> enableRules)
+    {
+        var unknown = enableRules.Where(r => definition.Expectations.All(e => e.Name != r)).ToList();
+        if (unknown.Count > 0)
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                $"Dataset {definition.Name} has no expectation named {string.Join(", ", unknown.Select(u => "'" + u + "'"))} (its expectations: {string.Join(", ", definition.Expectations.Select(e => e.Name))}).");
+    }
 
     /// <summary>One run of one dataset.</summary>
     private sealed class Run
@@ -111,15 +145,9 @@ public sealed class SilverJob
 
         private PageReference? _pages;
 
-        private ILogger Log => _job._log;
+        private bool _quarantineColumnsChecked;
 
-        /// <summary>The page reference table: the lake's own (<see cref="PageReference.LakeRelativePath"/>) when it has one, else the built-in.</summary>
-        private async Task<PageReference> PagesAsync(CancellationToken cancellationToken)
-        {
-            if (await _job._lake.GetInfoAsync(PageReference.LakeRelativePath, cancellationToken).ConfigureAwait(false) is null) return PageReference.Default;
-            var bytes = await _job._lake.ReadAsync(PageReference.LakeRelativePath, cancellationToken).ConfigureAwait(false);
-            return PageReference.Parse(bytes, _job._lake.Location.TrimEnd('/') + "/" + PageReference.LakeRelativePath);
-        }
+        private ILogger Log => _job._log;
 
         internal async Task<SilverRunResult> IncrementalAsync(CancellationToken cancellationToken)
         {
@@ -221,7 +249,7 @@ public sealed class SilverJob
                 step.Restart();
                 cpu = now;
             }
-            _pages ??= await PagesAsync(cancellationToken).ConfigureAwait(false);
+            _pages ??= await _job.PagesAsync(cancellationToken).ConfigureAwait(false);
             using var stage = new SilverStage(_job._engine, _def, _plan, _runId, _pages);
             await stage.LoadAsync(_bronze, bronze, files, range, Done, cancellationToken).ConfigureAwait(false);
             Done("diagnose");
@@ -239,6 +267,13 @@ public sealed class SilverJob
             var txn = range is null ? new[] { new DeltaAppTransaction(AppId(_def.Name), toVersion) } : null;
             var partitions = new DeltaWriteOptions { PartitionColumns = [SilverColumns.EventDate] };
             var where = range is { } r ? $"{SilverColumns.EventDate} BETWEEN DATE '{r.From:yyyy-MM-dd}' AND DATE '{r.To:yyyy-MM-dd}'" : null;
+
+            if (!_quarantineColumnsChecked && await _quarantine.ExistsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // A quarantine table written before replays existed gets their (null) columns once, in a commit of its own.
+                await DeltaWriter.Create(_quarantine).AddColumnsAsync(QuarantineColumns.Fields, cancellationToken).ConfigureAwait(false);
+            }
+            _quarantineColumnsChecked = true;
 
             // Quarantine first: if the run dies between the two commits, silver's txn still says "not consumed", the next run does the
             // chunk again, and quarantine (keyed by bronze position) takes nothing twice.
