@@ -3,12 +3,14 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Lakehouse.Core;
+using Lakehouse.Core.Webhooks;
 using Lakehouse.Datasets;
 using Lakehouse.Delta;
 using Lakehouse.Delta.Log;
 using Lakehouse.Delta.Write;
 using Lakehouse.Engine;
 using Lakehouse.Preprocessing;
+using Lakehouse.Silver.Gates;
 using Lakehouse.Silver.Replay;
 using Lakehouse.Storage;
 using Microsoft.Extensions.Logging;
@@ -147,6 +149,9 @@ public sealed class SilverJob
 
         private bool _quarantineColumnsChecked;
 
+        /// <summary>The rule history the rule_jump gate compares with, read once per run (this run's own batches are not in it).</summary>
+        private IReadOnlyDictionary<string, RuleHistory>? _history;
+
         private ILogger Log => _job._log;
 
         internal async Task<SilverRunResult> IncrementalAsync(CancellationToken cancellationToken)
@@ -172,7 +177,7 @@ public sealed class SilverJob
                 totals.Add(outcome, chunk.ToVersion);
             }
             var result = Result("incremental", totals);
-            await RecordAsync(result, "committed", cancellationToken).ConfigureAwait(false);
+            await RecordAsync(result, "committed", null, cancellationToken).ConfigureAwait(false);
             return result;
         }
 
@@ -187,7 +192,7 @@ public sealed class SilverJob
             var outcome = await ProcessAsync(bronze, bronze.Files, consumed, (_options.From!.Value, _options.To!.Value), cancellationToken).ConfigureAwait(false);
             totals.Add(outcome, consumed);
             var result = Result("rerun", totals);
-            await RecordAsync(result, "committed", cancellationToken).ConfigureAwait(false);
+            await RecordAsync(result, "committed", null, cancellationToken).ConfigureAwait(false);
             return result;
         }
 
@@ -260,9 +265,23 @@ public sealed class SilverJob
             {
                 var (message, position) = stage.FirstFailure(failed[0].Rule, cancellationToken);
                 var partial = Result(range is null ? "incremental" : "rerun", new Totals(-1), counts);
-                await RecordAsync(partial, "failed", cancellationToken).ConfigureAwait(false);
+                await RecordAsync(partial, "failed", null, cancellationToken).ConfigureAwait(false);
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                     $"silver.{_def.Name}: expectation '{failed[0].Rule}' (fail) is broken by {failed[0].Failed:N0} row(s), e.g. {message} (bronze {position}); nothing was committed.");
+            }
+            if (_def.QualityGates is { } gates)
+            {
+                _history ??= gates.RuleJump is { } jump
+                    ? await QualityGate.HistoryAsync(_job.Table(SilverTables.Quality), _job._engine, _def.Name, jump.HistoryRuns, cancellationToken).ConfigureAwait(false)
+                    : new Dictionary<string, RuleHistory>();
+                if (QualityGate.Check(_def, gates, counts, _history) is { } refusal)
+                {
+                    global::Lakehouse.Silver.Log.GateRefused(Log, _def.Name, _runId, refusal.Gate, refusal.Message);
+                    var partial = Result(range is null ? "incremental" : "rerun", new Totals(-1), counts);
+                    await RecordAsync(partial, "refused", refusal.Message, cancellationToken).ConfigureAwait(false);
+                    await NotifyAsync(refusal, cancellationToken).ConfigureAwait(false);
+                    throw new LakehouseException(LakehouseErrorReason.InvalidInput, refusal.Message);
+                }
             }
             var txn = range is null ? new[] { new DeltaAppTransaction(AppId(_def.Name), toVersion) } : null;
             var partitions = new DeltaWriteOptions { PartitionColumns = [SilverColumns.EventDate] };
@@ -340,11 +359,20 @@ public sealed class SilverJob
             };
         }
 
-        private async Task RecordAsync(SilverRunResult result, string status, CancellationToken cancellationToken)
+        /// <summary>Tells the webhook (when one is configured) that a gate refused a batch; a webhook that fails is logged, never thrown.</summary>
+        private async Task NotifyAsync(GateRefusal refusal, CancellationToken cancellationToken)
+        {
+            if (_options.Webhook is not { } options) return;
+            using var webhook = new WebhookClient(options, _job._loggerFactory.CreateLogger<WebhookClient>(), "Quality gate", "notification", "lakehouse-silver");
+            var outcome = (await webhook.PostAsync([QualityGate.Notification(_def.Name, _runId, refusal, DateTimeOffset.UtcNow)], cancellationToken).ConfigureAwait(false))[0];
+            if (!outcome.Delivered) global::Lakehouse.Silver.Log.GateNotDelivered(Log, _def.Name, _runId, outcome.Reason ?? "");
+        }
+
+        private async Task RecordAsync(SilverRunResult result, string status, string? message, CancellationToken cancellationToken)
         {
             try
             {
-                await QualityTable.AppendAsync(_job.Table(SilverTables.Quality), result, status, _started, cancellationToken).ConfigureAwait(false);
+                await QualityTable.AppendAsync(_job.Table(SilverTables.Quality), result, status, _started, message, cancellationToken).ConfigureAwait(false);
             }
             catch (LakehouseException e)
             {

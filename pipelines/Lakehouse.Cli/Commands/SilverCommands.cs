@@ -37,6 +37,9 @@ internal static class SilverCommands
                 --from/--to DATE: rebuild those event dates (UTC, inclusive) from the bronze silver has consumed, replacing exactly those
                 partitions of silver and quarantine (after a rule or parser change); running it twice gives the same rows.
                 Quality metrics of every run go to silver._quality (see lakehouse sql).
+                Quality gates (the definition's quality_gates: max_quarantine_share, rule_jump) refuse a batch that quarantines too much
+                or in which a rule fails far more often than in the runs before: nothing of it is committed, the refusal is recorded in
+                silver._quality (status refused, message) and posted to LAKEHOUSE_ALERT_WEBHOOK_URL when set, and the run exits 1.
                 """,
             Examples =
             [
@@ -55,7 +58,7 @@ internal static class SilverCommands
         foreach (var o in new Option[] { dataset, from, to, enable, maxRows, json }) command.Add(o);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var options = new SilverRunOptions { EnableRules = parse.GetValue(enable) ?? [] };
+            var options = new SilverRunOptions { EnableRules = parse.GetValue(enable) ?? [], Webhook = Core.Webhooks.WebhookOptions.FromEnvironment() };
             (options.From, options.To) = CommandLine.DateRange(parse.GetValue(from), parse.GetValue(to));
             if (parse.GetValue(maxRows) is { } m) options.MaxRowsPerCommit = (int)m;
             using var lake = session.OpenLake(parse);

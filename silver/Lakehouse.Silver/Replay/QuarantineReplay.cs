@@ -193,7 +193,7 @@ internal sealed class QuarantineReplay(SilverJob job, DatasetDefinition definiti
         };
         try
         {
-            await QualityTable.AppendAsync(job.Table(SilverTables.Quality), run, "committed", _started, cancellationToken).ConfigureAwait(false);
+            await QualityTable.AppendAsync(job.Table(SilverTables.Quality), run, "committed", _started, null, cancellationToken).ConfigureAwait(false);
         }
         catch (LakehouseException e)
         {
