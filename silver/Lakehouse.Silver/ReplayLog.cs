@@ -11,7 +11,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 6801, Level = LogLevel.Warning, Message = "silver.{Dataset}: {Rows} replayed rows pass but silver holds no row of their event (a concurrent rerun removed it?); they stay quarantined for the next replay")]
     public static partial void ReplayUnresolved(ILogger logger, string dataset, long rows);
 
-    [LoggerMessage(EventId = 6810, Level = LogLevel.Warning, Message = "silver.{Dataset}: run {RunId}: quality gate {Gate} refused a batch: {Reason}")]
+    // Information, not Warning: the refusal is the run's error, which the caller reports; the event is for log-based monitoring.
+    [LoggerMessage(EventId = 6810, Level = LogLevel.Information, Message = "Run {RunId} of {Dataset} refused by quality gate {Gate}: {Reason}")]
     public static partial void GateRefused(ILogger logger, string dataset, string runId, string gate, string reason);
 
     [LoggerMessage(EventId = 6811, Level = LogLevel.Warning, Message = "silver.{Dataset}: run {RunId}: the webhook was not told of the quality gate's refusal: {Reason}")]
