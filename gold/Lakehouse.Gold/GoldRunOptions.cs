@@ -1,3 +1,4 @@
+using Lakehouse.Core.Webhooks;
 using Lakehouse.Gold.Alerts;
 using Lakehouse.Gold.Windows;
 
@@ -22,7 +23,7 @@ public sealed class GoldRunOptions
     public AlertSettings Alerts { get; set; } = AlertSettings.Default;
 
     /// <summary>Where new alerts are posted (null: kept in gold/alerts only). Delivery failures never fail the run.</summary>
-    public AlertWebhookOptions? Webhook { get; set; }
+    public WebhookOptions? Webhook { get; set; }
 
     /// <summary>The run's id in <c>gold/_runs</c> (default: a new one from the UTC time and a random suffix).</summary>
     public string? RunId { get; set; }

@@ -55,6 +55,9 @@ public sealed class DatasetDefinition
     /// <summary>The gold tables built from this dataset (names only).</summary>
     public IReadOnlyList<string> GoldOutputs { get; }
 
+    /// <summary>When silver refuses a batch for its quality (the definition's <c>quality_gates</c>); null when the definition sets none.</summary>
+    public DatasetQualityGates? QualityGates { get; internal init; }
+
     /// <summary>Where the definition came from: <c>built-in</c>, or the file's location.</summary>
     public string Source { get; }
 
@@ -346,3 +349,26 @@ internal static class ExpectationNames
 
     internal static string Of(ExpectationCheck check) => Checks.First(c => c.Check == check).Name;
 }
+
+/// <summary>
+/// A dataset's quality gates (<c>quality_gates</c> in its definition): silver refuses a batch — commits none of it, records the
+/// refusal in <c>silver._quality</c> and tells the webhook — when too much of it is quarantined or a rule fails far more often than
+/// it used to.
+/// </summary>
+/// <param name="MaxQuarantineShare">
+/// <c>max_quarantine_share</c>: the largest share of a batch's rows that may go to quarantine, 0 to below 1 (0.05 = 5 %); more
+/// refuses the batch. Null: no such gate.
+/// </param>
+/// <param name="MinRows"><c>min_rows</c>: the share gate judges only batches of at least this many rows (default 1).</param>
+/// <param name="RuleJump"><c>rule_jump</c>: refuse a batch in which a rule fails far more often than in the runs before; null: no such gate.</param>
+public sealed record DatasetQualityGates(double? MaxQuarantineShare, long MinRows, RuleJumpGate? RuleJump);
+
+/// <summary>
+/// <c>rule_jump</c>: a batch is refused when a rule's failure rate (rows that broke it / rows it was checked on) is more than
+/// <paramref name="Factor"/> times its rate over the dataset's last <paramref name="HistoryRuns"/> committed silver runs that checked
+/// it, and it failed at least <paramref name="MinFailures"/> rows. A rule with fewer runs of history than that is not judged yet.
+/// </summary>
+/// <param name="Factor"><c>factor</c>: above 1, e.g. 3.</param>
+/// <param name="HistoryRuns"><c>history_runs</c>: 1 to 100 (default 5).</param>
+/// <param name="MinFailures"><c>min_failures</c>: at least 1 (default 10), so a handful of failures never stops a run.</param>
+public sealed record RuleJumpGate(double Factor, int HistoryRuns, long MinFailures);

@@ -15,7 +15,9 @@ internal sealed partial class DefinitionReader
     internal const int MaxNameLength = 63;
     private const int MaxIdColumns = 8;
 
-    private static readonly string[] RootFields = ["name", "description", "payload", "parse", "columns", "event_time", "id", "expectations", "gold_outputs"];
+    private static readonly string[] RootFields = ["name", "description", "payload", "parse", "columns", "event_time", "id", "expectations", "gold_outputs", "quality_gates"];
+    private static readonly string[] GateFields = ["max_quarantine_share", "min_rows", "rule_jump"];
+    private static readonly string[] RuleJumpFields = ["factor", "history_runs", "min_failures"];
     private static readonly string[] ParseFields = ["format", "pattern", "timestamp_format"];
     private static readonly string[] ColumnFields = ["name", "type", "nullable", "path", "description", "preprocess", "converts"];
 
@@ -96,8 +98,12 @@ internal sealed partial class DefinitionReader
         var id = ReadId(root, columns);
         var expectations = ReadExpectations(root, columns);
         var gold = ReadGoldOutputs(root);
+        var gates = ReadQualityGates(root);
         return new DatasetDefinition(name, description, payload, textFormat, columns, eventColumn.Name, id, expectations, gold,
-            isBuiltIn ? "built-in" : _source, isBuiltIn, json);
+            isBuiltIn ? "built-in" : _source, isBuiltIn, json)
+        {
+            QualityGates = gates,
+        };
     }
 
     private List<DatasetColumn> ReadColumns(JsonElement root, DatasetPayloadKind payload)
@@ -422,6 +428,41 @@ internal sealed partial class DefinitionReader
             JsonValueKind.False => false,
             _ => throw Refuse(Join(at, name), $"is true or false, not {KindOf(value)}"),
         };
+    }
+
+    private DatasetQualityGates? ReadQualityGates(JsonElement root)
+    {
+        if (!root.TryGetProperty("quality_gates", out var gates)) return null;
+        const string At = "quality_gates";
+        if (gates.ValueKind != JsonValueKind.Object)
+            throw Refuse(At, $"quality_gates is an object such as {{ \"max_quarantine_share\": 0.05 }}, not {KindOf(gates)}");
+        CheckFieldsOf(gates, At, GateFields);
+        var share = OptionalNumber(gates, At, "max_quarantine_share");
+        if (share is < 0 or >= 1)
+            throw Refuse(At + ".max_quarantine_share", $"is the largest share of a batch that may be quarantined, from 0 up to (not including) 1, such as 0.05 for 5 %; not {Show(share.Value)}");
+        var minRows = OptionalWhole(gates, At, "min_rows", 1, int.MaxValue) ?? 1;
+        RuleJumpGate? jump = null;
+        if (gates.TryGetProperty("rule_jump", out var j))
+        {
+            const string JumpAt = At + ".rule_jump";
+            if (j.ValueKind != JsonValueKind.Object)
+                throw Refuse(JumpAt, $"rule_jump is an object such as {{ \"factor\": 3 }}, not {KindOf(j)}");
+            CheckFieldsOf(j, JumpAt, RuleJumpFields);
+            var factor = OptionalNumber(j, JumpAt, "factor") ?? throw Refuse(JumpAt + ".factor", "is missing: how many times its usual failure rate a rule may fail before the run stops, e.g. 3");
+            if (factor is <= 1 or > 1_000_000) throw Refuse(JumpAt + ".factor", $"is a number above 1 (and at most 1000000), not {Show(factor)}");
+            jump = new RuleJumpGate(factor, (int)(OptionalWhole(j, JumpAt, "history_runs", 1, 100) ?? 5), OptionalWhole(j, JumpAt, "min_failures", 1, int.MaxValue) ?? 10);
+        }
+        if (share is null && jump is null)
+            throw Refuse(At, "names no gate: give max_quarantine_share, rule_jump or both");
+        return new DatasetQualityGates(share, minRows, jump);
+    }
+
+    private long? OptionalWhole(JsonElement obj, string at, string name, long min, long max)
+    {
+        if (!obj.TryGetProperty(name, out var value)) return null;
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var n) || n < min || n > max)
+            throw Refuse(Join(at, name), $"is a whole number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}, not {(value.ValueKind == JsonValueKind.Number ? value.GetRawText() : KindOf(value))}");
+        return n;
     }
 
     private double? OptionalNumber(JsonElement obj, string at, string name)

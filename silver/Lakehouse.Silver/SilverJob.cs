@@ -3,12 +3,15 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Lakehouse.Core;
+using Lakehouse.Core.Webhooks;
 using Lakehouse.Datasets;
 using Lakehouse.Delta;
 using Lakehouse.Delta.Log;
 using Lakehouse.Delta.Write;
 using Lakehouse.Engine;
 using Lakehouse.Preprocessing;
+using Lakehouse.Silver.Gates;
+using Lakehouse.Silver.Replay;
 using Lakehouse.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -63,12 +66,24 @@ public sealed class SilverJob
         ArgumentNullException.ThrowIfNull(definition);
         options ??= new SilverRunOptions();
         options.Validate();
-        var unknown = options.EnableRules.Where(r => definition.Expectations.All(e => e.Name != r)).ToList();
-        if (unknown.Count > 0)
-            throw new LakehouseException(LakehouseErrorReason.InvalidInput,
-                $"Dataset {definition.Name} has no expectation named {string.Join(", ", unknown.Select(u => "'" + u + "'"))} (its expectations: {string.Join(", ", definition.Expectations.Select(e => e.Name))}).");
+        CheckRuleNames(definition, options.EnableRules);
         var run = new Run(this, definition, options, options.RunId ?? NewRunId());
         return options.IsRerun ? await run.RerunAsync(cancellationToken).ConfigureAwait(false) : await run.IncrementalAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Replays the quarantined rows of <paramref name="definition"/> (all that are still quarantined, or those <paramref name="options"/>
+    /// selects) through today's parser, preprocessing and expectations: rows that pass go to silver (an event silver already holds is a
+    /// duplicate, not a second row), rows that fail stay in quarantine with today's reason, and every row looked at records the outcome.
+    /// Exactly once: see <see cref="QuarantineReplay"/>.
+    /// </summary>
+    public Task<SilverReplayResult> ReplayAsync(DatasetDefinition definition, SilverReplayOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        options ??= new SilverReplayOptions();
+        options.Validate();
+        CheckRuleNames(definition, options.EnableRules);
+        return new QuarantineReplay(this, definition, options, options.RunId ?? NewRunId()).RunAsync(cancellationToken);
     }
 
     /// <summary>Where silver stands for <paramref name="definition"/>: bronze's version, the version silver consumed, the last run's metrics.</summary>
@@ -82,6 +97,27 @@ public sealed class SilverJob
         DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
 
     internal DeltaTable Table(string relative) => DeltaTable.Open(_lake.Scope(relative), _engine, _loggerFactory);
+
+    internal DuckEngine Engine => _engine;
+
+    internal ILogger Logger => _log;
+
+    /// <summary>The page reference table: the lake's own (<see cref="PageReference.LakeRelativePath"/>) when it has one, else the built-in.</summary>
+    internal async Task<PageReference> PagesAsync(CancellationToken cancellationToken)
+    {
+        if (await _lake.GetInfoAsync(PageReference.LakeRelativePath, cancellationToken).ConfigureAwait(false) is null) return PageReference.Default;
+        var bytes = await _lake.ReadAsync(PageReference.LakeRelativePath, cancellationToken).ConfigureAwait(false);
+        return PageReference.Parse(bytes, _lake.Location.TrimEnd('/') + "/" + PageReference.LakeRelativePath);
+    }
+
+    /// <summary>Refuses opt-in rule names the definition does not have.</summary>
+    internal static void CheckRuleNames(DatasetDefinition definition, IEnumerable<string> enableRules)
+    {
+        var unknown = enableRules.Where(r => definition.Expectations.All(e => e.Name != r)).ToList();
+        if (unknown.Count > 0)
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                $"Dataset {definition.Name} has no expectation named {string.Join(", ", unknown.Select(u => "'" + u + "'"))} (its expectations: {string.Join(", ", definition.Expectations.Select(e => e.Name))}).");
+    }
 
     /// <summary>One run of one dataset.</summary>
     private sealed class Run
@@ -111,15 +147,12 @@ public sealed class SilverJob
 
         private PageReference? _pages;
 
-        private ILogger Log => _job._log;
+        private bool _quarantineColumnsChecked;
 
-        /// <summary>The page reference table: the lake's own (<see cref="PageReference.LakeRelativePath"/>) when it has one, else the built-in.</summary>
-        private async Task<PageReference> PagesAsync(CancellationToken cancellationToken)
-        {
-            if (await _job._lake.GetInfoAsync(PageReference.LakeRelativePath, cancellationToken).ConfigureAwait(false) is null) return PageReference.Default;
-            var bytes = await _job._lake.ReadAsync(PageReference.LakeRelativePath, cancellationToken).ConfigureAwait(false);
-            return PageReference.Parse(bytes, _job._lake.Location.TrimEnd('/') + "/" + PageReference.LakeRelativePath);
-        }
+        /// <summary>The rule history the rule_jump gate compares with, read once per run (this run's own batches are not in it).</summary>
+        private IReadOnlyDictionary<string, RuleHistory>? _history;
+
+        private ILogger Log => _job._log;
 
         internal async Task<SilverRunResult> IncrementalAsync(CancellationToken cancellationToken)
         {
@@ -144,7 +177,7 @@ public sealed class SilverJob
                 totals.Add(outcome, chunk.ToVersion);
             }
             var result = Result("incremental", totals);
-            await RecordAsync(result, "committed", cancellationToken).ConfigureAwait(false);
+            await RecordAsync(result, "committed", null, cancellationToken).ConfigureAwait(false);
             return result;
         }
 
@@ -159,7 +192,7 @@ public sealed class SilverJob
             var outcome = await ProcessAsync(bronze, bronze.Files, consumed, (_options.From!.Value, _options.To!.Value), cancellationToken).ConfigureAwait(false);
             totals.Add(outcome, consumed);
             var result = Result("rerun", totals);
-            await RecordAsync(result, "committed", cancellationToken).ConfigureAwait(false);
+            await RecordAsync(result, "committed", null, cancellationToken).ConfigureAwait(false);
             return result;
         }
 
@@ -221,7 +254,7 @@ public sealed class SilverJob
                 step.Restart();
                 cpu = now;
             }
-            _pages ??= await PagesAsync(cancellationToken).ConfigureAwait(false);
+            _pages ??= await _job.PagesAsync(cancellationToken).ConfigureAwait(false);
             using var stage = new SilverStage(_job._engine, _def, _plan, _runId, _pages);
             await stage.LoadAsync(_bronze, bronze, files, range, Done, cancellationToken).ConfigureAwait(false);
             Done("diagnose");
@@ -232,13 +265,34 @@ public sealed class SilverJob
             {
                 var (message, position) = stage.FirstFailure(failed[0].Rule, cancellationToken);
                 var partial = Result(range is null ? "incremental" : "rerun", new Totals(-1), counts);
-                await RecordAsync(partial, "failed", cancellationToken).ConfigureAwait(false);
+                await RecordAsync(partial, "failed", null, cancellationToken).ConfigureAwait(false);
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                     $"silver.{_def.Name}: expectation '{failed[0].Rule}' (fail) is broken by {failed[0].Failed:N0} row(s), e.g. {message} (bronze {position}); nothing was committed.");
+            }
+            if (_def.QualityGates is { } gates)
+            {
+                _history ??= gates.RuleJump is { } jump
+                    ? await QualityGate.HistoryAsync(_job.Table(SilverTables.Quality), _job._engine, _def.Name, jump.HistoryRuns, cancellationToken).ConfigureAwait(false)
+                    : new Dictionary<string, RuleHistory>();
+                if (QualityGate.Check(_def, gates, counts, _history) is { } refusal)
+                {
+                    global::Lakehouse.Silver.Log.GateRefused(Log, _def.Name, _runId, refusal.Gate, refusal.Message);
+                    var partial = Result(range is null ? "incremental" : "rerun", new Totals(-1), counts);
+                    await RecordAsync(partial, "refused", refusal.Message, cancellationToken).ConfigureAwait(false);
+                    await NotifyAsync(refusal, cancellationToken).ConfigureAwait(false);
+                    throw new LakehouseException(LakehouseErrorReason.InvalidInput, refusal.Message);
+                }
             }
             var txn = range is null ? new[] { new DeltaAppTransaction(AppId(_def.Name), toVersion) } : null;
             var partitions = new DeltaWriteOptions { PartitionColumns = [SilverColumns.EventDate] };
             var where = range is { } r ? $"{SilverColumns.EventDate} BETWEEN DATE '{r.From:yyyy-MM-dd}' AND DATE '{r.To:yyyy-MM-dd}'" : null;
+
+            if (!_quarantineColumnsChecked && await _quarantine.ExistsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // A quarantine table written before replays existed gets their (null) columns once, in a commit of its own.
+                await DeltaWriter.Create(_quarantine).AddColumnsAsync(QuarantineColumns.Fields, cancellationToken).ConfigureAwait(false);
+            }
+            _quarantineColumnsChecked = true;
 
             // Quarantine first: if the run dies between the two commits, silver's txn still says "not consumed", the next run does the
             // chunk again, and quarantine (keyed by bronze position) takes nothing twice.
@@ -305,11 +359,20 @@ public sealed class SilverJob
             };
         }
 
-        private async Task RecordAsync(SilverRunResult result, string status, CancellationToken cancellationToken)
+        /// <summary>Tells the webhook (when one is configured) that a gate refused a batch; a webhook that fails is logged, never thrown.</summary>
+        private async Task NotifyAsync(GateRefusal refusal, CancellationToken cancellationToken)
+        {
+            if (_options.Webhook is not { } options) return;
+            using var webhook = new WebhookClient(options, _job._loggerFactory.CreateLogger<WebhookClient>(), "Quality gate", "notification", "lakehouse-silver");
+            var outcome = (await webhook.PostAsync([QualityGate.Notification(_def.Name, _runId, refusal, DateTimeOffset.UtcNow)], cancellationToken).ConfigureAwait(false))[0];
+            if (!outcome.Delivered) global::Lakehouse.Silver.Log.GateNotDelivered(Log, _def.Name, _runId, outcome.Reason ?? "");
+        }
+
+        private async Task RecordAsync(SilverRunResult result, string status, string? message, CancellationToken cancellationToken)
         {
             try
             {
-                await QualityTable.AppendAsync(_job.Table(SilverTables.Quality), result, status, _started, cancellationToken).ConfigureAwait(false);
+                await QualityTable.AppendAsync(_job.Table(SilverTables.Quality), result, status, _started, message, cancellationToken).ConfigureAwait(false);
             }
             catch (LakehouseException e)
             {

@@ -1,3 +1,5 @@
+using Lakehouse.Core.Webhooks;
+
 namespace Lakehouse.Silver;
 
 /// <summary>What a silver run does. Validated when set.</summary>
@@ -35,6 +37,12 @@ public sealed class SilverRunOptions
 
     /// <summary>The run's id in quarantine rows and quality metrics (default: a new one from the UTC time and a random suffix).</summary>
     public string? RunId { get; set; }
+
+    /// <summary>
+    /// Where a quality gate's refusal is posted (the same webhook and variables as gold's alerts:
+    /// <see cref="WebhookOptions.FromEnvironment()"/>); null: refusals are only logged and recorded in <c>silver._quality</c>.
+    /// </summary>
+    public WebhookOptions? Webhook { get; set; }
 
     internal bool IsRerun => From is not null;
 

@@ -6,6 +6,7 @@ using Lakehouse.Delta.Scan;
 using Lakehouse.Engine;
 using Lakehouse.Preprocessing;
 using Lakehouse.Silver.Parsing;
+using Lakehouse.Silver.Replay;
 
 namespace Lakehouse.Silver;
 
@@ -50,6 +51,15 @@ internal sealed class SilverStage : IDisposable
             $"CAST(ingest_time AS TIMESTAMPTZ) AS {SilverColumns.IngestTime}, ingest_date, " +
             $"concat(source_kind, '|', source, '|', coalesce(source_partition, ''), '|', coalesce(CAST(source_offset AS VARCHAR), ''), '|', coalesce(CAST(source_line AS VARCHAR), '')) AS {SilverColumns.BronzePosition} " +
             $"FROM ({scan.Sql}))";
+        Load(connection, src, range, done, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="LoadAsync"/> from any relation <paramref name="src"/> with bronze's columns (<c>payload</c>, <c>txt</c>, the source
+    /// columns, ingest time and date, bronze position): the quarantine replay feeds quarantined rows through here.
+    /// </summary>
+    internal void Load(DuckConnection connection, string src, (DateOnly From, DateOnly To)? range, Action<string> done, CancellationToken cancellationToken)
+    {
         var parsed = Create("parsed");
         if (_def.Payload == DatasetPayloadKind.Json)
             connection.Execute($"CREATE TABLE {parsed} AS {JsonPayloadSql.Select(_def, src)}", cancellationToken);
@@ -138,10 +148,75 @@ internal sealed class SilverStage : IDisposable
     internal string QuarantineSql =>
         $"SELECT payload, CASE WHEN octet_length(payload) <= {SilverRules.MaxPayloadBytes} THEN try(decode(payload)) END AS payload_text, {SilverColumns.BronzePosition}, " +
         $"source_kind, source, source_partition, source_offset, source_line, {SilverColumns.IngestTime}, " +
-        "array_to_string(list_sort(list_distinct(list_transform(v, x -> x.rule))), ', ') AS rule, array_to_string(list_transform(v, x -> x.message), '; ') AS message, " +
-        $"{SqlText.Literal(_runId)} AS run_id, CAST(TIMESTAMP '{DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture)}' AS TIMESTAMPTZ) AS quarantined_at, {SilverColumns.EventDate} " +
-        $"FROM (SELECT *, list_transform(parse_violations, x -> {{'rule': x.rule, 'message': x.message}}) || " +
-        $"list_transform(list_filter(exp_violations, x -> x.action <> 'warn'), x -> {{'rule': x.rule, 'message': x.message}}) AS v FROM {Checked} WHERE NOT ({IsClean}))";
+        $"{RuleText} AS rule, {MessageText} AS message, " +
+        $"{SqlText.Literal(_runId)} AS run_id, CAST(TIMESTAMP '{DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture)}' AS TIMESTAMPTZ) AS quarantined_at, {SilverColumns.EventDate}, " +
+        $"{QuarantineColumns.NullReplayColumns} " +
+        $"FROM (SELECT *, {Violations} AS v FROM {Checked} WHERE NOT ({IsClean}))";
+
+    /// <summary>The rules a quarantined row broke, for its <c>rule</c> column: every name once, sorted, joined by <c>", "</c> (over a list <c>v</c>).</summary>
+    private const string RuleText = "array_to_string(list_sort(list_distinct(list_transform(v, x -> x.rule))), ', ')";
+
+    /// <summary>The messages of those rules, in the order checked, joined by <c>"; "</c>.</summary>
+    private const string MessageText = "array_to_string(list_transform(v, x -> x.message), '; ')";
+
+    /// <summary>The row's quarantine reasons: parse problems, then broken expectations that are not <c>warn</c>.</summary>
+    private static string Violations =>
+        "list_transform(parse_violations, x -> {'rule': x.rule, 'message': x.message}) || " +
+        "list_transform(list_filter(exp_violations, x -> x.action <> 'warn'), x -> {'rule': x.rule, 'message': x.message})";
+
+    /// <summary>
+    /// The replay's verdict per staged row, as a table (returned by name): <c>bronze_position</c>, <c>passes</c>, for a row that still
+    /// fails its new <c>rule</c> and <c>message</c>, and for a row that passes where its event is in silver — <c>silver_position</c> and
+    /// <c>silver_event_date</c> of the silver row that holds its (id, event date). That row is looked up in <paramref name="snapshot"/>
+    /// of silver (only the files of the dates the passing rows have); an event silver does not hold yet is resolved to the copy this
+    /// stage would insert (<see cref="CleanSql"/>), so a dry run sees what a replay would do and a replay after its silver commit sees
+    /// what it did.
+    /// </summary>
+    internal async Task<string> ResolveAsync(DeltaTable silver, DeltaSnapshot? snapshot, CancellationToken cancellationToken)
+    {
+        var resolved = Create("resolved");
+        using var lease = _engine.Lease();
+        var connection = lease.Connection;
+        var keys = SilverColumns.IdColumns(_def).Append(SilverColumns.EventDate).Select(SqlText.Identifier).ToList();
+        var aliased = string.Join(", ", keys.Select((k, i) => $"{k} AS __k{i}"));
+        var on = string.Join(" AND ", keys.Select((k, i) => $"c.{k} = w.__k{i}"));
+        var pos = SilverColumns.BronzePosition;
+        string winners;
+        DeltaScan? scan = null;
+        try
+        {
+            var clean = $"SELECT {aliased}, {pos} AS __s_pos FROM ({CleanSql})";
+            if (snapshot is null)
+            {
+                winners = clean;
+            }
+            else
+            {
+                var dates = new HashSet<string>(StringComparer.Ordinal);
+                using (var r = connection.Query($"SELECT DISTINCT strftime({SilverColumns.EventDate}, '%Y-%m-%d') FROM {Checked} WHERE {IsClean}", cancellationToken))
+                {
+                    while (r.Read()) dates.Add(r.GetString(0));
+                }
+                var files = snapshot.Files.Where(f => f.PartitionValues.TryGetValue(SilverColumns.EventDate, out var d) && d is not null && dates.Contains(d)).ToList();
+                scan = await DeltaScan.CreateAsync(silver, snapshot, connection, new DeltaScanOptions { Files = files }, cancellationToken).ConfigureAwait(false);
+                var held = Create("held");
+                connection.Execute($"CREATE TABLE {held} AS SELECT {aliased}, {pos} AS __s_pos FROM ({scan.Sql})", cancellationToken);
+                var keyNames = string.Join(" AND ", keys.Select((_, i) => $"n.__k{i} = h.__k{i}"));
+                winners = $"SELECT * FROM {held} UNION ALL SELECT n.* FROM ({clean}) AS n ANTI JOIN {held} AS h ON {keyNames}";
+            }
+            connection.Execute(
+                $"CREATE TABLE {resolved} AS SELECT c.{pos}, NOT c.__drop AS passes, " +
+                $"CASE WHEN c.__drop THEN {RuleText} END AS rule, " +
+                $"CASE WHEN c.__drop THEN {MessageText} END AS message, " +
+                $"w.__s_pos AS silver_position, CASE WHEN w.__s_pos IS NOT NULL THEN c.{SilverColumns.EventDate} END AS silver_event_date " +
+                $"FROM (SELECT *, {Violations} AS v FROM {Checked}) AS c LEFT JOIN ({winners}) AS w ON NOT c.__drop AND {on}", cancellationToken);
+        }
+        finally
+        {
+            scan?.Dispose();
+        }
+        return resolved;
+    }
 
     /// <summary>
     /// Stages the clean rows whose (id, event date) silver does not hold yet — reading only the silver files of the event dates the
@@ -190,7 +265,7 @@ internal sealed class SilverStage : IDisposable
 
     private string Name(string part) => $"silver_{part}_{_suffix}";
 
-    private string Create(string part)
+    internal string Create(string part)
     {
         var name = Name(part);
         _tables.Add(name);

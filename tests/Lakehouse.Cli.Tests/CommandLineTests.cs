@@ -32,7 +32,7 @@ public sealed class CommandLineTests : IDisposable
         using var session = new CliSession(TextWriter.Null, TextWriter.Null);
         var root = CliApp.Build(session);
         var commands = Commands(root);
-        Assert.Equal(35, commands.Count); // lakehouse, table + 8 sub-commands, bronze + ingest, silver + run, gold + run, status, produce, dataset + 3 sub-commands, serve, sql, synapse + script and deploy, adf + validate, pipeline + run and runs, demo, bench, version
+        Assert.Equal(36, commands.Count); // lakehouse, table + 8 sub-commands, bronze + ingest, silver + run and replay, gold + run, status, produce, dataset + 3 sub-commands, serve, sql, synapse + script and deploy, adf + validate, pipeline + run and runs, demo, bench, version
         foreach (var command in commands)
         {
             var stdout = new StringWriter();

@@ -86,7 +86,7 @@ public sealed class DatasetDefinitionTests
             ", field 'expectations[1].name': rule 'r' is defined twice." },
         { "gold_outputs", "[\"daily\", \"daily\"]", ", field 'gold_outputs[1]': 'daily' is listed twice." },
         { "gold_outputs", "[\"gold.daily\"]", ", field 'gold_outputs[0]': 'gold.daily' is not a gold table name: lower-case letters, digits and '_'." },
-        { "version", "2", ", field 'version': is not a field of a dataset definition (the fields are name, description, payload, parse, columns, event_time, id, expectations, gold_outputs)." },
+        { "version", "2", ", field 'version': is not a field of a dataset definition (the fields are name, description, payload, parse, columns, event_time, id, expectations, gold_outputs, quality_gates)." },
     };
 
     [Theory]

@@ -1,6 +1,5 @@
 using System.Text.Json;
-using Lakehouse.Gold.Alerts;
-using Lakehouse.Gold.Tests.Alerts;
+using Lakehouse.Core.Webhooks;
 using Lakehouse.Testing;
 
 namespace Lakehouse.Gold.Tests;
@@ -65,7 +64,7 @@ public sealed class GoldAlertsJobTests(EngineFixture fixture) : IClassFixture<En
         await _lake.AppendSensorsAsync(Readings(T0.AddHours(1)));
         int closedPort;
         await using (var closed = WebhookReceiver.Start(_ => new Reply(200))) closedPort = closed.Port;
-        var down = new AlertWebhookOptions { Uri = new Uri($"http://127.0.0.1:{closedPort}/hook"), MaxAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(10), Timeout = TimeSpan.FromSeconds(2) };
+        var down = new WebhookOptions { Uri = new Uri($"http://127.0.0.1:{closedPort}/hook"), MaxAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(10), Timeout = TimeSpan.FromSeconds(2) };
 
         var first = await _lake.RunAsync("sensors", new GoldRunOptions { Webhook = down });
 
@@ -73,7 +72,7 @@ public sealed class GoldAlertsJobTests(EngineFixture fixture) : IClassFixture<En
         Assert.Equal((0L, first.AlertsNew), (first.AlertsDelivered, first.AlertsPending));
 
         await using var receiver = WebhookReceiver.Start(_ => new Reply(200));
-        var up = new AlertWebhookOptions { Uri = receiver.Uri };
+        var up = new WebhookOptions { Uri = receiver.Uri };
         var second = await _lake.RunAsync("sensors", new GoldRunOptions { Webhook = up });
         var third = await _lake.RunAsync("sensors", new GoldRunOptions { Webhook = up });
 

@@ -66,6 +66,24 @@ internal sealed class SilverLake(DuckEngine engine, string name) : IDisposable
         return rows;
     }
 
+    /// <summary>The rows of <paramref name="query"/>, in which <c>t</c> is the table, as <see cref="RowsAsync"/> gives them.</summary>
+    internal async Task<List<string>> QueryAsync(string table, string query)
+    {
+        var delta = DeltaTable.Open(Root.Scope(table), engine);
+        var snapshot = await delta.GetSnapshotAsync();
+        using var lease = engine.Lease();
+        using var scan = await DeltaScan.CreateAsync(delta, snapshot, lease.Connection);
+        var rows = new List<string>();
+        using var r = lease.Connection.Query($"WITH t AS ({scan.Sql}) {query}");
+        while (r.Read())
+        {
+            var values = new string[r.ColumnCount];
+            for (var i = 0; i < values.Length; i++) values[i] = r.IsNull(i) ? "NULL" : Convert.ToString(r.GetValue(i), CultureInfo.InvariantCulture)!;
+            rows.Add(string.Join("|", values));
+        }
+        return rows;
+    }
+
     internal async Task<long> CountAsync(string table) => long.Parse((await RowsAsync(table, "count(*)", "1"))[0], CultureInfo.InvariantCulture);
 
     public void Dispose() => _temp.Dispose();

@@ -56,7 +56,7 @@ internal static class GoldCommands
         foreach (var o in new Option[] { dataset, from, to, delay, json }) command.Add(o);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var options = new GoldRunOptions { Webhook = Gold.Alerts.AlertWebhookOptions.FromEnvironment() };
+            var options = new GoldRunOptions { Webhook = Core.Webhooks.WebhookOptions.FromEnvironment() };
             (options.From, options.To) = CommandLine.DateRange(parse.GetValue(from), parse.GetValue(to));
             if (parse.GetValue(delay) is { } seconds) options.Windows = options.Windows with { WatermarkDelay = TimeSpan.FromSeconds(seconds) };
             using var lake = session.OpenLake(parse);

@@ -14,9 +14,10 @@ internal static class SilverCommands
     {
         var silver = new CliCommand("silver", "Build the silver tables from bronze: parsed, cleaned, checked, one row per event.")
         {
-            Examples = ["lakehouse silver run", "lakehouse silver run --dataset weblogs --from 2024-05-01 --to 2024-05-03"],
+            Examples = ["lakehouse silver run", "lakehouse silver run --dataset weblogs --from 2024-05-01 --to 2024-05-03", "lakehouse silver replay --dataset weblogs --dry-run"],
         };
         silver.Subcommands.Add(CreateRun(session));
+        silver.Subcommands.Add(CreateReplay(session));
         return silver;
     }
 
@@ -36,6 +37,9 @@ internal static class SilverCommands
                 --from/--to DATE: rebuild those event dates (UTC, inclusive) from the bronze silver has consumed, replacing exactly those
                 partitions of silver and quarantine (after a rule or parser change); running it twice gives the same rows.
                 Quality metrics of every run go to silver._quality (see lakehouse sql).
+                Quality gates (the definition's quality_gates: max_quarantine_share, rule_jump) refuse a batch that quarantines too much
+                or in which a rule fails far more often than in the runs before: nothing of it is committed, the refusal is recorded in
+                silver._quality (status refused, message) and posted to LAKEHOUSE_ALERT_WEBHOOK_URL when set, and the run exits 1.
                 """,
             Examples =
             [
@@ -54,7 +58,7 @@ internal static class SilverCommands
         foreach (var o in new Option[] { dataset, from, to, enable, maxRows, json }) command.Add(o);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var options = new SilverRunOptions { EnableRules = parse.GetValue(enable) ?? [] };
+            var options = new SilverRunOptions { EnableRules = parse.GetValue(enable) ?? [], Webhook = Core.Webhooks.WebhookOptions.FromEnvironment() };
             (options.From, options.To) = CommandLine.DateRange(parse.GetValue(from), parse.GetValue(to));
             if (parse.GetValue(maxRows) is { } m) options.MaxRowsPerCommit = (int)m;
             using var lake = session.OpenLake(parse);
@@ -72,6 +76,88 @@ internal static class SilverCommands
         });
         return command;
     }
+
+    private static CliCommand CreateReplay(CliSession session)
+    {
+        var command = new CliCommand("replay", "Run the rows of silver.<dataset>_quarantine through today's definition again: rows that pass move to silver, the others keep today's reason.")
+        {
+            Details = """
+                After a rule, parser or definition fix, the quarantined rows (all that are still quarantined, or those of --rule and of the
+                event dates --from/--to) are parsed, preprocessed and checked again exactly as silver run does. A row that passes goes to
+                silver — unless silver already holds its event (same id and event date), then it is a duplicate and adds no row — and its
+                quarantine row records replay_outcome = silver or duplicate, replayed_at, replay_run_id, and the silver row that holds its
+                event (replay_silver_position, replay_silver_event_date). A row that still fails stays, with today's rule and message and
+                replay_outcome = quarantined.
+                Exactly once: silver is committed first (insert-if-absent on id and event date), quarantine second, and a row's outcome is
+                read back from silver; a replay killed between the two commits is repaired by the next one, and a replay repeated changes
+                nothing. --dry-run says what would happen and commits nothing.
+                """,
+            Examples =
+            [
+                "lakehouse silver replay --dataset weblogs --dry-run",
+                "lakehouse silver replay --dataset weblogs --rule tti_in_range",
+                "lakehouse silver replay --dataset weblogs --from 2024-05-01 --to 2024-05-03 --json",
+            ],
+        };
+        var dataset = CommandLine.Text("--dataset", "The dataset whose quarantine to replay.", "name");
+        dataset.Required = true;
+        var rule = CommandLine.Text("--rule", "Only rows that broke this rule (an expectation's name or a parse rule such as wrong_type).", "rule");
+        var from = CommandLine.Text("--from", "Only rows of quarantine event dates from this one (YYYY-MM-DD, UTC).", "date");
+        var to = CommandLine.Text("--to", "Only rows of quarantine event dates up to this one (YYYY-MM-DD, UTC).", "date");
+        var enable = new Option<string[]>("--enable-rule") { Description = "Also check this opt-in expectation (repeatable).", HelpName = "rule", AllowMultipleArgumentsPerToken = false };
+        var dryRun = CommandLine.Flag("--dry-run", "Say what the replay would do; commit nothing.");
+        var json = CommandLine.Flag("--json", "Print one JSON object.");
+        foreach (var o in new Option[] { dataset, rule, from, to, enable, dryRun, json }) command.Add(o);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = new SilverReplayOptions { EnableRules = parse.GetValue(enable) ?? [], DryRun = parse.GetValue(dryRun) };
+            try
+            {
+                options.Rule = parse.GetValue(rule);
+            }
+            catch (ArgumentException e)
+            {
+                throw CommandLine.Usage("--rule: " + e.Message.Split(" (Parameter", 2)[0]);
+            }
+            (options.From, options.To) = CommandLine.DateRange(parse.GetValue(from), parse.GetValue(to));
+            using var lake = session.OpenLake(parse);
+            var catalog = await DatasetCatalog.LoadAsync(lake.Root, cancellationToken).ConfigureAwait(false);
+            var definition = catalog.Get(parse.GetValue(dataset)!);
+            var job = SilverJob.Open(lake.Root, lake.Engine, lake.LoggerFactory);
+            var result = await session.Progress.RunAsync($"silver.{definition.Name}_quarantine", _ => job.ReplayAsync(definition, options, cancellationToken)).ConfigureAwait(false);
+            await session.Out.WriteLineAsync(parse.GetValue(json) ? Json(result) : Text(result)).ConfigureAwait(false);
+            return CliApp.ExitOk;
+        });
+        return command;
+    }
+
+    internal static string Text(SilverReplayResult r)
+    {
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"silver.{r.Dataset}_quarantine: {(r.DryRun ? "dry run, nothing committed: would replay" : "replayed")} {r.Rows:N0} rows: ");
+        sb.Append(CultureInfo.InvariantCulture, $"{r.MovedToSilver:N0} {(r.DryRun ? "would move" : "moved")} to silver, {r.Duplicates:N0} duplicates of events silver holds, ");
+        sb.Append(CultureInfo.InvariantCulture, $"{r.StillQuarantined:N0} still quarantined ({r.ReasonUpdated:N0} with a new reason) ({r.Elapsed.TotalSeconds:0.0} s)");
+        if (r.Rows == 0) sb.Append(" — nothing to replay");
+        foreach (var rule in r.Rules.Where(x => x.Failed > 0))
+            sb.Append(Environment.NewLine).Append(CultureInfo.InvariantCulture, $"  {rule.Rule,-24} {rule.Action,-5} {rule.Failed,12:N0} of {rule.Checked:N0}");
+        return sb.ToString();
+    }
+
+    private static string Json(SilverReplayResult r) => JsonSerializer.Serialize(new
+    {
+        table = "silver." + r.Dataset + "_quarantine",
+        r.RunId,
+        r.DryRun,
+        r.Rows,
+        r.MovedToSilver,
+        r.Duplicates,
+        r.StillQuarantined,
+        r.ReasonUpdated,
+        r.SilverVersion,
+        r.QuarantineVersion,
+        seconds = Math.Round(r.Elapsed.TotalSeconds, 3),
+        rules = r.Rules.Select(x => new { x.Rule, x.Action, x.Checked, x.Passed, x.Failed }),
+    }, TableChange.JsonOptions);
 
     internal static string Text(SilverRunResult r)
     {

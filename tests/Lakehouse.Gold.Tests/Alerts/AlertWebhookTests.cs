@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Lakehouse.Core;
+using Lakehouse.Core.Webhooks;
 using Lakehouse.Gold.Alerts;
 using Lakehouse.Testing;
 using Microsoft.Extensions.Logging;
@@ -25,9 +26,9 @@ public sealed class AlertWebhookTests
         EventDate: new DateOnly(2026, 3, 1),
         DetectedAt: new DateTimeOffset(2026, 3, 1, 10, 30, 0, 123, TimeSpan.Zero));
 
-    private AlertWebhook Webhook(Uri uri, Action<AlertWebhookOptions>? configure = null)
+    private AlertWebhook Webhook(Uri uri, Action<WebhookOptions>? configure = null)
     {
-        var options = new AlertWebhookOptions { Uri = uri, Secret = Secret, BaseDelay = TimeSpan.FromMilliseconds(20), Timeout = TimeSpan.FromSeconds(5) };
+        var options = new WebhookOptions { Uri = uri, Secret = Secret, BaseDelay = TimeSpan.FromMilliseconds(20), Timeout = TimeSpan.FromSeconds(5) };
         configure?.Invoke(options);
         return new AlertWebhook(options, _logs.CreateLogger<AlertWebhook>());
     }
@@ -61,7 +62,7 @@ public sealed class AlertWebhookTests
         foreach (var (alert, request) in alerts.Zip(receiver.Requests))
         {
             Assert.Equal(("POST", "/hooks/" + WebhookReceiver.PathToken), (request.Method, request.Path));
-            Assert.Equal(Secret, request.Headers[AlertWebhookOptions.DefaultSecretHeaderName]);
+            Assert.Equal(Secret, request.Headers[WebhookOptions.DefaultSecretHeaderName]);
             Assert.Equal(alert.AlertId, request.Headers["Idempotency-Key"]);
             Assert.Equal("application/json; charset=utf-8", request.Headers["Content-Type"]);
             using var json = JsonDocument.Parse(request.Body);
@@ -224,9 +225,9 @@ public sealed class AlertWebhookTests
     [Fact]
     public void Options_SecretAndPath_NotInToString()
     {
-        var options = new AlertWebhookOptions { Uri = new Uri("https://hooks.example.com/services/" + WebhookReceiver.PathToken + "?sig=abc"), Secret = Secret };
+        var options = new WebhookOptions { Uri = new Uri("https://hooks.example.com/services/" + WebhookReceiver.PathToken + "?sig=abc"), Secret = Secret };
 
-        Assert.Equal("AlertWebhookOptions { Endpoint = https://hooks.example.com, Timeout = 00:00:10, MaxAttempts = 5, BaseDelay = 00:00:00.5000000, MaxDelay = 00:00:30, Secret = set }", options.ToString());
+        Assert.Equal("WebhookOptions { Endpoint = https://hooks.example.com, Timeout = 00:00:10, MaxAttempts = 5, BaseDelay = 00:00:00.5000000, MaxDelay = 00:00:30, Secret = set }", options.ToString());
     }
 
     [Theory]
@@ -234,7 +235,7 @@ public sealed class AlertWebhookTests
     [InlineData("https://user:pass@example.com/hook")]
     public void Options_UriNotHttpOrWithCredentials_Refused(string uri)
     {
-        var error = Assert.Throws<ArgumentException>(() => new AlertWebhookOptions { Uri = new Uri(uri) });
+        var error = Assert.Throws<ArgumentException>(() => new WebhookOptions { Uri = new Uri(uri) });
 
         Assert.DoesNotContain("pass", error.Message, StringComparison.Ordinal);
     }
@@ -242,26 +243,26 @@ public sealed class AlertWebhookTests
     [Fact]
     public void Options_SecretWithALineBreak_RefusedWithoutShowingIt()
     {
-        var error = Assert.Throws<ArgumentException>(() => new AlertWebhookOptions { Secret = "abc\r\nX-Evil: 1" });
+        var error = Assert.Throws<ArgumentException>(() => new WebhookOptions { Secret = "abc\r\nX-Evil: 1" });
 
         Assert.DoesNotContain("abc", error.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => new AlertWebhookOptions { SecretHeaderName = "Bad Header" });
-        Assert.Throws<ArgumentOutOfRangeException>(() => new AlertWebhookOptions { MaxAttempts = 0 });
-        Assert.Throws<ArgumentException>(() => new AlertWebhook(new AlertWebhookOptions()));
+        Assert.Throws<ArgumentException>(() => new WebhookOptions { SecretHeaderName = "Bad Header" });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WebhookOptions { MaxAttempts = 0 });
+        Assert.Throws<ArgumentException>(() => new AlertWebhook(new WebhookOptions()));
     }
 
     [Fact]
     public void FromEnvironment_Variables_UrlAndSecretOrNothing()
     {
-        Assert.Null(AlertWebhookOptions.FromEnvironment(_ => null));
+        Assert.Null(WebhookOptions.FromEnvironment(_ => null));
 
-        var options = AlertWebhookOptions.FromEnvironment(name => name switch
+        var options = WebhookOptions.FromEnvironment(name => name switch
         {
             "LAKEHOUSE_ALERT_WEBHOOK_URL" => " https://hooks.example.com/x ",
             "LAKEHOUSE_ALERT_WEBHOOK_SECRET" => Secret,
             _ => null,
         });
-        var error = Assert.Throws<LakehouseException>(() => AlertWebhookOptions.FromEnvironment(name => name == "LAKEHOUSE_ALERT_WEBHOOK_URL" ? "not a url " + Secret : null));
+        var error = Assert.Throws<LakehouseException>(() => WebhookOptions.FromEnvironment(name => name == "LAKEHOUSE_ALERT_WEBHOOK_URL" ? "not a url " + Secret : null));
 
         Assert.Equal((new Uri("https://hooks.example.com/x"), Secret), (options!.Uri, options.Secret));
         Assert.Equal("The environment variable LAKEHOUSE_ALERT_WEBHOOK_URL is not an absolute URL.", error.Message);

@@ -2,19 +2,19 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Lakehouse.Gold.Tests.Alerts;
+namespace Lakehouse.Testing;
 
 /// <summary>A request the receiver got.</summary>
-internal sealed record ReceivedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string Body, DateTimeOffset At);
+public sealed record ReceivedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string Body, DateTimeOffset At);
 
 /// <summary>How the receiver answers one request: a status, optionally after a wait, with Retry-After or Location.</summary>
-internal sealed record Reply(int Status, string? RetryAfter = null, TimeSpan Delay = default, string? Location = null);
+public sealed record Reply(int Status, string? RetryAfter = null, TimeSpan Delay = default, string? Location = null);
 
 /// <summary>
 /// A real HTTP server (HttpListener on 127.0.0.1, a free port) that records every request and answers the n-th one as the
-/// test's script says. Requests are answered concurrently, so one held back does not hold back the next.
+/// test's script says. Used by every test of a webhook (gold's alerts, silver's quality gates). Requests are answered concurrently, so one held back does not hold back the next.
 /// </summary>
-internal sealed class WebhookReceiver : IAsyncDisposable
+public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly HttpListener _listener;
     private readonly Func<int, Reply> _script;
@@ -30,14 +30,14 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         _loop = Task.Run(ListenAsync);
     }
 
-    internal int Port { get; }
+    public int Port { get; }
 
     /// <summary>The webhook URL, with a path that stands for a token (webhook URLs often carry one; logs must not).</summary>
-    internal Uri Uri => new($"http://127.0.0.1:{Port}/hooks/{PathToken}");
+    public Uri Uri => new($"http://127.0.0.1:{Port}/hooks/{PathToken}");
 
-    internal const string PathToken = "path-token-5f1e9c";
+    public const string PathToken = "path-token-5f1e9c";
 
-    internal IReadOnlyList<ReceivedRequest> Requests
+    public IReadOnlyList<ReceivedRequest> Requests
     {
         get
         {
@@ -46,7 +46,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
     }
 
     /// <summary>Starts a receiver; <paramref name="script"/> gets the 1-based number of each request.</summary>
-    internal static WebhookReceiver Start(Func<int, Reply> script)
+    public static WebhookReceiver Start(Func<int, Reply> script)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -66,7 +66,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
     }
 
     /// <summary>A port nothing listens on (just now).</summary>
-    internal static int FreePort()
+    public static int FreePort()
     {
         var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();

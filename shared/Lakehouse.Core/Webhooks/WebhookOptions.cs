@@ -1,13 +1,11 @@
-using Lakehouse.Core;
-
-namespace Lakehouse.Gold.Alerts;
+namespace Lakehouse.Core.Webhooks;
 
 /// <summary>
-/// Where and how <see cref="AlertWebhook"/> posts alerts. Validated when set (<see cref="ArgumentException"/>). The secret is
+/// Where and how <see cref="WebhookClient"/> posts notifications (gold's alerts, silver's quality-gate refusals). Validated when set (<see cref="ArgumentException"/>). The secret is
 /// never logged or printed, and neither is the endpoint's path or query (webhook URLs often carry a token there): logs name
 /// the endpoint by scheme, host and port only.
 /// </summary>
-public sealed class AlertWebhookOptions
+public sealed class WebhookOptions
 {
     /// <summary>The default of <see cref="SecretHeaderName"/>.</summary>
     public const string DefaultSecretHeaderName = "X-Lakehouse-Webhook-Secret";
@@ -34,7 +32,7 @@ public sealed class AlertWebhookOptions
         set => _timeout = InRange(value, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5), nameof(Timeout));
     }
 
-    /// <summary>How many tries an alert gets in all (1 means no retry). 1 to 20; default 5.</summary>
+    /// <summary>How many tries a notification gets in all (1 means no retry). 1 to 20; default 5.</summary>
     public int MaxAttempts
     {
         get => _maxAttempts;
@@ -58,7 +56,7 @@ public sealed class AlertWebhookOptions
 
     /// <summary>
     /// The longest wait between tries, also for a server's <c>Retry-After</c>: a server that asks for a longer wait is not
-    /// tried again for that alert (the alert is reported failed). 1 ms to 10 minutes, at least <see cref="BaseDelay"/> when used; default 30 seconds.
+    /// tried again for that notification (it is reported failed). 1 ms to 10 minutes, at least <see cref="BaseDelay"/> when used; default 30 seconds.
     /// </summary>
     public TimeSpan MaxDelay
     {
@@ -85,19 +83,20 @@ public sealed class AlertWebhookOptions
 
     /// <summary>
     /// Options from <c>LAKEHOUSE_ALERT_WEBHOOK_URL</c> and <c>LAKEHOUSE_ALERT_WEBHOOK_SECRET</c> (optional); null when no URL is set
-    /// (alerts are then kept in gold but not posted).
+    /// (gold then keeps its alerts without posting them, and silver refuses batches without telling anyone).
     /// </summary>
     /// <exception cref="LakehouseException">A variable is malformed (reason InvalidInput); the message names it, never its value.</exception>
-    public static AlertWebhookOptions? FromEnvironment() => FromEnvironment(Environment.GetEnvironmentVariable);
+    public static WebhookOptions? FromEnvironment() => FromEnvironment(Environment.GetEnvironmentVariable);
 
-    /// <summary>Options from environment variables read through <paramref name="variable"/> (tests pass a dictionary).</summary>
-    internal static AlertWebhookOptions? FromEnvironment(Func<string, string?> variable)
+    /// <summary>Options from environment variables read through <paramref name="variable"/> (tests pass a dictionary); see <see cref="FromEnvironment()"/>.</summary>
+    /// <param name="variable">Returns a variable's value by name, or null.</param>
+    public static WebhookOptions? FromEnvironment(Func<string, string?> variable)
     {
         const string UrlVariable = "LAKEHOUSE_ALERT_WEBHOOK_URL";
         const string SecretVariable = "LAKEHOUSE_ALERT_WEBHOOK_SECRET";
         if (variable(UrlVariable)?.Trim() is not { Length: > 0 } url) return null;
         var uri = System.Uri.TryCreate(url, UriKind.Absolute, out var parsed) ? parsed : null;
-        var options = new AlertWebhookOptions
+        var options = new WebhookOptions
         {
             _uri = UriProblem(uri) is { } problem ? throw Invalid(UrlVariable, problem) : uri,
         };
@@ -112,18 +111,18 @@ public sealed class AlertWebhookOptions
     internal string EndpointForLogs => Uri?.GetLeftPart(UriPartial.Authority) ?? "(none)";
 
     /// <summary>A copy, so a webhook keeps the options it was made with.</summary>
-    internal AlertWebhookOptions Clone() => (AlertWebhookOptions)MemberwiseClone();
+    internal WebhookOptions Clone() => (WebhookOptions)MemberwiseClone();
 
     /// <summary>Checks what only the whole set can tell.</summary>
     internal void Validate()
     {
-        if (Uri is null) throw new ArgumentException("The alert webhook needs a URL (AlertWebhookOptions.Uri).");
+        if (Uri is null) throw new ArgumentException("The webhook needs a URL (WebhookOptions.Uri).");
         if (MaxDelay < BaseDelay) throw new ArgumentException($"MaxDelay ({MaxDelay}) is shorter than BaseDelay ({BaseDelay}).");
     }
 
     /// <summary>Describes the options without the secret or the endpoint's path.</summary>
     public override string ToString() =>
-        $"AlertWebhookOptions {{ Endpoint = {EndpointForLogs}, Timeout = {Timeout}, MaxAttempts = {MaxAttempts}, BaseDelay = {BaseDelay}, "
+        $"WebhookOptions {{ Endpoint = {EndpointForLogs}, Timeout = {Timeout}, MaxAttempts = {MaxAttempts}, BaseDelay = {BaseDelay}, "
         + $"MaxDelay = {MaxDelay}, Secret = {(Secret is null ? "none" : "set")} }}";
 
     private static string? UriProblem(Uri? uri) => uri switch
