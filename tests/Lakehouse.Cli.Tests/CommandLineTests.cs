@@ -32,7 +32,7 @@ public sealed class CommandLineTests : IDisposable
         using var session = new CliSession(TextWriter.Null, TextWriter.Null);
         var root = CliApp.Build(session);
         var commands = Commands(root);
-        Assert.Equal(32, commands.Count); // lakehouse, table + 8 sub-commands, bronze + ingest, silver + run, gold + run, status, produce, dataset + 3 sub-commands, serve, sql, synapse + script and deploy, adf + validate, demo, bench, version
+        Assert.Equal(33, commands.Count); // lakehouse, table + 8 sub-commands, bronze + ingest, silver + run, gold + run, status, produce, dataset + 3 sub-commands, serve, stream, sql, synapse + script and deploy, adf + validate, demo, bench, version
         foreach (var command in commands)
         {
             var stdout = new StringWriter();
