@@ -345,7 +345,7 @@ internal sealed class StreamRunner
                 if (goldCommits >= _options.CompactEvery)
                 {
                     tables.AddRange(_definition.GoldOutputs.Select(GoldTables.Gold));
-                    tables.AddRange([GoldTables.Gold("alerts"), GoldTables.Runs]);
+                    tables.Add(GoldTables.Runs);
                     goldCommits = 0;
                 }
                 await CompactAsync(tables, hard).ConfigureAwait(false);
