@@ -107,38 +107,38 @@ internal static class StatusCommand
 
             async Task WriteTablesAsync()
             {
-            await Output.WriteTableAsync(session.Out, ["dataset", "bronze", "silver consumed", "pending", "last silver run", "in", "out", "quarantined", "duplicates", "warned"],
-                [.. statuses.Select(s => new[]
+                await Output.WriteTableAsync(session.Out, ["dataset", "bronze", "silver consumed", "pending", "last silver run", "in", "out", "quarantined", "duplicates", "warned"],
+                    [.. statuses.Select(s => new[]
                 {
                     s.Dataset, N(s.BronzeVersion), N(s.ConsumedVersion), N(s.Pending),
                     s.LastRun is null ? "never" : $"{s.LastRunFinished:yyyy-MM-dd HH:mm:ss}Z {s.LastRun.Mode} {s.LastRunStatus}",
                     N(s.LastRun?.RowsIn), N(s.LastRun?.RowsOut), N(s.LastRun?.Quarantined), N(s.LastRun?.Duplicates), N(s.LastRun?.Warned),
                 })]).ConfigureAwait(false);
-            if (golds.Count > 0)
-            {
-                await session.Out.WriteLineAsync().ConfigureAwait(false);
-                await Output.WriteTableAsync(session.Out, ["dataset", "silver", "gold consumed", "pending", "last gold run", "dates", "rows", "late", "watermark", "alerts"],
-                    [.. golds.Values.Select(g => new[]
+                if (golds.Count > 0)
+                {
+                    await session.Out.WriteLineAsync().ConfigureAwait(false);
+                    await Output.WriteTableAsync(session.Out, ["dataset", "silver", "gold consumed", "pending", "last gold run", "dates", "rows", "late", "watermark", "alerts"],
+                        [.. golds.Values.Select(g => new[]
                     {
                         g.Dataset, N(g.SilverVersion), N(g.ConsumedVersion), N(g.Pending),
                         g.LastRun is null ? "never" : $"{g.LastRun.Finished:yyyy-MM-dd HH:mm:ss}Z {g.LastRun.Kind} {g.LastRun.Status}",
                         N(g.LastRun?.Dates), N(g.LastRun?.RowsWritten), N(g.LastRun?.LateEvents),
                         g.LastRun?.Watermark is { } w ? w.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture) : "-", N(g.LastRun?.AlertsNew),
                     })]).ConfigureAwait(false);
-            }
-            foreach (var g in golds.Values.Where(g => g.LastRun is { Status: "failed" }))
-                await session.Out.WriteLineAsync($"{g.Dataset}: the last gold run failed: {g.LastRun!.Message}").ConfigureAwait(false);
-            foreach (var s in statuses.Where(s => s.LastRun?.Rules.Any(r => r.Failed > 0) == true))
-            {
-                await session.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"{s.Dataset}: {string.Join(", ", s.LastRun!.Rules.Where(r => r.Failed > 0).Select(r => $"{r.Rule} ({r.Action}) {r.Failed:N0}"))}")).ConfigureAwait(false);
-            }
-            if (streams.Count > 0)
-            {
-                await session.Out.WriteLineAsync().ConfigureAwait(false);
-                await Output.WriteTableAsync(session.Out, ["stream", "layers", "batch", "at", "rows in", "in/s", "processed/s", "lag", "watermark", "state"],
-                    [.. streams.Select(d => StreamRow(d.RootElement))]).ConfigureAwait(false);
-            }
+                }
+                foreach (var g in golds.Values.Where(g => g.LastRun is { Status: "failed" }))
+                    await session.Out.WriteLineAsync($"{g.Dataset}: the last gold run failed: {g.LastRun!.Message}").ConfigureAwait(false);
+                foreach (var s in statuses.Where(s => s.LastRun?.Rules.Any(r => r.Failed > 0) == true))
+                {
+                    await session.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"{s.Dataset}: {string.Join(", ", s.LastRun!.Rules.Where(r => r.Failed > 0).Select(r => $"{r.Rule} ({r.Action}) {r.Failed:N0}"))}")).ConfigureAwait(false);
+                }
+                if (streams.Count > 0)
+                {
+                    await session.Out.WriteLineAsync().ConfigureAwait(false);
+                    await Output.WriteTableAsync(session.Out, ["stream", "layers", "batch", "at", "rows in", "in/s", "processed/s", "lag", "watermark", "state"],
+                        [.. streams.Select(d => StreamRow(d.RootElement))]).ConfigureAwait(false);
+                }
             }
         });
         return command;

@@ -45,7 +45,14 @@ internal sealed class StreamRunner
     private readonly Channel<bool> _persist = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Dictionary<string, long> _totals = new(StringComparer.Ordinal)
     {
-        ["bronze"] = 0, ["silverIn"] = 0, ["silver"] = 0, ["quarantined"] = 0, ["duplicates"] = 0, ["goldIn"] = 0, ["alerts"] = 0, ["lateEvents"] = 0,
+        ["bronze"] = 0,
+        ["silverIn"] = 0,
+        ["silver"] = 0,
+        ["quarantined"] = 0,
+        ["duplicates"] = 0,
+        ["goldIn"] = 0,
+        ["alerts"] = 0,
+        ["lateEvents"] = 0,
     };
 
     // The bronze commits of this process since the last progress record (guarded by _gate).
