@@ -137,10 +137,11 @@ internal sealed class StreamRunner
             .Gauge("lakehouse_stream_processed_rows_per_second", "Rows in over the time the last micro-batch took.", last.ProcessedRowsPerSecond, d, l)
             .Gauge("lakehouse_stream_last_batch_timestamp_seconds", "When the last micro-batch ended (Unix seconds).", last.Timestamp.ToUnixTimeMilliseconds() / 1000.0, d, l);
         if (last.Watermark is { } w) text.Gauge("lakehouse_stream_watermark_timestamp_seconds", "The gold watermark (Unix seconds).", w.ToUnixTimeMilliseconds() / 1000.0, d);
-        if (last.Sink.BronzeVersion is { } bv) text.Gauge("lakehouse_stream_table_version", "Versions of the tables after the last micro-batch.", bv, d, ("table", "bronze." + _options.Dataset));
-        if (last.Sink.SilverVersion is { } sv) text.Gauge("lakehouse_stream_table_version", "", sv, d, ("table", "silver." + _options.Dataset));
-        if (last.Sink.SilverConsumedBronzeVersion is { } sc) text.Gauge("lakehouse_stream_consumed_version", "The upstream version each layer has consumed.", sc, d, ("layer", "silver"));
-        if (last.Sink.GoldConsumedSilverVersion is { } gc) text.Gauge("lakehouse_stream_consumed_version", "", gc, d, ("layer", "gold"));
+        const string VersionHelp = "Versions of the tables after the last micro-batch.", ConsumedHelp = "The upstream version each layer has consumed.";
+        if (last.Sink.BronzeVersion is { } bv) text.Gauge("lakehouse_stream_table_version", VersionHelp, bv, d, ("table", "bronze." + _options.Dataset));
+        if (last.Sink.SilverVersion is { } sv) text.Gauge("lakehouse_stream_table_version", VersionHelp, sv, d, ("table", "silver." + _options.Dataset));
+        if (last.Sink.SilverConsumedBronzeVersion is { } sc) text.Gauge("lakehouse_stream_consumed_version", ConsumedHelp, sc, d, ("layer", "silver"));
+        if (last.Sink.GoldConsumedSilverVersion is { } gc) text.Gauge("lakehouse_stream_consumed_version", ConsumedHelp, gc, d, ("layer", "gold"));
     }
 
     /// <summary>
