@@ -35,6 +35,17 @@ public sealed record StreamIngestProgress(long Events, long Bytes, long Commits,
     public double EventsPerSecond => Elapsed.TotalSeconds > 0 ? Events / Elapsed.TotalSeconds : 0;
 }
 
+/// <summary>One micro-batch committed to bronze (for streaming progress: per-batch durations and positions).</summary>
+/// <param name="Version">The bronze version the batch was committed as.</param>
+/// <param name="Events">Events committed.</param>
+/// <param name="Bytes">Their payload bytes.</param>
+/// <param name="Receive">From the batch's first event to the start of its commit (buffering).</param>
+/// <param name="Commit">The Delta commit.</param>
+/// <param name="StartPositions">Per partition of the batch, the position it started from (-1: none committed before).</param>
+/// <param name="EndPositions">Per partition of the batch, the next position after it.</param>
+public sealed record StreamBatchCommitted(long Version, long Events, long Bytes, TimeSpan Receive, TimeSpan Commit,
+    IReadOnlyDictionary<string, long> StartPositions, IReadOnlyDictionary<string, long> EndPositions);
+
 /// <summary>
 /// Lands a stream in bronze exactly once, the way delta-io/kafka-delta-ingest does: events are buffered into micro-batches (by
 /// count, bytes and time) and each batch is one Delta commit carrying, as <c>txn</c> actions, the next position of every
@@ -82,6 +93,9 @@ public sealed class StreamIngestor
     /// <summary>Called after each commit (and on idle ticks) with the totals so far.</summary>
     public event Action<StreamIngestProgress>? Progress;
 
+    /// <summary>Called after each micro-batch committed (not for batches dropped on a conflict).</summary>
+    public event Action<StreamBatchCommitted>? BatchCommitted;
+
     /// <summary>
     /// Runs until cancelled, or with <see cref="StreamIngestOptions.Once"/> until caught up. Cancellation drops the batch being
     /// buffered (it was not committed, so a restart reads it again) and ends with <see cref="OperationCanceledException"/>.
@@ -111,7 +125,8 @@ public sealed class StreamIngestor
             var caughtUp = _options.Once && _source.CaughtUp;
             if (full || due || (caughtUp && batch.Count > 0))
             {
-                var (committed, rows, size) = await CommitAsync(batch, cancellationToken).ConfigureAwait(false);
+                var receiveTime = batchAge.Elapsed;
+                var (committed, rows, size) = await CommitAsync(batch, receiveTime, cancellationToken).ConfigureAwait(false);
                 if (committed)
                 {
                     events += rows;
@@ -185,7 +200,7 @@ public sealed class StreamIngestor
         return null;
     }
 
-    private async Task<(bool Committed, long Rows, long Bytes)> CommitAsync(List<BronzeEvent> batch, CancellationToken cancellationToken)
+    private async Task<(bool Committed, long Rows, long Bytes)> CommitAsync(List<BronzeEvent> batch, TimeSpan receive, CancellationToken cancellationToken)
     {
         var owned = _source.OwnedPartitions;
         var kept = batch.Where(e => e.Source.Partition is { } p && owned.Contains(p)).ToList();
@@ -203,7 +218,9 @@ public sealed class StreamIngestor
         }).ToList();
         try
         {
+            var commitClock = Stopwatch.StartNew();
             var result = await _table.CommitAsync(kept, positions, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var commitTime = commitClock.Elapsed;
             foreach (var p in next) _committed[p.Key] = p.Value;
             if (!result.Committed)
             {
@@ -211,8 +228,12 @@ public sealed class StreamIngestor
                 await ReseekAsync(next.Keys, cancellationToken).ConfigureAwait(false);
                 return (false, 0, 0);
             }
+            var bytes = kept.Sum(e => (long)e.Payload.Length);
+            BatchCommitted?.Invoke(new StreamBatchCommitted(result.Version, kept.Count, bytes, receive, commitTime,
+                next.ToDictionary(p => p.Key, p => _batchStart.TryGetValue(p.Key, out var start) ? start : -1, StringComparer.Ordinal),
+                new Dictionary<string, long>(next, StringComparer.Ordinal)));
             await AcknowledgeQuietlyAsync(next, cancellationToken).ConfigureAwait(false);
-            return (true, kept.Count, kept.Sum(e => (long)e.Payload.Length));
+            return (true, kept.Count, bytes);
         }
         catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Conflict)
         {

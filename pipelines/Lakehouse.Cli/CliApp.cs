@@ -143,6 +143,7 @@ internal static class CliApp
         root.Subcommands.Add(ProduceCommand.Create(session));
         root.Subcommands.Add(DatasetCommands.Create(session));
         root.Subcommands.Add(ServeCommand.Create(session));
+        root.Subcommands.Add(StreamCommand.Create(session));
         root.Subcommands.Add(SqlCommand.Create(session));
         root.Subcommands.Add(SynapseCommands.Create(session));
         root.Subcommands.Add(AdfCommands.Create(session));

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Builder;
 namespace Lakehouse.Serve;
 
 /// <summary>
-/// One group of endpoints of <c>lakehouse serve</c> (HTTP ingest and the dashboard now; /metrics and /progress later): it maps
+/// One group of endpoints of <c>lakehouse serve</c> (HTTP ingest, the dashboard, /metrics and /progress): it maps
 /// its routes, and takes part in the start and the graceful stop of the server.
 /// </summary>
 internal interface IServerPart

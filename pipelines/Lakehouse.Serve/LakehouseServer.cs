@@ -2,6 +2,7 @@ using Lakehouse.Core;
 using Lakehouse.Engine;
 using Lakehouse.Serve.Dashboard;
 using Lakehouse.Serve.Ingest;
+using Lakehouse.Serve.Monitoring;
 using Lakehouse.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -23,8 +24,8 @@ public sealed record IngestTotals(long Requests, long Accepted, long Events, lon
 
 /// <summary>
 /// The HTTP server of <c>lakehouse serve</c> (ASP.NET Core's Kestrel, plain HTTP/1.1): HTTP ingest into bronze
-/// (<c>POST /ingest/{dataset}</c>) and the dashboard over gold and silver (<c>GET /</c>, <c>GET /api/…</c>); later endpoint groups
-/// (/metrics, /progress) are added the same way. It does not handle signals itself: the
+/// (<c>POST /ingest/{dataset}</c>), the dashboard over gold and silver (<c>GET /</c>, <c>GET /api/…</c>), and <c>GET /metrics</c>
+/// and <c>GET /progress</c> (<see cref="LakehouseServerOptions.Monitor"/>). It does not handle signals itself: the
 /// caller stops it (the CLI on Ctrl+C or SIGTERM), and a stop refuses new requests, lets those in flight finish and commits
 /// everything that was queued before it returns.
 /// </summary>
@@ -44,7 +45,8 @@ public sealed class LakehouseServer : IAsyncDisposable
         _log = loggerFactory.CreateLogger<LakehouseServer>();
         _ingest = new HttpIngestEndpoint(options.Ingest, lake, engine, loggerFactory);
         _dashboard = new DashboardPart(options.Dashboard, lake, engine, loggerFactory);
-        _parts = [_ingest, _dashboard];
+        var monitor = new MonitorPart(options.Monitor, options.IngestEnabled ? _ingest : null);
+        _parts = options.IngestEnabled ? [_ingest, _dashboard, monitor] : [_dashboard, monitor];
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "lakehouse" });
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
@@ -156,6 +158,7 @@ public sealed class LakehouseServer : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         await StopPartsAsync().ConfigureAwait(false);
+        if (!_options.IngestEnabled) await _ingest.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         _dashboard.Dispose();
     }

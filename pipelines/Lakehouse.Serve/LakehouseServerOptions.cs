@@ -1,5 +1,6 @@
 using Lakehouse.Serve.Dashboard;
 using Lakehouse.Serve.Ingest;
+using Lakehouse.Serve.Monitoring;
 
 namespace Lakehouse.Serve;
 
@@ -44,6 +45,12 @@ public sealed class LakehouseServerOptions
 
     /// <summary>HTTP ingest: <c>POST /ingest/{dataset}</c>.</summary>
     public HttpIngestOptions Ingest { get; } = new();
+
+    /// <summary>Whether <c>POST /ingest/{dataset}</c> is served (default true; <c>lakehouse stream</c> from Kafka or Event Hubs turns it off).</summary>
+    public bool IngestEnabled { get; set; } = true;
+
+    /// <summary><c>GET /metrics</c> and <c>GET /progress</c>: what the command running the server reports.</summary>
+    public MonitorOptions Monitor { get; } = new();
 
     /// <summary>The dashboard: <c>GET /</c> and <c>GET /api/…</c>.</summary>
     public DashboardOptions Dashboard { get; } = new();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Lakehouse.Cli.Streaming;
 using Lakehouse.Datasets;
 using Lakehouse.Gold;
 using Lakehouse.Silver;
@@ -20,6 +21,9 @@ internal static class StatusCommand
                 duplicates removed, kept with warnings, and each rule that rows broke. For datasets with gold outputs: silver's version, the
                 oldest silver version the dataset's gold tables hold (pending = silver commits gold has not processed), and the last gold
                 run recorded in gold._runs — dates recomputed, rows written, late events, the watermark, new alerts, and why it failed.
+                For each lakehouse stream process (one per dataset and set of layers): its latest micro-batch as it saved it under
+                _lakehouse/stream/ — batch id, when, rows in, input and processed rows/s, source lag, the gold watermark, and whether
+                the process stopped (a process killed without a stop still shows "running": look at when).
                 """,
             Examples = ["lakehouse status", "lakehouse status --json"],
         };
@@ -31,6 +35,7 @@ internal static class StatusCommand
             var catalog = await DatasetCatalog.LoadAsync(lake.Root, cancellationToken).ConfigureAwait(false);
             var job = SilverJob.Open(lake.Root, lake.Engine, lake.LoggerFactory);
             var goldJob = GoldJob.Open(lake.Root, lake.Engine, lake.LoggerFactory);
+            var streams = await StreamRunner.ReadSavedAsync(lake.Root, cancellationToken).ConfigureAwait(false);
             var statuses = new List<SilverStatus>();
             var golds = new Dictionary<string, GoldStatus>(StringComparer.Ordinal);
             foreach (var d in catalog.Definitions)
@@ -81,6 +86,7 @@ internal static class StatusCommand
                             message = g.Message,
                         } : null,
                     }),
+                    streams = streams.Select(d => d.RootElement),
                 }, TableChange.JsonOptions)).ConfigureAwait(false);
                 return CliApp.ExitOk;
             }
@@ -89,35 +95,67 @@ internal static class StatusCommand
                 await session.Out.WriteLineAsync($"No dataset has a bronze table in {lake.Root.Location} yet (lakehouse bronze ingest lands events).").ConfigureAwait(false);
                 return CliApp.ExitOk;
             }
-            await Output.WriteTableAsync(session.Out, ["dataset", "bronze", "silver consumed", "pending", "last silver run", "in", "out", "quarantined", "duplicates", "warned"],
-                [.. statuses.Select(s => new[]
+            try
+            {
+                await WriteTablesAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                foreach (var d in streams) d.Dispose();
+            }
+            return CliApp.ExitOk;
+
+            async Task WriteTablesAsync()
+            {
+                await Output.WriteTableAsync(session.Out, ["dataset", "bronze", "silver consumed", "pending", "last silver run", "in", "out", "quarantined", "duplicates", "warned"],
+                    [.. statuses.Select(s => new[]
                 {
                     s.Dataset, N(s.BronzeVersion), N(s.ConsumedVersion), N(s.Pending),
                     s.LastRun is null ? "never" : $"{s.LastRunFinished:yyyy-MM-dd HH:mm:ss}Z {s.LastRun.Mode} {s.LastRunStatus}",
                     N(s.LastRun?.RowsIn), N(s.LastRun?.RowsOut), N(s.LastRun?.Quarantined), N(s.LastRun?.Duplicates), N(s.LastRun?.Warned),
                 })]).ConfigureAwait(false);
-            if (golds.Count > 0)
-            {
-                await session.Out.WriteLineAsync().ConfigureAwait(false);
-                await Output.WriteTableAsync(session.Out, ["dataset", "silver", "gold consumed", "pending", "last gold run", "dates", "rows", "late", "watermark", "alerts"],
-                    [.. golds.Values.Select(g => new[]
+                if (golds.Count > 0)
+                {
+                    await session.Out.WriteLineAsync().ConfigureAwait(false);
+                    await Output.WriteTableAsync(session.Out, ["dataset", "silver", "gold consumed", "pending", "last gold run", "dates", "rows", "late", "watermark", "alerts"],
+                        [.. golds.Values.Select(g => new[]
                     {
                         g.Dataset, N(g.SilverVersion), N(g.ConsumedVersion), N(g.Pending),
                         g.LastRun is null ? "never" : $"{g.LastRun.Finished:yyyy-MM-dd HH:mm:ss}Z {g.LastRun.Kind} {g.LastRun.Status}",
                         N(g.LastRun?.Dates), N(g.LastRun?.RowsWritten), N(g.LastRun?.LateEvents),
                         g.LastRun?.Watermark is { } w ? w.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture) : "-", N(g.LastRun?.AlertsNew),
                     })]).ConfigureAwait(false);
+                }
+                foreach (var g in golds.Values.Where(g => g.LastRun is { Status: "failed" }))
+                    await session.Out.WriteLineAsync($"{g.Dataset}: the last gold run failed: {g.LastRun!.Message}").ConfigureAwait(false);
+                foreach (var s in statuses.Where(s => s.LastRun?.Rules.Any(r => r.Failed > 0) == true))
+                {
+                    await session.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"{s.Dataset}: {string.Join(", ", s.LastRun!.Rules.Where(r => r.Failed > 0).Select(r => $"{r.Rule} ({r.Action}) {r.Failed:N0}"))}")).ConfigureAwait(false);
+                }
+                if (streams.Count > 0)
+                {
+                    await session.Out.WriteLineAsync().ConfigureAwait(false);
+                    await Output.WriteTableAsync(session.Out, ["stream", "layers", "batch", "at", "rows in", "in/s", "processed/s", "lag", "watermark", "state"],
+                        [.. streams.Select(d => StreamRow(d.RootElement))]).ConfigureAwait(false);
+                }
             }
-            foreach (var g in golds.Values.Where(g => g.LastRun is { Status: "failed" }))
-                await session.Out.WriteLineAsync($"{g.Dataset}: the last gold run failed: {g.LastRun!.Message}").ConfigureAwait(false);
-            foreach (var s in statuses.Where(s => s.LastRun?.Rules.Any(r => r.Failed > 0) == true))
-            {
-                await session.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"{s.Dataset}: {string.Join(", ", s.LastRun!.Rules.Where(r => r.Failed > 0).Select(r => $"{r.Rule} ({r.Action}) {r.Failed:N0}"))}")).ConfigureAwait(false);
-            }
-            return CliApp.ExitOk;
         });
         return command;
+    }
+
+    private static string[] StreamRow(JsonElement p)
+    {
+        string Text(string name) => p.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v.ToString() : "-";
+        long? lag = null;
+        if (p.TryGetProperty("sources", out var sources))
+        {
+            foreach (var source in sources.EnumerateArray())
+                if (source.TryGetProperty("lag", out var l) && l.TryGetInt64(out var n)) lag = (lag ?? 0) + n;
+        }
+        var stopped = p.TryGetProperty("stopped", out var s) && s.ValueKind == JsonValueKind.True;
+        return [Text("dataset"), Text("layers"), Text("batchId"), Text("timestamp"), Text("numInputRows"), Text("inputRowsPerSecond"), Text("processedRowsPerSecond"),
+            N(lag), Text("watermark"), stopped ? "stopped" : "running"];
     }
 
     private static string N(long? n) => n is { } v ? v.ToString("N0", CultureInfo.InvariantCulture) : "-";

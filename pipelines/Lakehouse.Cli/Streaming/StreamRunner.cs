@@ -1,0 +1,532 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Threading.Channels;
+using Lakehouse.Bronze;
+using Lakehouse.Core;
+using Lakehouse.Datasets;
+using Lakehouse.Delta;
+using Lakehouse.Delta.Write;
+using Lakehouse.Engine;
+using Lakehouse.Gold;
+using Lakehouse.Serve.Monitoring;
+using Lakehouse.Silver;
+using Lakehouse.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Lakehouse.Cli.Streaming;
+
+/// <summary>
+/// Continuous mode: a stream into bronze micro-batches (the bronze <see cref="StreamIngestor"/>), silver following bronze's new
+/// versions and gold following silver's, all in this process or only the layers it is given (others run them in other processes).
+/// </summary>
+/// <remarks>
+/// Nothing here keeps state of its own: each layer's position is what its tables already record (bronze: the stream positions as
+/// txn actions; silver: the bronze version consumed; gold: the silver version consumed), so a worker stopped anywhere — by a
+/// signal, a crash or SIGKILL — resumes where its tables say, and a layer run twice at once is refused by the Delta conflict rules.
+/// A stop request drops the bronze batch being buffered (not committed: read again on restart) and gives the silver or gold step
+/// running <see cref="StreamRunOptions.Grace"/> to commit before it is cancelled (its commit then either happened or not).
+/// Each table this process writes is compacted every <see cref="StreamRunOptions.CompactEvery"/> of its commits; checkpoints come
+/// from the Delta writer (every <c>delta.checkpointInterval</c> commits), so a snapshot replays a bounded log.
+/// </remarks>
+internal sealed class StreamRunner
+{
+    private readonly StreamRunOptions _options;
+    private readonly ILakeStorage _lake;
+    private readonly DuckEngine _engine;
+    private readonly DatasetDefinition _definition;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _log;
+    private readonly string _layersKey;
+    private readonly Lock _gate = new();
+    private readonly Queue<StreamProgress> _recent = new();
+    private readonly Channel<bool> _bronzeCommitted = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Channel<bool> _persist = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Dictionary<string, long> _totals = new(StringComparer.Ordinal)
+    {
+        ["bronze"] = 0,
+        ["silverIn"] = 0,
+        ["silver"] = 0,
+        ["quarantined"] = 0,
+        ["duplicates"] = 0,
+        ["goldIn"] = 0,
+        ["alerts"] = 0,
+        ["lateEvents"] = 0,
+    };
+
+    // The bronze commits of this process since the last progress record (guarded by _gate).
+    private long _pendingRows;
+    private TimeSpan _pendingReceive, _pendingCommit;
+    private readonly Dictionary<string, long> _pendingStart = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _pendingEnd = new(StringComparer.Ordinal);
+    private long? _bronzeVersion, _silverVersion, _silverConsumed, _goldConsumed;
+    private DateTimeOffset? _watermark;
+    private long _batchId;
+    private DateTimeOffset _lastEnd = DateTimeOffset.UtcNow;
+    private StreamProgress? _last;
+    private Func<long?>? _sourceLag;
+
+    internal StreamRunner(StreamRunOptions options, ILakeStorage lake, DuckEngine engine, DatasetDefinition definition, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if ((options.Layers & StreamLayers.Bronze) != 0 && options.From is null) throw new ArgumentException("Bronze needs a source (From).", nameof(options));
+        _options = options;
+        _lake = lake;
+        _engine = engine;
+        _definition = definition;
+        _loggerFactory = loggerFactory;
+        _log = loggerFactory.CreateLogger<StreamRunner>();
+        _layersKey = StreamLayerNames.Key(options.Layers);
+        RunId = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+    }
+
+    /// <summary>This process's run id (in every progress record).</summary>
+    internal string RunId { get; }
+
+    /// <summary>Where the latest progress is kept for <c>lakehouse status</c>, lake-relative.</summary>
+    internal string ProgressPath => ProgressFolder + "/" + _options.Dataset + "." + _layersKey + ".json";
+
+    /// <summary>The folder of every stream's latest progress, lake-relative.</summary>
+    internal const string ProgressFolder = "_lakehouse/stream";
+
+    /// <summary>Called with each progress record as it is made (the terminal's progress line).</summary>
+    internal event Action<StreamProgress>? Progressed;
+
+    /// <summary>The last progress record, or null before the first batch.</summary>
+    internal StreamProgress? Last
+    {
+        get
+        {
+            lock (_gate) return _last;
+        }
+    }
+
+    /// <summary>The <paramref name="count"/> most recent progress records as a JSON array, oldest first (<c>GET /progress</c>).</summary>
+    internal string ProgressJson(int count)
+    {
+        StreamProgress[] records;
+        lock (_gate) records = [.. _recent.Skip(Math.Max(0, _recent.Count - count))];
+        return JsonSerializer.Serialize(records, StreamProgress.Json);
+    }
+
+    /// <summary>Adds the stream's counters and gauges to <c>GET /metrics</c>.</summary>
+    internal void WriteMetrics(PrometheusText text)
+    {
+        StreamProgress? last;
+        Dictionary<string, long> totals;
+        long batches;
+        long? lag;
+        lock (_gate)
+        {
+            last = _last;
+            totals = new Dictionary<string, long>(_totals, StringComparer.Ordinal);
+            batches = _batchId;
+        }
+        lag = _sourceLag?.Invoke();
+        (string, string) d = ("dataset", _options.Dataset), l = ("layers", _layersKey);
+        text.Counter("lakehouse_stream_batches_total", "Micro-batches this stream process has completed.", batches, d, l);
+        foreach (var (stage, rows) in totals)
+            text.Counter("lakehouse_stream_rows_total", "Rows this stream process handled, by stage: bronze (events committed), silverIn (bronze rows read), silver (rows added), quarantined, duplicates (repeats of an event id dropped), goldIn (silver rows of the recomputed dates), alerts (new), lateEvents.", rows, d, l, ("stage", stage));
+        if (lag is { } events) text.Gauge("lakehouse_stream_source_lag_events", "Events between what the stream read and the broker's end, over the partitions this process owns.", events, d);
+        if (last is null) return;
+        foreach (var (phase, ms) in last.DurationMs)
+            text.Gauge("lakehouse_stream_last_batch_duration_ms", "Milliseconds the last micro-batch spent per phase.", ms, d, l, ("phase", phase));
+        text.Gauge("lakehouse_stream_last_batch_input_rows", "Rows the last micro-batch took in.", last.NumInputRows, d, l)
+            .Gauge("lakehouse_stream_input_rows_per_second", "Rows in over the time since the batch before (last micro-batch).", last.InputRowsPerSecond, d, l)
+            .Gauge("lakehouse_stream_processed_rows_per_second", "Rows in over the time the last micro-batch took.", last.ProcessedRowsPerSecond, d, l)
+            .Gauge("lakehouse_stream_last_batch_timestamp_seconds", "When the last micro-batch ended (Unix seconds).", last.Timestamp.ToUnixTimeMilliseconds() / 1000.0, d, l);
+        if (last.Watermark is { } w) text.Gauge("lakehouse_stream_watermark_timestamp_seconds", "The gold watermark (Unix seconds).", w.ToUnixTimeMilliseconds() / 1000.0, d);
+        const string VersionHelp = "Versions of the tables after the last micro-batch.", ConsumedHelp = "The upstream version each layer has consumed.";
+        if (last.Sink.BronzeVersion is { } bv) text.Gauge("lakehouse_stream_table_version", VersionHelp, bv, d, ("table", "bronze." + _options.Dataset));
+        if (last.Sink.SilverVersion is { } sv) text.Gauge("lakehouse_stream_table_version", VersionHelp, sv, d, ("table", "silver." + _options.Dataset));
+        if (last.Sink.SilverConsumedBronzeVersion is { } sc) text.Gauge("lakehouse_stream_consumed_version", ConsumedHelp, sc, d, ("layer", "silver"));
+        if (last.Sink.GoldConsumedSilverVersion is { } gc) text.Gauge("lakehouse_stream_consumed_version", ConsumedHelp, gc, d, ("layer", "gold"));
+    }
+
+    /// <summary>
+    /// Runs until <paramref name="stop"/> is cancelled (then ends with <see cref="OperationCanceledException"/>) or a layer fails (its
+    /// exception, after the other layers stopped). <paramref name="source"/> is the stream of bronze (null: bronze is not run here, or
+    /// arrives by HTTP ingest, whose committed event count <paramref name="httpEvents"/> tells).
+    /// </summary>
+    internal async Task RunAsync(IStreamSource? source, Func<long>? httpEvents, CancellationToken stop)
+    {
+        Log.StreamStarted(_log, RunId, _options.Dataset, _layersKey, _options.From ?? "-");
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        using var hard = new CancellationTokenSource();
+        using var graceful = failed.Token.Register(() =>
+        {
+            Log.StreamStopping(_log, RunId, _options.Dataset, _options.Grace.TotalSeconds);
+            hard.CancelAfter(_options.Grace);
+        });
+        var downstream = (_options.Layers & (StreamLayers.Silver | StreamLayers.Gold)) != 0;
+        var workers = new List<Task>();
+        if (source is not null)
+        {
+            _sourceLag = () => source.Lag;
+            workers.Add(BronzeAsync(source, emitEachCommit: !downstream, failed.Token));
+        }
+        else if (httpEvents is not null && !downstream)
+        {
+            workers.Add(HttpBronzeAsync(httpEvents, failed.Token));
+        }
+        if (downstream) workers.Add(DownstreamAsync(waitForBronze: source is not null, httpEvents, failed.Token, hard.Token));
+        using var persistStop = new CancellationTokenSource();
+        var persisting = PersistLoopAsync(persistStop.Token);
+        try
+        {
+            var running = workers.ToList();
+            while (running.Count > 0)
+            {
+                var done = await Task.WhenAny(running).ConfigureAwait(false);
+                running.Remove(done);
+                if (done.IsFaulted) await failed.CancelAsync().ConfigureAwait(false);
+            }
+            var errors = workers.Where(w => w.IsFaulted).Select(w => w.Exception!.GetBaseException()).Where(e => e is not OperationCanceledException).ToList();
+            if (errors.Count > 0) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(errors[0]).Throw();
+            stop.ThrowIfCancellationRequested();
+        }
+        finally
+        {
+            await persistStop.CancelAsync().ConfigureAwait(false);
+            await persisting.ConfigureAwait(false);
+            StreamProgress? last;
+            lock (_gate) last = _last is null ? null : _last with { Stopped = true, Timestamp = DateTimeOffset.UtcNow };
+            if (last is not null) await SaveAsync(last).ConfigureAwait(false);
+        }
+    }
+
+    private async Task BronzeAsync(IStreamSource source, bool emitEachCommit, CancellationToken cancellationToken)
+    {
+        var table = BronzeTable.Open(_lake.Scope(SilverTables.Bronze(_options.Dataset)), _engine, _loggerFactory);
+        var ingestor = new StreamIngestor(table, source, new StreamIngestOptions
+        {
+            MaxBatchEvents = _options.MaxBatchEvents,
+            MaxBatchWait = _options.MaxBatchWait,
+            CompactEveryCommits = _options.CompactEvery,
+        }, _loggerFactory);
+        ingestor.BatchCommitted += batch =>
+        {
+            lock (_gate)
+            {
+                _pendingRows += batch.Events;
+                _pendingReceive += batch.Receive;
+                _pendingCommit += batch.Commit;
+                foreach (var (p, start) in batch.StartPositions) _pendingStart.TryAdd(p, start);
+                foreach (var (p, end) in batch.EndPositions) _pendingEnd[p] = end;
+                _bronzeVersion = Math.Max(_bronzeVersion ?? -1, batch.Version);
+                _totals["bronze"] += batch.Events;
+            }
+            if (emitEachCommit) Emit(null, null, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, null, null);
+            else _bronzeCommitted.Writer.TryWrite(true);
+        };
+        await ingestor.RunAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task HttpBronzeAsync(Func<long> httpEvents, CancellationToken cancellationToken)
+    {
+        var bronze = DeltaTable.Open(_lake.Scope(SilverTables.Bronze(_options.Dataset)), _engine, _loggerFactory);
+        long seen = httpEvents();
+        while (true)
+        {
+            await Task.Delay(_options.Poll, cancellationToken).ConfigureAwait(false);
+            var now = httpEvents();
+            if (now == seen) continue;
+            var version = await bronze.LatestVersionAsync(cancellationToken).ConfigureAwait(false);
+            lock (_gate)
+            {
+                _pendingRows += now - seen;
+                _totals["bronze"] += now - seen;
+                _bronzeVersion = version;
+            }
+            seen = now;
+            Emit(null, null, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, null, null);
+        }
+    }
+
+    /// <summary>Silver following bronze and gold following silver, one step after the other; a batch is one such step that did work.</summary>
+    private async Task DownstreamAsync(bool waitForBronze, Func<long>? httpEvents, CancellationToken stop, CancellationToken hard)
+    {
+        var runSilver = (_options.Layers & StreamLayers.Silver) != 0;
+        var runGold = (_options.Layers & StreamLayers.Gold) != 0;
+        if (runGold && _definition.GoldOutputs.Count == 0)
+        {
+            Log.StreamNoGold(_log, _options.Dataset);
+            runGold = false;
+        }
+        var bronze = DeltaTable.Open(_lake.Scope(SilverTables.Bronze(_options.Dataset)), _engine, _loggerFactory);
+        var silver = DeltaTable.Open(_lake.Scope(SilverTables.Silver(_options.Dataset)), _engine, _loggerFactory);
+        var silverJob = SilverJob.Open(_lake, _engine, _loggerFactory);
+        var goldJob = GoldJob.Open(_lake, _engine, _loggerFactory);
+        var silverOptions = new SilverRunOptions { MaxRowsPerCommit = Math.Max(1000, Math.Min(_options.MaxBatchEvents * 5, 1_000_000)) };
+        long? seenBronze = null, seenSilver = null;
+        long httpSeen = httpEvents?.Invoke() ?? 0;
+        int silverCommits = 0, goldCommits = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                if (waitForBronze)
+                {
+                    using var tick = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                    tick.CancelAfter(_options.Poll * 5);
+                    try
+                    {
+                        await _bronzeCommitted.Reader.ReadAsync(tick.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+                    {
+                        // No bronze commit for a while: look anyway (another process may write bronze too).
+                    }
+                }
+                else
+                {
+                    await Task.Delay(_options.Poll, stop).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            var silverTime = TimeSpan.Zero;
+            var goldTime = TimeSpan.Zero;
+            SilverRunResult? s = null;
+            GoldRunResult? g = null;
+            if (httpEvents is not null)
+            {
+                var now = httpEvents();
+                lock (_gate)
+                {
+                    _pendingRows += now - httpSeen;
+                    _totals["bronze"] += now - httpSeen;
+                }
+                httpSeen = now;
+            }
+            if (runSilver)
+            {
+                var latest = await bronze.LatestVersionAsync(hard).ConfigureAwait(false);
+                if (latest is { } bv && bv != seenBronze)
+                {
+                    var clock = Stopwatch.StartNew();
+                    s = await silverJob.RunAsync(_definition, silverOptions, hard).ConfigureAwait(false);
+                    silverTime = clock.Elapsed;
+                    seenBronze = s.BronzeToVersion;
+                    silverCommits += s.NothingNew ? 0 : 1;
+                    lock (_gate)
+                    {
+                        _bronzeVersion = Math.Max(_bronzeVersion ?? -1, bv);
+                        _silverConsumed = s.BronzeToVersion;
+                    }
+                }
+            }
+            if (runGold)
+            {
+                var latest = await silver.LatestVersionAsync(hard).ConfigureAwait(false);
+                if (latest is { } sv && sv != seenSilver)
+                {
+                    var clock = Stopwatch.StartNew();
+                    g = await goldJob.RunAsync(_definition, null, hard).ConfigureAwait(false);
+                    goldTime = clock.Elapsed;
+                    seenSilver = g.SilverToVersion;
+                    goldCommits += g.NothingNew ? 0 : 1;
+                    lock (_gate)
+                    {
+                        _silverVersion = sv;
+                        _goldConsumed = g.SilverToVersion;
+                        if (g.Watermark is { } w) _watermark = w;
+                    }
+                }
+            }
+            bool bronzeWaiting;
+            lock (_gate) bronzeWaiting = _pendingRows > 0;
+            if (s?.NothingNew != false && g?.NothingNew != false && !bronzeWaiting) continue;
+            var compaction = TimeSpan.Zero;
+            if (_options.CompactEvery > 0 && (silverCommits >= _options.CompactEvery || goldCommits >= _options.CompactEvery))
+            {
+                var clock = Stopwatch.StartNew();
+                var tables = new List<string>();
+                if (silverCommits >= _options.CompactEvery)
+                {
+                    tables.AddRange([SilverTables.Silver(_options.Dataset), SilverTables.Quarantine(_options.Dataset), SilverTables.Quality]);
+                    silverCommits = 0;
+                }
+                if (goldCommits >= _options.CompactEvery)
+                {
+                    tables.AddRange(_definition.GoldOutputs.Select(GoldTables.Gold));
+                    tables.Add(GoldTables.Runs);
+                    goldCommits = 0;
+                }
+                await CompactAsync(tables, hard).ConfigureAwait(false);
+                compaction = clock.Elapsed;
+            }
+            if (runSilver && s is null)
+            {
+                var latest = await silver.LatestVersionAsync(hard).ConfigureAwait(false);
+                lock (_gate) _silverVersion = latest;
+            }
+            else if (s is not null)
+            {
+                var latest = await silver.LatestVersionAsync(hard).ConfigureAwait(false);
+                lock (_gate) _silverVersion = latest;
+            }
+            Emit(s, g, silverTime, goldTime, compaction, seenBronze, seenSilver);
+        }
+        stop.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Compacts the small files of <paramref name="tables"/> (lake-relative; missing ones are skipped).</summary>
+    internal async Task CompactAsync(IEnumerable<string> tables, CancellationToken cancellationToken)
+    {
+        foreach (var relative in tables)
+        {
+            var table = DeltaTable.Open(_lake.Scope(relative), _engine, _loggerFactory);
+            if (!await table.ExistsAsync(cancellationToken).ConfigureAwait(false)) continue;
+            try
+            {
+                var result = await DeltaWriter.Create(table).OptimizeAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (result.Committed)
+                {
+                    long removed = result.Metric("numRemovedFiles"), added = result.Metric("numAddedFiles");
+                    Log.StreamCompacted(_log, relative, result.Version, removed, added);
+                }
+            }
+            catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Conflict)
+            {
+                Log.StreamCompactionSkipped(_log, relative, e.Message);
+            }
+        }
+    }
+
+    private void Emit(SilverRunResult? s, GoldRunResult? g, TimeSpan silverTime, TimeSpan goldTime, TimeSpan compaction, long? bronzeConsumed, long? silverConsumed)
+    {
+        StreamProgress record;
+        lock (_gate)
+        {
+            var now = DateTimeOffset.UtcNow;
+            var bronzeHere = (_options.Layers & StreamLayers.Bronze) != 0;
+            var input = bronzeHere ? _pendingRows : s?.RowsIn ?? g?.RowsIn ?? 0;
+            var durations = new Dictionary<string, long>(StringComparer.Ordinal);
+            if (bronzeHere && _options.From != "http")
+            {
+                durations["receive"] = (long)_pendingReceive.TotalMilliseconds;
+                durations["bronzeCommit"] = (long)_pendingCommit.TotalMilliseconds;
+            }
+            if ((_options.Layers & StreamLayers.Silver) != 0) durations["silver"] = (long)silverTime.TotalMilliseconds;
+            if ((_options.Layers & StreamLayers.Gold) != 0) durations["gold"] = (long)goldTime.TotalMilliseconds;
+            if (compaction > TimeSpan.Zero) durations["compaction"] = (long)compaction.TotalMilliseconds;
+            var busy = _pendingReceive + _pendingCommit + silverTime + goldTime + compaction;
+            durations["triggerExecution"] = (long)busy.TotalMilliseconds;
+            var sources = new List<StreamSourceProgress>();
+            if (bronzeHere)
+            {
+                sources.Add(new StreamSourceProgress(_options.From!, new Dictionary<string, long>(_pendingStart, StringComparer.Ordinal),
+                    new Dictionary<string, long>(_pendingEnd, StringComparer.Ordinal), _pendingRows, _sourceLag?.Invoke()));
+            }
+            else if (s is not null)
+            {
+                sources.Add(new StreamSourceProgress("bronze." + _options.Dataset, Version(s.BronzeFromVersion), Version(s.BronzeToVersion), s.RowsIn,
+                    _bronzeVersion is { } bv ? bv - s.BronzeToVersion : null));
+            }
+            else if (g is not null)
+            {
+                sources.Add(new StreamSourceProgress("silver." + _options.Dataset, Version(g.SilverFromVersion), Version(g.SilverToVersion), g.RowsIn,
+                    _silverVersion is { } sv ? sv - g.SilverToVersion : null));
+            }
+            if (s is not null)
+            {
+                _totals["silverIn"] += s.RowsIn;
+                _totals["silver"] += s.RowsOut;
+                _totals["quarantined"] += s.Quarantined;
+                _totals["duplicates"] += s.Duplicates;
+            }
+            if (g is not null)
+            {
+                _totals["goldIn"] += g.RowsIn;
+                _totals["alerts"] += g.AlertsNew;
+                _totals["lateEvents"] += g.LateEvents;
+            }
+            var sinceLast = (now - _lastEnd).TotalSeconds;
+            record = new StreamProgress
+            {
+                RunId = RunId,
+                Dataset = _options.Dataset,
+                Layers = _layersKey,
+                BatchId = _batchId++,
+                Timestamp = now,
+                NumInputRows = input,
+                InputRowsPerSecond = sinceLast > 0 ? Math.Round(input / sinceLast, 1) : 0,
+                ProcessedRowsPerSecond = busy.TotalSeconds > 0 ? Math.Round(input / busy.TotalSeconds, 1) : 0,
+                DurationMs = durations,
+                Watermark = (_options.Layers & StreamLayers.Gold) != 0 ? _watermark : null,
+                Sources = sources,
+                Sink = new StreamSinkProgress(_bronzeVersion, _silverVersion, bronzeConsumed ?? _silverConsumed, silverConsumed ?? _goldConsumed),
+                Totals = new Dictionary<string, long>(_totals, StringComparer.Ordinal),
+            };
+            _lastEnd = now;
+            _pendingRows = 0;
+            _pendingReceive = _pendingCommit = TimeSpan.Zero;
+            _pendingStart.Clear();
+            _pendingEnd.Clear();
+            _last = record;
+            _recent.Enqueue(record);
+            while (_recent.Count > _options.Keep) _recent.Dequeue();
+        }
+        var (batchId, rows, ms) = (record.BatchId, record.NumInputRows, record.DurationMs["triggerExecution"]);
+        Log.StreamBatch(_log, batchId, _options.Dataset, rows, ms);
+        _persist.Writer.TryWrite(true);
+        Progressed?.Invoke(record);
+    }
+
+    private static Dictionary<string, long> Version(long version) => new(StringComparer.Ordinal) { ["version"] = version };
+
+    /// <summary>Writes the latest record under <c>_lakehouse/stream</c> whenever there is a new one (at most a few times a second).</summary>
+    private async Task PersistLoopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await _persist.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                _persist.Reader.TryRead(out _);
+                StreamProgress? last;
+                lock (_gate) last = _last;
+                if (last is not null) await SaveAsync(last).ConfigureAwait(false);
+                await Task.Delay(250, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: RunAsync writes the final record.
+        }
+    }
+
+    private async Task SaveAsync(StreamProgress record)
+    {
+        try
+        {
+            await _lake.PutAsync(ProgressPath, JsonSerializer.SerializeToUtf8Bytes(record, StreamProgress.Json), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is LakehouseException or IOException or UnauthorizedAccessException)
+        {
+            Log.StreamProgressNotSaved(_log, e.Message);
+        }
+    }
+
+    /// <summary>The latest progress of every stream process of the lake (what <c>lakehouse status</c> shows), newest first.</summary>
+    internal static async Task<List<JsonDocument>> ReadSavedAsync(ILakeStorage lake, CancellationToken cancellationToken)
+    {
+        var result = new List<JsonDocument>();
+        await foreach (var file in lake.ListAsync(ProgressFolder + "/", cancellationToken).ConfigureAwait(false))
+        {
+            if (!file.Path.EndsWith(".json", StringComparison.Ordinal)) continue;
+            try
+            {
+                result.Add(JsonDocument.Parse(await lake.ReadAsync(file.Path, cancellationToken).ConfigureAwait(false)));
+            }
+            catch (JsonException)
+            {
+                // A file being replaced, or not ours: status shows the others.
+            }
+        }
+        return result;
+    }
+}
