@@ -146,6 +146,7 @@ internal static class CliApp
         root.Subcommands.Add(SqlCommand.Create(session));
         root.Subcommands.Add(SynapseCommands.Create(session));
         root.Subcommands.Add(AdfCommands.Create(session));
+        root.Subcommands.Add(WatchCommand.Create(session));
         root.Subcommands.Add(DemoCommand.Create(session));
         root.Subcommands.Add(BenchCommand.Create(session));
         root.Subcommands.Add(VersionCommand.Create(session));
