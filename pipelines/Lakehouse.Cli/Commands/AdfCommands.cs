@@ -130,7 +130,7 @@ internal static class AdfCommands
             if (problems.Count == 0)
             {
                 var factory = await AdfFactoryDefinition.LoadAsync(root, parse.GetValue(factoryName), cancellationToken).ConfigureAwait(false);
-                var text = AdfArmTemplate.Build(factory).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+                var text = AdfArmTemplate.ToText(AdfArmTemplate.Build(factory)) + "\n";
                 var target = parse.GetValue(output);
                 problems.AddRange(validator.ValidateArmTemplate(target ?? "ARM template", text));
                 if (problems.Count == 0)

@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
@@ -77,6 +79,13 @@ public static partial class AdfArmTemplate
             ["variables"] = new JsonObject { ["factoryId"] = "[concat('Microsoft.DataFactory/factories/', parameters('factoryName'))]" },
             ["resources"] = resources,
         };
+    }
+
+    /// <summary>The template as a file holds it: indented, quotes and apostrophes of ARM expressions written as they are (not \u0027).</summary>
+    public static string ToText(JsonObject template, bool indented = true)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        return template.ToJsonString(new JsonSerializerOptions { WriteIndented = indented, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
     /// <summary>
