@@ -10,11 +10,11 @@ internal static partial class AdfDeployLog
         Message = "PUT {ResourceId} (api-version {ApiVersion})")]
     internal static partial void Putting(ILogger logger, string resourceId, string apiVersion);
 
-    [LoggerMessage(EventId = LogEventIds.Pipelines + 301, EventName = "AdfDeployRefused", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEventIds.Pipelines + 301, EventName = "AdfDeployRefused", Level = LogLevel.Debug,
         Message = "ARM refused PUT {ResourceId}: status {Status}, error code {ErrorCode}")]
     internal static partial void Refused(ILogger logger, string resourceId, int status, string errorCode);
 
-    [LoggerMessage(EventId = LogEventIds.Pipelines + 302, EventName = "AdfDeployNoCredential", Level = LogLevel.Warning,
-        Message = "No Azure credential could be had ({ExceptionType})")]
-    internal static partial void NoCredential(ILogger logger, string exceptionType);
+    [LoggerMessage(EventId = LogEventIds.Pipelines + 302, EventName = "AdfDeployNoCredential", Level = LogLevel.Debug,
+        Message = "No Azure credential could be had")]
+    internal static partial void NoCredential(ILogger logger, Exception exception);
 }

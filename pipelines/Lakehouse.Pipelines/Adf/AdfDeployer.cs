@@ -136,7 +136,7 @@ public sealed class AdfDeployer
             }
             catch (AuthenticationFailedException e)
             {
-                AdfDeployLog.NoCredential(_log, e.GetType().Name);
+                AdfDeployLog.NoCredential(_log, e);
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                     "no Azure credential: DefaultAzureCredential found none that works (set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET "
                     + "or AZURE_FEDERATED_TOKEN_FILE, sign in with 'az login', or run where a managed identity is); nothing was deployed" + (done.Count > 0 ? $" after {done.Count} resources" : ""), e);
