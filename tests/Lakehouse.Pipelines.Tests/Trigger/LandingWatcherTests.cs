@@ -264,6 +264,28 @@ public sealed class LandingWatcherTests : IAsyncLifetime
             launcher.Arguments(launch));
     }
 
+    [Fact]
+    public async Task LaunchAsync_Cancelled_PassesSigIntToTheRunAndWaitsForIt()
+    {
+        // A stand-in for 'lakehouse pipeline run' that, like it, stops on SIGINT: it notes the signal and exits 130.
+        var marker = _temp.Combine("interrupted");
+        var launcher = new ProcessPipelineLauncher("bash", ["-c", $"trap 'echo INT > {marker}; exit 130' INT; sleep 60 & wait", "run"], []);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        var clock = Stopwatch.StartNew();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => launcher.LaunchAsync(new PipelineLaunch("p.json", "{}", [], "watch-1"), cancel.Token));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+        Assert.Equal("INT\n", await File.ReadAllTextAsync(marker));
+    }
+
+    [Fact]
+    public async Task LaunchAsync_RunExits_ItsExitCode()
+    {
+        var launcher = new ProcessPipelineLauncher("bash", ["-c", "[ \"$1 $2\" = 'pipeline run' ] && [ \"$4\" = '--trigger-body' ] && exit 3; exit 9", "run"], []);
+        Assert.Equal(3, await launcher.LaunchAsync(new PipelineLaunch("p.json", "{}", [], "watch-1"), CancellationToken.None));
+    }
+
     /// <summary>Records each launch and when it came (from the recorder's creation); answers with a fixed exit code.</summary>
     private sealed class Recorder(int exitCode = 0, Stopwatch? clock = null) : IPipelineLauncher
     {
