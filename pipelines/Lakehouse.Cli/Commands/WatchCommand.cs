@@ -27,7 +27,8 @@ internal static class WatchCommand
                 A file claimed before (same path, size and modification time) starts nothing, also after a restart. Names starting
                 with '.' or '_' and temporary suffixes (.tmp, .part, ...) are skipped, as bronze ingest skips them. Runs start one at a
                 time; a failed run is reported and the watch goes on. Ctrl+C stops the watch (and the run, which stops as on Ctrl+C).
-                --once handles the files there now (at most one run) and exits: 0, or 1 when the run failed.
+                A batch holds at most 256 files (the rest start the next run at once). --once handles the files there now (one run, or
+                one per 256 files) and exits: 0, or 1 when a run failed.
                 """,
             Examples =
             [

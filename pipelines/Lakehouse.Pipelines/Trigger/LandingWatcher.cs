@@ -34,7 +34,7 @@ public sealed class LandingWatchOptions
     /// <summary>Pipeline parameters of every run besides the trigger's (<c>--param k=v</c>).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Parameters { get; set; } = [];
 
-    /// <summary>Handle the files there now, start at most one run for them, and return.</summary>
+    /// <summary>Handle the files there now (one run, or one per 256 files), and return.</summary>
     public bool Once { get; set; }
 
     /// <summary>The log of the watch.</summary>
@@ -51,6 +51,9 @@ public sealed class LandingWatchOptions
 /// </summary>
 public sealed class LandingWatcher : IDisposable
 {
+    /// <summary>The most files one run is started for.</summary>
+    internal const int MaxBatchFiles = 256;
+
     private readonly string _root;
     private readonly string _container;
     private readonly BlobEventsTriggerDefinition _trigger;
@@ -102,8 +105,8 @@ public sealed class LandingWatcher : IDisposable
         {
             var outcome = await StepAsync(cancellationToken).ConfigureAwait(false);
             if (outcome is { } exitCode && exitCode != 0) failed++;
-            if (_options.Once && outcome is not null) return failed;
             if (_options.Once && _pending.Count == 0) return failed;
+            if (outcome is not null && _pending.Count > 0) continue; // the rest of a bounded batch, settled already
             await _wake.WaitAsync(_options.ScanInterval, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -136,8 +139,10 @@ public sealed class LandingWatcher : IDisposable
             return null;
         }
 
-        var batch = _pending.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (Path: p.Key, p.Value.Size, p.Value.ModifiedAt)).ToList();
-        _pending.Clear();
+        // A batch is bounded so its trigger body fits on a command line (Linux allows 128 KiB per argument); the rest of the
+        // settled files make the next batch, started right after this one.
+        var batch = _pending.OrderBy(p => p.Key, StringComparer.Ordinal).Take(MaxBatchFiles).Select(p => (Path: p.Key, p.Value.Size, p.Value.ModifiedAt)).ToList();
+        foreach (var (path, _, _) in batch) _pending.Remove(path);
         var claimId = "watch-" + now.ToString("yyyyMMddTHHmmssfffZ", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
         var claimed = new List<string>();
         foreach (var (path, size, modifiedAt) in batch)

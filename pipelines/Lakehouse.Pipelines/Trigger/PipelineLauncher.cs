@@ -18,12 +18,14 @@ internal interface IPipelineLauncher
 
 /// <summary>
 /// Runs <c>lakehouse pipeline run &lt;file&gt; --trigger-body '&lt;json&gt;' --param k=v …</c> as a child process of the same executable,
-/// its output going to the watch's own. Cancelled, it passes SIGINT on to the run (which stops at a consistent point), waits for it
-/// for <see cref="StopGrace"/>, then ends it.
+/// its output going to the watch's own. Cancelled, it waits <see cref="SignalDelay"/> for the run to stop on its own (Ctrl+C in a
+/// terminal reaches it too), then passes SIGINT on (the run stops at a consistent point), waits <see cref="StopGrace"/>, then ends it.
 /// </summary>
 internal sealed class ProcessPipelineLauncher(string program, IReadOnlyList<string> leadingArguments, IReadOnlyList<string> trailingArguments) : IPipelineLauncher
 {
     internal static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
+
+    internal static readonly TimeSpan SignalDelay = TimeSpan.FromSeconds(3);
 
     /// <summary>The command line of a launch (after the program).</summary>
     internal IReadOnlyList<string> Arguments(PipelineLaunch launch)
@@ -50,21 +52,32 @@ internal sealed class ProcessPipelineLauncher(string program, IReadOnlyList<stri
         }
         catch (OperationCanceledException)
         {
-            if (!OperatingSystem.IsWindows()) _ = Kill(process.Id, 2); // SIGINT: the run stops as on Ctrl+C
-            using var grace = new CancellationTokenSource(StopGrace);
-            try
+            // Ctrl+C in a terminal reaches the run too (one process group): give it time to stop on its own, since a second
+            // SIGINT would end it at once. Still running after that (the watch alone was signalled), it gets one SIGINT.
+            if (!await ExitsWithinAsync(process, SignalDelay).ConfigureAwait(false))
             {
-                await process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
+                if (!OperatingSystem.IsWindows()) _ = Kill(process.Id, 2);
+                if (!await ExitsWithinAsync(process, StopGrace).ConfigureAwait(false)) process.Kill(entireProcessTree: true);
             }
 
             throw;
         }
 
         return process.ExitCode;
+    }
+
+    private static async Task<bool> ExitsWithinAsync(Process process, TimeSpan time)
+    {
+        using var timeout = new CancellationTokenSource(time);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     [DllImport("libc", EntryPoint = "kill")]
