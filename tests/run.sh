@@ -43,7 +43,11 @@ dotnet format Lakehouse.sln --verify-no-changes --no-restore -v quiet
 echo "== ADF files against Microsoft's schema (ajv)"
 command -v npm >/dev/null || apt_install npm "nodejs npm" "the ADF schema check with ajv"
 adf_status=0
-(cd tests/adf-ajv && npm ci --no-audit --no-fund --silent && node check.mjs "${LAKEHOUSE_SHARED:-../../../shared}/schemas/adf" ../../pipelines/adf) || adf_status=1
+# The ARM template 'lakehouse adf export-arm' writes is checked the same way (against local/adf-arm-template.schema.json).
+arm_template=$(mktemp --suffix=.json)
+dotnet pipelines/Lakehouse.Cli/bin/Release/net10.0/lakehouse.dll adf export-arm --folder pipelines/adf ${LAKEHOUSE_SHARED:+--schemas "$LAKEHOUSE_SHARED/schemas/adf"} --out "$arm_template" || adf_status=1
+(cd tests/adf-ajv && npm ci --no-audit --no-fund --silent && node check.mjs "${LAKEHOUSE_SHARED:-../../../shared}/schemas/adf" ../../pipelines/adf "$arm_template") || adf_status=1
+rm -f "$arm_template"
 
 echo "== tests"
 log=$(mktemp)

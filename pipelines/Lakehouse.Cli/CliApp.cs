@@ -148,6 +148,7 @@ internal static class CliApp
         root.Subcommands.Add(SynapseCommands.Create(session));
         root.Subcommands.Add(AdfCommands.Create(session));
         root.Subcommands.Add(PipelineCommands.Create(session));
+        root.Subcommands.Add(WatchCommand.Create(session));
         root.Subcommands.Add(DemoCommand.Create(session));
         root.Subcommands.Add(BenchCommand.Create(session));
         root.Subcommands.Add(VersionCommand.Create(session));

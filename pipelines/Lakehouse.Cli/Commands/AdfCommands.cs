@@ -17,6 +17,8 @@ internal static class AdfCommands
             Examples = ["lakehouse adf validate", "lakehouse adf validate pipelines/adf/pipeline/pl_medallion.json"],
         };
         adf.Subcommands.Add(CreateValidate(session));
+        adf.Subcommands.Add(CreateExportArm(session));
+        adf.Subcommands.Add(AdfDeployCommand.Create(session));
         return adf;
     }
 
@@ -83,6 +85,107 @@ internal static class AdfCommands
             return problems.Count == 0 ? CliApp.ExitOk : CliApp.ExitFailed;
         });
         return command;
+    }
+
+    private static CliCommand CreateExportArm(CliSession session)
+    {
+        var command = new CliCommand("export-arm", "Write an ARM deployment template of the factory (ADF's ARMTemplateForFactory.json layout), checked before it is written.")
+        {
+            Details = $"""
+                Reads the factory's Git layout (factory/, linkedService/, dataset/, pipeline/, trigger/) and writes one ARM template: the
+                factory (parameters factoryName and location) and each linked service, dataset, pipeline and trigger as a resource named
+                [concat(parameters('factoryName'), '/name')], with dependsOn on the factory and on what it references (a pipeline on its
+                linked services, datasets and the pipelines it starts; a trigger on its pipelines). Strings starting with '[' are written
+                '[[' so ARM does not read them as template expressions.
+                The files are first checked as 'lakehouse adf validate' does; the template is then checked against
+                shared/schemas/adf/local/adf-arm-template.schema.json (Microsoft's resource definitions) and its dependsOn entries.
+                Nothing is written when a check fails. Without --out the template goes to standard output.
+                Deploy it with 'lakehouse adf deploy', 'az deployment group create --template-file FILE' or New-AzResourceGroupDeployment.
+                Exit 0: written; 1: a problem in the files or the template; 2: a wrong command line.
+                """,
+            Examples =
+            [
+                "lakehouse adf export-arm --out ARMTemplateForFactory.json",
+                "lakehouse adf export-arm --folder pipelines/adf --factory-name lakehouse-adf-test",
+            ],
+        };
+        var folder = CommandLine.Text("--folder", "The factory's Git layout (default: pipelines/adf of the repository the current folder is in).", "folder");
+        var factoryName = CommandLine.Text("--factory-name", "The default of the template's factoryName parameter (default: the name in factory/*.json).", "name");
+        var output = CommandLine.Text("--out", "Write the template to this file (default: standard output).", "file");
+        var schemas = CommandLine.Text("--schemas", $"The folder holding microsoft/ and local/ (default: {SchemasVariable}, or shared/schemas/adf found above the current folder).", "folder");
+        command.Add(folder);
+        command.Add(factoryName);
+        command.Add(output);
+        command.Add(schemas);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var root = parse.GetValue(folder) ?? FindAdfFolder();
+            var validator = await LoadValidatorAsync(parse.GetValue(schemas), cancellationToken).ConfigureAwait(false);
+            var problems = new List<AdfProblem>();
+            foreach (var file in NonEmpty(root, AdfValidator.FindFiles(root)))
+            {
+                foreach (var p in await validator.ValidateFileAsync(file, cancellationToken).ConfigureAwait(false)) problems.Add(p with { File = Display(file) });
+            }
+
+            if (problems.Count == 0)
+            {
+                var factory = await AdfFactoryDefinition.LoadAsync(root, parse.GetValue(factoryName), cancellationToken).ConfigureAwait(false);
+                var text = AdfArmTemplate.ToText(AdfArmTemplate.Build(factory)) + "\n";
+                var target = parse.GetValue(output);
+                problems.AddRange(validator.ValidateArmTemplate(target ?? "ARM template", text));
+                if (problems.Count == 0)
+                {
+                    if (target is null) await session.Out.WriteAsync(text).ConfigureAwait(false);
+                    else await WriteAtomicallyAsync(target, text, cancellationToken).ConfigureAwait(false);
+                    await session.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"ARM template of factory {factory.Name}: {factory.Resources.Count + 1} resources ({Counts(factory)}){(target is null ? "" : " written to " + target)}")).ConfigureAwait(false);
+                    return CliApp.ExitOk;
+                }
+            }
+
+            foreach (var p in problems) await session.Out.WriteLineAsync(p.ToString()).ConfigureAwait(false);
+            await session.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{problems.Count} problem(s): no template written")).ConfigureAwait(false);
+            return CliApp.ExitFailed;
+        });
+        return command;
+    }
+
+    private static string Counts(AdfFactoryDefinition factory) =>
+        string.Join(", ", factory.Resources.GroupBy(r => r.Kind).Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Count()} {g.Key}")).Prepend("1 factory"));
+
+    /// <summary>Writes a file whole or not at all: a temporary file beside it, renamed over it.</summary>
+    internal static async Task WriteAtomicallyAsync(string path, string text, CancellationToken cancellationToken)
+    {
+        var full = Path.GetFullPath(path);
+        var temporary = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
+        try
+        {
+            await File.WriteAllTextAsync(temporary, text, cancellationToken).ConfigureAwait(false);
+            File.Move(temporary, full, overwrite: true);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw CommandLine.Usage($"cannot write {path}: {e.Message}");
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    internal static Task<AdfValidator> LoadValidatorAsync(string? schemas, CancellationToken cancellationToken) =>
+        AdfValidator.LoadAsync(schemas ?? (Environment.GetEnvironmentVariable(SchemasVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : FindSchemas()), cancellationToken);
+
+    /// <summary>pipelines/adf in the current folder or above it.</summary>
+    internal static string FindAdfFolder()
+    {
+        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+        {
+            var adf = Path.Combine(dir.FullName, "pipelines", "adf");
+            if (Directory.Exists(adf)) return adf;
+        }
+
+        throw CommandLine.Usage($"no pipelines/adf folder in {Environment.CurrentDirectory} or above it: give --folder");
     }
 
     /// <summary>The files to check: files as given, folders expanded, no argument = pipelines/adf of the repository.</summary>

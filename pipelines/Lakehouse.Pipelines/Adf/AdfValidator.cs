@@ -22,7 +22,7 @@ public sealed record AdfProblem(string File, string Path, string Rule, string Me
 /// against Microsoft's Data Factory schema (draft-04, offline copy in <c>shared/schemas/adf</c>), the project's strict overlay for
 /// pipelines, and a few rules no schema can say (no literal secret in a linked service, unique activity names, dependsOn targets).
 /// </summary>
-public sealed class AdfValidator
+public sealed partial class AdfValidator
 {
     /// <summary>Files larger than this are refused unread (ADF itself limits a resource to a few MB).</summary>
     public const long MaxFileBytes = 4 * 1024 * 1024;
@@ -44,9 +44,9 @@ public sealed class AdfValidator
     private readonly HashSet<string> _pipelineKeys;
     private readonly HashSet<string> _activityKeys;
 
-    private AdfValidator(Dictionary<string, JsonSchema> kinds, JsonSchema overlay)
+    private AdfValidator(Dictionary<string, JsonSchema> kinds, JsonSchema overlay, JsonSchema armTemplate)
     {
-        (_kinds, _overlay) = (kinds, overlay);
+        (_kinds, _overlay, _armTemplate) = (kinds, overlay, armTemplate);
 
         // Microsoft's schema lets any extra property through (additionalProperties {} on Activity, none on Pipeline), so a typo such as
         // "dependson" would pass silently; the names it declares are the allowed ones.
@@ -66,13 +66,14 @@ public sealed class AdfValidator
         var msPath = Path.Combine(schemaDirectory, "microsoft", "2018-06-01", "Microsoft.DataFactory.json");
         var defsPath = Path.Combine(schemaDirectory, "microsoft", "common", "definitions.json");
         var overlayPath = Path.Combine(schemaDirectory, "local", "adf-strict-overlay.schema.json");
-        foreach (var p in new[] { msPath, defsPath, overlayPath })
+        var armPath = Path.Combine(schemaDirectory, "local", "adf-arm-template.schema.json");
+        foreach (var p in new[] { msPath, defsPath, overlayPath, armPath })
         {
             if (!File.Exists(p)) throw new FileNotFoundException($"ADF schema file missing: {p} (set --schemas or LAKEHOUSE_ADF_SCHEMAS to the shared/schemas/adf folder)", p);
         }
 
         var definitions = await JsonSchema.FromFileAsync(defsPath, cancellationToken).ConfigureAwait(false);
-        var msJson = await File.ReadAllTextAsync(msPath, cancellationToken).ConfigureAwait(false);
+        var msJson = WithResourceDefinitions(await File.ReadAllTextAsync(msPath, cancellationToken).ConfigureAwait(false));
         var microsoft = await JsonSchema.FromJsonAsync(msJson, msPath, schema =>
         {
             var resolver = new JsonReferenceResolver(new JsonSchemaAppender(schema, new DefaultTypeNameGenerator()));
@@ -81,6 +82,7 @@ public sealed class AdfValidator
             return resolver;
         }, cancellationToken).ConfigureAwait(false);
         var overlay = await JsonSchema.FromFileAsync(overlayPath, cancellationToken).ConfigureAwait(false);
+        var armTemplate = await LoadArmTemplateSchemaAsync(armPath, definitions, microsoft, cancellationToken).ConfigureAwait(false);
         var kinds = new Dictionary<string, JsonSchema>(StringComparer.Ordinal)
         {
             ["factory"] = microsoft.Definitions["FactoryProperties"],
@@ -89,7 +91,7 @@ public sealed class AdfValidator
             ["trigger"] = microsoft.Definitions["Trigger"],
             ["dataset"] = microsoft.Definitions["Dataset"],
         };
-        return new AdfValidator(kinds, overlay);
+        return new AdfValidator(kinds, overlay, armTemplate);
     }
 
     /// <summary>The kind of a file from its folder (<c>pipeline/x.json</c> → <c>pipeline</c>), or null when the folder is not one of <see cref="Kinds"/>.</summary>

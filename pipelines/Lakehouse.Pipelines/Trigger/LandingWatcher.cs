@@ -1,0 +1,244 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Lakehouse.Bronze.Landing;
+using Lakehouse.Core;
+using Lakehouse.Pipelines.State;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Lakehouse.Pipelines.Trigger;
+
+/// <summary>Settings of <see cref="LandingWatcher"/>; validated when set.</summary>
+public sealed class LandingWatchOptions
+{
+    private TimeSpan _settle = TimeSpan.FromSeconds(5);
+    private TimeSpan _scan = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the new files' size and modification time must stay the same before their batch starts a run. 0 to 1 hour; default 5 s.</summary>
+    public TimeSpan SettleTime
+    {
+        get => _settle;
+        set => _settle = value >= TimeSpan.Zero && value <= TimeSpan.FromHours(1) ? value : throw new ArgumentOutOfRangeException(nameof(SettleTime), value, "the settle time must be 0 to 1 hour");
+    }
+
+    /// <summary>How often the folder is listed in full (file system events are only a hint: watchers drop them). 10 ms to 1 minute; default 1 s.</summary>
+    public TimeSpan ScanInterval
+    {
+        get => _scan;
+        set => _scan = value >= TimeSpan.FromMilliseconds(10) && value <= TimeSpan.FromMinutes(1) ? value : throw new ArgumentOutOfRangeException(nameof(ScanInterval), value, "the scan interval must be 10 ms to 1 minute");
+    }
+
+    /// <summary>The container the landing folder stands for (the first segment of <c>folderPath</c>); null for the folder's own name.</summary>
+    public string? Container { get; set; }
+
+    /// <summary>Pipeline parameters of every run besides the trigger's (<c>--param k=v</c>).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Parameters { get; set; } = [];
+
+    /// <summary>Handle the files there now (one run, or one per 256 files), and return.</summary>
+    public bool Once { get; set; }
+
+    /// <summary>The log of the watch.</summary>
+    public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
+}
+
+/// <summary>
+/// The local storage-event trigger: watches a landing folder (a <see cref="FileSystemWatcher"/> as a hint, and a full listing every
+/// <see cref="LandingWatchOptions.ScanInterval"/>, since watchers drop events), waits until the batch of new files has settled (every
+/// file's size and modification time unchanged for <see cref="LandingWatchOptions.SettleTime"/>; names the bronze landing ingest skips
+/// as temporary are skipped here too), claims each file in the state store's landed-file ledger, and starts one pipeline run for the
+/// files of the batch it claimed, with a BlobEventsTrigger body. A file already claimed (same path, size and modification time), in this
+/// process or before a restart, starts nothing. Runs are started one at a time.
+/// </summary>
+public sealed class LandingWatcher : IDisposable
+{
+    /// <summary>The most files one run is started for.</summary>
+    internal const int MaxBatchFiles = 256;
+
+    private readonly string _root;
+    private readonly string _container;
+    private readonly BlobEventsTriggerDefinition _trigger;
+    private readonly IPipelineStateStore _store;
+    private readonly IPipelineLauncher _launcher;
+    private readonly LandingWatchOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
+    private readonly Dictionary<string, Observation> _pending = new(StringComparer.Ordinal);
+    private readonly HashSet<(string Path, long Size, DateTimeOffset ModifiedAt)> _handled = [];
+    private readonly SemaphoreSlim _wake = new(0);
+
+    internal LandingWatcher(string landingRoot, BlobEventsTriggerDefinition trigger, IPipelineStateStore store, IPipelineLauncher launcher, LandingWatchOptions options, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(landingRoot);
+        ArgumentNullException.ThrowIfNull(trigger);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        _root = Path.GetFullPath(landingRoot);
+        if (!Directory.Exists(_root)) throw new LakehouseException(LakehouseErrorReason.NotFound, $"the landing folder {landingRoot} does not exist");
+        _container = options.Container ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(_root));
+        if (_container.Length == 0 || _container.Contains('/', StringComparison.Ordinal))
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"'{_container}' cannot be a container name: give --container");
+        var clash = options.Parameters.FirstOrDefault(p => trigger.ParameterNames.Contains(p.Key, StringComparer.OrdinalIgnoreCase)).Key;
+        if (clash is not null)
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"--param {clash}: the trigger '{trigger.Name}' sets '{clash}' from each event; it cannot be given too");
+        (_trigger, _store, _launcher, _options, _time) = (trigger, store, launcher, options, time ?? TimeProvider.System);
+        _log = options.LoggerFactory.CreateLogger<LandingWatcher>();
+    }
+
+    /// <summary>
+    /// A watcher that starts each run as <c>&lt;program&gt; &lt;leading…&gt; pipeline run &lt;file&gt; --trigger-body '&lt;json&gt;' --param k=v … &lt;trailing…&gt;</c>,
+    /// a child process (the <c>lakehouse</c> executable itself).
+    /// </summary>
+    public static LandingWatcher Create(string landingRoot, BlobEventsTriggerDefinition trigger, IPipelineStateStore store, LandingWatchOptions options,
+        string program, IReadOnlyList<string> leadingArguments, IReadOnlyList<string> trailingArguments) =>
+        new(landingRoot, trigger, store, new ProcessPipelineLauncher(program, leadingArguments, trailingArguments), options);
+
+    private sealed record Observation(long Size, DateTimeOffset ModifiedAt, DateTimeOffset Since);
+
+    /// <summary>Watches until cancelled (or, with <see cref="LandingWatchOptions.Once"/>, until the files there now are handled).</summary>
+    /// <returns>The number of runs that failed (exit code not 0).</returns>
+    public async Task<int> RunAsync(CancellationToken cancellationToken = default)
+    {
+        using var watcher = _options.Once ? null : StartWatcher();
+        TriggerLog.Watching(_log, _root, _container, _trigger.PipelineFile, _options.SettleTime.TotalSeconds);
+        var failed = 0;
+        while (true)
+        {
+            var outcome = await StepAsync(cancellationToken).ConfigureAwait(false);
+            if (outcome is { } exitCode && exitCode != 0) failed++;
+            if (_options.Once && _pending.Count == 0) return failed;
+            if (outcome is not null && _pending.Count > 0) continue; // the rest of a bounded batch, settled already
+            await _wake.WaitAsync(_options.ScanInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// One look at the folder: records what changed; when every new file has settled, claims them and starts one run for those claimed.
+    /// </summary>
+    /// <returns>The run's exit code when one was started, else null.</returns>
+    internal async Task<int?> StepAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in Scan())
+        {
+            seen.Add(file.Path);
+            var key = (file.Path, file.Size, file.ModifiedAt);
+            if (_handled.Contains(key)) continue;
+            if (!_pending.TryGetValue(file.Path, out var o) || o.Size != file.Size || o.ModifiedAt != file.ModifiedAt)
+            {
+                _pending[file.Path] = new Observation(file.Size, file.ModifiedAt, now);
+            }
+        }
+
+        foreach (var gone in _pending.Keys.Where(p => !seen.Contains(p)).ToList()) _pending.Remove(gone);
+        if (_pending.Count == 0) return null;
+        var unsettled = _pending.Count(p => now - p.Value.Since < _options.SettleTime);
+        if (unsettled > 0)
+        {
+            TriggerLog.Settling(_log, _pending.Count, unsettled);
+            return null;
+        }
+
+        // A batch is bounded so its trigger body fits on a command line (Linux allows 128 KiB per argument); the rest of the
+        // settled files make the next batch, started right after this one.
+        var batch = _pending.OrderBy(p => p.Key, StringComparer.Ordinal).Take(MaxBatchFiles).Select(p => (Path: p.Key, p.Value.Size, p.Value.ModifiedAt)).ToList();
+        foreach (var (path, _, _) in batch) _pending.Remove(path);
+        var claimId = "watch-" + now.ToString("yyyyMMddTHHmmssfffZ", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
+        var claimed = new List<string>();
+        foreach (var (path, size, modifiedAt) in batch)
+        {
+            var claim = await _store.ClaimFileAsync(new LandedFile(path, size, modifiedAt), claimId, cancellationToken).ConfigureAwait(false);
+            _handled.Add((path, size, modifiedAt));
+            if (claim.Claimed) claimed.Add(path);
+            else TriggerLog.SeenBefore(_log, path, claim.RunId);
+        }
+
+        if (claimed.Count == 0) return null;
+        var body = TriggerBody(claimed);
+        var launch = new PipelineLaunch(_trigger.PipelineFile, body.ToJsonString(), [.. _trigger.Parameters(body, now), .. _options.Parameters], claimId);
+        TriggerLog.Starting(_log, claimed.Count, (string?)body["folderPath"] ?? "", claimId);
+        var exitCode = await _launcher.LaunchAsync(launch, cancellationToken).ConfigureAwait(false);
+        TriggerLog.RunEnded(_log, claimId, exitCode);
+        return exitCode;
+    }
+
+    /// <summary>
+    /// The BlobEventsTrigger body of a batch: <c>folderPath</c> is <c>container/folder</c> (no leading slash) of the batch's folder (the
+    /// deepest folder holding all of its files), <c>fileName</c> the file's name when the batch is one file, else empty; <c>files</c>
+    /// (local only) lists every file as <c>container/path</c>.
+    /// </summary>
+    internal JsonObject TriggerBody(IReadOnlyList<string> paths)
+    {
+        var relative = paths.Select(p => Path.GetRelativePath(_root, p).Replace(Path.DirectorySeparatorChar, '/')).ToList();
+        var folders = relative.Select(r => r.Contains('/', StringComparison.Ordinal) ? r[..r.LastIndexOf('/')] : "").ToList();
+        var common = folders[0].Split('/', StringSplitOptions.RemoveEmptyEntries).ToList();
+        foreach (var f in folders.Skip(1))
+        {
+            var parts = f.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            var n = 0;
+            while (n < common.Count && n < parts.Length && common[n] == parts[n]) n++;
+            common.RemoveRange(n, common.Count - n);
+        }
+
+        return new JsonObject
+        {
+            ["folderPath"] = string.Join('/', common.Prepend(_container)),
+            ["fileName"] = relative.Count == 1 ? relative[0][(relative[0].LastIndexOf('/') + 1)..] : "",
+            ["files"] = new JsonArray([.. relative.Select(r => (JsonNode)JsonValue.Create(_container + "/" + r))]),
+        };
+    }
+
+    private IEnumerable<(string Path, long Size, DateTimeOffset ModifiedAt)> Scan()
+    {
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        foreach (var info in new DirectoryInfo(_root).EnumerateFiles("*", options))
+        {
+            var relative = Path.GetRelativePath(_root, info.FullName).Replace(Path.DirectorySeparatorChar, '/');
+            if (LandingKinds.IsIgnored(relative)) continue;
+            long size;
+            DateTimeOffset modified;
+            try
+            {
+                info.Refresh();
+                if (!info.Exists) continue; // renamed or deleted since the listing
+                (size, modified) = (info.Length, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero));
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            if (!_trigger.Matches(_container, relative, size)) continue;
+            yield return (info.FullName, size, modified);
+        }
+    }
+
+    private FileSystemWatcher? StartWatcher()
+    {
+        try
+        {
+            var watcher = new FileSystemWatcher(_root) { IncludeSubdirectories = true, NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.Size | NotifyFilters.LastWrite };
+            FileSystemEventHandler wake = (_, _) => Wake();
+            watcher.Created += wake;
+            watcher.Changed += wake;
+            watcher.Renamed += (_, _) => Wake();
+            watcher.Error += (_, e) => TriggerLog.WatcherError(_log, e.GetException().Message);
+            watcher.EnableRaisingEvents = true;
+            return watcher;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException)
+        {
+            // Out of inotify watches, or a file system without events: the periodic listing alone finds the files.
+            TriggerLog.WatcherError(_log, e.Message);
+            return null;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _wake.Dispose();
+
+    private void Wake()
+    {
+        if (_wake.CurrentCount == 0) _wake.Release();
+    }
+}

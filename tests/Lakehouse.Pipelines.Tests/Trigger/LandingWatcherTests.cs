@@ -1,0 +1,331 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Lakehouse.Core;
+using Lakehouse.Pipelines.State;
+using Lakehouse.Pipelines.Trigger;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Pipelines.Tests.Trigger;
+
+/// <summary>
+/// <see cref="LandingWatcher"/> on a real folder and the real SQLite state store, with the launch of <c>lakehouse pipeline run</c>
+/// replaced by a recorder: debounce, one run per settled batch, claims, restarts, the trigger body and parameters.
+/// </summary>
+public sealed class LandingWatcherTests : IAsyncLifetime
+{
+    private static readonly string TriggerFile = Path.Combine(TestPaths.RepoRoot, "pipelines", "adf", "trigger", "tr_landing_blob_created.json");
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(400);
+
+    private readonly TempDirectory _temp = new("watch");
+    private SqlitePipelineStateStore _store = null!;
+
+    private string Landing => _temp.Combine("landing");
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Path.Combine(Landing, "weblogs"));
+        _store = new SqlitePipelineStateStore(SqlitePipelineStateStore.PathUnderLake(_temp.Combine("lake")));
+        await _store.InitializeAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _store.DisposeAsync();
+        _temp.Dispose();
+    }
+
+    private LandingWatcher Watcher(Recorder recorder, bool once, BlobEventsTriggerDefinition? trigger = null, IReadOnlyList<KeyValuePair<string, string>>? parameters = null, string? container = null, TimeSpan? settle = null) =>
+        new(Landing, trigger ?? BlobEventsTriggerDefinition.Load(TriggerFile), _store, recorder, new LandingWatchOptions
+        {
+            SettleTime = settle ?? Settle,
+            ScanInterval = TimeSpan.FromMilliseconds(50),
+            Once = once,
+            Parameters = parameters ?? [],
+            Container = container,
+        });
+
+    private async Task<string> LandAsync(string relative, string text = "{\"event_id\":\"e1\"}\n")
+    {
+        var path = Path.Combine(Landing, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllTextAsync(path, text);
+        return path;
+    }
+
+    [Fact]
+    public async Task RunAsync_OnceWithTwoFiles_OneRunWithBatchBodyAndTriggerParameters()
+    {
+        await LandAsync("weblogs/a.ndjson");
+        await LandAsync("weblogs/b.ndjson");
+        await LandAsync("weblogs/c.ndjson.tmp");
+        await LandAsync("weblogs/.d.ndjson");
+        await LandAsync("weblogs/_SUCCESS");
+        await LandAsync("weblogs/empty.ndjson", "");
+        var recorder = new Recorder();
+        using var watcher = Watcher(recorder, once: true, parameters: [KeyValuePair.Create("lakeRoot", "./lake")]);
+
+        var failed = await watcher.RunAsync();
+
+        Assert.Equal(0, failed);
+        var run = Assert.Single(recorder.Launches);
+        Assert.Equal(Path.Combine(TestPaths.RepoRoot, "pipelines", "adf", "pipeline", "pl_medallion.json"), run.PipelineFile);
+        Assert.Equal("""{"folderPath":"landing/weblogs","fileName":"","files":["landing/weblogs/a.ndjson","landing/weblogs/b.ndjson"]}""", run.TriggerBody);
+        Assert.Equal(["folderPath=landing/weblogs", "fileName=", "lakeRoot=./lake"], run.Parameters.Select(p => p.Key + "=" + p.Value));
+    }
+
+    [Fact]
+    public async Task RunAsync_OnceWithOneFile_FileNameAndFolderOfThatFile()
+    {
+        await LandAsync("weblogs/2026/11/30/part-1.ndjson");
+        var recorder = new Recorder();
+        using var watcher = Watcher(recorder, once: true);
+
+        await watcher.RunAsync();
+
+        var run = Assert.Single(recorder.Launches);
+        var body = JsonNode.Parse(run.TriggerBody)!;
+        Assert.Equal("landing/weblogs/2026/11/30", (string?)body["folderPath"]);
+        Assert.Equal("part-1.ndjson", (string?)body["fileName"]);
+        Assert.Equal(["folderPath=landing/weblogs/2026/11/30", "fileName=part-1.ndjson"], run.Parameters.Select(p => p.Key + "=" + p.Value));
+    }
+
+    [Fact]
+    public async Task RunAsync_RestartOverSameFiles_StartsNothingThenOnlyTheChangedFile()
+    {
+        var a = await LandAsync("weblogs/a.ndjson");
+        await LandAsync("weblogs/b.ndjson");
+        var first = new Recorder();
+        using (var watcher = Watcher(first, once: true)) await watcher.RunAsync();
+        Assert.Single(first.Launches);
+
+        // A new watch process over the same store: the ledger has both files.
+        var second = new Recorder();
+        using (var watcher = Watcher(second, once: true)) await watcher.RunAsync();
+        Assert.Empty(second.Launches);
+
+        // The same path with other content is another file.
+        await File.AppendAllTextAsync(a, "{\"event_id\":\"e2\"}\n");
+        var third = new Recorder();
+        using (var watcher = Watcher(third, once: true)) await watcher.RunAsync();
+        var run = Assert.Single(third.Launches);
+        Assert.Equal("a.ndjson", (string?)JsonNode.Parse(run.TriggerBody)!["fileName"]);
+    }
+
+    [Fact]
+    public async Task RunAsync_FileRemovedAndLandedAgainUnchanged_StartsNothingTwice()
+    {
+        var a = await LandAsync("weblogs/a.ndjson");
+        var modified = File.GetLastWriteTimeUtc(a);
+        var recorder = new Recorder();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        using var watcher = Watcher(recorder, once: false);
+        var watching = watcher.RunAsync(cancel.Token);
+        await recorder.WaitForAsync(1);
+
+        var copy = _temp.Combine("a.copy");
+        File.Move(a, copy);
+        await Task.Delay(Settle * 2);
+        File.Move(copy, a);
+        File.SetLastWriteTimeUtc(a, modified);
+        await Task.Delay(Settle * 4);
+
+        Assert.Single(recorder.Launches);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => watching);
+    }
+
+    [Fact]
+    public async Task RunAsync_FileStillGrowing_WaitsForWholeBatchThenOneRunThenNextBatch()
+    {
+        // A settle time well above the pauses between appends, even on a loaded machine.
+        var settle = TimeSpan.FromSeconds(1.5);
+        var clock = Stopwatch.StartNew();
+        var recorder = new Recorder(clock: clock);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        using var watcher = Watcher(recorder, once: false, settle: settle);
+        var watching = watcher.RunAsync(cancel.Token);
+
+        var growing = Path.Combine(Landing, "weblogs", "growing.ndjson");
+        for (var i = 0; i < 10; i++)
+        {
+            await File.AppendAllTextAsync(growing, $"{{\"event_id\":\"g{i}\"}}\n");
+            if (i == 5) await LandAsync("weblogs/other.ndjson");
+            await Task.Delay(100);
+        }
+
+        var lastWrite = clock.Elapsed;
+        await recorder.WaitForAsync(1);
+        var started = recorder.StartedAt[0];
+
+        Assert.True(started >= lastWrite + settle - TimeSpan.FromMilliseconds(100), $"the run started {started} after the start, the last write was at {lastWrite}");
+        var body = JsonNode.Parse(recorder.Launches[0].TriggerBody)!;
+        Assert.Equal(["landing/weblogs/growing.ndjson", "landing/weblogs/other.ndjson"], body["files"]!.AsArray().Select(f => (string)f!));
+
+        await LandAsync("weblogs/next.ndjson");
+        await recorder.WaitForAsync(2);
+        await Task.Delay(settle * 2);
+        Assert.Equal(2, recorder.Launches.Count);
+        Assert.Equal("next.ndjson", (string?)JsonNode.Parse(recorder.Launches[1].TriggerBody)!["fileName"]);
+        Assert.NotEqual(recorder.Launches[0].ClaimId, recorder.Launches[1].ClaimId);
+
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => watching);
+    }
+
+    [Fact]
+    public async Task RunAsync_FailedRun_CountedAndClaimsKept()
+    {
+        await LandAsync("weblogs/a.ndjson");
+        var recorder = new Recorder(exitCode: 1);
+        using var watcher = Watcher(recorder, once: true);
+
+        var failed = await watcher.RunAsync();
+
+        Assert.Equal(1, failed);
+        var claim = await _store.ClaimFileAsync(new LandedFile(Path.Combine(Landing, "weblogs", "a.ndjson"), new FileInfo(Path.Combine(Landing, "weblogs", "a.ndjson")).Length,
+            new DateTimeOffset(File.GetLastWriteTimeUtc(Path.Combine(Landing, "weblogs", "a.ndjson")), TimeSpan.Zero)), "probe");
+        Assert.False(claim.Claimed);
+        Assert.Equal(recorder.Launches[0].ClaimId, claim.RunId);
+    }
+
+    [Fact]
+    public async Task RunAsync_ContainerOutsideBlobPathBeginsWith_StartsNothing()
+    {
+        await LandAsync("weblogs/a.ndjson");
+        var recorder = new Recorder();
+        using var watcher = Watcher(recorder, once: true, container: "archive");
+
+        await watcher.RunAsync();
+
+        Assert.Empty(recorder.Launches);
+    }
+
+    [Fact]
+    public async Task RunAsync_MoreFilesThanABatchHolds_RunsOfAtMostMaxBatchFilesEachFileOnce()
+    {
+        for (var i = 0; i < LandingWatcher.MaxBatchFiles + 44; i++) await LandAsync($"weblogs/f{i:D4}.ndjson");
+        var recorder = new Recorder();
+        using var watcher = Watcher(recorder, once: true);
+
+        await watcher.RunAsync();
+
+        Assert.Equal(2, recorder.Launches.Count);
+        var files = recorder.Launches.Select(l => JsonNode.Parse(l.TriggerBody)!["files"]!.AsArray().Select(f => (string)f!).ToList()).ToList();
+        Assert.Equal([LandingWatcher.MaxBatchFiles, 44], files.Select(f => f.Count));
+        Assert.Equal(LandingWatcher.MaxBatchFiles + 44, files.SelectMany(f => f).Distinct().Count());
+        Assert.All(recorder.Launches, l => Assert.True(l.TriggerBody.Length < 32 * 1024));
+    }
+
+    [Fact]
+    public async Task RunAsync_NoFiles_OnceReturnsAtOnce()
+    {
+        var recorder = new Recorder();
+        using var watcher = Watcher(recorder, once: true);
+        Assert.Equal(0, await watcher.RunAsync());
+        Assert.Empty(recorder.Launches);
+    }
+
+    [Fact]
+    public void Constructor_ParamTheTriggerSets_Error()
+    {
+        var e = Assert.Throws<LakehouseException>(() => Watcher(new Recorder(), once: true, parameters: [KeyValuePair.Create("folderPath", "x")]));
+        Assert.Equal("--param folderPath: the trigger 'tr_landing_blob_created' sets 'folderPath' from each event; it cannot be given too", e.Message);
+    }
+
+    [Fact]
+    public void Load_ScheduleTrigger_ErrorNotBlobEvents()
+    {
+        var file = Path.Combine(TestPaths.RepoRoot, "pipelines", "adf", "trigger", "tr_periodic_refresh.json");
+        var e = Assert.Throws<LakehouseException>(() => BlobEventsTriggerDefinition.Load(file));
+        Assert.Equal($"{file}: a ScheduleTrigger, not a BlobEventsTrigger: the watch starts runs on files only", e.Message);
+    }
+
+    [Fact]
+    public async Task Load_UnknownFunctionInMapping_ErrorBeforeAnyRun()
+    {
+        var trigger = JsonNode.Parse(await File.ReadAllTextAsync(TriggerFile))!;
+        trigger["properties"]!["pipelines"]![0]!["parameters"]!["folderPath"] = "@triggerBodyy().folderPath";
+        Directory.CreateDirectory(_temp.Combine("adf", "trigger"));
+        Directory.CreateDirectory(_temp.Combine("adf", "pipeline"));
+        File.Copy(Path.Combine(TestPaths.RepoRoot, "pipelines", "adf", "pipeline", "pl_medallion.json"), _temp.Combine("adf", "pipeline", "pl_medallion.json"));
+        var file = _temp.Combine("adf", "trigger", "tr.json");
+        await File.WriteAllTextAsync(file, trigger.ToJsonString());
+
+        var e = Assert.Throws<LakehouseException>(() => BlobEventsTriggerDefinition.Load(file));
+
+        Assert.StartsWith($"{file}: parameter 'folderPath': ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("triggerBodyy", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ForPipeline_Medallion_MapsFolderPathAndFileName()
+    {
+        var trigger = BlobEventsTriggerDefinition.ForPipeline(Path.Combine(TestPaths.RepoRoot, "pipelines", "adf", "pipeline", "pl_medallion.json"));
+        Assert.Equal(["folderPath", "fileName"], trigger.ParameterNames);
+        var parameters = trigger.Parameters(new JsonObject { ["folderPath"] = "landing/x", ["fileName"] = "f.csv" }, DateTimeOffset.UnixEpoch);
+        Assert.Equal(["folderPath=landing/x", "fileName=f.csv"], parameters.Select(p => p.Key + "=" + p.Value));
+    }
+
+    [Fact]
+    public void Arguments_Launch_PipelineRunCommandLine()
+    {
+        var launcher = new ProcessPipelineLauncher("dotnet", ["/x/lakehouse.dll"], ["--lake", "/data/lake"]);
+        var launch = new PipelineLaunch("/adf/pipeline/pl_medallion.json", """{"folderPath":"landing/w","fileName":"a b.json"}""",
+            [KeyValuePair.Create("folderPath", "landing/w"), KeyValuePair.Create("fileName", "a b.json")], "watch-1");
+
+        Assert.Equal(
+            ["/x/lakehouse.dll", "pipeline", "run", "/adf/pipeline/pl_medallion.json", "--trigger-body", """{"folderPath":"landing/w","fileName":"a b.json"}""",
+             "--param", "folderPath=landing/w", "--param", "fileName=a b.json", "--lake", "/data/lake"],
+            launcher.Arguments(launch));
+    }
+
+    [Fact]
+    public async Task LaunchAsync_CancelledRunStillGoing_PassesOneSigIntAndWaitsForIt()
+    {
+        // A stand-in for 'lakehouse pipeline run' that, like it, stops on SIGINT: it notes the signal and exits 130.
+        var marker = _temp.Combine("interrupted");
+        var launcher = new ProcessPipelineLauncher("bash", ["-c", $"trap 'echo INT > {marker}; exit 130' INT; sleep 60 & wait", "run"], []);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        var clock = Stopwatch.StartNew();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => launcher.LaunchAsync(new PipelineLaunch("p.json", "{}", [], "watch-1"), cancel.Token));
+
+        Assert.InRange(clock.Elapsed, ProcessPipelineLauncher.SignalDelay, ProcessPipelineLauncher.SignalDelay + TimeSpan.FromSeconds(10));
+        Assert.Equal("INT\n", await File.ReadAllTextAsync(marker));
+    }
+
+    [Fact]
+    public async Task LaunchAsync_RunExits_ItsExitCode()
+    {
+        var launcher = new ProcessPipelineLauncher("bash", ["-c", "[ \"$1 $2\" = 'pipeline run' ] && [ \"$4\" = '--trigger-body' ] && exit 3; exit 9", "run"], []);
+        Assert.Equal(3, await launcher.LaunchAsync(new PipelineLaunch("p.json", "{}", [], "watch-1"), CancellationToken.None));
+    }
+
+    /// <summary>Records each launch and when it came (from the recorder's creation); answers with a fixed exit code.</summary>
+    private sealed class Recorder(int exitCode = 0, Stopwatch? clock = null) : IPipelineLauncher
+    {
+        private readonly Stopwatch _clock = clock ?? Stopwatch.StartNew();
+        private readonly ConcurrentQueue<(PipelineLaunch Launch, TimeSpan At)> _launches = new();
+
+        internal IReadOnlyList<PipelineLaunch> Launches => [.. _launches.Select(l => l.Launch)];
+
+        internal IReadOnlyList<TimeSpan> StartedAt => [.. _launches.Select(l => l.At)];
+
+        public Task<int> LaunchAsync(PipelineLaunch launch, CancellationToken cancellationToken)
+        {
+            _launches.Enqueue((launch, _clock.Elapsed));
+            return Task.FromResult(exitCode);
+        }
+
+        internal async Task WaitForAsync(int count)
+        {
+            var clock = Stopwatch.StartNew();
+            while (_launches.Count < count)
+            {
+                if (clock.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException($"{_launches.Count} launches after 30 s, expected {count}");
+                await Task.Delay(20);
+            }
+        }
+    }
+}
