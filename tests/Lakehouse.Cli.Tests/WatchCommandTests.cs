@@ -102,7 +102,8 @@ public sealed class WatchCommandTests : IDisposable
         var run = Assert.Single(await store.ListRunsAsync());
         Assert.Equal("pl_seen", run.Pipeline);
         Assert.Equal(RunStatus.Succeeded, run.Status);
-        var parameters = JsonNode.Parse(run.ParametersJson)!;
+        // The runner records {file, parameters, triggerBody, runner} for the run.
+        var parameters = JsonNode.Parse(run.ParametersJson)!["parameters"]!;
         Assert.Equal("landing/weblogs", (string?)parameters["folderPath"]);
         Assert.Equal("part-1.ndjson", (string?)parameters["fileName"]);
     }

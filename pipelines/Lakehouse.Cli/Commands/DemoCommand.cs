@@ -37,7 +37,7 @@ internal static class DemoCommand
                 twice, and says so. The lake is a local folder: --lake, $LAKEHOUSE_LAKE, or ./lake. --pipelines names another
                 folder in ADF's Git layout (default: the pipelines/adf shipped with lakehouse).
                 """,
-            Examples = ["lakehouse demo", "lakehouse demo --lake /tmp/lake --events 20000 --seed 7", "lakehouse serve --lake ./lake   # then open http://127.0.0.1:8080/"],
+            Examples = ["lakehouse demo", "lakehouse demo --lake /tmp/lake --events 20000 --seed 7"],
         };
         var events = CommandLine.WholeNumber("--events", "Web-log events and access-log lines to generate; sensors get half (default 30000).", min: 100, max: 10_000_000);
         var seed = CommandLine.WholeNumber("--seed", "The simulator's random seed (default 42).", min: 0, max: int.MaxValue, helpName: "S");
