@@ -302,10 +302,13 @@ internal sealed class DeltaTableChecker(DeltaTable table, bool deep)
         var orphans = listed.Keys.Where(p => !live.Contains(p) && IsDataFolderPath(p)).Order(StringComparer.Ordinal).ToList();
         if (orphans.Count > 0)
         {
-            var removed = snapshot.Tombstones.Select(t => DeltaPaths.ToTableRelative(t.Path, Storage)).ToHashSet(StringComparer.Ordinal);
+            var removed = snapshot.Tombstones.Select(t => DeltaPaths.ToTableRelative(t.Path, Storage))
+                .Concat(snapshot.Tombstones.Select(t => t.DeletionVector is { } dv ? DeletionVectors.FilePath(dv, Storage) : null).OfType<string>())
+                .ToHashSet(StringComparer.Ordinal);
             var tombstoned = orphans.Count(removed.Contains);
-            Note(orphans[0], $"{orphans.Count} file(s) in the table folder are not part of version {snapshot.Version}, such as this one ({tombstoned} removed by commits, " +
-                $"{orphans.Count - tombstoned} never committed: left by interrupted or failed writes). Readers ignore them; VACUUM deletes them after the retention period.");
+            Note(orphans[0], $"{orphans.Count} file(s) in the table folder are not part of version {snapshot.Version}, such as this one ({tombstoned} named by remove actions " +
+                $"still in the log, {orphans.Count - tombstoned} by no action in it: left by interrupted or failed writes, or removed long ago). Readers ignore them; " +
+                "VACUUM deletes them after the retention period.");
         }
         return present;
     }

@@ -255,7 +255,7 @@ public sealed class TableCheckTests(EngineFixture fixture) : IClassFixture<Engin
         var report = await t.Table.CheckAsync();
 
         var note = Assert.Single(report.Findings, f => f.Severity == DeltaCheckSeverity.Note);
-        Assert.Contains("2 file(s) in the table folder are not part of version 1, such as this one (1 removed by commits, 1 never committed", note.Problem, StringComparison.Ordinal);
+        Assert.Contains("2 file(s) in the table folder are not part of version 1, such as this one (1 named by remove actions still in the log, 1 by no action in it", note.Problem, StringComparison.Ordinal);
         var error = Assert.Single(report.Findings, f => f.Severity == DeltaCheckSeverity.Error);
         Assert.Equal(("_delta_log/00000000000000000001.crc", "says version 1 has 2 live files, but its log adds up to 1: the log or the checksum was changed after the commit."),
             (error.File, error.Problem));
