@@ -23,4 +23,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = LogEventIds.Cli + 6, Level = LogLevel.Debug, Message = "'{Command}' failed with an exception the lakehouse does not anticipate (it reached the last-resort handler)")]
     internal static partial void Unexpected(ILogger logger, string command, Exception exception);
+
+    [LoggerMessage(EventId = LogEventIds.Cli + 700, Level = LogLevel.Information, Message = "Checked table '{Table}' (deep: {Deep}): {Errors} error(s), {Others} warning(s) and note(s)")]
+    internal static partial void TableChecked(ILogger logger, string table, bool deep, int errors, int others);
 }

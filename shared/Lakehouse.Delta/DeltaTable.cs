@@ -75,6 +75,10 @@ public sealed class DeltaTable
         {
             if (LogFiles.Classify(f) is { } log) files.Add(log);
             else if (LogFiles.FolderNamedLikeLogFile(f.Path) is { } folder) throw FolderInLog(folder);
+            else if (LogFiles.MisnamedLogFile(f.Path[LogFiles.LogFolder.Length..]))
+                throw new LakehouseException(LakehouseErrorReason.CorruptLog,
+                    $"Delta log of '{Location}' is damaged: '{f.Path}' is named like a log file, but its version is not 20 digits, so no reader sees the actions in it. " +
+                    "Rename it to its 20-digit name if it belongs to the log, or move it out of _delta_log.");
         }
         return files;
     }
@@ -179,6 +183,16 @@ public sealed class DeltaTable
                 $"Data file '{files[resized[0]].Path}' of '{Location}' has {actual[resized[0]]} bytes in storage, but version {snapshot.Version} records {files[resized[0]].Size}: " +
                 "it was replaced or cut off" + (resized.Count > 1 ? $" ({resized.Count} files differ)." : "."));
     }
+
+    /// <summary>
+    /// Checks everything a reader of the latest version relies on and reports every problem found, not only the first: the log folder
+    /// (stray or misnamed files, folders named like log files, gaps), every commit file (empty, cut off, unparsable), every checkpoint (unreadable,
+    /// incomplete, or holding less than <c>_last_checkpoint</c> says), the version checksum file when there is one, and every live data file
+    /// (present, with the size its add action records). With <paramref name="deep"/>, each data file is also opened: it must read as Parquet,
+    /// store the table's columns in types that read as the schema's, and hold the rows its statistics claim. Nothing is changed.
+    /// </summary>
+    public Task<DeltaCheckReport> CheckAsync(bool deep = false, CancellationToken cancellationToken = default) =>
+        new DeltaTableChecker(this, deep).RunAsync(cancellationToken);
 
     /// <summary>The snapshot of the latest version committed at or before <paramref name="timestamp"/>.</summary>
     public async Task<DeltaSnapshot> GetSnapshotAsync(DateTimeOffset timestamp, CancellationToken cancellationToken = default)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Lakehouse.CrashHarness;
 using Lakehouse.Testing;
 
 namespace Lakehouse.Cli.Tests;
@@ -99,21 +100,18 @@ public sealed class BronzeIngestFilesTests : IDisposable
         var kills = 0;
         foreach (var commitsBeforeKill in new[] { 2, 5, 9 })
         {
-            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in args.Prepend(CliRunner.Dll)) start.ArgumentList.Add(a);
-            using var process = Process.Start(start)!;
+            using var process = LakehouseChild.Start(args);
             var clock = Stopwatch.StartNew();
             while (!process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2))
             {
                 if (Directory.Exists(log) && Directory.GetFiles(log, "*.json").Length >= commitsBeforeKill)
                 {
-                    process.Kill(entireProcessTree: true);
-                    kills++;
+                    if (process.Kill()) kills++;
                     break;
                 }
                 await Task.Delay(2);
             }
-            await process.WaitForExitAsync();
+            await process.WaitAsync();
         }
         Assert.True(kills >= 2, $"the ingest finished before it could be killed ({kills} kills)");
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using Lakehouse.Testing;
+using Lakehouse.CrashHarness;
 
 namespace Lakehouse.Cli.Tests;
 
@@ -12,11 +12,9 @@ internal static class CliRunner
     /// <summary>
     /// The CLI's own build output of this test run's configuration (pipelines/Lakehouse.Cli/bin/&lt;configuration&gt;/net10.0), the
     /// README's <c>dotnet …/lakehouse.dll</c>: a Release build there is ReadyToRun for this machine's runtime, with its natives laid
-    /// out for it, which the copy of lakehouse.dll in this test project's folder is not.
+    /// out for it, which the copy of lakehouse.dll in this test project's folder is not. Found by the crash harness's <see cref="LakehouseChild"/>.
     /// </summary>
-    internal static string Dll { get; } = Path.Combine(TestPaths.RepoRoot, "pipelines", "Lakehouse.Cli", "bin",
-        Path.GetFileName(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory))!)!, // Release or Debug
-        Path.GetFileName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)), "lakehouse.dll");
+    internal static string Dll => LakehouseChild.CliDll;
 
     internal static async Task<Result> RunAsync(params string[] args) => await RunAsync(null, args);
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Lakehouse.CrashHarness;
 using Lakehouse.Testing;
 using Xunit.Abstractions;
 
@@ -93,23 +94,20 @@ public sealed class ConcurrentImportTests(AzuriteServer azurite, ITestOutputHelp
         {
             for (var i = 0; i < 600_000; i++) await writer.WriteLineAsync($$"""{"id": {{i}}, "payload": "{{Guid.NewGuid():N}}{{Guid.NewGuid():N}}"}""");
         }
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { CliRunner.Dll, "table", "import", big, "--to", table }) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
+        using var process = LakehouseChild.Start(["table", "import", big, "--to", table]);
         var sawDataFile = false;
         var clock = Stopwatch.StartNew();
         while (!process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2))
         {
             if (Directory.EnumerateFiles(table, "*.parquet", SearchOption.AllDirectories).Skip(1).Any())
             {
-                sawDataFile = true;
-                process.Kill(entireProcessTree: true);
+                sawDataFile = process.Kill();
                 break;
             }
             await Task.Delay(5);
         }
-        await process.WaitForExitAsync();
-        Assert.True(sawDataFile, "the import ended before any data file was seen: " + await process.StandardError.ReadToEndAsync());
+        var killed = await process.WaitAsync();
+        Assert.True(sawDataFile && killed.WasKilled, "the import ended before any data file was seen: " + killed.Stderr);
         Assert.Single(Directory.GetFiles(Path.Combine(table, "_delta_log"), "*.json")); // no commit beyond version 0
         var orphans = Directory.GetFiles(table, "*.parquet", SearchOption.AllDirectories).Where(f => f != committed).ToList();
         Assert.NotEmpty(orphans);

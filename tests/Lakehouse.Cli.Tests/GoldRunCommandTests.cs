@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Lakehouse.CrashHarness;
 using Lakehouse.Testing;
 
 namespace Lakehouse.Cli.Tests;
@@ -119,16 +119,10 @@ public sealed class GoldRunCommandTests : IDisposable
         var kills = 0;
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { CliRunner.Dll, "gold", "run", "--lake", Lake }) start.ArgumentList.Add(a);
-            using var process = Process.Start(start)!;
+            using var process = LakehouseChild.Start(["gold", "run", "--lake", Lake]);
             await Task.Delay(random.Next(250, 1500));
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                kills++;
-            }
-            await process.WaitForExitAsync();
+            if (process.Kill()) kills++;
+            await process.WaitAsync();
         }
         await RunAsync("gold", "run", "--lake", Lake);
 

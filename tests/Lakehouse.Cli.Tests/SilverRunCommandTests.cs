@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Globalization;
 
 using System.Text.Json;
+using Lakehouse.CrashHarness;
 using Lakehouse.Testing;
 
 namespace Lakehouse.Cli.Tests;
@@ -93,16 +93,10 @@ public sealed class SilverRunCommandTests : IDisposable
         var kills = 0;
         for (var attempt = 0; attempt < 4; attempt++)
         {
-            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in args.Prepend(CliRunner.Dll)) start.ArgumentList.Add(a);
-            using var process = Process.Start(start)!;
+            using var process = LakehouseChild.Start(args);
             await Task.Delay(random.Next(400, 2500));
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                kills++;
-            }
-            await process.WaitForExitAsync();
+            if (process.Kill()) kills++;
+            await process.WaitAsync();
         }
         var last = await CliRunner.RunAsync(args);
 

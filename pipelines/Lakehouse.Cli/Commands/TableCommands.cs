@@ -8,7 +8,7 @@ using Lakehouse.Engine;
 
 namespace Lakehouse.Cli.Commands;
 
-/// <summary><c>lakehouse table list|read|info|history|import|vacuum|optimize|restore</c>.</summary>
+/// <summary><c>lakehouse table list|read|info|history|import|vacuum|optimize|restore|check</c>.</summary>
 internal static partial class TableCommands
 {
     private const string TableHelp =
@@ -25,6 +25,7 @@ internal static partial class TableCommands
                 "lakehouse table read gold.page_performance_daily --limit 20",
                 "lakehouse table import landing/*.ndjson --to bronze.weblogs",
                 "lakehouse table history ./mytable --limit 5",
+                "lakehouse table check silver.weblogs --deep",
             ],
         };
         table.Subcommands.Add(CreateList(session));
@@ -35,6 +36,7 @@ internal static partial class TableCommands
         table.Subcommands.Add(CreateVacuum(session));
         table.Subcommands.Add(CreateOptimize(session));
         table.Subcommands.Add(CreateRestore(session));
+        table.Subcommands.Add(CreateCheck(session));
         return table;
     }
 

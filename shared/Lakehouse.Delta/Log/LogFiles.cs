@@ -79,5 +79,26 @@ internal static partial class LogFiles
             : null;
     }
 
+    [GeneratedRegex(@"^\d+\.(json|checkpoint(\.\d+\.\d+)?\.parquet)$")]
+    private static partial Regex LogLikeName();
+
+    /// <summary>
+    /// True for a name in _delta_log that has the shape of a commit, checkpoint or checksum file but not a version of 20 digits
+    /// (<c>3.json</c>, <c>0000000000000000003.json</c>): no reader sees it, so whatever it holds is silently not part of the table.
+    /// </summary>
+    internal static bool MisnamedLogFile(string name) => LogLikeName().IsMatch(name) && !(name.Length > 20 && name[20] == '.' && name[..20].All(char.IsAsciiDigit));
+
+    /// <summary>
+    /// True for what a healthy _delta_log holds besides log files, all ignored by readers: version checksums (<c>N.crc</c>),
+    /// <c>_last_vacuum_info</c>, hidden and temporary files that writers rename into place (<c>.N.json.uuid.tmp</c>, Hadoop's <c>.crc</c>
+    /// side files), and the folders of the protocol and of writers (<c>_sidecars/</c>, <c>_commits/</c>, <c>_staged_commits/</c>, <c>.tmp/</c>).
+    /// </summary>
+    internal static bool IsHarmlessInLog(string name)
+    {
+        if (name.Contains('/', StringComparison.Ordinal)) return true;
+        if (name.StartsWith('.') || name.EndsWith(".tmp", StringComparison.Ordinal) || name.EndsWith(".crc", StringComparison.Ordinal)) return true;
+        return name is "_last_vacuum_info" or "_last_checkpoint";
+    }
+
     private static long Parse(string digits) => long.Parse(digits, CultureInfo.InvariantCulture);
 }

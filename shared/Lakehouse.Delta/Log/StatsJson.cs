@@ -6,12 +6,15 @@ namespace Lakehouse.Delta.Log;
 internal static class StatsJson
 {
     /// <summary>The file's <c>numRecords</c>, or null when the file has no (readable) statistics.</summary>
-    internal static long? NumRecords(AddAction file)
+    internal static long? NumRecords(AddAction file) => NumRecords(file.Stats);
+
+    /// <summary>The <c>numRecords</c> of a stats JSON text, or null when there is none (or it does not read).</summary>
+    internal static long? NumRecords(string? stats)
     {
-        if (file.Stats is null) return null;
+        if (stats is null) return null;
         try
         {
-            using var doc = JsonDocument.Parse(file.Stats);
+            using var doc = JsonDocument.Parse(stats);
             return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("numRecords", out var n) && n.TryGetInt64(out var v) && v >= 0 ? v : null;
         }
         catch (JsonException)

@@ -61,7 +61,7 @@ internal static class DataFileTypes
             try
             {
                 using var r = connection.Query(
-                    "SELECT file_name, string_agg(concat_ws(chr(31), name, coalesce(duckdb_type, ''), repetition_type, coalesce(num_children, 0), " +
+                    "SELECT file_name, string_agg(concat_ws(chr(31), name, coalesce(duckdb_type, ''), coalesce(repetition_type, ''), coalesce(num_children, 0), " +
                     "coalesce(converted_type, ''), coalesce(logical_type, '')), chr(30) ORDER BY column_id) " +
                     $"FROM parquet_schema({SqlText.LiteralList(unseen)}) GROUP BY file_name");
                 while (r.Read()) memory.Remember(r.GetString(0), r.GetString(1));
@@ -80,6 +80,9 @@ internal static class DataFileTypes
             if (!memory.Schemas.TryGetValue(locals[i], out var signature) || !distinct.Add(signature) || memory.Accepted.ContainsKey((signature, tableKey))) continue;
             var at = 0;
             var root = Build(Parse(signature), ref at);
+            if (MissingColumns(fields, root, columnMapping) is { } missing)
+                throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"Data file '{relative[i]}' of '{table}' {missing}. The file was not written with this table's schema; " +
+                    "restore the table to a version without it, or remove it with a commit.");
             if (Mismatch(fields, root, columnMapping, "") is { } problem)
                 throw new LakehouseException(LakehouseErrorReason.CorruptLog,
                     $"Data file '{relative[i]}' of '{table}' stores column '{problem.Column}' as {problem.FileType}, but the table's schema says {problem.TableType}: " +
@@ -117,6 +120,26 @@ internal static class DataFileTypes
     }
 
     private sealed record Problem(string Column, string FileType, string TableType);
+
+    /// <summary>
+    /// Why a file cannot hold this table's rows although its columns' types fit: it has none of the table's data columns (a file of
+    /// another table), or it lacks a column the schema declares not nullable (a column added later is always nullable, so only a
+    /// file written for another schema lacks one). Null when neither.
+    /// </summary>
+    private static string? MissingColumns(IReadOnlyList<StructField> fields, Node root, bool columnMapping)
+    {
+        if (fields.Count == 0) return null;
+        var found = fields.Select(f => Find(root, columnMapping ? f.PhysicalName : f.Name)).ToList();
+        if (found.All(c => c is null))
+            return $"has none of the table's columns ({string.Join(", ", fields.Take(5).Select(f => f.Name))}{(fields.Count > 5 ? ", ..." : "")}); its columns are " +
+                string.Join(", ", root.Children.Take(5).Select(c => c.Name)) + (root.Children.Count > 5 ? ", ..." : "");
+        var required = fields.Where((f, i) => !f.Nullable && found[i] is null).Select(f => f.Name).ToList();
+        return required.Count > 0 ? $"lacks column '{required[0]}', which the table's schema declares not nullable" : null;
+    }
+
+    private static Node? Find(Node group, string name) =>
+        group.Children.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.Ordinal))
+        ?? group.Children.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
 
     private static Problem? Mismatch(IReadOnlyList<StructField> fields, Node group, bool columnMapping, string prefix)
     {

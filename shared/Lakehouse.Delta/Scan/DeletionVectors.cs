@@ -118,6 +118,24 @@ internal static class DeletionVectors
     }
 
     /// <summary>The table-relative path of a 'u' deletion vector: optional prefix folder, then deletion_vector_&lt;uuid&gt;.bin.</summary>
+    /// <summary>The table-relative path of an on-disk vector's file ('u' and 'p'); null for inline vectors or a path that cannot be resolved.</summary>
+    internal static string? FilePath(DeletionVectorDescriptor dv, ILakeStorage storage)
+    {
+        try
+        {
+            return dv.StorageType switch
+            {
+                "u" => RelativePath(dv.PathOrInlineDv),
+                "p" => DeltaPaths.ToTableRelative(dv.PathOrInlineDv, storage),
+                _ => null,
+            };
+        }
+        catch (LakehouseException)
+        {
+            return null;
+        }
+    }
+
     internal static string RelativePath(string pathOrInlineDv)
     {
         if (pathOrInlineDv.Length < 20) throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"its id '{pathOrInlineDv}' is too short");

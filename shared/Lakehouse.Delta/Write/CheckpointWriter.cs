@@ -68,6 +68,7 @@ internal static class CheckpointWriter
             }
             var size = new FileInfo(parquet).Length;
             await table.Storage.UploadAsync(LogFiles.CheckpointPath(version), parquet, cancellationToken).ConfigureAwait(false);
+            FaultPoint.Reach(FaultPoint.MidCheckpoint);
             await WriteLastCheckpointAsync(table, version, actions.Count, size, snapshot.Files.Count, cancellationToken).ConfigureAwait(false);
             return version;
         }

@@ -42,6 +42,7 @@ internal static class DataFileWriter
         DeltaTable table, DuckConnection connection, string selectSql, StructType schema, IReadOnlyList<string> partitionColumns,
         long targetFileSize, int? compressionLevel, bool dataChange, CancellationToken cancellationToken)
     {
+        FaultPoint.Reach(FaultPoint.BeforeDataFiles);
         var storage = table.Storage;
         var writeId = Guid.NewGuid().ToString("N");
         var localRoot = storage.LocalPathOrNull("");

@@ -325,7 +325,9 @@ public sealed partial class DeltaWriter
         try
         {
             if (BeforeCommit is { } hook) await hook().ConfigureAwait(false);
+            FaultPoint.Reach(FaultPoint.AfterDataFiles);
             (version, attempts) = await txn.CommitAsync(_options.MaxCommitAttempts, cancellationToken).ConfigureAwait(false);
+            FaultPoint.Reach(FaultPoint.AfterCommit);
         }
         catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Conflict)
         {

@@ -1,0 +1,41 @@
+using Lakehouse.CrashHarness;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Cli.Tests;
+
+/// <summary>
+/// The crash harness's short run (the long one, 50 kills per layer, is run by hand: see the README): ingest, silver and gold killed
+/// with SIGKILL five times each across the commit phases, restarted, and every table reconciled at the end.
+/// </summary>
+public sealed class CrashHarnessTests : IDisposable
+{
+    private readonly TempDirectory _temp = new("crash");
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task RunAsync_FiveKillsPerLayer_EveryTableReadsAndReconcilesNothingLostOrDuplicated()
+    {
+        var report = await CrashHarness.CrashHarness.RunAsync(new CrashHarnessOptions
+        {
+            KillsPerLayer = 5,
+            Seed = 7,
+            EventsPerRound = 500,
+            EventsPerFile = 50,
+            WorkDirectory = _temp.Combine("work"),
+        });
+
+        Assert.True(report.Ok, CrashReportText.Format(report));
+        Assert.Equal([("bronze", 5), ("silver", 5), ("gold", 5)], report.Layers.Select(l => (l.Layer, l.Total)));
+        // Bronze commits ten files a round and checkpoints every ten versions: each of its five kills lands in another phase.
+        Assert.All(Enum.GetValues<CrashPhase>(), p => Assert.Equal(1, report.Layers[0].Kills[p]));
+        Assert.All(report.Layers.Skip(1), l => Assert.True(l.Kills[CrashPhase.BeforeDataFiles] > 0 && l.Kills[CrashPhase.AfterDataFiles] > 0 && l.Kills[CrashPhase.AfterCommit] > 0));
+        var c = report.Counts!;
+        Assert.Equal(report.Produced, c.BronzeRows);
+        Assert.Equal(c.BronzeRows, c.SilverRows + c.QuarantineRows + report.ProducedDuplicates);
+        Assert.Equal(report.ProducedMalformed, c.QuarantineRows);
+        Assert.Equal((0L, 0L), (c.Lost(report.Produced, report.ProducedDuplicates), c.Duplicated));
+        Assert.True(c.GoldDailyRows > 0 && c.GoldMinuteRows > 0);
+        Assert.Equal((0L, 0L, 0L), (c.GoldDailyMismatches, c.GoldMinuteMismatches, c.AlertDuplicates));
+    }
+}
