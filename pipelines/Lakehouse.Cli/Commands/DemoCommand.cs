@@ -77,7 +77,7 @@ internal static class DemoCommand
         }
 
         // The medallion pipeline, once per dataset, on the local runner.
-        var runner = new PipelineRunner(new PipelineRunnerOptions { LakeRoot = root, LoggerFactory = session.LoggerFactory, Webhook = PipelineWebhookOptions.FromEnvironment() });
+        var runner = new PipelineRunner(new PipelineRunnerOptions { LakeRoot = root, LoggerFactory = session.LoggerFactory, Webhook = PipelineWebhook.FromEnvironment() });
         await using (runner.ConfigureAwait(false))
         {
             foreach (var (name, _) in Datasets)

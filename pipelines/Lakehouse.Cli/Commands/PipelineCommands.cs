@@ -39,7 +39,7 @@ internal static class PipelineCommands
                 <lake>/_lakehouse/state.db, or Cosmos DB when LAKEHOUSE_COSMOS_CONNECTION_STRING (or _ENDPOINT and _KEY) is set.
                 Resume: a run whose process was killed is resumed by running the same command line again (same file, --param and
                 --trigger-body), or by --resume <runId>: activities that finished are not run again.
-                A failed run is posted to {PipelineWebhookOptions.UrlVariable} when it is set (secret: {PipelineWebhookOptions.SecretVariable}).
+                A failed run is posted to {PipelineWebhook.UrlVariable} when it is set (secret: {PipelineWebhook.SecretVariable}).
                 Exit 0: the run succeeded; 1: it failed or could not start; 130: stopped by Ctrl+C (resume it later).
                 """,
             Examples =
@@ -76,7 +76,7 @@ internal static class PipelineCommands
             {
                 LakeRoot = lake,
                 StateStore = store,
-                Webhook = PipelineWebhookOptions.FromEnvironment(),
+                Webhook = PipelineWebhook.FromEnvironment(),
                 LoggerFactory = session.LoggerFactory,
             });
             PipelineRunResult result;

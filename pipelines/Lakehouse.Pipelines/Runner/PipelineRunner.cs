@@ -194,7 +194,7 @@ public sealed class PipelineRunner : IAsyncDisposable
             result.Status == RunStatus.Succeeded ? null : failedActivity, activities, resumed, execution.LogDirectory);
         if (notify && outcome.Status == RunStatus.Failed && _notifier is not null)
         {
-            await _notifier.PostAsync(run.RunId, new JsonObject
+            await _notifier.PostAsync(run.RunId, definition.Name, new JsonObject
             {
                 ["pipeline"] = definition.Name,
                 ["runId"] = run.RunId,

@@ -1,3 +1,4 @@
+using Lakehouse.Core.Webhooks;
 using Lakehouse.Pipelines.State;
 using Microsoft.Extensions.Logging;
 
@@ -29,8 +30,8 @@ public sealed class PipelineRunnerOptions
     /// </summary>
     public IReadOnlyList<string>? LakehouseCommand { get; init; }
 
-    /// <summary>Where a failed run is reported (see <see cref="PipelineWebhookOptions.FromEnvironment()"/>); null for no notification.</summary>
-    public PipelineWebhookOptions? Webhook { get; init; }
+    /// <summary>Where a failed run is reported (see <see cref="PipelineWebhook.FromEnvironment()"/>); null for no notification.</summary>
+    public WebhookOptions? Webhook { get; init; }
 
     /// <summary>How many bytes of a Custom activity's standard output its output keeps (<c>stdoutTail</c>). 0 to 1 MiB; default 4096.</summary>
     public int OutputTailBytes { get; init; } = 4096;

@@ -46,15 +46,6 @@ internal static partial class RunnerLog
         Message = "Activity {Activity} attempt {Attempt} timed out after {Timeout}; its process tree was stopped")]
     internal static partial void ActivityTimedOut(ILogger logger, string activity, int attempt, TimeSpan timeout);
 
-    [LoggerMessage(EventId = LogEventIds.Pipelines + 160, EventName = "PipelineNotificationDelivered", Level = LogLevel.Information,
-        Message = "Failure of run {RunId} posted to {Endpoint} (attempt {Attempt}, HTTP {Status})")]
-    internal static partial void NotificationDelivered(ILogger logger, string endpoint, string runId, int attempt, int status);
 
-    [LoggerMessage(EventId = LogEventIds.Pipelines + 161, EventName = "PipelineNotificationRetrying", Level = LogLevel.Warning,
-        Message = "Posting the failure of run {RunId} to {Endpoint}: attempt {Attempt} of {Attempts} failed ({Cause}); retrying in {DelayMs} ms")]
-    internal static partial void NotificationRetrying(ILogger logger, string endpoint, string runId, int attempt, int attempts, string cause, long delayMs);
 
-    [LoggerMessage(EventId = LogEventIds.Pipelines + 162, EventName = "PipelineNotificationFailed", Level = LogLevel.Warning,
-        Message = "The failure of run {RunId} could not be posted to {Endpoint} after {Attempt} attempt(s): {Cause}; the run's status is unchanged")]
-    internal static partial void NotificationFailed(ILogger logger, string endpoint, string runId, int attempt, string cause);
 }

@@ -90,18 +90,27 @@ public sealed class WebhookOptions
 
     /// <summary>Options from environment variables read through <paramref name="variable"/> (tests pass a dictionary); see <see cref="FromEnvironment()"/>.</summary>
     /// <param name="variable">Returns a variable's value by name, or null.</param>
-    public static WebhookOptions? FromEnvironment(Func<string, string?> variable)
+    public static WebhookOptions? FromEnvironment(Func<string, string?> variable) =>
+        FromEnvironment("LAKEHOUSE_ALERT_WEBHOOK_URL", "LAKEHOUSE_ALERT_WEBHOOK_SECRET", variable);
+
+    /// <summary>
+    /// Options from the environment variables <paramref name="urlVariable"/> and <paramref name="secretVariable"/> (optional), read
+    /// through <paramref name="variable"/>; null when no URL is set. Another webhook (e.g. the pipeline runner's) has its own names.
+    /// </summary>
+    /// <exception cref="LakehouseException">A variable is malformed (reason InvalidInput); the message names it, never its value.</exception>
+    public static WebhookOptions? FromEnvironment(string urlVariable, string secretVariable, Func<string, string?>? variable = null)
     {
-        const string UrlVariable = "LAKEHOUSE_ALERT_WEBHOOK_URL";
-        const string SecretVariable = "LAKEHOUSE_ALERT_WEBHOOK_SECRET";
-        if (variable(UrlVariable)?.Trim() is not { Length: > 0 } url) return null;
+        ArgumentException.ThrowIfNullOrWhiteSpace(urlVariable);
+        ArgumentException.ThrowIfNullOrWhiteSpace(secretVariable);
+        variable ??= Environment.GetEnvironmentVariable;
+        if (variable(urlVariable)?.Trim() is not { Length: > 0 } url) return null;
         var uri = System.Uri.TryCreate(url, UriKind.Absolute, out var parsed) ? parsed : null;
         var options = new WebhookOptions
         {
-            _uri = UriProblem(uri) is { } problem ? throw Invalid(UrlVariable, problem) : uri,
+            _uri = UriProblem(uri) is { } problem ? throw Invalid(urlVariable, problem) : uri,
         };
-        if (variable(SecretVariable) is { Length: > 0 } secret)
-            options._secret = IsHeaderValue(secret) ? secret : throw Invalid(SecretVariable, "is not printable ASCII without line breaks");
+        if (variable(secretVariable) is { Length: > 0 } secret)
+            options._secret = IsHeaderValue(secret) ? secret : throw Invalid(secretVariable, "is not printable ASCII without line breaks");
         return options;
 
         static LakehouseException Invalid(string name, string problem) => new(LakehouseErrorReason.InvalidInput, $"The environment variable {name} {problem}.");

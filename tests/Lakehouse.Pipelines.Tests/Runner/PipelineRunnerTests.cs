@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Lakehouse.Core;
-using Lakehouse.Pipelines.Runner;
+using Lakehouse.Core.Webhooks;
 using Lakehouse.Pipelines.State;
 
 namespace Lakehouse.Pipelines.Tests.Runner;
@@ -37,7 +37,7 @@ public sealed class PipelineRunnerTests : RunnerTestKit
     public async Task RunAsync_FailsTwiceWithRetry1_FailurePathRunsAndWebhookGetsExactlyOneNotification()
     {
         using var listener = new RequestRecorder();
-        Webhook = new PipelineWebhookOptions { Uri = listener.Uri("/hook/token-in-path"), Secret = "s3cret", BaseDelay = TimeSpan.FromMilliseconds(10) };
+        Webhook = new WebhookOptions { Uri = listener.Uri("/hook/token-in-path"), Secret = "s3cret", BaseDelay = TimeSpan.FromMilliseconds(10) };
         var file = Pipeline("pl_notify",
         [
             Custom("Flaky", FailUntil(3), Retry(1)),
@@ -63,7 +63,7 @@ public sealed class PipelineRunnerTests : RunnerTestKit
         Assert.Equal($"{{\"run\":\"{result.RunId}\",\"error\":\"CustomCommandFailed\"}}", adf.Body);
         var hook = Assert.Single(listener.Requests, r => r.Path.StartsWith("/hook", StringComparison.Ordinal));
         Assert.Equal("POST", hook.Method);
-        Assert.Equal("s3cret", hook.Headers[PipelineWebhookOptions.SecretHeaderName]);
+        Assert.Equal("s3cret", hook.Headers[WebhookOptions.DefaultSecretHeaderName]);
         Assert.Equal(result.RunId, hook.Headers["Idempotency-Key"]);
         var body = JsonNode.Parse(hook.Body)!;
         Assert.Equal(("pl_notify", result.RunId, "Flaky", result.LogDirectory), (body["pipeline"]!.GetValue<string>(), body["runId"]!.GetValue<string>(),
@@ -74,7 +74,7 @@ public sealed class PipelineRunnerTests : RunnerTestKit
     [Fact]
     public async Task RunAsync_WebhookDown_RunStillFailedWithItsOwnError()
     {
-        Webhook = new PipelineWebhookOptions { Uri = new Uri($"http://127.0.0.1:{Lakehouse.Testing.LocalServers.FreePort()}/hook"), MaxAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(5) };
+        Webhook = new WebhookOptions { Uri = new Uri($"http://127.0.0.1:{Lakehouse.Testing.LocalServers.FreePort()}/hook"), MaxAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(5) };
         var file = Pipeline("pl_down", [Activity("Stop", "Fail", new JsonObject { ["message"] = "stop here", ["errorCode"] = "E1" })]);
 
         var result = await CreateRunner().RunAsync(file);

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Lakehouse.Core.Webhooks;
 using Lakehouse.Pipelines.Runner;
 using Lakehouse.Pipelines.State;
 using Lakehouse.Testing;
@@ -16,7 +17,7 @@ public abstract class RunnerTestKit : IAsyncLifetime
 
     protected PipelineRunner Runner { get; private set; } = null!;
 
-    protected PipelineWebhookOptions? Webhook { get; set; }
+    protected WebhookOptions? Webhook { get; set; }
 
     public virtual Task InitializeAsync()
     {
