@@ -12,6 +12,12 @@ internal static class ExpressionFunctions
     private const int Many = ExpressionFunction.Variadic;
     private const int MaxRange = 100_000;
 
+    /// <summary>
+    /// ADF formats dates the way en-US does (utcNow('D') is "Sunday, April 15, 2018"). The build runs with invariant
+    /// globalization, so the en-US patterns are set here on a copy of the invariant culture's (same names and AM/PM).
+    /// </summary>
+    private static readonly DateTimeFormatInfo UsEnglishDates = CreateUsEnglishDates();
+
     private static readonly Dictionary<string, ExpressionFunction> Functions = Build();
 
     internal static IEnumerable<string> Names => Functions.Keys;
@@ -74,7 +80,7 @@ internal static class ExpressionFunctions
         Add("range", 2, 2, [K.Integer], K.Array, Range);
 
         // Logic and comparison
-        Add("equals", 2, 2, [K.Any], K.Boolean, c => ExpressionValues.AreEqual(c.Arg(0), c.Arg(1)));
+        Add("equals", 2, 2, [K.Any], K.Boolean, EqualsFunction);
         Add("if", 3, 3, [K.Boolean, K.Any, K.Any], K.Any, c => c.Boolean(0) ? c.Arg(1) : c.Arg(2), lazy: true);
         Add("and", 2, Many, [K.Boolean], K.Boolean, c => Enumerable.Range(0, c.Count).All(c.Boolean), lazy: true);
         Add("or", 2, Many, [K.Boolean], K.Boolean, c => Enumerable.Range(0, c.Count).Any(c.Boolean), lazy: true);
@@ -125,6 +131,19 @@ internal static class ExpressionFunctions
             ? ExpressionValues.FromNode(body)
             : throw c.Fail("this run was not started by a trigger with a body"));
         return f;
+    }
+
+    private static DateTimeFormatInfo CreateUsEnglishDates()
+    {
+        var info = (DateTimeFormatInfo)CultureInfo.InvariantCulture.DateTimeFormat.Clone();
+        info.ShortDatePattern = "M/d/yyyy";
+        info.LongDatePattern = "dddd, MMMM d, yyyy";
+        info.ShortTimePattern = "h:mm tt";
+        info.LongTimePattern = "h:mm:ss tt";
+        info.FullDateTimePattern = "dddd, MMMM d, yyyy h:mm:ss tt";
+        info.MonthDayPattern = "MMMM d";
+        info.YearMonthPattern = "MMMM yyyy";
+        return DateTimeFormatInfo.ReadOnly(info);
     }
 
     private static object? Substring(ExpressionCall c)
@@ -225,6 +244,18 @@ internal static class ExpressionFunctions
         };
     }
 
+    // ADF documents equals(true, 1) as true: a Boolean equals the number 1 (true) or 0 (false).
+    private static object? EqualsFunction(ExpressionCall c)
+    {
+        var (left, right) = (c.Arg(0), c.Arg(1));
+        return (left, right) switch
+        {
+            (bool flag, long or double) => Convert.ToDouble(right, CultureInfo.InvariantCulture) == (flag ? 1 : 0),
+            (long or double, bool flag) => Convert.ToDouble(left, CultureInfo.InvariantCulture) == (flag ? 1 : 0),
+            _ => ExpressionValues.AreEqual(left, right),
+        };
+    }
+
     private static object? Json(ExpressionCall c)
     {
         try
@@ -299,7 +330,7 @@ internal static class ExpressionFunctions
         var format = c.OptionalString(formatIndex) ?? "o";
         try
         {
-            return value.ToString(format, CultureInfo.InvariantCulture);
+            return value.ToString(format, UsEnglishDates);
         }
         catch (FormatException)
         {
