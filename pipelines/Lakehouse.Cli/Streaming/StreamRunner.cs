@@ -302,6 +302,8 @@ internal sealed class StreamRunner
                 }
                 httpSeen = now;
             }
+            long? silverConsumedBefore, goldConsumedBefore;
+            lock (_gate) (silverConsumedBefore, goldConsumedBefore) = (_silverConsumed, _goldConsumed);
             if (runSilver)
             {
                 var latest = await bronze.LatestVersionAsync(hard).ConfigureAwait(false);
@@ -339,7 +341,10 @@ internal sealed class StreamRunner
             }
             bool bronzeWaiting;
             lock (_gate) bronzeWaiting = _pendingRows > 0;
-            if (s?.NothingNew != false && g?.NothingNew != false && !bronzeWaiting) continue;
+            // A run that only caught up with compaction commits upstream is "nothing new" but moves the consumed version: progress
+            // must show that too, or it keeps reporting a layer as behind.
+            var consumedMoved = (s is not null && s.BronzeToVersion != silverConsumedBefore) || (g is not null && g.SilverToVersion != goldConsumedBefore);
+            if (s?.NothingNew != false && g?.NothingNew != false && !bronzeWaiting && !consumedMoved) continue;
             var compaction = TimeSpan.Zero;
             if (_options.CompactEvery > 0 && (silverCommits >= _options.CompactEvery || goldCommits >= _options.CompactEvery))
             {
