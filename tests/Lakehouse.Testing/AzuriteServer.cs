@@ -145,7 +145,7 @@ public sealed class AzuriteServer : IAsyncLifetime
             Directory.Delete(stale, recursive: true);
         var staging = prefix + ".staging-" + Environment.ProcessId;
         Directory.CreateDirectory(staging);
-        var (exitCode, output) = await RunAsync("npm",
+        var (exitCode, output) = await LocalServers.RunAsync("npm",
             ["install", "--prefix", staging, "azurite@" + Version, "--no-audit", "--no-fund", "--loglevel=error"],
             InstallTimeout, cancellationToken).ConfigureAwait(false);
         if (exitCode != 0)
@@ -199,27 +199,6 @@ public sealed class AzuriteServer : IAsyncLifetime
         {
             if (_output.Length < 64 * 1024) _output.AppendLine(line);
         }
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] arguments, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(timeout);
-        try
-        {
-            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (process.ExitCode, (await stdout.ConfigureAwait(false)) + (await stderr.ConfigureAwait(false)));
     }
 
     /// <summary>Loaded into node before Azurite: exits when the test process that started it is gone.</summary>

@@ -364,12 +364,7 @@ internal sealed class StreamRunner
                 await CompactAsync(tables, hard).ConfigureAwait(false);
                 compaction = clock.Elapsed;
             }
-            if (runSilver && s is null)
-            {
-                var latest = await silver.LatestVersionAsync(hard).ConfigureAwait(false);
-                lock (_gate) _silverVersion = latest;
-            }
-            else if (s is not null)
+            if (runSilver)
             {
                 var latest = await silver.LatestVersionAsync(hard).ConfigureAwait(false);
                 lock (_gate) _silverVersion = latest;

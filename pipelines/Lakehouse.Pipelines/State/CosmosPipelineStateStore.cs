@@ -62,7 +62,7 @@ public sealed class CosmosPipelineStateStore : IPipelineStateStore
     /// <inheritdoc />
     public async Task<PipelineRunRecord> CreateRunAsync(PipelineRunRecord run, CancellationToken cancellationToken = default)
     {
-        ValidateRun(run);
+        StateKeys.ValidateRun(run);
         var document = RunDocument.From(run);
         try
         {
@@ -87,7 +87,7 @@ public sealed class CosmosPipelineStateStore : IPipelineStateStore
     /// <inheritdoc />
     public async Task<PipelineRunRecord> UpdateRunAsync(PipelineRunRecord run, CancellationToken cancellationToken = default)
     {
-        ValidateRun(run);
+        StateKeys.ValidateRun(run);
         if (run.ETag is null)
             throw new PipelineStateConflictException($"Pipeline run '{StateKeys.Display(run.RunId)}' has no ETag; read it before updating it.");
         var document = RunDocument.From(run);
@@ -124,7 +124,7 @@ public sealed class CosmosPipelineStateStore : IPipelineStateStore
     /// <inheritdoc />
     public async Task<ActivityRunRecord> SaveActivityAsync(ActivityRunRecord activity, CancellationToken cancellationToken = default)
     {
-        ValidateActivity(activity);
+        StateKeys.ValidateActivity(activity);
         var document = ActivityDocument.From(activity);
         var key = $"{StateKeys.Display(activity.RunId)}/{StateKeys.Display(activity.ActivityName)}";
         try
@@ -245,22 +245,6 @@ public sealed class CosmosPipelineStateStore : IPipelineStateStore
             foreach (var document in await feed.ReadNextAsync(cancellationToken).ConfigureAwait(false))
                 yield return (document, document.ETag ?? "");
         }
-    }
-
-    private static void ValidateRun(PipelineRunRecord run)
-    {
-        ArgumentNullException.ThrowIfNull(run);
-        StateKeys.Validate(run.RunId, "run id");
-        StateKeys.Validate(run.Pipeline, "pipeline name");
-        ArgumentNullException.ThrowIfNull(run.ParametersJson);
-    }
-
-    private static void ValidateActivity(ActivityRunRecord activity)
-    {
-        ArgumentNullException.ThrowIfNull(activity);
-        StateKeys.Validate(activity.RunId, "run id");
-        StateKeys.Validate(activity.ActivityName, "activity name");
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(activity.Attempt);
     }
 
     // Times are stored as round-trip strings: JSON numbers lose ticks past 2^53 in JavaScript-based servers.

@@ -78,7 +78,7 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
     /// <inheritdoc />
     public async Task<PipelineRunRecord> CreateRunAsync(PipelineRunRecord run, CancellationToken cancellationToken = default)
     {
-        ValidateRun(run);
+        StateKeys.ValidateRun(run);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
@@ -106,7 +106,7 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
     /// <inheritdoc />
     public async Task<PipelineRunRecord> UpdateRunAsync(PipelineRunRecord run, CancellationToken cancellationToken = default)
     {
-        ValidateRun(run);
+        StateKeys.ValidateRun(run);
         var read = ParseVersion(run.ETag);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
@@ -144,7 +144,7 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
     /// <inheritdoc />
     public async Task<ActivityRunRecord> SaveActivityAsync(ActivityRunRecord activity, CancellationToken cancellationToken = default)
     {
-        ValidateActivity(activity);
+        StateKeys.ValidateActivity(activity);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         long next;
@@ -279,22 +279,6 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static void ValidateRun(PipelineRunRecord run)
-    {
-        ArgumentNullException.ThrowIfNull(run);
-        StateKeys.Validate(run.RunId, "run id");
-        StateKeys.Validate(run.Pipeline, "pipeline name");
-        ArgumentNullException.ThrowIfNull(run.ParametersJson);
-    }
-
-    private static void ValidateActivity(ActivityRunRecord activity)
-    {
-        ArgumentNullException.ThrowIfNull(activity);
-        StateKeys.Validate(activity.RunId, "run id");
-        StateKeys.Validate(activity.ActivityName, "activity name");
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(activity.Attempt);
     }
 
     /// <summary>The version an ETag names; an ETag this store never issued names none (-1), so the update matches nothing.</summary>

@@ -63,4 +63,22 @@ internal static class StateKeys
         }
         return "~" + Convert.ToHexStringLower(SHA256.HashData(bytes.ToArray()));
     }
+
+    /// <summary>Checks a run record before either store writes it.</summary>
+    internal static void ValidateRun(PipelineRunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        Validate(run.RunId, "run id");
+        Validate(run.Pipeline, "pipeline name");
+        ArgumentNullException.ThrowIfNull(run.ParametersJson);
+    }
+
+    /// <summary>Checks an activity record before either store writes it.</summary>
+    internal static void ValidateActivity(ActivityRunRecord activity)
+    {
+        ArgumentNullException.ThrowIfNull(activity);
+        Validate(activity.RunId, "run id");
+        Validate(activity.ActivityName, "activity name");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(activity.Attempt);
+    }
 }

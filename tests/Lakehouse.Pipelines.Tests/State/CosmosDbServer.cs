@@ -46,7 +46,7 @@ public sealed class CosmosDbServer : IAsyncLifetime
         Directory.CreateDirectory(_workspace);
         var cert = Path.Combine(_workspace, "cert.pem");
         var key = Path.Combine(_workspace, "key.pem");
-        var (exit, output) = await RunAsync("openssl", [
+        var (exit, output) = await LocalServers.RunAsync("openssl", [
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"], TimeSpan.FromMinutes(1)).ConfigureAwait(false);
         if (exit != 0) throw new InvalidOperationException($"openssl could not make the test certificate (exit {exit}):\n{output}");
@@ -134,7 +134,7 @@ public sealed class CosmosDbServer : IAsyncLifetime
             Directory.Delete(stale, recursive: true);
         var staging = prefix + ".staging-" + Environment.ProcessId;
         Directory.CreateDirectory(staging);
-        var (exit, output) = await RunAsync("npm",
+        var (exit, output) = await LocalServers.RunAsync("npm",
             ["install", "--prefix", staging, "@vercel/cosmosdb-server@" + Version, "--no-audit", "--no-fund", "--loglevel=error"],
             InstallTimeout, cancellationToken).ConfigureAwait(false);
         if (exit != 0) throw new InvalidOperationException($"npm install @vercel/cosmosdb-server@{Version} failed with exit code {exit}:\n{output}");
@@ -165,27 +165,6 @@ public sealed class CosmosDbServer : IAsyncLifetime
         {
             if (_output.Length < 64 * 1024) _output.AppendLine(line);
         }
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] arguments, TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(timeout);
-        try
-        {
-            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (process.ExitCode, (await stdout.ConfigureAwait(false)) + (await stderr.ConfigureAwait(false)));
     }
 
     /// <summary>Starts the server through its JavaScript API with the fresh certificate; exits when the test process is gone.</summary>
