@@ -42,6 +42,7 @@ internal sealed class StreamRunner
     private readonly Lock _gate = new();
     private readonly Queue<StreamProgress> _recent = new();
     private readonly Channel<bool> _bronzeCommitted = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Channel<bool> _silverCommitted = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Channel<bool> _persist = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Dictionary<string, long> _totals = new(StringComparer.Ordinal)
     {
@@ -191,7 +192,8 @@ internal sealed class StreamRunner
             await persistStop.CancelAsync().ConfigureAwait(false);
             await persisting.ConfigureAwait(false);
             StreamProgress? last;
-            lock (_gate) last = _last is null ? null : _last with { Stopped = true, Timestamp = DateTimeOffset.UtcNow };
+            // The totals as they stand at the stop: bronze may have committed after the last micro-batch record.
+            lock (_gate) last = _last is null ? null : _last with { Stopped = true, Timestamp = DateTimeOffset.UtcNow, Totals = new Dictionary<string, long>(_totals, StringComparer.Ordinal) };
             if (last is not null) await SaveAsync(last).ConfigureAwait(false);
         }
     }
@@ -244,8 +246,11 @@ internal sealed class StreamRunner
         }
     }
 
-    /// <summary>Silver following bronze and gold following silver, one step after the other; a batch is one such step that did work.</summary>
-    private async Task DownstreamAsync(bool waitForBronze, Func<long>? httpEvents, CancellationToken stop, CancellationToken hard)
+    /// <summary>
+    /// Silver following bronze and gold following silver, as two loops that run at the same time: silver's latency never waits for
+    /// gold's recompute of a day. A batch is one step of either loop that did work.
+    /// </summary>
+    private Task DownstreamAsync(bool waitForBronze, Func<long>? httpEvents, CancellationToken stop, CancellationToken hard)
     {
         var runSilver = (_options.Layers & StreamLayers.Silver) != 0;
         var runGold = (_options.Layers & StreamLayers.Gold) != 0;
@@ -254,124 +259,168 @@ internal sealed class StreamRunner
             Log.StreamNoGold(_log, _options.Dataset);
             runGold = false;
         }
+        var loops = new List<Task>();
+        if (runSilver) loops.Add(SilverLoopAsync(waitForBronze, httpEvents, stop, hard));
+        if (runGold) loops.Add(GoldLoopAsync(waitForSilver: runSilver, runSilver ? null : httpEvents, stop, hard));
+        return WhenAllOrFirstFailureAsync(loops);
+    }
+
+    /// <summary>Ends when every task has; the first failure ends it at once (the caller then stops the others).</summary>
+    private static async Task WhenAllOrFirstFailureAsync(List<Task> tasks)
+    {
+        var running = tasks.ToList();
+        while (running.Count > 0)
+        {
+            var done = await Task.WhenAny(running).ConfigureAwait(false);
+            running.Remove(done);
+            await done.ConfigureAwait(false);
+        }
+    }
+
+    private async Task SilverLoopAsync(bool waitForBronze, Func<long>? httpEvents, CancellationToken stop, CancellationToken hard)
+    {
         var bronze = DeltaTable.Open(_lake.Scope(SilverTables.Bronze(_options.Dataset)), _engine, _loggerFactory);
         var silver = DeltaTable.Open(_lake.Scope(SilverTables.Silver(_options.Dataset)), _engine, _loggerFactory);
         var silverJob = SilverJob.Open(_lake, _engine, _loggerFactory);
-        var goldJob = GoldJob.Open(_lake, _engine, _loggerFactory);
         var silverOptions = new SilverRunOptions { MaxRowsPerCommit = Math.Max(1000, Math.Min(_options.MaxBatchEvents * 5, 1_000_000)) };
-        long? seenBronze = null, seenSilver = null;
-        long httpSeen = httpEvents?.Invoke() ?? 0;
-        int silverCommits = 0, goldCommits = 0;
-        while (!stop.IsCancellationRequested)
+        long? seenBronze = null;
+        var httpSeen = httpEvents?.Invoke() ?? 0;
+        var commits = 0;
+        while (await WaitAsync(waitForBronze ? _bronzeCommitted : null, stop).ConfigureAwait(false))
         {
-            try
-            {
-                if (waitForBronze)
-                {
-                    using var tick = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                    tick.CancelAfter(_options.Poll * 5);
-                    try
-                    {
-                        await _bronzeCommitted.Reader.ReadAsync(tick.Token).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-                    {
-                        // No bronze commit for a while: look anyway (another process may write bronze too).
-                    }
-                }
-                else
-                {
-                    await Task.Delay(_options.Poll, stop).ConfigureAwait(false);
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-            var silverTime = TimeSpan.Zero;
-            var goldTime = TimeSpan.Zero;
+            httpSeen = CountHttp(httpEvents, httpSeen);
+            long? consumedBefore;
+            lock (_gate) consumedBefore = _silverConsumed;
+            var latest = await bronze.LatestVersionAsync(hard).ConfigureAwait(false);
             SilverRunResult? s = null;
-            GoldRunResult? g = null;
-            if (httpEvents is not null)
-            {
-                var now = httpEvents();
-                lock (_gate)
-                {
-                    _pendingRows += now - httpSeen;
-                    _totals["bronze"] += now - httpSeen;
-                }
-                httpSeen = now;
-            }
-            long? silverConsumedBefore, goldConsumedBefore;
-            lock (_gate) (silverConsumedBefore, goldConsumedBefore) = (_silverConsumed, _goldConsumed);
-            if (runSilver)
-            {
-                var latest = await bronze.LatestVersionAsync(hard).ConfigureAwait(false);
-                if (latest is { } bv && bv != seenBronze)
-                {
-                    var clock = Stopwatch.StartNew();
-                    s = await silverJob.RunAsync(_definition, silverOptions, hard).ConfigureAwait(false);
-                    silverTime = clock.Elapsed;
-                    seenBronze = s.BronzeToVersion;
-                    silverCommits += s.NothingNew ? 0 : 1;
-                    lock (_gate)
-                    {
-                        _bronzeVersion = Math.Max(_bronzeVersion ?? -1, bv);
-                        _silverConsumed = s.BronzeToVersion;
-                    }
-                }
-            }
-            if (runGold)
-            {
-                var latest = await silver.LatestVersionAsync(hard).ConfigureAwait(false);
-                if (latest is { } sv && sv != seenSilver)
-                {
-                    var clock = Stopwatch.StartNew();
-                    g = await goldJob.RunAsync(_definition, null, hard).ConfigureAwait(false);
-                    goldTime = clock.Elapsed;
-                    seenSilver = g.SilverToVersion;
-                    goldCommits += g.NothingNew ? 0 : 1;
-                    lock (_gate)
-                    {
-                        _silverVersion = sv;
-                        _goldConsumed = g.SilverToVersion;
-                        if (g.Watermark is { } w) _watermark = w;
-                    }
-                }
-            }
-            bool bronzeWaiting;
-            lock (_gate) bronzeWaiting = _pendingRows > 0;
-            // A run that only caught up with compaction commits upstream is "nothing new" but moves the consumed version: progress
-            // must show that too, or it keeps reporting a layer as behind.
-            var consumedMoved = (s is not null && s.BronzeToVersion != silverConsumedBefore) || (g is not null && g.SilverToVersion != goldConsumedBefore);
-            if (s?.NothingNew != false && g?.NothingNew != false && !bronzeWaiting && !consumedMoved) continue;
-            var compaction = TimeSpan.Zero;
-            if (_options.CompactEvery > 0 && (silverCommits >= _options.CompactEvery || goldCommits >= _options.CompactEvery))
+            var took = TimeSpan.Zero;
+            if (latest is { } bv && bv != seenBronze)
             {
                 var clock = Stopwatch.StartNew();
-                var tables = new List<string>();
-                if (silverCommits >= _options.CompactEvery)
+                s = await silverJob.RunAsync(_definition, silverOptions, hard).ConfigureAwait(false);
+                took = clock.Elapsed;
+                seenBronze = s.BronzeToVersion;
+                commits += s.NothingNew ? 0 : 1;
+                lock (_gate)
                 {
-                    tables.AddRange([SilverTables.Silver(_options.Dataset), SilverTables.Quarantine(_options.Dataset), SilverTables.Quality]);
-                    silverCommits = 0;
+                    _bronzeVersion = Math.Max(_bronzeVersion ?? -1, bv);
+                    _silverConsumed = s.BronzeToVersion;
                 }
-                if (goldCommits >= _options.CompactEvery)
-                {
-                    tables.AddRange(_definition.GoldOutputs.Select(GoldTables.Gold));
-                    tables.Add(GoldTables.Runs);
-                    goldCommits = 0;
-                }
-                await CompactAsync(tables, hard).ConfigureAwait(false);
-                compaction = clock.Elapsed;
+                if (!s.NothingNew) _silverCommitted.Writer.TryWrite(true);
             }
-            if (runSilver)
+            // A run that only caught up with compaction commits upstream is "nothing new" but moves the consumed version: progress
+            // must show that too, or it keeps reporting a layer as behind.
+            var consumedMoved = s is not null && s.BronzeToVersion != consumedBefore;
+            if (s?.NothingNew != false && !BronzeWaiting() && !consumedMoved) continue;
+            var compaction = TimeSpan.Zero;
+            if (_options.CompactEvery > 0 && commits >= _options.CompactEvery)
             {
-                var latest = await silver.LatestVersionAsync(hard).ConfigureAwait(false);
-                lock (_gate) _silverVersion = latest;
+                compaction = await CompactTimedAsync([SilverTables.Silver(_options.Dataset), SilverTables.Quarantine(_options.Dataset), SilverTables.Quality], hard).ConfigureAwait(false);
+                commits = 0;
             }
-            Emit(s, g, silverTime, goldTime, compaction, seenBronze, seenSilver);
+            var silverVersion = await silver.LatestVersionAsync(hard).ConfigureAwait(false);
+            lock (_gate) _silverVersion = silverVersion;
+            Emit(s, null, took, TimeSpan.Zero, compaction, seenBronze, null);
         }
         stop.ThrowIfCancellationRequested();
+    }
+
+    private async Task GoldLoopAsync(bool waitForSilver, Func<long>? httpEvents, CancellationToken stop, CancellationToken hard)
+    {
+        var silver = DeltaTable.Open(_lake.Scope(SilverTables.Silver(_options.Dataset)), _engine, _loggerFactory);
+        var goldJob = GoldJob.Open(_lake, _engine, _loggerFactory);
+        long? seenSilver = null;
+        var httpSeen = httpEvents?.Invoke() ?? 0;
+        var commits = 0;
+        while (await WaitAsync(waitForSilver ? _silverCommitted : null, stop).ConfigureAwait(false))
+        {
+            httpSeen = CountHttp(httpEvents, httpSeen);
+            long? consumedBefore;
+            lock (_gate) consumedBefore = _goldConsumed;
+            var latest = await silver.LatestVersionAsync(hard).ConfigureAwait(false);
+            GoldRunResult? g = null;
+            var took = TimeSpan.Zero;
+            if (latest is { } sv && sv != seenSilver)
+            {
+                var clock = Stopwatch.StartNew();
+                g = await goldJob.RunAsync(_definition, null, hard).ConfigureAwait(false);
+                took = clock.Elapsed;
+                seenSilver = g.SilverToVersion;
+                commits += g.NothingNew ? 0 : 1;
+                lock (_gate)
+                {
+                    _silverVersion = Math.Max(_silverVersion ?? -1, sv);
+                    _goldConsumed = g.SilverToVersion;
+                    if (g.Watermark is { } w) _watermark = w;
+                }
+            }
+            var consumedMoved = g is not null && g.SilverToVersion != consumedBefore;
+            if (g?.NothingNew != false && (waitForSilver || !BronzeWaiting()) && !consumedMoved) continue;
+            var compaction = TimeSpan.Zero;
+            if (_options.CompactEvery > 0 && commits >= _options.CompactEvery)
+            {
+                compaction = await CompactTimedAsync([.. _definition.GoldOutputs.Select(GoldTables.Gold), GoldTables.Runs], hard).ConfigureAwait(false);
+                commits = 0;
+            }
+            Emit(null, g, TimeSpan.Zero, took, compaction, null, seenSilver);
+        }
+        stop.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>
+    /// Waits for the next step: a signal from the layer upstream in this process (or, without one for a while, a look anyway: another
+    /// process may write that table too), else the poll interval. False once stopped.
+    /// </summary>
+    private async Task<bool> WaitAsync(Channel<bool>? upstream, CancellationToken stop)
+    {
+        try
+        {
+            if (upstream is null)
+            {
+                await Task.Delay(_options.Poll, stop).ConfigureAwait(false);
+                return true;
+            }
+            using var tick = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            tick.CancelAfter(_options.Poll * 5);
+            try
+            {
+                await upstream.Reader.ReadAsync(tick.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+            {
+                // Nothing from upstream for a while: look anyway.
+            }
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Adds the events HTTP ingest committed since <paramref name="seen"/> to the pending batch; returns the new count.</summary>
+    private long CountHttp(Func<long>? httpEvents, long seen)
+    {
+        if (httpEvents is null) return seen;
+        var now = httpEvents();
+        lock (_gate)
+        {
+            _pendingRows += now - seen;
+            _totals["bronze"] += now - seen;
+        }
+        return now;
+    }
+
+    private bool BronzeWaiting()
+    {
+        lock (_gate) return _pendingRows > 0;
+    }
+
+    private async Task<TimeSpan> CompactTimedAsync(IEnumerable<string> tables, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        await CompactAsync(tables, cancellationToken).ConfigureAwait(false);
+        return clock.Elapsed;
     }
 
     /// <summary>Compacts the small files of <paramref name="tables"/> (lake-relative; missing ones are skipped).</summary>
