@@ -33,6 +33,63 @@ public sealed class AzuriteServer : IAsyncLifetime
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
     private Process? _process;
     private string? _workspace;
+    private string? _main;
+
+    /// <summary>True when Azurite keeps its blobs in a folder of the workspace (<see cref="StartPersistentAsync"/>), not in memory.</summary>
+    public bool Persistent { get; private init; }
+
+    /// <summary>
+    /// Starts an Azurite that keeps its blobs on disk in its workspace, so that <see cref="StopAsync"/> and
+    /// <see cref="RestartAsync"/> stop it and start it again on the same port with the same data (dispose it when done).
+    /// </summary>
+    public static async Task<AzuriteServer> StartPersistentAsync()
+    {
+        var server = new AzuriteServer { Persistent = true };
+        await server.InitializeAsync().ConfigureAwait(false);
+        return server;
+    }
+
+    /// <summary>
+    /// Stops Azurite as an operator would (SIGTERM: it stops listening, drops its connections and saves its metadata, then
+    /// exits; SIGKILL after 15 s); its data folder stays for <see cref="RestartAsync"/>. Not SIGKILL: Azurite saves blob metadata
+    /// only every 5 s, so a killed Azurite forgets blobs it acknowledged, which Azure Storage never does.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (!Persistent) throw new InvalidOperationException("An in-memory Azurite loses everything when stopped: use StartPersistentAsync.");
+        if (_process is null) return;
+        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!)
+            await kill.WaitForExitAsync().ConfigureAwait(false);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            LocalServers.Kill(_process);
+            await _process.WaitForExitAsync().ConfigureAwait(false);
+        }
+        _process.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Starts Azurite again on the same port with the same data folder, after <see cref="StopAsync"/>.</summary>
+    public async Task RestartAsync()
+    {
+        if (!Persistent || _main is null || _workspace is null) throw new InvalidOperationException("Only a started persistent Azurite restarts.");
+        if (_process is not null) throw new InvalidOperationException("Azurite is running: StopAsync first.");
+        // The port was ours a moment ago; a few tries in case the kernel has not let go of it yet.
+        for (var attempt = 1; ; attempt++)
+        {
+            _process = Start(_main, Path.Combine(_workspace, "watchdog.js"), _workspace, Port);
+            if (await LocalServers.WaitUntilListeningAsync(_process, Port, StartTimeout).ConfigureAwait(false)) return;
+            LocalServers.Kill(_process);
+            _process = null;
+            if (attempt == 3) throw new InvalidOperationException($"Azurite did not start again on 127.0.0.1:{Port}. Output:\n{Output()}");
+            await Task.Delay(500).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>The port Azurite listens on (127.0.0.1).</summary>
     public int Port { get; private set; }
@@ -59,7 +116,7 @@ public sealed class AzuriteServer : IAsyncLifetime
     /// <summary>Installs Azurite if needed and starts it.</summary>
     public async Task InitializeAsync()
     {
-        var main = await EnsureInstalledAsync().ConfigureAwait(false);
+        var main = _main = await EnsureInstalledAsync().ConfigureAwait(false);
         _workspace = Path.Combine(Path.GetTempPath(), "lakehouse-azurite", Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(_workspace);
         var watchdog = Path.Combine(_workspace, "watchdog.js");
@@ -177,10 +234,19 @@ public sealed class AzuriteServer : IAsyncLifetime
             "--blobHost", "127.0.0.1", "--blobPort", port.ToString(CultureInfo.InvariantCulture),
             // --skipApiVersionCheck: Azure.Storage.Blobs 12.30 sends x-ms-version 2026-10-06, newer than Azurite 3.35 knows. The
             // emulator is told to accept it rather than the product pinning an older service version (AzureBlobLakeStorage).
-            "--inMemoryPersistence", "--disableTelemetry", "--loose", "--skipApiVersionCheck", "--silent",
+            "--disableTelemetry", "--loose", "--skipApiVersionCheck", "--silent",
         })
         {
             start.ArgumentList.Add(argument);
+        }
+        if (Persistent)
+        {
+            start.ArgumentList.Add("--location");
+            start.ArgumentList.Add(Path.Combine(workspace, "data"));
+        }
+        else
+        {
+            start.ArgumentList.Add("--inMemoryPersistence");
         }
         start.Environment["LAKEHOUSE_PARENT_PID"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         var process = new Process { StartInfo = start };

@@ -245,6 +245,13 @@ internal sealed class EventHubsSource : IStreamSource
 
     private static EventHubsRetryOptions Retry() => new() { MaximumRetries = 3, MaximumDelay = TimeSpan.FromSeconds(10), TryTimeout = TimeSpan.FromSeconds(30) };
 
+    /// <summary>
+    /// A partition receiver does not retry inside the SDK: the SDK would reattach a detached link or reopen a dropped connection
+    /// silently (its EventSource is all that would tell). <see cref="PumpAsync"/> retries instead, from the sequence number after
+    /// the last event it handed on, with back-off, and logs each failure (event 5205), so the log says what happened.
+    /// </summary>
+    private static EventHubsRetryOptions ReceiverRetry() => new() { MaximumRetries = 0, TryTimeout = TimeSpan.FromSeconds(30) };
+
     /// <summary>Starts or stops partition readers to match what the ownership round decided (on the ingestor's own calls).</summary>
     private async Task ApplyOwnershipAsync(CancellationToken cancellationToken)
     {
@@ -301,7 +308,7 @@ internal sealed class EventHubsSource : IStreamSource
             {
                 var start = next is { } n ? EventPosition.FromSequenceNumber(n, isInclusive: true) : EventPosition.Earliest;
                 await using var receiver = new PartitionReceiver(ConsumerGroup, partition, start, _connection!,
-                    new PartitionReceiverOptions { PrefetchCount = _options.PrefetchCount, RetryOptions = Retry() });
+                    new PartitionReceiverOptions { PrefetchCount = _options.PrefetchCount, RetryOptions = ReceiverRetry() });
                 while (true)
                 {
                     var batch = await receiver.ReceiveBatchAsync(_options.ReceiveBatchSize, TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
@@ -325,7 +332,10 @@ internal sealed class EventHubsSource : IStreamSource
                 _fault = e;
                 return;
             }
-            catch (Exception e) when (e is EventHubsException or TimeoutException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException)
+            // A connection dropped under a pending receive ends it with OperationCanceledException from the AMQP library (not
+            // this reader's token): transient like the rest. It used to escape and end this partition's reader silently.
+            catch (Exception e) when (e is EventHubsException or TimeoutException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException
+                or InvalidOperationException or OperationCanceledException)
             {
                 EventHubsLog.ReceiveFailed(_log, partition, next, e);
                 try
@@ -337,6 +347,12 @@ internal sealed class EventHubsSource : IStreamSource
                     return;
                 }
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            }
+            catch (Exception e)
+            {
+                // Anything else ends the run with its message (ReceiveAsync throws it) rather than leave the partition unread.
+                _fault = e;
+                return;
             }
         }
     }

@@ -120,6 +120,15 @@ public sealed class EventHubsStandIn : IDisposable
         }
     }
 
+    /// <summary>Fault: detaches every partition receiver link (<c>amqp:link:detach-forced</c>); returns how many there were.</summary>
+    public int DetachReceivers() => _runtime.DetachReceivers();
+
+    /// <summary>
+    /// Fault: drops, without a close frame, the socket of every AMQP connection that has a partition receiver (consumers;
+    /// producers' connections stay); returns how many there were.
+    /// </summary>
+    public int AbortReceiverConnections() => _runtime.AbortReceiverConnections();
+
     /// <summary>Closes the listener and every connection.</summary>
     public void Dispose()
     {

@@ -18,6 +18,7 @@ internal sealed class StandInRuntime(StandInHub hub) : IRuntimeProvider
     private readonly ConcurrentDictionary<(AmqpConnection, string), SendingAmqpLink> _replyLinks = new();
     private readonly PartitionCounters _receivers = new();
     private readonly PartitionCounters _attaches = new();
+    private readonly ConcurrentDictionary<SendingAmqpLink, string> _receiverLinks = new();
 
     public int OpenConnections => _connections.Count;
 
@@ -28,6 +29,22 @@ internal sealed class StandInRuntime(StandInHub hub) : IRuntimeProvider
     public void AbortAll()
     {
         foreach (var c in _connections.Keys) c.SafeClose();
+    }
+
+    /// <summary>Detaches every partition receiver link with <c>amqp:link:detach-forced</c>, as the service does when it moves a partition.</summary>
+    public int DetachReceivers()
+    {
+        var links = _receiverLinks.Keys.ToList();
+        foreach (var link in links) link.SafeClose(new AmqpException(AmqpErrorCode.DetachForced, "The stand-in detached the link (fault injected by the test)."));
+        return links.Count;
+    }
+
+    /// <summary>Drops the socket of every connection that has a partition receiver, without a close frame, as a network failure would.</summary>
+    public int AbortReceiverConnections()
+    {
+        var connections = _receiverLinks.Keys.Select(l => l.Session.Connection).Distinct().ToList();
+        foreach (var c in connections) c.Abort();
+        return connections.Count;
     }
 
     public AmqpConnection CreateConnection(TransportBase transport, ProtocolHeader protocolHeader, bool isInitiator, AmqpSettings amqpSettings, AmqpConnectionSettings connectionSettings)
@@ -120,8 +137,10 @@ internal sealed class StandInRuntime(StandInHub hub) : IRuntimeProvider
         _receivers.Add(partition.Id, 1);
         _attaches.Add(partition.Id, 1);
         var pump = new PartitionPump(link, partition, start);
+        _receiverLinks[link] = partition.Id;
         link.Closed += (_, _) =>
         {
+            _receiverLinks.TryRemove(link, out _);
             _receivers.Add(partition.Id, -1);
             pump.Stop();
         };

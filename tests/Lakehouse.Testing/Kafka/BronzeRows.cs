@@ -12,9 +12,12 @@ public sealed record BronzeRow(string Kind, string Source, string? Partition, lo
 public static class BronzeRows
 {
     /// <summary>Every row of the latest version (none when the table does not exist yet).</summary>
-    public static async Task<IReadOnlyList<BronzeRow>> ReadAsync(DuckEngine engine, string tableFolder)
+    public static Task<IReadOnlyList<BronzeRow>> ReadAsync(DuckEngine engine, string tableFolder) => ReadAsync(engine, LakeStorage.Open(tableFolder));
+
+    /// <summary>Every row of the latest version of the table in <paramref name="storage"/> (an Azure lake, say).</summary>
+    public static async Task<IReadOnlyList<BronzeRow>> ReadAsync(DuckEngine engine, ILakeStorage storage)
     {
-        var table = DeltaTable.Open(LakeStorage.Open(tableFolder), engine);
+        var table = DeltaTable.Open(storage, engine);
         if (!await table.ExistsAsync()) return [];
         var snapshot = await table.GetSnapshotAsync();
         using var lease = engine.Lease();

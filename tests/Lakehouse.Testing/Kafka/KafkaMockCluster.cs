@@ -21,10 +21,16 @@ public sealed partial class KafkaMockCluster : IDisposable
 
     private readonly IProducer<Null, byte[]> _owner;
 
-    private KafkaMockCluster(IProducer<Null, byte[]> owner, string bootstrap)
+    /// <summary>The rd_kafka_t handle and mock cluster of <see cref="StartControllable"/> (zero for <see cref="Start"/>).</summary>
+    private readonly IntPtr _nativeHandle;
+    private readonly IntPtr _nativeCluster;
+
+    private KafkaMockCluster(IProducer<Null, byte[]> owner, string bootstrap, IntPtr nativeHandle = default, IntPtr nativeCluster = default)
     {
         _owner = owner;
         BootstrapServers = bootstrap;
+        _nativeHandle = nativeHandle;
+        _nativeCluster = nativeCluster;
     }
 
     /// <summary>The brokers' addresses, <c>127.0.0.1:port,…</c>.</summary>
@@ -56,6 +62,51 @@ public sealed partial class KafkaMockCluster : IDisposable
         }
         return new KafkaMockCluster(owner, bootstrap!);
     }
+
+    /// <summary>
+    /// Starts a cluster of <paramref name="brokers"/> brokers (ids 1..N) through librdkafka's mock C API, so that
+    /// <see cref="SetBrokerDown"/>, <see cref="SetBrokerUp"/>, <see cref="SetPartitionLeader"/> and <see cref="SetGroupCoordinator"/> can inject faults.
+    /// </summary>
+    public static KafkaMockCluster StartControllable(int brokers = 3)
+    {
+        var error = new byte[512];
+        var conf = MockClusterNative.ConfNew();
+        var handle = MockClusterNative.KafkaNew(MockClusterNative.ProducerType, conf, error, (UIntPtr)error.Length);
+        if (handle == IntPtr.Zero) throw new InvalidOperationException("rd_kafka_new failed: " + MockClusterNative.Text(error));
+        var cluster = MockClusterNative.ClusterNew(handle, brokers);
+        if (cluster == IntPtr.Zero)
+        {
+            MockClusterNative.KafkaDestroy(handle);
+            throw new InvalidOperationException("rd_kafka_mock_cluster_new failed.");
+        }
+        var bootstrap = System.Runtime.InteropServices.Marshal.PtrToStringUTF8(MockClusterNative.ClusterBootstraps(cluster))!;
+        var owner = new ProducerBuilder<Null, byte[]>(new ProducerConfig { BootstrapServers = bootstrap }).Build();
+        return new KafkaMockCluster(owner, bootstrap, handle, cluster);
+    }
+
+    /// <summary>Broker <paramref name="brokerId"/> drops its connections and refuses new ones; it stays the leader of its partitions.</summary>
+    public void SetBrokerDown(int brokerId) => MockClusterNative.Check(MockClusterNative.BrokerSetDown(Native(), brokerId), $"setting broker {brokerId} down");
+
+    /// <summary>Broker <paramref name="brokerId"/> accepts connections again.</summary>
+    public void SetBrokerUp(int brokerId) => MockClusterNative.Check(MockClusterNative.BrokerSetUp(Native(), brokerId), $"setting broker {brokerId} up");
+
+    /// <summary>Moves the leadership of a partition to <paramref name="brokerId"/>.</summary>
+    public void SetPartitionLeader(string topic, int partition, int brokerId) =>
+        MockClusterNative.Check(MockClusterNative.PartitionSetLeader(Native(), topic, partition, brokerId), $"moving the leader of {topic}/{partition} to broker {brokerId}");
+
+    /// <summary>Makes <paramref name="brokerId"/> the coordinator of consumer group <paramref name="group"/>.</summary>
+    public void SetGroupCoordinator(string group, int brokerId) =>
+        MockClusterNative.Check(MockClusterNative.CoordinatorSet(Native(), "group", group, brokerId), $"making broker {brokerId} the coordinator of group {group}");
+
+    /// <summary>Each partition's leader (broker id) as the cluster's metadata says now.</summary>
+    public IReadOnlyDictionary<int, int> Leaders(string topic)
+    {
+        using var admin = new DependentAdminClientBuilder(_owner.Handle).Build();
+        return admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions.ToDictionary(p => p.PartitionId, p => p.Leader);
+    }
+
+    private IntPtr Native() => _nativeCluster != IntPtr.Zero ? _nativeCluster
+        : throw new InvalidOperationException("Faults need a cluster from KafkaMockCluster.StartControllable.");
 
     /// <summary>The <c>kafka://</c> URI of <paramref name="topic"/> on this cluster.</summary>
     public string Uri(string topic) => $"kafka://{BootstrapServers}/{topic}";
@@ -115,7 +166,12 @@ public sealed partial class KafkaMockCluster : IDisposable
     }
 
     /// <summary>Stops the brokers.</summary>
-    public void Dispose() => _owner.Dispose();
+    public void Dispose()
+    {
+        _owner.Dispose();
+        if (_nativeCluster != IntPtr.Zero) MockClusterNative.ClusterDestroy(_nativeCluster);
+        if (_nativeHandle != IntPtr.Zero) MockClusterNative.KafkaDestroy(_nativeHandle);
+    }
 
     [GeneratedRegex(@"Mock cluster enabled: .* replaced with (\S+)")]
     private static partial Regex Bootstrap();
