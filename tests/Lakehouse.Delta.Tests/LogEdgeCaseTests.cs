@@ -99,41 +99,17 @@ public sealed class LogEdgeCaseTests(EngineFixture fixture) : IClassFixture<Engi
     }
 
     /// <summary>Storage that records where each listing starts.</summary>
-    private sealed class ListingRecorder(ILakeStorage inner) : ILakeStorage
+    private sealed class ListingRecorder(ILakeStorage inner) : DelegatingStorage(inner)
     {
         internal List<string> StartsFrom { get; } = [];
 
-        public string Location => inner.Location;
+        public override IAsyncEnumerable<LakeFile> ListAsync(string prefix, CancellationToken cancellationToken = default) => ListAsync(prefix, "", cancellationToken);
 
-        public ILakeStorage Scope(string relativePath) => inner.Scope(relativePath);
-
-        public IAsyncEnumerable<LakeFile> ListAsync(string prefix, CancellationToken cancellationToken = default) => ListAsync(prefix, "", cancellationToken);
-
-        public IAsyncEnumerable<LakeFile> ListAsync(string prefix, string startFrom, CancellationToken cancellationToken = default)
+        public override IAsyncEnumerable<LakeFile> ListAsync(string prefix, string startFrom, CancellationToken cancellationToken = default)
         {
             StartsFrom.Add(startFrom);
-            return inner.ListAsync(prefix, startFrom, cancellationToken);
+            return Inner.ListAsync(prefix, startFrom, cancellationToken);
         }
-
-        public Task<LakeFile?> GetInfoAsync(string path, CancellationToken cancellationToken = default) => inner.GetInfoAsync(path, cancellationToken);
-
-        public Task<byte[]> ReadAsync(string path, CancellationToken cancellationToken = default) => inner.ReadAsync(path, cancellationToken);
-
-        public Task<byte[]> ReadRangeAsync(string path, long offset, int length, CancellationToken cancellationToken = default) =>
-            inner.ReadRangeAsync(path, offset, length, cancellationToken);
-
-        public Task PutIfAbsentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
-            inner.PutIfAbsentAsync(path, content, cancellationToken);
-
-        public Task PutAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.PutAsync(path, content, cancellationToken);
-
-        public Task UploadAsync(string path, string localFile, CancellationToken cancellationToken = default) => inner.UploadAsync(path, localFile, cancellationToken);
-
-        public Task<bool> DeleteAsync(string path, CancellationToken cancellationToken = default) => inner.DeleteAsync(path, cancellationToken);
-
-        public Task<string> GetLocalCopyAsync(string path, CancellationToken cancellationToken = default) => inner.GetLocalCopyAsync(path, cancellationToken);
-
-        public string? LocalPathOrNull(string path) => inner.LocalPathOrNull(path);
     }
 
     [Fact]

@@ -134,35 +134,9 @@ public sealed class LogEventsTests(EngineFixture fixture) : IClassFixture<Engine
     }
 
     /// <summary>Storage whose deletes fail, like a store that is unreachable for a moment.</summary>
-    private sealed class UndeletableStorage(ILakeStorage inner) : ILakeStorage
+    private sealed class UndeletableStorage(ILakeStorage inner) : DelegatingStorage(inner)
     {
-        public string Location => inner.Location;
-
-        public ILakeStorage Scope(string relativePath) => inner.Scope(relativePath);
-
-        public IAsyncEnumerable<LakeFile> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
-
-        public IAsyncEnumerable<LakeFile> ListAsync(string prefix, string startFrom, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, startFrom, cancellationToken);
-
-        public Task<LakeFile?> GetInfoAsync(string path, CancellationToken cancellationToken = default) => inner.GetInfoAsync(path, cancellationToken);
-
-        public Task<byte[]> ReadAsync(string path, CancellationToken cancellationToken = default) => inner.ReadAsync(path, cancellationToken);
-
-        public Task<byte[]> ReadRangeAsync(string path, long offset, int length, CancellationToken cancellationToken = default) =>
-            inner.ReadRangeAsync(path, offset, length, cancellationToken);
-
-        public Task PutIfAbsentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
-            inner.PutIfAbsentAsync(path, content, cancellationToken);
-
-        public Task PutAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.PutAsync(path, content, cancellationToken);
-
-        public Task UploadAsync(string path, string localFile, CancellationToken cancellationToken = default) => inner.UploadAsync(path, localFile, cancellationToken);
-
-        public Task<bool> DeleteAsync(string path, CancellationToken cancellationToken = default) =>
+        public override Task<bool> DeleteAsync(string path, CancellationToken cancellationToken = default) =>
             throw new LakehouseException(LakehouseErrorReason.Storage, $"Deleting '{path}' failed: simulated outage.");
-
-        public Task<string> GetLocalCopyAsync(string path, CancellationToken cancellationToken = default) => inner.GetLocalCopyAsync(path, cancellationToken);
-
-        public string? LocalPathOrNull(string path) => inner.LocalPathOrNull(path);
     }
 }

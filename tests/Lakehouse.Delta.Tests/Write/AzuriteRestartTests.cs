@@ -170,40 +170,16 @@ public sealed class AzuriteRestartTests(EngineFixture engine, ITestOutputHelper 
     /// files of its append are written) runs <paramref name="beforeCommit"/> first, which stops Azurite: the fault lands exactly
     /// between the data files and the commit. Everything else goes straight to the wrapped storage.
     /// </summary>
-    private sealed class StopBeforeCommit(ILakeStorage inner, string commitFile, Func<Task> beforeCommit) : ILakeStorage
+    private sealed class StopBeforeCommit(ILakeStorage inner, string commitFile, Func<Task> beforeCommit) : DelegatingStorage(inner)
     {
         private int _stops;
 
         public int Stops => _stops;
 
-        public string Location => inner.Location;
-
-        public ILakeStorage Scope(string relativePath) => inner.Scope(relativePath);
-
-        public IAsyncEnumerable<LakeFile> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
-
-        public IAsyncEnumerable<LakeFile> ListAsync(string prefix, string startFrom, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, startFrom, cancellationToken);
-
-        public Task<LakeFile?> GetInfoAsync(string path, CancellationToken cancellationToken = default) => inner.GetInfoAsync(path, cancellationToken);
-
-        public Task<byte[]> ReadAsync(string path, CancellationToken cancellationToken = default) => inner.ReadAsync(path, cancellationToken);
-
-        public Task<byte[]> ReadRangeAsync(string path, long offset, int length, CancellationToken cancellationToken = default) => inner.ReadRangeAsync(path, offset, length, cancellationToken);
-
-        public async Task PutIfAbsentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+        public override async Task PutIfAbsentAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
         {
             if (path.EndsWith(commitFile, StringComparison.Ordinal) && Interlocked.Increment(ref _stops) == 1) await beforeCommit();
-            await inner.PutIfAbsentAsync(path, content, cancellationToken);
+            await Inner.PutIfAbsentAsync(path, content, cancellationToken);
         }
-
-        public Task PutAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.PutAsync(path, content, cancellationToken);
-
-        public Task UploadAsync(string path, string localFile, CancellationToken cancellationToken = default) => inner.UploadAsync(path, localFile, cancellationToken);
-
-        public Task<bool> DeleteAsync(string path, CancellationToken cancellationToken = default) => inner.DeleteAsync(path, cancellationToken);
-
-        public Task<string> GetLocalCopyAsync(string path, CancellationToken cancellationToken = default) => inner.GetLocalCopyAsync(path, cancellationToken);
-
-        public string? LocalPathOrNull(string path) => inner.LocalPathOrNull(path);
     }
 }
