@@ -87,7 +87,7 @@ internal static class GoldCommands
         if (r.Watermark is { } w) sb.Append(CultureInfo.InvariantCulture, $", watermark {w.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z");
         sb.Append(CultureInfo.InvariantCulture, $" ({r.Elapsed.TotalSeconds:0.0} s)");
         foreach (var t in r.Tables)
-            sb.Append(Environment.NewLine).Append(CultureInfo.InvariantCulture, $"  gold.{t.Table,-24} {(t.Dates == 0 ? "up to date" : $"{t.Rows:N0} rows for {t.Dates} date(s)")}");
+            sb.Append(Environment.NewLine).Append(CultureInfo.InvariantCulture, $"  gold.{t.Table,-30} {(t.Dates == 0 ? "up to date" : $"{t.Rows:N0} rows for {t.Dates} date(s)")}");
         if (r.AlertsNew > 0 || r.AlertsPending > 0)
             sb.Append(Environment.NewLine).Append(CultureInfo.InvariantCulture, $"  alerts: {r.AlertsNew:N0} new, {r.AlertsDelivered:N0} delivered to the webhook, {r.AlertsPending:N0} pending");
         return sb.ToString();
