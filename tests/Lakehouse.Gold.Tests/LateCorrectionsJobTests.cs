@@ -1,4 +1,7 @@
+using Lakehouse.Gold.Serving;
+using Lakehouse.Gold.Tests.Synapse;
 using Lakehouse.Testing;
+using Microsoft.SqlServer.TransactSql.ScriptDom;
 
 namespace Lakehouse.Gold.Tests;
 
@@ -180,5 +183,26 @@ public sealed class LateCorrectionsJobTests(EngineFixture fixture) : IClassFixtu
 
         var rows = await _lake.RowsAsync("gold/sensor_metrics_5m_corrections", "strftime(window_start, '%H:%M'), revision, events_on_time, events, value_max", "window_start");
         Assert.Equal(["09:59|1|4|5|80.0", "10:00|1|5|6|80.0", "10:01|1|5|6|80.0"], rows);
+    }
+
+    [Fact]
+    public async Task SynapseScript_AfterLateEvents_ServesEachCorrectionsTableAsATypedView()
+    {
+        await _lake.AppendSensorsAsync(Batch1);
+        await _lake.RunAsync("sensors");
+        await _lake.AppendSensorsAsync(Batch2);
+        await _lake.RunAsync("sensors");
+
+        var script = await SynapseScript.FromLakeAsync(_lake.Root, _lake.Engine, SynapseTestLake.Options());
+
+        Assert.Contains("gold.sensor_metrics_1m_corrections", script.Views.Select(v => v.Layer + "." + v.Table));
+        Assert.Contains("gold.sensor_metrics_5m_corrections", script.Views.Select(v => v.Layer + "." + v.Table));
+        var view = TSqlParsing.Single<CreateOrAlterViewStatement>(script.Batches.Single(b => b.Title == "view gold.sensor_metrics_1m_corrections").Sql);
+        var columns = TSqlParsing.RowsetOf(view).WithColumns.Select(c => c.ColumnIdentifier.Value + " " + TSqlParsing.TypeOf(c)).ToList();
+        Assert.Equal(15, columns.Count);
+        Assert.Contains("revision BIGINT", columns);
+        Assert.Contains("events_on_time BIGINT", columns);
+        Assert.Contains("value_avg_on_time FLOAT", columns);
+        Assert.Contains(columns, c => c.StartsWith("revised_at DATETIME2", StringComparison.Ordinal));
     }
 }
