@@ -186,6 +186,29 @@ public sealed class LateCorrectionsJobTests(EngineFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Run_LatePageView_PageCorrectionHoldsOnTimeAndCorrectedPercentileAndErrorRate()
+    {
+        const string Page = "https://x.example/";
+        await _lake.AppendWebAsync(
+        [
+            new("a0", T10.AddSeconds(10), Page, "s", 100, null, 200, I1),
+            new("a1", T10.AddSeconds(20), Page, "s", 200, null, 200, I1),
+            new("a2", T10.AddSeconds(90), Page, "s", 50, null, 200, I1),
+        ]);
+        await _lake.RunAsync();
+        // Arrives with the watermark at 10:01:20, after the 10:00 minute ended: an error, slow.
+        await _lake.AppendWebAsync([new("b0", T10.AddSeconds(30), Page, "s", 300, null, 500, I2)]);
+
+        await _lake.RunAsync();
+
+        Assert.Equal(["https://x.example/|10:00|1|2|3|150.0|200.0|195.0|290.0|0.0|0.333333"], await _lake.RowsAsync("gold/page_metrics_1m_corrections",
+            "page_url, strftime(window_start, '%H:%M'), revision, events_on_time, events, tti_avg_ms_on_time, tti_avg_ms, " +
+            "round(tti_p95_ms_on_time, 6), round(tti_p95_ms, 6), error_rate_on_time, round(error_rate, 6)", "window_start"));
+        Assert.Equal(["10:00|3|200.0|290.0|1", "10:01|1|50.0|50.0|0"], await _lake.RowsAsync("gold/page_metrics_1m",
+            "strftime(window_start, '%H:%M'), events, tti_avg_ms, round(tti_p95_ms, 6), late_events", "window_start"));
+    }
+
+    [Fact]
     public async Task SynapseScript_AfterLateEvents_ServesEachCorrectionsTableAsATypedView()
     {
         await _lake.AppendSensorsAsync(Batch1);
