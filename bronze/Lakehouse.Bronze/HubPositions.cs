@@ -81,8 +81,11 @@ internal sealed record HubPositions(long? Live, long Guard, IReadOnlyList<(long 
         return Live is null && s == 0 ? null : s;
     }
 
-    /// <summary>The event hubs (and Kafka topics) bronze reads live, as their commits name them: the names of eventhubs/… and kafka/… positions.</summary>
-    internal static IReadOnlySet<string> LiveHubs(DeltaSnapshot? snapshot)
+    /// <summary>
+    /// The event hubs bronze holds: those read live (the names of eventhubs/… and kafka/… positions, as their commits name
+    /// them) and those landed from Capture files (normalized names).
+    /// </summary>
+    internal static IReadOnlySet<string> KnownHubs(DeltaSnapshot? snapshot)
     {
         var hubs = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         if (snapshot is null) return hubs;
@@ -90,9 +93,15 @@ internal sealed record HubPositions(long? Live, long Guard, IReadOnlyList<(long 
         {
             var kind = id.StartsWith(SourceKinds.EventHubs + "/", StringComparison.Ordinal) ? SourceKinds.EventHubs
                 : id.StartsWith(SourceKinds.Kafka + "/", StringComparison.Ordinal) ? SourceKinds.Kafka : null;
-            if (kind is null) continue;
-            var last = id.LastIndexOf('/');
-            if (last > kind.Length + 1) hubs.Add(id[(kind.Length + 1)..last]);
+            if (kind is not null)
+            {
+                var last = id.LastIndexOf('/');
+                if (last > kind.Length + 1) hubs.Add(id[(kind.Length + 1)..last]);
+            }
+            else if (id.StartsWith(CapturePrefix, StringComparison.Ordinal) && id.IndexOf('/', CapturePrefix.Length) is var end and > 0)
+            {
+                hubs.Add(id[CapturePrefix.Length..end]);
+            }
         }
         return hubs;
     }

@@ -329,11 +329,14 @@ public sealed class LandingIngestor
                 : null;
             stage.SnapshotLoaded = true;
         }
-        var live = HubPositions.LiveHubs(stage.Snapshot);
-        if (live.Count > 0 && !live.Contains(origin.Hub))
+        // A Capture file of another hub than the one(s) bronze holds is most likely a mistake (the wrong folder): refused, unless
+        // --capture-hub says which hub the files are.
+        var hubs = HubPositions.KnownHubs(stage.Snapshot);
+        if (_options.CaptureHub is null && hubs.Count > 0 && !hubs.Contains(origin.Hub))
         {
-            return $"it is a Capture file of event hub '{origin.Hub}' (partition {origin.Partition}), but bronze reads {string.Join(", ", live.Order().Select(h => $"'{h}'"))} live; " +
-                "give --capture-hub <hub> if it is that hub's file under other folder names";
+            return $"it is a Capture file of event hub '{origin.Hub}' (partition {origin.Partition}, from its path), but bronze holds event hub " +
+                $"{string.Join(", ", hubs.Order(StringComparer.OrdinalIgnoreCase).Select(h => $"'{h}'"))} (read live or from Capture files); give --capture-hub <hub> " +
+                "to land it as that hub's file";
         }
         await RemoveHeldAsync(stage, file, stage.Snapshot, cancellationToken).ConfigureAwait(false);
         return null;

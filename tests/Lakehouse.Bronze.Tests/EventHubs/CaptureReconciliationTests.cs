@@ -220,8 +220,26 @@ public sealed class CaptureReconciliationTests(EngineFixture fixture) : IClassFi
         var landed = await LandAsync();
 
         Assert.Equal((0L, 1L), (landed.Events, landed.FilesFailed));
-        Assert.Contains("it is a Capture file of event hub 'orders' (partition 0), but bronze reads 'weblogs' live", Assert.Single(landed.Problems), StringComparison.Ordinal);
+        Assert.Contains("it is a Capture file of event hub 'orders' (partition 0, from its path), but bronze holds event hub 'weblogs' (read live or from Capture files)",
+            Assert.Single(landed.Problems), StringComparison.Ordinal);
         await AssertOncePerEventAsync(("0", 10), ("1", 0));
+    }
+
+    [Fact]
+    public async Task Land_CaptureFileOfAnotherHubThanEarlierCapture_RefusedUnlessTheOptionNamesIt()
+    {
+        await ProduceAsync("0", 10);
+        Capture("0", 0, 9, minute: 0);
+        Assert.Equal(10, (await LandAsync()).Events);
+        var others = _lake.Combine("others");
+        Capture("0", 0, 9, minute: 0, hub: "orders", root: others);
+
+        var refused = await LandAsync(root: others);
+        var meant = await LandAsync(captureHub: "orders", root: others);
+
+        Assert.Equal((0L, 1L), (refused.Events, refused.FilesFailed));
+        Assert.Contains("but bronze holds event hub 'weblogs'", Assert.Single(refused.Problems), StringComparison.Ordinal);
+        Assert.Equal((10L, 0L, 0L), (meant.Events, meant.EventsAlreadyHeld, meant.FilesFailed));
     }
 
     [Fact]
