@@ -5,8 +5,8 @@ using System.IO.Hashing;
 using System.Threading.Channels;
 using Lakehouse.Core;
 using Lakehouse.Delta.Scan;
-using Lakehouse.Engine;
 using Lakehouse.Delta.Write;
+using Lakehouse.Engine;
 using Lakehouse.Storage;
 using Microsoft.Extensions.Logging;
 using ZstdSharp;
@@ -504,7 +504,8 @@ public sealed class LandingIngestor
         lock (_gate)
         {
             return new LandingIngestProgress(_filesIngested, _skipped.Count, Interlocked.Read(ref _pending), _failed.Count, _events, _payloadBytes, _fileBytes, _commits,
-                _clock.Elapsed, [.. _problems]) { EventsAlreadyHeld = _held };
+                _clock.Elapsed, [.. _problems])
+            { EventsAlreadyHeld = _held };
         }
     }
 }
