@@ -16,13 +16,22 @@ namespace Lakehouse.Bronze;
 /// number (it holds everything from where it first started up to there);</item>
 /// <item><c>capture/&lt;hub&gt;/&lt;partition&gt;/&lt;first&gt;/&lt;file location&gt;</c> at version last + 1: a run of consecutive sequence
 /// numbers of a Capture file that bronze holds (landed from the file, or already there);</item>
-/// <item><c>hub/&lt;hub&gt;/&lt;partition&gt;</c>: a counter every commit of either source for the partition moves by one, with the value
-/// it read as <see cref="Delta.Write.DeltaAppTransaction.Previous"/>, so a live batch and a Capture landing planned against the
-/// same state cannot both commit (the second fails with Conflict and is planned again).</item>
+/// <item><c>hub/&lt;hub&gt;/&lt;partition&gt;</c>: a counter every live commit of the partition moves by one, and so does a Capture
+/// landing whose records reach the live position (or when there is none), each with the value it read as
+/// <see cref="Delta.Write.DeltaAppTransaction.Previous"/>: a live batch and a Capture landing planned against the same state
+/// cannot both commit (the second fails with Conflict and is planned again). A Capture file wholly below the live position needs
+/// no such check: the live consumer never commits below its position again.</item>
+/// <item><c>capture-guard/&lt;hub&gt;/&lt;partition&gt;</c>: the same for Capture landings among themselves (every one moves it).</item>
 /// </list>
 /// </remarks>
 internal sealed record HubPositions(long? Live, long Guard, IReadOnlyList<(long First, long Last)> Captured)
 {
+    /// <summary>The Capture landings' own counter of the partition (-1: none), which serializes Capture landings among themselves.</summary>
+    internal long CaptureGuard { get; init; } = -1;
+
+    /// <summary>The application id of the Capture landings' counter of a hub partition.</summary>
+    internal static string CaptureGuardId(string hub, string partition) => $"capture-guard/{Normal(hub)}/{partition}";
+
     /// <summary>The prefix of the Capture runs' application ids.</summary>
     internal const string CapturePrefix = "capture/";
 
@@ -63,7 +72,7 @@ internal sealed record HubPositions(long? Live, long Guard, IReadOnlyList<(long 
             runs.Add((first, txn.Version - 1));
         }
         runs.Sort();
-        return new HubPositions(live, guard, Merge(runs));
+        return new HubPositions(live, guard, Merge(runs)) { CaptureGuard = snapshot.TransactionVersion(CaptureGuardId(hub, partition)) ?? -1 };
     }
 
     /// <summary>

@@ -349,8 +349,11 @@ public sealed class LandingIngestor
         var partition = origin.Partition;
         var held = HubPositions.Of(snapshot, origin.Hub, partition,
             StreamIngestor.AppId(SourceKinds.EventHubs, origin.Hub, partition), StreamIngestor.AppId(SourceKinds.Kafka, origin.Hub, partition));
-        stage.Guards[(HubPositions.Normal(origin.Hub), partition)] = held.Guard;
         long first = file.Runs[0].First, last = file.Runs[^1].Last;
+        var key = (HubPositions.Normal(origin.Hub), partition);
+        stage.CaptureGuards[key] = held.CaptureGuard;
+        // Checked against the live stream only when the file reaches its position: below it, the live consumer commits nothing again.
+        if (held.Live is not { } livePosition || last >= livePosition) stage.Guards[key] = held.Guard;
         var byCapture = held.Captured.Where(r => r.First <= last && first <= r.Last).ToList();
         var byLive = held.Live is { } next && next > first;
         if (snapshot is null || (byCapture.Count == 0 && !byLive)) return;
@@ -456,6 +459,7 @@ public sealed class LandingIngestor
                     Log.CaptureReplanned(_log);
                     var snapshot = await _table.Table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                     stage.Guards.Clear();
+                    stage.CaptureGuards.Clear();
                     foreach (var f in stage.Files.Where(f => f.Origin is not null && f.Runs.Count > 0))
                         await RemoveHeldAsync(stage, f, snapshot, cancellationToken).ConfigureAwait(false);
                 }
@@ -475,10 +479,14 @@ public sealed class LandingIngestor
             foreach (var (first, last) in f.Runs)
                 yield return new DeltaAppTransaction(HubPositions.CaptureRunId(origin.Hub, origin.Partition, first, content[LandingFileIdentity.AppIdPrefix.Length..]), last + 1);
         }
+        bool Staged(string hub, string partition) => stage.Files.Any(f => f.Origin is { } o && f.Runs.Count > 0 && HubPositions.Normal(o.Hub) == hub && o.Partition == partition);
+        foreach (var ((hub, partition), guard) in stage.CaptureGuards)
+        {
+            if (Staged(hub, partition)) yield return new DeltaAppTransaction(HubPositions.CaptureGuardId(hub, partition), guard + 1) { Previous = guard };
+        }
         foreach (var ((hub, partition), guard) in stage.Guards)
         {
-            if (!stage.Files.Any(f => f.Origin is { } o && HubPositions.Normal(o.Hub) == hub && o.Partition == partition)) continue;
-            yield return new DeltaAppTransaction(HubPositions.GuardId(hub, partition), guard + 1) { Previous = guard };
+            if (Staged(hub, partition)) yield return new DeltaAppTransaction(HubPositions.GuardId(hub, partition), guard + 1) { Previous = guard };
         }
     }
 

@@ -114,6 +114,9 @@ internal sealed class LandingStage : IDisposable
     /// </summary>
     internal Dictionary<(string Hub, string Partition), long> Guards { get; } = [];
 
+    /// <summary>Per event hub partition of the reconciled Capture files in the batch: the Capture landings' counter it read (-1: none).</summary>
+    internal Dictionary<(string Hub, string Partition), long> CaptureGuards { get; } = [];
+
     /// <summary>The bronze snapshot the batch's Capture files were reconciled against (loaded by the first; null: not yet, or no table).</summary>
     internal Lakehouse.Delta.DeltaSnapshot? Snapshot { get; set; }
 

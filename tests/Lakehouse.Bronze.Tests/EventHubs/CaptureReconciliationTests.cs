@@ -3,6 +3,7 @@ using Azure.Messaging.EventHubs.Producer;
 using Lakehouse.Bronze.EventHubs;
 using Lakehouse.Bronze.Landing;
 using Lakehouse.Bronze.Tests.Landing;
+using Lakehouse.Core;
 using Lakehouse.Storage;
 using Lakehouse.Testing;
 using Lakehouse.Testing.EventHubs;
@@ -254,5 +255,78 @@ public sealed class CaptureReconciliationTests(EngineFixture fixture) : IClassFi
 
         Assert.Equal((3L, 12L), (landed.Events, landed.EventsAlreadyHeld));
         await AssertOncePerEventAsync(("0", 0), ("1", 15));
+    }
+
+    /// <summary>Lands <paramref name="root"/>, again when a concurrent commit made it give up (Conflict after its re-plans), as a user would.</summary>
+    private async Task<LandingIngestProgress> LandUntilDoneAsync(string? root = null)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await LandAsync(root: root);
+            }
+            catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Conflict && attempt < 20)
+            {
+                // Re-planned too often against a busy stream: run again.
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Land_WhileTheLiveStreamCommits_EachEventOnce()
+    {
+        await ProduceAsync("0", 200);
+        using var stop = new CancellationTokenSource();
+        var live = Task.Run(async () =>
+        {
+            var settings = new StreamSourceSettings
+            {
+                Setting = name => name == EventHubsEndpoint.ConnectionStringVariable ? _hub.ConnectionString : null,
+                Lake = LakeStorage.Open(_lake.Combine("lake")),
+                Dataset = "weblogs",
+            };
+            await using var source = BronzeSources.OpenStream($"eventhubs://{_hub.Namespace}/{_hub.HubName}", settings);
+            var ingestor = new StreamIngestor(Table(), source, new StreamIngestOptions { MaxBatchEvents = 5, MaxBatchWait = TimeSpan.FromMilliseconds(20) });
+            try
+            {
+                await ingestor.RunAsync(stop.Token);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // stopped
+            }
+        });
+
+        long landed = 0, held = 0;
+        for (var k = 0; k < 10; k++)
+        {
+            // Each file races the stream: some are below its position, some at it, some ahead of it.
+            Capture("0", k * 20, k * 20 + 19, minute: k);
+            var result = await LandUntilDoneAsync();
+            (landed, held) = (landed + result.Events, held + result.EventsAlreadyHeld);
+        }
+        await stop.CancelAsync();
+        await live;
+        await LiveOnceAsync();
+
+        Assert.Equal(200, held + landed);
+        await AssertOncePerEventAsync(("0", 200), ("1", 0));
+    }
+
+    [Fact]
+    public async Task Land_TwoLandingsOfCopiesAtOnce_EachEventOnce()
+    {
+        await ProduceAsync("0", 10);
+        Assert.Equal(10, (await LiveOnceAsync()).Events);
+        await ProduceAsync("0", 40);
+        string a = _lake.Combine("a"), b = _lake.Combine("b");
+        Capture("0", 0, 49, minute: 0, root: a);
+        Capture("0", 0, 49, minute: 0, root: b);
+
+        var results = await Task.WhenAll(Task.Run(() => LandUntilDoneAsync(a)), Task.Run(() => LandUntilDoneAsync(b)));
+
+        Assert.Equal((40L, 60L), (results.Sum(r => r.Events), results.Sum(r => r.EventsAlreadyHeld)));
+        await AssertOncePerEventAsync(("0", 50), ("1", 0));
     }
 }
