@@ -251,12 +251,11 @@ public sealed class StreamIngestor
         if (Reconciles)
         {
             // The hub partition's guard: a Capture landing planned against the state before this commit then fails with Conflict
-            // and plans again (and this commit fails if one landed since this batch was planned). Kafka topics carry it only
-            // once a Capture file of the same name was landed, so plain Kafka commits stay as they were.
+            // and plans again (and this commit fails if one landed since this batch was planned). Kafka commits carry it too: a
+            // topic on Event Hubs' Kafka endpoint is the hub, and a Capture landing cannot know whether one is being read.
             foreach (var p in next.Keys)
             {
                 var guard = _hub.TryGetValue(p, out var h) ? h.Guard : -1;
-                if (_source.Kind != SourceKinds.EventHubs && guard < 0) continue;
                 guards[p] = guard + 1;
                 positions.Add(new DeltaAppTransaction(HubPositions.GuardId(_source.Name, p), guard + 1) { Previous = guard });
             }
