@@ -116,6 +116,42 @@ internal sealed class BronzeStage : IDisposable
         _lastPosition = null;
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> on a connection that sees every row appended so far: the stage's own while rows are still
+    /// appended, a pooled one once it is sealed.
+    /// </summary>
+    internal async Task<T> WithConnectionAsync<T>(Func<DuckConnection, Task<T>> action)
+    {
+        Flush();
+        _lastPosition = null;
+        if (_lease is not null) return await action(_lease.Connection).ConfigureAwait(false);
+        using var lease = _engine.Lease();
+        return await action(lease.Connection).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Takes the rows of <paramref name="source"/> whose <c>source_offset</c> matches <paramref name="offsetPredicate"/> (SQL over
+    /// the column <c>source_offset</c>, e.g. an IN subquery) out of the stage, on <paramref name="connection"/> (from
+    /// <see cref="WithConnectionAsync"/>). Returns how many rows and payload bytes were taken out.
+    /// </summary>
+    internal (long Rows, long Bytes) RemoveRows(DuckConnection connection, long source, string offsetPredicate)
+    {
+        var id = source.ToString(CultureInfo.InvariantCulture);
+        long rows = 0, bytes = 0;
+        foreach (var table in new[] { RowsTable, KeyedTable })
+        {
+            var where = $"source_id = {id} AND ({offsetPredicate})";
+            using (var reader = connection.Query($"SELECT count(*), CAST(coalesce(sum(octet_length(payload)), 0) AS BIGINT) FROM {table} WHERE {where}"))
+            {
+                reader.Read();
+                rows += reader.GetInt64(0);
+                bytes += reader.GetInt64(1);
+            }
+            connection.Execute($"DELETE FROM {table} WHERE {where}");
+        }
+        return (rows, bytes);
+    }
+
     /// <summary>Ends appending: the rows are in the tables and the stage's connection goes back to the pool.</summary>
     internal void Seal()
     {

@@ -76,6 +76,12 @@ public sealed class StreamIngestor
     /// <summary>Per partition of the batch being buffered: the offset of its last event.</summary>
     private readonly Dictionary<string, long> _batchLast = new(StringComparer.Ordinal);
 
+    /// <summary>Per partition of an event hub (or Event Hubs Kafka topic): what bronze holds of it, Capture files included.</summary>
+    private readonly ConcurrentDictionary<string, HubPositions> _hub = new(StringComparer.Ordinal);
+
+    /// <summary>Events dropped since the last commit because bronze holds them from a Capture file.</summary>
+    private long _heldByCapture;
+
     /// <summary>An ingestor of <paramref name="source"/> into <paramref name="table"/>.</summary>
     public StreamIngestor(BronzeTable table, IStreamSource source, StreamIngestOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
@@ -169,6 +175,11 @@ public sealed class StreamIngestor
             Log.SkippedCommitted(_log, _source.Name, partition, committed, 1);
             return 0;
         }
+        if (_hub.TryGetValue(partition, out var hub) && hub.Captured.Count > 0 && hub.CaptureHolds(offset))
+        {
+            _heldByCapture++;
+            return 0;
+        }
         long removedBytes = 0;
         if (_batchLast.TryGetValue(partition, out var last) && offset <= last)
         {
@@ -187,17 +198,37 @@ public sealed class StreamIngestor
         return e.Payload.Length - removedBytes;
     }
 
+    /// <summary>True for sources whose positions are Event Hubs sequence numbers (AMQP, or the Kafka endpoint's offsets), which Capture files share.</summary>
+    private bool Reconciles => _source.Kind is SourceKinds.EventHubs or SourceKinds.Kafka;
+
+    /// <summary>
+    /// Where <paramref name="partition"/> starts: the position bronze holds for this source, moved past what Capture files landed
+    /// from there on (see <see cref="HubPositions.Start"/>); null for the beginning.
+    /// </summary>
     private async Task<long?> PositionOfAsync(string partition, CancellationToken cancellationToken)
     {
-        var positions = await _table.PositionsAsync(AppId(_source.Kind, _source.Name, partition), cancellationToken).ConfigureAwait(false);
         var appId = AppId(_source.Kind, _source.Name, partition);
-        if (positions.TryGetValue(appId, out var next))
+        if (!Reconciles)
         {
-            _committed[partition] = next;
-            return next;
+            var positions = await _table.PositionsAsync(appId, cancellationToken).ConfigureAwait(false);
+            if (positions.TryGetValue(appId, out var next))
+            {
+                _committed[partition] = next;
+                return next;
+            }
+            _committed.TryRemove(partition, out _);
+            return null;
         }
-        _committed.TryRemove(partition, out _);
-        return null;
+        var snapshot = await _table.Table.ExistsAsync(cancellationToken).ConfigureAwait(false)
+            ? await _table.Table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false)
+            : null;
+        var hub = HubPositions.Of(snapshot, _source.Name, partition, appId);
+        _hub[partition] = hub;
+        if (hub.Live is { } live) _committed[partition] = live;
+        else _committed.TryRemove(partition, out _);
+        var start = hub.Start();
+        if (start != hub.Live && start is { } s) Log.StartAfterCapture(_log, _source.Name, partition, s, hub.Live ?? -1);
+        return start;
     }
 
     private async Task<(bool Committed, long Rows, long Bytes)> CommitAsync(List<BronzeEvent> batch, TimeSpan receive, CancellationToken cancellationToken)
@@ -216,12 +247,32 @@ public sealed class StreamIngestor
         {
             Previous = _batchStart.TryGetValue(p.Key, out var previous) ? previous : -1,
         }).ToList();
+        var guards = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (Reconciles)
+        {
+            // The hub partition's guard: a Capture landing planned against the state before this commit then fails with Conflict
+            // and plans again (and this commit fails if one landed since this batch was planned). Kafka commits carry it too: a
+            // topic on Event Hubs' Kafka endpoint is the hub, and a Capture landing cannot know whether one is being read.
+            foreach (var p in next.Keys)
+            {
+                var guard = _hub.TryGetValue(p, out var h) ? h.Guard : -1;
+                guards[p] = guard + 1;
+                positions.Add(new DeltaAppTransaction(HubPositions.GuardId(_source.Name, p), guard + 1) { Previous = guard });
+            }
+            if (_heldByCapture > 0) Log.SkippedHeldByCapture(_log, _source.Name, _heldByCapture);
+            _heldByCapture = 0;
+        }
         try
         {
             var commitClock = Stopwatch.StartNew();
             var result = await _table.CommitAsync(kept, positions, cancellationToken: cancellationToken).ConfigureAwait(false);
             var commitTime = commitClock.Elapsed;
             foreach (var p in next) _committed[p.Key] = p.Value;
+            foreach (var g in guards)
+            {
+                var known = _hub.TryGetValue(g.Key, out var h) ? h : new HubPositions(null, -1, []);
+                _hub[g.Key] = known with { Guard = g.Value, Live = next[g.Key] };
+            }
             if (!result.Committed)
             {
                 // Another worker (or an earlier run of ours) committed these positions already: resume from the table.

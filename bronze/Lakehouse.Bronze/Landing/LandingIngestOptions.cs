@@ -10,12 +10,28 @@ public sealed class LandingIngestOptions
     private long _maxBatchEvents = 250_000;
     private long _maxBatchBytes = 64L << 20;
     private string? _file;
+    private string? _captureHub;
 
     /// <summary>The format of every file, whatever its extension (<c>--format</c>); null (the default) decides by extension.</summary>
     public LandingFormat? Format { get; set; }
 
     /// <summary>Keep polling for new files until cancelled (<c>--follow</c>); false (the default) ingests what is there and returns.</summary>
     public bool Follow { get; set; }
+
+    /// <summary>
+    /// The event hub whose Capture files these are (<c>--capture-hub</c>): <c>hub</c> (the folders may be named anyhow; only the
+    /// partition is read from the path) or <c>namespace/hub</c> (each file's path must name that hub). Null (the default): the
+    /// hub is the <c>{Namespace}/{EventHub}</c> of Capture's default path. Capture records are landed only when bronze does not
+    /// hold their (hub, partition, sequence number) yet, from the live stream or an earlier Capture file.
+    /// </summary>
+    public string? CaptureHub
+    {
+        get => _captureHub;
+        set => _captureHub = value is null ? null : CaptureOrigin.Validate(value);
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> saying what is wrong when <paramref name="value"/> is not a <see cref="CaptureHub"/> value.</summary>
+    public static void CheckCaptureHub(string value) => CaptureOrigin.Validate(value);
 
     /// <summary>Only this file (a path relative to the landing root) instead of every file; null (the default) for all.</summary>
     public string? File
@@ -125,6 +141,9 @@ public sealed record LandingIngestProgress(
     long FilesIngested, long FilesSkipped, long FilesPending, long FilesFailed, long Events, long PayloadBytes, long FileBytes, long Commits,
     TimeSpan Elapsed, IReadOnlyList<string> Problems)
 {
+    /// <summary>Capture records not landed because bronze already held their hub, partition and sequence number (from the live stream or another Capture file).</summary>
+    public long EventsAlreadyHeld { get; init; }
+
     /// <summary>Events per second over <see cref="Elapsed"/>.</summary>
     public double EventsPerSecond => Elapsed.TotalSeconds > 0 ? Events / Elapsed.TotalSeconds : 0;
 }

@@ -4,7 +4,9 @@ using System.IO.Compression;
 using System.IO.Hashing;
 using System.Threading.Channels;
 using Lakehouse.Core;
+using Lakehouse.Delta.Scan;
 using Lakehouse.Delta.Write;
+using Lakehouse.Engine;
 using Lakehouse.Storage;
 using Microsoft.Extensions.Logging;
 using ZstdSharp;
@@ -42,6 +44,7 @@ public sealed class LandingIngestor
     private long _fileBytes;
     private long _commits;
     private long _pending;
+    private long _held;
 
     /// <summary>An ingestor of the files under <paramref name="landing"/> into <paramref name="table"/>.</summary>
     public LandingIngestor(BronzeTable table, ILakeStorage landing, LandingIngestOptions? options = null, ILoggerFactory? loggerFactory = null)
@@ -219,7 +222,20 @@ public sealed class LandingIngestor
             return true; // Deleted since it was listed: nothing to ingest.
         }
         var capture = kind.Format == LandingFormat.Capture;
-        var file = stage.Add(identity, capture ? SourceKinds.Capture : SourceKinds.File, capture ? CaptureReader.PartitionOf(identity.Path) : null);
+        CaptureOrigin? origin = null;
+        if (capture)
+        {
+            var (resolved, problem) = CaptureOrigin.Resolve(identity.Location, _options.CaptureHub);
+            if (problem is not null)
+            {
+                Fail(identity, problem);
+                return true;
+            }
+            if (resolved is null) Log.CaptureNotReconciled(_log, identity.Location);
+            origin = resolved;
+        }
+        var file = stage.Add(identity, capture ? SourceKinds.Capture : SourceKinds.File, capture ? origin?.Partition ?? CaptureReader.PartitionOf(identity.Path) : null);
+        file.Origin = origin;
         file.AppIds.Add(identity.AppId);
         try
         {
@@ -227,8 +243,16 @@ public sealed class LandingIngestor
             if (!known.ContainsKey(contentId))
             {
                 file.AppIds.Add(contentId);
+                file.ContentId = contentId;
                 file.HasRows = true;
                 await ReadAsync(stage, file, local, kind, cancellationToken).ConfigureAwait(false);
+                if (origin is not null && await ReconcileAsync(stage, file, cancellationToken).ConfigureAwait(false) is { } refusal)
+                {
+                    stage.Remove(file);
+                    if (refusal.Length == 0) return false; // overlaps a file of this batch: left for the next look
+                    Fail(identity, refusal);
+                    return true;
+                }
             }
         }
         catch (Exception e) when (e is InvalidDataException or ZstdException or IOException && e is not OperationCanceledException)
@@ -279,6 +303,89 @@ public sealed class LandingIngestor
         }
     }
 
+    /// <summary>
+    /// Takes out of the stage the records of a Capture file that bronze already holds: those of the live stream of the same hub
+    /// (an anti-join against bronze's rows of that hub and partition, within the file's sequence range) and those of Capture
+    /// files landed before (their runs, from the Delta log). Returns null when the file stays in the batch, "" when it overlaps
+    /// another Capture file of the same batch (it waits for the next look), or why it is refused.
+    /// </summary>
+    private async Task<string?> ReconcileAsync(LandingStage stage, StagedFile file, CancellationToken cancellationToken)
+    {
+        var origin = file.Origin!;
+        file.Runs = HubPositions.Runs(file.Sequences);
+        file.Sequences.Clear();
+        file.Sequences.TrimExcess();
+        if (file.Runs.Count == 0) return null;
+        var hub = HubPositions.Normal(origin.Hub);
+        foreach (var other in stage.Files)
+        {
+            if (other == file || other.Origin is not { } o || HubPositions.Normal(o.Hub) != hub || o.Partition != origin.Partition) continue;
+            if (other.Runs.Any(r => file.Runs.Any(f => f.First <= r.Last && r.First <= f.Last))) return "";
+        }
+        if (!stage.SnapshotLoaded)
+        {
+            stage.Snapshot = await _table.Table.ExistsAsync(cancellationToken).ConfigureAwait(false)
+                ? await _table.Table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false)
+                : null;
+            stage.SnapshotLoaded = true;
+        }
+        // A Capture file of another hub than the one(s) bronze holds is most likely a mistake (the wrong folder): refused, unless
+        // --capture-hub says which hub the files are.
+        var hubs = HubPositions.KnownHubs(stage.Snapshot);
+        if (_options.CaptureHub is null && hubs.Count > 0 && !hubs.Contains(origin.Hub))
+        {
+            return $"it is a Capture file of event hub '{origin.Hub}' (partition {origin.Partition}, from its path), but bronze holds event hub " +
+                $"{string.Join(", ", hubs.Order(StringComparer.OrdinalIgnoreCase).Select(h => $"'{h}'"))} (read live or from Capture files); give --capture-hub <hub> " +
+                "to land it as that hub's file";
+        }
+        await RemoveHeldAsync(stage, file, stage.Snapshot, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>Takes the records of <paramref name="file"/> that <paramref name="snapshot"/> holds out of the stage, and notes the guard it read.</summary>
+    private async Task RemoveHeldAsync(LandingStage stage, StagedFile file, Lakehouse.Delta.DeltaSnapshot? snapshot, CancellationToken cancellationToken)
+    {
+        var origin = file.Origin!;
+        var partition = origin.Partition;
+        var held = HubPositions.Of(snapshot, origin.Hub, partition,
+            StreamIngestor.AppId(SourceKinds.EventHubs, origin.Hub, partition), StreamIngestor.AppId(SourceKinds.Kafka, origin.Hub, partition));
+        long first = file.Runs[0].First, last = file.Runs[^1].Last;
+        var key = (HubPositions.Normal(origin.Hub), partition);
+        stage.CaptureGuards[key] = held.CaptureGuard;
+        // Checked against the live stream only when the file reaches its position: below it, the live consumer commits nothing again.
+        if (held.Live is not { } livePosition || last >= livePosition) stage.Guards[key] = held.Guard;
+        var byCapture = held.Captured.Where(r => r.First <= last && first <= r.Last).ToList();
+        var byLive = held.Live is { } next && next > first;
+        if (snapshot is null || (byCapture.Count == 0 && !byLive)) return;
+        string Text(long n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var (rows, bytes) = await stage.Rows.WithConnectionAsync(async connection =>
+        {
+            var conditions = byCapture.Select(r => $"source_offset BETWEEN {Text(r.First)} AND {Text(r.Last)}").ToList();
+            DeltaScan? scan = null;
+            try
+            {
+                if (byLive)
+                {
+                    // The anti-join with the live rows: only this hub's partition, only the file's sequence range (and below the live position).
+                    scan = await DeltaScan.CreateAsync(_table.Table, snapshot, connection, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    var upTo = Math.Min(last, held.Live!.Value - 1);
+                    conditions.Add($"source_offset IN (SELECT source_offset FROM ({scan.Sql}) WHERE source_kind IN ('{SourceKinds.EventHubs}', '{SourceKinds.Kafka}') " +
+                        $"AND lower(source) = {SqlText.Literal(HubPositions.Normal(origin.Hub))} AND source_partition = {SqlText.Literal(partition)} " +
+                        $"AND source_offset BETWEEN {Text(first)} AND {Text(upTo)})");
+                }
+                return stage.Rows.RemoveRows(connection, file.Source, string.Join(" OR ", conditions));
+            }
+            finally
+            {
+                scan?.Dispose();
+            }
+        }).ConfigureAwait(false);
+        file.Events -= rows;
+        file.PayloadBytes -= bytes;
+        file.Held += rows;
+        Log.CaptureRecordsHeld(_log, file.Identity.Location, origin.Hub, partition, first, last, file.Held, file.Events + file.Held);
+    }
+
     /// <summary>XxHash128 of a file's bytes as stored.</summary>
     private static async Task<UInt128> HashAsync(string local, CancellationToken cancellationToken)
     {
@@ -310,6 +417,7 @@ public sealed class LandingIngestor
         {
             if (stage.Files.Count == 0) return;
             var positions = stage.Files.SelectMany(f => f.AppIds).Select(id => new DeltaAppTransaction(id, 1)).ToList();
+            positions.AddRange(CapturePositions(stage));
             try
             {
                 var result = await stage.CommitAsync(_table, positions, cancellationToken).ConfigureAwait(false);
@@ -326,6 +434,7 @@ public sealed class LandingIngestor
                         _filesIngested += stage.Files.Count(f => f.HasRows);
                         _events += rows;
                         _payloadBytes += stage.PayloadBytes;
+                        _held += stage.Files.Sum(f => f.Held);
                         _fileBytes += stage.Files.Where(f => f.HasRows).Sum(f => f.Identity.Size);
                         _commits++;
                     }
@@ -344,7 +453,40 @@ public sealed class LandingIngestor
                     stage.Remove(f);
                     lock (_gate) _skipped.Add(f.Identity.AppId);
                 }
+                if (stage.Files.Any(f => f.Origin is not null && f.Runs.Count > 0))
+                {
+                    // The live stream or another landing committed on the same hub partitions: check the records against bronze again.
+                    Log.CaptureReplanned(_log);
+                    var snapshot = await _table.Table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                    stage.Guards.Clear();
+                    stage.CaptureGuards.Clear();
+                    foreach (var f in stage.Files.Where(f => f.Origin is not null && f.Runs.Count > 0))
+                        await RemoveHeldAsync(stage, f, snapshot, cancellationToken).ConfigureAwait(false);
+                }
             }
+        }
+    }
+
+    /// <summary>
+    /// The txn actions of the batch's reconciled Capture files: each run of sequence numbers they hold (bronze holds them now),
+    /// and the guard of each hub partition moved by one from the value their reconciliation read.
+    /// </summary>
+    private static IEnumerable<DeltaAppTransaction> CapturePositions(LandingStage stage)
+    {
+        foreach (var f in stage.Files)
+        {
+            if (f.Origin is not { } origin || f.ContentId is not { } content) continue;
+            foreach (var (first, last) in f.Runs)
+                yield return new DeltaAppTransaction(HubPositions.CaptureRunId(origin.Hub, origin.Partition, first, content[LandingFileIdentity.AppIdPrefix.Length..]), last + 1);
+        }
+        bool Staged(string hub, string partition) => stage.Files.Any(f => f.Origin is { } o && f.Runs.Count > 0 && HubPositions.Normal(o.Hub) == hub && o.Partition == partition);
+        foreach (var ((hub, partition), guard) in stage.CaptureGuards)
+        {
+            if (Staged(hub, partition)) yield return new DeltaAppTransaction(HubPositions.CaptureGuardId(hub, partition), guard + 1) { Previous = guard };
+        }
+        foreach (var ((hub, partition), guard) in stage.Guards)
+        {
+            if (Staged(hub, partition)) yield return new DeltaAppTransaction(HubPositions.GuardId(hub, partition), guard + 1) { Previous = guard };
         }
     }
 
@@ -370,7 +512,8 @@ public sealed class LandingIngestor
         lock (_gate)
         {
             return new LandingIngestProgress(_filesIngested, _skipped.Count, Interlocked.Read(ref _pending), _failed.Count, _events, _payloadBytes, _fileBytes, _commits,
-                _clock.Elapsed, [.. _problems]);
+                _clock.Elapsed, [.. _problems])
+            { EventsAlreadyHeld = _held };
         }
     }
 }

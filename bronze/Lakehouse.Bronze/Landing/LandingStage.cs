@@ -33,6 +33,21 @@ internal sealed class StagedFile
     internal long Events { get; set; }
 
     internal long PayloadBytes { get; set; }
+
+    /// <summary>The event hub partition of a Capture file that is reconciled with the live stream; null otherwise.</summary>
+    internal CaptureOrigin? Origin { get; set; }
+
+    /// <summary>The content identity's application id (set when the file is read).</summary>
+    internal string? ContentId { get; set; }
+
+    /// <summary>The sequence numbers of a reconciled Capture file's records, in file order.</summary>
+    internal List<long> Sequences { get; } = [];
+
+    /// <summary>The runs of consecutive sequence numbers of a reconciled Capture file (what its commit records as held).</summary>
+    internal List<(long First, long Last)> Runs { get; set; } = [];
+
+    /// <summary>Records of a reconciled Capture file taken out because bronze holds them already.</summary>
+    internal long Held { get; set; }
 }
 
 /// <summary>
@@ -75,6 +90,7 @@ internal sealed class LandingStage : IDisposable
     internal void AddCaptured(StagedFile file, ReadOnlySpan<byte> body, long sequenceNumber, long record, DateTimeOffset? enqueuedTime, string? key)
     {
         _stage.Add(file.Source, body, sequenceNumber, record, key, enqueuedTime);
+        if (file.Origin is not null) file.Sequences.Add(sequenceNumber);
         file.Events++;
         file.PayloadBytes += body.Length;
     }
@@ -88,6 +104,24 @@ internal sealed class LandingStage : IDisposable
 
     /// <summary>Ends appending: the rows are in the stage and its connection goes back to the pool.</summary>
     internal void Seal() => _stage.Seal();
+
+    /// <summary>The bronze stage under this batch (reconciling takes rows out of it).</summary>
+    internal BronzeStage Rows => _stage;
+
+    /// <summary>
+    /// Per event hub partition (normalized hub, partition) of the reconciled Capture files in the batch: the guard counter the
+    /// reconciliation read (-1: none), which the commit moves by one.
+    /// </summary>
+    internal Dictionary<(string Hub, string Partition), long> Guards { get; } = [];
+
+    /// <summary>Per event hub partition of the reconciled Capture files in the batch: the Capture landings' counter it read (-1: none).</summary>
+    internal Dictionary<(string Hub, string Partition), long> CaptureGuards { get; } = [];
+
+    /// <summary>The bronze snapshot the batch's Capture files were reconciled against (loaded by the first; null: not yet, or no table).</summary>
+    internal Lakehouse.Delta.DeltaSnapshot? Snapshot { get; set; }
+
+    /// <summary>True once <see cref="Snapshot"/> was loaded (it may be null: no table yet).</summary>
+    internal bool SnapshotLoaded { get; set; }
 
     /// <summary>Commits the batch's rows with <paramref name="positions"/> (the files' identities), ingested now.</summary>
     internal Task<DeltaCommitResult> CommitAsync(BronzeTable table, IReadOnlyCollection<DeltaAppTransaction> positions, CancellationToken cancellationToken) =>

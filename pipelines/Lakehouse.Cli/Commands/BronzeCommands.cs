@@ -47,6 +47,11 @@ internal static class BronzeCommands
                 re-run, or the same file landed again, adds nothing. Files modified within --settle-ms are still being written and
                 wait; names starting with '.' or '_' and .tmp/.part files are ignored. --once (the default for files) ingests what
                 is there; --follow looks again every --poll-ms until Ctrl+C.
+                Capture files and the live stream of the same event hub land each event once: a Capture record's identity is (event hub,
+                partition, sequence number), the hub and partition read from Capture's path {Namespace}/{EventHub}/{PartitionId}/{Year}/…
+                (--capture-hub names the hub when the folders are named otherwise). Records bronze already holds, from eventhubs://…/<hub>
+                or kafka://…/<hub> or an earlier Capture file, are skipped; a stream started after a Capture backfill starts each
+                partition after what the backfill landed. See the README, "Capture as the backfill for a stream".
                 Progress (events/s, lag) shows on a terminal; the summary goes to standard output (--json for one JSON object).
                 """,
             Examples =
@@ -71,7 +76,20 @@ internal static class BronzeCommands
         format.Validators.Add(CommandLine.OneOf("--format", [.. LandingKinds.Names.Select(n => n.Name)]));
         var poll = CommandLine.WholeNumber("--poll-ms", "Files with --follow: look for new files every this many milliseconds (default 5000).", min: 10, max: 86_400_000, helpName: "ms");
         var settle = CommandLine.WholeNumber("--settle-ms", "Files: take a file only once it is unmodified for this many milliseconds (default 2000).", min: 0, max: 86_400_000, helpName: "ms");
-        foreach (var o in new Option[] { dataset, from, once, follow, group, maxEvents, maxWait, json, format, poll, settle }) command.Add(o);
+        var captureHub = CommandLine.Text("--capture-hub", "Capture files (.avro): the event hub they hold, as hub or namespace/hub, when their folders are not Capture's {Namespace}/{EventHub}/{PartitionId}/… (see below).", "hub");
+        captureHub.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is not { } v) return;
+            try
+            {
+                LandingIngestOptions.CheckCaptureHub(v);
+            }
+            catch (ArgumentException e)
+            {
+                r.AddError("--capture-hub: " + e.Message);
+            }
+        });
+        foreach (var o in new Option[] { dataset, from, once, follow, group, maxEvents, maxWait, json, format, poll, settle, captureHub }) command.Add(o);
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (parse.GetValue(once) && parse.GetValue(follow)) throw CommandLine.Usage("--once and --follow exclude each other");
@@ -91,6 +109,7 @@ internal static class BronzeCommands
                     Follow = parse.GetValue(follow),
                     File = file,
                     Format = parse.GetValue(format) is { } f ? LandingKinds.ParseFormat(f) : null,
+                    CaptureHub = parse.GetValue(captureHub),
                 };
                 if (parse.GetValue(poll) is { } pollMs) landingOptions.PollInterval = TimeSpan.FromMilliseconds(pollMs);
                 if (parse.GetValue(settle) is { } settleMs) landingOptions.SettleTime = TimeSpan.FromMilliseconds(settleMs);
@@ -111,8 +130,8 @@ internal static class BronzeCommands
                 }
                 return CliApp.ExitOk;
             }
-            if (parse.GetValue(format) is not null || parse.GetValue(poll) is not null || parse.GetValue(settle) is not null)
-                throw CommandLine.Usage("--format, --poll-ms and --settle-ms are for files, not for streams");
+            if (parse.GetValue(format) is not null || parse.GetValue(poll) is not null || parse.GetValue(settle) is not null || parse.GetValue(captureHub) is not null)
+                throw CommandLine.Usage("--format, --poll-ms, --settle-ms and --capture-hub are for files, not for streams");
             var options = new StreamIngestOptions
             {
                 Once = parse.GetValue(once),
@@ -184,6 +203,7 @@ internal static class BronzeCommands
                 filesPending = result.FilesPending,
                 filesFailed = result.FilesFailed,
                 result.Events,
+                eventsAlreadyHeld = result.EventsAlreadyHeld,
                 bytes = result.PayloadBytes,
                 fileBytes = result.FileBytes,
                 result.Commits,
@@ -195,6 +215,7 @@ internal static class BronzeCommands
         var text = string.Create(CultureInfo.InvariantCulture,
             $"bronze.{dataset}: {result.FilesIngested:N0} files ingested ({result.Events:N0} events, {result.PayloadBytes:N0} bytes) in {result.Commits} commits, " +
             $"{result.FilesSkipped:N0} skipped as already ingested, {result.Elapsed.TotalSeconds:0.0} s, {result.EventsPerSecond:N0} events/s");
+        if (result.EventsAlreadyHeld > 0) text += string.Create(CultureInfo.InvariantCulture, $"; {result.EventsAlreadyHeld:N0} Capture records skipped as already in bronze (from the live stream or other Capture files)");
         if (result.FilesPending > 0) text += string.Create(CultureInfo.InvariantCulture, $"; {result.FilesPending:N0} still being written (run again to take them)");
         if (result.FilesFailed > 0) text += string.Create(CultureInfo.InvariantCulture, $"; {result.FilesFailed:N0} not ingested (see below)");
         return stdout.WriteLineAsync(text);
