@@ -21,8 +21,8 @@ public sealed class HostileFileInputTests : IDisposable
 
     private void Write(string name, byte[] content)
     {
-        Directory.CreateDirectory(Landing);
         var path = Path.Combine(Landing, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllBytes(path, content);
         File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1));
     }
@@ -96,5 +96,26 @@ public sealed class HostileFileInputTests : IDisposable
         var silver = await HostileInput.SilverRunAsync(Lake);
         HostileInput.AssertEachOnce([HostileInput.Payloads(0)[0] with { Name = "good", Payload = HostileInput.Utf8(HostileInput.Web("g1")) }],
             await HostileInput.FatesAsync(Lake, "source, source_line"), silver);
+    }
+
+    [Fact]
+    public async Task Ingest_FolderLinkedToItselfAndToAFolderOutside_EachRealFileOnceNothingFromOutside()
+    {
+        Write("a.ndjson", HostileInput.Utf8(HostileInput.Web("a") + "\n"));
+        Write(Path.Combine("sub", "b.ndjson"), HostileInput.Utf8(HostileInput.Web("b") + "\n"));
+        var outside = _temp.Combine("outside");
+        Directory.CreateDirectory(outside);
+        File.WriteAllText(Path.Combine(outside, "secret.ndjson"), HostileInput.Web("secret") + "\n");
+        File.SetLastWriteTimeUtc(Path.Combine(outside, "secret.ndjson"), DateTime.UtcNow.AddMinutes(-1));
+        Directory.CreateSymbolicLink(Path.Combine(Landing, "loop"), ".");
+        Directory.CreateSymbolicLink(Path.Combine(Landing, "sub", "up"), "..");
+        Directory.CreateSymbolicLink(Path.Combine(Landing, "elsewhere"), outside);
+
+        var ingest = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", Landing);
+
+        Assert.True(ingest.ExitCode == 0, ingest.Stderr);
+        Assert.StartsWith("bronze.weblogs: 2 files ingested (2 events,", ingest.Stdout, StringComparison.Ordinal);
+        var sources = await CliRunner.RunAsync("sql", "--lake", Lake, "--format", "csv", "SELECT source FROM bronze.weblogs ORDER BY source");
+        Assert.Equal($"source\n{Path.Combine(Landing, "a.ndjson")}\n{Path.Combine(Landing, "sub", "b.ndjson")}\n", sources.Stdout);
     }
 }
