@@ -11,7 +11,9 @@ internal static class CliErrors
     /// </summary>
     internal static void Write(TextWriter stderr, Exception error, bool verbose)
     {
-        stderr.WriteLine("error: " + MessageOf(error));
+        // Messages echo what the user gave (file and dataset names, settings): a control character in them is shown escaped,
+        // never sent to the terminal (an ESC sequence would repaint it); line breaks between a message's own lines stay.
+        stderr.WriteLine("error: " + Printable(MessageOf(error), keepLineBreaks: true));
         if (verbose && error is not UsageException)
         {
             stderr.WriteLine("details: " + error);
@@ -29,6 +31,22 @@ internal static class CliErrors
             if (message.EndsWith(suffix, StringComparison.Ordinal)) message = message[..^suffix.Length];
         }
         return message.Length > 0 ? message : error.GetType().Name;
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> with each control character as <c>\uXXXX</c> (line feeds and tabs kept when
+    /// <paramref name="keepLineBreaks"/>): for echoing a value given by the user.
+    /// </summary>
+    internal static string Printable(string text, bool keepLineBreaks = false)
+    {
+        if (!text.Any(char.IsControl)) return text;
+        var sb = new System.Text.StringBuilder(text.Length + 16);
+        foreach (var c in text)
+        {
+            if (!char.IsControl(c) || (keepLineBreaks && c is '\n' or '\t')) sb.Append(c);
+            else sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
+        }
+        return sb.ToString();
     }
 
     /// <summary>The exit code for an error: 2 for a command line that cannot run as written, 1 for every data, configuration and runtime error.</summary>

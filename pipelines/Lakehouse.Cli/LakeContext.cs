@@ -30,7 +30,7 @@ internal sealed class LakeContext : IDisposable
             }
             catch (ArgumentException e)
             {
-                throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"{MemoryLimitVariable} is '{limit}': {e.Message}");
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"{MemoryLimitVariable} is '{CliErrors.Printable(limit)}': {CliErrors.MessageOf(e)}");
             }
         }
         _engine = new(() => DuckEngine.Open(options));

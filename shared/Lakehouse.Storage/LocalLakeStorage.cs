@@ -51,6 +51,9 @@ internal sealed class LocalLakeStorage : ILakeStorage
             }
         }, options)
         {
+            // A symbolic link to a folder is not followed: a link to '.' would list the same files again at every depth (each
+            // ingested again), and one to another folder would reach out of the root.
+            ShouldRecursePredicate = (ref FileSystemEntry entry) => (entry.Attributes & FileAttributes.ReparsePoint) == 0,
             // Decided by name alone: a file is stat-ed only when it is listed, so a long log costs little before startFrom.
             ShouldIncludePredicate = (ref FileSystemEntry entry) =>
             {

@@ -11,7 +11,9 @@ internal delegate void RawEventHandler(ReadOnlySpan<byte> payload, long offset, 
 
 /// <summary>
 /// Reads a stream in large blocks and hands a <see cref="IRawCutter"/> the bytes, keeping what it has not consumed yet (an event
-/// that runs over a block's end) for the next block. The buffer grows when one event is longer than the buffer.
+/// that runs over a block's end) for the next block. The buffer grows when one event is longer than the buffer, up to
+/// <see cref="RawEvents.MaxEventBytes"/>: a longer event (a line that never ends, a gzip bomb) refuses the file instead of
+/// holding all of it in memory.
 /// </summary>
 internal static class BlockReader
 {
@@ -48,6 +50,8 @@ internal static class BlockReader
                 if (read == 0) break;
                 end += read;
                 start += cutter.Cut(buffer.AsSpan(start, end - start), bufferOffset + start, final: false);
+                // What the cutter left is the start of one event: past the limit, it is refused rather than read on.
+                if (end - start > RawEvents.MaxEventBytes) throw RawEvents.TooLong(bufferOffset + start);
             }
             start += cutter.Cut(buffer.AsSpan(start, end - start), bufferOffset + start, final: true);
             return bufferOffset + end;
@@ -57,6 +61,20 @@ internal static class BlockReader
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+}
+
+/// <summary>The limit on one event cut out of a landed file.</summary>
+internal static class RawEvents
+{
+    /// <summary>
+    /// The longest event a landed file may hold: 32 MiB, the largest HTTP ingest body by default (Kafka and Event Hubs take 1 MB
+    /// messages). Silver quarantines payloads over 1 MiB as too_large; bronze keeps them up to this limit.
+    /// </summary>
+    internal const int MaxEventBytes = 32 << 20;
+
+    /// <summary>The refusal of a file with an event longer than <see cref="MaxEventBytes"/> that starts at byte <paramref name="offset"/>.</summary>
+    internal static InvalidDataException TooLong(long offset) => new(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"it has an event longer than {MaxEventBytes} bytes (32 MiB) starting at byte {offset} of its content (a line that does not end, or a file that decompresses to far more than it holds); nothing of it was ingested: split it into smaller events"));
 }
 
 /// <summary>Cuts events out of consecutive bytes of a file.</summary>
@@ -196,6 +214,7 @@ internal sealed class JsonArrayCutter(RawEventHandler handler) : IRawCutter
             }
         }
         if (runStart >= 0) _element.Write(data[runStart..]);
+        if (_element.WrittenCount > RawEvents.MaxEventBytes) throw RawEvents.TooLong(_elementOffset);
         if (final && _state == State.InElement) EndElement();
         return data.Length;
     }
@@ -266,6 +285,7 @@ internal sealed class WholeCutter(RawEventHandler handler) : IRawCutter
             else _start = offset + from;
         }
         _content.Write(data[from..]);
+        if (_content.WrittenCount > RawEvents.MaxEventBytes) throw RawEvents.TooLong(_start);
         if (final && _start >= 0)
         {
             var bytes = _content.WrittenSpan;

@@ -155,7 +155,10 @@ public sealed class SynapseScriptOptions
     private static Uri CheckStorageUrl(Uri value)
     {
         var text = value.IsAbsoluteUri ? value.OriginalString : value.ToString();
-        string Problem(string why) => $"The storage URL '{TSqlText.Printable(text)}' is not valid: {why}.";
+        // Shown without its user information, query and fragment: a SAS or a password in a URL given by mistake stays out of the message.
+        var shown = !value.IsAbsoluteUri || (value.UserInfo.Length == 0 && value.Query.Length == 0 && value.Fragment.Length == 0) ? text
+            : value.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) + (value.Query.Length > 0 || value.Fragment.Length > 0 ? "?<redacted>" : "");
+        string Problem(string why) => $"The storage URL '{TSqlText.Printable(shown)}' is not valid: {why}.";
         if (!value.IsAbsoluteUri || value.Scheme != Uri.UriSchemeHttps)
             throw new ArgumentException(Problem("use https://<account>.dfs.core.windows.net/<container>/<path>"), nameof(value));
         if (TSqlText.TextProblem(text) is { } textProblem) throw new ArgumentException(Problem("it " + textProblem), nameof(value));

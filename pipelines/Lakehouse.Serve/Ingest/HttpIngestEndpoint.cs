@@ -291,8 +291,10 @@ internal sealed class HttpIngestEndpoint : IServerPart
         try
         {
             // The body is read to its end whatever Content-Length says (a gzip body decompresses to more than was sent);
-            // the declared length only sizes the first buffer, with one byte to spare for the read that finds the end.
-            var first = context.Request.ContentLength is { } declared ? (int)Math.Min(declared + 1, max + 1L) : Math.Min(FirstChunk, max + 1);
+            // the declared length only sizes the first buffer, with one byte to spare for the read that finds the end. Memory is
+            // reserved as bytes arrive, never for more than the first chunk on a declared length alone: clients that declare the
+            // largest body and then send slowly or nothing hold what they sent, not the server's whole budget.
+            var first = (int)Math.Min(Math.Min(FirstChunk, max + 1L), (context.Request.ContentLength ?? long.MaxValue - 1) + 1);
             if (!body.TryGrow(first)) return ReadOutcome.NoMemory;
             while (true)
             {

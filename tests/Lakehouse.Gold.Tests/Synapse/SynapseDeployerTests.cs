@@ -196,16 +196,16 @@ public sealed class SynapseStorageUrlTests
 
     [Theory]
     [InlineData("http://acct.dfs.core.windows.net/lake", "use https://<account>.dfs.core.windows.net/<container>/<path>")]
-    [InlineData("https://acct.dfs.core.windows.net/lake/p?sv=1&sig=abc", "it has a query string or fragment; a SAS goes into the credential (--credential sas), never into the URL")]
+    [InlineData("https://acct.dfs.core.windows.net/lake/p?sv=1&sig=abc", "it has a query string or fragment; a SAS goes into the credential (--credential sas), never into the URL", "https://acct.dfs.core.windows.net/lake/p?<redacted>")]
     [InlineData("https://acct.dfs.core.windows.net", "the path must start with a container (3 to 63 lower-case letters, digits and single hyphens)")]
     [InlineData("https://acct.dfs.core.windows.net/Lake", "the path must start with a container (3 to 63 lower-case letters, digits and single hyphens)")]
     [InlineData("https://ACCOUNT_x.dfs.core.windows.net/lake", "the host is not a storage account's (<account>.dfs.core.windows.net, the account 3 to 24 lower-case letters and digits)")]
-    [InlineData("https://user@acct.dfs.core.windows.net/lake", "it carries a user name or a port")]
+    [InlineData("https://user:s3cr3t@acct.dfs.core.windows.net/lake", "it carries a user name or a port", "https://acct.dfs.core.windows.net/lake")]
     [InlineData("https://acct.dfs.core.windows.net/lake/a//b", "the path has an empty, '.' or '..' folder")]
-    public void StorageUrl_Invalid_RefusedSayingWhy(string url, string why)
+    public void StorageUrl_Invalid_RefusedSayingWhyWithoutASecretOfTheUrl(string url, string why, string? shown = null)
     {
         var e = Assert.Throws<ArgumentException>(() => new SynapseScriptOptions { StorageUrl = new Uri(url) });
 
-        Assert.Equal($"The storage URL '{url}' is not valid: {why}. (Parameter 'value')", e.Message);
+        Assert.Equal($"The storage URL '{shown ?? url}' is not valid: {why}. (Parameter 'value')", e.Message);
     }
 }
