@@ -178,12 +178,17 @@ internal sealed record MedallionStream(
 
 /// <summary>
 /// The report of <c>lakehouse bench --suite soak</c>: the run's settings and totals, whole-run latencies, every sample, and per series
-/// whether it stayed bounded (<c>bounded</c>: the second half's maximum at most 1.5 × the first half's plus a small allowance).
+/// whether it stayed bounded (<c>bounded</c>: the second half's maximum at most 1.5 × the first half's plus a small allowance, and not rising at every sample of the second half).
+/// A run that failed after its first sample still reports: <c>failure</c> says why, and what it could not measure is absent.
 /// </summary>
 internal sealed record SoakReport(
-    string Suite, string Timestamp, BenchMachine Machine, int Rate, double Minutes, int SampleSeconds, long Events, double SendEventsPerS, double DrainMs,
-    long PeakRssBytes, MedallionCounts Counts, double? SilverP50Ms, double? SilverP99Ms, double? GoldP50Ms, double? GoldP99Ms, double MaxSnapshotLoadMs,
-    string Target, bool Met, bool AllBounded, IReadOnlyList<SoakTrend> Trends, IReadOnlyList<SoakSample> Samples, double TotalSeconds);
+    string Suite, string Timestamp, BenchMachine Machine, int Rate, double Minutes, int SampleSeconds, long Events, double? SendEventsPerS, double? DrainMs,
+    long PeakRssBytes, MedallionCounts? Counts, double? SilverP50Ms, double? SilverP99Ms, double? GoldP50Ms, double? GoldP99Ms, double MaxSnapshotLoadMs,
+    string Target, bool Met, bool AllBounded, IReadOnlyList<SoakTrend> Trends, IReadOnlyList<SoakSample> Samples, double TotalSeconds)
+{
+    /// <summary>Why the run failed (the counts did not reconcile, the stream did not catch up, the mock's retention lost events), or null.</summary>
+    public string? Failure { get; init; }
+}
 
 /// <summary>
 /// One sample of the soak: <c>minute</c> since the producer started; the stream's RSS; events on the broker and in bronze; the lag

@@ -126,8 +126,15 @@ internal sealed class StreamRig : IDisposable
     /// <summary>Events on the broker (the sum of the partitions' high watermarks), and whether the mock deleted any (a low watermark above 0).</summary>
     internal (long Events, bool Deleted) Broker()
     {
+        var (events, deletedEvents) = BrokerMarks();
+        return (events, deletedEvents > 0);
+    }
+
+    /// <summary>Events on the broker, and how many of the first ones the mock's retention deleted (the sum of the low watermarks).</summary>
+    internal (long Events, long Deleted) BrokerMarks()
+    {
         var marks = _kafka.Watermarks(Topic);
-        return (marks.Values.Sum(w => w.High), marks.Values.Any(w => w.Low > 0));
+        return (marks.Values.Sum(w => w.High), marks.Values.Sum(w => w.Low));
     }
 
     /// <summary>The stream's /metrics, parsed; null when it does not answer.</summary>
@@ -158,15 +165,30 @@ internal sealed class StreamRig : IDisposable
                 var (code, _, stderr) = await Stream.WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
                 throw new LakehouseException(LakehouseErrorReason.Engine, $"lakehouse stream ended with exit code {code} while catching up: {stderr.Trim()}");
             }
-            if (await MetricsAsync(cancellationToken).ConfigureAwait(false) is { } m && m.CaughtUp(events)) return clock.Elapsed;
+            var metrics = await MetricsAsync(cancellationToken).ConfigureAwait(false);
+            if (metrics is not null && metrics.CaughtUp(events)) return clock.Elapsed;
+            LostToRetention(metrics);
             if (clock.Elapsed > timeout)
             {
                 var (onBroker, deleted) = Broker();
                 throw new LakehouseException(LakehouseErrorReason.Engine, string.Create(CultureInfo.InvariantCulture,
-                    $"The stream did not catch up within {timeout.TotalSeconds:0} s of the last send ({onBroker:N0} events on the broker{(deleted ? ", some deleted by the mock's retention before they were read" : "")})."));
+                    $"The stream did not catch up within {timeout.TotalSeconds:0} s of the last send ({onBroker:N0} events on the broker{(deleted ? ", some deleted by the mock's retention" : "")})."));
             }
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Fails when the mock's retention deleted events bronze had not taken yet (more deleted than bronze holds): the stream fell
+    /// more than the mock keeps (about 5 MB of compressed message sets per partition) behind, and those events are gone.
+    /// </summary>
+    internal void LostToRetention(PrometheusSample? metrics)
+    {
+        var bronze = (long)(metrics?.Value("lakehouse_stream_rows_total", "stage=\"bronze\"") ?? 0);
+        var (onBroker, deleted) = BrokerMarks();
+        if (deleted > bronze)
+            throw new LakehouseException(LakehouseErrorReason.Engine, string.Create(CultureInfo.InvariantCulture,
+                $"The stream fell behind further than the mock cluster keeps: its retention deleted the first {deleted:N0} of {onBroker:N0} events, bronze had taken {bronze:N0}; the run is void (lower the rate)."));
     }
 
     /// <summary>Stops the stream with SIGTERM (it must exit 143, as a stopped service does) and returns its peak RSS.</summary>

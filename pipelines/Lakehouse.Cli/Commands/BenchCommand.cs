@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Lakehouse.Cli.Bench;
+using Lakehouse.Core;
 using Lakehouse.Engine;
 using Lakehouse.Storage;
 
@@ -125,7 +126,9 @@ internal static class BenchCommand
                 var soak = await session.Progress.RunAsync("bench --suite soak", line =>
                     BenchSuite.InRunFolderAsync(soakRun, () => new SoakBench(engine, soakRun, Progress(line)).RunAsync(soakSettings, cancellationToken)))
                     .ConfigureAwait(false);
-                return await WriteReportAsync(JsonSerializer.Serialize(soak, BenchReport.JsonOptions)).ConfigureAwait(false);
+                await WriteReportAsync(JsonSerializer.Serialize(soak, BenchReport.JsonOptions)).ConfigureAwait(false);
+                if (soak.Failure is { } failure) throw new LakehouseException(LakehouseErrorReason.Engine, "The soak failed (its report says what it measured until then): " + failure);
+                return CliApp.ExitOk;
             }
             if (chosen == "medallion")
             {
