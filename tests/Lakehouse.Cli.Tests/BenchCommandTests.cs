@@ -145,20 +145,82 @@ public sealed class BenchCommandTests : IDisposable
     {
         var suite = await CliRunner.RunAsync("bench", "--size", "small", "--suite", "http", "--work", _temp.Combine("w"));
         Assert.Equal(2, suite.ExitCode);
-        Assert.StartsWith("error: --suite must be cases or medallion", suite.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith("error: --suite must be cases, medallion or soak, not 'http'", suite.Stderr, StringComparison.Ordinal);
         var size = await CliRunner.RunAsync("bench", "--size", "medium", "--work", _temp.Combine("w"));
         Assert.Equal((2, "error: --size must be small or full, not 'medium'\n"), (size.ExitCode, size.Stderr));
         var azure = await CliRunner.RunAsync("bench", "--size", "small", "--azure", "/not/a/uri", "--work", _temp.Combine("w"));
         Assert.Equal(2, azure.ExitCode);
         Assert.Contains("--azure must be an abfss://", azure.Stderr, StringComparison.Ordinal);
+        var rates = await CliRunner.RunAsync("bench", "--suite", "medallion", "--stream-rates", "10000,fast", "--work", _temp.Combine("w"));
+        Assert.Equal((2, "error: --stream-rates takes events per second from 1 to 10000000, comma-separated (e.g. 10000,100000), not '10000,fast'\n"), (rates.ExitCode, rates.Stderr));
+        var skip = await CliRunner.RunAsync("bench", "--size", "small", "--skip-stream", "--work", _temp.Combine("w"));
+        Assert.Equal((2, "error: --stream-seconds, --stream-rates and --skip-stream are for --suite medallion\n"), (skip.ExitCode, skip.Stderr));
+        var both = await CliRunner.RunAsync("bench", "--suite", "medallion", "--skip-stream", "--stream-rates", "2000", "--work", _temp.Combine("w"));
+        Assert.Equal((2, "error: --stream-rates and --skip-stream cannot go together\n"), (both.ExitCode, both.Stderr));
+        var minutes = await CliRunner.RunAsync("bench", "--suite", "medallion", "--minutes", "5", "--work", _temp.Combine("w"));
+        Assert.Equal((2, "error: --minutes, --rate and --sample-seconds are for --suite soak\n"), (minutes.ExitCode, minutes.Stderr));
+        var soakEvents = await CliRunner.RunAsync("bench", "--suite", "soak", "--events", "5000", "--work", _temp.Combine("w"));
+        Assert.Equal((2, "error: --events and --scale-events are for --suite medallion; the soak takes --minutes, --rate and --sample-seconds\n"), (soakEvents.ExitCode, soakEvents.Stderr));
         Assert.False(Directory.Exists(_temp.Combine("w")));
+    }
+
+    [Fact]
+    public async Task Bench_SoakOneMinute_SamplesEveryTableAndReconciles()
+    {
+        var work = _temp.Combine("soak");
+        var run = await CliRunner.RunAsync("bench", "--suite", "soak", "--minutes", "1", "--rate", "1000", "--sample-seconds", "20", "--work", work);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        using var doc = JsonDocument.Parse(run.Stdout);
+        var report = doc.RootElement;
+        Assert.Equal(("soak", 1000, 60_000L), (report.GetProperty("suite").GetString(), report.GetProperty("rate").GetInt32(), report.GetProperty("events").GetInt64()));
+        StreamCounts(report.GetProperty("counts"), 60_000);
+        Positive(report, "send_events_per_s", "peak_rss_bytes", "silver_p50_ms", "silver_p99_ms", "gold_p50_ms", "gold_p99_ms", "max_snapshot_load_ms");
+        Assert.True(report.GetProperty("silver_p99_ms").GetDouble() >= report.GetProperty("silver_p50_ms").GetDouble());
+        HasTarget(report);
+        var samples = report.GetProperty("samples").EnumerateArray().ToList();
+        // Samples at 20 and 40 s while the producer sends (the one at 60 s races its end), and the last one once every layer caught up.
+        Assert.InRange(samples.Count, 3, 4);
+        var last = samples[^1];
+        Assert.Equal((60_000L, 60_000L), (last.GetProperty("broker_events").GetInt64(), last.GetProperty("bronze_events").GetInt64()));
+        Assert.Equal((0L, 0L, 0L), (last.GetProperty("lag_events").GetInt64(), last.GetProperty("silver_lag_versions").GetInt64(), last.GetProperty("gold_lag_versions").GetInt64()));
+        Assert.Equal(60_000L, samples.Sum(s => s.GetProperty("window_events").GetInt64()));
+        Assert.Equal(0L, last.GetProperty("not_visible_in_silver").GetInt64());
+        foreach (var sample in samples)
+        {
+            Positive(sample, "minute", "rss_bytes");
+            var tables = sample.GetProperty("tables").EnumerateArray().ToList();
+            Assert.Contains(tables, t => t.GetProperty("table").GetString() == "bronze.weblogs");
+            foreach (var table in tables)
+            {
+                Assert.Equal(table.GetProperty("files").GetInt32(), table.GetProperty("files_per_partition").EnumerateObject().Sum(p => p.Value.GetInt32()));
+                Assert.Equal(table.GetProperty("partitions").GetInt32(), table.GetProperty("files_per_partition").EnumerateObject().Count());
+                Assert.True(table.GetProperty("commit_files").GetInt32() >= 1 && table.GetProperty("commits_since_checkpoint").GetInt64() >= 0, table.ToString());
+            }
+        }
+        Assert.Equal(["bronze.weblogs", "silver.weblogs", "silver.weblogs_quarantine", "silver._quality", "gold.page_performance_daily", "gold.page_metrics_1m",
+            "gold.page_metrics_5m", "gold.page_sessions", "gold.alerts", "gold._runs"], last.GetProperty("tables").EnumerateArray().Select(t => t.GetProperty("table").GetString()));
+        var trends = report.GetProperty("trends").EnumerateArray().ToList();
+        Assert.Contains(trends, t => t.GetProperty("metric").GetString() == "rss_bytes");
+        Assert.Contains(trends, t => t.GetProperty("metric").GetString() == "bronze.weblogs.snapshot_load_ms");
+        Assert.Equal(trends.All(t => t.GetProperty("bounded").GetBoolean()), report.GetProperty("all_bounded").GetBoolean());
+        Assert.Empty(Directory.GetDirectories(Path.Combine(work, "runs")));
+    }
+
+    /// <summary>A stream's counts: every event produced is in bronze once and went to silver, quarantine or the duplicates.</summary>
+    private static void StreamCounts(JsonElement counts, long events)
+    {
+        Assert.Equal((events, events, events), (counts.GetProperty("produced").GetInt64(), counts.GetProperty("bronze").GetInt64(), counts.GetProperty("silver_in").GetInt64()));
+        var (silver, quarantined, duplicates) = (counts.GetProperty("silver").GetInt64(), counts.GetProperty("quarantined").GetInt64(), counts.GetProperty("duplicates").GetInt64());
+        Assert.Equal(events, silver + quarantined + duplicates);
+        Assert.True(quarantined > 0 && duplicates > 0, counts.ToString());
+        Assert.Equal((silver, silver), (counts.GetProperty("silver_table_rows").GetInt64(), counts.GetProperty("gold_events").GetInt64()));
     }
 
     [Fact]
     public async Task Bench_MedallionSmoke_CountsReconcileWithWhatTheSimulatorSaysItSent()
     {
         var work = _temp.Combine("medallion");
-        var run = await CliRunner.RunAsync("bench", "--suite", "medallion", "--events", "200000", "--work", work);
+        var run = await CliRunner.RunAsync("bench", "--suite", "medallion", "--events", "200000", "--stream-seconds", "5", "--stream-rates", "2000", "--work", work);
         Assert.True(run.ExitCode == 0, run.Stderr);
         // The simulator's own account of the same sends, from a separate run of it.
         var produced = await CliRunner.RunAsync("produce", "--dataset", "weblogs", "--events", "200000", "--seed", "7", "--duplicates", "0.01", "--malformed", "0.005",
@@ -193,6 +255,22 @@ public sealed class BenchCommandTests : IDisposable
         Positive(incremental, "refresh_ms", "bronze_ms", "silver_ms", "gold_ms");
         HasTarget(incremental);
         Assert.False(report.TryGetProperty("scale", out _)); // --events without --scale-events: no memory run
+
+        // The stream: 10,000 events through Kafka and lakehouse stream; the simulator's duplicates and malformed events are what
+        // silver dropped and quarantined.
+        var stream = Assert.Single(report.GetProperty("stream").EnumerateArray());
+        Assert.Equal((2000, 5, 10_000L), (stream.GetProperty("rate").GetInt32(), stream.GetProperty("seconds").GetInt32(), stream.GetProperty("events").GetInt64()));
+        var streamCounts = stream.GetProperty("counts");
+        StreamCounts(streamCounts, 10_000);
+        Assert.Equal((stream.GetProperty("sent_duplicates").GetInt64(), stream.GetProperty("sent_malformed").GetInt64()),
+            (streamCounts.GetProperty("duplicates").GetInt64(), streamCounts.GetProperty("quarantined").GetInt64()));
+        Positive(stream, "send_events_per_s", "bronze_p50_ms", "bronze_p99_ms", "silver_p50_ms", "silver_p99_ms", "gold_p50_ms", "gold_p99_ms", "sustained_events_per_s", "peak_rss_bytes");
+        foreach (var (p50, p99) in new[] { ("bronze_p50_ms", "bronze_p99_ms"), ("silver_p50_ms", "silver_p99_ms"), ("gold_p50_ms", "gold_p99_ms") })
+            Assert.True(stream.GetProperty(p99).GetDouble() >= stream.GetProperty(p50).GetDouble(), stream.ToString());
+        // Visible in bronze before silver, in silver before gold (each event's times, so the medians too).
+        Assert.True(stream.GetProperty("bronze_p50_ms").GetDouble() <= stream.GetProperty("silver_p50_ms").GetDouble() &&
+            stream.GetProperty("silver_p50_ms").GetDouble() <= stream.GetProperty("gold_p50_ms").GetDouble(), stream.ToString());
+        Assert.Equal("silver_p99_ms <= 500", stream.GetProperty("target").GetString());
         Assert.Empty(Directory.GetDirectories(Path.Combine(work, "runs")));
 
         var mixed = await CliRunner.RunAsync("bench", "--suite", "medallion", "--case", "gold_day", "--work", work);

@@ -111,11 +111,12 @@ internal sealed record GoldIncrementalResult(long DayEvents, int Events, bool In
 
 /// <summary>
 /// The report of <c>lakehouse bench --suite medallion</c>: <c>batch</c> (files → bronze → silver → gold against DuckDB's raw conversion),
-/// <c>scale</c> (the same at the scale size, for memory; absent when not run), <c>incremental</c> (the refresh after 1,000 new events).
+/// <c>scale</c> (the same at the scale size, for memory; absent when not run), <c>incremental</c> (the refresh after 1,000 new events),
+/// <c>stream</c> (one entry per rate through Kafka and <c>lakehouse stream</c>; absent with --skip-stream).
 /// </summary>
 internal sealed record MedallionReport(
     string Suite, string Timestamp, BenchMachine Machine, string Work, MedallionBatch Batch, MedallionScale? Scale, MedallionIncremental Incremental,
-    double TotalSeconds);
+    IReadOnlyList<MedallionStream>? Stream, double TotalSeconds);
 
 /// <summary>One layer's command as a child process: wall seconds and peak RSS.</summary>
 internal sealed record MedallionStep(string Layer, double Seconds, long PeakRssBytes);
@@ -163,3 +164,45 @@ internal sealed record MedallionScale(
 /// <summary>The refresh of bronze, silver and gold after <c>events</c> new events: the median of <c>rounds</c> (all in <c>run_ms</c>), and its layers.</summary>
 internal sealed record MedallionIncremental(
     int Events, int Rounds, double RefreshMs, IReadOnlyList<double> RunMs, double BronzeMs, double SilverMs, double GoldMs, string Target, bool Met);
+
+/// <summary>
+/// One rate of the streaming part: <c>events</c> sent at <c>rate</c> events/s (the producer reached <c>send_events_per_s</c>) through
+/// Kafka (the mock cluster) into <c>lakehouse stream</c>. Latencies are produce → visible in bronze, silver and gold (the commit that
+/// first covers the event); <c>sustained_events_per_s</c> = events ÷ (first send → the gold commit that made the last event visible);
+/// <c>drain_ms</c> = last send → the stream reporting every layer caught up; <c>peak_rss_bytes</c> the stream process's.
+/// </summary>
+internal sealed record MedallionStream(
+    int Rate, int Seconds, long Events, long SentDuplicates, long SentMalformed, double SendEventsPerS,
+    double BronzeP50Ms, double BronzeP99Ms, double SilverP50Ms, double SilverP99Ms, double GoldP50Ms, double GoldP99Ms,
+    double SustainedEventsPerS, double DrainMs, long PeakRssBytes, int MaxBatchMs, MedallionCounts Counts, string Target, bool Met);
+
+/// <summary>
+/// The report of <c>lakehouse bench --suite soak</c>: the run's settings and totals, whole-run latencies, every sample, and per series
+/// whether it stayed bounded (<c>bounded</c>: the second half's maximum at most 1.5 × the first half's plus a small allowance, and not rising at every sample of the second half).
+/// A run that failed after its first sample still reports: <c>failure</c> says why, and what it could not measure is absent.
+/// </summary>
+internal sealed record SoakReport(
+    string Suite, string Timestamp, BenchMachine Machine, int Rate, double Minutes, int SampleSeconds, long Events, double? SendEventsPerS, double? DrainMs,
+    long PeakRssBytes, MedallionCounts? Counts, double? SilverP50Ms, double? SilverP99Ms, double? GoldP50Ms, double? GoldP99Ms, double MaxSnapshotLoadMs,
+    string Target, bool Met, bool AllBounded, IReadOnlyList<SoakTrend> Trends, IReadOnlyList<SoakSample> Samples, double TotalSeconds)
+{
+    /// <summary>Why the run failed (the counts did not reconcile, the stream did not catch up, the mock's retention lost events), or null.</summary>
+    public string? Failure { get; init; }
+}
+
+/// <summary>
+/// One sample of the soak: <c>minute</c> since the producer started; the stream's RSS; events on the broker and in bronze; the lag
+/// (events unread, versions silver and gold are behind); latency of the events sent since the previous sample (<c>window_events</c>,
+/// of which <c>not_visible_in_silver</c> were not yet); every table.
+/// </summary>
+internal sealed record SoakSample(
+    double Minute, long RssBytes, long BrokerEvents, long BronzeEvents, long? LagEvents, long? SilverLagVersions, long? GoldLagVersions, bool BrokerDeleted,
+    long WindowEvents, long NotVisibleInSilver, double? SilverP50Ms, double? SilverP99Ms, double? GoldP50Ms, double? GoldP99Ms, IReadOnlyList<SoakTable> Tables);
+
+/// <summary>One table at a sample: live data files (in all and per partition), commit files in _delta_log, checkpoint files, commits since the last checkpoint, and a fresh reader's snapshot load time.</summary>
+internal sealed record SoakTable(
+    string Table, long Version, int Files, int Partitions, int MaxFilesPerPartition, IReadOnlyDictionary<string, int> FilesPerPartition, int CommitFiles,
+    int CheckpointFiles, long CommitsSinceCheckpoint, double SnapshotLoadMs);
+
+/// <summary>One series of the soak: first, last and largest value, the largest of each half, and whether it stayed bounded.</summary>
+internal sealed record SoakTrend(string Metric, double First, double Last, double Max, double FirstHalfMax, double SecondHalfMax, bool Bounded);

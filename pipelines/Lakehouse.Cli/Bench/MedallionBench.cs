@@ -19,7 +19,9 @@ namespace Lakehouse.Cli.Bench;
 /// <param name="Events">Web-log events of the batch run (the simulator's sends: duplicates and malformed ones included).</param>
 /// <param name="ScaleEvents">Events of the memory run (0: not run).</param>
 /// <param name="IncrementalEvents">Events of each incremental refresh.</param>
-internal sealed record MedallionSettings(long Events, long ScaleEvents, int IncrementalEvents = 1_000);
+/// <param name="StreamRates">Rates (events/s) of the streaming part, one stream each (empty: not run).</param>
+/// <param name="StreamSeconds">How long each stream's producer sends.</param>
+internal sealed record MedallionSettings(long Events, long ScaleEvents, int IncrementalEvents = 1_000, IReadOnlyList<int>? StreamRates = null, int StreamSeconds = 60);
 
 /// <summary>
 /// The medallion suite: the simulator's web-log files → bronze → silver → gold, each layer as the <c>lakehouse</c> command a user
@@ -73,6 +75,10 @@ internal sealed class MedallionBench
             Met = ratio >= 1.0,
         };
         var incremental = await IncrementalAsync(lake, cancellationToken).ConfigureAwait(false);
+        Directory.Delete(lake, recursive: true);
+        List<MedallionStream>? stream = null;
+        if (_settings.StreamRates is { Count: > 0 } rates)
+            stream = await new MedallionStreamBench(_engine, _run, Progress).RunAsync(rates, _settings.StreamSeconds, cancellationToken).ConfigureAwait(false);
         MedallionScale? scale = null;
         if (_settings.ScaleEvents > 0)
         {
@@ -85,7 +91,7 @@ internal sealed class MedallionBench
         }
         return new MedallionReport("medallion", started.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
             new BenchMachine(Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription, DuckEngine.LibraryVersion),
-            _work, batchResult, scale, incremental, Round(_clock.Elapsed.TotalSeconds, 1));
+            _work, batchResult, scale, incremental, stream, Round(_clock.Elapsed.TotalSeconds, 1));
     }
 
     // ---- inputs -------------------------------------------------------------------------------------------------------------
