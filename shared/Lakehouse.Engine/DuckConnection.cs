@@ -18,6 +18,7 @@ public sealed class DuckConnection : IDisposable
     private readonly DuckDBConnection _connection;
     private readonly ILogger _logger;
     private DuckResult? _active;
+    private long _interrupts;
     private bool _disposed;
 
     internal DuckConnection(DuckEngine engine, DuckDBConnection connection, ILogger logger)
@@ -31,6 +32,9 @@ public sealed class DuckConnection : IDisposable
     internal DuckEngine Engine { get; }
 
     internal ILogger Logger => _logger;
+
+    /// <summary>How many times <see cref="Interrupt"/> has been called: a statement compares it with its value at its start.</summary>
+    internal long Interrupts => Interlocked.Read(ref _interrupts);
 
     /// <summary>True when the connection must not go back to a pool.</summary>
     internal bool IsBroken => _disposed;
@@ -46,6 +50,7 @@ public sealed class DuckConnection : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         using var command = _connection.CreateCommand();
         command.CommandText = sql;
+        var interruptsBefore = Interrupts;
         using var interrupt = CancellationInterrupt.Create(this, cancellationToken);
         try
         {
@@ -53,7 +58,7 @@ public sealed class DuckConnection : IDisposable
         }
         catch (Exception e) when (e is DuckDBException or OperationCanceledException)
         {
-            throw DuckError.Translate(e, "DuckDB statement failed", _logger, cancellationToken);
+            throw DuckError.Translate(e, "DuckDB statement failed", _logger, Interrupts != interruptsBefore, cancellationToken);
         }
     }
 
@@ -66,18 +71,19 @@ public sealed class DuckConnection : IDisposable
         var command = _connection.CreateCommand();
         command.CommandText = sql;
         command.UseStreamingMode = true;
+        var interruptsBefore = Interrupts;
         var interrupt = CancellationInterrupt.Create(this, cancellationToken);
         try
         {
             var reader = command.ExecuteReader();
-            _active = new DuckResult(this, command, reader, interrupt, cancellationToken);
+            _active = new DuckResult(this, command, reader, interrupt, interruptsBefore, cancellationToken);
             return _active;
         }
         catch (Exception e) when (e is DuckDBException or OperationCanceledException)
         {
             interrupt?.Dispose();
             command.Dispose();
-            throw DuckError.Translate(e, "DuckDB query failed", _logger, cancellationToken);
+            throw DuckError.Translate(e, "DuckDB query failed", _logger, Interrupts != interruptsBefore, cancellationToken);
         }
     }
 
@@ -98,6 +104,7 @@ public sealed class DuckConnection : IDisposable
         ThrowIfUnusable();
         using var command = _connection.CreateCommand();
         command.CommandText = sql;
+        var interruptsBefore = Interrupts;
         using var interrupt = CancellationInterrupt.Create(this, cancellationToken);
         var batches = command.ExecuteArrowBatchesAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         try
@@ -112,7 +119,7 @@ public sealed class DuckConnection : IDisposable
                 }
                 catch (Exception e) when (e is DuckDBException or OperationCanceledException)
                 {
-                    throw DuckError.Translate(e, "DuckDB query failed", _logger, cancellationToken);
+                    throw DuckError.Translate(e, "DuckDB query failed", _logger, Interrupts != interruptsBefore, cancellationToken);
                 }
                 yield return batch;
             }
@@ -142,6 +149,7 @@ public sealed class DuckConnection : IDisposable
     public void Interrupt()
     {
         if (_disposed || _connection.State != ConnectionState.Open) return;
+        Interlocked.Increment(ref _interrupts);
         _connection.NativeConnection.Interrupt();
     }
 

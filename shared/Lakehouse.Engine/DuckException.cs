@@ -11,17 +11,26 @@ internal static class DuckError
     internal static LakehouseException Create(string what, DuckDBException e) =>
         new(LakehouseErrorReason.Engine, $"{what}: {WithoutStatementText(e.Message)}", e);
 
-    /// <summary>An interrupt becomes cancellation (of <paramref name="cancellationToken"/> when it was the cause); anything else <see cref="Create"/>.</summary>
-    internal static Exception Translate(Exception e, string what, ILogger? logger, CancellationToken cancellationToken)
+    /// <summary>
+    /// An interrupt that was asked for (the token cancelled, or <see cref="DuckConnection.Interrupt"/> called during the statement)
+    /// becomes cancellation; anything else <see cref="Create"/>. An interrupt nobody asked for is a failure, not a cancellation:
+    /// under load DuckDB can end a statement whose parallel task failed with "interrupted" instead of that task's error, and a
+    /// caller that took it for cancellation would stop quietly as if told to.
+    /// </summary>
+    internal static Exception Translate(Exception e, string what, ILogger? logger, bool interruptRequested, CancellationToken cancellationToken)
     {
         var interrupted = e is OperationCanceledException || (e is DuckDBException d && d.ErrorType == DuckDB.NET.Native.DuckDBErrorType.Interrupt);
-        if (interrupted)
+        if (!interrupted) return Create(what, (DuckDBException)e);
+        if (cancellationToken.IsCancellationRequested || interruptRequested)
         {
             if (logger is not null) Log.QueryInterrupted(logger, cancellationToken.IsCancellationRequested);
             return cancellationToken.IsCancellationRequested ? new OperationCanceledException("The DuckDB statement was cancelled.", e, cancellationToken) : new OperationCanceledException("The DuckDB statement was interrupted.", e);
         }
-        return Create(what, (DuckDBException)e);
+        return new LakehouseException(LakehouseErrorReason.Engine, $"{what}: {UnrequestedInterrupt}", e);
     }
+
+    /// <summary>The message of an interrupt that neither a token nor <see cref="DuckConnection.Interrupt"/> asked for.</summary>
+    internal const string UnrequestedInterrupt = "DuckDB stopped the statement as interrupted although nothing cancelled it; the statement did not complete (DuckDB can report this in place of the error of a parallel task).";
 
     /// <summary>DuckDB's message up to the context it appends: the "LINE n: ..." excerpt of the statement and its caret line.</summary>
     internal static string WithoutStatementText(string message)

@@ -17,6 +17,7 @@ public sealed class DuckResult : IDisposable
     private readonly DuckDBCommand _command;
     private readonly DuckDBDataReader _reader;
     private readonly CancellationInterrupt? _interrupt;
+    private readonly long _interruptsBefore;
     private readonly CancellationToken _cancellationToken;
     private readonly DuckDBType[] _types;
     private State _state;
@@ -31,12 +32,13 @@ public sealed class DuckResult : IDisposable
         Disposed,
     }
 
-    internal DuckResult(DuckConnection connection, DuckDBCommand command, DuckDBDataReader reader, CancellationInterrupt? interrupt, CancellationToken cancellationToken)
+    internal DuckResult(DuckConnection connection, DuckDBCommand command, DuckDBDataReader reader, CancellationInterrupt? interrupt, long interruptsBefore, CancellationToken cancellationToken)
     {
         _connection = connection;
         _command = command;
         _reader = reader;
         _interrupt = interrupt;
+        _interruptsBefore = interruptsBefore;
         _cancellationToken = cancellationToken;
         var n = reader.FieldCount;
         _types = new DuckDBType[n];
@@ -78,7 +80,7 @@ public sealed class DuckResult : IDisposable
         catch (Exception e) when (e is DuckDBException or OperationCanceledException)
         {
             Finish();
-            throw DuckError.Translate(e, "DuckDB failed while streaming a result", null, _cancellationToken);
+            throw DuckError.Translate(e, "DuckDB failed while streaming a result", null, _connection.Interrupts != _interruptsBefore, _cancellationToken);
         }
         if (more) _state = State.OnRow;
         else Finish();
