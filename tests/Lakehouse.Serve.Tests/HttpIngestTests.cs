@@ -212,6 +212,31 @@ public sealed class HttpIngestTests(EngineFixture fixture) : IClassFixture<Engin
     }
 
     [Fact]
+    public async Task Post_ChunkedBodyOfManySegmentsExactlyAtTheLimit_EveryLineLandedWithItsBytesAndOffset()
+    {
+        // Lines of varying length cross the body's segment boundaries (64 KiB doubling to 1 MiB); the limit is the body's exact,
+        // odd length, so its last segment is cut short and the read that finds the end is the one past the limit.
+        var lines = Enumerable.Range(0, 30_000).Select(i => $"{{\"n\":{i},\"pad\":\"{new string((char)('a' + i % 26), i % 173)}\"}}\n").ToArray();
+        var body = Encoding.UTF8.GetBytes(string.Concat(lines));
+        Assert.InRange(body.Length, 3_000_000, 4_000_000);
+        await using var scope = await ServerScope.StartAsync(fixture.Engine, o => o.Ingest.MaxBodyBytes = body.Length);
+
+        using (var response = await scope.Client.PostAsync("/ingest/weblogs", Chunked(body))) Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        using (var over = await scope.Client.PostAsync("/ingest/weblogs", Chunked([.. body, .. "{}\n"u8.ToArray()])))
+            await AssertProblemAsync(over, HttpStatusCode.RequestEntityTooLarge, "Body too large", "A body may have at most");
+
+        var rows = await scope.BronzeAsync("weblogs");
+        Assert.Equal(lines.Length, rows.Count);
+        var offset = 0L;
+        for (var i = 0; i < lines.Length; i++)
+        {
+            Assert.Equal(lines[i][..^1], Encoding.UTF8.GetString(rows[i].Payload));
+            Assert.Equal(offset, rows[i].Offset);
+            offset += Encoding.UTF8.GetByteCount(lines[i]);
+        }
+    }
+
+    [Fact]
     public async Task Post_GzipBody_LandedDecompressedAndTheLimitAppliesToDecompressedBytes()
     {
         await using var scope = await ServerScope.StartAsync(fixture.Engine, o => o.Ingest.MaxBodyBytes = 5000);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Numerics;
 using Lakehouse.Bronze;
 using Lakehouse.Core;
 using Lakehouse.Datasets;
@@ -291,22 +292,23 @@ internal sealed class HttpIngestEndpoint : IServerPart
         try
         {
             // The body is read to its end whatever Content-Length says (a gzip body decompresses to more than was sent);
-            // the declared length only sizes the first buffer, with one byte to spare for the read that finds the end. Memory is
+            // the declared length only sizes the first segment, with one byte to spare for the read that finds the end. Memory is
             // reserved as bytes arrive, never for more than the first chunk on a declared length alone: clients that declare the
             // largest body and then send slowly or nothing hold what they sent, not the server's whole budget.
-            var first = (int)Math.Min(Math.Min(FirstChunk, max + 1L), (context.Request.ContentLength ?? long.MaxValue - 1) + 1);
-            if (!body.TryGrow(first)) return ReadOutcome.NoMemory;
+            // A body as large as the largest allowed fills its segments; one more read (of one byte, outside them) tells whether
+            // it ends there or is too large, so no body holds more than the largest allowed.
+            var first = (int)Math.Min(Math.Min(FirstChunk, max), (context.Request.ContentLength ?? long.MaxValue - 1) + 1);
+            if (!body.TryAddSegment(first)) return ReadOutcome.NoMemory;
             while (true)
             {
-                if (body.Length == body.Capacity)
+                if (body.IsFull)
                 {
-                    if (body.Length > max) return ReadOutcome.TooLarge;
-                    if (!body.TryGrow((int)Math.Min(2L * body.Capacity, max + 1L))) return ReadOutcome.NoMemory;
+                    if (body.Length == max) return await stream.ReadAsync(new byte[1]).ConfigureAwait(false) == 0 ? ReadOutcome.Whole : ReadOutcome.TooLarge;
+                    if (!body.TryAddSegment(0)) return ReadOutcome.NoMemory;
                 }
                 var read = await stream.ReadAsync(body.Free).ConfigureAwait(false);
                 if (read == 0) return ReadOutcome.Whole;
-                body.Length += read;
-                if (body.Length > max) return ReadOutcome.TooLarge;
+                body.Advance(read);
             }
         }
         catch (Exception e) when (e is BadHttpRequestException or IOException or OperationCanceledException)
@@ -426,45 +428,87 @@ internal sealed class HttpIngestEndpoint : IServerPart
     internal sealed record IngestAnswer(string RequestId, string Dataset, string Table, int Accepted, long? BronzeVersion, bool Duplicate);
 
     /// <summary>
-    /// A request body in a pooled buffer, and the memory it has reserved (kept until the request is answered): its capacity,
-    /// but at most the largest body (the byte the buffer has past it only finds out that a body is too large).
+    /// A request body in pooled segments, and the memory it has reserved (kept until the request is answered): the bytes of its
+    /// segments, at most the largest body. Segments double from the first chunk up to 1 MiB, so a body grows without copies
+    /// and no array larger than 1 MiB goes back to the shared pool (a growing contiguous buffer left every smaller size there,
+    /// about twice the body per request, beyond the budget's view). A body of more than one segment is joined into one array
+    /// when it is framed.
     /// </summary>
     private sealed class Body(BodyMemory memory, long maxReserved) : IDisposable
     {
-        private byte[]? _buffer;
+        private const int LargestSegment = 1 << 20;
+        private readonly List<byte[]> _segments = [];
+        private byte[]? _joined;
+        private int _lastLength;
         private long _reserved;
 
-        internal int Capacity { get; private set; }
+        /// <summary>The bytes read so far.</summary>
+        internal int Length { get; private set; }
 
-        internal int Length { get; set; }
+        /// <summary>True when the last segment has no room left (or there is none yet).</summary>
+        internal bool IsFull => _segments.Count == 0 || _lastLength == Math.Min(_segments[^1].Length, maxReserved - (Length - _lastLength));
 
-        internal ReadOnlySpan<byte> Span => _buffer.AsSpan(0, Length);
+        /// <summary>The room left in the last segment.</summary>
+        internal Memory<byte> Free => _segments[^1].AsMemory(_lastLength, (int)Math.Min(_segments[^1].Length, maxReserved - (Length - _lastLength)) - _lastLength);
 
-        internal Memory<byte> Free => _buffer.AsMemory(Length, Capacity - Length);
-
-        /// <summary>Grows the buffer to <paramref name="capacity"/> bytes if the memory for it can be reserved.</summary>
-        internal bool TryGrow(int capacity)
+        /// <summary>The whole body (joined into one array on first use when it spans segments).</summary>
+        internal ReadOnlySpan<byte> Span
         {
-            var more = Math.Min(capacity, maxReserved) - _reserved;
+            get
+            {
+                if (_segments.Count == 1) return _segments[0].AsSpan(0, Length);
+                if (_joined is null && _segments.Count > 1)
+                {
+                    _joined = GC.AllocateUninitializedArray<byte>(Length);
+                    var at = 0;
+                    for (var i = 0; i < _segments.Count; i++)
+                    {
+                        var n = i == _segments.Count - 1 ? _lastLength : _segments[i].Length;
+                        _segments[i].AsSpan(0, n).CopyTo(_joined.AsSpan(at));
+                        at += n;
+                    }
+                    ReturnSegments();
+                }
+                return _joined;
+            }
+        }
+
+        /// <summary>Counts <paramref name="bytes"/> just read into <see cref="Free"/>.</summary>
+        internal void Advance(int bytes)
+        {
+            _lastLength += bytes;
+            Length += bytes;
+        }
+
+        /// <summary>
+        /// Adds a segment of at least <paramref name="size"/> bytes (the first) or double the last one, up to 1 MiB, if the
+        /// memory for it can be reserved; false when it cannot.
+        /// </summary>
+        internal bool TryAddSegment(int size)
+        {
+            if (_segments.Count > 0) size = Math.Min(2 * _segments[^1].Length, LargestSegment);
+            size = (int)Math.Clamp(size, 1, maxReserved - Length);
+            var rented = (long)BitOperations.RoundUpToPowerOf2((uint)size);
+            var more = Math.Min(rented, maxReserved - _reserved);
             if (more > 0 && !memory.TryReserve(more)) return false;
             _reserved += Math.Max(more, 0);
-            var grown = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 1));
-            if (_buffer is not null)
-            {
-                _buffer.AsSpan(0, Length).CopyTo(grown);
-                ArrayPool<byte>.Shared.Return(_buffer);
-            }
-            _buffer = grown;
-            Capacity = capacity;
+            _segments.Add(ArrayPool<byte>.Shared.Rent(size));
+            _lastLength = 0;
             return true;
         }
 
+        /// <summary>Gives the buffers back (the events hold their own copies); the reservation stays until <see cref="Dispose"/>.</summary>
         internal void ReturnBuffer()
         {
-            if (_buffer is null) return;
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = null;
-            Length = Capacity = 0;
+            ReturnSegments();
+            _joined = null;
+        }
+
+        private void ReturnSegments()
+        {
+            foreach (var segment in _segments) ArrayPool<byte>.Shared.Return(segment);
+            _segments.Clear();
+            _lastLength = 0;
         }
 
         public void Dispose()
