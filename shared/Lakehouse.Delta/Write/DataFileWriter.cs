@@ -78,8 +78,10 @@ internal static class DataFileWriter
                 result.Adds.Add(new AddAction(DeltaPaths.ToLogPath(relative), values, file.Size, now, dataChange, fileStats.Json));
                 result.Rows += fileStats.NumRecords;
                 result.Bytes += file.Size;
-                moves.Add((file.LocalPath, relative));
+                moves.Add((file.LocalPath, LakePath.Normalize(relative)));
             }
+            // Every path is checked above before any file is placed, so a value the lake cannot name (a NUL) refuses the
+            // write without leaving a partition folder behind.
             await PlaceAsync(storage, moves, result, cancellationToken).ConfigureAwait(false);
             return result;
         }

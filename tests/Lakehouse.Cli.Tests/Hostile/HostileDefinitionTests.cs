@@ -124,14 +124,17 @@ public sealed class HostileDefinitionTests : IDisposable
         var expected = values.Select((v, i) => (i, v.Length == 0 ? null : v)).Append((99, null)).ToList();
         Assert.Equal(expected, await PartsAsync());
 
-        // NUL cannot be in a folder name: the write is refused naming the path, and the table keeps what it held.
+        // NUL cannot be in a folder name: the write is refused naming the path, and the table keeps what it held, without a
+        // folder for the good row that came with it.
         var nul = _temp.Combine("nul.ndjson");
-        await File.WriteAllTextAsync(nul, "{\"id\":100,\"c\":\"\\u0000nul\"}\n");
+        await File.WriteAllTextAsync(nul, "{\"id\":100,\"c\":\"\\u0000nul\"}\n{\"id\":101,\"c\":\"fresh\"}\n");
         var refused = await CliRunner.RunAsync("table", "import", nul, "--to", "silver.parts", "--lake", Lake);
         Assert.Equal(1, refused.ExitCode);
         Assert.StartsWith("error: Lake path 'c=\\u0000nul/part-", refused.Stderr, StringComparison.Ordinal);
         Assert.EndsWith("' contains a backslash or NUL.\n", refused.Stderr, StringComparison.Ordinal);
         Assert.Equal(expected, await PartsAsync());
+        Assert.Equal(values.Length + 1, Directory.GetDirectories(table).Length);
+        Assert.False(Directory.Exists(Path.Combine(table, "c=fresh")));
     }
 
     private async Task<List<(int, string?)>> PartsAsync() =>
