@@ -181,6 +181,8 @@ public sealed class GoldJob
                     rows = (await writer.ReplacePartitionsAsync(sql, inDates, transactions, cancellationToken).ConfigureAwait(false)).Metric("numOutputRows");
                 }
                 Log.TableRecomputed(job._log, output.Table, definition.Name, dates.Count, silver.Version, rows);
+                Log.Step(job._log, definition.Name, output.Table, clock.ElapsedMilliseconds);
+                if (rows > 0 && output.Table.EndsWith(Windows.WindowedMetrics.CorrectionsSuffix, StringComparison.Ordinal)) Log.Corrections(job._log, output.Table, rows);
                 tables.Add(new GoldTableResult(output.Table, dates.Count, rows, clock.Elapsed));
             }
             return Result(kind, from, silver.Version, [.. touched.Order()], stage.Rows, stage.LateEvents, stage.Watermark, tables) with { AlertsNew = alertsNew };

@@ -60,6 +60,19 @@ internal static class GoldOutputs
         new("sensor_sessions", SensorColumns, false, i => WindowedMetrics.SensorSessions(Sensor(i), i.SessionGap)),
     ];
 
+    /// <summary>
+    /// The corrections table each windowed table brings along (<c>&lt;table&gt;_corrections</c>, see
+    /// <see cref="WindowedMetrics.SensorCorrections1m"/>): built whenever the windowed table is, never listed in a definition.
+    /// Lateness is fixed by the ingest order, so these change only with new rows, not when the watermark moves.
+    /// </summary>
+    private static readonly Dictionary<string, GoldOutput> Corrections = new GoldOutput[]
+    {
+        new("page_metrics_1m" + WindowedMetrics.CorrectionsSuffix, PageColumns, false, i => WindowedMetrics.PageCorrections1m(Web(i))),
+        new("page_metrics_5m" + WindowedMetrics.CorrectionsSuffix, PageColumns, true, i => WindowedMetrics.PageCorrections5m(Web(i))),
+        new("sensor_metrics_1m" + WindowedMetrics.CorrectionsSuffix, SensorColumns, false, i => WindowedMetrics.SensorCorrections1m(Sensor(i))),
+        new("sensor_metrics_5m" + WindowedMetrics.CorrectionsSuffix, SensorColumns, true, i => WindowedMetrics.SensorCorrections5m(Sensor(i))),
+    }.ToDictionary(o => o.Table[..^WindowedMetrics.CorrectionsSuffix.Length], StringComparer.Ordinal);
+
     /// <summary>The web events with the types the window builders take.</summary>
     private static string Web(GoldInputs i) =>
         $"(SELECT * REPLACE (CAST(tti_ms AS DOUBLE) AS tti_ms, CAST(ttar_ms AS DOUBLE) AS ttar_ms, CAST(status AS INTEGER) AS status) FROM {i.Events})";
@@ -108,6 +121,7 @@ internal static class GoldOutputs
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                     $"Dataset {definition.Name} lists gold output '{name}', which needs the column(s) {string.Join(", ", missing)} that the dataset does not have.");
             result.Add(output);
+            if (Corrections.TryGetValue(name, out var corrections)) result.Add(corrections);
         }
         // Alerts last: the page rule reads this run's page_performance_daily.
         return [.. result.OrderBy(o => o.InsertNew)];
