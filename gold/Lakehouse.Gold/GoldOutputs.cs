@@ -61,9 +61,9 @@ internal static class GoldOutputs
     ];
 
     /// <summary>
-    /// The corrections table each windowed table brings along (<c>&lt;table&gt;_corrections</c>, see
-    /// <see cref="WindowedMetrics.SensorCorrections1m"/>): built whenever the windowed table is, never listed in a definition.
-    /// Lateness is fixed by the ingest order, so these change only with new rows, not when the watermark moves.
+    /// The corrections table each windowed table brings along (<c>&lt;table&gt;_corrections</c>, one row per window that received
+    /// late events, see <see cref="WindowedMetrics.SensorCorrections1m"/>): built whenever the windowed table is, never listed in a
+    /// definition. Lateness is fixed by the ingest order, so these change only with new rows, not when the watermark moves.
     /// </summary>
     private static readonly Dictionary<string, GoldOutput> Corrections = new GoldOutput[]
     {

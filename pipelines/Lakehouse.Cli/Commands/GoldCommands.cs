@@ -33,9 +33,9 @@ internal static class GoldCommands
                 Ctrl+C at any point loses nothing and repeats nothing: run it again.
                 Watermark: the newest event time in silver minus --watermark-delay (default 10 s). A window is final (is_final) once the
                 watermark passes its end; an event that arrives after its window was final is counted in late_events and included when
-                its day is recomputed. Each windowed table has a <table>_corrections table: per window that received late events, one
-                row per late batch (revision 1, 2, …) with the on-time result (frozen when the window became final) next to the
-                corrected one.
+                its day is recomputed. Each windowed table has a <table>_corrections table: one row per window that received late
+                events, with the on-time result (what the window held when it became final) next to the corrected one, late_events,
+                late_batches and revised_at.
                 --from/--to DATE: after catching up, rebuild those event dates from the silver version gold has consumed (the consumed
                 versions the stream resumes from do not move; on-time results come back the same).
                 Alerts (gold.alerts) are raised once per rule, key and window, never again on reruns; with LAKEHOUSE_ALERT_WEBHOOK_URL
