@@ -6,25 +6,44 @@ public static partial class WindowedMetrics
     public const string CorrectionsSuffix = "_corrections";
 
     /// <summary>
-    /// A measure of the corrections tables: its column name, and its aggregate over the rows that satisfy a condition (a SQL
-    /// boolean over the placed rows; <c>true</c> for all of them).
+    /// A measure of the corrections tables. <paramref name="Over"/>: its aggregate over the rows that satisfy a condition (a SQL
+    /// boolean; <c>true</c> for all), for the 1-minute windows. <paramref name="OverList"/>: its value over <c>on_time</c>, a list
+    /// of the row structs of <see cref="Kind.Row"/>, for the sliding windows; <paramref name="Corrected"/>: its corrected value
+    /// there, over the window's combined parts (null: the column of <see cref="Kind.Combined"/> with the measure's name).
     /// </summary>
-    private sealed record Measure(string Name, Func<string, string> Over);
+    private sealed record Measure(string Name, Func<string, string> Over, string OverList, string? Corrected = null);
 
-    private static readonly Measure[] PageCorrectionMeasures =
+    /// <summary>
+    /// What the corrections of one kind of input need: the key, the input columns, the measures, and for the sliding windows the
+    /// per-minute parts of the corrected measures (<see cref="Parts"/>), how a window combines them (<see cref="Combined"/>), and the
+    /// struct each row keeps for the on-time measures and the late batches (<see cref="Row"/>: <c>a</c> its arrival watermark in
+    /// microseconds, <c>i</c> its ingest time, and the values).
+    /// </summary>
+    private sealed record Kind(string Key, string InputColumns, Measure[] Measures, string Parts, string Combined, string Row);
+
+    private static readonly Kind PageKind = new("page_url", "tti_ms, status",
     [
         // Exact decimal sums, as the windowed table: a rerun gives the same bits.
-        new("tti_avg_ms", c => $"CAST(sum(CAST(tti_ms AS DECIMAL(38, 9))) FILTER (WHERE {c}) AS DOUBLE) / nullif(count(tti_ms) FILTER (WHERE {c}), 0)"),
-        new("tti_p95_ms", c => $"quantile_cont(tti_ms, 0.95) FILTER (WHERE {c})"),
-        new("error_rate", c => $"CAST(count(*) FILTER (WHERE status >= 400 AND {c}) AS DOUBLE) / nullif(count(*) FILTER (WHERE {c}), 0)"),
-    ];
+        new("tti_avg_ms", c => $"CAST(sum(CAST(tti_ms AS DECIMAL(38, 9))) FILTER (WHERE {c}) AS DOUBLE) / nullif(count(tti_ms) FILTER (WHERE {c}), 0)",
+            "CAST(list_sum(list_transform(on_time, lambda r: CAST(r.t AS DECIMAL(38, 9)))) AS DOUBLE) / nullif(list_count(list_transform(on_time, lambda r: r.t)), 0)"),
+        new("tti_p95_ms", c => $"quantile_cont(tti_ms, 0.95) FILTER (WHERE {c})",
+            "list_aggregate(list_transform(on_time, lambda r: r.t), 'quantile_cont', 0.95)",
+            "list_aggregate(list_transform(rows_in, lambda r: r.t), 'quantile_cont', 0.95)"),
+        new("error_rate", c => $"CAST(count(*) FILTER (WHERE status >= 400 AND {c}) AS DOUBLE) / nullif(count(*) FILTER (WHERE {c}), 0)",
+            "CAST(len(list_filter(on_time, lambda r: r.e)) AS DOUBLE) / nullif(len(on_time), 0)"),
+    ],
+    "sum(CAST(tti_ms AS DECIMAL(38, 9))) AS tti_sum, count(tti_ms) AS tti_count, count(*) FILTER (WHERE status >= 400) AS errors",
+    "CAST(sum(tti_sum) AS DOUBLE) / nullif(sum(tti_count), 0) AS tti_avg_ms, CAST(sum(errors) AS DOUBLE) / sum(events) AS error_rate",
+    "{'t': tti_ms, 'e': status >= 400, 'a': arrival_us, 'i': ingest_time}");
 
-    private static readonly Measure[] SensorCorrectionMeasures =
+    private static readonly Kind SensorKind = new("sensor_id", "value",
     [
-        new("value_avg", c => $"avg(value) FILTER (WHERE {c})"),
-        new("value_min", c => $"min(value) FILTER (WHERE {c})"),
-        new("value_max", c => $"max(value) FILTER (WHERE {c})"),
-    ];
+        // Sorted before summing: the list's order depends on the threads, a double sum on the order.
+        new("value_avg", c => $"avg(value) FILTER (WHERE {c})", "list_avg(list_sort(list_transform(on_time, lambda r: r.v)))"),
+        new("value_min", c => $"min(value) FILTER (WHERE {c})", "list_min(list_transform(on_time, lambda r: r.v))"),
+        new("value_max", c => $"max(value) FILTER (WHERE {c})", "list_max(list_transform(on_time, lambda r: r.v))"),
+    ],
+    SensorParts, SensorCombined, "{'v': value, 'a': arrival_us, 'i': ingest_time}");
 
     /// <summary>
     /// <c>page_metrics_1m_corrections</c>: one row per 1-minute page window that received late events (see
@@ -32,11 +51,11 @@ public static partial class WindowedMetrics
     /// <c>tti_p95_ms_on_time</c>, <c>error_rate_on_time</c> next to <c>events</c>, <c>tti_avg_ms</c>, <c>tti_p95_ms</c>, <c>error_rate</c>.
     /// </summary>
     /// <param name="eventsSql">The web events (see the class remarks), with <c>ingest_time</c>.</param>
-    public static string PageCorrections1m(string eventsSql) => Corrections(eventsSql, "page_url", "tti_ms, status", PageCorrectionMeasures, 1);
+    public static string PageCorrections1m(string eventsSql) => CorrectionsTumbling(eventsSql, PageKind);
 
     /// <summary><c>page_metrics_5m_corrections</c>: as <see cref="PageCorrections1m"/> for the 5-minute windows that start every minute.</summary>
     /// <inheritdoc cref="PageCorrections1m" path="/param"/>
-    public static string PageCorrections5m(string eventsSql) => Corrections(eventsSql, "page_url", "tti_ms, status", PageCorrectionMeasures, SlidingMinutes);
+    public static string PageCorrections5m(string eventsSql) => CorrectionsSliding(eventsSql, PageKind);
 
     /// <summary>
     /// <c>sensor_metrics_1m_corrections</c>: one row per 1-minute sensor window that received late events (rows that arrived when the
@@ -57,54 +76,126 @@ public static partial class WindowedMetrics
     /// window closed and the one that is true now.
     /// </para>
     /// <para>
-    /// One pass: each row is placed in the windows that hold it (1, or 5 for the sliding windows), marked late for a window when
-    /// its <c>arrival_watermark</c> had reached that window's end, and one aggregation per window computes both answers (the
-    /// on-time one over the rows not late); windows without late rows are dropped after it. Which rows are on time is a property of
-    /// the data (the ingest order), so any run over the same silver rows — a repeated run, a range recompute, a rebuild from
-    /// scratch — gives the same rows. A window whose events all arrived late has <c>events_on_time</c> 0 and null on-time measures.
+    /// Cost linear in rows, one pass over them: the 1-minute corrections are one aggregation per key and minute (the on-time answer
+    /// as FILTERed aggregates over the rows that are not late); the 5-minute ones aggregate each minute once and combine five
+    /// minutes per window, like the windowed table, keeping each minute's rows as a list that only the windows with late rows
+    /// split at their end. Windows without late rows are dropped after the aggregation. Which rows are on time is a property of
+    /// the data (each row's <c>arrival_watermark</c>, from the ingest order), so any run over the same silver rows — a repeated
+    /// run, a range recompute, a rebuild from scratch — gives the same rows. A window whose events all arrived late has
+    /// <c>events_on_time</c> 0 and null on-time measures.
     /// The corrected measures equal the window's row in the windowed table.
     /// </para>
     /// </remarks>
     /// <param name="eventsSql">The sensor readings (see the class remarks), with <c>ingest_time</c>.</param>
-    public static string SensorCorrections1m(string eventsSql) => Corrections(eventsSql, "sensor_id", "value", SensorCorrectionMeasures, 1);
+    public static string SensorCorrections1m(string eventsSql) => CorrectionsTumbling(eventsSql, SensorKind);
 
     /// <summary><c>sensor_metrics_5m_corrections</c>: as <see cref="SensorCorrections1m"/> for the 5-minute windows that start every minute.</summary>
     /// <inheritdoc cref="SensorCorrections1m" path="/param"/>
-    public static string SensorCorrections5m(string eventsSql) => Corrections(eventsSql, "sensor_id", "value", SensorCorrectionMeasures, SlidingMinutes);
+    public static string SensorCorrections5m(string eventsSql) => CorrectionsSliding(eventsSql, SensorKind);
+
+    /// <summary>The rows with a time, their minute and arrival watermark in microseconds.</summary>
+    private static string Timed(string eventsSql, Kind kind) => $"""
+        SELECT {WindowSql.Floor("epoch_us(timestamp)", WindowSql.MinuteMicros)} AS minute_us, {kind.Key}, {kind.InputColumns},
+            epoch_us(arrival_watermark) AS arrival_us, ingest_time
+          FROM ({eventsSql}) AS events
+          WHERE timestamp IS NOT NULL
+        """;
 
     /// <summary>
-    /// Windows of <paramref name="minutes"/> minutes starting every minute: each row placed in the <paramref name="minutes"/> windows
-    /// that hold it, one aggregation per window with the on-time answer as FILTERed aggregates, only windows with late rows kept.
+    /// 1-minute windows: one aggregation per key and minute, the on-time answer as FILTERed aggregates next to the corrected one;
+    /// the late rows' ingest times are listed (only windows with late rows keep them) to count the distinct batches.
     /// </summary>
-    private static string Corrections(string eventsSql, string key, string inputColumns, Measure[] measures, int minutes)
+    private static string CorrectionsTumbling(string eventsSql, Kind kind)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(eventsSql);
-        var size = (long)minutes * WindowSql.MinuteMicros;
-        var placed = minutes == 1
-            ? "SELECT minute_us AS start_us, * EXCLUDE (minute_us) FROM timed"
-            : $"SELECT minute_us - k.i * {WindowSql.Integer(WindowSql.MinuteMicros)} AS start_us, * EXCLUDE (minute_us) FROM timed CROSS JOIN range({minutes}) AS k(i)";
-        var late = $"arrival_us >= start_us + {WindowSql.Integer(size)}";
+        var late = $"arrival_us >= minute_us + {WindowSql.Integer(WindowSql.MinuteMicros)}";
         var onTime = $"NOT coalesce({late}, false)";
-        var pairs = string.Join(",\n      ", measures.Select(m => $"{m.Over(onTime)} AS {m.Name}_on_time, {m.Over("true")} AS {m.Name}"));
+        var measures = string.Join(",\n      ", kind.Measures.Select(m => $"{m.Over(onTime)} AS {m.Name}_on_time, {m.Over("true")} AS {m.Name}"));
         return $"""
-            WITH timed AS (
-              SELECT {WindowSql.Floor("epoch_us(timestamp)", WindowSql.MinuteMicros)} AS minute_us, {key}, {inputColumns},
-                epoch_us(arrival_watermark) AS arrival_us, ingest_time
-              FROM ({eventsSql}) AS events
-              WHERE timestamp IS NOT NULL
-            ),
-            placed AS ({placed})
+            WITH timed AS ({Timed(eventsSql, kind)}),
+            late_windows AS (
+              SELECT minute_us AS start_us, {kind.Key},
+                count(*) FILTER (WHERE {late}) AS late_events,
+                list(ingest_time) FILTER (WHERE {late}) AS late_ingests,
+                count(*) FILTER (WHERE {onTime}) AS events_on_time,
+                count(*) AS events,
+                {measures}
+              FROM timed
+              GROUP BY minute_us, {kind.Key}
+              HAVING count(*) FILTER (WHERE {late}) > 0
+            )
             SELECT
-              {Head(key, size)},
-              count(*) FILTER (WHERE {late}) AS late_events,
-              count(DISTINCT ingest_time) FILTER (WHERE {late}) AS late_batches,
-              max(ingest_time) FILTER (WHERE {late}) AS revised_at,
-              count(*) FILTER (WHERE {onTime}) AS events_on_time,
-              count(*) AS events,
-              {pairs}
-            FROM placed
-            GROUP BY start_us, {key}
-            HAVING count(*) FILTER (WHERE {late}) > 0
+              {Head(kind.Key, WindowSql.MinuteMicros)},
+              {Tail(kind)}
+            FROM late_windows
             """;
     }
+
+    /// <summary>
+    /// 5-minute windows starting every minute, built like the windowed table: each key's minute is aggregated once (the parts of the
+    /// corrected measures, how many rows were late for each of the 5 windows that hold it, and its rows as a list of structs), the
+    /// parts go to those 5 windows, and only windows with late rows go on: there the rows' list is split at the window's end into
+    /// the on-time rows (the on-time measures) and the late ones (their distinct ingest times).
+    /// </summary>
+    private static string CorrectionsSliding(string eventsSql, Kind kind)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(eventsSql);
+        const long Size = SlidingMinutes * WindowSql.MinuteMicros;
+        var lateParts = string.Join(",\n    ", Enumerable.Range(1, SlidingMinutes).Select(j =>
+            $"count(*) FILTER (WHERE arrival_us >= minute_us + {WindowSql.Integer(j * WindowSql.MinuteMicros)}) AS late_{j}"));
+        var latePick = "CASE k.i " + string.Join(" ", Enumerable.Range(0, SlidingMinutes).Select(k => $"WHEN {k} THEN late_{SlidingMinutes - k}")) + " END";
+        var late = $"coalesce(r.a >= start_us + {WindowSql.Integer(Size)}, false)";
+        var measures = string.Join(",\n      ", kind.Measures.Select(m => $"{m.OverList} AS {m.Name}_on_time, {m.Corrected ?? m.Name} AS {m.Name}"));
+        return $"""
+            WITH timed AS ({Timed(eventsSql, kind)}),
+            minute_parts AS (
+              SELECT minute_us, {kind.Key},
+                count(*) AS events,
+                {kind.Parts},
+                {lateParts},
+                list({kind.Row}) AS rows_in
+              FROM timed
+              GROUP BY minute_us, {kind.Key}
+            ),
+            windows AS (
+              SELECT minute_us - k.i * {WindowSql.Integer(WindowSql.MinuteMicros)} AS start_us, {latePick} AS late, * EXCLUDE (minute_us)
+              FROM minute_parts CROSS JOIN range({SlidingMinutes}) AS k(i)
+            ),
+            late_windows AS (
+              SELECT start_us, {kind.Key},
+                CAST(sum(events) AS BIGINT) AS events,
+                {kind.Combined},
+                CAST(sum(late) AS BIGINT) AS late_events,
+                flatten(list(rows_in)) AS rows_in
+              FROM windows
+              GROUP BY start_us, {kind.Key}
+              HAVING sum(late) > 0
+            ),
+            split AS (
+              SELECT *,
+                list_filter(rows_in, lambda r: NOT {late}) AS on_time,
+                list_transform(list_filter(rows_in, lambda r: {late}), lambda r: r.i) AS late_ingests
+              FROM late_windows
+            ),
+            measured AS (
+              SELECT start_us, {kind.Key}, late_events, late_ingests, len(on_time) AS events_on_time, events,
+                {measures}
+              FROM split
+            )
+            SELECT
+              {Head(kind.Key, Size)},
+              {Tail(kind)}
+            FROM measured
+            """;
+    }
+
+    /// <summary>The output columns after the head, from <c>late_events</c>, <c>late_ingests</c> and the measures.</summary>
+    private static string Tail(Kind kind) => $"""
+        late_events,
+              CAST(len(list_distinct(late_ingests)) AS BIGINT) AS late_batches,
+              list_max(late_ingests) AS revised_at,
+              CAST(events_on_time AS BIGINT) AS events_on_time,
+              events,
+              {string.Join(", ", kind.Measures.Select(m => $"{m.Name}_on_time, {m.Name}"))}
+        """;
 }
