@@ -126,6 +126,9 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
 
         var expected = Reference.PageWindows(events, minutes, watermark);
         Same(expected, windows);
+        // What the job writes: the windowed table projected from the aggregate it shares with the corrections table.
+        var aggregate = minutes == 1 ? WindowedMetrics.Page1m : WindowedMetrics.Page5m;
+        Same(expected, Pages(aggregate.Windowed(aggregate.Aggregate(WebSql(events)), Time(watermark))));
         Assert.Contains(windows, w => w.LateEvents > 0);
         Assert.Contains(windows, w => w.IsFinal);
         Assert.Contains(windows, w => !w.IsFinal);
@@ -146,6 +149,8 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
         var windows = Sensors(sql);
 
         Same(Reference.SensorWindows(readings, minutes, watermark), windows);
+        var aggregate = minutes == 1 ? WindowedMetrics.Sensor1m : WindowedMetrics.Sensor5m;
+        Same(Reference.SensorWindows(readings, minutes, watermark), Sensors(aggregate.Windowed(aggregate.Aggregate(SensorsSql(readings)), Time(watermark))));
         Assert.Contains(windows, w => w.LateEvents > 0);
         Assert.Contains(windows, w => w.IsFinal);
         Assert.Contains(windows, w => !w.IsFinal);
