@@ -110,7 +110,7 @@ public static partial class WindowedMetrics
     /// One kind of window (<paramref name="Minutes"/> long, starting every minute) aggregated once per run for both its windowed
     /// table and its corrections table. The aggregate's columns: <c>start_us</c>, the key, <c>events</c>, the measures,
     /// <c>late_events</c>, <c>late_batches</c>, <c>revised_at</c>, <c>events_on_time</c> and each <c>&lt;measure&gt;_on_time</c>
-    /// (the last four null where no row was late, in the sliding windows).
+    /// (the last four meaningful only where <c>late_events</c> &gt; 0: the corrections table keeps those windows).
     /// </summary>
     /// <param name="Name">A short name, for the staged table.</param>
     /// <param name="Kind">The input kind.</param>

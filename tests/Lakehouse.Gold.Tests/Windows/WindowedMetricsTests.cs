@@ -158,6 +158,47 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void SensorCorrections_RandomReadingsInFourBatches_EqualIndependentComputation(int minutes)
+    {
+        var random = new Random(17 + minutes);
+        var batches = Enumerable.Range(0, 4).Select(i => At("2026-03-01 12:00:00").AddMinutes(i)).ToArray();
+        var readings = RandomReadings(seed: 13 + minutes, count: 400).Select(r => r with { IngestTime = batches[random.Next(batches.Length)] }).ToList();
+        var aggregate = minutes == 1 ? WindowedMetrics.Sensor1m : WindowedMetrics.Sensor5m;
+
+        var actual = Query(fixture, $"SELECT * FROM ({aggregate.Corrections(aggregate.Aggregate(SensorsSql(readings)))}) ORDER BY sensor_id, window_start");
+
+        // From outside: every window that holds each reading, and whether the reading arrived after that window's end.
+        var expected = readings
+            .SelectMany(r => Enumerable.Range(0, minutes).Select(k => (Start: Reference.MinuteOf(r.Timestamp).AddMinutes(-k), Reading: r)))
+            .GroupBy(p => (p.Reading.SensorId, p.Start))
+            .Select(g =>
+            {
+                var end = g.Key.Start.AddMinutes(minutes);
+                var late = g.Where(p => p.Reading.ArrivalWatermark >= end).Select(p => p.Reading).ToList();
+                var onTime = g.Where(p => !(p.Reading.ArrivalWatermark >= end)).Select(p => p.Reading.Value).OfType<double>().ToList();
+                return (g.Key.SensorId, g.Key.Start, Late: late.Count, Batches: late.Select(r => r.IngestTime).Distinct().Count(),
+                    Revised: late.Count == 0 ? (DateTimeOffset?)null : late.Max(r => r.IngestTime), OnTimeRows: g.Count() - late.Count, Events: g.Count(),
+                    Avg: onTime.Count == 0 ? (double?)null : onTime.Average(), Min: onTime.Count == 0 ? (double?)null : onTime.Min(), Max: onTime.Count == 0 ? (double?)null : onTime.Max());
+            })
+            .Where(w => w.Late > 0)
+            .OrderBy(w => w.SensorId, StringComparer.Ordinal).ThenBy(w => w.Start)
+            .ToList();
+        Assert.Contains(expected, w => w.Batches > 1);
+        Assert.Contains(expected, w => w.OnTimeRows > 0);
+        Assert.Equal(expected.Count, actual.Count);
+        foreach (var (e, a) in expected.Zip(actual))
+        {
+            Assert.Equal((e.SensorId, e.Start, e.Start.AddMinutes(minutes), (long)e.Late, (long)e.Batches, e.Revised, (long)e.OnTimeRows, (long)e.Events),
+                ((string?)a["sensor_id"], (DateTimeOffset)a["window_start"]!, (DateTimeOffset)a["window_end"]!, (long)a["late_events"]!, (long)a["late_batches"]!,
+                    (DateTimeOffset?)a["revised_at"], (long)a["events_on_time"]!, (long)a["events"]!));
+            Close(e.Avg, (double?)a["value_avg_on_time"]);
+            Assert.Equal((e.Min, e.Max), ((double?)a["value_min_on_time"], (double?)a["value_max_on_time"]));
+        }
+    }
+
+    [Theory]
     [InlineData(null, false, false)]
     [InlineData("2026-03-01 10:00:59.999999", false, false)]
     [InlineData("2026-03-01 10:01:00", true, false)]
