@@ -155,13 +155,19 @@ public sealed class GoldJob
             if (stage.LateEvents > 0) Log.LateEvents(job._log, definition.Name, stage.LateEvents);
             var tables = new List<GoldTableResult>();
             long alertsNew = 0;
+            var shared = new Dictionary<string, string>(StringComparer.Ordinal);
+            string Shared(string name, string sql)
+            {
+                if (!shared.TryGetValue(name, out var table)) shared[name] = table = stage.Materialize(name, sql, cancellationToken);
+                return table;
+            }
             foreach (var output in pending)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var clock = Stopwatch.StartNew();
                 var dates = datesOf[output.Table];
                 var daily = output.InsertNew && output.Columns.Count == 0 ? await DailyAsync(stage, dates, cancellationToken).ConfigureAwait(false) : null;
-                var inputs = new GoldInputs(stage.Events, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, daily);
+                var inputs = new GoldInputs(stage.Events, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, daily, Shared);
                 var inDates = dates.Count == 0 ? "false" : $"{GoldTables.EventDate} IN ({GoldStage.DateList(dates)})";
                 var table = job.Table(GoldTables.Gold(output.Table));
                 var writer = DeltaWriter.Create(table, new DeltaWriteOptions { PartitionColumns = [GoldTables.EventDate] });
@@ -181,6 +187,8 @@ public sealed class GoldJob
                     rows = (await writer.ReplacePartitionsAsync(sql, inDates, transactions, cancellationToken).ConfigureAwait(false)).Metric("numOutputRows");
                 }
                 Log.TableRecomputed(job._log, output.Table, definition.Name, dates.Count, silver.Version, rows);
+                Log.Step(job._log, definition.Name, output.Table, clock.ElapsedMilliseconds);
+                if (rows > 0 && output.Table.EndsWith(Windows.WindowedMetrics.CorrectionsSuffix, StringComparison.Ordinal)) Log.Corrections(job._log, output.Table, rows);
                 tables.Add(new GoldTableResult(output.Table, dates.Count, rows, clock.Elapsed));
             }
             return Result(kind, from, silver.Version, [.. touched.Order()], stage.Rows, stage.LateEvents, stage.Watermark, tables) with { AlertsNew = alertsNew };
@@ -209,7 +217,7 @@ public sealed class GoldJob
             if (!await table.ExistsAsync(cancellationToken).ConfigureAwait(false)) return "SELECT CAST(NULL AS DATE) AS event_date, '' AS page_url, 0.0 AS tti_p95_ms WHERE false";
             var snapshot = await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             using var scan = await Delta.Scan.DeltaScan.CreateAsync(table, snapshot, stage.Connection, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return "SELECT * FROM " + stage.Materialize("daily", $"SELECT * FROM ({scan.Sql}) WHERE {where}");
+            return "SELECT * FROM " + stage.Materialize("daily", $"SELECT * FROM ({scan.Sql}) WHERE {where}", cancellationToken);
         }
 
         /// <summary>Posts the alerts the webhook has not accepted yet (this run's and earlier ones'); never fails the run.</summary>

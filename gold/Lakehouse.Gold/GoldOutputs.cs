@@ -17,7 +17,11 @@ namespace Lakehouse.Gold;
 /// For page alerts: a relation of <c>page_performance_daily</c> rows from <see cref="AlertSettings.BaselineDays"/> days before the
 /// first recomputed date on, read after this run's commit of that table; null when the dataset does not build it.
 /// </param>
-internal sealed record GoldInputs(string Events, string Watermark, TimeSpan SessionGap, AlertSettings Alerts, string? Daily);
+/// <param name="Shared">
+/// Stages a query's result once per run, by name, and returns the staged table (the same table for the same name): the
+/// aggregate that a windowed table and its corrections table both project.
+/// </param>
+internal sealed record GoldInputs(string Events, string Watermark, TimeSpan SessionGap, AlertSettings Alerts, string? Daily, Func<string, string, string> Shared);
 
 /// <summary>
 /// One gold table a dataset can produce: the silver columns it needs, whether a change to a day also changes the day before
@@ -52,13 +56,30 @@ internal static class GoldOutputs
             i => PagePerformanceDaily.Sql($"SELECT \"timestamp\" AS event_time, page_url, session_id, tti_ms, ttar_ms, status FROM {Web(i)}")),
         new(AccessDaily.TableName, ["path", "status", "bytes", "client_ip"], false,
             i => AccessDaily.Sql($"SELECT event_date, path, CAST(status AS INTEGER) AS status, CAST(bytes AS BIGINT) AS bytes, client_ip FROM {i.Events}")),
-        new("page_metrics_1m", PageColumns, false, i => WindowedMetrics.PageMetrics1m(Web(i), i.Watermark), FollowsWatermark: true),
-        new("page_metrics_5m", PageColumns, true, i => WindowedMetrics.PageMetrics5m(Web(i), i.Watermark), FollowsWatermark: true),
+        new("page_metrics_1m", PageColumns, false, i => WindowedMetrics.Page1m.Windowed(Aggregate(i, WindowedMetrics.Page1m, Web(i)), i.Watermark), FollowsWatermark: true),
+        new("page_metrics_5m", PageColumns, true, i => WindowedMetrics.Page5m.Windowed(Aggregate(i, WindowedMetrics.Page5m, Web(i)), i.Watermark), FollowsWatermark: true),
         new("page_sessions", PageColumns, false, i => WindowedMetrics.PageSessions(Web(i), i.SessionGap)),
-        new("sensor_metrics_1m", SensorColumns, false, i => WindowedMetrics.SensorMetrics1m(Sensor(i), i.Watermark), FollowsWatermark: true),
-        new("sensor_metrics_5m", SensorColumns, true, i => WindowedMetrics.SensorMetrics5m(Sensor(i), i.Watermark), FollowsWatermark: true),
+        new("sensor_metrics_1m", SensorColumns, false, i => WindowedMetrics.Sensor1m.Windowed(Aggregate(i, WindowedMetrics.Sensor1m, Sensor(i)), i.Watermark), FollowsWatermark: true),
+        new("sensor_metrics_5m", SensorColumns, true, i => WindowedMetrics.Sensor5m.Windowed(Aggregate(i, WindowedMetrics.Sensor5m, Sensor(i)), i.Watermark), FollowsWatermark: true),
         new("sensor_sessions", SensorColumns, false, i => WindowedMetrics.SensorSessions(Sensor(i), i.SessionGap)),
     ];
+
+    /// <summary>
+    /// The corrections table each windowed table brings along (<c>&lt;table&gt;_corrections</c>, one row per window that received
+    /// late events, see <see cref="WindowedMetrics.SensorCorrections1m"/>): built whenever the windowed table is, never listed in a
+    /// definition. Lateness is fixed by the ingest order, so these change only with new rows, not when the watermark moves.
+    /// </summary>
+    private static readonly Dictionary<string, GoldOutput> Corrections = new GoldOutput[]
+    {
+        new("page_metrics_1m" + WindowedMetrics.CorrectionsSuffix, PageColumns, false, i => WindowedMetrics.Page1m.Corrections(Aggregate(i, WindowedMetrics.Page1m, Web(i)))),
+        new("page_metrics_5m" + WindowedMetrics.CorrectionsSuffix, PageColumns, true, i => WindowedMetrics.Page5m.Corrections(Aggregate(i, WindowedMetrics.Page5m, Web(i)))),
+        new("sensor_metrics_1m" + WindowedMetrics.CorrectionsSuffix, SensorColumns, false, i => WindowedMetrics.Sensor1m.Corrections(Aggregate(i, WindowedMetrics.Sensor1m, Sensor(i)))),
+        new("sensor_metrics_5m" + WindowedMetrics.CorrectionsSuffix, SensorColumns, true, i => WindowedMetrics.Sensor5m.Corrections(Aggregate(i, WindowedMetrics.Sensor5m, Sensor(i)))),
+    }.ToDictionary(o => o.Table[..^WindowedMetrics.CorrectionsSuffix.Length], StringComparer.Ordinal);
+
+    /// <summary>The window aggregate of this run's staged events, staged once for the windowed table and its corrections.</summary>
+    private static string Aggregate(GoldInputs i, WindowedMetrics.WindowAggregate aggregate, string events) =>
+        "SELECT * FROM " + i.Shared(aggregate.Name, aggregate.Aggregate(events));
 
     /// <summary>The web events with the types the window builders take.</summary>
     private static string Web(GoldInputs i) =>
@@ -108,6 +129,7 @@ internal static class GoldOutputs
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                     $"Dataset {definition.Name} lists gold output '{name}', which needs the column(s) {string.Join(", ", missing)} that the dataset does not have.");
             result.Add(output);
+            if (Corrections.TryGetValue(name, out var corrections)) result.Add(corrections);
         }
         // Alerts last: the page rule reads this run's page_performance_daily.
         return [.. result.OrderBy(o => o.InsertNew)];

@@ -129,10 +129,10 @@ internal sealed class GoldStage : IDisposable
     internal long LateEvents { get; private set; }
 
     /// <summary>Creates a table of this stage from <paramref name="sql"/> (dropped with the stage); returns its name.</summary>
-    internal string Materialize(string part, string sql)
+    internal string Materialize(string part, string sql, CancellationToken cancellationToken = default)
     {
         var name = $"{_events}_{part}";
-        _lease.Connection.Execute($"CREATE OR REPLACE TABLE {name} AS {sql}");
+        _lease.Connection.Execute($"CREATE OR REPLACE TABLE {name} AS {sql}", cancellationToken);
         _extra.Add(name);
         return name;
     }

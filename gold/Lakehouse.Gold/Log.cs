@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Lakehouse.Gold;
 
-/// <summary>The gold job's log events (ids 7000–7099, see LogEventIds.Gold).</summary>
+/// <summary>The gold job's log events (ids 7000–7099, and 7300–7349 for late-data corrections; see LogEventIds.Gold).</summary>
 internal static partial class Log
 {
     [LoggerMessage(EventId = 7000, Level = LogLevel.Information, Message = "gold.{Table}: {Dates} event date(s) recomputed from silver.{Dataset} up to version {Version}: {Rows} rows")]
@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 7007, Level = LogLevel.Warning, Message = "gold: alerts could not be delivered this run ({Reason}); they stay pending and are retried on the next run")]
     public static partial void DeliveryFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 7300, Level = LogLevel.Information, Message = "gold.{Table}: {Rows} correction(s) of windows that received late events, each next to the window's on-time result")]
+    public static partial void Corrections(ILogger logger, string table, long rows);
 }

@@ -92,7 +92,9 @@ public sealed class GoldAlertsJobTests(EngineFixture fixture) : IClassFixture<En
 
         var result = await _lake.RunAsync();
 
-        Assert.Equal(["page_performance_daily", "page_metrics_1m", "page_metrics_5m", "page_sessions", "alerts"], result.Tables.Select(t => t.Table));
+        Assert.Equal(["page_performance_daily", "page_metrics_1m", "page_metrics_1m_corrections", "page_metrics_5m", "page_metrics_5m_corrections", "page_sessions", "alerts"],
+            result.Tables.Select(t => t.Table));
+        Assert.Equal(["0", "0"], [.. (await _lake.RowsAsync("gold/page_metrics_1m_corrections", "count(*)", "1")), .. (await _lake.RowsAsync("gold/page_metrics_5m_corrections", "count(*)", "1"))]);
         Assert.Equal(["50"], await _lake.RowsAsync("gold/page_metrics_1m", "sum(events)", "1"));
         Assert.Equal(["250"], await _lake.RowsAsync("gold/page_metrics_5m", "sum(events)", "1"));
         Assert.Equal(["5|50"], await _lake.RowsAsync("gold/page_sessions", "count(*), sum(events)", "1"));

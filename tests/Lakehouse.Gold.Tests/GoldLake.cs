@@ -26,6 +26,9 @@ internal sealed class GoldLake(DuckEngine engine, string name) : IDisposable
 
     internal ILakeStorage Root => LakeStorage.Open(_temp.Path);
 
+    /// <summary>The lake's folder.</summary>
+    internal string Folder => _temp.Path;
+
     internal DuckEngine Engine => engine;
 
     internal DeltaTable Table(string relative) => DeltaTable.Open(Root.Scope(relative), engine);

@@ -33,8 +33,11 @@ internal static class GoldCommands
                 Ctrl+C at any point loses nothing and repeats nothing: run it again.
                 Watermark: the newest event time in silver minus --watermark-delay (default 10 s). A window is final (is_final) once the
                 watermark passes its end; an event that arrives after its window was final is counted in late_events and included when
-                its day is recomputed.
-                --from/--to DATE: after catching up, rebuild those event dates from the silver version gold has consumed.
+                its day is recomputed. Each windowed table has a <table>_corrections table: one row per window that received late
+                events, with the on-time result (what the window held when it became final) next to the corrected one, late_events,
+                late_batches and revised_at.
+                --from/--to DATE: after catching up, rebuild those event dates from the silver version gold has consumed (the consumed
+                versions the stream resumes from do not move; on-time results come back the same).
                 Alerts (gold.alerts) are raised once per rule, key and window, never again on reruns; with LAKEHOUSE_ALERT_WEBHOOK_URL
                 set (and optionally LAKEHOUSE_ALERT_WEBHOOK_SECRET) each new alert is posted as JSON, with retries; a failing webhook
                 never fails the run: undelivered alerts stay pending and are posted by the next run.
@@ -87,7 +90,7 @@ internal static class GoldCommands
         if (r.Watermark is { } w) sb.Append(CultureInfo.InvariantCulture, $", watermark {w.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z");
         sb.Append(CultureInfo.InvariantCulture, $" ({r.Elapsed.TotalSeconds:0.0} s)");
         foreach (var t in r.Tables)
-            sb.Append(Environment.NewLine).Append(CultureInfo.InvariantCulture, $"  gold.{t.Table,-24} {(t.Dates == 0 ? "up to date" : $"{t.Rows:N0} rows for {t.Dates} date(s)")}");
+            sb.Append(Environment.NewLine).Append(CultureInfo.InvariantCulture, $"  gold.{t.Table,-30} {(t.Dates == 0 ? "up to date" : $"{t.Rows:N0} rows for {t.Dates} date(s)")}");
         if (r.AlertsNew > 0 || r.AlertsPending > 0)
             sb.Append(Environment.NewLine).Append(CultureInfo.InvariantCulture, $"  alerts: {r.AlertsNew:N0} new, {r.AlertsDelivered:N0} delivered to the webhook, {r.AlertsPending:N0} pending");
         return sb.ToString();

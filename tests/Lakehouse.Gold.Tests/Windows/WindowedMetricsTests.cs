@@ -126,6 +126,9 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
 
         var expected = Reference.PageWindows(events, minutes, watermark);
         Same(expected, windows);
+        // What the job writes: the windowed table projected from the aggregate it shares with the corrections table.
+        var aggregate = minutes == 1 ? WindowedMetrics.Page1m : WindowedMetrics.Page5m;
+        Same(expected, Pages(aggregate.Windowed(aggregate.Aggregate(WebSql(events)), Time(watermark))));
         Assert.Contains(windows, w => w.LateEvents > 0);
         Assert.Contains(windows, w => w.IsFinal);
         Assert.Contains(windows, w => !w.IsFinal);
@@ -146,10 +149,53 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
         var windows = Sensors(sql);
 
         Same(Reference.SensorWindows(readings, minutes, watermark), windows);
+        var aggregate = minutes == 1 ? WindowedMetrics.Sensor1m : WindowedMetrics.Sensor5m;
+        Same(Reference.SensorWindows(readings, minutes, watermark), Sensors(aggregate.Windowed(aggregate.Aggregate(SensorsSql(readings)), Time(watermark))));
         Assert.Contains(windows, w => w.LateEvents > 0);
         Assert.Contains(windows, w => w.IsFinal);
         Assert.Contains(windows, w => !w.IsFinal);
         Assert.Equal(readings.Count * minutes, windows.Sum(w => w.Events));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void SensorCorrections_RandomReadingsInFourBatches_EqualIndependentComputation(int minutes)
+    {
+        var random = new Random(17 + minutes);
+        var batches = Enumerable.Range(0, 4).Select(i => At("2026-03-01 12:00:00").AddMinutes(i)).ToArray();
+        var readings = RandomReadings(seed: 13 + minutes, count: 400).Select(r => r with { IngestTime = batches[random.Next(batches.Length)] }).ToList();
+        var aggregate = minutes == 1 ? WindowedMetrics.Sensor1m : WindowedMetrics.Sensor5m;
+
+        var actual = Query(fixture, $"SELECT * FROM ({aggregate.Corrections(aggregate.Aggregate(SensorsSql(readings)))}) ORDER BY sensor_id, window_start");
+
+        // From outside: every window that holds each reading, and whether the reading arrived after that window's end.
+        var expected = readings
+            .SelectMany(r => Enumerable.Range(0, minutes).Select(k => (Start: Reference.MinuteOf(r.Timestamp).AddMinutes(-k), Reading: r)))
+            .GroupBy(p => (p.Reading.SensorId, p.Start))
+            .Select(g =>
+            {
+                var end = g.Key.Start.AddMinutes(minutes);
+                var late = g.Where(p => p.Reading.ArrivalWatermark >= end).Select(p => p.Reading).ToList();
+                var onTime = g.Where(p => !(p.Reading.ArrivalWatermark >= end)).Select(p => p.Reading.Value).OfType<double>().ToList();
+                return (g.Key.SensorId, g.Key.Start, Late: late.Count, Batches: late.Select(r => r.IngestTime).Distinct().Count(),
+                    Revised: late.Count == 0 ? (DateTimeOffset?)null : late.Max(r => r.IngestTime), OnTimeRows: g.Count() - late.Count, Events: g.Count(),
+                    Avg: onTime.Count == 0 ? (double?)null : onTime.Average(), Min: onTime.Count == 0 ? (double?)null : onTime.Min(), Max: onTime.Count == 0 ? (double?)null : onTime.Max());
+            })
+            .Where(w => w.Late > 0)
+            .OrderBy(w => w.SensorId, StringComparer.Ordinal).ThenBy(w => w.Start)
+            .ToList();
+        Assert.Contains(expected, w => w.Batches > 1);
+        Assert.Contains(expected, w => w.OnTimeRows > 0);
+        Assert.Equal(expected.Count, actual.Count);
+        foreach (var (e, a) in expected.Zip(actual))
+        {
+            Assert.Equal((e.SensorId, e.Start, e.Start.AddMinutes(minutes), (long)e.Late, (long)e.Batches, e.Revised, (long)e.OnTimeRows, (long)e.Events),
+                ((string?)a["sensor_id"], (DateTimeOffset)a["window_start"]!, (DateTimeOffset)a["window_end"]!, (long)a["late_events"]!, (long)a["late_batches"]!,
+                    (DateTimeOffset?)a["revised_at"], (long)a["events_on_time"]!, (long)a["events"]!));
+            Close(e.Avg, (double?)a["value_avg_on_time"]);
+            Assert.Equal((e.Min, e.Max), ((double?)a["value_min_on_time"], (double?)a["value_max_on_time"]));
+        }
     }
 
     [Theory]
