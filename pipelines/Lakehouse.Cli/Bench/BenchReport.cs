@@ -169,12 +169,14 @@ internal sealed record MedallionIncremental(
 /// One rate of the streaming part: <c>events</c> sent at <c>rate</c> events/s (the producer reached <c>send_events_per_s</c>) through
 /// Kafka (the mock cluster) into <c>lakehouse stream</c>. Latencies are produce → visible in bronze, silver and gold (the commit that
 /// first covers the event); <c>sustained_events_per_s</c> = events ÷ (first send → the gold commit that made the last event visible);
-/// <c>drain_ms</c> = last send → the stream reporting every layer caught up; <c>peak_rss_bytes</c> the stream process's.
+/// <c>drain_ms</c> = last send → the stream reporting every layer caught up; <c>peak_rss_bytes</c> the stream process's;
+/// <c>producer_stopped</c>: the producer could not send every event in the seconds (plus 5) and was stopped, <c>events</c> is what it sent.
 /// </summary>
 internal sealed record MedallionStream(
     int Rate, int Seconds, long Events, long SentDuplicates, long SentMalformed, double SendEventsPerS,
     double BronzeP50Ms, double BronzeP99Ms, double SilverP50Ms, double SilverP99Ms, double GoldP50Ms, double GoldP99Ms,
-    double SustainedEventsPerS, double DrainMs, long PeakRssBytes, int MaxBatchMs, MedallionCounts Counts, string Target, bool Met, int Partitions);
+    double SustainedEventsPerS, double DrainMs, long PeakRssBytes, int MaxBatchMs, MedallionCounts Counts, string Target, bool Met, int Partitions,
+    bool ProducerStopped);
 
 /// <summary>
 /// The report of <c>lakehouse bench --suite soak</c>: the run's settings and totals, whole-run latencies, every sample, and per series
@@ -184,7 +186,8 @@ internal sealed record MedallionStream(
 internal sealed record SoakReport(
     string Suite, string Timestamp, BenchMachine Machine, int Rate, double Minutes, int SampleSeconds, long Events, double? SendEventsPerS, double? DrainMs,
     long PeakRssBytes, MedallionCounts? Counts, double? SilverP50Ms, double? SilverP99Ms, double? GoldP50Ms, double? GoldP99Ms, double MaxSnapshotLoadMs,
-    string Target, bool Met, bool AllBounded, IReadOnlyList<SoakTrend> Trends, IReadOnlyList<SoakSample> Samples, double TotalSeconds, int Partitions)
+    string Target, bool Met, bool AllBounded, IReadOnlyList<SoakTrend> Trends, IReadOnlyList<SoakSample> Samples, double TotalSeconds, int Partitions,
+    bool ProducerStopped)
 {
     /// <summary>Why the run failed (the counts did not reconcile, the stream did not catch up, the mock's retention lost events), or null.</summary>
     public string? Failure { get; init; }

@@ -49,6 +49,7 @@ internal sealed class SoakBench(DuckEngine engine, string run, Action<string> pr
         var clock = Stopwatch.StartNew();
         var windowStart = DateTimeOffset.UtcNow;
         StreamProduced? sent = null;
+        var stopped = false;
         TimeSpan? drain = null;
         MedallionCounts? counts = null;
         StreamLatencies? latency = null;
@@ -69,6 +70,13 @@ internal sealed class SoakBench(DuckEngine engine, string run, Action<string> pr
                         await rig.ThrowIfDeletedBeforeConsumedAsync(cancellationToken).ConfigureAwait(false);
                         checkedAt = clock.Elapsed;
                     }
+                    if (clock.Elapsed > TimeSpan.FromMinutes(settings.Minutes) + StreamRig.ProducerGrace && !producer.HasExited)
+                    {
+                        // The soak lasts its minutes: a producer that could not keep the rate stops, and the run measures what it sent.
+                        await rig.StopProducerAsync(producer, cancellationToken).ConfigureAwait(false);
+                        stopped = true;
+                        break;
+                    }
                     if (clock.Elapsed < next) continue;
                     next += TimeSpan.FromSeconds(settings.SampleSeconds);
                     var until = DateTimeOffset.UtcNow - Settle;
@@ -77,9 +85,10 @@ internal sealed class SoakBench(DuckEngine engine, string run, Action<string> pr
                     if (rig.Stream.HasExited) break;
                     if (samples[^1].DeletedBeforeConsumed > 0) await rig.ThrowIfDeletedBeforeConsumedAsync(cancellationToken).ConfigureAwait(false);
                 }
-                sent = await StreamRig.ProducedAsync(producer, TimeSpan.FromMinutes(settings.Minutes * 10 + 2), cancellationToken).ConfigureAwait(false);
+                sent = await StreamRig.ProducedAsync(producer, TimeSpan.FromMinutes(settings.Minutes * 10 + 2), cancellationToken, stopped).ConfigureAwait(false);
             }
             var (onBroker, _) = rig.Broker();
+            if (stopped) sent = sent with { Events = onBroker };
             if (onBroker != sent.Events) throw new LakehouseException(LakehouseErrorReason.Engine, $"The producer sent {sent.Events} events, the broker holds {onBroker}.");
             drain = await rig.WaitCaughtUpAsync(sent.Events, TimeSpan.FromMinutes(Math.Max(2, settings.Minutes * 2)), cancellationToken).ConfigureAwait(false);
             samples.Add(await SampleAsync(rig, clock.Elapsed, windowStart, null, cache, cancellationToken).ConfigureAwait(false));
@@ -102,7 +111,7 @@ internal sealed class SoakBench(DuckEngine engine, string run, Action<string> pr
             drain is { } d ? Round(d.TotalMilliseconds, 0) : null, peak, counts,
             Nullable(latency?.SilverP50Ms ?? double.NaN), Nullable(latency?.SilverP99Ms ?? double.NaN), Nullable(latency?.GoldP50Ms ?? double.NaN), Nullable(latency?.GoldP99Ms ?? double.NaN),
             Round(slowest, 1), "snapshot_load_ms < 100 for every table at every sample", slowest < 100, trends.All(t => t.Bounded), trends, samples,
-            Round(total.Elapsed.TotalSeconds, 1), rig.Partitions)
+            Round(total.Elapsed.TotalSeconds, 1), rig.Partitions, stopped)
         {
             Failure = failure,
         };
