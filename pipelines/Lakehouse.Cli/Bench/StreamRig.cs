@@ -55,6 +55,9 @@ internal sealed class StreamRig : IDisposable
     private readonly DuckEngine _engine;
     private readonly Action<string> _progress;
 
+    /// <summary>Per partition, offsets the mock deleted before bronze committed them, not yet settled.</summary>
+    private readonly Dictionary<int, RetentionLoss> _suspects = [];
+
     private StreamRig(KafkaMockCluster kafka, DuckEngine engine, string lake, string topic, int port, CliChildProcess stream, Action<string> progress)
     {
         _kafka = kafka;
@@ -221,14 +224,17 @@ internal sealed class StreamRig : IDisposable
     /// <summary>
     /// Events the mock's retention deleted before bronze committed them: per partition, the log start offset (low watermark) above
     /// bronze's committed next offset (its Delta txn for the partition; 0 before its first commit). The watermarks are read first,
-    /// bronze's positions after, so a position that moved on meanwhile cannot hide a loss. Conservative: events the stream's
-    /// consumer had fetched but not yet committed when the mock deleted them count too.
+    /// bronze's positions after, so a position that moved on meanwhile cannot hide a loss. Suspects only: the stream's consumer may
+    /// have fetched them before they were deleted (<see cref="ThrowIfDeletedBeforeConsumedAsync"/> settles it).
     /// </summary>
-    internal async Task<IReadOnlyList<RetentionLoss>> DeletedBeforeConsumedAsync(CancellationToken cancellationToken)
+    internal async Task<IReadOnlyList<RetentionLoss>> DeletedBeforeConsumedAsync(CancellationToken cancellationToken) =>
+        (await RetentionAsync(cancellationToken).ConfigureAwait(false)).Losses;
+
+    private async Task<(IReadOnlyList<RetentionLoss> Losses, Dictionary<int, long> Committed)> RetentionAsync(CancellationToken cancellationToken)
     {
         var marks = _kafka.Watermarks(Topic);
-        if (marks.Values.All(w => w.Low == 0)) return [];
         var committed = new Dictionary<int, long>();
+        if (marks.Values.All(w => w.Low == 0) && _suspects.Count == 0) return ([], committed);
         var bronze = DeltaTable.Open(Storage.Scope(SilverTables.Bronze(Dataset)), _engine);
         if (await bronze.ExistsAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -238,18 +244,34 @@ internal sealed class StreamRig : IDisposable
                 if (snapshot.TransactionVersion(StreamIngestor.AppId(SourceKinds.Kafka, Topic, Invariant(partition))) is { } next) committed[partition] = next;
             }
         }
-        return DeletedBeforeConsumed(marks, committed);
+        return (DeletedBeforeConsumed(marks, committed), committed);
     }
 
     /// <summary>The partitions whose log start offset is above the committed next offset (none committed: 0), in partition order.</summary>
     internal static IReadOnlyList<RetentionLoss> DeletedBeforeConsumed(IReadOnlyDictionary<int, (long Low, long High)> marks, IReadOnlyDictionary<int, long> committed) =>
         [.. marks.OrderBy(m => m.Key).Select(m => new RetentionLoss(m.Key, committed.GetValueOrDefault(m.Key), m.Value.Low)).Where(l => l.Events > 0)];
 
-    /// <summary>Fails, naming the events and partitions, when the mock deleted events bronze had not committed: the run is void.</summary>
+    /// <summary>
+    /// Fails, naming the events and partitions, when the mock deleted events bronze never got: the run is void. A partition whose
+    /// log start passed bronze's committed offset is a suspect until bronze commits past the deleted range; then bronze's rows of
+    /// that range are counted (offsets are contiguous on the mock), and any missing one is lost.
+    /// </summary>
     internal async Task ThrowIfDeletedBeforeConsumedAsync(CancellationToken cancellationToken)
     {
-        var losses = await DeletedBeforeConsumedAsync(cancellationToken).ConfigureAwait(false);
-        if (losses.Count > 0) throw new LakehouseException(LakehouseErrorReason.Engine, RetentionLoss.Describe(losses, Partitions));
+        var (suspects, committed) = await RetentionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var s in suspects)
+            _suspects[s.Partition] = _suspects.TryGetValue(s.Partition, out var known) ? known with { LogStart = Math.Max(known.LogStart, s.LogStart) } : s;
+        var lost = new List<RetentionLoss>();
+        foreach (var s in _suspects.Values.OrderBy(p => p.Partition).ToList())
+        {
+            if (committed.GetValueOrDefault(s.Partition) < s.LogStart) continue;
+            _suspects.Remove(s.Partition);
+            var held = await CountAsync(SilverTables.Bronze(Dataset), string.Create(CultureInfo.InvariantCulture,
+                $"count(*) FILTER (WHERE source_kind = '{SourceKinds.Kafka}' AND source_partition = '{s.Partition}' AND source_offset >= {s.Committed} AND source_offset < {s.LogStart})"),
+                cancellationToken).ConfigureAwait(false);
+            if (held < s.Events) lost.Add(s with { Missing = s.Events - held });
+        }
+        if (lost.Count > 0) throw new LakehouseException(LakehouseErrorReason.Engine, RetentionLoss.Describe(lost, Partitions));
     }
 
     /// <summary>Stops the stream with SIGTERM (it must exit 143, as a stopped service does) and returns its peak RSS.</summary>
@@ -307,15 +329,18 @@ internal sealed class StreamRig : IDisposable
     internal static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 }
 
-/// <summary>Events of one partition the mock's retention deleted before bronze committed them: offsets <see cref="Committed"/> to <see cref="LogStart"/> - 1.</summary>
-internal sealed record RetentionLoss(int Partition, long Committed, long LogStart)
+/// <summary>
+/// Events of one partition the mock's retention deleted before bronze committed them: offsets <see cref="Committed"/> to
+/// <see cref="LogStart"/> - 1; <see cref="Missing"/> of them bronze never got (null: not known yet).
+/// </summary>
+internal sealed record RetentionLoss(int Partition, long Committed, long LogStart, long? Missing = null)
 {
     /// <summary>How many events were deleted unread.</summary>
     internal long Events => LogStart - Committed;
 
     /// <summary>What the bench says when it stops: the events lost, the partitions (up to 4 named) and what to change.</summary>
     internal static string Describe(IReadOnlyList<RetentionLoss> losses, int partitions) => string.Create(CultureInfo.InvariantCulture,
-        $"The mock cluster's retention deleted {losses.Sum(l => l.Events):N0} events before bronze committed them, in {losses.Count} of {partitions} partitions (") +
+        $"The mock cluster's retention deleted {losses.Sum(l => l.Missing ?? l.Events):N0} events before bronze committed them, in {losses.Count} of {partitions} partitions (") +
         string.Join("; ", losses.Take(4).Select(l => string.Create(CultureInfo.InvariantCulture, $"partition {l.Partition}: log start {l.LogStart:N0}, bronze's committed offset {l.Committed:N0}"))) +
         (losses.Count > 4 ? "; …" : "") +
         string.Create(CultureInfo.InvariantCulture, $"): the stream fell further behind than about {StreamRig.EventsPerPartition:N0} events per partition; the run is void (more --partitions, or a lower rate).");
