@@ -3,6 +3,7 @@ using System.Text;
 using Azure.Messaging.EventHubs;
 using Azure.Messaging.EventHubs.Producer;
 using Lakehouse.Bronze.EventHubs;
+using Lakehouse.Bronze.Kafka;
 using Lakehouse.Bronze.Tests.Kafka;
 using Lakehouse.Storage;
 using Lakehouse.Testing;

@@ -161,6 +161,13 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Equal((2, "error: --minutes, --rate and --sample-seconds are for --suite soak\n"), (minutes.ExitCode, minutes.Stderr));
         var soakEvents = await CliRunner.RunAsync("bench", "--suite", "soak", "--events", "5000", "--work", _temp.Combine("w"));
         Assert.Equal((2, "error: --events and --scale-events are for --suite medallion; the soak takes --minutes, --rate and --sample-seconds\n"), (soakEvents.ExitCode, soakEvents.Stderr));
+        var partitions = await CliRunner.RunAsync("bench", "--size", "small", "--partitions", "8", "--work", _temp.Combine("w"));
+        Assert.Equal((2, "error: --partitions is for the streaming part of --suite medallion and for --suite soak\n"), (partitions.ExitCode, partitions.Stderr));
+        var noStream = await CliRunner.RunAsync("bench", "--suite", "medallion", "--skip-stream", "--partitions", "8", "--work", _temp.Combine("w"));
+        Assert.Equal((2, "error: --partitions is for the streaming part of --suite medallion and for --suite soak\n"), (noStream.ExitCode, noStream.Stderr));
+        var zero = await CliRunner.RunAsync("bench", "--suite", "soak", "--partitions", "0", "--work", _temp.Combine("w"));
+        Assert.Equal(2, zero.ExitCode);
+        Assert.Contains("--partitions", zero.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(_temp.Combine("w")));
     }
 
@@ -168,11 +175,13 @@ public sealed class BenchCommandTests : IDisposable
     public async Task Bench_SoakOneMinute_SamplesEveryTableAndReconciles()
     {
         var work = _temp.Combine("soak");
-        var run = await CliRunner.RunAsync("bench", "--suite", "soak", "--minutes", "1", "--rate", "1000", "--sample-seconds", "20", "--work", work);
+        var run = await CliRunner.RunAsync("bench", "--suite", "soak", "--minutes", "1", "--rate", "1000", "--sample-seconds", "20", "--partitions", "6", "--work", work);
         Assert.True(run.ExitCode == 0, run.Stderr);
         using var doc = JsonDocument.Parse(run.Stdout);
         var report = doc.RootElement;
         Assert.Equal(("soak", 1000, 60_000L), (report.GetProperty("suite").GetString(), report.GetProperty("rate").GetInt32(), report.GetProperty("events").GetInt64()));
+        Assert.Equal(6, report.GetProperty("partitions").GetInt32());
+        Assert.Contains("(60,000 events, 6 partitions)", run.Stderr, StringComparison.Ordinal);
         StreamCounts(report.GetProperty("counts"), 60_000);
         Positive(report, "send_events_per_s", "peak_rss_bytes", "silver_p50_ms", "silver_p99_ms", "gold_p50_ms", "gold_p99_ms", "max_snapshot_load_ms");
         Assert.True(report.GetProperty("silver_p99_ms").GetDouble() >= report.GetProperty("silver_p50_ms").GetDouble());
@@ -185,6 +194,8 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Equal((0L, 0L, 0L), (last.GetProperty("lag_events").GetInt64(), last.GetProperty("silver_lag_versions").GetInt64(), last.GetProperty("gold_lag_versions").GetInt64()));
         Assert.Equal(60_000L, samples.Sum(s => s.GetProperty("window_events").GetInt64()));
         Assert.Equal(0L, last.GetProperty("not_visible_in_silver").GetInt64());
+        // 60,000 small events in 6 partitions stay far below the mock's cap: nothing deleted, nothing lost.
+        Assert.All(samples, s => Assert.Equal((0L, 0L), (s.GetProperty("broker_deleted_events").GetInt64(), s.GetProperty("deleted_before_consumed").GetInt64())));
         foreach (var sample in samples)
         {
             Positive(sample, "minute", "rss_bytes");
@@ -260,6 +271,7 @@ public sealed class BenchCommandTests : IDisposable
         // silver dropped and quarantined.
         var stream = Assert.Single(report.GetProperty("stream").EnumerateArray());
         Assert.Equal((2000, 5, 10_000L), (stream.GetProperty("rate").GetInt32(), stream.GetProperty("seconds").GetInt32(), stream.GetProperty("events").GetInt64()));
+        Assert.Equal(4, stream.GetProperty("partitions").GetInt32()); // the default at 2,000 events/s: the mock's 4
         var streamCounts = stream.GetProperty("counts");
         StreamCounts(streamCounts, 10_000);
         Assert.Equal((stream.GetProperty("sent_duplicates").GetInt64(), stream.GetProperty("sent_malformed").GetInt64()),

@@ -169,12 +169,14 @@ internal sealed record MedallionIncremental(
 /// One rate of the streaming part: <c>events</c> sent at <c>rate</c> events/s (the producer reached <c>send_events_per_s</c>) through
 /// Kafka (the mock cluster) into <c>lakehouse stream</c>. Latencies are produce → visible in bronze, silver and gold (the commit that
 /// first covers the event); <c>sustained_events_per_s</c> = events ÷ (first send → the gold commit that made the last event visible);
-/// <c>drain_ms</c> = last send → the stream reporting every layer caught up; <c>peak_rss_bytes</c> the stream process's.
+/// <c>drain_ms</c> = last send → the stream reporting every layer caught up; <c>peak_rss_bytes</c> the stream process's;
+/// <c>producer_stopped</c>: the producer could not send every event in the seconds (plus 5) and was stopped, <c>events</c> is what it sent.
 /// </summary>
 internal sealed record MedallionStream(
     int Rate, int Seconds, long Events, long SentDuplicates, long SentMalformed, double SendEventsPerS,
     double BronzeP50Ms, double BronzeP99Ms, double SilverP50Ms, double SilverP99Ms, double GoldP50Ms, double GoldP99Ms,
-    double SustainedEventsPerS, double DrainMs, long PeakRssBytes, int MaxBatchMs, MedallionCounts Counts, string Target, bool Met);
+    double SustainedEventsPerS, double DrainMs, long PeakRssBytes, int MaxBatchMs, MedallionCounts Counts, string Target, bool Met, int Partitions,
+    bool ProducerStopped);
 
 /// <summary>
 /// The report of <c>lakehouse bench --suite soak</c>: the run's settings and totals, whole-run latencies, every sample, and per series
@@ -184,7 +186,8 @@ internal sealed record MedallionStream(
 internal sealed record SoakReport(
     string Suite, string Timestamp, BenchMachine Machine, int Rate, double Minutes, int SampleSeconds, long Events, double? SendEventsPerS, double? DrainMs,
     long PeakRssBytes, MedallionCounts? Counts, double? SilverP50Ms, double? SilverP99Ms, double? GoldP50Ms, double? GoldP99Ms, double MaxSnapshotLoadMs,
-    string Target, bool Met, bool AllBounded, IReadOnlyList<SoakTrend> Trends, IReadOnlyList<SoakSample> Samples, double TotalSeconds)
+    string Target, bool Met, bool AllBounded, IReadOnlyList<SoakTrend> Trends, IReadOnlyList<SoakSample> Samples, double TotalSeconds, int Partitions,
+    bool ProducerStopped)
 {
     /// <summary>Why the run failed (the counts did not reconcile, the stream did not catch up, the mock's retention lost events), or null.</summary>
     public string? Failure { get; init; }
@@ -192,11 +195,13 @@ internal sealed record SoakReport(
 
 /// <summary>
 /// One sample of the soak: <c>minute</c> since the producer started; the stream's RSS; events on the broker and in bronze; the lag
-/// (events unread, versions silver and gold are behind); latency of the events sent since the previous sample (<c>window_events</c>,
-/// of which <c>not_visible_in_silver</c> were not yet); every table.
+/// (events unread, versions silver and gold are behind); <c>broker_deleted_events</c> the mock's retention deleted so far and
+/// <c>deleted_before_consumed</c> of them bronze had not committed (lost: the run stops); latency of the events sent since the previous
+/// sample (<c>window_events</c>, of which <c>not_visible_in_silver</c> were not yet); every table.
 /// </summary>
 internal sealed record SoakSample(
-    double Minute, long RssBytes, long BrokerEvents, long BronzeEvents, long? LagEvents, long? SilverLagVersions, long? GoldLagVersions, bool BrokerDeleted,
+    double Minute, long RssBytes, long BrokerEvents, long BronzeEvents, long? LagEvents, long? SilverLagVersions, long? GoldLagVersions, long BrokerDeletedEvents,
+    long DeletedBeforeConsumed,
     long WindowEvents, long NotVisibleInSilver, double? SilverP50Ms, double? SilverP99Ms, double? GoldP50Ms, double? GoldP99Ms, IReadOnlyList<SoakTable> Tables);
 
 /// <summary>One table at a sample: live data files (in all and per partition), commit files in _delta_log, checkpoint files, commits since the last checkpoint, and a fresh reader's snapshot load time.</summary>

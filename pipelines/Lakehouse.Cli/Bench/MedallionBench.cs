@@ -21,7 +21,9 @@ namespace Lakehouse.Cli.Bench;
 /// <param name="IncrementalEvents">Events of each incremental refresh.</param>
 /// <param name="StreamRates">Rates (events/s) of the streaming part, one stream each (empty: not run).</param>
 /// <param name="StreamSeconds">How long each stream's producer sends.</param>
-internal sealed record MedallionSettings(long Events, long ScaleEvents, int IncrementalEvents = 1_000, IReadOnlyList<int>? StreamRates = null, int StreamSeconds = 60);
+/// <param name="StreamPartitions">Partitions of each stream's topic (null: <see cref="StreamRig.DefaultPartitions"/> of its rate).</param>
+internal sealed record MedallionSettings(long Events, long ScaleEvents, int IncrementalEvents = 1_000, IReadOnlyList<int>? StreamRates = null, int StreamSeconds = 60,
+    int? StreamPartitions = null);
 
 /// <summary>
 /// The medallion suite: the simulator's web-log files → bronze → silver → gold, each layer as the <c>lakehouse</c> command a user
@@ -78,7 +80,7 @@ internal sealed class MedallionBench
         Directory.Delete(lake, recursive: true);
         List<MedallionStream>? stream = null;
         if (_settings.StreamRates is { Count: > 0 } rates)
-            stream = await new MedallionStreamBench(_engine, _run, Progress).RunAsync(rates, _settings.StreamSeconds, cancellationToken).ConfigureAwait(false);
+            stream = await new MedallionStreamBench(_engine, _run, Progress).RunAsync(rates, _settings.StreamSeconds, _settings.StreamPartitions, cancellationToken).ConfigureAwait(false);
         MedallionScale? scale = null;
         if (_settings.ScaleEvents > 0)
         {

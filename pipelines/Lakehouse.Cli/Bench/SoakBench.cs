@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Lakehouse.Bronze.Kafka;
 using Lakehouse.Cli.Streaming;
 using Lakehouse.Core;
 using Lakehouse.Delta;
@@ -12,7 +13,8 @@ namespace Lakehouse.Cli.Bench;
 /// <param name="Minutes">How long the producer sends.</param>
 /// <param name="Rate">Events per second it sends.</param>
 /// <param name="SampleSeconds">Seconds between two samples (default 60).</param>
-internal sealed record SoakSettings(double Minutes, int Rate, int SampleSeconds = 60);
+/// <param name="Partitions">Partitions of the topic (null: <see cref="StreamRig.DefaultPartitions"/> of the rate).</param>
+internal sealed record SoakSettings(double Minutes, int Rate, int SampleSeconds = 60, int? Partitions = null);
 
 /// <summary>
 /// The soak: simulated web-log events at a steady rate through Kafka (librdkafka's mock cluster, started here) into
@@ -29,20 +31,25 @@ internal sealed class SoakBench(DuckEngine engine, string run, Action<string> pr
     /// <summary>Events sent in the last seconds before a sample are measured at the next one (most are not visible yet).</summary>
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often the mock's retention is checked against bronze's positions while the producer sends.</summary>
+    private static readonly TimeSpan RetentionCheckEvery = TimeSpan.FromSeconds(5);
+
     internal async Task<SoakReport> RunAsync(SoakSettings settings, CancellationToken cancellationToken)
     {
         var started = DateTimeOffset.UtcNow;
         var total = Stopwatch.StartNew();
-        using var kafka = KafkaMockBrokers.Start();
+        using var kafka = KafkaMockCluster.Start();
         var events = (long)Math.Round(settings.Rate * settings.Minutes * 60);
         using var rig = await StreamRig.StartAsync(kafka, engine, Path.Combine(run, "soak-lake"), "soak-" + Guid.NewGuid().ToString("N")[..8],
-            MedallionStreamBench.MaxBatchMs, progress, cancellationToken).ConfigureAwait(false);
-        progress(string.Create(CultureInfo.InvariantCulture, $"soak: {settings.Rate:N0} events/s for {settings.Minutes:0.##} min ({events:N0} events), a sample every {settings.SampleSeconds} s"));
+            settings.Partitions ?? StreamRig.DefaultPartitions(settings.Rate), MedallionStreamBench.MaxBatchMs, progress, cancellationToken).ConfigureAwait(false);
+        progress(string.Create(CultureInfo.InvariantCulture,
+            $"soak: {settings.Rate:N0} events/s for {settings.Minutes:0.##} min ({events:N0} events, {rig.Partitions} partitions), a sample every {settings.SampleSeconds} s"));
         var samples = new List<SoakSample>();
         var cache = new StreamCommitCache();
         var clock = Stopwatch.StartNew();
         var windowStart = DateTimeOffset.UtcNow;
         StreamProduced? sent = null;
+        var stopped = false;
         TimeSpan? drain = null;
         MedallionCounts? counts = null;
         StreamLatencies? latency = null;
@@ -53,20 +60,35 @@ internal sealed class SoakBench(DuckEngine engine, string run, Action<string> pr
             using (var producer = rig.StartProducer(events, settings.Rate, seed: 11))
             {
                 var next = TimeSpan.FromSeconds(settings.SampleSeconds);
+                var checkedAt = TimeSpan.Zero;
                 while (!producer.HasExited)
                 {
                     await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+                    if (clock.Elapsed - checkedAt >= RetentionCheckEvery && samples.Count > 0)
+                    {
+                        // Between samples too: a run that lost events to the mock's retention stops at once, its samples kept.
+                        await rig.ThrowIfDeletedBeforeConsumedAsync(cancellationToken).ConfigureAwait(false);
+                        checkedAt = clock.Elapsed;
+                    }
+                    if (clock.Elapsed > TimeSpan.FromMinutes(settings.Minutes) + StreamRig.ProducerGrace && !producer.HasExited)
+                    {
+                        // The soak lasts its minutes: a producer that could not keep the rate stops, and the run measures what it sent.
+                        await rig.StopProducerAsync(producer, cancellationToken).ConfigureAwait(false);
+                        stopped = true;
+                        break;
+                    }
                     if (clock.Elapsed < next) continue;
                     next += TimeSpan.FromSeconds(settings.SampleSeconds);
                     var until = DateTimeOffset.UtcNow - Settle;
                     samples.Add(await SampleAsync(rig, clock.Elapsed, windowStart, until, cache, cancellationToken).ConfigureAwait(false));
                     windowStart = until;
                     if (rig.Stream.HasExited) break;
-                    rig.LostToRetention(await rig.MetricsAsync(cancellationToken).ConfigureAwait(false));
+                    if (samples[^1].DeletedBeforeConsumed > 0) await rig.ThrowIfDeletedBeforeConsumedAsync(cancellationToken).ConfigureAwait(false);
                 }
-                sent = await StreamRig.ProducedAsync(producer, TimeSpan.FromMinutes(settings.Minutes * 10 + 2), cancellationToken).ConfigureAwait(false);
+                sent = await StreamRig.ProducedAsync(producer, TimeSpan.FromMinutes(settings.Minutes * 10 + 2), cancellationToken, stopped).ConfigureAwait(false);
             }
             var (onBroker, _) = rig.Broker();
+            if (stopped) sent = sent with { Events = onBroker };
             if (onBroker != sent.Events) throw new LakehouseException(LakehouseErrorReason.Engine, $"The producer sent {sent.Events} events, the broker holds {onBroker}.");
             drain = await rig.WaitCaughtUpAsync(sent.Events, TimeSpan.FromMinutes(Math.Max(2, settings.Minutes * 2)), cancellationToken).ConfigureAwait(false);
             samples.Add(await SampleAsync(rig, clock.Elapsed, windowStart, null, cache, cancellationToken).ConfigureAwait(false));
@@ -89,7 +111,7 @@ internal sealed class SoakBench(DuckEngine engine, string run, Action<string> pr
             drain is { } d ? Round(d.TotalMilliseconds, 0) : null, peak, counts,
             Nullable(latency?.SilverP50Ms ?? double.NaN), Nullable(latency?.SilverP99Ms ?? double.NaN), Nullable(latency?.GoldP50Ms ?? double.NaN), Nullable(latency?.GoldP99Ms ?? double.NaN),
             Round(slowest, 1), "snapshot_load_ms < 100 for every table at every sample", slowest < 100, trends.All(t => t.Bounded), trends, samples,
-            Round(total.Elapsed.TotalSeconds, 1))
+            Round(total.Elapsed.TotalSeconds, 1), rig.Partitions, stopped)
         {
             Failure = failure,
         };
@@ -104,6 +126,7 @@ internal sealed class SoakBench(DuckEngine engine, string run, Action<string> pr
         var rss = rig.Stream.RssBytes();
         var metrics = await rig.MetricsAsync(cancellationToken).ConfigureAwait(false);
         var (onBroker, deleted) = rig.Broker();
+        var unread = (await rig.DeletedBeforeConsumedAsync(cancellationToken).ConfigureAwait(false)).Sum(l => l.Events);
         var bronzeVersion = metrics?.Value("lakehouse_stream_table_version", "table=\"bronze.");
         var silverVersion = metrics?.Value("lakehouse_stream_table_version", "table=\"silver.");
         var silverLag = bronzeVersion - metrics?.Value("lakehouse_stream_consumed_version", "layer=\"silver\"");
@@ -131,11 +154,12 @@ internal sealed class SoakBench(DuckEngine engine, string run, Action<string> pr
         }
         var latency = await StreamLatency.MeasureAsync(rig.Storage, engine, StreamRig.Dataset, StreamRig.GoldTable, from, until, cache, cancellationToken).ConfigureAwait(false);
         var sample = new SoakSample(Round(elapsed.TotalMinutes, 2), rss, onBroker, (long)(metrics?.Value("lakehouse_stream_rows_total", "stage=\"bronze\"") ?? 0),
-            (long?)metrics?.Value("lakehouse_stream_source_lag_events"), (long?)silverLag, (long?)goldLag, deleted, latency.Events, latency.Events - latency.SilverEvents,
+            (long?)metrics?.Value("lakehouse_stream_source_lag_events"), (long?)silverLag, (long?)goldLag, deleted, unread, latency.Events, latency.Events - latency.SilverEvents,
             Nullable(latency.SilverP50Ms), Nullable(latency.SilverP99Ms), latency.GoldP50Ms is { } g50 ? Nullable(g50) : null, latency.GoldP99Ms is { } g99 ? Nullable(g99) : null, tables);
         var bronze = tables.FirstOrDefault(t => t.Table == "bronze." + StreamRig.Dataset);
         rig.Progress(string.Create(CultureInfo.InvariantCulture,
-            $"soak [{sample.Minute,6:0.00} min] RSS {rss / 1048576.0:N0} MiB; {sample.BrokerEvents:N0} sent, {sample.BronzeEvents:N0} in bronze, lag {sample.LagEvents} events; ") + string.Create(CultureInfo.InvariantCulture,
+            $"soak [{sample.Minute,6:0.00} min] RSS {rss / 1048576.0:N0} MiB; {sample.BrokerEvents:N0} sent, {sample.BronzeEvents:N0} in bronze, lag {sample.LagEvents} events, ") + string.Create(CultureInfo.InvariantCulture,
+            $"{deleted:N0} deleted by the mock's retention ({unread:N0} before bronze committed them); ") + string.Create(CultureInfo.InvariantCulture,
             $"silver p50 {sample.SilverP50Ms} p99 {sample.SilverP99Ms} ms, gold p99 {sample.GoldP99Ms} ms ({sample.WindowEvents:N0} events, {sample.NotVisibleInSilver:N0} not yet in silver); ") + string.Create(CultureInfo.InvariantCulture,
             $"max files/partition {tables.Max(t => t.MaxFilesPerPartition)}, log files {tables.Sum(t => t.CommitFiles)}, slowest snapshot {tables.Max(t => t.SnapshotLoadMs):0.0} ms") + string.Create(CultureInfo.InvariantCulture,
             $"{(bronze is null ? "" : $"; bronze v{bronze.Version}, {bronze.CommitsSinceCheckpoint} commits since checkpoint")}"));

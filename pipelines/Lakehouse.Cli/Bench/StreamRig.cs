@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Lakehouse.Bronze;
+using Lakehouse.Bronze.Kafka;
 using Lakehouse.Core;
 using Lakehouse.Datasets;
 using Lakehouse.Delta;
@@ -27,15 +29,36 @@ internal sealed record StreamProduced(long Events, long Duplicates, long Malform
 internal sealed class StreamRig : IDisposable
 {
     internal const string Dataset = "weblogs";
+
+    /// <summary>librdkafka properties for the producer: compressed batches, so the mock's 5 MB per partition hold more events.</summary>
+    internal const string ProducerProperties = "compression.type=zstd;linger.ms=5";
+
+    /// <summary>
+    /// Simulated web-log events one partition of the mock holds before it deletes the oldest (its 5 MB cap over zstd batches of
+    /// <c>lakehouse produce</c>, measured: <see cref="DefaultPartitions"/>).
+    /// </summary>
+    internal const int EventsPerPartition = 50_000;
+
+    /// <summary>Seconds of the rate the topic's partitions hold by default: a stream that falls this far behind loses events.</summary>
+    internal const int HeldSeconds = 60;
+
+    /// <summary>How long past its seconds a producer that cannot keep the rate may go on before it is stopped.</summary>
+    internal static readonly TimeSpan ProducerGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often, at most, the catch-up wait checks the mock's retention against bronze's positions.</summary>
+    private static readonly TimeSpan RetentionCheckEvery = TimeSpan.FromSeconds(2);
     internal const string GoldTable = PagePerformanceDaily.TableName;
 
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
-    private readonly KafkaMockBrokers _kafka;
+    private readonly KafkaMockCluster _kafka;
     private readonly DuckEngine _engine;
     private readonly Action<string> _progress;
 
-    private StreamRig(KafkaMockBrokers kafka, DuckEngine engine, string lake, string topic, int port, CliChildProcess stream, Action<string> progress)
+    /// <summary>Per partition, offsets the mock deleted before bronze committed them, not yet settled.</summary>
+    private readonly Dictionary<int, RetentionLoss> _suspects = [];
+
+    private StreamRig(KafkaMockCluster kafka, DuckEngine engine, string lake, string topic, int port, CliChildProcess stream, Action<string> progress)
     {
         _kafka = kafka;
         _engine = engine;
@@ -53,6 +76,9 @@ internal sealed class StreamRig : IDisposable
 
     internal string Topic { get; }
 
+    /// <summary>The topic's partition count.</summary>
+    internal int Partitions { get; private set; }
+
     internal int Port { get; }
 
     internal CliChildProcess Stream { get; }
@@ -64,16 +90,24 @@ internal sealed class StreamRig : IDisposable
         .. DatasetCatalog.BuiltIn.Get(Dataset).GoldOutputs.Select(GoldTables.Gold), GoldTables.Runs,
     ];
 
-    /// <summary>Creates the topic, starts <c>lakehouse stream</c> on <paramref name="lake"/> and waits until its consumer owns the partitions.</summary>
-    internal static async Task<StreamRig> StartAsync(KafkaMockBrokers kafka, DuckEngine engine, string lake, string topic, int maxBatchMs, Action<string> progress,
+    /// <summary>
+    /// Partitions of the topic for <paramref name="rate"/> events/s when --partitions is not given: enough for the mock to hold
+    /// <see cref="HeldSeconds"/> s of the rate (<see cref="EventsPerPartition"/> each), at least the mock's 4 and at most 128
+    /// (10,000 events/s: 12; 20,000: 24; 100,000: 120).
+    /// </summary>
+    internal static int DefaultPartitions(int rate) =>
+        (int)Math.Clamp(Math.Ceiling((double)rate * HeldSeconds / EventsPerPartition), KafkaMockCluster.DefaultPartitions, 128);
+
+    /// <summary>Creates the topic with <paramref name="partitions"/> partitions, starts <c>lakehouse stream</c> on <paramref name="lake"/> and waits until its consumer owns them.</summary>
+    internal static async Task<StreamRig> StartAsync(KafkaMockCluster kafka, DuckEngine engine, string lake, string topic, int partitions, int maxBatchMs, Action<string> progress,
         CancellationToken cancellationToken)
     {
         if (Directory.Exists(lake)) Directory.Delete(lake, recursive: true);
-        var partitions = kafka.CreateTopic(topic);
+        partitions = kafka.CreateTopic(topic, partitions);
         var port = FreePort();
         var stream = CliChild.Start(["stream", "--lake", lake, "--dataset", Dataset, "--from", kafka.Uri(topic), "--port", Invariant(port),
-            "--max-batch-ms", Invariant(maxBatchMs)], new Dictionary<string, string> { ["LAKEHOUSE_KAFKA_PROPERTIES"] = KafkaMockBrokers.GroupProperties });
-        var rig = new StreamRig(kafka, engine, lake, topic, port, stream, progress);
+            "--max-batch-ms", Invariant(maxBatchMs)], new Dictionary<string, string> { ["LAKEHOUSE_KAFKA_PROPERTIES"] = KafkaMockCluster.FastGroupProperties });
+        var rig = new StreamRig(kafka, engine, lake, topic, port, stream, progress) { Partitions = partitions };
         try
         {
             var clock = Stopwatch.StartNew();
@@ -109,29 +143,33 @@ internal sealed class StreamRig : IDisposable
         var seconds = Math.Max(1.0, events / (double)rate);
         return CliChild.Start(["produce", "--dataset", Dataset, "--events", Invariant(events), "--rate", Invariant(rate), "--batch", Invariant(Math.Max(100, rate / 20)),
             "--seed", Invariant(seed), "--duplicates", "0.01", "--malformed", "0.001", "--start", "now", "--days", (seconds / 86400).ToString("0.#########", CultureInfo.InvariantCulture),
-            "--to", _kafka.Uri(Topic), "--json"], new Dictionary<string, string> { ["LAKEHOUSE_KAFKA_PROPERTIES"] = KafkaMockBrokers.ProducerProperties });
+            "--to", _kafka.Uri(Topic), "--json"], new Dictionary<string, string> { ["LAKEHOUSE_KAFKA_PROPERTIES"] = ProducerProperties });
     }
 
-    /// <summary>Waits for the producer's end and reads its summary.</summary>
-    internal static async Task<StreamProduced> ProducedAsync(CliChildProcess producer, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Waits for the producer's end and reads its summary (a producer <paramref name="stopped"/> by <see cref="StopProducerAsync"/> ends 143 and still prints it).</summary>
+    internal static async Task<StreamProduced> ProducedAsync(CliChildProcess producer, TimeSpan timeout, CancellationToken cancellationToken, bool stopped = false)
     {
         var (code, stdout, stderr) = await producer.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
-        if (code != 0) throw new LakehouseException(LakehouseErrorReason.Engine, $"lakehouse produce failed with exit code {code}: {stderr.Trim()}");
+        if (code != 0 && !(stopped && code is 130 or 143))
+            throw new LakehouseException(LakehouseErrorReason.Engine, $"lakehouse produce failed with exit code {code}: {stderr.Trim()}");
         using var summary = JsonDocument.Parse(stdout);
         var r = summary.RootElement;
         return new StreamProduced(r.GetProperty("events").GetInt64(), r.GetProperty("duplicates").GetInt64(), r.GetProperty("malformed").GetInt64(),
             r.GetProperty("seconds").GetDouble(), r.GetProperty("eventsPerSecond").GetDouble());
     }
 
-    /// <summary>Events on the broker (the sum of the partitions' high watermarks), and whether the mock deleted any (a low watermark above 0).</summary>
-    internal (long Events, bool Deleted) Broker()
+    /// <summary>
+    /// Stops a producer that is still sending when its time is up (it could not keep the rate on this machine): the run then
+    /// measures what was sent; <c>producer_stopped</c> in the report and <c>send_events_per_s</c> say so.
+    /// </summary>
+    internal async Task StopProducerAsync(CliChildProcess producer, CancellationToken cancellationToken)
     {
-        var (events, deletedEvents) = BrokerMarks();
-        return (events, deletedEvents > 0);
+        await producer.StopAsync(TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+        _progress("stream: the producer had not sent every event in its time; stopped it (the run measures what it sent)");
     }
 
-    /// <summary>Events on the broker, and how many of the first ones the mock's retention deleted (the sum of the low watermarks).</summary>
-    internal (long Events, long Deleted) BrokerMarks()
+    /// <summary>Events on the broker (the sum of the partitions' high watermarks), and how many of the first ones the mock's retention deleted (the sum of the log start offsets).</summary>
+    internal (long Events, long Deleted) Broker()
     {
         var marks = _kafka.Watermarks(Topic);
         return (marks.Values.Sum(w => w.High), marks.Values.Sum(w => w.Low));
@@ -158,6 +196,7 @@ internal sealed class StreamRig : IDisposable
     internal async Task<TimeSpan> WaitCaughtUpAsync(long events, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
+        var checkedAt = TimeSpan.Zero;
         while (true)
         {
             if (Stream.HasExited)
@@ -167,28 +206,72 @@ internal sealed class StreamRig : IDisposable
             }
             var metrics = await MetricsAsync(cancellationToken).ConfigureAwait(false);
             if (metrics is not null && metrics.CaughtUp(events)) return clock.Elapsed;
-            LostToRetention(metrics);
+            if (clock.Elapsed - checkedAt >= RetentionCheckEvery)
+            {
+                await ThrowIfDeletedBeforeConsumedAsync(cancellationToken).ConfigureAwait(false);
+                checkedAt = clock.Elapsed;
+            }
             if (clock.Elapsed > timeout)
             {
                 var (onBroker, deleted) = Broker();
                 throw new LakehouseException(LakehouseErrorReason.Engine, string.Create(CultureInfo.InvariantCulture,
-                    $"The stream did not catch up within {timeout.TotalSeconds:0} s of the last send ({onBroker:N0} events on the broker{(deleted ? ", some deleted by the mock's retention" : "")})."));
+                    $"The stream did not catch up within {timeout.TotalSeconds:0} s of the last send ({onBroker:N0} events on the broker, the first {deleted:N0} deleted by the mock's retention)."));
             }
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>
-    /// Fails when the mock's retention deleted events bronze had not taken yet (more deleted than bronze holds): the stream fell
-    /// more than the mock keeps (about 5 MB of compressed message sets per partition) behind, and those events are gone.
+    /// Events the mock's retention deleted before bronze committed them: per partition, the log start offset (low watermark) above
+    /// bronze's committed next offset (its Delta txn for the partition; 0 before its first commit). The watermarks are read first,
+    /// bronze's positions after, so a position that moved on meanwhile cannot hide a loss. Suspects only: the stream's consumer may
+    /// have fetched them before they were deleted (<see cref="ThrowIfDeletedBeforeConsumedAsync"/> settles it).
     /// </summary>
-    internal void LostToRetention(PrometheusSample? metrics)
+    internal async Task<IReadOnlyList<RetentionLoss>> DeletedBeforeConsumedAsync(CancellationToken cancellationToken) =>
+        (await RetentionAsync(cancellationToken).ConfigureAwait(false)).Losses;
+
+    private async Task<(IReadOnlyList<RetentionLoss> Losses, Dictionary<int, long> Committed)> RetentionAsync(CancellationToken cancellationToken)
     {
-        var bronze = (long)(metrics?.Value("lakehouse_stream_rows_total", "stage=\"bronze\"") ?? 0);
-        var (onBroker, deleted) = BrokerMarks();
-        if (deleted > bronze)
-            throw new LakehouseException(LakehouseErrorReason.Engine, string.Create(CultureInfo.InvariantCulture,
-                $"The stream fell behind further than the mock cluster keeps: its retention deleted the first {deleted:N0} of {onBroker:N0} events, bronze had taken {bronze:N0}; the run is void (lower the rate)."));
+        var marks = _kafka.Watermarks(Topic);
+        var committed = new Dictionary<int, long>();
+        if (marks.Values.All(w => w.Low == 0) && _suspects.Count == 0) return ([], committed);
+        var bronze = DeltaTable.Open(Storage.Scope(SilverTables.Bronze(Dataset)), _engine);
+        if (await bronze.ExistsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var snapshot = await bronze.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            foreach (var partition in marks.Keys)
+            {
+                if (snapshot.TransactionVersion(StreamIngestor.AppId(SourceKinds.Kafka, Topic, Invariant(partition))) is { } next) committed[partition] = next;
+            }
+        }
+        return (DeletedBeforeConsumed(marks, committed), committed);
+    }
+
+    /// <summary>The partitions whose log start offset is above the committed next offset (none committed: 0), in partition order.</summary>
+    internal static IReadOnlyList<RetentionLoss> DeletedBeforeConsumed(IReadOnlyDictionary<int, (long Low, long High)> marks, IReadOnlyDictionary<int, long> committed) =>
+        [.. marks.OrderBy(m => m.Key).Select(m => new RetentionLoss(m.Key, committed.GetValueOrDefault(m.Key), m.Value.Low)).Where(l => l.Events > 0)];
+
+    /// <summary>
+    /// Fails, naming the events and partitions, when the mock deleted events bronze never got: the run is void. A partition whose
+    /// log start passed bronze's committed offset is a suspect until bronze commits past the deleted range; then bronze's rows of
+    /// that range are counted (offsets are contiguous on the mock), and any missing one is lost.
+    /// </summary>
+    internal async Task ThrowIfDeletedBeforeConsumedAsync(CancellationToken cancellationToken)
+    {
+        var (suspects, committed) = await RetentionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var s in suspects)
+            _suspects[s.Partition] = _suspects.TryGetValue(s.Partition, out var known) ? known with { LogStart = Math.Max(known.LogStart, s.LogStart) } : s;
+        var lost = new List<RetentionLoss>();
+        foreach (var s in _suspects.Values.OrderBy(p => p.Partition).ToList())
+        {
+            if (committed.GetValueOrDefault(s.Partition) < s.LogStart) continue;
+            _suspects.Remove(s.Partition);
+            var held = await CountAsync(SilverTables.Bronze(Dataset), string.Create(CultureInfo.InvariantCulture,
+                $"count(*) FILTER (WHERE source_kind = '{SourceKinds.Kafka}' AND source_partition = '{s.Partition}' AND source_offset >= {s.Committed} AND source_offset < {s.LogStart})"),
+                cancellationToken).ConfigureAwait(false);
+            if (held < s.Events) lost.Add(s with { Missing = s.Events - held });
+        }
+        if (lost.Count > 0) throw new LakehouseException(LakehouseErrorReason.Engine, RetentionLoss.Describe(lost, Partitions));
     }
 
     /// <summary>Stops the stream with SIGTERM (it must exit 143, as a stopped service does) and returns its peak RSS.</summary>
@@ -244,6 +327,23 @@ internal sealed class StreamRig : IDisposable
     }
 
     internal static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// Events of one partition the mock's retention deleted before bronze committed them: offsets <see cref="Committed"/> to
+/// <see cref="LogStart"/> - 1; <see cref="Missing"/> of them bronze never got (null: not known yet).
+/// </summary>
+internal sealed record RetentionLoss(int Partition, long Committed, long LogStart, long? Missing = null)
+{
+    /// <summary>How many events were deleted unread.</summary>
+    internal long Events => LogStart - Committed;
+
+    /// <summary>What the bench says when it stops: the events lost, the partitions (up to 4 named) and what to change.</summary>
+    internal static string Describe(IReadOnlyList<RetentionLoss> losses, int partitions) => string.Create(CultureInfo.InvariantCulture,
+        $"The mock cluster's retention deleted {losses.Sum(l => l.Missing ?? l.Events):N0} events before bronze committed them, in {losses.Count} of {partitions} partitions (") +
+        string.Join("; ", losses.Take(4).Select(l => string.Create(CultureInfo.InvariantCulture, $"partition {l.Partition}: log start {l.LogStart:N0}, bronze's committed offset {l.Committed:N0}"))) +
+        (losses.Count > 4 ? "; …" : "") +
+        string.Create(CultureInfo.InvariantCulture, $"): the stream fell further behind than about {StreamRig.EventsPerPartition:N0} events per partition; the run is void (more --partitions, or a lower rate).");
 }
 
 /// <summary>The samples of one Prometheus text page: <c>name{labels}</c> → value.</summary>

@@ -27,6 +27,8 @@ internal static class BenchCommand
                 librdkafka's mock cluster, sends web-log events at each rate with lakehouse produce and runs lakehouse stream (bronze,
                 silver, gold) on them: p50/p99 latency from the Kafka message's timestamp to the silver and gold commits that first
                 hold the event, sustained events/s (first send → the gold commit holding the last event), the stream's peak RSS.
+                --partitions (streaming and soak; default: enough for the mock to hold 60 s of the rate, 4 to 128) sets the topic's
+                partition count: the mock keeps about 5 MB per partition, and a run whose stream falls further behind stops as void.
                 --suite soak streams --rate events/s (default 20000) for --minutes (default 30) and samples every --sample-seconds
                 (default 60): the stream's RSS, data files per partition, Delta log length and snapshot load time of every table,
                 p50/p99 latency, lag; the report says which series stayed bounded.
@@ -43,6 +45,7 @@ internal static class BenchCommand
                 "lakehouse bench --suite medallion --events 200000        # the smoke run: values checked, no scale run",
                 "lakehouse bench --suite medallion --events 200000 --stream-seconds 5 --stream-rates 2000",
                 "lakehouse bench --suite soak --minutes 30 --rate 20000 --out soak.json",
+                "lakehouse bench --suite medallion --events 200000 --stream-rates 100000 --partitions 128",
                 "lakehouse bench --size full --out report.json",
                 "lakehouse bench --size small --case http_ingest     # HTTP ingest events/s and p50/p99 latency at 1, 4, 16, 64 clients",
                 "lakehouse bench --size full --case files_to_bronze,http_ingest",
@@ -64,6 +67,8 @@ internal static class BenchCommand
         var minutes = CommandLine.WholeNumber("--minutes", "Soak: minutes the producer sends (default 30).", min: 1, max: 10_080);
         var rate = CommandLine.WholeNumber("--rate", "Soak: events per second (default 20000).", min: 1, max: 10_000_000);
         var sampleSeconds = CommandLine.WholeNumber("--sample-seconds", "Soak: seconds between two samples (default 60).", min: 1, max: 3600);
+        var partitions = CommandLine.WholeNumber("--partitions",
+            "Medallion streaming and soak: partitions of the mock cluster's topic (default: enough to hold 60 s of the rate, 4 to 128).", min: 1, max: 1024);
         command.Add(suite);
         command.Add(streamSeconds);
         command.Add(streamRates);
@@ -71,6 +76,7 @@ internal static class BenchCommand
         command.Add(minutes);
         command.Add(rate);
         command.Add(sampleSeconds);
+        command.Add(partitions);
         command.Add(events);
         command.Add(scaleEvents);
         command.Add(only);
@@ -103,6 +109,8 @@ internal static class BenchCommand
                 throw CommandLine.Usage("--minutes, --rate and --sample-seconds are for --suite soak");
             if (chosen != "cases" && (cases is not null || parse.GetResult(size) is { Implicit: false } || location is not null))
                 throw CommandLine.Usage("--case, --size and --azure are for --suite cases; the medallion suite takes --events and --scale-events");
+            if (parse.GetResult(partitions) is not null && (chosen == "cases" || parse.GetValue(skipStream)))
+                throw CommandLine.Usage("--partitions is for the streaming part of --suite medallion and for --suite soak");
             if (chosen == "soak" && (parse.GetResult(events) is not null || parse.GetResult(scaleEvents) is not null))
                 throw CommandLine.Usage("--events and --scale-events are for --suite medallion; the soak takes --minutes, --rate and --sample-seconds");
             IReadOnlyList<int> rates = [10_000, 100_000];
@@ -120,7 +128,8 @@ internal static class BenchCommand
             using var engine = DuckEngine.Open();
             if (chosen == "soak")
             {
-                var soakSettings = new SoakSettings(parse.GetValue(minutes) ?? 30, (int)(parse.GetValue(rate) ?? 20_000), (int)(parse.GetValue(sampleSeconds) ?? 60));
+                var soakSettings = new SoakSettings(parse.GetValue(minutes) ?? 30, (int)(parse.GetValue(rate) ?? 20_000), (int)(parse.GetValue(sampleSeconds) ?? 60),
+                    (int?)parse.GetValue(partitions));
                 var soakRoot = Path.GetFullPath(parse.GetValue(work) ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "lakehouse", "bench", "soak"));
                 var soakRun = BenchSuite.NewRunFolder(soakRoot);
                 var soak = await session.Progress.RunAsync("bench --suite soak", line =>
@@ -134,7 +143,7 @@ internal static class BenchCommand
             {
                 var settings = new MedallionSettings(parse.GetValue(events) ?? 2_000_000,
                     parse.GetValue(scaleEvents) ?? (parse.GetValue(events) is null ? 10_000_000 : 0),
-                    StreamRates: rates, StreamSeconds: (int)(parse.GetValue(streamSeconds) ?? 60));
+                    StreamRates: rates, StreamSeconds: (int)(parse.GetValue(streamSeconds) ?? 60), StreamPartitions: (int?)parse.GetValue(partitions));
                 var medallionWork = parse.GetValue(work) ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "lakehouse", "bench", "medallion");
                 var medallionRoot = Path.GetFullPath(medallionWork);
                 var run = BenchSuite.NewRunFolder(medallionRoot);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
+using Lakehouse.Bronze.Kafka;
 using Lakehouse.Core;
 using Lakehouse.Storage;
 using Lakehouse.Testing;

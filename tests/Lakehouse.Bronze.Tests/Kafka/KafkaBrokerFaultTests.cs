@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
+using Lakehouse.Bronze.Kafka;
 using Lakehouse.Storage;
 using Lakehouse.Testing;
 using Lakehouse.Testing.Kafka;
@@ -12,7 +13,7 @@ namespace Lakehouse.Bronze.Tests.Kafka;
 
 /// <summary>
 /// Broker faults while one streaming ingest runs (no restart): a broker taken down and brought back, and partition leaders moved,
-/// through librdkafka's mock-cluster C API (<see cref="KafkaMockCluster.StartControllable"/>), while an idempotent Confluent
+/// through librdkafka's mock-cluster C API (<see cref="KafkaMockCluster.Start"/>), while an idempotent Confluent
 /// producer outside the ingestor keeps producing. Afterwards bronze must hold every produced message exactly once, by
 /// partition/offset and by payload: the lost and duplicated counts are asserted to be 0 (and written to the test output).
 /// </summary>
@@ -21,7 +22,7 @@ public sealed class KafkaBrokerFaultTests(EngineFixture engine, ITestOutputHelpe
     private const int Messages = 3000;
 
     private readonly TempDirectory _lake = new("kafka-faults");
-    private readonly KafkaMockCluster _cluster = KafkaMockCluster.StartControllable(brokers: 3);
+    private readonly KafkaMockCluster _cluster = KafkaMockCluster.Start(brokers: 3);
     private readonly CapturingLoggerFactory _logs = new();
     private readonly string _topic = "t" + Guid.NewGuid().ToString("N")[..10];
     private readonly string _group = "g" + Guid.NewGuid().ToString("N")[..10];

@@ -1,10 +1,10 @@
 using System.Text;
 using Confluent.Kafka;
+using Lakehouse.Bronze.Kafka;
 using Lakehouse.Bronze.Landing;
 using Lakehouse.Storage;
 using Lakehouse.Testing;
 using Lakehouse.Testing.EventHubs;
-using Lakehouse.Testing.Kafka;
 
 namespace Lakehouse.Bronze.Tests.Kafka;
 

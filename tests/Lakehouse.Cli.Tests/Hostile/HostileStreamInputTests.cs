@@ -1,10 +1,10 @@
 using Azure.Messaging.EventHubs;
 using Azure.Messaging.EventHubs.Producer;
 using Confluent.Kafka;
+using Lakehouse.Bronze.Kafka;
 using Lakehouse.Cli.Tests.Kafka;
 using Lakehouse.Testing;
 using Lakehouse.Testing.EventHubs;
-using Lakehouse.Testing.Kafka;
 
 namespace Lakehouse.Cli.Tests.Hostile;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Lakehouse.Bronze.Kafka;
 using Lakehouse.Delta;
 using Lakehouse.Storage;
 using Lakehouse.Testing;

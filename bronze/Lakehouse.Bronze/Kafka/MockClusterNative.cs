@@ -1,13 +1,14 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Lakehouse.Testing.Kafka;
+namespace Lakehouse.Bronze.Kafka;
 
 /// <summary>
 /// librdkafka's mock-cluster C API (<c>rdkafka_mock.h</c>), which Confluent.Kafka does not wrap: called through P/Invoke on the
 /// <c>librdkafka.so</c> that librdkafka.redist ships (the same build Confluent.Kafka loads). The cluster is created with
-/// <c>rd_kafka_mock_cluster_new</c> on a handle of its own, so the tests can take brokers down and up and move partition
-/// leaders while clients (in this process or another) talk the Kafka protocol to it. Test code only.
+/// <c>rd_kafka_mock_cluster_new</c> on a handle of its own, so its owner can create topics with a chosen partition count, take
+/// brokers down and up and move partition leaders while clients (in this process or another) talk the Kafka protocol to it.
+/// Used by <see cref="KafkaMockCluster"/> only (the bench and the tests).
 /// </summary>
 internal static partial class MockClusterNative
 {
@@ -23,10 +24,18 @@ internal static partial class MockClusterNative
     {
         if (name != Library) return IntPtr.Zero;
         if (NativeLibrary.TryLoad(name, assembly, searchPath, out var handle)) return handle;
-        var folder = Path.Combine(AppContext.BaseDirectory, "runtimes", RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "linux-arm64" : "linux-x64", "native");
-        foreach (var file in new[] { "librdkafka.so", "centos8-librdkafka.so", "alpine-librdkafka.so" })
+        // A build keeps the natives under runtimes/<rid>/native; a RID-specific publish puts them next to the assembly.
+        var folders = new[]
         {
-            if (NativeLibrary.TryLoad(Path.Combine(folder, file), out handle)) return handle;
+            Path.Combine(AppContext.BaseDirectory, "runtimes", RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "linux-arm64" : "linux-x64", "native"),
+            AppContext.BaseDirectory,
+        };
+        foreach (var folder in folders)
+        {
+            foreach (var file in new[] { "librdkafka.so", "centos8-librdkafka.so", "alpine-librdkafka.so" })
+            {
+                if (NativeLibrary.TryLoad(Path.Combine(folder, file), out handle)) return handle;
+            }
         }
         return IntPtr.Zero;
     }
@@ -51,6 +60,10 @@ internal static partial class MockClusterNative
 
     [LibraryImport(Library, EntryPoint = "rd_kafka_mock_cluster_destroy")]
     internal static partial void ClusterDestroy(IntPtr cluster);
+
+    /// <summary>Creates a topic with <paramref name="partitions"/> partitions (the mock's auto-creation makes 4).</summary>
+    [LibraryImport(Library, EntryPoint = "rd_kafka_mock_topic_create", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int TopicCreate(IntPtr cluster, string topic, int partitions, int replicationFactor);
 
     [LibraryImport(Library, EntryPoint = "rd_kafka_mock_cluster_bootstraps")]
     internal static partial IntPtr ClusterBootstraps(IntPtr cluster);
@@ -81,6 +94,6 @@ internal static partial class MockClusterNative
     /// <summary>Throws when a mock call answered an error code other than 0.</summary>
     internal static void Check(int code, string what)
     {
-        if (code != 0) throw new InvalidOperationException($"librdkafka mock: {what} failed with error code {code}.");
+        if (code != 0) throw new Lakehouse.Core.LakehouseException(Lakehouse.Core.LakehouseErrorReason.Engine, $"librdkafka's mock cluster: {what} failed with error code {code}.");
     }
 }
