@@ -7,8 +7,10 @@ namespace Lakehouse.Gold;
 
 /// <summary>What a gold output's query is given: the staged silver rows and the run's watermark.</summary>
 /// <param name="Events">
-/// A DuckDB relation of the silver rows of the dates being recomputed and their neighbours (the day before and after), with the
-/// columns the output asked for plus <c>timestamp</c>, <c>event_date</c>, <c>ingest_time</c> and <c>arrival_watermark</c>.
+/// A DuckDB relation of the silver rows of the dates being recomputed (one group of them at a time) and, as context, the rows of the
+/// neighbouring days within a margin of those dates (see <see cref="GoldStage.LoadAsync"/>), with the columns the output asked for plus
+/// <c>timestamp</c>, <c>event_date</c>, <c>ingest_time</c> and <c>arrival_watermark</c>; for an output with
+/// <see cref="GoldOutput.NextReadingsOf"/>, also each key's next reading after each date (<see cref="GoldStage.WithNextReadings"/>).
 /// </param>
 /// <param name="Watermark">The current watermark as a SQL expression (a TIMESTAMPTZ literal, or NULL for an empty silver table).</param>
 /// <param name="SessionGap">The gap that ends a session window.</param>
@@ -34,8 +36,12 @@ internal sealed record GoldInputs(string Events, string Watermark, TimeSpan Sess
 /// Its rows change when the watermark moves even without new data (is_final; a trailing silence): the days between the previous
 /// and the current watermark are recomputed too.
 /// </param>
+/// <param name="NextReadingsOf">
+/// A key column whose next reading after a recomputed date the query needs even when it lies beyond the day after (a sensor's
+/// silence that spans a whole day): the job adds, per key, the first reading of the next day of the run that has one.
+/// </param>
 internal sealed record GoldOutput(string Table, IReadOnlyList<string> Columns, bool ReachesBack, Func<GoldInputs, string> Select, bool InsertNew = false,
-    bool FollowsWatermark = false);
+    bool FollowsWatermark = false, string? NextReadingsOf = null);
 
 /// <summary>The gold tables the job knows, by the name a dataset definition's <c>gold_outputs</c> uses.</summary>
 internal static class GoldOutputs
@@ -76,7 +82,8 @@ internal static class GoldOutputs
     {
         bool Has(IEnumerable<string> columns) => columns.All(c => definition.Columns.Any(d => d.Name == c));
         if (Has(SensorColumns))
-            return new(AlertsTable, SensorColumns, true, i => AlertRules.SensorAlerts(Sensor(i), i.Watermark, i.Alerts), InsertNew: true, FollowsWatermark: true);
+            return new(AlertsTable, SensorColumns, true, i => AlertRules.SensorAlerts(Sensor(i), i.Watermark, i.Alerts), InsertNew: true, FollowsWatermark: true,
+                NextReadingsOf: "sensor_id");
         if (definition.GoldOutputs.Contains(PagePerformanceDaily.TableName))
             return new(AlertsTable, [], true, i => AlertRules.PageAlerts(i.Daily!, i.Alerts), InsertNew: true);
         return null;

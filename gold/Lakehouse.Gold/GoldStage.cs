@@ -48,9 +48,6 @@ internal sealed class GoldStage : IDisposable
     /// <summary>The current watermark as a SQL expression.</summary>
     internal string WatermarkSql => Watermark is { } w ? Timestamp(w) : "CAST(NULL AS TIMESTAMPTZ)";
 
-    /// <summary>How many rows were staged.</summary>
-    internal long Rows { get; private set; }
-
     /// <summary>
     /// Opens a stage over silver <paramref name="snapshot"/>: the watermark each micro-batch arrived under, the current watermark,
     /// and the one before <paramref name="newFiles"/> (the files silver added since gold last consumed it) arrived.
@@ -102,14 +99,23 @@ internal sealed class GoldStage : IDisposable
     private static DateTimeOffset? Micros(object? value) => value is long us ? DateTimeOffset.UnixEpoch.AddTicks(us * 10) : null;
 
     /// <summary>
-    /// Stages the rows whose event date is in <paramref name="recomputed"/> or next to one, with the columns <paramref name="columns"/>
-    /// (plus the event time as <c>timestamp</c>, <c>event_date</c>, <c>ingest_time</c>, <c>arrival_watermark</c>).
+    /// Stages (replacing what an earlier call staged) the rows of the dates of <paramref name="group"/>, with the columns
+    /// <paramref name="columns"/> (plus the event time as <c>timestamp</c>, <c>event_date</c>, <c>ingest_time</c>, <c>arrival_watermark</c>),
+    /// and as context the rows of the days on each side whose time is at most <paramref name="before"/> before one of those dates or
+    /// less than <paramref name="after"/> after it (windows and look-backs that cross midnight). Returns how many rows of the
+    /// group's own dates it staged.
     /// </summary>
-    internal async Task LoadAsync(IReadOnlyCollection<string> columns, IReadOnlySet<DateOnly> recomputed, CancellationToken cancellationToken)
+    /// <remarks>
+    /// One group at a time keeps the staged rows, and the aggregates over them (exact percentiles keep every value and cannot spill),
+    /// to a group's days plus the margins, however many dates the run recomputes.
+    /// </remarks>
+    internal async Task<long> LoadAsync(IReadOnlyCollection<string> columns, IReadOnlySet<DateOnly> group, TimeSpan before, TimeSpan after,
+        CancellationToken cancellationToken)
     {
         var connection = _lease.Connection;
-        // Context: the day on each side, for windows and gaps that cross midnight.
-        var dates = recomputed.SelectMany(d => new[] { d.AddDays(-1), d, d.AddDays(1) }).ToHashSet();
+        if (_created) connection.Execute($"DROP TABLE IF EXISTS {_events}", cancellationToken);
+        _created = false;
+        var dates = group.SelectMany(d => new[] { d.AddDays(-1), d, d.AddDays(1) }).ToHashSet();
         var (snapshot, eventTime, time, newFiles) = (_snapshot, _eventTime, _time, _newFiles);
         var files = Files(snapshot, dates);
         using var scan = await DeltaScan.CreateAsync(_silver, snapshot, connection, new DeltaScanOptions { Files = files, IncludeFilePath = true }, cancellationToken).ConfigureAwait(false);
@@ -117,16 +123,76 @@ internal sealed class GoldStage : IDisposable
             .Distinct().Select(c => "s." + SqlText.Identifier(c));
         var isNew = newFiles.Count == 0 ? "false" : $"s.{DeltaScan.FileColumn} IN ({string.Join(", ", newFiles.Select(SqlText.Literal))})";
         var select = string.Join(", ", new[] { $"s.{time} AS \"timestamp\"", "s.event_date", "s.ingest_time", "w.arrival_watermark", $"{isNew} AS __is_new" }.Concat(extra));
-        var inDates = dates.Count == 0 ? "false" : $"s.event_date IN ({DateList(dates)})";
+        var margins = group.Order().Select(d =>
+        {
+            var start = new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            return $" OR (s.{time} >= {Timestamp(start - before)} AND s.{time} < {Timestamp(start.AddDays(1) + after)})";
+        });
+        var where = group.Count == 0 ? "false" : $"s.event_date IN ({DateList(group)}){string.Concat(margins)}";
         connection.Execute(
-            $"CREATE TABLE {_events} AS SELECT {select} FROM ({scan.Sql}) AS s LEFT JOIN {_events}_wm AS w USING (ingest_time) WHERE {inDates}", cancellationToken);
+            $"CREATE TABLE {_events} AS SELECT {select} FROM ({scan.Sql}) AS s LEFT JOIN {_events}_wm AS w USING (ingest_time) WHERE {where}", cancellationToken);
         _created = true;
-        Rows = Convert.ToInt64(connection.Scalar($"SELECT count(*) FROM {_events} WHERE {(recomputed.Count == 0 ? "false" : $"event_date IN ({DateList(recomputed)})")}", cancellationToken), CultureInfo.InvariantCulture);
-        LateEvents = Convert.ToInt64(connection.Scalar($"SELECT count(*) FROM {_events} WHERE __is_new AND \"timestamp\" < arrival_watermark", cancellationToken), CultureInfo.InvariantCulture);
+        return Convert.ToInt64(connection.Scalar($"SELECT count(*) FROM {_events} WHERE {(group.Count == 0 ? "false" : $"event_date IN ({DateList(group)})")}", cancellationToken),
+            CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Counts into <see cref="LateEvents"/> the rows of the dates of <paramref name="recomputed"/> and their neighbours that silver added since
+    /// gold last consumed it and that were behind the watermark in force when they arrived: one streaming pass over the new files.
+    /// </summary>
+    internal async Task CountLateAsync(IReadOnlySet<DateOnly> recomputed, CancellationToken cancellationToken)
+    {
+        var connection = _lease.Connection;
+        var dates = recomputed.SelectMany(d => new[] { d.AddDays(-1), d, d.AddDays(1) }).ToHashSet();
+        var files = Files(_snapshot, dates).Where(f => _newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList();
+        if (files.Count == 0)
+        {
+            LateEvents = 0;
+            return;
+        }
+        using var scan = await DeltaScan.CreateAsync(_silver, _snapshot, connection, new DeltaScanOptions { Files = files }, cancellationToken).ConfigureAwait(false);
+        LateEvents = Convert.ToInt64(connection.Scalar(
+            $"SELECT count(*) FROM ({scan.Sql}) AS s JOIN {_events}_wm AS w USING (ingest_time) WHERE s.{_time} < w.arrival_watermark", cancellationToken),
+            CultureInfo.InvariantCulture);
     }
 
     /// <summary>Of the rows silver added since gold last consumed it, those behind the watermark in force when they arrived.</summary>
     internal long LateEvents { get; private set; }
+
+    /// <summary>
+    /// Stages, per <paramref name="key"/> and event date of <paramref name="recomputed"/> and their neighbours, the first event time: what
+    /// <see cref="WithNextReadings"/> takes each key's next reading after a date from (one small table, a row per key and day).
+    /// </summary>
+    internal async Task LoadFirstReadingsAsync(string key, IReadOnlySet<DateOnly> recomputed, CancellationToken cancellationToken)
+    {
+        var connection = _lease.Connection;
+        var dates = recomputed.SelectMany(d => new[] { d.AddDays(-1), d, d.AddDays(1) }).ToHashSet();
+        using var scan = await DeltaScan.CreateAsync(_silver, _snapshot, connection, new DeltaScanOptions { Files = Files(_snapshot, dates) }, cancellationToken).ConfigureAwait(false);
+        var k = SqlText.Identifier(key);
+        var name = Materialize("firsts",
+            $"SELECT {k} AS k, event_date, min({_time}) AS first_time FROM ({scan.Sql}) WHERE {k} IS NOT NULL AND {_time} IS NOT NULL GROUP BY {k}, event_date");
+        _firsts = (name, k);
+    }
+
+    private (string Table, string Key)? _firsts;
+
+    /// <summary>
+    /// The staged rows plus, per key and date of <paramref name="group"/>, the key's first reading on a later day of the run's dates and
+    /// their neighbours (only <c>timestamp</c>, the key and <c>event_date</c> set): so a pause that starts on a group date ends at the
+    /// reading that really follows it, also after an empty day, as when every date was staged at once. Needs
+    /// <see cref="LoadFirstReadingsAsync"/>.
+    /// </summary>
+    internal string WithNextReadings(IReadOnlySet<DateOnly> group)
+    {
+        if (_firsts is not { } f) throw new InvalidOperationException("LoadFirstReadingsAsync first.");
+        if (group.Count == 0) return _events;
+        return $"""
+            (SELECT * FROM {_events} UNION ALL BY NAME
+             SELECT f.k AS {f.Key}, min(f.first_time) AS "timestamp", min(f.event_date) AS event_date
+             FROM {f.Table} AS f JOIN (SELECT unnest([{DateList(group)}]) AS d) AS g ON f.event_date > g.d
+             GROUP BY f.k, g.d)
+            """;
+    }
 
     /// <summary>Creates a table of this stage from <paramref name="sql"/> (dropped with the stage); returns its name.</summary>
     internal string Materialize(string part, string sql)

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Lakehouse.Gold;
 
-/// <summary>The gold job's log events (ids 7000–7099, see LogEventIds.Gold).</summary>
+/// <summary>The gold job's log events (ids 7000–7099 and 7350–7399, see LogEventIds.Gold).</summary>
 internal static partial class Log
 {
     [LoggerMessage(EventId = 7000, Level = LogLevel.Information, Message = "gold.{Table}: {Dates} event date(s) recomputed from silver.{Dataset} up to version {Version}: {Rows} rows")]
@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 7007, Level = LogLevel.Warning, Message = "gold: alerts could not be delivered this run ({Reason}); they stay pending and are retried on the next run")]
     public static partial void DeliveryFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 7350, Level = LogLevel.Debug, Message = "gold.{Dataset}: group {Group} of {Groups} ({Dates}): {Rows} silver rows, outputs spooled in {Milliseconds} ms")]
+    public static partial void GroupComputed(ILogger logger, string dataset, int group, int groups, string dates, long rows, long milliseconds);
 }
