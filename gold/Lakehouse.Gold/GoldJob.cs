@@ -213,8 +213,8 @@ public sealed class GoldJob
         private async Task<long> ComputeInGroupsAsync(GoldStage stage, GoldSpool spool, IReadOnlyList<GoldOutput> pending,
             Dictionary<string, HashSet<DateOnly>> datesOf, HashSet<DateOnly> recomputed, CancellationToken cancellationToken)
         {
+            // With none (only the page rule left, after a crash between commits) the rows are still staged a day at a time, to count them.
             var fromRows = pending.Where(o => o.Columns.Count > 0).ToList();
-            if (fromRows.Count == 0) return 0;
             var columns = fromRows.SelectMany(o => o.Columns).Distinct(StringComparer.Ordinal).ToList();
             if (fromRows.FirstOrDefault(o => o.NextReadingsOf is not null)?.NextReadingsOf is { } key)
                 await stage.LoadFirstReadingsAsync(key, recomputed, cancellationToken).ConfigureAwait(false);
