@@ -235,7 +235,9 @@ public sealed class GoldJob
                     var events = output.NextReadingsOf is null ? stage.Events : stage.WithNextReadings(group);
                     var inputs = new GoldInputs(events, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null);
                     var dates = datesOf[output.Table].Where(group.Contains).ToHashSet();
+                    var step = Stopwatch.StartNew();
                     spool.Write(stage.Connection, output.Table, $"SELECT * FROM ({output.Select(inputs)}) WHERE {InDates(dates)}", cancellationToken);
+                    Log.Step(job._log, definition.Name, output.Table, step.ElapsedMilliseconds);
                 }
                 Log.GroupComputed(job._log, definition.Name, i + 1, groups.Count, group.Count == 0 ? "-" : $"{group.Min():yyyy-MM-dd}..{group.Max():yyyy-MM-dd}",
                     rows, clock.ElapsedMilliseconds);
