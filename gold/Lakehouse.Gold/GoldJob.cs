@@ -230,14 +230,21 @@ public sealed class GoldJob
                 var group = groups[i];
                 var rows = await stage.LoadAsync(columns, group, before, after, cancellationToken).ConfigureAwait(false);
                 rowsIn += rows;
+                var slices = (int)Math.Clamp(rows / options.RowsPerSlice + (rows % options.RowsPerSlice > 0 ? 1 : 0), 1, 1024);
                 foreach (var output in fromRows)
                 {
                     var events = output.NextReadingsOf is null ? stage.Events : stage.WithNextReadings(group);
-                    var inputs = new GoldInputs(events, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null);
                     var dates = datesOf[output.Table].Where(group.Contains).ToHashSet();
                     var step = Stopwatch.StartNew();
-                    spool.Write(stage.Connection, output.Table, $"SELECT * FROM ({output.Select(inputs)}) WHERE {InDates(dates)}", cancellationToken);
-                    Log.Step(job._log, definition.Name, output.Table, step.ElapsedMilliseconds);
+                    var n = output.SliceKey is null ? 1 : slices;
+                    for (var slice = 0; slice < n; slice++)
+                    {
+                        // Rows are per key, so the keys of one hash slice give exactly their own rows.
+                        var sliced = n == 1 ? events : $"(SELECT * FROM {events} WHERE hash({SqlText.Identifier(output.SliceKey!)}) % {n} = {slice})";
+                        var inputs = new GoldInputs(sliced, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null);
+                        spool.Write(stage.Connection, output.Table, $"SELECT * FROM ({output.Select(inputs)}) WHERE {InDates(dates)}", cancellationToken);
+                    }
+                    Log.Step(job._log, definition.Name, n == 1 ? output.Table : $"{output.Table} ({n} slices)", step.ElapsedMilliseconds);
                 }
                 Log.GroupComputed(job._log, definition.Name, i + 1, groups.Count, group.Count == 0 ? "-" : $"{group.Min():yyyy-MM-dd}..{group.Max():yyyy-MM-dd}",
                     rows, clock.ElapsedMilliseconds);

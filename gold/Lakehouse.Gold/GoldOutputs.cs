@@ -40,8 +40,12 @@ internal sealed record GoldInputs(string Events, string Watermark, TimeSpan Sess
 /// A key column whose next reading after a recomputed date the query needs even when it lies beyond the day after (a sensor's
 /// silence that spans a whole day): the job adds, per key, the first reading of the next day of the run that has one.
 /// </param>
+/// <param name="SliceKey">
+/// A column every row of the output belongs to one value of (its rows are per key): a large day is computed in slices of keys
+/// (by hash), so the state of the heavy aggregates (exact percentiles over lists of values) follows a slice. Null: never sliced.
+/// </param>
 internal sealed record GoldOutput(string Table, IReadOnlyList<string> Columns, bool ReachesBack, Func<GoldInputs, string> Select, bool InsertNew = false,
-    bool FollowsWatermark = false, string? NextReadingsOf = null);
+    bool FollowsWatermark = false, string? NextReadingsOf = null, string? SliceKey = null);
 
 /// <summary>The gold tables the job knows, by the name a dataset definition's <c>gold_outputs</c> uses.</summary>
 internal static class GoldOutputs
@@ -59,8 +63,8 @@ internal static class GoldOutputs
         new(AccessDaily.TableName, ["path", "status", "bytes", "client_ip"], false,
             i => AccessDaily.Sql($"SELECT event_date, path, CAST(status AS INTEGER) AS status, CAST(bytes AS BIGINT) AS bytes, client_ip FROM {i.Events}")),
         new("page_metrics_1m", PageColumns, false, i => WindowedMetrics.PageMetrics1m(Web(i), i.Watermark), FollowsWatermark: true),
-        new("page_metrics_5m", PageColumns, true, i => WindowedMetrics.PageMetrics5m(Web(i), i.Watermark), FollowsWatermark: true),
-        new("page_sessions", PageColumns, false, i => WindowedMetrics.PageSessions(Web(i), i.SessionGap)),
+        new("page_metrics_5m", PageColumns, true, i => WindowedMetrics.PageMetrics5m(Web(i), i.Watermark), FollowsWatermark: true, SliceKey: "page_url"),
+        new("page_sessions", PageColumns, false, i => WindowedMetrics.PageSessions(Web(i), i.SessionGap), SliceKey: "session_id"),
         new("sensor_metrics_1m", SensorColumns, false, i => WindowedMetrics.SensorMetrics1m(Sensor(i), i.Watermark), FollowsWatermark: true),
         new("sensor_metrics_5m", SensorColumns, true, i => WindowedMetrics.SensorMetrics5m(Sensor(i), i.Watermark), FollowsWatermark: true),
         new("sensor_sessions", SensorColumns, false, i => WindowedMetrics.SensorSessions(Sensor(i), i.SessionGap)),

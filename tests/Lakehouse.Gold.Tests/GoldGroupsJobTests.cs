@@ -3,8 +3,8 @@ using Lakehouse.Testing;
 namespace Lakehouse.Gold.Tests;
 
 /// <summary>
-/// Gold computes the recomputed dates one day at a time (staging only a day and the context its outputs need across midnight):
-/// the tables must be those of computing every date at once.
+/// Gold computes the recomputed dates one day at a time (staging only a day and the context its outputs need across midnight), and
+/// a large day's heavy outputs in slices of keys: the tables must be those of computing every date at once.
 /// </summary>
 public sealed class GoldGroupsJobTests(EngineFixture fixture) : IClassFixture<EngineFixture>, IDisposable
 {
@@ -18,8 +18,9 @@ public sealed class GoldGroupsJobTests(EngineFixture fixture) : IClassFixture<En
         _atOnce.Dispose();
     }
 
-    private static readonly GoldRunOptions ByDay = new();
-    private static readonly GoldRunOptions AllDates = new() { DaysPerGroup = 1000 };
+    /// <summary>A day at a time, and the sliced outputs (5-minute windows, sessions) in slices of about 150 rows' keys.</summary>
+    private static readonly GoldRunOptions ByDay = new() { RowsPerSlice = 150 };
+    private static readonly GoldRunOptions AllDates = new() { DaysPerGroup = 1000, RowsPerSlice = long.MaxValue };
 
     /// <summary>Page views over <paramref name="days"/> days, denser around midnight; on the last day page p1 is three times slower.</summary>
     private static List<WebRow> WebRows(int seed, int count, int days, DateTimeOffset ingest, string prefix)
