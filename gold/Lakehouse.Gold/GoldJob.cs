@@ -7,6 +7,7 @@ using Lakehouse.Delta;
 using Lakehouse.Delta.Write;
 using Lakehouse.Engine;
 using Lakehouse.Gold.Alerts;
+using Lakehouse.Gold.Windows;
 using Lakehouse.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -22,6 +23,9 @@ namespace Lakehouse.Gold;
 /// <see cref="GoldTables.AppId"/>), the silver version it was computed from. A run starts from the oldest version any of the
 /// dataset's gold tables records, skips a table that already holds the newest, and a table's commit with a version it already
 /// records is a no-op; so a crash between two tables' commits is finished by the next run, and a repeated run changes nothing.
+/// Memory: the dates are computed one group at a time (<see cref="GoldRunOptions"/>, a day by default) and each group's rows are
+/// spooled to local files, so a run holds one group's silver rows whatever the number of dates; each table is still committed once
+/// for the whole run, so readers and the txn bookkeeping see what a single pass would have written.
 /// </remarks>
 public sealed class GoldJob
 {
@@ -136,6 +140,11 @@ public sealed class GoldJob
             return rebuilt with { SilverFromVersion = caughtUp.SilverFromVersion, LateEvents = caughtUp.LateEvents };
         }
 
+        /// <summary>
+        /// Recomputes <paramref name="pending"/> for the dates <paramref name="touched"/> (and those they reach): the outputs over silver
+        /// rows one group of <see cref="GoldRunOptions.DaysPerGroup"/> dates at a time (staged with the context each needs, the rows
+        /// spooled to local files), then one commit per table of every date, as when they were computed at once.
+        /// </summary>
         private async Task<GoldRunResult> RecomputeAsync(DeltaSnapshot silver, IReadOnlyList<GoldOutput> pending, IReadOnlySet<DateOnly> touched,
             IReadOnlySet<string> newFiles, bool txn, string kind, long from, CancellationToken cancellationToken)
         {
@@ -150,25 +159,30 @@ public sealed class GoldJob
                 return o.ReachesBack ? dates.Concat(dates.Select(d => d.AddDays(-1))).ToHashSet() : dates;
             });
             var recomputed = datesOf.Values.SelectMany(d => d).ToHashSet();
-            var columns = pending.SelectMany(o => o.Columns).Distinct(StringComparer.Ordinal).ToList();
-            await stage.LoadAsync(columns, recomputed, cancellationToken).ConfigureAwait(false);
+            await stage.CountLateAsync(recomputed, cancellationToken).ConfigureAwait(false);
             if (stage.LateEvents > 0) Log.LateEvents(job._log, definition.Name, stage.LateEvents);
+            using var spool = new GoldSpool(job._engine);
+            var rowsIn = await ComputeInGroupsAsync(stage, spool, pending, datesOf, recomputed, cancellationToken).ConfigureAwait(false);
             var tables = new List<GoldTableResult>();
             long alertsNew = 0;
-            var shared = new Dictionary<string, string>(StringComparer.Ordinal);
-            string Shared(string name, string sql)
-            {
-                if (!shared.TryGetValue(name, out var table)) shared[name] = table = stage.Materialize(name, sql, cancellationToken);
-                return table;
-            }
             foreach (var output in pending)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var clock = Stopwatch.StartNew();
                 var dates = datesOf[output.Table];
-                var daily = output.InsertNew && output.Columns.Count == 0 ? await DailyAsync(stage, dates, cancellationToken).ConfigureAwait(false) : null;
-                var inputs = new GoldInputs(stage.Events, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, daily, Shared);
-                var inDates = dates.Count == 0 ? "false" : $"{GoldTables.EventDate} IN ({GoldStage.DateList(dates)})";
+                var inDates = InDates(dates);
+                string sql;
+                if (output.Columns.Count == 0)
+                {
+                    // Reads no silver rows (the page rule reads page_performance_daily as this run committed it): computed here at once.
+                    var daily = output.InsertNew ? await DailyAsync(stage, dates, cancellationToken).ConfigureAwait(false) : null;
+                    var inputs = new GoldInputs(stage.Events, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, daily, Unshared);
+                    sql = $"SELECT * FROM ({output.Select(inputs)}) WHERE {inDates}";
+                }
+                else
+                {
+                    sql = spool.Read(output.Table);
+                }
                 var table = job.Table(GoldTables.Gold(output.Table));
                 var writer = DeltaWriter.Create(table, new DeltaWriteOptions { PartitionColumns = [GoldTables.EventDate] });
                 var transactions = txn ? new[] { new DeltaAppTransaction(_appId, silver.Version) } : null;
@@ -176,23 +190,84 @@ public sealed class GoldJob
                 if (output.InsertNew)
                 {
                     // Alerts are events: once raised, kept as first found (detected_at is this run's start); a rerun adds only new ids.
-                    var sql = $"SELECT *, {GoldStage.Timestamp(_started)} AS detected_at FROM ({output.Select(inputs)}) WHERE {inDates}";
-                    var commit = await writer.MergeAsync(sql, ["alert_id", GoldTables.EventDate], DeltaMergeMode.InsertIfAbsent, transactions, cancellationToken).ConfigureAwait(false);
+                    var alerts = $"SELECT *, {GoldStage.Timestamp(_started)} AS detected_at FROM ({sql})";
+                    var commit = await writer.MergeAsync(alerts, ["alert_id", GoldTables.EventDate], DeltaMergeMode.InsertIfAbsent, transactions, cancellationToken).ConfigureAwait(false);
                     rows = commit.Metric("numTargetRowsInserted");
                     alertsNew += rows;
                 }
                 else
                 {
-                    var sql = $"SELECT * FROM ({output.Select(inputs)}) WHERE {inDates}";
                     rows = (await writer.ReplacePartitionsAsync(sql, inDates, transactions, cancellationToken).ConfigureAwait(false)).Metric("numOutputRows");
                 }
                 Log.TableRecomputed(job._log, output.Table, definition.Name, dates.Count, silver.Version, rows);
-                Log.Step(job._log, definition.Name, output.Table, clock.ElapsedMilliseconds);
+                Log.Step(job._log, definition.Name, output.Table + " commit", clock.ElapsedMilliseconds);
                 if (rows > 0 && output.Table.EndsWith(Windows.WindowedMetrics.CorrectionsSuffix, StringComparison.Ordinal)) Log.Corrections(job._log, output.Table, rows);
                 tables.Add(new GoldTableResult(output.Table, dates.Count, rows, clock.Elapsed));
             }
-            return Result(kind, from, silver.Version, [.. touched.Order()], stage.Rows, stage.LateEvents, stage.Watermark, tables) with { AlertsNew = alertsNew };
+            return Result(kind, from, silver.Version, [.. touched.Order()], rowsIn, stage.LateEvents, stage.Watermark, tables) with { AlertsNew = alertsNew };
         }
+
+        /// <summary>
+        /// Stages the silver rows of each group of dates in turn and spools the rows of every output that reads them for the group's dates
+        /// it recomputes; returns how many rows of the recomputed dates were read. Memory follows a group (its days, plus the margins
+        /// the windows and rules reach across midnight), not the number of dates.
+        /// </summary>
+        private async Task<long> ComputeInGroupsAsync(GoldStage stage, GoldSpool spool, IReadOnlyList<GoldOutput> pending,
+            Dictionary<string, HashSet<DateOnly>> datesOf, HashSet<DateOnly> recomputed, CancellationToken cancellationToken)
+        {
+            // With none (only the page rule left, after a crash between commits) the rows are still staged a day at a time, to count them.
+            var fromRows = pending.Where(o => o.Columns.Count > 0).ToList();
+            var columns = fromRows.SelectMany(o => o.Columns).Distinct(StringComparer.Ordinal).ToList();
+            if (fromRows.FirstOrDefault(o => o.NextReadingsOf is not null)?.NextReadingsOf is { } key)
+                await stage.LoadFirstReadingsAsync(key, recomputed, cancellationToken).ConfigureAwait(false);
+            // Context: rules look back up to the spike window into the day before; 5-minute windows reach into the day after.
+            var (before, after) = (options.Alerts.SpikeWindow, WindowedMetrics.ReachPastMidnight);
+            var ordered = recomputed.Order().ToList();
+            List<HashSet<DateOnly>> groups = ordered.Count == 0 ? [[]] : [.. ordered.Chunk(options.DaysPerGroup).Select(g => g.ToHashSet())];
+            long rowsIn = 0;
+            for (var i = 0; i < groups.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var clock = Stopwatch.StartNew();
+                var group = groups[i];
+                var rows = await stage.LoadAsync(columns, group, before, after, cancellationToken).ConfigureAwait(false);
+                rowsIn += rows;
+                var slices = (int)Math.Clamp(rows / options.RowsPerSlice + (rows % options.RowsPerSlice > 0 ? 1 : 0), 1, 1024);
+                // A window aggregate is staged once per group and slice for the windowed table and its corrections table (both
+                // sliced alike), and dropped with the group.
+                var shared = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var output in fromRows)
+                {
+                    var events = output.NextReadingsOf is null ? stage.Events : stage.WithNextReadings(group);
+                    var dates = datesOf[output.Table].Where(group.Contains).ToHashSet();
+                    var step = Stopwatch.StartNew();
+                    var n = output.SliceKey is null ? 1 : slices;
+                    for (var slice = 0; slice < n; slice++)
+                    {
+                        // Rows are per key, so the keys of one hash slice give exactly their own rows.
+                        var sliced = n == 1 ? events : $"(SELECT * FROM {events} WHERE hash({SqlText.Identifier(output.SliceKey!)}) % {n} = {slice})";
+                        var part = n == 1 ? "" : string.Create(CultureInfo.InvariantCulture, $"_s{slice}of{n}");
+                        string Shared(string name, string sql)
+                        {
+                            if (!shared.TryGetValue(name + part, out var table)) shared[name + part] = table = stage.Materialize(name + part, sql, cancellationToken);
+                            return table;
+                        }
+                        var inputs = new GoldInputs(sliced, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null, Shared);
+                        spool.Write(stage.Connection, output.Table, $"SELECT * FROM ({output.Select(inputs)}) WHERE {InDates(dates)}", cancellationToken);
+                    }
+                    Log.Step(job._log, definition.Name, n == 1 ? output.Table : $"{output.Table} ({n} slices)", step.ElapsedMilliseconds);
+                }
+                foreach (var table in shared.Values) stage.Drop(table);
+                Log.GroupComputed(job._log, definition.Name, i + 1, groups.Count, group.Count == 0 ? "-" : $"{group.Min():yyyy-MM-dd}..{group.Max():yyyy-MM-dd}",
+                    rows, clock.ElapsedMilliseconds);
+            }
+            return rowsIn;
+        }
+
+        /// <summary>For an output that shares no aggregate (the page rule): the query itself, as a subquery.</summary>
+        private static string Unshared(string name, string sql) => $"({sql})";
+
+        private static string InDates(IReadOnlySet<DateOnly> dates) => dates.Count == 0 ? "false" : $"{GoldTables.EventDate} IN ({GoldStage.DateList(dates)})";
 
         /// <summary>
         /// The days whose windows (and trailing silences) a watermark moving from <paramref name="previous"/> to <paramref name="current"/>

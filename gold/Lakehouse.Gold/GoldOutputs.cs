@@ -7,8 +7,10 @@ namespace Lakehouse.Gold;
 
 /// <summary>What a gold output's query is given: the staged silver rows and the run's watermark.</summary>
 /// <param name="Events">
-/// A DuckDB relation of the silver rows of the dates being recomputed and their neighbours (the day before and after), with the
-/// columns the output asked for plus <c>timestamp</c>, <c>event_date</c>, <c>ingest_time</c> and <c>arrival_watermark</c>.
+/// A DuckDB relation of the silver rows of the dates being recomputed (one group of them at a time) and, as context, the rows of the
+/// neighbouring days within a margin of those dates (see <see cref="GoldStage.LoadAsync"/>), with the columns the output asked for plus
+/// <c>timestamp</c>, <c>event_date</c>, <c>ingest_time</c> and <c>arrival_watermark</c>; for an output with
+/// <see cref="GoldOutput.NextReadingsOf"/>, also each key's next reading after each date (<see cref="GoldStage.WithNextReadings"/>).
 /// </param>
 /// <param name="Watermark">The current watermark as a SQL expression (a TIMESTAMPTZ literal, or NULL for an empty silver table).</param>
 /// <param name="SessionGap">The gap that ends a session window.</param>
@@ -18,8 +20,9 @@ namespace Lakehouse.Gold;
 /// first recomputed date on, read after this run's commit of that table; null when the dataset does not build it.
 /// </param>
 /// <param name="Shared">
-/// Stages a query's result once per run, by name, and returns the staged table (the same table for the same name): the
-/// aggregate that a windowed table and its corrections table both project.
+/// Stages a query's result once per group of dates and slice of keys, by name, and returns the staged table (the same table for the
+/// same name): the aggregate that a windowed table and its corrections table both project. A corrections table is sliced as its
+/// windowed table is, so both read the same slice's aggregate.
 /// </param>
 internal sealed record GoldInputs(string Events, string Watermark, TimeSpan SessionGap, AlertSettings Alerts, string? Daily, Func<string, string, string> Shared);
 
@@ -38,8 +41,16 @@ internal sealed record GoldInputs(string Events, string Watermark, TimeSpan Sess
 /// Its rows change when the watermark moves even without new data (is_final; a trailing silence): the days between the previous
 /// and the current watermark are recomputed too.
 /// </param>
+/// <param name="NextReadingsOf">
+/// A key column whose next reading after a recomputed date the query needs even when it lies beyond the day after (a sensor's
+/// silence that spans a whole day): the job adds, per key, the first reading of the next day of the run that has one.
+/// </param>
+/// <param name="SliceKey">
+/// A column every row of the output belongs to one value of (its rows are per key): a large day is computed in slices of keys
+/// (by hash), so the state of the heavy aggregates (exact percentiles over lists of values) follows a slice. Null: never sliced.
+/// </param>
 internal sealed record GoldOutput(string Table, IReadOnlyList<string> Columns, bool ReachesBack, Func<GoldInputs, string> Select, bool InsertNew = false,
-    bool FollowsWatermark = false);
+    bool FollowsWatermark = false, string? NextReadingsOf = null, string? SliceKey = null);
 
 /// <summary>The gold tables the job knows, by the name a dataset definition's <c>gold_outputs</c> uses.</summary>
 internal static class GoldOutputs
@@ -57,8 +68,8 @@ internal static class GoldOutputs
         new(AccessDaily.TableName, ["path", "status", "bytes", "client_ip"], false,
             i => AccessDaily.Sql($"SELECT event_date, path, CAST(status AS INTEGER) AS status, CAST(bytes AS BIGINT) AS bytes, client_ip FROM {i.Events}")),
         new("page_metrics_1m", PageColumns, false, i => WindowedMetrics.Page1m.Windowed(Aggregate(i, WindowedMetrics.Page1m, Web(i)), i.Watermark), FollowsWatermark: true),
-        new("page_metrics_5m", PageColumns, true, i => WindowedMetrics.Page5m.Windowed(Aggregate(i, WindowedMetrics.Page5m, Web(i)), i.Watermark), FollowsWatermark: true),
-        new("page_sessions", PageColumns, false, i => WindowedMetrics.PageSessions(Web(i), i.SessionGap)),
+        new("page_metrics_5m", PageColumns, true, i => WindowedMetrics.Page5m.Windowed(Aggregate(i, WindowedMetrics.Page5m, Web(i)), i.Watermark), FollowsWatermark: true, SliceKey: "page_url"),
+        new("page_sessions", PageColumns, false, i => WindowedMetrics.PageSessions(Web(i), i.SessionGap), SliceKey: "session_id"),
         new("sensor_metrics_1m", SensorColumns, false, i => WindowedMetrics.Sensor1m.Windowed(Aggregate(i, WindowedMetrics.Sensor1m, Sensor(i)), i.Watermark), FollowsWatermark: true),
         new("sensor_metrics_5m", SensorColumns, true, i => WindowedMetrics.Sensor5m.Windowed(Aggregate(i, WindowedMetrics.Sensor5m, Sensor(i)), i.Watermark), FollowsWatermark: true),
         new("sensor_sessions", SensorColumns, false, i => WindowedMetrics.SensorSessions(Sensor(i), i.SessionGap)),
@@ -72,12 +83,12 @@ internal static class GoldOutputs
     private static readonly Dictionary<string, GoldOutput> Corrections = new GoldOutput[]
     {
         new("page_metrics_1m" + WindowedMetrics.CorrectionsSuffix, PageColumns, false, i => WindowedMetrics.Page1m.Corrections(Aggregate(i, WindowedMetrics.Page1m, Web(i)))),
-        new("page_metrics_5m" + WindowedMetrics.CorrectionsSuffix, PageColumns, true, i => WindowedMetrics.Page5m.Corrections(Aggregate(i, WindowedMetrics.Page5m, Web(i)))),
+        new("page_metrics_5m" + WindowedMetrics.CorrectionsSuffix, PageColumns, true, i => WindowedMetrics.Page5m.Corrections(Aggregate(i, WindowedMetrics.Page5m, Web(i))), SliceKey: "page_url"),
         new("sensor_metrics_1m" + WindowedMetrics.CorrectionsSuffix, SensorColumns, false, i => WindowedMetrics.Sensor1m.Corrections(Aggregate(i, WindowedMetrics.Sensor1m, Sensor(i)))),
         new("sensor_metrics_5m" + WindowedMetrics.CorrectionsSuffix, SensorColumns, true, i => WindowedMetrics.Sensor5m.Corrections(Aggregate(i, WindowedMetrics.Sensor5m, Sensor(i)))),
     }.ToDictionary(o => o.Table[..^WindowedMetrics.CorrectionsSuffix.Length], StringComparer.Ordinal);
 
-    /// <summary>The window aggregate of this run's staged events, staged once for the windowed table and its corrections.</summary>
+    /// <summary>The window aggregate of the staged events (a group of dates, a slice of keys), staged once for the windowed table and its corrections.</summary>
     private static string Aggregate(GoldInputs i, WindowedMetrics.WindowAggregate aggregate, string events) =>
         "SELECT * FROM " + i.Shared(aggregate.Name, aggregate.Aggregate(events));
 
@@ -97,7 +108,8 @@ internal static class GoldOutputs
     {
         bool Has(IEnumerable<string> columns) => columns.All(c => definition.Columns.Any(d => d.Name == c));
         if (Has(SensorColumns))
-            return new(AlertsTable, SensorColumns, true, i => AlertRules.SensorAlerts(Sensor(i), i.Watermark, i.Alerts), InsertNew: true, FollowsWatermark: true);
+            return new(AlertsTable, SensorColumns, true, i => AlertRules.SensorAlerts(Sensor(i), i.Watermark, i.Alerts), InsertNew: true, FollowsWatermark: true,
+                NextReadingsOf: "sensor_id");
         if (definition.GoldOutputs.Contains(PagePerformanceDaily.TableName))
             return new(AlertsTable, [], true, i => AlertRules.PageAlerts(i.Daily!, i.Alerts), InsertNew: true);
         return null;

@@ -28,12 +28,26 @@ public sealed class GoldRunOptions
     /// <summary>The run's id in <c>gold/_runs</c> (default: a new one from the UTC time and a random suffix).</summary>
     public string? RunId { get; set; }
 
+    /// <summary>
+    /// How many event dates one group stages and computes at once (default 1): the run's memory follows a group, not the number of
+    /// dates it recomputes. Tests set it above the number of dates to compute everything at once.
+    /// </summary>
+    internal int DaysPerGroup { get; set; } = 1;
+
+    /// <summary>
+    /// Outputs with a slice key (the 5-minute page windows, which copy every value into the five windows that hold it, and page
+    /// sessions) compute a day of more silver rows than this in slices of about this many rows (default 1,000,000).
+    /// </summary>
+    internal long RowsPerSlice { get; set; } = 1_000_000;
+
     internal bool IsRerun => From is not null;
 
     internal void Validate()
     {
         if ((From is null) != (To is null)) throw new ArgumentException("A rerun needs both From and To.");
         if (From > To) throw new ArgumentException($"From ({From:yyyy-MM-dd}) is after To ({To:yyyy-MM-dd}).");
+        if (RowsPerSlice < 1) throw new ArgumentOutOfRangeException(nameof(RowsPerSlice), RowsPerSlice, "A slice holds at least one row.");
+        if (DaysPerGroup < 1) throw new ArgumentOutOfRangeException(nameof(DaysPerGroup), DaysPerGroup, "A group holds at least one date.");
         ArgumentNullException.ThrowIfNull(Windows);
         ArgumentNullException.ThrowIfNull(Alerts);
         Alerts.Validate();

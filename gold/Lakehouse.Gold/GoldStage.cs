@@ -7,8 +7,8 @@ using Lakehouse.Engine;
 namespace Lakehouse.Gold;
 
 /// <summary>
-/// The silver rows one gold run recomputes from, staged in DuckDB tables (visible to every connection of the engine): the rows of the dates to recompute and their
-/// neighbours, each with the watermark that was in force when it arrived, and the current watermark. Tables are dropped on dispose.
+/// The silver rows one gold run recomputes from, staged on the stage's connection: a view of the rows of one group of dates to recompute
+/// and their context, each with the watermark that was in force when it arrived (a table), and the current watermark. Dropped on dispose.
 /// </summary>
 /// <remarks>
 /// The watermark follows the lake, not the clock: it is the newest event time silver holds, minus the delay. The watermark a row
@@ -47,9 +47,6 @@ internal sealed class GoldStage : IDisposable
 
     /// <summary>The current watermark as a SQL expression.</summary>
     internal string WatermarkSql => Watermark is { } w ? Timestamp(w) : "CAST(NULL AS TIMESTAMPTZ)";
-
-    /// <summary>How many rows were staged.</summary>
-    internal long Rows { get; private set; }
 
     /// <summary>
     /// Opens a stage over silver <paramref name="snapshot"/>: the watermark each micro-batch arrived under, the current watermark,
@@ -102,31 +99,111 @@ internal sealed class GoldStage : IDisposable
     private static DateTimeOffset? Micros(object? value) => value is long us ? DateTimeOffset.UnixEpoch.AddTicks(us * 10) : null;
 
     /// <summary>
-    /// Stages the rows whose event date is in <paramref name="recomputed"/> or next to one, with the columns <paramref name="columns"/>
-    /// (plus the event time as <c>timestamp</c>, <c>event_date</c>, <c>ingest_time</c>, <c>arrival_watermark</c>).
+    /// Stages (replacing what an earlier call staged) the rows of the dates of <paramref name="group"/>, with the columns
+    /// <paramref name="columns"/> (plus the event time as <c>timestamp</c>, <c>event_date</c>, <c>ingest_time</c>, <c>arrival_watermark</c>),
+    /// and as context the rows of the days on each side whose time is at most <paramref name="before"/> before one of those dates or
+    /// less than <paramref name="after"/> after it (windows and look-backs that cross midnight). Returns how many rows of the
+    /// group's own dates it staged.
     /// </summary>
-    internal async Task LoadAsync(IReadOnlyCollection<string> columns, IReadOnlySet<DateOnly> recomputed, CancellationToken cancellationToken)
+    /// <remarks>
+    /// One group at a time keeps the staged rows, and the aggregates over them (exact percentiles keep every value and cannot spill),
+    /// to a group's days plus the margins, however many dates the run recomputes.
+    /// </remarks>
+    internal async Task<long> LoadAsync(IReadOnlyCollection<string> columns, IReadOnlySet<DateOnly> group, TimeSpan before, TimeSpan after,
+        CancellationToken cancellationToken)
     {
         var connection = _lease.Connection;
-        // Context: the day on each side, for windows and gaps that cross midnight.
-        var dates = recomputed.SelectMany(d => new[] { d.AddDays(-1), d, d.AddDays(1) }).ToHashSet();
+        DropEvents();
+        var dates = group.SelectMany(d => new[] { d.AddDays(-1), d, d.AddDays(1) }).ToHashSet();
         var (snapshot, eventTime, time, newFiles) = (_snapshot, _eventTime, _time, _newFiles);
         var files = Files(snapshot, dates);
-        using var scan = await DeltaScan.CreateAsync(_silver, snapshot, connection, new DeltaScanOptions { Files = files, IncludeFilePath = true }, cancellationToken).ConfigureAwait(false);
+        var scan = _scan = await DeltaScan.CreateAsync(_silver, snapshot, connection, new DeltaScanOptions { Files = files, IncludeFilePath = true }, cancellationToken).ConfigureAwait(false);
         var extra = columns.Where(c => c != eventTime && c is not ("timestamp" or GoldTables.EventDate or "ingest_time" or "arrival_watermark"))
             .Distinct().Select(c => "s." + SqlText.Identifier(c));
         var isNew = newFiles.Count == 0 ? "false" : $"s.{DeltaScan.FileColumn} IN ({string.Join(", ", newFiles.Select(SqlText.Literal))})";
         var select = string.Join(", ", new[] { $"s.{time} AS \"timestamp\"", "s.event_date", "s.ingest_time", "w.arrival_watermark", $"{isNew} AS __is_new" }.Concat(extra));
-        var inDates = dates.Count == 0 ? "false" : $"s.event_date IN ({DateList(dates)})";
+        var margins = group.Order().Select(d =>
+        {
+            var start = new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            return $" OR (s.{time} >= {Timestamp(start - before)} AND s.{time} < {Timestamp(start.AddDays(1) + after)})";
+        });
+        var where = group.Count == 0 ? "false" : $"s.event_date IN ({DateList(group)}){string.Concat(margins)}";
+        // A view, not a table: each output streams the group's rows from the Parquet files, so memory holds only the aggregates'
+        // state (an in-memory table of a 3.3M-event day is some 400 MB that DuckDB cannot evict).
         connection.Execute(
-            $"CREATE TABLE {_events} AS SELECT {select} FROM ({scan.Sql}) AS s LEFT JOIN {_events}_wm AS w USING (ingest_time) WHERE {inDates}", cancellationToken);
+            $"CREATE TEMP VIEW {_events} AS SELECT {select} FROM ({scan.Sql}) AS s LEFT JOIN {_events}_wm AS w USING (ingest_time) WHERE {where}", cancellationToken);
         _created = true;
-        Rows = Convert.ToInt64(connection.Scalar($"SELECT count(*) FROM {_events} WHERE {(recomputed.Count == 0 ? "false" : $"event_date IN ({DateList(recomputed)})")}", cancellationToken), CultureInfo.InvariantCulture);
-        LateEvents = Convert.ToInt64(connection.Scalar($"SELECT count(*) FROM {_events} WHERE __is_new AND \"timestamp\" < arrival_watermark", cancellationToken), CultureInfo.InvariantCulture);
+        return Convert.ToInt64(connection.Scalar($"SELECT count(*) FROM {_events} WHERE {(group.Count == 0 ? "false" : $"event_date IN ({DateList(group)})")}", cancellationToken),
+            CultureInfo.InvariantCulture);
+    }
+
+    private DeltaScan? _scan;
+
+    private void DropEvents()
+    {
+        if (_created) _lease.Connection.Execute($"DROP VIEW IF EXISTS {_events}");
+        _created = false;
+        _scan?.Dispose();
+        _scan = null;
+    }
+
+    /// <summary>
+    /// Counts into <see cref="LateEvents"/> the rows of the dates of <paramref name="recomputed"/> and their neighbours that silver added since
+    /// gold last consumed it and that were behind the watermark in force when they arrived: one streaming pass over the new files.
+    /// </summary>
+    internal async Task CountLateAsync(IReadOnlySet<DateOnly> recomputed, CancellationToken cancellationToken)
+    {
+        var connection = _lease.Connection;
+        var dates = recomputed.SelectMany(d => new[] { d.AddDays(-1), d, d.AddDays(1) }).ToHashSet();
+        var files = Files(_snapshot, dates).Where(f => _newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList();
+        if (files.Count == 0)
+        {
+            LateEvents = 0;
+            return;
+        }
+        using var scan = await DeltaScan.CreateAsync(_silver, _snapshot, connection, new DeltaScanOptions { Files = files }, cancellationToken).ConfigureAwait(false);
+        LateEvents = Convert.ToInt64(connection.Scalar(
+            $"SELECT count(*) FROM ({scan.Sql}) AS s JOIN {_events}_wm AS w USING (ingest_time) WHERE s.{_time} < w.arrival_watermark", cancellationToken),
+            CultureInfo.InvariantCulture);
     }
 
     /// <summary>Of the rows silver added since gold last consumed it, those behind the watermark in force when they arrived.</summary>
     internal long LateEvents { get; private set; }
+
+    /// <summary>
+    /// Stages, per <paramref name="key"/> and event date of <paramref name="recomputed"/> and their neighbours, the first event time: what
+    /// <see cref="WithNextReadings"/> takes each key's next reading after a date from (one small table, a row per key and day).
+    /// </summary>
+    internal async Task LoadFirstReadingsAsync(string key, IReadOnlySet<DateOnly> recomputed, CancellationToken cancellationToken)
+    {
+        var connection = _lease.Connection;
+        var dates = recomputed.SelectMany(d => new[] { d.AddDays(-1), d, d.AddDays(1) }).ToHashSet();
+        using var scan = await DeltaScan.CreateAsync(_silver, _snapshot, connection, new DeltaScanOptions { Files = Files(_snapshot, dates) }, cancellationToken).ConfigureAwait(false);
+        var k = SqlText.Identifier(key);
+        var name = Materialize("firsts",
+            $"SELECT {k} AS k, event_date, min({_time}) AS first_time FROM ({scan.Sql}) WHERE {k} IS NOT NULL AND {_time} IS NOT NULL GROUP BY {k}, event_date", cancellationToken);
+        _firsts = (name, k);
+    }
+
+    private (string Table, string Key)? _firsts;
+
+    /// <summary>
+    /// The staged rows plus, per key and date of <paramref name="group"/>, the key's first reading on a later day of the run's dates and
+    /// their neighbours (only <c>timestamp</c>, the key and <c>event_date</c> set): so a pause that starts on a group date ends at the
+    /// reading that really follows it, also after an empty day, as when every date was staged at once. Needs
+    /// <see cref="LoadFirstReadingsAsync"/>.
+    /// </summary>
+    internal string WithNextReadings(IReadOnlySet<DateOnly> group)
+    {
+        if (_firsts is not { } f) throw new InvalidOperationException("LoadFirstReadingsAsync first.");
+        if (group.Count == 0) return _events;
+        return $"""
+            (SELECT * FROM {_events} UNION ALL BY NAME
+             SELECT f.k AS {f.Key}, min(f.first_time) AS "timestamp", min(f.event_date) AS event_date
+             FROM {f.Table} AS f JOIN (SELECT unnest([{DateList(group)}]) AS d) AS g ON f.event_date > g.d
+             GROUP BY f.k, g.d)
+            """;
+    }
 
     /// <summary>Creates a table of this stage from <paramref name="sql"/> (dropped with the stage); returns its name.</summary>
     internal string Materialize(string part, string sql, CancellationToken cancellationToken = default)
@@ -135,6 +212,13 @@ internal sealed class GoldStage : IDisposable
         _lease.Connection.Execute($"CREATE OR REPLACE TABLE {name} AS {sql}", cancellationToken);
         _extra.Add(name);
         return name;
+    }
+
+    /// <summary>Drops a table <see cref="Materialize"/> made, once no output reads it any more (its memory goes back at once).</summary>
+    internal void Drop(string table)
+    {
+        _lease.Connection.Execute($"DROP TABLE IF EXISTS {table}");
+        _extra.Remove(table);
     }
 
     /// <summary>The live files of the partitions of <paramref name="dates"/>.</summary>
@@ -156,7 +240,7 @@ internal sealed class GoldStage : IDisposable
         try
         {
             _lease.Connection.Execute($"DROP TABLE IF EXISTS {_events}_wm");
-            if (_created) _lease.Connection.Execute($"DROP TABLE IF EXISTS {_events}");
+            DropEvents();
             foreach (var t in _extra) _lease.Connection.Execute($"DROP TABLE IF EXISTS {t}");
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Lakehouse.Gold;
 
-/// <summary>The gold job's log events (ids 7000–7099, and 7300–7349 for late-data corrections; see LogEventIds.Gold).</summary>
+/// <summary>The gold job's log events (ids 7000–7099, 7300–7349 for late-data corrections and 7350–7399 for groups; see LogEventIds.Gold).</summary>
 internal static partial class Log
 {
     [LoggerMessage(EventId = 7000, Level = LogLevel.Information, Message = "gold.{Table}: {Dates} event date(s) recomputed from silver.{Dataset} up to version {Version}: {Rows} rows")]
@@ -31,4 +31,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 7300, Level = LogLevel.Information, Message = "gold.{Table}: {Rows} correction(s) of windows that received late events, each next to the window's on-time result")]
     public static partial void Corrections(ILogger logger, string table, long rows);
+
+    [LoggerMessage(EventId = 7350, Level = LogLevel.Debug, Message = "gold.{Dataset}: group {Group} of {Groups} ({Dates}): {Rows} silver rows, outputs spooled in {Milliseconds} ms")]
+    public static partial void GroupComputed(ILogger logger, string dataset, int group, int groups, string dates, long rows, long milliseconds);
 }

@@ -81,8 +81,10 @@ internal sealed class GoldLake(DuckEngine engine, string name) : IDisposable
     internal Task<GoldRunResult> RunAsync(string dataset = "weblogs", GoldRunOptions? options = null) =>
         GoldJob.Open(Root, engine).RunAsync(DatasetCatalog.BuiltIn.Get(dataset), options);
 
-    /// <summary>The rows of <c>SELECT {columns} FROM table ORDER BY {orderBy}</c>, each as text ("NULL" for null), columns joined by '|'.</summary>
-    internal async Task<List<string>> RowsAsync(string table, string columns, string orderBy)
+    /// <summary>
+    /// The rows of <c>SELECT {columns} FROM table [WHERE {where}] ORDER BY {orderBy}</c>, each as text ("NULL" for null), columns joined by '|'.
+    /// </summary>
+    internal async Task<List<string>> RowsAsync(string table, string columns, string orderBy, string? where = null)
     {
         var delta = Table(table);
         if (!await delta.ExistsAsync()) return [];
@@ -91,7 +93,7 @@ internal sealed class GoldLake(DuckEngine engine, string name) : IDisposable
         using var scan = await DeltaScan.CreateAsync(delta, snapshot, lease.Connection);
         var rows = new List<string>();
         using var r = lease.Connection.Query(
-            $"SELECT COLUMNS(c -> c <> '__o')::VARCHAR FROM (SELECT {columns}, row_number() OVER (ORDER BY {orderBy}) AS __o FROM ({scan.Sql})) ORDER BY __o");
+            $"SELECT COLUMNS(c -> c <> '__o')::VARCHAR FROM (SELECT {columns}, row_number() OVER (ORDER BY {orderBy}) AS __o FROM ({scan.Sql}) WHERE {where ?? "true"}) ORDER BY __o");
         while (r.Read())
             rows.Add(string.Join('|', Enumerable.Range(0, r.ColumnCount).Select(i => r.IsNull(i) ? "NULL" : r.GetString(i))));
         return rows;

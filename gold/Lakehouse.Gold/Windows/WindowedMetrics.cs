@@ -33,6 +33,12 @@ public static partial class WindowedMetrics
     private const int SlidingMinutes = 5;
 
     /// <summary>
+    /// How far past the end of its date a window of the date reaches (a 5-minute window starting at 23:59 ends at 00:04 the next
+    /// day): the events of the next day a recompute of a date needs, at most.
+    /// </summary>
+    internal static TimeSpan ReachPastMidnight => TimeSpan.FromMinutes(SlidingMinutes);
+
+    /// <summary>
     /// <c>page_metrics_1m</c>: per page URL and UTC minute, <c>event_date</c>, <c>page_url</c>, <c>window_start</c>,
     /// <c>window_end</c>, <c>events</c> (BIGINT), <c>tti_avg_ms</c>, <c>tti_p95_ms</c> (exact, linearly interpolated),
     /// <c>error_rate</c> (share of rows with status 400 or above), <c>late_events</c> (BIGINT) and <c>is_final</c>.
