@@ -207,8 +207,9 @@ internal sealed class KafkaConnection
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             EnablePartitionEof = true,
-            // Only used when bronze's position is no longer on the broker (retention deleted it): then the earliest event left.
-            AutoOffsetReset = AutoOffsetReset.Earliest,
+            // Bronze's position no longer on the broker (retention deleted it, even while it was being read) is an error the source
+            // handles: it logs the loss and goes on from the earliest event left, where a reset by the client would say nothing.
+            AutoOffsetReset = AutoOffsetReset.Error,
         };
         if (!_properties.ContainsKey("partition.assignment.strategy")) config.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
         return config;

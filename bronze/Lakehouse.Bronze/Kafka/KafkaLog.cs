@@ -17,7 +17,7 @@ internal static partial class KafkaLog
     [LoggerMessage(EventId = 5102, Level = LogLevel.Information, Message = "Partitions {Partitions} of '{Topic}' were {How}: what was read of them and not committed is dropped")]
     public static partial void Revoked(ILogger logger, string topic, IReadOnlyList<string> partitions, string how);
 
-    [LoggerMessage(EventId = 5103, Level = LogLevel.Warning, Message = "Bronze's position {Position} in partition {Partition} of '{Topic}' is before the first offset the broker still holds ({Earliest}): {Lost} events were deleted by retention before they were ingested")]
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Warning, Message = "Bronze's position {Position} in partition {Partition} of '{Topic}' is before the first offset the broker still holds ({Earliest}): {Lost} events were deleted by retention before they were ingested; reading goes on from the earliest offset left")]
     public static partial void PositionExpired(ILogger logger, string topic, string partition, long position, long earliest, long lost);
 
     [LoggerMessage(EventId = 5104, Level = LogLevel.Debug, Message = "Moved partition {Partition} of '{Topic}' to offset {Position} (null: the beginning)")]

@@ -323,7 +323,16 @@ internal sealed class KafkaSource : IStreamSource
                 else consumer.Resume(consumer.Assignment);
             }
             _assignmentChanged = false;
-            var result = consumer.Consume(PollTimeout);
+            ConsumeResult<byte[]?, byte[]?>? result;
+            try
+            {
+                result = consumer.Consume(PollTimeout);
+            }
+            catch (ConsumeException e) when (e.Error.Code == ErrorCode.Local_AutoOffsetReset && e.ConsumerRecord?.TopicPartitionOffset is { } at)
+            {
+                SkipDeleted(consumer, at);
+                continue;
+            }
             if (Environment.TickCount64 - refreshed >= WatermarkRefresh.TotalMilliseconds)
             {
                 refreshed = Environment.TickCount64;
@@ -367,7 +376,6 @@ internal sealed class KafkaSource : IStreamSource
             start.Add(new TopicPartitionOffset(tp, position is { } at ? new Offset(at) : Offset.Beginning));
             if (position is { } next) KafkaLog.Assigned(_log, Name, name, next);
             else KafkaLog.AssignedFromBeginning(_log, Name, name);
-            if (position is { } from) WarnIfExpired(consumer, tp, from);
         }
         lock (_gate) _assigned = true;
         _assignmentChanged = true;
@@ -504,16 +512,29 @@ internal sealed class KafkaSource : IStreamSource
         }
     }
 
-    private void WarnIfExpired(IConsumer<byte[]?, byte[]?> consumer, TopicPartition tp, long position)
+    /// <summary>
+    /// The broker no longer holds the offset a partition was to be read from (retention deleted it, before or while it was read):
+    /// the client does not reset by itself (auto.offset.reset=error), so it never skips silently. The loss is logged with its
+    /// size (event 5103) and reading goes on from the earliest offset the broker still holds.
+    /// The partition is assigned again at that offset (incrementally, as the cooperative protocol the source uses allows).
+    /// </summary>
+    private void SkipDeleted(IConsumer<byte[]?, byte[]?> consumer, TopicPartitionOffset at)
     {
         try
         {
-            var w = consumer.QueryWatermarkOffsets(tp, BrokerTimeout);
-            if (w.Low.Value > position) KafkaLog.PositionExpired(_log, Name, PartitionName(tp.Partition.Value), position, w.Low.Value, w.Low.Value - position);
+            var marks = consumer.QueryWatermarkOffsets(at.TopicPartition, BrokerTimeout);
+            var low = marks.Low.Value;
+            if (at.Offset.Value < low) KafkaLog.PositionExpired(_log, Name, PartitionName(at.Partition.Value), at.Offset.Value, low, low - at.Offset.Value);
+            else KafkaLog.ClientError(_log, "OffsetOutOfRange", string.Create(CultureInfo.InvariantCulture,
+                $"offset {at.Offset.Value} of partition {at.Partition.Value} is past the end ({marks.High.Value}); the topic was recreated or truncated, reading from {low}"));
+            // The partition stopped fetching on the error, so it is assigned again at the new offset (a seek is refused in that state).
+            consumer.IncrementalUnassign([at.TopicPartition]);
+            consumer.IncrementalAssign([new TopicPartitionOffset(at.TopicPartition, new Offset(low))]);
+            _assignmentChanged = true;
         }
         catch (KafkaException e)
         {
-            KafkaLog.ClientError(_log, e.Error.Code.ToString(), e.Error.Reason);
+            throw Unreachable(e);
         }
     }
 

@@ -6,6 +6,7 @@ using Lakehouse.Core;
 using Lakehouse.Storage;
 using Lakehouse.Testing;
 using Lakehouse.Testing.Kafka;
+using Microsoft.Extensions.Logging;
 
 namespace Lakehouse.Bronze.Tests.Kafka;
 
@@ -32,14 +33,14 @@ public sealed class KafkaSourceTests(EngineFixture engine, KafkaClusterFixture k
 
     private static string Line(int i) => $$"""{"event_id":"e{{i:D6}}","page_url":"/p/{{i % 97}}?utm_source=x","tti_ms":{{i % 1000}},"status":200}""";
 
-    private KafkaSource OpenSource() =>
-        (KafkaSource)BronzeSources.OpenStream(Cluster.Uri(_topic), new StreamSourceSettings { ConsumerGroup = _group, Setting = Settings });
+    private KafkaSource OpenSource(ILoggerFactory? log = null) =>
+        (KafkaSource)BronzeSources.OpenStream(Cluster.Uri(_topic), new StreamSourceSettings { ConsumerGroup = _group, Setting = Settings, LoggerFactory = log });
 
     private static string? Settings(string name) => name == "LAKEHOUSE_KAFKA_PROPERTIES" ? KafkaMockCluster.FastGroupProperties : null;
 
-    private async Task<StreamIngestProgress> IngestOnceAsync()
+    private async Task<StreamIngestProgress> IngestOnceAsync(ILoggerFactory? log = null)
     {
-        await using var source = OpenSource();
+        await using var source = OpenSource(log);
         var table = BronzeTable.Open(LakeStorage.Open(TableFolder), engine.Engine);
         var ingestor = new StreamIngestor(table, source, new StreamIngestOptions { Once = true, MaxBatchWait = TimeSpan.FromMilliseconds(200) });
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
@@ -95,6 +96,36 @@ public sealed class KafkaSourceTests(EngineFixture engine, KafkaClusterFixture k
         Assert.Equal(("2", 0L, "sensor-7"), (rows[2].Partition, rows[2].Offset!.Value, rows[2].Key));
         Assert.Equal(binary, rows[2].Payload);
         Assert.InRange(rows[2].EnqueuedTime!.Value, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(1));
+    }
+
+    [Fact]
+    public async Task RunAsync_PositionDeletedByRetention_LogsTheLossAndReadsOnFromTheEarliestOffsetLeft()
+    {
+        Cluster.CreateTopic(_topic, 1);
+        var first = Enumerable.Range(0, 10).Select(Line).ToList();
+        await Kcat.ProduceLinesAsync(Cluster.BootstrapServers, _topic, first);
+        Assert.Equal(10, (await IngestOnceAsync()).Events);
+
+        // 80 incompressible 100 KB messages: the mock keeps about 5 MB per partition, so it deletes offsets from 10 on before
+        // bronze reads them. The client does not reset quietly: the source logs the loss and goes on from what is left.
+        var big = System.Security.Cryptography.RandomNumberGenerator.GetBytes(100_000);
+        using (var producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig { BootstrapServers = Cluster.BootstrapServers, LingerMs = 0 }).Build())
+        {
+            for (var i = 0; i < 80; i++) await producer.ProduceAsync(_topic, new Message<Null, byte[]> { Value = big });
+        }
+        var (low, high) = Cluster.Watermarks(_topic)[0];
+        Assert.InRange(low, 11, 89);
+        Assert.Equal(90, high);
+
+        using var log = new CapturingLoggerFactory();
+        Assert.Equal(high - low, (await IngestOnceAsync(log)).Events);
+        var loss = Assert.Single(log.Events, e => e.Id.Id == 5103);
+        Assert.Equal(LogLevel.Warning, loss.Level);
+        Assert.Equal(10L, loss.Values["Position"]);
+        Assert.Equal(low, loss.Values["Earliest"]);
+        Assert.Equal(low - 10, loss.Values["Lost"]);
+        var rows = await BronzeRows.ReadAsync(engine.Engine, TableFolder);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i).Concat(Enumerable.Range((int)low, (int)(high - low)).Select(i => (long)i)), rows.Select(r => r.Offset!.Value).Order());
     }
 
     [Fact]
