@@ -112,6 +112,8 @@ public sealed partial class KafkaIngestCliTests(EngineFixture engine, KafkaClust
             using var ingest = CliRunner.Start(Ingest("--follow", "--max-batch-ms", "150", "--max-batch-events", "500"), environment: KafkaEnvironment);
             await WaitForAsync(async () => await LandedAsync() > before, $"run {run} to commit", ingest);
             await Task.Delay(random.Next(0, 300));
+            // A burst just before the kill, so the kill finds events waiting even when the ingest has caught up with the trickle.
+            await Kcat.ProduceLinesAsync(Cluster.BootstrapServers, _topic, Take(500));
             var onBroker = Cluster.EndOffsets(_topic).Values.Sum();
             await ingest.SignalAsync("KILL");
             Assert.Equal(137, (await ingest.WaitAsync()).ExitCode);
