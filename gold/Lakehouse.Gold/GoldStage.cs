@@ -114,7 +114,7 @@ internal sealed class GoldStage : IDisposable
     {
         var connection = _lease.Connection;
         DropEvents();
-        var dates = group.SelectMany(d => new[] { d.AddDays(-1), d, d.AddDays(1) }).ToHashSet();
+        var dates = WithNeighbours(group);
         var (snapshot, eventTime, time, newFiles) = (_snapshot, _eventTime, _time, _newFiles);
         var files = Files(snapshot, dates);
         var scan = _scan = await DeltaScan.CreateAsync(_silver, snapshot, connection, new DeltaScanOptions { Files = files, IncludeFilePath = true }, cancellationToken).ConfigureAwait(false);
@@ -154,7 +154,7 @@ internal sealed class GoldStage : IDisposable
     internal async Task CountLateAsync(IReadOnlySet<DateOnly> recomputed, CancellationToken cancellationToken)
     {
         var connection = _lease.Connection;
-        var dates = recomputed.SelectMany(d => new[] { d.AddDays(-1), d, d.AddDays(1) }).ToHashSet();
+        var dates = WithNeighbours(recomputed);
         var files = Files(_snapshot, dates).Where(f => _newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList();
         if (files.Count == 0)
         {
@@ -177,7 +177,7 @@ internal sealed class GoldStage : IDisposable
     internal async Task LoadFirstReadingsAsync(string key, IReadOnlySet<DateOnly> recomputed, CancellationToken cancellationToken)
     {
         var connection = _lease.Connection;
-        var dates = recomputed.SelectMany(d => new[] { d.AddDays(-1), d, d.AddDays(1) }).ToHashSet();
+        var dates = WithNeighbours(recomputed);
         using var scan = await DeltaScan.CreateAsync(_silver, _snapshot, connection, new DeltaScanOptions { Files = Files(_snapshot, dates) }, cancellationToken).ConfigureAwait(false);
         var k = SqlText.Identifier(key);
         var name = Materialize("firsts",
@@ -220,6 +220,9 @@ internal sealed class GoldStage : IDisposable
         _lease.Connection.Execute($"DROP TABLE IF EXISTS {table}");
         _extra.Remove(table);
     }
+
+    /// <summary><paramref name="dates"/> and the day on each side of each.</summary>
+    private static HashSet<DateOnly> WithNeighbours(IEnumerable<DateOnly> dates) => dates.SelectMany(d => new[] { d.AddDays(-1), d, d.AddDays(1) }).ToHashSet();
 
     /// <summary>The live files of the partitions of <paramref name="dates"/>.</summary>
     private static List<AddAction> Files(DeltaSnapshot snapshot, IReadOnlySet<DateOnly> dates)

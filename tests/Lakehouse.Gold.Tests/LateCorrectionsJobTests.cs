@@ -45,6 +45,16 @@ public sealed class LateCorrectionsJobTests(EngineFixture fixture) : IClassFixtu
 
     private async Task<long> VersionAsync(string table) => (await _lake.Table("gold/" + table).GetSnapshotAsync()).Version;
 
+    /// <summary>Lands each batch in silver and runs gold after it, as a stream's micro-batches would.</summary>
+    private async Task LandAndRunAsync(params SensorRow[][] batches)
+    {
+        foreach (var batch in batches)
+        {
+            await _lake.AppendSensorsAsync(batch);
+            await _lake.RunAsync("sensors");
+        }
+    }
+
     [Fact]
     public async Task Run_LateBatchAfterFinality_CorrectionHoldsOnTimeAndCorrectedAndWindowShowsCorrected()
     {
@@ -70,10 +80,7 @@ public sealed class LateCorrectionsJobTests(EngineFixture fixture) : IClassFixtu
     [Fact]
     public async Task Run_TwoLateBatches_OneRowPerWindowCountingBothAndTheOnTimeResultUnchanged()
     {
-        await _lake.AppendSensorsAsync(Batch1);
-        await _lake.RunAsync("sensors");
-        await _lake.AppendSensorsAsync(Batch2);
-        await _lake.RunAsync("sensors");
+        await LandAndRunAsync(Batch1, Batch2);
         await _lake.AppendSensorsAsync(Batch3);
 
         var run = await _lake.RunAsync("sensors");
@@ -109,10 +116,7 @@ public sealed class LateCorrectionsJobTests(EngineFixture fixture) : IClassFixtu
     [Fact]
     public async Task Run_Again_SameSilverVersion_CorrectionsUntouched()
     {
-        await _lake.AppendSensorsAsync(Batch1);
-        await _lake.RunAsync("sensors");
-        await _lake.AppendSensorsAsync(Batch2);
-        await _lake.RunAsync("sensors");
+        await LandAndRunAsync(Batch1, Batch2);
         var before = await CorrectionsAsync();
         var version = await VersionAsync("sensor_metrics_1m_corrections");
 
@@ -126,12 +130,7 @@ public sealed class LateCorrectionsJobTests(EngineFixture fixture) : IClassFixtu
     [Fact]
     public async Task Rerun_DateRange_OnTimeResultsSurviveAndConsumedVersionsUnmoved()
     {
-        await _lake.AppendSensorsAsync(Batch1);
-        await _lake.RunAsync("sensors");
-        await _lake.AppendSensorsAsync(Batch2);
-        await _lake.RunAsync("sensors");
-        await _lake.AppendSensorsAsync(Batch3);
-        await _lake.RunAsync("sensors");
+        await LandAndRunAsync(Batch1, Batch2, Batch3);
         var corrections = await CorrectionsAsync();
         var windows = await WindowsAsync();
         string[] tables = ["sensor_metrics_1m", "sensor_metrics_1m_corrections", "sensor_metrics_5m", "sensor_metrics_5m_corrections", "alerts"];
@@ -156,12 +155,7 @@ public sealed class LateCorrectionsJobTests(EngineFixture fixture) : IClassFixtu
     [Fact]
     public async Task Run_FromScratchAfterThreeIncrementalRuns_SameCorrectionRowsInEveryColumn()
     {
-        await _lake.AppendSensorsAsync(Batch1);
-        await _lake.RunAsync("sensors");
-        await _lake.AppendSensorsAsync(Batch2);
-        await _lake.RunAsync("sensors");
-        await _lake.AppendSensorsAsync(Batch3);
-        await _lake.RunAsync("sensors");
+        await LandAndRunAsync(Batch1, Batch2, Batch3);
         string[] tables = ["sensor_metrics_1m_corrections", "sensor_metrics_5m_corrections"];
         var incremental = new List<List<string>>();
         foreach (var t in tables) incremental.Add(await _lake.RowsAsync("gold/" + t, "*", "sensor_id, window_start"));
@@ -239,10 +233,7 @@ public sealed class LateCorrectionsJobTests(EngineFixture fixture) : IClassFixtu
     [Fact]
     public async Task SynapseScript_AfterLateEvents_ServesEachCorrectionsTableAsATypedView()
     {
-        await _lake.AppendSensorsAsync(Batch1);
-        await _lake.RunAsync("sensors");
-        await _lake.AppendSensorsAsync(Batch2);
-        await _lake.RunAsync("sensors");
+        await LandAndRunAsync(Batch1, Batch2);
 
         var script = await SynapseScript.FromLakeAsync(_lake.Root, _lake.Engine, SynapseTestLake.Options());
 
