@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Lakehouse.Bronze;
 using Lakehouse.Delta;
 using Lakehouse.Delta.Scan;
 using Lakehouse.Engine;
@@ -56,26 +57,29 @@ internal static class StreamLatency
     /// <summary>
     /// The latencies of the stream events of <paramref name="dataset"/> produced at or after <paramref name="producedSince"/> and before
     /// <paramref name="producedBefore"/> (no bound when null); <paramref name="cache"/> keeps the commits read, so a caller measuring every
-    /// minute reads each commit file once.
+    /// minute reads each commit file once. With <paramref name="producedBefore"/> the stream is taken as still running: an event of the
+    /// window that silver (gold) has not made visible yet counts with its age now, a lower bound of its latency, so that the slowest
+    /// events are not left out of their window (<see cref="StreamLatencies.SilverEvents"/> counts only the visible ones).
     /// </summary>
     internal static async Task<StreamLatencies> MeasureAsync(ILakeStorage lake, DuckEngine engine, string dataset, string? goldTable, DateTimeOffset? producedSince,
         DateTimeOffset? producedBefore, StreamCommitCache? cache, CancellationToken cancellationToken = default)
     {
         cache ??= new StreamCommitCache();
+        DateTimeOffset? pendingAt = producedBefore is null ? null : DateTimeOffset.UtcNow;
+        long silverVisible = 0, goldVisible = 0;
         var bronze = await cache.CommitsAsync(lake.Scope(SilverTables.Bronze(dataset)), cancellationToken).ConfigureAwait(false);
         var silver = await cache.CommitsAsync(lake.Scope(SilverTables.Silver(dataset)), cancellationToken).ConfigureAwait(false);
         var gold = goldTable is null ? [] : await cache.CommitsAsync(lake.Scope(GoldTables.Gold(goldTable)), cancellationToken).ConfigureAwait(false);
 
-        // Per partition: (next offset after the version, the version, when it appeared), in version order.
+        // Per source partition, by its txn application id (StreamIngestor.AppId): (next offset after the version, the version, when it
+        // appeared), in version order. Only the ingest's own ids: a hub partition's guard counter (hub/<name>/<partition>) ends in the
+        // same partition, and its small values would break the search by offset.
         var ends = new Dictionary<string, List<(long End, long Version, DateTimeOffset At)>>(StringComparer.Ordinal);
         foreach (var c in bronze)
         {
             foreach (var (appId, next) in c.Txns)
             {
-                var slash = appId.LastIndexOf('/');
-                if (slash < 0 || appId.StartsWith("lakehouse-", StringComparison.Ordinal)) continue;
-                var partition = appId[(slash + 1)..];
-                if (!ends.TryGetValue(partition, out var list)) ends[partition] = list = [];
+                if (!ends.TryGetValue(appId, out var list)) ends[appId] = list = [];
                 list.Add((next, c.Version, c.At));
             }
         }
@@ -97,13 +101,14 @@ internal static class StreamLatency
         {
             using var scan = await DeltaScan.CreateAsync(table, snapshot, lease.Connection, cancellationToken: cancellationToken).ConfigureAwait(false);
             using var reader = lease.Connection.Query(
-                $"SELECT source_partition, source_offset, epoch_ms(enqueued_time) FROM ({scan.Sql}) WHERE source_offset IS NOT NULL AND enqueued_time IS NOT NULL{since}", cancellationToken);
+                $"SELECT source_kind, source, source_partition, source_offset, epoch_ms(enqueued_time) FROM ({scan.Sql}) " +
+                $"WHERE source_partition IS NOT NULL AND source_offset IS NOT NULL AND enqueued_time IS NOT NULL{since}", cancellationToken);
             while (reader.Read())
             {
-                var partition = reader.GetString(0);
-                var offset = reader.GetInt64(1);
-                var produced = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2));
-                if (!ends.TryGetValue(partition, out var list)) continue;
+                var appId = StreamIngestor.AppId(reader.GetString(0), reader.GetString(1), reader.GetString(2));
+                var offset = reader.GetInt64(3);
+                var produced = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4));
+                if (!ends.TryGetValue(appId, out var list)) continue;
                 var i = FirstAtLeast(list, offset + 1);
                 if (i < 0) continue;
                 var (_, version, bronzeAt) = list[i];
@@ -119,12 +124,22 @@ internal static class StreamLatency
                 if (seen.Silver is { } silverAt)
                 {
                     toSilver.Add((silverAt - produced).TotalMilliseconds);
+                    silverVisible++;
                     if (silverDone is null || silverAt > silverDone) silverDone = silverAt;
+                }
+                else if (pendingAt is { } now)
+                {
+                    toSilver.Add(Math.Max(0, (now - produced).TotalMilliseconds));
                 }
                 if (seen.Gold is { } goldAt)
                 {
                     toGold.Add((goldAt - produced).TotalMilliseconds);
+                    goldVisible++;
                     if (goldDone is null || goldAt > goldDone) goldDone = goldAt;
+                }
+                else if (pendingAt is { } now)
+                {
+                    toGold.Add(Math.Max(0, (now - produced).TotalMilliseconds));
                 }
             }
         }
@@ -132,8 +147,8 @@ internal static class StreamLatency
             toGold.Count > 0 ? Percentile(toGold, 0.5) : null, toGold.Count > 0 ? Percentile(toGold, 0.99) : null,
             Percentile(toBronze, 0.5), Percentile(toBronze, 0.99))
         {
-            SilverEvents = toSilver.Count,
-            GoldEvents = toGold.Count,
+            SilverEvents = silverVisible,
+            GoldEvents = goldVisible,
             FirstProduced = first,
             LastProduced = last,
             SilverDoneAt = silverDone,
