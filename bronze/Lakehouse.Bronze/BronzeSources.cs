@@ -29,6 +29,24 @@ public sealed record StreamSourceSettings
 
     /// <summary>The dataset being ingested (its bronze table), so coordination state of different tables stays apart.</summary>
     public string? Dataset { get; init; }
+
+    /// <summary>
+    /// What a Kafka source does when the broker no longer holds the offset bronze is to read next (retention deleted events before
+    /// they were ingested, or the topic was recreated): <see cref="DataLossPolicy.Fail"/> (the default, as Spark's
+    /// <c>failOnDataLoss</c>) stops with an error that says how many events are gone; <see cref="DataLossPolicy.Skip"/> logs the loss
+    /// (warning 5103) and reads on from the earliest offset left.
+    /// </summary>
+    public DataLossPolicy OnDataLoss { get; init; } = DataLossPolicy.Fail;
+}
+
+/// <summary>What a stream source does when events it was to read next are gone from the broker.</summary>
+public enum DataLossPolicy
+{
+    /// <summary>Stop with an error naming the partition, the position and how many events are gone.</summary>
+    Fail,
+
+    /// <summary>Log the loss and read on from the earliest event left.</summary>
+    Skip,
 }
 
 /// <summary>Opens the source a <c>--from</c> value names.</summary>

@@ -71,6 +71,19 @@ internal static class CommandLine
         DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)
             ? d : throw Usage($"{option} must be a date as YYYY-MM-DD, not '{text}'");
 
+    /// <summary><c>--on-data-loss fail|skip</c> of the commands that read a stream into bronze.</summary>
+    internal static Option<string?> DataLossOption()
+    {
+        var option = Text("--on-data-loss", "Streams: when events bronze is to read next are gone from the broker (retention), fail (the default: stop, say how many " +
+            "and commit nothing past them) or skip (log the loss, warning 5103/5209, and read on from the earliest event left).", "fail|skip");
+        option.Validators.Add(OneOf("--on-data-loss", ["fail", "skip"]));
+        return option;
+    }
+
+    /// <summary>The policy an <c>--on-data-loss</c> value names (absent: fail).</summary>
+    internal static Lakehouse.Bronze.DataLossPolicy DataLoss(string? value) =>
+        value == "skip" ? Lakehouse.Bronze.DataLossPolicy.Skip : Lakehouse.Bronze.DataLossPolicy.Fail;
+
     internal static Option<bool> Flag(string name, string description) => new(name) { Description = description, Arity = ArgumentArity.Zero };
 
     /// <summary>

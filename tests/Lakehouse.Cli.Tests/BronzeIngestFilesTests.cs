@@ -80,7 +80,15 @@ public sealed class BronzeIngestFilesTests : IDisposable
         Write("a.ndjson", Lines(1, 1));
         var result = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", Landing, "--group", "g");
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("--group and --max-batch-ms are for streams", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--group, --max-batch-ms and --on-data-loss are for streams (kafka://, eventhubs://), not for files", result.Stderr, StringComparison.Ordinal);
+        var dataLoss = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", Landing, "--on-data-loss", "skip");
+        Assert.Equal(2, dataLoss.ExitCode);
+        Assert.Contains("--on-data-loss are for streams", dataLoss.Stderr, StringComparison.Ordinal);
+        var wrong = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", "kafka://127.0.0.1:1/t", "--on-data-loss", "ignore");
+        Assert.Equal(2, wrong.ExitCode);
+        Assert.Contains("--on-data-loss must be", wrong.Stderr, StringComparison.Ordinal);
+        Assert.Contains("'ignore'", wrong.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(Lake, "bronze", "weblogs")));
         var missing = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", _temp.Combine("nowhere"));
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("does not exist", missing.Stderr, StringComparison.Ordinal);

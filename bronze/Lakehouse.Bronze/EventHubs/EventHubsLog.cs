@@ -31,4 +31,7 @@ internal static partial class EventHubsLog
 
     [LoggerMessage(EventId = 5208, Level = LogLevel.Debug, Message = "Sent {Events} events to {Hub} in {Batches} batches")]
     public static partial void Sent(ILogger logger, string hub, int events, int batches);
+
+    [LoggerMessage(EventId = 5209, Level = LogLevel.Warning, Message = "Bronze's position {Position} in partition {Partition} of '{Hub}' is gone from the hub (the first event left is {Earliest}): {Lost} events were deleted by retention before they were ingested; reading goes on from there")]
+    public static partial void EventsLost(ILogger logger, string hub, string partition, long position, long earliest, long lost);
 }

@@ -297,6 +297,17 @@ internal sealed class EventHubsSource : IStreamSource
         EventHubsLog.PartitionStopped(_log, partition, reason);
     }
 
+    /// <summary>
+    /// Events <paramref name="expected"/> to <paramref name="received"/> − 1 of <paramref name="partition"/> never arrived (the hub gave the
+    /// first event it still holds): true when the loss is accepted (<see cref="DataLossPolicy.Skip"/>, logged as warning 5209).
+    /// </summary>
+    private bool Lost(string partition, long expected, long received)
+    {
+        if (_settings.OnDataLoss != DataLossPolicy.Skip) return false;
+        EventHubsLog.EventsLost(_log, Name, partition, expected, received, received - expected);
+        return true;
+    }
+
     /// <summary>Reads one partition into the channel until stopped; transient failures reopen the receiver where it left off.</summary>
     private async Task PumpAsync(string partition, int generation, long? position, CancellationToken cancellationToken)
     {
@@ -315,6 +326,13 @@ internal sealed class EventHubsSource : IStreamSource
                     var events = new List<BronzeEvent>(_options.ReceiveBatchSize);
                     foreach (var e in batch)
                     {
+                        if (next is { } expected && e.SequenceNumber > expected && !Lost(partition, expected, e.SequenceNumber))
+                        {
+                            _fault = new LakehouseException(LakehouseErrorReason.NotFound, string.Create(CultureInfo.InvariantCulture,
+                                $"Event hub '{Name}' partition {partition}: sequence numbers {expected} to {e.SequenceNumber - 1} ({e.SequenceNumber - expected:N0} events) are gone from the hub before bronze ingested them: retention is shorter than the ingest's lag. Nothing past bronze's position was committed. To accept the loss and read on from sequence number {e.SequenceNumber}, run again with --on-data-loss skip."),
+                                isTransient: false);
+                            return;
+                        }
                         events.Add(new BronzeEvent(e.EventBody.ToArray(), new SourcePosition(SourceKinds.EventHubs, Name, partition, e.SequenceNumber, null), e.EnqueuedTime, e.PartitionKey));
                         next = e.SequenceNumber + 1;
                     }
@@ -428,6 +446,7 @@ internal sealed class EventHubsSource : IStreamSource
         var where = $"event hub '{Name}' on {_endpoint.NamespaceAndPort} (consumer group {ConsumerGroup})";
         return e switch
         {
+            LakehouseException lakehouse => lakehouse,
             AuthenticationFailedException => new LakehouseException(LakehouseErrorReason.InvalidInput,
                 $"Could not authenticate to {where}: no Azure credential was found. Set {EventHubsEndpoint.ConnectionStringVariable}, or sign in (environment variables, workload or managed identity, Azure CLI). {FirstLine(e.Message)}", e),
             UnauthorizedAccessException => new LakehouseException(LakehouseErrorReason.InvalidInput, $"Access to {where} was refused: {FirstLine(e.Message)}", e),

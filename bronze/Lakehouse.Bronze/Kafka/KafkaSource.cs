@@ -59,11 +59,13 @@ internal sealed class KafkaSource : IStreamSource
     /// <summary>Set by the assignment callback, read by the polling loop: both on the consumer thread.</summary>
     private bool _assignmentChanged;
     private int _disposed;
+    private readonly DataLossPolicy _onDataLoss;
 
-    private KafkaSource(KafkaConnection connection, string group, ILoggerFactory? loggerFactory)
+    private KafkaSource(KafkaConnection connection, string group, DataLossPolicy onDataLoss, ILoggerFactory? loggerFactory)
     {
         _connection = connection;
         _group = group;
+        _onDataLoss = onDataLoss;
         _log = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<KafkaSource>();
     }
 
@@ -72,7 +74,7 @@ internal sealed class KafkaSource : IStreamSource
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (string.IsNullOrWhiteSpace(settings.ConsumerGroup)) throw new LakehouseException(LakehouseErrorReason.InvalidInput, "The consumer group may not be empty.");
-        return new KafkaSource(KafkaConnection.FromUri(uri, settings.Setting), settings.ConsumerGroup, settings.LoggerFactory);
+        return new KafkaSource(KafkaConnection.FromUri(uri, settings.Setting), settings.ConsumerGroup, settings.OnDataLoss, settings.LoggerFactory);
     }
 
     /// <inheritdoc />
@@ -513,10 +515,11 @@ internal sealed class KafkaSource : IStreamSource
     }
 
     /// <summary>
-    /// The broker no longer holds the offset a partition was to be read from (retention deleted it, before or while it was read):
-    /// the client does not reset by itself (auto.offset.reset=error), so it never skips silently. The loss is logged with its
-    /// size (event 5103) and reading goes on from the earliest offset the broker still holds.
-    /// The partition is assigned again at that offset (incrementally, as the cooperative protocol the source uses allows).
+    /// The broker no longer holds the offset a partition was to be read from (retention deleted it, before or while it was read; or
+    /// the topic was recreated): the client does not reset by itself (auto.offset.reset=error), so it never skips silently. With
+    /// <see cref="DataLossPolicy.Fail"/> the run stops with an error that names the loss; with <see cref="DataLossPolicy.Skip"/> the
+    /// loss is logged with its size (event 5103) and reading goes on from the earliest offset the broker still holds: the partition
+    /// is assigned again at that offset (incrementally, as the cooperative protocol the source uses allows).
     /// </summary>
     private void SkipDeleted(IConsumer<byte[]?, byte[]?> consumer, TopicPartitionOffset at)
     {
@@ -524,7 +527,18 @@ internal sealed class KafkaSource : IStreamSource
         {
             var marks = consumer.QueryWatermarkOffsets(at.TopicPartition, BrokerTimeout);
             var low = marks.Low.Value;
-            if (at.Offset.Value < low) KafkaLog.PositionExpired(_log, Name, PartitionName(at.Partition.Value), at.Offset.Value, low, low - at.Offset.Value);
+            var partition = PartitionName(at.Partition.Value);
+            var expired = at.Offset.Value < low;
+            if (_onDataLoss == DataLossPolicy.Fail)
+            {
+                var what = expired
+                    ? $"the broker deleted offsets {at.Offset.Value} to {low - 1} ({low - at.Offset.Value:N0} events) before bronze ingested them: retention is shorter than the ingest's lag"
+                    : $"bronze's position {at.Offset.Value} is past the end ({marks.High.Value}): the topic was recreated or truncated";
+                throw new LakehouseException(LakehouseErrorReason.NotFound, string.Create(CultureInfo.InvariantCulture,
+                    $"Kafka topic '{Name}' partition {partition}: {what}. Nothing past bronze's position was committed. To accept the loss and read on from offset {low}, run again with --on-data-loss skip."),
+                    isTransient: false);
+            }
+            if (expired) KafkaLog.PositionExpired(_log, Name, partition, at.Offset.Value, low, low - at.Offset.Value);
             else KafkaLog.ClientError(_log, "OffsetOutOfRange", string.Create(CultureInfo.InvariantCulture,
                 $"offset {at.Offset.Value} of partition {at.Partition.Value} is past the end ({marks.High.Value}); the topic was recreated or truncated, reading from {low}"));
             // The partition stopped fetching on the error, so it is assigned again at the new offset (a seek is refused in that state).

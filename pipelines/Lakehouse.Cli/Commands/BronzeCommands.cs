@@ -89,7 +89,8 @@ internal static class BronzeCommands
                 r.AddError("--capture-hub: " + e.Message);
             }
         });
-        foreach (var o in new Option[] { dataset, from, once, follow, group, maxEvents, maxWait, json, format, poll, settle, captureHub }) command.Add(o);
+        var onDataLoss = CommandLine.DataLossOption();
+        foreach (var o in new Option[] { dataset, from, once, follow, group, maxEvents, maxWait, onDataLoss, json, format, poll, settle, captureHub }) command.Add(o);
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (parse.GetValue(once) && parse.GetValue(follow)) throw CommandLine.Usage("--once and --follow exclude each other");
@@ -101,8 +102,8 @@ internal static class BronzeCommands
             var table = BronzeTable.Open(lake.TableStorage("bronze." + name), lake.Engine, lake.LoggerFactory);
             if (!BronzeSources.IsStream(source))
             {
-                if (parse.GetValue(group) is not null || parse.GetValue(maxWait) is not null)
-                    throw CommandLine.Usage("--group and --max-batch-ms are for streams (kafka://, eventhubs://), not for files");
+                if (parse.GetValue(group) is not null || parse.GetValue(maxWait) is not null || parse.GetValue(onDataLoss) is not null)
+                    throw CommandLine.Usage("--group, --max-batch-ms and --on-data-loss are for streams (kafka://, eventhubs://), not for files");
                 var (landing, file) = await OpenLandingAsync(source, lake.LoggerFactory, cancellationToken).ConfigureAwait(false);
                 var landingOptions = new LandingIngestOptions
                 {
@@ -144,6 +145,7 @@ internal static class BronzeCommands
                 LoggerFactory = lake.LoggerFactory,
                 Lake = lake.Root,
                 Dataset = name,
+                OnDataLoss = CommandLine.DataLoss(parse.GetValue(onDataLoss)),
             });
             var ingestor = new StreamIngestor(table, stream, options, lake.LoggerFactory);
             var result = await session.Progress.RunAsync($"ingesting {source} into bronze.{name}", line =>

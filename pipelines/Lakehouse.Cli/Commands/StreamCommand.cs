@@ -54,7 +54,8 @@ internal static class StreamCommand
         var poll = CommandLine.WholeNumber("--poll-ms", "How often silver or gold looks for new upstream versions written by another process (default 200).", min: 10, max: 600_000, helpName: "ms");
         var compact = CommandLine.WholeNumber("--compact-every", "Compact each table this process writes after this many of its commits (default 50; 0: never).", min: 0, max: 1_000_000);
         var grace = CommandLine.WholeNumber("--grace-ms", "On Ctrl+C or SIGTERM, how long the silver or gold step running may take to commit before it is abandoned (default 10000).", min: 0, max: 600_000, helpName: "ms");
-        foreach (var o in new Option[] { dataset, from, layers, port, group, maxWait, maxEvents, poll, compact, grace }) command.Add(o);
+        var onDataLoss = CommandLine.DataLossOption();
+        foreach (var o in new Option[] { dataset, from, layers, port, group, maxWait, maxEvents, poll, compact, grace, onDataLoss }) command.Add(o);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var name = parse.GetValue(dataset)!;
@@ -67,6 +68,7 @@ internal static class StreamCommand
             if (source is not null && !http && !BronzeSources.IsStream(source))
                 throw CommandLine.Usage($"--from '{source}' is not a stream: give kafka://host:port/topic, eventhubs://namespace/hub or http (files: lakehouse bronze ingest)");
             if ((http || !bronzeHere) && parse.GetValue(group) is not null) throw CommandLine.Usage("--group is for a kafka:// or eventhubs:// source");
+            if ((http || !bronzeHere) && parse.GetValue(onDataLoss) is not null) throw CommandLine.Usage("--on-data-loss is for a kafka:// or eventhubs:// source");
             var options = new StreamRunOptions
             {
                 Dataset = name,
@@ -105,6 +107,7 @@ internal static class StreamCommand
                         LoggerFactory = lake.LoggerFactory,
                         Lake = lake.Root,
                         Dataset = name,
+                        OnDataLoss = CommandLine.DataLoss(parse.GetValue(onDataLoss)),
                     });
                 }
                 try

@@ -50,9 +50,9 @@ public sealed class EventHubsSourceTests(EngineFixture fixture) : IClassFixture<
         }
     }
 
-    private async Task<StreamIngestProgress> IngestOnceAsync(int maxBatchEvents = 250)
+    private async Task<StreamIngestProgress> IngestOnceAsync(int maxBatchEvents = 250, DataLossPolicy onDataLoss = DataLossPolicy.Fail, CapturingLoggerFactory? log = null)
     {
-        await using var source = BronzeSources.OpenStream(From, Settings());
+        await using var source = BronzeSources.OpenStream(From, Settings() with { OnDataLoss = onDataLoss, LoggerFactory = log });
         var ingestor = new StreamIngestor(Table(), source, new StreamIngestOptions { Once = true, MaxBatchEvents = maxBatchEvents, MaxBatchWait = TimeSpan.FromMilliseconds(200) });
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         return await ingestor.RunAsync(timeout.Token);
@@ -120,6 +120,39 @@ public sealed class EventHubsSourceTests(EngineFixture fixture) : IClassFixture<
         Assert.Equal(700, second.Events);
         AssertBronzeHoldsExactly(_hub.PartitionIds.Select(p => (p, _hub.Events(p).Count)));
         Assert.Equal(1700, Rows().Count);
+    }
+
+    [Fact]
+    public async Task RunOnce_PositionDeletedByRetention_FailsNamingTheLossAndSkipReadsOnFromTheFirstEventLeft()
+    {
+        await ProduceAsync(0, 1000);
+        Assert.Equal(1000, (await IngestOnceAsync()).Events);
+        var held = _hub.PartitionIds.ToDictionary(p => p, p => _hub.Events(p).Count);
+        await ProduceAsync(0, 1000); // the same partition keys again: the same partitions grow
+        // Retention deletes five events of a partition bronze holds a position of, before bronze read them.
+        var partition = _hub.PartitionIds.Where(p => held[p] > 0).OrderByDescending(p => _hub.Events(p).Count - held[p]).First();
+        Assert.True(_hub.Events(partition).Count - held[partition] > 5);
+        _hub.Expire(partition, held[partition] + 5);
+
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => IngestOnceAsync());
+        Assert.Equal(LakehouseErrorReason.NotFound, e.Reason);
+        Assert.Equal($"Event hub 'weblogs' partition {partition}: sequence numbers {held[partition]} to {held[partition] + 4} (5 events) are gone from the hub before bronze " +
+            $"ingested them: retention is shorter than the ingest's lag. Nothing past bronze's position was committed. To accept the loss and read on from sequence number {held[partition] + 5}, " +
+            "run again with --on-data-loss skip.", e.Message);
+        Assert.Equal(held[partition], Rows().Count(r => r.Partition == partition));
+
+        using var log = new CapturingLoggerFactory();
+        await IngestOnceAsync(onDataLoss: DataLossPolicy.Skip, log: log);
+
+        var loss = Assert.Single(log.Events, x => x.Id.Id == 5209);
+        Assert.Equal((long)held[partition], loss.Values["Position"]);
+        Assert.Equal(held[partition] + 5L, loss.Values["Earliest"]);
+        Assert.Equal(5L, loss.Values["Lost"]);
+        var rows = Rows();
+        Assert.Equal(1995, rows.Count);
+        Assert.Equal(rows.Count, rows.Select(r => (r.Partition, r.Sequence)).Distinct().Count());
+        Assert.Equal(Enumerable.Range(0, held[partition]).Concat(Enumerable.Range(held[partition] + 5, _hub.Events(partition).Count - held[partition] - 5)).Select(i => (long)i),
+            rows.Where(r => r.Partition == partition).Select(r => r.Sequence));
     }
 
     [Fact]

@@ -33,14 +33,14 @@ public sealed class KafkaSourceTests(EngineFixture engine, KafkaClusterFixture k
 
     private static string Line(int i) => $$"""{"event_id":"e{{i:D6}}","page_url":"/p/{{i % 97}}?utm_source=x","tti_ms":{{i % 1000}},"status":200}""";
 
-    private KafkaSource OpenSource(ILoggerFactory? log = null) =>
-        (KafkaSource)BronzeSources.OpenStream(Cluster.Uri(_topic), new StreamSourceSettings { ConsumerGroup = _group, Setting = Settings, LoggerFactory = log });
+    private KafkaSource OpenSource(ILoggerFactory? log = null, DataLossPolicy onDataLoss = DataLossPolicy.Fail) =>
+        (KafkaSource)BronzeSources.OpenStream(Cluster.Uri(_topic), new StreamSourceSettings { ConsumerGroup = _group, Setting = Settings, LoggerFactory = log, OnDataLoss = onDataLoss });
 
     private static string? Settings(string name) => name == "LAKEHOUSE_KAFKA_PROPERTIES" ? KafkaMockCluster.FastGroupProperties : null;
 
-    private async Task<StreamIngestProgress> IngestOnceAsync(ILoggerFactory? log = null)
+    private async Task<StreamIngestProgress> IngestOnceAsync(ILoggerFactory? log = null, DataLossPolicy onDataLoss = DataLossPolicy.Fail)
     {
-        await using var source = OpenSource(log);
+        await using var source = OpenSource(log, onDataLoss);
         var table = BronzeTable.Open(LakeStorage.Open(TableFolder), engine.Engine);
         var ingestor = new StreamIngestor(table, source, new StreamIngestOptions { Once = true, MaxBatchWait = TimeSpan.FromMilliseconds(200) });
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
@@ -99,7 +99,7 @@ public sealed class KafkaSourceTests(EngineFixture engine, KafkaClusterFixture k
     }
 
     [Fact]
-    public async Task RunAsync_PositionDeletedByRetention_LogsTheLossAndReadsOnFromTheEarliestOffsetLeft()
+    public async Task RunAsync_PositionDeletedByRetention_FailsNamingTheLossAndSkipReadsOnFromTheEarliestOffsetLeft()
     {
         Cluster.CreateTopic(_topic, 1);
         var first = Enumerable.Range(0, 10).Select(Line).ToList();
@@ -107,7 +107,7 @@ public sealed class KafkaSourceTests(EngineFixture engine, KafkaClusterFixture k
         Assert.Equal(10, (await IngestOnceAsync()).Events);
 
         // 80 incompressible 100 KB messages: the mock keeps about 5 MB per partition, so it deletes offsets from 10 on before
-        // bronze reads them. The client does not reset quietly: the source logs the loss and goes on from what is left.
+        // bronze reads them. The client does not reset quietly.
         var big = System.Security.Cryptography.RandomNumberGenerator.GetBytes(100_000);
         using (var producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig { BootstrapServers = Cluster.BootstrapServers, LingerMs = 0 }).Build())
         {
@@ -117,9 +117,18 @@ public sealed class KafkaSourceTests(EngineFixture engine, KafkaClusterFixture k
         Assert.InRange(low, 11, 89);
         Assert.Equal(90, high);
 
+        // By default the ingest stops and says what is gone; bronze is left as it was.
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => IngestOnceAsync());
+        Assert.Equal(LakehouseErrorReason.NotFound, e.Reason);
+        Assert.False(e.IsTransient);
+        Assert.Equal($"Kafka topic '{_topic}' partition 0: the broker deleted offsets 10 to {low - 1} ({low - 10} events) before bronze ingested them: retention is shorter than " +
+            $"the ingest's lag. Nothing past bronze's position was committed. To accept the loss and read on from offset {low}, run again with --on-data-loss skip.", e.Message);
+        Assert.Equal(10, (await BronzeRows.ReadAsync(engine.Engine, TableFolder)).Count);
+
+        // --on-data-loss skip: the loss is logged and reading goes on from what is left.
         using var log = new CapturingLoggerFactory();
-        Assert.Equal(high - low, (await IngestOnceAsync(log)).Events);
-        var loss = Assert.Single(log.Events, e => e.Id.Id == 5103);
+        Assert.Equal(high - low, (await IngestOnceAsync(log, DataLossPolicy.Skip)).Events);
+        var loss = Assert.Single(log.Events, x => x.Id.Id == 5103);
         Assert.Equal(LogLevel.Warning, loss.Level);
         Assert.Equal(10L, loss.Values["Position"]);
         Assert.Equal(low, loss.Values["Earliest"]);

@@ -77,6 +77,13 @@ public sealed class EventHubsStandIn : IDisposable
     public IReadOnlyList<StandInEvent> Events(string partitionId) =>
         (Hub.Partition(partitionId) ?? throw new ArgumentException($"No partition '{partitionId}'.", nameof(partitionId))).Snapshot();
 
+    /// <summary>
+    /// Retention deletes the events of <paramref name="partitionId"/> before sequence number <paramref name="before"/>: a receiver asking
+    /// for one of them starts at the first event left, as on the service.
+    /// </summary>
+    public void Expire(string partitionId, int before) =>
+        (Hub.Partition(partitionId) ?? throw new ArgumentException($"No partition '{partitionId}'.", nameof(partitionId))).Expire(before);
+
     /// <summary>How many partition-properties reads (a client learning where a partition ends) the stand-in has answered.</summary>
     public int PartitionReads => Hub.PartitionReads;
 

@@ -22,6 +22,7 @@ internal sealed class StandInPartition(string id)
     private readonly List<Action> _listeners = [];
     private long _nextOffset;
     private DateTime _lastTime;
+    private int _firstRetained;
 
     public string Id { get; } = id;
 
@@ -73,6 +74,21 @@ internal sealed class StandInPartition(string id)
             for (var i = 0; i < n; i++) into.Add(_events[start + i]);
             return n;
         }
+    }
+
+    /// <summary>The sequence number of the first event retention has left (0 until <see cref="Expire"/>).</summary>
+    public int FirstRetained
+    {
+        get
+        {
+            lock (_events) return _firstRetained;
+        }
+    }
+
+    /// <summary>Retention: receivers that start before <paramref name="before"/> start there (the events stay stored, unseen).</summary>
+    public void Expire(int before)
+    {
+        lock (_events) _firstRetained = Math.Clamp(before, _firstRetained, _events.Count);
     }
 
     public StandInEvent[] Snapshot()

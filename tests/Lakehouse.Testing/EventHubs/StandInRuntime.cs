@@ -133,7 +133,8 @@ internal sealed class StandInRuntime(StandInHub hub) : IRuntimeProvider
         if (hub.ConsumerGroups is { } groups && !groups.Contains(parts[2]))
             throw new AmqpException(AmqpErrorCode.NotFound, $"The messaging entity '{address}' could not be found: the hub has no consumer group '{parts[2]}'.");
         var partition = hub.Partition(parts[4]) ?? throw new AmqpException(AmqpErrorCode.NotFound, $"The messaging entity '{address}' could not be found: the hub has no partition '{parts[4]}'.");
-        var start = StandInFilter.StartIndex(partition, ((Source)link.Settings.Source).FilterSet);
+        // As on the service, a position retention has deleted starts at the first event left.
+        var start = Math.Max(partition.FirstRetained, StandInFilter.StartIndex(partition, ((Source)link.Settings.Source).FilterSet));
         _receivers.Add(partition.Id, 1);
         _attaches.Add(partition.Id, 1);
         var pump = new PartitionPump(link, partition, start);
