@@ -225,6 +225,7 @@ public sealed class GoldJob
             var ordered = recomputed.Order().ToList();
             List<HashSet<DateOnly>> groups = ordered.Count == 0 ? [[]] : [.. ordered.Chunk(options.DaysPerGroup).Select(g => g.ToHashSet())];
             long rowsIn = 0;
+            var perSlice = stage.RowsPerSlice(options.RowsPerSlice);
             for (var i = 0; i < groups.Count; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -232,7 +233,7 @@ public sealed class GoldJob
                 var group = groups[i];
                 var rows = await stage.LoadAsync(columns, group, before, after, cancellationToken).ConfigureAwait(false);
                 rowsIn += rows;
-                var slices = (int)Math.Clamp(rows / options.RowsPerSlice + (rows % options.RowsPerSlice > 0 ? 1 : 0), 1, 1024);
+                var slices = (int)Math.Clamp(rows / perSlice + (rows % perSlice > 0 ? 1 : 0), 1, 1024);
                 // A window aggregate is staged once per group and slice for the windowed table and its corrections table (both
                 // sliced alike), and dropped with the group.
                 var shared = new Dictionary<string, string>(StringComparer.Ordinal);

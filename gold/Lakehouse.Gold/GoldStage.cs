@@ -42,6 +42,47 @@ internal sealed class GoldStage : IDisposable
     /// <summary>The connection the stage's tables live on: run every query over them on it.</summary>
     internal DuckConnection Connection => _lease.Connection;
 
+    /// <summary>
+    /// DuckDB's memory a sliced row may take: the 5-minute windows' lists hold each row five times, and list aggregates cannot
+    /// spill. At 512MB (488 MiB) a slice is about 250,000 rows, which keeps gold under its limit on a day of 3.3M events.
+    /// </summary>
+    private const long BytesPerSlicedRow = 2048;
+
+    /// <summary>Rows per slice: <paramref name="most"/>, or fewer when DuckDB's memory limit (<c>memory_limit</c>) cannot hold that many.</summary>
+    internal long RowsPerSlice(long most) => RowsPerSlice(Connection, most);
+
+    /// <summary>Rows per slice on <paramref name="connection"/>'s engine (see <see cref="RowsPerSlice(long)"/>).</summary>
+    internal static long RowsPerSlice(DuckConnection connection, long most)
+    {
+        string limit;
+        using (var r = connection.Query("SELECT current_setting('memory_limit')", CancellationToken.None))
+        {
+            limit = r.Read() && !r.IsNull(0) ? r.GetString(0) : "";
+        }
+        return MemoryBytes(limit) is { } bytes ? Math.Clamp(bytes / BytesPerSlicedRow, 1, most) : most;
+    }
+
+    /// <summary>Bytes of a DuckDB memory setting as it prints it ("488.2 MiB", "18.8 GiB", "1000 bytes"); null when not understood.</summary>
+    internal static long? MemoryBytes(string text)
+    {
+        var parts = text.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length != 2 || !double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || n < 0) return null;
+        double? unit = parts[1] switch
+        {
+            "bytes" => 1,
+            "KiB" => 1L << 10,
+            "MiB" => 1L << 20,
+            "GiB" => 1L << 30,
+            "TiB" => 1L << 40,
+            "KB" => 1e3,
+            "MB" => 1e6,
+            "GB" => 1e9,
+            "TB" => 1e12,
+            _ => null,
+        };
+        return unit is { } u ? (long)Math.Min(n * u, long.MaxValue) : null;
+    }
+
     /// <summary>The current watermark (null: silver is empty).</summary>
     internal DateTimeOffset? Watermark { get; private set; }
 
