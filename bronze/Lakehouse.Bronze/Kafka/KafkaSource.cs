@@ -332,7 +332,7 @@ internal sealed class KafkaSource : IStreamSource
             }
             catch (ConsumeException e) when (e.Error.Code == ErrorCode.Local_AutoOffsetReset && e.ConsumerRecord?.TopicPartitionOffset is { } at)
             {
-                SkipDeleted(consumer, at);
+                PositionGone(consumer, at);
                 continue;
             }
             if (Environment.TickCount64 - refreshed >= WatermarkRefresh.TotalMilliseconds)
@@ -521,7 +521,7 @@ internal sealed class KafkaSource : IStreamSource
     /// loss is logged with its size (event 5103) and reading goes on from the earliest offset the broker still holds: the partition
     /// is assigned again at that offset (incrementally, as the cooperative protocol the source uses allows).
     /// </summary>
-    private void SkipDeleted(IConsumer<byte[]?, byte[]?> consumer, TopicPartitionOffset at)
+    private void PositionGone(IConsumer<byte[]?, byte[]?> consumer, TopicPartitionOffset at)
     {
         try
         {
@@ -532,8 +532,9 @@ internal sealed class KafkaSource : IStreamSource
             if (_onDataLoss == DataLossPolicy.Fail)
             {
                 var what = expired
-                    ? $"the broker deleted offsets {at.Offset.Value} to {low - 1} ({low - at.Offset.Value:N0} events) before bronze ingested them: retention is shorter than the ingest's lag"
-                    : $"bronze's position {at.Offset.Value} is past the end ({marks.High.Value}): the topic was recreated or truncated";
+                    ? string.Create(CultureInfo.InvariantCulture,
+                        $"the broker deleted offsets {at.Offset.Value} to {low - 1} ({low - at.Offset.Value:N0} events) before bronze ingested them: retention is shorter than the ingest's lag")
+                    : string.Create(CultureInfo.InvariantCulture, $"bronze's position {at.Offset.Value} is past the end ({marks.High.Value}): the topic was recreated or truncated");
                 throw new LakehouseException(LakehouseErrorReason.NotFound, string.Create(CultureInfo.InvariantCulture,
                     $"Kafka topic '{Name}' partition {partition}: {what}. Nothing past bronze's position was committed. To accept the loss and read on from offset {low}, run again with --on-data-loss skip."),
                     isTransient: false);
