@@ -285,9 +285,11 @@ public sealed class LandingWatcherTests : IAsyncLifetime
     [Fact]
     public async Task LaunchAsync_CancelledRunStillGoing_PassesOneSigIntAndWaitsForIt()
     {
-        // A stand-in for 'lakehouse pipeline run' that, like it, stops on SIGINT: it notes the signal and exits 130.
+        // A stand-in for 'lakehouse pipeline run' that, like it, stops on SIGINT: it notes the signal and exits 130. It starts with
+        // SIGINT's default action (env --default-signal): a test run started in the background (nohup, '&') inherits SIGINT ignored,
+        // and bash cannot trap a signal ignored when it started.
         var marker = _temp.Combine("interrupted");
-        var launcher = new ProcessPipelineLauncher("bash", ["-c", $"trap 'echo INT > {marker}; exit 130' INT; sleep 60 & wait", "run"], []);
+        var launcher = new ProcessPipelineLauncher("env", ["--default-signal=INT", "bash", "-c", $"trap 'echo INT > {marker}; exit 130' INT; sleep 60 & wait", "run"], []);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
         var clock = Stopwatch.StartNew();
 
