@@ -225,7 +225,7 @@ public sealed class GoldJob
             var ordered = recomputed.Order().ToList();
             List<HashSet<DateOnly>> groups = ordered.Count == 0 ? [[]] : [.. ordered.Chunk(options.DaysPerGroup).Select(g => g.ToHashSet())];
             long rowsIn = 0;
-            var perSlice = stage.RowsPerSlice(options.RowsPerSlice);
+            var perSlice = GoldStage.RowsPerSlice(stage.Connection, options.RowsPerSlice);
             for (var i = 0; i < groups.Count; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();

@@ -37,7 +37,7 @@ public sealed class GoldRunOptions
     /// <summary>
     /// Outputs with a slice key (the 5-minute page windows, which copy every value into the five windows that hold it, and page
     /// sessions) compute a day of more silver rows than this in slices of about this many rows (default 1,000,000), and of fewer
-    /// when DuckDB's memory limit is small (<see cref="GoldStage.RowsPerSlice(long)"/>).
+    /// when DuckDB's memory limit is small (<see cref="GoldStage.RowsPerSlice"/>).
     /// </summary>
     internal long RowsPerSlice { get; set; } = 1_000_000;
 

@@ -48,10 +48,10 @@ internal sealed class GoldStage : IDisposable
     /// </summary>
     private const long BytesPerSlicedRow = 2048;
 
-    /// <summary>Rows per slice: <paramref name="most"/>, or fewer when DuckDB's memory limit (<c>memory_limit</c>) cannot hold that many.</summary>
-    internal long RowsPerSlice(long most) => RowsPerSlice(Connection, most);
-
-    /// <summary>Rows per slice on <paramref name="connection"/>'s engine (see <see cref="RowsPerSlice(long)"/>).</summary>
+    /// <summary>
+    /// Rows per slice on <paramref name="connection"/>'s engine: <paramref name="most"/>, or fewer when DuckDB's memory limit
+    /// (<c>memory_limit</c>) cannot hold that many.
+    /// </summary>
     internal static long RowsPerSlice(DuckConnection connection, long most)
     {
         string limit;
