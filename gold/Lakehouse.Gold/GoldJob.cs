@@ -124,9 +124,9 @@ public sealed class GoldJob
                 Log.NothingNew(job._log, definition.Name, oldest);
                 return Result("incremental", oldest, oldest, [], 0, 0, null, []);
             }
-            var (touched, newFiles) = await TouchedAsync(silver, oldest, cancellationToken).ConfigureAwait(false);
+            var (touched, newFiles, appendOnly) = await TouchedAsync(silver, oldest, cancellationToken).ConfigureAwait(false);
             var pending = outputs.Where(o => consumed[o.Table] < silver.Version).ToList();
-            return await RecomputeAsync(silver, pending, touched, newFiles, txn: true, "incremental", oldest, cancellationToken).ConfigureAwait(false);
+            return await RecomputeAsync(silver, pending, touched, newFiles, appendOnly, txn: true, "incremental", oldest, cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>Recomputes the range of a rerun from the silver version gold now records (every table holds the same one).</summary>
@@ -136,17 +136,19 @@ public sealed class GoldJob
             var silver = await _silver.GetSnapshotAsync(version, cancellationToken).ConfigureAwait(false);
             var dates = new HashSet<DateOnly>();
             for (var d = options.From!.Value; d <= options.To!.Value; d = d.AddDays(1)) dates.Add(d);
-            var rebuilt = await RecomputeAsync(silver, outputs, dates, new HashSet<string>(), txn: false, "rerun", version, cancellationToken).ConfigureAwait(false);
+            var rebuilt = await RecomputeAsync(silver, outputs, dates, new HashSet<string>(), appendOnly: false, txn: false, "rerun", version, cancellationToken).ConfigureAwait(false);
             return rebuilt with { SilverFromVersion = caughtUp.SilverFromVersion, LateEvents = caughtUp.LateEvents };
         }
 
         /// <summary>
         /// Recomputes <paramref name="pending"/> for the dates <paramref name="touched"/> (and those they reach): the outputs over silver
         /// rows one group of <see cref="GoldRunOptions.DaysPerGroup"/> dates at a time (staged with the context each needs, the rows
-        /// spooled to local files), then one commit per table of every date, as when they were computed at once.
+        /// spooled to local files), then one commit per table of every date, as when they were computed at once. When the silver
+        /// commits since gold's last run only appended rows (<paramref name="appendOnly"/>), which arrived after every other row, the
+        /// outputs with a <see cref="GoldOutput.Key"/> recompute only the keys the new rows reach (see <see cref="SpoolKeyedAsync"/>).
         /// </summary>
         private async Task<GoldRunResult> RecomputeAsync(DeltaSnapshot silver, IReadOnlyList<GoldOutput> pending, IReadOnlySet<DateOnly> touched,
-            IReadOnlySet<string> newFiles, bool txn, string kind, long from, CancellationToken cancellationToken)
+            IReadOnlySet<string> newFiles, bool appendOnly, bool txn, string kind, long from, CancellationToken cancellationToken)
         {
             using var stage = await GoldStage.OpenAsync(job._engine, _silver, silver, definition.EventTime, options.Windows.WatermarkDelay, newFiles, cancellationToken).ConfigureAwait(false);
             // Only days silver holds rows on can have windows (a far-future timestamp must not make every day in between a recompute).
@@ -162,7 +164,8 @@ public sealed class GoldJob
             await stage.CountLateAsync(recomputed, cancellationToken).ConfigureAwait(false);
             if (stage.LateEvents > 0) Log.LateEvents(job._log, definition.Name, stage.LateEvents);
             using var spool = new GoldSpool(job._engine);
-            var rowsIn = await ComputeInGroupsAsync(stage, spool, pending, datesOf, recomputed, cancellationToken).ConfigureAwait(false);
+            var byKey = txn && appendOnly && stage.NewArrivedLast;
+            var rowsIn = await ComputeInGroupsAsync(stage, spool, pending, datesOf, recomputed, byKey, cancellationToken).ConfigureAwait(false);
             var tables = new List<GoldTableResult>();
             long alertsNew = 0;
             foreach (var output in pending)
@@ -213,7 +216,7 @@ public sealed class GoldJob
         /// the windows and rules reach across midnight), not the number of dates.
         /// </summary>
         private async Task<long> ComputeInGroupsAsync(GoldStage stage, GoldSpool spool, IReadOnlyList<GoldOutput> pending,
-            Dictionary<string, HashSet<DateOnly>> datesOf, HashSet<DateOnly> recomputed, CancellationToken cancellationToken)
+            Dictionary<string, HashSet<DateOnly>> datesOf, HashSet<DateOnly> recomputed, bool byKey, CancellationToken cancellationToken)
         {
             // With none (only the page rule left, after a crash between commits) the rows are still staged a day at a time, to count them.
             var fromRows = pending.Where(o => o.Columns.Count > 0).ToList();
@@ -233,29 +236,29 @@ public sealed class GoldJob
                 var group = groups[i];
                 var rows = await stage.LoadAsync(columns, group, before, after, cancellationToken).ConfigureAwait(false);
                 rowsIn += rows;
-                var slices = (int)Math.Clamp(rows / perSlice + (rows % perSlice > 0 ? 1 : 0), 1, 1024);
                 // A window aggregate is staged once per group and slice for the windowed table and its corrections table (both
                 // sliced alike), and dropped with the group.
                 var shared = new Dictionary<string, string>(StringComparer.Ordinal);
+                string Stage(string name, string sql)
+                {
+                    if (!shared.TryGetValue(name, out var table)) shared[name] = table = stage.Materialize(name, sql, cancellationToken);
+                    return table;
+                }
+                // By key only while the new rows are a small part of the group: otherwise recomputing the days costs no more.
+                var keyed = byKey && CountNew(stage, group, cancellationToken) * 2 <= rows;
                 foreach (var output in fromRows)
                 {
-                    var events = output.NextReadingsOf is null ? stage.Events : stage.WithNextReadings(group);
                     var dates = datesOf[output.Table].Where(group.Contains).ToHashSet();
                     var step = Stopwatch.StartNew();
-                    var n = output.SliceKey is null ? 1 : slices;
-                    for (var slice = 0; slice < n; slice++)
+                    // A group without dates of this output (a neighbour day another output reaches) spools nothing, at no cost.
+                    if (keyed && dates.Count > 0 && output.Key is { } outputKey &&
+                        await SpoolKeyedAsync(stage, spool, output, outputKey, dates, perSlice, Stage, cancellationToken).ConfigureAwait(false) is var (keys, needed))
                     {
-                        // Rows are per key, so the keys of one hash slice give exactly their own rows.
-                        var sliced = n == 1 ? events : $"(SELECT * FROM {events} WHERE hash({SqlText.Identifier(output.SliceKey!)}) % {n} = {slice})";
-                        var part = n == 1 ? "" : string.Create(CultureInfo.InvariantCulture, $"_s{slice}of{n}");
-                        string Shared(string name, string sql)
-                        {
-                            if (!shared.TryGetValue(name + part, out var table)) shared[name + part] = table = stage.Materialize(name + part, sql, cancellationToken);
-                            return table;
-                        }
-                        var inputs = new GoldInputs(sliced, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null, Shared);
-                        spool.Write(stage.Connection, output.Table, $"SELECT * FROM ({output.Select(inputs)}) WHERE {InDates(dates)}", cancellationToken);
+                        Log.KeyedStep(job._log, definition.Name, output.Table, keys, needed, step.ElapsedMilliseconds);
+                        continue;
                     }
+                    var events = output.NextReadingsOf is null ? stage.Events : stage.WithNextReadings(group);
+                    var n = SpoolSliced(stage, spool, output, events, "", dates, rows, perSlice, Stage);
                     Log.Step(job._log, definition.Name, n == 1 ? output.Table : $"{output.Table} ({n} slices)", step.ElapsedMilliseconds);
                 }
                 foreach (var table in shared.Values) stage.Drop(table);
@@ -264,6 +267,73 @@ public sealed class GoldJob
             }
             return rowsIn;
         }
+
+        /// <summary>
+        /// Spools <paramref name="output"/>'s rows of <paramref name="dates"/> computed over <paramref name="events"/> (of about
+        /// <paramref name="rows"/> rows), in slices of keys when they are more than <paramref name="perSlice"/>; returns the number of
+        /// slices. <paramref name="prefix"/> names the aggregates it stages (shared by outputs that read the same events).
+        /// </summary>
+        private int SpoolSliced(GoldStage stage, GoldSpool spool, GoldOutput output, string events, string prefix, IReadOnlySet<DateOnly> dates, long rows, long perSlice,
+            Func<string, string, string> stageTable, Func<string, string>? filter = null)
+        {
+            if (dates.Count == 0)
+            {
+                // None of this output's dates in the group: an empty part (the table's columns), with nothing staged or computed.
+                var none = new GoldInputs(events, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null, Unshared);
+                spool.Write(stage.Connection, output.Table, $"SELECT * FROM ({output.Select(none)}) WHERE false", CancellationToken.None);
+                return 1;
+            }
+            var n = output.SliceKey is null ? 1 : (int)Math.Clamp(rows / perSlice + (rows % perSlice > 0 ? 1 : 0), 1, 1024);
+            for (var slice = 0; slice < n; slice++)
+            {
+                // Rows are per key, so the keys of one hash slice give exactly their own rows.
+                var sliced = n == 1 ? events : $"(SELECT * FROM {events} WHERE hash({SqlText.Identifier(output.SliceKey!)}) % {n} = {slice})";
+                var part = n == 1 ? "" : string.Create(CultureInfo.InvariantCulture, $"_s{slice}of{n}");
+                var inputs = new GoldInputs(sliced, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null, (name, sql) => stageTable(prefix + name + part, sql));
+                var sql = $"SELECT * FROM ({output.Select(inputs)}) WHERE {InDates(dates)}";
+                spool.Write(stage.Connection, output.Table, filter is null ? sql : filter(sql), CancellationToken.None);
+            }
+            return n;
+        }
+
+        /// <summary>
+        /// Spools <paramref name="output"/>'s rows of <paramref name="dates"/> by key: the rows of the keys the new silver rows reach,
+        /// computed from the silver rows of those keys only, and the table's other rows of those dates as the last run left them (a
+        /// window's <c>is_final</c> brought up to the current watermark). Their values are what a recompute of the whole days gives:
+        /// a row depends only on its key's rows (<see cref="GoldKey"/>), and none of those changed, nor the watermark any of them
+        /// arrived under (the new rows arrived after them all). Returns how many keys it recomputed from how many silver rows; null,
+        /// spooling nothing, when the table's columns are not the query's (written by another version): then the days are recomputed whole.
+        /// </summary>
+        private async Task<(long Keys, long Rows)?> SpoolKeyedAsync(GoldStage stage, GoldSpool spool, GoldOutput output, GoldKey key, IReadOnlySet<DateOnly> dates, long perSlice,
+            Func<string, string, string> stageTable, CancellationToken cancellationToken)
+        {
+            var table = job.Table(GoldTables.Gold(output.Table));
+            var snapshot = await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            var prefix = "k" + key.Name + "_";
+            var touched = stageTable(prefix + "keys", key.Touched(stage.NewEvents));
+            var needed = stageTable(prefix + "rows", key.Needed(stage.Events, touched));
+            var probe = new GoldInputs(needed, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null, (name, sql) => $"({sql})");
+            var columns = GoldSpool.Describe(stage.Connection, output.Select(probe), cancellationToken).Select(c => c.Name).ToList();
+            if (!columns.Order(StringComparer.Ordinal).SequenceEqual(snapshot.Schema.Fields.Select(f => f.Name).Order(StringComparer.Ordinal), StringComparer.Ordinal))
+                return null;
+            var rows = Count(stage, needed, cancellationToken);
+            SpoolSliced(stage, spool, output, needed, prefix, dates, rows, perSlice, stageTable, sql => key.Recomputed(sql, touched));
+            var files = snapshot.Files.Where(f => f.PartitionValues.TryGetValue(GoldTables.EventDate, out var d) && d is not null &&
+                DateOnly.TryParseExact(d, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) && dates.Contains(date)).ToList();
+            var keys = Count(stage, touched, cancellationToken);
+            if (files.Count == 0) return (keys, rows);
+            using var scan = await Delta.Scan.DeltaScan.CreateAsync(table, snapshot, stage.Connection, new Delta.Scan.DeltaScanOptions { Files = files }, cancellationToken).ConfigureAwait(false);
+            var refresh = output.FollowsWatermark ? $" REPLACE ({WindowedMetrics.IsFinal("window_end", stage.WatermarkSql)} AS is_final)" : "";
+            spool.Write(stage.Connection, output.Table, key.Kept($"SELECT *{refresh} FROM ({scan.Sql}) WHERE {InDates(dates)}", touched), cancellationToken);
+            return (keys, rows);
+        }
+
+        /// <summary>How many of the group's rows silver added since gold last consumed it.</summary>
+        private static long CountNew(GoldStage stage, IReadOnlySet<DateOnly> group, CancellationToken cancellationToken) =>
+            group.Count == 0 ? 0 : Count(stage, $"(SELECT * FROM {stage.NewEvents} WHERE {InDates(group)})", cancellationToken);
+
+        private static long Count(GoldStage stage, string relation, CancellationToken cancellationToken) =>
+            Convert.ToInt64(stage.Connection.Scalar($"SELECT count(*) FROM {relation}", cancellationToken), CultureInfo.InvariantCulture);
 
         /// <summary>For an output that shares no aggregate (the page rule): the query itself, as a subquery.</summary>
         private static string Unshared(string name, string sql) => $"({sql})";
@@ -317,10 +387,11 @@ public sealed class GoldJob
         }
 
         /// <summary>
-        /// The event dates the silver commits after <paramref name="after"/> added or removed rows in, and the files they added that
-        /// are still live (the new rows). When those commits are gone from the log, every date silver holds.
+        /// The event dates the silver commits after <paramref name="after"/> added or removed rows in, the files they added that
+        /// are still live (the new rows), and whether they only added files (no row was removed or rewritten, so the new files hold
+        /// every new row). When those commits are gone from the log, every date silver holds.
         /// </summary>
-        private async Task<(HashSet<DateOnly> Dates, HashSet<string> NewFiles)> TouchedAsync(DeltaSnapshot silver, long after, CancellationToken cancellationToken)
+        private async Task<(HashSet<DateOnly> Dates, HashSet<string> NewFiles, bool AppendOnly)> TouchedAsync(DeltaSnapshot silver, long after, CancellationToken cancellationToken)
         {
             var dates = new HashSet<DateOnly>();
             var added = new HashSet<string>(StringComparer.Ordinal);
@@ -328,7 +399,7 @@ public sealed class GoldJob
             if (after < 0)
             {
                 foreach (var f in silver.Files) AddDate(dates, f.PartitionValues);
-                return (dates, silver.Files.Select(f => Uri.UnescapeDataString(f.Path)).ToHashSet(StringComparer.Ordinal));
+                return (dates, silver.Files.Select(f => Uri.UnescapeDataString(f.Path)).ToHashSet(StringComparer.Ordinal), false);
             }
             IReadOnlyList<DeltaCommitChanges> changes;
             try
@@ -339,7 +410,7 @@ public sealed class GoldJob
             {
                 Log.ChangesUnavailable(job._log, definition.Name, after, e.Message);
                 foreach (var f in silver.Files) AddDate(dates, f.PartitionValues);
-                return (dates, added);
+                return (dates, added, false);
             }
             foreach (var c in changes)
             {
@@ -356,7 +427,8 @@ public sealed class GoldJob
                             $"silver.{definition.Name} version {c.Version} removes '{r.Path}' without saying which event date it held; gold cannot tell what to recompute (rerun gold with --from/--to).");
                 }
             }
-            return (dates, added);
+            // Compaction removes without a data change; it may have folded new rows into a file that is not among the added ones.
+            return (dates, added, changes.All(c => c.Removes.Count == 0));
         }
 
         private static bool AddDate(HashSet<DateOnly> dates, IReadOnlyDictionary<string, string?>? partitionValues)

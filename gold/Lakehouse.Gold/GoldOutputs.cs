@@ -49,8 +49,13 @@ internal sealed record GoldInputs(string Events, string Watermark, TimeSpan Sess
 /// A column every row of the output belongs to one value of (its rows are per key): a large day is computed in slices of keys
 /// (by hash), so the state of the heavy aggregates (exact percentiles over lists of values) follows a slice. Null: never sliced.
 /// </param>
+/// <param name="Key">
+/// What each row depends on (a key value within a window or a day), when that is narrower than its day: an incremental run whose new
+/// silver rows only add to the table recomputes the rows of the keys they reach and keeps the others. Null: the touched days are
+/// recomputed whole (page_performance_daily: a page's exact percentiles need all of its day).
+/// </param>
 internal sealed record GoldOutput(string Table, IReadOnlyList<string> Columns, bool ReachesBack, Func<GoldInputs, string> Select, bool InsertNew = false,
-    bool FollowsWatermark = false, string? NextReadingsOf = null, string? SliceKey = null);
+    bool FollowsWatermark = false, string? NextReadingsOf = null, string? SliceKey = null, GoldKey? Key = null);
 
 /// <summary>The gold tables the job knows, by the name a dataset definition's <c>gold_outputs</c> uses.</summary>
 internal static class GoldOutputs
@@ -61,18 +66,28 @@ internal static class GoldOutputs
     private static readonly string[] PageColumns = ["page_url", "session_id", "tti_ms", "ttar_ms", "status"];
     private static readonly string[] SensorColumns = ["sensor_id", "device_type", "value", "status"];
 
+    private static readonly GoldKey PageMinute = new("page_url", GoldKeySpan.Minute);
+    private static readonly GoldKey PageSliding = new("page_url", GoldKeySpan.Sliding);
+    private static readonly GoldKey SensorMinute = new("sensor_id", GoldKeySpan.Minute);
+    private static readonly GoldKey SensorSliding = new("sensor_id", GoldKeySpan.Sliding);
+
     private static readonly GoldOutput[] Known =
     [
         new(PagePerformanceDaily.TableName, PageColumns, false,
             i => PagePerformanceDaily.Sql($"SELECT \"timestamp\" AS event_time, page_url, session_id, tti_ms, ttar_ms, status FROM {Web(i)}")),
         new(AccessDaily.TableName, ["path", "status", "bytes", "client_ip"], false,
             i => AccessDaily.Sql($"SELECT event_date, path, CAST(status AS INTEGER) AS status, CAST(bytes AS BIGINT) AS bytes, client_ip FROM {i.Events}")),
-        new("page_metrics_1m", PageColumns, false, i => WindowedMetrics.Page1m.Windowed(Aggregate(i, WindowedMetrics.Page1m, Web(i)), i.Watermark), FollowsWatermark: true),
-        new("page_metrics_5m", PageColumns, true, i => WindowedMetrics.Page5m.Windowed(Aggregate(i, WindowedMetrics.Page5m, Web(i)), i.Watermark), FollowsWatermark: true, SliceKey: "page_url"),
-        new("page_sessions", PageColumns, false, i => WindowedMetrics.PageSessions(Web(i), i.SessionGap), SliceKey: "session_id"),
-        new("sensor_metrics_1m", SensorColumns, false, i => WindowedMetrics.Sensor1m.Windowed(Aggregate(i, WindowedMetrics.Sensor1m, Sensor(i)), i.Watermark), FollowsWatermark: true),
-        new("sensor_metrics_5m", SensorColumns, true, i => WindowedMetrics.Sensor5m.Windowed(Aggregate(i, WindowedMetrics.Sensor5m, Sensor(i)), i.Watermark), FollowsWatermark: true),
-        new("sensor_sessions", SensorColumns, false, i => WindowedMetrics.SensorSessions(Sensor(i), i.SessionGap)),
+        new("page_metrics_1m", PageColumns, false, i => WindowedMetrics.Page1m.Windowed(Aggregate(i, WindowedMetrics.Page1m, Web(i)), i.Watermark), FollowsWatermark: true,
+            Key: PageMinute),
+        new("page_metrics_5m", PageColumns, true, i => WindowedMetrics.Page5m.Windowed(Aggregate(i, WindowedMetrics.Page5m, Web(i)), i.Watermark), FollowsWatermark: true,
+            SliceKey: "page_url", Key: PageSliding),
+        new("page_sessions", PageColumns, false, i => WindowedMetrics.PageSessions(Web(i), i.SessionGap), SliceKey: "session_id",
+            Key: new("session_id", GoldKeySpan.Day)),
+        new("sensor_metrics_1m", SensorColumns, false, i => WindowedMetrics.Sensor1m.Windowed(Aggregate(i, WindowedMetrics.Sensor1m, Sensor(i)), i.Watermark), FollowsWatermark: true,
+            Key: SensorMinute),
+        new("sensor_metrics_5m", SensorColumns, true, i => WindowedMetrics.Sensor5m.Windowed(Aggregate(i, WindowedMetrics.Sensor5m, Sensor(i)), i.Watermark), FollowsWatermark: true,
+            Key: SensorSliding),
+        new("sensor_sessions", SensorColumns, false, i => WindowedMetrics.SensorSessions(Sensor(i), i.SessionGap), Key: new("sensor_id", GoldKeySpan.Day)),
     ];
 
     /// <summary>
@@ -82,10 +97,11 @@ internal static class GoldOutputs
     /// </summary>
     private static readonly Dictionary<string, GoldOutput> Corrections = new GoldOutput[]
     {
-        new("page_metrics_1m" + WindowedMetrics.CorrectionsSuffix, PageColumns, false, i => WindowedMetrics.Page1m.Corrections(Aggregate(i, WindowedMetrics.Page1m, Web(i)))),
-        new("page_metrics_5m" + WindowedMetrics.CorrectionsSuffix, PageColumns, true, i => WindowedMetrics.Page5m.Corrections(Aggregate(i, WindowedMetrics.Page5m, Web(i))), SliceKey: "page_url"),
-        new("sensor_metrics_1m" + WindowedMetrics.CorrectionsSuffix, SensorColumns, false, i => WindowedMetrics.Sensor1m.Corrections(Aggregate(i, WindowedMetrics.Sensor1m, Sensor(i)))),
-        new("sensor_metrics_5m" + WindowedMetrics.CorrectionsSuffix, SensorColumns, true, i => WindowedMetrics.Sensor5m.Corrections(Aggregate(i, WindowedMetrics.Sensor5m, Sensor(i)))),
+        new("page_metrics_1m" + WindowedMetrics.CorrectionsSuffix, PageColumns, false, i => WindowedMetrics.Page1m.Corrections(Aggregate(i, WindowedMetrics.Page1m, Web(i))), Key: PageMinute),
+        new("page_metrics_5m" + WindowedMetrics.CorrectionsSuffix, PageColumns, true, i => WindowedMetrics.Page5m.Corrections(Aggregate(i, WindowedMetrics.Page5m, Web(i))), SliceKey: "page_url",
+            Key: PageSliding),
+        new("sensor_metrics_1m" + WindowedMetrics.CorrectionsSuffix, SensorColumns, false, i => WindowedMetrics.Sensor1m.Corrections(Aggregate(i, WindowedMetrics.Sensor1m, Sensor(i))), Key: SensorMinute),
+        new("sensor_metrics_5m" + WindowedMetrics.CorrectionsSuffix, SensorColumns, true, i => WindowedMetrics.Sensor5m.Corrections(Aggregate(i, WindowedMetrics.Sensor5m, Sensor(i))), Key: SensorSliding),
     }.ToDictionary(o => o.Table[..^WindowedMetrics.CorrectionsSuffix.Length], StringComparer.Ordinal);
 
     /// <summary>The window aggregate of the staged events (a group of dates, a slice of keys), staged once for the windowed table and its corrections.</summary>

@@ -20,10 +20,16 @@ internal sealed class GoldSpool : IDisposable
     internal GoldSpool(DuckEngine engine) =>
         _folder = engine.ScratchDirectory(Path.Combine("gold-spool", Guid.NewGuid().ToString("N")));
 
-    /// <summary>Writes the rows of <paramref name="sql"/> as the next part of <paramref name="table"/>.</summary>
+    /// <summary>
+    /// Writes the rows of <paramref name="sql"/> as the next part of <paramref name="table"/>: the first part sets the columns, later
+    /// parts are read by their names (in whatever order their query has them).
+    /// </summary>
     internal void Write(DuckConnection connection, string table, string sql, CancellationToken cancellationToken)
     {
-        if (!_columns.ContainsKey(table)) _columns[table] = Describe(connection, sql, cancellationToken);
+        if (_columns.TryGetValue(table, out var columns))
+            sql = $"SELECT {string.Join(", ", columns.Select(c => SqlText.Identifier(c.Name)))} FROM ({sql})";
+        else
+            _columns[table] = Describe(connection, sql, cancellationToken);
         if (!_files.TryGetValue(table, out var files)) _files[table] = files = [];
         var path = Path.Combine(_folder, string.Create(CultureInfo.InvariantCulture, $"{table}-{files.Count:D5}.parquet"));
         connection.Execute($"COPY ({sql}) TO {SqlText.Literal(path)} (FORMAT parquet)", cancellationToken);
@@ -38,7 +44,8 @@ internal sealed class GoldSpool : IDisposable
         return $"SELECT {select} FROM read_parquet({SqlText.LiteralList(files)})";
     }
 
-    private static List<(string Name, string Type)> Describe(DuckConnection connection, string sql, CancellationToken cancellationToken)
+    /// <summary>The columns <paramref name="sql"/> yields, with their DuckDB types.</summary>
+    internal static List<(string Name, string Type)> Describe(DuckConnection connection, string sql, CancellationToken cancellationToken)
     {
         var columns = new List<(string, string)>();
         using var result = connection.Query($"DESCRIBE ({sql})", cancellationToken);

@@ -133,9 +133,26 @@ internal sealed class GoldStage : IDisposable
         Watermark = Micros(connection.Scalar($"SELECT epoch_us(max(newest)) FROM {_events}_wm", cancellationToken)) - _delay;
         var old = _snapshot.Files.Where(f => !_newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList();
         if (old.Count == 0) return;
-        using var before = await DeltaScan.CreateAsync(_silver, _snapshot, connection, new DeltaScanOptions { Files = old }, cancellationToken).ConfigureAwait(false);
-        PreviousWatermark = Micros(connection.Scalar($"SELECT epoch_us(max({_time})) FROM ({before.Sql})", cancellationToken)) - _delay;
+        long? oldLast;
+        using (var before = await DeltaScan.CreateAsync(_silver, _snapshot, connection, new DeltaScanOptions { Files = old }, cancellationToken).ConfigureAwait(false))
+        using (var r = connection.Query($"SELECT epoch_us(max({_time})), epoch_us(max(ingest_time)) FROM ({before.Sql})", cancellationToken))
+        {
+            r.Read();
+            PreviousWatermark = Micros(r.IsNull(0) ? null : r.GetInt64(0)) - _delay;
+            oldLast = r.IsNull(1) ? null : r.GetInt64(1);
+        }
+        var added = _snapshot.Files.Where(f => _newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList();
+        if (added.Count == 0 || oldLast is null) return;
+        using var after = await DeltaScan.CreateAsync(_silver, _snapshot, connection, new DeltaScanOptions { Files = added }, cancellationToken).ConfigureAwait(false);
+        NewArrivedLast = connection.Scalar($"SELECT epoch_us(min(ingest_time)) FROM ({after.Sql})", cancellationToken) is long newFirst && newFirst >= oldLast;
     }
+
+    /// <summary>
+    /// Whether every new silver row (of the files added since gold last consumed silver) arrived at or after the last of the others
+    /// (<c>ingest_time</c>): then the watermark each older row arrived under is unchanged, and so is every gold row none of the new
+    /// rows reaches. False when unknown (no older or no new rows).
+    /// </summary>
+    internal bool NewArrivedLast { get; private set; }
 
     private static DateTimeOffset? Micros(object? value) => value is long us ? DateTimeOffset.UnixEpoch.AddTicks(us * 10) : null;
 
@@ -174,18 +191,40 @@ internal sealed class GoldStage : IDisposable
         connection.Execute(
             $"CREATE TEMP VIEW {_events} AS SELECT {select} FROM ({scan.Sql}) AS s LEFT JOIN {_events}_wm AS w USING (ingest_time) WHERE {where}", cancellationToken);
         _created = true;
+        // The new rows alone, from their own files (what keyed outputs take their touched keys from).
+        var added = files.Where(f => newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList();
+        if (added.Count > 0)
+        {
+            var newScan = _newScan = await DeltaScan.CreateAsync(_silver, snapshot, connection, new DeltaScanOptions { Files = added, IncludeFilePath = true }, cancellationToken).ConfigureAwait(false);
+            connection.Execute(
+                $"CREATE TEMP VIEW {_events}_new AS SELECT {select} FROM ({newScan.Sql}) AS s LEFT JOIN {_events}_wm AS w USING (ingest_time) WHERE {where}", cancellationToken);
+        }
+        else
+        {
+            connection.Execute($"CREATE TEMP VIEW {_events}_new AS SELECT * FROM {_events} WHERE false", cancellationToken);
+        }
         return Convert.ToInt64(connection.Scalar($"SELECT count(*) FROM {_events} WHERE {(group.Count == 0 ? "false" : $"event_date IN ({DateList(group)})")}", cancellationToken),
             CultureInfo.InvariantCulture);
     }
 
+    /// <summary>The staged rows (<see cref="Events"/>) that silver added since gold last consumed it.</summary>
+    internal string NewEvents => _events + "_new";
+
     private DeltaScan? _scan;
+    private DeltaScan? _newScan;
 
     private void DropEvents()
     {
-        if (_created) _lease.Connection.Execute($"DROP VIEW IF EXISTS {_events}");
+        if (_created)
+        {
+            _lease.Connection.Execute($"DROP VIEW IF EXISTS {_events}_new");
+            _lease.Connection.Execute($"DROP VIEW IF EXISTS {_events}");
+        }
         _created = false;
         _scan?.Dispose();
         _scan = null;
+        _newScan?.Dispose();
+        _newScan = null;
     }
 
     /// <summary>

@@ -32,6 +32,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 7300, Level = LogLevel.Information, Message = "gold.{Table}: {Rows} correction(s) of windows that received late events, each next to the window's on-time result")]
     public static partial void Corrections(ILogger logger, string table, long rows);
 
+    [LoggerMessage(EventId = 7351, Level = LogLevel.Debug, Message = "gold.{Dataset}: {Table}: the {Keys} key(s) the new rows reach recomputed from {Rows} silver rows, the others kept, in {Milliseconds} ms")]
+    public static partial void KeyedStep(ILogger logger, string dataset, string table, long keys, long rows, long milliseconds);
+
     [LoggerMessage(EventId = 7350, Level = LogLevel.Debug, Message = "gold.{Dataset}: group {Group} of {Groups} ({Dates}): {Rows} silver rows, outputs spooled in {Milliseconds} ms")]
     public static partial void GroupComputed(ILogger logger, string dataset, int group, int groups, string dates, long rows, long milliseconds);
 }

@@ -7,6 +7,7 @@ using Lakehouse.Delta.Write;
 using Lakehouse.Engine;
 using Lakehouse.Storage;
 using Lakehouse.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace Lakehouse.Gold.Tests;
 
@@ -78,8 +79,8 @@ internal sealed class GoldLake(DuckEngine engine, string name) : IDisposable
 
     private static string Ts(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff+00", CultureInfo.InvariantCulture);
 
-    internal Task<GoldRunResult> RunAsync(string dataset = "weblogs", GoldRunOptions? options = null) =>
-        GoldJob.Open(Root, engine).RunAsync(DatasetCatalog.BuiltIn.Get(dataset), options);
+    internal Task<GoldRunResult> RunAsync(string dataset = "weblogs", GoldRunOptions? options = null, ILoggerFactory? loggerFactory = null) =>
+        GoldJob.Open(Root, engine, loggerFactory).RunAsync(DatasetCatalog.BuiltIn.Get(dataset), options);
 
     /// <summary>
     /// The rows of <c>SELECT {columns} FROM table [WHERE {where}] ORDER BY {orderBy}</c>, each as text ("NULL" for null), columns joined by '|'.

@@ -139,6 +139,13 @@ public static partial class WindowedMetrics
     private static string IsFinal(string watermarkSql, long sizeMicros) =>
         $"coalesce(start_us + {WindowSql.Integer(sizeMicros)} <= epoch_us(CAST(({watermarkSql}) AS TIMESTAMPTZ)), false) AS is_final";
 
+    /// <summary>
+    /// <c>is_final</c> of a window table's row from its <paramref name="windowEnd"/> column: the same as the windows compute it, for
+    /// rows an incremental run keeps while the watermark moves on.
+    /// </summary>
+    internal static string IsFinal(string windowEnd, string watermarkSql) =>
+        $"coalesce(epoch_us({windowEnd}) <= epoch_us(CAST(({watermarkSql}) AS TIMESTAMPTZ)), false)";
+
     /// <summary>1-minute windows: one group per key and minute.</summary>
     private static string Tumbling(string eventsSql, string watermarkSql, string key, string inputColumns, string measures)
     {

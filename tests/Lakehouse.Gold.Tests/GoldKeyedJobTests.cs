@@ -1,0 +1,160 @@
+using Lakehouse.Testing;
+
+namespace Lakehouse.Gold.Tests;
+
+/// <summary>
+/// An incremental gold run whose new silver rows only add to silver recomputes, in the windowed and session tables, only the keys
+/// those rows reach and keeps the other rows: every table must hold what one run over all the rows gives, row for row.
+/// </summary>
+public sealed class GoldKeyedJobTests(EngineFixture fixture) : IClassFixture<EngineFixture>, IDisposable
+{
+    private static readonly DateTimeOffset Day1 = new(2024, 5, 1, 0, 0, 0, TimeSpan.Zero);
+    private readonly GoldLake _lake = new(fixture.Engine, "gold-keyed");
+
+    public void Dispose() => _lake.Dispose();
+
+    private static readonly string[] WebTables =
+        ["page_performance_daily", "page_metrics_1m", "page_metrics_1m_corrections", "page_metrics_5m", "page_metrics_5m_corrections", "page_sessions"];
+
+    private static readonly string[] SensorTables =
+        ["sensor_metrics_1m", "sensor_metrics_1m_corrections", "sensor_metrics_5m", "sensor_metrics_5m_corrections", "sensor_sessions"];
+
+    /// <summary>The log event of a table computed by key.</summary>
+    private const int KeyedStep = 7351;
+
+    /// <summary>Page views over two days, a third of them in the ten minutes before midnight; sessions s0..s39.</summary>
+    private static List<WebRow> WebRows(int seed, int count, DateTimeOffset ingest, string prefix)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, count).Select(i =>
+        {
+            var second = random.Next(3) == 0 ? 86_399 - random.Next(600) : random.Next(86_400);
+            var time = Day1.AddDays(random.Next(2)).AddSeconds(second).AddMilliseconds(random.Next(1000));
+            return new WebRow($"{prefix}{i}", time, "https://shop.example/p" + random.Next(5), "s" + random.Next(40), Math.Round(random.NextDouble() * 2_000 + 300, 3),
+                random.Next(6) == 0 ? null : random.Next(3_000), random.Next(9) == 0 ? 500 : 200, ingest);
+        })];
+    }
+
+    /// <summary>Every row of every table, as sorted text.</summary>
+    private static async Task<Dictionary<string, List<string>>> TablesAsync(GoldLake lake, string[] tables)
+    {
+        var result = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var table in tables) result[table] = [.. (await lake.RowsAsync("gold/" + table, "*", "1")).Order(StringComparer.Ordinal)];
+        return result;
+    }
+
+    /// <summary>The tables one gold run gives over silver written in these commits (each as it was, with its ingest times).</summary>
+    private async Task<Dictionary<string, List<string>>> InOneRunAsync(string dataset, string[] tables, params Func<GoldLake, Task>[] commits)
+    {
+        using var fresh = new GoldLake(fixture.Engine, "gold-one-run");
+        foreach (var commit in commits) await commit(fresh);
+        await fresh.RunAsync(dataset, new GoldRunOptions { DaysPerGroup = 1000, RowsPerSlice = long.MaxValue });
+        return await TablesAsync(fresh, tables);
+    }
+
+    private static List<string> KeyedTables(CapturingLoggerFactory log) =>
+        [.. log.Events.Where(e => e.Id.Id == KeyedStep).Select(e => (string)e.Values["Table"]!).Distinct().Order(StringComparer.Ordinal)];
+
+    [Fact]
+    public async Task Run_NewWebRowsAppended_KeyedTablesEqualOneRunOverAllRows()
+    {
+        // Two earlier micro-batches, the second partly late.
+        var first = WebRows(1, 1500, Day1.AddDays(2), "a");
+        var second = WebRows(2, 500, Day1.AddDays(2).AddMinutes(1), "b");
+        await _lake.AppendWebAsync(first);
+        await _lake.AppendWebAsync(second);
+        await _lake.RunAsync();
+
+        var ingest = Day1.AddDays(2).AddMinutes(2);
+        var midnight = Day1.AddDays(1);
+        List<WebRow> third =
+        [
+            // Into busy minutes of existing pages, on both days.
+            .. WebRows(3, 40, ingest, "c"),
+            // In the first minutes of day 2: the 5-minute windows of day 1 from 23:56 on hold them.
+            new("c-m1", midnight.AddSeconds(30), "https://shop.example/p1", "s1", 900, 100, 200, ingest),
+            new("c-m2", midnight.AddMinutes(3).AddSeconds(59), "https://shop.example/p2", "s2", 1900, null, 500, ingest),
+            // A page no row had yet, and a new session.
+            new("c-new", Day1.AddHours(12), "https://shop.example/new", "s-new", 700, 50, 200, ingest),
+            // Two days later: a new date, and the watermark moves on, so every window of day 2 becomes final without new rows.
+            new("c-late", Day1.AddDays(3).AddHours(1), "https://shop.example/p0", "s0", 500, 40, 200, ingest),
+        ];
+        await _lake.AppendWebAsync(third);
+        using var log = new CapturingLoggerFactory();
+
+        var result = await _lake.RunAsync(loggerFactory: log);
+
+        Assert.Equal([new DateOnly(2024, 5, 1), new DateOnly(2024, 5, 2), new DateOnly(2024, 5, 4)], result.Dates);
+        Assert.Equal(WebTables.Skip(1), KeyedTables(log));
+        var expected = await InOneRunAsync("weblogs", WebTables, l => l.AppendWebAsync(first), l => l.AppendWebAsync(second), l => l.AppendWebAsync(third));
+        var actual = await TablesAsync(_lake, WebTables);
+        Assert.Equal(expected, actual);
+        // The moved watermark made day 2's windows final, kept rows included.
+        var day2 = await _lake.RowsAsync("gold/page_metrics_1m", "is_final", "window_start", "event_date = DATE '2024-05-02'");
+        Assert.True(day2.Count > 500, $"{day2.Count} windows on day 2");
+        Assert.All(day2, f => Assert.Equal("true", f));
+        Assert.Contains(actual["page_sessions"], r => r.Contains("|s-new|", StringComparison.Ordinal));
+
+        // Another small batch on top, by key again.
+        List<WebRow> fourth = [.. WebRows(4, 25, ingest.AddMinutes(1), "d")];
+        await _lake.AppendWebAsync(fourth);
+        using var log2 = new CapturingLoggerFactory();
+        await _lake.RunAsync(loggerFactory: log2);
+        Assert.NotEmpty(KeyedTables(log2));
+        Assert.Equal(
+            await InOneRunAsync("weblogs", WebTables, l => l.AppendWebAsync(first), l => l.AppendWebAsync(second), l => l.AppendWebAsync(third), l => l.AppendWebAsync(fourth)),
+            await TablesAsync(_lake, WebTables));
+    }
+
+    [Fact]
+    public async Task Run_NewSensorReadingsAppended_KeyedTablesEqualOneRunOverAllRows()
+    {
+        var random = new Random(5);
+        List<SensorRow> Readings(int count, DateTimeOffset ingest) =>
+            [.. Enumerable.Range(0, count).Select(_ => new SensorRow("s" + random.Next(4), Day1.AddSeconds(random.Next(2 * 86_400)), 60 + random.Next(50),
+                random.Next(20) == 0 ? "error" : "normal", ingest))];
+        var first = Readings(800, Day1.AddDays(3));
+        await _lake.AppendSensorsAsync(first);
+        await _lake.RunAsync("sensors");
+        var second = Readings(30, Day1.AddDays(3).AddMinutes(1));
+        await _lake.AppendSensorsAsync(second);
+        using var log = new CapturingLoggerFactory();
+
+        await _lake.RunAsync("sensors", loggerFactory: log);
+
+        Assert.Contains("sensor_sessions", KeyedTables(log));
+        Assert.Contains("sensor_metrics_5m_corrections", KeyedTables(log));
+        Assert.Equal(await InOneRunAsync("sensors", SensorTables, l => l.AppendSensorsAsync(first), l => l.AppendSensorsAsync(second)),
+            await TablesAsync(_lake, SensorTables));
+    }
+
+    [Fact]
+    public async Task Run_NewRowsArrivedBeforeOthersOrRowsReplaced_RecomputesTheDaysWhole()
+    {
+        var first = WebRows(6, 600, Day1.AddDays(2), "a");
+        await _lake.AppendWebAsync(first);
+        await _lake.RunAsync();
+        // Ingested before the rows gold has (a clock set back): the watermark older rows arrived under may change.
+        var earlier = WebRows(7, 20, Day1.AddDays(1).AddHours(12), "b");
+        await _lake.AppendWebAsync(earlier);
+        using var log = new CapturingLoggerFactory();
+
+        await _lake.RunAsync(loggerFactory: log);
+
+        Assert.Empty(KeyedTables(log));
+        Assert.Equal(await InOneRunAsync("weblogs", WebTables, l => l.AppendWebAsync(first), l => l.AppendWebAsync(earlier)), await TablesAsync(_lake, WebTables));
+
+        // A silver rerun replaces a day: rows may have gone, so the day is recomputed whole.
+        var day1 = first.Concat(earlier).Where(r => r.Time < Day1.AddDays(1)).Take(100).ToList();
+        await _lake.ReplaceWebAsync(new DateOnly(2024, 5, 1), new DateOnly(2024, 5, 1), day1);
+        using var log2 = new CapturingLoggerFactory();
+
+        await _lake.RunAsync(loggerFactory: log2);
+
+        Assert.Empty(KeyedTables(log2));
+        Assert.Equal(await InOneRunAsync("weblogs", WebTables,
+            l => l.AppendWebAsync(first.Where(r => r.Time >= Day1.AddDays(1))),
+            l => l.AppendWebAsync(earlier.Where(r => r.Time >= Day1.AddDays(1))),
+            l => l.AppendWebAsync(day1)), await TablesAsync(_lake, WebTables));
+    }
+}
