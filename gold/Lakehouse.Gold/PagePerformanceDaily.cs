@@ -5,7 +5,8 @@ namespace Lakehouse.Gold;
 /// the average and exact (linearly interpolated) 50th and 95th percentiles of TTI and TTAR in milliseconds, and the
 /// share of events with an HTTP error status (400 or above). Null measurements are left out of their own statistics only.
 /// Both percentiles of a measure come from one sort of its values (the list form of <c>quantile_cont</c>); averages sum exact
-/// decimals, so every run gives the same bits (a parallel avg of doubles depends on the order threads add them in).
+/// decimals, so every run gives the same bits (a parallel avg of doubles depends on the order threads add them in). The day is
+/// integer arithmetic on the time's microseconds, not DuckDB's time-zone functions: a filter on it is pushed down to every row.
 /// </summary>
 public static class PagePerformanceDaily
 {
@@ -24,7 +25,7 @@ public static class PagePerformanceDaily
           error_rate
         FROM (
           SELECT
-            CAST(timezone('UTC', event_time) AS DATE) AS event_date,
+            {Windows.WindowSql.DateOfMicros("epoch_us(event_time)")} AS event_date,
             page_url,
             count(*) AS events,
             count(DISTINCT session_id) AS sessions,
