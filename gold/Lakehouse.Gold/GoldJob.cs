@@ -274,7 +274,7 @@ public sealed class GoldJob
         /// slices. <paramref name="prefix"/> names the aggregates it stages (shared by outputs that read the same events).
         /// </summary>
         private int SpoolSliced(GoldStage stage, GoldSpool spool, GoldOutput output, string events, string prefix, IReadOnlySet<DateOnly> dates, long rows, long perSlice,
-            Func<string, string, string> stageTable, Func<string, string>? filter = null)
+            Func<string, string, string> stageTable, string? only = null)
         {
             if (dates.Count == 0)
             {
@@ -289,9 +289,9 @@ public sealed class GoldJob
                 // Rows are per key, so the keys of one hash slice give exactly their own rows.
                 var sliced = n == 1 ? events : $"(SELECT * FROM {events} WHERE hash({SqlText.Identifier(output.SliceKey!)}) % {n} = {slice})";
                 var part = n == 1 ? "" : string.Create(CultureInfo.InvariantCulture, $"_s{slice}of{n}");
-                var inputs = new GoldInputs(sliced, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null, (name, sql) => stageTable(prefix + name + part, sql));
+                var inputs = new GoldInputs(sliced, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null, (name, sql) => stageTable(prefix + name + part, sql), only);
                 var sql = $"SELECT * FROM ({output.Select(inputs)}) WHERE {InDates(dates)}";
-                spool.Write(stage.Connection, output.Table, filter is null ? sql : filter(sql), CancellationToken.None);
+                spool.Write(stage.Connection, output.Table, only is null ? sql : output.Key!.Recomputed(sql, only), CancellationToken.None);
             }
             return n;
         }
@@ -317,7 +317,7 @@ public sealed class GoldJob
             if (!columns.Order(StringComparer.Ordinal).SequenceEqual(snapshot.Schema.Fields.Select(f => f.Name).Order(StringComparer.Ordinal), StringComparer.Ordinal))
                 return null;
             var rows = Count(stage, needed, cancellationToken);
-            SpoolSliced(stage, spool, output, needed, prefix, dates, rows, perSlice, stageTable, sql => key.Recomputed(sql, touched));
+            SpoolSliced(stage, spool, output, needed, prefix, dates, rows, perSlice, stageTable, touched);
             var files = snapshot.Files.Where(f => f.PartitionValues.TryGetValue(GoldTables.EventDate, out var d) && d is not null &&
                 DateOnly.TryParseExact(d, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) && dates.Contains(date)).ToList();
             var keys = Count(stage, touched, cancellationToken);

@@ -24,7 +24,12 @@ namespace Lakehouse.Gold;
 /// same name): the aggregate that a windowed table and its corrections table both project. A corrections table is sliced as its
 /// windowed table is, so both read the same slice's aggregate.
 /// </param>
-internal sealed record GoldInputs(string Events, string Watermark, TimeSpan SessionGap, AlertSettings Alerts, string? Daily, Func<string, string, string> Shared);
+/// <param name="Only">
+/// For a keyed output (<see cref="GoldOutput.Key"/>) computed from the events its touched keys need: the touched keys (<c>k</c>,
+/// <c>w</c>), so that sliding windows are combined for those only; null otherwise.
+/// </param>
+internal sealed record GoldInputs(string Events, string Watermark, TimeSpan SessionGap, AlertSettings Alerts, string? Daily, Func<string, string, string> Shared,
+    string? Only = null);
 
 /// <summary>
 /// One gold table a dataset can produce: the silver columns it needs, whether a change to a day also changes the day before
@@ -106,7 +111,7 @@ internal static class GoldOutputs
 
     /// <summary>The window aggregate of the staged events (a group of dates, a slice of keys), staged once for the windowed table and its corrections.</summary>
     private static string Aggregate(GoldInputs i, WindowedMetrics.WindowAggregate aggregate, string events) =>
-        "SELECT * FROM " + i.Shared(aggregate.Name, aggregate.Aggregate(events));
+        "SELECT * FROM " + i.Shared(aggregate.Name, aggregate.Aggregate(events, i.Only));
 
     /// <summary>The web events with the types the window builders take.</summary>
     private static string Web(GoldInputs i) =>

@@ -119,8 +119,12 @@ public static partial class WindowedMetrics
     {
         private long Size => Minutes * WindowSql.MinuteMicros;
 
-        /// <summary>The aggregate over the events (see the class remarks).</summary>
-        internal string Aggregate(string eventsSql) => Minutes == 1 ? TumblingAggregate(eventsSql, Kind) : SlidingAggregate(eventsSql, Kind);
+        /// <summary>
+        /// The aggregate over the events (see the class remarks); with <paramref name="only"/>, a relation of <c>k</c> (a key value)
+        /// and <c>w</c> (a window start in microseconds), the sliding windows of those only (the others would be partial when the events
+        /// are only those some windows need).
+        /// </summary>
+        internal string Aggregate(string eventsSql, string? only = null) => Minutes == 1 ? TumblingAggregate(eventsSql, Kind) : SlidingAggregate(eventsSql, Kind, only);
 
         /// <summary>The windowed table's rows, from the aggregate (a SELECT or a table).</summary>
         internal string Windowed(string aggregateSql, string watermarkSql)
@@ -198,7 +202,7 @@ public static partial class WindowedMetrics
     /// structs), the parts go to those 5 windows and are combined there, and a window with late rows splits the rows' list at
     /// its end into the on-time rows (the on-time measures) and the late ones (their distinct ingest times).
     /// </summary>
-    private static string SlidingAggregate(string eventsSql, Kind kind)
+    private static string SlidingAggregate(string eventsSql, Kind kind, string? only)
     {
         const long Size = SlidingMinutes * WindowSql.MinuteMicros;
         var lateParts = string.Join(",\n    ", Enumerable.Range(1, SlidingMinutes).Select(j =>
@@ -206,6 +210,9 @@ public static partial class WindowedMetrics
         var latePick = "CASE k.i " + string.Join(" ", Enumerable.Range(0, SlidingMinutes).Select(k => $"WHEN {k} THEN late_{SlidingMinutes - k}")) + " END";
         var late = $"coalesce(r.a >= start_us + {WindowSql.Integer(Size)}, false)";
         var fromList = kind.Measures.Where(m => m.Corrected is not null).Select(m => $",\n    {m.Corrected} AS {m.Name}");
+        var kept = only is null
+            ? "SELECT * FROM windows"
+            : $"SELECT w.* FROM windows AS w SEMI JOIN {only} AS o ON w.{kind.Key} IS NOT DISTINCT FROM o.k AND w.start_us = o.w";
         return $"""
             WITH timed AS ({Timed(eventsSql, kind)}),
             minute_parts AS (
@@ -221,13 +228,14 @@ public static partial class WindowedMetrics
               SELECT minute_us - k.i * {WindowSql.Integer(WindowSql.MinuteMicros)} AS start_us, {latePick} AS late, * EXCLUDE (minute_us)
               FROM minute_parts CROSS JOIN range({SlidingMinutes}) AS k(i)
             ),
+            kept AS ({kept}),
             combined AS (
               SELECT start_us, {kind.Key},
                 CAST(sum(events) AS BIGINT) AS events,
                 {kind.Combined},
                 CAST(sum(late) AS BIGINT) AS late_events,
                 flatten(list(rows_in)) AS rows_in
-              FROM windows
+              FROM kept
               GROUP BY start_us, {kind.Key}
             ),
             split AS (
