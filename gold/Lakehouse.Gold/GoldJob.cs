@@ -311,12 +311,20 @@ public sealed class GoldJob
             var snapshot = await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             var prefix = "k" + key.Name + "_";
             var touched = stageTable(prefix + "keys", key.Touched(stage.NewEvents));
-            var needed = stageTable(prefix + "rows", key.Needed(stage.Events, touched));
-            var probe = new GoldInputs(needed, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null, (name, sql) => $"({sql})");
+            var probe = new GoldInputs(stage.Events, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null, Unshared);
             var columns = GoldSpool.Describe(stage.Connection, output.Select(probe), cancellationToken).Select(c => c.Name).ToList();
             if (!columns.Order(StringComparer.Ordinal).SequenceEqual(snapshot.Schema.Fields.Select(f => f.Name).Order(StringComparer.Ordinal), StringComparer.Ordinal))
                 return null;
+            // The rows those keys need, staged when a slice can hold them (at most one slice more is staged to find out); more are
+            // read from the files for each slice, as a whole day's are.
+            var neededSql = key.Needed(stage.Events, touched);
+            var needed = stageTable(prefix + "rows", string.Create(CultureInfo.InvariantCulture, $"{neededSql} LIMIT {perSlice + 1}"));
             var rows = Count(stage, needed, cancellationToken);
+            if (rows > perSlice)
+            {
+                needed = $"({neededSql})";
+                rows = Count(stage, needed, cancellationToken);
+            }
             SpoolSliced(stage, spool, output, needed, prefix, dates, rows, perSlice, stageTable, touched);
             var files = snapshot.Files.Where(f => f.PartitionValues.TryGetValue(GoldTables.EventDate, out var d) && d is not null &&
                 DateOnly.TryParseExact(d, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) && dates.Contains(date)).ToList();
