@@ -326,8 +326,7 @@ public sealed class GoldJob
                 rows = Count(stage, needed, cancellationToken);
             }
             SpoolSliced(stage, spool, output, needed, prefix, dates, rows, perSlice, stageTable, touched);
-            var files = snapshot.Files.Where(f => f.PartitionValues.TryGetValue(GoldTables.EventDate, out var d) && d is not null &&
-                DateOnly.TryParseExact(d, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) && dates.Contains(date)).ToList();
+            var files = GoldStage.Files(snapshot, dates);
             var keys = Count(stage, touched, cancellationToken);
             if (files.Count == 0) return (keys, rows);
             using var scan = await Delta.Scan.DeltaScan.CreateAsync(table, snapshot, stage.Connection, new Delta.Scan.DeltaScanOptions { Files = files }, cancellationToken).ConfigureAwait(false);

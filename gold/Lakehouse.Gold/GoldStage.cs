@@ -175,11 +175,10 @@ internal sealed class GoldStage : IDisposable
         var dates = WithNeighbours(group);
         var (snapshot, eventTime, time, newFiles) = (_snapshot, _eventTime, _time, _newFiles);
         var files = Files(snapshot, dates);
-        var scan = _scan = await DeltaScan.CreateAsync(_silver, snapshot, connection, new DeltaScanOptions { Files = files, IncludeFilePath = true }, cancellationToken).ConfigureAwait(false);
+        var scan = _scan = await DeltaScan.CreateAsync(_silver, snapshot, connection, new DeltaScanOptions { Files = files }, cancellationToken).ConfigureAwait(false);
         var extra = columns.Where(c => c != eventTime && c is not ("timestamp" or GoldTables.EventDate or "ingest_time" or "arrival_watermark"))
             .Distinct().Select(c => "s." + SqlText.Identifier(c));
-        var isNew = newFiles.Count == 0 ? "false" : $"s.{DeltaScan.FileColumn} IN ({string.Join(", ", newFiles.Select(SqlText.Literal))})";
-        var select = string.Join(", ", new[] { $"s.{time} AS \"timestamp\"", "s.event_date", "s.ingest_time", "w.arrival_watermark", $"{isNew} AS __is_new" }.Concat(extra));
+        var select = string.Join(", ", new[] { $"s.{time} AS \"timestamp\"", "s.event_date", "s.ingest_time", "w.arrival_watermark" }.Concat(extra));
         var margins = group.Order().Select(d =>
         {
             var start = new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
@@ -195,7 +194,7 @@ internal sealed class GoldStage : IDisposable
         var added = files.Where(f => newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList();
         if (added.Count > 0)
         {
-            var newScan = _newScan = await DeltaScan.CreateAsync(_silver, snapshot, connection, new DeltaScanOptions { Files = added, IncludeFilePath = true }, cancellationToken).ConfigureAwait(false);
+            var newScan = _newScan = await DeltaScan.CreateAsync(_silver, snapshot, connection, new DeltaScanOptions { Files = added }, cancellationToken).ConfigureAwait(false);
             connection.Execute(
                 $"CREATE TEMP VIEW {_events}_new AS SELECT {select} FROM ({newScan.Sql}) AS s LEFT JOIN {_events}_wm AS w USING (ingest_time) WHERE {where}", cancellationToken);
         }
@@ -304,8 +303,8 @@ internal sealed class GoldStage : IDisposable
     /// <summary><paramref name="dates"/> and the day on each side of each.</summary>
     private static HashSet<DateOnly> WithNeighbours(IEnumerable<DateOnly> dates) => dates.SelectMany(d => new[] { d.AddDays(-1), d, d.AddDays(1) }).ToHashSet();
 
-    /// <summary>The live files of the partitions of <paramref name="dates"/>.</summary>
-    private static List<AddAction> Files(DeltaSnapshot snapshot, IReadOnlySet<DateOnly> dates)
+    /// <summary>The live files of the partitions of <paramref name="dates"/> (in a table partitioned by event_date).</summary>
+    internal static List<AddAction> Files(DeltaSnapshot snapshot, IReadOnlySet<DateOnly> dates)
     {
         var wanted = dates.Select(d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).ToHashSet(StringComparer.Ordinal);
         return [.. snapshot.Files.Where(f => f.PartitionValues.TryGetValue(GoldTables.EventDate, out var d) && d is not null && wanted.Contains(d))];
