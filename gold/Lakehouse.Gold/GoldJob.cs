@@ -165,7 +165,11 @@ public sealed class GoldJob
             if (stage.LateEvents > 0) Log.LateEvents(job._log, definition.Name, stage.LateEvents);
             using var spool = new GoldSpool(job._engine);
             var byKey = txn && appendOnly && stage.NewArrivedLast;
-            var rowsIn = await ComputeInGroupsAsync(stage, spool, pending, datesOf, recomputed, byKey, cancellationToken).ConfigureAwait(false);
+            if (txn && !byKey)
+                Log.WholeDays(job._log, definition.Name, !appendOnly ? "silver removed or rewrote rows since the last run (a rerun, a compaction)" : "new rows arrived before rows gold has seen");
+            // Days whose windows the moving watermark may make final (all of them when the watermark before is unknown).
+            var flips = stage.PreviousWatermark is null ? null : WatermarkDays(stage.PreviousWatermark, stage.Watermark).ToHashSet();
+            var rowsIn = await ComputeInGroupsAsync(stage, spool, pending, datesOf, recomputed, byKey, flips, cancellationToken).ConfigureAwait(false);
             var tables = new List<GoldTableResult>();
             long alertsNew = 0;
             foreach (var output in pending)
@@ -216,7 +220,7 @@ public sealed class GoldJob
         /// the windows and rules reach across midnight), not the number of dates.
         /// </summary>
         private async Task<long> ComputeInGroupsAsync(GoldStage stage, GoldSpool spool, IReadOnlyList<GoldOutput> pending,
-            Dictionary<string, HashSet<DateOnly>> datesOf, HashSet<DateOnly> recomputed, bool byKey, CancellationToken cancellationToken)
+            Dictionary<string, HashSet<DateOnly>> datesOf, HashSet<DateOnly> recomputed, bool byKey, IReadOnlySet<DateOnly>? flips, CancellationToken cancellationToken)
         {
             // With none (only the page rule left, after a crash between commits) the rows are still staged a day at a time, to count them.
             var fromRows = pending.Where(o => o.Columns.Count > 0).ToList();
@@ -246,14 +250,17 @@ public sealed class GoldJob
                 }
                 // By key only while the new rows are a small part of the group: otherwise recomputing the days costs no more.
                 var keyed = byKey && CountNew(stage, group, cancellationToken) * 2 <= rows;
+                if (byKey && !keyed) Log.WholeDays(job._log, definition.Name, "the new rows are more than half of the day");
                 foreach (var output in fromRows)
                 {
                     var dates = datesOf[output.Table].Where(group.Contains).ToHashSet();
                     var step = Stopwatch.StartNew();
                     // A group without dates of this output (a neighbour day another output reaches) spools nothing, at no cost.
+                    var unchanged = new HashSet<DateOnly>();
                     if (keyed && dates.Count > 0 && output.Key is { } outputKey &&
-                        await SpoolKeyedAsync(stage, spool, output, outputKey, dates, perSlice, Stage, cancellationToken).ConfigureAwait(false) is var (keys, needed))
+                        await SpoolKeyedAsync(stage, spool, output, outputKey, dates, perSlice, Stage, flips, unchanged, cancellationToken).ConfigureAwait(false) is var (keys, needed))
                     {
+                        datesOf[output.Table].ExceptWith(unchanged);
                         Log.KeyedStep(job._log, definition.Name, output.Table, keys, needed, step.ElapsedMilliseconds);
                         continue;
                     }
@@ -301,16 +308,35 @@ public sealed class GoldJob
         /// computed from the silver rows of those keys only, and the table's other rows of those dates as the last run left them (a
         /// window's <c>is_final</c> brought up to the current watermark). Their values are what a recompute of the whole days gives:
         /// a row depends only on its key's rows (<see cref="GoldKey"/>), and none of those changed, nor the watermark any of them
-        /// arrived under (the new rows arrived after them all). Returns how many keys it recomputed from how many silver rows; null,
-        /// spooling nothing, when the table's columns are not the query's (written by another version): then the days are recomputed whole.
+        /// arrived under (the new rows arrived after them all). A date no new row reaches, and none of whose windows the watermark can
+        /// have made final (<paramref name="flips"/>), is added to <paramref name="unchanged"/> instead: its partition needs no rewrite.
+        /// Returns how many keys it recomputed from how many silver rows; null, spooling nothing, when the table's columns are not the
+        /// query's (written by another version): then the days are recomputed whole.
         /// </summary>
         private async Task<(long Keys, long Rows)?> SpoolKeyedAsync(GoldStage stage, GoldSpool spool, GoldOutput output, GoldKey key, IReadOnlySet<DateOnly> dates, long perSlice,
-            Func<string, string, string> stageTable, CancellationToken cancellationToken)
+            Func<string, string, string> stageTable, IReadOnlySet<DateOnly>? flips, HashSet<DateOnly> unchanged, CancellationToken cancellationToken)
         {
             var table = job.Table(GoldTables.Gold(output.Table));
             var snapshot = await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             var prefix = "k" + key.Name + "_";
             var touched = stageTable(prefix + "keys", key.Touched(stage.NewEvents));
+            // A date no new row reaches, and none of whose windows the watermark can have made final, keeps its partition as it is.
+            var reached = new HashSet<DateOnly>();
+            using (var r = stage.Connection.Query($"SELECT DISTINCT CAST({key.Date} AS VARCHAR) FROM {touched}", cancellationToken))
+            {
+                while (r.Read()) reached.Add(DateOnly.ParseExact(r.GetString(0), "yyyy-MM-dd", CultureInfo.InvariantCulture));
+            }
+            var quiet = dates.Where(d => !reached.Contains(d) && (!output.FollowsWatermark || (flips is not null && !flips.Contains(d)))).ToHashSet();
+            if (quiet.Count > 0)
+            {
+                unchanged.UnionWith(quiet);
+                dates = dates.Except(quiet).ToHashSet();
+            }
+            if (dates.Count == 0)
+            {
+                SpoolSliced(stage, spool, output, stage.Events, prefix, dates, 0, perSlice, stageTable);
+                return (0, 0);
+            }
             var probe = new GoldInputs(stage.Events, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null, Unshared);
             var columns = GoldSpool.Describe(stage.Connection, output.Select(probe), cancellationToken).Select(c => c.Name).ToList();
             if (!columns.Order(StringComparer.Ordinal).SequenceEqual(snapshot.Schema.Fields.Select(f => f.Name).Order(StringComparer.Ordinal), StringComparer.Ordinal))

@@ -21,6 +21,9 @@ internal sealed record GoldKey(string Column, GoldKeySpan Span)
 
     private string K => SqlText.Identifier(Column);
 
+    /// <summary>The UTC date of a touched key's span (<c>w</c>): the event date of the output row it stands for.</summary>
+    internal string Date => Span == GoldKeySpan.Day ? "w" : WindowSql.DateOfMicros("w");
+
     /// <summary>The output rows' <c>w</c>, from their columns.</summary>
     private string OutputSpan => Span == GoldKeySpan.Day ? "o.event_date" : "epoch_us(o.window_start)";
 

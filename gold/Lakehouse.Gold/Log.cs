@@ -35,6 +35,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 7351, Level = LogLevel.Debug, Message = "gold.{Dataset}: {Table}: the {Keys} key(s) the new rows reach recomputed from {Rows} silver rows, the others kept, in {Milliseconds} ms")]
     public static partial void KeyedStep(ILogger logger, string dataset, string table, long keys, long rows, long milliseconds);
 
+    [LoggerMessage(EventId = 7352, Level = LogLevel.Debug, Message = "gold.{Dataset}: the windows and sessions of the days are recomputed whole: {Reason}")]
+    public static partial void WholeDays(ILogger logger, string dataset, string reason);
+
     [LoggerMessage(EventId = 7350, Level = LogLevel.Debug, Message = "gold.{Dataset}: group {Group} of {Groups} ({Dates}): {Rows} silver rows, outputs spooled in {Milliseconds} ms")]
     public static partial void GroupComputed(ILogger logger, string dataset, int group, int groups, string dates, long rows, long milliseconds);
 }

@@ -99,12 +99,18 @@ public sealed class GoldKeyedJobTests(EngineFixture fixture) : IClassFixture<Eng
         Assert.All(day2, f => Assert.Equal("true", f));
         Assert.Contains(actual["page_sessions"], r => r.Contains("|s-new|", StringComparison.Ordinal));
 
-        // Another small batch on top, by key again.
-        List<WebRow> fourth = [.. WebRows(4, 25, ingest.AddMinutes(1), "d")];
+        // Day 3 (May 3) holds no rows: nothing to recompute there. Its corrections had no date a new row reached: left as they were.
+        var tables = result.Tables.ToDictionary(t => t.Table, t => t.Dates);
+        Assert.Equal((4, 3), (tables["page_metrics_5m"], tables["page_metrics_5m_corrections"]));
+
+        // Another small batch on top, by key again; its row of the next day moves the watermark past the windows of May 4, which
+        // no new row reaches: they are rewritten only to become final.
+        List<WebRow> fourth = [.. WebRows(4, 25, ingest.AddMinutes(1), "d"), new("d-next", Day1.AddDays(4).AddMinutes(10), "https://shop.example/p3", "s3", 800, 90, 200, ingest.AddMinutes(1))];
         await _lake.AppendWebAsync(fourth);
         using var log2 = new CapturingLoggerFactory();
         await _lake.RunAsync(options: options, loggerFactory: log2);
         Assert.NotEmpty(KeyedTables(log2));
+        Assert.Equal(["true"], (await _lake.RowsAsync("gold/page_metrics_1m", "is_final", "window_start", "event_date = DATE '2024-05-04'")).Distinct());
         Assert.Equal(
             await InOneRunAsync("weblogs", WebTables, l => l.AppendWebAsync(first), l => l.AppendWebAsync(second), l => l.AppendWebAsync(third), l => l.AppendWebAsync(fourth)),
             await TablesAsync(_lake, WebTables));
