@@ -66,6 +66,8 @@ internal sealed class SpectreProgress : CliProgress
             {
                 var task = context.AddTask(Markup.Escape(description));
                 task.IsIndeterminate = true;
+                // Drawn at once: the display otherwise waits for its next tick, and work quicker than that would show nothing.
+                context.Refresh();
                 try
                 {
                     return await work(new Line(_console, task)).ConfigureAwait(false);
