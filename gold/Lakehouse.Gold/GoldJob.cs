@@ -154,7 +154,8 @@ public sealed class GoldJob
             // Only days silver holds rows on can have windows (a far-future timestamp must not make every day in between a recompute).
             var held = new HashSet<DateOnly>();
             foreach (var f in silver.Files) AddDate(held, f.PartitionValues);
-            var moved = WatermarkDays(stage.PreviousWatermark, stage.Watermark).Where(held.Contains).ToList();
+            var flipping = WatermarkDays(stage.PreviousWatermark, stage.Watermark).ToHashSet();
+            var moved = flipping.Where(held.Contains).ToList();
             var datesOf = pending.ToDictionary(o => o.Table, o =>
             {
                 var dates = o.FollowsWatermark ? touched.Concat(moved).ToHashSet() : touched.ToHashSet();
@@ -168,7 +169,7 @@ public sealed class GoldJob
             if (txn && !byKey)
                 Log.WholeDays(job._log, definition.Name, !appendOnly ? "silver removed or rewrote rows since the last run (a rerun, a compaction)" : "new rows arrived before rows gold has seen");
             // Days whose windows the moving watermark may make final (all of them when the watermark before is unknown).
-            var flips = stage.PreviousWatermark is null ? null : WatermarkDays(stage.PreviousWatermark, stage.Watermark).ToHashSet();
+            var flips = stage.PreviousWatermark is null ? null : flipping;
             var rowsIn = await ComputeInGroupsAsync(stage, spool, pending, datesOf, recomputed, byKey, flips, cancellationToken).ConfigureAwait(false);
             var tables = new List<GoldTableResult>();
             long alertsNew = 0;
@@ -249,7 +250,7 @@ public sealed class GoldJob
                     return table;
                 }
                 // By key only while the new rows are a small part of the group: otherwise recomputing the days costs no more.
-                var keyed = byKey && CountNew(stage, group, cancellationToken) * 2 <= rows;
+                var keyed = byKey && await CountNewAsync(stage, group, cancellationToken).ConfigureAwait(false) * 2 <= rows;
                 if (byKey && !keyed) Log.WholeDays(job._log, definition.Name, "the new rows are more than half of the day");
                 foreach (var output in fromRows)
                 {
@@ -316,10 +317,8 @@ public sealed class GoldJob
         private async Task<(long Keys, long Rows)?> SpoolKeyedAsync(GoldStage stage, GoldSpool spool, GoldOutput output, GoldKey key, IReadOnlySet<DateOnly> dates, long perSlice,
             Func<string, string, string> stageTable, IReadOnlySet<DateOnly>? flips, HashSet<DateOnly> unchanged, CancellationToken cancellationToken)
         {
-            var table = job.Table(GoldTables.Gold(output.Table));
-            var snapshot = await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             var prefix = "k" + key.Name + "_";
-            var touched = stageTable(prefix + "keys", key.Touched(stage.NewEvents));
+            var touched = stageTable(prefix + "keys", key.Touched(await stage.NewEventsAsync(cancellationToken).ConfigureAwait(false)));
             // A date no new row reaches, and none of whose windows the watermark can have made final, keeps its partition as it is.
             var reached = new HashSet<DateOnly>();
             using (var r = stage.Connection.Query($"SELECT DISTINCT CAST({key.Date} AS VARCHAR) FROM {touched}", cancellationToken))
@@ -337,6 +336,8 @@ public sealed class GoldJob
                 SpoolSliced(stage, spool, output, stage.Events, prefix, dates, 0, perSlice, stageTable);
                 return (0, 0);
             }
+            var table = job.Table(GoldTables.Gold(output.Table));
+            var snapshot = await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             var probe = new GoldInputs(stage.Events, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null, Unshared);
             var columns = GoldSpool.Describe(stage.Connection, output.Select(probe), cancellationToken).Select(c => c.Name).ToList();
             if (!columns.Order(StringComparer.Ordinal).SequenceEqual(snapshot.Schema.Fields.Select(f => f.Name).Order(StringComparer.Ordinal), StringComparer.Ordinal))
@@ -362,8 +363,8 @@ public sealed class GoldJob
         }
 
         /// <summary>How many of the group's rows silver added since gold last consumed it.</summary>
-        private static long CountNew(GoldStage stage, IReadOnlySet<DateOnly> group, CancellationToken cancellationToken) =>
-            group.Count == 0 ? 0 : Count(stage, $"(SELECT * FROM {stage.NewEvents} WHERE {InDates(group)})", cancellationToken);
+        private static async Task<long> CountNewAsync(GoldStage stage, IReadOnlySet<DateOnly> group, CancellationToken cancellationToken) =>
+            group.Count == 0 ? 0 : Count(stage, $"(SELECT * FROM {await stage.NewEventsAsync(cancellationToken).ConfigureAwait(false)} WHERE {InDates(group)})", cancellationToken);
 
         private static long Count(GoldStage stage, string relation, CancellationToken cancellationToken) =>
             Convert.ToInt64(stage.Connection.Scalar($"SELECT count(*) FROM {relation}", cancellationToken), CultureInfo.InvariantCulture);

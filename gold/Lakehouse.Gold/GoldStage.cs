@@ -190,24 +190,36 @@ internal sealed class GoldStage : IDisposable
         connection.Execute(
             $"CREATE TEMP VIEW {_events} AS SELECT {select} FROM ({scan.Sql}) AS s LEFT JOIN {_events}_wm AS w USING (ingest_time) WHERE {where}", cancellationToken);
         _created = true;
-        // The new rows alone, from their own files (what keyed outputs take their touched keys from).
-        var added = files.Where(f => newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList();
-        if (added.Count > 0)
-        {
-            var newScan = _newScan = await DeltaScan.CreateAsync(_silver, snapshot, connection, new DeltaScanOptions { Files = added }, cancellationToken).ConfigureAwait(false);
-            connection.Execute(
-                $"CREATE TEMP VIEW {_events}_new AS SELECT {select} FROM ({newScan.Sql}) AS s LEFT JOIN {_events}_wm AS w USING (ingest_time) WHERE {where}", cancellationToken);
-        }
-        else
-        {
-            connection.Execute($"CREATE TEMP VIEW {_events}_new AS SELECT * FROM {_events} WHERE false", cancellationToken);
-        }
+        _newView = (files.Where(f => newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList(), select, where);
         return Convert.ToInt64(connection.Scalar($"SELECT count(*) FROM {_events} WHERE {(group.Count == 0 ? "false" : $"event_date IN ({DateList(group)})")}", cancellationToken),
             CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The staged rows (<see cref="Events"/>) that silver added since gold last consumed it.</summary>
-    internal string NewEvents => _events + "_new";
+    /// <summary>
+    /// A view of the staged rows (<see cref="Events"/>) that silver added since gold last consumed it, read from their own files:
+    /// made on first use in a group (only keyed outputs ask; a whole-day run never scans the files twice).
+    /// </summary>
+    internal async Task<string> NewEventsAsync(CancellationToken cancellationToken)
+    {
+        var name = _events + "_new";
+        if (_newView is not { } v) return name;
+        var connection = _lease.Connection;
+        if (v.Files.Count == 0)
+        {
+            connection.Execute($"CREATE TEMP VIEW {name} AS SELECT * FROM {_events} WHERE false", cancellationToken);
+        }
+        else
+        {
+            _newScan = await DeltaScan.CreateAsync(_silver, _snapshot, connection, new DeltaScanOptions { Files = v.Files }, cancellationToken).ConfigureAwait(false);
+            connection.Execute(
+                $"CREATE TEMP VIEW {name} AS SELECT {v.Select} FROM ({_newScan.Sql}) AS s LEFT JOIN {_events}_wm AS w USING (ingest_time) WHERE {v.Where}", cancellationToken);
+        }
+        _newView = null;
+        return name;
+    }
+
+    /// <summary>What <see cref="NewEventsAsync"/> makes its view of, until it has.</summary>
+    private (List<AddAction> Files, string Select, string Where)? _newView;
 
     private DeltaScan? _scan;
     private DeltaScan? _newScan;
@@ -220,6 +232,7 @@ internal sealed class GoldStage : IDisposable
             _lease.Connection.Execute($"DROP VIEW IF EXISTS {_events}");
         }
         _created = false;
+        _newView = null;
         _scan?.Dispose();
         _scan = null;
         _newScan?.Dispose();
