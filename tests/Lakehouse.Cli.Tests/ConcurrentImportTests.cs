@@ -88,26 +88,16 @@ public sealed class ConcurrentImportTests(AzuriteServer azurite, ITestOutputHelp
         Assert.Equal(0, (await CliRunner.RunAsync("table", "import", small, "--to", table)).ExitCode);
         var committed = Directory.GetFiles(table, "*.parquet", SearchOption.AllDirectories).Single();
 
-        // Enough rows that DuckDB writes several files (64 KiB target) over a few seconds.
+        // Enough rows that DuckDB writes several data files.
         var big = _temp.Combine("big.ndjson");
         await using (var writer = new StreamWriter(big))
         {
             for (var i = 0; i < 600_000; i++) await writer.WriteLineAsync($$"""{"id": {{i}}, "payload": "{{Guid.NewGuid():N}}{{Guid.NewGuid():N}}"}""");
         }
-        using var process = LakehouseChild.Start(["table", "import", big, "--to", table]);
-        var sawDataFile = false;
-        var clock = Stopwatch.StartNew();
-        while (!process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2))
-        {
-            if (Directory.EnumerateFiles(table, "*.parquet", SearchOption.AllDirectories).Skip(1).Any())
-            {
-                sawDataFile = process.Kill();
-                break;
-            }
-            await Task.Delay(5);
-        }
-        var killed = await process.WaitAsync();
-        Assert.True(sawDataFile && killed.WasKilled, "the import ended before any data file was seen: " + killed.Stderr);
+        // SIGKILL at the write path's crash point between the data files and the commit (LAKEHOUSE_FAULT_POINT, see
+        // Lakehouse.Delta.Write.FaultPoint), not when a poll first sees a file: a fast import can commit between two polls.
+        var killed = await LakehouseChild.RunAsync(["table", "import", big, "--to", table], new Dictionary<string, string> { ["LAKEHOUSE_FAULT_POINT"] = "after-data-files:1" });
+        Assert.True(killed.WasKilled, $"the import was not killed at its commit (exit {killed.ExitCode}): {killed.Stderr}");
         Assert.Single(Directory.GetFiles(Path.Combine(table, "_delta_log"), "*.json")); // no commit beyond version 0
         var orphans = Directory.GetFiles(table, "*.parquet", SearchOption.AllDirectories).Where(f => f != committed).ToList();
         Assert.NotEmpty(orphans);

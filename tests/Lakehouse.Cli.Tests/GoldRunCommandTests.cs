@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Lakehouse.CrashHarness;
@@ -113,14 +114,18 @@ public sealed class GoldRunCommandTests : IDisposable
         await RunAsync("silver", "run", "--lake", Lake);
         var reference = _temp.Combine("reference");
         SilverRunCommandTests.CopyDirectory(Lake, reference);
+        var clock = Stopwatch.StartNew();
         await RunAsync("gold", "run", "--lake", reference);
+        var cleanMs = clock.Elapsed.TotalMilliseconds;
 
+        // Each kill comes 10 to 60 % of a clean run's time after the start: however fast this machine, most attempts are killed
+        // with work left (a fixed delay let a faster gold finish first).
         var random = new Random(43);
         var kills = 0;
         for (var attempt = 0; attempt < 5; attempt++)
         {
             using var process = LakehouseChild.Start(["gold", "run", "--lake", Lake]);
-            await Task.Delay(random.Next(250, 1500));
+            await Task.Delay(TimeSpan.FromMilliseconds(cleanMs * (0.10 + 0.50 * random.NextDouble())));
             if (process.Kill()) kills++;
             await process.WaitAsync();
         }
