@@ -29,7 +29,7 @@ internal sealed record BenchCases(
     GoldDayResult? GoldDay = null, GoldIncrementalResult? GoldIncremental = null);
 
 /// <summary>
-/// NDJSON files landed in bronze (raw lines, no JSON parse): wall seconds, process CPU seconds (and per million events, which a
+/// NDJSON files landed in bronze (raw lines, no JSON parse), the median of three runs into fresh tables: wall seconds, process CPU seconds (and per million events, which a
 /// shared machine disturbs less), commits; <c>read_json_*</c> is DuckDB's own read_json → Parquet of the same files.
 /// <c>written_bytes</c> (and per event) is what the bronze table's data files take, at zstd level <c>compression_level</c>.
 /// </summary>
@@ -43,6 +43,9 @@ internal sealed record FilesToBronzeResult(
     public double WrittenBytesPerEvent { get; init; }
 
     public int? CompressionLevel { get; init; }
+
+    /// <summary>Every run's wall seconds, in order; <c>seconds</c> and <c>cpu_seconds</c> are the median run's.</summary>
+    public IReadOnlyList<double> RunSeconds { get; init; } = [];
 }
 
 /// <summary>

@@ -37,6 +37,7 @@ internal sealed partial class BenchSuite
     /// <summary>Delta's default <c>delta.checkpointInterval</c>; the benchmark tables set no such property.</summary>
     private const int CheckpointInterval = 10;
     private const int ReadRuns = 3;
+    private const int IngestRuns = 3;
     private const int WarmLoads = 20;
     private const int ConcurrentWriters = 4;
     private const int AppendsPerConcurrentWriter = 25;
@@ -319,18 +320,28 @@ internal sealed partial class BenchSuite
         var files = Directory.GetFiles(folder, "*.ndjson").Order(StringComparer.Ordinal).ToList();
         var inputBytes = files.Sum(f => new FileInfo(f).Length);
 
+        // Each run lands the files in a fresh table; the median run is the result (the first also pays for reading the inputs
+        // from disk when the page cache no longer holds them, and for the process's first compilation of the path).
         using var process = Process.GetCurrentProcess();
-        var cpu = process.TotalProcessorTime;
-        var clock = Stopwatch.StartNew();
-        var table = Lakehouse.Bronze.BronzeTable.Open(LakeStorage.Open(Path.Combine(_run, "bronze")), _engine);
-        var ingestor = new Lakehouse.Bronze.Landing.LandingIngestor(table, LakeStorage.Open(folder), new Lakehouse.Bronze.Landing.LandingIngestOptions { SettleTime = TimeSpan.Zero });
-        var result = await ingestor.RunAsync(cancellationToken).ConfigureAwait(false);
-        var seconds = clock.Elapsed.TotalSeconds;
-        process.Refresh();
-        var cpuSeconds = (process.TotalProcessorTime - cpu).TotalSeconds;
-        if (result.Events != events || result.FilesIngested != files.Count)
-            throw new LakehouseException(LakehouseErrorReason.Engine, $"files_to_bronze landed {result.Events} events of {result.FilesIngested} files, not {events} of {files.Count}.");
-        Progress($"files_to_bronze: {events} events in {seconds:0.00} s ({events / seconds:N0}/s), {cpuSeconds:0.00} CPU s, {result.Commits} commits");
+        var runs = new List<(double Seconds, double CpuSeconds, long Commits, Lakehouse.Bronze.BronzeTable Table)>();
+        for (var run = 1; run <= IngestRuns; run++)
+        {
+            process.Refresh();
+            var cpu = process.TotalProcessorTime;
+            var clock = Stopwatch.StartNew();
+            var runTable = Lakehouse.Bronze.BronzeTable.Open(LakeStorage.Open(Path.Combine(_run, $"bronze-{run}")), _engine);
+            var ingestor = new Lakehouse.Bronze.Landing.LandingIngestor(runTable, LakeStorage.Open(folder), new Lakehouse.Bronze.Landing.LandingIngestOptions { SettleTime = TimeSpan.Zero });
+            var result = await ingestor.RunAsync(cancellationToken).ConfigureAwait(false);
+            var runSeconds = clock.Elapsed.TotalSeconds;
+            process.Refresh();
+            var runCpuSeconds = (process.TotalProcessorTime - cpu).TotalSeconds;
+            if (result.Events != events || result.FilesIngested != files.Count)
+                throw new LakehouseException(LakehouseErrorReason.Engine, $"files_to_bronze landed {result.Events} events of {result.FilesIngested} files, not {events} of {files.Count}.");
+            Progress($"files_to_bronze: run {run} of {IngestRuns}: {events} events in {runSeconds:0.00} s ({events / runSeconds:N0}/s), {runCpuSeconds:0.00} CPU s, {result.Commits} commits");
+            runs.Add((runSeconds, runCpuSeconds, result.Commits, runTable));
+        }
+        var median = runs.OrderBy(r => r.Seconds).ElementAt(runs.Count / 2);
+        var (seconds, cpuSeconds, table) = (median.Seconds, median.CpuSeconds, median.Table);
 
         process.Refresh();
         var baselineCpu = process.TotalProcessorTime;
@@ -345,11 +356,12 @@ internal sealed partial class BenchSuite
         var rate = events / seconds;
         var written = (await table.Table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Files.Sum(f => f.Size);
         return new FilesToBronzeResult(events, files.Count, inputBytes, Round((double)inputBytes / events, 1), reused, Round(seconds, 3), Round(rate, 0), Round(cpuSeconds, 3),
-            Round(cpuSeconds * 1_000_000 / events, 3), result.Commits, Round(baseline, 3), Round(events / baseline, 0), Round(baselineCpuSeconds, 3), "events_per_second >= 1000000", rate >= 1_000_000)
+            Round(cpuSeconds * 1_000_000 / events, 3), median.Commits, Round(baseline, 3), Round(events / baseline, 0), Round(baselineCpuSeconds, 3), "events_per_second >= 1000000", rate >= 1_000_000)
         {
             WrittenBytes = written,
             WrittenBytesPerEvent = Round((double)written / events, 2),
             CompressionLevel = Lakehouse.Bronze.BronzeTable.DefaultCompressionLevel,
+            RunSeconds = [.. runs.Select(r => Round(r.Seconds, 3))],
         };
     }
 
