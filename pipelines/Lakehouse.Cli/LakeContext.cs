@@ -33,7 +33,8 @@ internal sealed class LakeContext : IDisposable
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"{MemoryLimitVariable} is '{CliErrors.Printable(limit)}': {CliErrors.MessageOf(e)}");
             }
         }
-        _engine = new(() => DuckEngine.Open(options));
+        // Opened on first use, in the background: the command reads its table's log while DuckDB loads.
+        _engine = new(() => DuckEngine.OpenInBackground(options));
     }
 
     internal string LakeLocation { get; }

@@ -306,6 +306,33 @@ public sealed class DuckEngineTests : IDisposable
     }
 
     [Fact]
+    public void OpenInBackground_ReturnsAtOnce_FirstConnectionWaitsForTheOpenAndWorks()
+    {
+        using var engine = DuckEngine.OpenInBackground(new DuckEngineOptions { Threads = 1 });
+        using var lease = engine.Lease();
+        Assert.Equal(42L, lease.Connection.Scalar("SELECT 42::BIGINT"));
+        Assert.Equal("UTC", lease.Connection.Scalar("SELECT current_setting('TimeZone')"));
+    }
+
+    [Fact]
+    public void OpenInBackground_OpenFails_FirstConnectionThrowsWhatOpenThrows_DisposeCleansUp()
+    {
+        var options = new DuckEngineOptions { Threads = 1, MemoryLimit = "lots" }; // a size DuckDB refuses
+        var direct = Assert.Throws<LakehouseException>(() => DuckEngine.Open(options));
+        Assert.Equal(LakehouseErrorReason.Engine, direct.Reason);
+        Assert.StartsWith("Opening DuckDB failed", direct.Message, StringComparison.Ordinal);
+
+        var engine = DuckEngine.OpenInBackground(options);
+        var scratch = engine.ScratchDirectory("x");
+        var later = Assert.Throws<LakehouseException>(() => engine.Lease());
+        Assert.Equal(direct.Message, later.Message);
+        Assert.Throws<LakehouseException>(() => engine.Connect()); // every use, not only the first
+        engine.Dispose();
+        engine.Dispose();
+        Assert.False(Directory.Exists(Path.GetDirectoryName(Path.GetDirectoryName(scratch))));
+    }
+
+    [Fact]
     public void BuildOutput_CarriesOnlyThisMachinesDuckDbNative()
     {
         var runtimes = Directory.GetDirectories(Path.Combine(AppContext.BaseDirectory, "runtimes"))
