@@ -65,6 +65,40 @@ public sealed class TableReadCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Read_Out_WritesTheFileReplacingItsContentAndPrintsNothing()
+    {
+        var file = _temp.Combine("rows.jsonl");
+        await File.WriteAllTextAsync(file, new string('x', 10_000)); // longer than the rows: what it held must go
+        var r = await CliRunner.RunAsync("table", "read", Table("dat/v0.0.2/basic_append"), "--format", "jsonl", "--out", file);
+        Assert.Equal((0, "", ""), (r.ExitCode, r.Stdout, r.Stderr));
+        var viaStdout = await CliRunner.RunAsync("table", "read", Table("dat/v0.0.2/basic_append"), "--format", "jsonl");
+        Assert.Equal(viaStdout.Stdout, await File.ReadAllTextAsync(file));
+        Assert.Equal(5, (await File.ReadAllLinesAsync(file)).Length);
+    }
+
+    [Fact]
+    public async Task Read_OutAFolderAMissingFolderOrInsideTheTable_UsageErrorAndNothingWritten()
+    {
+        var source = Table("dat/v0.0.2/basic_append");
+        var table = _temp.Combine("table");
+        SilverRunCommandTests.CopyDirectory(source, table);
+        var before = Directory.GetFiles(table, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+
+        var folder = await CliRunner.RunAsync("table", "read", table, "--out", _temp.Path);
+        Assert.Equal((2, $"error: --out '{_temp.Path}' is a folder; give a file\n"), (folder.ExitCode, folder.Stderr));
+        var missing = await CliRunner.RunAsync("table", "read", table, "--out", _temp.Combine("nope/rows.csv"));
+        Assert.Equal((2, $"error: --out '{_temp.Combine("nope/rows.csv")}': the folder '{_temp.Combine("nope")}' does not exist\n"), (missing.ExitCode, missing.Stderr));
+        var inside = await CliRunner.RunAsync("table", "read", table, "--out", Path.Combine(table, "_delta_log", "00000000000000000000.json"));
+        Assert.Equal(2, inside.ExitCode);
+        Assert.StartsWith("error: --out '", inside.Stderr, StringComparison.Ordinal);
+        Assert.Contains("is inside the table it reads", inside.Stderr, StringComparison.Ordinal);
+
+        Assert.Equal(before, Directory.GetFiles(table, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+        var read = await CliRunner.RunAsync("table", "read", table);
+        Assert.Equal((0, 6), (read.ExitCode, read.Stdout.TrimEnd('\n').Split('\n').Length));
+    }
+
+    [Fact]
     public async Task Read_UnsupportedProtocol_ExitsNonZeroWithReasonOnStderr()
     {
         var r = await CliRunner.RunAsync("table", "read", Table("golden/deltalog-invalid-protocol-version"));

@@ -57,6 +57,7 @@ internal static partial class TableCommands
                 "lakehouse table read silver.weblogs --limit 10",
                 "lakehouse table read silver.weblogs --version 3 --format jsonl",
                 "lakehouse table read ./events --timestamp 2024-05-01T12:00:00Z > events.csv",
+                "lakehouse table read gold.page_performance_daily --format jsonl --out daily.jsonl",
             ],
         };
         var table = TableArgument();
@@ -66,18 +67,24 @@ internal static partial class TableCommands
         format.Validators.Clear();
         format.Validators.Add(CommandLine.OneOf("--format", ["csv", "jsonl"], alsoAccepted: ["json"])); // json: the older spelling of jsonl
         var limit = CommandLine.WholeNumber("--limit", "At most this many rows.", min: 0);
+        var output = CommandLine.Text("--out", "Write the rows to this file (replacing what it held) instead of standard output: DuckDB writes it itself, a copy quicker than a redirection.", "file");
         command.Add(table);
         command.Add(version);
         command.Add(timestamp);
         command.Add(format);
         command.Add(limit);
+        command.Add(output);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            var file = parse.GetValue(output) is { } given ? OutputFile(given) : null;
             using var lake = session.OpenLake(parse);
-            var delta = lake.Table(parse.GetValue(table)!);
+            var storage = lake.TableStorage(parse.GetValue(table)!);
+            var delta = lake.OpenTable(storage);
+            if (file is not null && storage.LocalPathOrNull("") is { } root && IsWithin(file, root))
+                throw CommandLine.Usage($"--out '{CliErrors.Printable(parse.GetValue(output)!)}' is inside the table it reads; give a file outside '{CliErrors.Printable(delta.Location)}'");
             var snapshot = await SnapshotAsync(delta, parse.GetValue(version), parse.GetValue(timestamp), cancellationToken).ConfigureAwait(false);
             await session.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
-            await CopyRowsAsync(lake.Engine, delta, snapshot, parse.GetValue(format)!, parse.GetValue(limit), null, cancellationToken).ConfigureAwait(false);
+            await CopyRowsAsync(lake.Engine, delta, snapshot, parse.GetValue(format)!, parse.GetValue(limit), file, cancellationToken).ConfigureAwait(false);
             return CliApp.ExitOk;
         });
         return command;
@@ -98,18 +105,35 @@ internal static partial class TableCommands
 
     /// <summary>
     /// What <c>table read</c> does once it has its snapshot: the scan's rows, written by DuckDB as <paramref name="format"/> (csv, or
-    /// jsonl where NaN and infinities become strings so every line is JSON) into <paramref name="destination"/>, or standard output
-    /// when it is null (<see cref="DuckCopy.CopyToStandardOutputAsync"/>). Cancelling interrupts DuckDB, which ends its output.
+    /// jsonl where NaN and infinities become strings so every line is JSON) into the file <paramref name="output"/>, or standard
+    /// output when it is null (<see cref="DuckCopy.CopyToStandardOutputAsync"/>). Cancelling interrupts DuckDB, which ends its output.
     /// </summary>
-    internal static async Task CopyRowsAsync(DuckEngine engine, DeltaTable table, DeltaSnapshot snapshot, string format, long? limit, Stream? destination,
+    internal static async Task CopyRowsAsync(DuckEngine engine, DeltaTable table, DeltaSnapshot snapshot, string format, long? limit, string? output,
         CancellationToken cancellationToken)
     {
         using var lease = engine.Lease();
         using var scan = await DeltaScan.CreateAsync(table, snapshot, lease.Connection, cancellationToken: cancellationToken).ConfigureAwait(false);
         var query = limit is { } n ? $"SELECT * FROM ({scan.Sql}) LIMIT {n}" : scan.Sql;
         if (format != "csv") query = Sql.LakeQuery.JsonSafe(lease.Connection, query, cancellationToken);
-        if (destination is null) await lease.Connection.CopyToStandardOutputAsync(query, Output.CopyOptions(format), cancellationToken).ConfigureAwait(false);
-        else await lease.Connection.CopyToStreamAsync(query, Output.CopyOptions(format), destination, cancellationToken).ConfigureAwait(false);
+        if (output is null) await lease.Connection.CopyToStandardOutputAsync(query, Output.CopyOptions(format), cancellationToken).ConfigureAwait(false);
+        // Written in place, as a shell's > would: DuckDB's temporary-file-then-rename would replace a device such as /dev/null.
+        else lease.Connection.Execute($"COPY ({query}) TO {SqlText.Literal(output)} ({Output.CopyOptions(format)}, USE_TMP_FILE false)", cancellationToken);
+    }
+
+    private static bool IsWithin(string path, string folder)
+    {
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)) + "/";
+        return path.StartsWith(root, StringComparison.Ordinal);
+    }
+
+    /// <summary>The full path of --out's file, refused with a usage error when it names a folder or a folder that does not exist.</summary>
+    private static string OutputFile(string given)
+    {
+        var path = Path.GetFullPath(given);
+        if (Directory.Exists(path)) throw CommandLine.Usage($"--out '{CliErrors.Printable(given)}' is a folder; give a file");
+        if (Path.GetDirectoryName(path) is { } folder && !Directory.Exists(folder))
+            throw CommandLine.Usage($"--out '{CliErrors.Printable(given)}': the folder '{CliErrors.Printable(folder)}' does not exist");
+        return path;
     }
 
     // ---- info -------------------------------------------------------------------------------------------------------------
