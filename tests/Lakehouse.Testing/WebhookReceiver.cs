@@ -20,6 +20,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private readonly Func<int, Reply> _script;
     private readonly List<ReceivedRequest> _requests = [];
     private readonly List<Task> _answers = [];
+    private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
 
     private WebhookReceiver(HttpListener listener, int port, Func<int, Reply> script)
@@ -99,16 +100,16 @@ public sealed class WebhookReceiver : IAsyncDisposable
                     number = _requests.Count;
                 }
             }
-            var answer = AnswerAsync(context, _script(number));
+            var answer = AnswerAsync(context, _script(number), _stopping.Token);
             lock (_answers) _answers.Add(answer);
         }
     }
 
-    private static async Task AnswerAsync(HttpListenerContext context, Reply reply)
+    private static async Task AnswerAsync(HttpListenerContext context, Reply reply, CancellationToken stopping)
     {
         try
         {
-            if (reply.Delay > TimeSpan.Zero) await Task.Delay(reply.Delay);
+            if (reply.Delay > TimeSpan.Zero) await Task.Delay(reply.Delay, stopping);
             context.Response.StatusCode = reply.Status;
             if (reply.RetryAfter is not null) context.Response.Headers["Retry-After"] = reply.RetryAfter;
             if (reply.Location is not null) context.Response.Headers["Location"] = reply.Location;
@@ -119,15 +120,21 @@ public sealed class WebhookReceiver : IAsyncDisposable
         {
             // The client gave up on this request (its timeout): nothing to answer.
         }
+        catch (OperationCanceledException)
+        {
+            // The receiver is stopping: a delayed answer is not given.
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync();
         _listener.Stop();
         _listener.Close();
         await _loop;
         Task[] answers;
         lock (_answers) answers = [.. _answers];
         await Task.WhenAll(answers);
+        _stopping.Dispose();
     }
 }

@@ -157,17 +157,18 @@ public sealed class AlertWebhookTests
         Assert.Equal(4, at.Count);
         // Waits of 100, 200 and 400 ms, each jittered to between half and all of it.
         var waits = at.Zip(at.Skip(1), (a, b) => (b - a).TotalMilliseconds).ToList();
-        Assert.InRange(waits[0], 45, 400);
-        Assert.InRange(waits[1], 95, 600);
-        Assert.InRange(waits[2], 195, 1000);
-        Assert.InRange(waits.Sum(), 345, 2000);
+        // The upper bounds leave a loaded machine room to be late.
+        Assert.InRange(waits[0], 45, 1000);
+        Assert.InRange(waits[1], 95, 1200);
+        Assert.InRange(waits[2], 195, 1600);
+        Assert.InRange(waits.Sum(), 345, 3000);
         AssertNoSecretLogged();
     }
 
     [Fact]
     public async Task PostAsync_NoAnswerWithinTheTimeout_RetriedThenDelivered()
     {
-        await using var receiver = WebhookReceiver.Start(n => n == 1 ? new Reply(200, Delay: TimeSpan.FromSeconds(1.5)) : new Reply(200));
+        await using var receiver = WebhookReceiver.Start(n => n == 1 ? new Reply(200, Delay: TimeSpan.FromSeconds(10)) : new Reply(200));
         using var webhook = Webhook(receiver.Uri, o => o.Timeout = TimeSpan.FromMilliseconds(300));
         var clock = Stopwatch.StartNew();
 
@@ -175,7 +176,7 @@ public sealed class AlertWebhookTests
 
         Assert.True(delivery.AllDelivered);
         Assert.Equal(2, receiver.Requests.Count);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.4), $"took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}"); // not the 10 s the first answer takes
         Assert.Equal("no answer within 300 ms", Assert.Single(_logs.Events, e => e.Id.Id == LogEventIds.Gold + 100).Values["Cause"]);
         AssertNoSecretLogged();
     }
@@ -212,14 +213,14 @@ public sealed class AlertWebhookTests
     [Fact]
     public async Task PostAsync_Cancelled_ThrowsOperationCanceledPromptly()
     {
-        await using var receiver = WebhookReceiver.Start(_ => new Reply(200, Delay: TimeSpan.FromSeconds(2)));
+        await using var receiver = WebhookReceiver.Start(_ => new Reply(200, Delay: TimeSpan.FromSeconds(20)));
         using var webhook = Webhook(receiver.Uri, o => o.Timeout = TimeSpan.FromSeconds(30));
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         var clock = Stopwatch.StartNew();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => webhook.PostAsync([MakeAlert(1)], cancel.Token));
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), $"took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}"); // not the 20 s of the answer
     }
 
     [Fact]
