@@ -32,4 +32,12 @@ internal static partial class LogEvents
     [LoggerMessage(EventId = LogEventIds.Delta + 5, Level = LogLevel.Information,
         Message = "VACUUM of '{Table}' ended at version {Version}: deleted {Deleted} file(s) and {Folders} empty folder(s); kept {Kept} file(s) that commits made while it started refer to.")]
     internal static partial void VacuumEnded(ILogger logger, string table, long version, long deleted, int folders, int kept);
+
+    [LoggerMessage(EventId = LogEventIds.Delta + 6, Level = LogLevel.Information,
+        Message = "Deleted {Count} expired log file(s) of '{Table}': the log now starts at the checkpoint of version {Version}, the newest one older than the log retention (before {Cutoff:o}).")]
+    internal static partial void ExpiredLogDeleted(ILogger logger, int count, string table, long version, DateTimeOffset cutoff);
+
+    [LoggerMessage(EventId = LogEventIds.Delta + 7, Level = LogLevel.Warning,
+        Message = "Deleting the expired log files of '{Table}' failed ({Reason}); the table is unharmed, and a later checkpoint tries again.")]
+    internal static partial void ExpiredLogCleanupFailed(ILogger logger, string table, string reason, Exception exception);
 }

@@ -168,7 +168,18 @@ public sealed class SilverJob
                 global::Lakehouse.Silver.Log.NothingNew(Log, _def.Name, consumed);
                 return Result("incremental", totals);
             }
-            var changes = await _bronze.GetChangesAsync(consumed, bronze.Version, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<DeltaCommitChanges> changes;
+            try
+            {
+                changes = await _bronze.GetChangesAsync(consumed, bronze.Version, cancellationToken).ConfigureAwait(false);
+            }
+            catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.NotFound)
+            {
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"silver.{_def.Name} has consumed bronze.{_def.Name} up to version {consumed}, but bronze's log no longer holds the commits after it " +
+                    $"(log files older than bronze's delta.logRetentionDuration, 30 days by default, are deleted): {e.Message} " +
+                    $"Rebuild silver from bronze's current files (delete silver.{_def.Name} and silver.{_def.Name}_quarantine, then run again).", e);
+            }
             foreach (var chunk in Chunks(changes))
             {
                 cancellationToken.ThrowIfCancellationRequested();

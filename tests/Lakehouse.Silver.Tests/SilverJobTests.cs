@@ -197,6 +197,24 @@ public sealed class SilverRerunTests(EngineFixture fixture) : IClassFixture<Engi
     }
 
     [Fact]
+    public async Task RunAsync_BronzeCommitsNotConsumedAreGoneFromItsLog_RefusedWithWhatToDo_NothingCommitted()
+    {
+        await _lake.LandAsync("sensors", Sensor("a", "2024-05-01T10:00:00Z", "20"));
+        await _lake.RunAsync("sensors"); // consumed bronze version 0
+        for (var i = 0; i < 10; i++) await _lake.LandAsync("sensors", Sensor("b" + i, "2024-05-01T10:00:00Z", "20")); // versions 1-10, a checkpoint at 10
+        // What log cleanup does to a log older than its retention: the commits before the checkpoint are gone.
+        var log = System.IO.Path.Combine(_lake.Path, "bronze", "sensors", "_delta_log");
+        for (var v = 0; v < 10; v++) File.Delete(System.IO.Path.Combine(log, $"{v:D20}.json"));
+
+        var error = await Assert.ThrowsAsync<LakehouseException>(() => _lake.RunAsync("sensors"));
+
+        Assert.Equal(LakehouseErrorReason.InvalidInput, error.Reason);
+        Assert.StartsWith("silver.sensors has consumed bronze.sensors up to version 0, but bronze's log no longer holds the commits after it", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("Rebuild silver from bronze's current files (delete silver.sensors and silver.sensors_quarantine, then run again).", error.Message, StringComparison.Ordinal);
+        Assert.Equal(["a"], await _lake.RowsAsync("silver/sensors", "sensor_id", "sensor_id"));
+    }
+
+    [Fact]
     public async Task Rerun_BeforeAnyIncrementalRun_RefusedWithWhatToDo()
     {
         await _lake.LandAsync("sensors", Sensor("s1", "2024-05-01T10:00:00Z", "20"));

@@ -58,7 +58,8 @@ internal sealed record LogSegment(long Version, IReadOnlyList<LogFile> Checkpoin
     internal static bool HasCompleteCheckpoint(IReadOnlyList<LogFile> listing, long version) =>
         CompleteCheckpoints(listing.Where(f => f.Version == version).ToList()).ContainsKey(version);
 
-    private static Dictionary<long, List<LogFile>> CompleteCheckpoints(IReadOnlyList<LogFile> listing)
+    /// <summary>Every checkpoint version of <paramref name="listing"/> that is complete, with its files.</summary>
+    internal static Dictionary<long, List<LogFile>> CompleteCheckpoints(IReadOnlyList<LogFile> listing)
     {
         var result = new Dictionary<long, List<LogFile>>();
         foreach (var group in listing.Where(f => f.Kind is LogFileKind.Checkpoint or LogFileKind.V2Checkpoint or LogFileKind.MultiPartCheckpoint).GroupBy(f => f.Version))

@@ -334,17 +334,30 @@ public sealed partial class DeltaWriter
             if (written is not null) await DataFileWriter.DeleteQuietlyAsync(_table, written.Paths).ConfigureAwait(false);
             throw;
         }
-        var interval = TableProperties.CheckpointIntervalOf((txn.Metadata ?? txn.Snapshot!.Metadata).Configuration);
+        var configuration = (txn.Metadata ?? txn.Snapshot!.Metadata).Configuration;
+        var interval = TableProperties.CheckpointIntervalOf(configuration);
         if (version > 0 && version % interval == 0)
         {
+            var checkpointed = false;
             try
             {
-                await CheckpointWriter.WriteAsync(_table, version, cancellationToken).ConfigureAwait(false);
+                checkpointed = await CheckpointWriter.WriteAsync(_table, version, cancellationToken).ConfigureAwait(false) >= 0;
             }
             catch (Exception e) when (e is LakehouseException or IOException or UnauthorizedAccessException or OperationCanceledException)
             {
                 // The commit stands; a checkpoint only speeds up reading, and the next interval writes one again.
                 if (!cancellationToken.IsCancellationRequested) LogEvents.CheckpointFailed(_table.Logger, version, _table.Location, e.Message, e);
+            }
+            if (checkpointed)
+            {
+                try
+                {
+                    await LogCleanup.RunAsync(_table, configuration, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is LakehouseException or IOException or UnauthorizedAccessException or OperationCanceledException)
+                {
+                    if (!cancellationToken.IsCancellationRequested) LogEvents.ExpiredLogCleanupFailed(_table.Logger, _table.Location, e.Message, e);
+                }
             }
         }
         return new DeltaCommitResult(version, true, txn.Operation, new Dictionary<string, long>(txn.Metrics, StringComparer.Ordinal), attempts);

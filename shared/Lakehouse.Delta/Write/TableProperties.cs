@@ -10,12 +10,17 @@ internal static partial class TableProperties
     internal const string CheckpointInterval = "delta.checkpointInterval";
     internal const string DeletedFileRetentionDuration = "delta.deletedFileRetentionDuration";
     internal const string AppendOnly = "delta.appendOnly";
+    internal const string LogRetentionDuration = "delta.logRetentionDuration";
+    internal const string EnableExpiredLogCleanup = "delta.enableExpiredLogCleanup";
 
     /// <summary>Delta's default checkpoint interval.</summary>
     internal const int DefaultCheckpointInterval = 10;
 
     /// <summary>Delta's default retention of removed files: one week.</summary>
     internal static readonly TimeSpan DefaultRetention = TimeSpan.FromDays(7);
+
+    /// <summary>Delta's default retention of log files (commits, checkpoints): 30 days.</summary>
+    internal static readonly TimeSpan DefaultLogRetention = TimeSpan.FromDays(30);
 
     /// <summary>Properties a table created here may not carry: each needs a table feature outside the Synapse profile.</summary>
     private static readonly string[] Refused =
@@ -35,6 +40,13 @@ internal static partial class TableProperties
 
     internal static TimeSpan RetentionOf(IReadOnlyDictionary<string, string> configuration) =>
         configuration.TryGetValue(DeletedFileRetentionDuration, out var v) && ParseInterval(v) is { } t ? t : DefaultRetention;
+
+    internal static TimeSpan LogRetentionOf(IReadOnlyDictionary<string, string> configuration) =>
+        configuration.TryGetValue(LogRetentionDuration, out var v) && ParseInterval(v) is { } t ? t : DefaultLogRetention;
+
+    /// <summary>Whether expired log files are deleted after a checkpoint (delta.enableExpiredLogCleanup, true unless "false").</summary>
+    internal static bool IsExpiredLogCleanupEnabled(IReadOnlyDictionary<string, string> configuration) =>
+        !(configuration.TryGetValue(EnableExpiredLogCleanup, out var v) && string.Equals(v.Trim(), "false", StringComparison.OrdinalIgnoreCase));
 
     internal static bool IsAppendOnly(IReadOnlyDictionary<string, string> configuration) =>
         configuration.TryGetValue(AppendOnly, out var v) && string.Equals(v, "true", StringComparison.OrdinalIgnoreCase);
@@ -67,7 +79,8 @@ internal static partial class TableProperties
             if (string.Equals(key, CheckpointInterval, StringComparison.OrdinalIgnoreCase)
                 && (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n <= 0))
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Table property '{key}' must be a positive integer, not '{value}'.");
-            if (string.Equals(key, DeletedFileRetentionDuration, StringComparison.OrdinalIgnoreCase) && ParseInterval(value) is null)
+            if ((string.Equals(key, DeletedFileRetentionDuration, StringComparison.OrdinalIgnoreCase) || string.Equals(key, LogRetentionDuration, StringComparison.OrdinalIgnoreCase))
+                && ParseInterval(value) is null)
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Table property '{key}' must be an interval such as 'interval 7 days', not '{value}'.");
         }
     }

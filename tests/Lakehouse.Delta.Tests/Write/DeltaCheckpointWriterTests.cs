@@ -143,4 +143,106 @@ public sealed class DeltaCheckpointWriterTests(EngineFixture fixture) : IClassFi
         Assert.Equal(["00000000000000000003.checkpoint.parquet", "00000000000000000006.checkpoint.parquet"],
             Directory.GetFiles(Path.Combine(t.Root, "_delta_log"), "*.checkpoint.parquet").Select(Path.GetFileName).Order());
     }
+
+    /// <summary>Sets the modification time of every file of the log (and the log's data files do not matter here).</summary>
+    private static void Age(LocalTable t, TimeSpan age, Func<string, bool>? which = null)
+    {
+        foreach (var f in Directory.GetFiles(Path.Combine(t.Root, "_delta_log")).Where(f => which?.Invoke(Path.GetFileName(f)) ?? true))
+            File.SetLastWriteTimeUtc(f, DateTime.UtcNow - age);
+    }
+
+    private static List<string> LogNames(LocalTable t) =>
+        [.. Directory.GetFiles(Path.Combine(t.Root, "_delta_log")).Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal)];
+
+    [Fact]
+    public async Task Checkpoint_LogOlderThanTheRetention_DeletedBeforeTheNewestExpiredCheckpoint_TableReadsTheSame()
+    {
+        using var t = new LocalTable(_engine, new DeltaWriteOptions
+        {
+            TableProperties = new Dictionary<string, string> { ["delta.checkpointInterval"] = "5", ["delta.logRetentionDuration"] = "interval 2 hours" },
+        });
+        for (var i = 0; i < 4; i++) await t.Writer.AppendAsync(WriteTestKit.Rows(i * 10, (i * 10) + 10)); // versions 0-3
+        Assert.Equal(3, await t.Writer.CheckpointAsync()); // an explicit checkpoint cleans nothing
+        Age(t, TimeSpan.FromHours(3));
+
+        await t.Writer.AppendAsync(WriteTestKit.Rows(40, 50)); // version 4
+        await t.Writer.AppendAsync(WriteTestKit.Rows(50, 60)); // version 5: checkpoint, then the expired log before 3 goes
+
+        Assert.Equal(
+            [
+                "00000000000000000003.checkpoint.parquet", "00000000000000000003.json", "00000000000000000004.json",
+                "00000000000000000005.checkpoint.parquet", "00000000000000000005.json", "_last_checkpoint",
+            ],
+            LogNames(t));
+        var reader = DeltaTable.Open(Lakehouse.Storage.LakeStorage.Open(t.Root), _engine);
+        const string Rows = "SELECT count(*) || ' ' || sum(id) FROM t";
+        Assert.Equal(["60 1770"], await WriteTestKit.QueryAsync(reader, Rows));
+        Assert.Equal(["50 1225"], await WriteTestKit.QueryAsync(reader, Rows, version: 4));
+        Assert.Equal(["40 780"], await WriteTestKit.QueryAsync(reader, Rows, version: 3));
+        var gone = await Assert.ThrowsAsync<Lakehouse.Core.LakehouseException>(() => reader.GetSnapshotAsync(2));
+        Assert.Contains("no longer available", gone.Message, StringComparison.Ordinal);
+        var changes = await Assert.ThrowsAsync<Lakehouse.Core.LakehouseException>(() => reader.GetChangesAsync(1, 5));
+        Assert.Equal(Lakehouse.Core.LakehouseErrorReason.NotFound, changes.Reason);
+        Assert.Equal(2, (await reader.GetChangesAsync(3, 5)).Count);
+        Assert.Equal([5L, 4, 3], (await reader.GetHistoryAsync()).Select(c => c.Version));
+    }
+
+    [Fact]
+    public async Task Cleanup_SeveralCheckpoints_StartsAtTheNewestExpiredOne_KeepsYoungerFiles_ThenWaitsAnHour()
+    {
+        using var t = new LocalTable(_engine, new DeltaWriteOptions
+        {
+            TableProperties = new Dictionary<string, string> { ["delta.checkpointInterval"] = "5", ["delta.logRetentionDuration"] = "interval 2 hours" },
+        });
+        for (var i = 0; i < 17; i++) await t.Writer.AppendAsync(WriteTestKit.Rows(i, i + 1)); // versions 0-16, checkpoints 5, 10 and 15
+        var snapshot = await t.Table.GetSnapshotAsync();
+        var now = DateTimeOffset.UtcNow.AddHours(3); // every file older than the retention...
+        File.SetLastWriteTimeUtc(LogFile(t, "00000000000000000015.json"), DateTime.UtcNow.AddHours(2)); // ...but commit 15: checkpoint 15 is not yet a start
+        File.SetLastWriteTimeUtc(LogFile(t, "00000000000000000007.json"), DateTime.UtcNow.AddHours(2)); // ...and commit 7, kept though before the start
+
+        Assert.Equal(10, await LogCleanup.RunAsync(t.Table, snapshot.Metadata.Configuration, now, CancellationToken.None));
+
+        Assert.Equal(
+            [
+                "00000000000000000007.json", "00000000000000000010.checkpoint.parquet", "00000000000000000010.json", "00000000000000000011.json",
+                "00000000000000000012.json", "00000000000000000013.json", "00000000000000000014.json", "00000000000000000015.checkpoint.parquet",
+                "00000000000000000015.json", "00000000000000000016.json", "_last_checkpoint",
+            ],
+            LogNames(t));
+        Assert.Equal(["17"], await WriteTestKit.QueryAsync(DeltaTable.Open(Lakehouse.Storage.LakeStorage.Open(t.Root), _engine), "SELECT count(*)::VARCHAR FROM t"));
+
+        // Within the hour nothing is listed again; after it, the commits that were young have expired too.
+        File.SetLastWriteTimeUtc(LogFile(t, "00000000000000000015.json"), DateTime.UtcNow);
+        Assert.Equal(0, await LogCleanup.RunAsync(t.Table, snapshot.Metadata.Configuration, now.AddMinutes(59), CancellationToken.None));
+        Assert.Equal(11, LogNames(t).Count);
+        Assert.Equal(7, await LogCleanup.RunAsync(t.Table, snapshot.Metadata.Configuration, now.AddMinutes(61), CancellationToken.None));
+        Assert.Equal(["00000000000000000015.checkpoint.parquet", "00000000000000000015.json", "00000000000000000016.json", "_last_checkpoint"], LogNames(t));
+    }
+
+    [Fact]
+    public async Task Checkpoint_LogYoungerThanTheRetentionOrCleanupOff_NothingDeleted()
+    {
+        foreach (var properties in new[]
+        {
+            new Dictionary<string, string> { ["delta.checkpointInterval"] = "5" }, // 30 days by default
+            new Dictionary<string, string> { ["delta.checkpointInterval"] = "5", ["delta.logRetentionDuration"] = "interval 1 hour", ["delta.enableExpiredLogCleanup"] = "false" },
+        })
+        {
+            using var t = new LocalTable(_engine, new DeltaWriteOptions { TableProperties = properties });
+            for (var i = 0; i < 4; i++) await t.Writer.AppendAsync(WriteTestKit.Rows(i, i + 1));
+            await t.Writer.CheckpointAsync();
+            Age(t, TimeSpan.FromDays(properties.Count == 1 ? 29 : 3));
+            for (var i = 4; i < 16; i++) await t.Writer.AppendAsync(WriteTestKit.Rows(i, i + 1)); // checkpoints 5, 10 and 15
+            Assert.Equal(16, LogNames(t).Count(n => n.EndsWith(".json", StringComparison.Ordinal)));
+            Assert.Equal(["16"], await WriteTestKit.QueryAsync(t.Table, "SELECT count(*)::VARCHAR FROM t"));
+            Assert.Equal(["1"], await WriteTestKit.QueryAsync(t.Table, "SELECT count(*)::VARCHAR FROM t", version: 0));
+        }
+    }
+
+    [Fact]
+    public void Create_LogRetentionThatIsNoInterval_Refused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new DeltaWriteOptions { TableProperties = new Dictionary<string, string> { ["delta.logRetentionDuration"] = "a month" } });
+        Assert.StartsWith("Table property 'delta.logRetentionDuration' must be an interval such as 'interval 7 days', not 'a month'.", e.Message, StringComparison.Ordinal);
+    }
 }

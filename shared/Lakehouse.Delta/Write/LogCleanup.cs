@@ -1,0 +1,50 @@
+using System.Collections.Concurrent;
+using Lakehouse.Delta.Log;
+
+namespace Lakehouse.Delta.Write;
+
+/// <summary>
+/// Deletes expired log files after a checkpoint, as Delta's metadata cleanup does, so a table's <c>_delta_log</c> folder holds
+/// about its log retention's worth of commits instead of every commit ever made (a stream commits several times a second).
+/// The retention is <c>delta.logRetentionDuration</c> (30 days by default); <c>delta.enableExpiredLogCleanup = false</c> turns
+/// the cleanup off.
+/// </summary>
+/// <remarks>
+/// The newest complete checkpoint whose files and commit are older than the retention is where the log then starts. Every log
+/// file before it (commits, checkpoints, log compactions) that is older than the retention too is deleted, oldest first, so a
+/// cleanup cut short leaves a log whose beginning is gone, never one with a hole. Every version from that checkpoint on stays
+/// readable, which takes in every version younger than the retention; time travel to an older version, or an incremental read
+/// from one (<see cref="DeltaTable.GetChangesAsync"/>), is refused with a message. A process cleans a table at most once an
+/// hour: the listing of a long log is what it costs.
+/// </remarks>
+internal static class LogCleanup
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromHours(1);
+    private static readonly ConcurrentDictionary<string, DateTimeOffset> LastRun = new(StringComparer.Ordinal);
+
+    /// <summary>Deletes what has expired at <paramref name="now"/>; the number of files deleted (0 when it is not yet due).</summary>
+    internal static async Task<int> RunAsync(DeltaTable table, IReadOnlyDictionary<string, string> configuration, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!TableProperties.IsExpiredLogCleanupEnabled(configuration)) return 0;
+        if (LastRun.TryGetValue(table.Location, out var last) && now - last < Interval) return 0;
+        LastRun[table.Location] = now;
+
+        var cutoff = now - TableProperties.LogRetentionOf(configuration);
+        var listing = await table.ListLogAsync(cancellationToken).ConfigureAwait(false);
+        var commits = listing.Where(f => f.Kind == LogFileKind.Commit).ToDictionary(f => f.Version);
+        var start = LogSegment.CompleteCheckpoints(listing)
+            .Where(c => c.Value.All(f => f.File.LastModified <= cutoff) && (!commits.TryGetValue(c.Key, out var commit) || commit.File.LastModified <= cutoff))
+            .Select(c => c.Key)
+            .DefaultIfEmpty(-1)
+            .Max();
+        if (start <= 0) return 0;
+
+        var expired = listing
+            .Where(f => (f.Kind == LogFileKind.Compaction ? f.EndVersion : f.Version) < start && f.File.LastModified <= cutoff)
+            .OrderBy(f => f.Version)
+            .ToList();
+        foreach (var file in expired) await table.Storage.DeleteAsync(file.File.Path, cancellationToken).ConfigureAwait(false);
+        if (expired.Count > 0) LogEvents.ExpiredLogDeleted(table.Logger, expired.Count, table.Location, start, cutoff);
+        return expired.Count;
+    }
+}
