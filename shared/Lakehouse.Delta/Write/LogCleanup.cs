@@ -10,9 +10,9 @@ namespace Lakehouse.Delta.Write;
 /// the cleanup off.
 /// </summary>
 /// <remarks>
-/// The newest complete checkpoint whose files and commit are older than the retention is where the log then starts. Every log
-/// file before it (commits, checkpoints, log compactions) that is older than the retention too is deleted, oldest first, so a
-/// cleanup cut short leaves a log whose beginning is gone, never one with a hole. Every version from that checkpoint on stays
+/// The newest complete checkpoint whose files and commit are older than the retention is where the log then starts. The log
+/// files before it (commits, checkpoints, log compactions) are deleted oldest first, up to the first one younger than the
+/// retention, so what is left, even after a cleanup cut short, is the log without its beginning, never a log with a hole. Every version from that checkpoint on stays
 /// readable, which takes in every version younger than the retention; time travel to an older version, or an incremental read
 /// from one (<see cref="DeltaTable.GetChangesAsync"/>), is refused with a message. A process cleans a table at most once an
 /// hour: the listing of a long log is what it costs.
@@ -39,9 +39,12 @@ internal static class LogCleanup
             .Max();
         if (start <= 0) return 0;
 
+        // A prefix of the log: the first file younger than the retention (clocks and copies can make one) ends it, so what is
+        // left never has a hole that a check of the log would report.
         var expired = listing
-            .Where(f => (f.Kind == LogFileKind.Compaction ? f.EndVersion : f.Version) < start && f.File.LastModified <= cutoff)
+            .Where(f => (f.Kind == LogFileKind.Compaction ? f.EndVersion : f.Version) < start)
             .OrderBy(f => f.Version)
+            .TakeWhile(f => f.File.LastModified <= cutoff)
             .ToList();
         foreach (var file in expired) await table.Storage.DeleteAsync(file.File.Path, cancellationToken).ConfigureAwait(false);
         if (expired.Count > 0) LogEvents.ExpiredLogDeleted(table.Logger, expired.Count, table.Location, start, cutoff);

@@ -185,10 +185,11 @@ public sealed class DeltaCheckpointWriterTests(EngineFixture fixture) : IClassFi
         Assert.Equal(Lakehouse.Core.LakehouseErrorReason.NotFound, changes.Reason);
         Assert.Equal(2, (await reader.GetChangesAsync(3, 5)).Count);
         Assert.Equal([5L, 4, 3], (await reader.GetHistoryAsync()).Select(c => c.Version));
+        Assert.Empty((await reader.CheckAsync(deep: true)).Findings);
     }
 
     [Fact]
-    public async Task Cleanup_SeveralCheckpoints_StartsAtTheNewestExpiredOne_KeepsYoungerFiles_ThenWaitsAnHour()
+    public async Task Cleanup_SeveralCheckpoints_StartsAtTheNewestExpiredOne_StopsAtAYoungerFile_ThenWaitsAnHour()
     {
         using var t = new LocalTable(_engine, new DeltaWriteOptions
         {
@@ -198,15 +199,16 @@ public sealed class DeltaCheckpointWriterTests(EngineFixture fixture) : IClassFi
         var snapshot = await t.Table.GetSnapshotAsync();
         var now = DateTimeOffset.UtcNow.AddHours(3); // every file older than the retention...
         File.SetLastWriteTimeUtc(LogFile(t, "00000000000000000015.json"), DateTime.UtcNow.AddHours(2)); // ...but commit 15: checkpoint 15 is not yet a start
-        File.SetLastWriteTimeUtc(LogFile(t, "00000000000000000007.json"), DateTime.UtcNow.AddHours(2)); // ...and commit 7, kept though before the start
+        File.SetLastWriteTimeUtc(LogFile(t, "00000000000000000007.json"), DateTime.UtcNow.AddHours(2)); // ...and commit 7, which ends what goes
 
-        Assert.Equal(10, await LogCleanup.RunAsync(t.Table, snapshot.Metadata.Configuration, now, CancellationToken.None));
+        Assert.Equal(8, await LogCleanup.RunAsync(t.Table, snapshot.Metadata.Configuration, now, CancellationToken.None));
 
+        // Checkpoint 10 is where the log starts; what comes before it goes up to the young commit 7, which stays with what follows it.
         Assert.Equal(
             [
-                "00000000000000000007.json", "00000000000000000010.checkpoint.parquet", "00000000000000000010.json", "00000000000000000011.json",
-                "00000000000000000012.json", "00000000000000000013.json", "00000000000000000014.json", "00000000000000000015.checkpoint.parquet",
-                "00000000000000000015.json", "00000000000000000016.json", "_last_checkpoint",
+                "00000000000000000007.json", "00000000000000000008.json", "00000000000000000009.json", "00000000000000000010.checkpoint.parquet",
+                "00000000000000000010.json", "00000000000000000011.json", "00000000000000000012.json", "00000000000000000013.json", "00000000000000000014.json",
+                "00000000000000000015.checkpoint.parquet", "00000000000000000015.json", "00000000000000000016.json", "_last_checkpoint",
             ],
             LogNames(t));
         Assert.Equal(["17"], await WriteTestKit.QueryAsync(DeltaTable.Open(Lakehouse.Storage.LakeStorage.Open(t.Root), _engine), "SELECT count(*)::VARCHAR FROM t"));
@@ -214,8 +216,9 @@ public sealed class DeltaCheckpointWriterTests(EngineFixture fixture) : IClassFi
         // Within the hour nothing is listed again; after it, the commits that were young have expired too.
         File.SetLastWriteTimeUtc(LogFile(t, "00000000000000000015.json"), DateTime.UtcNow);
         Assert.Equal(0, await LogCleanup.RunAsync(t.Table, snapshot.Metadata.Configuration, now.AddMinutes(59), CancellationToken.None));
-        Assert.Equal(11, LogNames(t).Count);
-        Assert.Equal(7, await LogCleanup.RunAsync(t.Table, snapshot.Metadata.Configuration, now.AddMinutes(61), CancellationToken.None));
+        Assert.Equal(13, LogNames(t).Count);
+        Assert.Empty((await t.Table.CheckAsync()).Findings); // versions 7-9 cannot be rebuilt, but the log has no hole
+        Assert.Equal(9, await LogCleanup.RunAsync(t.Table, snapshot.Metadata.Configuration, now.AddMinutes(61), CancellationToken.None));
         Assert.Equal(["00000000000000000015.checkpoint.parquet", "00000000000000000015.json", "00000000000000000016.json", "_last_checkpoint"], LogNames(t));
     }
 
