@@ -167,7 +167,7 @@ public sealed class GoldJob
             using var spool = new GoldSpool(job._engine);
             var byKey = txn && appendOnly && stage.NewArrivedLast;
             if (txn && !byKey)
-                Log.WholeDays(job._log, definition.Name, !appendOnly ? "silver removed or rewrote rows since the last run (a rerun, a compaction)" : "new rows arrived before rows gold has seen");
+                Log.WholeDays(job._log, definition.Name, !appendOnly ? "silver removed or rewrote rows since the last run (a rerun), or a compaction folded new rows into other files" : "new rows arrived before rows gold has seen");
             // Days whose windows the moving watermark may make final (all of them when the watermark before is unknown).
             var flips = stage.PreviousWatermark is null ? null : flipping;
             var rowsIn = await ComputeInGroupsAsync(stage, spool, pending, datesOf, recomputed, byKey, flips, cancellationToken).ConfigureAwait(false);
@@ -422,8 +422,9 @@ public sealed class GoldJob
 
         /// <summary>
         /// The event dates the silver commits after <paramref name="after"/> added or removed rows in, the files they added that
-        /// are still live (the new rows), and whether they only added files (no row was removed or rewritten, so the new files hold
-        /// every new row). When those commits are gone from the log, every date silver holds.
+        /// are still live (the new rows), and whether they only added rows (no row was removed or rewritten, and no compaction folded
+        /// an added file into another, so the added files hold every new row). When those commits are gone from the log, every date
+        /// silver holds.
         /// </summary>
         private async Task<(HashSet<DateOnly> Dates, HashSet<string> NewFiles, bool AppendOnly)> TouchedAsync(DeltaSnapshot silver, long after, CancellationToken cancellationToken)
         {
@@ -446,12 +447,14 @@ public sealed class GoldJob
                 foreach (var f in silver.Files) AddDate(dates, f.PartitionValues);
                 return (dates, added, false);
             }
+            var foldedAway = false;
             foreach (var c in changes)
             {
                 foreach (var a in c.Adds.Where(a => a.DataChange))
                 {
                     AddDate(dates, a.PartitionValues);
                     if (live.Contains(a.Path)) added.Add(Uri.UnescapeDataString(a.Path));
+                    else foldedAway = true;
                 }
                 foreach (var r in c.Removes.Where(r => r.DataChange))
                 {
@@ -461,8 +464,9 @@ public sealed class GoldJob
                             $"silver.{definition.Name} version {c.Version} removes '{r.Path}' without saying which event date it held; gold cannot tell what to recompute (rerun gold with --from/--to).");
                 }
             }
-            // Compaction removes without a data change; it may have folded new rows into a file that is not among the added ones.
-            return (dates, added, changes.All(c => c.Removes.Count == 0));
+            // A compaction removes and adds without a data change: the rows stay as they were. Unless it folded a new file in with
+            // others (then some new rows are in a file that is not among the added ones), the added files still hold every new row.
+            return (dates, added, !foldedAway && changes.All(c => c.Removes.All(r => !r.DataChange)));
         }
 
         private static bool AddDate(HashSet<DateOnly> dates, IReadOnlyDictionary<string, string?>? partitionValues)

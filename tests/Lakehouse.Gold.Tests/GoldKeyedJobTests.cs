@@ -167,4 +167,36 @@ public sealed class GoldKeyedJobTests(EngineFixture fixture) : IClassFixture<Eng
             l => l.AppendWebAsync(earlier.Where(r => r.Time >= Day1.AddDays(1))),
             l => l.AppendWebAsync(day1)), await TablesAsync(_lake, WebTables));
     }
+
+    [Fact]
+    public async Task Run_SilverCompactedBetweenRuns_KeyedWhileTheNewFilesStandAlone_WholeDaysOnceFoldedIn()
+    {
+        var batches = Enumerable.Range(0, 4).Select(i => WebRows(10 + i, 300, Day1.AddDays(2).AddMinutes(i), $"a{i}-")).ToList();
+        foreach (var batch in batches) await _lake.AppendWebAsync(batch);
+        await _lake.RunAsync();
+
+        // The files gold has read are compacted, then new rows come in files of their own: by key.
+        var compacted = await Lakehouse.Delta.Write.DeltaWriter.Create(_lake.Table("silver/weblogs")).OptimizeAsync();
+        Assert.True(compacted.Committed);
+        var newer = WebRows(20, 30, Day1.AddDays(2).AddMinutes(10), "b");
+        await _lake.AppendWebAsync(newer);
+        using var log = new CapturingLoggerFactory();
+        await _lake.RunAsync(loggerFactory: log);
+
+        Assert.Equal(WebTables.Skip(1), KeyedTables(log));
+        Func<GoldLake, Task>[] commits = [.. batches.Select(b => (Func<GoldLake, Task>)(l => l.AppendWebAsync(b))), l => l.AppendWebAsync(newer)];
+        Assert.Equal(await InOneRunAsync("weblogs", WebTables, commits), await TablesAsync(_lake, WebTables));
+
+        // New rows that a compaction then folds in with older ones are no longer in files of their own: whole days. (The row of
+        // a date no other file holds stays in its own file: the new files still live are not all the new rows.)
+        List<WebRow> folded = [.. WebRows(21, 30, Day1.AddDays(2).AddMinutes(11), "c"),
+            new("c-own", Day1.AddDays(5).AddHours(3), "https://shop.example/p1", "s1", 900, 100, 200, Day1.AddDays(2).AddMinutes(11))];
+        await _lake.AppendWebAsync(folded);
+        Assert.True((await Lakehouse.Delta.Write.DeltaWriter.Create(_lake.Table("silver/weblogs")).OptimizeAsync()).Committed);
+        using var log2 = new CapturingLoggerFactory();
+        await _lake.RunAsync(loggerFactory: log2);
+
+        Assert.Empty(KeyedTables(log2));
+        Assert.Equal(await InOneRunAsync("weblogs", WebTables, [.. commits, l => l.AppendWebAsync(folded)]), await TablesAsync(_lake, WebTables));
+    }
 }

@@ -270,7 +270,7 @@ internal static partial class TableCommands
             var options = new DeltaWriteOptions();
             if (parse.GetValue(target) is { } mb) options.TargetFileSizeBytes = mb * 1024 * 1024;
             var result = await session.Progress.RunAsync($"optimizing {delta.Location}",
-                _ => DeltaWriter.Create(delta, options).OptimizeAsync(parse.GetValue(where), cancellationToken)).ConfigureAwait(false);
+                _ => DeltaWriter.Create(delta, options).OptimizeAsync(parse.GetValue(where), cancellationToken: cancellationToken)).ConfigureAwait(false);
             return await ReportAsync(session, delta, result, parse.GetValue(json), result.Committed
                 ? $"optimized {delta.Location}: version {result.Version}, {result.Metric("numRemovedFiles")} small files compacted into {result.Metric("numAddedFiles")}"
                 : $"nothing to optimize in {delta.Location}: no partition has two or more files below the target size (version {result.Version})").ConfigureAwait(false);

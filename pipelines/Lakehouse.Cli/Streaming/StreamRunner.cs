@@ -315,7 +315,8 @@ internal sealed class StreamRunner
             var compaction = TimeSpan.Zero;
             if (_options.CompactEvery > 0 && commits >= _options.CompactEvery)
             {
-                compaction = await CompactTimedAsync([SilverTables.Silver(_options.Dataset), SilverTables.Quarantine(_options.Dataset), SilverTables.Quality], hard).ConfigureAwait(false);
+                compaction = await CompactTimedAsync([SilverTables.Silver(_options.Dataset), SilverTables.Quarantine(_options.Dataset), SilverTables.Quality], hard,
+                    await UnreadByGoldAsync(silver, hard).ConfigureAwait(false)).ConfigureAwait(false);
                 commits = 0;
             }
             var silverVersion = await silver.LatestVersionAsync(hard).ConfigureAwait(false);
@@ -416,15 +417,41 @@ internal sealed class StreamRunner
         lock (_gate) return _pendingRows > 0;
     }
 
-    private async Task<TimeSpan> CompactTimedAsync(IEnumerable<string> tables, CancellationToken cancellationToken)
+    private async Task<TimeSpan> CompactTimedAsync(IEnumerable<string> tables, CancellationToken cancellationToken, IReadOnlySet<string>? leave = null)
     {
         var clock = Stopwatch.StartNew();
-        await CompactAsync(tables, cancellationToken).ConfigureAwait(false);
+        await CompactAsync(tables, cancellationToken, leave).ConfigureAwait(false);
         return clock.Elapsed;
     }
 
-    /// <summary>Compacts the small files of <paramref name="tables"/> (lake-relative; missing ones are skipped).</summary>
-    internal async Task CompactAsync(IEnumerable<string> tables, CancellationToken cancellationToken)
+    /// <summary>
+    /// The silver files gold (in this process) has not read yet: a compaction leaves them alone, so gold finds its new rows in
+    /// files of their own and recomputes only the keys they reach (folded in with older rows, they make it recompute whole days).
+    /// Null when gold does not run here or has not run yet, or when the commits are gone from the log: then everything is compacted.
+    /// </summary>
+    private async Task<IReadOnlySet<string>?> UnreadByGoldAsync(DeltaTable silver, CancellationToken cancellationToken)
+    {
+        long? consumed;
+        lock (_gate) consumed = _goldConsumed;
+        if ((_options.Layers & StreamLayers.Gold) == 0 || consumed is not { } after) return null;
+        var latest = await silver.LatestVersionAsync(cancellationToken).ConfigureAwait(false);
+        if (latest is not { } to || to <= after) return null;
+        try
+        {
+            var changes = await silver.GetChangesAsync(after, to, cancellationToken).ConfigureAwait(false);
+            return changes.SelectMany(c => c.Adds).Where(a => a.DataChange).Select(a => a.Path).ToHashSet(StringComparer.Ordinal);
+        }
+        catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Compacts the small files of <paramref name="tables"/> (lake-relative; missing ones are skipped), leaving the files of
+    /// <paramref name="leave"/> as they are.
+    /// </summary>
+    internal async Task CompactAsync(IEnumerable<string> tables, CancellationToken cancellationToken, IReadOnlySet<string>? leave = null)
     {
         foreach (var relative in tables)
         {
@@ -432,7 +459,7 @@ internal sealed class StreamRunner
             if (!await table.ExistsAsync(cancellationToken).ConfigureAwait(false)) continue;
             try
             {
-                var result = await DeltaWriter.Create(table).OptimizeAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                var result = await DeltaWriter.Create(table).OptimizeAsync(leave: leave, cancellationToken: cancellationToken).ConfigureAwait(false);
                 if (result.Committed)
                 {
                     long removed = result.Metric("numRemovedFiles"), added = result.Metric("numAddedFiles");

@@ -12,15 +12,17 @@ public sealed partial class DeltaWriter
     /// Compacts small files: in each partition (optionally only those matching <paramref name="partitionFilter"/>, a SQL
     /// condition on partition columns), files smaller than <see cref="DeltaWriteOptions.TargetFileSizeBytes"/> are bin-packed
     /// into files of about that size. Partitions with fewer than two small files are left alone. The commit adds and removes
-    /// with dataChange = false, so readers of the change stream see no new data; the rows are the same.
+    /// with dataChange = false, so readers of the change stream see no new data; the rows are the same. The files of
+    /// <paramref name="leave"/> (paths as the log has them) are left as they are, for a later compaction: an incremental reader
+    /// that has not read them yet still finds its new rows in files of their own.
     /// </summary>
-    public Task<DeltaCommitResult> OptimizeAsync(string? partitionFilter = null, CancellationToken cancellationToken = default)
+    public Task<DeltaCommitResult> OptimizeAsync(string? partitionFilter = null, IReadOnlySet<string>? leave = null, CancellationToken cancellationToken = default)
     {
         if (partitionFilter is not null) ArgumentException.ThrowIfNullOrWhiteSpace(partitionFilter);
-        return RunAsync(DeltaOperations.Optimize, ct => OptimizeCoreAsync(partitionFilter, ct), cancellationToken);
+        return RunAsync(DeltaOperations.Optimize, ct => OptimizeCoreAsync(partitionFilter, leave, ct), cancellationToken);
     }
 
-    private async Task<DeltaCommitResult> OptimizeCoreAsync(string? partitionFilter, CancellationToken cancellationToken)
+    private async Task<DeltaCommitResult> OptimizeCoreAsync(string? partitionFilter, IReadOnlySet<string>? leave, CancellationToken cancellationToken)
     {
         var snapshot = await LoadSnapshotAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new LakehouseException(LakehouseErrorReason.NotFound, $"'{_table.Location}' is not a Delta table: nothing to optimize.");
@@ -38,6 +40,7 @@ public sealed partial class DeltaWriter
             using var lease = _table.Engine.Lease();
             IEnumerable<AddAction> files = snapshot.Files;
             if (partitionFilter is not null) files = MatchPartitions(lease.Connection, snapshot, snapshot.Files, partitionFilter, "optimize");
+            if (leave is { Count: > 0 }) files = files.Where(f => !leave.Contains(f.Path));
             foreach (var partition in files.Where(f => f.Size < target).GroupBy(f => PartitionEncoding.TupleKey(columns, f.PartitionValues)))
             {
                 var small = partition.OrderBy(f => f.Size).ToList();

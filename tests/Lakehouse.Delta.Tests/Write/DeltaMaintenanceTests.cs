@@ -147,6 +147,24 @@ public sealed class DeltaMaintenanceTests(EngineFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task OptimizeAsync_FilesToLeave_LeftForALaterCompaction()
+    {
+        using var t = new LocalTable(_engine);
+        for (var i = 0; i < 5; i++) await t.Writer.AppendAsync(WriteTestKit.Rows(i * 10, (i * 10) + 10));
+        var files = (await t.Table.GetSnapshotAsync()).Files.OrderBy(f => f.ModificationTime).Select(f => f.Path).ToList();
+        var unread = files.TakeLast(2).ToHashSet(StringComparer.Ordinal);
+
+        var result = await t.Writer.OptimizeAsync(leave: unread);
+
+        Assert.Equal((3L, 1L), (result.Metric("numRemovedFiles"), result.Metric("numAddedFiles")));
+        var after = await t.Table.GetSnapshotAsync();
+        Assert.Equal(3, after.Files.Count);
+        Assert.All(unread, p => Assert.Contains(after.Files, f => f.Path == p));
+        Assert.Equal(["50"], await WriteTestKit.QueryAsync(t.Table, "SELECT count(DISTINCT id)::VARCHAR FROM t"));
+        Assert.False((await t.Writer.OptimizeAsync(leave: unread)).Committed); // one small file besides them: nothing to pack
+    }
+
+    [Fact]
     public async Task RestoreAsync_EarlierVersion_ContentAsThenAndHistoryKept()
     {
         using var t = new LocalTable(_engine);
