@@ -151,6 +151,7 @@ public sealed class GoldJob
             IReadOnlySet<string> newFiles, bool appendOnly, bool txn, string kind, long from, CancellationToken cancellationToken)
         {
             using var stage = await GoldStage.OpenAsync(job._engine, _silver, silver, definition.EventTime, options.Windows.WatermarkDelay, newFiles, cancellationToken).ConfigureAwait(false);
+            Log.WatermarkFiles(job._log, definition.Name, silver.Files.Count, stage.FilesRead);
             // Only days silver holds rows on can have windows (a far-future timestamp must not make every day in between a recompute).
             var held = new HashSet<DateOnly>();
             foreach (var f in silver.Files) AddDate(held, f.PartitionValues);

@@ -3,6 +3,7 @@ using Lakehouse.Delta;
 using Lakehouse.Delta.Log;
 using Lakehouse.Delta.Scan;
 using Lakehouse.Engine;
+using Lakehouse.Gold.Windows;
 
 namespace Lakehouse.Gold;
 
@@ -121,31 +122,43 @@ internal sealed class GoldStage : IDisposable
     private async Task WatermarksAsync(CancellationToken cancellationToken)
     {
         var connection = _lease.Connection;
-        var delaySql = $"INTERVAL '{(long)_delay.TotalMicroseconds} microseconds'";
-        // The newest event time of each micro-batch (ingest time), over all of silver: two columns, one pass.
-        using (var all = await DeltaScan.CreateAsync(_silver, _snapshot, connection, null, cancellationToken).ConfigureAwait(false))
+        // The newest event time of each micro-batch (ingest time) of each live file, old (gold has seen it) or new: from the
+        // summaries of the files (SilverBatches), which read only files this process has not summarized yet.
+        var (files, read) = await SilverBatches.OfAsync(_silver, _snapshot, connection, _eventTime, cancellationToken).ConfigureAwait(false);
+        FilesRead = read;
+        var batches = _events + "_batches";
+        connection.Execute($"CREATE TEMP TABLE {batches}(is_new BOOLEAN, ingest_us BIGINT, newest_us BIGINT)", cancellationToken);
+        _extra.Add(batches);
+        using (var appender = connection.CreateAppender(batches))
         {
-            connection.Execute(
-                $"CREATE TABLE {_events}_wm AS SELECT ingest_time, " +
-                $"max(newest) OVER (ORDER BY ingest_time ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) - {delaySql} AS arrival_watermark, newest " +
-                $"FROM (SELECT ingest_time, max({_time}) AS newest FROM ({all.Sql}) GROUP BY ingest_time)", cancellationToken);
+            foreach (var (file, fileBatches) in files)
+            {
+                var isNew = _newFiles.Contains(Uri.UnescapeDataString(file.Path));
+                foreach (var b in fileBatches) appender.AppendRow(isNew, b.IngestUs, b.NewestUs);
+            }
+            appender.Close();
         }
-        Watermark = Micros(connection.Scalar($"SELECT epoch_us(max(newest)) FROM {_events}_wm", cancellationToken)) - _delay;
-        var old = _snapshot.Files.Where(f => !_newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList();
-        if (old.Count == 0) return;
-        long? oldLast;
-        using (var before = await DeltaScan.CreateAsync(_silver, _snapshot, connection, new DeltaScanOptions { Files = old }, cancellationToken).ConfigureAwait(false))
-        using (var r = connection.Query($"SELECT epoch_us(max({_time})), epoch_us(max(ingest_time)) FROM ({before.Sql})", cancellationToken))
+        var delayUs = WindowSql.Integer((long)_delay.TotalMicroseconds);
+        connection.Execute(
+            $"CREATE TABLE {_events}_wm AS SELECT make_timestamptz(ingest_us) AS ingest_time, " +
+            $"make_timestamptz(max(newest_us) OVER (ORDER BY ingest_us ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) - {delayUs}) AS arrival_watermark, " +
+            $"make_timestamptz(newest_us) AS newest FROM (SELECT ingest_us, max(newest_us) AS newest_us FROM {batches} GROUP BY ingest_us)", cancellationToken);
+        long? newFirst = null, oldLast = null;
+        using (var r = connection.Query(
+            $"SELECT max(newest_us), max(newest_us) FILTER (WHERE NOT is_new), max(ingest_us) FILTER (WHERE NOT is_new), min(ingest_us) FILTER (WHERE is_new), " +
+            $"count(*) FILTER (WHERE NOT is_new) FROM {batches}", cancellationToken))
         {
             r.Read();
-            PreviousWatermark = Micros(r.IsNull(0) ? null : r.GetInt64(0)) - _delay;
-            oldLast = r.IsNull(1) ? null : r.GetInt64(1);
+            Watermark = Micros(r.IsNull(0) ? null : r.GetInt64(0)) - _delay;
+            PreviousWatermark = Micros(r.IsNull(1) ? null : r.GetInt64(1)) - _delay;
+            oldLast = r.IsNull(2) ? null : r.GetInt64(2);
+            newFirst = r.IsNull(3) ? null : r.GetInt64(3);
         }
-        var added = _snapshot.Files.Where(f => _newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList();
-        if (added.Count == 0 || oldLast is null) return;
-        using var after = await DeltaScan.CreateAsync(_silver, _snapshot, connection, new DeltaScanOptions { Files = added }, cancellationToken).ConfigureAwait(false);
-        NewArrivedLast = connection.Scalar($"SELECT epoch_us(min(ingest_time)) FROM ({after.Sql})", cancellationToken) is long newFirst && newFirst >= oldLast;
+        NewArrivedLast = newFirst is { } first && oldLast is { } last && first >= last;
     }
+
+    /// <summary>How many silver files the watermarks read (the others' summaries were known from an earlier run of this process).</summary>
+    internal int FilesRead { get; private set; }
 
     /// <summary>
     /// Whether every new silver row (of the files added since gold last consumed silver) arrived at or after the last of the others

@@ -35,6 +35,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 7351, Level = LogLevel.Debug, Message = "gold.{Dataset}: {Table}: the {Keys} key(s) the new rows reach recomputed from {Rows} silver rows, the others kept, in {Milliseconds} ms")]
     public static partial void KeyedStep(ILogger logger, string dataset, string table, long keys, long rows, long milliseconds);
 
+    [LoggerMessage(EventId = 7353, Level = LogLevel.Debug, Message = "gold.{Dataset}: the watermarks come from the micro-batches of {Files} silver file(s), {Read} of them read now (the others known from an earlier run)")]
+    public static partial void WatermarkFiles(ILogger logger, string dataset, int files, int read);
+
     [LoggerMessage(EventId = 7352, Level = LogLevel.Debug, Message = "gold.{Dataset}: the windows and sessions of the days are recomputed whole: {Reason}")]
     public static partial void WholeDays(ILogger logger, string dataset, string reason);
 

@@ -199,4 +199,29 @@ public sealed class GoldKeyedJobTests(EngineFixture fixture) : IClassFixture<Eng
         Assert.Empty(KeyedTables(log2));
         Assert.Equal(await InOneRunAsync("weblogs", WebTables, [.. commits, l => l.AppendWebAsync(folded)]), await TablesAsync(_lake, WebTables));
     }
+
+    [Fact]
+    public async Task Run_Again_ReadsForTheWatermarksOnlyTheSilverFilesItHasNotSeen()
+    {
+        var first = WebRows(30, 400, Day1.AddDays(2), "a");
+        await _lake.AppendWebAsync(first);
+        await _lake.AppendWebAsync(WebRows(31, 400, Day1.AddDays(2).AddMinutes(1), "b"));
+        using var log = new CapturingLoggerFactory();
+        await _lake.RunAsync(loggerFactory: log);
+        var files = (await _lake.Table("silver/weblogs").GetSnapshotAsync()).Files.Count;
+        Assert.Equal([(files, files)], WatermarkFiles(log));
+
+        var third = WebRows(32, 20, Day1.AddDays(2).AddMinutes(2), "c");
+        await _lake.AppendWebAsync(third);
+        using var log2 = new CapturingLoggerFactory();
+        await _lake.RunAsync(loggerFactory: log2);
+
+        var now = (await _lake.Table("silver/weblogs").GetSnapshotAsync()).Files.Count;
+        Assert.Equal([(now, now - files)], WatermarkFiles(log2));
+        Assert.Equal(await InOneRunAsync("weblogs", WebTables, l => l.AppendWebAsync(first), l => l.AppendWebAsync(WebRows(31, 400, Day1.AddDays(2).AddMinutes(1), "b")), l => l.AppendWebAsync(third)),
+            await TablesAsync(_lake, WebTables));
+
+        static List<(int, int)> WatermarkFiles(CapturingLoggerFactory log) =>
+            [.. log.Events.Where(e => e.Id.Id == 7353).Select(e => ((int)e.Values["Files"]!, (int)e.Values["Read"]!))];
+    }
 }
