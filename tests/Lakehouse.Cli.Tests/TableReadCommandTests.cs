@@ -88,6 +88,8 @@ public sealed class TableReadCommandTests : IDisposable
         Assert.Equal((2, $"error: --out '{_temp.Path}' is a folder; give a file\n"), (folder.ExitCode, folder.Stderr));
         var missing = await CliRunner.RunAsync("table", "read", table, "--out", _temp.Combine("nope/rows.csv"));
         Assert.Equal((2, $"error: --out '{_temp.Combine("nope/rows.csv")}': the folder '{_temp.Combine("nope")}' does not exist\n"), (missing.ExitCode, missing.Stderr));
+        var blank = await CliRunner.RunAsync("table", "read", table, "--out", " ");
+        Assert.Equal((2, "error: --out needs a file name\n"), (blank.ExitCode, blank.Stderr));
         var inside = await CliRunner.RunAsync("table", "read", table, "--out", Path.Combine(table, "_delta_log", "00000000000000000000.json"));
         Assert.Equal(2, inside.ExitCode);
         Assert.StartsWith("error: --out '", inside.Stderr, StringComparison.Ordinal);

@@ -126,9 +126,10 @@ internal static partial class TableCommands
         return path.StartsWith(root, StringComparison.Ordinal);
     }
 
-    /// <summary>The full path of --out's file, refused with a usage error when it names a folder or a folder that does not exist.</summary>
+    /// <summary>The full path of --out's file, refused with a usage error when it is blank, names a folder, or is in a folder that does not exist.</summary>
     private static string OutputFile(string given)
     {
+        if (string.IsNullOrWhiteSpace(given)) throw CommandLine.Usage("--out needs a file name");
         var path = Path.GetFullPath(given);
         if (Directory.Exists(path)) throw CommandLine.Usage($"--out '{CliErrors.Printable(given)}' is a folder; give a file");
         if (Path.GetDirectoryName(path) is { } folder && !Directory.Exists(folder))
