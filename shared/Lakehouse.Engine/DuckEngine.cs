@@ -62,7 +62,7 @@ public sealed class DuckEngine : IDisposable
     }
 
     /// <summary>
-    /// Starts opening the database on a thread pool thread and returns at once: work that needs no connection (reading a
+    /// Starts opening the database on a thread of its own and returns at once: work that needs no connection (reading a
     /// table's log, say) goes on meanwhile, and the first connection waits for the open. Loading DuckDB's library and opening
     /// the database take about 25 ms, a fifth of a short command's life. If the open fails, the first connection throws
     /// what <see cref="Open"/> would.
@@ -76,7 +76,9 @@ public sealed class DuckEngine : IDisposable
         var logger = (ILogger?)options.LoggerFactory?.CreateLogger<DuckEngine>() ?? NullLogger.Instance;
         // A thread of its own: the open blocks for its whole length, and the thread pool's few threads are what the work going on
         // meanwhile runs on.
-        var root = Task.Factory.StartNew(() => OpenRoot(options, temp, logger), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        // The settings as they are now: the caller may change its options object while the open runs.
+        var settings = new DuckEngineOptions { Threads = options.Threads, MemoryLimit = options.MemoryLimit, AllowedDirectories = options.AllowedDirectories?.ToList() };
+        var root = Task.Factory.StartNew(() => OpenRoot(settings, temp, logger), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         return new DuckEngine(root, temp, owns, logger) { IsSandboxed = options.AllowedDirectories is not null };
     }
 
