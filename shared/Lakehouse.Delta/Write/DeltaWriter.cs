@@ -348,17 +348,7 @@ public sealed partial class DeltaWriter
                 // The commit stands; a checkpoint only speeds up reading, and the next interval writes one again.
                 if (!cancellationToken.IsCancellationRequested) LogEvents.CheckpointFailed(_table.Logger, version, _table.Location, e.Message, e);
             }
-            if (checkpointed)
-            {
-                try
-                {
-                    await LogCleanup.RunAsync(_table, configuration, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is LakehouseException or IOException or UnauthorizedAccessException or OperationCanceledException)
-                {
-                    if (!cancellationToken.IsCancellationRequested) LogEvents.ExpiredLogCleanupFailed(_table.Logger, _table.Location, e.Message, e);
-                }
-            }
+            if (checkpointed) LogCleanup.Start(_table, configuration, DateTimeOffset.UtcNow);
         }
         return new DeltaCommitResult(version, true, txn.Operation, new Dictionary<string, long>(txn.Metrics, StringComparer.Ordinal), attempts);
     }
