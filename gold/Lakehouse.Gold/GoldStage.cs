@@ -141,12 +141,12 @@ internal sealed class GoldStage : IDisposable
         var delayUs = WindowSql.Integer((long)_delay.TotalMicroseconds);
         connection.Execute(
             $"CREATE TABLE {_events}_wm AS SELECT make_timestamptz(ingest_us) AS ingest_time, " +
-            $"make_timestamptz(max(newest_us) OVER (ORDER BY ingest_us ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) - {delayUs}) AS arrival_watermark, " +
-            $"make_timestamptz(newest_us) AS newest FROM (SELECT ingest_us, max(newest_us) AS newest_us FROM {batches} GROUP BY ingest_us)", cancellationToken);
-        long? newFirst = null, oldLast = null;
+            $"make_timestamptz(max(newest_us) OVER (ORDER BY ingest_us ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) - {delayUs}) AS arrival_watermark " +
+            $"FROM (SELECT ingest_us, max(newest_us) AS newest_us FROM {batches} GROUP BY ingest_us)", cancellationToken);
+        long? newFirst, oldLast;
         using (var r = connection.Query(
-            $"SELECT max(newest_us), max(newest_us) FILTER (WHERE NOT is_new), max(ingest_us) FILTER (WHERE NOT is_new), min(ingest_us) FILTER (WHERE is_new), " +
-            $"count(*) FILTER (WHERE NOT is_new) FROM {batches}", cancellationToken))
+            $"SELECT max(newest_us), max(newest_us) FILTER (WHERE NOT is_new), max(ingest_us) FILTER (WHERE NOT is_new), min(ingest_us) FILTER (WHERE is_new) FROM {batches}",
+            cancellationToken))
         {
             r.Read();
             Watermark = Micros(r.IsNull(0) ? null : r.GetInt64(0)) - _delay;

@@ -13,9 +13,9 @@ namespace Lakehouse.Delta.Write;
 /// <remarks>
 /// The newest complete checkpoint whose files and commit are older than the retention is where the log then starts. The log
 /// files before it (commits, checkpoints, log compactions) are deleted oldest first, up to the first one younger than the
-/// retention, so what is left, even after a cleanup cut short, is the log without its beginning, never a log with a hole. Every version from that checkpoint on stays
-/// readable, which takes in every version younger than the retention; time travel to an older version, or an incremental read
-/// from one (<see cref="DeltaTable.GetChangesAsync"/>), is refused with a message. A process cleans a table at most once an
+/// retention, so what is left, even after a cleanup cut short, is the log without its beginning, never a log with a hole.
+/// Every version from that checkpoint on stays readable, which takes in every version younger than the retention; time travel
+/// to an older version, or an incremental read from one (<see cref="DeltaTable.GetChangesAsync"/>), is refused with a message. A process cleans a table at most once an
 /// hour (the listing of a long log is what it costs), in the background of the commit that wrote the checkpoint.
 /// </remarks>
 internal static class LogCleanup
