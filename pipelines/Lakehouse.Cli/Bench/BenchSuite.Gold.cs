@@ -28,7 +28,7 @@ internal sealed partial class BenchSuite
         var lake = Path.Combine(_run, "gold-day");
         CopyFolder(silver, lake);
         var clock = Stopwatch.StartNew();
-        var result = await GoldJob.Open(LakeStorage.Open(lake), _engine).RunAsync(DatasetCatalog.BuiltIn.Get("weblogs"), null, cancellationToken).ConfigureAwait(false);
+        var result = await GoldJob.Open(LakeStorage.Open(lake), _engine, _loggerFactory).RunAsync(DatasetCatalog.BuiltIn.Get("weblogs"), null, cancellationToken).ConfigureAwait(false);
         var seconds = clock.Elapsed.TotalSeconds;
         if (result.RowsIn != _size.GoldDayEvents || result.Dates.Count != 1)
             throw new LakehouseException(LakehouseErrorReason.Engine, $"gold_day read {result.RowsIn} rows over {result.Dates.Count} dates (expected {_size.GoldDayEvents} over 1).");
@@ -60,7 +60,7 @@ internal sealed partial class BenchSuite
             CopyFolder(built, lake);
             await AppendSilverDayAsync(lake, _size.GoldDayEvents, IncrementalEvents, cancellationToken).ConfigureAwait(false);
             var clock = Stopwatch.StartNew();
-            last = await GoldJob.Open(LakeStorage.Open(lake), _engine).RunAsync(DatasetCatalog.BuiltIn.Get("weblogs"), null, cancellationToken).ConfigureAwait(false);
+            last = await GoldJob.Open(LakeStorage.Open(lake), _engine, _loggerFactory).RunAsync(DatasetCatalog.BuiltIn.Get("weblogs"), null, cancellationToken).ConfigureAwait(false);
             runs.Add(clock.Elapsed.TotalSeconds);
             if (last.Dates.Count != 1)
                 throw new LakehouseException(LakehouseErrorReason.Engine, $"gold_incremental recomputed {last.Dates.Count} dates, not 1.");

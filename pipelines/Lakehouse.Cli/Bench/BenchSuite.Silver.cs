@@ -32,7 +32,7 @@ internal sealed partial class BenchSuite
         using var process = Process.GetCurrentProcess();
         var cpu = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
-        var result = await SilverJob.Open(LakeStorage.Open(lake), _engine).RunAsync(DatasetCatalog.BuiltIn.Get("weblogs"), new SilverRunOptions { MaxRowsPerCommit = 100_000_000 }, cancellationToken).ConfigureAwait(false);
+        var result = await SilverJob.Open(LakeStorage.Open(lake), _engine, _loggerFactory).RunAsync(DatasetCatalog.BuiltIn.Get("weblogs"), new SilverRunOptions { MaxRowsPerCommit = 100_000_000 }, cancellationToken).ConfigureAwait(false);
         var seconds = clock.Elapsed.TotalSeconds;
         process.Refresh();
         var cpuSeconds = (process.TotalProcessorTime - cpu).TotalSeconds;
@@ -75,7 +75,7 @@ internal sealed partial class BenchSuite
             // 1,000 new events: new ids on the same days as the table's (so the merge reads those days' files).
             await LandBronzeAsync(Path.Combine(lake, "bronze", "weblogs"), rows, IncrementalEvents, cancellationToken, total: rows, clean: true).ConfigureAwait(false);
             var clock = Stopwatch.StartNew();
-            last = await SilverJob.Open(LakeStorage.Open(lake), _engine).RunAsync(DatasetCatalog.BuiltIn.Get("weblogs"), null, cancellationToken).ConfigureAwait(false);
+            last = await SilverJob.Open(LakeStorage.Open(lake), _engine, _loggerFactory).RunAsync(DatasetCatalog.BuiltIn.Get("weblogs"), null, cancellationToken).ConfigureAwait(false);
             runs.Add(clock.Elapsed.TotalSeconds);
             if (last.RowsOut != IncrementalEvents)
                 throw new LakehouseException(LakehouseErrorReason.Engine, $"silver_incremental added {last.RowsOut} rows, not {IncrementalEvents}.");

@@ -10,6 +10,7 @@ using Lakehouse.Delta;
 using Lakehouse.Delta.Write;
 using Lakehouse.Engine;
 using Lakehouse.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Lakehouse.Cli.Bench;
 
@@ -55,14 +56,18 @@ internal sealed partial class BenchSuite
     private readonly string _work;
     private readonly string _run;
     private readonly Action<string> _progress;
+    private readonly ILoggerFactory? _loggerFactory;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
     /// <summary>The case names, in the order they run.</summary>
     internal static IReadOnlyList<string> CaseNames { get; } = ["snapshot_load", "read_csv", "import", "append_latency", "files_to_bronze", "http_ingest", "bronze_to_silver", "silver_incremental", "gold_day", "gold_incremental"];
 
-    internal BenchSuite(DuckEngine engine, BenchSize size, string work, Action<string> progress)
+    /// <summary>A suite of <paramref name="size"/> with its inputs under <paramref name="work"/>, progress lines to <paramref name="progress"/>,
+    /// and gold's steps with their times to <paramref name="loggerFactory"/> (shown with --verbose).</summary>
+    internal BenchSuite(DuckEngine engine, BenchSize size, string work, Action<string> progress, ILoggerFactory? loggerFactory = null)
     {
         _engine = engine;
+        _loggerFactory = loggerFactory;
         _size = size;
         _work = work;
         _progress = progress;

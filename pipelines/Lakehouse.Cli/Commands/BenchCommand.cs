@@ -153,7 +153,7 @@ internal static class BenchCommand
                 return await WriteReportAsync(JsonSerializer.Serialize(medallion, BenchReport.JsonOptions)).ConfigureAwait(false);
             }
             var report = await session.Progress.RunAsync($"bench --size {benchSize.Name}", line =>
-                new BenchSuite(engine, benchSize, Path.GetFullPath(folder), Progress(line)).RunAsync(azureRoot, cancellationToken, cases)).ConfigureAwait(false);
+                new BenchSuite(engine, benchSize, Path.GetFullPath(folder), Progress(line), session.LoggerFactory).RunAsync(azureRoot, cancellationToken, cases)).ConfigureAwait(false);
             return await WriteReportAsync(JsonSerializer.Serialize(report, BenchReport.JsonOptions)).ConfigureAwait(false);
 
             Action<string> Progress(IProgressLine line) => session.Progress.Enabled

@@ -5,10 +5,11 @@ using Lakehouse.Engine;
 namespace Lakehouse.Silver.Parsing;
 
 /// <summary>
-/// Parses JSON payloads with the dataset's schema in DuckDB: one pass of yyjson per payload for validity, one to split the object
-/// into its fields, then each field checked against its column's type. Numbers are taken as sent: a string holding a number is
-/// a wrong type, never converted; integers accept integral numbers (200.0), numbers accept no NaN or infinity; timestamps are
-/// ISO-8601 strings, with an offset converted to UTC and without one taken as UTC (the engine's time zone).
+/// Parses JSON payloads with the dataset's schema in DuckDB: one pass of yyjson per payload for validity, one for the JSON types of
+/// every column's path, one for their values as text, one to count the keys; each value is then cast from its text to its
+/// column's type. Numbers are taken as sent: a string holding a number is a wrong type, never converted; integers accept integral
+/// numbers (200.0), numbers accept no NaN or infinity; timestamps are ISO-8601 strings, with an offset converted to UTC and without
+/// one taken as UTC (the engine's time zone).
 /// </summary>
 internal static class JsonPayloadSql
 {
@@ -19,37 +20,33 @@ internal static class JsonPayloadSql
     /// </summary>
     internal static string Select(DatasetDefinition definition, string source)
     {
-        var top = definition.Columns.Where(c => c.Path is null).ToList();
-        var spec = "{" + string.Join(",", top.Select(c => $"\"{c.Name}\":\"JSON\"")) + "}";
-        var frame = new StringBuilder();
-        frame.Append("SELECT *, CASE WHEN __rule IS NULL THEN json_transform(txt, ").Append(SqlText.Literal(spec)).Append(") END AS __j");
-        foreach (var c in definition.Columns.Where(c => c.Path is not null))
-            frame.Append(", CASE WHEN __rule IS NULL THEN json_extract(txt, ").Append(SqlText.Literal(JsonPath(c.Path!))).Append(") END AS ").Append(Field(c));
-        frame.Append(", CASE WHEN __rule IS NULL THEN len(json_keys(txt)) END AS __n");
-        frame.Append(" FROM (SELECT *, ").Append(ParseRule()).Append(" AS __rule FROM ").Append(source).Append(')');
+        var columns = definition.Columns;
+        var paths = "[" + string.Join(", ", columns.Select(c => SqlText.Literal(JsonPath(c.Path ?? c.Name)))) + "]";
+        // One lookup of every path per payload for the JSON types, one for the values as text (an object or array as its JSON).
+        var looked = new StringBuilder("SELECT *, CASE WHEN __rule IS NULL THEN json_type(txt, ").Append(paths).Append(") END AS __types")
+            .Append(", CASE WHEN __rule IS NULL THEN json_extract_string(txt, ").Append(paths).Append(") END AS __texts")
+            .Append(", CASE WHEN __rule IS NULL THEN len(json_keys(txt)) END AS __n")
+            .Append(" FROM (SELECT *, ").Append(ParseRule()).Append(" AS __rule FROM ").Append(source).Append(')');
 
-        // A duplicate key: json_keys lists every key as written, the fields found count each schema key once. Only when the two
-        // differ (a duplicate, or keys the schema does not read) is the exact, costlier check made.
-        var present = top.Count == 0 ? "0" : string.Join(" + ", top.Select(c => $"CAST(__j.{SqlText.Identifier(c.Name)} IS NOT NULL AS INTEGER)"));
-        var typed = new StringBuilder("SELECT * EXCLUDE (__rule, __n), coalesce(__rule, CASE WHEN __n <> ").Append(present)
+        // A duplicate key: json_keys lists every key as written, the paths found count each top-level schema key once. Only when
+        // the two differ (a duplicate, or keys the schema does not read) is the exact, costlier check made.
+        var top = columns.Select((c, i) => (c, i)).Where(x => x.c.Path is null).ToList();
+        var present = top.Count == 0 ? "0" : string.Join(" + ", top.Select(x => $"CAST(__types[{x.i + 1}] IS NOT NULL AS INTEGER)"));
+        var split = new StringBuilder("SELECT * EXCLUDE (__rule, __n, __types, __texts), coalesce(__rule, CASE WHEN __n <> ").Append(present)
             .Append($" AND list_unique(json_keys(txt)) <> __n THEN '{SilverRules.DuplicateKey}' END) AS parse_rule");
-        foreach (var c in definition.Columns)
-        {
-            var f = c.Path is null ? $"__j.{SqlText.Identifier(c.Name)}" : Field(c);
-            typed.Append(", ").Append(f).Append(" AS ").Append(Fragment(c)).Append(", json_type(").Append(f).Append(") AS ").Append(Kind(c));
-        }
-        typed.Append(" FROM (").Append(frame).Append(')');
+        for (var i = 0; i < columns.Count; i++)
+            split.Append(", __types[").Append(i + 1).Append("] AS ").Append(Kind(columns[i])).Append(", __texts[").Append(i + 1).Append("] AS ").Append(Text(columns[i]));
+        split.Append(" FROM (").Append(looked).Append(')');
 
-        var outer = new StringBuilder("SELECT * EXCLUDE (txt, __j, parse_rule");
-        foreach (var c in definition.Columns)
-        {
-            outer.Append(", ").Append(Fragment(c)).Append(", ").Append(Kind(c));
-            if (c.Path is not null) outer.Append(", ").Append(Field(c));
-        }
+        var typed = new StringBuilder("SELECT *");
+        foreach (var c in columns) typed.Append(", ").Append(Value(c)).Append(" AS ").Append(SqlText.Identifier(c.Name));
+        typed.Append(" FROM (").Append(split).Append(')');
+
+        var outer = new StringBuilder("SELECT * EXCLUDE (txt, parse_rule");
+        foreach (var c in columns) outer.Append(", ").Append(Kind(c)).Append(", ").Append(Text(c));
         outer.Append(')');
-        foreach (var c in definition.Columns) outer.Append(", ").Append(Value(c)).Append(" AS ").Append(SqlText.Identifier(c.Name));
         // The list is built only for rows with a problem (CASE evaluates its branches for the rows that take them): most rows are clean.
-        var checks = new[] { ParseViolation() }.Concat(definition.Columns.Select(TypeViolation)).ToList();
+        var checks = new[] { ParseViolation() }.Concat(columns.Select(TypeViolation)).ToList();
         outer.Append(", CASE WHEN ").Append(string.Join(" OR ", checks.Select(c => $"({c}) IS NOT NULL")))
             .Append(" THEN list_filter([").Append(string.Join(", ", checks)).Append("], x -> x IS NOT NULL) ELSE CAST([] AS STRUCT(rule VARCHAR, message VARCHAR)[]) END AS parse_violations");
         outer.Append(" FROM (").Append(typed).Append(')');
@@ -69,41 +66,42 @@ internal static class JsonPayloadSql
         $"WHEN '{SilverRules.NotAnObject}' THEN 'the payload is JSON but not an object: ' || left(txt, 60) " +
         "ELSE parse_rule END} END";
 
-    private static string Field(DatasetColumn c) => SqlText.Identifier("__f_" + c.Name);
-
-    private static string Fragment(DatasetColumn c) => SqlText.Identifier("__v_" + c.Name);
+    /// <summary>The column's value as text: a string unquoted and unescaped, a number as written, an object or array as its JSON.</summary>
+    private static string Text(DatasetColumn c) => SqlText.Identifier("__s_" + c.Name);
 
     private static string Kind(DatasetColumn c) => SqlText.Identifier("__t_" + c.Name);
 
+    /// <summary>The column's typed value from its JSON type and text; NULL when it is missing, JSON null, or does not fit.</summary>
     private static string Value(DatasetColumn c)
     {
-        var f = Fragment(c);
+        var s = Text(c);
         var t = Kind(c);
         return c.Type switch
         {
-            DatasetColumnType.String => $"CASE WHEN {t} = 'VARCHAR' THEN {f} ->> '$' END",
+            DatasetColumnType.String => $"CASE WHEN {t} = 'VARCHAR' THEN {s} END",
             DatasetColumnType.Integer =>
-                $"CASE WHEN {t} IN ('BIGINT', 'UBIGINT') THEN TRY_CAST({f} AS BIGINT) " +
-                $"WHEN {t} = 'DOUBLE' AND isfinite(TRY_CAST({f} AS DOUBLE)) AND TRY_CAST({f} AS DOUBLE) = trunc(TRY_CAST({f} AS DOUBLE)) " +
-                $"AND abs(TRY_CAST({f} AS DOUBLE)) < 9.2e18 THEN CAST(TRY_CAST({f} AS DOUBLE) AS BIGINT) END",
-            DatasetColumnType.Number => $"CASE WHEN {t} IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND isfinite(TRY_CAST({f} AS DOUBLE)) THEN TRY_CAST({f} AS DOUBLE) END",
-            DatasetColumnType.Boolean => $"CASE WHEN {t} = 'BOOLEAN' THEN TRY_CAST({f} AS BOOLEAN) END",
-            DatasetColumnType.Timestamp =>
-                $"CASE WHEN {t} = 'VARCHAR' AND isfinite(TRY_CAST({f} ->> '$' AS TIMESTAMPTZ)) THEN TRY_CAST({f} ->> '$' AS TIMESTAMPTZ) END",
-            DatasetColumnType.Object => $"CASE WHEN {t} = 'OBJECT' THEN CAST({f} AS VARCHAR) END",
-            DatasetColumnType.StringList => $"CASE WHEN {t} = 'ARRAY' THEN TRY_CAST({f} AS VARCHAR[]) END",
+                $"CASE WHEN {t} IN ('BIGINT', 'UBIGINT') THEN TRY_CAST({s} AS BIGINT) " +
+                $"WHEN {t} = 'DOUBLE' AND isfinite(TRY_CAST({s} AS DOUBLE)) AND TRY_CAST({s} AS DOUBLE) = trunc(TRY_CAST({s} AS DOUBLE)) " +
+                $"AND abs(TRY_CAST({s} AS DOUBLE)) < 9.2e18 THEN CAST(TRY_CAST({s} AS DOUBLE) AS BIGINT) END",
+            DatasetColumnType.Number => $"CASE WHEN {t} IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND isfinite(TRY_CAST({s} AS DOUBLE)) THEN TRY_CAST({s} AS DOUBLE) END",
+            DatasetColumnType.Boolean => $"CASE WHEN {t} = 'BOOLEAN' THEN TRY_CAST({s} AS BOOLEAN) END",
+            DatasetColumnType.Timestamp => $"CASE WHEN {t} = 'VARCHAR' AND isfinite(TRY_CAST({s} AS TIMESTAMPTZ)) THEN TRY_CAST({s} AS TIMESTAMPTZ) END",
+            DatasetColumnType.Object => $"CASE WHEN {t} = 'OBJECT' THEN {s} END",
+            DatasetColumnType.StringList => $"CASE WHEN {t} = 'ARRAY' THEN TRY_CAST(CAST({s} AS JSON) AS VARCHAR[]) END",
             _ => throw new ArgumentOutOfRangeException(nameof(c), c.Type, "Unknown column type."),
         };
     }
 
-    /// <summary>A {rule, message} when the field's JSON type does not fit the column, else NULL.</summary>
+    /// <summary>A {rule, message} when the field's JSON type does not fit the column, else NULL (the typed value is the column itself).</summary>
     private static string TypeViolation(DatasetColumn c)
     {
-        var f = Fragment(c);
+        var s = Text(c);
         var t = Kind(c);
+        var value = SqlText.Identifier(c.Name);
         var name = SqlText.Literal(c.Path ?? c.Name);
         var got = $"CASE {t} WHEN 'VARCHAR' THEN 'a string' WHEN 'BOOLEAN' THEN 'a boolean' WHEN 'OBJECT' THEN 'an object' WHEN 'ARRAY' THEN 'an array' ELSE 'a number' END";
-        var sample = $"left(CAST({f} AS VARCHAR), 60)";
+        // The value as written (a string in its quotes), read again only for the rows with a problem.
+        var sample = $"left(CAST(json_extract(txt, {SqlText.Literal(JsonPath(c.Path ?? c.Name))}) AS VARCHAR), 60)";
         string Wrong(string expected) => $"{{'rule': '{SilverRules.WrongType}', 'message': {name} || ': expected {expected}, got ' || {got} || ' (' || {sample} || ')'}}";
         string Range(string why) => $"{{'rule': '{SilverRules.OutOfRange}', 'message': {name} || ': ' || {sample} || ' {why}'}}";
         var numeric = $"{t} IN ('BIGINT', 'UBIGINT', 'DOUBLE')";
@@ -112,15 +110,15 @@ internal static class JsonPayloadSql
             DatasetColumnType.String => $"WHEN {t} NOT IN ('VARCHAR', 'NULL') THEN {Wrong("a string")}",
             DatasetColumnType.Integer =>
                 $"WHEN {t} NOT IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'NULL') THEN {Wrong("an integer")} " +
-                $"WHEN {t} = 'DOUBLE' AND isfinite(TRY_CAST({f} AS DOUBLE)) AND TRY_CAST({f} AS DOUBLE) <> trunc(TRY_CAST({f} AS DOUBLE)) THEN {Wrong("an integer")} " +
-                $"WHEN {numeric} AND {Value(c)} IS NULL THEN {Range("does not fit a 64-bit integer")}",
+                $"WHEN {t} = 'DOUBLE' AND isfinite(TRY_CAST({s} AS DOUBLE)) AND TRY_CAST({s} AS DOUBLE) <> trunc(TRY_CAST({s} AS DOUBLE)) THEN {Wrong("an integer")} " +
+                $"WHEN {numeric} AND {value} IS NULL THEN {Range("does not fit a 64-bit integer")}",
             DatasetColumnType.Number =>
                 $"WHEN {t} NOT IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'NULL') THEN {Wrong("a number")} " +
-                $"WHEN {numeric} AND {Value(c)} IS NULL THEN {Range("is not a finite number")}",
+                $"WHEN {numeric} AND {value} IS NULL THEN {Range("is not a finite number")}",
             DatasetColumnType.Boolean => $"WHEN {t} NOT IN ('BOOLEAN', 'NULL') THEN {Wrong("true or false")}",
             DatasetColumnType.Timestamp =>
                 $"WHEN {t} NOT IN ('VARCHAR', 'NULL') THEN {Wrong("an ISO-8601 timestamp string")} " +
-                $"WHEN {t} = 'VARCHAR' AND {Value(c)} IS NULL THEN {{'rule': '{SilverRules.WrongType}', 'message': {name} || ': ' || {sample} || ' is not an ISO-8601 timestamp'}}",
+                $"WHEN {t} = 'VARCHAR' AND {value} IS NULL THEN {{'rule': '{SilverRules.WrongType}', 'message': {name} || ': ' || {sample} || ' is not an ISO-8601 timestamp'}}",
             DatasetColumnType.Object => $"WHEN {t} NOT IN ('OBJECT', 'NULL') THEN {Wrong("an object")}",
             DatasetColumnType.StringList => $"WHEN {t} NOT IN ('ARRAY', 'NULL') THEN {Wrong("an array of strings")}",
             _ => throw new ArgumentOutOfRangeException(nameof(c), c.Type, "Unknown column type."),
