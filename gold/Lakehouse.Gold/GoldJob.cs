@@ -240,7 +240,7 @@ public sealed class GoldJob
                 cancellationToken.ThrowIfCancellationRequested();
                 var clock = Stopwatch.StartNew();
                 var group = groups[i];
-                var rows = await stage.LoadAsync(columns, group, before, after, cancellationToken).ConfigureAwait(false);
+                var rows = await stage.LoadAsync(columns, group, before, after, options.StageInMemory, cancellationToken).ConfigureAwait(false);
                 rowsIn += rows;
                 // A window aggregate is staged once per group and slice for the windowed table and its corrections table (both
                 // sliced alike), and dropped with the group.

@@ -41,6 +41,12 @@ public sealed class GoldRunOptions
     /// </summary>
     internal long RowsPerSlice { get; set; } = 1_000_000;
 
+    /// <summary>
+    /// Whether a group's rows are staged as an in-memory table (true) or read from the Parquet files by each output (false); null
+    /// (the default): a table when they take at most a quarter of DuckDB's memory limit (<see cref="GoldStage.LoadAsync"/>).
+    /// </summary>
+    internal bool? StageInMemory { get; set; }
+
     internal bool IsRerun => From is not null;
 
     internal void Validate()

@@ -23,6 +23,7 @@ internal sealed class GoldStage : IDisposable
     private readonly string _events = "gold_events_" + Guid.NewGuid().ToString("N")[..12];
     private readonly List<string> _extra = [];
     private bool _created;
+    private bool _staged;
 
     private readonly string _eventTime;
 
@@ -53,15 +54,28 @@ internal sealed class GoldStage : IDisposable
     /// Rows per slice on <paramref name="connection"/>'s engine: <paramref name="most"/>, or fewer when DuckDB's memory limit
     /// (<c>memory_limit</c>) cannot hold that many.
     /// </summary>
-    internal static long RowsPerSlice(DuckConnection connection, long most)
+    internal static long RowsPerSlice(DuckConnection connection, long most) =>
+        MemoryLimit(connection) is { } bytes ? Math.Clamp(bytes / BytesPerSlicedRow, 1, most) : most;
+
+    /// <summary>DuckDB's memory limit in bytes (<c>memory_limit</c>); null when not understood.</summary>
+    private static long? MemoryLimit(DuckConnection connection)
     {
-        string limit;
-        using (var r = connection.Query("SELECT current_setting('memory_limit')", CancellationToken.None))
-        {
-            limit = r.Read() && !r.IsNull(0) ? r.GetString(0) : "";
-        }
-        return MemoryBytes(limit) is { } bytes ? Math.Clamp(bytes / BytesPerSlicedRow, 1, most) : most;
+        using var r = connection.Query("SELECT current_setting('memory_limit')", CancellationToken.None);
+        return r.Read() && !r.IsNull(0) ? MemoryBytes(r.GetString(0)) : null;
     }
+
+    /// <summary>
+    /// Parquet bytes times this is taken as what the staged rows of those files may take in DuckDB's memory (a day of 10M web-log
+    /// events: 162 MB of Parquet, about 1 GB staged).
+    /// </summary>
+    private const long StagedBytesPerParquetByte = 8;
+
+    /// <summary>
+    /// Whether the rows of <paramref name="files"/>, staged as an in-memory table, take at most a quarter of DuckDB's memory limit,
+    /// leaving the rest to the aggregates over them; false when the limit is not known.
+    /// </summary>
+    private static bool FitsInMemory(DuckConnection connection, IReadOnlyList<AddAction> files) =>
+        MemoryLimit(connection) is { } bytes && files.Sum(f => f.Size) <= bytes / 4 / StagedBytesPerParquetByte;
 
     /// <summary>Bytes of a DuckDB memory setting as it prints it ("488.2 MiB", "18.8 GiB", "1000 bytes"); null when not understood.</summary>
     internal static long? MemoryBytes(string text)
@@ -174,13 +188,14 @@ internal sealed class GoldStage : IDisposable
     /// <paramref name="columns"/> (plus the event time as <c>timestamp</c>, <c>event_date</c>, <c>ingest_time</c>, <c>arrival_watermark</c>),
     /// and as context the rows of the days on each side whose time is at most <paramref name="before"/> before one of those dates or
     /// less than <paramref name="after"/> after it (windows and look-backs that cross midnight). Returns how many rows of the
-    /// group's own dates it staged.
+    /// group's own dates it staged. <paramref name="inMemory"/> says whether the rows are staged as an in-memory table or as a view
+    /// over the files; null: a table when they fit (<see cref="FitsInMemory"/>).
     /// </summary>
     /// <remarks>
     /// One group at a time keeps the staged rows, and the aggregates over them (exact percentiles keep every value and cannot spill),
     /// to a group's days plus the margins, however many dates the run recomputes.
     /// </remarks>
-    internal async Task<long> LoadAsync(IReadOnlyCollection<string> columns, IReadOnlySet<DateOnly> group, TimeSpan before, TimeSpan after,
+    internal async Task<long> LoadAsync(IReadOnlyCollection<string> columns, IReadOnlySet<DateOnly> group, TimeSpan before, TimeSpan after, bool? inMemory,
         CancellationToken cancellationToken)
     {
         var connection = _lease.Connection;
@@ -198,10 +213,14 @@ internal sealed class GoldStage : IDisposable
             return $" OR (s.{time} >= {Timestamp(start - before)} AND s.{time} < {Timestamp(start.AddDays(1) + after)})";
         });
         var where = group.Count == 0 ? "false" : $"s.event_date IN ({DateList(group)}){string.Concat(margins)}";
-        // A view, not a table: each output streams the group's rows from the Parquet files, so memory holds only the aggregates'
-        // state (an in-memory table of a 3.3M-event day is some 400 MB that DuckDB cannot evict).
+        // A table when the group's rows fit easily in DuckDB's memory: every output (and each slice of one) then reads them from
+        // memory instead of the Parquet files and the watermark join again. Otherwise a view: each output streams the rows from the
+        // files, so memory holds only the aggregates' state (an in-memory table of a 3.3M-event day is some 400 MB that DuckDB
+        // cannot evict).
+        _staged = inMemory ?? FitsInMemory(connection, files);
         connection.Execute(
-            $"CREATE TEMP VIEW {_events} AS SELECT {select} FROM ({scan.Sql}) AS s LEFT JOIN {_events}_wm AS w USING (ingest_time) WHERE {where}", cancellationToken);
+            $"CREATE TEMP {(_staged ? "TABLE" : "VIEW")} {_events} AS SELECT {select} FROM ({scan.Sql}) AS s LEFT JOIN {_events}_wm AS w USING (ingest_time) WHERE {where}",
+            cancellationToken);
         _created = true;
         _newView = (files.Where(f => newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList(), select, where);
         return Convert.ToInt64(connection.Scalar($"SELECT count(*) FROM {_events} WHERE {(group.Count == 0 ? "false" : $"event_date IN ({DateList(group)})")}", cancellationToken),
@@ -242,7 +261,7 @@ internal sealed class GoldStage : IDisposable
         if (_created)
         {
             _lease.Connection.Execute($"DROP VIEW IF EXISTS {_events}_new");
-            _lease.Connection.Execute($"DROP VIEW IF EXISTS {_events}");
+            _lease.Connection.Execute($"DROP {(_staged ? "TABLE" : "VIEW")} IF EXISTS {_events}");
         }
         _created = false;
         _newView = null;
