@@ -59,9 +59,6 @@ public sealed class DeltaTable
 
     internal DuckEngine Engine { get; }
 
-    /// <summary>The Parquet schemas of the data files scans have checked (see <see cref="Scan.DataFileTypes"/>).</summary>
-    internal Scan.FileSchemaMemory FileSchemas { get; } = new();
-
     /// <summary>True when the folder holds a Delta log with at least one commit or checkpoint.</summary>
     public async Task<bool> ExistsAsync(CancellationToken cancellationToken = default) =>
         (await ListLogAsync(cancellationToken).ConfigureAwait(false)).Count > 0;

@@ -335,7 +335,7 @@ internal sealed class DeltaTableChecker(DeltaTable table, bool deep)
             try
             {
                 rows = Convert.ToInt64(lease.Connection.Scalar($"SELECT num_rows FROM parquet_file_metadata({SqlText.Literal(locals[i])})", cancellationToken), CultureInfo.InvariantCulture);
-                DataFileTypes.Check(lease.Connection, snapshot.Schema, mapped, partitionNames, [locals[i]], [path], table.Location, table.FileSchemas);
+                DataFileTypes.Check(lease.Connection, snapshot.Schema, mapped, partitionNames, [locals[i]], [path], table.Location, new FileSchemaMemory());
             }
             catch (LakehouseException e) when (e.Reason is LakehouseErrorReason.Engine or LakehouseErrorReason.CorruptLog)
             {

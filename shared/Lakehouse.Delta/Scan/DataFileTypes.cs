@@ -5,18 +5,41 @@ using Lakehouse.Engine;
 
 namespace Lakehouse.Delta.Scan;
 
-/// <summary>What a table has learned about its data files' Parquet schemas: each file's schema, and the schemas known to read as a table schema.</summary>
+/// <summary>
+/// What this process has learned about data files' Parquet schemas: each file's schema, and the schemas known to read as a table
+/// schema. Shared by every table of the process (<see cref="Shared"/>): a query that opens its tables anew (sql, the dashboard)
+/// does not read the footers again. A file is known by its path, length and last write time, so a file replaced in place (never
+/// done by a Delta writer) is read again.
+/// </summary>
 internal sealed class FileSchemaMemory
 {
+    /// <summary>Files remembered at most; past it the memory starts over (a long-running process reads ever new files).</summary>
+    private const int MostFiles = 200_000;
+
     private readonly ConcurrentDictionary<string, string> _interned = new(StringComparer.Ordinal);
 
-    /// <summary>The schema signature of each local data file seen.</summary>
+    /// <summary>The memory of this process.</summary>
+    internal static FileSchemaMemory Shared { get; } = new();
+
+    /// <summary>The schema signature of each local data file seen, by <see cref="Key"/>.</summary>
     internal ConcurrentDictionary<string, string> Schemas { get; } = new(StringComparer.Ordinal);
 
     /// <summary>(file schema signature, table schema key) pairs that were checked and read without change.</summary>
     internal ConcurrentDictionary<(string, string), byte> Accepted { get; } = new();
 
-    internal void Remember(string file, string signature) => Schemas[file] = _interned.GetOrAdd(signature, signature);
+    /// <summary>How a local file is known: its path, length and last write time (empty when it cannot be read: never remembered).</summary>
+    internal static string Key(string local)
+    {
+        var info = new FileInfo(local);
+        return info.Exists ? $"{local}\u001f{info.Length}\u001f{info.LastWriteTimeUtc.Ticks}" : "";
+    }
+
+    internal void Remember(string key, string signature)
+    {
+        if (key.Length == 0) return;
+        if (Schemas.Count >= MostFiles) Schemas.Clear();
+        Schemas[key] = _interned.GetOrAdd(signature, signature);
+    }
 }
 
 /// <summary>
@@ -54,7 +77,9 @@ internal static class DataFileTypes
         IReadOnlyList<string> relative, string table, FileSchemaMemory memory)
     {
         if (locals.Count == 0) return true;
-        var unseen = locals.Where(l => !memory.Schemas.ContainsKey(l)).Distinct(StringComparer.Ordinal).ToList();
+        var keys = locals.Select(FileSchemaMemory.Key).ToList();
+        var unseen = locals.Where((l, i) => keys[i].Length == 0 || !memory.Schemas.ContainsKey(keys[i])).Distinct(StringComparer.Ordinal).ToList();
+        var schemas = new Dictionary<string, string>(StringComparer.Ordinal);
         if (unseen.Count > 0)
         {
             // One row per file: its Parquet schema elements in order, fields split by chr(31), elements by chr(30).
@@ -64,7 +89,7 @@ internal static class DataFileTypes
                     "SELECT file_name, string_agg(concat_ws(chr(31), name, coalesce(duckdb_type, ''), coalesce(repetition_type, ''), coalesce(num_children, 0), " +
                     "coalesce(converted_type, ''), coalesce(logical_type, '')), chr(30) ORDER BY column_id) " +
                     $"FROM parquet_schema({SqlText.LiteralList(unseen)}) GROUP BY file_name");
-                while (r.Read()) memory.Remember(r.GetString(0), r.GetString(1));
+                while (r.Read()) schemas[r.GetString(0)] = r.GetString(1);
             }
             catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Engine)
             {
@@ -75,9 +100,12 @@ internal static class DataFileTypes
         var fields = schema.Fields.Where(f => !partitionColumns.Contains(f.Name)).ToList();
         var tableKey = $"{columnMapping}\u001f{string.Join("\u001e", partitionColumns.Order(StringComparer.Ordinal))}\u001f{schema.ToSchemaString()}";
         var distinct = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (local, signature) in schemas)
+            memory.Remember(FileSchemaMemory.Key(local), signature);
         for (var i = 0; i < locals.Count; i++)
         {
-            if (!memory.Schemas.TryGetValue(locals[i], out var signature) || !distinct.Add(signature) || memory.Accepted.ContainsKey((signature, tableKey))) continue;
+            if (!schemas.TryGetValue(locals[i], out var signature) && !memory.Schemas.TryGetValue(keys[i], out signature)) continue;
+            if (!distinct.Add(signature) || memory.Accepted.ContainsKey((signature, tableKey))) continue;
             var at = 0;
             var root = Build(Parse(signature), ref at);
             if (MissingColumns(fields, root, columnMapping) is { } missing)

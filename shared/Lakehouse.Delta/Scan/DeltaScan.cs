@@ -77,7 +77,7 @@ public sealed class DeltaScan : IDisposable
             deleted[i] = files[i].DeletionVector is { } dv ? await DeletionVectors.ReadAsync(dv, relative[i], table.Storage, ct).ConfigureAwait(false) : [];
         }).ConfigureAwait(false);
         CheckDeletionVectorBounds(connection, files, relative, locals, deleted);
-        var uniform = DataFileTypes.Check(connection, schema, mapped, partitionNames, locals, relative, table.Location, table.FileSchemas);
+        var uniform = DataFileTypes.Check(connection, schema, mapped, partitionNames, locals, relative, table.Location, FileSchemaMemory.Shared);
 
         var id = Guid.NewGuid().ToString("N")[..16];
         var helpers = new List<string>();

@@ -38,6 +38,24 @@ public sealed class DataFileTypesTests(EngineFixture fixture) : IClassFixture<En
     }
 
     [Fact]
+    public async Task Read_FileReplacedInPlaceAfterARead_CheckedAgainAndRefused()
+    {
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync("SELECT 22::BIGINT AS id, 'x' AS v");
+        Assert.Equal(["22"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t"));
+        var file = Assert.Single((await t.Table.GetSnapshotAsync()).Files).Path;
+        // The process remembers the file's schema (any table object over it reads it from memory, not the footer again)...
+        Assert.True(FileSchemaMemory.Shared.Schemas.ContainsKey(FileSchemaMemory.Key(Path.Combine(t.Root, file))));
+
+        // ...by its length and write time: a file replaced in place is read again, from a new table object too.
+        await ReplaceDataFileAsync(t, "SELECT 22.7::DOUBLE AS id, 'x' AS v");
+        File.SetLastWriteTimeUtc(Path.Combine(t.Root, file), DateTime.UtcNow.AddMinutes(1));
+        var reopened = DeltaTable.Open(Storage.LakeStorage.Open(t.Root), _engine);
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => WriteTestKit.QueryAsync(reopened, "SELECT id::VARCHAR FROM t"));
+        Assert.Contains("stores column 'id' as DOUBLE", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Read_NestedFieldStoredAsText_RefusedNamingTheField()
     {
         using var t = new LocalTable(_engine);
