@@ -330,6 +330,7 @@ public sealed class SilverJob
                     return Outcome.Empty;
                 }
                 var fresh = await stage.NewRowsAsync(_silver, silverSnapshot, cancellationToken).ConfigureAwait(false);
+                Done("dedupe");
                 var appended = await silverWriter.AppendAsync(fresh, txn, cancellationToken).ConfigureAwait(false);
                 if (!appended.Committed)
                 {
