@@ -91,11 +91,22 @@ public sealed class BenchCommandTests : IDisposable
             Assert.Equal((200_000L, 1000), (goldIncremental.GetProperty("day_events").GetInt64(), goldIncremental.GetProperty("events").GetInt32()));
             Assert.Equal(3, goldIncremental.GetProperty("run_seconds").GetArrayLength());
             HasTarget(goldIncremental);
+
+            // The same two in stream order: batches follow event time, one event in a hundred late; the day in the target's figure
+            // arrived shuffled, so nearly every event was late. The stream's new events are its newest seconds: none late.
+            Assert.True(goldDay.GetProperty("late_events").GetInt64() > 190_000, goldDay.ToString());
+            var streamDay = goldDay.GetProperty("stream_order");
+            Positive(streamDay, "seconds");
+            Assert.InRange(streamDay.GetProperty("late_events").GetInt64(), 1_000, 3_000);
+            Assert.Contains(streamDay.GetProperty("tables").EnumerateArray(), t => t.GetProperty("table").GetString() == "page_metrics_5m" && t.GetProperty("rows").GetInt64() > 0);
+            var streamIncremental = goldIncremental.GetProperty("stream_order");
+            Assert.Equal(3, streamIncremental.GetProperty("run_seconds").GetArrayLength());
+            Assert.Equal(0, streamIncremental.GetProperty("late_events").GetInt64());
         }
 
         // The run's own tables are gone; the generated inputs stay for the next run, which reuses them.
         Assert.Empty(Directory.GetDirectories(Path.Combine(work, "runs")));
-        Assert.Equal(["gold-lake-200000", "gold-silver-200000", "landing-weblogs-100000", "ndjson-100000", "silver-bronze-100000", "silver-lake-200000", "snapshot-300", "weblogs-100000"], Directory.GetDirectories(work).Select(Path.GetFileName).Where(n => n != "runs").Order(StringComparer.Ordinal));
+        Assert.Equal(["gold-lake-200000", "gold-lake-stream-200000", "gold-silver-200000", "gold-silver-stream-200000", "landing-weblogs-100000", "ndjson-100000", "silver-bronze-100000", "silver-lake-200000", "snapshot-300", "weblogs-100000"], Directory.GetDirectories(work).Select(Path.GetFileName).Where(n => n != "runs").Order(StringComparer.Ordinal));
         var second = await CliRunner.RunAsync("bench", "--size", "small", "--work", work);
         Assert.True(second.ExitCode == 0, second.Stderr);
         using var again = JsonDocument.Parse(second.Stdout);
