@@ -109,7 +109,7 @@ internal sealed partial class BenchSuite
         /// <summary>
         /// As a stream delivers them: batches in event-time order, one event in a hundred 30 batches (some 43 minutes) late; the
         /// new events of the incremental run are the day's newest 10 seconds (ahead of the watermark, as a stream's newest batch is),
-    /// in one batch after all the others.
+        /// in one batch after all the others.
         /// </summary>
         Stream,
     }
