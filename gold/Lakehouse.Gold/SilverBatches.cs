@@ -4,7 +4,6 @@ using Lakehouse.Delta;
 using Lakehouse.Delta.Log;
 using Lakehouse.Delta.Scan;
 using Lakehouse.Engine;
-using Lakehouse.Storage;
 
 namespace Lakehouse.Gold;
 
@@ -57,33 +56,15 @@ internal static class SilverBatches
                 list.Add(new Batch(r.IsNull(1) ? null : r.GetInt64(1), r.IsNull(2) ? null : r.GetInt64(2)));
             }
         }
-        // The scan names each file by its table-relative path: the log's path, decoded (an absolute URI inside the table, relative to it).
         var result = new List<(AddAction, Batch[])>(files.Count);
         foreach (var f in files)
         {
-            var decoded = Uri.UnescapeDataString(f.Path);
-            var name = rows.ContainsKey(decoded) ? decoded
-                : Relative(decoded) is { } relative && rows.ContainsKey(relative) ? relative
-                : decoded.Contains("://", StringComparison.Ordinal) ? rows.Keys.FirstOrDefault(n => decoded.EndsWith("/" + n, StringComparison.Ordinal))
-                : null;
-            result.Add((f, name is null ? [] : [.. rows[name]]));
-            if (name is not null) rows.Remove(name);
+            var name = silver.RelativePath(f);
+            result.Add((f, rows.Remove(name, out var batches) ? [.. batches] : []));
         }
         if (rows.Count > 0)
             throw new LakehouseException(LakehouseErrorReason.Engine, $"The scan of silver '{silver.Location}' named a data file the log does not: '{rows.Keys.First()}'.");
         return result;
-    }
-
-    private static string? Relative(string decoded)
-    {
-        try
-        {
-            return decoded.Contains("://", StringComparison.Ordinal) ? null : LakePath.Normalize(decoded);
-        }
-        catch (ArgumentException)
-        {
-            return null;
-        }
     }
 
     private static string Key(AddAction f) => f.Path + "\n" + f.Size.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n" + f.DeletionVector?.UniqueId;

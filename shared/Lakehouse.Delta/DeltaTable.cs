@@ -59,6 +59,16 @@ public sealed class DeltaTable
 
     internal DuckEngine Engine { get; }
 
+    /// <summary>
+    /// The table-relative path of a data file, as a scan names it (<see cref="Scan.DeltaScan.FileColumn"/>): the log's path decoded,
+    /// or an absolute URI's path inside the table. A path outside the table is refused (UnsupportedFeature).
+    /// </summary>
+    public string RelativePath(AddAction file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        return DeltaPaths.ToTableRelative(file.Path, Storage);
+    }
+
     /// <summary>True when the folder holds a Delta log with at least one commit or checkpoint.</summary>
     public async Task<bool> ExistsAsync(CancellationToken cancellationToken = default) =>
         (await ListLogAsync(cancellationToken).ConfigureAwait(false)).Count > 0;

@@ -327,6 +327,8 @@ internal sealed class DeltaTableChecker(DeltaTable table, bool deep)
         await Parallel.ForEachAsync(present, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
             async (i, ct) => locals[i] = await Storage.GetLocalCopyAsync(DeltaPaths.ToTableRelative(files[i].Path, Storage), ct).ConfigureAwait(false)).ConfigureAwait(false);
         using var lease = table.Engine.Lease();
+        // A memory of this check's own, not the process's: a check reads every footer.
+        var schemas = new FileSchemaMemory();
         foreach (var i in present)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -335,7 +337,7 @@ internal sealed class DeltaTableChecker(DeltaTable table, bool deep)
             try
             {
                 rows = Convert.ToInt64(lease.Connection.Scalar($"SELECT num_rows FROM parquet_file_metadata({SqlText.Literal(locals[i])})", cancellationToken), CultureInfo.InvariantCulture);
-                DataFileTypes.Check(lease.Connection, snapshot.Schema, mapped, partitionNames, [locals[i]], [path], table.Location, new FileSchemaMemory());
+                DataFileTypes.Check(lease.Connection, snapshot.Schema, mapped, partitionNames, [locals[i]], [path], table.Location, schemas);
             }
             catch (LakehouseException e) when (e.Reason is LakehouseErrorReason.Engine or LakehouseErrorReason.CorruptLog)
             {

@@ -63,7 +63,7 @@ internal sealed partial class BenchSuite
     internal static IReadOnlyList<string> CaseNames { get; } = ["snapshot_load", "read_csv", "import", "append_latency", "files_to_bronze", "http_ingest", "bronze_to_silver", "silver_incremental", "gold_day", "gold_incremental"];
 
     /// <summary>A suite of <paramref name="size"/> with its inputs under <paramref name="work"/>, progress lines to <paramref name="progress"/>,
-    /// and gold's steps with their times to <paramref name="loggerFactory"/> (shown with --verbose).</summary>
+    /// and the silver and gold jobs' steps with their times to <paramref name="loggerFactory"/> (shown with --verbose).</summary>
     internal BenchSuite(DuckEngine engine, BenchSize size, string work, Action<string> progress, ILoggerFactory? loggerFactory = null)
     {
         _engine = engine;
