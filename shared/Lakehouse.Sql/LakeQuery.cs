@@ -170,7 +170,7 @@ public sealed partial class LakeQuery : IDisposable
             }
             var keyword = FirstKeyword(text);
             return new ParseResult(null,
-                $"Only one read-only query (SELECT, WITH … SELECT, VALUES, FROM …) can run here{(keyword is null ? "" : $"; this is a {keyword} statement")}. " +
+                $"Only one read-only query (SELECT, WITH … SELECT, VALUES, FROM …) can run here{(keyword is null ? "" : $"; this is {("AEIOU".Contains(keyword[0], StringComparison.Ordinal) ? "an" : "a")} {keyword} statement")}. " +
                 "Statements that write files, attach databases, load extensions or change settings need the unsafe mode (lakehouse sql --unsafe).",
                 IsSyntaxError: false);
         }

@@ -75,7 +75,7 @@ public sealed class SqlCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("INSTALL httpfs FROM 'http://127.0.0.1:9/'", "this is a INSTALL statement")]
+    [InlineData("INSTALL httpfs FROM 'http://127.0.0.1:9/'", "this is an INSTALL statement")]
     [InlineData("SET enable_external_access = true", "this is a SET statement")]
     [InlineData("select * from read_csv('/etc/passwd')", "Permission Error")]
     [InlineData("select * from glob('/home/*')", "Permission Error")]
