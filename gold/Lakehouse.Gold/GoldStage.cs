@@ -203,24 +203,34 @@ internal sealed class GoldStage : IDisposable
         var dates = WithNeighbours(group);
         var (snapshot, eventTime, time, newFiles) = (_snapshot, _eventTime, _time, _newFiles);
         var files = Files(snapshot, dates);
-        var scan = _scan = await DeltaScan.CreateAsync(_silver, snapshot, connection, new DeltaScanOptions { Files = files }, cancellationToken).ConfigureAwait(false);
+        var own = Files(snapshot, group);
+        var neighbours = files.Except(own).ToList();
         var extra = columns.Where(c => c != eventTime && c is not ("timestamp" or GoldTables.EventDate or "ingest_time" or "arrival_watermark"))
             .Distinct().Select(c => "s." + SqlText.Identifier(c));
         var select = string.Join(", ", new[] { $"s.{time} AS \"timestamp\"", "s.event_date", "s.ingest_time", "w.arrival_watermark" }.Concat(extra));
-        var margins = group.Order().Select(d =>
+        var margins = string.Join(" OR ", group.Order().Select(d =>
         {
             var start = new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            return $" OR (s.{time} >= {Timestamp(start - before)} AND s.{time} < {Timestamp(start.AddDays(1) + after)})";
-        });
-        var where = group.Count == 0 ? "false" : $"s.event_date IN ({DateList(group)}){string.Concat(margins)}";
+            return $"(s.{time} >= {Timestamp(start - before)} AND s.{time} < {Timestamp(start.AddDays(1) + after)})";
+        }));
+        var where = group.Count == 0 ? "false" : $"s.event_date IN ({DateList(group)}) OR {margins}";
+        // The group's own partitions whole, and of the neighbours' only the margins: a filter on the event time alone, which DuckDB
+        // pushes into the Parquet scan (row groups outside the margins are skipped by their statistics; of the others only the time
+        // column is decoded for the rows that fail it), where one OR of the partition and the time would read every row of them.
+        var staged = new List<string>();
+        foreach (var (part, filter) in new[] { (own, group.Count == 0 ? "false" : "true"), (neighbours, group.Count == 0 ? "false" : margins) })
+        {
+            if (part.Count == 0 && staged.Count > 0) continue;
+            var scan = await DeltaScan.CreateAsync(_silver, snapshot, connection, new DeltaScanOptions { Files = part }, cancellationToken).ConfigureAwait(false);
+            _scans.Add(scan);
+            staged.Add($"SELECT {select} FROM ({scan.Sql}) AS s LEFT JOIN {_events}_wm AS w USING (ingest_time) WHERE {filter}");
+        }
         // A table when the group's rows fit easily in DuckDB's memory: every output (and each slice of one) then reads them from
         // memory instead of the Parquet files and the watermark join again. Otherwise a view: each output streams the rows from the
         // files, so memory holds only the aggregates' state (an in-memory table of a 3.3M-event day is some 400 MB that DuckDB
         // cannot evict).
         _staged = inMemory ?? FitsInMemory(connection, files);
-        connection.Execute(
-            $"CREATE TEMP {(_staged ? "TABLE" : "VIEW")} {_events} AS SELECT {select} FROM ({scan.Sql}) AS s LEFT JOIN {_events}_wm AS w USING (ingest_time) WHERE {where}",
-            cancellationToken);
+        connection.Execute($"CREATE TEMP {(_staged ? "TABLE" : "VIEW")} {_events} AS {string.Join(" UNION ALL ", staged)}", cancellationToken);
         _created = true;
         _newView = (files.Where(f => newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList(), select, where);
         return Convert.ToInt64(connection.Scalar($"SELECT count(*) FROM {_events} WHERE {(group.Count == 0 ? "false" : $"event_date IN ({DateList(group)})")}", cancellationToken),
@@ -253,7 +263,7 @@ internal sealed class GoldStage : IDisposable
     /// <summary>What <see cref="NewEventsAsync"/> makes its view of, until it has.</summary>
     private (List<AddAction> Files, string Select, string Where)? _newView;
 
-    private DeltaScan? _scan;
+    private readonly List<DeltaScan> _scans = [];
     private DeltaScan? _newScan;
 
     private void DropEvents()
@@ -265,8 +275,8 @@ internal sealed class GoldStage : IDisposable
         }
         _created = false;
         _newView = null;
-        _scan?.Dispose();
-        _scan = null;
+        foreach (var scan in _scans) scan.Dispose();
+        _scans.Clear();
         _newScan?.Dispose();
         _newScan = null;
     }
