@@ -32,7 +32,9 @@ internal sealed class GoldSpool : IDisposable
             _columns[table] = Describe(connection, sql, cancellationToken);
         if (!_files.TryGetValue(table, out var files)) _files[table] = files = [];
         var path = Path.Combine(_folder, string.Create(CultureInfo.InvariantCulture, $"{table}-{files.Count:D5}.parquet"));
-        connection.Execute($"COPY ({sql}) TO {SqlText.Literal(path)} (FORMAT parquet)", cancellationToken);
+        // Uncompressed: the files live for one run on local disk, where writing and reading them back costs more than their size
+        // (4.1M session rows: 190 ms to write against 265 ms with snappy, 155 ms to read against 180 ms; 17 % larger).
+        connection.Execute($"COPY ({sql}) TO {SqlText.Literal(path)} (FORMAT parquet, COMPRESSION uncompressed)", cancellationToken);
         files.Add(path);
     }
 
