@@ -36,10 +36,12 @@ public sealed class GoldRunOptions
 
     /// <summary>
     /// Outputs with a slice key (the 5-minute page windows, which copy every value into the five windows that hold it, and page
-    /// sessions) compute a day of more silver rows than this in slices of about this many rows (default 1,000,000), and of fewer
-    /// when DuckDB's memory limit is small (<see cref="GoldStage.RowsPerSlice"/>).
+    /// sessions) compute a day of more silver rows than this in slices of about this many rows (default 2,500,000), and of fewer
+    /// when DuckDB's memory limit is small (<see cref="GoldStage.RowsPerSlice"/>). Each slice filters the whole day and pays a fixed
+    /// cost, and the aggregates cost less per row on more rows: on a day of 10M events, 4 slices instead of 10 computed it in
+    /// 15.0 s / 10.2 s (shuffled / stream order) instead of 16.0 s / 12.1 s, for some 500 MiB more peak memory.
     /// </summary>
-    internal long RowsPerSlice { get; set; } = 1_000_000;
+    internal long RowsPerSlice { get; set; } = 2_500_000;
 
     /// <summary>
     /// Whether a group's rows are staged as an in-memory table (true) or read from the Parquet files by each output (false); null
