@@ -160,6 +160,46 @@ public sealed class LogEdgeCaseTests(EngineFixture fixture) : IClassFixture<Engi
         return (long)lease.Connection.Scalar($"SELECT count(*) FROM ({scan.Sql})")!;
     }
 
+    [Theory]
+    [InlineData(false)] // partition values as literals, one read per run of files
+    [InlineData(true)] // with the file path column: partition values joined from a table of the files
+    public async Task Read_PartitionValueThatIsNotItsType_RefusedAsACorruptLog(bool includeFilePath)
+    {
+        var root = Copy("golden/data-reader-partition-values");
+        var commit = Log(root, Commit(0));
+        var text = await File.ReadAllTextAsync(commit);
+        Assert.Contains("\"as_int\":\"1\"", text, StringComparison.Ordinal);
+        await File.WriteAllTextAsync(commit, text.Replace("\"as_int\":\"1\"", "\"as_int\":\"one\"", StringComparison.Ordinal));
+        var table = Open(root);
+        var snapshot = await table.GetSnapshotAsync();
+        using var lease = _engine.Lease();
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => DeltaScan.CreateAsync(table, snapshot, lease.Connection, new DeltaScanOptions { IncludeFilePath = includeFilePath }));
+        Assert.Equal(LakehouseErrorReason.CorruptLog, e.Reason);
+        Assert.Contains("partition value in the log does not parse as its column type", e.Message, StringComparison.Ordinal);
+        Assert.Contains("one", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Read_PartitionedFilesInRuns_PartitionColumnsTypedAndFilteredLikeTheJoin()
+    {
+        var root = Copy("golden/data-reader-partition-values");
+        var table = Open(root);
+        var snapshot = await table.GetSnapshotAsync();
+        using var lease = _engine.Lease();
+        const string Columns = "CAST(as_int AS VARCHAR) || '|' || CAST(as_date AS VARCHAR) || '|' || CAST(as_big_decimal AS VARCHAR) || '|' || as_string";
+        async Task<List<string>> RowsAsync(bool includeFilePath, string where)
+        {
+            using var scan = await DeltaScan.CreateAsync(table, snapshot, lease.Connection, new DeltaScanOptions { IncludeFilePath = includeFilePath });
+            using var r = lease.Connection.Query($"SELECT coalesce({Columns}, '<null>'), typeof(as_int), typeof(as_date), typeof(as_timestamp) FROM ({scan.Sql}) WHERE {where} ORDER BY 1");
+            var rows = new List<string>();
+            while (r.Read()) rows.Add($"{r.GetString(0)} {r.GetString(1)} {r.GetString(2)} {r.GetString(3)}");
+            return rows;
+        }
+        foreach (var where in new[] { "true", "as_int = 1", "as_int IS NULL" })
+            Assert.Equal(await RowsAsync(true, where), await RowsAsync(false, where));
+        Assert.Equal(["1|2021-09-08|1|1 INTEGER DATE TIMESTAMP WITH TIME ZONE"], await RowsAsync(false, "as_int = 1"));
+    }
+
     [Fact]
     public async Task Read_AbsolutePathOutsideTable_IsRefused()
     {

@@ -82,8 +82,13 @@ public sealed class DeltaScan : IDisposable
         var id = Guid.NewGuid().ToString("N")[..16];
         var helpers = new List<string>();
         var hasDv = deleted.Any(d => d.Length > 0);
-        var needsFileTable = partitionNames.Count > 0 || options.IncludeFilePath;
         var partitionFields = schema.Fields.Where(f => partitionNames.Contains(f.Name)).ToList();
+        // Partition values as typed literals, one read_parquet per run of consecutive files that share them, where there are few
+        // such runs and no row needs its file's name: a join of every row's file name with a table of the files costs a tenth of a
+        // 10M-row read, and a filter on a partition column then drops whole runs unread.
+        var runs = partitionFields.Count > 0 && !options.IncludeFilePath && !hasDv ? Runs(files, partitionFields) : null;
+        if (runs is not null) return Literal(connection, schema, mapped, partitionFields, uniform, runs, locals);
+        var needsFileTable = partitionNames.Count > 0 || options.IncludeFilePath;
         try
         {
             string? filesTable = null;
@@ -106,29 +111,12 @@ public sealed class DeltaScan : IDisposable
             }
 
             var fileList = SqlText.LiteralList(locals);
-            // Files of one schema are read as they are (DuckDB then reads one footer to bind), others unified by column name.
-            var readOptions = new StringBuilder(uniform ? "union_by_name = false" : "union_by_name = true");
-            if (needsFileTable || hasDv) readOptions.Append(", filename = true");
-            if (hasDv) readOptions.Append(", file_row_number = true");
+            var readOptions = ReadOptions(uniform);
+            if (needsFileTable || hasDv) readOptions += ", filename = true";
+            if (hasDv) readOptions += ", file_row_number = true";
             var source = $"read_parquet({fileList}, {readOptions})";
-            var physical = DescribeColumns(connection, source);
-
-            var columns = new List<string>();
-            foreach (var field in schema.Fields)
-            {
-                if (partitionNames.Contains(field.Name))
-                {
-                    columns.Add($"f.{SqlText.Identifier(PartitionColumnName(field))} AS {SqlText.Identifier(field.Name)}");
-                    continue;
-                }
-                var name = mapped ? field.PhysicalName : field.Name;
-                var actual = physical.FirstOrDefault(p => string.Equals(p, name, StringComparison.Ordinal))
-                    ?? physical.FirstOrDefault(p => string.Equals(p, name, StringComparison.OrdinalIgnoreCase));
-                var expr = actual is null
-                    ? $"CAST(NULL AS {field.Type.ToDuckDb()})"
-                    : Convert(field.Type, "d." + SqlText.Identifier(actual), mapped, 0);
-                columns.Add($"{expr} AS {SqlText.Identifier(field.Name)}");
-            }
+            var columns = Columns(schema, mapped, DescribeColumns(connection, source),
+                partitionFields.ToDictionary(f => f.Name, f => $"f.{SqlText.Identifier(PartitionColumnName(f))}", StringComparer.Ordinal));
             if (options.IncludeFilePath) columns.Add($"f.rel AS {SqlText.Identifier(FileColumn)}");
 
             var sql = new StringBuilder("SELECT ").AppendJoin(", ", columns).Append(" FROM ").Append(source).Append(" AS d");
@@ -146,6 +134,81 @@ public sealed class DeltaScan : IDisposable
     }
 
     private static string PartitionColumnName(StructField field) => "p_" + field.Name;
+
+    /// <summary>How many runs of files with the same partition values a scan reads as literals at most; more are joined by file name.</summary>
+    private const int MaxLiteralRuns = 32;
+
+    /// <summary>Files of one schema are read as they are (DuckDB then reads one footer to bind), others unified by column name.</summary>
+    private static string ReadOptions(bool uniform) => uniform ? "union_by_name = false" : "union_by_name = true";
+
+    /// <summary>The indexes of consecutive files with the same partition values, with those values; null when there are too many runs.</summary>
+    private static List<(List<int> Files, string?[] Values)>? Runs(IReadOnlyList<AddAction> files, List<StructField> partitionFields)
+    {
+        var runs = new List<(List<int> Files, string?[] Values)>();
+        for (var i = 0; i < files.Count; i++)
+        {
+            var values = partitionFields.Select(f => PartitionValue(files[i], f)).ToArray();
+            if (runs.Count > 0 && runs[^1].Values.SequenceEqual(values, StringComparer.Ordinal))
+            {
+                runs[^1].Files.Add(i);
+                continue;
+            }
+            if (runs.Count == MaxLiteralRuns) return null;
+            runs.Add(([i], values));
+        }
+        return runs;
+    }
+
+    /// <summary>The scan as a UNION ALL of one read_parquet per run, the partition values typed literals (checked here, as the file table checks them).</summary>
+    private static DeltaScan Literal(DuckConnection connection, StructType schema, bool mapped, List<StructField> partitionFields, bool uniform,
+        List<(List<int> Files, string?[] Values)> runs, string[] locals)
+    {
+        var parts = new List<string>();
+        List<string>? physical = null;
+        foreach (var (indexes, values) in runs)
+        {
+            var typed = partitionFields.Select((field, i) => (field, sql: PartitionCast(values[i] is { } v ? SqlText.Literal(v) : "CAST(NULL AS VARCHAR)", field.Type)))
+                .ToDictionary(x => x.field.Name, x => x.sql, StringComparer.Ordinal);
+            try
+            {
+                // Selected, not counted: DuckDB does not evaluate a column nothing reads.
+                connection.Execute("SELECT " + string.Join(", ", typed.Values));
+            }
+            catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Engine)
+            {
+                throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"A partition value in the log does not parse as its column type: {e.Message}", e);
+            }
+            var source = $"read_parquet({SqlText.LiteralList([.. indexes.Select(i => locals[i])])}, {ReadOptions(uniform)})";
+            // Files of one schema have the same physical columns in every run.
+            if (physical is null || !uniform) physical = DescribeColumns(connection, source);
+            var columns = Columns(schema, mapped, physical, typed);
+            parts.Add($"SELECT {string.Join(", ", columns)} FROM {source} AS d");
+        }
+        return new DeltaScan(connection, string.Join(" UNION ALL ", parts), []);
+    }
+
+    /// <summary>
+    /// The scan's columns in schema order with logical names: each partition column as <paramref name="partitions"/> gives it (by
+    /// field name), each data column from the files' physical column (NULL when the files lack it).
+    /// </summary>
+    private static List<string> Columns(StructType schema, bool mapped, List<string> physical, Dictionary<string, string> partitions)
+    {
+        var columns = new List<string>();
+        foreach (var field in schema.Fields)
+        {
+            if (!partitions.TryGetValue(field.Name, out var expr))
+            {
+                var name = mapped ? field.PhysicalName : field.Name;
+                var actual = physical.FirstOrDefault(p => string.Equals(p, name, StringComparison.Ordinal))
+                    ?? physical.FirstOrDefault(p => string.Equals(p, name, StringComparison.OrdinalIgnoreCase));
+                expr = actual is null
+                    ? $"CAST(NULL AS {field.Type.ToDuckDb()})"
+                    : Convert(field.Type, "d." + SqlText.Identifier(actual), mapped, 0);
+            }
+            columns.Add($"{expr} AS {SqlText.Identifier(field.Name)}");
+        }
+        return columns;
+    }
 
     /// <summary>
     /// Refuses a deletion vector that names a row at or past its file's row count (stats numRecords, else the parquet footer):
