@@ -217,20 +217,21 @@ internal sealed class GoldStage : IDisposable
         // The group's own partitions whole, and of the neighbours' only the margins: a filter on the event time alone, which DuckDB
         // pushes into the Parquet scan (row groups outside the margins are skipped by their statistics; of the others only the time
         // column is decoded for the rows that fail it), where one OR of the partition and the time would read every row of them.
-        var staged = new List<string>();
-        foreach (var (part, filter) in new[] { (own, group.Count == 0 ? "false" : "true"), (neighbours, group.Count == 0 ? "false" : margins) })
+        async Task<string> PartAsync(List<AddAction> part)
         {
-            if (part.Count == 0 && staged.Count > 0) continue;
             var scan = await DeltaScan.CreateAsync(_silver, snapshot, connection, new DeltaScanOptions { Files = part }, cancellationToken).ConfigureAwait(false);
             _scans.Add(scan);
-            staged.Add($"SELECT {select} FROM ({scan.Sql}) AS s LEFT JOIN {_events}_wm AS w USING (ingest_time) WHERE {filter}");
+            return $"SELECT {select} FROM ({scan.Sql}) AS s LEFT JOIN {_events}_wm AS w USING (ingest_time)";
         }
+        // Neighbours exist only around a group's dates, so an empty group stages the empty scan of its own (no) files.
+        var staged = await PartAsync(own).ConfigureAwait(false);
+        if (neighbours.Count > 0) staged += $" UNION ALL {await PartAsync(neighbours).ConfigureAwait(false)} WHERE {margins}";
         // A table when the group's rows fit easily in DuckDB's memory: every output (and each slice of one) then reads them from
         // memory instead of the Parquet files and the watermark join again. Otherwise a view: each output streams the rows from the
         // files, so memory holds only the aggregates' state (an in-memory table of a 3.3M-event day is some 400 MB that DuckDB
         // cannot evict).
         _staged = inMemory ?? FitsInMemory(connection, files);
-        connection.Execute($"CREATE TEMP {(_staged ? "TABLE" : "VIEW")} {_events} AS {string.Join(" UNION ALL ", staged)}", cancellationToken);
+        connection.Execute($"CREATE TEMP {(_staged ? "TABLE" : "VIEW")} {_events} AS {staged}", cancellationToken);
         _created = true;
         _newView = (files.Where(f => newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList(), select, where);
         return Convert.ToInt64(connection.Scalar($"SELECT count(*) FROM {_events} WHERE {(group.Count == 0 ? "false" : $"event_date IN ({DateList(group)})")}", cancellationToken),

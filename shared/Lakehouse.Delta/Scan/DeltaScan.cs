@@ -163,26 +163,26 @@ public sealed class DeltaScan : IDisposable
     private static DeltaScan Literal(DuckConnection connection, StructType schema, bool mapped, List<StructField> partitionFields, bool uniform,
         List<(List<int> Files, string?[] Values)> runs, string[] locals)
     {
+        var typedRuns = runs.Select(run => partitionFields
+            .Select((field, i) => (field.Name, Sql: PartitionCast(run.Values[i] is { } v ? SqlText.Literal(v) : "CAST(NULL AS VARCHAR)", field.Type)))
+            .ToDictionary(x => x.Name, x => x.Sql, StringComparer.Ordinal)).ToList();
+        try
+        {
+            // Every run's values in one query, selected, not counted: DuckDB does not evaluate a column nothing reads.
+            connection.Execute(string.Join(" UNION ALL ", typedRuns.Select(t => "SELECT " + string.Join(", ", t.Values))));
+        }
+        catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Engine)
+        {
+            throw BadPartitionValue(e);
+        }
         var parts = new List<string>();
         List<string>? physical = null;
-        foreach (var (indexes, values) in runs)
+        for (var r = 0; r < runs.Count; r++)
         {
-            var typed = partitionFields.Select((field, i) => (field, sql: PartitionCast(values[i] is { } v ? SqlText.Literal(v) : "CAST(NULL AS VARCHAR)", field.Type)))
-                .ToDictionary(x => x.field.Name, x => x.sql, StringComparer.Ordinal);
-            try
-            {
-                // Selected, not counted: DuckDB does not evaluate a column nothing reads.
-                connection.Execute("SELECT " + string.Join(", ", typed.Values));
-            }
-            catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Engine)
-            {
-                throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"A partition value in the log does not parse as its column type: {e.Message}", e);
-            }
-            var source = $"read_parquet({SqlText.LiteralList([.. indexes.Select(i => locals[i])])}, {ReadOptions(uniform)})";
+            var source = $"read_parquet({SqlText.LiteralList([.. runs[r].Files.Select(i => locals[i])])}, {ReadOptions(uniform)})";
             // Files of one schema have the same physical columns in every run.
             if (physical is null || !uniform) physical = DescribeColumns(connection, source);
-            var columns = Columns(schema, mapped, physical, typed);
-            parts.Add($"SELECT {string.Join(", ", columns)} FROM {source} AS d");
+            parts.Add($"SELECT {string.Join(", ", Columns(schema, mapped, physical, typedRuns[r]))} FROM {source} AS d");
         }
         return new DeltaScan(connection, string.Join(" UNION ALL ", parts), []);
     }
@@ -258,13 +258,16 @@ public sealed class DeltaScan : IDisposable
         }
         catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Engine)
         {
-            throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"A partition value in the log does not parse as its column type: {e.Message}", e);
+            throw BadPartitionValue(e);
         }
         finally
         {
             connection.Execute($"DROP TABLE IF EXISTS {SqlText.Identifier(raw)}");
         }
     }
+
+    private static LakehouseException BadPartitionValue(LakehouseException e) =>
+        new(LakehouseErrorReason.CorruptLog, $"A partition value in the log does not parse as its column type: {e.Message}", e);
 
     private static string? PartitionValue(AddAction file, StructField field)
     {
