@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Lakehouse.Engine;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -26,7 +27,7 @@ internal sealed class GlobalOptions
 /// What the commands of one run share: the output streams, the global options and their values, logging and progress.
 /// Created before parsing; <see cref="Start"/> reads --verbose and starts logging once the line is parsed.
 /// </summary>
-internal sealed class CliSession(TextWriter stdout, TextWriter stderr) : IDisposable
+internal sealed class CliSession(TextWriter stdout, TextWriter stderr, bool endsProcess = false) : IDisposable
 {
     private ILoggerFactory? _loggerFactory;
 
@@ -59,7 +60,19 @@ internal sealed class CliSession(TextWriter stdout, TextWriter stderr) : IDispos
         return string.IsNullOrWhiteSpace(lake) ? "./lake" : lake;
     }
 
-    internal LakeContext OpenLake(ParseResult parse) => new(LakeLocation(parse), LoggerFactory);
+    internal LakeContext OpenLake(ParseResult parse) => OpenLake(LakeLocation(parse));
+
+    /// <summary>
+    /// The lake at <paramref name="location"/>, its engine opened with <paramref name="engineOptions"/>. When this run ends the
+    /// process (the <c>lakehouse</c> executable, not a test calling <see cref="CliApp.RunAsync"/>), the engine's database is left to
+    /// the process's exit instead of being closed (<see cref="DuckEngineOptions.CloseDatabaseOnDispose"/>).
+    /// </summary>
+    internal LakeContext OpenLake(string location, DuckEngineOptions? engineOptions = null)
+    {
+        engineOptions ??= new DuckEngineOptions();
+        engineOptions.CloseDatabaseOnDispose = !endsProcess;
+        return new(location, LoggerFactory, engineOptions);
+    }
 
     /// <summary>Flushes the logger (its console writer runs on a thread of its own) so every line is out before the process ends.</summary>
     public void Dispose() => _loggerFactory?.Dispose();

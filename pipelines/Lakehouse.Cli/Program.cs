@@ -6,4 +6,4 @@ using Lakehouse.Cli;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.InvariantCulture;
 
-return await CliApp.RunAsync(args, Console.Out, Console.Error).ConfigureAwait(false);
+return await CliApp.RunAsync(args, Console.Out, Console.Error, endsProcess: true).ConfigureAwait(false);

@@ -321,8 +321,6 @@ internal sealed class DeltaTableChecker(DeltaTable table, bool deep)
     private async Task CheckDataFileContentsAsync(DeltaSnapshot snapshot, List<int> present, CancellationToken cancellationToken)
     {
         var files = snapshot.Files;
-        var mapped = snapshot.ColumnMappingMode is "name" or "id";
-        var partitionNames = new HashSet<string>(snapshot.PartitionColumns, StringComparer.OrdinalIgnoreCase);
         var locals = new string[files.Count];
         await Parallel.ForEachAsync(present, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
             async (i, ct) => locals[i] = await Storage.GetLocalCopyAsync(DeltaPaths.ToTableRelative(files[i].Path, Storage), ct).ConfigureAwait(false)).ConfigureAwait(false);
@@ -337,7 +335,7 @@ internal sealed class DeltaTableChecker(DeltaTable table, bool deep)
             try
             {
                 rows = Convert.ToInt64(lease.Connection.Scalar($"SELECT num_rows FROM parquet_file_metadata({SqlText.Literal(locals[i])})", cancellationToken), CultureInfo.InvariantCulture);
-                DataFileTypes.Check(lease.Connection, snapshot.Schema, mapped, partitionNames, [locals[i]], [path], table.Location, schemas);
+                DataFileTypes.Check(lease.Connection, snapshot, [locals[i]], [path], table.Location, schemas);
             }
             catch (LakehouseException e) when (e.Reason is LakehouseErrorReason.Engine or LakehouseErrorReason.CorruptLog)
             {

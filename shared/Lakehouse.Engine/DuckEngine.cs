@@ -16,6 +16,9 @@ public sealed class DuckEngine : IDisposable
 {
     private const string TempRootName = "lakehouse-duckdb";
 
+    /// <summary>Databases left open at dispose (<see cref="DuckEngineOptions.CloseDatabaseOnDispose"/>), kept reachable so that no finalizer closes one while the process exits.</summary>
+    private static readonly ConcurrentBag<DuckDBConnection> LeftOpen = [];
+
     private readonly ConcurrentBag<DuckConnection> _pool = [];
     private readonly Task<DuckDBConnection> _root;
     private readonly string _tempDirectory;
@@ -43,6 +46,8 @@ public sealed class DuckEngine : IDisposable
 
     /// <summary>True when the database was opened with <see cref="DuckEngineOptions.AllowedDirectories"/>.</summary>
     public bool IsSandboxed { get; private init; }
+
+    private bool ClosesDatabaseOnDispose { get; init; } = true;
 
     /// <summary>Opens an in-memory database with the project's settings.</summary>
     /// <exception cref="LakehouseException">DuckDB could not be opened or configured (reason Engine).</exception>
@@ -79,7 +84,7 @@ public sealed class DuckEngine : IDisposable
         // The settings as they are now: the caller may change its options object while the open runs.
         var settings = new DuckEngineOptions { Threads = options.Threads, MemoryLimit = options.MemoryLimit, AllowedDirectories = options.AllowedDirectories?.ToList() };
         var root = Task.Factory.StartNew(() => OpenRoot(settings, temp, logger), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        return new DuckEngine(root, temp, owns, logger) { IsSandboxed = options.AllowedDirectories is not null };
+        return new DuckEngine(root, temp, owns, logger) { IsSandboxed = options.AllowedDirectories is not null, ClosesDatabaseOnDispose = options.CloseDatabaseOnDispose };
     }
 
     private static DuckDBConnection OpenRoot(DuckEngineOptions options, string temp, ILogger logger)
@@ -187,7 +192,11 @@ public sealed class DuckEngine : IDisposable
         {
             // The open failed: there is nothing to close, and whoever used the engine was told.
         }
-        if (_root.IsCompletedSuccessfully) _root.Result.Dispose();
+        if (_root.IsCompletedSuccessfully)
+        {
+            if (ClosesDatabaseOnDispose) _root.Result.Dispose();
+            else LeftOpen.Add(_root.Result);
+        }
         if (_ownsTempDirectory) DeleteQuietly(_tempDirectory);
     }
 

@@ -53,6 +53,13 @@ public sealed class DuckEngineOptions
         }
     }
 
+    /// <summary>
+    /// Whether <see cref="DuckEngine.Dispose"/> closes the database (the default). False is for a process that ends right after:
+    /// Dispose then closes the connections and removes the temp folder, and leaves the in-memory database to the process's exit,
+    /// which frees its memory at once. Closing it frees DuckDB's buffers one by one, about 18 ms after a 1M-row read.
+    /// </summary>
+    public bool CloseDatabaseOnDispose { get; set; } = true;
+
     /// <summary>Where the engine logs (engine opened, queries interrupted); null for none.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 }

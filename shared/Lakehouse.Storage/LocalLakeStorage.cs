@@ -92,11 +92,16 @@ internal sealed class LocalLakeStorage : ILakeStorage
             : null);
     }
 
-    public async Task<byte[]> ReadAsync(string path, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Read on the calling thread: on Linux an asynchronous file read is the same blocking read on a pool thread, plus the hop there
+    /// and back, which a short command pays cold on every log file it reads.
+    /// </summary>
+    public Task<byte[]> ReadAsync(string path, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            return await File.ReadAllBytesAsync(Full(path), cancellationToken).ConfigureAwait(false);
+            return Task.FromResult(File.ReadAllBytes(Full(path)));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -60,6 +60,34 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void Build_FirstWordNamesACommand_OnlyThatCommandElseTheWholeTree()
+    {
+        using var session = new CliSession(TextWriter.Null, TextWriter.Null);
+        var all = CliApp.Build(session).Subcommands.Select(c => c.Name).ToList();
+        // The names the builder matches are the names the commands give themselves.
+        Assert.Equal(CliApp.TopLevel.Select(c => c.Name), all);
+        Assert.Equal(17, all.Count);
+        foreach (var name in all) Assert.Equal([name], CliApp.Build(session, name).Subcommands.Select(c => c.Name));
+        foreach (var first in new[] { "--lake", "tabel", "Table", "--help", "" })
+            Assert.Equal(all, CliApp.Build(session, first).Subcommands.Select(c => c.Name));
+    }
+
+    [Fact]
+    public async Task Build_OneCommandTree_TypoBelowItStillSuggestsAndHelpListsItsSubcommands()
+    {
+        var typo = await CliRunner.RunAsync("table", "raed", "x");
+        Assert.Equal(2, typo.ExitCode);
+        Assert.Contains("'raed'", typo.Stderr, StringComparison.Ordinal);
+        Assert.Contains("read", typo.Stderr, StringComparison.Ordinal);
+        var help = await CliRunner.RunAsync("table", "--help");
+        Assert.Equal(0, help.ExitCode);
+        foreach (var sub in new[] { "read", "info", "import", "vacuum" }) Assert.Contains("  " + sub, help.Stdout, StringComparison.Ordinal);
+        var root = await CliRunner.RunAsync("tabel", "read", "x");
+        Assert.Equal(2, root.ExitCode);
+        Assert.Contains("table", root.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Help_TableVacuum_SaysInFlightWritesAreProtectedOnlyByTheRetentionHenceForce()
     {
         var r = await CliRunner.RunAsync("table", "vacuum", "--help");

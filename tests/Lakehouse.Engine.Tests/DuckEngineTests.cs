@@ -306,6 +306,27 @@ public sealed class DuckEngineTests : IDisposable
     }
 
     [Fact]
+    public void Dispose_DatabaseLeftToTheProcessExit_TempFolderGoesAndTheEngineRefusesUse()
+    {
+        string scratch;
+        var engine = DuckEngine.Open(new DuckEngineOptions { Threads = 1, CloseDatabaseOnDispose = false });
+        using (var lease = engine.Lease())
+        {
+            Assert.Equal(3L, lease.Connection.Scalar("SELECT count(*) FROM range(3)"));
+            scratch = engine.ScratchDirectory("x");
+        }
+        engine.Dispose();
+        engine.Dispose();
+        Assert.False(Directory.Exists(Path.GetDirectoryName(Path.GetDirectoryName(scratch))));
+        Assert.Throws<ObjectDisposedException>(() => engine.Lease());
+
+        // Another engine of the same process opens and works beside the one left open.
+        using var next = DuckEngine.Open(new DuckEngineOptions { Threads = 1 });
+        using var again = next.Lease();
+        Assert.Equal(4L, again.Connection.Scalar("SELECT count(*) FROM range(4)"));
+    }
+
+    [Fact]
     public void OpenInBackground_ReturnsAtOnce_FirstConnectionWaitsForTheOpenAndWorks()
     {
         using var engine = DuckEngine.OpenInBackground(new DuckEngineOptions { Threads = 1 });

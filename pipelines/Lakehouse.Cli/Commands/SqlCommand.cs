@@ -56,7 +56,7 @@ internal static class SqlCommand
             var location = session.LakeLocation(parse);
             var lakeStorage = LakeContext.OpenStorage(location, session.LoggerFactory);
             var isUnsafe = parse.GetValue(unsafeMode);
-            using var lake = new LakeContext(location, session.LoggerFactory, new DuckEngineOptions { AllowedDirectories = isUnsafe ? null : SandboxFolders(lakeStorage) });
+            using var lake = session.OpenLake(location, new DuckEngineOptions { AllowedDirectories = isUnsafe ? null : SandboxFolders(lakeStorage) });
             return await RunAsync(lake, lakeStorage, text, parse.GetValue(format)!, (int)(parse.GetValue(maxRows) ?? DefaultMaxRows), isUnsafe, session.Out, cancellationToken)
                 .ConfigureAwait(false);
         });

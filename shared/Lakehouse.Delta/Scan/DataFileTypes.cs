@@ -71,12 +71,16 @@ internal static class DataFileTypes
     /// Throws CorruptLog when a file stores a column of the schema in a type that does not convert to the table's type without change.
     /// Returns true when every file has the same Parquet schema (names, types, nesting), so a scan need not unify them by name.
     /// The footers of files not seen before are read in one query; each distinct file schema is checked once per table schema, and
-    /// both are remembered in <paramref name="memory"/> (data files never change once written).
+    /// both are remembered in <paramref name="memory"/> (data files never change once written). The columns checked are the schema's
+    /// of <paramref name="snapshot"/> that are not partition columns, by physical name under column mapping.
     /// </summary>
-    internal static bool Check(DuckConnection connection, StructType schema, bool columnMapping, ISet<string> partitionColumns, IReadOnlyList<string> locals,
-        IReadOnlyList<string> relative, string table, FileSchemaMemory memory)
+    internal static bool Check(DuckConnection connection, DeltaSnapshot snapshot, IReadOnlyList<string> locals, IReadOnlyList<string> relative, string table,
+        FileSchemaMemory memory)
     {
         if (locals.Count == 0) return true;
+        var schema = snapshot.Schema;
+        var columnMapping = snapshot.ColumnMappingMode is "name" or "id";
+        var partitionColumns = new HashSet<string>(snapshot.PartitionColumns, StringComparer.OrdinalIgnoreCase);
         var keys = locals.Select(FileSchemaMemory.Key).ToList();
         var unseen = locals.Where((l, i) => keys[i].Length == 0 || !memory.Schemas.ContainsKey(keys[i])).Distinct(StringComparer.Ordinal).ToList();
         var schemas = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -98,7 +102,8 @@ internal static class DataFileTypes
         }
 
         var fields = schema.Fields.Where(f => !partitionColumns.Contains(f.Name)).ToList();
-        var tableKey = $"{columnMapping}\u001f{string.Join("\u001e", partitionColumns.Order(StringComparer.Ordinal))}\u001f{schema.ToSchemaString()}";
+        // The log's own schema text: serializing the parsed schema again costs more than the check on a short command's first scan.
+        var tableKey = $"{columnMapping}\u001f{string.Join("\u001e", partitionColumns.Order(StringComparer.Ordinal))}\u001f{snapshot.Metadata.SchemaString}";
         var distinct = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (local, signature) in schemas)
             memory.Remember(FileSchemaMemory.Key(local), signature);
