@@ -87,6 +87,31 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
     }
 
     [Fact]
+    public async Task RunAsync_DuplicateKeysBesideKeysTheSchemaDoesNotRead_EachFoundAndNoneInvented()
+    {
+        // The exact count of distinct keys is made only when two keys are not schema keys found, or a schema key is written more
+        // often than found: every way a key can be written twice takes one of the two, and distinct extra keys are no duplicate.
+        await _lake.LandAsync("weblogs",
+            Web("k0", extra: ",\"n\":1"),                                   // one extra key: the cheap test alone
+            Web("k1", extra: ",\"n\":1,\"m\":2"),                             // two distinct extra keys: counted, no duplicate
+            Web("k2", extra: ",\"n\":1,\"n\":2"),                             // an extra key twice
+            Web("k3", extra: ",\"n\":1,\"status\":201"),                       // a schema key twice beside one extra key
+            Web("k4", extra: ",\"status\":201"),                                // a schema key twice, nothing else
+            Web("k5", extra: ",\"Status\":201,\"N\":1"),                         // keys differing in case are other keys
+            Web("k6", extra: ",\"country\":\"DE\",\"x\":{\"n\":1,\"n\":2}"));      // a nested object's keys are not the payload's
+        var result = await _lake.RunAsync("weblogs");
+
+        Assert.Equal((7L, 4L, 3L), (result.RowsIn, result.RowsOut, result.Quarantined));
+        Assert.Equal(["k0", "k1", "k5", "k6"], await _lake.RowsAsync("silver/weblogs", "event_id", "event_id"));
+        Assert.Equal(
+        [
+            "2|duplicate_key|the key \"n\" appears more than once in the object",
+            "3|duplicate_key|the key \"status\" appears more than once in the object",
+            "4|duplicate_key|the key \"status\" appears more than once in the object",
+        ], await _lake.RowsAsync("silver/weblogs_quarantine", "source_offset, rule, message", "source_offset"));
+    }
+
+    [Fact]
     public async Task RunAsync_SameEventTwiceInABatchAndAcrossRuns_OneRowTheEarliestCopy()
     {
         await _lake.LandAsync("weblogs", Web("a"), Web("b"), Web("a", tti: "5"));
