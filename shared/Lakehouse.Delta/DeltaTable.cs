@@ -112,7 +112,7 @@ public sealed class DeltaTable
 
     private async Task<LastCheckpointInfo?> LastCheckpointHintAsync(CancellationToken cancellationToken)
     {
-        // Most young tables have none: on local disk a stat says so without the two exceptions of a failed read (a tenth of a short command).
+        // Most young tables have none: on local disk a stat says so, without the two exceptions of a failed read.
         if (Storage.LocalPathOrNull(LogFiles.LastCheckpointPath) is { } local && !File.Exists(local)) return null;
         try
         {

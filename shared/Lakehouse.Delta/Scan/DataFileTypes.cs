@@ -102,7 +102,8 @@ internal static class DataFileTypes
         }
 
         var fields = schema.Fields.Where(f => !partitionColumns.Contains(f.Name)).ToList();
-        // The log's own schema text: serializing the parsed schema again costs more than the check on a short command's first scan.
+        // The log's own schema text: serializing the parsed schema again (the JSON serializer's first use) took about 5 ms of a short
+        // command's first scan, more than the check itself.
         var tableKey = $"{columnMapping}\u001f{string.Join("\u001e", partitionColumns.Order(StringComparer.Ordinal))}\u001f{snapshot.Metadata.SchemaString}";
         var distinct = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (local, signature) in schemas)
