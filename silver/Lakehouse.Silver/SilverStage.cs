@@ -246,15 +246,19 @@ internal sealed class SilverStage : IDisposable
         return $"SELECT * FROM {fresh}";
     }
 
-    /// <summary>The clean rows, one per id and event date: the earliest copy by ingest time, then bronze position.</summary>
+    /// <summary>
+    /// The clean rows, one per id and event date: the earliest copy by ingest time, then bronze position. The copy is chosen by a
+    /// grouped arg_min over the keys and the row ids, then the rows are taken by id: a window numbering the rows carried every
+    /// column through its sort and cost half as much again (0.63 against 0.44 s for 1M events).
+    /// </summary>
     internal string CleanSql
     {
         get
         {
             var ids = string.Join(", ", SilverColumns.IdColumns(_def).Select(SqlText.Identifier));
             var columns = string.Join(", ", _plan.Columns.Select(c => SqlText.Identifier(c.Name)));
-            return $"SELECT {columns} FROM {Checked} WHERE {IsClean} " +
-                   $"QUALIFY row_number() OVER (PARTITION BY {ids}, {SilverColumns.EventDate} ORDER BY {SilverColumns.IngestTime}, {SilverColumns.BronzePosition}) = 1";
+            return $"SELECT {columns} FROM {Checked} WHERE {IsClean} AND rowid IN (" +
+                   $"SELECT arg_min(rowid, ({SilverColumns.IngestTime}, {SilverColumns.BronzePosition})) FROM {Checked} WHERE {IsClean} GROUP BY {ids}, {SilverColumns.EventDate})";
         }
     }
 
