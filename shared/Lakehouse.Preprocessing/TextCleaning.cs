@@ -62,9 +62,11 @@ public static class TextCleaning
             + " THEN regexp_replace(" + s + ", '^" + RegexClass + "+|" + RegexClass + "+$', '', 'g') ELSE " + s + " END, '')";
     }
 
+    // list_contains, not IN: DuckDB turns an IN list of this length into a join that runs for every row, before the CASE can skip
+    // the printable ones (two joins per cleaned column, about 0.3 s of CPU per 1M events in silver).
     private static string SqlIsTrimmed(string codePoint) =>
-        "(" + codePoint + " <= 32 OR " + codePoint + " BETWEEN 127 AND 160 OR " + codePoint + " BETWEEN 8192 AND 8205 OR " + codePoint
-        + " IN (5760, 6158, 8232, 8233, 8239, 8287, 8288, 12288, 65279))";
+        "(" + codePoint + " <= 32 OR " + codePoint + " BETWEEN 127 AND 160 OR " + codePoint + " BETWEEN 8192 AND 8205 OR "
+        + "list_contains([5760, 6158, 8232, 8233, 8239, 8287, 8288, 12288, 65279], " + codePoint + "))";
 
     /// <summary><see cref="TrimmedCharacters"/> as an RE2 character class.</summary>
     private const string RegexClass = @"[\x00-\x20\x7F-\xA0\x{1680}\x{180E}\x{2000}-\x{200D}\x{2028}\x{2029}\x{202F}\x{205F}\x{2060}\x{3000}\x{FEFF}]";
