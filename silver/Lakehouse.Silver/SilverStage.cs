@@ -247,9 +247,10 @@ internal sealed class SilverStage : IDisposable
     }
 
     /// <summary>
-    /// The clean rows, one per id and event date: the earliest copy by ingest time, then bronze position. The copy is chosen by a
-    /// grouped arg_min over the keys and the row ids, then the rows are taken by id: a window numbering the rows carried every
-    /// column through its sort and cost half as much again (0.63 against 0.44 s for 1M events).
+    /// The clean rows, one per id and event date: the earliest copy by ingest time, then by source position (kind, source,
+    /// partition, then offset and line as numbers: offset 2 before offset 10, which the position's text would not give). The
+    /// copy is chosen by a grouped arg_min over the keys and the row ids, then the rows are taken by id: a window numbering the
+    /// rows carried every column through its sort and cost half as much again (0.63 against 0.44 s for 1M events).
     /// </summary>
     internal string CleanSql
     {
@@ -258,7 +259,8 @@ internal sealed class SilverStage : IDisposable
             var ids = string.Join(", ", SilverColumns.IdColumns(_def).Select(SqlText.Identifier));
             var columns = string.Join(", ", _plan.Columns.Select(c => SqlText.Identifier(c.Name)));
             return $"SELECT {columns} FROM {Checked} WHERE {IsClean} AND rowid IN (" +
-                   $"SELECT arg_min(rowid, ({SilverColumns.IngestTime}, {SilverColumns.BronzePosition})) FROM {Checked} WHERE {IsClean} GROUP BY {ids}, {SilverColumns.EventDate})";
+                   $"SELECT arg_min(rowid, ({SilverColumns.IngestTime}, source_kind, source, coalesce(source_partition, ''), coalesce(source_offset, -1), " +
+                   $"coalesce(source_line, -1))) FROM {Checked} WHERE {IsClean} GROUP BY {ids}, {SilverColumns.EventDate})";
         }
     }
 

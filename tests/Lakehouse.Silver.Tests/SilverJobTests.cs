@@ -126,6 +126,17 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
     }
 
     [Fact]
+    public async Task RunAsync_CopiesAtOffsetsTwoAndTen_TheEarlierOffsetWinsNotTheSmallerText()
+    {
+        // One batch, one ingest time: the copy at offset 2 is earlier than the one at offset 10, though "10" sorts before "2" as text.
+        await _lake.LandAsync("weblogs", [.. Enumerable.Range(0, 11).Select(i => i is 2 or 10 ? Web("dup", tti: i + ".0") : Web("e" + i))]);
+        var result = await _lake.RunAsync("weblogs");
+
+        Assert.Equal((11L, 10L, 1L), (result.RowsIn, result.RowsOut, result.Duplicates));
+        Assert.Contains("dup|2|kafka|weblogs|0|2|", await _lake.RowsAsync("silver/weblogs", "event_id, tti_ms, bronze_position", "event_id"));
+    }
+
+    [Fact]
     public async Task RunAsync_SameEventByStreamAndByFile_OneRow()
     {
         await _lake.LandAsync("weblogs", Web("live-1"), Web("live-2"));
