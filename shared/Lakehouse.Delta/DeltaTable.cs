@@ -172,8 +172,8 @@ public sealed class DeltaTable
         var actual = new long?[files.Count];
         if (Storage.LocalPathOrNull("") is not null)
         {
-            await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
-                async (i, ct) => actual[i] = (await Storage.GetInfoAsync(files[i].Path, ct).ConfigureAwait(false))?.Size).ConfigureAwait(false);
+            await StorageWork.ForEachFileAsync(Storage, files.Count,
+                async (i, ct) => actual[i] = (await Storage.GetInfoAsync(files[i].Path, ct).ConfigureAwait(false))?.Size, cancellationToken).ConfigureAwait(false);
         }
         else
         {

@@ -35,10 +35,8 @@ internal sealed class LogReplay
         }
 
         var contents = new byte[segment.Deltas.Count][];
-        // One commit since the checkpoint (or in all) is the common case: read at once, without starting the parallel loop's pool threads.
-        if (contents.Length == 1) contents[0] = await storage.ReadAsync(segment.Deltas[0].File.Path, cancellationToken).ConfigureAwait(false);
-        else await Parallel.ForEachAsync(Enumerable.Range(0, contents.Length), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
-            async (i, ct) => contents[i] = await storage.ReadAsync(segment.Deltas[i].File.Path, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        await StorageWork.ForEachFileAsync(storage, contents.Length,
+            async (i, ct) => contents[i] = await storage.ReadAsync(segment.Deltas[i].File.Path, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         CommitInfoAction? lastInfo = null;
         for (var i = 0; i < contents.Length; i++)
         {

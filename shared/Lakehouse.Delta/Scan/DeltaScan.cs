@@ -60,22 +60,11 @@ public sealed class DeltaScan : IDisposable
             return new DeltaScan(connection, "SELECT " + string.Join(", ", empty) + " WHERE false", []);
         }
 
-        // Local copies (downloads for remote stores) and deletion vectors: fetched in parallel from a remote store, in a plain loop
-        // from local disk, where each is a stat or a small read and the parallel loop's cold start would cost more (about 10 ms).
+        // Local copies (downloads for remote stores) and deletion vectors.
         var relative = files.Select(f => DeltaPaths.ToTableRelative(f.Path, table.Storage)).ToArray();
         var locals = new string[files.Count];
         var deleted = new long[files.Count][];
-        if (table.Storage.LocalPathOrNull("") is not null)
-        {
-            for (var i = 0; i < files.Count; i++) await FetchAsync(i, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, FetchAsync)
-                .ConfigureAwait(false);
-        }
-
-        async ValueTask FetchAsync(int i, CancellationToken ct)
+        await StorageWork.ForEachFileAsync(table.Storage, files.Count, async (i, ct) =>
         {
             try
             {
@@ -86,8 +75,7 @@ public sealed class DeltaScan : IDisposable
                 throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"Data file '{relative[i]}' is live in version {snapshot.Version} of '{table.Location}' but missing from storage.", e);
             }
             deleted[i] = files[i].DeletionVector is { } dv ? await DeletionVectors.ReadAsync(dv, relative[i], table.Storage, ct).ConfigureAwait(false) : [];
-        }
-
+        }, cancellationToken).ConfigureAwait(false);
         CheckDeletionVectorBounds(connection, files, relative, locals, deleted);
         var uniform = DataFileTypes.Check(connection, snapshot, locals, relative, table.Location, FileSchemaMemory.Shared);
 
