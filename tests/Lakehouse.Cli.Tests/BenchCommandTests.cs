@@ -45,13 +45,14 @@ public sealed class BenchCommandTests : IDisposable
 
             var read = cases.GetProperty("read_csv");
             Assert.Equal(100_000, read.GetProperty("rows").GetInt64());
-            foreach (var way in new[] { "cli", "in_process", "duckdb_baseline" })
+            foreach (var way in new[] { "cli", "in_process", "duckdb_baseline", "duckdb_any_order" })
             {
                 Positive(read.GetProperty(way), "seconds", "rows_per_second");
                 Assert.Equal(3, read.GetProperty(way).GetProperty("run_seconds").GetArrayLength());
             }
             Positive(read.GetProperty("cli"), "ratio");
             Positive(read.GetProperty("in_process"), "ratio");
+            Positive(read, "cli_ratio_any_order");
             HasTarget(read);
 
             var import = cases.GetProperty("import");

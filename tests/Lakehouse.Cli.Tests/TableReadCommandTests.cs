@@ -64,6 +64,47 @@ public sealed class TableReadCommandTests : IDisposable
         Assert.Equal("last", lines[^1]);
     }
 
+    /// <summary>A table of <paramref name="files"/> imports of <paramref name="rowsPerFile"/> rows each: id 0, 1, … in import order.</summary>
+    private async Task<string> ImportedTableAsync(int files, int rowsPerFile)
+    {
+        var table = _temp.Combine("t");
+        for (var f = 0; f < files; f++)
+        {
+            var csv = _temp.Combine($"part{f}.csv");
+            await File.WriteAllLinesAsync(csv, ["id,label", .. Enumerable.Range(f * rowsPerFile, rowsPerFile).Select(i => $"{i},row-{i}")]);
+            Assert.Equal(0, (await CliRunner.RunAsync("table", "import", csv, "--to", table)).ExitCode);
+        }
+        return table;
+    }
+
+    [Fact]
+    public async Task Read_AtMostTheOrderedRows_FileOrderEveryRun()
+    {
+        var table = await ImportedTableAsync(files: 4, rowsPerFile: 25_000); // 100,000 rows: the most that keep file order
+        var expected = string.Join('\n', ["id,label", .. Enumerable.Range(0, 100_000).Select(i => $"{i},row-{i}")]) + "\n";
+        for (var run = 0; run < 2; run++)
+        {
+            var r = await CliRunner.RunAsync("table", "read", table);
+            Assert.Equal((0, ""), (r.ExitCode, r.Stderr));
+            Assert.True(expected == r.Stdout, $"run {run}: the rows are not in file order");
+        }
+    }
+
+    [Fact]
+    public async Task Read_MoreThanTheOrderedRows_EveryRowOnceAfterTheHeader()
+    {
+        var table = await ImportedTableAsync(files: 2, rowsPerFile: 150_000); // two files of two row groups each, read in any order
+        var r = await CliRunner.RunAsync("table", "read", table);
+        Assert.Equal((0, ""), (r.ExitCode, r.Stderr));
+        var lines = r.Stdout.TrimEnd('\n').Split('\n');
+        Assert.Equal("id,label", lines[0]);
+        var ids = lines[1..].Select(l => l.Split(',')).Select(p => (Id: int.Parse(p[0], System.Globalization.CultureInfo.InvariantCulture), Label: p[1])).ToList();
+        Assert.Equal(Enumerable.Range(0, 300_000), ids.Select(x => x.Id).Order());
+        Assert.All(ids, x => Assert.Equal($"row-{x.Id}", x.Label));
+        var limited = await CliRunner.RunAsync("table", "read", table, "--limit", "5");
+        Assert.Equal("id,label\n0,row-0\n1,row-1\n2,row-2\n3,row-3\n4,row-4\n", limited.Stdout); // --limit: the first rows, in file order
+    }
+
     [Fact]
     public async Task Read_Out_WritesTheFileReplacingItsContentAndPrintsNothing()
     {

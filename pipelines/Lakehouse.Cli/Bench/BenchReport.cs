@@ -62,13 +62,20 @@ internal sealed record SnapshotLoadResult(
 internal sealed record ReadTiming(double Seconds, double RowsPerSecond, double? Ratio, IReadOnlyList<double> RunSeconds);
 
 /// <summary>
-/// The table read as CSV three ways; <c>cli_command</c> is the child process's command line as a shell would run it (the way this
-/// bench was started: <c>dotnet lakehouse.dll</c>, or the installed tool), <c>cli_ready_to_run</c> whether its assembly is precompiled.
+/// The table read as CSV three ways, each ratio against <c>duckdb_baseline</c> (DuckDB's COPY as it comes, rows in file order);
+/// <c>cli_command</c> is the child process's command line as a shell would run it (the way this bench was started:
+/// <c>dotnet lakehouse.dll</c>, or the installed tool), <c>cli_ready_to_run</c> whether its assembly is precompiled.
+/// <c>duckdb_any_order</c> is DuckDB's COPY with <c>PRESERVE_ORDER false</c>, as <c>table read</c> writes a table of more than
+/// <see cref="Commands.TableCommands.OrderedReadRows"/> rows; <c>cli_ratio_any_order</c> the child's ratio against it.
 /// </summary>
 internal sealed record ReadCsvResult(
     long Rows, int Files, long TableBytes, bool TableReused, int Runs,
     ReadTiming Cli, ReadTiming InProcess, ReadTiming DuckdbBaseline, string Target, bool Met)
 {
+    public ReadTiming? DuckdbAnyOrder { get; init; }
+
+    public double? CliRatioAnyOrder { get; init; }
+
     public string? CliCommand { get; init; }
 
     public bool? CliReadyToRun { get; init; }

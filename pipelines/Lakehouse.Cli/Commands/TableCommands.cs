@@ -52,6 +52,11 @@ internal static partial class TableCommands
     {
         var command = new CliCommand("read", "Print a table's rows as CSV or JSON lines, at its latest or an earlier version.")
         {
+            Details = $"""
+                Row order: a table of up to {OrderedReadRows.ToString("N0", CultureInfo.InvariantCulture)} rows (by its log's statistics), and any --limit, comes in file order. A larger
+                table streams in the order DuckDB's threads read its row groups, which can differ from run to run: keeping file order
+                would hold the rows read ahead in memory, about 100 MB per million rows. Sort with `lakehouse sql` when order matters.
+                """,
             Examples =
             [
                 "lakehouse table read silver.weblogs --limit 10",
@@ -104,6 +109,14 @@ internal static partial class TableCommands
     }
 
     /// <summary>
+    /// The most rows <c>table read</c> writes in file order. A larger table is written in the order DuckDB's threads finish its row
+    /// groups: to keep file order, DuckDB holds the rows of every row group that finished early, a memory that grows with the
+    /// table (peak RSS of 1M web-log rows read into /dev/null: 271 MiB in file order, 116 MiB without; DuckDB alone copying 10M:
+    /// 1,057 MiB and 104 MiB). With --limit the rows are always the table's first, in file order.
+    /// </summary>
+    internal const long OrderedReadRows = 100_000;
+
+    /// <summary>
     /// What <c>table read</c> does once it has its snapshot: the scan's rows, written by DuckDB as <paramref name="format"/> (csv, or
     /// jsonl where NaN and infinities become strings so every line is JSON) into the file <paramref name="output"/>, or standard
     /// output when it is null (<see cref="DuckCopy.CopyToStandardOutputAsync"/>). Cancelling interrupts DuckDB, which ends its output.
@@ -115,9 +128,11 @@ internal static partial class TableCommands
         using var scan = await DeltaScan.CreateAsync(table, snapshot, lease.Connection, cancellationToken: cancellationToken).ConfigureAwait(false);
         var query = limit is { } n ? $"SELECT * FROM ({scan.Sql}) LIMIT {n}" : scan.Sql;
         if (format != "csv") query = Sql.LakeQuery.JsonSafe(lease.Connection, query, cancellationToken);
-        if (output is null) await lease.Connection.CopyToStandardOutputAsync(query, Output.CopyOptions(format), cancellationToken).ConfigureAwait(false);
+        var options = Output.CopyOptions(format);
+        if (limit is null && !TableStatistics.HoldsAtMost(snapshot, OrderedReadRows)) options += ", PRESERVE_ORDER false";
+        if (output is null) await lease.Connection.CopyToStandardOutputAsync(query, options, cancellationToken).ConfigureAwait(false);
         // Written in place, as a shell's > would: DuckDB's temporary-file-then-rename would replace a device such as /dev/null.
-        else lease.Connection.Execute($"COPY ({query}) TO {SqlText.Literal(output)} ({Output.CopyOptions(format)}, USE_TMP_FILE false)", cancellationToken);
+        else lease.Connection.Execute($"COPY ({query}) TO {SqlText.Literal(output)} ({options}, USE_TMP_FILE false)", cancellationToken);
     }
 
     private static bool IsWithin(string path, string folder)
@@ -297,6 +312,19 @@ internal static class TableStatistics
             total += n - (f.DeletionVector?.Cardinality ?? 0);
         }
         return total;
+    }
+
+    /// <summary>Whether the snapshot's files' statistics say it holds at most <paramref name="rows"/> rows; false when a file has none.</summary>
+    internal static bool HoldsAtMost(DeltaSnapshot snapshot, long rows)
+    {
+        long total = 0;
+        foreach (var f in snapshot.Files)
+        {
+            if (NumRecords(f.Stats) is not { } n) return false;
+            total += n - (f.DeletionVector?.Cardinality ?? 0);
+            if (total > rows) return false;
+        }
+        return true;
     }
 
     private static long? NumRecords(string? stats)
