@@ -164,9 +164,19 @@ internal static class CliApp
                     break;
             }
         }
-        var named = TopLevel.Where(c => c.Name == first).ToList();
-        foreach (var (_, create) in named.Count > 0 ? named : TopLevel) root.Subcommands.Add(create(session));
+        if (TopLevelNamed(first) is { } named) root.Subcommands.Add(named(session));
+        else foreach (var (_, create) in TopLevel) root.Subcommands.Add(create(session));
         return root;
+    }
+
+    /// <summary>What builds the top-level command <paramref name="name"/>; null when no top-level command has that name.</summary>
+    internal static Func<CliSession, Command>? TopLevelNamed(string? name)
+    {
+        foreach (var (commandName, create) in TopLevel)
+        {
+            if (commandName == name) return create;
+        }
+        return null;
     }
 
     private static int SafeWindowWidth()

@@ -306,6 +306,26 @@ public sealed class DuckEngineTests : IDisposable
     }
 
     [Fact]
+    public void PreloadLibrary_WhileEnginesOpen_EveryEngineAnswers()
+    {
+        DuckEngine.PreloadLibrary();
+        DuckEngine.PreloadLibrary(); // a second load, racing the first and the opens, changes nothing
+        var engines = Enumerable.Range(0, 3).Select(_ => DuckEngine.OpenInBackground()).ToList();
+        try
+        {
+            foreach (var engine in engines)
+            {
+                using var lease = engine.Lease();
+                Assert.Equal(42L, lease.Connection.Scalar("SELECT 6 * 7"));
+            }
+        }
+        finally
+        {
+            foreach (var engine in engines) engine.Dispose();
+        }
+    }
+
+    [Fact]
     public void Dispose_DatabaseLeftToTheProcessExit_TempFolderGoesAndTheEngineRefusesUse()
     {
         string scratch;
