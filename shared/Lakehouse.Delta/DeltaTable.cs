@@ -149,7 +149,7 @@ public sealed class DeltaTable
     {
         if (listing.Files.Count == 0)
             throw new LakehouseException(LakehouseErrorReason.NotFound, $"'{Location}' is not a Delta table: no _delta_log folder with commits.");
-        var latest = listing.Files.Where(f => f.Kind == LogFileKind.Commit).Select(f => f.Version).DefaultIfEmpty(-1).Max();
+        var latest = LogSegment.NewestCommit(listing.Files);
         if (latest >= 0 && (version is null || version == latest))
         {
             // A folder named like the next commit hides from the listing (it is not a file) and would make every writer fail to commit.
