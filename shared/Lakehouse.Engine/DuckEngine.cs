@@ -55,9 +55,9 @@ public sealed class DuckEngine : IDisposable
         {
             DuckDB.NET.Native.NativeMethods.Startup.DuckDBLibraryVersion();
         }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or TypeInitializationException)
+        catch (Exception)
         {
-            // The open reports it, with its own message.
+            // Whatever it is, the open meets it again and reports it with its own message; escaping this thread would end the process.
         }
     })
     { IsBackground = true, Name = "DuckDB library load" }.Start();
