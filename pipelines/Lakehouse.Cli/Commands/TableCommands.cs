@@ -302,30 +302,24 @@ internal static class TableStatistics
         return total + withoutStats.Sum(f => f.DeletionVector?.Cardinality ?? 0) + (long)lease.Connection.Scalar($"SELECT count(*) FROM ({scan.Sql})", cancellationToken)!;
     }
 
-    /// <summary>The rows of a snapshot from its files' statistics (numRecords less deleted rows); null when a file has none.</summary>
-    internal static long? CountRowsFromStats(DeltaSnapshot snapshot)
+    /// <summary>
+    /// The rows of a snapshot from its files' statistics (numRecords less deleted rows); null when a file has none. Counting stops
+    /// once the total passes <paramref name="enough"/> (each file's statistics are parsed JSON): the result is then some number above it.
+    /// </summary>
+    internal static long? CountRowsFromStats(DeltaSnapshot snapshot, long enough = long.MaxValue)
     {
         long total = 0;
         foreach (var f in snapshot.Files)
         {
             if (NumRecords(f.Stats) is not { } n) return null;
             total += n - (f.DeletionVector?.Cardinality ?? 0);
+            if (total > enough) return total;
         }
         return total;
     }
 
     /// <summary>Whether the snapshot's files' statistics say it holds at most <paramref name="rows"/> rows; false when a file has none.</summary>
-    internal static bool HoldsAtMost(DeltaSnapshot snapshot, long rows)
-    {
-        long total = 0;
-        foreach (var f in snapshot.Files)
-        {
-            if (NumRecords(f.Stats) is not { } n) return false;
-            total += n - (f.DeletionVector?.Cardinality ?? 0);
-            if (total > rows) return false;
-        }
-        return true;
-    }
+    internal static bool HoldsAtMost(DeltaSnapshot snapshot, long rows) => CountRowsFromStats(snapshot, rows) is { } n && n <= rows;
 
     private static long? NumRecords(string? stats)
     {
