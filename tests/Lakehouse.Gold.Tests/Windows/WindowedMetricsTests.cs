@@ -160,6 +160,54 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
     [Theory]
     [InlineData(1)]
     [InlineData(5)]
+    public void PageCorrections_RandomEventsInFourBatches_EqualIndependentComputation(int minutes)
+    {
+        var random = new Random(23 + minutes);
+        var batches = Enumerable.Range(0, 4).Select(i => At("2026-03-02 00:00:00").AddMinutes(i)).ToArray();
+        // Arrival watermarks are the events' own (random, not tied to the batch): lateness is per row.
+        var events = RandomWebEvents(seed: 29 + minutes, count: 600).Select(e => e with { IngestTime = batches[random.Next(batches.Length)] }).ToList();
+        // A page whose only event is late for every window that holds it: no on-time row, null on-time measures.
+        events.Add(new WebEvent(At("2026-03-02 00:05:30"), "/z", "s1", 100, 500, batches[3], At("2026-03-02 00:20:00")));
+        var aggregate = minutes == 1 ? WindowedMetrics.Page1m : WindowedMetrics.Page5m;
+
+        var actual = Query(fixture, $"SELECT * FROM ({aggregate.Corrections(aggregate.Aggregate(WebSql(events)))}) ORDER BY page_url, window_start");
+
+        // From outside: every window that holds each event, and whether the event arrived after that window's end.
+        var expected = events
+            .SelectMany(e => Enumerable.Range(0, minutes).Select(k => (Start: Reference.MinuteOf(e.Timestamp).AddMinutes(-k), Event: e)))
+            .GroupBy(p => (p.Event.PageUrl, p.Start))
+            .Select(g =>
+            {
+                var end = g.Key.Start.AddMinutes(minutes);
+                var late = g.Where(p => p.Event.ArrivalWatermark >= end).Select(p => p.Event).ToList();
+                var onTime = g.Where(p => !(p.Event.ArrivalWatermark >= end)).Select(p => p.Event).ToList();
+                var tti = onTime.Select(e => e.TtiMs).OfType<double>().ToList();
+                return (g.Key.PageUrl, g.Key.Start, Late: late.Count, Batches: late.Select(e => e.IngestTime).Distinct().Count(),
+                    Revised: late.Count == 0 ? (DateTimeOffset?)null : late.Max(e => e.IngestTime), OnTimeRows: onTime.Count, Events: g.Count(),
+                    Avg: tti.Count == 0 ? (double?)null : tti.Average(), P95: Reference.Percentile(tti, 0.95),
+                    ErrorRate: onTime.Count == 0 ? (double?)null : (double)onTime.Count(e => e.Status >= 400) / onTime.Count);
+            })
+            .Where(w => w.Late > 0)
+            .OrderBy(w => w.PageUrl, StringComparer.Ordinal).ThenBy(w => w.Start)
+            .ToList();
+        Assert.Contains(expected, w => w.Batches > 1);
+        Assert.Contains(expected, w => w.OnTimeRows > 0 && w.OnTimeRows < w.Events);
+        Assert.Contains(expected, w => w.OnTimeRows == 0);
+        Assert.Equal(expected.Count, actual.Count);
+        foreach (var (e, a) in expected.Zip(actual))
+        {
+            Assert.Equal((e.PageUrl, e.Start, e.Start.AddMinutes(minutes), (long)e.Late, (long)e.Batches, e.Revised, (long)e.OnTimeRows, (long)e.Events),
+                ((string?)a["page_url"], (DateTimeOffset)a["window_start"]!, (DateTimeOffset)a["window_end"]!, (long)a["late_events"]!, (long)a["late_batches"]!,
+                    (DateTimeOffset?)a["revised_at"], (long)a["events_on_time"]!, (long)a["events"]!));
+            Close(e.Avg, (double?)a["tti_avg_ms_on_time"]);
+            Close(e.P95, (double?)a["tti_p95_ms_on_time"]);
+            Close(e.ErrorRate, (double?)a["error_rate_on_time"]);
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
     public void SensorCorrections_RandomReadingsInFourBatches_EqualIndependentComputation(int minutes)
     {
         var random = new Random(17 + minutes);
