@@ -112,13 +112,27 @@ internal static class CommandLine
     internal static string Alternatives(IReadOnlyList<string> values) =>
         values.Count == 1 ? values[0] : string.Join(", ", values.Take(values.Count - 1)) + " or " + values[^1];
 
+    /// <summary>The first value of <paramref name="command"/>'s arguments that looks like an option (<c>-x</c>, <c>--x</c>; <c>-</c> alone is standard input).</summary>
+    private static string? OptionTakenAsArgument(ParseResult parse, Command command)
+    {
+        foreach (var argument in command.Arguments)
+        {
+            if (parse.GetResult(argument) is not { } result) continue;
+            foreach (var token in result.Tokens)
+                if (token.Value.Length > 1 && token.Value[0] == '-') return token.Value;
+        }
+        return null;
+    }
+
     /// <summary>The first error of a parse that cannot run, worded for a user: unknown tokens with a suggestion, missing arguments, bad values.</summary>
     internal static string Describe(ParseResult parse)
     {
         var command = parse.CommandResult.Command;
         if (parse.UnmatchedTokens.Count > 0)
         {
-            var token = parse.UnmatchedTokens[0];
+            // A mistyped option before an argument is taken as the argument's value, and what follows is left over
+            // (table read --limt 3 x: '--limt' is the table, '3' unmatched): the option is the mistake to name.
+            var token = OptionTakenAsArgument(parse, command) ?? parse.UnmatchedTokens[0];
             if (token.Length > 1 && token[0] == '-') return CliHelp.UnknownOption(command, token);
             if (command.Subcommands.Count > 0 && command.Arguments.Count == 0) return CliHelp.UnknownCommand(command, token);
             return $"unexpected argument '{token}' for '{CliHelp.PathOf(command)}' (see {CliHelp.PathOf(command)} --help)";

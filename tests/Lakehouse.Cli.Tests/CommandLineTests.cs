@@ -161,6 +161,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("tabel list", "unknown command 'tabel' for 'lakehouse' (did you mean 'table'?) (commands: table, bronze, silver, gold, status, produce, dataset, serve, stream, sql, synapse, adf, pipeline, watch, demo, bench, version)")]
     [InlineData("table lsit", "unknown command 'lsit' for 'lakehouse table' (did you mean 'list'?) (commands: list, read, info, history, import, vacuum, optimize, restore, check)")]
     [InlineData("table read ./t ./u", "unexpected argument './u' for 'lakehouse table read' (see lakehouse table read --help)")]
+    [InlineData("table read --limt 3 ./t", "unknown option '--limt' for 'lakehouse table read' (did you mean '--limit'?)")]
     [InlineData("table read", "'lakehouse table read' needs the <table> argument (see lakehouse table read --help)")]
     [InlineData("table import a.json", "'lakehouse table import' needs --to <table> (see lakehouse table import --help)")]
     [InlineData("table read ./t --limit -1", "--limit must be 0 or more, not -1")]
