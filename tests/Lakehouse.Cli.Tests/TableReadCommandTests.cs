@@ -193,6 +193,29 @@ public sealed class TableReadCommandTests : IDisposable
         Assert.Equal(5, JsonDocument.Parse(r.Stdout).RootElement.GetProperty("rows").GetInt64());
     }
 
+    [Theory]
+    [InlineData("3.5")]
+    [InlineData("\\\"three\\\"")]
+    [InlineData("-3")]
+    public async Task InfoAndRead_StatsNumRecordsUnreadable_CountsRowsFromData(string numRecords)
+    {
+        // Statistics are hints: a numRecords that is not a whole count is read as no statistics, not a crash (it was "One of the
+        // identified items was in an invalid format", exit 1, for 3.5).
+        var copy = _temp.Combine("basic_append");
+        TestFiles.CopyTree(Table("dat/v0.0.2/basic_append"), copy);
+        var commit = Path.Combine(copy, "_delta_log", "00000000000000000000.json");
+        var text = await File.ReadAllTextAsync(commit);
+        Assert.Contains("numRecords\\\":3,", text, StringComparison.Ordinal);
+        await File.WriteAllTextAsync(commit, text.Replace("numRecords\\\":3,", $"numRecords\\\":{numRecords},", StringComparison.Ordinal));
+
+        var info = await CliRunner.RunAsync("table", "info", copy, "--json", "--version", "0");
+        Assert.Equal((0, ""), (info.ExitCode, info.Stderr));
+        Assert.Equal(3, JsonDocument.Parse(info.Stdout).RootElement.GetProperty("rows").GetInt64());
+        var read = await CliRunner.RunAsync("table", "read", copy);
+        Assert.Equal((0, ""), (read.ExitCode, read.Stderr));
+        Assert.Equal(6, read.Stdout.TrimEnd('\n').Split('\n').Length); // the header and the 5 rows of both versions
+    }
+
     [Fact]
     public async Task Info_LiveDataFileMissing_ExitsOneNamingTheFileInsteadOfCountingIt()
     {

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Lakehouse.Core;
 using Lakehouse.Delta;
+using Lakehouse.Delta.Log;
 using Lakehouse.Delta.Scan;
 using Lakehouse.Engine;
 
@@ -288,10 +289,10 @@ internal static class TableStatistics
     {
         await table.CheckFilesAsync(snapshot, cancellationToken).ConfigureAwait(false); // stats count rows of files that may be gone
         long total = 0;
-        var withoutStats = new List<Delta.Log.AddAction>();
+        var withoutStats = new List<AddAction>();
         foreach (var f in snapshot.Files)
         {
-            if (NumRecords(f.Stats) is { } n) total += n;
+            if (StatsJson.NumRecords(f) is { } n) total += n;
             else withoutStats.Add(f);
             total -= f.DeletionVector?.Cardinality ?? 0;
         }
@@ -311,7 +312,7 @@ internal static class TableStatistics
         long total = 0;
         foreach (var f in snapshot.Files)
         {
-            if (NumRecords(f.Stats) is not { } n) return null;
+            if (StatsJson.NumRecords(f) is not { } n) return null;
             total += n - (f.DeletionVector?.Cardinality ?? 0);
             if (total > enough) return total;
         }
@@ -320,18 +321,4 @@ internal static class TableStatistics
 
     /// <summary>Whether the snapshot's files' statistics say it holds at most <paramref name="rows"/> rows; false when a file has none.</summary>
     internal static bool HoldsAtMost(DeltaSnapshot snapshot, long rows) => CountRowsFromStats(snapshot, rows) is { } n && n <= rows;
-
-    private static long? NumRecords(string? stats)
-    {
-        if (stats is null) return null;
-        try
-        {
-            using var doc = JsonDocument.Parse(stats);
-            return doc.RootElement.TryGetProperty("numRecords", out var n) && n.ValueKind == JsonValueKind.Number ? n.GetInt64() : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
 }
