@@ -172,23 +172,14 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
 
         var actual = Query(fixture, $"SELECT * FROM ({aggregate.Corrections(aggregate.Aggregate(WebSql(events)))}) ORDER BY page_url, window_start");
 
-        // From outside: every window that holds each event, and whether the event arrived after that window's end.
-        var expected = events
-            .SelectMany(e => Enumerable.Range(0, minutes).Select(k => (Start: Reference.MinuteOf(e.Timestamp).AddMinutes(-k), Event: e)))
-            .GroupBy(p => (p.Event.PageUrl, p.Start))
-            .Select(g =>
+        var expected = LateWindows(events, minutes, e => e.PageUrl, e => e.Timestamp, e => e.ArrivalWatermark)
+            .Select(w =>
             {
-                var end = g.Key.Start.AddMinutes(minutes);
-                var late = g.Where(p => p.Event.ArrivalWatermark >= end).Select(p => p.Event).ToList();
-                var onTime = g.Where(p => !(p.Event.ArrivalWatermark >= end)).Select(p => p.Event).ToList();
-                var tti = onTime.Select(e => e.TtiMs).OfType<double>().ToList();
-                return (g.Key.PageUrl, g.Key.Start, Late: late.Count, Batches: late.Select(e => e.IngestTime).Distinct().Count(),
-                    Revised: late.Count == 0 ? (DateTimeOffset?)null : late.Max(e => e.IngestTime), OnTimeRows: onTime.Count, Events: g.Count(),
-                    Avg: tti.Count == 0 ? (double?)null : tti.Average(), P95: Reference.Percentile(tti, 0.95),
-                    ErrorRate: onTime.Count == 0 ? (double?)null : (double)onTime.Count(e => e.Status >= 400) / onTime.Count);
+                var tti = w.OnTime.Select(e => e.TtiMs).OfType<double>().ToList();
+                return (w.Key, w.Start, Late: w.Late.Count, Batches: w.Late.Select(e => e.IngestTime).Distinct().Count(), Revised: w.Late.Max(e => e.IngestTime),
+                    OnTimeRows: w.OnTime.Count, Events: w.Late.Count + w.OnTime.Count, Avg: tti.Count == 0 ? (double?)null : tti.Average(),
+                    P95: Reference.Percentile(tti, 0.95), ErrorRate: w.OnTime.Count == 0 ? (double?)null : (double)w.OnTime.Count(e => e.Status >= 400) / w.OnTime.Count);
             })
-            .Where(w => w.Late > 0)
-            .OrderBy(w => w.PageUrl, StringComparer.Ordinal).ThenBy(w => w.Start)
             .ToList();
         Assert.Contains(expected, w => w.Batches > 1);
         Assert.Contains(expected, w => w.OnTimeRows > 0 && w.OnTimeRows < w.Events);
@@ -196,7 +187,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
         Assert.Equal(expected.Count, actual.Count);
         foreach (var (e, a) in expected.Zip(actual))
         {
-            Assert.Equal((e.PageUrl, e.Start, e.Start.AddMinutes(minutes), (long)e.Late, (long)e.Batches, e.Revised, (long)e.OnTimeRows, (long)e.Events),
+            Assert.Equal((e.Key, e.Start, e.Start.AddMinutes(minutes), (long)e.Late, (long)e.Batches, e.Revised, (long)e.OnTimeRows, (long)e.Events),
                 ((string?)a["page_url"], (DateTimeOffset)a["window_start"]!, (DateTimeOffset)a["window_end"]!, (long)a["late_events"]!, (long)a["late_batches"]!,
                     (DateTimeOffset?)a["revised_at"], (long)a["events_on_time"]!, (long)a["events"]!));
             Close(e.Avg, (double?)a["tti_avg_ms_on_time"]);
@@ -217,28 +208,21 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
 
         var actual = Query(fixture, $"SELECT * FROM ({aggregate.Corrections(aggregate.Aggregate(SensorsSql(readings)))}) ORDER BY sensor_id, window_start");
 
-        // From outside: every window that holds each reading, and whether the reading arrived after that window's end.
-        var expected = readings
-            .SelectMany(r => Enumerable.Range(0, minutes).Select(k => (Start: Reference.MinuteOf(r.Timestamp).AddMinutes(-k), Reading: r)))
-            .GroupBy(p => (p.Reading.SensorId, p.Start))
-            .Select(g =>
+        var expected = LateWindows(readings, minutes, r => r.SensorId, r => r.Timestamp, r => r.ArrivalWatermark)
+            .Select(w =>
             {
-                var end = g.Key.Start.AddMinutes(minutes);
-                var late = g.Where(p => p.Reading.ArrivalWatermark >= end).Select(p => p.Reading).ToList();
-                var onTime = g.Where(p => !(p.Reading.ArrivalWatermark >= end)).Select(p => p.Reading.Value).OfType<double>().ToList();
-                return (g.Key.SensorId, g.Key.Start, Late: late.Count, Batches: late.Select(r => r.IngestTime).Distinct().Count(),
-                    Revised: late.Count == 0 ? (DateTimeOffset?)null : late.Max(r => r.IngestTime), OnTimeRows: g.Count() - late.Count, Events: g.Count(),
-                    Avg: onTime.Count == 0 ? (double?)null : onTime.Average(), Min: onTime.Count == 0 ? (double?)null : onTime.Min(), Max: onTime.Count == 0 ? (double?)null : onTime.Max());
+                var onTime = w.OnTime.Select(r => r.Value).OfType<double>().ToList();
+                return (w.Key, w.Start, Late: w.Late.Count, Batches: w.Late.Select(r => r.IngestTime).Distinct().Count(), Revised: w.Late.Max(r => r.IngestTime),
+                    OnTimeRows: w.OnTime.Count, Events: w.Late.Count + w.OnTime.Count, Avg: onTime.Count == 0 ? (double?)null : onTime.Average(),
+                    Min: onTime.Count == 0 ? (double?)null : onTime.Min(), Max: onTime.Count == 0 ? (double?)null : onTime.Max());
             })
-            .Where(w => w.Late > 0)
-            .OrderBy(w => w.SensorId, StringComparer.Ordinal).ThenBy(w => w.Start)
             .ToList();
         Assert.Contains(expected, w => w.Batches > 1);
         Assert.Contains(expected, w => w.OnTimeRows > 0);
         Assert.Equal(expected.Count, actual.Count);
         foreach (var (e, a) in expected.Zip(actual))
         {
-            Assert.Equal((e.SensorId, e.Start, e.Start.AddMinutes(minutes), (long)e.Late, (long)e.Batches, e.Revised, (long)e.OnTimeRows, (long)e.Events),
+            Assert.Equal((e.Key, e.Start, e.Start.AddMinutes(minutes), (long)e.Late, (long)e.Batches, e.Revised, (long)e.OnTimeRows, (long)e.Events),
                 ((string?)a["sensor_id"], (DateTimeOffset)a["window_start"]!, (DateTimeOffset)a["window_end"]!, (long)a["late_events"]!, (long)a["late_batches"]!,
                     (DateTimeOffset?)a["revised_at"], (long)a["events_on_time"]!, (long)a["events"]!));
             Close(e.Avg, (double?)a["value_avg_on_time"]);
@@ -380,6 +364,24 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
     }
 
     /// <summary>Web events from 23:50 to 00:10 across midnight: three pages, TTIs sometimes missing, errors, micro-batches, some late.</summary>
+    /// <summary>
+    /// From outside the SQL: every window of <paramref name="minutes"/> that holds a row that arrived after its end (rows of minute m
+    /// are in the windows starting m − minutes + 1 … m), with those late rows and the others, by key and start.
+    /// </summary>
+    private static List<(string? Key, DateTimeOffset Start, List<T> Late, List<T> OnTime)> LateWindows<T>(IEnumerable<T> rows, int minutes,
+        Func<T, string?> key, Func<T, DateTimeOffset> time, Func<T, DateTimeOffset?> arrival) =>
+        [.. rows
+            .SelectMany(r => Enumerable.Range(0, minutes).Select(k => (Start: Reference.MinuteOf(time(r)).AddMinutes(-k), Row: r)))
+            .GroupBy(p => (Key: key(p.Row), p.Start))
+            .Select(g =>
+            {
+                var end = g.Key.Start.AddMinutes(minutes);
+                return (g.Key.Key, g.Key.Start, Late: g.Where(p => arrival(p.Row) >= end).Select(p => p.Row).ToList(),
+                    OnTime: g.Where(p => !(arrival(p.Row) >= end)).Select(p => p.Row).ToList());
+            })
+            .Where(w => w.Late.Count > 0)
+            .OrderBy(w => w.Key, StringComparer.Ordinal).ThenBy(w => w.Start)];
+
     private static List<WebEvent> RandomWebEvents(int seed, int count)
     {
         var random = new Random(seed);
