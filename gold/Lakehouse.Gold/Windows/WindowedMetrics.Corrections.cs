@@ -30,13 +30,11 @@ public static partial class WindowedMetrics
 
     private static readonly Kind SensorKind = new("sensor_id", "value",
     [
-        new("value_avg", c => $"avg(value) FILTER (WHERE {c})"),
+        new("value_avg", c => $"list_avg(list_sort(list(value) FILTER (WHERE {c})))"),
         new("value_min", c => $"min(value) FILTER (WHERE {c})"),
         new("value_max", c => $"max(value) FILTER (WHERE {c})"),
     ],
-    SensorParts + ",\n  list(value) FILTER (WHERE value IS NOT NULL) AS \"values\"", SensorCombined,
-    // Sorted before summing: the list's order depends on the threads, a double sum on the order.
-    "list_avg(list_sort(flatten(list(\"values\")))) AS value_avg, min(value_min) AS value_min, max(value_max) AS value_max");
+    SensorParts, SensorCombined, SensorCombined);
 
     /// <summary>
     /// <c>page_metrics_1m_corrections</c>: one row per 1-minute page window that received late events (see

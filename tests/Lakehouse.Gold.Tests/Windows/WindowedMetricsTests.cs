@@ -140,6 +140,33 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
     [Theory]
     [InlineData(1)]
     [InlineData(5)]
+    public void SensorMetrics_Average_AddsTheValuesSorted_SameBitsInAnyOrder(int minutes)
+    {
+        // Added in the order written, 1e16 + 1 - 1e16 + 1 is 1 (the first 1 is lost to rounding); sorted, -1e16 + 1 + 1 + 1e16 is 0.
+        // A double average that depends on the order its rows come in gives different bits from run to run (threads).
+        double[] values = [1e16, 1, -1e16, 1];
+        var t = At("2026-03-01 10:00:10");
+        var late = At("2026-03-01 10:30:00");
+        List<SensorReading> Readings(IEnumerable<double> order) =>
+            [.. order.Select((v, i) => new SensorReading(t.AddSeconds(i), "s", v, IngestTime: t, ArrivalWatermark: i == 3 ? late : null))];
+        var aggregate = minutes == 1 ? WindowedMetrics.Sensor1m : WindowedMetrics.Sensor5m;
+        foreach (var order in new[] { values, [.. values.Reverse()], [1, 1e16, 1, -1e16] })
+        {
+            var readings = Readings(order);
+            var builder = minutes == 1 ? WindowedMetrics.SensorMetrics1m(SensorsSql(readings), NoWatermark) : WindowedMetrics.SensorMetrics5m(SensorsSql(readings), NoWatermark);
+            Assert.All(Sensors(builder), w => Assert.Equal(0.0, w.ValueAvg));
+            Assert.All(Sensors(aggregate.Windowed(aggregate.Aggregate(SensorsSql(readings)), NoWatermark)), w => Assert.Equal(0.0, w.ValueAvg));
+            // On time: the three values before the late one, sorted: -1e16 + 1 + 1e16 (or + 1) over three.
+            var corrections = Query(fixture, $"SELECT value_avg, value_avg_on_time FROM ({aggregate.Corrections(aggregate.Aggregate(SensorsSql(readings)))})");
+            Assert.NotEmpty(corrections);
+            var onTime = order.Take(3).Order().Aggregate(0.0, (sum, v) => sum + v) / 3;
+            Assert.All(corrections, c => Assert.Equal((0.0, onTime), ((double?)c["value_avg"], (double?)c["value_avg_on_time"])));
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
     public void SensorMetrics_RandomReadings_EqualIndependentComputation(int minutes)
     {
         var readings = RandomReadings(seed: 11 + minutes, count: 500);
