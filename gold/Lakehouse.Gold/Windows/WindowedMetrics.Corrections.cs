@@ -13,11 +13,10 @@ public static partial class WindowedMetrics
 
     /// <summary>
     /// What the corrections of one kind of input need: the key, the input columns, the measures, and for the sliding windows the
-    /// aggregates of a minute's rows (<see cref="Parts"/>, with the values an exact percentile or a sorted average needs), how a
-    /// window combines them into its measures (<see cref="Combined"/>), and how it combines those of its on-time rows
-    /// (<see cref="OnTime"/>; the same names, which the corrections table suffixes with <c>_on_time</c>).
+    /// aggregates of a minute's rows (<see cref="Parts"/>, with the values an exact percentile or a sorted average needs) and how a
+    /// window combines them into its measures (<see cref="Combined"/>), over all its rows and over its on-time rows alike.
     /// </summary>
-    internal sealed record Kind(string Key, string InputColumns, Measure[] Measures, string Parts, string Combined, string OnTime);
+    internal sealed record Kind(string Key, string InputColumns, Measure[] Measures, string Parts, string Combined);
 
     private static readonly Kind PageKind = new("page_url", "tti_ms, status",
     [
@@ -26,7 +25,7 @@ public static partial class WindowedMetrics
         new("tti_p95_ms", c => $"quantile_cont(tti_ms, 0.95) FILTER (WHERE {c})"),
         new("error_rate", c => $"CAST(count(*) FILTER (WHERE status >= 400 AND {c}) AS DOUBLE) / nullif(count(*) FILTER (WHERE {c}), 0)"),
     ],
-    PageParts, PageCombined, PageCombined);
+    PageParts, PageCombined);
 
     private static readonly Kind SensorKind = new("sensor_id", "value",
     [
@@ -34,7 +33,7 @@ public static partial class WindowedMetrics
         new("value_min", c => $"min(value) FILTER (WHERE {c})"),
         new("value_max", c => $"max(value) FILTER (WHERE {c})"),
     ],
-    SensorParts, SensorCombined, SensorCombined);
+    SensorParts, SensorCombined);
 
     /// <summary>
     /// <c>page_metrics_1m_corrections</c>: one row per 1-minute page window that received late events (see
@@ -188,8 +187,8 @@ public static partial class WindowedMetrics
     }
 
     /// <summary>
-    /// 5-minute windows starting every minute, built like <see cref="SensorMetrics5m"/>, with the rows of each key's minute split by
-    /// how late they came. A row of minute m that arrived under watermark a is late for the <c>c</c> latest of the 5 windows that
+    /// 5-minute windows starting every minute: each key's minute is aggregated into parts once, and the parts of a minute go to
+    /// the 5 windows that hold it (window k, 0 ≤ k &lt; 5, starts k minutes before the minute), split by how late the rows came. A row of minute m that arrived under watermark a is late for the <c>c</c> latest of the 5 windows that
     /// hold it, <c>c</c> = ⌊(a − m) / 1 minute⌋ clamped to 0..5 (window k, starting k minutes before m, ends at m + 5 − k minutes;
     /// a row without an arrival watermark is never late). Each key's minute and class is aggregated once (the parts of the
     /// measures, and the late rows' ingest times); the parts go to the 5 windows that hold the minute, where class c is late for
@@ -235,7 +234,7 @@ public static partial class WindowedMetrics
             on_time AS (
               SELECT start_us, {kind.Key},
                 CAST(sum(events) AS BIGINT) AS events_on_time,
-                {kind.OnTime}
+                {kind.Combined}
               FROM kept AS a
               SEMI JOIN (SELECT start_us, {kind.Key} FROM combined WHERE late_events > 0) AS b ON {same}
               WHERE NOT late

@@ -45,14 +45,14 @@ public static partial class WindowedMetrics
     /// </summary>
     /// <param name="eventsSql">The web events (see the class remarks).</param>
     /// <param name="watermarkSql">A TIMESTAMPTZ expression for the current watermark, or <c>NULL</c> (no window is final).</param>
-    public static string PageMetrics1m(string eventsSql, string watermarkSql) => Tumbling(eventsSql, watermarkSql, "page_url", "tti_ms, status", PageMeasures);
+    public static string PageMetrics1m(string eventsSql, string watermarkSql) => Page1m.Windowed(Page1m.Aggregate(eventsSql), watermarkSql);
 
     /// <summary>
     /// <c>page_metrics_5m</c>: as <see cref="PageMetrics1m"/> over 5-minute windows that start every minute, so each event is
     /// counted in the 5 windows that start in the 5 minutes up to and including its own.
     /// </summary>
     /// <inheritdoc cref="PageMetrics1m" path="/param"/>
-    public static string PageMetrics5m(string eventsSql, string watermarkSql) => Sliding(eventsSql, watermarkSql, "page_url", "tti_ms, status", PageParts, PageCombined);
+    public static string PageMetrics5m(string eventsSql, string watermarkSql) => Page5m.Windowed(Page5m.Aggregate(eventsSql), watermarkSql);
 
     /// <summary>
     /// <c>sensor_metrics_1m</c>: per sensor and UTC minute, <c>event_date</c>, <c>sensor_id</c>, <c>window_start</c>,
@@ -61,21 +61,11 @@ public static partial class WindowedMetrics
     /// </summary>
     /// <param name="eventsSql">The sensor readings (see the class remarks).</param>
     /// <param name="watermarkSql">A TIMESTAMPTZ expression for the current watermark, or <c>NULL</c> (no window is final).</param>
-    public static string SensorMetrics1m(string eventsSql, string watermarkSql) => Tumbling(eventsSql, watermarkSql, "sensor_id", "value", SensorMeasures);
+    public static string SensorMetrics1m(string eventsSql, string watermarkSql) => Sensor1m.Windowed(Sensor1m.Aggregate(eventsSql), watermarkSql);
 
     /// <summary><c>sensor_metrics_5m</c>: as <see cref="SensorMetrics1m"/> over 5-minute windows that start every minute.</summary>
     /// <inheritdoc cref="SensorMetrics1m" path="/param"/>
-    public static string SensorMetrics5m(string eventsSql, string watermarkSql) => Sliding(eventsSql, watermarkSql, "sensor_id", "value", SensorParts, SensorCombined);
-
-    /// <summary>
-    /// The page measures over a window's rows. The average sums exact decimals (TTI is bounded by silver's expectations), so a
-    /// rerun gives the same bits whatever order the threads add the values in; a plain avg of doubles may differ in the last one.
-    /// </summary>
-    private const string PageMeasures = """
-        CAST(sum(CAST(tti_ms AS DECIMAL(38, 9))) AS DOUBLE) / count(tti_ms) AS tti_avg_ms,
-          quantile_cont(tti_ms, 0.95) AS tti_p95_ms,
-          CAST(count(*) FILTER (WHERE status >= 400) AS DOUBLE) / count(*) AS error_rate
-        """;
+    public static string SensorMetrics5m(string eventsSql, string watermarkSql) => Sensor5m.Windowed(Sensor5m.Aggregate(eventsSql), watermarkSql);
 
     /// <summary>The page measures' parts per minute (the TTIs themselves for the exact percentile).</summary>
     private const string PageParts = """
@@ -93,18 +83,11 @@ public static partial class WindowedMetrics
         """;
 
     /// <summary>
-    /// The sensor measures over a window's rows. The average adds the values sorted, so a rerun gives the same bits: a parallel
-    /// avg of doubles depends on the order the threads add them in (two gold runs of one lake differed in the last digit of 320
-    /// of 16,099 5-minute windows). Readings are doubles of any size (value_plausible only warns), so the pages' exact decimal
-    /// sum could overflow here.
+    /// The sensor measures' parts per minute: the values themselves, for an average that adds them sorted, so a rerun gives the
+    /// same bits (a parallel avg of doubles depends on the order the threads add them in: two gold runs of one lake differed in
+    /// the last digit of 320 of 16,099 5-minute windows). Readings are doubles of any size (value_plausible only warns), so the
+    /// pages' exact decimal sum could overflow here.
     /// </summary>
-    private const string SensorMeasures = """
-        list_avg(list_sort(list(value))) AS value_avg,
-          min(value) AS value_min,
-          max(value) AS value_max
-        """;
-
-    /// <summary>The sensor measures' parts per minute (the values themselves for the sorted average).</summary>
     private const string SensorParts = """
         list(value) FILTER (WHERE value IS NOT NULL) AS "values",
           min(value) AS value_min,
@@ -116,19 +99,6 @@ public static partial class WindowedMetrics
         list_avg(list_sort(flatten(list("values")))) AS value_avg,
           min(value_min) AS value_min,
           max(value_max) AS value_max
-        """;
-
-    /// <summary>
-    /// The events of the input that have a time, with <c>minute_us</c>, the start of the UTC minute that holds each, and
-    /// <c>arrival_us</c>, its arrival watermark, both in microseconds since 1970.
-    /// </summary>
-    private static string Minutes(string eventsSql, string key, string inputColumns) => $"""
-        SELECT {WindowSql.Floor("us", WindowSql.MinuteMicros)} AS minute_us, {key}, {inputColumns}, arrival_us
-          FROM (
-            SELECT epoch_us(timestamp) AS us, {key}, {inputColumns}, epoch_us(arrival_watermark) AS arrival_us
-            FROM ({eventsSql}) AS events
-            WHERE timestamp IS NOT NULL
-          ) AS timed
         """;
 
     /// <summary>The output columns every window table starts with, from <c>start_us</c> (BIGINT) and the key.</summary>
@@ -149,63 +119,4 @@ public static partial class WindowedMetrics
     /// </summary>
     internal static string IsFinal(string windowEnd, string watermarkSql) =>
         $"coalesce(epoch_us({windowEnd}) <= epoch_us(CAST(({watermarkSql}) AS TIMESTAMPTZ)), false)";
-
-    /// <summary>1-minute windows: one group per key and minute.</summary>
-    private static string Tumbling(string eventsSql, string watermarkSql, string key, string inputColumns, string measures)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(eventsSql);
-        ArgumentException.ThrowIfNullOrWhiteSpace(watermarkSql);
-        const long Size = WindowSql.MinuteMicros;
-        return $"""
-            SELECT
-              {Head(key, Size)},
-              count(*) AS events,
-              {measures},
-              count(*) FILTER (WHERE arrival_us >= start_us + {WindowSql.Integer(Size)}) AS late_events,
-              {IsFinal(watermarkSql, Size)}
-            FROM (
-              SELECT minute_us AS start_us, * EXCLUDE (minute_us) FROM ({Minutes(eventsSql, key, inputColumns)}) AS minutes
-            ) AS windows
-            GROUP BY start_us, {key}
-            """;
-    }
-
-    /// <summary>
-    /// 5-minute windows starting every minute. Each key's minute is aggregated once into parts (counts, sums, the values a
-    /// percentile needs, and how many of its rows arrived after each of the 5 windows that hold it had ended); the parts of a
-    /// minute then go to those 5 windows (window k, 0 ≤ k &lt; 5, starts k minutes before the minute) and are combined there.
-    /// </summary>
-    private static string Sliding(string eventsSql, string watermarkSql, string key, string inputColumns, string parts, string combined)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(eventsSql);
-        ArgumentException.ThrowIfNullOrWhiteSpace(watermarkSql);
-        const long Size = SlidingMinutes * WindowSql.MinuteMicros;
-        // late_j: rows that arrived when the watermark had reached minute + j minutes, the end of the window that starts
-        // 5 − j minutes before their minute.
-        var lateParts = string.Join(",\n    ", Enumerable.Range(1, SlidingMinutes).Select(j =>
-            $"count(*) FILTER (WHERE arrival_us >= minute_us + {WindowSql.Integer(j * WindowSql.MinuteMicros)}) AS late_{j}"));
-        var latePick = "CASE k.i " + string.Join(" ", Enumerable.Range(0, SlidingMinutes).Select(k => $"WHEN {k} THEN late_{SlidingMinutes - k}")) + " END";
-        return $"""
-            WITH minute_parts AS (
-              SELECT minute_us, {key},
-                count(*) AS events,
-                {parts},
-                {lateParts}
-              FROM ({Minutes(eventsSql, key, inputColumns)}) AS minutes
-              GROUP BY minute_us, {key}
-            ),
-            windows AS (
-              SELECT minute_us - k.i * {WindowSql.Integer(WindowSql.MinuteMicros)} AS start_us, {latePick} AS late, * EXCLUDE (minute_us)
-              FROM minute_parts CROSS JOIN range({SlidingMinutes}) AS k(i)
-            )
-            SELECT
-              {Head(key, Size)},
-              CAST(sum(events) AS BIGINT) AS events,
-              {combined},
-              CAST(sum(late) AS BIGINT) AS late_events,
-              {IsFinal(watermarkSql, Size)}
-            FROM windows
-            GROUP BY start_us, {key}
-            """;
-    }
 }
