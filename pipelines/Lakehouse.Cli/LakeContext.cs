@@ -46,8 +46,33 @@ internal sealed class LakeContext : IDisposable
 
     internal DuckEngine Engine => _engine.Value;
 
-    /// <summary>The lake's root folder or container.</summary>
-    internal ILakeStorage Root => OpenStorage(LakeLocation, LoggerFactory);
+    /// <summary>The lake's root folder or container. A local lake that is a file, not a folder, is refused with its path.</summary>
+    internal ILakeStorage Root
+    {
+        get
+        {
+            var root = OpenStorage(LakeLocation, LoggerFactory);
+            if (root.LocalPathOrNull("") is { } local && File.Exists(local))
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"The lake '{local}' is a file, not a folder (give --lake or set LAKEHOUSE_LAKE).");
+            return root;
+        }
+    }
+
+    /// <summary>
+    /// The lake's root, for a command that reads a lake and writes only into one that exists (status, silver, gold, Synapse, table
+    /// list): a local folder that does not exist is refused with its path, so a mistyped --lake is named as such instead of
+    /// reported as a missing table.
+    /// </summary>
+    internal ILakeStorage ExistingRoot
+    {
+        get
+        {
+            var root = Root;
+            if (root.LocalPathOrNull("") is { } local && !Directory.Exists(local))
+                throw new LakehouseException(LakehouseErrorReason.NotFound, $"There is no lake at '{local}': the folder does not exist (give --lake or set LAKEHOUSE_LAKE).");
+            return root;
+        }
+    }
 
     /// <summary>A table by <see cref="TableReference"/>: <c>layer.name</c> in the lake, a folder, or a URI.</summary>
     internal DeltaTable Table(string reference) => OpenTable(TableStorage(reference));

@@ -38,6 +38,39 @@ public sealed class ConfigurationErrorTests : IDisposable
         Assert.StartsWith("error: LAKEHOUSE_MEMORY_LIMIT is '1GB'; SET threads=1; --': The memory limit is a size such as '8GB' or '512MiB'.", refused.Stderr, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A --lake that is a file is refused by every command that opens the lake; one that does not exist by every command that only
+    /// reads a lake (before: "bronze.weblogs does not exist yet", or "No dataset has a bronze table … yet" with exit 0, or .NET's
+    /// "Could not find a part of the path" from bronze ingest), each naming the path. Nothing is created.
+    /// </summary>
+    [Fact]
+    public async Task LakeLocation_AFileOrMissing_Exit1NamingThePath()
+    {
+        var file = _temp.Combine("lake.txt");
+        await File.WriteAllTextAsync(file, "not a lake");
+        var missing = _temp.Combine("nowhere");
+        var landing = _temp.Combine("landing");
+        Directory.CreateDirectory(landing);
+        string[][] readers =
+        [
+            ["status"], ["table", "list"], ["silver", "run", "--dataset", "weblogs"], ["silver", "replay", "--dataset", "weblogs"],
+            ["gold", "run", "--dataset", "weblogs"],
+        ];
+        string[][] writers = [["bronze", "ingest", "--dataset", "weblogs", "--from", landing], ["dataset", "list"]];
+        foreach (var args in readers.Concat(writers))
+        {
+            var r = await CliRunner.RunAsync([.. args, "--lake", file]);
+            Assert.Equal((1, $"error: The lake '{file}' is a file, not a folder (give --lake or set LAKEHOUSE_LAKE).\n"), (r.ExitCode, r.Stderr));
+        }
+        foreach (var args in readers)
+        {
+            var r = await CliRunner.RunAsync([.. args, "--lake", missing]);
+            Assert.Equal((1, $"error: There is no lake at '{missing}': the folder does not exist (give --lake or set LAKEHOUSE_LAKE).\n"), (r.ExitCode, r.Stderr));
+        }
+        Assert.Equal("not a lake", await File.ReadAllTextAsync(file));
+        Assert.False(Directory.Exists(missing));
+    }
+
     [Theory]
     [MemberData(nameof(BadSettings))]
     public async Task AzureTable_BadSettingInTheEnvironment_Exit1WithOneErrorLine(string variable, string value, string reason)

@@ -63,7 +63,7 @@ internal static class GoldCommands
             (options.From, options.To) = CommandLine.DateRange(parse.GetValue(from), parse.GetValue(to));
             if (parse.GetValue(delay) is { } seconds) options.Windows = options.Windows with { WatermarkDelay = TimeSpan.FromSeconds(seconds) };
             using var lake = session.OpenLake(parse);
-            var catalog = await DatasetCatalog.LoadAsync(lake.Root, cancellationToken).ConfigureAwait(false);
+            var catalog = await DatasetCatalog.LoadAsync(lake.ExistingRoot, cancellationToken).ConfigureAwait(false);
             var definitions = await LayerDatasets.SelectAsync(lake, catalog, parse.GetValue(dataset), d => d.GoldOutputs.Count > 0, GoldTables.Silver,
                 names => $"The lake has no silver tables with gold outputs yet ({string.Join(", ", names)}): build silver first with lakehouse silver run.", cancellationToken).ConfigureAwait(false);
             var job = GoldJob.Open(lake.Root, lake.Engine, lake.LoggerFactory);

@@ -62,7 +62,7 @@ internal static class SilverCommands
             (options.From, options.To) = CommandLine.DateRange(parse.GetValue(from), parse.GetValue(to));
             if (parse.GetValue(maxRows) is { } m) options.MaxRowsPerCommit = (int)m;
             using var lake = session.OpenLake(parse);
-            var catalog = await DatasetCatalog.LoadAsync(lake.Root, cancellationToken).ConfigureAwait(false);
+            var catalog = await DatasetCatalog.LoadAsync(lake.ExistingRoot, cancellationToken).ConfigureAwait(false);
             var definitions = await LayerDatasets.SelectAsync(lake, catalog, parse.GetValue(dataset), _ => true, SilverTables.Bronze,
                 names => $"The lake has no bronze tables yet ({string.Join(", ", names)}): land events first with lakehouse bronze ingest.", cancellationToken).ConfigureAwait(false);
             if (options.EnableRules.Count > 0 && definitions.Count > 1) throw CommandLine.Usage("--enable-rule needs --dataset (rule names belong to one dataset)");
@@ -121,7 +121,7 @@ internal static class SilverCommands
             }
             (options.From, options.To) = CommandLine.DateRange(parse.GetValue(from), parse.GetValue(to));
             using var lake = session.OpenLake(parse);
-            var catalog = await DatasetCatalog.LoadAsync(lake.Root, cancellationToken).ConfigureAwait(false);
+            var catalog = await DatasetCatalog.LoadAsync(lake.ExistingRoot, cancellationToken).ConfigureAwait(false);
             var definition = catalog.Get(parse.GetValue(dataset)!);
             var job = SilverJob.Open(lake.Root, lake.Engine, lake.LoggerFactory);
             var result = await session.Progress.RunAsync($"silver.{definition.Name}_quarantine", _ => job.ReplayAsync(definition, options, cancellationToken)).ConfigureAwait(false);

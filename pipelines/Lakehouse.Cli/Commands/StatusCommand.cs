@@ -32,7 +32,7 @@ internal static class StatusCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var lake = session.OpenLake(parse);
-            var catalog = await DatasetCatalog.LoadAsync(lake.Root, cancellationToken).ConfigureAwait(false);
+            var catalog = await DatasetCatalog.LoadAsync(lake.ExistingRoot, cancellationToken).ConfigureAwait(false);
             var job = SilverJob.Open(lake.Root, lake.Engine, lake.LoggerFactory);
             var goldJob = GoldJob.Open(lake.Root, lake.Engine, lake.LoggerFactory);
             var streams = await StreamRunner.ReadSavedAsync(lake.Root, cancellationToken).ConfigureAwait(false);

@@ -122,7 +122,7 @@ internal static class SynapseCommands
             var location = session.LakeLocation(parse);
             var options = shared.Read(parse, location, parse.GetValue(server), ParseMode(parse.GetValue(mode)!));
             using var lake = session.OpenLake(parse);
-            var script = await session.Progress.RunAsync("synapse script", _ => SynapseScript.FromLakeAsync(lake.Root, lake.Engine, options, lake.LoggerFactory, cancellationToken))
+            var script = await session.Progress.RunAsync("synapse script", _ => SynapseScript.FromLakeAsync(lake.ExistingRoot, lake.Engine, options, lake.LoggerFactory, cancellationToken))
                 .ConfigureAwait(false);
             var folder = parse.GetValue(outDir) is { } dir ? LakeStorage.Open(Path.GetFullPath(dir)) : lake.Root.Scope("_lakehouse/synapse");
             var written = await script.WriteAsync(folder, cancellationToken).ConfigureAwait(false);
@@ -187,7 +187,7 @@ internal static class SynapseCommands
             var deploy = SynapseDeployOptions.FromEnvironment(options.Server!);
             if (parse.GetValue(timeout) is { } seconds) deploy.ConnectTimeout = TimeSpan.FromSeconds(seconds);
             using var lake = session.OpenLake(parse);
-            var script = await SynapseScript.FromLakeAsync(lake.Root, lake.Engine, options, lake.LoggerFactory, cancellationToken).ConfigureAwait(false);
+            var script = await SynapseScript.FromLakeAsync(lake.ExistingRoot, lake.Engine, options, lake.LoggerFactory, cancellationToken).ConfigureAwait(false);
             var result = await session.Progress.RunAsync($"synapse deploy to {deploy.Server}", _ => SynapseDeployer.DeployAsync(script, deploy, lake.LoggerFactory, cancellationToken))
                 .ConfigureAwait(false);
             await session.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,

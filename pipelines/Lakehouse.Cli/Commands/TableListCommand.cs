@@ -58,9 +58,7 @@ internal static partial class TableCommands
     /// <summary>Every table folder (one holding a _delta_log) directly under a layer of the lake, each read on its own.</summary>
     internal static async Task<List<TableListing>> ListAsync(LakeContext lake, CancellationToken cancellationToken)
     {
-        var root = lake.Root;
-        if (root.LocalPathOrNull("") is { } local && !Directory.Exists(local))
-            throw new LakehouseException(LakehouseErrorReason.NotFound, $"There is no lake at '{local}': the folder does not exist (give --lake or set LAKEHOUSE_LAKE).");
+        var root = lake.ExistingRoot;
         var tables = new List<TableListing>();
         foreach (var layer in LakeNames.Layers)
         {
