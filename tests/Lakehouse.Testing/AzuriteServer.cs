@@ -187,30 +187,8 @@ public sealed class AzuriteServer : IAsyncLifetime
     /// </summary>
     public static async Task<string> EnsureInstalledAsync(CancellationToken cancellationToken = default)
     {
-        var cache = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "lakehouse", "npm", "azurite");
-        var prefix = Path.Combine(cache, Version);
-        var main = Path.Combine(prefix, "node_modules", "azurite", "dist", "src", "blob", "main.js");
-        var marker = Path.Combine(prefix, ".complete");
-        if (File.Exists(marker) && File.Exists(main)) return main;
-
-        Directory.CreateDirectory(cache);
-        using var gate = await LocalServers.LockAsync(Path.Combine(cache, Version + ".lock"), InstallTimeout, cancellationToken).ConfigureAwait(false);
-        if (File.Exists(marker) && File.Exists(main)) return main; // Another process installed it while we waited.
-
-        // Holding the lock, no other install runs: staging folders left by crashed installs can go.
-        foreach (var stale in Directory.EnumerateDirectories(cache, Version + ".staging-*"))
-            Directory.Delete(stale, recursive: true);
-        var staging = prefix + ".staging-" + Environment.ProcessId;
-        Directory.CreateDirectory(staging);
-        var (exitCode, output) = await LocalServers.RunAsync("npm",
-            ["install", "--prefix", staging, "azurite@" + Version, "--no-audit", "--no-fund", "--loglevel=error"],
-            InstallTimeout, cancellationToken).ConfigureAwait(false);
-        if (exitCode != 0)
-            throw new InvalidOperationException($"npm install azurite@{Version} failed with exit code {exitCode}:\n{output}");
-        await File.WriteAllTextAsync(Path.Combine(staging, ".complete"), Version, cancellationToken).ConfigureAwait(false);
-        if (Directory.Exists(prefix)) Directory.Delete(prefix, recursive: true); // A partial install from before the marker existed.
-        Directory.Move(staging, prefix);
-        return main;
+        var main = Path.Combine("dist", "src", "blob", "main.js");
+        return Path.Combine(await LocalServers.NpmPackageAsync("azurite", Version, main, InstallTimeout, cancellationToken).ConfigureAwait(false), main);
     }
 
     /// <summary>Azurite's console output so far (for failure messages).</summary>
@@ -221,13 +199,7 @@ public sealed class AzuriteServer : IAsyncLifetime
 
     private Process Start(string main, string watchdog, string workspace, int port)
     {
-        var start = new ProcessStartInfo("node")
-        {
-            WorkingDirectory = workspace,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = new ProcessStartInfo("node") { WorkingDirectory = workspace };
         foreach (var argument in new[]
         {
             "--require", watchdog, main,
@@ -248,23 +220,7 @@ public sealed class AzuriteServer : IAsyncLifetime
         {
             start.ArgumentList.Add("--inMemoryPersistence");
         }
-        start.Environment["LAKEHOUSE_PARENT_PID"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null) return;
-        lock (_output)
-        {
-            if (_output.Length < 64 * 1024) _output.AppendLine(line);
-        }
+        return LocalServers.StartServer(start, _output);
     }
 
     /// <summary>Loaded into node before Azurite: exits when the test process that started it is gone.</summary>

@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 
 namespace Lakehouse.Testing;
 
@@ -104,6 +106,70 @@ public static class LocalServers
                 // Left for the temp cleaner.
             }
         }
+    }
+
+    /// <summary>
+    /// The folder of npm package <paramref name="package"/>@<paramref name="version"/> installed in the user's cache
+    /// (~/.cache/lakehouse/npm/&lt;name&gt;/&lt;version&gt;/node_modules/&lt;package&gt;), installing it with npm first when it is missing
+    /// or <paramref name="entry"/> (a file inside it) is: into a staging folder under an exclusive file lock, renamed into place
+    /// when complete, so concurrent test processes install it once and never see half of it.
+    /// </summary>
+    public static async Task<string> NpmPackageAsync(string package, string version, string entry, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var cache = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "lakehouse", "npm", package.Split('/')[^1]);
+        var prefix = Path.Combine(cache, version);
+        var folder = Path.Combine([prefix, "node_modules", .. package.Split('/')]);
+        var marker = Path.Combine(prefix, ".complete");
+        bool Installed() => File.Exists(marker) && File.Exists(Path.Combine(folder, entry));
+        if (Installed()) return folder;
+
+        Directory.CreateDirectory(cache);
+        using var gate = await LockAsync(Path.Combine(cache, version + ".lock"), timeout, cancellationToken).ConfigureAwait(false);
+        if (Installed()) return folder; // Another process installed it while we waited.
+
+        // Holding the lock, no other install runs: staging folders left by crashed installs can go.
+        foreach (var stale in Directory.EnumerateDirectories(cache, version + ".staging-*"))
+            Directory.Delete(stale, recursive: true);
+        var staging = prefix + ".staging-" + Environment.ProcessId;
+        Directory.CreateDirectory(staging);
+        var (exitCode, output) = await RunAsync("npm",
+            ["install", "--prefix", staging, package + "@" + version, "--no-audit", "--no-fund", "--loglevel=error"],
+            timeout, cancellationToken).ConfigureAwait(false);
+        if (exitCode != 0)
+            throw new InvalidOperationException($"npm install {package}@{version} failed with exit code {exitCode}:\n{output}");
+        await File.WriteAllTextAsync(Path.Combine(staging, ".complete"), version, cancellationToken).ConfigureAwait(false);
+        if (Directory.Exists(prefix)) Directory.Delete(prefix, recursive: true); // A partial install from before the marker existed.
+        Directory.Move(staging, prefix);
+        return folder;
+    }
+
+    /// <summary>
+    /// Starts a server process whose standard output and error are appended to <paramref name="output"/> (its first 64 KiB, for
+    /// failure messages; lock it to read), with <c>LAKEHOUSE_PARENT_PID</c> set for a watchdog that ends it with the test process.
+    /// </summary>
+    public static Process StartServer(ProcessStartInfo start, StringBuilder output)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        ArgumentNullException.ThrowIfNull(output);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
+        start.Environment["LAKEHOUSE_PARENT_PID"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        void Append(string? line)
+        {
+            if (line is null) return;
+            lock (output)
+            {
+                if (output.Length < 64 * 1024) output.AppendLine(line);
+            }
+        }
+        var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
     }
 
     /// <summary>

@@ -120,51 +120,14 @@ public sealed class CosmosDbServer : IAsyncLifetime
     }
 
     /// <summary>The installed package folder (containing <c>lib/index.js</c>), installing it with npm first when missing.</summary>
-    public static async Task<string> EnsureInstalledAsync(CancellationToken cancellationToken = default)
-    {
-        var cache = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "lakehouse", "npm", "cosmosdb-server");
-        var prefix = Path.Combine(cache, Version);
-        var package = Path.Combine(prefix, "node_modules", "@vercel", "cosmosdb-server");
-        var marker = Path.Combine(prefix, ".complete");
-        if (File.Exists(marker)) return package;
-        Directory.CreateDirectory(cache);
-        using var gate = await LocalServers.LockAsync(Path.Combine(cache, Version + ".lock"), InstallTimeout, cancellationToken).ConfigureAwait(false);
-        if (File.Exists(marker)) return package;
-        foreach (var stale in Directory.EnumerateDirectories(cache, Version + ".staging-*"))
-            Directory.Delete(stale, recursive: true);
-        var staging = prefix + ".staging-" + Environment.ProcessId;
-        Directory.CreateDirectory(staging);
-        var (exit, output) = await LocalServers.RunAsync("npm",
-            ["install", "--prefix", staging, "@vercel/cosmosdb-server@" + Version, "--no-audit", "--no-fund", "--loglevel=error"],
-            InstallTimeout, cancellationToken).ConfigureAwait(false);
-        if (exit != 0) throw new InvalidOperationException($"npm install @vercel/cosmosdb-server@{Version} failed with exit code {exit}:\n{output}");
-        await File.WriteAllTextAsync(Path.Combine(staging, ".complete"), Version, cancellationToken).ConfigureAwait(false);
-        if (Directory.Exists(prefix)) Directory.Delete(prefix, recursive: true);
-        Directory.Move(staging, prefix);
-        return package;
-    }
+    public static Task<string> EnsureInstalledAsync(CancellationToken cancellationToken = default) =>
+        LocalServers.NpmPackageAsync("@vercel/cosmosdb-server", Version, Path.Combine("lib", "index.js"), InstallTimeout, cancellationToken);
 
     private Process Start(string script, string package, string cert, string key, int port)
     {
-        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _workspace };
+        var start = new ProcessStartInfo("node") { WorkingDirectory = _workspace };
         foreach (var argument in new[] { script, package, cert, key, port.ToString(CultureInfo.InvariantCulture) }) start.ArgumentList.Add(argument);
-        start.Environment["LAKEHOUSE_PARENT_PID"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null) return;
-        lock (_output)
-        {
-            if (_output.Length < 64 * 1024) _output.AppendLine(line);
-        }
+        return LocalServers.StartServer(start, _output);
     }
 
     /// <summary>Starts the server through its JavaScript API with the fresh certificate; exits when the test process is gone.</summary>
