@@ -251,6 +251,11 @@ public sealed partial class AdfValidator
                     }
                 }
 
+                if (InCycle(activities, i))
+                {
+                    problems.Add(new(file, $"{here}.dependsOn", "lakehouse:depends-on", $"dependsOn goes round in a circle through '{a["name"]}': ADF refuses the pipeline"));
+                }
+
                 if (a["typeProperties"] is JObject tp)
                 {
                     foreach (var key in new[] { "activities", "ifTrueActivities", "ifFalseActivities", "defaultActivities" }) Walk(tp[key], $"{here}.typeProperties.{key}");
@@ -263,6 +268,30 @@ public sealed partial class AdfValidator
         }
 
         Walk(properties["activities"], "$.properties.activities");
+    }
+
+    /// <summary>Whether the activity at <paramref name="index"/> can reach itself by following dependsOn among its siblings.</summary>
+    private static bool InCycle(JArray activities, int index)
+    {
+        var byName = new Dictionary<string, JObject>(StringComparer.Ordinal);
+        foreach (var sibling in activities.OfType<JObject>())
+        {
+            if (sibling["name"]?.Type == JTokenType.String) byName.TryAdd((string)sibling["name"]!, sibling);
+        }
+        if (activities[index] is not JObject start || start["name"]?.Type != JTokenType.String) return false;
+        var self = (string)start["name"]!;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var next = new Stack<JObject>([start]);
+        while (next.TryPop(out var activity))
+        {
+            if (activity["dependsOn"] is not JArray deps) continue;
+            foreach (var target in deps.Select(d => d["activity"]).Where(t => t?.Type == JTokenType.String).Select(t => (string)t!))
+            {
+                if (target == self) return true;
+                if (seen.Add(target) && byName.TryGetValue(target, out var upstream)) next.Push(upstream);
+            }
+        }
+        return false;
     }
 
     private static void CheckSecrets(string file, JToken? token, string path, List<AdfProblem> problems)

@@ -166,6 +166,29 @@ public sealed class AdfValidatorTests(AdfSchemaFixture fixture) : IClassFixture<
         Assert.Equal(("$.properties.activities[1].dependsOn[0].activity", "lakehouse:depends-on"), (p.Path, p.Rule));
     }
 
+    /// <summary>
+    /// dependsOn in a circle — an activity on itself, three siblings round, and two inside a ForEach — is found when the file is
+    /// checked, as the local runner finds it before a run (before, validate passed such a file and only pipeline run refused it).
+    /// </summary>
+    [Fact]
+    public void Validate_DependsOnInACircle_GraphRuleAtEachActivityOfIt()
+    {
+        static string Wait(string name, params string[] upstream) =>
+            $$"""{ "name": "{{name}}", "type": "Wait", "dependsOn": [ {{string.Join(", ", upstream.Select(u => $$"""{ "activity": "{{u}}", "dependencyConditions": [ "Succeeded" ] }"""))}} ], "typeProperties": { "waitTimeInSeconds": 1 } }""";
+        var loop = $$"""{ "name": "Loop", "type": "ForEach", "typeProperties": { "items": { "value": "@createArray(1)", "type": "Expression" }, "activities": [ {{Wait("In1", "In2")}}, {{Wait("In2", "In1")}} ] } }""";
+        var activities = string.Join(", ", Wait("Self", "Self"), Wait("A", "C"), Wait("B", "A"), Wait("C", "B"), Wait("After", "C"), Wait("Free"), loop);
+        var problems = Check("pipeline", Pipeline(activities));
+        Assert.Equal(
+            [
+                "$.properties.activities[0].dependsOn", "$.properties.activities[1].dependsOn", "$.properties.activities[2].dependsOn",
+                "$.properties.activities[3].dependsOn", "$.properties.activities[6].typeProperties.activities[0].dependsOn",
+                "$.properties.activities[6].typeProperties.activities[1].dependsOn",
+            ],
+            problems.Select(p => p.Path));
+        Assert.All(problems, p => Assert.Equal("lakehouse:depends-on", p.Rule));
+        Assert.Contains("dependsOn goes round in a circle through 'B'", problems[2].Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Validate_DuplicateActivityName_UniqueRule()
     {
