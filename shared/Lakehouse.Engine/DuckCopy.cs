@@ -29,8 +29,7 @@ public static class DuckCopy
         ArgumentNullException.ThrowIfNull(connection);
         if (connection.Engine.IsSandboxed || !StandardOutputTakesDirectWrites())
         {
-            using var stdout = Console.OpenStandardOutput();
-            await connection.CopyToStreamAsync(query, copyOptions, stdout, cancellationToken).ConfigureAwait(false);
+            await CopyThroughStreamAsync(connection, query, copyOptions, cancellationToken).ConfigureAwait(false);
             return;
         }
         try
@@ -44,8 +43,45 @@ public static class DuckCopy
         catch (LakehouseException e) when (!cancellationToken.IsCancellationRequested && CouldNotOpen(e))
         {
             // Nothing was written (a pipe of another user, say): the named pipe takes the rows instead.
-            using var stdout = Console.OpenStandardOutput();
+            await CopyThroughStreamAsync(connection, query, copyOptions, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The copy through <see cref="CopyToStreamAsync"/> into standard output. A pipe is written through a stream of its own on file
+    /// descriptor 1, not <see cref="Console.OpenStandardOutput()"/>, whose writes ignore a reader that has gone (EPIPE): with it,
+    /// <c>lakehouse sql … --format csv | head</c> ran the whole query to its end, writing into nothing. Here the first write after
+    /// the reader left fails, the named pipe closes, DuckDB's next write fails, and the copy ends quietly.
+    /// </summary>
+    private static async Task CopyThroughStreamAsync(DuckConnection connection, string query, string copyOptions, CancellationToken cancellationToken)
+    {
+        using var stdout = StandardOutputIsPipe()
+            ? new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0)
+            : Console.OpenStandardOutput();
+        try
+        {
             await connection.CopyToStreamAsync(query, copyOptions, stdout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when ((e is LakehouseException or IOException) && !cancellationToken.IsCancellationRequested && IsBrokenPipe(e))
+        {
+            Log.OutputClosedByReader(connection.Logger);
+        }
+    }
+
+    /// <summary>True when file descriptor 1 is a pipe (Linux: its /proc link says so).</summary>
+    private static bool StandardOutputIsPipe() => StandardOutputTarget()?.StartsWith("pipe:", StringComparison.Ordinal) == true;
+
+    /// <summary>What file descriptor 1 is, from its /proc link: "pipe:[inode]", "socket:[inode]", or a path; null where unknown.</summary>
+    private static string? StandardOutputTarget()
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        try
+        {
+            return new FileInfo("/proc/self/fd/1").LinkTarget;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 
@@ -60,20 +96,8 @@ public static class DuckCopy
     /// True when file descriptor 1 is a pipe, a terminal or /dev/null (Linux: its /proc link says so), which DuckDB can open
     /// again and write from where it is. False for a regular file, a socket, or where /proc is missing.
     /// </summary>
-    internal static bool StandardOutputTakesDirectWrites()
-    {
-        if (!OperatingSystem.IsLinux()) return false;
-        try
-        {
-            var target = new FileInfo("/proc/self/fd/1").LinkTarget; // "pipe:[inode]", "socket:[inode]", or a path
-            if (target is null) return false;
-            return target.StartsWith("pipe:", StringComparison.Ordinal) || target == "/dev/null" || LibC.IsATty(1) == 1;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
+    internal static bool StandardOutputTakesDirectWrites() =>
+        StandardOutputTarget() is { } target && (target.StartsWith("pipe:", StringComparison.Ordinal) || target == "/dev/null" || LibC.IsATty(1) == 1);
 
     private static bool IsBrokenPipe(Exception e)
     {
