@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Lakehouse.Core;
 using Lakehouse.Engine;
 using Lakehouse.Sql;
@@ -68,16 +69,40 @@ internal static class SqlCommand
     {
         if (file is not null && argument is not null) throw CommandLine.Usage("give the query as an argument or with --file, not both");
         var source = file ?? argument ?? throw CommandLine.Usage("'lakehouse sql' needs the query: an argument, --file FILE, or - for standard input (see lakehouse sql --help)");
-        if (source == "-") return await Console.In.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+        if (source == "-") return await ReadQueryAsync(Console.In, "standard input", cancellationToken).ConfigureAwait(false);
         if (file is null) return source;
+        if (Directory.Exists(file)) throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Cannot read the query file '{file}': it is a folder.");
         try
         {
-            return await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false);
+            using var reader = new StreamReader(file);
+            return await ReadQueryAsync(reader, $"the query file '{file}'", cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new LakehouseException(LakehouseErrorReason.NotFound, $"Cannot read the query file '{file}': {e.Message}", e);
         }
+    }
+
+    /// <summary>The most characters a query may have (16 Mi): a query file or standard input is not read past it.</summary>
+    internal const int MaxQueryChars = 16 << 20;
+
+    /// <summary>
+    /// Reads a query from <paramref name="reader"/>, refusing one longer than <see cref="MaxQueryChars"/> before it is all in memory
+    /// (<c>--file /dev/zero</c> or <c>yes | lakehouse sql -</c> grew without end).
+    /// </summary>
+    private static async Task<string> ReadQueryAsync(TextReader reader, string what, CancellationToken cancellationToken)
+    {
+        var text = new System.Text.StringBuilder();
+        var buffer = new char[1 << 16];
+        int read;
+        while ((read = await reader.ReadAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (text.Length + read > MaxQueryChars)
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"The query in {what} is longer than {MaxQueryChars.ToString("N0", CultureInfo.InvariantCulture)} characters, the most a query may have; nothing was run.");
+            text.Append(buffer, 0, read);
+        }
+        return text.ToString();
     }
 
     /// <summary>Runs <paramref name="text"/> over the lake and prints the result in <paramref name="format"/>.</summary>
