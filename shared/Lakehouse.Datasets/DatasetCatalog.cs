@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using Lakehouse.Core;
 using Lakehouse.Storage;
 
@@ -12,6 +13,9 @@ public sealed class DatasetCatalog
 {
     /// <summary>The lake folder that holds a lake's own definitions, relative to the lake root.</summary>
     public const string DefinitionsFolder = "_lakehouse/datasets";
+
+    /// <summary>The most bytes a definition file may hold (1 MiB; a definition of hundreds of columns is a few KB).</summary>
+    public const long MaxDefinitionBytes = 1 << 20;
 
     private static readonly Lazy<DatasetCatalog> BuiltInCatalog = new(LoadBuiltIn);
 
@@ -78,6 +82,9 @@ public sealed class DatasetCatalog
             var location = Location(lake, file.Path);
             try
             {
+                if (file.Size > MaxDefinitionBytes)
+                    throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                        $"Dataset definition '{location}' holds {file.Size.ToString("N0", CultureInfo.InvariantCulture)} bytes, more than the {MaxDefinitionBytes.ToString("N0", CultureInfo.InvariantCulture)} a definition may have.");
                 var bytes = await lake.ReadAsync(file.Path, cancellationToken).ConfigureAwait(false);
                 var definition = DefinitionReader.Read(bytes, location, isBuiltIn: false);
                 var expected = fileName[..^".json".Length];

@@ -71,6 +71,32 @@ public sealed class ConfigurationErrorTests : IDisposable
         Assert.False(Directory.Exists(missing));
     }
 
+    /// <summary>
+    /// The files a command line names (a query, a dataset definition, a pipeline) are read up to a limit and refused by what is
+    /// wrong: before, /dev/zero took gigabytes and ended with .NET's "Array dimensions exceeded supported range." (dataset check)
+    /// or "Arithmetic operation resulted in an overflow." (pipeline run), and a folder was "Access to the path … is denied".
+    /// </summary>
+    [Fact]
+    public async Task NamedFiles_EndlessAFolderOrMissing_Exit1SayingWhich()
+    {
+        var missing = _temp.Combine("missing.json");
+        (string[] Args, string Subject, string Limit)[] cases =
+        [
+            (["sql", "--lake", _temp.Path, "--file"], "the query file", "16,777,216 bytes, the most a query may have"),
+            (["dataset", "check"], "the definition file", "1,048,576 bytes, the most a dataset definition may have"),
+            (["pipeline", "run", "--lake", _temp.Path], "the pipeline file", "4,194,304 bytes, the most an ADF resource may have"),
+        ];
+        foreach (var (args, subject, limit) in cases)
+        {
+            var endless = await CliRunner.RunAsync([.. args, "/dev/zero"]);
+            Assert.Equal((1, $"error: Cannot read {subject} '/dev/zero': it holds more than {limit}.\n"), (endless.ExitCode, endless.Stderr));
+            var folder = await CliRunner.RunAsync([.. args, _temp.Path]);
+            Assert.Equal((1, $"error: Cannot read {subject} '{_temp.Path}': it is a folder.\n"), (folder.ExitCode, folder.Stderr));
+            var none = await CliRunner.RunAsync([.. args, missing]);
+            Assert.Equal((1, $"error: Cannot read {subject} '{missing}': it does not exist.\n"), (none.ExitCode, none.Stderr));
+        }
+    }
+
     [Theory]
     [MemberData(nameof(BadSettings))]
     public async Task AzureTable_BadSettingInTheEnvironment_Exit1WithOneErrorLine(string variable, string value, string reason)

@@ -130,23 +130,23 @@ public sealed class SqlCommandTests : IDisposable
     }
 
     /// <summary>
-    /// A query file or standard input is read up to 16 Mi characters: past that the command stops reading and refuses (before,
+    /// A query file or standard input is read up to 16 MiB: past that the command stops reading and refuses (before,
     /// <c>--file /dev/zero</c> took 4 GB in 20 s and never ended), and a folder is named as one (was "Access … is denied").
     /// A query of exactly the limit still runs.
     /// </summary>
     [Fact]
     public async Task Sql_QueryFileTooLongOrAFolder_RefusedSayingWhy()
     {
-        var refusal = $"the most a query may have; nothing was run.\n";
+        const string Refusal = "it holds more than 16,777,216 bytes, the most a query may have.\n";
         var zero = await SqlAsync("--file", "/dev/zero");
-        Assert.Equal((1, $"error: The query in the query file '/dev/zero' is longer than 16,777,216 characters, {refusal}"), (zero.ExitCode, zero.Stderr));
+        Assert.Equal((1, $"error: Cannot read the query file '/dev/zero': {Refusal}"), (zero.ExitCode, zero.Stderr));
         var endless = await CliRunner.ShellAsync($"yes 'select 1 union all' 2>/dev/null | $LAKEHOUSE sql --lake '{Lake}' -");
-        Assert.Equal((1, $"error: The query in standard input is longer than 16,777,216 characters, {refusal}"), (endless.ExitCode, endless.Stderr));
+        Assert.Equal((1, $"error: Cannot read the query from standard input: {Refusal}"), (endless.ExitCode, endless.Stderr));
         var folder = await SqlAsync("--file", _temp.Path);
         Assert.Equal((1, $"error: Cannot read the query file '{_temp.Path}': it is a folder.\n"), (folder.ExitCode, folder.Stderr));
         var file = _temp.Combine("limit.sql");
         const string Select = "SELECT 42 AS n";
-        File.WriteAllText(file, Select + new string(' ', Commands.SqlCommand.MaxQueryChars - Select.Length));
+        File.WriteAllText(file, Select + new string(' ', Commands.SqlCommand.MaxQueryBytes - Select.Length));
         var atLimit = await SqlAsync("--file", file, "--format", "csv");
         Assert.Equal((0, "n\n42\n"), (atLimit.ExitCode, atLimit.Stdout));
     }

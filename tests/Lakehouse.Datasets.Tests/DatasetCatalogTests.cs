@@ -132,6 +132,18 @@ public sealed class DatasetCatalogTests : IDisposable
         Assert.Equal($"Dataset definition '{file}': the file is not valid JSON at line 3, column 13.", e.Message);
     }
 
+    /// <summary>A definition file over 1 MiB is refused unread, naming its size (the catalog read any size whole before).</summary>
+    [Fact]
+    public async Task LoadAsync_DefinitionOverOneMebibyte_RefusedUnread()
+    {
+        var file = WriteDefinition("clicks.json", Clicks + new string(' ', 1 << 20));
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => DatasetCatalog.LoadAsync(LakeStorage.Open(_temp.Combine("lake"))));
+        Assert.Equal(LakehouseErrorReason.InvalidInput, e.Reason);
+        Assert.Equal($"Dataset definition '{file}' holds {new FileInfo(file).Length:N0} bytes, more than the 1,048,576 a definition may have.", e.Message);
+        WriteDefinition("clicks.json", Clicks + new string(' ', (1 << 20) - System.Text.Encoding.UTF8.GetByteCount(Clicks)));
+        Assert.Contains((await DatasetCatalog.LoadAsync(LakeStorage.Open(_temp.Combine("lake")))).Definitions, d => d.Name == "clicks");
+    }
+
     [Fact]
     public async Task LoadAsync_UnknownField_RefusedWithTheFieldAndASuggestion()
     {

@@ -91,15 +91,7 @@ internal static class DatasetCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             var path = parse.GetValue(file)!;
-            byte[] bytes;
-            try
-            {
-                bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new Core.LakehouseException(Core.LakehouseErrorReason.NotFound, $"Cannot read '{path}': {e.Message}", e);
-            }
+            var bytes = Core.UserFiles.Read(path, DatasetCatalog.MaxDefinitionBytes, $"the definition file '{path}'", "a dataset definition");
             var definition = DatasetDefinition.Parse(bytes, path);
             if (DatasetCatalog.BuiltIn.TryGet(definition.Name, out _))
             {

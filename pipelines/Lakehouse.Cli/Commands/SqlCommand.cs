@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Lakehouse.Core;
 using Lakehouse.Engine;
 using Lakehouse.Sql;
@@ -53,7 +52,7 @@ internal static class SqlCommand
         command.Add(unsafeMode);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var text = await QueryTextAsync(parse.GetValue(query), parse.GetValue(file), cancellationToken).ConfigureAwait(false);
+            var text = QueryText(parse.GetValue(query), parse.GetValue(file));
             var location = session.LakeLocation(parse);
             var lakeStorage = LakeContext.OpenStorage(location, session.LoggerFactory);
             var isUnsafe = parse.GetValue(unsafeMode);
@@ -65,45 +64,21 @@ internal static class SqlCommand
     }
 
     /// <summary>The query: the argument, the content of --file, or standard input for '-' (as argument or file).</summary>
-    internal static async Task<string> QueryTextAsync(string? argument, string? file, CancellationToken cancellationToken)
+    internal static string QueryText(string? argument, string? file)
     {
         if (file is not null && argument is not null) throw CommandLine.Usage("give the query as an argument or with --file, not both");
         var source = file ?? argument ?? throw CommandLine.Usage("'lakehouse sql' needs the query: an argument, --file FILE, or - for standard input (see lakehouse sql --help)");
-        if (source == "-") return await ReadQueryAsync(Console.In, "standard input", cancellationToken).ConfigureAwait(false);
-        if (file is null) return source;
-        if (Directory.Exists(file)) throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Cannot read the query file '{file}': it is a folder.");
-        try
-        {
-            using var reader = new StreamReader(file);
-            return await ReadQueryAsync(reader, $"the query file '{file}'", cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new LakehouseException(LakehouseErrorReason.NotFound, $"Cannot read the query file '{file}': {e.Message}", e);
-        }
+        if (file is null && source != "-") return source;
+        var bytes = source == "-"
+            ? UserFiles.Read(Console.OpenStandardInput(), MaxQueryBytes, "the query from standard input", "a query")
+            : UserFiles.Read(source, MaxQueryBytes, $"the query file '{source}'", "a query");
+        // A byte order mark is not part of the query.
+        var bom = bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
+        return System.Text.Encoding.UTF8.GetString(bytes, bom, bytes.Length - bom);
     }
 
-    /// <summary>The most characters a query may have (16 Mi): a query file or standard input is not read past it.</summary>
-    internal const int MaxQueryChars = 16 << 20;
-
-    /// <summary>
-    /// Reads a query from <paramref name="reader"/>, refusing one longer than <see cref="MaxQueryChars"/> before it is all in memory
-    /// (<c>--file /dev/zero</c> or <c>yes | lakehouse sql -</c> grew without end).
-    /// </summary>
-    private static async Task<string> ReadQueryAsync(TextReader reader, string what, CancellationToken cancellationToken)
-    {
-        var text = new System.Text.StringBuilder();
-        var buffer = new char[1 << 16];
-        int read;
-        while ((read = await reader.ReadAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            if (text.Length + read > MaxQueryChars)
-                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
-                    $"The query in {what} is longer than {MaxQueryChars.ToString("N0", CultureInfo.InvariantCulture)} characters, the most a query may have; nothing was run.");
-            text.Append(buffer, 0, read);
-        }
-        return text.ToString();
-    }
+    /// <summary>The most bytes a query file or standard input may hold (16 MiB): neither is read past it.</summary>
+    internal const int MaxQueryBytes = 16 << 20;
 
     /// <summary>Runs <paramref name="text"/> over the lake and prints the result in <paramref name="format"/>.</summary>
     internal static async Task<int> RunAsync(LakeContext lake, ILakeStorage lakeStorage, string text, string format, int maxRows, bool unsafeMode, TextWriter stdout,

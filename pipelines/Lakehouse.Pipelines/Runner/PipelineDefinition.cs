@@ -56,18 +56,10 @@ internal sealed class PipelineDefinition
     private static PipelineDefinition Load(string file, HashSet<string> loading)
     {
         JsonNode? document;
+        var bytes = UserFiles.Read(file, Adf.AdfValidator.MaxFileBytes, $"the pipeline file '{file}'", "an ADF resource");
         try
         {
-            using var stream = System.IO.File.OpenRead(file);
-            document = JsonNode.Parse(stream, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new LakehouseException(LakehouseErrorReason.NotFound, $"The pipeline file '{file}' does not exist.", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new LakehouseException(LakehouseErrorReason.NotFound, $"Cannot read the pipeline file '{file}': {e.Message}", e);
+            document = JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         }
         catch (JsonException e)
         {
