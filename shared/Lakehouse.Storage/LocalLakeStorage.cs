@@ -43,6 +43,8 @@ internal sealed class LocalLakeStorage : ILakeStorage
             try
             {
                 var info = (FileInfo)entry.ToFileSystemInfo();
+                // A FIFO, device or socket is not a file of the lake or of a landing zone: reading one blocks or never ends.
+                if (!LocalFileType.IsRegularOrUnknown(info.FullName)) return null;
                 return new LakeFile(Relative(ref entry, rootLength), info.Length, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero), null);
             }
             catch (FileNotFoundException)

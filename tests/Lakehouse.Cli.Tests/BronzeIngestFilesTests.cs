@@ -74,6 +74,30 @@ public sealed class BronzeIngestFilesTests : IDisposable
         Assert.Equal((3L, 3L), await CountAsync());
     }
 
+    /// <summary>
+    /// A FIFO in the landing folder is left alone: before, the ingest opened it to compute its identity and blocked until a writer
+    /// came, beyond SIGTERM (`timeout -s KILL` ends such a run with 137). Named on its own (or /dev/zero), it is refused as not a
+    /// regular file rather than read forever.
+    /// </summary>
+    [Fact]
+    public async Task Ingest_FifoInTheLandingFolder_RegularFilesIngestedFifoRefusedByName()
+    {
+        Write("good.ndjson", Lines(1, 2));
+        var fifo = Path.Combine(Landing, "pipe.ndjson");
+        var (made, output) = await LocalServers.RunAsync("mkfifo", [fifo], TimeSpan.FromSeconds(30));
+        Assert.True(made == 0, output);
+        var ingest = $"timeout -s KILL 120 $LAKEHOUSE bronze ingest --lake '{Lake}' --dataset weblogs --settle-ms 0";
+        var folder = await CliRunner.ShellAsync($"{ingest} --from '{Landing}'");
+        Assert.True(folder.ExitCode == 0, folder.Stderr);
+        Assert.Contains("1 files ingested (2 events", folder.Stdout, StringComparison.Ordinal);
+        Assert.Equal((2L, 2L), await CountAsync());
+        var named = await CliRunner.ShellAsync($"{ingest} --from '{fifo}'");
+        Assert.Equal((1, $"error: The landing file 'pipe.ndjson' in {Landing} is not a regular file (a FIFO, device or socket); only regular files are ingested.\n"),
+            (named.ExitCode, named.Stderr));
+        var zero = await CliRunner.ShellAsync($"{ingest} --from /dev/zero --format ndjson");
+        Assert.Equal((1, "error: The landing file 'zero' in /dev is not a regular file (a FIFO, device or socket); only regular files are ingested.\n"), (zero.ExitCode, zero.Stderr));
+    }
+
     [Fact]
     public async Task Ingest_StreamOnlyOptionWithFiles_UsageError()
     {

@@ -125,7 +125,13 @@ public sealed class LandingIngestor
             candidates.Add((identity, kind));
         }
         if (_options.File is { } single && listed == 0)
-            throw new LakehouseException(LakehouseErrorReason.NotFound, $"The landing file '{single}' does not exist in {_landing.Location}.");
+        {
+            // A FIFO, device or socket is not listed (reading one blocks or never ends): say so rather than that it is missing.
+            var there = _landing.LocalPathOrNull(single) is { } local && File.Exists(local);
+            throw new LakehouseException(there ? LakehouseErrorReason.InvalidInput : LakehouseErrorReason.NotFound, there
+                ? $"The landing file '{single}' in {_landing.Location} is not a regular file (a FIFO, device or socket); only regular files are ingested."
+                : $"The landing file '{single}' does not exist in {_landing.Location}.");
+        }
         int skipped;
         lock (_gate) skipped = _skipped.Count;
         Log.LandingPoll(_log, _landing.Location, candidates.Count, skipped, pending);
