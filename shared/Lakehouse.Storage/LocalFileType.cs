@@ -6,7 +6,7 @@ namespace Lakehouse.Storage;
 /// Whether a local path is a regular file. .NET lists FIFOs, devices and sockets as files, and opening a FIFO for reading blocks
 /// until a writer comes (a landing folder holding one hung <c>bronze ingest</c>, beyond Ctrl+C); /dev/zero never ends.
 /// </summary>
-internal static partial class LocalFileType
+public static partial class LocalFileType
 {
     private const int AtFdCwd = -100;
     private const uint StatxType = 0x0001;
@@ -21,7 +21,7 @@ internal static partial class LocalFileType
     /// False only when the path (a symbolic link followed) is known to be something other than a regular file; true for a regular
     /// file, and where the type cannot be told (not Linux, or the call fails: the read then says what is wrong).
     /// </summary>
-    internal static bool IsRegularOrUnknown(string path)
+    public static bool IsRegularOrUnknown(string path)
     {
         if (!OperatingSystem.IsLinux()) return true;
         var buffer = new byte[256];

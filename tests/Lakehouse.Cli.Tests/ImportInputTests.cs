@@ -223,6 +223,19 @@ public sealed class ImportInputTests : IDisposable
         Assert.Equal(3000, (await RowsAsync(table)).Count);
     }
 
+    /// <summary>
+    /// A device that seeks (/dev/zero) is refused: before, it was read as an empty file ("nothing to import … holds no JSON
+    /// records", exit 0), and copying it like a FIFO would never end.
+    /// </summary>
+    [Fact]
+    public async Task Import_Device_RefusedAsNotAFile()
+    {
+        var table = _s.Combine("t");
+        var r = await CliRunner.RunAsync("table", "import", "/dev/zero", "--format", "ndjson", "--to", table);
+        AssertRefused(r, "'/dev/zero' is a device, not a file: nothing was imported.");
+        AssertNoTable(table);
+    }
+
     [Fact]
     public async Task Import_MalformedStandardInput_NamedAsStdin()
     {

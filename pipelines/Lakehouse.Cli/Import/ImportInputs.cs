@@ -87,6 +87,12 @@ internal sealed class ImportInputs : IDisposable
     {
         var (format, compression) = FormatOf(path, given);
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.SequentialScan);
+        if (stream.CanSeek && !Storage.LocalFileType.IsRegularOrUnknown(path))
+        {
+            // A device that seeks (/dev/zero, a disk) has no size and may never end: neither read as a file nor copied.
+            stream.Dispose();
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"'{display}' is a device, not a file: nothing was imported.");
+        }
         if (stream.CanSeek && compression is null)
         {
             stream.Dispose();
