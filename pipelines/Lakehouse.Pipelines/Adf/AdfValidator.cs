@@ -27,6 +27,9 @@ public sealed partial class AdfValidator
     /// <summary>Files larger than this are refused unread (ADF itself limits a resource to a few MB).</summary>
     public const long MaxFileBytes = 4 * 1024 * 1024;
 
+    /// <summary>The deepest nesting of arrays and objects a file may have.</summary>
+    private const int MaxDepth = 128;
+
     private const string MicrosoftUrl = "https://schema.management.azure.com/schemas/2018-06-01/Microsoft.DataFactory.json";
     private const string ArmExpressionPattern = @"^\[([^\[].*)?\]$";
     private const string DefinitionsUrl = "https://schema.management.azure.com/schemas/common/definitions.json";
@@ -142,9 +145,14 @@ public sealed partial class AdfValidator
         JToken root;
         try
         {
-            using var reader = new JsonTextReader(new StringReader(text)) { DateParseHandling = DateParseHandling.None, MaxDepth = 128 };
+            using var reader = new JsonTextReader(new StringReader(text)) { DateParseHandling = DateParseHandling.None, MaxDepth = MaxDepth };
             root = JToken.ReadFrom(reader, new JsonLoadSettings { DuplicatePropertyNameHandling = DuplicatePropertyNameHandling.Error });
             if (reader.Read()) return [new(file, "$", "lakehouse:json", $"text after the JSON value (line {reader.LineNumber}, position {reader.LinePosition})")];
+        }
+        catch (JsonReaderException e) when (e.Message.Contains("MaxDepth", StringComparison.Ordinal))
+        {
+            // The reader's own message repeats the path, 128 levels of it.
+            return [new(file, "$", "lakehouse:json", $"nests arrays and objects deeper than {MaxDepth} levels (line {e.LineNumber}, position {e.LinePosition}); an ADF resource does not")];
         }
         catch (JsonReaderException e)
         {

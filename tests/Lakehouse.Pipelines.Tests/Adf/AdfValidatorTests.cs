@@ -189,6 +189,15 @@ public sealed class AdfValidatorTests(AdfSchemaFixture fixture) : IClassFixture<
         Assert.Contains("dependsOn goes round in a circle through 'B'", problems[2].Message, StringComparison.Ordinal);
     }
 
+    /// <summary>A file nested deeper than 128 levels is one short problem (the reader's message carried a path of 128 "[0]"s).</summary>
+    [Fact]
+    public void Validate_NestedTooDeep_OneShortProblem()
+    {
+        var problems = Check("pipeline", new string('[', 100_000) + new string(']', 100_000));
+        var p = Assert.Single(problems);
+        Assert.Equal("pipeline/pl_x.json: $: lakehouse:json: nests arrays and objects deeper than 128 levels (line 1, position 129); an ADF resource does not", p.ToString());
+    }
+
     [Fact]
     public void Validate_DuplicateActivityName_UniqueRule()
     {
