@@ -147,6 +147,7 @@ public sealed class GoldRunCommandTests : IDisposable
     [Fact]
     public async Task Run_UsageErrors_ExitTwoWithTheReason()
     {
+        Directory.CreateDirectory(Lake); // an empty lake (a missing one is refused before the tables are looked for)
         var onlyTo = await CliRunner.RunAsync("gold", "run", "--lake", Lake, "--to", "2024-05-01");
         var badDelay = await CliRunner.RunAsync("gold", "run", "--lake", Lake, "--watermark-delay", "-5");
         var noSilver = await CliRunner.RunAsync("gold", "run", "--lake", Lake);

@@ -115,6 +115,7 @@ public sealed class SilverRunCommandTests : IDisposable
     [Fact]
     public async Task Run_UsageErrors_ExitTwoWithTheReason()
     {
+        Directory.CreateDirectory(Lake); // an empty lake (a missing one is refused before the tables are looked for)
         var onlyFrom = await CliRunner.RunAsync("silver", "run", "--lake", Lake, "--from", "2024-05-01");
         var badDate = await CliRunner.RunAsync("silver", "run", "--lake", Lake, "--from", "2024-13-01", "--to", "2024-05-02");
         var noBronze = await CliRunner.RunAsync("silver", "run", "--lake", Lake);

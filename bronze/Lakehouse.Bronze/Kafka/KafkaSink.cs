@@ -26,17 +26,14 @@ internal sealed class KafkaSink : IEventSink
         _connection = connection;
         _log = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<KafkaSink>();
         KafkaLog.SinkConnecting(_log, connection);
+        var clientLog = new KafkaClientLog(_log);
         _producer = new ProducerBuilder<byte[]?, byte[]>(connection.ProducerConfig())
             .SetKeySerializer(Serializers.ByteArray)
             .SetValueSerializer(Serializers.ByteArray)
-            .SetLogHandler((_, m) =>
-            {
-                if (m.Level <= SyslogLevel.Warning) KafkaLog.ClientWarning(_log, m.Facility, m.Message);
-                else KafkaLog.ClientLog(_log, m.Facility, m.Message);
-            })
+            .SetLogHandler((_, m) => clientLog.Log(m))
             .SetErrorHandler((_, e) =>
             {
-                KafkaLog.ClientError(_log, e.Code.ToString(), e.Reason);
+                clientLog.Error(e);
                 if (e.IsFatal) _fatal = e;
             })
             .Build();

@@ -37,6 +37,7 @@ internal sealed class KafkaSource : IStreamSource
     private readonly string _group;
     private bool _once;
     private readonly ILogger _log;
+    private readonly KafkaClientLog _clientLog;
     private readonly Channel<Item> _items = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleWriter = true }); // not SingleReader: that kind has no Count
     private readonly ConcurrentQueue<Command> _commands = new();
     private readonly CancellationTokenSource _stop = new();
@@ -67,6 +68,7 @@ internal sealed class KafkaSource : IStreamSource
         _group = group;
         _onDataLoss = onDataLoss;
         _log = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<KafkaSource>();
+        _clientLog = new KafkaClientLog(_log);
     }
 
     /// <summary>The source of <paramref name="uri"/> (<c>kafka://host:port[,host:port]/topic</c>) in the settings' consumer group.</summary>
@@ -263,7 +265,7 @@ internal sealed class KafkaSource : IStreamSource
             consumer = new ConsumerBuilder<byte[]?, byte[]?>(_connection.ConsumerConfig(_group))
                 .SetKeyDeserializer(Deserializers.ByteArray)
                 .SetValueDeserializer(Deserializers.ByteArray)
-                .SetLogHandler((_, m) => ClientLog(_log, m))
+                .SetLogHandler((_, m) => _clientLog.Log(m))
                 .SetErrorHandler((_, e) => OnError(e))
                 .SetPartitionsAssignedHandler(OnAssigned)
                 .SetPartitionsRevokedHandler((_, revoked) => OnRevoked(revoked.Select(p => p.TopicPartition), "revoked"))
@@ -555,7 +557,7 @@ internal sealed class KafkaSource : IStreamSource
 
     private void OnError(Error error)
     {
-        KafkaLog.ClientError(_log, error.Code.ToString(), error.Reason);
+        _clientLog.Error(error);
         // Fatal errors, and answers that retrying will not change, end the run with the broker's reason.
         if (error.IsFatal || error.Code is ErrorCode.Local_Authentication or ErrorCode.SaslAuthenticationFailed or ErrorCode.TopicAuthorizationFailed
             or ErrorCode.GroupAuthorizationFailed or ErrorCode.ClusterAuthorizationFailed)
@@ -575,12 +577,6 @@ internal sealed class KafkaSource : IStreamSource
 
     private LakehouseException Unreachable(KafkaException e) =>
         new(LakehouseErrorReason.Storage, $"Kafka at {_connection.BootstrapServers} did not answer for topic '{Name}' within {BrokerTimeout.TotalSeconds:0} s ({e.Error.Code}): {e.Error.Reason}", e);
-
-    private static void ClientLog(ILogger log, LogMessage message)
-    {
-        if (message.Level <= SyslogLevel.Warning) KafkaLog.ClientWarning(log, message.Facility, message.Message);
-        else KafkaLog.ClientLog(log, message.Facility, message.Message);
-    }
 
     private void CloseQuietly(IConsumer<byte[]?, byte[]?> consumer)
     {
