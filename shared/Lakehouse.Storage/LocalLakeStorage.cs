@@ -43,8 +43,9 @@ internal sealed class LocalLakeStorage : ILakeStorage
             try
             {
                 var info = (FileInfo)entry.ToFileSystemInfo();
-                // A FIFO, device or socket is not a file of the lake or of a landing zone: reading one blocks or never ends.
-                if (!LocalFileType.IsRegularOrUnknown(info.FullName)) return null;
+                // A FIFO, device or socket is not a file of the lake or of a landing zone: reading one blocks or never ends. Each
+                // reports size 0, so only an empty file, or a link (whose size is its own), costs the call that tells them apart.
+                if ((info.Length == 0 || (info.Attributes & FileAttributes.ReparsePoint) != 0) && !LocalFileType.IsRegularOrUnknown(info.FullName)) return null;
                 return new LakeFile(Relative(ref entry, rootLength), info.Length, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero), null);
             }
             catch (FileNotFoundException)

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text.Json;
 using Lakehouse.Core;
 using Lakehouse.Core.Webhooks;
 using Lakehouse.Datasets;
@@ -235,7 +234,7 @@ public sealed class SilverJob
                 foreach (var add in c.Adds.Where(a => a.DataChange))
                 {
                     files.Add(add);
-                    rows += RecordCount(add) ?? _options.MaxRowsPerCommit;
+                    rows += StatsJson.NumRecords(add) ?? _options.MaxRowsPerCommit;
                 }
                 if (rows >= _options.MaxRowsPerCommit || c == changes[^1])
                 {
@@ -244,13 +243,6 @@ public sealed class SilverJob
                     rows = 0;
                 }
             }
-        }
-
-        private static long? RecordCount(AddAction add)
-        {
-            if (add.Stats is null) return null;
-            using var doc = JsonDocument.Parse(add.Stats);
-            return doc.RootElement.TryGetProperty("numRecords", out var n) && n.TryGetInt64(out var v) ? v : null;
         }
 
         /// <summary>Parses, checks and commits the rows of <paramref name="files"/>; for a rerun only those of the date range.</summary>

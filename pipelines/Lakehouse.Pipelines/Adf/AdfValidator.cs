@@ -238,6 +238,7 @@ public sealed partial class AdfValidator
         {
             if (list is not JArray activities) return;
             var siblings = activities.OfType<JObject>().Select(a => (string?)a["name"]).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            var circular = InCircles(activities);
             for (var i = 0; i < activities.Count; i++)
             {
                 if (activities[i] is not JObject a) continue;
@@ -259,7 +260,7 @@ public sealed partial class AdfValidator
                     }
                 }
 
-                if (InCycle(activities, i))
+                if (a["name"]?.Type == JTokenType.String && circular.Contains((string)a["name"]!))
                 {
                     problems.Add(new(file, $"{here}.dependsOn", "lakehouse:depends-on", $"dependsOn goes round in a circle through '{a["name"]}': ADF refuses the pipeline"));
                 }
@@ -278,28 +279,33 @@ public sealed partial class AdfValidator
         Walk(properties["activities"], "$.properties.activities");
     }
 
-    /// <summary>Whether the activity at <paramref name="index"/> can reach itself by following dependsOn among its siblings.</summary>
-    private static bool InCycle(JArray activities, int index)
+    /// <summary>The names of the activities (of one container) that reach themselves by following dependsOn among their siblings.</summary>
+    private static HashSet<string> InCircles(JArray activities)
     {
-        var byName = new Dictionary<string, JObject>(StringComparer.Ordinal);
-        foreach (var sibling in activities.OfType<JObject>())
+        static IEnumerable<string> Upstream(JObject activity) => activity["dependsOn"] is JArray deps
+            ? deps.Select(d => d["activity"]).Where(t => t?.Type == JTokenType.String).Select(t => (string)t!)
+            : [];
+        var graph = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var activity in activities.OfType<JObject>())
         {
-            if (sibling["name"]?.Type == JTokenType.String) byName.TryAdd((string)sibling["name"]!, sibling);
+            if (activity["name"]?.Type == JTokenType.String) graph.TryAdd((string)activity["name"]!, [.. Upstream(activity)]);
         }
-        if (activities[index] is not JObject start || start["name"]?.Type != JTokenType.String) return false;
-        var self = (string)start["name"]!;
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var next = new Stack<JObject>([start]);
-        while (next.TryPop(out var activity))
+        var circular = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var self in graph.Keys)
         {
-            if (activity["dependsOn"] is not JArray deps) continue;
-            foreach (var target in deps.Select(d => d["activity"]).Where(t => t?.Type == JTokenType.String).Select(t => (string)t!))
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var next = new Stack<string>(graph[self]);
+            while (next.TryPop(out var name))
             {
-                if (target == self) return true;
-                if (seen.Add(target) && byName.TryGetValue(target, out var upstream)) next.Push(upstream);
+                if (name == self)
+                {
+                    circular.Add(self);
+                    break;
+                }
+                if (seen.Add(name) && graph.TryGetValue(name, out var upstream)) foreach (var u in upstream) next.Push(u);
             }
         }
-        return false;
+        return circular;
     }
 
     private static void CheckSecrets(string file, JToken? token, string path, List<AdfProblem> problems)
