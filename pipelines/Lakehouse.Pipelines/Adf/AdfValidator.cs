@@ -238,7 +238,10 @@ public sealed partial class AdfValidator
         {
             if (list is not JArray activities) return;
             var siblings = activities.OfType<JObject>().Select(a => (string?)a["name"]).OfType<string>().ToHashSet(StringComparer.Ordinal);
-            var circular = InCircles(activities);
+            var circular = ActivityGraph.InCircles(activities.OfType<JObject>().Where(a => a["name"]?.Type == JTokenType.String)
+                .Select(a => ((string)a["name"]!, a["dependsOn"] is JArray deps
+                    ? deps.Select(d => d["activity"]).Where(t => t?.Type == JTokenType.String).Select(t => (string)t!)
+                    : Enumerable.Empty<string>())));
             for (var i = 0; i < activities.Count; i++)
             {
                 if (activities[i] is not JObject a) continue;
@@ -277,35 +280,6 @@ public sealed partial class AdfValidator
         }
 
         Walk(properties["activities"], "$.properties.activities");
-    }
-
-    /// <summary>The names of the activities (of one container) that reach themselves by following dependsOn among their siblings.</summary>
-    private static HashSet<string> InCircles(JArray activities)
-    {
-        static IEnumerable<string> Upstream(JObject activity) => activity["dependsOn"] is JArray deps
-            ? deps.Select(d => d["activity"]).Where(t => t?.Type == JTokenType.String).Select(t => (string)t!)
-            : [];
-        var graph = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var activity in activities.OfType<JObject>())
-        {
-            if (activity["name"]?.Type == JTokenType.String) graph.TryAdd((string)activity["name"]!, [.. Upstream(activity)]);
-        }
-        var circular = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var self in graph.Keys)
-        {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            var next = new Stack<string>(graph[self]);
-            while (next.TryPop(out var name))
-            {
-                if (name == self)
-                {
-                    circular.Add(self);
-                    break;
-                }
-                if (seen.Add(name) && graph.TryGetValue(name, out var upstream)) foreach (var u in upstream) next.Push(u);
-            }
-        }
-        return circular;
     }
 
     private static void CheckSecrets(string file, JToken? token, string path, List<AdfProblem> problems)

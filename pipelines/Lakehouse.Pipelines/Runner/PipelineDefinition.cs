@@ -234,38 +234,19 @@ internal sealed class PipelineDefinition
         }
     }
 
-    /// <summary>dependsOn must not go round in a circle (in any container).</summary>
+    /// <summary>dependsOn must not go round in a circle (in any container): one problem at each activity of a circle.</summary>
     private static void CheckCycles(JsonArray activities, string path, List<string> problems)
     {
-        var graph = activities.OfType<JsonObject>().Where(a => Str(a["name"]) is not null)
-            .GroupBy(a => Str(a["name"])!, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => Upstream(g.First()), StringComparer.Ordinal);
-        var state = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var name in graph.Keys)
+        var circular = Adf.ActivityGraph.InCircles(activities.OfType<JsonObject>().Where(a => Str(a["name"]) is not null)
+            .Select(a => (Str(a["name"])!, (IEnumerable<string>)Upstream(a))));
+        for (var i = 0; i < activities.Count; i++)
         {
-            if (Visit(name)) problems.Add($"{path} (activity '{name}'): dependsOn goes round in a circle through '{name}'");
-        }
-        foreach (var activity in activities.OfType<JsonObject>())
-        {
+            if (activities[i] is not JsonObject activity) continue;
+            if (Str(activity["name"]) is { } name && circular.Contains(name))
+                problems.Add($"{path}[{i}].dependsOn (activity '{name}'): dependsOn goes round in a circle through '{name}'");
             if (activity["typeProperties"] is not JsonObject props) continue;
             foreach (var key in new[] { "activities", "ifTrueActivities", "ifFalseActivities" })
-                if (props[key] is JsonArray inner) CheckCycles(inner, $"{path}[{activities.IndexOf(activity)}].typeProperties.{key}", problems);
-        }
-
-        bool Visit(string name)
-        {
-            if (state.TryGetValue(name, out var s)) return s == 1;
-            state[name] = 1;
-            foreach (var up in graph.TryGetValue(name, out var ups) ? ups : [])
-            {
-                if (graph.ContainsKey(up) && Visit(up))
-                {
-                    state[name] = 2;
-                    return true;
-                }
-            }
-            state[name] = 2;
-            return false;
+                if (props[key] is JsonArray inner) CheckCycles(inner, $"{path}[{i}].typeProperties.{key}", problems);
         }
     }
 

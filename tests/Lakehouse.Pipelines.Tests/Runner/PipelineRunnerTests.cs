@@ -399,6 +399,34 @@ public sealed class PipelineRunnerTests : RunnerTestKit
         Assert.Contains("nosuchfunction", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A and B depend on each other; C depends on A and is not itself in the circle. The run is refused with one problem at
+    /// each activity of the circle and none at C (the runner once blamed every activity that reached a circle).
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_DependsOnInACircle_RefusedAtEachActivityOfTheCircleOnly()
+    {
+        var marker = Path.Combine(Work, "ran");
+        var path = Temp.Combine("pipeline", "pl_circle.json");
+        await File.WriteAllTextAsync(path, $$$"""
+            {"name": "pl_circle", "properties": {"activities": [
+              {"name": "A", "type": "Custom", "typeProperties": {"command": "touch {{{marker}}}"}, "dependsOn": [{"activity": "B", "dependencyConditions": ["Succeeded"]}]},
+              {"name": "B", "type": "Custom", "typeProperties": {"command": "touch {{{marker}}}"}, "dependsOn": [{"activity": "A", "dependencyConditions": ["Succeeded"]}]},
+              {"name": "C", "type": "Custom", "typeProperties": {"command": "touch {{{marker}}}"}, "dependsOn": [{"activity": "A", "dependencyConditions": ["Succeeded"]}]},
+              {"name": "Free", "type": "Custom", "typeProperties": {"command": "touch {{{marker}}}"}}
+            ]}}
+            """);
+
+        var error = await Assert.ThrowsAsync<LakehouseException>(() => CreateRunner().RunAsync(path));
+
+        Assert.Equal(LakehouseErrorReason.InvalidInput, error.Reason);
+        Assert.Contains("(2 problems, nothing was run)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("$.properties.activities[0].dependsOn (activity 'A'): dependsOn goes round in a circle through 'A'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("$.properties.activities[1].dependsOn (activity 'B'): dependsOn goes round in a circle through 'B'", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("'C'", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(marker));
+    }
+
     [Theory]
     [InlineData("rows", "x", "parameter 'rows': 'x' is not an Int")]
     [InlineData("nope", "1", "the pipeline has no parameter 'nope' (it declares rows)")]
