@@ -33,6 +33,21 @@ public static class UserFiles
         }
     }
 
+    /// <summary>
+    /// The text of the file at <paramref name="path"/> (see <see cref="Read(string, long, string, string)"/>), as UTF-8 without a
+    /// leading byte order mark, which editors on Windows write and which is not part of a query or a JSON document.
+    /// </summary>
+    public static string ReadText(string path, long maxBytes, string subject, string kind) => Text(Read(path, maxBytes, subject, kind));
+
+    /// <summary>The text of <paramref name="stream"/> (see <see cref="ReadText(string, long, string, string)"/>).</summary>
+    public static string ReadText(Stream stream, long maxBytes, string subject, string kind) => Text(Read(stream, maxBytes, subject, kind));
+
+    private static string Text(byte[] bytes)
+    {
+        var bom = bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
+        return System.Text.Encoding.UTF8.GetString(bytes, bom, bytes.Length - bom);
+    }
+
     /// <summary>The bytes of <paramref name="stream"/> up to its end, refused once past <paramref name="maxBytes"/> (see the overload on a path); a small file is read at once, so the reads are synchronous.</summary>
     public static byte[] Read(Stream stream, long maxBytes, string subject, string kind)
     {

@@ -72,7 +72,7 @@ public sealed class ConfigurationErrorTests : IDisposable
     }
 
     /// <summary>
-    /// The files a command line names (a query, a dataset definition, a pipeline) are read up to a limit and refused by what is
+    /// The files a command line names (a query, a dataset definition, a pipeline, a trigger) are read up to a limit and refused by what is
     /// wrong: before, /dev/zero took gigabytes and ended with .NET's "Array dimensions exceeded supported range." (dataset check)
     /// or "Arithmetic operation resulted in an overflow." (pipeline run), and a folder was "Access to the path … is denied".
     /// </summary>
@@ -85,6 +85,8 @@ public sealed class ConfigurationErrorTests : IDisposable
             (["sql", "--lake", _temp.Path, "--file"], "the query file", "16,777,216 bytes, the most a query may have"),
             (["dataset", "check"], "the definition file", "1,048,576 bytes, the most a dataset definition may have"),
             (["pipeline", "run", "--lake", _temp.Path], "the pipeline file", "4,194,304 bytes, the most an ADF resource may have"),
+            (["watch", _temp.Path, "--once", "--lake", _temp.Path, "--trigger"], "the trigger file", "4,194,304 bytes, the most an ADF resource may have"),
+            (["watch", _temp.Path, "--once", "--lake", _temp.Path, "--pipeline"], "the pipeline file", "4,194,304 bytes, the most an ADF resource may have"),
         ];
         foreach (var (args, subject, limit) in cases)
         {

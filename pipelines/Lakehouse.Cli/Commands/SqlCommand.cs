@@ -69,12 +69,9 @@ internal static class SqlCommand
         if (file is not null && argument is not null) throw CommandLine.Usage("give the query as an argument or with --file, not both");
         var source = file ?? argument ?? throw CommandLine.Usage("'lakehouse sql' needs the query: an argument, --file FILE, or - for standard input (see lakehouse sql --help)");
         if (file is null && source != "-") return source;
-        var bytes = source == "-"
-            ? UserFiles.Read(Console.OpenStandardInput(), MaxQueryBytes, "the query from standard input", "a query")
-            : UserFiles.Read(source, MaxQueryBytes, $"the query file '{source}'", "a query");
-        // A byte order mark is not part of the query.
-        var bom = bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
-        return System.Text.Encoding.UTF8.GetString(bytes, bom, bytes.Length - bom);
+        return source == "-"
+            ? UserFiles.ReadText(Console.OpenStandardInput(), MaxQueryBytes, "the query from standard input", "a query")
+            : UserFiles.ReadText(source, MaxQueryBytes, $"the query file '{source}'", "a query");
     }
 
     /// <summary>The most bytes a query file or standard input may hold (16 MiB): neither is read past it.</summary>

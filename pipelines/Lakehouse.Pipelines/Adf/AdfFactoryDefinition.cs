@@ -68,17 +68,17 @@ public sealed class AdfFactoryDefinition
     /// <summary>Reads the Git layout under <paramref name="folder"/>.</summary>
     /// <param name="folder">The folder holding <c>factory/</c>, <c>pipeline/</c> and the others (e.g. <c>pipelines/adf</c>).</param>
     /// <param name="factoryName">The factory's name; null for the name in <c>factory/*.json</c>.</param>
-    /// <param name="cancellationToken">Cancels the reads.</param>
+    /// <param name="cancellationToken">Cancels between files.</param>
     /// <exception cref="LakehouseException">The folder has no ADF files, a file is not an ADF resource, a name is used twice, a
     /// reference names a resource the folder does not hold, or references form a cycle (reason InvalidInput).</exception>
-    public static async Task<AdfFactoryDefinition> LoadAsync(string folder, string? factoryName, CancellationToken cancellationToken = default)
+    public static Task<AdfFactoryDefinition> LoadAsync(string folder, string? factoryName, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(folder);
         if (!Directory.Exists(folder)) throw Invalid($"no such folder: {folder}");
         JsonObject? factory = null;
         var factoryFiles = Directory.Exists(Path.Combine(folder, "factory")) ? Directory.GetFiles(Path.Combine(folder, "factory"), "*.json") : [];
         if (factoryFiles.Length > 1) throw Invalid($"{Path.Combine(folder, "factory")} holds {factoryFiles.Length} factory files; a factory has one");
-        if (factoryFiles.Length == 1) factory = await ReadAsync(factoryFiles[0], cancellationToken).ConfigureAwait(false);
+        if (factoryFiles.Length == 1) factory = Read(factoryFiles[0]);
 
         var name = factoryName ?? (string?)factory?["name"]
             ?? throw Invalid($"no factory name: {folder} has no factory/*.json naming one; give the name (--factory-name)");
@@ -92,7 +92,8 @@ public sealed class AdfFactoryDefinition
             if (!Directory.Exists(dir)) continue;
             foreach (var file in Directory.GetFiles(dir, "*.json").Order(StringComparer.Ordinal))
             {
-                var doc = await ReadAsync(file, cancellationToken).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                var doc = Read(file);
                 var resourceName = (string?)doc["name"] ?? throw Invalid($"{file}: the file has no \"name\"");
                 if (doc["properties"] is not JsonObject properties) throw Invalid($"{file}: the file has no \"properties\" object");
                 // ADF names are case-insensitive: two files whose names differ only in case are one resource.
@@ -119,7 +120,7 @@ public sealed class AdfFactoryDefinition
             resources.Add(new AdfFactoryResource(r.Kind, r.Name, r.Properties, resolved));
         }
 
-        return new AdfFactoryDefinition(name, (string?)factory?["location"], factory?["identity"] as JsonObject, factory?["properties"] as JsonObject, Order(resources));
+        return Task.FromResult(new AdfFactoryDefinition(name, (string?)factory?["location"], factory?["identity"] as JsonObject, factory?["properties"] as JsonObject, Order(resources)));
     }
 
     /// <summary>Every <c>{"referenceName": x, "type": "…Reference"}</c> of a kind the factory holds, as <c>kind/name</c>.</summary>
@@ -174,21 +175,17 @@ public sealed class AdfFactoryDefinition
         return ordered;
     }
 
-    private static async Task<JsonObject> ReadAsync(string file, CancellationToken cancellationToken)
+    private static JsonObject Read(string file)
     {
-        if (new FileInfo(file).Length > AdfValidator.MaxFileBytes) throw Invalid($"{file}: over {AdfValidator.MaxFileBytes} bytes; not an ADF resource");
-        var stream = File.OpenRead(file);
-        await using (stream.ConfigureAwait(false))
+        var text = AdfValidator.ReadFile(file, $"the ADF file '{file}'");
+        try
         {
-            try
-            {
-                return await JsonNode.ParseAsync(stream, documentOptions: new JsonDocumentOptions { MaxDepth = 128 }, cancellationToken: cancellationToken).ConfigureAwait(false) as JsonObject
-                    ?? throw Invalid($"{file}: the file must hold a JSON object");
-            }
-            catch (JsonException e)
-            {
-                throw Invalid($"{file}: not valid JSON: {e.Message}");
-            }
+            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 128 }) as JsonObject
+                ?? throw Invalid($"{file}: the file must hold a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw Invalid($"{file}: not valid JSON: {e.Message}");
         }
     }
 

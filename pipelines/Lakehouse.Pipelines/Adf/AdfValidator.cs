@@ -27,6 +27,13 @@ public sealed partial class AdfValidator
     /// <summary>Files larger than this are refused unread (ADF itself limits a resource to a few MB).</summary>
     public const long MaxFileBytes = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// The text of an ADF file (a pipeline, trigger, linked service…), read up to <see cref="MaxFileBytes"/> whatever the file is
+    /// (a pipe, a device), without a UTF-8 byte order mark; <paramref name="subject"/> names it in messages.
+    /// </summary>
+    /// <exception cref="Core.LakehouseException">A folder, a missing file, or more than <see cref="MaxFileBytes"/>.</exception>
+    internal static string ReadFile(string file, string subject) => Core.UserFiles.ReadText(file, MaxFileBytes, subject, "an ADF resource");
+
     /// <summary>The deepest nesting of arrays and objects a file may have.</summary>
     private const int MaxDepth = 128;
 
@@ -125,11 +132,11 @@ public sealed partial class AdfValidator
         {
             var info = new FileInfo(file);
             if (info.Length > MaxFileBytes) return [new(file, "$", "lakehouse:size", $"the file is {info.Length} bytes, over the {MaxFileBytes} bytes an ADF resource may have; not read")];
-            text = await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false);
+            text = ReadFile(file, "the file");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Core.LakehouseException e)
         {
-            return [new(file, "$", "lakehouse:file", "cannot read the file: " + e.Message)];
+            return [new(file, "$", "lakehouse:file", e.Message)];
         }
 
         return Validate(file, kind, text);

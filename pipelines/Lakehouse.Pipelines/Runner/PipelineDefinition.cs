@@ -56,10 +56,10 @@ internal sealed class PipelineDefinition
     private static PipelineDefinition Load(string file, HashSet<string> loading)
     {
         JsonNode? document;
-        var bytes = UserFiles.Read(file, Adf.AdfValidator.MaxFileBytes, $"the pipeline file '{file}'", "an ADF resource");
+        var json = Adf.AdfValidator.ReadFile(file, $"the pipeline file '{file}'");
         try
         {
-            document = JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            document = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         }
         catch (JsonException e)
         {

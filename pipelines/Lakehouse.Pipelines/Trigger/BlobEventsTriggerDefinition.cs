@@ -51,10 +51,10 @@ public sealed class BlobEventsTriggerDefinition
         JsonObject doc;
         try
         {
-            doc = JsonNode.Parse(File.ReadAllText(triggerFile), documentOptions: new JsonDocumentOptions { MaxDepth = 64 }) as JsonObject
+            doc = JsonNode.Parse(Adf.AdfValidator.ReadFile(triggerFile, $"the trigger file '{triggerFile}'"), documentOptions: new JsonDocumentOptions { MaxDepth = 64 }) as JsonObject
                 ?? throw Invalid($"{triggerFile}: the file must hold a JSON object");
         }
-        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        catch (JsonException e)
         {
             throw Invalid($"{triggerFile}: cannot read the trigger: {e.Message}");
         }
@@ -89,11 +89,10 @@ public sealed class BlobEventsTriggerDefinition
     public static BlobEventsTriggerDefinition ForPipeline(string pipelineFile)
     {
         ArgumentNullException.ThrowIfNull(pipelineFile);
-        if (!File.Exists(pipelineFile)) throw Invalid($"no such pipeline file: {pipelineFile}");
         JsonObject? declared;
         try
         {
-            declared = JsonNode.Parse(File.ReadAllText(pipelineFile))?["properties"]?["parameters"] as JsonObject;
+            declared = JsonNode.Parse(Adf.AdfValidator.ReadFile(pipelineFile, $"the pipeline file '{pipelineFile}'"))?["properties"]?["parameters"] as JsonObject;
         }
         catch (JsonException e)
         {

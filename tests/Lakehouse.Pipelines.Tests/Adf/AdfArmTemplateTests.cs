@@ -117,6 +117,20 @@ public sealed class AdfArmTemplateTests(AdfSchemaFixture fixture) : IClassFixtur
         Assert.Equal($"{_temp.Combine("pipeline", "pl_a.json")}: references linkedservices 'ls_gone', which is not in {_temp.Path}", e.Message);
     }
 
+    /// <summary>A file saved with a UTF-8 byte order mark (as Windows editors write it) is read like one without.</summary>
+    [Fact]
+    public async Task LoadAsync_FileWithAByteOrderMark_ReadLikeOneWithout()
+    {
+        await WriteAsync("pipeline", "pl_a", Execute("pl_b"));
+        await WriteAsync("pipeline", "pl_b", """{ "activities": [ { "name": "W", "type": "Wait", "typeProperties": { "waitTimeInSeconds": 1 } } ] }""");
+        var bom = _temp.Combine("pipeline", "pl_b.json");
+        await File.WriteAllBytesAsync(bom, [0xEF, 0xBB, 0xBF, .. await File.ReadAllBytesAsync(bom)]);
+
+        var factory = await AdfFactoryDefinition.LoadAsync(_temp.Path, "f-one");
+
+        Assert.Equal(["pipelines/pl_b", "pipelines/pl_a"], factory.Resources.Select(r => r.Kind + "/" + r.Name));
+    }
+
     [Fact]
     public async Task LoadAsync_PipelinesStartingEachOther_CycleError()
     {

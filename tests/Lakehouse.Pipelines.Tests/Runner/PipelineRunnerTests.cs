@@ -399,6 +399,21 @@ public sealed class PipelineRunnerTests : RunnerTestKit
         Assert.Contains("nosuchfunction", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>A pipeline file saved with a UTF-8 byte order mark runs (it was refused: "'0xEF' is an invalid start of a value").</summary>
+    [Fact]
+    public async Task RunAsync_FileWithAByteOrderMark_Runs()
+    {
+        var path = Temp.Combine("pipeline", "pl_bom.json");
+        await File.WriteAllBytesAsync(path, [0xEF, 0xBB, 0xBF, .. """
+            {"name": "pl_bom", "properties": {"activities": [{"name": "W", "type": "Wait", "typeProperties": {"waitTimeInSeconds": 0}}]}}
+            """u8.ToArray()]);
+
+        var result = await CreateRunner().RunAsync(path);
+
+        Assert.Equal(RunStatus.Succeeded, result.Status);
+        Assert.Equal("W", Assert.Single(result.Activities).ActivityName);
+    }
+
     /// <summary>
     /// A and B depend on each other; C depends on A and is not itself in the circle. The run is refused with one problem at
     /// each activity of the circle and none at C (the runner once blamed every activity that reached a circle).
