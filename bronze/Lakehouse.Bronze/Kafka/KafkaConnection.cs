@@ -227,6 +227,13 @@ internal sealed class KafkaConnection
         return config;
     }
 
+    /// <summary>How long a client waits for the brokers to answer a metadata or offsets request before the command fails.</summary>
+    internal static readonly TimeSpan BrokerTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>The error when no broker answered a request about the topic within <paramref name="timeout"/>.</summary>
+    internal LakehouseException Unreachable(KafkaException e, TimeSpan timeout) =>
+        new(LakehouseErrorReason.Storage, $"Kafka at {BootstrapServers} did not answer for topic '{Topic}' within {timeout.TotalSeconds:0} s ({e.Error.Code}): {e.Error.Reason}", e);
+
     /// <summary>Every setting with the secrets replaced by <c>***</c>, for logs and error messages.</summary>
     internal string Describe() => Describe(_properties);
 

@@ -18,12 +18,15 @@ internal sealed class KafkaSink : IEventSink
     private readonly KafkaConnection _connection;
     private readonly IProducer<byte[]?, byte[]> _producer;
     private readonly ILogger _log;
+    private readonly TimeSpan _brokerTimeout;
+    private Task? _reachable;
     private volatile Error? _fatal;
     private int _disposed;
 
-    private KafkaSink(KafkaConnection connection, ILoggerFactory? loggerFactory)
+    private KafkaSink(KafkaConnection connection, ILoggerFactory? loggerFactory, TimeSpan brokerTimeout)
     {
         _connection = connection;
+        _brokerTimeout = brokerTimeout;
         _log = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<KafkaSink>();
         KafkaLog.SinkConnecting(_log, connection);
         var clientLog = new KafkaClientLog(_log);
@@ -39,11 +42,15 @@ internal sealed class KafkaSink : IEventSink
             .Build();
     }
 
-    /// <summary>The sink of <paramref name="uri"/> (<c>kafka://host:port[,host:port]/topic</c>).</summary>
-    internal static KafkaSink Open(string uri, StreamSourceSettings settings)
+    /// <summary>
+    /// The sink of <paramref name="uri"/> (<c>kafka://host:port[,host:port]/topic</c>). The first send waits at most
+    /// <paramref name="brokerTimeout"/> (default <see cref="KafkaConnection.BrokerTimeout"/>) for a broker to answer a metadata
+    /// request and fails naming the brokers when none does; otherwise librdkafka would try to deliver for its 5 minutes.
+    /// </summary>
+    internal static KafkaSink Open(string uri, StreamSourceSettings settings, TimeSpan? brokerTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return new KafkaSink(KafkaConnection.FromUri(uri, settings.Setting), settings.LoggerFactory);
+        return new KafkaSink(KafkaConnection.FromUri(uri, settings.Setting), settings.LoggerFactory, brokerTimeout ?? KafkaConnection.BrokerTimeout);
     }
 
     /// <summary>The topic events go to.</summary>
@@ -54,6 +61,7 @@ internal sealed class KafkaSink : IEventSink
     {
         ArgumentNullException.ThrowIfNull(events);
         if (events.Count == 0) return;
+        await (_reachable ??= Task.Run(CheckReachable, CancellationToken.None)).WaitAsync(cancellationToken).ConfigureAwait(false);
         var state = new Batch(events.Count);
         Action<DeliveryReport<byte[]?, byte[]>> delivered = state.Delivered;
         for (var i = 0; i < events.Count; i++)
@@ -98,6 +106,20 @@ internal sealed class KafkaSink : IEventSink
             _producer.Dispose();
         }
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Asks the brokers for the topic's metadata: a wrong host or port fails here, before anything is queued.</summary>
+    private void CheckReachable()
+    {
+        using var admin = new DependentAdminClientBuilder(_producer.Handle).Build();
+        try
+        {
+            admin.GetMetadata(_connection.Topic, _brokerTimeout);
+        }
+        catch (KafkaException e)
+        {
+            throw _connection.Unreachable(e, _brokerTimeout);
+        }
     }
 
     private LakehouseException Refused(Error error) =>

@@ -30,7 +30,7 @@ internal sealed class KafkaSource : IStreamSource
     private const int ReadAhead = 131_072;
 
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan BrokerTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan BrokerTimeout = KafkaConnection.BrokerTimeout;
     private static readonly TimeSpan WatermarkRefresh = TimeSpan.FromMilliseconds(500);
 
     private readonly KafkaConnection _connection;
@@ -575,8 +575,7 @@ internal sealed class KafkaSource : IStreamSource
         _ => new LakehouseException(LakehouseErrorReason.Storage, $"Reading Kafka topic '{Name}' failed: {e.Message}", e),
     };
 
-    private LakehouseException Unreachable(KafkaException e) =>
-        new(LakehouseErrorReason.Storage, $"Kafka at {_connection.BootstrapServers} did not answer for topic '{Name}' within {BrokerTimeout.TotalSeconds:0} s ({e.Error.Code}): {e.Error.Reason}", e);
+    private LakehouseException Unreachable(KafkaException e) => _connection.Unreachable(e, BrokerTimeout);
 
     private void CloseQuietly(IConsumer<byte[]?, byte[]?> consumer)
     {

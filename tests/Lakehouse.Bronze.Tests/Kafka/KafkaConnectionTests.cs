@@ -223,4 +223,25 @@ public sealed class KafkaConnectionTests
     [InlineData(new byte[] { 0xff, 0x00, 0xfe }, "/wD+")]
     [InlineData(new byte[0], "")]
     public void KeyText_Utf8OrBase64(byte[] key, string expected) => Assert.Equal(expected, KafkaConnection.KeyText(key));
+
+    /// <summary>
+    /// A sink whose brokers do not answer (nothing listens on the port) fails its first send once the broker timeout passes,
+    /// naming the brokers and the topic, with nothing queued: before, librdkafka tried to deliver for its 5 minutes.
+    /// </summary>
+    [Fact]
+    public async Task SendAsync_NoBrokerListening_FailsAfterTheBrokerTimeoutNamingTheBrokers()
+    {
+        var port = Lakehouse.Testing.LocalServers.FreePort();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var sink = KafkaSink.Open($"kafka://127.0.0.1:{port}/weblogs", new StreamSourceSettings { Setting = _ => null }, TimeSpan.FromSeconds(2));
+        LakehouseException error;
+        await using (sink)
+        {
+            error = await Assert.ThrowsAsync<LakehouseException>(() => sink.SendAsync([new OutgoingEvent("{}"u8.ToArray())], CancellationToken.None));
+        }
+
+        Assert.Equal(LakehouseErrorReason.Storage, error.Reason);
+        Assert.StartsWith($"Kafka at 127.0.0.1:{port} did not answer for topic 'weblogs' within 2 s (", error.Message, StringComparison.Ordinal);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(60));
+    }
 }
