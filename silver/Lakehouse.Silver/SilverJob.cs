@@ -28,11 +28,18 @@ namespace Lakehouse.Silver;
 /// event date), so a crash anywhere leaves both consistent and the next run finishes the work without repeating any of it.
 /// A rerun (<see cref="SilverRunOptions.From"/>/<see cref="SilverRunOptions.To"/>) rebuilds those event dates from the bronze version
 /// silver has consumed, replacing exactly those partitions of both tables.
+/// Every commit that adds rows to silver or quarantine also advances that table's guard (txn app id <see cref="GuardId"/>, a counter)
+/// from the value it read when it planned: a rerun that rebuilt dates from what silver held when it started cannot then replace
+/// rows an incremental run committed meanwhile (it fails with Conflict instead), nor can an incremental run append rows it
+/// deduplicated against partitions a rerun has since replaced.
 /// </remarks>
 public sealed class SilverJob
 {
     /// <summary>The txn app id of silver and quarantine commits: the bronze table they consume.</summary>
     public static string AppId(string dataset) => "lakehouse-silver/bronze." + dataset;
+
+    /// <summary>The txn app id of the counter each silver and quarantine commit advances (see the remarks).</summary>
+    internal static string GuardId(string dataset) => "lakehouse-silver/guard." + dataset;
 
     private readonly ILakeStorage _lake;
     private readonly DuckEngine _engine;
@@ -197,9 +204,22 @@ public sealed class SilverJob
             if (consumed < 0)
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                     $"silver.{_def.Name} has not consumed any of bronze.{_def.Name} yet: run it incrementally first (lakehouse silver run --dataset {_def.Name}); a rerun rebuilds dates from what silver has consumed.");
+            // The guards as they are now, with what silver has consumed: the rebuild replaces partitions only if no other run committed since.
+            var guards = (Silver: Guard(await _silver.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false)),
+                Quarantine: Guard(await _quarantine.ExistsAsync(cancellationToken).ConfigureAwait(false) ? await _quarantine.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false) : null));
             var bronze = await BronzeSnapshotAsync(consumed, cancellationToken).ConfigureAwait(false);
             var totals = new Totals(consumed);
-            var outcome = await ProcessAsync(bronze, bronze.Files, consumed, (_options.From!.Value, _options.To!.Value), cancellationToken).ConfigureAwait(false);
+            Outcome outcome;
+            try
+            {
+                outcome = await ProcessAsync(bronze, bronze.Files, consumed, (_options.From!.Value, _options.To!.Value, guards), cancellationToken).ConfigureAwait(false);
+            }
+            catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Conflict)
+            {
+                throw new LakehouseException(LakehouseErrorReason.Conflict,
+                    $"silver.{_def.Name}: another silver run committed while this rerun of {_options.From:yyyy-MM-dd}..{_options.To:yyyy-MM-dd} was built from bronze version {consumed}; " +
+                    "its partitions were not replaced, so nothing that run committed is lost. Run the rerun again.", e);
+            }
             totals.Add(outcome, consumed);
             var result = Result("rerun", totals);
             await RecordAsync(result, "committed", null, cancellationToken).ConfigureAwait(false);
@@ -212,6 +232,13 @@ public sealed class SilverJob
                 throw new LakehouseException(LakehouseErrorReason.NotFound,
                     $"bronze.{_def.Name} does not exist yet: land events first (lakehouse bronze ingest --dataset {_def.Name} --from …).");
             return await _bronze.GetSnapshotAsync(version, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>The next value of the guard of the table at <paramref name="snapshot"/> (null: the table does not exist yet).</summary>
+        private DeltaAppTransaction Guard(DeltaSnapshot? snapshot)
+        {
+            var current = snapshot?.TransactionVersion(GuardId(_def.Name)) ?? -1;
+            return new DeltaAppTransaction(GuardId(_def.Name), current + 1) { Previous = current, IsGuard = true };
         }
 
         /// <summary>The bronze version silver has consumed (-1: none).</summary>
@@ -246,7 +273,8 @@ public sealed class SilverJob
         }
 
         /// <summary>Parses, checks and commits the rows of <paramref name="files"/>; for a rerun only those of the date range.</summary>
-        private async Task<Outcome> ProcessAsync(DeltaSnapshot bronze, IReadOnlyList<AddAction> files, long toVersion, (DateOnly From, DateOnly To)? range, CancellationToken cancellationToken)
+        private async Task<Outcome> ProcessAsync(DeltaSnapshot bronze, IReadOnlyList<AddAction> files, long toVersion,
+            (DateOnly From, DateOnly To, (DeltaAppTransaction Silver, DeltaAppTransaction Quarantine) Guards)? range, CancellationToken cancellationToken)
         {
             var step = Stopwatch.StartNew();
             var cpu = Environment.CpuUsage.TotalTime;
@@ -259,7 +287,7 @@ public sealed class SilverJob
             }
             _pages ??= await _job.PagesAsync(cancellationToken).ConfigureAwait(false);
             using var stage = new SilverStage(_job._engine, _def, _plan, _runId, _pages);
-            await stage.LoadAsync(_bronze, bronze, files, range, Done, cancellationToken).ConfigureAwait(false);
+            await stage.LoadAsync(_bronze, bronze, files, range is { } dates ? (dates.From, dates.To) : null, Done, cancellationToken).ConfigureAwait(false);
             Done("diagnose");
             var counts = stage.Count(cancellationToken);
             Done("count");
@@ -286,10 +314,11 @@ public sealed class SilverJob
                     throw new LakehouseException(LakehouseErrorReason.InvalidInput, refusal.Message);
                 }
             }
-            var txn = range is null ? new[] { new DeltaAppTransaction(AppId(_def.Name), toVersion) } : null;
+            var txn = new DeltaAppTransaction(AppId(_def.Name), toVersion);
             var partitions = new DeltaWriteOptions { PartitionColumns = [SilverColumns.EventDate] };
             var where = range is { } r ? $"{SilverColumns.EventDate} BETWEEN DATE '{r.From:yyyy-MM-dd}' AND DATE '{r.To:yyyy-MM-dd}'" : null;
 
+            if (_options.BeforeCommits is { } beforeCommits) await beforeCommits().ConfigureAwait(false);
             if (!_quarantineColumnsChecked && await _quarantine.ExistsAsync(cancellationToken).ConfigureAwait(false))
             {
                 // A quarantine table written before replays existed gets their (null) columns once, in a commit of its own.
@@ -300,10 +329,17 @@ public sealed class SilverJob
             // Quarantine first: if the run dies between the two commits, silver's txn still says "not consumed", the next run does the
             // chunk again, and quarantine (keyed by bronze position) takes nothing twice.
             var quarantineWriter = DeltaWriter.Create(_quarantine, partitions);
-            if (where is null)
-                await quarantineWriter.MergeAsync(stage.QuarantineSql, [SilverColumns.BronzePosition, SilverColumns.EventDate], DeltaMergeMode.InsertIfAbsent, txn, cancellationToken).ConfigureAwait(false);
+            if (range is { } rerun)
+            {
+                await quarantineWriter.ReplacePartitionsAsync(stage.QuarantineSql, where, [rerun.Guards.Quarantine], cancellationToken).ConfigureAwait(false);
+            }
             else
-                await quarantineWriter.ReplacePartitionsAsync(stage.QuarantineSql, where, null, cancellationToken).ConfigureAwait(false);
+            {
+                var quarantineSnapshot = await _quarantine.ExistsAsync(cancellationToken).ConfigureAwait(false)
+                    ? await _quarantine.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false) : null;
+                await quarantineWriter.MergeAsync(stage.QuarantineSql, [SilverColumns.BronzePosition, SilverColumns.EventDate], DeltaMergeMode.InsertIfAbsent,
+                    [txn, Guard(quarantineSnapshot)], cancellationToken).ConfigureAwait(false);
+            }
             Done("quarantine commit");
 
             var silverWriter = DeltaWriter.Create(_silver, partitions);
@@ -323,7 +359,7 @@ public sealed class SilverJob
                 }
                 var fresh = await stage.NewRowsAsync(_silver, silverSnapshot, cancellationToken).ConfigureAwait(false);
                 Done("dedupe");
-                var appended = await silverWriter.AppendAsync(fresh, txn, cancellationToken).ConfigureAwait(false);
+                var appended = await silverWriter.AppendAsync(fresh, [txn, Guard(silverSnapshot)], cancellationToken).ConfigureAwait(false);
                 if (!appended.Committed)
                 {
                     global::Lakehouse.Silver.Log.ChunkTakenByAnotherRun(Log, _def.Name, toVersion);
@@ -333,7 +369,7 @@ public sealed class SilverJob
             }
             else
             {
-                var replaced = await silverWriter.ReplacePartitionsAsync(stage.CleanSql, where, null, cancellationToken).ConfigureAwait(false);
+                var replaced = await silverWriter.ReplacePartitionsAsync(stage.CleanSql, where, [range!.Value.Guards.Silver], cancellationToken).ConfigureAwait(false);
                 inserted = replaced.Metric("numOutputRows");
             }
             Done("silver commit");

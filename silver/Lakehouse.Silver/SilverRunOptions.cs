@@ -16,6 +16,9 @@ public sealed class SilverRunOptions
     /// <inheritdoc cref="From"/>
     public DateOnly? To { get; set; }
 
+    /// <summary>For tests: called once per chunk after its rows are checked and before its first commit (another run may commit then).</summary>
+    internal Func<Task>? BeforeCommits { get; set; }
+
     /// <summary>Opt-in expectations (defined with <c>"enabled": false</c>) this run checks, by name.</summary>
     public IReadOnlyCollection<string> EnableRules { get; set; } = [];
 

@@ -232,6 +232,59 @@ public sealed class SilverRerunTests(EngineFixture fixture) : IClassFixture<Engi
         Assert.Contains(quarantineBefore, r => r.StartsWith("kafka|sensors|0|5||malformed_json|", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// An incremental run commits while a rerun of the same dates is being built (from what silver had consumed when the rerun
+    /// started). The rerun is refused with Conflict and replaces nothing; before, it replaced the partitions and removed the rows the
+    /// incremental run had just committed, while silver's txn said they were consumed: lost for good, both runs with exit 0.
+    /// </summary>
+    [Fact]
+    public async Task Rerun_IncrementalRunCommitsMeanwhile_RerunRefusedAndNothingLost()
+    {
+        await _lake.LandAsync("sensors", Sensor("s1", "2024-05-01T10:00:00Z", "20"), "{oops");
+        await _lake.RunAsync("sensors");
+        await _lake.LandAsync("sensors", Sensor("s2", "2024-05-01T11:00:00Z", "21"), Sensor("s3", "2024-05-01T12:00:00Z", "22", status: "broken"));
+        var meanwhile = new List<SilverRunResult>();
+
+        var error = await Assert.ThrowsAsync<Lakehouse.Core.LakehouseException>(() => _lake.RunAsync("sensors", new SilverRunOptions
+        {
+            From = new DateOnly(2024, 5, 1),
+            To = new DateOnly(2024, 5, 1),
+            BeforeCommits = async () => meanwhile.Add(await _lake.RunAsync("sensors")),
+        }));
+
+        Assert.Equal(Lakehouse.Core.LakehouseErrorReason.Conflict, error.Reason);
+        Assert.StartsWith("silver.sensors: another silver run committed while this rerun of 2024-05-01..2024-05-01 was built from bronze version 0;", error.Message, StringComparison.Ordinal);
+        Assert.Equal((2L, 1L, 1L), (meanwhile.Single().RowsIn, meanwhile.Single().RowsOut, meanwhile.Single().Quarantined));
+        Assert.Equal(["s1", "s2"], (await _lake.RowsAsync("silver/sensors", "sensor_id", "sensor_id")));
+        Assert.Equal(2, await _lake.CountAsync("silver/sensors_quarantine"));
+        // Run again, the rerun rebuilds the day from everything silver has consumed now.
+        var rerun = await _lake.RunAsync("sensors", new SilverRunOptions { From = new DateOnly(2024, 5, 1), To = new DateOnly(2024, 5, 1) });
+        Assert.Equal((3L, 2L, 1L), (rerun.RowsIn, rerun.RowsOut, rerun.Quarantined));
+        Assert.Equal(["s1", "s2"], (await _lake.RowsAsync("silver/sensors", "sensor_id", "sensor_id")));
+    }
+
+    /// <summary>
+    /// A rerun commits while an incremental run prepares a chunk: the incremental run's checks ran before, its commits after, and
+    /// each reads the table it commits to then, so its rows land beside the rebuilt ones, once.
+    /// </summary>
+    [Fact]
+    public async Task Incremental_RerunCommitsMeanwhile_BothRunsRowsKeptOnce()
+    {
+        await _lake.LandAsync("sensors", Sensor("s1", "2024-05-01T10:00:00Z", "20"), "{oops");
+        await _lake.RunAsync("sensors");
+        await _lake.LandAsync("sensors", Sensor("s2", "2024-05-01T11:00:00Z", "21"), Sensor("s1", "2024-05-01T10:00:00Z", "20"));
+        var meanwhile = new List<SilverRunResult>();
+
+        var incremental = await _lake.RunAsync("sensors", new SilverRunOptions
+        {
+            BeforeCommits = async () => meanwhile.Add(await _lake.RunAsync("sensors", new SilverRunOptions { From = new DateOnly(2024, 5, 1), To = new DateOnly(2024, 5, 1) })),
+        });
+
+        Assert.Equal((1L, 1L), (meanwhile.Single().RowsIn, meanwhile.Single().RowsOut));
+        Assert.Equal((2L, 1L, 1L), (incremental.RowsIn, incremental.RowsOut, incremental.Duplicates));
+        Assert.Equal(["s1", "s2"], (await _lake.RowsAsync("silver/sensors", "sensor_id", "sensor_id")));
+    }
+
     [Fact]
     public async Task RunAsync_BronzeCommitsNotConsumedAreGoneFromItsLog_RefusedWithWhatToDo_NothingCommitted()
     {

@@ -25,6 +25,14 @@ public sealed record DeltaAppTransaction(string AppId, long Version)
     /// committing its overlap twice. A marker already at <see cref="Version"/> or later still means "already applied".
     /// </summary>
     public long? Previous { get; init; }
+
+    /// <summary>
+    /// A guard: a counter that orders writers rather than records progress (<see cref="Version"/> is <see cref="Previous"/> + 1).
+    /// It never makes a commit "already applied" (the commit's other markers decide that); unless they do, the table must hold
+    /// <see cref="Previous"/>, and a concurrent commit that advances the same guard conflicts. A commit whose only markers are guards
+    /// is therefore refused, never skipped, once another writer has moved the guard since it was read.
+    /// </summary>
+    public bool IsGuard { get; init; }
 }
 
 /// <summary>The outcome of a write or maintenance operation.</summary>

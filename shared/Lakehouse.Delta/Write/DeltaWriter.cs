@@ -383,7 +383,8 @@ public sealed partial class DeltaWriter
                     $"Table '{_table.Location}' does not exist, but this commit continues application transaction '{expected.AppId}' from {expected.Previous}; re-plan the batch.");
             return false;
         }
-        var applied = transactions.Where(t => snapshot.TransactionVersion(t.AppId) >= t.Version).ToList();
+        var markers = transactions.Where(t => !t.IsGuard).ToList();
+        var applied = markers.Where(t => snapshot.TransactionVersion(t.AppId) >= t.Version).ToList();
         if (applied.Count == 0)
         {
             var stale = transactions.Where(t => t.Previous is { } previous && (snapshot.TransactionVersion(t.AppId) ?? -1) != previous).ToList();
@@ -392,7 +393,7 @@ public sealed partial class DeltaWriter
                 $"Table '{_table.Location}' at version {snapshot.Version} holds application transaction " +
                 $"{string.Join(", ", stale.Select(a => $"'{a.AppId}' at {snapshot.TransactionVersion(a.AppId)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(none)"}, not at {a.Previous} where this commit starts"))}; re-plan the batch.");
         }
-        if (applied.Count == transactions.Count) return true;
+        if (applied.Count == markers.Count) return true;
         throw new LakehouseException(LakehouseErrorReason.Conflict,
             $"Table '{_table.Location}' at version {snapshot.Version} already holds application transaction " +
             $"{string.Join(", ", applied.Select(a => $"'{a.AppId}' at version {snapshot.TransactionVersion(a.AppId)}"))} but not the others of this commit; re-plan the batch.");
