@@ -52,8 +52,8 @@ public sealed class LakehouseServer : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            // Above the ingest limit, which the endpoint enforces itself (reading at most one byte past it): request
-            // decompression takes this limit for the decompressed body and must not cut in first.
+            // Above the ingest limit, which the endpoint enforces itself on the decoded body (reading at most one byte past it):
+            // Kestrel's limit applies to the bytes sent and must not cut in first.
             kestrel.Limits.MaxRequestBodySize = options.Ingest.MaxBodyBytes + 65_536;
         });
         builder.WebHost.UseUrls([.. options.Urls]);
@@ -62,11 +62,9 @@ public sealed class LakehouseServer : IAsyncDisposable
         builder.Services.AddSingleton<IHostLifetime, CallerStopsLifetime>();
         builder.Services.AddRoutingCore();
         builder.Services.AddProblemDetails();
-        builder.Services.AddRequestDecompression(); // gzip, deflate and br bodies; limits apply to the decompressed bytes
         _app = builder.Build();
         _app.UseExceptionHandler();
         _app.UseStatusCodePages();
-        _app.UseRequestDecompression();
         _app.UseRouting();
         foreach (var part in _parts) part.Map(_app);
     }

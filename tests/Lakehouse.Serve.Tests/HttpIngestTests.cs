@@ -253,6 +253,53 @@ public sealed class HttpIngestTests(EngineFixture fixture) : IClassFixture<Engin
         Assert.Equal(40, (await scope.BronzeAsync("weblogs")).Count);
     }
 
+    /// <summary>
+    /// A compressed body that is cut short, has bytes after its end, or is not the coding it says is refused with 400 and lands
+    /// nothing; whole, each coding lands every event. Before, .NET's decoders returned the start of a cut body without an error:
+    /// 202 and a cut-off event in bronze (and a body that did not decode was a 500).
+    /// </summary>
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("deflate")]
+    [InlineData("br")]
+    public async Task Post_CompressedBodyCutShortOrWithBytesAfterIt_400AndNothingLanded(string coding)
+    {
+        await using var scope = await ServerScope.StartAsync(fixture.Engine);
+        var text = string.Concat(Enumerable.Range(0, 200).Select(i => $"{{\"event_id\": \"c{i}\", \"n\": {i}}}\n"));
+        var whole = Compress(Encoding.UTF8.GetBytes(text), coding);
+        byte[][] broken = [whole[..(whole.Length / 2)], whole[..^1], [.. whole, (byte)'x'], "{\"event_id\": \"plain\"}\n"u8.ToArray()];
+
+        foreach (var body in broken)
+        {
+            var content = ServerScope.Body(body, "application/x-ndjson");
+            content.Headers.ContentEncoding.Add(coding);
+            using var response = await scope.Client.PostAsync("/ingest/weblogs", content);
+            await AssertProblemAsync(response, HttpStatusCode.BadRequest, "Body does not decode", $"The body was sent with Content-Encoding '{coding}', but ");
+        }
+        Assert.Empty(await scope.BronzeAsync("weblogs"));
+
+        var good = ServerScope.Body(whole, "application/x-ndjson");
+        good.Headers.ContentEncoding.Add(coding);
+        using (var accepted = await scope.Client.PostAsync("/ingest/weblogs", good))
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        Assert.Equal(text.Split('\n', StringSplitOptions.RemoveEmptyEntries), (await scope.BronzeAsync("weblogs")).Select(r => Encoding.UTF8.GetString(r.Payload)));
+    }
+
+    private static byte[] Compress(byte[] data, string coding)
+    {
+        using var buffer = new MemoryStream();
+        using (Stream c = coding switch
+        {
+            "gzip" => new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true),
+            "deflate" => new System.IO.Compression.ZLibStream(buffer, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true),
+            _ => new System.IO.Compression.BrotliStream(buffer, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true),
+        })
+        {
+            c.Write(data);
+        }
+        return buffer.ToArray();
+    }
+
     /// <summary>A gzip-compressed NDJSON body labelled with <paramref name="coding"/>.</summary>
     private static ByteArrayContent Gzip(string text, string coding)
     {

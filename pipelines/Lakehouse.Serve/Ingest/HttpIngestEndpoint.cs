@@ -143,9 +143,11 @@ internal sealed class HttpIngestEndpoint : IServerPart
             await RefuseAsync(context, requestId, dataset, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", refusal!).ConfigureAwait(false);
             return;
         }
-        if (context.Request.Headers.ContentEncoding is { Count: > 0 } coding && !string.Equals(coding.ToString(), "identity", StringComparison.OrdinalIgnoreCase))
+        string? decoding = null;
+        if (context.Request.Headers.ContentEncoding is { Count: > 0 } coding && !string.Equals(coding.ToString().Trim(), "identity", StringComparison.OrdinalIgnoreCase)
+            && (decoding = DecodedBody.Codings.FirstOrDefault(c => string.Equals(c, coding.ToString().Trim(), StringComparison.OrdinalIgnoreCase))) is null)
         {
-            // Decompression took gzip, deflate and br (and removed the header); any other coding would land compressed bytes.
+            // Any other coding would land compressed bytes.
             context.Response.Headers.AcceptEncoding = "gzip, deflate, br";
             await RefuseAsync(context, requestId, dataset, StatusCodes.Status415UnsupportedMediaType, "Unsupported content encoding",
                 $"Content-Encoding '{coding}' is not taken; send the body as it is, or gzip, deflate or br.").ConfigureAwait(false);
@@ -171,8 +173,13 @@ internal sealed class HttpIngestEndpoint : IServerPart
         var body = new Body(_memory, _options.MaxBodyBytes);
         try
         {
-            switch (await ReadBodyAsync(context, requestId, dataset, body).ConfigureAwait(false))
+            var (outcome, undecodable) = await ReadBodyAsync(context, requestId, dataset, body, decoding).ConfigureAwait(false);
+            switch (outcome)
             {
+                case ReadOutcome.Undecodable:
+                    await RefuseAsync(context, requestId, dataset, StatusCodes.Status400BadRequest, "Body does not decode",
+                        $"The body was sent with Content-Encoding '{decoding}', but {undecodable}; nothing of it was landed.").ConfigureAwait(false);
+                    return;
                 case ReadOutcome.TooLarge:
                     await TooLargeAsync(context, requestId, dataset).ConfigureAwait(false);
                     return;
@@ -277,17 +284,23 @@ internal sealed class HttpIngestEndpoint : IServerPart
         TooLarge,
         NoMemory,
         Incomplete,
+        Undecodable,
     }
 
-    /// <summary>Reads the whole body into <paramref name="body"/>, reserving its memory first (or as it grows, when no length was declared).</summary>
-    private async Task<ReadOutcome> ReadBodyAsync(HttpContext context, string requestId, string dataset, Body body)
+    /// <summary>
+    /// Reads the whole body into <paramref name="body"/>, reserving its memory first (or as it grows, when no length was declared);
+    /// decoded from <paramref name="decoding"/> (one of <see cref="DecodedBody.Codings"/>) when it is not null, and then refused as
+    /// Undecodable with the problem when it does not decode or is not whole.
+    /// </summary>
+    private async Task<(ReadOutcome Outcome, string? Problem)> ReadBodyAsync(HttpContext context, string requestId, string dataset, Body body, string? decoding)
     {
         // This endpoint enforces its own limit (it reads at most one byte past it), with a problem+json answer.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
         // Reads are not tied to RequestAborted: a body that arrived whole is landed even if the connection closes right after
         // (deterministically, not depending on which the server notices first); one that did not fails the read (reset, end of
         // data before the declared length or the last chunk, or Kestrel's minimum data rate for a stalled client).
-        var stream = context.Request.Body;
+        using var decoded = decoding is null ? null : DecodedBody.Open(context.Request.Body, decoding);
+        var stream = decoded ?? context.Request.Body;
         var max = (int)_options.MaxBodyBytes;
         try
         {
@@ -298,22 +311,35 @@ internal sealed class HttpIngestEndpoint : IServerPart
             // A body as large as the largest allowed fills its segments; one more read (of one byte, outside them) tells whether
             // it ends there or is too large, so no body holds more than the largest allowed.
             var first = (int)Math.Min(Math.Min(FirstChunk, max), (context.Request.ContentLength ?? long.MaxValue - 1) + 1);
-            if (!body.TryAddSegment(first)) return ReadOutcome.NoMemory;
+            if (!body.TryAddSegment(first)) return (ReadOutcome.NoMemory, null);
             while (true)
             {
                 if (body.IsFull)
                 {
-                    if (body.Length == max) return await stream.ReadAsync(new byte[1]).ConfigureAwait(false) == 0 ? ReadOutcome.Whole : ReadOutcome.TooLarge;
-                    if (!body.TryAddSegment(0)) return ReadOutcome.NoMemory;
+                    if (body.Length == max)
+                        return await stream.ReadAsync(new byte[1]).ConfigureAwait(false) == 0 ? Whole() : (ReadOutcome.TooLarge, null);
+                    if (!body.TryAddSegment(0)) return (ReadOutcome.NoMemory, null);
                 }
                 var read = await stream.ReadAsync(body.Free).ConfigureAwait(false);
-                if (read == 0) return ReadOutcome.Whole;
+                if (read == 0) return Whole();
                 body.Advance(read);
             }
         }
+        catch (InvalidDataException e)
+        {
+            // Not the coding it says, cut short, or bytes after its end (a decoder's own message, else ours).
+            return (ReadOutcome.Undecodable, e.Message.StartsWith("the ", StringComparison.Ordinal) || e.Message.StartsWith("bytes ", StringComparison.Ordinal)
+                ? e.Message : $"it does not decode ({e.Message})");
+        }
         catch (Exception e) when (e is BadHttpRequestException or IOException or OperationCanceledException)
         {
-            return Gone(e);
+            return (Gone(e), null);
+        }
+
+        (ReadOutcome, string?) Whole()
+        {
+            decoded?.Verify();
+            return (ReadOutcome.Whole, null);
         }
 
         ReadOutcome Gone(Exception e)
