@@ -34,6 +34,9 @@ public sealed class GoldJob
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _log;
 
+    /// <summary>The datasets whose gold outputs this job found to be their own (see <see cref="CheckOutputsAreItsOwnAsync"/>).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _ownOutputs = new(StringComparer.Ordinal);
+
     private GoldJob(ILakeStorage lake, DuckEngine engine, ILoggerFactory loggerFactory)
     {
         _lake = lake;
@@ -63,8 +66,40 @@ public sealed class GoldJob
         if (outputs.Count == 0)
             throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                 $"Dataset {definition.Name} has no gold outputs (its definition's gold_outputs is empty): nothing to build.");
+        await CheckOutputsAreItsOwnAsync(definition, cancellationToken).ConfigureAwait(false);
         var run = new Run(this, definition, outputs, options, options.RunId ?? NewRunId());
         return await run.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Refuses a dataset that lists a gold table another dataset of the lake builds too (one with a silver table): a gold table holds
+    /// one dataset's rows and each run replaces whole dates of it, so the two would overwrite each other's rows. <c>alerts</c> is
+    /// shared (rows are inserted by alert id, never replaced). Checked once per dataset and job: a dataset defined later is refused
+    /// by its own first run.
+    /// </summary>
+    private async Task CheckOutputsAreItsOwnAsync(DatasetDefinition definition, CancellationToken cancellationToken)
+    {
+        if (_ownOutputs.ContainsKey(definition.Name)) return;
+        DatasetCatalog catalog;
+        try
+        {
+            catalog = await DatasetCatalog.LoadAsync(_lake, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.InvalidInput)
+        {
+            catalog = DatasetCatalog.BuiltIn; // a broken definition builds nothing; the others are checked when they are fixed
+        }
+        var mine = definition.GoldOutputs.Where(o => o != GoldOutputs.AlertsTable).ToHashSet(StringComparer.Ordinal);
+        foreach (var other in catalog.Definitions.Where(d => d.Name != definition.Name))
+        {
+            var shared = other.GoldOutputs.Where(mine.Contains).ToList();
+            if (shared.Count == 0 || !await Table(GoldTables.Silver(other.Name)).ExistsAsync(cancellationToken).ConfigureAwait(false)) continue;
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                $"Dataset {definition.Name} lists gold output{(shared.Count == 1 ? "" : "s")} {string.Join(", ", shared.Select(s => $"'{s}'"))}, which dataset {other.Name} builds too " +
+                $"(silver.{other.Name} exists): a gold table holds one dataset's rows and each run replaces whole dates, so one would overwrite the other's. " +
+                $"Remove {(shared.Count == 1 ? "it" : "them")} from one of the two definitions' gold_outputs; nothing was built.");
+        }
+        _ownOutputs[definition.Name] = true;
     }
 
     /// <summary>Where gold stands for <paramref name="definition"/>: silver's version, what gold has consumed, its last run.</summary>

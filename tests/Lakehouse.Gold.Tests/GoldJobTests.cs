@@ -76,6 +76,34 @@ public sealed class GoldJobTests(EngineFixture fixture) : IClassFixture<EngineFi
         }
     }
 
+    /// <summary>
+    /// A lake dataset defined as a copy of weblogs (same gold outputs) is refused by gold while weblogs has a silver table, and so is
+    /// weblogs: a gold table holds one dataset's rows, and before, the copy's run replaced weblogs' dates of
+    /// page_performance_daily with its own rows (exit 0), and weblogs' next run said it was up to date.
+    /// </summary>
+    [Fact]
+    public async Task Run_TwoDatasetsListTheSameGoldTable_BothRefusedAndNothingOverwritten()
+    {
+        await _lake.AppendWebAsync(RandomRows(1, 300, Day1, 1, Day1.AddDays(1), "a"));
+        await _lake.RunAsync();
+        var before = await DailyAsync();
+        var definition = System.Text.Encoding.UTF8.GetString(await File.ReadAllBytesAsync(Path.Combine(TestPaths.RepoRoot, "shared", "Lakehouse.Datasets", "Definitions", "weblogs.json")))
+            .Replace("\"name\": \"weblogs\"", "\"name\": \"webperf\"", StringComparison.Ordinal);
+        Directory.CreateDirectory(Path.Combine(_lake.Folder, "_lakehouse", "datasets"));
+        await File.WriteAllTextAsync(Path.Combine(_lake.Folder, "_lakehouse", "datasets", "webperf.json"), definition);
+        var webperf = (await DatasetCatalog.LoadAsync(_lake.Root)).Get("webperf");
+        var copy = Lakehouse.Delta.Write.DeltaWriter.Create(_lake.Table("silver/webperf"), new Lakehouse.Delta.Write.DeltaWriteOptions { PartitionColumns = ["event_date"] });
+        await copy.AppendAsync("SELECT 'x' AS event_id, TIMESTAMPTZ '2024-05-01 10:00:00+00' AS \"timestamp\", '/p' AS page_url, 's' AS session_id, 1.0::DOUBLE AS tti_ms, 1.0::DOUBLE AS ttar_ms, 200 AS status, DATE '2024-05-01' AS event_date, TIMESTAMPTZ '2024-05-01 10:00:00+00' AS ingest_time, 'p' AS bronze_position");
+
+        var copyRun = await Assert.ThrowsAsync<LakehouseException>(() => GoldJob.Open(_lake.Root, _lake.Engine).RunAsync(webperf));
+        var ownRun = await Assert.ThrowsAsync<LakehouseException>(() => _lake.RunAsync());
+
+        Assert.StartsWith("Dataset webperf lists gold outputs 'page_performance_daily', ", copyRun.Message, StringComparison.Ordinal);
+        Assert.Contains("which dataset weblogs builds too (silver.weblogs exists)", copyRun.Message, StringComparison.Ordinal);
+        Assert.Contains("which dataset webperf builds too (silver.webperf exists)", ownRun.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await DailyAsync());
+    }
+
     [Fact]
     public async Task Run_FirstTime_EveryDateEqualsAnIndependentComputation()
     {
