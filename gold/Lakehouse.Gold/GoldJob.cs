@@ -102,6 +102,16 @@ public sealed class GoldJob
         _ownOutputs[definition.Name] = true;
     }
 
+    /// <summary>
+    /// Refuses a definition whose gold outputs gold cannot build (<see cref="LakehouseException"/>, InvalidInput): an output gold does
+    /// not know, or one whose columns the dataset lacks. A definition without gold outputs passes.
+    /// </summary>
+    public static void CheckDefinition(DatasetDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        _ = GoldOutputs.For(definition);
+    }
+
     /// <summary>Where gold stands for <paramref name="definition"/>: silver's version, what gold has consumed, its last run.</summary>
     public Task<GoldStatus> StatusAsync(DatasetDefinition definition, CancellationToken cancellationToken = default)
     {

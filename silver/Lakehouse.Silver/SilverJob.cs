@@ -72,6 +72,7 @@ public sealed class SilverJob
         ArgumentNullException.ThrowIfNull(definition);
         options ??= new SilverRunOptions();
         options.Validate();
+        CheckDefinition(definition, _engine);
         CheckRuleNames(definition, options.EnableRules);
         var run = new Run(this, definition, options, options.RunId ?? NewRunId());
         return options.IsRerun ? await run.RerunAsync(cancellationToken).ConfigureAwait(false) : await run.IncrementalAsync(cancellationToken).ConfigureAwait(false);
@@ -88,6 +89,7 @@ public sealed class SilverJob
         ArgumentNullException.ThrowIfNull(definition);
         options ??= new SilverReplayOptions();
         options.Validate();
+        CheckDefinition(definition, _engine);
         CheckRuleNames(definition, options.EnableRules);
         return new QuarantineReplay(this, definition, options, options.RunId ?? NewRunId()).RunAsync(cancellationToken);
     }
@@ -117,6 +119,49 @@ public sealed class SilverJob
     }
 
     /// <summary>Refuses opt-in rule names the definition does not have.</summary>
+    /// <summary>
+    /// Refuses a definition silver cannot build a table from as it says (<see cref="LakehouseException"/>, InvalidInput, naming the
+    /// field): a column named like one silver adds itself (the event date and hour, the ingest time, the bronze position, or what
+    /// preprocessing derives), whose values silver would replace or misuse; an expectation named like a rule silver applies itself,
+    /// whose counts would merge with that rule's; a <c>matches</c> pattern DuckDB's regular expressions (RE2) cannot run.
+    /// </summary>
+    public static void CheckDefinition(DatasetDefinition definition, DuckEngine engine)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(engine);
+        string[] system = [SilverColumns.EventDate, SilverColumns.EventHour, SilverColumns.IngestTime, SilverColumns.BronzePosition];
+        var added = Preprocessor.AddedColumns(definition).Select(c => c.Name).ToList();
+        for (var i = 0; i < definition.Columns.Count; i++)
+        {
+            var name = definition.Columns[i].Name;
+            if (system.Contains(name, StringComparer.OrdinalIgnoreCase) || added.Contains(name, StringComparer.OrdinalIgnoreCase))
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"Dataset {definition.Name}, field 'columns[{i}].name': silver adds a column '{name}' of its own " +
+                    $"({string.Join(", ", system)}{(added.Count > 0 ? ", and from this dataset's preprocessing " + string.Join(", ", added) : "")}); " +
+                    $"give the column another name (\"path\" can still read the event's field '{name}').");
+        }
+        var rules = SilverRules.For(definition).Concat([SilverRules.Unparsable, SilverRules.MalformedJson, SilverRules.NotAnObject, SilverRules.DuplicateKey, SilverRules.WrongType, SilverRules.OutOfRange])
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < definition.Expectations.Count; i++)
+        {
+            var e = definition.Expectations[i];
+            if (rules.Contains(e.Name))
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"Dataset {definition.Name}, field 'expectations[{i}].name': '{e.Name}' is the name of a rule silver applies itself ({string.Join(", ", rules.Order(StringComparer.Ordinal))}); give the expectation another name.");
+            if (e.Check != ExpectationCheck.Matches) continue;
+            try
+            {
+                using var lease = engine.Lease();
+                lease.Connection.Execute($"SELECT regexp_matches('', {SqlText.Literal(e.Pattern!)})");
+            }
+            catch (LakehouseException x) when (x.Reason == LakehouseErrorReason.Engine)
+            {
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"Dataset {definition.Name}, field 'expectations[{i}].pattern': DuckDB's regular expressions (RE2) cannot run '{e.Pattern}': {x.Message}", x);
+            }
+        }
+    }
+
     internal static void CheckRuleNames(DatasetDefinition definition, IEnumerable<string> enableRules)
     {
         var unknown = enableRules.Where(r => definition.Expectations.All(e => e.Name != r)).ToList();

@@ -187,4 +187,29 @@ public sealed class ProduceCommandTests : IDisposable
         Assert.Equal(1, unknown.ExitCode);
         Assert.StartsWith("error: Unknown dataset 'click' (did you mean 'clicks'?). The datasets are accesslogs, clicks, sensors and weblogs.", unknown.Stderr, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// <c>dataset check</c> refuses what silver or gold would refuse or get wrong, naming the field: a column silver adds itself
+    /// (its values were replaced, and event_date became the partition), an expectation named like a silver rule (its counts merged
+    /// with the rule's), a pattern RE2 cannot run, a gold output without its columns. Each passed the check before.
+    /// </summary>
+    [Theory]
+    [InlineData("\"columns\": [{\"name\": \"id\", \"type\": \"string\"}, {\"name\": \"at\", \"type\": \"timestamp\"}, {\"name\": \"ingest_time\", \"type\": \"integer\"}]",
+        "Dataset d1, field 'columns[2].name': silver adds a column 'ingest_time' of its own")]
+    [InlineData("\"columns\": [{\"name\": \"id\", \"type\": \"string\"}, {\"name\": \"at\", \"type\": \"timestamp\"}], \"expectations\": [{\"name\": \"wrong_type\", \"column\": \"id\", \"check\": \"not_null\", \"action\": \"drop\"}]",
+        "Dataset d1, field 'expectations[0].name': 'wrong_type' is the name of a rule silver applies itself")]
+    [InlineData("\"columns\": [{\"name\": \"id\", \"type\": \"string\"}, {\"name\": \"at\", \"type\": \"timestamp\"}], \"expectations\": [{\"name\": \"p\", \"column\": \"id\", \"check\": \"matches\", \"pattern\": \"(?<=a)b\", \"action\": \"drop\"}]",
+        "Dataset d1, field 'expectations[0].pattern': DuckDB's regular expressions (RE2) cannot run '(?<=a)b': ")]
+    [InlineData("\"columns\": [{\"name\": \"id\", \"type\": \"string\"}, {\"name\": \"at\", \"type\": \"timestamp\"}], \"gold_outputs\": [\"page_metrics_1m\"]",
+        "Dataset d1 lists gold output 'page_metrics_1m', which needs the column(s) page_url, session_id, tti_ms, ttar_ms, status that the dataset does not have.")]
+    public async Task DatasetCheck_WhatSilverOrGoldWouldRefuse_Exit1NamingTheField(string body, string expected)
+    {
+        var file = _temp.Combine("d1.json");
+        await File.WriteAllTextAsync(file, $$"""{"name": "d1", "payload": "json", {{body}}, "event_time": "at", "id": ["id"]}""");
+
+        var check = await CliRunner.RunAsync("dataset", "check", file);
+
+        Assert.Equal((1, ""), (check.ExitCode, check.Stdout));
+        Assert.StartsWith("error: " + expected, check.Stderr, StringComparison.Ordinal);
+    }
 }

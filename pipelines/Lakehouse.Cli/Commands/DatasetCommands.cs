@@ -98,6 +98,10 @@ internal static class DatasetCommands
                 throw new Core.LakehouseException(Core.LakehouseErrorReason.InvalidInput,
                     $"Dataset definition '{path}', field 'name': '{definition.Name}' is a built-in dataset and cannot be redefined; give this definition another name (and file name).");
             }
+            // What silver and gold would refuse when they run it (names they use themselves, RE2 patterns, gold outputs).
+            using (var engine = Engine.DuckEngine.Open())
+                Silver.SilverJob.CheckDefinition(definition, engine);
+            Gold.GoldJob.CheckDefinition(definition);
             await session.Out.WriteLineAsync($"ok: {definition}").ConfigureAwait(false);
             if (Path.GetFileName(path) != definition.Name + ".json")
                 await session.Error.WriteLineAsync($"warning: in a lake this definition must be the file _lakehouse/datasets/{definition.Name}.json").ConfigureAwait(false);
