@@ -235,6 +235,9 @@ public sealed partial class DeltaWriter
         HashSet<int> hits;
         try
         {
+            if (PartitionFilter.Problem(connection, predicate) is { } problem)
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"The {what} predicate '{predicate}' must be a SQL condition on the partition columns ({string.Join(", ", columns)}) only: {problem}.");
             hits = PartitionFilter.Evaluate(connection, snapshot.Schema, columns, tuples, predicate);
         }
         catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Engine)

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using Lakehouse.Delta.Schema;
 using Lakehouse.Engine;
 
@@ -7,6 +8,52 @@ namespace Lakehouse.Delta.Write;
 /// <summary>Evaluates a SQL predicate over partition values (replaceWhere, DELETE on partitions, OPTIMIZE filters, conflict checks).</summary>
 internal static class PartitionFilter
 {
+    /// <summary>Functions a partition condition may not call: they read the engine's settings or the process's environment.</summary>
+    private static readonly HashSet<string> Refused = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "getenv", "current_setting", "current_database", "current_schema", "current_schemas", "current_user", "session_user", "user", "version",
+    };
+
+    /// <summary>
+    /// Why <paramref name="predicate"/> is not one condition over columns and literals (null: it is). A predicate is pasted into SQL
+    /// on the writer's engine, which reads any file: DuckDB's own parse of <c>SELECT 1 WHERE (predicate)</c> must be that one SELECT
+    /// with nothing added (no UNION, GROUP BY, …), and its condition may hold no subquery (which could read files or settings and
+    /// show them in an error message) and call no function that reads settings or the environment.
+    /// </summary>
+    internal static string? Problem(DuckConnection connection, string predicate)
+    {
+        var json = (string?)connection.Scalar($"SELECT json_serialize_sql({SqlText.Literal($"SELECT 1 WHERE ({predicate})")})") ?? "{}";
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.True)
+            return root.TryGetProperty("error_message", out var m) ? $"it does not parse as a condition ({m.GetString()})" : "it does not parse as a condition";
+        if (!root.TryGetProperty("statements", out var statements) || statements.GetArrayLength() != 1) return "it is not one condition";
+        var node = statements[0].GetProperty("node");
+        if (!Is(node, "type", "SELECT_NODE") || !Empty(node, "modifiers") || !Empty(node, "group_expressions") || !Null(node, "having") || !Null(node, "qualify")
+            || !Null(node, "sample") || !node.TryGetProperty("cte_map", out var ctes) || !Empty(ctes, "map") || !node.TryGetProperty("from_table", out var from) || !Is(from, "type", "EMPTY"))
+            return "it is not one condition (the text closes the condition's parentheses and adds to the query)";
+        var stack = new Stack<JsonElement>([node.GetProperty("where_clause")]);
+        while (stack.Count > 0)
+        {
+            var e = stack.Pop();
+            if (e.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var child in e.EnumerateArray()) stack.Push(child);
+                continue;
+            }
+            if (e.ValueKind != JsonValueKind.Object) continue;
+            if (Is(e, "class", "SUBQUERY")) return "it holds a subquery; a partition condition compares partition columns with values";
+            if (Is(e, "class", "FUNCTION") && e.TryGetProperty("function_name", out var f) && Refused.Contains(f.GetString() ?? ""))
+                return $"it calls {f.GetString()}(), which a partition condition may not";
+            foreach (var p in e.EnumerateObject()) stack.Push(p.Value);
+        }
+        return null;
+
+        static bool Is(JsonElement e, string name, string value) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.ValueEquals(value);
+        static bool Empty(JsonElement e, string name) => !e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null || (v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0);
+        static bool Null(JsonElement e, string name) => !e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null;
+    }
+
     /// <summary>
     /// The indexes of <paramref name="tuples"/> for which <paramref name="predicate"/> is true, with the partition columns
     /// typed as in the schema. A predicate that names anything but partition columns fails with an Engine error.

@@ -146,6 +146,32 @@ public sealed class DeltaMaintenanceTests(EngineFixture fixture) : IClassFixture
         Assert.Equal(3, after.Files.Count(f => f.PartitionValues["part"] == "1"));
     }
 
+    /// <summary>
+    /// A predicate is pasted into SQL on the writer's engine, which reads any file: a subquery (read_text, glob), a function that
+    /// reads the environment, or text that closes the condition's parentheses and adds to the query is refused before it runs.
+    /// Before, each ran, and DuckDB's cast error printed /etc/passwd. Conditions on partition columns still select partitions.
+    /// </summary>
+    [Theory]
+    [InlineData("part = (SELECT content FROM read_text('/etc/passwd'))", "it holds a subquery")]
+    [InlineData("EXISTS (SELECT * FROM glob('/*'))", "it holds a subquery")]
+    [InlineData("part = getenv('HOME')", "it calls getenv()")]
+    [InlineData("1=1) UNION ALL SELECT (2", "it is not one condition")]
+    [InlineData("1=1) GROUP BY (1", "it is not one condition")]
+    [InlineData("part = '0'; SELECT 1", "it does not parse as a condition")]
+    public async Task OptimizeAsync_PredicateThatIsNotACondition_RefusedBeforeItRuns(string predicate, string problem)
+    {
+        using var t = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["part"] });
+        for (var i = 0; i < 2; i++) await t.Writer.AppendAsync(WriteTestKit.Rows(i * 10, (i * 10) + 10, "'0'"));
+
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => t.Writer.OptimizeAsync(predicate));
+
+        Assert.Equal(LakehouseErrorReason.InvalidInput, e.Reason);
+        Assert.StartsWith($"The optimize predicate '{predicate}' must be a SQL condition on the partition columns (part) only: {problem}", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("root:", e.Message, StringComparison.Ordinal);
+        Assert.Equal(2, (await t.Table.GetSnapshotAsync()).Files.Count);
+        Assert.Equal(1, (await t.Writer.OptimizeAsync("part = '0' OR upper(part) = 'X'")).Metric("numAddedFiles"));
+    }
+
     [Fact]
     public async Task OptimizeAsync_FilesToLeave_LeftForALaterCompaction()
     {
