@@ -69,6 +69,10 @@ public sealed class LakehouseServerOptions
         var port = colon > 0 && !rest.EndsWith(']') ? rest[(colon + 1)..] : "80";
         if (host.Length == 0 || rest.Contains('/', StringComparison.Ordinal) || !ushort.TryParse(port, out _))
             return $"'{url}' is not an address to listen on: write http://host:port with a port from 0 to 65535, and no path.";
+        // Kestrel listens on every interface for any host that is not an IP address or localhost: a typo would expose the server.
+        if (host is not ("localhost" or "*" or "+") && !System.Net.IPAddress.TryParse(host.TrimStart('[').TrimEnd(']'), out _))
+            return $"'{url}': '{host}' is not an IP address or localhost, and for any other host Kestrel listens on every interface; " +
+                   "write the address to listen on (127.0.0.1, [::1], or 0.0.0.0 for every interface).";
         return null;
     }
 }

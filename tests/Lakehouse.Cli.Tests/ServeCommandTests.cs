@@ -155,6 +155,8 @@ public sealed class ServeCommandTests : IDisposable
     [InlineData("--urls", "https://127.0.0.1:8443", "error: --urls: 'https://127.0.0.1:8443': HTTPS is not served; listen on http:// and put a TLS-terminating proxy in front.")]
     [InlineData("--urls", "127.0.0.1:8080", "error: --urls: '127.0.0.1:8080' is not an address to listen on: write http://host:port, e.g. http://127.0.0.1:8080.")]
     [InlineData("--urls", "http://127.0.0.1:99999", "error: --urls: 'http://127.0.0.1:99999' is not an address to listen on: write http://host:port with a port from 0 to 65535, and no path.")]
+    [InlineData("--urls", "http://999.1.1.1:18439", "error: --urls: 'http://999.1.1.1:18439': '999.1.1.1' is not an IP address or localhost, and for any other host Kestrel listens on every interface; write the address to listen on (127.0.0.1, [::1], or 0.0.0.0 for every interface).")]
+    [InlineData("--urls", "http://myhost.example:18438", "error: --urls: 'http://myhost.example:18438': 'myhost.example' is not an IP address or localhost, and for any other host Kestrel listens on every interface; write the address to listen on (127.0.0.1, [::1], or 0.0.0.0 for every interface).")]
     [InlineData("--max-body-bytes", "0", "error: --max-body-bytes must be between 1 and 2147483583")]
     [InlineData("--refresh-seconds", "0", "error: --refresh-seconds must be between 1 and 3600")]
     public async Task Serve_BadOption_Exit2WithTheProblem(string option, string value, string error)
