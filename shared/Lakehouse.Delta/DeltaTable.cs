@@ -305,6 +305,9 @@ public sealed class DeltaTable
     public async Task<IReadOnlyList<CommitSummary>> GetHistoryAsync(int? limit = null, CancellationToken cancellationToken = default)
     {
         var timeline = await CommitTimelineAsync(cancellationToken).ConfigureAwait(false);
+        // No commit left is still a table when a checkpoint is (log cleanup); nothing at all is no table, not an empty history.
+        if (timeline.Count == 0 && !await ExistsAsync(cancellationToken).ConfigureAwait(false))
+            throw new LakehouseException(LakehouseErrorReason.NotFound, $"'{Location}' is not a Delta table: _delta_log has no commit or checkpoint files.");
         var result = new List<CommitSummary>(Math.Min(timeline.Count, limit ?? int.MaxValue));
         for (var i = timeline.Count - 1; i >= 0 && result.Count < (limit ?? int.MaxValue); i--)
         {

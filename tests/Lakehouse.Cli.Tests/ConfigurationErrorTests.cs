@@ -54,7 +54,7 @@ public sealed class ConfigurationErrorTests : IDisposable
         string[][] readers =
         [
             ["status"], ["table", "list"], ["silver", "run", "--dataset", "weblogs"], ["silver", "replay", "--dataset", "weblogs"],
-            ["gold", "run", "--dataset", "weblogs"],
+            ["gold", "run", "--dataset", "weblogs"], ["pipeline", "runs"],
         ];
         string[][] writers = [["bronze", "ingest", "--dataset", "weblogs", "--from", landing], ["dataset", "list"]];
         foreach (var args in readers.Concat(writers))

@@ -241,6 +241,19 @@ public sealed class TableReadCommandTests : IDisposable
         Assert.Equal("2023-01-25 01:50:13.970Z", entries[1].GetProperty("timestamp").GetString());
     }
 
+    /// <summary>The history of a table that does not exist is an error naming it, as info and read say; it was an empty history with exit 0.</summary>
+    [Fact]
+    public async Task History_TableThatDoesNotExist_Exit1NamingIt()
+    {
+        var lake = _temp.Combine("lake");
+        Directory.CreateDirectory(lake);
+
+        var r = await CliRunner.RunAsync("table", "history", "silver.nope", "--lake", lake, "--json");
+
+        Assert.Equal((1, ""), (r.ExitCode, r.Stdout));
+        Assert.Equal($"error: '{Path.Combine(lake, "silver", "nope")}' is not a Delta table: _delta_log has no commit or checkpoint files.\n", r.Stderr);
+    }
+
     [Fact]
     public async Task Sql_LakeTables_AreViewsByLayerAndName()
     {

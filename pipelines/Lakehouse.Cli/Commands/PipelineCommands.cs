@@ -129,6 +129,12 @@ internal static class PipelineCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             var lake = LocalLake(session.LakeLocation(parse));
+            // A read: a mistyped --lake is named, not created with an empty state store (Cosmos DB keeps runs outside the lake).
+            if (!Directory.Exists(lake) && Environment.GetEnvironmentVariable("LAKEHOUSE_COSMOS_CONNECTION_STRING") is not { Length: > 0 }
+                && Environment.GetEnvironmentVariable("LAKEHOUSE_COSMOS_ENDPOINT") is not { Length: > 0 })
+                throw new LakehouseException(File.Exists(lake) ? LakehouseErrorReason.InvalidInput : LakehouseErrorReason.NotFound, File.Exists(lake)
+                    ? $"The lake '{lake}' is a file, not a folder (give --lake or set LAKEHOUSE_LAKE)."
+                    : $"There is no lake at '{lake}': the folder does not exist (give --lake or set LAKEHOUSE_LAKE).");
             await using var store = OpenStateStore(lake, session.LoggerFactory);
             await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(run) is { } runId)

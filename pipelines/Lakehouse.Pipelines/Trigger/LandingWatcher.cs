@@ -80,6 +80,12 @@ public sealed class LandingWatcher : IDisposable
         var clash = options.Parameters.FirstOrDefault(p => trigger.ParameterNames.Contains(p.Key, StringComparer.OrdinalIgnoreCase)).Key;
         if (clash is not null)
             throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"--param {clash}: the trigger '{trigger.Name}' sets '{clash}' from each event; it cannot be given too");
+        // The pipeline is checked before any file is claimed: a run refused for a mistyped parameter would leave its files claimed.
+        var pipeline = Runner.PipelineDefinition.Load(trigger.PipelineFile);
+        var unknown = options.Parameters.FirstOrDefault(p => !pipeline.Parameters.Keys.Contains(p.Key, StringComparer.OrdinalIgnoreCase)).Key;
+        if (unknown is not null)
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                $"--param {unknown}: the pipeline '{pipeline.Name}' has no parameter '{unknown}' (it declares {(pipeline.Parameters.Count == 0 ? "none" : string.Join(", ", pipeline.Parameters.Keys))}); no file was claimed");
         (_trigger, _store, _launcher, _options, _time) = (trigger, store, launcher, options, time ?? TimeProvider.System);
         _log = options.LoggerFactory.CreateLogger<LandingWatcher>();
     }
@@ -147,8 +153,19 @@ public sealed class LandingWatcher : IDisposable
         var claimed = new List<string>();
         foreach (var (path, size, modifiedAt) in batch)
         {
-            var claim = await _store.ClaimFileAsync(new LandedFile(path, size, modifiedAt), claimId, cancellationToken).ConfigureAwait(false);
             _handled.Add((path, size, modifiedAt));
+            LandedFileClaim claim;
+            try
+            {
+                claim = await _store.ClaimFileAsync(new LandedFile(path, size, modifiedAt), claimId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ArgumentException e)
+            {
+                // A name the state store cannot key on (a line break or another control character in it): this file is left out,
+                // and the watch goes on with the others.
+                TriggerLog.Unclaimable(_log, State.StateKeys.Display(path), e.Message);
+                continue;
+            }
             if (claim.Claimed) claimed.Add(path);
             else TriggerLog.SeenBefore(_log, path, claim.RunId);
         }

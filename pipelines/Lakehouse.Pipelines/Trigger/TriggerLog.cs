@@ -29,4 +29,8 @@ internal static partial class TriggerLog
     [LoggerMessage(EventId = LogEventIds.Pipelines + 255, EventName = "WatchWatcherError", Level = LogLevel.Warning,
         Message = "File system events lost ({Message}); the periodic listing goes on finding files")]
     internal static partial void WatcherError(ILogger logger, string message);
+
+    [LoggerMessage(EventId = LogEventIds.Pipelines + 256, EventName = "WatchFileUnclaimable", Level = LogLevel.Warning,
+        Message = "{Path} starts nothing: its name cannot be recorded in the state store ({Reason}); rename it to have it taken")]
+    internal static partial void Unclaimable(ILogger logger, string path, string reason);
 }

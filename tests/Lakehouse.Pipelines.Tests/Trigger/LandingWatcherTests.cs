@@ -74,6 +74,39 @@ public sealed class LandingWatcherTests : IAsyncLifetime
         Assert.Equal(["folderPath=landing/weblogs", "fileName=", "lakeRoot=./lake"], run.Parameters.Select(p => p.Key + "=" + p.Value));
     }
 
+    /// <summary>
+    /// A file whose name holds a line break (which the state store cannot key on) is left out with a warning and the others start
+    /// their run; before, the watch ended with exit 1 and no file ever started one, so anyone who could drop such a file stopped it.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_FileNameWithALineBreak_LeftOutAndTheOthersRun()
+    {
+        await LandAsync("weblogs/a\nb.ndjson");
+        await LandAsync("weblogs/ok.ndjson");
+        var recorder = new Recorder();
+        using var watcher = Watcher(recorder, once: true);
+
+        var failed = await watcher.RunAsync();
+
+        Assert.Equal(0, failed);
+        Assert.Equal("""{"folderPath":"landing/weblogs","fileName":"ok.ndjson","files":["landing/weblogs/ok.ndjson"]}""", Assert.Single(recorder.Launches).TriggerBody);
+    }
+
+    /// <summary>A --param the pipeline does not declare is refused when the watch starts, before any file is claimed (it was refused by the run, after claiming).</summary>
+    [Fact]
+    public async Task Create_ParameterThePipelineDoesNotDeclare_RefusedBeforeAnyClaim()
+    {
+        await LandAsync("weblogs/a.ndjson");
+
+        var e = Assert.Throws<LakehouseException>(() => Watcher(new Recorder(), once: true, parameters: [KeyValuePair.Create("bogus", "1")]));
+
+        Assert.StartsWith("--param bogus: the pipeline 'pl_medallion' has no parameter 'bogus' (it declares ", e.Message, StringComparison.Ordinal);
+        var recorder = new Recorder();
+        using var watcher = Watcher(recorder, once: true);
+        await watcher.RunAsync();
+        Assert.Single(recorder.Launches);
+    }
+
     [Fact]
     public async Task RunAsync_OnceWithOneFile_FileNameAndFolderOfThatFile()
     {
