@@ -179,8 +179,16 @@ public sealed class GoldJob
         {
             var version = await ConsumedAsync(outputs[0].Table, cancellationToken).ConfigureAwait(false);
             var silver = await _silver.GetSnapshotAsync(version, cancellationToken).ConfigureAwait(false);
-            var dates = new HashSet<DateOnly>();
-            for (var d = options.From!.Value; d <= options.To!.Value; d = d.AddDays(1)) dates.Add(d);
+            // The dates of the range that silver or a gold table holds rows on: a rerun of 1970..2030 must not compute 22,000 empty days.
+            var held = new HashSet<DateOnly>();
+            foreach (var f in silver.Files) AddDate(held, f.PartitionValues);
+            foreach (var o in outputs)
+            {
+                var table = job.Table(GoldTables.Gold(o.Table));
+                if (!await table.ExistsAsync(cancellationToken).ConfigureAwait(false)) continue;
+                foreach (var f in (await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Files) AddDate(held, f.PartitionValues);
+            }
+            var dates = held.Where(d => d >= options.From!.Value && d <= options.To!.Value).ToHashSet();
             var rebuilt = await RecomputeAsync(silver, outputs, dates, new HashSet<string>(), appendOnly: false, txn: false, "rerun", version, cancellationToken).ConfigureAwait(false);
             return rebuilt with { SilverFromVersion = caughtUp.SilverFromVersion, LateEvents = caughtUp.LateEvents };
         }

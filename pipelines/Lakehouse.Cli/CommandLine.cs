@@ -56,7 +56,6 @@ internal static class CommandLine
     internal static Option<string?> Text(string name, string description, string helpName) =>
         new(name) { Description = description, HelpName = helpName };
 
-    /// <summary>An option without a value.</summary>
     /// <summary>The rerun range of <c>--from</c>/<c>--to</c> (dates as YYYY-MM-DD, both or neither, in order); (null, null) when neither.</summary>
     internal static (DateOnly? From, DateOnly? To) DateRange(string? from, string? to)
     {
@@ -67,9 +66,14 @@ internal static class CommandLine
         return (f, t);
     }
 
-    private static DateOnly Date(string option, string text) =>
-        DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)
-            ? d : throw Usage($"{option} must be a date as YYYY-MM-DD, not '{text}'");
+    private static DateOnly Date(string option, string text)
+    {
+        if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d))
+            throw Usage($"{option} must be a date as YYYY-MM-DD, not '{text}'");
+        var (first, last) = (Silver.SilverRules.EarliestEventTime, Silver.SilverRules.LatestEventTime);
+        return d >= first && d <= last ? d
+            : throw Usage($"{option} {text} is outside {first:yyyy-MM-dd}..{last:yyyy-MM-dd}, the event dates the lake takes");
+    }
 
     /// <summary><c>--on-data-loss fail|skip</c> of the commands that read a stream into bronze.</summary>
     internal static Option<string?> DataLossOption()

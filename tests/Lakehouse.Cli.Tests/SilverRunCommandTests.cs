@@ -118,6 +118,7 @@ public sealed class SilverRunCommandTests : IDisposable
         Directory.CreateDirectory(Lake); // an empty lake (a missing one is refused before the tables are looked for)
         var onlyFrom = await CliRunner.RunAsync("silver", "run", "--lake", Lake, "--from", "2024-05-01");
         var badDate = await CliRunner.RunAsync("silver", "run", "--lake", Lake, "--from", "2024-13-01", "--to", "2024-05-02");
+        var edge = await CliRunner.RunAsync("gold", "run", "--lake", Lake, "--from", "0001-01-01", "--to", "2024-05-02");
         var noBronze = await CliRunner.RunAsync("silver", "run", "--lake", Lake);
         var unknownRule = await CliRunner.RunAsync("silver", "run", "--lake", Lake, "--dataset", "weblogs", "--enable-rule", "nope");
 
@@ -125,6 +126,7 @@ public sealed class SilverRunCommandTests : IDisposable
         Assert.Contains("--from and --to go together", onlyFrom.Stderr, StringComparison.Ordinal);
         Assert.Equal(2, badDate.ExitCode);
         Assert.Contains("--from must be a date as YYYY-MM-DD, not '2024-13-01'", badDate.Stderr, StringComparison.Ordinal);
+        Assert.Equal((2, "error: --from 0001-01-01 is outside 1000-01-01..8999-12-31, the event dates the lake takes\n"), (edge.ExitCode, edge.Stderr.Split("\n(")[0]));
         Assert.Equal(1, noBronze.ExitCode);
         Assert.Contains("no bronze tables yet", noBronze.Stderr, StringComparison.Ordinal);
         Assert.Equal(1, unknownRule.ExitCode);

@@ -285,6 +285,29 @@ public sealed class SilverRerunTests(EngineFixture fixture) : IClassFixture<Engi
         Assert.Equal(["s1", "s2"], (await _lake.RowsAsync("silver/sensors", "sensor_id", "sensor_id")));
     }
 
+    /// <summary>
+    /// Event times at the edges of the calendar are quarantined as out_of_range: gold computes the dates around each event's, which
+    /// 0001-01-01 and 9999-12-31 do not have (gold failed with "Value to add was out of range." on every later run).
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_EventTimesAtTheEdgesOfTheCalendar_QuarantinedAsOutOfRange()
+    {
+        await _lake.LandAsync("sensors", Sensor("s1", "9999-12-31T23:59:00Z", "20"), Sensor("s2", "0001-01-01T00:00:00Z", "21"),
+            Sensor("s3", "0999-12-31T23:59:59Z", "22"), Sensor("s4", "1000-01-01T00:00:00Z", "23"), Sensor("s5", "8999-12-31T23:59:59Z", "24"));
+
+        var result = await _lake.RunAsync("sensors");
+
+        Assert.Equal((5L, 2L, 3L), (result.RowsIn, result.RowsOut, result.Quarantined));
+        Assert.Equal(["s4", "s5"], await _lake.RowsAsync("silver/sensors", "sensor_id", "sensor_id"));
+        Assert.Equal(
+            [
+                "out_of_range|timestamp: 0001-01-01T00:00:00Z is outside 1000-01-01..8999-12-31, the event times the lake takes",
+                "out_of_range|timestamp: 0999-12-31T23:59:59Z is outside 1000-01-01..8999-12-31, the event times the lake takes",
+                "out_of_range|timestamp: 9999-12-31T23:59:00Z is outside 1000-01-01..8999-12-31, the event times the lake takes",
+            ],
+            await _lake.RowsAsync("silver/sensors_quarantine", "rule, message", "message"));
+    }
+
     [Fact]
     public async Task RunAsync_BronzeCommitsNotConsumedAreGoneFromItsLog_RefusedWithWhatToDo_NothingCommitted()
     {
