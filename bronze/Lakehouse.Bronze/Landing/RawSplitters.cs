@@ -119,6 +119,8 @@ internal sealed class LineCutter(RawEventHandler handler) : IRawCutter
             var line = rest[..length];
             if (line.Length > 0 && line[^1] == '\r') line = line[..^1];
             _line++;
+            // A whole line in one block is as much too long as one that runs over blocks (which BlockReader refuses).
+            if (line.Length > RawEvents.MaxEventBytes) throw RawEvents.TooLong(offset + consumed);
             if (line.IndexOfAnyExcept(Blanks) >= 0) handler(line, offset + consumed, _line);
             consumed += newline < 0 ? length : length + 1;
         }

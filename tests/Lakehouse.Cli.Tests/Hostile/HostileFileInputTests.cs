@@ -65,7 +65,7 @@ public sealed class HostileFileInputTests : IDisposable
     }
 
     [Fact]
-    public async Task Ingest_GzipBombAndTruncatedGzip_RefusedByNameNothingOfThemLandedOthersIngested()
+    public async Task Ingest_GzipBombLongLineAndTruncatedGzip_RefusedByNameNothingOfThemLandedOthersIngested()
     {
         // 40 MiB of one byte without a line break in 40 KB of gzip: one "event" past the 32 MiB limit, refused before it is all in memory.
         Write("bomb.ndjson.gz", Gzip(s =>
@@ -82,13 +82,16 @@ public sealed class HostileFileInputTests : IDisposable
         }));
         var whole = Gzip(s => s.Write(HostileInput.Utf8(HostileInput.Web("t1") + "\n" + HostileInput.Web("t2") + "\n")));
         Write("truncated.ndjson.gz", whole[..^6]);
+        // The same 40 MiB line uncompressed, ended: read in blocks that hold it whole, it was ingested as one event.
+        Write("long-line.ndjson", [.. Encoding.ASCII.GetBytes(new string('z', 40 << 20)), (byte)'\n']);
         Write("good.ndjson", HostileInput.Utf8(HostileInput.Web("g1") + "\n"));
 
         var ingest = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", Landing);
 
         Assert.Equal(1, ingest.ExitCode);
         Assert.StartsWith("bronze.weblogs: 1 files ingested (1 events,", ingest.Stdout, StringComparison.Ordinal);
-        Assert.Contains("3 landing file(s) were not ingested (the others were)", ingest.Stderr, StringComparison.Ordinal);
+        Assert.Contains("4 landing file(s) were not ingested (the others were)", ingest.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"{Path.Combine(Landing, "long-line.ndjson")}: it has an event longer than 33554432 bytes (32 MiB) starting at byte 0 of its content", ingest.Stderr, StringComparison.Ordinal);
         Assert.Contains($"{Path.Combine(Landing, "bomb.ndjson.gz")}: it has an event longer than 33554432 bytes (32 MiB) starting at byte 0 of its content", ingest.Stderr, StringComparison.Ordinal);
         Assert.Contains($"{Path.Combine(Landing, "bomb-array.json.gz")}: it has an event longer than 33554432 bytes (32 MiB) starting at byte 1 of its content", ingest.Stderr, StringComparison.Ordinal);
         Assert.Contains($"{Path.Combine(Landing, "truncated.ndjson.gz")}: it is a truncated or damaged gzip file", ingest.Stderr, StringComparison.Ordinal);
