@@ -32,7 +32,8 @@ public sealed class PipelineRunCommandTests : IDisposable
     [Fact]
     public async Task PipelineRun_MedallionOnLocalFolders_FillsGoldAndRunsShowsEveryActivity()
     {
-        var landing = _temp.Combine("landing");
+        // A space in the path: the activities' command lines quote the parameters (the Bronze step got 'unexpected argument').
+        var landing = _temp.Combine("land ing");
         await ProduceAsync(landing, 3000);
 
         var run = await CliRunner.RunAsync("pipeline", "run", Medallion, "--lake", Lake, "--json",
