@@ -75,7 +75,8 @@ internal sealed class LogReplay
     /// </summary>
     internal static List<DeltaAction> ParseCommit(ReadOnlySpan<byte> content, string path, string table)
     {
-        var actions = ActionSerializer.ParseLines(content, path);
+        // The file named with its table: a command that reads several tables (status, sql) must say which one is damaged.
+        var actions = ActionSerializer.ParseLines(content, table.TrimEnd('/') + "/" + path);
         if (actions.Count == 0 && content.Trim(" \t\r\n"u8).IsEmpty)
             throw new LakehouseException(LakehouseErrorReason.CorruptLog,
                 $"Delta log of '{table}' is damaged: commit file '{path}' is empty ({content.Length} bytes, no actions). A commit is never empty: it was cut off or emptied, " +
