@@ -29,6 +29,15 @@ internal sealed class LocalLakeStorage : ILakeStorage
 
     public IAsyncEnumerable<LakeFile> ListAsync(string prefix, CancellationToken cancellationToken = default) => ListAsync(prefix, "", cancellationToken);
 
+    /// <summary>Whether <paramref name="path"/> (a link's target) lies under the root, whose own links are resolved first.</summary>
+    private bool Inside(string? path)
+    {
+        if (path is null) return false;
+        var root = Directory.ResolveLinkTarget(_root, returnFinalTarget: true)?.FullName ?? _root;
+        var real = Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar;
+        return path.StartsWith(real, StringComparison.Ordinal) || path.StartsWith(Path.TrimEndingDirectorySeparator(_root) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    }
+
     public async IAsyncEnumerable<LakeFile> ListAsync(string prefix, string startFrom, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(startFrom);
@@ -46,6 +55,8 @@ internal sealed class LocalLakeStorage : ILakeStorage
                 // A FIFO, device or socket is not a file of the lake or of a landing zone: reading one blocks or never ends. Each
                 // reports size 0, so only an empty file, or a link (whose size is its own), costs the call that tells them apart.
                 if ((info.Length == 0 || (info.Attributes & FileAttributes.ReparsePoint) != 0) && !LocalFileType.IsRegularOrUnknown(info.FullName)) return null;
+                // A link to a file outside the root is not a file of it: a link dropped into a landing zone must not bring /etc/passwd in.
+                if ((info.Attributes & FileAttributes.ReparsePoint) != 0 && !Inside(File.ResolveLinkTarget(info.FullName, returnFinalTarget: true)?.FullName)) return null;
                 return new LakeFile(Relative(ref entry, rootLength), info.Length, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero), null);
             }
             catch (FileNotFoundException)

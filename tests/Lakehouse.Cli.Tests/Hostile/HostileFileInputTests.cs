@@ -102,7 +102,7 @@ public sealed class HostileFileInputTests : IDisposable
     }
 
     [Fact]
-    public async Task Ingest_FolderLinkedToItselfAndToAFolderOutside_EachRealFileOnceNothingFromOutside()
+    public async Task Ingest_LinksToItselfAndOutside_EachRealFileOnceNothingFromOutside()
     {
         Write("a.ndjson", HostileInput.Utf8(HostileInput.Web("a") + "\n"));
         Write(Path.Combine("sub", "b.ndjson"), HostileInput.Utf8(HostileInput.Web("b") + "\n"));
@@ -113,12 +113,16 @@ public sealed class HostileFileInputTests : IDisposable
         Directory.CreateSymbolicLink(Path.Combine(Landing, "loop"), ".");
         Directory.CreateSymbolicLink(Path.Combine(Landing, "sub", "up"), "..");
         Directory.CreateSymbolicLink(Path.Combine(Landing, "elsewhere"), outside);
+        // File links out of the landing folder (they were followed: /etc/passwd landed in bronze); one inside it is a file of it.
+        File.CreateSymbolicLink(Path.Combine(Landing, "secret.ndjson"), Path.Combine(outside, "secret.ndjson"));
+        File.CreateSymbolicLink(Path.Combine(Landing, "passwd.log"), "/etc/passwd");
+        File.CreateSymbolicLink(Path.Combine(Landing, "sub", "a-again.ndjson"), Path.Combine("..", "a.ndjson"));
 
         var ingest = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", Landing);
 
         Assert.True(ingest.ExitCode == 0, ingest.Stderr);
-        Assert.StartsWith("bronze.weblogs: 2 files ingested (2 events,", ingest.Stdout, StringComparison.Ordinal);
+        Assert.StartsWith("bronze.weblogs: 3 files ingested (3 events,", ingest.Stdout, StringComparison.Ordinal);
         var sources = await CliRunner.RunAsync("sql", "--lake", Lake, "--format", "csv", "SELECT source FROM bronze.weblogs ORDER BY source");
-        Assert.Equal($"source\n{Path.Combine(Landing, "a.ndjson")}\n{Path.Combine(Landing, "sub", "b.ndjson")}\n", sources.Stdout);
+        Assert.Equal($"source\n{Path.Combine(Landing, "a.ndjson")}\n{Path.Combine(Landing, "sub", "a-again.ndjson")}\n{Path.Combine(Landing, "sub", "b.ndjson")}\n", sources.Stdout);
     }
 }
