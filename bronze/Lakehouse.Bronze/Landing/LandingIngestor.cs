@@ -35,6 +35,9 @@ public sealed class LandingIngestor
     private readonly ILogger _log;
     private readonly Lock _gate = new();
     private readonly HashSet<string> _skipped = new(StringComparer.Ordinal);
+
+    /// <summary>The files this ingestor committed rows of: a later pass finds them in bronze, and they are not "skipped" then.</summary>
+    private readonly HashSet<string> _ingested = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _failed = new(StringComparer.Ordinal);
     private readonly List<string> _problems = [];
     private readonly Stopwatch _clock = new();
@@ -101,7 +104,10 @@ public sealed class LandingIngestor
             var identity = LandingFileIdentity.Of(_landing, file);
             if (known.ContainsKey(identity.AppId))
             {
-                lock (_gate) _skipped.Add(identity.AppId);
+                lock (_gate)
+                {
+                    if (!_ingested.Contains(identity.AppId)) _skipped.Add(identity.AppId);
+                }
                 continue;
             }
             lock (_gate)
@@ -437,6 +443,7 @@ public sealed class LandingIngestor
                     }
                     if (result.Committed)
                     {
+                        foreach (var f in stage.Files.Where(f => f.HasRows)) _ingested.Add(f.Identity.AppId);
                         _filesIngested += stage.Files.Count(f => f.HasRows);
                         _events += rows;
                         _payloadBytes += stage.PayloadBytes;

@@ -229,10 +229,12 @@ public sealed class LandingIngestorTests(EngineFixture fixture) : IClassFixture<
         var path = Path.Combine(Landing, "soon.ndjson");
         Directory.CreateDirectory(Landing);
         await File.WriteAllTextAsync(path, "{\"a\":1}\n");
+        // Settled already: ingested in the first pass, and not counted as skipped by the pass that waits for the other (it was).
+        File.SetLastWriteTimeUtc(Write("settled.ndjson", "{\"b\":2}\n"), DateTime.UtcNow.AddMinutes(-10));
 
         var result = await IngestAsync(new LandingIngestOptions { SettleTime = TimeSpan.FromMilliseconds(300), MaxSettleWait = TimeSpan.FromSeconds(30) });
 
-        Assert.Equal((1L, 1L, 0L), (result.FilesIngested, result.Events, result.FilesPending));
+        Assert.Equal((2L, 0L, 2L, 0L), (result.FilesIngested, result.FilesSkipped, result.Events, result.FilesPending));
     }
 
     [Fact]
