@@ -79,6 +79,8 @@ public sealed class ProduceCommandTests : IDisposable
     [InlineData("--dataset weblogs", "error: 'lakehouse produce' needs --to <destination> (see lakehouse produce --help)\n")]
     [InlineData("--dataset weblogs --to x --late 120%", "error: --late must be between 0 and 1 (0% and 100%), not '120%'\n")]
     [InlineData("--dataset weblogs --to x --duplicates half", "error: --duplicates must be a fraction such as 0.05 or 5%, not 'half'\n")]
+    [InlineData("--dataset weblogs --to x --duplicates NaN", "error: --duplicates must be between 0 and 1 (0% and 100%), not 'NaN'\n")]
+    [InlineData("--dataset weblogs --to x --start 9999-12-31", "error: --start must be from 1000-01-01 to a year before 8999-12-31 (the event times the lake takes), not '9999-12-31'\n")]
     [InlineData("--dataset weblogs --to x --duplicates 0.6 --malformed 0.5", "error: --duplicates and --malformed together are at most 1 (all of the events)\n")]
     [InlineData("--dataset weblogs --to x --rate 0", "error: --rate must be a number more than 0, not '0'\n")]
     [InlineData("--dataset weblogs --to x --days 4000", "error: --days must be at most 3650\n")]

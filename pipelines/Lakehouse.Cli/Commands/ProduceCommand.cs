@@ -162,9 +162,12 @@ internal static class ProduceCommand
             var now = DateTimeOffset.UtcNow;
             return new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
         }
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
-            ? t
-            : throw CommandLine.Usage($"--start must be a date or time such as 2024-05-01 or 2024-05-01T12:00:00Z, or now; not '{text}'");
+        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
+            throw CommandLine.Usage($"--start must be a date or time such as 2024-05-01 or 2024-05-01T12:00:00Z, or now; not '{text}'");
+        // The events span days after the start (and late ones arrive up to a day after): the lake takes event times in 1000..8999.
+        var (first, last) = (Silver.SilverRules.EarliestEventTime, Silver.SilverRules.LatestEventTime);
+        return t.UtcDateTime >= first.ToDateTime(TimeOnly.MinValue) && t.UtcDateTime < last.AddYears(-1).ToDateTime(TimeOnly.MinValue) ? t
+            : throw CommandLine.Usage($"--start must be from {first:yyyy-MM-dd} to a year before {last:yyyy-MM-dd} (the event times the lake takes), not '{text}'");
     }
 
     /// <summary>A fraction: 0.05 or 5%, between 0 and 1.</summary>
@@ -181,7 +184,7 @@ internal static class ProduceCommand
                 return null;
             }
             if (percent) value /= 100;
-            if (value is < 0 or > 1)
+            if (!double.IsFinite(value) || value is < 0 or > 1)
             {
                 result.AddError($"{name} must be between 0 and 1 (0% and 100%), not '{text}'");
                 return null;
