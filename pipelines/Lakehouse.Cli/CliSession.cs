@@ -8,12 +8,24 @@ namespace Lakehouse.Cli;
 /// <summary>The options every command accepts anywhere on the line.</summary>
 internal sealed class GlobalOptions
 {
-    internal Option<string?> Lake { get; } = new("--lake")
+    internal Option<string?> Lake { get; } = LakeOption();
+
+    private static Option<string?> LakeOption()
     {
-        Description = "The lake: a folder, or abfss://container@account.dfs.core.windows.net/path (default: $LAKEHOUSE_LAKE, else ./lake).",
-        HelpName = "folder|uri",
-        Recursive = true,
-    };
+        var option = new Option<string?>("--lake")
+        {
+            Description = "The lake: a folder, or abfss://container@account.dfs.core.windows.net/path (default: $LAKEHOUSE_LAKE, else ./lake).",
+            HelpName = "folder|uri",
+            Recursive = true,
+        };
+        // '--lake --json' would take the next option as the lake's folder (a folder named like an option is still ./--json).
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && result.Tokens[^1].Value.StartsWith("--", StringComparison.Ordinal))
+                result.AddError($"--lake needs a folder or URI; '{result.Tokens[^1].Value}' is an option (a folder of that name is ./{result.Tokens[^1].Value})");
+        });
+        return option;
+    }
 
     internal Option<bool> Verbose { get; } = new("--verbose", "-v")
     {

@@ -168,7 +168,9 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("table read ./t --version x", "--version must be a whole number, not 'x'")]
     [InlineData("table read ./t --format xml", "--format must be csv or jsonl, not 'xml'")]
     [InlineData("table import a.json --to ./t --mode upsert", "--mode must be append or overwrite, not 'upsert'")]
-    [InlineData("table vacuum ./t --retention-hours -2", "--retention-hours must be a non-negative number, not '-2'")]
+    [InlineData("table vacuum ./t --retention-hours -2", "--retention-hours must be a number from 0 to 999999 (about 114 years), not '-2'")]
+    [InlineData("status --lake --json", "--lake needs a folder or URI; '--json' is an option (a folder of that name is ./--json)")]
+    [InlineData("table vacuum ./t --retention-hours 9999999", "--retention-hours must be a number from 0 to 999999 (about 114 years), not '9999999'")]
     [InlineData("stream --dataset weblogs --from kafka://127.0.0.1:1/t --on-data-loss ignore", "--on-data-loss must be fail or skip, not 'ignore'")]
     [InlineData("stream --dataset weblogs --from http --on-data-loss skip", "--on-data-loss is for a kafka:// or eventhubs:// source")]
     public async Task CommandLine_CannotRunAsWritten_UsageErrorExit2WithTheReason(string line, string message)

@@ -196,7 +196,7 @@ internal static partial class TableCommands
             {
                 var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
                 if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var h) && h >= 0 && h < 1e6) return h;
-                result.AddError($"--retention-hours must be a non-negative number, not '{text}'");
+                result.AddError($"--retention-hours must be a number from 0 to 999999 (about 114 years), not '{text}'");
                 return null;
             },
         };
