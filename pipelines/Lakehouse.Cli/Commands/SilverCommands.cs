@@ -53,7 +53,7 @@ internal static class SilverCommands
         var from = CommandLine.Text("--from", "Rerun: the first event date to rebuild (YYYY-MM-DD, UTC).", "date");
         var to = CommandLine.Text("--to", "Rerun: the last event date to rebuild (YYYY-MM-DD, UTC).", "date");
         var enable = new Option<string[]>("--enable-rule") { Description = "Also check this opt-in expectation (repeatable).", HelpName = "rule", AllowMultipleArgumentsPerToken = false };
-        var maxRows = CommandLine.WholeNumber("--max-rows-per-commit", "Incremental: commit after about this many bronze rows (default 250000; memory grows with it).", min: 1000, max: 100_000_000);
+        var maxRows = CommandLine.WholeNumber("--max-rows-per-commit", "Incremental: commit after about this many bronze rows, in whole bronze commits (default 250000; memory grows with it).", min: 1000, max: 100_000_000);
         var json = CommandLine.Flag("--json", "Print one JSON object per dataset.");
         foreach (var o in new Option[] { dataset, from, to, enable, maxRows, json }) command.Add(o);
         command.SetAction(async (parse, cancellationToken) =>

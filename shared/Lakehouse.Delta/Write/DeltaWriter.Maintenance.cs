@@ -142,6 +142,8 @@ public sealed partial class DeltaWriter
         foreach (var f in toRemove) txn.Remove(f, dataChange: true, now);
         txn.Adds.AddRange(toAdd.Select(f => f with { DataChange = true, ModificationTime = now }));
         if (target.Metadata != current.Metadata && !SameMetadata(target.Metadata, current.Metadata)) txn.Metadata = target.Metadata;
+        // The table holds the target's content already (the current version, or one with the same files and metadata): nothing to commit.
+        if (toAdd.Count == 0 && toRemove.Count == 0 && txn.Metadata is null) return NotCommitted(current, DeltaOperations.Restore);
         txn.Parameters["version"] = version.ToString(CultureInfo.InvariantCulture);
         txn.Parameters["timestamp"] = target.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
         txn.Metrics["numRestoredFiles"] = toAdd.Count;

@@ -210,6 +210,9 @@ public sealed class DeltaMaintenanceTests(EngineFixture fixture) : IClassFixture
         var restoredToTwo = await t.Writer.RestoreAsync(2);
         Assert.Equal(2, restoredToTwo.Metric("numRemovedFiles"));
         Assert.Equal(["10"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t ORDER BY id"));
+        // To the version the table is at: nothing to commit (an empty RESTORE was committed before).
+        var again = await t.Writer.RestoreAsync(restoredToTwo.Version);
+        Assert.Equal((false, restoredToTwo.Version), (again.Committed, again.Version));
     }
 
     [Fact]
