@@ -30,6 +30,9 @@ internal sealed partial class RunExecution
         };
     }
 
+    /// <summary>The error code of a Custom activity whose <c>lakehouse</c> command ended with a usage error (exit 2): never retried.</summary>
+    internal const string UsageErrorCode = "LakehouseUsageError";
+
     private async Task<JsonNode?> CustomAsync(JsonObject props, string key, int attempt, DateTimeOffset started, Scope scope, CancellationToken cancellationToken)
     {
         var command = PipelineValues.Text(PipelineValues.Evaluate(props["command"], Context(scope)));
@@ -59,8 +62,10 @@ internal sealed partial class RunExecution
         if (result.ExitCode != 0)
         {
             var why = result.StderrTail.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
+            // lakehouse's exit code 2 is a usage error: the same command line fails the same way, so it is not retried.
+            var usage = result.ExitCode == 2 && (command.TrimStart().StartsWith("lakehouse ", StringComparison.Ordinal) || command.Trim() == "lakehouse");
             throw new ActivityFailedException($"The command exited with code {result.ExitCode.ToString(CultureInfo.InvariantCulture)}{(why.Length > 0 ? ": " + why : "")} (log: {logFile})",
-                "CustomCommandFailed", output);
+                usage ? UsageErrorCode : "CustomCommandFailed", output);
         }
         return output;
     }

@@ -255,7 +255,7 @@ internal sealed partial class RunExecution
             await SaveAsync(new ActivityRunRecord(RunId, key, attempt, status, output?.ToJsonString(), started, ended, error), CancellationToken.None).ConfigureAwait(false);
             RunnerLog.ActivityEnded(Logger, key, attempt, status, clock.ElapsedMilliseconds);
             if (error is null) return new Outcome(name, status, output, null, null);
-            if (attempt >= last)
+            if (attempt >= last || errorCode == UsageErrorCode)
             {
                 NoteFailure(ended, key, error);
                 return new Outcome(name, status, output, error, errorCode);

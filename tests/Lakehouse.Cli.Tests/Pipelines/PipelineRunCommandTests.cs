@@ -29,6 +29,29 @@ public sealed class PipelineRunCommandTests : IDisposable
         Assert.True(produce.ExitCode == 0, produce.Stderr);
     }
 
+    /// <summary>
+    /// A Custom activity whose lakehouse command ends with a usage error (exit 2) is not retried: the same command line fails the
+    /// same way (the medallion's steps retried it twice, 60 s apart). Another failure still is.
+    /// </summary>
+    [Fact]
+    public async Task PipelineRun_LakehouseUsageError_NotRetried()
+    {
+        var file = _temp.Combine("pipeline", "pl_usage.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        await File.WriteAllTextAsync(file, """
+            {"name": "pl_usage", "properties": {"activities": [
+              {"name": "Typo", "type": "Custom", "policy": {"retry": 2, "retryIntervalInSeconds": 600}, "typeProperties": {"command": "lakehouse table lsit"}}
+            ]}}
+            """);
+
+        var run = await CliRunner.RunAsync("pipeline", "run", file, "--lake", Lake, "--json");
+
+        Assert.Equal(1, run.ExitCode);
+        var activity = JsonNode.Parse(run.Stdout)!["activities"]!.AsArray().Single()!;
+        Assert.Equal(("Failed", 1), (activity["status"]!.GetValue<string>(), activity["attempt"]!.GetValue<int>()));
+        Assert.Contains("The command exited with code 2: error: unknown command 'lsit'", activity["error"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task PipelineRun_MedallionOnLocalFolders_FillsGoldAndRunsShowsEveryActivity()
     {
