@@ -51,18 +51,12 @@ public sealed class GoldRunOptions
 
     internal bool IsRerun => From is not null;
 
-    /// <summary>The earliest date a rerun may name: silver's earliest event time (its year 1000).</summary>
-    internal static readonly DateOnly EarliestDate = new(1000, 1, 1);
-
-    /// <summary>The last date a rerun may name: silver's last day of event times.</summary>
-    internal static readonly DateOnly LatestDate = new(8999, 12, 31);
-
     internal void Validate()
     {
         if ((From is null) != (To is null)) throw new ArgumentException("A rerun needs both From and To.");
         if (From > To) throw new ArgumentException($"From ({From:yyyy-MM-dd}) is after To ({To:yyyy-MM-dd}).");
-        if (From < EarliestDate || To > LatestDate)
-            throw new ArgumentException($"The dates of a rerun are from {EarliestDate:yyyy-MM-dd} to {LatestDate:yyyy-MM-dd} (silver takes no event time outside them).");
+        if (From < Datasets.EventTimes.First || To > Datasets.EventTimes.Last)
+            throw new ArgumentException($"The dates of a rerun are from {Datasets.EventTimes.First:yyyy-MM-dd} to {Datasets.EventTimes.Last:yyyy-MM-dd} (silver takes no event time outside them).");
         if (RowsPerSlice < 1) throw new ArgumentOutOfRangeException(nameof(RowsPerSlice), RowsPerSlice, "A slice holds at least one row.");
         if (DaysPerGroup < 1) throw new ArgumentOutOfRangeException(nameof(DaysPerGroup), DaysPerGroup, "A group holds at least one date.");
         ArgumentNullException.ThrowIfNull(Windows);

@@ -70,7 +70,7 @@ internal static class CommandLine
     {
         if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d))
             throw Usage($"{option} must be a date as YYYY-MM-DD, not '{text}'");
-        var (first, last) = (Silver.SilverRules.EarliestEventTime, Silver.SilverRules.LatestEventTime);
+        var (first, last) = (Datasets.EventTimes.First, Datasets.EventTimes.Last);
         return d >= first && d <= last ? d
             : throw Usage($"{option} {text} is outside {first:yyyy-MM-dd}..{last:yyyy-MM-dd}, the event dates the lake takes");
     }

@@ -52,8 +52,7 @@ internal sealed class LakeContext : IDisposable
         get
         {
             var root = OpenStorage(LakeLocation, LoggerFactory);
-            if (root.LocalPathOrNull("") is { } local && File.Exists(local))
-                throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"The lake '{local}' is a file, not a folder (give --lake or set LAKEHOUSE_LAKE).");
+            if (root.LocalPathOrNull("") is { } local) CheckFolder(local, mustExist: false);
             return root;
         }
     }
@@ -68,10 +67,18 @@ internal sealed class LakeContext : IDisposable
         get
         {
             var root = Root;
-            if (root.LocalPathOrNull("") is { } local && !Directory.Exists(local))
-                throw new LakehouseException(LakehouseErrorReason.NotFound, $"There is no lake at '{local}': the folder does not exist (give --lake or set LAKEHOUSE_LAKE).");
+            if (root.LocalPathOrNull("") is { } local) CheckFolder(local, mustExist: true);
             return root;
         }
+    }
+
+    /// <summary>Refuses a local lake that is a file, and one that does not exist when <paramref name="mustExist"/>, naming the path.</summary>
+    internal static void CheckFolder(string local, bool mustExist)
+    {
+        if (File.Exists(local))
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"The lake '{local}' is a file, not a folder (give --lake or set LAKEHOUSE_LAKE).");
+        if (mustExist && !Directory.Exists(local))
+            throw new LakehouseException(LakehouseErrorReason.NotFound, $"There is no lake at '{local}': the folder does not exist (give --lake or set LAKEHOUSE_LAKE).");
     }
 
     /// <summary>A table by <see cref="TableReference"/>: <c>layer.name</c> in the lake, a folder, or a URI.</summary>

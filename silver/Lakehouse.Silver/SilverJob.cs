@@ -140,8 +140,7 @@ public sealed class SilverJob
                     $"({string.Join(", ", system)}{(added.Count > 0 ? ", and from this dataset's preprocessing " + string.Join(", ", added) : "")}); " +
                     $"give the column another name (\"path\" can still read the event's field '{name}').");
         }
-        var rules = SilverRules.For(definition).Concat([SilverRules.Unparsable, SilverRules.MalformedJson, SilverRules.NotAnObject, SilverRules.DuplicateKey, SilverRules.WrongType, SilverRules.OutOfRange])
-            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var rules = SilverRules.All.ToHashSet(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < definition.Expectations.Count; i++)
         {
             var e = definition.Expectations[i];

@@ -26,7 +26,7 @@ public static class SilverRules
     /// <summary>A field has a JSON type the column's type does not accept (a string holding a number is not a number).</summary>
     public const string WrongType = "wrong_type";
 
-    /// <summary>A number does not fit its column (1e999, an integer past 64 bits), or the event time is outside the years the lake takes (<see cref="EarliestEventTime"/>).</summary>
+    /// <summary>A number does not fit its column (1e999, an integer past 64 bits), or the event time is outside the years the lake takes (<see cref="EventTimes"/>).</summary>
     public const string OutOfRange = "out_of_range";
 
     /// <summary>A column of the dataset's id has no value, so the event cannot be told apart from its copies.</summary>
@@ -35,14 +35,11 @@ public static class SilverRules
     /// <summary>A text line does not match the dataset's text format.</summary>
     public const string Unparsable = "unparsable";
 
-    /// <summary>The earliest event time silver takes (UTC); an earlier one is <see cref="OutOfRange"/>.</summary>
-    public static readonly DateOnly EarliestEventTime = new(1000, 1, 1);
-
-    /// <summary>The last day of event times silver takes (UTC); a later one is <see cref="OutOfRange"/>.</summary>
-    public static readonly DateOnly LatestEventTime = new(8999, 12, 31);
-
     /// <summary>The largest payload silver parses: 1 MiB. Larger events are quarantined whole (bronze keeps them too).</summary>
     public const int MaxPayloadBytes = 1 << 20;
+
+    /// <summary>Every rule's name, of JSON and text datasets alike: no expectation may take one.</summary>
+    public static IReadOnlyList<string> All { get; } = [InvalidUtf8, TooLarge, MalformedJson, NotAnObject, DuplicateKey, WrongType, OutOfRange, MissingId, Unparsable];
 
     /// <summary>The rules that apply to <paramref name="definition"/>'s payloads, in the order they are checked.</summary>
     public static IReadOnlyList<string> For(DatasetDefinition definition)

@@ -84,14 +84,14 @@ internal sealed class SilverStage : IDisposable
 
     /// <summary>
     /// The parse violations with <see cref="SilverRules.OutOfRange"/> added for an event time outside
-    /// <see cref="SilverRules.EarliestEventTime"/>..<see cref="SilverRules.LatestEventTime"/>: gold computes dates around each
+    /// <see cref="EventTimes"/>: gold computes dates around each
     /// event's (the day before and after, weeks of baseline), which a date at the edge of the calendar cannot have, and one such
     /// event would also move the watermark for good.
     /// </summary>
     private string EventTimeInRange(string ev) =>
-        $"CASE WHEN len(parse_violations) = 0 AND {ev} IS NOT NULL AND ({ev} < TIMESTAMPTZ '{SilverRules.EarliestEventTime:yyyy-MM-dd} 00:00:00+00' OR {ev} >= TIMESTAMPTZ '{SilverRules.LatestEventTime.AddDays(1):yyyy-MM-dd} 00:00:00+00') " +
+        $"CASE WHEN len(parse_violations) = 0 AND {ev} IS NOT NULL AND ({ev} < TIMESTAMPTZ '{EventTimes.First:yyyy-MM-dd} 00:00:00+00' OR {ev} >= TIMESTAMPTZ '{EventTimes.Last.AddDays(1):yyyy-MM-dd} 00:00:00+00') " +
         $"THEN [{{'rule': '{SilverRules.OutOfRange}', 'message': {SqlText.Literal(_def.EventTime + ": ")} || strftime(timezone('UTC', {ev}), '%Y-%m-%dT%H:%M:%SZ') || " +
-        $"{SqlText.Literal($" is outside {SilverRules.EarliestEventTime:yyyy-MM-dd}..{SilverRules.LatestEventTime:yyyy-MM-dd}, the event times the lake takes")}}}] " +
+        $"{SqlText.Literal($" is outside {EventTimes.First:yyyy-MM-dd}..{EventTimes.Last:yyyy-MM-dd}, the event times the lake takes")}}}] " +
         "ELSE parse_violations END";
 
     /// <summary>Replaces the short messages of unreadable payloads with precise ones (where and what), computed in C#.</summary>

@@ -130,11 +130,7 @@ internal static class PipelineCommands
         {
             var lake = LocalLake(session.LakeLocation(parse));
             // A read: a mistyped --lake is named, not created with an empty state store (Cosmos DB keeps runs outside the lake).
-            if (!Directory.Exists(lake) && Environment.GetEnvironmentVariable("LAKEHOUSE_COSMOS_CONNECTION_STRING") is not { Length: > 0 }
-                && Environment.GetEnvironmentVariable("LAKEHOUSE_COSMOS_ENDPOINT") is not { Length: > 0 })
-                throw new LakehouseException(File.Exists(lake) ? LakehouseErrorReason.InvalidInput : LakehouseErrorReason.NotFound, File.Exists(lake)
-                    ? $"The lake '{lake}' is a file, not a folder (give --lake or set LAKEHOUSE_LAKE)."
-                    : $"There is no lake at '{lake}': the folder does not exist (give --lake or set LAKEHOUSE_LAKE).");
+            if (!UsesCosmos) LakeContext.CheckFolder(lake, mustExist: true);
             await using var store = OpenStateStore(lake, session.LoggerFactory);
             await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(run) is { } runId)
@@ -177,10 +173,14 @@ internal static class PipelineCommands
         return command;
     }
 
+    /// <summary>Whether the state store is Cosmos DB (LAKEHOUSE_COSMOS_CONNECTION_STRING or LAKEHOUSE_COSMOS_ENDPOINT set).</summary>
+    private static bool UsesCosmos =>
+        Environment.GetEnvironmentVariable("LAKEHOUSE_COSMOS_CONNECTION_STRING") is { Length: > 0 } || Environment.GetEnvironmentVariable("LAKEHOUSE_COSMOS_ENDPOINT") is { Length: > 0 };
+
     /// <summary>The state store: Cosmos DB when LAKEHOUSE_COSMOS_CONNECTION_STRING or LAKEHOUSE_COSMOS_ENDPOINT is set, else SQLite in the lake.</summary>
     internal static IPipelineStateStore OpenStateStore(string lake, ILoggerFactory loggerFactory)
     {
-        if (Environment.GetEnvironmentVariable("LAKEHOUSE_COSMOS_CONNECTION_STRING") is { Length: > 0 } || Environment.GetEnvironmentVariable("LAKEHOUSE_COSMOS_ENDPOINT") is { Length: > 0 })
+        if (UsesCosmos)
         {
             CosmosStateOptions options;
             try

@@ -165,7 +165,7 @@ internal static class ProduceCommand
         if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
             throw CommandLine.Usage($"--start must be a date or time such as 2024-05-01 or 2024-05-01T12:00:00Z, or now; not '{text}'");
         // The events span days after the start (and late ones arrive up to a day after): the lake takes event times in 1000..8999.
-        var (first, last) = (Silver.SilverRules.EarliestEventTime, Silver.SilverRules.LatestEventTime);
+        var (first, last) = (Datasets.EventTimes.First, Datasets.EventTimes.Last);
         return t.UtcDateTime >= first.ToDateTime(TimeOnly.MinValue) && t.UtcDateTime < last.AddYears(-1).ToDateTime(TimeOnly.MinValue) ? t
             : throw CommandLine.Usage($"--start must be from {first:yyyy-MM-dd} to a year before {last:yyyy-MM-dd} (the event times the lake takes), not '{text}'");
     }

@@ -28,12 +28,19 @@ internal static class CustomCommand
             : [process];
     }
 
+    /// <summary>Whether <paramref name="command"/> runs this lakehouse executable (<c>lakehouse …</c>).</summary>
+    internal static bool IsLakehouse(string command)
+    {
+        var trimmed = command.Trim();
+        return trimmed.StartsWith("lakehouse ", StringComparison.Ordinal) || trimmed == "lakehouse";
+    }
+
     /// <summary>The start of the command's process (not started).</summary>
     internal static ProcessStartInfo StartInfo(string command, IReadOnlyList<string> lakehouse)
     {
         ProcessStartInfo start;
         var trimmed = command.TrimStart();
-        if (trimmed.StartsWith("lakehouse ", StringComparison.Ordinal) || trimmed == "lakehouse")
+        if (IsLakehouse(command))
         {
             start = new ProcessStartInfo(lakehouse[0]);
             foreach (var a in lakehouse.Skip(1)) start.ArgumentList.Add(a);

@@ -63,7 +63,7 @@ internal sealed partial class RunExecution
         {
             var why = result.StderrTail.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
             // lakehouse's exit code 2 is a usage error: the same command line fails the same way, so it is not retried.
-            var usage = result.ExitCode == 2 && (command.TrimStart().StartsWith("lakehouse ", StringComparison.Ordinal) || command.Trim() == "lakehouse");
+            var usage = result.ExitCode == 2 && CustomCommand.IsLakehouse(command);
             throw new ActivityFailedException($"The command exited with code {result.ExitCode.ToString(CultureInfo.InvariantCulture)}{(why.Length > 0 ? ": " + why : "")} (log: {logFile})",
                 usage ? UsageErrorCode : "CustomCommandFailed", output);
         }

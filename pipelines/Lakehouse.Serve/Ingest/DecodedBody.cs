@@ -59,7 +59,15 @@ internal sealed class DecodedBody : Stream
     {
         if (buffer.IsEmpty) return 0;
         if (_decoder is null) return await ReadBrotliAsync(buffer, cancellationToken).ConfigureAwait(false);
-        var n = await _decoder.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        int n;
+        try
+        {
+            n = await _decoder.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"it does not decode ({e.Message})", e); // .NET's decoder message, said as ours are
+        }
         var span = buffer.Span[..n];
         _crc?.Append(span);
         if (_coding == "deflate") Adler(span);

@@ -327,9 +327,8 @@ internal sealed class HttpIngestEndpoint : IServerPart
         }
         catch (InvalidDataException e)
         {
-            // Not the coding it says, cut short, or bytes after its end (a decoder's own message, else ours).
-            return (ReadOutcome.Undecodable, e.Message.StartsWith("the ", StringComparison.Ordinal) || e.Message.StartsWith("bytes ", StringComparison.Ordinal)
-                ? e.Message : $"it does not decode ({e.Message})");
+            // Not the coding it says, cut short, or bytes after its end: DecodedBody says which.
+            return (ReadOutcome.Undecodable, e.Message);
         }
         catch (Exception e) when (e is BadHttpRequestException or IOException or OperationCanceledException)
         {
