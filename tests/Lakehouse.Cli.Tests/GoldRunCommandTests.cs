@@ -72,6 +72,41 @@ public sealed class GoldRunCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Status_OneDatasetsGoldTableDamaged_NamesItAndStillShowsTheOtherDatasetExit1()
+    {
+        foreach (var dataset in new[] { "weblogs", "sensors" })
+        {
+            var landing = _temp.Combine("landing-" + dataset);
+            await RunAsync("produce", "--dataset", dataset, "--events", "2000", "--seed", "23", "--to", landing);
+            foreach (var f in Directory.GetFiles(landing)) File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddMinutes(-1));
+            await RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", dataset, "--from", landing);
+        }
+        await RunAsync("silver", "run", "--lake", Lake);
+        await RunAsync("gold", "run", "--lake", Lake);
+        var log = Path.Combine(Lake, "gold", "page_performance_daily", "_delta_log");
+        File.WriteAllText(Directory.GetFiles(log, "*.json").Order(StringComparer.Ordinal).Last(), "{\"add\": not json\n");
+
+        var text = await CliRunner.RunAsync("status", "--lake", Lake);
+        var json = await CliRunner.RunAsync("status", "--lake", Lake, "--json");
+
+        Assert.Equal(1, text.ExitCode);
+        Assert.Contains("weblogs: cannot be shown: ", text.Stderr, StringComparison.Ordinal);
+        Assert.Contains("page_performance_daily", text.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", text.Stderr, StringComparison.Ordinal);
+        // sensors in the silver and the gold table; weblogs in the silver one only, its gold being unreadable.
+        var lines = text.Stdout.Split('\n');
+        Assert.Equal(2, lines.Count(l => l.StartsWith("sensors ", StringComparison.Ordinal) && l.Contains(" committed", StringComparison.Ordinal)));
+        Assert.Single(lines, l => l.StartsWith("weblogs ", StringComparison.Ordinal));
+        Assert.Equal(1, json.ExitCode);
+        var root = JsonDocument.Parse(json.Stdout).RootElement;
+        var problem = Assert.Single(root.GetProperty("problems").EnumerateArray());
+        Assert.Equal("weblogs", problem.GetProperty("dataset").GetString());
+        Assert.Contains("page_performance_daily", problem.GetProperty("message").GetString(), StringComparison.Ordinal);
+        var sensors = root.GetProperty("datasets").EnumerateArray().Single(d => d.GetProperty("dataset").GetString() == "sensors");
+        Assert.Equal((2000L, "committed"), (sensors.GetProperty("lastSilverRun").GetProperty("rowsIn").GetInt64(), sensors.GetProperty("lastGoldRun").GetProperty("status").GetString()));
+    }
+
+    [Fact]
     public async Task Serve_AfterGoldRun_DashboardShowsTheNumbersInGoldAndTheRun()
     {
         await RunAsync("produce", "--dataset", "weblogs", "--events", "3000", "--seed", "22", "--to", Landing);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Lakehouse.Cli.Streaming;
+using Lakehouse.Core;
 using Lakehouse.Datasets;
 using Lakehouse.Gold;
 using Lakehouse.Silver;
@@ -24,6 +25,8 @@ internal static class StatusCommand
                 For each lakehouse stream process (one per dataset and set of layers): its latest micro-batch as it saved it under
                 _lakehouse/stream/ — batch id, when, rows in, input and processed rows/s, source lag, the gold watermark, and whether
                 the process stopped (a process killed without a stop still shows "running": look at when).
+                A dataset whose tables cannot be read (a damaged log, a missing file) is named on standard error with the reason, the
+                others are shown as usual, and the exit code is 1.
                 """,
             Examples = ["lakehouse status", "lakehouse status --json"],
         };
@@ -38,13 +41,34 @@ internal static class StatusCommand
             var streams = await StreamRunner.ReadSavedAsync(lake.Root, cancellationToken).ConfigureAwait(false);
             var statuses = new List<SilverStatus>();
             var golds = new Dictionary<string, GoldStatus>(StringComparer.Ordinal);
+            // A table that cannot be read (a damaged log, a missing file) is reported with the dataset it belongs to, and the
+            // other datasets are still shown: status is what an operator runs to find such a table. The exit code is then 1.
+            var problems = new List<(string Dataset, string Message)>();
             foreach (var d in catalog.Definitions)
             {
-                var s = await job.StatusAsync(d, cancellationToken).ConfigureAwait(false);
+                SilverStatus s;
+                try
+                {
+                    s = await job.StatusAsync(d, cancellationToken).ConfigureAwait(false);
+                }
+                catch (LakehouseException e)
+                {
+                    problems.Add((d.Name, e.Message));
+                    continue;
+                }
                 if (s.BronzeVersion is null && s.ConsumedVersion is null) continue;
                 statuses.Add(s);
-                if (d.GoldOutputs.Count > 0) golds[d.Name] = await goldJob.StatusAsync(d, cancellationToken).ConfigureAwait(false);
+                if (d.GoldOutputs.Count == 0) continue;
+                try
+                {
+                    golds[d.Name] = await goldJob.StatusAsync(d, cancellationToken).ConfigureAwait(false);
+                }
+                catch (LakehouseException e)
+                {
+                    problems.Add((d.Name, e.Message));
+                }
             }
+            var exit = problems.Count == 0 ? CliApp.ExitOk : CliApp.ExitFailed;
             if (parse.GetValue(json))
             {
                 await session.Out.WriteLineAsync(JsonSerializer.Serialize(new
@@ -87,23 +111,27 @@ internal static class StatusCommand
                         } : null,
                     }),
                     streams = streams.Select(d => d.RootElement),
+                    problems = problems.Select(p => new { dataset = p.Dataset, message = p.Message }),
                 }, TableChange.JsonOptions)).ConfigureAwait(false);
-                return CliApp.ExitOk;
+                foreach (var d in streams) d.Dispose();
+                return exit;
             }
-            if (statuses.Count == 0)
+            foreach (var (dataset, message) in problems)
+                await session.Error.WriteLineAsync($"{dataset}: cannot be shown: {message}").ConfigureAwait(false);
+            if (statuses.Count == 0 && problems.Count == 0)
             {
                 await session.Out.WriteLineAsync($"No dataset has a bronze table in {lake.Root.Location} yet (lakehouse bronze ingest lands events).").ConfigureAwait(false);
                 return CliApp.ExitOk;
             }
             try
             {
-                await WriteTablesAsync().ConfigureAwait(false);
+                if (statuses.Count > 0) await WriteTablesAsync().ConfigureAwait(false);
             }
             finally
             {
                 foreach (var d in streams) d.Dispose();
             }
-            return CliApp.ExitOk;
+            return exit;
 
             async Task WriteTablesAsync()
             {
