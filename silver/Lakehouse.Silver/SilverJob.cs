@@ -101,6 +101,17 @@ public sealed class SilverJob
         return SilverStatus.ReadAsync(this, _engine, definition, cancellationToken);
     }
 
+    /// <summary>
+    /// The bronze version silver has consumed (-1: none): the lower of the markers of silver and its quarantine. Every incremental
+    /// commit advances both, quarantine first; one behind the other was restored to an earlier version (its marker with it) or the
+    /// run died between the two commits, and the chunks after it are done again (each table takes nothing twice).
+    /// </summary>
+    internal static long Consumed(string dataset, DeltaSnapshot silver, DeltaSnapshot? quarantine)
+    {
+        var consumed = silver.TransactionVersion(AppId(dataset)) ?? -1;
+        return quarantine?.TransactionVersion(AppId(dataset)) is { } q ? Math.Min(consumed, q) : consumed;
+    }
+
     private static string NewRunId() =>
         DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
 
@@ -244,7 +255,14 @@ public sealed class SilverJob
 
         internal async Task<SilverRunResult> RerunAsync(CancellationToken cancellationToken)
         {
-            var consumed = await ConsumedAsync(cancellationToken).ConfigureAwait(false);
+            var markers = await MarkersAsync(cancellationToken).ConfigureAwait(false);
+            // A rerun replaces the range's partitions of both tables with what bronze held at one version: with the two at different
+            // versions, the one ahead would lose rows of the versions between that the next incremental run takes as done.
+            if (markers.Quarantine is { } q && q != markers.Silver)
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"silver.{_def.Name} has consumed bronze.{_def.Name} up to version {markers.Silver} and silver.{_def.Name}_quarantine up to version {q} " +
+                    $"(a run stopped between its two commits, or one of them was restored): run silver incrementally first (lakehouse silver run --dataset {_def.Name}), then the rerun.");
+            var consumed = markers.Consumed;
             if (consumed < 0)
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                     $"silver.{_def.Name} has not consumed any of bronze.{_def.Name} yet: run it incrementally first (lakehouse silver run --dataset {_def.Name}); a rerun rebuilds dates from what silver has consumed.");
@@ -285,12 +303,17 @@ public sealed class SilverJob
             return new DeltaAppTransaction(GuardId(_def.Name), current + 1) { Previous = current, IsGuard = true };
         }
 
-        /// <summary>The bronze version silver has consumed (-1: none).</summary>
-        private async Task<long> ConsumedAsync(CancellationToken cancellationToken)
+        /// <summary>The bronze version silver has consumed (-1: none); see <see cref="Consumed"/>.</summary>
+        private async Task<long> ConsumedAsync(CancellationToken cancellationToken) => (await MarkersAsync(cancellationToken).ConfigureAwait(false)).Consumed;
+
+        /// <summary>The markers of silver (-1: none) and of its quarantine (null: none), and what they say silver has consumed.</summary>
+        private async Task<(long Silver, long? Quarantine, long Consumed)> MarkersAsync(CancellationToken cancellationToken)
         {
-            if (!await _silver.ExistsAsync(cancellationToken).ConfigureAwait(false)) return -1;
-            var snapshot = await _silver.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            return snapshot.TransactionVersion(AppId(_def.Name)) ?? -1;
+            if (!await _silver.ExistsAsync(cancellationToken).ConfigureAwait(false)) return (-1, null, -1);
+            var silver = await _silver.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            var quarantine = await _quarantine.ExistsAsync(cancellationToken).ConfigureAwait(false)
+                ? await _quarantine.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false) : null;
+            return (silver.TransactionVersion(AppId(_def.Name)) ?? -1, quarantine?.TransactionVersion(AppId(_def.Name)), Consumed(_def.Name, silver, quarantine));
         }
 
         /// <summary>Consecutive bronze commits grouped to about MaxRowsPerCommit rows; commits that only rearrange files are skipped.</summary>

@@ -35,8 +35,11 @@ public sealed record SilverStatus
         var silver = job.Table(SilverTables.Silver(definition.Name));
         long? bronzeVersion = await bronze.ExistsAsync(cancellationToken).ConfigureAwait(false)
             ? (await bronze.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Version : null;
+        var quarantine = job.Table(SilverTables.Quarantine(definition.Name));
         long? consumed = await silver.ExistsAsync(cancellationToken).ConfigureAwait(false)
-            ? (await silver.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).TransactionVersion(SilverJob.AppId(definition.Name)) : null;
+            ? SilverJob.Consumed(definition.Name, await silver.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false),
+                await quarantine.ExistsAsync(cancellationToken).ConfigureAwait(false) ? await quarantine.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false) : null)
+            : null;
         var status = new SilverStatus { Dataset = definition.Name, BronzeVersion = bronzeVersion, ConsumedVersion = consumed };
         var quality = job.Table(SilverTables.Quality);
         if (!await quality.ExistsAsync(cancellationToken).ConfigureAwait(false)) return status;

@@ -72,6 +72,40 @@ public sealed class GoldRunCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Restore_SilverOrGoldToAnEarlierVersion_NextRunsTakeBackWhatTheRestoreTookOut()
+    {
+        foreach (var seed in new[] { "31", "32" })
+        {
+            var landing = _temp.Combine("landing-" + seed);
+            await RunAsync("produce", "--dataset", "weblogs", "--events", "3000", "--seed", seed, "--to", landing);
+            foreach (var f in Directory.GetFiles(landing)) File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddMinutes(-1));
+            await RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", landing);
+            await RunAsync("silver", "run", "--lake", Lake);
+            await RunAsync("gold", "run", "--lake", Lake);
+        }
+        const string silverRows = "SELECT count(*), count(DISTINCT event_id), sum(hash(event_id)) FROM silver.weblogs";
+        const string goldEvents = "SELECT sum(events) FROM gold.page_performance_daily";
+        var before = await SqlAsync(Lake, silverRows);
+        Assert.Equal(await SqlAsync(Lake, "SELECT count(*) FROM silver.weblogs"), await SqlAsync(Lake, goldEvents));
+
+        var restore = await CliRunner.RunAsync("table", "restore", "silver.weblogs", "--version", "0", "--lake", Lake);
+        Assert.True(restore.ExitCode == 0, restore.Stderr);
+        Assert.Contains(" progress marker(s) set back to version 0's", restore.Stdout, StringComparison.Ordinal);
+        Assert.NotEqual(before, await SqlAsync(Lake, silverRows));
+        await RunAsync("silver", "run", "--lake", Lake);
+
+        Assert.Equal(before, await SqlAsync(Lake, silverRows));
+        await RunAsync("gold", "run", "--lake", Lake);
+        Assert.Equal(await SqlAsync(Lake, "SELECT count(*) FROM silver.weblogs"), await SqlAsync(Lake, goldEvents));
+
+        var gold = await CliRunner.RunAsync("table", "restore", "gold.page_performance_daily", "--version", "0", "--lake", Lake);
+        Assert.True(gold.ExitCode == 0, gold.Stderr);
+        Assert.NotEqual(await SqlAsync(Lake, "SELECT count(*) FROM silver.weblogs"), await SqlAsync(Lake, goldEvents));
+        await RunAsync("gold", "run", "--lake", Lake);
+        Assert.Equal(await SqlAsync(Lake, "SELECT count(*) FROM silver.weblogs"), await SqlAsync(Lake, goldEvents));
+    }
+
+    [Fact]
     public async Task Status_OneDatasetsGoldTableDamaged_NamesItAndStillShowsTheOtherDatasetExit1()
     {
         foreach (var dataset in new[] { "weblogs", "sensors" })

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.IO.Compression;
 using System.IO.Hashing;
 using System.Threading.Channels;
 using Lakehouse.Core;
@@ -286,7 +285,7 @@ public sealed class LandingIngestor
         var stream = new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.SequentialScan);
         await using (stream.ConfigureAwait(false))
         {
-            var gzip = kind.Compression == LandingCompression.Gzip ? new GzipCheck(new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true)) : null;
+            var gzip = kind.Compression == LandingCompression.Gzip ? DecodedStream.Open(stream, "gzip") : null;
             Stream input = kind.Compression switch
             {
                 LandingCompression.Gzip => gzip!,
@@ -298,6 +297,7 @@ public sealed class LandingIngestor
                 if (kind.Format == LandingFormat.Capture)
                 {
                     CaptureReader.Read(input, (body, sequence, record, enqueued, key) => stage.AddCaptured(file, body, sequence, record, enqueued, key), cancellationToken);
+                    gzip?.Verify();
                     return;
                 }
                 RawEventHandler add = (payload, offset, number) => stage.AddLine(file, payload, offset, number);
@@ -310,7 +310,7 @@ public sealed class LandingIngestor
                     _ => new LineCutter(add),
                 };
                 await BlockReader.FeedAsync(input, cutter, cancellationToken).ConfigureAwait(false);
-                gzip?.Verify(stream);
+                gzip?.Verify();
             }
         }
     }

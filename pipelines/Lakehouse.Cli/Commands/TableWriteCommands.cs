@@ -284,6 +284,13 @@ internal static partial class TableCommands
     {
         var command = new CliCommand("restore", "Commit the content of an earlier version as a new version (history is kept).")
         {
+            Details = """
+                The table's progress markers (Delta txn: how far silver has read bronze, gold silver, a stream its partitions) are set
+                back to those of that version with its content, so the next run of the job that writes the table takes up again from
+                there: silver run reads the bronze versions again whose rows the restore took out, gold run recomputes the dates. A
+                marker first recorded after that version cannot be taken back and stays (a landing file recorded as ingested is not
+                ingested again); the command says how many.
+                """,
             Examples = ["lakehouse table restore silver.weblogs --version 3", "lakehouse table restore ./events --version 0 --json"],
         };
         var table = TableArgument();
@@ -300,9 +307,13 @@ internal static partial class TableCommands
             var to = parse.GetValue(version)!.Value;
             var result = await session.Progress.RunAsync($"restoring {delta.Location} to version {to}",
                 _ => DeltaWriter.Create(delta).RestoreAsync(to, cancellationToken)).ConfigureAwait(false);
+            if (result.Metric("numKeptAppTransactions") is > 0 and var kept)
+                await session.Error.WriteLineAsync($"warning: {kept} progress marker(s) of {delta.Location} were first recorded after version {to} and stay as they are: " +
+                    "what their writers added after it is not written again by them (for example, landing files stay recorded as ingested).").ConfigureAwait(false);
             return await ReportAsync(session, delta, result, parse.GetValue(json), result.Committed
-                ? $"restored {delta.Location} to version {to} as version {result.Version}: {result.Metric("numRestoredFiles")} files restored, {result.Metric("numRemovedFiles")} removed"
-                : $"{delta.Location} already has the content of version {to} (version {result.Version})").ConfigureAwait(false);
+                ? $"restored {delta.Location} to version {to} as version {result.Version}: {result.Metric("numRestoredFiles")} files restored, {result.Metric("numRemovedFiles")} removed" +
+                  (result.Metric("numRestoredAppTransactions") is > 0 and var markers ? $", {markers} progress marker(s) set back to version {to}'s" : "")
+                : $"{delta.Location} already has the content and progress markers of version {to} (version {result.Version})").ConfigureAwait(false);
         });
         return command;
     }

@@ -145,7 +145,7 @@ internal sealed class HttpIngestEndpoint : IServerPart
         }
         string? decoding = null;
         if (context.Request.Headers.ContentEncoding is { Count: > 0 } coding && !string.Equals(coding.ToString().Trim(), "identity", StringComparison.OrdinalIgnoreCase)
-            && (decoding = DecodedBody.Codings.FirstOrDefault(c => string.Equals(c, coding.ToString().Trim(), StringComparison.OrdinalIgnoreCase))) is null)
+            && (decoding = DecodedStream.Codings.FirstOrDefault(c => string.Equals(c, coding.ToString().Trim(), StringComparison.OrdinalIgnoreCase))) is null)
         {
             // Any other coding would land compressed bytes.
             context.Response.Headers.AcceptEncoding = "gzip, deflate, br";
@@ -289,7 +289,7 @@ internal sealed class HttpIngestEndpoint : IServerPart
 
     /// <summary>
     /// Reads the whole body into <paramref name="body"/>, reserving its memory first (or as it grows, when no length was declared);
-    /// decoded from <paramref name="decoding"/> (one of <see cref="DecodedBody.Codings"/>) when it is not null, and then refused as
+    /// decoded from <paramref name="decoding"/> (one of <see cref="DecodedStream.Codings"/>) when it is not null, and then refused as
     /// Undecodable with the problem when it does not decode or is not whole.
     /// </summary>
     private async Task<(ReadOutcome Outcome, string? Problem)> ReadBodyAsync(HttpContext context, string requestId, string dataset, Body body, string? decoding)
@@ -299,7 +299,7 @@ internal sealed class HttpIngestEndpoint : IServerPart
         // Reads are not tied to RequestAborted: a body that arrived whole is landed even if the connection closes right after
         // (deterministically, not depending on which the server notices first); one that did not fails the read (reset, end of
         // data before the declared length or the last chunk, or Kestrel's minimum data rate for a stalled client).
-        using var decoded = decoding is null ? null : DecodedBody.Open(context.Request.Body, decoding);
+        using var decoded = decoding is null ? null : DecodedStream.Open(context.Request.Body, decoding);
         var stream = decoded ?? context.Request.Body;
         var max = (int)_options.MaxBodyBytes;
         try
@@ -327,7 +327,7 @@ internal sealed class HttpIngestEndpoint : IServerPart
         }
         catch (InvalidDataException e)
         {
-            // Not the coding it says, cut short, or bytes after its end: DecodedBody says which.
+            // Not the coding it says, cut short, or bytes after its end: DecodedStream says which.
             return (ReadOutcome.Undecodable, e.Message);
         }
         catch (Exception e) when (e is BadHttpRequestException or IOException or OperationCanceledException)

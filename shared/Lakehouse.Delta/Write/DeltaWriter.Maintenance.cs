@@ -99,6 +99,13 @@ public sealed partial class DeltaWriter
     /// live now and not then (dataChange = true), and restores the metadata when it changed. Fails with NotFound when a file to
     /// restore has been vacuumed away. Committed as operation RESTORE; history and time travel keep every version.
     /// </summary>
+    /// <remarks>
+    /// The progress markers (<c>txn</c>) the table held at <paramref name="version"/> are restored with its content: an idempotent
+    /// writer's marker says how far its source is in the table, and after a restore only as far as the restored content goes. Left
+    /// as they were, the writer would skip for good what the restore took out (silver believing it holds bronze versions whose rows
+    /// are gone). Markers first committed after <paramref name="version"/> cannot be taken back (a <c>txn</c> is never removed)
+    /// and stay; the commit's metrics count both (<c>numRestoredAppTransactions</c>, <c>numKeptAppTransactions</c>).
+    /// </remarks>
     public Task<DeltaCommitResult> RestoreAsync(long version, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(version);
@@ -142,8 +149,15 @@ public sealed partial class DeltaWriter
         foreach (var f in toRemove) txn.Remove(f, dataChange: true, now);
         txn.Adds.AddRange(toAdd.Select(f => f with { DataChange = true, ModificationTime = now }));
         if (target.Metadata != current.Metadata && !SameMetadata(target.Metadata, current.Metadata)) txn.Metadata = target.Metadata;
-        // The table holds the target's content already (the current version, or one with the same files and metadata): nothing to commit.
-        if (toAdd.Count == 0 && toRemove.Count == 0 && txn.Metadata is null) return NotCommitted(current, DeltaOperations.Restore);
+        foreach (var (appId, marker) in current.Transactions)
+        {
+            if (target.Transactions.TryGetValue(appId, out var then) && then.Version != marker.Version)
+                txn.AppTransactions.Add(new TxnAction(appId, then.Version, now));
+        }
+        var kept = current.Transactions.Keys.Count(k => !target.Transactions.ContainsKey(k));
+        // The table holds the target's content and markers already (the current version, or one with the same files, metadata and
+        // markers): nothing to commit.
+        if (toAdd.Count == 0 && toRemove.Count == 0 && txn.Metadata is null && txn.AppTransactions.Count == 0) return NotCommitted(current, DeltaOperations.Restore);
         txn.Parameters["version"] = version.ToString(CultureInfo.InvariantCulture);
         txn.Parameters["timestamp"] = target.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
         txn.Metrics["numRestoredFiles"] = toAdd.Count;
@@ -152,6 +166,8 @@ public sealed partial class DeltaWriter
         txn.Metrics["removedFilesSize"] = toRemove.Sum(f => f.Size);
         txn.Metrics["numOfFilesAfterRestore"] = target.Files.Count;
         txn.Metrics["tableSizeAfterRestore"] = target.Files.Sum(f => f.Size);
+        txn.Metrics["numRestoredAppTransactions"] = txn.AppTransactions.Count;
+        txn.Metrics["numKeptAppTransactions"] = kept;
         return await CommitAsync(txn, null, cancellationToken).ConfigureAwait(false);
     }
 

@@ -283,7 +283,8 @@ public sealed class LandingIngestorTests(EngineFixture fixture) : IClassFixture<
         Assert.Equal((1L, 1L, 2L), (result.FilesIngested, result.Events, result.FilesFailed));
         Assert.Equal(2, result.Problems.Count);
         Assert.Contains(result.Problems, p => p.StartsWith(Path.Combine(Landing, "notes.xyz") + ": its extension is not one of the landing formats", StringComparison.Ordinal));
-        Assert.Contains(result.Problems, p => p.StartsWith(Path.Combine(Landing, "broken.ndjson.gz") + ": it is not a complete gzip file (6 bytes", StringComparison.Ordinal));
+        Assert.Equal(Path.Combine(Landing, "broken.ndjson.gz") + ": it cannot be read: the gzip data is cut short or damaged: its trailer does not match what decodes from it " +
+            "(or bytes follow it, or it is several gzip members)", Assert.Single(result.Problems, p => p.Contains("broken", StringComparison.Ordinal)));
         Assert.Equal(1, await CountAsync());
         var forced = await IngestAsync(new LandingIngestOptions { Format = LandingFormat.Text, File = "notes.xyz" });
         Assert.Equal((1L, 1L), (forced.FilesIngested, forced.Events));
@@ -301,8 +302,8 @@ public sealed class LandingIngestorTests(EngineFixture fixture) : IClassFixture<
         var result = await IngestAsync();
 
         Assert.Equal((1L, 50_000L, 1L), (result.FilesIngested, result.Events, result.FilesFailed));
-        Assert.Equal(Path.Combine(Landing, "cut.ndjson.gz") + ": it is a truncated or damaged gzip file: its trailer does not match the content that decompresses from it " +
-            "(a file of several gzip members is not supported either: decompress it)", Assert.Single(result.Problems));
+        Assert.Equal(Path.Combine(Landing, "cut.ndjson.gz") + ": it cannot be read: the gzip data is cut short or damaged: its trailer does not match what decodes from it " +
+            "(or bytes follow it, or it is several gzip members)", Assert.Single(result.Problems));
         Assert.Equal(0, await CountAsync("parse_filename(source) = 'cut.ndjson.gz'"));
     }
 

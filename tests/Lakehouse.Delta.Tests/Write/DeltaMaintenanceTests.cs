@@ -216,6 +216,30 @@ public sealed class DeltaMaintenanceTests(EngineFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task RestoreAsync_ProgressMarkers_SetBackWithTheContentThoseFirstCommittedLaterKept()
+    {
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 2), [new DeltaAppTransaction("source", 1)]);                                        // v0
+        await t.Writer.AppendAsync(WriteTestKit.Rows(2, 4), [new DeltaAppTransaction("source", 2)]);                                        // v1
+        await t.Writer.AppendAsync(WriteTestKit.Rows(4, 6), [new DeltaAppTransaction("source", 3), new DeltaAppTransaction("other", 7)]); // v2
+
+        var result = await t.Writer.RestoreAsync(0);
+
+        var snapshot = await t.Table.GetSnapshotAsync();
+        Assert.Equal((1L, 7L), (snapshot.TransactionVersion("source"), snapshot.TransactionVersion("other")));
+        Assert.Equal((1L, 1L), (result.Metric("numRestoredAppTransactions"), result.Metric("numKeptAppTransactions")));
+        // The writer of "source" is no longer told its later batches are in the table: it commits them again, once.
+        Assert.True((await t.Writer.AppendAsync(WriteTestKit.Rows(2, 4), [new DeltaAppTransaction("source", 2)])).Committed);
+        Assert.False((await t.Writer.AppendAsync(WriteTestKit.Rows(2, 4), [new DeltaAppTransaction("source", 2)])).Committed);
+        Assert.Equal(["0", "1", "2", "3"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t ORDER BY id"));
+        // Back to version 2: its files and its markers (source at 3) again.
+        var forward = await t.Writer.RestoreAsync(2);
+        Assert.Equal((1L, 0L), (forward.Metric("numRestoredAppTransactions"), forward.Metric("numKeptAppTransactions")));
+        Assert.Equal(3L, (await t.Table.GetSnapshotAsync()).TransactionVersion("source"));
+        Assert.Equal(["0", "1", "2", "3", "4", "5"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t ORDER BY id"));
+    }
+
+    [Fact]
     public async Task RestoreAsync_FilesVacuumed_RefusedWithNotFound()
     {
         using var t = new LocalTable(_engine);

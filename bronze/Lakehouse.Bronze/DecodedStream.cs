@@ -3,16 +3,17 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.IO.Hashing;
 
-namespace Lakehouse.Serve.Ingest;
+namespace Lakehouse.Bronze;
 
 /// <summary>
-/// A request body sent with <c>Content-Encoding: gzip</c>, <c>deflate</c> (zlib, as HTTP defines it) or <c>br</c>, decoded as it is
-/// read and checked to be whole at its end (<see cref="Verify"/>). .NET's decompressing streams return the decoded start of a body
-/// that was cut short without an error, which would land a cut-off event: gzip's trailer (CRC-32 and size) and zlib's (Adler-32)
-/// are checked against what was decoded, and a Brotli body must reach the end of its stream. Data that does not decode, a body that
-/// ends early, and bytes after the end of the compressed data all raise <see cref="InvalidDataException"/>.
+/// Compressed bytes — an HTTP body sent with <c>Content-Encoding: gzip</c>, <c>deflate</c> (zlib, as HTTP defines it) or <c>br</c>,
+/// a landed <c>.gz</c> file — decoded as they are read and checked to be whole at their end (<see cref="Verify"/>). .NET's
+/// decompressing streams return the decoded start of data that was cut short without an error, which would land a cut-off event:
+/// gzip's trailer (CRC-32 and size) and zlib's (Adler-32) are checked against what was decoded, and Brotli data must reach the end of
+/// its stream. Data that does not decode, data that ends early, and bytes after the end of the compressed data (so also a file of
+/// several gzip members) all raise <see cref="InvalidDataException"/>. No bytes at all are no data, not a broken stream.
 /// </summary>
-internal sealed class DecodedBody : Stream
+public sealed class DecodedStream : Stream
 {
     private readonly TailStream _raw;
     private readonly Stream? _decoder;
@@ -29,7 +30,7 @@ internal sealed class DecodedBody : Stream
     private int _inputEnd;
     private bool _brotliDone;
 
-    private DecodedBody(Stream raw, string coding)
+    private DecodedStream(Stream raw, string coding)
     {
         _raw = new TailStream(raw);
         _coding = coding;
@@ -50,11 +51,17 @@ internal sealed class DecodedBody : Stream
     }
 
     /// <summary>The codings this decodes (the Content-Encoding values, lower case).</summary>
-    internal static readonly string[] Codings = ["gzip", "deflate", "br"];
+    public static IReadOnlyList<string> Codings { get; } = ["gzip", "deflate", "br"];
 
-    /// <summary>The decoded body of <paramref name="raw"/>, sent with <paramref name="coding"/> (one of <see cref="Codings"/>).</summary>
-    internal static DecodedBody Open(Stream raw, string coding) => new(raw, coding);
+    /// <summary>The decoded bytes of <paramref name="raw"/>, compressed with <paramref name="coding"/> (one of <see cref="Codings"/>); <paramref name="raw"/> is left open.</summary>
+    public static DecodedStream Open(Stream raw, string coding)
+    {
+        ArgumentNullException.ThrowIfNull(raw);
+        if (!Codings.Contains(coding)) throw new ArgumentOutOfRangeException(nameof(coding), coding, "Not one of the codings this decodes.");
+        return new(raw, coding);
+    }
 
+    /// <inheritdoc/>
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (buffer.IsEmpty) return 0;
@@ -76,11 +83,12 @@ internal sealed class DecodedBody : Stream
     }
 
     /// <summary>
-    /// Checks, once every decoded byte was read, that the body was whole: raises <see cref="InvalidDataException"/> when it was cut
+    /// Checks, once every decoded byte was read, that the data was whole: raises <see cref="InvalidDataException"/> when it was cut
     /// short, damaged, or had bytes after its end.
     /// </summary>
-    internal void Verify()
+    public void Verify()
     {
+        if (_raw.Total == 0) return; // no bytes at all: nothing was sent, not something broken
         switch (_coding)
         {
             case "gzip":
@@ -145,35 +153,47 @@ internal sealed class DecodedBody : Stream
         (_adlerA, _adlerB) = (a, b);
     }
 
+    /// <inheritdoc/>
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
+    /// <inheritdoc/>
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
+    /// <inheritdoc/>
     public override bool CanRead => true;
 
+    /// <inheritdoc/>
     public override bool CanSeek => false;
 
+    /// <inheritdoc/>
     public override bool CanWrite => false;
 
+    /// <inheritdoc/>
     public override long Length => throw new NotSupportedException();
 
+    /// <inheritdoc/>
     public override long Position
     {
         get => _length;
         set => throw new NotSupportedException();
     }
 
+    /// <inheritdoc/>
     public override void Flush()
     {
     }
 
+    /// <inheritdoc/>
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
+    /// <inheritdoc/>
     public override void SetLength(long value) => throw new NotSupportedException();
 
+    /// <inheritdoc/>
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
+    /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
         if (disposing)
@@ -193,6 +213,9 @@ internal sealed class DecodedBody : Stream
     {
         private readonly byte[] _tail = new byte[8];
         private int _kept;
+
+        /// <summary>How many bytes were read.</summary>
+        internal long Total { get; private set; }
 
         /// <summary>The last <paramref name="count"/> bytes read (fewer when fewer were read).</summary>
         internal ReadOnlySpan<byte> Tail(int count) => _tail.AsSpan(_kept - Math.Min(count, _kept), Math.Min(count, _kept));
@@ -216,6 +239,7 @@ internal sealed class DecodedBody : Stream
 
         private void Keep(ReadOnlySpan<byte> read)
         {
+            Total += read.Length;
             if (read.Length >= _tail.Length)
             {
                 read[^_tail.Length..].CopyTo(_tail);
