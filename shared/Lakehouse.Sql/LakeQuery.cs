@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Lakehouse.Core;
@@ -81,6 +82,7 @@ public sealed partial class LakeQuery : IDisposable
         {
             if (statements.Count != 1 && !options.Unsafe)
                 throw Invalid($"The SQL text holds {statements.Count} statements; give exactly one query.");
+            if (!options.Unsafe) RefuseEngineFunctions(statements);
             tables = TablesNamedIn(statements);
             isQuery = statements.Count == 1;
         }
@@ -157,7 +159,8 @@ public sealed partial class LakeQuery : IDisposable
     private static ParseResult Parse(DuckConnection connection, string text, CancellationToken cancellationToken)
     {
         var json = (string?)connection.Scalar($"SELECT json_serialize_sql({SqlText.Literal(text)})", cancellationToken) ?? "{}";
-        using var document = JsonDocument.Parse(json);
+        // DuckDB nests a few JSON levels per level of SQL: a sum of 30 terms is deeper than the reader's default of 64.
+        using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 100_000 });
         var root = document.RootElement;
         if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.True)
         {
@@ -205,6 +208,46 @@ public sealed partial class LakeQuery : IDisposable
             foreach (var property in node.EnumerateObject().Reverse()) stack.Push(property.Value);
         }
         return result;
+    }
+
+    /// <summary>
+    /// The table functions a read-only query may call: readers (the engine's sandbox keeps them to the lake's files), metadata of
+    /// files and of the engine, and generators. The others change the engine's state or run SQL given as text, which the check of
+    /// the query's tree cannot see into: enable_logging writes log files wherever it is told (and ends the process when it may not),
+    /// checkpoint, the profiling and parser switches, query and query_table, json_execute_serialized_sql, arrow_scan (reads
+    /// memory at an address), and any a later DuckDB adds.
+    /// </summary>
+    private static readonly FrozenSet<string> ReadOnlyTableFunctions = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
+        "read_csv", "read_csv_auto", "read_json", "read_json_auto", "read_json_objects", "read_json_objects_auto", "read_ndjson", "read_ndjson_auto",
+        "read_ndjson_objects", "read_parquet", "parquet_scan", "read_text", "read_blob", "glob", "sniff_csv", "parquet_metadata", "parquet_file_metadata",
+        "parquet_full_metadata", "parquet_kv_metadata", "parquet_schema", "parquet_bloom_probe", "range", "generate_series", "unnest", "repeat", "repeat_row",
+        "json_each", "json_tree", "summary", "icu_calendar_names", "pg_timezone_names", "duckdb_columns", "duckdb_constraints", "duckdb_databases",
+        "duckdb_dependencies", "duckdb_functions", "duckdb_indexes", "duckdb_keywords", "duckdb_schemas", "duckdb_sequences", "duckdb_settings",
+        "duckdb_tables", "duckdb_types", "duckdb_views", "duckdb_memory", "duckdb_optimizers", "duckdb_temporary_files", "duckdb_variables",
+        "pragma_table_info", "pragma_show", "pragma_version", "pragma_platform", "pragma_database_size", "pragma_storage_info", "pragma_metadata_info",
+        "pragma_collations", "pragma_user_agent", "test_all_types", "test_vector_types");
+
+    /// <summary>Refuses a call of a table function that is not read-only (<see cref="ReadOnlyTableFunctions"/>), anywhere in the trees.</summary>
+    private static void RefuseEngineFunctions(IEnumerable<JsonElement> statements)
+    {
+        var stack = new Stack<JsonElement>(statements);
+        while (stack.Count > 0)
+        {
+            var node = stack.Pop();
+            if (node.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var child in node.EnumerateArray()) stack.Push(child);
+                continue;
+            }
+            if (node.ValueKind != JsonValueKind.Object) continue;
+            if (node.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("TABLE_FUNCTION")
+                && node.TryGetProperty("function", out var function) && function.ValueKind == JsonValueKind.Object
+                && function.TryGetProperty("function_name", out var name) && name.GetString() is { } called
+                && (!ReadOnlyTableFunctions.Contains(called) || function.TryGetProperty("schema", out var schema) && schema.GetString() is { Length: > 0 }))
+                throw Invalid($"The table function {called}() is not available to a read-only query: it changes the engine's state, runs SQL given as text, " +
+                              "or is not known to read only. The unsafe mode allows it (lakehouse sql --unsafe).");
+            foreach (var property in node.EnumerateObject()) stack.Push(property.Value);
+        }
     }
 
     private static List<LakeTableName> TablesNamedInText(string text)

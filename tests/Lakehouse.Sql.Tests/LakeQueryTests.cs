@@ -120,6 +120,39 @@ public sealed class LakeQueryTests : IDisposable
     }
 
     [Theory]
+    [InlineData("SELECT * FROM enable_logging(level := 'trace', storage := 'file', storage_path := 'logs'), range(1)", "enable_logging")]
+    [InlineData("SELECT * FROM range(1) WHERE 1 IN (SELECT 1 FROM enable_logging(storage := 'stdout'))", "enable_logging")]
+    [InlineData("WITH a AS (FROM truncate_duckdb_logs()) SELECT * FROM a", "truncate_duckdb_logs")]
+    [InlineData("SELECT * FROM checkpoint()", "checkpoint")]
+    [InlineData("SELECT * FROM enable_profiling()", "enable_profiling")]
+    [InlineData("SELECT * FROM query('SELECT * FROM enable_logging()')", "query")]
+    [InlineData("SELECT * FROM query_table('t')", "query_table")]
+    [InlineData("SELECT * FROM arrow_scan(0, 0, 0)", "arrow_scan")]
+    public async Task PrepareAsync_TableFunctionThatChangesTheEngineOrRunsText_RefusedAndRunsNothing(string text, string function)
+    {
+        const string logging = "SELECT CAST(current_setting('enable_logging') AS VARCHAR)";
+        var before = await RowsAsync(logging);
+
+        var e = await RefusedAsync(text);
+
+        Assert.Equal(LakehouseErrorReason.InvalidInput, e.Reason);
+        Assert.StartsWith($"The table function {function}() is not available to a read-only query", e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(Directory.GetCurrentDirectory(), "logs")));
+        Assert.Equal(before, await RowsAsync(logging));
+    }
+
+    [Fact]
+    public async Task PrepareAsync_DeeplyNestedQuery_RunsAndReadOnlyTableFunctionsAllowed()
+    {
+        var sum = "x" + string.Concat(Enumerable.Repeat(" + x", 60));
+        var nested = Enumerable.Range(0, 20).Aggregate("SELECT 2 AS x", (q, _) => $"SELECT * FROM ({q})");
+
+        Assert.Equal(["61"], await RowsAsync($"SELECT CAST({sum} AS VARCHAR) FROM (VALUES (1)) t(x)"));
+        Assert.Equal(["2"], await RowsAsync($"SELECT CAST(x AS VARCHAR) FROM ({nested})"));
+        Assert.Equal(["3"], await RowsAsync("SELECT CAST(count(*) AS VARCHAR) FROM range(3) JOIN generate_series(0, 5) g(i) ON range = i, unnest([1])"));
+    }
+
+    [Theory]
     [InlineData("SELECT * FROM read_csv('/etc/passwd')")]
     [InlineData("SELECT * FROM glob('/home/*')")]
     [InlineData("SELECT * FROM read_text('/proc/self/environ')")]
