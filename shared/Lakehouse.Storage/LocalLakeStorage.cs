@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.IO.Enumeration;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -10,14 +11,29 @@ internal sealed class LocalLakeStorage : ILakeStorage
 {
     private readonly string _root;
 
+    /// <summary>The folder the first storage was opened on (the lake); every scope of it keeps it, to tell links that lead out.</summary>
+    private readonly string _lakeRoot;
+
+    /// <summary>Folders below the lake root checked to be no link that leads out of it (<see cref="CheckNoLinkOut"/>).</summary>
+    private readonly ConcurrentDictionary<string, bool> _checkedFolders;
+
     internal LocalLakeStorage(string root)
     {
         _root = Path.GetFullPath(root);
+        _lakeRoot = _root;
+        _checkedFolders = new(StringComparer.Ordinal);
+    }
+
+    private LocalLakeStorage(string root, LocalLakeStorage lake)
+    {
+        _root = root;
+        _lakeRoot = lake._lakeRoot;
+        _checkedFolders = lake._checkedFolders;
     }
 
     public string Location => _root;
 
-    public ILakeStorage Scope(string relativePath) => new LocalLakeStorage(Full(relativePath));
+    public ILakeStorage Scope(string relativePath) => new LocalLakeStorage(Full(relativePath), this);
 
     private string Full(string path)
     {
@@ -30,12 +46,40 @@ internal sealed class LocalLakeStorage : ILakeStorage
     public IAsyncEnumerable<LakeFile> ListAsync(string prefix, CancellationToken cancellationToken = default) => ListAsync(prefix, "", cancellationToken);
 
     /// <summary>Whether <paramref name="path"/> (a link's target) lies under the root, whose own links are resolved first.</summary>
-    private bool Inside(string? path)
+    private bool Inside(string? path) => Under(path, _root);
+
+    /// <summary>Whether <paramref name="path"/> lies under <paramref name="folder"/> (as written, or with its own links resolved).</summary>
+    private static bool Under(string? path, string folder)
     {
         if (path is null) return false;
-        var root = Directory.ResolveLinkTarget(_root, returnFinalTarget: true)?.FullName ?? _root;
-        var real = Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar;
-        return path.StartsWith(real, StringComparison.Ordinal) || path.StartsWith(Path.TrimEndingDirectorySeparator(_root) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        var resolved = Directory.ResolveLinkTarget(folder, returnFinalTarget: true)?.FullName ?? folder;
+        var real = Path.TrimEndingDirectorySeparator(resolved) + Path.DirectorySeparatorChar;
+        return path.StartsWith(real, StringComparison.Ordinal) || path.StartsWith(Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Refuses <paramref name="full"/> (a file under the lake root) when it, or a folder between it and the lake root, is a symbolic
+    /// link whose target lies outside the lake: a file read from the lake (a data file its log names, handed to DuckDB) must be the
+    /// lake's own, not whatever a link dropped into a table folder points at. Folders found clean are remembered.
+    /// </summary>
+    private void CheckNoLinkOut(string full, string path)
+    {
+        if (!full.StartsWith(Path.TrimEndingDirectorySeparator(_lakeRoot) + Path.DirectorySeparatorChar, StringComparison.Ordinal)) return;
+        var folder = Path.GetDirectoryName(full);
+        var folders = new List<string>();
+        while (folder is not null && folder.Length > _lakeRoot.Length && !_checkedFolders.ContainsKey(folder))
+        {
+            folders.Add(folder);
+            folder = Path.GetDirectoryName(folder);
+        }
+        foreach (var f in folders.Append(full))
+        {
+            var info = f == full ? (FileSystemInfo)new FileInfo(f) : new DirectoryInfo(f);
+            if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true)?.FullName is var target && !Under(target, _lakeRoot))
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"'{LakePath.Normalize(path)}' in {_root} is reached through a symbolic link to {target ?? "nothing"}, outside the lake {_lakeRoot}: the lake reads only its own files.");
+        }
+        foreach (var f in folders) _checkedFolders.TryAdd(f, true);
     }
 
     public async IAsyncEnumerable<LakeFile> ListAsync(string prefix, string startFrom, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -221,7 +265,9 @@ internal sealed class LocalLakeStorage : ILakeStorage
     public Task<string> GetLocalCopyAsync(string path, CancellationToken cancellationToken = default)
     {
         var full = Full(path);
-        return File.Exists(full) ? Task.FromResult(full) : throw NotFound(path, null);
+        if (!File.Exists(full)) throw NotFound(path, null);
+        CheckNoLinkOut(full, path);
+        return Task.FromResult(full);
     }
 
     private LakehouseException NotFound(string path, Exception? inner) =>

@@ -37,6 +37,33 @@ public sealed class LocalLakeStorageTests : LakeStorageContractTests
         Assert.Equal(["in/a.json", "in/c.json"], listed);
     }
 
+    /// <summary>
+    /// The local file a reader is given (DuckDB reads it) is the lake's own: a link to a file inside the lake is followed, one that
+    /// leads out of it, as the file itself or as a folder on the way from a scope of the lake, is refused naming both.
+    /// </summary>
+    [Fact]
+    public async Task GetLocalCopyAsync_LinkLeadingOutOfTheLake_RefusedOneInsideFollowed()
+    {
+        using var outside = new TempDirectory("outside");
+        var root = Storage.LocalPathOrNull("")!;
+        await Storage.PutAsync("gold/t/a.parquet", "PAR1"u8.ToArray());
+        File.WriteAllText(Path.Combine(outside.Path, "secret.parquet"), "secret");
+        Directory.CreateDirectory(Path.Combine(outside.Path, "table"));
+        File.WriteAllText(Path.Combine(outside.Path, "table", "b.parquet"), "secret");
+        File.CreateSymbolicLink(Path.Combine(root, "gold", "t", "inside.parquet"), Path.Combine(root, "gold", "t", "a.parquet"));
+        File.CreateSymbolicLink(Path.Combine(root, "gold", "t", "out.parquet"), Path.Combine(outside.Path, "secret.parquet"));
+        Directory.CreateSymbolicLink(Path.Combine(root, "gold", "linked"), Path.Combine(outside.Path, "table"));
+        var table = Storage.Scope("gold/t");
+
+        Assert.Equal(Path.Combine(root, "gold", "t", "inside.parquet"), await table.GetLocalCopyAsync("inside.parquet"));
+        var file = await Assert.ThrowsAsync<Lakehouse.Core.LakehouseException>(() => table.GetLocalCopyAsync("out.parquet"));
+        var folder = await Assert.ThrowsAsync<Lakehouse.Core.LakehouseException>(() => Storage.Scope("gold/linked").GetLocalCopyAsync("b.parquet"));
+
+        Assert.Equal($"'out.parquet' in {Path.Combine(root, "gold", "t")} is reached through a symbolic link to {Path.Combine(outside.Path, "secret.parquet")}, " +
+            $"outside the lake {root}: the lake reads only its own files.", file.Message);
+        Assert.Contains($"is reached through a symbolic link to {Path.Combine(outside.Path, "table")}, outside the lake", folder.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void LocalPathOrNull_File_IsInsideTheRoot()
     {
