@@ -219,23 +219,22 @@ public sealed class DuckEngine : IDisposable
     }
 
     /// <summary>
-    /// A new folder for this process under the temp path (<c>lakehouse-duckdb/&lt;pid&gt;-&lt;random&gt;</c>). Folders left by
-    /// processes that no longer run (killed before they could clean up) are removed on the way.
+    /// A new folder for this process in the temp path (<c>lakehouse-duckdb-&lt;pid&gt;-&lt;random&gt;</c>), made as mkdtemp makes it:
+    /// only this user may enter it, so another user's process can neither read the spilled rows nor plant files where this one
+    /// writes (a folder shared by every user, made by whoever came first, let the first user control the others' and failed theirs).
+    /// Folders left by processes that no longer run (killed before they could clean up) are removed on the way.
     /// </summary>
     private static string NewProcessTempDirectory()
     {
-        var root = Path.Combine(Path.GetTempPath(), TempRootName);
-        if (Directory.Exists(root))
+        var temp = Path.GetTempPath();
+        foreach (var folder in Directory.EnumerateDirectories(temp, TempRootName + "-*"))
         {
-            foreach (var folder in Directory.EnumerateDirectories(root))
-            {
-                var name = Path.GetFileName(folder);
-                var dash = name.IndexOf('-', StringComparison.Ordinal);
-                if (int.TryParse(dash < 0 ? name : name[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !IsRunning(pid))
-                    DeleteQuietly(folder);
-            }
+            var name = Path.GetFileName(folder)[(TempRootName.Length + 1)..];
+            var dash = name.IndexOf('-', StringComparison.Ordinal);
+            if (dash > 0 && int.TryParse(name[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !IsRunning(pid))
+                DeleteQuietly(folder);
         }
-        return Path.Combine(root, string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}"));
+        return Directory.CreateTempSubdirectory(string.Create(CultureInfo.InvariantCulture, $"{TempRootName}-{Environment.ProcessId}-")).FullName;
     }
 
     private static bool IsRunning(int pid)

@@ -292,16 +292,20 @@ public sealed class DuckEngineTests : IDisposable
     [Fact]
     public void Dispose_RemovesTheProcessTempFolder_AndOpenRemovesFoldersOfDeadProcesses()
     {
-        var root = Path.Combine(Path.GetTempPath(), "lakehouse-duckdb");
-        var stale = Path.Combine(root, "999999999-deadbeef");
+        var stale = Path.Combine(Path.GetTempPath(), "lakehouse-duckdb-999999999-deadbeef");
         Directory.CreateDirectory(Path.Combine(stale, "scratch"));
         string scratch;
         using (var engine = DuckEngine.Open(new DuckEngineOptions { Threads = 1 }))
         {
             scratch = engine.ScratchDirectory("x");
             Assert.True(Directory.Exists(scratch));
+            // Only this user may enter it (mkdtemp's 0700).
+            if (!OperatingSystem.IsWindows())
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(Path.GetDirectoryName(scratch))!));
         }
-        Assert.False(Directory.Exists(Path.GetDirectoryName(Path.GetDirectoryName(scratch))));
+        var own = Path.GetDirectoryName(Path.GetDirectoryName(scratch))!;
+        Assert.StartsWith(Path.Combine(Path.GetTempPath(), $"lakehouse-duckdb-{Environment.ProcessId}-"), own, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(own));
         Assert.False(Directory.Exists(stale));
     }
 
