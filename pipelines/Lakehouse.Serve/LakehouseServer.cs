@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -65,6 +66,16 @@ public sealed class LakehouseServer : IAsyncDisposable
         _app = builder.Build();
         _app.UseExceptionHandler();
         _app.UseStatusCodePages();
+        _app.Use(async (context, next) =>
+        {
+            if (RequestGuard.Check(context.Request, options.AllowedHosts) is { } refused)
+            {
+                if (context.Request.ContentLength is null or > 0) context.Response.Headers.Connection = "close"; // the body is not read
+                await Results.Problem(detail: refused.Detail, statusCode: refused.Status, title: refused.Title, instance: context.Request.Path).ExecuteAsync(context).ConfigureAwait(false);
+                return;
+            }
+            await next(context).ConfigureAwait(false);
+        });
         _app.UseRouting();
         foreach (var part in _parts) part.Map(_app);
     }

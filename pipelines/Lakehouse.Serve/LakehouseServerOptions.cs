@@ -33,6 +33,12 @@ public sealed class LakehouseServerOptions
     }
 
     /// <summary>
+    /// Host names the server answers to besides IP addresses and <c>localhost</c> (default none): a request with another Host is
+    /// refused, so a page whose DNS name was re-pointed at this machine cannot read it as its own (see <see cref="RequestGuard"/>).
+    /// </summary>
+    public IReadOnlyList<string> AllowedHosts { get; set; } = [];
+
+    /// <summary>
     /// How long a stop waits for requests in flight (their commits finish in any case) before it closes their connections
     /// (default 30 s).
     /// </summary>

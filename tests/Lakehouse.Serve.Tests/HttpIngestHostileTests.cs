@@ -144,9 +144,9 @@ public sealed class HttpIngestHostileTests(EngineFixture fixture) : IClassFixtur
         await using var scope = await ServerScope.StartAsync(fixture.Engine);
         foreach (var (request, status) in new[]
         {
-            ("POST /ingest/weblogs%00 HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nContent-Length: 2\r\n\r\n{}", "HTTP/1.1 400"),
-            ($"POST /ingest/weblogs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nX-Pad: {new string('a', 40_000)}\r\nContent-Length: 2\r\n\r\n{{}}", "HTTP/1.1 431"),
-            ("POST /ingest/weblogs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\u0001\r\nContent-Length: 2\r\n\r\n{}", "HTTP/1.1 415"),
+            ("POST /ingest/weblogs%00 HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-ndjson\r\nContent-Length: 2\r\n\r\n{}", "HTTP/1.1 400"),
+            ($"POST /ingest/weblogs HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-ndjson\r\nX-Pad: {new string('a', 40_000)}\r\nContent-Length: 2\r\n\r\n{{}}", "HTTP/1.1 431"),
+            ("POST /ingest/weblogs HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-ndjson\u0001\r\nContent-Length: 2\r\n\r\n{}", "HTTP/1.1 415"),
         })
         {
             using var socket = await scope.ConnectAsync();

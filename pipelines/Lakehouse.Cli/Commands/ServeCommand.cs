@@ -24,6 +24,9 @@ internal static class ServeCommand
                 --refresh-seconds and redraws what changed. Its JSON is under /api/ (versions, pages, trend, windows, alerts, runs).
                 Ctrl+C or SIGTERM stops accepting, answers the requests in flight, commits what was queued, then exits 130 (143).
                 The address is printed on standard output as "listening on <url>" (port 0 picks a free port).
+                Requests that name a host other than an IP address, localhost or an --allowed-host are answered 400, and a POST a web page
+                of another origin sends (Origin, Sec-Fetch-Site) 403: pages in a browser cannot read the dashboard through a re-pointed DNS
+                name or land events. Programs (curl, collectors) send no Origin and are not concerned.
                 """,
             Examples =
             [
@@ -46,7 +49,9 @@ internal static class ServeCommand
         var maxQueued = CommandLine.WholeNumber("--max-queued-requests", "Requests waiting for a commit, per dataset (default 1024); past it requests are answered 503.", min: 1, max: 1_000_000);
         var maxCommitEvents = CommandLine.WholeNumber("--max-commit-events", "A commit takes waiting requests up to this many events (default 1000000).", min: 1, max: int.MaxValue);
         var refresh = CommandLine.WholeNumber("--refresh-seconds", "How often an open dashboard checks for new table versions (default 5).", min: 1, max: 3600);
-        foreach (var o in new Option[] { urls, maxBody, maxBuffered, maxQueued, maxCommitEvents, refresh }) command.Add(o);
+        var allowedHosts = CommandLine.Text("--allowed-host",
+            "Host names clients reach the server by, besides IP addresses and localhost, several separated by ';' (requests naming another host are refused).", "names");
+        foreach (var o in new Option[] { urls, maxBody, maxBuffered, maxQueued, maxCommitEvents, refresh, allowedHosts }) command.Add(o);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new LakehouseServerOptions();
@@ -59,6 +64,7 @@ internal static class ServeCommand
             if (parse.GetValue(maxQueued) is { } queued) options.Ingest.GroupCommit.MaxQueuedSubmissions = (int)queued;
             if (parse.GetValue(maxCommitEvents) is { } events) options.Ingest.GroupCommit.MaxCommitEvents = (int)events;
             if (parse.GetValue(refresh) is { } seconds) options.Dashboard.RefreshInterval = TimeSpan.FromSeconds(seconds);
+            options.AllowedHosts = Split(parse.GetValue(allowedHosts));
 
             using var lake = session.OpenLake(parse);
             var server = LakehouseServer.Create(options, lake.Root, lake.Engine, lake.LoggerFactory);
