@@ -244,7 +244,18 @@ public sealed class SilverJob
             foreach (var chunk in Chunks(changes))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var outcome = await ProcessAsync(bronze, chunk.Files, chunk.ToVersion, null, cancellationToken).ConfigureAwait(false);
+                Outcome outcome;
+                try
+                {
+                    outcome = await ProcessAsync(bronze, chunk.Files, chunk.ToVersion, null, cancellationToken).ConfigureAwait(false);
+                }
+                catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.NotFound)
+                {
+                    throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                        $"silver.{_def.Name} still has to read bronze.{_def.Name}'s versions {totals.To + 1}–{chunk.ToVersion}, but a file they added is gone: {e.Message} " +
+                        $"Their rows are in bronze's current files: rebuild silver from them (delete silver.{_def.Name} and silver.{_def.Name}_quarantine, then run again), " +
+                        "and vacuum bronze with a retention that outlasts the time silver takes to follow it.", e);
+                }
                 global::Lakehouse.Silver.Log.Chunk(Log, _def.Name, totals.To + 1, chunk.ToVersion, chunk.Files.Count, outcome.Inserted, outcome.Quarantined, outcome.Duplicates);
                 totals.Add(outcome, chunk.ToVersion);
             }

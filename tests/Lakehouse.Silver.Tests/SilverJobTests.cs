@@ -266,6 +266,31 @@ public sealed class SilverRerunTests(EngineFixture fixture) : IClassFixture<Engi
     }
 
     /// <summary>
+    /// Bronze compacted and vacuumed with no retention before silver read its last commits: the files those commits added are gone.
+    /// The run says which versions it still had to read, why the file is gone and how to rebuild, instead of calling a file of an
+    /// old version "live" in the current one (which `table check` contradicts); nothing is committed.
+    /// </summary>
+    [Fact]
+    public async Task Incremental_BronzeVacuumedBeforeSilverReadIt_RefusedNamingTheVersionsAndTheWayOut()
+    {
+        await _lake.LandAsync("sensors", Sensor("s1", "2024-05-01T10:00:00Z", "20"));
+        await _lake.RunAsync("sensors");
+        await _lake.LandAsync("sensors", Sensor("s2", "2024-05-01T11:00:00Z", "21"));
+        var bronze = DeltaWriter.Create(DeltaTable.Open(_lake.Root.Scope("bronze/sensors"), _lake.Engine));
+        Assert.True((await bronze.OptimizeAsync()).Committed);
+        await bronze.VacuumAsync(TimeSpan.Zero, force: true);
+
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => _lake.RunAsync("sensors"));
+
+        Assert.Equal(LakehouseErrorReason.InvalidInput, e.Reason);
+        Assert.StartsWith("silver.sensors still has to read bronze.sensors's versions 1–", e.Message, StringComparison.Ordinal);
+        Assert.Contains("is missing from storage: it was added before version ", e.Message, StringComparison.Ordinal);
+        Assert.EndsWith("rebuild silver from them (delete silver.sensors and silver.sensors_quarantine, then run again), and vacuum bronze with a retention that outlasts the time silver takes to follow it.",
+            e.Message, StringComparison.Ordinal);
+        Assert.Equal(["s1"], await _lake.RowsAsync("silver/sensors", "sensor_id", "sensor_id"));
+    }
+
+    /// <summary>
     /// The quarantine table restored to an earlier version (its progress marker with it): the next incremental run reads the bronze
     /// versions again and quarantine takes back its rows, once; silver, ahead, takes nothing twice. A rerun while the two stand at
     /// different bronze versions is refused: it would replace both with one version's rows.

@@ -72,7 +72,13 @@ public sealed class DeltaScan : IDisposable
             }
             catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.NotFound)
             {
-                throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"Data file '{relative[i]}' is live in version {snapshot.Version} of '{table.Location}' but missing from storage.", e);
+                // A file of the version read is damage; one of an earlier version (a reader of changes) was removed since and then
+                // deleted, which a VACUUM does once the removal is older than its retention: NotFound, for that reader to explain.
+                if (options.Files is null || snapshot.Files.Any(f => f.Path == files[i].Path))
+                    throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"Data file '{relative[i]}' is live in version {snapshot.Version} of '{table.Location}' but missing from storage.", e);
+                throw new LakehouseException(LakehouseErrorReason.NotFound,
+                    $"Data file '{relative[i]}' of '{table.Location}' is missing from storage: it was added before version {snapshot.Version} and removed since (by a compaction or " +
+                    "an overwrite), then deleted, as a VACUUM does once the removal is older than its retention.", e);
             }
             deleted[i] = files[i].DeletionVector is { } dv ? await DeletionVectors.ReadAsync(dv, relative[i], table.Storage, ct).ConfigureAwait(false) : [];
         }, cancellationToken).ConfigureAwait(false);
