@@ -25,8 +25,8 @@ public sealed record GoldRunRecord(string RunId, string Kind, string Status, Dat
 /// <param name="LastRun">The last run recorded in gold/_runs; null when none.</param>
 public sealed record GoldStatus(string Dataset, long? SilverVersion, long? ConsumedVersion, GoldRunRecord? LastRun)
 {
-    /// <summary>Silver commits gold has not consumed yet.</summary>
-    public long Pending => (SilverVersion ?? -1) - (ConsumedVersion ?? -1);
+    /// <summary>Silver commits that change its data and gold has not consumed yet (compactions and vacuums are not counted).</summary>
+    public long Pending { get; private init; }
 
     internal static async Task<GoldStatus> ReadAsync(GoldJob job, DuckEngine engine, DatasetDefinition definition, CancellationToken cancellationToken)
     {
@@ -43,18 +43,19 @@ public sealed record GoldStatus(string Dataset, long? SilverVersion, long? Consu
             consumed = consumed is null ? version : Math.Min(consumed.Value, version);
         }
         if (consumed < 0) consumed = null;
+        var pending = silverVersion is { } v ? await silver.CountDataChangesAsync(consumed ?? -1, v, cancellationToken).ConfigureAwait(false) : 0;
         var runs = job.Table(GoldTables.Runs);
-        if (!await runs.ExistsAsync(cancellationToken).ConfigureAwait(false)) return new GoldStatus(definition.Name, silverVersion, consumed, null);
+        if (!await runs.ExistsAsync(cancellationToken).ConfigureAwait(false)) return new GoldStatus(definition.Name, silverVersion, consumed, null) { Pending = pending };
         var snapshot = await runs.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         using var lease = engine.Lease();
         using var scan = await DeltaScan.CreateAsync(runs, snapshot, lease.Connection, cancellationToken: cancellationToken).ConfigureAwait(false);
         using var r = lease.Connection.Query(
             "SELECT run_id, kind, status, epoch_us(finished_at), dates_recomputed, rows_written, late_events, epoch_us(watermark), alerts_new, message " +
             $"FROM ({scan.Sql}) WHERE dataset = {SqlText.Literal(definition.Name)} ORDER BY finished_at DESC LIMIT 1", cancellationToken);
-        if (!r.Read()) return new GoldStatus(definition.Name, silverVersion, consumed, null);
+        if (!r.Read()) return new GoldStatus(definition.Name, silverVersion, consumed, null) { Pending = pending };
         static DateTimeOffset Time(long us) => DateTimeOffset.UnixEpoch.AddTicks(us * 10);
         var record = new GoldRunRecord(r.GetString(0), r.GetString(1), r.GetString(2), Time(r.GetInt64(3)), (int)r.GetInt64(4), r.GetInt64(5), r.GetInt64(6),
             r.IsNull(7) ? null : Time(r.GetInt64(7)), r.GetInt64(8), r.IsNull(9) ? null : r.GetString(9));
-        return new GoldStatus(definition.Name, silverVersion, consumed, record);
+        return new GoldStatus(definition.Name, silverVersion, consumed, record) { Pending = pending };
     }
 }

@@ -267,6 +267,25 @@ public sealed class DeltaTable
     }
 
     /// <summary>
+    /// How many commits after <paramref name="afterVersion"/> up to <paramref name="toVersion"/> change the table's data (add or
+    /// remove files with <c>dataChange</c>): what an incremental reader still has to consume. A compaction, a vacuum or a commit of
+    /// progress markers alone changes none. When the log no longer holds them all, every commit of the range is counted.
+    /// </summary>
+    public async Task<long> CountDataChangesAsync(long afterVersion, long toVersion, CancellationToken cancellationToken = default)
+    {
+        if (toVersion <= afterVersion) return 0;
+        try
+        {
+            var changes = await GetChangesAsync(afterVersion, toVersion, cancellationToken).ConfigureAwait(false);
+            return changes.Count(c => c.Adds.Any(a => a.DataChange) || c.Removes.Any(r => r.DataChange));
+        }
+        catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.NotFound)
+        {
+            return toVersion - afterVersion;
+        }
+    }
+
+    /// <summary>
     /// The data changes of the commits after <paramref name="afterVersion"/> up to <paramref name="toVersion"/>, oldest first: what an
     /// incremental reader of the table consumes (the way Delta's streaming source reads a table). Every commit in the range must
     /// still be in the log: one removed by log cleanup, or never written, is a <see cref="LakehouseException"/> (NotFound) naming it,

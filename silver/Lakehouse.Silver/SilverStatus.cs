@@ -16,8 +16,8 @@ public sealed record SilverStatus
     /// <summary>The bronze version silver has consumed; null when silver has not run.</summary>
     public long? ConsumedVersion { get; init; }
 
-    /// <summary>Bronze commits silver has not consumed yet.</summary>
-    public long Pending => (BronzeVersion ?? -1) - (ConsumedVersion ?? -1);
+    /// <summary>Bronze commits that change its data and silver has not consumed yet (compactions and vacuums are not counted).</summary>
+    public long Pending { get; init; }
 
     /// <summary>The last run of the dataset recorded in silver._quality; null when none.</summary>
     public SilverRunResult? LastRun { get; init; }
@@ -40,7 +40,8 @@ public sealed record SilverStatus
             ? SilverJob.Consumed(definition.Name, await silver.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false),
                 await quarantine.ExistsAsync(cancellationToken).ConfigureAwait(false) ? await quarantine.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false) : null)
             : null;
-        var status = new SilverStatus { Dataset = definition.Name, BronzeVersion = bronzeVersion, ConsumedVersion = consumed };
+        var pending = bronzeVersion is { } b ? await bronze.CountDataChangesAsync(consumed ?? -1, b, cancellationToken).ConfigureAwait(false) : 0;
+        var status = new SilverStatus { Dataset = definition.Name, BronzeVersion = bronzeVersion, ConsumedVersion = consumed, Pending = pending };
         var quality = job.Table(SilverTables.Quality);
         if (!await quality.ExistsAsync(cancellationToken).ConfigureAwait(false)) return status;
         var snapshot = await quality.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);

@@ -18,7 +18,7 @@ internal static class StatusCommand
         {
             Details = """
                 For every dataset with a bronze table: bronze's version, the bronze version silver has consumed (pending = bronze commits
-                silver has not processed yet), and the last silver run recorded in silver._quality — rows in and out, quarantined,
+                with new data silver has not processed yet; compactions and vacuums are not counted), and the last silver run recorded in silver._quality — rows in and out, quarantined,
                 duplicates removed, kept with warnings, and each rule that rows broke. For datasets with gold outputs: silver's version, the
                 oldest silver version the dataset's gold tables hold (pending = silver commits gold has not processed), and the last gold
                 run recorded in gold._runs — dates recomputed, rows written, late events, the watermark, new alerts, and why it failed.

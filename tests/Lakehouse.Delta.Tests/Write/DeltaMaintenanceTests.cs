@@ -240,6 +240,22 @@ public sealed class DeltaMaintenanceTests(EngineFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task CountDataChangesAsync_CompactionVacuumAndMarkerOnlyCommits_NotCounted()
+    {
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 2));                                    // v0
+        await t.Writer.AppendAsync(WriteTestKit.Rows(2, 4));                                    // v1
+        await t.Writer.OptimizeAsync();                                                         // v2: no data change
+        await t.Writer.VacuumAsync(TimeSpan.FromDays(7));                                       // v3, v4: vacuum start and end
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 0), [new DeltaAppTransaction("a", 1)]); // v5: a marker alone
+        await t.Writer.DeleteAsync("id = 1");                                                   // v6
+
+        Assert.Equal(6, (await t.Table.GetSnapshotAsync()).Version);
+        Assert.Equal((3L, 2L, 1L, 0L), (await t.Table.CountDataChangesAsync(-1, 6), await t.Table.CountDataChangesAsync(0, 6),
+            await t.Table.CountDataChangesAsync(1, 6), await t.Table.CountDataChangesAsync(6, 6)));
+    }
+
+    [Fact]
     public async Task RestoreAsync_FilesVacuumed_RefusedWithNotFound()
     {
         using var t = new LocalTable(_engine);
