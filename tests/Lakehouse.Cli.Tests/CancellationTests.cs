@@ -69,6 +69,25 @@ public sealed class CancellationTests : IDisposable
         Assert.EndsWith("cancelled\n", result.Stderr, StringComparison.Ordinal);
     }
 
+    /// <summary>A query file that never ends (a FIFO no one writes to): one Ctrl+C ends the wait for it, exit 130, nothing run.</summary>
+    [Fact]
+    public async Task Sql_QueryFromAFifoNobodyWrites_OneSigIntEndsIt130()
+    {
+        var fifo = _temp.Combine("query.fifo");
+        var (made, output) = await LocalServers.RunAsync("mkfifo", [fifo], TimeSpan.FromSeconds(30));
+        Assert.True(made == 0, output);
+        using var sql = CliRunner.Start(["sql", "--file", fifo, "--lake", _temp.Combine("lake"), "--verbose"]);
+        Assert.True(await sql.WaitUntilAsync(() => sql.Stderr.Contains("Running 'lakehouse sql'", StringComparison.Ordinal)), sql.Stderr);
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+
+        await sql.SignalAsync("INT");
+        var result = await sql.WaitAsync();
+
+        Assert.Equal(130, result.ExitCode);
+        Assert.Equal("", result.Stdout);
+        Assert.EndsWith("cancelled\n", result.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Sql_OutputNobodyReadsAndTwoSigInts_TheSecondEndsTheProcess()
     {

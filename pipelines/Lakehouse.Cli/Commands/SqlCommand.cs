@@ -52,7 +52,8 @@ internal static class SqlCommand
         command.Add(unsafeMode);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var text = QueryText(parse.GetValue(query), parse.GetValue(file));
+            // Standard input or a FIFO may never end: the read waits on a thread of its own, and Ctrl+C ends the wait (exit 130).
+            var text = await Task.Run(() => QueryText(parse.GetValue(query), parse.GetValue(file)), CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
             var location = session.LakeLocation(parse);
             var lakeStorage = LakeContext.OpenStorage(location, session.LoggerFactory);
             var isUnsafe = parse.GetValue(unsafeMode);
@@ -64,7 +65,7 @@ internal static class SqlCommand
     }
 
     /// <summary>The query: the argument, the content of --file, or standard input for '-' (as argument or file).</summary>
-    internal static string QueryText(string? argument, string? file)
+    private static string QueryText(string? argument, string? file)
     {
         if (file is not null && argument is not null) throw CommandLine.Usage("give the query as an argument or with --file, not both");
         var source = file ?? argument ?? throw CommandLine.Usage("'lakehouse sql' needs the query: an argument, --file FILE, or - for standard input (see lakehouse sql --help)");
