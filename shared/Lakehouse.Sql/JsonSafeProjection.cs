@@ -6,7 +6,8 @@ namespace Lakehouse.Sql;
 /// <summary>
 /// Makes DuckDB's JSON output valid JSON: FLOAT and DOUBLE values that JSON cannot hold (NaN, ±infinity), which DuckDB writes
 /// bare, become the strings "NaN", "Infinity" and "-Infinity" (as Spark and Jackson write them), at any depth of LIST, ARRAY,
-/// STRUCT and MAP values. Columns without floating-point values pass through untouched.
+/// STRUCT, MAP and UNION values. A JSON value whose text may hold such a number (DuckDB's JSON type accepts bare NaN) is written as
+/// a JSON string of its text. Columns without floating-point or JSON values pass through untouched.
 /// </summary>
 internal static class JsonSafeProjection
 {
@@ -41,6 +42,10 @@ internal static class JsonSafeProjection
             DuckTypeKind.Struct => $"CASE WHEN {expr} IS NULL THEN NULL ELSE json_object(" +
                 string.Join(", ", type.FieldNames.Select((f, i) => $"{SqlText.Literal(f)}, {ToJson(type.Children[i], $"struct_extract({expr}, {SqlText.Literal(f)})", depth + 1)}")) + ") END",
             DuckTypeKind.Map => $"to_json(map_from_entries(list_transform(map_entries({expr}), lambda {x}: struct_pack(key := {x}.key, value := {ToJson(type.Children[1], x + ".value", depth + 1)}))))",
+            DuckTypeKind.Union => $"CASE WHEN {expr} IS NULL THEN NULL " +
+                string.Concat(type.FieldNames.Select((f, i) =>
+                    $"WHEN union_tag({expr}) = {SqlText.Literal(f)} THEN json_object({SqlText.Literal(f)}, {ToJson(type.Children[i], $"union_extract({expr}, {SqlText.Literal(f)})", depth + 1)}) ")) + "END",
+            DuckTypeKind.Json => $"CASE WHEN regexp_matches(CAST({expr} AS VARCHAR), '(?i)nan|inf') THEN to_json(CAST({expr} AS VARCHAR)) ELSE {expr} END",
             _ => $"to_json({expr})",
         };
     }
@@ -52,17 +57,21 @@ internal static class JsonSafeProjection
         List,
         Struct,
         Map,
+        Union,
+
+        /// <summary>JSON text, which may hold bare non-finite numbers.</summary>
+        Json,
     }
 
     /// <summary>A DuckDB type as DESCRIBE prints it, parsed only as deep as JSON output needs.</summary>
     internal sealed record DuckType(DuckTypeKind Kind, IReadOnlyList<DuckType> Children, IReadOnlyList<string> FieldNames)
     {
-        internal bool HasFloat => Kind == DuckTypeKind.Float || Children.Any(c => c.HasFloat);
+        internal bool HasFloat => Kind is DuckTypeKind.Float or DuckTypeKind.Json || Children.Any(c => c.HasFloat);
     }
 
     /// <summary>
     /// Parses type strings such as <c>DOUBLE</c>, <c>STRUCT("a b" FLOAT[], c VARCHAR)[]</c>, <c>MAP(VARCHAR, DOUBLE[3])</c>,
-    /// <c>DECIMAL(10,2)</c>. UNION and anything unknown count as "other" (passed through as DuckDB writes them).
+    /// <c>DECIMAL(10,2)</c>, <c>UNION(x DOUBLE, s VARCHAR)</c>, <c>JSON</c>. Anything unknown counts as "other" (passed through as DuckDB writes it).
     /// </summary>
     internal sealed class TypeParser
     {
@@ -93,7 +102,7 @@ internal static class JsonSafeProjection
             var name = ReadWord().ToUpperInvariant();
             DuckType type;
             SkipSpaces();
-            if (name == "STRUCT" && Peek('('))
+            if (name is "STRUCT" or "UNION" && Peek('('))
             {
                 _pos++;
                 var names = new List<string>();
@@ -112,7 +121,7 @@ internal static class JsonSafeProjection
                     Expect(')');
                     break;
                 }
-                type = new DuckType(DuckTypeKind.Struct, children, names);
+                type = new DuckType(name == "UNION" ? DuckTypeKind.Union : DuckTypeKind.Struct, children, names);
             }
             else if (name == "MAP" && Peek('('))
             {
@@ -135,7 +144,8 @@ internal static class JsonSafeProjection
                     SkipSpaces();
                     ReadWord();
                 }
-                type = name is "DOUBLE" or "FLOAT" or "REAL" or "FLOAT4" or "FLOAT8" ? new DuckType(DuckTypeKind.Float, [], []) : Other;
+                type = name is "DOUBLE" or "FLOAT" or "REAL" or "FLOAT4" or "FLOAT8" ? new DuckType(DuckTypeKind.Float, [], [])
+                    : name == "JSON" ? new DuckType(DuckTypeKind.Json, [], []) : Other;
             }
             while (Peek('['))
             {

@@ -211,4 +211,19 @@ public sealed class LakeQueryTests : IDisposable
         Assert.Equal("[{\"z\":\"NaN\"}]", row.GetProperty("ls").GetRawText());
         Assert.Equal(12.5, row.GetProperty("dec").GetDouble());
     }
+
+    [Fact]
+    public void JsonSafe_NonFiniteValuesInUnionsAndJsonText_ValidJson()
+    {
+        using var lease = _engine.Lease();
+        var sql = LakeQuery.JsonSafe(lease.Connection,
+            "SELECT * FROM (VALUES (union_value(x := 'nan'::DOUBLE)::UNION(x DOUBLE, s VARCHAR), json('[NaN]'), 1), " +
+            "(union_value(s := 'text')::UNION(x DOUBLE, s VARCHAR), json('{\"a\": [1, 2.5]}'), 2), (NULL, NULL, 3)) t(u, js, n) ORDER BY n");
+        using var r = lease.Connection.Query($"SELECT to_json(__r)::VARCHAR FROM ({sql}) AS __r");
+        var rows = new List<string>();
+        while (r.Read()) rows.Add(r.GetString(0));
+
+        Assert.Equal(["{\"u\":{\"x\":\"NaN\"},\"js\":\"[NaN]\",\"n\":1}", "{\"u\":{\"s\":\"text\"},\"js\":{\"a\":[1,2.5]},\"n\":2}", "{\"u\":null,\"js\":null,\"n\":3}"], rows);
+        Assert.All(rows, row => System.Text.Json.JsonDocument.Parse(row).Dispose());
+    }
 }

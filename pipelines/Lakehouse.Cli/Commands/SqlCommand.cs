@@ -26,7 +26,7 @@ internal static class SqlCommand
                 The query must be one statement that reads (SELECT, WITH … SELECT, FROM …, VALUES); a trailing ';' is fine. It may read files
                 inside the lake only. --unsafe lifts both limits: any statements (COPY … TO, ATTACH, INSTALL/LOAD, SET) and files anywhere.
                 The table format prints at most --max-rows rows (the rest are counted); csv and jsonl stream every row. In jsonl, NaN and
-                infinities are the strings "NaN", "Infinity" and "-Infinity".
+                infinities are the strings "NaN", "Infinity" and "-Infinity"; a JSON value whose text holds them is written as a string.
                 """,
             Examples =
             [
