@@ -13,10 +13,19 @@ public sealed record LakeTableName(string Layer, string Name, long? Version, Dat
     /// <summary>The folder of the table under the lake root: <c>layer/name</c>.</summary>
     public string Folder => Layer + "/" + Name;
 
-    /// <summary>The name as SQL writes it (what the view is called): <c>name</c>, <c>name@v3</c> or <c>name@&lt;time&gt;</c>.</summary>
-    public string SqlName => Version is { } v ? string.Create(CultureInfo.InvariantCulture, $"{Name}@v{v}")
-        : Timestamp is { } t ? Name + "@" + t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture)
-        : Name;
+    private readonly string? _written;
+
+    /// <summary>
+    /// The name as the query writes it, which is what the view is called: <c>name</c>, <c>name@v3</c> or <c>name@&lt;time&gt;</c>
+    /// (as written: <c>name@v03</c> or a time with an offset name the version they parse to, under their own text).
+    /// </summary>
+    public string SqlName
+    {
+        get => _written ?? (Version is { } v ? string.Create(CultureInfo.InvariantCulture, $"{Name}@v{v}")
+            : Timestamp is { } t ? Name + "@" + t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture)
+            : Name);
+        init => _written = value;
+    }
 
     /// <summary>
     /// Parses a reference found in a query; null when <paramref name="schema"/> is not a layer (a CTE, a DuckDB catalog table).
@@ -36,9 +45,11 @@ public sealed record LakeTableName(string Layer, string Name, long? Version, Dat
         if (at < 0) return new LakeTableName(layer, name, null, null);
         var suffix = table[(at + 1)..];
         if (suffix.Length > 1 && suffix[0] is 'v' or 'V' && long.TryParse(suffix.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var version))
-            return new LakeTableName(layer, name, version, null);
-        if (DateTimeOffset.TryParse(suffix, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
-            return new LakeTableName(layer, name, null, time);
+            return new LakeTableName(layer, name, version, null) { SqlName = table };
+        // ISO 8601 only (a date first): the invariant culture would also read 5/6/2024, month first.
+        if (suffix.Length >= 10 && char.IsAsciiDigit(suffix[0]) && suffix[4] == '-' && suffix[7] == '-'
+            && DateTimeOffset.TryParse(suffix, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
+            return new LakeTableName(layer, name, null, time) { SqlName = table };
         throw new LakehouseException(LakehouseErrorReason.InvalidInput,
             $"'{layer}.\"{table}\"': after '@' comes a version (v3) or a time (2026-11-01T00:00:00Z), not '{suffix}'.");
     }

@@ -84,6 +84,11 @@ public sealed class LakeQueryTests : IDisposable
         Assert.Equal(["1", "2"], await RowsAsync($"SELECT id FROM silver.\"t@{DateTimeOffset.UtcNow.AddMinutes(1):yyyy-MM-ddTHH:mm:ssZ}\" ORDER BY id"));
         Assert.Equal(["1|1"], await RowsAsync("SELECT (SELECT count(*) FROM silver.\"t@v0\"), (SELECT count(*) FROM silver.t) - 1"));
 
+        // Written otherwise than canonically: read under their own text (the query names the view as it wrote it).
+        Assert.Equal(["1|1|2"], await RowsAsync(
+            $"SELECT (SELECT count(*) FROM silver.\"t@v00\"), (SELECT count(*) FROM silver.\"t@V0\"), (SELECT count(*) FROM silver.\"t@{DateTimeOffset.UtcNow.AddHours(1):yyyy-MM-ddTHH:mm:ss.000+01:00}\")"));
+        var american = await RefusedAsync("SELECT * FROM silver.\"t@5/6/2024\"");
+        Assert.Equal("'silver.\"t@5/6/2024\"': after '@' comes a version (v3) or a time (2026-11-01T00:00:00Z), not '5/6/2024'.", american.Message);
         var bad = await RefusedAsync("SELECT * FROM silver.\"t@yesterday\"");
         Assert.Equal("'silver.\"t@yesterday\"': after '@' comes a version (v3) or a time (2026-11-01T00:00:00Z), not 'yesterday'.", bad.Message);
         var missing = await RefusedAsync("SELECT * FROM silver.\"t@v9\"");
