@@ -64,22 +64,32 @@ internal sealed class LocalLakeStorage : ILakeStorage
     /// </summary>
     private void CheckNoLinkOut(string full, string path)
     {
-        if (!full.StartsWith(Path.TrimEndingDirectorySeparator(_lakeRoot) + Path.DirectorySeparatorChar, StringComparison.Ordinal)) return;
-        var folder = Path.GetDirectoryName(full);
+        CheckFoldersNoLinkOut(Path.GetDirectoryName(full), path);
+        CheckNotLinkOut(new FileInfo(full), path);
+    }
+
+    /// <summary>
+    /// <see cref="CheckNoLinkOut"/> for the folders from <paramref name="folder"/> up to the lake root only: what a log read or a
+    /// listing costs stays one lookup once they are known (a file's own link is checked for data files alone).
+    /// </summary>
+    private void CheckFoldersNoLinkOut(string? folder, string path)
+    {
+        if (folder is null || !folder.StartsWith(Path.TrimEndingDirectorySeparator(_lakeRoot) + Path.DirectorySeparatorChar, StringComparison.Ordinal)) return;
         var folders = new List<string>();
         while (folder is not null && folder.Length > _lakeRoot.Length && !_checkedFolders.ContainsKey(folder))
         {
             folders.Add(folder);
             folder = Path.GetDirectoryName(folder);
         }
-        foreach (var f in folders.Append(full))
-        {
-            var info = f == full ? (FileSystemInfo)new FileInfo(f) : new DirectoryInfo(f);
-            if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true)?.FullName is var target && !Under(target, _lakeRoot))
-                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
-                    $"'{LakePath.Normalize(path)}' in {_root} is reached through a symbolic link to {target ?? "nothing"}, outside the lake {_lakeRoot}: the lake reads only its own files.");
-        }
+        foreach (var f in folders) CheckNotLinkOut(new DirectoryInfo(f), path);
         foreach (var f in folders) _checkedFolders.TryAdd(f, true);
+    }
+
+    private void CheckNotLinkOut(FileSystemInfo info, string path)
+    {
+        if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true)?.FullName is var target && !Under(target, _lakeRoot))
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                $"'{LakePath.Normalize(path)}' in {_root} is reached through a symbolic link to {target ?? "nothing"}, outside the lake {_lakeRoot}: the lake reads only its own files.");
     }
 
     public async IAsyncEnumerable<LakeFile> ListAsync(string prefix, string startFrom, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -89,6 +99,7 @@ internal sealed class LocalLakeStorage : ILakeStorage
         var slash = prefix.LastIndexOf('/');
         var folder = slash < 0 ? _root : Path.Combine(_root, prefix[..slash]);
         if (!Directory.Exists(folder)) yield break;
+        CheckFoldersNoLinkOut(folder, prefix);
         var rootLength = Path.EndsInDirectorySeparator(_root) ? _root.Length : _root.Length + 1;
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.None };
         var entries = new FileSystemEnumerable<LakeFile?>(folder, (ref FileSystemEntry entry) =>
@@ -159,7 +170,9 @@ internal sealed class LocalLakeStorage : ILakeStorage
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            return Task.FromResult(File.ReadAllBytes(Full(path)));
+            var full = Full(path);
+            CheckFoldersNoLinkOut(Path.GetDirectoryName(full), path);
+            return Task.FromResult(File.ReadAllBytes(full));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

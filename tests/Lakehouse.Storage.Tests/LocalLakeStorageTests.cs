@@ -62,6 +62,14 @@ public sealed class LocalLakeStorageTests : LakeStorageContractTests
         Assert.Equal($"'out.parquet' in {Path.Combine(root, "gold", "t")} is reached through a symbolic link to {Path.Combine(outside.Path, "secret.parquet")}, " +
             $"outside the lake {root}: the lake reads only its own files.", file.Message);
         Assert.Contains($"is reached through a symbolic link to {Path.Combine(outside.Path, "table")}, outside the lake", folder.Message, StringComparison.Ordinal);
+        // A table folder that is such a link: its log is neither read nor listed.
+        var linked = Storage.Scope("gold/linked");
+        await Assert.ThrowsAsync<Lakehouse.Core.LakehouseException>(() => linked.ReadAsync("b.parquet"));
+        await Assert.ThrowsAsync<Lakehouse.Core.LakehouseException>(async () =>
+        {
+            await foreach (var f in linked.ListAsync("")) Assert.Fail("listed " + f.Path);
+        });
+        Assert.Equal("PAR1"u8.ToArray(), await table.ReadAsync("inside.parquet"));
     }
 
     [Fact]
