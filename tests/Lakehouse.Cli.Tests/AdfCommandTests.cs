@@ -81,6 +81,33 @@ public sealed class AdfCommandTests : IDisposable
         Assert.Equal("overlay:NotOneOf", problem.GetProperty("rule").GetString());
     }
 
+    /// <summary>
+    /// An expression <c>pipeline run</c> refuses before running is a problem for validate too, with the runner's own message
+    /// (validate passed unknown functions, unclosed strings and undeclared parameters, and export-arm wrote them).
+    /// </summary>
+    [Theory]
+    [InlineData("@frobnicate('x')", "ADF expression error at position 1: unknown function 'frobnicate'.")]
+    [InlineData("@concat('abc", "ADF expression error at position 8: the string literal is not closed with a quote (write '' for a quote inside a string).")]
+    [InlineData("@pipeline().parameters.nosuch", "ADF expression error at position 22: the pipeline has no parameter 'nosuch'.")]
+    public async Task Validate_ExpressionPipelineRunRefuses_SameProblemExit1(string command, string reason)
+    {
+        Directory.CreateDirectory(_temp.Combine("pipeline"));
+        var pipeline = _temp.Combine("pipeline", "pl_x.json");
+        await File.WriteAllTextAsync(pipeline, $$"""
+            { "name": "pl_x", "properties": { "activities": [
+                { "name": "Silver", "type": "Custom", "linkedServiceName": { "referenceName": "ls_batch", "type": "LinkedServiceReference" },
+                  "typeProperties": { "command": {{JsonSerializer.Serialize(command)}} } } ] } }
+            """);
+
+        var r = await CliRunner.RunAsync(Schemas, "adf", "validate", pipeline);
+        var run = await CliRunner.RunAsync("pipeline", "run", pipeline, "--lake", _temp.Combine("lake"));
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal($"{pipeline}: $.properties.activities[0].typeProperties.command: lakehouse:expression: activity 'Silver': {reason}\n", r.Stdout);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"{pipeline}: $.properties.activities[0].typeProperties.command (activity 'Silver'): {reason}", run.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Validate_FolderWithoutAdfFiles_Usage2()
     {

@@ -177,6 +177,7 @@ public sealed partial class AdfValidator
                 foreach (var e in _overlay.Validate(properties)) Collect(file, "overlay", e, problems);
                 CheckActivityGraph(file, properties, problems);
                 CheckKnownKeys(file, properties, problems);
+                CheckAsTheRunnerDoes(file, text, problems);
             }
 
             if (kind == "linkedService") CheckSecrets(file, properties["typeProperties"], "$.properties.typeProperties", problems);
@@ -206,6 +207,31 @@ public sealed partial class AdfValidator
         foreach (var p in obj.Properties().Where(p => !allowed.Contains(p.Name, StringComparer.Ordinal)))
         {
             problems.Add(new(file, "$." + p.Name, "lakehouse:unknown-property", $"\"{p.Name}\" is not part of an ADF {kind} file"));
+        }
+    }
+
+    /// <summary>
+    /// The checks the local runner makes before a run and no schema can (<see cref="Runner.PipelineChecks"/>: policy values such as a
+    /// timeout over 7 days, parameter defaults of their type, expressions), so validate and run accept the same files. A value the
+    /// schemas already found wrong is not reported twice.
+    /// </summary>
+    private static void CheckAsTheRunnerDoes(string file, string text, List<AdfProblem> problems)
+    {
+        System.Text.Json.Nodes.JsonNode? document;
+        try
+        {
+            document = System.Text.Json.Nodes.JsonNode.Parse(text, documentOptions: new System.Text.Json.JsonDocumentOptions { MaxDepth = MaxDepth });
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return; // read above: JSON.NET accepts a little more (comments), and its problems are reported
+        }
+
+        if (document is not System.Text.Json.Nodes.JsonObject root) return;
+        var reported = problems.Select(p => p.Path).ToHashSet(StringComparer.Ordinal);
+        foreach (var p in Runner.PipelineChecks.Check(root).Where(p => !reported.Contains(p.Path)))
+        {
+            problems.Add(new(file, p.Path, p.Rule, p.Activity is null ? p.Message : $"activity '{p.Activity}': {p.Message}"));
         }
     }
 

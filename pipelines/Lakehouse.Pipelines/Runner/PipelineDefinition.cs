@@ -2,14 +2,13 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lakehouse.Core;
-using Lakehouse.Pipelines.Expressions;
 
 namespace Lakehouse.Pipelines.Runner;
 
 /// <summary>
-/// A pipeline file read and checked before anything runs: every activity type is one the local runner knows, every
-/// expression parses and names declared parameters, variables and activities (<see cref="AdfExpression.CheckDocument"/>),
-/// dependsOn names siblings with known conditions, and pipelines it executes exist and pass the same checks.
+/// A pipeline file read and checked before anything runs: every activity type is one the local runner knows, dependsOn
+/// names siblings with known conditions, pipelines it executes exist and pass the same checks, and the checks
+/// <c>lakehouse adf validate</c> makes too (<see cref="PipelineChecks"/>: policies, parameter defaults, expressions) pass.
 /// </summary>
 internal sealed class PipelineDefinition
 {
@@ -72,16 +71,12 @@ internal sealed class PipelineDefinition
         var definition = new PipelineDefinition(file, name, properties);
         loading.Add(file);
         var problems = new List<string>();
-        var activityPaths = new List<(string Path, string Name)>();
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        definition.CheckActivities(definition.Activities, "$.properties.activities", problems, activityPaths, names, loading);
+        definition.CheckActivities(definition.Activities, "$.properties.activities", problems, names, loading);
         CheckCycles(definition.Activities, "$.properties.activities", problems);
-        definition.CheckDeclarations(problems);
-        foreach (var problem in AdfExpression.CheckDocument(root))
-        {
-            var owner = activityPaths.Where(a => problem.Path.StartsWith(a.Path, StringComparison.Ordinal)).MaxBy(a => a.Path.Length);
-            problems.Add(owner.Name is null ? $"{problem.Path}: {problem.Message}" : $"{problem.Path} (activity '{owner.Name}'): {problem.Message}");
-        }
+        definition.CheckVariables(problems);
+        foreach (var problem in PipelineChecks.Check(root))
+            problems.Add(problem.Activity is null ? $"{problem.Path}: {problem.Message}" : $"{problem.Path} (activity '{problem.Activity}'): {problem.Message}");
         loading.Remove(file);
         if (problems.Count > 0)
             throw new LakehouseException(LakehouseErrorReason.InvalidInput,
@@ -95,14 +90,8 @@ internal sealed class PipelineDefinition
     /// <summary>Loads a pipeline this one executes (checked already when this one was loaded).</summary>
     internal PipelineDefinition LoadReferenced(string referenceName) => Load(ReferencedFile(referenceName));
 
-    private void CheckDeclarations(List<string> problems)
+    private void CheckVariables(List<string> problems)
     {
-        foreach (var (key, spec) in Parameters)
-        {
-            var type = Str(spec["type"]);
-            if (type is null || !ParameterTypes.Contains(type))
-                problems.Add($"$.properties.parameters.{key}.type: '{type}' is not a parameter type ({string.Join(", ", ParameterTypes)})");
-        }
         foreach (var (key, spec) in Variables)
         {
             var type = Str(spec["type"]);
@@ -111,9 +100,7 @@ internal sealed class PipelineDefinition
         }
     }
 
-    internal static readonly string[] ParameterTypes = ["String", "Int", "Float", "Bool", "Array", "Object", "SecureString", "SecureObject"];
-
-    private void CheckActivities(JsonArray activities, string path, List<string> problems, List<(string, string)> activityPaths, HashSet<string> names, HashSet<string> loading)
+    private void CheckActivities(JsonArray activities, string path, List<string> problems, HashSet<string> names, HashSet<string> loading)
     {
         var siblings = activities.OfType<JsonObject>().Select(a => Str(a["name"])).OfType<string>().ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < activities.Count; i++)
@@ -130,7 +117,6 @@ internal sealed class PipelineDefinition
                 problems.Add($"{at}.name: the activity has no name");
                 continue;
             }
-            activityPaths.Add((at, name));
             string Where(string sub) => $"{at}{sub} (activity '{name}')";
             if (!names.Add(name)) problems.Add($"{Where(".name")}: another activity of the pipeline has the same name (ADF needs names unique in the pipeline)");
             var type = Str(activity["type"]);
@@ -155,8 +141,6 @@ internal sealed class PipelineDefinition
                                 problems.Add($"{Where($".dependsOn[{d}].dependencyConditions")}: '{Str(c)}' is not a condition (Succeeded, Failed, Skipped, Completed)");
                 }
             }
-            if (activity["policy"]?["timeout"] is { } timeout && Str(timeout) is { } timeoutText && !AdfExpression.IsExpression(timeoutText) && !TryTimeSpan(timeoutText, out _))
-                problems.Add($"{Where(".policy.timeout")}: '{timeoutText}' is not a timeout (d.hh:mm:ss)");
             var props = activity["typeProperties"] as JsonObject;
             void Need(string property)
             {
@@ -184,13 +168,13 @@ internal sealed class PipelineDefinition
                 case "IfCondition":
                     Need("expression");
                     foreach (var branch in new[] { "ifTrueActivities", "ifFalseActivities" })
-                        if (props?[branch] is JsonArray inner) CheckActivities(inner, $"{at}.typeProperties.{branch}", problems, activityPaths, names, loading);
+                        if (props?[branch] is JsonArray inner) CheckActivities(inner, $"{at}.typeProperties.{branch}", problems, names, loading);
                     break;
                 case "ForEach":
                 case "Until":
                     Need(type == "ForEach" ? "items" : "expression");
                     Need("activities");
-                    if (props?["activities"] is JsonArray loop) CheckActivities(loop, $"{at}.typeProperties.activities", problems, activityPaths, names, loading);
+                    if (props?["activities"] is JsonArray loop) CheckActivities(loop, $"{at}.typeProperties.activities", problems, names, loading);
                     if (type == "ForEach" && props?["batchCount"] is JsonValue batch && (!batch.TryGetValue<int>(out var b) || b is < 1 or > 50))
                         problems.Add($"{Where(".typeProperties.batchCount")}: batchCount must be a whole number from 1 to 50");
                     if (type == "Until" && Str(props?["timeout"]) is { } untilTimeout && !TryTimeSpan(untilTimeout, out _))

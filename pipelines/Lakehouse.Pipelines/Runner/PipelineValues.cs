@@ -11,8 +11,9 @@ internal static class PipelineValues
 {
     /// <summary>
     /// The run's parameters: each given value converted to its declared type (String, Int, Float, Bool, Array, Object), the
-    /// others from their defaults. A parameter that is not declared, a value of the wrong type or a missing one without a
-    /// default is an error before the run starts.
+    /// others from their defaults, converted the same way. A parameter that is not declared, a value of the wrong type or a
+    /// missing one without a default is an error before the run starts (a default of the wrong type already fails
+    /// <see cref="PipelineChecks"/>).
     /// </summary>
     internal static Dictionary<string, JsonNode?> Bind(PipelineDefinition definition, IEnumerable<KeyValuePair<string, JsonNode?>> given)
     {
@@ -38,8 +39,19 @@ internal static class PipelineValues
         foreach (var (name, spec) in definition.Parameters)
         {
             if (values.ContainsKey(name)) continue;
-            if (spec.ContainsKey("defaultValue")) values[name] = spec["defaultValue"]?.DeepClone();
-            else problems.Add($"parameter '{name}' has no default value: give it (--param {name}=…)");
+            if (!spec.ContainsKey("defaultValue"))
+            {
+                problems.Add($"parameter '{name}' has no default value: give it (--param {name}=…)");
+                continue;
+            }
+            try
+            {
+                values[name] = spec["defaultValue"] is { } defaultValue ? Convert(PipelineDefinition.Str(spec["type"]) ?? "String", defaultValue) : null;
+            }
+            catch (FormatException e)
+            {
+                problems.Add($"parameter '{name}': the default value {e.Message}");
+            }
         }
         if (problems.Count > 0)
             throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"{definition.File}: the run's parameters are not valid: {string.Join("; ", problems)}");
@@ -50,7 +62,12 @@ internal static class PipelineValues
     internal static IEnumerable<KeyValuePair<string, JsonNode?>> FromText(IReadOnlyDictionary<string, string>? parameters) =>
         (parameters ?? new Dictionary<string, string>()).Select(p => KeyValuePair.Create(p.Key, (JsonNode?)JsonValue.Create(p.Value)));
 
-    private static JsonNode? Convert(string type, JsonNode? value)
+    /// <summary>
+    /// A parameter value converted to its declared type: a JSON value of that type, or text that parses as one ("5" for an
+    /// Int, JSON text for an Array or Object); a String takes anything, as text.
+    /// </summary>
+    /// <exception cref="FormatException">The value is not of the type; the message shows the value and the type.</exception>
+    internal static JsonNode? Convert(string type, JsonNode? value)
     {
         var text = value is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
         switch (type)

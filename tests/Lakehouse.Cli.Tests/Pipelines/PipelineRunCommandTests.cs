@@ -108,6 +108,34 @@ public sealed class PipelineRunCommandTests : IDisposable
         Assert.False(File.Exists(marker));
     }
 
+    /// <summary>
+    /// A timeout over ADF's 7 days is refused before anything runs, naming file, activity and value (it passed the check,
+    /// Bronze ran, then the run crashed with "Specified argument was out of the range of valid values." and stayed InProgress).
+    /// </summary>
+    [Theory]
+    [InlineData("{\"timeout\": \"99999.00:00:00\"}", "$.properties.activities[1].policy.timeout (activity 'Second'): '99999.00:00:00' is longer than 7 days (7.00:00:00), the longest activity timeout ADF allows")]
+    [InlineData("{\"retry\": \"two\"}", "$.properties.activities[1].policy.retry (activity 'Second'): 'two' is not a retry count (a whole number from 0)")]
+    public async Task PipelineRun_BadPolicyOnALaterActivity_Exit1BeforeAnythingRunsNothingRecorded(string policy, string expected)
+    {
+        var file = _temp.Combine("pipeline", "pl_policy.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        var marker = _temp.Combine("ran");
+        await File.WriteAllTextAsync(file, $$$"""
+            {"name": "pl_policy", "properties": {"activities": [
+              {"name": "First", "type": "Custom", "typeProperties": {"command": "touch {{{marker}}}"}},
+              {"name": "Second", "type": "Custom", "dependsOn": [{"activity": "First", "dependencyConditions": ["Succeeded"]}],
+               "policy": {{{policy}}}, "typeProperties": {"command": "exit 0"}}
+            ]}}
+            """);
+
+        var run = await CliRunner.RunAsync("pipeline", "run", file, "--lake", Lake);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal($"error: {file}: the pipeline cannot run (1 problem, nothing was run):\n  {file}: {expected}\n", run.Stderr);
+        Assert.False(File.Exists(marker));
+        Assert.False(File.Exists(SqlitePipelineStateStore.PathUnderLake(Lake)), "nothing is recorded");
+    }
+
     [Theory]
     [InlineData("--param", "noequals", "--param must be name=value, not 'noequals'")]
     [InlineData("--trigger-body", "[1]", "--trigger-body must be a JSON object")]

@@ -79,6 +79,52 @@ public sealed class AdfValidatorTests(AdfSchemaFixture fixture) : IClassFixture<
         Assert.Equal(("$.properties.activities[0].policy.timeout", "overlay:PatternMismatch"), (p.Path, p.Rule));
     }
 
+    /// <summary>A timeout over ADF's 7 days has the timespan pattern, so the schemas let it through; the local runner crashed on it mid-run.</summary>
+    [Fact]
+    public void Validate_TimeoutOverSevenDays_PolicyRuleNamesActivityAndValue()
+    {
+        var p = Assert.Single(Check("pipeline", Pipeline(GoodCustom.Replace("0.02:00:00", "99999.00:00:00", StringComparison.Ordinal))));
+        Assert.Equal("pipeline/pl_x.json: $.properties.activities[0].policy.timeout: lakehouse:policy: activity 'Silver': '99999.00:00:00' is longer than 7 days (7.00:00:00), the longest activity timeout ADF allows",
+            p.ToString());
+    }
+
+    [Fact]
+    public void Validate_TimeoutOfExactlySevenDays_HasNoProblem() =>
+        Assert.Empty(Check("pipeline", Pipeline(GoodCustom.Replace("0.02:00:00", "7.00:00:00", StringComparison.Ordinal))));
+
+    /// <summary>A parameter's default of another type than the one declared: Microsoft's schema types defaultValue as anything.</summary>
+    [Theory]
+    [InlineData("Int", "\"abc\"", "'abc' is not an Int")]
+    [InlineData("Bool", "\"yes\"", "'yes' is not a Bool (true or false)")]
+    [InlineData("Float", "[1]", "'[1]' is not a Float")]
+    [InlineData("Array", "\"x\"", "'x' is not JSON ('x' is an invalid start of a value. LineNumber: 0 | BytePositionInLine: 0.)")]
+    [InlineData("Object", "[]", "'[]' is not a JSON object")]
+    public void Validate_ParameterDefaultOfWrongType_ParameterRuleAtDefaultValue(string type, string defaultValue, string reason)
+    {
+        var p = Assert.Single(Check("pipeline", $$"""{ "name": "pl_x", "properties": { "activities": [], "parameters": { "n": { "type": "{{type}}", "defaultValue": {{defaultValue}} } } } }"""));
+        Assert.Equal(("$.properties.parameters.n.defaultValue", "lakehouse:parameter", reason), (p.Path, p.Rule, p.Message));
+    }
+
+    [Fact]
+    public void Validate_ParameterDefaultsOfTheirTypes_HaveNoProblem() =>
+        Assert.Empty(Check("pipeline", """
+            { "name": "pl_x", "properties": { "activities": [], "parameters": {
+                "i": { "type": "Int", "defaultValue": 3 }, "f": { "type": "Float", "defaultValue": 1.5 }, "b": { "type": "Bool", "defaultValue": false },
+                "a": { "type": "Array", "defaultValue": [1] }, "o": { "type": "Object", "defaultValue": {} }, "s": { "type": "String", "defaultValue": "" },
+                "none": { "type": "Int" } } } }
+            """));
+
+    /// <summary>What the local runner refuses before a run in an expression, validate refuses too, with the runner's own message.</summary>
+    [Theory]
+    [InlineData("@frobnicate('x')", "ADF expression error at position 1: unknown function 'frobnicate'.")]
+    [InlineData("@concat('abc", "ADF expression error at position 8: the string literal is not closed with a quote (write '' for a quote inside a string).")]
+    [InlineData("@pipeline().parameters.nosuch", "ADF expression error at position 22: the pipeline has no parameter 'nosuch'.")]
+    public void Validate_ExpressionTheRunnerRefuses_ExpressionRuleAtPath(string command, string reason)
+    {
+        var p = Assert.Single(Check("pipeline", Pipeline(GoodCustom.Replace("lakehouse silver run", command, StringComparison.Ordinal))));
+        Assert.Equal(("$.properties.activities[0].typeProperties.command", "lakehouse:expression", $"activity 'Silver': {reason}"), (p.Path, p.Rule, p.Message));
+    }
+
     [Fact]
     public void Validate_CustomWithoutLinkedService_RequiredPropertyNamed()
     {

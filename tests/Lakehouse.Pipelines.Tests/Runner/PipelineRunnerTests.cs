@@ -364,6 +364,12 @@ public sealed class PipelineRunnerTests : RunnerTestKit
     [InlineData("\"type\": \"Custom\", \"typeProperties\": {\"command\": \"@concatt('a', 'b')\"}", "$.properties.activities[1].typeProperties.command (activity 'Second'): ")]
     [InlineData("\"type\": \"Custom\", \"typeProperties\": {\"command\": \"@concat('a', \"}", "$.properties.activities[1].typeProperties.command (activity 'Second'): ")]
     [InlineData("\"type\": \"Custom\", \"typeProperties\": {\"command\": \"@pipeline().parameters.nope\"}", "the pipeline has no parameter 'nope'")]
+    [InlineData("\"type\": \"Custom\", \"policy\": {\"timeout\": \"99999.00:00:00\"}, \"typeProperties\": {\"command\": \"exit 0\"}",
+        "$.properties.activities[1].policy.timeout (activity 'Second'): '99999.00:00:00' is longer than 7 days (7.00:00:00), the longest activity timeout ADF allows")]
+    [InlineData("\"type\": \"Custom\", \"policy\": {\"retry\": \"two\"}, \"typeProperties\": {\"command\": \"exit 0\"}",
+        "$.properties.activities[1].policy.retry (activity 'Second'): 'two' is not a retry count (a whole number from 0)")]
+    [InlineData("\"type\": \"Custom\", \"policy\": {\"retryIntervalInSeconds\": 100000}, \"typeProperties\": {\"command\": \"exit 0\"}",
+        "$.properties.activities[1].policy.retryIntervalInSeconds (activity 'Second'): 100000 is not a retry interval (whole seconds from 0 to 86400)")]
     public async Task RunAsync_PipelineThatCannotRun_IsRefusedBeforeAnythingRuns(string second, string expected)
     {
         var marker = Path.Combine(Work, "ran");
@@ -440,6 +446,43 @@ public sealed class PipelineRunnerTests : RunnerTestKit
         Assert.Contains("$.properties.activities[1].dependsOn (activity 'B'): dependsOn goes round in a circle through 'B'", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("'C'", error.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(marker));
+    }
+
+    /// <summary>
+    /// A parameter's default of another type than the one declared is refused before anything runs, as a given value is
+    /// (it passed, and the first expression that used it failed mid-run).
+    /// </summary>
+    [Theory]
+    [InlineData("Int", "\"abc\"", "$.properties.parameters.n.defaultValue: 'abc' is not an Int")]
+    [InlineData("Bool", "\"yes\"", "$.properties.parameters.n.defaultValue: 'yes' is not a Bool (true or false)")]
+    [InlineData("Float", "\"x\"", "$.properties.parameters.n.defaultValue: 'x' is not a Float")]
+    [InlineData("Int", "1.5", "$.properties.parameters.n.defaultValue: '1.5' is not an Int")]
+    [InlineData("Array", "{\"a\": 1}", "$.properties.parameters.n.defaultValue: '{\"a\":1}' is not a JSON array")]
+    [InlineData("Object", "[1]", "$.properties.parameters.n.defaultValue: '[1]' is not a JSON object")]
+    public async Task RunAsync_ParameterDefaultOfWrongType_IsRefusedBeforeAnythingRuns(string type, string defaultValue, string expected)
+    {
+        var marker = Path.Combine(Work, "ran");
+        var file = Pipeline("pl_default", [Custom("First", $"touch {marker}")],
+            new JsonObject { ["n"] = new JsonObject { ["type"] = type, ["defaultValue"] = JsonNode.Parse(defaultValue) } });
+
+        var error = await Assert.ThrowsAsync<LakehouseException>(() => CreateRunner().RunAsync(file));
+
+        Assert.Equal(LakehouseErrorReason.InvalidInput, error.Reason);
+        Assert.Contains($"{file}: {expected}", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(marker));
+    }
+
+    /// <summary>A default given as text of the declared type is that type in the run ("5" for an Int is 5), as a --param value is.</summary>
+    [Fact]
+    public async Task RunAsync_IntDefaultWrittenAsText_IsAnInt()
+    {
+        var file = Pipeline("pl_default", [Custom("Add", $"echo @{{add(pipeline().parameters.n, 1)}} > {Path.Combine(Work, "sum")}")],
+            new JsonObject { ["n"] = new JsonObject { ["type"] = "Int", ["defaultValue"] = "5" } });
+
+        var result = await CreateRunner().RunAsync(file);
+
+        Assert.Equal(RunStatus.Succeeded, result.Status);
+        Assert.Equal("6", (await File.ReadAllTextAsync(Path.Combine(Work, "sum"))).Trim());
     }
 
     [Theory]

@@ -1,0 +1,144 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Lakehouse.Core;
+using Lakehouse.Pipelines.Expressions;
+
+namespace Lakehouse.Pipelines.Runner;
+
+/// <summary>One problem <see cref="PipelineChecks"/> found in a pipeline document.</summary>
+/// <param name="Path">The JSON path of the value.</param>
+/// <param name="Activity">The activity the value belongs to, or null (a parameter).</param>
+/// <param name="Rule">The rule, as <c>adf validate</c> names it: <c>lakehouse:policy</c>, <c>lakehouse:parameter</c> or <c>lakehouse:expression</c>.</param>
+/// <param name="Message">What is wrong, with the value.</param>
+internal sealed record PipelineCheckProblem(string Path, string? Activity, string Rule, string Message);
+
+/// <summary>
+/// The checks of a pipeline document that no schema makes and that both <c>lakehouse adf validate</c> (<see cref="Adf.AdfValidator"/>)
+/// and the local runner before a run (<see cref="PipelineDefinition"/>) make, so the two cannot disagree: each activity's
+/// policy (retry, retryIntervalInSeconds, timeout up to ADF's 7 days), each parameter's type and default value (of that type),
+/// and every expression (<see cref="AdfExpression.CheckDocument"/>: it parses, calls known functions, names declared
+/// parameters, variables and activities). Values written as expressions are checked again, by the same rules, when they are evaluated.
+/// </summary>
+internal static class PipelineChecks
+{
+    /// <summary>ADF's longest activity timeout (policy.timeout): 7 days, also its default.</summary>
+    internal static readonly TimeSpan MaxActivityTimeout = TimeSpan.FromDays(7);
+
+    /// <summary>ADF's longest retry interval (policy.retryIntervalInSeconds): a day.</summary>
+    internal const long MaxRetryIntervalSeconds = 86_400;
+
+    /// <summary>The parameter types of a pipeline.</summary>
+    internal static readonly string[] ParameterTypes = ["String", "Int", "Float", "Bool", "Array", "Object", "SecureString", "SecureObject"];
+
+    private static readonly string[] Containers = ["activities", "ifTrueActivities", "ifFalseActivities", "defaultActivities"];
+
+    /// <summary>Every problem of a pipeline document (<c>{"name", "properties": {"activities", "parameters"}}</c>), in document order.</summary>
+    internal static List<PipelineCheckProblem> Check(JsonObject root)
+    {
+        var problems = new List<PipelineCheckProblem>();
+        var properties = root["properties"] as JsonObject;
+        foreach (var (name, node) in properties?["parameters"] as JsonObject ?? [])
+        {
+            var at = $"$.properties.parameters.{name}";
+            var type = PipelineDefinition.Str(node?["type"]);
+            if (type is null || !ParameterTypes.Contains(type, StringComparer.Ordinal))
+                problems.Add(new($"{at}.type", null, "lakehouse:parameter", $"'{type}' is not a parameter type ({string.Join(", ", ParameterTypes)})"));
+            else if (node?["defaultValue"] is { } defaultValue && DefaultProblem(type, defaultValue) is { } problem)
+                problems.Add(new($"{at}.defaultValue", null, "lakehouse:parameter", problem));
+        }
+
+        var activities = new List<(string Path, string Name)>();
+        CheckActivities(properties?["activities"] as JsonArray, "$.properties.activities", problems, activities);
+        foreach (var problem in AdfExpression.CheckDocument(root))
+        {
+            var owner = activities.Where(a => Within(problem.Path, a.Path)).MaxBy(a => a.Path.Length);
+            problems.Add(new(problem.Path, owner.Name, "lakehouse:expression", problem.Message));
+        }
+        return problems;
+    }
+
+    /// <summary>Why a policy.retry value is not a retry count, or null when it is one.</summary>
+    internal static string? RetryProblem(JsonNode? value) =>
+        WholeNumber(value) is >= 0 and <= int.MaxValue ? null : $"{Shown(value)} is not a retry count (a whole number from 0)";
+
+    /// <summary>Why a policy.retryIntervalInSeconds value is not a retry interval, or null when it is one.</summary>
+    internal static string? RetryIntervalProblem(JsonNode? value) =>
+        WholeNumber(value) is >= 0 and <= MaxRetryIntervalSeconds ? null
+            : $"{Shown(value)} is not a retry interval (whole seconds from 0 to {MaxRetryIntervalSeconds.ToString(CultureInfo.InvariantCulture)})";
+
+    /// <summary>
+    /// Why a policy.timeout value is not an activity timeout (<c>d.hh:mm:ss</c>, more than 0, at most <see cref="MaxActivityTimeout"/>),
+    /// or null when it is one; <paramref name="timeout"/> is then its length.
+    /// </summary>
+    internal static string? TimeoutProblem(JsonNode? value, out TimeSpan timeout)
+    {
+        timeout = default;
+        if (PipelineDefinition.Str(value) is not { } text || !PipelineDefinition.TryTimeSpan(text, out var parsed)) return $"{Shown(value)} is not a timeout (d.hh:mm:ss)";
+        if (parsed > MaxActivityTimeout)
+            return $"'{text}' is longer than 7 days ({MaxActivityTimeout.ToString("c", CultureInfo.InvariantCulture)}), the longest activity timeout ADF allows";
+        timeout = parsed;
+        return null;
+    }
+
+    /// <summary>Why a parameter's default value is not of its declared type (as a given value is converted), or null when it is; null is no default.</summary>
+    private static string? DefaultProblem(string type, JsonNode defaultValue)
+    {
+        try
+        {
+            PipelineValues.Convert(type, defaultValue);
+            return null;
+        }
+        catch (FormatException e)
+        {
+            return e.Message;
+        }
+    }
+
+    private static void CheckActivities(JsonArray? list, string path, List<PipelineCheckProblem> problems, List<(string Path, string Name)> activities)
+    {
+        for (var i = 0; i < (list?.Count ?? 0); i++)
+        {
+            if (list![i] is not JsonObject activity) continue;
+            var at = $"{path}[{i}]";
+            var name = PipelineDefinition.Str(activity["name"]);
+            if (name is not null) activities.Add((at, name));
+            if (activity["policy"] is JsonObject policy)
+            {
+                void Policy(string property, Func<JsonNode?, string?> problem)
+                {
+                    if (policy[property] is { } value && !IsExpression(value) && problem(value) is { } message)
+                        problems.Add(new($"{at}.policy.{property}", name, "lakehouse:policy", message));
+                }
+                Policy("retry", RetryProblem);
+                Policy("retryIntervalInSeconds", RetryIntervalProblem);
+                Policy("timeout", v => TimeoutProblem(v, out _));
+            }
+            if (activity["typeProperties"] is not JsonObject typeProperties) continue;
+            foreach (var key in Containers) CheckActivities(typeProperties[key] as JsonArray, $"{at}.typeProperties.{key}", problems, activities);
+            if (typeProperties["cases"] is JsonArray cases)
+                for (var c = 0; c < cases.Count; c++) CheckActivities(cases[c]?["activities"] as JsonArray, $"{at}.typeProperties.cases[{c}].activities", problems, activities);
+        }
+    }
+
+    /// <summary>A value evaluated when the activity runs: an '@' string or <c>{"value": "@…", "type": "Expression"}</c>.</summary>
+    private static bool IsExpression(JsonNode? value) =>
+        (PipelineDefinition.Str(value) is { } text && AdfExpression.IsExpression(text)) || (value is JsonObject o && PipelineDefinition.Str(o["type"]) == "Expression");
+
+    private static long? WholeNumber(JsonNode? value)
+    {
+        try
+        {
+            return PipelineValues.Whole(value, "");
+        }
+        catch (LakehouseException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Whether a JSON path is the activity's at <paramref name="activity"/> or inside it (<c>[1]</c> does not hold <c>[10]</c>).</summary>
+    private static bool Within(string path, string activity) =>
+        path.StartsWith(activity, StringComparison.Ordinal) && (path.Length == activity.Length || path[activity.Length] is '.' or '[');
+
+    private static string Shown(JsonNode? value) => PipelineDefinition.Str(value) is { } text ? $"'{text}'" : value?.ToJsonString() ?? "null";
+}
