@@ -184,6 +184,10 @@ public sealed class PipelineRunner : IAsyncDisposable
             RunnerLog.RunEnded(Logger, definition.Name, run.RunId, RunStatus.Cancelled, clock.ElapsedMilliseconds);
             throw;
         }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw await RecordCrashAsync(definition, run, execution, e, clock, notify).ConfigureAwait(false);
+        }
         var (failedActivity, firstError) = execution.FirstFailure;
         var ended = Options.Clock.GetUtcNow();
         var error = result.Status == RunStatus.Succeeded ? null : result.Error ?? firstError;
@@ -192,22 +196,54 @@ public sealed class PipelineRunner : IAsyncDisposable
         var activities = await Store.ListActivitiesAsync(run.RunId, CancellationToken.None).ConfigureAwait(false);
         var outcome = new PipelineRunResult(run.RunId, definition.Name, result.Status, run.StartedAt, ended, error,
             result.Status == RunStatus.Succeeded ? null : failedActivity, activities, resumed, execution.LogDirectory);
-        if (notify && outcome.Status == RunStatus.Failed && _notifier is not null)
-        {
-            await _notifier.PostAsync(run.RunId, definition.Name, new JsonObject
-            {
-                ["pipeline"] = definition.Name,
-                ["runId"] = run.RunId,
-                ["status"] = "Failed",
-                ["failedActivity"] = failedActivity,
-                ["error"] = firstError ?? error,
-                ["runError"] = error,
-                ["logs"] = execution.LogDirectory,
-                ["startedAt"] = run.StartedAt,
-                ["endedAt"] = ended,
-            }, CancellationToken.None).ConfigureAwait(false);
-        }
+        if (notify && outcome.Status == RunStatus.Failed) await NotifyAsync(run, definition, execution, failedActivity, firstError ?? error, error, ended).ConfigureAwait(false);
         return outcome;
+    }
+
+    /// <summary>
+    /// Records a run that an exception ended rather than a failed activity (a policy value an expression made wrong, a state
+    /// store error) as Failed with the error, and its activities still in progress as Failed, so it is not left InProgress
+    /// (where the same command line would resume it into the same exception). Returns the exception to throw, naming the activity.
+    /// </summary>
+    private async Task<LakehouseException> RecordCrashAsync(PipelineDefinition definition, PipelineRunRecord run, RunExecution execution, Exception exception, Stopwatch clock,
+        bool notify)
+    {
+        var error = execution.CrashedActivity is { } activity ? $"activity {activity}: {exception.Message}" : exception.Message;
+        var reason = exception is LakehouseException lakehouse ? lakehouse.Reason : LakehouseErrorReason.InvalidInput;
+        var ended = Options.Clock.GetUtcNow();
+        try
+        {
+            foreach (var unfinished in (await Store.ListActivitiesAsync(run.RunId, CancellationToken.None).ConfigureAwait(false)).Where(a => a.Status == RunStatus.InProgress))
+                await Store.SaveActivityAsync(unfinished with { Status = RunStatus.Failed, EndedAt = ended, Error = error }, CancellationToken.None).ConfigureAwait(false);
+            await Store.UpdateRunAsync(run with { Status = RunStatus.Failed, EndedAt = ended, Error = error }, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception storeError) when (storeError is not OperationCanceledException)
+        {
+            RunnerLog.RunNotRecordedFailed(Logger, definition.Name, run.RunId, storeError.Message);
+            return new LakehouseException(reason, $"{error} (run {run.RunId} could not be recorded Failed: {storeError.Message})", exception);
+        }
+        RunnerLog.RunEnded(Logger, definition.Name, run.RunId, RunStatus.Failed, clock.ElapsedMilliseconds);
+        if (notify) await NotifyAsync(run, definition, execution, execution.CrashedActivity, error, error, ended).ConfigureAwait(false);
+        return new LakehouseException(reason, $"{error} (run {run.RunId} is recorded Failed)", exception);
+    }
+
+    /// <summary>Posts a failed run to the webhook, when one is set.</summary>
+    private async Task NotifyAsync(PipelineRunRecord run, PipelineDefinition definition, RunExecution execution, string? failedActivity, string? error, string? runError,
+        DateTimeOffset ended)
+    {
+        if (_notifier is null) return;
+        await _notifier.PostAsync(run.RunId, definition.Name, new JsonObject
+        {
+            ["pipeline"] = definition.Name,
+            ["runId"] = run.RunId,
+            ["status"] = "Failed",
+            ["failedActivity"] = failedActivity,
+            ["error"] = error,
+            ["runError"] = runError,
+            ["logs"] = execution.LogDirectory,
+            ["startedAt"] = run.StartedAt,
+            ["endedAt"] = ended,
+        }, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>A Script activity's script, through the options' lake.</summary>

@@ -22,6 +22,7 @@ internal sealed partial class RunExecution
     private readonly Lock _gate = new();
     private readonly List<Task> _detached = [];
     private readonly List<(DateTimeOffset At, string Activity, string Error)> _failures = [];
+    private string? _crashedActivity;
 
     internal RunExecution(PipelineRunner runner, PipelineDefinition definition, string runId, Dictionary<string, JsonNode?> parameters, JsonNode? triggerBody,
         DateTimeOffset triggerTime, IEnumerable<ActivityRunRecord> checkpoints)
@@ -63,6 +64,15 @@ internal sealed partial class RunExecution
                 var first = _failures.OrderBy(f => f.At).FirstOrDefault();
                 return (first.Activity, first.Error);
             }
+        }
+    }
+
+    /// <summary>The pipeline's activity whose run ended in an exception that ended the whole run (the first one), or null.</summary>
+    internal string? CrashedActivity
+    {
+        get
+        {
+            lock (_gate) return _crashedActivity;
         }
     }
 
@@ -162,7 +172,21 @@ internal sealed partial class RunExecution
         Outcome outcome;
         if (met)
         {
-            outcome = await RunActivityAsync(activity, scope, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                outcome = await RunActivityAsync(activity, scope, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception) when (scope.Prefix.Length == 0 && !cancellationToken.IsCancellationRequested)
+            {
+                // Not a failed activity (that is an outcome): the run ends, and the runner records it Failed naming this activity.
+                lock (_gate) _crashedActivity ??= name;
+                throw;
+            }
+            catch (LakehouseException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Inside a ForEach, IfCondition or Until: the container activity fails with this error, which names the inner activity.
+                throw new LakehouseException(e.Reason, $"activity {scope.Prefix + name}: {e.Message}", e, e.IsTransient);
+            }
         }
         else
         {
@@ -204,9 +228,9 @@ internal sealed partial class RunExecution
 
         var policy = activity["policy"] as JsonObject;
         var context = Context(scope);
-        var retries = policy?["retry"] is { } retry ? (int)PipelineValues.Whole(PipelineValues.Evaluate(retry, context), $"{key}: policy.retry") : 0;
-        var interval = policy?["retryIntervalInSeconds"] is { } seconds ? PipelineValues.Whole(PipelineValues.Evaluate(seconds, context), $"{key}: policy.retryIntervalInSeconds") : 30;
-        var timeout = TimeoutOf(type, policy, context, key);
+        var retries = (int)(PolicyValue(policy, "retry", context, PipelineChecks.RetryProblem) is { } retry ? PipelineValues.Whole(retry, "policy.retry") : 0);
+        var interval = PolicyValue(policy, "retryIntervalInSeconds", context, PipelineChecks.RetryIntervalProblem) is { } seconds ? PipelineValues.Whole(seconds, "policy.retryIntervalInSeconds") : 30;
+        var timeout = TimeoutOf(type, policy, context);
         var first = (previous?.Attempt ?? 0) + 1;
         var last = first + Math.Max(0, type == "Fail" ? 0 : retries);
         for (var attempt = first; ; attempt++)
@@ -268,15 +292,23 @@ internal sealed partial class RunExecution
     private static string? ErrorCodeOf(JsonNode? output) => output is JsonObject o ? PipelineDefinition.Str(o["errorCode"]) : null;
 
     /// <summary>The attempt timeout: policy.timeout, else ADF's default of 12 hours for activities that do work; none for control activities.</summary>
-    private static TimeSpan? TimeoutOf(string type, JsonObject? policy, ExpressionContext context, string key)
+    private static TimeSpan? TimeoutOf(string type, JsonObject? policy, ExpressionContext context)
     {
-        if (policy?["timeout"] is { } node)
-        {
-            var text = PipelineValues.Text(PipelineValues.Evaluate(node, context));
-            return PipelineDefinition.TryTimeSpan(text, out var t) ? t
-                : throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"{key}: policy.timeout '{text}' is not a timeout (d.hh:mm:ss)");
-        }
+        var timeout = TimeSpan.Zero;
+        if (PolicyValue(policy, "timeout", context, value => PipelineChecks.TimeoutProblem(value, out timeout)) is not null) return timeout;
         return type is "Custom" or "Script" or "WebActivity" ? TimeSpan.FromHours(12) : null;
+    }
+
+    /// <summary>
+    /// A policy property's value (null when it is not set), its expression evaluated and the result checked by the rule the
+    /// file was checked by before the run (<see cref="PipelineChecks"/>).
+    /// </summary>
+    /// <exception cref="LakehouseException">The value breaks the rule, e.g. a timeout over 7 days from a parameter.</exception>
+    private static JsonNode? PolicyValue(JsonObject? policy, string property, ExpressionContext context, Func<JsonNode?, string?> problem)
+    {
+        if (policy?[property] is not { } node) return null;
+        var value = PipelineValues.Evaluate(node, context);
+        return problem(value) is { } message ? throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"policy.{property} {message}") : value;
     }
 
     private void NoteFailure(DateTimeOffset at, string activity, string error)

@@ -46,6 +46,10 @@ internal static partial class RunnerLog
         Message = "Activity {Activity} attempt {Attempt} timed out after {Timeout}; its process tree was stopped")]
     internal static partial void ActivityTimedOut(ILogger logger, string activity, int attempt, TimeSpan timeout);
 
+    [LoggerMessage(EventId = LogEventIds.Pipelines + 160, EventName = "PipelineRunNotRecordedFailed", Level = LogLevel.Error,
+        Message = "Pipeline {Pipeline} run {RunId} ended with an exception and could not be recorded Failed: {Error}")]
+    internal static partial void RunNotRecordedFailed(ILogger logger, string pipeline, string runId, string error);
+
 
 
 }

@@ -136,6 +136,38 @@ public sealed class PipelineRunCommandTests : IDisposable
         Assert.False(File.Exists(SqlitePipelineStateStore.PathUnderLake(Lake)), "nothing is recorded");
     }
 
+    /// <summary>
+    /// A timeout of 99999 days that comes from a parameter is only known when the activity starts: the run ends with exit 1,
+    /// an error naming the activity and the value, and is recorded Failed (it stayed InProgress, and the same command line
+    /// resumed it and crashed again).
+    /// </summary>
+    [Fact]
+    public async Task PipelineRun_TimeoutFromParameterOverSevenDays_Exit1NamingActivityAndRunRecordedFailed()
+    {
+        var file = _temp.Combine("pipeline", "pl_long.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        await File.WriteAllTextAsync(file, """
+            {"name": "pl_long", "properties": {"parameters": {"t": {"type": "String", "defaultValue": "0.01:00:00"}}, "activities": [
+              {"name": "First", "type": "Custom", "typeProperties": {"command": "exit 0"}},
+              {"name": "Second", "type": "Custom", "dependsOn": [{"activity": "First", "dependencyConditions": ["Succeeded"]}],
+               "policy": {"timeout": "@pipeline().parameters.t"}, "typeProperties": {"command": "exit 0"}}
+            ]}}
+            """);
+        string[] command = ["pipeline", "run", file, "--lake", Lake, "--param", "t=99999.00:00:00"];
+        const string Reason = "activity Second: policy.timeout '99999.00:00:00' is longer than 7 days (7.00:00:00), the longest activity timeout ADF allows";
+
+        var run = await CliRunner.RunAsync(command);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith($"error: {Reason} (run ", run.Stderr, StringComparison.Ordinal);
+        var runs = await CliRunner.RunAsync("pipeline", "runs", "--lake", Lake, "--json");
+        var recorded = Assert.Single(JsonNode.Parse(runs.Stdout)!.AsArray())!;
+        Assert.Equal(("Failed", Reason), (recorded["status"]!.GetValue<string>(), recorded["error"]!.GetValue<string>()));
+        var again = await CliRunner.RunAsync(command);
+        Assert.Equal(1, again.ExitCode);
+        Assert.DoesNotContain("resuming", again.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--param", "noequals", "--param must be name=value, not 'noequals'")]
     [InlineData("--trigger-body", "[1]", "--trigger-body must be a JSON object")]

@@ -485,6 +485,58 @@ public sealed class PipelineRunnerTests : RunnerTestKit
         Assert.Equal("6", (await File.ReadAllTextAsync(Path.Combine(Work, "sum"))).Trim());
     }
 
+    /// <summary>
+    /// A policy value that only an expression makes wrong (a timeout of 99999 days from a parameter) cannot be refused before
+    /// the run: the run then ends with an error naming the activity and is recorded Failed with it (it crashed in
+    /// CancelAfter and stayed InProgress forever, and every rerun resumed it and crashed again).
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_TimeoutFromParameterOverSevenDays_ErrorNamesActivityAndRunIsRecordedFailed()
+    {
+        var file = Pipeline("pl_long",
+        [
+            Custom("First", "exit 0"),
+            Custom("Second", "exit 0", new JsonObject { ["timeout"] = "@pipeline().parameters.t" }, On("First", "Succeeded")),
+        ], new JsonObject { ["t"] = new JsonObject { ["type"] = "String", ["defaultValue"] = "0.01:00:00" } });
+        var runner = CreateRunner();
+
+        var error = await Assert.ThrowsAsync<LakehouseException>(() => runner.RunAsync(file, new Dictionary<string, string> { ["t"] = "99999.00:00:00" }));
+
+        const string Reason = "activity Second: policy.timeout '99999.00:00:00' is longer than 7 days (7.00:00:00), the longest activity timeout ADF allows";
+        Assert.StartsWith(Reason, error.Message, StringComparison.Ordinal);
+        await using var store = new SqlitePipelineStateStore(SqlitePipelineStateStore.PathUnderLake(Lake));
+        await store.InitializeAsync();
+        var run = Assert.Single(await store.ListRunsAsync());
+        Assert.Equal((RunStatus.Failed, Reason), (run.Status, run.Error));
+        Assert.NotNull(run.EndedAt);
+        Assert.Contains(run.RunId, error.Message, StringComparison.Ordinal);
+        var activities = (await store.ListActivitiesAsync(run.RunId)).ToDictionary(a => a.ActivityName);
+        Assert.Equal(RunStatus.Succeeded, activities["First"].Status);
+        Assert.DoesNotContain(activities.Values, a => a.Status == RunStatus.InProgress);
+        Assert.Null(await runner.FindUnfinishedRunAsync(file, new Dictionary<string, string> { ["t"] = "99999.00:00:00" }));
+    }
+
+    /// <summary>The same inside a ForEach: the ForEach fails (an outcome, the run goes on) with the error naming the inner activity.</summary>
+    [Fact]
+    public async Task RunAsync_InnerTimeoutFromItemOverSevenDays_ForEachFailsNamingInnerActivity()
+    {
+        var file = Pipeline("pl_inner_long",
+        [
+            Activity("Loop", "ForEach", new JsonObject
+            {
+                ["items"] = new JsonObject { ["value"] = "@createArray('99999.00:00:00')", ["type"] = "Expression" },
+                ["activities"] = new JsonArray(Custom("Inner", "exit 0", new JsonObject { ["timeout"] = "@item()" })),
+            }),
+            Custom("After", "exit 0", null, On("Loop", "Failed")),
+        ]);
+
+        var result = await CreateRunner().RunAsync(file);
+
+        Assert.Equal((RunStatus.Failed, RunStatus.Succeeded), (StatusOf(result, "Loop"), StatusOf(result, "After")));
+        Assert.Equal("activity Loop/0/Inner: policy.timeout '99999.00:00:00' is longer than 7 days (7.00:00:00), the longest activity timeout ADF allows",
+            result.Activities.Single(a => a.ActivityName == "Loop").Error);
+    }
+
     [Theory]
     [InlineData("rows", "x", "parameter 'rows': 'x' is not an Int")]
     [InlineData("nope", "1", "the pipeline has no parameter 'nope' (it declares rows)")]
