@@ -82,7 +82,7 @@ internal static class PipelineCommands
             PipelineRunResult result;
             if (runId is not null)
             {
-                await session.Error.WriteLineAsync($"resuming run {runId}").ConfigureAwait(false);
+                // Nothing printed first: ResumeAsync refuses a run that does not exist, has finished or still runs.
                 result = await runner.ResumeAsync(runId, cancellationToken).ConfigureAwait(false);
             }
             else if (await runner.FindUnfinishedRunAsync(path!, parameters, body, cancellationToken).ConfigureAwait(false) is { } unfinished)
@@ -159,7 +159,9 @@ internal static class PipelineCommands
             }
             if (runs.Count == 0)
             {
-                await session.Error.WriteLineAsync($"no pipeline runs in the state store of {lake}").ConfigureAwait(false);
+                await session.Error.WriteLineAsync(parse.GetValue(pipelineName) is { } only
+                    ? $"no runs of pipeline '{only}' in the state store of {lake}"
+                    : $"no pipeline runs in the state store of {lake}").ConfigureAwait(false);
                 return CliApp.ExitOk;
             }
             await session.Out.WriteLineAsync($"{"RUN",-36}  {"PIPELINE",-20}  {"STATUS",-10}  {"STARTED",-20}  {"DURATION",9}  ERROR").ConfigureAwait(false);

@@ -168,6 +168,33 @@ public sealed class PipelineRunCommandTests : IDisposable
         Assert.DoesNotContain("resuming", again.Stderr, StringComparison.Ordinal);
     }
 
+    /// <summary>--resume of a run that does not exist says only that (it said "resuming run nosuch" first).</summary>
+    [Fact]
+    public async Task PipelineRun_ResumeUnknownRun_Exit1SayingOnlyThatThereIsNoSuchRun()
+    {
+        var run = await CliRunner.RunAsync("pipeline", "run", "--resume", "nosuch", "--lake", Lake);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal("error: There is no pipeline run 'nosuch' in the state store.\n", run.Stderr);
+        Assert.Equal("", run.Stdout);
+    }
+
+    /// <summary>runs --pipeline naming a pipeline without runs says there are none of it (it said there were no runs at all).</summary>
+    [Fact]
+    public async Task PipelineRuns_PipelineWithoutRunsBesideOthers_SaysNoneOfThatPipeline()
+    {
+        var file = _temp.Combine("pipeline", "pl_one.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        await File.WriteAllTextAsync(file, """{"name": "pl_one", "properties": {"activities": [{"name": "A", "type": "Custom", "typeProperties": {"command": "exit 0"}}]}}""");
+        Assert.Equal(0, (await CliRunner.RunAsync("pipeline", "run", file, "--lake", Lake)).ExitCode);
+
+        var runs = await CliRunner.RunAsync("pipeline", "runs", "--lake", Lake, "--pipeline", "nosuch");
+
+        Assert.Equal(0, runs.ExitCode);
+        Assert.Equal($"no runs of pipeline 'nosuch' in the state store of {Lake}\n", runs.Stderr);
+        Assert.Equal("", runs.Stdout);
+    }
+
     [Theory]
     [InlineData("--param", "noequals", "--param must be name=value, not 'noequals'")]
     [InlineData("--trigger-body", "[1]", "--trigger-body must be a JSON object")]
