@@ -219,23 +219,46 @@ public sealed class DuckEngine : IDisposable
     }
 
     /// <summary>
-    /// A new folder for this process in the temp path (<c>lakehouse-duckdb-&lt;pid&gt;-&lt;random&gt;</c>), made as mkdtemp makes it:
-    /// only this user may enter it, so another user's process can neither read the spilled rows nor plant files where this one
-    /// writes (a folder shared by every user, made by whoever came first, let the first user control the others' and failed theirs).
-    /// Folders left by processes that no longer run (killed before they could clean up) are removed on the way.
+    /// A new folder for this process, that only this user may enter: another user's process must neither read the spilled rows
+    /// nor plant files where this one writes (a folder shared by every user, made by whoever came first, let the first user
+    /// control the others' and failed theirs). It is <c>lakehouse-duckdb-&lt;user&gt;/&lt;pid&gt;-&lt;random&gt;</c> in the temp path when
+    /// that user folder is this user's own (made 0700 here, not a link), else a folder made as mkdtemp makes it. Folders left by
+    /// processes that no longer run (killed before they could clean up) are removed on the way, from the user folder only: the
+    /// temp path itself may hold thousands of entries, too many to look through at every start.
     /// </summary>
     private static string NewProcessTempDirectory()
     {
-        var temp = Path.GetTempPath();
-        foreach (var folder in Directory.EnumerateDirectories(temp, TempRootName + "-*"))
+        var own = string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
+        if (!OperatingSystem.IsWindows())
         {
-            var name = Path.GetFileName(folder)[(TempRootName.Length + 1)..];
-            var dash = name.IndexOf('-', StringComparison.Ordinal);
-            if (dash > 0 && int.TryParse(name[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !IsRunning(pid))
-                DeleteQuietly(folder);
+            const UnixFileMode userOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+            var user = Path.Combine(Path.GetTempPath(), $"{TempRootName}-{UserFolderName()}");
+            try
+            {
+                var info = Directory.CreateDirectory(user, userOnly);
+                if (info.LinkTarget is null && File.GetUnixFileMode(user) == userOnly)
+                {
+                    foreach (var folder in Directory.EnumerateDirectories(user))
+                    {
+                        var name = Path.GetFileName(folder);
+                        var dash = name.IndexOf('-', StringComparison.Ordinal);
+                        if (dash > 0 && int.TryParse(name[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !IsRunning(pid))
+                            DeleteQuietly(folder);
+                    }
+                    return Directory.CreateDirectory(Path.Combine(user, own), userOnly).FullName;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Another user's folder of that name (or no right to make it): a folder of this process's own below.
+            }
         }
-        return Directory.CreateTempSubdirectory(string.Create(CultureInfo.InvariantCulture, $"{TempRootName}-{Environment.ProcessId}-")).FullName;
+        return Directory.CreateTempSubdirectory($"{TempRootName}-{own}-").FullName;
     }
+
+    /// <summary>The user's name as a folder name: letters, digits, '-', '_' and '.', others as '_'.</summary>
+    private static string UserFolderName() =>
+        string.Concat(Environment.UserName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_')) is { Length: > 0 } n && n.Trim('.').Length > 0 ? n : "user";
 
     private static bool IsRunning(int pid)
     {

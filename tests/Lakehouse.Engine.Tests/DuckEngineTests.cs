@@ -292,7 +292,9 @@ public sealed class DuckEngineTests : IDisposable
     [Fact]
     public void Dispose_RemovesTheProcessTempFolder_AndOpenRemovesFoldersOfDeadProcesses()
     {
-        var stale = Path.Combine(Path.GetTempPath(), "lakehouse-duckdb-999999999-deadbeef");
+        var user = Path.Combine(Path.GetTempPath(), "lakehouse-duckdb-" + Environment.UserName);
+        var stale = Path.Combine(user, "999999999-deadbeef");
+        if (!OperatingSystem.IsWindows()) Directory.CreateDirectory(user, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Directory.CreateDirectory(Path.Combine(stale, "scratch"));
         string scratch;
         using (var engine = DuckEngine.Open(new DuckEngineOptions { Threads = 1 }))
@@ -301,10 +303,13 @@ public sealed class DuckEngineTests : IDisposable
             Assert.True(Directory.Exists(scratch));
             // Only this user may enter it (mkdtemp's 0700).
             if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(user));
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(Path.GetDirectoryName(scratch))!));
+            }
         }
         var own = Path.GetDirectoryName(Path.GetDirectoryName(scratch))!;
-        Assert.StartsWith(Path.Combine(Path.GetTempPath(), $"lakehouse-duckdb-{Environment.ProcessId}-"), own, StringComparison.Ordinal);
+        Assert.StartsWith(Path.Combine(user, $"{Environment.ProcessId}-"), own, StringComparison.Ordinal);
         Assert.False(Directory.Exists(own));
         Assert.False(Directory.Exists(stale));
     }
