@@ -69,8 +69,8 @@ internal sealed class LocalLakeStorage : ILakeStorage
     }
 
     /// <summary>
-    /// <see cref="CheckNoLinkOut"/> for the folders from <paramref name="folder"/> up to the lake root only: what a log read or a
-    /// listing costs stays one lookup once they are known (a file's own link is checked for data files alone).
+    /// <see cref="CheckNoLinkOut"/> for the folders from <paramref name="folder"/> up to the lake root only (a listing): one lookup
+    /// once they are known.
     /// </summary>
     private void CheckFoldersNoLinkOut(string? folder, string path)
     {
@@ -171,7 +171,7 @@ internal sealed class LocalLakeStorage : ILakeStorage
         try
         {
             var full = Full(path);
-            CheckFoldersNoLinkOut(Path.GetDirectoryName(full), path);
+            CheckNoLinkOut(full, path);
             return Task.FromResult(File.ReadAllBytes(full));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
@@ -186,7 +186,9 @@ internal sealed class LocalLakeStorage : ILakeStorage
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         try
         {
-            using var handle = File.OpenHandle(Full(path), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
+            var full = Full(path);
+            CheckNoLinkOut(full, path);
+            using var handle = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
             var size = RandomAccess.GetLength(handle);
             var n = (int)Math.Max(0, Math.Min(length, size - offset));
             var buffer = new byte[n];

@@ -70,6 +70,11 @@ public sealed class LocalLakeStorageTests : LakeStorageContractTests
             await foreach (var f in linked.ListAsync("")) Assert.Fail("listed " + f.Path);
         });
         Assert.Equal("PAR1"u8.ToArray(), await table.ReadAsync("inside.parquet"));
+        // A log file (or a checkpoint read in ranges) that is such a link: not read.
+        Directory.CreateDirectory(Path.Combine(root, "gold", "t", "_delta_log"));
+        File.CreateSymbolicLink(Path.Combine(root, "gold", "t", "_delta_log", "00000000000000000000.json"), Path.Combine(outside.Path, "secret.parquet"));
+        await Assert.ThrowsAsync<Lakehouse.Core.LakehouseException>(() => table.ReadAsync("_delta_log/00000000000000000000.json"));
+        await Assert.ThrowsAsync<Lakehouse.Core.LakehouseException>(() => table.ReadRangeAsync("_delta_log/00000000000000000000.json", 0, 4));
     }
 
     [Fact]
