@@ -82,8 +82,7 @@ public sealed partial class LakeQuery : IDisposable
         {
             if (statements.Count != 1 && !options.Unsafe)
                 throw Invalid($"The SQL text holds {statements.Count} statements; give exactly one query.");
-            if (!options.Unsafe) RefuseEngineFunctions(statements);
-            tables = TablesNamedIn(statements);
+            tables = TablesNamedIn(statements, refuseEngineFunctions: !options.Unsafe);
             isQuery = statements.Count == 1;
         }
         else if (parse.IsSyntaxError || !options.Unsafe)
@@ -183,8 +182,12 @@ public sealed partial class LakeQuery : IDisposable
         return statements.Count == 0 ? new ParseResult(null, "No SQL statement was given.", IsSyntaxError: true) : new ParseResult(statements, null, false);
     }
 
-    /// <summary>Every base-table reference with a layer as its schema, anywhere in the trees (joins, subqueries, CTE bodies).</summary>
-    private static List<LakeTableName> TablesNamedIn(IEnumerable<JsonElement> statements)
+    /// <summary>
+    /// Every base-table reference with a layer as its schema, anywhere in the trees (joins, subqueries, CTE bodies); in the same
+    /// pass, with <paramref name="refuseEngineFunctions"/>, refuses a call of a table function that is not read-only
+    /// (<see cref="ReadOnlyTableFunctions"/>).
+    /// </summary>
+    private static List<LakeTableName> TablesNamedIn(IEnumerable<JsonElement> statements, bool refuseEngineFunctions)
     {
         var result = new List<LakeTableName>();
         var stack = new Stack<JsonElement>(statements);
@@ -205,6 +208,12 @@ public sealed partial class LakeQuery : IDisposable
                     throw Invalid($"'{c}.{name}' names a catalog; lake tables are layer.name.");
                 if (!result.Contains(name)) result.Add(name);
             }
+            if (refuseEngineFunctions && type.ValueKind == JsonValueKind.String && type.ValueEquals("TABLE_FUNCTION")
+                && node.TryGetProperty("function", out var function) && function.ValueKind == JsonValueKind.Object
+                && function.TryGetProperty("function_name", out var called) && called.GetString() is { } f
+                && (!ReadOnlyTableFunctions.Contains(f) || function.TryGetProperty("schema", out var prefix) && prefix.GetString() is { Length: > 0 }))
+                throw Invalid($"The table function {f}() is not available to a read-only query: it changes the engine's state, runs SQL given as text, " +
+                              "or is not known to read only. The unsafe mode allows it (lakehouse sql --unsafe).");
             foreach (var property in node.EnumerateObject().Reverse()) stack.Push(property.Value);
         }
         return result;
@@ -226,29 +235,6 @@ public sealed partial class LakeQuery : IDisposable
         "duckdb_tables", "duckdb_types", "duckdb_views", "duckdb_memory", "duckdb_optimizers", "duckdb_temporary_files", "duckdb_variables",
         "pragma_table_info", "pragma_show", "pragma_version", "pragma_platform", "pragma_database_size", "pragma_storage_info", "pragma_metadata_info",
         "pragma_collations", "pragma_user_agent", "test_all_types", "test_vector_types");
-
-    /// <summary>Refuses a call of a table function that is not read-only (<see cref="ReadOnlyTableFunctions"/>), anywhere in the trees.</summary>
-    private static void RefuseEngineFunctions(IEnumerable<JsonElement> statements)
-    {
-        var stack = new Stack<JsonElement>(statements);
-        while (stack.Count > 0)
-        {
-            var node = stack.Pop();
-            if (node.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var child in node.EnumerateArray()) stack.Push(child);
-                continue;
-            }
-            if (node.ValueKind != JsonValueKind.Object) continue;
-            if (node.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("TABLE_FUNCTION")
-                && node.TryGetProperty("function", out var function) && function.ValueKind == JsonValueKind.Object
-                && function.TryGetProperty("function_name", out var name) && name.GetString() is { } called
-                && (!ReadOnlyTableFunctions.Contains(called) || function.TryGetProperty("schema", out var schema) && schema.GetString() is { Length: > 0 }))
-                throw Invalid($"The table function {called}() is not available to a read-only query: it changes the engine's state, runs SQL given as text, " +
-                              "or is not known to read only. The unsafe mode allows it (lakehouse sql --unsafe).");
-            foreach (var property in node.EnumerateObject()) stack.Push(property.Value);
-        }
-    }
 
     private static List<LakeTableName> TablesNamedInText(string text)
     {

@@ -201,34 +201,38 @@ public sealed class LakeQueryTests : IDisposable
     [Fact]
     public void JsonSafe_NonFiniteValuesInsideListsStructsAndMaps_BecomeJsonStrings()
     {
-        using var lease = _engine.Lease();
-        var sql = LakeQuery.JsonSafe(lease.Connection,
+        var row = Assert.Single(JsonSafeRows(
             "SELECT [1.5, 'nan'::DOUBLE] AS l, {'a b': ['inf'::FLOAT], 'c': 'x', 'd': NULL::DOUBLE} AS s, MAP {'k': '-inf'::DOUBLE} AS m, " +
-            "[1.0::DOUBLE, 'nan'::DOUBLE]::DOUBLE[2] AS arr, 12.5::DECIMAL(4,1) AS dec, TIMESTAMPTZ '2024-01-01 00:00:00+00' AS ts, [{'z': 'nan'::DOUBLE}] AS ls");
-        using var r = lease.Connection.Query($"SELECT to_json(__r)::VARCHAR FROM ({sql}) AS __r");
-        Assert.True(r.Read());
-        using var doc = System.Text.Json.JsonDocument.Parse(r.GetString(0));
-        var row = doc.RootElement;
-        Assert.Equal("[1.5,\"NaN\"]", row.GetProperty("l").GetRawText());
-        Assert.Equal("{\"a b\":[\"Infinity\"],\"c\":\"x\",\"d\":null}", row.GetProperty("s").GetRawText());
-        Assert.Equal("{\"k\":\"-Infinity\"}", row.GetProperty("m").GetRawText());
-        Assert.Equal("[1.0,\"NaN\"]", row.GetProperty("arr").GetRawText());
-        Assert.Equal("[{\"z\":\"NaN\"}]", row.GetProperty("ls").GetRawText());
-        Assert.Equal(12.5, row.GetProperty("dec").GetDouble());
+            "[1.0::DOUBLE, 'nan'::DOUBLE]::DOUBLE[2] AS arr, 12.5::DECIMAL(4,1) AS dec, TIMESTAMPTZ '2024-01-01 00:00:00+00' AS ts, [{'z': 'nan'::DOUBLE}] AS ls"));
+        using var doc = System.Text.Json.JsonDocument.Parse(row);
+        var json = doc.RootElement;
+        Assert.Equal("[1.5,\"NaN\"]", json.GetProperty("l").GetRawText());
+        Assert.Equal("{\"a b\":[\"Infinity\"],\"c\":\"x\",\"d\":null}", json.GetProperty("s").GetRawText());
+        Assert.Equal("{\"k\":\"-Infinity\"}", json.GetProperty("m").GetRawText());
+        Assert.Equal("[1.0,\"NaN\"]", json.GetProperty("arr").GetRawText());
+        Assert.Equal("[{\"z\":\"NaN\"}]", json.GetProperty("ls").GetRawText());
+        Assert.Equal(12.5, json.GetProperty("dec").GetDouble());
     }
 
     [Fact]
     public void JsonSafe_NonFiniteValuesInUnionsAndJsonText_ValidJson()
     {
-        using var lease = _engine.Lease();
-        var sql = LakeQuery.JsonSafe(lease.Connection,
+        var rows = JsonSafeRows(
             "SELECT * FROM (VALUES (union_value(x := 'nan'::DOUBLE)::UNION(x DOUBLE, s VARCHAR), json('[NaN]'), 1), " +
             "(union_value(s := 'text')::UNION(x DOUBLE, s VARCHAR), json('{\"a\": [1, 2.5]}'), 2), (NULL, NULL, 3)) t(u, js, n) ORDER BY n");
-        using var r = lease.Connection.Query($"SELECT to_json(__r)::VARCHAR FROM ({sql}) AS __r");
-        var rows = new List<string>();
-        while (r.Read()) rows.Add(r.GetString(0));
 
         Assert.Equal(["{\"u\":{\"x\":\"NaN\"},\"js\":\"[NaN]\",\"n\":1}", "{\"u\":{\"s\":\"text\"},\"js\":{\"a\":[1,2.5]},\"n\":2}", "{\"u\":null,\"js\":null,\"n\":3}"], rows);
         Assert.All(rows, row => System.Text.Json.JsonDocument.Parse(row).Dispose());
+    }
+
+    /// <summary>The rows of <paramref name="select"/> made JSON-safe, each as the JSON object DuckDB writes for it.</summary>
+    private List<string> JsonSafeRows(string select)
+    {
+        using var lease = _engine.Lease();
+        var sql = LakeQuery.JsonSafe(lease.Connection, select);
+        using var r = lease.Connection.Query($"SELECT to_json(__r)::VARCHAR FROM ({sql}) AS __r");
+        var rows = new List<string>();
+        while (r.Read()) rows.Add(r.GetString(0));
+        return rows;
     }
 }
