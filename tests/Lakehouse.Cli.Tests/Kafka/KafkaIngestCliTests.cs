@@ -154,11 +154,15 @@ public sealed partial class KafkaIngestCliTests(EngineFixture engine, KafkaClust
         await Kcat.ProduceLinesAsync(Cluster.BootstrapServers, _topic, lines[8_000..16_000]);
         await WaitForAsync(async () => await LandedAsync() >= 12_000, "the two workers to land events", a, b);
         await a.SignalAsync("KILL");
-        await Kcat.ProduceLinesAsync(Cluster.BootstrapServers, _topic, lines[16_000..]);
+        // The rest goes into a's partitions only (unkeyed, kcat could put all of it into b's and prove nothing).
+        var aPartitions = ownedByA.Select(int.Parse).Order().ToArray();
+        var rest = lines[16_000..];
+        for (var i = 0; i < aPartitions.Length; i++)
+            await Kcat.ProduceLinesAsync(Cluster.BootstrapServers, _topic, rest.Where((_, n) => n % aPartitions.Length == i), aPartitions[i]);
 
         // After the group drops the dead member, b takes its partitions over from bronze's positions.
         await WaitForAsync(async () => await LandedAsync() >= lines.Count, "b to land everything", b);
-        Assert.True(ownedByA.IsSubsetOf(Owned(b.Stderr)), $"b owns [{string.Join(",", Owned(b.Stderr))}], a owned [{string.Join(",", ownedByA)}]");
+        await WaitForAsync(() => Task.FromResult(ownedByA.IsSubsetOf(Owned(b.Stderr))), $"b to own a's partitions [{string.Join(",", ownedByA)}]", b);
         await b.SignalAsync("INT");
         Assert.Equal(130, (await b.WaitAsync()).ExitCode);
         await AssertEveryMessageOnceAsync(lines);

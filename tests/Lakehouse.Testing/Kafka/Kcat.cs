@@ -25,10 +25,13 @@ public static class Kcat
         }
     }
 
-    /// <summary>Produces one message per line of <paramref name="lines"/> (no key; kcat spreads them over the partitions).</summary>
-    public static async Task ProduceLinesAsync(string bootstrap, string topic, IEnumerable<string> lines)
+    /// <summary>
+    /// Produces one message per line of <paramref name="lines"/>, without a key: into <paramref name="partition"/> when given,
+    /// else kcat spreads them over the partitions (in sticky batches, so a few thousand may all land in one partition).
+    /// </summary>
+    public static async Task ProduceLinesAsync(string bootstrap, string topic, IEnumerable<string> lines, int? partition = null)
     {
-        await using var producer = StartProducer(bootstrap, topic);
+        await using var producer = StartProducer(bootstrap, topic, partition);
         foreach (var line in lines) await producer.WriteLineAsync(line);
         await producer.CompleteAsync();
     }
@@ -44,10 +47,15 @@ public static class Kcat
     }
 
     /// <summary>Starts <c>kcat -P</c> reading messages, one per line, from what the caller writes.</summary>
-    public static KcatProducer StartProducer(string bootstrap, string topic)
+    public static KcatProducer StartProducer(string bootstrap, string topic, int? partition = null)
     {
         var start = new ProcessStartInfo(Executable) { RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "-P", "-b", bootstrap, "-t", topic, "-X", "linger.ms=5" }) start.ArgumentList.Add(a);
+        if (partition is { } p)
+        {
+            start.ArgumentList.Add("-p");
+            start.ArgumentList.Add(p.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
         return new KcatProducer(Process.Start(start)!);
     }
 
