@@ -203,8 +203,9 @@ public sealed class GoldJob
         private async Task<GoldRunResult> RecomputeAsync(DeltaSnapshot silver, IReadOnlyList<GoldOutput> pending, IReadOnlySet<DateOnly> touched,
             IReadOnlySet<string> newFiles, bool appendOnly, bool txn, string kind, long from, CancellationToken cancellationToken)
         {
-            using var stage = await GoldStage.OpenAsync(job._engine, _silver, silver, definition.EventTime, options.Windows.WatermarkDelay, newFiles, cancellationToken).ConfigureAwait(false);
+            using var stage = await GoldStage.OpenAsync(job._engine, _silver, silver, definition.EventTime, options.Windows, newFiles, cancellationToken).ConfigureAwait(false);
             Log.WatermarkFiles(job._log, definition.Name, silver.Files.Count, stage.FilesRead);
+            if (stage.NewAhead > 0) Log.AheadOfIngest(job._log, definition.Name, stage.NewAhead, options.Windows.FutureTolerance.TotalSeconds.ToString("0.######", CultureInfo.InvariantCulture) + " s");
             // Only days silver holds rows on can have windows (a far-future timestamp must not make every day in between a recompute).
             var held = new HashSet<DateOnly>();
             foreach (var f in silver.Files) AddDate(held, f.PartitionValues);

@@ -27,14 +27,15 @@ internal sealed class GoldStage : IDisposable
 
     private readonly string _eventTime;
 
-    private GoldStage(DuckEngine.ConnectionLease lease, DeltaTable silver, DeltaSnapshot snapshot, string eventTime, TimeSpan delay, IReadOnlySet<string> newFiles)
+    private GoldStage(DuckEngine.ConnectionLease lease, DeltaTable silver, DeltaSnapshot snapshot, string eventTime, WindowSettings windows, IReadOnlySet<string> newFiles)
     {
         _lease = lease;
         _silver = silver;
         _snapshot = snapshot;
         _eventTime = eventTime;
         _time = SqlText.Identifier(eventTime);
-        _delay = delay;
+        _delay = windows.WatermarkDelay;
+        _futureTolerance = windows.FutureTolerance;
         _newFiles = newFiles;
     }
 
@@ -108,10 +109,10 @@ internal sealed class GoldStage : IDisposable
     /// Opens a stage over silver <paramref name="snapshot"/>: the watermark each micro-batch arrived under, the current watermark,
     /// and the one before <paramref name="newFiles"/> (the files silver added since gold last consumed it) arrived.
     /// </summary>
-    internal static async Task<GoldStage> OpenAsync(DuckEngine engine, DeltaTable silver, DeltaSnapshot snapshot, string eventTime, TimeSpan delay,
+    internal static async Task<GoldStage> OpenAsync(DuckEngine engine, DeltaTable silver, DeltaSnapshot snapshot, string eventTime, WindowSettings windows,
         IReadOnlySet<string> newFiles, CancellationToken cancellationToken)
     {
-        var stage = new GoldStage(engine.Lease(), silver, snapshot, eventTime, delay, newFiles);
+        var stage = new GoldStage(engine.Lease(), silver, snapshot, eventTime, windows, newFiles);
         try
         {
             await stage.WatermarksAsync(cancellationToken).ConfigureAwait(false);
@@ -128,6 +129,7 @@ internal sealed class GoldStage : IDisposable
     private readonly DeltaSnapshot _snapshot;
     private readonly string _time;
     private readonly TimeSpan _delay;
+    private readonly TimeSpan _futureTolerance;
     private readonly IReadOnlySet<string> _newFiles;
 
     /// <summary>The watermark before this run's new silver rows arrived (null: none, e.g. on the first run).</summary>
@@ -138,8 +140,9 @@ internal sealed class GoldStage : IDisposable
         var connection = _lease.Connection;
         // The newest event time of each micro-batch (ingest time) of each live file, old (gold has seen it) or new: from the
         // summaries of the files (SilverBatches), which read only files this process has not summarized yet.
-        var (files, read) = await SilverBatches.OfAsync(_silver, _snapshot, connection, _eventTime, cancellationToken).ConfigureAwait(false);
+        var (files, read) = await SilverBatches.OfAsync(_silver, _snapshot, connection, _eventTime, _futureTolerance, cancellationToken).ConfigureAwait(false);
         FilesRead = read;
+        NewAhead = files.Where(f => _newFiles.Contains(Uri.UnescapeDataString(f.File.Path))).Sum(f => f.Batches.Sum(b => b.Ahead));
         var batches = _events + "_batches";
         connection.Execute($"CREATE TEMP TABLE {batches}(is_new BOOLEAN, ingest_us BIGINT, newest_us BIGINT)", cancellationToken);
         _extra.Add(batches);
@@ -170,6 +173,12 @@ internal sealed class GoldStage : IDisposable
         }
         NewArrivedLast = newFirst is { } first && oldLast is { } last && first >= last;
     }
+
+    /// <summary>
+    /// How many rows of the new silver files are stamped more than the future tolerance after their ingest time: in the windows of
+    /// their times, but not in the watermark.
+    /// </summary>
+    internal long NewAhead { get; private set; }
 
     /// <summary>How many silver files the watermarks read (the others' summaries were known from an earlier run of this process).</summary>
     internal int FilesRead { get; private set; }

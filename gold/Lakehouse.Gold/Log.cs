@@ -23,6 +23,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 7005, Level = LogLevel.Information, Message = "gold.{Dataset}: {Late} event(s) arrived behind the watermark; the windows of their days were recomputed with them")]
     public static partial void LateEvents(ILogger logger, string dataset, long late);
 
+    [LoggerMessage(EventId = 7008, Level = LogLevel.Warning, Message = "gold.{Dataset}: {Rows} new event(s) are stamped more than {Tolerance} after they were ingested; they are counted in the windows of their times but do not move the watermark (gold run --future-tolerance)")]
+    public static partial void AheadOfIngest(ILogger logger, string dataset, long rows, string tolerance);
+
     [LoggerMessage(EventId = 7006, Level = LogLevel.Warning, Message = "gold: {Failed} alert(s) could not be delivered to the webhook this run; they stay pending and are retried on the next run")]
     public static partial void AlertsPending(ILogger logger, int failed);
 

@@ -59,6 +59,34 @@ public sealed class GoldAlertsJobTests(EngineFixture fixture) : IClassFixture<En
     }
 
     [Fact]
+    public async Task Run_OneReadingStampedYearsAheadOfItsIngest_CountedInItsWindowButTheWatermarkAndAlertsIgnoreIt()
+    {
+        // s3's clock says 2099: before the future tolerance, its one reading moved the watermark to 2099, so every window was
+        // final at once and s1 and s2 were "silent" from 10:10 until 2099.
+        var ingest = T0.AddHours(1);
+        await _lake.AppendSensorsAsync([.. Readings(ingest), new SensorRow("s3", new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero), 65, "normal", ingest)]);
+
+        var run = await _lake.RunAsync("sensors");
+
+        Assert.Equal(T0.AddMinutes(10).AddSeconds(-10), run.Watermark);
+        Assert.Equal(["status_error|s2|10:03:00", "temperature_high|s1|10:10:00", "value_spike|s1|10:10:00"],
+            (await AlertsAsync()).Select(a => string.Join('|', a.Split('|')[..3])).ToList());
+        Assert.Equal(["s1 10:08 true 2", "s1 10:10 false 1", "s3 2099-01-01 00:00 false 1"],
+            (await _lake.RowsAsync("gold/sensor_metrics_1m", "sensor_id || ' ' || strftime(window_start, CASE WHEN year(window_start) = 2099 THEN '%Y-%m-%d %H:%M' ELSE '%H:%M' END) || ' ' || CAST(is_final AS VARCHAR) || ' ' || CAST(events AS VARCHAR)",
+                "window_start, sensor_id")).Where(r => r.StartsWith("s3", StringComparison.Ordinal) || r.StartsWith("s1 10:08", StringComparison.Ordinal) || r.StartsWith("s1 10:10", StringComparison.Ordinal)).ToList());
+
+        // A reading two hours ahead of its ingest moves the watermark once the tolerance allows it (simulated data that runs ahead
+        // of the clock): then the two sensors have been silent since their last readings.
+        using var lenient = new GoldLake(_lake.Engine, "gold-alerts-lenient");
+        await lenient.AppendSensorsAsync([.. Readings(ingest), new SensorRow("s3", ingest.AddHours(2), 65, "normal", ingest)]);
+        Assert.Equal(T0.AddMinutes(10).AddSeconds(-10), (await lenient.RunAsync("sensors")).Watermark);
+        var options = new GoldRunOptions();
+        options.Windows = options.Windows with { FutureTolerance = TimeSpan.FromHours(3) };
+        var ahead = await lenient.RunAsync("sensors", new GoldRunOptions { Windows = options.Windows, From = new(2024, 5, 1), To = new(2024, 5, 1) });
+        Assert.Equal(ingest.AddHours(2).AddSeconds(-10), ahead.Watermark);
+    }
+
+    [Fact]
     public async Task Run_WebhookDownThenUp_PendingAlertsPostedOnceByTheNextRun()
     {
         await _lake.AppendSensorsAsync(Readings(T0.AddHours(1)));

@@ -69,7 +69,8 @@ public sealed class GoldKeyedJobTests(EngineFixture fixture) : IClassFixture<Eng
         await _lake.AppendWebAsync(second);
         await _lake.RunAsync(options: options);
 
-        var ingest = Day1.AddDays(2).AddMinutes(2);
+        // Ingested after its newest row (an event stamped more than an hour after its ingest would not move the watermark).
+        var ingest = Day1.AddDays(3).AddHours(1).AddMinutes(2);
         var midnight = Day1.AddDays(1);
         List<WebRow> third =
         [
@@ -105,7 +106,8 @@ public sealed class GoldKeyedJobTests(EngineFixture fixture) : IClassFixture<Eng
 
         // Another small batch on top, by key again; its row of the next day moves the watermark past the windows of May 4, which
         // no new row reaches: they are rewritten only to become final.
-        List<WebRow> fourth = [.. WebRows(4, 25, ingest.AddMinutes(1), "d"), new("d-next", Day1.AddDays(4).AddMinutes(10), "https://shop.example/p3", "s3", 800, 90, 200, ingest.AddMinutes(1))];
+        var next = Day1.AddDays(4).AddMinutes(11);
+        List<WebRow> fourth = [.. WebRows(4, 25, next, "d"), new("d-next", Day1.AddDays(4).AddMinutes(10), "https://shop.example/p3", "s3", 800, 90, 200, next)];
         await _lake.AppendWebAsync(fourth);
         using var log2 = new CapturingLoggerFactory();
         await _lake.RunAsync(options: options, loggerFactory: log2);

@@ -14,7 +14,8 @@ public static partial class WindowedMetrics
     /// </remarks>
     /// <param name="allEventsSql">Every event of the dataset, with <c>timestamp</c> and <c>ingest_time</c> (TIMESTAMPTZ).</param>
     /// <param name="delay">How far the watermark stays behind the newest event time (<see cref="WindowSettings.WatermarkDelay"/>).</param>
-    public static string ArrivalWatermarkSql(string allEventsSql, TimeSpan delay)
+    /// <param name="futureTolerance">Rows stamped more than this after their ingest time do not move the watermark (<see cref="WindowSettings.FutureTolerance"/>; default its default).</param>
+    public static string ArrivalWatermarkSql(string allEventsSql, TimeSpan delay, TimeSpan? futureTolerance = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(allEventsSql);
         var interval = WindowSql.Interval(WindowSettings.CheckDelay(delay));
@@ -23,7 +24,7 @@ public static partial class WindowedMetrics
               SELECT COLUMNS(lambda c: c <> 'arrival_watermark') FROM ({allEventsSql}) AS all_events
             ),
             batches AS (
-              SELECT ingest_time, max(timestamp) AS newest
+              SELECT ingest_time, max(timestamp) FILTER (WHERE {WithinTolerance(futureTolerance)}) AS newest
               FROM arriving
               WHERE ingest_time IS NOT NULL
               GROUP BY ingest_time
@@ -40,16 +41,24 @@ public static partial class WindowedMetrics
 
     /// <summary>
     /// A TIMESTAMPTZ expression (a scalar subquery) for the current watermark: the newest event time in
-    /// <paramref name="allEventsSql"/> minus <paramref name="delay"/>; NULL when there is no event. Pass it as the
-    /// <c>watermarkSql</c> of the window builders.
+    /// <paramref name="allEventsSql"/> (of the rows not stamped more than the future tolerance after their ingest time) minus
+    /// <paramref name="delay"/>; NULL when there is no event. Pass it as the <c>watermarkSql</c> of the window builders.
     /// </summary>
-    /// <param name="allEventsSql">Every event of the dataset (at least the newest), with <c>timestamp</c>.</param>
+    /// <param name="allEventsSql">Every event of the dataset (at least the newest), with <c>timestamp</c> and <c>ingest_time</c>.</param>
     /// <param name="delay">How far the watermark stays behind the newest event time.</param>
-    public static string WatermarkSql(string allEventsSql, TimeSpan delay)
+    /// <param name="futureTolerance">As for <see cref="ArrivalWatermarkSql"/>.</param>
+    public static string WatermarkSql(string allEventsSql, TimeSpan delay, TimeSpan? futureTolerance = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(allEventsSql);
         var interval = WindowSql.Interval(WindowSettings.CheckDelay(delay));
-        return $"(SELECT max(timestamp) - {interval} FROM ({allEventsSql}) AS watermark_events)";
+        return $"(SELECT max(timestamp) FILTER (WHERE {WithinTolerance(futureTolerance)}) - {interval} FROM ({allEventsSql}) AS watermark_events)";
+    }
+
+    /// <summary>A row may move the watermark: its time is not more than the future tolerance after its ingest time (or it has none).</summary>
+    private static string WithinTolerance(TimeSpan? futureTolerance)
+    {
+        var tolerance = (WindowSettings.Default with { FutureTolerance = futureTolerance ?? WindowSettings.Default.FutureTolerance }).FutureTolerance;
+        return $"NOT coalesce(timestamp > ingest_time + {WindowSql.Interval(tolerance)}, false)";
     }
 
     /// <summary>

@@ -33,9 +33,10 @@ internal static class GoldCommands
                 Ctrl+C at any point loses nothing and repeats nothing: run it again.
                 Watermark: the newest event time in silver minus --watermark-delay (default 10 s). A window is final (is_final) once the
                 watermark passes its end; an event that arrives after its window was final is counted in late_events and included when
-                its day is recomputed. Each windowed table has a <table>_corrections table: one row per window that received late
-                events, with the on-time result (what the window held when it became final) next to the corrected one, late_events,
-                late_batches and revised_at.
+                its day is recomputed. An event stamped more than --future-tolerance (default 3600 s) after its ingest time (a clock
+                ahead, local time sent as UTC) is counted in its windows but does not move the watermark, with a warning.
+                Each windowed table has a <table>_corrections table: one row per window that received late events, with the on-time
+                result (what the window held when it became final) next to the corrected one, late_events, late_batches and revised_at.
                 --from/--to DATE: after catching up, rebuild those event dates from the silver version gold has consumed (the consumed
                 versions the stream resumes from do not move; on-time results come back the same).
                 Alerts (gold.alerts) are raised once per rule, key and window, never again on reruns; with LAKEHOUSE_ALERT_WEBHOOK_URL
@@ -55,13 +56,16 @@ internal static class GoldCommands
         var from = CommandLine.Text("--from", "Rerun: the first event date to rebuild (YYYY-MM-DD, UTC).", "date");
         var to = CommandLine.Text("--to", "Rerun: the last event date to rebuild (YYYY-MM-DD, UTC).", "date");
         var delay = CommandLine.WholeNumber("--watermark-delay", "Seconds the watermark trails the newest event time (default 10).", min: 0, max: 86_400, helpName: "seconds");
+        var future = CommandLine.WholeNumber("--future-tolerance", "Seconds an event time may be ahead of its ingest time and still move the watermark (default 3600).",
+            min: 0, max: 366 * 86_400, helpName: "seconds");
         var json = CommandLine.Flag("--json", "Print one JSON object per dataset.");
-        foreach (var o in new Option[] { dataset, from, to, delay, json }) command.Add(o);
+        foreach (var o in new Option[] { dataset, from, to, delay, future, json }) command.Add(o);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new GoldRunOptions { Webhook = Core.Webhooks.WebhookOptions.FromEnvironment() };
             (options.From, options.To) = CommandLine.DateRange(parse.GetValue(from), parse.GetValue(to));
             if (parse.GetValue(delay) is { } seconds) options.Windows = options.Windows with { WatermarkDelay = TimeSpan.FromSeconds(seconds) };
+            if (parse.GetValue(future) is { } ahead) options.Windows = options.Windows with { FutureTolerance = TimeSpan.FromSeconds(ahead) };
             using var lake = session.OpenLake(parse);
             var catalog = await DatasetCatalog.LoadAsync(lake.ExistingRoot, cancellationToken).ConfigureAwait(false);
             var definitions = await LayerDatasets.SelectAsync(lake, catalog, parse.GetValue(dataset), d => d.GoldOutputs.Count > 0, GoldTables.Silver,
