@@ -249,23 +249,40 @@ public sealed class GoldJob
                 var table = job.Table(GoldTables.Gold(output.Table));
                 var writer = DeltaWriter.Create(table, new DeltaWriteOptions { PartitionColumns = [GoldTables.EventDate] });
                 var transactions = txn ? new[] { new DeltaAppTransaction(_appId, silver.Version) } : null;
-                long rows;
-                if (output.InsertNew)
+                long rows = 0;
+                bool byAnother;
+                try
                 {
-                    // Alerts are events: once raised, kept as first found (detected_at is this run's start); a rerun adds only new ids.
-                    var alerts = $"SELECT *, {GoldStage.Timestamp(_started)} AS detected_at FROM ({sql})";
-                    var commit = await writer.MergeAsync(alerts, ["alert_id", GoldTables.EventDate], DeltaMergeMode.InsertIfAbsent, transactions, cancellationToken).ConfigureAwait(false);
-                    rows = commit.Metric("numTargetRowsInserted");
-                    alertsNew += rows;
+                    DeltaCommitResult commit;
+                    if (output.InsertNew)
+                    {
+                        // Alerts are events: once raised, kept as first found (detected_at is this run's start); a rerun adds only new ids.
+                        var alerts = $"SELECT *, {GoldStage.Timestamp(_started)} AS detected_at FROM ({sql})";
+                        commit = await writer.MergeAsync(alerts, ["alert_id", GoldTables.EventDate], DeltaMergeMode.InsertIfAbsent, transactions, cancellationToken).ConfigureAwait(false);
+                        rows = commit.Metric("numTargetRowsInserted");
+                        alertsNew += rows;
+                    }
+                    else
+                    {
+                        commit = await writer.ReplacePartitionsAsync(sql, inDates, transactions, cancellationToken).ConfigureAwait(false);
+                        rows = commit.Metric("numOutputRows");
+                    }
+                    // With a marker a commit is skipped only when the table already records this silver version: a run at the same
+                    // time committed the same dates first (the same rows: both computed them from one silver version).
+                    byAnother = transactions is not null && !commit.Committed;
                 }
-                else
+                catch (LakehouseException e) when (txn && e.Reason == LakehouseErrorReason.Conflict)
                 {
-                    rows = (await writer.ReplacePartitionsAsync(sql, inDates, transactions, cancellationToken).ConfigureAwait(false)).Metric("numOutputRows");
+                    // The same race, lost during the commit rather than before it (the other run's commit came in between, or
+                    // created the table first): when the table now records this silver version, it holds its rows already.
+                    if (await ConsumedAsync(output.Table, cancellationToken).ConfigureAwait(false) < silver.Version) throw;
+                    byAnother = true;
                 }
-                Log.TableRecomputed(job._log, output.Table, definition.Name, dates.Count, silver.Version, rows);
+                if (byAnother) Log.WrittenByAnotherRun(job._log, output.Table, definition.Name, dates.Count, silver.Version);
+                else Log.TableRecomputed(job._log, output.Table, definition.Name, dates.Count, silver.Version, rows);
                 Log.Step(job._log, definition.Name, output.Table + " commit", clock.ElapsedMilliseconds);
                 if (rows > 0 && output.Table.EndsWith(Windows.WindowedMetrics.CorrectionsSuffix, StringComparison.Ordinal)) Log.Corrections(job._log, output.Table, rows);
-                tables.Add(new GoldTableResult(output.Table, dates.Count, rows, clock.Elapsed));
+                tables.Add(new GoldTableResult(output.Table, dates.Count, rows, clock.Elapsed) { WrittenByAnotherRun = byAnother });
             }
             return Result(kind, from, silver.Version, [.. touched.Order()], rowsIn, stage.LateEvents, stage.Watermark, tables) with { AlertsNew = alertsNew };
         }

@@ -5,7 +5,14 @@ namespace Lakehouse.Gold;
 /// <param name="Dates">How many event dates were recomputed (0: the table was already up to date).</param>
 /// <param name="Rows">Rows written for those dates (for <c>alerts</c>: new alerts).</param>
 /// <param name="Elapsed">Wall time of its query and commit.</param>
-public sealed record GoldTableResult(string Table, int Dates, long Rows, TimeSpan Elapsed);
+public sealed record GoldTableResult(string Table, int Dates, long Rows, TimeSpan Elapsed)
+{
+    /// <summary>
+    /// True when a gold run at the same time had already committed these dates from the same silver version, so this run's commit
+    /// was skipped (<see cref="Rows"/> is then 0: the rows are there, written by the other run).
+    /// </summary>
+    public bool WrittenByAnotherRun { get; init; }
+}
 
 /// <summary>The outcome of one gold run of one dataset.</summary>
 /// <param name="RunId">The run's id.</param>

@@ -23,6 +23,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 7005, Level = LogLevel.Information, Message = "gold.{Dataset}: {Late} event(s) arrived behind the watermark; the windows of their days were recomputed with them")]
     public static partial void LateEvents(ILogger logger, string dataset, long late);
 
+    [LoggerMessage(EventId = 7009, Level = LogLevel.Information, Message = "gold.{Table}: {Dates} event date(s) from silver.{Dataset} version {Version} were already written by a gold run at the same time; this run's commit was skipped")]
+    public static partial void WrittenByAnotherRun(ILogger logger, string table, string dataset, int dates, long version);
+
     [LoggerMessage(EventId = 7008, Level = LogLevel.Warning, Message = "gold.{Dataset}: {Rows} new event(s) are stamped more than {Tolerance} after they were ingested; they are counted in the windows of their times but do not move the watermark (gold run --future-tolerance)")]
     public static partial void AheadOfIngest(ILogger logger, string dataset, long rows, string tolerance);
 

@@ -270,6 +270,29 @@ public sealed class GoldJobTests(EngineFixture fixture) : IClassFixture<EngineFi
     }
 
     [Fact]
+    public async Task Run_TwoRunsAtOnce_EachTableWrittenOnceAndTheOtherRunSaysItWasWrittenByAnother()
+    {
+        var rows = RandomRows(11, 30_000, Day1, 3, Day1.AddDays(4), "a");
+        await _lake.AppendWebAsync(rows);
+
+        var runs = await Task.WhenAll(Task.Run(() => _lake.RunAsync()), Task.Run(() => _lake.RunAsync()));
+
+        foreach (var table in runs[0].Tables.Select(t => t.Table).Union(runs[1].Tables.Select(t => t.Table)))
+        {
+            var results = runs.Select(r => r.Tables.Single(t => t.Table == table)).ToList();
+            // One run wrote the table; the other found it up to date (it started after that commit) or computed it too and had its
+            // commit skipped, which it now says instead of reporting 0 rows written.
+            var writers = results.Where(t => t.Dates > 0 && !t.WrittenByAnotherRun).ToList();
+            Assert.True(writers.Count == 1, $"{table}: {string.Join("; ", results)}");
+            var other = results.Single(t => !ReferenceEquals(t, writers[0]));
+            Assert.True(other.Dates == 0 || (other.WrittenByAnotherRun && other.Rows == 0), $"{table}: {other}");
+        }
+        AssertSameRows(Expected(rows), await DailyAsync());
+        // One commit per table: the skipped one left no version behind.
+        Assert.Equal(0, (await _lake.Table("gold/page_performance_daily").GetSnapshotAsync()).Version);
+    }
+
+    [Fact]
     public async Task Run_NoSilverTable_RefusedNamingTheCommandToRunFirst()
     {
         var e = await Assert.ThrowsAsync<LakehouseException>(() => _lake.RunAsync());

@@ -94,7 +94,7 @@ internal static class GoldCommands
         if (r.Watermark is { } w) sb.Append(CultureInfo.InvariantCulture, $", watermark {w.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z");
         sb.Append(CultureInfo.InvariantCulture, $" ({r.Elapsed.TotalSeconds:0.0} s)");
         foreach (var t in r.Tables)
-            sb.Append(Environment.NewLine).Append(CultureInfo.InvariantCulture, $"  gold.{t.Table,-30} {(t.Dates == 0 ? "up to date" : $"{t.Rows:N0} rows for {t.Dates} date(s)")}");
+            sb.Append(Environment.NewLine).Append(CultureInfo.InvariantCulture, $"  gold.{t.Table,-30} {(t.Dates == 0 ? "up to date" : t.WrittenByAnotherRun ? $"{t.Dates} date(s) already written by another run" : $"{t.Rows:N0} rows for {t.Dates} date(s)")}");
         if (r.AlertsNew > 0 || r.AlertsPending > 0)
             sb.Append(Environment.NewLine).Append(CultureInfo.InvariantCulture, $"  alerts: {r.AlertsNew:N0} new, {r.AlertsDelivered:N0} delivered to the webhook, {r.AlertsPending:N0} pending");
         return sb.ToString();
@@ -118,7 +118,7 @@ internal static class GoldCommands
         r.RowsIn,
         r.LateEvents,
         watermark = r.Watermark?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
-        tables = r.Tables.Select(t => new { table = "gold." + t.Table, t.Dates, t.Rows }),
+        tables = r.Tables.Select(t => new { table = "gold." + t.Table, t.Dates, t.Rows, t.WrittenByAnotherRun }),
         r.AlertsNew,
         r.AlertsDelivered,
         r.AlertsPending,
