@@ -80,6 +80,7 @@ internal sealed class QuarantineReplay(SilverJob job, DatasetDefinition definiti
         if (!options.DryRun && counts.Clean > 0)
         {
             var keys = SilverColumns.IdColumns(definition).Append(SilverColumns.EventDate).ToList();
+            if (options.BeforeCommit is { } beforeSilver) await beforeSilver("silver").ConfigureAwait(false);
             var merged = await DeltaWriter.Create(silver, new DeltaWriteOptions { PartitionColumns = [SilverColumns.EventDate] })
                 .MergeAsync(stage.CleanSql, keys, DeltaMergeMode.InsertIfAbsent, null, cancellationToken).ConfigureAwait(false);
             if (merged.Committed) silverVersion = merged.Version;
@@ -122,6 +123,7 @@ internal sealed class QuarantineReplay(SilverJob job, DatasetDefinition definiti
         long? quarantineVersion = null;
         if (!options.DryRun && moved + duplicates + updated > 0)
         {
+            if (options.BeforeCommit is { } beforeQuarantine) await beforeQuarantine("quarantine").ConfigureAwait(false);
             var merged = await DeltaWriter.Create(quarantine, new DeltaWriteOptions { PartitionColumns = [SilverColumns.EventDate] })
                 .MergeAsync($"SELECT * FROM {updates}", [pos, SilverColumns.EventDate], DeltaMergeMode.Upsert, null, cancellationToken).ConfigureAwait(false);
             if (merged.Committed) quarantineVersion = merged.Version;

@@ -31,6 +31,12 @@ public sealed class SilverReplayOptions
     /// <summary>The replay's run id (default: a new one from the UTC time and a random suffix).</summary>
     public string? RunId { get; set; }
 
+    /// <summary>
+    /// For tests: called before each of the replay's commits with the table it commits to next (<c>silver</c>, then <c>quarantine</c>);
+    /// another replay may commit then.
+    /// </summary>
+    internal Func<string, Task>? BeforeCommit { get; set; }
+
     internal void Validate()
     {
         if ((From is null) != (To is null)) throw new ArgumentException("A replay of a date range needs both From and To.");
