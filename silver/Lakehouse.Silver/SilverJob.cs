@@ -112,6 +112,13 @@ public sealed class SilverJob
         return quarantine?.TransactionVersion(AppId(dataset)) is { } q ? Math.Min(consumed, q) : consumed;
     }
 
+    /// <summary>The next value of the guard (see the remarks) of the table at <paramref name="snapshot"/> (null: the table does not exist yet).</summary>
+    internal static DeltaAppTransaction NextGuard(string dataset, DeltaSnapshot? snapshot)
+    {
+        var current = snapshot?.TransactionVersion(GuardId(dataset)) ?? -1;
+        return new DeltaAppTransaction(GuardId(dataset), current + 1) { Previous = current, IsGuard = true };
+    }
+
     private static string NewRunId() =>
         DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
 
@@ -307,12 +314,7 @@ public sealed class SilverJob
             return await _bronze.GetSnapshotAsync(version, cancellationToken).ConfigureAwait(false);
         }
 
-        /// <summary>The next value of the guard of the table at <paramref name="snapshot"/> (null: the table does not exist yet).</summary>
-        private DeltaAppTransaction Guard(DeltaSnapshot? snapshot)
-        {
-            var current = snapshot?.TransactionVersion(GuardId(_def.Name)) ?? -1;
-            return new DeltaAppTransaction(GuardId(_def.Name), current + 1) { Previous = current, IsGuard = true };
-        }
+        private DeltaAppTransaction Guard(DeltaSnapshot? snapshot) => NextGuard(_def.Name, snapshot);
 
         /// <summary>The bronze version silver has consumed (-1: none); see <see cref="Consumed"/>.</summary>
         private async Task<long> ConsumedAsync(CancellationToken cancellationToken) => (await MarkersAsync(cancellationToken).ConfigureAwait(false)).Consumed;

@@ -30,6 +30,12 @@ namespace Lakehouse.Silver.Replay;
 /// changes nothing: rows already moved or found duplicate are not picked again, and a row that still fails for the same reason is
 /// not rewritten, so neither table gets a new version.
 /// </para>
+/// <para>
+/// Two replays at once: the quarantine commit records (and <c>silver._quality</c> counts) only the rows whose outcome is still open
+/// in quarantine as it is just before that commit — rows another replay recorded since they were picked are its work — and it
+/// advances quarantine's guard (<see cref="SilverJob.GuardId"/>) from the value read then, so a commit in between refuses it
+/// (Conflict) instead of letting both count the same rows. Each replay's metrics are what its own quarantine commit recorded.
+/// </para>
 /// </remarks>
 internal sealed class QuarantineReplay(SilverJob job, DatasetDefinition definition, SilverReplayOptions options, string runId)
 {
@@ -88,7 +94,28 @@ internal sealed class QuarantineReplay(SilverJob job, DatasetDefinition definiti
         var silverSnapshot = await silver.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         var resolved = await stage.ResolveAsync(silver, silverSnapshot, cancellationToken).ConfigureAwait(false);
 
-        // Then quarantine: every row looked at, with its outcome; rows that fail for the reason they already record are left alone.
+        // Then quarantine, as it is now: a replay that committed since these rows were picked has recorded the outcome of some of them,
+        // which is its work, not this one's: they are neither rewritten nor counted here. The commit advances quarantine's guard from
+        // the value read here, so a commit in between (another replay's, a silver run's) makes it fail rather than count them twice.
+        var open = candidates;
+        DeltaAppTransaction? guard = null;
+        if (!options.DryRun)
+        {
+            var now = await quarantine.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            guard = SilverJob.NextGuard(name, now);
+            if (now.Version != quarantineSnapshot.Version)
+            {
+                open = stage.Create("replay_open");
+                await SelectCandidatesAsync(quarantine, now, open, cancellationToken).ConfigureAwait(false);
+                using var lease = job.Engine.Lease();
+                var taken = Convert.ToInt64(lease.Connection.Scalar(
+                    $"SELECT count(*) FROM {candidates} AS q ANTI JOIN {open} AS n ON q.{pos} = n.{pos} AND q.{SilverColumns.EventDate} = n.{SilverColumns.EventDate}",
+                    cancellationToken), CultureInfo.InvariantCulture);
+                if (taken > 0) Log.ReplayTakenByAnotherReplay(job.Logger, name, runId, taken);
+            }
+        }
+
+        // Every row looked at, with its outcome; rows that fail for the reason they already record are left alone.
         var updates = stage.Create("replay_updates");
         var at = $"CAST(TIMESTAMP '{DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture)}' AS TIMESTAMPTZ)";
         var outcome = $"CASE WHEN NOT r.passes THEN '{QuarantineColumns.Quarantined}' WHEN r.silver_position = q.{pos} THEN '{QuarantineColumns.Silver}' " +
@@ -99,7 +126,7 @@ internal sealed class QuarantineReplay(SilverJob job, DatasetDefinition definiti
         using (var lease = job.Engine.Lease())
         {
             var c = lease.Connection;
-            var joined = $"FROM {candidates} AS q JOIN {resolved} AS r ON q.{pos} = r.{pos}";
+            var joined = $"FROM {open} AS q JOIN {resolved} AS r ON q.{pos} = r.{pos}";
             using (var r = c.Query(
                 $"SELECT count(*), count(*) FILTER ({outcome} = '{QuarantineColumns.Silver}'), count(*) FILTER ({outcome} = '{QuarantineColumns.Duplicate}'), " +
                 $"count(*) FILTER (NOT r.passes), count(*) FILTER (NOT r.passes AND NOT {unchanged}), count(*) FILTER (r.passes AND r.silver_position IS NULL) {joined}",
@@ -124,8 +151,19 @@ internal sealed class QuarantineReplay(SilverJob job, DatasetDefinition definiti
         if (!options.DryRun && moved + duplicates + updated > 0)
         {
             if (options.BeforeCommit is { } beforeQuarantine) await beforeQuarantine("quarantine").ConfigureAwait(false);
-            var merged = await DeltaWriter.Create(quarantine, new DeltaWriteOptions { PartitionColumns = [SilverColumns.EventDate] })
-                .MergeAsync($"SELECT * FROM {updates}", [pos, SilverColumns.EventDate], DeltaMergeMode.Upsert, null, cancellationToken).ConfigureAwait(false);
+            DeltaCommitResult merged;
+            try
+            {
+                merged = await DeltaWriter.Create(quarantine, new DeltaWriteOptions { PartitionColumns = [SilverColumns.EventDate] })
+                    .MergeAsync($"SELECT * FROM {updates}", [pos, SilverColumns.EventDate], DeltaMergeMode.Upsert, [guard!], cancellationToken).ConfigureAwait(false);
+            }
+            catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Conflict)
+            {
+                throw new LakehouseException(LakehouseErrorReason.Conflict,
+                    $"silver.{name} replay: another replay or silver run committed to silver.{name}_quarantine while this replay prepared its outcomes; " +
+                    "none of them was recorded, so no row is counted twice. Run the replay again: it picks up what is still open " +
+                    "(rows this one moved to silver are then recorded as moved).", e);
+            }
             if (merged.Committed) quarantineVersion = merged.Version;
         }
 

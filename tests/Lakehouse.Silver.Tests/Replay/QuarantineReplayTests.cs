@@ -115,6 +115,61 @@ public sealed class QuarantineReplayTests(EngineFixture fixture) : IClassFixture
         Assert.Equal(quarantineRows, await _lake.RowsAsync(Quarantine, outcomes, "bronze_position"));
     }
 
+    private const string ReplayQuality =
+        "SELECT DISTINCT run_id, rows_in, rows_out, rows_quarantined, duplicates_removed FROM t WHERE mode = 'replay' ORDER BY run_id";
+
+    /// <summary>
+    /// Two replays of the same rows at once: replay-a runs from start to end while replay-b, which picked the same rows, is about to
+    /// commit to silver. Silver keeps one row per event, and silver._quality counts the two moves, the duplicate and the two rows still
+    /// quarantined once, as replay-a's: replay-b's commits would change nothing, so it makes none and records nothing.
+    /// </summary>
+    [Fact]
+    public async Task ReplayAsync_AnotherReplayTakesTheRowsBeforeThisOneCommits_QualityCountsThemOnce()
+    {
+        await LandAndRunAsync();
+        SilverReplayResult? a = null;
+
+        var b = await Job.ReplayAsync(Clicks(max: 1000), new SilverReplayOptions
+        {
+            RunId = "replay-b",
+            BeforeCommit = async table => a ??= table == "silver" ? await Job.ReplayAsync(Clicks(max: 1000), new SilverReplayOptions { RunId = "replay-a" }) : null,
+        });
+
+        Assert.Equal((5L, 2L, 1L, 2L), (a!.Rows, a.MovedToSilver, a.Duplicates, a.StillQuarantined));
+        Assert.Equal((2L, 0L, 0L, 2L, 0L), (b.Rows, b.MovedToSilver, b.Duplicates, b.StillQuarantined, b.ReasonUpdated));
+        Assert.Equal((null, null), (b.SilverVersion, b.QuarantineVersion));
+        Assert.Equal(["c1|kafka|clicks|0|0|", "c2|kafka|clicks|0|1|", "c4|kafka|clicks|0|3|", "c6|kafka|clicks|0|6|"],
+            await _lake.RowsAsync(Silver, "click_id, bronze_position", "click_id"));
+        Assert.Equal(["replay-a|5"], await _lake.QueryAsync(Quarantine, "SELECT replay_run_id, count(*) FROM t GROUP BY ALL"));
+        Assert.Equal(["replay-a|5|2|2|1"], await _lake.QueryAsync(SilverTables.Quality, ReplayQuality));
+    }
+
+    /// <summary>
+    /// replay-a commits its outcomes to quarantine just before replay-b does, after replay-b read quarantine: replay-b's commit is
+    /// refused (it would record the rows a second time) and says so; the moves are in silver._quality once, as replay-a's.
+    /// </summary>
+    [Fact]
+    public async Task ReplayAsync_AnotherReplayCommitsQuarantineJustBeforeThisOne_RefusedAsAConflictAndCountedOnce()
+    {
+        await LandAndRunAsync();
+        SilverReplayResult? a = null;
+
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => Job.ReplayAsync(Clicks(max: 1000), new SilverReplayOptions
+        {
+            RunId = "replay-b",
+            BeforeCommit = async table => a ??= table == "quarantine" ? await Job.ReplayAsync(Clicks(max: 1000), new SilverReplayOptions { RunId = "replay-a" }) : null,
+        }));
+
+        Assert.Equal(LakehouseErrorReason.Conflict, e.Reason);
+        Assert.StartsWith("silver.clicks replay: another replay or silver run committed to silver.clicks_quarantine while this replay prepared its outcomes", e.Message, StringComparison.Ordinal);
+        Assert.Equal((5L, 2L, 1L, 2L), (a!.Rows, a.MovedToSilver, a.Duplicates, a.StillQuarantined));
+        Assert.Null(a.SilverVersion); // replay-b had moved the rows to silver; replay-a found them there and recorded the moves
+        Assert.Equal(["c1|kafka|clicks|0|0|", "c2|kafka|clicks|0|1|", "c4|kafka|clicks|0|3|", "c6|kafka|clicks|0|6|"],
+            await _lake.RowsAsync(Silver, "click_id, bronze_position", "click_id"));
+        Assert.Equal(["replay-a|5"], await _lake.QueryAsync(Quarantine, "SELECT replay_run_id, count(*) FROM t GROUP BY ALL"));
+        Assert.Equal(["replay-a|5|2|2|1"], await _lake.QueryAsync(SilverTables.Quality, ReplayQuality));
+    }
+
     [Fact]
     public async Task ReplayAsync_RuleMadeWarn_EveryRowOfThatRuleMovesAndCountsAsWarned()
     {
