@@ -22,4 +22,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6005, Level = LogLevel.Information, Message = "silver.{Dataset}: bronze up to version {Version} was committed by another run meanwhile; this run counts none of it")]
     public static partial void ChunkTakenByAnotherRun(ILogger logger, string dataset, long version);
+
+    [LoggerMessage(EventId = 6006, Level = LogLevel.Information, Message = "silver.{Dataset}: silver already held bronze up to version {Version}; its quarantine, behind it, took back {Rows} rows")]
+    public static partial void ChunkAlreadyInSilver(ILogger logger, string dataset, long version, long rows);
 }

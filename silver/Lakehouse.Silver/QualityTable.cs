@@ -11,11 +11,12 @@ namespace Lakehouse.Silver;
 /// <c>silver/_quality</c>: the quality metrics of every silver run, one row per run and rule — the run's totals (rows in, rows out,
 /// quarantined, duplicates removed, warned) repeated on each of its rows, and the rule's action and how many rows it was checked
 /// on, kept and broke. Failed runs (a <c>fail</c> expectation) are recorded too, with status <c>failed</c>, and batches a quality gate
-/// refused with status <c>refused</c>; both say why in <c>message</c>.
+/// refused with status <c>refused</c>; both say why in <c>message</c>. A committed run whose counts need a reason gives it there too
+/// (<see cref="SilverRunResult.Message"/>).
 /// </summary>
 internal static class QualityTable
 {
-    /// <summary>The column added for why a run was refused or failed (null for committed runs).</summary>
+    /// <summary>The column added for why a run was refused or failed (for a committed run, what its counts alone do not say; usually null).</summary>
     private static readonly StructField[] AddedColumns = [new("message", PrimitiveType.String, true)];
 
     internal static async Task AppendAsync(DeltaTable table, SilverRunResult run, string status, DateTimeOffset started, string? message, CancellationToken cancellationToken)

@@ -217,6 +217,9 @@ public sealed class SilverJob
 
         private bool _quarantineColumnsChecked;
 
+        /// <summary>Silver's marker when the incremental run started (-1: none): chunks up to it silver already holds, and only quarantine (behind it) takes rows.</summary>
+        private long _silverMarker = -1;
+
         /// <summary>The rule history the rule_jump gate compares with, read once per run (this run's own batches are not in it).</summary>
         private IReadOnlyDictionary<string, RuleHistory>? _history;
 
@@ -225,7 +228,9 @@ public sealed class SilverJob
         internal async Task<SilverRunResult> IncrementalAsync(CancellationToken cancellationToken)
         {
             var bronze = await BronzeSnapshotAsync(null, cancellationToken).ConfigureAwait(false);
-            var consumed = await ConsumedAsync(cancellationToken).ConfigureAwait(false);
+            var markers = await MarkersAsync(cancellationToken).ConfigureAwait(false);
+            var consumed = markers.Consumed;
+            _silverMarker = markers.Silver;
             if (consumed > bronze.Version)
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                     $"silver.{_def.Name} has consumed bronze.{_def.Name} up to version {consumed}, but bronze is at version {bronze.Version}: bronze was restored or recreated. " +
@@ -248,9 +253,11 @@ public sealed class SilverJob
                     $"(log files older than bronze's delta.logRetentionDuration, 30 days by default, are deleted): {e.Message} " +
                     $"Rebuild silver from bronze's current files (delete silver.{_def.Name} and silver.{_def.Name}_quarantine, then run again).", e);
             }
+            (long From, long To)? quarantineOnly = null;
             foreach (var chunk in Chunks(changes))
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                var from = totals.To + 1;
                 Outcome outcome;
                 try
                 {
@@ -265,9 +272,17 @@ public sealed class SilverJob
                 }
                 global::Lakehouse.Silver.Log.Chunk(Log, _def.Name, totals.To + 1, chunk.ToVersion, chunk.Files.Count, outcome.Inserted, outcome.Quarantined, outcome.Duplicates);
                 totals.Add(outcome, chunk.ToVersion);
+                if (from <= markers.Silver && !outcome.TakenByAnotherRun) quarantineOnly = (quarantineOnly?.From ?? from, Math.Min(chunk.ToVersion, markers.Silver));
             }
-            var result = Result("incremental", totals);
-            await RecordAsync(result, "committed", null, cancellationToken).ConfigureAwait(false);
+            var result = Result("incremental", totals) with
+            {
+                // Rows in, none of them new to silver, duplicates: right, but puzzling without the reason.
+                Message = quarantineOnly is { } again
+                    ? $"silver.{_def.Name}_quarantine was behind silver.{_def.Name} (restored to an earlier version?): bronze versions {again.From}–{again.To}, " +
+                      "which silver already held, were read again for it; the rows it lacked are counted as quarantined, and their clean rows, already in silver, as duplicates removed."
+                    : null,
+            };
+            await RecordAsync(result, "committed", result.Message, cancellationToken).ConfigureAwait(false);
             return result;
         }
 
@@ -315,9 +330,6 @@ public sealed class SilverJob
         }
 
         private DeltaAppTransaction Guard(DeltaSnapshot? snapshot) => NextGuard(_def.Name, snapshot);
-
-        /// <summary>The bronze version silver has consumed (-1: none); see <see cref="Consumed"/>.</summary>
-        private async Task<long> ConsumedAsync(CancellationToken cancellationToken) => (await MarkersAsync(cancellationToken).ConfigureAwait(false)).Consumed;
 
         /// <summary>The markers of silver (-1: none) and of its quarantine (null: none), and what they say silver has consumed.</summary>
         private async Task<(long Silver, long? Quarantine, long Consumed)> MarkersAsync(CancellationToken cancellationToken)
@@ -409,6 +421,7 @@ public sealed class SilverJob
             // Quarantine first: if the run dies between the two commits, silver's txn still says "not consumed", the next run does the
             // chunk again, and quarantine (keyed by bronze position) takes nothing twice.
             var quarantineWriter = DeltaWriter.Create(_quarantine, partitions);
+            DeltaCommitResult? quarantined = null;
             if (range is { } rerun)
             {
                 await quarantineWriter.ReplacePartitionsAsync(stage.QuarantineSql, where, [rerun.Guards.Quarantine], cancellationToken).ConfigureAwait(false);
@@ -417,7 +430,7 @@ public sealed class SilverJob
             {
                 var quarantineSnapshot = await _quarantine.ExistsAsync(cancellationToken).ConfigureAwait(false)
                     ? await _quarantine.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false) : null;
-                await quarantineWriter.MergeAsync(stage.QuarantineSql, [SilverColumns.BronzePosition, SilverColumns.EventDate], DeltaMergeMode.InsertIfAbsent,
+                quarantined = await quarantineWriter.MergeAsync(stage.QuarantineSql, [SilverColumns.BronzePosition, SilverColumns.EventDate], DeltaMergeMode.InsertIfAbsent,
                     [txn, Guard(quarantineSnapshot)], cancellationToken).ConfigureAwait(false);
             }
             Done("quarantine commit");
@@ -433,9 +446,17 @@ public sealed class SilverJob
                     ? await _silver.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false) : null;
                 if (silverSnapshot?.TransactionVersion(AppId(_def.Name)) >= toVersion)
                 {
+                    if (toVersion <= _silverMarker && quarantined is { Committed: true })
+                    {
+                        // Silver held this chunk before the run started: its quarantine, behind it, took back what it lacked, which is this
+                        // run's work; the clean rows are all in silver already.
+                        var restored = quarantined.Metric("numTargetRowsInserted");
+                        global::Lakehouse.Silver.Log.ChunkAlreadyInSilver(Log, _def.Name, toVersion, restored);
+                        return counts with { Quarantined = restored, Duplicates = counts.Clean };
+                    }
                     // Another run committed this chunk while this one prepared it: nothing of it is this run's work.
                     global::Lakehouse.Silver.Log.ChunkTakenByAnotherRun(Log, _def.Name, toVersion);
-                    return Outcome.Empty;
+                    return Outcome.Taken;
                 }
                 var fresh = await stage.NewRowsAsync(_silver, silverSnapshot, cancellationToken).ConfigureAwait(false);
                 Done("dedupe");
@@ -443,7 +464,7 @@ public sealed class SilverJob
                 if (!appended.Committed)
                 {
                     global::Lakehouse.Silver.Log.ChunkTakenByAnotherRun(Log, _def.Name, toVersion);
-                    return Outcome.Empty;
+                    return Outcome.Taken;
                 }
                 inserted = appended.Metric("numOutputRows");
             }
@@ -508,7 +529,12 @@ public sealed class SilverJob
 
         internal long Duplicates { get; init; }
 
+        /// <summary>True for a chunk another run committed while this one prepared it (it counts as nothing).</summary>
+        internal bool TakenByAnotherRun { get; init; }
+
         internal static Outcome Empty { get; } = new(0, 0, 0, 0, []);
+
+        internal static Outcome Taken { get; } = new(0, 0, 0, 0, []) { TakenByAnotherRun = true };
 
         internal Outcome Plus(Outcome o) => new(RowsIn + o.RowsIn, Clean + o.Clean, Quarantined + o.Quarantined, Warned + o.Warned, MergeRules(Rules, o.Rules))
         {

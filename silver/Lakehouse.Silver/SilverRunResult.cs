@@ -59,6 +59,12 @@ public sealed record SilverRunResult
     /// <summary>How long the run took.</summary>
     public TimeSpan Elapsed { get; init; }
 
+    /// <summary>
+    /// What the counts alone do not say, also in <c>silver._quality</c>'s <c>message</c>: for an incremental run that read bronze
+    /// versions again because its quarantine table was behind silver, which versions and how they are counted; null otherwise.
+    /// </summary>
+    public string? Message { get; init; }
+
     /// <summary>True when bronze had nothing the silver table had not consumed.</summary>
     public bool NothingNew => Mode == "incremental" && BronzeFromVersion == BronzeToVersion;
 }

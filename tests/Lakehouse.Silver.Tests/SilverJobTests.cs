@@ -322,6 +322,37 @@ public sealed class SilverRerunTests(EngineFixture fixture) : IClassFixture<Engi
     }
 
     /// <summary>
+    /// The run after the quarantine table was restored to an earlier version reads bronze version 1 again for quarantine only:
+    /// its result and its silver._quality row say what it did — 2 rows in, none new to silver, the 1 row quarantine took back, the
+    /// 1 clean row silver already held counted as a duplicate, and a message saying why — not 0 rows as if another run had done it.
+    /// </summary>
+    [Fact]
+    public async Task Incremental_QuarantineBehindSilver_CountsTheRowsQuarantineTookBackAndNoNewSilverRows()
+    {
+        await _lake.LandAsync("sensors", Sensor("s1", "2024-05-01T10:00:00Z", "20"), "{oops");
+        await _lake.RunAsync("sensors");
+        await _lake.LandAsync("sensors", Sensor("s2", "2024-05-01T11:00:00Z", "21"), "{oops again");
+        await _lake.RunAsync("sensors");
+        var table = DeltaTable.Open(_lake.Root.Scope("silver/sensors_quarantine"), _lake.Engine);
+        await DeltaWriter.Create(table).RestoreAsync((await table.GetSnapshotAsync()).Version - 1);
+
+        var result = await _lake.RunAsync("sensors", new SilverRunOptions { RunId = "catch-up" });
+        var after = await _lake.RunAsync("sensors");
+
+        Assert.Equal(("incremental", 0L, 1L), (result.Mode, result.BronzeFromVersion, result.BronzeToVersion));
+        Assert.Equal((2L, 0L, 1L, 1L), (result.RowsIn, result.RowsOut, result.Quarantined, result.Duplicates));
+        Assert.Contains(result.Rules, r => r is { Rule: "malformed_json", Checked: 2, Failed: 1 });
+        Assert.Equal(["kafka|sensors|0|1|", "kafka|sensors|0|3|"], await _lake.RowsAsync("silver/sensors_quarantine", "bronze_position", "bronze_position"));
+        Assert.Equal(["s1|kafka|sensors|0|0|", "s2|kafka|sensors|0|2|"], await _lake.RowsAsync("silver/sensors", "sensor_id, bronze_position", "sensor_id"));
+        Assert.True(after.NothingNew);
+        const string message = "silver.sensors_quarantine was behind silver.sensors (restored to an earlier version?): bronze versions 1–1, which silver " +
+            "already held, were read again for it; the rows it lacked are counted as quarantined, and their clean rows, already in silver, as duplicates removed.";
+        Assert.Equal(message, result.Message);
+        Assert.Equal([$"incremental|committed|0|1|2|0|1|1|{message}"], await _lake.QueryAsync(SilverTables.Quality,
+            "SELECT DISTINCT mode, status, bronze_from_version, bronze_to_version, rows_in, rows_out, rows_quarantined, duplicates_removed, message FROM t WHERE run_id = 'catch-up'"));
+    }
+
+    /// <summary>
     /// A rerun commits while an incremental run prepares a chunk: the incremental run's checks ran before, its commits after, and
     /// each reads the table it commits to then, so its rows land beside the rebuilt ones, once.
     /// </summary>

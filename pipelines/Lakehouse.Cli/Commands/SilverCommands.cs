@@ -171,6 +171,7 @@ internal static class SilverCommands
         if (r.Warned > 0) sb.Append(CultureInfo.InvariantCulture, $", {r.Warned:N0} kept with warnings");
         var seconds = Math.Max(r.Elapsed.TotalSeconds, 0.001);
         sb.Append(CultureInfo.InvariantCulture, $" ({r.Commits} commit{(r.Commits == 1 ? "" : "s")}, {r.Elapsed.TotalSeconds:0.0} s, {r.RowsIn / seconds:N0} rows/s)");
+        if (r.Message is { } message) sb.Append(Environment.NewLine).Append("  ").Append(message);
         foreach (var rule in r.Rules.Where(x => x.Failed > 0))
             sb.Append(Environment.NewLine).Append(CultureInfo.InvariantCulture, $"  {rule.Rule,-24} {rule.Action,-5} {rule.Failed,12:N0} of {rule.Checked:N0}");
         return sb.ToString();
@@ -191,6 +192,7 @@ internal static class SilverCommands
         r.Duplicates,
         r.Warned,
         r.Commits,
+        r.Message,
         seconds = Math.Round(r.Elapsed.TotalSeconds, 3),
         rules = r.Rules.Select(x => new { x.Rule, x.Action, x.Checked, x.Passed, x.Failed }),
     }, TableChange.JsonOptions);
