@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using Lakehouse.Core;
+using Lakehouse.Core.Webhooks;
 using Lakehouse.Datasets;
 using Lakehouse.Delta;
 using Lakehouse.Delta.Write;
@@ -110,6 +111,30 @@ public sealed class GoldJob
     {
         ArgumentNullException.ThrowIfNull(definition);
         _ = GoldOutputs.For(definition);
+    }
+
+    /// <summary>
+    /// Posts the alerts of <c>gold.alerts</c> that <paramref name="webhook"/> has not accepted yet, as a run with a webhook does at
+    /// its end, but on its own: a stream delivers them beside its gold steps, which must not wait for a slow or failing webhook.
+    /// A failing webhook never throws here (logged; the alerts stay pending): returns how many were delivered and how many stay pending
+    /// (null when the delivery failed before it could tell).
+    /// </summary>
+    public async Task<(long Delivered, long? Pending)> DeliverAlertsAsync(WebhookOptions webhook, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(webhook);
+        using var client = new AlertWebhook(webhook, _loggerFactory.CreateLogger<AlertWebhook>());
+        try
+        {
+            var (delivered, pending) = await AlertOutbox.DeliverAsync(Table(GoldTables.Gold(GoldOutputs.AlertsTable)), Table(GoldTables.AlertDeliveries), _engine, client,
+                cancellationToken).ConfigureAwait(false);
+            if (pending > 0) Log.AlertsPending(_log, (int)Math.Min(pending, int.MaxValue));
+            return (delivered, pending);
+        }
+        catch (Exception e) when (e is LakehouseException or IOException)
+        {
+            Log.DeliveryFailed(_log, e.Message);
+            return (0, null);
+        }
     }
 
     /// <summary>Where gold stands for <paramref name="definition"/>: silver's version, what gold has consumed, its last run.</summary>
@@ -476,20 +501,9 @@ public sealed class GoldJob
         internal async Task<GoldRunResult> DeliverAsync(GoldRunResult result, CancellationToken cancellationToken)
         {
             if (options.Webhook is null || !outputs.Any(o => o.InsertNew)) return result;
-            using var webhook = new AlertWebhook(options.Webhook, job._loggerFactory.CreateLogger<AlertWebhook>());
-            try
-            {
-                var (delivered, pending) = await AlertOutbox.DeliverAsync(job.Table(GoldTables.Gold(GoldOutputs.AlertsTable)), job.Table(GoldTables.AlertDeliveries),
-                    job._engine, webhook, cancellationToken).ConfigureAwait(false);
-                if (pending > 0) Log.AlertsPending(job._log, (int)Math.Min(pending, int.MaxValue));
-                return result with { AlertsDelivered = delivered, AlertsPending = pending };
-            }
-            catch (Exception e) when (e is Core.LakehouseException or IOException)
-            {
-                // The alerts are committed; the outbox keeps them pending for the next run.
-                Log.DeliveryFailed(job._log, e.Message);
-                return result;
-            }
+            // The alerts are committed; the outbox keeps what is not delivered pending for the next run.
+            var (delivered, pending) = await job.DeliverAlertsAsync(options.Webhook, cancellationToken).ConfigureAwait(false);
+            return pending is { } p ? result with { AlertsDelivered = delivered, AlertsPending = p } : result;
         }
 
         /// <summary>

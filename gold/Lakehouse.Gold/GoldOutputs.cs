@@ -66,7 +66,7 @@ internal sealed record GoldOutput(string Table, IReadOnlyList<string> Columns, b
 internal static class GoldOutputs
 {
     /// <summary>The name of the alerts table, which several datasets feed.</summary>
-    internal const string AlertsTable = "alerts";
+    internal const string AlertsTable = GoldTables.Alerts;
 
     private static readonly string[] PageColumns = ["page_url", "session_id", "tti_ms", "ttar_ms", "status"];
     private static readonly string[] SensorColumns = ["sensor_id", "device_type", "value", "status"];

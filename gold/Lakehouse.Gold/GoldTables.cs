@@ -12,6 +12,9 @@ public static class GoldTables
     /// <summary><c>silver/&lt;dataset&gt;</c>, which gold consumes.</summary>
     public static string Silver(string dataset) => "silver/" + dataset;
 
+    /// <summary>The name of <c>gold/alerts</c>, which every dataset with alert rules shares (rows inserted by alert id).</summary>
+    public const string Alerts = "alerts";
+
     /// <summary><c>gold/_runs</c>: one row per gold run that did something (or failed).</summary>
     public const string Runs = "gold/_runs";
 

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Lakehouse.Datasets;
 using Lakehouse.Gold;
+using Lakehouse.Gold.Windows;
 
 namespace Lakehouse.Cli.Commands;
 
@@ -55,17 +56,14 @@ internal static class GoldCommands
         var dataset = CommandLine.Text("--dataset", "The dataset (default: every dataset with gold outputs that has a silver table).", "name");
         var from = CommandLine.Text("--from", "Rerun: the first event date to rebuild (YYYY-MM-DD, UTC).", "date");
         var to = CommandLine.Text("--to", "Rerun: the last event date to rebuild (YYYY-MM-DD, UTC).", "date");
-        var delay = CommandLine.WholeNumber("--watermark-delay", "Seconds the watermark trails the newest event time (default 10).", min: 0, max: 86_400, helpName: "seconds");
-        var future = CommandLine.WholeNumber("--future-tolerance", "Seconds an event time may be ahead of its ingest time and still move the watermark (default 3600).",
-            min: 0, max: 366 * 86_400, helpName: "seconds");
+        var (delay, future) = WatermarkOptions();
         var json = CommandLine.Flag("--json", "Print one JSON object per dataset.");
         foreach (var o in new Option[] { dataset, from, to, delay, future, json }) command.Add(o);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new GoldRunOptions { Webhook = Core.Webhooks.WebhookOptions.FromEnvironment() };
             (options.From, options.To) = CommandLine.DateRange(parse.GetValue(from), parse.GetValue(to));
-            if (parse.GetValue(delay) is { } seconds) options.Windows = options.Windows with { WatermarkDelay = TimeSpan.FromSeconds(seconds) };
-            if (parse.GetValue(future) is { } ahead) options.Windows = options.Windows with { FutureTolerance = TimeSpan.FromSeconds(ahead) };
+            options.Windows = Windows(parse, delay, future);
             using var lake = session.OpenLake(parse);
             var catalog = await DatasetCatalog.LoadAsync(lake.ExistingRoot, cancellationToken).ConfigureAwait(false);
             var definitions = await LayerDatasets.SelectAsync(lake, catalog, parse.GetValue(dataset), d => d.GoldOutputs.Count > 0, GoldTables.Silver,
@@ -79,6 +77,21 @@ internal static class GoldCommands
             return CliApp.ExitOk;
         });
         return command;
+    }
+
+    /// <summary>The watermark's options, shared by <c>gold run</c> and <c>stream</c>: <c>--watermark-delay</c> and <c>--future-tolerance</c>.</summary>
+    internal static (Option<long?> Delay, Option<long?> Future) WatermarkOptions() =>
+        (CommandLine.WholeNumber("--watermark-delay", "Seconds the watermark trails the newest event time (default 10).", min: 0, max: 86_400, helpName: "seconds"),
+         CommandLine.WholeNumber("--future-tolerance", "Seconds an event time may be ahead of its ingest time and still move the watermark (default 3600).",
+            min: 0, max: 366 * 86_400, helpName: "seconds"));
+
+    /// <summary>The window settings those options give (the defaults for what is not given).</summary>
+    internal static WindowSettings Windows(ParseResult parse, Option<long?> delay, Option<long?> future)
+    {
+        var windows = WindowSettings.Default;
+        if (parse.GetValue(delay) is { } seconds) windows = windows with { WatermarkDelay = TimeSpan.FromSeconds(seconds) };
+        if (parse.GetValue(future) is { } ahead) windows = windows with { FutureTolerance = TimeSpan.FromSeconds(ahead) };
+        return windows;
     }
 
     internal static string Text(GoldRunResult r)

@@ -27,6 +27,10 @@ internal static class StreamCommand
                 Progress like Spark's StreamingQueryProgress (batch id, input and processed rows/s, durations per phase, source offsets,
                 lag, the gold watermark) at GET /progress (?last=N) and Prometheus text at GET /metrics, on --port (127.0.0.1; 0: a free
                 port, printed as "listening on <url>"); the latest batch is saved under <lake>/_lakehouse/stream/ for lakehouse status.
+                Gold's watermark: --watermark-delay and --future-tolerance, as for lakehouse gold run. With LAKEHOUSE_ALERT_WEBHOOK_URL set
+                (and optionally LAKEHOUSE_ALERT_WEBHOOK_SECRET), new alerts are posted as gold raises them, beside the gold steps (a slow or
+                failing webhook never holds them up; what it did not accept is posted again every 30 s and by later runs), and silver's
+                quality-gate refusals are posted too.
                 Ctrl+C or SIGTERM: the bronze batch being buffered is dropped (it is read again on restart), the silver or gold step running
                 gets --grace-ms to commit, then the process exits 130 (143).
                 """,
@@ -55,7 +59,8 @@ internal static class StreamCommand
         var compact = CommandLine.WholeNumber("--compact-every", "Compact each table this process writes after this many of its commits (default 50; 0: never).", min: 0, max: 1_000_000);
         var grace = CommandLine.WholeNumber("--grace-ms", "On Ctrl+C or SIGTERM, how long the silver or gold step running may take to commit before it is abandoned (default 10000).", min: 0, max: 600_000, helpName: "ms");
         var onDataLoss = CommandLine.DataLossOption();
-        foreach (var o in new Option[] { dataset, from, layers, port, group, maxWait, maxEvents, poll, compact, grace, onDataLoss }) command.Add(o);
+        var (delay, future) = GoldCommands.WatermarkOptions();
+        foreach (var o in new Option[] { dataset, from, layers, port, group, maxWait, maxEvents, poll, compact, grace, delay, future, onDataLoss }) command.Add(o);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var name = parse.GetValue(dataset)!;
@@ -80,6 +85,8 @@ internal static class StreamCommand
                 Poll = TimeSpan.FromMilliseconds(parse.GetValue(poll) ?? 200),
                 CompactEvery = (int)(parse.GetValue(compact) ?? 50),
                 Grace = TimeSpan.FromMilliseconds(parse.GetValue(grace) ?? 10_000),
+                Windows = GoldCommands.Windows(parse, delay, future),
+                Webhook = Core.Webhooks.WebhookOptions.FromEnvironment(),
             };
 
             using var lake = session.OpenLake(parse);

@@ -1,3 +1,6 @@
+using Lakehouse.Core.Webhooks;
+using Lakehouse.Gold.Windows;
+
 namespace Lakehouse.Cli.Streaming;
 
 /// <summary>What one <c>lakehouse stream</c> process does. Validated when set.</summary>
@@ -18,6 +21,15 @@ internal sealed class StreamRunOptions
 
     /// <summary>The layers this process runs (default all three).</summary>
     internal StreamLayers Layers { get; init; } = StreamLayers.All;
+
+    /// <summary>Gold's watermark delay, future tolerance and session gap (default <see cref="WindowSettings.Default"/>).</summary>
+    internal WindowSettings Windows { get; init; } = WindowSettings.Default;
+
+    /// <summary>
+    /// Where gold's new alerts and silver's quality-gate refusals are posted (<c>LAKEHOUSE_ALERT_WEBHOOK_URL</c>); null: kept in the
+    /// tables only. Alerts are posted beside the gold steps, which never wait for the webhook.
+    /// </summary>
+    internal WebhookOptions? Webhook { get; init; }
 
     /// <summary>The stream's consumer group.</summary>
     internal string? Group { get; init; }

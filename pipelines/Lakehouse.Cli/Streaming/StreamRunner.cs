@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Lakehouse.Bronze;
 using Lakehouse.Core;
+using Lakehouse.Core.Webhooks;
 using Lakehouse.Datasets;
 using Lakehouse.Delta;
 using Lakehouse.Delta.Write;
@@ -43,6 +44,7 @@ internal sealed class StreamRunner
     private readonly Queue<StreamProgress> _recent = new();
     private readonly Channel<bool> _bronzeCommitted = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Channel<bool> _silverCommitted = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Channel<bool> _alertsRaised = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Channel<bool> _persist = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Dictionary<string, long> _totals = new(StringComparer.Ordinal)
     {
@@ -262,6 +264,7 @@ internal sealed class StreamRunner
         var loops = new List<Task>();
         if (runSilver) loops.Add(SilverLoopAsync(waitForBronze, httpEvents, stop, hard));
         if (runGold) loops.Add(GoldLoopAsync(waitForSilver: runSilver, runSilver ? null : httpEvents, stop, hard));
+        if (runGold && _options.Webhook is { } webhook && _definition.GoldOutputs.Contains(GoldTables.Alerts)) loops.Add(AlertsLoopAsync(webhook, stop));
         return WhenAllOrFirstFailureAsync(loops);
     }
 
@@ -282,7 +285,7 @@ internal sealed class StreamRunner
         var bronze = DeltaTable.Open(_lake.Scope(SilverTables.Bronze(_options.Dataset)), _engine, _loggerFactory);
         var silver = DeltaTable.Open(_lake.Scope(SilverTables.Silver(_options.Dataset)), _engine, _loggerFactory);
         var silverJob = SilverJob.Open(_lake, _engine, _loggerFactory);
-        var silverOptions = new SilverRunOptions { MaxRowsPerCommit = Math.Max(1000, Math.Min(_options.MaxBatchEvents * 5, 1_000_000)) };
+        var silverOptions = new SilverRunOptions { MaxRowsPerCommit = Math.Max(1000, Math.Min(_options.MaxBatchEvents * 5, 1_000_000)), Webhook = _options.Webhook };
         long? seenBronze = null;
         var httpSeen = httpEvents?.Invoke() ?? 0;
         var commits = 0;
@@ -344,7 +347,8 @@ internal sealed class StreamRunner
             if (latest is { } sv && sv != seenSilver)
             {
                 var clock = Stopwatch.StartNew();
-                g = await goldJob.RunAsync(_definition, null, hard).ConfigureAwait(false);
+                g = await goldJob.RunAsync(_definition, new GoldRunOptions { Windows = _options.Windows }, hard).ConfigureAwait(false);
+                if (g.AlertsNew > 0) _alertsRaised.Writer.TryWrite(true);
                 took = clock.Elapsed;
                 seenSilver = g.SilverToVersion;
                 commits += g.NothingNew ? 0 : 1;
@@ -367,6 +371,40 @@ internal sealed class StreamRunner
         }
         stop.ThrowIfCancellationRequested();
     }
+
+    /// <summary>
+    /// Posts gold's pending alerts to the webhook beside the gold loop, which never waits for it: after each gold step that raised
+    /// alerts, and every <see cref="AlertsRetry"/> for those a failing webhook left pending (the outbox keeps them; a delivery cut
+    /// short by the stop is finished by the next stream or gold run). Once at the start, for alerts left pending by an earlier run.
+    /// </summary>
+    private async Task AlertsLoopAsync(WebhookOptions webhook, CancellationToken stop)
+    {
+        var goldJob = GoldJob.Open(_lake, _engine, _loggerFactory);
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var (_, pending) = await goldJob.DeliverAlertsAsync(webhook, stop).ConfigureAwait(false);
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                wait.CancelAfter(pending is 0 ? Timeout.InfiniteTimeSpan : AlertsRetry);
+                try
+                {
+                    await _alertsRaised.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+                {
+                    // Time to try the pending ones again.
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopped: what is not delivered stays pending.
+        }
+    }
+
+    /// <summary>How long alerts a failing webhook left pending wait before the stream posts them again.</summary>
+    private static readonly TimeSpan AlertsRetry = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Waits for the next step: a signal from the layer upstream in this process (or, without one for a while, a look anyway: another
