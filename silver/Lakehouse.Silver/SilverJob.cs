@@ -136,7 +136,10 @@ public sealed class SilverJob
         return PageReference.Parse(bytes, _lake.Location.TrimEnd('/') + "/" + PageReference.LakeRelativePath);
     }
 
-    /// <summary>Refuses opt-in rule names the definition does not have.</summary>
+    /// <summary>The names of silver's staging columns (bronze's and the parse's), and DuckDB's row id, which no dataset column may take.</summary>
+    private static readonly string[] Staging =
+        ["payload", "txt", "source_kind", "source", "source_partition", "source_offset", "source_line", "ingest_date", "parse_rule", "parse_violations", "exp_violations", "rowid"];
+
     /// <summary>
     /// Refuses a definition silver cannot build a table from as it says (<see cref="LakehouseException"/>, InvalidInput, naming the
     /// field): a column named like one silver adds itself (the event date and hour, the ingest time, the bronze position, or what
@@ -145,6 +148,8 @@ public sealed class SilverJob
     /// </summary>
     public static void CheckDefinition(DatasetDefinition definition, DuckEngine engine)
     {
+        // The columns of bronze and of silver's staging a dataset column would collide with (a column 'source' took bronze's file
+        // path; one named 'rowid' stood in for DuckDB's row id in the dedupe and lost events; 'payload' or 'txt' broke the parse).
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(engine);
         string[] system = [SilverColumns.EventDate, SilverColumns.EventHour, SilverColumns.IngestTime, SilverColumns.BronzePosition];
@@ -156,6 +161,11 @@ public sealed class SilverJob
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                     $"Dataset {definition.Name}, field 'columns[{i}].name': silver adds a column '{name}' of its own " +
                     $"({string.Join(", ", system)}{(added.Count > 0 ? ", and from this dataset's preprocessing " + string.Join(", ", added) : "")}); " +
+                    $"give the column another name (\"path\" can still read the event's field '{name}').");
+            if (Staging.Contains(name, StringComparer.OrdinalIgnoreCase) || name.StartsWith("__", StringComparison.Ordinal))
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"Dataset {definition.Name}, field 'columns[{i}].name': silver uses the name '{name}' itself while it parses and checks events " +
+                    $"(its staging columns {string.Join(", ", Staging.SkipLast(1))}; DuckDB's rowid; names starting with '__'); " +
                     $"give the column another name (\"path\" can still read the event's field '{name}').");
         }
         var rules = SilverRules.All.ToHashSet(StringComparer.OrdinalIgnoreCase);

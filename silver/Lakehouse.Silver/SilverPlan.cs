@@ -17,7 +17,7 @@ internal sealed class SilverPlan
         var checks = Expectations.Select(e => ExpectationSql.Violation(definition, e)).Concat(missingId).ToList();
         ExpectationViolations = checks.Count == 0
             ? $"CAST([] AS {ViolationType})"
-            : $"CASE WHEN {string.Join(" OR ", checks.Select(c => $"({c}) IS NOT NULL"))} THEN list_filter([{string.Join(", ", checks)}], x -> x IS NOT NULL) ELSE CAST([] AS {ViolationType}) END";
+            : $"CASE WHEN {string.Join(" OR ", checks.Select(c => $"({c}) IS NOT NULL"))} THEN list_filter([{string.Join(", ", checks)}], __x -> __x IS NOT NULL) ELSE CAST([] AS {ViolationType}) END";
         Columns =
         [
             .. definition.Columns.Select(c => new SilverColumn(c.Name, SilverColumns.DuckType(c.Type))),

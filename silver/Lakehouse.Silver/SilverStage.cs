@@ -131,7 +131,7 @@ internal sealed class SilverStage : IDisposable
         }
         var failed = new Dictionary<string, long>(StringComparer.Ordinal);
         using (var r = c.Query(
-            $"SELECT v, count(*) FROM (SELECT unnest(list_distinct(list_transform(parse_violations, x -> x.rule) || list_transform(exp_violations, x -> x.rule))) AS v FROM {Checked}) GROUP BY v",
+            $"SELECT __v, count(*) FROM (SELECT unnest(list_distinct(list_transform(parse_violations, __x -> __x.rule) || list_transform(exp_violations, __x -> __x.rule))) AS __v FROM {Checked}) GROUP BY __v",
             cancellationToken))
         {
             while (r.Read()) failed[r.GetString(0)] = r.GetInt64(1);
@@ -151,8 +151,8 @@ internal sealed class SilverStage : IDisposable
     {
         using var lease = _engine.Lease();
         using var r = lease.Connection.Query(
-            $"SELECT list_filter(exp_violations, x -> x.rule = {SqlText.Literal(rule)})[1].message, {SilverColumns.BronzePosition} FROM {Checked} " +
-            $"WHERE len(list_filter(exp_violations, x -> x.rule = {SqlText.Literal(rule)})) > 0 ORDER BY {SilverColumns.IngestTime}, {SilverColumns.BronzePosition} LIMIT 1", cancellationToken);
+            $"SELECT list_filter(exp_violations, __x -> __x.rule = {SqlText.Literal(rule)})[1].message, {SilverColumns.BronzePosition} FROM {Checked} " +
+            $"WHERE len(list_filter(exp_violations, __x -> __x.rule = {SqlText.Literal(rule)})) > 0 ORDER BY {SilverColumns.IngestTime}, {SilverColumns.BronzePosition} LIMIT 1", cancellationToken);
         return r.Read() ? (r.GetString(0), r.GetString(1)) : ("", "");
     }
 
@@ -163,18 +163,18 @@ internal sealed class SilverStage : IDisposable
         $"{RuleText} AS rule, {MessageText} AS message, " +
         $"{SqlText.Literal(_runId)} AS run_id, CAST(TIMESTAMP '{DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture)}' AS TIMESTAMPTZ) AS quarantined_at, {SilverColumns.EventDate}, " +
         $"{QuarantineColumns.NullReplayColumns} " +
-        $"FROM (SELECT *, {Violations} AS v FROM {Checked} WHERE NOT ({IsClean}))";
+        $"FROM (SELECT *, {Violations} AS __v FROM {Checked} WHERE NOT ({IsClean}))";
 
-    /// <summary>The rules a quarantined row broke, for its <c>rule</c> column: every name once, sorted, joined by <c>", "</c> (over a list <c>v</c>).</summary>
-    private const string RuleText = "array_to_string(list_sort(list_distinct(list_transform(v, x -> x.rule))), ', ')";
+    /// <summary>The rules a quarantined row broke, for its <c>rule</c> column: every name once, sorted, joined by <c>", "</c> (over a list <c>__v</c>).</summary>
+    private const string RuleText = "array_to_string(list_sort(list_distinct(list_transform(__v, __x -> __x.rule))), ', ')";
 
     /// <summary>The messages of those rules, in the order checked, joined by <c>"; "</c>.</summary>
-    private const string MessageText = "array_to_string(list_transform(v, x -> x.message), '; ')";
+    private const string MessageText = "array_to_string(list_transform(__v, __x -> __x.message), '; ')";
 
     /// <summary>The row's quarantine reasons: parse problems, then broken expectations that are not <c>warn</c>.</summary>
     private static string Violations =>
-        "list_transform(parse_violations, x -> {'rule': x.rule, 'message': x.message}) || " +
-        "list_transform(list_filter(exp_violations, x -> x.action <> 'warn'), x -> {'rule': x.rule, 'message': x.message})";
+        "list_transform(parse_violations, __x -> {'rule': __x.rule, 'message': __x.message}) || " +
+        "list_transform(list_filter(exp_violations, __x -> __x.action <> 'warn'), __x -> {'rule': __x.rule, 'message': __x.message})";
 
     /// <summary>
     /// The replay's verdict per staged row, as a table (returned by name): <c>bronze_position</c>, <c>passes</c>, for a row that still
@@ -221,7 +221,7 @@ internal sealed class SilverStage : IDisposable
                 $"CASE WHEN c.__drop THEN {RuleText} END AS rule, " +
                 $"CASE WHEN c.__drop THEN {MessageText} END AS message, " +
                 $"w.__s_pos AS silver_position, CASE WHEN w.__s_pos IS NOT NULL THEN c.{SilverColumns.EventDate} END AS silver_event_date " +
-                $"FROM (SELECT *, {Violations} AS v FROM {Checked}) AS c LEFT JOIN ({winners}) AS w ON NOT c.__drop AND {on}", cancellationToken);
+                $"FROM (SELECT *, {Violations} AS __v FROM {Checked}) AS c LEFT JOIN ({winners}) AS w ON NOT c.__drop AND {on}", cancellationToken);
         }
         finally
         {
@@ -277,7 +277,7 @@ internal sealed class SilverStage : IDisposable
     }
 
     /// <summary>True for a row that goes to quarantine: a parse problem, or a broken drop (or fail) expectation.</summary>
-    private static string Dropped => "(len(parse_violations) > 0 OR (len(exp_violations) > 0 AND len(list_filter(exp_violations, x -> x.action <> 'warn')) > 0))";
+    private static string Dropped => "(len(parse_violations) > 0 OR (len(exp_violations) > 0 AND len(list_filter(exp_violations, __x -> __x.action <> 'warn')) > 0))";
 
     private static string IsClean => "NOT __drop";
 

@@ -190,6 +190,36 @@ public sealed class ProduceCommandTests : IDisposable
         Assert.StartsWith("error: Unknown dataset 'click' (did you mean 'clicks'?). The datasets are accesslogs, clicks, sensors and weblogs.", unknown.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SilverRun_ColumnsNamedXAndV_ParsedLikeAnyOther()
+    {
+        // Silver's SQL used x and v as lambda and list names: columns so named failed the run with DuckDB binder errors.
+        var lake = _temp.Combine("lake");
+        Directory.CreateDirectory(Path.Combine(lake, "_lakehouse", "datasets"));
+        await File.WriteAllTextAsync(Path.Combine(lake, "_lakehouse", "datasets", "xv.json"),
+            """{"name": "xv", "payload": "json", "columns": [{"name": "id", "type": "string"}, {"name": "at", "type": "timestamp"}, {"name": "x", "type": "integer"}, {"name": "v", "type": "string"}], "event_time": "at", "id": ["id"], "expectations": [{"name": "x_small", "column": "x", "check": "between", "max": 10, "action": "drop"}]}""");
+        var landing = _temp.Combine("landing");
+        Directory.CreateDirectory(landing);
+        var file = Path.Combine(landing, "a.ndjson");
+        await File.WriteAllTextAsync(file, """
+            {"id": "a", "at": "2024-05-01T10:00:00Z", "x": 1, "v": "one"}
+            {"id": "b", "at": "2024-05-01T10:00:01Z", "x": 20, "v": "two"}
+            {"id": "a", "at": "2024-05-01T10:00:00Z", "x": 1, "v": "one"}
+
+            """);
+        File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddMinutes(-1));
+
+        var ingest = await CliRunner.RunAsync("bronze", "ingest", "--lake", lake, "--dataset", "xv", "--from", landing);
+        var silver = await CliRunner.RunAsync("silver", "run", "--lake", lake, "--dataset", "xv");
+        var rows = await CliRunner.RunAsync("sql", "--lake", lake, "--format", "csv", "SELECT id, x, v FROM silver.xv ORDER BY id");
+        var quarantined = await CliRunner.RunAsync("sql", "--lake", lake, "--format", "csv", "SELECT rule, message FROM silver.xv_quarantine");
+
+        Assert.True(ingest.ExitCode == 0, ingest.Stderr);
+        Assert.True(silver.ExitCode == 0, silver.Stderr);
+        Assert.Equal("id,x,v\na,1,one\n", rows.Stdout);
+        Assert.Equal("rule,message\nx_small,x = 20 is not at most 10\n", quarantined.Stdout);
+    }
+
     /// <summary>
     /// <c>dataset check</c> refuses what silver or gold would refuse or get wrong, naming the field: a column silver adds itself
     /// (its values were replaced, and event_date became the partition), an expectation named like a silver rule (its counts merged
@@ -204,6 +234,14 @@ public sealed class ProduceCommandTests : IDisposable
         "Dataset d1, field 'expectations[0].pattern': DuckDB's regular expressions (RE2) cannot run '(?<=a)b': ")]
     [InlineData("\"columns\": [{\"name\": \"id\", \"type\": \"string\"}, {\"name\": \"at\", \"type\": \"timestamp\"}], \"gold_outputs\": [\"page_metrics_1m\"]",
         "Dataset d1 lists gold output 'page_metrics_1m', which needs the column(s) page_url, session_id, tti_ms, ttar_ms, status that the dataset does not have.")]
+    [InlineData("\"columns\": [{\"name\": \"id\", \"type\": \"string\"}, {\"name\": \"at\", \"type\": \"timestamp\"}, {\"name\": \"rowid\", \"type\": \"integer\"}]",
+        "Dataset d1, field 'columns[2].name': silver uses the name 'rowid' itself while it parses and checks events (its staging columns payload, txt, source_kind, source, ")]
+    [InlineData("\"columns\": [{\"name\": \"id\", \"type\": \"string\"}, {\"name\": \"at\", \"type\": \"timestamp\"}, {\"name\": \"source\", \"type\": \"string\"}]",
+        "Dataset d1, field 'columns[2].name': silver uses the name 'source' itself")]
+    [InlineData("\"columns\": [{\"name\": \"id\", \"type\": \"string\"}, {\"name\": \"at\", \"type\": \"timestamp\"}, {\"name\": \"__drop\", \"type\": \"boolean\"}]",
+        "Dataset d1, field 'columns[2].name': silver uses the name '__drop' itself")]
+    [InlineData("\"columns\": [{\"name\": \"id\", \"type\": \"string\"}, {\"name\": \"at\", \"type\": \"timestamp\"}, {\"name\": \"payload\", \"type\": \"object\"}]",
+        "Dataset d1, field 'columns[2].name': silver uses the name 'payload' itself")]
     public async Task DatasetCheck_WhatSilverOrGoldWouldRefuse_Exit1NamingTheField(string body, string expected)
     {
         var file = _temp.Combine("d1.json");

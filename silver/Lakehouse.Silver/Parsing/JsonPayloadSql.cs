@@ -34,7 +34,7 @@ internal static class JsonPayloadSql
         // one key the schema does not read (as the bench's events do).
         var top = columns.Select((c, i) => (c, i)).Where(x => x.c.Path is null).ToList();
         var present = top.Count == 0 ? "0" : string.Join(" + ", top.Select(x => $"CAST(__types[{x.i + 1}] IS NOT NULL AS INTEGER)"));
-        var written = top.Count == 0 ? "0" : $"len(list_filter(__keys, k -> k IN ({string.Join(", ", top.Select(x => SqlText.Literal(x.c.Name)))})))";
+        var written = top.Count == 0 ? "0" : $"len(list_filter(__keys, __k -> __k IN ({string.Join(", ", top.Select(x => SqlText.Literal(x.c.Name)))})))";
         var split = new StringBuilder("SELECT * EXCLUDE (__rule, __keys, __types, __texts), coalesce(__rule, CASE WHEN (len(__keys) - (")
             .Append(present).Append(") > 1 OR ").Append(written).Append(" <> ").Append(present).Append(')')
             .Append($" AND list_unique(__keys) <> len(__keys) THEN '{SilverRules.DuplicateKey}' END) AS parse_rule");
@@ -52,7 +52,7 @@ internal static class JsonPayloadSql
         // The list is built only for rows with a problem (CASE evaluates its branches for the rows that take them): most rows are clean.
         var checks = new[] { ParseViolation() }.Concat(columns.Select(TypeViolation)).ToList();
         outer.Append(", CASE WHEN ").Append(string.Join(" OR ", checks.Select(c => $"({c}) IS NOT NULL")))
-            .Append(" THEN list_filter([").Append(string.Join(", ", checks)).Append("], x -> x IS NOT NULL) ELSE CAST([] AS STRUCT(rule VARCHAR, message VARCHAR)[]) END AS parse_violations");
+            .Append(" THEN list_filter([").Append(string.Join(", ", checks)).Append("], __x -> __x IS NOT NULL) ELSE CAST([] AS STRUCT(rule VARCHAR, message VARCHAR)[]) END AS parse_violations");
         outer.Append(" FROM (").Append(typed).Append(')');
         return outer.ToString();
     }
