@@ -85,9 +85,9 @@ public sealed partial class LakeQuery : IDisposable
             tables = TablesNamedIn(statements, refuseEngineFunctions: !options.Unsafe);
             isQuery = statements.Count == 1;
         }
-        else if (parse.IsSyntaxError || !options.Unsafe)
+        else if (parse.SyntaxError is not null || !options.Unsafe)
         {
-            throw Invalid(parse.Error!);
+            throw Invalid(parse.SyntaxError ?? NotOneQuery(connection, text, cancellationToken));
         }
         else
         {
@@ -152,35 +152,73 @@ public sealed partial class LakeQuery : IDisposable
         }
     }
 
-    private sealed record ParseResult(List<JsonElement>? Statements, string? Error, bool IsSyntaxError);
+    /// <summary>The statements' trees, or why the text does not parse; neither when it parses but is not only queries.</summary>
+    private sealed record ParseResult(List<JsonElement>? Statements, string? SyntaxError);
 
-    /// <summary>DuckDB's own parse of the text (json_serialize_sql): the statements' trees, or why it cannot be serialized.</summary>
+    /// <summary>DuckDB's own parse of the text (json_serialize_sql): the statements' trees, or why the text does not parse.</summary>
     private static ParseResult Parse(DuckConnection connection, string text, CancellationToken cancellationToken)
     {
-        var json = (string?)connection.Scalar($"SELECT json_serialize_sql({SqlText.Literal(text)})", cancellationToken) ?? "{}";
-        // DuckDB nests a few JSON levels per level of SQL: a sum of 30 terms is deeper than the reader's default of 64.
-        using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 100_000 });
+        using var document = Serialize(connection, text, cancellationToken);
         var root = document.RootElement;
-        if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.True)
+        switch (ErrorType(root))
         {
-            var type = root.TryGetProperty("error_type", out var t) ? t.GetString() : null;
-            var message = root.TryGetProperty("error_message", out var m) ? m.GetString() : null;
-            if (type == "parser")
-            {
+            case "parser":
+                var message = root.TryGetProperty("error_message", out var m) ? m.GetString() : null;
                 var position = root.TryGetProperty("position", out var p) ? $" (at character {p.GetString()})" : "";
-                return new ParseResult(null, $"The SQL does not parse: {message}{position}.", IsSyntaxError: true);
-            }
-            var keyword = FirstKeyword(text);
-            return new ParseResult(null,
-                $"Only one read-only query (SELECT, WITH … SELECT, VALUES, FROM …) can run here{(keyword is null ? "" : $"; this is {("AEIOU".Contains(keyword[0], StringComparison.Ordinal) ? "an" : "a")} {keyword} statement")}. " +
-                "Statements that write files, attach databases, load extensions or change settings need the unsafe mode (lakehouse sql --unsafe).",
-                IsSyntaxError: false);
+                return new ParseResult(null, $"The SQL does not parse: {message}{position}.");
+            case not null:
+                return new ParseResult(null, null);
+            default:
+                break;
         }
         var statements = root.TryGetProperty("statements", out var s) && s.ValueKind == JsonValueKind.Array
             ? s.EnumerateArray().Select(e => e.Clone()).ToList()
             : [];
-        return statements.Count == 0 ? new ParseResult(null, "No SQL statement was given.", IsSyntaxError: true) : new ParseResult(statements, null, false);
+        return statements.Count == 0 ? new ParseResult(null, "No SQL statement was given.") : new ParseResult(statements, null);
     }
+
+    private static JsonDocument Serialize(DuckConnection connection, string text, CancellationToken cancellationToken)
+    {
+        var json = (string?)connection.Scalar($"SELECT json_serialize_sql({SqlText.Literal(text)})", cancellationToken) ?? "{}";
+        // DuckDB nests a few JSON levels per level of SQL: a sum of 30 terms is deeper than the reader's default of 64.
+        return JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 100_000 });
+    }
+
+    /// <summary>Null when the text was serialized; else DuckDB's error type: "parser" when it does not parse, another when a statement is not a query.</summary>
+    private static string? ErrorType(JsonElement root) =>
+        root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.True
+            ? root.TryGetProperty("error_type", out var type) ? type.GetString() ?? "" : ""
+            : null;
+
+    /// <summary>
+    /// Why a text that parses but is not one query is refused, naming the statement that is not a query and, when there are
+    /// several, its place. The text is cut into the user's statements (<see cref="SqlStatements.Split"/>) and each is parsed
+    /// alone; should a piece not parse, the cut went wrong, and no statement is named rather than the wrong one.
+    /// </summary>
+    private static string NotOneQuery(DuckConnection connection, string text, CancellationToken cancellationToken)
+    {
+        const string OneQuery = "Only one read-only query (SELECT, WITH … SELECT, VALUES, FROM …) can run here";
+        const string UnsafeMode = "Statements that write files, attach databases, load extensions or change settings need the unsafe mode (lakehouse sql --unsafe).";
+        var statements = SqlStatements.Split(text);
+        int? refused = null;
+        for (var i = 0; i < statements.Count; i++)
+        {
+            using var document = Serialize(connection, statements[i], cancellationToken);
+            var type = ErrorType(document.RootElement);
+            if (type == "parser") return $"{OneQuery}, and the SQL text is not one. {UnsafeMode}";
+            if (type is not null) refused ??= i;
+        }
+        if (statements.Count > 1)
+        {
+            var named = refused is { } r && FirstKeyword(statements[r]) is { } keyword ? $", and statement {r + 1} is {Article(keyword)} {keyword} statement" : "";
+            return $"{OneQuery}; the SQL text holds {statements.Count} statements{named}. " +
+                   "Several statements, and statements other than queries, run only in the unsafe mode (lakehouse sql --unsafe).";
+        }
+        var only = statements.Count == 1 ? FirstKeyword(statements[0]) : null;
+        return $"{OneQuery}{(only is null ? "" : $"; this is {Article(only)} {only} statement")}. {UnsafeMode}";
+    }
+
+    private static string Article(string word) => "AEIOU".Contains(word[0], StringComparison.Ordinal) ? "an" : "a";
 
     /// <summary>
     /// Every base-table reference with a layer as its schema, anywhere in the trees (joins, subqueries, CTE bodies); in the same

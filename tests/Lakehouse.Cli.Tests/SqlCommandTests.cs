@@ -82,6 +82,7 @@ public sealed class SqlCommandTests : IDisposable
     [Theory]
     [InlineData("INSTALL httpfs FROM 'http://127.0.0.1:9/'", "this is an INSTALL statement")]
     [InlineData("SET enable_external_access = true", "this is a SET statement")]
+    [InlineData("SELECT 1; DROP VIEW x", "the SQL text holds 2 statements, and statement 2 is a DROP statement")]
     [InlineData("select * from read_csv('/etc/passwd')", "Permission Error")]
     [InlineData("select * from glob('/home/*')", "Permission Error")]
     public async Task Sql_OutsideTheLakeOrChangingSettings_IsRefused(string query, string message)

@@ -124,6 +124,40 @@ public sealed class LakeQueryTests : IDisposable
         Assert.False(File.Exists(Path.Combine(cwd, "x.db")));
     }
 
+    /// <summary>
+    /// Several statements of which one is not a query: the refusal names that statement and its place (it named the first:
+    /// "SELECT 1; DROP VIEW x" was "a SELECT statement"). A ';' in a string, an E'' string, a quoted name, a dollar-quoted text
+    /// or a (nested) comment does not end a statement; a PIVOT that DuckDB parses into two statements is one.
+    /// </summary>
+    [Theory]
+    [InlineData("SELECT 1; DROP VIEW x", 2, "statement 2 is a DROP statement")]
+    [InlineData("SELECT 1; DROP VIEW x;", 2, "statement 2 is a DROP statement")]
+    [InlineData("select 'a;b' AS \"c;d\", E'e\\';f', $t$;$t$ /* ; /* ; */ ; */; -- ;\n COPY (SELECT 1) TO 'out.csv'", 2, "statement 2 is a COPY statement")]
+    [InlineData("ATTACH 'x.db'; SELECT 1", 2, "statement 1 is an ATTACH statement")]
+    [InlineData("SELECT 1; SELECT 2; PIVOT (SELECT 1 AS y, 2 AS v) ON y USING sum(v)", 3, "statement 3 is a PIVOT statement")]
+    public async Task PrepareAsync_SeveralStatementsOneNotAQuery_RefusalNamesThatStatement(string text, int count, string named)
+    {
+        var cwd = Directory.GetCurrentDirectory();
+
+        var e = await RefusedAsync(text);
+
+        Assert.Equal(LakehouseErrorReason.InvalidInput, e.Reason);
+        Assert.Equal($"Only one read-only query (SELECT, WITH … SELECT, VALUES, FROM …) can run here; the SQL text holds {count} statements, and {named}. " +
+                     "Several statements, and statements other than queries, run only in the unsafe mode (lakehouse sql --unsafe).", e.Message);
+        Assert.False(File.Exists(Path.Combine(cwd, "out.csv")));
+        Assert.False(File.Exists(Path.Combine(cwd, "x.db")));
+    }
+
+    /// <summary>One statement that is not a query keeps its one-statement refusal, also a PIVOT that DuckDB parses into two statements.</summary>
+    [Fact]
+    public async Task PrepareAsync_OnePivotDuckDbParsesIntoTwoStatements_RefusedAsOnePivotStatement()
+    {
+        var e = await RefusedAsync("PIVOT (SELECT 1 AS y, 2 AS v) ON y USING sum(v);");
+
+        Assert.Equal("Only one read-only query (SELECT, WITH … SELECT, VALUES, FROM …) can run here; this is a PIVOT statement. " +
+                     "Statements that write files, attach databases, load extensions or change settings need the unsafe mode (lakehouse sql --unsafe).", e.Message);
+    }
+
     [Theory]
     [InlineData("SELECT * FROM enable_logging(level := 'trace', storage := 'file', storage_path := 'logs'), range(1)", "enable_logging")]
     [InlineData("SELECT * FROM range(1) WHERE 1 IN (SELECT 1 FROM enable_logging(storage := 'stdout'))", "enable_logging")]
