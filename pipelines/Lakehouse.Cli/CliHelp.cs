@@ -12,6 +12,12 @@ internal sealed class CliCommand(string name, string description) : Command(name
 
     /// <summary>Example command lines, one per entry, each optionally followed by "  # what it does".</summary>
     internal IReadOnlyList<string> Examples { get; init; } = [];
+
+    /// <summary>
+    /// The command's own wording of a required option left out, given the parse and the option (e.g. the table typed where the
+    /// files go); null, or a null answer, keeps the plain "needs --option &lt;value&gt;".
+    /// </summary>
+    internal Func<ParseResult, Option, string?>? MissingOption { get; set; }
 }
 
 /// <summary>Help with details and examples, typo suggestions for unknown commands and options, and the names of commands as users type them.</summary>

@@ -112,6 +112,12 @@ internal static class CommandLine
         return argument;
     }
 
+    /// <summary><paramref name="word"/> as a POSIX shell reads it back: as it is when it holds nothing the shell treats specially, else in single quotes.</summary>
+    internal static string ShellWord(string word) =>
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '-' or '_' or '+' or '=' or ':' or ',' or '@')
+            ? word
+            : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
     /// <summary>"a, b or c".</summary>
     internal static string Alternatives(IReadOnlyList<string> values) =>
         values.Count == 1 ? values[0] : string.Join(", ", values.Take(values.Count - 1)) + " or " + values[^1];
@@ -142,7 +148,8 @@ internal static class CommandLine
             return $"unexpected argument '{token}' for '{CliHelp.PathOf(command)}' (see {CliHelp.PathOf(command)} --help)";
         }
         if (command.Options.FirstOrDefault(o => o.Required && parse.GetResult(o) is not { IdentifierTokenCount: > 0 }) is { } missing)
-            return $"'{CliHelp.PathOf(command)}' needs {missing.Name} <{missing.HelpName ?? "value"}> (see {CliHelp.PathOf(command)} --help)";
+            return (command as CliCommand)?.MissingOption?.Invoke(parse, missing)
+                ?? $"'{CliHelp.PathOf(command)}' needs {missing.Name} <{missing.HelpName ?? "value"}> (see {CliHelp.PathOf(command)} --help)";
         foreach (var error in parse.Errors)
         {
             switch (error.SymbolResult)

@@ -133,6 +133,13 @@ internal sealed class LakeContext : IDisposable
 /// </summary>
 internal sealed record TableReference(string? Layer, string? Name, string Location)
 {
+    /// <summary>True when <paramref name="text"/> is a table in the lake, <c>layer.name</c>, as <see cref="Parse"/> takes it.</summary>
+    internal static bool IsLakeName(string text)
+    {
+        var dot = text.IndexOf('.', StringComparison.Ordinal);
+        return dot > 0 && LakeNames.Layers.Contains(text[..dot], StringComparer.Ordinal) && LakeNames.IsTableName(text[(dot + 1)..]);
+    }
+
     internal static TableReference Parse(string text)
     {
         if (string.IsNullOrWhiteSpace(text))

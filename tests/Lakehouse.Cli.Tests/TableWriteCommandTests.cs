@@ -115,6 +115,33 @@ public sealed class TableWriteCommandTests(EngineFixture fixture) : IClassFixtur
         Assert.Single(Directory.GetFiles(table, "*.parquet", SearchOption.AllDirectories));
     }
 
+    /// <summary>
+    /// The table typed as the first argument, as a new user types it: a usage error that gives the command line to type, the
+    /// table moved to --to and the rest kept (it said only "needs --to &lt;table&gt;"); nothing is created, and the line it gives
+    /// imports. A lake name that is also a file here is a file, and the message stays the plain one.
+    /// </summary>
+    [Fact]
+    public async Task Import_TableTypedAsTheFirstArgument_UsageErrorGivesTheCommandLineToType()
+    {
+        Ndjson("a.ndjson", """{"id": 1}""");
+        Ndjson("bronze.json", """{"id": 2}""");
+        const string Typed = "table import bronze.imp a.ndjson --lake 'my lake' --mode overwrite";
+        const string Fixed = "lakehouse table import --to bronze.imp a.ndjson --lake 'my lake' --mode overwrite";
+
+        var wrong = await CliRunner.ShellAsync($"cd '{_temp.Path}' && $LAKEHOUSE {Typed}");
+
+        Assert.Equal((2, "", $"error: 'lakehouse table import' needs --to <table>; to import into bronze.imp, type: {Fixed}\n"), (wrong.ExitCode, wrong.Stdout, wrong.Stderr));
+        Assert.False(Directory.Exists(_temp.Combine("my lake")));
+        var right = await CliRunner.ShellAsync($"cd '{_temp.Path}' && $LAKEHOUSE {Fixed["lakehouse ".Length..]}");
+        Assert.True(right.ExitCode == 0, right.Stderr);
+        Assert.StartsWith($"imported 1 rows into {_temp.Combine("my lake", "bronze", "imp")}: version 0", right.Stdout, StringComparison.Ordinal);
+
+        var alone = await CliRunner.ShellAsync($"cd '{_temp.Path}' && $LAKEHOUSE table import silver.x");
+        Assert.Equal((2, "error: 'lakehouse table import' needs --to <table>; to import into silver.x, type: lakehouse table import --to silver.x <files>\n"), (alone.ExitCode, alone.Stderr));
+        var file = await CliRunner.ShellAsync($"cd '{_temp.Path}' && $LAKEHOUSE table import bronze.json a.ndjson");
+        Assert.Equal((2, "error: 'lakehouse table import' needs --to <table> (see lakehouse table import --help)\n"), (file.ExitCode, file.Stderr));
+    }
+
     [Fact]
     public async Task Import_ToNewRelativeFolderAndToLakeName_BothResolveAsAUserMeansThem()
     {

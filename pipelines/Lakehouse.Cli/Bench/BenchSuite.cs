@@ -232,7 +232,7 @@ internal sealed partial class BenchSuite
             Met = result.Cli.Ratio >= 0.8 && result.InProcess.Ratio >= 0.9,
             DuckdbAnyOrder = Timing(anyOrder, false),
             CliRatioAnyOrder = Round(Median(anyOrder) / Median(cli), 3),
-            CliCommand = string.Join(' ', CliChild.Command().Concat(cliArgs).Select(ShellWord)) + " >/dev/null",
+            CliCommand = string.Join(' ', CliChild.Command().Concat(cliArgs).Select(CommandLine.ShellWord)) + " >/dev/null",
             CliReadyToRun = IsReadyToRun(typeof(BenchSuite).Assembly.Location),
         };
     }
@@ -243,9 +243,6 @@ internal sealed partial class BenchSuite
         using var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(assembly));
         return pe.PEHeaders.CorHeader is { ManagedNativeHeaderDirectory.Size: > 0 };
     }
-
-    private static string ShellWord(string word) =>
-        word.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '-' or '_' or '+' or '=' or ':') ? word : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     /// <summary>Runs this very CLI (<see cref="CliCommand"/>) with standard output to /dev/null, as a user timing it in a shell would.</summary>
     private static async Task RunCliToDevNullAsync(IEnumerable<string> args, CancellationToken cancellationToken)

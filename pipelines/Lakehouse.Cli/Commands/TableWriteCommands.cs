@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -55,6 +56,7 @@ internal static partial class TableCommands
             "The files: NDJSON (.json, .ndjson, .jsonl), a JSON array (.json), CSV (.csv, .tsv) or Parquet (.parquet), also .gz/.zst compressed; " +
             "- reads standard input; a quoted glob is expanded by DuckDB.");
         var to = new Option<string>("--to") { Description = TableHelp, HelpName = "table", Required = true };
+        command.MissingOption = (parse, option) => option == to ? TableTypedAsAFile(parse, files) : null;
         var mode = CommandLine.Choice("--mode", "append adds the rows; overwrite replaces the table's rows (older versions stay readable).", "append", "append", "overwrite");
         var partitionBy = CommandLine.Text("--partition-by", "Partition a new table by these columns (Hive-style folders).", "col[,col]");
         var format = CommandLine.Text("--format", "The files' format when their extension does not tell it (json: NDJSON or one JSON array).", "ndjson|json|csv|parquet");
@@ -79,6 +81,29 @@ internal static partial class TableCommands
                 parse.GetValue(partitionBy), options, parse.GetValue(transaction), parse.GetValue(json), cancellationToken).ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>
+    /// Without --to, the table typed among the files, as a new user types it (<c>lakehouse table import bronze.x a.ndjson</c>):
+    /// the usage error gives the command line to type, the table moved to --to. Only an argument that is a lake name
+    /// (<c>layer.name</c>) and no file or folder here is taken for the table, and only when it is the one; else null (the plain
+    /// "needs --to &lt;table&gt;"). The table is never taken from a file's place: one mistyped file name would import into it.
+    /// </summary>
+    private static string? TableTypedAsAFile(ParseResult parse, Argument<string[]> files)
+    {
+        var given = parse.GetResult(files)?.Tokens ?? [];
+        var tables = given.Where(t => TableReference.IsLakeName(t.Value) && !Path.Exists(t.Value)).ToList();
+        if (tables.Count != 1) return null;
+        var table = tables[0];
+        var words = new List<string> { CliHelp.ProgramName };
+        foreach (var token in parse.Tokens)
+        {
+            if (ReferenceEquals(token, table)) continue;
+            words.Add(CommandLine.ShellWord(token.Value));
+            if (token.Type == TokenType.Command && token.Value == "import") words.AddRange(["--to", CommandLine.ShellWord(table.Value)]);
+        }
+        if (given.Count == 1) words.Add("<files>");
+        return $"'lakehouse table import' needs --to <table>; to import into {table.Value}, type: {string.Join(' ', words)}";
     }
 
     /// <summary><c>--max-object-size</c>: a size such as 64MiB between 1 KiB and the largest the reader takes.</summary>
