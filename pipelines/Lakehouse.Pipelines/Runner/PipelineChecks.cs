@@ -15,7 +15,8 @@ internal sealed record PipelineCheckProblem(string Path, string? Activity, strin
 /// <summary>
 /// The checks of a pipeline document that no schema makes and that both <c>lakehouse adf validate</c> (<see cref="Adf.AdfValidator"/>)
 /// and the local runner before a run (<see cref="PipelineDefinition"/>) make, so the two cannot disagree: each activity's
-/// policy (retry, retryIntervalInSeconds, timeout up to ADF's 7 days), each parameter's type and default value (of that type),
+/// policy (retry, retryIntervalInSeconds from 30 s to a day, timeout up to ADF's 7 days), an Until's own timeout (7 days too),
+/// each parameter's type and default value (of that type),
 /// and every expression (<see cref="AdfExpression.CheckDocument"/>: it parses, calls known functions, names declared
 /// parameters, variables and activities). Values written as expressions are checked again, by the same rules, when they are evaluated.
 /// </summary>
@@ -23,6 +24,9 @@ internal static class PipelineChecks
 {
     /// <summary>ADF's longest activity timeout (policy.timeout): 7 days, also its default.</summary>
     internal static readonly TimeSpan MaxActivityTimeout = TimeSpan.FromDays(7);
+
+    /// <summary>ADF's shortest retry interval (policy.retryIntervalInSeconds), also its default: 30 seconds (the schema's minimum).</summary>
+    internal const long MinRetryIntervalSeconds = 30;
 
     /// <summary>ADF's longest retry interval (policy.retryIntervalInSeconds): a day.</summary>
     internal const long MaxRetryIntervalSeconds = 86_400;
@@ -63,11 +67,11 @@ internal static class PipelineChecks
 
     /// <summary>Why a policy.retryIntervalInSeconds value is not a retry interval, or null when it is one.</summary>
     internal static string? RetryIntervalProblem(JsonNode? value) =>
-        WholeNumber(value) is >= 0 and <= MaxRetryIntervalSeconds ? null
-            : $"{Shown(value)} is not a retry interval (whole seconds from 0 to {MaxRetryIntervalSeconds.ToString(CultureInfo.InvariantCulture)})";
+        WholeNumber(value) is >= MinRetryIntervalSeconds and <= MaxRetryIntervalSeconds ? null
+            : string.Create(CultureInfo.InvariantCulture, $"{Shown(value)} is not a retry interval (whole seconds from {MinRetryIntervalSeconds} to {MaxRetryIntervalSeconds})");
 
     /// <summary>
-    /// Why a policy.timeout value is not an activity timeout (<c>d.hh:mm:ss</c>, more than 0, at most <see cref="MaxActivityTimeout"/>),
+    /// Why a policy.timeout value (or an Until's typeProperties.timeout) is not an activity timeout (<c>d.hh:mm:ss</c>, more than 0, at most <see cref="MaxActivityTimeout"/>),
     /// or null when it is one; <paramref name="timeout"/> is then its length.
     /// </summary>
     internal static string? TimeoutProblem(JsonNode? value, out TimeSpan timeout)
@@ -114,6 +118,9 @@ internal static class PipelineChecks
                 Policy("timeout", v => TimeoutProblem(v, out _));
             }
             if (activity["typeProperties"] is not JsonObject typeProperties) continue;
+            if (PipelineDefinition.Str(activity["type"]) == "Until" && typeProperties["timeout"] is { } untilTimeout && !IsExpression(untilTimeout)
+                && TimeoutProblem(untilTimeout, out _) is { } untilProblem)
+                problems.Add(new($"{at}.typeProperties.timeout", name, "lakehouse:policy", untilProblem));
             foreach (var key in Containers) CheckActivities(typeProperties[key] as JsonArray, $"{at}.typeProperties.{key}", problems, activities);
             if (typeProperties["cases"] is JsonArray cases)
                 for (var c = 0; c < cases.Count; c++) CheckActivities(cases[c]?["activities"] as JsonArray, $"{at}.typeProperties.cases[{c}].activities", problems, activities);

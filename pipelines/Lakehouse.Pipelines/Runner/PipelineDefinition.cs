@@ -177,8 +177,6 @@ internal sealed class PipelineDefinition
                     if (props?["activities"] is JsonArray loop) CheckActivities(loop, $"{at}.typeProperties.activities", problems, names, loading);
                     if (type == "ForEach" && props?["batchCount"] is JsonValue batch && (!batch.TryGetValue<int>(out var b) || b is < 1 or > 50))
                         problems.Add($"{Where(".typeProperties.batchCount")}: batchCount must be a whole number from 1 to 50");
-                    if (type == "Until" && Str(props?["timeout"]) is { } untilTimeout && !TryTimeSpan(untilTimeout, out _))
-                        problems.Add($"{Where(".typeProperties.timeout")}: '{untilTimeout}' is not a timeout (d.hh:mm:ss)");
                     break;
                 case "SetVariable":
                 case "AppendVariable":

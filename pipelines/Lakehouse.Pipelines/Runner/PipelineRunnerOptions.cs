@@ -39,7 +39,7 @@ public sealed class PipelineRunnerOptions
     /// <summary>Logging; null for none.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
-    /// <summary>The clock of run times and of <c>utcnow()</c>.</summary>
+    /// <summary>The clock of run times, of <c>utcnow()</c> and of the wait between an activity's attempts (policy.retryIntervalInSeconds).</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     internal void Validate()

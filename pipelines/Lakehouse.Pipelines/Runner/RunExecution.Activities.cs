@@ -199,7 +199,10 @@ internal sealed partial class RunExecution
 
     private async Task<JsonNode?> UntilAsync(JsonObject props, string key, Scope scope, CancellationToken cancellationToken)
     {
-        var timeout = PipelineDefinition.Str(props["timeout"]) is { } text && PipelineDefinition.TryTimeSpan(text, out var t) ? t : TimeSpan.FromDays(7);
+        // Checked before the run when written as a value (PipelineChecks); an expression's value is checked by the same rule here.
+        var timeout = PipelineChecks.MaxActivityTimeout;
+        if (props["timeout"] is { } value && PipelineChecks.TimeoutProblem(PipelineValues.Evaluate(value, Context(scope)), out timeout) is { } problem)
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"typeProperties.timeout {problem}");
         var inner = props["activities"] as JsonArray ?? [];
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(timeout);

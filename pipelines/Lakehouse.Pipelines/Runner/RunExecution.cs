@@ -229,7 +229,9 @@ internal sealed partial class RunExecution
         var policy = activity["policy"] as JsonObject;
         var context = Context(scope);
         var retries = (int)(PolicyValue(policy, "retry", context, PipelineChecks.RetryProblem) is { } retry ? PipelineValues.Whole(retry, "policy.retry") : 0);
-        var interval = PolicyValue(policy, "retryIntervalInSeconds", context, PipelineChecks.RetryIntervalProblem) is { } seconds ? PipelineValues.Whole(seconds, "policy.retryIntervalInSeconds") : 30;
+        var interval = PolicyValue(policy, "retryIntervalInSeconds", context, PipelineChecks.RetryIntervalProblem) is { } seconds
+            ? PipelineValues.Whole(seconds, "policy.retryIntervalInSeconds")
+            : PipelineChecks.MinRetryIntervalSeconds;
         var timeout = TimeoutOf(type, policy, context);
         var first = (previous?.Attempt ?? 0) + 1;
         var last = first + Math.Max(0, type == "Fail" ? 0 : retries);
@@ -285,7 +287,7 @@ internal sealed partial class RunExecution
                 return new Outcome(name, status, output, error, errorCode);
             }
             RunnerLog.ActivityRetrying(Logger, key, attempt - first + 1, last - first + 1, error, interval);
-            await Task.Delay(TimeSpan.FromSeconds(interval), cancellationToken).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromSeconds(interval), _runner.Options.Clock, cancellationToken).ConfigureAwait(false);
         }
     }
 

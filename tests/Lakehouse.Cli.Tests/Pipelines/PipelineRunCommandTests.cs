@@ -115,6 +115,7 @@ public sealed class PipelineRunCommandTests : IDisposable
     [Theory]
     [InlineData("{\"timeout\": \"99999.00:00:00\"}", "$.properties.activities[1].policy.timeout (activity 'Second'): '99999.00:00:00' is longer than 7 days (7.00:00:00), the longest activity timeout ADF allows")]
     [InlineData("{\"retry\": \"two\"}", "$.properties.activities[1].policy.retry (activity 'Second'): 'two' is not a retry count (a whole number from 0)")]
+    [InlineData("{\"retryIntervalInSeconds\": 0}", "$.properties.activities[1].policy.retryIntervalInSeconds (activity 'Second'): 0 is not a retry interval (whole seconds from 30 to 86400)")]
     public async Task PipelineRun_BadPolicyOnALaterActivity_Exit1BeforeAnythingRunsNothingRecorded(string policy, string expected)
     {
         var file = _temp.Combine("pipeline", "pl_policy.json");

@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using Lakehouse.Pipelines.Adf;
+using Lakehouse.Pipelines.Runner;
 using Lakehouse.Testing;
 
 namespace Lakehouse.Pipelines.Tests.Adf;
@@ -86,6 +88,34 @@ public sealed class AdfValidatorTests(AdfSchemaFixture fixture) : IClassFixture<
         var p = Assert.Single(Check("pipeline", Pipeline(GoodCustom.Replace("0.02:00:00", "99999.00:00:00", StringComparison.Ordinal))));
         Assert.Equal("pipeline/pl_x.json: $.properties.activities[0].policy.timeout: lakehouse:policy: activity 'Silver': '99999.00:00:00' is longer than 7 days (7.00:00:00), the longest activity timeout ADF allows",
             p.ToString());
+    }
+
+    /// <summary>An Until's own timeout has ADF's 7-day limit too (it had none); the schemas leave it untyped.</summary>
+    [Fact]
+    public void Validate_UntilTimeoutOverSevenDays_PolicyRuleNamesActivityAndValue()
+    {
+        var p = Assert.Single(Check("pipeline", Pipeline("""
+            { "name": "Loop", "type": "Until", "typeProperties": { "expression": { "value": "@equals(1, 1)", "type": "Expression" }, "timeout": "7.00:00:01",
+              "activities": [ { "name": "Pause", "type": "Wait", "typeProperties": { "waitTimeInSeconds": 1 } } ] } }
+            """)));
+        Assert.Equal("pipeline/pl_x.json: $.properties.activities[0].typeProperties.timeout: lakehouse:policy: activity 'Loop': '7.00:00:01' is longer than 7 days (7.00:00:00), the longest activity timeout ADF allows",
+            p.ToString());
+    }
+
+    /// <summary>The shared check, which <c>pipeline run</c> makes too, refuses a retry interval under ADF's 30 seconds, as the schema does (it allowed 0).</summary>
+    [Theory]
+    [InlineData(0, "0 is not a retry interval (whole seconds from 30 to 86400)")]
+    [InlineData(29, "29 is not a retry interval (whole seconds from 30 to 86400)")]
+    [InlineData(30, null)]
+    [InlineData(86400, null)]
+    public void Check_RetryIntervalOutsideAdfsRange_PolicyProblem(int seconds, string? message)
+    {
+        var root = JsonNode.Parse(Pipeline(GoodCustom.Replace("\"retryIntervalInSeconds\": 60", $"\"retryIntervalInSeconds\": {seconds}", StringComparison.Ordinal)))!.AsObject();
+
+        var problems = PipelineChecks.Check(root);
+
+        List<PipelineCheckProblem> expected = message is null ? [] : [new("$.properties.activities[0].policy.retryIntervalInSeconds", "Silver", "lakehouse:policy", message)];
+        Assert.Equal(expected, problems);
     }
 
     [Fact]

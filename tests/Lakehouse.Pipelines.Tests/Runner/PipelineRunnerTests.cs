@@ -33,6 +33,18 @@ public sealed class PipelineRunnerTests : RunnerTestKit
         Assert.Contains("[stderr] failing", log, StringComparison.Ordinal);
     }
 
+    /// <summary>The attempts are retryIntervalInSeconds apart on the runner's clock (it waited on the system's, so a test could only use 0, which ADF refuses).</summary>
+    [Fact]
+    public async Task RunAsync_RetryInterval_WaitedOnTheRunnersClockBetweenAttempts()
+    {
+        var file = Pipeline("pl_interval", [Custom("Flaky", FailUntil(3), Retry(2, intervalSeconds: 45))]);
+
+        var result = await CreateRunner().RunAsync(file);
+
+        Assert.Equal((RunStatus.Succeeded, 3), (result.Status, result.Activities.Single().Attempt));
+        Assert.Equal([TimeSpan.FromSeconds(45), TimeSpan.FromSeconds(45)], Clock.Waits);
+    }
+
     [Fact]
     public async Task RunAsync_FailsTwiceWithRetry1_FailurePathRunsAndWebhookGetsExactlyOneNotification()
     {
@@ -274,6 +286,37 @@ public sealed class PipelineRunnerTests : RunnerTestKit
         Assert.Contains("timed out after 00:00:02 before its expression was true", result.Error, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// An Until's timeout that only an expression makes longer than ADF's 7 days fails the Until when it starts, naming the
+    /// value, and runs nothing inside it (it was not evaluated: a string expression was refused as "not a timeout", an
+    /// Expression object ignored for 7 days).
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_UntilTimeoutFromParameterOverSevenDays_UntilFailsNamingTheValue()
+    {
+        var marker = Path.Combine(Work, "ran");
+        var file = Pipeline("pl_until_long",
+        [
+            Activity("Loop", "Until", new JsonObject
+            {
+                ["expression"] = new JsonObject { ["value"] = "@equals(1, 1)", ["type"] = "Expression" },
+                ["timeout"] = new JsonObject { ["value"] = "@pipeline().parameters.t", ["type"] = "Expression" },
+                ["activities"] = new JsonArray(Custom("Inner", $"touch {marker}")),
+            }),
+        ], new JsonObject { ["t"] = new JsonObject { ["type"] = "String", ["defaultValue"] = "0.00:01:00" } });
+
+        var runner = CreateRunner();
+
+        var result = await runner.RunAsync(file, new Dictionary<string, string> { ["t"] = "8.00:00:00" });
+
+        Assert.Equal(RunStatus.Failed, result.Status);
+        Assert.Equal("typeProperties.timeout '8.00:00:00' is longer than 7 days (7.00:00:00), the longest activity timeout ADF allows",
+            result.Activities.Single(a => a.ActivityName == "Loop").Error);
+        Assert.False(File.Exists(marker));
+        Assert.Equal(RunStatus.Succeeded, (await runner.RunAsync(file)).Status);
+        Assert.True(File.Exists(marker));
+    }
+
     [Fact]
     public async Task RunAsync_FailActivity_RunFailsWithItsMessageAndErrorCode()
     {
@@ -369,7 +412,13 @@ public sealed class PipelineRunnerTests : RunnerTestKit
     [InlineData("\"type\": \"Custom\", \"policy\": {\"retry\": \"two\"}, \"typeProperties\": {\"command\": \"exit 0\"}",
         "$.properties.activities[1].policy.retry (activity 'Second'): 'two' is not a retry count (a whole number from 0)")]
     [InlineData("\"type\": \"Custom\", \"policy\": {\"retryIntervalInSeconds\": 100000}, \"typeProperties\": {\"command\": \"exit 0\"}",
-        "$.properties.activities[1].policy.retryIntervalInSeconds (activity 'Second'): 100000 is not a retry interval (whole seconds from 0 to 86400)")]
+        "$.properties.activities[1].policy.retryIntervalInSeconds (activity 'Second'): 100000 is not a retry interval (whole seconds from 30 to 86400)")]
+    [InlineData("\"type\": \"Custom\", \"policy\": {\"retryIntervalInSeconds\": 0}, \"typeProperties\": {\"command\": \"exit 0\"}",
+        "$.properties.activities[1].policy.retryIntervalInSeconds (activity 'Second'): 0 is not a retry interval (whole seconds from 30 to 86400)")]
+    [InlineData("\"type\": \"Until\", \"typeProperties\": {\"expression\": {\"value\": \"@equals(1, 1)\", \"type\": \"Expression\"}, \"timeout\": \"7.00:00:01\", \"activities\": []}",
+        "$.properties.activities[1].typeProperties.timeout (activity 'Second'): '7.00:00:01' is longer than 7 days (7.00:00:00), the longest activity timeout ADF allows")]
+    [InlineData("\"type\": \"Until\", \"typeProperties\": {\"expression\": {\"value\": \"@equals(1, 1)\", \"type\": \"Expression\"}, \"timeout\": \"a week\", \"activities\": []}",
+        "$.properties.activities[1].typeProperties.timeout (activity 'Second'): 'a week' is not a timeout (d.hh:mm:ss)")]
     public async Task RunAsync_PipelineThatCannotRun_IsRefusedBeforeAnythingRuns(string second, string expected)
     {
         var marker = Path.Combine(Work, "ran");

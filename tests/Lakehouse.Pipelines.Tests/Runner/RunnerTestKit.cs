@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Lakehouse.Core.Webhooks;
 using Lakehouse.Pipelines.Runner;
@@ -19,6 +20,9 @@ public abstract class RunnerTestKit : IAsyncLifetime
 
     protected WebhookOptions? Webhook { get; set; }
 
+    /// <summary>The runner's clock: the system's, with the waits between retries over at once (and kept, to be asserted).</summary>
+    protected NoWaitClock Clock { get; } = new();
+
     public virtual Task InitializeAsync()
     {
         Directory.CreateDirectory(Work);
@@ -32,9 +36,12 @@ public abstract class RunnerTestKit : IAsyncLifetime
         Temp.Dispose();
     }
 
+    /// <summary>The runner's state store; null for SQLite under the lake.</summary>
+    protected IPipelineStateStore? StateStore { get; set; }
+
     protected PipelineRunner CreateRunner()
     {
-        Runner = new PipelineRunner(new PipelineRunnerOptions { LakeRoot = Lake, Webhook = Webhook });
+        Runner = new PipelineRunner(new PipelineRunnerOptions { LakeRoot = Lake, Webhook = Webhook, Clock = Clock, StateStore = StateStore });
         return Runner;
     }
 
@@ -69,10 +76,26 @@ public abstract class RunnerTestKit : IAsyncLifetime
         return activity;
     }
 
-    protected static JsonObject Retry(int retry, string timeout = "0.00:05:00") =>
-        new() { ["retry"] = retry, ["retryIntervalInSeconds"] = 0, ["timeout"] = timeout };
+    /// <summary>A policy of <paramref name="retry"/> retries ADF's shortest interval apart (30 s, which <see cref="Clock"/> does not wait).</summary>
+    protected static JsonObject Retry(int retry, string timeout = "0.00:05:00", int intervalSeconds = 30) =>
+        new() { ["retry"] = retry, ["retryIntervalInSeconds"] = intervalSeconds, ["timeout"] = timeout };
 
     protected static (string, string[]) On(string activity, params string[] conditions) => (activity, conditions);
 
     protected static RunStatus StatusOf(PipelineRunResult result, string activity) => result.Activities.Single(a => a.ActivityName == activity).Status;
+}
+
+/// <summary>The system clock, except that a timer is due at once: the runner's wait between retries ends without waiting. The waits asked for are kept.</summary>
+public sealed class NoWaitClock : TimeProvider
+{
+    private readonly ConcurrentQueue<TimeSpan> _waits = new();
+
+    /// <summary>The due times of the timers made on this clock, in order.</summary>
+    public IReadOnlyList<TimeSpan> Waits => [.. _waits];
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        _waits.Enqueue(dueTime);
+        return base.CreateTimer(callback, state, dueTime == Timeout.InfiniteTimeSpan ? dueTime : TimeSpan.Zero, period);
+    }
 }
