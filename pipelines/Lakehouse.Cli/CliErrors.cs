@@ -52,6 +52,9 @@ internal static class CliErrors
     /// <summary>The exit code for an error: 2 for a command line that cannot run as written, 1 for every data, configuration and runtime error.</summary>
     internal static int ExitCodeOf(Exception error) => error is UsageException ? CliApp.ExitUsage : CliApp.ExitFailed;
 
-    /// <summary>True for errors the lakehouse anticipates (its own family, usage); anything else reached the last-resort handler.</summary>
-    internal static bool IsExpected(Exception error) => error is LakehouseException or UsageException;
+    /// <summary>
+    /// True for errors the lakehouse anticipates (its own family, usage); anything else, and an internal error of its own family
+    /// (reason Internal: an exception it does not anticipate, wrapped with its context), reached the last-resort handler.
+    /// </summary>
+    internal static bool IsExpected(Exception error) => error is LakehouseException { Reason: not LakehouseErrorReason.Internal } or UsageException;
 }

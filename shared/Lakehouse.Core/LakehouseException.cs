@@ -21,6 +21,11 @@ public enum LakehouseErrorReason
     CorruptLog,
     /// <summary>An argument or input is invalid.</summary>
     InvalidInput,
+    /// <summary>
+    /// The lakehouse failed in a way it does not classify: an exception of the platform under it (a state store's driver, the
+    /// file system) or a bug. Not a problem of the input, and not known to pass on a retry.
+    /// </summary>
+    Internal,
 }
 
 /// <summary>The one exception family of the lakehouse. <see cref="IsTransient"/> says whether retrying may help.</summary>

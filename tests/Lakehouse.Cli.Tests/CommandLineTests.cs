@@ -180,6 +180,22 @@ public sealed class CommandLineTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(_temp.Path)); // nothing was created
     }
 
+    /// <summary>
+    /// An internal error of the lakehouse's own family (a pipeline run ended by an exception the runner does not anticipate)
+    /// exits 1 like any runtime error, its message as written, and counts as unanticipated (logged so), unlike an input error.
+    /// </summary>
+    [Fact]
+    public void ExitCodeOf_InternalError_Exit1AndUnanticipated()
+    {
+        var e = new Core.LakehouseException(Core.LakehouseErrorReason.Internal, "activity A: internal error (IOException): disk full", new IOException("disk full"));
+        var stderr = new StringWriter();
+
+        CliErrors.Write(stderr, e, verbose: false);
+
+        Assert.Equal((1, false, "error: activity A: internal error (IOException): disk full\n"), (CliErrors.ExitCodeOf(e), CliErrors.IsExpected(e), stderr.ToString()));
+        Assert.True(CliErrors.IsExpected(new Core.LakehouseException(Core.LakehouseErrorReason.InvalidInput, "bad")));
+    }
+
     [Fact]
     public async Task DataAndRuntimeErrors_Exit1()
     {

@@ -203,13 +203,16 @@ public sealed class PipelineRunner : IAsyncDisposable
     /// <summary>
     /// Records a run that an exception ended rather than a failed activity (a policy value an expression made wrong, a state
     /// store error) as Failed with the error, and its activities still in progress as Failed, so it is not left InProgress
-    /// (where the same command line would resume it into the same exception). Returns the exception to throw, naming the activity.
+    /// (where the same command line would resume it into the same exception). Returns the exception to throw, naming the activity:
+    /// a <see cref="LakehouseException"/> keeps its reason; any other exception is one the runner does not anticipate, an
+    /// internal error (reason <see cref="LakehouseErrorReason.Internal"/>, its type named), never the input's fault.
     /// </summary>
     private async Task<LakehouseException> RecordCrashAsync(PipelineDefinition definition, PipelineRunRecord run, RunExecution execution, Exception exception, Stopwatch clock,
         bool notify)
     {
-        var error = execution.CrashedActivity is { } activity ? $"activity {activity}: {exception.Message}" : exception.Message;
-        var reason = exception is LakehouseException lakehouse ? lakehouse.Reason : LakehouseErrorReason.InvalidInput;
+        var what = exception is LakehouseException ? exception.Message : $"internal error ({exception.GetType().Name}): {exception.Message}";
+        var error = execution.CrashedActivity is { } activity ? $"activity {activity}: {what}" : what;
+        var reason = exception is LakehouseException lakehouse ? lakehouse.Reason : LakehouseErrorReason.Internal;
         var ended = Options.Clock.GetUtcNow();
         try
         {

@@ -565,6 +565,56 @@ public sealed class PipelineRunnerTests : RunnerTestKit
         Assert.Null(await runner.FindUnfinishedRunAsync(file, new Dictionary<string, string> { ["t"] = "99999.00:00:00" }));
     }
 
+    /// <summary>
+    /// A run ended by an exception the runner does not anticipate (here the state store's disk is full) is an internal error,
+    /// not one of the input: reason Internal, not transient, the message naming the activity and the exception's type, the run
+    /// recorded Failed with it (it was reason InvalidInput, as if the pipeline were wrong).
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_StateStoreFailsMidRun_InternalErrorNamingTheActivityAndRunRecordedFailed()
+    {
+        await using var store = new FullDiskStore(new SqlitePipelineStateStore(SqlitePipelineStateStore.PathUnderLake(Lake)), "Second");
+        StateStore = store;
+        var file = Pipeline("pl_crash", [Custom("First", "exit 0"), Custom("Second", "exit 0", null, On("First", "Succeeded"))]);
+
+        var error = await Assert.ThrowsAsync<LakehouseException>(() => CreateRunner().RunAsync(file));
+
+        const string Reason = "activity Second: internal error (IOException): No space left on device";
+        var run = Assert.Single(await store.ListRunsAsync());
+        Assert.Equal((LakehouseErrorReason.Internal, false, $"{Reason} (run {run.RunId} is recorded Failed)"), (error.Reason, error.IsTransient, error.Message));
+        Assert.IsType<IOException>(error.InnerException);
+        Assert.Equal((RunStatus.Failed, Reason), (run.Status, run.Error));
+    }
+
+    /// <summary>A state store whose disk is full when <c>activity</c> starts (its InProgress checkpoint is saved).</summary>
+    private sealed class FullDiskStore(IPipelineStateStore inner, string activity) : IPipelineStateStore
+    {
+        public Task InitializeAsync(CancellationToken cancellationToken = default) => inner.InitializeAsync(cancellationToken);
+
+        public Task<PipelineRunRecord> CreateRunAsync(PipelineRunRecord run, CancellationToken cancellationToken = default) => inner.CreateRunAsync(run, cancellationToken);
+
+        public Task<PipelineRunRecord?> TryGetRunAsync(string runId, CancellationToken cancellationToken = default) => inner.TryGetRunAsync(runId, cancellationToken);
+
+        public Task<PipelineRunRecord> UpdateRunAsync(PipelineRunRecord run, CancellationToken cancellationToken = default) => inner.UpdateRunAsync(run, cancellationToken);
+
+        public Task<IReadOnlyList<PipelineRunRecord>> ListRunsAsync(string? pipeline = null, int limit = 50, CancellationToken cancellationToken = default) =>
+            inner.ListRunsAsync(pipeline, limit, cancellationToken);
+
+        public Task<ActivityRunRecord> SaveActivityAsync(ActivityRunRecord activityRun, CancellationToken cancellationToken = default) =>
+            activityRun.ActivityName == activity && activityRun.Status == RunStatus.InProgress
+                ? throw new IOException("No space left on device")
+                : inner.SaveActivityAsync(activityRun, cancellationToken);
+
+        public Task<ActivityRunRecord?> TryGetActivityAsync(string runId, string activityName, CancellationToken cancellationToken = default) =>
+            inner.TryGetActivityAsync(runId, activityName, cancellationToken);
+
+        public Task<IReadOnlyList<ActivityRunRecord>> ListActivitiesAsync(string runId, CancellationToken cancellationToken = default) => inner.ListActivitiesAsync(runId, cancellationToken);
+
+        public Task<LandedFileClaim> ClaimFileAsync(LandedFile file, string runId, CancellationToken cancellationToken = default) => inner.ClaimFileAsync(file, runId, cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
     /// <summary>The same inside a ForEach: the ForEach fails (an outcome, the run goes on) with the error naming the inner activity.</summary>
     [Fact]
     public async Task RunAsync_InnerTimeoutFromItemOverSevenDays_ForEachFailsNamingInnerActivity()
