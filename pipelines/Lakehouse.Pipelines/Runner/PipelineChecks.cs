@@ -47,7 +47,7 @@ internal static class PipelineChecks
             var type = PipelineDefinition.Str(node?["type"]);
             if (type is null || !ParameterTypes.Contains(type, StringComparer.Ordinal))
                 problems.Add(new($"{at}.type", null, "lakehouse:parameter", $"'{type}' is not a parameter type ({string.Join(", ", ParameterTypes)})"));
-            else if (node?["defaultValue"] is { } defaultValue && DefaultProblem(type, defaultValue) is { } problem)
+            else if (node?["defaultValue"] is { } defaultValue && DefaultProblem(name, type, defaultValue) is { } problem)
                 problems.Add(new($"{at}.defaultValue", null, "lakehouse:parameter", problem));
         }
 
@@ -84,8 +84,11 @@ internal static class PipelineChecks
         return null;
     }
 
-    /// <summary>Why a parameter's default value is not of its declared type (as a given value is converted), or null when it is; null is no default.</summary>
-    private static string? DefaultProblem(string type, JsonNode defaultValue)
+    /// <summary>
+    /// Why a parameter's default value is not of its declared type (as a given value is converted), naming the parameter, or
+    /// null when it is; null is no default.
+    /// </summary>
+    private static string? DefaultProblem(string name, string type, JsonNode defaultValue)
     {
         try
         {
@@ -94,7 +97,7 @@ internal static class PipelineChecks
         }
         catch (FormatException e)
         {
-            return e.Message;
+            return $"parameter '{name}': the default value {e.Message}";
         }
     }
 

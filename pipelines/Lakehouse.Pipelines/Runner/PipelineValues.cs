@@ -91,21 +91,22 @@ internal static class PipelineValues
             case "SecureObject":
                 var node = text is not null ? ParseJson(text) : value?.DeepClone();
                 var ok = type == "Array" ? node is JsonArray : node is JsonObject;
-                return ok ? node : throw new FormatException($"'{text ?? value?.ToJsonString()}' is not a JSON {(type == "Array" ? "array" : "object")}");
+                return ok ? node : throw new FormatException($"'{text ?? value?.ToJsonString()}' is not a JSON {(type == "Array" ? "array (such as [\"a\", \"b\"])" : "object (such as {\"a\": 1})")}");
             default:
                 throw new FormatException($"'{type}' is not a parameter type");
         }
     }
 
+    /// <summary>The JSON value <paramref name="text"/> holds, or null when it is not JSON (the caller says what was expected).</summary>
     private static JsonNode? ParseJson(string text)
     {
         try
         {
             return JsonNode.Parse(text);
         }
-        catch (JsonException e)
+        catch (JsonException)
         {
-            throw new FormatException($"'{text}' is not JSON ({e.Message})");
+            return null;
         }
     }
 

@@ -124,11 +124,11 @@ public sealed class AdfValidatorTests(AdfSchemaFixture fixture) : IClassFixture<
 
     /// <summary>A parameter's default of another type than the one declared: Microsoft's schema types defaultValue as anything.</summary>
     [Theory]
-    [InlineData("Int", "\"abc\"", "'abc' is not an Int")]
-    [InlineData("Bool", "\"yes\"", "'yes' is not a Bool (true or false)")]
-    [InlineData("Float", "[1]", "'[1]' is not a Float")]
-    [InlineData("Array", "\"x\"", "'x' is not JSON ('x' is an invalid start of a value. LineNumber: 0 | BytePositionInLine: 0.)")]
-    [InlineData("Object", "[]", "'[]' is not a JSON object")]
+    [InlineData("Int", "\"abc\"", "parameter 'n': the default value 'abc' is not an Int")]
+    [InlineData("Bool", "\"yes\"", "parameter 'n': the default value 'yes' is not a Bool (true or false)")]
+    [InlineData("Float", "[1]", "parameter 'n': the default value '[1]' is not a Float")]
+    [InlineData("Array", "\"x\"", "parameter 'n': the default value 'x' is not a JSON array (such as [\"a\", \"b\"])")]
+    [InlineData("Object", "[]", "parameter 'n': the default value '[]' is not a JSON object (such as {\"a\": 1})")]
     public void Validate_ParameterDefaultOfWrongType_ParameterRuleAtDefaultValue(string type, string defaultValue, string reason)
     {
         var p = Assert.Single(Check("pipeline", $$"""{ "name": "pl_x", "properties": { "activities": [], "parameters": { "n": { "type": "{{type}}", "defaultValue": {{defaultValue}} } } } }"""));

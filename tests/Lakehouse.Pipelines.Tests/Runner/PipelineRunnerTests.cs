@@ -502,12 +502,13 @@ public sealed class PipelineRunnerTests : RunnerTestKit
     /// (it passed, and the first expression that used it failed mid-run).
     /// </summary>
     [Theory]
-    [InlineData("Int", "\"abc\"", "$.properties.parameters.n.defaultValue: 'abc' is not an Int")]
-    [InlineData("Bool", "\"yes\"", "$.properties.parameters.n.defaultValue: 'yes' is not a Bool (true or false)")]
-    [InlineData("Float", "\"x\"", "$.properties.parameters.n.defaultValue: 'x' is not a Float")]
-    [InlineData("Int", "1.5", "$.properties.parameters.n.defaultValue: '1.5' is not an Int")]
-    [InlineData("Array", "{\"a\": 1}", "$.properties.parameters.n.defaultValue: '{\"a\":1}' is not a JSON array")]
-    [InlineData("Object", "[1]", "$.properties.parameters.n.defaultValue: '[1]' is not a JSON object")]
+    [InlineData("Int", "\"abc\"", "$.properties.parameters.n.defaultValue: parameter 'n': the default value 'abc' is not an Int")]
+    [InlineData("Bool", "\"yes\"", "$.properties.parameters.n.defaultValue: parameter 'n': the default value 'yes' is not a Bool (true or false)")]
+    [InlineData("Float", "\"x\"", "$.properties.parameters.n.defaultValue: parameter 'n': the default value 'x' is not a Float")]
+    [InlineData("Int", "1.5", "$.properties.parameters.n.defaultValue: parameter 'n': the default value '1.5' is not an Int")]
+    [InlineData("Array", "{\"a\": 1}", "$.properties.parameters.n.defaultValue: parameter 'n': the default value '{\"a\":1}' is not a JSON array (such as [\"a\", \"b\"])")]
+    [InlineData("Array", "\"a,b\"", "$.properties.parameters.n.defaultValue: parameter 'n': the default value 'a,b' is not a JSON array (such as [\"a\", \"b\"])")]
+    [InlineData("Object", "[1]", "$.properties.parameters.n.defaultValue: parameter 'n': the default value '[1]' is not a JSON object (such as {\"a\": 1})")]
     public async Task RunAsync_ParameterDefaultOfWrongType_IsRefusedBeforeAnythingRuns(string type, string defaultValue, string expected)
     {
         var marker = Path.Combine(Work, "ran");
@@ -638,10 +639,15 @@ public sealed class PipelineRunnerTests : RunnerTestKit
 
     [Theory]
     [InlineData("rows", "x", "parameter 'rows': 'x' is not an Int")]
-    [InlineData("nope", "1", "the pipeline has no parameter 'nope' (it declares rows)")]
+    [InlineData("days", "2024-05-01,2024-05-02", "parameter 'days': '2024-05-01,2024-05-02' is not a JSON array (such as [\"a\", \"b\"])")]
+    [InlineData("nope", "1", "the pipeline has no parameter 'nope' (it declares rows, days)")]
     public async Task RunAsync_BadParameter_IsRefusedBeforeTheRun(string name, string value, string expected)
     {
-        var file = Pipeline("pl_params", [Custom("A", "exit 0")], new JsonObject { ["rows"] = new JsonObject { ["type"] = "Int", ["defaultValue"] = 1 } });
+        var file = Pipeline("pl_params", [Custom("A", "exit 0")], new JsonObject
+        {
+            ["rows"] = new JsonObject { ["type"] = "Int", ["defaultValue"] = 1 },
+            ["days"] = new JsonObject { ["type"] = "Array", ["defaultValue"] = new JsonArray() },
+        });
 
         var error = await Assert.ThrowsAsync<LakehouseException>(() => CreateRunner().RunAsync(file, new Dictionary<string, string> { [name] = value }));
 
