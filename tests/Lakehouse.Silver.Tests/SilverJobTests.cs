@@ -80,12 +80,40 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
         Assert.StartsWith("9|not_an_object|the payload is JSON but not an object: [1,2,3]", Row(9), StringComparison.Ordinal);
         Assert.Equal("10|event_id_present|event_id is missing", Row(10));
         Assert.Equal("11|tti_in_range|tti_ms = 700000.0 is not at least 0 and below 600000", Row(11));
-        Assert.Equal("12|wrong_type|timestamp: \"not a time\" is not an ISO-8601 timestamp", Row(12));
+        Assert.Equal("12|wrong_type|timestamp: \"not a time\" is not an ISO-8601 timestamp (YYYY-MM-DDThh:mm:ss, optional fraction, Z or ±hh:mm)", Row(12));
         // Nothing lost: bronze = silver + quarantine + duplicates removed; the raw bytes are kept exactly.
         Assert.Equal(result.RowsIn, result.RowsOut + result.Quarantined + result.Duplicates);
         Assert.Equal(["2|C3"], await _lake.RowsAsync("silver/weblogs_quarantine", "source_offset, upper(hex(payload[15:15]))", "1").ContinueWith(t => t.Result.Where(r => r.StartsWith("2|", StringComparison.Ordinal)).ToList()));
         Assert.Contains(result.Rules, r => r is { Rule: "malformed_json", Failed: 2, Checked: 15 });
         Assert.Contains(result.Rules, r => r is { Rule: "tti_in_range", Action: "drop", Failed: 1 });
+    }
+
+    [Fact]
+    public async Task RunAsync_TimestampForms_IsoOnesReadToUtcAndEpochOrImpossibleOffsetsQuarantined()
+    {
+        // DuckDB's cast alone read "epoch" as 1970 and +99:00 as a shift of four days, exit 0, into gold's days.
+        await _lake.LandAsync("weblogs",
+            Web("z", ts: "2026-01-05T10:00:00Z"),
+            Web("lower", ts: "2026-01-05T10:00:00.5z"),
+            Web("offset", ts: "2026-01-05T10:00:00+05:30"),
+            Web("compact", ts: "2026-01-05T10:00:00-0230"),
+            Web("space", ts: "2026-01-05 10:00:00"),
+            Web("date", ts: "2026-01-05"),
+            Web("epoch", ts: "epoch"),
+            Web("h99", ts: "2026-01-05T10:00:00+99:00"),
+            Web("h24", ts: "2026-01-05T10:00:00+24:00"),
+            Web("m60", ts: "2026-01-05T10:00:00+01:60"),
+            Web("inf", ts: "infinity"));
+
+        var result = await _lake.RunAsync("weblogs");
+
+        Assert.Equal((11L, 6L, 5L), (result.RowsIn, result.RowsOut, result.Quarantined));
+        Assert.Equal(
+            ["compact|2026-01-05 12:30:00", "date|2026-01-05 00:00:00", "lower|2026-01-05 10:00:00.5", "offset|2026-01-05 04:30:00", "space|2026-01-05 10:00:00", "z|2026-01-05 10:00:00"],
+            await _lake.RowsAsync("silver/weblogs", "event_id, strftime(timezone('UTC', \"timestamp\"), '%Y-%m-%d %H:%M:%S.%g')", "event_id")
+                .ContinueWith(t => t.Result.Select(r => r.Replace(".000", "", StringComparison.Ordinal).Replace(".500", ".5", StringComparison.Ordinal)).ToList()));
+        Assert.All(await _lake.RowsAsync("silver/weblogs_quarantine", "rule, message", "source_offset"),
+            r => Assert.StartsWith("wrong_type|timestamp: ", r, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -89,7 +89,8 @@ internal static class JsonPayloadSql
                 $"AND abs(TRY_CAST({s} AS DOUBLE)) < 9.2e18 THEN CAST(TRY_CAST({s} AS DOUBLE) AS BIGINT) END",
             DatasetColumnType.Number => $"CASE WHEN {t} IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND isfinite(TRY_CAST({s} AS DOUBLE)) THEN TRY_CAST({s} AS DOUBLE) END",
             DatasetColumnType.Boolean => $"CASE WHEN {t} = 'BOOLEAN' THEN TRY_CAST({s} AS BOOLEAN) END",
-            DatasetColumnType.Timestamp => $"CASE WHEN {t} = 'VARCHAR' AND isfinite(TRY_CAST({s} AS TIMESTAMPTZ)) THEN TRY_CAST({s} AS TIMESTAMPTZ) END",
+            DatasetColumnType.Timestamp =>
+                $"CASE WHEN {t} = 'VARCHAR' AND regexp_full_match({s}, '{IsoTimestamp}') AND isfinite(TRY_CAST(upper({s}) AS TIMESTAMPTZ)) THEN TRY_CAST(upper({s}) AS TIMESTAMPTZ) END",
             DatasetColumnType.Object => $"CASE WHEN {t} = 'OBJECT' THEN {s} END",
             DatasetColumnType.StringList => $"CASE WHEN {t} = 'ARRAY' THEN TRY_CAST(CAST({s} AS JSON) AS VARCHAR[]) END",
             _ => throw new ArgumentOutOfRangeException(nameof(c), c.Type, "Unknown column type."),
@@ -122,13 +123,20 @@ internal static class JsonPayloadSql
             DatasetColumnType.Boolean => $"WHEN {t} NOT IN ('BOOLEAN', 'NULL') THEN {Wrong("true or false")}",
             DatasetColumnType.Timestamp =>
                 $"WHEN {t} NOT IN ('VARCHAR', 'NULL') THEN {Wrong("an ISO-8601 timestamp string")} " +
-                $"WHEN {t} = 'VARCHAR' AND {value} IS NULL THEN {{'rule': '{SilverRules.WrongType}', 'message': {name} || ': ' || {sample} || ' is not an ISO-8601 timestamp'}}",
+                $"WHEN {t} = 'VARCHAR' AND {value} IS NULL THEN {{'rule': '{SilverRules.WrongType}', 'message': {name} || ': ' || {sample} || ' is not an ISO-8601 timestamp (YYYY-MM-DDThh:mm:ss, optional fraction, Z or ±hh:mm)'}}",
             DatasetColumnType.Object => $"WHEN {t} NOT IN ('OBJECT', 'NULL') THEN {Wrong("an object")}",
             DatasetColumnType.StringList => $"WHEN {t} NOT IN ('ARRAY', 'NULL') THEN {Wrong("an array of strings")}",
             _ => throw new ArgumentOutOfRangeException(nameof(c), c.Type, "Unknown column type."),
         };
         return "CASE " + condition + " END";
     }
+
+    /// <summary>
+    /// What a timestamp string must look like before DuckDB's cast reads it: an ISO-8601 date, time to the second (fraction
+    /// optional) and UTC offset (Z, z, or ±hh[:mm] with hours up to 23); DuckDB's cast alone also took "epoch" and offsets such as
+    /// +99:00, moving the time by days. A date alone is midnight UTC; no offset is UTC (the engine's time zone).
+    /// </summary>
+    private const string IsoTimestamp = @"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?)?";
 
     /// <summary>A JSONPath for a dotted path: <c>attrs.browser</c> → <c>$."attrs"."browser"</c>.</summary>
     private static string JsonPath(string dotted) =>
