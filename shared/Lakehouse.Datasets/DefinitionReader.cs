@@ -152,6 +152,10 @@ internal sealed partial class DefinitionReader
             var number = columns.FirstOrDefault(x => Same(x.Name, target));
             if (number is null || number.Type != DatasetColumnType.Number)
                 throw Refuse($"columns[{c}].converts", $"'{target}' is not a number column of the dataset");
+            // Two unit columns converting one number: each conversion would overwrite the other's (one was lost, silently).
+            var first = columns.FindIndex(x => x.Converts is { } t && Same(t, target));
+            if (first < c)
+                throw Refuse($"columns[{c}].converts", $"'{target}' is converted by columns[{first}] ('{columns[first].Name}') already; a number column has one unit column");
         }
         return columns;
     }

@@ -191,33 +191,35 @@ public sealed class ProduceCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task SilverRun_ColumnsNamedXAndV_ParsedLikeAnyOther()
+    public async Task SilverRun_ColumnsNamedXAndVAndAStringList_ParsedLikeAnyOtherAndOnlyStringsInTheList()
     {
-        // Silver's SQL used x and v as lambda and list names: columns so named failed the run with DuckDB binder errors.
+        // Silver's SQL used x and v as lambda and list names: columns so named failed the run with DuckDB binder errors. A string[]
+        // column took [1, true] as ["1", "true"].
         var lake = _temp.Combine("lake");
         Directory.CreateDirectory(Path.Combine(lake, "_lakehouse", "datasets"));
         await File.WriteAllTextAsync(Path.Combine(lake, "_lakehouse", "datasets", "xv.json"),
-            """{"name": "xv", "payload": "json", "columns": [{"name": "id", "type": "string"}, {"name": "at", "type": "timestamp"}, {"name": "x", "type": "integer"}, {"name": "v", "type": "string"}], "event_time": "at", "id": ["id"], "expectations": [{"name": "x_small", "column": "x", "check": "between", "max": 10, "action": "drop"}]}""");
+            """{"name": "xv", "payload": "json", "columns": [{"name": "id", "type": "string"}, {"name": "at", "type": "timestamp"}, {"name": "x", "type": "integer"}, {"name": "v", "type": "string"}, {"name": "tags", "type": "string[]"}], "event_time": "at", "id": ["id"], "expectations": [{"name": "x_small", "column": "x", "check": "between", "max": 10, "action": "drop"}]}""");
         var landing = _temp.Combine("landing");
         Directory.CreateDirectory(landing);
         var file = Path.Combine(landing, "a.ndjson");
         await File.WriteAllTextAsync(file, """
-            {"id": "a", "at": "2024-05-01T10:00:00Z", "x": 1, "v": "one"}
+            {"id": "a", "at": "2024-05-01T10:00:00Z", "x": 1, "v": "one", "tags": ["p", null, "q"]}
             {"id": "b", "at": "2024-05-01T10:00:01Z", "x": 20, "v": "two"}
-            {"id": "a", "at": "2024-05-01T10:00:00Z", "x": 1, "v": "one"}
+            {"id": "a", "at": "2024-05-01T10:00:00Z", "x": 1, "v": "one", "tags": ["p", null, "q"]}
+            {"id": "c", "at": "2024-05-01T10:00:02Z", "x": 2, "v": "three", "tags": [1, true, "s"]}
 
             """);
         File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddMinutes(-1));
 
         var ingest = await CliRunner.RunAsync("bronze", "ingest", "--lake", lake, "--dataset", "xv", "--from", landing);
         var silver = await CliRunner.RunAsync("silver", "run", "--lake", lake, "--dataset", "xv");
-        var rows = await CliRunner.RunAsync("sql", "--lake", lake, "--format", "csv", "SELECT id, x, v FROM silver.xv ORDER BY id");
-        var quarantined = await CliRunner.RunAsync("sql", "--lake", lake, "--format", "csv", "SELECT rule, message FROM silver.xv_quarantine");
+        var rows = await CliRunner.RunAsync("sql", "--lake", lake, "--format", "csv", "SELECT id, x, v, tags FROM silver.xv ORDER BY id");
+        var quarantined = await CliRunner.RunAsync("sql", "--lake", lake, "--format", "csv", "SELECT rule, message FROM silver.xv_quarantine ORDER BY source_line");
 
         Assert.True(ingest.ExitCode == 0, ingest.Stderr);
         Assert.True(silver.ExitCode == 0, silver.Stderr);
-        Assert.Equal("id,x,v\na,1,one\n", rows.Stdout);
-        Assert.Equal("rule,message\nx_small,x = 20 is not at most 10\n", quarantined.Stdout);
+        Assert.Equal("id,x,v,tags\na,1,one,\"[p, NULL, q]\"\n", rows.Stdout);
+        Assert.Equal("rule,message\nx_small,x = 20 is not at most 10\nwrong_type,\"tags: expected an array of strings, got one holding other values ([1,true,\"\"s\"\"])\"\n", quarantined.Stdout);
     }
 
     /// <summary>

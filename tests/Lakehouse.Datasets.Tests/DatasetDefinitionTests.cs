@@ -40,6 +40,9 @@ public sealed class DatasetDefinitionTests
         { "columns/2", "{ \"name\": \"amount\", \"type\": \"number\", \"preprocess\": \"url\" }", ", field 'columns[2].preprocess': preprocessing applies to string columns, and 'amount' is number." },
         { "columns/4", "{ \"name\": \"channel\", \"type\": \"string\", \"preprocess\": \"unit\" }", ", field 'columns[4].converts': \"converts\" names the number column of a \"preprocess\": \"unit\" column, and only there." },
         { "columns/4", "{ \"name\": \"channel\", \"type\": \"string\", \"preprocess\": \"unit\", \"converts\": \"items\" }", ", field 'columns[4].converts': 'items' is not a number column of the dataset." },
+        { "columns", "[{ \"name\": \"order_id\", \"type\": \"string\" }, { \"name\": \"placed_at\", \"type\": \"timestamp\" }, { \"name\": \"amount\", \"type\": \"number\" }, " +
+            "{ \"name\": \"u1\", \"type\": \"string\", \"preprocess\": \"unit\", \"converts\": \"amount\" }, { \"name\": \"u2\", \"type\": \"string\", \"preprocess\": \"unit\", \"converts\": \"amount\" }]",
+            ", field 'columns[4].converts': 'amount' is converted by columns[3] ('u1') already; a number column has one unit column." },
         { "columns", "{}", ", field 'columns': is a list, not an object." },
         { "columns/1/type", "\"datetime\"", ", field 'columns[1].type': 'datetime' is not a column type; use string, integer, number, boolean, timestamp, object or string[]." },
         { "columns/1/name", "\"Order_ID\"", ", field 'columns[1].name': 'Order_ID' is not a column name: 1 to 128 lower-case letters, digits and '_', starting with a letter or '_'." },

@@ -92,7 +92,7 @@ internal static class JsonPayloadSql
             DatasetColumnType.Timestamp =>
                 $"CASE WHEN {t} = 'VARCHAR' AND regexp_full_match({s}, '{IsoTimestamp}') AND isfinite(TRY_CAST(upper({s}) AS TIMESTAMPTZ)) THEN TRY_CAST(upper({s}) AS TIMESTAMPTZ) END",
             DatasetColumnType.Object => $"CASE WHEN {t} = 'OBJECT' THEN {s} END",
-            DatasetColumnType.StringList => $"CASE WHEN {t} = 'ARRAY' THEN TRY_CAST(CAST({s} AS JSON) AS VARCHAR[]) END",
+            DatasetColumnType.StringList => $"CASE WHEN {t} = 'ARRAY' AND {OnlyStrings(s)} THEN TRY_CAST(CAST({s} AS JSON) AS VARCHAR[]) END",
             _ => throw new ArgumentOutOfRangeException(nameof(c), c.Type, "Unknown column type."),
         };
     }
@@ -125,7 +125,9 @@ internal static class JsonPayloadSql
                 $"WHEN {t} NOT IN ('VARCHAR', 'NULL') THEN {Wrong("an ISO-8601 timestamp string")} " +
                 $"WHEN {t} = 'VARCHAR' AND {value} IS NULL THEN {{'rule': '{SilverRules.WrongType}', 'message': {name} || ': ' || {sample} || ' is not an ISO-8601 timestamp (YYYY-MM-DDThh:mm:ss, optional fraction, Z or ±hh:mm)'}}",
             DatasetColumnType.Object => $"WHEN {t} NOT IN ('OBJECT', 'NULL') THEN {Wrong("an object")}",
-            DatasetColumnType.StringList => $"WHEN {t} NOT IN ('ARRAY', 'NULL') THEN {Wrong("an array of strings")}",
+            DatasetColumnType.StringList =>
+                $"WHEN {t} NOT IN ('ARRAY', 'NULL') THEN {Wrong("an array of strings")} " +
+                $"WHEN {t} = 'ARRAY' AND NOT {OnlyStrings(s)} THEN {{'rule': '{SilverRules.WrongType}', 'message': {name} || ': expected an array of strings, got one holding other values (' || {sample} || ')'}}",
             _ => throw new ArgumentOutOfRangeException(nameof(c), c.Type, "Unknown column type."),
         };
         return "CASE " + condition + " END";
@@ -137,6 +139,10 @@ internal static class JsonPayloadSql
     /// +99:00, moving the time by days. A date alone is midnight UTC; no offset is UTC (the engine's time zone).
     /// </summary>
     private const string IsoTimestamp = @"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?)?";
+
+    /// <summary>An array's elements are all strings (or null): numbers, booleans and objects are not turned into text.</summary>
+    private static string OnlyStrings(string arrayText) =>
+        $"len(list_filter(json_type({arrayText}, '$[*]'), __e -> __e NOT IN ('VARCHAR', 'NULL'))) = 0";
 
     /// <summary>A JSONPath for a dotted path: <c>attrs.browser</c> → <c>$."attrs"."browser"</c>.</summary>
     private static string JsonPath(string dotted) =>
