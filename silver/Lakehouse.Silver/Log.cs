@@ -11,6 +11,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "bronze.{Dataset} version {Version} ({Operation}) removed {Files} files with their rows; silver keeps what it took from them (rebuild the affected dates with --from/--to to drop them)")]
     public static partial void BronzeRemoved(ILogger logger, string dataset, long version, string operation, int files);
 
+    [LoggerMessage(EventId = 6009, Level = LogLevel.Information, Message = "silver.{Dataset}: the definition gained column(s) {Columns}, added to silver (null in the rows already there; rerun their dates with --from/--to to fill them from bronze)")]
+    public static partial void ColumnsAdded(ILogger logger, string dataset, string columns);
+
     [LoggerMessage(EventId = 6002, Level = LogLevel.Information, Message = "silver.{Dataset}: nothing new in bronze (version {Version} already consumed)")]
     public static partial void NothingNew(ILogger logger, string dataset, long version);
 

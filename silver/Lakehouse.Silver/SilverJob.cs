@@ -237,6 +237,7 @@ public sealed class SilverJob
 
         internal async Task<SilverRunResult> IncrementalAsync(CancellationToken cancellationToken)
         {
+            await FollowDefinitionAsync(cancellationToken).ConfigureAwait(false);
             var bronze = await BronzeSnapshotAsync(null, cancellationToken).ConfigureAwait(false);
             var markers = await MarkersAsync(cancellationToken).ConfigureAwait(false);
             var consumed = markers.Consumed;
@@ -296,8 +297,40 @@ public sealed class SilverJob
             return result;
         }
 
+        /// <summary>
+        /// Brings silver's schema to the definition before anything is read or committed: a column the definition gained is added to
+        /// silver (nullable; the rows already there read it as null until a rerun of their dates fills it from bronze); a column whose
+        /// type changed is refused, naming it and the ways out. It used to fail at silver's commit, after the quarantine commit had
+        /// landed, with the writer's advice to edit a query the user never wrote.
+        /// </summary>
+        private async Task FollowDefinitionAsync(CancellationToken cancellationToken)
+        {
+            if (!await _silver.ExistsAsync(cancellationToken).ConfigureAwait(false)) return;
+            var schema = (await _silver.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Schema;
+            var added = new List<Delta.Schema.StructField>();
+            foreach (var column in _plan.Columns)
+            {
+                var wanted = Delta.Schema.DeltaType.FromDuckDb(column.DuckType);
+                if (schema.Find(column.Name) is not { } field)
+                {
+                    added.Add(new Delta.Schema.StructField(column.Name, wanted, Nullable: true));
+                    continue;
+                }
+                if (!string.Equals(field.Type.ToDuckDb(), wanted.ToDuckDb(), StringComparison.Ordinal))
+                    throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                        $"silver.{_def.Name} holds column '{column.Name}' as {field.Type.ToDuckDb()}, but dataset {_def.Name}'s definition now makes it {wanted.ToDuckDb()}: " +
+                        $"silver cannot change a column's type in place, and nothing was run. Give the retyped column a new name (the old one stays, null from then on), " +
+                        $"or put its type back; to rebuild silver with the new type, delete silver.{_def.Name} and silver.{_def.Name}_quarantine and run again (bronze keeps every event).");
+            }
+            if (added.Count == 0) return;
+            await DeltaWriter.Create(_silver).AddColumnsAsync(added, cancellationToken).ConfigureAwait(false);
+            var names = string.Join(", ", added.Select(a => a.Name));
+            global::Lakehouse.Silver.Log.ColumnsAdded(Log, _def.Name, names);
+        }
+
         internal async Task<SilverRunResult> RerunAsync(CancellationToken cancellationToken)
         {
+            await FollowDefinitionAsync(cancellationToken).ConfigureAwait(false);
             var markers = await MarkersAsync(cancellationToken).ConfigureAwait(false);
             // A rerun replaces the range's partitions of both tables with what bronze held at one version: with the two at different
             // versions, the one ahead would lose rows of the versions between that the next incremental run takes as done.

@@ -222,6 +222,53 @@ public sealed class ProduceCommandTests : IDisposable
         Assert.Equal("rule,message\nx_small,x = 20 is not at most 10\nwrong_type,\"tags: expected an array of strings, got one holding other values ([1,true,\"\"s\"\"])\"\n", quarantined.Stdout);
     }
 
+    [Fact]
+    public async Task SilverRun_DefinitionGainsAColumnThenRetypesOne_ColumnAddedThenRefusedBeforeAnyCommit()
+    {
+        var lake = _temp.Combine("lake");
+        var definitions = Path.Combine(lake, "_lakehouse", "datasets");
+        Directory.CreateDirectory(definitions);
+        string Definition(string extra) =>
+            $$"""{"name": "ev", "payload": "json", "columns": [{"name": "id", "type": "string"}, {"name": "at", "type": "timestamp"}, {"name": "n", "type": "integer"}{{extra}}], "event_time": "at", "id": ["id"]}""";
+        var landing = _temp.Combine("landing");
+        Directory.CreateDirectory(landing);
+        async Task<CliRunner.Result> LandAndRunAsync(string file, string lines)
+        {
+            var path = Path.Combine(landing, file);
+            await File.WriteAllTextAsync(path, lines);
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1));
+            var ingest = await CliRunner.RunAsync("bronze", "ingest", "--lake", lake, "--dataset", "ev", "--from", landing);
+            Assert.True(ingest.ExitCode == 0, ingest.Stderr);
+            return await CliRunner.RunAsync("silver", "run", "--lake", lake, "--dataset", "ev");
+        }
+        await File.WriteAllTextAsync(Path.Combine(definitions, "ev.json"), Definition(""));
+        var first = await LandAndRunAsync("a.ndjson", "{\"id\": \"a\", \"at\": \"2024-05-01T10:00:00Z\", \"n\": 1, \"w\": \"old\"}\n");
+        Assert.True(first.ExitCode == 0, first.Stderr);
+
+        // The definition gains w: silver gets the column (null for a, read for b), no error about a query to edit.
+        await File.WriteAllTextAsync(Path.Combine(definitions, "ev.json"), Definition(", {\"name\": \"w\", \"type\": \"string\"}"));
+        var gained = await LandAndRunAsync("b.ndjson", "{\"id\": \"b\", \"at\": \"2024-05-01T10:00:01Z\", \"n\": 2, \"w\": \"new\"}\n");
+        Assert.True(gained.ExitCode == 0, gained.Stderr);
+        var rows = await CliRunner.RunAsync("sql", "--lake", lake, "--format", "csv", "SELECT id, n, w FROM silver.ev ORDER BY id");
+        Assert.Equal("id,n,w\na,1,\nb,2,new\n", rows.Stdout);
+
+        // n retyped to string: refused before anything is committed, naming the column, both types and the ways out.
+        await File.WriteAllTextAsync(Path.Combine(definitions, "ev.json"),
+            Definition(", {\"name\": \"w\", \"type\": \"string\"}").Replace("\"n\", \"type\": \"integer\"", "\"n\", \"type\": \"string\"", StringComparison.Ordinal));
+        var versions = await CliRunner.RunAsync("table", "list", "--lake", lake, "--json");
+        var retyped = await LandAndRunAsync("c.ndjson", "{\"id\": \"c\", \"at\": \"2024-05-01T10:00:02Z\", \"n\": \"3\"}\n");
+        Assert.Equal(1, retyped.ExitCode);
+        Assert.StartsWith("error: silver.ev holds column 'n' as BIGINT, but dataset ev's definition now makes it VARCHAR: silver cannot change a column's type in place, and nothing was run.",
+            retyped.Stderr, StringComparison.Ordinal);
+        Assert.Equal(SilverVersions(versions.Stdout), SilverVersions((await CliRunner.RunAsync("table", "list", "--lake", lake, "--json")).Stdout));
+    }
+
+    /// <summary>The versions of silver.ev and its quarantine in a <c>table list --json</c>.</summary>
+    private static string SilverVersions(string tableList) =>
+        string.Join(",", JsonDocument.Parse(tableList).RootElement.GetProperty("tables").EnumerateArray()
+            .Where(t => t.GetProperty("name").GetString() is "silver.ev" or "silver.ev_quarantine")
+            .Select(t => $"{t.GetProperty("name").GetString()}@{t.GetProperty("version").GetInt64()}"));
+
     /// <summary>
     /// <c>dataset check</c> refuses what silver or gold would refuse or get wrong, naming the field: a column silver adds itself
     /// (its values were replaced, and event_date became the partition), an expectation named like a silver rule (its counts merged
