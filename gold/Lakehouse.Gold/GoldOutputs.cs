@@ -70,6 +70,29 @@ internal static class GoldOutputs
 
     private static readonly string[] PageColumns = ["page_url", "session_id", "tti_ms", "ttar_ms", "status"];
     private static readonly string[] SensorColumns = ["sensor_id", "device_type", "value", "status"];
+    private static readonly string[] AccessColumns = ["path", "status", "bytes", "client_ip"];
+
+    /// <summary>
+    /// The types gold reads the columns of each family of outputs as (an integer column serves where a number is read): a column of
+    /// another type passed the definition check and failed the gold run with the engine's cast error (a string tti_ms, "slow").
+    /// </summary>
+    private static readonly Dictionary<string[], Dictionary<string, DatasetColumnType[]>> ColumnTypes = new()
+    {
+        [PageColumns] = new()
+        {
+            ["page_url"] = [DatasetColumnType.String], ["session_id"] = [DatasetColumnType.String], ["tti_ms"] = [DatasetColumnType.Number, DatasetColumnType.Integer],
+            ["ttar_ms"] = [DatasetColumnType.Number, DatasetColumnType.Integer], ["status"] = [DatasetColumnType.Integer],
+        },
+        [SensorColumns] = new()
+        {
+            ["sensor_id"] = [DatasetColumnType.String], ["device_type"] = [DatasetColumnType.String], ["value"] = [DatasetColumnType.Number, DatasetColumnType.Integer],
+            ["status"] = [DatasetColumnType.String],
+        },
+        [AccessColumns] = new()
+        {
+            ["path"] = [DatasetColumnType.String], ["status"] = [DatasetColumnType.Integer], ["bytes"] = [DatasetColumnType.Integer], ["client_ip"] = [DatasetColumnType.String],
+        },
+    };
 
     private static readonly GoldKey PageMinute = new("page_url", GoldKeySpan.Minute);
     private static readonly GoldKey PageSliding = new("page_url", GoldKeySpan.Sliding);
@@ -80,7 +103,7 @@ internal static class GoldOutputs
     [
         new(PagePerformanceDaily.TableName, PageColumns, false,
             i => PagePerformanceDaily.Sql($"SELECT \"timestamp\" AS event_time, page_url, session_id, tti_ms, ttar_ms, status FROM {Web(i)}")),
-        new(AccessDaily.TableName, ["path", "status", "bytes", "client_ip"], false,
+        new(AccessDaily.TableName, AccessColumns, false,
             i => AccessDaily.Sql($"SELECT event_date, path, CAST(status AS INTEGER) AS status, CAST(bytes AS BIGINT) AS bytes, client_ip FROM {i.Events}")),
         new("page_metrics_1m", PageColumns, false, i => WindowedMetrics.Page1m.Windowed(Aggregate(i, WindowedMetrics.Page1m, Web(i)), i.Watermark), FollowsWatermark: true,
             Key: PageMinute),
@@ -161,6 +184,17 @@ internal static class GoldOutputs
             if (missing.Count > 0)
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                     $"Dataset {definition.Name} lists gold output '{name}', which needs the column(s) {string.Join(", ", missing)} that the dataset does not have.");
+            foreach (var family in ColumnTypes.Where(f => output.Columns.SequenceEqual(f.Key)).Select(f => f.Value))
+            {
+                foreach (var (column, types) in family)
+                {
+                    var have = definition.Columns.First(d => d.Name == column).Type;
+                    if (!types.Contains(have))
+                        throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                            $"Dataset {definition.Name} lists gold output '{name}', which reads column '{column}' as {string.Join(" or ", types.Select(DatasetColumnTypes.NameOf))}, " +
+                            $"but the dataset has it as {DatasetColumnTypes.NameOf(have)}.");
+                }
+            }
             result.Add(output);
             if (Corrections.TryGetValue(name, out var corrections)) result.Add(corrections);
         }

@@ -291,6 +291,10 @@ public sealed class ProduceCommandTests : IDisposable
         "Dataset d1, field 'columns[2].name': silver uses the name '__drop' itself")]
     [InlineData("\"columns\": [{\"name\": \"id\", \"type\": \"string\"}, {\"name\": \"at\", \"type\": \"timestamp\"}, {\"name\": \"payload\", \"type\": \"object\"}]",
         "Dataset d1, field 'columns[2].name': silver uses the name 'payload' itself")]
+    [InlineData("\"columns\": [{\"name\": \"id\", \"type\": \"string\"}, {\"name\": \"at\", \"type\": \"timestamp\"}, {\"name\": \"page_url\", \"type\": \"string\"}, " +
+        "{\"name\": \"session_id\", \"type\": \"string\"}, {\"name\": \"tti_ms\", \"type\": \"string\"}, {\"name\": \"ttar_ms\", \"type\": \"integer\"}, {\"name\": \"status\", \"type\": \"integer\"}], " +
+        "\"gold_outputs\": [\"page_performance_daily\"]",
+        "Dataset d1 lists gold output 'page_performance_daily', which reads column 'tti_ms' as number or integer, but the dataset has it as string.")]
     public async Task DatasetCheck_WhatSilverOrGoldWouldRefuse_Exit1NamingTheField(string body, string expected)
     {
         var file = _temp.Combine("d1.json");
