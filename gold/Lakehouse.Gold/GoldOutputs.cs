@@ -80,17 +80,25 @@ internal static class GoldOutputs
     {
         [PageColumns] = new()
         {
-            ["page_url"] = [DatasetColumnType.String], ["session_id"] = [DatasetColumnType.String], ["tti_ms"] = [DatasetColumnType.Number, DatasetColumnType.Integer],
-            ["ttar_ms"] = [DatasetColumnType.Number, DatasetColumnType.Integer], ["status"] = [DatasetColumnType.Integer],
+            ["page_url"] = [DatasetColumnType.String],
+            ["session_id"] = [DatasetColumnType.String],
+            ["tti_ms"] = [DatasetColumnType.Number, DatasetColumnType.Integer],
+            ["ttar_ms"] = [DatasetColumnType.Number, DatasetColumnType.Integer],
+            ["status"] = [DatasetColumnType.Integer],
         },
         [SensorColumns] = new()
         {
-            ["sensor_id"] = [DatasetColumnType.String], ["device_type"] = [DatasetColumnType.String], ["value"] = [DatasetColumnType.Number, DatasetColumnType.Integer],
+            ["sensor_id"] = [DatasetColumnType.String],
+            ["device_type"] = [DatasetColumnType.String],
+            ["value"] = [DatasetColumnType.Number, DatasetColumnType.Integer],
             ["status"] = [DatasetColumnType.String],
         },
         [AccessColumns] = new()
         {
-            ["path"] = [DatasetColumnType.String], ["status"] = [DatasetColumnType.Integer], ["bytes"] = [DatasetColumnType.Integer], ["client_ip"] = [DatasetColumnType.String],
+            ["path"] = [DatasetColumnType.String],
+            ["status"] = [DatasetColumnType.Integer],
+            ["bytes"] = [DatasetColumnType.Integer],
+            ["client_ip"] = [DatasetColumnType.String],
         },
     };
 
