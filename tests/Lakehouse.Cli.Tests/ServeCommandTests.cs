@@ -42,6 +42,27 @@ public sealed class ServeCommandTests : IDisposable
     private static string Batch(int client, int request, int events) =>
         string.Concat(Enumerable.Range(0, events).Select(i => $"{{\"event_id\": \"{client}-{request}-{i}\"}}\n"));
 
+    [Fact]
+    public async Task Produce_BatchOverTheServersBodyLimit_ShowsThe413AtOnceAndLandsNothing()
+    {
+        // A 5 MB batch against a 100,000-byte limit: the server closed the connection mid-upload, produce saw a broken pipe, retried
+        // nine times over half a minute and never showed the server's answer. With Expect: 100-continue the 413 comes before the body.
+        var lake = _temp.Combine("lake");
+        var port = FreePort();
+        using var serve = CliRunner.Start(["serve", "--lake", lake, "--urls", $"http://127.0.0.1:{port}", "--max-body-bytes", "100000"]);
+        Assert.True(await AcceptsConnectionsAsync(port, serve), "the server never listened: " + serve.Stderr);
+
+        var produce = await CliRunner.RunAsync("produce", "--dataset", "weblogs", "--events", "20000", "--batch", "20000", "--to", $"http://127.0.0.1:{port}");
+        await serve.SignalAsync("INT");
+        await serve.WaitAsync();
+
+        Assert.Equal(1, produce.ExitCode);
+        Assert.StartsWith($"error: POST http://127.0.0.1:{port}/ingest/weblogs answered 413 Payload Too Large (send smaller batches: --batch N): ", produce.Stderr, StringComparison.Ordinal);
+        Assert.Contains("A body may have at most 100000 bytes (--max-body-bytes)", produce.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("time(s)", produce.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(lake, "bronze", "weblogs", "_delta_log")) && Directory.GetFiles(Path.Combine(lake, "bronze", "weblogs", "_delta_log"), "*.json").Length > 0);
+    }
+
     [Theory]
     [InlineData("INT", 130, "Ctrl+C")]
     [InlineData("TERM", 143, "SIGTERM")]

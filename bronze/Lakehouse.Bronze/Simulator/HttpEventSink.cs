@@ -16,6 +16,9 @@ namespace Lakehouse.Bronze.Simulator;
 /// </summary>
 internal sealed class HttpEventSink : IEventSink, ISinkStatistics
 {
+    /// <summary>Bodies of at least this many bytes are sent with <c>Expect: 100-continue</c> (1 MiB: most batches are smaller and skip the round trip).</summary>
+    private const int ExpectContinueBytes = 1 << 20;
+
     private const int MaxExplanation = 300;
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan MaxServerDelay = TimeSpan.FromSeconds(30);
@@ -79,6 +82,9 @@ internal sealed class HttpEventSink : IEventSink, ISinkStatistics
                 ? new MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" }
                 : new MediaTypeHeaderValue("application/x-ndjson");
             if (key is not null) request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+            // A large body asks first (Expect: 100-continue): a server that refuses it (413 over its body limit) says so before the
+            // upload, where it used to close the connection mid-body and the sender saw only a broken pipe, retried, and never the 413.
+            if (body.Length >= ExpectContinueBytes) request.Headers.ExpectContinue = true;
             HttpResponseMessage response;
             try
             {
