@@ -225,6 +225,21 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
         Assert.Equal("silver.sensors: expectation 'status_known' (fail) is broken by 1 row(s), e.g. status = 'normal' is not one of warning, error, critical (bronze kafka|sensors|0|0|); nothing was committed.", error.Message);
         Assert.False(Directory.Exists(Path.Combine(_lake.Path, "silver", "sensors")));
     }
+
+    [Fact]
+    public async Task RunAsync_FailExpectationBrokenByAValueWithALineBreak_TheExampleEscapesIt()
+    {
+        // The example is data: a raw line break in it started a line of the attacker's choosing in the log and on the terminal.
+        await _lake.LandAsync("sensors",
+            "{\"sensor_id\":\"s1\",\"device_type\":\"temperature\",\"timestamp\":\"2024-05-03T07:00:00Z\",\"value\":20,\"unit\":\"C\",\"status\":\"x\\nerror: forged\"}");
+        var definition = Datasets.DatasetCatalog.BuiltIn.Get("sensors");
+        var strict = Datasets.DatasetDefinition.Parse(Encoding.UTF8.GetBytes(definition.Json.Replace("\"action\": \"drop\"", "\"action\": \"fail\"", StringComparison.Ordinal)), "strict.json");
+
+        var error = await Assert.ThrowsAsync<LakehouseException>(() => SilverJob.Open(_lake.Root, fixture.Engine).RunAsync(strict));
+
+        Assert.Contains("e.g. status = 'x\\u000aerror: forged' is not one of ", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
 }
 
 public sealed class SilverRerunTests(EngineFixture fixture) : IClassFixture<EngineFixture>, IDisposable
