@@ -110,6 +110,8 @@ internal sealed partial class DefinitionReader
     {
         var array = RequiredArray(root, "", "columns");
         if (array.GetArrayLength() == 0) throw Refuse("columns", "a dataset has at least one column");
+        // Silver checks every column in one expression; from about 990 columns DuckDB refuses it as deeper than its limit.
+        if (array.GetArrayLength() > MaxColumns) throw Refuse("columns", $"a dataset has at most {MaxColumns} columns, not {array.GetArrayLength()}");
         var columns = new List<DatasetColumn>();
         var i = 0;
         foreach (var item in array.EnumerateArray())
@@ -129,7 +131,7 @@ internal sealed partial class DefinitionReader
             if (path is not null)
             {
                 if (payload != DatasetPayloadKind.Json) throw Refuse(at + ".path", "a path selects a value inside a JSON event; text datasets take columns from their parse format");
-                if (!IsJsonPath(path)) throw Refuse(at + ".path", $"'{path}' is not a path: field names separated by '.', such as attrs.browser");
+                if (!IsJsonPath(path)) throw Refuse(at + ".path", $"'{path}' is not a path: field names separated by '.' (without '*', '[' or ']'), such as attrs.browser");
             }
             var preprocess = ColumnPreprocess.None;
             if (OptionalString(item, at, "preprocess") is { } rule)
@@ -511,7 +513,11 @@ internal sealed partial class DefinitionReader
     private static bool IsColumnName(string name) =>
         name.Length is > 0 and <= 128 && (char.IsAsciiLetterLower(name[0]) || name[0] == '_') && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_');
 
-    private static bool IsJsonPath(string path) => path.Split('.').All(p => p.Length > 0 && !p.Any(char.IsWhiteSpace));
+    /// <summary>The most columns a definition may have.</summary>
+    internal const int MaxColumns = 512;
+
+    /// <summary>Field names separated by '.': no blank name, no whitespace, none of JSONPath's wildcards and indexes (DuckDB reads them as such).</summary>
+    private static bool IsJsonPath(string path) => path.Split('.').All(p => p.Length > 0 && !p.Any(c => char.IsWhiteSpace(c) || c is '*' or '[' or ']'));
 
     private static bool Same(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
 

@@ -83,6 +83,7 @@ public sealed class ProduceCommandTests : IDisposable
     [InlineData("--dataset weblogs --to x --start 9999-12-31", "error: --start must be from 1000-01-01 to a year before 8999-12-31 (the event times the lake takes), not '9999-12-31'\n")]
     [InlineData("--dataset weblogs --to x --duplicates 0.6 --malformed 0.5", "error: --duplicates and --malformed together are at most 1 (all of the events)\n")]
     [InlineData("--dataset weblogs --to x --rate 0", "error: --rate must be a number more than 0, not '0'\n")]
+    [InlineData("--dataset weblogs --to x --rate 0.0000001", "error: --rate must be between 0.001 and 1000000000, not '0.0000001'\n")]
     [InlineData("--dataset weblogs --to x --days 4000", "error: --days must be at most 3650\n")]
     [InlineData("--dataset weblogs --to x --start yesterday", "error: --start must be a date or time such as 2024-05-01 or 2024-05-01T12:00:00Z, or now; not 'yesterday'\n")]
     [InlineData("--dataset weblogs --to x --events -1", "error: --events must be between 0 and 10000000000\n")]

@@ -48,7 +48,7 @@ internal static class ProduceCommand
         to.Required = true;
         var events = CommandLine.WholeNumber("--events", "How many events to send in all, duplicates and malformed ones included (default 10000).", min: 0, max: 10_000_000_000);
         var seed = CommandLine.WholeNumber("--seed", "The random seed (default 42).", helpName: "S");
-        var rate = Number("--rate", "Send this many events per second (default: as fast as the destination takes them).", "R");
+        var rate = Number("--rate", "Send this many events per second (default: as fast as the destination takes them).", "R", min: 0.001, max: 1e9);
         var duplicates = Fraction("--duplicates", "The fraction of sends that re-send a recent event (default 0).");
         var malformed = Fraction("--malformed", "The fraction of sends that are malformed (default 0).");
         var late = Fraction("--late", "The fraction of new events that arrive 1 to 24 hours late (default 0).");
@@ -195,15 +195,21 @@ internal static class ProduceCommand
     }
 
     /// <summary>A positive number such as 1000 or 0.5.</summary>
-    private static Option<double?> Number(string name, string description, string helpName)
+    private static Option<double?> Number(string name, string description, string helpName, double min = double.Epsilon, double max = double.MaxValue)
     {
         var option = new Option<double?>(name) { Description = description, HelpName = helpName };
         option.CustomParser = result =>
         {
             var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-            if (!double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value) || value <= 0)
+            if (!double.TryParse(text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value) || value <= 0)
             {
                 result.AddError($"{name} must be a number more than 0, not '{text}'");
+                return null;
+            }
+            // A rate so low that one batch waits longer than a timer can (about 24 days) failed with .NET's timer message.
+            if (value < min || value > max)
+            {
+                result.AddError($"{name} must be between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)}, not '{text}'");
                 return null;
             }
             return value;
