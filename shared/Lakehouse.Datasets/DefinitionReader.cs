@@ -131,7 +131,7 @@ internal sealed partial class DefinitionReader
             if (path is not null)
             {
                 if (payload != DatasetPayloadKind.Json) throw Refuse(at + ".path", "a path selects a value inside a JSON event; text datasets take columns from their parse format");
-                if (!IsJsonPath(path)) throw Refuse(at + ".path", $"'{path}' is not a path: field names separated by '.' (without '*', '[' or ']'), such as attrs.browser");
+                if (!IsJsonPath(path)) throw Refuse(at + ".path", $"'{path}' is not a path: field names separated by '.', none of them '*' alone, such as attrs.browser");
             }
             var preprocess = ColumnPreprocess.None;
             if (OptionalString(item, at, "preprocess") is { } rule)
@@ -516,8 +516,11 @@ internal sealed partial class DefinitionReader
     /// <summary>The most columns a definition may have.</summary>
     internal const int MaxColumns = 512;
 
-    /// <summary>Field names separated by '.': no blank name, no whitespace, none of JSONPath's wildcards and indexes (DuckDB reads them as such).</summary>
-    private static bool IsJsonPath(string path) => path.Split('.').All(p => p.Length > 0 && !p.Any(c => char.IsWhiteSpace(c) || c is '*' or '[' or ']'));
+    /// <summary>
+    /// Field names separated by '.': no blank name, no whitespace, and no name that is '*' alone, which DuckDB reads as JSONPath's
+    /// wildcard even quoted (silver failed); other punctuation is taken literally.
+    /// </summary>
+    private static bool IsJsonPath(string path) => path.Split('.').All(p => p.Length > 0 && p != "*" && !p.Any(char.IsWhiteSpace));
 
     private static bool Same(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
 
