@@ -142,7 +142,6 @@ internal sealed class GoldStage : IDisposable
         // summaries of the files (SilverBatches), which read only files this process has not summarized yet.
         var (files, read) = await SilverBatches.OfAsync(_silver, _snapshot, connection, _eventTime, _futureTolerance, cancellationToken).ConfigureAwait(false);
         FilesRead = read;
-        NewAhead = files.Where(f => _newFiles.Contains(Uri.UnescapeDataString(f.File.Path))).Sum(f => f.Batches.Sum(b => b.Ahead));
         var batches = _events + "_batches";
         connection.Execute($"CREATE TEMP TABLE {batches}(is_new BOOLEAN, ingest_us BIGINT, newest_us BIGINT)", cancellationToken);
         _extra.Add(batches);
@@ -151,7 +150,11 @@ internal sealed class GoldStage : IDisposable
             foreach (var (file, fileBatches) in files)
             {
                 var isNew = _newFiles.Contains(Uri.UnescapeDataString(file.Path));
-                foreach (var b in fileBatches) appender.AppendRow(isNew, b.IngestUs, b.NewestUs);
+                foreach (var b in fileBatches)
+                {
+                    appender.AppendRow(isNew, b.IngestUs, b.NewestUs);
+                    if (isNew) NewAhead += b.Ahead;
+                }
             }
             appender.Close();
         }

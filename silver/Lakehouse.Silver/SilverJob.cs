@@ -46,6 +46,9 @@ public sealed class SilverJob
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _log;
 
+    /// <summary>The definitions (name and text) whose columns silver's schema was brought to in this job: a stream's steps check once.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _followed = new(StringComparer.Ordinal);
+
     private SilverJob(ILakeStorage lake, DuckEngine engine, ILoggerFactory loggerFactory)
     {
         _lake = lake;
@@ -305,7 +308,8 @@ public sealed class SilverJob
         /// </summary>
         private async Task FollowDefinitionAsync(CancellationToken cancellationToken)
         {
-            if (!await _silver.ExistsAsync(cancellationToken).ConfigureAwait(false)) return;
+            var key = _def.Name + "\n" + _def.Json;
+            if (_job._followed.ContainsKey(key) || !await _silver.ExistsAsync(cancellationToken).ConfigureAwait(false)) return;
             var schema = (await _silver.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Schema;
             var added = new List<Delta.Schema.StructField>();
             foreach (var column in _plan.Columns)
@@ -322,10 +326,13 @@ public sealed class SilverJob
                         $"silver cannot change a column's type in place, and nothing was run. Give the retyped column a new name (the old one stays, null from then on), " +
                         $"or put its type back; to rebuild silver with the new type, delete silver.{_def.Name} and silver.{_def.Name}_quarantine and run again (bronze keeps every event).");
             }
-            if (added.Count == 0) return;
-            await DeltaWriter.Create(_silver).AddColumnsAsync(added, cancellationToken).ConfigureAwait(false);
-            var names = string.Join(", ", added.Select(a => a.Name));
-            global::Lakehouse.Silver.Log.ColumnsAdded(Log, _def.Name, names);
+            if (added.Count > 0)
+            {
+                await DeltaWriter.Create(_silver).AddColumnsAsync(added, cancellationToken).ConfigureAwait(false);
+                var names = string.Join(", ", added.Select(a => a.Name));
+                global::Lakehouse.Silver.Log.ColumnsAdded(Log, _def.Name, names);
+            }
+            _job._followed[key] = true;
         }
 
         internal async Task<SilverRunResult> RerunAsync(CancellationToken cancellationToken)

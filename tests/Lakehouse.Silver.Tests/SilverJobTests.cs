@@ -333,6 +333,15 @@ public sealed class SilverRerunTests(EngineFixture fixture) : IClassFixture<Engi
         Assert.Equal(["s1"], await _lake.RowsAsync("silver/sensors", "sensor_id", "sensor_id"));
     }
 
+    /// <summary>Two bronze commits, each of a clean reading and a malformed one, each followed by a silver run.</summary>
+    private async Task TwoRunsEachWithAMalformedRowAsync()
+    {
+        await _lake.LandAsync("sensors", Sensor("s1", "2024-05-01T10:00:00Z", "20"), "{oops");
+        await _lake.RunAsync("sensors");
+        await _lake.LandAsync("sensors", Sensor("s2", "2024-05-01T11:00:00Z", "21"), "{oops again");
+        await _lake.RunAsync("sensors");
+    }
+
     /// <summary>
     /// The quarantine table restored to an earlier version (its progress marker with it): the next incremental run reads the bronze
     /// versions again and quarantine takes back its rows, once; silver, ahead, takes nothing twice. A rerun while the two stand at
@@ -341,10 +350,7 @@ public sealed class SilverRerunTests(EngineFixture fixture) : IClassFixture<Engi
     [Fact]
     public async Task Incremental_QuarantineRestoredToAnEarlierVersion_ItsRowsComeBackOnceAndARerunMeanwhileIsRefused()
     {
-        await _lake.LandAsync("sensors", Sensor("s1", "2024-05-01T10:00:00Z", "20"), "{oops");
-        await _lake.RunAsync("sensors");
-        await _lake.LandAsync("sensors", Sensor("s2", "2024-05-01T11:00:00Z", "21"), "{oops again");
-        await _lake.RunAsync("sensors");
+        await TwoRunsEachWithAMalformedRowAsync();
         var silver = await _lake.RowsAsync("silver/sensors", "*", "sensor_id");
         var quarantine = await _lake.RowsAsync("silver/sensors_quarantine", "bronze_position, rule, payload", "bronze_position");
         Assert.Equal(2, quarantine.Count);
@@ -372,10 +378,7 @@ public sealed class SilverRerunTests(EngineFixture fixture) : IClassFixture<Engi
     [Fact]
     public async Task Incremental_QuarantineBehindSilver_CountsTheRowsQuarantineTookBackAndNoNewSilverRows()
     {
-        await _lake.LandAsync("sensors", Sensor("s1", "2024-05-01T10:00:00Z", "20"), "{oops");
-        await _lake.RunAsync("sensors");
-        await _lake.LandAsync("sensors", Sensor("s2", "2024-05-01T11:00:00Z", "21"), "{oops again");
-        await _lake.RunAsync("sensors");
+        await TwoRunsEachWithAMalformedRowAsync();
         var table = DeltaTable.Open(_lake.Root.Scope("silver/sensors_quarantine"), _lake.Engine);
         await DeltaWriter.Create(table).RestoreAsync((await table.GetSnapshotAsync()).Version - 1);
 
