@@ -215,6 +215,10 @@ public sealed partial class LakeQuery : IDisposable
                    "Several statements, and statements other than queries, run only in the unsafe mode (lakehouse sql --unsafe).";
         }
         var only = statements.Count == 1 ? FirstKeyword(statements[0]) : null;
+        // A PIVOT with an IN list is one query and runs; without one, DuckDB first creates a type of the values it finds.
+        if (only == "PIVOT")
+            return $"{OneQuery}; this PIVOT has no IN list, so DuckDB would run it as two statements (the first creates a type of the values it finds). " +
+                   "Name the values (PIVOT … ON column IN ('a', 'b') USING …), or run it in the unsafe mode (lakehouse sql --unsafe).";
         return $"{OneQuery}{(only is null ? "" : $"; this is {Article(only)} {only} statement")}. {UnsafeMode}";
     }
 
