@@ -13,6 +13,9 @@ namespace Lakehouse.Datasets;
 internal sealed partial class DefinitionReader
 {
     internal const int MaxNameLength = 63;
+
+    /// <summary>How deep a definition may nest objects and arrays (a definition needs a few levels; deeper is refused, not parsed).</summary>
+    internal const int MaxDepth = 32;
     private const int MaxIdColumns = 8;
 
     private static readonly string[] RootFields = ["name", "description", "payload", "parse", "columns", "event_time", "id", "expectations", "gold_outputs", "quality_gates"];
@@ -55,10 +58,13 @@ internal sealed partial class DefinitionReader
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, MaxDepth = 32 });
+            document = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, MaxDepth = MaxDepth });
         }
         catch (JsonException e)
         {
+            // .NET says "not valid" for JSON that is only nested too deeply: say that, and where, in the definition's terms.
+            if (TooDeep(text) is { } deep)
+                throw reader.Refuse(deep.Field, $"objects and arrays are nested more than {MaxDepth} levels deep at line {deep.Line}, column {deep.Column}; a definition nests a few levels (see 'lakehouse dataset show weblogs')");
             var where = e.LineNumber is { } line ? $" at line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1}" : "";
             throw reader.Refuse(null, $"the file is not valid JSON{where}");
         }
@@ -66,6 +72,35 @@ internal sealed partial class DefinitionReader
         {
             return reader.ReadRoot(document.RootElement, isBuiltIn, text);
         }
+    }
+
+    /// <summary>
+    /// Where <paramref name="text"/> first opens an object or array deeper than <see cref="MaxDepth"/>, if it does before any
+    /// syntax error: 1-based line and column, and the top-level field it is in (null at the top level).
+    /// </summary>
+    private static (long Line, long Column, string? Field)? TooDeep(string text)
+    {
+        var utf8 = Encoding.UTF8.GetBytes(text);
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, MaxDepth = MaxDepth + 2 });
+        string? field = null;
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName) field = reader.GetString();
+                if ((reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) && reader.CurrentDepth >= MaxDepth)
+                {
+                    var before = utf8.AsSpan(0, (int)reader.TokenStartIndex);
+                    var lineStart = before.LastIndexOf((byte)'\n') + 1;
+                    return (before.Count((byte)'\n') + 1, Encoding.UTF8.GetCharCount(before[lineStart..]) + 1, field);
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // A syntax error comes first: the file is not valid JSON.
+        }
+        return null;
     }
 
     private DatasetDefinition ReadRoot(JsonElement root, bool isBuiltIn, string json)

@@ -128,6 +128,24 @@ public sealed class DatasetDefinitionTests
         Assert.Equal("Dataset definition 'orders.json': the file is not UTF-8 text.", e.Message);
     }
 
+    /// <summary>
+    /// JSON nested past 32 levels is refused as too deep, naming the field, the limit and the line and column (before: "the file
+    /// is not valid JSON at line 1, column …", as .NET's parser puts it); 32 levels parse and are then checked as usual.
+    /// </summary>
+    [Theory]
+    [InlineData(29, ", field 'columns[0].type': is missing.")]
+    [InlineData(30, ", field 'columns': objects and arrays are nested more than 32 levels deep at line 2, column 165; a definition nests a few levels (see 'lakehouse dataset show weblogs').")]
+    [InlineData(500, ", field 'columns': objects and arrays are nested more than 32 levels deep at line 2, column 165; a definition nests a few levels (see 'lakehouse dataset show weblogs').")]
+    public void Parse_NestedDeeperThan32Levels_RefusedAsTooDeepNamingFieldAndLine(int arrays, string expected)
+    {
+        // The root object, "columns", its first column, then the arrays of "description": 3 + arrays levels.
+        var json = "{\n  \"name\": \"orders\", \"payload\": \"json\", \"event_time\": \"placed_at\", \"id\": [\"order_id\"], \"columns\": [{ \"name\": \"order_id\", \"description\": "
+            + new string('[', arrays) + "1" + new string(']', arrays) + " }]\n}";
+        var e = Assert.Throws<LakehouseException>(() => DatasetDefinition.Parse(Encoding.UTF8.GetBytes(json), "orders.json"));
+        Assert.Equal(LakehouseErrorReason.InvalidInput, e.Reason);
+        Assert.Equal("Dataset definition 'orders.json'" + expected, e.Message);
+    }
+
     [Fact]
     public void Parse_CommentsAndByteOrderMark_Accepted()
     {
