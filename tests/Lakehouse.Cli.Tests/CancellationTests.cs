@@ -88,6 +88,26 @@ public sealed class CancellationTests : IDisposable
         Assert.EndsWith("cancelled\n", result.Stderr, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// dataset check on a FIFO nobody writes (or a device) is refused unread at once, as import and ingest refuse them (before:
+    /// it waited for a writer forever, and Ctrl+C did not end the wait).
+    /// </summary>
+    [Fact]
+    public async Task DatasetCheck_FifoOrDevice_RefusedUnreadAtOnce()
+    {
+        var fifo = _temp.Combine("clicks.json");
+        var (made, output) = await LocalServers.RunAsync("mkfifo", [fifo], TimeSpan.FromSeconds(30));
+        Assert.True(made == 0, output);
+
+        var pipe = await CliRunner.ShellAsync($"timeout -s KILL 60 $LAKEHOUSE dataset check '{fifo}'");
+        var zero = await CliRunner.ShellAsync("timeout -s KILL 60 $LAKEHOUSE dataset check /dev/zero");
+
+        Assert.Equal((1, "", $"error: The definition file '{fifo}' is not a regular file (a FIFO, device or socket); only a regular file is checked: save the definition to a file and check that.\n"),
+            (pipe.ExitCode, pipe.Stdout, pipe.Stderr));
+        Assert.Equal((1, "error: The definition file '/dev/zero' is not a regular file (a FIFO, device or socket); only a regular file is checked: save the definition to a file and check that.\n"),
+            (zero.ExitCode, zero.Stderr));
+    }
+
     [Fact]
     public async Task Sql_OutputNobodyReadsAndTwoSigInts_TheSecondEndsTheProcess()
     {

@@ -91,7 +91,13 @@ internal static class DatasetCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             var path = parse.GetValue(file)!;
-            var bytes = Core.UserFiles.Read(path, DatasetCatalog.MaxDefinitionBytes, $"the definition file '{path}'", "a dataset definition");
+            // A FIFO, a device or a socket may never end (and opening a FIFO waits for a writer): refused unread, as import refuses
+            // devices. A regular file on a slow mount is read on a thread of its own, so Ctrl+C ends the wait (exit 130).
+            if (File.Exists(path) && !Storage.LocalFileType.IsRegularOrUnknown(path))
+                throw new Core.LakehouseException(Core.LakehouseErrorReason.InvalidInput,
+                    $"The definition file '{path}' is not a regular file (a FIFO, device or socket); only a regular file is checked: save the definition to a file and check that.");
+            var bytes = await Task.Run(() => Core.UserFiles.Read(path, DatasetCatalog.MaxDefinitionBytes, $"the definition file '{path}'", "a dataset definition"), CancellationToken.None)
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
             var definition = DatasetDefinition.Parse(bytes, path);
             if (DatasetCatalog.BuiltIn.TryGet(definition.Name, out _))
             {
