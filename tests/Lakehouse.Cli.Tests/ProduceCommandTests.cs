@@ -80,7 +80,15 @@ public sealed class ProduceCommandTests : IDisposable
     [InlineData("--dataset weblogs --to x --late 120%", "error: --late must be between 0 and 1 (0% and 100%), not '120%'\n")]
     [InlineData("--dataset weblogs --to x --duplicates half", "error: --duplicates must be a fraction such as 0.05 or 5%, not 'half'\n")]
     [InlineData("--dataset weblogs --to x --duplicates NaN", "error: --duplicates must be between 0 and 1 (0% and 100%), not 'NaN'\n")]
-    [InlineData("--dataset weblogs --to x --start 9999-12-31", "error: --start must be from 1000-01-01 to a year before 8999-12-31 (the event times the lake takes), not '9999-12-31'\n")]
+    [InlineData("--dataset weblogs --to x --start 9999-12-31", "error: --start must be from 1000-01-01 to 8999-12-31 (the event times the lake takes), not '9999-12-31'\n")]
+    [InlineData("--dataset weblogs --to x --start 8998-12-01 --days 3650",
+        "error: --start 8998-12-01 with --days 3650 makes event times up to 9008-11-29T00:00:00Z, but the lake takes event times from 1000-01-01T00:00:00Z up to, not including, 9000-01-01T00:00:00Z: from that start --days is at most 396\n")]
+    [InlineData("--dataset weblogs --to x --start 8999-12-29T00:00:01Z --days 3",
+        "error: --start 8999-12-29T00:00:01Z with --days 3 makes event times up to 9000-01-01T00:00:01Z, but the lake takes event times from 1000-01-01T00:00:00Z up to, not including, 9000-01-01T00:00:00Z: from that start --days is at most 2.999\n")]
+    [InlineData("--dataset accesslogs --to x --start 8999-12-31",
+        "error: --start 8999-12-31 with accesslogs' default span makes event times up to 9000-01-03T00:00:00Z, but the lake takes event times from 1000-01-01T00:00:00Z up to, not including, 9000-01-01T00:00:00Z: from that start --days is at most 1\n")]
+    [InlineData("--dataset sensors --to x --start 8998-12-01 --days 3650",
+        "error: --start 8998-12-01 with --days 3650 makes event times up to 9011-05-31T12:00:00Z (sensors' readings run up to a quarter of --days and a day past it), but the lake takes event times from 1000-01-01T00:00:00Z up to, not including, 9000-01-01T00:00:00Z: from that start --days is at most 316\n")]
     [InlineData("--dataset weblogs --to x --duplicates 0.6 --malformed 0.5", "error: --duplicates and --malformed together are at most 1 (all of the events)\n")]
     [InlineData("--dataset weblogs --to x --rate 0", "error: --rate must be a number more than 0, not '0'\n")]
     [InlineData("--dataset weblogs --to x --rate 0.0000001", "error: --rate must be between 0.001 and 1000000000, not '0.0000001'\n")]
@@ -103,6 +111,17 @@ public sealed class ProduceCommandTests : IDisposable
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("timestamp").GetDateTimeOffset()).ToList();
         Assert.InRange(times.Min(), DateTimeOffset.Parse("2025-03-01T06:00:00Z"), DateTimeOffset.Parse("2025-03-01T06:01:00Z"));
         Assert.InRange(times.Max(), DateTimeOffset.Parse("2025-03-01T11:59:00Z"), DateTimeOffset.Parse("2025-03-01T12:00:00Z"));
+    }
+
+    /// <summary>A start and span that end exactly where the lake's event times end are taken, and every event is inside them.</summary>
+    [Fact]
+    public async Task Produce_StartAndDaysEndingAtTheLastEventTime_AcceptedEveryEventInRange()
+    {
+        var r = await CliRunner.RunAsync("produce", "--dataset", "weblogs", "--events", "500", "--start", "8999-12-29", "--days", "3", "--to", _temp.Combine("w"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var times = File.ReadAllLines(Directory.GetFiles(_temp.Combine("w")).Single())
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("timestamp").GetDateTimeOffset()).ToList();
+        Assert.InRange(times.Max(), DateTimeOffset.Parse("8999-12-31T23:00:00Z"), DateTimeOffset.Parse("8999-12-31T23:59:59.999Z"));
     }
 
     [Fact]

@@ -76,6 +76,7 @@ internal static class ProduceCommand
                 Span = span is { } d ? TimeSpan.FromDays(d) : null,
             };
             if (simulator.Duplicates + simulator.Malformed > 1) throw CommandLine.Usage("--duplicates and --malformed together are at most 1 (all of the events)");
+            CheckEventTimesEnd(name, simulator, parse.GetValue(start), span);
 
             var definition = DatasetCatalog.BuiltIn.Get(name);
             var runId = RunId(name, simulator);
@@ -164,10 +165,36 @@ internal static class ProduceCommand
         }
         if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
             throw CommandLine.Usage($"--start must be a date or time such as 2024-05-01 or 2024-05-01T12:00:00Z, or now; not '{text}'");
-        // The events span days after the start (and late ones arrive up to a day after): the lake takes event times in 1000..8999.
+        // Silver takes event times from First 00:00:00Z up to (not including) the day after Last; where the events end is checked
+        // with the span (CheckEventTimesEnd).
         var (first, last) = (Datasets.EventTimes.First, Datasets.EventTimes.Last);
-        return t.UtcDateTime >= first.ToDateTime(TimeOnly.MinValue) && t.UtcDateTime < last.AddYears(-1).ToDateTime(TimeOnly.MinValue) ? t
-            : throw CommandLine.Usage($"--start must be from {first:yyyy-MM-dd} to a year before {last:yyyy-MM-dd} (the event times the lake takes), not '{text}'");
+        return t >= FirstEventTime && t < EndOfEventTimes ? t
+            : throw CommandLine.Usage($"--start must be from {first:yyyy-MM-dd} to {last:yyyy-MM-dd} (the event times the lake takes), not '{text}'");
+    }
+
+    private static DateTimeOffset FirstEventTime => new(Datasets.EventTimes.First.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+
+    /// <summary>The first time silver no longer takes: the day after <see cref="Datasets.EventTimes.Last"/>, 00:00:00Z.</summary>
+    private static DateTimeOffset EndOfEventTimes => new(Datasets.EventTimes.Last.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+
+    /// <summary>
+    /// Refuses a start and span whose events would run past the event times silver takes (it would quarantine them as
+    /// out_of_range), saying how many days that start allows.
+    /// </summary>
+    private static void CheckEventTimesEnd(string dataset, SimulatorOptions options, string? startText, double? days)
+    {
+        var end = EventSimulator.EndOfEventTimes(dataset, options);
+        if (end <= EndOfEventTimes) return;
+        var given = days is { } d ? string.Create(CultureInfo.InvariantCulture, $"--days {d}") : $"{dataset}' default span";
+        var sensors = dataset == "sensors";
+        // The most days this start allows: sensors' readings run on past the span (a quarter of it and a day are kept free).
+        var room = (EndOfEventTimes - options.Start).TotalDays;
+        var most = Math.Floor((sensors ? (room - 1) / 1.25 : room) * 1000) / 1000;
+        var allowed = most > 0 ? string.Create(CultureInfo.InvariantCulture, $"from that start --days is at most {most}") : "start earlier";
+        throw CommandLine.Usage(
+            $"--start {startText ?? "(default)"} with {given} makes event times up to {end.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}" +
+            $"{(sensors ? " (sensors' readings run up to a quarter of --days and a day past it)" : "")}, " +
+            $"but the lake takes event times from {FirstEventTime.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'} up to, not including, {EndOfEventTimes.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}: {allowed}");
     }
 
     /// <summary>A fraction: 0.05 or 5%, between 0 and 1.</summary>

@@ -27,7 +27,7 @@ internal sealed class AccessLogGenerator : IEventGenerator
     internal AccessLogGenerator(SimulatorOptions options)
     {
         _random = new SimRandom(options.Seed, stream: 5);
-        _clock = new SimClock(options, options.Span ?? TimeSpan.FromDays(3));
+        _clock = new SimClock(options, options.Span ?? EventSimulator.DefaultSpan);
         _active = new Client[_clock.Concurrent(TimeSpan.FromSeconds(60))]; // a client's visits about a minute apart
         for (var i = 0; i < _active.Length; i++) _active[i] = NewClient();
     }

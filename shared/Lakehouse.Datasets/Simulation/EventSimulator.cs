@@ -11,6 +11,9 @@ public static class EventSimulator
 {
     private const int RecentEvents = 256;
 
+    /// <summary>How long weblogs' and accesslogs' event times span when no span is given (3 days).</summary>
+    internal static readonly TimeSpan DefaultSpan = TimeSpan.FromDays(3);
+
     /// <summary>The datasets the simulator generates: accesslogs, sensors and weblogs.</summary>
     public static IReadOnlyList<string> Datasets { get; } = ["accesslogs", "sensors", "weblogs"];
 
@@ -32,6 +35,20 @@ public static class EventSimulator
                 $"The simulator generates {string.Join(", ", Datasets.Take(Datasets.Count - 1))} and {Datasets[^1]}, not '{dataset}'."),
         };
         return Run(generator, options);
+    }
+
+    /// <summary>
+    /// A time the event times of <paramref name="dataset"/> stay before: the end of the span (<see cref="SimulatorOptions.Span"/>
+    /// or the dataset's default) for weblogs and accesslogs; for sensors, whose readings run on past the span by the time their
+    /// sensors pause (about a fifteenth of it on average), a quarter of the span and a day more. Late events are earlier, not later.
+    /// </summary>
+    public static DateTimeOffset EndOfEventTimes(string dataset, SimulatorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(options);
+        if (dataset != "sensors") return options.Start + (options.Span ?? DefaultSpan);
+        var span = options.Span ?? SensorGenerator.DefaultSpan(options.Events);
+        return options.Start + span + (span / 4) + TimeSpan.FromDays(1);
     }
 
     private static IEnumerable<SimulatedEvent> Run(IEventGenerator generator, SimulatorOptions options)

@@ -28,7 +28,7 @@ internal sealed class SensorGenerator : IEventGenerator
     {
         _random = new SimRandom(options.Seed, stream: 3);
         _start = options.Start;
-        var count = (int)Math.Clamp((options.Events + ReadingsPerSensor - 1) / ReadingsPerSensor, 3, 2000);
+        var count = SensorCount(options.Events);
         _interval = options.Span is { } span && options.Events > 0
             ? TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond * 10, (long)((double)span.Ticks * count / options.Events)))
             : DefaultInterval;
@@ -36,6 +36,12 @@ internal sealed class SensorGenerator : IEventGenerator
         var fleet = new SimRandom(options.Seed, stream: 4);
         _sensors = [.. Enumerable.Range(1, count).Select(i => NewSensor(i, fleet)).OrderBy(s => s.Phase).ThenBy(s => s.Id, StringComparer.Ordinal)];
     }
+
+    /// <summary>How many sensors read <paramref name="events"/> readings: about a day's readings each, 3 to 2,000 sensors.</summary>
+    private static int SensorCount(long events) => (int)Math.Clamp((events + ReadingsPerSensor - 1) / ReadingsPerSensor, 3, 2000);
+
+    /// <summary>How long the readings span without a span given: each sensor's share of the events at the default interval.</summary>
+    internal static TimeSpan DefaultSpan(long events) => DefaultInterval * Math.Ceiling((double)events / SensorCount(events));
 
     public (byte[] Payload, string? Key) Next(long slot, bool late)
     {

@@ -24,7 +24,7 @@ internal sealed class WebLogGenerator : IEventGenerator
     internal WebLogGenerator(SimulatorOptions options)
     {
         _random = new SimRandom(options.Seed, stream: 2);
-        _clock = new SimClock(options, options.Span ?? TimeSpan.FromDays(3));
+        _clock = new SimClock(options, options.Span ?? EventSimulator.DefaultSpan);
         // As many sessions open at once as make a session's page views about 90 seconds apart at this event rate.
         _active = new Session[_clock.Concurrent(TimeSpan.FromSeconds(90))];
         for (var i = 0; i < _active.Length; i++) _active[i] = NewSession();
