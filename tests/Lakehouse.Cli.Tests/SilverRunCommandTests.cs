@@ -133,6 +133,60 @@ public sealed class SilverRunCommandTests : IDisposable
         Assert.Contains("no expectation named 'nope'", unknownRule.Stderr, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A custom dataset whose definition file is removed after its events were ingested: silver run and status say that the
+    /// bronze table has no definition and where it belongs (before: "The lake has no bronze tables yet" and "No dataset has a
+    /// bronze table", while table list showed bronze.clicks); with another dataset to build, silver builds it and warns.
+    /// </summary>
+    [Fact]
+    public async Task RunAndStatus_DefinitionRemovedAfterIngest_NameTheMissingDefinitionNotNoBronze()
+    {
+        var definitions = Path.Combine(Lake, "_lakehouse", "datasets");
+        Directory.CreateDirectory(definitions);
+        foreach (var name in new[] { "clicks", "views" })
+        {
+            await File.WriteAllTextAsync(Path.Combine(definitions, name + ".json"), $$"""
+                { "name": "{{name}}", "payload": "json", "columns": [ { "name": "id", "type": "string" }, { "name": "at", "type": "timestamp" } ],
+                  "event_time": "at", "id": ["id"] }
+                """);
+            var landing = Path.Combine(Landing, name);
+            Directory.CreateDirectory(landing);
+            await File.WriteAllTextAsync(Path.Combine(landing, "a.ndjson"), "{\"id\":\"a\",\"at\":\"2026-01-05T10:00:00Z\"}\n");
+            File.SetLastWriteTimeUtc(Path.Combine(landing, "a.ndjson"), DateTime.UtcNow.AddMinutes(-1));
+            var ingested = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", name, "--from", landing);
+            Assert.True(ingested.ExitCode == 0, ingested.Stderr);
+        }
+        File.Delete(Path.Combine(definitions, "clicks.json"));
+        var missing = $"bronze.clicks exists, but no definition of dataset 'clicks' is found: it belongs in {Path.Combine(definitions, "clicks.json")}, which is not there. " +
+            "Put the definition back as that file (check it first with 'lakehouse dataset check clicks.json'; 'lakehouse dataset list' shows the datasets the lake knows).";
+
+        var named = await CliRunner.RunAsync("silver", "run", "--lake", Lake, "--dataset", "clicks");
+        var all = await CliRunner.RunAsync("silver", "run", "--lake", Lake);
+        var status = await CliRunner.RunAsync("status", "--lake", Lake, "--json");
+
+        Assert.Equal((1, "error: " + missing + "\n"), (named.ExitCode, named.Stderr));
+        Assert.True(all.ExitCode == 0, all.Stderr);
+        Assert.Equal("warning: skipped: " + missing + "\n", all.Stderr);
+        Assert.StartsWith("silver.views: ", all.Stdout, StringComparison.Ordinal);
+        Assert.True(status.ExitCode == 0, status.Stderr);
+        using var json = JsonDocument.Parse(status.Stdout);
+        Assert.Equal(["views"], json.RootElement.GetProperty("datasets").EnumerateArray().Select(d => d.GetProperty("dataset").GetString()));
+        var undefined = Assert.Single(json.RootElement.GetProperty("withoutDefinition").EnumerateArray());
+        Assert.Equal(("clicks", 0L, Path.Combine(definitions, "clicks.json")),
+            (undefined.GetProperty("dataset").GetString(), undefined.GetProperty("bronzeVersion").GetInt64(), undefined.GetProperty("definition").GetString()));
+
+        File.Delete(Path.Combine(definitions, "views.json"));
+        var none = await CliRunner.RunAsync("silver", "run", "--lake", Lake);
+        var text = await CliRunner.RunAsync("status", "--lake", Lake);
+        Assert.Equal((1, "error: bronze.clicks, bronze.views exist, but no definition of their datasets is found: they belong in " +
+            $"{Path.Combine(definitions, "clicks.json")}, {Path.Combine(definitions, "views.json")}, which are not there. Put the definitions back as those files " +
+            "(check each first with 'lakehouse dataset check <name>.json'; 'lakehouse dataset list' shows the datasets the lake knows).\n"), (none.ExitCode, none.Stderr));
+        Assert.True(text.ExitCode == 0, text.Stderr);
+        Assert.Matches(@"\nclicks +0 +- +- +no definition +", text.Stdout);
+        Assert.Matches(@"\nviews +0 +- +- +no definition +", text.Stdout);
+        Assert.DoesNotContain("No dataset has a bronze table", text.Stdout, StringComparison.Ordinal);
+    }
+
     internal static void CopyDirectory(string from, string to)
     {
         foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories)) Directory.CreateDirectory(dir.Replace(from, to, StringComparison.Ordinal));

@@ -66,8 +66,8 @@ internal static class GoldCommands
             options.Windows = Windows(parse, delay, future);
             using var lake = session.OpenLake(parse);
             var catalog = await DatasetCatalog.LoadAsync(lake.ExistingRoot, cancellationToken).ConfigureAwait(false);
-            var definitions = await LayerDatasets.SelectAsync(lake, catalog, parse.GetValue(dataset), d => d.GoldOutputs.Count > 0, GoldTables.Silver,
-                names => $"The lake has no silver tables with gold outputs yet ({string.Join(", ", names)}): build silver first with lakehouse silver run.", cancellationToken).ConfigureAwait(false);
+            var definitions = await LayerDatasets.SelectAsync(lake, catalog, parse.GetValue(dataset), d => d.GoldOutputs.Count > 0, "silver",
+                names => $"The lake has no silver tables with gold outputs yet ({string.Join(", ", names)}): build silver first with lakehouse silver run.", session.Error, cancellationToken).ConfigureAwait(false);
             var job = GoldJob.Open(lake.Root, lake.Engine, lake.LoggerFactory);
             foreach (var d in definitions)
             {

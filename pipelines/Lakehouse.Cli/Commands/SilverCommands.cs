@@ -63,8 +63,8 @@ internal static class SilverCommands
             if (parse.GetValue(maxRows) is { } m) options.MaxRowsPerCommit = (int)m;
             using var lake = session.OpenLake(parse);
             var catalog = await DatasetCatalog.LoadAsync(lake.ExistingRoot, cancellationToken).ConfigureAwait(false);
-            var definitions = await LayerDatasets.SelectAsync(lake, catalog, parse.GetValue(dataset), _ => true, SilverTables.Bronze,
-                names => $"The lake has no bronze tables yet ({string.Join(", ", names)}): land events first with lakehouse bronze ingest.", cancellationToken).ConfigureAwait(false);
+            var definitions = await LayerDatasets.SelectAsync(lake, catalog, parse.GetValue(dataset), _ => true, "bronze",
+                names => $"The lake has no bronze tables yet ({string.Join(", ", names)}): land events first with lakehouse bronze ingest.", session.Error, cancellationToken).ConfigureAwait(false);
             if (options.EnableRules.Count > 0 && definitions.Count > 1) throw CommandLine.Usage("--enable-rule needs --dataset (rule names belong to one dataset)");
             var job = SilverJob.Open(lake.Root, lake.Engine, lake.LoggerFactory);
             foreach (var d in definitions)

@@ -22,6 +22,8 @@ internal static class StatusCommand
                 duplicates removed, kept with warnings, and each rule that rows broke. For datasets with gold outputs: silver's version, the
                 oldest silver version the dataset's gold tables hold (pending = silver commits gold has not processed), and the last gold
                 run recorded in gold._runs — dates recomputed, rows written, late events, the watermark, new alerts, and why it failed.
+                A bronze table whose dataset has no definition (its file in _lakehouse/datasets/ was removed) is shown with "no definition"
+                and where the definition belongs (JSON: withoutDefinition); silver cannot build it until the definition is back.
                 For each lakehouse stream process (one per dataset and set of layers): its latest micro-batch as it saved it under
                 _lakehouse/stream/ — batch id, when, rows in, input and processed rows/s, source lag, the gold watermark, and whether
                 the process stopped (a process killed without a stop still shows "running": look at when).
@@ -68,6 +70,20 @@ internal static class StatusCommand
                     problems.Add((d.Name, e.Message));
                 }
             }
+            // A bronze table whose dataset's definition file was removed: shown as such, not left out (silver cannot build it).
+            var undefined = new List<(string Dataset, long Version)>();
+            foreach (var name in await LayerDatasets.UndefinedAsync(lake, catalog, "bronze", cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    var snapshot = await lake.OpenTable(lake.Root.Scope("bronze/" + name)).GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                    undefined.Add((name, snapshot.Version));
+                }
+                catch (LakehouseException e)
+                {
+                    problems.Add((name, e.Message));
+                }
+            }
             var exit = problems.Count == 0 ? CliApp.ExitOk : CliApp.ExitFailed;
             if (parse.GetValue(json))
             {
@@ -110,6 +126,12 @@ internal static class StatusCommand
                             message = g.Message,
                         } : null,
                     }),
+                    withoutDefinition = undefined.Select(u => new
+                    {
+                        dataset = u.Dataset,
+                        bronzeVersion = u.Version,
+                        definition = $"{catalog.LakeFolder?.TrimEnd('/') ?? DatasetCatalog.DefinitionsFolder}/{u.Dataset}.json",
+                    }),
                     streams = streams.Select(d => d.RootElement),
                     problems = problems.Select(p => new { dataset = p.Dataset, message = p.Message }),
                 }, TableChange.JsonOptions)).ConfigureAwait(false);
@@ -118,14 +140,14 @@ internal static class StatusCommand
             }
             foreach (var (dataset, message) in problems)
                 await session.Error.WriteLineAsync($"{dataset}: cannot be shown: {message}").ConfigureAwait(false);
-            if (statuses.Count == 0 && problems.Count == 0)
+            if (statuses.Count == 0 && problems.Count == 0 && undefined.Count == 0)
             {
                 await session.Out.WriteLineAsync($"No dataset has a bronze table in {lake.Root.Location} yet (lakehouse bronze ingest lands events).").ConfigureAwait(false);
                 return CliApp.ExitOk;
             }
             try
             {
-                if (statuses.Count > 0) await WriteTablesAsync().ConfigureAwait(false);
+                if (statuses.Count > 0 || undefined.Count > 0) await WriteTablesAsync().ConfigureAwait(false);
             }
             finally
             {
@@ -141,7 +163,7 @@ internal static class StatusCommand
                     s.Dataset, N(s.BronzeVersion), N(s.ConsumedVersion), N(s.Pending),
                     s.LastRun is null ? "never" : $"{s.LastRunFinished:yyyy-MM-dd HH:mm:ss}Z {s.LastRun.Mode} {s.LastRunStatus}",
                     N(s.LastRun?.RowsIn), N(s.LastRun?.RowsOut), N(s.LastRun?.Quarantined), N(s.LastRun?.Duplicates), N(s.LastRun?.Warned),
-                })]).ConfigureAwait(false);
+                }), .. undefined.Select(u => new[] { u.Dataset, N(u.Version), "-", "-", "no definition", "-", "-", "-", "-", "-" })]).ConfigureAwait(false);
                 if (golds.Count > 0)
                 {
                     await session.Out.WriteLineAsync().ConfigureAwait(false);
@@ -154,6 +176,8 @@ internal static class StatusCommand
                         g.LastRun?.Watermark is { } w ? w.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture) : "-", N(g.LastRun?.AlertsNew),
                     })]).ConfigureAwait(false);
                 }
+                if (undefined.Count > 0)
+                    await session.Out.WriteLineAsync(LayerDatasets.NoDefinitionMessage(catalog, "bronze", [.. undefined.Select(u => u.Dataset)])).ConfigureAwait(false);
                 foreach (var g in golds.Values.Where(g => g.LastRun is { Status: "failed" }))
                     await session.Out.WriteLineAsync($"{g.Dataset}: the last gold run failed: {g.LastRun!.Message}").ConfigureAwait(false);
                 foreach (var s in statuses.Where(s => s.LastRun?.Rules.Any(r => r.Failed > 0) == true))

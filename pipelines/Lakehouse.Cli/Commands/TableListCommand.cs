@@ -83,7 +83,8 @@ internal static partial class TableCommands
         return tables;
     }
 
-    private static async Task<SortedSet<string>> TableFoldersAsync(ILakeStorage root, string layer, CancellationToken cancellationToken)
+    /// <summary>The table folders (holding a _delta_log) directly under <paramref name="layer"/>, in ordinal order.</summary>
+    internal static async Task<SortedSet<string>> TableFoldersAsync(ILakeStorage root, string layer, CancellationToken cancellationToken)
     {
         var names = new SortedSet<string>(StringComparer.Ordinal);
         if (root.LocalPathOrNull(layer) is { } local)
