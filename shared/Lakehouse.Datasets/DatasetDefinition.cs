@@ -307,11 +307,14 @@ public sealed record DatasetExpectation
     /// <summary>What the rule means, for people; null when the definition has none.</summary>
     public string? Description { get; init; }
 
-    /// <summary><see cref="ExpectationCheck.Between"/>: the lower bound, or null. <see cref="ExpectationCheck.MaxLength"/> does not use it.</summary>
-    public double? Min { get; init; }
+    /// <summary>
+    /// <see cref="ExpectationCheck.Between"/>: the lower bound exactly as the definition writes it, or null (a decimal: a double
+    /// rounds whole numbers beyond 2^53, so a bound on an integer column compared wrongly). <see cref="ExpectationCheck.MaxLength"/> does not use it.
+    /// </summary>
+    public decimal? Min { get; init; }
 
-    /// <summary><see cref="ExpectationCheck.Between"/>: the upper bound; <see cref="ExpectationCheck.MaxLength"/>: the greatest length.</summary>
-    public double? Max { get; init; }
+    /// <summary><see cref="ExpectationCheck.Between"/>: the upper bound exactly as written; <see cref="ExpectationCheck.MaxLength"/>: the greatest length.</summary>
+    public decimal? Max { get; init; }
 
     /// <summary><see cref="ExpectationCheck.Between"/>: the value must be greater than <see cref="Min"/>, not equal.</summary>
     public bool MinExclusive { get; init; }

@@ -328,8 +328,8 @@ internal sealed partial class DefinitionReader
     private DatasetExpectation ReadBetween(JsonElement item, string at, DatasetColumn column, DatasetExpectation rule)
     {
         RequireType(at, column, "between", DatasetColumnType.Integer, DatasetColumnType.Number);
-        var min = OptionalNumber(item, at, "min");
-        var max = OptionalNumber(item, at, "max");
+        var min = OptionalBound(item, at, "min", rule.Name, column);
+        var max = OptionalBound(item, at, "max", rule.Name, column);
         if (min is null && max is null) throw Refuse(at, "check between needs min, max or both");
         if (min > max) throw Refuse(at + ".min", $"min {Show(min.Value)} is greater than max {Show(max!.Value)}");
         return rule with
@@ -514,6 +514,45 @@ internal sealed partial class DefinitionReader
         return d;
     }
 
+    /// <summary>
+    /// A bound of a between check, exactly as written: a decimal holds every 64-bit integer and every bound of up to 28 significant
+    /// digits, where a double rounded whole numbers beyond 2^53 (a bound of 9007199254740993 on an integer column compared as
+    /// 9007199254740992). A number the decimal would round (more digits, or 7.9e28 and beyond) is refused rather than rounded.
+    /// </summary>
+    private decimal? OptionalBound(JsonElement obj, string at, string name, string rule, DatasetColumn column)
+    {
+        if (!obj.TryGetProperty(name, out var value)) return null;
+        if (value.ValueKind != JsonValueKind.Number) throw Refuse(Join(at, name), $"is a number, not {KindOf(value)}");
+        if (!value.TryGetDecimal(out var bound) || Significand(value.GetRawText()) != Significand(bound.ToString(CultureInfo.InvariantCulture)))
+            throw Refuse(Join(at, name),
+                $"rule '{rule}' on column '{column.Name}': the bound {value.GetRawText()} cannot be held exactly (at most 28 significant digits, less than 7.9e28 in size); " +
+                "it would be compared rounded");
+        return bound;
+    }
+
+    /// <summary>A JSON number's significant digits and power of ten (<c>1.50e2</c> → ("15", 1), <c>-0.0015</c> → ("15", -4)), to tell whether two texts are one number.</summary>
+    private static (string Digits, long Exponent) Significand(string number)
+    {
+        long exponent = 0;
+        var e = number.AsSpan().IndexOfAny('e', 'E');
+        if (e >= 0)
+        {
+            if (!long.TryParse(number.AsSpan(e + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out exponent) || Math.Abs(exponent) > int.MaxValue) return ("?", 0);
+            number = number[..e];
+        }
+        number = number.TrimStart('-');
+        var point = number.IndexOf('.', StringComparison.Ordinal);
+        if (point >= 0)
+        {
+            exponent -= number.Length - point - 1;
+            number = number.Remove(point, 1);
+        }
+        var digits = number.TrimStart('0');
+        if (digits.Length == 0) return ("0", 0);
+        var trimmed = digits.TrimEnd('0');
+        return (trimmed, exponent + digits.Length - trimmed.Length);
+    }
+
     private JsonElement RequiredArray(JsonElement obj, string at, string name)
     {
         if (!obj.TryGetProperty(name, out var value)) throw Refuse(Join(at, name), "is missing");
@@ -562,6 +601,8 @@ internal sealed partial class DefinitionReader
     private static string Join(string at, string name) => at.Length == 0 ? name : at + "." + name;
 
     private static string Show(double d) => d.ToString(CultureInfo.InvariantCulture);
+
+    private static string Show(decimal d) => d.ToString(CultureInfo.InvariantCulture);
 
     private static string KindOf(JsonElement e) => e.ValueKind switch
     {

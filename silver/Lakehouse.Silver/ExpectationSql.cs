@@ -26,8 +26,8 @@ internal static class ExpectationSql
                 break;
             case ExpectationCheck.Between:
                 var tests = new List<string>();
-                if (e.Min is { } min) tests.Add($"{c} {(e.MinExclusive ? ">" : ">=")} {Number(min)}");
-                if (e.Max is { } max) tests.Add($"{c} {(e.MaxExclusive ? "<" : "<=")} {Number(max)}");
+                if (e.Min is { } min) tests.Add(LowerBound(c, column.Type, min, e.MinExclusive));
+                if (e.Max is { } max) tests.Add(UpperBound(c, column.Type, max, e.MaxExclusive));
                 broken = tests.Count == 0 ? "false" : $"{c} IS NOT NULL AND NOT ({string.Join(" AND ", tests)})";
                 message = $"{Text(name + " = ")} || CAST({c} AS VARCHAR) || {Text(" is not " + Range(e))}";
                 break;
@@ -77,6 +77,29 @@ internal static class ExpectationSql
         _ => throw new ArgumentOutOfRangeException(nameof(action), action, "Unknown action."),
     };
 
+    /// <summary>
+    /// <c>c &gt;= min</c> compared in the column's type: on an integer column (BIGINT) the least whole number the bound lets
+    /// through, as an integer literal (a literal such as 1.15E+18 made DuckDB compare as doubles, which round beyond 2^53); on a
+    /// number column (DOUBLE) the bound's text cast to a double, rounded as the column's values were.
+    /// </summary>
+    private static string LowerBound(string c, DatasetColumnType type, decimal min, bool exclusive)
+    {
+        if (type != DatasetColumnType.Integer) return $"{c} {(exclusive ? ">" : ">=")} {AsDouble(min)}";
+        // Kept within one past BIGINT's range, where the test means the same for every BIGINT (and +1 cannot overflow).
+        var bound = Math.Clamp(min, (decimal)long.MinValue - 1, (decimal)long.MaxValue + 1);
+        return $"{c} >= {Number(exclusive ? decimal.Floor(bound) + 1 : decimal.Ceiling(bound))}";
+    }
+
+    /// <summary><c>c &lt;= max</c> compared in the column's type (see <see cref="LowerBound"/>).</summary>
+    private static string UpperBound(string c, DatasetColumnType type, decimal max, bool exclusive)
+    {
+        if (type != DatasetColumnType.Integer) return $"{c} {(exclusive ? "<" : "<=")} {AsDouble(max)}";
+        var bound = Math.Clamp(max, (decimal)long.MinValue - 1, (decimal)long.MaxValue + 1);
+        return $"{c} <= {Number(exclusive ? decimal.Ceiling(bound) - 1 : decimal.Floor(bound))}";
+    }
+
+    private static string AsDouble(decimal d) => $"CAST('{Number(d)}' AS DOUBLE)";
+
     private static string Range(DatasetExpectation e)
     {
         var parts = new List<string>();
@@ -87,7 +110,7 @@ internal static class ExpectationSql
 
     private static string Text(string s) => SqlText.Literal(s);
 
-    private static string Number(double d) => d.ToString("R", CultureInfo.InvariantCulture);
+    private static string Number(decimal d) => d.ToString(CultureInfo.InvariantCulture);
 
     private static string Micros(TimeSpan t) => (t.Ticks / 10).ToString(CultureInfo.InvariantCulture);
 }

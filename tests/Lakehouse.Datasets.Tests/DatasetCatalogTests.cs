@@ -59,7 +59,7 @@ public sealed class DatasetCatalogTests : IDisposable
         Assert.Equal(["event_id"], d.Id.Columns);
         Assert.Equal(["page_performance_daily", "page_metrics_1m", "page_metrics_5m", "page_sessions", "alerts"], d.GoldOutputs);
         var tti = Assert.Single(d.Expectations, e => e.Name == "tti_in_range");
-        Assert.Equal((ExpectationCheck.Between, ExpectationAction.Drop, 0.0, 600_000.0, false, true), (tti.Check, tti.Action, tti.Min, tti.Max, tti.MinExclusive, tti.MaxExclusive));
+        Assert.Equal((ExpectationCheck.Between, ExpectationAction.Drop, 0m, 600_000m, false, true), (tti.Check, tti.Action, tti.Min, tti.Max, tti.MinExclusive, tti.MaxExclusive));
         var window = Assert.Single(d.Expectations, e => e.Check == ExpectationCheck.WithinIngestWindow);
         Assert.False(window.Enabled);
         Assert.Equal((TimeSpan.FromDays(30), TimeSpan.FromMinutes(5)), (window.MaxAge, window.MaxFuture));
@@ -118,7 +118,7 @@ public sealed class DatasetCatalogTests : IDisposable
         Assert.True(clicks.Column("button")!.Nullable);
         Assert.Equal("at", clicks.EventTime);
         Assert.Equal(["buy", "back"], clicks.Expectations[0].Values);
-        Assert.Equal((ExpectationAction.Drop, 60_000.0), (clicks.Expectations[1].Action, clicks.Expectations[1].Max));
+        Assert.Equal((ExpectationAction.Drop, 60_000m), (clicks.Expectations[1].Action, clicks.Expectations[1].Max));
         Assert.Equal(["clicks_daily"], clicks.GoldOutputs);
         Assert.Equal(Clicks, clicks.Json);
     }

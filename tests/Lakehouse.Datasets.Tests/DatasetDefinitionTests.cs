@@ -73,6 +73,12 @@ public sealed class DatasetDefinitionTests
             ", field 'expectations[0]': check between needs min, max or both." },
         { "expectations", "[{ \"name\": \"r\", \"column\": \"amount\", \"check\": \"between\", \"min\": 5, \"max\": 1, \"action\": \"drop\" }]",
             ", field 'expectations[0].min': min 5 is greater than max 1." },
+        { "expectations", "[{ \"name\": \"r\", \"column\": \"items\", \"check\": \"between\", \"max\": 1e300, \"action\": \"drop\" }]",
+            ", field 'expectations[0].max': rule 'r' on column 'items': the bound 1e300 cannot be held exactly (at most 28 significant digits, less than 7.9e28 in size); it would be compared rounded." },
+        { "expectations", "[{ \"name\": \"r\", \"column\": \"amount\", \"check\": \"between\", \"min\": 0.12345678901234567890123456789, \"action\": \"drop\" }]",
+            ", field 'expectations[0].min': rule 'r' on column 'amount': the bound 0.12345678901234567890123456789 cannot be held exactly (at most 28 significant digits, less than 7.9e28 in size); it would be compared rounded." },
+        { "expectations", "[{ \"name\": \"r\", \"column\": \"amount\", \"check\": \"between\", \"min\": 1e-30, \"action\": \"drop\" }]",
+            ", field 'expectations[0].min': rule 'r' on column 'amount': the bound 1e-30 cannot be held exactly (at most 28 significant digits, less than 7.9e28 in size); it would be compared rounded." },
         { "expectations", "[{ \"name\": \"r\", \"column\": \"amount\", \"check\": \"between\", \"min\": 0, \"pattern\": \"x\", \"action\": \"drop\" }]",
             ", field 'expectations[0].pattern': does not apply to check between." },
         { "expectations", "[{ \"name\": \"r\", \"column\": \"amount\", \"check\": \"not_null\", \"action\": \"drop\", \"severity\": 1 }]",
@@ -172,12 +178,26 @@ public sealed class DatasetDefinitionTests
         var e = DatasetDefinition.Parse(Encoding.UTF8.GetBytes(json), "orders.json").Expectations;
         Assert.Equal(["not_null", "between", "in", "matches", "max_length", "within_ingest_window"], e.Select(x => x.CheckName));
         Assert.Equal(ExpectationAction.Fail, e[0].Action);
-        Assert.Equal((0.0, (double?)null, true, false, "no free orders"), (e[1].Min, e[1].Max, e[1].MinExclusive, e[1].MaxExclusive, e[1].Description));
+        Assert.Equal((0m, (decimal?)null, true, false, "no free orders"), (e[1].Min, e[1].Max, e[1].MinExclusive, e[1].MaxExclusive, e[1].Description));
         Assert.Equal(["1", "2", "3"], e[2].Values);
         Assert.Equal(("^(web|app)$", false), (e[3].Pattern, e[3].Enabled));
         Assert.True(e[4].Enabled);
-        Assert.Equal(16.0, e[4].Max);
+        Assert.Equal(16m, e[4].Max);
         Assert.Equal((TimeSpan.FromHours(36), TimeSpan.FromSeconds(90)), (e[5].MaxAge, e[5].MaxFuture));
+    }
+
+    [Fact]
+    public void Parse_BetweenBoundsBeyondDoublePrecision_ReadExactly()
+    {
+        var json = Base.Replace("\"expectations\": []", """
+            "expectations": [
+              { "name": "items_max", "column": "items", "check": "between", "min": -9223372036854775808, "max": 9007199254740993, "action": "drop" },
+              { "name": "amount_range", "column": "amount", "check": "between", "min": 1.50e-3, "max": 12345678901234567890.123456789, "action": "drop" }
+            ]
+            """, StringComparison.Ordinal);
+        var e = DatasetDefinition.Parse(Encoding.UTF8.GetBytes(json), "orders.json").Expectations;
+        Assert.Equal(((decimal?)long.MinValue, (decimal?)9007199254740993m), (e[0].Min, e[0].Max));
+        Assert.Equal(((decimal?)0.0015m, (decimal?)12345678901234567890.123456789m), (e[1].Min, e[1].Max));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text;
 using Lakehouse.Core;
+using Lakehouse.Datasets;
 using Lakehouse.Delta;
 using Lakehouse.Delta.Write;
 using Lakehouse.Testing;
@@ -139,6 +140,42 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
             "3|duplicate_key|the key \"status\" appears more than once in the object",
             "4|duplicate_key|the key \"status\" appears more than once in the object",
         ], await _lake.RowsAsync("silver/weblogs_quarantine", "source_offset, rule, message", "source_offset"));
+    }
+
+    [Fact]
+    public async Task RunAsync_BetweenBoundsBeyondDoublePrecision_ComparedExactlyOnIntegerColumns()
+    {
+        // Read as doubles, 9007199254740993 was ...992 (the row at the bound was dropped) and 2^60 + 2 was 2^60, with the column
+        // compared as a double too (2^60 - 1 passed a min of 2^60).
+        var definition = DatasetDefinition.Parse(Encoding.UTF8.GetBytes("""
+            {
+              "name": "big", "payload": "json",
+              "columns": [ { "name": "eid", "type": "string" }, { "name": "t", "type": "timestamp" }, { "name": "i", "type": "integer" }, { "name": "j", "type": "integer" } ],
+              "event_time": "t", "id": ["eid"],
+              "expectations": [
+                { "name": "i_max", "column": "i", "check": "between", "max": 9007199254740993, "action": "drop" },
+                { "name": "j_range", "column": "j", "check": "between", "min": 1152921504606846976, "max": 1152921504606846978, "max_exclusive": true, "action": "drop" },
+                { "name": "j_wide", "column": "j", "check": "between", "min": -2.5, "max": 1e19, "action": "warn" }
+              ]
+            }
+            """), "big.json");
+        string Row(string id, string i, string j) => $"{{\"eid\":\"{id}\",\"t\":\"2026-01-05T10:00:00Z\",\"i\":{i},\"j\":{j}}}";
+        await _lake.LandAsync("big",
+            Row("at_max", "9007199254740993", "1152921504606846976"),
+            Row("over_max", "9007199254740994", "1152921504606846977"),
+            Row("below_min", "1", "1152921504606846975"),
+            Row("at_max_exclusive", "1", "1152921504606846978"));
+
+        var result = await SilverJob.Open(_lake.Root, _lake.Engine).RunAsync(definition);
+
+        Assert.Equal((4L, 1L, 3L, 0L), (result.RowsIn, result.RowsOut, result.Quarantined, result.Warned));
+        Assert.Equal(["at_max|9007199254740993|1152921504606846976"], await _lake.RowsAsync("silver/big", "eid, i, j", "eid"));
+        Assert.Equal(
+        [
+            "1|i_max|i = 9007199254740994 is not at most 9007199254740993",
+            "2|j_range|j = 1152921504606846975 is not at least 1152921504606846976 and below 1152921504606846978",
+            "3|j_range|j = 1152921504606846978 is not at least 1152921504606846976 and below 1152921504606846978",
+        ], await _lake.RowsAsync("silver/big_quarantine", "source_offset, rule, message", "source_offset"));
     }
 
     [Fact]

@@ -78,7 +78,7 @@ internal static partial class SimulatedData
             var broken = rule.Check switch
             {
                 ExpectationCheck.NotNull => value is null,
-                ExpectationCheck.Between => value is double d && (rule.Min is { } min && (rule.MinExclusive ? d <= min : d < min) || rule.Max is { } max && (rule.MaxExclusive ? d >= max : d > max)),
+                ExpectationCheck.Between => value is double d && (rule.Min is { } min && (rule.MinExclusive ? d <= (double)min : d < (double)min) || rule.Max is { } max && (rule.MaxExclusive ? d >= (double)max : d > (double)max)),
                 ExpectationCheck.In => value is not null && !rule.Values.Contains(Convert.ToString(value, CultureInfo.InvariantCulture)),
                 ExpectationCheck.Matches => value is string s && !Regex.IsMatch(s, rule.Pattern!),
                 ExpectationCheck.MaxLength => value is string s2 && s2.Length > rule.Max,
