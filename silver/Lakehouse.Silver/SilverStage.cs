@@ -99,9 +99,10 @@ internal sealed class SilverStage : IDisposable
     {
         var rules = string.Join(", ", new[] { SilverRules.InvalidUtf8, SilverRules.MalformedJson, SilverRules.DuplicateKey }.Select(SqlText.Literal));
         var messages = new List<(string Position, string Rule, string Message)>();
+        var objects = JsonPayloadSql.ObjectsAlongPaths(_def);
         using (var r = connection.Query($"SELECT {SilverColumns.BronzePosition}, parse_violations[1].rule, payload FROM {Checked} WHERE len(parse_violations) > 0 AND parse_violations[1].rule IN ({rules})", cancellationToken))
         {
-            while (r.Read()) messages.Add((r.GetString(0), r.GetString(1), PayloadDiagnostics.Describe(r.GetString(1), r.GetBytes(2))));
+            while (r.Read()) messages.Add((r.GetString(0), r.GetString(1), PayloadDiagnostics.Describe(r.GetString(1), r.GetBytes(2), objects)));
         }
         if (messages.Count == 0) return;
         var diag = Create("diag");

@@ -179,6 +179,42 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
     }
 
     [Fact]
+    public async Task RunAsync_DuplicateKeysInObjectsAlongColumnPaths_QuarantinedNamingTheKeyAndTheObject()
+    {
+        // The value read at attrs.release was one of the two, silently; a duplicate in an object no path goes through stays data.
+        var definition = DatasetDefinition.Parse(Encoding.UTF8.GetBytes("""
+            {
+              "name": "nested", "payload": "json",
+              "columns": [
+                { "name": "eid", "type": "string" }, { "name": "t", "type": "timestamp" },
+                { "name": "release", "type": "string", "path": "attrs.release" }, { "name": "c", "type": "integer", "path": "a.b.c" }
+              ],
+              "event_time": "t", "id": ["eid"]
+            }
+            """), "nested.json");
+        string Row(string id, string rest) => $"{{\"eid\":\"{id}\",\"t\":\"2026-01-05T10:00:00Z\",{rest}}}";
+        await _lake.LandAsync("nested",
+            Row("ok", "\"attrs\":{\"release\":\"a\",\"x\":1},\"a\":{\"b\":{\"c\":1}}"),
+            Row("read_twice", "\"attrs\":{\"release\":\"a\",\"release\":\"b\"}"),
+            Row("other_twice", "\"attrs\":{\"release\":\"a\",\"x\":1,\"x\":2}"),
+            Row("deep", "\"a\":{\"b\":{\"c\":1,\"c\":2}}"),
+            Row("middle", "\"a\":{\"b\":{\"c\":1},\"b\":{\"c\":2}}"),
+            Row("unread", "\"attrs\":{\"release\":\"a\",\"list\":[{\"k\":1,\"k\":2}],\"more\":{\"k\":1,\"k\":2}},\"o\":{\"k\":1,\"k\":2}"));
+
+        var result = await SilverJob.Open(_lake.Root, _lake.Engine).RunAsync(definition);
+
+        Assert.Equal((6L, 2L, 4L), (result.RowsIn, result.RowsOut, result.Quarantined));
+        Assert.Equal(["ok|a|1", "unread|a|NULL"], await _lake.RowsAsync("silver/nested", "eid, release, c", "eid"));
+        Assert.Equal(
+        [
+            "1|duplicate_key|the key \"release\" appears more than once in the object at attrs",
+            "2|duplicate_key|the key \"x\" appears more than once in the object at attrs",
+            "3|duplicate_key|the key \"c\" appears more than once in the object at a.b",
+            "4|duplicate_key|the key \"b\" appears more than once in the object at a",
+        ], await _lake.RowsAsync("silver/nested_quarantine", "source_offset, rule, message", "source_offset"));
+    }
+
+    [Fact]
     public async Task RunAsync_SameEventTwiceInABatchAndAcrossRuns_OneRowTheEarliestCopy()
     {
         await _lake.LandAsync("weblogs", Web("a"), Web("b"), Web("a", tti: "5"));

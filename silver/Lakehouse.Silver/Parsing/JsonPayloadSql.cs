@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Lakehouse.Datasets;
 using Lakehouse.Engine;
@@ -23,10 +24,14 @@ internal static class JsonPayloadSql
         var columns = definition.Columns;
         var paths = "[" + string.Join(", ", columns.Select(c => SqlText.Literal(JsonPath(c.Path ?? c.Name)))) + "]";
         // One lookup of every path per payload for the JSON types, one for the values as text (an object or array as its JSON).
+        // The keys of the objects the paths go through (attrs of attrs.release), looked up in the same parse as the payload's own.
+        var objects = ObjectsAlongPaths(definition);
+        var keys = objects.Count == 0 ? "json_keys(txt)" : "json_keys(txt, ['$', " + string.Join(", ", objects.Select(o => SqlText.Literal(JsonPath(o)))) + "])";
         var looked = new StringBuilder("SELECT *, CASE WHEN __rule IS NULL THEN json_type(txt, ").Append(paths).Append(") END AS __types")
             .Append(", CASE WHEN __rule IS NULL THEN json_extract_string(txt, ").Append(paths).Append(") END AS __texts")
-            .Append(", CASE WHEN __rule IS NULL THEN json_keys(txt) END AS __keys")
+            .Append(", CASE WHEN __rule IS NULL THEN ").Append(keys).Append(" END AS ").Append(objects.Count == 0 ? "__keys" : "__objects")
             .Append(" FROM (SELECT *, ").Append(ParseRule()).Append(" AS __rule FROM ").Append(source).Append(')');
+        if (objects.Count > 0) looked.Insert(0, "SELECT * EXCLUDE (__objects), __objects[1] AS __keys, __objects[2:] AS __nested FROM (").Append(')');
 
         // A duplicate key: json_keys lists every key as written, the paths found count each top-level schema key once. Any key written
         // twice needs two more keys than schema keys found, or a schema key among the keys as written more often than found. Only then
@@ -35,9 +40,14 @@ internal static class JsonPayloadSql
         var top = columns.Select((c, i) => (c, i)).Where(x => x.c.Path is null).ToList();
         var present = top.Count == 0 ? "0" : string.Join(" + ", top.Select(x => $"CAST(__types[{x.i + 1}] IS NOT NULL AS INTEGER)"));
         var written = top.Count == 0 ? "0" : $"len(list_filter(__keys, __k -> __k IN ({string.Join(", ", top.Select(x => SqlText.Literal(x.c.Name)))})))";
-        var split = new StringBuilder("SELECT * EXCLUDE (__rule, __keys, __types, __texts), coalesce(__rule, CASE WHEN (len(__keys) - (")
+        var split = new StringBuilder("SELECT * EXCLUDE (__rule, __keys, __types, __texts").Append(objects.Count == 0 ? "" : ", __nested")
+            .Append("), coalesce(__rule, CASE WHEN (len(__keys) - (")
             .Append(present).Append(") > 1 OR ").Append(written).Append(" <> ").Append(present).Append(')')
-            .Append($" AND list_unique(__keys) <> len(__keys) THEN '{SilverRules.DuplicateKey}' END) AS parse_rule");
+            .Append($" AND list_unique(__keys) <> len(__keys) THEN '{SilverRules.DuplicateKey}'");
+        // A nested object along a path, as the payload: a key written twice there makes the value read ambiguous just the same.
+        for (var i = 1; i <= objects.Count; i++)
+            split.Append(CultureInfo.InvariantCulture, $" WHEN len(__nested[{i}]) > 1 AND list_unique(__nested[{i}]) <> len(__nested[{i}]) THEN '{SilverRules.DuplicateKey}'");
+        split.Append(" END) AS parse_rule");
         for (var i = 0; i < columns.Count; i++)
             split.Append(", __types[").Append(i + 1).Append("] AS ").Append(Kind(columns[i])).Append(", __texts[").Append(i + 1).Append("] AS ").Append(Text(columns[i]));
         split.Append(" FROM (").Append(looked).Append(')');
@@ -143,6 +153,23 @@ internal static class JsonPayloadSql
     /// <summary>An array's elements are all strings (or null): numbers, booleans and objects are not turned into text.</summary>
     private static string OnlyStrings(string arrayText) =>
         $"len(list_filter(json_type({arrayText}, '$[*]'), __e -> __e NOT IN ('VARCHAR', 'NULL'))) = 0";
+
+    /// <summary>
+    /// The objects the definition's paths go through below the payload, as dotted paths, each once: <c>attrs</c> for
+    /// <c>attrs.release</c>; <c>a</c> and <c>a.b</c> for <c>a.b.c</c>. A duplicate key in one of them is a duplicate_key, as in the payload.
+    /// </summary>
+    internal static IReadOnlyList<string> ObjectsAlongPaths(DatasetDefinition definition)
+    {
+        var objects = new List<string>();
+        foreach (var path in definition.Columns.Select(c => c.Path).OfType<string>())
+        {
+            for (var dot = path.IndexOf('.', StringComparison.Ordinal); dot > 0; dot = path.IndexOf('.', dot + 1))
+            {
+                if (!objects.Contains(path[..dot], StringComparer.Ordinal)) objects.Add(path[..dot]);
+            }
+        }
+        return objects;
+    }
 
     /// <summary>A JSONPath for a dotted path: <c>attrs.browser</c> → <c>$."attrs"."browser"</c>.</summary>
     private static string JsonPath(string dotted) =>

@@ -11,12 +11,15 @@ namespace Lakehouse.Silver.Parsing;
 /// </summary>
 internal static class PayloadDiagnostics
 {
-    /// <summary>The message for a payload that broke <paramref name="rule"/>.</summary>
-    internal static string Describe(string rule, ReadOnlySpan<byte> payload) => rule switch
+    /// <summary>
+    /// The message for a payload that broke <paramref name="rule"/>; <paramref name="objects"/> are the nested objects whose keys
+    /// are checked too (<see cref="JsonPayloadSql.ObjectsAlongPaths"/>).
+    /// </summary>
+    internal static string Describe(string rule, ReadOnlySpan<byte> payload, IReadOnlyList<string> objects) => rule switch
     {
         SilverRules.InvalidUtf8 => InvalidUtf8(payload),
         SilverRules.MalformedJson => MalformedJson(payload),
-        SilverRules.DuplicateKey => DuplicateKey(payload),
+        SilverRules.DuplicateKey => DuplicateKey(payload, objects),
         _ => rule,
     };
 
@@ -49,18 +52,43 @@ internal static class PayloadDiagnostics
         }
     }
 
-    private static string DuplicateKey(ReadOnlySpan<byte> payload)
+    /// <summary>The first key written twice in the payload or in one of <paramref name="objects"/> (dotted paths below it).</summary>
+    private static string DuplicateKey(ReadOnlySpan<byte> payload, IReadOnlyList<string> objects)
     {
         var reader = new Utf8JsonReader(payload, new JsonReaderOptions { MaxDepth = 4096 });
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        // Per open object or array: its dotted path ("" the payload, null inside an array or an object no path goes through) and, for
+        // a checked object, the keys seen so far.
+        var open = new Stack<(string? Path, HashSet<string>? Seen)>();
+        string? property = null;
         try
         {
             while (reader.Read())
             {
-                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
+                switch (reader.TokenType)
                 {
-                    var key = reader.GetString()!;
-                    if (!seen.Add(key)) return $"the key \"{Shorten(key)}\" appears more than once in the object";
+                    case JsonTokenType.StartObject:
+                        var path = open.Count == 0 ? "" : open.Peek().Path is { } parent && property is not null ? (parent.Length == 0 ? property : parent + "." + property) : null;
+                        var checkedHere = path is not null && (path.Length == 0 || objects.Contains(path, StringComparer.Ordinal));
+                        open.Push((checkedHere ? path : null, checkedHere ? new HashSet<string>(StringComparer.Ordinal) : null));
+                        property = null;
+                        break;
+                    case JsonTokenType.StartArray:
+                        open.Push((null, null));
+                        property = null;
+                        break;
+                    case JsonTokenType.EndObject or JsonTokenType.EndArray:
+                        open.Pop();
+                        property = null;
+                        break;
+                    case JsonTokenType.PropertyName:
+                        property = reader.GetString()!;
+                        var (at, seen) = open.Peek();
+                        if (seen is not null && !seen.Add(property))
+                            return $"the key \"{Shorten(property)}\" appears more than once in the object" + (at!.Length == 0 ? "" : $" at {Shorten(at)}");
+                        break;
+                    default:
+                        property = null;
+                        break;
                 }
             }
         }
