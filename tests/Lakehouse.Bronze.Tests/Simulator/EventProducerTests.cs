@@ -58,12 +58,18 @@ public sealed class EventProducerTests : IDisposable
         var folder = _temp.Combine("stopped");
         var sink = EventSinks.Open(folder, new StreamSourceSettings(), new EventSinkOptions { Dataset = "weblogs", EventsPerFile = 1_000_000 });
         ProduceProgress? last = null;
-        using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(700));
+        // Stopped once 500 events are sent (10 batches of rate/20 = 50), whatever the pace a loaded machine allows: the stop is
+        // seen before the next batch, so exactly those 500 stay sent. (A stop 700 ms after the start found none sent on a busy CPU.)
+        using var stop = new CancellationTokenSource();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => EventProducer.RunAsync(
-            EventSimulator.Generate("weblogs", new SimulatorOptions { Events = 100_000 }), sink, new ProduceOptions { Rate = 1_000 }, p => last = p, stop.Token));
+            EventSimulator.Generate("weblogs", new SimulatorOptions { Events = 100_000 }), sink, new ProduceOptions { Rate = 1_000 }, p =>
+            {
+                last = p;
+                if (p.Events >= 500) stop.Cancel();
+            }, stop.Token));
 
         Assert.NotNull(last);
-        Assert.InRange(last.Events, 300, 5_000);
+        Assert.Equal(500, last.Events);
         var file = Assert.Single(last.Files!);
         Assert.Equal(Path.Combine(folder, "weblogs-00001.ndjson"), file);
         var lines = File.ReadAllLines(file);
