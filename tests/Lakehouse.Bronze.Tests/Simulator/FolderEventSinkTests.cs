@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using Lakehouse.Bronze.Simulator;
 using Lakehouse.Core;
@@ -49,7 +50,8 @@ public sealed class FolderEventSinkTests : IDisposable
     {
         var folder = _temp.Combine("landing");
         var sink = EventSinks.Open(folder, new StreamSourceSettings(), new EventSinkOptions { Dataset = "sensors", EventsPerFile = 5_000 });
-        var seen = new Dictionary<string, int>();
+        var seen = new ConcurrentDictionary<string, int>();
+        var passes = 0;
         using var done = new CancellationTokenSource();
         var reader = Task.Run(() =>
         {
@@ -60,10 +62,15 @@ public sealed class FolderEventSinkTests : IDisposable
                     var text = File.ReadAllText(file);
                     seen[Path.GetFileName(file)] = text.EndsWith('\n') ? text.Count(c => c == '\n') : -1;
                 }
+                Interlocked.Increment(ref passes);
             }
         });
         for (var i = 0; i < 200; i++) await sink.SendAsync(Events(i * 250, 250), CancellationToken.None);
-        await Task.Delay(50);
+        // The reader stops only after a whole look at the folder that began after the last send (a fixed 50 ms could end before a
+        // starved reader had looked at all): it has then seen every file published by then.
+        var after = Volatile.Read(ref passes);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref passes) < after + 2 && !reader.IsCompleted && clock.Elapsed < TimeSpan.FromMinutes(2)) await Task.Delay(10);
         await done.CancelAsync();
         await reader;
         await sink.DisposeAsync();
