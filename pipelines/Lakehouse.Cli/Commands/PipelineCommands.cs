@@ -220,7 +220,7 @@ internal static class PipelineCommands
         if (text is null) return null;
         try
         {
-            return JsonNode.Parse(text) as JsonObject ?? throw CommandLine.Usage("--trigger-body must be a JSON object, e.g. '{\"folderPath\":\"landing/weblogs\",\"fileName\":\"a.ndjson\"}'");
+            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject ?? throw CommandLine.Usage("--trigger-body must be a JSON object, e.g. '{\"folderPath\":\"landing/weblogs\",\"fileName\":\"a.ndjson\"}'");
         }
         catch (JsonException e)
         {

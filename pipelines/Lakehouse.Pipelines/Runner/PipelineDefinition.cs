@@ -58,7 +58,7 @@ internal sealed class PipelineDefinition
         var json = Adf.AdfValidator.ReadFile(file, $"the pipeline file '{file}'");
         try
         {
-            document = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            document = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {

@@ -51,7 +51,7 @@ public sealed class BlobEventsTriggerDefinition
         JsonObject doc;
         try
         {
-            doc = JsonNode.Parse(Adf.AdfValidator.ReadFile(triggerFile, $"the trigger file '{triggerFile}'"), documentOptions: new JsonDocumentOptions { MaxDepth = 64 }) as JsonObject
+            doc = JsonNode.Parse(Adf.AdfValidator.ReadFile(triggerFile, $"the trigger file '{triggerFile}'"), documentOptions: new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false }) as JsonObject
                 ?? throw Invalid($"{triggerFile}: the file must hold a JSON object");
         }
         catch (JsonException e)
@@ -92,7 +92,7 @@ public sealed class BlobEventsTriggerDefinition
         JsonObject? declared;
         try
         {
-            declared = JsonNode.Parse(Adf.AdfValidator.ReadFile(pipelineFile, $"the pipeline file '{pipelineFile}'"))?["properties"]?["parameters"] as JsonObject;
+            declared = JsonNode.Parse(Adf.AdfValidator.ReadFile(pipelineFile, $"the pipeline file '{pipelineFile}'"), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false })?["properties"]?["parameters"] as JsonObject;
         }
         catch (JsonException e)
         {

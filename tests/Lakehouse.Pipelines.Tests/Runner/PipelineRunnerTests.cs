@@ -442,6 +442,26 @@ public sealed class PipelineRunnerTests : RunnerTestKit
         Assert.Empty(await store.ListRunsAsync());
     }
 
+    /// <summary>
+    /// A key given twice in an object (an edit that pasted a property in again) is refused as not JSON, naming the file and the key;
+    /// it reached the CLI's last-resort handler as "An item with the same key has already been added. Key: command".
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_KeyGivenTwice_IsRefusedAsNotJsonNamingTheKey()
+    {
+        var path = Temp.Combine("pipeline", "pl_twice.json");
+        await File.WriteAllTextAsync(path, """
+            {"name": "pl_twice", "properties": {"activities": [
+              {"name": "First", "type": "Custom", "typeProperties": {"command": "exit 0", "command": "exit 1"}}
+            ]}}
+            """);
+
+        var error = await Assert.ThrowsAsync<LakehouseException>(() => CreateRunner().RunAsync(path));
+
+        Assert.Equal(LakehouseErrorReason.InvalidInput, error.Reason);
+        Assert.Equal($"{path}: not JSON: Duplicate property 'command' encountered during deserialization.", error.Message);
+    }
+
     [Fact]
     public async Task RunAsync_UnknownFunctionInAnExecutedPipeline_IsRefusedNamingThatFile()
     {

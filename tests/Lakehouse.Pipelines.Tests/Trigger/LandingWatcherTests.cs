@@ -293,6 +293,21 @@ public sealed class LandingWatcherTests : IAsyncLifetime
         Assert.Contains("triggerBodyy", e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>A trigger file with a key given twice is refused naming the key; it reached the CLI's last-resort handler as an ArgumentException.</summary>
+    [Fact]
+    public async Task Load_KeyGivenTwice_ErrorNamingTheKey()
+    {
+        var file = _temp.Combine("tr_twice.json");
+        await File.WriteAllTextAsync(file, """
+            {"name": "tr_twice", "properties": {"type": "BlobEventsTrigger", "typeProperties": {"events": ["Microsoft.Storage.BlobCreated"], "events": []}}}
+            """);
+
+        var e = Assert.Throws<LakehouseException>(() => BlobEventsTriggerDefinition.Load(file));
+
+        Assert.Equal(LakehouseErrorReason.InvalidInput, e.Reason);
+        Assert.Equal($"{file}: cannot read the trigger: Duplicate property 'events' encountered during deserialization.", e.Message);
+    }
+
     [Fact]
     public void ForPipeline_Medallion_MapsFolderPathAndFileName()
     {
