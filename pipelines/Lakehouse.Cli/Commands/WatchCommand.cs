@@ -26,7 +26,8 @@ internal static class WatchCommand
                 and fileName to the pipeline's parameters of those names.
                 A file claimed before (same path, size and modification time) starts nothing, also after a restart. Names starting
                 with '.' or '_' and temporary suffixes (.tmp, .part, ...) are skipped, as bronze ingest skips them. Runs start one at a
-                time; a failed run is reported and the watch goes on. Ctrl+C stops the watch (and the run, which stops as on Ctrl+C).
+                time; a failed run is reported and the watch goes on. Ctrl+C stops the watch (and the run, which stops as on Ctrl+C);
+                a run of a watch that did not finish (stopped, or killed with its process) is resumed first when a watch starts again.
                 A batch holds at most 256 files (the rest start the next run at once). --once handles the files there now (one run, or
                 one per 256 files) and exits: 0, or 1 when a run failed.
                 """,

@@ -65,6 +65,7 @@ public sealed class LandingWatcher : IDisposable
     private readonly Dictionary<string, Observation> _pending = new(StringComparer.Ordinal);
     private readonly HashSet<(string Path, long Size, DateTimeOffset ModifiedAt)> _handled = [];
     private readonly SemaphoreSlim _wake = new(0);
+    private readonly string _pipelineName;
 
     internal LandingWatcher(string landingRoot, BlobEventsTriggerDefinition trigger, IPipelineStateStore store, IPipelineLauncher launcher, LandingWatchOptions options, TimeProvider? time = null)
     {
@@ -86,7 +87,7 @@ public sealed class LandingWatcher : IDisposable
         if (unknown is not null)
             throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                 $"--param {unknown}: the pipeline '{pipeline.Name}' has no parameter '{unknown}' (it declares {(pipeline.Parameters.Count == 0 ? "none" : string.Join(", ", pipeline.Parameters.Keys))}); no file was claimed");
-        (_trigger, _store, _launcher, _options, _time) = (trigger, store, launcher, options, time ?? TimeProvider.System);
+        (_trigger, _store, _launcher, _options, _time, _pipelineName) = (trigger, store, launcher, options, time ?? TimeProvider.System, pipeline.Name);
         _log = options.LoggerFactory.CreateLogger<LandingWatcher>();
     }
 
@@ -106,7 +107,7 @@ public sealed class LandingWatcher : IDisposable
     {
         using var watcher = _options.Once ? null : StartWatcher();
         TriggerLog.Watching(_log, _root, _container, _trigger.PipelineFile, _options.SettleTime.TotalSeconds);
-        var failed = 0;
+        var failed = await ResumeInterruptedAsync(cancellationToken).ConfigureAwait(false);
         while (true)
         {
             var outcome = await StepAsync(cancellationToken).ConfigureAwait(false);
@@ -116,6 +117,46 @@ public sealed class LandingWatcher : IDisposable
             await _wake.WaitAsync(_options.ScanInterval, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Resumes, oldest first, the runs of this pipeline that a watch over this container started and that did not finish: cancelled
+    /// (the watch was stopped by Ctrl+C or SIGTERM, which stops its run too) or in progress with their process gone (killed). Their
+    /// files are claimed, so a new look at the folder starts nothing for them: without this they never ran to the end.
+    /// </summary>
+    /// <returns>The number of resumed runs that failed.</returns>
+    internal async Task<int> ResumeInterruptedAsync(CancellationToken cancellationToken)
+    {
+        var failed = 0;
+        var pipelineFile = Path.GetFullPath(_trigger.PipelineFile);
+        foreach (var run in (await _store.ListRunsAsync(_pipelineName, 100, cancellationToken).ConfigureAwait(false)).Reverse())
+        {
+            if (run.Status is not (RunStatus.InProgress or RunStatus.Queued or RunStatus.Cancelled)) continue;
+            Runner.RunEnvelope envelope;
+            try
+            {
+                envelope = Runner.RunEnvelope.Parse(run.ParametersJson);
+            }
+            catch (LakehouseException)
+            {
+                continue; // recorded by something else than the local runner
+            }
+
+            if (envelope.ParentRunId is not null || envelope.File != pipelineFile || !StartedByWatch(envelope.TriggerBody)) continue;
+            if (run.Status is not RunStatus.Cancelled && envelope.RunnerAlive()) continue; // another process runs it
+            TriggerLog.Resuming(_log, run.RunId, run.Status);
+            var exitCode = await _launcher.LaunchAsync(new PipelineLaunch(envelope.File, envelope.TriggerBody!.ToJsonString(), [], run.RunId, run.RunId), cancellationToken)
+                .ConfigureAwait(false);
+            TriggerLog.RunEnded(_log, run.RunId, exitCode);
+            if (exitCode != 0) failed++;
+        }
+
+        return failed;
+    }
+
+    /// <summary>Whether a run's trigger body is one a watch over this container made: its <c>files</c> (local only) are all in the container.</summary>
+    private bool StartedByWatch(JsonNode? body) =>
+        body is JsonObject { } o && o["files"] is JsonArray { Count: > 0 } files
+        && files.All(f => f is JsonValue v && v.TryGetValue<string>(out var path) && path.StartsWith(_container + "/", StringComparison.Ordinal));
 
     /// <summary>
     /// One look at the folder: records what changed; when every new file has settled, claims them and starts one run for those claimed.

@@ -8,7 +8,8 @@ namespace Lakehouse.Pipelines.Trigger;
 /// <param name="TriggerBody">The trigger payload (BlobEventsTrigger shape), JSON.</param>
 /// <param name="Parameters">The pipeline parameters, in order: the trigger's mapping, then the user's.</param>
 /// <param name="ClaimId">The id under which the batch's files were claimed in the landed-file ledger.</param>
-internal sealed record PipelineLaunch(string PipelineFile, string TriggerBody, IReadOnlyList<KeyValuePair<string, string>> Parameters, string ClaimId);
+/// <param name="ResumeRunId">The run to resume instead (<c>pipeline run --resume</c>): one an earlier watch started that did not finish.</param>
+internal sealed record PipelineLaunch(string PipelineFile, string TriggerBody, IReadOnlyList<KeyValuePair<string, string>> Parameters, string ClaimId, string? ResumeRunId = null);
 
 /// <summary>Starts a pipeline run and waits for its end; the exit code is the run's (0 succeeded).</summary>
 internal interface IPipelineLauncher
@@ -30,6 +31,7 @@ internal sealed class ProcessPipelineLauncher(string program, IReadOnlyList<stri
     /// <summary>The command line of a launch (after the program).</summary>
     internal IReadOnlyList<string> Arguments(PipelineLaunch launch)
     {
+        if (launch.ResumeRunId is { } runId) return [.. leadingArguments, "pipeline", "run", "--resume", runId, .. trailingArguments];
         var args = new List<string>(leadingArguments) { "pipeline", "run", launch.PipelineFile, "--trigger-body", launch.TriggerBody };
         foreach (var (k, v) in launch.Parameters)
         {

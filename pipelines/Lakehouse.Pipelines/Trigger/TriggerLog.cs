@@ -33,4 +33,8 @@ internal static partial class TriggerLog
     [LoggerMessage(EventId = LogEventIds.Pipelines + 256, EventName = "WatchFileUnclaimable", Level = LogLevel.Warning,
         Message = "{Path} starts nothing: its name cannot be recorded in the state store ({Reason}); rename it to have it taken")]
     internal static partial void Unclaimable(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = LogEventIds.Pipelines + 257, EventName = "WatchRunResuming", Level = LogLevel.Warning,
+        Message = "Run {RunId} of an earlier watch did not finish ({Status}: the watch or the run was stopped or killed); resuming it, since its files are claimed and start nothing again")]
+    internal static partial void Resuming(ILogger logger, string runId, Lakehouse.Pipelines.State.RunStatus status);
 }

@@ -208,6 +208,53 @@ public sealed class LandingWatcherTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => watching);
     }
 
+    /// <summary>
+    /// The runs an earlier watch started and that did not finish (cancelled when the watch was stopped, or in progress with their
+    /// process killed) are resumed when the watch starts again, oldest first; finished runs, runs whose process still lives, runs of
+    /// another container and runs not started by a watch are left alone. Before, their files were claimed and started nothing again:
+    /// a watch stopped during a run never ran its files to the end, and the next watch --once exited 0.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_RunsOfAnEarlierWatchThatDidNotFinish_ResumedOldestFirst()
+    {
+        var pipeline = Path.Combine(TestPaths.RepoRoot, "pipelines", "adf", "pipeline", "pl_medallion.json");
+        using var self = Process.GetCurrentProcess();
+        var alive = (Environment.ProcessId, new DateTimeOffset(self.StartTime.ToUniversalTime(), TimeSpan.Zero));
+        var start = DateTimeOffset.UtcNow.AddMinutes(-10);
+        await RecordRunAsync("cancelled", RunStatus.Cancelled, start, pipeline, "landing/weblogs/a.ndjson", (0, default));
+        await RecordRunAsync("killed", RunStatus.InProgress, start.AddMinutes(1), pipeline, "landing/weblogs/b.ndjson", (999_999, start));
+        await RecordRunAsync("finished", RunStatus.Succeeded, start.AddMinutes(2), pipeline, "landing/weblogs/c.ndjson", (0, default));
+        await RecordRunAsync("running", RunStatus.InProgress, start.AddMinutes(3), pipeline, "landing/weblogs/d.ndjson", alive);
+        await RecordRunAsync("other-container", RunStatus.Cancelled, start.AddMinutes(4), pipeline, "archive/weblogs/e.ndjson", (0, default));
+        await RecordRunAsync("by-hand", RunStatus.Cancelled, start.AddMinutes(5), pipeline, null, (0, default));
+        var recorder = new Recorder(exitCode: 0);
+        using var watcher = Watcher(recorder, once: true);
+
+        var failed = await watcher.RunAsync();
+
+        Assert.Equal(0, failed);
+        Assert.Equal(["cancelled", "killed"], recorder.Launches.Select(l => l.ResumeRunId));
+        Assert.Equal("""{"folderPath":"landing/weblogs","fileName":"a.ndjson","files":["landing/weblogs/a.ndjson"]}""", recorder.Launches[0].TriggerBody);
+        var launcher = new ProcessPipelineLauncher("dotnet", ["/x/lakehouse.dll"], ["--lake", "/data/lake"]);
+        Assert.Equal(["/x/lakehouse.dll", "pipeline", "run", "--resume", "cancelled", "--lake", "/data/lake"], launcher.Arguments(recorder.Launches[0]));
+    }
+
+    private async Task RecordRunAsync(string runId, RunStatus status, DateTimeOffset startedAt, string pipelineFile, string? file, (int Pid, DateTimeOffset StartedAt) runner)
+    {
+        var body = file is null
+            ? new JsonObject { ["folderPath"] = "landing/weblogs", ["fileName"] = "x.ndjson" }
+            : new JsonObject { ["folderPath"] = file[..file.LastIndexOf('/')], ["fileName"] = file[(file.LastIndexOf('/') + 1)..], ["files"] = new JsonArray(file) };
+        var envelope = new JsonObject
+        {
+            ["file"] = pipelineFile,
+            ["parameters"] = new JsonObject(),
+            ["triggerBody"] = body,
+            ["parentRunId"] = null,
+            ["runner"] = new JsonObject { ["host"] = Environment.MachineName, ["pid"] = runner.Pid, ["startedAt"] = runner.StartedAt },
+        };
+        await _store.CreateRunAsync(new PipelineRunRecord(runId, "pl_medallion", envelope.ToJsonString(), status, startedAt));
+    }
+
     [Fact]
     public async Task RunAsync_FailedRun_CountedAndClaimsKept()
     {
