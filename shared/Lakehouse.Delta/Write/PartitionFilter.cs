@@ -17,7 +17,7 @@ internal static class PartitionFilter
     /// <summary>
     /// Why <paramref name="predicate"/> is not one condition over columns and literals (null: it is). A predicate is pasted into SQL
     /// on the writer's engine, which reads any file: DuckDB's own parse of <c>SELECT 1 WHERE (predicate)</c> must be that one SELECT
-    /// with nothing added (no UNION, GROUP BY, …), and its condition may hold no subquery (which could read files or settings and
+    /// with nothing added (no UNION, GROUP BY, …), its parentheses must pair up within it, and its condition may hold no subquery (which could read files or settings and
     /// show them in an error message) and call no function that reads settings or the environment.
     /// </summary>
     internal static string? Problem(DuckConnection connection, string predicate)
@@ -28,6 +28,15 @@ internal static class PartitionFilter
         if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.True)
             return root.TryGetProperty("error_message", out var m) ? $"it does not parse as a condition ({m.GetString()})" : "it does not parse as a condition";
         if (!root.TryGetProperty("statements", out var statements) || statements.GetArrayLength() != 1) return "it is not one condition";
+        // "a = 1) OR (true" parses above as the one condition "(a = 1) OR (true)", a wider one than written; as the element of a
+        // list, a parenthesis that closes one it did not open (or a bracket) does not parse.
+        var alone = (string?)connection.Scalar($"SELECT json_serialize_sql({SqlText.Literal($"SELECT [{predicate}]")})") ?? "{}";
+        using (var list = JsonDocument.Parse(alone))
+        {
+            if (list.RootElement.TryGetProperty("error", out var unpaired) && unpaired.ValueKind == JsonValueKind.True)
+                return "it is not one condition (its parentheses do not pair up: it closes one it did not open)";
+        }
+
         var node = statements[0].GetProperty("node");
         if (!Is(node, "type", "SELECT_NODE") || !Empty(node, "modifiers") || !Empty(node, "group_expressions") || !Null(node, "having") || !Null(node, "qualify")
             || !Null(node, "sample") || !node.TryGetProperty("cte_map", out var ctes) || !Empty(ctes, "map") || !node.TryGetProperty("from_table", out var from) || !Is(from, "type", "EMPTY"))

@@ -149,7 +149,9 @@ public sealed class DeltaMaintenanceTests(EngineFixture fixture) : IClassFixture
     /// <summary>
     /// A predicate is pasted into SQL on the writer's engine, which reads any file: a subquery (read_text, glob), a function that
     /// reads the environment, or text that closes the condition's parentheses and adds to the query is refused before it runs.
-    /// Before, each ran, and DuckDB's cast error printed /etc/passwd. Conditions on partition columns still select partitions.
+    /// Before, each ran, and DuckDB's cast error printed /etc/passwd. A condition that closes its own parentheses early and opens
+    /// new ones ("part = '1') OR (true") is refused too: it was taken as the wider "(part = '1') OR (true)" and compacted every partition.
+    /// Conditions on partition columns still select partitions.
     /// </summary>
     [Theory]
     [InlineData("part = (SELECT content FROM read_text('/etc/passwd'))", "it holds a subquery")]
@@ -158,6 +160,8 @@ public sealed class DeltaMaintenanceTests(EngineFixture fixture) : IClassFixture
     [InlineData("1=1) UNION ALL SELECT (2", "it is not one condition")]
     [InlineData("1=1) GROUP BY (1", "it is not one condition")]
     [InlineData("part = '0'; SELECT 1", "it does not parse as a condition")]
+    [InlineData("part = '1') OR (true", "it is not one condition (its parentheses do not pair up")]
+    [InlineData("part = '1'] OR [true", "it does not parse as a condition")]
     public async Task OptimizeAsync_PredicateThatIsNotACondition_RefusedBeforeItRuns(string predicate, string problem)
     {
         using var t = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["part"] });
