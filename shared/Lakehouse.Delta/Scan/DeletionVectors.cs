@@ -117,7 +117,6 @@ internal static class DeletionVectors
         throw Corrupt(dataFile, $"the inline vector decodes to {bytes.Length} bytes, the log says {dv.SizeInBytes} (sizeInBytes)");
     }
 
-    /// <summary>The table-relative path of a 'u' deletion vector: optional prefix folder, then deletion_vector_&lt;uuid&gt;.bin.</summary>
     /// <summary>The table-relative path of an on-disk vector's file ('u' and 'p'); null for inline vectors or a path that cannot be resolved.</summary>
     internal static string? FilePath(DeletionVectorDescriptor dv, ILakeStorage storage)
     {
@@ -136,6 +135,7 @@ internal static class DeletionVectors
         }
     }
 
+    /// <summary>The table-relative path of a 'u' deletion vector: optional prefix folder, then deletion_vector_&lt;uuid&gt;.bin.</summary>
     internal static string RelativePath(string pathOrInlineDv)
     {
         if (pathOrInlineDv.Length < 20) throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"its id '{pathOrInlineDv}' is too short");

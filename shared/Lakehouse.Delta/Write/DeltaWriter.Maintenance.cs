@@ -268,8 +268,14 @@ public sealed partial class DeltaWriter
     private HashSet<string> ValidFiles(DeltaSnapshot snapshot, long cutoffMs)
     {
         var valid = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var f in snapshot.Files) valid.Add(DeltaPaths.ToTableRelative(f.Path, _table.Storage));
-        foreach (var t in snapshot.Tombstones.Where(t => (t.DeletionTimestamp ?? 0) > cutoffMs)) valid.Add(DeltaPaths.ToTableRelative(t.Path, _table.Storage));
+        void Keep(string path, DeletionVectorDescriptor? dv)
+        {
+            valid.Add(DeltaPaths.ToTableRelative(path, _table.Storage));
+            // The vector's file goes with its data file: readers of the version, or of those within the retention, still need it.
+            if (dv is not null && DeletionVectors.FilePath(dv, _table.Storage) is { } vector) valid.Add(vector);
+        }
+        foreach (var f in snapshot.Files) Keep(f.Path, f.DeletionVector);
+        foreach (var t in snapshot.Tombstones.Where(t => (t.DeletionTimestamp ?? 0) > cutoffMs)) Keep(t.Path, t.DeletionVector);
         return valid;
     }
 
@@ -333,7 +339,8 @@ public sealed partial class DeltaWriter
 
     /// <summary>
     /// Files VACUUM may consider: not under <c>_delta_log</c>, not in a hidden folder (a name starting with '_' or '.' that is not
-    /// a partition folder), not a deletion vector. The writer's own staging folder is the exception: its leftovers are orphans.
+    /// a partition folder), not a checksum. The writer's own staging folder is the exception: its leftovers are orphans. Deletion
+    /// vectors are considered as Spark's VACUUM does: one that no file of the version (or tombstone within the retention) names goes.
     /// </summary>
     private static bool IsVacuumable(string path)
     {
@@ -344,7 +351,7 @@ public sealed partial class DeltaWriter
             if ((s.StartsWith('_') || s.StartsWith('.')) && !s.Contains('=', StringComparison.Ordinal)) return false;
         }
         var name = segments[^1];
-        return !name.StartsWith("deletion_vector_", StringComparison.Ordinal) && !name.EndsWith(".crc", StringComparison.Ordinal);
+        return !name.EndsWith(".crc", StringComparison.Ordinal);
     }
 
     /// <summary>Writes a checkpoint of the latest version now (normally one is written every <c>delta.checkpointInterval</c> commits); returns its version.</summary>

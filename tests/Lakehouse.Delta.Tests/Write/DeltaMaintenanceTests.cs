@@ -1,6 +1,9 @@
 using Lakehouse.Core;
+using Lakehouse.Delta.Log;
+using Lakehouse.Delta.Scan;
 using Lakehouse.Delta.Write;
 using Lakehouse.Engine;
+using Lakehouse.Storage;
 using Lakehouse.Testing;
 
 namespace Lakehouse.Delta.Tests.Write;
@@ -49,6 +52,35 @@ public sealed class DeltaMaintenanceTests(EngineFixture fixture) : IClassFixture
         Assert.Equal(["VACUUM END", "VACUUM START"], history.Select(h => h.Operation));
         Assert.Contains("\"numFilesToDelete\":\"2\"", history[1].OperationMetrics, StringComparison.Ordinal);
         Assert.Contains("\"numDeletedFiles\":\"2\"", history[0].OperationMetrics, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Deletion vectors go as Spark's VACUUM deletes them: those the version's files (or tombstones within the retention) name stay,
+    /// the others go. They used to stay for good, while <c>table check</c> said VACUUM would delete them.
+    /// </summary>
+    [Fact]
+    public async Task VacuumAsync_DeletionVectorsOnlyOlderVersionsName_DeletedThoseInUseKept()
+    {
+        using var temp = new TempDirectory("vacuum-dv");
+        var root = temp.Combine("t");
+        TestFiles.CopyTree(ConformanceCorpus.Root("golden/dv-partitioned-with-checkpoint"), root);
+        var table = DeltaTable.Open(LakeStorage.Open(root), _engine);
+        var writer = DeltaWriter.Create(table);
+        List<string> Vectors() => [.. Directory.GetFiles(root, "deletion_vector_*.bin", SearchOption.AllDirectories).Select(f => Path.GetFileName(f)).Order()];
+        async Task<List<string>> InUseAsync() => [.. (await table.GetSnapshotAsync()).Files.Select(f => f.DeletionVector).OfType<DeletionVectorDescriptor>()
+            .Select(dv => Path.GetFileName(DeletionVectors.FilePath(dv, table.Storage)!)).Distinct().Order()];
+        Task<List<string?>> RowsAsync() => WriteTestKit.QueryAsync(table, "SELECT count(*)::VARCHAR || ' ' || sum(hash(t))::VARCHAR FROM t");
+        var rows = await RowsAsync();
+        var inUse = await InUseAsync();
+        Assert.Equal(2, inUse.Count);
+        Assert.Equal(15, Vectors().Count); // 13 of them named only by versions before the latest
+
+        var result = await writer.VacuumAsync(TimeSpan.Zero, force: true);
+
+        Assert.Equal(inUse, Vectors());
+        Assert.Equal(13, result.Files.Count(f => f.Contains("deletion_vector_", StringComparison.Ordinal)));
+        Assert.Equal(rows, await RowsAsync());
+        Assert.Empty((await writer.VacuumAsync(TimeSpan.Zero, dryRun: true, force: true)).Files);
     }
 
     [Fact]
