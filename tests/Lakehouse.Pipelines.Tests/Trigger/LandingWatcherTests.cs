@@ -35,7 +35,7 @@ public sealed class LandingWatcherTests : IAsyncLifetime
         _temp.Dispose();
     }
 
-    private LandingWatcher Watcher(Recorder recorder, bool once, BlobEventsTriggerDefinition? trigger = null, IReadOnlyList<KeyValuePair<string, string>>? parameters = null, string? container = null, TimeSpan? settle = null) =>
+    private LandingWatcher Watcher(Recorder recorder, bool once, BlobEventsTriggerDefinition? trigger = null, IReadOnlyList<KeyValuePair<string, string>>? parameters = null, string? container = null, TimeSpan? settle = null, TimeProvider? time = null) =>
         new(Landing, trigger ?? BlobEventsTriggerDefinition.Load(TriggerFile), _store, recorder, new LandingWatchOptions
         {
             SettleTime = settle ?? Settle,
@@ -43,7 +43,7 @@ public sealed class LandingWatcherTests : IAsyncLifetime
             Once = once,
             Parameters = parameters ?? [],
             Container = container,
-        });
+        }, time);
 
     private async Task<string> LandAsync(string relative, string text = "{\"event_id\":\"e1\"}\n")
     {
@@ -171,29 +171,33 @@ public sealed class LandingWatcherTests : IAsyncLifetime
     [Fact]
     public async Task RunAsync_FileStillGrowing_WaitsForWholeBatchThenOneRunThenNextBatch()
     {
-        // A settle time well above the pauses between appends, even on a loaded machine.
+        // The watcher's clock stands still while the file grows and moves only by the test's pauses (100 ms each, 1 s in all,
+        // below the settle time): however long a loaded machine takes between two appends, no moment of quiet reaches the
+        // settle time before the last one. After it the clock runs on with real time.
         var settle = TimeSpan.FromSeconds(1.5);
-        var clock = Stopwatch.StartNew();
-        var recorder = new Recorder(clock: clock);
+        var clock = new HeldClock();
+        var recorder = new Recorder(clock: clock.Elapsed);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        using var watcher = Watcher(recorder, once: false, settle: settle);
+        using var watcher = Watcher(recorder, once: false, settle: settle, time: clock);
         var watching = watcher.RunAsync(cancel.Token);
 
         var growing = Path.Combine(Landing, "weblogs", "growing.ndjson");
         var lastWrite = TimeSpan.Zero;
         for (var i = 0; i < 10; i++)
         {
+            // The watcher sees the write at this time or later (its clock stands still until Advance).
+            lastWrite = clock.Elapsed();
             await File.AppendAllTextAsync(growing, $"{{\"event_id\":\"g{i}\"}}\n");
-            // Taken right after the write, not after the pause that follows it (which a loaded machine stretches).
-            lastWrite = clock.Elapsed;
             if (i == 5) await LandAsync("weblogs/other.ndjson");
             await Task.Delay(100);
+            if (i < 9) clock.Advance(TimeSpan.FromMilliseconds(100));
         }
+        clock.Release();
 
         await recorder.WaitForAsync(1);
         var started = recorder.StartedAt[0];
 
-        Assert.True(started >= lastWrite + settle - TimeSpan.FromMilliseconds(100), $"the run started {started} after the start, the last write was at {lastWrite}");
+        Assert.True(started >= lastWrite + settle, $"the run started at {started} on the watcher's clock, the last write was at {lastWrite}");
         var body = JsonNode.Parse(recorder.Launches[0].TriggerBody)!;
         Assert.Equal(["landing/weblogs/growing.ndjson", "landing/weblogs/other.ndjson"], body["files"]!.AsArray().Select(f => (string)f!));
 
@@ -401,19 +405,25 @@ public sealed class LandingWatcherTests : IAsyncLifetime
         Assert.Equal(3, await launcher.LaunchAsync(new PipelineLaunch("p.json", "{}", [], "watch-1"), CancellationToken.None));
     }
 
-    /// <summary>Records each launch and when it came (from the recorder's creation); answers with a fixed exit code.</summary>
-    private sealed class Recorder(int exitCode = 0, Stopwatch? clock = null) : IPipelineLauncher
+    /// <summary>Records each launch and when it came (on <paramref name="clock"/>, by default from the recorder's creation); answers with a fixed exit code.</summary>
+    private sealed class Recorder(int exitCode = 0, Func<TimeSpan>? clock = null) : IPipelineLauncher
     {
-        private readonly Stopwatch _clock = clock ?? Stopwatch.StartNew();
+        private readonly Func<TimeSpan> _clock = clock ?? StartedNow();
         private readonly ConcurrentQueue<(PipelineLaunch Launch, TimeSpan At)> _launches = new();
 
         internal IReadOnlyList<PipelineLaunch> Launches => [.. _launches.Select(l => l.Launch)];
 
         internal IReadOnlyList<TimeSpan> StartedAt => [.. _launches.Select(l => l.At)];
 
+        private static Func<TimeSpan> StartedNow()
+        {
+            var watch = Stopwatch.StartNew();
+            return () => watch.Elapsed;
+        }
+
         public Task<int> LaunchAsync(PipelineLaunch launch, CancellationToken cancellationToken)
         {
-            _launches.Enqueue((launch, _clock.Elapsed));
+            _launches.Enqueue((launch, _clock()));
             return Task.FromResult(exitCode);
         }
 
@@ -427,4 +437,38 @@ public sealed class LandingWatcherTests : IAsyncLifetime
             }
         }
     }
+}
+
+/// <summary>
+/// A clock that stands still, moved only by <see cref="Advance"/>, until <see cref="Release"/>; from then on it runs with real time.
+/// Only the time of day is taken from it (the watcher's settle time); timers stay on the system clock.
+/// </summary>
+internal sealed class HeldClock : TimeProvider
+{
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private readonly Lock _lock = new();
+    private TimeSpan _held;
+    private Stopwatch? _running;
+
+    /// <summary>The time passed on this clock since its start.</summary>
+    public TimeSpan Elapsed()
+    {
+        lock (_lock) return _held + (_running?.Elapsed ?? TimeSpan.Zero);
+    }
+
+    public void Advance(TimeSpan by)
+    {
+        lock (_lock)
+        {
+            if (_running is not null) throw new InvalidOperationException("the clock runs already");
+            _held += by;
+        }
+    }
+
+    public void Release()
+    {
+        lock (_lock) _running ??= Stopwatch.StartNew();
+    }
+
+    public override DateTimeOffset GetUtcNow() => Start + Elapsed();
 }
