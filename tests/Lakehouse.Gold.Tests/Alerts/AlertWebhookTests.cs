@@ -175,9 +175,15 @@ public sealed class AlertWebhookTests
         var delivery = await webhook.PostAsync([MakeAlert(1)]);
 
         Assert.True(delivery.AllDelivered);
-        Assert.Equal(2, receiver.Requests.Count);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}"); // not the 10 s the first answer takes
-        Assert.Equal("no answer within 300 ms", Assert.Single(_logs.Events, e => e.Id.Id == LogEventIds.Gold + 100).Values["Cause"]);
+        // The first try cannot be answered in time; a retry answered at once is delivered. On a busy machine a retry's own answer
+        // can miss the 300 ms too and is retried in turn: every try but the last timed out, each logged with that cause.
+        var tries = receiver.Requests.Count;
+        Assert.InRange(tries, 2, 5);
+        Assert.All(receiver.Requests, r => Assert.Equal(receiver.Requests[0].Body, r.Body));
+        var retried = _logs.Events.Where(e => e.Id.Id == LogEventIds.Gold + 100).ToList();
+        Assert.Equal(tries - 1, retried.Count);
+        Assert.All(retried, e => Assert.Equal("no answer within 300 ms", e.Values["Cause"]));
         AssertNoSecretLogged();
     }
 
