@@ -25,6 +25,14 @@ public sealed class AzuriteRestartTests(EngineFixture engine, ITestOutputHelper 
 
     private int Retries => _logs.Events.Count(e => e.Id.Id == LogEventIds.Storage);
 
+    /// <summary>
+    /// The retry budget of a run that must outlast Azurite's stop and restart: 8 retries back off 0.5, 1, 2, 4, 8, 16, 30 and 30 s,
+    /// about 90 s. Stopping Azurite (SIGTERM, it saves its metadata) and starting node again take seconds on a loaded machine: with 5
+    /// retries (about 15 s) the budget ran out before Azurite listened again and the append failed ("failed after 6 tries over 16.4 s:
+    /// ... Connection refused"). The budget only bounds a hang; the run stops waiting as soon as Azurite answers.
+    /// </summary>
+    private const int RetriesOutlastingARestart = 8;
+
     private DeltaTable Open(AzuriteServer azurite, AzuriteContainer container, int maxRetries)
     {
         var options = azurite.CreateOptions();
@@ -41,7 +49,7 @@ public sealed class AzuriteRestartTests(EngineFixture engine, ITestOutputHelper 
         try
         {
             var container = await azurite.CreateContainerAsync("restart");
-            var writer = DeltaWriter.Create(Open(azurite, container, maxRetries: 5));
+            var writer = DeltaWriter.Create(Open(azurite, container, maxRetries: RetriesOutlastingARestart));
             var committed = 0;
             var clock = Stopwatch.StartNew();
             var run = Task.Run(async () =>
@@ -78,7 +86,7 @@ public sealed class AzuriteRestartTests(EngineFixture engine, ITestOutputHelper 
         try
         {
             var container = await azurite.CreateContainerAsync("commit");
-            var table = Open(azurite, container, maxRetries: 5);
+            var table = Open(azurite, container, maxRetries: RetriesOutlastingARestart);
             var writer = DeltaWriter.Create(table);
             for (var i = 0; i < 2; i++) await writer.AppendAsync(Rows(i));
             Task? restart = null;
