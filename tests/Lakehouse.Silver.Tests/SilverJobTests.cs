@@ -16,6 +16,14 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
     private static string Web(string id, string ts = "2024-05-03T07:54:52.023Z", string tti = "1377.7", string ttar = "1019.8", string status = "200", string extra = "") =>
         $"{{\"event_id\":\"{id}\",\"timestamp\":\"{ts}\",\"page_url\":\"https://shop.example.com/a\",\"tti_ms\":{tti},\"ttar_ms\":{ttar},\"status\":{status},\"session_id\":\"s1\"{extra}}}";
 
+    /// <summary>Lands <paramref name="payloads"/> in the bronze table of the dataset <paramref name="json"/> defines and runs silver with that definition.</summary>
+    private async Task<SilverRunResult> RunDefinedAsync(string json, params string[] payloads)
+    {
+        var definition = DatasetDefinition.Parse(Encoding.UTF8.GetBytes(json), "test.json");
+        await _lake.LandAsync(definition.Name, payloads);
+        return await SilverJob.Open(_lake.Root, _lake.Engine).RunAsync(definition);
+    }
+
     [Fact]
     public async Task RunAsync_CleanEvents_TypedRowsWithUtcTimesAndEventDates()
     {
@@ -147,7 +155,7 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
     {
         // Read as doubles, 9007199254740993 was ...992 (the row at the bound was dropped) and 2^60 + 2 was 2^60, with the column
         // compared as a double too (2^60 - 1 passed a min of 2^60).
-        var definition = DatasetDefinition.Parse(Encoding.UTF8.GetBytes("""
+        const string Definition = """
             {
               "name": "big", "payload": "json",
               "columns": [ { "name": "eid", "type": "string" }, { "name": "t", "type": "timestamp" }, { "name": "i", "type": "integer" }, { "name": "j", "type": "integer" } ],
@@ -158,15 +166,14 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
                 { "name": "j_wide", "column": "j", "check": "between", "min": -2.5, "max": 1e19, "action": "warn" }
               ]
             }
-            """), "big.json");
-        string Row(string id, string i, string j) => $"{{\"eid\":\"{id}\",\"t\":\"2026-01-05T10:00:00Z\",\"i\":{i},\"j\":{j}}}";
-        await _lake.LandAsync("big",
+            """;
+        static string Row(string id, string i, string j) => $"{{\"eid\":\"{id}\",\"t\":\"2026-01-05T10:00:00Z\",\"i\":{i},\"j\":{j}}}";
+
+        var result = await RunDefinedAsync(Definition,
             Row("at_max", "9007199254740993", "1152921504606846976"),
             Row("over_max", "9007199254740994", "1152921504606846977"),
             Row("below_min", "1", "1152921504606846975"),
             Row("at_max_exclusive", "1", "1152921504606846978"));
-
-        var result = await SilverJob.Open(_lake.Root, _lake.Engine).RunAsync(definition);
 
         Assert.Equal((4L, 1L, 3L, 0L), (result.RowsIn, result.RowsOut, result.Quarantined, result.Warned));
         Assert.Equal(["at_max|9007199254740993|1152921504606846976"], await _lake.RowsAsync("silver/big", "eid, i, j", "eid"));
@@ -182,7 +189,7 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
     public async Task RunAsync_DuplicateKeysInObjectsAlongColumnPaths_QuarantinedNamingTheKeyAndTheObject()
     {
         // The value read at attrs.release was one of the two, silently; a duplicate in an object no path goes through stays data.
-        var definition = DatasetDefinition.Parse(Encoding.UTF8.GetBytes("""
+        const string Definition = """
             {
               "name": "nested", "payload": "json",
               "columns": [
@@ -191,17 +198,15 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
               ],
               "event_time": "t", "id": ["eid"]
             }
-            """), "nested.json");
-        string Row(string id, string rest) => $"{{\"eid\":\"{id}\",\"t\":\"2026-01-05T10:00:00Z\",{rest}}}";
-        await _lake.LandAsync("nested",
+            """;
+        static string Row(string id, string rest) => $"{{\"eid\":\"{id}\",\"t\":\"2026-01-05T10:00:00Z\",{rest}}}";
+        var result = await RunDefinedAsync(Definition,
             Row("ok", "\"attrs\":{\"release\":\"a\",\"x\":1},\"a\":{\"b\":{\"c\":1}}"),
             Row("read_twice", "\"attrs\":{\"release\":\"a\",\"release\":\"b\"}"),
             Row("other_twice", "\"attrs\":{\"release\":\"a\",\"x\":1,\"x\":2}"),
             Row("deep", "\"a\":{\"b\":{\"c\":1,\"c\":2}}"),
             Row("middle", "\"a\":{\"b\":{\"c\":1},\"b\":{\"c\":2}}"),
             Row("unread", "\"attrs\":{\"release\":\"a\",\"list\":[{\"k\":1,\"k\":2}],\"more\":{\"k\":1,\"k\":2}},\"o\":{\"k\":1,\"k\":2}"));
-
-        var result = await SilverJob.Open(_lake.Root, _lake.Engine).RunAsync(definition);
 
         Assert.Equal((6L, 2L, 4L), (result.RowsIn, result.RowsOut, result.Quarantined));
         Assert.Equal(["ok|a|1", "unread|a|NULL"], await _lake.RowsAsync("silver/nested", "eid, release, c", "eid"));
