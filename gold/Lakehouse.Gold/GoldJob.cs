@@ -194,9 +194,10 @@ public sealed class GoldJob
                 Log.NothingNew(job._log, definition.Name, oldest);
                 return Result("incremental", oldest, oldest, [], 0, 0, null, []);
             }
-            var (touched, newFiles, appendOnly) = await TouchedAsync(silver, oldest, cancellationToken).ConfigureAwait(false);
+            var (touched, newFiles, appendOnly, rowsNew) = await TouchedAsync(silver, oldest, cancellationToken).ConfigureAwait(false);
             var pending = outputs.Where(o => consumed[o.Table] < silver.Version).ToList();
-            return await RecomputeAsync(silver, pending, touched, newFiles, appendOnly, txn: true, "incremental", oldest, cancellationToken).ConfigureAwait(false);
+            var result = await RecomputeAsync(silver, pending, touched, newFiles, appendOnly, txn: true, "incremental", oldest, cancellationToken).ConfigureAwait(false);
+            return result with { RowsNew = rowsNew };
         }
 
         /// <summary>Recomputes the range of a rerun from the silver version gold now records (every table holds the same one).</summary>
@@ -215,7 +216,7 @@ public sealed class GoldJob
             }
             var dates = held.Where(d => d >= options.From!.Value && d <= options.To!.Value).ToHashSet();
             var rebuilt = await RecomputeAsync(silver, outputs, dates, new HashSet<string>(), appendOnly: false, txn: false, "rerun", version, cancellationToken).ConfigureAwait(false);
-            return rebuilt with { SilverFromVersion = caughtUp.SilverFromVersion, LateEvents = caughtUp.LateEvents };
+            return rebuilt with { SilverFromVersion = caughtUp.SilverFromVersion, LateEvents = caughtUp.LateEvents, RowsNew = caughtUp.RowsNew };
         }
 
         /// <summary>
@@ -509,18 +510,19 @@ public sealed class GoldJob
         /// <summary>
         /// The event dates the silver commits after <paramref name="after"/> added or removed rows in, the files they added that
         /// are still live (the new rows), and whether they only added rows (no row was removed or rewritten, and no compaction folded
-        /// an added file into another, so the added files hold every new row). When those commits are gone from the log, every date
-        /// silver holds.
+        /// an added file into another, so the added files hold every new row), and how many rows they added (from the files' stats).
+        /// When those commits are gone from the log, every date silver holds and all of its rows.
         /// </summary>
-        private async Task<(HashSet<DateOnly> Dates, HashSet<string> NewFiles, bool AppendOnly)> TouchedAsync(DeltaSnapshot silver, long after, CancellationToken cancellationToken)
+        private async Task<(HashSet<DateOnly> Dates, HashSet<string> NewFiles, bool AppendOnly, long RowsNew)> TouchedAsync(DeltaSnapshot silver, long after, CancellationToken cancellationToken)
         {
             var dates = new HashSet<DateOnly>();
             var added = new HashSet<string>(StringComparer.Ordinal);
             var live = silver.Files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
+            var all = silver.Files.Sum(f => Delta.Log.StatsJson.NumRecords(f) ?? 0);
             if (after < 0)
             {
                 foreach (var f in silver.Files) AddDate(dates, f.PartitionValues);
-                return (dates, silver.Files.Select(f => Uri.UnescapeDataString(f.Path)).ToHashSet(StringComparer.Ordinal), false);
+                return (dates, silver.Files.Select(f => Uri.UnescapeDataString(f.Path)).ToHashSet(StringComparer.Ordinal), false, all);
             }
             IReadOnlyList<DeltaCommitChanges> changes;
             try
@@ -531,14 +533,16 @@ public sealed class GoldJob
             {
                 Log.ChangesUnavailable(job._log, definition.Name, after, e.Message);
                 foreach (var f in silver.Files) AddDate(dates, f.PartitionValues);
-                return (dates, added, false);
+                return (dates, added, false, all);
             }
             var foldedAway = false;
+            long rowsNew = 0;
             foreach (var c in changes)
             {
                 foreach (var a in c.Adds.Where(a => a.DataChange))
                 {
                     AddDate(dates, a.PartitionValues);
+                    rowsNew += Delta.Log.StatsJson.NumRecords(a) ?? 0;
                     if (live.Contains(a.Path)) added.Add(Uri.UnescapeDataString(a.Path));
                     else foldedAway = true;
                 }
@@ -552,7 +556,7 @@ public sealed class GoldJob
             }
             // A compaction removes and adds without a data change: the rows stay as they were. Unless it folded a new file in with
             // others (then some new rows are in a file that is not among the added ones), the added files still hold every new row.
-            return (dates, added, !foldedAway && changes.All(c => c.Removes.All(r => !r.DataChange)));
+            return (dates, added, !foldedAway && changes.All(c => c.Removes.All(r => !r.DataChange)), rowsNew);
         }
 
         private static bool AddDate(HashSet<DateOnly> dates, IReadOnlyDictionary<string, string?>? partitionValues)

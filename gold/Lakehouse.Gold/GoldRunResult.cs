@@ -21,7 +21,7 @@ public sealed record GoldTableResult(string Table, int Dates, long Rows, TimeSpa
 /// <param name="SilverFromVersion">The silver version gold had consumed before the run (-1: none).</param>
 /// <param name="SilverToVersion">The silver version gold has consumed after it.</param>
 /// <param name="Dates">The event dates silver changed (or the rerun named), in order; a table may recompute the day before too (see <see cref="Tables"/>).</param>
-/// <param name="RowsIn">Silver rows read for those dates.</param>
+/// <param name="RowsIn">Silver rows read for those dates (old and new: see <see cref="RowsNew"/> for the new ones).</param>
 /// <param name="LateEvents">New silver rows whose event time was behind the watermark when they arrived.</param>
 /// <param name="Watermark">The watermark after the run (newest event time minus the delay; null for an empty silver table).</param>
 /// <param name="Tables">Per gold table, what it got.</param>
@@ -34,6 +34,13 @@ public sealed record GoldRunResult(
     long RowsIn, long LateEvents, DateTimeOffset? Watermark, IReadOnlyList<GoldTableResult> Tables,
     long AlertsNew, long AlertsDelivered, long AlertsPending, TimeSpan Elapsed)
 {
+    /// <summary>
+    /// The silver rows that were new to gold: those the silver commits it consumed in this run added (every row silver held, on a
+    /// first run or when those commits are gone from the log). <see cref="RowsIn"/> counts the rows of the recomputed dates instead,
+    /// old ones included.
+    /// </summary>
+    public long RowsNew { get; init; }
+
     /// <summary>Whether the run found nothing to do.</summary>
     public bool NothingNew => Dates.Count == 0 && Tables.All(t => t.Dates == 0);
 }

@@ -16,7 +16,8 @@ public sealed class StreamAlertsCommandTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    private static string Reading(string sensor, DateTimeOffset time, double value, string status = "normal") =>
+    /// <summary>A sensors event as a device sends it.</summary>
+    internal static string Reading(string sensor, DateTimeOffset time, double value, string status = "normal") =>
         $"{{\"sensor_id\":\"{sensor}\",\"device_type\":\"temperature\",\"timestamp\":\"{time.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}\"," +
         $"\"value\":{value.ToString(CultureInfo.InvariantCulture)},\"unit\":\"F\",\"location\":\"plant-a/room-1\",\"status\":\"{status}\"}}";
 

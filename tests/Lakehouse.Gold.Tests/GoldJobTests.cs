@@ -115,7 +115,7 @@ public sealed class GoldJobTests(EngineFixture fixture) : IClassFixture<EngineFi
         Assert.Equal(-1, result.SilverFromVersion);
         Assert.Equal(version, result.SilverToVersion);
         Assert.Equal([new DateOnly(2024, 5, 1), new DateOnly(2024, 5, 2), new DateOnly(2024, 5, 3)], result.Dates);
-        Assert.Equal(3000, result.RowsIn);
+        Assert.Equal((3000L, 3000L), (result.RowsIn, result.RowsNew));
         AssertSameRows(Expected(rows), await DailyAsync());
         var table = result.Tables[0];
         Assert.Equal(("page_performance_daily", 3, (long)Expected(rows).Count), (table.Table, table.Dates, table.Rows));
@@ -137,6 +137,8 @@ public sealed class GoldJobTests(EngineFixture fixture) : IClassFixture<EngineFi
 
         Assert.Equal([new DateOnly(2024, 5, 2)], result.Dates);
         Assert.Equal(version, result.SilverToVersion);
+        // The new rows are the 300 appended, not the rows of the days recomputed (RowsIn: those days' old rows too).
+        Assert.Equal(300, result.RowsNew);
         AssertSameRows(Expected(first.Concat(more)), await DailyAsync());
         var after = await _lake.Table("gold/page_performance_daily").GetSnapshotAsync();
         Assert.Equal(version, after.TransactionVersion(GoldTables.AppId("weblogs")));

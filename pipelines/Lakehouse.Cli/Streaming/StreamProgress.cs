@@ -25,7 +25,10 @@ internal sealed record StreamProgress
     /// <summary>When the batch ended (UTC).</summary>
     public DateTimeOffset Timestamp { get; init; }
 
-    /// <summary>Rows this batch took in: bronze events committed (when bronze runs here), else bronze rows silver read, else silver rows gold read.</summary>
+    /// <summary>
+    /// Rows this batch took in: bronze events committed (when bronze runs here), else bronze rows silver read, else the new silver
+    /// rows gold consumed (not the rows of the dates it recomputed: those are the <c>goldRead</c> total).
+    /// </summary>
     public long NumInputRows { get; init; }
 
     /// <summary><see cref="NumInputRows"/> over the time since the previous batch ended.</summary>
@@ -46,7 +49,7 @@ internal sealed record StreamProgress
     /// <summary>Table versions after the batch.</summary>
     public required StreamSinkProgress Sink { get; init; }
 
-    /// <summary>Rows since the process started, per outcome (bronze, silverIn, silver, quarantined, duplicates, goldIn, alerts).</summary>
+    /// <summary>Rows since the process started, per outcome (bronze, silverIn, silver, quarantined, duplicates, goldIn, goldRead, alerts, lateEvents).</summary>
     public required IReadOnlyDictionary<string, long> Totals { get; init; }
 
     /// <summary>True in the record written when the process stopped.</summary>

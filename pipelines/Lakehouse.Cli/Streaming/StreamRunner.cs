@@ -54,6 +54,7 @@ internal sealed class StreamRunner
         ["quarantined"] = 0,
         ["duplicates"] = 0,
         ["goldIn"] = 0,
+        ["goldRead"] = 0,
         ["alerts"] = 0,
         ["lateEvents"] = 0,
     };
@@ -130,7 +131,7 @@ internal sealed class StreamRunner
         (string, string) d = ("dataset", _options.Dataset), l = ("layers", _layersKey);
         text.Counter("lakehouse_stream_batches_total", "Micro-batches this stream process has completed.", batches, d, l);
         foreach (var (stage, rows) in totals)
-            text.Counter("lakehouse_stream_rows_total", "Rows this stream process handled, by stage: bronze (events committed), silverIn (bronze rows read), silver (rows added), quarantined, duplicates (repeats of an event id dropped), goldIn (silver rows of the recomputed dates), alerts (new), lateEvents.", rows, d, l, ("stage", stage));
+            text.Counter("lakehouse_stream_rows_total", "Rows this stream process handled, by stage: bronze (events committed), silverIn (bronze rows read), silver (rows added), quarantined, duplicates (repeats of an event id dropped), goldIn (new silver rows gold consumed), goldRead (silver rows of the dates gold recomputed, old ones included), alerts (new), lateEvents.", rows, d, l, ("stage", stage));
         if (lag is { } events) text.Gauge("lakehouse_stream_source_lag_events", "Events between what the stream read and the broker's end, over the partitions this process owns.", events, d);
         if (last is null) return;
         foreach (var (phase, ms) in last.DurationMs)
@@ -518,7 +519,7 @@ internal sealed class StreamRunner
         {
             var now = DateTimeOffset.UtcNow;
             var bronzeHere = (_options.Layers & StreamLayers.Bronze) != 0;
-            var input = bronzeHere ? _pendingRows : s?.RowsIn ?? g?.RowsIn ?? 0;
+            var input = bronzeHere ? _pendingRows : s?.RowsIn ?? g?.RowsNew ?? 0;
             var durations = new Dictionary<string, long>(StringComparer.Ordinal);
             if (bronzeHere && _options.From != "http")
             {
@@ -543,7 +544,7 @@ internal sealed class StreamRunner
             }
             else if (g is not null)
             {
-                sources.Add(new StreamSourceProgress("silver." + _options.Dataset, Version(g.SilverFromVersion), Version(g.SilverToVersion), g.RowsIn,
+                sources.Add(new StreamSourceProgress("silver." + _options.Dataset, Version(g.SilverFromVersion), Version(g.SilverToVersion), g.RowsNew,
                     _silverVersion is { } sv ? sv - g.SilverToVersion : null));
             }
             if (s is not null)
@@ -555,7 +556,8 @@ internal sealed class StreamRunner
             }
             if (g is not null)
             {
-                _totals["goldIn"] += g.RowsIn;
+                _totals["goldIn"] += g.RowsNew;
+                _totals["goldRead"] += g.RowsIn;
                 _totals["alerts"] += g.AlertsNew;
                 _totals["lateEvents"] += g.LateEvents;
             }
