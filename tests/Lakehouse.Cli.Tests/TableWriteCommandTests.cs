@@ -165,6 +165,34 @@ public sealed class TableWriteCommandTests(EngineFixture fixture) : IClassFixtur
         Assert.Empty(Directory.GetFiles(table, "*.parquet", SearchOption.AllDirectories));
     }
 
+    /// <summary>
+    /// An empty string in a partition column is refused naming the file, line and column, and nothing is written: Delta reads an
+    /// empty partition value back as null (PROTOCOL.md; Spark writes it as null too), so the row cannot be kept as it is (before:
+    /// it was stored as null without a word). Null itself stays a null partition.
+    /// </summary>
+    [Fact]
+    public async Task Import_EmptyStringInAPartitionColumn_RefusedNamingFileLineAndColumnNothingWritten()
+    {
+        var table = _temp.Combine("t");
+        Assert.Equal(0, (await CliRunner.RunAsync("table", "import", Ndjson("0.json", """{"id": 0, "p": "a"}""", """{"id": 1, "p": null}"""), "--to", table, "--partition-by", "p")).ExitCode);
+        var csv = _temp.Combine("2.csv");
+        await File.WriteAllTextAsync(csv, "id,p\n3,b\n4,\n5,\"\"\n");
+        var why = $"column 'p' is a partition column of '{table}', and its value is the empty string, which a partition column cannot hold: " +
+            "Delta stores partition values as text and reads an empty one back as null, so the row would change. Nothing was imported; " +
+            "give such rows null (or another value) there, or partition by another column.\n";
+
+        var jsonFile = Ndjson("1.json", """{"id": 2, "p": "b"}""", "", """{"id": 3, "p": ""}""");
+        var json = await CliRunner.RunAsync("table", "import", jsonFile, "--to", table);
+        var fromCsv = await CliRunner.RunAsync("table", "import", csv, "--to", table);
+
+        Assert.Equal((1, $"error: {jsonFile} line 3: " + why), (json.ExitCode, json.Stderr));
+        Assert.Equal((1, $"error: {csv} line 4: " + why), (fromCsv.ExitCode, fromCsv.Stderr));
+        var rows = await ReadRowsAsync(table);
+        Assert.Equal(["0=a", "1=<null>"], rows.Select(r => $"{r.GetProperty("id").GetInt64()}={(r.GetProperty("p").ValueKind == JsonValueKind.Null ? "<null>" : r.GetProperty("p").GetString())}").Order());
+        Assert.Equal(["p=__HIVE_DEFAULT_PARTITION__", "p=a"], Directory.GetFiles(table, "*.parquet", SearchOption.AllDirectories)
+            .Select(f => Path.GetFileName(Path.GetDirectoryName(f)!)).Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public async Task OptimizeRestoreVacuum_OnImportedTable_DoWhatTheySay()
     {

@@ -58,7 +58,7 @@ internal static partial class TableCommands
         var to = new Option<string>("--to") { Description = TableHelp, HelpName = "table", Required = true };
         command.MissingOption = (parse, option) => option == to ? TableTypedAsAFile(parse, files) : null;
         var mode = CommandLine.Choice("--mode", "append adds the rows; overwrite replaces the table's rows (older versions stay readable).", "append", "append", "overwrite");
-        var partitionBy = CommandLine.Text("--partition-by", "Partition a new table by these columns (Hive-style folders).", "col[,col]");
+        var partitionBy = CommandLine.Text("--partition-by", "Partition a new table by these columns (Hive-style folders; a row with an empty string in one is refused, as Delta reads it back as null).", "col[,col]");
         var format = CommandLine.Text("--format", "The files' format when their extension does not tell it (json: NDJSON or one JSON array).", "ndjson|json|csv|parquet");
         var transaction = CommandLine.Text("--txn", "Commit a Delta txn (application id, version) with the rows; skipped if the table already holds it.", "appId:version");
         var maxObjectSize = CommandLine.Text("--max-object-size",

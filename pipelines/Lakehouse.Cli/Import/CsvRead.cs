@@ -122,14 +122,21 @@ internal sealed class CsvRead
         $"columns = {{{string.Join(", ", f.Header.Select(h => SqlText.Literal(h) + ": 'VARCHAR'"))}}})";
 
     /// <summary>The first row, in input order, whose <paramref name="column"/> does not fit <paramref name="type"/>: input index and 0-based row.</summary>
-    internal (int File, long Record)? FirstMisfit(DuckEngine engine, string column, DeltaType type)
+    internal (int File, long Record)? FirstMisfit(DuckEngine engine, string column, DeltaType type) =>
+        FirstWhere(engine, column, source => "NOT " + StrictCast.FitsSql(SqlText.Identifier(source), "VARCHAR", type));
+
+    /// <summary>The first row, in input order, whose <paramref name="column"/> is the empty string (a quoted "" field): input index and 0-based row.</summary>
+    internal (int File, long Record)? FirstEmpty(DuckEngine engine, string column) =>
+        FirstWhere(engine, column, source => $"{SqlText.Identifier(source)} = ''");
+
+    private (int File, long Record)? FirstWhere(DuckEngine engine, string column, Func<string, string> condition)
     {
         using var lease = engine.Lease();
         foreach (var f in _files)
         {
             var source = f.Header.FirstOrDefault(h => string.Equals(h, column, StringComparison.OrdinalIgnoreCase));
             if (source is null) continue;
-            var sql = $"SELECT ordinality FROM {ReadCsv(f)} WITH ORDINALITY WHERE NOT {StrictCast.FitsSql(SqlText.Identifier(source), "VARCHAR", type)} ORDER BY ordinality LIMIT 1";
+            var sql = $"SELECT ordinality FROM {ReadCsv(f)} WITH ORDINALITY WHERE {condition(source)} ORDER BY ordinality LIMIT 1";
             if (lease.Connection.Scalar(sql) is { } ordinal) return (f.Index, Convert.ToInt64(ordinal, CultureInfo.InvariantCulture) - 1);
         }
         return null;

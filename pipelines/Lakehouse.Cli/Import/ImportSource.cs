@@ -168,6 +168,8 @@ internal sealed partial class ImportSource : IDisposable
     /// </summary>
     internal LakehouseException? Explain(LakehouseException e, string table)
     {
+        if (e.Reason == LakehouseErrorReason.InvalidInput && EmptyPartition().Match(e.Message) is { Success: true } empty)
+            return EmptyPartitionError(empty.Groups["column"].Value, table, e);
         var engine = e.Reason == LakehouseErrorReason.Engine ? e : e.InnerException as LakehouseException;
         if (engine is null || engine.Reason != LakehouseErrorReason.Engine) return null;
         var text = engine.Message;
@@ -210,16 +212,47 @@ internal sealed partial class ImportSource : IDisposable
         return new LakehouseException(LakehouseErrorReason.InvalidInput, $"{Describe(Files)}: {what[0..1].ToUpperInvariant()}{what[1..]}", inner);
     }
 
+    /// <summary>
+    /// The writer refused an empty string in a partition column (Delta would read it back as null): the message names the file and
+    /// line (or Parquet row) of the first such value, so the user can find it.
+    /// </summary>
+    private LakehouseException EmptyPartitionError(string column, string table, Exception inner)
+    {
+        (int File, long Record)? at = null;
+        try
+        {
+            at = _json?.FirstEmpty(_engine, column) ?? _csv?.FirstEmpty(_engine, column);
+        }
+        catch (LakehouseException)
+        {
+            // Locating is best effort; the message below still names the column.
+        }
+        var what = $"column '{column}' is a partition column of '{table}', and its value is the empty string, which a partition column cannot hold: " +
+            "Delta stores partition values as text and reads an empty one back as null, so the row would change. Nothing was imported; " +
+            "give such rows null (or another value) there, or partition by another column.";
+        if (_json is null && _csv is null && FirstParquetRow($"{SqlText.Identifier(column)} = ''") is { } row)
+            return new LakehouseException(LakehouseErrorReason.InvalidInput, $"{Files[row.File].Display} row {row.Row}: {what}", inner);
+        if (at is { } a)
+        {
+            var line = _json is not null ? JsonLines.LineOfRecord(Files[a.File].Path, _scans![a.File].Layout, a.Record) : _csv!.LineOfRecord(a.File, a.Record);
+            return new LakehouseException(LakehouseErrorReason.InvalidInput, $"{Files[a.File].Display} line {line}: {what}", inner);
+        }
+        return new LakehouseException(LakehouseErrorReason.InvalidInput, $"{Describe(Files)}: {what[0..1].ToUpperInvariant()}{what[1..]}", inner);
+    }
+
     /// <summary>The first Parquet row (1-based, in file order) whose column does not fit; Parquet has no lines.</summary>
-    private (int File, long Row)? FirstParquetMisfit(StrictCastError cast, StructField field)
+    private (int File, long Row)? FirstParquetMisfit(StrictCastError cast, StructField field) =>
+        FirstParquetRow("NOT " + StrictCast.FitsSql(SqlText.Identifier(field.Name), cast.SourceType, field.Type));
+
+    /// <summary>The first Parquet row (1-based, in file order) where <paramref name="condition"/> holds.</summary>
+    private (int File, long Row)? FirstParquetRow(string condition)
     {
         try
         {
             using var lease = _engine.Lease();
             for (var i = 0; i < Files.Count; i++)
             {
-                var fits = StrictCast.FitsSql(SqlText.Identifier(field.Name), cast.SourceType, field.Type);
-                var sql = $"SELECT ordinality FROM read_parquet({SqlText.Literal(Files[i].Path)}) WITH ORDINALITY WHERE NOT {fits} ORDER BY ordinality LIMIT 1";
+                var sql = $"SELECT ordinality FROM read_parquet({SqlText.Literal(Files[i].Path)}) WITH ORDINALITY WHERE {condition} ORDER BY ordinality LIMIT 1";
                 if (lease.Connection.Scalar(sql) is { } ordinal) return (i, Convert.ToInt64(ordinal, CultureInfo.InvariantCulture));
             }
         }
@@ -290,6 +323,10 @@ internal sealed partial class ImportSource : IDisposable
 
     [GeneratedRegex("JSON transform error in file \"(?<file>[^\"]*)\", in (?:line|record/value) (?<n>\\d+): (?<reason>.*)")]
     private static partial Regex TransformJson();
+
+    /// <summary>The writer's refusal of an empty string in a partition column (Lakehouse.Delta's PartitionEncoding.EmptyStringMessage).</summary>
+    [GeneratedRegex("^Column '(?<column>.*)' is a partition column, and a row holds the empty string in it")]
+    private static partial Regex EmptyPartition();
 
     [GeneratedRegex("CSV Error on Line: (?<line>\\d+)")]
     private static partial Regex CsvError();

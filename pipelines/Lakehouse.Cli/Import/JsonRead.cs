@@ -79,7 +79,14 @@ internal sealed class JsonRead
     /// The first record, in input order, whose value of column <paramref name="name"/> does not fit: its input and 0-based
     /// record index; null when none is found.
     /// </summary>
-    internal (int File, long Record)? FirstMisfit(DuckEngine engine, string name)
+    internal (int File, long Record)? FirstMisfit(DuckEngine engine, string name) =>
+        FirstWhere(engine, name, c => "NOT " + StrictCast.FitsSql(SqlText.Identifier(c.Key), c.ReadType, c.Type));
+
+    /// <summary>The first record, in input order, whose value of column <paramref name="name"/> is the empty string (see <see cref="FirstMisfit"/>).</summary>
+    internal (int File, long Record)? FirstEmpty(DuckEngine engine, string name) =>
+        FirstWhere(engine, name, c => $"CAST({SqlText.Identifier(c.Key)} AS VARCHAR) = ''");
+
+    private (int File, long Record)? FirstWhere(DuckEngine engine, string name, Func<Column, string> condition)
     {
         var column = _columns.FirstOrDefault(c => c.Name == name);
         if (column is null) return null;
@@ -87,8 +94,7 @@ internal sealed class JsonRead
         for (var i = 0; i < _files.Count; i++)
         {
             if (_scans[i].Layout == JsonLayout.Empty) continue;
-            var fits = StrictCast.FitsSql(SqlText.Identifier(column.Key), column.ReadType, column.Type);
-            var sql = $"SELECT ordinality FROM {ReadJson([_files[i].Path], _scans[i].Layout, [column])} WITH ORDINALITY WHERE NOT {fits} ORDER BY ordinality LIMIT 1";
+            var sql = $"SELECT ordinality FROM {ReadJson([_files[i].Path], _scans[i].Layout, [column])} WITH ORDINALITY WHERE {condition(column)} ORDER BY ordinality LIMIT 1";
             if (lease.Connection.Scalar(sql) is { } ordinal) return (i, Convert.ToInt64(ordinal, CultureInfo.InvariantCulture) - 1);
         }
         return null;

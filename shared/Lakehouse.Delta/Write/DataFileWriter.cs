@@ -199,13 +199,24 @@ internal static class DataFileWriter
         }
         else
         {
-            var key = PartitionEncoding.KeySql([.. partitionFields.Select(f => PartitionEncoding.SerializeSql("__w." + SqlText.Identifier(f.Name), f.Type))]);
+            // An empty string is refused rather than written as the null it would be read back as.
+            var key = PartitionEncoding.KeySql([.. partitionFields.Select(f =>
+                PartitionEncoding.SerializeSql(PartitionEncoding.RefuseEmptyStringSql("__w." + SqlText.Identifier(f.Name), f), f.Type))]);
             sql = $"COPY (SELECT {columns}, {key} AS {SqlText.Identifier(PartitionEncoding.KeyColumn)} FROM ({selectSql}) AS __w) TO {SqlText.Literal(staging)} " +
                   $"(FORMAT parquet, {zstd}, PARTITION_BY ({SqlText.Identifier(PartitionEncoding.KeyColumn)}), FILENAME_PATTERN 'data_{{uuid}}', RETURN_STATS)";
         }
 
-        var files = RunCopy(connection, sql, f =>
-            partitionFields.Count == 0 ? [] : PartitionEncoding.DecodeKey(Path.GetFileName(Path.GetDirectoryName(f)!), partitionFields.Count), cancellationToken);
+        List<StagedFile> files;
+        try
+        {
+            files = RunCopy(connection, sql, f =>
+                partitionFields.Count == 0 ? [] : PartitionEncoding.DecodeKey(Path.GetFileName(Path.GetDirectoryName(f)!), partitionFields.Count), cancellationToken);
+        }
+        catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Engine
+            && partitionFields.FirstOrDefault(f => e.Message.Contains(PartitionEncoding.EmptyStringMessage(f.Name), StringComparison.Ordinal)) is { } empty)
+        {
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput, PartitionEncoding.EmptyStringMessage(empty.Name), e);
+        }
         if (partitionFields.Count == 0) return files;
 
         // PARTITION_BY cannot rotate files, so a partition bigger than the target is split in a second pass.

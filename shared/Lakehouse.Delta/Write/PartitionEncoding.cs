@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Lakehouse.Core;
 using Lakehouse.Delta.Schema;
+using Lakehouse.Engine;
 
 namespace Lakehouse.Delta.Write;
 
@@ -52,6 +53,23 @@ internal static class PartitionEncoding
         };
         return $"NULLIF({text}, '')";
     }
+
+    /// <summary>
+    /// Why a row whose partition column <paramref name="column"/> holds the empty string is refused: Delta stores partition values
+    /// as text and reads an empty one back as null (PROTOCOL.md, "Partition Value Serialization"), so writing it would change it.
+    /// </summary>
+    internal static string EmptyStringMessage(string column) =>
+        $"Column '{column}' is a partition column, and a row holds the empty string in it: Delta stores partition values as text and reads " +
+        "an empty one back as null, so the row would change. Nothing was written; give such rows null (or another value) there, or partition by another column.";
+
+    /// <summary>
+    /// <paramref name="expr"/> of partition column <paramref name="field"/>, failing the query with <see cref="EmptyStringMessage"/>
+    /// on an empty string (a string column's only value that the partition would not keep).
+    /// </summary>
+    internal static string RefuseEmptyStringSql(string expr, StructField field) =>
+        field.Type is PrimitiveType { Name: "string" }
+            ? $"CASE WHEN {expr} = '' THEN CAST(error({SqlText.Literal(EmptyStringMessage(field.Name))}) AS VARCHAR) ELSE {expr} END"
+            : expr;
 
     /// <summary>The SQL of the synthetic partition key over already-serialized partition strings.</summary>
     internal static string KeySql(IReadOnlyList<string> serializedExprs)
