@@ -102,9 +102,9 @@ public sealed class CancellationTests : IDisposable
         var pipe = await CliRunner.ShellAsync($"timeout -s KILL 60 $LAKEHOUSE dataset check '{fifo}'");
         var zero = await CliRunner.ShellAsync("timeout -s KILL 60 $LAKEHOUSE dataset check /dev/zero");
 
-        Assert.Equal((1, "", $"error: The definition file '{fifo}' is not a regular file (a FIFO, device or socket); only a regular file is checked: save the definition to a file and check that.\n"),
+        Assert.Equal((1, "", $"error: Cannot read the definition file '{fifo}': it is not a regular file (a FIFO, device or socket); save the definition to a file and check that.\n"),
             (pipe.ExitCode, pipe.Stdout, pipe.Stderr));
-        Assert.Equal((1, "error: The definition file '/dev/zero' is not a regular file (a FIFO, device or socket); only a regular file is checked: save the definition to a file and check that.\n"),
+        Assert.Equal((1, "error: Cannot read the definition file '/dev/zero': it is not a regular file (a FIFO, device or socket); save the definition to a file and check that.\n"),
             (zero.ExitCode, zero.Stderr));
     }
 

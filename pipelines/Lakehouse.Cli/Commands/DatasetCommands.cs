@@ -95,7 +95,7 @@ internal static class DatasetCommands
             // devices. A regular file on a slow mount is read on a thread of its own, so Ctrl+C ends the wait (exit 130).
             if (File.Exists(path) && !Storage.LocalFileType.IsRegularOrUnknown(path))
                 throw new Core.LakehouseException(Core.LakehouseErrorReason.InvalidInput,
-                    $"The definition file '{path}' is not a regular file (a FIFO, device or socket); only a regular file is checked: save the definition to a file and check that.");
+                    $"Cannot read the definition file '{path}': it is not a regular file (a FIFO, device or socket); save the definition to a file and check that.");
             var bytes = await Task.Run(() => Core.UserFiles.Read(path, DatasetCatalog.MaxDefinitionBytes, $"the definition file '{path}'", "a dataset definition"), CancellationToken.None)
                 .WaitAsync(cancellationToken).ConfigureAwait(false);
             var definition = DatasetDefinition.Parse(bytes, path);
