@@ -201,7 +201,7 @@ public sealed class TableWriteCommandTests(EngineFixture fixture) : IClassFixtur
             Assert.Equal(0, (await CliRunner.RunAsync("table", "import", Ndjson($"{i}.json", $$"""{"id": {{i}}}"""), "--to", table)).ExitCode);
 
         var optimize = await CliRunner.RunAsync("table", "optimize", table);
-        Assert.Equal($"optimized {table}: version 3, 3 small files compacted into 1\n", optimize.Stdout);
+        Assert.Equal($"optimized {table}: version 3, 3 files compacted into 1\n", optimize.Stdout);
         Assert.Equal([0L, 1, 2], (await ReadRowsAsync(table)).Select(x => x.GetProperty("id").GetInt64()).Order());
 
         var restore = await CliRunner.RunAsync("table", "restore", table, "--version", "1");

@@ -272,7 +272,7 @@ internal static partial class TableCommands
 
     private static CliCommand CreateOptimize(CliSession session)
     {
-        var command = new CliCommand("optimize", "Compact small files into larger ones (bin-packing); the commit changes no data.")
+        var command = new CliCommand("optimize", "Compact small files into larger ones (bin-packing), and rewrite files with deletion vectors without their deleted rows; the commit changes no data.")
         {
             Examples =
             [
@@ -297,7 +297,7 @@ internal static partial class TableCommands
             var result = await session.Progress.RunAsync($"optimizing {delta.Location}",
                 _ => DeltaWriter.Create(delta, options).OptimizeAsync(parse.GetValue(where), cancellationToken: cancellationToken)).ConfigureAwait(false);
             return await ReportAsync(session, delta, result, parse.GetValue(json), result.Committed
-                ? $"optimized {delta.Location}: version {result.Version}, {result.Metric("numRemovedFiles")} small files compacted into {result.Metric("numAddedFiles")}"
+                ? $"optimized {delta.Location}: version {result.Version}, {result.Metric("numRemovedFiles")} files compacted into {result.Metric("numAddedFiles")}"
                 : $"nothing to optimize in {delta.Location}: no partition has two or more files below the target size (version {result.Version})").ConfigureAwait(false);
         });
         return command;

@@ -11,7 +11,9 @@ public sealed partial class DeltaWriter
     /// <summary>
     /// Compacts small files: in each partition (optionally only those matching <paramref name="partitionFilter"/>, a SQL
     /// condition on partition columns), files smaller than <see cref="DeltaWriteOptions.TargetFileSizeBytes"/> are bin-packed
-    /// into files of about that size. Partitions with fewer than two small files are left alone. The commit adds and removes
+    /// into files of about that size. Partitions with fewer than two small files are left alone, unless a file has a deletion
+    /// vector: such a file is always rewritten (with the small files of its partition), without its deleted rows, so the
+    /// vector is no longer needed and VACUUM can delete it later (as Spark's REORG … PURGE does). The commit adds and removes
     /// with dataChange = false, so readers of the change stream see no new data; the rows are the same. The files of
     /// <paramref name="leave"/> (paths as the log has them) are left as they are, for a later compaction: an incremental reader
     /// that has not read them yet still finds its new rows in files of their own.
@@ -41,11 +43,12 @@ public sealed partial class DeltaWriter
             IEnumerable<AddAction> files = snapshot.Files;
             if (partitionFilter is not null) files = MatchPartitions(lease.Connection, snapshot, snapshot.Files, partitionFilter, "optimize");
             if (leave is { Count: > 0 }) files = files.Where(f => !leave.Contains(f.Path));
-            foreach (var partition in files.Where(f => f.Size < target).GroupBy(f => PartitionEncoding.TupleKey(columns, f.PartitionValues)))
+            static bool HasDeletedRows(AddAction f) => f.DeletionVector is not null;
+            foreach (var partition in files.Where(f => f.Size < target || HasDeletedRows(f)).GroupBy(f => PartitionEncoding.TupleKey(columns, f.PartitionValues)))
             {
                 var small = partition.OrderBy(f => f.Size).ToList();
-                if (small.Count < 2) continue;
-                foreach (var bin in Pack(small, target).Where(b => b.Count > 1))
+                if (small.Count < 2 && !small.Any(HasDeletedRows)) continue;
+                foreach (var bin in Pack(small, target).Where(b => b.Count > 1 || HasDeletedRows(b[0])))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     using var scan = await DeltaScan.CreateAsync(_table, snapshot, lease.Connection, new DeltaScanOptions { Files = bin }, cancellationToken).ConfigureAwait(false);
