@@ -298,7 +298,7 @@ internal static partial class TableCommands
                 _ => DeltaWriter.Create(delta, options).OptimizeAsync(parse.GetValue(where), cancellationToken: cancellationToken)).ConfigureAwait(false);
             return await ReportAsync(session, delta, result, parse.GetValue(json), result.Committed
                 ? $"optimized {delta.Location}: version {result.Version}, {result.Metric("numRemovedFiles")} files compacted into {result.Metric("numAddedFiles")}"
-                : $"nothing to optimize in {delta.Location}: no partition has two or more files below the target size (version {result.Version})").ConfigureAwait(false);
+                : $"nothing to optimize in {delta.Location}: no partition has two or more files below the target size, and no file has deleted rows (version {result.Version})").ConfigureAwait(false);
         });
         return command;
     }
