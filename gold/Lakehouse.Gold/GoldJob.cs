@@ -518,11 +518,12 @@ public sealed class GoldJob
             var dates = new HashSet<DateOnly>();
             var added = new HashSet<string>(StringComparer.Ordinal);
             var live = silver.Files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
-            var all = silver.Files.Sum(f => Delta.Log.StatsJson.NumRecords(f) ?? 0);
+            // Every row silver holds: the new rows when the commits since gold's version are not known (parsed only then).
+            long All() => silver.Files.Sum(f => Delta.Log.StatsJson.NumRecords(f) ?? 0);
             if (after < 0)
             {
                 foreach (var f in silver.Files) AddDate(dates, f.PartitionValues);
-                return (dates, silver.Files.Select(f => Uri.UnescapeDataString(f.Path)).ToHashSet(StringComparer.Ordinal), false, all);
+                return (dates, silver.Files.Select(f => Uri.UnescapeDataString(f.Path)).ToHashSet(StringComparer.Ordinal), false, All());
             }
             IReadOnlyList<DeltaCommitChanges> changes;
             try
@@ -533,7 +534,7 @@ public sealed class GoldJob
             {
                 Log.ChangesUnavailable(job._log, definition.Name, after, e.Message);
                 foreach (var f in silver.Files) AddDate(dates, f.PartitionValues);
-                return (dates, added, false, all);
+                return (dates, added, false, All());
             }
             var foldedAway = false;
             long rowsNew = 0;
