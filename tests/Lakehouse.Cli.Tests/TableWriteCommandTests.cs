@@ -161,8 +161,38 @@ public sealed class TableWriteCommandTests(EngineFixture fixture) : IClassFixtur
         var r = await CliRunner.RunAsync("table", "import", Ndjson("1.json", $$"""{"id": 1, "p": "{{new string('x', 300)}}"}"""), "--to", table, "--partition-by", "p");
         Assert.Equal(1, r.ExitCode);
         Assert.StartsWith("error: A partition value is too long", r.Stderr, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(table, "_delta_log")));
-        Assert.Empty(Directory.GetFiles(table, "*.parquet", SearchOption.AllDirectories));
+        Assert.False(Directory.Exists(table), $"{table} was left behind");
+    }
+
+    /// <summary>
+    /// A refused first import leaves nothing behind: not the table's folder, nor the layer or lake folder it created (before: an
+    /// empty <c>&lt;lake&gt;/bronze/x</c> without a log stayed). A folder that was there before the import is kept, empty or not.
+    /// </summary>
+    [Fact]
+    public async Task Import_RefusedIntoANewTable_RemovesOnlyTheFoldersItCreated()
+    {
+        var lake = _temp.Combine("lake");
+        var file = Ndjson("1.json", """{"id": 1, "p": ""}""");
+
+        var refused = await CliRunner.RunAsync("table", "import", file, "--to", "bronze.x", "--partition-by", "p", "--lake", lake);
+        Assert.False(Directory.Exists(lake), "the new lake's folders were left behind");
+        var deep = _temp.Combine("new", "deep", "t");
+        var refusedFolder = await CliRunner.RunAsync("table", "import", file, "--to", deep, "--partition-by", "p");
+        Directory.CreateDirectory(Path.Combine(lake, "bronze", "y"));
+        Directory.CreateDirectory(Path.Combine(lake, "bronze", "z"));
+        await File.WriteAllTextAsync(Path.Combine(lake, "bronze", "z", "notes.txt"), "mine");
+        var refusedInEmpty = await CliRunner.RunAsync("table", "import", file, "--to", "bronze.y", "--partition-by", "p", "--lake", lake);
+        var refusedInFilled = await CliRunner.RunAsync("table", "import", file, "--to", "bronze.z", "--partition-by", "p", "--lake", lake);
+
+        Assert.Equal([1, 1, 1, 1], new[] { refused.ExitCode, refusedFolder.ExitCode, refusedInEmpty.ExitCode, refusedInFilled.ExitCode });
+        Assert.Contains("its value is the empty string", refused.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_temp.Combine("new")), "the folders of ./new/deep/t were left behind");
+        Assert.Equal(["y", "z"], Directory.GetFileSystemEntries(Path.Combine(lake, "bronze")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(lake, "bronze", "y")));
+        Assert.Equal(["notes.txt"], Directory.GetFileSystemEntries(Path.Combine(lake, "bronze", "z")).Select(Path.GetFileName));
+        var ok = await CliRunner.RunAsync("table", "import", Ndjson("2.json", """{"id": 2, "p": "a"}"""), "--to", "bronze.x", "--partition-by", "p", "--lake", lake);
+        Assert.True(ok.ExitCode == 0, ok.Stderr);
+        Assert.Equal([2L], (await ReadRowsAsync("bronze.x", "--lake", lake)).Select(r => r.GetProperty("id").GetInt64()));
     }
 
     /// <summary>

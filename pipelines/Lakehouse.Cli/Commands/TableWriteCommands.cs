@@ -42,7 +42,8 @@ internal static partial class TableCommands
         {
             Details = """
                 Later imports must fit the table's schema: missing nullable columns become null, unknown columns are refused.
-                The import is one commit: on any error, or Ctrl+C, the table is left as it was and the files written so far are removed.
+                The import is one commit: on any error, or Ctrl+C, the table is left as it was and the files written so far are removed
+                (with the folders a first import created: a refused new table leaves nothing behind).
                 --txn appId:version makes a scripted load exactly-once: a re-run with the same or a lower version is skipped.
                 """,
             Examples =
@@ -121,7 +122,8 @@ internal static partial class TableCommands
         var stdout = session.Out;
         var partitionBy = (partitionColumns ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var transaction = ParseTransaction(txn);
-        var writer = DeltaWriter.Create(lake.Table(to), new DeltaWriteOptions { PartitionColumns = partitionBy });
+        var storage = lake.TableStorage(to);
+        var writer = DeltaWriter.Create(lake.OpenTable(storage), new DeltaWriteOptions { PartitionColumns = partitionBy });
         var table = writer.Table;
         // The files are read with the table's schema when it exists; a snapshot that cannot be read stops the import here.
         StructType? schema;
@@ -148,7 +150,8 @@ internal static partial class TableCommands
             return CliApp.ExitOk;
         }
         DeltaAppTransaction[]? transactions = transaction is null ? null : [transaction];
-        DeltaCommitResult result;
+        var newFolders = schema is null ? FoldersToCreate(storage.LocalPathOrNull("")) : [];
+        DeltaCommitResult? result = null;
         try
         {
             result = await session.Progress.RunAsync($"importing {files.Count} file(s) into {to}", _ => mode == "append"
@@ -158,6 +161,11 @@ internal static partial class TableCommands
         catch (LakehouseException e) when (source.Explain(e, table.Location) is { } explained)
         {
             throw explained;
+        }
+        finally
+        {
+            // Refused or stopped: a new table leaves no empty folder behind (the writer has deleted its files).
+            if (result is null) RemoveEmptyFolders(newFolders);
         }
         if (json)
         {
@@ -176,6 +184,42 @@ internal static partial class TableCommands
             $"{result.Metric("numFiles")} files, {result.Metric("numOutputBytes")} bytes" +
             (mode == "overwrite" ? $", {result.Metric("numRemovedFiles")} files replaced" : "")).ConfigureAwait(false);
         return CliApp.ExitOk;
+    }
+
+    /// <summary>
+    /// The folders of a new local table that do not exist yet, the table's own first and then its missing parents (a new layer
+    /// folder, a new lake): what a first import creates, and so what it removes again when it is refused or stopped.
+    /// </summary>
+    private static List<string> FoldersToCreate(string? tableFolder)
+    {
+        var missing = new List<string>();
+        for (var folder = tableFolder is null ? null : Path.TrimEndingDirectorySeparator(Path.GetFullPath(tableFolder));
+             folder is not null && !Path.Exists(folder);
+             folder = Path.GetDirectoryName(folder))
+            missing.Add(folder);
+        return missing;
+    }
+
+    /// <summary>
+    /// Removes the folders a refused first import created (deepest first) while they are empty: the writer has already deleted its
+    /// files, so an empty table folder would otherwise be left behind without a log. A folder that is not empty (another writer's
+    /// table or files) is kept, and so are its parents.
+    /// </summary>
+    private static void RemoveEmptyFolders(List<string> folders)
+    {
+        foreach (var folder in folders)
+        {
+            try
+            {
+                if (!Directory.Exists(folder) || Directory.EnumerateFileSystemEntries(folder).Any()) return;
+                Directory.Delete(folder, recursive: false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Filled or locked meanwhile: it is no longer only this import's.
+                return;
+            }
+        }
     }
 
     /// <summary><c>--txn appId:version</c>: the import commits a Delta txn action and is skipped if the table already holds it.</summary>
