@@ -216,7 +216,22 @@ public sealed class GoldJob
             }
             var dates = held.Where(d => d >= options.From!.Value && d <= options.To!.Value).ToHashSet();
             var rebuilt = await RecomputeAsync(silver, outputs, dates, new HashSet<string>(), appendOnly: false, txn: false, "rerun", version, cancellationToken).ConfigureAwait(false);
-            return rebuilt with { SilverFromVersion = caughtUp.SilverFromVersion, LateEvents = caughtUp.LateEvents, RowsNew = caughtUp.RowsNew };
+            // The catch-up is part of this run: its dates, rows, tables and new alerts are reported and recorded with the rebuild's.
+            // Dropped, a rerun of a range without rows after new silver commits said "up to date" and recorded no run, and any
+            // rerun counted none of the alerts its catch-up raised.
+            var tables = rebuilt.Tables.Select(t => caughtUp.Tables.FirstOrDefault(c => c.Table == t.Table) is { } c
+                ? t with { Dates = c.Dates + t.Dates, Rows = c.Rows + t.Rows, Elapsed = c.Elapsed + t.Elapsed }
+                : t).ToList();
+            return rebuilt with
+            {
+                SilverFromVersion = caughtUp.SilverFromVersion,
+                Dates = [.. caughtUp.Dates.Union(rebuilt.Dates).Order()],
+                RowsIn = caughtUp.RowsIn + rebuilt.RowsIn,
+                LateEvents = caughtUp.LateEvents,
+                Tables = tables,
+                AlertsNew = caughtUp.AlertsNew + rebuilt.AlertsNew,
+                RowsNew = caughtUp.RowsNew,
+            };
         }
 
         /// <summary>

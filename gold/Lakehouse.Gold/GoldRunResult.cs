@@ -2,8 +2,8 @@ namespace Lakehouse.Gold;
 
 /// <summary>What one gold table got in a run.</summary>
 /// <param name="Table">The gold table's name.</param>
-/// <param name="Dates">How many event dates were recomputed (0: the table was already up to date).</param>
-/// <param name="Rows">Rows written for those dates (for <c>alerts</c>: new alerts).</param>
+/// <param name="Dates">How many event dates were recomputed (0: the table was already up to date); a rerun adds those its catch-up recomputed.</param>
+/// <param name="Rows">Rows written for those dates (for <c>alerts</c>: new alerts), by the rerun and its catch-up together.</param>
 /// <param name="Elapsed">Wall time of its query and commit.</param>
 public sealed record GoldTableResult(string Table, int Dates, long Rows, TimeSpan Elapsed)
 {
@@ -20,7 +20,7 @@ public sealed record GoldTableResult(string Table, int Dates, long Rows, TimeSpa
 /// <param name="Kind"><c>incremental</c> or <c>rerun</c>.</param>
 /// <param name="SilverFromVersion">The silver version gold had consumed before the run (-1: none).</param>
 /// <param name="SilverToVersion">The silver version gold has consumed after it.</param>
-/// <param name="Dates">The event dates silver changed (or the rerun named), in order; a table may recompute the day before too (see <see cref="Tables"/>).</param>
+/// <param name="Dates">The event dates silver changed (and, in a rerun, those of its range that hold rows), in order; a table may recompute the day before too (see <see cref="Tables"/>).</param>
 /// <param name="RowsIn">Silver rows read for those dates (old and new: see <see cref="RowsNew"/> for the new ones).</param>
 /// <param name="LateEvents">New silver rows whose event time was behind the watermark when they arrived.</param>
 /// <param name="Watermark">The watermark after the run (newest event time minus the delay; null for an empty silver table).</param>

@@ -23,6 +23,31 @@ public sealed class GoldAlertsJobTests(EngineFixture fixture) : IClassFixture<En
     private Task<List<string>> AlertsAsync() =>
         _lake.RowsAsync("gold/alerts", "rule, key, strftime(window_start, '%H:%M:%S'), CAST(value AS VARCHAR), CAST(epoch_us(detected_at) AS VARCHAR)", "rule, key, window_start");
 
+    /// <summary>
+    /// A rerun first catches up: what the catch-up did (its date, its new alerts) is this run's, reported and recorded in
+    /// gold._runs, even when the rerun's own range holds no rows (it said "up to date" and recorded nothing).
+    /// </summary>
+    [Fact]
+    public async Task Rerun_RangeWithoutRowsAfterNewSilverCommits_ReportsAndRecordsTheCatchUp()
+    {
+        var readings = Readings(T0.AddHours(1));
+        await _lake.AppendSensorsAsync(readings.Where(r => r.Sensor == "s2"));
+        var first = await _lake.RunAsync("sensors");
+        Assert.Equal(1, first.AlertsNew); // s2's critical reading
+        await _lake.AppendSensorsAsync(readings.Where(r => r.Sensor == "s1").Select(r => r with { Ingest = T0.AddHours(2) }));
+
+        var rerun = await _lake.RunAsync("sensors", new GoldRunOptions { From = new(2030, 1, 1), To = new(2030, 1, 1) });
+
+        Assert.False(rerun.NothingNew);
+        Assert.Equal((0L, 1L), (rerun.SilverFromVersion, rerun.SilverToVersion));
+        Assert.Equal([new DateOnly(2024, 5, 1)], rerun.Dates);
+        Assert.Equal(2, rerun.AlertsNew); // s1's 120 °F at 10:10: temperature_high and value_spike
+        Assert.Equal(2, rerun.Tables.Single(t => t.Table == "alerts").Rows);
+        Assert.Equal(1, rerun.Tables.Single(t => t.Table == "sensor_metrics_1m").Dates);
+        Assert.Equal(["incremental|committed|0|1|1", "rerun|committed|1|1|2"],
+            await _lake.RowsAsync("gold/_runs", "kind || '|' || status || '|' || silver_version_to || '|' || dates_recomputed || '|' || alerts_new", "started_at"));
+    }
+
     [Fact]
     public async Task Run_RerunAndNewData_EachConditionRaisedOnceAndKeepsItsFirstDetection()
     {
