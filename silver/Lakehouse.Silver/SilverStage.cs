@@ -76,7 +76,7 @@ internal sealed class SilverStage : IDisposable
             $"{Dropped} AS __drop, CASE WHEN {Dropped} THEN payload END AS payload FROM (" +
             $"SELECT *, coalesce(CAST({ev} AS DATE), ingest_date) AS {SilverColumns.EventDate}, CAST(hour({ev}) AS INTEGER) AS {SilverColumns.EventHour} FROM (" +
             $"SELECT *, CASE WHEN len(parse_violations) = 0 THEN {_plan.ExpectationViolations} ELSE CAST([] AS {SilverPlan.ViolationType}) END AS exp_violations " +
-            $"FROM (SELECT * REPLACE ({EventTimeInRange(ev)} AS parse_violations) FROM {prepared}))){filter}", cancellationToken);
+            $"FROM (SELECT * REPLACE ({EventTimeInRange(ev)} AS parse_violations) FROM (SELECT * REPLACE ({ConvertedFinite()} AS parse_violations) FROM {prepared})))){filter}", cancellationToken);
         done("preprocess and check");
         Drop(parsed);
         Diagnose(connection, cancellationToken);
@@ -93,6 +93,24 @@ internal sealed class SilverStage : IDisposable
         $"THEN [{{'rule': '{SilverRules.OutOfRange}', 'message': {SqlText.Literal(_def.EventTime + ": ")} || strftime(timezone('UTC', {ev}), '%Y-%m-%dT%H:%M:%SZ') || " +
         $"{SqlText.Literal($" is outside {EventTimes.First:yyyy-MM-dd}..{EventTimes.Last:yyyy-MM-dd}, the event times the lake takes")}}}] " +
         "ELSE parse_violations END";
+
+    /// <summary>
+    /// The parse violations with <see cref="SilverRules.OutOfRange"/> added for a reading that its unit's conversion took past the
+    /// largest double (1e308 °C is 1.8e308 °F): the number was finite as sent, and silver's number columns hold no infinity.
+    /// </summary>
+    private string ConvertedFinite()
+    {
+        var violations = "parse_violations";
+        foreach (var c in _def.Columns.Where(c => c.Preprocess == ColumnPreprocess.Unit))
+        {
+            var value = SqlText.Identifier(c.Converts!);
+            violations =
+                $"CASE WHEN len(parse_violations) = 0 AND NOT isfinite({value}) " +
+                $"THEN [{{'rule': '{SilverRules.OutOfRange}', 'message': {SqlText.Literal(c.Converts + ": ")} || CAST({SqlText.Identifier(c.Converts + "_raw")} AS VARCHAR) || ' ' || " +
+                $"left({SqlText.Identifier(c.Name + "_raw")}, 60) || ' is not a finite number in ' || {SqlText.Identifier(c.Name)}}}] ELSE {violations} END";
+        }
+        return violations;
+    }
 
     /// <summary>Replaces the short messages of unreadable payloads with precise ones (where and what), computed in C#.</summary>
     private void Diagnose(DuckConnection connection, CancellationToken cancellationToken)

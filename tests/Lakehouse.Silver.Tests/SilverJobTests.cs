@@ -97,6 +97,31 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
         Assert.Contains(result.Rules, r => r is { Rule: "tti_in_range", Action: "drop", Failed: 1 });
     }
 
+    /// <summary>
+    /// A reading finite as sent whose unit's conversion goes past the largest double (1e308 °C is 1.8e308 °F) is out_of_range, as
+    /// 1e999 is: before, silver kept value = inf (value_plausible only warns), exit 0, and gold's averages of the sensor became inf.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_UnitConversionPastTheLargestDouble_QuarantinedOutOfRange()
+    {
+        static string Reading(string id, string value, string unit) =>
+            $"{{\"sensor_id\":\"{id}\",\"device_type\":\"temperature\",\"timestamp\":\"2024-05-03T07:00:00Z\",\"value\":{value},\"unit\":\"{unit}\",\"status\":\"normal\"}}";
+        await _lake.LandAsync("sensors",
+            Reading("c", "1e308", "C"), Reading("k", "-1.7e308", "K"), Reading("bar", "1e306", "bar"), Reading("f", "1e308", "F"), Reading("ok", "20", "C"));
+
+        var result = await _lake.RunAsync("sensors");
+
+        Assert.Equal((5L, 2L, 3L), (result.RowsIn, result.RowsOut, result.Quarantined));
+        Assert.Equal(["f|1E+308|°F", "ok|68|°F"], await _lake.RowsAsync("silver/sensors", "sensor_id, value, unit", "sensor_id"));
+        Assert.Equal(
+        [
+            "bar|out_of_range|value: 1e+306 bar is not a finite number in hPa",
+            "c|out_of_range|value: 1e+308 C is not a finite number in °F",
+            "k|out_of_range|value: -1.7e+308 K is not a finite number in °F",
+        ], await _lake.RowsAsync("silver/sensors_quarantine", "json_extract_string(payload_text, '$.sensor_id'), rule, message", "1"));
+        Assert.Contains(result.Rules, r => r is { Rule: "out_of_range", Failed: 3, Checked: 5 });
+    }
+
     [Fact]
     public async Task RunAsync_TimestampForms_IsoOnesReadToUtcAndEpochOrImpossibleOffsetsQuarantined()
     {
