@@ -141,6 +141,34 @@ public sealed class TableReadCommandTests : IDisposable
         Assert.Equal((0, 6), (read.ExitCode, read.Stdout.TrimEnd('\n').Split('\n').Length));
     }
 
+    /// <summary>
+    /// An --out that reaches the table's own files through a symbolic link (to the table, or to the lake above it) is refused
+    /// like one written plainly: before, DuckDB emptied the data file it was about to read, and the table was left unreadable.
+    /// </summary>
+    [Fact]
+    public async Task Read_OutInsideTheTableThroughALink_UsageErrorAndTableIntact()
+    {
+        var table = _temp.Combine("lake", "bronze", "t");
+        SilverRunCommandTests.CopyDirectory(Table("dat/v0.0.2/basic_append"), table);
+        var sizes = Directory.GetFiles(table, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Select(f => (f, new FileInfo(f).Length)).ToList();
+        var data = Path.GetRelativePath(table, Directory.GetFiles(table, "*.parquet")[0]);
+        Directory.CreateSymbolicLink(_temp.Combine("table-link"), table);
+        Directory.CreateSymbolicLink(_temp.Combine("lake-link"), _temp.Combine("lake"));
+
+        var viaTableLink = await CliRunner.RunAsync("table", "read", table, "--out", _temp.Combine("table-link", data));
+        var viaLakeLink = await CliRunner.RunAsync("table", "read", "bronze.t", "--lake", _temp.Combine("lake-link"), "--out", Path.Combine(table, data));
+        var tableByLink = await CliRunner.RunAsync("table", "read", _temp.Combine("table-link"), "--out", Path.Combine(table, "_delta_log", "00000000000000000000.json"));
+
+        foreach (var r in new[] { viaTableLink, viaLakeLink, tableByLink })
+        {
+            Assert.Equal(2, r.ExitCode);
+            Assert.Contains("is inside the table it reads", r.Stderr, StringComparison.Ordinal);
+        }
+        Assert.Equal(sizes, Directory.GetFiles(table, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Select(f => (f, new FileInfo(f).Length)));
+        var read = await CliRunner.RunAsync("table", "read", table);
+        Assert.Equal((0, 6), (read.ExitCode, read.Stdout.TrimEnd('\n').Split('\n').Length));
+    }
+
     [Fact]
     public async Task Read_UnsupportedProtocol_ExitsNonZeroWithReasonOnStderr()
     {

@@ -136,10 +136,27 @@ internal static partial class TableCommands
         else lease.Connection.Execute($"COPY ({query}) TO {SqlText.Literal(output)} ({options}, USE_TMP_FILE false)", cancellationToken);
     }
 
+    /// <summary>
+    /// Whether <paramref name="path"/> lies in <paramref name="folder"/>, as written or with their symbolic links resolved: a
+    /// --out reaching a data file through a link (a linked lake or table folder) would otherwise be emptied by the read itself.
+    /// </summary>
     private static bool IsWithin(string path, string folder)
     {
-        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)) + "/";
-        return path.StartsWith(root, StringComparison.Ordinal);
+        static bool Under(string p, string f) => p.StartsWith(Path.TrimEndingDirectorySeparator(f) + "/", StringComparison.Ordinal);
+        return Under(path, Path.GetFullPath(folder)) || Under(RealPath(path), RealPath(folder));
+    }
+
+    /// <summary>
+    /// <paramref name="path"/> with the symbolic links of every part resolved, as far as the parts exist (at most 40 links in a
+    /// chain, as the kernel follows).
+    /// </summary>
+    private static string RealPath(string path, int links = 0)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        if (Path.GetDirectoryName(full) is not { } parent) return full;
+        var candidate = Path.Combine(RealPath(parent, links), Path.GetFileName(full));
+        if (links >= 40 || new FileInfo(candidate).LinkTarget is not { } target) return candidate;
+        return RealPath(Path.Combine(Path.GetDirectoryName(candidate)!, target), links + 1);
     }
 
     /// <summary>The full path of --out's file, refused with a usage error when it is blank, names a folder, or is in a folder that does not exist.</summary>
