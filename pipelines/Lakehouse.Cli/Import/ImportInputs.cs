@@ -93,7 +93,8 @@ internal sealed class ImportInputs : IDisposable
             stream.Dispose();
             throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"'{display}' is a device, not a file: nothing was imported.");
         }
-        if (stream.CanSeek && compression is null)
+        // A UTF-8 BOM, which the scan skips, fails DuckDB's NDJSON reader: such a file is read from a copy without it.
+        if (stream.CanSeek && compression is null && !(format is not (ImportFormat.Csv or ImportFormat.Parquet) && StartsWithBom(stream)))
         {
             stream.Dispose();
             Files.Add(new ImportInput(display, Path.GetFullPath(path), format ?? ImportFormat.Json));
@@ -119,6 +120,10 @@ internal sealed class ImportInputs : IDisposable
             using var target = new FileStream(spool, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
             try
             {
+                // The copy drops a leading UTF-8 BOM (as bronze ingest does): DuckDB's NDJSON reader refuses one.
+                Span<byte> head = stackalloc byte[3];
+                var n = source.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+                if (!head[..n].SequenceEqual(Utf8Bom)) target.Write(head[..n]);
                 source.CopyTo(target, 1 << 20);
             }
             catch (InvalidDataException e)
@@ -129,6 +134,17 @@ internal sealed class ImportInputs : IDisposable
         }
         format ??= given ?? Sniff(spool) ?? throw CommandLine.Usage($"cannot tell the format of '{display}'; pass --format ndjson|json|csv|parquet");
         Files.Add(new ImportInput(display, spool, format.Value));
+    }
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    /// <summary>Whether a seekable <paramref name="stream"/> starts with a UTF-8 BOM; it is left at its start.</summary>
+    private static bool StartsWithBom(Stream stream)
+    {
+        Span<byte> head = stackalloc byte[3];
+        var n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        stream.Position = 0;
+        return head[..n].SequenceEqual(Utf8Bom);
     }
 
     /// <summary>The format of a spooled input without a telling name: JSON by its first byte, Parquet by its magic bytes.</summary>
