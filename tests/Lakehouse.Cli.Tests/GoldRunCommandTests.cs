@@ -213,6 +213,36 @@ public sealed class GoldRunCommandTests : IDisposable
         foreach (var q in queries) Assert.Equal(await SqlAsync(reference, q), await SqlAsync(Lake, q));
     }
 
+    /// <summary>
+    /// A rerun says what it did: the new silver commits it caught up first (it said "up to date … already consumed"), and,
+    /// for a range without rows and nothing to catch up, that there was nothing to rebuild.
+    /// </summary>
+    [Fact]
+    public async Task Rerun_RangeWithoutRows_SaysWhatItCaughtUpOrThatNothingWasRebuilt()
+    {
+        foreach (var (seed, start) in new[] { ("41", "2024-05-01"), ("42", "2024-05-04") })
+        {
+            var landing = _temp.Combine("landing-" + seed);
+            await RunAsync("produce", "--dataset", "weblogs", "--events", "300", "--seed", seed, "--start", start, "--days", "1", "--to", landing);
+            foreach (var f in Directory.GetFiles(landing)) File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddMinutes(-1));
+            await RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", landing);
+            await RunAsync("silver", "run", "--lake", Lake);
+            if (seed == "41") await RunAsync("gold", "run", "--lake", Lake);
+        }
+
+        var caughtUp = await CliRunner.RunAsync("gold", "run", "--lake", Lake, "--from", "2030-01-01", "--to", "2030-01-01");
+        var nothing = await CliRunner.RunAsync("gold", "run", "--lake", Lake, "--from", "2030-01-01", "--to", "2030-01-01");
+
+        Assert.True(caughtUp.ExitCode == 0, caughtUp.Stderr);
+        // The catch-up read 2024-05-01 too: the watermark moved past its windows.
+        Assert.StartsWith("gold (weblogs): silver versions 1..1, then rebuilt from silver version 1: 1 event date(s) (2024-05-04), 600 silver rows read", caughtUp.Stdout, StringComparison.Ordinal);
+        Assert.Equal((0, "gold (weblogs): nothing to rebuild: no event date of the range holds rows in silver version 1 or in gold\n"), (nothing.ExitCode, nothing.Stdout));
+        Assert.Equal(["incremental,0,1,300", "rerun,1,1,600"],
+            await SqlAsync(Lake, "SELECT kind, silver_version_to, dates_recomputed, rows_in FROM gold._runs ORDER BY started_at"));
+        Assert.Equal(["2024-05-01,300", "2024-05-04,300"],
+            await SqlAsync(Lake, "SELECT strftime(event_date, '%Y-%m-%d'), sum(events) FROM gold.page_performance_daily GROUP BY 1 ORDER BY 1"));
+    }
+
     [Fact]
     public async Task Run_UsageErrors_ExitTwoWithTheReason()
     {

@@ -96,12 +96,24 @@ internal static class GoldCommands
 
     internal static string Text(GoldRunResult r)
     {
-        if (r.NothingNew) return string.Create(CultureInfo.InvariantCulture, $"gold ({r.Dataset}): up to date (silver version {r.SilverToVersion} already consumed)");
+        var versions = string.Create(CultureInfo.InvariantCulture, $"silver versions {r.SilverFromVersion + 1}..{r.SilverToVersion}");
+        if (r.NothingNew)
+        {
+            // "Up to date" only when there was nothing to do: a rerun whose range holds no rows says so, and new silver commits that
+            // changed no row (a compaction; a first run over an empty silver) were consumed by this run, not before it.
+            if (r.Kind == "rerun")
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"gold ({r.Dataset}): nothing to rebuild: no event date of the range holds rows in silver version {r.SilverToVersion} or in gold");
+            return r.SilverFromVersion < r.SilverToVersion
+                ? $"gold ({r.Dataset}): {versions}: no rows added or removed, no event date to recompute"
+                : string.Create(CultureInfo.InvariantCulture, $"gold ({r.Dataset}): up to date (silver version {r.SilverToVersion} already consumed)");
+        }
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"gold ({r.Dataset}): ");
+        if (r.Kind == "rerun" && r.SilverFromVersion < r.SilverToVersion) sb.Append(versions).Append(", then ");
         sb.Append(r.Kind == "rerun"
             ? string.Create(CultureInfo.InvariantCulture, $"rebuilt from silver version {r.SilverToVersion}: ")
-            : string.Create(CultureInfo.InvariantCulture, $"silver versions {r.SilverFromVersion + 1}..{r.SilverToVersion}: "));
+            : versions + ": ");
         sb.Append(CultureInfo.InvariantCulture, $"{r.Dates.Count} event date(s){DateSpan(r.Dates)}, {r.RowsIn:N0} silver rows read");
         if (r.LateEvents > 0) sb.Append(CultureInfo.InvariantCulture, $", {r.LateEvents:N0} late events");
         if (r.Watermark is { } w) sb.Append(CultureInfo.InvariantCulture, $", watermark {w.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z");
