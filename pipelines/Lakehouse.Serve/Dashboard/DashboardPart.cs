@@ -47,7 +47,7 @@ internal sealed class DashboardPart : IServerPart, IDisposable
 
     public void Map(WebApplication app)
     {
-        foreach (var asset in _assets) app.MapGet(asset.Path, new RequestDelegate(context => ServeAssetAsync(context, asset)));
+        foreach (var asset in _assets) app.MapMethods(asset.Path, ReadMethods.GetAndHead, new RequestDelegate(context => ServeAssetAsync(context, asset)));
         Api(app, "/api/versions", VersionsAsync);
         Api(app, "/api/pages", PagesAsync);
         Api(app, "/api/trend", TrendAsync);
@@ -67,7 +67,7 @@ internal sealed class DashboardPart : IServerPart, IDisposable
     public void Dispose() => _reader.Dispose();
 
     private void Api(IEndpointRouteBuilder app, string path, Func<HttpContext, CancellationToken, Task<byte[]?>> answer) =>
-        app.MapGet(path, new RequestDelegate(async context =>
+        app.MapMethods(path, ReadMethods.GetAndHead, new RequestDelegate(async context =>
         {
             context.Response.Headers.CacheControl = "no-store";
             context.Response.Headers.XContentTypeOptions = "nosniff";

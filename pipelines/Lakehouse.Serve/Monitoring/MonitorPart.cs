@@ -2,7 +2,6 @@ using System.Globalization;
 using Lakehouse.Serve.Ingest;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Lakehouse.Serve.Monitoring;
 
@@ -16,7 +15,7 @@ internal sealed class MonitorPart(MonitorOptions options, HttpIngestEndpoint? in
 
     public void Map(WebApplication app)
     {
-        app.MapGet("/metrics", (HttpContext context) =>
+        app.MapMethods("/metrics", ReadMethods.GetAndHead, (HttpContext context) =>
         {
             var text = new PrometheusText();
             if (ingest is not null)
@@ -33,7 +32,7 @@ internal sealed class MonitorPart(MonitorOptions options, HttpIngestEndpoint? in
             options.Metrics?.Invoke(text);
             return Results.Text(text.ToString(), PrometheusText.ContentType);
         });
-        app.MapGet("/progress", (HttpContext context) =>
+        app.MapMethods("/progress", ReadMethods.GetAndHead, (HttpContext context) =>
         {
             if (options.Progress is null) return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No progress", detail: "This server runs no stream.");
             var last = DefaultLast;

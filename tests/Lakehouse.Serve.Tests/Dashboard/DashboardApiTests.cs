@@ -318,6 +318,27 @@ public sealed class DashboardApiTests(EngineFixture fixture) : IClassFixture<Eng
         Assert.Equal(4L, reader.QueriesRun);
     }
 
+    /// <summary>HEAD, which HTTP asks a server to take wherever it takes GET (monitors, <c>curl -I</c>), was answered 405.</summary>
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/dashboard.js")]
+    [InlineData("/api/versions")]
+    [InlineData("/api/pages?date=2024-05-02&limit=1")]
+    [InlineData("/metrics")]
+    public async Task Head_ReadEndpoints_GetsHeadersWithoutBody(string path)
+    {
+        await using var scope = await LakeAsync();
+        using var get = await scope.Client.GetAsync(path);
+        var body = await get.Content.ReadAsByteArrayAsync();
+
+        using var head = await scope.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, path));
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (get.StatusCode, head.StatusCode));
+        Assert.Equal(get.Content.Headers.ContentType?.ToString(), head.Content.Headers.ContentType?.ToString());
+        Assert.Equal(body.Length, head.Content.Headers.ContentLength ?? body.Length);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+    }
+
     [Fact]
     public async Task Root_EmbeddedPageAndAssets_ServedWithTheirTypesStrictCspAndNothingFromElsewhere()
     {
