@@ -98,6 +98,31 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
     }
 
     /// <summary>
+    /// A lone surrogate escape (\ud800 without its pair, or the pair reversed) is malformed JSON to DuckDB; the message says which
+    /// string and where. Before, System.Text.Json's reader, which leaves escapes alone, found nothing and the message was only
+    /// "malformed JSON".
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_LoneSurrogateEscapes_MalformedJsonNamingTheStringAndByte()
+    {
+        await _lake.LandAsync("weblogs",
+            Web("hi", extra: ",\"country\":\"a\\ud800b\""),
+            Web("reversed", extra: ",\"country\":\"\\udc00\\ud800\""),
+            Web("key", extra: ",\"x\\udc00\":1"),
+            Web("pair", extra: ",\"country\":\"\\ud83d\\ude00\""));
+
+        var result = await _lake.RunAsync("weblogs");
+
+        Assert.Equal((4L, 1L, 3L), (result.RowsIn, result.RowsOut, result.Quarantined));
+        Assert.Equal(
+        [
+            "0|malformed_json|malformed JSON: Cannot read incomplete UTF-16 JSON text as string with missing low surrogate. (the string at byte 170)",
+            "1|malformed_json|malformed JSON: Cannot read invalid UTF-16 JSON text as string. Invalid surrogate value: '0xDC00'. (the string at byte 176)",
+            "2|malformed_json|malformed JSON: Cannot read invalid UTF-16 JSON text as string. Invalid surrogate value: '0xDC00'. (the key at byte 161)",
+        ], await _lake.RowsAsync("silver/weblogs_quarantine", "source_offset, rule, message", "source_offset"));
+    }
+
+    /// <summary>
     /// A reading finite as sent whose unit's conversion goes past the largest double (1e308 °C is 1.8e308 °F) is out_of_range, as
     /// 1e999 is: before, silver kept value = inf (value_plausible only warns), exit 0, and gold's averages of the sensor became inf.
     /// </summary>

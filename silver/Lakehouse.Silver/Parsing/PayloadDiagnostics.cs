@@ -43,12 +43,18 @@ internal static class PayloadDiagnostics
         {
             while (reader.Read())
             {
+                // The reader leaves escapes alone; a lone surrogate (\ud800 without its pair), which DuckDB refuses, shows when the text is unescaped.
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped) _ = reader.GetString();
             }
             return "malformed JSON";
         }
         catch (JsonException e)
         {
             return "malformed JSON: " + Clean(e.Message) + string.Create(CultureInfo.InvariantCulture, $" (byte {reader.BytesConsumed})");
+        }
+        catch (InvalidOperationException e)
+        {
+            return "malformed JSON: " + Clean(e.Message) + string.Create(CultureInfo.InvariantCulture, $" (the {(reader.TokenType == JsonTokenType.PropertyName ? "key" : "string")} at byte {reader.TokenStartIndex})");
         }
     }
 
