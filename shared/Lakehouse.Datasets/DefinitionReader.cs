@@ -167,6 +167,7 @@ internal sealed partial class DefinitionReader
             {
                 if (payload != DatasetPayloadKind.Json) throw Refuse(at + ".path", "a path selects a value inside a JSON event; text datasets take columns from their parse format");
                 if (!IsJsonPath(path)) throw Refuse(at + ".path", $"'{path}' is not a path: field names separated by '.', none of them '*' alone, such as attrs.browser");
+                RefuseNul(path, at + ".path", "the path");
             }
             var preprocess = ColumnPreprocess.None;
             if (OptionalString(item, at, "preprocess") is { } rule)
@@ -353,6 +354,7 @@ internal sealed partial class DefinitionReader
             if (column.Type == DatasetColumnType.String)
             {
                 if (v.ValueKind != JsonValueKind.String) throw Refuse(vat, $"column '{column.Name}' is string: the values are strings, not {KindOf(v)}");
+                RefuseNul(v.GetString()!, vat, "the value");
                 values.Add(v.GetString()!);
             }
             else
@@ -377,6 +379,7 @@ internal sealed partial class DefinitionReader
         {
             throw Refuse(at + ".pattern", $"not a valid regular expression: {e.Message.TrimEnd('.')}");
         }
+        RefuseNul(pattern, at + ".pattern", "the pattern", @" (write \x00 to match one)");
         return rule with { Pattern = pattern };
     }
 
@@ -647,6 +650,16 @@ internal sealed partial class DefinitionReader
             (previous, current) = (current, previous);
         }
         return previous[b.Length];
+    }
+
+    /// <summary>
+    /// Refuses <paramref name="text"/> holding NUL: silver writes paths, <c>in</c> values and patterns into its SQL as literals,
+    /// which DuckDB refuses with NUL ("Literals cannot contain NUL."), so the definition passed its check and every run failed.
+    /// </summary>
+    private void RefuseNul(string text, string field, string what, string hint = "")
+    {
+        if (text.Contains('\0', StringComparison.Ordinal))
+            throw Refuse(field, $"{what} holds a NUL character (\\u0000) at index {text.IndexOf('\0', StringComparison.Ordinal)}, which silver's SQL cannot carry{hint}");
     }
 
     private LakehouseException Refuse(string? field, string problem) =>
