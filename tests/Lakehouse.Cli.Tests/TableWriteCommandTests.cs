@@ -196,6 +196,41 @@ public sealed class TableWriteCommandTests(EngineFixture fixture) : IClassFixtur
     }
 
     /// <summary>
+    /// A new table is not created inside another table's folder or log, nor in a lake or layer folder typed as a path: the outer
+    /// table would take the inner one's files for its own unreferenced files, which VACUUM deletes (before: all were created, and a
+    /// VACUUM of './lake/bronze' listed every bronze table's data files for deletion). The existing tables are untouched.
+    /// </summary>
+    [Fact]
+    public async Task Import_NewTableInsideOrAroundAnotherTable_RefusedAndNothingWritten()
+    {
+        var lake = _temp.Combine("lake");
+        var file = Ndjson("1.json", """{"id": 1}""");
+        Assert.Equal(0, (await CliRunner.RunAsync("table", "import", file, "--to", "bronze.t", "--lake", lake)).ExitCode);
+        var before = Directory.GetFileSystemEntries(lake, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        var table = Path.Combine(lake, "bronze", "t");
+        var inside = $"it is inside the Delta table '{table}', whose VACUUM would delete the new table's files as files of its own that it no longer references. Give a folder outside it.";
+        var around = $"the folder holds the Delta table '{table}', whose files the new table's VACUUM would delete as files it does not reference. " +
+            "Give a new or empty folder (a table in the lake is written layer.name, e.g. bronze.events).";
+
+        foreach (var (to, why) in new[]
+        {
+            (Path.Combine(table, "sub"), inside),
+            (Path.Combine(table, "_delta_log"), inside),
+            (Path.Combine(lake, "bronze"), around),
+            (lake, around),
+        })
+        {
+            var r = await CliRunner.RunAsync("table", "import", file, "--to", to);
+            Assert.Equal((1, $"error: Cannot create a table at '{to}': {why}\n"), (r.ExitCode, r.Stderr));
+        }
+
+        Assert.Equal(before, Directory.GetFileSystemEntries(lake, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+        var append = await CliRunner.RunAsync("table", "import", file, "--to", "bronze.t", "--lake", lake);
+        Assert.True(append.ExitCode == 0, append.Stderr);
+        Assert.Equal([1L, 1], (await ReadRowsAsync(table)).Select(r => r.GetProperty("id").GetInt64()));
+    }
+
+    /// <summary>
     /// An empty string in a partition column is refused naming the file, line and column, and nothing is written: Delta reads an
     /// empty partition value back as null (PROTOCOL.md; Spark writes it as null too), so the row cannot be kept as it is (before:
     /// it was stored as null without a word). Null itself stays a null partition.

@@ -44,6 +44,8 @@ internal static partial class TableCommands
                 Later imports must fit the table's schema: missing nullable columns become null, unknown columns are refused.
                 The import is one commit: on any error, or Ctrl+C, the table is left as it was and the files written so far are removed
                 (with the folders a first import created: a refused new table leaves nothing behind).
+                A new table is refused inside another table's folder and in a folder holding tables (a lake or layer folder):
+                the outer table's VACUUM would delete the inner one's files.
                 --txn appId:version makes a scripted load exactly-once: a re-run with the same or a lower version is skipped.
                 """,
             Examples =
@@ -137,6 +139,7 @@ internal static partial class TableCommands
         {
             (schema, version) = (null, -1);
         }
+        if (schema is null) CheckNotNested(storage.LocalPathOrNull(""), table.Location);
         using var source = ImportSource.Open(lake.Engine, files, options, schema, table.Location, cancellationToken);
         if (source.Sql is null)
         {
@@ -185,6 +188,35 @@ internal static partial class TableCommands
             (mode == "overwrite" ? $", {result.Metric("numRemovedFiles")} files replaced" : "")).ConfigureAwait(false);
         return CliApp.ExitOk;
     }
+
+    /// <summary>
+    /// Refuses to create a local table inside another Delta table's folder (its log folder included), or in a folder that holds
+    /// Delta tables a few levels down (a lake or layer folder typed as a path; deeper is not searched, so a large folder costs
+    /// little): the outer table takes the inner one's files for stray files of its own, which its VACUUM deletes.
+    /// </summary>
+    private static void CheckNotNested(string? tableFolder, string location)
+    {
+        if (tableFolder is null) return;
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(tableFolder));
+        for (var parent = Path.GetDirectoryName(full); parent is not null; parent = Path.GetDirectoryName(parent))
+        {
+            if (Directory.Exists(Path.Combine(parent, DeltaLogFolder)))
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"Cannot create a table at '{location}': it is inside the Delta table '{parent}', whose VACUUM would delete the new table's files " +
+                    "as files of its own that it no longer references. Give a folder outside it.");
+        }
+        if (!Directory.Exists(full)) return;
+        var options = new EnumerationOptions
+        {
+            RecurseSubdirectories = true, MaxRecursionDepth = 3, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint,
+        };
+        if (Directory.EnumerateDirectories(full, DeltaLogFolder, options).FirstOrDefault(d => Path.GetDirectoryName(d) != full) is { } inner)
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                $"Cannot create a table at '{location}': the folder holds the Delta table '{Path.GetDirectoryName(inner)}', whose files the new table's " +
+                "VACUUM would delete as files it does not reference. Give a new or empty folder (a table in the lake is written layer.name, e.g. bronze.events).");
+    }
+
+    private const string DeltaLogFolder = "_delta_log";
 
     /// <summary>
     /// The folders of a new local table that do not exist yet, the table's own first and then its missing parents (a new layer
