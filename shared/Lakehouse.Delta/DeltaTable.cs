@@ -136,6 +136,22 @@ public sealed class DeltaTable
         return listing.Files.Count == 0 ? null : LogSegment.Build(listing.Files, null, Location).Version;
     }
 
+    /// <summary>
+    /// The latest version, as <see cref="LatestVersionAsync"/> finds it from the same one listing, with its log file as listed (the
+    /// commit, else the checkpoint of that version: size, modification time, ETag). A table deleted and written again has the versions
+    /// it had, from 0, in other files: a reader that caches per version tells the two apart by the file. Null when the folder holds no
+    /// Delta log.
+    /// </summary>
+    /// <exception cref="LakehouseException">The log cannot rebuild its latest version (a commit missing after the checkpoint).</exception>
+    public async Task<(long Version, LakeFile File)?> LatestCommitAsync(CancellationToken cancellationToken = default)
+    {
+        var listing = await ListLogForSnapshotAsync(null, cancellationToken).ConfigureAwait(false);
+        if (listing.Files.Count == 0) return null;
+        var version = LogSegment.Build(listing.Files, null, Location).Version;
+        var file = listing.Files.Where(f => f.Version == version && f.Kind != LogFileKind.Compaction).OrderBy(f => f.Kind == LogFileKind.Commit ? 0 : 1).First();
+        return (version, file.File);
+    }
+
     /// <summary>The snapshot at <paramref name="version"/>, or at the latest version when null.</summary>
     public Task<DeltaSnapshot> GetSnapshotAsync(long? version = null, CancellationToken cancellationToken = default) =>
         GetSnapshotAsync(version, withFiles: true, cancellationToken);

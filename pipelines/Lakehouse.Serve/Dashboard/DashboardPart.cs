@@ -109,6 +109,9 @@ internal sealed class DashboardPart : IServerPart, IDisposable
                 w.WriteString("status", states[i].Problem is not null ? "error" : states[i].Exists ? "ok" : "no_data");
                 if (states[i].Version is { } v) w.WriteNumber("version", v);
                 else w.WriteNull("version");
+                // When that version's log file was written: a table deleted and written again keeps its version numbers, and the page
+                // redraws a panel when anything here changes.
+                if (states[i].Committed is { } committed) w.WriteString("committed", committed.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture));
                 if (states[i].Problem is { } problem) w.WriteString("message", problem);
                 w.WriteEndObject();
             }

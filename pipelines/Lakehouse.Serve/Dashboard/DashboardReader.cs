@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using Lakehouse.Core;
 using Lakehouse.Delta;
 using Lakehouse.Engine;
@@ -9,8 +10,12 @@ using Microsoft.Extensions.Logging;
 
 namespace Lakehouse.Serve.Dashboard;
 
-/// <summary>Where a table stands: its latest version, not written yet, or broken (with why).</summary>
-internal readonly record struct TableState(long? Version, string? Problem)
+/// <summary>
+/// Where a table stands: its latest version, not written yet, or broken (with why). <paramref name="Committed"/> is when the log file
+/// of that version was written, and <paramref name="Stamp"/> names that file (time, size, ETag): a table deleted and written again
+/// has the same versions in other files, and must not be answered from what was cached for the table it replaced.
+/// </summary>
+internal readonly record struct TableState(long? Version, string? Problem, DateTimeOffset? Committed = null, string? Stamp = null)
 {
     internal static TableState Missing => default;
 
@@ -72,13 +77,15 @@ internal sealed class DashboardReader : IDisposable
     /// <summary>Queries run so far (answers not taken from the cache).</summary>
     internal long QueriesRun => Interlocked.Read(ref _queries);
 
-    /// <summary>The table's latest version from its log listing; missing when it has no log; broken (with the reason) when the log cannot be listed or is not whole.</summary>
+    /// <summary>The table's latest version and its log file from its log listing; missing when it has no log; broken (with the reason) when the log cannot be listed or is not whole.</summary>
     internal async Task<TableState> StateAsync(DashboardTable table, CancellationToken cancellationToken)
     {
         try
         {
-            var version = await DeltaTable.Open(_lake.Scope(table.Folder), _engine, _loggerFactory).LatestVersionAsync(cancellationToken).ConfigureAwait(false);
-            return version is null ? TableState.Missing : new TableState(version, null);
+            var latest = await DeltaTable.Open(_lake.Scope(table.Folder), _engine, _loggerFactory).LatestCommitAsync(cancellationToken).ConfigureAwait(false);
+            if (latest is not { } l) return TableState.Missing;
+            var stamp = string.Create(CultureInfo.InvariantCulture, $"{l.File.LastModified.UtcTicks}/{l.File.Size}/{l.File.ETag}");
+            return new TableState(l.Version, null, l.File.LastModified, stamp);
         }
         catch (LakehouseException e)
         {
@@ -102,7 +109,7 @@ internal sealed class DashboardReader : IDisposable
         if (state.Problem is { } problem) return new TableSection(table, SectionStatus.Error, null, problem, null);
         if (state.Version is not { } version)
             return new TableSection(table, SectionStatus.NoData, null, $"no data yet: {table.Label} has not been written (no Delta table at {table.Folder})", null);
-        var key = $"{table.Label}@{version}\n{queryKey}";
+        var key = $"{table.Label}@{version} {state.Stamp}\n{queryKey}";
         if (_cache.TryGetValue(key, out var cached)) return new TableSection(table, SectionStatus.Ok, version, null, cached);
 
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
