@@ -526,7 +526,8 @@ public sealed class SilverJob
                 inserted = replaced.Metric("numOutputRows");
             }
             Done("silver commit");
-            return counts with { Inserted = inserted, Duplicates = counts.Clean - inserted };
+            // Duplicates: the clean rows silver did not insert and the repeated copies of quarantined rows (Count counts those once).
+            return counts with { Inserted = inserted, Duplicates = counts.RowsIn - counts.Quarantined - inserted };
         }
 
         private SilverRunResult Result(string mode, Totals totals, Outcome? only = null)

@@ -141,8 +141,9 @@ internal sealed class SilverStage : IDisposable
         using var lease = _engine.Lease();
         var c = lease.Connection;
         long rowsIn, parsedRows, clean, quarantined, warned;
+        // Quarantined: one row per bronze position and event date, as QuarantineSql writes them (the other copies are duplicates).
         using (var r = c.Query(
-            $"SELECT count(*), count(*) FILTER (len(parse_violations) = 0), count(*) FILTER ({IsClean}), count(*) FILTER (NOT ({IsClean})), " +
+            $"SELECT count(*), count(*) FILTER (len(parse_violations) = 0), count(*) FILTER ({IsClean}), count(DISTINCT ({SilverColumns.BronzePosition}, {SilverColumns.EventDate})) FILTER (NOT ({IsClean})), " +
             $"count(*) FILTER ({IsClean} AND len(exp_violations) > 0) FROM {Checked}", cancellationToken))
         {
             r.Read();
@@ -175,14 +176,19 @@ internal sealed class SilverStage : IDisposable
         return r.Read() ? (r.GetString(0), r.GetString(1)) : ("", "");
     }
 
-    /// <summary>The rows that go to quarantine, with every rule they broke and its message.</summary>
+    /// <summary>
+    /// The rows that go to quarantine, with every rule they broke and its message: one per bronze position and event date, the
+    /// quarantine's key (the earliest copy). A landed file that grew is ingested again whole, so bronze holds its first lines twice
+    /// at one position; both copies of a quarantined line made the merge refuse its source, in this run and every later one.
+    /// </summary>
     internal string QuarantineSql =>
         $"SELECT payload, CASE WHEN octet_length(payload) <= {SilverRules.MaxPayloadBytes} THEN try(decode(payload)) END AS payload_text, {SilverColumns.BronzePosition}, " +
         $"source_kind, source, source_partition, source_offset, source_line, {SilverColumns.IngestTime}, " +
         $"{RuleText} AS rule, {MessageText} AS message, " +
         $"{SqlText.Literal(_runId)} AS run_id, CAST(TIMESTAMP '{DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture)}' AS TIMESTAMPTZ) AS quarantined_at, {SilverColumns.EventDate}, " +
         $"{QuarantineColumns.NullReplayColumns} " +
-        $"FROM (SELECT *, {Violations} AS __v FROM {Checked} WHERE NOT ({IsClean}))";
+        $"FROM (SELECT *, {Violations} AS __v FROM {Checked} WHERE NOT ({IsClean}) " +
+        $"QUALIFY row_number() OVER (PARTITION BY {SilverColumns.BronzePosition}, {SilverColumns.EventDate} ORDER BY {SilverColumns.IngestTime}, rowid) = 1)";
 
     /// <summary>The rules a quarantined row broke, for its <c>rule</c> column: every name once, sorted, joined by <c>", "</c> (over a list <c>__v</c>).</summary>
     private const string RuleText = "array_to_string(list_sort(list_distinct(list_transform(__v, __x -> __x.rule))), ', ')";

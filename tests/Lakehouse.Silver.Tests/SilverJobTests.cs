@@ -98,6 +98,28 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
     }
 
     /// <summary>
+    /// A landed file that grew is ingested again whole (bronze takes a file with other bytes as a new file), so bronze holds its first
+    /// lines twice at one position. The malformed one is quarantined once, the other copy counted as a duplicate, and a rerun of its
+    /// date keeps one. Before, with both copies in one run the quarantine merge refused its source ("appear more than once"), and every
+    /// later run failed the same way: silver of the dataset was stuck, exit 1.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_GrownFileIngestedAgain_RepeatedMalformedLineQuarantinedOnceAndCountedAsDuplicate()
+    {
+        await _lake.LandFileAsync("weblogs", "landing/a.ndjson", "{bad");
+        await _lake.LandFileAsync("weblogs", "landing/a.ndjson", "{bad", Web("e1"));
+
+        var result = await _lake.RunAsync("weblogs");
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var rerun = await _lake.RunAsync("weblogs", new SilverRunOptions { From = today.AddDays(-1), To = today.AddDays(1) });
+
+        Assert.Equal((3L, 1L, 1L, 1L), (result.RowsIn, result.RowsOut, result.Quarantined, result.Duplicates));
+        Assert.Equal((2L, 0L, 1L, 1L), (rerun.RowsIn, rerun.RowsOut, rerun.Quarantined, rerun.Duplicates));
+        Assert.Equal(["file|landing/a.ndjson|||1|malformed_json|{bad"], await _lake.RowsAsync("silver/weblogs_quarantine", "bronze_position, rule, payload_text", "1"));
+        Assert.Equal(["e1"], await _lake.RowsAsync("silver/weblogs", "event_id", "1"));
+    }
+
+    /// <summary>
     /// A lone surrogate escape (\ud800 without its pair, or the pair reversed) is malformed JSON to DuckDB; the message says which
     /// string and where. Before, System.Text.Json's reader, which leaves escapes alone, found nothing and the message was only
     /// "malformed JSON".

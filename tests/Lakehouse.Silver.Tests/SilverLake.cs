@@ -33,12 +33,16 @@ internal sealed class SilverLake(DuckEngine engine, string name) : IDisposable
         return result.Version;
     }
 
-    /// <summary>Lands <paramref name="lines"/> as one bronze commit of a landed file, as the landing ingest records them (line numbers from 1).</summary>
+    /// <summary>
+    /// Lands <paramref name="lines"/> as one bronze commit of a landed file, as the landing ingest records them (line numbers from 1);
+    /// the same file with other lines (one that grew) is a new file, as for the landing ingest, and lands again whole.
+    /// </summary>
     internal async Task<long> LandFileAsync(string dataset, string file, params string[] lines)
     {
         var table = BronzeTable.Open(Root.Scope(SilverTables.Bronze(dataset)), engine);
         var events = lines.Select((l, i) => new BronzeEvent(Encoding.UTF8.GetBytes(l), new SourcePosition(SourceKinds.File, file, null, null, i + 1))).ToList();
-        var result = await table.CommitAsync(events, [new DeltaAppTransaction("file/" + file, 1)]);
+        var identity = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', lines))));
+        var result = await table.CommitAsync(events, [new DeltaAppTransaction($"file/{file}#{identity}", 1)]);
         return result.Version;
     }
 
