@@ -68,6 +68,8 @@ public sealed class SynapseCommandTests : IDisposable
     [InlineData("synapse script --storage-url https://lakeacct.dfs.core.windows.net/lake --database master", "error: --database: The database name 'master' is a system database; the views need a user database (external data sources exist only there).")]
     [InlineData("synapse script --storage-url https://lakeacct.dfs.core.windows.net/lake --server ws;Password=x", "error: --server: The server 'ws;Password=x' is not valid: give the host name of the serverless SQL endpoint, <workspace>-ondemand.sql.azuresynapse.net, optionally with ,port.")]
     [InlineData("synapse deploy --storage-url https://lakeacct.dfs.core.windows.net/lake", "error: 'lakehouse synapse deploy' needs --server <host> (see lakehouse synapse deploy --help)")]
+    [InlineData("synapse script --storage-url https://lakeacct.dfs.core.windows.net/lake --out ", "error: --out must name a folder (created when missing), not an empty value")]
+    [InlineData("synapse script --storage-url https://lakeacct.dfs.core.windows.net/lake --out /dev/null", "error: --out '/dev/null' is a file, not a folder: give the folder to write synapse.sql and lakehouse.pbids into (created when missing)")]
     [InlineData("synapse scrpit", "error: unknown command 'scrpit' for 'lakehouse synapse' (did you mean 'script'?) (commands: script, deploy)")]
     public async Task WrongArgument_UsageErrorNamingIt(string line, string message)
     {

@@ -121,10 +121,11 @@ internal static class SynapseCommands
         {
             var location = session.LakeLocation(parse);
             var options = shared.Read(parse, location, parse.GetValue(server), ParseMode(parse.GetValue(mode)!));
+            var outFolder = parse.GetValue(outDir) is { } dir ? OutFolder(dir) : null;
             using var lake = session.OpenLake(parse);
             var script = await session.Progress.RunAsync("synapse script", _ => SynapseScript.FromLakeAsync(lake.ExistingRoot, lake.Engine, options, lake.LoggerFactory, cancellationToken))
                 .ConfigureAwait(false);
-            var folder = parse.GetValue(outDir) is { } dir ? LakeStorage.Open(Path.GetFullPath(dir)) : lake.Root.Scope("_lakehouse/synapse");
+            var folder = outFolder is not null ? LakeStorage.Open(outFolder) : lake.Root.Scope("_lakehouse/synapse");
             var written = await script.WriteAsync(folder, cancellationToken).ConfigureAwait(false);
             var paths = written.Select(name => folder.Location.TrimEnd('/') + "/" + name).ToList();
             if (parse.GetValue(json))
@@ -152,6 +153,19 @@ internal static class SynapseCommands
             return CliApp.ExitOk;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The full path of <c>--out</c>, refused before any work when it cannot be the folder of the files: empty, or a file (it was
+    /// refused after the script was made, with .NET's own words: "The value cannot be an empty string.", "The file … already exists.").
+    /// </summary>
+    private static string OutFolder(string dir)
+    {
+        if (string.IsNullOrWhiteSpace(dir)) throw CommandLine.Usage("--out must name a folder (created when missing), not an empty value");
+        var full = Path.GetFullPath(dir);
+        if (File.Exists(full))
+            throw CommandLine.Usage($"--out '{CliErrors.Printable(dir)}' is a file, not a folder: give the folder to write {SynapseScript.SqlFileName} and {SynapseScript.PowerBiFileName} into (created when missing)");
+        return full;
     }
 
     private static CliCommand CreateDeploy(CliSession session)
