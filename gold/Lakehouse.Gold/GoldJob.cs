@@ -167,7 +167,10 @@ public sealed class GoldJob
                 var result = await CatchUpAsync(cancellationToken).ConfigureAwait(false);
                 if (options.IsRerun) result = await RebuildAsync(result, cancellationToken).ConfigureAwait(false);
                 result = await DeliverAsync(result, cancellationToken).ConfigureAwait(false);
-                if (!result.NothingNew) await GoldRuns.AppendAsync(job.Table(GoldTables.Runs), result, "committed", null, _started, job._log, cancellationToken).ConfigureAwait(false);
+                // A run that consumed silver versions is recorded even when they held no rows (a first run over a silver table whose every
+                // event was quarantined creates the gold tables): status would otherwise show silver consumed and no gold run.
+                if (!result.NothingNew || result.SilverToVersion > result.SilverFromVersion)
+                    await GoldRuns.AppendAsync(job.Table(GoldTables.Runs), result, "committed", null, _started, job._log, cancellationToken).ConfigureAwait(false);
                 return result;
             }
             catch (Exception e) when (e is LakehouseException or IOException)

@@ -161,6 +161,26 @@ public sealed class GoldJobTests(EngineFixture fixture) : IClassFixture<EngineFi
         Assert.Single(await _lake.RowsAsync("gold/_runs", "run_id", "started_at"));
     }
 
+    /// <summary>
+    /// A first run over a silver table without rows (every event quarantined) creates the gold tables and consumes silver: it is a
+    /// run, and gold._runs records it, so that status does not show silver consumed next to "last gold run: never". A second run
+    /// has nothing to do and records nothing.
+    /// </summary>
+    [Fact]
+    public async Task Run_FirstOverASilverWithoutRows_RecordedOnceAsARun()
+    {
+        var version = await _lake.AppendWebAsync([]);
+
+        var first = await _lake.RunAsync();
+        var again = await _lake.RunAsync();
+
+        Assert.Equal((-1L, version), (first.SilverFromVersion, first.SilverToVersion));
+        Assert.Equal(version, (await _lake.Table("gold/page_performance_daily").GetSnapshotAsync()).TransactionVersion(GoldTables.AppId("weblogs")));
+        Assert.True(again.NothingNew);
+        Assert.Equal([$"incremental|committed|{version}|0"],
+            await _lake.RowsAsync("gold/_runs", "kind || '|' || status || '|' || silver_version_to || '|' || dates_recomputed", "started_at"));
+    }
+
     [Fact]
     public async Task Run_AfterSilverRebuiltADayWithFewerRows_ThatDayShowsOnlyTheRowsLeft()
     {

@@ -208,7 +208,10 @@ internal static partial class TableCommands
         if (!Directory.Exists(full)) return;
         var options = new EnumerationOptions
         {
-            RecurseSubdirectories = true, MaxRecursionDepth = 3, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint,
+            RecurseSubdirectories = true,
+            MaxRecursionDepth = 3,
+            IgnoreInaccessible = true,
+            AttributesToSkip = FileAttributes.ReparsePoint,
         };
         if (Directory.EnumerateDirectories(full, DeltaLogFolder, options).FirstOrDefault(d => Path.GetDirectoryName(d) != full) is { } inner)
             throw new LakehouseException(LakehouseErrorReason.InvalidInput,
