@@ -178,6 +178,10 @@ public sealed class ServeCommandTests : IDisposable
     [InlineData("--urls", "http://127.0.0.1:99999", "error: --urls: 'http://127.0.0.1:99999' is not an address to listen on: write http://host:port with a port from 0 to 65535, and no path.")]
     [InlineData("--urls", "http://999.1.1.1:18439", "error: --urls: 'http://999.1.1.1:18439': '999.1.1.1' is not an IP address or localhost, and for any other host Kestrel listens on every interface; write the address to listen on (127.0.0.1, [::1], or 0.0.0.0 for every interface).")]
     [InlineData("--urls", "http://myhost.example:18438", "error: --urls: 'http://myhost.example:18438': 'myhost.example' is not an IP address or localhost, and for any other host Kestrel listens on every interface; write the address to listen on (127.0.0.1, [::1], or 0.0.0.0 for every interface).")]
+    [InlineData("--urls", "", "error: --urls: give at least one address to listen on, e.g. http://127.0.0.1:8080.")]
+    [InlineData("--allowed-host", "*", "error: --allowed-host: '*' is not a host name (letters, digits, '-' and '.'; no wildcards: list each name). IP addresses and localhost are always allowed.")]
+    [InlineData("--allowed-host", "a b", "error: --allowed-host: 'a b' is not a host name (letters, digits, '-' and '.'; no wildcards: list each name). IP addresses and localhost are always allowed.")]
+    [InlineData("--allowed-host", ";", "error: --allowed-host: give at least one host name, e.g. --allowed-host lakehouse.example.")]
     [InlineData("--max-body-bytes", "0", "error: --max-body-bytes must be between 1 and 2147483583")]
     [InlineData("--refresh-seconds", "0", "error: --refresh-seconds must be between 1 and 3600")]
     public async Task Serve_BadOption_Exit2WithTheProblem(string option, string value, string error)

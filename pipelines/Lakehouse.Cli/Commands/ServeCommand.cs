@@ -39,7 +39,9 @@ internal static class ServeCommand
         var urls = CommandLine.Text("--urls", $"Where to listen: http://host:port, several separated by ';' (default {LakehouseServerOptions.DefaultUrl}; port 0: a free port).", "urls");
         urls.Validators.Add(result =>
         {
-            foreach (var url in Split(result.GetValueOrDefault<string?>()))
+            var given = Split(result.GetValueOrDefault<string?>());
+            if (given.Length == 0) result.AddError($"--urls: give at least one address to listen on, e.g. {LakehouseServerOptions.DefaultUrl}.");
+            foreach (var url in given)
             {
                 if (LakehouseServerOptions.CheckUrl(url) is { } problem) result.AddError("--urls: " + problem);
             }
@@ -51,6 +53,14 @@ internal static class ServeCommand
         var refresh = CommandLine.WholeNumber("--refresh-seconds", "How often an open dashboard checks for new table versions (default 5).", min: 1, max: 3600);
         var allowedHosts = CommandLine.Text("--allowed-host",
             "Host names clients reach the server by, besides IP addresses and localhost, several separated by ';' (requests naming another host are refused).", "names");
+        // Each name is compared with the Host of a request as it is: a wildcard or a name with spaces would never match, silently.
+        allowedHosts.Validators.Add(result =>
+        {
+            var given = Split(result.GetValueOrDefault<string?>());
+            if (given.Length == 0) result.AddError("--allowed-host: give at least one host name, e.g. --allowed-host lakehouse.example.");
+            foreach (var name in given.Where(n => Uri.CheckHostName(n) != UriHostNameType.Dns))
+                result.AddError($"--allowed-host: '{name}' is not a host name (letters, digits, '-' and '.'; no wildcards: list each name). IP addresses and localhost are always allowed.");
+        });
         foreach (var o in new Option[] { urls, maxBody, maxBuffered, maxQueued, maxCommitEvents, refresh, allowedHosts }) command.Add(o);
         command.SetAction(async (parse, cancellationToken) =>
         {
