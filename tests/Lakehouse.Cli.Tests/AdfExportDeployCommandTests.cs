@@ -32,6 +32,18 @@ public sealed class AdfExportDeployCommandTests : IDisposable
         Assert.Equal(["ARMTemplateForFactory.json"], Directory.GetFiles(_temp.Path).Select(Path.GetFileName)); // no temporary file left
     }
 
+    /// <summary>An --out that cannot be the template's file is a usage error naming the option (it failed at the write with .NET's words).</summary>
+    [Fact]
+    public async Task ExportArm_OutEmptyOrAFolder_UsageErrorNamingIt()
+    {
+        var empty = await CliRunner.RunAsync(Schemas, "adf", "export-arm", "--folder", RepoAdf, "--out", "");
+        var folder = await CliRunner.RunAsync(Schemas, "adf", "export-arm", "--folder", RepoAdf, "--out", _temp.Path);
+
+        Assert.Equal((2, "error: --out must name the template's file (leave it out to write to standard output)\n"), (empty.ExitCode, empty.Stderr));
+        Assert.Equal((2, $"error: --out '{_temp.Path}' is a folder: give the template's file, e.g. {Path.Combine(_temp.Path, "ARMTemplateForFactory.json")}\n"), (folder.ExitCode, folder.Stderr));
+        Assert.Empty(Directory.GetFileSystemEntries(_temp.Path));
+    }
+
     [Fact]
     public async Task ExportArm_NoOut_TemplateOnStdout()
     {

@@ -112,6 +112,13 @@ internal static class AdfCommands
         var folder = CommandLine.Text("--folder", "The factory's Git layout (default: pipelines/adf of the repository the current folder is in).", "folder");
         var factoryName = CommandLine.Text("--factory-name", "The default of the template's factoryName parameter (default: the name in factory/*.json).", "name");
         var output = CommandLine.Text("--out", "Write the template to this file (default: standard output).", "file");
+        // Checked before the files are read: an empty value or a folder failed only at the write, with .NET's own words.
+        output.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is not { } path) return;
+            if (string.IsNullOrWhiteSpace(path)) result.AddError("--out must name the template's file (leave it out to write to standard output)");
+            else if (Directory.Exists(path)) result.AddError($"--out '{CliErrors.Printable(path)}' is a folder: give the template's file, e.g. {Path.Combine(path, "ARMTemplateForFactory.json")}");
+        });
         var schemas = CommandLine.Text("--schemas", $"The folder holding microsoft/ and local/ (default: {SchemasVariable}, or shared/schemas/adf found above the current folder).", "folder");
         command.Add(folder);
         command.Add(factoryName);
