@@ -119,6 +119,27 @@ public sealed class SynapseCommandTests : IDisposable
         Assert.Equal((Server, "sales"), (address.GetProperty("server").GetString(), address.GetProperty("database").GetString()));
     }
 
+    /// <summary>
+    /// --storage-url in the lake's abfss:// form names the same place as its https form, and gives the same script; one that is not an
+    /// ADLS address is refused naming it whole (the https check showed it without its container).
+    /// </summary>
+    [Fact]
+    public async Task Script_StorageUrlAsAbfss_SameScriptAsHttps()
+    {
+        await LakeAsync();
+
+        var https = await CliRunner.RunAsync("synapse", "script", "--lake", Lake, "--storage-url", StorageUrl, "--out", _temp.Combine("https"));
+        var abfss = await CliRunner.RunAsync("synapse", "script", "--lake", Lake, "--storage-url", "abfss://lake@lakeacct.dfs.core.windows.net/prod", "--out", _temp.Combine("abfss"));
+        var bad = await CliRunner.RunAsync("synapse", "script", "--lake", Lake, "--storage-url", "abfss://lakeacct.dfs.core.windows.net/prod");
+
+        Assert.Equal((0, 0), (https.ExitCode, abfss.ExitCode));
+        var sql = await File.ReadAllTextAsync(Path.Combine(_temp.Combine("https"), "synapse.sql"));
+        Assert.Contains("LOCATION = N'https://lakeacct.dfs.core.windows.net/lake/prod/'", sql, StringComparison.Ordinal);
+        Assert.Equal(sql, await File.ReadAllTextAsync(Path.Combine(_temp.Combine("abfss"), "synapse.sql")));
+        Assert.Equal((2, "error: --storage-url 'abfss://lakeacct.dfs.core.windows.net/prod' is not an ADLS Gen2 address: write abfss://<container>@<account>.dfs.core.windows.net/<path> " +
+            "or https://<account>.dfs.core.windows.net/<container>/<path>\n"), (bad.ExitCode, bad.Stderr));
+    }
+
     [Fact]
     public async Task Script_NoOutNoServer_IntoTheLakesFolderWithANoteAboutThePbids()
     {

@@ -55,7 +55,14 @@ internal static class SynapseCommands
             Set("--string-length", () => { if (parse.GetValue(StringLength) is { } n) options.StringLength = (int)n; });
             options.Credential = parse.GetValue(Credential) == "sas" ? SynapseCredentialKind.SharedAccessSignature : SynapseCredentialKind.ManagedIdentity;
             var url = parse.GetValue(StorageUrl) ?? NonBlank(Environment.GetEnvironmentVariable(StorageUrlVariable));
-            if (url is not null)
+            if (url is not null && (url.TrimStart().StartsWith("abfss://", StringComparison.OrdinalIgnoreCase) || url.TrimStart().StartsWith("abfs://", StringComparison.OrdinalIgnoreCase)))
+            {
+                // The lake's own address form: the https URL Synapse reads is the same place (a message showed it without its container).
+                options.StorageUrl = SynapseScriptOptions.StorageUrlOfLake(url)
+                    ?? throw CommandLine.Usage($"--storage-url '{CliErrors.Printable(url)}' is not an ADLS Gen2 address: write abfss://<container>@<account>.dfs.core.windows.net/<path> " +
+                        "or https://<account>.dfs.core.windows.net/<container>/<path>");
+            }
+            else if (url is not null)
             {
                 if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri))
                     throw CommandLine.Usage($"--storage-url must be an absolute URL such as https://<account>.dfs.core.windows.net/<container>/<path>, not '{url}'");
