@@ -144,6 +144,10 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
         ], await _lake.RowsAsync("silver/weblogs_quarantine", "source_offset, rule, message", "source_offset"));
     }
 
+    /// <summary>A temperature reading of 2024-05-03T07:00:00Z as a sensor sends it: <paramref name="value"/> is the JSON number's text.</summary>
+    private static string Reading(string id, string value, string unit) =>
+        $"{{\"sensor_id\":\"{id}\",\"device_type\":\"temperature\",\"timestamp\":\"2024-05-03T07:00:00Z\",\"value\":{value},\"unit\":\"{unit}\",\"status\":\"normal\"}}";
+
     /// <summary>
     /// A reading finite as sent whose unit's conversion goes past the largest double (1e308 °C is 1.8e308 °F) is out_of_range, as
     /// 1e999 is: before, silver kept value = inf (value_plausible only warns), exit 0, and gold's averages of the sensor became inf.
@@ -151,8 +155,6 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
     [Fact]
     public async Task RunAsync_UnitConversionPastTheLargestDouble_QuarantinedOutOfRange()
     {
-        static string Reading(string id, string value, string unit) =>
-            $"{{\"sensor_id\":\"{id}\",\"device_type\":\"temperature\",\"timestamp\":\"2024-05-03T07:00:00Z\",\"value\":{value},\"unit\":\"{unit}\",\"status\":\"normal\"}}";
         await _lake.LandAsync("sensors",
             Reading("c", "1e308", "C"), Reading("k", "-1.7e308", "K"), Reading("bar", "1e306", "bar"), Reading("f", "1e308", "F"), Reading("ok", "20", "C"));
 
@@ -690,8 +692,6 @@ public sealed class SilverPreprocessingTests(EngineFixture fixture) : IClassFixt
     [Fact]
     public async Task RunAsync_Sensors_TemperaturesToFahrenheitWithTheReadingAsSent()
     {
-        static string Reading(string id, string value, string unit) =>
-            $"{{\"sensor_id\":\"{id}\",\"device_type\":\"temperature\",\"timestamp\":\"2024-05-03T07:00:00Z\",\"value\":{value},\"unit\":\"{unit}\",\"status\":\"normal\"}}";
         await _lake.LandAsync("sensors", Reading("a", "100", "°C"), Reading("b", "-40", " C "), Reading("c", "98.6", "F"), Reading("d", "45", "%"), Reading("e", "7", "furlongs"));
 
         var result = await _lake.RunAsync("sensors");
