@@ -130,6 +130,16 @@ public sealed class SqlCommandTests : IDisposable
         Assert.Equal((0, "n\n7\n"), (fromStdin.ExitCode, fromStdin.Stdout));
     }
 
+    /// <summary>A blank --file is a usage error naming the option (before: exit 1 with .NET's "The value cannot be an empty string.").</summary>
+    [Theory]
+    [InlineData("")]
+    [InlineData(" ")]
+    public async Task Sql_BlankQueryFile_UsageErrorNamingTheOption(string file)
+    {
+        var r = await SqlAsync("--file", file);
+        Assert.Equal((2, "", "error: --file is blank: give the query file (- for standard input)\n"), (r.ExitCode, r.Stdout, r.Stderr));
+    }
+
     /// <summary>
     /// A query file or standard input is read up to 16 MiB: past that the command stops reading and refuses (before,
     /// <c>--file /dev/zero</c> took 4 GB in 20 s and never ended), and a folder is named as one (was "Access … is denied").

@@ -258,6 +258,26 @@ public sealed class TableWriteCommandTests(EngineFixture fixture) : IClassFixtur
             .Select(f => Path.GetFileName(Path.GetDirectoryName(f)!)).Order(StringComparer.Ordinal));
     }
 
+    /// <summary>
+    /// A blank --where is a usage error naming the option, and the table is not touched (before: exit 1 with .NET's "The value
+    /// cannot be an empty string or composed entirely of whitespace.").
+    /// </summary>
+    [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    public async Task Optimize_BlankWhere_UsageErrorNamingTheOption(string where)
+    {
+        var table = _temp.Combine("t");
+        for (var i = 0; i < 2; i++)
+            Assert.Equal(0, (await CliRunner.RunAsync("table", "import", Ndjson($"{i}.json", $$"""{"id": {{i}}, "p": "a"}"""), "--to", table, "--partition-by", "p")).ExitCode);
+
+        var r = await CliRunner.RunAsync("table", "optimize", table, "--where", where);
+
+        Assert.Equal((2, "", "error: --where is blank: give a condition on partition columns (e.g. --where \"ingest_date = '2024-05-01'\"), or leave it out to optimize every partition\n"),
+            (r.ExitCode, r.Stdout, r.Stderr));
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(table, "_delta_log"), "*.json").Length);
+    }
+
     [Fact]
     public async Task OptimizeRestoreVacuum_OnImportedTable_DoWhatTheySay()
     {

@@ -68,6 +68,7 @@ internal static class SqlCommand
     private static string QueryText(string? argument, string? file)
     {
         if (file is not null && argument is not null) throw CommandLine.Usage("give the query as an argument or with --file, not both");
+        if (file is not null && string.IsNullOrWhiteSpace(file)) throw CommandLine.Usage("--file is blank: give the query file (- for standard input)");
         var source = file ?? argument ?? throw CommandLine.Usage("'lakehouse sql' needs the query: an argument, --file FILE, or - for standard input (see lakehouse sql --help)");
         if (file is null && source != "-") return source;
         return source == "-"

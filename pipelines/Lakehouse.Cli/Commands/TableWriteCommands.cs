@@ -369,6 +369,8 @@ internal static partial class TableCommands
         command.Add(json);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (parse.GetValue(where) is { } condition && string.IsNullOrWhiteSpace(condition))
+                throw CommandLine.Usage("--where is blank: give a condition on partition columns (e.g. --where \"ingest_date = '2024-05-01'\"), or leave it out to optimize every partition");
             using var lake = session.OpenLake(parse);
             var delta = lake.Table(parse.GetValue(table)!);
             var options = new DeltaWriteOptions();
