@@ -104,6 +104,27 @@ public sealed class ImportScannerTests : IDisposable
         Assert.StartsWith("in.json line 2 nests objects and arrays deeper than 16 levels", e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A number beyond a double's range is refused naming its line: DuckDB stored 1e400 as infinity with exit 0. The largest doubles,
+    /// a tiny number that rounds to 0 and a malformed exponent (left to DuckDB's parser) pass the scan.
+    /// </summary>
+    [Theory]
+    [InlineData("{\"a\":1}\n{\"a\":1e400}\n", "in.json line 2 holds the number 1e400, beyond the range of a double")]
+    [InlineData("{\"a\":1}\n{\"a\":1}\n{\"b\":[-2.5E+309]}\n", "in.json line 3 holds the number -2.5E+309, beyond the range of a double")]
+    [InlineData("{\"a\":1.5E+308}\n", null)]
+    [InlineData("{\"a\":1.7976931348623157e308,\"b\":-1e-400,\"c\":1e}\n", null)]
+    public void Scan_NumberBeyondADouble_RefusedNamingTheLine(string text, string? refused)
+    {
+        if (refused is null)
+        {
+            Assert.Equal(1, Scan(text).Records);
+            return;
+        }
+        var e = Assert.Throws<LakehouseException>(() => Scan(text));
+        Assert.StartsWith(refused, e.Message, StringComparison.Ordinal);
+        Assert.EndsWith("which the import would store as infinity; nothing was imported. Send such a value as a string.", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("{\"a\":1}\n{\"a\":1,}\n{\"a\":[1,]}\n", 3)]
     [InlineData("{\"a\":NaN}\n{\"a\":-Infinity}\n{\"a\":1e5}\n", 3)]

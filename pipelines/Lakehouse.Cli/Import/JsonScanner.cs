@@ -536,6 +536,7 @@ internal sealed unsafe class JsonScanner
         var end = pos;
         var digits = 0;
         var fraction = false;
+        var exponent = false;
         if (_base[end] == (byte)'-') end++;
         if (end < _viewLength && (_base[end] | 0x20) is (byte)'i' or (byte)'n')
         {
@@ -546,12 +547,21 @@ internal sealed unsafe class JsonScanner
         {
             var b = _base[end];
             if ((uint)(b - '0') <= 9) digits++;
-            else if (b is (byte)'.' or (byte)'e' or (byte)'E' or (byte)'+' or (byte)'-') fraction = true;
+            else if (b is (byte)'.' or (byte)'e' or (byte)'E' or (byte)'+' or (byte)'-')
+            {
+                fraction = true;
+                exponent |= b is (byte)'e' or (byte)'E';
+            }
             else break;
         }
         if (fraction)
         {
             shape.Saw(JsonKinds.Fraction, at);
+            // Beyond a double's range (1e400) the value would be stored as infinity, a change of the data; only an exponent or more
+            // than 308 digits can get there, so other numbers are not parsed here.
+            if ((exponent || digits > 308) && BeyondDouble(new ReadOnlySpan<byte>(_base + pos, (int)(end - pos))) is { } text)
+                throw Refuse(at.Line, $"holds the number {text}, beyond the range of a double (about ±1.8e308), which the import would store as infinity; " +
+                                      "nothing was imported. Send such a value as a string.");
             return;
         }
         shape.Saw(JsonKinds.Integer, at);
@@ -565,6 +575,16 @@ internal sealed unsafe class JsonScanner
         var value = BigInteger.Parse(chars, provider: System.Globalization.CultureInfo.InvariantCulture);
         var asDouble = (double)value;
         if (double.IsInfinity(asDouble) || new BigInteger(asDouble) != value) shape.InexactDouble = SourceLocation.Min(shape.InexactDouble, at);
+    }
+
+    /// <summary>The number's text (at most 40 characters) when it is well formed and rounds to an infinite double, else null.</summary>
+    private static string? BeyondDouble(ReadOnlySpan<byte> token)
+    {
+        Span<char> chars = token.Length <= 512 ? stackalloc char[token.Length] : new char[token.Length];
+        for (var k = 0; k < token.Length; k++) chars[k] = (char)token[k];
+        if (!double.TryParse(chars, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) || !double.IsInfinity(value))
+            return null;
+        return token.Length <= 40 ? chars.ToString() : chars[..40].ToString() + "…";
     }
 
     /// <summary>Keeps <see cref="JsonShape.AllDates"/> and <see cref="JsonShape.AllTimestamps"/> true only while every string is one.</summary>
