@@ -145,7 +145,7 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
     }
 
     /// <summary>A temperature reading of 2024-05-03T07:00:00Z as a sensor sends it: <paramref name="value"/> is the JSON number's text.</summary>
-    private static string Reading(string id, string value, string unit) =>
+    internal static string Reading(string id, string value, string unit) =>
         $"{{\"sensor_id\":\"{id}\",\"device_type\":\"temperature\",\"timestamp\":\"2024-05-03T07:00:00Z\",\"value\":{value},\"unit\":\"{unit}\",\"status\":\"normal\"}}";
 
     /// <summary>
@@ -692,7 +692,7 @@ public sealed class SilverPreprocessingTests(EngineFixture fixture) : IClassFixt
     [Fact]
     public async Task RunAsync_Sensors_TemperaturesToFahrenheitWithTheReadingAsSent()
     {
-        await _lake.LandAsync("sensors", Reading("a", "100", "°C"), Reading("b", "-40", " C "), Reading("c", "98.6", "F"), Reading("d", "45", "%"), Reading("e", "7", "furlongs"));
+        await _lake.LandAsync("sensors", SilverJobTests.Reading("a", "100", "°C"), SilverJobTests.Reading("b", "-40", " C "), SilverJobTests.Reading("c", "98.6", "F"), SilverJobTests.Reading("d", "45", "%"), SilverJobTests.Reading("e", "7", "furlongs"));
 
         var result = await _lake.RunAsync("sensors");
 
