@@ -130,11 +130,8 @@ public sealed class DeltaTable
     /// the folder holds no Delta log.
     /// </summary>
     /// <exception cref="LakehouseException">The log cannot rebuild its latest version (a commit missing after the checkpoint).</exception>
-    public async Task<long?> LatestVersionAsync(CancellationToken cancellationToken = default)
-    {
-        var listing = await ListLogForSnapshotAsync(null, cancellationToken).ConfigureAwait(false);
-        return listing.Files.Count == 0 ? null : LogSegment.Build(listing.Files, null, Location).Version;
-    }
+    public async Task<long?> LatestVersionAsync(CancellationToken cancellationToken = default) =>
+        (await LatestCommitAsync(cancellationToken).ConfigureAwait(false))?.Version;
 
     /// <summary>
     /// The latest version, as <see cref="LatestVersionAsync"/> finds it from the same one listing, with its log file as listed (the

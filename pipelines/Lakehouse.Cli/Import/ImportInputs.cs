@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Text;
 using Lakehouse.Core;
 using Lakehouse.Engine;
 
@@ -123,7 +124,7 @@ internal sealed class ImportInputs : IDisposable
                 // The copy drops a leading UTF-8 BOM (as bronze ingest does): DuckDB's NDJSON reader refuses one.
                 Span<byte> head = stackalloc byte[3];
                 var n = source.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-                if (!head[..n].SequenceEqual(Utf8Bom)) target.Write(head[..n]);
+                if (!head[..n].SequenceEqual(Encoding.UTF8.Preamble)) target.Write(head[..n]);
                 source.CopyTo(target, 1 << 20);
             }
             catch (InvalidDataException e)
@@ -136,15 +137,13 @@ internal sealed class ImportInputs : IDisposable
         Files.Add(new ImportInput(display, spool, format.Value));
     }
 
-    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
-
     /// <summary>Whether a seekable <paramref name="stream"/> starts with a UTF-8 BOM; it is left at its start.</summary>
     private static bool StartsWithBom(Stream stream)
     {
         Span<byte> head = stackalloc byte[3];
         var n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         stream.Position = 0;
-        return head[..n].SequenceEqual(Utf8Bom);
+        return head[..n].SequenceEqual(Encoding.UTF8.Preamble);
     }
 
     /// <summary>The format of a spooled input without a telling name: JSON by its first byte, Parquet by its magic bytes.</summary>

@@ -580,11 +580,9 @@ internal sealed unsafe class JsonScanner
     /// <summary>The number's text (at most 40 characters) when it is well formed and rounds to an infinite double, else null.</summary>
     private static string? BeyondDouble(ReadOnlySpan<byte> token)
     {
-        Span<char> chars = token.Length <= 512 ? stackalloc char[token.Length] : new char[token.Length];
-        for (var k = 0; k < token.Length; k++) chars[k] = (char)token[k];
-        if (!double.TryParse(chars, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) || !double.IsInfinity(value))
+        if (!double.TryParse(token, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) || !double.IsInfinity(value))
             return null;
-        return token.Length <= 40 ? chars.ToString() : chars[..40].ToString() + "…";
+        return token.Length <= 40 ? Encoding.ASCII.GetString(token) : Encoding.ASCII.GetString(token[..40]) + "…";
     }
 
     /// <summary>Keeps <see cref="JsonShape.AllDates"/> and <see cref="JsonShape.AllTimestamps"/> true only while every string is one.</summary>
