@@ -119,6 +119,42 @@ public sealed class BronzeIngestFilesTests : IDisposable
     }
 
     /// <summary>
+    /// An access log that grows, then is truncated and written anew under its name, with a malformed line in each version. Access logs
+    /// are identified by their bronze position, and the quarantine is keyed by it: before, the rewritten lines took the old version's
+    /// positions and silver dropped them as duplicates (the request to /c and the second malformed line vanished, exit 0).
+    /// </summary>
+    [Fact]
+    public async Task IngestThenSilver_AccessLogGrownThenRewritten_EveryRequestAndMalformedLineKept()
+    {
+        static string Request(string path, int second) => $"1.2.3.4 - - [10/Oct/2024:13:55:{second:00} +0000] \"GET {path} HTTP/1.1\" 200 1\n";
+        async Task IngestAsync(string content)
+        {
+            Write("access.log", content);
+            var ingested = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "accesslogs", "--from", Landing);
+            Assert.True(ingested.ExitCode == 0, ingested.Stderr);
+        }
+        async Task SilverAsync()
+        {
+            var run = await CliRunner.RunAsync("silver", "run", "--lake", Lake, "--dataset", "accesslogs");
+            Assert.True(run.ExitCode == 0, run.Stderr);
+        }
+
+        await IngestAsync(Request("/a", 1) + "garbage one\n");
+        await IngestAsync(Request("/a", 1) + "garbage one\n" + Request("/b", 2)); // grown: the first two lines again, at their positions
+        await SilverAsync();
+        await IngestAsync(Request("/c", 3) + "garbage two\n"); // rewritten: other lines at the same offsets
+        await SilverAsync();
+
+        var rows = await CliRunner.RunAsync("sql", "--lake", Lake, "--format", "csv",
+            "SELECT 'silver', path, regexp_replace(bronze_position, '^.*access[.]log', '') FROM silver.accesslogs " +
+            "UNION ALL SELECT 'quarantine', payload_text, regexp_replace(bronze_position, '^.*access[.]log', '') FROM silver.accesslogs_quarantine ORDER BY 1, 2");
+        Assert.True(rows.ExitCode == 0, rows.Stderr);
+        Assert.Equal(
+            ["quarantine,garbage one,||65|2", "quarantine,garbage two,|v2|65|2", "silver,/a,||0|1", "silver,/b,||77|3", "silver,/c,|v2|0|1"],
+            rows.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1));
+    }
+
+    /// <summary>
     /// An ingest of 30 files (a commit each) is killed with SIGKILL three times at different points (between commits, or while
     /// writing data files); a last run completes it. Bronze then holds every line exactly once.
     /// </summary>

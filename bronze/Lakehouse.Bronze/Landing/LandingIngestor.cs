@@ -89,8 +89,7 @@ public sealed class LandingIngestor
     /// <summary>One look: lists the landing zone and ingests the files that are new and settled. Returns when the next pending file settles.</summary>
     private async Task<TimeSpan?> PollAsync(CancellationToken cancellationToken)
     {
-        var known = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
-        foreach (var id in (await _table.PositionsAsync(LandingFileIdentity.AppIdPrefix, cancellationToken).ConfigureAwait(false)).Keys) known[id] = 0;
+        var known = new ConcurrentDictionary<string, long>(await _table.PositionsAsync(LandingFileIdentity.AppIdPrefix, cancellationToken).ConfigureAwait(false), StringComparer.Ordinal);
         var now = DateTimeOffset.UtcNow;
         var candidates = new List<(LandingFileIdentity Identity, LandingKind Kind)>();
         TimeSpan? settlesIn = null;
@@ -140,14 +139,15 @@ public sealed class LandingIngestor
         int skipped;
         lock (_gate) skipped = _skipped.Count;
         Log.LandingPoll(_log, _landing.Location, candidates.Count, skipped, pending);
-        var changed = candidates.Count == 0 ? 0 : await IngestAsync(candidates, known, cancellationToken).ConfigureAwait(false);
+        var changed = candidates.Count == 0 ? 0 : await IngestAsync(candidates, known, new LandingVersions(known), cancellationToken).ConfigureAwait(false);
         if (changed > 0) settlesIn = settlesIn is { } s2 && s2 < _options.SettleTime ? s2 : _options.SettleTime;
         Interlocked.Exchange(ref _pending, pending + changed);
         return settlesIn;
     }
 
     /// <summary>Cuts the candidates into batches and commits them, reading the next batch while the previous one is committed. Returns how many files changed while they were read.</summary>
-    private async Task<long> IngestAsync(List<(LandingFileIdentity Identity, LandingKind Kind)> candidates, ConcurrentDictionary<string, byte> known, CancellationToken cancellationToken)
+    private async Task<long> IngestAsync(List<(LandingFileIdentity Identity, LandingKind Kind)> candidates, ConcurrentDictionary<string, long> known, LandingVersions versions,
+        CancellationToken cancellationToken)
     {
         var channel = Channel.CreateBounded<LandingStage>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -163,7 +163,7 @@ public sealed class LandingIngestor
                 {
                     stop.Token.ThrowIfCancellationRequested();
                     stage ??= new LandingStage(_table);
-                    if (!await StageFileAsync(stage, identity, kind, known, stop.Token).ConfigureAwait(false)) changed++;
+                    if (!await StageFileAsync(stage, identity, kind, known, versions, stop.Token).ConfigureAwait(false)) changed++;
                     if (stage.Files.Count >= _options.MaxBatchFiles || stage.Events >= _options.MaxBatchEvents || stage.PayloadBytes >= _options.MaxBatchBytes)
                     {
                         stage.Seal();
@@ -219,9 +219,11 @@ public sealed class LandingIngestor
 
     /// <summary>
     /// Reads one file into the stage. Returns false when the file changed while it was read (it is left for a later look); a file
-    /// that cannot be read is recorded as failed; a file whose content bronze already holds adds only its listing identity.
+    /// that cannot be read is recorded as failed; a file whose content bronze already holds adds only its listing identity; a file
+    /// that rewrites an earlier one (see <see cref="LandingVersions"/>) is labelled with its generation.
     /// </summary>
-    private async Task<bool> StageFileAsync(LandingStage stage, LandingFileIdentity identity, LandingKind kind, ConcurrentDictionary<string, byte> known, CancellationToken cancellationToken)
+    private async Task<bool> StageFileAsync(LandingStage stage, LandingFileIdentity identity, LandingKind kind, ConcurrentDictionary<string, long> known, LandingVersions versions,
+        CancellationToken cancellationToken)
     {
         string local;
         try
@@ -245,16 +247,31 @@ public sealed class LandingIngestor
             if (resolved is null) Log.CaptureNotReconciled(_log, identity.Location);
             origin = resolved;
         }
-        var file = stage.Add(identity, capture ? SourceKinds.Capture : SourceKinds.File, capture ? origin?.Partition ?? CaptureReader.PartitionOf(identity.Path) : null);
+        UInt128 hash;
+        long generation = 1;
+        try
+        {
+            var prefixSizes = capture ? [] : versions.PrefixSizes(identity.Location);
+            (hash, var prefixes) = await HashAsync(local, prefixSizes, cancellationToken).ConfigureAwait(false);
+            if (!capture) generation = versions.Generation(identity.Location, prefixes);
+        }
+        catch (IOException e)
+        {
+            Fail(identity, Describe(e));
+            return true;
+        }
+        var file = stage.Add(identity, capture ? SourceKinds.Capture : SourceKinds.File,
+            capture ? origin?.Partition ?? CaptureReader.PartitionOf(identity.Path) : LandingVersions.Partition(generation));
         file.Origin = origin;
         file.AppIds.Add(identity.AppId);
         try
         {
-            var contentId = identity.ContentAppId(await HashAsync(local, cancellationToken).ConfigureAwait(false));
+            var contentId = identity.ContentAppId(hash);
             if (!known.ContainsKey(contentId))
             {
                 file.AppIds.Add(contentId);
                 file.ContentId = contentId;
+                file.Generation = generation;
                 file.HasRows = true;
                 await ReadAsync(stage, file, local, kind, cancellationToken).ConfigureAwait(false);
                 if (origin is not null && await ReconcileAsync(stage, file, cancellationToken).ConfigureAwait(false) is { } refusal)
@@ -398,20 +415,38 @@ public sealed class LandingIngestor
         Log.CaptureRecordsHeld(_log, file.Identity.Location, origin.Hub, partition, first, last, file.Held, file.Events + file.Held);
     }
 
-    /// <summary>XxHash128 of a file's bytes as stored.</summary>
-    private static async Task<UInt128> HashAsync(string local, CancellationToken cancellationToken)
+    /// <summary>XxHash128 of a file's bytes as stored, and of its first bytes at each of <paramref name="prefixSizes"/> (ascending) within its size.</summary>
+    private static async Task<(UInt128 Hash, Dictionary<long, UInt128> Prefixes)> HashAsync(string local, IReadOnlyList<long> prefixSizes, CancellationToken cancellationToken)
     {
         var hash = new XxHash128();
+        var prefixes = new Dictionary<long, UInt128>();
+        var next = 0;
+        long hashed = 0;
+        void TakePrefixes()
+        {
+            for (; next < prefixSizes.Count && prefixSizes[next] == hashed; next++) prefixes[hashed] = hash.GetCurrentHashAsUInt128();
+        }
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
         try
         {
             var stream = new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
             await using (stream.ConfigureAwait(false))
             {
+                TakePrefixes();
                 int read;
-                while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0) hash.Append(buffer.AsSpan(0, read));
+                while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    for (var span = buffer.AsSpan(0, read); span.Length > 0;)
+                    {
+                        var take = next < prefixSizes.Count ? (int)Math.Min(span.Length, prefixSizes[next] - hashed) : span.Length;
+                        hash.Append(span[..take]);
+                        hashed += take;
+                        span = span[take..];
+                        TakePrefixes();
+                    }
+                }
             }
-            return hash.GetCurrentHashAsUInt128();
+            return (hash.GetCurrentHashAsUInt128(), prefixes);
         }
         finally
         {
@@ -423,18 +458,18 @@ public sealed class LandingIngestor
     /// Commits a batch with its files' identities. When another ingest committed some of the same files meanwhile (Conflict), the
     /// table's identities are read again, those files are taken out of the batch, and the rest is committed.
     /// </summary>
-    private async Task CommitAsync(LandingStage stage, ConcurrentDictionary<string, byte> known, CancellationToken cancellationToken)
+    private async Task CommitAsync(LandingStage stage, ConcurrentDictionary<string, long> known, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             if (stage.Files.Count == 0) return;
-            var positions = stage.Files.SelectMany(f => f.AppIds).Select(id => new DeltaAppTransaction(id, 1)).ToList();
+            var positions = stage.Files.SelectMany(f => f.AppIds.Select(id => new DeltaAppTransaction(id, id == f.ContentId ? f.Generation : 1))).ToList();
             positions.AddRange(CapturePositions(stage));
             try
             {
                 var result = await stage.CommitAsync(_table, positions, cancellationToken).ConfigureAwait(false);
                 var rows = result.Metric("numOutputRows");
-                foreach (var p in positions) known[p.AppId] = 0;
+                foreach (var p in positions) known[p.AppId] = p.Version;
                 lock (_gate)
                 {
                     foreach (var f in stage.Files)

@@ -21,7 +21,7 @@ internal sealed class StagedFile
     /// <summary>The rows' source_kind.</summary>
     internal string Kind { get; }
 
-    /// <summary>The rows' source_partition (Capture files), or null.</summary>
+    /// <summary>The rows' source_partition: a Capture file's event hub partition, a rewritten file's generation (<c>v2</c>…), or null.</summary>
     internal string? Partition { get; }
 
     /// <summary>The txn application ids the commit records for this file (its listing identity, and its content identity when read).</summary>
@@ -39,6 +39,9 @@ internal sealed class StagedFile
 
     /// <summary>The content identity's application id (set when the file is read).</summary>
     internal string? ContentId { get; set; }
+
+    /// <summary>The file's generation at its location (its content identity's txn version; see <see cref="LandingVersions"/>).</summary>
+    internal long Generation { get; set; } = 1;
 
     /// <summary>The sequence numbers of a reconciled Capture file's records, in file order.</summary>
     internal List<long> Sequences { get; } = [];

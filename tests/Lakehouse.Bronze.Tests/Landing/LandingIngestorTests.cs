@@ -145,6 +145,36 @@ public sealed class LandingIngestorTests(EngineFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task RunAsync_FileRewrittenUnderItsName_NextGenerationWhileAGrownFileKeepsItsOwn()
+    {
+        // Grown (an old version is a prefix of the new bytes): the repeated lines keep their positions, so silver takes them for copies.
+        // Rewritten (a log truncated and written anew): other lines at the same offsets, so its rows are labelled with the next generation.
+        string[] versions = ["{\"n\":1}\n{\"n\":2}\n", "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n", "{\"n\":4}\n{\"n\":5}\n", "{\"n\":4}\n{\"n\":5}\n{\"n\":6}\n",
+            "{\"n\":7}\n", "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n{\"n\":8}\n"];
+        foreach (var content in versions)
+        {
+            Write("a.ndjson", content);
+            Assert.Equal(1L, (await IngestAsync()).FilesIngested);
+        }
+
+        var rows = await BronzeRows.QueryAsync(Table(), fixture.Engine,
+            "SELECT coalesce(source_partition, '-') || ' ' || source_line || ' ' || decode(payload) FROM bronze ORDER BY ingest_time, source_line");
+        Assert.Equal(
+            [
+                "- 1 {\"n\":1}", "- 2 {\"n\":2}",
+                "- 1 {\"n\":1}", "- 2 {\"n\":2}", "- 3 {\"n\":3}",
+                "v2 1 {\"n\":4}", "v2 2 {\"n\":5}",
+                "v2 1 {\"n\":4}", "v2 2 {\"n\":5}", "v2 3 {\"n\":6}",
+                "v3 1 {\"n\":7}",
+                "- 1 {\"n\":1}", "- 2 {\"n\":2}", "- 3 {\"n\":3}", "- 4 {\"n\":8}",
+            ],
+            rows.Select(r => (string)r[0]!));
+        var generations = (await Table().PositionsAsync("file/")).Where(p => p.Key.Contains("#xxh128:", StringComparison.Ordinal))
+            .Select(p => (long.Parse(p.Key[(p.Key.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture), p.Value)).Order();
+        Assert.Equal([(8L, 3L), (16L, 1L), (16L, 2L), (24L, 1L), (24L, 2L), (32L, 1L)], generations);
+    }
+
+    [Fact]
     public async Task RunAsync_JsonArraysCsvAndTsv_OneEventPerElementAndRecord()
     {
         Write("arrays/x.json", "[{\"id\": 1}, {\"id\": [2, \"]\"]}]");
