@@ -526,8 +526,12 @@ public sealed class SilverJob
                 inserted = replaced.Metric("numOutputRows");
             }
             Done("silver commit");
-            // Duplicates: the clean rows silver did not insert and the repeated copies of quarantined rows (Count counts those once).
-            return counts with { Inserted = inserted, Duplicates = counts.RowsIn - counts.Quarantined - inserted };
+            // Quarantined: what the merge inserted, so a quarantined line that an earlier run holds already (a grown file ingested again
+            // repeats its first lines at their positions) is a duplicate. When the merge found this chunk committed already (the run
+            // before died between the two commits), its count is unknown here: what Count found stands.
+            var quarantinedRows = quarantined is { Committed: true } q ? q.Metric("numTargetRowsInserted") : counts.Quarantined;
+            // Duplicates: the clean rows silver did not insert and the repeated copies of quarantined rows.
+            return counts with { Inserted = inserted, Quarantined = quarantinedRows, Duplicates = counts.RowsIn - quarantinedRows - inserted };
         }
 
         private SilverRunResult Result(string mode, Totals totals, Outcome? only = null)

@@ -120,6 +120,25 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
     }
 
     /// <summary>
+    /// The same, across two runs: the malformed line was quarantined by the first run, and its copy in the grown file is a duplicate
+    /// in the second. Before, the second run counted it as quarantined although the merge inserted nothing, so bronze was one more
+    /// than silver + quarantine + duplicates.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_GrownFileAfterARun_RepeatedMalformedLineCountedAsDuplicate()
+    {
+        await _lake.LandFileAsync("weblogs", "landing/a.ndjson", "{bad");
+        var first = await _lake.RunAsync("weblogs");
+        await _lake.LandFileAsync("weblogs", "landing/a.ndjson", "{bad", Web("e1"));
+
+        var second = await _lake.RunAsync("weblogs");
+
+        Assert.Equal((1L, 0L, 1L, 0L), (first.RowsIn, first.RowsOut, first.Quarantined, first.Duplicates));
+        Assert.Equal((2L, 1L, 0L, 1L), (second.RowsIn, second.RowsOut, second.Quarantined, second.Duplicates));
+        Assert.Equal(1L, await _lake.CountAsync("silver/weblogs_quarantine"));
+    }
+
+    /// <summary>
     /// A lone surrogate escape (\ud800 without its pair, or the pair reversed) is malformed JSON to DuckDB; the message says which
     /// string and where. Before, System.Text.Json's reader, which leaves escapes alone, found nothing and the message was only
     /// "malformed JSON".
