@@ -53,7 +53,7 @@ internal static class PipelineCommands
         var file = new Argument<string?>("file") { Description = "The pipeline's JSON file (not needed with --resume).", Arity = ArgumentArity.ZeroOrOne };
         var param = new Option<string[]>("--param") { Description = "A parameter value, name=value (repeat for more); converted to the declared type (Array and Object as JSON).", HelpName = "name=value" };
         var triggerBody = CommandLine.Text("--trigger-body", "What @triggerBody() returns: a JSON object (a storage event's folderPath and fileName).", "json");
-        var resume = CommandLine.Text("--resume", "Resume the run with this id (its process was killed or it was cancelled).", "runId");
+        var resume = CommandLine.Text("--resume", "Resume the run with this id (its process was killed or it was cancelled), or start one that watch queued.", "runId");
         var json = CommandLine.Flag("--json", "Print the run as one JSON object (run id, status, activities with outputs and errors).");
         command.Add(file);
         command.Add(param);

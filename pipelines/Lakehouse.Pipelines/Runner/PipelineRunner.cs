@@ -102,9 +102,11 @@ public sealed class PipelineRunner : IAsyncDisposable
         var definition = PipelineDefinition.Load(envelope.File);
         var values = PipelineValues.Bind(definition, envelope.Parameters.Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())));
         var checkpoints = await Store.ListActivitiesAsync(runId, cancellationToken).ConfigureAwait(false);
+        var starting = run.Status == RunStatus.Queued && checkpoints.Count == 0; // queued by a trigger: this is its start, not a resumption
         run = await Store.UpdateRunAsync(run with { Status = RunStatus.InProgress, EndedAt = null, Error = null, ParametersJson = Envelope(definition, values, envelope.TriggerBody, envelope.ParentRunId) },
             cancellationToken).ConfigureAwait(false);
-        return await ExecuteAsync(definition, run, values, envelope.TriggerBody, checkpoints, true, envelope.ParentRunId is null, cancellationToken).ConfigureAwait(false);
+        if (starting) RunnerLog.RunStarted(Logger, definition.Name, runId, definition.File);
+        return await ExecuteAsync(definition, run, values, envelope.TriggerBody, checkpoints, !starting, envelope.ParentRunId is null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -255,6 +257,16 @@ public sealed class PipelineRunner : IAsyncDisposable
 
     private static string Envelope(PipelineDefinition definition, Dictionary<string, JsonNode?> values, JsonNode? triggerBody, string? parentRunId) =>
         RunEnvelope.Create(definition.File, values, triggerBody, parentRunId).ToJsonString();
+
+    /// <summary>
+    /// The record of a run queued and not started (no runner process), which <see cref="ResumeAsync"/> starts: what a trigger writes
+    /// before it claims the run's files, so a trigger that dies after claiming them leaves a run to start rather than claims that no
+    /// run will take. The parameters are checked as <see cref="RunAsync"/> checks them.
+    /// </summary>
+    /// <exception cref="LakehouseException">A parameter is not declared or not of its type (InvalidInput).</exception>
+    internal static PipelineRunRecord Queued(string runId, PipelineDefinition definition, IReadOnlyDictionary<string, string> parameters, JsonNode triggerBody, DateTimeOffset now) =>
+        new(runId, definition.Name, RunEnvelope.Create(definition.File, PipelineValues.Bind(definition, PipelineValues.FromText(parameters)), triggerBody, null, queued: true).ToJsonString(),
+            RunStatus.Queued, now);
 
     private async Task InitializeAsync(CancellationToken cancellationToken)
     {

@@ -14,7 +14,8 @@ internal sealed record RunEnvelope(string File, JsonObject Parameters, JsonNode?
 {
     internal string IdentityText => Identity(File, Parameters.ToDictionary(p => p.Key, p => p.Value), TriggerBody);
 
-    internal static JsonObject Create(string file, Dictionary<string, JsonNode?> parameters, JsonNode? triggerBody, string? parentRunId)
+    /// <summary>The envelope of a run this process runs; with <paramref name="queued"/>, of a run no process runs yet (no runner).</summary>
+    internal static JsonObject Create(string file, Dictionary<string, JsonNode?> parameters, JsonNode? triggerBody, string? parentRunId, bool queued = false)
     {
         using var self = Process.GetCurrentProcess();
         return new JsonObject
@@ -23,7 +24,7 @@ internal sealed record RunEnvelope(string File, JsonObject Parameters, JsonNode?
             ["parameters"] = Sorted(parameters),
             ["triggerBody"] = triggerBody?.DeepClone(),
             ["parentRunId"] = parentRunId,
-            ["runner"] = new JsonObject
+            ["runner"] = queued ? null : new JsonObject
             {
                 ["host"] = Environment.MachineName,
                 ["pid"] = Environment.ProcessId,

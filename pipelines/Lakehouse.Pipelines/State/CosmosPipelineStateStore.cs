@@ -196,6 +196,16 @@ public sealed class CosmosPipelineStateStore : IPipelineStateStore
         }
     }
 
+    /// <inheritdoc />
+    public async Task<LandedFileClaim?> TryGetClaimAsync(LandedFile file, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        StateKeys.Validate(file.Path, "file path");
+        var key = FileDocument.From(file, "", DateTimeOffset.UtcNow);
+        var (first, _) = await ReadAsync<FileDocument>(Files, key.Id, key.Pk, cancellationToken).ConfigureAwait(false);
+        return first is null ? null : new LandedFileClaim(false, first.RunId, Parse(first.ClaimedAt));
+    }
+
     /// <summary>Disposes the Cosmos client.</summary>
     public ValueTask DisposeAsync()
     {

@@ -47,6 +47,9 @@ public interface IPipelineStateStore : IAsyncDisposable
     /// first claim back.
     /// </summary>
     Task<LandedFileClaim> ClaimFileAsync(LandedFile file, string runId, CancellationToken cancellationToken = default);
+
+    /// <summary>The claim of the same file (path, size, modification time, ETag), or null when nobody has claimed it.</summary>
+    Task<LandedFileClaim?> TryGetClaimAsync(LandedFile file, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Reads that must find their record.</summary>

@@ -248,6 +248,22 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
         return claim;
     }
 
+    /// <inheritdoc />
+    public async Task<LandedFileClaim?> TryGetClaimAsync(LandedFile file, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        StateKeys.Validate(file.Path, "file path");
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT run_id, claimed_at FROM landed_files WHERE path = @path AND size = @size AND modified_at = @modified AND source_etag = @etag";
+        command.Parameters.AddWithValue("@path", file.Path);
+        command.Parameters.AddWithValue("@size", file.Size);
+        command.Parameters.AddWithValue("@modified", Ticks(file.ModifiedAt));
+        command.Parameters.AddWithValue("@etag", file.SourceETag ?? "");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? new LandedFileClaim(false, reader.GetString(0), FromTicks(reader.GetInt64(1))) : null;
+    }
+
     /// <summary>Nothing to release: connections are opened per call (and pooled).</summary>
     public ValueTask DisposeAsync()
     {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Lakehouse.Bronze.Landing;
 using Lakehouse.Core;
@@ -65,7 +64,7 @@ public sealed class LandingWatcher : IDisposable
     private readonly Dictionary<string, Observation> _pending = new(StringComparer.Ordinal);
     private readonly HashSet<(string Path, long Size, DateTimeOffset ModifiedAt)> _handled = [];
     private readonly SemaphoreSlim _wake = new(0);
-    private readonly string _pipelineName;
+    private readonly Runner.PipelineDefinition _pipeline;
 
     internal LandingWatcher(string landingRoot, BlobEventsTriggerDefinition trigger, IPipelineStateStore store, IPipelineLauncher launcher, LandingWatchOptions options, TimeProvider? time = null)
     {
@@ -87,7 +86,7 @@ public sealed class LandingWatcher : IDisposable
         if (unknown is not null)
             throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                 $"--param {unknown}: the pipeline '{pipeline.Name}' has no parameter '{unknown}' (it declares {(pipeline.Parameters.Count == 0 ? "none" : string.Join(", ", pipeline.Parameters.Keys))}); no file was claimed");
-        (_trigger, _store, _launcher, _options, _time, _pipelineName) = (trigger, store, launcher, options, time ?? TimeProvider.System, pipeline.Name);
+        (_trigger, _store, _launcher, _options, _time, _pipeline) = (trigger, store, launcher, options, time ?? TimeProvider.System, pipeline);
         _log = options.LoggerFactory.CreateLogger<LandingWatcher>();
     }
 
@@ -128,7 +127,7 @@ public sealed class LandingWatcher : IDisposable
     {
         var failed = 0;
         var pipelineFile = Path.GetFullPath(_trigger.PipelineFile);
-        foreach (var run in (await _store.ListRunsAsync(_pipelineName, 100, cancellationToken).ConfigureAwait(false)).Reverse())
+        foreach (var run in (await _store.ListRunsAsync(_pipeline.Name, 100, cancellationToken).ConfigureAwait(false)).Reverse())
         {
             if (run.Status is not (RunStatus.InProgress or RunStatus.Queued or RunStatus.Cancelled)) continue;
             Runner.RunEnvelope envelope;
@@ -190,35 +189,65 @@ public sealed class LandingWatcher : IDisposable
         // settled files make the next batch, started right after this one.
         var batch = _pending.OrderBy(p => p.Key, StringComparer.Ordinal).Take(MaxBatchFiles).Select(p => (Path: p.Key, p.Value.Size, p.Value.ModifiedAt)).ToList();
         foreach (var (path, _, _) in batch) _pending.Remove(path);
-        var claimId = "watch-" + now.ToString("yyyyMMddTHHmmssfffZ", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
-        var claimed = new List<string>();
-        foreach (var (path, size, modifiedAt) in batch)
+        var fresh = new List<(string Path, long Size, DateTimeOffset ModifiedAt)>();
+        foreach (var file in batch)
         {
-            _handled.Add((path, size, modifiedAt));
-            LandedFileClaim claim;
+            _handled.Add(file);
             try
             {
-                claim = await _store.ClaimFileAsync(new LandedFile(path, size, modifiedAt), claimId, cancellationToken).ConfigureAwait(false);
+                if (await _store.TryGetClaimAsync(new LandedFile(file.Path, file.Size, file.ModifiedAt), cancellationToken).ConfigureAwait(false) is { } before)
+                    TriggerLog.SeenBefore(_log, file.Path, before.RunId);
+                else
+                    fresh.Add(file);
             }
             catch (ArgumentException e)
             {
                 // A name the state store cannot key on (a line break or another control character in it): this file is left out,
                 // and the watch goes on with the others.
-                TriggerLog.Unclaimable(_log, State.StateKeys.Display(path), e.Message);
-                continue;
+                TriggerLog.Unclaimable(_log, State.StateKeys.Display(file.Path), e.Message);
             }
+        }
+
+        if (fresh.Count == 0) return null;
+        // The run is recorded (Queued) before its files are claimed, and the claims name it: a watch that dies from here on leaves a
+        // queued run, which the next watch starts (ResumeInterruptedAsync), never claims that no run will take.
+        var runId = Guid.NewGuid().ToString("D");
+        var body = TriggerBody([.. fresh.Select(f => f.Path)]);
+        var run = await _store.CreateRunAsync(Queued(runId, body, now), cancellationToken).ConfigureAwait(false);
+        var claimed = new List<string>();
+        foreach (var (path, size, modifiedAt) in fresh)
+        {
+            var claim = await _store.ClaimFileAsync(new LandedFile(path, size, modifiedAt), runId, cancellationToken).ConfigureAwait(false);
             if (claim.Claimed) claimed.Add(path);
             else TriggerLog.SeenBefore(_log, path, claim.RunId);
         }
 
-        if (claimed.Count == 0) return null;
-        var body = TriggerBody(claimed);
-        var launch = new PipelineLaunch(_trigger.PipelineFile, body.ToJsonString(), [.. _trigger.Parameters(body, now), .. _options.Parameters], claimId);
-        TriggerLog.Starting(_log, claimed.Count, (string?)body["folderPath"] ?? "", claimId);
+        if (claimed.Count == 0)
+        {
+            // Another watch claimed them all since they were looked up: this run has nothing to do.
+            await _store.UpdateRunAsync(run with { Status = RunStatus.Skipped, EndedAt = _time.GetUtcNow(), Error = "its files were claimed by another run" }, cancellationToken)
+                .ConfigureAwait(false);
+            return null;
+        }
+
+        if (claimed.Count < fresh.Count)
+        {
+            body = TriggerBody(claimed);
+            run = await _store.UpdateRunAsync(run with { ParametersJson = Queued(runId, body, now).ParametersJson }, cancellationToken).ConfigureAwait(false);
+        }
+
+        var launch = new PipelineLaunch(_trigger.PipelineFile, body.ToJsonString(), Parameters(body, now), runId, runId);
+        TriggerLog.Starting(_log, claimed.Count, (string?)body["folderPath"] ?? "", runId);
         var exitCode = await _launcher.LaunchAsync(launch, cancellationToken).ConfigureAwait(false);
-        TriggerLog.RunEnded(_log, claimId, exitCode);
+        TriggerLog.RunEnded(_log, runId, exitCode);
         return exitCode;
     }
+
+    /// <summary>The pipeline parameters of a run: the trigger's, from its body, and the watch's own.</summary>
+    private List<KeyValuePair<string, string>> Parameters(JsonObject body, DateTimeOffset now) => [.. _trigger.Parameters(body, now), .. _options.Parameters];
+
+    private PipelineRunRecord Queued(string runId, JsonObject body, DateTimeOffset now) =>
+        Runner.PipelineRunner.Queued(runId, _pipeline, Parameters(body, now).ToDictionary(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase), body, now);
 
     /// <summary>
     /// The BlobEventsTrigger body of a batch: <c>folderPath</c> is <c>container/folder</c> (no leading slash) of the batch's folder (the

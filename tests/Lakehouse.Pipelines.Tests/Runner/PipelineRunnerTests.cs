@@ -633,6 +633,8 @@ public sealed class PipelineRunnerTests : RunnerTestKit
 
         public Task<LandedFileClaim> ClaimFileAsync(LandedFile file, string runId, CancellationToken cancellationToken = default) => inner.ClaimFileAsync(file, runId, cancellationToken);
 
+        public Task<LandedFileClaim?> TryGetClaimAsync(LandedFile file, CancellationToken cancellationToken = default) => inner.TryGetClaimAsync(file, cancellationToken);
+
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 

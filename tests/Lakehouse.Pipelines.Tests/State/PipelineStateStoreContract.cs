@@ -192,6 +192,23 @@ public abstract class PipelineStateStoreContract : IAsyncLifetime
         Assert.Equal("r1", seen.RunId);
     }
 
+    [Fact]
+    public async Task TryGetClaim_TheFirstClaimOfThatVersionOrNull()
+    {
+        var file = new LandedFile("landing/b.csv", 10, T0, "\"e1\"");
+        Assert.Null(await Store.TryGetClaimAsync(file));
+
+        var claim = await Store.ClaimFileAsync(file, "r1");
+        var found = await Store.TryGetClaimAsync(file);
+        await Store.ClaimFileAsync(file, "r2");
+
+        Assert.Equal((false, "r1", claim.ClaimedAt), (found!.Claimed, found.RunId, found.ClaimedAt));
+        Assert.Equal("r1", (await Store.TryGetClaimAsync(file))!.RunId);
+        Assert.Null(await Store.TryGetClaimAsync(file with { Size = 11 }));
+        Assert.Null(await Store.TryGetClaimAsync(file with { ModifiedAt = T0.AddTicks(1) }));
+        Assert.Null(await Store.TryGetClaimAsync(file with { SourceETag = "\"e2\"" }));
+    }
+
     public static TheoryData<string> HostileIds => new()
     {
         "it's \"quoted\"",

@@ -35,8 +35,10 @@ public sealed class LandingWatcherTests : IAsyncLifetime
         _temp.Dispose();
     }
 
-    private LandingWatcher Watcher(Recorder recorder, bool once, BlobEventsTriggerDefinition? trigger = null, IReadOnlyList<KeyValuePair<string, string>>? parameters = null, string? container = null, TimeSpan? settle = null, TimeProvider? time = null) =>
-        new(Landing, trigger ?? BlobEventsTriggerDefinition.Load(TriggerFile), _store, recorder, new LandingWatchOptions
+    private LandingWatcher Watcher(Recorder recorder, bool once, BlobEventsTriggerDefinition? trigger = null, IReadOnlyList<KeyValuePair<string, string>>? parameters = null, string? container = null, TimeSpan? settle = null, TimeProvider? time = null)
+    {
+        recorder.Store = _store;
+        return new(Landing, trigger ?? BlobEventsTriggerDefinition.Load(TriggerFile), _store, recorder, new LandingWatchOptions
         {
             SettleTime = settle ?? Settle,
             ScanInterval = TimeSpan.FromMilliseconds(50),
@@ -44,6 +46,7 @@ public sealed class LandingWatcherTests : IAsyncLifetime
             Parameters = parameters ?? [],
             Container = container,
         }, time);
+    }
 
     private async Task<string> LandAsync(string relative, string text = "{\"event_id\":\"e1\"}\n")
     {
@@ -243,6 +246,35 @@ public sealed class LandingWatcherTests : IAsyncLifetime
         Assert.Equal(["/x/lakehouse.dll", "pipeline", "run", "--resume", "cancelled", "--lake", "/data/lake"], launcher.Arguments(recorder.Launches[0]));
     }
 
+    /// <summary>
+    /// The watch dies after it claimed a batch's files and before their run starts (the launch throws, where a SIGKILL would end the
+    /// process). Before, the files stayed claimed and no run ever took them: the next watch started nothing. The run is now recorded
+    /// (Queued) before the claims, which name it, and the next watch starts that run.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_WatchDiedBetweenClaimsAndRun_NextWatchStartsTheQueuedRun()
+    {
+        var a = await LandAsync("weblogs/a.ndjson");
+        var dying = new Recorder(dies: true);
+        using (var watcher = Watcher(dying, once: true))
+            await Assert.ThrowsAsync<InvalidOperationException>(() => watcher.RunAsync());
+        var runId = Assert.Single(dying.Launches).ResumeRunId!;
+        var queued = await _store.GetRunAsync(runId);
+        var claim = await _store.TryGetClaimAsync(new LandedFile(a, new FileInfo(a).Length, new DateTimeOffset(File.GetLastWriteTimeUtc(a), TimeSpan.Zero)));
+
+        var next = new Recorder();
+        using (var watcher = Watcher(next, once: true)) Assert.Equal(0, await watcher.RunAsync());
+
+        Assert.Equal((RunStatus.Queued, runId), (queued.Status, claim!.RunId));
+        var started = Assert.Single(next.Launches);
+        Assert.Equal(runId, started.ResumeRunId);
+        Assert.Equal("""{"folderPath":"landing/weblogs","fileName":"a.ndjson","files":["landing/weblogs/a.ndjson"]}""", started.TriggerBody);
+        Assert.Equal(RunStatus.Succeeded, (await _store.GetRunAsync(runId)).Status);
+        var third = new Recorder();
+        using (var watcher = Watcher(third, once: true)) await watcher.RunAsync();
+        Assert.Empty(third.Launches);
+    }
+
     private async Task RecordRunAsync(string runId, RunStatus status, DateTimeOffset startedAt, string pipelineFile, string? file, (int Pid, DateTimeOffset StartedAt) runner)
     {
         var body = file is null
@@ -406,7 +438,7 @@ public sealed class LandingWatcherTests : IAsyncLifetime
     }
 
     /// <summary>Records each launch and when it came (on <paramref name="clock"/>, by default from the recorder's creation); answers with a fixed exit code.</summary>
-    private sealed class Recorder(int exitCode = 0, Func<TimeSpan>? clock = null) : IPipelineLauncher
+    private sealed class Recorder(int exitCode = 0, Func<TimeSpan>? clock = null, bool dies = false) : IPipelineLauncher
     {
         private readonly Func<TimeSpan> _clock = clock ?? StartedNow();
         private readonly ConcurrentQueue<(PipelineLaunch Launch, TimeSpan At)> _launches = new();
@@ -421,10 +453,16 @@ public sealed class LandingWatcherTests : IAsyncLifetime
             return () => watch.Elapsed;
         }
 
-        public Task<int> LaunchAsync(PipelineLaunch launch, CancellationToken cancellationToken)
+        /// <summary>The state store the run records are in: a launch ends its run there as the child process would.</summary>
+        internal IPipelineStateStore? Store { get; set; }
+
+        public async Task<int> LaunchAsync(PipelineLaunch launch, CancellationToken cancellationToken)
         {
             _launches.Enqueue((launch, _clock()));
-            return Task.FromResult(exitCode);
+            if (dies) throw new InvalidOperationException("the watch died before its run started");
+            if (Store is { } store && launch.ResumeRunId is { } runId && await store.TryGetRunAsync(runId, cancellationToken) is { } run)
+                await store.UpdateRunAsync(run with { Status = exitCode == 0 ? RunStatus.Succeeded : RunStatus.Failed, EndedAt = DateTimeOffset.UtcNow }, cancellationToken);
+            return exitCode;
         }
 
         internal async Task WaitForAsync(int count)
