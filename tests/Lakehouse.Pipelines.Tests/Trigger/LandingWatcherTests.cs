@@ -275,6 +275,30 @@ public sealed class LandingWatcherTests : IAsyncLifetime
         Assert.Empty(third.Launches);
     }
 
+    /// <summary>
+    /// A --param value that is not of its declared type is refused by the watch before any file is claimed or run recorded: the
+    /// parameters are bound when the run is queued. Before, the run refused it after the files were claimed for good.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_ParameterOfTheWrongType_RefusedBeforeAnyClaim()
+    {
+        var a = await LandAsync("weblogs/a.ndjson");
+        var pipeline = _temp.Combine("pl_typed.json");
+        await File.WriteAllTextAsync(pipeline, """
+            {"name": "pl_typed", "properties": {"parameters": {"folderPath": {"type": "String"}, "fileName": {"type": "String"}, "batch": {"type": "Int"}},
+             "activities": [{"name": "Wait1", "type": "Wait", "typeProperties": {"waitTimeInSeconds": 1}}]}}
+            """);
+        var recorder = new Recorder();
+        using var watcher = Watcher(recorder, once: true, trigger: BlobEventsTriggerDefinition.ForPipeline(pipeline), parameters: [KeyValuePair.Create("batch", "many")]);
+
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => watcher.RunAsync());
+
+        Assert.Contains("batch", e.Message, StringComparison.Ordinal);
+        Assert.Empty(recorder.Launches);
+        Assert.Null(await _store.TryGetClaimAsync(new LandedFile(a, new FileInfo(a).Length, new DateTimeOffset(File.GetLastWriteTimeUtc(a), TimeSpan.Zero))));
+        Assert.Empty(await _store.ListRunsAsync());
+    }
+
     private async Task RecordRunAsync(string runId, RunStatus status, DateTimeOffset startedAt, string pipelineFile, string? file, (int Pid, DateTimeOffset StartedAt) runner)
     {
         var body = file is null
