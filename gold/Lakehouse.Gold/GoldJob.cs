@@ -258,7 +258,9 @@ public sealed class GoldJob
             var datesOf = pending.ToDictionary(o => o.Table, o =>
             {
                 var dates = o.FollowsWatermark ? touched.Concat(moved).ToHashSet() : touched.ToHashSet();
-                return o.ReachesBack ? dates.Concat(dates.Select(d => d.AddDays(-1))).ToHashSet() : dates;
+                // Only the lake's event dates, which a rerun takes: the 5-minute windows that start at 23:56 to 23:59 before the first
+                // one (holding events of 1000-01-01's first minutes) made a partition 0999-12-31 that no rerun could rebuild.
+                return (o.ReachesBack ? dates.Concat(dates.Select(d => d.AddDays(-1))) : dates).Where(IsLakeDate).ToHashSet();
             });
             var recomputed = datesOf.Values.SelectMany(d => d).ToHashSet();
             await stage.CountLateAsync(recomputed, cancellationToken).ConfigureAwait(false);
@@ -487,6 +489,9 @@ public sealed class GoldJob
 
         /// <summary>For an output that shares no aggregate (the page rule): the query itself, as a subquery.</summary>
         private static string Unshared(string name, string sql) => $"({sql})";
+
+        /// <summary>Whether <paramref name="date"/> is one of the event dates the lake takes (<see cref="EventTimes"/>).</summary>
+        private static bool IsLakeDate(DateOnly date) => date >= EventTimes.First && date <= EventTimes.Last;
 
         private static string InDates(IReadOnlySet<DateOnly> dates) => dates.Count == 0 ? "false" : $"{GoldTables.EventDate} IN ({GoldStage.DateList(dates)})";
 

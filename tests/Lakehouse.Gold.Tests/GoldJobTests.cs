@@ -244,6 +244,52 @@ public sealed class GoldJobTests(EngineFixture fixture) : IClassFixture<EngineFi
         Assert.Equal("The dates of a rerun are from 1000-01-01 to 8999-12-31 (silver takes no event time outside them).", e.Message);
     }
 
+    /// <summary>
+    /// Events in the first minutes of the lake's first date (1000-01-01) are in the 5-minute windows that start on that date only:
+    /// the ones starting at 23:56 to 23:59 the day before made a partition 0999-12-31, outside the dates a rerun takes, so no
+    /// rerun could rebuild it. Every gold table now holds only 1000-01-01, and a rerun of that date gives the same rows.
+    /// </summary>
+    [Fact]
+    public async Task Run_EventsInTheLakesFirstMinutes_NoPartitionBeforeItsFirstDateAndARerunRebuildsAll()
+    {
+        var first = new DateTimeOffset(1000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var ingest = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
+        await _lake.AppendWebAsync([
+            new WebRow("a", first.AddSeconds(30), "https://shop.example/a", "s1", 100, 50, 200, ingest),
+            new WebRow("b", first.AddSeconds(190), "https://shop.example/b", "s2", 200, null, 500, ingest)]);
+        const string Windows5m = "strftime(timezone('UTC', window_start), '%Y-%m-%d %H:%M'), page_url, events";
+
+        var run = await _lake.RunAsync();
+        var datesWritten = await GoldPartitionDatesAsync();
+        var windows = await _lake.RowsAsync("gold/page_metrics_5m", Windows5m, "window_start, page_url");
+        var rerun = await _lake.RunAsync(options: new GoldRunOptions { From = EventTimes.First, To = EventTimes.First });
+
+        Assert.Equal([EventTimes.First], run.Dates);
+        Assert.Equal(["page_metrics_1m=1000-01-01", "page_metrics_5m=1000-01-01", "page_performance_daily=1000-01-01", "page_sessions=1000-01-01"],
+            datesWritten);
+        Assert.Equal([
+            "1000-01-01 00:00|https://shop.example/a|1", "1000-01-01 00:00|https://shop.example/b|1", "1000-01-01 00:01|https://shop.example/b|1",
+            "1000-01-01 00:02|https://shop.example/b|1", "1000-01-01 00:03|https://shop.example/b|1"], windows);
+        Assert.Equal("rerun", rerun.Kind);
+        Assert.Equal([EventTimes.First], rerun.Dates);
+        Assert.Equal(datesWritten, await GoldPartitionDatesAsync());
+        Assert.Equal(windows, await _lake.RowsAsync("gold/page_metrics_5m", Windows5m, "window_start, page_url"));
+    }
+
+    /// <summary>Each gold table (not _runs) that holds rows, with the event dates of its live files: <c>table=date,date</c>, by table.</summary>
+    private async Task<List<string>> GoldPartitionDatesAsync()
+    {
+        var tables = new List<string>();
+        foreach (var folder in Directory.GetDirectories(Path.Combine(_lake.Folder, "gold")).Select(Path.GetFileName).Order(StringComparer.Ordinal))
+        {
+            if (folder!.StartsWith('_')) continue;
+            var snapshot = await _lake.Table("gold/" + folder).GetSnapshotAsync();
+            var dates = snapshot.Files.Select(f => f.PartitionValues["event_date"]).Distinct().Order(StringComparer.Ordinal).ToList();
+            if (dates.Count > 0) tables.Add(folder + "=" + string.Join(',', dates));
+        }
+        return tables;
+    }
+
     [Fact]
     public async Task Run_EventsArrivingBehindTheWatermark_CountedAsLateAndIncluded()
     {
