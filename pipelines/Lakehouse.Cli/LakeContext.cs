@@ -137,7 +137,8 @@ internal sealed record TableReference(string? Layer, string? Name, string Locati
     internal static bool IsLakeName(string text)
     {
         var dot = text.IndexOf('.', StringComparison.Ordinal);
-        return dot > 0 && LakeNames.Layers.Contains(text[..dot], StringComparer.Ordinal) && LakeNames.IsTableName(text[(dot + 1)..]);
+        return dot > 0 && LakeNames.Layers.Contains(text[..dot], StringComparer.Ordinal) && LakeNames.IsTableName(text[(dot + 1)..]) &&
+            !LakeNames.IsReserved(text[..dot], text[(dot + 1)..]);
     }
 
     internal static TableReference Parse(string text)
@@ -154,6 +155,8 @@ internal sealed record TableReference(string? Layer, string? Name, string Locati
             if (!LakeNames.IsTableName(name))
                 throw CommandLine.Usage($"'{text}' is not a lake table: the name after '{layer}.' must be {LakeNames.TableNameRule}" +
                     (text.Contains('/', StringComparison.Ordinal) ? "" : $" (a folder of that name is written ./{text})"));
+            if (LakeNames.IsReserved(layer, name))
+                throw CommandLine.Usage($"'{text}' is not a lake table: {LakeNames.ReservedRule}");
             return new(layer, name, text);
         }
         if (text.Contains('/', StringComparison.Ordinal) || text[0] == '.') return new(null, null, text);

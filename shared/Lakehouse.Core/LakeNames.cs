@@ -19,6 +19,28 @@ public static class LakeNames
     public static IReadOnlyList<string> Layers { get; } = ["bronze", "silver", "gold"];
 
     /// <summary>
+    /// The tables the lake keeps for itself (<c>layer.name</c>): silver's quality counts, gold's runs and alert deliveries. They are
+    /// the only table names starting with '_' the CLI and SQL take (<see cref="IsReserved"/>); <c>table list</c> shows them.
+    /// </summary>
+    public static IReadOnlyList<string> OwnTables { get; } = ["silver._quality", "gold._runs", "gold._alert_deliveries"];
+
+    /// <summary>Why <see cref="IsReserved"/> refuses a name, for error messages.</summary>
+    public const string ReservedRule =
+        "table names cannot start with '_' (those are reserved for Delta's log and the lake's own folders and tables: silver._quality, gold._runs, gold._alert_deliveries)";
+
+    /// <summary>
+    /// True when <paramref name="name"/> under <paramref name="layer"/> starts with '_' and is not one of <see cref="OwnTables"/>:
+    /// such names are Delta's (<c>_delta_log</c>) and the lake's (<c>_lakehouse</c>, <c>_lakehouse_staging</c>), never a table of
+    /// their own (an import to <c>bronze._delta_log</c> made a table inside a folder named like a log, which <c>table list</c> showed).
+    /// </summary>
+    public static bool IsReserved(string layer, string name)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        ArgumentNullException.ThrowIfNull(name);
+        return name.StartsWith('_') && !OwnTables.Contains(layer + "." + name, StringComparer.Ordinal);
+    }
+
+    /// <summary>
     /// True when <paramref name="name"/> is a table name: 1 to <see cref="MaxTableNameLength"/> ASCII letters, digits, '_' and
     /// '-' (so it is one folder under its layer, never a path that leaves it).
     /// </summary>

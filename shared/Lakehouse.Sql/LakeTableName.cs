@@ -42,6 +42,8 @@ public sealed record LakeTableName(string Layer, string Name, long? Version, Dat
         if (!LakeNames.IsTableName(name))
             throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                 $"'{layer}.{table}' is not a lake table name: a name is {LakeNames.TableNameRule} (time travel: {layer}.\"name@v3\" or {layer}.\"name@2026-11-01T00:00:00Z\").");
+        if (LakeNames.IsReserved(layer, name))
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"'{layer}.{table}' is not a lake table name: {LakeNames.ReservedRule}.");
         if (at < 0) return new LakeTableName(layer, name, null, null);
         var suffix = table[(at + 1)..];
         if (suffix.Length > 1 && suffix[0] is 'v' or 'V' && long.TryParse(suffix.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var version))

@@ -49,10 +49,51 @@ public sealed class TableNameTests : IDisposable
     [InlineData("silver.", "'silver.' is not a lake table: the name after 'silver.' must be 1 to 128 letters, digits, '_' and '-' (a folder of that name is written ./silver.)")]
     [InlineData("gold.a b", "'gold.a b' is not a lake table: the name after 'gold.' must be 1 to 128 letters, digits, '_' and '-' (a folder of that name is written ./gold.a b)")]
     [InlineData(" ", "the table is blank: give a lake name such as silver.weblogs, a folder, or an abfss:// URI")]
+    [InlineData("bronze._delta_log", "'bronze._delta_log' is not a lake table: " + Reserved)]
+    [InlineData("bronze._lakehouse_staging", "'bronze._lakehouse_staging' is not a lake table: " + Reserved)]
+    [InlineData("gold._lakehouse", "'gold._lakehouse' is not a lake table: " + Reserved)]
+    [InlineData("bronze._runs", "'bronze._runs' is not a lake table: " + Reserved)]
     public void Parse_NotALakeNameNorAPath_UsageErrorSayingTheRule(string text, string message)
     {
         var e = Assert.Throws<UsageException>(() => TableReference.Parse(text));
         Assert.Equal(message, e.Message);
+    }
+
+    private const string Reserved =
+        "table names cannot start with '_' (those are reserved for Delta's log and the lake's own folders and tables: silver._quality, gold._runs, gold._alert_deliveries)";
+
+    /// <summary>
+    /// A name starting with '_' is Delta's or the lake's (an import to bronze._delta_log made a table there and exit 0): the CLI and
+    /// SQL refuse it alike, except the lake's own tables in their layer, which table list shows.
+    /// </summary>
+    [Theory]
+    [InlineData("gold", "_runs", true)]
+    [InlineData("silver", "_quality", true)]
+    [InlineData("gold", "_alert_deliveries", true)]
+    [InlineData("bronze", "_delta_log", false)]
+    [InlineData("silver", "_lakehouse_staging", false)]
+    [InlineData("silver", "_runs", false)]
+    [InlineData("gold", "_", false)]
+    public void Parse_NameStartingWithUnderscore_OnlyTheLakesOwnTablesTakenByTheCliAndSqlAlike(string layer, string name, bool taken)
+    {
+        var cli = Record.Exception(() => TableReference.Parse(layer + "." + name));
+        var sql = Record.Exception(() => LakeTableName.TryParse(layer, name));
+
+        Assert.Equal((taken, taken), (cli is null, sql is null));
+        Assert.Equal(taken, TableReference.IsLakeName(layer + "." + name));
+        if (!taken)
+        {
+            Assert.Equal($"'{layer}.{name}' is not a lake table: {Reserved}", Assert.IsType<UsageException>(cli).Message);
+            Assert.Equal($"'{layer}.{name}' is not a lake table name: {Reserved}.", Assert.IsType<LakehouseException>(sql).Message);
+        }
+    }
+
+    [Fact]
+    public async Task Read_ReservedName_UsageErrorExitTwo()
+    {
+        var r = await CliRunner.RunAsync("table", "read", "bronze._lakehouse_staging", "--lake", _temp.Combine("lake"));
+
+        Assert.Equal((2, "", $"error: 'bronze._lakehouse_staging' is not a lake table: {Reserved}\n"), (r.ExitCode, r.Stdout, r.Stderr));
     }
 
     [Fact]
@@ -105,6 +146,7 @@ public sealed class TableNameTests : IDisposable
     [InlineData("sliver.x", "(did you mean 'silver'?)")]
     [InlineData("bronze.x.y", "the name after 'bronze.' must be 1 to 128 letters, digits, '_' and '-'")]
     [InlineData("bronze.../../../escape1", "the name after 'bronze.' must be 1 to 128 letters, digits, '_' and '-'")]
+    [InlineData("bronze._delta_log", "table names cannot start with '_'")]
     public async Task Import_ToANameThatIsNotALakeTable_RefusedAndNoFolderAnywhere(string to, string reason)
     {
         var work = _temp.Combine("w1", "w2", "w3", "w4");
