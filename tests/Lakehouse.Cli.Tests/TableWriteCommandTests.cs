@@ -278,6 +278,31 @@ public sealed class TableWriteCommandTests(EngineFixture fixture) : IClassFixtur
         Assert.Equal(2, Directory.GetFiles(Path.Combine(table, "_delta_log"), "*.json").Length);
     }
 
+    /// <summary>
+    /// --where on a column that is not a partition column says that --where may only name partition columns, listing them, and which
+    /// it named (before: DuckDB's 'Binder Error: Referenced column "id" not found in FROM clause! Candidate bindings: "p"'); the table
+    /// is not touched. A table without partition columns says it has none.
+    /// </summary>
+    [Fact]
+    public async Task Optimize_WhereOnAColumnThatIsNotAPartitionColumn_SaysWhereNamesOnlyPartitionColumns()
+    {
+        var (partitioned, plain) = (_temp.Combine("t"), _temp.Combine("u"));
+        for (var i = 0; i < 2; i++)
+        {
+            var file = Ndjson($"{i}.json", $$"""{"id": {{i}}, "p": "a"}""");
+            Assert.Equal(0, (await CliRunner.RunAsync("table", "import", file, "--to", partitioned, "--partition-by", "p")).ExitCode);
+            Assert.Equal(0, (await CliRunner.RunAsync("table", "import", file, "--to", plain)).ExitCode);
+        }
+
+        var r = await CliRunner.RunAsync("table", "optimize", partitioned, "--where", "id = 1");
+        var none = await CliRunner.RunAsync("table", "optimize", plain, "--where", "p = 'a'");
+
+        Assert.Equal((1, "", "error: --where may only name partition columns (p): 'id = 1' names id\n"), (r.ExitCode, r.Stdout, r.Stderr));
+        Assert.Equal((1, "", $"error: --where may only name partition columns, and {plain} has none: 'p = 'a'' names p (leave --where out to optimize the whole table)\n"),
+            (none.ExitCode, none.Stdout, none.Stderr));
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(partitioned, "_delta_log"), "*.json").Length);
+    }
+
     [Fact]
     public async Task OptimizeRestoreVacuum_OnImportedTable_DoWhatTheySay()
     {

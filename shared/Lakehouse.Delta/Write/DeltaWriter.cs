@@ -235,9 +235,13 @@ public sealed partial class DeltaWriter
         HashSet<int> hits;
         try
         {
-            if (PartitionFilter.Problem(connection, predicate) is { } problem)
+            if (PartitionFilter.Problem(connection, predicate, columns, out var others) is { } problem)
+            {
+                // The columns it names that are not partition columns, for a caller to word its own message (the CLI's --where).
+                var inner = others.Count > 0 ? new ArgumentOutOfRangeException(nameof(predicate), others, problem) : null;
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput,
-                    $"The {what} predicate '{predicate}' must be a SQL condition on the partition columns ({string.Join(", ", columns)}) only: {problem}.");
+                    $"The {what} predicate '{predicate}' must be a SQL condition on the partition columns ({string.Join(", ", columns)}) only: {problem}.", inner);
+            }
             hits = PartitionFilter.Evaluate(connection, snapshot.Schema, columns, tuples, predicate);
         }
         catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Engine)

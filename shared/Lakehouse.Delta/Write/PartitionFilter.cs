@@ -18,10 +18,13 @@ internal static class PartitionFilter
     /// Why <paramref name="predicate"/> is not one condition over columns and literals (null: it is). A predicate is pasted into SQL
     /// on the writer's engine, which reads any file: DuckDB's own parse of <c>SELECT 1 WHERE (predicate)</c> must be that one SELECT
     /// with nothing added (no UNION, GROUP BY, …), its parentheses must pair up within it, and its condition may hold no subquery (which could read files or settings and
-    /// show them in an error message) and call no function that reads settings or the environment.
+    /// show them in an error message) and call no function that reads settings or the environment. Every column it names must be one
+    /// of <paramref name="partitionColumns"/> (as DuckDB binds them, case-insensitively); the others are <paramref name="otherColumns"/>
+    /// (before, DuckDB's binder error was the message: 'Referenced column "v" not found in FROM clause! Candidate bindings: …').
     /// </summary>
-    internal static string? Problem(DuckConnection connection, string predicate)
+    internal static string? Problem(DuckConnection connection, string predicate, IReadOnlyList<string> partitionColumns, out IReadOnlyList<string> otherColumns)
     {
+        otherColumns = [];
         var json = (string?)connection.Scalar($"SELECT json_serialize_sql({SqlText.Literal($"SELECT 1 WHERE ({predicate})")})") ?? "{}";
         using var document = JsonDocument.Parse(json);
         var root = document.RootElement;
@@ -42,6 +45,8 @@ internal static class PartitionFilter
             || !Null(node, "sample") || !node.TryGetProperty("cte_map", out var ctes) || !Empty(ctes, "map") || !node.TryGetProperty("from_table", out var from) || !Is(from, "type", "EMPTY"))
             return "it is not one condition (the text closes the condition's parentheses and adds to the query)";
         var stack = new Stack<JsonElement>([node.GetProperty("where_clause")]);
+        var named = new List<(long At, string Name)>();
+        var lambdaParameters = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         while (stack.Count > 0)
         {
             var e = stack.Pop();
@@ -54,9 +59,37 @@ internal static class PartitionFilter
             if (Is(e, "class", "SUBQUERY")) return "it holds a subquery; a partition condition compares partition columns with values";
             if (Is(e, "class", "FUNCTION") && e.TryGetProperty("function_name", out var f) && Refused.Contains(f.GetString() ?? ""))
                 return $"it calls {f.GetString()}(), which a partition condition may not";
+            if (Is(e, "class", "COLUMN_REF") && e.TryGetProperty("column_names", out var names) && names.ValueKind == JsonValueKind.Array)
+            {
+                var at = e.TryGetProperty("query_location", out var l) && l.TryGetInt64(out var position) ? position : long.MaxValue;
+                named.Add((at, string.Join('.', names.EnumerateArray().Select(n => n.GetString()))));
+                continue;
+            }
+            if (Is(e, "class", "LAMBDA") && e.TryGetProperty("lhs", out var lhs))
+            {
+                // x -> … names its parameter x, which is not a column.
+                lambdaParameters.UnionWith(ColumnRefs(lhs));
+                if (e.TryGetProperty("expr", out var body)) stack.Push(body);
+                continue;
+            }
             foreach (var p in e.EnumerateObject()) stack.Push(p.Value);
         }
+        // In the order the text names them.
+        var others = named.OrderBy(n => n.At).Select(n => n.Name).Where(n => !lambdaParameters.Contains(n) && !partitionColumns.Contains(n, StringComparer.OrdinalIgnoreCase))
+            .Distinct(StringComparer.Ordinal).ToList();
+        otherColumns = others;
+        if (others.Count > 0)
+            return others.Count == 1 ? $"it names {others[0]}, which is not a partition column" : $"it names {string.Join(", ", others)}, which are not partition columns";
         return null;
+
+        static IEnumerable<string> ColumnRefs(JsonElement e)
+        {
+            if (e.ValueKind == JsonValueKind.Array) return e.EnumerateArray().SelectMany(ColumnRefs);
+            if (e.ValueKind != JsonValueKind.Object) return [];
+            if (Is(e, "class", "COLUMN_REF") && e.TryGetProperty("column_names", out var n) && n.ValueKind == JsonValueKind.Array)
+                return [string.Join('.', n.EnumerateArray().Select(x => x.GetString()))];
+            return e.EnumerateObject().SelectMany(p => ColumnRefs(p.Value));
+        }
 
         static bool Is(JsonElement e, string name, string value) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.ValueEquals(value);
         static bool Empty(JsonElement e, string name) => !e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null || (v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0);

@@ -217,6 +217,27 @@ public sealed class DeltaMaintenanceTests(EngineFixture fixture) : IClassFixture
         Assert.Equal(1, (await t.Writer.OptimizeAsync("part = '0' OR upper(part) = 'X'")).Metric("numAddedFiles"));
     }
 
+    /// <summary>
+    /// A predicate naming a column that is not a partition column is refused naming it, in the writer's words: before, DuckDB's binder
+    /// error was the message ('Referenced column "v" not found in FROM clause! Candidate bindings: "part"'). A lambda's parameter is
+    /// not a column.
+    /// </summary>
+    [Theory]
+    [InlineData("v = 'v1'", "it names v, which is not a partition column")]
+    [InlineData("part = '0' AND (id > 3 OR nosuch IS NULL)", "it names id, nosuch, which are not partition columns")]
+    public async Task OptimizeAsync_PredicateOnOtherColumns_RefusedNamingThemWithoutEngineText(string predicate, string problem)
+    {
+        using var t = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["part"] });
+        for (var i = 0; i < 2; i++) await t.Writer.AppendAsync(WriteTestKit.Rows(i * 10, (i * 10) + 10, "'0'"));
+
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => t.Writer.OptimizeAsync(predicate));
+
+        Assert.Equal((LakehouseErrorReason.InvalidInput, $"The optimize predicate '{predicate}' must be a SQL condition on the partition columns (part) only: {problem}."),
+            (e.Reason, e.Message));
+        Assert.Equal(2, (await t.Table.GetSnapshotAsync()).Files.Count);
+        Assert.Equal(1, (await t.Writer.OptimizeAsync("len(list_filter(['0'], x -> x = PART)) = 1")).Metric("numAddedFiles"));
+    }
+
     [Fact]
     public async Task OptimizeAsync_FilesToLeave_LeftForALaterCompaction()
     {
