@@ -142,6 +142,30 @@ public sealed class TableReadCommandTests : IDisposable
     }
 
     /// <summary>
+    /// An --out where no file can be written (/proc takes no new files) is refused before anything is read, naming the file, without
+    /// DuckDB's text (before: 'DuckDB statement failed: IO Error: Cannot open file "/proc/x": No such file or directory'); the cause
+    /// is shown with --verbose only. /dev/null, a device, is still written.
+    /// </summary>
+    [Fact]
+    public async Task Read_OutWhereNoFileCanBeWritten_SaysTheOutputFileCannotBeWrittenWithoutEngineText()
+    {
+        var table = Table("dat/v0.0.2/basic_append");
+
+        var r = await CliRunner.RunAsync("table", "read", table, "--out", "/proc/x");
+        var verbose = await CliRunner.RunAsync("table", "read", table, "--out", "/proc/x", "--verbose");
+        var devNull = await CliRunner.RunAsync("table", "read", table, "--out", "/dev/null");
+
+        Assert.Equal((1, "", "error: --out '/proc/x': the output file cannot be written (it cannot be opened or created there)\n"), (r.ExitCode, r.Stdout, r.Stderr));
+        Assert.Equal(1, verbose.ExitCode);
+        Assert.Contains("error: --out '/proc/x': the output file cannot be written (it cannot be opened or created there)\ndetails: Lakehouse.Core.LakehouseException", verbose.Stderr,
+            StringComparison.Ordinal);
+        Assert.Contains("---> System.IO.", verbose.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("IO Error", verbose.Stderr, StringComparison.Ordinal);
+        Assert.Equal((0, "", ""), (devNull.ExitCode, devNull.Stdout, devNull.Stderr));
+        Assert.False(File.Exists("/proc/x"));
+    }
+
+    /// <summary>
     /// An --out that reaches the table's own files through a symbolic link (to the table, or to the lake above it) is refused
     /// like one written plainly: before, DuckDB emptied the data file it was about to read, and the table was left unreadable.
     /// </summary>

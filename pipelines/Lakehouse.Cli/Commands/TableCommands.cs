@@ -6,6 +6,7 @@ using Lakehouse.Delta;
 using Lakehouse.Delta.Log;
 using Lakehouse.Delta.Scan;
 using Lakehouse.Engine;
+using Lakehouse.Storage;
 
 namespace Lakehouse.Cli.Commands;
 
@@ -88,6 +89,7 @@ internal static partial class TableCommands
             var delta = lake.OpenTable(storage);
             if (file is not null && storage.LocalPathOrNull("") is { } root && IsWithin(file, root))
                 throw CommandLine.Usage($"--out '{CliErrors.Printable(parse.GetValue(output)!)}' is inside the table it reads; give a file outside '{CliErrors.Printable(delta.Location)}'");
+            if (file is not null) CheckWritable(file, parse.GetValue(output)!);
             var snapshot = await SnapshotAsync(delta, parse.GetValue(version), parse.GetValue(timestamp), cancellationToken).ConfigureAwait(false);
             await session.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
             await CopyRowsAsync(lake.Engine, delta, snapshot, parse.GetValue(format)!, parse.GetValue(limit), file, cancellationToken).ConfigureAwait(false);
@@ -168,6 +170,28 @@ internal static partial class TableCommands
         if (Path.GetDirectoryName(path) is { } folder && !Directory.Exists(folder))
             throw CommandLine.Usage($"--out '{CliErrors.Printable(given)}': the folder '{CliErrors.Printable(folder)}' does not exist");
         return path;
+    }
+
+    /// <summary>
+    /// Refuses an --out file that cannot be opened for writing (a read-only file or folder, /proc), naming it, before anything is
+    /// read: DuckDB's COPY said 'IO Error: Cannot open file "/proc/x": No such file or directory' (the cause stays the inner
+    /// exception, shown with --verbose). The probe truncates nothing, and deletes a file it created; devices and FIFOs are not
+    /// probed (opening a FIFO waits for a reader, and the probe's close would end that reader's input).
+    /// </summary>
+    private static void CheckWritable(string path, string given)
+    {
+        if (!LocalFileType.IsRegularOrUnknown(path)) return;
+        var existed = File.Exists(path);
+        try
+        {
+            using (new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete)) { }
+            if (!existed) File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                $"--out '{CliErrors.Printable(given)}': the output file cannot be written ({(e is UnauthorizedAccessException ? "permission denied" : "it cannot be opened or created there")})", e);
+        }
     }
 
     // ---- info -------------------------------------------------------------------------------------------------------------
