@@ -161,7 +161,7 @@ public sealed class DeltaTable
     internal Task<DeltaSnapshot> GetSnapshotAsync(LogListing listing, long? version, bool withFiles, CancellationToken cancellationToken)
     {
         if (listing.Files.Count == 0)
-            throw new LakehouseException(LakehouseErrorReason.NotFound, $"'{Location}' is not a Delta table: no _delta_log folder with commits.");
+            throw LogFiles.NotATable(Location);
         var latest = LogSegment.NewestCommit(listing.Files);
         if (latest >= 0 && (version is null || version == latest))
         {
@@ -339,7 +339,7 @@ public sealed class DeltaTable
         var timeline = await CommitTimelineAsync(cancellationToken).ConfigureAwait(false);
         // No commit left is still a table when a checkpoint is (log cleanup); nothing at all is no table, not an empty history.
         if (timeline.Count == 0 && !await ExistsAsync(cancellationToken).ConfigureAwait(false))
-            throw new LakehouseException(LakehouseErrorReason.NotFound, $"'{Location}' is not a Delta table: _delta_log has no commit or checkpoint files.");
+            throw LogFiles.NotATable(Location);
         var result = new List<CommitSummary>(Math.Min(timeline.Count, limit ?? int.MaxValue));
         for (var i = timeline.Count - 1; i >= 0 && result.Count < (limit ?? int.MaxValue); i--)
         {

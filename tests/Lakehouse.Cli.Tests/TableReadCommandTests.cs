@@ -293,6 +293,30 @@ public sealed class TableReadCommandTests : IDisposable
         Assert.Equal("2023-01-25 01:50:13.970Z", entries[1].GetProperty("timestamp").GetString());
     }
 
+    /// <summary>
+    /// A folder without a table (empty, or with an empty _delta_log) is described by one message whatever reads it: read and info
+    /// said "no _delta_log folder with commits", history "_delta_log has no commit or checkpoint files".
+    /// </summary>
+    [Fact]
+    public async Task ReadHistoryInfo_FolderWithoutATable_OneMessageExit1()
+    {
+        var (empty, emptyLog) = (_temp.Combine("empty"), _temp.Combine("empty-log"));
+        Directory.CreateDirectory(empty);
+        Directory.CreateDirectory(Path.Combine(emptyLog, "_delta_log"));
+
+        foreach (var folder in new[] { empty, emptyLog })
+        {
+            var answers = new List<(int, string, string)>();
+            foreach (var command in new[] { "read", "history", "info" })
+            {
+                var r = await CliRunner.RunAsync("table", command, folder);
+                answers.Add((r.ExitCode, r.Stdout, r.Stderr));
+            }
+            var expected = (1, "", $"error: '{folder}' is not a Delta table: no _delta_log folder with commits or checkpoints.\n");
+            Assert.Equal([expected, expected, expected], answers);
+        }
+    }
+
     /// <summary>The history of a table that does not exist is an error naming it, as info and read say; it was an empty history with exit 0.</summary>
     [Fact]
     public async Task History_TableThatDoesNotExist_Exit1NamingIt()
@@ -303,7 +327,7 @@ public sealed class TableReadCommandTests : IDisposable
         var r = await CliRunner.RunAsync("table", "history", "silver.nope", "--lake", lake, "--json");
 
         Assert.Equal((1, ""), (r.ExitCode, r.Stdout));
-        Assert.Equal($"error: '{Path.Combine(lake, "silver", "nope")}' is not a Delta table: _delta_log has no commit or checkpoint files.\n", r.Stderr);
+        Assert.Equal($"error: '{Path.Combine(lake, "silver", "nope")}' is not a Delta table: no _delta_log folder with commits or checkpoints.\n", r.Stderr);
     }
 
     [Fact]

@@ -151,7 +151,7 @@ public sealed class TableWriteCommandTests(EngineFixture fixture) : IClassFixtur
         Assert.True(Directory.Exists(_temp.Combine("mytable", "_delta_log")));
         Assert.True(Directory.Exists(_temp.Combine("lake", "silver", "things", "_delta_log")));
         var missing = await CliRunner.RunAsync("table", "read", _temp.Combine("nothing-here"));
-        Assert.Equal((1, $"error: '{_temp.Combine("nothing-here")}' is not a Delta table: no _delta_log folder with commits.\n"), (missing.ExitCode, missing.Stderr));
+        Assert.Equal((1, $"error: '{_temp.Combine("nothing-here")}' is not a Delta table: no _delta_log folder with commits or checkpoints.\n"), (missing.ExitCode, missing.Stderr));
     }
 
     [Fact]

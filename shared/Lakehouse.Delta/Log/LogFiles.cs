@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Lakehouse.Core;
 using Lakehouse.Storage;
 
 namespace Lakehouse.Delta.Log;
@@ -21,6 +22,14 @@ internal sealed record LogFile(LogFileKind Kind, long Version, LakeFile File, in
 internal static partial class LogFiles
 {
     internal const string LogFolder = "_delta_log/";
+
+    /// <summary>
+    /// The error for a location that holds no table (no _delta_log, or one without a commit or checkpoint): one message for every
+    /// reader of the log (table read and info said "no _delta_log folder with commits", history "_delta_log has no commit or
+    /// checkpoint files", of the same empty folder).
+    /// </summary>
+    internal static LakehouseException NotATable(string location) =>
+        new(LakehouseErrorReason.NotFound, $"'{location}' is not a Delta table: no _delta_log folder with commits or checkpoints.");
 
     [GeneratedRegex(@"^(\d{20})\.json$")]
     private static partial Regex CommitName();

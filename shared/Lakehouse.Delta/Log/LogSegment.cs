@@ -16,7 +16,7 @@ internal sealed record LogSegment(long Version, IReadOnlyList<LogFile> Checkpoin
         var commits = listing.Where(f => f.Kind == LogFileKind.Commit).OrderBy(f => f.Version).ToList();
         var checkpoints = CompleteCheckpoints(listing);
         if (commits.Count == 0 && checkpoints.Count == 0)
-            throw new LakehouseException(LakehouseErrorReason.NotFound, $"'{tableForErrors}' is not a Delta table: _delta_log has no commit or checkpoint files.");
+            throw LogFiles.NotATable(tableForErrors);
 
         var latest = Math.Max(commits.Count > 0 ? commits[^1].Version : -1, NewestAtOrBelow(checkpoints.Keys, long.MaxValue));
         var target = version ?? latest;
