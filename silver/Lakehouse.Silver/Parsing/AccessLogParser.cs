@@ -29,7 +29,7 @@ namespace Lakehouse.Silver.Parsing;
 /// <c>url</c> with method, path, query and protocol null; <c>"-"</c> and <c>""</c> leave all five null. The path is the target
 /// before the first '?', the query what follows it (null without '?'); an absolute target (<c>http://host/p?q</c>, a proxy
 /// request) has path <c>/p</c>. Percent-encoding is kept as sent.</para>
-/// <para>The status is three digits; the size is digits or <c>-</c> (null). Referrer and user agent are optional (common log
+/// <para>The status is three digits; the size is digits up to 9223372036854775807 (a larger one is out of range) or <c>-</c> (null). Referrer and user agent are optional (common log
 /// format: null); <c>-</c> is null. Anything after the user agent (request and upstream times, cookies) is ignored, and so is
 /// anything after the size that does not start with a quote.</para>
 /// </remarks>
@@ -229,9 +229,10 @@ internal sealed class AccessLogParser : ITextLineParser
         var bytesEnd = TokenEnd(line, pos);
         var size = line[pos..bytesEnd];
         if (size.SequenceEqual("-"u8)) p.Bytes = -1;
-        else if (size.Length > 18 || !IsDigits(size))
+        else if (!IsDigits(size))
             return $"{Prefix}the response size '{TextLine.Quote(size)}' is not a number or '-' (byte {pos})";
-        else p.Bytes = ParseDigits(size);
+        else if (!TryParseDigits(size, out p.Bytes))
+            return $"{Prefix}the response size '{TextLine.Quote(size)}' is out of range for a 64-bit integer (byte {pos})";
 
         // ["referrer" ["user agent"]] [anything]
         pos = SkipSpaces(line, bytesEnd);
@@ -594,11 +595,17 @@ internal sealed class AccessLogParser : ITextLineParser
 
     private static bool IsDigits(ReadOnlySpan<byte> s) => !s.IsEmpty && s.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0;
 
-    private static long ParseDigits(ReadOnlySpan<byte> s)
+    /// <summary>Digits as a long, any number of them (leading zeros too); false when the value is beyond <see cref="long.MaxValue"/>.</summary>
+    private static bool TryParseDigits(ReadOnlySpan<byte> s, out long value)
     {
-        long v = 0;
-        foreach (var b in s) v = (v * 10) + (b - '0');
-        return v;
+        value = 0;
+        foreach (var b in s)
+        {
+            var digit = b - '0';
+            if (value > (long.MaxValue - digit) / 10) return false;
+            value = (value * 10) + digit;
+        }
+        return true;
     }
 
     private static bool Number(ReadOnlySpan<byte> s, ref int i, int min, int max, out int value)

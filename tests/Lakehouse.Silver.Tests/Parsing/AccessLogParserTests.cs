@@ -63,7 +63,11 @@ public class AccessLogParserTests(ITestOutputHelper output)
     [InlineData("""127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 -1""",
         "access log: the response size '-1' is not a number or '-' (byte 64)")]
     [InlineData("""127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 99999999999999999999""",
-        "access log: the response size '99999999999999999999' is not a number or '-' (byte 64)")]
+        "access log: the response size '99999999999999999999' is out of range for a 64-bit integer (byte 64)")]
+    [InlineData("""127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 9223372036854775808""",
+        "access log: the response size '9223372036854775808' is out of range for a 64-bit integer (byte 64)")]
+    [InlineData("""127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 99999999999999999999x""",
+        "access log: the response size '99999999999999999999x' is not a number or '-' (byte 64)")]
     [InlineData("""127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1 "http://a.example/""",
         "access log: the referrer opened at byte 66 has no closing quote")]
     [InlineData("""127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1 "-" "Mozilla/5.0 (""",
@@ -160,6 +164,24 @@ public class AccessLogParserTests(ITestOutputHelper output)
         output.WriteLine($"{parsed} parsed, {refused} refused");
         Assert.Equal(50_000, parsed + refused);
         Assert.True(parsed > 5_000 && refused > 5_000, $"{parsed} parsed, {refused} refused");
+    }
+
+    /// <summary>
+    /// Every size that fits a long is taken, up to 9223372036854775807 and with leading zeros; before, a size of more than 18
+    /// digits was refused as "not a number", though 19 digits fit.
+    /// </summary>
+    [Theory]
+    [InlineData("999999999999999999", 999999999999999999L)]
+    [InlineData("1000000000000000000", 1000000000000000000L)]
+    [InlineData("9223372036854775807", long.MaxValue)]
+    [InlineData("00000000000000000000000000042", 42L)]
+    [InlineData("0", 0L)]
+    public void TryParse_SizeThatFitsALong_Taken(string size, long expected)
+    {
+        var (ok, values, error) = Parse($"""127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 {size} "-" "UA" """);
+        Assert.True(ok, error);
+        var bytes = DatasetCatalog.BuiltIn.Get("accesslogs").Columns.Select(c => c.Name).ToList().IndexOf("bytes");
+        Assert.Equal(expected, values[bytes]);
     }
 
     [Fact]
