@@ -84,7 +84,7 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
         Assert.Equal("4|wrong_type|tti_ms: expected a number, got a string (\"12\")", Row(4));
         Assert.Equal("5|wrong_type|status: expected an integer, got a number (200.5)", Row(5));
         Assert.Equal("6|out_of_range|tti_ms: 1e999 is not a finite number", Row(6));
-        Assert.Equal("7|out_of_range|ttar_ms: NaN is not a finite number", Row(7));
+        Assert.Equal("7|malformed_json|malformed JSON: NaN is not JSON, which has no NaN or infinity (byte 122)", Row(7));
         Assert.Equal("8|duplicate_key|the key \"tti_ms\" appears more than once in the object", Row(8));
         Assert.StartsWith("9|not_an_object|the payload is JSON but not an object: [1,2,3]", Row(9), StringComparison.Ordinal);
         Assert.Equal("10|event_id_present|event_id is missing", Row(10));
@@ -93,8 +93,44 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
         // Nothing lost: bronze = silver + quarantine + duplicates removed; the raw bytes are kept exactly.
         Assert.Equal(result.RowsIn, result.RowsOut + result.Quarantined + result.Duplicates);
         Assert.Equal(["2|C3"], await _lake.RowsAsync("silver/weblogs_quarantine", "source_offset, upper(hex(payload[15:15]))", "1").ContinueWith(t => t.Result.Where(r => r.StartsWith("2|", StringComparison.Ordinal)).ToList()));
-        Assert.Contains(result.Rules, r => r is { Rule: "malformed_json", Failed: 2, Checked: 15 });
+        Assert.Contains(result.Rules, r => r is { Rule: "malformed_json", Failed: 3, Checked: 15 });
         Assert.Contains(result.Rules, r => r is { Rule: "tti_in_range", Action: "drop", Failed: 1 });
+    }
+
+    /// <summary>
+    /// DuckDB's JSON reader takes NaN, infinities (any case, as nan or inf too) and trailing commas, which are not JSON (RFC 8259).
+    /// Each is malformed_json naming what and where, also in a key the schema does not read or inside an object column; the same
+    /// text inside a string (a value or a key) is data, and the row is kept. Before, all five were kept: attrs held {"v":NaN,…}.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_NaNInfinityOrTrailingCommaOutsideStrings_MalformedJsonNamingIt()
+    {
+        await _lake.LandAsync("weblogs",
+            Web("n1", extra: ""","attrs":{"v":NaN,"w":-Infinity}"""),
+            Web("n2", extra: ""","zz":nan,"""),
+            Web("n3", extra: ""","attrs":{"a":[1, 2 ,""" + "\n" + "]}"),
+            Web("n4", extra: ""","zz":{"x":1,}"""),
+            Web("n5", extra: ""","zz":[-inf]"""),
+            Web("k1", extra: ""","attrs":{"note":"x: NaN, -Infinity ,} [1,]","nan":"inf","q":"q\",}"}"""),
+            Web("k2", extra: ""","zz":[ "a,]" , {"inf,}":"-nan"} ]"""));
+
+        var result = await _lake.RunAsync("weblogs");
+
+        Assert.Equal((7L, 2L, 5L), (result.RowsIn, result.RowsOut, result.Quarantined));
+        Assert.Equal(
+        [
+            "k1|{\"note\":\"x: NaN, -Infinity ,} [1,]\",\"nan\":\"inf\",\"q\":\"q\\\",}\"}",
+            "k2|NULL",
+        ], await _lake.RowsAsync("silver/weblogs", "event_id, attrs", "event_id"));
+        Assert.Equal(
+        [
+            "0|malformed_json|malformed JSON: NaN is not JSON, which has no NaN or infinity (byte 173)",
+            "1|malformed_json|malformed JSON: nan is not JSON, which has no NaN or infinity (byte 165)",
+            "2|malformed_json|malformed JSON: a trailing comma before ']' is not JSON (byte 179)",
+            "3|malformed_json|malformed JSON: a trailing comma before '}' is not JSON (byte 171)",
+            "4|malformed_json|malformed JSON: -inf is not JSON, which has no NaN or infinity (byte 166)",
+        ], await _lake.RowsAsync("silver/weblogs_quarantine", "source_offset, rule, message", "source_offset"));
+        Assert.Contains(result.Rules, r => r is { Rule: "malformed_json", Failed: 5, Checked: 7 });
     }
 
     /// <summary>

@@ -50,6 +50,9 @@ internal static class PayloadDiagnostics
         }
         catch (JsonException e)
         {
+            // DuckDB takes NaN, infinities and trailing commas, which RFC 8259 does not: when that is what the reader stopped at, say so.
+            if (NotJson(payload) is { } found && OnlyStructure(payload, (int)reader.BytesConsumed, found.Offset))
+                return "malformed JSON: " + found.What + string.Create(CultureInfo.InvariantCulture, $" (byte {found.Offset})");
             return "malformed JSON: " + Clean(e.Message) + string.Create(CultureInfo.InvariantCulture, $" (byte {reader.BytesConsumed})");
         }
         catch (InvalidOperationException e)
@@ -57,6 +60,53 @@ internal static class PayloadDiagnostics
             return "malformed JSON: " + Clean(e.Message) + string.Create(CultureInfo.InvariantCulture, $" (the {(reader.TokenType == JsonTokenType.PropertyName ? "key" : "string")} at byte {reader.TokenStartIndex})");
         }
     }
+
+    /// <summary>
+    /// The first NaN or infinity literal (any case, with or without '-') or trailing comma outside strings, and its byte offset:
+    /// what DuckDB's JSON reader takes and RFC 8259 does not.
+    /// </summary>
+    private static (int Offset, string What)? NotJson(ReadOnlySpan<byte> payload)
+    {
+        var comma = -1;
+        for (var i = 0; i < payload.Length; i++)
+        {
+            var b = payload[i];
+            switch (b)
+            {
+                case (byte)'"':
+                    for (i++; i < payload.Length && payload[i] != (byte)'"'; i++)
+                    {
+                        if (payload[i] == (byte)'\\') i++;
+                    }
+                    comma = -1;
+                    break;
+                case (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r':
+                    break;
+                case (byte)',':
+                    comma = i;
+                    break;
+                case (byte)'}' or (byte)']' when comma >= 0:
+                    return (comma, $"a trailing comma before '{(char)b}' is not JSON");
+                default:
+                    comma = -1;
+                    var start = i;
+                    var end = b == (byte)'-' ? i + 1 : i;
+                    while (end < payload.Length && char.IsAsciiLetter((char)payload[end])) end++;
+                    var word = payload[(b == (byte)'-' ? start + 1 : start)..end];
+                    if (word.Length >= 3 && (Ascii.EqualsIgnoreCase(word[..3], "nan"u8) || Ascii.EqualsIgnoreCase(word[..3], "inf"u8)))
+                        return (start, Shorten(Encoding.ASCII.GetString(payload[start..end])) + " is not JSON, which has no NaN or infinity");
+                    if (end > start + 1) i = end - 1;
+                    break;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>True when the bytes between offsets <paramref name="a"/> and <paramref name="b"/> are only whitespace and JSON punctuation.</summary>
+    private static bool OnlyStructure(ReadOnlySpan<byte> payload, int a, int b) =>
+        payload[Math.Min(a, b)..Math.Max(a, b)].IndexOfAnyExcept(Structure) < 0;
+
+    private static readonly SearchValues<byte> Structure = SearchValues.Create(" \t\n\r,:[]{}"u8);
 
     /// <summary>The first key written twice in the payload or in one of <paramref name="objects"/> (dotted paths below it).</summary>
     private static string DuplicateKey(ReadOnlySpan<byte> payload, IReadOnlyList<string> objects)
