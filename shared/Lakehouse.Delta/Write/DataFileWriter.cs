@@ -100,10 +100,11 @@ internal static class DataFileWriter
                     stagingLock.Dispose();
                     File.Delete(staging + LockSuffix);
                 }
-                // The staging folder is shared by concurrent writers: the last one out removes it (a writer that meanwhile put its own
-                // folder in it keeps it, and one that finds it gone creates it again).
+                // A table's staging folder is shared by concurrent writers: the last one out removes it (a writer that meanwhile put its
+                // own folder in it keeps it, and one that finds it gone creates it again). The engine's scratch folder is left to the
+                // engine, which removes it at dispose: removing it here raced another writer's creation of its folder in it.
                 var parent = Path.GetDirectoryName(staging)!;
-                if (Directory.Exists(parent) && !Directory.EnumerateFileSystemEntries(parent).Any()) Directory.Delete(parent, recursive: false);
+                if (localRoot is not null && Directory.Exists(parent) && !Directory.EnumerateFileSystemEntries(parent).Any()) Directory.Delete(parent, recursive: false);
             }
             catch (IOException)
             {

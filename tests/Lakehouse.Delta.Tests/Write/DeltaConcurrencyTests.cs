@@ -268,6 +268,22 @@ public sealed class AzuriteDeltaConcurrencyTests(EngineFixture fixture, AzuriteS
 
     public async Task InitializeAsync() => _container = await azurite.CreateContainerAsync("delta");
 
+    /// <summary>
+    /// A remote table's files are staged in the engine's scratch folder, which other writes share: a write that removed the
+    /// (then empty) <c>delta-write</c> folder at its end failed a concurrent write creating its own folder in it
+    /// (DirectoryNotFoundException, seen in CI). The folder now stays until the engine goes.
+    /// </summary>
+    [Fact]
+    public async Task AppendAsync_RemoteTable_LeavesTheSharedScratchFolderForOtherWriters()
+    {
+        var scratch = Path.GetDirectoryName(Engine.ScratchDirectory("probe"))!;
+        var writer = DeltaWriter.Create(DeltaTable.Open(OpenStorage("scratch"), Engine));
+        Assert.True((await writer.AppendAsync(WriteTestKit.Rows(0, 3))).Committed);
+        var shared = Path.Combine(scratch, "delta-write");
+        Assert.True(Directory.Exists(shared));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(shared)); // the write's own folder is gone
+    }
+
     public async Task DisposeAsync()
     {
         if (_container is not null) await _container.DisposeAsync();
