@@ -85,6 +85,13 @@ internal sealed class LandingVersions
         return grownFrom.Select(v => v.Generation).FirstOrDefault(versions.Max(v => v.Generation) + 1);
     }
 
+    /// <summary>
+    /// The application id of <paramref name="location"/>'s guard: a counter every commit of a new version of the location moves by
+    /// one, so that two ingests landing two versions read at the same time (a file rewritten or grown between their reads) cannot
+    /// both commit the generation they took from the same versions; the second is refused and looks again.
+    /// </summary>
+    internal static string GuardId(string location) => LandingFileIdentity.AppIdPrefix + location + "#guard";
+
     /// <summary>The rows' <c>source_partition</c> for a file of <paramref name="generation"/>: null for the first.</summary>
     internal static string? Partition(long generation) => generation > 1 ? string.Create(CultureInfo.InvariantCulture, $"v{generation}") : null;
 }

@@ -163,7 +163,7 @@ public sealed class LandingIngestor
                 {
                     stop.Token.ThrowIfCancellationRequested();
                     stage ??= new LandingStage(_table);
-                    if (!await StageFileAsync(stage, identity, kind, known, versions, stop.Token).ConfigureAwait(false)) changed++;
+                    if (!await StageFileAsync(stage, identity, kind, known, versions, stop.Token).ConfigureAwait(false)) Interlocked.Increment(ref changed);
                     if (stage.Files.Count >= _options.MaxBatchFiles || stage.Events >= _options.MaxBatchEvents || stage.PayloadBytes >= _options.MaxBatchBytes)
                     {
                         stage.Seal();
@@ -196,7 +196,7 @@ public sealed class LandingIngestor
             {
                 await foreach (var stage in channel.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
                 {
-                    using (stage) await CommitAsync(stage, known, stop.Token).ConfigureAwait(false);
+                    using (stage) Interlocked.Add(ref changed, await CommitAsync(stage, known, stop.Token).ConfigureAwait(false));
                 }
             }
             catch
@@ -272,6 +272,7 @@ public sealed class LandingIngestor
                 file.AppIds.Add(contentId);
                 file.ContentId = contentId;
                 file.Generation = generation;
+                if (!capture) file.LocationGuard = known.GetValueOrDefault(LandingVersions.GuardId(identity.Location), -1);
                 file.HasRows = true;
                 await ReadAsync(stage, file, local, kind, cancellationToken).ConfigureAwait(false);
                 if (origin is not null && await ReconcileAsync(stage, file, cancellationToken).ConfigureAwait(false) is { } refusal)
@@ -456,14 +457,18 @@ public sealed class LandingIngestor
 
     /// <summary>
     /// Commits a batch with its files' identities. When another ingest committed some of the same files meanwhile (Conflict), the
-    /// table's identities are read again, those files are taken out of the batch, and the rest is committed.
+    /// table's identities are read again, those files are taken out of the batch, and the rest is committed. Returns how many files
+    /// were taken out to be looked at again (another ingest landed another version of their location meanwhile).
     /// </summary>
-    private async Task CommitAsync(LandingStage stage, ConcurrentDictionary<string, long> known, CancellationToken cancellationToken)
+    private async Task<int> CommitAsync(LandingStage stage, ConcurrentDictionary<string, long> known, CancellationToken cancellationToken)
     {
+        var left = 0;
         for (var attempt = 1; ; attempt++)
         {
-            if (stage.Files.Count == 0) return;
+            if (stage.Files.Count == 0) return left;
             var positions = stage.Files.SelectMany(f => f.AppIds.Select(id => new DeltaAppTransaction(id, id == f.ContentId ? f.Generation : 1))).ToList();
+            positions.AddRange(stage.Files.Where(f => f.LocationGuard is not null)
+                .Select(f => new DeltaAppTransaction(LandingVersions.GuardId(f.Identity.Location), f.LocationGuard!.Value + 1) { Previous = f.LocationGuard, IsGuard = true }));
             positions.AddRange(CapturePositions(stage));
             try
             {
@@ -489,7 +494,7 @@ public sealed class LandingIngestor
                 }
                 if (result.Committed) Log.LandingCommitted(_log, stage.Files.Count, rows, result.Version);
                 Progress?.Invoke(Snapshot());
-                return;
+                return left;
             }
             catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Conflict && attempt < MaxReplans)
             {
@@ -497,9 +502,19 @@ public sealed class LandingIngestor
                 var held = await _table.PositionsAsync(LandingFileIdentity.AppIdPrefix, cancellationToken).ConfigureAwait(false);
                 foreach (var f in stage.Files.ToList())
                 {
-                    if (!f.AppIds.Any(held.ContainsKey)) continue;
-                    stage.Remove(f);
-                    lock (_gate) _skipped.Add(f.Identity.AppId);
+                    if (f.AppIds.Any(held.ContainsKey))
+                    {
+                        stage.Remove(f);
+                        lock (_gate) _skipped.Add(f.Identity.AppId);
+                    }
+                    else if (f.LocationGuard is { } guard && held.GetValueOrDefault(LandingVersions.GuardId(f.Identity.Location), -1) != guard)
+                    {
+                        // Another version of the location was landed since this one was read: its generation may be taken. The file
+                        // is looked at again (what it holds now); the version read here, no longer there, is not landed.
+                        stage.Remove(f);
+                        left++;
+                        Log.ChangedWhileRead(_log, f.Identity.Location);
+                    }
                 }
                 if (stage.Files.Any(f => f.Origin is not null && f.Runs.Count > 0))
                 {

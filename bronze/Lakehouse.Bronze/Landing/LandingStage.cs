@@ -43,6 +43,12 @@ internal sealed class StagedFile
     /// <summary>The file's generation at its location (its content identity's txn version; see <see cref="LandingVersions"/>).</summary>
     internal long Generation { get; set; } = 1;
 
+    /// <summary>
+    /// The location's guard as read with the versions the generation was taken from (-1: none yet), for a file read anew outside
+    /// a Capture; null otherwise. The commit moves it by one (see <see cref="LandingVersions.GuardId"/>).
+    /// </summary>
+    internal long? LocationGuard { get; set; }
+
     /// <summary>The sequence numbers of a reconciled Capture file's records, in file order.</summary>
     internal List<long> Sequences { get; } = [];
 

@@ -138,8 +138,8 @@ public sealed class LandingIngestorTests(EngineFixture fixture) : IClassFixture<
         Assert.Equal((1L, 2L), (changed.FilesIngested, changed.Events));
         Assert.Equal(3, await CountAsync());
         var positions = await Table().PositionsAsync("file/");
-        Assert.Equal(4, positions.Count); // two versions, each with its listing and content identity
-        Assert.All(positions.Values, v => Assert.Equal(1, v));
+        Assert.Equal(5, positions.Count); // two versions, each with its listing and content identity, and the location's guard
+        Assert.All(positions.Values, v => Assert.Equal(1, v)); // the guard moved twice: to 0, then to 1
         Assert.Equal(2, positions.Keys.Count(k => k.Contains("#xxh128:", StringComparison.Ordinal)));
         Assert.Contains(positions.Keys, k => k.StartsWith("file/" + Path.Combine(Landing, "a.ndjson") + "@", StringComparison.Ordinal) && k.EndsWith("/16", StringComparison.Ordinal));
     }
@@ -172,6 +172,49 @@ public sealed class LandingIngestorTests(EngineFixture fixture) : IClassFixture<
         var generations = (await Table().PositionsAsync("file/")).Where(p => p.Key.Contains("#xxh128:", StringComparison.Ordinal))
             .Select(p => (long.Parse(p.Key[(p.Key.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture), p.Value)).Order();
         Assert.Equal([(8L, 3L), (16L, 1L), (16L, 2L), (24L, 1L), (24L, 2L), (32L, 1L)], generations);
+    }
+
+    /// <summary>
+    /// Two ingests that read two versions of one file at the same time took their generation from the same versions: both versions
+    /// landed as generation 1, other lines at the same offsets, and silver kept one line of each position. The location's guard now
+    /// refuses the second commit; its ingest looks again and lands the version as the next generation.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_AnotherIngestLandsAnotherVersionMeanwhile_EachVersionItsOwnGeneration()
+    {
+        const string first = "{\"n\":1}\n{\"n\":2}\n", other = "{\"n\":3}\n{\"n\":4}\n";
+        var path = Write("a.ndjson", first);
+        var stamp = File.GetLastWriteTimeUtc(path);
+        var landing = new OnFirstInfo(LakeStorage.Open(Landing), async () =>
+        {
+            // This ingest has read the first version. The file is rewritten, another ingest lands that, and the first version comes
+            // back as it was (same size and time, so this ingest's read still stands).
+            File.WriteAllText(path, other);
+            File.SetLastWriteTimeUtc(path, stamp.AddSeconds(1));
+            Assert.Equal(1L, (await IngestAsync()).FilesIngested);
+            File.WriteAllText(path, first);
+            File.SetLastWriteTimeUtc(path, stamp);
+        });
+
+        var result = await new LandingIngestor(Table(), landing, new LandingIngestOptions { SettleTime = TimeSpan.Zero }).RunAsync();
+
+        Assert.Equal(1L, result.FilesIngested);
+        var rows = await BronzeRows.QueryAsync(Table(), fixture.Engine,
+            "SELECT coalesce(source_partition, '-') || ' ' || source_line || ' ' || decode(payload) FROM bronze ORDER BY ingest_time, source_line");
+        Assert.Equal(["- 1 {\"n\":3}", "- 2 {\"n\":4}", "v2 1 {\"n\":1}", "v2 2 {\"n\":2}"], rows.Select(r => (string)r[0]!));
+        Assert.Equal(1L, (await Table().PositionsAsync("file/"))["file/" + path + "#guard"]);
+    }
+
+    /// <summary>Runs an action at the first look at a file's details (an ingest makes it once it has read the file).</summary>
+    private sealed class OnFirstInfo(ILakeStorage inner, Func<Task> action) : DelegatingStorage(inner)
+    {
+        private int _calls;
+
+        public override async Task<LakeFile?> GetInfoAsync(string path, CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Increment(ref _calls) == 1) await action();
+            return await Inner.GetInfoAsync(path, cancellationToken);
+        }
     }
 
     [Fact]
@@ -232,7 +275,7 @@ public sealed class LandingIngestorTests(EngineFixture fixture) : IClassFixture<
         Assert.Equal((3L, 0L, 1L), (first.FilesIngested, first.Events, first.Commits));
         Assert.Equal((0L, 3L, 0L), (second.FilesIngested, second.FilesSkipped, second.Commits));
         Assert.Equal(0, await CountAsync());
-        Assert.Equal(6, (await Table().PositionsAsync("file/")).Count);
+        Assert.Equal(9, (await Table().PositionsAsync("file/")).Count); // each file's listing and content identity, and its location's guard
     }
 
     [Fact]
