@@ -185,6 +185,23 @@ public sealed class ImportTypeTests(EngineFixture fixture) : IClassFixture<Engin
     }
 
     [Theory]
+    [InlineData("""{"id":1,"":2}""", "", null)]
+    [InlineData("""{"id":1,"c d":2}""", "c d", null)]
+    [InlineData("""{"id":1,"a":{"x=y":2}}""", "x=y", "a")]
+    public async Task Import_KeyADeltaTableCannotName_RefusedNamingKeyAndLine(string second, string key, string? column)
+    {
+        var table = _s.Combine("t");
+        var file = _s.Lines("names.ndjson", ["""{"id":0}""", second]);
+
+        var r = await ImportAsync(file, "--to", table);
+
+        // Before: the empty key reached DuckDB as an identifier ("Parser Error: zero-length delimited identifier").
+        AssertRefused(r, $"{file} line 2 has the key '{key}'{(column is null ? "" : $" in column '{column}'")}, which a Delta table cannot take as a column name " +
+                         "(it is empty, or holds one of \" ,;{}()\\n\\t=\"); nothing was imported. Rename it.");
+        AssertNoTable(table);
+    }
+
+    [Theory]
     [InlineData("""{"a":1}""", "an object", "a whole number")]
     [InlineData("\"s\"", "a string", "a whole number")]
     [InlineData("true", "a boolean", "a whole number")]

@@ -121,7 +121,7 @@ internal static class DemoCommand
 
             done in {clock.Elapsed.TotalSeconds:0.0} s. Next:
               lakehouse serve{lakeOption}                   # the dashboard at http://127.0.0.1:8080/
-              lakehouse sql{lakeOption} "SELECT page_url, sum(events) AS events, avg(tti_p95_ms) FROM gold.{PagePerformanceDaily.TableName} GROUP BY ALL ORDER BY 2 DESC LIMIT 10"
+              lakehouse sql{lakeOption} "SELECT event_date, page_url, events, tti_p95_ms FROM gold.{PagePerformanceDaily.TableName} WHERE events >= 100 ORDER BY tti_p95_ms DESC LIMIT 10"
               lakehouse pipeline runs{lakeOption}
               lakehouse status{lakeOption}
             """).ConfigureAwait(false);

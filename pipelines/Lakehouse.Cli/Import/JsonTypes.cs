@@ -18,7 +18,7 @@ internal sealed class JsonTypes(IReadOnlyList<ImportInput> files)
     internal StructType Infer(JsonShape record)
     {
         if (record.CaseClash is { } clash) throw CaseClash(clash, null);
-        return new StructType([.. record.Children.Select(c => new StructField(c.Name, Infer(c, c.Name, topLevel: true), true))]);
+        return new StructType([.. record.Children.Select(c => new StructField(Named(c, null), Infer(c, c.Name, topLevel: true), true))]);
     }
 
     private DeltaType Infer(JsonShape s, string path, bool topLevel)
@@ -46,7 +46,7 @@ internal sealed class JsonTypes(IReadOnlyList<ImportInput> files)
             case JsonKinds.Object:
                 if (s.CaseClash is { } clash) throw CaseClash(clash, path);
                 if (s.Children.Count == 0) return new MapType(PrimitiveType.String, PrimitiveType.String, true);
-                return new StructType([.. s.Children.Select(c => new StructField(c.Name, Infer(c, path + "." + c.Name, false), true))]);
+                return new StructType([.. s.Children.Select(c => new StructField(Named(c, path), Infer(c, path + "." + c.Name, false), true))]);
             case JsonKinds.Array:
                 return new ArrayType(s.Element is null ? PrimitiveType.String : Infer(s.Element, path + "[]", false), true);
             default:
@@ -143,6 +143,11 @@ internal sealed class JsonTypes(IReadOnlyList<ImportInput> files)
         ArrayType => "an array",
         _ => StrictCast.TypeName(type),
     };
+
+    /// <summary>The key of <paramref name="s"/> as a column name; refused, naming its first line, when a Delta table cannot take it.</summary>
+    private string Named(JsonShape s, string? path) => StructField.IsStorableName(s.Name) ? s.Name
+        : throw Refuse(s.FirstSeen, $"has the key '{s.Name}'{(path is null ? "" : $" in column '{path}'")}, which a Delta table cannot take as a column name " +
+                                    $"(it is empty, or holds one of {StructField.UnstorableCharacters}); nothing was imported. Rename it.", column: false);
 
     private LakehouseException CaseClash((string First, string Second, SourceLocation At) clash, string? path) =>
         Refuse(clash.At, $"has the key{(path is null ? "" : $" in column '{path}'")} '{clash.Second}', and elsewhere '{clash.First}': names that differ only in case " +

@@ -218,6 +218,14 @@ public sealed record MapType(DeltaType KeyType, DeltaType ValueType, bool ValueC
 /// <summary>A field of a struct, with its column-mapping metadata when the table uses column mapping.</summary>
 public sealed record StructField(string Name, DeltaType Type, bool Nullable, IReadOnlyDictionary<string, JsonNode?>? Metadata = null)
 {
+    private static readonly System.Buffers.SearchValues<char> Unstorable = System.Buffers.SearchValues.Create(" ,;{}()\n\t=");
+
+    /// <summary>The characters a column name of a table without column mapping may not hold (Spark's rule), written as a message shows them.</summary>
+    public const string UnstorableCharacters = "\" ,;{}()\\n\\t=\"";
+
+    /// <summary>True when a table without column mapping can name a column <paramref name="name"/>: not empty, none of <see cref="UnstorableCharacters"/>.</summary>
+    public static bool IsStorableName(string name) => name.Length > 0 && name.AsSpan().IndexOfAny(Unstorable) < 0;
+
     /// <summary>The name in the data files: the column-mapping physical name, or the logical name.</summary>
     public string PhysicalName => Metadata is not null && Metadata.TryGetValue("delta.columnMapping.physicalName", out var n) && n is not null
         ? n.GetValue<string>()

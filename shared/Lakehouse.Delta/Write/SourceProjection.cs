@@ -1,4 +1,3 @@
-using System.Buffers;
 using Lakehouse.Core;
 using Lakehouse.Delta.Schema;
 using Lakehouse.Engine;
@@ -11,8 +10,6 @@ internal sealed record SourceColumn(string Name, string DuckType);
 /// <summary>Fits a source query to a table schema: infers a schema from it, or casts its columns to an existing one.</summary>
 internal static class SourceProjection
 {
-    private static readonly SearchValues<char> InvalidNameCharacters = SearchValues.Create(" ,;{}()\n\t=");
-
     /// <summary>The columns of <paramref name="sourceSql"/> (DuckDB's DESCRIBE).</summary>
     internal static List<SourceColumn> Describe(DuckConnection connection, string sourceSql)
     {
@@ -55,9 +52,9 @@ internal static class SourceProjection
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var f in schema.Fields)
         {
-            if (f.Name.Length == 0 || f.Name.AsSpan().IndexOfAny(InvalidNameCharacters) >= 0)
+            if (!StructField.IsStorableName(f.Name))
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput,
-                    $"Column name '{f.Name}' contains one of \" ,;{{}}()\\n\\t=\" (or is empty); Delta tables without column mapping cannot store it. Rename it in the query.");
+                    $"Column name '{f.Name}' contains one of {StructField.UnstorableCharacters} (or is empty); Delta tables without column mapping cannot store it. Rename the column.");
             if (!seen.Add(f.Name))
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Column '{f.Name}' appears twice (Delta column names are case-insensitive).");
             if (Nested(f.Type) is { } nested) CheckNames(nested);
