@@ -26,6 +26,31 @@ public static class LakeStorage
         return new LocalLakeStorage(location);
     }
 
+    /// <summary>
+    /// The names of the folders directly under <paramref name="layer"/> of <paramref name="lake"/> that hold a <c>_delta_log</c> (the
+    /// layer's tables, whatever their names), in ordinal order; none when the layer does not exist.
+    /// </summary>
+    public static async Task<SortedSet<string>> TableFoldersAsync(ILakeStorage lake, string layer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lake);
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        if (lake.LocalPathOrNull(layer) is { } local)
+        {
+            if (Directory.Exists(local))
+            {
+                foreach (var folder in Directory.EnumerateDirectories(local))
+                    if (Directory.Exists(Path.Combine(folder, "_delta_log"))) names.Add(Path.GetFileName(folder));
+            }
+            return names;
+        }
+        await foreach (var file in lake.ListAsync(layer + "/", cancellationToken).ConfigureAwait(false))
+        {
+            var parts = file.Path.Split('/');
+            if (parts.Length >= 4 && parts[2] == "_delta_log") names.Add(parts[1]);
+        }
+        return names;
+    }
+
     private static AzureBlobLakeStorage OpenAzure(string location, LakeStorageOptions options) =>
         new(AzureBlobLocation.Parse(location, options.BlobEndpoint), options);
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Lakehouse.Core;
 using Lakehouse.Testing;
 
 namespace Lakehouse.Cli.Tests;
@@ -95,6 +96,24 @@ public sealed class TableListTests : IDisposable
         Assert.Equal(1, text.ExitCode);
         Assert.Contains("silver.good", text.Stdout, StringComparison.Ordinal);
         Assert.Contains(text.Stdout.Split('\n'), l => l.StartsWith("bronze.bad", StringComparison.Ordinal) && l.Contains("error: ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task List_TableNamedWithUnderscoreFromBefore_ShownWithAWarningHowToReachIt()
+    {
+        var lake = _temp.Combine("lake");
+        await ImportAsync(lake, "silver.old", """{"id": 1}""");
+        Directory.Move(Path.Combine(lake, "silver", "old"), Path.Combine(lake, "silver", "_old")); // as a lake written before such names were refused
+        await ImportAsync(lake, "silver.good", """{"id": 2}""");
+
+        var r = await CliRunner.RunAsync("table", "list", "--lake", lake);
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains(r.Stdout.Split('\n'), l => l.StartsWith("silver._old ", StringComparison.Ordinal) && l.Contains(" 1 ", StringComparison.Ordinal));
+        Assert.Equal($"warning: silver._old: {LakeNames.ReservedRule}, so this table cannot be read or written by name; " +
+                     $"rename its folder ({Path.Combine(lake, "silver", "_old")}) to use it.\n", r.Stderr);
+        var read = await CliRunner.RunAsync("table", "read", "silver._old", "--lake", lake);
+        Assert.Equal(2, read.ExitCode);
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public sealed partial class SynapseScript
         var problems = new List<string>();
         foreach (var layer in ServedLayers)
         {
-            foreach (var name in await TableFoldersAsync(lake, layer, cancellationToken).ConfigureAwait(false))
+            foreach (var name in await LakeStorage.TableFoldersAsync(lake, layer, cancellationToken).ConfigureAwait(false))
             {
                 if (name.StartsWith('_'))
                 {
@@ -119,24 +119,4 @@ public sealed partial class SynapseScript
         return (new SynapseView(layer, name, snapshot.Version, columns), null);
     }
 
-    /// <summary>The names of the folders directly under <paramref name="layer"/> that hold a <c>_delta_log</c>, sorted (ordinal).</summary>
-    private static async Task<SortedSet<string>> TableFoldersAsync(ILakeStorage lake, string layer, CancellationToken cancellationToken)
-    {
-        var names = new SortedSet<string>(StringComparer.Ordinal);
-        if (lake.LocalPathOrNull(layer) is { } local)
-        {
-            if (Directory.Exists(local))
-            {
-                foreach (var folder in Directory.EnumerateDirectories(local))
-                    if (Directory.Exists(Path.Combine(folder, "_delta_log"))) names.Add(Path.GetFileName(folder));
-            }
-            return names;
-        }
-        await foreach (var file in lake.ListAsync(layer + "/", cancellationToken).ConfigureAwait(false))
-        {
-            var parts = file.Path.Split('/');
-            if (parts.Length >= 4 && parts[2] == "_delta_log") names.Add(parts[1]);
-        }
-        return names;
-    }
 }

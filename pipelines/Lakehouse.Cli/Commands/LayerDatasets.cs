@@ -1,5 +1,6 @@
 using Lakehouse.Core;
 using Lakehouse.Datasets;
+using Lakehouse.Storage;
 
 namespace Lakehouse.Cli.Commands;
 
@@ -45,7 +46,7 @@ internal static class LayerDatasets
     /// own tables, <c>_quality</c> and the like, and silver's quarantine tables are not datasets' tables).
     /// </summary>
     internal static async Task<List<string>> UndefinedAsync(LakeContext lake, DatasetCatalog catalog, string layer, CancellationToken cancellationToken) =>
-        [.. (await TableCommands.TableFoldersAsync(lake.Root, layer, cancellationToken).ConfigureAwait(false))
+        [.. (await LakeStorage.TableFoldersAsync(lake.Root, layer, cancellationToken).ConfigureAwait(false))
             .Where(n => !n.StartsWith('_') && !n.EndsWith("_quarantine", StringComparison.Ordinal) && !catalog.TryGet(n, out _))];
 
     /// <summary>What is wrong when <paramref name="layer"/> holds tables of <paramref name="names"/> but no definition of them is found.</summary>

@@ -50,6 +50,12 @@ internal static partial class TableCommands
             }
             foreach (var t in tables.Where(t => t.Error is not null))
                 await session.Error.WriteLineAsync($"error: {t.Name}: {t.Error}").ConfigureAwait(false);
+            foreach (var t in tables.Where(t => LakeNames.IsReserved(t.Layer, t.Name[(t.Layer.Length + 1)..])))
+            {
+                // Made before such names were refused: shown, so that it is not lost from sight, and how to reach it again.
+                await session.Error.WriteLineAsync($"warning: {t.Name}: {LakeNames.ReservedRule}, so this table cannot be read or written by name; " +
+                                                   $"rename its folder ({t.Location}) to use it.").ConfigureAwait(false);
+            }
             return tables.Any(t => t.Error is not null) ? CliApp.ExitFailed : CliApp.ExitOk;
         });
         return command;
@@ -62,7 +68,7 @@ internal static partial class TableCommands
         var tables = new List<TableListing>();
         foreach (var layer in LakeNames.Layers)
         {
-            foreach (var name in await TableFoldersAsync(root, layer, cancellationToken).ConfigureAwait(false))
+            foreach (var name in await LakeStorage.TableFoldersAsync(root, layer, cancellationToken).ConfigureAwait(false))
             {
                 var storage = root.Scope(layer + "/" + name);
                 var fullName = layer + "." + name;
@@ -81,25 +87,6 @@ internal static partial class TableCommands
             }
         }
         return tables;
-    }
-
-    /// <summary>The table folders (holding a _delta_log) directly under <paramref name="layer"/>, in ordinal order.</summary>
-    internal static async Task<SortedSet<string>> TableFoldersAsync(ILakeStorage root, string layer, CancellationToken cancellationToken)
-    {
-        var names = new SortedSet<string>(StringComparer.Ordinal);
-        if (root.LocalPathOrNull(layer) is { } local)
-        {
-            if (Directory.Exists(local))
-                foreach (var folder in Directory.EnumerateDirectories(local))
-                    if (Directory.Exists(Path.Combine(folder, "_delta_log"))) names.Add(Path.GetFileName(folder));
-            return names;
-        }
-        await foreach (var file in root.ListAsync(layer + "/", cancellationToken).ConfigureAwait(false))
-        {
-            var parts = file.Path.Split('/');
-            if (parts.Length >= 4 && parts[2] == "_delta_log") names.Add(parts[1]);
-        }
-        return names;
     }
 
     private static string Number(long? n) => n?.ToString("N0", CultureInfo.InvariantCulture) ?? "-";
