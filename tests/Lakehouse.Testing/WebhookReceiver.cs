@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Lakehouse.Testing;
@@ -51,7 +50,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     {
         for (var attempt = 0; ; attempt++)
         {
-            var port = FreePort();
+            var port = LocalServers.FreePort();
             var listener = new HttpListener();
             listener.Prefixes.Add($"http://127.0.0.1:{port}/");
             try
@@ -64,16 +63,6 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 listener.Close(); // another process took the port between probing and listening: try another
             }
         }
-    }
-
-    /// <summary>A port nothing listens on (just now).</summary>
-    public static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
     }
 
     private async Task ListenAsync()

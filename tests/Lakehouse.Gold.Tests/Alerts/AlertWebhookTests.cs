@@ -116,7 +116,7 @@ public sealed class AlertWebhookTests
     [Fact]
     public async Task PostAsync_ListenerDown_GivesUpAfterMaxAttemptsInBoundedTimeWithoutThrowing()
     {
-        var uri = new Uri($"http://127.0.0.1:{WebhookReceiver.FreePort()}/hooks/{WebhookReceiver.PathToken}");
+        var uri = new Uri($"http://127.0.0.1:{LocalServers.FreePort()}/hooks/{WebhookReceiver.PathToken}");
         using var webhook = Webhook(uri, o =>
         {
             o.MaxAttempts = 3;

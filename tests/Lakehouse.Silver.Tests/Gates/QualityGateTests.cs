@@ -116,7 +116,7 @@ public sealed class QualityGateTests(EngineFixture fixture) : IClassFixture<Engi
     {
         var definition = Clicks("""{ "max_quarantine_share": 0 }""");
         await LandAsync(good: 5, bad: 1);
-        var port = WebhookReceiver.FreePort();
+        var port = LocalServers.FreePort();
         var webhook = new WebhookOptions { Uri = new Uri($"http://127.0.0.1:{port}/hook"), MaxAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(10) };
 
         var e = await Assert.ThrowsAsync<LakehouseException>(() => Job.RunAsync(definition, new SilverRunOptions { Webhook = webhook }));

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Sockets;
 using Microsoft.Azure.Amqp;
 using Microsoft.Azure.Amqp.Sasl;
@@ -113,7 +112,7 @@ public sealed class EventHubsStandIn : IDisposable
         // A port found free by binding :0 may be taken before the listener binds it: try a few.
         for (var attempt = 1; ; attempt++)
         {
-            var port = FreePort();
+            var port = LocalServers.FreePort();
             var listener = new AmqpConnectionListener([$"amqp://127.0.0.1:{port}"], settings, connectionSettings);
             try
             {
@@ -141,13 +140,6 @@ public sealed class EventHubsStandIn : IDisposable
     {
         _listener.Close();
         _runtime.AbortAll();
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }
 
