@@ -314,6 +314,47 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
         ], await _lake.RowsAsync("silver/big_quarantine", "source_offset, rule, message", "source_offset"));
     }
 
+    /// <summary>
+    /// An integer column given a JSON number with a fraction or an exponent. yyjson keeps only a double, and the column was read
+    /// through it: 9007199254740993.0 became …992 and 200.00000000000001 became 200, both kept, exit 0. The number is now taken from
+    /// its written digits: a whole number exactly (also 2e2, 1.5e1, -0.0, 1.0E7), anything else wrong_type, beyond 64 bits out_of_range;
+    /// the same in a nested path.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_IntegerColumnWithAFractionOrExponent_ExactWholeNumberOrQuarantinedAsWritten()
+    {
+        const string Definition = """
+            {
+              "name": "ints", "payload": "json",
+              "columns": [ { "name": "eid", "type": "string" }, { "name": "t", "type": "timestamp" }, { "name": "i", "type": "integer" },
+                           { "name": "k", "type": "integer", "path": "attrs.k" } ],
+              "event_time": "t", "id": ["eid"]
+            }
+            """;
+        static string Row(string id, string i, string k = "1") => $"{{\"eid\":\"{id}\",\"t\":\"2026-01-05T10:00:00Z\",\"s\":\"2.5 \\\" 7\",\"i\":{i},\"attrs\":{{\"x\":[1.5],\"k\":{k}}}}}";
+
+        var result = await RunDefinedAsync(Definition,
+            Row("a", "9007199254740993.0"), Row("b", "200.00000000000001"), Row("c", "2e2"), Row("d", "1.5e1"), Row("e", "-0.0"),
+            Row("f", "1.0E7"), Row("g", "-9223372036854775808.000"), Row("h", "9223372036854775808.0"), Row("i", "1.5"),
+            Row("j", "25e-1"), Row("k", "1e999"), Row("l", "1", "12345678901234567.0"), Row("m", "1", "7.00000000000000001"),
+            Row("n", "120000e-4"), Row("o", "0e5"));
+
+        Assert.Equal((15L, 9L, 6L), (result.RowsIn, result.RowsOut, result.Quarantined));
+        Assert.Equal(
+        [
+            "a|9007199254740993|1", "c|200|1", "d|15|1", "e|0|1", "f|10000000|1", "g|-9223372036854775808|1", "l|1|12345678901234567", "n|12|1", "o|0|1",
+        ], await _lake.RowsAsync("silver/ints", "eid, i, k", "eid"));
+        Assert.Equal(
+        [
+            "1|wrong_type|i: expected an integer, got a number (200.00000000000001)",
+            "7|out_of_range|i: 9223372036854775808.0 does not fit a 64-bit integer",
+            "8|wrong_type|i: expected an integer, got a number (1.5)",
+            "9|wrong_type|i: expected an integer, got a number (25e-1)",
+            "10|out_of_range|i: 1e999 does not fit a 64-bit integer",
+            "12|wrong_type|attrs.k: expected an integer, got a number (7.00000000000000001)",
+        ], await _lake.RowsAsync("silver/ints_quarantine", "source_offset, rule, message", "source_offset"));
+    }
+
     [Fact]
     public async Task RunAsync_DuplicateKeysInObjectsAlongColumnPaths_QuarantinedNamingTheKeyAndTheObject()
     {

@@ -9,8 +9,8 @@ namespace Lakehouse.Silver.Parsing;
 /// Parses JSON payloads with the dataset's schema in DuckDB: one pass of yyjson per payload for validity, one for the JSON types of
 /// every column's path, one for their values as text, one to count the keys (NaN, infinities and trailing commas, which yyjson
 /// takes, are malformed: found by a scan of the text, checked exactly on the few it matches); each value is then cast from its text to its
-/// column's type. Numbers are taken as sent: a string holding a number is a wrong type, never converted; integers accept integral
-/// numbers (200.0), numbers accept no NaN or infinity; timestamps are ISO-8601 strings, with an offset converted to UTC and without
+/// column's type. Numbers are taken as sent: a string holding a number is a wrong type, never converted; integers accept whole
+/// numbers exactly as written (200.0, 2e2, 9007199254740993.0), numbers accept no NaN or infinity; timestamps are ISO-8601 strings, with an offset converted to UTC and without
 /// one taken as UTC (the engine's time zone).
 /// </summary>
 internal static class JsonPayloadSql
@@ -119,10 +119,7 @@ internal static class JsonPayloadSql
         return c.Type switch
         {
             DatasetColumnType.String => $"CASE WHEN {t} = 'VARCHAR' THEN {s} END",
-            DatasetColumnType.Integer =>
-                $"CASE WHEN {t} IN ('BIGINT', 'UBIGINT') THEN TRY_CAST({s} AS BIGINT) " +
-                $"WHEN {t} = 'DOUBLE' AND isfinite(TRY_CAST({s} AS DOUBLE)) AND TRY_CAST({s} AS DOUBLE) = trunc(TRY_CAST({s} AS DOUBLE)) " +
-                $"AND abs(TRY_CAST({s} AS DOUBLE)) < 9.2e18 THEN CAST(TRY_CAST({s} AS DOUBLE) AS BIGINT) END",
+            DatasetColumnType.Integer => $"CASE WHEN {t} IN ('BIGINT', 'UBIGINT') THEN TRY_CAST({s} AS BIGINT) WHEN {t} = 'DOUBLE' THEN ({WholeNumber(c)}).value END",
             DatasetColumnType.Number => $"CASE WHEN {t} IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND isfinite(TRY_CAST({s} AS DOUBLE)) THEN TRY_CAST({s} AS DOUBLE) END",
             DatasetColumnType.Boolean => $"CASE WHEN {t} = 'BOOLEAN' THEN TRY_CAST({s} AS BOOLEAN) END",
             DatasetColumnType.Timestamp =>
@@ -141,8 +138,9 @@ internal static class JsonPayloadSql
         var value = SqlText.Identifier(c.Name);
         var name = SqlText.Literal(c.Path ?? c.Name);
         var got = $"CASE {t} WHEN 'VARCHAR' THEN 'a string' WHEN 'BOOLEAN' THEN 'a boolean' WHEN 'OBJECT' THEN 'an object' WHEN 'ARRAY' THEN 'an array' ELSE 'a number' END";
-        // The value as written (a string in its quotes), read again only for the rows with a problem.
-        var sample = $"left(CAST(json_extract(txt, {SqlText.Literal(JsonPath(c.Path ?? c.Name))}) AS VARCHAR), 60)";
+        // The value as written (a string in its quotes), read again only for the rows with a problem; a number with a fraction or an
+        // exponent from the text, since yyjson's double may print another number (9007199254740993.0 as 9007199254740992.0).
+        var sample = $"left(CASE WHEN {t} = 'DOUBLE' THEN {Written(c)} ELSE CAST(json_extract(txt, {SqlText.Literal(JsonPath(c.Path ?? c.Name))}) AS VARCHAR) END, 60)";
         string Wrong(string expected) => $"{{'rule': '{SilverRules.WrongType}', 'message': {name} || ': expected {expected}, got ' || {got} || ' (' || {sample} || ')'}}";
         string Range(string why) => $"{{'rule': '{SilverRules.OutOfRange}', 'message': {name} || ': ' || {sample} || ' {why}'}}";
         var numeric = $"{t} IN ('BIGINT', 'UBIGINT', 'DOUBLE')";
@@ -151,7 +149,7 @@ internal static class JsonPayloadSql
             DatasetColumnType.String => $"WHEN {t} NOT IN ('VARCHAR', 'NULL') THEN {Wrong("a string")}",
             DatasetColumnType.Integer =>
                 $"WHEN {t} NOT IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'NULL') THEN {Wrong("an integer")} " +
-                $"WHEN {t} = 'DOUBLE' AND isfinite(TRY_CAST({s} AS DOUBLE)) AND TRY_CAST({s} AS DOUBLE) <> trunc(TRY_CAST({s} AS DOUBLE)) THEN {Wrong("an integer")} " +
+                $"WHEN {t} = 'DOUBLE' AND NOT ({WholeNumber(c)}).whole THEN {Wrong("an integer")} " +
                 $"WHEN {numeric} AND {value} IS NULL THEN {Range("does not fit a 64-bit integer")}",
             DatasetColumnType.Number =>
                 $"WHEN {t} NOT IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'NULL') THEN {Wrong("a number")} " +
@@ -167,6 +165,44 @@ internal static class JsonPayloadSql
             _ => throw new ArgumentOutOfRangeException(nameof(c), c.Type, "Unknown column type."),
         };
         return "CASE " + condition + " END";
+    }
+
+    /// <summary>
+    /// The column's number as written in the payload, for a JSON number yyjson typed DOUBLE (a fraction, an exponent, or an integer
+    /// beyond 64 bits): yyjson keeps only the double, which rounds 9007199254740993.0 to …992 and 200.00000000000001 to 200. The
+    /// payload is read again with every number outside its strings quoted, so the path's text is the number's text. Only the rows
+    /// that take it pay for it (CASE evaluates a branch for the rows that take it).
+    /// </summary>
+    private static string Written(DatasetColumn c) =>
+        $"json_extract_string(regexp_replace(txt, '{StringOrNumber}', '{QuoteNumber}', 'g'), {SqlText.Literal(JsonPath(c.Path ?? c.Name))})";
+
+    /// <summary>A JSON string (its content captured) or a number (captured): <see cref="QuoteNumber"/> gives the string back and quotes the number.</summary>
+    private const string StringOrNumber = @"""((?:[^""\\]|\\[\s\S])*)""|(-?[0-9][0-9.eE+-]*)";
+
+    private const string QuoteNumber = @"""\1\2""";
+
+    /// <summary>A JSON number's parts: sign, whole part, fraction, exponent (each '' when absent).</summary>
+    private const string JsonNumber = @"^(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$";
+
+    /// <summary>
+    /// A JSON number of type DOUBLE as an integer, exactly, from its written digits (<see cref="Written"/>): a struct of <c>whole</c>
+    /// (true when the number is a whole number: 200.0, 2e2, 1.5e1, -0.0; false for 200.00000000000001 or 1.5) and <c>value</c> (the
+    /// BIGINT, null when it is not whole or does not fit 64 bits). The significant digits shifted by the exponent, less the fraction's
+    /// length, plus the trailing zeros cut: a whole number has a shift of 0 or more.
+    /// </summary>
+    private static string WholeNumber(DatasetColumn c)
+    {
+        const string m = "__m";
+        var digits = $"ltrim({m}.whole_part || {m}.fraction, '0')";
+        var significant = $"rtrim({digits}, '0')";
+        // An exponent of more than 6 digits is any large one (the number is 0, a fraction or out of range whatever its size).
+        var exponent = $"CASE WHEN length({m}.exponent) > 7 THEN CASE WHEN {m}.exponent LIKE '-%' THEN -10000000 ELSE 10000000 END " +
+                       $"ELSE CAST(coalesce(nullif({m}.exponent, ''), '0') AS BIGINT) END";
+        var shift = $"({exponent} - length({m}.fraction) + length({digits}) - length({significant}))";
+        var value = $"CASE WHEN {significant} = '' THEN 0 WHEN {shift} < 0 OR length({significant}) + {shift} > 19 THEN NULL " +
+                    $"ELSE TRY_CAST({m}.sign || {significant} || repeat('0', CAST({shift} AS INTEGER)) AS BIGINT) END";
+        return $"list_transform([regexp_extract({Written(c)}, '{JsonNumber}', ['sign', 'whole_part', 'fraction', 'exponent'])], " +
+               $"{m} -> {{'value': {value}, 'whole': {significant} = '' OR {shift} >= 0}})[1]";
     }
 
     /// <summary>
