@@ -112,11 +112,12 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
             Web("n4", extra: ""","zz":{"x":1,}"""),
             Web("n5", extra: ""","zz":[-inf]"""),
             Web("k1", extra: ""","attrs":{"note":"x: NaN, -Infinity ,} [1,]","nan":"inf","q":"q\",}"}"""),
-            Web("k2", extra: ""","zz":[ "a,]" , {"inf,}":"-nan"} ]"""));
+            Web("k2", extra: ""","zz":[ "a,]" , {"inf,}":"-nan"} ]"""),
+            "NaN", " -Infinity", "[nan]");
 
         var result = await _lake.RunAsync("weblogs");
 
-        Assert.Equal((7L, 2L, 5L), (result.RowsIn, result.RowsOut, result.Quarantined));
+        Assert.Equal((10L, 2L, 8L), (result.RowsIn, result.RowsOut, result.Quarantined));
         Assert.Equal(
         [
             "k1|{\"note\":\"x: NaN, -Infinity ,} [1,]\",\"nan\":\"inf\",\"q\":\"q\\\",}\"}",
@@ -129,8 +130,12 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
             "2|malformed_json|malformed JSON: a trailing comma before ']' is not JSON (byte 179)",
             "3|malformed_json|malformed JSON: a trailing comma before '}' is not JSON (byte 171)",
             "4|malformed_json|malformed JSON: -inf is not JSON, which has no NaN or infinity (byte 166)",
+            // A payload that is only NaN was not_an_object ("JSON but not an object").
+            "7|malformed_json|malformed JSON: NaN is not JSON, which has no NaN or infinity (byte 0)",
+            "8|malformed_json|malformed JSON: -Infinity is not JSON, which has no NaN or infinity (byte 1)",
+            "9|malformed_json|malformed JSON: nan is not JSON, which has no NaN or infinity (byte 1)",
         ], await _lake.RowsAsync("silver/weblogs_quarantine", "source_offset, rule, message", "source_offset"));
-        Assert.Contains(result.Rules, r => r is { Rule: "malformed_json", Failed: 5, Checked: 7 });
+        Assert.Contains(result.Rules, r => r is { Rule: "malformed_json", Failed: 8, Checked: 10 });
     }
 
     /// <summary>
