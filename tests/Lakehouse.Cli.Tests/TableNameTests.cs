@@ -96,6 +96,24 @@ public sealed class TableNameTests : IDisposable
         Assert.Equal((2, "", $"error: 'bronze._lakehouse_staging' is not a lake table: {Reserved}\n"), (r.ExitCode, r.Stdout, r.Stderr));
     }
 
+    [Theory]
+    [InlineData("gold._runs")]
+    [InlineData("silver._quality")]
+    [InlineData("gold._alert_deliveries")]
+    public async Task Import_IntoTheLakesOwnTable_UsageErrorAndNothingWritten(string table)
+    {
+        var lake = _temp.Combine("lake");
+        var file = _temp.Combine("rows.ndjson");
+        await File.WriteAllTextAsync(file, "{\"run_id\": \"fake\"}\n");
+
+        var r = await CliRunner.RunAsync("table", "import", file, "--to", table, "--lake", lake);
+
+        // Before: imported (a table created, or rows added to the lake's records of its runs, quality or deliveries), exit 0.
+        Assert.Equal((2, "", $"error: '{table}' is one of the lake's own tables (silver._quality, gold._runs, gold._alert_deliveries), which only the lake writes; " +
+                             "import into a table of your own. It can be read, optimized, vacuumed and restored.\n"), (r.ExitCode, r.Stdout, r.Stderr));
+        Assert.False(Directory.Exists(Path.Combine(lake, table.Replace('.', '/'))));
+    }
+
     [Fact]
     public void Parse_NameAtTheLengthLimit_TakenByTheCliAndSqlAlikeOneMoreRefusedByBoth()
     {

@@ -124,6 +124,12 @@ internal static partial class TableCommands
         var stdout = session.Out;
         var partitionBy = (partitionColumns ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var transaction = ParseTransaction(txn);
+        if (TableReference.Parse(to) is { Layer: { } layer, Name: { } name } && LakeNames.OwnTables.Contains(layer + "." + name, StringComparer.Ordinal))
+        {
+            // Its rows are the lake's records (runs, quality counts, deliveries): rows imported there would pass for what the lake did.
+            throw CommandLine.Usage($"'{to}' is one of the lake's own tables ({string.Join(", ", LakeNames.OwnTables)}), which only the lake writes; " +
+                                    "import into a table of your own. It can be read, optimized, vacuumed and restored.");
+        }
         var storage = lake.TableStorage(to);
         var writer = DeltaWriter.Create(lake.OpenTable(storage), new DeltaWriteOptions { PartitionColumns = partitionBy });
         var table = writer.Table;
