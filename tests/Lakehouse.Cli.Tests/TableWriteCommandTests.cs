@@ -297,8 +297,9 @@ public sealed class TableWriteCommandTests(EngineFixture fixture) : IClassFixtur
         var r = await CliRunner.RunAsync("table", "optimize", partitioned, "--where", "id = 1");
         var none = await CliRunner.RunAsync("table", "optimize", plain, "--where", "p = 'a'");
 
-        Assert.Equal((1, "", "error: --where may only name partition columns (p): 'id = 1' names id\n"), (r.ExitCode, r.Stdout, r.Stderr));
-        Assert.Equal((1, "", $"error: --where may only name partition columns, and {plain} has none: 'p = 'a'' names p (leave --where out to optimize the whole table)\n"),
+        Assert.Equal((1, "", "error: The optimize predicate 'id = 1' must be a SQL condition on the partition columns (p) only: it names id, which is not a partition column.\n"),
+            (r.ExitCode, r.Stdout, r.Stderr));
+        Assert.Equal((1, "", "error: The optimize predicate 'p = 'a'' must be a SQL condition on partition columns, and the table has none: it names p, which is not a partition column.\n"),
             (none.ExitCode, none.Stdout, none.Stderr));
         Assert.Equal(2, Directory.GetFiles(Path.Combine(partitioned, "_delta_log"), "*.json").Length);
     }

@@ -381,22 +381,8 @@ internal static partial class TableCommands
             var delta = lake.Table(parse.GetValue(table)!);
             var options = new DeltaWriteOptions();
             if (parse.GetValue(target) is { } mb) options.TargetFileSizeBytes = mb * 1024 * 1024;
-            DeltaCommitResult result;
-            try
-            {
-                result = await session.Progress.RunAsync($"optimizing {delta.Location}",
-                    _ => DeltaWriter.Create(delta, options).OptimizeAsync(parse.GetValue(where), cancellationToken: cancellationToken)).ConfigureAwait(false);
-            }
-            catch (LakehouseException e) when (e.InnerException is ArgumentOutOfRangeException { ActualValue: IReadOnlyList<string> others })
-            {
-                // A condition on other columns: said in the option's words, not the writer's (before, DuckDB's binder error: 'Referenced
-                // column "v" not found in FROM clause! Candidate bindings: …').
-                var columns = (await delta.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).PartitionColumns;
-                var names = string.Join(", ", others);
-                throw new LakehouseException(LakehouseErrorReason.InvalidInput, columns.Count == 0
-                    ? $"--where may only name partition columns, and {delta.Location} has none: '{parse.GetValue(where)}' names {names} (leave --where out to optimize the whole table)"
-                    : $"--where may only name partition columns ({string.Join(", ", columns)}): '{parse.GetValue(where)}' names {names}", e);
-            }
+            var result = await session.Progress.RunAsync($"optimizing {delta.Location}",
+                _ => DeltaWriter.Create(delta, options).OptimizeAsync(parse.GetValue(where), cancellationToken: cancellationToken)).ConfigureAwait(false);
             return await ReportAsync(session, delta, result, parse.GetValue(json), result.Committed
                 ? $"optimized {delta.Location}: version {result.Version}, {result.Metric("numRemovedFiles")} files compacted into {result.Metric("numAddedFiles")}"
                 : $"nothing to optimize in {delta.Location}: no partition has two or more files below the target size, and no file has deleted rows (version {result.Version})").ConfigureAwait(false);

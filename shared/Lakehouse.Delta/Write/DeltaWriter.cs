@@ -235,12 +235,11 @@ public sealed partial class DeltaWriter
         HashSet<int> hits;
         try
         {
-            if (PartitionFilter.Problem(connection, predicate, columns, out var others) is { } problem)
+            if (PartitionFilter.Problem(connection, predicate, columns) is { } problem)
             {
-                // The columns it names that are not partition columns, for a caller to word its own message (the CLI's --where).
-                var inner = others.Count > 0 ? new ArgumentOutOfRangeException(nameof(predicate), others, problem) : null;
-                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
-                    $"The {what} predicate '{predicate}' must be a SQL condition on the partition columns ({string.Join(", ", columns)}) only: {problem}.", inner);
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput, columns.Count == 0
+                    ? $"The {what} predicate '{predicate}' must be a SQL condition on partition columns, and the table has none: {problem}."
+                    : $"The {what} predicate '{predicate}' must be a SQL condition on the partition columns ({string.Join(", ", columns)}) only: {problem}.");
             }
             hits = PartitionFilter.Evaluate(connection, snapshot.Schema, columns, tuples, predicate);
         }

@@ -19,12 +19,11 @@ internal static class PartitionFilter
     /// on the writer's engine, which reads any file: DuckDB's own parse of <c>SELECT 1 WHERE (predicate)</c> must be that one SELECT
     /// with nothing added (no UNION, GROUP BY, …), its parentheses must pair up within it, and its condition may hold no subquery (which could read files or settings and
     /// show them in an error message) and call no function that reads settings or the environment. Every column it names must be one
-    /// of <paramref name="partitionColumns"/> (as DuckDB binds them, case-insensitively); the others are <paramref name="otherColumns"/>
-    /// (before, DuckDB's binder error was the message: 'Referenced column "v" not found in FROM clause! Candidate bindings: …').
+    /// of <paramref name="partitionColumns"/> (as DuckDB binds them, case-insensitively); the problem names the others (before, DuckDB's
+    /// binder error was the message: 'Referenced column "v" not found in FROM clause! Candidate bindings: …').
     /// </summary>
-    internal static string? Problem(DuckConnection connection, string predicate, IReadOnlyList<string> partitionColumns, out IReadOnlyList<string> otherColumns)
+    internal static string? Problem(DuckConnection connection, string predicate, IReadOnlyList<string> partitionColumns)
     {
-        otherColumns = [];
         var json = (string?)connection.Scalar($"SELECT json_serialize_sql({SqlText.Literal($"SELECT 1 WHERE ({predicate})")})") ?? "{}";
         using var document = JsonDocument.Parse(json);
         var root = document.RootElement;
@@ -77,7 +76,6 @@ internal static class PartitionFilter
         // In the order the text names them.
         var others = named.OrderBy(n => n.At).Select(n => n.Name).Where(n => !lambdaParameters.Contains(n) && !partitionColumns.Contains(n, StringComparer.OrdinalIgnoreCase))
             .Distinct(StringComparer.Ordinal).ToList();
-        otherColumns = others;
         if (others.Count > 0)
             return others.Count == 1 ? $"it names {others[0]}, which is not a partition column" : $"it names {string.Join(", ", others)}, which are not partition columns";
         return null;
