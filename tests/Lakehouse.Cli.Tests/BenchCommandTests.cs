@@ -57,7 +57,11 @@ public sealed class BenchCommandTests : IDisposable
 
             var import = cases.GetProperty("import");
             Assert.Equal((100_000L, 4, 0L), (import.GetProperty("rows").GetInt64(), import.GetProperty("input_files").GetInt32(), import.GetProperty("version").GetInt64()));
-            Positive(import, "seconds", "rows_per_second", "files", "bytes", "input_bytes");
+            Positive(import, "seconds", "rows_per_second", "files", "bytes", "input_bytes", "read_json_seconds", "read_json_ratio");
+            Assert.Equal(3, import.GetProperty("run_seconds").GetArrayLength());
+            Assert.Equal(3, import.GetProperty("read_json_run_seconds").GetArrayLength());
+            Assert.Contains(import.GetProperty("seconds").GetDouble(), import.GetProperty("run_seconds").EnumerateArray().Select(r => r.GetDouble()));
+            HasTarget(import);
 
             var append = cases.GetProperty("append_latency");
             var local = append.GetProperty("local");
