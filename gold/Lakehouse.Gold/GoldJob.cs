@@ -310,7 +310,7 @@ public sealed class GoldJob
                     }
                     else
                     {
-                        commit = await writer.ReplacePartitionsAsync(sql, inDates, transactions, cancellationToken).ConfigureAwait(false);
+                        commit = await writer.ReplacePartitionsAsync(sql, Replaced(dates), transactions, cancellationToken).ConfigureAwait(false);
                         rows = commit.Metric("numOutputRows");
                     }
                     // With a marker a commit is skipped only when the table already records this silver version: a run at the same
@@ -494,6 +494,14 @@ public sealed class GoldJob
         private static bool IsLakeDate(DateOnly date) => date >= EventTimes.First && date <= EventTimes.Last;
 
         private static string InDates(IReadOnlySet<DateOnly> dates) => dates.Count == 0 ? "false" : $"{GoldTables.EventDate} IN ({GoldStage.DateList(dates)})";
+
+        /// <summary>
+        /// The partitions a recompute of <paramref name="dates"/> replaces: those dates, and with the lake's first date also any
+        /// partition before it. Gold before 2026-12-02 wrote the 5-minute windows of the first date's first minutes under the day
+        /// before (0999-12-31), a date no rerun can name; recomputing the first date takes such a partition out.
+        /// </summary>
+        private static string Replaced(IReadOnlySet<DateOnly> dates) =>
+            dates.Contains(EventTimes.First) ? $"({InDates(dates)} OR {GoldTables.EventDate} < {GoldStage.DateList([EventTimes.First])})" : InDates(dates);
 
         /// <summary>
         /// The days whose windows (and trailing silences) a watermark moving from <paramref name="previous"/> to <paramref name="current"/>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Lakehouse.Core;
 using Lakehouse.Datasets;
+using Lakehouse.Delta.Write;
 using Lakehouse.Testing;
 
 namespace Lakehouse.Gold.Tests;
@@ -274,6 +275,30 @@ public sealed class GoldJobTests(EngineFixture fixture) : IClassFixture<EngineFi
         Assert.Equal([EventTimes.First], rerun.Dates);
         Assert.Equal(datesWritten, await GoldPartitionDatesAsync());
         Assert.Equal(windows, await _lake.RowsAsync("gold/page_metrics_5m", Windows5m, "window_start, page_url"));
+    }
+
+    [Fact]
+    public async Task Rerun_FirstDateOfALakeWithAPartitionBeforeIt_RemovesThatPartition()
+    {
+        // Gold before 2026-12-02 wrote the 5-minute windows of 1000-01-01's first minutes under 0999-12-31, a date no rerun can name.
+        var first = new DateTimeOffset(1000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var ingest = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
+        await _lake.AppendWebAsync([new WebRow("a", first.AddSeconds(30), "https://shop.example/a", "s1", 100, 50, 200, ingest)]);
+        await _lake.RunAsync();
+        const string Windows5m = "strftime(timezone('UTC', window_start), '%Y-%m-%d %H:%M'), page_url, events, event_date";
+        var windows = await _lake.RowsAsync("gold/page_metrics_5m", Windows5m, "window_start, page_url");
+        var table = _lake.Table("gold/page_metrics_5m");
+        var file = Path.Combine(_lake.Folder, "gold", "page_metrics_5m", Uri.UnescapeDataString((await table.GetSnapshotAsync()).Files[0].Path));
+        await DeltaWriter.Create(table, new DeltaWriteOptions { PartitionColumns = ["event_date"] }).AppendAsync(
+            $"SELECT * REPLACE (window_start - INTERVAL 4 MINUTE AS window_start, window_end - INTERVAL 4 MINUTE AS window_end), DATE '0999-12-31' AS event_date FROM read_parquet('{file}', hive_partitioning = false)");
+        Assert.Contains("page_metrics_5m=0999-12-31,1000-01-01", await GoldPartitionDatesAsync());
+
+        var rerun = await _lake.RunAsync(options: new GoldRunOptions { From = EventTimes.First, To = EventTimes.First });
+
+        Assert.Equal([EventTimes.First], rerun.Dates);
+        Assert.Contains("page_metrics_5m=1000-01-01", await GoldPartitionDatesAsync());
+        Assert.Equal(windows, await _lake.RowsAsync("gold/page_metrics_5m", Windows5m, "window_start, page_url"));
+        Assert.Equal(["1000-01-01 00:00|https://shop.example/a|1|1000-01-01"], windows);
     }
 
     /// <summary>Each gold table (not _runs) that holds rows, with the event dates of its live files: <c>table=date,date</c>, by table.</summary>
