@@ -299,7 +299,7 @@ public sealed class TableWriteCommandTests(EngineFixture fixture) : IClassFixtur
 
         Assert.Equal((1, "", "error: The optimize predicate 'id = 1' must be a SQL condition on the partition columns (p) only: it names id, which is not a partition column.\n"),
             (r.ExitCode, r.Stdout, r.Stderr));
-        Assert.Equal((1, "", "error: The optimize predicate 'p = 'a'' must be a SQL condition on partition columns, and the table has none: it names p, which is not a partition column.\n"),
+        Assert.Equal((1, "", "error: The optimize predicate 'p = 'a'' must be a SQL condition on partition columns, and the table has none: it names p, which is not a partition column; leave the predicate out to take the whole table.\n"),
             (none.ExitCode, none.Stdout, none.Stderr));
         Assert.Equal(2, Directory.GetFiles(Path.Combine(partitioned, "_delta_log"), "*.json").Length);
     }

@@ -238,7 +238,7 @@ public sealed partial class DeltaWriter
             if (PartitionFilter.Problem(connection, predicate, columns) is { } problem)
             {
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput, columns.Count == 0
-                    ? $"The {what} predicate '{predicate}' must be a SQL condition on partition columns, and the table has none: {problem}."
+                    ? $"The {what} predicate '{predicate}' must be a SQL condition on partition columns, and the table has none: {problem}; leave the predicate out to take the whole table."
                     : $"The {what} predicate '{predicate}' must be a SQL condition on the partition columns ({string.Join(", ", columns)}) only: {problem}.");
             }
             hits = PartitionFilter.Evaluate(connection, snapshot.Schema, columns, tuples, predicate);
