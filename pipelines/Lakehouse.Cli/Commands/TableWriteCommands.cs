@@ -357,7 +357,7 @@ internal static partial class TableCommands
 
     private static CliCommand CreateOptimize(CliSession session)
     {
-        var command = new CliCommand("optimize", "Compact small files into larger ones (bin-packing), and rewrite files with deletion vectors without their deleted rows; the commit changes no data.")
+        var command = new CliCommand("optimize", "Compact small files into larger ones (bin-packing), and rewrite a file whose deletion vector deletes more than 5% of its rows without them (as Spark's optimize.maxDeletedRowsRatio); the commit changes no data.")
         {
             Examples =
             [
@@ -385,7 +385,7 @@ internal static partial class TableCommands
                 _ => DeltaWriter.Create(delta, options).OptimizeAsync(parse.GetValue(where), cancellationToken: cancellationToken)).ConfigureAwait(false);
             return await ReportAsync(session, delta, result, parse.GetValue(json), result.Committed
                 ? $"optimized {delta.Location}: version {result.Version}, {result.Metric("numRemovedFiles")} files compacted into {result.Metric("numAddedFiles")}"
-                : $"nothing to optimize in {delta.Location}: no partition has two or more files below the target size, and no file has deleted rows (version {result.Version})").ConfigureAwait(false);
+                : $"nothing to optimize in {delta.Location}: no partition has two or more files below the target size, and no file has more than 5% of its rows deleted (version {result.Version})").ConfigureAwait(false);
         });
         return command;
     }

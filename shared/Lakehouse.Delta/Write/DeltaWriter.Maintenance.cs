@@ -11,12 +11,16 @@ public sealed partial class DeltaWriter
     /// <summary>
     /// Compacts small files: in each partition (optionally only those matching <paramref name="partitionFilter"/>, a SQL
     /// condition on partition columns), files smaller than <see cref="DeltaWriteOptions.TargetFileSizeBytes"/> are bin-packed
-    /// into files of about that size. Partitions with fewer than two small files are left alone, unless a file has a deletion
-    /// vector: such a file is always rewritten (with the small files of its partition), without its deleted rows, so the
-    /// vector is no longer needed and VACUUM can delete it later (as Spark's REORG … PURGE does). The commit adds and removes
-    /// with dataChange = false, so readers of the change stream see no new data; the rows are the same. The files of
-    /// <paramref name="leave"/> (paths as the log has them) are left as they are, for a later compaction: an incremental reader
-    /// that has not read them yet still finds its new rows in files of their own.
+    /// into files of about that size. Partitions with fewer than two small files are left alone, unless a file's deletion
+    /// vector deletes more than <see cref="MaxDeletedRowsRatio"/> of its rows (its cardinality over the file's
+    /// <c>numRecords</c>; always, when the file has no statistics): such a file is rewritten (with the small files of its
+    /// partition), without its deleted rows, so the vector is no longer needed and VACUUM can delete it later. A file of target
+    /// size or larger whose vector deletes fewer rows is left as it is, vector and all, as Spark's OPTIMIZE leaves it
+    /// (<c>spark.databricks.delta.optimize.maxDeletedRowsRatio</c>): rewriting a large file for a few deleted rows costs more
+    /// than skipping them costs readers. The commit adds and removes with dataChange = false, so readers of the change stream
+    /// see no new data; the rows are the same. The files of <paramref name="leave"/> (paths as the log has them) are left as
+    /// they are, for a later compaction: an incremental reader that has not read them yet still finds its new rows in files of
+    /// their own.
     /// </summary>
     public Task<DeltaCommitResult> OptimizeAsync(string? partitionFilter = null, IReadOnlySet<string>? leave = null, CancellationToken cancellationToken = default)
     {
@@ -43,12 +47,10 @@ public sealed partial class DeltaWriter
             IEnumerable<AddAction> files = snapshot.Files;
             if (partitionFilter is not null) files = MatchPartitions(lease.Connection, snapshot, snapshot.Files, partitionFilter, "optimize");
             if (leave is { Count: > 0 }) files = files.Where(f => !leave.Contains(f.Path));
-            static bool HasDeletedRows(AddAction f) => f.DeletionVector is not null;
-            foreach (var partition in files.Where(f => f.Size < target || HasDeletedRows(f)).GroupBy(f => PartitionEncoding.TupleKey(columns, f.PartitionValues)))
+            foreach (var partition in files.Where(f => f.Size < target || ManyRowsDeleted(f)).GroupBy(f => PartitionEncoding.TupleKey(columns, f.PartitionValues)))
             {
-                var small = partition.OrderBy(f => f.Size).ToList();
-                if (small.Count < 2 && !small.Any(HasDeletedRows)) continue;
-                foreach (var bin in Pack(small, target).Where(b => b.Count > 1 || HasDeletedRows(b[0])))
+                // A bin of one file is that file as it is, unless it is rewritten for its deleted rows.
+                foreach (var bin in Pack([.. partition.OrderBy(f => f.Size)], target).Where(b => b.Count > 1 || ManyRowsDeleted(b[0])))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     using var scan = await DeltaScan.CreateAsync(_table, snapshot, lease.Connection, new DeltaScanOptions { Files = bin }, cancellationToken).ConfigureAwait(false);
@@ -71,10 +73,25 @@ public sealed partial class DeltaWriter
         txn.Metrics["numAddedBytes"] = txn.Adds.Sum(a => a.Size);
         txn.Metrics["numRemovedBytes"] = txn.Removes.Sum(r => r.Size ?? 0);
         txn.Metrics["numBatches"] = bins;
+        txn.Metrics["numDeletionVectorsRemoved"] = txn.Removes.Count(r => r.DeletionVector is not null);
+        txn.Metrics["numDeletionVectorRowsRemoved"] = txn.Removes.Sum(r => r.DeletionVector?.Cardinality ?? 0);
         var all = new WrittenFiles();
         foreach (var w in written) all.Paths.AddRange(w.Paths);
         return await CommitAsync(txn, all, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The share of a file's rows its deletion vector may delete before OPTIMIZE rewrites the file whatever its size: 0.05, the
+    /// default of Spark's <c>spark.databricks.delta.optimize.maxDeletedRowsRatio</c>. A file at exactly this share is left.
+    /// </summary>
+    internal const double MaxDeletedRowsRatio = 0.05;
+
+    /// <summary>
+    /// True when <paramref name="file"/>'s deletion vector deletes more than <see cref="MaxDeletedRowsRatio"/> of its rows, or it
+    /// has one and no <c>numRecords</c> to tell (as Spark does: the rewritten file has statistics).
+    /// </summary>
+    private static bool ManyRowsDeleted(AddAction file) =>
+        file.DeletionVector is { } dv && (StatsJson.NumRecords(file) is not { } rows || (double)dv.Cardinality / rows > MaxDeletedRowsRatio);
 
     /// <summary>First-fit bins of files (smallest first) up to the target size.</summary>
     private static List<List<AddAction>> Pack(List<AddAction> files, long target)

@@ -83,7 +83,8 @@ public sealed class DeltaMaintenanceTests(EngineFixture fixture) : IClassFixture
         Assert.Equal(rows, await RowsAsync());
         Assert.Empty((await writer.VacuumAsync(TimeSpan.Zero, dryRun: true, force: true)).Files);
 
-        // OPTIMIZE rewrites the files with deleted rows, even one alone in its partition, so their vectors are needed no more.
+        // OPTIMIZE rewrites the files with deleted rows (each has more than 5 % of its rows deleted), even one alone in its partition,
+        // so their vectors are needed no more.
         await writer.OptimizeAsync();
         Assert.Empty(await InUseAsync());
         Assert.Equal(rows, await RowsAsync());
@@ -254,6 +255,63 @@ public sealed class DeltaMaintenanceTests(EngineFixture fixture) : IClassFixture
         Assert.All(unread, p => Assert.Contains(after.Files, f => f.Path == p));
         Assert.Equal(["50"], await WriteTestKit.QueryAsync(t.Table, "SELECT count(DISTINCT id)::VARCHAR FROM t"));
         Assert.False((await t.Writer.OptimizeAsync(leave: unread)).Committed); // one small file besides them: nothing to pack
+    }
+
+    /// <summary>
+    /// OPTIMIZE rewrites a file for its deletion vector only when the vector deletes more than 5 % of its rows (Spark's
+    /// optimize.maxDeletedRowsRatio): a large file with a few deleted rows, or with exactly 5 %, keeps its file and its vector, as
+    /// does a small file alone in its partition (nothing to pack it with). It used to rewrite every file with a vector, a whole
+    /// large file for one deleted row. The vectors (inline, as Delta's RoaringBitmapArray) are put on files this writer wrote.
+    /// </summary>
+    [Fact]
+    public async Task OptimizeAsync_DeletionVectors_RewritesOnlyFilesWithMoreThanFivePercentOfTheirRowsDeleted()
+    {
+        using var t = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["part"] });
+        for (var i = 0; i < 3; i++) await t.Writer.AppendAsync(WriteTestKit.Rows(i * 4000, (i + 1) * 4000, "'a'"));
+        await t.Writer.AppendAsync(WriteTestKit.Rows(20000, 20020, "'b'"));
+        var written = await t.Table.GetSnapshotAsync();
+        static long FirstId(AddAction f) => System.Text.Json.JsonDocument.Parse(f.Stats!).RootElement.GetProperty("minValues").GetProperty("id").GetInt64();
+        var byFirst = written.Files.ToDictionary(FirstId);
+        Assert.Equal([0L, 4000, 8000, 20000], byFirst.Keys.Order());
+        // Deleted rows per file (of 4000, 4000, 4000, 20): 0.025 %, exactly 5 %, 5.025 %, and 5 % of the small file.
+        var deleted = new Dictionary<long, int> { [0] = 1, [4000] = 200, [8000] = 201, [20000] = 1 };
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var actions = new List<DeltaAction> { new ProtocolAction(3, 7, ["deletionVectors"], ["deletionVectors"]) };
+        foreach (var (first, count) in deleted)
+        {
+            var f = byFirst[first];
+            var bitmap = Lakehouse.Delta.Tests.Scan.DeletionVectorTests.Bitmap([.. Enumerable.Range(0, count).Select(r => (ushort)(r * 3))]);
+            var dv = new DeletionVectorDescriptor("i", Lakehouse.Delta.Tests.Scan.DeletionVectorTests.Z85ZeroPadded(bitmap), null, bitmap.Length, count);
+            actions.Add(new RemoveAction(f.Path, now, true, true, f.PartitionValues, f.Size));
+            actions.Add(f with { DeletionVector = dv, DataChange = true, ModificationTime = now });
+        }
+        await File.WriteAllBytesAsync(Path.Combine(t.Root, "_delta_log", $"{written.Version + 1:D20}.json"), ActionSerializer.ToCommitBytes(actions));
+        var table = DeltaTable.Open(LakeStorage.Open(t.Root), _engine);
+        var before = await table.GetSnapshotAsync();
+        Assert.Equal(4, before.Files.Count(f => f.DeletionVector is not null));
+        // Every file of partition a is of the target size or larger, so none is small; the file of partition b is.
+        var target = byFirst.Where(kv => kv.Key < 20000).Min(kv => kv.Value.Size);
+        Assert.True(byFirst[20000].Size < target, $"the 20-row file ({byFirst[20000].Size} bytes) must be smaller than the 4000-row ones ({target} bytes)");
+        Task<List<string?>> RowsAsync() => WriteTestKit.QueryAsync(table, "SELECT count(*)::VARCHAR || ' ' || sum(hash(t))::VARCHAR FROM t");
+        var rows = await RowsAsync();
+        Assert.StartsWith("11617 ", rows.Single(), StringComparison.Ordinal); // 12020 rows less 403 deleted
+
+        var result = await DeltaWriter.Create(table, new DeltaWriteOptions { TargetFileSizeBytes = target }).OptimizeAsync();
+
+        Assert.Equal((1L, 1L, 1L, 201L), (result.Metric("numRemovedFiles"), result.Metric("numAddedFiles"),
+            result.Metric("numDeletionVectorsRemoved"), result.Metric("numDeletionVectorRowsRemoved")));
+        var after = await table.GetSnapshotAsync();
+        Assert.Equal(4, after.Files.Count);
+        foreach (var first in new long[] { 0, 4000, 20000 })
+        {
+            var kept = after.Files.Single(f => f.Path == byFirst[first].Path);
+            Assert.Equal(before.Files.Single(f => f.Path == kept.Path).DeletionVector, kept.DeletionVector);
+        }
+        Assert.DoesNotContain(after.Files, f => f.Path == byFirst[8000].Path);
+        var rewritten = after.Files.Single(f => !byFirst.Values.Any(w => w.Path == f.Path));
+        Assert.Equal((null, 3799L, false, "a"), (rewritten.DeletionVector, StatsJson.NumRecords(rewritten), rewritten.DataChange, rewritten.PartitionValues["part"]));
+        Assert.Equal(rows, await RowsAsync());
+        Assert.False((await DeltaWriter.Create(table, new DeltaWriteOptions { TargetFileSizeBytes = target }).OptimizeAsync()).Committed);
     }
 
     [Fact]
