@@ -387,6 +387,18 @@ public sealed partial class AdfValidator
         return p.Length == 0 ? "$" : "$." + p;
     }
 
+    /// <summary>
+    /// The allowed values of an enum, and the one meant when the value differs from it only in casing: Microsoft's schema compares
+    /// them case-sensitively (a parameter type "string" for "String", a dependency condition "succeeded" for "Succeeded").
+    /// </summary>
+    private static string NotInEnumeration(ValidationError error)
+    {
+        var allowed = error.Schema?.Enumeration.Select(v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)).OfType<string>().ToList() ?? [];
+        var given = error.Token is JValue { Type: JTokenType.String } v ? (string?)v : null;
+        var meant = allowed.FirstOrDefault(a => string.Equals(a, given, StringComparison.OrdinalIgnoreCase));
+        return "not one of the allowed values (case-sensitive): " + string.Join(", ", allowed) + (meant is null ? "" : $"; write '{meant}'");
+    }
+
     private static string Reason(ValidationError error)
     {
         var what = error.Kind switch
@@ -395,8 +407,7 @@ public sealed partial class AdfValidator
             ValidationErrorKind.NoAdditionalPropertiesAllowed => $"property \"{error.Property}\" is not allowed here",
             ValidationErrorKind.NotOneOf => "matches none of the allowed shapes (a literal of the documented type, or {\"value\": \"@…\", \"type\": \"Expression\"}; for an activity: its \"type\" and typeProperties)",
             ValidationErrorKind.NotAnyOf => "matches none of the allowed shapes",
-            ValidationErrorKind.NotInEnumeration => "not one of the allowed values (case-sensitive): "
-                + string.Join(", ", error.Schema?.Enumeration.Select(v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)) ?? []),
+            ValidationErrorKind.NotInEnumeration => NotInEnumeration(error),
             ValidationErrorKind.PatternMismatch => "does not match the required pattern",
             ValidationErrorKind.ExcludedSchemaValidates => "a value that is forbidden here",
             _ => error.Kind.ToString(),

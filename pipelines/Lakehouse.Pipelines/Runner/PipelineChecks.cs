@@ -31,8 +31,12 @@ internal static class PipelineChecks
     /// <summary>ADF's longest retry interval (policy.retryIntervalInSeconds): a day.</summary>
     internal const long MaxRetryIntervalSeconds = 86_400;
 
-    /// <summary>The parameter types of a pipeline.</summary>
-    internal static readonly string[] ParameterTypes = ["String", "Int", "Float", "Bool", "Array", "Object", "SecureString", "SecureObject"];
+    /// <summary>
+    /// The parameter types of a pipeline, spelled as ADF's schema has them: Microsoft.DataFactory.json (2018-06-01),
+    /// <c>ParameterSpecification.type</c>, an enum that JSON Schema compares case-sensitively. Other casings ("string") and types
+    /// of ARM templates that the schema does not list (SecureObject) are refused, as <c>adf validate</c> refuses them.
+    /// </summary>
+    internal static readonly string[] ParameterTypes = ["String", "Int", "Float", "Bool", "Array", "Object", "SecureString"];
 
     private static readonly string[] Containers = ["activities", "ifTrueActivities", "ifFalseActivities", "defaultActivities"];
 
@@ -45,9 +49,9 @@ internal static class PipelineChecks
         {
             var at = $"$.properties.parameters.{name}";
             var type = PipelineDefinition.Str(node?["type"]);
-            if (type is null || !ParameterTypes.Contains(type, StringComparer.Ordinal))
-                problems.Add(new($"{at}.type", null, "lakehouse:parameter", $"'{type}' is not a parameter type ({string.Join(", ", ParameterTypes)})"));
-            else if (node?["defaultValue"] is { } defaultValue && DefaultProblem(name, type, defaultValue) is { } problem)
+            if (ParameterTypeProblem(type) is { } typeProblem)
+                problems.Add(new($"{at}.type", null, "lakehouse:parameter", typeProblem));
+            else if (type is not null && node?["defaultValue"] is { } defaultValue && DefaultProblem(name, type, defaultValue) is { } problem)
                 problems.Add(new($"{at}.defaultValue", null, "lakehouse:parameter", problem));
         }
 
@@ -59,6 +63,18 @@ internal static class PipelineChecks
             problems.Add(new(problem.Path, owner.Name, "lakehouse:expression", problem.Message));
         }
         return problems;
+    }
+
+    /// <summary>
+    /// Why <paramref name="type"/> is not a parameter type, naming the spellings the schema accepts (and the one meant, when only
+    /// the casing differs), or null when it is one.
+    /// </summary>
+    internal static string? ParameterTypeProblem(string? type)
+    {
+        if (type is not null && ParameterTypes.Contains(type, StringComparer.Ordinal)) return null;
+        var meant = ParameterTypes.FirstOrDefault(t => string.Equals(t, type, StringComparison.OrdinalIgnoreCase));
+        return $"'{type}' is not a parameter type (ADF's schema accepts exactly {string.Join(", ", ParameterTypes)}; case matters)"
+            + (meant is null ? "" : $": write '{meant}'");
     }
 
     /// <summary>Why a policy.retry value is not a retry count, or null when it is one.</summary>

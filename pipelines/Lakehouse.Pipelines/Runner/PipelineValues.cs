@@ -88,7 +88,6 @@ internal static class PipelineValues
                 return bool.TryParse(text, out b) ? JsonValue.Create(b) : throw new FormatException($"'{text ?? value?.ToJsonString()}' is not a Bool (true or false)");
             case "Array":
             case "Object":
-            case "SecureObject":
                 var node = text is not null ? ParseJson(text) : value?.DeepClone();
                 var ok = type == "Array" ? node is JsonArray : node is JsonObject;
                 return ok ? node : throw new FormatException($"'{text ?? value?.ToJsonString()}' is not a JSON {(type == "Array" ? "array (such as [\"a\", \"b\"])" : "object (such as {\"a\": 1})")}");

@@ -123,6 +123,57 @@ public sealed class AdfValidatorTests(AdfSchemaFixture fixture) : IClassFixture<
         Assert.Empty(Check("pipeline", Pipeline(GoodCustom.Replace("0.02:00:00", "7.00:00:00", StringComparison.Ordinal))));
 
     /// <summary>A parameter's default of another type than the one declared: Microsoft's schema types defaultValue as anything.</summary>
+    /// <summary>
+    /// A parameter type is one of the spellings of Microsoft's schema (ParameterSpecification.type, an enum: case-sensitive), for
+    /// <c>adf validate</c> and for the runner alike. Another casing is refused naming the spelling to write; the runner used to
+    /// say only "'string' is not a parameter type (String, …)", and took SecureObject, which the schema does not list.
+    /// </summary>
+    [Theory]
+    [InlineData("String", null)]
+    [InlineData("Int", null)]
+    [InlineData("SecureString", null)]
+    [InlineData("string", "String")]
+    [InlineData("int", "Int")]
+    [InlineData("BOOL", "Bool")]
+    [InlineData("securestring", "SecureString")]
+    [InlineData("SecureObject", "")]
+    public void Validate_ParameterTypeInEachCasing_ExactSpellingOnlyOthersRefusedNamingIt(string type, string? meant)
+    {
+        var text = $$"""{ "name": "pl_x", "properties": { "activities": [], "parameters": { "p": { "type": "{{type}}" } } } }""";
+
+        var validated = Check("pipeline", text);
+        var checkedForRun = PipelineChecks.Check(JsonNode.Parse(text)!.AsObject());
+
+        if (meant is null)
+        {
+            Assert.Empty(validated);
+            Assert.Empty(checkedForRun);
+            return;
+        }
+        var write = meant.Length == 0 ? "" : $"; write '{meant}'";
+        var p = Assert.Single(validated);
+        Assert.Equal(("$.properties.parameters.p.type", "microsoft:NotInEnumeration"), (p.Path, p.Rule));
+        Assert.StartsWith($"not one of the allowed values (case-sensitive): Object, String, Int, Float, Bool, Array, SecureString{write} (line 1,", p.Message, StringComparison.Ordinal);
+        var r = Assert.Single(checkedForRun);
+        Assert.Equal(new PipelineCheckProblem("$.properties.parameters.p.type", null, "lakehouse:parameter",
+            $"'{type}' is not a parameter type (ADF's schema accepts exactly String, Int, Float, Bool, Array, Object, SecureString; case matters){(meant.Length == 0 ? "" : $": write '{meant}'")}"), r);
+    }
+
+    /// <summary><c>pipeline run</c> refuses a pipeline with a lowercase parameter type before it runs, naming the spelling to write.</summary>
+    [Fact]
+    public void Load_ParameterTypeLowerCase_RefusedBeforeTheRunNamingTheSpelling()
+    {
+        var file = _temp.Combine("pl_x.json");
+        File.WriteAllText(file, """{ "name": "pl_x", "properties": { "activities": [], "parameters": { "day": { "type": "string" }, "n": { "type": "Int" } } } }""");
+
+        var e = Assert.Throws<Lakehouse.Core.LakehouseException>(() => PipelineDefinition.Load(file));
+
+        Assert.Equal(
+            $"{file}: the pipeline cannot run (1 problem, nothing was run):{Environment.NewLine}  {file}: $.properties.parameters.day.type: "
+            + "'string' is not a parameter type (ADF's schema accepts exactly String, Int, Float, Bool, Array, Object, SecureString; case matters): write 'String'",
+            e.Message);
+    }
+
     [Theory]
     [InlineData("Int", "\"abc\"", "parameter 'n': the default value 'abc' is not an Int")]
     [InlineData("Bool", "\"yes\"", "parameter 'n': the default value 'yes' is not a Bool (true or false)")]
