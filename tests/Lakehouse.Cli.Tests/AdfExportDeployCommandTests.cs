@@ -73,6 +73,29 @@ public sealed class AdfExportDeployCommandTests : IDisposable
         Assert.False(File.Exists(output));
     }
 
+    /// <summary>
+    /// Pipeline parameter types in lowercase, as ADF takes them, pass the checks of export-arm, and the template writes them in
+    /// the schema's spelling, which Microsoft's case-sensitive enums (and ajv in tests/run.sh) accept.
+    /// </summary>
+    [Fact]
+    public async Task ExportArm_LowerCaseParameterTypes_WrittenInTheSchemasSpellingExit0()
+    {
+        CopyAdf();
+        var file = _temp.Combine("adf", "pipeline", "pl_medallion.json");
+        var pipeline = JsonNode.Parse(await File.ReadAllTextAsync(file))!;
+        var parameters = pipeline["properties"]!["parameters"]!.AsObject();
+        var declared = parameters.ToDictionary(p => p.Key, p => (string)p.Value!["type"]!);
+        foreach (var (_, spec) in parameters) spec!["type"] = ((string)spec["type"]!).ToLowerInvariant();
+        await File.WriteAllTextAsync(file, pipeline.ToJsonString());
+
+        var r = await CliRunner.RunAsync(Schemas, "adf", "export-arm", "--folder", _temp.Combine("adf"));
+
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        var medallion = JsonNode.Parse(r.Stdout)!["resources"]!.AsArray().Single(x => (string?)x!["name"] == "[concat(parameters('factoryName'), '/pl_medallion')]")!;
+        Assert.Equal(declared, medallion["properties"]!["parameters"]!.AsObject().ToDictionary(p => p.Key, p => (string)p.Value!["type"]!));
+        Assert.Contains(declared.Values, t => t.Any(char.IsUpper)); // the files spell them as the schema does: the casing was changed
+    }
+
     [Fact]
     public async Task ExportArm_ReferenceToMissingPipeline_ErrorExit1()
     {

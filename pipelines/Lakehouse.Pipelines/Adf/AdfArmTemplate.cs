@@ -40,7 +40,7 @@ public static partial class AdfArmTemplate
             ["location"] = "[parameters('location')]",
         };
         if (factory.Identity is not null) factoryResource["identity"] = Escape(factory.Identity);
-        factoryResource["properties"] = factory.Properties is null ? new JsonObject() : Escape(factory.Properties);
+        factoryResource["properties"] = factory.Properties is null ? new JsonObject() : SchemaCasing("factory", Escape(factory.Properties));
 
         var resources = new JsonArray(factoryResource);
         foreach (var r in factory.Resources)
@@ -57,7 +57,7 @@ public static partial class AdfArmTemplate
                 ["name"] = $"[concat(parameters('factoryName'), '/{r.Name}')]",
                 ["type"] = r.Type,
                 ["apiVersion"] = AdfFactoryDefinition.ApiVersion,
-                ["properties"] = Escape(r.Properties),
+                ["properties"] = SchemaCasing(AdfDeclaredTypes.KindOfArmType(r.Type), Escape(r.Properties)),
                 ["dependsOn"] = dependsOn,
             });
         }
@@ -79,6 +79,16 @@ public static partial class AdfArmTemplate
             ["variables"] = new JsonObject { ["factoryId"] = "[concat('Microsoft.DataFactory/factories/', parameters('factoryName'))]" },
             ["resources"] = resources,
         };
+    }
+
+    /// <summary>
+    /// The properties with parameter and variable types in the schema's spelling ("string" → "String"): ADF takes any casing, but
+    /// the template is checked against Microsoft's schema (here and by ajv in tests/run.sh), whose enums are case-sensitive.
+    /// </summary>
+    private static JsonNode SchemaCasing(string? kind, JsonNode properties)
+    {
+        if (properties is JsonObject obj) AdfDeclaredTypes.ToSchemaCasing(kind, obj);
+        return properties;
     }
 
     /// <summary>The template as a file holds it: indented, quotes and apostrophes of ARM expressions written as they are (not \u0027).</summary>

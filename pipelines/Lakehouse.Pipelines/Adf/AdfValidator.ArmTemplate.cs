@@ -31,6 +31,13 @@ public sealed partial class AdfValidator
         }
 
         var problems = new List<AdfProblem>();
+        // As in a Git file, parameter and variable types in any casing are the schema's (ADF takes them so).
+        foreach (var resource in ((root as JObject)?["resources"] as JArray ?? []).OfType<JObject>())
+        {
+            if (resource["properties"] is JObject properties && resource["type"] is JValue { Type: JTokenType.String } type)
+                AdfDeclaredTypes.ToSchemaCasing(AdfDeclaredTypes.KindOfArmType((string?)type), properties);
+        }
+
         foreach (var e in _armTemplate.Validate(root)) Collect(file, "microsoft", e, problems);
         if (root["resources"] is JArray resources)
         {

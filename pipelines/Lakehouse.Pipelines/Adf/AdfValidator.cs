@@ -171,6 +171,8 @@ public sealed partial class AdfValidator
         CheckEnvelope(file, kind, obj, problems);
         if (obj["properties"] is JObject properties)
         {
+            // ADF takes parameter and variable types in any casing; Microsoft's schema only in its own (a gap of the schema).
+            AdfDeclaredTypes.ToSchemaCasing(kind, properties);
             foreach (var e in schema.Validate(properties)) Collect(file, "microsoft", e, problems);
             if (kind == "pipeline")
             {
@@ -389,15 +391,22 @@ public sealed partial class AdfValidator
 
     /// <summary>
     /// The allowed values of an enum, and the one meant when the value differs from it only in casing: Microsoft's schema compares
-    /// them case-sensitively (a parameter type "string" for "String", a dependency condition "succeeded" for "Succeeded").
+    /// them case-sensitively (a dependency condition "succeeded" for "Succeeded"). A declared parameter or variable type reaches
+    /// here only when it is none of the types in any casing (<see cref="AdfDeclaredTypes"/>): its message says so.
     /// </summary>
     private static string NotInEnumeration(ValidationError error)
     {
         var allowed = error.Schema?.Enumeration.Select(v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)).OfType<string>().ToList() ?? [];
+        if (JsonPath(error).EndsWith(".type", StringComparison.Ordinal) && IsDeclaredType(allowed)) return "not one of the allowed types (in any casing, as ADF takes them): " + string.Join(", ", allowed);
         var given = error.Token is JValue { Type: JTokenType.String } v ? (string?)v : null;
         var meant = allowed.FirstOrDefault(a => string.Equals(a, given, StringComparison.OrdinalIgnoreCase));
         return "not one of the allowed values (case-sensitive): " + string.Join(", ", allowed) + (meant is null ? "" : $"; write '{meant}'");
     }
+
+    /// <summary>Whether an enum is the one of parameter, variable or global parameter types (those are read in any casing).</summary>
+    private static bool IsDeclaredType(List<string> allowed) =>
+        new[] { AdfDeclaredTypes.Parameter, AdfDeclaredTypes.Variable, AdfDeclaredTypes.GlobalParameter }
+            .Any(types => types.Count == allowed.Count && !types.Except(allowed, StringComparer.Ordinal).Any());
 
     private static string Reason(ValidationError error)
     {

@@ -32,11 +32,11 @@ internal static class PipelineChecks
     internal const long MaxRetryIntervalSeconds = 86_400;
 
     /// <summary>
-    /// The parameter types of a pipeline, spelled as ADF's schema has them: Microsoft.DataFactory.json (2018-06-01),
-    /// <c>ParameterSpecification.type</c>, an enum that JSON Schema compares case-sensitively. Other casings ("string") and types
-    /// of ARM templates that the schema does not list (SecureObject) are refused, as <c>adf validate</c> refuses them.
+    /// The parameter types of a pipeline, spelled as ADF's schema has them (<see cref="Adf.AdfDeclaredTypes.Parameter"/>). A type
+    /// in another casing ("string", "securestring") is that type, as ADF takes it; types of ARM templates that the schema does not
+    /// list (SecureObject) are refused, as <c>adf validate</c> refuses them.
     /// </summary>
-    internal static readonly string[] ParameterTypes = ["String", "Int", "Float", "Bool", "Array", "Object", "SecureString"];
+    internal static IReadOnlyList<string> ParameterTypes => Adf.AdfDeclaredTypes.Parameter;
 
     private static readonly string[] Containers = ["activities", "ifTrueActivities", "ifFalseActivities", "defaultActivities"];
 
@@ -48,10 +48,10 @@ internal static class PipelineChecks
         foreach (var (name, node) in properties?["parameters"] as JsonObject ?? [])
         {
             var at = $"$.properties.parameters.{name}";
-            var type = PipelineDefinition.Str(node?["type"]);
-            if (ParameterTypeProblem(type) is { } typeProblem)
-                problems.Add(new($"{at}.type", null, "lakehouse:parameter", typeProblem));
-            else if (type is not null && node?["defaultValue"] is { } defaultValue && DefaultProblem(name, type, defaultValue) is { } problem)
+            var type = ParameterType(PipelineDefinition.Str(node?["type"]));
+            if (type is null)
+                problems.Add(new($"{at}.type", null, "lakehouse:parameter", ParameterTypeProblem(PipelineDefinition.Str(node?["type"]))!));
+            else if (node?["defaultValue"] is { } defaultValue && DefaultProblem(name, type, defaultValue) is { } problem)
                 problems.Add(new($"{at}.defaultValue", null, "lakehouse:parameter", problem));
         }
 
@@ -65,17 +65,12 @@ internal static class PipelineChecks
         return problems;
     }
 
-    /// <summary>
-    /// Why <paramref name="type"/> is not a parameter type, naming the spellings the schema accepts (and the one meant, when only
-    /// the casing differs), or null when it is one.
-    /// </summary>
-    internal static string? ParameterTypeProblem(string? type)
-    {
-        if (type is not null && ParameterTypes.Contains(type, StringComparer.Ordinal)) return null;
-        var meant = ParameterTypes.FirstOrDefault(t => string.Equals(t, type, StringComparison.OrdinalIgnoreCase));
-        return $"'{type}' is not a parameter type (ADF's schema accepts exactly {string.Join(", ", ParameterTypes)}; case matters)"
-            + (meant is null ? "" : $": write '{meant}'");
-    }
+    /// <summary>The parameter type <paramref name="type"/> is, in the schema's spelling (in any casing: "int" is Int), or null when it is none.</summary>
+    internal static string? ParameterType(string? type) => Adf.AdfDeclaredTypes.Canonical(ParameterTypes, type);
+
+    /// <summary>Why <paramref name="type"/> is not a parameter type, naming the types (in any casing), or null when it is one.</summary>
+    internal static string? ParameterTypeProblem(string? type) =>
+        ParameterType(type) is not null ? null : $"'{type}' is not a parameter type ({string.Join(", ", ParameterTypes)}, in any casing)";
 
     /// <summary>Why a policy.retry value is not a retry count, or null when it is one.</summary>
     internal static string? RetryProblem(JsonNode? value) =>

@@ -27,10 +27,25 @@ internal sealed class PipelineDefinition
         Properties = properties;
         Activities = properties["activities"] as JsonArray ?? [];
         if (properties["parameters"] is JsonObject parameters)
-            foreach (var (key, value) in parameters) Parameters[key] = value as JsonObject ?? [];
+            foreach (var (key, value) in parameters) Parameters[key] = InSchemaCasing(value as JsonObject ?? [], PipelineChecks.ParameterType);
         if (properties["variables"] is JsonObject variables)
-            foreach (var (key, value) in variables) Variables[key] = value as JsonObject ?? [];
+            foreach (var (key, value) in variables) Variables[key] = InSchemaCasing(value as JsonObject ?? [], VariableType);
     }
+
+    /// <summary>The variable types the local runner knows (ADF's designer writes Boolean and Integer; Microsoft's schema lists Bool).</summary>
+    internal static readonly IReadOnlyList<string> VariableTypes = ["String", "Boolean", "Integer", "Array"];
+
+    /// <summary>
+    /// A declaration whose type, given in another casing ("string", "securestring", as ADF takes it), is written as the type is
+    /// spelled ("String", "SecureString"), so the run treats it exactly as that type.
+    /// </summary>
+    private static JsonObject InSchemaCasing(JsonObject spec, Func<string?, string?> canonical)
+    {
+        if (Str(spec["type"]) is { } type && canonical(type) is { } spelled && spelled != type) spec["type"] = spelled;
+        return spec;
+    }
+
+    private static string? VariableType(string? type) => Adf.AdfDeclaredTypes.Canonical(VariableTypes, type);
 
     /// <summary>The file's full path.</summary>
     internal string File { get; }
@@ -95,8 +110,8 @@ internal sealed class PipelineDefinition
         foreach (var (key, spec) in Variables)
         {
             var type = Str(spec["type"]);
-            if (type is not ("String" or "Boolean" or "Array" or "Integer"))
-                problems.Add($"$.properties.variables.{key}.type: '{type}' is not a variable type (String, Boolean, Integer, Array)");
+            if (VariableType(type) is null)
+                problems.Add($"$.properties.variables.{key}.type: '{type}' is not a variable type ({string.Join(", ", VariableTypes)}, in any casing)");
         }
     }
 

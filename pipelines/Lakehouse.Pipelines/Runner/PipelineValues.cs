@@ -64,13 +64,13 @@ internal static class PipelineValues
 
     /// <summary>
     /// A parameter value converted to its declared type: a JSON value of that type, or text that parses as one ("5" for an
-    /// Int, JSON text for an Array or Object); a String takes anything, as text.
+    /// Int, JSON text for an Array or Object); a String takes anything, as text. The type is read in any casing ("int" is Int).
     /// </summary>
     /// <exception cref="FormatException">The value is not of the type; the message shows the value and the type.</exception>
     internal static JsonNode? Convert(string type, JsonNode? value)
     {
         var text = value is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-        switch (type)
+        switch (PipelineChecks.ParameterType(type) ?? type)
         {
             case "String":
             case "SecureString":
@@ -89,8 +89,9 @@ internal static class PipelineValues
             case "Array":
             case "Object":
                 var node = text is not null ? ParseJson(text) : value?.DeepClone();
-                var ok = type == "Array" ? node is JsonArray : node is JsonObject;
-                return ok ? node : throw new FormatException($"'{text ?? value?.ToJsonString()}' is not a JSON {(type == "Array" ? "array (such as [\"a\", \"b\"])" : "object (such as {\"a\": 1})")}");
+                var array = PipelineChecks.ParameterType(type) == "Array";
+                var ok = array ? node is JsonArray : node is JsonObject;
+                return ok ? node : throw new FormatException($"'{text ?? value?.ToJsonString()}' is not a JSON {(array ? "array (such as [\"a\", \"b\"])" : "object (such as {\"a\": 1})")}");
             default:
                 throw new FormatException($"'{type}' is not a parameter type");
         }

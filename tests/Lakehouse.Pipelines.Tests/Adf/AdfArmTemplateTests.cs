@@ -56,6 +56,46 @@ public sealed class AdfArmTemplateTests(AdfSchemaFixture fixture) : IClassFixtur
         Assert.True(names.IndexOf("[concat(parameters('factoryName'), '/ls_keyvault')]") < names.IndexOf("[concat(parameters('factoryName'), '/ls_batch')]"));
     }
 
+    /// <summary>
+    /// Parameter and variable types in another casing (ADF takes "string", "securestring") are written in the schema's spelling, so
+    /// the template passes Microsoft's case-sensitive enums here and with ajv (tests/run.sh); other values are kept as written.
+    /// </summary>
+    [Fact]
+    public async Task Build_LowerCaseParameterAndVariableTypes_WrittenInTheSchemasSpellingAndValid()
+    {
+        await WriteAsync("pipeline", "pl_a", """
+            { "activities": [], "parameters": { "day": { "type": "string", "defaultValue": "string" }, "key": { "type": "securestring" }, "n": { "type": "INT" } },
+              "variables": { "v": { "type": "array" } } }
+            """);
+        await WriteAsync("linkedService", "ls_a", """
+            { "type": "AzureKeyVault", "parameters": { "vault": { "type": "string" } }, "typeProperties": { "baseUrl": "https://kv.vault.azure.net" } }
+            """);
+
+        var template = AdfArmTemplate.Build(await AdfFactoryDefinition.LoadAsync(_temp.Path, "f-one"));
+
+        var pipeline = Resource(template, "pl_a")["properties"]!;
+        Assert.Equal(("String", "string", "SecureString", "Int", "Array"), ((string?)pipeline["parameters"]!["day"]!["type"], (string?)pipeline["parameters"]!["day"]!["defaultValue"],
+            (string?)pipeline["parameters"]!["key"]!["type"], (string?)pipeline["parameters"]!["n"]!["type"], (string?)pipeline["variables"]!["v"]!["type"]));
+        Assert.Equal("String", (string?)Resource(template, "ls_a")["properties"]!["parameters"]!["vault"]!["type"]);
+        var problems = fixture.Validator.ValidateArmTemplate("t.json", AdfArmTemplate.ToText(template));
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
+    }
+
+    /// <summary>A template written elsewhere with lowercase types is checked as ARM and ADF take it: valid; a misspelled type is not.</summary>
+    [Fact]
+    public async Task ValidateArmTemplate_LowerCaseParameterType_ValidMisspelledRefused()
+    {
+        var template = await RepositoryTemplateAsync();
+        var backfill = Resource(template, "pl_backfill")["properties"]!.AsObject();
+        backfill["parameters"] = new JsonObject { ["day"] = new JsonObject { ["type"] = "string" } };
+        Assert.Empty(fixture.Validator.ValidateArmTemplate("t.json", template.ToJsonString()));
+
+        backfill["parameters"]!["day"]!["type"] = "strng";
+        var problems = fixture.Validator.ValidateArmTemplate("t.json", template.ToJsonString());
+
+        Assert.Contains(problems, p => p.Path.EndsWith(".properties.parameters.day.type", StringComparison.Ordinal) && p.Rule == "microsoft:NotInEnumeration");
+    }
+
     [Fact]
     public async Task ValidateArmTemplate_WrongApiVersion_ProblemAtResource()
     {

@@ -54,13 +54,13 @@ public sealed class AdfValidatorTests(AdfSchemaFixture fixture) : IClassFixture<
     public void Validate_GoodCustomActivity_HasNoProblem() => Assert.Empty(Check("pipeline", Pipeline(GoodCustom)));
 
     [Fact]
-    public void Validate_ParameterTypeLowerCase_EnumValuesAtParameterPath()
+    public void Validate_ParameterTypeMisspelled_AllowedTypesAtParameterPath()
     {
-        var problems = Check("pipeline", """{ "name": "pl_x", "properties": { "activities": [], "parameters": { "day": { "type": "string" } } } }""");
+        var problems = Check("pipeline", """{ "name": "pl_x", "properties": { "activities": [], "parameters": { "day": { "type": "strng" } } } }""");
         var p = Assert.Single(problems);
         Assert.Equal("$.properties.parameters.day.type", p.Path);
         Assert.Equal("microsoft:NotInEnumeration", p.Rule);
-        Assert.StartsWith("not one of the allowed values (case-sensitive): Object, String, Int, Float, Bool, Array, SecureString", p.Message, StringComparison.Ordinal);
+        Assert.StartsWith("not one of the allowed types (in any casing, as ADF takes them): Object, String, Int, Float, Bool, Array, SecureString (line 1,", p.Message, StringComparison.Ordinal);
         Assert.Equal("pipeline/pl_x.json", p.File);
     }
 
@@ -122,58 +122,131 @@ public sealed class AdfValidatorTests(AdfSchemaFixture fixture) : IClassFixture<
     public void Validate_TimeoutOfExactlySevenDays_HasNoProblem() =>
         Assert.Empty(Check("pipeline", Pipeline(GoodCustom.Replace("0.02:00:00", "7.00:00:00", StringComparison.Ordinal))));
 
-    /// <summary>A parameter's default of another type than the one declared: Microsoft's schema types defaultValue as anything.</summary>
     /// <summary>
-    /// A parameter type is one of the spellings of Microsoft's schema (ParameterSpecification.type, an enum: case-sensitive), for
-    /// <c>adf validate</c> and for the runner alike. Another casing is refused naming the spelling to write; the runner used to
-    /// say only "'string' is not a parameter type (String, …)", and took SecureObject, which the schema does not list.
+    /// A parameter type is taken in any casing, as the ADF service takes it (Microsoft's template gallery writes "string", "int",
+    /// "securestring"), by <c>adf validate</c> and by the runner alike, although Microsoft's schema compares its enum case-sensitively
+    /// (a gap of the schema: shared/schemas/adf/README.md). A type that is none of them in any casing is refused, by both, listing
+    /// the types; SecureObject (of ARM templates, not in the schema) among them.
     /// </summary>
     [Theory]
-    [InlineData("String", null)]
-    [InlineData("Int", null)]
-    [InlineData("SecureString", null)]
-    [InlineData("string", "String")]
-    [InlineData("int", "Int")]
-    [InlineData("BOOL", "Bool")]
-    [InlineData("securestring", "SecureString")]
-    [InlineData("SecureObject", "")]
-    public void Validate_ParameterTypeInEachCasing_ExactSpellingOnlyOthersRefusedNamingIt(string type, string? meant)
+    [InlineData("String", true)]
+    [InlineData("Int", true)]
+    [InlineData("SecureString", true)]
+    [InlineData("string", true)]
+    [InlineData("int", true)]
+    [InlineData("float", true)]
+    [InlineData("BOOL", true)]
+    [InlineData("array", true)]
+    [InlineData("object", true)]
+    [InlineData("securestring", true)]
+    [InlineData("strng", false)]
+    [InlineData("SecureObject", false)]
+    [InlineData("secureobject", false)]
+    public void Validate_ParameterTypeInAnyCasing_AcceptedByValidateAndRunnerOtherTypesRefused(string type, bool accepted)
     {
         var text = $$"""{ "name": "pl_x", "properties": { "activities": [], "parameters": { "p": { "type": "{{type}}" } } } }""";
 
         var validated = Check("pipeline", text);
         var checkedForRun = PipelineChecks.Check(JsonNode.Parse(text)!.AsObject());
 
-        if (meant is null)
+        if (accepted)
         {
-            Assert.Empty(validated);
+            Assert.True(validated.Count == 0, string.Join('\n', validated));
             Assert.Empty(checkedForRun);
             return;
         }
-        var write = meant.Length == 0 ? "" : $"; write '{meant}'";
         var p = Assert.Single(validated);
         Assert.Equal(("$.properties.parameters.p.type", "microsoft:NotInEnumeration"), (p.Path, p.Rule));
-        Assert.StartsWith($"not one of the allowed values (case-sensitive): Object, String, Int, Float, Bool, Array, SecureString{write} (line 1,", p.Message, StringComparison.Ordinal);
+        Assert.StartsWith("not one of the allowed types (in any casing, as ADF takes them): Object, String, Int, Float, Bool, Array, SecureString (line 1,", p.Message, StringComparison.Ordinal);
         var r = Assert.Single(checkedForRun);
         Assert.Equal(new PipelineCheckProblem("$.properties.parameters.p.type", null, "lakehouse:parameter",
-            $"'{type}' is not a parameter type (ADF's schema accepts exactly String, Int, Float, Bool, Array, Object, SecureString; case matters){(meant.Length == 0 ? "" : $": write '{meant}'")}"), r);
+            $"'{type}' is not a parameter type (String, Int, Float, Bool, Array, Object, SecureString, in any casing)"), r);
     }
 
-    /// <summary><c>pipeline run</c> refuses a pipeline with a lowercase parameter type before it runs, naming the spelling to write.</summary>
+    /// <summary>The types read in any casing are exactly the enums of Microsoft's schema they stand for.</summary>
+    [Theory]
+    [InlineData("ParameterSpecification")]
+    [InlineData("VariableSpecification")]
+    [InlineData("GlobalParameterSpecification")]
+    public void DeclaredTypes_EachList_IsTheSchemasEnum(string definition)
+    {
+        var schema = JsonNode.Parse(File.ReadAllText(Path.Combine(AdfSchemaFixture.SchemaDirectory, "microsoft", "2018-06-01", "Microsoft.DataFactory.json")))!;
+        var types = definition switch { "ParameterSpecification" => AdfDeclaredTypes.Parameter, "VariableSpecification" => AdfDeclaredTypes.Variable, _ => AdfDeclaredTypes.GlobalParameter };
+
+        var enumeration = schema["definitions"]![definition]!["properties"]!["type"]!["oneOf"]![0]!["enum"]!.AsArray().Select(v => (string)v!);
+
+        Assert.Equal(enumeration.Order(StringComparer.Ordinal), types.Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>A lowercase parameter type's default is checked as the type's: "abc" is no int, whatever the casing of Int.</summary>
     [Fact]
-    public void Load_ParameterTypeLowerCase_RefusedBeforeTheRunNamingTheSpelling()
+    public void Validate_LowerCaseIntParameterWithTextDefault_ParameterRuleAtDefaultValue()
+    {
+        var p = Assert.Single(Check("pipeline", """{ "name": "pl_x", "properties": { "activities": [], "parameters": { "n": { "type": "int", "defaultValue": "abc" } } } }"""));
+        Assert.Equal(("$.properties.parameters.n.defaultValue", "lakehouse:parameter", "parameter 'n': the default value 'abc' is not an Int"), (p.Path, p.Rule, p.Message));
+    }
+
+    /// <summary>Variable types are taken in any casing too (VariableSpecification.type: String, Bool, Array); another type is refused listing them.</summary>
+    [Fact]
+    public void Validate_VariableTypesInAnyCasing_AcceptedAndMisspelledRefused()
+    {
+        Assert.Empty(Check("pipeline", """
+            { "name": "pl_x", "properties": { "activities": [], "variables": {
+                "s": { "type": "string" }, "b": { "type": "bool" }, "a": { "type": "ARRAY", "defaultValue": [] } } } }
+            """));
+
+        var p = Assert.Single(Check("pipeline", """{ "name": "pl_x", "properties": { "activities": [], "variables": { "s": { "type": "strng" } } } }"""));
+        Assert.Equal(("$.properties.variables.s.type", "microsoft:NotInEnumeration"), (p.Path, p.Rule));
+        Assert.StartsWith("not one of the allowed types (in any casing, as ADF takes them): String, Bool, Array (line 1,", p.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Datasets and linked services declare parameters with the same enum, taken in any casing; a factory's global parameters
+    /// have their own, without SecureString, so "securestring" stays refused there.
+    /// </summary>
+    [Fact]
+    public void Validate_DatasetAndGlobalParameterTypesInAnyCasing_EachAgainstItsOwnTypes()
+    {
+        Assert.Empty(Check("linkedService", """
+            { "name": "ls_x", "properties": { "type": "AzureKeyVault", "parameters": { "vault": { "type": "string" }, "n": { "type": "int" } },
+                "typeProperties": { "baseUrl": "https://kv.vault.azure.net" } } }
+            """, "ls_x"));
+        Assert.Empty(Check("factory", """{ "name": "f-one", "properties": { "globalParameters": { "env": { "type": "string", "value": "dev" } } } }""", "f-one"));
+
+        var p = Assert.Single(Check("factory", """{ "name": "f-one", "properties": { "globalParameters": { "key": { "type": "securestring", "value": "x" } } } }""", "f-one"));
+        Assert.Equal(("$.properties.globalParameters.key.type", "microsoft:NotInEnumeration"), (p.Path, p.Rule));
+        Assert.StartsWith("not one of the allowed types (in any casing, as ADF takes them): Object, String, Int, Float, Bool, Array (line 1,", p.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// <c>pipeline run</c> takes lowercase parameter types and binds them exactly as the types they spell: "int" parses to an
+    /// integer, "bool" to a boolean, "array" to a JSON array, and "securestring" is SecureString (the declaration reads as it).
+    /// </summary>
+    [Fact]
+    public void Load_ParameterTypeLowerCase_AcceptedAndBoundLikeTheCanonicalType()
     {
         var file = _temp.Combine("pl_x.json");
-        File.WriteAllText(file, """{ "name": "pl_x", "properties": { "activities": [], "parameters": { "day": { "type": "string" }, "n": { "type": "Int" } } } }""");
+        File.WriteAllText(file, """
+            { "name": "pl_x", "properties": { "activities": [], "parameters": {
+                "n": { "type": "int" }, "flag": { "type": "bool", "defaultValue": "true" }, "days": { "type": "array", "defaultValue": "[\"2024-05-01\"]" },
+                "secret": { "type": "securestring" }, "day": { "type": "String" } },
+              "variables": { "v": { "type": "array" } } } }
+            """);
 
-        var e = Assert.Throws<Lakehouse.Core.LakehouseException>(() => PipelineDefinition.Load(file));
+        var definition = PipelineDefinition.Load(file);
+        var values = PipelineValues.Bind(definition, PipelineValues.FromText(new Dictionary<string, string> { ["n"] = "5", ["secret"] = "s3cret", ["day"] = "2024-05-01" }));
 
-        Assert.Equal(
-            $"{file}: the pipeline cannot run (1 problem, nothing was run):{Environment.NewLine}  {file}: $.properties.parameters.day.type: "
-            + "'string' is not a parameter type (ADF's schema accepts exactly String, Int, Float, Bool, Array, Object, SecureString; case matters): write 'String'",
-            e.Message);
+        Assert.Equal(["Int", "Bool", "Array", "SecureString", "String"], definition.Parameters.Values.Select(p => PipelineDefinition.Str(p["type"])));
+        Assert.Equal("Array", PipelineDefinition.Str(definition.Variables["v"]["type"]));
+        Assert.Equal(5L, values["n"]!.GetValue<long>());
+        Assert.True(values["flag"]!.GetValue<bool>());
+        Assert.Equal("""["2024-05-01"]""", values["days"]!.ToJsonString());
+        Assert.Equal("s3cret", values["secret"]!.GetValue<string>());
+        var e = Assert.Throws<Lakehouse.Core.LakehouseException>(() => PipelineValues.Bind(definition, PipelineValues.FromText(new Dictionary<string, string> { ["n"] = "x", ["secret"] = "s", ["day"] = "d" })));
+        Assert.StartsWith($"{file}: the run's parameters are not valid: parameter 'n': 'x' is not an Int", e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>A parameter's default of another type than the one declared: Microsoft's schema types defaultValue as anything.</summary>
     [Theory]
     [InlineData("Int", "\"abc\"", "parameter 'n': the default value 'abc' is not an Int")]
     [InlineData("Bool", "\"yes\"", "parameter 'n': the default value 'yes' is not a Bool (true or false)")]

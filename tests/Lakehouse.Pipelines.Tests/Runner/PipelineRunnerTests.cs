@@ -556,6 +556,26 @@ public sealed class PipelineRunnerTests : RunnerTestKit
     }
 
     /// <summary>
+    /// Parameter and variable types in lowercase, as ADF takes them, run as the types they spell: a --param of an "int" is an
+    /// integer to add() (a string would fail it), and an "array" variable without a default starts as an empty array that
+    /// AppendVariable adds to.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_LowerCaseIntParameterAndArrayVariable_RunLikeTheCanonicalTypes()
+    {
+        var file = Pipeline("pl_lower",
+        [
+            Activity("Add", "AppendVariable", new JsonObject { ["variableName"] = "seen", ["value"] = "@add(pipeline().parameters.n, 1)" }),
+            Custom("Echo", $"echo @{{variables('seen')[0]}} @{{length(variables('seen'))}} > {Path.Combine(Work, "sum")}", null, On("Add", "Succeeded")),
+        ], new JsonObject { ["n"] = new JsonObject { ["type"] = "int" } }, new JsonObject { ["seen"] = new JsonObject { ["type"] = "array" } });
+
+        var result = await CreateRunner().RunAsync(file, new Dictionary<string, string> { ["n"] = "5" });
+
+        Assert.Equal(RunStatus.Succeeded, result.Status);
+        Assert.Equal("6 1", (await File.ReadAllTextAsync(Path.Combine(Work, "sum"))).Trim());
+    }
+
+    /// <summary>
     /// A policy value that only an expression makes wrong (a timeout of 99999 days from a parameter) cannot be refused before
     /// the run: the run then ends with an error naming the activity and is recorded Failed with it (it crashed in
     /// CancelAfter and stayed InProgress forever, and every rerun resumed it and crashed again).
