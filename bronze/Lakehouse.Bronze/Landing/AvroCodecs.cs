@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Compression;
 using System.IO.Hashing;
 using Avro.File;
 using Snappier;
@@ -7,12 +10,15 @@ using ZstdSharp;
 namespace Lakehouse.Bronze.Landing;
 
 /// <summary>
-/// The Avro block codecs Apache.Avro does not bring itself: <c>snappy</c> (Snappier; each block ends in the big-endian CRC-32 of
-/// its uncompressed bytes, which is checked) and <c>zstandard</c> (ZstdSharp). <c>null</c> and <c>deflate</c> are built in.
+/// The Avro block codecs: <c>snappy</c> (Snappier; each block ends in the big-endian CRC-32 of its uncompressed bytes, which is
+/// checked), <c>zstandard</c> (ZstdSharp) and <c>deflate</c> (in place of Apache.Avro's own, which inflates a block whatever its
+/// size). Each refuses a block that decompresses to more than <see cref="CaptureContainer.MaxBlockBytes"/> (64 MiB) before holding
+/// it: snappy from the length it states, deflate and zstandard by inflating it once without keeping it. <c>null</c> is built in.
 /// </summary>
 /// <remarks>
 /// Apache.Avro finds codecs through a process-wide resolver list (<see cref="Codec.RegisterResolver"/>), the only hook it has: it is
-/// registered once per process, the first time a Capture file is read, and answers only for these two names.
+/// registered once per process, the first time a Capture file is read, and answers only for these three names (resolvers are asked
+/// before the built-in codecs).
 /// </remarks>
 internal static class AvroCodecs
 {
@@ -29,8 +35,42 @@ internal static class AvroCodecs
     {
         SnappyCodec.Name => new SnappyCodec(),
         ZstandardCodec.Name => new ZstandardCodec(),
+        DeflateCodec.Name => new DeflateCodec(),
         _ => null,
     };
+
+    /// <summary>The refusal of a <paramref name="codec"/> block that decompresses to more than the limit.</summary>
+    private static InvalidDataException TooLarge(string codec) => new(string.Create(CultureInfo.InvariantCulture,
+        $"a {codec} block decompresses to more than {CaptureContainer.MaxBlockBytes} bytes (64 MiB), the most a Capture block may hold"));
+
+    /// <summary>
+    /// Decompresses a block of unknown decompressed size into an array of exactly that size: a first pass counts the bytes
+    /// without keeping them and refuses past the limit, the second fills the array.
+    /// </summary>
+    private static byte[] Inflate(Func<Stream> open, string codec)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        long total = 0;
+        try
+        {
+            using (var counting = open())
+            {
+                for (int read; (read = counting.Read(buffer)) > 0;)
+                {
+                    total += read;
+                    if (total > CaptureContainer.MaxBlockBytes) throw TooLarge(codec);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        var data = new byte[total];
+        using var filling = open();
+        filling.ReadExactly(data);
+        return data;
+    }
 
     /// <summary>Avro's snappy codec: a raw snappy block followed by the 4-byte big-endian CRC-32 (IEEE) of the uncompressed bytes.</summary>
     internal sealed class SnappyCodec : Codec
@@ -65,9 +105,13 @@ internal static class AvroCodecs
             byte[] data;
             try
             {
+                var stated = Snappy.GetUncompressedLength(block);
+                if (stated > CaptureContainer.MaxBlockBytes)
+                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                        $"a snappy block states {stated} bytes decompressed, more than the {CaptureContainer.MaxBlockBytes} bytes (64 MiB) a Capture block may hold"));
                 data = Snappy.DecompressToArray(block);
             }
-            catch (InvalidDataException e)
+            catch (InvalidDataException e) when (!e.Message.StartsWith("a snappy block", StringComparison.Ordinal))
             {
                 throw new InvalidDataException($"A snappy block does not decompress: {e.Message}", e);
             }
@@ -112,11 +156,7 @@ internal static class AvroCodecs
             // Streamed: a frame need not state its decompressed size.
             try
             {
-                using var input = new MemoryStream(compressedData, 0, length, writable: false);
-                using var zstd = new DecompressionStream(input);
-                using var output = new MemoryStream();
-                zstd.CopyTo(output);
-                return output.ToArray();
+                return Inflate(() => new DecompressionStream(new MemoryStream(compressedData, 0, length, writable: false)), Name);
             }
             catch (ZstdException e)
             {
@@ -127,6 +167,48 @@ internal static class AvroCodecs
         public override string GetName() => Name;
 
         public override bool Equals(object? other) => other is ZstandardCodec;
+
+        public override int GetHashCode() => Name.GetHashCode(StringComparison.Ordinal);
+    }
+
+    /// <summary>Avro's deflate codec: each block is raw deflate (RFC 1951, no zlib header), as Apache.Avro's own writes it.</summary>
+    internal sealed class DeflateCodec : Codec
+    {
+        internal const string Name = "deflate";
+
+        public override byte[] Compress(byte[] uncompressedData)
+        {
+            ArgumentNullException.ThrowIfNull(uncompressedData);
+            using var output = new MemoryStream();
+            using (var deflate = new DeflateStream(output, CompressionLevel.Optimal)) deflate.Write(uncompressedData);
+            return output.ToArray();
+        }
+
+        public override void Compress(MemoryStream inputStream, MemoryStream outputStream)
+        {
+            ArgumentNullException.ThrowIfNull(inputStream);
+            ArgumentNullException.ThrowIfNull(outputStream);
+            var compressed = Compress(inputStream.ToArray());
+            outputStream.SetLength(0);
+            outputStream.Write(compressed, 0, compressed.Length);
+        }
+
+        public override byte[] Decompress(byte[] compressedData, int length)
+        {
+            ArgumentNullException.ThrowIfNull(compressedData);
+            try
+            {
+                return Inflate(() => new DeflateStream(new MemoryStream(compressedData, 0, length, writable: false), CompressionMode.Decompress), Name);
+            }
+            catch (EndOfStreamException e)
+            {
+                throw new InvalidDataException("A deflate block does not decompress the same twice: the file is damaged.", e);
+            }
+        }
+
+        public override string GetName() => Name;
+
+        public override bool Equals(object? other) => other is DeflateCodec;
 
         public override int GetHashCode() => Name.GetHashCode(StringComparison.Ordinal);
     }

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Avro;
 using Avro.File;
 using Avro.Generic;
+using Avro.IO;
 
 namespace Lakehouse.Bronze.Landing;
 
@@ -26,17 +27,24 @@ internal static partial class CaptureReader
     /// <summary>
     /// Calls <paramref name="handler"/> for every record of <paramref name="stream"/> (an Avro container file) in file order and
     /// returns how many there were. Throws <see cref="InvalidDataException"/> naming what is wrong when the stream is not an Avro
-    /// container file, is not a Capture file, uses an unknown codec, or is damaged (a snappy checksum, a truncated block).
+    /// container file, is not a Capture file, uses an unknown codec, or is damaged (a snappy checksum, a truncated block), and
+    /// before reading anything when a block's size is negative, past the end of the file or over
+    /// <see cref="CaptureContainer.MaxBlockBytes"/> (<see cref="CaptureContainer.Check"/>). A block that decompresses to more than
+    /// that, or a bytes or string value (a Body) declaring more than <see cref="RawEvents.MaxEventBytes"/>, is refused when it is
+    /// met, before it is allocated. <paramref name="stream"/> must be seekable (a file).
     /// </summary>
     internal static long Read(Stream stream, CaptureEventHandler handler, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(handler);
         AvroCodecs.EnsureRegistered();
+        CaptureContainer.Check(stream);
         IFileReader<GenericRecord> reader;
+        BoundedReader? datums = null;
         try
         {
-            reader = DataFileReader<GenericRecord>.OpenReader(stream, leaveOpen: true);
+            reader = DataFileReader<GenericRecord>.OpenReader(stream, null,
+                (writer, readerSchema) => new GenericReader<GenericRecord>(datums = new BoundedReader(writer, readerSchema)), leaveOpen: true);
         }
         catch (Exception e) when (e is AvroException or AvroRuntimeException or IOException or EndOfStreamException)
         {
@@ -62,6 +70,7 @@ internal static partial class CaptureReader
             }
             catch (Exception e) when (e is AvroException or AvroRuntimeException or EndOfStreamException or InvalidCastException or FormatException)
             {
+                if ((datums?.Describe(e) ?? CodecRefusal(e)) is { } refusal) throw new InvalidDataException($"record {count + 1} cannot be read: {refusal}", e);
                 throw new InvalidDataException($"record {count + 1} cannot be read ({e.Message.TrimEnd('.', '!')}): the file is damaged or truncated", e);
             }
             catch (InvalidDataException e)
@@ -94,6 +103,20 @@ internal static partial class CaptureReader
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, utc, out var iso) ? iso : null;
     }
 
+    /// <summary>
+    /// What one of our codecs (<see cref="AvroCodecs"/>) said when it refused a block: Apache.Avro wraps the codec's
+    /// <see cref="InvalidDataException"/> into the text of its own exception, stack and all, and keeps no inner exception.
+    /// </summary>
+    private static string? CodecRefusal(Exception e)
+    {
+        const string marker = "System.IO.InvalidDataException: ";
+        var at = e.Message.LastIndexOf(marker, StringComparison.Ordinal);
+        if (at < 0) return null;
+        var text = e.Message[(at + marker.Length)..];
+        var end = text.IndexOfAny(['\r', '\n']);
+        return (end < 0 ? text : text[..end]).TrimEnd('.');
+    }
+
     private static string? PartitionKey(GenericRecord record)
     {
         if (!record.Schema.Contains("SystemProperties") || record["SystemProperties"] is not IDictionary<string, object> properties) return null;
@@ -102,6 +125,51 @@ internal static partial class CaptureReader
 
     private static string MissingField(Schema schema) =>
         schema is RecordSchema record ? RequiredFields.First(f => !record.Contains(f)) : RequiredFields[0] + " (they are not records)";
+
+    /// <summary>
+    /// Apache.Avro's generic datum reader with bytes and string values bounded by <see cref="RawEvents.MaxEventBytes"/> (32 MiB)
+    /// before they are allocated (the library allocates whatever length a value declares). The refusal is kept for the caller,
+    /// since the library rewraps what is thrown into its own exception's text.
+    /// </summary>
+    private sealed class BoundedReader(Schema writerSchema, Schema readerSchema) : DefaultReader(writerSchema, readerSchema)
+    {
+        /// <summary>Why the last value was refused, or null.</summary>
+        internal string? Refusal { get; private set; }
+
+        /// <summary>The refusal said of the field the library names in <paramref name="e"/> ("its Body declares …"), or null.</summary>
+        internal string? Describe(Exception e)
+        {
+            if (Refusal is null) return null;
+            var field = e.Message.IndexOf(Refusal + " in field ", StringComparison.Ordinal) is var at and >= 0
+                ? new string([.. e.Message.AsSpan(at + Refusal.Length + " in field ".Length).ToArray().TakeWhile(c => !char.IsWhiteSpace(c))])
+                : null;
+            return field is null ? Refusal : $"its {field} {Refusal[(Refusal.IndexOf(" declares ", StringComparison.Ordinal) + 1)..]}";
+        }
+
+        protected override object ReadUnion(object reuse, UnionSchema writerSchema, Schema readerSchema, Decoder d)
+        {
+            ArgumentNullException.ThrowIfNull(writerSchema);
+            ArgumentNullException.ThrowIfNull(d);
+            var index = d.ReadUnionIndex();
+            if (index < 0 || index >= writerSchema.Count) throw Refuse(string.Create(CultureInfo.InvariantCulture, $"a union value declares branch {index} of {writerSchema.Count}"));
+            var branch = writerSchema[index];
+            if (branch.Tag is not (Schema.Type.Bytes or Schema.Type.String)) return Read(reuse, branch, readerSchema, d);
+            var length = d.ReadLong();
+            var what = branch.Tag == Schema.Type.Bytes ? "a bytes value" : "a string";
+            if (length < 0) throw Refuse(string.Create(CultureInfo.InvariantCulture, $"{what} declares a negative length ({length} bytes)"));
+            if (length > RawEvents.MaxEventBytes)
+                throw Refuse(string.Create(CultureInfo.InvariantCulture, $"{what} declares {length} bytes, more than the {RawEvents.MaxEventBytes} bytes (32 MiB) an event may hold"));
+            var bytes = new byte[length];
+            d.ReadFixed(bytes);
+            return branch.Tag == Schema.Type.Bytes ? bytes : System.Text.Encoding.UTF8.GetString(bytes);
+        }
+
+        private InvalidDataException Refuse(string refusal)
+        {
+            Refusal = refusal;
+            return new InvalidDataException(refusal);
+        }
+    }
 
     [GeneratedRegex(@"(?:^|/)(?<partition>[^/]+)/\d{4}/\d{1,2}/\d{1,2}/\d{1,2}/\d{1,2}/\d{1,2}(?:\.avro)?$", RegexOptions.CultureInvariant)]
     private static partial Regex CapturePath();

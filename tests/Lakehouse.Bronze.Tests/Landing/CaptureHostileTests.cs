@@ -1,0 +1,197 @@
+using Lakehouse.Bronze.Landing;
+using Lakehouse.Storage;
+using Lakehouse.Testing;
+using Xunit.Abstractions;
+using static Lakehouse.Bronze.Tests.Landing.HostileCaptureFiles;
+
+namespace Lakehouse.Bronze.Tests.Landing;
+
+/// <summary>
+/// Capture files whose container sizes lie (a block of 2^40 bytes, a negative one, one past the end of the file, a record count
+/// no block holds, a Body of 2^40 bytes, a block that inflates to 1 GiB): each is refused naming what is wrong, before the reader
+/// allocates what the file declares, and the other files of the landing still land.
+/// </summary>
+public sealed class CaptureHostileTests(EngineFixture fixture, ITestOutputHelper output) : IClassFixture<EngineFixture>, IDisposable
+{
+    /// <summary>The most a refused file may make the reader allocate.</summary>
+    private const long AllocationBudget = 64L << 20;
+
+    private readonly TempDirectory _temp = new("capture-hostile");
+
+    public void Dispose() => _temp.Dispose();
+
+    private static readonly Lazy<byte[]> DeflateBomb = new(() => DeflateZeros(1L << 30));
+    private static readonly Lazy<byte[]> ZstdBomb = new(() => ZstdZeros(1L << 30));
+
+    /// <summary>The hostile variants: the file's bytes and what its refusal must say.</summary>
+    private static (byte[] File, string Refusal) Variant(string name)
+    {
+        var records = Records(3);
+        var header = Header("null");
+        var blockAt = header.Length;
+        return name switch
+        {
+            "block size 2^40" => ([.. header, .. Block(3, 1L << 40, records)],
+                $"it is damaged or truncated: block 1 (byte {blockAt}) declares {1L << 40} bytes, but only {records.Length} follow it before its 16-byte sync marker"),
+            "block size 2^31-1" => ([.. header, .. Block(3, int.MaxValue, records)],
+                $"it is damaged or truncated: block 1 (byte {blockAt}) declares {int.MaxValue} bytes, but only {records.Length} follow it before its 16-byte sync marker"),
+            "block size 1 GiB" => ([.. header, .. Block(3, 1L << 30, records)],
+                $"it is damaged or truncated: block 1 (byte {blockAt}) declares {1L << 30} bytes, but only {records.Length} follow it before its 16-byte sync marker"),
+            "negative block size" => ([.. header, .. Block(3, -1, records)],
+                $"it is damaged: block 1 (byte {blockAt}) declares a negative size (-1 bytes)"),
+            "block size just past the end" => ([.. header, .. Block(3, records.Length + 1, records)],
+                $"it is damaged or truncated: block 1 (byte {blockAt}) declares {records.Length + 1} bytes, but only {records.Length} follow it before its 16-byte sync marker"),
+            "negative record count" => ([.. header, .. Block(-3, records.Length, records)],
+                $"it is damaged: block 1 (byte {blockAt}) declares a negative record count (-3)"),
+            "record count 2^40" => ([.. header, .. Block(1L << 40, records.Length, records)],
+                $"it is damaged: block 1 (byte {blockAt}) declares {1L << 40} records in {records.Length} bytes"),
+            "wrong sync marker" => ([.. header, .. Block(3, records.Length, records)[..^1], 0x00],
+                $"it is damaged: block 1 (byte {blockAt}) does not end in the file's sync marker"),
+            "second block past the end" => ([.. header, .. Block(3, records.Length, records), .. Block(3, records.Length * 2, records)],
+                $"it is damaged or truncated: block 2 (byte {blockAt + Block(3, records.Length, records).Length}) declares {records.Length * 2} bytes, but only {records.Length} follow it before its 16-byte sync marker"),
+            "Body of 2^40 bytes" => WithBody(1L << 40),
+            "Body of 1 GiB" => WithBody(1L << 30),
+            "negative Body length" => WithBody(-5),
+            "deflate block inflating to 1 GiB" => ([.. Header("deflate"), .. Block(3, DeflateBomb.Value.Length, DeflateBomb.Value)],
+                "record 1 cannot be read: a deflate block decompresses to more than 67108864 bytes (64 MiB), the most a Capture block may hold"),
+            "zstandard block inflating to 1 GiB" => ([.. Header("zstandard"), .. Block(3, ZstdBomb.Value.Length, ZstdBomb.Value)],
+                "record 1 cannot be read: a zstandard block decompresses to more than 67108864 bytes (64 MiB), the most a Capture block may hold"),
+            "snappy block declaring 1 GiB" => ([.. Header("snappy"), .. Block(3, 9, [0x80, 0x80, 0x80, 0x80, 0x04, 0, 0, 0, 0])],
+                "record 1 cannot be read: a snappy block states 1073741824 bytes decompressed, more than the 67108864 bytes (64 MiB) a Capture block may hold"),
+            _ => throw new ArgumentOutOfRangeException(nameof(name), name, "no such variant"),
+        };
+
+        // Record 2 of 3 declares a Body of `length` bytes; the block's size is honest.
+        (byte[], string) WithBody(long length)
+        {
+            byte[] data = [.. Record(1, "event 1"u8.ToArray()), .. Record(2, "tiny"u8.ToArray(), length), .. Record(3, "event 3"u8.ToArray())];
+            var refusal = length < 0
+                ? $"record 2 cannot be read: its Body declares a negative length ({length} bytes)"
+                : $"record 2 cannot be read: its Body declares {length} bytes, more than the 33554432 bytes (32 MiB) an event may hold";
+            return ([.. header, .. Block(3, data.Length, data)], refusal);
+        }
+    }
+
+    private static readonly string[] VariantNames =
+    [
+        "block size 2^40", "block size 2^31-1", "block size 1 GiB", "negative block size", "block size just past the end",
+        "negative record count", "record count 2^40", "wrong sync marker", "second block past the end",
+        "Body of 2^40 bytes", "Body of 1 GiB", "negative Body length",
+        "deflate block inflating to 1 GiB", "zstandard block inflating to 1 GiB", "snappy block declaring 1 GiB",
+    ];
+
+    public static TheoryData<string> Variants => [.. VariantNames];
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void Read_HostileSizes_RefusedNamingTheProblemWithoutAllocatingIt(string variant)
+    {
+        var (file, refusal) = Variant(variant);
+        var path = _temp.Combine("hostile.avro");
+        File.WriteAllBytes(path, file);
+        var events = 0;
+        Exception? error = null;
+        long allocated;
+        using (var stream = File.OpenRead(path))
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            try
+            {
+                CaptureReader.Read(stream, (_, _, _, _, _) => events++, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        output.WriteLine($"{variant}: {error?.GetType().Name ?? "no exception"} after {events} events, {allocated:N0} bytes allocated: {error?.Message}");
+        var refused = Assert.IsType<InvalidDataException>(error);
+        Assert.Equal(refusal, refused.Message.Split('\n')[0]);
+        Assert.InRange(allocated, 0, AllocationBudget);
+    }
+
+    [Fact]
+    public void Read_BlockOverTheLimitWithAllItsBytes_RefusedBeforeReadingIt()
+    {
+        var header = Header("null");
+        var data = new byte[(64 << 20) + 1];
+        var path = _temp.Combine("big.avro");
+        File.WriteAllBytes(path, [.. header, .. Block(3, data.Length, data)]);
+        using var stream = File.OpenRead(path);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<InvalidDataException>(() => CaptureReader.Read(stream, (_, _, _, _, _) => { }, CancellationToken.None));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal($"it has a block over the limit: block 1 (byte {header.Length}) declares {data.Length} bytes, more than the 67108864 bytes (64 MiB) a Capture block may hold", error.Message);
+        Assert.InRange(allocated, 0, 1L << 20);
+    }
+
+    [Theory]
+    [InlineData("null")]
+    [InlineData("deflate")]
+    [InlineData("snappy")]
+    [InlineData("zstandard")]
+    public void Read_HonestFileOfManyBlocksWithLargestEvent_EveryRecord(string codec)
+    {
+        var body = new byte[(32 << 20) - 1];
+        Random.Shared.NextBytes(body.AsSpan(0, 4096));
+        byte[] small = Records(2, 1), large = Record(3, body), more = Records(100, 4);
+        byte[] file = [.. Header(codec), .. BlockOf(codec, 2, small), .. BlockOf(codec, 1, large), .. BlockOf(codec, 100, more)];
+        var path = _temp.Combine($"honest-{codec}.avro");
+        File.WriteAllBytes(path, file);
+        var seen = new List<(int Length, long Sequence, long Record)>();
+        using var stream = File.OpenRead(path);
+
+        var count = CaptureReader.Read(stream, (b, sequence, record, _, _) => seen.Add((b.Length, sequence, record)), CancellationToken.None);
+
+        Assert.Equal(103, count);
+        Assert.Equal(Enumerable.Range(1, 103).Select(i => (long)i), seen.Select(s => s.Sequence));
+        Assert.Equal(Enumerable.Range(1, 103).Select(i => (long)i), seen.Select(s => s.Record));
+        Assert.Equal(body.Length, seen[2].Length);
+        Assert.Equal("event 104".Length, seen[^1].Length);
+
+        static byte[] BlockOf(string codec, long count, byte[] records)
+        {
+            var data = Compress(codec, records);
+            return Block(count, data.Length, data);
+        }
+    }
+
+    [Fact]
+    public async Task Ingest_HostileCaptureFiles_EachRefusedByNameNothingOfItLandedTheGoodFileIngested()
+    {
+        var landing = _temp.Combine("landing");
+        var names = VariantNames;
+        var paths = new Dictionary<string, (string Path, string Refusal)>();
+        for (var i = 0; i < names.Length; i++)
+        {
+            var (file, refusal) = Variant(names[i]);
+            paths[names[i]] = (WriteCapture(landing, i, file), refusal);
+        }
+        var good = WriteCapture(landing, names.Length, Honest("deflate", 5, 1000));
+        var table = BronzeTable.Open(LakeStorage.Open(_temp.Combine("lake", "bronze", "hub")), fixture.Engine);
+
+        var result = await new LandingIngestor(table, LakeStorage.Open(landing), new LandingIngestOptions { SettleTime = TimeSpan.Zero }).RunAsync();
+
+        Assert.Equal((1L, 5L, names.Length), (result.FilesIngested, result.Events, result.FilesFailed));
+        Assert.Equal(names.Length, result.Problems.Count);
+        foreach (var (name, (path, refusal)) in paths)
+            Assert.True(result.Problems.Any(p => p.StartsWith(path + ": " + refusal, StringComparison.Ordinal)), $"{name}: {string.Join('\n', result.Problems)}");
+        var rows = await BronzeRows.QueryAsync(table, fixture.Engine, "SELECT source, source_offset FROM bronze ORDER BY source_offset");
+        Assert.All(rows, r => Assert.Equal(good, (string)r[0]!));
+        Assert.Equal(Enumerable.Range(1000, 5).Select(i => (long)i), rows.Select(r => (long)r[1]!));
+    }
+
+    /// <summary>Writes a Capture file where Capture would, in partition <paramref name="partition"/>; returns its path.</summary>
+    private static string WriteCapture(string landing, int partition, byte[] content)
+    {
+        var path = Path.Combine(landing, "ns", "hub", partition.ToString(System.Globalization.CultureInfo.InvariantCulture), "2024", "01", "31", "23", "59", "07.avro");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, content);
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1));
+        return path;
+    }
+}
