@@ -72,8 +72,28 @@ internal static class AvroCodecs
         return data;
     }
 
+    /// <summary>
+    /// What the three codecs share: the stream overload compresses the whole block through the array one, and two codecs are
+    /// equal when they have the same name.
+    /// </summary>
+    internal abstract class BlockCodec : Codec
+    {
+        public override void Compress(MemoryStream inputStream, MemoryStream outputStream)
+        {
+            ArgumentNullException.ThrowIfNull(inputStream);
+            ArgumentNullException.ThrowIfNull(outputStream);
+            var compressed = Compress(inputStream.ToArray());
+            outputStream.SetLength(0);
+            outputStream.Write(compressed, 0, compressed.Length);
+        }
+
+        public override bool Equals(object? other) => other is Codec codec && codec.GetName() == GetName();
+
+        public override int GetHashCode() => GetName().GetHashCode(StringComparison.Ordinal);
+    }
+
     /// <summary>Avro's snappy codec: a raw snappy block followed by the 4-byte big-endian CRC-32 (IEEE) of the uncompressed bytes.</summary>
-    internal sealed class SnappyCodec : Codec
+    internal sealed class SnappyCodec : BlockCodec
     {
         internal const string Name = "snappy";
 
@@ -85,15 +105,6 @@ internal static class AvroCodecs
             compressed.CopyTo(result, 0);
             BinaryPrimitives.WriteUInt32BigEndian(result.AsSpan(compressed.Length), Crc32.HashToUInt32(uncompressedData));
             return result;
-        }
-
-        public override void Compress(MemoryStream inputStream, MemoryStream outputStream)
-        {
-            ArgumentNullException.ThrowIfNull(inputStream);
-            ArgumentNullException.ThrowIfNull(outputStream);
-            var compressed = Compress(inputStream.ToArray());
-            outputStream.SetLength(0);
-            outputStream.Write(compressed, 0, compressed.Length);
         }
 
         public override byte[] Decompress(byte[] compressedData, int length)
@@ -123,14 +134,10 @@ internal static class AvroCodecs
         }
 
         public override string GetName() => Name;
-
-        public override bool Equals(object? other) => other is SnappyCodec;
-
-        public override int GetHashCode() => Name.GetHashCode(StringComparison.Ordinal);
     }
 
     /// <summary>Avro's zstandard codec: each block is one zstd frame.</summary>
-    internal sealed class ZstandardCodec : Codec
+    internal sealed class ZstandardCodec : BlockCodec
     {
         internal const string Name = "zstandard";
 
@@ -139,15 +146,6 @@ internal static class AvroCodecs
             ArgumentNullException.ThrowIfNull(uncompressedData);
             using var compressor = new Compressor();
             return compressor.Wrap(uncompressedData).ToArray();
-        }
-
-        public override void Compress(MemoryStream inputStream, MemoryStream outputStream)
-        {
-            ArgumentNullException.ThrowIfNull(inputStream);
-            ArgumentNullException.ThrowIfNull(outputStream);
-            var compressed = Compress(inputStream.ToArray());
-            outputStream.SetLength(0);
-            outputStream.Write(compressed, 0, compressed.Length);
         }
 
         public override byte[] Decompress(byte[] compressedData, int length)
@@ -165,14 +163,10 @@ internal static class AvroCodecs
         }
 
         public override string GetName() => Name;
-
-        public override bool Equals(object? other) => other is ZstandardCodec;
-
-        public override int GetHashCode() => Name.GetHashCode(StringComparison.Ordinal);
     }
 
     /// <summary>Avro's deflate codec: each block is raw deflate (RFC 1951, no zlib header), as Apache.Avro's own writes it.</summary>
-    internal sealed class DeflateCodec : Codec
+    internal sealed class DeflateCodec : BlockCodec
     {
         internal const string Name = "deflate";
 
@@ -182,15 +176,6 @@ internal static class AvroCodecs
             using var output = new MemoryStream();
             using (var deflate = new DeflateStream(output, CompressionLevel.Optimal)) deflate.Write(uncompressedData);
             return output.ToArray();
-        }
-
-        public override void Compress(MemoryStream inputStream, MemoryStream outputStream)
-        {
-            ArgumentNullException.ThrowIfNull(inputStream);
-            ArgumentNullException.ThrowIfNull(outputStream);
-            var compressed = Compress(inputStream.ToArray());
-            outputStream.SetLength(0);
-            outputStream.Write(compressed, 0, compressed.Length);
         }
 
         public override byte[] Decompress(byte[] compressedData, int length)
@@ -207,9 +192,5 @@ internal static class AvroCodecs
         }
 
         public override string GetName() => Name;
-
-        public override bool Equals(object? other) => other is DeflateCodec;
-
-        public override int GetHashCode() => Name.GetHashCode(StringComparison.Ordinal);
     }
 }
