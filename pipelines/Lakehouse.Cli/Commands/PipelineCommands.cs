@@ -39,6 +39,8 @@ internal static class PipelineCommands
                 <lake>/_lakehouse/state.db, or Cosmos DB when LAKEHOUSE_COSMOS_CONNECTION_STRING (or _ENDPOINT and _KEY) is set.
                 Resume: a run whose process was killed is resumed by running the same command line again (same file, --param and
                 --trigger-body), or by --resume <runId>: activities that finished are not run again.
+                SecureString parameters are shown and recorded as *** (in the run record, logs, outputs and errors); a run given one
+                is resumed with it given again: --resume <runId> --param <name>=<value>.
                 A failed run is posted to {PipelineWebhook.UrlVariable} when it is set (secret: {PipelineWebhook.SecretVariable}).
                 Exit 0: the run succeeded; 1: it failed or could not start; 130: stopped by Ctrl+C (resume it later).
                 """,
@@ -53,7 +55,7 @@ internal static class PipelineCommands
         var file = new Argument<string?>("file") { Description = "The pipeline's JSON file (not needed with --resume).", Arity = ArgumentArity.ZeroOrOne };
         var param = new Option<string[]>("--param") { Description = "A parameter value, name=value (repeat for more); converted to the declared type (Array and Object as JSON).", HelpName = "name=value" };
         var triggerBody = CommandLine.Text("--trigger-body", "What @triggerBody() returns: a JSON object (a storage event's folderPath and fileName).", "json");
-        var resume = CommandLine.Text("--resume", "Resume the run with this id (its process was killed or it was cancelled), or start one that watch queued.", "runId");
+        var resume = CommandLine.Text("--resume", "Resume the run with this id (its process was killed or it was cancelled), or start one that watch queued; --param gives its SecureString parameters again.", "runId");
         var json = CommandLine.Flag("--json", "Print the run as one JSON object (run id, status, activities with outputs and errors).");
         command.Add(file);
         command.Add(param);
@@ -66,8 +68,8 @@ internal static class PipelineCommands
             var runId = parse.GetValue(resume);
             if (path is null == runId is null)
                 throw CommandLine.Usage(runId is null ? "'lakehouse pipeline run' needs the pipeline file (or --resume <runId>)" : "give the pipeline file or --resume <runId>, not both");
-            if (runId is not null && (parse.GetValue(param) is { Length: > 0 } || parse.GetValue(triggerBody) is not null))
-                throw CommandLine.Usage("--resume takes the run's own parameters and trigger body: drop --param and --trigger-body");
+            if (runId is not null && parse.GetValue(triggerBody) is not null)
+                throw CommandLine.Usage("--resume takes the run's own trigger body: drop --trigger-body");
             var parameters = Parameters(parse.GetValue(param) ?? []);
             var body = TriggerBody(parse.GetValue(triggerBody));
             var lake = LocalLake(session.LakeLocation(parse));
@@ -83,13 +85,14 @@ internal static class PipelineCommands
             if (runId is not null)
             {
                 // Nothing printed first: ResumeAsync refuses a run that does not exist, has finished or still runs.
-                result = await runner.ResumeAsync(runId, cancellationToken).ConfigureAwait(false);
+                // --param gives the SecureString parameters again: the run record keeps them masked, never their values.
+                result = await runner.ResumeAsync(runId, parameters, cancellationToken).ConfigureAwait(false);
             }
             else if (await runner.FindUnfinishedRunAsync(path!, parameters, body, cancellationToken).ConfigureAwait(false) is { } unfinished)
             {
                 await session.Error.WriteLineAsync($"resuming run {unfinished}: it did not finish (its process is gone); activities that finished are not run again")
                     .ConfigureAwait(false);
-                result = await runner.ResumeAsync(unfinished, cancellationToken).ConfigureAwait(false);
+                result = await runner.ResumeAsync(unfinished, parameters, cancellationToken).ConfigureAwait(false);
             }
             else
             {

@@ -68,9 +68,11 @@ internal static class CustomCommand
     /// <summary>
     /// Runs <paramref name="start"/>, appending its output to <paramref name="logFile"/>. <paramref name="started"/> is called
     /// with the process id and start time once it runs (the checkpoint keeps them, so a resumed run can stop an orphan).
+    /// <paramref name="redact"/> masks the SecureString values in every line written to the log and in the tails returned.
     /// </summary>
     /// <exception cref="OperationCanceledException">The token was cancelled (timeout or stop): the process tree was killed first.</exception>
-    internal static async Task<Result> RunAsync(ProcessStartInfo start, string logFile, int tailBytes, Func<int, DateTimeOffset, Task> started, CancellationToken cancellationToken)
+    internal static async Task<Result> RunAsync(ProcessStartInfo start, string logFile, int tailBytes, Func<string, string> redact,
+        Func<int, DateTimeOffset, Task> started, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
         await using var log = new StreamWriter(new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite), new UTF8Encoding(false)) { AutoFlush = true };
@@ -80,7 +82,7 @@ internal static class CustomCommand
         using var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => Write(e.Data, stdout, "");
         process.ErrorDataReceived += (_, e) => Write(e.Data, stderr, "[stderr] ");
-        lock (gate) log.WriteLine($"--- {DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture)} {start.FileName} {string.Join(' ', start.ArgumentList)}");
+        lock (gate) log.WriteLine(redact($"--- {DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture)} {start.FileName} {string.Join(' ', start.ArgumentList)}"));
         process.Start();
         DateTimeOffset processStart;
         try
@@ -110,6 +112,7 @@ internal static class CustomCommand
         void Write(string? line, Tail tail, string prefix)
         {
             if (line is null) return;
+            line = redact(line);
             lock (gate)
             {
                 log.WriteLine(prefix + line);

@@ -12,7 +12,7 @@ namespace Lakehouse.Pipelines.Runner;
 /// rule for the run's status, policy retry/retryIntervalInSeconds/timeout, parameters and variables, and the activities
 /// Custom, Script, WebActivity, ExecutePipeline, ForEach, IfCondition, Until, Wait, Fail, SetVariable and AppendVariable.
 /// Every activity is checkpointed in the state store when it starts and ends, so a run whose process died can be resumed
-/// (<see cref="ResumeAsync"/>) without running again what finished. A failed run is posted to the webhook, when one is set.
+/// (<see cref="ResumeAsync(string, IReadOnlyDictionary{string, string}?, CancellationToken)"/>) without running again what finished. A failed run is posted to the webhook, when one is set.
 /// </summary>
 /// <example>
 /// <code>
@@ -77,7 +77,7 @@ public sealed class PipelineRunner : IAsyncDisposable
         var run = await Store.CreateRunAsync(new PipelineRunRecord(runId, definition.Name, Envelope(definition, values, triggerBody, null), RunStatus.InProgress, now), cancellationToken)
             .ConfigureAwait(false);
         RunnerLog.RunStarted(Logger, definition.Name, runId, definition.File);
-        return await ExecuteAsync(definition, run, values, triggerBody, [], false, true, cancellationToken).ConfigureAwait(false);
+        return await ExecuteAsync(definition, run, values, triggerBody, [], false, true, SecureValues.None, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -87,8 +87,21 @@ public sealed class PipelineRunner : IAsyncDisposable
     /// where the run recorded it.
     /// </summary>
     /// <exception cref="LakehouseException">The run does not exist (NotFound), has finished (PreconditionFailed), or its runner
-    /// process is still alive on this machine (Conflict).</exception>
-    public async Task<PipelineRunResult> ResumeAsync(string runId, CancellationToken cancellationToken = default)
+    /// process is still alive on this machine (Conflict); it has SecureString parameters, which need <see cref="ResumeAsync(string, IReadOnlyDictionary{string, string}?, CancellationToken)"/> (InvalidInput).</exception>
+    public Task<PipelineRunResult> ResumeAsync(string runId, CancellationToken cancellationToken = default) => ResumeAsync(runId, null, cancellationToken);
+
+    /// <summary>
+    /// Resumes a run that did not finish, as <see cref="ResumeAsync(string, CancellationToken)"/>, given its SecureString parameters
+    /// again: the run record keeps them masked, never their values, so a run that was given one cannot be resumed without it (a
+    /// SecureString parameter that took its default value takes it again). Other parameters come from the record; one given here
+    /// must have the recorded value.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="parameters">Parameter values as text (as <c>--param k=v</c> gives them): every SecureString parameter the run was given.</param>
+    /// <param name="cancellationToken">Stops the run, as <see cref="RunAsync"/>'s does.</param>
+    /// <exception cref="LakehouseException">The run does not exist (NotFound), has finished (PreconditionFailed), or its runner
+    /// process is still alive on this machine (Conflict); a SecureString parameter is missing, or another parameter differs from the record (InvalidInput).</exception>
+    public async Task<PipelineRunResult> ResumeAsync(string runId, IReadOnlyDictionary<string, string>? parameters, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(runId);
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
@@ -100,13 +113,56 @@ public sealed class PipelineRunner : IAsyncDisposable
         if (run.Status is RunStatus.InProgress or RunStatus.Queued && envelope.RunnerAlive())
             throw new LakehouseException(LakehouseErrorReason.Conflict, $"Pipeline run '{runId}' is still running (process {envelope.RunnerPid} on {envelope.RunnerHost}); it cannot be resumed twice.");
         var definition = PipelineDefinition.Load(envelope.File);
-        var values = PipelineValues.Bind(definition, envelope.Parameters.Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())));
+        var values = PipelineValues.Bind(definition, ResumeParameters(runId, definition, envelope, parameters));
         var checkpoints = await Store.ListActivitiesAsync(runId, cancellationToken).ConfigureAwait(false);
         var starting = run.Status == RunStatus.Queued && checkpoints.Count == 0; // queued by a trigger: this is its start, not a resumption
         run = await Store.UpdateRunAsync(run with { Status = RunStatus.InProgress, EndedAt = null, Error = null, ParametersJson = Envelope(definition, values, envelope.TriggerBody, envelope.ParentRunId) },
             cancellationToken).ConfigureAwait(false);
         if (starting) RunnerLog.RunStarted(Logger, definition.Name, runId, definition.File);
-        return await ExecuteAsync(definition, run, values, envelope.TriggerBody, checkpoints, !starting, envelope.ParentRunId is null, cancellationToken).ConfigureAwait(false);
+        return await ExecuteAsync(definition, run, values, envelope.TriggerBody, checkpoints, !starting, envelope.ParentRunId is null, SecureValues.None, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The parameters a resumed run is bound with: the recorded ones, each SecureString one from <paramref name="given"/> (one the
+    /// record masks must be there; one that took its default takes it again); a recorded value written before SecureString values
+    /// were masked is taken as it is.
+    /// </summary>
+    private static List<KeyValuePair<string, JsonNode?>> ResumeParameters(string runId, PipelineDefinition definition, RunEnvelope envelope, IReadOnlyDictionary<string, string>? given)
+    {
+        given ??= new Dictionary<string, string>();
+        var missing = envelope.Masked.Where(m => !given.Keys.Contains(m, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (missing.Count > 0)
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                $"Pipeline run '{runId}' was given the SecureString parameter{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Select(m => $"'{m}'"))}, whose value the run record does not keep: "
+                + $"resume it with {string.Join(" ", missing.Select(m => $"--param {m}=<value>"))} (the value the run needs now).");
+        bool Kept(KeyValuePair<string, JsonNode?> p) =>
+            !SecureValues.IsSecure(definition, p.Key) || !(envelope.Masked.Contains(p.Key, StringComparer.OrdinalIgnoreCase) || PipelineValues.Text(p.Value) == SecureValues.Mask);
+        var result = envelope.Parameters.Where(Kept).Where(p => !SecureValues.IsSecure(definition, p.Key) || !given.Keys.Contains(p.Key, StringComparer.OrdinalIgnoreCase))
+            .Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())).ToList();
+        foreach (var (name, text) in given)
+        {
+            var declared = definition.Parameters.Keys.FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase))
+                ?? throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Pipeline run '{runId}': the pipeline has no parameter '{name}'");
+            if (SecureValues.IsSecure(definition, declared))
+            {
+                result.Add(KeyValuePair.Create(declared, (JsonNode?)JsonValue.Create(text)));
+                continue;
+            }
+            var recorded = envelope.Parameters.FirstOrDefault(p => string.Equals(p.Key, declared, StringComparison.OrdinalIgnoreCase)).Value;
+            string? value;
+            try
+            {
+                value = PipelineValues.Convert(PipelineDefinition.Str(definition.Parameters[declared]["type"]) ?? "String", JsonValue.Create(text))?.ToJsonString();
+            }
+            catch (FormatException)
+            {
+                value = null;
+            }
+            if (value is null || value != recorded?.ToJsonString())
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"Pipeline run '{runId}': parameter '{declared}' is not a SecureString and the run keeps its own value: a resumed run keeps its parameters; drop --param {declared} (or start a new run)");
+        }
+        return result;
     }
 
     /// <summary>
@@ -121,7 +177,7 @@ public sealed class PipelineRunner : IAsyncDisposable
         var definition = PipelineDefinition.Load(pipelineFile);
         var values = PipelineValues.Bind(definition, PipelineValues.FromText(parameters));
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
-        var identity = RunEnvelope.Identity(definition.File, values, triggerBody);
+        var identity = RunEnvelope.Identity(definition.File, SecureValues.ForRecord(definition, values).Values, triggerBody);
         foreach (var run in await Store.ListRunsAsync(definition.Name, 50, cancellationToken).ConfigureAwait(false))
         {
             if (run.Status is not (RunStatus.InProgress or RunStatus.Queued)) continue;
@@ -143,8 +199,12 @@ public sealed class PipelineRunner : IAsyncDisposable
         return null;
     }
 
-    /// <summary>Runs a pipeline an ExecutePipeline activity starts: a run of its own (resumed when it exists and did not finish).</summary>
-    internal async Task<PipelineRunResult> RunChildAsync(PipelineDefinition definition, string runId, Dictionary<string, JsonNode?> values, string parentRunId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs a pipeline an ExecutePipeline activity starts: a run of its own (resumed when it exists and did not finish). Its texts
+    /// mask the parent's SecureString values (<paramref name="inherited"/>) too, whatever the child's parameter types.
+    /// </summary>
+    internal async Task<PipelineRunResult> RunChildAsync(PipelineDefinition definition, string runId, Dictionary<string, JsonNode?> values, string parentRunId,
+        SecureValues inherited, CancellationToken cancellationToken)
     {
         var now = Options.Clock.GetUtcNow();
         var record = new PipelineRunRecord(runId, definition.Name, Envelope(definition, values, null, parentRunId), RunStatus.InProgress, now);
@@ -166,13 +226,14 @@ public sealed class PipelineRunner : IAsyncDisposable
             resumed = true;
         }
         RunnerLog.RunStarted(Logger, definition.Name, runId, definition.File);
-        return await ExecuteAsync(definition, record, values, null, checkpoints, resumed, false, cancellationToken).ConfigureAwait(false);
+        return await ExecuteAsync(definition, record, values, null, checkpoints, resumed, false, inherited, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<PipelineRunResult> ExecuteAsync(PipelineDefinition definition, PipelineRunRecord run, Dictionary<string, JsonNode?> values, JsonNode? triggerBody,
-        IEnumerable<ActivityRunRecord> checkpoints, bool resumed, bool notify, CancellationToken cancellationToken)
+        IEnumerable<ActivityRunRecord> checkpoints, bool resumed, bool notify, SecureValues inherited, CancellationToken cancellationToken)
     {
-        var execution = new RunExecution(this, definition, run.RunId, values, triggerBody, run.StartedAt, checkpoints);
+        var execution = new RunExecution(this, definition, run.RunId, values, triggerBody, run.StartedAt, checkpoints, SecureValues.Of(definition, values, inherited));
+        var secure = execution.Secure;
         if (resumed) RunnerLog.RunResumed(Logger, definition.Name, run.RunId, execution.FinishedBefore);
         var clock = Stopwatch.StartNew();
         ContainerResult result;
@@ -192,7 +253,8 @@ public sealed class PipelineRunner : IAsyncDisposable
         }
         var (failedActivity, firstError) = execution.FirstFailure;
         var ended = Options.Clock.GetUtcNow();
-        var error = result.Status == RunStatus.Succeeded ? null : result.Error ?? firstError;
+        var error = secure.RedactOrNull(result.Status == RunStatus.Succeeded ? null : result.Error ?? firstError);
+        firstError = secure.RedactOrNull(firstError);
         run = await Store.UpdateRunAsync(run with { Status = result.Status, EndedAt = ended, Error = error }, CancellationToken.None).ConfigureAwait(false);
         RunnerLog.RunEnded(Logger, definition.Name, run.RunId, result.Status, clock.ElapsedMilliseconds);
         var activities = await Store.ListActivitiesAsync(run.RunId, CancellationToken.None).ConfigureAwait(false);
@@ -213,7 +275,9 @@ public sealed class PipelineRunner : IAsyncDisposable
         bool notify)
     {
         var what = exception is LakehouseException ? exception.Message : $"internal error ({exception.GetType().Name}): {exception.Message}";
-        var error = execution.CrashedActivity is { } activity ? $"activity {activity}: {what}" : what;
+        var error = execution.Secure.Redact(execution.CrashedActivity is { } activity ? $"activity {activity}: {what}" : what);
+        // The exception is kept as the inner one (shown with --verbose) only when it shows no SecureString value.
+        var inner = execution.Secure.Reveals(exception.ToString()) ? null : exception;
         var reason = exception is LakehouseException lakehouse ? lakehouse.Reason : LakehouseErrorReason.Internal;
         var ended = Options.Clock.GetUtcNow();
         try
@@ -224,12 +288,13 @@ public sealed class PipelineRunner : IAsyncDisposable
         }
         catch (Exception storeError) when (storeError is not OperationCanceledException)
         {
-            RunnerLog.RunNotRecordedFailed(Logger, definition.Name, run.RunId, storeError.Message);
-            return new LakehouseException(reason, $"{error} (run {run.RunId} could not be recorded Failed: {storeError.Message})", exception);
+            var storeMessage = execution.Secure.Redact(storeError.Message);
+            RunnerLog.RunNotRecordedFailed(Logger, definition.Name, run.RunId, storeMessage);
+            return new LakehouseException(reason, $"{error} (run {run.RunId} could not be recorded Failed: {storeMessage})", inner);
         }
         RunnerLog.RunEnded(Logger, definition.Name, run.RunId, RunStatus.Failed, clock.ElapsedMilliseconds);
         if (notify) await NotifyAsync(run, definition, execution, execution.CrashedActivity, error, error, ended).ConfigureAwait(false);
-        return new LakehouseException(reason, $"{error} (run {run.RunId} is recorded Failed)", exception);
+        return new LakehouseException(reason, $"{error} (run {run.RunId} is recorded Failed)", inner);
     }
 
     /// <summary>Posts a failed run to the webhook, when one is set.</summary>
@@ -255,18 +320,21 @@ public sealed class PipelineRunner : IAsyncDisposable
     internal Task<JsonArray> RunScriptAsync(string text, CancellationToken cancellationToken) =>
         LakeScript.RunAsync(Options.LakeRoot, text, Options.LoggerFactory, cancellationToken);
 
-    private static string Envelope(PipelineDefinition definition, Dictionary<string, JsonNode?> values, JsonNode? triggerBody, string? parentRunId) =>
-        RunEnvelope.Create(definition.File, values, triggerBody, parentRunId).ToJsonString();
+    /// <summary>The run record's envelope: SecureString values masked (<see cref="SecureValues.ForRecord"/>).</summary>
+    private static string Envelope(PipelineDefinition definition, Dictionary<string, JsonNode?> values, JsonNode? triggerBody, string? parentRunId, bool queued = false)
+    {
+        var (shown, masked) = SecureValues.ForRecord(definition, values);
+        return RunEnvelope.Create(definition.File, shown, masked, triggerBody, parentRunId, queued).ToJsonString();
+    }
 
     /// <summary>
-    /// The record of a run queued and not started (no runner process), which <see cref="ResumeAsync"/> starts: what a trigger writes
+    /// The record of a run queued and not started (no runner process), which <see cref="ResumeAsync(string, IReadOnlyDictionary{string, string}?, CancellationToken)"/> starts: what a trigger writes
     /// before it claims the run's files, so a trigger that dies after claiming them leaves a run to start rather than claims that no
     /// run will take. The parameters are checked as <see cref="RunAsync"/> checks them.
     /// </summary>
     /// <exception cref="LakehouseException">A parameter is not declared or not of its type (InvalidInput).</exception>
     internal static PipelineRunRecord Queued(string runId, PipelineDefinition definition, IReadOnlyDictionary<string, string> parameters, JsonNode triggerBody, DateTimeOffset now) =>
-        new(runId, definition.Name, RunEnvelope.Create(definition.File, PipelineValues.Bind(definition, PipelineValues.FromText(parameters)), triggerBody, null, queued: true).ToJsonString(),
-            RunStatus.Queued, now);
+        new(runId, definition.Name, Envelope(definition, PipelineValues.Bind(definition, PipelineValues.FromText(parameters)), triggerBody, null, queued: true), RunStatus.Queued, now);
 
     private async Task InitializeAsync(CancellationToken cancellationToken)
     {

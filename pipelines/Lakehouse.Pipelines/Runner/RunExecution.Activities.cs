@@ -49,7 +49,7 @@ internal sealed partial class RunExecution
         start.Environment["LAKEHOUSE_PIPELINE_RUN_ID"] = RunId;
         start.Environment["LAKEHOUSE_PIPELINE_ACTIVITY"] = key;
         var logFile = Path.Combine(LogDirectory, SafeFileName(key) + ".log");
-        var result = await CustomCommand.RunAsync(start, logFile, _runner.Options.OutputTailBytes,
+        var result = await CustomCommand.RunAsync(start, logFile, _runner.Options.OutputTailBytes, Secure.Redact,
             (pid, processStart) => SaveAsync(new ActivityRunRecord(RunId, key, attempt, RunStatus.InProgress,
                 new JsonObject { ["pid"] = pid, ["processStartedAt"] = processStart, ["logFile"] = logFile }.ToJsonString(), started), CancellationToken.None),
             cancellationToken).ConfigureAwait(false);
@@ -144,7 +144,7 @@ internal sealed partial class RunExecution
         var childRunId = RunId + "_" + SafeFileName(key);
         var wait = props["waitOnCompletion"] is JsonValue w && w.TryGetValue<bool>(out var b) && b;
         var output = new JsonObject { ["pipelineName"] = child.Name, ["pipelineRunId"] = childRunId };
-        var run = _runner.RunChildAsync(child, childRunId, parameters, RunId, cancellationToken);
+        var run = _runner.RunChildAsync(child, childRunId, parameters, RunId, Secure, cancellationToken);
         if (!wait)
         {
             // ADF returns at once when waitOnCompletion is false (its default); locally the run still waits for the child before it ends.

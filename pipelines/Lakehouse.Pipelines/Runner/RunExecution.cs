@@ -25,8 +25,9 @@ internal sealed partial class RunExecution
     private string? _crashedActivity;
 
     internal RunExecution(PipelineRunner runner, PipelineDefinition definition, string runId, Dictionary<string, JsonNode?> parameters, JsonNode? triggerBody,
-        DateTimeOffset triggerTime, IEnumerable<ActivityRunRecord> checkpoints)
+        DateTimeOffset triggerTime, IEnumerable<ActivityRunRecord> checkpoints, SecureValues secure)
     {
+        Secure = secure;
         _runner = runner;
         Definition = definition;
         RunId = runId;
@@ -50,6 +51,9 @@ internal sealed partial class RunExecution
     internal DateTimeOffset TriggerTime { get; }
 
     internal string LogDirectory { get; }
+
+    /// <summary>The run's SecureString values: masked in every text this run logs or records.</summary>
+    internal SecureValues Secure { get; }
 
     /// <summary>How many activities had ended before this (resumed) run started.</summary>
     internal int FinishedBefore => _checkpoints.Values.Count(c => IsFinal(c.Status));
@@ -286,7 +290,7 @@ internal sealed partial class RunExecution
                 NoteFailure(ended, key, error);
                 return new Outcome(name, status, output, error, errorCode);
             }
-            RunnerLog.ActivityRetrying(Logger, key, attempt - first + 1, last - first + 1, error, interval);
+            RunnerLog.ActivityRetrying(Logger, key, attempt - first + 1, last - first + 1, Secure.Redact(error), interval);
             await Task.Delay(TimeSpan.FromSeconds(interval), _runner.Options.Clock, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -335,11 +339,15 @@ internal sealed partial class RunExecution
         lock (_gate) return _checkpoints.GetValueOrDefault(key);
     }
 
-    /// <summary>Stores an activity's checkpoint over the last one this run holds (its ETag), and keeps the stored copy.</summary>
+    /// <summary>
+    /// Stores an activity's checkpoint over the last one this run holds (its ETag), and keeps the stored copy. Its output and error
+    /// are stored with SecureString values masked (a resumed run takes a skipped activity's output masked, as ADF shows it).
+    /// </summary>
     internal async Task SaveAsync(ActivityRunRecord record, CancellationToken cancellationToken)
     {
         var current = Checkpoint(record.ActivityName);
-        var saved = await _runner.Store.SaveActivityAsync(record with { ETag = current?.ETag }, cancellationToken).ConfigureAwait(false);
+        var saved = await _runner.Store.SaveActivityAsync(record with { ETag = current?.ETag, OutputJson = Secure.RedactJson(record.OutputJson), Error = Secure.RedactOrNull(record.Error) },
+            cancellationToken).ConfigureAwait(false);
         lock (_gate) _checkpoints[record.ActivityName] = saved;
     }
 

@@ -143,8 +143,11 @@ public sealed class LandingWatcher : IDisposable
             if (envelope.ParentRunId is not null || envelope.File != pipelineFile || !StartedByWatch(envelope.TriggerBody)) continue;
             if (run.Status is not RunStatus.Cancelled && envelope.RunnerAlive()) continue; // another process runs it
             TriggerLog.Resuming(_log, run.RunId, run.Status);
-            var exitCode = await _launcher.LaunchAsync(new PipelineLaunch(envelope.File, envelope.TriggerBody!.ToJsonString(), [], run.RunId, run.RunId), cancellationToken)
-                .ConfigureAwait(false);
+            var launch = new PipelineLaunch(envelope.File, envelope.TriggerBody!.ToJsonString(), [], run.RunId, run.RunId)
+            {
+                SecureParameters = Secure(Parameters((JsonObject)envelope.TriggerBody, run.StartedAt)),
+            };
+            var exitCode = await _launcher.LaunchAsync(launch, cancellationToken).ConfigureAwait(false);
             TriggerLog.RunEnded(_log, run.RunId, exitCode);
             if (exitCode != 0) failed++;
         }
@@ -236,7 +239,8 @@ public sealed class LandingWatcher : IDisposable
             run = await _store.UpdateRunAsync(run with { ParametersJson = Queued(runId, body, now).ParametersJson }, cancellationToken).ConfigureAwait(false);
         }
 
-        var launch = new PipelineLaunch(_trigger.PipelineFile, body.ToJsonString(), Parameters(body, now), runId, runId);
+        var parameters = Parameters(body, now);
+        var launch = new PipelineLaunch(_trigger.PipelineFile, body.ToJsonString(), parameters, runId, runId) { SecureParameters = Secure(parameters) };
         TriggerLog.Starting(_log, claimed.Count, (string?)body["folderPath"] ?? "", runId);
         var exitCode = await _launcher.LaunchAsync(launch, cancellationToken).ConfigureAwait(false);
         TriggerLog.RunEnded(_log, runId, exitCode);
@@ -245,6 +249,10 @@ public sealed class LandingWatcher : IDisposable
 
     /// <summary>The pipeline parameters of a run: the trigger's, from its body, and the watch's own.</summary>
     private List<KeyValuePair<string, string>> Parameters(JsonObject body, DateTimeOffset now) => [.. _trigger.Parameters(body, now), .. _options.Parameters];
+
+    /// <summary>The SecureString ones of a run's parameters: the run record keeps them masked, so its start (a resume) is given them again.</summary>
+    private List<KeyValuePair<string, string>> Secure(List<KeyValuePair<string, string>> parameters) =>
+        [.. parameters.Where(p => Runner.SecureValues.IsSecure(_pipeline, p.Key))];
 
     private PipelineRunRecord Queued(string runId, JsonObject body, DateTimeOffset now) =>
         Runner.PipelineRunner.Queued(runId, _pipeline, Parameters(body, now).ToDictionary(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase), body, now);

@@ -9,7 +9,14 @@ namespace Lakehouse.Pipelines.Trigger;
 /// <param name="Parameters">The pipeline parameters, in order: the trigger's mapping, then the user's.</param>
 /// <param name="ClaimId">The id under which the batch's files were claimed in the landed-file ledger.</param>
 /// <param name="ResumeRunId">The run to resume instead (<c>pipeline run --resume</c>): one an earlier watch started that did not finish.</param>
-internal sealed record PipelineLaunch(string PipelineFile, string TriggerBody, IReadOnlyList<KeyValuePair<string, string>> Parameters, string ClaimId, string? ResumeRunId = null);
+internal sealed record PipelineLaunch(string PipelineFile, string TriggerBody, IReadOnlyList<KeyValuePair<string, string>> Parameters, string ClaimId, string? ResumeRunId = null)
+{
+    /// <summary>
+    /// The SecureString parameters a resume (<see cref="ResumeRunId"/>) is given again (<c>--param k=v</c>): the run record keeps
+    /// them masked, never their values.
+    /// </summary>
+    internal IReadOnlyList<KeyValuePair<string, string>> SecureParameters { get; init; } = [];
+}
 
 /// <summary>Starts a pipeline run and waits for its end; the exit code is the run's (0 succeeded).</summary>
 internal interface IPipelineLauncher
@@ -31,9 +38,10 @@ internal sealed class ProcessPipelineLauncher(string program, IReadOnlyList<stri
     /// <summary>The command line of a launch (after the program).</summary>
     internal IReadOnlyList<string> Arguments(PipelineLaunch launch)
     {
-        if (launch.ResumeRunId is { } runId) return [.. leadingArguments, "pipeline", "run", "--resume", runId, .. trailingArguments];
-        var args = new List<string>(leadingArguments) { "pipeline", "run", launch.PipelineFile, "--trigger-body", launch.TriggerBody };
-        foreach (var (k, v) in launch.Parameters)
+        var args = new List<string>(leadingArguments) { "pipeline", "run" };
+        if (launch.ResumeRunId is { } runId) args.AddRange(["--resume", runId]);
+        else args.AddRange([launch.PipelineFile, "--trigger-body", launch.TriggerBody]);
+        foreach (var (k, v) in launch.ResumeRunId is null ? launch.Parameters : launch.SecureParameters)
         {
             args.Add("--param");
             args.Add(k + "=" + v);

@@ -39,9 +39,12 @@ public abstract class RunnerTestKit : IAsyncLifetime
     /// <summary>The runner's state store; null for SQLite under the lake.</summary>
     protected IPipelineStateStore? StateStore { get; set; }
 
+    /// <summary>The runner's logs; null for none.</summary>
+    protected Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; set; }
+
     protected PipelineRunner CreateRunner()
     {
-        Runner = new PipelineRunner(new PipelineRunnerOptions { LakeRoot = Lake, Webhook = Webhook, Clock = Clock, StateStore = StateStore });
+        Runner = new PipelineRunner(new PipelineRunnerOptions { LakeRoot = Lake, Webhook = Webhook, Clock = Clock, StateStore = StateStore, LoggerFactory = LoggerFactory });
         return Runner;
     }
 

@@ -247,6 +247,41 @@ public sealed class LandingWatcherTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// A SecureString parameter of the watch (<c>--param</c>, the type in any casing): the run it queues keeps it masked, and the
+    /// run's start (<c>pipeline run --resume</c>) is given it again on its command line; so is the resume of an interrupted run.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_SecureStringParameter_QueuedRunMasksItAndTheLaunchGivesItAgain()
+    {
+        const string secret = "Wt4m-watch-s3cr3t-Bv81";
+        var pipeline = _temp.Combine("pipeline", "pl_secure.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(pipeline)!);
+        await File.WriteAllTextAsync(pipeline, """
+            {"name": "pl_secure", "properties": {"parameters": {"folderPath": {"type": "String"}, "key": {"type": "securestring"}, "plain": {"type": "String"}},
+              "activities": [{"name": "Pause", "type": "Wait", "typeProperties": {"waitTimeInSeconds": 0}}]}}
+            """);
+        await LandAsync("weblogs/a.ndjson");
+        var recorder = new Recorder(exitCode: 0);
+        using var watcher = Watcher(recorder, once: true, BlobEventsTriggerDefinition.ForPipeline(pipeline), [KeyValuePair.Create("key", secret), KeyValuePair.Create("plain", "p")]);
+
+        Assert.Equal(0, await watcher.RunAsync());
+
+        var launch = Assert.Single(recorder.Launches);
+        var record = await _store.GetRunAsync(launch.ResumeRunId!);
+        Assert.DoesNotContain(secret, record.ParametersJson, StringComparison.Ordinal);
+        Assert.Equal("***", JsonNode.Parse(record.ParametersJson)!["parameters"]!["key"]!.GetValue<string>());
+        var launcher = new ProcessPipelineLauncher("dotnet", ["/x/lakehouse.dll"], ["--lake", "/data/lake"]);
+        Assert.Equal(["/x/lakehouse.dll", "pipeline", "run", "--resume", launch.ResumeRunId!, "--param", $"key={secret}", "--lake", "/data/lake"], launcher.Arguments(launch));
+
+        await _store.UpdateRunAsync(await _store.GetRunAsync(launch.ResumeRunId!) with { Status = RunStatus.Cancelled });
+        var again = new Recorder(exitCode: 0);
+        using var restarted = Watcher(again, once: true, BlobEventsTriggerDefinition.ForPipeline(pipeline), [KeyValuePair.Create("key", secret)]);
+        Assert.Equal(0, await restarted.RunAsync());
+        var resume = Assert.Single(again.Launches);
+        Assert.Equal((launch.ResumeRunId, "key=" + secret), (resume.ResumeRunId, string.Join(",", resume.SecureParameters.Select(p => p.Key + "=" + p.Value))));
+    }
+
+    /// <summary>
     /// The watch dies after it claimed a batch's files and before their run starts (the launch throws, where a SIGKILL would end the
     /// process). Before, the files stayed claimed and no run ever took them: the next watch started nothing. The run is now recorded
     /// (Queued) before the claims, which name it, and the next watch starts that run.
