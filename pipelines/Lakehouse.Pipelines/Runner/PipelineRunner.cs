@@ -136,15 +136,16 @@ public sealed class PipelineRunner : IAsyncDisposable
                 $"Pipeline run '{runId}' was given the SecureString parameter{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Select(m => $"'{m}'"))}, whose value the run record does not keep: "
                 + $"resume it with {string.Join(" ", missing.Select(m => $"--param {m}=<value>"))} (the value the run needs now).");
         bool Kept(KeyValuePair<string, JsonNode?> p) =>
-            !SecureValues.IsSecure(definition, p.Key) || !(envelope.Masked.Contains(p.Key, StringComparer.OrdinalIgnoreCase) || PipelineValues.Text(p.Value) == SecureValues.Mask);
+            !envelope.Masked.Contains(p.Key, StringComparer.OrdinalIgnoreCase) && !(SecureValues.IsSecure(definition, p.Key) && PipelineValues.Text(p.Value) == SecureValues.Mask);
         var result = envelope.Parameters.Where(Kept).Where(p => !SecureValues.IsSecure(definition, p.Key) || !given.Keys.Contains(p.Key, StringComparer.OrdinalIgnoreCase))
             .Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())).ToList();
         foreach (var (name, text) in given)
         {
             var declared = definition.Parameters.Keys.FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase))
                 ?? throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Pipeline run '{runId}': the pipeline has no parameter '{name}'");
-            if (SecureValues.IsSecure(definition, declared))
+            if (SecureValues.IsSecure(definition, declared) || envelope.Masked.Contains(declared, StringComparer.OrdinalIgnoreCase))
             {
+                result.RemoveAll(p => string.Equals(p.Key, declared, StringComparison.OrdinalIgnoreCase));
                 result.Add(KeyValuePair.Create(declared, (JsonNode?)JsonValue.Create(text)));
                 continue;
             }
@@ -207,7 +208,7 @@ public sealed class PipelineRunner : IAsyncDisposable
         SecureValues inherited, CancellationToken cancellationToken)
     {
         var now = Options.Clock.GetUtcNow();
-        var record = new PipelineRunRecord(runId, definition.Name, Envelope(definition, values, null, parentRunId), RunStatus.InProgress, now);
+        var record = new PipelineRunRecord(runId, definition.Name, Envelope(definition, values, null, parentRunId, inherited: inherited), RunStatus.InProgress, now);
         IReadOnlyList<ActivityRunRecord> checkpoints = [];
         var resumed = false;
         try
@@ -320,10 +321,23 @@ public sealed class PipelineRunner : IAsyncDisposable
     internal Task<JsonArray> RunScriptAsync(string text, CancellationToken cancellationToken) =>
         LakeScript.RunAsync(Options.LakeRoot, text, Options.LoggerFactory, cancellationToken);
 
-    /// <summary>The run record's envelope: SecureString values masked (<see cref="SecureValues.ForRecord"/>).</summary>
-    private static string Envelope(PipelineDefinition definition, Dictionary<string, JsonNode?> values, JsonNode? triggerBody, string? parentRunId, bool queued = false)
+    /// <summary>
+    /// The run record's envelope: SecureString values masked (<see cref="SecureValues.ForRecord"/>); in a child run's, any parameter
+    /// holding a SecureString value of the parent (<paramref name="inherited"/>) too, and named with the masked ones (a resume gives it again).
+    /// </summary>
+    private static string Envelope(PipelineDefinition definition, Dictionary<string, JsonNode?> values, JsonNode? triggerBody, string? parentRunId, bool queued = false,
+        SecureValues? inherited = null)
     {
         var (shown, masked) = SecureValues.ForRecord(definition, values);
+        if (inherited is { Any: true })
+        {
+            foreach (var (name, value) in shown.ToList())
+            {
+                if (value is null || (!inherited.Reveals(value.ToJsonString()) && !inherited.Reveals(PipelineValues.Text(value)))) continue;
+                shown[name] = inherited.Redact(value);
+                if (!masked.Contains(name, StringComparer.OrdinalIgnoreCase)) masked.Add(name);
+            }
+        }
         return RunEnvelope.Create(definition.File, shown, masked, triggerBody, parentRunId, queued).ToJsonString();
     }
 

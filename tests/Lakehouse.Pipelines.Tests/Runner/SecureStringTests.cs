@@ -71,6 +71,39 @@ public sealed class SecureStringTests : RunnerTestKit
     }
 
     /// <summary>
+    /// A parent's SecureString value given to a child pipeline's String parameter (ExecutePipeline) is masked in the child's run
+    /// record, its texts and the error the parent reports, as in the parent's; the child's activity gets the value.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_SecureStringGivenToChildStringParameter_ChildRecordAndErrorsMasked()
+    {
+        var got = Path.Combine(Work, "child");
+        Pipeline("pl_secure_child", [Custom("Echo", $"printf %s '@{{pipeline().parameters.p}}' > {got}; echo child has @{{pipeline().parameters.p}} >&2; exit 5")],
+            new JsonObject { ["p"] = new JsonObject { ["type"] = "String" } });
+        var file = Pipeline("pl_secure_parent",
+        [
+            Activity("Call", "ExecutePipeline", new JsonObject
+            {
+                ["pipeline"] = new JsonObject { ["referenceName"] = "pl_secure_child", ["type"] = "PipelineReference" },
+                ["waitOnCompletion"] = true,
+                ["parameters"] = new JsonObject { ["p"] = new JsonObject { ["value"] = "@pipeline().parameters.key", ["type"] = "Expression" } },
+            }),
+        ],
+        new JsonObject { ["key"] = new JsonObject { ["type"] = "SECURESTRING" } });
+
+        var result = await CreateRunner().RunAsync(file, new Dictionary<string, string> { ["key"] = Secret });
+
+        Assert.Equal(RunStatus.Failed, result.Status);
+        Assert.Equal(Secret, await File.ReadAllTextAsync(got));
+        Assert.Contains("child has ***", result.Error, StringComparison.Ordinal);
+        await using var store = new SqlitePipelineStateStore(SqlitePipelineStateStore.PathUnderLake(Lake));
+        var child = (await store.ListRunsAsync()).Single(r => r.Pipeline == "pl_secure_child");
+        Assert.Equal("***", JsonNode.Parse(child.ParametersJson)!["parameters"]!["p"]!.GetValue<string>());
+        AssertHidden(LakeBytes(), Secret, "the lake's files (state store, activity logs)");
+        foreach (var e in _logs.Events) AssertHidden(e.Message + string.Join(" ", e.Values.Values), Secret, "the runner's logs");
+    }
+
+    /// <summary>
     /// The run record keeps a SecureString parameter masked, so a resume is given it again: without it the resume is refused,
     /// naming the parameter, and the run is left as it was; with it, the activities that run get the value given. One that took its
     /// default value takes it again.
