@@ -214,7 +214,7 @@ internal sealed partial class RunExecution
         var type = PipelineDefinition.Str(activity["type"])!;
         var key = scope.Prefix + name;
         var previous = Checkpoint(key);
-        if (previous is not null && IsFinal(previous.Status))
+        if (previous is not null && IsFinal(previous.Status) && !MaskedVariable(type, previous))
         {
             RunnerLog.ActivityFromCheckpoint(Logger, key, previous.Status);
             var output = previous.OutputJson is { } json ? JsonNode.Parse(json) : null;
@@ -294,6 +294,14 @@ internal sealed partial class RunExecution
             await Task.Delay(TimeSpan.FromSeconds(interval), _runner.Options.Clock, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Whether a resumed run runs a variable activity again rather than taking its value from the checkpoint: the checkpoint keeps
+    /// it with the SecureString values masked, and the activities after it must get the real value (given again to the resume).
+    /// </summary>
+    private bool MaskedVariable(string type, ActivityRunRecord previous) =>
+        Secure.Any && type is "SetVariable" or "AppendVariable" && previous.Status == RunStatus.Succeeded
+        && previous.OutputJson?.Contains(SecureValues.Mask, StringComparison.Ordinal) == true;
 
     private static string? ErrorCodeOf(JsonNode? output) => output is JsonObject o ? PipelineDefinition.Str(o["errorCode"]) : null;
 

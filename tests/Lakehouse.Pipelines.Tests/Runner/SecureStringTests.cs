@@ -105,8 +105,8 @@ public sealed class SecureStringTests : RunnerTestKit
 
     /// <summary>
     /// The run record keeps a SecureString parameter masked, so a resume is given it again: without it the resume is refused,
-    /// naming the parameter, and the run is left as it was; with it, the activities that run get the value given. One that took its
-    /// default value takes it again.
+    /// naming the parameter, and the run is left as it was; with it, the activities that run get the value given, and a variable set
+    /// from it before the stop (checkpointed masked) is set again from it. One that took its default value takes it again.
     /// </summary>
     [Fact]
     public async Task ResumeAsync_RunGivenASecureString_RefusedWithoutItAndRunsWithItGivenAgain()
@@ -115,14 +115,16 @@ public sealed class SecureStringTests : RunnerTestKit
         var last = Path.Combine(Work, "last");
         var file = Pipeline("pl_secure_resume",
         [
-            Custom("Slow", $"[ -f {go} ] || sleep 60"),
-            Custom("Last", $"printf '%s|%s' '@{{pipeline().parameters.key}}' '@{{pipeline().parameters.token}}' > {last}", null, On("Slow", "Succeeded")),
+            Activity("Remember", "SetVariable", new JsonObject { ["variableName"] = "v", ["value"] = "@concat('v:', pipeline().parameters.key)" }),
+            Custom("Slow", $"[ -f {go} ] || sleep 60", null, On("Remember", "Succeeded")),
+            Custom("Last", $"printf '%s|%s|%s' '@{{pipeline().parameters.key}}' '@{{pipeline().parameters.token}}' '@{{variables('v')}}' > {last}", null, On("Slow", "Succeeded")),
         ],
         new JsonObject
         {
             ["key"] = new JsonObject { ["type"] = "SecureString" },
             ["token"] = new JsonObject { ["type"] = "secureString", ["defaultValue"] = DefaultSecret },
-        });
+        },
+        new JsonObject { ["v"] = new JsonObject { ["type"] = "String" } });
         var runner = CreateRunner();
         using var stop = new CancellationTokenSource();
         var run = runner.RunAsync(file, new Dictionary<string, string> { ["key"] = Secret }, cancellationToken: stop.Token);
@@ -150,7 +152,7 @@ public sealed class SecureStringTests : RunnerTestKit
         var result = await runner.ResumeAsync(runId, new Dictionary<string, string> { ["KEY"] = Secret });
 
         Assert.Equal((RunStatus.Succeeded, true), (result.Status, result.Resumed));
-        Assert.Equal($"{Secret}|{DefaultSecret}", await File.ReadAllTextAsync(last));
+        Assert.Equal($"{Secret}|{DefaultSecret}|v:{Secret}", await File.ReadAllTextAsync(last)); // the variable set from it before the stop too
         var parameters = JsonNode.Parse((await state.GetRunAsync(runId)).ParametersJson)!["parameters"]!;
         Assert.Equal(("***", "***"), (parameters["key"]!.GetValue<string>(), parameters["token"]!.GetValue<string>()));
         AssertHidden(LakeBytes(), Secret, "the lake's files");
