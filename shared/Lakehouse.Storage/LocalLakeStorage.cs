@@ -273,7 +273,15 @@ internal sealed class LocalLakeStorage : ILakeStorage
     {
         var full = Full(path);
         if (!File.Exists(full)) return Task.FromResult(false);
-        File.Delete(full);
+        try
+        {
+            File.Delete(full);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Its folder went meanwhile (a writer that finished removes its empty staging folders): the file is gone too.
+            return Task.FromResult(false);
+        }
         return Task.FromResult(true);
     }
 
