@@ -89,23 +89,48 @@ public sealed class CancellationTests : IDisposable
     }
 
     /// <summary>
-    /// dataset check on a FIFO nobody writes (or a device) is refused unread at once, as import and ingest refuse them (before:
-    /// it waited for a writer forever, and Ctrl+C did not end the wait).
+    /// dataset check reads a definition from a pipe as from a file: standard input (<c>-</c>) and a FIFO its writer fills (as
+    /// <c>&lt;(…)</c> gives); both were refused before ("not a regular file"; '-' "does not exist").
     /// </summary>
     [Fact]
-    public async Task DatasetCheck_FifoOrDevice_RefusedUnreadAtOnce()
+    public async Task DatasetCheck_StandardInputOrAFifo_ReadAsAFile()
     {
         var fifo = _temp.Combine("clicks.json");
         var (made, output) = await LocalServers.RunAsync("mkfifo", [fifo], TimeSpan.FromSeconds(30));
         Assert.True(made == 0, output);
+        const string rename = "sed 's/\"name\": \"weblogs\"/\"name\": \"clicks\"/'";
 
-        var pipe = await CliRunner.ShellAsync($"timeout -s KILL 60 $LAKEHOUSE dataset check '{fifo}'");
-        var zero = await CliRunner.ShellAsync("timeout -s KILL 60 $LAKEHOUSE dataset check /dev/zero");
+        var piped = await CliRunner.ShellAsync($"timeout -s KILL 60 $LAKEHOUSE dataset show weblogs | {rename} | timeout -s KILL 60 $LAKEHOUSE dataset check -");
+        var definition = _temp.Combine("definition.txt");
+        Assert.Equal(0, (await CliRunner.ShellAsync($"$LAKEHOUSE dataset show weblogs | {rename} > '{definition}'")).ExitCode);
+        // The writer holds none of the shell's outputs and gives up after 30 s, so a check that never opens the FIFO cannot hang the test.
+        var fromFifo = await CliRunner.ShellAsync($"(timeout -s KILL 30 cp '{definition}' '{fifo}' </dev/null >/dev/null 2>&1 &) ; timeout -s KILL 60 $LAKEHOUSE dataset check '{fifo}'");
+        var broken = await CliRunner.ShellAsync("echo '{\"name\": \"clicks\"' | timeout -s KILL 60 $LAKEHOUSE dataset check -");
 
-        Assert.Equal((1, "", $"error: Cannot read the definition file '{fifo}': it is not a regular file (a FIFO, device or socket); save the definition to a file and check that.\n"),
-            (pipe.ExitCode, pipe.Stdout, pipe.Stderr));
-        Assert.Equal((1, "error: Cannot read the definition file '/dev/zero': it is not a regular file (a FIFO, device or socket); save the definition to a file and check that.\n"),
-            (zero.ExitCode, zero.Stderr));
+        Assert.Equal((0, "ok: clicks: json, 10 columns, id event_id, event time timestamp\n", "warning: in a lake this definition must be the file _lakehouse/datasets/clicks.json\n"),
+            (piped.ExitCode, piped.Stdout, piped.Stderr));
+        Assert.Equal((0, "ok: clicks: json, 10 columns, id event_id, event time timestamp\n", ""), (fromFifo.ExitCode, fromFifo.Stdout, fromFifo.Stderr));
+        Assert.Equal(1, broken.ExitCode);
+        Assert.StartsWith("error: Dataset definition '(standard input)'", broken.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>A definition file that never comes (a FIFO no one writes to): one Ctrl+C ends the wait for it, exit 130.</summary>
+    [Fact]
+    public async Task DatasetCheck_FifoNobodyWrites_OneSigIntEndsIt130()
+    {
+        var fifo = _temp.Combine("clicks.json");
+        var (made, output) = await LocalServers.RunAsync("mkfifo", [fifo], TimeSpan.FromSeconds(30));
+        Assert.True(made == 0, output);
+        using var check = CliRunner.Start(["dataset", "check", fifo, "--verbose"]);
+        Assert.True(await check.WaitUntilAsync(() => check.Stderr.Contains("Running 'lakehouse dataset check'", StringComparison.Ordinal)), check.Stderr);
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+
+        await check.SignalAsync("INT");
+        var result = await check.WaitAsync();
+
+        Assert.Equal(130, result.ExitCode);
+        Assert.Equal("", result.Stdout);
+        Assert.EndsWith("cancelled\n", result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

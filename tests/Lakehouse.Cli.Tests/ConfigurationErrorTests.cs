@@ -80,11 +80,11 @@ public sealed class ConfigurationErrorTests : IDisposable
     public async Task NamedFiles_EndlessAFolderOrMissing_Exit1SayingWhich()
     {
         var missing = _temp.Combine("missing.json");
-        // dataset check refuses a device or FIFO before reading it (a FIFO blocked it forever); the others read up to their limit.
+        // Each reads up to its limit.
         (string[] Args, string Subject, string Refusal)[] cases =
         [
             (["sql", "--lake", _temp.Path, "--file"], "the query file", "it holds more than 16,777,216 bytes, the most a query may have"),
-            (["dataset", "check"], "the definition file", "it is not a regular file (a FIFO, device or socket); save the definition to a file and check that"),
+            (["dataset", "check"], "the definition file", "it holds more than 1,048,576 bytes, the most a dataset definition may have"),
             (["pipeline", "run", "--lake", _temp.Path], "the pipeline file", "it holds more than 4,194,304 bytes, the most an ADF resource may have"),
             (["watch", _temp.Path, "--once", "--lake", _temp.Path, "--trigger"], "the trigger file", "it holds more than 4,194,304 bytes, the most an ADF resource may have"),
             (["watch", _temp.Path, "--once", "--lake", _temp.Path, "--pipeline"], "the pipeline file", "it holds more than 4,194,304 bytes, the most an ADF resource may have"),

@@ -84,32 +84,34 @@ internal static class DatasetCommands
     {
         var command = new CliCommand("check", "Check a definition file before putting it in the lake: every problem is named by field.")
         {
-            Examples = ["lakehouse dataset check clicks.json"],
+            Examples = ["lakehouse dataset check clicks.json", "lakehouse dataset show weblogs | sed 's/\"weblogs\"/\"clicks\"/' | lakehouse dataset check -"],
         };
-        var file = new Argument<string>("file") { Description = "The definition file (<name>.json)." };
+        var file = new Argument<string>("file") { Description = "The definition file (<name>.json), or - for standard input." };
         command.Add(file);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var path = parse.GetValue(file)!;
-            // A FIFO, a device or a socket may never end (and opening a FIFO waits for a writer): refused unread, as import refuses
-            // devices. A regular file on a slow mount is read on a thread of its own, so Ctrl+C ends the wait (exit 130).
-            if (File.Exists(path) && !Storage.LocalFileType.IsRegularOrUnknown(path))
-                throw new Core.LakehouseException(Core.LakehouseErrorReason.InvalidInput,
-                    $"Cannot read the definition file '{path}': it is not a regular file (a FIFO, device or socket); save the definition to a file and check that.");
-            var bytes = await Task.Run(() => Core.UserFiles.Read(path, DatasetCatalog.MaxDefinitionBytes, $"the definition file '{path}'", "a dataset definition"), CancellationToken.None)
+            var fromInput = path == "-";
+            var subject = fromInput ? "the definition from standard input" : $"the definition file '{path}'";
+            // Read up to the limit (so /dev/zero is refused), on a thread of its own: a pipe or FIFO whose writer never comes, or a
+            // slow mount, does not hold Ctrl+C back (exit 130).
+            var bytes = await Task.Run(() => fromInput
+                        ? Core.UserFiles.Read(Console.OpenStandardInput(), DatasetCatalog.MaxDefinitionBytes, subject, "a dataset definition")
+                        : Core.UserFiles.Read(path, DatasetCatalog.MaxDefinitionBytes, subject, "a dataset definition"), CancellationToken.None)
                 .WaitAsync(cancellationToken).ConfigureAwait(false);
-            var definition = DatasetDefinition.Parse(bytes, path);
+            var source = fromInput ? "(standard input)" : path;
+            var definition = DatasetDefinition.Parse(bytes, source);
             if (DatasetCatalog.BuiltIn.TryGet(definition.Name, out _))
             {
                 throw new Core.LakehouseException(Core.LakehouseErrorReason.InvalidInput,
-                    $"Dataset definition '{path}', field 'name': '{definition.Name}' is a built-in dataset and cannot be redefined; give this definition another name (and file name).");
+                    $"Dataset definition '{source}', field 'name': '{definition.Name}' is a built-in dataset and cannot be redefined; give this definition another name (and file name).");
             }
             // What silver and gold would refuse when they run it (names they use themselves, RE2 patterns, gold outputs).
             using (var engine = Engine.DuckEngine.Open())
                 Silver.SilverJob.CheckDefinition(definition, engine);
             Gold.GoldJob.CheckDefinition(definition);
             await session.Out.WriteLineAsync($"ok: {definition}").ConfigureAwait(false);
-            if (Path.GetFileName(path) != definition.Name + ".json")
+            if (fromInput || Path.GetFileName(path) != definition.Name + ".json")
                 await session.Error.WriteLineAsync($"warning: in a lake this definition must be the file _lakehouse/datasets/{definition.Name}.json").ConfigureAwait(false);
             return CliApp.ExitOk;
         });
