@@ -69,19 +69,25 @@ public sealed class CancellationTests : IDisposable
         Assert.EndsWith("cancelled\n", result.Stderr, StringComparison.Ordinal);
     }
 
-    /// <summary>A query file that never ends (a FIFO no one writes to): one Ctrl+C ends the wait for it, exit 130, nothing run.</summary>
-    [Fact]
-    public async Task Sql_QueryFromAFifoNobodyWrites_OneSigIntEndsIt130()
+    /// <summary>
+    /// A query or definition file that never comes (a FIFO no one writes to): one Ctrl+C ends the wait for it, exit 130, nothing
+    /// run.
+    /// </summary>
+    [Theory]
+    [InlineData("sql")]
+    [InlineData("dataset check")]
+    public async Task FifoNobodyWrites_OneSigIntEndsTheWait130(string command)
     {
-        var fifo = _temp.Combine("query.fifo");
+        var fifo = _temp.Combine("input.fifo");
         var (made, output) = await LocalServers.RunAsync("mkfifo", [fifo], TimeSpan.FromSeconds(30));
         Assert.True(made == 0, output);
-        using var sql = CliRunner.Start(["sql", "--file", fifo, "--lake", _temp.Combine("lake"), "--verbose"]);
-        Assert.True(await sql.WaitUntilAsync(() => sql.Stderr.Contains("Running 'lakehouse sql'", StringComparison.Ordinal)), sql.Stderr);
+        string[] args = command == "sql" ? ["sql", "--file", fifo, "--lake", _temp.Combine("lake"), "--verbose"] : ["dataset", "check", fifo, "--verbose"];
+        using var run = CliRunner.Start(args);
+        Assert.True(await run.WaitUntilAsync(() => run.Stderr.Contains($"Running 'lakehouse {command}'", StringComparison.Ordinal)), run.Stderr);
         await Task.Delay(TimeSpan.FromMilliseconds(300));
 
-        await sql.SignalAsync("INT");
-        var result = await sql.WaitAsync();
+        await run.SignalAsync("INT");
+        var result = await run.WaitAsync();
 
         Assert.Equal(130, result.ExitCode);
         Assert.Equal("", result.Stdout);
@@ -112,25 +118,6 @@ public sealed class CancellationTests : IDisposable
         Assert.Equal((0, "ok: clicks: json, 10 columns, id event_id, event time timestamp\n", ""), (fromFifo.ExitCode, fromFifo.Stdout, fromFifo.Stderr));
         Assert.Equal(1, broken.ExitCode);
         Assert.StartsWith("error: Dataset definition '(standard input)'", broken.Stderr, StringComparison.Ordinal);
-    }
-
-    /// <summary>A definition file that never comes (a FIFO no one writes to): one Ctrl+C ends the wait for it, exit 130.</summary>
-    [Fact]
-    public async Task DatasetCheck_FifoNobodyWrites_OneSigIntEndsIt130()
-    {
-        var fifo = _temp.Combine("clicks.json");
-        var (made, output) = await LocalServers.RunAsync("mkfifo", [fifo], TimeSpan.FromSeconds(30));
-        Assert.True(made == 0, output);
-        using var check = CliRunner.Start(["dataset", "check", fifo, "--verbose"]);
-        Assert.True(await check.WaitUntilAsync(() => check.Stderr.Contains("Running 'lakehouse dataset check'", StringComparison.Ordinal)), check.Stderr);
-        await Task.Delay(TimeSpan.FromMilliseconds(300));
-
-        await check.SignalAsync("INT");
-        var result = await check.WaitAsync();
-
-        Assert.Equal(130, result.ExitCode);
-        Assert.Equal("", result.Stdout);
-        Assert.EndsWith("cancelled\n", result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
