@@ -33,6 +33,20 @@ public sealed class WatchCommandTests : IDisposable
         Assert.Equal("error: --param must be name=value, not 'lakeRoot'\n", r.Stderr);
     }
 
+    /// <summary>A --param-env whose variable is not set is refused before any file is claimed: a usage error naming the variable.</summary>
+    [Fact]
+    public async Task Watch_ParamEnvVariableNotSet_Usage2NamingIt()
+    {
+        Directory.CreateDirectory(Path.Combine(Landing, "weblogs"));
+        await File.WriteAllTextAsync(Path.Combine(Landing, "weblogs", "a.ndjson"), "{}\n");
+        var unset = "LAKEHOUSE_TEST_UNSET_" + Guid.NewGuid().ToString("N");
+
+        var r = await CliRunner.RunAsync("watch", Landing, "--trigger", TriggerOfRepository, "--param-env", $"lakeRoot={unset}", "--settle-seconds", "0", "--once", "--lake", Lake);
+
+        Assert.Equal((2, $"error: --param-env lakeRoot={unset}: the environment variable {unset} is not set\n"), (r.ExitCode, r.Stderr));
+        Assert.False(File.Exists(Path.Combine(Lake, "_lakehouse", "state.db")), "the watch opened its state store before refusing the command line");
+    }
+
     [Fact]
     public async Task Watch_MissingLanding_Exit1()
     {

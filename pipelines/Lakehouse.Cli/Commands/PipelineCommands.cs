@@ -40,7 +40,10 @@ internal static class PipelineCommands
                 Resume: a run whose process was killed is resumed by running the same command line again (same file, --param and
                 --trigger-body), or by --resume <runId>: activities that finished are not run again.
                 SecureString parameters are shown and recorded as *** (in the run record, logs, outputs and errors); a run given one
-                is resumed with it given again: --resume <runId> --param <name>=<value>.
+                is resumed with it given again: --resume <runId> --param-env <name>=<VARIABLE> (or --param <name>=<value>).
+                Secrets: --param puts the value on this process's command line, which every user of the machine can see (ps);
+                --param-env <name>=<VARIABLE> reads it from the environment variable instead, which only you can see. Set it
+                without your shell's history keeping it, e.g. read -rs API_KEY && export API_KEY (bash).
                 A failed run is posted to {PipelineWebhook.UrlVariable} when it is set (secret: {PipelineWebhook.SecretVariable}).
                 Exit 0: the run succeeded; 1: it failed or could not start; 130: stopped by Ctrl+C (resume it later).
                 """,
@@ -49,16 +52,17 @@ internal static class PipelineCommands
                 "lakehouse pipeline run pipelines/adf/pipeline/pl_medallion.json --param lakeRoot=lake --param landingRoot=landing --lake lake",
                 "lakehouse pipeline run pipelines/adf/pipeline/pl_medallion.json --trigger-body '{\"folderPath\":\"landing/weblogs\",\"fileName\":\"a.ndjson\"}'",
                 "lakehouse pipeline run pipelines/adf/pipeline/pl_backfill.json --param dates='[\"2024-05-01\"]' --json",
-                "lakehouse pipeline run --resume 0f8fad5b-d9cb-469f-a165-70867728950e",
+                "lakehouse pipeline run pl_export.json --param-env apiKey=API_KEY   # a SecureString from $API_KEY, on no command line",
+                "lakehouse pipeline run --resume 0f8fad5b-d9cb-469f-a165-70867728950e --param-env apiKey=API_KEY",
             ],
         };
         var file = new Argument<string?>("file") { Description = "The pipeline's JSON file (not needed with --resume).", Arity = ArgumentArity.ZeroOrOne };
-        var param = new Option<string[]>("--param") { Description = "A parameter value, name=value (repeat for more); converted to the declared type (Array and Object as JSON).", HelpName = "name=value" };
+        var param = PipelineParameterOptions.Create("A parameter value, name=value (repeat for more); converted to the declared type (Array and Object as JSON). For a secret, use --param-env.");
         var triggerBody = CommandLine.Text("--trigger-body", "What @triggerBody() returns: a JSON object (a storage event's folderPath and fileName).", "json");
-        var resume = CommandLine.Text("--resume", "Resume the run with this id (its process was killed or it was cancelled), or start one that watch queued; --param gives its SecureString parameters again.", "runId");
+        var resume = CommandLine.Text("--resume", "Resume the run with this id (its process was killed or it was cancelled), or start one that watch queued; --param-env (or --param) gives its SecureString parameters again.", "runId");
         var json = CommandLine.Flag("--json", "Print the run as one JSON object (run id, status, activities with outputs and errors).");
         command.Add(file);
-        command.Add(param);
+        param.AddTo(command);
         command.Add(triggerBody);
         command.Add(resume);
         command.Add(json);
@@ -70,7 +74,7 @@ internal static class PipelineCommands
                 throw CommandLine.Usage(runId is null ? "'lakehouse pipeline run' needs the pipeline file (or --resume <runId>)" : "give the pipeline file or --resume <runId>, not both");
             if (runId is not null && parse.GetValue(triggerBody) is not null)
                 throw CommandLine.Usage("--resume takes the run's own trigger body: drop --trigger-body");
-            var parameters = Parameters(parse.GetValue(param) ?? []);
+            var parameters = param.Bind(parse).ToDictionary(StringComparer.OrdinalIgnoreCase);
             var body = TriggerBody(parse.GetValue(triggerBody));
             var lake = LocalLake(session.LakeLocation(parse));
             await using var store = OpenStateStore(lake, session.LoggerFactory);
@@ -85,7 +89,7 @@ internal static class PipelineCommands
             if (runId is not null)
             {
                 // Nothing printed first: ResumeAsync refuses a run that does not exist, has finished or still runs.
-                // --param gives the SecureString parameters again: the run record keeps them masked, never their values.
+                // --param-env/--param give the SecureString parameters again: the run record keeps them masked, never their values.
                 result = await runner.ResumeAsync(runId, parameters, cancellationToken).ConfigureAwait(false);
             }
             else if (await runner.FindUnfinishedRunAsync(path!, parameters, body, cancellationToken).ConfigureAwait(false) is { } unfinished)
@@ -205,18 +209,6 @@ internal static class PipelineCommands
         location.Contains("://", StringComparison.Ordinal)
             ? throw new LakehouseException(LakehouseErrorReason.InvalidInput, "The local pipeline runner keeps its logs in a local lake folder: give --lake a folder (the pipeline's own lakeRoot parameter may still point at Azure).")
             : Path.GetFullPath(location);
-
-    internal static Dictionary<string, string> Parameters(string[] values)
-    {
-        var parameters = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var value in values)
-        {
-            var eq = value.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0) throw CommandLine.Usage($"--param must be name=value, not '{value}'");
-            if (!parameters.TryAdd(value[..eq], value[(eq + 1)..])) throw CommandLine.Usage($"--param {value[..eq]} is given twice");
-        }
-        return parameters;
-    }
 
     private static JsonNode? TriggerBody(string? text)
     {

@@ -17,7 +17,7 @@ internal static class WatchCommand
                 Watches <landing> (file system events plus a full listing every second, since events get lost). New files make a batch;
                 once every file of the batch has kept its size and modification time for --settle-seconds, each is claimed in the
                 landed-file ledger of the state store (<lake>/_lakehouse/state.db) and one run starts:
-                  lakehouse pipeline run <pipeline file> --trigger-body '<json>' --param k=v ...
+                  lakehouse pipeline run --resume <runId>   (the run queued with its trigger body and parameters)
                 The trigger body has the BlobEventsTrigger shape: folderPath "container/folder" (the batch's folder; the container is the
                 landing folder's name, or --container), fileName (the file when the batch is one file, else empty), and files (every
                 file as container/path; local only). --trigger reads an ADF trigger file (trigger/*.json, BlobEventsTrigger): its
@@ -30,22 +30,29 @@ internal static class WatchCommand
                 a run of a watch that did not finish (stopped, or killed with its process) is resumed first when a watch starts again.
                 A batch holds at most 256 files (the rest start the next run at once). --once handles the files there now (one run, or
                 one per 256 files) and exits: 0, or 1 when a run failed.
+                Secrets: give a SecureString parameter with --param-env <name>=<VARIABLE> (read from the environment variable), not
+                --param, whose value every user of the machine can see on the watch's command line (ps). The watch gives each run
+                its SecureString values through the run's environment (LAKEHOUSE_SECURE_PARAM_<n>), never its command line.
                 """,
             Examples =
             [
                 "lakehouse watch ./landing --trigger pipelines/adf/trigger/tr_landing_blob_created.json --param lakeRoot=./lake --param landingRoot=./landing",
                 "lakehouse watch ./landing --pipeline pipelines/adf/pipeline/pl_medallion.json --settle-seconds 10 --once",
+                "lakehouse watch ./landing --pipeline pl_export.json --param-env apiKey=API_KEY   # a SecureString from $API_KEY, on no command line",
             ],
         };
         var landing = new Argument<string>("landing") { Description = "The landing folder to watch.", HelpName = "landing" };
         var trigger = CommandLine.Text("--trigger", "An ADF BlobEventsTrigger file: the pipeline, parameter mapping and filters.", "file");
         var pipeline = CommandLine.Text("--pipeline", "The pipeline file to run (with --trigger: instead of the trigger's ../pipeline/<name>.json).", "file");
-        var parameters = new Option<string[]>("--param") { Description = "A pipeline parameter of every run, name=value (repeatable).", HelpName = "name=value", Arity = ArgumentArity.ZeroOrMore };
+        var parameters = PipelineParameterOptions.Create("A pipeline parameter of every run, name=value (repeatable). For a secret, use --param-env.");
         var settle = CommandLine.WholeNumber("--settle-seconds", "How long a batch's files must keep their size and time before the run starts (default 5).", 0, 3600, "S");
         var container = CommandLine.Text("--container", "The container the landing folder stands for in folderPath (default: the folder's name).", "name");
         var once = CommandLine.Flag("--once", "Handle the files there now and exit.");
         command.Add(landing);
-        foreach (var o in new Option[] { trigger, pipeline, parameters, settle, container, once }) command.Add(o);
+        command.Add(trigger);
+        command.Add(pipeline);
+        parameters.AddTo(command);
+        foreach (var o in new Option[] { settle, container, once }) command.Add(o);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var triggerFile = parse.GetValue(trigger);
@@ -57,7 +64,7 @@ internal static class WatchCommand
                 throw new LakehouseException(LakehouseErrorReason.UnsupportedFeature, "lakehouse watch keeps its ledger in SQLite under a local lake: give --lake a folder");
             var options = new LandingWatchOptions
             {
-                Parameters = [.. (parse.GetValue(parameters) ?? []).Select(Parameter)],
+                Parameters = parameters.Bind(parse),
                 Container = parse.GetValue(container),
                 Once = parse.GetValue(once),
                 LoggerFactory = session.LoggerFactory,
@@ -75,12 +82,6 @@ internal static class WatchCommand
             return failed == 0 ? CliApp.ExitOk : CliApp.ExitFailed;
         });
         return command;
-    }
-
-    private static KeyValuePair<string, string> Parameter(string text)
-    {
-        var eq = text.IndexOf('=', StringComparison.Ordinal);
-        return eq > 0 ? KeyValuePair.Create(text[..eq], text[(eq + 1)..]) : throw CommandLine.Usage($"--param must be name=value, not '{text}'");
     }
 
     /// <summary>How to start this same lakehouse: the apphost, or <c>dotnet lakehouse.dll</c>.</summary>

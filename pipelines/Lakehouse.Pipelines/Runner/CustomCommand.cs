@@ -58,6 +58,9 @@ internal static class CustomCommand
             start.ArgumentList.Add("-c");
             start.ArgumentList.Add(command);
         }
+        // The SecureString values a watch gave this run are its parameters, not the command's environment: an activity gets a value
+        // through its command (@pipeline().parameters.x), where it is masked in the log.
+        foreach (var name in start.Environment.Keys.Where(SecureValues.IsVariable).ToList()) start.Environment.Remove(name);
         start.UseShellExecute = false;
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;

@@ -134,7 +134,8 @@ public sealed class PipelineRunner : IAsyncDisposable
         if (missing.Count > 0)
             throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                 $"Pipeline run '{runId}' was given the SecureString parameter{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Select(m => $"'{m}'"))}, whose value the run record does not keep: "
-                + $"resume it with {string.Join(" ", missing.Select(m => $"--param {m}=<value>"))} (the value the run needs now).");
+                + $"resume it with {string.Join(" ", missing.Select(m => $"--param {m}=<value>"))} (the value the run needs now), or --param-env <name>=<VARIABLE> to read it "
+                + "from an environment variable, off the command line.");
         bool Kept(KeyValuePair<string, JsonNode?> p) =>
             !envelope.Masked.Contains(p.Key, StringComparer.OrdinalIgnoreCase) && !(SecureValues.IsSecure(definition, p.Key) && PipelineValues.Text(p.Value) == SecureValues.Mask);
         var result = envelope.Parameters.Where(Kept).Where(p => !SecureValues.IsSecure(definition, p.Key) || !given.Keys.Contains(p.Key, StringComparer.OrdinalIgnoreCase))

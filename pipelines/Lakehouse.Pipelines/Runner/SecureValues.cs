@@ -13,6 +13,13 @@ internal sealed class SecureValues
     /// <summary>What a SecureString value is shown as.</summary>
     internal const string Mask = "***";
 
+    /// <summary>
+    /// The start of the names of the environment variables through which <c>lakehouse watch</c> gives the runs it starts their
+    /// SecureString values (<c>LAKEHOUSE_SECURE_PARAM_0</c>, <c>_1</c>, …, named on the run's command line by <c>--param-env</c>): never
+    /// on a command line, which every user of the machine can read. Custom activities' commands do not get them.
+    /// </summary>
+    internal const string VariablePrefix = "LAKEHOUSE_SECURE_PARAM_";
+
     /// <summary>No secrets: nothing is masked.</summary>
     internal static readonly SecureValues None = new([]);
 
@@ -24,6 +31,9 @@ internal sealed class SecureValues
 
     /// <summary>Whether there is anything to mask.</summary>
     internal bool Any => _values.Length > 0;
+
+    /// <summary>Whether the environment variable <paramref name="name"/> is one that carries a SecureString value (<see cref="VariablePrefix"/>).</summary>
+    internal static bool IsVariable(string name) => name.StartsWith(VariablePrefix, StringComparison.Ordinal);
 
     /// <summary>Whether the parameter <paramref name="name"/> of <paramref name="definition"/> is a SecureString (its type is canonical once loaded).</summary>
     internal static bool IsSecure(PipelineDefinition definition, string name) =>

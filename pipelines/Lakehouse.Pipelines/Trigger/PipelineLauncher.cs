@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace Lakehouse.Pipelines.Trigger;
@@ -12,8 +13,9 @@ namespace Lakehouse.Pipelines.Trigger;
 internal sealed record PipelineLaunch(string PipelineFile, string TriggerBody, IReadOnlyList<KeyValuePair<string, string>> Parameters, string ClaimId, string? ResumeRunId = null)
 {
     /// <summary>
-    /// The SecureString parameters a resume (<see cref="ResumeRunId"/>) is given again (<c>--param k=v</c>): the run record keeps
-    /// them masked, never their values.
+    /// The SecureString parameters (of <see cref="Parameters"/>): the run gets them through its environment, never its command line
+    /// (<see cref="ProcessPipelineLauncher"/>); a resume (<see cref="ResumeRunId"/>) is given only these, again, since the run
+    /// record keeps them masked, never their values.
     /// </summary>
     internal IReadOnlyList<KeyValuePair<string, string>> SecureParameters { get; init; } = [];
 }
@@ -29,32 +31,61 @@ internal interface IPipelineLauncher
 /// its output going to the watch's own. Cancelled, it waits <see cref="SignalDelay"/> for the run to stop on its own (Ctrl+C in a
 /// terminal reaches it too), then passes SIGINT on (the run stops at a consistent point), waits <see cref="StopGrace"/>, then ends it.
 /// </summary>
+/// <remarks>
+/// A SecureString parameter's value never goes on the child's command line, which every user of the machine can read (<c>ps -ef</c>,
+/// <c>/proc/&lt;pid&gt;/cmdline</c>). It goes in the child's environment, as <see cref="Runner.SecureValues.VariablePrefix"/><c>&lt;n&gt;</c>, and the
+/// command line only names that variable: <c>--param-env key=LAKEHOUSE_SECURE_PARAM_0</c>, the option a user gives a secret with too.
+/// The environment was chosen over standard input because it is private to the user: <c>/proc/&lt;pid&gt;/environ</c> is readable by
+/// the process's own user (and root) only, as a Windows process's environment is; and the child's standard input stays the watch's,
+/// as before. The runner keeps these variables out of its Custom activities' commands (<see cref="Runner.CustomCommand"/>), so they
+/// end with the run.
+/// </remarks>
 internal sealed class ProcessPipelineLauncher(string program, IReadOnlyList<string> leadingArguments, IReadOnlyList<string> trailingArguments) : IPipelineLauncher
 {
     internal static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
 
     internal static readonly TimeSpan SignalDelay = TimeSpan.FromSeconds(3);
 
-    /// <summary>The command line of a launch (after the program).</summary>
-    internal IReadOnlyList<string> Arguments(PipelineLaunch launch)
+    /// <summary>The command line of a launch (after the program): a SecureString parameter as <c>--param-env name=VARIABLE</c>, never its value.</summary>
+    internal IReadOnlyList<string> Arguments(PipelineLaunch launch) => Start(launch).Arguments;
+
+    /// <summary>The variables set in the environment of a launch's process: the values of its SecureString parameters.</summary>
+    internal IReadOnlyDictionary<string, string> Variables(PipelineLaunch launch) => Start(launch).Variables;
+
+    private (List<string> Arguments, Dictionary<string, string> Variables) Start(PipelineLaunch launch)
     {
         var args = new List<string>(leadingArguments) { "pipeline", "run" };
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
         if (launch.ResumeRunId is { } runId) args.AddRange(["--resume", runId]);
         else args.AddRange([launch.PipelineFile, "--trigger-body", launch.TriggerBody]);
+        var secure = launch.SecureParameters.Select(p => p.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var (k, v) in launch.ResumeRunId is null ? launch.Parameters : launch.SecureParameters)
         {
-            args.Add("--param");
-            args.Add(k + "=" + v);
+            if (secure.Contains(k))
+            {
+                var variable = Runner.SecureValues.VariablePrefix + variables.Count.ToString(CultureInfo.InvariantCulture);
+                variables[variable] = v;
+                args.Add("--param-env");
+                args.Add(k + "=" + variable);
+            }
+            else
+            {
+                args.Add("--param");
+                args.Add(k + "=" + v);
+            }
         }
 
         args.AddRange(trailingArguments);
-        return args;
+        return (args, variables);
     }
 
     public async Task<int> LaunchAsync(PipelineLaunch launch, CancellationToken cancellationToken)
     {
+        var (arguments, variables) = Start(launch);
         var start = new ProcessStartInfo(program) { UseShellExecute = false };
-        foreach (var a in Arguments(launch)) start.ArgumentList.Add(a);
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        foreach (var stale in start.Environment.Keys.Where(Runner.SecureValues.IsVariable).ToList()) start.Environment.Remove(stale); // none of this launch's
+        foreach (var (name, value) in variables) start.Environment[name] = value;
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
         try
         {

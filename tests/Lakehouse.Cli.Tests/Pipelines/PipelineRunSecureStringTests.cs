@@ -111,4 +111,63 @@ public sealed class PipelineRunSecureStringTests : IDisposable
         Assert.Equal(Secret, await File.ReadAllTextAsync(Got));
         AssertHidden(watch);
     }
+
+    /// <summary>
+    /// <c>--param-env name=VARIABLE</c> gives <c>pipeline run</c> a parameter from an environment variable, off its command line:
+    /// the activity gets the value and the output and lake show only the mask; a variable that is not set, and a name given by
+    /// --param and --param-env both, are usage errors (exit 2) naming them, never a value.
+    /// </summary>
+    [Fact]
+    public async Task PipelineRun_ParamEnv_ActivityGetsTheVariablesValueAndAnUnsetVariableIsUsage2()
+    {
+        var file = Pipeline("pl_secure_env_cli", new JsonArray(CustomJson("Use", $"printf %s '@{{pipeline().parameters.key}}' > {Got}; echo using @{{pipeline().parameters.key}}")).ToJsonString());
+        var unset = "LAKEHOUSE_TEST_UNSET_" + Guid.NewGuid().ToString("N");
+        var environment = new Dictionary<string, string> { ["PL_SECURE_KEY"] = Secret };
+
+        var run = await CliRunner.RunAsync(environment, "pipeline", "run", file, "--param-env", "key=PL_SECURE_KEY", "--lake", Lake, "--json", "-v");
+        var missing = await CliRunner.RunAsync(environment, "pipeline", "run", file, "--param-env", $"key={unset}", "--lake", Lake);
+        var twice = await CliRunner.RunAsync(environment, "pipeline", "run", file, "--param", "key=x", "--param-env", "KEY=PL_SECURE_KEY", "--lake", Lake);
+        var malformed = await CliRunner.RunAsync(environment, "pipeline", "run", file, "--param-env", "key", "--lake", Lake);
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.True(await File.ReadAllTextAsync(Got) == Secret, "the activity did not get the variable's value");
+        Assert.Contains("using ***", run.Stdout, StringComparison.Ordinal);
+        Assert.Equal((2, $"error: --param-env key={unset}: the environment variable {unset} is not set\n"), (missing.ExitCode, missing.Stderr));
+        Assert.Equal((2, "error: --param-env KEY is given twice\n"), (twice.ExitCode, twice.Stderr));
+        Assert.Equal((2, "error: --param-env must be name=VARIABLE (an environment variable's name), not 'key'\n"), (malformed.ExitCode, malformed.Stderr));
+        Assert.Single(Directory.EnumerateDirectories(Path.Combine(Lake, "_lakehouse", "runs")));
+        AssertHidden(run, missing, twice, malformed);
+    }
+
+    /// <summary>
+    /// End to end: the run a watch starts (a child process, <c>pipeline run --resume</c>) gets the watch's SecureString value, given to
+    /// the watch as <c>--param</c> or <c>--param-env</c>, and its command line, as another user reads it in /proc, does not hold it;
+    /// the run's Custom commands do not get the variable that carried it. Before, the value was on the run's command line, and a
+    /// watch had no --param-env.
+    /// </summary>
+    [Theory]
+    [InlineData("--param")]
+    [InlineData("--param-env")]
+    public async Task Watch_SecureStringParam_RunGetsItAndItIsOnNoCommandLineOfTheRun(string option)
+    {
+        var (cmdline, env) = (_temp.Combine("cmdline"), _temp.Combine("env"));
+        var file = Pipeline("pl_secure_watch_cli", new JsonArray(
+            CustomJson("Use", $"tr '\\0' '\\n' < /proc/$PPID/cmdline > {cmdline}; env > {env}; printf %s '@{{pipeline().parameters.key}}' > {Got}")).ToJsonString());
+        var landing = _temp.Combine("landing");
+        Directory.CreateDirectory(Path.Combine(landing, "weblogs"));
+        await File.WriteAllTextAsync(Path.Combine(landing, "weblogs", "a.ndjson"), "{}\n");
+        var given = option == "--param" ? $"key={Secret}" : "key=WATCH_SECURE_KEY";
+
+        var watch = await CliRunner.RunAsync(new Dictionary<string, string> { ["WATCH_SECURE_KEY"] = Secret },
+            "watch", landing, "--pipeline", file, option, given, "--settle-seconds", "0", "--once", "--lake", Lake, "-v");
+
+        Assert.True(watch.ExitCode == 0, watch.Stdout + watch.Stderr);
+        Assert.True(await File.ReadAllTextAsync(Got) == Secret, "the run did not get the SecureString value");
+        var shown = await File.ReadAllTextAsync(cmdline);
+        Assert.False(shown.Contains(Secret, StringComparison.Ordinal), "the SecureString value is on the command line of the run the watch started");
+        Assert.Contains("\npipeline\nrun\n--resume\n", shown, StringComparison.Ordinal);
+        Assert.Contains("\n--param-env\nkey=LAKEHOUSE_SECURE_PARAM_0\n", shown, StringComparison.Ordinal);
+        Assert.DoesNotContain("LAKEHOUSE_SECURE_PARAM_", await File.ReadAllTextAsync(env), StringComparison.Ordinal);
+        AssertHidden(watch);
+    }
 }

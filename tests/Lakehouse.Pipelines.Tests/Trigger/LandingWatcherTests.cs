@@ -248,10 +248,12 @@ public sealed class LandingWatcherTests : IAsyncLifetime
 
     /// <summary>
     /// A SecureString parameter of the watch (<c>--param</c>, the type in any casing): the run it queues keeps it masked, and the
-    /// run's start (<c>pipeline run --resume</c>) is given it again on its command line; so is the resume of an interrupted run.
+    /// run's start (<c>pipeline run --resume</c>) is given it again through its environment, the command line naming only the
+    /// variable (<c>--param-env</c>); so is the resume of an interrupted run. Before, the value was on the child's command line,
+    /// where every user of the machine could read it (<c>ps -ef</c>).
     /// </summary>
     [Fact]
-    public async Task RunAsync_SecureStringParameter_QueuedRunMasksItAndTheLaunchGivesItAgain()
+    public async Task RunAsync_SecureStringParameter_QueuedRunMasksItAndTheLaunchGivesItThroughTheEnvironment()
     {
         const string secret = "Wt4m-watch-s3cr3t-Bv81";
         var pipeline = _temp.Combine("pipeline", "pl_secure.json");
@@ -268,17 +270,32 @@ public sealed class LandingWatcherTests : IAsyncLifetime
 
         var launch = Assert.Single(recorder.Launches);
         var record = await _store.GetRunAsync(launch.ResumeRunId!);
-        Assert.DoesNotContain(secret, record.ParametersJson, StringComparison.Ordinal);
+        Assert.False(record.ParametersJson.Contains(secret, StringComparison.Ordinal), "the SecureString value is in the run record");
         Assert.Equal("***", JsonNode.Parse(record.ParametersJson)!["parameters"]!["key"]!.GetValue<string>());
         var launcher = new ProcessPipelineLauncher("dotnet", ["/x/lakehouse.dll"], ["--lake", "/data/lake"]);
-        Assert.Equal(["/x/lakehouse.dll", "pipeline", "run", "--resume", launch.ResumeRunId!, "--param", $"key={secret}", "--lake", "/data/lake"], launcher.Arguments(launch));
+        AssertSecretOnlyInTheEnvironment(launcher, launch, secret);
+        Assert.Equal(["/x/lakehouse.dll", "pipeline", "run", "--resume", launch.ResumeRunId!, "--param-env", "key=LAKEHOUSE_SECURE_PARAM_0", "--lake", "/data/lake"],
+            launcher.Arguments(launch));
 
         await _store.UpdateRunAsync(await _store.GetRunAsync(launch.ResumeRunId!) with { Status = RunStatus.Cancelled });
         var again = new Recorder(exitCode: 0);
         using var restarted = Watcher(again, once: true, BlobEventsTriggerDefinition.ForPipeline(pipeline), [KeyValuePair.Create("key", secret)]);
         Assert.Equal(0, await restarted.RunAsync());
         var resume = Assert.Single(again.Launches);
-        Assert.Equal((launch.ResumeRunId, "key=" + secret), (resume.ResumeRunId, string.Join(",", resume.SecureParameters.Select(p => p.Key + "=" + p.Value))));
+        Assert.Equal(launch.ResumeRunId, resume.ResumeRunId);
+        Assert.True(resume.SecureParameters.SequenceEqual([KeyValuePair.Create("key", secret)]), "the resume is not given the SecureString parameter again");
+        AssertSecretOnlyInTheEnvironment(launcher, resume, secret);
+        Assert.Equal(["/x/lakehouse.dll", "pipeline", "run", "--resume", launch.ResumeRunId!, "--param-env", "key=LAKEHOUSE_SECURE_PARAM_0", "--lake", "/data/lake"],
+            launcher.Arguments(resume));
+    }
+
+    /// <summary>The launch's command line holds no <paramref name="secret"/> (asserted without showing it); its environment holds it as LAKEHOUSE_SECURE_PARAM_0.</summary>
+    private static void AssertSecretOnlyInTheEnvironment(ProcessPipelineLauncher launcher, PipelineLaunch launch, string secret)
+    {
+        Assert.False(launcher.Arguments(launch).Any(a => a.Contains(secret, StringComparison.Ordinal)), "the SecureString value is on the child's command line");
+        var variables = launcher.Variables(launch);
+        Assert.Equal(["LAKEHOUSE_SECURE_PARAM_0"], variables.Keys);
+        Assert.True(variables["LAKEHOUSE_SECURE_PARAM_0"] == secret, "the child's environment does not carry the SecureString value");
     }
 
     /// <summary>
@@ -494,6 +511,38 @@ public sealed class LandingWatcherTests : IAsyncLifetime
     {
         var launcher = new ProcessPipelineLauncher("bash", ["-c", "[ \"$1 $2\" = 'pipeline run' ] && [ \"$4\" = '--trigger-body' ] && exit 3; exit 9", "run"], []);
         Assert.Equal(3, await launcher.LaunchAsync(new PipelineLaunch("p.json", "{}", [], "watch-1"), CancellationToken.None));
+    }
+
+    /// <summary>
+    /// The real child process of a launch with a SecureString parameter, a new run and a resume (the watch starts a queued run as a
+    /// resume too): its command line, as <c>ps -ef</c> or another user reading <c>/proc/&lt;pid&gt;/cmdline</c> sees it, holds no
+    /// SecureString value, while the variable its <c>--param-env</c> names holds the value. Before, the value was on that command line.
+    /// </summary>
+    [Theory]
+    [InlineData(null)]
+    [InlineData("queued-1")]
+    public async Task LaunchAsync_SecureStringParameter_ChildGetsItFromItsEnvironmentNotItsCommandLine(string? resumeRunId)
+    {
+        const string secret = "Jr6x-launch-s3cr3t-Mn27";
+        var (cmdline, got) = (_temp.Combine("cmdline"), _temp.Combine("got"));
+        // A stand-in for 'lakehouse pipeline run': it keeps its own command line as the kernel shows it to others, and for each
+        // --param-env name=VARIABLE the variable's value.
+        var script = $$"""
+            tr '\0' '\n' < /proc/$$/cmdline > {{cmdline}}
+            prev=; for a in "$@"; do if [ "$prev" = --param-env ]; then v=${a#*=}; printf '%s=%s\n' "${a%%=*}" "${!v}" >> {{got}}; fi; prev=$a; done
+            """;
+        var launcher = new ProcessPipelineLauncher("bash", ["-c", script, "run"], ["--lake", "/data/lake"]);
+        var launch = new PipelineLaunch("p.json", "{}", [KeyValuePair.Create("folderPath", "landing/w"), KeyValuePair.Create("key", secret)], "watch-1", resumeRunId)
+        {
+            SecureParameters = [KeyValuePair.Create("key", secret)],
+        };
+
+        Assert.Equal(0, await launcher.LaunchAsync(launch, CancellationToken.None));
+
+        var shown = await File.ReadAllTextAsync(cmdline);
+        Assert.False(shown.Contains(secret, StringComparison.Ordinal), "the SecureString value is on the child's command line");
+        Assert.Contains(resumeRunId is null ? "\n--param\nfolderPath=landing/w\n" : "\n--resume\nqueued-1\n", shown, StringComparison.Ordinal);
+        Assert.True(File.Exists(got) && await File.ReadAllTextAsync(got) == "key=" + secret + "\n", "the child did not get the SecureString value through --param-env");
     }
 
     /// <summary>Records each launch and when it came (on <paramref name="clock"/>, by default from the recorder's creation); answers with a fixed exit code.</summary>
