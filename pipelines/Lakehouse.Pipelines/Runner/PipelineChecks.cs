@@ -8,7 +8,7 @@ namespace Lakehouse.Pipelines.Runner;
 /// <summary>One problem <see cref="PipelineChecks"/> found in a pipeline document.</summary>
 /// <param name="Path">The JSON path of the value.</param>
 /// <param name="Activity">The activity the value belongs to, or null (a parameter).</param>
-/// <param name="Rule">The rule, as <c>adf validate</c> names it: <c>lakehouse:policy</c>, <c>lakehouse:parameter</c> or <c>lakehouse:expression</c>.</param>
+/// <param name="Rule">The rule, as <c>adf validate</c> names it: <c>lakehouse:policy</c>, <c>lakehouse:parameter</c>, <c>lakehouse:variable</c> or <c>lakehouse:expression</c>.</param>
 /// <param name="Message">What is wrong, with the value.</param>
 internal sealed record PipelineCheckProblem(string Path, string? Activity, string Rule, string Message);
 
@@ -16,7 +16,7 @@ internal sealed record PipelineCheckProblem(string Path, string? Activity, strin
 /// The checks of a pipeline document that no schema makes and that both <c>lakehouse adf validate</c> (<see cref="Adf.AdfValidator"/>)
 /// and the local runner before a run (<see cref="PipelineDefinition"/>) make, so the two cannot disagree: each activity's
 /// policy (retry, retryIntervalInSeconds from 30 s to a day, timeout up to ADF's 7 days), an Until's own timeout (7 days too),
-/// each parameter's type and default value (of that type),
+/// each parameter's and variable's type and default value (of that type),
 /// and every expression (<see cref="AdfExpression.CheckDocument"/>: it parses, calls known functions, names declared
 /// parameters, variables and activities). Values written as expressions are checked again, by the same rules, when they are evaluated.
 /// </summary>
@@ -38,6 +38,13 @@ internal static class PipelineChecks
     /// </summary>
     internal static IReadOnlyList<string> ParameterTypes => Adf.AdfDeclaredTypes.Parameter;
 
+    /// <summary>
+    /// The variable types of a pipeline, as ADF has them (<see cref="Adf.AdfDeclaredTypes.Variable"/>: String, Bool, Array; Microsoft's
+    /// schema, the REST API's VariableType and the Set Variable article agree), in any casing. "Boolean" and "Integer" are not
+    /// among them: <c>adf validate</c> refuses them, so the runner does too.
+    /// </summary>
+    internal static IReadOnlyList<string> VariableTypes => Adf.AdfDeclaredTypes.Variable;
+
     private static readonly string[] Containers = ["activities", "ifTrueActivities", "ifFalseActivities", "defaultActivities"];
 
     /// <summary>Every problem of a pipeline document (<c>{"name", "properties": {"activities", "parameters"}}</c>), in document order.</summary>
@@ -51,8 +58,17 @@ internal static class PipelineChecks
             var type = ParameterType(PipelineDefinition.Str(node?["type"]));
             if (type is null)
                 problems.Add(new($"{at}.type", null, "lakehouse:parameter", ParameterTypeProblem(PipelineDefinition.Str(node?["type"]))!));
-            else if (node?["defaultValue"] is { } defaultValue && DefaultProblem(name, type, defaultValue) is { } problem)
+            else if (node?["defaultValue"] is { } defaultValue && DefaultProblem($"parameter '{name}'", type, defaultValue) is { } problem)
                 problems.Add(new($"{at}.defaultValue", null, "lakehouse:parameter", problem));
+        }
+        foreach (var (name, node) in properties?["variables"] as JsonObject ?? [])
+        {
+            var at = $"$.properties.variables.{name}";
+            var type = VariableType(PipelineDefinition.Str(node?["type"]));
+            if (type is null)
+                problems.Add(new($"{at}.type", null, "lakehouse:variable", VariableTypeProblem(PipelineDefinition.Str(node?["type"]))!));
+            else if (node?["defaultValue"] is { } defaultValue && DefaultProblem($"variable '{name}'", type, defaultValue) is { } problem)
+                problems.Add(new($"{at}.defaultValue", null, "lakehouse:variable", problem));
         }
 
         var activities = new List<(string Path, string Name)>();
@@ -71,6 +87,14 @@ internal static class PipelineChecks
     /// <summary>Why <paramref name="type"/> is not a parameter type, naming the types (in any casing), or null when it is one.</summary>
     internal static string? ParameterTypeProblem(string? type) =>
         ParameterType(type) is not null ? null : $"'{type}' is not a parameter type ({string.Join(", ", ParameterTypes)}, in any casing)";
+
+    /// <summary>The variable type <paramref name="type"/> is, in the schema's spelling (in any casing: "bool" is Bool), or null when it is none.</summary>
+    internal static string? VariableType(string? type) => Adf.AdfDeclaredTypes.Canonical(VariableTypes, type);
+
+    /// <summary>Why <paramref name="type"/> is not a variable type, naming the types (and Bool for "Boolean"), or null when it is one.</summary>
+    internal static string? VariableTypeProblem(string? type) =>
+        VariableType(type) is not null ? null
+        : $"'{type}' is not a variable type ({string.Join(", ", VariableTypes)}, in any casing){(string.Equals(type, "Boolean", StringComparison.OrdinalIgnoreCase) ? "; ADF spells it Bool" : "")}";
 
     /// <summary>Why a policy.retry value is not a retry count, or null when it is one.</summary>
     internal static string? RetryProblem(JsonNode? value) =>
@@ -96,10 +120,10 @@ internal static class PipelineChecks
     }
 
     /// <summary>
-    /// Why a parameter's default value is not of its declared type (as a given value is converted), naming the parameter, or
-    /// null when it is; null is no default.
+    /// Why a parameter's or variable's default value is not of its declared type (as a given value is converted), naming
+    /// <paramref name="what"/> ("parameter 'n'"), or null when it is; null is no default.
     /// </summary>
-    private static string? DefaultProblem(string name, string type, JsonNode defaultValue)
+    private static string? DefaultProblem(string what, string type, JsonNode defaultValue)
     {
         try
         {
@@ -108,7 +132,7 @@ internal static class PipelineChecks
         }
         catch (FormatException e)
         {
-            return $"parameter '{name}': the default value {e.Message}";
+            return $"{what}: the default value {e.Message}";
         }
     }
 

@@ -29,11 +29,8 @@ internal sealed class PipelineDefinition
         if (properties["parameters"] is JsonObject parameters)
             foreach (var (key, value) in parameters) Parameters[key] = InSchemaCasing(value as JsonObject ?? [], PipelineChecks.ParameterType);
         if (properties["variables"] is JsonObject variables)
-            foreach (var (key, value) in variables) Variables[key] = InSchemaCasing(value as JsonObject ?? [], VariableType);
+            foreach (var (key, value) in variables) Variables[key] = InSchemaCasing(value as JsonObject ?? [], PipelineChecks.VariableType);
     }
-
-    /// <summary>The variable types the local runner knows (ADF's designer writes Boolean and Integer; Microsoft's schema lists Bool).</summary>
-    internal static readonly IReadOnlyList<string> VariableTypes = ["String", "Boolean", "Integer", "Array"];
 
     /// <summary>
     /// A declaration whose type, given in another casing ("string", "securestring", as ADF takes it), is written as the type is
@@ -44,8 +41,6 @@ internal sealed class PipelineDefinition
         if (Str(spec["type"]) is { } type && canonical(type) is { } spelled && spelled != type) spec["type"] = spelled;
         return spec;
     }
-
-    private static string? VariableType(string? type) => Adf.AdfDeclaredTypes.Canonical(VariableTypes, type);
 
     /// <summary>The file's full path.</summary>
     internal string File { get; }
@@ -59,7 +54,7 @@ internal sealed class PipelineDefinition
     /// <summary>Declared parameters: name → { type, defaultValue }.</summary>
     internal Dictionary<string, JsonObject> Parameters { get; } = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Declared variables: name → { type, defaultValue }.</summary>
+    /// <summary>Declared variables: name → { type, defaultValue }; the type is one of <see cref="PipelineChecks.VariableTypes"/> (checked on load).</summary>
     internal Dictionary<string, JsonObject> Variables { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Reads and checks a pipeline file and every pipeline it executes.</summary>
@@ -89,7 +84,6 @@ internal sealed class PipelineDefinition
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         definition.CheckActivities(definition.Activities, "$.properties.activities", problems, names, loading);
         CheckCycles(definition.Activities, "$.properties.activities", problems);
-        definition.CheckVariables(problems);
         foreach (var problem in PipelineChecks.Check(root))
             problems.Add(problem.Activity is null ? $"{problem.Path}: {problem.Message}" : $"{problem.Path} (activity '{problem.Activity}'): {problem.Message}");
         loading.Remove(file);
@@ -104,16 +98,6 @@ internal sealed class PipelineDefinition
 
     /// <summary>Loads a pipeline this one executes (checked already when this one was loaded).</summary>
     internal PipelineDefinition LoadReferenced(string referenceName) => Load(ReferencedFile(referenceName));
-
-    private void CheckVariables(List<string> problems)
-    {
-        foreach (var (key, spec) in Variables)
-        {
-            var type = Str(spec["type"]);
-            if (VariableType(type) is null)
-                problems.Add($"$.properties.variables.{key}.type: '{type}' is not a variable type ({string.Join(", ", VariableTypes)}, in any casing)");
-        }
-    }
 
     private void CheckActivities(JsonArray activities, string path, List<string> problems, HashSet<string> names, HashSet<string> loading)
     {

@@ -18,6 +18,7 @@ internal static class PipelineValues
     internal static Dictionary<string, JsonNode?> Bind(PipelineDefinition definition, IEnumerable<KeyValuePair<string, JsonNode?>> given)
     {
         var values = new Dictionary<string, JsonNode?>(StringComparer.OrdinalIgnoreCase);
+        var givenNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var problems = new List<string>();
         foreach (var (name, value) in given)
         {
@@ -27,18 +28,22 @@ internal static class PipelineValues
                 problems.Add($"the pipeline has no parameter '{name}' (it declares {(definition.Parameters.Count == 0 ? "none" : string.Join(", ", definition.Parameters.Keys))})");
                 continue;
             }
+            // A given value that is not of the type is that value's problem alone: the parameter was given, so neither its
+            // default nor its lack of one has a say (it was also reported as "has no default value", or bound to the default).
+            givenNames.Add(declared);
+            var type = PipelineDefinition.Str(definition.Parameters[declared]["type"]) ?? "String";
             try
             {
-                values[declared] = Convert(PipelineDefinition.Str(definition.Parameters[declared]["type"]) ?? "String", value);
+                values[declared] = Convert(type, value);
             }
             catch (FormatException e)
             {
-                problems.Add($"parameter '{declared}': {e.Message}");
+                problems.Add($"parameter '{declared}' of type {PipelineChecks.ParameterType(type) ?? type}: the value {e.Message}");
             }
         }
         foreach (var (name, spec) in definition.Parameters)
         {
-            if (values.ContainsKey(name)) continue;
+            if (givenNames.Contains(name)) continue;
             if (!spec.ContainsKey("defaultValue"))
             {
                 problems.Add($"parameter '{name}' has no default value: give it (--param {name}=…)");

@@ -252,6 +252,13 @@ internal sealed partial class RunExecution
     {
         var name = PipelineDefinition.Str(props["variableName"])!;
         var value = PipelineValues.Evaluate(props["value"], Context(scope));
+        // ADF fails a SetVariable whose value is not of the variable's type (a number into a String, "true" into a Bool); an
+        // AppendVariable's variable is an Array (checked on load) and takes an item of any type.
+        var declared = PipelineDefinition.Str(Definition.Variables[name]["type"])!;
+        if (type == "SetVariable" && value is not null && !IsOfVariableType(declared, value))
+            throw new ActivityFailedException(
+                $"The variable '{name}' of type {declared} cannot be set to {Cut(value.ToJsonString(), 200)}, a value of type {ValueKindName(value)}: it takes only {declared} values.",
+                "InvalidVariableType");
         lock (_gate)
         {
             if (type == "SetVariable") _variables[name] = value?.DeepClone();
@@ -260,6 +267,25 @@ internal sealed partial class RunExecution
         }
         return new JsonObject { ["name"] = name, ["value"] = value };
     }
+
+    /// <summary>Whether a value is of a variable type (String, Bool or Array, as <see cref="PipelineChecks.VariableTypes"/> spells them).</summary>
+    private static bool IsOfVariableType(string type, JsonNode value) => type switch
+    {
+        "String" => value is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String,
+        "Bool" => value is JsonValue b && b.GetValueKind() is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False,
+        "Array" => value is JsonArray,
+        _ => false,
+    };
+
+    private static string ValueKindName(JsonNode value) => value.GetValueKind() switch
+    {
+        System.Text.Json.JsonValueKind.String => "String",
+        System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False => "Bool",
+        System.Text.Json.JsonValueKind.Number => "Number",
+        System.Text.Json.JsonValueKind.Array => "Array",
+        System.Text.Json.JsonValueKind.Object => "Object",
+        _ => "Null",
+    };
 
     /// <summary>An activity path as a file name: '/' and anything unusual become '_'.</summary>
     internal static string SafeFileName(string key) =>

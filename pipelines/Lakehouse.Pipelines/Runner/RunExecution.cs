@@ -36,7 +36,9 @@ internal sealed partial class RunExecution
         TriggerTime = triggerTime;
         _checkpoints = checkpoints.ToDictionary(c => c.ActivityName, StringComparer.Ordinal);
         foreach (var (name, spec) in definition.Variables)
-            _variables[name] = spec["defaultValue"]?.DeepClone() ?? (PipelineDefinition.Str(spec["type"]) == "Array" ? new JsonArray() : null);
+            _variables[name] = spec["defaultValue"] is { } defaultValue
+                ? PipelineValues.Convert(PipelineDefinition.Str(spec["type"])!, defaultValue) // of the type: checked on load
+                : PipelineDefinition.Str(spec["type"]) == "Array" ? new JsonArray() : null;
         LogDirectory = Path.Combine(runner.Options.LakeRoot, "_lakehouse", "runs", runId);
     }
 

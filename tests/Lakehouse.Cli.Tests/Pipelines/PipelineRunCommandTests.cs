@@ -138,6 +138,61 @@ public sealed class PipelineRunCommandTests : IDisposable
     }
 
     /// <summary>
+    /// A --param value that is not of its parameter's type: exit 1, the error names the parameter, its declared type and the
+    /// value, and nothing else (it also said the given parameter "has no default value: give it"), and nothing runs.
+    /// </summary>
+    [Fact]
+    public async Task PipelineRun_ParamNotOfItsType_Exit1NamingParameterTypeAndValueOnly()
+    {
+        var file = _temp.Combine("pipeline", "pl_param.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        var marker = _temp.Combine("ran");
+        await File.WriteAllTextAsync(file, $$$"""
+            {"name": "pl_param", "properties": {"parameters": {"days": {"type": "Int"}, "full": {"type": "Bool", "defaultValue": false}}, "activities": [
+              {"name": "First", "type": "Custom", "typeProperties": {"command": "touch {{{marker}}}"}}
+            ]}}
+            """);
+
+        var run = await CliRunner.RunAsync("pipeline", "run", file, "--lake", Lake, "--param", "days=seven", "--param", "full=yes");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal($"error: {file}: the run's parameters are not valid: parameter 'days' of type Int: the value 'seven' is not an Int; "
+            + "parameter 'full' of type Bool: the value 'yes' is not a Bool (true or false)\n", run.Stderr);
+        Assert.False(File.Exists(marker));
+        Assert.False(File.Exists(SqlitePipelineStateStore.PathUnderLake(Lake)), "nothing is recorded");
+    }
+
+    /// <summary>
+    /// A pipeline's variable types are ADF's (String, Bool, Array): a Bool variable runs (exit 0; it was refused), a Boolean or
+    /// Integer one, which ADF refuses, is refused with exit 1 naming file, path and the types (it ran).
+    /// </summary>
+    [Theory]
+    [InlineData("Bool", 0, null)]
+    [InlineData("Boolean", 1, "$.properties.variables.flag.type: 'Boolean' is not a variable type (String, Bool, Array, in any casing); ADF spells it Bool")]
+    [InlineData("Integer", 1, "$.properties.variables.flag.type: 'Integer' is not a variable type (String, Bool, Array, in any casing)")]
+    public async Task PipelineRun_VariableType_RunsOnlyAdfTypes(string type, int exitCode, string? expected)
+    {
+        var file = _temp.Combine("pipeline", "pl_var.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        var marker = _temp.Combine("ran");
+        await File.WriteAllTextAsync(file, $$$"""
+            {"name": "pl_var", "properties": {"variables": {"flag": {"type": "{{{type}}}"}}, "activities": [
+              {"name": "First", "type": "Custom", "typeProperties": {"command": "touch {{{marker}}}"}}
+            ]}}
+            """);
+
+        var run = await CliRunner.RunAsync("pipeline", "run", file, "--lake", Lake);
+
+        Assert.True(run.ExitCode == exitCode, run.Stderr);
+        if (expected is null) Assert.True(File.Exists(marker));
+        else
+        {
+            Assert.Equal($"error: {file}: the pipeline cannot run (1 problem, nothing was run):\n  {file}: {expected}\n", run.Stderr);
+            Assert.False(File.Exists(marker));
+        }
+    }
+
+    /// <summary>
     /// A timeout of 99999 days that comes from a parameter is only known when the activity starts: the run ends with exit 1,
     /// an error naming the activity and the value, and is recorded Failed (it stayed InProgress, and the same command line
     /// resumed it and crashed again).

@@ -64,6 +64,45 @@ public sealed class AdfValidatorTests(AdfSchemaFixture fixture) : IClassFixture<
         Assert.Equal("pipeline/pl_x.json", p.File);
     }
 
+    /// <summary>
+    /// <c>adf validate</c> (Microsoft's schema) and the local runner accept the same variable and parameter types: String, Bool,
+    /// Array for a variable, the seven parameter types, in any casing. The runner refused Bool and took Boolean and Integer.
+    /// </summary>
+    [Theory]
+    [InlineData("variables", "String", true)]
+    [InlineData("variables", "Bool", true)]
+    [InlineData("variables", "bool", true)]
+    [InlineData("variables", "Array", true)]
+    [InlineData("variables", "Boolean", false)]
+    [InlineData("variables", "Integer", false)]
+    [InlineData("variables", "Int", false)]
+    [InlineData("variables", "Object", false)]
+    [InlineData("parameters", "Int", true)]
+    [InlineData("parameters", "Float", true)]
+    [InlineData("parameters", "Bool", true)]
+    [InlineData("parameters", "Object", true)]
+    [InlineData("parameters", "SecureString", true)]
+    [InlineData("parameters", "Boolean", false)]
+    [InlineData("parameters", "Integer", false)]
+    [InlineData("parameters", "SecureObject", false)]
+    public void ValidateAndRunner_DeclaredType_AcceptTheSameTypes(string container, string type, bool valid)
+    {
+        var text = $$"""{ "name": "pl_x", "properties": { "activities": [], "{{container}}": { "v": { "type": "{{type}}" } } } }""";
+        var file = _temp.Combine("pl_x.json");
+        File.WriteAllText(file, text);
+
+        var problems = Check("pipeline", text);
+        var runnerError = Record.Exception(() => PipelineDefinition.Load(file));
+
+        Assert.Equal(valid, problems.Count == 0);
+        Assert.Equal(valid, runnerError is null);
+        if (!valid)
+        {
+            Assert.Contains(problems, p => p.Path == $"$.properties.{container}.v.type");
+            Assert.Contains($"$.properties.{container}.v.type: '{type}' is not a {(container == "variables" ? "variable" : "parameter")} type", runnerError!.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Validate_RetryAsString_OverlayNamesPolicyRetry()
     {
@@ -243,7 +282,7 @@ public sealed class AdfValidatorTests(AdfSchemaFixture fixture) : IClassFixture<
         Assert.Equal("""["2024-05-01"]""", values["days"]!.ToJsonString());
         Assert.Equal("s3cret", values["secret"]!.GetValue<string>());
         var e = Assert.Throws<Lakehouse.Core.LakehouseException>(() => PipelineValues.Bind(definition, PipelineValues.FromText(new Dictionary<string, string> { ["n"] = "x", ["secret"] = "s", ["day"] = "d" })));
-        Assert.StartsWith($"{file}: the run's parameters are not valid: parameter 'n': 'x' is not an Int", e.Message, StringComparison.Ordinal);
+        Assert.Equal($"{file}: the run's parameters are not valid: parameter 'n' of type Int: the value 'x' is not an Int", e.Message);
     }
 
     /// <summary>A parameter's default of another type than the one declared: Microsoft's schema types defaultValue as anything.</summary>

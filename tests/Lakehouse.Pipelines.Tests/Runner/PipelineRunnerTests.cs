@@ -680,8 +680,8 @@ public sealed class PipelineRunnerTests : RunnerTestKit
     }
 
     [Theory]
-    [InlineData("rows", "x", "parameter 'rows': 'x' is not an Int")]
-    [InlineData("days", "2024-05-01,2024-05-02", "parameter 'days': '2024-05-01,2024-05-02' is not a JSON array (such as [\"a\", \"b\"])")]
+    [InlineData("rows", "x", "parameter 'rows' of type Int: the value 'x' is not an Int")]
+    [InlineData("days", "2024-05-01,2024-05-02", "parameter 'days' of type Array: the value '2024-05-01,2024-05-02' is not a JSON array (such as [\"a\", \"b\"])")]
     [InlineData("nope", "1", "the pipeline has no parameter 'nope' (it declares rows, days)")]
     public async Task RunAsync_BadParameter_IsRefusedBeforeTheRun(string name, string value, string expected)
     {
