@@ -24,9 +24,9 @@ internal static class CaptureContainer
     /// Walks <paramref name="stream"/> (seekable, from its start) block by block and leaves it at its start. Throws
     /// <see cref="InvalidDataException"/> naming the block and what it declares when a block's size is negative, runs past the end of
     /// the file or over <see cref="MaxBlockBytes"/>, its record count is negative or more than its bytes can hold, or it does not
-    /// end in the file's sync marker.
+    /// end in the file's sync marker. Returns the blocks, in file order, so a record's refusal can name its block.
     /// </summary>
-    internal static void Check(Stream stream)
+    internal static IReadOnlyList<CaptureBlock> Check(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (!stream.CanSeek) throw new ArgumentException("A Capture file is read from a seekable stream.", nameof(stream));
@@ -40,6 +40,8 @@ internal static class CaptureContainer
         var sync = new byte[SyncSize];
         if (!reader.TryRead(sync)) throw new InvalidDataException("it is not an Avro object container file (its header ends before its sync marker)");
         var block = 0L;
+        var blocks = new List<CaptureBlock>();
+        var records = 0L;
         var marker = new byte[SyncSize];
         while (stream.Position < length)
         {
@@ -60,8 +62,24 @@ internal static class CaptureContainer
             if (!reader.TryRead(marker) || !marker.AsSpan().SequenceEqual(sync)) throw Damaged(block, at, "does not end in the file's sync marker");
             // Apache.Avro stops at a block of no records: the blocks after it would be dropped unread.
             if (count == 0 && stream.Position < length) throw Damaged(block, at, "declares no records, and blocks follow it");
+            records += count;
+            blocks.Add(new CaptureBlock(block, at, records - count + 1, size));
         }
         stream.Position = 0;
+        return blocks;
+    }
+
+    /// <summary>The block that holds record <paramref name="record"/> (1-based), or null when none does.</summary>
+    internal static CaptureBlock? BlockOf(IReadOnlyList<CaptureBlock> blocks, long record)
+    {
+        ArgumentNullException.ThrowIfNull(blocks);
+        CaptureBlock? found = null;
+        foreach (var b in blocks)
+        {
+            if (b.FirstRecord > record) break;
+            found = b;
+        }
+        return found;
     }
 
     /// <summary>Reads the metadata map (bytes values keyed by strings), each length checked against the file; returns avro.codec.</summary>
@@ -126,3 +144,10 @@ internal static class CaptureContainer
         internal bool TryRead(byte[] buffer) => stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false) == buffer.Length;
     }
 }
+
+/// <summary>One block of a Capture file, as <see cref="CaptureContainer.Check"/> found it.</summary>
+/// <param name="Number">The block's 1-based number in the file.</param>
+/// <param name="At">The byte of the file where the block starts (its record count).</param>
+/// <param name="FirstRecord">The 1-based number in the file of the block's first record.</param>
+/// <param name="Size">The block's size in the file (compressed, with a codec).</param>
+internal sealed record CaptureBlock(long Number, long At, long FirstRecord, long Size);

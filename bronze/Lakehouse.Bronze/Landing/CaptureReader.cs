@@ -38,7 +38,7 @@ internal static partial class CaptureReader
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(handler);
         AvroCodecs.EnsureRegistered();
-        CaptureContainer.Check(stream);
+        var blocks = CaptureContainer.Check(stream);
         IFileReader<GenericRecord> reader;
         BoundedReader? datums = null;
         try
@@ -70,16 +70,22 @@ internal static partial class CaptureReader
             }
             catch (Exception e) when (e is AvroException or AvroRuntimeException or EndOfStreamException or InvalidCastException or FormatException)
             {
-                if ((datums?.Describe(e) ?? CodecRefusal(e)) is { } refusal) throw new InvalidDataException($"record {count + 1} cannot be read: {refusal}", e);
-                throw new InvalidDataException($"record {count + 1} cannot be read ({e.Message.TrimEnd('.', '!')}): the file is damaged or truncated", e);
+                if ((datums?.Describe(e) ?? CodecRefusal(e)) is { } refusal) throw new InvalidDataException($"{Where(blocks, count + 1)} cannot be read: {refusal}", e);
+                throw new InvalidDataException($"{Where(blocks, count + 1)} cannot be read ({e.Message.TrimEnd('.', '!')}): the file is damaged or truncated", e);
             }
             catch (InvalidDataException e)
             {
-                throw new InvalidDataException($"record {count + 1} cannot be read: {e.Message}", e);
+                throw new InvalidDataException($"{Where(blocks, count + 1)} cannot be read: {e.Message}", e);
             }
             return count;
         }
     }
+
+    /// <summary>A record and the block that holds it: <c>record 2 (block 1, byte 1234)</c>.</summary>
+    private static string Where(IReadOnlyList<CaptureBlock> blocks, long record) =>
+        CaptureContainer.BlockOf(blocks, record) is { } block
+            ? string.Create(CultureInfo.InvariantCulture, $"record {record} (block {block.Number}, byte {block.At})")
+            : string.Create(CultureInfo.InvariantCulture, $"record {record}");
 
     /// <summary>
     /// The partition of a Capture file from its path, which Capture names
@@ -153,16 +159,92 @@ internal static partial class CaptureReader
             var index = d.ReadUnionIndex();
             if (index < 0 || index >= writerSchema.Count) throw Refuse(string.Create(CultureInfo.InvariantCulture, $"a union value declares branch {index} of {writerSchema.Count}"));
             var branch = writerSchema[index];
-            if (branch.Tag is not (Schema.Type.Bytes or Schema.Type.String)) return Read(reuse, branch, readerSchema, d);
+            return branch.Tag is Schema.Type.Bytes or Schema.Type.String ? ReadBounded(branch.Tag, d) : Read(reuse, branch, readerSchema, d);
+        }
+
+        /// <summary>
+        /// A record's fields, as the library reads them, except that a plain (not union) string or bytes field is read bounded
+        /// (<see cref="ReadBounded"/>): the library allocates whatever length such a field declares (a negative one threw
+        /// OverflowException, 2^31 bytes an OutOfMemoryException). Only for a reader schema that is the writer's (Capture files
+        /// are read with their own schema); another goes to the library.
+        /// </summary>
+        protected override object ReadRecord(object reuse, RecordSchema writerSchema, Schema readerSchema, Decoder decoder)
+        {
+            ArgumentNullException.ThrowIfNull(writerSchema);
+            if (!ReferenceEquals(writerSchema, readerSchema) && !writerSchema.Equals(readerSchema)) return base.ReadRecord(reuse, writerSchema, readerSchema, decoder);
+            var record = CreateRecord(reuse, writerSchema);
+            foreach (var field in writerSchema)
+            {
+                try
+                {
+                    _ = TryGetField(record, field.Name, field.Pos, out var existing);
+                    AddField(record, field.Name, field.Pos, ReadValue(existing, field.Schema, decoder));
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // The library's own wording, which Describe reads the field's name from.
+                    throw new AvroException($"{e.Message} in field {field.Name}", e);
+                }
+            }
+            return record;
+        }
+
+        /// <summary>A map, as the library reads it, with its keys and plain string or bytes values read bounded.</summary>
+        protected override object ReadMap(object reuse, MapSchema writerSchema, Schema readerSchema, Decoder d)
+        {
+            ArgumentNullException.ThrowIfNull(writerSchema);
+            ArgumentNullException.ThrowIfNull(d);
+            if (!ReferenceEquals(writerSchema, readerSchema) && !writerSchema.Equals(readerSchema)) return base.ReadMap(reuse, writerSchema, readerSchema, d);
+            var map = CreateMap(reuse, writerSchema);
+            for (var n = d.ReadMapStart(); n != 0; n = d.ReadMapNext())
+            {
+                if (n < 0) throw Refuse(string.Create(CultureInfo.InvariantCulture, $"a map declares a negative entry count ({n})"));
+                for (var i = 0L; i < n; i++)
+                {
+                    var key = (string)ReadBounded(Schema.Type.String, d);
+                    AddMapEntry(map, key, ReadValue(null, writerSchema.ValueSchema, d));
+                }
+            }
+            return map;
+        }
+
+        private object ReadValue(object? reuse, Schema schema, Decoder d) =>
+            schema.Tag is Schema.Type.Bytes or Schema.Type.String ? ReadBounded(schema.Tag, d) : Read(reuse, schema, schema, d);
+
+        /// <summary>
+        /// A string or bytes value whose length is checked before anything is allocated: a negative one, or one over
+        /// <see cref="RawEvents.MaxEventBytes"/> (no value of an event is longer), is refused; a shorter one is read in pieces
+        /// that grow as bytes arrive, so a length past the end of its block is refused having allocated little more than the
+        /// block holds, not what the length declares.
+        /// </summary>
+        private object ReadBounded(Schema.Type tag, Decoder d)
+        {
             var length = d.ReadLong();
-            var what = branch.Tag == Schema.Type.Bytes ? "a bytes value" : "a string";
+            var what = tag == Schema.Type.Bytes ? "a bytes value" : "a string";
             if (length < 0) throw Refuse(string.Create(CultureInfo.InvariantCulture, $"{what} declares a negative length ({length} bytes)"));
             if (length > RawEvents.MaxEventBytes)
                 throw Refuse(string.Create(CultureInfo.InvariantCulture, $"{what} declares {length} bytes, more than the {RawEvents.MaxEventBytes} bytes (32 MiB) an event may hold"));
-            var bytes = new byte[length];
-            d.ReadFixed(bytes);
-            return branch.Tag == Schema.Type.Bytes ? bytes : System.Text.Encoding.UTF8.GetString(bytes);
+            var bytes = new byte[Math.Min(length, FirstPiece)];
+            var read = 0;
+            while (true)
+            {
+                try
+                {
+                    d.ReadFixed(bytes, read, bytes.Length - read);
+                }
+                catch (Exception e) when (e is EndOfStreamException or AvroException)
+                {
+                    throw Refuse(string.Create(CultureInfo.InvariantCulture, $"{what} declares {length} bytes, more than are left in its block"));
+                }
+                read = bytes.Length;
+                if (read == length) break;
+                Array.Resize(ref bytes, (int)Math.Min(length, 2L * read));
+            }
+            return tag == Schema.Type.Bytes ? bytes : System.Text.Encoding.UTF8.GetString(bytes);
         }
+
+        /// <summary>The first piece a string or bytes value is read into (<see cref="ReadBounded"/>); the rest doubles it.</summary>
+        private const int FirstPiece = 64 << 10;
 
         private InvalidDataException Refuse(string refusal)
         {

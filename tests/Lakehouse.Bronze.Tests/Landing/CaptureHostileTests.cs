@@ -8,7 +8,8 @@ namespace Lakehouse.Bronze.Tests.Landing;
 
 /// <summary>
 /// Capture files whose container sizes lie (a block of 2^40 bytes, a negative one, one past the end of the file, a record count
-/// no block holds, a Body of 2^40 bytes, a block that inflates to 1 GiB): each is refused naming what is wrong, before the reader
+/// no block holds, a Body of 2^40 bytes, a plain string or bytes field of 2^31 bytes or longer than its block, a block that
+/// inflates to 1 GiB): each is refused naming what is wrong and where (record, block), before the reader
 /// allocates what the file declares, and the other files of the landing still land.
 /// </summary>
 public sealed class CaptureHostileTests(EngineFixture fixture, ITestOutputHelper output) : IClassFixture<EngineFixture>, IDisposable
@@ -52,22 +53,46 @@ public sealed class CaptureHostileTests(EngineFixture fixture, ITestOutputHelper
             "Body of 2^40 bytes" => WithBody(1L << 40),
             "Body of 1 GiB" => WithBody(1L << 30),
             "negative Body length" => WithBody(-5),
+            "Offset of negative length" => Plain(Record(2, "tiny"u8.ToArray(), offsetLength: -5), "its Offset declares a negative length (-5 bytes)"),
+            "Offset longer than its block" => Plain(Record(2, "tiny"u8.ToArray(), offsetLength: 1 << 20), "its Offset declares 1048576 bytes, more than are left in its block"),
+            "Offset of 2^31 bytes" => Plain(Record(2, "tiny"u8.ToArray(), offsetLength: 1L << 31), "its Offset declares 2147483648 bytes, more than the 33554432 bytes (32 MiB) an event may hold"),
+            "Offset of 1 GiB" => Plain(Record(2, "tiny"u8.ToArray(), offsetLength: 1L << 30), "its Offset declares 1073741824 bytes, more than the 33554432 bytes (32 MiB) an event may hold"),
+            "plain Body of 1 GiB" => PlainBody(1L << 30, "its Body declares 1073741824 bytes, more than the 33554432 bytes (32 MiB) an event may hold"),
+            "SystemProperties key of 2^31 bytes" => Plain(Record(2, "tiny"u8.ToArray(), keyLength: 1L << 31), "its SystemProperties declares 2147483648 bytes, more than the 33554432 bytes (32 MiB) an event may hold"),
+            "plain Body of negative length" => PlainBody(-5, "its Body declares a negative length (-5 bytes)"),
+            "plain Body longer than its block" => PlainBody(1 << 20, "its Body declares 1048576 bytes, more than are left in its block"),
+            "plain Body of 2^31 bytes" => PlainBody(1L << 31, "its Body declares 2147483648 bytes, more than the 33554432 bytes (32 MiB) an event may hold"),
             "deflate block inflating to 1 GiB" => ([.. Header("deflate"), .. Block(3, DeflateBomb.Value.Length, DeflateBomb.Value)],
-                "record 1 cannot be read: a deflate block decompresses to more than 67108864 bytes (64 MiB), the most a Capture block may hold"),
+                $"record 1 (block 1, byte {Header("deflate").Length}) cannot be read: a deflate block decompresses to more than 67108864 bytes (64 MiB), the most a Capture block may hold"),
             "zstandard block inflating to 1 GiB" => ([.. Header("zstandard"), .. Block(3, ZstdBomb.Value.Length, ZstdBomb.Value)],
-                "record 1 cannot be read: a zstandard block decompresses to more than 67108864 bytes (64 MiB), the most a Capture block may hold"),
+                $"record 1 (block 1, byte {Header("zstandard").Length}) cannot be read: a zstandard block decompresses to more than 67108864 bytes (64 MiB), the most a Capture block may hold"),
             "snappy block declaring 1 GiB" => ([.. Header("snappy"), .. Block(3, 9, [0x80, 0x80, 0x80, 0x80, 0x04, 0, 0, 0, 0])],
-                "record 1 cannot be read: a snappy block states 1073741824 bytes decompressed, more than the 67108864 bytes (64 MiB) a Capture block may hold"),
+                $"record 1 (block 1, byte {Header("snappy").Length}) cannot be read: a snappy block states 1073741824 bytes decompressed, more than the 67108864 bytes (64 MiB) a Capture block may hold"),
             _ => throw new ArgumentOutOfRangeException(nameof(name), name, "no such variant"),
         };
+
+        // Record 2 of 3 is `hostile` (a plain string, Offset or a map key, declares a length); the block's size is honest.
+        (byte[], string) Plain(byte[] hostile, string refusal)
+        {
+            byte[] data = [.. Record(1, "event 1"u8.ToArray()), .. hostile, .. Record(3, "event 3"u8.ToArray())];
+            return ([.. header, .. Block(3, data.Length, data)], $"record 2 (block 1, byte {blockAt}) cannot be read: {refusal}");
+        }
+
+        // A file whose schema has a plain bytes Body: record 2 of 3 declares one of `length` bytes.
+        (byte[], string) PlainBody(long length, string refusal)
+        {
+            var plainHeader = Header("null", PlainBodySchema);
+            byte[] data = [.. Record(1, "event 1"u8.ToArray(), plainBody: true), .. Record(2, "tiny"u8.ToArray(), length, plainBody: true), .. Record(3, "event 3"u8.ToArray(), plainBody: true)];
+            return ([.. plainHeader, .. Block(3, data.Length, data)], $"record 2 (block 1, byte {plainHeader.Length}) cannot be read: {refusal}");
+        }
 
         // Record 2 of 3 declares a Body of `length` bytes; the block's size is honest.
         (byte[], string) WithBody(long length)
         {
             byte[] data = [.. Record(1, "event 1"u8.ToArray()), .. Record(2, "tiny"u8.ToArray(), length), .. Record(3, "event 3"u8.ToArray())];
             var refusal = length < 0
-                ? $"record 2 cannot be read: its Body declares a negative length ({length} bytes)"
-                : $"record 2 cannot be read: its Body declares {length} bytes, more than the 33554432 bytes (32 MiB) an event may hold";
+                ? $"record 2 (block 1, byte {blockAt}) cannot be read: its Body declares a negative length ({length} bytes)"
+                : $"record 2 (block 1, byte {blockAt}) cannot be read: its Body declares {length} bytes, more than the 33554432 bytes (32 MiB) an event may hold";
             return ([.. header, .. Block(3, data.Length, data)], refusal);
         }
     }
@@ -77,6 +102,8 @@ public sealed class CaptureHostileTests(EngineFixture fixture, ITestOutputHelper
         "block size 2^40", "block size 2^31-1", "block size 1 GiB", "negative block size", "block size just past the end",
         "negative record count", "record count 2^40", "wrong sync marker", "second block past the end",
         "Body of 2^40 bytes", "Body of 1 GiB", "negative Body length",
+        "Offset of negative length", "Offset longer than its block", "Offset of 2^31 bytes", "Offset of 1 GiB", "plain Body of 1 GiB", "SystemProperties key of 2^31 bytes",
+        "plain Body of negative length", "plain Body longer than its block", "plain Body of 2^31 bytes",
         "deflate block inflating to 1 GiB", "zstandard block inflating to 1 GiB", "snappy block declaring 1 GiB",
     ];
 

@@ -13,6 +13,9 @@ internal static class HostileCaptureFiles
     /// <summary>Capture's record schema, as Event Hubs writes it.</summary>
     internal const string Schema = """{"type":"record","name":"EventData","namespace":"Microsoft.ServiceBus.Messaging","fields":[{"name":"SequenceNumber","type":"long"},{"name":"Offset","type":"string"},{"name":"EnqueuedTimeUtc","type":"string"},{"name":"SystemProperties","type":{"type":"map","values":["long","double","string","bytes"]}},{"name":"Properties","type":{"type":"map","values":["long","double","string","bytes","null"]}},{"name":"Body","type":["null","bytes"]}]}""";
 
+    /// <summary>Capture's schema with a plain (not union) bytes Body, as another writer may declare it.</summary>
+    internal static readonly string PlainBodySchema = Schema.Replace("""{"name":"Body","type":["null","bytes"]}""", """{"name":"Body","type":"bytes"}""", StringComparison.Ordinal);
+
     internal static readonly byte[] Sync = [.. Enumerable.Range(0, 16).Select(i => (byte)(0xA0 + i))];
 
     /// <summary>A zig-zag varint long, as Avro writes every int and long.</summary>
@@ -30,11 +33,11 @@ internal static class HostileCaptureFiles
     }
 
     /// <summary>The container header: magic, the metadata map (schema and codec), the sync marker.</summary>
-    internal static byte[] Header(string codec)
+    internal static byte[] Header(string codec, string schema = Schema)
     {
         var header = new List<byte>("Obj\u0001"u8.ToArray());
         header.AddRange(Long(2));
-        foreach (var (key, value) in new[] { ("avro.schema", Schema), ("avro.codec", codec) })
+        foreach (var (key, value) in new[] { ("avro.schema", schema), ("avro.codec", codec) })
         {
             header.AddRange(Long(key.Length));
             header.AddRange(Encoding.UTF8.GetBytes(key));
@@ -46,18 +49,25 @@ internal static class HostileCaptureFiles
         return [.. header];
     }
 
-    /// <summary>One record whose Body declares <paramref name="declaredLength"/> bytes and holds <paramref name="body"/>.</summary>
-    internal static byte[] Record(long sequence, byte[] body, long? declaredLength = null)
+    /// <summary>One record whose Body declares <paramref name="declaredLength"/> bytes and holds <paramref name="body"/>;
+    /// <paramref name="offsetLength"/> is the length the plain string Offset declares (it holds "4096"); <paramref name="keyLength"/>,
+    /// when given, makes SystemProperties one entry whose key declares that length (and holds "k"); <paramref name="plainBody"/>
+    /// writes Body as a plain bytes field (<see cref="PlainBodySchema"/>), without a union branch.</summary>
+    internal static byte[] Record(long sequence, byte[] body, long? declaredLength = null, long? offsetLength = null, long? keyLength = null, bool plainBody = false)
     {
         var record = new List<byte>(Long(sequence));
-        foreach (var text in new[] { "4096", "12/7/2018 10:22:49 AM" })
+        record.AddRange(Long(offsetLength ?? 4));
+        record.AddRange("4096"u8.ToArray());
+        const string Enqueued = "12/7/2018 10:22:49 AM";
+        record.AddRange(Long(Enqueued.Length));
+        record.AddRange(Encoding.ASCII.GetBytes(Enqueued));
+        if (keyLength is { } k)
         {
-            record.AddRange(Long(text.Length));
-            record.AddRange(Encoding.ASCII.GetBytes(text));
+            record.AddRange([.. Long(1), .. Long(k), (byte)'k', .. Long(0), .. Long(7), .. Long(0)]); // SystemProperties: one entry, a long 7; then the end
         }
-        record.AddRange(Long(0)); // SystemProperties: empty map
+        else record.AddRange(Long(0)); // SystemProperties: empty map
         record.AddRange(Long(0)); // Properties: empty map
-        record.AddRange(Long(1)); // Body: the bytes branch
+        if (!plainBody) record.AddRange(Long(1)); // Body: the bytes branch
         record.AddRange(Long(declaredLength ?? body.Length));
         record.AddRange(body);
         return [.. record];
