@@ -46,15 +46,21 @@ public sealed class CommandLineTests : IDisposable
             Assert.All(command.Options, o => Assert.False(string.IsNullOrWhiteSpace(o.Description), $"{CliHelp.PathOf(command)} {o.Name}"));
             Assert.All(command.Arguments, a => Assert.False(string.IsNullOrWhiteSpace(a.Description), $"{CliHelp.PathOf(command)} <{a.Name}>"));
 
-            // Examples: each runs this command and parses without an error (shell redirections and comments aside).
+            // Examples: each runs this command (possibly at the end of a pipe from another lakehouse command), and every
+            // lakehouse command in it parses without an error (shell redirections and comments aside).
             var examples = help[(help.IndexOf("Examples:\n", StringComparison.Ordinal) + 10)..].Split('\n')
-                .Where(l => l.StartsWith("  lakehouse", StringComparison.Ordinal)).Select(l => l.Split([" # ", " > ", " | "], StringSplitOptions.None)[0].Trim()).ToList();
+                .Where(l => l.StartsWith("  lakehouse", StringComparison.Ordinal))
+                .Select(l => l.Split(" # ")[0].Split(" | ").Select(s => s.Split(" > ")[0].Trim()).Where(s => s.StartsWith("lakehouse ", StringComparison.Ordinal)).ToList())
+                .ToList();
             Assert.True(examples.Count > 0, CliHelp.PathOf(command) + " has no examples");
-            foreach (var example in examples)
+            foreach (var pipeline in examples)
             {
-                Assert.StartsWith(CliHelp.PathOf(command), example, StringComparison.Ordinal);
-                var parse = root.Parse([.. CommandLineParser.SplitCommandLine(example).Skip(1)]);
-                Assert.True(parse.Errors.Count == 0, $"'{example}': {string.Join("; ", parse.Errors.Select(e => e.Message))}");
+                Assert.Contains(pipeline, c => c == CliHelp.PathOf(command) || c.StartsWith(CliHelp.PathOf(command) + " ", StringComparison.Ordinal));
+                foreach (var example in pipeline)
+                {
+                    var parse = root.Parse([.. CommandLineParser.SplitCommandLine(example).Skip(1)]);
+                    Assert.True(parse.Errors.Count == 0, $"'{example}': {string.Join("; ", parse.Errors.Select(e => e.Message))}");
+                }
             }
         }
     }
