@@ -196,9 +196,10 @@ internal static partial class CaptureReader
             ArgumentNullException.ThrowIfNull(d);
             if (!ReferenceEquals(writerSchema, readerSchema) && !writerSchema.Equals(readerSchema)) return base.ReadMap(reuse, writerSchema, readerSchema, d);
             var map = CreateMap(reuse, writerSchema);
+            var total = 0L;
             for (var n = d.ReadMapStart(); n != 0; n = d.ReadMapNext())
             {
-                if (n < 0) throw Refuse(string.Create(CultureInfo.InvariantCulture, $"a map declares a negative entry count ({n})"));
+                total = CheckedCount("a map", "entries", n, total);
                 for (var i = 0L; i < n; i++)
                 {
                     var key = (string)ReadBounded(Schema.Type.String, d);
@@ -206,6 +207,39 @@ internal static partial class CaptureReader
                 }
             }
             return map;
+        }
+
+        /// <summary>
+        /// An array, its items read one by one into a list that grows as they arrive: the library sized its array by the count a
+        /// block declares before reading any item (a count of 2^28 null items, which take no bytes, allocated 2 GB; 2^31 − 1 threw
+        /// OutOfMemoryException).
+        /// </summary>
+        protected override object ReadArray(object reuse, ArraySchema writerSchema, Schema readerSchema, Decoder d)
+        {
+            ArgumentNullException.ThrowIfNull(writerSchema);
+            ArgumentNullException.ThrowIfNull(d);
+            if (!ReferenceEquals(writerSchema, readerSchema) && !writerSchema.Equals(readerSchema)) return base.ReadArray(reuse, writerSchema, readerSchema, d);
+            var items = new List<object>();
+            var total = 0L;
+            for (var n = d.ReadArrayStart(); n != 0; n = d.ReadArrayNext())
+            {
+                total = CheckedCount("an array", "items", n, total);
+                for (var i = 0L; i < n; i++) items.Add(ReadValue(null, writerSchema.ItemSchema, d));
+            }
+            return items.ToArray();
+        }
+
+        /// <summary>
+        /// The items an array or map has declared so far, <paramref name="total"/> and a block's <paramref name="count"/>, refused
+        /// when negative or more than <see cref="RawEvents.MaxEventBytes"/>: no event holds more items than it may hold bytes, and
+        /// items of some types (null) take no bytes, so the block's size does not bound them.
+        /// </summary>
+        private long CheckedCount(string what, string unit, long count, long total)
+        {
+            if (count < 0) throw Refuse(string.Create(CultureInfo.InvariantCulture, $"{what} declares a negative count of {unit} ({count})"));
+            if (count > RawEvents.MaxEventBytes - total)
+                throw Refuse(string.Create(CultureInfo.InvariantCulture, $"{what} declares {total + count} {unit}, more than the {RawEvents.MaxEventBytes} an event may hold"));
+            return total + count;
         }
 
         private object ReadValue(object? reuse, Schema schema, Decoder d) =>

@@ -62,6 +62,10 @@ public sealed class CaptureHostileTests(EngineFixture fixture, ITestOutputHelper
             "plain Body of negative length" => PlainBody(-5, "its Body declares a negative length (-5 bytes)"),
             "plain Body longer than its block" => PlainBody(1 << 20, "its Body declares 1048576 bytes, more than are left in its block"),
             "plain Body of 2^31 bytes" => PlainBody(1L << 31, "its Body declares 2147483648 bytes, more than the 33554432 bytes (32 MiB) an event may hold"),
+            "array of 2^28 null items" => NullArray(1L << 28, "its Tags declares 268435456 items, more than the 33554432 an event may hold"),
+            "array of 2^31-1 null items" => NullArray(int.MaxValue, "its Tags declares 2147483647 items, more than the 33554432 an event may hold"),
+            "array of 2^40 null items" => NullArray(1L << 40, "its Tags declares 1099511627776 items, more than the 33554432 an event may hold"),
+            "map of 2^40 entries" => Plain(Record(2, "tiny"u8.ToArray(), entries: 1L << 40), "its SystemProperties declares 1099511627776 entries, more than the 33554432 an event may hold"),
             "deflate block inflating to 1 GiB" => ([.. Header("deflate"), .. Block(3, DeflateBomb.Value.Length, DeflateBomb.Value)],
                 $"record 1 (block 1, byte {Header("deflate").Length}) cannot be read: a deflate block decompresses to more than 67108864 bytes (64 MiB), the most a Capture block may hold"),
             "zstandard block inflating to 1 GiB" => ([.. Header("zstandard"), .. Block(3, ZstdBomb.Value.Length, ZstdBomb.Value)],
@@ -86,6 +90,14 @@ public sealed class CaptureHostileTests(EngineFixture fixture, ITestOutputHelper
             return ([.. plainHeader, .. Block(3, data.Length, data)], $"record 2 (block 1, byte {plainHeader.Length}) cannot be read: {refusal}");
         }
 
+        // A file whose schema has an array of nulls: record 2 of 3 declares `items` of them.
+        (byte[], string) NullArray(long items, string refusal)
+        {
+            var arrayHeader = Header("null", NullArraySchema);
+            byte[] data = [.. Record(1, "event 1"u8.ToArray(), nullItems: 2), .. Record(2, "tiny"u8.ToArray(), nullItems: items), .. Record(3, "event 3"u8.ToArray(), nullItems: 0)];
+            return ([.. arrayHeader, .. Block(3, data.Length, data)], $"record 2 (block 1, byte {arrayHeader.Length}) cannot be read: {refusal}");
+        }
+
         // Record 2 of 3 declares a Body of `length` bytes; the block's size is honest.
         (byte[], string) WithBody(long length)
         {
@@ -104,6 +116,7 @@ public sealed class CaptureHostileTests(EngineFixture fixture, ITestOutputHelper
         "Body of 2^40 bytes", "Body of 1 GiB", "negative Body length",
         "Offset of negative length", "Offset longer than its block", "Offset of 2^31 bytes", "Offset of 1 GiB", "plain Body of 1 GiB", "SystemProperties key of 2^31 bytes",
         "plain Body of negative length", "plain Body longer than its block", "plain Body of 2^31 bytes",
+        "array of 2^28 null items", "array of 2^31-1 null items", "array of 2^40 null items", "map of 2^40 entries",
         "deflate block inflating to 1 GiB", "zstandard block inflating to 1 GiB", "snappy block declaring 1 GiB",
     ];
 
@@ -137,6 +150,18 @@ public sealed class CaptureHostileTests(EngineFixture fixture, ITestOutputHelper
         var refused = Assert.IsType<InvalidDataException>(error);
         Assert.Equal(refusal, refused.Message.Split('\n')[0]);
         Assert.InRange(allocated, 0, AllocationBudget);
+    }
+
+    [Fact]
+    public void Read_HonestArraysAndMaps_EveryRecordWithItsBody()
+    {
+        byte[] data = [.. Record(1, "event 1"u8.ToArray(), nullItems: 2, entries: 1), .. Record(2, "event 2"u8.ToArray(), nullItems: 0), .. Record(3, "event 3"u8.ToArray(), nullItems: 5)];
+        var path = _temp.Combine("arrays.avro");
+        File.WriteAllBytes(path, [.. Header("null", NullArraySchema), .. Block(3, data.Length, data)]);
+        var bodies = new List<string>();
+        using (var stream = File.OpenRead(path))
+            Assert.Equal(3, CaptureReader.Read(stream, (body, sequence, _, _, _) => bodies.Add($"{sequence}:{System.Text.Encoding.UTF8.GetString(body)}"), CancellationToken.None));
+        Assert.Equal(["1:event 1", "2:event 2", "3:event 3"], bodies);
     }
 
     [Fact]

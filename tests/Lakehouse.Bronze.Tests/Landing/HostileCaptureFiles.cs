@@ -16,6 +16,9 @@ internal static class HostileCaptureFiles
     /// <summary>Capture's schema with a plain (not union) bytes Body, as another writer may declare it.</summary>
     internal static readonly string PlainBodySchema = Schema.Replace("""{"name":"Body","type":["null","bytes"]}""", """{"name":"Body","type":"bytes"}""", StringComparison.Ordinal);
 
+    /// <summary>Capture's schema with an array of nulls before Body (items that take no bytes), as another writer may add a field.</summary>
+    internal static readonly string NullArraySchema = Schema.Replace("""{"name":"Body",""", """{"name":"Tags","type":{"type":"array","items":"null"}},{"name":"Body",""", StringComparison.Ordinal);
+
     internal static readonly byte[] Sync = [.. Enumerable.Range(0, 16).Select(i => (byte)(0xA0 + i))];
 
     /// <summary>A zig-zag varint long, as Avro writes every int and long.</summary>
@@ -52,8 +55,11 @@ internal static class HostileCaptureFiles
     /// <summary>One record whose Body declares <paramref name="declaredLength"/> bytes and holds <paramref name="body"/>;
     /// <paramref name="offsetLength"/> is the length the plain string Offset declares (it holds "4096"); <paramref name="keyLength"/>,
     /// when given, makes SystemProperties one entry whose key declares that length (and holds "k"); <paramref name="plainBody"/>
-    /// writes Body as a plain bytes field (<see cref="PlainBodySchema"/>), without a union branch.</summary>
-    internal static byte[] Record(long sequence, byte[] body, long? declaredLength = null, long? offsetLength = null, long? keyLength = null, bool plainBody = false)
+    /// writes Body as a plain bytes field (<see cref="PlainBodySchema"/>), without a union branch; <paramref name="nullItems"/>, when
+    /// given, writes the array of <see cref="NullArraySchema"/> as one block declaring that many items (nulls take no bytes).
+    /// <paramref name="entries"/>, when given, is the entry count SystemProperties declares, followed by one entry only.</summary>
+    internal static byte[] Record(long sequence, byte[] body, long? declaredLength = null, long? offsetLength = null, long? keyLength = null, bool plainBody = false,
+        long? nullItems = null, long? entries = null)
     {
         var record = new List<byte>(Long(sequence));
         record.AddRange(Long(offsetLength ?? 4));
@@ -65,8 +71,10 @@ internal static class HostileCaptureFiles
         {
             record.AddRange([.. Long(1), .. Long(k), (byte)'k', .. Long(0), .. Long(7), .. Long(0)]); // SystemProperties: one entry, a long 7; then the end
         }
+        else if (entries is { } e) record.AddRange([.. Long(e), .. Long(1), (byte)'k', .. Long(0), .. Long(7), .. Long(0)]);
         else record.AddRange(Long(0)); // SystemProperties: empty map
         record.AddRange(Long(0)); // Properties: empty map
+        if (nullItems is { } items) record.AddRange(items == 0 ? Long(0) : [.. Long(items), .. Long(0)]);
         if (!plainBody) record.AddRange(Long(1)); // Body: the bytes branch
         record.AddRange(Long(declaredLength ?? body.Length));
         record.AddRange(body);
