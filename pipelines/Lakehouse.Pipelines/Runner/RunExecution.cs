@@ -293,7 +293,18 @@ internal sealed partial class RunExecution
                 return new Outcome(name, status, output, error, errorCode);
             }
             RunnerLog.ActivityRetrying(Logger, key, attempt - first + 1, last - first + 1, Secure.Redact(error), interval);
-            await Task.Delay(TimeSpan.FromSeconds(interval), _runner.Options.Clock, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(interval), _runner.Options.Clock, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Stopped between attempts: the activity has retries left, so its status is not final. Recorded Cancelled, a resumed
+                // run retries it; the Failed attempt's record would have been taken as the activity's final status.
+                await SaveAsync(new ActivityRunRecord(RunId, key, attempt, RunStatus.Cancelled, output?.ToJsonString(), started, _runner.Options.Clock.GetUtcNow(),
+                    $"cancelled while waiting to retry after: {error}"), CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
         }
     }
 
