@@ -33,6 +33,13 @@ internal sealed partial class RunExecution
     /// <summary>The error code of a Custom activity whose <c>lakehouse</c> command ended with a usage error (exit 2): never retried.</summary>
     internal const string UsageErrorCode = "LakehouseUsageError";
 
+    /// <summary>The exit codes of a command ended by SIGINT and SIGTERM (128 + the signal).</summary>
+    private const int SigIntExit = 130;
+    private const int SigTermExit = 143;
+
+    /// <summary>How long a command ended by SIGINT or SIGTERM waits for the run's own stop before it counts as failed.</summary>
+    private static readonly TimeSpan SignalGrace = TimeSpan.FromSeconds(2);
+
     private async Task<JsonNode?> CustomAsync(JsonObject props, string key, int attempt, DateTimeOffset started, Scope scope, CancellationToken cancellationToken)
     {
         var command = PipelineValues.Text(PipelineValues.Evaluate(props["command"], Context(scope)));
@@ -59,6 +66,13 @@ internal sealed partial class RunExecution
             ["stdout"] = result.StdoutTail,
             ["logFile"] = logFile,
         };
+        if (result.ExitCode is SigIntExit or SigTermExit)
+        {
+            // A terminal's Ctrl+C reaches the whole foreground process group: the command often ends of it before this process's
+            // own handler has stopped the run, and the run was recorded Failed (not resumable) instead of Cancelled. A stop that
+            // comes within the grace makes this attempt Cancelled (the delay throws); otherwise the command failed on its own.
+            await Task.Delay(SignalGrace, cancellationToken).ConfigureAwait(false);
+        }
         if (result.ExitCode != 0)
         {
             var why = result.StderrTail.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";

@@ -43,4 +43,42 @@ public sealed class RunCancellationTests : RunnerTestKit
         Assert.Equal((RunStatus.Succeeded, 2), (result.Activities.Single().Status, result.Activities.Single().Attempt));
         Assert.Equal("2", (await File.ReadAllTextAsync(counter)).Trim());
     }
+
+    /// <summary>
+    /// Ctrl+C in a terminal reaches the command too (the whole foreground process group), and it often ends of its SIGINT before
+    /// the runner's own stop: the attempt was recorded Failed, the run went on (failure paths, Skipped dependents) and ended
+    /// Failed, exit 1, not resumable. Here the command ends of SIGINT and the stop follows half a second later.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_CommandEndsOfSigIntJustBeforeTheStop_RunIsCancelledAndItsResumeRunsTheActivityAgain()
+    {
+        var marker = Path.Combine(Work, "interrupted");
+        var file = Pipeline("pl_ctrl_c",
+        [
+            Custom("Step", $"if [ -f {marker} ]; then echo resumed; else touch {marker}; kill -INT $$; fi"),
+            Custom("OnFailure", $"touch {Path.Combine(Work, "failure-path")}", null, On("Step", "Failed")),
+        ]);
+        var runner = CreateRunner();
+        using var stop = new CancellationTokenSource();
+        var run = runner.RunAsync(file, cancellationToken: stop.Token);
+        await PipelineRunnerTests.WaitForAsync(() => Task.FromResult(File.Exists(marker)));
+        await Task.Delay(500);
+        await stop.CancelAsync();
+
+        var stopped = await Record.ExceptionAsync(() => run);
+
+        Assert.True(stopped is OperationCanceledException, $"the run was not stopped: {stopped?.ToString() ?? (await run).Status.ToString()}");
+        Assert.False(File.Exists(Path.Combine(Work, "failure-path")));
+        string runId;
+        await using (var store = new SqlitePipelineStateStore(SqlitePipelineStateStore.PathUnderLake(Lake)))
+        {
+            var cancelled = Assert.Single(await store.ListRunsAsync());
+            Assert.Equal(RunStatus.Cancelled, cancelled.Status);
+            runId = cancelled.RunId;
+            Assert.Equal(RunStatus.Cancelled, Assert.Single(await store.ListActivitiesAsync(runId)).Status);
+        }
+        var result = await runner.ResumeAsync(runId);
+        Assert.Equal((RunStatus.Succeeded, 2), (result.Status, result.Activities.Single(a => a.ActivityName == "Step").Attempt));
+        Assert.Equal(RunStatus.Skipped, result.Activities.Single(a => a.ActivityName == "OnFailure").Status);
+    }
 }
