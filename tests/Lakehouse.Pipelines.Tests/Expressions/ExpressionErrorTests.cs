@@ -130,8 +130,8 @@ public sealed class ExpressionErrorTests
               { "name": "days", "type": "ForEach", "typeProperties": {
                   "items": "@range(0, pipeline().parameters.dayCount)",
                   "activities": [ { "name": "silver", "type": "Custom", "typeProperties": { "command": "@{pipeline().parameters.fromDate} @{activity('bronze').output}" } } ] } },
-              { "name": "note", "type": "AppendVariable", "typeProperties": { "variableName": "done",
-                  "value": "@concat(string(variables('done')), string(variables('missing')), string(activity('silver').output), string(activity('Days')))" } }
+              { "name": "note", "type": "AppendVariable", "dependsOn": [ { "activity": "days", "dependencyConditions": [ "Completed" ] } ], "typeProperties": { "variableName": "done",
+                  "value": "@concat(string(variables('done')), string(variables('missing')), string(activity('Days')))" } }
             ]
           }
         }
@@ -142,6 +142,55 @@ public sealed class ExpressionErrorTests
             "$.properties.activities[0].typeProperties.items: ADF expression error at position 31: the pipeline has no parameter 'dayCount'.",
             "$.properties.activities[0].typeProperties.activities[0].typeProperties.command: ADF expression error at position 36: function 'activity': the pipeline has no activity 'bronze'.",
             "$.properties.activities[1].typeProperties.value: ADF expression error at position 42: function 'variables': variable 'missing' is not declared in the pipeline.",
+        ], problems);
+    }
+
+    /// <summary>
+    /// ADF reads an activity's output only in what depends on it; the runner gave it to any activity that happened to start after it
+    /// ended, so a pipeline that forgot a dependsOn passed or failed by timing. Each reference of an activity that is not an ancestor
+    /// is reported; the ancestors (through dependsOn chains and containers, in any casing) and an Until's own activities in its
+    /// expression are not.
+    /// </summary>
+    [Fact]
+    public void CheckDocument_ActivityOutputOfANonAncestor_IsReportedNamingBothActivities()
+    {
+        var pipeline = JsonNode.Parse("""
+        {
+          "name": "outputs",
+          "properties": {
+            "activities": [
+              { "name": "First", "type": "Wait", "typeProperties": { "waitTimeInSeconds": 1 } },
+              { "name": "Second", "type": "Wait", "dependsOn": [ { "activity": "First", "dependencyConditions": [ "Succeeded" ] } ],
+                "typeProperties": { "waitTimeInSeconds": "@activity('first').output.waitTimeInSeconds" } },
+              { "name": "Third", "type": "Wait", "dependsOn": [ { "activity": "Second", "dependencyConditions": [ "Completed" ] } ],
+                "typeProperties": { "waitTimeInSeconds": "@activity('First').output.waitTimeInSeconds" } },
+              { "name": "Parallel", "type": "Wait", "typeProperties": { "waitTimeInSeconds": "@activity('First').output.waitTimeInSeconds" } },
+              { "name": "Loop", "type": "ForEach", "dependsOn": [ { "activity": "Third", "dependencyConditions": [ "Succeeded" ] } ],
+                "typeProperties": { "items": "@createArray(activity('Third').output)", "activities": [
+                  { "name": "Inner", "type": "Wait", "typeProperties": { "waitTimeInSeconds": "@add(activity('First').output.waitTimeInSeconds, activity('Parallel').output.waitTimeInSeconds)" } } ] } },
+              { "name": "Again", "type": "Until", "typeProperties": {
+                  "expression": { "value": "@equals(activity('Probe').output.waitTimeInSeconds, 1)", "type": "Expression" },
+                  "activities": [ { "name": "Probe", "type": "Wait", "typeProperties": { "waitTimeInSeconds": "@activity('Again').output.iterations" } } ] } },
+              { "name": "After", "type": "Wait", "dependsOn": [ { "activity": "Loop", "dependencyConditions": [ "Succeeded" ] } ],
+                "typeProperties": { "waitTimeInSeconds": "@activity('Inner').output.waitTimeInSeconds" } }
+            ]
+          }
+        }
+        """);
+
+        var problems = AdfExpression.CheckDocument(pipeline).Select(p => p.ToString()).ToArray();
+
+        const string Why = "so its output is not there when '{1}' runs (an activity reads the output of what it depends on, directly or through others, "
+            + "or what the ForEach, IfCondition, Until or Switch holding it depends on).";
+        string Problem(string path, int position, string activity, string reader) =>
+            $"{path}: ADF expression error at position {position}: function 'activity': activity '{activity}' is not an ancestor of activity '{reader}', "
+            + Why.Replace("{1}", reader, StringComparison.Ordinal);
+        Assert.Equal(
+        [
+            Problem("$.properties.activities[3].typeProperties.waitTimeInSeconds", 1, "First", "Parallel"),
+            Problem("$.properties.activities[4].typeProperties.activities[0].typeProperties.waitTimeInSeconds", 49, "Parallel", "Inner"),
+            Problem("$.properties.activities[5].typeProperties.activities[0].typeProperties.waitTimeInSeconds", 1, "Again", "Probe"),
+            Problem("$.properties.activities[6].typeProperties.waitTimeInSeconds", 1, "Inner", "After"),
         ], problems);
     }
 
