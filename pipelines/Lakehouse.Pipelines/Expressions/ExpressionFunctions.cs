@@ -260,11 +260,15 @@ internal static class ExpressionFunctions
     {
         try
         {
-            return ExpressionValues.FromNode(JsonNode.Parse(c.String(0)));
+            // A key given twice is refused here rather than when the object is first read, where it failed with a bare "An item
+            // with the same key has already been added".
+            return ExpressionValues.FromNode(JsonNode.Parse(c.String(0), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }));
         }
         catch (JsonException e)
         {
-            throw c.Fail($"argument 1 is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})");
+            throw c.Fail(e.LineNumber is { } line
+                ? $"argument 1 is not valid JSON (line {line + 1}, byte {e.BytePositionInLine + 1})"
+                : $"argument 1 is not valid JSON: {e.Message}");
         }
     }
 

@@ -93,24 +93,30 @@ internal static class PipelineValues
                 return bool.TryParse(text, out b) ? JsonValue.Create(b) : throw new FormatException($"'{text ?? value?.ToJsonString()}' is not a Bool (true or false)");
             case "Array":
             case "Object":
-                var node = text is not null ? ParseJson(text) : value?.DeepClone();
+                string? why = null;
+                var node = text is not null ? ParseJson(text, out why) : value?.DeepClone();
                 var array = PipelineChecks.ParameterType(type) == "Array";
                 var ok = array ? node is JsonArray : node is JsonObject;
-                return ok ? node : throw new FormatException($"'{text ?? value?.ToJsonString()}' is not a JSON {(array ? "array (such as [\"a\", \"b\"])" : "object (such as {\"a\": 1})")}");
+                return ok ? node : throw new FormatException($"'{text ?? value?.ToJsonString()}' is not a JSON {(array ? "array (such as [\"a\", \"b\"])" : "object (such as {\"a\": 1})")}{why}");
             default:
                 throw new FormatException($"'{type}' is not a parameter type");
         }
     }
 
-    /// <summary>The JSON value <paramref name="text"/> holds, or null when it is not JSON (the caller says what was expected).</summary>
-    private static JsonNode? ParseJson(string text)
+    /// <summary>
+    /// The JSON value <paramref name="text"/> holds, or null when it is not JSON (the caller says what was expected). A key given
+    /// twice is not JSON here (<paramref name="why"/> says so): such an object failed when it was first read, in the middle of the run.
+    /// </summary>
+    private static JsonNode? ParseJson(string text, out string? why)
     {
+        why = null;
         try
         {
-            return JsonNode.Parse(text);
+            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
+            if (e.LineNumber is null) why = $": {e.Message}";
             return null;
         }
     }

@@ -47,6 +47,8 @@ public sealed class ExpressionErrorTests
     [InlineData("@int('ten')", "ADF expression error at position 1: function 'int': 'ten' is not an integer.")]
     [InlineData("@addDays('not a date', 1)", "ADF expression error at position 1: function 'addDays': argument 1 'not a date' is not a timestamp.")]
     [InlineData("@json('{bad')", "ADF expression error at position 1: function 'json': argument 1 is not valid JSON (line 1, byte 2).")]
+    // A key given twice failed with a bare ArgumentException ("An item with the same key has already been added") when the object was read.
+    [InlineData("@json('{\"a\": 1, \"a\": 2}').a", "ADF expression error at position 1: function 'json': argument 1 is not valid JSON: Duplicate property 'a' encountered during deserialization.")]
     [InlineData("@substring('abc', 2, 5)", "ADF expression error at position 1: function 'substring': start 2 and length 5 are outside the text of length 3.")]
     [InlineData("@createArray(1)[3]", "ADF expression error at position 15: index 3 is outside the array of length 1.")]
     [InlineData("@greater(1, 'a')", "ADF expression error at position 1: function 'greater': cannot compare an integer with a string.")]

@@ -682,6 +682,9 @@ public sealed class PipelineRunnerTests : RunnerTestKit
     [Theory]
     [InlineData("rows", "x", "parameter 'rows' of type Int: the value 'x' is not an Int")]
     [InlineData("days", "2024-05-01,2024-05-02", "parameter 'days' of type Array: the value '2024-05-01,2024-05-02' is not a JSON array (such as [\"a\", \"b\"])")]
+    // Taken, then failed in the middle of the run wherever the item was read ("An item with the same key has already been added").
+    [InlineData("days", "[{\"day\": 1, \"day\": 2}]",
+        "parameter 'days' of type Array: the value '[{\"day\": 1, \"day\": 2}]' is not a JSON array (such as [\"a\", \"b\"]): Duplicate property 'day' encountered during deserialization.")]
     [InlineData("nope", "1", "the pipeline has no parameter 'nope' (it declares rows, days)")]
     public async Task RunAsync_BadParameter_IsRefusedBeforeTheRun(string name, string value, string expected)
     {
