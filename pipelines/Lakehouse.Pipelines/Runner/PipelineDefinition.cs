@@ -145,6 +145,13 @@ internal sealed class PipelineDefinition
             {
                 if (props?[property] is null) problems.Add($"{Where($".typeProperties.{property}")}: a {type} activity needs typeProperties.{property}");
             }
+            // A switch such as isSequential is a JSON boolean or an expression; the string "true" (which ADF's own ForEach page shows,
+            // and its schema refuses) was taken as false, so the loop ran in parallel.
+            void NeedBoolean(string property)
+            {
+                if (props?[property] is JsonValue value && !IsExpression(value) && value.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
+                    problems.Add($"{Where($".typeProperties.{property}")}: {property} must be true or false (a JSON boolean, not {value.ToJsonString()}), or an expression");
+            }
             switch (type)
             {
                 case "Custom":
@@ -174,8 +181,9 @@ internal sealed class PipelineDefinition
                     Need(type == "ForEach" ? "items" : "expression");
                     Need("activities");
                     if (props?["activities"] is JsonArray loop) CheckActivities(loop, $"{at}.typeProperties.activities", problems, names, loading);
-                    if (type == "ForEach" && props?["batchCount"] is JsonValue batch && (!batch.TryGetValue<int>(out var b) || b is < 1 or > 50))
+                    if (type == "ForEach" && props?["batchCount"] is JsonValue batch && !IsExpression(batch) && (!batch.TryGetValue<int>(out var b) || b is < 1 or > 50))
                         problems.Add($"{Where(".typeProperties.batchCount")}: batchCount must be a whole number from 1 to 50");
+                    if (type == "ForEach") NeedBoolean("isSequential");
                     break;
                 case "SetVariable":
                 case "AppendVariable":
@@ -186,6 +194,7 @@ internal sealed class PipelineDefinition
                         problems.Add($"{Where(".typeProperties.variableName")}: AppendVariable needs an Array variable; '{arrayVariable}' is {Str(Variables[arrayVariable]["type"])}");
                     break;
                 case "ExecutePipeline":
+                    NeedBoolean("waitOnCompletion");
                     var reference = Str(props?["pipeline"]?["referenceName"]);
                     if (reference is null)
                     {
@@ -230,6 +239,9 @@ internal sealed class PipelineDefinition
                 if (props[key] is JsonArray inner) CheckCycles(inner, $"{path}[{i}].typeProperties.{key}", problems);
         }
     }
+
+    /// <summary>A string value that is an expression ('@…'); <c>{"value", "type": "Expression"}</c> is an object, never a <see cref="JsonValue"/>.</summary>
+    private static bool IsExpression(JsonValue value) => value.TryGetValue<string>(out var text) && Expressions.AdfExpression.IsExpression(text);
 
     /// <summary>The names an activity depends on.</summary>
     internal static List<string> Upstream(JsonObject activity) =>

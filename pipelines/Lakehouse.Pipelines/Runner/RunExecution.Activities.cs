@@ -156,7 +156,7 @@ internal sealed partial class RunExecution
         var given = PipelineValues.Evaluate(props["parameters"], Context(scope)) as JsonObject ?? [];
         var parameters = PipelineValues.Bind(child, given.Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())));
         var childRunId = RunId + "_" + SafeFileName(key);
-        var wait = props["waitOnCompletion"] is JsonValue w && w.TryGetValue<bool>(out var b) && b;
+        var wait = props["waitOnCompletion"] is { } w && PipelineValues.Bool(PipelineValues.Evaluate(w, Context(scope)), $"Activity '{key}': waitOnCompletion");
         var output = new JsonObject { ["pipelineName"] = child.Name, ["pipelineRunId"] = childRunId };
         var run = _runner.RunChildAsync(child, childRunId, parameters, RunId, Secure, cancellationToken);
         if (!wait)
@@ -175,10 +175,13 @@ internal sealed partial class RunExecution
     {
         if (PipelineValues.Evaluate(props["items"], Context(scope)) is not JsonArray items)
             throw new ActivityFailedException($"Activity '{key}': items must be an array.", "ForEachItemsNotArray");
-        var sequential = props["isSequential"] is JsonValue s && s.TryGetValue<bool>(out var seq) && seq;
-        var batch = sequential ? 1 : props["batchCount"] is JsonValue bc && bc.TryGetValue<int>(out var n) ? n : 20;
+        // Literals were checked before the run (PipelineDefinition); an expression's value is checked by the same rule here.
+        var sequential = props["isSequential"] is { } s && PipelineValues.Bool(PipelineValues.Evaluate(s, Context(scope)), $"Activity '{key}': isSequential");
+        var batch = sequential ? 1 : props["batchCount"] is { } bc ? PipelineValues.Whole(PipelineValues.Evaluate(bc, Context(scope)), $"Activity '{key}': batchCount") : 20;
+        if (batch is < 1 or > 50)
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Activity '{key}': batchCount must be a whole number from 1 to 50, not {batch.ToString(CultureInfo.InvariantCulture)}");
         var inner = props["activities"] as JsonArray ?? [];
-        using var slots = new SemaphoreSlim(batch);
+        using var slots = new SemaphoreSlim((int)batch);
         var iterations = items.Select(async (item, i) =>
         {
             await slots.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -194,10 +194,13 @@ public sealed class PipelineRunnerTests : RunnerTestKit
         Assert.StartsWith("The command exited with code 1", result.Error, StringComparison.Ordinal);
     }
 
+    /// <summary>isSequential and batchCount as JSON (literals, or expressions, which the runner took as false and 20: the loop ran 20 at once).</summary>
     [Theory]
-    [InlineData(false, 2, 2)]
-    [InlineData(true, 4, 1)]
-    public async Task RunAsync_ForEach_RunsEveryItemWithAtMostBatchCountAtOnce(bool sequential, int batchCount, int expectedMax)
+    [InlineData("false", "2", 2)]
+    [InlineData("true", "4", 1)]
+    [InlineData("""{"value": "@equals(1, 1)", "type": "Expression"}""", "4", 1)]
+    [InlineData("false", "\"@add(1, 2)\"", 3)]
+    public async Task RunAsync_ForEach_RunsEveryItemWithAtMostBatchCountAtOnce(string sequential, string batchCount, int expectedMax)
     {
         var running = Path.Combine(Work, "running");
         Directory.CreateDirectory(running);
@@ -209,8 +212,8 @@ public sealed class PipelineRunnerTests : RunnerTestKit
             Activity("EachDay", "ForEach", new JsonObject
             {
                 ["items"] = new JsonObject { ["value"] = "@pipeline().parameters.days", ["type"] = "Expression" },
-                ["isSequential"] = sequential,
-                ["batchCount"] = batchCount,
+                ["isSequential"] = JsonNode.Parse(sequential),
+                ["batchCount"] = JsonNode.Parse(batchCount),
                 ["activities"] = new JsonArray(Custom("Work", command)),
             }),
         ], new JsonObject { ["days"] = new JsonObject { ["type"] = "Array", ["defaultValue"] = new JsonArray("d1", "d2", "d3", "d4", "d5", "d6") } });
@@ -419,6 +422,11 @@ public sealed class PipelineRunnerTests : RunnerTestKit
         "$.properties.activities[1].typeProperties.timeout (activity 'Second'): '7.00:00:01' is longer than 7 days (7.00:00:00), the longest activity timeout ADF allows")]
     [InlineData("\"type\": \"Until\", \"typeProperties\": {\"expression\": {\"value\": \"@equals(1, 1)\", \"type\": \"Expression\"}, \"timeout\": \"a week\", \"activities\": []}",
         "$.properties.activities[1].typeProperties.timeout (activity 'Second'): 'a week' is not a timeout (d.hh:mm:ss)")]
+    // The string "true" (as ADF's ForEach page writes it; its schema and adf validate refuse it) was taken as false: the loop ran in parallel.
+    [InlineData("\"type\": \"ForEach\", \"typeProperties\": {\"isSequential\": \"true\", \"items\": \"@createArray(1, 2)\", \"activities\": []}",
+        "$.properties.activities[1].typeProperties.isSequential (activity 'Second'): isSequential must be true or false (a JSON boolean, not \"true\"), or an expression")]
+    [InlineData("\"type\": \"ExecutePipeline\", \"typeProperties\": {\"pipeline\": {\"referenceName\": \"pl_bad\"}, \"waitOnCompletion\": \"yes\"}",
+        "$.properties.activities[1].typeProperties.waitOnCompletion (activity 'Second'): waitOnCompletion must be true or false (a JSON boolean, not \"yes\"), or an expression")]
     public async Task RunAsync_PipelineThatCannotRun_IsRefusedBeforeAnythingRuns(string second, string expected)
     {
         var marker = Path.Combine(Work, "ran");
