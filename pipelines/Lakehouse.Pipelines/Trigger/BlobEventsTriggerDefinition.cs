@@ -60,14 +60,14 @@ public sealed class BlobEventsTriggerDefinition
         }
 
         var properties = doc["properties"] as JsonObject ?? throw Invalid($"{triggerFile}: no \"properties\"");
-        var type = (string?)properties["type"];
+        var type = Text(triggerFile, properties, "type");
         if (type != "BlobEventsTrigger") throw Invalid($"{triggerFile}: a {type ?? "trigger without a type"}, not a BlobEventsTrigger: the watch starts runs on files only");
         var typeProperties = properties["typeProperties"] as JsonObject ?? [];
-        if (typeProperties["events"] is JsonArray events && !events.Any(e => (string?)e == "Microsoft.Storage.BlobCreated"))
+        if (typeProperties["events"] is JsonArray events && !events.Any(e => e is JsonValue v && v.TryGetValue<string>(out var name) && name == "Microsoft.Storage.BlobCreated"))
             throw Invalid($"{triggerFile}: the trigger does not fire on Microsoft.Storage.BlobCreated");
         if (properties["pipelines"] is not JsonArray { Count: 1 } pipelines || pipelines[0] is not JsonObject entry)
             throw Invalid($"{triggerFile}: the watch starts exactly one pipeline; the trigger must name one in \"pipelines\"");
-        var reference = (string?)entry["pipelineReference"]?["referenceName"] ?? throw Invalid($"{triggerFile}: pipelines[0] has no pipelineReference.referenceName");
+        var reference = Text(triggerFile, entry["pipelineReference"] as JsonObject, "referenceName") ?? throw Invalid($"{triggerFile}: pipelines[0] has no pipelineReference.referenceName");
         var file = pipelineFile ?? Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(triggerFile))!, "..", "pipeline", reference + ".json"));
         if (!File.Exists(file)) throw Invalid($"{triggerFile}: the pipeline '{reference}' it starts is not at {file} (give --pipeline)");
         var parameters = new List<(string, JsonNode?, AdfExpression?)>();
@@ -78,9 +78,25 @@ public sealed class BlobEventsTriggerDefinition
                 : (name, value?.DeepClone(), null));
         }
 
-        return new BlobEventsTriggerDefinition((string?)doc["name"] ?? Path.GetFileNameWithoutExtension(triggerFile), file, parameters,
-            (string?)typeProperties["blobPathBeginsWith"], (string?)typeProperties["blobPathEndsWith"], (bool?)typeProperties["ignoreEmptyBlobs"] ?? true);
+        return new BlobEventsTriggerDefinition(Text(triggerFile, doc, "name") ?? Path.GetFileNameWithoutExtension(triggerFile), file, parameters,
+            Text(triggerFile, typeProperties, "blobPathBeginsWith"), Text(triggerFile, typeProperties, "blobPathEndsWith"), Flag(triggerFile, typeProperties, "ignoreEmptyBlobs") ?? true);
     }
+
+    // A value of another JSON type (ignoreEmptyBlobs "false", a number for a path) stopped the watch with .NET's bare "An element of
+    // type 'String' cannot be converted to a 'System.Boolean'", naming neither the file nor the property.
+    private static string? Text(string file, JsonObject? owner, string property) => owner?[property] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<string>(out var text) => text,
+        var other => throw Invalid($"{file}: \"{property}\" must be a string, not {other.ToJsonString()}"),
+    };
+
+    private static bool? Flag(string file, JsonObject owner, string property) => owner[property] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<bool>(out var flag) => flag,
+        var other => throw Invalid($"{file}: \"{property}\" must be true or false (a JSON boolean), not {other.ToJsonString()}"),
+    };
 
     /// <summary>
     /// The trigger ADF's portal creates for a pipeline started by a storage event when there is no trigger file: every blob fires, and

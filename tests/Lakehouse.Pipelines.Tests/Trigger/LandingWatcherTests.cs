@@ -452,6 +452,25 @@ public sealed class LandingWatcherTests : IAsyncLifetime
         Assert.Contains("triggerBodyy", e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>A value of another JSON type stopped the watch with "An element of type 'String' cannot be converted to a 'System.Boolean'".</summary>
+    [Theory]
+    [InlineData("ignoreEmptyBlobs", "\"false\"", "\"ignoreEmptyBlobs\" must be true or false (a JSON boolean), not \"false\"")]
+    [InlineData("blobPathEndsWith", "5", "\"blobPathEndsWith\" must be a string, not 5")]
+    public async Task Load_TypePropertyOfAnotherJsonType_ErrorNamingFileAndProperty(string property, string value, string expected)
+    {
+        var trigger = JsonNode.Parse(await File.ReadAllTextAsync(TriggerFile))!;
+        trigger["properties"]!["typeProperties"]![property] = JsonNode.Parse(value);
+        Directory.CreateDirectory(_temp.Combine("adf", "trigger"));
+        Directory.CreateDirectory(_temp.Combine("adf", "pipeline"));
+        File.Copy(Path.Combine(TestPaths.RepoRoot, "pipelines", "adf", "pipeline", "pl_medallion.json"), _temp.Combine("adf", "pipeline", "pl_medallion.json"));
+        var file = _temp.Combine("adf", "trigger", "tr.json");
+        await File.WriteAllTextAsync(file, trigger.ToJsonString());
+
+        var e = Assert.Throws<LakehouseException>(() => BlobEventsTriggerDefinition.Load(file));
+
+        Assert.Equal((LakehouseErrorReason.InvalidInput, $"{file}: {expected}"), (e.Reason, e.Message));
+    }
+
     /// <summary>A trigger file with a key given twice is refused naming the key; it reached the CLI's last-resort handler as an ArgumentException.</summary>
     [Fact]
     public async Task Load_KeyGivenTwice_ErrorNamingTheKey()
