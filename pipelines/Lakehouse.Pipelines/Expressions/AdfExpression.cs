@@ -58,7 +58,7 @@ public sealed class AdfExpression
     /// </summary>
     /// <remarks>In a pipeline (a document with <c>properties.activities</c>), literal references are checked too:
     /// <c>pipeline().parameters.x</c> must name a declared parameter, <c>variables('x')</c> a declared variable and
-    /// <c>activity('x')</c> an activity of the pipeline (names compared ignoring case).</remarks>
+    /// <c>activity('x')</c> an ancestor activity (parameter and activity names compared ignoring case, variable names exactly, as the runner reads them).</remarks>
     public static IReadOnlyList<AdfExpressionProblem> CheckDocument(JsonNode? document)
     {
         var problems = new List<AdfExpressionProblem>();

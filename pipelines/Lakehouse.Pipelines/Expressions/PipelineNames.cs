@@ -9,7 +9,9 @@ namespace Lakehouse.Pipelines.Expressions;
 internal sealed class PipelineNames
 {
     private readonly HashSet<string> _parameters = new(StringComparer.OrdinalIgnoreCase);
-    private readonly HashSet<string> _variables = new(StringComparer.OrdinalIgnoreCase);
+    // Variables match exactly, as the runner sets and reads them (SetVariable's variableName, variables('x')): in any casing,
+    // variables('X') passed this check and then failed the run with "variable 'X' is not declared".
+    private readonly HashSet<string> _variables = new(StringComparer.Ordinal);
     private readonly HashSet<string> _activities = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
@@ -138,7 +140,9 @@ internal sealed class PipelineNames
                 {
                     if (call.Name.Equals("variables", StringComparison.OrdinalIgnoreCase) && !_variables.Contains(name))
                     {
-                        Add(problems, path, call.Position, $"function '{call.Name}': variable '{name}' is not declared in the pipeline");
+                        var other = _variables.FirstOrDefault(v => v.Equals(name, StringComparison.OrdinalIgnoreCase));
+                        Add(problems, path, call.Position, $"function '{call.Name}': variable '{name}' is not declared in the pipeline"
+                            + (other is null ? "" : $" (it declares '{other}': variable names are case-sensitive)"));
                     }
                     else if (call.Name.Equals("activity", StringComparison.OrdinalIgnoreCase) && !_activities.Contains(name))
                     {

@@ -133,7 +133,7 @@ public sealed class ExpressionErrorTests
                   "items": "@range(0, pipeline().parameters.dayCount)",
                   "activities": [ { "name": "silver", "type": "Custom", "typeProperties": { "command": "@{pipeline().parameters.fromDate} @{activity('bronze').output}" } } ] } },
               { "name": "note", "type": "AppendVariable", "dependsOn": [ { "activity": "days", "dependencyConditions": [ "Completed" ] } ], "typeProperties": { "variableName": "done",
-                  "value": "@concat(string(variables('done')), string(variables('missing')), string(activity('Days')))" } }
+                  "value": "@concat(string(variables('done')), string(variables('missing')), string(activity('Days')), string(variables('Done')))" } }
             ]
           }
         }
@@ -144,6 +144,8 @@ public sealed class ExpressionErrorTests
             "$.properties.activities[0].typeProperties.items: ADF expression error at position 31: the pipeline has no parameter 'dayCount'.",
             "$.properties.activities[0].typeProperties.activities[0].typeProperties.command: ADF expression error at position 36: function 'activity': the pipeline has no activity 'bronze'.",
             "$.properties.activities[1].typeProperties.value: ADF expression error at position 42: function 'variables': variable 'missing' is not declared in the pipeline.",
+            // Passed in another casing, then failed the run: the runner reads variables by their exact name.
+            "$.properties.activities[1].typeProperties.value: ADF expression error at position 98: function 'variables': variable 'Done' is not declared in the pipeline (it declares 'done': variable names are case-sensitive).",
         ], problems);
     }
 
