@@ -37,6 +37,9 @@ internal sealed partial class RunExecution
     private const int SigIntExit = 130;
     private const int SigTermExit = 143;
 
+    /// <summary>The longest Wait: a timer's longest due time (2^32 - 2 ms), in whole seconds.</summary>
+    private const long MaxWaitSeconds = (uint.MaxValue - 1L) / 1000;
+
     /// <summary>How long a command ended by SIGINT or SIGTERM waits for the run's own stop before it counts as failed.</summary>
     private static readonly TimeSpan SignalGrace = TimeSpan.FromSeconds(2);
 
@@ -251,6 +254,11 @@ internal sealed partial class RunExecution
     {
         var seconds = PipelineValues.Whole(PipelineValues.Evaluate(props["waitTimeInSeconds"], Context(scope)), $"Activity '{key}': waitTimeInSeconds");
         if (seconds < 0) throw new ActivityFailedException($"Activity '{key}': waitTimeInSeconds is negative.", "WaitInvalid");
+        // Longer than a timer can wait, it failed with .NET's "The value needs to translate in milliseconds to -1 …" (or an overflow).
+        if (seconds > MaxWaitSeconds)
+            throw new ActivityFailedException(
+                $"Activity '{key}': waitTimeInSeconds {seconds.ToString(CultureInfo.InvariantCulture)} is longer than the local runner can wait ({MaxWaitSeconds.ToString(CultureInfo.InvariantCulture)} s, about 49 days).",
+                "WaitInvalid");
         await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken).ConfigureAwait(false);
         return new JsonObject { ["waitTimeInSeconds"] = seconds };
     }

@@ -748,6 +748,18 @@ public sealed class PipelineRunnerTests : RunnerTestKit
         Assert.Contains("has finished (Succeeded)", again.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>A Wait longer than a timer can wait failed with .NET's "The value needs to translate in milliseconds to -1 (signifying an infinite timeout) …".</summary>
+    [Fact]
+    public async Task RunAsync_WaitLongerThanATimerCanWait_FailsNamingTheValueAndTheLimit()
+    {
+        var file = Pipeline("pl_wait", [Activity("Pause", "Wait", new JsonObject { ["waitTimeInSeconds"] = 99_999_999_999L })]);
+
+        var result = await CreateRunner().RunAsync(file);
+
+        Assert.Equal((RunStatus.Failed, "Activity 'Pause': waitTimeInSeconds 99999999999 is longer than the local runner can wait (4294967 s, about 49 days)."),
+            (result.Status, result.Error));
+    }
+
     internal static async Task WaitForAsync(Func<Task<bool>> condition)
     {
         var clock = Stopwatch.StartNew();
