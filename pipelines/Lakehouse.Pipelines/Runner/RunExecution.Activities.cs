@@ -312,9 +312,18 @@ internal sealed partial class RunExecution
         _ => "Null",
     };
 
-    /// <summary>An activity path as a file name: '/' and anything unusual become '_'.</summary>
-    internal static string SafeFileName(string key) =>
-        string.Concat(key.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_'));
+    /// <summary>
+    /// An activity path as a file name (its log, an ExecutePipeline's child run id): '/' and anything unusual become '_'. When that
+    /// loses something (a '_', a space, …) a hash of the path is added, so two activities never share one: "Run A" and "Run_A" were
+    /// both "Run_A", and the second ExecutePipeline took the first one's finished child run as its own and ran nothing.
+    /// </summary>
+    internal static string SafeFileName(string key)
+    {
+        var safe = string.Concat(key.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_'));
+        if (key.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '/')) return safe;
+        var hash = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        return $"{safe}-{Convert.ToHexStringLower(hash, 0, 4)}";
+    }
 
     private static string Cut(string text, int max) => text.Length <= max ? text : text[..max] + "…";
 }

@@ -760,6 +760,31 @@ public sealed class PipelineRunnerTests : RunnerTestKit
             (result.Status, result.Error));
     }
 
+    /// <summary>
+    /// "Run A" and "Run_A" had one child run id (and one log file): the second ExecutePipeline took the first one's finished child
+    /// run as its own, "succeeded" at once and never ran its child, and the run succeeded (exit 0).
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_ExecutePipelineNamesThatDifferOnlyInUnsafeCharacters_EachRunsItsOwnChild()
+    {
+        var ran = Path.Combine(Work, "ran");
+        Pipeline("pl_child", [Custom("Write", $"echo @{{pipeline().parameters.tag}} >> {ran}")], new JsonObject { ["tag"] = new JsonObject { ["type"] = "String" } });
+        JsonObject Execute(string tag) => new()
+        {
+            ["pipeline"] = new JsonObject { ["referenceName"] = "pl_child", ["type"] = "PipelineReference" },
+            ["waitOnCompletion"] = true,
+            ["parameters"] = new JsonObject { ["tag"] = tag },
+        };
+        var parent = Pipeline("pl_parent", [Activity("Run A", "ExecutePipeline", Execute("space")), Activity("Run_A", "ExecutePipeline", Execute("underscore"), null, On("Run A", "Succeeded"))]);
+
+        var result = await CreateRunner().RunAsync(parent);
+
+        Assert.Equal(RunStatus.Succeeded, result.Status);
+        Assert.Equal(["space", "underscore"], await File.ReadAllLinesAsync(ran));
+        var children = result.Activities.Select(a => JsonNode.Parse(a.OutputJson!)!["pipelineRunId"]!.GetValue<string>()).ToList();
+        Assert.Equal(2, children.Distinct(StringComparer.Ordinal).Count());
+    }
+
     internal static async Task WaitForAsync(Func<Task<bool>> condition)
     {
         var clock = Stopwatch.StartNew();
