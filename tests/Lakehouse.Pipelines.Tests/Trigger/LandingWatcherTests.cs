@@ -48,6 +48,19 @@ public sealed class LandingWatcherTests : IAsyncLifetime
         }, time);
     }
 
+    /// <summary>The repository's landing trigger with <paramref name="edit"/> applied, written beside its pipeline under the temp folder; returns its path.</summary>
+    private async Task<string> EditedTriggerAsync(Action<JsonNode> edit)
+    {
+        var trigger = JsonNode.Parse(await File.ReadAllTextAsync(TriggerFile))!;
+        edit(trigger);
+        Directory.CreateDirectory(_temp.Combine("adf", "trigger"));
+        Directory.CreateDirectory(_temp.Combine("adf", "pipeline"));
+        File.Copy(Path.Combine(TestPaths.RepoRoot, "pipelines", "adf", "pipeline", "pl_medallion.json"), _temp.Combine("adf", "pipeline", "pl_medallion.json"));
+        var file = _temp.Combine("adf", "trigger", "tr.json");
+        await File.WriteAllTextAsync(file, trigger.ToJsonString());
+        return file;
+    }
+
     private async Task<string> LandAsync(string relative, string text = "{\"event_id\":\"e1\"}\n")
     {
         var path = Path.Combine(Landing, relative);
@@ -438,13 +451,7 @@ public sealed class LandingWatcherTests : IAsyncLifetime
     [Fact]
     public async Task Load_UnknownFunctionInMapping_ErrorBeforeAnyRun()
     {
-        var trigger = JsonNode.Parse(await File.ReadAllTextAsync(TriggerFile))!;
-        trigger["properties"]!["pipelines"]![0]!["parameters"]!["folderPath"] = "@triggerBodyy().folderPath";
-        Directory.CreateDirectory(_temp.Combine("adf", "trigger"));
-        Directory.CreateDirectory(_temp.Combine("adf", "pipeline"));
-        File.Copy(Path.Combine(TestPaths.RepoRoot, "pipelines", "adf", "pipeline", "pl_medallion.json"), _temp.Combine("adf", "pipeline", "pl_medallion.json"));
-        var file = _temp.Combine("adf", "trigger", "tr.json");
-        await File.WriteAllTextAsync(file, trigger.ToJsonString());
+        var file = await EditedTriggerAsync(t => t["properties"]!["pipelines"]![0]!["parameters"]!["folderPath"] = "@triggerBodyy().folderPath");
 
         var e = Assert.Throws<LakehouseException>(() => BlobEventsTriggerDefinition.Load(file));
 
@@ -458,13 +465,7 @@ public sealed class LandingWatcherTests : IAsyncLifetime
     [InlineData("blobPathEndsWith", "5", "\"blobPathEndsWith\" must be a string, not 5")]
     public async Task Load_TypePropertyOfAnotherJsonType_ErrorNamingFileAndProperty(string property, string value, string expected)
     {
-        var trigger = JsonNode.Parse(await File.ReadAllTextAsync(TriggerFile))!;
-        trigger["properties"]!["typeProperties"]![property] = JsonNode.Parse(value);
-        Directory.CreateDirectory(_temp.Combine("adf", "trigger"));
-        Directory.CreateDirectory(_temp.Combine("adf", "pipeline"));
-        File.Copy(Path.Combine(TestPaths.RepoRoot, "pipelines", "adf", "pipeline", "pl_medallion.json"), _temp.Combine("adf", "pipeline", "pl_medallion.json"));
-        var file = _temp.Combine("adf", "trigger", "tr.json");
-        await File.WriteAllTextAsync(file, trigger.ToJsonString());
+        var file = await EditedTriggerAsync(t => t["properties"]!["typeProperties"]![property] = JsonNode.Parse(value));
 
         var e = Assert.Throws<LakehouseException>(() => BlobEventsTriggerDefinition.Load(file));
 
