@@ -81,7 +81,9 @@ internal sealed class ExpressionCall
             var accepts = _node.Function.Accepts(index);
             if ((ExpressionValues.KindOf(value) & accepts) == 0)
             {
-                throw Fail($"argument {index + 1} must be {ExpressionFunction.Article(accepts)}, got {ExpressionFunction.Article(ExpressionValues.KindOf(value))} {ExpressionValues.Show(value)}");
+                // A null is its own value: "got null", not "got null null".
+                var got = value is null ? "null" : $"{ExpressionFunction.Article(ExpressionValues.KindOf(value))} {ExpressionValues.Show(value)}";
+                throw Fail($"argument {index + 1} must be {ExpressionFunction.Article(accepts)}, got {got}");
             }
             _values[index] = value;
             _done[index] = true;

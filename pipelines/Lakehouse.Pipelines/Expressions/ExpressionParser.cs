@@ -72,7 +72,11 @@ internal sealed class ExpressionParser
                 }
                 var parser = new ExpressionParser(value, i + 2);
                 parser.SkipSpace();
-                if (parser.AtEnd || parser.Peek == '}')
+                if (parser.AtEnd)
+                {
+                    throw Error(i, "the interpolation '@{' is not closed with '}'");
+                }
+                if (parser.Peek == '}')
                 {
                     throw Error(i, "the interpolation '@{…}' is empty");
                 }

@@ -30,6 +30,8 @@ public sealed class ExpressionErrorTests
     [InlineData("@concat('a'", "ADF expression error at position 11: function 'concat' at position 1: the argument list is not closed with ')'.")]
     [InlineData("a @{concat('x')", "ADF expression error at position 2: the interpolation '@{' is not closed with '}'.")]
     [InlineData("a @{} b", "ADF expression error at position 2: the interpolation '@{…}' is empty.")]
+    [InlineData("a @{", "ADF expression error at position 2: the interpolation '@{' is not closed with '}'.")]
+    [InlineData("a @{  ", "ADF expression error at position 2: the interpolation '@{' is not closed with '}'.")]
     [InlineData("@createArray(1, 2)[0", "ADF expression error at position 20: expected ']' to close the '[' at position 18.")]
     [InlineData("@concat('a';'b')", "ADF expression error at position 11: function 'concat' at position 1: unexpected ';' in the argument list; expected ',' or ')'.")]
     public void Parse_BadExpression_FailsNamingFunctionAndPosition(string value, string expected) =>
@@ -37,6 +39,7 @@ public sealed class ExpressionErrorTests
 
     [Theory]
     [InlineData("@toLower(pipeline().parameters.myNumber)", "ADF expression error at position 1: function 'toLower': argument 1 must be a string, got an integer 42.")]
+    [InlineData("@toLower(pipeline().parameters.nothing)", "ADF expression error at position 1: function 'toLower': argument 1 must be a string, got null.")]
     [InlineData("@pipeline().parameters.missing", "ADF expression error at position 22: property 'missing' does not exist; available properties: 'myNumber', 'myString', 'firstName', 'lastName', 'subfield3', 'nothing'.")]
     [InlineData("@pipeline().parameters.nothing.x", "ADF expression error at position 30: cannot read property 'x' of null (use '?.' or '?[' to allow null).")]
     [InlineData("@activity('Nope').output", "ADF expression error at position 1: function 'activity': activity 'Nope' has no result in this run (it does not exist or has not run yet).")]
