@@ -181,6 +181,8 @@ internal static class ExpressionFunctions
         if (c.Arg(0) is List<object?>)
         {
             var result = new List<object?>();
+            // A set, not a search of the result per item: two arrays of 100,000 items took 23 s.
+            var seen = new HashSet<object?>(ExpressionValues.Comparer.Instance);
             for (var i = 0; i < c.Count; i++)
             {
                 if (c.Arg(i) is not List<object?> array)
@@ -189,7 +191,7 @@ internal static class ExpressionFunctions
                 }
                 foreach (var item in array)
                 {
-                    if (!result.Any(existing => ExpressionValues.AreEqual(existing, item)))
+                    if (seen.Add(item))
                     {
                         result.Add(item);
                     }

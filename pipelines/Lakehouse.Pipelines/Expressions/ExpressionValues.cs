@@ -171,4 +171,25 @@ internal static class ExpressionValues
                 return false;
         }
     }
+
+    /// <summary>Values compared as <see cref="AreEqual"/> compares them, with a hash that agrees (numbers by value, strings in any case).</summary>
+    internal sealed class Comparer : IEqualityComparer<object?>
+    {
+        internal static readonly Comparer Instance = new();
+
+        public new bool Equals(object? x, object? y) => AreEqual(x, y);
+
+        public int GetHashCode(object? obj) => obj switch
+        {
+            null => 0,
+            long l => ((double)l).GetHashCode(),
+            double d => d.GetHashCode(),
+            string s => StringComparer.OrdinalIgnoreCase.GetHashCode(s),
+            bool b => b ? 1 : 2,
+            List<object?> list => list.Aggregate(list.Count, (hash, item) => HashCode.Combine(hash, GetHashCode(item))),
+            // In any key order, as AreEqual compares objects.
+            Dictionary<string, object?> map => map.Aggregate(map.Count, (hash, pair) => hash ^ HashCode.Combine(StringComparer.Ordinal.GetHashCode(pair.Key), GetHashCode(pair.Value))),
+            _ => 3,
+        };
+    }
 }

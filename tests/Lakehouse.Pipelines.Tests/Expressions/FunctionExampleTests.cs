@@ -84,6 +84,9 @@ public sealed class FunctionExampleTests
     [InlineData("@last(createArray(0, 1, 2, 3))", "3")]
     // union: union(createArray(1, 2, 3), createArray(1, 2, 10, 101)) returns [1, 2, 3, 10, 101]
     [InlineData("@union(createArray(1, 2, 3), createArray(1, 2, 10, 101))", "[1,2,3,10,101]")]
+    // not on the page: the first of equal items is kept, equal as equals() has them (strings in any case, 1 and 1.0, objects in any key order)
+    [InlineData("@union(createArray('A', 1, json('{\"a\":1,\"b\":[1,2]}'), null), createArray('a', 1.0, json('{\"b\":[1,2],\"a\":1}'), json('{\"b\":[2,1],\"a\":1}'), null, 2))",
+        "[\"A\",1,{\"a\":1,\"b\":[1,2]},null,{\"b\":[2,1],\"a\":1},2]")]
     // coalesce: coalesce(null, true, false) returns true; coalesce(null, 'hello', 'world') returns "hello"; coalesce(null, null, null) returns null
     [InlineData("@coalesce(null, true, false)", "true")]
     [InlineData("@coalesce(null, 'hello', 'world')", "\"hello\"")]
