@@ -108,18 +108,18 @@ public sealed class AdfCommandTests : IDisposable
         Assert.Contains($"{pipeline}: $.properties.activities[0].typeProperties.command (activity 'Silver'): {reason}", run.Stderr, StringComparison.Ordinal);
     }
 
-    /// <summary>An Until's timeout over ADF's 7 days: validate and run refuse it alike, naming the activity (both let it through).</summary>
+    /// <summary>An Until's timeout over ADF's 90 days: validate and run refuse it alike, naming the activity (both let it through).</summary>
     [Fact]
-    public async Task Validate_UntilTimeoutOverSevenDays_PipelineRunRefusesTheSameExit1()
+    public async Task Validate_UntilTimeoutOverNinetyDays_PipelineRunRefusesTheSameExit1()
     {
         Directory.CreateDirectory(_temp.Combine("pipeline"));
         var pipeline = _temp.Combine("pipeline", "pl_x.json");
         await File.WriteAllTextAsync(pipeline, """
             { "name": "pl_x", "properties": { "activities": [
-                { "name": "Loop", "type": "Until", "typeProperties": { "expression": { "value": "@equals(1, 1)", "type": "Expression" }, "timeout": "30.00:00:00",
+                { "name": "Loop", "type": "Until", "typeProperties": { "expression": { "value": "@equals(1, 1)", "type": "Expression" }, "timeout": "91.00:00:00",
                   "activities": [ { "name": "Pause", "type": "Wait", "typeProperties": { "waitTimeInSeconds": 1 } } ] } } ] } }
             """);
-        const string Reason = "'30.00:00:00' is longer than 7 days (7.00:00:00), the longest activity timeout ADF allows";
+        const string Reason = "'91.00:00:00' is longer than 90 days (90.00:00:00), the longest timeout ADF allows an Until";
 
         var r = await CliRunner.RunAsync(Schemas, "adf", "validate", pipeline);
         var run = await CliRunner.RunAsync("pipeline", "run", pipeline, "--lake", _temp.Combine("lake"));

@@ -99,8 +99,14 @@ public sealed class AdfExpression
     /// <inheritdoc />
     public override string ToString() => Text;
 
+    /// <summary>ADF's most characters per expression (the string value as written).</summary>
+    internal const int MaxLength = 8_192;
+
     private static List<AdfExpressionProblem> Check(string value, string path, PipelineNames? declared = null)
     {
+        if (value.Length > MaxLength && IsExpression(value))
+            return [new AdfExpressionProblem(path, MaxLength, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"the expression is {value.Length} characters long; ADF allows at most {MaxLength} characters per expression"))];
         try
         {
             var template = ExpressionParser.ParseTemplate(value);

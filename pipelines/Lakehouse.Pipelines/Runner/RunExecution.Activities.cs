@@ -178,12 +178,18 @@ internal sealed partial class RunExecution
     {
         if (PipelineValues.Evaluate(props["items"], Context(scope)) is not JsonArray items)
             throw new ActivityFailedException($"Activity '{key}': items must be an array.", "ForEachItemsNotArray");
+        if (items.Count > PipelineChecks.MaxForEachItems)
+            throw new ActivityFailedException(string.Create(CultureInfo.InvariantCulture,
+                $"Activity '{key}': items holds {items.Count} items; ADF's ForEach takes at most {PipelineChecks.MaxForEachItems}: split them, and run a ForEach over each part in a pipeline of its own (ExecutePipeline)."),
+                "ForEachTooManyItems");
         // Literals were checked before the run (PipelineDefinition); an expression's value is checked by the same rule here.
         var sequential = props["isSequential"] is { } s && PipelineValues.Bool(PipelineValues.Evaluate(s, Context(scope)), $"Activity '{key}': isSequential");
         var batch = sequential ? 1 : props["batchCount"] is { } bc ? PipelineValues.Whole(PipelineValues.Evaluate(bc, Context(scope)), $"Activity '{key}': batchCount") : 20;
         if (batch is < 1 or > 50)
             throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Activity '{key}': batchCount must be a whole number from 1 to 50, not {batch.ToString(CultureInfo.InvariantCulture)}");
         var inner = props["activities"] as JsonArray ?? [];
+        if (!sequential && PipelineChecks.ParallelSetVariableProblem(inner) is { } parallelSet)
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Activity '{key}': {parallelSet}");
         using var slots = new SemaphoreSlim((int)batch);
         var iterations = items.Select(async (item, i) =>
         {
@@ -221,11 +227,25 @@ internal sealed partial class RunExecution
     {
         // Checked before the run when written as a value (PipelineChecks); an expression's value is checked by the same rule here.
         var timeout = PipelineChecks.MaxActivityTimeout;
-        if (props["timeout"] is { } value && PipelineChecks.TimeoutProblem(PipelineValues.Evaluate(value, Context(scope)), out timeout) is { } problem)
+        if (props["timeout"] is { } value && PipelineChecks.UntilTimeoutProblem(PipelineValues.Evaluate(value, Context(scope)), out timeout) is { } problem)
             throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"typeProperties.timeout {problem}");
         var inner = props["activities"] as JsonArray ?? [];
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(timeout);
+        // A timer waits at most about 49 days (MaxWaitSeconds); an Until may have up to 90: the timer is set again until the time is up.
+        var timer = CancelAfterAsync(limit, timeout);
+        try
+        {
+            return await UntilLoopAsync(props, key, scope, inner, timeout, limit, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await limit.CancelAsync().ConfigureAwait(false); // ends the timer
+            await timer.ConfigureAwait(false);
+        }
+    }
+
+    private async Task<JsonNode?> UntilLoopAsync(JsonObject props, string key, Scope scope, JsonArray inner, TimeSpan timeout, CancellationTokenSource limit, CancellationToken cancellationToken)
+    {
         for (var i = 0; ; i++)
         {
             var iteration = scope.Inner($"{key}/{i.ToString(CultureInfo.InvariantCulture)}/", false, null);
@@ -247,6 +267,22 @@ internal sealed partial class RunExecution
             if (limit.IsCancellationRequested)
                 throw new ActivityFailedException($"Activity '{key}' timed out after {timeout.ToString("c", CultureInfo.InvariantCulture)} before its expression was true ({i + 1} iterations).",
                     "UntilTimedOut", new JsonObject { ["iterations"] = i + 1 });
+        }
+    }
+
+    /// <summary>Cancels <paramref name="source"/> after <paramref name="delay"/>, which may be longer than one timer can wait; ends quietly when it is cancelled first.</summary>
+    private static async Task CancelAfterAsync(CancellationTokenSource source, TimeSpan delay)
+    {
+        var longest = TimeSpan.FromSeconds(MaxWaitSeconds);
+        try
+        {
+            for (var left = delay; left > TimeSpan.Zero; left -= longest)
+                await Task.Delay(left < longest ? left : longest, source.Token).ConfigureAwait(false);
+            await source.CancelAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // cancelled (the run, or the loop ended): nothing to time any more
         }
     }
 

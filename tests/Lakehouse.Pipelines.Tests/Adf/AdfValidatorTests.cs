@@ -129,15 +129,15 @@ public sealed class AdfValidatorTests(AdfSchemaFixture fixture) : IClassFixture<
             p.ToString());
     }
 
-    /// <summary>An Until's own timeout has ADF's 7-day limit too (it had none); the schemas leave it untyped.</summary>
+    /// <summary>An Until's own timeout has ADF's 90-day limit (it had none; then 7 days, an activity's, which refused what ADF takes); the schemas leave it untyped.</summary>
     [Fact]
-    public void Validate_UntilTimeoutOverSevenDays_PolicyRuleNamesActivityAndValue()
+    public void Validate_UntilTimeoutOverNinetyDays_PolicyRuleNamesActivityAndValue()
     {
         var p = Assert.Single(Check("pipeline", Pipeline("""
-            { "name": "Loop", "type": "Until", "typeProperties": { "expression": { "value": "@equals(1, 1)", "type": "Expression" }, "timeout": "7.00:00:01",
+            { "name": "Loop", "type": "Until", "typeProperties": { "expression": { "value": "@equals(1, 1)", "type": "Expression" }, "timeout": "91.00:00:00",
               "activities": [ { "name": "Pause", "type": "Wait", "typeProperties": { "waitTimeInSeconds": 1 } } ] } }
             """)));
-        Assert.Equal("pipeline/pl_x.json: $.properties.activities[0].typeProperties.timeout: lakehouse:policy: activity 'Loop': '7.00:00:01' is longer than 7 days (7.00:00:00), the longest activity timeout ADF allows",
+        Assert.Equal("pipeline/pl_x.json: $.properties.activities[0].typeProperties.timeout: lakehouse:policy: activity 'Loop': '91.00:00:00' is longer than 90 days (90.00:00:00), the longest timeout ADF allows an Until",
             p.ToString());
     }
 

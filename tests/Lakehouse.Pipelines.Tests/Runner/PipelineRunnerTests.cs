@@ -248,6 +248,51 @@ public sealed class PipelineRunnerTests : RunnerTestKit
         Assert.Equal(RunStatus.Succeeded, StatusOf(result, "Each/2/Work"));
     }
 
+    /// <summary>More items than ADF's ForEach takes (100,000): the ForEach fails before any iteration, naming the count (it ran them all).</summary>
+    [Fact]
+    public async Task RunAsync_ForEachOverMoreItemsThanAdfTakes_FailsBeforeAnyIteration()
+    {
+        var marker = Path.Combine(Work, "ran");
+        var file = Pipeline("pl_foreach_many",
+        [
+            Activity("Each", "ForEach", new JsonObject
+            {
+                ["items"] = new JsonObject { ["value"] = "@union(range(0, 100000), range(100000, 1))", ["type"] = "Expression" },
+                ["isSequential"] = true,
+                ["activities"] = new JsonArray(Custom("Work", $"touch {marker}")),
+            }),
+        ]);
+
+        var result = await CreateRunner().RunAsync(file);
+
+        Assert.Equal(RunStatus.Failed, result.Status);
+        Assert.Equal("Activity 'Each': items holds 100001 items; ADF's ForEach takes at most 100000: split them, and run a ForEach over each part in a pipeline of its own (ExecutePipeline).",
+            result.Activities.Single(a => a.ActivityName == "Each").Error);
+        Assert.False(File.Exists(marker));
+    }
+
+    /// <summary>isSequential false from an expression, with a SetVariable inside: the ForEach fails when it starts, as adf validate refuses the literal false.</summary>
+    [Fact]
+    public async Task RunAsync_ParallelByExpressionWithSetVariable_ForEachFailsBeforeAnyIteration()
+    {
+        var file = Pipeline("pl_foreach_set",
+        [
+            Activity("Each", "ForEach", new JsonObject
+            {
+                ["items"] = new JsonObject { ["value"] = "@createArray(1, 2, 3)", ["type"] = "Expression" },
+                ["isSequential"] = new JsonObject { ["value"] = "@equals(1, 2)", ["type"] = "Expression" },
+                ["activities"] = new JsonArray(Activity("Keep", "SetVariable", new JsonObject { ["variableName"] = "last", ["value"] = "@string(item())" })),
+            }),
+        ], variables: new JsonObject { ["last"] = new JsonObject { ["type"] = "String" } });
+
+        var result = await CreateRunner().RunAsync(file);
+
+        Assert.Equal(RunStatus.Failed, result.Status);
+        Assert.StartsWith("Activity 'Each': SetVariable 'Keep' is inside this ForEach, whose iterations run in parallel (isSequential is not true)",
+            result.Activities.Single(a => a.ActivityName == "Each").Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(result.Activities, a => a.ActivityName.StartsWith("Each/", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task RunAsync_UntilWithAppendVariable_StopsWhenExpressionIsTrue()
     {
@@ -290,12 +335,13 @@ public sealed class PipelineRunnerTests : RunnerTestKit
     }
 
     /// <summary>
-    /// An Until's timeout that only an expression makes longer than ADF's 7 days fails the Until when it starts, naming the
+    /// An Until's timeout that only an expression makes longer than ADF's 90 days fails the Until when it starts, naming the
     /// value, and runs nothing inside it (it was not evaluated: a string expression was refused as "not a timeout", an
-    /// Expression object ignored for 7 days).
+    /// Expression object ignored for 7 days). One of 60 days, longer than a .NET timer can wait, runs: it was refused as over
+    /// 7 days (an activity's limit, not an Until's), and a timer set to it would have thrown.
     /// </summary>
     [Fact]
-    public async Task RunAsync_UntilTimeoutFromParameterOverSevenDays_UntilFailsNamingTheValue()
+    public async Task RunAsync_UntilTimeoutFromParameterOverNinetyDays_UntilFailsNamingTheValue()
     {
         var marker = Path.Combine(Work, "ran");
         var file = Pipeline("pl_until_long",
@@ -310,13 +356,13 @@ public sealed class PipelineRunnerTests : RunnerTestKit
 
         var runner = CreateRunner();
 
-        var result = await runner.RunAsync(file, new Dictionary<string, string> { ["t"] = "8.00:00:00" });
+        var result = await runner.RunAsync(file, new Dictionary<string, string> { ["t"] = "91.00:00:00" });
 
         Assert.Equal(RunStatus.Failed, result.Status);
-        Assert.Equal("typeProperties.timeout '8.00:00:00' is longer than 7 days (7.00:00:00), the longest activity timeout ADF allows",
+        Assert.Equal("typeProperties.timeout '91.00:00:00' is longer than 90 days (90.00:00:00), the longest timeout ADF allows an Until",
             result.Activities.Single(a => a.ActivityName == "Loop").Error);
         Assert.False(File.Exists(marker));
-        Assert.Equal(RunStatus.Succeeded, (await runner.RunAsync(file)).Status);
+        Assert.Equal(RunStatus.Succeeded, (await runner.RunAsync(file, new Dictionary<string, string> { ["t"] = "60.00:00:00" })).Status);
         Assert.True(File.Exists(marker));
     }
 
@@ -418,8 +464,8 @@ public sealed class PipelineRunnerTests : RunnerTestKit
         "$.properties.activities[1].policy.retryIntervalInSeconds (activity 'Second'): 100000 is not a retry interval (whole seconds from 30 to 86400)")]
     [InlineData("\"type\": \"Custom\", \"policy\": {\"retryIntervalInSeconds\": 0}, \"typeProperties\": {\"command\": \"exit 0\"}",
         "$.properties.activities[1].policy.retryIntervalInSeconds (activity 'Second'): 0 is not a retry interval (whole seconds from 30 to 86400)")]
-    [InlineData("\"type\": \"Until\", \"typeProperties\": {\"expression\": {\"value\": \"@equals(1, 1)\", \"type\": \"Expression\"}, \"timeout\": \"7.00:00:01\", \"activities\": []}",
-        "$.properties.activities[1].typeProperties.timeout (activity 'Second'): '7.00:00:01' is longer than 7 days (7.00:00:00), the longest activity timeout ADF allows")]
+    [InlineData("\"type\": \"Until\", \"typeProperties\": {\"expression\": {\"value\": \"@equals(1, 1)\", \"type\": \"Expression\"}, \"timeout\": \"91.00:00:00\", \"activities\": []}",
+        "$.properties.activities[1].typeProperties.timeout (activity 'Second'): '91.00:00:00' is longer than 90 days (90.00:00:00), the longest timeout ADF allows an Until")]
     [InlineData("\"type\": \"Until\", \"typeProperties\": {\"expression\": {\"value\": \"@equals(1, 1)\", \"type\": \"Expression\"}, \"timeout\": \"a week\", \"activities\": []}",
         "$.properties.activities[1].typeProperties.timeout (activity 'Second'): 'a week' is not a timeout (d.hh:mm:ss)")]
     // The string "true" (as ADF's ForEach page writes it; its schema and adf validate refuse it) was taken as false: the loop ran in parallel.
