@@ -130,16 +130,21 @@ internal sealed partial class RunExecution
                 request.Content?.Headers.TryAddWithoutValidation(name, PipelineValues.Text(value));
             }
         }
-        using var response = await _runner.Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        using var response = await _runner.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        var text = await ResponseTextAsync(response, key, method, url, cancellationToken).ConfigureAwait(false);
         var status = (int)response.StatusCode;
         JsonObject output;
         try
         {
-            output = JsonNode.Parse(text) as JsonObject ?? new JsonObject { ["Response"] = text };
+            output = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject ?? new JsonObject { ["Response"] = text };
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
+            // JSON with a key given twice: which value would the next activity read? Refused (it failed with .NET's bare "An item with
+            // the same key has already been added"), where text that is not JSON at all is the output's Response, as in ADF.
+            if (IsJson(text))
+                throw new ActivityFailedException($"Activity '{key}': {method} {url.GetLeftPart(UriPartial.Authority)} answered HTTP {status.ToString(CultureInfo.InvariantCulture)} with JSON that gives a key twice: {e.Message}",
+                    "WebActivityInvalidResponse");
             output = new JsonObject { ["Response"] = text };
         }
         var headers = new JsonObject();
@@ -150,6 +155,57 @@ internal sealed partial class RunExecution
             throw new ActivityFailedException($"Activity '{key}': {method} {url.GetLeftPart(UriPartial.Authority)} answered HTTP {status.ToString(CultureInfo.InvariantCulture)}: {Cut(text, 300)}",
                 "WebActivityHttpError", output);
         return output;
+    }
+
+    /// <summary>ADF's largest WebActivity response: 4 MB (its error 2001, "The length of execution output is over limit").</summary>
+    internal const int MaxWebResponseBytes = 4 * 1024 * 1024;
+
+    /// <summary>The response's body as text (UTF-8, or the charset it names), refused past <see cref="MaxWebResponseBytes"/> before more is read.</summary>
+    private static async Task<string> ResponseTextAsync(HttpResponseMessage response, string key, string method, Uri url, CancellationToken cancellationToken)
+    {
+        ActivityFailedException TooLarge(string size) => new(
+            $"Activity '{key}': {method} {url.GetLeftPart(UriPartial.Authority)} answered with a body of {size} bytes; ADF takes a WebActivity response of at most 4 MB ({MaxWebResponseBytes.ToString(CultureInfo.InvariantCulture)} bytes).",
+            "WebActivityResponseTooLarge");
+        if (response.Content.Headers.ContentLength is long length && length > MaxWebResponseBytes) throw TooLarge(length.ToString(CultureInfo.InvariantCulture));
+        var body = new MemoryStream();
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            var chunk = new byte[81_920];
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (body.Length + read > MaxWebResponseBytes) throw TooLarge("more than " + MaxWebResponseBytes.ToString(CultureInfo.InvariantCulture));
+                body.Write(chunk, 0, read);
+            }
+        }
+        var encoding = Encoding.UTF8;
+        if (response.Content.Headers.ContentType?.CharSet is { Length: > 0 } charset)
+        {
+            try
+            {
+                encoding = Encoding.GetEncoding(charset.Trim('"'));
+            }
+            catch (ArgumentException)
+            {
+                // a charset .NET does not know: read as UTF-8, as HttpContent does
+            }
+        }
+        var text = encoding.GetString(body.GetBuffer(), 0, (int)body.Length);
+        return text.StartsWith('\uFEFF') ? text[1..] : text; // a byte order mark, which HttpContent's reading drops too
+    }
+
+    private static bool IsJson(string text)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     private async Task<JsonNode?> ExecutePipelineAsync(JsonObject props, string key, Scope scope, CancellationToken cancellationToken)

@@ -451,6 +451,36 @@ public sealed class PipelineRunnerTests : RunnerTestKit
         Assert.Equal("True", JsonNode.Parse(result.Activities.Single(a => a.ActivityName == "Use").OutputJson!)!["value"]!.GetValue<string>());
     }
 
+    /// <summary>
+    /// A response that gives a key twice fails the activity naming the key (it failed with .NET's bare "An item with the same key has
+    /// already been added"); one over ADF's 4 MB fails naming the limit, by its Content-Length or once more than that has come
+    /// (it was read whole, however large); text that is not JSON is the output's Response, as before.
+    /// </summary>
+    [Theory]
+    [InlineData("{\"status\":\"ok\",\"status\":\"failed\"}", false, "with JSON that gives a key twice: Duplicate property 'status' encountered during deserialization.")]
+    [InlineData("big", false, "answered with a body of 4194305 bytes; ADF takes a WebActivity response of at most 4 MB (4194304 bytes).")]
+    [InlineData("big", true, "answered with a body of more than 4194304 bytes; ADF takes a WebActivity response of at most 4 MB (4194304 bytes).")]
+    [InlineData("\uFEFF{\"status\":\"ok\"}", false, null)]
+    [InlineData("not JSON", true, null)]
+    public async Task RunAsync_WebActivityResponseWithAKeyTwiceOrTooLarge_FailsNamingIt(string reply, bool chunked, string? error)
+    {
+        using var listener = new RequestRecorder { Reply = (reply == "big" ? "\"" + new string('x', 4 * 1024 * 1024 - 1) + "\"" : reply, chunked) };
+        var file = Pipeline("pl_web_reply", [Activity("Call", "WebActivity", new JsonObject { ["method"] = "GET", ["url"] = listener.Uri("/api").ToString() })]);
+
+        var result = await CreateRunner().RunAsync(file);
+
+        var call = result.Activities.Single(a => a.ActivityName == "Call");
+        if (error is null)
+        {
+            Assert.Equal(RunStatus.Succeeded, result.Status);
+            var output = JsonNode.Parse(call.OutputJson!)!;
+            Assert.Equal(reply.StartsWith('{') || reply.StartsWith('\uFEFF') ? "ok" : reply, (output["status"] ?? output["Response"])!.GetValue<string>());
+            return;
+        }
+        Assert.Equal(RunStatus.Failed, result.Status);
+        Assert.Equal($"Activity 'Call': GET {listener.Uri("/").GetLeftPart(UriPartial.Authority)} {(error.StartsWith("with", StringComparison.Ordinal) ? "answered HTTP 200 " : "")}{error}", call.Error);
+    }
+
     [Theory]
     [InlineData("\"type\": \"Copy\"", "$.properties.activities[1].type (activity 'Second'): the activity type 'Copy' is unknown to the local runner")]
     [InlineData("\"type\": \"Custom\", \"typeProperties\": {\"command\": \"@concatt('a', 'b')\"}", "$.properties.activities[1].typeProperties.command (activity 'Second'): ")]

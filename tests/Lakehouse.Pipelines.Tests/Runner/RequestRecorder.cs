@@ -33,6 +33,9 @@ public sealed class RequestRecorder : IDisposable
 
     public int Port { get; }
 
+    /// <summary>The body to answer with instead of the echo (UTF-8), and whether it is sent chunked (without a Content-Length).</summary>
+    public (string Body, bool Chunked)? Reply { get; set; }
+
     public Uri Uri(string path) => new($"http://127.0.0.1:{Port}{path}");
 
     public IReadOnlyList<(string Method, string Path, string Body, Dictionary<string, string> Headers)> Requests
@@ -60,11 +63,20 @@ public sealed class RequestRecorder : IDisposable
             var body = await reader.ReadToEndAsync();
             var headers = context.Request.Headers.AllKeys.OfType<string>().ToDictionary(k => k, k => context.Request.Headers[k] ?? "", StringComparer.OrdinalIgnoreCase);
             lock (_requests) _requests.Add((context.Request.HttpMethod, context.Request.Url!.AbsolutePath, body, headers));
-            var reply = Encoding.UTF8.GetBytes("{\"ok\":true,\"echo\":" + (body.Length == 0 ? "null" : JsonValue.Create(body).ToJsonString()) + "}");
+            var reply = Encoding.UTF8.GetBytes(Reply?.Body ?? "{\"ok\":true,\"echo\":" + (body.Length == 0 ? "null" : JsonValue.Create(body).ToJsonString()) + "}");
             context.Response.StatusCode = 200;
             context.Response.ContentType = "application/json";
-            await context.Response.OutputStream.WriteAsync(reply);
-            context.Response.Close();
+            if (Reply?.Chunked == true) context.Response.SendChunked = true;
+            else context.Response.ContentLength64 = reply.Length;
+            try
+            {
+                await context.Response.OutputStream.WriteAsync(reply);
+                context.Response.Close();
+            }
+            catch (HttpListenerException)
+            {
+                // the client stopped reading (a reply it refuses as too large)
+            }
         }
     }
 
