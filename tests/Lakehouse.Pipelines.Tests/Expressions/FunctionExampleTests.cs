@@ -25,6 +25,9 @@ public sealed class FunctionExampleTests
     // div: div(10, 5) returns 2; div(11, 5) returns 2 (integers give an integer result)
     [InlineData("@div(10, 5)", "2")]
     [InlineData("@div(11, 5)", "2")]
+    // not on the page (Logic Apps' page for the same engine has them): a float argument gives a float result, div(11, 5.0) and div(11.0, 5) return 2.2
+    [InlineData("@div(11, 5.0)", "2.2")]
+    [InlineData("@div(11.0, 5)", "2.2")]
     // mod: mod(3, 2) returns 1
     [InlineData("@mod(3, 2)", "1")]
     // range: range(1, 4) returns [1, 2, 3, 4]
