@@ -16,7 +16,8 @@ internal static class StreamCommand
         {
             Details = """
                 --from is kafka://host:port/topic, eventhubs://namespace.servicebus.windows.net/hub (as for bronze ingest), or http: this
-                process serves POST /ingest/<dataset> (as lakehouse serve does) and lands what it receives in bronze.
+                process serves POST /ingest/<dataset> for its --dataset (as lakehouse serve does; other datasets are answered 404) and
+                lands what it receives in bronze.
                 --layers picks what this process runs (default bronze,silver,gold): one process for everything, or one per layer —
                 --layers bronze lands the stream, --layers silver follows bronze's new versions, --layers gold follows silver's. Each
                 layer resumes where its tables say (bronze: the stream positions committed with the events; silver: the bronze version
@@ -97,6 +98,8 @@ internal static class StreamCommand
                 Urls = [string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{parse.GetValue(port) ?? 8081}")],
                 IngestEnabled = http,
             };
+            // The stream's layers follow this dataset's bronze only: events of another would land where nothing of this process reads them.
+            serverOptions.Ingest.OnlyDataset = name;
             serverOptions.Monitor.Progress = runner.ProgressJson;
             serverOptions.Monitor.Metrics = runner.WriteMetrics;
             var server = LakehouseServer.Create(serverOptions, lake.Root, lake.Engine, lake.LoggerFactory);

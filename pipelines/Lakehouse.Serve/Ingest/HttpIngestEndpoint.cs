@@ -124,6 +124,12 @@ internal sealed class HttpIngestEndpoint : IServerPart
             await OverloadedAsync(context, requestId, dataset, "The server is stopping; send the request again to another server or later.").ConfigureAwait(false);
             return;
         }
+        if (_options.OnlyDataset is { } only && !string.Equals(dataset, only, StringComparison.Ordinal))
+        {
+            await RefuseAsync(context, requestId, dataset, StatusCodes.Status404NotFound, "Unknown dataset",
+                $"This server does not ingest dataset '{dataset}': it is the stream of dataset '{only}' (lakehouse serve takes every dataset of the lake).").ConfigureAwait(false);
+            return;
+        }
         var known = IsDatasetName(dataset) ? await KnownAsync(dataset).ConfigureAwait(false) : (false, false);
         if (known is null)
         {

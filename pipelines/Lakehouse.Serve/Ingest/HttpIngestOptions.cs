@@ -35,6 +35,12 @@ public sealed class HttpIngestOptions
     /// </summary>
     public Func<string, bool>? IsKnownDataset { get; set; }
 
+    /// <summary>
+    /// The one dataset taken (default null: every dataset of the lake): <c>lakehouse stream --from http</c> sets its own, so a
+    /// POST for another dataset is answered 404 instead of landing in a bronze table no layer of the stream follows.
+    /// </summary>
+    public string? OnlyDataset { get; set; }
+
     /// <summary>Refuses settings that contradict each other.</summary>
     internal void Validate()
     {

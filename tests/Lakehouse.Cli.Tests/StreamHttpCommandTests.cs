@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Lakehouse.Testing;
+
+namespace Lakehouse.Cli.Tests;
+
+/// <summary><c>lakehouse stream --from http</c> as a user runs it: the real binary, a real HTTP client, Ctrl+C.</summary>
+public sealed class StreamHttpCommandTests : IDisposable
+{
+    private readonly TempDirectory _temp = new("cli-stream-http");
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task Stream_PostForAnotherDataset_404NamingTheStreamsDatasetAndNothingLandedOrCounted()
+    {
+        // A stream of weblogs answered 202 to POST /ingest/sensors, landed the events in bronze.sensors (which no layer of the
+        // process follows) and counted them as weblogs' bronze rows in /progress, /metrics and lakehouse status.
+        var lake = _temp.Combine("lake");
+        var port = ServeCommandTests.FreePort();
+        using var stream = CliRunner.Start(["stream", "--lake", lake, "--dataset", "weblogs", "--from", "http", "--layers", "bronze",
+            "--port", port.ToString(CultureInfo.InvariantCulture), "--poll-ms", "50"]);
+        Assert.True(await ServeCommandTests.AcceptsConnectionsAsync(port, stream), "the stream never listened: " + stream.Stderr);
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+
+        using var sensors = await PostAsync(client, "sensors", "{\"sensor_id\":\"s1\"}\n{\"sensor_id\":\"s2\"}\n{\"sensor_id\":\"s3\"}\n");
+        var refusal = await sensors.Content.ReadAsStringAsync();
+        using var weblogs = await PostAsync(client, "weblogs", "{\"event_id\":\"e1\"}\n");
+        var counted = await stream.WaitUntilAsync(() => BronzeTotal(client) >= 1, TimeSpan.FromSeconds(30));
+        await Task.Delay(500); // two more polls: a count of the sensors events would show by now
+        var total = BronzeTotal(client);
+        await stream.SignalAsync("INT");
+        var exit = await stream.WaitAsync();
+
+        Assert.Equal(HttpStatusCode.NotFound, sensors.StatusCode);
+        using (var problem = JsonDocument.Parse(refusal))
+        {
+            Assert.Equal("Unknown dataset", problem.RootElement.GetProperty("title").GetString());
+            Assert.Equal("This server does not ingest dataset 'sensors': it is the stream of dataset 'weblogs' (lakehouse serve takes every dataset of the lake).",
+                problem.RootElement.GetProperty("detail").GetString());
+        }
+        Assert.Equal(HttpStatusCode.Accepted, weblogs.StatusCode);
+        Assert.True(counted, "the weblogs event was never counted: " + stream.Stderr);
+        Assert.Equal(1, total);
+        Assert.Equal(130, exit.ExitCode);
+        Assert.False(Directory.Exists(Path.Combine(lake, "bronze", "sensors")), "bronze.sensors was written");
+        var bronze = await CliRunner.RunAsync("sql", "--lake", lake, "--format", "csv", "SELECT count(*) AS n FROM bronze.weblogs");
+        Assert.Equal("n\n1\n", bronze.Stdout);
+    }
+
+    private static async Task<HttpResponseMessage> PostAsync(HttpClient client, string dataset, string body)
+    {
+        using var content = new StringContent(body, Encoding.UTF8, "application/x-ndjson");
+        return await client.PostAsync(new Uri("/ingest/" + dataset, UriKind.Relative), content);
+    }
+
+    /// <summary>The bronze total of the stream's last progress record (0 before the first).</summary>
+    private static long BronzeTotal(HttpClient client)
+    {
+        using var progress = JsonDocument.Parse(client.GetStringAsync(new Uri("/progress?last=1", UriKind.Relative)).GetAwaiter().GetResult());
+        return progress.RootElement.GetArrayLength() == 0 ? 0 : progress.RootElement[0].GetProperty("totals").GetProperty("bronze").GetInt64();
+    }
+}
