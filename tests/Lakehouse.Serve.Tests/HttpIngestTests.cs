@@ -74,6 +74,8 @@ public sealed class HttpIngestTests(EngineFixture fixture) : IClassFixture<Engin
     [InlineData("text/plain", "127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 2326\n", "127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 2326")]
     [InlineData("application/jsonl", "{\"a\":1}", "{\"a\":1}")]
     [InlineData("application/cloudevents-batch+json", "[{\"a\":1}]", "{\"a\":1}")]
+    [InlineData("application/x-ndjson; charset=\"utf-8\"", "{\"a\":1}\n", "{\"a\":1}")] // a quoted parameter value (RFC 9110 5.6.6) was refused 415
+    [InlineData("text/plain; charset=\"US-ASCII\"", "a b c\n", "a b c")]
     public async Task Post_OtherAcceptedMediaTypes_OneEventLanded(string contentType, string body, string landed)
     {
         await using var scope = await ServerScope.StartAsync(fixture.Engine);

@@ -26,7 +26,8 @@ internal static class IngestMediaTypes
             refusal = $"Content-Type '{contentType}' is not a media type; send {Accepted}.";
             return null;
         }
-        if (media.Charset.Value is { } charset && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("us-ascii", StringComparison.OrdinalIgnoreCase))
+        // A parameter value may be a quoted string (RFC 9110 5.6.6): charset="utf-8" is utf-8.
+        if (HeaderUtilities.RemoveQuotes(media.Charset).Value is { } charset && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("us-ascii", StringComparison.OrdinalIgnoreCase))
         {
             refusal = $"Charset '{charset}' is not taken: bodies are UTF-8 (their bytes are landed as sent).";
             return null;
