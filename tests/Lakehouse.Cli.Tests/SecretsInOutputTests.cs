@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Lakehouse.Testing;
 
@@ -59,6 +60,30 @@ public sealed class SecretsInOutputTests : IDisposable
         {
             ["LAKEHOUSE_KAFKA_CONNECTION_STRING"] = $"Endpoint=sb://127.0.0.1:{port}/;SharedAccessKeyName=listen;SharedAccessKey={SharedAccessKey}",
         }, SharedAccessKey);
+    }
+
+    [Theory]
+    [InlineData("kafka://lakehouse:{0}@127.0.0.1:9092/events", "The Kafka URI holds user information ('…@'), which is not taken: ")]
+    [InlineData("kafka://lakehouse:{0}@127.0.0.1:9092", "The Kafka URI holds user information ('…@'), which is not taken: ")]
+    [InlineData("kafka://lakehouse:pass/{0}@127.0.0.1:9092/events", "The Kafka URI holds user information ('…@'), which is not taken: ")]
+    [InlineData("kafka://127.0.0.1:9092/events?password={0}", "'kafka://127.0.0.1:9092/events' is followed by a query or fragment, which is not taken: ")]
+    [InlineData("eventhubs://listen:{0}@ns.servicebus.windows.net/hub", "The Event Hubs address holds user information ('…@'), which is not taken: ")]
+    [InlineData("eventhubs://listen:{0}@/hub", "The Event Hubs address holds user information ('…@'), which is not taken: ")]
+    [InlineData("eventhubs:///hub?sig={0}", "'eventhubs:///hub…' has a query or fragment; ")]
+    public async Task StreamUri_CredentialsWrittenIntoIt_RefusedWithoutShowingThem(string uri, string refusal)
+    {
+        // The password of kafka://user:password@host/topic, or a signature in a query, was shown in the error ("'user:password@host:9092'
+        // in 'kafka://…' is not host:port"), and so landed in terminals, CI logs and pipeline run records.
+        var from = string.Format(CultureInfo.InvariantCulture, uri, KafkaPassword);
+        var ingest = await CliRunner.RunAsync("bronze", "ingest", "--dataset", "weblogs", "--from", from, "--once", "-v", "--lake", _temp.Combine("lake"));
+        var stream = await CliRunner.RunAsync("stream", "--dataset", "weblogs", "--from", from, "--port", "0", "--lake", _temp.Combine("lake"));
+
+        foreach (var result in new[] { ingest, stream })
+        {
+            Assert.DoesNotContain(KafkaPassword[11..], result.Stdout + result.Stderr, StringComparison.Ordinal);
+            Assert.Equal(1, result.ExitCode);
+            Assert.StartsWith("error: " + refusal, result.Stderr.Split('\n').Single(l => l.StartsWith("error: ", StringComparison.Ordinal)), StringComparison.Ordinal);
+        }
     }
 
     [Fact]

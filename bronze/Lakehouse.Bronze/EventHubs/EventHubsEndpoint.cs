@@ -21,10 +21,14 @@ internal sealed record EventHubsEndpoint(string Namespace, int? Port, string Hub
     public static EventHubsEndpoint Parse(string uri)
     {
         ArgumentNullException.ThrowIfNull(uri);
+        // What follows an '@' of a user part, or a '?' or '#', may be a password or a signature, which no message may show (the
+        // messages below show the URI whole).
+        if (uri.Contains('@', StringComparison.Ordinal))
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"The Event Hubs address holds user information ('…@'), which is not taken: an Event Hubs address is eventhubs://<namespace host>/<event hub> (credentials go in {ConnectionStringVariable}).");
+        if (uri.IndexOfAny(['?', '#']) is var query and >= 0)
+            throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"'{uri[..query]}…' has a query or fragment; an Event Hubs address is eventhubs://<namespace host>/<event hub> (credentials go in {ConnectionStringVariable}).");
         if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || !parsed.Scheme.Equals("eventhubs", StringComparison.OrdinalIgnoreCase) || parsed.Host.Length == 0)
             throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"'{uri}' is not an Event Hubs address: expected eventhubs://<namespace host>/<event hub>, e.g. {Example}.");
-        if (parsed.Query.Length > 0 || parsed.Fragment.Length > 0 || parsed.UserInfo.Length > 0)
-            throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"'{parsed.GetLeftPart(UriPartial.Authority)}…' has a query, fragment or user part; an Event Hubs address is eventhubs://<namespace host>/<event hub> (credentials go in {ConnectionStringVariable}).");
         var segments = parsed.AbsolutePath.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
         if (segments.Length != 1)
             throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"'{uri}' must name exactly one event hub after the namespace, e.g. {Example}.");

@@ -248,6 +248,12 @@ internal sealed class KafkaConnection
     internal static (IReadOnlyList<(string Host, int Port)> Brokers, string Topic) ParseUri(string uri, int defaultPort)
     {
         const string scheme = "kafka://";
+        // Neither a host, a port nor a topic holds '@', '?' or '#': what follows them may be a password or a token, which no
+        // message may show (the other messages below show the URI whole).
+        if (uri.Contains('@', StringComparison.Ordinal))
+            throw Invalid($"The Kafka URI holds user information ('…@'), which is not taken: write kafka://host:port[,host:port]/topic and give credentials in {SaslUsernameVariable} and {SaslPasswordVariable} (or {ConnectionStringVariable}).");
+        if (uri.IndexOfAny(['?', '#']) is var query and >= 0)
+            throw Invalid($"'{uri[..query]}' is followed by a query or fragment, which is not taken: write kafka://host:port[,host:port]/topic and give settings in {PropertiesVariable}.");
         if (!uri.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
             throw Invalid($"'{uri}' is not a Kafka URI: kafka://host:port[,host:port]/topic.");
         var rest = uri[scheme.Length..];
