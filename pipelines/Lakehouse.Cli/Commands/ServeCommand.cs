@@ -16,7 +16,8 @@ internal static class ServeCommand
                 (a JSON array of events, or one object). 202 comes only once the events are committed to bronze.<dataset>; the answer
                 carries the request id (also the events' source in bronze) and the bronze version. Concurrent requests share commits.
                 An Idempotency-Key header makes a retry land nothing twice. Other answers: 400 malformed body (a JSON body that does not
-                parse; NDJSON lines are landed whatever they hold), 404 unknown dataset, 413 body over --max-body-bytes, 415 another
+                parse; NDJSON lines are landed whatever they hold), 404 unknown dataset, 413 body over --max-body-bytes (or with more events than --max-buffered-bytes holds at 256 bytes
+                each beside their bytes), 415 another
                 Content-Type, 422 an Idempotency-Key reused with another body, 503 + Retry-After when the queue or the body memory is
                 full or the server is stopping. Errors are RFC 7807 problem+json.
                 GET / is the dashboard: TTI and TTAR per page (p50/p95), the trend per day, windowed metrics, alerts, gold runs and silver
@@ -47,7 +48,7 @@ internal static class ServeCommand
             }
         });
         var maxBody = CommandLine.WholeNumber("--max-body-bytes", "The largest request body in bytes (default 33554432, 32 MiB); bigger ones are answered 413.", min: 1, max: int.MaxValue - 64);
-        var maxBuffered = CommandLine.WholeNumber("--max-buffered-bytes", "Request bodies held in memory at once, in bytes (default 536870912, 512 MiB); past it requests are answered 503.", min: 1);
+        var maxBuffered = CommandLine.WholeNumber("--max-buffered-bytes", "Request bodies held in memory at once, in bytes, each event counting 256 bytes more (default 536870912, 512 MiB); past it requests are answered 503.", min: 1);
         var maxQueued = CommandLine.WholeNumber("--max-queued-requests", "Requests waiting for a commit, per dataset (default 1024); past it requests are answered 503.", min: 1, max: 1_000_000);
         var maxCommitEvents = CommandLine.WholeNumber("--max-commit-events", "A commit takes waiting requests up to this many events (default 1000000).", min: 1, max: int.MaxValue);
         var refresh = CommandLine.WholeNumber("--refresh-seconds", "How often an open dashboard checks for new table versions (default 5).", min: 1, max: 3600);

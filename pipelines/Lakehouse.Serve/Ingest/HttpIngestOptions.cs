@@ -16,8 +16,9 @@ public sealed class HttpIngestOptions
     }
 
     /// <summary>
-    /// The request bodies held in memory at once, being read or waiting for their commit (default 512 MiB). A request that
-    /// would go past it is answered 503 with Retry-After instead of buffering without end. At least <see cref="MaxBodyBytes"/>.
+    /// The request bodies held in memory at once, being read or waiting for their commit (default 512 MiB), each event counting
+    /// 256 bytes beside its bytes. A request that would go past it is answered 503 with Retry-After instead of buffering without
+    /// end (413 when its events alone would). At least <see cref="MaxBodyBytes"/>.
     /// </summary>
     public long MaxBufferedBytes
     {
