@@ -135,6 +135,7 @@ internal static class StreamCommand
                 {
                     if (stream is not null) await stream.DisposeAsync().ConfigureAwait(false);
                     await server.StopAsync().ConfigureAwait(false);
+                    if (http) await runner.CountHttpAtStopAsync(server.Totals.Events).ConfigureAwait(false);
                     if (runner.Last is { } last)
                     {
                         await session.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,

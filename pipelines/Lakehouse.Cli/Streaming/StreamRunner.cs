@@ -64,6 +64,7 @@ internal sealed class StreamRunner
     private TimeSpan _pendingReceive, _pendingCommit;
     private readonly Dictionary<string, long> _pendingStart = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _pendingEnd = new(StringComparer.Ordinal);
+    private long _httpCounted; // HTTP ingest events counted into the bronze total
     private long? _bronzeVersion, _silverVersion, _silverConsumed, _goldConsumed;
     private DateTimeOffset? _watermark;
     private long _batchId;
@@ -201,6 +202,28 @@ internal sealed class StreamRunner
         }
     }
 
+    /// <summary>
+    /// After the HTTP server stopped (it answers the requests in flight and commits what was queued after the layers stopped):
+    /// counts the events it committed that no record counted yet, of <paramref name="events"/> in all, into a last stopped record,
+    /// and saves it. Without it the final summary and <c>lakehouse status</c> left out what was landed while the process stopped.
+    /// </summary>
+    internal async Task CountHttpAtStopAsync(long events)
+    {
+        long more;
+        lock (_gate)
+        {
+            more = events - _httpCounted;
+            if (more <= 0) return;
+            _httpCounted = events;
+            _pendingRows += more;
+            _totals["bronze"] += more;
+        }
+        Emit(null, null, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, null, null);
+        StreamProgress last;
+        lock (_gate) last = _last = _last! with { Stopped = true };
+        await SaveAsync(last).ConfigureAwait(false);
+    }
+
     private async Task BronzeAsync(IStreamSource source, bool emitEachCommit, CancellationToken cancellationToken)
     {
         var table = BronzeTable.Open(_lake.Scope(SilverTables.Bronze(_options.Dataset)), _engine, _loggerFactory);
@@ -242,6 +265,7 @@ internal sealed class StreamRunner
             {
                 _pendingRows += now - seen;
                 _totals["bronze"] += now - seen;
+                _httpCounted += now - seen;
                 _bronzeVersion = version;
             }
             seen = now;
@@ -447,6 +471,7 @@ internal sealed class StreamRunner
         {
             _pendingRows += now - seen;
             _totals["bronze"] += now - seen;
+            _httpCounted += now - seen;
         }
         return now;
     }
