@@ -279,14 +279,15 @@ public sealed class GoldJob
                 cancellationToken.ThrowIfCancellationRequested();
                 var clock = Stopwatch.StartNew();
                 var dates = datesOf[output.Table];
-                var inDates = InDates(dates);
                 string sql;
                 if (output.Columns.Count == 0)
                 {
                     // Reads no silver rows (the page rule reads page_performance_daily as this run committed it): computed here at once.
-                    var daily = output.InsertNew ? await DailyAsync(stage, dates, cancellationToken).ConfigureAwait(false) : null;
+                    // A recomputed day is in the baseline of the days after it, so they are judged again too.
+                    var judged = output.InsertNew ? JudgedDays(dates) : dates;
+                    var daily = output.InsertNew ? await DailyAsync(stage, judged, cancellationToken).ConfigureAwait(false) : null;
                     var inputs = new GoldInputs(stage.Events, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, daily, Unshared);
-                    sql = $"SELECT * FROM ({output.Select(inputs)}) WHERE {inDates}";
+                    sql = $"SELECT * FROM ({output.Select(inputs)}) WHERE {InDates(judged)}";
                 }
                 else
                 {
@@ -513,6 +514,14 @@ public sealed class GoldJob
             // A 5-minute window ending just after p started up to 5 minutes before it.
             for (var d = DateOnly.FromDateTime(p.UtcDateTime.AddMinutes(-5)); d <= DateOnly.FromDateTime(c.UtcDateTime); d = d.AddDays(1)) yield return d;
         }
+
+        /// <summary>
+        /// The days the page rule judges after <paramref name="dates"/> changed: those dates and the <see cref="AlertSettings.BaselineDays"/>
+        /// after each, whose baseline holds them. Judged on the changed dates alone, a late day that completed a later day's baseline
+        /// (or lowered it) never raised that day's alert, which one run over all the rows raised.
+        /// </summary>
+        private HashSet<DateOnly> JudgedDays(IReadOnlySet<DateOnly> dates) =>
+            dates.SelectMany(d => Enumerable.Range(0, options.Alerts.BaselineDays + 1).Select(d.AddDays)).Where(IsLakeDate).ToHashSet();
 
         /// <summary>
         /// page_performance_daily as this run left it, from <see cref="AlertSettings.BaselineDays"/> days before the first of

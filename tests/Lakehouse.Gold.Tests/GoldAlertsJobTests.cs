@@ -137,6 +137,31 @@ public sealed class GoldAlertsJobTests(EngineFixture fixture) : IClassFixture<En
         Assert.Equal(posted.Order(StringComparer.Ordinal), (await _lake.RowsAsync("gold/_alert_deliveries", "alert_id", "alert_id")));
     }
 
+    /// <summary>
+    /// A day that arrives late is in the baseline of the 7 days after it: a later day whose p95 is above 1.5 × the baseline only
+    /// once that day is there is judged again and raises the alert, as one run over all the rows does.
+    /// </summary>
+    [Fact]
+    public async Task Run_LateDayCompletesABaseline_RegressionOfALaterDayRaisedAsByOneRunOverAllRows()
+    {
+        const string page = "https://x.example/p";
+        // 20 views a day, every TTI of a day equal, so each day's p95 is that TTI: 1000 ms on May 3 and 4, 2000 ms on May 5.
+        static IEnumerable<WebRow> Day(int day, double tti, DateTimeOffset ingest) =>
+            Enumerable.Range(0, 20).Select(i => new WebRow($"d{day}-{i}", new DateTimeOffset(2024, 5, day, 12, i, 0, TimeSpan.Zero), page, $"s{day}", tti, null, 200, ingest));
+        await _lake.AppendWebAsync([.. Day(3, 1000, T0), .. Day(4, 1000, T0), .. Day(5, 2000, T0)]);
+
+        var first = await _lake.RunAsync();
+        Assert.Equal(0, first.AlertsNew); // May 5 has 2 days of baseline, fewer than the 3 it needs
+
+        // May 2 arrives late (p95 1000 ms): May 5 now has 3 baseline days averaging 1000 ms, and 2000 > 1.5 × 1000.
+        await _lake.AppendWebAsync(Day(2, 1000, T0.AddDays(5)));
+        var late = await _lake.RunAsync();
+
+        Assert.Equal(1, late.AlertsNew);
+        Assert.Equal([$"tti_p95_regression|{page}|2024-05-05|2000.0|1500.0"],
+            await _lake.RowsAsync("gold/alerts", "rule, key, strftime(window_start, '%Y-%m-%d'), CAST(value AS VARCHAR), CAST(threshold AS VARCHAR)", "window_start"));
+    }
+
     [Fact]
     public async Task Run_WebLogs_EveryGoldTableOfTheDatasetWritten()
     {
