@@ -258,9 +258,11 @@ public sealed class GoldJob
             var datesOf = pending.ToDictionary(o => o.Table, o =>
             {
                 var dates = o.FollowsWatermark ? touched.Concat(moved).ToHashSet() : touched.ToHashSet();
+                // The day after only when silver holds rows on it: a late reading before midnight left a spike in its first minute unfound.
+                var ahead = o.ReachesAhead ? dates.Select(d => d.AddDays(1)).Where(held.Contains).ToList() : [];
                 // Only the lake's event dates, which a rerun takes: the 5-minute windows that start at 23:56 to 23:59 before the first
                 // one (holding events of 1000-01-01's first minutes) made a partition 0999-12-31 that no rerun could rebuild.
-                return (o.ReachesBack ? dates.Concat(dates.Select(d => d.AddDays(-1))) : dates).Where(IsLakeDate).ToHashSet();
+                return (o.ReachesBack ? dates.Concat(dates.Select(d => d.AddDays(-1))) : dates).Concat(ahead).Where(IsLakeDate).ToHashSet();
             });
             var recomputed = datesOf.Values.SelectMany(d => d).ToHashSet();
             await stage.CountLateAsync(recomputed, cancellationToken).ConfigureAwait(false);

@@ -54,13 +54,17 @@ internal sealed record GoldInputs(string Events, string Watermark, TimeSpan Sess
 /// A column every row of the output belongs to one value of (its rows are per key): a large day is computed in slices of keys
 /// (by hash), so the state of the heavy aggregates (exact percentiles over lists of values) follows a slice. Null: never sliced.
 /// </param>
+/// <param name="ReachesAhead">
+/// A change on day D also changes rows of day D + 1 when silver holds rows on it (a spike whose later reading is in its first minute
+/// and whose earlier one is a reading of D), so D + 1 is recomputed too.
+/// </param>
 /// <param name="Key">
 /// What each row depends on (a key value within a window or a day), when that is narrower than its day: an incremental run whose new
 /// silver rows only add to the table recomputes the rows of the keys they reach and keeps the others. Null: the touched days are
 /// recomputed whole (page_performance_daily: a page's exact percentiles need all of its day).
 /// </param>
 internal sealed record GoldOutput(string Table, IReadOnlyList<string> Columns, bool ReachesBack, Func<GoldInputs, string> Select, bool InsertNew = false,
-    bool FollowsWatermark = false, string? NextReadingsOf = null, string? SliceKey = null, GoldKey? Key = null);
+    bool FollowsWatermark = false, string? NextReadingsOf = null, string? SliceKey = null, GoldKey? Key = null, bool ReachesAhead = false);
 
 /// <summary>The gold tables the job knows, by the name a dataset definition's <c>gold_outputs</c> uses.</summary>
 internal static class GoldOutputs
@@ -161,7 +165,7 @@ internal static class GoldOutputs
         bool Has(IEnumerable<string> columns) => columns.All(c => definition.Columns.Any(d => d.Name == c));
         if (Has(SensorColumns))
             return new(AlertsTable, SensorColumns, true, i => AlertRules.SensorAlerts(Sensor(i), i.Watermark, i.Alerts), InsertNew: true, FollowsWatermark: true,
-                NextReadingsOf: "sensor_id");
+                NextReadingsOf: "sensor_id", ReachesAhead: true);
         if (definition.GoldOutputs.Contains(PagePerformanceDaily.TableName))
             return new(AlertsTable, [], true, i => AlertRules.PageAlerts(i.Daily!, i.Alerts), InsertNew: true);
         return null;

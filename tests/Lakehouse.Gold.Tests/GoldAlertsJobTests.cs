@@ -162,6 +162,31 @@ public sealed class GoldAlertsJobTests(EngineFixture fixture) : IClassFixture<En
             await _lake.RowsAsync("gold/alerts", "rule, key, strftime(window_start, '%Y-%m-%d'), CAST(value AS VARCHAR), CAST(threshold AS VARCHAR)", "window_start"));
     }
 
+    /// <summary>
+    /// A late reading just before midnight is the earlier reading of a spike in the next day's first minute: that day's alerts are
+    /// found again, as one run over all the rows finds them.
+    /// </summary>
+    [Fact]
+    public async Task Run_LateReadingJustBeforeMidnight_SpikeInTheNextDaysFirstMinuteRaised()
+    {
+        var midnight = new DateTimeOffset(2024, 5, 2, 0, 0, 0, TimeSpan.Zero);
+        await _lake.AppendSensorsAsync(
+        [
+            new SensorRow("p1", midnight.AddMinutes(-10), 50, "normal", midnight.AddHours(1), "pressure"),
+            new SensorRow("p1", midnight.AddSeconds(20), 70, "normal", midnight.AddHours(1), "pressure"),
+            new SensorRow("p2", midnight.AddMinutes(10), 50, "normal", midnight.AddHours(1), "pressure"),
+        ]);
+        await _lake.RunAsync("sensors");
+        Assert.DoesNotContain(await _lake.RowsAsync("gold/alerts", "rule", "rule"), r => r == "value_spike");
+
+        // 50 at 23:59:50, 30 s before the 70 at 00:00:20: a rise of (70 - 50) / 50 = 40 % in the minute from 00:00 on May 2.
+        await _lake.AppendSensorsAsync([new SensorRow("p1", midnight.AddSeconds(-10), 50, "normal", midnight.AddHours(2), "pressure")]);
+        await _lake.RunAsync("sensors");
+
+        Assert.Equal(["value_spike|p1|2024-05-02 00:00:00|0.4"],
+            await _lake.RowsAsync("gold/alerts", "rule, key, strftime(window_start, '%Y-%m-%d %H:%M:%S'), CAST(value AS VARCHAR)", "window_start", "rule = 'value_spike'"));
+    }
+
     [Fact]
     public async Task Run_WebLogs_EveryGoldTableOfTheDatasetWritten()
     {
