@@ -318,13 +318,25 @@ internal sealed class GoldStage : IDisposable
     internal long LateEvents { get; private set; }
 
     /// <summary>
-    /// Stages, per <paramref name="key"/> and event date of <paramref name="recomputed"/> and their neighbours, the first event time: what
-    /// <see cref="WithNextReadings"/> takes each key's next reading after a date from (one small table, a row per key and day).
+    /// Stages, per <paramref name="key"/> and event date of <paramref name="recomputed"/>, their neighbours and every later date silver
+    /// holds, the first event time: what <see cref="WithNextReadings"/> takes each key's next reading after a date from (one small table, a
+    /// row per key and day). A key's next reading can be days later (a sensor silent over whole days): with the neighbours only, a pause
+    /// over two or more empty days after a recomputed date was taken for a silence up to the watermark.
     /// </summary>
     internal async Task LoadFirstReadingsAsync(string key, IReadOnlySet<DateOnly> recomputed, CancellationToken cancellationToken)
     {
         var connection = _lease.Connection;
         var dates = WithNeighbours(recomputed);
+        if (recomputed.Count > 0)
+        {
+            var first = recomputed.Min();
+            foreach (var f in _snapshot.Files)
+            {
+                if (f.PartitionValues.TryGetValue(GoldTables.EventDate, out var d) && d is not null &&
+                    DateOnly.TryParseExact(d, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) && date > first)
+                    dates.Add(date);
+            }
+        }
         using var scan = await DeltaScan.CreateAsync(_silver, _snapshot, connection, new DeltaScanOptions { Files = Files(_snapshot, dates) }, cancellationToken).ConfigureAwait(false);
         var k = SqlText.Identifier(key);
         var name = Materialize("firsts",
@@ -335,9 +347,9 @@ internal sealed class GoldStage : IDisposable
     private (string Table, string Key)? _firsts;
 
     /// <summary>
-    /// The staged rows plus, per key and date of <paramref name="group"/>, the key's first reading on a later day of the run's dates and
-    /// their neighbours (only <c>timestamp</c>, the key and <c>event_date</c> set): so a pause that starts on a group date ends at the
-    /// reading that really follows it, also after an empty day, as when every date was staged at once. Needs
+    /// The staged rows plus, per key and date of <paramref name="group"/>, the key's first reading on a later day (only <c>timestamp</c>,
+    /// the key and <c>event_date</c> set): so a pause that starts on a group date ends at the reading that really follows it, also after
+    /// empty days, as when every date was staged at once. Needs
     /// <see cref="LoadFirstReadingsAsync"/>.
     /// </summary>
     internal string WithNextReadings(IReadOnlySet<DateOnly> group)

@@ -187,6 +187,34 @@ public sealed class GoldAlertsJobTests(EngineFixture fixture) : IClassFixture<En
             await _lake.RowsAsync("gold/alerts", "rule, key, strftime(window_start, '%Y-%m-%d %H:%M:%S'), CAST(value AS VARCHAR)", "window_start", "rule = 'value_spike'"));
     }
 
+    /// <summary>
+    /// A late reading inside a silence that spans two whole empty days: its pause ends at the sensor's next reading, two days
+    /// later, as one run over all the rows finds it, not at the watermark as if the sensor had sent nothing since.
+    /// </summary>
+    [Fact]
+    public async Task Run_LateReadingInASilenceOverTwoEmptyDays_PauseEndsAtTheNextReadingNotTheWatermark()
+    {
+        DateTimeOffset At(int day, int hour, int minute = 0) => new(2024, 5, day, hour, minute, 0, TimeSpan.Zero);
+        await _lake.AppendSensorsAsync(
+        [
+            new SensorRow("x", At(1, 10), 1000, "normal", At(5, 0), "pressure"),
+            new SensorRow("x", At(4, 10), 1000, "normal", At(5, 0), "pressure"),
+            new SensorRow("y", At(1, 10), 1000, "normal", At(5, 0), "pressure"),
+            new SensorRow("y", At(4, 10, 10), 1000, "normal", At(5, 0), "pressure"),
+        ]);
+        await _lake.RunAsync("sensors");
+
+        await _lake.AppendSensorsAsync([new SensorRow("x", At(2, 12), 1000, "normal", At(5, 1), "pressure")]);
+        await _lake.RunAsync("sensors");
+
+        // x read on May 2 at 12:00 and next on May 4 at 10:00: a pause of 46 hours.
+        var pause = (At(4, 10) - At(2, 12)).TotalSeconds;
+        Assert.Equal(165_600, pause);
+        Assert.Equal([$"2024-05-02 12:00|2024-05-04 10:00|{pause:0.0}"],
+            await _lake.RowsAsync("gold/alerts", "strftime(window_start, '%Y-%m-%d %H:%M'), strftime(window_end, '%Y-%m-%d %H:%M'), CAST(value AS VARCHAR)",
+                "window_start", "key = 'x' AND rule = 'sensor_silent' AND window_start = TIMESTAMPTZ '2024-05-02 12:00:00+00'"));
+    }
+
     [Fact]
     public async Task Run_WebLogs_EveryGoldTableOfTheDatasetWritten()
     {
