@@ -19,11 +19,9 @@ public sealed class StreamHttpCommandTests : IDisposable
         // A stream of weblogs answered 202 to POST /ingest/sensors, landed the events in bronze.sensors (which no layer of the
         // process follows) and counted them as weblogs' bronze rows in /progress, /metrics and lakehouse status.
         var lake = _temp.Combine("lake");
-        var port = ServeCommandTests.FreePort();
-        using var stream = CliRunner.Start(["stream", "--lake", lake, "--dataset", "weblogs", "--from", "http", "--layers", "bronze",
-            "--port", port.ToString(CultureInfo.InvariantCulture), "--poll-ms", "50"]);
-        Assert.True(await ServeCommandTests.AcceptsConnectionsAsync(port, stream), "the stream never listened: " + stream.Stderr);
-        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        var (stream, client) = await StartAsync(lake, pollMs: 50);
+        using var _ = stream;
+        using var __ = client;
 
         using var sensors = await PostAsync(client, "sensors", "{\"sensor_id\":\"s1\"}\n{\"sensor_id\":\"s2\"}\n{\"sensor_id\":\"s3\"}\n");
         var refusal = await sensors.Content.ReadAsStringAsync();
@@ -56,11 +54,9 @@ public sealed class StreamHttpCommandTests : IDisposable
         // The runner counted HTTP events when it polled; what the server landed after that (while it stopped, or just before) was
         // left out of the final summary and the saved status: 25,521 of 39,227 landed events under load, and here no summary at all.
         var lake = _temp.Combine("lake");
-        var port = ServeCommandTests.FreePort();
-        using var stream = CliRunner.Start(["stream", "--lake", lake, "--dataset", "weblogs", "--from", "http", "--layers", "bronze",
-            "--port", port.ToString(CultureInfo.InvariantCulture), "--poll-ms", "600000"]);
-        Assert.True(await ServeCommandTests.AcceptsConnectionsAsync(port, stream), "the stream never listened: " + stream.Stderr);
-        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        var (stream, client) = await StartAsync(lake, pollMs: 600_000);
+        using var _ = stream;
+        using var __ = client;
 
         using var posted = await PostAsync(client, "weblogs", "{\"event_id\":\"e1\"}\n{\"event_id\":\"e2\"}\n{\"event_id\":\"e3\"}\n");
         await stream.SignalAsync("INT");
@@ -73,6 +69,20 @@ public sealed class StreamHttpCommandTests : IDisposable
         Assert.True(saved.RootElement.GetProperty("stopped").GetBoolean());
         Assert.Equal(3, saved.RootElement.GetProperty("totals").GetProperty("bronze").GetInt64());
         Assert.Equal(3, saved.RootElement.GetProperty("numInputRows").GetInt64());
+    }
+
+    /// <summary>Starts <c>stream --dataset weblogs --from http --layers bronze</c> on a free port, and a client of it, once it listens.</summary>
+    private static async Task<(CliProcess Stream, HttpClient Client)> StartAsync(string lake, int pollMs)
+    {
+        var port = ServeCommandTests.FreePort();
+        var stream = CliRunner.Start(["stream", "--lake", lake, "--dataset", "weblogs", "--from", "http", "--layers", "bronze",
+            "--port", port.ToString(CultureInfo.InvariantCulture), "--poll-ms", pollMs.ToString(CultureInfo.InvariantCulture)]);
+        if (!await ServeCommandTests.AcceptsConnectionsAsync(port, stream))
+        {
+            stream.Dispose();
+            Assert.Fail("the stream never listened: " + stream.Stderr);
+        }
+        return (stream, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) });
     }
 
     private static async Task<HttpResponseMessage> PostAsync(HttpClient client, string dataset, string body)
