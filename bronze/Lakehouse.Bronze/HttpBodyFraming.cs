@@ -34,6 +34,9 @@ public static class HttpBodyFraming
 
     private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
 
+    /// <summary>The longest event bronze lands (32 MiB), as for a landing file: HTTP ingest refuses a body holding a longer one.</summary>
+    public const int MaxEventBytes = Landing.RawEvents.MaxEventBytes;
+
     /// <summary>The events of <paramref name="body"/> read as <paramref name="format"/>. A leading UTF-8 byte order mark is not part of the first event.</summary>
     public static IReadOnlyList<HttpBodyElement> Frame(ReadOnlySpan<byte> body, HttpBodyFormat format) =>
         format == HttpBodyFormat.Lines ? Lines(body) : Json(body);

@@ -80,6 +80,27 @@ public sealed class HttpIngestHostileTests(EngineFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Post_EventOverTheLargestAnEventMayHold_413NamingItsLineNothingLanded()
+    {
+        // With --max-body-bytes above 32 MiB, a 40 MiB line was answered 202 and landed, where a landing file with it is refused.
+        await using var scope = await ServerScope.StartAsync(fixture.Engine, o =>
+        {
+            o.Ingest.MaxBodyBytes = 48 << 20;
+            o.Ingest.MaxBufferedBytes = 128 << 20;
+        });
+        var body = Line + "{\"v\":\"" + new string('x', (32 << 20) - 7) + "\"}\n" + Line;
+        using var large = await scope.PostAsync("weblogs", body);
+        var problem = await ServerScope.JsonAsync(large);
+        using var justFits = await scope.PostAsync("weblogs", "{\"v\":\"" + new string('x', (32 << 20) - 8) + "\"}\n");
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
+        Assert.Equal(("Event too large", "The event at line 2 is 33554433 bytes, more than the 33554432 bytes (32 MiB) an event may hold. Split it into smaller events. Nothing of the body was landed."),
+            (problem.GetProperty("title").GetString(), problem.GetProperty("detail").GetString()));
+        Assert.Equal(HttpStatusCode.Accepted, justFits.StatusCode);
+        Assert.Equal([32 << 20], (await scope.BronzeAsync("weblogs")).Select(r => r.Payload.Length));
+    }
+
+    [Fact]
     public async Task Post_SlowlorisHeadersFromManyConnections_OtherRequestsAnsweredMeanwhileAndNothingOfThemLanded()
     {
         await using var scope = await ServerScope.StartAsync(fixture.Engine);

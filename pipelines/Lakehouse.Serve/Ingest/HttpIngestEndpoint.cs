@@ -225,6 +225,14 @@ internal sealed class HttpIngestEndpoint : IServerPart
             await RefuseAsync(context, requestId, dataset, StatusCodes.Status400BadRequest, "Malformed body", e.Message + " Nothing of it was landed.", bodyUnread: false).ConfigureAwait(false);
             return;
         }
+        // Bronze lands no event over 32 MiB from a file; with --max-body-bytes above that, a body could land one (it did).
+        if (elements.FirstOrDefault(e => e.Length > HttpBodyFraming.MaxEventBytes) is { Length: > 0 } large)
+        {
+            await RefuseAsync(context, requestId, dataset, StatusCodes.Status413PayloadTooLarge, "Event too large", string.Create(CultureInfo.InvariantCulture,
+                $"The event at {(format == HttpBodyFormat.Lines ? "line" : "element")} {large.Line} is {large.Length} bytes, more than the {HttpBodyFraming.MaxEventBytes} bytes (32 MiB) an event may hold. Split it into smaller events. Nothing of the body was landed."),
+                bodyUnread: false).ConfigureAwait(false);
+            return;
+        }
         // A body of many tiny events costs far more memory than its bytes: each event is charged too, so the budget holds.
         var overhead = (long)elements.Count * EventOverheadBytes;
         if (body.Reserved + overhead > _options.MaxBufferedBytes)
