@@ -210,12 +210,12 @@ public sealed class GoldJob
             var silver = await _silver.GetSnapshotAsync(version, cancellationToken).ConfigureAwait(false);
             // The dates of the range that silver or a gold table holds rows on: a rerun of 1970..2030 must not compute 22,000 empty days.
             var held = new HashSet<DateOnly>();
-            foreach (var f in silver.Files) AddDate(held, f.PartitionValues);
+            foreach (var f in silver.Files) GoldTables.AddEventDate(held, f.PartitionValues);
             foreach (var o in outputs)
             {
                 var table = job.Table(GoldTables.Gold(o.Table));
                 if (!await table.ExistsAsync(cancellationToken).ConfigureAwait(false)) continue;
-                foreach (var f in (await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Files) AddDate(held, f.PartitionValues);
+                foreach (var f in (await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Files) GoldTables.AddEventDate(held, f.PartitionValues);
             }
             var dates = held.Where(d => d >= options.From!.Value && d <= options.To!.Value).ToHashSet();
             var rebuilt = await RecomputeAsync(silver, outputs, dates, new HashSet<string>(), appendOnly: false, txn: false, "rerun", version, cancellationToken).ConfigureAwait(false);
@@ -252,7 +252,7 @@ public sealed class GoldJob
             if (stage.NewAhead > 0) Log.AheadOfIngest(job._log, definition.Name, stage.NewAhead, options.Windows.FutureTolerance.TotalSeconds.ToString("0.######", CultureInfo.InvariantCulture) + " s");
             // Only days silver holds rows on can have windows (a far-future timestamp must not make every day in between a recompute).
             var held = new HashSet<DateOnly>();
-            foreach (var f in silver.Files) AddDate(held, f.PartitionValues);
+            foreach (var f in silver.Files) GoldTables.AddEventDate(held, f.PartitionValues);
             var flipping = WatermarkDays(stage.PreviousWatermark, stage.Watermark).ToHashSet();
             var moved = flipping.Where(held.Contains).ToList();
             var datesOf = pending.ToDictionary(o => o.Table, o =>
@@ -564,7 +564,7 @@ public sealed class GoldJob
             long All() => silver.Files.Sum(f => Delta.Log.StatsJson.NumRecords(f) ?? 0);
             if (after < 0)
             {
-                foreach (var f in silver.Files) AddDate(dates, f.PartitionValues);
+                foreach (var f in silver.Files) GoldTables.AddEventDate(dates, f.PartitionValues);
                 return (dates, silver.Files.Select(f => Uri.UnescapeDataString(f.Path)).ToHashSet(StringComparer.Ordinal), false, All());
             }
             IReadOnlyList<DeltaCommitChanges> changes;
@@ -575,7 +575,7 @@ public sealed class GoldJob
             catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.NotFound)
             {
                 Log.ChangesUnavailable(job._log, definition.Name, after, e.Message);
-                foreach (var f in silver.Files) AddDate(dates, f.PartitionValues);
+                foreach (var f in silver.Files) GoldTables.AddEventDate(dates, f.PartitionValues);
                 return (dates, added, false, All());
             }
             var foldedAway = false;
@@ -584,7 +584,7 @@ public sealed class GoldJob
             {
                 foreach (var a in c.Adds.Where(a => a.DataChange))
                 {
-                    AddDate(dates, a.PartitionValues);
+                    GoldTables.AddEventDate(dates, a.PartitionValues);
                     rowsNew += Delta.Log.StatsJson.NumRecords(a) ?? 0;
                     if (live.Contains(a.Path)) added.Add(Uri.UnescapeDataString(a.Path));
                     else foldedAway = true;
@@ -592,7 +592,7 @@ public sealed class GoldJob
                 foreach (var r in c.Removes.Where(r => r.DataChange))
                 {
                     // A remove may omit its partition values; the path of a partitioned file still names them.
-                    if (!AddDate(dates, r.PartitionValues) && !AddDate(dates, PathPartition(r.Path)))
+                    if (!GoldTables.AddEventDate(dates, r.PartitionValues) && !GoldTables.AddEventDate(dates, PathPartition(r.Path)))
                         throw new LakehouseException(LakehouseErrorReason.CorruptLog,
                             $"silver.{definition.Name} version {c.Version} removes '{r.Path}' without saying which event date it held; gold cannot tell what to recompute (rerun gold with --from/--to).");
                 }
@@ -600,15 +600,6 @@ public sealed class GoldJob
             // A compaction removes and adds without a data change: the rows stay as they were. Unless it folded a new file in with
             // others (then some new rows are in a file that is not among the added ones), the added files still hold every new row.
             return (dates, added, !foldedAway && changes.All(c => c.Removes.All(r => !r.DataChange)), rowsNew);
-        }
-
-        private static bool AddDate(HashSet<DateOnly> dates, IReadOnlyDictionary<string, string?>? partitionValues)
-        {
-            if (partitionValues is null || !partitionValues.TryGetValue(GoldTables.EventDate, out var d) || d is null ||
-                !DateOnly.TryParseExact(d, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
-                return false;
-            dates.Add(date);
-            return true;
         }
 
         private static Dictionary<string, string?>? PathPartition(string path)

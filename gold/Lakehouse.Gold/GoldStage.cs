@@ -329,13 +329,10 @@ internal sealed class GoldStage : IDisposable
         var dates = WithNeighbours(recomputed);
         if (recomputed.Count > 0)
         {
+            var held = new HashSet<DateOnly>();
+            foreach (var f in _snapshot.Files) GoldTables.AddEventDate(held, f.PartitionValues);
             var first = recomputed.Min();
-            foreach (var f in _snapshot.Files)
-            {
-                if (f.PartitionValues.TryGetValue(GoldTables.EventDate, out var d) && d is not null &&
-                    DateOnly.TryParseExact(d, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) && date > first)
-                    dates.Add(date);
-            }
+            dates.UnionWith(held.Where(d => d > first));
         }
         using var scan = await DeltaScan.CreateAsync(_silver, _snapshot, connection, new DeltaScanOptions { Files = Files(_snapshot, dates) }, cancellationToken).ConfigureAwait(false);
         var k = SqlText.Identifier(key);

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Lakehouse.Gold;
 
 /// <summary>Where gold's tables live in the lake, and the txn app id its commits record.</summary>
@@ -20,6 +22,16 @@ public static class GoldTables
 
     /// <summary><c>gold/_alert_deliveries</c>: the alerts the webhook has accepted (the outbox's record).</summary>
     public const string AlertDeliveries = "gold/_alert_deliveries";
+
+    /// <summary>Adds the event date that <paramref name="partitionValues"/> name to <paramref name="dates"/>; false when they name none.</summary>
+    internal static bool AddEventDate(HashSet<DateOnly> dates, IReadOnlyDictionary<string, string?>? partitionValues)
+    {
+        if (partitionValues is null || !partitionValues.TryGetValue(EventDate, out var d) || d is null ||
+            !DateOnly.TryParseExact(d, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+            return false;
+        dates.Add(date);
+        return true;
+    }
 
     /// <summary>The txn app id of gold commits: the silver table they consume. Each gold table records its own.</summary>
     public static string AppId(string dataset) => "lakehouse-gold/silver." + dataset;
