@@ -1,6 +1,10 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using DuckDB.NET.Data;
+using DuckDB.NET.Data.DataChunk.Reader;
+using DuckDB.NET.Data.DataChunk.Writer;
 using Lakehouse.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -158,7 +162,8 @@ public sealed class DuckEngine : IDisposable
     public DuckConnection Connect()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var connection = Root.Duplicate();
+        DuckDBConnection connection;
+        lock (_functions) connection = Root.Duplicate();
         try
         {
             connection.Open();
@@ -169,6 +174,68 @@ public sealed class DuckEngine : IDisposable
             throw DuckError.Create("Connecting to DuckDB failed", e);
         }
         return new DuckConnection(this, connection, _logger);
+    }
+
+    /// <summary>The scalar functions of C# registered so far (<see cref="RegisterTextFunction"/>); also the lock around the root connection.</summary>
+    private readonly HashSet<string> _functions = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Makes the SQL function <paramref name="name"/>(BLOB) → VARCHAR, computed by <paramref name="body"/> (null for NULL; a NULL
+    /// argument gives NULL without a call), callable on every connection of this engine. A name already registered keeps its first
+    /// body. DuckDB calls it on its own threads, a chunk of rows at a time, so <paramref name="body"/> must be thread-safe; it is
+    /// compiled fully optimized at once, since one query may be its whole life.
+    /// </summary>
+    public void RegisterTextFunction(string name, Func<ReadOnlySpan<byte>, string?> body)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(body);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        lock (_functions)
+        {
+            if (_functions.Contains(name)) return;
+            try
+            {
+                Root.RegisterScalarFunction<byte[], string>(name, (readers, writer, rows) => TextFunctionChunk(body, readers[0], writer, rows),
+                    new ScalarFunctionOptions { IsPureFunction = true });
+            }
+            catch (DuckDBException e)
+            {
+                throw DuckError.Create($"Registering the function '{name}' failed", e);
+            }
+            _functions.Add(name);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TextFunctionChunk(Func<ReadOnlySpan<byte>, string?> body, IDuckDBDataReader values, IDuckDBDataWriter writer, ulong rows)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            for (ulong i = 0; i < rows; i++)
+            {
+                if (!values.IsValid(i))
+                {
+                    writer.WriteNull(i);
+                    continue;
+                }
+                // DuckDB.NET hands a BLOB over as a stream on the vector's memory: copied into one buffer, not an array per row.
+                using var stream = values.GetValue<Stream>(i);
+                var length = checked((int)stream.Length);
+                if (length > buffer.Length)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent(length);
+                }
+                stream.ReadExactly(buffer, 0, length);
+                if (body(buffer.AsSpan(0, length)) is { } text) writer.WriteValue(text, i);
+                else writer.WriteNull(i);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Leases a pooled connection for one unit of work; dispose the lease (once or more) to give it back.</summary>

@@ -62,7 +62,7 @@ internal sealed class SilverStage : IDisposable
     {
         var parsed = Create("parsed");
         if (_def.Payload == DatasetPayloadKind.Json)
-            connection.Execute($"CREATE TABLE {parsed} AS {JsonPayloadSql.Select(_def, src)}", cancellationToken);
+            connection.Execute($"CREATE TABLE {parsed} AS {JsonPayloadSql.Select(_def, src, JsonFastPath.Register(_engine, _def).FunctionName)}", cancellationToken);
         else
             TextPayloads.Parse(_engine, connection, _def, src, parsed, cancellationToken);
         done("parse");

@@ -35,6 +35,27 @@ public sealed class DuckEngineTests : IDisposable
     }
 
     [Fact]
+    public void RegisterTextFunction_OnEveryConnection_NullsPassLargeValuesReadWholeAndTheFirstBodyKept()
+    {
+        _engine.RegisterTextFunction("lh_test_len", bytes => bytes.Length == 0 ? null : $"{bytes.Length}:{(char)bytes[^1]}");
+        _engine.RegisterTextFunction("lh_test_len", _ => "second");
+        using var first = _engine.Lease();
+        using var other = _engine.Connect();
+
+        // 5,000 rows (several chunks), one value larger than the function's first buffer, a NULL and an empty value.
+        using var r = other.Query(
+            "SELECT lh_test_len(CAST(v AS BLOB)) FROM (SELECT CASE WHEN i = 1 THEN NULL WHEN i = 2 THEN '' WHEN i = 3 THEN repeat('x', 100000) || 'z' " +
+            "ELSE 'ab' || (i % 10) END AS v, i FROM range(5000) AS t(i)) ORDER BY i");
+        var values = new List<string?>();
+        while (r.Read()) values.Add(r.IsNull(0) ? null : r.GetString(0));
+
+        Assert.Equal(5000, values.Count);
+        Assert.Equal(["3:0", null, null, "100001:z", "3:4"], values.Take(5));
+        Assert.Equal("3:9", values[^1]);
+        Assert.Equal("3:5", first.Connection.Scalar("SELECT lh_test_len(CAST('ab5' AS BLOB))"));
+    }
+
+    [Fact]
     public void Query_ManyChunks_StreamsEveryRowWithNulls()
     {
         using var lease = _engine.Lease();

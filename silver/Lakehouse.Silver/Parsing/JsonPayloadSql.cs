@@ -20,7 +20,11 @@ internal static class JsonPayloadSql
     /// not UTF-8 — plus any others, passed through) that adds the definition's columns, typed, and <c>parse_violations</c>: a list
     /// of {rule, message} for the payload's problems (empty when it parsed).
     /// </summary>
-    internal static string Select(DatasetDefinition definition, string source)
+    /// <remarks>
+    /// With <paramref name="fastFunction"/> (<see cref="JsonFastPath.FunctionName"/>), the payloads it takes are read from its record
+    /// and only the others through DuckDB's JSON functions: every branch below is guarded so that a row takes one path.
+    /// </remarks>
+    internal static string Select(DatasetDefinition definition, string source, string? fastFunction = null)
     {
         var columns = definition.Columns;
         var paths = "[" + string.Join(", ", columns.Select(c => SqlText.Literal(JsonPath(c.Path ?? c.Name)))) + "]";
@@ -28,10 +32,12 @@ internal static class JsonPayloadSql
         // The keys of the objects the paths go through (attrs of attrs.release), looked up in the same parse as the payload's own.
         var objects = ObjectsAlongPaths(definition);
         var keys = objects.Count == 0 ? "json_keys(txt)" : "json_keys(txt, ['$', " + string.Join(", ", objects.Select(o => SqlText.Literal(JsonPath(o)))) + "])";
-        var looked = new StringBuilder("SELECT *, CASE WHEN __rule IS NULL THEN json_type(txt, ").Append(paths).Append(") END AS __types")
-            .Append(", CASE WHEN __rule IS NULL THEN json_extract_string(txt, ").Append(paths).Append(") END AS __texts")
-            .Append(", CASE WHEN __rule IS NULL THEN ").Append(keys).Append(" END AS ").Append(objects.Count == 0 ? "__keys" : "__objects")
-            .Append(" FROM (SELECT *, ").Append(ParseRule()).Append(" AS __rule FROM ").Append(source).Append(')');
+        var fast = fastFunction is null ? "CAST(NULL AS VARCHAR)" : $"{SqlText.Identifier(fastFunction)}(payload)";
+        var looked = new StringBuilder("SELECT *, CASE WHEN __rule IS NULL AND __fast IS NULL THEN json_type(txt, ").Append(paths).Append(") END AS __types")
+            .Append(", CASE WHEN __rule IS NULL AND __fast IS NULL THEN json_extract_string(txt, ").Append(paths).Append(") END AS __texts")
+            .Append(", CASE WHEN __rule IS NULL AND __fast IS NULL THEN ").Append(keys).Append(" END AS ").Append(objects.Count == 0 ? "__keys" : "__objects")
+            .Append(" FROM (SELECT *, CASE WHEN __fast IS NULL THEN ").Append(ParseRule()).Append(" END AS __rule FROM (SELECT *, ").Append(fast)
+            .Append(" AS __fast FROM ").Append(source).Append("))");
         if (objects.Count > 0) looked.Insert(0, "SELECT * EXCLUDE (__objects), __objects[1] AS __keys, __objects[2:] AS __nested FROM (").Append(')');
 
         // A duplicate key: json_keys lists every key as written, the paths found count each top-level schema key once. Any key written
@@ -42,7 +48,8 @@ internal static class JsonPayloadSql
         var present = top.Count == 0 ? "0" : string.Join(" + ", top.Select(x => $"CAST(__types[{x.i + 1}] IS NOT NULL AS INTEGER)"));
         var written = top.Count == 0 ? "0" : $"len(list_filter(__keys, __k -> __k IN ({string.Join(", ", top.Select(x => SqlText.Literal(x.c.Name)))})))";
         var split = new StringBuilder("SELECT * EXCLUDE (__rule, __keys, __types, __texts").Append(objects.Count == 0 ? "" : ", __nested")
-            .Append("), coalesce(__rule, CASE WHEN (len(__keys) - (")
+            .Append("), ").Append(JsonFastPath.Split("__fast")).Append(" AS __f")
+            .Append(", coalesce(__rule, CASE WHEN __fast IS NOT NULL THEN NULL WHEN (len(__keys) - (")
             .Append(present).Append(") > 1 OR ").Append(written).Append(" <> ").Append(present).Append(')')
             .Append($" AND list_unique(__keys) <> len(__keys) THEN '{SilverRules.DuplicateKey}'");
         // A nested object along a path, as the payload: a key written twice there makes the value read ambiguous just the same.
@@ -54,15 +61,17 @@ internal static class JsonPayloadSql
         split.Append(" FROM (").Append(looked).Append(')');
 
         var typed = new StringBuilder("SELECT *");
-        foreach (var c in columns) typed.Append(", ").Append(Value(c)).Append(" AS ").Append(SqlText.Identifier(c.Name));
+        for (var i = 0; i < columns.Count; i++)
+            typed.Append(", CASE WHEN __f IS NOT NULL THEN ").Append(JsonFastPath.Value(definition, i, "__f")).Append(" ELSE ").Append(Value(columns[i]))
+                .Append(" END AS ").Append(SqlText.Identifier(columns[i].Name));
         typed.Append(" FROM (").Append(split).Append(')');
 
-        var outer = new StringBuilder("SELECT * EXCLUDE (txt, parse_rule");
+        var outer = new StringBuilder("SELECT * EXCLUDE (txt, parse_rule, __fast, __f");
         foreach (var c in columns) outer.Append(", ").Append(Kind(c)).Append(", ").Append(Text(c));
         outer.Append(')');
         // The list is built only for rows with a problem (CASE evaluates its branches for the rows that take them): most rows are clean.
         var checks = new[] { ParseViolation() }.Concat(columns.Select(TypeViolation)).ToList();
-        outer.Append(", CASE WHEN ").Append(string.Join(" OR ", checks.Select(c => $"({c}) IS NOT NULL")))
+        outer.Append(", CASE WHEN __f IS NULL AND (").Append(string.Join(" OR ", checks.Select(c => $"({c}) IS NOT NULL"))).Append(')')
             .Append(" THEN list_filter([").Append(string.Join(", ", checks)).Append("], __x -> __x IS NOT NULL) ELSE CAST([] AS STRUCT(rule VARCHAR, message VARCHAR)[]) END AS parse_violations");
         outer.Append(" FROM (").Append(typed).Append(')');
         return outer.ToString();
