@@ -47,7 +47,7 @@ internal sealed class SilverStage : IDisposable
         var connection = lease.Connection;
         using var scan = await DeltaScan.CreateAsync(bronze, snapshot, connection, new DeltaScanOptions { Files = files }, cancellationToken).ConfigureAwait(false);
         var src =
-            $"(SELECT payload, try(decode(payload)) AS txt, source_kind, source, source_partition, source_offset, source_line, " +
+            $"(SELECT payload, source_kind, source, source_partition, source_offset, source_line, " +
             $"CAST(ingest_time AS TIMESTAMPTZ) AS {SilverColumns.IngestTime}, ingest_date, " +
             $"concat(source_kind, '|', source, '|', coalesce(source_partition, ''), '|', coalesce(CAST(source_offset AS VARCHAR), ''), '|', coalesce(CAST(source_line AS VARCHAR), '')) AS {SilverColumns.BronzePosition} " +
             $"FROM ({scan.Sql}))";
@@ -55,7 +55,7 @@ internal sealed class SilverStage : IDisposable
     }
 
     /// <summary>
-    /// <see cref="LoadAsync"/> from any relation <paramref name="src"/> with bronze's columns (<c>payload</c>, <c>txt</c>, the source
+    /// <see cref="LoadAsync"/> from any relation <paramref name="src"/> with bronze's columns (<c>payload</c>, the source
     /// columns, ingest time and date, bronze position): the quarantine replay feeds quarantined rows through here.
     /// </summary>
     internal void Load(DuckConnection connection, string src, (DateOnly From, DateOnly To)? range, Action<string> done, CancellationToken cancellationToken)

@@ -16,9 +16,9 @@ namespace Lakehouse.Silver.Parsing;
 internal static class JsonPayloadSql
 {
     /// <summary>
-    /// A SELECT over <paramref name="source"/> (columns <c>payload</c> BLOB and <c>txt</c> VARCHAR — the payload decoded, null when
-    /// not UTF-8 — plus any others, passed through) that adds the definition's columns, typed, and <c>parse_violations</c>: a list
-    /// of {rule, message} for the payload's problems (empty when it parsed).
+    /// A SELECT over <paramref name="source"/> (a column <c>payload</c> BLOB plus any others, passed through) that adds the
+    /// definition's columns, typed, and <c>parse_violations</c>: a list of {rule, message} for the payload's problems (empty when it
+    /// parsed).
     /// </summary>
     /// <remarks>
     /// With <paramref name="fastFunction"/> (<see cref="JsonFastPath.FunctionName"/>), the payloads it takes are read from its record
@@ -36,8 +36,10 @@ internal static class JsonPayloadSql
         var looked = new StringBuilder("SELECT *, CASE WHEN __rule IS NULL AND __fast IS NULL THEN json_type(txt, ").Append(paths).Append(") END AS __types")
             .Append(", CASE WHEN __rule IS NULL AND __fast IS NULL THEN json_extract_string(txt, ").Append(paths).Append(") END AS __texts")
             .Append(", CASE WHEN __rule IS NULL AND __fast IS NULL THEN ").Append(keys).Append(" END AS ").Append(objects.Count == 0 ? "__keys" : "__objects")
-            .Append(" FROM (SELECT *, CASE WHEN __fast IS NULL THEN ").Append(ParseRule()).Append(" END AS __rule FROM (SELECT *, ").Append(fast)
-            .Append(" AS __fast FROM ").Append(source).Append("))");
+            .Append(" FROM (SELECT *, CASE WHEN __fast IS NULL THEN ").Append(ParseRule()).Append(" END AS __rule FROM (")
+            // The payload as text (null when it is not UTF-8), for the payloads the SQL path reads only.
+            .Append("SELECT *, CASE WHEN __fast IS NULL THEN try(decode(payload)) END AS txt FROM (SELECT *, ").Append(fast)
+            .Append(" AS __fast FROM ").Append(source).Append(")))");
         if (objects.Count > 0) looked.Insert(0, "SELECT * EXCLUDE (__objects), __objects[1] AS __keys, __objects[2:] AS __nested FROM (").Append(')');
 
         // A duplicate key: json_keys lists every key as written, the paths found count each top-level schema key once. Any key written

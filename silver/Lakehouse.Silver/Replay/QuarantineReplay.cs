@@ -67,7 +67,7 @@ internal sealed class QuarantineReplay(SilverJob job, DatasetDefinition definiti
         {
             // One payload per bronze position (a position is in quarantine once per event date it was given).
             var src =
-                $"(SELECT payload, try(decode(payload)) AS txt, source_kind, source, source_partition, source_offset, source_line, {SilverColumns.IngestTime}, " +
+                $"(SELECT payload, source_kind, source, source_partition, source_offset, source_line, {SilverColumns.IngestTime}, " +
                 $"CAST(timezone('UTC', {SilverColumns.IngestTime}) AS DATE) AS ingest_date, {pos} FROM {candidates} " +
                 $"QUALIFY row_number() OVER (PARTITION BY {pos} ORDER BY {SilverColumns.EventDate}) = 1)";
             stage.Load(lease.Connection, src, null, _ => { }, cancellationToken);

@@ -92,7 +92,7 @@ public sealed class JsonFastPathTests(EngineFixture fixture) : IClassFixture<Eng
             for (var i = 0; i < payloads.Count; i++) appender.Append(i).AppendBlob(payloads[i]).EndRow();
             appender.Close();
         }
-        connection.Execute($"CREATE TEMP TABLE {source} AS SELECT __row, payload, try(decode(payload)) AS txt FROM {source}_raw");
+        connection.Execute($"CREATE TEMP TABLE {source} AS SELECT __row, payload FROM {source}_raw");
 
         string Rows(string? function) =>
             $"SELECT __row, CAST(to_json(r) AS VARCHAR) AS row FROM ({JsonPayloadSql.Select(Definition, source, function)}) AS r";
