@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Lakehouse.Core;
+using Lakehouse.Delta;
 using Lakehouse.Delta.Write;
 using Microsoft.Extensions.Logging;
 
@@ -110,6 +111,12 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
 {
     /// <summary>The txn application id of an idempotency key is this prefix followed by the key.</summary>
     public const string IdempotencyAppIdPrefix = "http/idempotency-key/";
+
+    /// <summary>
+    /// The txn application id that records the bronze version where an idempotency key was first committed (this prefix and
+    /// the key; its version is that commit's), so a retry is answered with the first answer's version.
+    /// </summary>
+    public const string IdempotencyVersionAppIdPrefix = "http/idempotency-version/";
 
     /// <summary>How often a group is planned again after a conflict (another writer committed one of its keys meanwhile).</summary>
     private const int MaxPlans = 8;
@@ -248,7 +255,11 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
         for (var plan = 1; waiting.Count > 0; plan++)
         {
             var positions = waiting.Where(p => p.Submission.IdempotencyKey is not null)
-                .Select(p => new DeltaAppTransaction(IdempotencyAppIdPrefix + p.Submission.IdempotencyKey, p.Submission.Fingerprint) { Previous = -1 })
+                .SelectMany(p => new[]
+                {
+                    new DeltaAppTransaction(IdempotencyAppIdPrefix + p.Submission.IdempotencyKey, p.Submission.Fingerprint) { Previous = -1 },
+                    new DeltaAppTransaction(IdempotencyVersionAppIdPrefix + p.Submission.IdempotencyKey, 0) { RecordsCommitVersion = true },
+                })
                 .ToList();
             var events = waiting.SelectMany(p => p.Submission.Events).ToList();
             try
@@ -287,14 +298,42 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
         if (!waiting.Any(p => p.Submission.IdempotencyKey is not null)) return;
         if (!await _table.Table.ExistsAsync().ConfigureAwait(false)) return;
         var snapshot = await _table.Table.GetSnapshotAsync().ConfigureAwait(false);
-        waiting.RemoveAll(p =>
+        var found = new List<Pending>();
+        foreach (var p in waiting)
         {
-            if (p.Submission.IdempotencyKey is not { } key || snapshot.TransactionVersion(IdempotencyAppIdPrefix + key) is not { } held) return false;
+            if (p.Submission.IdempotencyKey is not { } key || snapshot.TransactionVersion(IdempotencyAppIdPrefix + key) is not { } held) continue;
             var status = held == p.Submission.Fingerprint ? BronzeSubmissionStatus.Duplicate : BronzeSubmissionStatus.KeyReused;
+            var first = snapshot.TransactionVersion(IdempotencyVersionAppIdPrefix + key) ?? await FirstVersionHoldingAsync(IdempotencyAppIdPrefix + key, snapshot).ConfigureAwait(false);
             Log.KeyFound(_log, _table.Table.Location, p.Submission.Id, status);
-            p.Done.TrySetResult(new BronzeSubmissionResult(status, snapshot.Version));
-            return true;
-        });
+            p.Done.TrySetResult(new BronzeSubmissionResult(status, first));
+            found.Add(p);
+        }
+        waiting.RemoveAll(found.Contains);
+    }
+
+    /// <summary>
+    /// The first version of the table that holds <paramref name="appId"/>, for a key committed before its version was recorded with
+    /// it (<see cref="IdempotencyVersionAppIdPrefix"/>): a binary search over the snapshots; <paramref name="latest"/>'s version when the
+    /// log of the older versions is gone (cleaned up after a checkpoint).
+    /// </summary>
+    private async Task<long> FirstVersionHoldingAsync(string appId, DeltaSnapshot latest)
+    {
+        long low = 0, high = latest.Version;
+        try
+        {
+            while (low < high)
+            {
+                var middle = low + ((high - low) / 2);
+                var snapshot = await _table.Table.GetSnapshotAsync(middle).ConfigureAwait(false);
+                if (snapshot.TransactionVersion(appId) is not null) high = middle;
+                else low = middle + 1;
+            }
+            return low;
+        }
+        catch (LakehouseException e) when (e.Reason is LakehouseErrorReason.NotFound or LakehouseErrorReason.CorruptLog)
+        {
+            return latest.Version;
+        }
     }
 
     private void StartCompactionWhenDue()

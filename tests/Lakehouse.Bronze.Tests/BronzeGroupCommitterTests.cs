@@ -1,5 +1,6 @@
 using System.Text;
 using Lakehouse.Delta.Scan;
+using Lakehouse.Delta.Write;
 using Lakehouse.Storage;
 using Lakehouse.Testing;
 
@@ -27,6 +28,30 @@ public sealed class BronzeGroupCommitterTests(EngineFixture fixture) : IClassFix
         var counts = new Dictionary<string, long>();
         while (rows.Read()) counts[rows.GetString(0)] = rows.GetInt64(1);
         return counts;
+    }
+
+    [Fact]
+    public async Task TryEnqueue_KeyCommittedBeforeItsVersionWasRecorded_DuplicateAnsweredWithTheVersionThatFirstHeldIt()
+    {
+        var table = Open();
+        await table.CommitAsync(Submission("a", 1).Events, []);
+        await table.CommitAsync(Submission("b", 1).Events, []);
+        // As a server before 2026-12: the key's fingerprint only, at version 2.
+        await table.CommitAsync(Submission("old", 2).Events, [new DeltaAppTransaction(BronzeGroupCommitter.IdempotencyAppIdPrefix + "old-key", 7) { Previous = -1 }]);
+        for (var i = 0; i < 3; i++) await table.CommitAsync(Submission("later" + i, 1).Events, []);
+        var committer = new BronzeGroupCommitter(table);
+        Assert.True(committer.TryEnqueue(Submission("retry", 2, "old-key", 7), out var retry));
+        Assert.True(committer.TryEnqueue(Submission("new", 2, "new-key", 9), out var fresh));
+        var (r, f) = (await retry, await fresh);
+        Assert.True(committer.TryEnqueue(Submission("new-retry", 2, "new-key", 9), out var freshRetry));
+        var fr = await freshRetry;
+        await committer.StopAsync();
+
+        Assert.Equal((BronzeSubmissionStatus.Duplicate, 2L), (r.Status, r.Version));
+        Assert.Equal((BronzeSubmissionStatus.Committed, 6L), (f.Status, f.Version));
+        Assert.Equal((BronzeSubmissionStatus.Duplicate, 6L), (fr.Status, fr.Version));
+        Assert.Equal(6, (await table.Table.GetSnapshotAsync()).TransactionVersion(BronzeGroupCommitter.IdempotencyVersionAppIdPrefix + "new-key"));
+        Assert.False((await RowsBySourceAsync(table)).ContainsKey("retry"));
     }
 
     [Fact]

@@ -32,6 +32,26 @@ public sealed class IdempotencyKeyTests(EngineFixture fixture) : IClassFixture<E
     }
 
     [Fact]
+    public async Task Post_SameKeyAfterOtherCommits_ReplaysTheFirstAnswersBronzeVersion()
+    {
+        await using var scope = await ServerScope.StartAsync(fixture.Engine);
+        using var first = await scope.PostAsync("weblogs", Body, key: "first-version");
+        for (var i = 0; i < 2; i++)
+        {
+            using var other = await scope.PostAsync("weblogs", "{\"event_id\": \"x\"}\n");
+            Assert.Equal(1 + i, (await ServerScope.JsonAsync(other)).GetProperty("bronzeVersion").GetInt64());
+        }
+        using var retry = await scope.PostAsync("weblogs", Body, key: "first-version");
+
+        var (a, b) = (await ServerScope.JsonAsync(first), await ServerScope.JsonAsync(retry));
+        Assert.Equal(0, a.GetProperty("bronzeVersion").GetInt64());
+        Assert.True(b.GetProperty("duplicate").GetBoolean());
+        Assert.Equal(0, b.GetProperty("bronzeVersion").GetInt64());
+        Assert.Equal(2, b.GetProperty("accepted").GetInt32());
+        Assert.Equal(4, (await scope.BronzeAsync("weblogs")).Count);
+    }
+
+    [Fact]
     public async Task Post_SameKeyOtherBody_422AndNothingLanded()
     {
         await using var scope = await ServerScope.StartAsync(fixture.Engine);

@@ -55,6 +55,9 @@ internal sealed class DeltaTransaction
 
     internal List<TxnAction> AppTransactions { get; } = [];
 
+    /// <summary>Application ids of <see cref="AppTransactions"/> written with the version each attempt commits at (<see cref="DeltaAppTransaction.RecordsCommitVersion"/>).</summary>
+    internal HashSet<string> CommitVersionAppIds { get; } = new(StringComparer.Ordinal);
+
     /// <summary>True when the transaction's outcome depends on every file of the table (overwrite, unpartitioned merge/delete, restore).</summary>
     internal bool ReadWholeTable { get; set; }
 
@@ -109,7 +112,7 @@ internal sealed class DeltaTransaction
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                await storage.PutIfAbsentAsync(LogFiles.CommitPath(attempt), Serialize(), cancellationToken).ConfigureAwait(false);
+                await storage.PutIfAbsentAsync(LogFiles.CommitPath(attempt), Serialize(attempt), cancellationToken).ConfigureAwait(false);
                 return (attempt, tries);
             }
             catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.AlreadyExists)
@@ -215,12 +218,12 @@ internal sealed class DeltaTransaction
 
     private bool IsFolder(string path) => Table.Storage.LocalPathOrNull(path) is { } local && Directory.Exists(local);
 
-    private byte[] Serialize()
+    private byte[] Serialize(long version)
     {
         var actions = new List<DeltaAction> { CommitInfo() };
         if (Protocol is not null) actions.Add(Protocol);
         if (Metadata is not null) actions.Add(Metadata);
-        actions.AddRange(AppTransactions);
+        actions.AddRange(AppTransactions.Select(t => CommitVersionAppIds.Contains(t.AppId) ? t with { Version = version } : t));
         actions.AddRange(Removes);
         actions.AddRange(Adds);
         return ActionSerializer.ToCommitBytes(actions);

@@ -33,6 +33,14 @@ public sealed record DeltaAppTransaction(string AppId, long Version)
     /// is therefore refused, never skipped, once another writer has moved the guard since it was read.
     /// </summary>
     public bool IsGuard { get; init; }
+
+    /// <summary>
+    /// A record of where the commit landed: the marker is written with the version of the commit that holds it (a commit
+    /// retried at a later version because another writer took the first records that one), and <see cref="Version"/> is not
+    /// used (0). Like a guard it never makes a commit "already applied"; a reader finds in it the version that first held
+    /// the commit's other markers (an idempotency key's first answer).
+    /// </summary>
+    public bool RecordsCommitVersion { get; init; }
 }
 
 /// <summary>The outcome of a write or maintenance operation.</summary>

@@ -389,7 +389,7 @@ public sealed partial class DeltaWriter
                     $"Table '{_table.Location}' does not exist, but this commit continues application transaction '{expected.AppId}' from {expected.Previous}; re-plan the batch.");
             return false;
         }
-        var markers = transactions.Where(t => !t.IsGuard).ToList();
+        var markers = transactions.Where(t => !t.IsGuard && !t.RecordsCommitVersion).ToList();
         var applied = markers.Where(t => snapshot.TransactionVersion(t.AppId) >= t.Version).ToList();
         if (applied.Count == 0)
         {
@@ -409,7 +409,11 @@ public sealed partial class DeltaWriter
     {
         if (transactions is null) return;
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        foreach (var t in transactions) txn.AppTransactions.Add(new TxnAction(t.AppId, t.Version, now));
+        foreach (var t in transactions)
+        {
+            txn.AppTransactions.Add(new TxnAction(t.AppId, t.Version, now));
+            if (t.RecordsCommitVersion) txn.CommitVersionAppIds.Add(t.AppId);
+        }
     }
 
     /// <summary>Refuses tables whose protocol or properties ask for writer behaviour this writer does not implement.</summary>

@@ -275,6 +275,29 @@ public sealed class DeltaWriterOperationTests(EngineFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task AppendAsync_RecordsCommitVersionRetriedAfterAnotherWriterWon_RecordsTheVersionItLandedAt()
+    {
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync("SELECT 0 AS id");
+        var other = t.OtherWriter();
+        t.Writer.BeforeCommit = async () =>
+        {
+            t.Writer.BeforeCommit = null;
+            await other.AppendAsync("SELECT 1 AS id"); // takes version 1, which this commit read as free
+        };
+        var result = await t.Writer.AppendAsync("SELECT 2 AS id",
+            [new DeltaAppTransaction("key/a", 42) { Previous = -1 }, new DeltaAppTransaction("version/a", 0) { RecordsCommitVersion = true }]);
+        var again = await t.Writer.AppendAsync("SELECT 2 AS id",
+            [new DeltaAppTransaction("key/a", 42) { Previous = -1 }, new DeltaAppTransaction("version/a", 0) { RecordsCommitVersion = true }]);
+
+        Assert.Equal((2L, 2), (result.Version, result.Attempts));
+        Assert.False(again.Committed); // the key decides "already applied", not the recorded version
+        var snapshot = await t.Table.GetSnapshotAsync();
+        Assert.Equal((42L, 2L), (snapshot.TransactionVersion("key/a"), snapshot.TransactionVersion("version/a")));
+        Assert.Equal(["0", "1", "2"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t ORDER BY id"));
+    }
+
+    [Fact]
     public async Task AppendAsync_AppTransactionWithStalePrevious_ConflictAndNothingCommitted()
     {
         using var t = new LocalTable(_engine);
