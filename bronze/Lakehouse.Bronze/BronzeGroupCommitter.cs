@@ -166,7 +166,8 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
     public bool TryEnqueue(BronzeSubmission submission, out Task<BronzeSubmissionResult> result)
     {
         ArgumentNullException.ThrowIfNull(submission);
-        if (submission.Events.Count == 0) throw new ArgumentException("A submission holds at least one event.", nameof(submission));
+        if (submission.Events.Count == 0 && submission.IdempotencyKey is null)
+            throw new ArgumentException("A submission holds at least one event, or an idempotency key to record.", nameof(submission));
         ArgumentOutOfRangeException.ThrowIfNegative(submission.Fingerprint, nameof(submission));
         var pending = new Pending(submission);
         if (_queue.Writer.TryWrite(pending))

@@ -52,6 +52,37 @@ public sealed class IdempotencyKeyTests(EngineFixture fixture) : IClassFixture<E
     }
 
     [Fact]
+    public async Task Post_KeyFirstUsedWithAnEmptyBody_OtherBody422SameEmptyBodyDuplicate()
+    {
+        await using var scope = await ServerScope.StartAsync(fixture.Engine);
+        using var empty = await scope.PostAsync("weblogs", "", key: "empty-first");
+        using var other = await scope.PostAsync("weblogs", Body, key: "empty-first");
+        using var again = await scope.PostAsync("weblogs", "", key: "empty-first");
+        using var nonEmpty = await scope.PostAsync("weblogs", Body, key: "full-first");
+        using var emptyLater = await scope.PostAsync("weblogs", "\n", key: "full-first");
+
+        Assert.Equal(HttpStatusCode.Accepted, empty.StatusCode);
+        var a = await ServerScope.JsonAsync(empty);
+        Assert.Equal(0, a.GetProperty("accepted").GetInt32());
+        Assert.False(a.GetProperty("duplicate").GetBoolean());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, a.GetProperty("bronzeVersion").ValueKind);
+        await HttpIngestTests.AssertProblemAsync(other, HttpStatusCode.UnprocessableEntity, "Idempotency-Key reused",
+            "Idempotency-Key 'empty-first' was used before with a different body; nothing of this request was landed.");
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        var c = await ServerScope.JsonAsync(again);
+        Assert.True(c.GetProperty("duplicate").GetBoolean());
+        Assert.Equal(0, c.GetProperty("accepted").GetInt32());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, c.GetProperty("bronzeVersion").ValueKind);
+        Assert.Equal(HttpStatusCode.Accepted, nonEmpty.StatusCode);
+        await HttpIngestTests.AssertProblemAsync(emptyLater, HttpStatusCode.UnprocessableEntity, "Idempotency-Key reused",
+            "Idempotency-Key 'full-first' was used before with a different body; nothing of this request was landed.");
+        var landed = (await ServerScope.JsonAsync(nonEmpty)).GetProperty("requestId").GetString();
+        var rows = await scope.BronzeAsync("weblogs");
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, r => Assert.Equal(landed, r.Source));
+    }
+
+    [Fact]
     public async Task Post_SameKeyOtherBody_422AndNothingLanded()
     {
         await using var scope = await ServerScope.StartAsync(fixture.Engine);

@@ -247,7 +247,8 @@ internal sealed class HttpIngestEndpoint : IServerPart
             await OverloadedAsync(context, requestId, dataset, "The server holds as many request bodies as it may; send the request again later.").ConfigureAwait(false);
             return;
         }
-        if (elements.Count == 0)
+        // A body with no events and no key lands nothing; with a key, the key is committed (a later body under it is a reuse).
+        if (elements.Count == 0 && key is null)
         {
             Interlocked.Increment(ref _accepted);
             await AcceptedAsync(context, requestId, dataset, 0, null, duplicate: false).ConfigureAwait(false);
@@ -299,7 +300,7 @@ internal sealed class HttpIngestEndpoint : IServerPart
         else Interlocked.Add(ref _events, events.Length);
         Log.Accepted(_log, requestId, dataset, events.Length, outcome.Version, outcome.Status);
         if (duplicate) context.Response.Headers[ReplayedHeader] = "true";
-        await AnswerQuietlyAsync(context, () => AcceptedAsync(context, requestId, dataset, events.Length, outcome.Version, duplicate)).ConfigureAwait(false);
+        await AnswerQuietlyAsync(context, () => AcceptedAsync(context, requestId, dataset, events.Length, events.Length == 0 ? null : outcome.Version, duplicate)).ConfigureAwait(false);
     }
 
     private BronzeGroupCommitter? CommitterOf(string dataset)
