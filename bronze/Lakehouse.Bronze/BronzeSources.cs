@@ -59,6 +59,18 @@ public static class BronzeSources
         return from.StartsWith("kafka://", StringComparison.OrdinalIgnoreCase) || from.StartsWith("eventhubs://", StringComparison.OrdinalIgnoreCase);
     }
 
+    /// <summary>
+    /// Checks the address of a stream (<see cref="IsStream"/>) as written, without connecting or reading any setting: fails with
+    /// InvalidInput naming what is wrong (no topic, a bad port, more than one hub…), as <see cref="OpenStream"/> would.
+    /// </summary>
+    public static void CheckStreamAddress(string from)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        if (from.StartsWith("kafka://", StringComparison.OrdinalIgnoreCase)) KafkaConnection.ParseUri(from, KafkaConnection.KafkaPort);
+        else if (from.StartsWith("eventhubs://", StringComparison.OrdinalIgnoreCase)) EventHubsEndpoint.Parse(from);
+        else throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"'{from}' is not a stream: kafka://host:port/topic or eventhubs://namespace/hub.");
+    }
+
     /// <summary>The stream source of <paramref name="from"/> (kafka://host:port/topic or eventhubs://…).</summary>
     public static IStreamSource OpenStream(string from, StreamSourceSettings settings)
     {

@@ -14,6 +14,19 @@ internal static class CommandLine
     /// <summary>A command line that cannot run as written, found after parsing (exit code 2).</summary>
     internal static UsageException Usage(string message) => new(message);
 
+    /// <summary>A kafka:// or eventhubs:// address that is malformed as written (no topic, a bad port…) is a usage error, refused before anything starts.</summary>
+    internal static void CheckStreamAddress(string address)
+    {
+        try
+        {
+            Bronze.BronzeSources.CheckStreamAddress(address);
+        }
+        catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.InvalidInput)
+        {
+            throw Usage(e.Message);
+        }
+    }
+
     /// <summary>An option taking a whole number in [<paramref name="min"/>, <paramref name="max"/>]; null when not given.</summary>
     internal static Option<long?> WholeNumber(string name, string description, long min = long.MinValue, long max = long.MaxValue, string helpName = "N")
     {

@@ -179,11 +179,26 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("table vacuum ./t --retention-hours 9999999", "--retention-hours must be a number from 0 to 999999 (about 114 years), not '9999999'")]
     [InlineData("stream --dataset weblogs --from kafka://127.0.0.1:1/t --on-data-loss ignore", "--on-data-loss must be fail or skip, not 'ignore'")]
     [InlineData("stream --dataset weblogs --from http --on-data-loss skip", "--on-data-loss is for a kafka:// or eventhubs:// source")]
+    [InlineData("stream --dataset weblogs --from kafka://127.0.0.1:99999/t --port 0", "'99999' in 'kafka://127.0.0.1:99999/t' is not a port (1–65535).")]
+    [InlineData("stream --dataset weblogs --from kafka://127.0.0.1:9092 --port 0", "'kafka://127.0.0.1:9092' names no topic: kafka://host:port[,host:port]/topic.")]
+    [InlineData("stream --dataset weblogs --from eventhubs://ns.servicebus.windows.net/a/b --port 0", "'eventhubs://ns.servicebus.windows.net/a/b' must name exactly one event hub after the namespace, e.g. eventhubs://mynamespace.servicebus.windows.net/myhub.")]
+    [InlineData("bronze ingest --dataset weblogs --from kafka://127.0.0.1:9092/bad%20topic", "'bad topic' is not a Kafka topic name (letters, digits, '.', '_' and '-', at most 249).")]
+    [InlineData("produce --dataset weblogs --events 1 --to kafka://127.0.0.1:9092/", "'kafka://127.0.0.1:9092/' names no topic: kafka://host:port[,host:port]/topic.")]
+    [InlineData("bronze ingest --dataset weblogs --from eventhubs://", "'eventhubs://' is not an Event Hubs address: expected eventhubs://<namespace host>/<event hub>, e.g. eventhubs://mynamespace.servicebus.windows.net/myhub.")]
     public async Task CommandLine_CannotRunAsWritten_UsageErrorExit2WithTheReason(string line, string message)
     {
         var r = await CliRunner.ShellAsync($"cd '{_temp.Path}' && $LAKEHOUSE {line}");
         Assert.Equal((2, "error: " + message + "\n", ""), (r.ExitCode, r.Stderr, r.Stdout));
         Assert.Empty(Directory.GetFileSystemEntries(_temp.Path)); // nothing was created
+    }
+
+    [Fact]
+    public async Task Stream_KafkaSettingBadInTheEnvironment_Exit1BeforeAnythingIsServed()
+    {
+        var r = await CliRunner.RunAsync(new Dictionary<string, string> { ["LAKEHOUSE_KAFKA_SECURITY_PROTOCOL"] = "bogus" },
+            "stream", "--lake", _temp.Combine("lake"), "--dataset", "weblogs", "--from", "kafka://127.0.0.1:9092/weblogs", "--port", "0", "--layers", "bronze");
+
+        Assert.Equal((1, "error: LAKEHOUSE_KAFKA_SECURITY_PROTOCOL must be plaintext, ssl, sasl_plaintext or sasl_ssl, not 'bogus'.\n", ""), (r.ExitCode, r.Stderr, r.Stdout));
     }
 
     /// <summary>

@@ -96,6 +96,7 @@ internal static class BronzeCommands
             if (parse.GetValue(once) && parse.GetValue(follow)) throw CommandLine.Usage("--once and --follow exclude each other");
             var name = parse.GetValue(dataset)!;
             var source = parse.GetValue(from)!;
+            if (BronzeSources.IsStream(source)) CommandLine.CheckStreamAddress(source);
             using var lake = session.OpenLake(parse);
             // An unknown dataset is refused, listing the known ones; so is a lake with a broken definition, naming it.
             await DatasetCatalog.Lookup(lake.Root).GetAsync(name, cancellationToken).ConfigureAwait(false);

@@ -63,6 +63,7 @@ internal static class ProduceCommand
         {
             var name = parse.GetValue(dataset)!;
             var destination = parse.GetValue(to)!;
+            if (BronzeSources.IsStream(destination)) CommandLine.CheckStreamAddress(destination);
             var span = parse.GetValue(days);
             if (span > 3650) throw CommandLine.Usage("--days must be at most 3650");
             var simulator = new SimulatorOptions

@@ -81,9 +81,7 @@ internal static class ServeCommand
             var server = LakehouseServer.Create(options, lake.Root, lake.Engine, lake.LoggerFactory);
             await using (server.ConfigureAwait(false))
             {
-                await server.StartAsync(cancellationToken).ConfigureAwait(false);
-                foreach (var address in server.Addresses) await session.Out.WriteLineAsync($"listening on {address.ToString().TrimEnd('/')}").ConfigureAwait(false);
-                await session.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                await StartAsync(server, session, cancellationToken).ConfigureAwait(false);
                 try
                 {
                     await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
@@ -101,6 +99,14 @@ internal static class ServeCommand
             return CliApp.ExitOk;
         });
         return command;
+    }
+
+    /// <summary>Starts <paramref name="server"/> and prints <c>listening on &lt;url&gt;</c> for each of its addresses (what scripts wait for).</summary>
+    internal static async Task StartAsync(LakehouseServer server, CliSession session, CancellationToken cancellationToken)
+    {
+        await server.StartAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var address in server.Addresses) await session.Out.WriteLineAsync($"listening on {address.ToString().TrimEnd('/')}").ConfigureAwait(false);
+        await session.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
     private static string[] Split(string? urls) =>

@@ -73,6 +73,7 @@ internal static class StreamCommand
             var http = string.Equals(source, "http", StringComparison.OrdinalIgnoreCase);
             if (source is not null && !http && !BronzeSources.IsStream(source))
                 throw CommandLine.Usage($"--from '{source}' is not a stream: give kafka://host:port/topic, eventhubs://namespace/hub or http (files: lakehouse bronze ingest)");
+            if (source is not null && !http) CommandLine.CheckStreamAddress(source);
             if ((http || !bronzeHere) && parse.GetValue(group) is not null) throw CommandLine.Usage("--group is for a kafka:// or eventhubs:// source");
             if ((http || !bronzeHere) && parse.GetValue(onDataLoss) is not null) throw CommandLine.Usage("--on-data-loss is for a kafka:// or eventhubs:// source");
             var options = new StreamRunOptions
@@ -93,58 +94,68 @@ internal static class StreamCommand
             using var lake = session.OpenLake(parse);
             var definition = await DatasetCatalog.Lookup(lake.Root).GetAsync(name, cancellationToken).ConfigureAwait(false);
             var runner = new StreamRunner(options, lake.Root, lake.Engine, definition, lake.LoggerFactory);
-            var serverOptions = new LakehouseServerOptions
+            // Opened (not connected) before the server starts, so that bad settings are refused before "listening on" is printed.
+            var stream = bronzeHere && !http
+                ? BronzeSources.OpenStream(source!, new StreamSourceSettings
+                {
+                    ConsumerGroup = options.Group ?? StreamSourceSettings.DefaultConsumerGroup,
+                    LoggerFactory = lake.LoggerFactory,
+                    Lake = lake.Root,
+                    Dataset = name,
+                    OnDataLoss = CommandLine.DataLoss(parse.GetValue(onDataLoss)),
+                })
+                : null;
+            try
             {
-                Urls = [string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{parse.GetValue(port) ?? 8081}")],
-                IngestEnabled = http,
-            };
-            // The stream's layers follow this dataset's bronze only: events of another would land where nothing of this process reads them.
-            serverOptions.Ingest.OnlyDataset = name;
-            serverOptions.Monitor.Progress = runner.ProgressJson;
-            serverOptions.Monitor.Metrics = runner.WriteMetrics;
-            var server = LakehouseServer.Create(serverOptions, lake.Root, lake.Engine, lake.LoggerFactory);
-            await using (server.ConfigureAwait(false))
+                return await RunAsync().ConfigureAwait(false);
+            }
+            finally
             {
-                await server.StartAsync(cancellationToken).ConfigureAwait(false);
-                foreach (var address in server.Addresses) await session.Out.WriteLineAsync($"listening on {address.ToString().TrimEnd('/')}").ConfigureAwait(false);
-                await session.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-                IStreamSource? stream = null;
-                if (bronzeHere && !http)
+                if (stream is not null) await stream.DisposeAsync().ConfigureAwait(false);
+            }
+
+            async Task<int> RunAsync()
+            {
+                var serverOptions = new LakehouseServerOptions
                 {
-                    stream = BronzeSources.OpenStream(source!, new StreamSourceSettings
-                    {
-                        ConsumerGroup = options.Group ?? StreamSourceSettings.DefaultConsumerGroup,
-                        LoggerFactory = lake.LoggerFactory,
-                        Lake = lake.Root,
-                        Dataset = name,
-                        OnDataLoss = CommandLine.DataLoss(parse.GetValue(onDataLoss)),
-                    });
-                }
-                try
+                    Urls = [string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{parse.GetValue(port) ?? 8081}")],
+                    IngestEnabled = http,
+                };
+                // The stream's layers follow this dataset's bronze only: events of another would land where nothing of this process reads them.
+                serverOptions.Ingest.OnlyDataset = name;
+                serverOptions.Monitor.Progress = runner.ProgressJson;
+                serverOptions.Monitor.Metrics = runner.WriteMetrics;
+                var server = LakehouseServer.Create(serverOptions, lake.Root, lake.Engine, lake.LoggerFactory);
+                await using (server.ConfigureAwait(false))
                 {
-                    await session.Progress.RunAsync($"streaming {name} ({StreamLayerNames.Key(which)})", async line =>
+                    await ServeCommand.StartAsync(server, session, cancellationToken).ConfigureAwait(false);
+                    try
                     {
-                        runner.Progressed += p => line.Update(string.Create(CultureInfo.InvariantCulture,
-                            $"{name} batch {p.BatchId}: {p.NumInputRows:N0} rows, {p.InputRowsPerSecond:N0}/s in, {p.ProcessedRowsPerSecond:N0}/s processed, {p.DurationMs["triggerExecution"]} ms"));
-                        Func<long>? httpEvents = http ? () => server.Totals.Events : null;
-                        await runner.RunAsync(stream, httpEvents, cancellationToken).ConfigureAwait(false);
-                        return 0;
-                    }).ConfigureAwait(false);
-                }
-                finally
-                {
-                    if (stream is not null) await stream.DisposeAsync().ConfigureAwait(false);
-                    await server.StopAsync().ConfigureAwait(false);
-                    if (http) await runner.CountHttpAtStopAsync(server.Totals.Events).ConfigureAwait(false);
-                    if (runner.Last is { } last)
+                        await session.Progress.RunAsync($"streaming {name} ({StreamLayerNames.Key(which)})", async line =>
+                        {
+                            runner.Progressed += p => line.Update(string.Create(CultureInfo.InvariantCulture,
+                                $"{name} batch {p.BatchId}: {p.NumInputRows:N0} rows, {p.InputRowsPerSecond:N0}/s in, {p.ProcessedRowsPerSecond:N0}/s processed, {p.DurationMs["triggerExecution"]} ms"));
+                            Func<long>? httpEvents = http ? () => server.Totals.Events : null;
+                            await runner.RunAsync(stream, httpEvents, cancellationToken).ConfigureAwait(false);
+                            return 0;
+                        }).ConfigureAwait(false);
+                    }
+                    finally
                     {
-                        await session.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                            $"stream {runner.RunId}: {last.BatchId + 1:N0} batches; {string.Join(", ", last.Totals.Where(t => t.Value > 0).Select(t => $"{t.Key} {t.Value:N0}"))}")).ConfigureAwait(false);
+                        if (stream is not null) await stream.DisposeAsync().ConfigureAwait(false);
+                        stream = null;
+                        await server.StopAsync().ConfigureAwait(false);
+                        if (http) await runner.CountHttpAtStopAsync(server.Totals.Events).ConfigureAwait(false);
+                        if (runner.Last is { } last)
+                        {
+                            await session.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                                $"stream {runner.RunId}: {last.BatchId + 1:N0} batches; {string.Join(", ", last.Totals.Where(t => t.Value > 0).Select(t => $"{t.Key} {t.Value:N0}"))}")).ConfigureAwait(false);
+                        }
                     }
                 }
+                cancellationToken.ThrowIfCancellationRequested();
+                return CliApp.ExitOk;
             }
-            cancellationToken.ThrowIfCancellationRequested();
-            return CliApp.ExitOk;
         });
         return command;
     }
