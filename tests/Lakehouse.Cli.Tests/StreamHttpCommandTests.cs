@@ -71,11 +71,60 @@ public sealed class StreamHttpCommandTests : IDisposable
         Assert.Equal(3, saved.RootElement.GetProperty("numInputRows").GetInt64());
     }
 
+    [Fact]
+    public async Task Stream_CtrlCWhileSilverAndGoldFinish_NewPostsGet503AtOnceAndEvery202IsInBronze()
+    {
+        // serve answered 503 as soon as Ctrl+C came; stream --from http kept answering 202 until its silver and gold steps had
+        // stopped (up to --grace-ms), taking events for a process that was going away.
+        var lake = _temp.Combine("lake");
+        var (stream, client) = await StartAsync(lake, pollMs: 50, layers: "bronze,silver,gold");
+        using var _ = stream;
+        using var __ = client;
+        var body = string.Concat(Enumerable.Range(0, 20_000).Select(i => $"{{\"event_id\":\"e{i}\",\"timestamp\":\"2026-01-05T10:00:00Z\",\"page_url\":\"https://shop.example/p{i % 50}\",\"tti_ms\":{i % 900},\"ttar_ms\":1200,\"status\":200,\"session_id\":\"s{i % 300}\",\"user_agent\":\"t\",\"country\":\"DE\",\"attrs\":{{}}}}\n"));
+        using var first = await PostAsync(client, "weblogs", body);
+        Assert.True(await stream.WaitUntilAsync(() => ProgressHasSilver(client), TimeSpan.FromSeconds(60)), stream.Stderr);
+        using var second = await PostAsync(client, "weblogs", body);
+        await stream.SignalAsync("INT");
+        Assert.True(await stream.WaitUntilAsync(() => stream.Stderr.Contains("stopping 'lakehouse stream'", StringComparison.Ordinal), TimeSpan.FromSeconds(30)), stream.Stderr);
+        var statuses = new List<HttpStatusCode>();
+        var retryAfter = new List<string?>();
+        var accepted = 0L;
+        for (var i = 0; i < 5; i++)
+        {
+            try
+            {
+                using var late = await PostAsync(client, "weblogs", "{\"event_id\":\"late\"}\n");
+                statuses.Add(late.StatusCode);
+                retryAfter.Add(late.Headers.RetryAfter?.ToString());
+                if (late.StatusCode == HttpStatusCode.Accepted) accepted++;
+            }
+            catch (HttpRequestException)
+            {
+                break; // the server has stopped listening: the process is ending
+            }
+        }
+        var exit = await stream.WaitAsync();
+
+        Assert.Equal((HttpStatusCode.Accepted, HttpStatusCode.Accepted), (first.StatusCode, second.StatusCode));
+        Assert.NotEmpty(statuses);
+        Assert.All(statuses, status => Assert.Equal(HttpStatusCode.ServiceUnavailable, status));
+        Assert.All(retryAfter, value => Assert.Equal("1", value));
+        Assert.Equal(130, exit.ExitCode);
+        var bronze = await CliRunner.RunAsync("sql", "--lake", lake, "--format", "csv", "SELECT count(*) AS n FROM bronze.weblogs");
+        Assert.Equal($"n\n{40_000 + accepted}\n", bronze.Stdout);
+    }
+
+    private static bool ProgressHasSilver(HttpClient client)
+    {
+        using var progress = JsonDocument.Parse(client.GetStringAsync(new Uri("/progress?last=1", UriKind.Relative)).GetAwaiter().GetResult());
+        return progress.RootElement.GetArrayLength() > 0 && progress.RootElement[0].GetProperty("totals").TryGetProperty("silver", out var silver) && silver.GetInt64() > 0;
+    }
+
     /// <summary>Starts <c>stream --dataset weblogs --from http --layers bronze</c> on a free port, and a client of it, once it listens.</summary>
-    private static async Task<(CliProcess Stream, HttpClient Client)> StartAsync(string lake, int pollMs)
+    private static async Task<(CliProcess Stream, HttpClient Client)> StartAsync(string lake, int pollMs, string layers = "bronze")
     {
         var port = ServeCommandTests.FreePort();
-        var stream = CliRunner.Start(["stream", "--lake", lake, "--dataset", "weblogs", "--from", "http", "--layers", "bronze",
+        var stream = CliRunner.Start(["stream", "--lake", lake, "--dataset", "weblogs", "--from", "http", "--layers", layers,
             "--port", port.ToString(CultureInfo.InvariantCulture), "--poll-ms", pollMs.ToString(CultureInfo.InvariantCulture)]);
         if (!await ServeCommandTests.AcceptsConnectionsAsync(port, stream))
         {

@@ -129,6 +129,8 @@ internal static class StreamCommand
                 await using (server.ConfigureAwait(false))
                 {
                     await ServeCommand.StartAsync(server, session, cancellationToken).ConfigureAwait(false);
+                    // Ctrl+C or SIGTERM: new events are refused (503) at once, as serve does, not taken while the layers stop.
+                    using var refuseOnStop = cancellationToken.Register(server.BeginStop);
                     try
                     {
                         await session.Progress.RunAsync($"streaming {name} ({StreamLayerNames.Key(which)})", async line =>
