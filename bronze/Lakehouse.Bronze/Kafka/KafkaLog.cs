@@ -14,6 +14,9 @@ internal static partial class KafkaLog
     [LoggerMessage(EventId = 5110, Level = LogLevel.Information, Message = "Assigned partition {Partition} of '{Topic}': bronze holds no position for it, starting at the beginning")]
     public static partial void AssignedFromBeginning(ILogger logger, string topic, string partition);
 
+    [LoggerMessage(EventId = 5113, Level = LogLevel.Warning, Message = "Partition {Partition} of '{Topic}': bronze holds no position for it and the first offset read is {First}, not 0: the broker no longer holds the events before it (retention or compaction deleted them before bronze first read the partition), so bronze will not have them")]
+    public static partial void FirstStartPastZero(ILogger logger, string topic, string partition, long first);
+
     [LoggerMessage(EventId = 5102, Level = LogLevel.Information, Message = "Partitions {Partitions} of '{Topic}' were {How}: what was read of them and not committed is dropped")]
     public static partial void Revoked(ILogger logger, string topic, IReadOnlyList<string> partitions, string how);
 

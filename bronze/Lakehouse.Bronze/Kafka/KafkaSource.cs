@@ -46,6 +46,9 @@ internal sealed class KafkaSource : IStreamSource
     /// <summary>Guards <see cref="_owned"/>, <see cref="_epochs"/> and <see cref="_next"/> between the consumer thread and the reader.</summary>
     private readonly Lock _gate = new();
     private readonly Dictionary<int, int> _epochs = [];
+
+    /// <summary>Partitions assigned without a bronze position, until their first message or end is read (consumer thread only).</summary>
+    private readonly HashSet<int> _fromBeginning = [];
     private readonly Dictionary<int, long> _next = [];
     private readonly ConcurrentDictionary<int, long> _high = new();
     private readonly ConcurrentDictionary<int, string> _partitionNames = new();
@@ -344,6 +347,10 @@ internal sealed class KafkaSource : IStreamSource
             }
             if (result is null) continue;
             var partition = result.Partition.Value;
+            // A first start reads from the earliest offset the broker still holds: when that is not 0, older events are gone (retention
+            // or compaction deleted them before bronze ever read the partition), and nothing else would say so.
+            if (_fromBeginning.Remove(partition) && result.Offset.Value > 0)
+                KafkaLog.FirstStartPastZero(_log, Name, PartitionName(partition), result.Offset.Value);
             // Epochs change only on this thread (rebalance callbacks and seeks run here), so reading one needs no lock.
             var epoch = _epochs.TryGetValue(partition, out var current) ? current : -1;
             Item item;
@@ -378,6 +385,8 @@ internal sealed class KafkaSource : IStreamSource
                 _owned = new HashSet<string>(_owned.Append(name), StringComparer.Ordinal);
             }
             start.Add(new TopicPartitionOffset(tp, position is { } at ? new Offset(at) : Offset.Beginning));
+            if (position is null) _fromBeginning.Add(tp.Partition.Value);
+            else _fromBeginning.Remove(tp.Partition.Value);
             if (position is { } next) KafkaLog.Assigned(_log, Name, name, next);
             else KafkaLog.AssignedFromBeginning(_log, Name, name);
         }

@@ -99,6 +99,34 @@ public sealed class KafkaSourceTests(EngineFixture engine, KafkaClusterFixture k
     }
 
     [Fact]
+    public async Task RunAsync_FirstStartAfterRetentionDeletedTheOldest_WarnsNamingThePartitionAndTheFirstOffsetRead()
+    {
+        Cluster.CreateTopic(_topic, 2);
+        // Partition 0: 80 incompressible 100 KB messages, of which the mock keeps about 5 MB (as retention would). Partition 1: 3 small ones.
+        var big = System.Security.Cryptography.RandomNumberGenerator.GetBytes(100_000);
+        using (var producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig { BootstrapServers = Cluster.BootstrapServers, LingerMs = 0 }).Build())
+        {
+            for (var i = 0; i < 80; i++) await producer.ProduceAsync(new TopicPartition(_topic, 0), new Message<Null, byte[]> { Value = big });
+            for (var i = 0; i < 3; i++) await producer.ProduceAsync(new TopicPartition(_topic, 1), new Message<Null, byte[]> { Value = [(byte)'a'] });
+        }
+        var (low, high) = Cluster.Watermarks(_topic)[0];
+        Assert.InRange(low, 1, 79);
+
+        using var log = new CapturingLoggerFactory();
+        Assert.Equal(high - low + 3, (await IngestOnceAsync(log)).Events);
+        using var again = new CapturingLoggerFactory();
+        await IngestOnceAsync(again); // bronze holds positions now: nothing to warn about
+
+        var warning = Assert.Single(log.Events, x => x.Id.Id == 5113);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Equal(("0", low), ((string)warning.Values["Partition"]!, (long)warning.Values["First"]!));
+        Assert.Equal($"Partition 0 of '{_topic}': bronze holds no position for it and the first offset read is {low}, not 0: the broker no longer holds the events " +
+            "before it (retention or compaction deleted them before bronze first read the partition), so bronze will not have them", warning.Message);
+        Assert.DoesNotContain(again.Events, x => x.Id.Id == 5113);
+        Assert.Equal(low, (await BronzeRows.ReadAsync(engine.Engine, TableFolder)).Where(r => r.Partition == "0").Min(r => r.Offset!.Value));
+    }
+
+    [Fact]
     public async Task RunAsync_PositionDeletedByRetention_FailsNamingTheLossAndSkipReadsOnFromTheEarliestOffsetLeft()
     {
         Cluster.CreateTopic(_topic, 1);
