@@ -38,6 +38,17 @@ internal static class WindowSql
         return $"CAST('{value.ToString("R", CultureInfo.InvariantCulture)}' AS DOUBLE)";
     }
 
+    /// <summary>
+    /// The average of <paramref name="sortedList"/> (a sorted LIST of DOUBLE), added in its order so a rerun gives the same bits;
+    /// <paramref name="lowest"/> and <paramref name="highest"/> are its first and last values. Readings near the largest double
+    /// (value_plausible only warns) overflowed that sum to infinity: when a magnitude is 2^960 or more, the values are scaled by
+    /// 2^-65 first and the average back by 2^65 (both exact), so no partial sum of up to 2^63 values overflows. Below 2^960 the
+    /// values are added as they are: the same bits as before.
+    /// </summary>
+    internal static string SortedAverage(string sortedList, string lowest, string highest) =>
+        $"CASE WHEN greatest(-({lowest}), {highest}) < {Double(Math.ScaleB(1, 960))} THEN list_avg({sortedList}) " +
+        $"ELSE list_avg(list_transform({sortedList}, scaled -> scaled * {Double(Math.ScaleB(1, -65))})) * {Double(Math.ScaleB(1, 65))} END";
+
     /// <summary>A BIGINT literal.</summary>
     internal static string Integer(long value) => value.ToString(CultureInfo.InvariantCulture);
 

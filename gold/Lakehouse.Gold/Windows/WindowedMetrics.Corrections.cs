@@ -29,7 +29,7 @@ public static partial class WindowedMetrics
 
     private static readonly Kind SensorKind = new("sensor_id", "value",
     [
-        new("value_avg", c => $"list_avg(list_sort(list(value) FILTER (WHERE {c})))"),
+        new("value_avg", c => WindowSql.SortedAverage($"list_sort(list(value) FILTER (WHERE {c}))", $"min(value) FILTER (WHERE {c})", $"max(value) FILTER (WHERE {c})")),
         new("value_min", c => $"min(value) FILTER (WHERE {c})"),
         new("value_max", c => $"max(value) FILTER (WHERE {c})"),
     ],

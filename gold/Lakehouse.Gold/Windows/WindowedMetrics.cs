@@ -95,8 +95,8 @@ public static partial class WindowedMetrics
         """;
 
     /// <summary>The sensor measures of a window from the parts of its minutes.</summary>
-    private const string SensorCombined = """
-        list_avg(list_sort(flatten(list("values")))) AS value_avg,
+    private static string SensorCombined => $"""
+        {WindowSql.SortedAverage("list_sort(flatten(list(\"values\")))", "min(value_min)", "max(value_max)")} AS value_avg,
           min(value_min) AS value_min,
           max(value_max) AS value_max
         """;

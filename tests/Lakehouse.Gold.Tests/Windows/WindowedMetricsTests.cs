@@ -167,6 +167,32 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
     [Theory]
     [InlineData(1)]
     [InlineData(5)]
+    public void SensorMetrics_ReadingsNearTheLargestDouble_FiniteAverageOfTheirValues(int minutes)
+    {
+        // value_plausible only warns: such readings reach gold. Their sum overflows a double (it was Infinity); their average does not.
+        var t = At("2026-03-01 10:00:10");
+        var late = At("2026-03-01 10:30:00");
+        SensorReading[] readings =
+        [
+            new(t, "hot", 1.5e308, IngestTime: t), new(t.AddSeconds(1), "hot", 1.6e308, IngestTime: t),
+            new(t.AddSeconds(2), "hot", 1.7e308, IngestTime: late, ArrivalWatermark: late),
+            new(t, "cold", -1.7e308, IngestTime: t), new(t.AddSeconds(1), "cold", -1.6e308, IngestTime: t),
+        ];
+        var aggregate = minutes == 1 ? WindowedMetrics.Sensor1m : WindowedMetrics.Sensor5m;
+        var builder = minutes == 1 ? WindowedMetrics.SensorMetrics1m(SensorsSql(readings), NoWatermark) : WindowedMetrics.SensorMetrics5m(SensorsSql(readings), NoWatermark);
+
+        var windows = Sensors(builder);
+        var corrections = Query(fixture, $"SELECT value_avg_on_time, value_avg FROM ({aggregate.Corrections(aggregate.Aggregate(SensorsSql(readings)))})");
+
+        // The exact means rounded to a double (Python's fractions).
+        Assert.Equal([.. Enumerable.Repeat<double?>(-1.6499999999999999e+308, minutes), .. Enumerable.Repeat<double?>(1.6e308, minutes)], windows.Select(w => w.ValueAvg));
+        Assert.Equal(Enumerable.Repeat<(double?, double?)>((1.55e308, 1.6e308), minutes),
+            corrections.Select(c => ((double?)c["value_avg_on_time"], (double?)c["value_avg"])));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
     public void SensorMetrics_RandomReadings_EqualIndependentComputation(int minutes)
     {
         var readings = RandomReadings(seed: 11 + minutes, count: 500);
