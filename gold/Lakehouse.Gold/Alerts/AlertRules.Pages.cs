@@ -41,8 +41,9 @@ public static partial class AlertRules
               {WindowSql.DateStart("event_date")} AS window_start,
               {WindowSql.DateStart("event_date")} + {WindowSql.Interval(WindowSql.DayMicros)} AS window_end,
               p95 AS value, {factor} * baseline AS threshold,
-              printf('Page %s: TTI p95 of %.0f ms on %s is above %g × its baseline of %.0f ms (average daily p95 of %d of the %d days before)',
-                page_url, p95, strftime(event_date, '%Y-%m-%d'), {factor}, baseline, baseline_days, {WindowSql.Integer(settings.BaselineDays)}) AS message
+              printf('Page %s: TTI p95 of %s ms on %s is above %s × its baseline of %s ms (average daily p95 of %d of the %d days before)',
+                page_url, {WindowSql.Text("p95")}, strftime(event_date, '%Y-%m-%d'), {WindowSql.Text(factor)}, {WindowSql.Text("baseline")}, baseline_days,
+                {WindowSql.Integer(settings.BaselineDays)}) AS message
             FROM judged
             WHERE baseline_days >= {WindowSql.Integer(settings.MinBaselineDays)} AND p95 > {factor} * baseline
             """);

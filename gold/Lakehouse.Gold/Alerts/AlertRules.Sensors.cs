@@ -104,13 +104,13 @@ public static partial class AlertRules
             )
             SELECT '{TemperatureHigh}' AS rule, sensor_id AS key, {minuteStart} AS window_start, {minuteEnd} AS window_end,
               highest AS value, {high} AS threshold,
-              printf('Sensor %s: temperature %.1f °F is above the %.1f °F limit in the minute from %s',
-                sensor_id, highest, {high}, {minuteText}) AS message
+              printf('Sensor %s: temperature %s °F is above the %s °F limit in the minute from %s',
+                sensor_id, {WindowSql.Text("highest")}, {WindowSql.Text(high)}, {minuteText}) AS message
             FROM temperatures WHERE highest > {high}
             UNION ALL
             SELECT '{TemperatureLow}', sensor_id, {minuteStart}, {minuteEnd}, lowest, {low},
-              printf('Sensor %s: temperature %.1f °F is below the %.1f °F limit in the minute from %s',
-                sensor_id, lowest, {low}, {minuteText})
+              printf('Sensor %s: temperature %s °F is below the %s °F limit in the minute from %s',
+                sensor_id, {WindowSql.Text("lowest")}, {WindowSql.Text(low)}, {minuteText})
             FROM temperatures WHERE lowest < {low}
             UNION ALL
             SELECT '{StatusError}', sensor_id, {minuteStart}, {minuteEnd}, readings, 1,
@@ -119,8 +119,8 @@ public static partial class AlertRules
             FROM errors
             UNION ALL
             SELECT '{ValueSpike}', sensor_id, {minuteStart}, {minuteEnd}, rise, {spike},
-              printf('Sensor %s: a reading of %g rose %.1f %% above an earlier reading within %g s (limit %.1f %%) in the minute from %s',
-                sensor_id, peak, rise * 100, {spikeWindowSeconds}, {spike} * 100, {minuteText})
+              printf('Sensor %s: a reading of %s rose %s %% above an earlier reading within %g s (limit %.1f %%) in the minute from %s',
+                sensor_id, {WindowSql.Text("peak")}, {WindowSql.Percent("rise")}, {spikeWindowSeconds}, {spike} * 100, {minuteText})
             FROM spikes
             UNION ALL
             SELECT '{SensorSilent}', sensor_id, last_reading, next_reading, seconds, {silentSeconds},

@@ -49,6 +49,21 @@ internal static class WindowSql
         $"CASE WHEN greatest(-({lowest}), {highest}) < {Double(Math.ScaleB(1, 960))} THEN list_avg({sortedList}) " +
         $"ELSE list_avg(list_transform({sortedList}, scaled -> scaled * {Double(Math.ScaleB(1, -65))})) * {Double(Math.ScaleB(1, 65))} END";
 
+    /// <summary>
+    /// A DOUBLE as message text with the fewest digits that read back as the same double, as the table holds it (<c>100.04</c>,
+    /// <c>100.0</c>, <c>1.6e+308</c>): printf's <c>%.1f</c> printed 100.04 as 100.0 (so "100.0 °F is above the 100.0 °F limit")
+    /// and wrong digits from the 18th on for values over about 1e44.
+    /// </summary>
+    internal static string Text(string number) => $"CAST(CAST({number} AS DOUBLE) AS VARCHAR)";
+
+    /// <summary>
+    /// A ratio as a percentage for messages: to 0.1 below 1e15 %, else with the fewest digits that read back as the same
+    /// double, and <c>more than 1.7976931348623157e+308</c> when the percentage is past the largest double.
+    /// </summary>
+    internal static string Percent(string ratio) =>
+        $"CASE WHEN ({ratio}) * 100 < 1e15 THEN printf('%.1f', ({ratio}) * 100) WHEN isfinite(({ratio}) * 100) THEN {Text($"({ratio}) * 100")} " +
+        "ELSE 'more than 1.7976931348623157e+308' END";
+
     /// <summary>A BIGINT literal.</summary>
     internal static string Integer(long value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -46,6 +46,34 @@ public sealed class AlertRulesTests(EngineFixture fixture) : IClassFixture<Engin
     }
 
     [Fact]
+    public void SensorAlerts_ValuesNearTheLimitAndTheLargestDouble_MessagesPrintTheValuesAsTheTableHoldsThem()
+    {
+        SensorReading[] readings =
+        [
+            new(At("2026-03-01 10:00:05"), "t1", 100.04),
+            new(At("2026-03-01 10:00:05"), "t2", 1.6e308),
+            new(At("2026-03-01 10:00:05"), "t3", -1.5e308),
+            new(At("2026-03-01 10:00:05"), "p1", 1.0, DeviceType: "pressure"),
+            new(At("2026-03-01 10:00:35"), "p1", 1e20, DeviceType: "pressure"),
+            new(At("2026-03-01 10:00:05"), "p2", 1.0, DeviceType: "pressure"),
+            new(At("2026-03-01 10:00:35"), "p2", 1.6e308, DeviceType: "pressure"),
+        ];
+
+        var alerts = Run(AlertRules.SensorAlerts(SensorsSql(readings), "NULL", Defaults));
+
+        // printf's %.1f gave "100.0 °F is above the 100.0 °F limit", and 1599999999999999977590050548315048217773437500000… for 1.6e308.
+        const string Minute = " in the minute from 2026-03-01 10:00:00 UTC";
+        Assert.Equal([
+            "Sensor t1: temperature 100.04 °F is above the 100.0 °F limit" + Minute,
+            "Sensor t2: temperature 1.6e+308 °F is above the 100.0 °F limit" + Minute,
+            "Sensor t3: temperature -1.5e+308 °F is below the 32.0 °F limit" + Minute,
+            "Sensor p1: a reading of 1e+20 rose 1e+22 % above an earlier reading within 60 s (limit 20.0 %)" + Minute,
+            "Sensor p2: a reading of 1.6e+308 rose more than 1.7976931348623157e+308 % above an earlier reading within 60 s (limit 20.0 %)" + Minute,
+        ], alerts.OrderBy(a => a.Row.Key, StringComparer.Ordinal).OrderBy(a => a.Row.Key[0] == 'p').Select(a => a.Message));
+        Assert.Equal([100.04, 1.6e308, -1.5e308], alerts.Where(a => a.Row.Key[0] == 't').OrderBy(a => a.Row.Key, StringComparer.Ordinal).Select(a => a.Row.Value));
+    }
+
+    [Fact]
     public void SensorAlerts_TemperatureBelowTheLimit_OneAlertWithTheLowest_NoneAtExactly32()
     {
         SensorReading[] readings =
@@ -222,7 +250,7 @@ public sealed class AlertRulesTests(EngineFixture fixture) : IClassFixture<Engin
                 new AlertRow(AlertReference.Id("tti_p95_regression", "/old", At("2026-03-10 00:00:00")), "tti_p95_regression", "/old", At("2026-03-10 00:00:00"), At("2026-03-11 00:00:00"), 151, 150, d),
             ],
             alerts.Select(a => a.Row));
-        Assert.Equal("Page /old: TTI p95 of 151 ms on 2026-03-10 is above 1.5 × its baseline of 100 ms (average daily p95 of 3 of the 7 days before)", alerts[1].Message);
+        Assert.Equal("Page /old: TTI p95 of 151.0 ms on 2026-03-10 is above 1.5 × its baseline of 100.0 ms (average daily p95 of 3 of the 7 days before)", alerts[1].Message);
         AlertReference.Same(AlertReference.Pages(days, Defaults), [.. alerts.Select(a => a.Row)]);
     }
 
