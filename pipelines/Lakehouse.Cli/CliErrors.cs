@@ -8,12 +8,13 @@ internal static class CliErrors
     /// <summary>
     /// Writes the error. The message is the exception's own (messages name the problem and never carry generated SQL); the inner
     /// exceptions (which may hold DuckDB's text with the SQL) and the stack are written only with <paramref name="verbose"/>.
+    /// <paramref name="about"/> goes before the message (what failed, when a command reports several errors).
     /// </summary>
-    internal static void Write(TextWriter stderr, Exception error, bool verbose)
+    internal static void Write(TextWriter stderr, Exception error, bool verbose, string about = "")
     {
         // Messages echo what the user gave (file and dataset names, settings): a control character in them is shown escaped,
         // never sent to the terminal (an ESC sequence would repaint it); line breaks between a message's own lines stay.
-        stderr.WriteLine("error: " + Printable(MessageOf(error), keepLineBreaks: true));
+        stderr.WriteLine("error: " + about + Printable(MessageOf(error), keepLineBreaks: true));
         if (verbose && error is not UsageException)
         {
             stderr.WriteLine("details: " + error);

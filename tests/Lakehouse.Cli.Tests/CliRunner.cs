@@ -22,6 +22,41 @@ internal static class CliRunner
         RunProcessAsync("dotnet", [Dll, .. args], environment);
 
     /// <summary>Runs a bash command line, with $LAKEHOUSE standing for the CLI.</summary>
+    /// <summary>
+    /// Simulated events of each of <paramref name="datasets"/> (<paramref name="events"/> each) into <paramref name="lake"/>'s
+    /// bronze, by <c>produce</c> into a folder per dataset under <paramref name="landing"/> and <c>bronze ingest</c>.
+    /// </summary>
+    internal static async Task LandAsync(string lake, string landing, int events, string seed, params string[] datasets)
+    {
+        foreach (var dataset in datasets)
+        {
+            var folder = Path.Combine(landing, dataset);
+            var produced = await RunAsync("produce", "--dataset", dataset, "--events", events.ToString(System.Globalization.CultureInfo.InvariantCulture), "--seed", seed, "--to", folder);
+            Assert.True(produced.ExitCode == 0, produced.Stderr);
+            foreach (var f in Directory.GetFiles(folder)) File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddMinutes(-1));
+            var ingested = await RunAsync("bronze", "ingest", "--lake", lake, "--dataset", dataset, "--from", folder);
+            Assert.True(ingested.ExitCode == 0, ingested.Stderr);
+        }
+    }
+
+    /// <summary>Makes the table in <paramref name="folder"/> unreadable: its first commit (created when there is none yet) is not JSON.</summary>
+    internal static Task DamageFirstCommitAsync(string folder) =>
+        File.WriteAllTextAsync(Path.Combine(Directory.CreateDirectory(Path.Combine(folder, "_delta_log")).FullName, "00000000000000000000.json"), "{\"add\": not json\n");
+
+    /// <summary>
+    /// <c>&lt;layer&gt; run</c> over every dataset with sensors' <paramref name="table"/> of <paramref name="layer"/> made unreadable
+    /// first; asserts that the run exits 1 naming sensors' failure and, last, how many datasets failed.
+    /// </summary>
+    internal static async Task<Result> RunWithSensorsDamagedAsync(string lake, string layer, string table)
+    {
+        await DamageFirstCommitAsync(Path.Combine(lake, layer, table));
+        var run = await RunAsync(layer, "run", "--lake", lake);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"error: {layer}.sensors: ", run.Stderr, StringComparison.Ordinal);
+        Assert.EndsWith($"error: 1 of 2 datasets failed ({layer}.sensors; their errors are above); the others were built.", run.Stderr.TrimEnd(), StringComparison.Ordinal);
+        return run;
+    }
+
     internal static Task<Result> ShellAsync(string script, IDictionary<string, string>? environment = null) =>
         RunProcessAsync("bash", ["-c", script], new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["LAKEHOUSE"] = "dotnet " + Dll });
 

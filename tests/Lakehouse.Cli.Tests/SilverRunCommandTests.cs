@@ -36,6 +36,17 @@ public sealed class SilverRunCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_EveryDatasetOneFails_TheOthersAreBuiltTheFailureNamedExit1()
+    {
+        await CliRunner.LandAsync(Lake, Landing, 1000, "29", "weblogs", "sensors");
+        // sensors runs first (datasets go by name): a damaged silver table of it used to end the run before weblogs was parsed.
+        var run = await CliRunner.RunWithSensorsDamagedAsync(Lake, "silver", "sensors");
+
+        Assert.Contains("silver.weblogs: ", run.Stdout, StringComparison.Ordinal);
+        Assert.Equal(["1000"], await SqlAsync(Lake, "SELECT count(*) FROM silver.weblogs"));
+    }
+
+    [Fact]
     public async Task Run_SimulatorDataWithHostileLines_ExactSilverAndQuarantineCounts()
     {
         string[] hostile =

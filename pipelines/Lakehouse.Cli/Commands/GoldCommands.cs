@@ -44,6 +44,7 @@ internal static class GoldCommands
                 set (and optionally LAKEHOUSE_ALERT_WEBHOOK_SECRET) each new alert is posted as JSON, with retries; a failing webhook
                 never fails the run: undelivered alerts stay pending and are posted by the next run.
                 Every run that did something is recorded in gold._runs (see lakehouse sql).
+                Without --dataset, a dataset that fails is named on standard error and the others still run; the exit code is then 1.
                 """,
             Examples =
             [
@@ -69,11 +70,11 @@ internal static class GoldCommands
             var definitions = await LayerDatasets.SelectAsync(lake, catalog, parse.GetValue(dataset), d => d.GoldOutputs.Count > 0, "silver",
                 names => $"The lake has no silver tables with gold outputs yet ({string.Join(", ", names)}): build silver first with lakehouse silver run.", session.Error, cancellationToken).ConfigureAwait(false);
             var job = GoldJob.Open(lake.Root, lake.Engine, lake.LoggerFactory);
-            foreach (var d in definitions)
+            await LayerDatasets.RunEachAsync(session, "gold", definitions, async d =>
             {
                 var result = await session.Progress.RunAsync($"gold.{d.Name}", _ => job.RunAsync(d, options, cancellationToken)).ConfigureAwait(false);
                 await session.Out.WriteLineAsync(parse.GetValue(json) ? Json(result) : Text(result)).ConfigureAwait(false);
-            }
+            }, cancellationToken).ConfigureAwait(false);
             return CliApp.ExitOk;
         });
         return command;

@@ -42,6 +42,40 @@ internal static class LayerDatasets
     }
 
     /// <summary>
+    /// Runs <paramref name="run"/> for each of <paramref name="definitions"/> in turn. With more than one, a dataset that fails is
+    /// reported on the session's error output as <c>error: &lt;layer&gt;.&lt;name&gt;: message</c> and the others still run; the
+    /// command then fails (exit 1) naming every dataset that failed. One dataset's error, and a stop on request, end the run as
+    /// they come.
+    /// </summary>
+    internal static async Task RunEachAsync(CliSession session, string layer, IReadOnlyList<DatasetDefinition> definitions,
+        Func<DatasetDefinition, Task> run, CancellationToken cancellationToken)
+    {
+        var failures = new List<(string Name, Exception Error)>();
+        foreach (var d in definitions)
+        {
+            try
+            {
+                await run(d).ConfigureAwait(false);
+            }
+            catch (Exception e) when (definitions.Count > 1 && e is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                if (!CliErrors.IsExpected(e))
+                {
+                    var command = $"{layer} run ({d.Name})";
+                    Log.Unexpected(session.Logger, command, e);
+                }
+                CliErrors.Write(session.Error, e, session.Verbose, $"{layer}.{d.Name}: ");
+                failures.Add((d.Name, e));
+            }
+        }
+        if (failures.Count == 0) return;
+        var names = string.Join(", ", failures.Select(f => layer + "." + f.Name));
+        var first = failures[0].Error;
+        throw new LakehouseException(first is LakehouseException l ? l.Reason : LakehouseErrorReason.Internal,
+            $"{failures.Count} of {definitions.Count} datasets failed ({names}; their errors are above); the others were built.", first);
+    }
+
+    /// <summary>
     /// The tables of <paramref name="layer"/> named like a dataset that <paramref name="catalog"/> has no definition of (the lake's
     /// own tables, <c>_quality</c> and the like, and silver's quarantine tables are not datasets' tables).
     /// </summary>

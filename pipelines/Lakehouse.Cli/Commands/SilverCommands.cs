@@ -40,6 +40,7 @@ internal static class SilverCommands
                 Quality gates (the definition's quality_gates: max_quarantine_share, rule_jump) refuse a batch that quarantines too much
                 or in which a rule fails far more often than in the runs before: nothing of it is committed, the refusal is recorded in
                 silver._quality (status refused, message) and posted to LAKEHOUSE_ALERT_WEBHOOK_URL when set, and the run exits 1.
+                Without --dataset, a dataset that fails is named on standard error and the others still run; the exit code is then 1.
                 """,
             Examples =
             [
@@ -67,11 +68,11 @@ internal static class SilverCommands
                 names => $"The lake has no bronze tables yet ({string.Join(", ", names)}): land events first with lakehouse bronze ingest.", session.Error, cancellationToken).ConfigureAwait(false);
             if (options.EnableRules.Count > 0 && definitions.Count > 1) throw CommandLine.Usage("--enable-rule needs --dataset (rule names belong to one dataset)");
             var job = SilverJob.Open(lake.Root, lake.Engine, lake.LoggerFactory);
-            foreach (var d in definitions)
+            await LayerDatasets.RunEachAsync(session, "silver", definitions, async d =>
             {
                 var result = await session.Progress.RunAsync($"silver.{d.Name}", _ => job.RunAsync(d, options, cancellationToken)).ConfigureAwait(false);
                 await session.Out.WriteLineAsync(parse.GetValue(json) ? Json(result) : Text(result)).ConfigureAwait(false);
-            }
+            }, cancellationToken).ConfigureAwait(false);
             return CliApp.ExitOk;
         });
         return command;
