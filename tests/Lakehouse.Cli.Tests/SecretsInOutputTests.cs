@@ -81,7 +81,7 @@ public sealed class SecretsInOutputTests : IDisposable
         foreach (var result in new[] { ingest, stream })
         {
             Assert.DoesNotContain(KafkaPassword[11..], result.Stdout + result.Stderr, StringComparison.Ordinal);
-            Assert.Equal(1, result.ExitCode);
+            Assert.Equal(2, result.ExitCode); // a usage error: the address is refused before anything runs
             Assert.StartsWith("error: " + refusal, result.Stderr.Split('\n').Single(l => l.StartsWith("error: ", StringComparison.Ordinal)), StringComparison.Ordinal);
         }
     }
