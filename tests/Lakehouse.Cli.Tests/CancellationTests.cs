@@ -21,7 +21,7 @@ public sealed class CancellationTests : IDisposable
     {
         var big = _temp.Combine("big.ndjson");
         await using var writer = new StreamWriter(big);
-        for (var i = 0; i < 600_000; i++) await writer.WriteLineAsync($$"""{"id": {{i}}, "payload": "{{Guid.NewGuid():N}}{{Guid.NewGuid():N}}"}""");
+        for (var i = 0; i < 1_500_000; i++) await writer.WriteLineAsync($$"""{"id": {{i}}, "payload": "{{Guid.NewGuid():N}}{{Guid.NewGuid():N}}"}""");
         return big;
     }
 
