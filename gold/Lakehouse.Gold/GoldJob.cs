@@ -288,7 +288,7 @@ public sealed class GoldJob
                     // A recomputed day is in the baseline of the days after it, so they are judged again too.
                     var judged = output.InsertNew ? JudgedDays(dates) : dates;
                     var daily = output.InsertNew ? await DailyAsync(stage, judged, cancellationToken).ConfigureAwait(false) : null;
-                    var inputs = new GoldInputs(stage.Events, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, daily, Unshared);
+                    var inputs = new GoldInputs(stage.Events, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, daily, Unstaged.Rows);
                     sql = $"SELECT * FROM ({output.Select(inputs)}) WHERE {InDates(judged)}";
                 }
                 else
@@ -364,12 +364,7 @@ public sealed class GoldJob
                 rowsIn += rows;
                 // A window aggregate is staged once per group and slice for the windowed table and its corrections table (both
                 // sliced alike), and dropped with the group.
-                var shared = new Dictionary<string, string>(StringComparer.Ordinal);
-                string Stage(string name, string sql)
-                {
-                    if (!shared.TryGetValue(name, out var table)) shared[name] = table = stage.Materialize(name, sql, cancellationToken);
-                    return table;
-                }
+                var staging = new GroupStaging(stage, cancellationToken);
                 // By key only while the new rows are a small part of the group: otherwise recomputing the days costs no more.
                 var keyed = byKey && await CountNewAsync(stage, group, cancellationToken).ConfigureAwait(false) * 2 <= rows;
                 if (byKey && !keyed) Log.WholeDays(job._log, definition.Name, "the new rows are more than half of the day");
@@ -380,17 +375,17 @@ public sealed class GoldJob
                     // A group without dates of this output (a neighbour day another output reaches) spools nothing, at no cost.
                     var unchanged = new HashSet<DateOnly>();
                     if (keyed && dates.Count > 0 && output.Key is { } outputKey &&
-                        await SpoolKeyedAsync(stage, spool, output, outputKey, dates, perSlice, Stage, flips, unchanged, cancellationToken).ConfigureAwait(false) is var (keys, needed))
+                        await SpoolKeyedAsync(stage, spool, output, outputKey, dates, perSlice, staging, flips, unchanged, cancellationToken).ConfigureAwait(false) is var (keys, needed))
                     {
                         datesOf[output.Table].ExceptWith(unchanged);
                         Log.KeyedStep(job._log, definition.Name, output.Table, keys, needed, step.ElapsedMilliseconds);
                         continue;
                     }
                     var events = output.NextReadingsOf is null ? stage.Events : stage.WithNextReadings(group);
-                    var n = SpoolSliced(stage, spool, output, events, "", dates, rows, perSlice, Stage);
+                    var n = SpoolSliced(stage, spool, output, events, "", dates, rows, perSlice, staging);
                     Log.Step(job._log, definition.Name, n == 1 ? output.Table : $"{output.Table} ({n} slices)", step.ElapsedMilliseconds);
                 }
-                foreach (var table in shared.Values) stage.Drop(table);
+                staging.DropAll();
                 Log.GroupComputed(job._log, definition.Name, i + 1, groups.Count, group.Count == 0 ? "-" : $"{group.Min():yyyy-MM-dd}..{group.Max():yyyy-MM-dd}",
                     rows, clock.ElapsedMilliseconds);
             }
@@ -403,12 +398,12 @@ public sealed class GoldJob
         /// slices. <paramref name="prefix"/> names the aggregates it stages (shared by outputs that read the same events).
         /// </summary>
         private int SpoolSliced(GoldStage stage, GoldSpool spool, GoldOutput output, string events, string prefix, IReadOnlySet<DateOnly> dates, long rows, long perSlice,
-            Func<string, string, string> stageTable, string? only = null)
+            GroupStaging staging, string? only = null)
         {
             if (dates.Count == 0)
             {
                 // None of this output's dates in the group: an empty part (the table's columns), with nothing staged or computed.
-                var none = new GoldInputs(events, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null, Unshared);
+                var none = new GoldInputs(events, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null, Unstaged.Columns);
                 spool.Write(stage.Connection, output.Table, $"SELECT * FROM ({output.Select(none)}) WHERE false", CancellationToken.None);
                 return 1;
             }
@@ -418,7 +413,7 @@ public sealed class GoldJob
                 // Rows are per key, so the keys of one hash slice give exactly their own rows.
                 var sliced = n == 1 ? events : $"(SELECT * FROM {events} WHERE hash({SqlText.Identifier(output.SliceKey!)}) % {n} = {slice})";
                 var part = n == 1 ? "" : string.Create(CultureInfo.InvariantCulture, $"_s{slice}of{n}");
-                var inputs = new GoldInputs(sliced, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null, (name, sql) => stageTable(prefix + name + part, sql), only);
+                var inputs = new GoldInputs(sliced, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null, staging.Named(prefix, part), only);
                 var sql = $"SELECT * FROM ({output.Select(inputs)}) WHERE {InDates(dates)}";
                 spool.Write(stage.Connection, output.Table, only is null ? sql : output.Key!.Recomputed(sql, only), CancellationToken.None);
             }
@@ -436,10 +431,10 @@ public sealed class GoldJob
         /// query's (written by another version): then the days are recomputed whole.
         /// </summary>
         private async Task<(long Keys, long Rows)?> SpoolKeyedAsync(GoldStage stage, GoldSpool spool, GoldOutput output, GoldKey key, IReadOnlySet<DateOnly> dates, long perSlice,
-            Func<string, string, string> stageTable, IReadOnlySet<DateOnly>? flips, HashSet<DateOnly> unchanged, CancellationToken cancellationToken)
+            GroupStaging staging, IReadOnlySet<DateOnly>? flips, HashSet<DateOnly> unchanged, CancellationToken cancellationToken)
         {
             var prefix = "k" + key.Name + "_";
-            var touched = stageTable(prefix + "keys", key.Touched(await stage.NewEventsAsync(cancellationToken).ConfigureAwait(false)));
+            var touched = staging.Table(prefix + "keys", key.Touched(await stage.NewEventsAsync(cancellationToken).ConfigureAwait(false)));
             // A date no new row reaches, and none of whose windows the watermark can have made final, keeps its partition as it is.
             var reached = new HashSet<DateOnly>();
             using (var r = stage.Connection.Query($"SELECT DISTINCT CAST({key.Date} AS VARCHAR) FROM {touched}", cancellationToken))
@@ -454,26 +449,26 @@ public sealed class GoldJob
             }
             if (dates.Count == 0)
             {
-                SpoolSliced(stage, spool, output, stage.Events, prefix, dates, 0, perSlice, stageTable);
+                SpoolSliced(stage, spool, output, stage.Events, prefix, dates, 0, perSlice, staging);
                 return (0, 0);
             }
             var table = job.Table(GoldTables.Gold(output.Table));
             var snapshot = await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            var probe = new GoldInputs(stage.Events, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null, Unshared);
+            var probe = new GoldInputs(stage.Events, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null, Unstaged.Columns);
             var columns = GoldSpool.Describe(stage.Connection, output.Select(probe), cancellationToken).Select(c => c.Name).ToList();
             if (!columns.Order(StringComparer.Ordinal).SequenceEqual(snapshot.Schema.Fields.Select(f => f.Name).Order(StringComparer.Ordinal), StringComparer.Ordinal))
                 return null;
             // The rows those keys need, staged when a slice can hold them (at most one slice more is staged to find out); more are
             // read from the files for each slice, as a whole day's are.
             var neededSql = key.Needed(stage.Events, touched);
-            var needed = stageTable(prefix + "rows", string.Create(CultureInfo.InvariantCulture, $"{neededSql} LIMIT {perSlice + 1}"));
+            var needed = staging.Table(prefix + "rows", string.Create(CultureInfo.InvariantCulture, $"{neededSql} LIMIT {perSlice + 1}"));
             var rows = Count(stage, needed, cancellationToken);
             if (rows > perSlice)
             {
                 needed = $"({neededSql})";
                 rows = Count(stage, needed, cancellationToken);
             }
-            SpoolSliced(stage, spool, output, needed, prefix, dates, rows, perSlice, stageTable, touched);
+            SpoolSliced(stage, spool, output, needed, prefix, dates, rows, perSlice, staging, touched);
             var files = GoldStage.Files(snapshot, dates);
             var keys = Count(stage, touched, cancellationToken);
             if (files.Count == 0) return (keys, rows);
@@ -489,9 +484,6 @@ public sealed class GoldJob
 
         private static long Count(GoldStage stage, string relation, CancellationToken cancellationToken) =>
             Convert.ToInt64(stage.Connection.Scalar($"SELECT count(*) FROM {relation}", cancellationToken), CultureInfo.InvariantCulture);
-
-        /// <summary>For an output that shares no aggregate (the page rule): the query itself, as a subquery.</summary>
-        private static string Unshared(string name, string sql) => $"({sql})";
 
         /// <summary>Whether <paramref name="date"/> is one of the event dates the lake takes (<see cref="EventTimes"/>).</summary>
         private static bool IsLakeDate(DateOnly date) => date >= EventTimes.First && date <= EventTimes.Last;

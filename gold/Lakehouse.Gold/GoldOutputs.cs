@@ -20,15 +20,15 @@ namespace Lakehouse.Gold;
 /// first recomputed date on, read after this run's commit of that table; null when the dataset does not build it.
 /// </param>
 /// <param name="Shared">
-/// Stages a query's result once per group of dates and slice of keys, by name, and returns the staged table (the same table for the
-/// same name): the aggregate that a windowed table and its corrections table both project. A corrections table is sliced as its
-/// windowed table is, so both read the same slice's aggregate.
+/// Stages a query's result, or a table C# computes, once per group of dates and slice of keys, by name, and returns the staged table
+/// (the same table for the same name): the aggregate that a windowed table and its corrections table both project, and the sliding
+/// windows' parts and percentiles. A corrections table is sliced as its windowed table is, so both read the same slice's aggregate.
 /// </param>
 /// <param name="Only">
 /// For a keyed output (<see cref="GoldOutput.Key"/>) computed from the events its touched keys need: the touched keys (<c>k</c>,
 /// <c>w</c>), so that sliding windows are combined for those only; null otherwise.
 /// </param>
-internal sealed record GoldInputs(string Events, string Watermark, TimeSpan SessionGap, AlertSettings Alerts, string? Daily, Func<string, string, string> Shared,
+internal sealed record GoldInputs(string Events, string Watermark, TimeSpan SessionGap, AlertSettings Alerts, string? Daily, IGoldStaging Shared,
     string? Only = null);
 
 /// <summary>
@@ -146,7 +146,7 @@ internal static class GoldOutputs
 
     /// <summary>The window aggregate of the staged events (a group of dates, a slice of keys), staged once for the windowed table and its corrections.</summary>
     private static string Aggregate(GoldInputs i, WindowedMetrics.WindowAggregate aggregate, string events) =>
-        "SELECT * FROM " + i.Shared(aggregate.Name, aggregate.Aggregate(events, i.Only));
+        "SELECT * FROM " + i.Shared.Table(aggregate.Name, aggregate.Aggregate(i.Shared, events, i.Only));
 
     /// <summary>The web events with the types the window builders take.</summary>
     private static string Web(GoldInputs i) =>

@@ -370,7 +370,17 @@ internal sealed class GoldStage : IDisposable
         return name;
     }
 
-    /// <summary>Drops a table <see cref="Materialize"/> made, once no output reads it any more (its memory goes back at once).</summary>
+    /// <summary>Has <paramref name="write"/> create a table of this stage on its connection (dropped with the stage); returns its name.</summary>
+    internal string Write(string part, Action<DuckConnection, string> write)
+    {
+        var name = $"{_events}_{part}";
+        _lease.Connection.Execute($"DROP TABLE IF EXISTS {name}");
+        _extra.Add(name);
+        write(_lease.Connection, name);
+        return name;
+    }
+
+    /// <summary>Drops a table <see cref="Materialize"/> or <see cref="Write"/> made, once no output reads it any more (its memory goes back at once).</summary>
     internal void Drop(string table)
     {
         _lease.Connection.Execute($"DROP TABLE IF EXISTS {table}");

@@ -9,7 +9,8 @@ namespace Lakehouse.Engine;
 /// A forward-only reader over a streamed DuckDB result: DuckDB produces the rows chunk by chunk as they are read, so a large
 /// result is never held in memory. A value can be read only while the reader stands on a row: before the first
 /// <see cref="Read"/>, after the last, or after <see cref="Dispose"/>, reading throws (never an access violation). Nested types
-/// (LIST, STRUCT, MAP) are read by casting them in SQL (for instance <c>to_json(x)</c>); <see cref="GetValue"/> refuses them.
+/// (LIST, STRUCT, MAP) are read by casting them in SQL (for instance <c>to_json(x)</c>), except a list of doubles
+/// (<see cref="GetDoubles"/>); <see cref="GetValue"/> refuses them.
 /// </summary>
 public sealed class DuckResult : IDisposable
 {
@@ -129,6 +130,21 @@ public sealed class DuckResult : IDisposable
             DuckDBType.HugeInt or DuckDBType.UnsignedHugeInt => (double)_reader.GetFieldValue<BigInteger>(column),
             _ => GetInt64(column),
         };
+    }
+
+    /// <summary>Reads a LIST of DOUBLE without NULL elements (a list aggregate of a column's non-null values) as an array.</summary>
+    public double[] GetDoubles(int column)
+    {
+        EnsureRow(column);
+        if (_types[column] != DuckDBType.List) throw NotA(column, "a list of doubles");
+        try
+        {
+            return [.. _reader.GetFieldValue<List<double>>(column)];
+        }
+        catch (InvalidCastException e)
+        {
+            throw new InvalidCastException($"Column '{Names[column]}' is not a list of doubles without NULL elements.", e);
+        }
     }
 
     /// <summary>Reads a DECIMAL (or integer, or floating-point) column as a .NET decimal.</summary>

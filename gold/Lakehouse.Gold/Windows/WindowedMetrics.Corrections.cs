@@ -16,7 +16,11 @@ public static partial class WindowedMetrics
     /// aggregates of a minute's rows (<see cref="Parts"/>, with the values an exact percentile or a sorted average needs) and how a
     /// window combines them into its measures (<see cref="Combined"/>), over all its rows and over its on-time rows alike.
     /// </summary>
-    internal sealed record Kind(string Key, string InputColumns, Measure[] Measures, string Parts, string Combined);
+    /// <remarks>
+    /// <see cref="Quantiles"/>: the measures (among <see cref="Measures"/>) that the sliding windows take from C#
+    /// (<see cref="WindowQuantiles"/>) over the parts' value lists, rather than from <see cref="Combined"/>.
+    /// </remarks>
+    internal sealed record Kind(string Key, string InputColumns, Measure[] Measures, string Parts, string Combined, WindowQuantiles.Quantile[] Quantiles);
 
     private static readonly Kind PageKind = new("page_url", "tti_ms, status",
     [
@@ -25,7 +29,7 @@ public static partial class WindowedMetrics
         new("tti_p95_ms", c => $"quantile_cont(tti_ms, 0.95) FILTER (WHERE {c})"),
         new("error_rate", c => $"CAST(count(*) FILTER (WHERE status >= 400 AND {c}) AS DOUBLE) / nullif(count(*) FILTER (WHERE {c}), 0)"),
     ],
-    PageParts, PageCombined);
+    PageParts, PageCombined, [new("tti_p95_ms", "tti_values", 0.95)]);
 
     private static readonly Kind SensorKind = new("sensor_id", "value",
     [
@@ -33,7 +37,7 @@ public static partial class WindowedMetrics
         new("value_min", c => $"min(value) FILTER (WHERE {c})"),
         new("value_max", c => $"max(value) FILTER (WHERE {c})"),
     ],
-    SensorParts, SensorCombined);
+    SensorParts, SensorCombined, []);
 
     /// <summary>
     /// <c>page_metrics_1m_corrections</c>: one row per 1-minute page window that received late events (see
@@ -41,11 +45,12 @@ public static partial class WindowedMetrics
     /// <c>tti_p95_ms_on_time</c>, <c>error_rate_on_time</c> next to <c>events</c>, <c>tti_avg_ms</c>, <c>tti_p95_ms</c>, <c>error_rate</c>.
     /// </summary>
     /// <param name="eventsSql">The web events (see the class remarks), with <c>ingest_time</c>.</param>
-    public static string PageCorrections1m(string eventsSql) => Page1m.Corrections(Page1m.Aggregate(eventsSql));
+    public static string PageCorrections1m(string eventsSql) => Page1m.Corrections(Page1m.Aggregate(NoStaging, eventsSql));
 
     /// <summary><c>page_metrics_5m_corrections</c>: as <see cref="PageCorrections1m"/> for the 5-minute windows that start every minute.</summary>
-    /// <inheritdoc cref="PageCorrections1m" path="/param"/>
-    public static string PageCorrections5m(string eventsSql) => Page5m.Corrections(Page5m.Aggregate(eventsSql));
+    /// <param name="staging">Where the per-minute parts are staged and the percentiles computed (<see cref="WindowQuantiles"/>).</param>
+    /// <param name="eventsSql">The web events (see the class remarks), with <c>ingest_time</c>.</param>
+    internal static string PageCorrections5m(IGoldStaging staging, string eventsSql) => Page5m.Corrections(Page5m.Aggregate(staging, eventsSql));
 
     /// <summary>
     /// <c>sensor_metrics_1m_corrections</c>: one row per 1-minute sensor window that received late events (rows that arrived when the
@@ -78,11 +83,11 @@ public static partial class WindowedMetrics
     /// </para>
     /// </remarks>
     /// <param name="eventsSql">The sensor readings (see the class remarks), with <c>ingest_time</c>.</param>
-    public static string SensorCorrections1m(string eventsSql) => Sensor1m.Corrections(Sensor1m.Aggregate(eventsSql));
+    public static string SensorCorrections1m(string eventsSql) => Sensor1m.Corrections(Sensor1m.Aggregate(NoStaging, eventsSql));
 
     /// <summary><c>sensor_metrics_5m_corrections</c>: as <see cref="SensorCorrections1m"/> for the 5-minute windows that start every minute.</summary>
     /// <inheritdoc cref="SensorCorrections1m" path="/param"/>
-    public static string SensorCorrections5m(string eventsSql) => Sensor5m.Corrections(Sensor5m.Aggregate(eventsSql));
+    public static string SensorCorrections5m(string eventsSql) => Sensor5m.Corrections(Sensor5m.Aggregate(NoStaging, eventsSql));
 
     /// <summary>The aggregate behind <c>page_metrics_1m</c> and its corrections.</summary>
     internal static readonly WindowAggregate Page1m = new("page_1m", PageKind, 1);
@@ -114,7 +119,11 @@ public static partial class WindowedMetrics
         /// and <c>w</c> (a window start in microseconds), the sliding windows of those only (the others would be partial when the events
         /// are only those some windows need).
         /// </summary>
-        internal string Aggregate(string eventsSql, string? only = null) => Minutes == 1 ? TumblingAggregate(eventsSql, Kind) : SlidingAggregate(eventsSql, Kind, only);
+        /// <param name="staging">Where the sliding windows stage their per-minute parts and the quantiles C# computes from them.</param>
+        /// <param name="eventsSql">The events.</param>
+        /// <param name="only">The windows to combine (see above), or null for all.</param>
+        internal string Aggregate(IGoldStaging staging, string eventsSql, string? only = null) =>
+            Minutes == 1 ? TumblingAggregate(eventsSql, Kind) : SlidingAggregate(staging, Name, eventsSql, Kind, Minutes, only);
 
         /// <summary>The windowed table's rows, from the aggregate (a SELECT or a table).</summary>
         internal string Windowed(string aggregateSql, string watermarkSql)
@@ -188,38 +197,48 @@ public static partial class WindowedMetrics
 
     /// <summary>
     /// 5-minute windows starting every minute: each key's minute is aggregated into parts once, and the parts of a minute go to
-    /// the 5 windows that hold it (window k, 0 ≤ k &lt; 5, starts k minutes before the minute), split by how late the rows came. A row of minute m that arrived under watermark a is late for the <c>c</c> latest of the 5 windows that
-    /// hold it, <c>c</c> = ⌊(a − m) / 1 minute⌋ clamped to 0..5 (window k, starting k minutes before m, ends at m + 5 − k minutes;
-    /// a row without an arrival watermark is never late). Each key's minute and class is aggregated once (the parts of the
-    /// measures, and the late rows' ingest times); the parts go to the 5 windows that hold the minute, where class c is late for
-    /// window k when c ≥ 5 − k. A window's measures combine all its parts; its on-time measures combine its on-time parts, for the
-    /// windows that have late rows only. Each row is read once, and a window's values are copied once for its measures and once
-    /// more for its on-time ones only when it has late rows (keeping every row as a struct of value, error, arrival and ingest
-    /// time, and splitting that list per window, took 8.7 s of the 10M-event bench day in stream order where this takes 3.7 s).
+    /// the 5 windows that hold it (window k, 0 ≤ k &lt; 5, starts k minutes before the minute), split by how late the rows came. A
+    /// row of minute m that arrived under watermark a is late for the <c>c</c> latest of the 5 windows that hold it, <c>c</c> =
+    /// ⌊(a − m) / 1 minute⌋ clamped to 0..5 (window k, starting k minutes before m, ends at m + 5 − k minutes; a row without an
+    /// arrival watermark is never late). Each key's minute and class is aggregated once (the parts of the measures, and the late
+    /// rows' ingest times) and staged; the parts go to the 5 windows that hold the minute, where class c is late for window k when
+    /// c ≥ 5 − k. A window's measures combine all its parts; its on-time measures combine its on-time parts, for the windows that
+    /// have late rows only. The kind's quantiles are computed in C# from the staged parts (<see cref="WindowQuantiles"/>) and
+    /// joined in: gathering each window's five value lists in SQL, for its measures and again for its on-time ones, was most of the
+    /// cost (keeping every row as a struct of value, error, arrival and ingest time, and splitting that list per window, was slower
+    /// still: 8.7 s of the 10M-event bench day in stream order where the lists took 3.7 s).
     /// </summary>
-    private static string SlidingAggregate(string eventsSql, Kind kind, string? only)
+    private static string SlidingAggregate(IGoldStaging staging, string name, string eventsSql, Kind kind, int minutes, string? only)
     {
         var minute = WindowSql.Integer(WindowSql.MinuteMicros);
-        var late = $"c >= {SlidingMinutes} - k.i";
+        var late = $"c >= {minutes} - k.i";
         var kept = only is null
             ? "SELECT * FROM windows"
             : $"SELECT w.* FROM windows AS w SEMI JOIN {only} AS o ON w.{kind.Key} IS NOT DISTINCT FROM o.k AND w.start_us = o.w";
         var same = $"a.start_us = b.start_us AND a.{kind.Key} IS NOT DISTINCT FROM b.{kind.Key}";
+        var parts = staging.Table(name + "_parts", $"""
+            SELECT minute_us, {kind.Key},
+              least({minutes}, greatest(0, coalesce((arrival_us - minute_us) // {minute}, 0))) AS c,
+              count(*) AS events,
+              {kind.Parts},
+              list(DISTINCT ingest_time) FILTER (WHERE arrival_us >= minute_us + {minute}) AS ingests
+            FROM ({Timed(eventsSql, kind)}) AS timed
+            GROUP BY ALL
+            """);
+        var quantiles = kind.Quantiles.Select(q => q.Name).ToHashSet(StringComparer.Ordinal);
         var measures = kind.Measures.Select(m => m.Name).ToList();
+        string Measure(string m, bool onTime) => quantiles.Contains(m) ? $"q.{m}{(onTime ? "_on_time" : "")}" : onTime ? $"b.{m}" : $"a.{m}";
+        var joinQuantiles = "";
+        if (kind.Quantiles.Length > 0)
+        {
+            var table = staging.Computed(name + "_quantiles", WindowQuantiles.EmptySql(kind.Quantiles),
+                (connection, target) => WindowQuantiles.Write(connection, parts, kind.Key, kind.Quantiles, minutes, target, CancellationToken.None));
+            joinQuantiles = $" LEFT JOIN {table} AS q ON q.start_us = a.start_us AND q.k IS NOT DISTINCT FROM a.{kind.Key}";
+        }
         return $"""
-            WITH timed AS ({Timed(eventsSql, kind)}),
-            parts AS MATERIALIZED (
-              SELECT minute_us, {kind.Key},
-                least({SlidingMinutes}, greatest(0, coalesce((arrival_us - minute_us) // {minute}, 0))) AS c,
-                count(*) AS events,
-                {kind.Parts},
-                list(DISTINCT ingest_time) FILTER (WHERE arrival_us >= minute_us + {minute}) AS ingests
-              FROM timed
-              GROUP BY ALL
-            ),
-            windows AS (
+            WITH windows AS (
               SELECT minute_us - k.i * {minute} AS start_us, {late} AS late, * EXCLUDE (minute_us, c)
-              FROM parts CROSS JOIN range({SlidingMinutes}) AS k(i)
+              FROM {parts} CROSS JOIN range({minutes}) AS k(i)
             ),
             kept AS ({kept}),
             combined AS MATERIALIZED (
@@ -241,13 +260,13 @@ public static partial class WindowedMetrics
               GROUP BY start_us, {kind.Key}
             )
             SELECT a.start_us, a.{kind.Key}, a.events,
-              {string.Join(", ", measures.Select(m => $"a.{m}"))},
+              {string.Join(", ", measures.Select(m => Measure(m, false)))},
               a.late_events,
               CASE WHEN a.late_events > 0 THEN CAST(len(a.late_ingests) AS BIGINT) END AS late_batches,
               list_max(a.late_ingests) AS revised_at,
               CASE WHEN a.late_events > 0 THEN coalesce(b.events_on_time, 0) END AS events_on_time,
-              {string.Join(",\n  ", measures.Select(m => $"b.{m} AS {m}_on_time"))}
-            FROM combined AS a LEFT JOIN on_time AS b ON {same}
+              {string.Join(",\n  ", measures.Select(m => $"{Measure(m, true)} AS {m}_on_time"))}
+            FROM combined AS a LEFT JOIN on_time AS b ON {same}{joinQuantiles}
             """;
     }
 }

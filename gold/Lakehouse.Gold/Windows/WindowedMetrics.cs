@@ -29,6 +29,9 @@ namespace Lakehouse.Gold.Windows;
 /// </remarks>
 public static partial class WindowedMetrics
 {
+    /// <summary>For the builders that stage nothing (the sliding windows' parts are then a subquery).</summary>
+    private static IGoldStaging NoStaging => Unstaged.Rows;
+
     /// <summary>How many 1-minute steps a sliding window spans (5 minutes, starting every minute).</summary>
     private const int SlidingMinutes = 5;
 
@@ -45,14 +48,16 @@ public static partial class WindowedMetrics
     /// </summary>
     /// <param name="eventsSql">The web events (see the class remarks).</param>
     /// <param name="watermarkSql">A TIMESTAMPTZ expression for the current watermark, or <c>NULL</c> (no window is final).</param>
-    public static string PageMetrics1m(string eventsSql, string watermarkSql) => Page1m.Windowed(Page1m.Aggregate(eventsSql), watermarkSql);
+    public static string PageMetrics1m(string eventsSql, string watermarkSql) => Page1m.Windowed(Page1m.Aggregate(NoStaging, eventsSql), watermarkSql);
 
     /// <summary>
     /// <c>page_metrics_5m</c>: as <see cref="PageMetrics1m"/> over 5-minute windows that start every minute, so each event is
     /// counted in the 5 windows that start in the 5 minutes up to and including its own.
     /// </summary>
-    /// <inheritdoc cref="PageMetrics1m" path="/param"/>
-    public static string PageMetrics5m(string eventsSql, string watermarkSql) => Page5m.Windowed(Page5m.Aggregate(eventsSql), watermarkSql);
+    /// <param name="staging">Where the per-minute parts are staged and the percentiles computed (<see cref="WindowQuantiles"/>).</param>
+    /// <param name="eventsSql">The web events (see the class remarks).</param>
+    /// <param name="watermarkSql">A TIMESTAMPTZ expression for the current watermark, or <c>NULL</c> (no window is final).</param>
+    internal static string PageMetrics5m(IGoldStaging staging, string eventsSql, string watermarkSql) => Page5m.Windowed(Page5m.Aggregate(staging, eventsSql), watermarkSql);
 
     /// <summary>
     /// <c>sensor_metrics_1m</c>: per sensor and UTC minute, <c>event_date</c>, <c>sensor_id</c>, <c>window_start</c>,
@@ -61,11 +66,11 @@ public static partial class WindowedMetrics
     /// </summary>
     /// <param name="eventsSql">The sensor readings (see the class remarks).</param>
     /// <param name="watermarkSql">A TIMESTAMPTZ expression for the current watermark, or <c>NULL</c> (no window is final).</param>
-    public static string SensorMetrics1m(string eventsSql, string watermarkSql) => Sensor1m.Windowed(Sensor1m.Aggregate(eventsSql), watermarkSql);
+    public static string SensorMetrics1m(string eventsSql, string watermarkSql) => Sensor1m.Windowed(Sensor1m.Aggregate(NoStaging, eventsSql), watermarkSql);
 
     /// <summary><c>sensor_metrics_5m</c>: as <see cref="SensorMetrics1m"/> over 5-minute windows that start every minute.</summary>
     /// <inheritdoc cref="SensorMetrics1m" path="/param"/>
-    public static string SensorMetrics5m(string eventsSql, string watermarkSql) => Sensor5m.Windowed(Sensor5m.Aggregate(eventsSql), watermarkSql);
+    public static string SensorMetrics5m(string eventsSql, string watermarkSql) => Sensor5m.Windowed(Sensor5m.Aggregate(NoStaging, eventsSql), watermarkSql);
 
     /// <summary>The page measures' parts per minute (the TTIs themselves for the exact percentile).</summary>
     private const string PageParts = """
@@ -75,10 +80,9 @@ public static partial class WindowedMetrics
           count(*) FILTER (WHERE status >= 400) AS errors
         """;
 
-    /// <summary>The page measures of a window from the parts of its minutes.</summary>
+    /// <summary>The page measures of a window from the parts of its minutes, but the percentile: C# takes it from the TTI lists (<see cref="WindowQuantiles"/>).</summary>
     private const string PageCombined = """
         CAST(sum(tti_sum) AS DOUBLE) / nullif(sum(tti_count), 0) AS tti_avg_ms,
-          list_aggregate(flatten(list(tti_values)), 'quantile_cont', 0.95) AS tti_p95_ms,
           CAST(sum(errors) AS DOUBLE) / sum(events) AS error_rate
         """;
 

@@ -93,3 +93,25 @@ internal static class Relations
         return Enumerable.Range(0, result.ColumnCount).ToDictionary(i => result.Names[i], result.TypeName, StringComparer.Ordinal);
     }
 }
+
+/// <summary>A staging on the fixture's engine, for the window builders that stage parts: each table under a name of its own, kept with the fixture's database.</summary>
+internal sealed class FixtureStaging(EngineFixture fixture) : IGoldStaging
+{
+    public string Table(string name, string sql)
+    {
+        var table = Unique(name);
+        using var lease = fixture.Engine.Lease();
+        lease.Connection.Execute($"CREATE TABLE {table} AS {sql}");
+        return table;
+    }
+
+    public string Computed(string name, string emptySql, Action<DuckConnection, string> write)
+    {
+        var table = Unique(name);
+        using var lease = fixture.Engine.Lease();
+        write(lease.Connection, table);
+        return table;
+    }
+
+    private static string Unique(string name) => $"staged_{name}_{Guid.NewGuid():N}";
+}

@@ -8,6 +8,8 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
 {
     private const string NoWatermark = "NULL";
 
+    private FixtureStaging Staging => new(fixture);
+
     private List<Reference.PageWindow> Pages(string sql) =>
         [.. Query(fixture, $"SELECT * FROM ({sql}) ORDER BY page_url, window_start").Select(r => new Reference.PageWindow(
             (DateOnly)r["event_date"]!, (string?)r["page_url"], (DateTimeOffset)r["window_start"]!, (DateTimeOffset)r["window_end"]!,
@@ -72,7 +74,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
     {
         WebEvent[] events = [new(At("2026-03-01 10:02:30"), "/a", TtiMs: 120)];
 
-        var windows = Pages(WindowedMetrics.PageMetrics5m(WebSql(events), NoWatermark));
+        var windows = Pages(WindowedMetrics.PageMetrics5m(Staging, WebSql(events), NoWatermark));
 
         Assert.Equal(["09:58", "09:59", "10:00", "10:01", "10:02"], windows.Select(w => w.WindowStart.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture)));
         Assert.All(windows, w => Assert.Equal((w.WindowStart.AddMinutes(5), 1L, 120.0), (w.WindowEnd, w.Events, w.TtiP95Ms!.Value)));
@@ -88,7 +90,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
             new(At("2026-03-01 10:05:00"), "/a", TtiMs: 30),
         ];
 
-        var windows = Pages(WindowedMetrics.PageMetrics5m(WebSql(events), NoWatermark)).ToDictionary(w => w.WindowStart);
+        var windows = Pages(WindowedMetrics.PageMetrics5m(Staging, WebSql(events), NoWatermark)).ToDictionary(w => w.WindowStart);
 
         // [10:00, 10:05) holds the first two; [10:01, 10:06) the last two; [10:05, 10:10) only the last.
         Assert.Equal(2, windows[At("2026-03-01 10:00:00")].Events);
@@ -105,7 +107,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
     {
         WebEvent[] events = [new(At("2026-03-01 10:00:10"), "/a", TtiMs: null, Status: 503), new(At("2026-03-01 10:04:10"), "/a", TtiMs: 40)];
 
-        var windows = Pages(WindowedMetrics.PageMetrics5m(WebSql(events), NoWatermark));
+        var windows = Pages(WindowedMetrics.PageMetrics5m(Staging, WebSql(events), NoWatermark));
 
         // Windows starting 09:56 to 09:59 hold only the first event, 10:01 to 10:04 only the second, 10:00 both.
         Assert.Equal([null, null, null, null, 40.0, 40, 40, 40, 40], windows.Select(w => w.TtiP95Ms));
@@ -121,14 +123,14 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
         var events = RandomWebEvents(seed: 7 + minutes, count: 600);
         var watermark = At("2026-03-02 00:03:00");
 
-        var sql = minutes == 1 ? WindowedMetrics.PageMetrics1m(WebSql(events), Time(watermark)) : WindowedMetrics.PageMetrics5m(WebSql(events), Time(watermark));
+        var sql = minutes == 1 ? WindowedMetrics.PageMetrics1m(WebSql(events), Time(watermark)) : WindowedMetrics.PageMetrics5m(Staging, WebSql(events), Time(watermark));
         var windows = Pages(sql);
 
         var expected = Reference.PageWindows(events, minutes, watermark);
         Same(expected, windows);
         // What the job writes: the windowed table projected from the aggregate it shares with the corrections table.
         var aggregate = minutes == 1 ? WindowedMetrics.Page1m : WindowedMetrics.Page5m;
-        Same(expected, Pages(aggregate.Windowed(aggregate.Aggregate(WebSql(events)), Time(watermark))));
+        Same(expected, Pages(aggregate.Windowed(aggregate.Aggregate(Staging, WebSql(events)), Time(watermark))));
         Assert.Contains(windows, w => w.LateEvents > 0);
         Assert.Contains(windows, w => w.IsFinal);
         Assert.Contains(windows, w => !w.IsFinal);
@@ -155,9 +157,9 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
             var readings = Readings(order);
             var builder = minutes == 1 ? WindowedMetrics.SensorMetrics1m(SensorsSql(readings), NoWatermark) : WindowedMetrics.SensorMetrics5m(SensorsSql(readings), NoWatermark);
             Assert.All(Sensors(builder), w => Assert.Equal(0.0, w.ValueAvg));
-            Assert.All(Sensors(aggregate.Windowed(aggregate.Aggregate(SensorsSql(readings)), NoWatermark)), w => Assert.Equal(0.0, w.ValueAvg));
+            Assert.All(Sensors(aggregate.Windowed(aggregate.Aggregate(Staging, SensorsSql(readings)), NoWatermark)), w => Assert.Equal(0.0, w.ValueAvg));
             // On time: the three values before the late one, sorted: -1e16 + 1 + 1e16 (or + 1) over three.
-            var corrections = Query(fixture, $"SELECT value_avg, value_avg_on_time FROM ({aggregate.Corrections(aggregate.Aggregate(SensorsSql(readings)))})");
+            var corrections = Query(fixture, $"SELECT value_avg, value_avg_on_time FROM ({aggregate.Corrections(aggregate.Aggregate(Staging, SensorsSql(readings)))})");
             Assert.NotEmpty(corrections);
             var onTime = order.Take(3).Order().Aggregate(0.0, (sum, v) => sum + v) / 3;
             Assert.All(corrections, c => Assert.Equal((0.0, onTime), ((double?)c["value_avg"], (double?)c["value_avg_on_time"])));
@@ -182,7 +184,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
         var builder = minutes == 1 ? WindowedMetrics.SensorMetrics1m(SensorsSql(readings), NoWatermark) : WindowedMetrics.SensorMetrics5m(SensorsSql(readings), NoWatermark);
 
         var windows = Sensors(builder);
-        var corrections = Query(fixture, $"SELECT value_avg_on_time, value_avg FROM ({aggregate.Corrections(aggregate.Aggregate(SensorsSql(readings)))})");
+        var corrections = Query(fixture, $"SELECT value_avg_on_time, value_avg FROM ({aggregate.Corrections(aggregate.Aggregate(Staging, SensorsSql(readings)))})");
 
         // The exact means rounded to a double (Python's fractions).
         Assert.Equal([.. Enumerable.Repeat<double?>(-1.6499999999999999e+308, minutes), .. Enumerable.Repeat<double?>(1.6e308, minutes)], windows.Select(w => w.ValueAvg));
@@ -203,7 +205,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
 
         Same(Reference.SensorWindows(readings, minutes, watermark), windows);
         var aggregate = minutes == 1 ? WindowedMetrics.Sensor1m : WindowedMetrics.Sensor5m;
-        Same(Reference.SensorWindows(readings, minutes, watermark), Sensors(aggregate.Windowed(aggregate.Aggregate(SensorsSql(readings)), Time(watermark))));
+        Same(Reference.SensorWindows(readings, minutes, watermark), Sensors(aggregate.Windowed(aggregate.Aggregate(Staging, SensorsSql(readings)), Time(watermark))));
         Assert.Contains(windows, w => w.LateEvents > 0);
         Assert.Contains(windows, w => w.IsFinal);
         Assert.Contains(windows, w => !w.IsFinal);
@@ -223,7 +225,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
         events.Add(new WebEvent(At("2026-03-02 00:05:30"), "/z", "s1", 100, 500, batches[3], At("2026-03-02 00:20:00")));
         var aggregate = minutes == 1 ? WindowedMetrics.Page1m : WindowedMetrics.Page5m;
 
-        var actual = Query(fixture, $"SELECT * FROM ({aggregate.Corrections(aggregate.Aggregate(WebSql(events)))}) ORDER BY page_url, window_start");
+        var actual = Query(fixture, $"SELECT * FROM ({aggregate.Corrections(aggregate.Aggregate(Staging, WebSql(events)))}) ORDER BY page_url, window_start");
 
         var expected = LateWindows(events, minutes, e => e.PageUrl, e => e.Timestamp, e => e.ArrivalWatermark)
             .Select(w =>
@@ -259,7 +261,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
         var readings = RandomReadings(seed: 13 + minutes, count: 400).Select(r => r with { IngestTime = batches[random.Next(batches.Length)] }).ToList();
         var aggregate = minutes == 1 ? WindowedMetrics.Sensor1m : WindowedMetrics.Sensor5m;
 
-        var actual = Query(fixture, $"SELECT * FROM ({aggregate.Corrections(aggregate.Aggregate(SensorsSql(readings)))}) ORDER BY sensor_id, window_start");
+        var actual = Query(fixture, $"SELECT * FROM ({aggregate.Corrections(aggregate.Aggregate(Staging, SensorsSql(readings)))}) ORDER BY sensor_id, window_start");
 
         var expected = LateWindows(readings, minutes, r => r.SensorId, r => r.Timestamp, r => r.ArrivalWatermark)
             .Select(w =>
@@ -303,7 +305,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
     {
         WebEvent[] events = [new(At("2026-03-01 10:02:30"), "/a", TtiMs: 1)];
 
-        var windows = Pages(WindowedMetrics.PageMetrics5m(WebSql(events), Time(At("2026-03-01 10:04:00"))));
+        var windows = Pages(WindowedMetrics.PageMetrics5m(Staging, WebSql(events), Time(At("2026-03-01 10:04:00"))));
 
         // Ends 10:03, 10:04, 10:05, 10:06, 10:07: the first two are final.
         Assert.Equal([true, true, false, false, false], windows.Select(w => w.IsFinal));
@@ -403,7 +405,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
     [Fact]
     public void PageAndSensorMetrics_Columns_NamesAndTypesOfTheContract()
     {
-        var page = Types(fixture, WindowedMetrics.PageMetrics5m(WebSql([new(At("2026-03-01 10:00:00"), "/a")]), NoWatermark));
+        var page = Types(fixture, WindowedMetrics.PageMetrics5m(Staging, WebSql([new(At("2026-03-01 10:00:00"), "/a")]), NoWatermark));
         var sensor = Types(fixture, WindowedMetrics.SensorMetrics1m(SensorsSql([new(At("2026-03-01 10:00:00"), "a", 1)]), NoWatermark));
 
         Assert.Equal(

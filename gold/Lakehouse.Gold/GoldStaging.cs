@@ -1,0 +1,91 @@
+using Lakehouse.Engine;
+
+namespace Lakehouse.Gold;
+
+/// <summary>
+/// Where a gold query stages what more than one output reads, or what C# computes: tables on the run's connection, each name staged
+/// once per group of dates and slice of keys (see <see cref="GoldInputs.Shared"/>).
+/// </summary>
+internal interface IGoldStaging
+{
+    /// <summary>The result of <paramref name="sql"/>, staged once under <paramref name="name"/>; returns a relation that reads it.</summary>
+    string Table(string name, string sql);
+
+    /// <summary>
+    /// A table that <paramref name="write"/> creates under the name it is given (on the connection it is given), staged once under
+    /// <paramref name="name"/>; returns a relation that reads it. <paramref name="emptySql"/> is an empty relation of its columns,
+    /// for a staging that computes nothing (a query read only for its columns).
+    /// </summary>
+    string Computed(string name, string emptySql, Action<DuckConnection, string> write);
+}
+
+/// <summary>
+/// A staging of one group of dates on the stage's connection: each name is staged once (the windowed table and its corrections table
+/// read the same aggregate), under a prefix and a slice's suffix (<see cref="Named"/>), and every table is dropped with the group
+/// (<see cref="DropAll"/>).
+/// </summary>
+internal sealed class GroupStaging : IGoldStaging
+{
+    private readonly GoldStage _stage;
+    private readonly Dictionary<string, string> _tables;
+    private readonly string _prefix;
+    private readonly string _suffix;
+    private readonly CancellationToken _cancellationToken;
+
+    internal GroupStaging(GoldStage stage, CancellationToken cancellationToken)
+        : this(stage, new Dictionary<string, string>(StringComparer.Ordinal), "", "", cancellationToken)
+    {
+    }
+
+    private GroupStaging(GoldStage stage, Dictionary<string, string> tables, string prefix, string suffix, CancellationToken cancellationToken)
+    {
+        _stage = stage;
+        _tables = tables;
+        _prefix = prefix;
+        _suffix = suffix;
+        _cancellationToken = cancellationToken;
+    }
+
+    /// <summary>The same staging with names taken as <paramref name="prefix"/> + name + <paramref name="suffix"/>.</summary>
+    internal GroupStaging Named(string prefix, string suffix) => new(_stage, _tables, _prefix + prefix, _suffix + suffix, _cancellationToken);
+
+    public string Table(string name, string sql) => Once(name, full => _stage.Materialize(full, sql, _cancellationToken));
+
+    public string Computed(string name, string emptySql, Action<DuckConnection, string> write) => Once(name, full => _stage.Write(full, write));
+
+    private string Once(string name, Func<string, string> stage)
+    {
+        var full = _prefix + name + _suffix;
+        if (!_tables.TryGetValue(full, out var table)) _tables[full] = table = stage(full);
+        return table;
+    }
+
+    /// <summary>Drops every table staged through this staging or one <see cref="Named"/> from it.</summary>
+    internal void DropAll()
+    {
+        foreach (var table in _tables.Values) _stage.Drop(table);
+        _tables.Clear();
+    }
+}
+
+/// <summary>
+/// A staging that stages nothing: a table is its query, as a subquery. A computed table is empty for <see cref="Columns"/>, for a
+/// query read only for its columns (or with no row wanted), and refused for <see cref="Rows"/>, whose rows are read.
+/// </summary>
+internal sealed class Unstaged : IGoldStaging
+{
+    private readonly bool _columnsOnly;
+
+    private Unstaged(bool columnsOnly) => _columnsOnly = columnsOnly;
+
+    /// <summary>For a query whose rows are read, and that computes nothing in C#.</summary>
+    internal static Unstaged Rows { get; } = new(false);
+
+    /// <summary>For a query read only for its columns, or with no row wanted.</summary>
+    internal static Unstaged Columns { get; } = new(true);
+
+    public string Table(string name, string sql) => $"({sql})";
+
+    public string Computed(string name, string emptySql, Action<DuckConnection, string> write) =>
+        _columnsOnly ? $"({emptySql})" : throw new InvalidOperationException($"'{name}' is computed in C# and needs a staging on a connection.");
+}
