@@ -9,8 +9,8 @@ namespace Lakehouse.Engine;
 /// A forward-only reader over a streamed DuckDB result: DuckDB produces the rows chunk by chunk as they are read, so a large
 /// result is never held in memory. A value can be read only while the reader stands on a row: before the first
 /// <see cref="Read"/>, after the last, or after <see cref="Dispose"/>, reading throws (never an access violation). Nested types
-/// (LIST, STRUCT, MAP) are read by casting them in SQL (for instance <c>to_json(x)</c>), except a list of doubles
-/// (<see cref="GetDoubles"/>); <see cref="GetValue"/> refuses them.
+/// (LIST, STRUCT, MAP) are read by casting them in SQL (for instance <c>to_json(x)</c>), except lists of doubles and
+/// BIGINTs (<see cref="GetDoubles"/>, <see cref="GetInt64s"/>); <see cref="GetValue"/> refuses them.
 /// </summary>
 public sealed class DuckResult : IDisposable
 {
@@ -133,17 +133,22 @@ public sealed class DuckResult : IDisposable
     }
 
     /// <summary>Reads a LIST of DOUBLE without NULL elements (a list aggregate of a column's non-null values) as an array.</summary>
-    public double[] GetDoubles(int column)
+    public double[] GetDoubles(int column) => GetList<double>(column, "doubles");
+
+    /// <summary>Reads a LIST of BIGINT without NULL elements as an array.</summary>
+    public long[] GetInt64s(int column) => GetList<long>(column, "BIGINTs");
+
+    private T[] GetList<T>(int column, string what)
     {
         EnsureRow(column);
-        if (_types[column] != DuckDBType.List) throw NotA(column, "a list of doubles");
+        if (_types[column] != DuckDBType.List) throw NotA(column, "a list of " + what);
         try
         {
-            return [.. _reader.GetFieldValue<List<double>>(column)];
+            return [.. _reader.GetFieldValue<List<T>>(column)];
         }
         catch (InvalidCastException e)
         {
-            throw new InvalidCastException($"Column '{Names[column]}' is not a list of doubles without NULL elements.", e);
+            throw new InvalidCastException($"Column '{Names[column]}' is not a list of {what} without NULL elements.", e);
         }
     }
 

@@ -80,6 +80,9 @@ internal static class WindowSql
     /// </summary>
     internal static string TimestampOfWholeSeconds(string wholeSecondMicros) => $"to_timestamp(CAST(({wholeSecondMicros}) // 1000000 AS DOUBLE))";
 
+    /// <summary>The TIMESTAMPTZ at <paramref name="micros"/> (BIGINT) microseconds since 1970, exactly; NULL for NULL.</summary>
+    internal static string TimestampOfMicros(string micros) => $"(TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_microseconds({micros}))";
+
     /// <summary>The UTC date (DATE) of an instant given in microseconds since 1970.</summary>
     internal static string DateOfMicros(string micros) => $"CAST(DATE '1970-01-01' + CAST({Floor(micros, DayMicros)} // {Integer(DayMicros)} AS INTEGER) AS DATE)";
 

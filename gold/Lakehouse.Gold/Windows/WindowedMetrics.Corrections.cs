@@ -18,9 +18,9 @@ public static partial class WindowedMetrics
     /// </summary>
     /// <remarks>
     /// <see cref="Quantiles"/>: the measures (among <see cref="Measures"/>) that the sliding windows take from C#
-    /// (<see cref="WindowQuantiles"/>) over the parts' value lists, rather than from <see cref="Combined"/>.
+    /// (<see cref="WindowLists"/>) over the parts' value lists, rather than from <see cref="Combined"/>.
     /// </remarks>
-    internal sealed record Kind(string Key, string InputColumns, Measure[] Measures, string Parts, string Combined, WindowQuantiles.Quantile[] Quantiles);
+    internal sealed record Kind(string Key, string InputColumns, Measure[] Measures, string Parts, string Combined, WindowLists.Quantile[] Quantiles);
 
     private static readonly Kind PageKind = new("page_url", "tti_ms, status",
     [
@@ -48,7 +48,7 @@ public static partial class WindowedMetrics
     public static string PageCorrections1m(string eventsSql) => Page1m.Corrections(Page1m.Aggregate(NoStaging, eventsSql));
 
     /// <summary><c>page_metrics_5m_corrections</c>: as <see cref="PageCorrections1m"/> for the 5-minute windows that start every minute.</summary>
-    /// <param name="staging">Where the per-minute parts are staged and the percentiles computed (<see cref="WindowQuantiles"/>).</param>
+    /// <param name="staging">Where the per-minute parts are staged and the percentiles computed (<see cref="WindowLists"/>).</param>
     /// <param name="eventsSql">The web events (see the class remarks), with <c>ingest_time</c>.</param>
     internal static string PageCorrections5m(IGoldStaging staging, string eventsSql) => Page5m.Corrections(Page5m.Aggregate(staging, eventsSql));
 
@@ -86,8 +86,9 @@ public static partial class WindowedMetrics
     public static string SensorCorrections1m(string eventsSql) => Sensor1m.Corrections(Sensor1m.Aggregate(NoStaging, eventsSql));
 
     /// <summary><c>sensor_metrics_5m_corrections</c>: as <see cref="SensorCorrections1m"/> for the 5-minute windows that start every minute.</summary>
-    /// <inheritdoc cref="SensorCorrections1m" path="/param"/>
-    public static string SensorCorrections5m(string eventsSql) => Sensor5m.Corrections(Sensor5m.Aggregate(NoStaging, eventsSql));
+    /// <param name="staging">Where the per-minute parts are staged and the late batches computed (<see cref="WindowLists"/>).</param>
+    /// <param name="eventsSql">The sensor readings (see the class remarks), with <c>ingest_time</c>.</param>
+    internal static string SensorCorrections5m(IGoldStaging staging, string eventsSql) => Sensor5m.Corrections(Sensor5m.Aggregate(staging, eventsSql));
 
     /// <summary>The aggregate behind <c>page_metrics_1m</c> and its corrections.</summary>
     internal static readonly WindowAggregate Page1m = new("page_1m", PageKind, 1);
@@ -203,9 +204,9 @@ public static partial class WindowedMetrics
     /// arrival watermark is never late). Each key's minute and class is aggregated once (the parts of the measures, and the late
     /// rows' ingest times) and staged; the parts go to the 5 windows that hold the minute, where class c is late for window k when
     /// c ≥ 5 − k. A window's measures combine all its parts; its on-time measures combine its on-time parts, for the windows that
-    /// have late rows only. The kind's quantiles are computed in C# from the staged parts (<see cref="WindowQuantiles"/>) and
-    /// joined in: gathering each window's five value lists in SQL, for its measures and again for its on-time ones, was most of the
-    /// cost (keeping every row as a struct of value, error, arrival and ingest time, and splitting that list per window, was slower
+    /// have late rows only. The kind's quantiles, and the late rows' batches and last ingest time, are computed in C# from the
+    /// staged parts (<see cref="WindowLists"/>) and joined in: gathering each window's five value lists in SQL, for its measures and
+    /// again for its on-time ones, and its late rows' ingest times, was most of the cost (keeping every row as a struct of value, error, arrival and ingest time, and splitting that list per window, was slower
     /// still: 8.7 s of the 10M-event bench day in stream order where the lists took 3.7 s).
     /// </summary>
     private static string SlidingAggregate(IGoldStaging staging, string name, string eventsSql, Kind kind, int minutes, string? only)
@@ -221,20 +222,15 @@ public static partial class WindowedMetrics
               least({minutes}, greatest(0, coalesce((arrival_us - minute_us) // {minute}, 0))) AS c,
               count(*) AS events,
               {kind.Parts},
-              list(DISTINCT ingest_time) FILTER (WHERE arrival_us >= minute_us + {minute}) AS ingests
+              list(epoch_us(ingest_time)) FILTER (WHERE arrival_us >= minute_us + {minute} AND ingest_time IS NOT NULL) AS ingests
             FROM ({Timed(eventsSql, kind)}) AS timed
             GROUP BY ALL
             """);
         var quantiles = kind.Quantiles.Select(q => q.Name).ToHashSet(StringComparer.Ordinal);
         var measures = kind.Measures.Select(m => m.Name).ToList();
         string Measure(string m, bool onTime) => quantiles.Contains(m) ? $"q.{m}{(onTime ? "_on_time" : "")}" : onTime ? $"b.{m}" : $"a.{m}";
-        var joinQuantiles = "";
-        if (kind.Quantiles.Length > 0)
-        {
-            var table = staging.Computed(name + "_quantiles", WindowQuantiles.EmptySql(kind.Quantiles),
-                (connection, target) => WindowQuantiles.Write(connection, parts, kind.Key, kind.Quantiles, minutes, target, CancellationToken.None));
-            joinQuantiles = $" LEFT JOIN {table} AS q ON q.start_us = a.start_us AND q.k IS NOT DISTINCT FROM a.{kind.Key}";
-        }
+        var lists = staging.Computed(name + "_lists", WindowLists.EmptySql(kind.Quantiles),
+            (connection, target) => WindowLists.Write(connection, parts, kind.Key, kind.Quantiles, minutes, target, CancellationToken.None));
         return $"""
             WITH windows AS (
               SELECT minute_us - k.i * {minute} AS start_us, {late} AS late, * EXCLUDE (minute_us, c)
@@ -245,8 +241,7 @@ public static partial class WindowedMetrics
               SELECT start_us, {kind.Key},
                 CAST(sum(events) AS BIGINT) AS events,
                 {kind.Combined},
-                coalesce(CAST(sum(events) FILTER (WHERE late) AS BIGINT), 0) AS late_events,
-                list_distinct(flatten(list(ingests) FILTER (WHERE late))) AS late_ingests
+                coalesce(CAST(sum(events) FILTER (WHERE late) AS BIGINT), 0) AS late_events
               FROM kept
               GROUP BY start_us, {kind.Key}
             ),
@@ -262,11 +257,12 @@ public static partial class WindowedMetrics
             SELECT a.start_us, a.{kind.Key}, a.events,
               {string.Join(", ", measures.Select(m => Measure(m, false)))},
               a.late_events,
-              CASE WHEN a.late_events > 0 THEN CAST(len(a.late_ingests) AS BIGINT) END AS late_batches,
-              list_max(a.late_ingests) AS revised_at,
+              CASE WHEN a.late_events > 0 THEN q.late_batches END AS late_batches,
+              {WindowSql.TimestampOfMicros("q.revised_at_us")} AS revised_at,
               CASE WHEN a.late_events > 0 THEN coalesce(b.events_on_time, 0) END AS events_on_time,
               {string.Join(",\n  ", measures.Select(m => $"{Measure(m, true)} AS {m}_on_time"))}
-            FROM combined AS a LEFT JOIN on_time AS b ON {same}{joinQuantiles}
+            FROM combined AS a LEFT JOIN on_time AS b ON {same}
+              LEFT JOIN {lists} AS q ON q.start_us = a.start_us AND q.k IS NOT DISTINCT FROM a.{kind.Key}
             """;
     }
 }

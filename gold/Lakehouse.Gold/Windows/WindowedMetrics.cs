@@ -54,7 +54,7 @@ public static partial class WindowedMetrics
     /// <c>page_metrics_5m</c>: as <see cref="PageMetrics1m"/> over 5-minute windows that start every minute, so each event is
     /// counted in the 5 windows that start in the 5 minutes up to and including its own.
     /// </summary>
-    /// <param name="staging">Where the per-minute parts are staged and the percentiles computed (<see cref="WindowQuantiles"/>).</param>
+    /// <param name="staging">Where the per-minute parts are staged and the percentiles computed (<see cref="WindowLists"/>).</param>
     /// <param name="eventsSql">The web events (see the class remarks).</param>
     /// <param name="watermarkSql">A TIMESTAMPTZ expression for the current watermark, or <c>NULL</c> (no window is final).</param>
     internal static string PageMetrics5m(IGoldStaging staging, string eventsSql, string watermarkSql) => Page5m.Windowed(Page5m.Aggregate(staging, eventsSql), watermarkSql);
@@ -69,8 +69,10 @@ public static partial class WindowedMetrics
     public static string SensorMetrics1m(string eventsSql, string watermarkSql) => Sensor1m.Windowed(Sensor1m.Aggregate(NoStaging, eventsSql), watermarkSql);
 
     /// <summary><c>sensor_metrics_5m</c>: as <see cref="SensorMetrics1m"/> over 5-minute windows that start every minute.</summary>
-    /// <inheritdoc cref="SensorMetrics1m" path="/param"/>
-    public static string SensorMetrics5m(string eventsSql, string watermarkSql) => Sensor5m.Windowed(Sensor5m.Aggregate(NoStaging, eventsSql), watermarkSql);
+    /// <param name="staging">Where the per-minute parts are staged and the late batches computed (<see cref="WindowLists"/>).</param>
+    /// <param name="eventsSql">The sensor readings (see the class remarks).</param>
+    /// <param name="watermarkSql">A TIMESTAMPTZ expression for the current watermark, or <c>NULL</c> (no window is final).</param>
+    internal static string SensorMetrics5m(IGoldStaging staging, string eventsSql, string watermarkSql) => Sensor5m.Windowed(Sensor5m.Aggregate(staging, eventsSql), watermarkSql);
 
     /// <summary>The page measures' parts per minute (the TTIs themselves for the exact percentile).</summary>
     private const string PageParts = """
@@ -80,7 +82,7 @@ public static partial class WindowedMetrics
           count(*) FILTER (WHERE status >= 400) AS errors
         """;
 
-    /// <summary>The page measures of a window from the parts of its minutes, but the percentile: C# takes it from the TTI lists (<see cref="WindowQuantiles"/>).</summary>
+    /// <summary>The page measures of a window from the parts of its minutes, but the percentile: C# takes it from the TTI lists (<see cref="WindowLists"/>).</summary>
     private const string PageCombined = """
         CAST(sum(tti_sum) AS DOUBLE) / nullif(sum(tti_count), 0) AS tti_avg_ms,
           CAST(sum(errors) AS DOUBLE) / sum(events) AS error_rate

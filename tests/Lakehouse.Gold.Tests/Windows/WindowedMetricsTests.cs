@@ -155,7 +155,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
         foreach (var order in new[] { values, [.. values.Reverse()], [1, 1e16, 1, -1e16] })
         {
             var readings = Readings(order);
-            var builder = minutes == 1 ? WindowedMetrics.SensorMetrics1m(SensorsSql(readings), NoWatermark) : WindowedMetrics.SensorMetrics5m(SensorsSql(readings), NoWatermark);
+            var builder = minutes == 1 ? WindowedMetrics.SensorMetrics1m(SensorsSql(readings), NoWatermark) : WindowedMetrics.SensorMetrics5m(Staging, SensorsSql(readings), NoWatermark);
             Assert.All(Sensors(builder), w => Assert.Equal(0.0, w.ValueAvg));
             Assert.All(Sensors(aggregate.Windowed(aggregate.Aggregate(Staging, SensorsSql(readings)), NoWatermark)), w => Assert.Equal(0.0, w.ValueAvg));
             // On time: the three values before the late one, sorted: -1e16 + 1 + 1e16 (or + 1) over three.
@@ -181,7 +181,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
             new(t, "cold", -1.7e308, IngestTime: t), new(t.AddSeconds(1), "cold", -1.6e308, IngestTime: t),
         ];
         var aggregate = minutes == 1 ? WindowedMetrics.Sensor1m : WindowedMetrics.Sensor5m;
-        var builder = minutes == 1 ? WindowedMetrics.SensorMetrics1m(SensorsSql(readings), NoWatermark) : WindowedMetrics.SensorMetrics5m(SensorsSql(readings), NoWatermark);
+        var builder = minutes == 1 ? WindowedMetrics.SensorMetrics1m(SensorsSql(readings), NoWatermark) : WindowedMetrics.SensorMetrics5m(Staging, SensorsSql(readings), NoWatermark);
 
         var windows = Sensors(builder);
         var corrections = Query(fixture, $"SELECT value_avg_on_time, value_avg FROM ({aggregate.Corrections(aggregate.Aggregate(Staging, SensorsSql(readings)))})");
@@ -200,7 +200,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
         var readings = RandomReadings(seed: 11 + minutes, count: 500);
         var watermark = At("2026-03-01 10:12:00");
 
-        var sql = minutes == 1 ? WindowedMetrics.SensorMetrics1m(SensorsSql(readings), Time(watermark)) : WindowedMetrics.SensorMetrics5m(SensorsSql(readings), Time(watermark));
+        var sql = minutes == 1 ? WindowedMetrics.SensorMetrics1m(SensorsSql(readings), Time(watermark)) : WindowedMetrics.SensorMetrics5m(Staging, SensorsSql(readings), Time(watermark));
         var windows = Sensors(sql);
 
         Same(Reference.SensorWindows(readings, minutes, watermark), windows);
@@ -321,7 +321,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
             new(At("2026-03-01 10:02:50"), "s1", 74),
         ];
 
-        var fiveMinute = Sensors(WindowedMetrics.SensorMetrics5m(SensorsSql(readings), NoWatermark));
+        var fiveMinute = Sensors(WindowedMetrics.SensorMetrics5m(Staging, SensorsSql(readings), NoWatermark));
         var oneMinute = Sensors(WindowedMetrics.SensorMetrics1m(SensorsSql(readings), NoWatermark));
 
         // 5-minute windows ending 10:03 and 10:04 were final at 10:04; those ending 10:05 to 10:07 were not.

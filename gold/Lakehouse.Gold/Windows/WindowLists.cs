@@ -4,40 +4,46 @@ using Lakehouse.Engine;
 namespace Lakehouse.Gold.Windows;
 
 /// <summary>
-/// Exact quantiles of sliding windows, computed in C# from the per-minute parts the window aggregate stages (each key's minute, split
-/// by lateness class, with its values as a list), as DuckDB's <c>quantile_cont</c> gives them to the bit. SQL had to gather the five
-/// minutes' lists of every window, flatten them and sort the copy (and again for the on-time answer): that was most of the 5-minute
-/// windows' cost. Here each minute's values are read once and sorted once, and a window's quantile is picked by walking its minutes'
-/// sorted values from the nearer end, in parallel over keys.
+/// The measures of sliding windows that need the rows' values themselves, computed in C# from the per-minute parts the window
+/// aggregate stages (each key's minute, split by lateness class, with its values as lists): exact quantiles, as DuckDB's
+/// <c>quantile_cont</c> gives them to the bit, over all of a window's rows and over its on-time rows, and the late rows' distinct
+/// micro-batches and last ingest time. SQL had to gather the five minutes' lists of every window, flatten them, and sort or
+/// deduplicate the copy (again for the on-time answer): that was most of the 5-minute windows' cost. Here each minute's lists are
+/// read once and sorted once, and a window's quantile is picked by walking its minutes' sorted values from the nearer end, in
+/// parallel over keys.
 /// </summary>
-internal static class WindowQuantiles
+internal static class WindowLists
 {
     /// <summary>A quantile column: <paramref name="Name"/> from the parts' list column <paramref name="Values"/>, at <paramref name="Q"/>.</summary>
     internal sealed record Quantile(string Name, string Values, double Q);
 
     /// <summary>
-    /// The columns <see cref="Write"/> makes, as an empty relation: <c>start_us</c> (BIGINT), <c>k</c> (the key, VARCHAR), then per
-    /// quantile its value over all the window's rows and <c>&lt;name&gt;_on_time</c> over its on-time rows.
+    /// The columns <see cref="Write"/> makes, as an empty relation: <c>start_us</c> (BIGINT), <c>k</c> (the key, VARCHAR),
+    /// <c>late_batches</c> and <c>revised_at_us</c> (BIGINT), then per quantile its value over all the window's rows and
+    /// <c>&lt;name&gt;_on_time</c> over its on-time rows (DOUBLE).
     /// </summary>
     internal static string EmptySql(IReadOnlyList<Quantile> quantiles) =>
-        "SELECT CAST(NULL AS BIGINT) AS start_us, CAST(NULL AS VARCHAR) AS k, " +
-        string.Join(", ", quantiles.Select(q => $"CAST(NULL AS DOUBLE) AS {SqlText.Identifier(q.Name)}, CAST(NULL AS DOUBLE) AS {SqlText.Identifier(q.Name + "_on_time")}")) +
+        "SELECT CAST(NULL AS BIGINT) AS start_us, CAST(NULL AS VARCHAR) AS k, CAST(NULL AS BIGINT) AS late_batches, CAST(NULL AS BIGINT) AS revised_at_us" +
+        string.Concat(quantiles.Select(q => $", CAST(NULL AS DOUBLE) AS {SqlText.Identifier(q.Name)}, CAST(NULL AS DOUBLE) AS {SqlText.Identifier(q.Name + "_on_time")}")) +
         " WHERE false";
 
     /// <summary>
     /// Creates <paramref name="table"/> (see <see cref="EmptySql"/>) with one row per window of <paramref name="minutes"/> minutes,
     /// starting every minute, that holds a part of <paramref name="parts"/>. The parts are rows of <c>minute_us</c> (BIGINT), the key
     /// column <paramref name="key"/> (VARCHAR, NULL is a key of its own), <c>c</c> (the lateness class: a part at minute offset
-    /// <c>o</c> of a window is late for it when <c>c ≥ minutes − o</c>) and each quantile's list of values (NULL for none). A quantile
-    /// is NULL over no values; the on-time one is NULL unless the window has a late part, as the SQL on-time answer is.
+    /// <c>o</c> of a window is late for it when <c>c ≥ minutes − o</c>), <c>ingests</c> (the ingest times of its rows that are late
+    /// for some window, as microseconds since 1970; NULL for none) and each quantile's list of values (NULL for none). For a window
+    /// with late parts, <c>late_batches</c> is the number of distinct ingest times of its late parts and <c>revised_at_us</c> the
+    /// last; both NULL otherwise. A quantile is NULL over no values; the on-time one is NULL unless the window has a late part, as
+    /// the SQL on-time answer is.
     /// </summary>
     internal static void Write(DuckConnection connection, string parts, string key, IReadOnlyList<Quantile> quantiles, int minutes, string table,
         CancellationToken cancellationToken)
     {
         var groups = new Dictionary<string, List<Part>>(StringComparer.Ordinal);
         List<Part>? nullKey = null;
-        var columns = string.Join(", ", quantiles.Select(q => SqlText.Identifier(q.Values)));
-        using (var r = connection.Query($"SELECT minute_us, {SqlText.Identifier(key)}, CAST(c AS INTEGER), {columns} FROM {parts}", cancellationToken))
+        var columns = string.Concat(quantiles.Select(q => ", " + SqlText.Identifier(q.Values)));
+        using (var r = connection.Query($"SELECT minute_us, {SqlText.Identifier(key)}, CAST(c AS INTEGER), ingests{columns} FROM {parts}", cancellationToken))
         {
             string? last = null;
             List<Part>? current = null;
@@ -51,8 +57,8 @@ internal static class WindowQuantiles
                     last = k;
                 }
                 var values = new long[quantiles.Count][];
-                for (var i = 0; i < values.Length; i++) values[i] = r.IsNull(3 + i) ? [] : SortedKeys(r.GetDoubles(3 + i));
-                current.Add(new Part(r.GetInt64(0), (int)r.GetInt64(2), values));
+                for (var i = 0; i < values.Length; i++) values[i] = r.IsNull(4 + i) ? [] : SortedKeys(r.GetDoubles(4 + i));
+                current.Add(new Part(r.GetInt64(0), (int)r.GetInt64(2), r.IsNull(3) ? [] : SortedDistinct(r.GetInt64s(3)), values));
             }
         }
         var keys = groups.Select(g => (Key: (string?)g.Key, Parts: g.Value)).ToList();
@@ -61,27 +67,30 @@ internal static class WindowQuantiles
         Parallel.For(0, keys.Count, new ParallelOptions { CancellationToken = cancellationToken },
             i => results[i] = Windows(keys[i].Parts, quantiles, minutes));
 
-        var names = string.Join(", ", quantiles.Select(q => $"{SqlText.Identifier(q.Name)} DOUBLE, {SqlText.Identifier(q.Name + "_on_time")} DOUBLE"));
-        connection.Execute($"CREATE TABLE {table} (start_us BIGINT, k VARCHAR, {names})", cancellationToken);
+        var names = string.Concat(quantiles.Select(q => $", {SqlText.Identifier(q.Name)} DOUBLE, {SqlText.Identifier(q.Name + "_on_time")} DOUBLE"));
+        connection.Execute($"CREATE TABLE {table} (start_us BIGINT, k VARCHAR, late_batches BIGINT, revised_at_us BIGINT{names})", cancellationToken);
         using var appender = connection.CreateAppender(table);
         for (var i = 0; i < keys.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             foreach (var w in results[i])
             {
-                appender.AppendInt64(w.Start).Append(keys[i].Key);
-                for (var q = 0; q < quantiles.Count; q++) appender.Append(w.Values[2 * q]).Append(w.Values[2 * q + 1]);
+                appender.AppendInt64(w.Start).Append(keys[i].Key).AppendInt64(w.LateBatches).AppendInt64(w.RevisedAt);
+                foreach (var value in w.Values) appender.Append(value);
                 appender.EndRow();
             }
         }
         appender.Close();
     }
 
-    /// <summary>One key's minute and lateness class, with each quantile's values as sorted <see cref="OrderKey"/>s.</summary>
-    private readonly record struct Part(long Minute, int Class, long[][] Values);
+    /// <summary>
+    /// One key's minute and lateness class: the late rows' ingest times, sorted and distinct, and each quantile's values as sorted
+    /// <see cref="OrderKey"/>s.
+    /// </summary>
+    private readonly record struct Part(long Minute, int Class, long[] Ingests, long[][] Values);
 
-    /// <summary>A window's start and, per quantile, its value over all rows and over the on-time rows.</summary>
-    private readonly record struct Window(long Start, double?[] Values);
+    /// <summary>A window's start, its late rows' batches and last ingest time (null without late rows), and per quantile its value over all rows and over the on-time rows.</summary>
+    private readonly record struct Window(long Start, long? LateBatches, long? RevisedAt, double?[] Values);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Window[] Windows(List<Part> parts, IReadOnlyList<Quantile> quantiles, int minutes)
@@ -95,6 +104,7 @@ internal static class WindowQuantiles
         var windows = new List<Window>(starts.Count / Math.Max(1, minutes - 1));
         var lists = new List<long[]>();
         var onTime = new List<long[]>();
+        var ingests = new List<long>();
         var first = 0;
         long? previous = null;
         foreach (var start in starts)
@@ -104,10 +114,21 @@ internal static class WindowQuantiles
             while (first < parts.Count && parts[first].Minute < start) first++;
             var end = first;
             var late = false;
-            while (end < parts.Count && parts[end].Minute < start + minutes * minute)
+            ingests.Clear();
+            for (; end < parts.Count && parts[end].Minute < start + minutes * minute; end++)
             {
-                late |= parts[end].Class >= minutes - (int)((parts[end].Minute - start) / minute);
-                end++;
+                if (!IsLate(parts[end], start, minutes)) continue;
+                late = true;
+                ingests.AddRange(parts[end].Ingests);
+            }
+            long? batches = null, revised = null;
+            if (late)
+            {
+                ingests.Sort();
+                batches = ingests.Count == 0 ? 0 : 1;
+                for (var i = 1; i < ingests.Count; i++)
+                    if (ingests[i] != ingests[i - 1]) batches++;
+                revised = ingests.Count == 0 ? null : ingests[^1];
             }
             var values = new double?[2 * quantiles.Count];
             for (var q = 0; q < quantiles.Count; q++)
@@ -116,17 +137,19 @@ internal static class WindowQuantiles
                 onTime.Clear();
                 for (var j = first; j < end; j++)
                 {
-                    var part = parts[j];
-                    lists.Add(part.Values[q]);
-                    if (late && part.Class < minutes - (int)((part.Minute - start) / minute)) onTime.Add(part.Values[q]);
+                    lists.Add(parts[j].Values[q]);
+                    if (late && !IsLate(parts[j], start, minutes)) onTime.Add(parts[j].Values[q]);
                 }
                 values[2 * q] = Interpolated(lists, quantiles[q].Q);
                 values[2 * q + 1] = late ? Interpolated(onTime, quantiles[q].Q) : null;
             }
-            windows.Add(new Window(start, values));
+            windows.Add(new Window(start, batches, revised, values));
         }
         return [.. windows];
     }
+
+    /// <summary>Whether the part's rows are late for the window starting at <paramref name="start"/>: class c at minute offset o, c ≥ minutes − o.</summary>
+    private static bool IsLate(Part part, long start, int minutes) => part.Class >= minutes - (int)((part.Minute - start) / WindowSql.MinuteMicros);
 
     /// <summary>
     /// The quantile <paramref name="q"/> of the union of <paramref name="lists"/> (each sorted), as DuckDB's <c>quantile_cont</c>
@@ -191,6 +214,16 @@ internal static class WindowQuantiles
         for (var i = 0; i < values.Length; i++) keys[i] = OrderKey(values[i]);
         Array.Sort(keys);
         return keys;
+    }
+
+    /// <summary>The values sorted, each once.</summary>
+    private static long[] SortedDistinct(long[] values)
+    {
+        Array.Sort(values);
+        var n = 0;
+        for (var i = 0; i < values.Length; i++)
+            if (i == 0 || values[i] != values[n - 1]) values[n++] = values[i];
+        return n == values.Length ? values : values[..n];
     }
 
     /// <summary>

@@ -5,16 +5,16 @@ using static Lakehouse.Gold.Tests.Windows.Relations;
 namespace Lakehouse.Gold.Tests.Windows;
 
 /// <summary>
-/// The 5-minute windows' percentiles, which C# computes from the staged per-minute parts, against DuckDB's own
-/// <c>quantile_cont</c> over each window's rows (and its on-time rows), window by window.
+/// The 5-minute windows' percentiles and late batches, which C# computes from the staged per-minute parts, against DuckDB's own
+/// <c>quantile_cont</c>, distinct count and max over each window's rows (its on-time rows, its late rows), window by window.
 /// </summary>
-public sealed class WindowQuantilesTests(EngineFixture fixture) : IClassFixture<EngineFixture>
+public sealed class WindowListsTests(EngineFixture fixture) : IClassFixture<EngineFixture>
 {
     [Theory]
     [InlineData(1, 60, false)]
     [InlineData(2, 3000, false)]
     [InlineData(3, 3000, true)]
-    public void PageMetrics5m_RandomEventsLateAndOnTime_PercentilesAsQuantileContOfEachWindow(int seed, int count, bool hostile)
+    public void PageMetrics5m_RandomEventsLateAndOnTime_PercentilesAndLateBatchesAsSqlGivesThemForEachWindow(int seed, int count, bool hostile)
     {
         var random = new Random(seed);
         var start = At("2026-03-01 23:50:00");
@@ -35,16 +35,18 @@ public sealed class WindowQuantilesTests(EngineFixture fixture) : IClassFixture<
         }
         var web = WebSql(events);
         var aggregate = WindowedMetrics.Page5m;
-        var actual = $"SELECT start_us, page_url, tti_p95_ms, tti_p95_ms_on_time, late_events FROM ({aggregate.Aggregate(new FixtureStaging(fixture), web)})";
+        var actual = $"SELECT start_us, page_url, tti_p95_ms, tti_p95_ms_on_time, late_events, late_batches, revised_at FROM ({aggregate.Aggregate(new FixtureStaging(fixture), web)})";
         var expected = $"""
             WITH t AS (
-              SELECT page_url, tti_ms, epoch_us(arrival_watermark) AS a, epoch_us(date_trunc('minute', timezone('UTC', timestamp))) AS m FROM ({web})
+              SELECT page_url, tti_ms, ingest_time, epoch_us(arrival_watermark) AS a, epoch_us(date_trunc('minute', timezone('UTC', timestamp))) AS m FROM ({web})
             ),
             w AS (SELECT DISTINCT page_url, m - i * 60000000 AS start_us FROM t, range(5) AS r(i))
             SELECT w.start_us, w.page_url,
               quantile_cont(tti_ms, 0.95) AS p95,
               quantile_cont(tti_ms, 0.95) FILTER (WHERE NOT coalesce(a >= w.start_us + 300000000, false)) AS p95_on_time,
-              count(*) FILTER (WHERE coalesce(a >= w.start_us + 300000000, false)) AS late
+              count(*) FILTER (WHERE coalesce(a >= w.start_us + 300000000, false)) AS late,
+              count(DISTINCT ingest_time) FILTER (WHERE coalesce(a >= w.start_us + 300000000, false)) AS late_batches,
+              max(ingest_time) FILTER (WHERE coalesce(a >= w.start_us + 300000000, false)) AS revised_at
             FROM w JOIN t ON t.page_url IS NOT DISTINCT FROM w.page_url AND t.m >= w.start_us AND t.m < w.start_us + 300000000
             GROUP BY ALL
             """;
@@ -54,13 +56,15 @@ public sealed class WindowQuantilesTests(EngineFixture fixture) : IClassFixture<
               count(*) FILTER (x.tti_p95_ms IS DISTINCT FROM e.p95) AS differ,
               count(*) FILTER (e.late > 0 AND x.tti_p95_ms_on_time IS DISTINCT FROM e.p95_on_time) AS differ_on_time,
               count(*) FILTER (e.late = 0 AND x.tti_p95_ms_on_time IS NOT NULL) AS on_time_without_late,
+              count(*) FILTER (x.late_events IS DISTINCT FROM e.late OR x.late_batches IS DISTINCT FROM (CASE WHEN e.late > 0 THEN e.late_batches END)
+                OR x.revised_at IS DISTINCT FROM e.revised_at) AS differ_late,
               count(*) FILTER (e.late > 0) AS with_late,
               count(*) FILTER (e.p95 IS NULL) AS without_tti,
               count(*) FILTER (e.late > 0 AND e.p95_on_time IS NULL) AS late_without_on_time_tti
             FROM ({actual}) AS x FULL JOIN ({expected}) AS e ON x.start_us = e.start_us AND x.page_url IS NOT DISTINCT FROM e.page_url
             """);
         var r = Assert.Single(rows);
-        Assert.Equal("", string.Join(", ", r.Where(c => c.Key is "unmatched" or "differ" or "differ_on_time" or "on_time_without_late" && (long)c.Value! != 0).Select(c => $"{c.Key} {c.Value}")));
+        Assert.Equal("", string.Join(", ", r.Where(c => c.Key is "unmatched" or "differ" or "differ_on_time" or "on_time_without_late" or "differ_late" && (long)c.Value! != 0).Select(c => $"{c.Key} {c.Value}")));
         Assert.Equal(0L, r["unmatched"]);
         Assert.Equal(0L, r["differ"]);
         Assert.Equal(0L, r["differ_on_time"]);
@@ -74,17 +78,17 @@ public sealed class WindowQuantilesTests(EngineFixture fixture) : IClassFixture<
     [Fact]
     public void Interpolated_ManyMinutesOfOneValueOrNone_AsQuantileContWouldGive()
     {
-        static long[] Keys(params double[] values) => [.. values.Select(WindowQuantiles.OrderKey).Order()];
+        static long[] Keys(params double[] values) => [.. values.Select(WindowLists.OrderKey).Order()];
 
-        Assert.Null(WindowQuantiles.Interpolated([Keys(), Keys()], 0.95));
-        Assert.Equal(7.0, WindowQuantiles.Interpolated([Keys(7)], 0.95));
+        Assert.Null(WindowLists.Interpolated([Keys(), Keys()], 0.95));
+        Assert.Equal(7.0, WindowLists.Interpolated([Keys(7)], 0.95));
         // Ranks 0..3 of 1, 2, 3, 4: (n − 1)·0.95 = 2.85, between 3 and 4.
         var d = 3 * 0.95 - 2;
-        Assert.Equal(3 * (1 - d) + 4 * d, WindowQuantiles.Interpolated([Keys(4, 1), Keys(3), Keys(2)], 0.95));
-        Assert.Equal(1.0, WindowQuantiles.Interpolated([Keys(4, 1), Keys(3), Keys(2)], 0));
-        Assert.Equal(4.0, WindowQuantiles.Interpolated([Keys(4, 1), Keys(3), Keys(2)], 1));
+        Assert.Equal(3 * (1 - d) + 4 * d, WindowLists.Interpolated([Keys(4, 1), Keys(3), Keys(2)], 0.95));
+        Assert.Equal(1.0, WindowLists.Interpolated([Keys(4, 1), Keys(3), Keys(2)], 0));
+        Assert.Equal(4.0, WindowLists.Interpolated([Keys(4, 1), Keys(3), Keys(2)], 1));
         // NaN sorts last, -∞ first, as DuckDB sorts them.
-        Assert.Equal(double.NegativeInfinity, WindowQuantiles.Interpolated([Keys(double.NaN, 1), Keys(double.NegativeInfinity)], 0));
-        Assert.True(double.IsNaN(WindowQuantiles.Interpolated([Keys(double.NaN, 1), Keys(double.NegativeInfinity)], 1)!.Value));
+        Assert.Equal(double.NegativeInfinity, WindowLists.Interpolated([Keys(double.NaN, 1), Keys(double.NegativeInfinity)], 0));
+        Assert.True(double.IsNaN(WindowLists.Interpolated([Keys(double.NaN, 1), Keys(double.NegativeInfinity)], 1)!.Value));
     }
 }
