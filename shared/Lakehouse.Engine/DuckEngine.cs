@@ -1,11 +1,8 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using DuckDB.NET.Data;
-using DuckDB.NET.Data.DataChunk.Reader;
-using DuckDB.NET.Data.DataChunk.Writer;
 using Lakehouse.Core;
+using Lakehouse.Engine.Native;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -176,65 +173,33 @@ public sealed class DuckEngine : IDisposable
         return new DuckConnection(this, connection, _logger);
     }
 
-    /// <summary>The scalar functions of C# registered so far (<see cref="RegisterTextFunction"/>); also the lock around the root connection.</summary>
+    /// <summary>The scalar functions of C# registered so far (<see cref="RegisterStructFunction"/>); also the lock around the root connection.</summary>
     private readonly HashSet<string> _functions = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Makes the SQL function <paramref name="name"/>(BLOB) → VARCHAR, computed by <paramref name="body"/> (null for NULL; a NULL
-    /// argument gives NULL without a call), callable on every connection of this engine. A name already registered keeps its first
-    /// body. DuckDB calls it on its own threads, a chunk of rows at a time, so <paramref name="body"/> must be thread-safe; it is
-    /// compiled fully optimized at once, since one query may be its whole life.
+    /// Makes the SQL function <paramref name="name"/>(BLOB) → STRUCT(<paramref name="fields"/>), computed row by row by
+    /// <paramref name="body"/>, callable on every connection of this engine. The body reads the BLOB where DuckDB holds it and writes
+    /// the fields straight into DuckDB's vectors (through DuckDB's C API: no stream, array or .NET string per row); a field it does not
+    /// set is NULL, and a body that returns false gives a NULL struct. A NULL argument gives NULL without a call. A name already
+    /// registered keeps its first body. DuckDB calls it on its own threads, a chunk of rows at a time, so <paramref name="body"/> must
+    /// be thread-safe; an exception it throws fails the query with its message (<see cref="LakehouseException"/> for the caller).
     /// </summary>
-    public void RegisterTextFunction(string name, Func<ReadOnlySpan<byte>, string?> body)
+    /// <exception cref="LakehouseException">DuckDB refused the function (reason Engine).</exception>
+    public void RegisterStructFunction(string name, IReadOnlyList<DuckField> fields, DuckStructRowFunction body)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(fields);
         ArgumentNullException.ThrowIfNull(body);
+        if (fields.Count == 0) throw new ArgumentException("A struct needs at least one field.", nameof(fields));
+        if (fields.Any(f => string.IsNullOrEmpty(f.Name) || !Enum.IsDefined(f.Type)))
+            throw new ArgumentException("Every field needs a name and a known type.", nameof(fields));
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         lock (_functions)
         {
             if (_functions.Contains(name)) return;
-            try
-            {
-                Root.RegisterScalarFunction<byte[], string>(name, (readers, writer, rows) => TextFunctionChunk(body, readers[0], writer, rows),
-                    new ScalarFunctionOptions { IsPureFunction = true });
-            }
-            catch (DuckDBException e)
-            {
-                throw DuckError.Create($"Registering the function '{name}' failed", e);
-            }
+            if (!StructFunction.Register(Root.NativeConnection, name, fields, body))
+                throw new LakehouseException(LakehouseErrorReason.Engine, $"Registering the function '{name}' failed: DuckDB refused it (a field name given twice, say).");
             _functions.Add(name);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TextFunctionChunk(Func<ReadOnlySpan<byte>, string?> body, IDuckDBDataReader values, IDuckDBDataWriter writer, ulong rows)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(4096);
-        try
-        {
-            for (ulong i = 0; i < rows; i++)
-            {
-                if (!values.IsValid(i))
-                {
-                    writer.WriteNull(i);
-                    continue;
-                }
-                // DuckDB.NET hands a BLOB over as a stream on the vector's memory: copied into one buffer, not an array per row.
-                using var stream = values.GetValue<Stream>(i);
-                var length = checked((int)stream.Length);
-                if (length > buffer.Length)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = ArrayPool<byte>.Shared.Rent(length);
-                }
-                stream.ReadExactly(buffer, 0, length);
-                if (body(buffer.AsSpan(0, length)) is { } text) writer.WriteValue(text, i);
-                else writer.WriteNull(i);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -34,25 +34,109 @@ public sealed class DuckEngineTests : IDisposable
         Assert.False(r.Read());
     }
 
-    [Fact]
-    public void RegisterTextFunction_OnEveryConnection_NullsPassLargeValuesReadWholeAndTheFirstBodyKept()
+    private static readonly DuckField[] AllTypes =
+    [
+        new("s", DuckFieldType.Varchar), new("n", DuckFieldType.BigInt), new("d", DuckFieldType.Double), new("b", DuckFieldType.Boolean),
+        new("t", DuckFieldType.TimestampTz), new("never", DuckFieldType.Varchar),
+    ];
+
+    /// <summary>The input back as s (set twice: the second, shorter value must replace the first whole), and its length in the other types, n only when odd.</summary>
+    private static bool EchoWithLength(ReadOnlySpan<byte> input, DuckStructRow row)
     {
-        _engine.RegisterTextFunction("lh_test_len", bytes => bytes.Length == 0 ? null : $"{bytes.Length}:{(char)bytes[^1]}");
-        _engine.RegisterTextFunction("lh_test_len", _ => "second");
-        using var first = _engine.Lease();
+        if (input.Length == 0) return false;
+        row.SetVarchar(0, "twelve bytes"u8);
+        row.SetVarchar(0, input);
+        if (input.Length % 2 == 1) row.SetBigInt(1, input.Length);
+        row.SetDouble(2, input.Length / 2.0);
+        row.SetBoolean(3, input.Length % 2 == 0);
+        row.SetTimestampTz(4, input.Length * 1_000_000L);
+        return true;
+    }
+
+    /// <summary>What <see cref="EchoWithLength"/> gives for v, in SQL.</summary>
+    private const string EchoWithLengthSql =
+        "CASE WHEN v IS NOT NULL AND v <> '' THEN {'s': v, 'n': CASE WHEN strlen(v) % 2 = 1 THEN strlen(v) END, 'd': strlen(v) / 2, " +
+        "'b': strlen(v) % 2 = 0, 't': make_timestamptz(strlen(v) * 1000000), 'never': CAST(NULL AS VARCHAR)} END";
+
+    [Fact]
+    public void RegisterStructFunction_ManyChunks_EveryFieldTypeNullsInlineAndLongStringsAsComputed()
+    {
+        _engine.RegisterStructFunction("lh_test_echo", AllTypes, EchoWithLength);
+        using var lease = _engine.Lease();
+        var c = lease.Connection;
+        // 5,000 rows (three chunks): NULL, empty (the body says NULL), 1 to 12 bytes (inline), 13 and more, 100,001 bytes, multi-byte UTF-8.
+        c.Execute("CREATE TEMP TABLE lh_in AS SELECT i, CASE WHEN i % 97 = 1 THEN NULL WHEN i % 89 = 2 THEN '' WHEN i = 3 THEN repeat('x', 100000) || 'z' " +
+                  "WHEN i % 5 = 0 THEN 'été ' || i ELSE repeat('ab', i % 9) || i END AS v FROM range(5000) AS t(i)");
+
+        Assert.Equal(0L, c.Scalar($"SELECT count(*) FROM lh_in WHERE lh_test_echo(encode(v)) IS DISTINCT FROM {EchoWithLengthSql}"));
+        // Equality, grouping and ordering read inline strings by their 16 bytes: the padding after a short value must be zeros.
+        Assert.Equal(c.Scalar("SELECT count(DISTINCT v) FROM lh_in WHERE v <> ''"), c.Scalar("SELECT count(DISTINCT lh_test_echo(encode(v)).s) FROM lh_in"));
+        Assert.Equal(c.Scalar("SELECT count(*) FROM lh_in WHERE v <> ''"), c.Scalar("SELECT count(*) FROM lh_in AS a JOIN lh_in AS b ON lh_test_echo(encode(a.v)).s = b.v AND a.i = b.i"));
+        using var r = c.Query("SELECT lh_test_echo(encode(v)).s, lh_test_echo(encode(v)).n, lh_test_echo(encode(v)) IS NULL FROM lh_in WHERE i IN (1, 2, 3, 4, 10) ORDER BY i");
+        var rows = new List<(string?, long?, bool)>();
+        while (r.Read()) rows.Add((r.IsNull(0) ? null : r.GetString(0), r.IsNull(1) ? null : r.GetInt64(1), r.GetBoolean(2)));
+        Assert.Equal([(null, null, true), (null, null, true), (new string('x', 100000) + "z", 100001L, false), ("abababab4", 9L, false), ("été 10", null, false)], rows);
+    }
+
+    [Fact]
+    public void RegisterStructFunction_SameNameTwice_FirstBodyKeptOnEveryConnection()
+    {
+        _engine.RegisterStructFunction("lh_test_echo", AllTypes, EchoWithLength);
+        _engine.RegisterStructFunction("lh_test_echo", [new("other", DuckFieldType.BigInt)], (_, row) =>
+        {
+            row.SetBigInt(0, 1);
+            return true;
+        });
+        using var lease = _engine.Lease();
         using var other = _engine.Connect();
 
-        // 5,000 rows (several chunks), one value larger than the function's first buffer, a NULL and an empty value.
-        using var r = other.Query(
-            "SELECT lh_test_len(CAST(v AS BLOB)) FROM (SELECT CASE WHEN i = 1 THEN NULL WHEN i = 2 THEN '' WHEN i = 3 THEN repeat('x', 100000) || 'z' " +
-            "ELSE 'ab' || (i % 10) END AS v, i FROM range(5000) AS t(i)) ORDER BY i");
-        var values = new List<string?>();
-        while (r.Read()) values.Add(r.IsNull(0) ? null : r.GetString(0));
+        Assert.Equal("ab5", other.Scalar("SELECT lh_test_echo(encode(v)).s FROM (SELECT 'ab' || 5 AS v)"));
+        Assert.Equal(3L, lease.Connection.Scalar("SELECT lh_test_echo(CAST('abc' AS BLOB)).n"));
+        Assert.Null(lease.Connection.Scalar("SELECT lh_test_echo(CAST(NULL AS BLOB))"));
+    }
 
-        Assert.Equal(5000, values.Count);
-        Assert.Equal(["3:0", null, null, "100001:z", "3:4"], values.Take(5));
-        Assert.Equal("3:9", values[^1]);
-        Assert.Equal("3:5", first.Connection.Scalar("SELECT lh_test_len(CAST('ab5' AS BLOB))"));
+    [Fact]
+    public void RegisterStructFunction_BodyDeclinesAfterSettingFields_RowAndItsFieldsNull()
+    {
+        _engine.RegisterStructFunction("lh_test_decline", AllTypes, (input, row) =>
+        {
+            row.SetVarchar(0, input);
+            row.SetBigInt(1, input.Length);
+            return input.Length > 2;
+        });
+        using var lease = _engine.Lease();
+
+        Assert.Equal("1,0,0|0,3,3", lease.Connection.Scalar(
+            "SELECT string_agg(counts, '|' ORDER BY k) FROM (SELECT k, concat_ws(',', count(*) FILTER (WHERE f IS NULL), count(f.s), count(f.n)) AS counts " +
+            "FROM (SELECT k, lh_test_decline(encode(v)) AS f FROM (VALUES (1, 'ab'), (2, 'abc'), (2, 'abcd'), (2, 'a string longer than twelve')) AS t(k, v)) GROUP BY k)"));
+    }
+
+    [Theory]
+    [InlineData("throw", "InvalidOperationException: the body failed on row 4000")]
+    [InlineData("type", "ArgumentException: Field 1 is BigInt, not Double.")]
+    [InlineData("utf8", "ArgumentException: The value of field 0 is not valid UTF-8.")]
+    public void RegisterStructFunction_BodyThrows_TheQueryFailsWithItsMessageAndTheEngineGoesOn(string fault, string message)
+    {
+        _engine.RegisterStructFunction("lh_test_fault", AllTypes, (input, row) =>
+        {
+            if (input.SequenceEqual("4000"u8))
+            {
+                switch (fault)
+                {
+                    case "throw": throw new InvalidOperationException("the body failed on row 4000");
+                    case "type": row.SetDouble(1, 1); break;
+                    case "utf8": row.SetVarchar(0, [0xC3, 0x28]); break;
+                }
+            }
+            return true;
+        });
+        using var lease = _engine.Lease();
+
+        var e = Assert.Throws<LakehouseException>(() => lease.Connection.Scalar("SELECT count(lh_test_fault(CAST(CAST(i AS VARCHAR) AS BLOB))) FROM range(5000) AS t(i)"));
+
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+        Assert.Equal(LakehouseErrorReason.Engine, e.Reason);
+        Assert.Equal(3999L, lease.Connection.Scalar("SELECT count(lh_test_fault(CAST(CAST(i AS VARCHAR) AS BLOB))) FROM range(3999) AS t(i)"));
     }
 
     [Fact]

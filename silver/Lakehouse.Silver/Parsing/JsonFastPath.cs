@@ -12,7 +12,8 @@ namespace Lakehouse.Silver.Parsing;
 
 /// <summary>
 /// The fast path of the JSON parse, in C# (System.Text.Json's reader, one pass per payload): a payload that is plainly
-/// well-formed becomes one record of its columns' values, which SQL splits and casts (<see cref="Value"/>); any other payload
+/// well-formed becomes one record of its columns' values, a STRUCT written straight into DuckDB's vectors by a function registered
+/// through its C API (<see cref="DuckEngine.RegisterStructFunction"/>), which SQL reads (<see cref="Value"/>); any other payload
 /// gives null and takes the SQL path of <see cref="JsonPayloadSql"/>, which names its problem. The fast path only ever declines,
 /// so a payload gives the same row whichever path takes it (a test runs both over hostile payloads and compares the rows).
 /// </summary>
@@ -23,8 +24,10 @@ namespace Lakehouse.Silver.Parsing;
 /// is not in doubt: a string without <c>\u</c> escapes, an integer of at most 18 digits, a finite number that is not -0 and does not
 /// round to zero or a subnormal, a timestamp <c>YYYY-MM-DDThh:mm:ss</c> with at most 6 fraction digits and <c>Z</c> or
 /// <c>±hh:mm</c>, an object. Anything else (a string list, 2.0 for an integer, a timestamp without an offset, a wrong type) takes
-/// the SQL path. The record holds the values in column order, separated by U+001F; U+001E stands for null. Neither can occur in
-/// a value: raw JSON has no control characters, and escapes that could make them (<c>\u001f</c>) are declined.
+/// the SQL path. The record has a field per column, in the column's type where the fast path reads the value exactly as the SQL
+/// path's cast does: an integer's 18 digits at most, a number's correctly rounded double (as DuckDB's cast and yyjson round), a
+/// timestamp's microseconds. An object stays text, minified by json() in SQL as the SQL path's text is: yyjson's printing of its
+/// numbers is not repeated here.
 /// </remarks>
 internal sealed class JsonFastPath
 {
@@ -34,12 +37,17 @@ internal sealed class JsonFastPath
     /// <summary>The most keys one checked object may have here (each is compared with those before it); more take the SQL path.</summary>
     private const int MostKeys = 64;
 
+    /// <summary>The most columns whose values a row keeps on the stack; a dataset with more keeps them in an array.</summary>
+    private const int MostStackColumns = 64;
+
     private readonly DatasetColumnType[] _types;
+    private readonly DuckField[] _fields;
     private readonly Node _root = new();
 
     private JsonFastPath(DatasetDefinition definition)
     {
         _types = [.. definition.Columns.Select(c => c.Type)];
+        _fields = [.. _types.Select((t, i) => new DuckField(Field(i), FieldType(t)))];
         var spec = new StringBuilder();
         for (var i = 0; i < definition.Columns.Count; i++)
         {
@@ -58,77 +66,150 @@ internal sealed class JsonFastPath
         FunctionName = "lakehouse_json_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(spec.ToString())))[..16];
     }
 
-    /// <summary>The SQL function (payload BLOB → record VARCHAR, null to take the SQL path) of this definition's columns.</summary>
+    /// <summary>The SQL function (payload BLOB → record STRUCT, NULL to take the SQL path) of this definition's columns.</summary>
     internal string FunctionName { get; }
 
     /// <summary>The fast path of <paramref name="definition"/>'s columns, its function registered on <paramref name="engine"/>.</summary>
     internal static JsonFastPath Register(DuckEngine engine, DatasetDefinition definition)
     {
         var fast = new JsonFastPath(definition);
-        engine.RegisterTextFunction(fast.FunctionName, fast.Parse);
+        engine.RegisterStructFunction(fast.FunctionName, fast._fields, fast.Write);
         return fast;
     }
 
+    /// <summary>The record's field of column <paramref name="index"/> (0-based): c1, c2, … (two column names may differ only in case; a STRUCT's may not).</summary>
+    private static string Field(int index) => "c" + (index + 1).ToString(CultureInfo.InvariantCulture);
+
     /// <summary>
-    /// The typed value of column <paramref name="index"/> (0-based) of <paramref name="definition"/> from <paramref name="record"/>,
-    /// the record split into a list: the same value the SQL path gives for the payload.
+    /// A column's type in the record: its own where the fast path reads it exactly (the same BIGINT, DOUBLE, BOOLEAN or TIMESTAMPTZ
+    /// the SQL path casts); an object as its text, minified in SQL (<see cref="Value"/>); a string list is never set (declined).
+    /// </summary>
+    private static DuckFieldType FieldType(DatasetColumnType type) => type switch
+    {
+        DatasetColumnType.Integer => DuckFieldType.BigInt,
+        DatasetColumnType.Number => DuckFieldType.Double,
+        DatasetColumnType.Boolean => DuckFieldType.Boolean,
+        DatasetColumnType.Timestamp => DuckFieldType.TimestampTz,
+        _ => DuckFieldType.Varchar,
+    };
+
+    /// <summary>A NULL of the record's type, for a parse without the fast path.</summary>
+    internal static string NoRecord(DatasetDefinition definition) =>
+        "CAST(NULL AS STRUCT(" + string.Join(", ", definition.Columns.Select((c, i) => Field(i) + " " + FieldType(c.Type) switch
+        {
+            DuckFieldType.BigInt => "BIGINT",
+            DuckFieldType.Double => "DOUBLE",
+            DuckFieldType.Boolean => "BOOLEAN",
+            DuckFieldType.TimestampTz => "TIMESTAMPTZ",
+            _ => "VARCHAR",
+        })) + "))";
+
+    /// <summary>
+    /// The typed value of column <paramref name="index"/> (0-based) of <paramref name="definition"/> from <paramref name="record"/>
+    /// (the function's STRUCT): the same value the SQL path gives for the payload.
     /// </summary>
     internal static string Value(DatasetDefinition definition, int index, string record)
     {
-        var field = $"nullif({record}[{index + 1}], chr({NullMark}))";
+        var field = $"struct_extract({record}, '{Field(index)}')";
         return definition.Columns[index].Type switch
         {
-            DatasetColumnType.String => field,
-            DatasetColumnType.Integer => $"CAST({field} AS BIGINT)",
-            DatasetColumnType.Number => $"CAST({field} AS DOUBLE)",
-            DatasetColumnType.Boolean => $"({field} = 't')",
-            DatasetColumnType.Timestamp => $"make_timestamptz(CAST({field} AS BIGINT))",
+            DatasetColumnType.String or DatasetColumnType.Integer or DatasetColumnType.Number or DatasetColumnType.Boolean or DatasetColumnType.Timestamp => field,
             DatasetColumnType.Object => $"CAST(json({field}) AS VARCHAR)",
             DatasetColumnType.StringList => "CAST(NULL AS VARCHAR[])",
             var other => throw new ArgumentOutOfRangeException(nameof(definition), other, "Unknown column type."),
         };
     }
 
-    /// <summary>The SQL that splits the record (a VARCHAR expression) into the list <see cref="Value"/> reads.</summary>
-    internal static string Split(string record) => $"string_split({record}, chr({Separator}))";
-
-    /// <summary>The record of <paramref name="payload"/>'s values; null when the payload is not plainly well-formed (see the remarks).</summary>
+    /// <summary>
+    /// The function's body: writes <paramref name="payload"/>'s values into <paramref name="row"/>; false (a NULL record) when the
+    /// payload is not plainly well-formed (see the remarks).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal string? Parse(ReadOnlySpan<byte> payload)
+    private bool Write(ReadOnlySpan<byte> payload, DuckStructRow row)
     {
-        if (payload.Length > SilverRules.MaxPayloadBytes || !Utf8.IsValid(payload)) return null;
-        var first = payload.IndexOfAnyExcept(" \t\n\r"u8);
-        if (first < 0 || payload[first] != (byte)'{') return null;
-        var values = new Slice[_types.Length];
-        var scratch = ArrayPool<byte>.Shared.Rent(256);
-        var used = 0;
+        Span<Slice> values = _types.Length <= MostStackColumns ? stackalloc Slice[_types.Length] : new Slice[_types.Length];
+        byte[] scratch = [];
         try
         {
-            var reader = new Utf8JsonReader(payload);
-            try
+            if (!Read(payload, values, ref scratch)) return false;
+            for (var i = 0; i < values.Length; i++)
             {
-                reader.Read();
-                if (!ReadObject(ref reader, payload, _root, values, ref scratch, ref used)) return null;
-                // Anything but whitespace after the object throws.
-                while (reader.Read())
+                var v = values[i];
+                if (!v.IsSet) continue;
+                switch (_types[i])
                 {
+                    case DatasetColumnType.Integer:
+                        row.SetBigInt(i, v.Bits);
+                        break;
+                    case DatasetColumnType.Number:
+                        row.SetDouble(i, BitConverter.Int64BitsToDouble(v.Bits));
+                        break;
+                    case DatasetColumnType.Boolean:
+                        row.SetBoolean(i, v.Bits != 0);
+                        break;
+                    case DatasetColumnType.Timestamp:
+                        row.SetTimestampTz(i, v.Bits);
+                        break;
+                    default:
+                        row.SetVarchar(i, v.InScratch ? scratch.AsSpan(v.Start, v.Length) : payload.Slice(v.Start, v.Length));
+                        break;
                 }
             }
-            catch (JsonException)
-            {
-                return null;
-            }
-            return Record(payload, values, scratch);
+            return true;
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(scratch);
+            if (scratch.Length > 0) ArrayPool<byte>.Shared.Return(scratch);
         }
+    }
+
+    /// <summary>
+    /// The record of <paramref name="payload"/> as text: its values in column order joined by U+001F, U+001E for null (a boolean t or
+    /// f, a timestamp its microseconds, a number as written); null when the payload is not plainly well-formed. The function's
+    /// reading, for tests and debugging.
+    /// </summary>
+    internal string? Parse(ReadOnlySpan<byte> payload)
+    {
+        var values = new Slice[_types.Length];
+        byte[] scratch = [];
+        try
+        {
+            return Read(payload, values, ref scratch) ? Record(payload, values, scratch) : null;
+        }
+        finally
+        {
+            if (scratch.Length > 0) ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>Reads <paramref name="payload"/>'s values into <paramref name="values"/>; false when it is not plainly well-formed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool Read(ReadOnlySpan<byte> payload, Span<Slice> values, ref byte[] scratch)
+    {
+        if (payload.Length > SilverRules.MaxPayloadBytes || !Utf8.IsValid(payload)) return false;
+        var first = payload.IndexOfAnyExcept(" \t\n\r"u8);
+        if (first < 0 || payload[first] != (byte)'{') return false;
+        var used = 0;
+        var reader = new Utf8JsonReader(payload);
+        try
+        {
+            reader.Read();
+            if (!ReadObject(ref reader, payload, _root, values, ref scratch, ref used)) return false;
+            // Anything but whitespace after the object throws.
+            while (reader.Read())
+            {
+            }
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+        return true;
     }
 
     /// <summary>Reads the object the reader stands on (its start) to its end; false to decline the payload.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool ReadObject(ref Utf8JsonReader reader, ReadOnlySpan<byte> payload, Node node, Slice[] values, ref byte[] scratch, ref int used)
+    private bool ReadObject(ref Utf8JsonReader reader, ReadOnlySpan<byte> payload, Node node, Span<Slice> values, ref byte[] scratch, ref int used)
     {
         Span<int> starts = stackalloc int[MostKeys];
         Span<int> lengths = stackalloc int[MostKeys];
@@ -153,7 +234,7 @@ internal sealed class JsonFastPath
 
     /// <summary>Reads the value of a key the columns' paths name; false to decline the payload.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool ReadValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> payload, Entry entry, Slice[] values, ref byte[] scratch, ref int used)
+    private bool ReadValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> payload, Entry entry, Span<Slice> values, ref byte[] scratch, ref int used)
     {
         var token = reader.TokenType;
         if (token == JsonTokenType.StartObject)
@@ -186,11 +267,13 @@ internal sealed class JsonFastPath
                 value = default;
                 return true;
             case JsonTokenType.True or JsonTokenType.False when type == DatasetColumnType.Boolean:
-                value = Slice.OfScratch(Append(ref scratch, ref used, token == JsonTokenType.True ? "t"u8 : "f"u8), 1);
+                value = Slice.OfNumber(token == JsonTokenType.True ? 1 : 0);
                 return true;
-            case JsonTokenType.Number when type == DatasetColumnType.Integer && IsPlainInteger(reader.ValueSpan):
-            case JsonTokenType.Number when type == DatasetColumnType.Number && IsPlainNumber(reader.ValueSpan):
-                value = Slice.OfPayload((int)reader.TokenStartIndex, reader.ValueSpan.Length);
+            case JsonTokenType.Number when type == DatasetColumnType.Integer && TryPlainInteger(reader.ValueSpan, out var integer):
+                value = Slice.OfPayload((int)reader.TokenStartIndex, reader.ValueSpan.Length, integer);
+                return true;
+            case JsonTokenType.Number when type == DatasetColumnType.Number && TryPlainNumber(reader.ValueSpan, out var number):
+                value = Slice.OfPayload((int)reader.TokenStartIndex, reader.ValueSpan.Length, BitConverter.DoubleToInt64Bits(number));
                 return true;
             case JsonTokenType.String when type == DatasetColumnType.String:
                 if (!reader.ValueIsEscaped)
@@ -205,21 +288,23 @@ internal sealed class JsonFastPath
                 value = Slice.OfScratch(at, written);
                 return true;
             case JsonTokenType.String when type == DatasetColumnType.Timestamp && !reader.ValueIsEscaped && TryMicros(reader.ValueSpan, out var micros):
-                Span<byte> digits = stackalloc byte[24];
-                micros.TryFormat(digits, out var n, default, CultureInfo.InvariantCulture);
-                value = Slice.OfScratch(Append(ref scratch, ref used, digits[..n]), n);
+                value = Slice.OfNumber(micros);
                 return true;
             default:
                 return false;
         }
     }
 
-    /// <summary>An integer of at most 18 digits (so it fits 64 bits), not -0: read the same by either path.</summary>
+    /// <summary>An integer of at most 18 digits (so it fits 64 bits), not -0: read the same by either path; its value.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool IsPlainInteger(ReadOnlySpan<byte> number)
+    private static bool TryPlainInteger(ReadOnlySpan<byte> number, out long value)
     {
+        value = 0;
         var digits = number.Length > 0 && number[0] == (byte)'-' ? number[1..] : number;
-        return digits.Length is > 0 and <= 18 && !digits.ContainsAnyExceptInRange((byte)'0', (byte)'9') && !(digits.Length < number.Length && digits.SequenceEqual("0"u8));
+        if (digits.Length is 0 or > 18 || digits.ContainsAnyExceptInRange((byte)'0', (byte)'9') || (digits.Length < number.Length && digits.SequenceEqual("0"u8))) return false;
+        foreach (var d in digits) value = value * 10 + (d - '0');
+        if (digits.Length < number.Length) value = -value;
+        return true;
     }
 
     /// <summary>
@@ -227,10 +312,11 @@ internal sealed class JsonFastPath
     /// same double as the SQL path (both round correctly); -0, underflow and subnormals are left to the SQL path.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool IsPlainNumber(ReadOnlySpan<byte> number)
+    private static bool TryPlainNumber(ReadOnlySpan<byte> number, out double d)
     {
+        d = 0;
         if (number.Length > 40) return false;
-        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || !double.IsFinite(d)) return false;
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out d) || !double.IsFinite(d)) return false;
         if (d == 0) return number[0] != (byte)'-' && !Mantissa(number).ContainsAnyInRange((byte)'1', (byte)'9');
         return double.IsNormal(d);
     }
@@ -305,58 +391,47 @@ internal sealed class JsonFastPath
         return s.Length > 0;
     }
 
-    /// <summary>Copies <paramref name="bytes"/> to the end of the scratch buffer; returns where they start.</summary>
-    private static int Append(ref byte[] scratch, ref int used, ReadOnlySpan<byte> bytes)
-    {
-        var at = Reserve(ref scratch, used, bytes.Length);
-        bytes.CopyTo(scratch.AsSpan(at));
-        used = at + bytes.Length;
-        return at;
-    }
-
     /// <summary>Makes room for <paramref name="length"/> more bytes after <paramref name="used"/>; returns where they go.</summary>
     private static int Reserve(ref byte[] scratch, int used, int length)
     {
         if (used + length > scratch.Length)
         {
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(scratch.Length * 2, used + length));
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(Math.Max(scratch.Length * 2, used + length), 256));
             scratch.AsSpan(0, used).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(scratch);
+            if (scratch.Length > 0) ArrayPool<byte>.Shared.Return(scratch);
             scratch = larger;
         }
         return used;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static string Record(ReadOnlySpan<byte> payload, Slice[] values, byte[] scratch)
+    private string Record(ReadOnlySpan<byte> payload, ReadOnlySpan<Slice> values, byte[] scratch)
     {
-        var length = values.Length - 1;
-        foreach (var v in values) length += v.IsNull ? 1 : v.Length;
-        Span<byte> record = length <= 1024 ? stackalloc byte[length] : new byte[length];
-        var at = 0;
+        var record = new StringBuilder();
         for (var i = 0; i < values.Length; i++)
         {
-            if (i > 0) record[at++] = Separator;
+            if (i > 0) record.Append((char)Separator);
             var v = values[i];
-            if (v.IsNull)
-            {
-                record[at++] = NullMark;
-                continue;
-            }
-            (v.InScratch ? scratch.AsSpan(v.Start, v.Length) : payload.Slice(v.Start, v.Length)).CopyTo(record[at..]);
-            at += v.Length;
+            if (v.IsNull) record.Append((char)NullMark);
+            else if (_types[i] == DatasetColumnType.Boolean) record.Append(v.Bits != 0 ? 't' : 'f');
+            else if (_types[i] == DatasetColumnType.Timestamp) record.Append(v.Bits);
+            else record.Append(Encoding.UTF8.GetString(v.InScratch ? scratch.AsSpan(v.Start, v.Length) : payload.Slice(v.Start, v.Length)));
         }
-        return Encoding.UTF8.GetString(record);
+        return record.ToString();
     }
 
-    /// <summary>Where a column's value is: bytes of the payload or of the scratch buffer; the default is null.</summary>
-    private readonly record struct Slice(int Start, int Length, bool InScratch, bool IsSet)
+    /// <summary>
+    /// A column's value: where its text is (bytes of the payload or of the scratch buffer) and, for an integer, number, boolean or
+    /// timestamp, its value (a double's bits; 1 or 0; microseconds). The default is null.
+    /// </summary>
+    private readonly record struct Slice(int Start, int Length, bool InScratch, bool IsSet, long Bits)
     {
         internal bool IsNull => !IsSet;
 
-        internal static Slice OfPayload(int start, int length) => new(start, length, false, true);
+        internal static Slice OfPayload(int start, int length, long bits = 0) => new(start, length, false, true, bits);
 
-        internal static Slice OfScratch(int start, int length) => new(start, length, true, true);
+        internal static Slice OfScratch(int start, int length) => new(start, length, true, true, 0);
+
+        internal static Slice OfNumber(long bits) => new(0, 0, false, true, bits);
     }
 
     /// <summary>The keys of one object level that the columns' paths name.</summary>

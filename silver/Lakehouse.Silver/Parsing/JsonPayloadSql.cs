@@ -32,7 +32,7 @@ internal static class JsonPayloadSql
         // The keys of the objects the paths go through (attrs of attrs.release), looked up in the same parse as the payload's own.
         var objects = ObjectsAlongPaths(definition);
         var keys = objects.Count == 0 ? "json_keys(txt)" : "json_keys(txt, ['$', " + string.Join(", ", objects.Select(o => SqlText.Literal(JsonPath(o)))) + "])";
-        var fast = fastFunction is null ? "CAST(NULL AS VARCHAR)" : $"{SqlText.Identifier(fastFunction)}(payload)";
+        var fast = fastFunction is null ? JsonFastPath.NoRecord(definition) : $"{SqlText.Identifier(fastFunction)}(payload)";
         var looked = new StringBuilder("SELECT *, CASE WHEN __rule IS NULL AND __fast IS NULL THEN json_type(txt, ").Append(paths).Append(") END AS __types")
             .Append(", CASE WHEN __rule IS NULL AND __fast IS NULL THEN json_extract_string(txt, ").Append(paths).Append(") END AS __texts")
             .Append(", CASE WHEN __rule IS NULL AND __fast IS NULL THEN ").Append(keys).Append(" END AS ").Append(objects.Count == 0 ? "__keys" : "__objects")
@@ -50,8 +50,7 @@ internal static class JsonPayloadSql
         var present = top.Count == 0 ? "0" : string.Join(" + ", top.Select(x => $"CAST(__types[{x.i + 1}] IS NOT NULL AS INTEGER)"));
         var written = top.Count == 0 ? "0" : $"len(list_filter(__keys, __k -> __k IN ({string.Join(", ", top.Select(x => SqlText.Literal(x.c.Name)))})))";
         var split = new StringBuilder("SELECT * EXCLUDE (__rule, __keys, __types, __texts").Append(objects.Count == 0 ? "" : ", __nested")
-            .Append("), ").Append(JsonFastPath.Split("__fast")).Append(" AS __f")
-            .Append(", coalesce(__rule, CASE WHEN __fast IS NOT NULL THEN NULL WHEN (len(__keys) - (")
+            .Append("), coalesce(__rule, CASE WHEN __fast IS NOT NULL THEN NULL WHEN (len(__keys) - (")
             .Append(present).Append(") > 1 OR ").Append(written).Append(" <> ").Append(present).Append(')')
             .Append($" AND list_unique(__keys) <> len(__keys) THEN '{SilverRules.DuplicateKey}'");
         // A nested object along a path, as the payload: a key written twice there makes the value read ambiguous just the same.
@@ -64,16 +63,16 @@ internal static class JsonPayloadSql
 
         var typed = new StringBuilder("SELECT *");
         for (var i = 0; i < columns.Count; i++)
-            typed.Append(", CASE WHEN __f IS NOT NULL THEN ").Append(JsonFastPath.Value(definition, i, "__f")).Append(" ELSE ").Append(Value(columns[i]))
+            typed.Append(", CASE WHEN __fast IS NOT NULL THEN ").Append(JsonFastPath.Value(definition, i, "__fast")).Append(" ELSE ").Append(Value(columns[i]))
                 .Append(" END AS ").Append(SqlText.Identifier(columns[i].Name));
         typed.Append(" FROM (").Append(split).Append(')');
 
-        var outer = new StringBuilder("SELECT * EXCLUDE (txt, parse_rule, __fast, __f");
+        var outer = new StringBuilder("SELECT * EXCLUDE (txt, parse_rule, __fast");
         foreach (var c in columns) outer.Append(", ").Append(Kind(c)).Append(", ").Append(Text(c));
         outer.Append(')');
         // The list is built only for rows with a problem (CASE evaluates its branches for the rows that take them): most rows are clean.
         var checks = new[] { ParseViolation() }.Concat(columns.Select(TypeViolation)).ToList();
-        outer.Append(", CASE WHEN __f IS NULL AND (").Append(string.Join(" OR ", checks.Select(c => $"({c}) IS NOT NULL"))).Append(')')
+        outer.Append(", CASE WHEN __fast IS NULL AND (").Append(string.Join(" OR ", checks.Select(c => $"({c}) IS NOT NULL"))).Append(')')
             .Append(" THEN list_filter([").Append(string.Join(", ", checks)).Append("], __x -> __x IS NOT NULL) ELSE CAST([] AS STRUCT(rule VARCHAR, message VARCHAR)[]) END AS parse_violations");
         outer.Append(" FROM (").Append(typed).Append(')');
         return outer.ToString();
