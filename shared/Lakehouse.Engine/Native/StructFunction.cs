@@ -62,7 +62,17 @@ internal sealed unsafe class StructFunction
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static void Free(IntPtr handle) => GCHandle.FromIntPtr(handle).Free();
+    private static void Free(IntPtr handle)
+    {
+        try
+        {
+            GCHandle.FromIntPtr(handle).Free();
+        }
+        catch (Exception)
+        {
+            // Nothing may unwind into DuckDB's frames; a handle that cannot be freed is only a leak.
+        }
+    }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static void Invoke(IntPtr info, IntPtr input, IntPtr output)
