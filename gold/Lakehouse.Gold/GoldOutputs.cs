@@ -118,7 +118,7 @@ internal static class GoldOutputs
         new(AccessDaily.TableName, AccessColumns, false,
             i => AccessDaily.Sql($"SELECT event_date, path, CAST(status AS INTEGER) AS status, CAST(bytes AS BIGINT) AS bytes, client_ip FROM {i.Events}")),
         new("page_metrics_1m", PageColumns, false, i => WindowedMetrics.Page1m.Windowed(Aggregate(i, WindowedMetrics.Page1m, Web(i)), i.Watermark), FollowsWatermark: true,
-            Key: PageMinute),
+            SliceKey: "page_url", Key: PageMinute),
         new("page_metrics_5m", PageColumns, true, i => WindowedMetrics.Page5m.Windowed(Aggregate(i, WindowedMetrics.Page5m, Web(i)), i.Watermark), FollowsWatermark: true,
             SliceKey: "page_url", Key: PageSliding),
         new("page_sessions", PageColumns, false, i => WindowedMetrics.PageSessions(Web(i), i.SessionGap), SliceKey: "session_id",
@@ -137,7 +137,8 @@ internal static class GoldOutputs
     /// </summary>
     private static readonly Dictionary<string, GoldOutput> Corrections = new GoldOutput[]
     {
-        new("page_metrics_1m" + WindowedMetrics.CorrectionsSuffix, PageColumns, false, i => WindowedMetrics.Page1m.Corrections(Aggregate(i, WindowedMetrics.Page1m, Web(i))), Key: PageMinute),
+        new("page_metrics_1m" + WindowedMetrics.CorrectionsSuffix, PageColumns, false, i => WindowedMetrics.Page1m.Corrections(Aggregate(i, WindowedMetrics.Page1m, Web(i))), SliceKey: "page_url",
+            Key: PageMinute),
         new("page_metrics_5m" + WindowedMetrics.CorrectionsSuffix, PageColumns, true, i => WindowedMetrics.Page5m.Corrections(Aggregate(i, WindowedMetrics.Page5m, Web(i))), SliceKey: "page_url",
             Key: PageSliding),
         new("sensor_metrics_1m" + WindowedMetrics.CorrectionsSuffix, SensorColumns, false, i => WindowedMetrics.Sensor1m.Corrections(Aggregate(i, WindowedMetrics.Sensor1m, Sensor(i))), Key: SensorMinute),

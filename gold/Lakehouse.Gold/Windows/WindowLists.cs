@@ -18,18 +18,19 @@ internal static class WindowLists
     internal sealed record Quantile(string Name, string Values, double Q);
 
     /// <summary>
-    /// The columns <see cref="Write"/> makes, as an empty relation: <c>start_us</c> (BIGINT), <c>k</c> (the key, VARCHAR),
+    /// The columns <see cref="Write"/> makes, as an empty relation: <c>minutes</c> (INTEGER, the window's size), <c>start_us</c>
+    /// (BIGINT), <c>k</c> (the key, VARCHAR),
     /// <c>late_batches</c> and <c>revised_at_us</c> (BIGINT), then per quantile its value over all the window's rows and
     /// <c>&lt;name&gt;_on_time</c> over its on-time rows (DOUBLE).
     /// </summary>
     internal static string EmptySql(IReadOnlyList<Quantile> quantiles) =>
-        "SELECT CAST(NULL AS BIGINT) AS start_us, CAST(NULL AS VARCHAR) AS k, CAST(NULL AS BIGINT) AS late_batches, CAST(NULL AS BIGINT) AS revised_at_us" +
+        "SELECT CAST(NULL AS INTEGER) AS minutes, CAST(NULL AS BIGINT) AS start_us, CAST(NULL AS VARCHAR) AS k, CAST(NULL AS BIGINT) AS late_batches, CAST(NULL AS BIGINT) AS revised_at_us" +
         string.Concat(quantiles.Select(q => $", CAST(NULL AS DOUBLE) AS {SqlText.Identifier(q.Name)}, CAST(NULL AS DOUBLE) AS {SqlText.Identifier(q.Name + "_on_time")}")) +
         " WHERE false";
 
     /// <summary>
-    /// Creates <paramref name="table"/> (see <see cref="EmptySql"/>) with one row per window of <paramref name="minutes"/> minutes,
-    /// starting every minute, that holds a part of <paramref name="parts"/>. The parts are rows of <c>minute_us</c> (BIGINT), the key
+    /// Creates <paramref name="table"/> (see <see cref="EmptySql"/>) with one row per window of each size in <paramref name="sizes"/>
+    /// (minutes), starting every minute, that holds a part of <paramref name="parts"/>. The parts are rows of <c>minute_us</c> (BIGINT), the key
     /// column <paramref name="key"/> (VARCHAR, NULL is a key of its own), <c>c</c> (the lateness class: a part at minute offset
     /// <c>o</c> of a window is late for it when <c>c ≥ minutes − o</c>), <c>ingests</c> (the ingest times of its rows that are late
     /// for some window, as microseconds since 1970; NULL for none) and each quantile's list of values (NULL for none). For a window
@@ -37,7 +38,7 @@ internal static class WindowLists
     /// last; both NULL otherwise. A quantile is NULL over no values; the on-time one is NULL unless the window has a late part, as
     /// the SQL on-time answer is.
     /// </summary>
-    internal static void Write(DuckConnection connection, string parts, string key, IReadOnlyList<Quantile> quantiles, int minutes, string table,
+    internal static void Write(DuckConnection connection, string parts, string key, IReadOnlyList<Quantile> quantiles, IReadOnlyList<int> sizes, string table,
         CancellationToken cancellationToken)
     {
         var groups = new Dictionary<string, List<Part>>(StringComparer.Ordinal);
@@ -65,17 +66,17 @@ internal static class WindowLists
         if (nullKey is not null) keys.Add((null, nullKey));
         var results = new Window[keys.Count][];
         Parallel.For(0, keys.Count, new ParallelOptions { CancellationToken = cancellationToken },
-            i => results[i] = Windows(keys[i].Parts, quantiles, minutes));
+            i => results[i] = [.. sizes.SelectMany(minutes => Windows(keys[i].Parts, quantiles, minutes))]);
 
         var names = string.Concat(quantiles.Select(q => $", {SqlText.Identifier(q.Name)} DOUBLE, {SqlText.Identifier(q.Name + "_on_time")} DOUBLE"));
-        connection.Execute($"CREATE TABLE {table} (start_us BIGINT, k VARCHAR, late_batches BIGINT, revised_at_us BIGINT{names})", cancellationToken);
+        connection.Execute($"CREATE TABLE {table} (minutes INTEGER, start_us BIGINT, k VARCHAR, late_batches BIGINT, revised_at_us BIGINT{names})", cancellationToken);
         using var appender = connection.CreateAppender(table);
         for (var i = 0; i < keys.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             foreach (var w in results[i])
             {
-                appender.AppendInt64(w.Start).Append(keys[i].Key).AppendInt64(w.LateBatches).AppendInt64(w.RevisedAt);
+                appender.Append(w.Minutes).AppendInt64(w.Start).Append(keys[i].Key).AppendInt64(w.LateBatches).AppendInt64(w.RevisedAt);
                 foreach (var value in w.Values) appender.Append(value);
                 appender.EndRow();
             }
@@ -89,8 +90,8 @@ internal static class WindowLists
     /// </summary>
     private readonly record struct Part(long Minute, int Class, long[] Ingests, long[][] Values);
 
-    /// <summary>A window's start, its late rows' batches and last ingest time (null without late rows), and per quantile its value over all rows and over the on-time rows.</summary>
-    private readonly record struct Window(long Start, long? LateBatches, long? RevisedAt, double?[] Values);
+    /// <summary>A window's size and start, its late rows' batches and last ingest time (null without late rows), and per quantile its value over all rows and over the on-time rows.</summary>
+    private readonly record struct Window(int Minutes, long Start, long? LateBatches, long? RevisedAt, double?[] Values);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Window[] Windows(List<Part> parts, IReadOnlyList<Quantile> quantiles, int minutes)
@@ -143,7 +144,7 @@ internal static class WindowLists
                 values[2 * q] = Interpolated(lists, quantiles[q].Q);
                 values[2 * q + 1] = late ? Interpolated(onTime, quantiles[q].Q) : null;
             }
-            windows.Add(new Window(start, batches, revised, values));
+            windows.Add(new Window(minutes, start, batches, revised, values));
         }
         return [.. windows];
     }

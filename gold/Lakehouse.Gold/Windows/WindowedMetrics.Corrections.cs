@@ -6,49 +6,32 @@ public static partial class WindowedMetrics
     public const string CorrectionsSuffix = "_corrections";
 
     /// <summary>
-    /// A measure of the corrections tables and its aggregate, for the 1-minute windows, over the rows that satisfy a condition (a
-    /// SQL boolean; <c>true</c> for all).
-    /// </summary>
-    internal sealed record Measure(string Name, Func<string, string> Over);
-
-    /// <summary>
-    /// What the corrections of one kind of input need: the key, the input columns, the measures, and for the sliding windows the
-    /// aggregates of a minute's rows (<see cref="Parts"/>, with the values an exact percentile or a sorted average needs) and how a
-    /// window combines them into its measures (<see cref="Combined"/>), over all its rows and over its on-time rows alike.
+    /// What the windows of one kind of input need: a short name (for the staged tables), the key, the input columns, the measures'
+    /// names, the aggregates of a minute's rows (<see cref="Parts"/>, with the values an exact percentile or a sorted average needs)
+    /// and how a window combines them into its measures (<see cref="Combined"/>), over all its rows and over its on-time rows alike.
     /// </summary>
     /// <remarks>
-    /// <see cref="Quantiles"/>: the measures (among <see cref="Measures"/>) that the sliding windows take from C#
-    /// (<see cref="WindowLists"/>) over the parts' value lists, rather than from <see cref="Combined"/>.
+    /// <see cref="Quantiles"/>: the measures (among <see cref="Measures"/>) that the windows take from C# (<see cref="WindowLists"/>)
+    /// over the parts' value lists, rather than from <see cref="Combined"/>.
     /// </remarks>
-    internal sealed record Kind(string Key, string InputColumns, Measure[] Measures, string Parts, string Combined, WindowLists.Quantile[] Quantiles);
+    internal sealed record Kind(string Name, string Key, string InputColumns, string[] Measures, string Parts, string Combined, WindowLists.Quantile[] Quantiles);
 
-    private static readonly Kind PageKind = new("page_url", "tti_ms, status",
-    [
-        // Exact decimal sums, as the windowed table: a rerun gives the same bits.
-        new("tti_avg_ms", c => $"CAST(sum(CAST(tti_ms AS DECIMAL(38, 9))) FILTER (WHERE {c}) AS DOUBLE) / nullif(count(tti_ms) FILTER (WHERE {c}), 0)"),
-        new("tti_p95_ms", c => $"quantile_cont(tti_ms, 0.95) FILTER (WHERE {c})"),
-        new("error_rate", c => $"CAST(count(*) FILTER (WHERE status >= 400 AND {c}) AS DOUBLE) / nullif(count(*) FILTER (WHERE {c}), 0)"),
-    ],
-    PageParts, PageCombined, [new("tti_p95_ms", "tti_values", 0.95)]);
+    private static readonly Kind PageKind = new("page", "page_url", "tti_ms, status", ["tti_avg_ms", "tti_p95_ms", "error_rate"],
+        PageParts, PageCombined, [new("tti_p95_ms", "tti_values", 0.95)]);
 
-    private static readonly Kind SensorKind = new("sensor_id", "value",
-    [
-        new("value_avg", c => WindowSql.SortedAverage($"list_sort(list(value) FILTER (WHERE {c}))", $"min(value) FILTER (WHERE {c})", $"max(value) FILTER (WHERE {c})")),
-        new("value_min", c => $"min(value) FILTER (WHERE {c})"),
-        new("value_max", c => $"max(value) FILTER (WHERE {c})"),
-    ],
-    SensorParts, SensorCombined, []);
+    private static readonly Kind SensorKind = new("sensor", "sensor_id", "value", ["value_avg", "value_min", "value_max"], SensorParts, SensorCombined, []);
 
     /// <summary>
     /// <c>page_metrics_1m_corrections</c>: one row per 1-minute page window that received late events (see
     /// <see cref="SensorCorrections1m"/> for the columns): <c>events_on_time</c>, <c>tti_avg_ms_on_time</c>,
     /// <c>tti_p95_ms_on_time</c>, <c>error_rate_on_time</c> next to <c>events</c>, <c>tti_avg_ms</c>, <c>tti_p95_ms</c>, <c>error_rate</c>.
     /// </summary>
+    /// <param name="staging">Where the per-minute parts are staged and the list measures computed (<see cref="WindowLists"/>).</param>
     /// <param name="eventsSql">The web events (see the class remarks), with <c>ingest_time</c>.</param>
-    public static string PageCorrections1m(string eventsSql) => Page1m.Corrections(Page1m.Aggregate(NoStaging, eventsSql));
+    internal static string PageCorrections1m(IGoldStaging staging, string eventsSql) => Page1m.Corrections(Page1m.Aggregate(staging, eventsSql));
 
     /// <summary><c>page_metrics_5m_corrections</c>: as <see cref="PageCorrections1m"/> for the 5-minute windows that start every minute.</summary>
-    /// <param name="staging">Where the per-minute parts are staged and the percentiles computed (<see cref="WindowLists"/>).</param>
+    /// <param name="staging">Where the per-minute parts are staged and the list measures computed (<see cref="WindowLists"/>).</param>
     /// <param name="eventsSql">The web events (see the class remarks), with <c>ingest_time</c>.</param>
     internal static string PageCorrections5m(IGoldStaging staging, string eventsSql) => Page5m.Corrections(Page5m.Aggregate(staging, eventsSql));
 
@@ -82,11 +65,12 @@ public static partial class WindowedMetrics
     /// and null on-time measures. The corrected measures are the window's row in the windowed table.
     /// </para>
     /// </remarks>
+    /// <param name="staging">Where the per-minute parts are staged and the list measures computed (<see cref="WindowLists"/>).</param>
     /// <param name="eventsSql">The sensor readings (see the class remarks), with <c>ingest_time</c>.</param>
-    public static string SensorCorrections1m(string eventsSql) => Sensor1m.Corrections(Sensor1m.Aggregate(NoStaging, eventsSql));
+    internal static string SensorCorrections1m(IGoldStaging staging, string eventsSql) => Sensor1m.Corrections(Sensor1m.Aggregate(staging, eventsSql));
 
     /// <summary><c>sensor_metrics_5m_corrections</c>: as <see cref="SensorCorrections1m"/> for the 5-minute windows that start every minute.</summary>
-    /// <param name="staging">Where the per-minute parts are staged and the late batches computed (<see cref="WindowLists"/>).</param>
+    /// <param name="staging">Where the per-minute parts are staged and the list measures computed (<see cref="WindowLists"/>).</param>
     /// <param name="eventsSql">The sensor readings (see the class remarks), with <c>ingest_time</c>.</param>
     internal static string SensorCorrections5m(IGoldStaging staging, string eventsSql) => Sensor5m.Corrections(Sensor5m.Aggregate(staging, eventsSql));
 
@@ -110,7 +94,7 @@ public static partial class WindowedMetrics
     /// </summary>
     /// <param name="Name">A short name, for the staged table.</param>
     /// <param name="Kind">The input kind.</param>
-    /// <param name="Minutes">1 (tumbling) or <see cref="SlidingMinutes"/>.</param>
+    /// <param name="Minutes">1 (tumbling) or <see cref="SlidingMinutes"/>: <see cref="WindowSizes"/>.</param>
     internal sealed record WindowAggregate(string Name, Kind Kind, int Minutes)
     {
         private long Size => Minutes * WindowSql.MinuteMicros;
@@ -123,8 +107,7 @@ public static partial class WindowedMetrics
         /// <param name="staging">Where the sliding windows stage their per-minute parts and the quantiles C# computes from them.</param>
         /// <param name="eventsSql">The events.</param>
         /// <param name="only">The windows to combine (see above), or null for all.</param>
-        internal string Aggregate(IGoldStaging staging, string eventsSql, string? only = null) =>
-            Minutes == 1 ? TumblingAggregate(eventsSql, Kind) : SlidingAggregate(staging, Name, eventsSql, Kind, Minutes, only);
+        internal string Aggregate(IGoldStaging staging, string eventsSql, string? only = null) => WindowsAggregate(staging, eventsSql, Kind, Minutes, only);
 
         /// <summary>The windowed table's rows, from the aggregate (a SELECT or a table).</summary>
         internal string Windowed(string aggregateSql, string watermarkSql)
@@ -134,7 +117,7 @@ public static partial class WindowedMetrics
                 SELECT
                   {Head(Kind.Key, Size)},
                   events,
-                  {string.Join(", ", Kind.Measures.Select(m => m.Name))},
+                  {string.Join(", ", Kind.Measures)},
                   late_events,
                   {IsFinal(watermarkSql, Size)}
                 FROM ({aggregateSql}) AS windows
@@ -150,7 +133,7 @@ public static partial class WindowedMetrics
               revised_at,
               events_on_time,
               events,
-              {string.Join(", ", Kind.Measures.Select(m => $"{m.Name}_on_time, {m.Name}"))}
+              {string.Join(", ", Kind.Measures.Select(m => $"{m}_on_time, {m}"))}
             FROM ({aggregateSql}) AS windows
             WHERE late_events > 0
             """;
@@ -168,48 +151,23 @@ public static partial class WindowedMetrics
             """;
     }
 
-    /// <summary>
-    /// 1-minute windows: one aggregation per key and minute, the on-time answer as FILTERed aggregates next to the corrected one;
-    /// the late rows' ingest times are listed to count the distinct batches.
-    /// </summary>
-    private static string TumblingAggregate(string eventsSql, Kind kind)
-    {
-        var late = $"arrival_us >= minute_us + {WindowSql.Integer(WindowSql.MinuteMicros)}";
-        var onTime = $"NOT coalesce({late}, false)";
-        return $"""
-            WITH timed AS ({Timed(eventsSql, kind)}),
-            aggregated AS (
-              SELECT minute_us AS start_us, {kind.Key},
-                count(*) AS events,
-                {string.Join(",\n    ", kind.Measures.Select(m => $"{m.Over("true")} AS {m.Name}"))},
-                count(*) FILTER (WHERE {late}) AS late_events,
-                list(ingest_time) FILTER (WHERE {late}) AS late_ingests,
-                count(*) FILTER (WHERE {onTime}) AS events_on_time,
-                {string.Join(",\n    ", kind.Measures.Select(m => $"{m.Over(onTime)} AS {m.Name}_on_time"))}
-              FROM timed
-              GROUP BY minute_us, {kind.Key}
-            )
-            SELECT * EXCLUDE (late_ingests),
-              CAST(len(list_distinct(late_ingests)) AS BIGINT) AS late_batches,
-              list_max(late_ingests) AS revised_at
-            FROM aggregated
-            """;
-    }
+    /// <summary>The window sizes gold computes, in minutes: 1-minute windows, and 5-minute windows starting every minute.</summary>
+    private static readonly int[] WindowSizes = [1, SlidingMinutes];
 
     /// <summary>
-    /// 5-minute windows starting every minute: each key's minute is aggregated into parts once, and the parts of a minute go to
-    /// the 5 windows that hold it (window k, 0 ≤ k &lt; 5, starts k minutes before the minute), split by how late the rows came. A
-    /// row of minute m that arrived under watermark a is late for the <c>c</c> latest of the 5 windows that hold it, <c>c</c> =
-    /// ⌊(a − m) / 1 minute⌋ clamped to 0..5 (window k, starting k minutes before m, ends at m + 5 − k minutes; a row without an
-    /// arrival watermark is never late). Each key's minute and class is aggregated once (the parts of the measures, and the late
-    /// rows' ingest times) and staged; the parts go to the 5 windows that hold the minute, where class c is late for window k when
-    /// c ≥ 5 − k. A window's measures combine all its parts; its on-time measures combine its on-time parts, for the windows that
-    /// have late rows only. The kind's quantiles, and the late rows' batches and last ingest time, are computed in C# from the
-    /// staged parts (<see cref="WindowLists"/>) and joined in: gathering each window's five value lists in SQL, for its measures and
-    /// again for its on-time ones, and its late rows' ingest times, was most of the cost (keeping every row as a struct of value, error, arrival and ingest time, and splitting that list per window, was slower
-    /// still: 8.7 s of the 10M-event bench day in stream order where the lists took 3.7 s).
+    /// Windows of <paramref name="minutes"/> minutes starting every minute (1: tumbling): each key's minute is aggregated into parts
+    /// once, split by how late the rows came, and the parts of a minute go to the windows that hold it (window k, 0 ≤ k &lt; minutes,
+    /// starts k minutes before the minute). A row of minute m that arrived under watermark a has class <c>c</c> = ⌊(a − m) / 1
+    /// minute⌋ clamped to 0..5 (a row without an arrival watermark has 0); window k, starting k minutes before m, ends at
+    /// m + minutes − k, so the row is late for it when c ≥ minutes − k. The parts are staged once per kind, for both window sizes
+    /// (<see cref="WindowSizes"/>). A window's measures combine all its parts; its on-time measures combine its on-time parts, for the
+    /// windows that have late rows only. The kind's quantiles, and the late rows' batches and last ingest time, are computed in C#
+    /// from the staged parts (<see cref="WindowLists"/>), for both sizes in one pass, and joined in: gathering each window's value
+    /// lists in SQL, for its measures and again for its on-time ones, and its late rows' ingest times, was most of the cost (keeping
+    /// every row as a struct of value, error, arrival and ingest time, and splitting that list per window, was slower still: 8.7 s of
+    /// the 10M-event bench day in stream order where the lists took 3.7 s).
     /// </summary>
-    private static string SlidingAggregate(IGoldStaging staging, string name, string eventsSql, Kind kind, int minutes, string? only)
+    private static string WindowsAggregate(IGoldStaging staging, string eventsSql, Kind kind, int minutes, string? only)
     {
         var minute = WindowSql.Integer(WindowSql.MinuteMicros);
         var late = $"c >= {minutes} - k.i";
@@ -217,9 +175,9 @@ public static partial class WindowedMetrics
             ? "SELECT * FROM windows"
             : $"SELECT w.* FROM windows AS w SEMI JOIN {only} AS o ON w.{kind.Key} IS NOT DISTINCT FROM o.k AND w.start_us = o.w";
         var same = $"a.start_us = b.start_us AND a.{kind.Key} IS NOT DISTINCT FROM b.{kind.Key}";
-        var parts = staging.Table(name + "_parts", $"""
+        var parts = staging.Table(kind.Name + "_parts", $"""
             SELECT minute_us, {kind.Key},
-              least({minutes}, greatest(0, coalesce((arrival_us - minute_us) // {minute}, 0))) AS c,
+              least({SlidingMinutes}, greatest(0, coalesce((arrival_us - minute_us) // {minute}, 0))) AS c,
               count(*) AS events,
               {kind.Parts},
               list(epoch_us(ingest_time)) FILTER (WHERE arrival_us >= minute_us + {minute} AND ingest_time IS NOT NULL) AS ingests
@@ -227,10 +185,10 @@ public static partial class WindowedMetrics
             GROUP BY ALL
             """);
         var quantiles = kind.Quantiles.Select(q => q.Name).ToHashSet(StringComparer.Ordinal);
-        var measures = kind.Measures.Select(m => m.Name).ToList();
         string Measure(string m, bool onTime) => quantiles.Contains(m) ? $"q.{m}{(onTime ? "_on_time" : "")}" : onTime ? $"b.{m}" : $"a.{m}";
-        var lists = staging.Computed(name + "_lists", WindowLists.EmptySql(kind.Quantiles),
-            (connection, target) => WindowLists.Write(connection, parts, kind.Key, kind.Quantiles, minutes, target, CancellationToken.None));
+        var lists = staging.Computed(kind.Name + "_lists", WindowLists.EmptySql(kind.Quantiles),
+            (connection, target) => WindowLists.Write(connection, parts, kind.Key, kind.Quantiles, WindowSizes, target, CancellationToken.None));
+        var measures = kind.Measures;
         return $"""
             WITH windows AS (
               SELECT minute_us - k.i * {minute} AS start_us, {late} AS late, * EXCLUDE (minute_us, c)
@@ -262,7 +220,7 @@ public static partial class WindowedMetrics
               CASE WHEN a.late_events > 0 THEN coalesce(b.events_on_time, 0) END AS events_on_time,
               {string.Join(",\n  ", measures.Select(m => $"{Measure(m, true)} AS {m}_on_time"))}
             FROM combined AS a LEFT JOIN on_time AS b ON {same}
-              LEFT JOIN {lists} AS q ON q.start_us = a.start_us AND q.k IS NOT DISTINCT FROM a.{kind.Key}
+              LEFT JOIN {lists} AS q ON q.minutes = {minutes} AND q.start_us = a.start_us AND q.k IS NOT DISTINCT FROM a.{kind.Key}
             """;
     }
 }

@@ -29,9 +29,6 @@ namespace Lakehouse.Gold.Windows;
 /// </remarks>
 public static partial class WindowedMetrics
 {
-    /// <summary>For the builders that stage nothing (the sliding windows' parts are then a subquery).</summary>
-    private static IGoldStaging NoStaging => Unstaged.Rows;
-
     /// <summary>How many 1-minute steps a sliding window spans (5 minutes, starting every minute).</summary>
     private const int SlidingMinutes = 5;
 
@@ -46,15 +43,16 @@ public static partial class WindowedMetrics
     /// <c>window_end</c>, <c>events</c> (BIGINT), <c>tti_avg_ms</c>, <c>tti_p95_ms</c> (exact, linearly interpolated),
     /// <c>error_rate</c> (share of rows with status 400 or above), <c>late_events</c> (BIGINT) and <c>is_final</c>.
     /// </summary>
+    /// <param name="staging">Where the per-minute parts are staged and the list measures computed (<see cref="WindowLists"/>).</param>
     /// <param name="eventsSql">The web events (see the class remarks).</param>
     /// <param name="watermarkSql">A TIMESTAMPTZ expression for the current watermark, or <c>NULL</c> (no window is final).</param>
-    public static string PageMetrics1m(string eventsSql, string watermarkSql) => Page1m.Windowed(Page1m.Aggregate(NoStaging, eventsSql), watermarkSql);
+    internal static string PageMetrics1m(IGoldStaging staging, string eventsSql, string watermarkSql) => Page1m.Windowed(Page1m.Aggregate(staging, eventsSql), watermarkSql);
 
     /// <summary>
     /// <c>page_metrics_5m</c>: as <see cref="PageMetrics1m"/> over 5-minute windows that start every minute, so each event is
     /// counted in the 5 windows that start in the 5 minutes up to and including its own.
     /// </summary>
-    /// <param name="staging">Where the per-minute parts are staged and the percentiles computed (<see cref="WindowLists"/>).</param>
+    /// <param name="staging">Where the per-minute parts are staged and the list measures computed (<see cref="WindowLists"/>).</param>
     /// <param name="eventsSql">The web events (see the class remarks).</param>
     /// <param name="watermarkSql">A TIMESTAMPTZ expression for the current watermark, or <c>NULL</c> (no window is final).</param>
     internal static string PageMetrics5m(IGoldStaging staging, string eventsSql, string watermarkSql) => Page5m.Windowed(Page5m.Aggregate(staging, eventsSql), watermarkSql);
@@ -64,12 +62,13 @@ public static partial class WindowedMetrics
     /// <c>window_end</c>, <c>events</c> (BIGINT), <c>value_avg</c>, <c>value_min</c>, <c>value_max</c>, <c>late_events</c> (BIGINT)
     /// and <c>is_final</c>.
     /// </summary>
+    /// <param name="staging">Where the per-minute parts are staged and the list measures computed (<see cref="WindowLists"/>).</param>
     /// <param name="eventsSql">The sensor readings (see the class remarks).</param>
     /// <param name="watermarkSql">A TIMESTAMPTZ expression for the current watermark, or <c>NULL</c> (no window is final).</param>
-    public static string SensorMetrics1m(string eventsSql, string watermarkSql) => Sensor1m.Windowed(Sensor1m.Aggregate(NoStaging, eventsSql), watermarkSql);
+    internal static string SensorMetrics1m(IGoldStaging staging, string eventsSql, string watermarkSql) => Sensor1m.Windowed(Sensor1m.Aggregate(staging, eventsSql), watermarkSql);
 
     /// <summary><c>sensor_metrics_5m</c>: as <see cref="SensorMetrics1m"/> over 5-minute windows that start every minute.</summary>
-    /// <param name="staging">Where the per-minute parts are staged and the late batches computed (<see cref="WindowLists"/>).</param>
+    /// <param name="staging">Where the per-minute parts are staged and the list measures computed (<see cref="WindowLists"/>).</param>
     /// <param name="eventsSql">The sensor readings (see the class remarks).</param>
     /// <param name="watermarkSql">A TIMESTAMPTZ expression for the current watermark, or <c>NULL</c> (no window is final).</param>
     internal static string SensorMetrics5m(IGoldStaging staging, string eventsSql, string watermarkSql) => Sensor5m.Windowed(Sensor5m.Aggregate(staging, eventsSql), watermarkSql);

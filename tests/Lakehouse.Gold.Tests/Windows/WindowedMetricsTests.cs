@@ -58,7 +58,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
             new(At("2026-03-01 10:01:00"), "/a", TtiMs: 50),
         ];
 
-        var windows = Pages(WindowedMetrics.PageMetrics1m(WebSql(events), NoWatermark));
+        var windows = Pages(WindowedMetrics.PageMetrics1m(Staging, WebSql(events), NoWatermark));
 
         Assert.Equal(
             [
@@ -123,7 +123,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
         var events = RandomWebEvents(seed: 7 + minutes, count: 600);
         var watermark = At("2026-03-02 00:03:00");
 
-        var sql = minutes == 1 ? WindowedMetrics.PageMetrics1m(WebSql(events), Time(watermark)) : WindowedMetrics.PageMetrics5m(Staging, WebSql(events), Time(watermark));
+        var sql = minutes == 1 ? WindowedMetrics.PageMetrics1m(Staging, WebSql(events), Time(watermark)) : WindowedMetrics.PageMetrics5m(Staging, WebSql(events), Time(watermark));
         var windows = Pages(sql);
 
         var expected = Reference.PageWindows(events, minutes, watermark);
@@ -155,7 +155,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
         foreach (var order in new[] { values, [.. values.Reverse()], [1, 1e16, 1, -1e16] })
         {
             var readings = Readings(order);
-            var builder = minutes == 1 ? WindowedMetrics.SensorMetrics1m(SensorsSql(readings), NoWatermark) : WindowedMetrics.SensorMetrics5m(Staging, SensorsSql(readings), NoWatermark);
+            var builder = minutes == 1 ? WindowedMetrics.SensorMetrics1m(Staging, SensorsSql(readings), NoWatermark) : WindowedMetrics.SensorMetrics5m(Staging, SensorsSql(readings), NoWatermark);
             Assert.All(Sensors(builder), w => Assert.Equal(0.0, w.ValueAvg));
             Assert.All(Sensors(aggregate.Windowed(aggregate.Aggregate(Staging, SensorsSql(readings)), NoWatermark)), w => Assert.Equal(0.0, w.ValueAvg));
             // On time: the three values before the late one, sorted: -1e16 + 1 + 1e16 (or + 1) over three.
@@ -181,7 +181,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
             new(t, "cold", -1.7e308, IngestTime: t), new(t.AddSeconds(1), "cold", -1.6e308, IngestTime: t),
         ];
         var aggregate = minutes == 1 ? WindowedMetrics.Sensor1m : WindowedMetrics.Sensor5m;
-        var builder = minutes == 1 ? WindowedMetrics.SensorMetrics1m(SensorsSql(readings), NoWatermark) : WindowedMetrics.SensorMetrics5m(Staging, SensorsSql(readings), NoWatermark);
+        var builder = minutes == 1 ? WindowedMetrics.SensorMetrics1m(Staging, SensorsSql(readings), NoWatermark) : WindowedMetrics.SensorMetrics5m(Staging, SensorsSql(readings), NoWatermark);
 
         var windows = Sensors(builder);
         var corrections = Query(fixture, $"SELECT value_avg_on_time, value_avg FROM ({aggregate.Corrections(aggregate.Aggregate(Staging, SensorsSql(readings)))})");
@@ -200,7 +200,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
         var readings = RandomReadings(seed: 11 + minutes, count: 500);
         var watermark = At("2026-03-01 10:12:00");
 
-        var sql = minutes == 1 ? WindowedMetrics.SensorMetrics1m(SensorsSql(readings), Time(watermark)) : WindowedMetrics.SensorMetrics5m(Staging, SensorsSql(readings), Time(watermark));
+        var sql = minutes == 1 ? WindowedMetrics.SensorMetrics1m(Staging, SensorsSql(readings), Time(watermark)) : WindowedMetrics.SensorMetrics5m(Staging, SensorsSql(readings), Time(watermark));
         var windows = Sensors(sql);
 
         Same(Reference.SensorWindows(readings, minutes, watermark), windows);
@@ -295,7 +295,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
     {
         SensorReading[] readings = [new(At("2026-03-01 10:00:30"), "s1", 70), new(At("2026-03-01 10:01:00"), "s1", 71)];
 
-        var windows = Sensors(WindowedMetrics.SensorMetrics1m(SensorsSql(readings), watermark is null ? NoWatermark : Time(At(watermark))));
+        var windows = Sensors(WindowedMetrics.SensorMetrics1m(Staging, SensorsSql(readings), watermark is null ? NoWatermark : Time(At(watermark))));
 
         Assert.Equal([firstFinal, secondFinal], windows.Select(w => w.IsFinal));
     }
@@ -322,7 +322,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
         ];
 
         var fiveMinute = Sensors(WindowedMetrics.SensorMetrics5m(Staging, SensorsSql(readings), NoWatermark));
-        var oneMinute = Sensors(WindowedMetrics.SensorMetrics1m(SensorsSql(readings), NoWatermark));
+        var oneMinute = Sensors(WindowedMetrics.SensorMetrics1m(Staging, SensorsSql(readings), NoWatermark));
 
         // 5-minute windows ending 10:03 and 10:04 were final at 10:04; those ending 10:05 to 10:07 were not.
         Assert.Equal([1L, 1, 0, 0, 0], fiveMinute.Select(w => w.LateEvents));
@@ -406,7 +406,7 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
     public void PageAndSensorMetrics_Columns_NamesAndTypesOfTheContract()
     {
         var page = Types(fixture, WindowedMetrics.PageMetrics5m(Staging, WebSql([new(At("2026-03-01 10:00:00"), "/a")]), NoWatermark));
-        var sensor = Types(fixture, WindowedMetrics.SensorMetrics1m(SensorsSql([new(At("2026-03-01 10:00:00"), "a", 1)]), NoWatermark));
+        var sensor = Types(fixture, WindowedMetrics.SensorMetrics1m(Staging, SensorsSql([new(At("2026-03-01 10:00:00"), "a", 1)]), NoWatermark));
 
         Assert.Equal(
             ["event_date:DATE", "page_url:VARCHAR", "window_start:TIMESTAMPTZ", "window_end:TIMESTAMPTZ", "events:BIGINT", "tti_avg_ms:DOUBLE",
