@@ -364,7 +364,7 @@ public sealed class GoldJob
                 rowsIn += rows;
                 // A window aggregate is staged once per group and slice for the windowed table and its corrections table (both
                 // sliced alike), and dropped with the group.
-                var staging = new GroupStaging(stage, cancellationToken);
+                var staging = new GroupStaging(stage, (name, ms) => Log.Step(job._log, definition.Name, "staged " + name, ms), cancellationToken);
                 // By key only while the new rows are a small part of the group: otherwise recomputing the days costs no more.
                 var keyed = byKey && await CountNewAsync(stage, group, cancellationToken).ConfigureAwait(false) * 2 <= rows;
                 if (byKey && !keyed) Log.WholeDays(job._log, definition.Name, "the new rows are more than half of the day");

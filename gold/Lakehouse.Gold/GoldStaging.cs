@@ -27,19 +27,24 @@ internal interface IGoldStaging
 internal sealed class GroupStaging : IGoldStaging
 {
     private readonly GoldStage _stage;
+    private readonly Action<string, long> _staged;
     private readonly Dictionary<string, string> _tables;
     private readonly string _prefix;
     private readonly string _suffix;
     private readonly CancellationToken _cancellationToken;
 
-    internal GroupStaging(GoldStage stage, CancellationToken cancellationToken)
-        : this(stage, new Dictionary<string, string>(StringComparer.Ordinal), "", "", cancellationToken)
+    /// <param name="stage">The stage whose connection holds the tables.</param>
+    /// <param name="staged">Told each table's name and the milliseconds it took to stage (for the debug log).</param>
+    /// <param name="cancellationToken">Cancels the staging.</param>
+    internal GroupStaging(GoldStage stage, Action<string, long> staged, CancellationToken cancellationToken)
+        : this(stage, staged, new Dictionary<string, string>(StringComparer.Ordinal), "", "", cancellationToken)
     {
     }
 
-    private GroupStaging(GoldStage stage, Dictionary<string, string> tables, string prefix, string suffix, CancellationToken cancellationToken)
+    private GroupStaging(GoldStage stage, Action<string, long> staged, Dictionary<string, string> tables, string prefix, string suffix, CancellationToken cancellationToken)
     {
         _stage = stage;
+        _staged = staged;
         _tables = tables;
         _prefix = prefix;
         _suffix = suffix;
@@ -47,7 +52,7 @@ internal sealed class GroupStaging : IGoldStaging
     }
 
     /// <summary>The same staging with names taken as <paramref name="prefix"/> + name + <paramref name="suffix"/>.</summary>
-    internal GroupStaging Named(string prefix, string suffix) => new(_stage, _tables, _prefix + prefix, _suffix + suffix, _cancellationToken);
+    internal GroupStaging Named(string prefix, string suffix) => new(_stage, _staged, _tables, _prefix + prefix, _suffix + suffix, _cancellationToken);
 
     public string Table(string name, string sql) => Once(name, full => _stage.Materialize(full, sql, _cancellationToken));
 
@@ -56,7 +61,10 @@ internal sealed class GroupStaging : IGoldStaging
     private string Once(string name, Func<string, string> stage)
     {
         var full = _prefix + name + _suffix;
-        if (!_tables.TryGetValue(full, out var table)) _tables[full] = table = stage(full);
+        if (_tables.TryGetValue(full, out var table)) return table;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        _tables[full] = table = stage(full);
+        _staged(full, clock.ElapsedMilliseconds);
         return table;
     }
 
