@@ -21,8 +21,9 @@ namespace Lakehouse.Gold;
 /// </param>
 /// <param name="Shared">
 /// Stages a query's result, or a table C# computes, once per group of dates and slice of keys, by name, and returns the staged table
-/// (the same table for the same name): the aggregate that a windowed table and its corrections table both project, and the sliding
-/// windows' parts and percentiles. A corrections table is sliced as its windowed table is, so both read the same slice's aggregate.
+/// (the same table for the same name): the aggregate that a windowed table and its corrections table both project, and the parts and
+/// list measures that a kind's 1- and 5-minute windows share. A corrections table is sliced as its windowed table is, and a kind's
+/// 1-minute tables as its 5-minute ones, so all read the same slice's staged tables.
 /// </param>
 /// <param name="Only">
 /// For a keyed output (<see cref="GoldOutput.Key"/>) computed from the events its touched keys need: the touched keys (<c>k</c>,

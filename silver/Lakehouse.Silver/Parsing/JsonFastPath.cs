@@ -31,8 +31,6 @@ namespace Lakehouse.Silver.Parsing;
 /// </remarks>
 internal sealed class JsonFastPath
 {
-    private const byte Separator = 0x1F;
-    private const byte NullMark = 0x1E;
 
     /// <summary>The most keys one checked object may have here (each is compared with those before it); more take the SQL path.</summary>
     private const int MostKeys = 64;
@@ -156,25 +154,6 @@ internal sealed class JsonFastPath
                 }
             }
             return true;
-        }
-        finally
-        {
-            if (scratch.Length > 0) ArrayPool<byte>.Shared.Return(scratch);
-        }
-    }
-
-    /// <summary>
-    /// The record of <paramref name="payload"/> as text: its values in column order joined by U+001F, U+001E for null (a boolean t or
-    /// f, a timestamp its microseconds, a number as written); null when the payload is not plainly well-formed. The function's
-    /// reading, for tests and debugging.
-    /// </summary>
-    internal string? Parse(ReadOnlySpan<byte> payload)
-    {
-        var values = new Slice[_types.Length];
-        byte[] scratch = [];
-        try
-        {
-            return Read(payload, values, ref scratch) ? Record(payload, values, scratch) : null;
         }
         finally
         {
@@ -404,29 +383,12 @@ internal sealed class JsonFastPath
         return used;
     }
 
-    private string Record(ReadOnlySpan<byte> payload, ReadOnlySpan<Slice> values, byte[] scratch)
-    {
-        var record = new StringBuilder();
-        for (var i = 0; i < values.Length; i++)
-        {
-            if (i > 0) record.Append((char)Separator);
-            var v = values[i];
-            if (v.IsNull) record.Append((char)NullMark);
-            else if (_types[i] == DatasetColumnType.Boolean) record.Append(v.Bits != 0 ? 't' : 'f');
-            else if (_types[i] == DatasetColumnType.Timestamp) record.Append(v.Bits);
-            else record.Append(Encoding.UTF8.GetString(v.InScratch ? scratch.AsSpan(v.Start, v.Length) : payload.Slice(v.Start, v.Length)));
-        }
-        return record.ToString();
-    }
-
     /// <summary>
     /// A column's value: where its text is (bytes of the payload or of the scratch buffer) and, for an integer, number, boolean or
     /// timestamp, its value (a double's bits; 1 or 0; microseconds). The default is null.
     /// </summary>
     private readonly record struct Slice(int Start, int Length, bool InScratch, bool IsSet, long Bits)
     {
-        internal bool IsNull => !IsSet;
-
         internal static Slice OfPayload(int start, int length, long bits = 0) => new(start, length, false, true, bits);
 
         internal static Slice OfScratch(int start, int length) => new(start, length, true, true, 0);

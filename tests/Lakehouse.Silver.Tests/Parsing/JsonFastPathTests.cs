@@ -129,22 +129,35 @@ public sealed class JsonFastPathTests(EngineFixture fixture) : IClassFixture<Eng
     [InlineData("id", "\"\\u00e9\"", false)]
     [InlineData("l", "[\"a\"]", false)]
     [InlineData("attrs", "{\"release\":\"a\",\"release\":\"b\"}", false)]
-    public void Parse_Payload_TakenOnlyWhenItsReadingIsNotInDoubt(string key, string value, bool taken)
+    public void Function_Payload_TakenOnlyWhenItsReadingIsNotInDoubt(string key, string value, bool taken)
     {
         var fast = JsonFastPath.Register(fixture.Engine, Definition);
 
-        var record = fast.Parse(Encoding.UTF8.GetBytes(Plain(key, value)));
+        var record = Record(fast, Plain(key, value));
 
         Assert.Equal(taken, record is not null);
     }
 
     [Fact]
-    public void Parse_PlainPayload_TheRecordHoldsEachColumnInOrderWithNullsMarked()
+    public void Function_PlainPayload_EachColumnInItsTypeAndNullWhereThePayloadHasNone()
     {
         var fast = JsonFastPath.Register(fixture.Engine, Definition);
 
-        var record = fast.Parse(Encoding.UTF8.GetBytes(Plain("id", "\"a\\tb\"")));
+        var record = Record(fast, Plain("id", "\"a\\tb\""));
 
-        Assert.Equal(["a\tb", "1714722892023000", "42", "1377.7", "t", "{\"x\": [1, 2.50, \"y\"]}", "\u001e", "r1", "7", "{\"b\":{\"c\":7}}"], record!.Split('\u001f'));
+        Assert.NotNull(record);
+        Assert.Equal<string?>(["a\tb", "2024-05-03 07:54:52.023+00", "42", "1377.7", "true", "{\"x\":[1,2.5,\"y\"]}", null, "r1", "7", "{\"b\":{\"c\":7}}"], record.AsEnumerable());
+    }
+
+    /// <summary>The fast function's record of <paramref name="payload"/> as SQL reads it (each column as text), or null when it declines.</summary>
+    private string?[]? Record(JsonFastPath fast, string payload)
+    {
+        using var lease = fixture.Engine.Lease();
+        var record = $"{SqlText.Identifier(fast.FunctionName)}(encode({SqlText.Literal(payload)}))";
+        var columns = Enumerable.Range(0, Definition.Columns.Count).Select(i => $"CAST({JsonFastPath.Value(Definition, i, "r")} AS VARCHAR)");
+        using var r = lease.Connection.Query($"SELECT r IS NULL, {string.Join(", ", columns)} FROM (SELECT {record} AS r)");
+        Assert.True(r.Read());
+        if (r.GetBoolean(0)) return null;
+        return [.. Enumerable.Range(1, Definition.Columns.Count).Select(i => r.IsNull(i) ? null : r.GetString(i))];
     }
 }
