@@ -12,11 +12,11 @@ internal interface IGoldStaging
     string Table(string name, string sql);
 
     /// <summary>
-    /// A table that <paramref name="write"/> creates under the name it is given (on the connection it is given), staged once under
-    /// <paramref name="name"/>; returns a relation that reads it. <paramref name="emptySql"/> is an empty relation of its columns,
+    /// A table that <paramref name="write"/> creates under the name it is given (on the connection it is given, honouring the
+    /// cancellation token it is given), staged once under <paramref name="name"/>; returns a relation that reads it. <paramref name="emptySql"/> is an empty relation of its columns,
     /// for a staging that computes nothing (a query read only for its columns).
     /// </summary>
-    string Computed(string name, string emptySql, Action<DuckConnection, string> write);
+    string Computed(string name, string emptySql, Action<DuckConnection, string, CancellationToken> write);
 }
 
 /// <summary>
@@ -56,7 +56,8 @@ internal sealed class GroupStaging : IGoldStaging
 
     public string Table(string name, string sql) => Once(name, full => _stage.Materialize(full, sql, _cancellationToken));
 
-    public string Computed(string name, string emptySql, Action<DuckConnection, string> write) => Once(name, full => _stage.Write(full, write));
+    public string Computed(string name, string emptySql, Action<DuckConnection, string, CancellationToken> write) =>
+        Once(name, full => _stage.Write(full, (connection, table) => write(connection, table, _cancellationToken)));
 
     private string Once(string name, Func<string, string> stage)
     {
@@ -94,6 +95,6 @@ internal sealed class Unstaged : IGoldStaging
 
     public string Table(string name, string sql) => $"({sql})";
 
-    public string Computed(string name, string emptySql, Action<DuckConnection, string> write) =>
+    public string Computed(string name, string emptySql, Action<DuckConnection, string, CancellationToken> write) =>
         _columnsOnly ? $"({emptySql})" : throw new InvalidOperationException($"'{name}' is computed in C# and needs a staging on a connection.");
 }

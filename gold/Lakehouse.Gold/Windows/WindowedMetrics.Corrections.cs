@@ -187,7 +187,7 @@ public static partial class WindowedMetrics
         var quantiles = kind.Quantiles.Select(q => q.Name).ToHashSet(StringComparer.Ordinal);
         string Measure(string m, bool onTime) => quantiles.Contains(m) ? $"q.{m}{(onTime ? "_on_time" : "")}" : onTime ? $"b.{m}" : $"a.{m}";
         var lists = staging.Computed(kind.Name + "_lists", WindowLists.EmptySql(kind.Quantiles),
-            (connection, target) => WindowLists.Write(connection, parts, kind.Key, kind.Quantiles, WindowSizes, target, CancellationToken.None));
+            (connection, target, cancellationToken) => WindowLists.Write(connection, parts, kind.Key, kind.Quantiles, WindowSizes, target, cancellationToken));
         var measures = kind.Measures;
         return $"""
             WITH windows AS (

@@ -105,11 +105,11 @@ internal sealed class FixtureStaging(EngineFixture fixture) : IGoldStaging
         return table;
     }
 
-    public string Computed(string name, string emptySql, Action<DuckConnection, string> write)
+    public string Computed(string name, string emptySql, Action<DuckConnection, string, CancellationToken> write)
     {
         var table = Unique(name);
         using var lease = fixture.Engine.Lease();
-        write(lease.Connection, table);
+        write(lease.Connection, table, CancellationToken.None);
         return table;
     }
 

@@ -94,4 +94,17 @@ public sealed class WindowListsTests(EngineFixture fixture) : IClassFixture<Engi
         Assert.Equal(double.NegativeInfinity, WindowLists.Interpolated([Keys(double.NaN, 1), Keys(double.NegativeInfinity)], 0));
         Assert.True(double.IsNaN(WindowLists.Interpolated([Keys(double.NaN, 1), Keys(double.NegativeInfinity)], 1)!.Value));
     }
+
+    [Fact]
+    public void Write_Cancelled_StopsWithoutATable()
+    {
+        var staging = new FixtureStaging(fixture);
+        var parts = staging.Table("parts", "SELECT 0::BIGINT AS minute_us, 'a' AS page_url, 0 AS c, [1.0, 2.0] AS tti_values, CAST(NULL AS BIGINT[]) AS ingests");
+        var table = "lists_" + Guid.NewGuid().ToString("N");
+        using var lease = fixture.Engine.Lease();
+
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            WindowLists.Write(lease.Connection, parts, "page_url", [new("p95", "tti_values", 0.95)], [1, 5], table, new CancellationToken(true)));
+        Assert.Equal(0L, Assert.Single(Query(fixture, $"SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = '{table}'"))["n"]);
+    }
 }
