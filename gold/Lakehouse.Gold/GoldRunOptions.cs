@@ -35,10 +35,10 @@ public sealed class GoldRunOptions
     internal int DaysPerGroup { get; set; } = 1;
 
     /// <summary>
-    /// Outputs with a slice key (the 5-minute page windows, which copy every value into the five windows that hold it, and page
-    /// sessions) compute a day of more silver rows than this in slices of about this many rows (default 2,500,000), and of fewer
-    /// when DuckDB's memory limit is small (<see cref="GoldStage.RowsPerSlice"/>). Each slice filters the whole day and pays a fixed
-    /// cost, and the aggregates cost less per row on more rows: on a day of 10M events, 4 slices instead of 10 computed it in
+    /// Outputs with a slice key (the page windows, whose staged parts hold every TTI in a list, and page sessions) compute a day of
+    /// more silver rows than this in slices of about this many rows (default 2,500,000), and of fewer when DuckDB's memory limit is
+    /// small (<see cref="GoldStage.RowsPerSlice"/>). Each slice filters the whole day and pays a fixed cost, and the aggregates cost
+    /// less per row on more rows: on a day of 10M events, 4 slices instead of 10 computed it in
     /// 15.0 s / 10.2 s (shuffled / stream order) instead of 16.0 s / 12.1 s, for some 500 MiB more peak memory.
     /// </summary>
     internal long RowsPerSlice { get; set; } = 2_500_000;

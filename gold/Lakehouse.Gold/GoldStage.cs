@@ -46,8 +46,9 @@ internal sealed class GoldStage : IDisposable
     internal DuckConnection Connection => _lease.Connection;
 
     /// <summary>
-    /// DuckDB's memory a sliced row may take: the 5-minute windows' lists hold each row five times, and list aggregates cannot
-    /// spill. At 512MB (488 MiB) a slice is about 250,000 rows, which keeps gold under its limit on a day of 3.3M events.
+    /// DuckDB's memory a sliced row may take, sized when the 5-minute windows' lists held each row five times (list aggregates cannot
+    /// spill); the windows' staged parts now hold it once, and the size was kept. At 512MB (488 MiB) a slice is about 250,000 rows,
+    /// which kept gold under its limit on a day of 3.3M events.
     /// </summary>
     private const long BytesPerSlicedRow = 2048;
 
@@ -371,12 +372,12 @@ internal sealed class GoldStage : IDisposable
     }
 
     /// <summary>Has <paramref name="write"/> create a table of this stage on its connection (dropped with the stage); returns its name.</summary>
-    internal string Write(string part, Action<DuckConnection, string> write)
+    internal string Write(string part, Action<DuckConnection, string, CancellationToken> write, CancellationToken cancellationToken = default)
     {
         var name = $"{_events}_{part}";
-        _lease.Connection.Execute($"DROP TABLE IF EXISTS {name}");
+        _lease.Connection.Execute($"DROP TABLE IF EXISTS {name}", cancellationToken);
         _extra.Add(name);
-        write(_lease.Connection, name);
+        write(_lease.Connection, name, cancellationToken);
         return name;
     }
 

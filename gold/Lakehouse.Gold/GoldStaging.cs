@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Lakehouse.Engine;
 
 namespace Lakehouse.Gold;
@@ -57,13 +58,13 @@ internal sealed class GroupStaging : IGoldStaging
     public string Table(string name, string sql) => Once(name, full => _stage.Materialize(full, sql, _cancellationToken));
 
     public string Computed(string name, string emptySql, Action<DuckConnection, string, CancellationToken> write) =>
-        Once(name, full => _stage.Write(full, (connection, table) => write(connection, table, _cancellationToken)));
+        Once(name, full => _stage.Write(full, write, _cancellationToken));
 
     private string Once(string name, Func<string, string> stage)
     {
         var full = _prefix + name + _suffix;
         if (_tables.TryGetValue(full, out var table)) return table;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
         _tables[full] = table = stage(full);
         _staged(full, clock.ElapsedMilliseconds);
         return table;

@@ -65,8 +65,12 @@ internal static class WindowLists
         var keys = groups.Select(g => (Key: (string?)g.Key, Parts: g.Value)).ToList();
         if (nullKey is not null) keys.Add((null, nullKey));
         var results = new Window[keys.Count][];
-        Parallel.For(0, keys.Count, new ParallelOptions { CancellationToken = cancellationToken },
-            i => results[i] = [.. sizes.SelectMany(minutes => Windows(keys[i].Parts, quantiles, minutes))]);
+        Parallel.For(0, keys.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        {
+            var byMinute = keys[i].Parts;
+            byMinute.Sort((a, b) => a.Minute.CompareTo(b.Minute));
+            results[i] = [.. sizes.SelectMany(minutes => Windows(byMinute, quantiles, minutes))];
+        });
 
         var names = string.Concat(quantiles.Select(q => $", {SqlText.Identifier(q.Name)} DOUBLE, {SqlText.Identifier(q.Name + "_on_time")} DOUBLE"));
         connection.Execute($"CREATE TABLE {table} (minutes INTEGER, start_us BIGINT, k VARCHAR, late_batches BIGINT, revised_at_us BIGINT{names})", cancellationToken);
@@ -93,11 +97,11 @@ internal static class WindowLists
     /// <summary>A window's size and start, its late rows' batches and last ingest time (null without late rows), and per quantile its value over all rows and over the on-time rows.</summary>
     private readonly record struct Window(int Minutes, long Start, long? LateBatches, long? RevisedAt, double?[] Values);
 
+    /// <summary>The windows of <paramref name="minutes"/> minutes of one key, from its parts sorted by minute.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Window[] Windows(List<Part> parts, IReadOnlyList<Quantile> quantiles, int minutes)
     {
         var minute = WindowSql.MinuteMicros;
-        parts.Sort((a, b) => a.Minute.CompareTo(b.Minute));
         var starts = new List<long>(parts.Count * minutes);
         foreach (var p in parts)
             for (var o = minutes - 1; o >= 0; o--) starts.Add(p.Minute - o * minute);

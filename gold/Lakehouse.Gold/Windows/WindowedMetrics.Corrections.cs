@@ -104,7 +104,7 @@ public static partial class WindowedMetrics
         /// and <c>w</c> (a window start in microseconds), the sliding windows of those only (the others would be partial when the events
         /// are only those some windows need).
         /// </summary>
-        /// <param name="staging">Where the sliding windows stage their per-minute parts and the quantiles C# computes from them.</param>
+        /// <param name="staging">Where the kind's per-minute parts are staged and the list measures computed (<see cref="WindowLists"/>).</param>
         /// <param name="eventsSql">The events.</param>
         /// <param name="only">The windows to combine (see above), or null for all.</param>
         internal string Aggregate(IGoldStaging staging, string eventsSql, string? only = null) => WindowsAggregate(staging, eventsSql, Kind, Minutes, only);
@@ -188,7 +188,6 @@ public static partial class WindowedMetrics
         string Measure(string m, bool onTime) => quantiles.Contains(m) ? $"q.{m}{(onTime ? "_on_time" : "")}" : onTime ? $"b.{m}" : $"a.{m}";
         var lists = staging.Computed(kind.Name + "_lists", WindowLists.EmptySql(kind.Quantiles),
             (connection, target, cancellationToken) => WindowLists.Write(connection, parts, kind.Key, kind.Quantiles, WindowSizes, target, cancellationToken));
-        var measures = kind.Measures;
         return $"""
             WITH windows AS (
               SELECT minute_us - k.i * {minute} AS start_us, {late} AS late, * EXCLUDE (minute_us, c)
@@ -213,12 +212,12 @@ public static partial class WindowedMetrics
               GROUP BY start_us, {kind.Key}
             )
             SELECT a.start_us, a.{kind.Key}, a.events,
-              {string.Join(", ", measures.Select(m => Measure(m, false)))},
+              {string.Join(", ", kind.Measures.Select(m => Measure(m, false)))},
               a.late_events,
               CASE WHEN a.late_events > 0 THEN q.late_batches END AS late_batches,
               {WindowSql.TimestampOfMicros("q.revised_at_us")} AS revised_at,
               CASE WHEN a.late_events > 0 THEN coalesce(b.events_on_time, 0) END AS events_on_time,
-              {string.Join(",\n  ", measures.Select(m => $"{Measure(m, true)} AS {m}_on_time"))}
+              {string.Join(",\n  ", kind.Measures.Select(m => $"{Measure(m, true)} AS {m}_on_time"))}
             FROM combined AS a LEFT JOIN on_time AS b ON {same}
               LEFT JOIN {lists} AS q ON q.minutes = {minutes} AND q.start_us = a.start_us AND q.k IS NOT DISTINCT FROM a.{kind.Key}
             """;
