@@ -5,7 +5,7 @@ namespace Lakehouse.Gold;
 /// the average and exact (linearly interpolated) 50th and 95th percentiles of TTI and TTAR in milliseconds, and the
 /// share of events with an HTTP error status (400 or above). Null measurements are left out of their own statistics only.
 /// Both percentiles of a measure come from one sort of its values (the list form of <c>quantile_cont</c>); averages sum exact
-/// decimals, so every run gives the same bits (a parallel avg of doubles depends on the order threads add them in). The day is
+/// decimals (<see cref="Windows.WindowSql.ExactAverage"/>), so every run gives the same bits (a parallel avg of doubles depends on the order threads add them in). The day is
 /// integer arithmetic on the time's microseconds, not DuckDB's time-zone functions: a filter on it is pushed down to every row.
 /// </summary>
 public static class PagePerformanceDaily
@@ -29,13 +29,19 @@ public static class PagePerformanceDaily
             page_url,
             count(*) AS events,
             count(DISTINCT session_id) AS sessions,
-            CAST(sum(CAST(tti_ms AS DECIMAL(38, 9))) AS DOUBLE) / count(tti_ms) AS tti_avg_ms,
+            {Average("tti_ms")} AS tti_avg_ms,
             quantile_cont(tti_ms, [0.5, 0.95]) AS tti_q,
-            CAST(sum(CAST(ttar_ms AS DECIMAL(38, 9))) AS DOUBLE) / count(ttar_ms) AS ttar_avg_ms,
+            {Average("ttar_ms")} AS ttar_avg_ms,
             quantile_cont(ttar_ms, [0.5, 0.95]) AS ttar_q,
             count_if(status >= 400) / count(*) AS error_rate
           FROM ({eventsSql}) AS events
           GROUP BY 1, 2
         )
         """;
+
+    private static string Average(string column)
+    {
+        var (decimalSum, count, large) = Windows.WindowSql.AverageParts(column);
+        return Windows.WindowSql.ExactAverage(decimalSum, count, large);
+    }
 }

@@ -45,4 +45,30 @@ public sealed class PagePerformanceDailyTests(EngineFixture fixture) : IClassFix
             "2024-05-02|/b|1|1|5.0|5.0|5.0|NULL|NULL|NULL|1.0",
         ], rows);
     }
+    [Fact]
+    public void Sql_TtisTooLargeForADecimal_AverageOfTheirValues()
+    {
+        // An expectation set to warn lets a TTI in the wrong unit through: 1e30 failed the exact decimal sum, and the whole gold run.
+        // The exact means rounded to a double (Python's fractions): TTI (100 + 1e30 - 5 + 1.7976931348623157e308 + 350) / 5,
+        // TTAR (10 + 2e22) / 2. Both orders of the rows give the same bits.
+        const string Rows = """
+            ('2024-05-01 08:00:00+00', '/a', 's1', 100, 10, 200),
+            ('2024-05-01 08:01:00+00', '/a', 's1', 1e30, 2e22, 200),
+            ('2024-05-01 08:02:00+00', '/a', 's1', -5, NULL, 200),
+            ('2024-05-01 08:03:00+00', '/a', 's1', 1.7976931348623157e308, NULL, 200),
+            ('2024-05-01 08:04:00+00', '/a', 's1', 350, NULL, 200)
+            """;
+        string Averages(string rows)
+        {
+            using var lease = fixture.Engine.Lease();
+            var events = $"SELECT event_time::TIMESTAMPTZ AS event_time, page_url, session_id, tti_ms::DOUBLE AS tti_ms, ttar_ms::DOUBLE AS ttar_ms, status::INTEGER AS status " +
+                         $"FROM (VALUES {rows}) AS v(event_time, page_url, session_id, tti_ms, ttar_ms, status)";
+            using var r = lease.Connection.Query($"SELECT tti_avg_ms, ttar_avg_ms, tti_p50_ms FROM ({PagePerformanceDaily.Sql(events)})");
+            Assert.True(r.Read());
+            return $"{r.GetDouble(0):R}|{r.GetDouble(1):R}|{r.GetDouble(2):R}";
+        }
+
+        Assert.Equal("3.5953862697246315E+307|1E+22|350", Averages(Rows));
+        Assert.Equal(Averages(Rows), Averages(string.Join(",\n", Rows.Split(",\n").Reverse())));
+    }
 }

@@ -50,6 +50,35 @@ internal static class WindowSql
         $"ELSE list_avg(list_transform({sortedList}, scaled -> scaled * {Double(Math.ScaleB(1, -65))})) * {Double(Math.ScaleB(1, 65))} END";
 
     /// <summary>
+    /// The three aggregates over a DOUBLE <paramref name="column"/> that <see cref="ExactAverage"/> combines: the exact sum of its
+    /// values as decimals with 9 places (<c>DECIMAL(27, 9)</c>: below 10^18 in magnitude, so that 10^11 of them add up within
+    /// <c>DECIMAL(38, 9)</c>), the count of its values, and the list of those the decimal cannot hold (NULL when none).
+    /// <paramref name="listed"/>: an aggregate the same query computes anyway, the list of the column's non-null values, which
+    /// the list of large values is then filtered from when there are any (an aggregate of its own cost 10 % of the 1-minute parts).
+    /// </summary>
+    internal static (string DecimalSum, string Count, string Large) AverageParts(string column, string? listed = null)
+    {
+        var asDecimal = $"TRY_CAST({column} AS DECIMAL(27, 9))";
+        var large = listed is null
+            ? $"list({column}) FILTER (WHERE {column} IS NOT NULL AND {asDecimal} IS NULL)"
+            : $"CASE WHEN count({asDecimal}) < count({column}) THEN list_filter({listed}, listed -> TRY_CAST(listed AS DECIMAL(27, 9)) IS NULL) END";
+        return ($"sum({asDecimal})", $"count({column})", large);
+    }
+
+    /// <summary>
+    /// An average that every run gives to the same bit, whatever order the rows come in (a parallel avg of doubles depends on the
+    /// order the threads add them in): the decimal sum of the ordinary values over the count, NULL for none, from the aggregates
+    /// of <see cref="AverageParts"/> (or sums of them, and the flattened lists). A value of 10^18 or more in magnitude (a TTI in
+    /// the wrong unit that an expectation set to warn let through; 1e30 failed the decimal cast, and with it the whole gold run),
+    /// or not finite, is added as a double, in sorted order after the decimal sum, each scaled by 2^-65 so that no partial sum overflows,
+    /// and the average scaled back. Without them the result is the plain decimal average.
+    /// </summary>
+    internal static string ExactAverage(string decimalSum, string count, string large) =>
+        $"CASE WHEN coalesce(len({large}), 0) = 0 THEN CAST({decimalSum} AS DOUBLE) / nullif({count}, 0) " +
+        $"ELSE list_sum(list_prepend(coalesce(CAST({decimalSum} AS DOUBLE), 0) * {Double(Math.ScaleB(1, -65))}, " +
+        $"list_transform(list_sort({large}), large -> large * {Double(Math.ScaleB(1, -65))}))) / {count} * {Double(Math.ScaleB(1, 65))} END";
+
+    /// <summary>
     /// A DOUBLE as message text with the fewest digits that read back as the same double, as the table holds it (<c>100.04</c>,
     /// <c>100.0</c>, <c>1.6e+308</c>): printf's <c>%.1f</c> printed 100.04 as 100.0 (so "100.0 °F is above the 100.0 °F limit")
     /// and wrong digits from the 18th on for values over about 1e44.

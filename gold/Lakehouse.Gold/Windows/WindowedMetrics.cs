@@ -74,16 +74,25 @@ public static partial class WindowedMetrics
     internal static string SensorMetrics5m(IGoldStaging staging, string eventsSql, string watermarkSql) => Sensor5m.Windowed(Sensor5m.Aggregate(staging, eventsSql), watermarkSql);
 
     /// <summary>The page measures' parts per minute (the TTIs themselves for the exact percentile).</summary>
-    private const string PageParts = """
-        sum(CAST(tti_ms AS DECIMAL(38, 9))) AS tti_sum,
-          count(tti_ms) AS tti_count,
-          list(tti_ms) FILTER (WHERE tti_ms IS NOT NULL) AS tti_values,
+    private static string PageParts
+    {
+        get
+        {
+            const string Values = "list(tti_ms) FILTER (WHERE tti_ms IS NOT NULL)";
+            var (decimalSum, count, large) = WindowSql.AverageParts("tti_ms", listed: Values);
+            return $"""
+        {decimalSum} AS tti_sum,
+          {count} AS tti_count,
+          {large} AS tti_large,
+          {Values} AS tti_values,
           count(*) FILTER (WHERE status >= 400) AS errors
         """;
+        }
+    }
 
     /// <summary>The page measures of a window from the parts of its minutes, but the percentile: C# takes it from the TTI lists (<see cref="WindowLists"/>).</summary>
-    private const string PageCombined = """
-        CAST(sum(tti_sum) AS DOUBLE) / nullif(sum(tti_count), 0) AS tti_avg_ms,
+    private static string PageCombined => $"""
+        {WindowSql.ExactAverage("sum(tti_sum)", "sum(tti_count)", "flatten(list(tti_large))")} AS tti_avg_ms,
           CAST(sum(errors) AS DOUBLE) / sum(events) AS error_rate
         """;
 

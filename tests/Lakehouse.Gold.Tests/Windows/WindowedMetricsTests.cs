@@ -195,6 +195,34 @@ public sealed class WindowedMetricsTests(EngineFixture fixture) : IClassFixture<
     [Theory]
     [InlineData(1)]
     [InlineData(5)]
+    public void PageMetrics_TtisTooLargeForADecimal_FiniteAverageOfTheirValues(int minutes)
+    {
+        // An expectation set to warn lets TTIs in the wrong unit through: 1e30 failed the exact decimal sum of the parts, and with it
+        // the whole gold run; sums near the largest double overflow. The exact means rounded to a double (Python's fractions).
+        var t = At("2026-03-01 10:00:10");
+        var late = At("2026-03-01 10:30:00");
+        WebEvent[] events =
+        [
+            new(t, "/unit", TtiMs: 100, IngestTime: t), new(t.AddSeconds(1), "/unit", TtiMs: 1e30, IngestTime: t),
+            new(t, "/huge", TtiMs: 1.5e308, IngestTime: t), new(t.AddSeconds(1), "/huge", TtiMs: 1.6e308, IngestTime: t),
+            new(t.AddSeconds(2), "/huge", TtiMs: 1.7e308, IngestTime: late, ArrivalWatermark: late),
+            new(t, "/mixed", TtiMs: -2e20, IngestTime: t), new(t.AddSeconds(1), "/mixed", TtiMs: 7.25, IngestTime: t), new(t.AddSeconds(2), "/mixed", TtiMs: 1e18, IngestTime: t),
+        ];
+        var aggregate = minutes == 1 ? WindowedMetrics.Page1m : WindowedMetrics.Page5m;
+        var builder = minutes == 1 ? WindowedMetrics.PageMetrics1m(Staging, WebSql(events), NoWatermark) : WindowedMetrics.PageMetrics5m(Staging, WebSql(events), NoWatermark);
+
+        var windows = Pages(builder);
+        var corrections = Query(fixture, $"SELECT tti_avg_ms_on_time, tti_avg_ms FROM ({aggregate.Corrections(aggregate.Aggregate(Staging, WebSql(events)))})");
+
+        Assert.Equal([.. Enumerable.Repeat<double?>(1.6e308, minutes), .. Enumerable.Repeat<double?>(-6.633333333333334e+19, minutes), .. Enumerable.Repeat<double?>(5e29, minutes)],
+            windows.Select(w => w.TtiAvgMs));
+        Assert.Equal(Enumerable.Repeat<(double?, double?)>((1.55e308, 1.6e308), minutes),
+            corrections.Select(c => ((double?)c["tti_avg_ms_on_time"], (double?)c["tti_avg_ms"])));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
     public void SensorMetrics_RandomReadings_EqualIndependentComputation(int minutes)
     {
         var readings = RandomReadings(seed: 11 + minutes, count: 500);
