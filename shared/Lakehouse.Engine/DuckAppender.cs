@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using DuckDB.NET.Data;
+using Lakehouse.Core;
 
 namespace Lakehouse.Engine;
 
@@ -20,21 +21,27 @@ public sealed class DuckAppender : IDisposable
     /// <summary>Appends one value to the current row: string, long/int, double, bool, byte[], DateTime (as TIMESTAMP), DateOnly or null.</summary>
     public DuckAppender Append(object? value)
     {
-        ObjectDisposedException.ThrowIf(_closed, this);
-        var row = _row ??= _appender.CreateRow();
-        Wrap(() => _ = value switch
+        var row = Row();
+        try
         {
-            null => row.AppendNullValue(),
-            string s => row.AppendValue(s),
-            long l => row.AppendValue(l),
-            int n => row.AppendValue(n),
-            double d => row.AppendValue(d),
-            bool b => row.AppendValue(b),
-            byte[] bytes => row.AppendValue(bytes),
-            DateTime t => row.AppendValue(t.ToUniversalTime()),
-            DateOnly d => row.AppendValue(d),
-            _ => throw new ArgumentException($"Cannot append a {value.GetType().Name}.", nameof(value)),
-        }, "Appending a value");
+            _ = value switch
+            {
+                null => row.AppendNullValue(),
+                string s => row.AppendValue(s),
+                long l => row.AppendValue(l),
+                int n => row.AppendValue(n),
+                double d => row.AppendValue(d),
+                bool b => row.AppendValue(b),
+                byte[] bytes => row.AppendValue(bytes),
+                DateTime t => row.AppendValue(t.ToUniversalTime()),
+                DateOnly d => row.AppendValue(d),
+                _ => throw new ArgumentException($"Cannot append a {value.GetType().Name}.", nameof(value)),
+            };
+        }
+        catch (DuckDBException e)
+        {
+            throw AppendFailed(e);
+        }
         return this;
     }
 
@@ -44,8 +51,7 @@ public sealed class DuckAppender : IDisposable
     /// </summary>
     public DuckAppender AppendBlob(ReadOnlySpan<byte> value)
     {
-        ObjectDisposedException.ThrowIf(_closed, this);
-        var row = _row ??= _appender.CreateRow();
+        var row = Row();
         try
         {
             // DuckDB.NET takes a Span<byte> but only reads it (the bytes are copied); an empty span would be taken for NULL.
@@ -54,7 +60,7 @@ public sealed class DuckAppender : IDisposable
         }
         catch (DuckDBException e)
         {
-            throw DuckError.Create($"Appending a value for table '{_table}' failed", e);
+            throw AppendFailed(e);
         }
         return this;
     }
@@ -62,18 +68,40 @@ public sealed class DuckAppender : IDisposable
     /// <summary>Appends a BIGINT (or null) to the current row, without boxing it.</summary>
     public DuckAppender AppendInt64(long? value)
     {
-        ObjectDisposedException.ThrowIf(_closed, this);
-        var row = _row ??= _appender.CreateRow();
+        var row = Row();
         try
         {
             row.AppendValue(value);
         }
         catch (DuckDBException e)
         {
-            throw DuckError.Create($"Appending a value for table '{_table}' failed", e);
+            throw AppendFailed(e);
         }
         return this;
     }
+
+    /// <summary>Appends a DOUBLE (or null) to the current row, without boxing it.</summary>
+    public DuckAppender AppendDouble(double? value)
+    {
+        var row = Row();
+        try
+        {
+            row.AppendValue(value);
+        }
+        catch (DuckDBException e)
+        {
+            throw AppendFailed(e);
+        }
+        return this;
+    }
+
+    private IDuckDBAppenderRow Row()
+    {
+        ObjectDisposedException.ThrowIf(_closed, this);
+        return _row ??= _appender.CreateRow();
+    }
+
+    private LakehouseException AppendFailed(DuckDBException e) => DuckError.Create($"Appending a value for table '{_table}' failed", e);
 
     /// <summary>Finishes the current row.</summary>
     public void EndRow()

@@ -26,4 +26,22 @@ public sealed class DuckAppenderTests(EngineFixture fixture) : IClassFixture<Eng
         Assert.Equal((0L, true), (result.GetInt64(2), result.IsNull(1)));
         Assert.False(result.Read());
     }
+    [Fact]
+    public void AppendDouble_EdgeValuesAndNull_ReadBackToTheBit()
+    {
+        var table = "appender_" + Guid.NewGuid().ToString("N");
+        using var lease = fixture.Engine.Lease();
+        lease.Connection.Execute($"CREATE TABLE {table} (i INTEGER, d DOUBLE)");
+        double?[] values = [-0.0, double.Epsilon, double.MaxValue, double.NegativeInfinity, double.NaN, 0.1 + 0.2, null];
+        using (var appender = lease.Connection.CreateAppender(table))
+        {
+            for (var i = 0; i < values.Length; i++) appender.Append(i).AppendDouble(values[i]).EndRow();
+            appender.Close();
+        }
+
+        using var result = lease.Connection.Query($"SELECT d FROM {table} ORDER BY i");
+        var read = new List<long?>();
+        while (result.Read()) read.Add(result.IsNull(0) ? null : BitConverter.DoubleToInt64Bits(result.GetDouble(0)));
+        Assert.Equal(values.Select(v => v is { } d ? BitConverter.DoubleToInt64Bits(d) : (long?)null), read);
+    }
 }

@@ -81,7 +81,7 @@ internal static class WindowLists
             foreach (var w in results[i])
             {
                 appender.Append(w.Minutes).AppendInt64(w.Start).Append(keys[i].Key).AppendInt64(w.LateBatches).AppendInt64(w.RevisedAt);
-                foreach (var value in w.Values) appender.Append(value);
+                foreach (var value in w.Values) appender.AppendDouble(value);
                 appender.EndRow();
             }
         }
