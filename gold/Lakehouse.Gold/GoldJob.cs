@@ -296,7 +296,7 @@ public sealed class GoldJob
                     sql = spool.Read(output.Table);
                 }
                 var table = job.Table(GoldTables.Gold(output.Table));
-                var writer = DeltaWriter.Create(table, new DeltaWriteOptions { PartitionColumns = [GoldTables.EventDate] });
+                var writer = DeltaWriter.Create(table, new DeltaWriteOptions { PartitionColumns = [GoldTables.EventDate], StagedSource = true });
                 var transactions = txn ? new[] { new DeltaAppTransaction(_appId, silver.Version) } : null;
                 long rows = 0;
                 bool byAnother;

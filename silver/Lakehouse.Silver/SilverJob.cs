@@ -487,7 +487,9 @@ public sealed class SilverJob
             }
             Done("quarantine commit");
 
-            var silverWriter = DeltaWriter.Create(_silver, partitions);
+            // An incremental run appends a staged table (read twice when it falls into one date: half the cost of a partitioned write); a
+            // rerun's source deduplicates as it is read, which a second read would repeat.
+            var silverWriter = DeltaWriter.Create(_silver, new DeltaWriteOptions { PartitionColumns = partitions.PartitionColumns, StagedSource = where is null });
             long inserted;
             if (where is null)
             {

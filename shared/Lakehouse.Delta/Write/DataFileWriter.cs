@@ -36,11 +36,12 @@ internal static class DataFileWriter
 
     /// <summary>
     /// Writes <paramref name="selectSql"/> (columns: the schema's, logical names, already of their table types) as data files,
-    /// zstd at <paramref name="compressionLevel"/> (null: DuckDB's default). On failure every file written so far is deleted.
+    /// zstd at <paramref name="compressionLevel"/> (null: DuckDB's default). <paramref name="stagedSource"/>: see
+    /// <see cref="DeltaWriteOptions.StagedSource"/>. On failure every file written so far is deleted.
     /// </summary>
     internal static async Task<WrittenFiles> WriteAsync(
         DeltaTable table, DuckConnection connection, string selectSql, StructType schema, IReadOnlyList<string> partitionColumns,
-        long targetFileSize, int? compressionLevel, bool dataChange, CancellationToken cancellationToken)
+        long targetFileSize, int? compressionLevel, bool dataChange, bool stagedSource, CancellationToken cancellationToken)
     {
         FaultPoint.Reach(FaultPoint.BeforeDataFiles);
         var storage = table.Storage;
@@ -60,7 +61,7 @@ internal static class DataFileWriter
             // In a local table the staging folder is visible to VACUUM: the lock beside it says a writer is still at work there.
             if (localRoot is not null) stagingLock = await HoldLockAsync(staging + LockSuffix, cancellationToken).ConfigureAwait(false);
             CreateFolder(staging);
-            var staged = Copy(connection, selectSql, staging, partitionFields, dataFields, targetFileSize, compressionLevel, cancellationToken);
+            var staged = Copy(connection, selectSql, staging, partitionFields, dataFields, targetFileSize, compressionLevel, stagedSource, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
             var stats = FileStatistics.Compute(connection, [.. staged.Select(s => s.LocalPath)], dataFields);
 
@@ -187,38 +188,49 @@ internal static class DataFileWriter
     private sealed record StagedFile(string LocalPath, string?[] Values, long Rows, long Size);
 
     private static List<StagedFile> Copy(DuckConnection connection, string selectSql, string staging, List<StructField> partitionFields,
-        List<StructField> dataFields, long targetFileSize, int? compressionLevel, CancellationToken cancellationToken)
+        List<StructField> dataFields, long targetFileSize, int? compressionLevel, bool stagedSource, CancellationToken cancellationToken)
     {
         var columns = string.Join(", ", dataFields.Select(f => "__w." + SqlText.Identifier(f.Name)));
         var size = targetFileSize.ToString(CultureInfo.InvariantCulture);
         var zstd = compressionLevel is { } level ? string.Create(CultureInfo.InvariantCulture, $"COMPRESSION zstd, COMPRESSION_LEVEL {level}") : "COMPRESSION zstd";
         string sql;
-        if (partitionFields.Count == 0)
-        {
-            sql = $"COPY (SELECT {columns} FROM ({selectSql}) AS __w) TO {SqlText.Literal(staging)} " +
-                  $"(FORMAT parquet, {zstd}, FILE_SIZE_BYTES {size}, FILENAME_PATTERN 'data_{{i}}', RETURN_STATS)";
-        }
-        else
-        {
-            // An empty string is refused rather than written as the null it would be read back as.
-            var key = PartitionEncoding.KeySql([.. partitionFields.Select(f =>
-                PartitionEncoding.SerializeSql(PartitionEncoding.RefuseEmptyStringSql("__w." + SqlText.Identifier(f.Name), f), f.Type))]);
-            sql = $"COPY (SELECT {columns}, {key} AS {SqlText.Identifier(PartitionEncoding.KeyColumn)} FROM ({selectSql}) AS __w) TO {SqlText.Literal(staging)} " +
-                  $"(FORMAT parquet, {zstd}, PARTITION_BY ({SqlText.Identifier(PartitionEncoding.KeyColumn)}), FILENAME_PATTERN 'data_{{uuid}}', RETURN_STATS)";
-        }
-
+        string?[]? single = null;
         List<StagedFile> files;
         try
         {
+            if (partitionFields.Count == 0)
+            {
+                sql = $"COPY (SELECT {columns} FROM ({selectSql}) AS __w) TO {SqlText.Literal(staging)} " +
+                      $"(FORMAT parquet, {zstd}, FILE_SIZE_BYTES {size}, FILENAME_PATTERN 'data_{{i}}', RETURN_STATS)";
+            }
+            else
+            {
+                // An empty string is refused rather than written as the null it would be read back as.
+                var key = PartitionEncoding.KeySql([.. partitionFields.Select(f =>
+                    PartitionEncoding.SerializeSql(PartitionEncoding.RefuseEmptyStringSql("__w." + SqlText.Identifier(f.Name), f), f.Type))]);
+                if (stagedSource && SinglePartition(connection, selectSql, key, cancellationToken) is { } only)
+                {
+                    // One partition: a plain COPY, which rotates files itself; each row is checked against the partition read first.
+                    single = PartitionEncoding.DecodeKey(PartitionEncoding.KeyColumn + "=" + only, partitionFields.Count);
+                    var changed = SqlText.Literal("The source of the write read differently the second time (its partition values changed): nothing was written.");
+                    sql = $"COPY (SELECT {columns} FROM ({selectSql}) AS __w WHERE CASE WHEN {key} = {SqlText.Literal(only)} THEN true ELSE error({changed}) END) " +
+                          $"TO {SqlText.Literal(Path.Combine(staging, "single"))} (FORMAT parquet, {zstd}, FILE_SIZE_BYTES {size}, FILENAME_PATTERN 'data_{{i}}', RETURN_STATS)";
+                }
+                else
+                {
+                    sql = $"COPY (SELECT {columns}, {key} AS {SqlText.Identifier(PartitionEncoding.KeyColumn)} FROM ({selectSql}) AS __w) TO {SqlText.Literal(staging)} " +
+                          $"(FORMAT parquet, {zstd}, PARTITION_BY ({SqlText.Identifier(PartitionEncoding.KeyColumn)}), FILENAME_PATTERN 'data_{{uuid}}', RETURN_STATS)";
+                }
+            }
             files = RunCopy(connection, sql, f =>
-                partitionFields.Count == 0 ? [] : PartitionEncoding.DecodeKey(Path.GetFileName(Path.GetDirectoryName(f)!), partitionFields.Count), cancellationToken);
+                partitionFields.Count == 0 ? [] : single ?? PartitionEncoding.DecodeKey(Path.GetFileName(Path.GetDirectoryName(f)!), partitionFields.Count), cancellationToken);
         }
         catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Engine
             && partitionFields.FirstOrDefault(f => e.Message.Contains(PartitionEncoding.EmptyStringMessage(f.Name), StringComparison.Ordinal)) is { } empty)
         {
             throw new LakehouseException(LakehouseErrorReason.InvalidInput, PartitionEncoding.EmptyStringMessage(empty.Name), e);
         }
-        if (partitionFields.Count == 0) return files;
+        if (partitionFields.Count == 0 || single is not null) return files;
 
         // PARTITION_BY cannot rotate files, so a partition bigger than the target is split in a second pass.
         var result = new List<StagedFile>();
@@ -237,6 +249,13 @@ internal static class DataFileWriter
             File.Delete(f.LocalPath);
         }
         return result;
+    }
+
+    /// <summary>The partition key (<see cref="PartitionEncoding.KeySql"/>) of every row of the source when they all share one; null otherwise (or no rows).</summary>
+    private static string? SinglePartition(DuckConnection connection, string selectSql, string key, CancellationToken cancellationToken)
+    {
+        using var r = connection.Query($"SELECT count(DISTINCT {key}), min({key}) FROM ({selectSql}) AS __w", cancellationToken);
+        return r.Read() && r.GetInt64(0) == 1 ? r.GetString(1) : null;
     }
 
     private static List<StagedFile> RunCopy(DuckConnection connection, string sql, Func<string, string?[]> values, CancellationToken cancellationToken)

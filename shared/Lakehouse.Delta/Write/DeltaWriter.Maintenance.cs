@@ -54,7 +54,7 @@ public sealed partial class DeltaWriter
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     using var scan = await DeltaScan.CreateAsync(_table, snapshot, lease.Connection, new DeltaScanOptions { Files = bin }, cancellationToken).ConfigureAwait(false);
-                    var w = await DataFileWriter.WriteAsync(_table, lease.Connection, scan.Sql, snapshot.Schema, columns, target, _options.CompressionLevel, dataChange: false, cancellationToken).ConfigureAwait(false);
+                    var w = await DataFileWriter.WriteAsync(_table, lease.Connection, scan.Sql, snapshot.Schema, columns, target, _options.CompressionLevel, dataChange: false, stagedSource: false, cancellationToken).ConfigureAwait(false);
                     written.Add(w);
                     txn.Adds.AddRange(w.Adds);
                     foreach (var f in bin) txn.Remove(f, dataChange: false, now);

@@ -110,7 +110,7 @@ public sealed partial class DeltaWriter
                                  $"UNION ALL SELECT {fields} FROM {SqlText.Identifier(source)}";
                     }
                 }
-                written = await DataFileWriter.WriteAsync(_table, connection, select, schema, partitionColumns, _options.TargetFileSizeBytes, _options.CompressionLevel, true, cancellationToken).ConfigureAwait(false);
+                written = await DataFileWriter.WriteAsync(_table, connection, select, schema, partitionColumns, _options.TargetFileSizeBytes, _options.CompressionLevel, true, stagedSource: false, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -270,7 +270,7 @@ public sealed partial class DeltaWriter
                 {
                     using var rest = await DeltaScan.CreateAsync(_table, snapshot, connection, new DeltaScanOptions { Files = partial }, cancellationToken).ConfigureAwait(false);
                     written = await DataFileWriter.WriteAsync(_table, connection, $"SELECT * FROM ({rest.Sql}) AS t WHERE ({predicate}) IS NOT TRUE",
-                        snapshot.Schema, snapshot.PartitionColumns, _options.TargetFileSizeBytes, _options.CompressionLevel, true, cancellationToken).ConfigureAwait(false);
+                        snapshot.Schema, snapshot.PartitionColumns, _options.TargetFileSizeBytes, _options.CompressionLevel, true, stagedSource: false, cancellationToken).ConfigureAwait(false);
                     removed.AddRange(partial);
                     txn.Adds.AddRange(written.Adds);
                 }

@@ -150,7 +150,7 @@ public sealed partial class DeltaWriter
             var select = SourceProjection.Project(schema, columns, sourceSql, _table.Location);
             try
             {
-                written = await DataFileWriter.WriteAsync(_table, lease.Connection, select, schema, partitionColumns, _options.TargetFileSizeBytes, _options.CompressionLevel, true, cancellationToken).ConfigureAwait(false);
+                written = await DataFileWriter.WriteAsync(_table, lease.Connection, select, schema, partitionColumns, _options.TargetFileSizeBytes, _options.CompressionLevel, true, _options.StagedSource, cancellationToken).ConfigureAwait(false);
             }
             catch (LakehouseException e) when (SourceProjection.CastFailure(e, _table.Location) is { } failure)
             {

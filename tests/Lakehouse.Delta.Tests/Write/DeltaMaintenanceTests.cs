@@ -133,7 +133,7 @@ public sealed class DeltaMaintenanceTests(EngineFixture fixture) : IClassFixture
         using (var lease = _engine.Lease())
         {
             written = await DataFileWriter.WriteAsync(t.Table, lease.Connection, "SELECT i::BIGINT AS id, 'b' AS part, 'x' AS v FROM range(100) AS r(i)",
-                snapshot.Schema, snapshot.PartitionColumns, 1 << 20, compressionLevel: null, dataChange: true, CancellationToken.None);
+                snapshot.Schema, snapshot.PartitionColumns, 1 << 20, compressionLevel: null, dataChange: true, stagedSource: false, CancellationToken.None);
         }
         Assert.All(written.Paths, p => Assert.True(File.Exists(Path.Combine(t.Root, p))));
 

@@ -145,13 +145,16 @@ public sealed class DeltaWriterRoundTripTests(EngineFixture fixture) : IClassFix
     /// An empty string in a string partition column is refused and nothing is committed: Delta reads an empty partition value
     /// back as null (PROTOCOL.md), so writing it would change the row (before: it was written as null without a word).
     /// </summary>
-    [Fact]
-    public async Task AppendAsync_EmptyStringPartitionValue_RefusedNamingTheColumnNothingCommitted()
+    [Theory]
+    [InlineData(false, "SELECT id, p FROM (VALUES (2, 'b'), (3, ''), (4, NULL)) AS v(id, p)")]
+    [InlineData(true, "SELECT id, p FROM (VALUES (2, 'b'), (3, ''), (4, NULL)) AS v(id, p)")]
+    [InlineData(true, "SELECT id, p FROM (VALUES (2, ''), (3, '')) AS v(id, p)")]
+    public async Task AppendAsync_EmptyStringPartitionValue_RefusedNamingTheColumnNothingCommitted(bool stagedSource, string rows)
     {
-        using var t = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["p"] });
+        using var t = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["p"], StagedSource = stagedSource });
         await t.Writer.AppendAsync("SELECT 1 AS id, 'a' AS p");
 
-        var e = await Assert.ThrowsAsync<LakehouseException>(() => t.Writer.AppendAsync("SELECT id, p FROM (VALUES (2, 'b'), (3, ''), (4, NULL)) AS v(id, p)"));
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => t.Writer.AppendAsync(rows));
 
         Assert.Equal(LakehouseErrorReason.InvalidInput, e.Reason);
         Assert.Equal("Column 'p' is a partition column, and a row holds the empty string in it: Delta stores partition values as text and reads an empty one back as null, " +
@@ -195,10 +198,12 @@ public sealed class DeltaWriterRoundTripTests(EngineFixture fixture) : IClassFix
         Assert.Equal(["id"], columns);
     }
 
-    [Fact]
-    public async Task AppendAsync_TypedPartitionColumns_SerializedPerProtocol()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AppendAsync_TypedPartitionColumns_SerializedPerProtocol(bool stagedSource)
     {
-        using var t = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["d", "ts", "b", "n", "dec"] });
+        using var t = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["d", "ts", "b", "n", "dec"], StagedSource = stagedSource });
         await t.Writer.AppendAsync(
             "SELECT 1 AS id, DATE '2024-03-01' AS d, TIMESTAMPTZ '2024-03-01 12:30:00.5+02' AS ts, true AS b, 42 AS n, 1.50::DECIMAL(5,2) AS dec");
         var snapshot = await t.Table.GetSnapshotAsync();
@@ -213,16 +218,66 @@ public sealed class DeltaWriterRoundTripTests(EngineFixture fixture) : IClassFix
             await WriteTestKit.QueryAsync(t.Table, "SELECT concat_ws('|', d, ts, b, n, dec) FROM t"));
     }
 
-    [Fact]
-    public async Task AppendAsync_ManyRowsSmallTarget_SplitsIntoSeveralFilesWithStats()
+    [Theory]
+    [InlineData(false, 2)]
+    [InlineData(true, 2)]
+    [InlineData(true, 1)]
+    public async Task AppendAsync_ManyRowsSmallTarget_SplitsIntoSeveralFilesWithStats(bool stagedSource, int partitions)
     {
-        using var t = new LocalTable(_engine, new DeltaWriteOptions { TargetFileSizeBytes = 256 * 1024, PartitionColumns = ["p"] });
-        await t.Writer.AppendAsync("SELECT i AS id, md5(i::VARCHAR) AS h, (i % 2)::VARCHAR AS p FROM range(600000) AS r(i)");
+        using var t = new LocalTable(_engine, new DeltaWriteOptions { TargetFileSizeBytes = 256 * 1024, PartitionColumns = ["p"], StagedSource = stagedSource });
+        await t.Writer.AppendAsync($"SELECT i AS id, md5(i::VARCHAR) AS h, (i % {partitions})::VARCHAR AS p FROM range(600000) AS r(i)");
         var snapshot = await t.Table.GetSnapshotAsync();
-        Assert.True(snapshot.Files.Count > 2, $"expected the two partitions to be split, got {snapshot.Files.Count} files");
+        Assert.True(snapshot.Files.Count > 2, $"expected the partitions to be split, got {snapshot.Files.Count} files");
+        Assert.Equal(Enumerable.Range(0, partitions).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            snapshot.Files.Select(f => f.PartitionValues["p"]).Distinct().Order());
+        Assert.All(snapshot.Files, f => Assert.StartsWith("p=" + f.PartitionValues["p"] + "/", DeltaPaths.ToTableRelative(f.Path, t.Storage)));
         Assert.All(snapshot.Files, f => Assert.Contains("\"numRecords\":", f.Stats, StringComparison.Ordinal));
         var total = snapshot.Files.Sum(f => JsonDocument.Parse(f.Stats!).RootElement.GetProperty("numRecords").GetInt64());
         Assert.Equal(600000, total);
         Assert.Equal(["600000|179999700000"], await WriteTestKit.QueryAsync(t.Table, "SELECT count(*) || '|' || sum(id) FROM t"));
+    }
+
+    [Theory]
+    [InlineData("plain")]
+    [InlineData("a/b")]
+    [InlineData("100%")]
+    [InlineData("k=v_x")]
+    [InlineData("日本語")]
+    [InlineData(null)]
+    public async Task AppendAsync_StagedSourceInOnePartition_SameFolderValuesAndRowsAsAPartitionedWrite(string? value)
+    {
+        var rows = $"SELECT i AS id, {(value is null ? "CAST(NULL AS VARCHAR)" : SqlText.Literal(value))} AS p, DATE '2024-05-01' AS d FROM range(1000) AS r(i)";
+        using var plain = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["p", "d"] });
+        using var staged = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["p", "d"], StagedSource = true });
+        await plain.Writer.AppendAsync(rows);
+        await staged.Writer.AppendAsync(rows);
+
+        var expected = Assert.Single((await plain.Table.GetSnapshotAsync()).Files);
+        var actual = Assert.Single((await staged.Table.GetSnapshotAsync()).Files);
+        Assert.Equal(expected.PartitionValues, actual.PartitionValues);
+        Assert.Equal(Path.GetDirectoryName(DeltaPaths.ToTableRelative(expected.Path, plain.Storage)), Path.GetDirectoryName(DeltaPaths.ToTableRelative(actual.Path, staged.Storage)));
+        Assert.Equal(value, actual.PartitionValues["p"]);
+        Assert.Equal(await WriteTestKit.QueryAsync(plain.Table, "SELECT concat_ws('|', id, p, d) FROM t ORDER BY id"),
+            await WriteTestKit.QueryAsync(staged.Table, "SELECT concat_ws('|', id, p, d) FROM t ORDER BY id"));
+        using var lease = _engine.Lease();
+        Assert.Equal(["id"], WriteTestKit.Strings(lease.Connection,
+            $"SELECT DISTINCT name FROM parquet_schema({SqlText.LiteralList(WriteTestKit.LiveFiles(staged, await staged.Table.GetSnapshotAsync()))}) WHERE name <> 'duckdb_schema'"));
+    }
+
+    [Fact]
+    public async Task AppendAsync_StagedSourceThatReadsDifferentlyTwice_RefusedNothingCommitted()
+    {
+        // A source is read twice when it is staged: once for its partitions, once to write it. One that changes in between (here a
+        // sequence, the first read in partition 1, the second in 2) must not be written under the partition the first read saw.
+        using var t = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["p"], StagedSource = true });
+        await t.Writer.AppendAsync("SELECT 0 AS id, 0 AS p");
+        var sequence = "seq_" + Guid.NewGuid().ToString("N");
+        using (var lease = _engine.Lease()) lease.Connection.Execute($"CREATE SEQUENCE {sequence}");
+
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => t.Writer.AppendAsync($"SELECT 1 AS id, CAST(nextval('{sequence}') AS INTEGER) AS p"));
+
+        Assert.Contains("The source of the write read differently the second time (its partition values changed): nothing was written.", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, (await t.Table.GetSnapshotAsync()).Version);
+        Assert.Equal(["0|0"], await WriteTestKit.QueryAsync(t.Table, "SELECT concat_ws('|', id, p) FROM t"));
     }
 }
