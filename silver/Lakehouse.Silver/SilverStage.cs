@@ -131,7 +131,7 @@ internal sealed class SilverStage : IDisposable
             appender.Close();
         }
         connection.Execute(
-            $"UPDATE {Checked} SET parse_violations = [{{'rule': d.rule, 'message': d.message}}] FROM {diag} AS d WHERE {Checked}.{SilverColumns.BronzePosition} = d.position", cancellationToken);
+            $"UPDATE {Checked} SET parse_violations = [{{'rule': d.rule, 'message': d.message}}] FROM {diag} AS d WHERE len({Checked}.parse_violations) > 0 AND {Checked}.{SilverColumns.BronzePosition} = d.position", cancellationToken);
         Drop(diag);
     }
 
