@@ -66,27 +66,17 @@ public sealed class DuckAppender : IDisposable
     }
 
     /// <summary>Appends a BIGINT (or null) to the current row, without boxing it.</summary>
-    public DuckAppender AppendInt64(long? value)
-    {
-        var row = Row();
-        try
-        {
-            row.AppendValue(value);
-        }
-        catch (DuckDBException e)
-        {
-            throw AppendFailed(e);
-        }
-        return this;
-    }
+    public DuckAppender AppendInt64(long? value) => Typed(value, static (row, v) => row.AppendValue(v));
 
     /// <summary>Appends a DOUBLE (or null) to the current row, without boxing it.</summary>
-    public DuckAppender AppendDouble(double? value)
+    public DuckAppender AppendDouble(double? value) => Typed(value, static (row, v) => row.AppendValue(v));
+
+    private DuckAppender Typed<T>(T value, Func<IDuckDBAppenderRow, T, IDuckDBAppenderRow> append)
     {
         var row = Row();
         try
         {
-            row.AppendValue(value);
+            append(row, value);
         }
         catch (DuckDBException e)
         {
