@@ -5,8 +5,9 @@ namespace Lakehouse.Gold;
 /// the average and exact (linearly interpolated) 50th and 95th percentiles of TTI and TTAR in milliseconds, and the
 /// share of events with an HTTP error status (400 or above). Null measurements are left out of their own statistics only.
 /// Both percentiles of a measure come from one sort of its values (the list form of <c>quantile_cont</c>); averages sum exact
-/// decimals (<see cref="Windows.WindowSql.ExactAverage"/>), so every run gives the same bits (a parallel avg of doubles depends on the order threads add them in). The day is
-/// integer arithmetic on the time's microseconds, not DuckDB's time-zone functions: a filter on it is pushed down to every row.
+/// decimals (<see cref="Windows.WindowSql.ExactAverage"/>), so every run gives the same bits (a parallel avg of doubles depends on the
+/// order threads add them in). The day is integer arithmetic on the time's microseconds, not DuckDB's time-zone functions: a
+/// filter on it is pushed down to every row.
 /// </summary>
 public static class PagePerformanceDaily
 {
