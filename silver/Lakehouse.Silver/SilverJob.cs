@@ -487,8 +487,8 @@ public sealed class SilverJob
             }
             Done("quarantine commit");
 
-            // An incremental run appends a staged table (read again per date when it spans a few: cheaper than a partitioned write); a
-            // rerun's source deduplicates as it is read, which each read would repeat.
+            // An incremental run appends a staged table (read twice when it falls into one date: half the cost of a partitioned write); a
+            // rerun's source deduplicates as it is read, which a second read would repeat.
             var silverWriter = DeltaWriter.Create(_silver, new DeltaWriteOptions { PartitionColumns = partitions.PartitionColumns, StagedSource = where is null });
             long inserted;
             if (where is null)

@@ -193,29 +193,44 @@ internal static class DataFileWriter
         var columns = string.Join(", ", dataFields.Select(f => "__w." + SqlText.Identifier(f.Name)));
         var size = targetFileSize.ToString(CultureInfo.InvariantCulture);
         var zstd = compressionLevel is { } level ? string.Create(CultureInfo.InvariantCulture, $"COMPRESSION zstd, COMPRESSION_LEVEL {level}") : "COMPRESSION zstd";
-        // A plain COPY (no partitions) of the rows <where> keeps, which rotates files at the target size.
-        string Plain(string where, string folder) =>
-            $"COPY (SELECT {columns} FROM ({selectSql}) AS __w{where}) TO {SqlText.Literal(folder)} " +
-            $"(FORMAT parquet, {zstd}, FILE_SIZE_BYTES {size}, FILENAME_PATTERN 'data_{{i}}', RETURN_STATS)";
-        if (partitionFields.Count == 0) return RunCopy(connection, Plain("", staging), _ => [], cancellationToken);
-
+        string sql;
+        string?[]? single = null;
         List<StagedFile> files;
         try
         {
-            // An empty string is refused rather than written as the null it would be read back as.
-            var key = PartitionEncoding.KeySql([.. partitionFields.Select(f =>
-                PartitionEncoding.SerializeSql(PartitionEncoding.RefuseEmptyStringSql("__w." + SqlText.Identifier(f.Name), f), f.Type))]);
-            if (stagedSource && FewPartitions(connection, selectSql, key, cancellationToken) is { } partitions)
-                return CopyEach(connection, Plain, key, partitions, partitionFields.Count, staging, cancellationToken);
-            var sql = $"COPY (SELECT {columns}, {key} AS {SqlText.Identifier(PartitionEncoding.KeyColumn)} FROM ({selectSql}) AS __w) TO {SqlText.Literal(staging)} " +
-                      $"(FORMAT parquet, {zstd}, PARTITION_BY ({SqlText.Identifier(PartitionEncoding.KeyColumn)}), FILENAME_PATTERN 'data_{{uuid}}', RETURN_STATS)";
-            files = RunCopy(connection, sql, f => PartitionEncoding.DecodeKey(Path.GetFileName(Path.GetDirectoryName(f)!), partitionFields.Count), cancellationToken);
+            if (partitionFields.Count == 0)
+            {
+                sql = $"COPY (SELECT {columns} FROM ({selectSql}) AS __w) TO {SqlText.Literal(staging)} " +
+                      $"(FORMAT parquet, {zstd}, FILE_SIZE_BYTES {size}, FILENAME_PATTERN 'data_{{i}}', RETURN_STATS)";
+            }
+            else
+            {
+                // An empty string is refused rather than written as the null it would be read back as.
+                var key = PartitionEncoding.KeySql([.. partitionFields.Select(f =>
+                    PartitionEncoding.SerializeSql(PartitionEncoding.RefuseEmptyStringSql("__w." + SqlText.Identifier(f.Name), f), f.Type))]);
+                if (stagedSource && SinglePartition(connection, selectSql, key, cancellationToken) is { } only)
+                {
+                    // One partition: a plain COPY, which rotates files itself; each row is checked against the partition read first.
+                    single = PartitionEncoding.DecodeKey(PartitionEncoding.KeyColumn + "=" + only, partitionFields.Count);
+                    var changed = SqlText.Literal("The source of the write read differently the second time (its partition values changed): nothing was written.");
+                    sql = $"COPY (SELECT {columns} FROM ({selectSql}) AS __w WHERE CASE WHEN {key} = {SqlText.Literal(only)} THEN true ELSE error({changed}) END) " +
+                          $"TO {SqlText.Literal(Path.Combine(staging, "single"))} (FORMAT parquet, {zstd}, FILE_SIZE_BYTES {size}, FILENAME_PATTERN 'data_{{i}}', RETURN_STATS)";
+                }
+                else
+                {
+                    sql = $"COPY (SELECT {columns}, {key} AS {SqlText.Identifier(PartitionEncoding.KeyColumn)} FROM ({selectSql}) AS __w) TO {SqlText.Literal(staging)} " +
+                          $"(FORMAT parquet, {zstd}, PARTITION_BY ({SqlText.Identifier(PartitionEncoding.KeyColumn)}), FILENAME_PATTERN 'data_{{uuid}}', RETURN_STATS)";
+                }
+            }
+            files = RunCopy(connection, sql, f =>
+                partitionFields.Count == 0 ? [] : single ?? PartitionEncoding.DecodeKey(Path.GetFileName(Path.GetDirectoryName(f)!), partitionFields.Count), cancellationToken);
         }
         catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Engine
             && partitionFields.FirstOrDefault(f => e.Message.Contains(PartitionEncoding.EmptyStringMessage(f.Name), StringComparison.Ordinal)) is { } empty)
         {
             throw new LakehouseException(LakehouseErrorReason.InvalidInput, PartitionEncoding.EmptyStringMessage(empty.Name), e);
         }
+        if (partitionFields.Count == 0 || single is not null) return files;
 
         // PARTITION_BY cannot rotate files, so a partition bigger than the target is split in a second pass.
         var result = new List<StagedFile>();
@@ -236,46 +251,11 @@ internal static class DataFileWriter
         return result;
     }
 
-    /// <summary>
-    /// The most partitions a staged source is written as one plain COPY each (each reads the source again): DuckDB's partitioned
-    /// COPY took 2.4–2.6 s for 1M silver rows in 3 dates where three plain ones took 1.7–2.0 s, and twice the time for one partition.
-    /// </summary>
-    private const int PlainPartitions = 8;
-
-    /// <summary>
-    /// The partition keys (<see cref="PartitionEncoding.KeySql"/>) of the source's rows, with how many rows each has, when there are
-    /// 1 to <see cref="PlainPartitions"/> of them; null otherwise.
-    /// </summary>
-    private static List<(string Key, long Rows)>? FewPartitions(DuckConnection connection, string selectSql, string key, CancellationToken cancellationToken)
+    /// <summary>The partition key (<see cref="PartitionEncoding.KeySql"/>) of every row of the source when they all share one; null otherwise (or no rows).</summary>
+    private static string? SinglePartition(DuckConnection connection, string selectSql, string key, CancellationToken cancellationToken)
     {
-        var partitions = new List<(string, long)>();
-        using var r = connection.Query(
-            $"SELECT {key}, count(*) FROM ({selectSql}) AS __w GROUP BY 1 ORDER BY 1 LIMIT {PlainPartitions + 1}", cancellationToken);
-        while (r.Read()) partitions.Add((r.GetString(0), r.GetInt64(1)));
-        return partitions.Count is > 0 and <= PlainPartitions ? partitions : null;
-    }
-
-    /// <summary>
-    /// One plain COPY per partition of a staged source. The source is read again for each: a row whose key is not among those read
-    /// first fails the COPY, and a partition that comes out with other than the rows counted first fails the write, so a source that
-    /// reads differently is refused rather than written into the wrong partition, or twice, or not at all.
-    /// </summary>
-    private static List<StagedFile> CopyEach(DuckConnection connection, Func<string, string, string> plain, string key, List<(string Key, long Rows)> partitions,
-        int columns, string staging, CancellationToken cancellationToken)
-    {
-        const string Changed = "The source of the write read differently the second time (its partition values changed): nothing was written.";
-        var known = string.Join(", ", partitions.Select(p => SqlText.Literal(p.Key)));
-        var files = new List<StagedFile>();
-        for (var i = 0; i < partitions.Count; i++)
-        {
-            var (partition, rows) = partitions[i];
-            var values = PartitionEncoding.DecodeKey(PartitionEncoding.KeyColumn + "=" + partition, columns);
-            var where = $" WHERE CASE WHEN {key} = {SqlText.Literal(partition)} THEN true WHEN {key} IN ({known}) THEN false ELSE error({SqlText.Literal(Changed)}) END";
-            var written = RunCopy(connection, plain(where, Path.Combine(staging, "p" + i.ToString(CultureInfo.InvariantCulture))), _ => values, cancellationToken);
-            if (written.Sum(f => f.Rows) != rows) throw new LakehouseException(LakehouseErrorReason.Engine, Changed);
-            files.AddRange(written);
-        }
-        return files;
+        using var r = connection.Query($"SELECT count(DISTINCT {key}), min({key}) FROM ({selectSql}) AS __w", cancellationToken);
+        return r.Read() && r.GetInt64(0) == 1 ? r.GetString(1) : null;
     }
 
     private static List<StagedFile> RunCopy(DuckConnection connection, string sql, Func<string, string?[]> values, CancellationToken cancellationToken)

@@ -283,12 +283,11 @@ public sealed class DeltaWriterRoundTripTests(EngineFixture fixture) : IClassFix
 
     [Theory]
     [InlineData(3)]
-    [InlineData(8)]
     [InlineData(12)]
     public async Task AppendAsync_StagedSourceInSeveralPartitions_SameValuesAndRowsAsAPartitionedWrite(int partitions)
     {
-        // Up to 8 partitions are written one plain COPY each; more go through DuckDB's partitioned COPY, as without the option.
-        // A column named k: the count per partition grouped by an alias k, which bound to the column (a silver dataset's column k).
+        // More than one partition: DuckDB's partitioned COPY, as without the option (one plain COPY per date, filtered from the
+        // staged rows, made silver's 1M-row commit in three dates slower: 2.1-2.2 s against 1.3-1.6 s). A column named k among them.
         var rows = $"SELECT i AS id, md5(i::VARCHAR) AS h, i % 7 AS k, CASE WHEN i % {partitions} = 0 THEN NULL ELSE 'p/' || (i % {partitions}) END AS p FROM range(5000) AS r(i)";
         using var plain = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["p"] });
         using var staged = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["p"], StagedSource = true });
@@ -302,23 +301,5 @@ public sealed class DeltaWriterRoundTripTests(EngineFixture fixture) : IClassFix
         Assert.Equal(expected, Folders(staged, await staged.Table.GetSnapshotAsync()));
         const string Rows = "SELECT concat_ws('|', id, h, k, coalesce(p, '<null>')) FROM t ORDER BY id";
         Assert.Equal(await WriteTestKit.QueryAsync(plain.Table, Rows), await WriteTestKit.QueryAsync(staged.Table, Rows));
-    }
-
-    [Fact]
-    public async Task AppendAsync_StagedSourceWhoseRowsMoveBetweenPartitions_RefusedNothingCommitted()
-    {
-        // Read first, two rows fall into partition 0 and one into 1; read again, all three fall into 1. Every key is one the
-        // first read saw, so only the count per partition tells: written as read, partition 0 would lose its rows and 1 gain them.
-        using var t = new LocalTable(_engine, new DeltaWriteOptions { PartitionColumns = ["p"], StagedSource = true });
-        await t.Writer.AppendAsync("SELECT 0 AS id, 0 AS p");
-        var sequence = "seq_" + Guid.NewGuid().ToString("N");
-        using (var lease = _engine.Lease()) lease.Connection.Execute($"CREATE SEQUENCE {sequence}");
-
-        var e = await Assert.ThrowsAsync<LakehouseException>(() =>
-            t.Writer.AppendAsync($"SELECT i AS id, CASE WHEN nextval('{sequence}') <= 2 THEN 0 ELSE 1 END AS p FROM range(3) AS r(i)"));
-
-        Assert.Contains("The source of the write read differently the second time (its partition values changed): nothing was written.", e.Message, StringComparison.Ordinal);
-        Assert.Equal(0, (await t.Table.GetSnapshotAsync()).Version);
-        Assert.Equal(["0|0"], await WriteTestKit.QueryAsync(t.Table, "SELECT concat_ws('|', id, p) FROM t"));
     }
 }
