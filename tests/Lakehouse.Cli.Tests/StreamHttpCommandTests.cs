@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -76,32 +77,48 @@ public sealed class StreamHttpCommandTests : IDisposable
     {
         // serve answered 503 as soon as Ctrl+C came; stream --from http kept answering 202 until its silver and gold steps had
         // stopped (up to --grace-ms), taking events for a process that was going away.
-        var lake = _temp.Combine("lake");
-        var (stream, client) = await StartAsync(lake, pollMs: 50, layers: "bronze,silver,gold", verbose: true);
+        // The process may also be gone before the first late post (the layers stop fast; CI under load, 2026-12-04): nothing was
+        // observed then, and the scenario runs again, up to three times.
+        for (var attempt = 1; ; attempt++)
+        {
+            var (statuses, observed) = await CtrlCWhileLayersRunAsync(_temp.Combine("lake" + attempt.ToString(CultureInfo.InvariantCulture)));
+            if (observed || attempt == 3)
+            {
+                Assert.True(observed, "in three runs, the process was gone before the first late post");
+                Assert.NotEmpty(statuses);
+                return;
+            }
+        }
+    }
+
+    /// <summary>One run of the Ctrl+C scenario: its late posts' statuses, and whether any late post reached the server.</summary>
+    private static async Task<(List<HttpStatusCode> Statuses, bool Observed)> CtrlCWhileLayersRunAsync(string lake)
+    {
+        var (stream, client) = await StartAsync(lake, pollMs: 50, layers: "bronze,silver,gold");
         using var _ = stream;
         using var __ = client;
         var body = string.Concat(Enumerable.Range(0, 20_000).Select(i => $"{{\"event_id\":\"e{i}\",\"timestamp\":\"2026-01-05T10:00:00Z\",\"page_url\":\"https://shop.example/p{i % 50}\",\"tti_ms\":{i % 900},\"ttar_ms\":1200,\"status\":200,\"session_id\":\"s{i % 300}\",\"user_agent\":\"t\",\"country\":\"DE\",\"attrs\":{{}}}}\n"));
         using var first = await PostAsync(client, "weblogs", body);
         Assert.True(await stream.WaitUntilAsync(() => ProgressHasSilver(client), TimeSpan.FromSeconds(60)), stream.Stderr);
         using var second = await PostAsync(client, "weblogs", body);
-        // Ctrl+C once silver has parsed the second batch, so a step is running: before, the signal could come while the layers were
-        // idle between batches, the process then stopped at once, and no late post reached it (CI, under load, 2026-12-04).
-        static int Parses(string stderr) => stderr.Split("silver.weblogs: parse took").Length - 1;
-        Assert.True(await stream.WaitUntilAsync(() => Parses(stream.Stderr) >= 2, TimeSpan.FromSeconds(60)), stream.Stderr);
         await stream.SignalAsync("INT");
         Assert.True(await stream.WaitUntilAsync(() => stream.Stderr.Contains("stopping 'lakehouse stream'", StringComparison.Ordinal), TimeSpan.FromSeconds(30)), stream.Stderr);
+        var sinceNotice = Stopwatch.StartNew();
         // The notice is written on a thread of its own as the signal arrives, and the refusal follows the cancellation a moment
-        // later: a post that raced it may still be taken (and must then be in bronze). Once one is refused, every later one is.
+        // later: the first post may race it and still be taken (it must then be in bronze), if sent within 100 ms of the notice;
+        // no other is.
         var statuses = new List<HttpStatusCode>();
         var retryAfter = new List<string?>();
         var accepted = 0L;
-        for (var i = 0; i < 200 && statuses.Count(s => s == HttpStatusCode.ServiceUnavailable) < 5; i++)
+        var lastAcceptedSentMs = 0L;
+        for (var i = 0; i < 5; i++)
         {
             try
             {
+                var sentMs = sinceNotice.ElapsedMilliseconds;
                 using var late = await PostAsync(client, "weblogs", "{\"event_id\":\"late\"}\n");
                 statuses.Add(late.StatusCode);
-                if (late.StatusCode == HttpStatusCode.Accepted) accepted++;
+                if (late.StatusCode == HttpStatusCode.Accepted) (accepted, lastAcceptedSentMs) = (accepted + 1, sentMs);
                 else retryAfter.Add(late.Headers.RetryAfter?.ToString());
             }
             catch (HttpRequestException)
@@ -112,14 +129,14 @@ public sealed class StreamHttpCommandTests : IDisposable
         var exit = await stream.WaitAsync();
 
         Assert.Equal((HttpStatusCode.Accepted, HttpStatusCode.Accepted), (first.StatusCode, second.StatusCode));
-        var refused = statuses.IndexOf(HttpStatusCode.ServiceUnavailable);
-        Assert.True(refused >= 0, "no late post was refused: " + string.Join(", ", statuses));
-        Assert.All(statuses.Take(refused), status => Assert.Equal(HttpStatusCode.Accepted, status));
-        Assert.All(statuses.Skip(refused), status => Assert.Equal(HttpStatusCode.ServiceUnavailable, status));
+        Assert.All(statuses.Skip(1), status => Assert.Equal(HttpStatusCode.ServiceUnavailable, status));
+        Assert.True(accepted <= 1, "taken after the notice: " + string.Join(", ", statuses));
         Assert.All(retryAfter, value => Assert.Equal("1", value));
+        Assert.True(lastAcceptedSentMs < 100, $"a post sent {lastAcceptedSentMs} ms after the notice was taken: " + string.Join(", ", statuses));
         Assert.Equal(130, exit.ExitCode);
         var bronze = await CliRunner.RunAsync("sql", "--lake", lake, "--format", "csv", "SELECT count(*) AS n FROM bronze.weblogs");
         Assert.Equal($"n\n{40_000 + accepted}\n", bronze.Stdout);
+        return (statuses, statuses.Count > 0);
     }
 
     private static bool ProgressHasSilver(HttpClient client)
@@ -129,11 +146,11 @@ public sealed class StreamHttpCommandTests : IDisposable
     }
 
     /// <summary>Starts <c>stream --dataset weblogs --from http --layers bronze</c> on a free port, and a client of it, once it listens.</summary>
-    private static async Task<(CliProcess Stream, HttpClient Client)> StartAsync(string lake, int pollMs, string layers = "bronze", bool verbose = false)
+    private static async Task<(CliProcess Stream, HttpClient Client)> StartAsync(string lake, int pollMs, string layers = "bronze")
     {
         var port = ServeCommandTests.FreePort();
         var stream = CliRunner.Start(["stream", "--lake", lake, "--dataset", "weblogs", "--from", "http", "--layers", layers,
-            "--port", port.ToString(CultureInfo.InvariantCulture), "--poll-ms", pollMs.ToString(CultureInfo.InvariantCulture), .. verbose ? ["--verbose"] : Array.Empty<string>()]);
+            "--port", port.ToString(CultureInfo.InvariantCulture), "--poll-ms", pollMs.ToString(CultureInfo.InvariantCulture)]);
         if (!await ServeCommandTests.AcceptsConnectionsAsync(port, stream))
         {
             stream.Dispose();
