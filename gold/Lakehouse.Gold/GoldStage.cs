@@ -372,7 +372,7 @@ internal sealed class GoldStage : IDisposable
     }
 
     /// <summary>Has <paramref name="write"/> create a table of this stage on its connection (dropped with the stage); returns its name.</summary>
-    internal string Write(string part, Action<DuckConnection, string, CancellationToken> write, CancellationToken cancellationToken = default)
+    internal string Write(string part, Action<DuckConnection, string, CancellationToken> write, CancellationToken cancellationToken)
     {
         var name = $"{_events}_{part}";
         _lease.Connection.Execute($"DROP TABLE IF EXISTS {name}", cancellationToken);

@@ -14,8 +14,9 @@ internal interface IGoldStaging
 
     /// <summary>
     /// A table that <paramref name="write"/> creates under the name it is given (on the connection it is given, honouring the
-    /// cancellation token it is given), staged once under <paramref name="name"/>; returns a relation that reads it. <paramref name="emptySql"/> is an empty relation of its columns,
-    /// for a staging that computes nothing (a query read only for its columns).
+    /// cancellation token it is given), staged once under <paramref name="name"/>; returns a relation that reads it.
+    /// <paramref name="emptySql"/> is an empty relation of its columns, for a staging that computes nothing (a query read only for
+    /// its columns).
     /// </summary>
     string Computed(string name, string emptySql, Action<DuckConnection, string, CancellationToken> write);
 }

@@ -19,31 +19,19 @@ public sealed class DuckAppender : IDisposable
     }
 
     /// <summary>Appends one value to the current row: string, long/int, double, bool, byte[], DateTime (as TIMESTAMP), DateOnly or null.</summary>
-    public DuckAppender Append(object? value)
+    public DuckAppender Append(object? value) => Typed(value, static (row, value) => value switch
     {
-        var row = Row();
-        try
-        {
-            _ = value switch
-            {
-                null => row.AppendNullValue(),
-                string s => row.AppendValue(s),
-                long l => row.AppendValue(l),
-                int n => row.AppendValue(n),
-                double d => row.AppendValue(d),
-                bool b => row.AppendValue(b),
-                byte[] bytes => row.AppendValue(bytes),
-                DateTime t => row.AppendValue(t.ToUniversalTime()),
-                DateOnly d => row.AppendValue(d),
-                _ => throw new ArgumentException($"Cannot append a {value.GetType().Name}.", nameof(value)),
-            };
-        }
-        catch (DuckDBException e)
-        {
-            throw AppendFailed(e);
-        }
-        return this;
-    }
+        null => row.AppendNullValue(),
+        string s => row.AppendValue(s),
+        long l => row.AppendValue(l),
+        int n => row.AppendValue(n),
+        double d => row.AppendValue(d),
+        bool b => row.AppendValue(b),
+        byte[] bytes => row.AppendValue(bytes),
+        DateTime t => row.AppendValue(t.ToUniversalTime()),
+        DateOnly d => row.AppendValue(d),
+        _ => throw new ArgumentException($"Cannot append a {value.GetType().Name}.", nameof(value)),
+    });
 
     /// <summary>
     /// Appends bytes to a BLOB column of the current row without copying them into an array first (bulk loads of many small

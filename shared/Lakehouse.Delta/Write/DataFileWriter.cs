@@ -254,8 +254,9 @@ internal static class DataFileWriter
     /// <summary>The partition key (<see cref="PartitionEncoding.KeySql"/>) of every row of the source when they all share one; null otherwise (or no rows).</summary>
     private static string? SinglePartition(DuckConnection connection, string selectSql, string key, CancellationToken cancellationToken)
     {
-        using var r = connection.Query($"SELECT count(DISTINCT {key}), min({key}) FROM ({selectSql}) AS __w", cancellationToken);
-        return r.Read() && r.GetInt64(0) == 1 ? r.GetString(1) : null;
+        // min and max, not a count of distinct keys: no hash table of the keys on the write's path.
+        using var r = connection.Query($"SELECT min({key}), max({key}) FROM ({selectSql}) AS __w", cancellationToken);
+        return r.Read() && !r.IsNull(0) && r.GetString(0) == r.GetString(1) ? r.GetString(0) : null;
     }
 
     private static List<StagedFile> RunCopy(DuckConnection connection, string sql, Func<string, string?[]> values, CancellationToken cancellationToken)

@@ -31,7 +31,6 @@ namespace Lakehouse.Silver.Parsing;
 /// </remarks>
 internal sealed class JsonFastPath
 {
-
     /// <summary>The most keys one checked object may have here (each is compared with those before it); more take the SQL path.</summary>
     private const int MostKeys = 64;
 
