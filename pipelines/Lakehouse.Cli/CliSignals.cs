@@ -16,6 +16,10 @@ internal sealed class CliSignals : IDisposable
     private readonly PosixSignalRegistration _sigInt;
     private readonly PosixSignalRegistration _sigTerm;
     private readonly Action<string> _onFirst;
+
+    /// <summary>Set once the first signal's cancellation has run its callbacks (a task: the notice may still wait on it after <see cref="Dispose"/>).</summary>
+    private readonly TaskCompletionSource _cancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private int _received;
     private int _exitCode;
     private Thread? _notice;
@@ -34,20 +38,26 @@ internal sealed class CliSignals : IDisposable
     /// <summary>130 or 143 once a signal has cancelled the command; null before.</summary>
     internal int? ExitCode => Volatile.Read(ref _exitCode) is var code and > 0 ? code : null;
 
-    private void OnSignal(PosixSignalContext context)
+    private void OnSignal(PosixSignalContext context) => context.Cancel = Receive(context.Signal);
+
+    /// <summary>
+    /// Takes a signal: the first cancels the command and tells the user (true: handled here); a later one is left to the signal's
+    /// default action (false).
+    /// </summary>
+    internal bool Receive(PosixSignal signal)
     {
-        if (Interlocked.Increment(ref _received) > 1)
-        {
-            // The second one: the default action of the signal ends the process now, whatever it is doing.
-            context.Cancel = false;
-            return;
-        }
-        context.Cancel = true;
-        Volatile.Write(ref _exitCode, context.Signal == PosixSignal.SIGTERM ? ExitSigTerm : ExitSigInt);
+        if (Interlocked.Increment(ref _received) > 1) return false;
+        Volatile.Write(ref _exitCode, signal == PosixSignal.SIGTERM ? ExitSigTerm : ExitSigInt);
         // Telling the user runs on a thread of its own: a write to standard error waits while a write to standard output is
-        // blocked (.NET serializes console writes), and that must not hold up the cancellation.
-        var signal = context.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "Ctrl+C";
-        var notice = new Thread(() => _onFirst(signal)) { IsBackground = true, Name = "lakehouse signal notice" };
+        // blocked (.NET serializes console writes), and that must not hold up the cancellation. It waits for the cancellation's
+        // callbacks (a while at most), so that what the notice announces is in force when it is read: a client that saw it and
+        // posted again got 503, not 202 (the server's refusal is one of those callbacks).
+        var name = signal == PosixSignal.SIGTERM ? "SIGTERM" : "Ctrl+C";
+        var notice = new Thread(() =>
+        {
+            _cancelled.Task.Wait(NoticeWaitsAtMost);
+            _onFirst(name);
+        }) { IsBackground = true, Name = "lakehouse signal notice" };
         Volatile.Write(ref _notice, notice);
         notice.UnsafeStart();
         // This is the runtime's dedicated signal thread, not the thread pool (which a blocked query may have exhausted).
@@ -59,7 +69,15 @@ internal sealed class CliSignals : IDisposable
         {
             // The command ended as the signal came.
         }
+        finally
+        {
+            _cancelled.TrySetResult();
+        }
+        return true;
     }
+
+    /// <summary>How long the notice waits for the cancellation's callbacks before it is written all the same.</summary>
+    internal static TimeSpan NoticeWaitsAtMost { get; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Waits (a little) for the notice of the first signal to be written, so it comes before what the command writes last.</summary>
     internal void WaitForNotice() => Volatile.Read(ref _notice)?.Join(TimeSpan.FromSeconds(1));
