@@ -57,7 +57,8 @@ internal sealed class CliSignals : IDisposable
         {
             _cancelled.Task.Wait(NoticeWaitsAtMost);
             _onFirst(name);
-        }) { IsBackground = true, Name = "lakehouse signal notice" };
+        })
+        { IsBackground = true, Name = "lakehouse signal notice" };
         Volatile.Write(ref _notice, notice);
         notice.UnsafeStart();
         // This is the runtime's dedicated signal thread, not the thread pool (which a blocked query may have exhausted).
