@@ -375,7 +375,8 @@ public sealed class GoldJob
                     // A group without dates of this output (a neighbour day another output reaches) spools nothing, at no cost.
                     var unchanged = new HashSet<DateOnly>();
                     if (keyed && dates.Count > 0 && output.Key is { } outputKey &&
-                        await SpoolKeyedAsync(stage, spool, output, outputKey, dates, perSlice, staging, flips, unchanged, cancellationToken).ConfigureAwait(false) is var (keys, needed))
+                        await SpoolKeyedAsync(stage, spool, output, outputKey, RowsKey(outputKey, fromRows, datesOf, group), dates, perSlice, staging, flips, unchanged,
+                            cancellationToken).ConfigureAwait(false) is var (keys, needed))
                     {
                         datesOf[output.Table].ExceptWith(unchanged);
                         Log.KeyedStep(job._log, definition.Name, output.Table, keys, needed, step.ElapsedMilliseconds);
@@ -421,20 +422,34 @@ public sealed class GoldJob
         }
 
         /// <summary>
-        /// Spools <paramref name="output"/>'s rows of <paramref name="dates"/> by key: the rows of the keys the new silver rows reach,
-        /// computed from the silver rows of those keys only, and the table's other rows of those dates as the last run left them (a
-        /// window's <c>is_final</c> brought up to the current watermark). Their values are what a recompute of the whole days gives:
-        /// a row depends only on its key's rows (<see cref="GoldKey"/>), and none of those changed, nor the watermark any of them
-        /// arrived under (the new rows arrived after them all). A date no new row reaches, and none of whose windows the watermark can
-        /// have made final (<paramref name="flips"/>), is added to <paramref name="unchanged"/> instead: its partition needs no rewrite.
-        /// Returns how many keys it recomputed from how many silver rows; null, spooling nothing, when the table's columns are not the
-        /// query's (written by another version): then the days are recomputed whole.
+        /// The key whose needed rows (and staged parts) an output of <paramref name="key"/> is computed from: a kind's 1-minute windows
+        /// read those of its 5-minute windows when the group recomputes those too. The minutes the new rows reach are among them, and
+        /// the kind's per-minute parts and value lists are then aggregated and staged once, for both (as when a day is recomputed whole).
         /// </summary>
-        private async Task<(long Keys, long Rows)?> SpoolKeyedAsync(GoldStage stage, GoldSpool spool, GoldOutput output, GoldKey key, IReadOnlySet<DateOnly> dates, long perSlice,
-            GroupStaging staging, IReadOnlySet<DateOnly>? flips, HashSet<DateOnly> unchanged, CancellationToken cancellationToken)
+        private static GoldKey RowsKey(GoldKey key, IEnumerable<GoldOutput> outputs, Dictionary<string, HashSet<DateOnly>> datesOf, IReadOnlySet<DateOnly> group)
         {
-            var prefix = "k" + key.Name + "_";
-            var touched = staging.Table(prefix + "keys", key.Touched(await stage.NewEventsAsync(cancellationToken).ConfigureAwait(false)));
+            var sliding = key with { Span = GoldKeySpan.Sliding };
+            return key.Span == GoldKeySpan.Minute && outputs.Any(o => o.Key == sliding && datesOf[o.Table].Overlaps(group)) ? sliding : key;
+        }
+
+        /// <summary>
+        /// Spools <paramref name="output"/>'s rows of <paramref name="dates"/> by key: the rows of the keys the new silver rows reach,
+        /// computed from the silver rows of those keys only (or of <paramref name="rowsKey"/>'s wider ones, see <see cref="RowsKey"/>),
+        /// and the table's other rows of those dates as the last run left them (a window's <c>is_final</c> brought up to the current
+        /// watermark). Their values are what a recompute of the whole days gives: a row depends only on its key's rows
+        /// (<see cref="GoldKey"/>), and none of those changed, nor the watermark any of them arrived under (the new rows arrived after
+        /// them all). A date no new row reaches, and none of whose windows the watermark can have made final (<paramref name="flips"/>),
+        /// is added to <paramref name="unchanged"/> instead: its partition needs no rewrite. Returns how many keys it recomputed from how
+        /// many silver rows; null, spooling nothing, when the table's columns are not the query's (written by another version): then the
+        /// days are recomputed whole.
+        /// </summary>
+        private async Task<(long Keys, long Rows)?> SpoolKeyedAsync(GoldStage stage, GoldSpool spool, GoldOutput output, GoldKey key, GoldKey rowsKey, IReadOnlySet<DateOnly> dates,
+            long perSlice, GroupStaging staging, IReadOnlySet<DateOnly>? flips, HashSet<DateOnly> unchanged, CancellationToken cancellationToken)
+        {
+            var newEvents = await stage.NewEventsAsync(cancellationToken).ConfigureAwait(false);
+            var touched = staging.Table("k" + key.Name + "_keys", key.Touched(newEvents));
+            var prefix = "k" + rowsKey.Name + "_";
+            var rowsTouched = staging.Table(prefix + "keys", rowsKey.Touched(newEvents));
             // A date no new row reaches, and none of whose windows the watermark can have made final, keeps its partition as it is.
             var reached = new HashSet<DateOnly>();
             using (var r = stage.Connection.Query($"SELECT DISTINCT CAST({key.Date} AS VARCHAR) FROM {touched}", cancellationToken))
@@ -458,12 +473,13 @@ public sealed class GoldJob
             var columns = GoldSpool.Describe(stage.Connection, output.Select(probe), cancellationToken).Select(c => c.Name).ToList();
             if (!columns.Order(StringComparer.Ordinal).SequenceEqual(snapshot.Schema.Fields.Select(f => f.Name).Order(StringComparer.Ordinal), StringComparer.Ordinal))
                 return null;
-            // The rows those keys need, staged when a slice can hold them (at most one slice more is staged to find out); more are
-            // read from the files for each slice, as a whole day's are.
-            var neededSql = key.Needed(stage.Events, touched);
-            var needed = staging.Table(prefix + "rows", string.Create(CultureInfo.InvariantCulture, $"{neededSql} LIMIT {perSlice + 1}"));
+            // The rows those keys need: staged whole when the day's rows are (a part of them fits as well, and each slice then reads
+            // them instead of filtering the day again); otherwise staged when a slice can hold them (at most one slice more is staged to
+            // find out), and more are read from the files for each slice, as a whole day's are.
+            var neededSql = rowsKey.Needed(stage.Events, rowsTouched);
+            var needed = staging.Table(prefix + "rows", stage.InMemory ? neededSql : string.Create(CultureInfo.InvariantCulture, $"{neededSql} LIMIT {perSlice + 1}"));
             var rows = Count(stage, needed, cancellationToken);
-            if (rows > perSlice)
+            if (!stage.InMemory && rows > perSlice)
             {
                 needed = $"({neededSql})";
                 rows = Count(stage, needed, cancellationToken);

@@ -42,6 +42,9 @@ internal sealed class GoldStage : IDisposable
     /// <summary>The staged rows (see <see cref="GoldInputs.Events"/>).</summary>
     internal string Events => _events;
 
+    /// <summary>Whether the group's rows (<see cref="Events"/>) are an in-memory table, not a view over the files.</summary>
+    internal bool InMemory => _staged;
+
     /// <summary>The connection the stage's tables live on: run every query over them on it.</summary>
     internal DuckConnection Connection => _lease.Connection;
 
