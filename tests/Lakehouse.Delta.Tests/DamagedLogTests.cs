@@ -55,6 +55,18 @@ public sealed class DamagedLogTests(EngineFixture fixture) : IClassFixture<Engin
         Assert.Contains($"'_delta_log/{Commit(11)}' is empty (2 bytes", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Read_TxnWithoutAppId_RefusedNamingTheFile()
+    {
+        // A txn line without its appId went into the snapshot's map under a null key: an ArgumentNullException, not a damaged log.
+        using var t = await TwelveAppendsAsync(_engine);
+        await File.WriteAllTextAsync(LogFile(t, Commit(12)), "{\"commitInfo\":{\"timestamp\":1700000000000}}\n{\"txn\":{\"version\":3}}\n");
+
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => t.Table.GetSnapshotAsync());
+        Assert.Equal(LakehouseErrorReason.CorruptLog, e.Reason);
+        Assert.Contains($"{Commit(12)}' line 2 is not a valid action: txn action has no 'appId'", e.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>Rewrites the version-10 checkpoint with its first <paramref name="rows"/> rows only: still valid Parquet.</summary>
     private void CutCheckpoint(LocalTable t, int rows)
     {

@@ -46,7 +46,7 @@ internal static class ActionSerializer
                     "remove" => ParseRemove(p.Value),
                     "metaData" => ParseMetadata(p.Value),
                     "protocol" => ParseProtocol(p.Value),
-                    "txn" => new TxnAction(Str(p.Value, "appId")!, Long(p.Value, "version") ?? 0, Long(p.Value, "lastUpdated")),
+                    "txn" => new TxnAction(Required(p.Value, "appId", "txn"), Long(p.Value, "version") ?? 0, Long(p.Value, "lastUpdated")),
                     "commitInfo" => ParseCommitInfo(p.Value),
                     "domainMetadata" => new DomainMetadataAction(Str(p.Value, "domain")!, Str(p.Value, "configuration") ?? "", Bool(p.Value, "removed") ?? false),
                     "cdc" => new CdcAction(Str(p.Value, "path")!),
@@ -164,6 +164,12 @@ internal static class ActionSerializer
             throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"Delta log file '{fileForErrors}' line {row} is not a valid action: {e.Message}", e);
         }
     }
+
+    /// <summary>A txn action from a checkpoint read column by column. Fails like <see cref="ParseObject"/> does, naming the file and row.</summary>
+    internal static TxnAction TxnFromColumns(string? appId, long? version, long? lastUpdated, string fileForErrors, int row) =>
+        appId is null
+            ? throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"Delta log file '{fileForErrors}' line {row} is not a valid action: txn action has no 'appId'")
+            : new TxnAction(appId, version ?? 0, lastUpdated);
 
     private static T ParseFragment<T>(string json, Func<JsonElement, T> read)
     {

@@ -215,8 +215,9 @@ internal static class CheckpointReader
 
     /// <summary>
     /// Reads checkpoint parquet files, one action per row as the protocol writes them. Add rows (nearly all of a big table's
-    /// checkpoint) are read column by column; the other rows are turned into JSON by DuckDB and parsed like commit lines.
-    /// Without <paramref name="withFiles"/> only the columns of <see cref="StateColumns"/> are read at all.
+    /// checkpoint) and txn rows (one per exactly-once marker: landed files, idempotency keys, of which a table can hold millions) are
+    /// read column by column; the other rows are turned into JSON by DuckDB and parsed like commit lines. Without
+    /// <paramref name="withFiles"/> only the columns of <see cref="StateColumns"/> are read at all.
     /// </summary>
     private static async Task<long> ReadParquetAsync(ILakeStorage storage, DuckEngine engine, IReadOnlyList<string> files, bool withFiles, List<DeltaAction> actions,
         CancellationToken cancellationToken)
@@ -227,39 +228,49 @@ internal static class CheckpointReader
         long rows = 0;
         try
         {
-            string sql;
-            var addFields = withFiles ? StructFields(lease.Connection, source, "add") : [];
+            var rowsOf = source;
+            var where = "";
             if (!withFiles)
             {
                 // The rows are counted from the footers (no data read), to check the checkpoint against _last_checkpoint.
                 rows = Convert.ToInt64(lease.Connection.Scalar($"SELECT count(*) FROM {source}", cancellationToken), CultureInfo.InvariantCulture);
                 var present = TopLevelColumns(lease.Connection, source).Where(c => StateColumns.Contains(c, StringComparer.Ordinal)).Select(SqlText.Identifier).ToList();
                 if (present.Count == 0) return rows;
-                sql = $"SELECT to_json(t)::VARCHAR FROM (SELECT {string.Join(", ", present)} FROM {source}) t WHERE {string.Join(" OR ", present.Select(c => c + " IS NOT NULL"))}";
+                rowsOf = $"(SELECT {string.Join(", ", present)} FROM {source})";
+                where = $" WHERE {string.Join(" OR ", present.Select(c => "t." + c + " IS NOT NULL"))}";
             }
-            else if (addFields.Count == 0)
-            {
-                sql = $"SELECT to_json(t)::VARCHAR FROM {source} t";
-            }
-            else
-            {
-                var columns = AddColumns.Select(c => addFields.Contains(c.Field) ? string.Format(CultureInfo.InvariantCulture, c.Sql, "t.\"add\"." + SqlText.Identifier(c.Field)) : "NULL");
-                sql = $"SELECT CASE WHEN t.\"add\" IS NULL THEN to_json(t)::VARCHAR END, {string.Join(", ", columns)} FROM {source} t";
-            }
+            var addFields = withFiles ? StructFields(lease.Connection, source, "add") : [];
+            var txnFields = StructFields(lease.Connection, source, "txn");
+            var txnTyped = txnFields.Contains("appId") && txnFields.Contains("version");
+            var typed = new List<string>();
+            if (addFields.Count > 0) typed.Add("t.\"add\"");
+            if (txnTyped) typed.Add("t.txn");
+            var json = typed.Count == 0 ? "to_json(t)::VARCHAR" : $"CASE WHEN {string.Join(" AND ", typed.Select(c => c + " IS NULL"))} THEN to_json(t)::VARCHAR END";
+            var addColumns = AddColumns.Select(c => addFields.Contains(c.Field) ? string.Format(CultureInfo.InvariantCulture, c.Sql, "t.\"add\"." + SqlText.Identifier(c.Field)) : "NULL");
+            string[] txnColumns = txnTyped
+                ? ["CAST(t.txn.appId AS VARCHAR)", "CAST(t.txn.version AS BIGINT)", txnFields.Contains("lastUpdated") ? "CAST(t.txn.lastUpdated AS BIGINT)" : "NULL"]
+                : ["NULL", "NULL", "NULL"];
+            var sql = $"SELECT {json}, {(addFields.Count > 0 ? "t.\"add\" IS NOT NULL" : "false")}, {(txnTyped ? "t.txn IS NOT NULL" : "false")}, " +
+                $"{string.Join(", ", addColumns)}, {string.Join(", ", txnColumns)} FROM {rowsOf} t{where}";
             using var result = lease.Connection.Query(sql, cancellationToken);
             var row = 0;
+            var txn = 3 + AddColumns.Length;
             while (result.Read())
             {
                 row++;
                 if (withFiles) rows++;
-                if (addFields.Count == 0 || !result.IsNull(0))
+                if (!result.IsNull(0))
                 {
                     ActionSerializer.ParseObject(result.GetBytes(0), actions, files[0], row);
                     continue;
                 }
-                actions.Add(ActionSerializer.AddFromColumns(
-                    String(result, 1), String(result, 2), Long(result, 3), Long(result, 4), result.IsNull(5) ? null : result.GetBoolean(5), String(result, 6),
-                    String(result, 7), String(result, 8), Long(result, 9), Long(result, 10), String(result, 11), files[0], row));
+                if (result.GetBoolean(1))
+                {
+                    actions.Add(ActionSerializer.AddFromColumns(
+                        String(result, 3), String(result, 4), Long(result, 5), Long(result, 6), result.IsNull(7) ? null : result.GetBoolean(7), String(result, 8),
+                        String(result, 9), String(result, 10), Long(result, 11), Long(result, 12), String(result, 13), files[0], row));
+                }
+                if (result.GetBoolean(2)) actions.Add(ActionSerializer.TxnFromColumns(String(result, txn), Long(result, txn + 1), Long(result, txn + 2), files[0], row));
             }
         }
         catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Engine)

@@ -10,7 +10,8 @@ namespace Lakehouse.Delta.Write;
 /// Writes classic single-file Parquet checkpoints (<c>N.checkpoint.parquet</c>) and the <c>_last_checkpoint</c> pointer.
 /// The actions of the snapshot are serialized as the JSON of commit lines, read back by DuckDB's <c>read_json</c> with the
 /// checkpoint schema spelled out (txn, add, remove, metaData, protocol, domainMetadata as structs; partitionValues, tags,
-/// configuration as MAP(VARCHAR, VARCHAR)) and copied to Parquet. Tombstones younger than the table's deleted-file retention
+/// configuration as MAP(VARCHAR, VARCHAR)) and copied to Parquet; the txn actions, which can be millions, are appended as a table
+/// of their fields instead and copied along. Tombstones younger than the table's deleted-file retention
 /// are kept (VACUUM needs them); commitInfo never goes into a checkpoint. <c>_last_checkpoint</c> stays well under Synapse's
 /// 200-byte limit: version, size, sizeInBytes and numOfAddFiles only.
 /// </summary>
@@ -58,13 +59,26 @@ internal static class CheckpointWriter
         var parquet = Path.Combine(scratch, id + ".parquet");
         try
         {
-            await File.WriteAllBytesAsync(json, ActionSerializer.ToCommitBytes(actions), cancellationToken).ConfigureAwait(false);
+            await File.WriteAllBytesAsync(json, ActionSerializer.ToCommitBytes([.. actions.Where(a => a is not TxnAction)]), cancellationToken).ConfigureAwait(false);
             var columns = "{" + string.Join(", ", Columns.Select(c => $"{SqlText.Literal(c.Name)}: {SqlText.Literal(c.Type)}")) + "}";
             using (var lease = table.Engine.Lease())
             {
-                lease.Connection.Execute(
-                    $"COPY (SELECT * FROM read_json({SqlText.Literal(json)}, format = 'newline_delimited', columns = {columns}, maximum_object_size = 1073741824)) " +
-                    $"TO {SqlText.Literal(parquet)} (FORMAT parquet, COMPRESSION snappy)", cancellationToken);
+                var txnTable = "checkpoint_txn_" + id;
+                var txns = SqlText.Identifier(txnTable);
+                try
+                {
+                    AppendTransactions(lease.Connection, txnTable, snapshot.Transactions.Values);
+                    var txnRows = string.Join(", ", Columns.Select(c => c.Name == "txn"
+                        ? $"CAST({{'appId': appId, 'version': version, 'lastUpdated': lastUpdated}} AS {c.Type}) AS txn"
+                        : $"CAST(NULL AS {c.Type}) AS {SqlText.Identifier(c.Name)}"));
+                    lease.Connection.Execute(
+                        $"COPY (SELECT * FROM read_json({SqlText.Literal(json)}, format = 'newline_delimited', columns = {columns}, maximum_object_size = 1073741824) " +
+                        $"UNION ALL SELECT {txnRows} FROM {txns}) TO {SqlText.Literal(parquet)} (FORMAT parquet, COMPRESSION snappy)", cancellationToken);
+                }
+                finally
+                {
+                    lease.Connection.Execute($"DROP TABLE IF EXISTS {txns}", CancellationToken.None);
+                }
             }
             var size = new FileInfo(parquet).Length;
             await table.Storage.UploadAsync(LogFiles.CheckpointPath(version), parquet, cancellationToken).ConfigureAwait(false);
@@ -77,6 +91,19 @@ internal static class CheckpointWriter
             File.Delete(json);
             File.Delete(parquet);
         }
+    }
+
+    /// <summary>
+    /// Stages the txn actions as a table of their three fields: one per exactly-once marker (a landed file, an idempotency key), of
+    /// which a table can hold millions, appended directly rather than written as JSON text and read back (a checkpoint of 1M txns
+    /// took 5 s and 1.1 GB more that way).
+    /// </summary>
+    private static void AppendTransactions(DuckConnection connection, string table, IEnumerable<TxnAction> transactions)
+    {
+        connection.Execute($"CREATE TEMP TABLE {SqlText.Identifier(table)} (appId VARCHAR, version BIGINT, lastUpdated BIGINT)");
+        using var appender = connection.CreateAppender(table);
+        foreach (var t in transactions) appender.Append(t.AppId).AppendInt64(t.Version).AppendInt64(t.LastUpdated).EndRow();
+        appender.Close();
     }
 
     /// <summary>The <c>_last_checkpoint</c> content: at most 200 bytes, no checkpointSchema.</summary>

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Lakehouse.Core;
 using Lakehouse.Delta.Write;
 using Lakehouse.Engine;
 using Lakehouse.Testing;
@@ -108,6 +109,68 @@ public sealed class DeltaCheckpointWriterTests(EngineFixture fixture) : IClassFi
         var source = $"read_parquet({SqlText.Literal(LogFile(t, "00000000000000000001.checkpoint.parquet"))})";
         Assert.Superset(new HashSet<string> { "path", "partitionValues", "size", "modificationTime", "dataChange", "stats" },
             Log.CheckpointReader.StructFields(lease.Connection, source, "add"));
+    }
+
+    [Fact]
+    public async Task Checkpoint_ManyTxnsReadColumnByColumn_EqualTheCommitLines()
+    {
+        // Txn rows were turned into JSON by DuckDB and parsed one by one: a checkpoint of 1M txns (idempotency keys, landed files)
+        // took 4-5 s to read. They are written through the appender and read as columns now; every field must survive both.
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 2));
+        var lines = new StringBuilder("{\"commitInfo\":{\"timestamp\":1700000000000,\"operation\":\"WRITE\"}}\n");
+        string[] odd = ["http/idempotency-key/a\"b", "file/landing/ü 日本/x.json@3/17", "a\\b{}[],:", "", " "];
+        for (var i = 0; i < 3000; i++)
+        {
+            var appId = i < odd.Length ? odd[i] : $"app-{i}";
+            long version = i switch { 0 => long.MaxValue, 1 => -1, 2 => 0, _ => i * 7919L };
+            var lastUpdated = i % 3 == 0 ? "" : $",\"lastUpdated\":{1700000000000L + i}";
+            lines.Append($"{{\"txn\":{{\"appId\":{JsonSerializer.Serialize(appId)},\"version\":{version}{lastUpdated}}}}}\n");
+        }
+        await File.WriteAllTextAsync(LogFile(t, "00000000000000000001.json"), lines.ToString());
+        var fromCommits = await t.Table.GetSnapshotAsync();
+        Assert.Equal(3000, fromCommits.Transactions.Count);
+        Assert.Equal(1, await t.Writer.CheckpointAsync());
+        foreach (var v in Enumerable.Range(0, 2)) File.Delete(LogFile(t, $"{v:D20}.json"));
+
+        var full = await t.Table.GetSnapshotAsync();
+        var state = await t.Table.GetSnapshotAsync(null, withFiles: false, default);
+
+        static List<string> Describe(DeltaSnapshot s) => [.. s.Transactions.Select(p => $"{p.Key}|{p.Value.AppId}|{p.Value.Version}|{p.Value.LastUpdated?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "<null>"}").Order(StringComparer.Ordinal)];
+        Assert.Equal((1L, 1L), (full.CheckpointVersion, state.CheckpointVersion));
+        Assert.Equal(Describe(fromCommits), Describe(full));
+        Assert.Equal(Describe(fromCommits), Describe(state));
+        Assert.Equal((long.MaxValue, -1L, (long?)null, 1700000000001L), (full.TransactionVersion(odd[0]), full.TransactionVersion(odd[1]), full.Transactions[odd[0]].LastUpdated,
+            full.Transactions[odd[1]].LastUpdated));
+        Assert.Single(full.Files);
+        using var lease = _engine.Lease();
+        var source = $"read_parquet({SqlText.Literal(LogFile(t, "00000000000000000001.checkpoint.parquet"))})";
+        Assert.Equal(new HashSet<string> { "appId", "version", "lastUpdated" }, Log.CheckpointReader.StructFields(lease.Connection, source, "txn"));
+    }
+
+    [Fact]
+    public async Task Checkpoint_TxnRowWithoutAppId_RefusedNamingTheCheckpoint()
+    {
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 2), [new DeltaAppTransaction("app", 4)]);
+        Assert.Equal(0, await t.Writer.CheckpointAsync());
+        var checkpoint = LogFile(t, "00000000000000000000.checkpoint.parquet");
+        using (var lease = _engine.Lease())
+        {
+            lease.Connection.Execute(
+                $"COPY (SELECT * REPLACE (CASE WHEN txn IS NOT NULL THEN {{'appId': NULL::VARCHAR, 'version': txn.version, 'lastUpdated': txn.lastUpdated}} END AS txn) " +
+                $"FROM read_parquet({SqlText.Literal(checkpoint)})) TO {SqlText.Literal(checkpoint + ".bad")} (FORMAT parquet)");
+        }
+        File.Move(checkpoint + ".bad", checkpoint, overwrite: true);
+        File.Delete(LogFile(t, "00000000000000000000.json"));
+
+        foreach (var withFiles in new[] { true, false })
+        {
+            var e = await Assert.ThrowsAsync<LakehouseException>(() => t.Table.GetSnapshotAsync(null, withFiles, default));
+            Assert.Equal(LakehouseErrorReason.CorruptLog, e.Reason);
+            Assert.Contains("00000000000000000000.checkpoint.parquet", e.Message, StringComparison.Ordinal);
+            Assert.Contains("txn action has no 'appId'", e.Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
