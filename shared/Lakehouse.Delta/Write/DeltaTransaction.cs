@@ -99,6 +99,12 @@ internal sealed class DeltaTransaction
     }
 
     /// <summary>
+    /// Whether <see cref="CommitAsync"/> has tried to put the commit file: until then, a failure (a cancellation) means nothing was
+    /// committed, so the transaction's new data files can be deleted; after, the put may have landed.
+    /// </summary>
+    internal bool MayHaveCommitted { get; private set; }
+
+    /// <summary>
     /// Commits at the next free version. Returns the version and how many versions were tried. Throws Conflict
     /// (naming the winning commit and the reason) when a concurrent commit invalidates what this transaction read.
     /// </summary>
@@ -112,6 +118,7 @@ internal sealed class DeltaTransaction
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
+                MayHaveCommitted = true;
                 await storage.PutIfAbsentAsync(LogFiles.CommitPath(attempt), Serialize(attempt), cancellationToken).ConfigureAwait(false);
                 return (attempt, tries);
             }

@@ -340,6 +340,13 @@ public sealed partial class DeltaWriter
             if (written is not null) await DataFileWriter.DeleteQuietlyAsync(_table, written.Paths).ConfigureAwait(false);
             throw;
         }
+        catch (OperationCanceledException) when (!txn.MayHaveCommitted)
+        {
+            // Cancelled after the data files were placed but before the commit was tried (Ctrl+C at the end of an import left them
+            // in the table's folder): they will never be committed.
+            if (written is not null) await DataFileWriter.DeleteQuietlyAsync(_table, written.Paths).ConfigureAwait(false);
+            throw;
+        }
         var configuration = (txn.Metadata ?? txn.Snapshot!.Metadata).Configuration;
         var interval = TableProperties.CheckpointIntervalOf(configuration);
         if (version > 0 && version % interval == 0)

@@ -13,6 +13,32 @@ public sealed class DeltaWriterOperationTests(EngineFixture fixture) : IClassFix
 
     private static DeltaWriteOptions Partitioned(string column = "part") => new() { PartitionColumns = [column] };
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AppendAsync_CancelledAfterTheFilesBeforeTheCommit_NoDataFileLeft(bool partitioned)
+    {
+        // CI, 2026-12-04: Ctrl+C at the end of `lakehouse table import` left a data file in the table's folder, placed but never
+        // committed (only a conflict deleted them).
+        using var t = new LocalTable(_engine, partitioned ? Partitioned() : null);
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 2, "'a'"));
+        static string[] Files(LocalTable t) =>
+            [.. Directory.GetFiles(t.Root, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(t.Root, f)).Order(StringComparer.Ordinal)];
+        var before = Files(t);
+        using var cancel = new CancellationTokenSource();
+        t.Writer.BeforeCommit = () =>
+        {
+            Assert.True(Files(t).Length > before.Length, "the hook ran before the data files were placed");
+            cancel.Cancel();
+            return Task.CompletedTask;
+        };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => t.Writer.AppendAsync(WriteTestKit.Rows(2, 5000, "(i % 3)::VARCHAR"), cancellationToken: cancel.Token));
+
+        Assert.Equal(before, Files(t));
+        Assert.Equal(["2"], await WriteTestKit.QueryAsync(t.Table, "SELECT count(*) FROM t"));
+    }
+
     [Fact]
     public async Task CreateTableAsync_DeclaredSchema_EmptyTableWithProtocol12AndProperties()
     {
