@@ -103,21 +103,24 @@ internal sealed class CliProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _stderr = new();
-    private readonly Task<string> _stdout;
+    private readonly StringBuilder _stdout = new();
+    private readonly Task _stdoutPump;
     private readonly Task _stderrPump;
 
     internal CliProcess(Process process, bool readStdout)
     {
         _process = process;
-        _stdout = readStdout ? process.StandardOutput.ReadToEndAsync() : Task.FromResult("");
-        _stderrPump = Task.Run(async () =>
-        {
-            var buffer = new char[4096];
-            int n;
-            while ((n = await process.StandardError.ReadAsync(buffer)) > 0)
-                lock (_stderr) _stderr.Append(buffer, 0, n);
-        });
+        _stdoutPump = readStdout ? Pump(process.StandardOutput, _stdout) : Task.CompletedTask;
+        _stderrPump = Pump(process.StandardError, _stderr);
     }
+
+    private static Task Pump(StreamReader reader, StringBuilder into) => Task.Run(async () =>
+    {
+        var buffer = new char[4096];
+        int n;
+        while ((n = await reader.ReadAsync(buffer)) > 0)
+            lock (into) into.Append(buffer, 0, n);
+    });
 
     internal int Id => _process.Id;
 
@@ -128,6 +131,15 @@ internal sealed class CliProcess : IDisposable
         get
         {
             lock (_stderr) return _stderr.ToString();
+        }
+    }
+
+    /// <summary>Standard output so far (empty when it is not read).</summary>
+    internal string Stdout
+    {
+        get
+        {
+            lock (_stdout) return _stdout.ToString();
         }
     }
 
@@ -179,8 +191,8 @@ internal sealed class CliProcess : IDisposable
             _process.Kill(entireProcessTree: true);
             throw new TimeoutException("lakehouse ran longer than 5 minutes");
         }
-        await _stderrPump;
-        return new CliRunner.Result(_process.ExitCode, await _stdout, Stderr);
+        await Task.WhenAll(_stdoutPump, _stderrPump);
+        return new CliRunner.Result(_process.ExitCode, Stdout, Stderr);
     }
 
     public void Dispose()

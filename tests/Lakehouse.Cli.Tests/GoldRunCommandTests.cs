@@ -159,9 +159,8 @@ public sealed class GoldRunCommandTests : IDisposable
             $"SELECT page_url, events, printf('%.6f', tti_p95_ms) FROM gold.page_performance_daily WHERE event_date = DATE '{latest}' ORDER BY events DESC, page_url LIMIT 3");
         var windows = (await SqlAsync(Lake, "SELECT count(*) FROM gold.page_metrics_1m")).Single();
 
-        var port = ServeCommandTests.FreePort();
-        using var serve = CliRunner.Start(["serve", "--lake", Lake, "--urls", $"http://127.0.0.1:{port}"]);
-        Assert.True(await ServeCommandTests.AcceptsConnectionsAsync(port, serve), "the server never listened: " + serve.Stderr);
+        var (serve, port) = await ServeCommandTests.StartListeningAsync(p => ["serve", "--lake", Lake, "--urls", $"http://127.0.0.1:{p}"]);
+        using var started = serve;
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         var pages = JsonDocument.Parse(await client.GetStringAsync("/api/pages")).RootElement;
         var runs = JsonDocument.Parse(await client.GetStringAsync("/api/runs")).RootElement;

@@ -27,11 +27,10 @@ public sealed class StreamAlertsCommandTests : IDisposable
         var lake = _temp.Combine("lake");
         // The first post fails: the stream must try again (every 30 s, or when gold raises more) without holding gold up.
         await using var receiver = WebhookReceiver.Start(n => n == 1 ? new Reply(503) : new Reply(200));
-        var port = ServeCommandTests.FreePort();
-        using var stream = CliRunner.Start(
-            ["stream", "--lake", lake, "--dataset", "sensors", "--from", "http", "--port", port.ToString(CultureInfo.InvariantCulture), "--poll-ms", "100"],
+        var (stream, port) = await ServeCommandTests.StartListeningAsync(
+            p => ["stream", "--lake", lake, "--dataset", "sensors", "--from", "http", "--port", p.ToString(CultureInfo.InvariantCulture), "--poll-ms", "100"],
             environment: new Dictionary<string, string> { ["LAKEHOUSE_ALERT_WEBHOOK_URL"] = receiver.Uri.ToString() });
-        Assert.True(await ServeCommandTests.AcceptsConnectionsAsync(port, stream), "the stream never listened: " + stream.Stderr);
+        using var started = stream;
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
 
         // s1 reads 70 °F every 30 s, then 120 °F at 10:10 (temperature_high and value_spike); s2 reports 'critical' once (status_error).
