@@ -137,10 +137,10 @@ public sealed class StreamCommandTests(EngineFixture engine, KafkaClusterFixture
         var group = "stream" + Guid.NewGuid().ToString("N")[..8];
         var first = await ProduceAsync(3000, 31);
 
-        var port = LocalServers.FreePort();
+        var (run, port) = await ServeCommandTests.StartListeningAsync(p => Stream(lake, p, group), KafkaEnvironment);
         long bronzeAfterFirstRun;
         (long Sends, long Duplicates, long Malformed) second;
-        using (var run = CliRunner.Start(Stream(lake, port, group), environment: KafkaEnvironment))
+        using (run)
         {
             await WaitForAsync(() => CaughtUpAsync(lake, first.Sends), "the first 3,000 events in every layer", run);
             // /progress: the batches' bronze rows add up to what was produced, silver's outcomes to what it read.
@@ -251,12 +251,16 @@ public sealed class StreamCommandTests(EngineFixture engine, KafkaClusterFixture
         var produced = await ProduceAsync(4000, 41);
         var together = _temp.Combine("together");
         var apart = _temp.Combine("apart");
-        using var all = CliRunner.Start(Stream(together, LocalServers.FreePort(), "all" + Guid.NewGuid().ToString("N")[..8]), environment: KafkaEnvironment);
+        var groupAll = "all" + Guid.NewGuid().ToString("N")[..8];
+        var (all, _) = await ServeCommandTests.StartListeningAsync(p => Stream(together, p, groupAll), KafkaEnvironment);
+        using var allStarted = all;
         var groupApart = "apart" + Guid.NewGuid().ToString("N")[..8];
-        using var bronze = CliRunner.Start(Stream(apart, LocalServers.FreePort(), groupApart, "--layers", "bronze"), environment: KafkaEnvironment);
-        var silverPort = LocalServers.FreePort();
-        using var silver = CliRunner.Start(Stream(apart, silverPort, groupApart, "--layers", "silver"), environment: KafkaEnvironment);
-        using var gold = CliRunner.Start(Stream(apart, LocalServers.FreePort(), groupApart, "--layers", "gold"), environment: KafkaEnvironment);
+        var (bronze, _) = await ServeCommandTests.StartListeningAsync(p => Stream(apart, p, groupApart, "--layers", "bronze"), KafkaEnvironment);
+        using var bronzeStarted = bronze;
+        var (silver, silverPort) = await ServeCommandTests.StartListeningAsync(p => Stream(apart, p, groupApart, "--layers", "silver"), KafkaEnvironment);
+        using var silverStarted = silver;
+        var (gold, _) = await ServeCommandTests.StartListeningAsync(p => Stream(apart, p, groupApart, "--layers", "gold"), KafkaEnvironment);
+        using var goldStarted = gold;
 
         await WaitForAsync(() => CaughtUpAsync(together, produced.Sends), "the one process to catch up", all);
         await WaitForAsync(() => CaughtUpAsync(apart, produced.Sends), "the three processes to catch up", bronze, silver, gold);

@@ -40,10 +40,10 @@ public sealed class StreamMeasurementTests(EngineFixture engine, KafkaClusterFix
         var cluster = kafka.Cluster;
         cluster.CreateTopic(topic);
         var lake = _temp.Combine("lake");
-        var port = LocalServers.FreePort();
         var events = (long)seconds * rate;
-        using var stream = CliRunner.Start(["stream", "--lake", lake, "--dataset", "weblogs", "--from", cluster.Uri(topic), "--port", port.ToString(CultureInfo.InvariantCulture),
-            "--max-batch-ms", batchMs.ToString(CultureInfo.InvariantCulture)], environment: KafkaEnvironment);
+        var (stream, port) = await ServeCommandTests.StartListeningAsync(p => ["stream", "--lake", lake, "--dataset", "weblogs", "--from", cluster.Uri(topic), "--port",
+            p.ToString(CultureInfo.InvariantCulture), "--max-batch-ms", batchMs.ToString(CultureInfo.InvariantCulture)], KafkaEnvironment);
+        using var started = stream;
         await Task.Delay(TimeSpan.FromSeconds(3)); // the consumer joins its group first: latency is measured from a running stream
         var clock = Stopwatch.StartNew();
         // Event times near now (--start now) as a live stream has them, a day's span at most.
