@@ -14,11 +14,10 @@ internal static class CliErrors
     {
         // Messages echo what the user gave (file and dataset names, settings): a control character in them is shown escaped,
         // never sent to the terminal (an ESC sequence would repaint it); line breaks between a message's own lines stay.
-        stderr.WriteLine("error: " + about + Printable(MessageOf(error), keepLineBreaks: true));
-        if (verbose && error is not UsageException)
-        {
-            stderr.WriteLine("details: " + error);
-        }
+        // One write: a debug log line (--verbose) written from another thread cannot come between the error and its details.
+        var text = "error: " + about + Printable(MessageOf(error), keepLineBreaks: true);
+        if (verbose && error is not UsageException) text += Environment.NewLine + "details: " + error;
+        stderr.WriteLine(text);
         stderr.Flush();
     }
 
