@@ -118,6 +118,16 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
     /// </summary>
     public const string IdempotencyVersionAppIdPrefix = "http/idempotency-version/";
 
+    /// <summary>
+    /// The bronze table property that forgets idempotency keys (both txns of each) once they are this old
+    /// (<see cref="DefaultIdempotencyKeyRetention"/> for tables created since 2026-12-04): without it every key stays in every
+    /// snapshot for good.
+    /// </summary>
+    public static string IdempotencyKeyRetentionProperty { get; } = DeltaWriteOptions.TxnRetentionProperty("http/idempotency-");
+
+    /// <summary>How long a new bronze table remembers an idempotency key: a retry later than this lands its events again.</summary>
+    public const string DefaultIdempotencyKeyRetention = "interval 7 days";
+
     /// <summary>How often a group is planned again after a conflict (another writer committed one of its keys meanwhile).</summary>
     private const int MaxPlans = 8;
 

@@ -120,6 +120,8 @@ public sealed class BronzeTable
         o.PartitionColumns = [PartitionColumn];
         // Bronze is written once per event and read rarely (silver reads each file once): zstd's fastest level, unless set.
         o.CompressionLevel ??= DefaultCompressionLevel;
+        if (!o.TableProperties.ContainsKey(BronzeGroupCommitter.IdempotencyKeyRetentionProperty))
+            o.TableProperties = new Dictionary<string, string>(o.TableProperties, StringComparer.Ordinal) { [BronzeGroupCommitter.IdempotencyKeyRetentionProperty] = BronzeGroupCommitter.DefaultIdempotencyKeyRetention };
         return o;
     }
 }

@@ -32,7 +32,7 @@ public sealed class CommandLineTests : IDisposable
         using var session = new CliSession(TextWriter.Null, TextWriter.Null);
         var root = CliApp.Build(session);
         var commands = Commands(root);
-        Assert.Equal(41, commands.Count); // lakehouse, table + 9 sub-commands, bronze + ingest, silver + run and replay, gold + run, status, produce, dataset + 3 sub-commands, serve, stream, sql, synapse + script and deploy, adf + validate, export-arm and deploy, pipeline + run and runs, watch, demo, bench, version
+        Assert.Equal(42, commands.Count); // lakehouse, table + 10 sub-commands, bronze + ingest, silver + run and replay, gold + run, status, produce, dataset + 3 sub-commands, serve, stream, sql, synapse + script and deploy, adf + validate, export-arm and deploy, pipeline + run and runs, watch, demo, bench, version
         foreach (var command in commands)
         {
             var stdout = new StringWriter();
@@ -123,7 +123,7 @@ public sealed class CommandLineTests : IDisposable
         var none = await CliRunner.RunAsync();
         Assert.Equal((2, "error: 'lakehouse' needs a command: table, bronze, silver, gold, status, produce, dataset, serve, stream, sql, synapse, adf, pipeline, watch, demo, bench, version (see lakehouse --help)\n"), (none.ExitCode, none.Stderr));
         var table = await CliRunner.RunAsync("table");
-        Assert.Equal((2, "error: 'lakehouse table' needs a command: list, read, info, history, import, vacuum, optimize, restore, check (see lakehouse table --help)\n"),
+        Assert.Equal((2, "error: 'lakehouse table' needs a command: list, read, info, history, import, vacuum, optimize, restore, set-properties, check (see lakehouse table --help)\n"),
             (table.ExitCode, table.Stderr));
     }
 
@@ -165,7 +165,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("table import a.json --to ./t --partition id", "unknown option '--partition' for 'lakehouse table import' (did you mean '--partition-by'?)")]
     [InlineData("table read ./t --frobnicate", "unknown option '--frobnicate' for 'lakehouse table read'")]
     [InlineData("tabel list", "unknown command 'tabel' for 'lakehouse' (did you mean 'table'?) (commands: table, bronze, silver, gold, status, produce, dataset, serve, stream, sql, synapse, adf, pipeline, watch, demo, bench, version)")]
-    [InlineData("table lsit", "unknown command 'lsit' for 'lakehouse table' (did you mean 'list'?) (commands: list, read, info, history, import, vacuum, optimize, restore, check)")]
+    [InlineData("table lsit", "unknown command 'lsit' for 'lakehouse table' (did you mean 'list'?) (commands: list, read, info, history, import, vacuum, optimize, restore, set-properties, check)")]
     [InlineData("table read ./t ./u", "unexpected argument './u' for 'lakehouse table read' (see lakehouse table read --help)")]
     [InlineData("table read --limt 3 ./t", "unknown option '--limt' for 'lakehouse table read' (did you mean '--limit'?)")]
     [InlineData("table read", "'lakehouse table read' needs the <table> argument (see lakehouse table read --help)")]

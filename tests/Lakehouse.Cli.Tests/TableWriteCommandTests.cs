@@ -337,6 +337,48 @@ public sealed class TableWriteCommandTests(EngineFixture fixture) : IClassFixtur
         Assert.Equal([0L, 1], (await ReadRowsAsync(table)).Select(x => x.GetProperty("id").GetInt64()).Order());
     }
 
+    [Fact]
+    public async Task SetProperties_SetAgainUnsetAndRefused_EachCommitOrRefusalAsSaid()
+    {
+        var table = _temp.Combine("props");
+        Assert.Equal(0, (await CliRunner.RunAsync("table", "import", Ndjson("p.ndjson", """{"id": 1}"""), "--to", table)).ExitCode);
+
+        var set = await CliRunner.RunAsync("table", "set-properties", table, "owner=ops=team a", "lakehouse.txnRetentionDuration.http/idempotency-=interval 1 day");
+        Assert.True(set.ExitCode == 0, set.Stderr);
+        Assert.Equal($"2 properties set and 0 removed in {table} as version 1\n", set.Stdout);
+        var info = await CliRunner.RunAsync("table", "info", table);
+        Assert.Contains("  owner = ops=team a\n", info.Stdout, StringComparison.Ordinal);
+        Assert.Contains("  lakehouse.txnRetentionDuration.http/idempotency- = interval 1 day\n", info.Stdout, StringComparison.Ordinal);
+
+        var again = await CliRunner.RunAsync("table", "set-properties", table, "owner=ops=team a", "--json");
+        using (var doc = JsonDocument.Parse(again.Stdout))
+        {
+            Assert.Equal(("SET TBLPROPERTIES", false, 1L), (doc.RootElement.GetProperty("operation").GetString(), doc.RootElement.GetProperty("committed").GetBoolean(), doc.RootElement.GetProperty("version").GetInt64()));
+        }
+        var unset = await CliRunner.RunAsync("table", "set-properties", table, "--unset", "owner", "--unset", "never-set");
+        Assert.Equal($"0 properties set and 1 removed in {table} as version 2\n", unset.Stdout);
+        Assert.DoesNotContain("owner", (await CliRunner.RunAsync("table", "info", table)).Stdout, StringComparison.Ordinal);
+
+        foreach (var (args, code, message) in new (string[] Args, int Code, string Message)[]
+        {
+            ([], 2, "give a property to set (key=value) or one to remove (--unset key)"),
+            (["=x"], 2, "'=x' is not key=value"),
+            (["a=1", "a=2"], 2, "property 'a' is given twice"),
+            (["a=1", "--unset", "a"], 2, "property 'a' is both set and removed"),
+            (["delta.logRetentionDuration=60 days please"], 1, "must be an interval such as 'interval 7 days'"),
+            (["delta.enableDeletionVectors=true"], 1, "is not supported by this writer"),
+        })
+        {
+            var refused = await CliRunner.RunAsync(["table", "set-properties", table, .. args]);
+            Assert.True(refused.ExitCode == code, $"{string.Join(' ', args)}: exit {refused.ExitCode}: {refused.Stderr}");
+            Assert.Contains(message, refused.Stderr, StringComparison.Ordinal);
+        }
+        var missing = await CliRunner.RunAsync("table", "set-properties", _temp.Combine("nothing-here"), "a=1");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("is not a Delta table", missing.Stderr, StringComparison.Ordinal);
+        Assert.Equal("2", (await CliRunner.RunAsync("table", "info", table)).Stdout.Split('\n')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+    }
+
     /// <summary>
     /// The log of an imported table, checked without this project's Delta code: JSON lines parsed by hand and the checkpoint
     /// read by plain DuckDB. Synapse serverless needs protocol (1, 2), stats on every file, a classic checkpoint and a small _last_checkpoint.

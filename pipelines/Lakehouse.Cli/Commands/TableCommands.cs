@@ -10,7 +10,7 @@ using Lakehouse.Storage;
 
 namespace Lakehouse.Cli.Commands;
 
-/// <summary><c>lakehouse table list|read|info|history|import|vacuum|optimize|restore|check</c>.</summary>
+/// <summary><c>lakehouse table list|read|info|history|import|vacuum|optimize|restore|set-properties|check</c>.</summary>
 internal static partial class TableCommands
 {
     private const string TableHelp =
@@ -38,6 +38,7 @@ internal static partial class TableCommands
         table.Subcommands.Add(CreateVacuum(session));
         table.Subcommands.Add(CreateOptimize(session));
         table.Subcommands.Add(CreateRestore(session));
+        table.Subcommands.Add(CreateSetProperties(session));
         table.Subcommands.Add(CreateCheck(session));
         return table;
     }

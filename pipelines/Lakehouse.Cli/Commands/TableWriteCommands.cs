@@ -29,7 +29,7 @@ internal sealed record TableChange(string Table, string Operation, bool Committe
     internal Task WriteAsync(TextWriter stdout) => stdout.WriteLineAsync(JsonSerializer.Serialize(this, JsonOptions));
 }
 
-/// <summary><c>lakehouse table import|vacuum|optimize|restore</c>: the commands that commit to a table.</summary>
+/// <summary><c>lakehouse table import|vacuum|optimize|restore|set-properties</c>: the commands that commit to a table.</summary>
 internal static partial class TableCommands
 {
     private const string JsonResultHelp = "Print the result as one JSON object: table, operation, committed, version, metrics.";
@@ -426,6 +426,66 @@ internal static partial class TableCommands
                 ? $"restored {delta.Location} to version {to} as version {result.Version}: {result.Metric("numRestoredFiles")} files restored, {result.Metric("numRemovedFiles")} removed" +
                   (result.Metric("numRestoredAppTransactions") is > 0 and var markers ? $", {markers} progress marker(s) set back to version {to}'s" : "")
                 : $"{delta.Location} already has the content and progress markers of version {to} (version {result.Version})").ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    // ---- set-properties ---------------------------------------------------------------------------------------------------
+
+    private static CliCommand CreateSetProperties(CliSession session)
+    {
+        var command = new CliCommand("set-properties", "Set or remove table properties (ALTER TABLE … SET/UNSET TBLPROPERTIES): one commit that changes no data.")
+        {
+            Details = """
+                Properties this writer reads: delta.logRetentionDuration and delta.deletedFileRetentionDuration (intervals such as
+                'interval 30 days'), delta.checkpointInterval, delta.appendOnly, delta.enableExpiredLogCleanup, and
+                lakehouse.txnRetentionDuration.<appId prefix>, which forgets the txn markers whose application id starts with that
+                prefix once a newer txn of the table is that much younger. Bronze tables created since 2026-12-04 carry
+                lakehouse.txnRetentionDuration.http/idempotency- = 'interval 7 days': an HTTP Idempotency-Key is answered as a
+                duplicate for 7 days, then forgotten. Set it on an older bronze table to bound its snapshots (1M keys cost 1.4 s
+                and 370 MB per snapshot). Never give such a prefix to stream positions or landing files: their data would land again.
+                Properties that need a table feature outside the Synapse profile (column mapping, deletion vectors, ...) are refused.
+                """,
+            Examples =
+            [
+                "lakehouse table set-properties bronze.weblogs 'lakehouse.txnRetentionDuration.http/idempotency-=interval 7 days'",
+                "lakehouse table set-properties silver.weblogs delta.logRetentionDuration='interval 60 days' --json",
+                "lakehouse table set-properties ./events --unset owner",
+            ],
+        };
+        var table = TableArgument();
+        var properties = new Argument<string[]>("properties")
+        {
+            Description = "Properties to set, each key=value (the value is everything after the first '=').",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var unset = new Option<string[]>("--unset") { Description = "Remove this property (repeat for more); one the table does not have is ignored.", HelpName = "key" };
+        var json = JsonOption(JsonResultHelp);
+        command.Add(table);
+        command.Add(properties);
+        command.Add(unset);
+        command.Add(json);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var set = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var given in parse.GetValue(properties) ?? [])
+            {
+                var eq = given.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0 || string.IsNullOrWhiteSpace(given[..eq]))
+                    throw CommandLine.Usage($"'{CliErrors.Printable(given)}' is not key=value (e.g. delta.logRetentionDuration='interval 60 days')");
+                if (!set.TryAdd(given[..eq], given[(eq + 1)..])) throw CommandLine.Usage($"property '{CliErrors.Printable(given[..eq])}' is given twice");
+            }
+            var removed = (parse.GetValue(unset) ?? []).Distinct(StringComparer.Ordinal).ToList();
+            if (removed.FirstOrDefault(string.IsNullOrWhiteSpace) is not null) throw CommandLine.Usage("--unset needs a property name");
+            if (set.Count == 0 && removed.Count == 0) throw CommandLine.Usage("give a property to set (key=value) or one to remove (--unset key)");
+            if (removed.FirstOrDefault(set.ContainsKey) is { } both) throw CommandLine.Usage($"property '{CliErrors.Printable(both)}' is both set and removed");
+            using var lake = session.OpenLake(parse);
+            var delta = lake.Table(parse.GetValue(table)!);
+            var result = await session.Progress.RunAsync($"setting properties of {delta.Location}",
+                _ => DeltaWriter.Create(delta).SetPropertiesAsync(set, removed, cancellationToken)).ConfigureAwait(false);
+            return await ReportAsync(session, delta, result, parse.GetValue(json), result.Committed
+                ? $"{result.Metric("numChangedProperties")} properties set and {result.Metric("numRemovedProperties")} removed in {delta.Location} as version {result.Version}"
+                : $"{delta.Location} already has these properties (version {result.Version})").ConfigureAwait(false);
         });
         return command;
     }

@@ -56,6 +56,7 @@ internal sealed class LogReplay
         ProtocolSupport.CheckReadable(replay._protocol, table);
 
         var timestamp = CommitTimestamp(lastInfo, segment);
+        foreach (var expired in Write.TableProperties.ExpiredTransactions(replay._metadata.Configuration, replay._txns)) replay._txns.Remove(expired);
         return new DeltaSnapshot(
             segment.Version,
             replay._protocol,

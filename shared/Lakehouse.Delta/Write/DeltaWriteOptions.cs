@@ -89,6 +89,18 @@ public sealed class DeltaWriteOptions
     }
 
     /// <summary>
+    /// The table property that expires the <c>txn</c> actions whose application id starts with <paramref name="appIdPrefix"/>, set to an
+    /// interval such as <c>interval 7 days</c>: a snapshot leaves out such a txn once its <c>lastUpdated</c> is that long before the
+    /// newest <c>lastUpdated</c> of the table's txns (the table's own clock), and checkpoints no longer carry it. For markers that may be forgotten (an HTTP idempotency key); a
+    /// stream position or landed-file marker must never expire.
+    /// </summary>
+    public static string TxnRetentionProperty(string appIdPrefix)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(appIdPrefix);
+        return Write.TableProperties.TxnRetentionDurationPrefix + appIdPrefix;
+    }
+
+    /// <summary>
     /// Table properties (metaData.configuration) of a table that a write creates, e.g. <c>delta.checkpointInterval</c>
     /// or <c>delta.deletedFileRetentionDuration</c>; ignored when the table exists. Default: none. Properties that need table
     /// features outside protocol (1, 2) (column mapping, deletion vectors, change data feed, ...) are refused with an <see cref="ArgumentException"/>.

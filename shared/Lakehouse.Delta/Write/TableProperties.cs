@@ -4,7 +4,7 @@ using Lakehouse.Core;
 
 namespace Lakehouse.Delta.Write;
 
-/// <summary>The table properties (metaData.configuration) the writer reads, with Delta's defaults.</summary>
+/// <summary>The table properties (metaData.configuration) the writer and the log replay read, with Delta's defaults.</summary>
 internal static partial class TableProperties
 {
     internal const string CheckpointInterval = "delta.checkpointInterval";
@@ -12,6 +12,16 @@ internal static partial class TableProperties
     internal const string AppendOnly = "delta.appendOnly";
     internal const string LogRetentionDuration = "delta.logRetentionDuration";
     internal const string EnableExpiredLogCleanup = "delta.enableExpiredLogCleanup";
+
+    /// <summary>
+    /// The prefix of this project's txn retention properties: <c>lakehouse.txnRetentionDuration.&lt;appId prefix&gt;</c> =
+    /// <c>interval 7 days</c> expires the txns whose application id starts with that prefix (see <see cref="ExpiredTransactions"/>).
+    /// Delta's own <c>delta.setTransactionRetentionDuration</c> would expire every txn, stream positions and landed-file markers included.
+    /// </summary>
+    internal const string TxnRetentionDurationPrefix = "lakehouse.txnRetentionDuration.";
+
+    /// <summary>The longest interval a property gives (1,000 years): "interval 99999999 days" before was a TimeSpan overflow in every write.</summary>
+    internal static readonly TimeSpan LongestInterval = TimeSpan.FromDays(365_000);
 
     /// <summary>Delta's default checkpoint interval.</summary>
     internal const int DefaultCheckpointInterval = 10;
@@ -48,23 +58,68 @@ internal static partial class TableProperties
     internal static bool IsExpiredLogCleanupEnabled(IReadOnlyDictionary<string, string> configuration) =>
         !(configuration.TryGetValue(EnableExpiredLogCleanup, out var v) && string.Equals(v.Trim(), "false", StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>
+    /// The txns of <paramref name="transactions"/> (a snapshot's) that have expired under the <see cref="TxnRetentionDurationPrefix"/>
+    /// properties of <paramref name="configuration"/>: those whose application id starts with a property's prefix and whose
+    /// <c>lastUpdated</c> is at least its duration older than the newest <c>lastUpdated</c> of all the snapshot's txns. That newest time
+    /// is the table's own clock: unlike the wall clock or a commit file's modification time, it is the same whenever and however a
+    /// version is read (from its commits or from a checkpoint, which never drops the newest txn), so every reader and every
+    /// checkpoint of a version agree on its txns. A txn without <c>lastUpdated</c> never expires, nor does one under a property whose
+    /// value is not an interval: keeping a marker is always safe, dropping one lets its data in again.
+    /// </summary>
+    internal static List<string> ExpiredTransactions(IReadOnlyDictionary<string, string> configuration, IReadOnlyDictionary<string, Log.TxnAction> transactions)
+    {
+        var expired = new List<string>();
+        var rules = configuration
+            .Where(p => p.Key.StartsWith(TxnRetentionDurationPrefix, StringComparison.Ordinal) && p.Key.Length > TxnRetentionDurationPrefix.Length)
+            .Select(p => (Prefix: p.Key[TxnRetentionDurationPrefix.Length..], Retention: ParseInterval(p.Value)))
+            .Where(r => r.Retention is not null)
+            .ToList();
+        if (rules.Count == 0) return expired;
+        var newest = long.MinValue;
+        foreach (var txn in transactions.Values)
+        {
+            if (txn.LastUpdated is { } u && u > newest) newest = u;
+        }
+        var cutoffs = rules
+            .Select(r => (r.Prefix, Millis: (long)r.Retention!.Value.TotalMilliseconds))
+            .Where(r => newest >= long.MinValue + r.Millis)
+            .Select(r => (r.Prefix, Cutoff: newest - r.Millis))
+            .ToList();
+        foreach (var (appId, txn) in transactions)
+        {
+            if (txn.LastUpdated is not { } updated) continue;
+            foreach (var (prefix, cutoff) in cutoffs)
+            {
+                if (updated > cutoff || !appId.StartsWith(prefix, StringComparison.Ordinal)) continue;
+                expired.Add(appId);
+                break;
+            }
+        }
+        return expired;
+    }
+
     internal static bool IsAppendOnly(IReadOnlyDictionary<string, string> configuration) =>
         configuration.TryGetValue(AppendOnly, out var v) && string.Equals(v, "true", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Parses Delta's calendar-interval strings: "interval 7 days", "interval 1 week", "168 hours".</summary>
+    /// <summary>
+    /// Parses Delta's calendar-interval strings: "interval 7 days", "interval 1 week", "168 hours". One longer than
+    /// <see cref="LongestInterval"/> is that: forever, as far as any retention can tell, and a time less it is still a date.
+    /// </summary>
     internal static TimeSpan? ParseInterval(string text)
     {
         var m = IntervalPattern().Match(text);
         if (!m.Success || !long.TryParse(m.Groups[1].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)) return null;
-        return m.Groups[2].Value.ToLowerInvariant() switch
+        var unit = m.Groups[2].Value.ToLowerInvariant() switch
         {
-            "millisecond" => TimeSpan.FromMilliseconds(n),
-            "second" => TimeSpan.FromSeconds(n),
-            "minute" => TimeSpan.FromMinutes(n),
-            "hour" => TimeSpan.FromHours(n),
-            "day" => TimeSpan.FromDays(n),
-            _ => TimeSpan.FromDays(7 * n),
+            "millisecond" => TimeSpan.FromMilliseconds(1),
+            "second" => TimeSpan.FromSeconds(1),
+            "minute" => TimeSpan.FromMinutes(1),
+            "hour" => TimeSpan.FromHours(1),
+            "day" => TimeSpan.FromDays(1),
+            _ => TimeSpan.FromDays(7),
         };
+        return n > LongestInterval.Ticks / unit.Ticks ? LongestInterval : TimeSpan.FromTicks(n * unit.Ticks);
     }
 
     /// <summary>Validates the properties of a table about to be created in the Synapse profile (protocol 1, 2).</summary>
@@ -79,9 +134,13 @@ internal static partial class TableProperties
             if (string.Equals(key, CheckpointInterval, StringComparison.OrdinalIgnoreCase)
                 && (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n <= 0))
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Table property '{key}' must be a positive integer, not '{value}'.");
-            if ((string.Equals(key, DeletedFileRetentionDuration, StringComparison.OrdinalIgnoreCase) || string.Equals(key, LogRetentionDuration, StringComparison.OrdinalIgnoreCase))
+            if ((string.Equals(key, DeletedFileRetentionDuration, StringComparison.OrdinalIgnoreCase) || string.Equals(key, LogRetentionDuration, StringComparison.OrdinalIgnoreCase)
+                 || key.StartsWith(TxnRetentionDurationPrefix, StringComparison.Ordinal))
                 && ParseInterval(value) is null)
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Table property '{key}' must be an interval such as 'interval 7 days', not '{value}'.");
+            if (string.Equals(key, TxnRetentionDurationPrefix.TrimEnd('.'), StringComparison.Ordinal) || string.Equals(key, TxnRetentionDurationPrefix, StringComparison.Ordinal))
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"Table property '{key}' names no application id prefix: write '{TxnRetentionDurationPrefix}<prefix>', e.g. '{TxnRetentionDurationPrefix}http/idempotency-'.");
         }
     }
 }
