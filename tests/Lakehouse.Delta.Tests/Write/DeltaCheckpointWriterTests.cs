@@ -148,6 +148,42 @@ public sealed class DeltaCheckpointWriterTests(EngineFixture fixture) : IClassFi
         Assert.Equal(new HashSet<string> { "appId", "version", "lastUpdated" }, Log.CheckpointReader.StructFields(lease.Connection, source, "txn"));
     }
 
+    [Theory]
+    [InlineData("add")]
+    [InlineData("txn")]
+    public async Task Checkpoint_RowHoldingTwoActions_NeitherLost(string typed)
+    {
+        // The protocol writes one action per row; a row of another writer (or a damaged one) holding an add or txn and a remove was
+        // read by columns: the add or txn kept, the remove dropped without a word. It now takes the JSON path, as a commit line does.
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 2));
+        await t.Writer.AppendAsync(WriteTestKit.Rows(2, 4), [new DeltaAppTransaction("app", 4)]);
+        await t.Writer.OverwriteAsync(WriteTestKit.Rows(4, 5));
+        Assert.Equal(2, await t.Writer.CheckpointAsync());
+        var before = await t.Table.GetSnapshotAsync();
+        Assert.Equal((1, 2, 1), (before.Files.Count, before.Tombstones.Count, before.Transactions.Count));
+
+        var checkpoint = LogFile(t, "00000000000000000002.checkpoint.parquet");
+        using (var lease = _engine.Lease())
+        {
+            // The first remove moves into the add (or txn) row; its own row goes.
+            var source = $"(SELECT *, row_number() OVER () AS __n FROM read_parquet({SqlText.Literal(checkpoint)}))";
+            var first = $"(SELECT min(__n) FROM {source} WHERE \"remove\" IS NOT NULL)";
+            lease.Connection.Execute(
+                $"COPY (SELECT * EXCLUDE (__n) REPLACE (CASE WHEN {SqlText.Identifier(typed)} IS NOT NULL THEN (SELECT \"remove\" FROM {source} WHERE __n = {first}) ELSE \"remove\" END AS \"remove\") " +
+                $"FROM {source} WHERE __n <> {first} ORDER BY __n) TO {SqlText.Literal(checkpoint + ".two")} (FORMAT parquet)");
+        }
+        File.Move(checkpoint + ".two", checkpoint, overwrite: true);
+        File.Delete(LogFile(t, "_last_checkpoint")); // its size counted the row that went
+        foreach (var v in Enumerable.Range(0, 3)) File.Delete(LogFile(t, $"{v:D20}.json"));
+
+        var after = await t.Table.GetSnapshotAsync();
+        Assert.Equal(before.Tombstones.Select(r => r.Path).Order(StringComparer.Ordinal), after.Tombstones.Select(r => r.Path).Order(StringComparer.Ordinal));
+        Assert.Equal(before.Files.Select(f => f.Path), after.Files.Select(f => f.Path));
+        Assert.Equal(4, after.TransactionVersion("app"));
+        Assert.Equal(["1"], await WriteTestKit.QueryAsync(t.Table, "SELECT count(*) FROM t"));
+    }
+
     [Fact]
     public async Task Checkpoint_TxnRowWithoutAppId_RefusedNamingTheCheckpoint()
     {
