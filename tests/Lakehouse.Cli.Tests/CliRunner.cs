@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using Lakehouse.CrashHarness;
+using Lakehouse.Testing;
 
 namespace Lakehouse.Cli.Tests;
 
@@ -82,6 +85,41 @@ internal static class CliRunner
             throw new TimeoutException($"{program} {string.Join(' ', start.ArgumentList)} ran longer than 5 minutes");
         }
         return new Result(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>
+    /// Starts a <c>lakehouse</c> that listens on the port it is given (<paramref name="args"/> of a free port) and waits until it says it
+    /// listens there and takes connections. A port free a moment ago can be taken by another test's server meanwhile: a process that
+    /// could not bind is started again on another port (3 times at most), and something else answering on the port is not taken for
+    /// it (CI saw a test post to another test's stream).
+    /// </summary>
+    internal static async Task<(CliProcess Process, int Port)> StartListeningAsync(Func<int, IEnumerable<string>> args, IDictionary<string, string>? environment = null)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = LocalServers.FreePort();
+            var process = CliRunner.Start(args(port), environment: environment);
+            if (await process.WaitUntilAsync(() => process.Stdout.Contains($"listening on http://127.0.0.1:{port}", StringComparison.Ordinal) && Connects(port)))
+                return (process, port);
+            var stderr = process.Stderr;
+            var inUse = process.HasExited && stderr.Contains("address already in use", StringComparison.Ordinal);
+            process.Dispose();
+            if (!inUse || attempt == 3) Assert.Fail($"lakehouse never listened on {port} (attempt {attempt}): {stderr}");
+        }
+    }
+
+    private static bool Connects(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Starts the CLI without waiting for it: for tests that signal it while it runs. Standard output is read only when <paramref name="readStdout"/>.</summary>

@@ -159,7 +159,7 @@ public sealed class GoldRunCommandTests : IDisposable
             $"SELECT page_url, events, printf('%.6f', tti_p95_ms) FROM gold.page_performance_daily WHERE event_date = DATE '{latest}' ORDER BY events DESC, page_url LIMIT 3");
         var windows = (await SqlAsync(Lake, "SELECT count(*) FROM gold.page_metrics_1m")).Single();
 
-        var (serve, port) = await ServeCommandTests.StartListeningAsync(p => ["serve", "--lake", Lake, "--urls", $"http://127.0.0.1:{p}"]);
+        var (serve, port) = await CliRunner.StartListeningAsync(p => ["serve", "--lake", Lake, "--urls", $"http://127.0.0.1:{p}"]);
         using var started = serve;
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         var pages = JsonDocument.Parse(await client.GetStringAsync("/api/pages")).RootElement;

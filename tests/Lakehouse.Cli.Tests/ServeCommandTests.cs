@@ -15,48 +15,6 @@ public sealed class ServeCommandTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>
-    /// Starts a <c>lakehouse</c> that listens on the port it is given (<paramref name="args"/> of a free port) and waits until it says it
-    /// listens there and takes connections. A port free a moment ago can be taken by another test's server meanwhile: a process that
-    /// could not bind is started again on another port (3 times at most), and something else answering on the port is not taken for
-    /// it (CI saw a test post to another test's stream).
-    /// </summary>
-    internal static async Task<(CliProcess Process, int Port)> StartListeningAsync(Func<int, IEnumerable<string>> args, IDictionary<string, string>? environment = null)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var port = FreePort();
-            var process = CliRunner.Start(args(port), environment: environment);
-            if (await process.WaitUntilAsync(() => process.Stdout.Contains($"listening on http://127.0.0.1:{port}", StringComparison.Ordinal) && Connects(port)))
-                return (process, port);
-            var stderr = process.Stderr;
-            var inUse = process.HasExited && stderr.Contains("address already in use", StringComparison.Ordinal);
-            process.Dispose();
-            if (!inUse || attempt == 3) Assert.Fail($"lakehouse never listened on {port} (attempt {attempt}): {stderr}");
-        }
-    }
-
-    private static bool Connects(int port)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            client.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
     private static string Batch(int client, int request, int events) =>
         string.Concat(Enumerable.Range(0, events).Select(i => $"{{\"event_id\": \"{client}-{request}-{i}\"}}\n"));
 
@@ -66,7 +24,7 @@ public sealed class ServeCommandTests : IDisposable
         // A 5 MB batch against a 100,000-byte limit: the server closed the connection mid-upload, produce saw a broken pipe, retried
         // nine times over half a minute and never showed the server's answer. With Expect: 100-continue the 413 comes before the body.
         var lake = _temp.Combine("lake");
-        var (serve, port) = await StartListeningAsync(p => ["serve", "--lake", lake, "--urls", $"http://127.0.0.1:{p}", "--max-body-bytes", "100000"]);
+        var (serve, port) = await CliRunner.StartListeningAsync(p => ["serve", "--lake", lake, "--urls", $"http://127.0.0.1:{p}", "--max-body-bytes", "100000"]);
         using var started = serve;
 
         var produce = await CliRunner.RunAsync("produce", "--dataset", "weblogs", "--events", "20000", "--batch", "20000", "--to", $"http://127.0.0.1:{port}");
@@ -86,7 +44,7 @@ public sealed class ServeCommandTests : IDisposable
     public async Task Serve_SignalDuringLoad_ExitCodeOfTheSignalAndEveryAcceptedEventInBronzeOnce(string signal, int exitCode, string signalName)
     {
         var lake = _temp.Combine("lake");
-        var (serve, port) = await StartListeningAsync(p => ["serve", "--lake", lake, "--urls", $"http://127.0.0.1:{p}"]);
+        var (serve, port) = await CliRunner.StartListeningAsync(p => ["serve", "--lake", lake, "--urls", $"http://127.0.0.1:{p}"]);
         using var started = serve;
 
         const int events = 200;
@@ -153,7 +111,7 @@ public sealed class ServeCommandTests : IDisposable
                 "TIMESTAMPTZ '2026-11-01 12:01:00+00' AS window_end, 30.5::DOUBLE AS value, 32.0::DOUBLE AS threshold, TIMESTAMPTZ '2026-11-01 12:01:05+00' AS detected_at, " +
                 "'sensor-1 read 30.5 °F, below 32 °F' AS message");
         }
-        var (serve, port) = await StartListeningAsync(p => ["serve", "--lake", lake, "--urls", $"http://127.0.0.1:{p}", "--refresh-seconds", "2"]);
+        var (serve, port) = await CliRunner.StartListeningAsync(p => ["serve", "--lake", lake, "--urls", $"http://127.0.0.1:{p}", "--refresh-seconds", "2"]);
         using var started = serve;
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 

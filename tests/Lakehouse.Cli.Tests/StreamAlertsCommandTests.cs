@@ -27,7 +27,7 @@ public sealed class StreamAlertsCommandTests : IDisposable
         var lake = _temp.Combine("lake");
         // The first post fails: the stream must try again (every 30 s, or when gold raises more) without holding gold up.
         await using var receiver = WebhookReceiver.Start(n => n == 1 ? new Reply(503) : new Reply(200));
-        var (stream, port) = await ServeCommandTests.StartListeningAsync(
+        var (stream, port) = await CliRunner.StartListeningAsync(
             p => ["stream", "--lake", lake, "--dataset", "sensors", "--from", "http", "--port", p.ToString(CultureInfo.InvariantCulture), "--poll-ms", "100"],
             environment: new Dictionary<string, string> { ["LAKEHOUSE_ALERT_WEBHOOK_URL"] = receiver.Uri.ToString() });
         using var started = stream;

@@ -138,7 +138,7 @@ public sealed class StreamHttpCommandTests : IDisposable
     /// <summary>Starts <c>stream --dataset weblogs --from http --layers bronze</c> on a free port, and a client of it, once it listens.</summary>
     private static async Task<(CliProcess Stream, HttpClient Client)> StartAsync(string lake, int pollMs, string layers = "bronze")
     {
-        var (stream, port) = await ServeCommandTests.StartListeningAsync(p => ["stream", "--lake", lake, "--dataset", "weblogs", "--from", "http", "--layers", layers,
+        var (stream, port) = await CliRunner.StartListeningAsync(p => ["stream", "--lake", lake, "--dataset", "weblogs", "--from", "http", "--layers", layers,
             "--port", p.ToString(CultureInfo.InvariantCulture), "--poll-ms", pollMs.ToString(CultureInfo.InvariantCulture)]);
         return (stream, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) });
     }

@@ -40,13 +40,6 @@ public sealed class SynapseCommandTests : IDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task ScriptHelp_DescribesTypesFilesAndOptions()
     {
@@ -163,7 +156,7 @@ public sealed class SynapseCommandTests : IDisposable
     public async Task Deploy_NothingListensOnTheServerPort_ClearErrorFastWithoutTheTokenEvenVerbose()
     {
         await LakeAsync();
-        var port = FreePort();
+        var port = LocalServers.FreePort();
         var environment = new Dictionary<string, string> { ["LAKEHOUSE_SYNAPSE_ACCESS_TOKEN"] = Token };
         var clock = Stopwatch.StartNew();
 

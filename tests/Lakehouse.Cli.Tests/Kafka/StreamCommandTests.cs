@@ -137,7 +137,7 @@ public sealed class StreamCommandTests(EngineFixture engine, KafkaClusterFixture
         var group = "stream" + Guid.NewGuid().ToString("N")[..8];
         var first = await ProduceAsync(3000, 31);
 
-        var (run, port) = await ServeCommandTests.StartListeningAsync(p => Stream(lake, p, group), KafkaEnvironment);
+        var (run, port) = await CliRunner.StartListeningAsync(p => Stream(lake, p, group), KafkaEnvironment);
         long bronzeAfterFirstRun;
         (long Sends, long Duplicates, long Malformed) second;
         using (run)
@@ -252,14 +252,14 @@ public sealed class StreamCommandTests(EngineFixture engine, KafkaClusterFixture
         var together = _temp.Combine("together");
         var apart = _temp.Combine("apart");
         var groupAll = "all" + Guid.NewGuid().ToString("N")[..8];
-        var (all, _) = await ServeCommandTests.StartListeningAsync(p => Stream(together, p, groupAll), KafkaEnvironment);
+        var (all, _) = await CliRunner.StartListeningAsync(p => Stream(together, p, groupAll), KafkaEnvironment);
         using var allStarted = all;
         var groupApart = "apart" + Guid.NewGuid().ToString("N")[..8];
-        var (bronze, _) = await ServeCommandTests.StartListeningAsync(p => Stream(apart, p, groupApart, "--layers", "bronze"), KafkaEnvironment);
+        var (bronze, _) = await CliRunner.StartListeningAsync(p => Stream(apart, p, groupApart, "--layers", "bronze"), KafkaEnvironment);
         using var bronzeStarted = bronze;
-        var (silver, silverPort) = await ServeCommandTests.StartListeningAsync(p => Stream(apart, p, groupApart, "--layers", "silver"), KafkaEnvironment);
+        var (silver, silverPort) = await CliRunner.StartListeningAsync(p => Stream(apart, p, groupApart, "--layers", "silver"), KafkaEnvironment);
         using var silverStarted = silver;
-        var (gold, _) = await ServeCommandTests.StartListeningAsync(p => Stream(apart, p, groupApart, "--layers", "gold"), KafkaEnvironment);
+        var (gold, _) = await CliRunner.StartListeningAsync(p => Stream(apart, p, groupApart, "--layers", "gold"), KafkaEnvironment);
         using var goldStarted = gold;
 
         await WaitForAsync(() => CaughtUpAsync(together, produced.Sends), "the one process to catch up", all);

@@ -41,7 +41,7 @@ public sealed class StreamMeasurementTests(EngineFixture engine, KafkaClusterFix
         cluster.CreateTopic(topic);
         var lake = _temp.Combine("lake");
         var events = (long)seconds * rate;
-        var (stream, port) = await ServeCommandTests.StartListeningAsync(p => ["stream", "--lake", lake, "--dataset", "weblogs", "--from", cluster.Uri(topic), "--port",
+        var (stream, port) = await CliRunner.StartListeningAsync(p => ["stream", "--lake", lake, "--dataset", "weblogs", "--from", cluster.Uri(topic), "--port",
             p.ToString(CultureInfo.InvariantCulture), "--max-batch-ms", batchMs.ToString(CultureInfo.InvariantCulture)], KafkaEnvironment);
         using var started = stream;
         await Task.Delay(TimeSpan.FromSeconds(3)); // the consumer joins its group first: latency is measured from a running stream
