@@ -24,7 +24,12 @@ public static class LocalServers
         }
     }
 
-    /// <summary>Waits until something accepts connections on <paramref name="port"/>; false when the process exits or <paramref name="timeout"/> passes first.</summary>
+    /// <summary>
+    /// Waits until <paramref name="process"/> (or a process it started) accepts connections on <paramref name="port"/>; false when the
+    /// process exits or <paramref name="timeout"/> passes first, or when another process holds the port. A port free a moment ago
+    /// can be taken by another test's server before this one binds it: a check that only connected then took the other server
+    /// for this one, and the test talked to it (CI saw this for the CLI's servers). The caller starts again on another port.
+    /// </summary>
     public static async Task<bool> WaitUntilListeningAsync(Process process, int port, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(process);
@@ -37,7 +42,7 @@ public static class LocalServers
             {
                 using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(1));
                 await client.ConnectAsync(IPAddress.Loopback, port, attempt.Token).ConfigureAwait(false);
-                return true;
+                return ListensOn(process.Id, port);
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException)
             {
@@ -45,6 +50,81 @@ public static class LocalServers
             }
         }
         return false;
+    }
+
+    /// <summary>
+    /// Whether a socket listening on TCP <paramref name="port"/> belongs to process <paramref name="pid"/> or one of its descendants,
+    /// read from Linux's /proc (the listening sockets' inodes in /proc/net/tcp and tcp6, then each process's open files); true
+    /// where there is no /proc to tell.
+    /// </summary>
+    public static bool ListensOn(int pid, int port)
+    {
+        if (!File.Exists("/proc/net/tcp")) return true;
+        var sockets = new HashSet<string>(StringComparer.Ordinal);
+        var hexPort = ":" + port.ToString("X4", CultureInfo.InvariantCulture);
+        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" }.Where(File.Exists))
+        {
+            foreach (var line in File.ReadLines(table).Skip(1))
+            {
+                var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (f.Length > 9 && f[1].EndsWith(hexPort, StringComparison.Ordinal) && f[3] == "0A") sockets.Add($"socket:[{f[9]}]");
+            }
+        }
+        return sockets.Count > 0 && Descendants(pid).Any(p => OpenFiles(p).Any(sockets.Contains));
+    }
+
+    /// <summary><paramref name="pid"/> and every process below it, from the parent ids in /proc/&lt;pid&gt;/stat.</summary>
+    private static List<int> Descendants(int pid)
+    {
+        var children = new Dictionary<int, List<int>>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var child)) continue;
+            try
+            {
+                // "pid (comm) state ppid ...": the name may hold spaces and parentheses, so the fields start after the last ')'.
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var parent = int.Parse(fields[1], CultureInfo.InvariantCulture);
+                if (!children.TryGetValue(parent, out var list)) children[parent] = list = [];
+                list.Add(child);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+            {
+                // Gone meanwhile, or not ours to read.
+            }
+        }
+        var all = new List<int> { pid };
+        for (var i = 0; i < all.Count; i++)
+        {
+            if (children.TryGetValue(all[i], out var list)) all.AddRange(list);
+        }
+        return all;
+    }
+
+    /// <summary>Where the process's open files point (socket:[inode] for a socket); none when it is gone or not ours to read.</summary>
+    private static List<string> OpenFiles(int pid)
+    {
+        var targets = new List<string>();
+        try
+        {
+            foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
+            {
+                try
+                {
+                    if (new FileInfo(fd).LinkTarget is { } target) targets.Add(target);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Closed meanwhile.
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Gone meanwhile, or not ours to read.
+        }
+        return targets;
     }
 
     /// <summary>Kills <paramref name="process"/> and its children, if it still runs.</summary>
