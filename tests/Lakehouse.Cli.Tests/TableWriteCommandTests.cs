@@ -350,13 +350,18 @@ public sealed class TableWriteCommandTests(EngineFixture fixture) : IClassFixtur
         Assert.Contains("  owner = ops=team a\n", info.Stdout, StringComparison.Ordinal);
         Assert.Contains("  lakehouse.txnRetentionDuration.http/idempotency- = interval 1 day\n", info.Stdout, StringComparison.Ordinal);
 
+        // A value may hold anything; table info shows control characters escaped, so a property cannot drive the terminal.
+        Assert.Equal(0, (await CliRunner.RunAsync("table", "set-properties", table, "note=red \u001b[31m\nbell\u0007")).ExitCode);
+        Assert.Contains("  note = red \\u001B[31m\\u000Abell\\u0007\n", (await CliRunner.RunAsync("table", "info", table)).Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, (await CliRunner.RunAsync("table", "set-properties", table, "--unset", "note")).ExitCode);
+
         var again = await CliRunner.RunAsync("table", "set-properties", table, "owner=ops=team a", "--json");
         using (var doc = JsonDocument.Parse(again.Stdout))
         {
-            Assert.Equal(("SET TBLPROPERTIES", false, 1L), (doc.RootElement.GetProperty("operation").GetString(), doc.RootElement.GetProperty("committed").GetBoolean(), doc.RootElement.GetProperty("version").GetInt64()));
+            Assert.Equal(("SET TBLPROPERTIES", false, 3L), (doc.RootElement.GetProperty("operation").GetString(), doc.RootElement.GetProperty("committed").GetBoolean(), doc.RootElement.GetProperty("version").GetInt64()));
         }
         var unset = await CliRunner.RunAsync("table", "set-properties", table, "--unset", "owner", "--unset", "never-set");
-        Assert.Equal($"0 properties set and 1 removed in {table} as version 2\n", unset.Stdout);
+        Assert.Equal($"0 properties set and 1 removed in {table} as version 4\n", unset.Stdout);
         Assert.DoesNotContain("owner", (await CliRunner.RunAsync("table", "info", table)).Stdout, StringComparison.Ordinal);
 
         foreach (var (args, code, message) in new (string[] Args, int Code, string Message)[]
@@ -367,6 +372,7 @@ public sealed class TableWriteCommandTests(EngineFixture fixture) : IClassFixtur
             (["a=1", "--unset", "a"], 2, "property 'a' is both set and removed"),
             (["delta.logRetentionDuration=60 days please"], 1, "must be an interval such as 'interval 7 days'"),
             (["delta.enableDeletionVectors=true"], 1, "is not supported by this writer"),
+            (["bad\u001bname=1"], 1, "'bad\\u001Bname' holds a control character"),
         })
         {
             var refused = await CliRunner.RunAsync(["table", "set-properties", table, .. args]);
@@ -376,7 +382,7 @@ public sealed class TableWriteCommandTests(EngineFixture fixture) : IClassFixtur
         var missing = await CliRunner.RunAsync("table", "set-properties", _temp.Combine("nothing-here"), "a=1");
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("is not a Delta table", missing.Stderr, StringComparison.Ordinal);
-        Assert.Equal("2", (await CliRunner.RunAsync("table", "info", table)).Stdout.Split('\n')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        Assert.Equal("4", (await CliRunner.RunAsync("table", "info", table)).Stdout.Split('\n')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
     }
 
     /// <summary>

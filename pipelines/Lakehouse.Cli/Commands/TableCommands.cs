@@ -248,19 +248,20 @@ internal static partial class TableCommands
         await stdout.WriteLineAsync($"""
             location:   {table.Location}
             version:    {snapshot.Version} ({Output.Format(snapshot.Timestamp)})
-            protocol:   reader {p.MinReaderVersion}, writer {p.MinWriterVersion}{(features.Count > 0 ? " [" + string.Join(", ", features) + "]" : "")}
-            partitions: {(snapshot.PartitionColumns.Count > 0 ? string.Join(", ", snapshot.PartitionColumns) : "(none)")}
+            protocol:   reader {p.MinReaderVersion}, writer {p.MinWriterVersion}{(features.Count > 0 ? " [" + CliErrors.Printable(string.Join(", ", features)) + "]" : "")}
+            partitions: {(snapshot.PartitionColumns.Count > 0 ? CliErrors.Printable(string.Join(", ", snapshot.PartitionColumns)) : "(none)")}
             files:      {snapshot.Files.Count}
             rows:       {rows}
             size:       {size} bytes
             schema:
             """).ConfigureAwait(false);
         foreach (var f in snapshot.Schema.Fields)
-            await stdout.WriteLineAsync($"  {f.Name} {TypeText(f.Type)}{(f.Nullable ? "" : " NOT NULL")}").ConfigureAwait(false);
+            await stdout.WriteLineAsync($"  {CliErrors.Printable(f.Name)} {CliErrors.Printable(TypeText(f.Type))}{(f.Nullable ? "" : " NOT NULL")}").ConfigureAwait(false);
         if (snapshot.Metadata.Configuration.Count > 0)
         {
             await stdout.WriteLineAsync("properties:").ConfigureAwait(false);
-            foreach (var (k, v) in snapshot.Metadata.Configuration) await stdout.WriteLineAsync($"  {k} = {v}").ConfigureAwait(false);
+            // Another writer's names and values may hold control characters: shown escaped, they cannot drive the terminal.
+            foreach (var (k, v) in snapshot.Metadata.Configuration) await stdout.WriteLineAsync($"  {CliErrors.Printable(k)} = {CliErrors.Printable(v)}").ConfigureAwait(false);
         }
         return CliApp.ExitOk;
     }

@@ -127,6 +127,9 @@ internal static partial class TableProperties
     {
         foreach (var (key, value) in properties)
         {
+            if (key.Any(char.IsControl))
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"Table property name '{string.Concat(key.Select(c => char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString()))}' holds a control character (a line break, an escape): property names are printable text.");
             if (Refused.Contains(key, StringComparer.OrdinalIgnoreCase) || key.StartsWith("delta.feature.", StringComparison.OrdinalIgnoreCase)
                 || key.StartsWith("delta.constraints.", StringComparison.OrdinalIgnoreCase))
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput,

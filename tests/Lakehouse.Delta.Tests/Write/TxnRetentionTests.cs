@@ -133,13 +133,14 @@ public sealed class TxnRetentionTests(EngineFixture fixture) : IClassFixture<Eng
     [InlineData("delta.logRetentionDuration", "30", "must be an interval")]
     [InlineData("delta.checkpointInterval", "0", "must be a positive integer")]
     [InlineData("delta.enableDeletionVectors", "true", "is not supported by this writer")]
+    [InlineData("owner\n", "ops", "holds a control character")]
     public async Task SetPropertiesAsync_AValueTheWriterCannotHonour_RefusedAndNothingCommitted(string key, string value, string message)
     {
         using var t = new LocalTable(_engine);
         await t.Writer.AppendAsync(WriteTestKit.Rows(0, 2));
         var e = await Assert.ThrowsAsync<LakehouseException>(() => t.Writer.SetPropertiesAsync(new Dictionary<string, string> { [key] = value }, []));
         Assert.Equal(LakehouseErrorReason.InvalidInput, e.Reason);
-        Assert.Contains($"'{key}'", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{key.Replace("\n", "\\u000A", StringComparison.Ordinal)}'", e.Message, StringComparison.Ordinal);
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
         Assert.Equal(0, (await t.Table.GetSnapshotAsync()).Version);
     }
