@@ -133,6 +133,10 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
 
     private readonly BronzeTable _table;
     private readonly GroupCommitOptions _options;
+
+    /// <summary>Whether the table's key retention was looked at (once per committer, after its first keyed commit), and that look.</summary>
+    private int _retentionChecked;
+    private Task? _retentionCheck;
     private readonly ILogger _log;
     private readonly Channel<Pending> _queue;
     private readonly Task _loop;
@@ -199,6 +203,7 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
         await _loop.ConfigureAwait(false);
         if (Interlocked.Exchange(ref _stopped, 1) == 0) await _stopCompaction.CancelAsync().ConfigureAwait(false);
         await _compaction.ConfigureAwait(false);
+        if (_retentionCheck is { } check) await check.ConfigureAwait(false);
     }
 
     /// <inheritdoc cref="StopAsync"/>
@@ -285,6 +290,7 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
                     Log.GroupCommitted(_log, _table.Table.Location, result.Version, waiting.Count, events.Count);
                     foreach (var p in waiting) p.Done.TrySetResult(new BronzeSubmissionResult(BronzeSubmissionStatus.Committed, result.Version));
                     waiting.Clear();
+                    if (positions.Count > 0 && Interlocked.Exchange(ref _retentionChecked, 1) == 0) _retentionCheck = Task.Run(CheckKeyRetentionAsync);
                     StartCompactionWhenDue();
                     break;
                 }
@@ -301,6 +307,24 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
         if (later.Count == 0) return;
         await RemoveKnownKeysAsync(later).ConfigureAwait(false);
         if (later.Count > 0) await CommitGroupAsync(later).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Warns when the table keeps its idempotency keys for good (a table created before they expired), with the command that sets
+    /// the retention: in the background, once, so no answer waits for the snapshot it reads. A failure to read it is only logged.
+    /// </summary>
+    private async Task CheckKeyRetentionAsync()
+    {
+        try
+        {
+            var snapshot = await _table.Table.GetSnapshotAsync().ConfigureAwait(false);
+            if (snapshot.Property(IdempotencyKeyRetentionProperty) is null)
+                Log.KeysNeverExpire(_log, _table.Table.Location, snapshot.Transactions.Keys.Count(k => k.StartsWith(IdempotencyAppIdPrefix, StringComparison.Ordinal)), IdempotencyKeyRetentionProperty);
+        }
+        catch (LakehouseException e)
+        {
+            Log.RetentionCheckFailed(_log, _table.Table.Location, e);
+        }
     }
 
     /// <summary>Takes out of <paramref name="waiting"/> the submissions whose key the table holds, answering them.</summary>

@@ -22,4 +22,12 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5505, Level = LogLevel.Warning, Message = "Compaction of {Table} failed; the table is unchanged and ingest goes on")]
     public static partial void GroupCompactionFailed(ILogger logger, string table, Exception exception);
+
+    [LoggerMessage(EventId = 5506, Level = LogLevel.Warning,
+        Message = "{Table} keeps every idempotency key for good ({Keys} held, two txns each, in every snapshot): it was created before keys expired. " +
+                  "To forget them after 7 days: lakehouse table set-properties {Table} '{Property}=interval 7 days'")]
+    public static partial void KeysNeverExpire(ILogger logger, string table, int keys, string property);
+
+    [LoggerMessage(EventId = 5507, Level = LogLevel.Debug, Message = "Could not read {Table} to see whether it forgets idempotency keys")]
+    public static partial void RetentionCheckFailed(ILogger logger, string table, Exception exception);
 }

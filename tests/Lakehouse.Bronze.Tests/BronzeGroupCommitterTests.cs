@@ -3,6 +3,7 @@ using Lakehouse.Delta.Scan;
 using Lakehouse.Delta.Write;
 using Lakehouse.Storage;
 using Lakehouse.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace Lakehouse.Bronze.Tests;
 
@@ -185,6 +186,36 @@ public sealed class BronzeGroupCommitterTests(EngineFixture fixture) : IClassFix
         Assert.Equal(BronzeSubmissionStatus.Committed, (await lateRetry).Status);
         Assert.Equal(BronzeSubmissionStatus.Duplicate, (await k2Retry).Status);
         Assert.Equal(new Dictionary<string, long> { ["first"] = 2, ["newer"] = 2, ["late-retry"] = 2 }, await RowsBySourceAsync(table));
+    }
+
+    [Fact]
+    public async Task TryEnqueue_KeyedToATableThatKeepsKeysForGood_WarnedOnceWithTheCommandThatSetsTheRetention()
+    {
+        var table = Open();
+        await table.CommitAsync(Submission("old", 2).Events, [new DeltaAppTransaction(BronzeGroupCommitter.IdempotencyAppIdPrefix + "old-key", 7) { Previous = -1 }]);
+        await DeltaWriter.Create(table.Table).SetPropertiesAsync(new Dictionary<string, string>(), [BronzeGroupCommitter.IdempotencyKeyRetentionProperty]); // as before 2026-12-04
+        using var logs = new CapturingLoggerFactory();
+        var committer = new BronzeGroupCommitter(table, loggerFactory: logs);
+        Assert.True(committer.TryEnqueue(Submission("a", 1, "k1", 1), out var a));
+        await a;
+        Assert.True(committer.TryEnqueue(Submission("b", 1, "k2", 1), out var b));
+        await b;
+        await committer.StopAsync();
+
+        var warning = Assert.Single(logs.Events, e => e.Id.Id == 5506);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.InRange((int)warning.Values["Keys"]!, 2, 3); // read in the background after k1's commit: old-key and k1, k2 too if it came first
+        Assert.Contains($"lakehouse table set-properties {table.Table.Location} 'lakehouse.txnRetentionDuration.http/idempotency-=interval 7 days'", warning.Message, StringComparison.Ordinal);
+
+        // A table with the retention (any new one) says nothing.
+        using var quiet = new CapturingLoggerFactory();
+        var fresh = new BronzeGroupCommitter(BronzeTable.Open(LakeStorage.Open(_temp.Combine("bronze/sensors")), fixture.Engine), loggerFactory: quiet);
+        Assert.True(fresh.TryEnqueue(Submission("c", 1, "k3", 1), out var c));
+        await c;
+        Assert.True(fresh.TryEnqueue(Submission("d", 1, "k4", 1), out var d));
+        await d;
+        await fresh.StopAsync();
+        Assert.DoesNotContain(quiet.Events, e => e.Id.Id == 5506);
     }
 
     [Fact]
