@@ -321,8 +321,9 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
             if (snapshot.Property(IdempotencyKeyRetentionProperty) is null)
                 Log.KeysNeverExpire(_log, _table.Table.Location, snapshot.Transactions.Keys.Count(k => k.StartsWith(IdempotencyAppIdPrefix, StringComparison.Ordinal)), IdempotencyKeyRetentionProperty);
         }
-        catch (LakehouseException e)
+        catch (Exception e)
         {
+            // Only a warning was at stake: whatever went wrong must not fail the committer (StopAsync awaits this).
             Log.RetentionCheckFailed(_log, _table.Table.Location, e);
         }
     }

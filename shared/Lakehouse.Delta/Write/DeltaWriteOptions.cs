@@ -91,8 +91,8 @@ public sealed class DeltaWriteOptions
     /// <summary>
     /// The table property that expires the <c>txn</c> actions whose application id starts with <paramref name="appIdPrefix"/>, set to an
     /// interval such as <c>interval 7 days</c>: a snapshot leaves out such a txn once its <c>lastUpdated</c> is that long before the
-    /// newest <c>lastUpdated</c> of the table's txns (the table's own clock), and checkpoints no longer carry it. For markers that may be forgotten (an HTTP idempotency key); a
-    /// stream position or landed-file marker must never expire.
+    /// newest <c>lastUpdated</c> of the table's txns (the table's own clock), and checkpoints no longer carry it. For markers that
+    /// may be forgotten (an HTTP idempotency key); a stream position or landed-file marker must never expire.
     /// </summary>
     public static string TxnRetentionProperty(string appIdPrefix)
     {
