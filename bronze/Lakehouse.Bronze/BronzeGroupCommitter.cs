@@ -133,10 +133,6 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
 
     private readonly BronzeTable _table;
     private readonly GroupCommitOptions _options;
-
-    /// <summary>Whether the table's key retention was looked at (once per committer, after its first keyed commit), and that look.</summary>
-    private int _retentionChecked;
-    private Task? _retentionCheck;
     private readonly ILogger _log;
     private readonly Channel<Pending> _queue;
     private readonly Task _loop;
@@ -146,6 +142,10 @@ public sealed class BronzeGroupCommitter : IAsyncDisposable
     private long _commits, _submissions, _events, _bytes;
     private int _sinceCompaction;
     private int _stopped;
+
+    /// <summary>Whether the table's key retention was looked at (once per committer, after its first keyed commit), and that look.</summary>
+    private int _retentionChecked;
+    private Task? _retentionCheck;
 
     /// <summary>A committer into <paramref name="table"/>; its writer loop runs until <see cref="StopAsync"/>.</summary>
     public BronzeGroupCommitter(BronzeTable table, GroupCommitOptions? options = null, ILoggerFactory? loggerFactory = null)

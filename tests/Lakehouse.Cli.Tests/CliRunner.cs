@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Lakehouse.CrashHarness;
 using Lakehouse.Testing;
@@ -89,7 +87,7 @@ internal static class CliRunner
 
     /// <summary>
     /// Starts a <c>lakehouse</c> that listens on the port it is given (<paramref name="args"/> of a free port) and waits until it says it
-    /// listens there and takes connections. A port free a moment ago can be taken by another test's server meanwhile: a process that
+    /// listens there and holds the port's socket (<see cref="LocalServers.ListensOn"/>). A port free a moment ago can be taken by another test's server meanwhile: a process that
     /// could not bind is started again on another port (3 times at most), and something else answering on the port is not taken for
     /// it (CI saw a test post to another test's stream).
     /// </summary>
@@ -99,26 +97,12 @@ internal static class CliRunner
         {
             var port = LocalServers.FreePort();
             var process = CliRunner.Start(args(port), environment: environment);
-            if (await process.WaitUntilAsync(() => process.Stdout.Contains($"listening on http://127.0.0.1:{port}", StringComparison.Ordinal) && Connects(port)))
+            if (await process.WaitUntilAsync(() => process.Stdout.Contains($"listening on http://127.0.0.1:{port}", StringComparison.Ordinal) && LocalServers.ListensOn(process.Id, port)))
                 return (process, port);
             var stderr = process.Stderr;
             var inUse = process.HasExited && stderr.Contains("address already in use", StringComparison.Ordinal);
             process.Dispose();
             if (!inUse || attempt == 3) Assert.Fail($"lakehouse never listened on {port} (attempt {attempt}): {stderr}");
-        }
-    }
-
-    private static bool Connects(int port)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            client.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 

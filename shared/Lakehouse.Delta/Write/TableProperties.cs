@@ -69,29 +69,21 @@ internal static partial class TableProperties
     /// </summary>
     internal static List<string> ExpiredTransactions(IReadOnlyDictionary<string, string> configuration, IReadOnlyDictionary<string, Log.TxnAction> transactions)
     {
-        var expired = new List<string>();
         var rules = configuration
             .Where(p => p.Key.StartsWith(TxnRetentionDurationPrefix, StringComparison.Ordinal) && p.Key.Length > TxnRetentionDurationPrefix.Length)
-            .Select(p => (Prefix: p.Key[TxnRetentionDurationPrefix.Length..], Retention: ParseInterval(p.Value)))
-            .Where(r => r.Retention is not null)
+            .Select(p => (Prefix: p.Key[TxnRetentionDurationPrefix.Length..], Millis: ParseInterval(p.Value)?.TotalMilliseconds))
+            .Where(r => r.Millis is not null)
+            .Select(r => (r.Prefix, Millis: r.Millis!.Value))
             .ToList();
-        if (rules.Count == 0) return expired;
-        var newest = long.MinValue;
-        foreach (var txn in transactions.Values)
-        {
-            if (txn.LastUpdated is { } u && u > newest) newest = u;
-        }
-        var cutoffs = rules
-            .Select(r => (r.Prefix, Millis: (long)r.Retention!.Value.TotalMilliseconds))
-            .Where(r => newest >= long.MinValue + r.Millis)
-            .Select(r => (r.Prefix, Cutoff: newest - r.Millis))
-            .ToList();
+        var expired = new List<string>();
+        if (rules.Count == 0 || transactions.Values.Max(t => t.LastUpdated) is not { } newest) return expired;
         foreach (var (appId, txn) in transactions)
         {
             if (txn.LastUpdated is not { } updated) continue;
-            foreach (var (prefix, cutoff) in cutoffs)
+            foreach (var (prefix, millis) in rules)
             {
-                if (updated > cutoff || !appId.StartsWith(prefix, StringComparison.Ordinal)) continue;
+                // As doubles: two longs of any size cannot overflow here (epoch milliseconds are exact in a double).
+                if ((double)newest - updated < millis || !appId.StartsWith(prefix, StringComparison.Ordinal)) continue;
                 expired.Add(appId);
                 break;
             }
