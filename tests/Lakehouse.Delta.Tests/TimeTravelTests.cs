@@ -85,4 +85,27 @@ public sealed class TimeTravelTests(EngineFixture fixture) : IClassFixture<Engin
 
         Assert.Null(await DeltaTable.Open(LakeStorage.Open(_temp.Combine("nothing-here")), _engine).LatestVersionAsync());
     }
+    [Fact]
+    public async Task GetSnapshotAsync_VersionReadFromItsCheckpoint_HasItsCommitsTimeNotTheFilesModificationTime()
+    {
+        // A copy's files are as new as the copy: versions 1 and 2 of this table are each read from a checkpoint of their own.
+        var root = _temp.Combine(Guid.NewGuid().ToString("N"));
+        TestFiles.CopyTree(ConformanceCorpus.Root("golden/only-checkpoint-files"), root);
+        var table = DeltaTable.Open(LakeStorage.Open(root), _engine);
+        var history = (await table.GetHistoryAsync()).ToDictionary(h => h.Version, h => h.Timestamp);
+        Assert.True(history[2] < DateTimeOffset.UtcNow.AddYears(-1), "the corpus commit is years old");
+
+        Assert.Equal(history[2], (await table.GetSnapshotAsync()).Timestamp);
+        Assert.Equal(history[1], (await table.GetSnapshotAsync(1L)).Timestamp);
+        Assert.Equal(history[2], (await table.GetSnapshotAsync(2L, withFiles: false, CancellationToken.None)).Timestamp);
+
+        // Without the commit file (log cleanup) the checkpoint is all there is: its modification time, and the table still reads.
+        File.Delete(Path.Combine(root, "_delta_log", "00000000000000000002.json"));
+        var checkpointTime = File.GetLastWriteTimeUtc(Path.Combine(root, "_delta_log", "00000000000000000002.checkpoint.parquet"));
+        Assert.Equal(checkpointTime, (await table.GetSnapshotAsync()).Timestamp.UtcDateTime, TimeSpan.FromSeconds(1));
+
+        // A damaged commit the checkpoint makes unnecessary does not stop the read either.
+        File.WriteAllText(Path.Combine(root, "_delta_log", "00000000000000000002.json"), "{\"commitInfo\":{\"timest");
+        Assert.Equal(2L, (await table.GetSnapshotAsync()).Version);
+    }
 }

@@ -55,6 +55,7 @@ internal sealed class LogReplay
             throw new LakehouseException(LakehouseErrorReason.CorruptLog, $"Delta log of '{table}' has no metaData action at version {segment.Version}.");
         ProtocolSupport.CheckReadable(replay._protocol, table);
 
+        lastInfo ??= await CheckpointCommitInfoAsync(storage, segment, cancellationToken).ConfigureAwait(false);
         var timestamp = CommitTimestamp(lastInfo, segment);
         foreach (var expired in Write.TableProperties.ExpiredTransactions(replay._metadata.Configuration, replay._txns)) replay._txns.Remove(expired);
         return new DeltaSnapshot(
@@ -105,6 +106,26 @@ internal sealed class LogReplay
             throw new LakehouseException(LakehouseErrorReason.CorruptLog,
                 $"Delta log of '{table}' is damaged: checkpoint {files} is incomplete: {problem}. Delete the damaged checkpoint and {LogFiles.LastCheckpointPath} " +
                 "to read the table from its commit files (if they are still there).");
+    }
+
+    /// <summary>
+    /// The commitInfo of the snapshot's own commit when the snapshot is read from a checkpoint of that version (no commit is replayed
+    /// after it), so that its time is the commit's, as history shows it, and not a file's modification time (a copied table's files
+    /// are as new as the copy). Null when the commit file is gone (log cleanup) or cannot be read: the checkpoint alone is the state,
+    /// and a damaged commit it makes unnecessary must not stop the read.
+    /// </summary>
+    private static async Task<CommitInfoAction?> CheckpointCommitInfoAsync(ILakeStorage storage, LogSegment segment, CancellationToken cancellationToken)
+    {
+        if (segment.Deltas.Any(d => d.Version == segment.Version)) return null;
+        if (segment.AllCommits.LastOrDefault(c => c.Version == segment.Version && c.Kind == LogFileKind.Commit) is not { } commit) return null;
+        try
+        {
+            return await CommitInfoReader.ReadAsync(storage, commit, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LakehouseException e) when (e.Reason is LakehouseErrorReason.CorruptLog or LakehouseErrorReason.NotFound)
+        {
+            return null;
+        }
     }
 
     /// <summary>In-commit timestamp, else commitInfo.timestamp, else the commit file's modification time.</summary>
