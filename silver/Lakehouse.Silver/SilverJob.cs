@@ -429,8 +429,13 @@ public sealed class SilverJob
             }
             _pages ??= await _job.PagesAsync(cancellationToken).ConfigureAwait(false);
             using var stage = new SilverStage(_job._engine, _def, _plan, _runId, _pages);
-            await stage.LoadAsync(_bronze, bronze, files, range is { } dates ? (dates.From, dates.To) : null, Done, cancellationToken).ConfigureAwait(false);
+            await stage.LoadAsync(_bronze, bronze, files, Done, cancellationToken).ConfigureAwait(false);
             Done("diagnose");
+            if (range is { } dates)
+            {
+                await stage.KeepRangeAsync(_silver, _quarantine, (dates.From, dates.To), cancellationToken).ConfigureAwait(false);
+                Done("range");
+            }
             var counts = stage.Count(cancellationToken);
             Done("count");
             var failed = counts.Rules.Where(r => r.Action == "fail" && r.Failed > 0).ToList();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Lakehouse.Core;
 using Lakehouse.Datasets;
 using Lakehouse.Delta;
 using Lakehouse.Delta.Log;
@@ -38,10 +39,10 @@ internal sealed class SilverStage : IDisposable
 
     /// <summary>
     /// Reads <paramref name="files"/> of bronze, parses every payload into typed columns, preprocesses, checks the expectations and
-    /// derives the event date, in one pass; for a rerun keeps only the rows of the range. The raw payload is kept only for the rows
-    /// that go to quarantine.
+    /// derives the event date, in one pass (a rerun then keeps the rows of its range: <see cref="KeepRangeAsync"/>). The raw payload is
+    /// kept only for the rows that go to quarantine.
     /// </summary>
-    internal async Task LoadAsync(DeltaTable bronze, DeltaSnapshot snapshot, IReadOnlyList<AddAction> files, (DateOnly From, DateOnly To)? range, Action<string> done, CancellationToken cancellationToken)
+    internal async Task LoadAsync(DeltaTable bronze, DeltaSnapshot snapshot, IReadOnlyList<AddAction> files, Action<string> done, CancellationToken cancellationToken)
     {
         using var lease = _engine.Lease();
         var connection = lease.Connection;
@@ -51,14 +52,14 @@ internal sealed class SilverStage : IDisposable
             $"CAST(ingest_time AS TIMESTAMPTZ) AS {SilverColumns.IngestTime}, ingest_date, " +
             $"concat(source_kind, '|', source, '|', coalesce(source_partition, ''), '|', coalesce(CAST(source_offset AS VARCHAR), ''), '|', coalesce(CAST(source_line AS VARCHAR), '')) AS {SilverColumns.BronzePosition} " +
             $"FROM ({scan.Sql}))";
-        Load(connection, src, range, done, cancellationToken);
+        Load(connection, src, done, cancellationToken);
     }
 
     /// <summary>
     /// <see cref="LoadAsync"/> from any relation <paramref name="src"/> with bronze's columns (<c>payload</c>, the source
     /// columns, ingest time and date, bronze position): the quarantine replay feeds quarantined rows through here.
     /// </summary>
-    internal void Load(DuckConnection connection, string src, (DateOnly From, DateOnly To)? range, Action<string> done, CancellationToken cancellationToken)
+    internal void Load(DuckConnection connection, string src, Action<string> done, CancellationToken cancellationToken)
     {
         var parsed = Create("parsed");
         if (_def.Payload == DatasetPayloadKind.Json)
@@ -68,7 +69,6 @@ internal sealed class SilverStage : IDisposable
         done("parse");
         var prepared = "(" + _preprocessor.Apply(connection, parsed, Name("lookup") + "_", t => _tables.Add(t), cancellationToken) + ")";
         var ev = _plan.EventTime;
-        var filter = range is { } r ? $" WHERE {SilverColumns.EventDate} BETWEEN DATE '{r.From:yyyy-MM-dd}' AND DATE '{r.To:yyyy-MM-dd}'" : "";
         var keep = string.Join(", ", _plan.Columns.Select(c => SqlText.Identifier(c.Name)));
         Create("checked");
         connection.Execute(
@@ -76,11 +76,69 @@ internal sealed class SilverStage : IDisposable
             $"{Dropped} AS __drop, CASE WHEN {Dropped} THEN payload END AS payload FROM (" +
             $"SELECT *, coalesce(CAST({ev} AS DATE), ingest_date) AS {SilverColumns.EventDate}, CAST(hour({ev}) AS INTEGER) AS {SilverColumns.EventHour} FROM (" +
             $"SELECT *, CASE WHEN len(parse_violations) = 0 THEN {_plan.ExpectationViolations} ELSE CAST([] AS {SilverPlan.ViolationType}) END AS exp_violations " +
-            $"FROM (SELECT * REPLACE ({EventTimeInRange(ev)} AS parse_violations) FROM (SELECT * REPLACE ({ConvertedFinite()} AS parse_violations) FROM {prepared})))){filter}", cancellationToken);
+            $"FROM (SELECT * REPLACE ({EventTimeInRange(ev)} AS parse_violations) FROM (SELECT * REPLACE ({ConvertedFinite()} AS parse_violations) FROM {prepared}))))", cancellationToken);
         done("preprocess and check");
         Drop(parsed);
         Diagnose(connection, cancellationToken);
     }
+
+    /// <summary>
+    /// For a rerun of <paramref name="range"/>: keeps only the staged rows whose event date is in the range, once it is sure no row
+    /// crosses the range's edge. A row that silver or its quarantine holds under a date inside the range, and whose event date is now
+    /// read outside it, would be taken out of its partition and written to none; one held outside and now read inside would be held
+    /// twice. Both happen when the definition changed how the event time is read (a new path or format), or a row that did not parse
+    /// (quarantined under its ingest date) now does. Such a rerun is refused, naming the rows and a range that holds both dates; nothing
+    /// is committed. Reads the bronze positions and dates of both tables whole, which a rerun (it parses all of bronze) can afford.
+    /// </summary>
+    internal async Task KeepRangeAsync(DeltaTable silver, DeltaTable quarantine, (DateOnly From, DateOnly To) range, CancellationToken cancellationToken)
+    {
+        using var lease = _engine.Lease();
+        var connection = lease.Connection;
+        var (pos, date) = (SilverColumns.BronzePosition, SilverColumns.EventDate);
+        string InRange(string d) => $"({d} BETWEEN DATE '{range.From:yyyy-MM-dd}' AND DATE '{range.To:yyyy-MM-dd}')";
+        var scans = new List<DeltaScan>();
+        try
+        {
+            var held = new List<string>();
+            foreach (var table in new[] { silver, quarantine })
+            {
+                if (!await table.ExistsAsync(cancellationToken).ConfigureAwait(false)) continue;
+                var snapshot = await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                var scan = await DeltaScan.CreateAsync(table, snapshot, connection, cancellationToken: cancellationToken).ConfigureAwait(false);
+                scans.Add(scan);
+                held.Add($"SELECT {pos} AS pos, {date} AS held FROM ({scan.Sql})");
+            }
+            if (held.Count > 0)
+            {
+                using var r = connection.Query(
+                    $"SELECT count(*), arg_min(pos, pos), CAST(arg_min(held, pos) AS VARCHAR), CAST(arg_min(now, pos) AS VARCHAR), " +
+                    "CAST(least(min(held), min(now)) AS VARCHAR), CAST(greatest(max(held), max(now)) AS VARCHAR) " +
+                    $"FROM (SELECT DISTINCT h.pos, h.held, c.{date} AS now FROM ({string.Join(" UNION ALL ", held)}) AS h JOIN {Checked} AS c ON c.{pos} = h.pos " +
+                    $"WHERE {InRange("h.held")} <> {InRange($"c.{date}")})", cancellationToken);
+                r.Read();
+                if (r.GetInt64(0) is var moved and > 0)
+                {
+                    var first = DateOnly.ParseExact(r.GetString(4), "yyyy-MM-dd", CultureInfo.InvariantCulture);
+                    var last = DateOnly.ParseExact(r.GetString(5), "yyyy-MM-dd", CultureInfo.InvariantCulture);
+                    var (from, to) = (first < range.From ? first : range.From, last > range.To ? last : range.To);
+                    throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                        $"silver.{_def.Name}: the rerun of {range.From:yyyy-MM-dd}..{range.To:yyyy-MM-dd} would move {moved:N0} row(s) across the range's edge, e.g. bronze " +
+                        $"{Printable(r.GetString(1))} from event date {r.GetString(2)} to {r.GetString(3)} (the definition now reads their event time differently, or a row that " +
+                        "did not parse now does). Replacing only the range's partitions would lose such a row or keep it twice, so nothing was committed. " +
+                        $"Rerun a range that holds both dates: lakehouse silver run --dataset {_def.Name} --from {from:yyyy-MM-dd} --to {to:yyyy-MM-dd}");
+                }
+            }
+        }
+        finally
+        {
+            foreach (var scan in scans) scan.Dispose();
+        }
+        connection.Execute($"DELETE FROM {Checked} WHERE NOT {InRange(date)}", cancellationToken);
+    }
+
+    /// <summary>A position for a message: control characters as <c>\uXXXX</c> (a line break in it would forge a line of the log).</summary>
+    private static string Printable(string text) =>
+        string.Concat(text.Select(c => char.IsControl(c) ? string.Create(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}") : c.ToString()));
 
     /// <summary>
     /// The parse violations with <see cref="SilverRules.OutOfRange"/> added for an event time outside

@@ -531,6 +531,59 @@ public sealed class SilverRerunTests(EngineFixture fixture) : IClassFixture<Engi
     }
 
     /// <summary>
+    /// The definition changes where the event time is read between a run and a rerun: a row held under a date inside the range and now
+    /// read outside it (or the reverse) is refused, naming the row and a range holding both dates. Before, the rerun took the row out
+    /// of its partition and wrote it nowhere, with exit 0 (bronze 3 = silver 1 + quarantine 1: one event lost).
+    /// </summary>
+    [Fact]
+    public async Task Rerun_DefinitionNowReadsTheEventTimeElsewhere_RowsCrossingTheRangeRefusedAndTheWiderRangeMovesThem()
+    {
+        async Task<DatasetDefinition> DefineAsync(string? path)
+        {
+            var folder = System.IO.Path.Combine(_lake.Path, "_lakehouse", "datasets");
+            Directory.CreateDirectory(folder);
+            var at = path is null ? "" : $", \"path\": \"{path}\"";
+            await File.WriteAllTextAsync(System.IO.Path.Combine(folder, "sn.json"),
+                "{\"name\": \"sn\", \"payload\": \"json\", \"columns\": [{\"name\": \"sensor_id\", \"type\": \"string\"}, " +
+                $"{{\"name\": \"timestamp\", \"type\": \"timestamp\"{at}}}, {{\"name\": \"value\", \"type\": \"number\"}}], " +
+                "\"event_time\": \"timestamp\", \"id\": [\"sensor_id\", \"timestamp\"], \"gold_outputs\": []}");
+            return (await DatasetCatalog.LoadAsync(_lake.Root)).Get("sn");
+        }
+        Task<SilverRunResult> Run(DatasetDefinition d, DateOnly? from = null, DateOnly? to = null) =>
+            SilverJob.Open(_lake.Root, _lake.Engine).RunAsync(d, from is null ? null : new SilverRunOptions { From = from, To = to });
+        var (may1, may2, may9) = (new DateOnly(2024, 5, 1), new DateOnly(2024, 5, 2), new DateOnly(2024, 5, 9));
+        await _lake.LandAsync("sn",
+            "{\"sensor_id\":\"a\",\"timestamp\":\"2024-05-01T10:00:00Z\",\"taken\":\"2024-05-09T10:00:00Z\",\"value\":1}",
+            "{\"sensor_id\":\"b\",\"timestamp\":\"2024-05-02T10:00:00Z\",\"taken\":\"2024-05-02T10:00:00Z\",\"value\":2}",
+            "{oops");
+        await Run(await DefineAsync(null));
+        const string Rows = "sensor_id, CAST(\"timestamp\" AS VARCHAR), CAST(event_date AS VARCHAR), bronze_position";
+        var before = await _lake.RowsAsync("silver/sn", Rows, "sensor_id");
+        Assert.Equal(["a|2024-05-01 10:00:00+00|2024-05-01|kafka|sn|0|0|", "b|2024-05-02 10:00:00+00|2024-05-02|kafka|sn|0|1|"], before);
+
+        // Now the reading's time is "taken": a moves to 05-09, outside 05-01..05-02.
+        var taken = await DefineAsync("taken");
+        var refused = await Assert.ThrowsAsync<LakehouseException>(() => Run(taken, may1, may2));
+        Assert.Equal(LakehouseErrorReason.InvalidInput, refused.Reason);
+        Assert.Equal(
+            "silver.sn: the rerun of 2024-05-01..2024-05-02 would move 1 row(s) across the range's edge, e.g. bronze kafka|sn|0|0| from event date 2024-05-01 to 2024-05-09 " +
+            "(the definition now reads their event time differently, or a row that did not parse now does). Replacing only the range's partitions would lose such a row or " +
+            "keep it twice, so nothing was committed. Rerun a range that holds both dates: lakehouse silver run --dataset sn --from 2024-05-01 --to 2024-05-09", refused.Message);
+        Assert.Equal(before, await _lake.RowsAsync("silver/sn", Rows, "sensor_id"));
+
+        var moved = await Run(taken, may1, may9);
+        Assert.Equal((2L, 2L, 0L), (moved.RowsIn, moved.RowsOut, moved.Quarantined));
+        Assert.Equal(["a|2024-05-09 10:00:00+00|2024-05-09|kafka|sn|0|0|", "b|2024-05-02 10:00:00+00|2024-05-02|kafka|sn|0|1|"],
+            await _lake.RowsAsync("silver/sn", Rows, "sensor_id"));
+        Assert.Equal(1, await _lake.CountAsync("silver/sn_quarantine"));
+
+        // Back to "timestamp": a, held at 05-09 outside 05-01..05-01, would be read inside it and held twice.
+        var back = await Assert.ThrowsAsync<LakehouseException>(async () => await Run(await DefineAsync(null), may1, may1));
+        Assert.Contains("would move 1 row(s) across the range's edge, e.g. bronze kafka|sn|0|0| from event date 2024-05-09 to 2024-05-01", back.Message, StringComparison.Ordinal);
+        Assert.Equal(2, await _lake.CountAsync("silver/sn"));
+    }
+
+    /// <summary>
     /// An incremental run commits while a rerun of the same dates is being built (from what silver had consumed when the rerun
     /// started). The rerun is refused with Conflict and replaces nothing; before, it replaced the partitions and removed the rows the
     /// incremental run had just committed, while silver's txn said they were consumed: lost for good, both runs with exit 0.

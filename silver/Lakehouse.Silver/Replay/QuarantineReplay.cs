@@ -70,7 +70,7 @@ internal sealed class QuarantineReplay(SilverJob job, DatasetDefinition definiti
                 $"(SELECT payload, source_kind, source, source_partition, source_offset, source_line, {SilverColumns.IngestTime}, " +
                 $"CAST(timezone('UTC', {SilverColumns.IngestTime}) AS DATE) AS ingest_date, {pos} FROM {candidates} " +
                 $"QUALIFY row_number() OVER (PARTITION BY {pos} ORDER BY {SilverColumns.EventDate}) = 1)";
-            stage.Load(lease.Connection, src, null, _ => { }, cancellationToken);
+            stage.Load(lease.Connection, src, _ => { }, cancellationToken);
         }
         var counts = stage.Count(cancellationToken);
         var failed = counts.Rules.Where(r => r.Action == "fail" && r.Failed > 0).ToList();
