@@ -376,7 +376,17 @@ public sealed class SilverJob
             if (!await _bronze.ExistsAsync(cancellationToken).ConfigureAwait(false))
                 throw new LakehouseException(LakehouseErrorReason.NotFound,
                     $"bronze.{_def.Name} does not exist yet: land events first (lakehouse bronze ingest --dataset {_def.Name} --from …).");
-            return await _bronze.GetSnapshotAsync(version, cancellationToken).ConfigureAwait(false);
+            var snapshot = await _bronze.GetSnapshotAsync(version, cancellationToken).ConfigureAwait(false);
+            // A table of other rows under bronze's name (table import --to bronze.x, as for any table) failed in the engine's binder.
+            var fields = snapshot.Schema.Fields.DistinctBy(f => f.Name).ToDictionary(f => f.Name, f => f.Type, StringComparer.Ordinal);
+            var missing = SilverStage.BronzeColumns.Where(c => !fields.ContainsKey(c)).ToList();
+            if (missing.Count > 0 || fields[SilverStage.BronzeColumns[0]] != Delta.Schema.PrimitiveType.Binary)
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"bronze.{_def.Name} is not a bronze table: " + (missing.Count > 0 ? $"it has no column {string.Join(", ", missing)}" : "its payload column is not binary") +
+                    $" (its columns: {string.Join(", ", snapshot.Schema.Fields.Select(f => f.Name).Take(12))}). Bronze holds raw events as landed by lakehouse bronze ingest, " +
+                    $"stream or serve, which silver parses; rows imported with 'table import --to bronze.{_def.Name}' are a table of their own. Move that table away and land the events " +
+                    $"(lakehouse bronze ingest --dataset {_def.Name} --from <folder>).");
+            return snapshot;
         }
 
         private DeltaAppTransaction Guard(DeltaSnapshot? snapshot) => NextGuard(_def.Name, snapshot);

@@ -37,6 +37,10 @@ internal sealed class SilverStage : IDisposable
 
     private string Checked => Name("checked");
 
+    /// <summary>The bronze columns silver reads (<see cref="LoadAsync"/>), <c>payload</c> (binary) first.</summary>
+    internal static IReadOnlyList<string> BronzeColumns { get; } =
+        ["payload", "source_kind", "source", "source_partition", "source_offset", "source_line", "ingest_time", "ingest_date"];
+
     /// <summary>
     /// Reads <paramref name="files"/> of bronze, parses every payload into typed columns, preprocesses, checks the expectations and
     /// derives the event date, in one pass (a rerun then keeps the rows of its range: <see cref="KeepRangeAsync"/>). The raw payload is

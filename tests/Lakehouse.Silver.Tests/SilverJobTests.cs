@@ -463,6 +463,27 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
         Assert.Equal(1, await _lake.CountAsync("silver/weblogs"));
     }
 
+    /// <summary>A table of imported rows under bronze's name (no payload column): refused naming what is missing, not the engine's binder error.</summary>
+    [Fact]
+    public async Task RunAsync_BronzeNameHoldsAnImportedTable_RefusedSayingItIsNoBronzeTable()
+    {
+        var imported = DeltaWriter.Create(DeltaTable.Open(_lake.Root.Scope("bronze/weblogs"), _lake.Engine));
+        await imported.AppendAsync("SELECT 'a' AS event_id, 1.5 AS tti_ms");
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => _lake.RunAsync("weblogs"));
+        Assert.Equal(LakehouseErrorReason.InvalidInput, e.Reason);
+        Assert.StartsWith(
+            "bronze.weblogs is not a bronze table: it has no column payload, source_kind, source, source_partition, source_offset, source_line, ingest_time, ingest_date " +
+            "(its columns: event_id, tti_ms).", e.Message, StringComparison.Ordinal);
+        Assert.False(await DeltaTable.Open(_lake.Root.Scope("silver/weblogs"), _lake.Engine).ExistsAsync());
+
+        // A payload of text is no bronze payload either.
+        var text = DeltaWriter.Create(DeltaTable.Open(_lake.Root.Scope("bronze/sensors"), _lake.Engine));
+        await text.AppendAsync("SELECT '{}' AS payload, 'file' AS source_kind, 'f' AS source, NULL::VARCHAR AS source_partition, NULL::BIGINT AS source_offset, " +
+            "1::BIGINT AS source_line, now() AS ingest_time, current_date AS ingest_date");
+        var payload = await Assert.ThrowsAsync<LakehouseException>(() => _lake.RunAsync("sensors"));
+        Assert.StartsWith("bronze.sensors is not a bronze table: its payload column is not binary", payload.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task RunAsync_FailExpectationBroken_NothingCommittedAndTheMessageSaysWhy()
     {
