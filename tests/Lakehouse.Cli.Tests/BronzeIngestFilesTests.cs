@@ -57,6 +57,33 @@ public sealed class BronzeIngestFilesTests : IDisposable
         Assert.Equal((5L, 5L), await CountAsync());
     }
 
+    /// <summary>
+    /// The landing folder reached through links (to the folder, to a parent, relative and chained): the files it holds are the same
+    /// files, skipped. Before, each spelling through a link was a new location, its files landed again (access logs twice in silver).
+    /// </summary>
+    [Fact]
+    public async Task Ingest_SameFolderThroughSymbolicLinks_FilesSkippedAsAlreadyIngested()
+    {
+        Write("logs/a.ndjson", Lines(1, 3));
+        var first = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", Path.Combine(Landing, "logs"));
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        File.CreateSymbolicLink(_temp.Combine("to-logs"), Path.Combine(Landing, "logs"));
+        File.CreateSymbolicLink(_temp.Combine("to-landing"), "landing");
+        File.CreateSymbolicLink(_temp.Combine("chain"), "to-landing");
+
+        foreach (var via in new[] { _temp.Combine("to-logs"), Path.Combine(_temp.Combine("to-landing"), "logs"), Path.Combine(_temp.Combine("chain"), "logs") + "/",
+                     Path.Combine(_temp.Combine("chain"), "logs", "a.ndjson") })
+        {
+            var again = await CliRunner.RunAsync("bronze", "ingest", "--lake", Lake, "--dataset", "weblogs", "--from", via, "--json");
+            Assert.True(again.ExitCode == 0, again.Stderr);
+            using var json = JsonDocument.Parse(again.Stdout);
+            Assert.Equal((0L, 1L), (json.RootElement.GetProperty("filesIngested").GetInt64(), json.RootElement.GetProperty("filesSkipped").GetInt64()));
+        }
+        Assert.Equal((3L, 3L), await CountAsync());
+        Assert.Equal(CliPaths.RealPath(Path.Combine(Landing, "logs", "a.ndjson")), CliPaths.RealPath(Path.Combine(_temp.Combine("chain"), "logs", "a.ndjson")));
+        Assert.DoesNotContain("chain", CliPaths.RealPath(_temp.Combine("chain")), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Ingest_UnknownExtension_OthersIngestedExitOneNamingTheFile()
     {

@@ -169,7 +169,8 @@ internal static class BronzeCommands
     {
         if (!source.Contains("://", StringComparison.Ordinal))
         {
-            var full = Path.GetFullPath(source);
+            // Through a link to a folder already ingested, its files were new locations and landed again (access logs then counted twice).
+            var full = CliPaths.RealPath(source);
             if (File.Exists(full)) return (LakeContext.OpenStorage(Path.GetDirectoryName(full)!, loggerFactory), Path.GetFileName(full));
             if (Directory.Exists(full)) return (LakeContext.OpenStorage(full, loggerFactory), null);
             throw new LakehouseException(LakehouseErrorReason.NotFound, $"The landing folder or file '{source}' does not exist.");

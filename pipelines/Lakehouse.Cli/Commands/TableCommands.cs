@@ -146,20 +146,7 @@ internal static partial class TableCommands
     private static bool IsWithin(string path, string folder)
     {
         static bool Under(string p, string f) => p.StartsWith(Path.TrimEndingDirectorySeparator(f) + "/", StringComparison.Ordinal);
-        return Under(path, Path.GetFullPath(folder)) || Under(RealPath(path), RealPath(folder));
-    }
-
-    /// <summary>
-    /// <paramref name="path"/> with the symbolic links of every part resolved, as far as the parts exist (at most 40 links in a
-    /// chain, as the kernel follows).
-    /// </summary>
-    private static string RealPath(string path, int links = 0)
-    {
-        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
-        if (Path.GetDirectoryName(full) is not { } parent) return full;
-        var candidate = Path.Combine(RealPath(parent, links), Path.GetFileName(full));
-        if (links >= 40 || new FileInfo(candidate).LinkTarget is not { } target) return candidate;
-        return RealPath(Path.Combine(Path.GetDirectoryName(candidate)!, target), links + 1);
+        return Under(path, Path.GetFullPath(folder)) || Under(CliPaths.RealPath(path), CliPaths.RealPath(folder));
     }
 
     /// <summary>The full path of --out's file, refused with a usage error when it is blank, names a folder, or is in a folder that does not exist.</summary>
