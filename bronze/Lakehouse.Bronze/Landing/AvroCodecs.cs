@@ -17,8 +17,8 @@ namespace Lakehouse.Bronze.Landing;
 /// </summary>
 /// <remarks>
 /// Apache.Avro finds codecs through a process-wide resolver list (<see cref="Codec.RegisterResolver"/>), the only hook it has: it is
-/// registered once per process, the first time a Capture file is read, and answers only for these three names (resolvers are asked
-/// before the built-in codecs).
+/// registered once per process, the first time a Capture file is read, and answers for these three names (resolvers are asked
+/// before the built-in codecs), leaves <c>null</c> to the built-in one and refuses any other by name.
 /// </remarks>
 internal static class AvroCodecs
 {
@@ -36,7 +36,9 @@ internal static class AvroCodecs
         SnappyCodec.Name => new SnappyCodec(),
         ZstandardCodec.Name => new ZstandardCodec(),
         DeflateCodec.Name => new DeflateCodec(),
-        _ => null,
+        "null" => null,
+        // Apache.Avro would look for its optional codec assemblies (xz, bzip2) and fail with an assembly-loading error.
+        _ => throw new InvalidDataException($"its codec '{name}' is not one Capture files are read with here (null, deflate, snappy, zstandard)"),
     };
 
     /// <summary>The refusal of a <paramref name="codec"/> block that decompresses to more than the limit.</summary>

@@ -55,6 +55,9 @@ internal static partial class CaptureReader
             var schema = reader.GetSchema();
             if (schema is not RecordSchema record || RequiredFields.Any(f => !record.Contains(f)))
                 throw new InvalidDataException($"it is an Avro file but not an Event Hubs Capture file: its records have no {MissingField(schema)} field");
+            // A Body of another type (a string) was read as no bytes: every event landed empty, with exit 0.
+            if (!IsBytes(record["Body"].Schema))
+                throw new InvalidDataException($"it is an Avro file but not an Event Hubs Capture file: its Body is {record["Body"].Schema}, not bytes (or null and bytes)");
             long count = 0;
             try
             {
@@ -63,7 +66,12 @@ internal static partial class CaptureReader
                     cancellationToken.ThrowIfCancellationRequested();
                     var r = reader.Next();
                     count++;
-                    var body = r["Body"] as byte[] ?? [];
+                    var body = r["Body"] switch
+                    {
+                        byte[] bytes => bytes,
+                        null => [],
+                        var other => throw new InvalidDataException($"its Body is a {other.GetType().Name}, not bytes"),
+                    };
                     var sequence = Convert.ToInt64(r["SequenceNumber"], CultureInfo.InvariantCulture);
                     handler(body, sequence, count, EnqueuedTime(r["EnqueuedTimeUtc"] as string), PartitionKey(r));
                 }
@@ -80,6 +88,10 @@ internal static partial class CaptureReader
             return count;
         }
     }
+
+    /// <summary>Whether a Body of <paramref name="schema"/> holds bytes: <c>bytes</c>, or a union of <c>bytes</c> and <c>null</c> (as Capture writes it).</summary>
+    private static bool IsBytes(Schema schema) => schema.Tag == Schema.Type.Bytes ||
+        (schema is UnionSchema union && union.Schemas.Any(s => s.Tag == Schema.Type.Bytes) && union.Schemas.All(s => s.Tag is Schema.Type.Bytes or Schema.Type.Null));
 
     /// <summary>A record and the block that holds it: <c>record 2 (block 1, byte 1234)</c>.</summary>
     private static string Where(IReadOnlyList<CaptureBlock> blocks, long record) =>

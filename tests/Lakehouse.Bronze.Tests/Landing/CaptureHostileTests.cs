@@ -164,6 +164,40 @@ public sealed class CaptureHostileTests(EngineFixture fixture, ITestOutputHelper
         Assert.Equal(["1:event 1", "2:event 2", "3:event 3"], bodies);
     }
 
+    /// <summary>A Body declared as a string (or a union with a string): refused naming its type. Before, each event landed as no bytes, exit 0.</summary>
+    [Theory]
+    [InlineData("""["null","string"]""", """it is an Avro file but not an Event Hubs Capture file: its Body is ["null","string"], not bytes (or null and bytes)""")]
+    [InlineData("""["null","bytes","string"]""", """it is an Avro file but not an Event Hubs Capture file: its Body is ["null","bytes","string"], not bytes (or null and bytes)""")]
+    [InlineData("\"string\"", "it is an Avro file but not an Event Hubs Capture file: its Body is {\"type\":\"string\"}, not bytes (or null and bytes)")]
+    public void Read_BodyOfAnotherType_RefusedNamingItNotLandedEmpty(string bodyType, string refusal)
+    {
+        var schema = HostileCaptureFiles.Schema.Replace("""{"name":"Body","type":["null","bytes"]}""", $$"""{"name":"Body","type":{{bodyType}}}""", StringComparison.Ordinal);
+        // The records hold the string's branch (index 1, or none for a plain string) and its text, as such a writer wrote them.
+        var data = Record(1, System.Text.Encoding.UTF8.GetBytes("{\"event_id\":\"e1\"}"), plainBody: bodyType == "\"string\"");
+        var path = _temp.Combine("string-body.avro");
+        File.WriteAllBytes(path, [.. Header("null", schema), .. Block(1, data.Length, data)]);
+        var bodies = new List<byte[]>();
+        using var stream = File.OpenRead(path);
+        var error = Assert.Throws<InvalidDataException>(() => CaptureReader.Read(stream, (body, _, _, _, _) => bodies.Add(body.ToArray()), CancellationToken.None));
+        Assert.Equal(refusal, error.Message);
+        Assert.Empty(bodies);
+    }
+
+    /// <summary>Codecs Apache.Avro knows but this reader does not: refused naming the codec. Before: an assembly-loading error for xz and bzip2.</summary>
+    [Theory]
+    [InlineData("xz")]
+    [InlineData("bzip2")]
+    [InlineData("lzma")]
+    public void Read_CodecNotSupported_RefusedNamingIt(string codec)
+    {
+        var data = Records(1);
+        var path = _temp.Combine(codec + ".avro");
+        File.WriteAllBytes(path, [.. Header(codec), .. Block(1, data.Length, data)]);
+        using var stream = File.OpenRead(path);
+        var error = Assert.Throws<InvalidDataException>(() => CaptureReader.Read(stream, (_, _, _, _, _) => { }, CancellationToken.None));
+        Assert.Equal($"its codec '{codec}' is not one Capture files are read with here (null, deflate, snappy, zstandard)", error.Message);
+    }
+
     [Fact]
     public void Read_BlockOverTheLimitWithAllItsBytes_RefusedBeforeReadingIt()
     {
