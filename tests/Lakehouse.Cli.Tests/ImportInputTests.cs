@@ -99,6 +99,41 @@ public sealed class ImportInputTests : IDisposable
         AssertNoTable(table);
     }
 
+    /// <summary>
+    /// NaN, infinities and trailing commas are not JSON: DuckDB's reader took them, and the import stored NaN and ±inf (and dropped
+    /// the comma) with exit 0, while silver calls the same lines malformed. Refused with the file and line; no table is made.
+    /// </summary>
+    [Theory]
+    [InlineData("x.ndjson", "{\"a\":1}\n{\"a\":Infinity}\n{\"a\":-Infinity}\n", "line 2 is not valid JSON: Infinity is not JSON, which has no NaN or infinity; nothing was imported. Send such a value as a string, or null.")]
+    [InlineData("n.ndjson", "{\"a\":NaN}\n", "line 1 is not valid JSON: NaN is not JSON, which has no NaN or infinity; nothing was imported. Send such a value as a string, or null.")]
+    [InlineData("c.ndjson", "{\"a\":1,}\n", "line 1 is not valid JSON: a trailing comma before '}' is not JSON; nothing was imported.")]
+    [InlineData("a.json", "[\n{\"a\":1},\n{\"a\":{\"b\":[1.5,NaN]}}\n]", "line 3 is not valid JSON: NaN is not JSON, which has no NaN or infinity; nothing was imported. Send such a value as a string, or null.")]
+    [InlineData("t.json", "[\n{\"a\":1},\n{\"a\":2},\n]", "line 4 is not valid JSON: a trailing comma before ']' is not JSON; nothing was imported.")]
+    public async Task Import_NaNInfinityOrTrailingComma_RefusedNamingFileAndLine(string name, string text, string message)
+    {
+        var table = _s.Combine("t");
+        var file = _s.File(name, text);
+
+        var r = await ImportAsync(file, "--to", table);
+
+        AssertRefused(r, $"{file} {message}");
+        AssertNoTable(table);
+    }
+
+    /// <summary>The same words and a comma before a bracket inside quotes are strings, stored as written.</summary>
+    [Fact]
+    public async Task Import_NaNAndInfinityAsStrings_StoredAsStrings()
+    {
+        var table = _s.Combine("t");
+        var file = _s.File("s.ndjson", "{\"a\":\"NaN\"}\n{\"a\":\"-Infinity\"}\n{\"a\":\"1,}\"}\n");
+
+        var r = await ImportAsync(file, "--to", table);
+
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(["a:string"], await SchemaAsync(table));
+        Assert.Equal(["""{"a":"-Infinity"}""", """{"a":"1,}"}""", """{"a":"NaN"}"""], await RowTextsAsync(table));
+    }
+
     [Fact]
     public async Task Import_UnclosedObject_ReportedWithItsLineBeforeDuckDb()
     {

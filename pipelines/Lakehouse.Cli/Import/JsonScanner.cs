@@ -36,7 +36,8 @@ internal sealed record JsonFileScan(JsonLayout Layout, long Records, long Lines,
 /// <item>collects, over the whole input, every key and every kind of value at each place (<see cref="JsonShape"/>), with the line
 /// where each kind was first seen, so types are inferred from all records and a value of another kind is named by its line.</item>
 /// </list>
-/// It is not a validator: malformed JSON it does not notice is left to DuckDB's parser, which reads the input next.
+/// It is not a validator: malformed JSON it does not notice is left to DuckDB's parser, which reads the input next. It does refuse
+/// what that parser takes but JSON (RFC 8259) has not, NaN, infinities and trailing commas, which DuckDB would store or skip.
 /// </summary>
 internal sealed unsafe class JsonScanner
 {
@@ -354,6 +355,9 @@ internal sealed unsafe class JsonScanner
                     if (_top < 0 || _frames[_top].State != State.CommaOrEnd || _expectOpen != 0) throw Unexpected(pos);
                     ref var f = ref _frames[_top];
                     var next = SkipSpace(pos + 1, _viewLength, newlines: _layout == JsonLayout.Array);
+                    // DuckDB's reader takes a comma before the closing bracket; JSON (RFC 8259) has none, and silver calls it malformed.
+                    if (next < _viewLength && _base[next] is (byte)'}' or (byte)']')
+                        throw Refuse(LineAt(next), $"is not valid JSON: a trailing comma before '{(char)_base[next]}' is not JSON; nothing was imported.");
                     if (f.IsObject) Key(next, ref f);
                     else if (f.IsTopArray) Element(next);
                     else if (next < _viewLength && _base[next] != (byte)']') Value(next, f.Shape.ElementShape());
@@ -511,8 +515,7 @@ internal sealed unsafe class JsonScanner
             case (byte)'N':
             case (byte)'I':
             case (byte)'i':
-                shape.Saw(JsonKinds.Fraction, at);
-                break;
+                throw NotJsonWord(pos, at);
             default:
                 if (c == (byte)'-' || (uint)(c - '0') <= 9) Number(pos, shape, at);
                 else if (c is (byte)']' or (byte)'}' or (byte)',') throw Refuse(at.Line, $"is not valid JSON: a value was expected, but it has {Describe(pos)}.");
@@ -531,6 +534,21 @@ internal sealed unsafe class JsonScanner
         throw Refuse(at.Line, $"is not valid JSON: a value starts with '{(char)_base[pos]}' but is not {Encoding.ASCII.GetString(word)}.");
     }
 
+    /// <summary>
+    /// Refuses a bare word where a value belongs: <c>NaN</c>, <c>Infinity</c>, <c>-Infinity</c> and the like, which DuckDB's reader
+    /// takes (and would store as NaN or an infinity) but JSON (RFC 8259) has not, so silver calls them malformed; any other word
+    /// is not a value either. Inside quotes they are strings, which never reach here.
+    /// </summary>
+    private LakehouseException NotJsonWord(long pos, SourceLocation at)
+    {
+        var end = pos + 1;
+        while (end < _viewLength && end - pos < 24 && (_base[end] | 0x20) is >= (byte)'a' and <= (byte)'z') end++;
+        var word = Encoding.ASCII.GetString(new ReadOnlySpan<byte>(_base + pos, (int)(end - pos)));
+        return word.TrimStart('-').ToLowerInvariant() is "nan" or "inf" or "infinity"
+            ? Refuse(at.Line, $"is not valid JSON: {word} is not JSON, which has no NaN or infinity; nothing was imported. Send such a value as a string, or null.")
+            : Refuse(at.Line, $"is not valid JSON: {word} is not a JSON value; nothing was imported.");
+    }
+
     private void Number(long pos, JsonShape shape, SourceLocation at)
     {
         var end = pos;
@@ -538,11 +556,7 @@ internal sealed unsafe class JsonScanner
         var fraction = false;
         var exponent = false;
         if (_base[end] == (byte)'-') end++;
-        if (end < _viewLength && (_base[end] | 0x20) is (byte)'i' or (byte)'n')
-        {
-            shape.Saw(JsonKinds.Fraction, at); // -Infinity, -nan
-            return;
-        }
+        if (end < _viewLength && (_base[end] | 0x20) is (byte)'i' or (byte)'n') throw NotJsonWord(pos, at); // -Infinity, -nan
         for (; end < _viewLength; end++)
         {
             var b = _base[end];
