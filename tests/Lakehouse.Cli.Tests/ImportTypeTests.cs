@@ -302,4 +302,93 @@ public sealed class ImportTypeTests(EngineFixture fixture) : IClassFixture<Engin
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains(9007199254740992.0, (await RowsAsync(table)).Select(x => x.GetProperty("score").GetDouble()));
     }
+
+    /// <summary>A table with part decimal(12,5) and col3 decimal(20,10), made from a Parquet file, holding one row (1, 1).</summary>
+    private async Task<string> DecimalTableAsync()
+    {
+        var table = _s.Combine("d");
+        var parquet = _s.Combine("d.parquet");
+        using (var lease = fixture.Engine.Lease())
+            lease.Connection.Execute($"COPY (SELECT 1::DECIMAL(12,5) AS part, 1::DECIMAL(20,10) AS col3) TO {SqlText.Literal(parquet)} (FORMAT parquet)");
+        var r = await ImportAsync(parquet, "--to", table);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(["part:decimal(12,5)", "col3:decimal(20,10)"], await SchemaAsync(table));
+        return table;
+    }
+
+    private static async Task<List<string>> CsvRowsAsync(string table)
+    {
+        var read = await CliRunner.RunAsync("table", "read", table, "--format", "csv");
+        Assert.True(read.ExitCode == 0, read.Stderr);
+        return [.. read.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// JSON numbers into a decimal column keep every digit the file holds: DuckDB's reader took them through a double, and
+    /// 3333333333.3333333333 was stored as 3333333333.3333335000 (1234567890.1234567891 in a JSON array as 1234567890.1234567000).
+    /// </summary>
+    [Fact]
+    public async Task Import_DecimalWithMoreDigitsThanADouble_StoredExactly()
+    {
+        var table = await DecimalTableAsync();
+        var lines = _s.File("z.ndjson", """{"part":1,"col3":3333333333.3333333333}""" + "\n" + """{"part":3,"col3":-0.0000000001}""" + "\n");
+        var array = _s.File("a.json", "[\n" + """ {"part":2, "col3": 1234567890.1234567891}""" + "\n]\n");
+
+        var r = await ImportAsync(lines, array, "--to", table);
+
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(["1.00000,1.0000000000", "1.00000,3333333333.3333333333", "2.00000,1234567890.1234567891", "3.00000,-0.0000000001"], await CsvRowsAsync(table));
+    }
+
+    /// <summary>
+    /// A number with an exponent that a decimal holds exactly is stored: 1e-05 (DuckDB's text of the double) and 1E-5 were refused as
+    /// not fitting decimal(12,5).
+    /// </summary>
+    [Theory]
+    [InlineData("0.00001", "0.00001")]
+    [InlineData("1E-5", "0.00001")]
+    [InlineData("0.5e-4", "0.00005")]
+    [InlineData("100e-5", "0.00100")]
+    [InlineData("-1.5E+3", "-1500.00000")]
+    public async Task Import_DecimalInExponentForm_StoredWhenItFits(string number, string stored)
+    {
+        var table = await DecimalTableAsync();
+
+        var r = await ImportAsync(_s.File("p.ndjson", $$"""{"part":{{number}},"col3":2}""" + "\n"), "--to", table);
+
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(new[] { "1.00000,1.0000000000", $"{stored},2.0000000000" }.Order(StringComparer.Ordinal), await CsvRowsAsync(table));
+    }
+
+    /// <summary>A number that needs more fraction digits than the column has is refused quoting the file's own text, at its line.</summary>
+    [Theory]
+    [InlineData("part", "0.000001", "decimal(12,5)")]
+    [InlineData("part", "1E-6", "decimal(12,5)")]
+    [InlineData("col3", "1.00000000001", "decimal(20,10)")]
+    [InlineData("col3", "3333333333.33333333331", "decimal(20,10)")]
+    public async Task Import_DecimalNeedingMoreDigits_RefusedQuotingTheFileText(string column, string number, string type)
+    {
+        var table = await DecimalTableAsync();
+        var file = _s.File("q.ndjson", """{"part":2,"col3":2}""" + "\n" + $$"""{"part":2,"col3":2,"{{column}}":{{number}}}""".Replace($"\"{column}\":2,", "", StringComparison.Ordinal) + "\n");
+
+        var r = await ImportAsync(file, "--to", table);
+
+        AssertRefused(r, $"{file} line 2: column '{column}' of '{table}' is {type}, and the value '{number}' does not fit it without loss; nothing was imported.");
+        Assert.Equal(["1.00000,1.0000000000"], await CsvRowsAsync(table));
+    }
+
+    /// <summary>Whole numbers beyond 2^53 stay exact in decimal(38,0) and long columns (DuckDB keeps whole numbers exact).</summary>
+    [Fact]
+    public async Task Import_WholeNumbersBeyond2Pow53_StoredExactlyInDecimalAndLong()
+    {
+        var table = _s.Combine("t");
+        Assert.Equal(0, (await ImportAsync(_s.File("a.ndjson", """{"v":18446744073709551617,"b":1}""" + "\n"), "--to", table)).ExitCode);
+        var file = _s.File("b.ndjson", """{"v":9007199254740993,"b":9007199254740993}""" + "\n" + """{"v":-99999999999999999999999999999999999999,"b":9223372036854775807}""" + "\n");
+
+        var r = await ImportAsync(file, "--to", table);
+
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(["v:decimal(38,0)", "b:long"], await SchemaAsync(table));
+        Assert.Equal(["-99999999999999999999999999999999999999,9223372036854775807", "18446744073709551617,1", "9007199254740993,9007199254740993"], await CsvRowsAsync(table));
+    }
 }

@@ -137,6 +137,18 @@ internal sealed class ImportInputs : IDisposable
         Files.Add(new ImportInput(display, spool, format.Value));
     }
 
+    /// <summary>
+    /// Replaces the file DuckDB reads for input <paramref name="index"/> by a copy that <paramref name="write"/> makes in the
+    /// scratch folder (deleted with the spooled copies); the input keeps its name in messages.
+    /// </summary>
+    internal void ReplaceWithCopy(DuckEngine engine, int index, Action<string> write)
+    {
+        var copy = Path.Combine(engine.ScratchDirectory("import"), Guid.NewGuid().ToString("N") + ".json");
+        _spooled.Add(copy);
+        write(copy);
+        Files[index] = Files[index] with { Path = copy };
+    }
+
     /// <summary>Whether a seekable <paramref name="stream"/> starts with a UTF-8 BOM; it is left at its start.</summary>
     private static bool StartsWithBom(Stream stream)
     {

@@ -110,6 +110,7 @@ internal sealed partial class ImportSource : IDisposable
         if (schema is null) schema = types.Infer(record);
         else types.Check(record, schema, table);
         _schema = schema;
+        ExactDecimalText(schema, cancellationToken);
         _json = new JsonRead(files, _scans, schema, record, _options.MaxObjectSize);
         if (_json.HasNoColumns)
         {
@@ -118,6 +119,26 @@ internal sealed partial class ImportSource : IDisposable
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"The records of {Describe(files)} have no keys: a table needs at least one column.");
         }
         Sql = _json.Sql();
+    }
+
+    /// <summary>
+    /// Gives DuckDB a copy of each JSON input whose records hold a number with a fraction or an exponent under a decimal column,
+    /// with those numbers as strings of their digits (<see cref="JsonNumberText"/>): DuckDB reads such a number through a double.
+    /// </summary>
+    private void ExactDecimalText(StructType schema, CancellationToken cancellationToken)
+    {
+        var decimals = schema.Fields.Where(f => f.Type is DecimalType).ToList();
+        if (decimals.Count == 0) return;
+        for (var i = 0; i < _scans!.Count; i++)
+        {
+            var keys = decimals.Select(f => JsonTypes.ColumnShape(_scans[i].Record, f.Name))
+                .Where(s => s is not null && (s.Kinds & JsonKinds.Fraction) != 0)
+                .Select(s => s!.Name).ToHashSet(StringComparer.Ordinal);
+            if (keys.Count == 0) continue;
+            var input = _inputs.Files[i];
+            var layout = _scans[i].Layout;
+            _inputs.ReplaceWithCopy(_engine, i, copy => JsonNumberText.Copy(input, layout, keys, copy, cancellationToken));
+        }
     }
 
     private void OpenCsv(StructType? schema, string table)

@@ -22,7 +22,8 @@ public sealed record StrictCastError(string Label, string Target, string SourceT
 /// <item>typed values must come back unchanged when the result is cast back to their type (DOUBLE 1.75 does not fit long;
 /// BIGINT 2^53 + 1 does not fit double; DOUBLE 0.1 does not fit float);</item>
 /// <item>text must be a plain literal of the target: <c>[+-]digits</c> for whole numbers, a decimal literal (with exponent) or
-/// nan/inf for floating point, whose whole numbers must be exact; at most <c>scale</c> fraction digits for decimals;
+/// nan/inf for floating point, whose whole numbers must be exact; for decimals a decimal literal (with exponent) whose value needs
+/// at most <c>scale</c> fraction digits (1E-5 fits decimal(12,5); 1.000001 does not);
 /// <c>true</c>/<c>false</c> for booleans; a date without a time of day for dates; at most 6 fraction digits of seconds for
 /// timestamps, and no UTC offset for timestamp_ntz.</item>
 /// </list>
@@ -194,8 +195,21 @@ public static class StrictCast
     }
 
     private const string DecimalLiteral = @"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*";
-    private const string PlainDecimal = @"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)\s*";
     private const string WholeNumber = @"\s*[+-]?[0-9]+\s*";
+
+    /// <summary>
+    /// SQL for the number of fraction digits the decimal literal <paramref name="x"/> needs to be held exactly, from its digits
+    /// rather than through a double: 1.50 needs 1, 1E-5 needs 5, 0.5e-4 needs 5, 1.5e1 and 100e-2 need none (a negative count).
+    /// NULL for an exponent beyond BIGINT, which no decimal holds anyway.
+    /// </summary>
+    private static string ScaleNeeded(string x)
+    {
+        var fraction = $"rtrim(regexp_extract({x}, '\\.([0-9]*)', 1), '0')";
+        var whole = $"regexp_extract({x}, '^\\s*[+-]?([0-9]*)', 1)";
+        var exponent = $"TRY_CAST(coalesce(nullif(regexp_extract({x}, '[eE]([+-]?[0-9]+)', 1), ''), '0') AS BIGINT)";
+        return $"(CASE WHEN rtrim({whole} || {fraction}, '0') = '' THEN 0 WHEN {fraction} <> '' THEN length({fraction}) - {exponent} " +
+               $"ELSE length(rtrim({whole}, '0')) - length({whole}) - {exponent} END)";
+    }
 
     private static string TextFits(string x, DeltaType target)
     {
@@ -215,8 +229,8 @@ public static class StrictCast
                            $"OR regexp_full_match(lower({x}), '\\s*[+-]?(nan|inf|infinity)\\s*'))";
                 }
             case DecimalType d:
-                return $"(regexp_full_match({x}, '{PlainDecimal}') AND TRY_CAST(trim({x}) AS {t}) IS NOT NULL " +
-                       $"AND length(rtrim(regexp_extract({x}, '\\.([0-9]*)', 1), '0')) <= {d.Scale.ToString(CultureInfo.InvariantCulture)})";
+                return $"(regexp_full_match({x}, '{DecimalLiteral}') AND TRY_CAST(trim({x}) AS {t}) IS NOT NULL " +
+                       $"AND {ScaleNeeded(x)} <= {d.Scale.ToString(CultureInfo.InvariantCulture)})";
             case PrimitiveType { Name: "boolean" }:
                 return $"(lower(trim({x})) IN ('true', 'false'))";
             case PrimitiveType { Name: "date" }:
