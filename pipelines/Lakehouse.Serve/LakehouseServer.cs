@@ -144,8 +144,8 @@ public sealed class LakehouseServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts stopping without waiting: from now on new ingest requests are answered 503 with Retry-After (as during
-    /// <see cref="StopAsync"/>), while requests in flight are answered and what they queued is committed; /progress and /metrics
+    /// Starts stopping without waiting: from now on new ingest requests are answered 503 with Retry-After, while it still
+    /// listens, while requests in flight are answered and what they queued is committed; /progress and /metrics
     /// still answer. For a process that has other work to stop first (the stream's layers) before it calls <see cref="StopAsync"/>.
     /// </summary>
     public void BeginStop()
@@ -154,7 +154,8 @@ public sealed class LakehouseServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops gracefully: new requests are answered 503; requests in flight get their answers (waiting at most
+    /// Stops gracefully: it stops listening at once (new connections are refused, idle ones closed; a request read just before
+    /// is answered 503); requests in flight get their answers (waiting at most
     /// <see cref="LakehouseServerOptions.ShutdownTimeout"/>, after which their connections are closed); every queued submission
     /// is committed before this returns, answered or not.
     /// </summary>
