@@ -205,9 +205,10 @@ internal static class DataFileWriter
             }
             else
             {
-                // An empty string is refused rather than written as the null it would be read back as.
+                // An empty string (or binary) is refused rather than written as the null it would be read back as, and so are bytes
+                // that are not UTF-8, which no partition text holds.
                 var key = PartitionEncoding.KeySql([.. partitionFields.Select(f =>
-                    PartitionEncoding.SerializeSql(PartitionEncoding.RefuseEmptyStringSql("__w." + SqlText.Identifier(f.Name), f), f.Type))]);
+                    PartitionEncoding.SerializeSql(PartitionEncoding.RefuseUnkeptValueSql("__w." + SqlText.Identifier(f.Name), f), f.Type))]);
                 if (stagedSource && SinglePartition(connection, selectSql, key, cancellationToken) is { } only)
                 {
                     // One partition: a plain COPY, which rotates files itself; each row is checked against the partition read first.
@@ -225,10 +226,9 @@ internal static class DataFileWriter
             files = RunCopy(connection, sql, f =>
                 partitionFields.Count == 0 ? [] : single ?? PartitionEncoding.DecodeKey(Path.GetFileName(Path.GetDirectoryName(f)!), partitionFields.Count), cancellationToken);
         }
-        catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Engine
-            && partitionFields.FirstOrDefault(f => e.Message.Contains(PartitionEncoding.EmptyStringMessage(f.Name), StringComparison.Ordinal)) is { } empty)
+        catch (LakehouseException e) when (PartitionEncoding.Refusal(e, partitionFields) is { } refusal)
         {
-            throw new LakehouseException(LakehouseErrorReason.InvalidInput, PartitionEncoding.EmptyStringMessage(empty.Name), e);
+            throw refusal;
         }
         if (partitionFields.Count == 0 || single is not null) return files;
 

@@ -38,13 +38,16 @@ internal static class PartitionEncoding
 
     /// <summary>
     /// SQL that serializes a value of <paramref name="type"/> (already cast to its DuckDB type) to its partition string,
-    /// NULL for null and for the empty string (PROTOCOL.md: an empty string is a null partition value).
+    /// NULL for null and for the empty string (PROTOCOL.md: an empty string is a null partition value). A binary value is the text
+    /// its bytes encode as UTF-8, as Spark writes it (DuckDB's cast to VARCHAR would give its escaped form, <c>\xF0\x9F...</c>);
+    /// bytes that are not UTF-8 fail the query, so callers refuse them first with <see cref="RefuseUnkeptValueSql"/>.
     /// </summary>
     internal static string SerializeSql(string expr, DeltaType type)
     {
         var text = type switch
         {
             PrimitiveType { Name: "string" } => expr,
+            PrimitiveType { Name: "binary" } => $"decode({expr})",
             PrimitiveType { Name: "boolean" } => $"CASE WHEN {expr} THEN 'true' WHEN NOT {expr} THEN 'false' END",
             PrimitiveType { Name: "date" } => $"strftime({expr}, '%Y-%m-%d')",
             PrimitiveType { Name: "timestamp" } => $"strftime(({expr}) AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%f')",
@@ -62,14 +65,50 @@ internal static class PartitionEncoding
         $"Column '{column}' is a partition column, and a row holds the empty string in it: Delta stores partition values as text and reads " +
         "an empty one back as null, so the row would change. Nothing was written; give such rows null (or another value) there, or partition by another column.";
 
+    /// <summary>Why a row whose binary partition column <paramref name="column"/> holds no bytes is refused: as <see cref="EmptyStringMessage"/>.</summary>
+    internal static string EmptyBinaryMessage(string column) =>
+        $"Column '{column}' is a partition column, and a row holds an empty binary value (no bytes) in it: Delta stores partition values as text and reads " +
+        "an empty one back as null, so the row would change. Nothing was written; give such rows null (or another value) there, or partition by another column.";
+
     /// <summary>
-    /// <paramref name="expr"/> of partition column <paramref name="field"/>, failing the query with <see cref="EmptyStringMessage"/>
-    /// on an empty string (a string column's only value that the partition would not keep).
+    /// Why a row whose binary partition column <paramref name="column"/> holds bytes that are not UTF-8 is refused: Delta stores a
+    /// binary partition value as the text its bytes encode (as Spark writes it), and such bytes encode no text to store.
     /// </summary>
-    internal static string RefuseEmptyStringSql(string expr, StructField field) =>
-        field.Type is PrimitiveType { Name: "string" }
-            ? $"CASE WHEN {expr} = '' THEN CAST(error({SqlText.Literal(EmptyStringMessage(field.Name))}) AS VARCHAR) ELSE {expr} END"
-            : expr;
+    internal static string NotUtf8Message(string column) =>
+        $"Column '{column}' is a binary partition column, and a row holds bytes in it that are not valid UTF-8: Delta stores a binary partition value " +
+        "as the text its bytes encode, and these encode none. Nothing was written; partition by another column, or keep such bytes out of this one.";
+
+    /// <summary>The messages with which <see cref="RefuseUnkeptValueSql"/> may fail a query for partition column <paramref name="field"/>.</summary>
+    private static string[] RefusalMessages(StructField field) => field.Type switch
+    {
+        PrimitiveType { Name: "string" } => [EmptyStringMessage(field.Name)],
+        PrimitiveType { Name: "binary" } => [EmptyBinaryMessage(field.Name), NotUtf8Message(field.Name)],
+        _ => [],
+    };
+
+    /// <summary>
+    /// <paramref name="expr"/> of partition column <paramref name="field"/>, failing the query on a value the partition would not keep:
+    /// the empty string (<see cref="EmptyStringMessage"/>), an empty binary value (<see cref="EmptyBinaryMessage"/>) and bytes that are
+    /// not UTF-8 (<see cref="NotUtf8Message"/>). <see cref="Refusal"/> turns the failure into the refusal.
+    /// </summary>
+    internal static string RefuseUnkeptValueSql(string expr, StructField field) => field.Type switch
+    {
+        PrimitiveType { Name: "string" } =>
+            $"CASE WHEN {expr} = '' THEN CAST(error({SqlText.Literal(EmptyStringMessage(field.Name))}) AS VARCHAR) ELSE {expr} END",
+        PrimitiveType { Name: "binary" } =>
+            $"CASE WHEN octet_length({expr}) = 0 THEN CAST(error({SqlText.Literal(EmptyBinaryMessage(field.Name))}) AS BLOB) " +
+            $"WHEN {expr} IS NOT NULL AND try(decode({expr})) IS NULL THEN CAST(error({SqlText.Literal(NotUtf8Message(field.Name))}) AS BLOB) ELSE {expr} END",
+        _ => expr,
+    };
+
+    /// <summary>
+    /// The InvalidInput refusal when <paramref name="e"/> is a query failed by <see cref="RefuseUnkeptValueSql"/> for one of
+    /// <paramref name="fields"/> (DuckDB wraps the message in its own text); null for any other failure.
+    /// </summary>
+    internal static LakehouseException? Refusal(LakehouseException e, IEnumerable<StructField> fields) =>
+        e.Reason == LakehouseErrorReason.Engine && fields.SelectMany(RefusalMessages).FirstOrDefault(m => e.Message.Contains(m, StringComparison.Ordinal)) is { } message
+            ? new LakehouseException(LakehouseErrorReason.InvalidInput, message, e)
+            : null;
 
     /// <summary>The SQL of the synthetic partition key over already-serialized partition strings.</summary>
     internal static string KeySql(IReadOnlyList<string> serializedExprs)
@@ -152,10 +191,11 @@ internal static class PartitionEncoding
     internal static string Describe(IReadOnlyList<string> columns, IReadOnlyDictionary<string, string?> values) =>
         string.Join(", ", columns.Select(c => c + "=" + (Lookup(values, c) ?? "null")));
 
-    /// <summary>SQL turning a serialized partition string column back into its typed value.</summary>
+    /// <summary>SQL turning a serialized partition string column back into its typed value (a binary one into the UTF-8 bytes of its text, as the scan reads it).</summary>
     internal static string ParseSql(string column, DeltaType type) => type switch
     {
         PrimitiveType { Name: "string" } => column,
+        PrimitiveType { Name: "binary" } => $"encode(NULLIF({column}, ''))",
         _ => $"CAST(NULLIF({column}, '') AS {type.ToDuckDb()})",
     };
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Lakehouse.Core;
 using Lakehouse.Delta.Write;
 using Lakehouse.Engine;
+using Lakehouse.Storage;
 using Lakehouse.Testing;
 
 namespace Lakehouse.Delta.Tests.Write;
@@ -161,6 +162,66 @@ public sealed class DeltaWriterRoundTripTests(EngineFixture fixture) : IClassFix
             "so the row would change. Nothing was written; give such rows null (or another value) there, or partition by another column.", e.Message);
         Assert.Equal(0, (await t.Table.GetSnapshotAsync()).Version);
         Assert.Equal(["1=a"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR || '=' || coalesce(p, '<null>') FROM t ORDER BY id"));
+    }
+
+    /// <summary>
+    /// A binary partition value is written as the text its bytes encode as UTF-8, as Spark wrote "😈" in this very table (its row 7),
+    /// and read back as the same bytes; a replaceWhere on that value finds the partitions of both writers. Before, the value was DuckDB's
+    /// escaped text ("\xF0\x9F\x98\x88", read back as 16 ASCII bytes), and the replaceWhere failed on Spark's value.
+    /// </summary>
+    [Fact]
+    public async Task AppendAsync_BinaryPartitionValueOfSparkTable_WrittenAsUtf8TextAndReadBackAsTheSameBytes()
+    {
+        using var temp = new TempDirectory("binary-partition");
+        var root = temp.Combine("t");
+        TestFiles.CopyTree(ConformanceCorpus.Root("dat/v0.0.2/multi_partitioned"), root);
+        var table = DeltaTable.Open(LakeStorage.Open(root), _engine);
+        const string rowsSql = "SELECT number::VARCHAR || '=' || coalesce(hex(data), '<null>') FROM t ORDER BY number";
+        var before = await WriteTestKit.QueryAsync(table, rowsSql);
+        Assert.Contains("7=F09F9888", before); // Spark's "😈"
+        var sparkFiles = (await table.GetSnapshotAsync()).Files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
+
+        await DeltaWriter.Create(table).AppendAsync(
+            "SELECT * FROM (VALUES ('b', DATE '1970-01-01', '\\xF0\\x9F\\x98\\x88'::BLOB, 100::BIGINT), ('c', DATE '1970-01-01', 'h\\xC3\\xA9/'::BLOB, 101::BIGINT)) " +
+            "AS v(letter, date, data, number)");
+
+        var added = (await table.GetSnapshotAsync()).Files.Where(f => !sparkFiles.Contains(f.Path))
+            .ToDictionary(f => f.PartitionValues["data"]!, f => DeltaPaths.ToTableRelative(f.Path, table.Storage), StringComparer.Ordinal);
+        Assert.Equal(["hé/", "😈"], added.Keys.Order(StringComparer.Ordinal));
+        Assert.StartsWith("letter=b/date=1970-01-01/data=😈/", added["😈"]);
+        Assert.StartsWith("letter=c/date=1970-01-01/data=hé%2F/", added["hé/"]);
+        Assert.Equal([.. before, "100=F09F9888", "101=68C3A92F"], await WriteTestKit.QueryAsync(table, rowsSql));
+
+        // replaceWhere reads the partition values back as their type: both writers' "😈" partitions are replaced.
+        await DeltaWriter.Create(table).ReplacePartitionsAsync("SELECT 'b' AS letter, DATE '1970-01-01' AS date, '\\xF0\\x9F\\x98\\x88'::BLOB AS data, 200::BIGINT AS number",
+            "data = '\\xF0\\x9F\\x98\\x88'::BLOB");
+        Assert.Equal([.. before.Where(r => r != "7=F09F9888"), "101=68C3A92F", "200=F09F9888"], await WriteTestKit.QueryAsync(table, rowsSql));
+    }
+
+    /// <summary>
+    /// A binary partition value that no partition text can hold is refused naming the column, and nothing is committed: the empty
+    /// value (read back as null, as the empty string is) and bytes that are not UTF-8 (before, both were written: as null, and as
+    /// DuckDB's escaped text).
+    /// </summary>
+    [Theory]
+    [InlineData("''::BLOB", "Column 'data' is a partition column, and a row holds an empty binary value (no bytes) in it: Delta stores partition values as text and reads " +
+        "an empty one back as null, so the row would change. Nothing was written; give such rows null (or another value) there, or partition by another column.")]
+    [InlineData("'\\xF0\\x9F'::BLOB", "Column 'data' is a binary partition column, and a row holds bytes in it that are not valid UTF-8: Delta stores a binary partition value " +
+        "as the text its bytes encode, and these encode none. Nothing was written; partition by another column, or keep such bytes out of this one.")]
+    public async Task AppendAsync_BinaryPartitionValueNoTextHolds_RefusedNamingTheColumnNothingCommitted(string value, string message)
+    {
+        using var temp = new TempDirectory("binary-partition");
+        var root = temp.Combine("t");
+        TestFiles.CopyTree(ConformanceCorpus.Root("dat/v0.0.2/multi_partitioned"), root);
+        var table = DeltaTable.Open(LakeStorage.Open(root), _engine);
+        var version = (await table.GetSnapshotAsync()).Version;
+
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => DeltaWriter.Create(table).AppendAsync(
+            $"SELECT * FROM (VALUES ('b', DATE '1970-01-01', 'ok'::BLOB, 100::BIGINT), ('c', DATE '1970-01-01', {value}, 101::BIGINT)) AS v(letter, date, data, number)"));
+
+        Assert.Equal(LakehouseErrorReason.InvalidInput, e.Reason);
+        Assert.Equal(message, e.Message);
+        Assert.Equal(version, (await table.GetSnapshotAsync()).Version);
     }
 
     [Fact]
