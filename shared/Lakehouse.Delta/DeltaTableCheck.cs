@@ -201,7 +201,9 @@ internal sealed class DeltaTableChecker(DeltaTable table, bool deep)
             }
             catch (LakehouseException e) when (e.Reason is LakehouseErrorReason.CorruptLog or LakehouseErrorReason.NotFound)
             {
-                Error(parts[0].File.Path, e.Message + " Delete the damaged checkpoint (and _last_checkpoint if it points at it) to read the table from its commit files, if they are still there.");
+                // A message that already says what to do (a sidecar of another size) is not told twice.
+                Error(parts[0].File.Path, e.Message.Contains("Delete the damaged checkpoint", StringComparison.Ordinal) ? e.Message
+                    : e.Message + " Delete the damaged checkpoint (and _last_checkpoint if it points at it) to read the table from its commit files, if they are still there.");
             }
         }
         if (pointer is not null && !byVersion.Any(g => g.Key == pointer.Version))

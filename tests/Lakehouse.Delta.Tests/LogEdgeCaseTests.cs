@@ -300,6 +300,40 @@ public sealed class LogEdgeCaseTests(EngineFixture fixture) : IClassFixture<Engi
         Assert.Equal(["b", "d", "e"], await LettersAsync(root));
     }
 
+    /// <summary>
+    /// A V2 checkpoint's sidecar of another size than its <c>sidecar</c> action records (here replaced by its sibling, a valid Parquet
+    /// file of 12,276 bytes where 12,285 are recorded) is refused naming it and both sizes, by readers and by <c>table check</c>. Before,
+    /// without <c>_last_checkpoint</c> to compare against, the table read as 644 rows of its 1,233 and the check said it was healthy.
+    /// </summary>
+    [Fact]
+    public async Task Read_SidecarOfAnotherSizeThanRecordedWithoutLastCheckpoint_RefusedNamingItAndBothSizesCheckReportsIt()
+    {
+        var root = Copy("kernel-rs/v2-checkpoints-json-with-sidecars");
+        async Task<long> CountAsync(long? version = null) =>
+            long.Parse((await Write.WriteTestKit.QueryAsync(Open(root), "SELECT count(*)::VARCHAR FROM t", version))[0]!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(1233, await CountAsync());
+        var version5 = await CountAsync(5);
+        const string sidecar = "_delta_log/_sidecars/00000000000000000006.checkpoint.0000000002.0000000002.5008b69f-aa8a-4a66-9299-0733a56a7e63.parquet";
+        File.Copy(Path.Combine(root, "_delta_log/_sidecars/00000000000000000006.checkpoint.0000000001.0000000002.19af1366-a425-47f4-8fa6-8d6865625573.parquet"),
+            Path.Combine(root, sidecar), overwrite: true);
+        File.Delete(Log(root, "_last_checkpoint"));
+
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => CountAsync());
+
+        Assert.Equal(LakehouseErrorReason.CorruptLog, e.Reason);
+        var message = $"Delta log of '{root}' is damaged: sidecar '{sidecar}' of checkpoint '_delta_log/00000000000000000006.checkpoint.2a15d0c6-8b11-4a98-bab4-957905d62f7f.json' " +
+            "has 12276 bytes, the checkpoint says 12285 (sizeInBytes): it was cut off, replaced or changed after the checkpoint was written, so the files it lists cannot be " +
+            "trusted. Delete the damaged checkpoint and _delta_log/_last_checkpoint to read the table from its commit files (if they are still there).";
+        Assert.Equal(message, e.Message);
+        Assert.Equal(version5, await CountAsync(5)); // the versions before that checkpoint still read
+
+        var report = await Open(root).CheckAsync();
+        Assert.False(report.IsHealthy);
+        var error = Assert.Single(report.Findings, f => f.Severity == DeltaCheckSeverity.Error);
+        Assert.Equal("_delta_log/00000000000000000006.checkpoint.2a15d0c6-8b11-4a98-bab4-957905d62f7f.json", error.File);
+        Assert.Equal(message, error.Problem);
+    }
+
     private static string Z85Encode(byte[] data)
     {
         const string alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";

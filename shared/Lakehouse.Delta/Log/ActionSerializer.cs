@@ -51,7 +51,7 @@ internal static class ActionSerializer
                     "domainMetadata" => new DomainMetadataAction(Str(p.Value, "domain")!, Str(p.Value, "configuration") ?? "", Bool(p.Value, "removed") ?? false),
                     "cdc" => new CdcAction(Str(p.Value, "path")!),
                     "checkpointMetadata" => new CheckpointMetadataAction(Long(p.Value, "version") ?? 0),
-                    "sidecar" => new SidecarAction(Str(p.Value, "path")!, Long(p.Value, "sizeInBytes") ?? 0),
+                    "sidecar" => new SidecarAction(Str(p.Value, "path")!, Long(p.Value, "sizeInBytes")),
                     _ => (DeltaAction?)null, // Unknown actions are ignored, as the protocol asks of readers.
                 };
                 if (action is not null) into.Add(action);

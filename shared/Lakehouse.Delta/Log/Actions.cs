@@ -88,4 +88,6 @@ public sealed record CdcAction(string Path) : DeltaAction;
 public sealed record CheckpointMetadataAction(long Version) : DeltaAction;
 
 /// <summary>A V2 checkpoint's reference to a sidecar file of add/remove actions in _delta_log/_sidecars.</summary>
-public sealed record SidecarAction(string Path, long SizeInBytes) : DeltaAction;
+/// <param name="Path">The sidecar's path, relative to _delta_log/_sidecars (or absolute).</param>
+/// <param name="SizeInBytes">The sidecar's size when the checkpoint was written (null when not recorded): a reader refuses a sidecar of another size.</param>
+public sealed record SidecarAction(string Path, long? SizeInBytes) : DeltaAction;

@@ -190,11 +190,36 @@ internal static class CheckpointReader
         }
         if (parquet.Count > 0) rows += await ReadParquetAsync(storage, engine, parquet, withFiles, actions, cancellationToken).ConfigureAwait(false);
 
-        var sidecars = actions.OfType<SidecarAction>().Select(s => SidecarPath(s.Path, storage)).ToList();
+        var sidecars = actions.OfType<SidecarAction>().Select(s => (Path: SidecarPath(s.Path, storage), s.SizeInBytes)).ToList();
         if (sidecars.Count == 0) return new CheckpointContent(actions, rows);
         if (!withFiles) return new CheckpointContent(actions, null);
-        rows += await ReadParquetAsync(storage, engine, sidecars, withFiles, actions, cancellationToken).ConfigureAwait(false);
+        await CheckSidecarSizesAsync(storage, parts, sidecars, cancellationToken).ConfigureAwait(false);
+        rows += await ReadParquetAsync(storage, engine, [.. sidecars.Select(s => s.Path)], withFiles, actions, cancellationToken).ConfigureAwait(false);
         return new CheckpointContent(actions, rows);
+    }
+
+    /// <summary>
+    /// Each sidecar must have the size its <c>sidecar</c> action records (sizeInBytes), when it records one. A sidecar cut off,
+    /// replaced or changed after the checkpoint was written may still be valid Parquet, and read as it is it would lose or change files;
+    /// without <c>_last_checkpoint</c> (or when it points elsewhere) nothing else would notice. One size lookup per sidecar: a checkpoint
+    /// without sidecars costs nothing more. A sidecar that is gone is left to the read, which refuses it as NotFound.
+    /// </summary>
+    private static async Task CheckSidecarSizesAsync(ILakeStorage storage, IReadOnlyList<LogFile> parts, List<(string Path, long? SizeInBytes)> sidecars,
+        CancellationToken cancellationToken)
+    {
+        var sizes = new long?[sidecars.Count];
+        await StorageWork.ForEachFileAsync(storage, sidecars.Count, async (i, ct) =>
+        {
+            if (sidecars[i].SizeInBytes is not null) sizes[i] = (await storage.GetInfoAsync(sidecars[i].Path, ct).ConfigureAwait(false))?.Size;
+        }, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < sidecars.Count; i++)
+        {
+            if (sizes[i] is not { } size || size == sidecars[i].SizeInBytes) continue;
+            throw new LakehouseException(LakehouseErrorReason.CorruptLog,
+                $"Delta log of '{storage.Location}' is damaged: sidecar '{sidecars[i].Path}' of checkpoint '{parts[0].File.Path}' has {size} bytes, the checkpoint says " +
+                $"{sidecars[i].SizeInBytes} (sizeInBytes): it was cut off, replaced or changed after the checkpoint was written, so the files it lists cannot be trusted. " +
+                $"Delete the damaged checkpoint and {LogFiles.LastCheckpointPath} to read the table from its commit files (if they are still there).");
+        }
     }
 
     private static long CountLines(ReadOnlySpan<byte> content)
