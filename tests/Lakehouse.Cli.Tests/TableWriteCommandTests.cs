@@ -372,6 +372,7 @@ public sealed class TableWriteCommandTests(EngineFixture fixture) : IClassFixtur
             (["a=1", "--unset", "a"], 2, "property 'a' is both set and removed"),
             (["delta.logRetentionDuration=60 days please"], 1, "must be an interval such as 'interval 7 days'"),
             (["delta.enableDeletionVectors=true"], 1, "is not supported by this writer"),
+            (["delta.appendOnly=yes"], 1, "Table property 'delta.appendOnly' must be true or false, not 'yes'."),
             (["bad\u001bname=1"], 1, "'bad\\u001Bname' holds a control character"),
         })
         {

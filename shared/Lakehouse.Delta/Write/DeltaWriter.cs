@@ -438,7 +438,7 @@ public sealed partial class DeltaWriter
             throw new LakehouseException(LakehouseErrorReason.UnsupportedFeature,
                 $"Column '{special.Name}' of '{table}' has an invariant, a generation expression or an identity, which this writer does not maintain.");
         if (!removes) return;
-        if (TableProperties.IsAppendOnly(config))
+        if (TableProperties.IsAppendOnly(config, table))
             throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Table '{table}' is append-only (delta.appendOnly = true): rows cannot be replaced or deleted.");
         if (config.TryGetValue("delta.enableChangeDataFeed", out var cdf) && string.Equals(cdf, "true", StringComparison.OrdinalIgnoreCase))
             throw new LakehouseException(LakehouseErrorReason.UnsupportedFeature,

@@ -40,6 +40,17 @@ internal static partial class TableProperties
         "delta.enableIcebergCompatV1", "delta.enableIcebergCompatV2", "delta.enableTypeWidening",
     ];
 
+    /// <summary>
+    /// Delta's boolean table properties (Delta's DeltaConfigs read them with Scala's toBoolean, which takes only true or false in any case
+    /// and fails on anything else): a value such as "yes" is refused when set, instead of being stored and read by one engine as false
+    /// and refused by another. The boolean properties of <see cref="Refused"/> are refused whatever their value.
+    /// </summary>
+    private static readonly string[] BooleanProperties =
+    [
+        AppendOnly, EnableExpiredLogCleanup, "delta.enableFullRetentionRollback", "delta.checkpoint.writeStatsAsJson", "delta.checkpoint.writeStatsAsStruct",
+        "delta.randomizeFilePrefixes", "delta.compatibility.symlinkFormatManifest.enabled",
+    ];
+
     [GeneratedRegex(@"^\s*(?:interval\s+)?(\d+)\s*(millisecond|second|minute|hour|day|week)s?\s*$", RegexOptions.IgnoreCase)]
     private static partial Regex IntervalPattern();
 
@@ -91,8 +102,25 @@ internal static partial class TableProperties
         return expired;
     }
 
-    internal static bool IsAppendOnly(IReadOnlyDictionary<string, string> configuration) =>
-        configuration.TryGetValue(AppendOnly, out var v) && string.Equals(v, "true", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// Whether the table is append-only (delta.appendOnly = true; absent or false: not). A value that is neither true nor false (written
+    /// by another tool) is refused, naming the property and the value, rather than read as false: the table's owner may have meant to
+    /// protect it, and a write that replaces or deletes rows would then take that protection away.
+    /// </summary>
+    internal static bool IsAppendOnly(IReadOnlyDictionary<string, string> configuration, string table)
+    {
+        if (!configuration.TryGetValue(AppendOnly, out var v)) return false;
+        if (ParseBoolean(v) is { } appendOnly) return appendOnly;
+        throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+            $"Table '{table}' has {AppendOnly} = '{v}', which is neither true nor false: this writer cannot tell whether the table is append-only, so it " +
+            $"replaces and deletes no rows in it. Set the property to true or false (lakehouse table set-properties <table> {AppendOnly}=true).");
+    }
+
+    /// <summary>A boolean property's value as Delta reads it: true or false in any case; null for anything else.</summary>
+    private static bool? ParseBoolean(string value) =>
+        string.Equals(value, "true", StringComparison.OrdinalIgnoreCase) ? true
+        : string.Equals(value, "false", StringComparison.OrdinalIgnoreCase) ? false
+        : null;
 
     /// <summary>
     /// Parses Delta's calendar-interval strings: "interval 7 days", "interval 1 week", "168 hours". One longer than
@@ -126,6 +154,8 @@ internal static partial class TableProperties
                 || key.StartsWith("delta.constraints.", StringComparison.OrdinalIgnoreCase))
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                     $"Table property '{key}' is not supported by this writer: tables are created with protocol (1, 2) so that Synapse serverless can read them.");
+            if (BooleanProperties.Contains(key, StringComparer.OrdinalIgnoreCase) && ParseBoolean(value) is null)
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Table property '{key}' must be true or false, not '{value}'.");
             if (string.Equals(key, CheckpointInterval, StringComparison.OrdinalIgnoreCase)
                 && (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n <= 0))
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Table property '{key}' must be a positive integer, not '{value}'.");

@@ -13,6 +13,54 @@ public sealed class DeltaWriterOperationTests(EngineFixture fixture) : IClassFix
 
     private static DeltaWriteOptions Partitioned(string column = "part") => new() { PartitionColumns = [column] };
 
+    /// <summary>
+    /// A delta.appendOnly that another tool set to a value that is neither true nor false stops every write that replaces or deletes rows,
+    /// naming the property and the value: before, it was read as false, so an overwrite replaced the files the owner may have meant to
+    /// protect. Appends go on (append-only or not, they are allowed), and setting the property to false lets the overwrite through.
+    /// </summary>
+    [Theory]
+    [InlineData("yes")]
+    [InlineData("1")]
+    [InlineData(" true")]
+    public async Task OverwriteAsync_AppendOnlyNeitherTrueNorFalseFromAnotherTool_RefusedNamingThePropertyAndValueNothingReplaced(string value)
+    {
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 2));
+        var log = Path.Combine(t.Root, "_delta_log");
+        var metadata = File.ReadAllLines(Path.Combine(log, "00000000000000000000.json")).Single(l => l.StartsWith("{\"metaData\"", StringComparison.Ordinal));
+        var edited = metadata.Replace("\"configuration\":{}", $"\"configuration\":{{\"delta.appendOnly\":{JsonSerializer.Serialize(value)}}}", StringComparison.Ordinal);
+        Assert.NotEqual(metadata, edited);
+        await File.WriteAllTextAsync(Path.Combine(log, "00000000000000000001.json"), "{\"commitInfo\":{\"timestamp\":1700000000000,\"operation\":\"SET TBLPROPERTIES\"}}\n" + edited + "\n");
+        var message = $"Table '{t.Root}' has delta.appendOnly = '{value}', which is neither true nor false: this writer cannot tell whether the table is append-only, " +
+            "so it replaces and deletes no rows in it. Set the property to true or false (lakehouse table set-properties <table> delta.appendOnly=true).";
+
+        var overwrite = await Assert.ThrowsAsync<LakehouseException>(() => t.Writer.OverwriteAsync(WriteTestKit.Rows(10, 12)));
+        var delete = await Assert.ThrowsAsync<LakehouseException>(() => t.Writer.DeleteAsync("id = 0"));
+
+        Assert.Equal((LakehouseErrorReason.InvalidInput, message), (overwrite.Reason, overwrite.Message));
+        Assert.Equal((LakehouseErrorReason.InvalidInput, message), (delete.Reason, delete.Message));
+        Assert.Equal(1, (await t.Table.GetSnapshotAsync()).Version);
+        await t.Writer.AppendAsync(WriteTestKit.Rows(2, 3));
+        Assert.Equal(["0", "1", "2"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t ORDER BY id"));
+        await t.Writer.SetPropertiesAsync(new Dictionary<string, string> { ["delta.appendOnly"] = "false" }, []);
+        await t.Writer.OverwriteAsync(WriteTestKit.Rows(10, 12));
+        Assert.Equal(["10", "11"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t ORDER BY id"));
+    }
+
+    /// <summary>delta.appendOnly is read as Delta reads it, true or false in any case: TRUE protects the table, False does not.</summary>
+    [Fact]
+    public async Task OverwriteAsync_AppendOnlyTrueOrFalseInAnyCase_ReadAsThatValue()
+    {
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 2));
+        await t.Writer.SetPropertiesAsync(new Dictionary<string, string> { ["delta.appendOnly"] = "TRUE" }, []);
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => t.Writer.OverwriteAsync(WriteTestKit.Rows(10, 12)));
+        Assert.Equal($"Table '{t.Root}' is append-only (delta.appendOnly = true): rows cannot be replaced or deleted.", e.Message);
+        await t.Writer.SetPropertiesAsync(new Dictionary<string, string> { ["delta.appendOnly"] = "False" }, []);
+        await t.Writer.OverwriteAsync(WriteTestKit.Rows(10, 12));
+        Assert.Equal(["10", "11"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t ORDER BY id"));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -132,6 +132,13 @@ public sealed class TxnRetentionTests(EngineFixture fixture) : IClassFixture<Eng
     [InlineData("lakehouse.txnRetentionDuration.", "interval 1 day", "names no application id prefix")]
     [InlineData("delta.logRetentionDuration", "30", "must be an interval")]
     [InlineData("delta.checkpointInterval", "0", "must be a positive integer")]
+    [InlineData("delta.appendOnly", "yes", "must be true or false, not 'yes'")]
+    [InlineData("delta.enableExpiredLogCleanup", "off", "must be true or false, not 'off'")]
+    [InlineData("delta.checkpoint.writeStatsAsJson", "1", "must be true or false, not '1'")]
+    [InlineData("delta.checkpoint.writeStatsAsStruct", "", "must be true or false, not ''")]
+    [InlineData("delta.randomizeFilePrefixes", "true ", "must be true or false, not 'true '")]
+    [InlineData("delta.compatibility.symlinkFormatManifest.enabled", "enabled", "must be true or false, not 'enabled'")]
+    [InlineData("delta.enableFullRetentionRollback", "no", "must be true or false, not 'no'")]
     [InlineData("delta.enableDeletionVectors", "true", "is not supported by this writer")]
     [InlineData("owner\n", "ops", "holds a control character")]
     public async Task SetPropertiesAsync_AValueTheWriterCannotHonour_RefusedAndNothingCommitted(string key, string value, string message)
