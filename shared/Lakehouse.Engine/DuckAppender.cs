@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Text;
 using DuckDB.NET.Data;
 using Lakehouse.Core;
 
@@ -19,9 +20,14 @@ public sealed class DuckAppender : IDisposable
     }
 
     /// <summary>Appends one value to the current row: string, long/int, double, bool, byte[], DateTime (as TIMESTAMP), DateOnly or null.</summary>
+    /// <remarks>
+    /// A string holding NUL goes in as its UTF-8 bytes, which DuckDB.NET writes with their length into a VARCHAR (or BLOB) column:
+    /// its string path hands DuckDB a C string, which ends at the first NUL, so <c>"a\0b"</c> arrived as <c>"a"</c>.
+    /// </remarks>
     public DuckAppender Append(object? value) => Typed(value, static (row, value) => value switch
     {
         null => row.AppendNullValue(),
+        string s when s.Contains('\0', StringComparison.Ordinal) => row.AppendValue(Encoding.UTF8.GetBytes(s)),
         string s => row.AppendValue(s),
         long l => row.AppendValue(l),
         int n => row.AppendValue(n),

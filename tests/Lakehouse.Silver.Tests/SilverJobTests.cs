@@ -864,6 +864,60 @@ public sealed class SilverPreprocessingTests(EngineFixture fixture) : IClassFixt
         ], await _lake.RowsAsync("silver/weblogs", "event_id, page_url, page_url_raw, page_url_host, page_url_path, site, section, browser_family, device_class, is_bot, country, country_raw", "event_id"));
     }
 
+    /// <summary>
+    /// Values holding NUL (sent escaped, as "\u0000"), U+0001, U+FFFF or U+10FFFF in the columns silver looks up (url, user_agent,
+    /// country) reach silver intact, cleaned from their whole text. Before, each distinct value went through DuckDB.NET's appender
+    /// into the lookup table as a C string, cut at its first NUL: the join missed, so the row was quarantined as page_url_present
+    /// ("page_url is missing"), the user agent counted as "Other" and U.S.\u0000A. had no ISO code, and the cut key "Germany" was
+    /// in the lookup twice, which joined the row of "Germany" twice.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_NulAndOtherOddCharactersInLookupColumns_ValuesKeptAndLookedUpWhole()
+    {
+        const string Chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+        const string Iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        static string Event(string id, string url, string userAgent, string country) =>
+            $"{{\"event_id\":\"{id}\",\"timestamp\":\"2026-01-05T10:00:00Z\",\"page_url\":{System.Text.Json.JsonSerializer.Serialize(url)},\"tti_ms\":100," +
+            $"\"status\":200,\"session_id\":\"s\\u0000x\",\"user_agent\":{System.Text.Json.JsonSerializer.Serialize(userAgent)},\"country\":{System.Text.Json.JsonSerializer.Serialize(country)}}}";
+        await _lake.LandAsync("weblogs",
+            Event("u1", "https://shop.example.com/a\0b", Chrome + "\0x", "U.S.\0A."),
+            Event("u2", "https://shop.example.com/a\u0001b", "curl/8.4.0 (\u0001)", "Ger\u0001many"),
+            Event("u3", "https://shop.example.com/a\uFFFFb", "Googlebot/2.1 (+http://www.google.com/bot.html) \uFFFF", "Fr\uFFFFance"),
+            Event("u4", "https://shop.example.com/a\U0010FFFFb", Iphone + " \U0010FFFF", "Ja\U0010FFFFpan"),
+            Event("u5", "https://sh\0op.example.com/a", Chrome, "Germany"),
+            Event("u6", "https://shop.example.com/b", "\0" + Chrome + "\0", "Germany\0x"));
+
+        var result = await _lake.RunAsync("weblogs");
+
+        Assert.Equal((6L, 6L, 0L, 0L), (result.RowsIn, result.RowsOut, result.Quarantined, result.Duplicates));
+        Assert.Equal(
+        [
+            "u1|https://shop.example.com/a%00b|https://shop.example.com/a\0b|shop.example.com|/a%00b|Chrome|desktop|False|US|U.S.\0A.|s\0x",
+            "u2|https://shop.example.com/a%01b|https://shop.example.com/a\u0001b|shop.example.com|/a%01b|curl|bot|True|DE|Ger\u0001many|s\0x",
+            "u3|https://shop.example.com/a%EF%BF%BFb|https://shop.example.com/a\uFFFFb|shop.example.com|/a%EF%BF%BFb|Googlebot|bot|True|FR|Fr\uFFFFance|s\0x",
+            "u4|https://shop.example.com/a%F4%8F%BF%BFb|https://shop.example.com/a\U0010FFFFb|shop.example.com|/a%F4%8F%BF%BFb|Mobile Safari|mobile|False|JP|Ja\U0010FFFFpan|s\0x",
+            "u5|https://sh\0op.example.com/a|https://sh\0op.example.com/a|NULL||Chrome|desktop|False|DE|Germany|s\0x",
+            "u6|https://shop.example.com/b|https://shop.example.com/b|shop.example.com|/b|Chrome|desktop|False|NULL|Germany\0x|s\0x",
+        ], await _lake.RowsAsync("silver/weblogs", "event_id, page_url, page_url_raw, page_url_host, page_url_path, browser_family, device_class, is_bot, country, country_raw, session_id", "event_id"));
+        Assert.Equal(["u1|" + Chrome + "\0x", "u6|" + Chrome], await _lake.RowsAsync("silver/weblogs", "event_id, user_agent", "event_id").ContinueWith(t => t.Result.Where(r => r is ['u', '1' or '6', ..]).ToList()));
+    }
+
+    /// <summary>
+    /// A unit holding NUL is looked up whole: "C\u0000x" is no unit and stays as sent, and the reading beside it in plain "C" is
+    /// converted once. Before, the cut key "C" was in the lookup twice, beside the real "C".
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_UnitHoldingNul_LookedUpWholeAndTheOtherReadingsOnce()
+    {
+        await _lake.LandAsync("sensors", SilverJobTests.Reading("a", "100", "C"), SilverJobTests.Reading("b", "100", "C\\u0000x"), SilverJobTests.Reading("c", "10", "\\u0000K"));
+
+        var result = await _lake.RunAsync("sensors");
+
+        Assert.Equal((3L, 3L, 0L, 0L), (result.RowsIn, result.RowsOut, result.Quarantined, result.Duplicates));
+        Assert.Equal(["a|212|°F|100|C", "b|100|C\0x|100|C\0x", "c|-441.67|°F|10|\0K"],
+            await _lake.RowsAsync("silver/sensors", "sensor_id, round(value, 2), unit, value_raw, unit_raw", "sensor_id"));
+    }
+
     [Fact]
     public async Task RunAsync_Sensors_TemperaturesToFahrenheitWithTheReadingAsSent()
     {
