@@ -72,6 +72,39 @@ public sealed class DatasetDefinition
         Columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
+    /// The rules that hold each non-nullable column to its promise where the definition's own expectations do not: for every column
+    /// with <c>"nullable": false</c> outside the id (silver's missing_id guards id columns) that no not_null rule with action drop
+    /// or fail among <paramref name="checkedRules"/> checks, a not_null rule with action drop named <c>&lt;column&gt;_present</c>,
+    /// as the built-in definitions name theirs. Silver checks them after the expectations and counts them like them, so a clean
+    /// row never holds null in a non-nullable column.
+    /// </summary>
+    /// <param name="checkedRules">The expectations a run checks: the enabled ones and the opt-ins it turned on.</param>
+    public IReadOnlyList<DatasetExpectation> NotNullableRules(IEnumerable<DatasetExpectation> checkedRules)
+    {
+        ArgumentNullException.ThrowIfNull(checkedRules);
+        return NotNullableRulesOf(Columns, Id, checkedRules);
+    }
+
+    /// <summary><see cref="NotNullableRules(IEnumerable{DatasetExpectation})"/> of a definition being read.</summary>
+    internal static List<DatasetExpectation> NotNullableRulesOf(IEnumerable<DatasetColumn> columns, DatasetId id, IEnumerable<DatasetExpectation> checkedRules)
+    {
+        var guarded = checkedRules.Where(e => e.Check == ExpectationCheck.NotNull && e.Action != ExpectationAction.Warn)
+            .Select(e => e.Column).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return
+        [
+            .. columns.Where(c => !c.Nullable && !guarded.Contains(c.Name) && !id.Columns.Contains(c.Name, StringComparer.OrdinalIgnoreCase))
+                .Select(c => new DatasetExpectation
+                {
+                    Name = c.Name + "_present",
+                    Column = c.Name,
+                    Check = ExpectationCheck.NotNull,
+                    Action = ExpectationAction.Drop,
+                    Description = $"Added by silver: the column {c.Name} is not nullable.",
+                }),
+        ];
+    }
+
+    /// <summary>
     /// Reads a definition from its JSON (UTF-8). A definition that is not valid — malformed JSON, an unknown or duplicate field, a
     /// missing or mistyped value, a column, check or action that does not exist — is refused with a <see cref="Core.LakehouseException"/>
     /// (InvalidInput) whose message names <paramref name="source"/> and the field, e.g. <c>columns[2].type</c>.
@@ -140,7 +173,10 @@ public static class AccessLogColumns
 /// <summary>One column of a dataset.</summary>
 /// <param name="Name">The column name: lower-case letters, digits and '_', starting with a letter or '_'.</param>
 /// <param name="Type">The column's type.</param>
-/// <param name="Nullable">False when every clean event has a value.</param>
+/// <param name="Nullable">
+/// False when every clean event has a value: silver drops an event without one, by the definition's own not_null rule or else by the
+/// rule it adds itself (<see cref="DatasetDefinition.NotNullableRules"/>).
+/// </param>
 /// <param name="Path">JSON payloads: the dotted path of the value in the event (<c>attrs.browser</c>) when it is not the top-level field <paramref name="Name"/>.</param>
 /// <param name="Description">What the column holds, for people.</param>
 public sealed record DatasetColumn(string Name, DatasetColumnType Type, bool Nullable = true, string? Path = null, string? Description = null)

@@ -132,6 +132,7 @@ internal sealed partial class DefinitionReader
 
         var id = ReadId(root, columns);
         var expectations = ReadExpectations(root, columns);
+        CheckNotNullableRuleNames(columns, id, expectations);
         var gold = ReadGoldOutputs(root);
         var gates = ReadQualityGates(root);
         return new DatasetDefinition(name, description, payload, textFormat, columns, eventColumn.Name, id, expectations, gold,
@@ -324,6 +325,23 @@ internal sealed partial class DefinitionReader
             });
         }
         return result;
+    }
+
+    /// <summary>
+    /// Refuses an expectation named like a rule silver adds for a non-nullable column (<see cref="DatasetDefinition.NotNullableRules"/>):
+    /// the two would run under one name and share its counts.
+    /// </summary>
+    private void CheckNotNullableRuleNames(List<DatasetColumn> columns, DatasetId id, List<DatasetExpectation> expectations)
+    {
+        foreach (var added in DatasetDefinition.NotNullableRulesOf(columns, id, expectations.Where(e => e.Enabled)))
+        {
+            var i = expectations.FindIndex(e => e.Name == added.Name);
+            if (i < 0) continue;
+            throw Refuse($"expectations[{i}].name",
+                $"'{added.Name}' is the name of the rule silver adds itself for the column '{added.Column}', which is not nullable and has no " +
+                "enabled not_null expectation that drops or fails; make this one that expectation (\"check\": \"not_null\", \"action\": \"drop\"), " +
+                "give it another name, or make the column nullable");
+        }
     }
 
     private DatasetExpectation ReadBetween(JsonElement item, string at, DatasetColumn column, DatasetExpectation rule)

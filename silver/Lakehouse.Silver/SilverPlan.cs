@@ -11,7 +11,8 @@ internal sealed class SilverPlan
     internal SilverPlan(DatasetDefinition definition, IReadOnlyCollection<string> enableRules)
     {
         Definition = definition;
-        Expectations = [.. definition.Expectations.Where(e => e.Enabled || enableRules.Contains(e.Name))];
+        var enabled = definition.Expectations.Where(e => e.Enabled || enableRules.Contains(e.Name)).ToList();
+        Expectations = [.. enabled, .. definition.NotNullableRules(enabled)];
         var missingId = ExpectationSql.MissingId(definition, Expectations).ToList();
         ChecksMissingId = missingId.Count > 0;
         var checks = Expectations.Select(e => ExpectationSql.Violation(definition, e)).Concat(missingId).ToList();
@@ -31,7 +32,10 @@ internal sealed class SilverPlan
 
     internal DatasetDefinition Definition { get; }
 
-    /// <summary>The expectations this run checks (enabled ones and the opt-ins it asked for).</summary>
+    /// <summary>
+    /// The expectations this run checks (enabled ones and the opt-ins it asked for), then the not_null rules silver adds for non-nullable
+    /// columns they leave unchecked (<see cref="DatasetDefinition.NotNullableRules"/>).
+    /// </summary>
     internal IReadOnlyList<DatasetExpectation> Expectations { get; }
 
     /// <summary>True when an id column has no drop/fail not_null expectation, so silver checks <see cref="SilverRules.MissingId"/> itself.</summary>

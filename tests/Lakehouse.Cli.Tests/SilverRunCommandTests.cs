@@ -77,7 +77,7 @@ public sealed class SilverRunCommandTests : IDisposable
         Assert.Equal(["1"], await SqlAsync(Lake, "SELECT max(c) FROM (SELECT count(*) AS c FROM silver.weblogs GROUP BY event_id)"));
         var rules = await SqlAsync(Lake, "SELECT rule FROM silver.weblogs_quarantine WHERE payload_text LIKE '%\"h_\"%' OR payload_text LIKE '{\"event_id\":null}' OR payload_text LIKE '\"just%' ORDER BY payload_text");
         Assert.Equal(["not_an_object", "wrong_type", "out_of_range", "duplicate_key", "wrong_type", "tti_in_range",
-            "\"event_id_present, page_url_present, timestamp_present, tti_present\""], rules);
+            "\"event_id_present, page_url_present, status_present, timestamp_present, tti_present\""], rules);
 
         var status = await CliRunner.RunAsync("status", "--lake", Lake, "--json");
         Assert.True(status.ExitCode == 0, status.Stderr);

@@ -124,6 +124,42 @@ public sealed class DatasetDefinitionTests
         Assert.Equal("Dataset definition 'orders.json'" + expected, e.Message);
     }
 
+    /// <summary>
+    /// A non-nullable column outside the id that no enabled drop or fail not_null expectation checks gets silver's own rule
+    /// <c>&lt;column&gt;_present</c>; an expectation of that name is refused unless it is that check, since the two would share one
+    /// name and its counts.
+    /// </summary>
+    [Theory]
+    [InlineData("", "channel_present")]
+    [InlineData("""{ "name": "channel_present", "column": "channel", "check": "not_null", "action": "drop" }""", "")]
+    [InlineData("""{ "name": "channel_required", "column": "channel", "check": "not_null", "action": "fail" }""", "")]
+    [InlineData("""{ "name": "channel_required", "column": "channel", "check": "not_null", "action": "warn" }""", "channel_present")]
+    [InlineData("""{ "name": "channel_required", "column": "channel", "check": "not_null", "action": "drop", "enabled": false }""", "channel_present")]
+    [InlineData("""{ "name": "channel_present", "column": "amount", "check": "between", "min": 0, "action": "drop" }""", "refused")]
+    [InlineData("""{ "name": "channel_present", "column": "channel", "check": "not_null", "action": "warn" }""", "refused")]
+    [InlineData("""{ "name": "channel_present", "column": "channel", "check": "not_null", "action": "drop", "enabled": false }""", "refused")]
+    public void Parse_NonNullableColumnWithoutItsOwnNotNullRule_SilverAddsOneWhoseNameNoOtherRuleTakes(string expectation, string added)
+    {
+        var json = Base
+            .Replace("""{ "name": "channel", "type": "string" }""", """{ "name": "channel", "type": "string", "nullable": false }""", StringComparison.Ordinal)
+            .Replace("\"expectations\": []", $"\"expectations\": [{expectation}]", StringComparison.Ordinal);
+
+        if (added == "refused")
+        {
+            var e = Assert.Throws<LakehouseException>(() => DatasetDefinition.Parse(Encoding.UTF8.GetBytes(json), "orders.json"));
+            Assert.Equal(
+                "Dataset definition 'orders.json', field 'expectations[0].name': 'channel_present' is the name of the rule silver adds itself for the column 'channel', " +
+                "which is not nullable and has no enabled not_null expectation that drops or fails; make this one that expectation (\"check\": \"not_null\", \"action\": \"drop\"), " +
+                "give it another name, or make the column nullable.", e.Message);
+            return;
+        }
+        var d = DatasetDefinition.Parse(Encoding.UTF8.GetBytes(json), "orders.json");
+        var rules = d.NotNullableRules(d.Expectations.Where(x => x.Enabled)); // order_id is not nullable too, but the id: missing_id guards it
+        Assert.Equal(added == "" ? [] : [$"{added}|channel|NotNull|Drop"], rules.Select(r => $"{r.Name}|{r.Column}|{r.Check}|{r.Action}"));
+        // A run that turns on the opt-in not_null drop needs no rule of its own.
+        if (expectation.Contains("\"enabled\": false", StringComparison.Ordinal)) Assert.Empty(d.NotNullableRules(d.Expectations));
+    }
+
     [Fact]
     public void Parse_FieldGivenTwice_Refused()
     {

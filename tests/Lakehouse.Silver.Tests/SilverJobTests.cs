@@ -514,6 +514,101 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
         Assert.Contains("e.g. status = 'x\\u000aerror: forged' is not one of ", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
     }
+
+    /// <summary>
+    /// A non-nullable column of a built-in dataset sent without a value, or as null, is quarantined by its own not_null rule and
+    /// counted. Before, sensors' device_type, unit and status and weblogs' status reached silver as null (exit 0), and gold counted
+    /// an event without a status as no error. session_id stays nullable: its rule only warns, as before.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_BuiltInNonNullableColumnMissingOrNull_QuarantinedByItsPresentRule()
+    {
+        await _lake.LandAsync("sensors",
+            """{"sensor_id":"n1","timestamp":"2024-05-01T10:00:00Z","value":20}""",
+            """{"sensor_id":"n2","device_type":"humidity","timestamp":"2024-05-01T10:00:00Z","value":20,"unit":"%","status":null}""",
+            Reading("n3", "20", "C"));
+        await _lake.LandFileAsync("weblogs", "landing/w.ndjson",
+            Web("w1", status: "null"),
+            Web("w2").Replace(",\"status\":200", "", StringComparison.Ordinal),
+            Web("w3").Replace(",\"session_id\":\"s1\"", "", StringComparison.Ordinal),
+            Web("w4"));
+
+        var sensors = await _lake.RunAsync("sensors");
+        var weblogs = await _lake.RunAsync("weblogs");
+
+        Assert.Equal((3L, 1L, 2L, 0L), (sensors.RowsIn, sensors.RowsOut, sensors.Quarantined, sensors.Warned));
+        Assert.Equal(
+        [
+            "0|device_type_present, status_present, unit_present|device_type is missing; unit is missing; status is missing",
+            "1|status_present|status is missing",
+        ], await _lake.RowsAsync("silver/sensors_quarantine", "source_offset, rule, message", "source_offset"));
+        Assert.Equal(["n3"], await _lake.RowsAsync("silver/sensors", "sensor_id", "1"));
+        Assert.Equal(
+            ["device_type_present|drop|3|1", "status_present|drop|3|2", "unit_present|drop|3|1"],
+            sensors.Rules.Where(r => r.Rule is "device_type_present" or "unit_present" or "status_present").Select(r => $"{r.Rule}|{r.Action}|{r.Checked}|{r.Failed}").Order(StringComparer.Ordinal));
+
+        Assert.Equal((4L, 2L, 2L, 1L), (weblogs.RowsIn, weblogs.RowsOut, weblogs.Quarantined, weblogs.Warned));
+        Assert.Equal(
+            ["1|status_present|status is missing", "2|status_present|status is missing"],
+            await _lake.RowsAsync("silver/weblogs_quarantine", "source_line, rule, message", "source_line"));
+        Assert.Equal(["w3|NULL|200", "w4|s1|200"], await _lake.RowsAsync("silver/weblogs", "event_id, session_id, status", "event_id"));
+        Assert.Contains(weblogs.Rules, r => r is { Rule: "status_present", Action: "drop", Checked: 4, Failed: 2 });
+        Assert.Contains(weblogs.Rules, r => r is { Rule: "session_present", Action: "warn", Checked: 4, Failed: 1 });
+    }
+
+    /// <summary>
+    /// A definition's non-nullable column without a not_null rule that drops or fails gets one from silver, <c>&lt;column&gt;_present</c>
+    /// (drop, counted in the quality metrics like the expectations), also beside a not_null rule that only warns; the definition's own
+    /// rules, missing_id for an id column and nullable columns behave as before. Before, every row below reached silver.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_NonNullableColumnsWithoutTheirOwnRule_DroppedBySilversPresentRules()
+    {
+        const string Definition = """
+            {
+              "name": "orders", "payload": "json",
+              "columns": [
+                { "name": "order_id", "type": "string", "nullable": false },
+                { "name": "placed_at", "type": "timestamp", "nullable": false },
+                { "name": "amount", "type": "number", "nullable": false },
+                { "name": "channel", "type": "string", "nullable": false },
+                { "name": "note", "type": "string" },
+                { "name": "tags", "type": "string[]", "nullable": false }
+              ],
+              "event_time": "placed_at", "id": ["order_id"],
+              "expectations": [
+                { "name": "amount_required", "column": "amount", "check": "not_null", "action": "drop" },
+                { "name": "channel_seen", "column": "channel", "check": "not_null", "action": "warn" }
+              ],
+              "gold_outputs": []
+            }
+            """;
+        static string Order(string id, string placedAt = "\"2024-05-01T10:00:00Z\"", string amount = "1.5", string channel = "\"web\"", string tags = "[\"a\"]") =>
+            $"{{\"order_id\":{id},\"placed_at\":{placedAt},\"amount\":{amount},\"channel\":{channel},\"tags\":{tags}}}";
+
+        var definition = DatasetDefinition.Parse(Encoding.UTF8.GetBytes(Definition), "orders.json");
+        var result = await RunDefinedAsync(Definition,
+            Order("\"o1\""), Order("\"o2\"", placedAt: "null"), Order("\"o3\"", amount: "null"), Order("\"o4\"", channel: "\" \\t \""),
+            Order("\"o5\"", tags: "null"), Order("\"o6\"", tags: "[]"), Order("null"), Order("\"o8\"", channel: "null", tags: "null"));
+
+        Assert.Equal((8L, 2L, 6L, 0L), (result.RowsIn, result.RowsOut, result.Quarantined, result.Warned));
+        Assert.Equal(["o1|web|[a]", "o6|web|[]"], await _lake.RowsAsync("silver/orders", "order_id, channel, CAST(tags AS VARCHAR)", "order_id"));
+        Assert.Equal(
+        [
+            "1|placed_at_present|placed_at is missing",
+            "2|amount_required|amount is missing",
+            "3|channel_present|channel is missing",
+            "4|tags_present|tags is missing",
+            "6|missing_id|order_id (part of the id) is missing",
+            "7|channel_present, tags_present|channel is missing; tags is missing",
+        ], await _lake.RowsAsync("silver/orders_quarantine", "source_offset, rule, message", "source_offset"));
+        Assert.Equal(
+        [
+            "amount_required|drop|8|1", "channel_seen|warn|8|2", "placed_at_present|drop|8|1", "channel_present|drop|8|2", "tags_present|drop|8|2", "missing_id|drop|8|1",
+        ], result.Rules.Where(r => !SilverRules.For(definition).Contains(r.Rule) || r.Rule == SilverRules.MissingId).Select(r => $"{r.Rule}|{r.Action}|{r.Checked}|{r.Failed}"));
+        Assert.True(SilverReplayOptions.IsKnownRule(definition, "tags_present"));
+        Assert.False(SilverReplayOptions.IsKnownRule(definition, "amount_present"));
+    }
 }
 
 public sealed class SilverRerunTests(EngineFixture fixture) : IClassFixture<EngineFixture>, IDisposable

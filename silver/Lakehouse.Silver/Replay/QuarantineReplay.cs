@@ -47,7 +47,7 @@ internal sealed class QuarantineReplay(SilverJob job, DatasetDefinition definiti
         var name = definition.Name;
         if (options.Rule is { } only && !SilverReplayOptions.IsKnownRule(definition, only))
             throw new LakehouseException(LakehouseErrorReason.InvalidInput,
-                $"Dataset {name} has no rule named '{only}' (its rules: {string.Join(", ", SilverRules.For(definition).Concat(definition.Expectations.Select(e => e.Name)))}).");
+                $"Dataset {name} has no rule named '{only}' (its rules: {string.Join(", ", SilverReplayOptions.RuleNames(definition))}).");
         var silver = job.Table(SilverTables.Silver(name));
         var quarantine = job.Table(SilverTables.Quarantine(name));
         if (!await quarantine.ExistsAsync(cancellationToken).ConfigureAwait(false) || !await silver.ExistsAsync(cancellationToken).ConfigureAwait(false))

@@ -43,8 +43,15 @@ public sealed class SilverReplayOptions
         if (From > To) throw new ArgumentException($"From ({From:yyyy-MM-dd}) is after To ({To:yyyy-MM-dd}).");
     }
 
-    internal static bool IsKnownRule(DatasetDefinition definition, string rule) =>
-        SilverRules.For(definition).Contains(rule) || definition.Expectations.Any(e => e.Name == rule);
+    internal static bool IsKnownRule(DatasetDefinition definition, string rule) => RuleNames(definition).Contains(rule);
+
+    /// <summary>
+    /// Every rule a row of <paramref name="definition"/> can be quarantined by: silver's own, the expectations, and the not_null rules
+    /// silver adds for non-nullable columns (<see cref="DatasetDefinition.NotNullableRules"/>).
+    /// </summary>
+    internal static IEnumerable<string> RuleNames(DatasetDefinition definition) =>
+        SilverRules.For(definition).Concat(definition.Expectations.Select(e => e.Name))
+            .Concat(definition.NotNullableRules(definition.Expectations.Where(e => e.Enabled)).Select(e => e.Name));
 }
 
 /// <summary>What a replay of one dataset's quarantine did (or, for a dry run, would do). Counts are quarantine rows.</summary>
