@@ -315,11 +315,14 @@ internal sealed class AccessLogParser : ITextLineParser
         range = null;
         if (s.Length > 4 && s[4] == (byte)'-')
         {
-            // ISO-8601 (nginx $time_iso8601): the bytes are ASCII when valid.
+            // ISO-8601 (nginx $time_iso8601), decoded as UTF-8 (the line is valid UTF-8: TextLine.Check) so that a message shows the
+            // text as written; read a byte at a time, U+2212 showed as 'â' and two C1 control characters. An offset's minus is '-'
+            // only, as before: access logs write no other, and JSON timestamps do not take U+2212 either. The text between the
+            // brackets is at most 64 bytes, and UTF-8 never decodes to more characters than it has bytes.
             at = 0;
             Span<char> chars = stackalloc char[s.Length];
-            for (var k = 0; k < s.Length; k++) chars[k] = (char)s[k];
-            if (TimestampFormat.TryParseIso8601(chars, out utc, out var problem)) return true;
+            chars = chars[..Encoding.UTF8.GetChars(s, chars)];
+            if (TimestampFormat.TryParseIso8601(chars, out utc, out var problem, asciiMinus: true)) return true;
             range = problem!.Replace($"'{TextLine.Quote(chars)}' ", "", StringComparison.Ordinal);
             return false;
         }

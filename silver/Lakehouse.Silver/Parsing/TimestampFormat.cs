@@ -109,12 +109,12 @@ internal sealed class TimestampFormat
     /// <summary>
     /// ISO-8601 as logs write it: <c>YYYY-MM-DD</c>, then optionally <c>T</c> (or a space) and <c>hh:mm[:ss[.f…]]</c>, then
     /// optionally <c>Z</c> or an offset <c>±hh:mm</c>, <c>±hhmm</c>, <c>±hh</c> (a space before the offset is allowed). A date
-    /// alone is midnight; a time without a zone is UTC.
+    /// alone is midnight; a time without a zone is UTC. The minus of an offset may be U+2212 unless <paramref name="asciiMinus"/>.
     /// </summary>
-    internal static bool TryParseIso8601(ReadOnlySpan<char> text, out DateTime utc, out string? problem)
+    internal static bool TryParseIso8601(ReadOnlySpan<char> text, out DateTime utc, out string? problem, bool asciiMinus = false)
     {
         utc = default;
-        var p = new Cursor(text);
+        var p = new Cursor(text) { AsciiMinus = asciiMinus };
         if (!p.Digits(4, 4, out var year) || !p.Char('-') || !p.Digits(2, 2, out var month) || !p.Char('-') || !p.Digits(2, 2, out var day))
             return p.Fail("ISO-8601", "YYYY-MM-DD", out problem);
         int hour = 0, minute = 0, second = 0;
@@ -260,6 +260,9 @@ internal sealed class TimestampFormat
 
         internal int Position { get; private set; }
 
+        /// <summary>True when an offset's minus is '-' only, not also U+2212 (MINUS SIGN).</summary>
+        internal bool AsciiMinus { get; init; }
+
         internal readonly bool AtEnd => Position == _text.Length;
 
         internal bool Char(char c)
@@ -318,7 +321,7 @@ internal sealed class TimestampFormat
         {
             minutes = 0;
             var start = Position;
-            if (!Char('+') && !Char('-') && !Char('\u2212')) return false;
+            if (!Char('+') && !Char('-') && (AsciiMinus || !Char('\u2212'))) return false;
             var sign = _text[start] == '+' ? 1 : -1;
             if (!Digits(2, 2, out int hh) || hh > 23)
             {

@@ -45,6 +45,16 @@ public class AccessLogParserTests(ITestOutputHelper output)
         "access log: the timestamp '[01/Jan/0001:00:30:00 +0100]' is outside the years 1 to 9999 in UTC (byte 14)")]
     [InlineData("""127.0.0.1 - - [2024-13-01T00:00:00Z] "GET / HTTP/1.0" 200 1""",
         "access log: the timestamp '[2024-13-01T00:00:00Z]' has month 13, which does not exist (byte 14)")]
+    // Non-ASCII text in a timestamp is shown as written (before, a byte at a time: 'â\u0088\u0092' for U+2212), and U+2212 is no
+    // offset's minus in an access log, as before.
+    [InlineData("127.0.0.1 - - [2023-12-31T10:00:00\u221202:00] \"GET / HTTP/1.0\" 200 1",
+        "access log: the timestamp '[2023-12-31T10:00:00\u221202:00]' does not match ISO-8601: expected Z or an offset ±hh:mm at character 19, found '\u221202:00' (byte 14)")]
+    [InlineData("127.0.0.1 - - [2023-12-31T10:00:00 \U0001F600] \"GET / HTTP/1.0\" 200 1",
+        "access log: the timestamp '[2023-12-31T10:00:00 \U0001F600]' does not match ISO-8601: expected Z or an offset ±hh:mm at character 20, found '\U0001F600' (byte 14)")]
+    [InlineData("127.0.0.1 - - [2023-12-3\u00e9T10:00:00Z] \"GET / HTTP/1.0\" 200 1",
+        "access log: the timestamp '[2023-12-3\u00e9T10:00:00Z]' does not match ISO-8601: expected YYYY-MM-DD at character 8, found '3\u00e9T10:00:00Z' (byte 14)")]
+    [InlineData("127.0.0.1 - - [31/Dec/2023:10:00:00 \u22120200] \"GET / HTTP/1.0\" 200 1",
+        "access log: the timestamp '[31/Dec/2023:10:00:00 \u22120200]' is not [dd/Mon/yyyy:HH:mm:ss ±hhmm] (byte 36)")]
     [InlineData("127.0.0.1 - - [10/Oct/2000:13:55:36 -0700]", "access log: the line ends at byte 42, after the timestamp; expected the request in quotes")]
     [InlineData("127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] GET / HTTP/1.0 200 1",
         "access log: expected '\"' opening the request after the timestamp, found 'GET' (byte 43)")]
