@@ -215,8 +215,9 @@ public sealed partial class LakeQuery : IDisposable
                    "Several statements, and statements other than queries, run only in the unsafe mode (lakehouse sql --unsafe).";
         }
         var only = statements.Count == 1 ? FirstKeyword(statements[0]) : null;
-        // A PIVOT with an IN list is one query and runs; without one, DuckDB first creates a type of the values it finds.
-        if (only == "PIVOT")
+        // A PIVOT with an IN list is one query and runs; without one, DuckDB first creates a type of the values it finds. It may
+        // stand in a subquery or a CTE of a SELECT: the statement DuckDB refused is then a SELECT, which it is not for the user.
+        if (only is "PIVOT" or "SELECT" or "WITH" or "FROM" && PivotWord().IsMatch(StringLiterals().Replace(Comments().Replace(statements[0], " "), "''")))
             return $"{OneQuery}; this PIVOT has no IN list, so DuckDB would run it as two statements (the first creates a type of the values it finds). " +
                    "Name the values (PIVOT … ON column IN ('a', 'b') USING …), or run it in the unsafe mode (lakehouse sql --unsafe).";
         return $"{OneQuery}{(only is null ? "" : $"; this is {Article(only)} {only} statement")}. {UnsafeMode}";
@@ -307,6 +308,13 @@ public sealed partial class LakeQuery : IDisposable
 
     [GeneratedRegex(@"--[^\n]*|/\*.*?\*/", RegexOptions.Singleline)]
     private static partial Regex Comments();
+
+    /// <summary>String literals and quoted identifiers, whose text is no keyword.</summary>
+    [GeneratedRegex(@"'(?:[^']|'')*'|""(?:[^""]|"""")*""")]
+    private static partial Regex StringLiterals();
+
+    [GeneratedRegex(@"\bPIVOT\b", RegexOptions.IgnoreCase)]
+    private static partial Regex PivotWord();
 
     private static void Drop(DuckConnection connection, List<string> views, List<DeltaScan> scans)
     {

@@ -152,10 +152,13 @@ public sealed class LakeQueryTests : IDisposable
     /// One PIVOT without an IN list, which DuckDB parses into two statements, is refused as one statement, saying how to write it
     /// as one query; with the IN list it runs.
     /// </summary>
-    [Fact]
-    public async Task PrepareAsync_OnePivotWithoutInList_RefusedSayingToNameTheValues_WithThemItRuns()
+    [Theory]
+    [InlineData("PIVOT (SELECT 1 AS y, 2 AS v) ON y USING sum(v);")]
+    [InlineData("SELECT * FROM (PIVOT (SELECT 1 AS y, 2 AS v) ON y USING sum(v))")]
+    [InlineData("WITH p AS (pivot (SELECT 1 AS y, 2 AS v) ON y USING sum(v)) SELECT * FROM p")]
+    public async Task PrepareAsync_OnePivotWithoutInList_RefusedSayingToNameTheValues_WithThemItRuns(string sql)
     {
-        var e = await RefusedAsync("PIVOT (SELECT 1 AS y, 2 AS v) ON y USING sum(v);");
+        var e = await RefusedAsync(sql);
 
         Assert.Equal("Only one read-only query (SELECT, WITH … SELECT, VALUES, FROM …) can run here; this PIVOT has no IN list, so DuckDB would run it as two " +
                      "statements (the first creates a type of the values it finds). Name the values (PIVOT … ON column IN ('a', 'b') USING …), or run it in " +
