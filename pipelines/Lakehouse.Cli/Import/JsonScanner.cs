@@ -571,6 +571,9 @@ internal sealed unsafe class JsonScanner
         if (fraction)
         {
             shape.Saw(JsonKinds.Fraction, at);
+            var (whole, places) = DecimalDigits(new ReadOnlySpan<byte>(_base + pos, (int)(end - pos)));
+            if (places > shape.MostPlaces.Places) shape.MostPlaces = (places, at);
+            if (whole > shape.MostWholeDigits.Digits) shape.MostWholeDigits = (whole, at);
             // Beyond a double's range (1e400) the value would be stored as infinity, a change of the data; only an exponent or more
             // than 308 digits can get there, so other numbers are not parsed here.
             if ((exponent || digits > 308) && BeyondDouble(new ReadOnlySpan<byte>(_base + pos, (int)(end - pos))) is { } text)
@@ -589,6 +592,37 @@ internal sealed unsafe class JsonScanner
         var value = BigInteger.Parse(chars, provider: System.Globalization.CultureInfo.InvariantCulture);
         var asDouble = (double)value;
         if (double.IsInfinity(asDouble) || new BigInteger(asDouble) != value) shape.InexactDouble = SourceLocation.Min(shape.InexactDouble, at);
+    }
+
+    /// <summary>
+    /// The digits before the decimal point of a JSON number's exact value (negative for zeros after the point: <c>0.0120</c> has -1,
+    /// <c>1.5E2</c> 3, zero int.MinValue) and the decimal places it has (<c>0.0120</c> 3, <c>1.5E2</c> 0, <c>25e-3</c> 3). Inside a
+    /// struct, list or map DuckDB converts such a number to a decimal as the double of it times 10^places, which is exact only
+    /// within a double's 15 digits.
+    /// </summary>
+    internal static (int Whole, int Places) DecimalDigits(ReadOnlySpan<byte> token)
+    {
+        var e = token.IndexOfAny((byte)'e', (byte)'E');
+        var mantissa = e < 0 ? token : token[..e];
+        var exponent = 0L;
+        if (e >= 0 && !Utf8Parser.TryParse(token[(e + 1)..].TrimStart((byte)'+'), out exponent, out _)) exponent = 0;
+        exponent = Math.Clamp(exponent, -100_000, 100_000);
+        if (mantissa.Length > 0 && mantissa[0] == (byte)'-') mantissa = mantissa[1..];
+        var point = mantissa.IndexOf((byte)'.');
+        var before = point < 0 ? mantissa.Length : point;
+        int first = -1, last = -1, index = 0;
+        foreach (var b in mantissa)
+        {
+            if (b == (byte)'.') continue;
+            if (b != (byte)'0')
+            {
+                if (first < 0) first = index;
+                last = index;
+            }
+            index++;
+        }
+        if (first < 0) return (int.MinValue, 0);
+        return ((int)(before - first + exponent), (int)Math.Max(last + 1 - before - exponent, 0));
     }
 
     /// <summary>The number's text (at most 40 characters) when it is well formed and rounds to an infinite double, else null.</summary>

@@ -75,6 +75,18 @@ internal sealed class JsonShape
     /// <summary>The most digits of any integer seen here.</summary>
     internal int MaxIntegerDigits { get; set; }
 
+    /// <summary>
+    /// The most decimal places any number with a fraction or an exponent here needs to be held exactly (<c>1.50</c> needs 1,
+    /// <c>1E-5</c> needs 5), and where it was first seen.
+    /// </summary>
+    internal (int Places, SourceLocation At) MostPlaces { get; set; } = (0, SourceLocation.None);
+
+    /// <summary>
+    /// The most digits before the decimal point (negative for leading zeros after it: 0.001 has -2) of any number with a fraction
+    /// or an exponent here, and where it was first seen.
+    /// </summary>
+    internal (int Digits, SourceLocation At) MostWholeDigits { get; set; } = (int.MinValue, SourceLocation.None);
+
     /// <summary>False once a string that is not an ISO date (yyyy-mm-dd) was seen.</summary>
     internal bool AllDates { get; set; } = true;
 
@@ -149,6 +161,10 @@ internal sealed class JsonShape
         BeyondLong = SourceLocation.Min(BeyondLong, other.BeyondLong);
         InexactDouble = SourceLocation.Min(InexactDouble, other.InexactDouble);
         MaxIntegerDigits = Math.Max(MaxIntegerDigits, other.MaxIntegerDigits);
+        if (other.MostPlaces.Places > MostPlaces.Places || (other.MostPlaces.Places == MostPlaces.Places && other.MostPlaces.At.CompareTo(MostPlaces.At) < 0))
+            MostPlaces = other.MostPlaces;
+        if (other.MostWholeDigits.Digits > MostWholeDigits.Digits || (other.MostWholeDigits.Digits == MostWholeDigits.Digits && other.MostWholeDigits.At.CompareTo(MostWholeDigits.At) < 0))
+            MostWholeDigits = other.MostWholeDigits;
         AllDates &= other.AllDates;
         AllTimestamps &= other.AllTimestamps;
         if (other.CaseClash is { } clash && (CaseClash is null || clash.At.CompareTo(CaseClash.Value.At) < 0)) CaseClash = clash;

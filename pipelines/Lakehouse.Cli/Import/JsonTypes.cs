@@ -84,7 +84,7 @@ internal sealed class JsonTypes(IReadOnlyList<ImportInput> files)
     internal static JsonShape? ColumnShape(JsonShape record, string name) =>
         record.Find(name) ?? record.Children.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
 
-    private void Check(JsonShape s, DeltaType type, string path, string table)
+    private void Check(JsonShape s, DeltaType type, string path, string table, bool nested = false)
     {
         var kinds = s.Kinds & ~JsonKinds.Null;
         var allowed = type switch
@@ -109,22 +109,31 @@ internal sealed class JsonTypes(IReadOnlyList<ImportInput> files)
                 throw Refuse(s.BeyondLong, $"column '{path}' of '{table}' is long, but the whole number there is beyond its range (±9223372036854775807); nothing was imported.");
             case PrimitiveType { Name: "double" } when (kinds & JsonKinds.Integer) != 0 && s.InexactDouble.IsSet:
                 throw Refuse(s.InexactDouble, $"column '{path}' of '{table}' is double, but the whole number there has more digits than a double holds exactly; nothing was imported.");
+            // A decimal inside a struct, list or map: DuckDB converts the number through a double and rounds it to the decimal's
+            // places without a word (a top-level decimal column is read as the file's text and checked, see JsonNumberText).
+            case DecimalType d when nested && s.MostPlaces.Places > d.Scale:
+                throw Refuse(s.MostPlaces.At, $"column '{path}' of '{table}' is {StrictCast.TypeName(d)}, but the number there has {s.MostPlaces.Places} decimal places, " +
+                                              "which it cannot hold without rounding; nothing was imported.");
+            case DecimalType d when nested && s.MostWholeDigits.Digits > int.MinValue && s.MostWholeDigits.Digits + d.Scale > 15:
+                throw Refuse(s.MostWholeDigits.At, $"column '{path}' of '{table}' is {StrictCast.TypeName(d)} inside a struct, list or map, where the import reads a number " +
+                                                   $"through a double, and the number there has {s.MostWholeDigits.Digits + d.Scale} digits at {d.Scale} decimal places, more than the 15 a " +
+                                                   "double keeps; nothing was imported. Import such values from CSV or Parquet, or into a top-level column.");
             case StructType st:
                 foreach (var c in s.Children)
                 {
                     var field = st.Fields.FirstOrDefault(f => f.Name == c.Name)
                         ?? throw Refuse(c.FirstSeen, $"column '{path}' of '{table}' has no field '{c.Name}' (its fields: {string.Join(", ", st.Fields.Select(f => f.Name))}; names inside objects " +
                                                      "must match exactly); nothing was imported.");
-                    Check(c, field.Type, path + "." + c.Name, table);
+                    Check(c, field.Type, path + "." + c.Name, table, nested: true);
                 }
                 break;
             case ArrayType a when s.Element is not null:
-                Check(s.Element, a.ElementType, path + "[]", table);
+                Check(s.Element, a.ElementType, path + "[]", table, nested: true);
                 break;
             case MapType m:
                 if (m.KeyType is not PrimitiveType { Name: "string" } && s.Children.Count > 0)
                     throw Refuse(s.Children[0].FirstSeen, $"column '{path}' of '{table}' is a map with {StrictCast.TypeName(m.KeyType)} keys, which JSON object keys (strings) do not fill; nothing was imported.");
-                foreach (var c in s.Children) Check(c, m.ValueType, path + "." + c.Name, table);
+                foreach (var c in s.Children) Check(c, m.ValueType, path + "." + c.Name, table, nested: true);
                 break;
         }
     }
