@@ -265,7 +265,8 @@ public sealed class GoldJob
                 return (o.ReachesBack ? dates.Concat(dates.Select(d => d.AddDays(-1))) : dates).Concat(ahead).Where(IsLakeDate).ToHashSet();
             });
             var recomputed = datesOf.Values.SelectMany(d => d).ToHashSet();
-            await stage.CountLateAsync(recomputed, cancellationToken).ConfigureAwait(false);
+            await stage.CountLateAsync(recomputed, txn && !appendOnly ? await ArrivedAfterAsync(stage, from, cancellationToken).ConfigureAwait(false) : null, cancellationToken)
+                .ConfigureAwait(false);
             if (stage.LateEvents > 0) Log.LateEvents(job._log, definition.Name, stage.LateEvents);
             using var spool = new GoldSpool(job._engine);
             var byKey = txn && appendOnly && stage.NewArrivedLast;
@@ -614,6 +615,23 @@ public sealed class GoldJob
         {
             var segment = Uri.UnescapeDataString(path).Split('/').FirstOrDefault(s => s.StartsWith(GoldTables.EventDate + "=", StringComparison.Ordinal));
             return segment is null ? null : new() { [GoldTables.EventDate] = segment[(GoldTables.EventDate.Length + 1)..] };
+        }
+
+        /// <summary>
+        /// The newest ingest time of the rows of silver's version <paramref name="consumed"/>, which gold had consumed: what arrived after
+        /// it is new. Null (the new files are taken instead) when there is none, or that version can no longer be read.
+        /// </summary>
+        private async Task<long?> ArrivedAfterAsync(GoldStage stage, long consumed, CancellationToken cancellationToken)
+        {
+            if (consumed < 0) return null;
+            try
+            {
+                return await stage.NewestIngestAsync(await _silver.GetSnapshotAsync(consumed, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            }
+            catch (LakehouseException e) when (e.Reason is LakehouseErrorReason.NotFound or LakehouseErrorReason.CorruptLog)
+            {
+                return null;
+            }
         }
 
         /// <summary>The silver version <paramref name="table"/> records for this dataset (-1: none, or no table yet).</summary>

@@ -300,22 +300,36 @@ internal sealed class GoldStage : IDisposable
 
     /// <summary>
     /// Counts into <see cref="LateEvents"/> the rows of the dates of <paramref name="recomputed"/> and their neighbours that silver added since
-    /// gold last consumed it and that were behind the watermark in force when they arrived: one streaming pass over the new files.
+    /// gold last consumed it and that were behind the watermark in force when they arrived: one streaming pass over the new files. When
+    /// silver's commits since then did more than append (a compaction folded new rows into other files, a rerun rewrote partitions), the
+    /// new rows are those that arrived after <paramref name="arrivedAfterUs"/>, the newest ingest time of the rows gold had consumed: the
+    /// new files then missed folded rows (0 late) and held a rerun's old ones (counted again).
     /// </summary>
-    internal async Task CountLateAsync(IReadOnlySet<DateOnly> recomputed, CancellationToken cancellationToken)
+    internal async Task CountLateAsync(IReadOnlySet<DateOnly> recomputed, long? arrivedAfterUs, CancellationToken cancellationToken)
     {
         var connection = _lease.Connection;
         var dates = WithNeighbours(recomputed);
-        var files = Files(_snapshot, dates).Where(f => _newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList();
+        var files = arrivedAfterUs is null
+            ? Files(_snapshot, dates).Where(f => _newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList()
+            : Files(_snapshot, dates);
         if (files.Count == 0)
         {
             LateEvents = 0;
             return;
         }
         using var scan = await DeltaScan.CreateAsync(_silver, _snapshot, connection, new DeltaScanOptions { Files = files }, cancellationToken).ConfigureAwait(false);
+        var arrived = arrivedAfterUs is { } us ? $" AND epoch_us(s.ingest_time) > {WindowSql.Integer(us)}" : "";
         LateEvents = Convert.ToInt64(connection.Scalar(
-            $"SELECT count(*) FROM ({scan.Sql}) AS s JOIN {_events}_wm AS w USING (ingest_time) WHERE s.{_time} < w.arrival_watermark", cancellationToken),
+            $"SELECT count(*) FROM ({scan.Sql}) AS s JOIN {_events}_wm AS w USING (ingest_time) WHERE s.{_time} < w.arrival_watermark{arrived}", cancellationToken),
             CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The newest ingest time (microseconds) of the rows of <paramref name="snapshot"/> of silver; null when it holds none.</summary>
+    internal async Task<long?> NewestIngestAsync(DeltaSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        if (snapshot.Files.Count == 0) return null;
+        using var scan = await DeltaScan.CreateAsync(_silver, snapshot, _lease.Connection, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return _lease.Connection.Scalar($"SELECT max(epoch_us(ingest_time)) FROM ({scan.Sql})", cancellationToken) is long us ? us : null;
     }
 
     /// <summary>Of the rows silver added since gold last consumed it, those behind the watermark in force when they arrived.</summary>

@@ -340,6 +340,41 @@ public sealed class GoldJobTests(EngineFixture fixture) : IClassFixture<EngineFi
         Assert.Equal(["0", "2"], await _lake.RowsAsync("gold/_runs", "CAST(late_events AS VARCHAR)", "started_at"));
     }
 
+    /// <summary>
+    /// The late count when silver did more than append since gold's last run: a compaction that folded the late rows into another
+    /// file (before: 0 late, the new files held none of them), and a rerun that rewrote the day with no new rows (before: 2 late
+    /// again, its rewritten file taken for new rows). The new rows are those that arrived after the last ones gold had consumed.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Run_SilverCompactedOrRerunSinceTheLastRun_LateEventsCountedOnceEach(bool compacted)
+    {
+        var first = Enumerable.Range(0, 10).Select(i => new WebRow($"a{i}", Day1.AddHours(9).AddMinutes(i * 6), "https://x.example/", "s", 100, null, 200, Day1.AddHours(11))).ToList();
+        await _lake.AppendWebAsync(first);
+        await _lake.RunAsync();
+        var second = new List<WebRow>
+        {
+            new("b0", Day1.AddHours(8), "https://x.example/", "s", 300, null, 200, Day1.AddHours(12)),
+            new("b1", Day1.AddHours(9).AddMinutes(54).AddSeconds(-11), "https://x.example/", "s", 300, null, 200, Day1.AddHours(12)),
+            new("b2", Day1.AddHours(9).AddMinutes(54).AddSeconds(-10), "https://x.example/", "s", 300, null, 200, Day1.AddHours(12)),
+        };
+        await _lake.AppendWebAsync(second);
+        if (compacted)
+        {
+            Assert.True((await Lakehouse.Delta.Write.DeltaWriter.Create(_lake.Table("silver/weblogs")).OptimizeAsync()).Committed);
+            Assert.Equal(2, (await _lake.RunAsync()).LateEvents);
+        }
+        else
+        {
+            Assert.Equal(2, (await _lake.RunAsync()).LateEvents);
+            await _lake.ReplaceWebAsync(DateOnly.FromDateTime(Day1.UtcDateTime), DateOnly.FromDateTime(Day1.UtcDateTime), first.Concat(second));
+            Assert.Equal(0, (await _lake.RunAsync()).LateEvents);
+        }
+        AssertSameRows(Expected(first.Concat(second)), await DailyAsync());
+        Assert.Equal(compacted ? ["0", "2"] : ["0", "2", "0"], await _lake.RowsAsync("gold/_runs", "CAST(late_events AS VARCHAR)", "started_at"));
+    }
+
     [Fact]
     public async Task Run_WatermarkPassesADayWithoutNewRowsInIt_ItsLastWindowsBecomeFinal()
     {
