@@ -306,21 +306,32 @@ public sealed class ImportTypeTests(EngineFixture fixture) : IClassFixture<Engin
     /// <summary>A table with part decimal(12,5) and col3 decimal(20,10), made from a Parquet file, holding one row (1, 1).</summary>
     private async Task<string> DecimalTableAsync()
     {
-        var table = _s.Combine("d");
-        var parquet = _s.Combine("d.parquet");
-        using (var lease = fixture.Engine.Lease())
-            lease.Connection.Execute($"COPY (SELECT 1::DECIMAL(12,5) AS part, 1::DECIMAL(20,10) AS col3) TO {SqlText.Literal(parquet)} (FORMAT parquet)");
-        var r = await ImportAsync(parquet, "--to", table);
-        Assert.True(r.ExitCode == 0, r.Stderr);
+        var table = await ImportedAsync("d", "SELECT 1::DECIMAL(12,5) AS part, 1::DECIMAL(20,10) AS col3");
         Assert.Equal(["part:decimal(12,5)", "col3:decimal(20,10)"], await SchemaAsync(table));
         return table;
     }
 
-    private static async Task<List<string>> CsvRowsAsync(string table)
+    /// <summary>A table made by importing a Parquet file of <paramref name="select"/>'s rows, so that it has exactly their types.</summary>
+    private async Task<string> ImportedAsync(string name, string select)
     {
-        var read = await CliRunner.RunAsync("table", "read", table, "--format", "csv");
+        var table = _s.Combine(name);
+        var parquet = _s.Combine(name + ".parquet");
+        using (var lease = fixture.Engine.Lease())
+            lease.Connection.Execute($"COPY ({select}) TO {SqlText.Literal(parquet)} (FORMAT parquet)");
+        var r = await ImportAsync(parquet, "--to", table);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        return table;
+    }
+
+    private static async Task<List<string>> CsvRowsAsync(string table) => [.. (await ReadLinesAsync(table, "csv")).Skip(1).Order(StringComparer.Ordinal)];
+
+    private static async Task<List<string>> JsonRowsAsync(string table) => [.. (await ReadLinesAsync(table, "jsonl")).Order(StringComparer.Ordinal)];
+
+    private static async Task<string[]> ReadLinesAsync(string table, string format)
+    {
+        var read = await CliRunner.RunAsync("table", "read", table, "--format", format);
         Assert.True(read.ExitCode == 0, read.Stderr);
-        return [.. read.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Order(StringComparer.Ordinal)];
+        return read.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 
     /// <summary>
@@ -357,23 +368,8 @@ public sealed class ImportTypeTests(EngineFixture fixture) : IClassFixture<Engin
         Assert.Contains("""{"g":{"x":123.4,"y":[0.1000000000,0.0000000025,12345.0123000000]},"m":{"k":-0.5}}""", await JsonRowsAsync(table));
     }
 
-    private async Task<string> NestedDecimalTableAsync()
-    {
-        var table = _s.Combine("nd");
-        var parquet = _s.Combine("nd.parquet");
-        using (var lease = fixture.Engine.Lease())
-            lease.Connection.Execute($"COPY (SELECT {{'x': 0::DECIMAL(5,2), 'y': [0::DECIMAL(20,10)]}} AS g, MAP {{}}::MAP(VARCHAR, DECIMAL(4,2)) AS m) TO {SqlText.Literal(parquet)} (FORMAT parquet)");
-        var r = await ImportAsync(parquet, "--to", table);
-        Assert.True(r.ExitCode == 0, r.Stderr);
-        return table;
-    }
-
-    private static async Task<List<string>> JsonRowsAsync(string table)
-    {
-        var read = await CliRunner.RunAsync("table", "read", table, "--format", "jsonl");
-        Assert.True(read.ExitCode == 0, read.Stderr);
-        return [.. read.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal)];
-    }
+    private Task<string> NestedDecimalTableAsync() =>
+        ImportedAsync("nd", "SELECT {'x': 0::DECIMAL(5,2), 'y': [0::DECIMAL(20,10)]} AS g, MAP {}::MAP(VARCHAR, DECIMAL(4,2)) AS m");
 
     /// <summary>
     /// JSON numbers into a decimal column keep every digit the file holds: DuckDB's reader took them through a double, and
