@@ -453,7 +453,7 @@ public sealed class SilverJob
             {
                 var (message, position) = stage.FirstFailure(failed[0].Rule, cancellationToken);
                 // The example is the event's data: a line break in it would start a forged line in the log and the terminal.
-                message = string.Concat(message.Select(c => char.IsControl(c) ? string.Create(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}") : c.ToString()));
+                message = SilverStage.Printable(message);
                 var partial = Result(range is null ? "incremental" : "rerun", new Totals(-1), counts);
                 await RecordAsync(partial, "failed", null, cancellationToken).ConfigureAwait(false);
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput,

@@ -140,8 +140,8 @@ internal sealed class SilverStage : IDisposable
         connection.Execute($"DELETE FROM {Checked} WHERE NOT {InRange(date)}", cancellationToken);
     }
 
-    /// <summary>A position for a message: control characters as <c>\uXXXX</c> (a line break in it would forge a line of the log).</summary>
-    private static string Printable(string text) =>
+    /// <summary>Text of an event (a position, a value) for a message: control characters as <c>\uXXXX</c> (a line break would forge a line of the log).</summary>
+    internal static string Printable(string text) =>
         string.Concat(text.Select(c => char.IsControl(c) ? string.Create(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}") : c.ToString()));
 
     /// <summary>

@@ -66,12 +66,8 @@ internal static partial class CaptureReader
                     cancellationToken.ThrowIfCancellationRequested();
                     var r = reader.Next();
                     count++;
-                    var body = r["Body"] switch
-                    {
-                        byte[] bytes => bytes,
-                        null => [],
-                        var other => throw new InvalidDataException($"its Body is a {other.GetType().Name}, not bytes"),
-                    };
+                    // Bytes or null: the schema was checked above (IsBytes).
+                    var body = r["Body"] as byte[] ?? [];
                     var sequence = Convert.ToInt64(r["SequenceNumber"], CultureInfo.InvariantCulture);
                     handler(body, sequence, count, EnqueuedTime(r["EnqueuedTimeUtc"] as string), PartitionKey(r));
                 }

@@ -554,29 +554,43 @@ internal sealed unsafe class JsonScanner
         var end = pos;
         var digits = 0;
         var fraction = false;
-        var exponent = false;
+        long exponentAt = -1;
+        // Of the mantissa's digits: how many stand before its '.', and the first and last that are not 0 (a fraction's places and whole digits).
+        int mantissa = 0, before = -1, first = -1, last = -1;
         if (_base[end] == (byte)'-') end++;
         if (end < _viewLength && (_base[end] | 0x20) is (byte)'i' or (byte)'n') throw NotJsonWord(pos, at); // -Infinity, -nan
         for (; end < _viewLength; end++)
         {
             var b = _base[end];
-            if ((uint)(b - '0') <= 9) digits++;
+            if ((uint)(b - '0') <= 9)
+            {
+                digits++;
+                if (exponentAt >= 0) continue;
+                if (b != (byte)'0')
+                {
+                    if (first < 0) first = mantissa;
+                    last = mantissa;
+                }
+                mantissa++;
+            }
             else if (b is (byte)'.' or (byte)'e' or (byte)'E' or (byte)'+' or (byte)'-')
             {
                 fraction = true;
-                exponent |= b is (byte)'e' or (byte)'E';
+                if (b == (byte)'.' && exponentAt < 0 && before < 0) before = mantissa;
+                else if (b is (byte)'e' or (byte)'E' && exponentAt < 0) exponentAt = end;
             }
             else break;
         }
         if (fraction)
         {
             shape.Saw(JsonKinds.Fraction, at);
-            var (whole, places) = DecimalDigits(new ReadOnlySpan<byte>(_base + pos, (int)(end - pos)));
-            if (places > shape.MostPlaces.Places) shape.MostPlaces = (places, at);
-            if (whole > shape.MostWholeDigits.Digits) shape.MostWholeDigits = (whole, at);
+            var exponent = 0L;
+            if (exponentAt >= 0 && !Utf8Parser.TryParse(new ReadOnlySpan<byte>(_base + exponentAt + 1, (int)(end - exponentAt - 1)).TrimStart((byte)'+'), out exponent, out _))
+                exponent = 0;
+            NoteDecimalDigits(shape, at, before < 0 ? mantissa : before, first, last, Math.Clamp(exponent, -100_000, 100_000));
             // Beyond a double's range (1e400) the value would be stored as infinity, a change of the data; only an exponent or more
             // than 308 digits can get there, so other numbers are not parsed here.
-            if ((exponent || digits > 308) && BeyondDouble(new ReadOnlySpan<byte>(_base + pos, (int)(end - pos))) is { } text)
+            if ((exponentAt >= 0 || digits > 308) && BeyondDouble(new ReadOnlySpan<byte>(_base + pos, (int)(end - pos))) is { } text)
                 throw Refuse(at.Line, $"holds the number {text}, beyond the range of a double (about ±1.8e308), which the import would store as infinity; " +
                                       "nothing was imported. Send such a value as a string.");
             return;
@@ -595,34 +609,19 @@ internal sealed unsafe class JsonScanner
     }
 
     /// <summary>
-    /// The digits before the decimal point of a JSON number's exact value (negative for zeros after the point: <c>0.0120</c> has -1,
-    /// <c>1.5E2</c> 3, zero int.MinValue) and the decimal places it has (<c>0.0120</c> 3, <c>1.5E2</c> 0, <c>25e-3</c> 3). Inside a
-    /// struct, list or map DuckDB converts such a number to a decimal as the double of it times 10^places, which is exact only
-    /// within a double's 15 digits.
+    /// Notes in <paramref name="shape"/> the decimal places a number with a fraction or an exponent has (<c>0.0120</c> 3, <c>1.5E2</c> 0,
+    /// <c>25e-3</c> 3) and its digits before the decimal point (negative for zeros after it: <c>0.0120</c> has -1, <c>1.5E2</c> 3; none
+    /// for zero), from its mantissa's digits: <paramref name="before"/> of them stand before its point, <paramref name="first"/> and
+    /// <paramref name="last"/> are the first and last that are not 0 (-1: none). Inside a struct, list or map DuckDB converts such a
+    /// number to a decimal as the double of it times 10^places, which is exact only within a double's 15 digits (<see cref="JsonTypes"/>).
     /// </summary>
-    internal static (int Whole, int Places) DecimalDigits(ReadOnlySpan<byte> token)
+    private static void NoteDecimalDigits(JsonShape shape, SourceLocation at, int before, int first, int last, long exponent)
     {
-        var e = token.IndexOfAny((byte)'e', (byte)'E');
-        var mantissa = e < 0 ? token : token[..e];
-        var exponent = 0L;
-        if (e >= 0 && !Utf8Parser.TryParse(token[(e + 1)..].TrimStart((byte)'+'), out exponent, out _)) exponent = 0;
-        exponent = Math.Clamp(exponent, -100_000, 100_000);
-        if (mantissa.Length > 0 && mantissa[0] == (byte)'-') mantissa = mantissa[1..];
-        var point = mantissa.IndexOf((byte)'.');
-        var before = point < 0 ? mantissa.Length : point;
-        int first = -1, last = -1, index = 0;
-        foreach (var b in mantissa)
-        {
-            if (b == (byte)'.') continue;
-            if (b != (byte)'0')
-            {
-                if (first < 0) first = index;
-                last = index;
-            }
-            index++;
-        }
-        if (first < 0) return (int.MinValue, 0);
-        return ((int)(before - first + exponent), (int)Math.Max(last + 1 - before - exponent, 0));
+        if (first < 0) return;
+        var places = (int)Math.Max(last + 1 - before - exponent, 0);
+        var whole = (int)(before - first + exponent);
+        if (places > shape.MostPlaces.Places) shape.MostPlaces = (places, at);
+        if (whole > shape.MostWholeDigits.Digits) shape.MostWholeDigits = (whole, at);
     }
 
     /// <summary>The number's text (at most 40 characters) when it is well formed and rounds to an infinite double, else null.</summary>

@@ -61,13 +61,13 @@ internal static class PartitionEncoding
     /// Why a row whose partition column <paramref name="column"/> holds the empty string is refused: Delta stores partition values
     /// as text and reads an empty one back as null (PROTOCOL.md, "Partition Value Serialization"), so writing it would change it.
     /// </summary>
-    internal static string EmptyStringMessage(string column) =>
-        $"Column '{column}' is a partition column, and a row holds the empty string in it: Delta stores partition values as text and reads " +
-        "an empty one back as null, so the row would change. Nothing was written; give such rows null (or another value) there, or partition by another column.";
+    internal static string EmptyStringMessage(string column) => EmptyValueMessage(column, "the empty string");
 
     /// <summary>Why a row whose binary partition column <paramref name="column"/> holds no bytes is refused: as <see cref="EmptyStringMessage"/>.</summary>
-    internal static string EmptyBinaryMessage(string column) =>
-        $"Column '{column}' is a partition column, and a row holds an empty binary value (no bytes) in it: Delta stores partition values as text and reads " +
+    internal static string EmptyBinaryMessage(string column) => EmptyValueMessage(column, "an empty binary value (no bytes)");
+
+    private static string EmptyValueMessage(string column, string value) =>
+        $"Column '{column}' is a partition column, and a row holds {value} in it: Delta stores partition values as text and reads " +
         "an empty one back as null, so the row would change. Nothing was written; give such rows null (or another value) there, or partition by another column.";
 
     /// <summary>

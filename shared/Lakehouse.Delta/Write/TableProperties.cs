@@ -67,7 +67,7 @@ internal static partial class TableProperties
 
     /// <summary>Whether expired log files are deleted after a checkpoint (delta.enableExpiredLogCleanup, true unless "false").</summary>
     internal static bool IsExpiredLogCleanupEnabled(IReadOnlyDictionary<string, string> configuration) =>
-        !(configuration.TryGetValue(EnableExpiredLogCleanup, out var v) && string.Equals(v.Trim(), "false", StringComparison.OrdinalIgnoreCase));
+        !(configuration.TryGetValue(EnableExpiredLogCleanup, out var v) && ParseBoolean(v.Trim()) == false);
 
     /// <summary>
     /// The txns of <paramref name="transactions"/> (a snapshot's) that have expired under the <see cref="TxnRetentionDurationPrefix"/>
