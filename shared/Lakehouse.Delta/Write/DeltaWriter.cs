@@ -440,8 +440,8 @@ public sealed partial class DeltaWriter
         if (!removes) return;
         if (TableProperties.IsAppendOnly(config, table))
             throw new LakehouseException(LakehouseErrorReason.InvalidInput, $"Table '{table}' is append-only (delta.appendOnly = true): rows cannot be replaced or deleted.");
-        if (config.TryGetValue("delta.enableChangeDataFeed", out var cdf) && string.Equals(cdf, "true", StringComparison.OrdinalIgnoreCase))
+        if (TableProperties.ChangeDataFeedOn(config) is var (key, value))
             throw new LakehouseException(LakehouseErrorReason.UnsupportedFeature,
-                $"Table '{table}' has the change data feed enabled; replacing or deleting rows would need change data files, which this writer does not write.");
+                $"Table '{table}' has the change data feed enabled ({key} = '{value}'); replacing or deleting rows would need change data files, which this writer does not write.");
     }
 }

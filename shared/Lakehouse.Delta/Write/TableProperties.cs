@@ -35,7 +35,7 @@ internal static partial class TableProperties
     /// <summary>Properties a table created here may not carry: each needs a table feature outside the Synapse profile.</summary>
     private static readonly string[] Refused =
     [
-        "delta.columnMapping.mode", "delta.enableDeletionVectors", "delta.enableChangeDataFeed", "delta.enableRowTracking",
+        "delta.columnMapping.mode", "delta.enableDeletionVectors", "delta.enableChangeDataFeed", "delta.enableChangeDataCapture", "delta.enableRowTracking",
         "delta.enableInCommitTimestamps", "delta.minReaderVersion", "delta.minWriterVersion", "delta.checkpointPolicy",
         "delta.enableIcebergCompatV1", "delta.enableIcebergCompatV2", "delta.enableTypeWidening",
     ];
@@ -65,9 +65,25 @@ internal static partial class TableProperties
     internal static TimeSpan LogRetentionOf(IReadOnlyDictionary<string, string> configuration) =>
         configuration.TryGetValue(LogRetentionDuration, out var v) && ParseInterval(v) is { } t ? t : DefaultLogRetention;
 
-    /// <summary>Whether expired log files are deleted after a checkpoint (delta.enableExpiredLogCleanup, true unless "false").</summary>
+    /// <summary>
+    /// Whether expired log files are deleted after a checkpoint: delta.enableExpiredLogCleanup absent or true. A value that is neither
+    /// true nor false (set by another tool) keeps the log: deleting it cannot be undone, and keeping it is always safe.
+    /// </summary>
     internal static bool IsExpiredLogCleanupEnabled(IReadOnlyDictionary<string, string> configuration) =>
-        !(configuration.TryGetValue(EnableExpiredLogCleanup, out var v) && ParseBoolean(v.Trim()) == false);
+        !configuration.TryGetValue(EnableExpiredLogCleanup, out var v) || ParseBoolean(v) == true;
+
+    private static readonly string[] ChangeDataFeedNames = ["delta.enableChangeDataFeed", "delta.enableChangeDataCapture"];
+
+    /// <summary>
+    /// The change data feed's property, or its older name that Delta still reads (<c>delta.enableChangeDataCapture</c>), with its value,
+    /// when it is set to anything but false (a value Delta cannot read is not taken as off); null when the feed is off. While it is on,
+    /// a writer that replaces or deletes rows must also write change data files.
+    /// </summary>
+    internal static (string Key, string Value)? ChangeDataFeedOn(IReadOnlyDictionary<string, string> configuration) =>
+        ChangeDataFeedNames
+            .Where(k => configuration.TryGetValue(k, out var v) && ParseBoolean(v) != false)
+            .Select(k => ((string, string)?)(k, configuration[k]))
+            .FirstOrDefault();
 
     /// <summary>
     /// The txns of <paramref name="transactions"/> (a snapshot's) that have expired under the <see cref="TxnRetentionDurationPrefix"/>

@@ -344,6 +344,30 @@ public sealed class DeltaCheckpointWriterTests(EngineFixture fixture) : IClassFi
         }
     }
 
+    /// <summary>
+    /// A delta.enableExpiredLogCleanup that another tool set to a value that is neither true nor false keeps the log: before, anything but
+    /// "false" (after trimming) meant on, so "off" or "0" deleted expired commits, which cannot be undone. True in any case still cleans.
+    /// </summary>
+    [Fact]
+    public async Task Cleanup_EnableExpiredLogCleanupNeitherTrueNorFalse_NothingDeleted()
+    {
+        using var t = new LocalTable(_engine, new DeltaWriteOptions { TableProperties = new Dictionary<string, string> { ["delta.checkpointInterval"] = "5" } });
+        for (var i = 0; i < 7; i++) await t.Writer.AppendAsync(WriteTestKit.Rows(i, i + 1)); // versions 0-6, checkpoint 5
+        await LogCleanup.WhenDoneAsync(t.Table.Location);
+        Age(t, TimeSpan.FromDays(31));
+        var before = LogNames(t);
+        var later = DateTimeOffset.UtcNow.AddHours(2); // past the hour a process waits between two cleanups of a table
+        foreach (var value in new[] { "off", "0", " false", "true ", "" })
+        {
+            var configuration = new Dictionary<string, string> { ["delta.enableExpiredLogCleanup"] = value };
+            Assert.Equal(0, await LogCleanup.RunAsync(t.Table, configuration, later, CancellationToken.None));
+            Assert.Equal(before, LogNames(t));
+        }
+        var on = new Dictionary<string, string> { ["delta.enableExpiredLogCleanup"] = "TRUE" };
+        Assert.Equal(5, await LogCleanup.RunAsync(t.Table, on, later, CancellationToken.None)); // commits 0-4
+        Assert.Equal(["00000000000000000005.checkpoint.parquet", "00000000000000000005.json", "00000000000000000006.json", "_last_checkpoint"], LogNames(t));
+    }
+
     [Fact]
     public void Create_LogRetentionThatIsNoInterval_Refused()
     {

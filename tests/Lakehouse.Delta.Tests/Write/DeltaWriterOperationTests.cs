@@ -26,11 +26,7 @@ public sealed class DeltaWriterOperationTests(EngineFixture fixture) : IClassFix
     {
         using var t = new LocalTable(_engine);
         await t.Writer.AppendAsync(WriteTestKit.Rows(0, 2));
-        var log = Path.Combine(t.Root, "_delta_log");
-        var metadata = File.ReadAllLines(Path.Combine(log, "00000000000000000000.json")).Single(l => l.StartsWith("{\"metaData\"", StringComparison.Ordinal));
-        var edited = metadata.Replace("\"configuration\":{}", $"\"configuration\":{{\"delta.appendOnly\":{JsonSerializer.Serialize(value)}}}", StringComparison.Ordinal);
-        Assert.NotEqual(metadata, edited);
-        await File.WriteAllTextAsync(Path.Combine(log, "00000000000000000001.json"), "{\"commitInfo\":{\"timestamp\":1700000000000,\"operation\":\"SET TBLPROPERTIES\"}}\n" + edited + "\n");
+        await SetByAnotherToolAsync(t, "delta.appendOnly", value);
         var message = $"Table '{t.Root}' has delta.appendOnly = '{value}', which is neither true nor false: this writer cannot tell whether the table is append-only, " +
             "so it replaces and deletes no rows in it. Set the property to true or false (lakehouse table set-properties <table> delta.appendOnly=true).";
 
@@ -43,6 +39,49 @@ public sealed class DeltaWriterOperationTests(EngineFixture fixture) : IClassFix
         await t.Writer.AppendAsync(WriteTestKit.Rows(2, 3));
         Assert.Equal(["0", "1", "2"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t ORDER BY id"));
         await t.Writer.SetPropertiesAsync(new Dictionary<string, string> { ["delta.appendOnly"] = "false" }, []);
+        await t.Writer.OverwriteAsync(WriteTestKit.Rows(10, 12));
+        Assert.Equal(["10", "11"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t ORDER BY id"));
+    }
+
+    /// <summary>Commits <paramref name="version"/> of <paramref name="t"/> (the next one), setting one table property as another tool could have, unchecked.</summary>
+    private static async Task SetByAnotherToolAsync(LocalTable t, string key, string value, int version = 1)
+    {
+        var log = Path.Combine(t.Root, "_delta_log");
+        var metadata = File.ReadAllLines(Path.Combine(log, "00000000000000000000.json")).Single(l => l.StartsWith("{\"metaData\"", StringComparison.Ordinal));
+        var edited = metadata.Replace("\"configuration\":{}", $"\"configuration\":{{{JsonSerializer.Serialize(key)}:{JsonSerializer.Serialize(value)}}}", StringComparison.Ordinal);
+        Assert.NotEqual(metadata, edited);
+        await File.WriteAllTextAsync(Path.Combine(log, $"{version:D20}.json"), "{\"commitInfo\":{\"timestamp\":1700000000000,\"operation\":\"SET TBLPROPERTIES\"}}\n" + edited + "\n");
+    }
+
+    /// <summary>
+    /// A table whose change data feed another tool turned on, under its name or the older one Delta still reads
+    /// (delta.enableChangeDataCapture), or with a value Delta could not read, refuses writes that replace or delete rows, naming the
+    /// property: they would need change data files. Before, only delta.enableChangeDataFeed = true was seen, and an overwrite of a table
+    /// with the older name left its change feed without the rows it replaced. Appends need no change data files and go on; false lets
+    /// the overwrite through.
+    /// </summary>
+    [Theory]
+    [InlineData("delta.enableChangeDataFeed", "true")]
+    [InlineData("delta.enableChangeDataFeed", "True")]
+    [InlineData("delta.enableChangeDataFeed", "yes")]
+    [InlineData("delta.enableChangeDataCapture", "true")]
+    [InlineData("delta.enableChangeDataCapture", "1")]
+    public async Task OverwriteAsync_ChangeDataFeedOnByAnotherTool_RefusedNamingThePropertyAppendsGoOn(string key, string value)
+    {
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 2));
+        await SetByAnotherToolAsync(t, key, value);
+        var message = $"Table '{t.Root}' has the change data feed enabled ({key} = '{value}'); replacing or deleting rows would need change data files, which this writer does not write.";
+
+        var overwrite = await Assert.ThrowsAsync<LakehouseException>(() => t.Writer.OverwriteAsync(WriteTestKit.Rows(10, 12)));
+        var delete = await Assert.ThrowsAsync<LakehouseException>(() => t.Writer.DeleteAsync("id = 0"));
+
+        Assert.Equal((LakehouseErrorReason.UnsupportedFeature, message), (overwrite.Reason, overwrite.Message));
+        Assert.Equal((LakehouseErrorReason.UnsupportedFeature, message), (delete.Reason, delete.Message));
+        Assert.Equal(1, (await t.Table.GetSnapshotAsync()).Version);
+        await t.Writer.AppendAsync(WriteTestKit.Rows(2, 3));
+        Assert.Equal(["0", "1", "2"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t ORDER BY id"));
+        await SetByAnotherToolAsync(t, key, "false", version: 3);
         await t.Writer.OverwriteAsync(WriteTestKit.Rows(10, 12));
         Assert.Equal(["10", "11"], await WriteTestKit.QueryAsync(t.Table, "SELECT id::VARCHAR FROM t ORDER BY id"));
     }

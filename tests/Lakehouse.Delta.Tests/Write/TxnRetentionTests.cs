@@ -140,6 +140,7 @@ public sealed class TxnRetentionTests(EngineFixture fixture) : IClassFixture<Eng
     [InlineData("delta.compatibility.symlinkFormatManifest.enabled", "enabled", "must be true or false, not 'enabled'")]
     [InlineData("delta.enableFullRetentionRollback", "no", "must be true or false, not 'no'")]
     [InlineData("delta.enableDeletionVectors", "true", "is not supported by this writer")]
+    [InlineData("delta.enableChangeDataCapture", "true", "is not supported by this writer")]
     [InlineData("owner\n", "ops", "holds a control character")]
     public async Task SetPropertiesAsync_AValueTheWriterCannotHonour_RefusedAndNothingCommitted(string key, string value, string message)
     {
