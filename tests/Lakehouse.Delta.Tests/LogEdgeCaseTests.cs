@@ -179,6 +179,46 @@ public sealed class LogEdgeCaseTests(EngineFixture fixture) : IClassFixture<Engi
         Assert.Contains("one", e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// An empty partition value is null for every type (PROTOCOL.md: "An empty string for any type translates to a null partition
+    /// value"), strings and binary included. Before, another writer's empty string partition value read as '' and an empty binary one
+    /// as zero bytes, and a filter on IS NULL missed those rows.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Read_EmptyStringOrBinaryPartitionValueFromAnotherWriter_ReadAsNull(bool includeFilePath)
+    {
+        var strings = Copy("golden/data-reader-partition-values");
+        var commit = Log(strings, Commit(0));
+        var text = await File.ReadAllTextAsync(commit);
+        Assert.Contains("\"as_string\":\"1\"", text, StringComparison.Ordinal);
+        await File.WriteAllTextAsync(commit, text.Replace("\"as_string\":\"1\"", "\"as_string\":\"\"", StringComparison.Ordinal));
+        var binary = Copy("dat/v0.0.2/multi_partitioned");
+        var changed = 0;
+        foreach (var file in Directory.GetFiles(Path.Combine(binary, "_delta_log"), "*.json"))
+        {
+            var log = await File.ReadAllTextAsync(file);
+            if (!log.Contains("\"data\":\"hello\"", StringComparison.Ordinal)) continue;
+            await File.WriteAllTextAsync(file, log.Replace("\"data\":\"hello\"", "\"data\":\"\"", StringComparison.Ordinal));
+            changed++;
+        }
+        Assert.True(changed > 0);
+        using var lease = _engine.Lease();
+        async Task<List<string>> RowsAsync(string root, string select)
+        {
+            var table = Open(root);
+            using var scan = await DeltaScan.CreateAsync(table, await table.GetSnapshotAsync(), lease.Connection, new DeltaScanOptions { IncludeFilePath = includeFilePath });
+            using var r = lease.Connection.Query($"SELECT {select} FROM ({scan.Sql}) ORDER BY 1");
+            var rows = new List<string>();
+            while (r.Read()) rows.Add(r.GetString(0));
+            return rows;
+        }
+
+        Assert.Equal(["0|0", "1|<null>", "<null>|<null>"], await RowsAsync(strings, "coalesce(CAST(as_int AS VARCHAR), '<null>') || '|' || coalesce(as_string, '<null>')"));
+        Assert.Equal(["/%20%f|<null>", "b|😈"], await RowsAsync(binary, "coalesce(letter, '<null>') || '|' || coalesce(decode(data), '<null>')"));
+    }
+
     [Fact]
     public async Task Read_PartitionedFilesInRuns_PartitionColumnsTypedAndFilteredLikeTheJoin()
     {

@@ -284,11 +284,14 @@ public sealed class DeltaScan : IDisposable
         return null;
     }
 
-    /// <summary>Converts a serialized partition value (PROTOCOL.md "Partition Value Serialization") to its type.</summary>
+    /// <summary>
+    /// Converts a serialized partition value (PROTOCOL.md "Partition Value Serialization") to its type. An empty string is null for
+    /// every type, strings and binary included (the protocol says so; this writer refuses to write one, other writers may).
+    /// </summary>
     private static string PartitionCast(string column, DeltaType type) => type switch
     {
-        PrimitiveType { Name: "string" } => column,
-        PrimitiveType { Name: "binary" } => $"encode({column})",
+        PrimitiveType { Name: "string" } => $"NULLIF({column}, '')",
+        PrimitiveType { Name: "binary" } => $"encode(NULLIF({column}, ''))",
         _ => $"CAST(NULLIF({column}, '') AS {type.ToDuckDb()})",
     };
 
