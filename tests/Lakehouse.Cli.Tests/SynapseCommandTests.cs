@@ -133,6 +133,38 @@ public sealed class SynapseCommandTests : IDisposable
             "or https://<account>.dfs.core.windows.net/<container>/<path>\n"), (bad.ExitCode, bad.Stderr));
     }
 
+    /// <summary>
+    /// A SAS pasted into the storage URL (the option, its environment variable, or the lake's own address) is refused without being
+    /// echoed: the messages showed the whole URL, signature included, where every other message of the CLI cuts the query off.
+    /// </summary>
+    [Theory]
+    [InlineData("--storage-url", "abfss://lake@lakeacct.dfs.core.windows.net/prod?sv=2024-08-04&sp=rl&sig=SIGNATUREx7Qw9Zp3",
+        "error: --storage-url 'abfss://lake@lakeacct.dfs.core.windows.net/prod?<redacted>' has a query string or fragment; a SAS goes into the credential (--credential sas), never into the URL\n")]
+    [InlineData("--storage-url", "lakeacct.dfs.core.windows.net/lake/prod?sv=2024-08-04&sig=SIGNATUREx7Qw9Zp3",
+        "error: --storage-url must be an absolute URL such as https://<account>.dfs.core.windows.net/<container>/<path>, not 'lakeacct.dfs.core.windows.net/lake/prod?<redacted>'\n")]
+    [InlineData("LAKEHOUSE_SYNAPSE_STORAGE_URL", "abfss://lake@lakeacct.dfs.core.windows.net/prod#sig=SIGNATUREx7Qw9Zp3",
+        "error: LAKEHOUSE_SYNAPSE_STORAGE_URL 'abfss://lake@lakeacct.dfs.core.windows.net/prod?<redacted>' has a query string or fragment; a SAS goes into the credential (--credential sas), never into the URL\n")]
+    [InlineData("--lake", "abfss://lake@lakeacct.dfs.core.windows.net/prod?sv=2024-08-04&sig=SIGNATUREx7Qw9Zp3",
+        "error: --storage-url is needed: the lake 'abfss://lake@lakeacct.dfs.core.windows.net/prod?<redacted>' has no ADLS address Synapse could read. Give the URL of the lake's copy in ADLS Gen2 " +
+        "(https://<account>.dfs.core.windows.net/<container>/<path>), or run with an abfss:// --lake\n")]
+    public async Task Script_SasInTheStorageUrlOrLake_RefusedWithoutShowingTheSignature(string where, string value, string message)
+    {
+        await LakeAsync();
+        var environment = new Dictionary<string, string> { ["LAKEHOUSE_SYNAPSE_STORAGE_URL"] = "" };
+        string[] args = where switch
+        {
+            "--lake" => ["synapse", "script", "--lake", value],
+            "--storage-url" => ["synapse", "script", "--lake", Lake, "--storage-url", value],
+            _ => ["synapse", "script", "--lake", Lake],
+        };
+        if (where == "LAKEHOUSE_SYNAPSE_STORAGE_URL") environment[where] = value;
+
+        var r = await CliRunner.RunAsync(environment, args);
+
+        Assert.Equal((2, message, ""), (r.ExitCode, r.Stderr, r.Stdout));
+        Assert.DoesNotContain("SIGNATURE", r.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Script_NoOutNoServer_IntoTheLakesFolderWithANoteAboutThePbids()
     {

@@ -54,28 +54,39 @@ internal static class SynapseCommands
             Set("--server", () => options.Server = server);
             Set("--string-length", () => { if (parse.GetValue(StringLength) is { } n) options.StringLength = (int)n; });
             options.Credential = parse.GetValue(Credential) == "sas" ? SynapseCredentialKind.SharedAccessSignature : SynapseCredentialKind.ManagedIdentity;
-            var url = parse.GetValue(StorageUrl) ?? NonBlank(Environment.GetEnvironmentVariable(StorageUrlVariable));
+            var given = parse.GetValue(StorageUrl);
+            var url = given ?? NonBlank(Environment.GetEnvironmentVariable(StorageUrlVariable));
+            var source = given is not null ? "--storage-url" : StorageUrlVariable;
             if (url is not null && (url.TrimStart().StartsWith("abfss://", StringComparison.OrdinalIgnoreCase) || url.TrimStart().StartsWith("abfs://", StringComparison.OrdinalIgnoreCase)))
             {
                 // The lake's own address form: the https URL Synapse reads is the same place (a message showed it without its container).
                 options.StorageUrl = SynapseScriptOptions.StorageUrlOfLake(url)
-                    ?? throw CommandLine.Usage($"--storage-url '{CliErrors.Printable(url)}' is not an ADLS Gen2 address: write abfss://<container>@<account>.dfs.core.windows.net/<path> " +
-                        "or https://<account>.dfs.core.windows.net/<container>/<path>");
+                    ?? throw CommandLine.Usage(url.IndexOfAny(['?', '#']) >= 0
+                        ? $"{source} '{Shown(url)}' has a query string or fragment; a SAS goes into the credential (--credential sas), never into the URL"
+                        : $"{source} '{Shown(url)}' is not an ADLS Gen2 address: write abfss://<container>@<account>.dfs.core.windows.net/<path> " +
+                          "or https://<account>.dfs.core.windows.net/<container>/<path>");
             }
             else if (url is not null)
             {
                 if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri))
-                    throw CommandLine.Usage($"--storage-url must be an absolute URL such as https://<account>.dfs.core.windows.net/<container>/<path>, not '{url}'");
-                Set("--storage-url", () => options.StorageUrl = uri);
+                    throw CommandLine.Usage($"{source} must be an absolute URL such as https://<account>.dfs.core.windows.net/<container>/<path>, not '{Shown(url)}'");
+                Set(source, () => options.StorageUrl = uri);
             }
             else
             {
                 options.StorageUrl = SynapseScriptOptions.StorageUrlOfLake(lakeLocation)
-                    ?? throw CommandLine.Usage($"--storage-url is needed: the lake '{lakeLocation}' has no ADLS address Synapse could read. " +
+                    ?? throw CommandLine.Usage($"--storage-url is needed: the lake '{Shown(lakeLocation)}' has no ADLS address Synapse could read. " +
                         "Give the URL of the lake's copy in ADLS Gen2 (https://<account>.dfs.core.windows.net/<container>/<path>), or run with an abfss:// --lake");
             }
             return options;
         }
+
+        /// <summary>
+        /// A URL or location as a message shows it: without its query string or fragment (a SAS pasted into it stays out of the
+        /// message, as the lake's own messages do), control characters escaped.
+        /// </summary>
+        private static string Shown(string location) =>
+            CliErrors.Printable(location.IndexOfAny(['?', '#']) is var q and >= 0 ? location[..q] + "?<redacted>" : location);
 
         private static void Set(string option, Action set)
         {
