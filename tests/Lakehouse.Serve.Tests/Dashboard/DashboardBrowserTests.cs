@@ -135,4 +135,47 @@ public sealed class DashboardBrowserTests(EngineFixture fixture, ITestOutputHelp
         Assert.Equal(["ok", ""], page.GetProperty("runs").Deserialize<List<string>>());
         Assert.Equal(["g-2", "g-1"], page.GetProperty("runRows").Deserialize<List<string>>());
     }
+
+    /// <summary>
+    /// A panel shows what the user picked, not an older answer that arrived after it: while a refresh round's request for the windows
+    /// of page_metrics_1m (which just got a new version) is still on its way, the user picks sensor_metrics_1m. The page drew the late
+    /// page_metrics_1m rows over the sensor rows under a select that says sensor_metrics_1m, and, its signature then matching the
+    /// sensor table's version, kept them until that table changed.
+    /// </summary>
+    [Fact]
+    public async Task Dashboard_TablePickedWhileARefreshIsOnItsWay_ShowsThePickedTableNotTheLateAnswer()
+    {
+        await using var scope = await ServerScope.StartAsync(fixture.Engine, o => o.Dashboard.RefreshInterval = TimeSpan.FromSeconds(1));
+        await DashboardLake.WriteAllAsync(fixture.Engine, scope.Lake);
+        await using var chromium = await HeadlessChromium.StartAsync(scope.BaseAddress, height: 1600);
+        Assert.True(await chromium.WaitForAsync("document.body.dataset.state === 'ready'", Patience), "the page did not load");
+        // The page's requests for page_metrics_1m take 2.5 s from now on; the others are as fast as the server.
+        await chromium.EvaluateAsync("""
+            (() => {
+              window.slowStarted = 0; window.slowDone = 0;
+              const realFetch = window.fetch;
+              window.fetch = (url, init) => String(url).includes('table=page_metrics_1m')
+                ? (window.slowStarted++, new Promise(r => setTimeout(r, 2500)).then(() => realFetch(url, init)).then(r => { window.slowDone++; return r; }))
+                : realFetch(url, init);
+              return true;
+            })()
+            """);
+
+        await DashboardLake.AppendAsync(fixture.Engine, scope.Lake, "gold", "page_metrics_1m", DashboardLake.PageWindowsSql);
+        Assert.True(await chromium.WaitForAsync("window.slowStarted >= 1", Patience), "no refresh of the windows panel started");
+        await chromium.EvaluateAsync("""
+            (() => {
+              const select = document.getElementById('windows-table');
+              select.value = 'sensor_metrics_1m';
+              select.dispatchEvent(new Event('change'));
+              return true;
+            })()
+            """);
+        Assert.True(await chromium.WaitForAsync("window.slowDone >= 1", Patience), "the late answer never came");
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // it is drawn (or not) and a refresh round or two pass
+        var page = await chromium.EvaluateAsync(ReadPage);
+
+        Assert.Equal("sensor_metrics_1m", (await chromium.EvaluateAsync("document.getElementById('windows-table').value")).GetString());
+        Assert.Equal(["sensor-3", "sensor-7"], Rows(page, "windows").Select(r => r[0]));
+    }
 }

@@ -144,10 +144,11 @@
   // The day the user picked; until then the panel follows the latest day, so a new day shows up by itself.
   let pickedDate = '';
 
-  async function loadPages() {
+  async function loadPages(current) {
     const b = block('pages', 'pages');
     const query = pickedDate ? `?date=${encodeURIComponent(pickedDate)}` : '';
     const data = await getJson('/api/pages' + query);
+    if (!current()) return;
     dateSelect.replaceChildren(...data.dates.map(d => el('option', { value: d }, d)));
     if (data.date && !data.dates.includes(data.date)) dateSelect.prepend(el('option', { value: data.date }, data.date));
     dateSelect.value = data.date || '';
@@ -201,9 +202,10 @@
     return s;
   }
 
-  async function loadTrend() {
+  async function loadTrend(current) {
     const b = block('trend', 'trend');
     const data = await getJson('/api/trend?days=30');
+    if (!current()) return;
     if (!sectionState(b, data.trend, 'no days yet')) return;
     b.chart.append(trendChart(data.trend.rows));
     b.content.append(table([
@@ -216,16 +218,18 @@
     ], data.trend.rows.slice().reverse(), 'event_date'));
   }
 
-  async function loadWindows() {
+  async function loadWindows(current) {
     const b = block('windows', 'windows');
     const data = await getJson(`/api/windows?table=${encodeURIComponent(windowsSelect.value)}&limit=60`);
+    if (!current()) return;
     if (!sectionState(b, data.windows, `no windows in ${data.windows.table} yet`)) return;
     const columns = Object.keys(data.windows.rows[0]).map(k => ({ key: k, label: k.replace(/_/g, ' ') }));
     b.content.append(table(columns, data.windows.rows, data.keyColumn));
   }
 
-  async function loadAlerts() {
+  async function loadAlerts(current) {
     const data = await getJson('/api/alerts?limit=50');
+    if (!current()) return;
     const counts = block('alerts', 'counts');
     if (sectionState(counts, data.counts, 'no alerts')) {
       for (const r of data.counts.rows) {
@@ -251,8 +255,9 @@
     ], data.alerts.rows, 'alert_id'));
   }
 
-  async function loadRuns() {
+  async function loadRuns(current) {
     const data = await getJson('/api/runs?limit=20');
+    if (!current()) return;
     const bad = r => (r.status === 'failed' ? 'bad' : '');
     const runs = block('runs', 'runs');
     if (sectionState(runs, data.runs, 'no gold runs yet')) {
@@ -300,16 +305,22 @@
     runs: { tables: () => ['gold._runs', 'silver._quality'], extra: () => '', load: loadRuns, blocks: ['runs', 'quality'] },
   };
   const shown = {};
+  // Each panel's latest load: an answer to an earlier one (a refresh round's, when the user picked another day or table while it
+  // was on its way) is dropped, so it neither draws over the newer one nor marks the panel as showing the current versions.
+  const latestLoad = {};
   let refreshMs = 5000;
   let versions = null;
 
   const signature = (name, tables) => panels[name].tables().map(t => JSON.stringify(tables[t] || null)).join('|') + '|' + panels[name].extra();
 
   async function load(name) {
+    const ticket = (latestLoad[name] = (latestLoad[name] || 0) + 1);
+    const current = () => latestLoad[name] === ticket;
     try {
-      await panels[name].load();
-      if (versions) shown[name] = signature(name, versions);
+      await panels[name].load(current);
+      if (current() && versions) shown[name] = signature(name, versions);
     } catch (error) {
+      if (!current()) return;
       delete shown[name]; // tried again on the next round
       failed(block(name, panels[name].blocks[0]), error);
     }
