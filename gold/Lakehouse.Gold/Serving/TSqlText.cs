@@ -9,9 +9,10 @@ namespace Lakehouse.Gold.Serving;
 /// and storage URL from the command line): identifiers quoted as QUOTENAME does (<c>[a]]b]</c>), values as Unicode literals
 /// (<c>N'it''s'</c>). Inside brackets and quotes <c>--</c>, <c>/*</c>, <c>*/</c> and <c>;</c> are plain characters, so a quoted
 /// name or value cannot end its token early. What quoting cannot make safe is refused, naming the problem: control
-/// characters (a line break would let a line <c>GO</c> split the batch, and sqlcmd reads <c>$(...)</c> only outside quotes but
-/// its batch separator anywhere), names over 128 characters, names with white space at either end (SQL Server drops trailing
-/// spaces, so the object would get another name than the one written) and lone UTF-16 surrogates.
+/// characters (a line break would let a line <c>GO</c> split the batch: sqlcmd finds its batch separator anywhere), <c>$(</c>
+/// (sqlcmd replaces <c>$(name)</c> with a scripting variable everywhere, inside quoted literals and bracketed names too), names over
+/// 128 characters, names with white space at either end (SQL Server drops trailing spaces, so the object would get another name
+/// than the one written) and lone UTF-16 surrogates.
 /// </summary>
 internal static class TSqlText
 {
@@ -39,6 +40,8 @@ internal static class TSqlText
             var c = value[i];
             if (char.IsControl(c))
                 return string.Create(CultureInfo.InvariantCulture, $"contains the control character U+{(int)c:X4} at position {i + 1} (line breaks, tabs and other control characters are refused)");
+            if (c == '$' && i + 1 < value.Length && value[i + 1] == '(')
+                return string.Create(CultureInfo.InvariantCulture, $"contains '$(' at position {i + 1}, which sqlcmd replaces with a scripting variable even inside quotes and brackets");
             if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
             {
                 i++;

@@ -103,11 +103,26 @@ public sealed class SynapseQuotingTests(EngineFixture fixture) : IClassFixture<E
     [InlineData(" lake", "begins or ends with white space (SQL Server drops trailing spaces from names, so the object would get another name)")]
     [InlineData("lake ", "begins or ends with white space (SQL Server drops trailing spaces from names, so the object would get another name)")]
     [InlineData("", "is empty")]
+    [InlineData("sales$(SQLCMDUSER)", "contains '$(' at position 6, which sqlcmd replaces with a scripting variable even inside quotes and brackets")]
     public void DatabaseName_Invalid_RefusedSayingWhy(string name, string why)
     {
         var e = Assert.Throws<ArgumentException>(() => new SynapseScriptOptions { Database = name });
 
         Assert.Equal($"The database name '{TSqlText.Printable(name)}' is not valid: it {why}. (Parameter 'value')", e.Message);
+    }
+
+    /// <summary>
+    /// sqlcmd (and SSDT-style runs) replace <c>$(name)</c> everywhere in a batch, quoted literals and bracketed names included: a URL
+    /// holding it was written into the script and became another location (or an undefined-variable error) when run by hand.
+    /// </summary>
+    [Fact]
+    public void StorageUrl_WithSqlcmdVariable_RefusedSayingWhy()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new SynapseScriptOptions { StorageUrl = new Uri("https://lakeacct.dfs.core.windows.net/lake/a$(SQLCMDSERVER)/b") });
+
+        Assert.Equal("The storage URL 'https://lakeacct.dfs.core.windows.net/lake/a$(SQLCMDSERVER)/b' is not valid: it contains '$(' at position 45, " +
+            "which sqlcmd replaces with a scripting variable even inside quotes and brackets. (Parameter 'value')", e.Message);
+        Assert.Equal("https://lakeacct.dfs.core.windows.net/lake/a$b(c)/", new SynapseScriptOptions { StorageUrl = new Uri("https://lakeacct.dfs.core.windows.net/lake/a$b(c)") }.StorageUrl!.AbsoluteUri);
     }
 
     [Fact]
