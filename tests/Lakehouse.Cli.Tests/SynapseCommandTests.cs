@@ -50,7 +50,7 @@ public sealed class SynapseCommandTests : IDisposable
         Assert.Contains("Usage: lakehouse synapse script [options]", help, StringComparison.Ordinal);
         Assert.Contains("--credential <managed-identity|sas>", help, StringComparison.Ordinal);
         Assert.Contains("--storage-url <url>", help, StringComparison.Ordinal);
-        Assert.Contains("strings VARCHAR(n) COLLATE Latin1_General_100_BIN2_UTF8", help, StringComparison.Ordinal);
+        Assert.Contains("strings VARCHAR(MAX) COLLATE Latin1_General_100_BIN2_UTF8, or VARCHAR(n) with --string-length;", help, StringComparison.Ordinal);
         Assert.Contains("Files: synapse.sql and, with --server, lakehouse.pbids", help, StringComparison.Ordinal);
     }
 
@@ -101,7 +101,7 @@ public sealed class SynapseCommandTests : IDisposable
         Assert.Contains("CREATE DATABASE [sales] COLLATE Latin1_General_100_BIN2_UTF8;", sql, StringComparison.Ordinal);
         Assert.Contains("CREATE OR ALTER VIEW [silver].[weblogs]", sql, StringComparison.Ordinal);
         Assert.Contains("CREATE OR ALTER VIEW [gold].[page_performance_daily]", sql, StringComparison.Ordinal);
-        Assert.Contains("    [event_id] VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,\n", sql, StringComparison.Ordinal);
+        Assert.Contains("    [event_id] VARCHAR(MAX) COLLATE Latin1_General_100_BIN2_UTF8,\n", sql, StringComparison.Ordinal);
         Assert.Contains("    [tti_ms] FLOAT,\n", sql, StringComparison.Ordinal);
         Assert.Contains("    [is_bot] BIT,\n", sql, StringComparison.Ordinal);
         Assert.Contains("    [attrs] VARCHAR(MAX) COLLATE Latin1_General_100_BIN2_UTF8,\n", sql, StringComparison.Ordinal);

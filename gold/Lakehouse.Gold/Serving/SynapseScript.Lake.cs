@@ -71,7 +71,7 @@ public sealed partial class SynapseScript
 
     /// <summary>The view of one table, or why it cannot be served; (null, null) for a folder that is not a table (yet).</summary>
     private static async Task<(SynapseView? View, string? Problem)> ReadViewAsync(ILakeStorage lake, DuckEngine engine, string layer, string name,
-        int stringLength, ILoggerFactory? loggerFactory, ILogger logger, CancellationToken cancellationToken)
+        int? stringLength, ILoggerFactory? loggerFactory, ILogger logger, CancellationToken cancellationToken)
     {
         if (!LakeNames.IsTableName(name))
             return (null, $"the folder name is not a table name ({LakeNames.TableNameRule}); its view would be named after it: rename the folder or move it out of {layer}/");

@@ -38,14 +38,11 @@ public sealed class SynapseScriptOptions
     /// <summary>The default database name.</summary>
     public const string DefaultDatabase = "lakehouse";
 
-    /// <summary>The default length of string columns: 8000 bytes, the largest VARCHAR short of MAX, so no value is cut.</summary>
-    public const int DefaultStringLength = 8000;
-
     private static readonly string[] SystemDatabases = ["master", "model", "msdb", "tempdb"];
 
     private string _database = DefaultDatabase;
     private Uri? _storageUrl;
-    private int _stringLength = DefaultStringLength;
+    private int? _stringLength;
     private string? _server;
 
     /// <summary>
@@ -83,16 +80,20 @@ public sealed class SynapseScriptOptions
     public SynapseCredentialKind Credential { get; set; } = SynapseCredentialKind.ManagedIdentity;
 
     /// <summary>
-    /// The length of string columns, <c>VARCHAR(n)</c> in bytes of UTF-8: 1 to 8000, default <see cref="DefaultStringLength"/>.
-    /// Smaller is faster in serverless, but a longer value in the data no longer reads whole: lower it only for known data.
+    /// The length of string columns, <c>VARCHAR(n)</c> in bytes of UTF-8: 1 to 8000; null (the default) for <c>VARCHAR(MAX)</c>,
+    /// which holds every value (silver keeps strings of up to a payload's 1 MiB). A length is faster in serverless, but a longer
+    /// value in the data then no longer reads: give one only for data known to fit.
     /// </summary>
-    public int StringLength
+    public int? StringLength
     {
         get => _stringLength;
         set
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 8000);
+            if (value is { } n)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThan(n, 1, nameof(value));
+                ArgumentOutOfRangeException.ThrowIfGreaterThan(n, 8000, nameof(value));
+            }
             _stringLength = value;
         }
     }

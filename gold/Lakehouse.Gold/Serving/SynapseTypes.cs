@@ -13,12 +13,17 @@ internal static class SynapseTypes
     /// <summary>The collation of every string column: UTF-8, binary, so strings read and compare exactly as stored.</summary>
     internal const string Utf8Collation = "Latin1_General_100_BIN2_UTF8";
 
-    /// <summary>The T-SQL type of a column of <paramref name="type"/>; strings are <c>VARCHAR(<paramref name="stringLength"/>)</c>.</summary>
-    internal static string Of(DeltaType type, int stringLength) => type switch
+    /// <summary>
+    /// The T-SQL type of a column of <paramref name="type"/>; strings are <c>VARCHAR(<paramref name="stringLength"/>)</c>, or
+    /// <c>VARCHAR(MAX)</c> when it is null (a Delta string has no length limit).
+    /// </summary>
+    internal static string Of(DeltaType type, int? stringLength) => type switch
     {
         PrimitiveType p => p.Name switch
         {
-            "string" => string.Create(CultureInfo.InvariantCulture, $"VARCHAR({stringLength}) COLLATE {Utf8Collation}"),
+            "string" => stringLength is { } n
+                ? string.Create(CultureInfo.InvariantCulture, $"VARCHAR({n}) COLLATE {Utf8Collation}")
+                : $"VARCHAR(MAX) COLLATE {Utf8Collation}",
             "long" => "BIGINT",
             "integer" => "INT",
             "short" => "SMALLINT",

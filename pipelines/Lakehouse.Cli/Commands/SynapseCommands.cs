@@ -42,7 +42,7 @@ internal static class SynapseCommands
             "managed-identity", "managed-identity", "sas");
 
         internal Option<long?> StringLength { get; } = CommandLine.WholeNumber("--string-length",
-            $"The length of string columns, VARCHAR(n) in UTF-8 bytes (default {SynapseScriptOptions.DefaultStringLength}; lower only when no value is longer).", min: 1, max: 8000);
+            "The length of string columns, VARCHAR(n) in UTF-8 bytes, 1 to 8000 (default: VARCHAR(MAX), which holds every value; a length is faster, for data known to fit).", min: 1, max: 8000);
 
         internal IEnumerable<Option> All => [Database, StorageUrl, Credential, StringLength];
 
@@ -110,9 +110,9 @@ internal static class SynapseCommands
             Details = $"""
                 Every Delta table directly under <lake>/silver and <lake>/gold gets a view [silver].[name] or [gold].[name] (tables whose
                 name starts with '_' are the lake's bookkeeping and get none): OPENROWSET(BULK 'layer/name', FORMAT = 'DELTA') with a WITH
-                clause typed from the table's latest schema (strings VARCHAR(n) COLLATE Latin1_General_100_BIN2_UTF8, long BIGINT, double
-                FLOAT, boolean BIT, date DATE, timestamp DATETIME2(7) in UTC, decimal DECIMAL(p,s), struct/array/map VARCHAR(MAX) of JSON),
-                partition columns included. Before them: the database (UTF-8 collation), a master key, the database scoped credential
+                clause typed from the table's latest schema (strings VARCHAR(MAX) COLLATE Latin1_General_100_BIN2_UTF8, or VARCHAR(n) with
+                --string-length; long BIGINT, double FLOAT, boolean BIT, date DATE, timestamp DATETIME2(7) in UTC, decimal DECIMAL(p,s),
+                struct/array/map VARCHAR(MAX) of JSON), partition columns included. Before them: the database (UTF-8 collation), a master key, the database scoped credential
                 (managed identity, or a SAS whose token the script never holds), the external data source on --storage-url, the schemas.
                 Idempotent: run it again after a new table or column (CREATE OR ALTER VIEW), and objects that exist are kept; a data source
                 that points elsewhere is replaced. Batches are separated by GO lines.

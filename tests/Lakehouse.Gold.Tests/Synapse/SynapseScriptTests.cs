@@ -108,7 +108,7 @@ public sealed class SynapseScriptTests(EngineFixture fixture) : IClassFixture<En
         const string Utf8 = " COLLATE Latin1_General_100_BIN2_UTF8";
         Assert.Equal(
         [
-            "event_id VARCHAR(8000)" + Utf8, "timestamp DATETIME2(7)", "page_url VARCHAR(8000)" + Utf8, "tti_ms FLOAT", "status INT",
+            "event_id VARCHAR(MAX)" + Utf8, "timestamp DATETIME2(7)", "page_url VARCHAR(MAX)" + Utf8, "tti_ms FLOAT", "status INT",
             "bronze_offset BIGINT", "event_hour SMALLINT", "retries SMALLINT", "sample_rate REAL", "is_bot BIT", "price DECIMAL(10,2)",
             "raw VARBINARY(MAX)", "attrs VARCHAR(MAX)" + Utf8, "tags VARCHAR(MAX)" + Utf8, "counters VARCHAR(MAX)" + Utf8, "event_date DATE",
         ], rowset.WithColumns.Select(c => c.ColumnIdentifier.Value + " " + TSqlParsing.TypeOf(c)));
@@ -117,6 +117,25 @@ public sealed class SynapseScriptTests(EngineFixture fixture) : IClassFixture<En
         Assert.Equal(["string", "timestamp", "string", "double", "integer", "long", "short", "byte", "float", "boolean", "decimal(10,2)", "binary", "struct", "array", "map", "date"],
             model.Columns.Select(c => c.DeltaType));
         Assert.Equal(0, model.Version);
+    }
+
+    /// <summary>
+    /// Silver keeps strings of up to a payload's 1 MiB (a 9,000-byte user agent passes every rule), and a VARCHAR(8000) column cannot
+    /// hold such a value: serverless fails or cuts the read. By default string columns are VARCHAR(MAX), which holds every value;
+    /// a length is the user's choice for data known to fit.
+    /// </summary>
+    [Fact]
+    public async Task FromLake_StringLongerThan8000Bytes_DefaultStringTypeHoldsIt()
+    {
+        using var lake = new SynapseTestLake(fixture.Engine);
+        await lake.AppendAsync("silver/weblogs", "SELECT 'e1' AS event_id, repeat('é', 4500) AS user_agent, 'shop' AS site", "site");
+
+        var script = await SynapseScript.FromLakeAsync(lake.Root, lake.Engine, SynapseTestLake.Options());
+
+        var view = TSqlParsing.Single<CreateOrAlterViewStatement>(script.Batches.Single(b => b.Title == "view silver.weblogs").Sql);
+        Assert.Equal(
+            ["event_id VARCHAR(MAX) COLLATE Latin1_General_100_BIN2_UTF8", "user_agent VARCHAR(MAX) COLLATE Latin1_General_100_BIN2_UTF8", "site VARCHAR(MAX) COLLATE Latin1_General_100_BIN2_UTF8"],
+            TSqlParsing.RowsetOf(view).WithColumns.Select(c => c.ColumnIdentifier.Value + " " + TSqlParsing.TypeOf(c)));
     }
 
     [Fact]

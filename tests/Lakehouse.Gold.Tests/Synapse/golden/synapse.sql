@@ -42,9 +42,9 @@ FROM OPENROWSET(
     FORMAT = 'DELTA'
 )
 WITH (
-    [event_id] VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    [event_id] VARCHAR(MAX) COLLATE Latin1_General_100_BIN2_UTF8,
     [timestamp] DATETIME2(7),
-    [page_url] VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    [page_url] VARCHAR(MAX) COLLATE Latin1_General_100_BIN2_UTF8,
     [tti_ms] FLOAT,
     [status] INT,
     [bronze_offset] BIGINT,
@@ -72,7 +72,7 @@ FROM OPENROWSET(
 )
 WITH (
     [event_date] DATE,
-    [page_url] VARCHAR(8000) COLLATE Latin1_General_100_BIN2_UTF8,
+    [page_url] VARCHAR(MAX) COLLATE Latin1_General_100_BIN2_UTF8,
     [events] BIGINT,
     [sessions] BIGINT,
     [tti_avg_ms] FLOAT,
