@@ -25,7 +25,7 @@ public sealed partial class SynapseScript
     /// </summary>
     /// <exception cref="LakehouseException">
     /// The lake has no silver or gold table (NotFound); or a table cannot be served as it is (UnsupportedFeature: a folder name
-    /// that is not a table name, a column name that cannot be a SQL name, a table Synapse serverless cannot read — Delta reader
+    /// that is not a table name or differs from another's of its layer only in case, a column name that cannot be a SQL name, a table Synapse serverless cannot read — Delta reader
     /// version above 1, column mapping, a <c>_last_checkpoint</c> over 200 bytes): then the message lists every such table and
     /// why, and nothing is generated, rather than a script that leaves tables out or reads them wrong.
     /// </exception>
@@ -41,6 +41,9 @@ public sealed partial class SynapseScript
         var problems = new List<string>();
         foreach (var layer in ServedLayers)
         {
+            // A view's name is its folder's: two folders whose names differ only in case would be one view where names are
+            // compared without case (the second CREATE OR ALTER VIEW replacing the first, its rows read under the other's name).
+            var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             foreach (var name in await LakeStorage.TableFoldersAsync(lake, layer, cancellationToken).ConfigureAwait(false))
             {
                 if (name.StartsWith('_'))
@@ -49,6 +52,11 @@ public sealed partial class SynapseScript
                     continue;
                 }
                 var (view, problem) = await ReadViewAsync(lake, engine, layer, name, options.StringLength, loggerFactory, logger, cancellationToken).ConfigureAwait(false);
+                if (problem is null && view is not null && !seen.TryAdd(name, name))
+                {
+                    problem = $"its name differs from {layer}/{TSqlText.Printable(seen[name])}'s only in case, and a database that compares names without case " +
+                        "(a case-insensitive collation) takes their views for one, the second replacing the first: rename one of the folders";
+                }
                 if (problem is not null) problems.Add($"{layer}/{TSqlText.Printable(name)}: {problem}");
                 else if (view is not null) views.Add(view);
             }

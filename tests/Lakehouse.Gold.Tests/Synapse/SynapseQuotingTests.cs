@@ -152,6 +152,28 @@ public sealed class SynapseQuotingTests(EngineFixture fixture) : IClassFixture<E
             e.Message);
     }
 
+    /// <summary>
+    /// Two table folders whose names differ only in case (silver/Cased and silver/CASED, which a case-sensitive file system and
+    /// <c>lakehouse table import</c> allow) were two <c>CREATE OR ALTER VIEW</c>s that a database comparing names without case takes
+    /// for one: the second replaced the first, and [silver].[Cased] read silver/CASED's rows. They are refused, naming both.
+    /// </summary>
+    [Fact]
+    public async Task TableFolders_NamesDifferingOnlyInCase_RefusedNamingBoth()
+    {
+        using var lake = await new SynapseTestLake(fixture.Engine).WithStandardTablesAsync();
+        await lake.AppendAsync("silver/Cased", "SELECT 1::BIGINT AS a", null);
+        await lake.AppendAsync("silver/CASED", "SELECT 'x' AS b", null);
+
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => SynapseScript.FromLakeAsync(lake.Root, lake.Engine, SynapseTestLake.Options()));
+
+        Assert.Equal(LakehouseErrorReason.UnsupportedFeature, e.Reason);
+        Assert.Equal(
+            $"Synapse serverless cannot serve 1 table of the lake at '{lake.Path}', so no script was written:\n" +
+            "  silver/Cased: its name differs from silver/CASED's only in case, and a database that compares names without case " +
+            "(a case-insensitive collation) takes their views for one, the second replacing the first: rename one of the folders",
+            e.Message);
+    }
+
     [Fact]
     public async Task TableFolder_NameWithQuoteBracketComment_RefusedNamingTheFolder()
     {
