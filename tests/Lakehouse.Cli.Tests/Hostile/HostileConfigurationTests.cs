@@ -25,7 +25,7 @@ public sealed class HostileConfigurationTests : IDisposable
             ("LAKEHOUSE_LAKE", $"abfss://c]@acct.dfs.core.windows.net/x?sv=1&sig={Secret}", ["sql", "SELECT 1"], 1,
                 "error: Unsupported Azure lake location 'abfss://c]@acct.dfs.core.windows.net/x?<redacted>': a location may not carry a query string"),
             ("LAKEHOUSE_SYNAPSE_STORAGE_URL", $"https://acct.dfs.core.windows.net/lake?sv=1&sig={Secret}", ["synapse", "script", "--lake", lake], 2,
-                "error: --storage-url: The storage URL 'https://acct.dfs.core.windows.net/lake?<redacted>' is not valid: it has a query string or fragment"),
+                "error: LAKEHOUSE_SYNAPSE_STORAGE_URL: The storage URL 'https://acct.dfs.core.windows.net/lake?<redacted>' is not valid: it has a query string or fragment"),
             ("LAKEHOUSE_KAFKA_PROPERTIES", $"sasl.password={Secret}", ["bronze", "ingest", "--lake", lake, "--dataset", "weblogs", "--from", "kafka://127.0.0.1:1/t", "--once"], 1,
                 "error: LAKEHOUSE_KAFKA_PROPERTIES may not set 'sasl.password'"),
             ("LAKEHOUSE_KAFKA_CONNECTION_STRING", $"Endpoint=sb://x;SharedAccessKey={Secret};Garbage", ["bronze", "ingest", "--lake", lake, "--dataset", "weblogs", "--from", "kafka://127.0.0.1:1/t", "--once"], 1,
