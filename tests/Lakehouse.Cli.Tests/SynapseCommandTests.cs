@@ -85,6 +85,18 @@ public sealed class SynapseCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Script_LocalLakeNamedWithHashAndQuestionMark_NamedWholeInTheError()
+    {
+        var lake = _temp.Combine("lake#1?x");
+        Directory.CreateDirectory(lake);
+
+        var r = await CliRunner.RunAsync("synapse", "script", "--lake", lake);
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith($"error: --storage-url is needed: the lake '{lake}' has no ADLS address Synapse could read.", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Script_LakeWithSilverAndGold_WritesScriptAndPbidsIntoOut()
     {
         await LakeAsync();

@@ -75,18 +75,20 @@ internal static class SynapseCommands
             else
             {
                 options.StorageUrl = SynapseScriptOptions.StorageUrlOfLake(lakeLocation)
-                    ?? throw CommandLine.Usage($"--storage-url is needed: the lake '{Shown(lakeLocation)}' has no ADLS address Synapse could read. " +
+                    ?? throw CommandLine.Usage($"--storage-url is needed: the lake '{Shown(lakeLocation, lake: true)}' has no ADLS address Synapse could read. " +
                         "Give the URL of the lake's copy in ADLS Gen2 (https://<account>.dfs.core.windows.net/<container>/<path>), or run with an abfss:// --lake");
             }
             return options;
         }
 
         /// <summary>
-        /// A URL or location as a message shows it: without its query string or fragment (a SAS pasted into it stays out of the
-        /// message, as the lake's own messages do), control characters escaped.
+        /// A storage URL, or the lake's location, as a message shows it: a URL without its query string or fragment (a SAS pasted into
+        /// it stays out of the message, as the lake's own messages do; a local lake folder's name is shown whole), control characters
+        /// escaped.
         /// </summary>
-        private static string Shown(string location) =>
-            CliErrors.Printable(location.IndexOfAny(['?', '#']) is var q and >= 0 ? location[..q] + "?<redacted>" : location);
+        private static string Shown(string location, bool lake = false) =>
+            CliErrors.Printable((!lake || location.Contains("://", StringComparison.Ordinal)) && location.IndexOfAny(['?', '#']) is var q and >= 0
+                ? location[..q] + "?<redacted>" : location);
 
         private static void Set(string option, Action set)
         {
