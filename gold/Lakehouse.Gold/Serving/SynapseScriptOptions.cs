@@ -199,6 +199,14 @@ internal sealed record SqlServerAddress(string Host, int? Port)
         ArgumentNullException.ThrowIfNull(text);
         var t = text.Trim();
         string Problem(string why) => $"The server '{TSqlText.Printable(text)}' is not valid: {why}.";
+        // A user and password (user:pw@host) or a connection string (host;Password=…) is not shown: it may hold a secret.
+        if (t.IndexOfAny(['@', ';', '=']) >= 0)
+            throw new ArgumentException(
+                "The server is not valid: it holds '@', ';' or '=', as a user and password or a connection string would (not shown here, as it may hold a " +
+                "secret); give only the host name of the serverless SQL endpoint, <workspace>-ondemand.sql.azuresynapse.net, optionally with ,port. " +
+                "Credentials come from the environment (see lakehouse synapse deploy --help).", nameof(text));
+        if (t.Contains("://", StringComparison.Ordinal))
+            throw new ArgumentException(Problem("give the host name of the serverless SQL endpoint without a scheme (no https://), <workspace>-ondemand.sql.azuresynapse.net, optionally with ,port"), nameof(text));
         if (t.StartsWith("tcp:", StringComparison.OrdinalIgnoreCase)) t = t[4..];
         var separator = t.LastIndexOfAny([',', ':']);
         int? port = null;

@@ -165,7 +165,10 @@ public sealed class SynapseDeployerTests(EngineFixture fixture) : IClassFixture<
     public void Server_Forms_Normalized(string text, string display) => Assert.Equal(display, new SynapseDeployOptions { Server = text }.Server);
 
     [Theory]
-    [InlineData("ws;Password=x", "give the host name of the serverless SQL endpoint")]
+    [InlineData("ws;Password=x", "give only the host name of the serverless SQL endpoint")]
+    [InlineData("sqladmin:Hunter2@ws-ondemand.sql.azuresynapse.net", "give only the host name of the serverless SQL endpoint")]
+    [InlineData("Server=ws;User ID=a;Password=Hunter2", "give only the host name of the serverless SQL endpoint")]
+    [InlineData("https://ws-ondemand.sql.azuresynapse.net", "without a scheme (no https://)")]
     [InlineData("ws,0", "the port after the host must be a number from 1 to 65535")]
     [InlineData("ws,70000", "the port after the host must be a number from 1 to 65535")]
     [InlineData("ws'--", "give the host name of the serverless SQL endpoint")]
@@ -175,6 +178,8 @@ public sealed class SynapseDeployerTests(EngineFixture fixture) : IClassFixture<
         var e = Assert.Throws<ArgumentException>(() => new SynapseDeployOptions { Server = text });
 
         Assert.Contains(why, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Password=x", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Hunter2", e.Message, StringComparison.Ordinal);
     }
 }
 
