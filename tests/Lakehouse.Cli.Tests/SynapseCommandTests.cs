@@ -125,6 +125,29 @@ public sealed class SynapseCommandTests : IDisposable
     }
 
     /// <summary>
+    /// An --out that cannot hold the files (under a file, or with a folder named like one of them) is named in the error; before, the
+    /// error was .NET's alone ("Could not find a part of the path …", "Is a directory : …").
+    /// </summary>
+    [Fact]
+    public async Task Script_OutThatCannotHoldTheFiles_ErrorNamesOut()
+    {
+        await LakeAsync();
+        var file = _temp.Combine("afile");
+        await File.WriteAllTextAsync(file, "x");
+        var taken = _temp.Combine("taken");
+        Directory.CreateDirectory(Path.Combine(taken, "synapse.sql"));
+
+        foreach (var outDir in new[] { Path.Combine(file, "sub"), taken })
+        {
+            var r = await CliRunner.RunAsync("synapse", "script", "--lake", Lake, "--storage-url", StorageUrl, "--out", outDir);
+
+            Assert.Equal(1, r.ExitCode);
+            Assert.StartsWith($"error: --out '{outDir}': synapse.sql could not be written there (", r.Stderr, StringComparison.Ordinal);
+            Assert.EndsWith("). Give a folder that can be created and written, with no folder of the files' names in it.\n", r.Stderr, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
     /// --storage-url in the lake's abfss:// form names the same place as its https form, and gives the same script; one that is not an
     /// ADLS address is refused naming it whole (the https check showed it without its container).
     /// </summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Lakehouse.Core;
 using Lakehouse.Gold.Serving;
 using Lakehouse.Storage;
 
@@ -146,7 +147,18 @@ internal static class SynapseCommands
             var script = await session.Progress.RunAsync("synapse script", _ => SynapseScript.FromLakeAsync(lake.ExistingRoot, lake.Engine, options, lake.LoggerFactory, cancellationToken))
                 .ConfigureAwait(false);
             var folder = outFolder is not null ? LakeStorage.Open(outFolder) : lake.Root.Scope("_lakehouse/synapse");
-            var written = await script.WriteAsync(folder, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<string> written;
+            try
+            {
+                written = await script.WriteAsync(folder, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (outFolder is not null && e is IOException or UnauthorizedAccessException)
+            {
+                // .NET's words alone ("Could not find a part of the path …", "Is a directory : …") did not say that --out was the problem.
+                throw new LakehouseException(LakehouseErrorReason.InvalidInput,
+                    $"--out '{CliErrors.Printable(parse.GetValue(outDir)!)}': {SynapseScript.SqlFileName} could not be written there ({e.Message}). Give a folder that can be " +
+                    "created and written, with no folder of the files' names in it.", e);
+            }
             var paths = written.Select(name => folder.Location.TrimEnd('/') + "/" + name).ToList();
             if (parse.GetValue(json))
             {
