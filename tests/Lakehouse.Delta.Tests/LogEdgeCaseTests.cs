@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Lakehouse.Core;
 using Lakehouse.Delta.Scan;
+using Lakehouse.Delta.Schema;
 using Lakehouse.Engine;
 using Lakehouse.Storage;
 using Lakehouse.Testing;
@@ -273,6 +274,36 @@ public sealed class LogEdgeCaseTests(EngineFixture fixture) : IClassFixture<Engi
         // The version before the protocol upgrade is still readable.
         Assert.Equal(5, (await LettersAsync(root, 1)).Count);
     }
+
+    /// <summary>
+    /// A decimal type outside Delta's (precision 1 to 38, scale 0 to the precision) or malformed is a broken schema, named: decimal(39,0)
+    /// and decimal(5,7) were read and handed on to DuckDB and to the Synapse script, and "decimal(10" crashed with an index error.
+    /// </summary>
+    [Theory]
+    [InlineData("decimal(39,0)")]
+    [InlineData("decimal(0,0)")]
+    [InlineData("decimal(5,7)")]
+    [InlineData("decimal(10")]
+    [InlineData("decimal(x,1)")]
+    [InlineData("decimal(10,2)x")]
+    [InlineData("decimalx")]
+    [InlineData("decimal(99999999999,1)")]
+    public void ParseSchema_DecimalOutsideDeltasOrMalformed_RefusedAsACorruptLogNamingIt(string type)
+    {
+        var e = Assert.Throws<LakehouseException>(() => StructType.ParseSchema($$$"""{"type":"struct","fields":[{"name":"c","type":"{{{type}}}","nullable":true,"metadata":{}}]}"""));
+
+        Assert.Equal(LakehouseErrorReason.CorruptLog, e.Reason);
+        Assert.Equal($"The table's schema has the type '{type}', which is not a Delta decimal: decimal(p,s) takes a precision p from 1 to 38 and a scale s from 0 to p.", e.Message);
+    }
+
+    [Theory]
+    [InlineData("decimal", 10, 0)]
+    [InlineData("decimal(38,38)", 38, 38)]
+    [InlineData("decimal(1,0)", 1, 0)]
+    [InlineData("decimal(12, 2)", 12, 2)]
+    public void ParseSchema_DecimalsDeltaAllows_Read(string type, int precision, int scale) =>
+        Assert.Equal(new DecimalType(precision, scale),
+            StructType.ParseSchema($$$"""{"type":"struct","fields":[{"name":"c","type":"{{{type}}}","nullable":true,"metadata":{}}]}""").Fields[0].Type);
 
     [Fact]
     public async Task Read_GarbageCommitLine_RefusedNamingFileAndLine()

@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Lakehouse.Core;
 using Lakehouse.Engine;
 
@@ -147,12 +149,7 @@ public sealed record PrimitiveType(string Name) : DeltaType
 
     internal static DeltaType Parse(string name)
     {
-        if (name.StartsWith("decimal", StringComparison.Ordinal))
-        {
-            var inner = name.Length > 7 ? name[(name.IndexOf('(', StringComparison.Ordinal) + 1)..name.IndexOf(')', StringComparison.Ordinal)] : "10,0";
-            var ps = inner.Split(',');
-            return new DecimalType(int.Parse(ps[0].Trim()), int.Parse(ps[1].Trim()));
-        }
+        if (name.StartsWith("decimal", StringComparison.Ordinal)) return DecimalType.Parse(name);
         return name switch
         {
             "string" or "long" or "integer" or "short" or "byte" or "float" or "double" or "boolean" or "binary" or "date" or "timestamp" or "timestamp_ntz" => new PrimitiveType(name),
@@ -183,8 +180,33 @@ public sealed record PrimitiveType(string Name) : DeltaType
 }
 
 /// <summary>decimal(precision, scale).</summary>
-public sealed record DecimalType(int Precision, int Scale) : DeltaType
+public sealed partial record DecimalType(int Precision, int Scale) : DeltaType
 {
+    /// <summary>The largest precision Delta (and Spark, DuckDB, Synapse) gives a decimal.</summary>
+    internal const int MaxPrecision = 38;
+
+    [GeneratedRegex(@"^decimal(?:\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*\))?$", RegexOptions.CultureInvariant)]
+    private static partial Regex Pattern();
+
+    /// <summary>
+    /// <c>decimal</c> (Spark's default, decimal(10,0)) or <c>decimal(p,s)</c> with a precision from 1 to 38 and a scale from 0 to the
+    /// precision, as Delta allows; anything else is a broken schema (<see cref="LakehouseErrorReason.CorruptLog"/>, naming the type):
+    /// decimal(39,0) was read and handed on to DuckDB and Synapse, which refuse it, and decimal(10 without its parenthesis crashed.
+    /// </summary>
+    internal static DecimalType Parse(string name)
+    {
+        var m = Pattern().Match(name);
+        if (!m.Success)
+            throw Invalid(name);
+        if (!m.Groups[1].Success) return new DecimalType(10, 0);
+        var (precision, scale) = (int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        return precision is >= 1 and <= MaxPrecision && scale <= precision ? new DecimalType(precision, scale) : throw Invalid(name);
+    }
+
+    private static LakehouseException Invalid(string name) =>
+        new(LakehouseErrorReason.CorruptLog,
+            $"The table's schema has the type '{string.Concat(name.Select(c => char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString()))}', which is not a Delta decimal: decimal(p,s) takes a precision p from 1 to {MaxPrecision} and a scale s from 0 to p.");
+
     /// <inheritdoc />
     public override string ToDuckDb() => $"DECIMAL({Precision},{Scale})";
 
