@@ -9,7 +9,15 @@ internal static class DuckError
 {
     /// <summary>"what: DuckDB's error" without the statement's text (DuckDB quotes it after a "LINE n:" marker); DuckDB's exception as inner.</summary>
     internal static LakehouseException Create(string what, DuckDBException e) =>
-        new(LakehouseErrorReason.Engine, $"{what}: {WithoutStatementText(e.Message)}", e);
+        new(LakehouseErrorReason.Engine, $"{what}: {WithoutStatementText(e.Message)}{Hint(e.Message)}", e);
+
+    /// <summary>What DuckDB's own words leave out, for the errors a user meets: a data file gone between planning and reading it.</summary>
+    private static string Hint(string message) =>
+        message.StartsWith("IO Error: No files found that match the pattern", StringComparison.Ordinal)
+            ? " (a data file the statement reads is gone: for a Delta table, a VACUUM with a retention shorter than the read, or a file deleted " +
+              "by hand, removed a file that the version being read still names. Run again to read the newest version; if it stays, `lakehouse table check` " +
+              "names the missing files.)"
+            : "";
 
     /// <summary>
     /// An interrupt that was asked for (the token cancelled, or <see cref="DuckConnection.Interrupt"/> called during the statement)

@@ -305,6 +305,30 @@ public sealed class LogEdgeCaseTests(EngineFixture fixture) : IClassFixture<Engi
         Assert.Equal(new DecimalType(precision, scale),
             StructType.ParseSchema($$$"""{"type":"struct","fields":[{"name":"c","type":"{{{type}}}","nullable":true,"metadata":{}}]}""").Fields[0].Type);
 
+    /// <summary>
+    /// A data file that goes away between the snapshot and the read (a VACUUM with a short retention while a run reads, a file deleted
+    /// by hand) fails the read with what happened and what to do; before, the message was DuckDB's alone ("IO Error: No files found that
+    /// match the pattern …").
+    /// </summary>
+    [Fact]
+    public async Task Read_DataFileGoneAfterTheSnapshot_ErrorSaysAFileIsGoneAndWhatToDo()
+    {
+        var root = Copy("dat/v0.0.2/basic_append");
+        var table = Open(root);
+        var snapshot = await table.GetSnapshotAsync();
+        using var lease = _engine.Lease();
+        using var scan = await DeltaScan.CreateAsync(table, snapshot, lease.Connection);
+        File.Delete(Path.Combine(root, snapshot.Files[0].Path));
+
+        var e = Assert.Throws<LakehouseException>(() => lease.Connection.Scalar($"SELECT count(*) FROM ({scan.Sql})"));
+
+        Assert.Equal(LakehouseErrorReason.Engine, e.Reason);
+        Assert.Contains("No files found that match the pattern", e.Message, StringComparison.Ordinal);
+        Assert.EndsWith(" (a data file the statement reads is gone: for a Delta table, a VACUUM with a retention shorter than the read, or a file deleted " +
+            "by hand, removed a file that the version being read still names. Run again to read the newest version; if it stays, `lakehouse table check` " +
+            "names the missing files.)", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Read_GarbageCommitLine_RefusedNamingFileAndLine()
     {
