@@ -185,7 +185,7 @@ public sealed class ProduceCommandTests : IDisposable
         Assert.Equal("sensor_id + timestamp", rows[2].GetProperty("id").GetString());
 
         var text = await CliRunner.RunAsync("dataset", "list", "--lake", lake);
-        Assert.Contains("weblogs     json               10       event_id               timestamp   10            built-in", text.Stdout, StringComparison.Ordinal);
+        Assert.Contains("weblogs     json               10       event_id               timestamp   11            built-in", text.Stdout, StringComparison.Ordinal);
 
         var show = await CliRunner.RunAsync("dataset", "show", "sensors", "--lake", lake);
         Assert.True(show.ExitCode == 0, show.Stderr);

@@ -98,6 +98,31 @@ public sealed class SilverJobTests(EngineFixture fixture) : IClassFixture<Engine
     }
 
     /// <summary>
+    /// A page URL longer than 8,192 characters once normalized is quarantined by page_url_length: before, a 400 KB URL passed every
+    /// rule, became a page key of gold, and made every dashboard answer that lists pages hundreds of kilobytes long. 8,192 are kept.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_PageUrlLongerThan8192Characters_QuarantinedByItsLengthRule()
+    {
+        string WithUrl(string id, string url) => Web(id).Replace("https://shop.example.com/a", url, StringComparison.Ordinal);
+        var prefix = "https://shop.example.com/";
+        await _lake.LandAsync("weblogs", new[]
+        {
+            Encoding.UTF8.GetBytes(WithUrl("long", prefix + new string('p', 400_000))),
+            Encoding.UTF8.GetBytes(WithUrl("edge", prefix + new string('p', 8192 - prefix.Length))),
+            Encoding.UTF8.GetBytes(WithUrl("over", prefix + new string('p', 8193 - prefix.Length))),
+        });
+
+        var result = await _lake.RunAsync("weblogs");
+
+        Assert.Equal((3L, 1L, 2L), (result.RowsIn, result.RowsOut, result.Quarantined));
+        Assert.Equal(["edge|8192"], await _lake.RowsAsync("silver/weblogs", "event_id, length(page_url)", "event_id"));
+        Assert.Equal(["0|page_url_length|page_url has 400025 characters, more than 8192", "2|page_url_length|page_url has 8193 characters, more than 8192"],
+            await _lake.RowsAsync("silver/weblogs_quarantine", "source_offset, rule, message", "source_offset"));
+        Assert.Contains(result.Rules, r => r is { Rule: "page_url_length", Action: "drop", Failed: 2 });
+    }
+
+    /// <summary>
     /// DuckDB's JSON reader takes NaN, infinities (any case, as nan or inf too) and trailing commas, which are not JSON (RFC 8259).
     /// Each is malformed_json naming what and where, also in a key the schema does not read or inside an object column; the same
     /// text inside a string (a value or a key) is data, and the row is kept. Before, all five were kept: attrs held {"v":NaN,…}.
