@@ -284,6 +284,15 @@ public sealed class SilverJob
                         $"Their rows are in bronze's current files: rebuild silver from them (delete silver.{_def.Name} and silver.{_def.Name}_quarantine, then run again), " +
                         "and vacuum bronze with a retention that outlasts the time silver takes to follow it.", e);
                 }
+                catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Conflict)
+                {
+                    // The writer's own words ("application transaction", "re-plan the batch") name Delta's bookkeeping, not what happened.
+                    throw new LakehouseException(LakehouseErrorReason.Conflict,
+                        $"silver.{_def.Name}: another writer changed silver.{_def.Name} or its quarantine (another silver run or replay, a restore) while this run " +
+                        $"prepared bronze.{_def.Name}'s versions {from}–{chunk.ToVersion}; they were not committed" +
+                        (totals.To > consumed ? $" (versions {consumed + 1}–{totals.To} were)" : "") +
+                        $", and nothing is lost. Run it again: lakehouse silver run --dataset {_def.Name}. (The commit's conflict: {e.Message})", e);
+                }
                 global::Lakehouse.Silver.Log.Chunk(Log, _def.Name, totals.To + 1, chunk.ToVersion, chunk.Files.Count, outcome.Inserted, outcome.Quarantined, outcome.Duplicates);
                 totals.Add(outcome, chunk.ToVersion);
                 if (from <= markers.Silver && !outcome.TakenByAnotherRun) quarantineOnly = (quarantineOnly?.From ?? from, Math.Min(chunk.ToVersion, markers.Silver));
@@ -529,6 +538,7 @@ public sealed class SilverJob
                 }
                 var fresh = await stage.NewRowsAsync(_silver, silverSnapshot, cancellationToken).ConfigureAwait(false);
                 Done("dedupe");
+                if (_options.BeforeSilverAppend is { } beforeAppend) await beforeAppend().ConfigureAwait(false);
                 var appended = await silverWriter.AppendAsync(fresh, [txn, Guard(silverSnapshot)], cancellationToken).ConfigureAwait(false);
                 if (!appended.Committed)
                 {

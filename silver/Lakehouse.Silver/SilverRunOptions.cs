@@ -19,6 +19,9 @@ public sealed class SilverRunOptions
     /// <summary>For tests: called once per chunk after its rows are checked and before its first commit (another run may commit then).</summary>
     internal Func<Task>? BeforeCommits { get; set; }
 
+    /// <summary>For tests: called once per chunk of an incremental run after silver's snapshot is read and before its append (a restore then conflicts).</summary>
+    internal Func<Task>? BeforeSilverAppend { get; set; }
+
     /// <summary>Opt-in expectations (defined with <c>"enabled": false</c>) this run checks, by name.</summary>
     public IReadOnlyCollection<string> EnableRules { get; set; } = [];
 

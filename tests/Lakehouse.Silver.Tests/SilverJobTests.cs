@@ -756,6 +756,35 @@ public sealed class SilverRerunTests(EngineFixture fixture) : IClassFixture<Engi
     }
 
     /// <summary>
+    /// Silver restored to an earlier version while an incremental run prepared its batch: the run's commit conflicts, and the message
+    /// says what happened and what to do, not only Delta's "holds application transaction … re-plan the batch". Run again, silver holds
+    /// every row once.
+    /// </summary>
+    [Fact]
+    public async Task Incremental_SilverRestoredWhileTheRunPrepared_ConflictSaysWhatHappenedAndTheNextRunTakesEverythingOnce()
+    {
+        await _lake.LandAsync("sensors", Sensor("s1", "2024-05-01T10:00:00Z", "20"));
+        await _lake.RunAsync("sensors");
+        await _lake.LandAsync("sensors", Sensor("s2", "2024-05-01T11:00:00Z", "21"));
+        await _lake.RunAsync("sensors");
+        await _lake.LandAsync("sensors", Sensor("s3", "2024-05-01T12:00:00Z", "22"));
+        var silver = DeltaTable.Open(_lake.Root.Scope("silver/sensors"), _lake.Engine);
+
+        var error = await Assert.ThrowsAsync<LakehouseException>(() => _lake.RunAsync("sensors", new SilverRunOptions
+        {
+            BeforeSilverAppend = async () => await DeltaWriter.Create(silver).RestoreAsync(0),
+        }));
+
+        Assert.Equal(LakehouseErrorReason.Conflict, error.Reason);
+        Assert.StartsWith("silver.sensors: another writer changed silver.sensors or its quarantine (another silver run or replay, a restore) while this run prepared " +
+            "bronze.sensors's versions 2–2; they were not committed, and nothing is lost. Run it again: lakehouse silver run --dataset sensors. (The commit's conflict: ",
+            error.Message, StringComparison.Ordinal);
+        Assert.Equal(["s1"], await _lake.RowsAsync("silver/sensors", "sensor_id", "sensor_id"));
+        await _lake.RunAsync("sensors");
+        Assert.Equal(["s1", "s2", "s3"], await _lake.RowsAsync("silver/sensors", "sensor_id", "sensor_id"));
+    }
+
+    /// <summary>
     /// Bronze compacted and vacuumed with no retention before silver read its last commits: the files those commits added are gone.
     /// The run says which versions it still had to read, why the file is gone and how to rebuild, instead of calling a file of an
     /// old version "live" in the current one (which `table check` contradicts); nothing is committed.
