@@ -287,11 +287,14 @@ public sealed class SilverJob
                 catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Conflict)
                 {
                     // The writer's own words ("application transaction", "re-plan the batch") name Delta's bookkeeping, not what happened.
-                    throw new LakehouseException(LakehouseErrorReason.Conflict,
+                    var conflict = new LakehouseException(LakehouseErrorReason.Conflict,
                         $"silver.{_def.Name}: another writer changed silver.{_def.Name} or its quarantine (another silver run or replay, a restore) while this run " +
                         $"prepared bronze.{_def.Name}'s versions {from}–{chunk.ToVersion}; they were not committed" +
                         (totals.To > consumed ? $" (versions {consumed + 1}–{totals.To} were)" : "") +
                         $", and nothing is lost. Run it again: lakehouse silver run --dataset {_def.Name}. (The commit's conflict: {e.Message})", e);
+                    // Recorded, with what this run did commit before it, so status shows the last attempt failed and why.
+                    await RecordAsync(Result("incremental", totals), "failed", conflict.Message, CancellationToken.None).ConfigureAwait(false);
+                    throw conflict;
                 }
                 global::Lakehouse.Silver.Log.Chunk(Log, _def.Name, totals.To + 1, chunk.ToVersion, chunk.Files.Count, outcome.Inserted, outcome.Quarantined, outcome.Duplicates);
                 totals.Add(outcome, chunk.ToVersion);
@@ -370,9 +373,11 @@ public sealed class SilverJob
             }
             catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Conflict)
             {
-                throw new LakehouseException(LakehouseErrorReason.Conflict,
+                var conflict = new LakehouseException(LakehouseErrorReason.Conflict,
                     $"silver.{_def.Name}: another silver run committed while this rerun of {_options.From:yyyy-MM-dd}..{_options.To:yyyy-MM-dd} was built from bronze version {consumed}; " +
                     "its partitions were not replaced, so nothing that run committed is lost. Run the rerun again.", e);
+                await RecordAsync(Result("rerun", totals), "failed", conflict.Message, CancellationToken.None).ConfigureAwait(false);
+                throw conflict;
             }
             totals.Add(outcome, consumed);
             var result = Result("rerun", totals);

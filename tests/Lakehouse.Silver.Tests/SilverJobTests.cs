@@ -780,6 +780,10 @@ public sealed class SilverRerunTests(EngineFixture fixture) : IClassFixture<Engi
             "bronze.sensors's versions 2–2; they were not committed, and nothing is lost. Run it again: lakehouse silver run --dataset sensors. (The commit's conflict: ",
             error.Message, StringComparison.Ordinal);
         Assert.Equal(["s1"], await _lake.RowsAsync("silver/sensors", "sensor_id", "sensor_id"));
+        // The failed attempt is recorded, so status shows it and why (before, the last row was the run the restore undid).
+        var status = await SilverJob.Open(_lake.Root, _lake.Engine).StatusAsync(Datasets.DatasetCatalog.BuiltIn.Get("sensors"));
+        Assert.Equal(("incremental", "failed", 0L), (status.LastRun!.Mode, status.LastRunStatus, status.LastRun.RowsIn));
+        Assert.Contains($"failed|0|{error.Message}", await _lake.RowsAsync("silver/_quality", "status || '|' || rows_in || '|' || coalesce(message, '')", "1"));
         await _lake.RunAsync("sensors");
         Assert.Equal(["s1", "s2", "s3"], await _lake.RowsAsync("silver/sensors", "sensor_id", "sensor_id"));
     }
