@@ -427,6 +427,33 @@ public sealed class PipelineRunnerTests : RunnerTestKit
         Assert.Contains("Operation on target Write failed: The command exited with code 1", bad.Error, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The medallion's failure notification is JSON whatever the names in it: a landed file's name comes from the data (the storage
+    /// event's fileName), and one holding a quote or a backslash made the body invalid JSON, or let the name forge fields of it (the
+    /// body was the text of a JSON object with the values spliced in). The body is now an object whose values ADF fills in.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_MedallionFailsWithAHostileFileName_NotificationIsValidJsonWithTheNamesAsGiven()
+    {
+        using var listener = new RequestRecorder();
+        var file = Path.Combine(Lakehouse.Testing.TestPaths.RepoRoot, "pipelines", "adf", "pipeline", "pl_medallion.json");
+        const string Name = "a\",\"runId\":\"forged\\ \u0001.json";
+
+        var result = await CreateRunner().RunAsync(file, new Dictionary<string, string>
+        {
+            ["fileName"] = Name,
+            ["landingRoot"] = Temp.Combine("no-landing"),
+            ["lakeRoot"] = Lake,
+            ["dataset"] = "no_such_dataset",
+            ["notifyWebhookUrl"] = listener.Uri("/notify").ToString(),
+        });
+
+        Assert.Equal(RunStatus.Failed, result.Status);
+        var body = JsonNode.Parse(Assert.Single(listener.Requests).Body)!.AsObject();
+        Assert.Equal((Name, "no_such_dataset", "pl_medallion", result.RunId),
+            (body["fileName"]!.GetValue<string>(), body["dataset"]!.GetValue<string>(), body["pipeline"]!.GetValue<string>(), body["runId"]!.GetValue<string>()));
+    }
+
     [Fact]
     public async Task RunAsync_WebActivity_OutputIsTheResponseAndHeadersAreSent()
     {
