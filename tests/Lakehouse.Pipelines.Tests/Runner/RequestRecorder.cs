@@ -8,24 +8,35 @@ namespace Lakehouse.Pipelines.Tests.Runner;
 /// <summary>A real HTTP listener on 127.0.0.1 and a free port that records every request and answers 200 with a JSON body.</summary>
 public sealed class RequestRecorder : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly List<(string Method, string Path, string Body, Dictionary<string, string> Headers)> _requests = [];
     private readonly Task _loop;
 
     public RequestRecorder()
     {
+        // A new listener per attempt: one whose Start failed on a port taken meanwhile kept that port among its prefixes, and its
+        // Close then tried to bind it again ("Address already in use", CI 2026-12-05).
         for (var attempt = 0; ; attempt++)
         {
             Port = LocalServers.FreePort();
-            _listener.Prefixes.Clear();
-            _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+            var listener = new HttpListener();
+            listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
             try
             {
-                _listener.Start();
+                listener.Start();
+                _listener = listener;
                 break;
             }
             catch (HttpListenerException) when (attempt < 5)
             {
+                try
+                {
+                    listener.Close();
+                }
+                catch (HttpListenerException)
+                {
+                    // the port it could not take
+                }
             }
         }
         _loop = Task.Run(LoopAsync);
@@ -82,8 +93,15 @@ public sealed class RequestRecorder : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
-        _listener.Close();
+        try
+        {
+            _listener.Stop();
+            _listener.Close();
+        }
+        catch (HttpListenerException)
+        {
+            // .NET's managed listener can try to bind a port again while closing; the test's requests are already recorded
+        }
         _loop.Wait(TimeSpan.FromSeconds(5));
     }
 }
