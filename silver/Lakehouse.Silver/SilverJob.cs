@@ -77,8 +77,7 @@ public sealed class SilverJob
         options.Validate();
         CheckDefinition(definition, _engine);
         CheckRuleNames(definition, options.EnableRules);
-        var run = new Run(this, definition, options, options.RunId ?? NewRunId());
-        return options.IsRerun ? await run.RerunAsync(cancellationToken).ConfigureAwait(false) : await run.IncrementalAsync(cancellationToken).ConfigureAwait(false);
+        return await new Run(this, definition, options, options.RunId ?? NewRunId()).ExecuteAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -238,7 +237,33 @@ public sealed class SilverJob
 
         private ILogger Log => _job._log;
 
-        internal async Task<SilverRunResult> IncrementalAsync(CancellationToken cancellationToken)
+        /// <summary>What the run has committed so far (null: it has not started reading bronze).</summary>
+        private Totals? _totals;
+
+        /// <summary>True once the run wrote its row to silver._quality.</summary>
+        private bool _recorded;
+
+        /// <summary>
+        /// Runs it. A run that fails is recorded in silver._quality as failed, with the error and what it committed before it, so status
+        /// shows that the last attempt failed and why; only a run that found no bronze table is not (there is nothing to run).
+        /// </summary>
+        internal async Task<SilverRunResult> ExecuteAsync(CancellationToken cancellationToken)
+        {
+            if (!await _bronze.ExistsAsync(cancellationToken).ConfigureAwait(false))
+                throw new LakehouseException(LakehouseErrorReason.NotFound,
+                    $"bronze.{_def.Name} does not exist yet: land events first (lakehouse bronze ingest --dataset {_def.Name} --from …).");
+            try
+            {
+                return _options.IsRerun ? await RerunAsync(cancellationToken).ConfigureAwait(false) : await IncrementalAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is LakehouseException or IOException && !_recorded)
+            {
+                await RecordAsync(Result(_options.IsRerun ? "rerun" : "incremental", _totals ?? new Totals(-1)), "failed", e.Message, CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        private async Task<SilverRunResult> IncrementalAsync(CancellationToken cancellationToken)
         {
             await FollowDefinitionAsync(cancellationToken).ConfigureAwait(false);
             var bronze = await BronzeSnapshotAsync(null, cancellationToken).ConfigureAwait(false);
@@ -249,7 +274,7 @@ public sealed class SilverJob
                 throw new LakehouseException(LakehouseErrorReason.InvalidInput,
                     $"silver.{_def.Name} has consumed bronze.{_def.Name} up to version {consumed}, but bronze is at version {bronze.Version}: bronze was restored or recreated. " +
                     $"Rebuild silver from it (delete silver.{_def.Name} and silver.{_def.Name}_quarantine, then run again).");
-            var totals = new Totals(consumed);
+            var totals = _totals = new Totals(consumed);
             if (consumed == bronze.Version)
             {
                 global::Lakehouse.Silver.Log.NothingNew(Log, _def.Name, consumed);
@@ -287,14 +312,11 @@ public sealed class SilverJob
                 catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Conflict)
                 {
                     // The writer's own words ("application transaction", "re-plan the batch") name Delta's bookkeeping, not what happened.
-                    var conflict = new LakehouseException(LakehouseErrorReason.Conflict,
+                    throw new LakehouseException(LakehouseErrorReason.Conflict,
                         $"silver.{_def.Name}: another writer changed silver.{_def.Name} or its quarantine (another silver run or replay, a restore) while this run " +
                         $"prepared bronze.{_def.Name}'s versions {from}–{chunk.ToVersion}; they were not committed" +
                         (totals.To > consumed ? $" (versions {consumed + 1}–{totals.To} were)" : "") +
                         $", and nothing is lost. Run it again: lakehouse silver run --dataset {_def.Name}. (The commit's conflict: {e.Message})", e);
-                    // Recorded, with what this run did commit before it, so status shows the last attempt failed and why.
-                    await RecordAsync(Result("incremental", totals), "failed", conflict.Message, CancellationToken.None).ConfigureAwait(false);
-                    throw conflict;
                 }
                 global::Lakehouse.Silver.Log.Chunk(Log, _def.Name, totals.To + 1, chunk.ToVersion, chunk.Files.Count, outcome.Inserted, outcome.Quarantined, outcome.Duplicates);
                 totals.Add(outcome, chunk.ToVersion);
@@ -347,7 +369,7 @@ public sealed class SilverJob
             _job._followed[key] = true;
         }
 
-        internal async Task<SilverRunResult> RerunAsync(CancellationToken cancellationToken)
+        private async Task<SilverRunResult> RerunAsync(CancellationToken cancellationToken)
         {
             await FollowDefinitionAsync(cancellationToken).ConfigureAwait(false);
             var markers = await MarkersAsync(cancellationToken).ConfigureAwait(false);
@@ -365,7 +387,7 @@ public sealed class SilverJob
             var guards = (Silver: Guard(await _silver.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false)),
                 Quarantine: Guard(await _quarantine.ExistsAsync(cancellationToken).ConfigureAwait(false) ? await _quarantine.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false) : null));
             var bronze = await BronzeSnapshotAsync(consumed, cancellationToken).ConfigureAwait(false);
-            var totals = new Totals(consumed);
+            var totals = _totals = new Totals(consumed);
             Outcome outcome;
             try
             {
@@ -373,11 +395,9 @@ public sealed class SilverJob
             }
             catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.Conflict)
             {
-                var conflict = new LakehouseException(LakehouseErrorReason.Conflict,
+                throw new LakehouseException(LakehouseErrorReason.Conflict,
                     $"silver.{_def.Name}: another silver run committed while this rerun of {_options.From:yyyy-MM-dd}..{_options.To:yyyy-MM-dd} was built from bronze version {consumed}; " +
                     "its partitions were not replaced, so nothing that run committed is lost. Run the rerun again.", e);
-                await RecordAsync(Result("rerun", totals), "failed", conflict.Message, CancellationToken.None).ConfigureAwait(false);
-                throw conflict;
             }
             totals.Add(outcome, consumed);
             var result = Result("rerun", totals);
@@ -387,9 +407,6 @@ public sealed class SilverJob
 
         private async Task<DeltaSnapshot> BronzeSnapshotAsync(long? version, CancellationToken cancellationToken)
         {
-            if (!await _bronze.ExistsAsync(cancellationToken).ConfigureAwait(false))
-                throw new LakehouseException(LakehouseErrorReason.NotFound,
-                    $"bronze.{_def.Name} does not exist yet: land events first (lakehouse bronze ingest --dataset {_def.Name} --from …).");
             var snapshot = await _bronze.GetSnapshotAsync(version, cancellationToken).ConfigureAwait(false);
             // A table of other rows under bronze's name (table import --to bronze.x, as for any table) failed in the engine's binder.
             var fields = snapshot.Schema.Fields.DistinctBy(f => f.Name).ToDictionary(f => f.Name, f => f.Type, StringComparer.Ordinal);
@@ -600,6 +617,7 @@ public sealed class SilverJob
 
         private async Task RecordAsync(SilverRunResult result, string status, string? message, CancellationToken cancellationToken)
         {
+            _recorded = true;
             try
             {
                 await QualityTable.AppendAsync(_job.Table(SilverTables.Quality), result, status, _started, message, cancellationToken).ConfigureAwait(false);

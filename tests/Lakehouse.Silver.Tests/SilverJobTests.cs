@@ -811,6 +811,10 @@ public sealed class SilverRerunTests(EngineFixture fixture) : IClassFixture<Engi
         Assert.EndsWith("rebuild silver from them (delete silver.sensors and silver.sensors_quarantine, then run again), and vacuum bronze with a retention that outlasts the time silver takes to follow it.",
             e.Message, StringComparison.Ordinal);
         Assert.Equal(["s1"], await _lake.RowsAsync("silver/sensors", "sensor_id", "sensor_id"));
+        // The failed attempt is recorded, with its reason, so status shows that the last attempt failed (it showed the run before).
+        var status = await SilverJob.Open(_lake.Root, _lake.Engine).StatusAsync(Datasets.DatasetCatalog.BuiltIn.Get("sensors"));
+        Assert.Equal(("incremental", "failed", 0L), (status.LastRun!.Mode, status.LastRunStatus, status.LastRun.RowsIn));
+        Assert.Contains($"failed|{e.Message}", await _lake.RowsAsync("silver/_quality", "status || '|' || coalesce(message, '')", "1"));
     }
 
     /// <summary>Two bronze commits, each of a clean reading and a malformed one, each followed by a silver run.</summary>
