@@ -203,4 +203,22 @@ public sealed class HttpIngestHostileTests(EngineFixture fixture) : IClassFixtur
         using var next = await scope.PostAsync("weblogs", Line);
         Assert.Equal(HttpStatusCode.Accepted, next.StatusCode);
     }
+
+    [Fact]
+    public async Task Post_BronzeLogBroken_500NamesTheFileFromTheLakeRootNotTheServersDisk()
+    {
+        await using var scope = await ServerScope.StartAsync(fixture.Engine);
+        using var first = await scope.PostAsync("weblogs", Line);
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        File.WriteAllText(Path.Combine(scope.Lake, "bronze", "weblogs", "_delta_log", "00000000000000000001.json"), "{not json\n");
+
+        using var second = await scope.PostAsync("weblogs", Line);
+        var problem = await ServerScope.JsonAsync(second);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, second.StatusCode);
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.StartsWith("The events of this request were not committed to bronze.weblogs: ", detail, StringComparison.Ordinal);
+        Assert.Contains("bronze/weblogs/_delta_log/00000000000000000001.json", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(scope.Lake, detail, StringComparison.Ordinal);
+    }
 }

@@ -90,7 +90,7 @@ internal sealed class DashboardReader : IDisposable
         catch (LakehouseException e)
         {
             Report(table, e);
-            return new TableState(null, $"{table.Label} cannot be read: {e.Message}");
+            return new TableState(null, $"{table.Label} cannot be read: {ClientMessages.FromLakeRoot(_lake, e.Message)}");
         }
     }
 
@@ -129,7 +129,7 @@ internal sealed class DashboardReader : IDisposable
         catch (Exception e) when (e is LakehouseException or InvalidCastException)
         {
             Report(table, e);
-            return new TableSection(table, SectionStatus.Error, version, $"{table.Label} (version {version}) cannot be shown: {e.Message}", null);
+            return new TableSection(table, SectionStatus.Error, version, $"{table.Label} (version {version}) cannot be shown: {ClientMessages.FromLakeRoot(_lake, e.Message)}", null);
         }
         finally
         {

@@ -285,7 +285,7 @@ internal sealed class HttpIngestEndpoint : IServerPart
             var transient = e is LakehouseException { IsTransient: true };
             if (transient) context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
             await AnswerQuietlyAsync(context, () => ProblemAsync(context, requestId, transient ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError,
-                "Bronze commit failed", $"The events of this request were not committed to bronze.{dataset}: {e.Message}")).ConfigureAwait(false);
+                "Bronze commit failed", $"The events of this request were not committed to bronze.{dataset}: {ClientMessages.FromLakeRoot(_lake, e.Message)}")).ConfigureAwait(false);
             return;
         }
         if (outcome.Status == BronzeSubmissionStatus.KeyReused)
