@@ -148,6 +148,12 @@ internal sealed class DashboardReader : IDisposable
         Log.DashboardTableBroken(_log, table.Label, e);
     }
 
+    /// <summary>
+    /// The longest text an answer holds whole: silver keeps a page URL up to 8,192 characters, but a sensor id or an alert's
+    /// message can be as long as an event (1 MiB); 50 rows of those made answers of 50 MB, and the cache kept them.
+    /// </summary>
+    internal const int MaxTextLength = 8192;
+
     private static TableRows ReadRows(DuckResult result)
     {
         var types = Enumerable.Range(0, result.ColumnCount).Select(result.TypeName).ToArray();
@@ -155,10 +161,18 @@ internal sealed class DashboardReader : IDisposable
         while (result.Read())
         {
             var row = new object?[result.ColumnCount];
-            for (var i = 0; i < row.Length; i++) row[i] = result.GetValue(i);
+            for (var i = 0; i < row.Length; i++) row[i] = Shortened(result.GetValue(i));
             rows.Add(row);
         }
         return new TableRows([.. result.Names], types, rows);
+    }
+
+    /// <summary>Text longer than <see cref="MaxTextLength"/> cut to it (not inside a surrogate pair) and ended with "…"; other values as they are.</summary>
+    private static object? Shortened(object? value)
+    {
+        if (value is not string { Length: > MaxTextLength } text) return value;
+        var length = char.IsHighSurrogate(text[MaxTextLength - 1]) ? MaxTextLength - 1 : MaxTextLength;
+        return string.Concat(text.AsSpan(0, length), "…");
     }
 
     public void Dispose() => _gate.Dispose();

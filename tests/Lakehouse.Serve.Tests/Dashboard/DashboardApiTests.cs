@@ -237,6 +237,27 @@ public sealed class DashboardApiTests(EngineFixture fixture) : IClassFixture<Eng
     }
 
     [Fact]
+    public async Task Api_TextLongerThan8192Characters_CutWithAnEllipsisShorterTextWhole()
+    {
+        await using var scope = await ServerScope.StartAsync(fixture.Engine);
+        // A sensor id of 100,000 characters, one of exactly 8,192, and one whose 8,192nd character starts a surrogate pair.
+        await DashboardLake.AppendAsync(fixture.Engine, scope.Lake, "gold", "alerts", DashboardLake.AlertsSql
+            .Replace("'sensor-7', TIMESTAMPTZ '2026-11-01 12:00:00+00'", "repeat('k', 100000), TIMESTAMPTZ '2026-11-01 12:00:00+00'", StringComparison.Ordinal)
+            .Replace("'sensor-3'", "repeat('e', 8192)", StringComparison.Ordinal)
+            .Replace("'sensor-7', TIMESTAMPTZ '2026-11-01 12:05:00+00'", "repeat('s', 8191) || '😀😀', TIMESTAMPTZ '2026-11-01 12:05:00+00'", StringComparison.Ordinal));
+
+        using var response = await scope.Client.GetAsync(new Uri(scope.BaseAddress, "/api/alerts"));
+        var body = await response.Content.ReadAsStringAsync();
+        var keys = JsonDocument.Parse(body).RootElement.GetProperty("alerts").GetProperty("rows").EnumerateArray()
+            .ToDictionary(r => r.GetProperty("alert_id").GetString()!, r => r.GetProperty("key").GetString()!);
+
+        Assert.Equal(new string('k', 8192) + "…", keys["a-1"]);
+        Assert.Equal(new string('e', 8192), keys["a-2"]);
+        Assert.Equal(new string('s', 8191) + "…", keys["a-3"]);
+        Assert.True(body.Length < 40_000, $"the answer is {body.Length} characters");
+    }
+
+    [Fact]
     public async Task Api_TableWithoutTheColumnsOfTheDesign_ErrorNamingTheColumnInItsSection()
     {
         await using var scope = await ServerScope.StartAsync(fixture.Engine);
