@@ -69,7 +69,7 @@ internal static class BronzeCommands
         var once = CommandLine.Flag("--once", "Read up to the end found at start, then exit.");
         var follow = CommandLine.Flag("--follow", "Keep reading until stopped (Ctrl+C or SIGTERM).");
         var group = CommandLine.Text("--group", "Consumer group of a stream (default lakehouse-bronze); ingests in one group share the partitions.", "name");
-        var maxEvents = CommandLine.WholeNumber("--max-batch-events", "Commit when this many events are buffered (default 100000).", min: 1, max: 10_000_000);
+        var maxEvents = CommandLine.WholeNumber("--max-batch-events", "Commit when this many events are buffered (default 100000 for streams, 250000 for files).", min: 1, max: 10_000_000);
         var maxWait = CommandLine.WholeNumber("--max-batch-ms", "Commit at the latest this many milliseconds after a batch's first event (default 1000).", min: 1, max: 3_600_000, helpName: "ms");
         var json = CommandLine.Flag("--json", "Print the summary as one JSON object.");
         var format = CommandLine.Text("--format", $"Files: what every file holds, whatever its extension ({string.Join(", ", LandingKinds.Names.Select(n => n.Name))}).", "format");
