@@ -11,9 +11,13 @@ internal static class DuckError
     internal static LakehouseException Create(string what, DuckDBException e) =>
         new(LakehouseErrorReason.Engine, $"{what}: {WithoutStatementText(e.Message)}{Hint(e.Message)}", e);
 
-    /// <summary>What DuckDB's own words leave out, for the errors a user meets: a data file gone between planning and reading it.</summary>
+    /// <summary>
+    /// What DuckDB's own words leave out, for the errors a user meets: a Parquet data file gone between planning and reading it
+    /// (a file the user named in <c>lakehouse sql</c>, read_json('x.ndjson'), that is not there gets no Delta hint).
+    /// </summary>
     private static string Hint(string message) =>
-        message.StartsWith("IO Error: No files found that match the pattern", StringComparison.Ordinal)
+        message.StartsWith("IO Error: No files found that match the pattern", StringComparison.Ordinal) &&
+        message.Split('\n')[0].TrimEnd().TrimEnd('"').EndsWith(".parquet", StringComparison.OrdinalIgnoreCase)
             ? " (a data file the statement reads is gone: for a Delta table, a VACUUM with a retention shorter than the read, or a file deleted " +
               "by hand, removed a file that the version being read still names. Run again to read the newest version; if it stays, `lakehouse table check` " +
               "names the missing files.)"

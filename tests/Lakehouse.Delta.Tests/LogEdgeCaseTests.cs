@@ -327,6 +327,11 @@ public sealed class LogEdgeCaseTests(EngineFixture fixture) : IClassFixture<Engi
         Assert.EndsWith(" (a data file the statement reads is gone: for a Delta table, a VACUUM with a retention shorter than the read, or a file deleted " +
             "by hand, removed a file that the version being read still names. Run again to read the newest version; if it stays, `lakehouse table check` " +
             "names the missing files.)", e.Message, StringComparison.Ordinal);
+
+        // A file a query names itself that is not there is not a Delta table's data file: no word of VACUUM.
+        var missing = Path.Combine(root, "missing.ndjson");
+        var own = Assert.Throws<LakehouseException>(() => lease.Connection.Scalar($"SELECT count(*) FROM read_json({Lakehouse.Engine.SqlText.Literal(missing)})"));
+        Assert.EndsWith($"No files found that match the pattern \"{missing}\"", own.Message, StringComparison.Ordinal);
     }
 
     [Fact]
