@@ -567,6 +567,8 @@ public sealed class LandingIngestor
     private static string Describe(Exception e) => e switch
     {
         InvalidDataException when e.Message.StartsWith("it ", StringComparison.Ordinal) || e.Message.StartsWith("record ", StringComparison.Ordinal) => e.Message,
+        // ZstdSharp's words alone ("Unknown frame descriptor") did not say the file is not zstd, or a damaged one.
+        ZstdException => $"it cannot be read: it is not zstd data, or zstd data that is damaged ({e.Message})",
         _ => $"it cannot be read: {e.Message}",
     };
 

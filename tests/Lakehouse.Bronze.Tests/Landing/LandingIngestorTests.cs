@@ -388,11 +388,14 @@ public sealed class LandingIngestorTests(EngineFixture fixture) : IClassFixture<
         var zst = compressor.Wrap(lines).ToArray();
         Write("whole.ndjson.zst", zst);
         Write("cut.ndjson.zst", zst[..(zst.Length / 2)]);
+        Write("named.ndjson.zst", "{\"not\":\"compressed\"}\n"u8.ToArray());
 
         var result = await IngestAsync();
 
-        Assert.Equal((1L, 20_000L, 1L), (result.FilesIngested, result.Events, result.FilesFailed));
-        Assert.StartsWith(Path.Combine(Landing, "cut.ndjson.zst") + ": it cannot be read", Assert.Single(result.Problems), StringComparison.Ordinal);
+        Assert.Equal((1L, 20_000L, 2L), (result.FilesIngested, result.Events, result.FilesFailed));
+        var problems = result.Problems.Order(StringComparer.Ordinal).ToList();
+        Assert.StartsWith(Path.Combine(Landing, "cut.ndjson.zst") + ": it cannot be read", problems[0], StringComparison.Ordinal);
+        Assert.Equal(Path.Combine(Landing, "named.ndjson.zst") + ": it cannot be read: it is not zstd data, or zstd data that is damaged (Unknown frame descriptor)", problems[1]);
         Assert.Equal(lines.Length - 20_000, result.PayloadBytes);
     }
 
