@@ -37,7 +37,7 @@ internal sealed record AzureBlobLocation(string AccountName, string Container, s
         var scheme = location[..schemeEnd].ToLowerInvariant();
         var rest = location[(schemeEnd + 3)..];
         if (rest.IndexOfAny(['?', '#']) >= 0)
-            throw Invalid(location, "a location may not carry a query string; pass a SAS through LakeStorageOptions.SasToken or AZURE_STORAGE_SAS_TOKEN");
+            throw Invalid(location, "a location may not carry a query string: give a SAS in the AZURE_STORAGE_SAS_TOKEN environment variable (or, from code, LakeStorageOptions.SasToken)");
 
         var slash = rest.IndexOf('/', StringComparison.Ordinal);
         var authority = slash < 0 ? rest : rest[..slash];
