@@ -109,7 +109,7 @@ internal sealed record AzureBlobLocation(string AccountName, string Container, s
         var labels = host.Split('.');
         if (labels.Length >= 3 && labels[1] is "dfs" or "blob")
             return labels[0] + ".blob." + string.Join('.', labels[2..]);
-        throw Invalid(location, $"host '{host}' is not an account's blob or dfs endpoint (account.dfs.core.windows.net); set LakeStorageOptions.BlobEndpoint for other hosts");
+        throw Invalid(location, $"host '{host}' is not an account's blob or dfs endpoint (account.dfs.core.windows.net, or account.dfs.<suffix> in another cloud); the storage emulator is http://host:port/account/container/path");
     }
 
     private static bool IsValidContainer(string name) =>

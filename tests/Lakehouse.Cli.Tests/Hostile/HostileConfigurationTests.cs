@@ -25,6 +25,9 @@ public sealed class HostileConfigurationTests : IDisposable
             ("LAKEHOUSE_LAKE", $"abfss://c]@acct.dfs.core.windows.net/x?sv=1&sig={Secret}", ["sql", "SELECT 1"], 1,
                 "error: Unsupported Azure lake location 'abfss://c]@acct.dfs.core.windows.net/x?<redacted>': a location may not carry a query string: " +
                 "give a SAS in the AZURE_STORAGE_SAS_TOKEN environment variable (or, from code, LakeStorageOptions.SasToken).\n"),
+            ("LAKEHOUSE_LAKE", "abfss://c@example.com/p", ["sql", "SELECT 1"], 1,
+                "error: Unsupported Azure lake location 'abfss://c@example.com/p': host 'example.com' is not an account's blob or dfs endpoint (account.dfs.core.windows.net, " +
+                "or account.dfs.<suffix> in another cloud); the storage emulator is http://host:port/account/container/path.\n"),
             ("LAKEHOUSE_SYNAPSE_STORAGE_URL", $"https://acct.dfs.core.windows.net/lake?sv=1&sig={Secret}", ["synapse", "script", "--lake", lake], 2,
                 "error: LAKEHOUSE_SYNAPSE_STORAGE_URL: The storage URL 'https://acct.dfs.core.windows.net/lake?<redacted>' is not valid: it has a query string or fragment"),
             ("LAKEHOUSE_KAFKA_PROPERTIES", $"sasl.password={Secret}", ["bronze", "ingest", "--lake", lake, "--dataset", "weblogs", "--from", "kafka://127.0.0.1:1/t", "--once"], 1,
