@@ -60,4 +60,37 @@ public sealed class StreamProgressCommandTests : IDisposable
         Assert.Equal(203L.ToString(CultureInfo.InvariantCulture), (await CliRunner.RunAsync("sql", "--lake", lake, "--format", "csv", "SELECT count(*) FROM silver.sensors")).Stdout
             .Split('\n', StringSplitOptions.RemoveEmptyEntries)[1]);
     }
+
+    /// <summary>
+    /// Stream progress files that are damaged or hand-edited (not JSON, JSON of another shape) are named with their dataset and
+    /// why, exit 1, and a good one beside them is still shown. Before, one of another shape ended status with .NET's
+    /// "The requested operation requires an element of type 'Object'", and one that was not JSON was left out without a word.
+    /// </summary>
+    [Fact]
+    public async Task Status_StreamProgressFilesDamaged_EachNamedAndTheOthersShown()
+    {
+        var lake = _temp.Combine("lake");
+        await LandAsync(lake, "a.ndjson", 0, 3);
+        var folder = Path.Combine(lake, "_lakehouse", "stream");
+        Directory.CreateDirectory(folder);
+        await File.WriteAllTextAsync(Path.Combine(folder, "weblogs.bronze+silver+gold.json"), "{cut");
+        await File.WriteAllTextAsync(Path.Combine(folder, "accesslogs.bronze.json"), "[1,2]");
+        await File.WriteAllTextAsync(Path.Combine(folder, "other.silver.json"), """{"dataset":"other","sources":5}""");
+        await File.WriteAllTextAsync(Path.Combine(folder, "sensors.bronze+silver+gold.json"),
+            """{"runId":"r","dataset":"sensors","layers":"bronze+silver+gold","batchId":7,"numInputRows":3,"sources":[{"lag":2}],"stopped":true}""");
+
+        var text = await CliRunner.RunAsync("status", "--lake", lake);
+        var json = await CliRunner.RunAsync("status", "--lake", lake, "--json");
+
+        Assert.Equal(1, text.ExitCode);
+        Assert.DoesNotContain("requested operation", text.Stderr, StringComparison.Ordinal);
+        Assert.Contains("weblogs: cannot be shown: its stream progress file _lakehouse/stream/weblogs.bronze+silver+gold.json is not JSON (", text.Stderr, StringComparison.Ordinal);
+        Assert.Contains("accesslogs: cannot be shown: its stream progress file _lakehouse/stream/accesslogs.bronze.json is not a stream's progress record", text.Stderr, StringComparison.Ordinal);
+        Assert.Contains("other: cannot be shown: its stream progress file _lakehouse/stream/other.silver.json is not a stream's progress record", text.Stderr, StringComparison.Ordinal);
+        Assert.Matches(@"\nsensors +bronze\+silver\+gold +7 +- +3 +- +- +2 +- +stopped", text.Stdout);
+        Assert.Equal(1, json.ExitCode);
+        using var doc = JsonDocument.Parse(json.Stdout);
+        Assert.Equal(["sensors"], doc.RootElement.GetProperty("streams").EnumerateArray().Select(e => e.GetProperty("dataset").GetString()));
+        Assert.Equal(["accesslogs", "other", "weblogs"], doc.RootElement.GetProperty("problems").EnumerateArray().Select(e => e.GetProperty("dataset").GetString()).Order(StringComparer.Ordinal));
+    }
 }

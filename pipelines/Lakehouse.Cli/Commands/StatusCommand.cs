@@ -40,7 +40,7 @@ internal static class StatusCommand
             var catalog = await DatasetCatalog.LoadAsync(lake.ExistingRoot, cancellationToken).ConfigureAwait(false);
             var job = SilverJob.Open(lake.Root, lake.Engine, lake.LoggerFactory);
             var goldJob = GoldJob.Open(lake.Root, lake.Engine, lake.LoggerFactory);
-            var streams = await StreamRunner.ReadSavedAsync(lake.Root, cancellationToken).ConfigureAwait(false);
+            var (streams, unreadableStreams) = await StreamRunner.ReadSavedAsync(lake.Root, cancellationToken).ConfigureAwait(false);
             var statuses = new List<SilverStatus>();
             var golds = new Dictionary<string, GoldStatus>(StringComparer.Ordinal);
             // A table that cannot be read (a damaged log, a missing file) is reported with the dataset it belongs to, and the
@@ -84,6 +84,7 @@ internal static class StatusCommand
                     problems.Add((name, e.Message));
                 }
             }
+            problems.AddRange(unreadableStreams);
             var exit = problems.Count == 0 ? CliApp.ExitOk : CliApp.ExitFailed;
             if (parse.GetValue(json))
             {

@@ -652,22 +652,44 @@ internal sealed class StreamRunner
         }
     }
 
-    /// <summary>The latest progress of every stream process of the lake (what <c>lakehouse status</c> shows), newest first.</summary>
-    internal static async Task<List<JsonDocument>> ReadSavedAsync(ILakeStorage lake, CancellationToken cancellationToken)
+    /// <summary>
+    /// The latest progress of every stream process of the lake (what <c>lakehouse status</c> shows), and the progress files that
+    /// hold no progress record (a damaged or hand-edited file), each with its dataset (the file name's first part) and why. Files
+    /// are replaced whole, so an unreadable one is not one being written.
+    /// </summary>
+    internal static async Task<(List<JsonDocument> Saved, List<(string Dataset, string Problem)> Unreadable)> ReadSavedAsync(ILakeStorage lake, CancellationToken cancellationToken)
     {
-        var result = new List<JsonDocument>();
+        var saved = new List<JsonDocument>();
+        var unreadable = new List<(string, string)>();
         await foreach (var file in lake.ListAsync(ProgressFolder + "/", cancellationToken).ConfigureAwait(false))
         {
             if (!file.Path.EndsWith(".json", StringComparison.Ordinal)) continue;
+            var dataset = Path.GetFileName(file.Path).Split('.')[0];
+            JsonDocument document;
             try
             {
-                result.Add(JsonDocument.Parse(await lake.ReadAsync(file.Path, cancellationToken).ConfigureAwait(false)));
+                document = JsonDocument.Parse(await lake.ReadAsync(file.Path, cancellationToken).ConfigureAwait(false));
             }
-            catch (JsonException)
+            catch (JsonException e)
             {
-                // A file being replaced, or not ours: status shows the others.
+                unreadable.Add((dataset, $"its stream progress file {file.Path} is not JSON ({e.Message}); the stream writes it again at its next batch."));
+                continue;
             }
+            if (IsProgressRecord(document.RootElement))
+            {
+                saved.Add(document);
+                continue;
+            }
+            document.Dispose();
+            unreadable.Add((dataset, $"its stream progress file {file.Path} is not a stream's progress record (an object with a dataset and a list of sources); the stream writes it again at its next batch."));
         }
-        return result;
+        return (saved, unreadable);
     }
+
+    /// <summary>True for what <see cref="StreamProgress"/> saves, in the parts status reads: an object, its dataset a string, its sources (if any) a list of objects.</summary>
+    private static bool IsProgressRecord(JsonElement record) =>
+        record.ValueKind == JsonValueKind.Object
+        && record.TryGetProperty("dataset", out var dataset) && dataset.ValueKind == JsonValueKind.String
+        && (!record.TryGetProperty("sources", out var sources)
+            || (sources.ValueKind == JsonValueKind.Array && sources.EnumerateArray().All(s => s.ValueKind == JsonValueKind.Object)));
 }
