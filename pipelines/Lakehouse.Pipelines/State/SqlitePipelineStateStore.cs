@@ -1,4 +1,5 @@
 using System.Globalization;
+using Lakehouse.Core;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -39,39 +40,53 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, """
-            CREATE TABLE IF NOT EXISTS pipeline_runs (
-                run_id TEXT NOT NULL PRIMARY KEY,
-                pipeline TEXT NOT NULL,
-                parameters TEXT NOT NULL,
-                status TEXT NOT NULL,
-                started_at INTEGER NOT NULL,
-                ended_at INTEGER NULL,
-                error TEXT NULL,
-                version INTEGER NOT NULL);
-            CREATE INDEX IF NOT EXISTS pipeline_runs_started ON pipeline_runs (started_at DESC);
-            CREATE TABLE IF NOT EXISTS activity_runs (
-                run_id TEXT NOT NULL,
-                activity TEXT NOT NULL,
-                attempt INTEGER NOT NULL,
-                status TEXT NOT NULL,
-                output TEXT NULL,
-                started_at INTEGER NOT NULL,
-                ended_at INTEGER NULL,
-                error TEXT NULL,
-                version INTEGER NOT NULL,
-                PRIMARY KEY (run_id, activity));
-            CREATE TABLE IF NOT EXISTS landed_files (
-                path TEXT NOT NULL,
-                size INTEGER NOT NULL,
-                modified_at INTEGER NOT NULL,
-                source_etag TEXT NOT NULL,
-                run_id TEXT NOT NULL,
-                claimed_at INTEGER NOT NULL,
-                PRIMARY KEY (path, size, modified_at, source_etag));
-            """, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, """
+                CREATE TABLE IF NOT EXISTS pipeline_runs (
+                    run_id TEXT NOT NULL PRIMARY KEY,
+                    pipeline TEXT NOT NULL,
+                    parameters TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    ended_at INTEGER NULL,
+                    error TEXT NULL,
+                    version INTEGER NOT NULL);
+                CREATE INDEX IF NOT EXISTS pipeline_runs_started ON pipeline_runs (started_at DESC);
+                CREATE TABLE IF NOT EXISTS activity_runs (
+                    run_id TEXT NOT NULL,
+                    activity TEXT NOT NULL,
+                    attempt INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    output TEXT NULL,
+                    started_at INTEGER NOT NULL,
+                    ended_at INTEGER NULL,
+                    error TEXT NULL,
+                    version INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, activity));
+                CREATE TABLE IF NOT EXISTS landed_files (
+                    path TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    modified_at INTEGER NOT NULL,
+                    source_etag TEXT NOT NULL,
+                    run_id TEXT NOT NULL,
+                    claimed_at INTEGER NOT NULL,
+                    PRIMARY KEY (path, size, modified_at, source_etag));
+                """, cancellationToken).ConfigureAwait(false);
+            // A damaged file (cut short, overwritten) fails only the query that reaches its damage, later and with SQLite's words alone.
+            await using (var check = connection.CreateCommand())
+            {
+                check.CommandText = "PRAGMA quick_check(1);";
+                if (await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string result && result != "ok")
+                    throw Damaged(result);
+            }
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is 11 or 26)
+        {
+            throw Damaged(e.Message, e);
+        }
         StateLog.Opened(_logger, "sqlite", _path);
     }
 
@@ -283,12 +298,24 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
             await ExecuteAsync(connection, "PRAGMA busy_timeout=30000; PRAGMA synchronous=NORMAL;", cancellationToken).ConfigureAwait(false);
             return connection;
         }
+        catch (SqliteException e) when (e.SqliteErrorCode is 11 or 26)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw Damaged(e.Message, e);
+        }
         catch
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
+
+    /// <summary>The store's file is not a SQLite database, or a damaged one (SQLite's errors 26 and 11, or what quick_check found).</summary>
+    private LakehouseException Damaged(string what, Exception? inner = null) =>
+        new(LakehouseErrorReason.CorruptLog,
+            $"The pipeline state store {_path} is damaged ({what.TrimEnd('.')}): it holds the pipeline runs, their activity checkpoints and the landed-file " +
+            "ledger of lakehouse watch. Move it away and run again to start an empty one: the runs' history is lost, runs cannot be resumed, " +
+            "and watch starts a run for files it had taken before (bronze still lands each file once).", inner);
 
     private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
     {

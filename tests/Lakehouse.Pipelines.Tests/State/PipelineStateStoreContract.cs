@@ -1,3 +1,4 @@
+using Lakehouse.Core;
 using Lakehouse.Pipelines.State;
 
 namespace Lakehouse.Pipelines.Tests.State;
@@ -301,6 +302,45 @@ public sealed class SqlitePipelineStateStoreTests : PipelineStateStoreContract
         await using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA journal_mode;";
         Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
+    }
+
+    /// <summary>
+    /// A state.db that is not a database, or one cut short, is refused when the store opens, naming the file, what it holds and the
+    /// way out. Before, the first query that reached the damage failed with SQLite's words alone ("SQLite Error 11: 'database disk
+    /// image is malformed'"), which name no file.
+    /// </summary>
+    [Theory]
+    [InlineData("not a database")]
+    [InlineData("cut short")]
+    public async Task Initialize_DamagedFile_RefusedNamingTheFileAndTheWayOut(string damage)
+    {
+        using var lake = new Lakehouse.Testing.TempDirectory();
+        var path = SqlitePipelineStateStore.PathUnderLake(lake.Path);
+        if (damage == "not a database")
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await File.WriteAllTextAsync(path, "garbage garbage garbage");
+        }
+        else
+        {
+            await using (var store = new SqlitePipelineStateStore(path))
+            {
+                await store.InitializeAsync();
+                for (var i = 0; i < 300; i++)
+                    await store.CreateRunAsync(new PipelineRunRecord($"run-{i}", "medallion", new string('p', 200), RunStatus.Succeeded, T0));
+            }
+            var bytes = await File.ReadAllBytesAsync(path);
+            Assert.True(bytes.Length > 16384, $"the database is {bytes.Length} bytes: too small to cut");
+            await File.WriteAllBytesAsync(path, bytes[..(bytes.Length / 2)]);
+        }
+
+        await using var damaged = new SqlitePipelineStateStore(path);
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => damaged.InitializeAsync());
+
+        Assert.Equal(LakehouseErrorReason.CorruptLog, e.Reason);
+        Assert.StartsWith($"The pipeline state store {path} is damaged (", e.Message, StringComparison.Ordinal);
+        Assert.EndsWith("Move it away and run again to start an empty one: the runs' history is lost, runs cannot be resumed, " +
+            "and watch starts a run for files it had taken before (bronze still lands each file once).", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
