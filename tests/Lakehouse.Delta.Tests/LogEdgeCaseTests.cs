@@ -306,6 +306,37 @@ public sealed class LogEdgeCaseTests(EngineFixture fixture) : IClassFixture<Engi
             StructType.ParseSchema($$$"""{"type":"struct","fields":[{"name":"c","type":"{{{type}}}","nullable":true,"metadata":{}}]}""").Fields[0].Type);
 
     /// <summary>
+    /// An add action without its required partitionValues or size, or with another kind of value there, is a corrupt log naming
+    /// the file, the line and the field. It was read as an empty map and 0 bytes: the file's rows read their partition columns as
+    /// null (a silver table's event_date), and <c>table check</c> called the table whole.
+    /// </summary>
+    [Theory]
+    [InlineData("partitionValues", null, "add action's 'partitionValues' is missing or not a map")]
+    [InlineData("partitionValues", "[1,2]", "add action's 'partitionValues' is missing or not a map")]
+    [InlineData("partitionValues", "null", "add action's 'partitionValues' is missing or not a map")]
+    [InlineData("size", null, "add action's 'size' is missing or not a whole number of bytes")]
+    [InlineData("size", "\"abc\"", "add action's 'size' is missing or not a whole number of bytes")]
+    [InlineData("size", "-1", "add action's 'size' is missing or not a whole number of bytes")]
+    public async Task Read_AddWithoutItsPartitionValuesOrSize_CorruptLogNamingTheField(string field, string? value, string message)
+    {
+        var root = Copy("golden/data-reader-partition-values");
+        var commit = Log(root, Commit(0));
+        var lines = (await File.ReadAllLinesAsync(commit)).ToList();
+        var line = lines.FindIndex(l => l.StartsWith("{\"add\"", StringComparison.Ordinal));
+        var action = System.Text.Json.Nodes.JsonNode.Parse(lines[line])!;
+        var add = action["add"]!.AsObject();
+        add.Remove(field);
+        if (value is not null) add[field] = System.Text.Json.Nodes.JsonNode.Parse(value);
+        lines[line] = action.ToJsonString();
+        await File.WriteAllLinesAsync(commit, lines);
+
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => Open(root).GetSnapshotAsync());
+
+        Assert.Equal(LakehouseErrorReason.CorruptLog, e.Reason);
+        Assert.Contains($"{Commit(0)}' line {line + 1} is not a valid action: {message}", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// A data file that goes away between the snapshot and the read (a VACUUM with a short retention while a run reads, a file deleted
     /// by hand) fails the read with what happened and what to do; before, the message was DuckDB's alone ("IO Error: No files found that
     /// match the pattern …").

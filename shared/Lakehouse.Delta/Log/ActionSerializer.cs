@@ -123,10 +123,18 @@ internal static class ActionSerializer
             Long(v, "cardinality") ?? 0);
     }
 
+    /// <summary>
+    /// An add action. Its partitionValues (a map, <c>{}</c> for none) and size are required (PROTOCOL.md): an add without them, or
+    /// with another kind of value, is a corrupt log. Read as an empty map and 0 bytes, a partitioned table's rows of that file read
+    /// their partition columns as null, and <c>table check</c> called the table whole.
+    /// </summary>
     private static AddAction ParseAdd(JsonElement e) => new(
         Required(e, "path", "add"),
-        NullableMap(e, "partitionValues"),
-        Long(e, "size") ?? 0,
+        e.TryGetProperty("partitionValues", out var partitionValues) && partitionValues.ValueKind == JsonValueKind.Object
+            ? NullableMapOf(partitionValues)
+            : throw new JsonException("add action's 'partitionValues' is missing or not a map (it is required: the file's partition values, {} for none)"),
+        Long(e, "size") is { } size and >= 0 ? size
+            : throw new JsonException("add action's 'size' is missing or not a whole number of bytes (it is required)"),
         Long(e, "modificationTime") ?? 0,
         Bool(e, "dataChange") ?? true,
         Str(e, "stats"),
