@@ -308,7 +308,8 @@ public sealed class LogEdgeCaseTests(EngineFixture fixture) : IClassFixture<Engi
     /// <summary>
     /// An add action without its required partitionValues or size, or with another kind of value there, is a corrupt log naming
     /// the file, the line and the field. It was read as an empty map and 0 bytes: the file's rows read their partition columns as
-    /// null (a silver table's event_date), and <c>table check</c> called the table whole.
+    /// null (a silver table's event_date), and <c>table check</c> called the table whole. So is a txn without its version, which
+    /// was read as 0 (an application resuming from it would start again).
     /// </summary>
     [Theory]
     [InlineData("partitionValues", null, "add action's 'partitionValues' is missing or not a map")]
@@ -317,14 +318,19 @@ public sealed class LogEdgeCaseTests(EngineFixture fixture) : IClassFixture<Engi
     [InlineData("size", null, "add action's 'size' is missing or not a whole number of bytes")]
     [InlineData("size", "\"abc\"", "add action's 'size' is missing or not a whole number of bytes")]
     [InlineData("size", "-1", "add action's 'size' is missing or not a whole number of bytes")]
+    [InlineData("txn.version", null, "txn action's 'version' is missing or not a whole number")]
+    [InlineData("txn.version", "\"x\"", "txn action's 'version' is missing or not a whole number")]
     public async Task Read_AddWithoutItsPartitionValuesOrSize_CorruptLogNamingTheField(string field, string? value, string message)
     {
         var root = Copy("golden/data-reader-partition-values");
         var commit = Log(root, Commit(0));
         var lines = (await File.ReadAllLinesAsync(commit)).ToList();
-        var line = lines.FindIndex(l => l.StartsWith("{\"add\"", StringComparison.Ordinal));
+        var kind = field.StartsWith("txn.", StringComparison.Ordinal) ? "txn" : "add";
+        field = field.Replace("txn.", "", StringComparison.Ordinal);
+        if (kind == "txn") lines.Add("{\"txn\":{\"appId\":\"app\",\"version\":3}}");
+        var line = kind == "txn" ? lines.Count - 1 : lines.FindIndex(l => l.StartsWith("{\"add\"", StringComparison.Ordinal));
         var action = System.Text.Json.Nodes.JsonNode.Parse(lines[line])!;
-        var add = action["add"]!.AsObject();
+        var add = action[kind]!.AsObject();
         add.Remove(field);
         if (value is not null) add[field] = System.Text.Json.Nodes.JsonNode.Parse(value);
         lines[line] = action.ToJsonString();

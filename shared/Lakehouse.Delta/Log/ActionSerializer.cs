@@ -46,7 +46,9 @@ internal static class ActionSerializer
                     "remove" => ParseRemove(p.Value),
                     "metaData" => ParseMetadata(p.Value),
                     "protocol" => ParseProtocol(p.Value),
-                    "txn" => new TxnAction(Required(p.Value, "appId", "txn"), Long(p.Value, "version") ?? 0, Long(p.Value, "lastUpdated")),
+                    // A txn's version is what an application resumes after: read as 0 when missing, a stream would start again from its first position.
+                    "txn" => new TxnAction(Required(p.Value, "appId", "txn"),
+                        Long(p.Value, "version") ?? throw new JsonException("txn action's 'version' is missing or not a whole number (it is required)"), Long(p.Value, "lastUpdated")),
                     "commitInfo" => ParseCommitInfo(p.Value),
                     "domainMetadata" => new DomainMetadataAction(Str(p.Value, "domain")!, Str(p.Value, "configuration") ?? "", Bool(p.Value, "removed") ?? false),
                     "cdc" => new CdcAction(Str(p.Value, "path")!),
