@@ -309,7 +309,9 @@ public sealed class LogEdgeCaseTests(EngineFixture fixture) : IClassFixture<Engi
     /// An add action without its required partitionValues or size, or with another kind of value there, is a corrupt log naming
     /// the file, the line and the field. It was read as an empty map and 0 bytes: the file's rows read their partition columns as
     /// null (a silver table's event_date), and <c>table check</c> called the table whole. So is a txn without its version, which
-    /// was read as 0 (an application resuming from it would start again).
+    /// was read as 0 (an application resuming from it would start again), a protocol without its writer version or with feature
+    /// lists of another kind (read as none: deletion vectors would be ignored), and a metaData without its partition columns (read
+    /// as none) or with a configuration that is not a map (read as no properties: appendOnly ignored).
     /// </summary>
     [Theory]
     [InlineData("partitionValues", null, "add action's 'partitionValues' is missing or not a map")]
@@ -320,15 +322,20 @@ public sealed class LogEdgeCaseTests(EngineFixture fixture) : IClassFixture<Engi
     [InlineData("size", "-1", "add action's 'size' is missing or not a whole number of bytes")]
     [InlineData("txn.version", null, "txn action's 'version' is missing or not a whole number")]
     [InlineData("txn.version", "\"x\"", "txn action's 'version' is missing or not a whole number")]
-    public async Task Read_AddWithoutItsPartitionValuesOrSize_CorruptLogNamingTheField(string field, string? value, string message)
+    [InlineData("protocol.minWriterVersion", null, "protocol action has no 'minWriterVersion'")]
+    [InlineData("protocol.readerFeatures", "\"deletionVectors\"", "protocol action's 'readerFeatures' is not a list of feature names")]
+    [InlineData("metaData.partitionColumns", null, "metaData action's 'partitionColumns' is missing or not a list of column names")]
+    [InlineData("metaData.partitionColumns", "\"as_int\"", "metaData action's 'partitionColumns' is missing or not a list of column names")]
+    [InlineData("metaData.configuration", "[1]", "metaData action's 'configuration' is not a map of table properties")]
+    public async Task Read_ActionWithoutARequiredFieldOrWithAnotherKindOfValue_CorruptLogNamingTheField(string field, string? value, string message)
     {
         var root = Copy("golden/data-reader-partition-values");
         var commit = Log(root, Commit(0));
         var lines = (await File.ReadAllLinesAsync(commit)).ToList();
-        var kind = field.StartsWith("txn.", StringComparison.Ordinal) ? "txn" : "add";
-        field = field.Replace("txn.", "", StringComparison.Ordinal);
+        var kind = field.Contains('.', StringComparison.Ordinal) ? field.Split('.')[0] : "add";
+        field = field.Split('.')[^1];
         if (kind == "txn") lines.Add("{\"txn\":{\"appId\":\"app\",\"version\":3}}");
-        var line = kind == "txn" ? lines.Count - 1 : lines.FindIndex(l => l.StartsWith("{\"add\"", StringComparison.Ordinal));
+        var line = lines.FindIndex(l => l.StartsWith($"{{\"{kind}\"", StringComparison.Ordinal));
         var action = System.Text.Json.Nodes.JsonNode.Parse(lines[line])!;
         var add = action[kind]!.AsObject();
         add.Remove(field);

@@ -207,16 +207,36 @@ internal static class ActionSerializer
             Str(e, "description"),
             provider,
             Required(e, "schemaString", "metaData"),
-            StringList(e, "partitionColumns") ?? [],
-            Map(e, "configuration") ?? [],
+            e.TryGetProperty("partitionColumns", out var partitionColumns) && partitionColumns.ValueKind == JsonValueKind.Array
+                && partitionColumns.EnumerateArray().All(c => c.ValueKind == JsonValueKind.String)
+                ? StringList(e, "partitionColumns")!
+                : throw new JsonException("metaData action's 'partitionColumns' is missing or not a list of column names (it is required, [] for none)"),
+            !e.TryGetProperty("configuration", out var configuration) || configuration.ValueKind is JsonValueKind.Null or JsonValueKind.Object
+                ? Map(e, "configuration") ?? []
+                : throw new JsonException("metaData action's 'configuration' is not a map of table properties"),
             Long(e, "createdTime"));
     }
 
-    private static ProtocolAction ParseProtocol(JsonElement e) => new(
-        (int)(Long(e, "minReaderVersion") ?? throw new JsonException("protocol action has no 'minReaderVersion'")),
-        (int)(Long(e, "minWriterVersion") ?? 0),
-        StringList(e, "readerFeatures"),
-        StringList(e, "writerFeatures"));
+    /// <summary>
+    /// A protocol action. Both versions are required, and so are the feature lists at reader version 3 and writer version 7 (and
+    /// lists wherever present): read as no features, a table's deletion vectors or column mapping would be ignored, and deleted
+    /// rows or renamed columns read wrongly.
+    /// </summary>
+    private static ProtocolAction ParseProtocol(JsonElement e)
+    {
+        var reader = (int)(Long(e, "minReaderVersion") ?? throw new JsonException("protocol action has no 'minReaderVersion'"));
+        var writer = (int)(Long(e, "minWriterVersion") ?? throw new JsonException("protocol action has no 'minWriterVersion'"));
+        return new ProtocolAction(reader, writer, Features(e, "readerFeatures", reader == 3), Features(e, "writerFeatures", writer == 7));
+    }
+
+    private static List<string>? Features(JsonElement e, string name, bool required)
+    {
+        if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+            return required ? throw new JsonException($"protocol action has no '{name}', which its version requires") : null;
+        if (v.ValueKind != JsonValueKind.Array || v.EnumerateArray().Any(f => f.ValueKind != JsonValueKind.String))
+            throw new JsonException($"protocol action's '{name}' is not a list of feature names");
+        return StringList(e, name);
+    }
 
     private static CommitInfoAction ParseCommitInfo(JsonElement e) =>
         new(e.GetRawText(), Long(e, "timestamp"), Long(e, "inCommitTimestamp"), Str(e, "operation"));
