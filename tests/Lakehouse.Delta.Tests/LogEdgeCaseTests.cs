@@ -327,6 +327,8 @@ public sealed class LogEdgeCaseTests(EngineFixture fixture) : IClassFixture<Engi
     [InlineData("metaData.partitionColumns", null, "metaData action's 'partitionColumns' is missing or not a list of column names")]
     [InlineData("metaData.partitionColumns", "\"as_int\"", "metaData action's 'partitionColumns' is missing or not a list of column names")]
     [InlineData("metaData.configuration", "[1]", "metaData action's 'configuration' is not a map of table properties")]
+    [InlineData("deletionVector", "\"u:abc\"", "the action's 'deletionVector' is not an object")]
+    [InlineData("deletionVector", "{\"storageType\":\"u\",\"pathOrInlineDv\":\"ab^-aqEH.-t@S}K{vb[*k^\",\"offset\":4,\"sizeInBytes\":40}", "deletionVector has no 'cardinality'")]
     public async Task Read_ActionWithoutARequiredFieldOrWithAnotherKindOfValue_CorruptLogNamingTheField(string field, string? value, string message)
     {
         var root = Copy("golden/data-reader-partition-values");

@@ -112,7 +112,14 @@ internal static class ActionSerializer
         return [.. v.EnumerateArray().Select(x => x.GetString()!)];
     }
 
-    private static DeletionVectorDescriptor? ParseDv(JsonElement e) => e.TryGetProperty("deletionVector", out var v) ? DvOf(v) : null;
+    /// <summary>
+    /// A file's deletion vector: null when absent; one of another kind than an object, or without its size or cardinality, is a
+    /// corrupt log (read as none, the rows it deletes came back).
+    /// </summary>
+    private static DeletionVectorDescriptor? ParseDv(JsonElement e) =>
+        !e.TryGetProperty("deletionVector", out var v) || v.ValueKind == JsonValueKind.Null ? null
+        : v.ValueKind == JsonValueKind.Object ? DvOf(v)
+        : throw new JsonException("the action's 'deletionVector' is not an object");
 
     private static DeletionVectorDescriptor? DvOf(JsonElement v)
     {
@@ -121,8 +128,8 @@ internal static class ActionSerializer
             Required(v, "storageType", "deletionVector"),
             Required(v, "pathOrInlineDv", "deletionVector"),
             (int?)Long(v, "offset"),
-            (int)(Long(v, "sizeInBytes") ?? 0),
-            Long(v, "cardinality") ?? 0);
+            (int)(Long(v, "sizeInBytes") ?? throw new JsonException("deletionVector has no 'sizeInBytes'")),
+            Long(v, "cardinality") ?? throw new JsonException("deletionVector has no 'cardinality'"));
     }
 
     /// <summary>
