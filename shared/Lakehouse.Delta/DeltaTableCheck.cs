@@ -247,6 +247,11 @@ internal sealed class DeltaTableChecker(DeltaTable table, bool deep)
         {
             using var doc = JsonDocument.Parse(bytes);
             var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || root.EnumerateObject().Any(p => p.Name is "numFiles" or "tableSizeBytes" && p.Value.ValueKind != JsonValueKind.Number))
+            {
+                Warning(path, "is not a checksum of numbers (numFiles, tableSizeBytes): readers do not need it.");
+                return;
+            }
             if (root.TryGetProperty("numFiles", out var n) && n.TryGetInt64(out var numFiles) && numFiles != snapshot.Files.Count)
                 Error(path, $"says version {snapshot.Version} has {numFiles} live files, but its log adds up to {snapshot.Files.Count}: the log or the checksum was changed after the commit.");
             var size = snapshot.Files.Sum(f => f.Size);

@@ -260,4 +260,24 @@ public sealed class TableCheckTests(EngineFixture fixture) : IClassFixture<Engin
         Assert.Equal(("_delta_log/00000000000000000001.crc", "says version 1 has 2 live files, but its log adds up to 1: the log or the checksum was changed after the commit."),
             (error.File, error.Problem));
     }
+
+    /// <summary>
+    /// A checksum file that is JSON of another shape (a list, numbers as text) is a warning, as one that is not JSON is: readers do
+    /// not need it. Before, it ended table check with .NET's "The requested operation requires an element of type 'Object'".
+    /// </summary>
+    [Theory]
+    [InlineData("[1,2]")]
+    [InlineData("{\"numFiles\":\"1\",\"tableSizeBytes\":\"x\"}")]
+    public async Task CheckAsync_ChecksumOfAnotherShape_WarningNotACrash(string checksum)
+    {
+        using var t = new LocalTable(_engine);
+        await t.Writer.AppendAsync(WriteTestKit.Rows(0, 10));
+        await File.WriteAllTextAsync(LogFile(t, "00000000000000000000.crc"), checksum);
+
+        var report = await t.Table.CheckAsync();
+
+        var warning = Assert.Single(report.Findings, f => f.Severity == DeltaCheckSeverity.Warning);
+        Assert.Equal(("_delta_log/00000000000000000000.crc", "is not a checksum of numbers (numFiles, tableSizeBytes): readers do not need it."), (warning.File, warning.Problem));
+        Assert.DoesNotContain(report.Findings, f => f.Severity == DeltaCheckSeverity.Error);
+    }
 }

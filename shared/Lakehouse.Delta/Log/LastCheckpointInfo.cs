@@ -19,7 +19,7 @@ internal sealed record LastCheckpointInfo(long Version, long? Size, long? Parts,
             var reader = new Utf8JsonReader(json);
             using var doc = JsonDocument.ParseValue(ref reader);
             var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("version", out var v) || !v.TryGetInt64(out var version) || version < 0) return null;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("version", out var v) || v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out var version) || version < 0) return null;
             return new LastCheckpointInfo(version, Number(root, "size"), Number(root, "parts"), Number(root, "numOfAddFiles"));
         }
         catch (JsonException)
