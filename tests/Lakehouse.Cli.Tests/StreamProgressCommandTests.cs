@@ -77,7 +77,7 @@ public sealed class StreamProgressCommandTests : IDisposable
         await File.WriteAllTextAsync(Path.Combine(folder, "accesslogs.bronze.json"), "[1,2]");
         await File.WriteAllTextAsync(Path.Combine(folder, "other.silver.json"), """{"dataset":"other","sources":5}""");
         await File.WriteAllTextAsync(Path.Combine(folder, "sensors.bronze+silver+gold.json"),
-            """{"runId":"r","dataset":"sensors","layers":"bronze+silver+gold","batchId":7,"numInputRows":3,"sources":[{"lag":2}],"stopped":true}""");
+            """{"runId":"r","dataset":"sensors","layers":"bronze+silver+gold","batchId":7,"numInputRows":3,"sources":[{"lag":2},{"lag":"x"}],"stopped":true}""");
 
         var text = await CliRunner.RunAsync("status", "--lake", lake);
         var json = await CliRunner.RunAsync("status", "--lake", lake, "--json");

@@ -26,6 +26,26 @@ public sealed class DamagedLogTests(EngineFixture fixture) : IClassFixture<Engin
         return t;
     }
 
+    /// <summary>
+    /// A _last_checkpoint whose version is not a number is a damaged hint: the next checkpoint replaces it. Before, the append that
+    /// wrote the checkpoint failed with .NET's "requires an element of type 'Number'", after its commit had landed.
+    /// </summary>
+    [Theory]
+    [InlineData("{\"version\":\"x\"}")]
+    [InlineData("[10]")]
+    public async Task Append_CheckpointOverALastCheckpointOfAnotherShape_ReplacesIt(string pointer)
+    {
+        using var t = new LocalTable(_engine);
+        for (var i = 0; i < 10; i++) await t.Writer.AppendAsync(WriteTestKit.Rows(i * 2, (i * 2) + 2));
+        await File.WriteAllTextAsync(LogFile(t, "_last_checkpoint"), pointer);
+
+        await t.Writer.AppendAsync(WriteTestKit.Rows(20, 22)); // version 10: a checkpoint
+
+        Assert.True(File.Exists(LogFile(t, "00000000000000000010.checkpoint.parquet")));
+        Assert.StartsWith("{\"version\":10,", File.ReadAllText(LogFile(t, "_last_checkpoint")), StringComparison.Ordinal);
+        Assert.Equal(["22"], await WriteTestKit.QueryAsync(t.Table, "SELECT count(*) FROM t"));
+    }
+
     [Fact]
     public async Task Read_EmptiedLastCommit_RefusedNamingTheFileAndWritesRefusedToo()
     {

@@ -204,7 +204,7 @@ internal static class StatusCommand
         if (p.TryGetProperty("sources", out var sources))
         {
             foreach (var source in sources.EnumerateArray())
-                if (source.TryGetProperty("lag", out var l) && l.TryGetInt64(out var n)) lag = (lag ?? 0) + n;
+                if (source.TryGetProperty("lag", out var l) && l.ValueKind == JsonValueKind.Number && l.TryGetInt64(out var n)) lag = (lag ?? 0) + n;
         }
         var stopped = p.TryGetProperty("stopped", out var s) && s.ValueKind == JsonValueKind.True;
         return [Text("dataset"), Text("layers"), Text("batchId"), Text("timestamp"), Text("numInputRows"), Text("inputRowsPerSecond"), Text("processedRowsPerSecond"),

@@ -119,7 +119,8 @@ internal static class CheckpointWriter
         {
             var current = await table.Storage.ReadAsync(LogFiles.LastCheckpointPath, cancellationToken).ConfigureAwait(false);
             using var doc = JsonDocument.Parse(current);
-            if (doc.RootElement.TryGetProperty("version", out var v) && v.TryGetInt64(out var existing) && existing >= version) return;
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("version", out var v) && v.ValueKind == JsonValueKind.Number
+                && v.TryGetInt64(out var existing) && existing >= version) return;
         }
         catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.NotFound)
         {
