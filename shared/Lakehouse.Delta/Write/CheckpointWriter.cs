@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Lakehouse.Core;
 using Lakehouse.Delta.Log;
 using Lakehouse.Engine;
@@ -118,17 +117,12 @@ internal static class CheckpointWriter
         try
         {
             var current = await table.Storage.ReadAsync(LogFiles.LastCheckpointPath, cancellationToken).ConfigureAwait(false);
-            using var doc = JsonDocument.Parse(current);
-            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("version", out var v) && v.ValueKind == JsonValueKind.Number
-                && v.TryGetInt64(out var existing) && existing >= version) return;
+            // The readers' parse: a damaged pointer (not JSON, another shape) is null, and is replaced.
+            if (LastCheckpointInfo.Parse(current)?.Version >= version) return;
         }
         catch (LakehouseException e) when (e.Reason == LakehouseErrorReason.NotFound)
         {
             // First checkpoint of the table.
-        }
-        catch (JsonException)
-        {
-            // A damaged pointer is replaced.
         }
         await table.Storage.PutAsync(LogFiles.LastCheckpointPath, LastCheckpointJson(version, size, sizeInBytes, adds), cancellationToken).ConfigureAwait(false);
     }
