@@ -166,9 +166,12 @@ public sealed class LandingWatcher : IDisposable
     /// <returns>The run's exit code when one was started, else null.</returns>
     internal async Task<int?> StepAsync(CancellationToken cancellationToken)
     {
+        // The clock is read after the scan: a write the scan saw happened by then, so its settle time is never cut short by a
+        // scan that was slow (a large folder, a loaded machine) between reading the clock and looking at the file.
+        var files = Scan().ToList();
         var now = _time.GetUtcNow();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var file in Scan())
+        foreach (var file in files)
         {
             seen.Add(file.Path);
             var key = (file.Path, file.Size, file.ModifiedAt);

@@ -228,6 +228,37 @@ public sealed class LandingWatcherTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => watching);
     }
 
+    [Fact]
+    public async Task StepAsync_WriteLandsAfterTheClockWasReadBeforeTheScan_SettleCountsFromTheWrite()
+    {
+        // A slow scan: the watcher reads the clock at 0.8 s, then 0.1 s pass and the file grows before the scan looks at it.
+        // The write is at 0.9 s, so with a 1 s settle time the batch may start at 1.9 s and not at 1.8 s.
+        var file = await LandAsync("weblogs/a.ndjson");
+        var clock = new HookedClock();
+        var recorder = new Recorder(clock: clock.Elapsed);
+        using var watcher = Watcher(recorder, once: false, settle: TimeSpan.FromSeconds(1), time: clock);
+        Assert.Null(await watcher.StepAsync(CancellationToken.None));
+
+        clock.Advance(TimeSpan.FromMilliseconds(800));
+        clock.AfterNextRead = () =>
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(100));
+            File.AppendAllText(file, "{\"event_id\":\"e2\"}\n");
+        };
+        Assert.Null(await watcher.StepAsync(CancellationToken.None));
+        Assert.Null(await watcher.StepAsync(CancellationToken.None));
+
+        clock.Advance(TimeSpan.FromMilliseconds(900));
+        Assert.Null(await watcher.StepAsync(CancellationToken.None));
+        Assert.Empty(recorder.Launches);
+
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(0, await watcher.StepAsync(CancellationToken.None));
+        var run = Assert.Single(recorder.Launches);
+        Assert.Equal(TimeSpan.FromMilliseconds(1900), recorder.StartedAt[0]);
+        Assert.Equal("a.ndjson", (string?)JsonNode.Parse(run.TriggerBody)!["fileName"]);
+    }
+
     /// <summary>
     /// The runs an earlier watch started and that did not finish (cancelled when the watch was stopped, or in progress with their
     /// process killed) are resumed when the watch starts again, oldest first; finished runs, runs whose process still lives, runs of
@@ -637,4 +668,26 @@ internal sealed class HeldClock : TimeProvider
     }
 
     public override DateTimeOffset GetUtcNow() => Start + Elapsed();
+}
+
+/// <summary>A clock moved only by <see cref="Advance"/>; <see cref="AfterNextRead"/> runs once, right after the next reading.</summary>
+internal sealed class HookedClock : TimeProvider
+{
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private TimeSpan _elapsed;
+
+    public Action? AfterNextRead { get; set; }
+
+    public TimeSpan Elapsed() => _elapsed;
+
+    public void Advance(TimeSpan by) => _elapsed += by;
+
+    public override DateTimeOffset GetUtcNow()
+    {
+        var now = Start + _elapsed;
+        var hook = AfterNextRead;
+        AfterNextRead = null;
+        hook?.Invoke();
+        return now;
+    }
 }
