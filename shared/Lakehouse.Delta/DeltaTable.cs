@@ -212,6 +212,7 @@ public sealed class DeltaTable
     /// incomplete, or holding less than <c>_last_checkpoint</c> says), the version checksum file when there is one, and every live data file
     /// (present, with the size its add action records). With <paramref name="deep"/>, each data file is also opened: it must read as Parquet,
     /// store the table's columns in types that read as the schema's, and hold the rows its statistics claim. Nothing is changed.
+    /// A location without a table (no _delta_log, or one with nothing but leftovers of an interrupted first commit) is NotFound.
     /// </summary>
     public Task<DeltaCheckReport> CheckAsync(bool deep = false, CancellationToken cancellationToken = default) =>
         new DeltaTableChecker(this, deep).RunAsync(cancellationToken);

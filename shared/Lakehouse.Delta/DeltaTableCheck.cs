@@ -60,7 +60,11 @@ internal sealed class DeltaTableChecker(DeltaTable table, bool deep)
         var (logFiles, pointer) = await CheckLogFolderAsync(cancellationToken).ConfigureAwait(false);
         if (logFiles.Count == 0)
         {
-            if (_findings.Count == 0) Error(LogFiles.LogFolder, "no commit or checkpoint files: this is not a Delta table.");
+            // Nothing to check, rather than a table to repair: the folder holds no table yet (a table whose first commit was
+            // interrupted has none until the next run that writes it creates it).
+            if (_findings.Count == 0)
+                throw new LakehouseException(LakehouseErrorReason.NotFound,
+                    LogFiles.NotATable(table.Location).Message + " Nothing to check: a table whose first commit was interrupted has none until the next write creates it.");
             return Report(null, 0);
         }
         CheckContiguous(logFiles);

@@ -63,6 +63,21 @@ public sealed class TableCheckTests(EngineFixture fixture) : IClassFixture<Engin
     }
 
     [Fact]
+    public async Task CheckAsync_NoFolderOrALogWithOnlyTheLeftoverOfAnInterruptedFirstCommit_NotFoundNotADamagedTable()
+    {
+        using var temp = new TempDirectory("check-none");
+        var missing = await Assert.ThrowsAsync<LakehouseException>(() => DeltaTable.Open(LakeStorage.Open(temp.Combine("none")), _engine).CheckAsync());
+        Assert.Equal(LakehouseErrorReason.NotFound, missing.Reason);
+
+        Directory.CreateDirectory(temp.Combine("t", "_delta_log"));
+        await File.WriteAllTextAsync(temp.Combine("t", "_delta_log", ".00000000000000000000.json.5e1f.tmp"), "{\"protocol\":");
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => DeltaTable.Open(LakeStorage.Open(temp.Combine("t")), _engine).CheckAsync(deep: true));
+        Assert.Equal(LakehouseErrorReason.NotFound, e.Reason);
+        Assert.Equal($"'{temp.Combine("t")}' is not a Delta table: no _delta_log folder with commits or checkpoints. " +
+            "Nothing to check: a table whose first commit was interrupted has none until the next write creates it.", e.Message);
+    }
+
+    [Fact]
     public async Task CheckAsync_HealthyTableWithHarmlessStrays_NoErrorsOrWarnings()
     {
         using var t = await TwelveAppendsAsync();

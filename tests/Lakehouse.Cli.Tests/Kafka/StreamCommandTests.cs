@@ -75,7 +75,16 @@ public sealed class StreamCommandTests(EngineFixture engine, KafkaClusterFixture
         return samples;
     }
 
-    private sealed record Versions(long? Bronze, long? SilverConsumed, long? Silver, long? GoldConsumed);
+    /// <summary>The dataset's gold tables, each with its own consumed silver version: a stop may fall between their commits.</summary>
+    private static readonly string[] GoldTables =
+        ["page_performance_daily", "page_metrics_1m", "page_metrics_5m", "page_sessions", "page_metrics_1m_corrections", "page_metrics_5m_corrections"];
+
+    /// <param name="Bronze">Bronze's latest version.</param>
+    /// <param name="SilverConsumed">The bronze version silver consumed.</param>
+    /// <param name="Silver">Silver's latest version.</param>
+    /// <param name="GoldConsumed">The silver version page_performance_daily consumed.</param>
+    /// <param name="GoldAllConsumed">The oldest silver version any of <see cref="GoldTables"/> consumed; null while one has none.</param>
+    private sealed record Versions(long? Bronze, long? SilverConsumed, long? Silver, long? GoldConsumed, long? GoldAllConsumed);
 
     private async Task<Versions> VersionsAsync(string lake)
     {
@@ -86,16 +95,18 @@ public sealed class StreamCommandTests(EngineFixture engine, KafkaClusterFixture
         }
         var bronze = await Snap("bronze/weblogs");
         var silver = await Snap("silver/weblogs");
-        var gold = await Snap("gold/page_performance_daily");
-        return new Versions(bronze?.Version, silver?.TransactionVersion("lakehouse-silver/bronze.weblogs"), silver?.Version, gold?.TransactionVersion("lakehouse-gold/silver.weblogs"));
+        var gold = new List<long?>();
+        foreach (var table in GoldTables) gold.Add((await Snap("gold/" + table))?.TransactionVersion("lakehouse-gold/silver.weblogs"));
+        return new Versions(bronze?.Version, silver?.TransactionVersion("lakehouse-silver/bronze.weblogs"), silver?.Version, gold[0],
+            gold.Any(v => v is null) ? null : gold.Min());
     }
 
-    /// <summary>Bronze holds <paramref name="events"/> rows, silver consumed bronze's latest version and gold silver's.</summary>
+    /// <summary>Bronze holds <paramref name="events"/> rows, silver consumed bronze's latest version and every gold table silver's.</summary>
     private async Task<bool> CaughtUpAsync(string lake, long events)
     {
         if ((await BronzeRows.ReadAsync(engine.Engine, Path.Combine(lake, "bronze", "weblogs"))).Count != events) return false;
         var v = await VersionsAsync(lake);
-        return v.Bronze is not null && v.SilverConsumed == v.Bronze && v.Silver is not null && v.GoldConsumed == v.Silver;
+        return v.Bronze is not null && v.SilverConsumed == v.Bronze && v.Silver is not null && v.GoldAllConsumed == v.Silver;
     }
 
     private static async Task WaitForAsync(Func<Task<bool>> condition, string what, params CliProcess[] processes)
