@@ -83,7 +83,7 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
                     throw Damaged(result);
             }
         }
-        catch (SqliteException e) when (e.SqliteErrorCode is 11 or 26)
+        catch (SqliteException e) when (IsDamage(e))
         {
             throw Damaged(e.Message, e);
         }
@@ -298,7 +298,7 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
             await ExecuteAsync(connection, "PRAGMA busy_timeout=30000; PRAGMA synchronous=NORMAL;", cancellationToken).ConfigureAwait(false);
             return connection;
         }
-        catch (SqliteException e) when (e.SqliteErrorCode is 11 or 26)
+        catch (SqliteException e) when (IsDamage(e))
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             throw Damaged(e.Message, e);
@@ -310,7 +310,10 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
         }
     }
 
-    /// <summary>The store's file is not a SQLite database, or a damaged one (SQLite's errors 26 and 11, or what quick_check found).</summary>
+    /// <summary>SQLite's errors for a file that is not a database (26, SQLITE_NOTADB) or a damaged one (11, SQLITE_CORRUPT).</summary>
+    private static bool IsDamage(SqliteException e) => e.SqliteErrorCode is 11 or 26;
+
+    /// <summary>The store's file is not a SQLite database, or a damaged one (<see cref="IsDamage"/>, or what quick_check found).</summary>
     private LakehouseException Damaged(string what, Exception? inner = null) =>
         new(LakehouseErrorReason.CorruptLog,
             $"The pipeline state store {_path} is damaged ({what.TrimEnd('.')}): it holds the pipeline runs, their activity checkpoints and the landed-file " +

@@ -106,11 +106,11 @@ internal static class ActionSerializer
         return map;
     }
 
-    private static List<string>? StringList(JsonElement e, string name)
-    {
-        if (!e.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.Array) return null;
-        return [.. v.EnumerateArray().Select(x => x.GetString()!)];
-    }
+    /// <summary>The list of strings <paramref name="v"/> holds, or null when it is not an array of strings only.</summary>
+    private static List<string>? StringList(JsonElement v) =>
+        v.ValueKind == JsonValueKind.Array && v.EnumerateArray().All(x => x.ValueKind == JsonValueKind.String)
+            ? [.. v.EnumerateArray().Select(x => x.GetString()!)]
+            : null;
 
     /// <summary>
     /// A file's deletion vector: null when absent; one of another kind than an object, or without its size or cardinality, is a
@@ -214,10 +214,8 @@ internal static class ActionSerializer
             Str(e, "description"),
             provider,
             Required(e, "schemaString", "metaData"),
-            e.TryGetProperty("partitionColumns", out var partitionColumns) && partitionColumns.ValueKind == JsonValueKind.Array
-                && partitionColumns.EnumerateArray().All(c => c.ValueKind == JsonValueKind.String)
-                ? StringList(e, "partitionColumns")!
-                : throw new JsonException("metaData action's 'partitionColumns' is missing or not a list of column names (it is required, [] for none)"),
+            (e.TryGetProperty("partitionColumns", out var partitionColumns) ? StringList(partitionColumns) : null)
+                ?? throw new JsonException("metaData action's 'partitionColumns' is missing or not a list of column names (it is required, [] for none)"),
             !e.TryGetProperty("configuration", out var configuration) || configuration.ValueKind is JsonValueKind.Null or JsonValueKind.Object
                 ? Map(e, "configuration") ?? []
                 : throw new JsonException("metaData action's 'configuration' is not a map of table properties"),
@@ -240,9 +238,7 @@ internal static class ActionSerializer
     {
         if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
             return required ? throw new JsonException($"protocol action has no '{name}', which its version requires") : null;
-        if (v.ValueKind != JsonValueKind.Array || v.EnumerateArray().Any(f => f.ValueKind != JsonValueKind.String))
-            throw new JsonException($"protocol action's '{name}' is not a list of feature names");
-        return StringList(e, name);
+        return StringList(v) ?? throw new JsonException($"protocol action's '{name}' is not a list of feature names");
     }
 
     private static CommitInfoAction ParseCommitInfo(JsonElement e) =>
