@@ -333,6 +333,9 @@ public sealed class LogEdgeCaseTests(EngineFixture fixture) : IClassFixture<Engi
     [InlineData("metaData.partitionColumns", null, "metaData action's 'partitionColumns' is missing or not a list of column names")]
     [InlineData("metaData.partitionColumns", "\"as_int\"", "metaData action's 'partitionColumns' is missing or not a list of column names")]
     [InlineData("metaData.configuration", "[1]", "metaData action's 'configuration' is not a map of table properties")]
+    [InlineData("size", "12.5", "'size' is 12.5, not a whole number of the range a long holds")]
+    [InlineData("txn.version", "1e30", "'version' is 1e30, not a whole number of the range a long holds")]
+    [InlineData("protocol.minReaderVersion", "4294967297", "'minReaderVersion' is 4294967297, beyond the range an int holds")]
     [InlineData("deletionVector", "\"u:abc\"", "the action's 'deletionVector' is not an object")]
     [InlineData("deletionVector", "{\"storageType\":\"u\",\"pathOrInlineDv\":\"ab^-aqEH.-t@S}K{vb[*k^\",\"offset\":4,\"sizeInBytes\":40}", "deletionVector has no 'cardinality'")]
     public async Task Read_ActionWithoutARequiredFieldOrWithAnotherKindOfValue_CorruptLogNamingTheField(string field, string? value, string message)
@@ -355,6 +358,39 @@ public sealed class LogEdgeCaseTests(EngineFixture fixture) : IClassFixture<Engi
 
         Assert.Equal(LakehouseErrorReason.CorruptLog, e.Reason);
         Assert.Contains($"{Commit(0)}' line {line + 1} is not a valid action: {message}", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Whole numbers some writers print with a fraction or an exponent (12009.0, 1.7e12) read as their value, as Spark's reader
+    /// takes them; before, the table was refused with .NET's "One of the identified items was in an invalid format". A history whose
+    /// commitInfo names its engine with a number shows that number: it failed with "requires an element of type 'String'".
+    /// </summary>
+    [Fact]
+    public async Task Read_WholeNumbersWithAFractionOrExponentAndAnEngineThatIsANumber_ReadAsWritten()
+    {
+        var root = Copy("golden/data-reader-partition-values");
+        var expected = await Open(root).GetSnapshotAsync();
+        var commit = Log(root, Commit(0));
+        var lines = (await File.ReadAllLinesAsync(commit)).ToList();
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var action = System.Text.Json.Nodes.JsonNode.Parse(lines[i])!.AsObject();
+            if (action["add"] is System.Text.Json.Nodes.JsonObject add)
+            {
+                add["size"] = System.Text.Json.Nodes.JsonNode.Parse((long)add["size"]! + ".0");
+                add["modificationTime"] = System.Text.Json.Nodes.JsonNode.Parse("1.7e12");
+            }
+            if (action["commitInfo"] is System.Text.Json.Nodes.JsonObject info) info["engineInfo"] = 5;
+            else if (i == lines.Count - 1) lines.Add("{\"commitInfo\":{\"engineInfo\":5,\"operation\":\"WRITE\"}}");
+            lines[i] = action.ToJsonString();
+        }
+        await File.WriteAllLinesAsync(commit, lines);
+
+        var snapshot = await Open(root).GetSnapshotAsync();
+
+        Assert.Equal(expected.Files.Select(f => (f.Path, f.Size)).Order(), snapshot.Files.Select(f => (f.Path, f.Size)).Order());
+        Assert.All(snapshot.Files, f => Assert.Equal(1_700_000_000_000, f.ModificationTime));
+        Assert.Equal("5", Assert.Single(await Open(root).GetHistoryAsync()).EngineInfo);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -71,9 +72,27 @@ internal static class ActionSerializer
     private static string Required(JsonElement e, string name, string kind) =>
         Str(e, name) ?? throw new JsonException($"{kind} action has no '{name}'");
 
-    private static long? Long(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64()
-        : e.TryGetProperty(name, out v) && v.ValueKind == JsonValueKind.String && long.TryParse(v.GetString(), out var l) ? l : null;
+    /// <summary>
+    /// A whole number: a JSON number (12009, or 12009.0 and 1.2009e4, which some writers print and Spark's reader takes), or a
+    /// string holding one; null when missing or of another kind. A number with a fraction, or beyond a long, is refused naming the
+    /// field: .NET's own refusal said only "One of the identified items was in an invalid format".
+    /// </summary>
+    private static long? Long(JsonElement e, string name)
+    {
+        if (!e.TryGetProperty(name, out var v)) return null;
+        if (v.ValueKind == JsonValueKind.String)
+            return long.TryParse(v.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) ? parsed : null;
+        if (v.ValueKind != JsonValueKind.Number) return null;
+        if (v.TryGetInt64(out var whole)) return whole;
+        if (v.TryGetDecimal(out var d) && d == decimal.Truncate(d) && d >= long.MinValue && d <= long.MaxValue) return (long)d;
+        throw new JsonException($"'{name}' is {v.GetRawText()}, not a whole number of the range a long holds");
+    }
+
+    /// <summary>A whole number (<see cref="Long"/>) that must fit an int: a larger one is refused, not wrapped around.</summary>
+    private static int? Int(JsonElement e, string name) =>
+        Long(e, name) is not { } n ? null
+        : n is >= int.MinValue and <= int.MaxValue ? (int)n
+        : throw new JsonException($"'{name}' is {n}, beyond the range an int holds");
 
     private static bool? Bool(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : null;
@@ -127,8 +146,8 @@ internal static class ActionSerializer
         return new DeletionVectorDescriptor(
             Required(v, "storageType", "deletionVector"),
             Required(v, "pathOrInlineDv", "deletionVector"),
-            (int?)Long(v, "offset"),
-            (int)(Long(v, "sizeInBytes") ?? throw new JsonException("deletionVector has no 'sizeInBytes'")),
+            Int(v, "offset"),
+            Int(v, "sizeInBytes") ?? throw new JsonException("deletionVector has no 'sizeInBytes'"),
             Long(v, "cardinality") ?? throw new JsonException("deletionVector has no 'cardinality'"));
     }
 
@@ -229,8 +248,8 @@ internal static class ActionSerializer
     /// </summary>
     private static ProtocolAction ParseProtocol(JsonElement e)
     {
-        var reader = (int)(Long(e, "minReaderVersion") ?? throw new JsonException("protocol action has no 'minReaderVersion'"));
-        var writer = (int)(Long(e, "minWriterVersion") ?? throw new JsonException("protocol action has no 'minWriterVersion'"));
+        var reader = Int(e, "minReaderVersion") ?? throw new JsonException("protocol action has no 'minReaderVersion'");
+        var writer = Int(e, "minWriterVersion") ?? throw new JsonException("protocol action has no 'minWriterVersion'");
         return new ProtocolAction(reader, writer, Features(e, "readerFeatures", reader == 3), Features(e, "writerFeatures", writer == 7));
     }
 
