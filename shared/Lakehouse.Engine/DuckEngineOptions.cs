@@ -1,9 +1,10 @@
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 
 namespace Lakehouse.Engine;
 
 /// <summary>Settings for the process's DuckDB database. Every property is validated when it is set.</summary>
-public sealed class DuckEngineOptions
+public sealed partial class DuckEngineOptions
 {
     private int _threads;
     private string? _memoryLimit;
@@ -17,14 +18,23 @@ public sealed class DuckEngineOptions
         set => _threads = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Threads must be 0 (all cores) or positive.");
     }
 
-    /// <summary>DuckDB's memory limit, e.g. "8GB"; null (the default) keeps DuckDB's 80 % of RAM.</summary>
+    /// <summary>
+    /// DuckDB's memory limit: a number and its unit as DuckDB reads them ("8GB", "512MiB", "1.5 GB"; B, KB, MB, GB, TB or K, M, G,
+    /// T for powers of 1000, KiB, MiB, GiB, TiB for powers of 1024, or the words), or "none"; null (the default) keeps DuckDB's
+    /// 80 % of RAM. Anything else is refused here: DuckDB's own refusal came only when the engine opened, as "Error setting
+    /// 'memory_limit' to '1000000000'" (a number without its unit).
+    /// </summary>
     public string? MemoryLimit
     {
         get => _memoryLimit;
-        set => _memoryLimit = value is null || (value.Length is > 0 and < 32 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or ' '))
+        set => _memoryLimit = value is null || (value.Length < 32 && MemorySize().IsMatch(value))
             ? value
-            : throw new ArgumentException("The memory limit is a size such as '8GB' or '512MiB'.", nameof(value));
+            : throw new ArgumentException("The memory limit is a size with its unit, such as '8GB', '512MiB' or '1.5 GB'.", nameof(value));
     }
+
+    [GeneratedRegex(@"^\s*(none|[0-9]+(\.[0-9]+)?\s*(b|bytes?|k|kb|kilobytes?|m|mb|megabytes?|g|gb|gigabytes?|t|tb|terabytes?|kib|mib|gib|tib))\s*$",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex MemorySize();
 
     /// <summary>
     /// Folder for spilled intermediates, scratch files and DuckDB's private extension directory; null (the default) for a

@@ -35,7 +35,18 @@ public sealed class ConfigurationErrorTests : IDisposable
         var refused = await CliRunner.RunAsync(new Dictionary<string, string> { ["LAKEHOUSE_MEMORY_LIMIT"] = "1GB'; SET threads=1; --" },
             "sql", "SELECT 1", "--lake", lake);
         Assert.Equal(1, refused.ExitCode);
-        Assert.StartsWith("error: LAKEHOUSE_MEMORY_LIMIT is '1GB'; SET threads=1; --': The memory limit is a size such as '8GB' or '512MiB'.", refused.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith("error: LAKEHOUSE_MEMORY_LIMIT is '1GB'; SET threads=1; --': The memory limit is a size with its unit, such as '8GB', '512MiB' or '1.5 GB'.", refused.Stderr, StringComparison.Ordinal);
+        // A number without its unit, or with one DuckDB does not know: refused by name too, not as "Opening DuckDB failed".
+        foreach (var size in new[] { "1000000000", "5x", "1e9" })
+        {
+            var bare = await CliRunner.RunAsync(new Dictionary<string, string> { ["LAKEHOUSE_MEMORY_LIMIT"] = size }, "sql", "SELECT 1", "--lake", lake);
+            Assert.Equal(1, bare.ExitCode);
+            Assert.StartsWith($"error: LAKEHOUSE_MEMORY_LIMIT is '{size}': The memory limit is a size with its unit", bare.Stderr, StringComparison.Ordinal);
+        }
+        var spelled = await CliRunner.RunAsync(new Dictionary<string, string> { ["LAKEHOUSE_MEMORY_LIMIT"] = "1.5 gigabytes" },
+            "sql", "SELECT current_setting('memory_limit') AS m", "--format", "csv", "--lake", lake);
+        Assert.True(spelled.ExitCode == 0, spelled.Stderr);
+        Assert.Equal("m\n1.3 GiB\n", spelled.Stdout);
     }
 
     /// <summary>

@@ -472,7 +472,7 @@ public sealed class DuckEngineTests : IDisposable
     [Fact]
     public void OpenInBackground_OpenFails_FirstConnectionThrowsWhatOpenThrows_DisposeCleansUp()
     {
-        var options = new DuckEngineOptions { Threads = 1, MemoryLimit = "lots" }; // a size DuckDB refuses
+        var options = new DuckEngineOptions { Threads = 1, MemoryLimit = "99999999999999999999 TB" }; // a size DuckDB refuses: beyond 2^64 bytes
         var direct = Assert.Throws<LakehouseException>(() => DuckEngine.Open(options));
         Assert.Equal(LakehouseErrorReason.Engine, direct.Reason);
         Assert.StartsWith("Opening DuckDB failed", direct.Message, StringComparison.Ordinal);

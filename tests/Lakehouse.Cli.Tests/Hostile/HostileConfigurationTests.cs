@@ -21,7 +21,7 @@ public sealed class HostileConfigurationTests : IDisposable
         var cases = new (string Variable, string Value, string[] Args, int Exit, string Message)[]
         {
             ("LAKEHOUSE_MEMORY_LIMIT", "1GB\n\u001b[2J", ["sql", "SELECT 1", "--lake", lake], 1,
-                "error: LAKEHOUSE_MEMORY_LIMIT is '1GB\\u000A\\u001B[2J': The memory limit is a size such as '8GB' or '512MiB'.\n"),
+                "error: LAKEHOUSE_MEMORY_LIMIT is '1GB\\u000A\\u001B[2J': The memory limit is a size with its unit, such as '8GB', '512MiB' or '1.5 GB'.\n"),
             ("LAKEHOUSE_LAKE", $"abfss://c]@acct.dfs.core.windows.net/x?sv=1&sig={Secret}", ["sql", "SELECT 1"], 1,
                 "error: Unsupported Azure lake location 'abfss://c]@acct.dfs.core.windows.net/x?<redacted>': a location may not carry a query string: " +
                 "give a SAS in the AZURE_STORAGE_SAS_TOKEN environment variable (or, from code, LakeStorageOptions.SasToken).\n"),
