@@ -183,11 +183,16 @@ internal sealed class KafkaConnection
 
         if (Get(PropertiesVariable) is { } extra)
         {
-            foreach (var item in extra.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            var items = extra.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            for (var i = 0; i < items.Length; i++)
             {
+                var item = items[i];
                 var eq = item.IndexOf('=', StringComparison.Ordinal);
-                if (eq <= 0) throw Invalid($"{PropertiesVariable} holds '{Shown(item)}', not name=value (items are separated by ';').");
+                // The item's text is not shown: a mistyped one ("ssl.key.password:…") may hold a secret.
+                if (eq <= 0) throw Invalid($"{PropertiesVariable}: item {i + 1} of {items.Length} is not name=value (items are separated by ';'; its text is not shown, as it may hold a secret).");
                 var name = item[..eq].Trim().ToLowerInvariant();
+                if (!name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+                    throw Invalid($"{PropertiesVariable}: item {i + 1} of {items.Length} does not start with a property name (letters, digits, '.', '_' and '-'; its text is not shown, as it may hold a secret).");
                 if (ReservedProperties.Contains(name))
                     throw Invalid($"{PropertiesVariable} may not set '{name}': the URI and the other LAKEHOUSE_KAFKA_* variables set it, or bronze's exactly-once depends on its value.");
                 properties[name] = item[(eq + 1)..].Trim();
@@ -195,7 +200,6 @@ internal sealed class KafkaConnection
         }
         return new KafkaConnection(topic, properties["bootstrap.servers"], properties, eventHubs is not null);
 
-        static string Shown(string item) => item.Length > 40 ? item[..40] + "…" : item;
     }
 
     /// <summary>The configuration of a bronze consumer in <paramref name="group"/>: no automatic commits or offset resets by the client.</summary>

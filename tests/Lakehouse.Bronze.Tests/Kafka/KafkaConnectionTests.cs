@@ -142,7 +142,9 @@ public sealed class KafkaConnectionTests
     [InlineData(KafkaConnection.SslCaLocationVariable, "/nonexistent/ca.pem", "which is not a file")]
     [InlineData(KafkaConnection.PropertiesVariable, "enable.auto.commit=true", "may not set 'enable.auto.commit'")]
     [InlineData(KafkaConnection.PropertiesVariable, "sasl.password=orphan-secret", "may not set 'sasl.password'")]
-    [InlineData(KafkaConnection.PropertiesVariable, "no-equals-sign", "not name=value")]
+    [InlineData(KafkaConnection.PropertiesVariable, "no-equals-sign", "item 1 of 1 is not name=value")]
+    [InlineData(KafkaConnection.PropertiesVariable, "session.timeout.ms=10000;ssl.key.password:orphan-secret", "item 2 of 2 is not name=value")]
+    [InlineData(KafkaConnection.PropertiesVariable, "sasl.password orphan-secret=x", "item 1 of 1 does not start with a property name")]
     public void FromUri_BadSetting_RefusedNamingTheVariable(string variable, string value, string expected)
     {
         var error = Assert.Throws<LakehouseException>(() => KafkaConnection.FromUri("kafka://127.0.0.1:9092/t", Settings((variable, value))));
