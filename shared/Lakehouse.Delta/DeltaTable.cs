@@ -353,19 +353,13 @@ public sealed class DeltaTable
                 parameters = root.TryGetProperty("operationParameters", out var p) ? p.GetRawText() : null;
                 metrics = root.TryGetProperty("operationMetrics", out var m) ? m.GetRawText() : null;
                 // commitInfo is the writer's own: a name of another kind (a number, an object) is shown as written, not a failed history.
-                engine = root.TryGetProperty("engineInfo", out var e) ? Text(e) : root.TryGetProperty("clientVersion", out var cv) ? Text(cv) : null;
+                engine = root.TryGetProperty("engineInfo", out var e) ? ActionSerializer.Text(e)
+                    : root.TryGetProperty("clientVersion", out var cv) ? ActionSerializer.Text(cv) : null;
             }
             result.Add(new CommitSummary(commit.Version, time, info?.Operation, parameters, metrics, engine));
         }
         return result;
     }
-
-    private static string? Text(JsonElement v) => v.ValueKind switch
-    {
-        JsonValueKind.String => v.GetString(),
-        JsonValueKind.Null => null,
-        _ => v.GetRawText(),
-    };
 
     /// <inheritdoc />
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"DeltaTable({Location})");

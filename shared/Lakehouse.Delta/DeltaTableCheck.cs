@@ -63,8 +63,7 @@ internal sealed class DeltaTableChecker(DeltaTable table, bool deep)
             // Nothing to check, rather than a table to repair: the folder holds no table yet (a table whose first commit was
             // interrupted has none until the next run that writes it creates it).
             if (_findings.Count == 0)
-                throw new LakehouseException(LakehouseErrorReason.NotFound,
-                    LogFiles.NotATable(table.Location).Message + " Nothing to check: a table whose first commit was interrupted has none until the next write creates it.");
+                throw LogFiles.NotATable(table.Location, "Nothing to check: a table whose first commit was interrupted has none until the next write creates it.");
             return Report(null, 0);
         }
         CheckContiguous(logFiles);

@@ -32,7 +32,7 @@ public sealed partial class DuckEngineOptions
             : throw new ArgumentException("The memory limit is a size with its unit, such as '8GB', '512MiB' or '1.5 GB'.", nameof(value));
     }
 
-    [GeneratedRegex(@"^\s*(none|[0-9]+(\.[0-9]+)?\s*(b|bytes?|k|kb|kilobytes?|m|mb|megabytes?|g|gb|gigabytes?|t|tb|terabytes?|kib|mib|gib|tib))\s*$",
+    [GeneratedRegex(@"^ *(none|[0-9]+(\.[0-9]+)? *(b|bytes?|k|kb|kilobytes?|m|mb|megabytes?|g|gb|gigabytes?|t|tb|terabytes?|kib|mib|gib|tib)) *\z",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex MemorySize();
 

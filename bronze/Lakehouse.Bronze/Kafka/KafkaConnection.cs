@@ -187,12 +187,14 @@ internal sealed class KafkaConnection
             for (var i = 0; i < items.Length; i++)
             {
                 var item = items[i];
-                var eq = item.IndexOf('=', StringComparison.Ordinal);
                 // The item's text is not shown: a mistyped one ("ssl.key.password:…") may hold a secret.
-                if (eq <= 0) throw Invalid($"{PropertiesVariable}: item {i + 1} of {items.Length} is not name=value (items are separated by ';'; its text is not shown, as it may hold a secret).");
+                LakehouseException Refused(string problem, string hint) =>
+                    Invalid($"{PropertiesVariable}: item {i + 1} of {items.Length} {problem} ({hint}; its text is not shown, as it may hold a secret).");
+                var eq = item.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0) throw Refused("is not name=value", "items are separated by ';'");
                 var name = item[..eq].Trim().ToLowerInvariant();
                 if (!name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
-                    throw Invalid($"{PropertiesVariable}: item {i + 1} of {items.Length} does not start with a property name (letters, digits, '.', '_' and '-'; its text is not shown, as it may hold a secret).");
+                    throw Refused("does not start with a property name", "letters, digits, '.', '_' and '-'");
                 if (ReservedProperties.Contains(name))
                     throw Invalid($"{PropertiesVariable} may not set '{name}': the URI and the other LAKEHOUSE_KAFKA_* variables set it, or bronze's exactly-once depends on its value.");
                 properties[name] = item[(eq + 1)..].Trim();

@@ -66,8 +66,15 @@ internal static class ActionSerializer
         }
     }
 
-    private static string? Str(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? (v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText()) : null;
+    private static string? Str(JsonElement e, string name) => e.TryGetProperty(name, out var v) ? Text(v) : null;
+
+    /// <summary>A value as text: a string's value, null for null, anything else as written (a writer's field of another kind).</summary>
+    internal static string? Text(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.String => v.GetString(),
+        JsonValueKind.Null => null,
+        _ => v.GetRawText(),
+    };
 
     private static string Required(JsonElement e, string name, string kind) =>
         Str(e, name) ?? throw new JsonException($"{kind} action has no '{name}'");

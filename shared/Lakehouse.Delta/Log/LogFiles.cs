@@ -28,8 +28,8 @@ internal static partial class LogFiles
     /// reader of the log (table read and info said "no _delta_log folder with commits", history "_delta_log has no commit or
     /// checkpoint files", of the same empty folder).
     /// </summary>
-    internal static LakehouseException NotATable(string location) =>
-        new(LakehouseErrorReason.NotFound, $"'{location}' is not a Delta table: no _delta_log folder with commits or checkpoints.");
+    internal static LakehouseException NotATable(string location, string? more = null) =>
+        new(LakehouseErrorReason.NotFound, $"'{location}' is not a Delta table: no _delta_log folder with commits or checkpoints." + (more is null ? "" : " " + more));
 
     [GeneratedRegex(@"^(\d{20})\.json$")]
     private static partial Regex CommitName();

@@ -234,7 +234,7 @@ public sealed class LandingWatcherTests : IAsyncLifetime
         // A slow scan: the watcher reads the clock at 0.8 s, then 0.1 s pass and the file grows before the scan looks at it.
         // The write is at 0.9 s, so with a 1 s settle time the batch may start at 1.9 s and not at 1.8 s.
         var file = await LandAsync("weblogs/a.ndjson");
-        var clock = new HookedClock();
+        var clock = new HeldClock();
         var recorder = new Recorder(clock: clock.Elapsed);
         using var watcher = Watcher(recorder, once: false, settle: TimeSpan.FromSeconds(1), time: clock);
         Assert.Null(await watcher.StepAsync(CancellationToken.None));
@@ -638,7 +638,8 @@ public sealed class LandingWatcherTests : IAsyncLifetime
 
 /// <summary>
 /// A clock that stands still, moved only by <see cref="Advance"/>, until <see cref="Release"/>; from then on it runs with real time.
-/// Only the time of day is taken from it (the watcher's settle time); timers stay on the system clock.
+/// Only the time of day is taken from it (the watcher's settle time); timers stay on the system clock. <see cref="AfterNextRead"/>
+/// runs once, right after the next reading (a write that lands between the watcher's reading of the clock and what it does next).
 /// </summary>
 internal sealed class HeldClock : TimeProvider
 {
@@ -662,31 +663,23 @@ internal sealed class HeldClock : TimeProvider
         }
     }
 
+    private Action? _afterNextRead;
+
+    public Action? AfterNextRead
+    {
+        get => _afterNextRead;
+        set => _afterNextRead = value;
+    }
+
     public void Release()
     {
         lock (_lock) _running ??= Stopwatch.StartNew();
     }
 
-    public override DateTimeOffset GetUtcNow() => Start + Elapsed();
-}
-
-/// <summary>A clock moved only by <see cref="Advance"/>; <see cref="AfterNextRead"/> runs once, right after the next reading.</summary>
-internal sealed class HookedClock : TimeProvider
-{
-    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-    private TimeSpan _elapsed;
-
-    public Action? AfterNextRead { get; set; }
-
-    public TimeSpan Elapsed() => _elapsed;
-
-    public void Advance(TimeSpan by) => _elapsed += by;
-
     public override DateTimeOffset GetUtcNow()
     {
-        var now = Start + _elapsed;
-        var hook = AfterNextRead;
-        AfterNextRead = null;
+        var now = Start + Elapsed();
+        var hook = Interlocked.Exchange(ref _afterNextRead, null);
         hook?.Invoke();
         return now;
     }
