@@ -361,7 +361,9 @@ public sealed class GoldJob
                 cancellationToken.ThrowIfCancellationRequested();
                 var clock = Stopwatch.StartNew();
                 var group = groups[i];
-                var rows = await stage.LoadAsync(columns, group, before, after, options.StageInMemory, cancellationToken).ConfigureAwait(false);
+                // A group that will be recomputed by key is read once per output at most: staged as a view over the files.
+                var fewRead = byKey && fromRows.Any(o => o.Key is not null) && stage.FewNewRows(group);
+                var rows = await stage.LoadAsync(columns, group, before, after, options.StageInMemory, fewRead, cancellationToken).ConfigureAwait(false);
                 rowsIn += rows;
                 // A window aggregate is staged once per group and slice for the windowed table and its corrections table (both
                 // sliced alike), and dropped with the group.
@@ -474,13 +476,13 @@ public sealed class GoldJob
             var columns = GoldSpool.Describe(stage.Connection, output.Select(probe), cancellationToken).Select(c => c.Name).ToList();
             if (!columns.Order(StringComparer.Ordinal).SequenceEqual(snapshot.Schema.Fields.Select(f => f.Name).Order(StringComparer.Ordinal), StringComparer.Ordinal))
                 return null;
-            // The rows those keys need: staged whole when the day's rows are (a part of them fits as well, and each slice then reads
-            // them instead of filtering the day again); otherwise staged when a slice can hold them (at most one slice more is staged to
-            // find out), and more are read from the files for each slice, as a whole day's are.
-            var neededSql = rowsKey.Needed(stage.Events, rowsTouched);
-            var needed = staging.Table(prefix + "rows", stage.InMemory ? neededSql : string.Create(CultureInfo.InvariantCulture, $"{neededSql} LIMIT {perSlice + 1}"));
+            // The rows those keys need: staged whole when the day's rows fit in memory (a part of them fits as well, and each slice then
+            // reads them instead of filtering the day again); otherwise staged when a slice can hold them (at most one slice more is staged
+            // to find out), and more are read from the files for each slice, as a whole day's are.
+            var neededSql = rowsKey.Needed(stage.Events, rowsTouched, Times(stage, rowsKey, rowsTouched, cancellationToken));
+            var needed = staging.Table(prefix + "rows", stage.RowsFit ? neededSql : string.Create(CultureInfo.InvariantCulture, $"{neededSql} LIMIT {perSlice + 1}"));
             var rows = Count(stage, needed, cancellationToken);
-            if (!stage.InMemory && rows > perSlice)
+            if (!stage.RowsFit && rows > perSlice)
             {
                 needed = $"({neededSql})";
                 rows = Count(stage, needed, cancellationToken);
@@ -498,6 +500,16 @@ public sealed class GoldJob
         /// <summary>How many of the group's rows silver added since gold last consumed it.</summary>
         private static async Task<long> CountNewAsync(GoldStage stage, IReadOnlySet<DateOnly> group, CancellationToken cancellationToken) =>
             group.Count == 0 ? 0 : Count(stage, $"(SELECT * FROM {await stage.NewEventsAsync(cancellationToken).ConfigureAwait(false)} WHERE {InDates(group)})", cancellationToken);
+
+        /// <summary>The event times the spans of the keys in <paramref name="touched"/> cover, as TIMESTAMPTZ literals ([From, To)); null when unbounded.</summary>
+        private static (string From, string To)? Times(GoldStage stage, GoldKey key, string touched, CancellationToken cancellationToken)
+        {
+            if (key.Times(touched) is not { } sql) return null;
+            using var r = stage.Connection.Query(sql, cancellationToken);
+            if (!r.Read() || r.IsNull(0)) return null;
+            static string At(long micros) => GoldStage.Timestamp(DateTimeOffset.UnixEpoch.AddTicks(micros * TimeSpan.TicksPerMicrosecond));
+            return (At(r.GetInt64(0)), At(r.GetInt64(1)));
+        }
 
         private static long Count(GoldStage stage, string relation, CancellationToken cancellationToken) =>
             Convert.ToInt64(stage.Connection.Scalar($"SELECT count(*) FROM {relation}", cancellationToken), CultureInfo.InvariantCulture);

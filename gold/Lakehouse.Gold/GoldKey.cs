@@ -38,15 +38,31 @@ internal sealed record GoldKey(string Column, GoldKeySpan Span)
         ? $"SELECT DISTINCT {K} AS k, m - i * {WindowSql.Integer(WindowSql.MinuteMicros)} AS w FROM (SELECT {K}, {Minute("\"timestamp\"")} AS m FROM {newEvents} WHERE \"timestamp\" IS NOT NULL), range(5) AS r(i)"
         : $"SELECT DISTINCT {K} AS k, {EventSpan("\"timestamp\"")} AS w FROM {newEvents} WHERE \"timestamp\" IS NOT NULL";
 
-    /// <summary>The events of <paramref name="events"/> that the output rows of the keys in <paramref name="touched"/> are computed from.</summary>
-    internal string Needed(string events, string touched)
+    /// <summary>
+    /// The events of <paramref name="events"/> that the output rows of the keys in <paramref name="touched"/> are computed from.
+    /// <paramref name="within"/>: the event times their spans cover (<see cref="Times"/>), as a filter on the event time alone, which
+    /// DuckDB pushes into a Parquet scan (row groups outside it are skipped by their statistics), where the join reads every row.
+    /// </summary>
+    internal string Needed(string events, string touched, (string From, string To)? within = null)
     {
         // A 5-minute window starting at w holds the minutes w to w + 4.
         var spans = Span == GoldKeySpan.Sliding
             ? $"(SELECT DISTINCT k, w + i * {WindowSql.Integer(WindowSql.MinuteMicros)} AS w FROM {touched}, range(5) AS r(i))"
             : touched;
-        return $"SELECT e.* FROM {events} AS e SEMI JOIN {spans} AS t ON e.{K} IS NOT DISTINCT FROM t.k AND {EventSpan("e.\"timestamp\"")} = t.w";
+        var where = within is { } t ? $" WHERE e.\"timestamp\" >= {t.From} AND e.\"timestamp\" < {t.To}" : "";
+        return $"SELECT e.* FROM {events} AS e SEMI JOIN {spans} AS t ON e.{K} IS NOT DISTINCT FROM t.k AND {EventSpan("e.\"timestamp\"")} = t.w{where}";
     }
+
+    /// <summary>
+    /// A query of one row: the first and the end (microseconds since 1970, BIGINT; NULL without keys) of the event times that the spans
+    /// of the keys in <paramref name="touched"/> cover; null for day spans, which a day's rows bound already.
+    /// </summary>
+    internal string? Times(string touched) => Span switch
+    {
+        GoldKeySpan.Minute => $"SELECT min(w), max(w) + {WindowSql.Integer(WindowSql.MinuteMicros)} FROM {touched}",
+        GoldKeySpan.Sliding => $"SELECT min(w), max(w) + {WindowSql.Integer(5 * WindowSql.MinuteMicros)} FROM {touched}",
+        _ => null,
+    };
 
     /// <summary>The rows of <paramref name="output"/> whose keys are in <paramref name="touched"/> (a computation from <see cref="Needed"/> events also yields partial rows of other keys).</summary>
     internal string Recomputed(string output, string touched) =>

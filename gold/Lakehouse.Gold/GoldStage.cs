@@ -42,8 +42,11 @@ internal sealed class GoldStage : IDisposable
     /// <summary>The staged rows (see <see cref="GoldInputs.Events"/>).</summary>
     internal string Events => _events;
 
-    /// <summary>Whether the group's rows (<see cref="Events"/>) are an in-memory table, not a view over the files.</summary>
-    internal bool InMemory => _staged;
+    /// <summary>
+    /// Whether the group's rows fit in DuckDB's memory (see <see cref="LoadAsync"/>): a part of them, such as the rows the keys of a
+    /// keyed output need, may then be staged whole as a table, whether <see cref="Events"/> is one or a view over the files.
+    /// </summary>
+    internal bool RowsFit { get; private set; }
 
     /// <summary>The connection the stage's tables live on: run every query over them on it.</summary>
     internal DuckConnection Connection => _lease.Connection;
@@ -205,14 +208,17 @@ internal sealed class GoldStage : IDisposable
     /// and as context the rows of the days on each side whose time is at most <paramref name="before"/> before one of those dates or
     /// less than <paramref name="after"/> after it (windows and look-backs that cross midnight). Returns how many rows of the
     /// group's own dates it staged. <paramref name="inMemory"/> says whether the rows are staged as an in-memory table or as a view
-    /// over the files; null: a table when they fit (<see cref="FitsInMemory"/>).
+    /// over the files; null: a table when they fit (<see cref="FitsInMemory"/>), unless <paramref name="fewRead"/>: then a view even
+    /// when they fit, for a group of which the outputs read most rows once (a keyed run reads the rows of a few keys and each
+    /// whole-day output the day once; loading the day into a table first cost more than it saved: 10M events, 1,000 new ones in
+    /// stream order, 8.7 s against 6.5 s).
     /// </summary>
     /// <remarks>
     /// One group at a time keeps the staged rows, and the aggregates over them (exact percentiles keep every value and cannot spill),
     /// to a group's days plus the margins, however many dates the run recomputes.
     /// </remarks>
     internal async Task<long> LoadAsync(IReadOnlyCollection<string> columns, IReadOnlySet<DateOnly> group, TimeSpan before, TimeSpan after, bool? inMemory,
-        CancellationToken cancellationToken)
+        bool fewRead, CancellationToken cancellationToken)
     {
         var connection = _lease.Connection;
         DropEvents();
@@ -246,7 +252,8 @@ internal sealed class GoldStage : IDisposable
         // memory instead of the Parquet files and the watermark join again. Otherwise a view: each output streams the rows from the
         // files, so memory holds only the aggregates' state (an in-memory table of a 3.3M-event day is some 400 MB that DuckDB
         // cannot evict).
-        _staged = inMemory ?? FitsInMemory(connection, files);
+        RowsFit = inMemory ?? FitsInMemory(connection, files);
+        _staged = inMemory ?? (RowsFit && !fewRead);
         connection.Execute($"CREATE TEMP {(_staged ? "TABLE" : "VIEW")} {_events} AS {staged}", cancellationToken);
         _created = true;
         _newView = (files.Where(f => newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList(), select, where);
@@ -413,6 +420,23 @@ internal sealed class GoldStage : IDisposable
     {
         var wanted = dates.Select(d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).ToHashSet(StringComparer.Ordinal);
         return [.. snapshot.Files.Where(f => f.PartitionValues.TryGetValue(GoldTables.EventDate, out var d) && d is not null && wanted.Contains(d))];
+    }
+
+    /// <summary>
+    /// Whether silver's new rows (its files added since gold last consumed it) are at most half of the rows of <paramref name="group"/>'s
+    /// dates, by the files' statistics: the test a keyed recompute passes (<see cref="GoldJob"/>), made before the rows are staged.
+    /// False when a file has no row count, or the group no rows.
+    /// </summary>
+    internal bool FewNewRows(IReadOnlySet<DateOnly> group)
+    {
+        long all = 0, added = 0;
+        foreach (var f in Files(_snapshot, group))
+        {
+            if (StatsJson.NumRecords(f) is not { } n) return false;
+            all += n;
+            if (_newFiles.Contains(Uri.UnescapeDataString(f.Path))) added += n;
+        }
+        return all > 0 && added * 2 <= all;
     }
 
     /// <summary>A SQL list of DATE literals.</summary>

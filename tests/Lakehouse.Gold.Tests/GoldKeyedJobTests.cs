@@ -55,13 +55,17 @@ public sealed class GoldKeyedJobTests(EngineFixture fixture) : IClassFixture<Eng
     private static List<string> KeyedTables(CapturingLoggerFactory log) =>
         [.. log.Events.Where(e => e.Id.Id == KeyedStep).Select(e => (string)e.Values["Table"]!).Distinct().Order(StringComparer.Ordinal)];
 
-    /// <summary>With slices of 100 rows, the rows the touched keys need are more than a slice: read from the files, slice by slice.</summary>
+    /// <summary>
+    /// With slices of 100 rows, the rows the touched keys need are more than a slice: computed slice by slice. A keyed group's rows are
+    /// staged as a view over the files unless the run says a table (<paramref name="stageInMemory"/>).
+    /// </summary>
     [Theory]
-    [InlineData(1_000_000)]
-    [InlineData(100)]
-    public async Task Run_NewWebRowsAppended_KeyedTablesEqualOneRunOverAllRows(long rowsPerSlice)
+    [InlineData(1_000_000, null)]
+    [InlineData(100, null)]
+    [InlineData(1_000_000, true)]
+    public async Task Run_NewWebRowsAppended_KeyedTablesEqualOneRunOverAllRows(long rowsPerSlice, bool? stageInMemory)
     {
-        var options = new GoldRunOptions { RowsPerSlice = rowsPerSlice };
+        var options = new GoldRunOptions { RowsPerSlice = rowsPerSlice, StageInMemory = stageInMemory };
         // Two earlier micro-batches, the second partly late.
         var first = WebRows(1, 1500, Day1.AddDays(2), "a");
         var second = WebRows(2, 500, Day1.AddDays(2).AddMinutes(1), "b");

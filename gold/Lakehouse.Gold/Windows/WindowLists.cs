@@ -58,8 +58,8 @@ internal static class WindowLists
                     last = k;
                 }
                 var values = new long[quantiles.Count][];
-                for (var i = 0; i < values.Length; i++) values[i] = r.IsNull(4 + i) ? [] : SortedKeys(r.GetDoubles(4 + i));
-                current.Add(new Part(r.GetInt64(0), (int)r.GetInt64(2), r.IsNull(3) ? [] : SortedDistinct(r.GetInt64s(3)), values));
+                for (var i = 0; i < values.Length; i++) values[i] = r.IsNull(4 + i) ? [] : Keys(r.GetDoubles(4 + i));
+                current.Add(new Part(r.GetInt64(0), (int)r.GetInt64(2), r.IsNull(3) ? [] : r.GetInt64s(3), values));
             }
         }
         var keys = groups.Select(g => (Key: (string?)g.Key, Parts: g.Value)).ToList();
@@ -68,6 +68,12 @@ internal static class WindowLists
         Parallel.For(0, keys.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
         {
             var byMinute = keys[i].Parts;
+            // Sorted here, in parallel, not while the single reader reads them (a third of its time on the bench's day).
+            for (var p = 0; p < byMinute.Count; p++)
+            {
+                foreach (var values in byMinute[p].Values) Array.Sort(values);
+                byMinute[p] = byMinute[p] with { Ingests = SortedDistinct(byMinute[p].Ingests) };
+            }
             byMinute.Sort((a, b) => a.Minute.CompareTo(b.Minute));
             results[i] = [.. sizes.SelectMany(minutes => Windows(byMinute, quantiles, minutes))];
         });
@@ -90,7 +96,7 @@ internal static class WindowLists
 
     /// <summary>
     /// One key's minute and lateness class: the late rows' ingest times, sorted and distinct, and each quantile's values as sorted
-    /// <see cref="OrderKey"/>s.
+    /// <see cref="OrderKey"/>s (both as read until the key's windows are computed, which sorts them).
     /// </summary>
     private readonly record struct Part(long Minute, int Class, long[] Ingests, long[][] Values);
 
@@ -212,12 +218,11 @@ internal static class WindowLists
         return (FromOrderKey(lo), FromOrderKey(hi));
     }
 
-    /// <summary>The values as <see cref="OrderKey"/>s, sorted.</summary>
-    private static long[] SortedKeys(double[] values)
+    /// <summary>The values as <see cref="OrderKey"/>s.</summary>
+    private static long[] Keys(double[] values)
     {
         var keys = new long[values.Length];
         for (var i = 0; i < values.Length; i++) keys[i] = OrderKey(values[i]);
-        Array.Sort(keys);
         return keys;
     }
 
