@@ -94,28 +94,32 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
     public async Task<PipelineRunRecord> CreateRunAsync(PipelineRunRecord run, CancellationToken cancellationToken = default)
     {
         StateKeys.ValidateRun(run);
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            INSERT INTO pipeline_runs (run_id, pipeline, parameters, status, started_at, ended_at, error, version)
-            VALUES (@id, @pipeline, @parameters, @status, @started, @ended, @error, 1) ON CONFLICT (run_id) DO NOTHING;
-            """;
-        AddRunParameters(command, run);
-        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
-            throw new PipelineStateConflictException($"Pipeline run '{StateKeys.Display(run.RunId)}' exists already.");
-        return run with { ETag = "1" };
+        return await QueryAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO pipeline_runs (run_id, pipeline, parameters, status, started_at, ended_at, error, version)
+                VALUES (@id, @pipeline, @parameters, @status, @started, @ended, @error, 1) ON CONFLICT (run_id) DO NOTHING;
+                """;
+            AddRunParameters(command, run);
+            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+                throw new PipelineStateConflictException($"Pipeline run '{StateKeys.Display(run.RunId)}' exists already.");
+            return run with { ETag = "1" };
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async Task<PipelineRunRecord?> TryGetRunAsync(string runId, CancellationToken cancellationToken = default)
     {
         StateKeys.Validate(runId, "run id");
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"{SelectRun} WHERE run_id = @id;";
-        command.Parameters.AddWithValue("@id", runId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadRun(reader) : null;
+        return await QueryAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"{SelectRun} WHERE run_id = @id;";
+            command.Parameters.AddWithValue("@id", runId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadRun(reader) : null;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -123,84 +127,90 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
     {
         StateKeys.ValidateRun(run);
         var read = ParseVersion(run.ETag);
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            UPDATE pipeline_runs SET pipeline = @pipeline, parameters = @parameters, status = @status, started_at = @started,
-                ended_at = @ended, error = @error, version = version + 1
-            WHERE run_id = @id AND version = @read;
-            """;
-        AddRunParameters(command, run);
-        command.Parameters.AddWithValue("@read", read);
-        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
-            return run with { ETag = (read + 1).ToString(CultureInfo.InvariantCulture) };
-        if (await TryGetRunAsync(run.RunId, cancellationToken).ConfigureAwait(false) is null)
-            throw new PipelineStateNotFoundException($"Pipeline run '{StateKeys.Display(run.RunId)}' does not exist in the state store.");
-        StateLog.Conflict(_logger, "pipeline run", run.RunId);
-        throw new PipelineStateConflictException(
-            $"Pipeline run '{StateKeys.Display(run.RunId)}' changed since it was read (ETag {run.ETag} is stale); read it again.");
+        return await QueryAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                UPDATE pipeline_runs SET pipeline = @pipeline, parameters = @parameters, status = @status, started_at = @started,
+                    ended_at = @ended, error = @error, version = version + 1
+                WHERE run_id = @id AND version = @read;
+                """;
+            AddRunParameters(command, run);
+            command.Parameters.AddWithValue("@read", read);
+            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
+                return run with { ETag = (read + 1).ToString(CultureInfo.InvariantCulture) };
+            if (await TryGetRunAsync(run.RunId, cancellationToken).ConfigureAwait(false) is null)
+                throw new PipelineStateNotFoundException($"Pipeline run '{StateKeys.Display(run.RunId)}' does not exist in the state store.");
+            StateLog.Conflict(_logger, "pipeline run", run.RunId);
+            throw new PipelineStateConflictException(
+                $"Pipeline run '{StateKeys.Display(run.RunId)}' changed since it was read (ETag {run.ETag} is stale); read it again.");
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<PipelineRunRecord>> ListRunsAsync(string? pipeline = null, int limit = 50, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"{SelectRun} WHERE (@pipeline IS NULL OR pipeline = @pipeline) ORDER BY started_at DESC, run_id LIMIT @limit;";
-        command.Parameters.AddWithValue("@pipeline", (object?)pipeline ?? DBNull.Value);
-        command.Parameters.AddWithValue("@limit", limit);
-        var runs = new List<PipelineRunRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) runs.Add(ReadRun(reader));
-        return runs;
+        return await QueryAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"{SelectRun} WHERE (@pipeline IS NULL OR pipeline = @pipeline) ORDER BY started_at DESC, run_id LIMIT @limit;";
+            command.Parameters.AddWithValue("@pipeline", (object?)pipeline ?? DBNull.Value);
+            command.Parameters.AddWithValue("@limit", limit);
+            var runs = new List<PipelineRunRecord>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) runs.Add(ReadRun(reader));
+            return runs;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async Task<ActivityRunRecord> SaveActivityAsync(ActivityRunRecord activity, CancellationToken cancellationToken = default)
     {
         StateKeys.ValidateActivity(activity);
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        long next;
-        if (activity.ETag is null)
+        return await QueryAsync(async connection =>
         {
-            command.CommandText = """
-                INSERT INTO activity_runs (run_id, activity, attempt, status, output, started_at, ended_at, error, version)
-                VALUES (@run, @activity, @attempt, @status, @output, @started, @ended, @error, 1)
-                ON CONFLICT (run_id, activity) DO NOTHING;
-                """;
-            next = 1;
-        }
-        else
-        {
-            var read = ParseVersion(activity.ETag);
-            command.CommandText = """
-                UPDATE activity_runs SET attempt = @attempt, status = @status, output = @output, started_at = @started,
-                    ended_at = @ended, error = @error, version = version + 1
-                WHERE run_id = @run AND activity = @activity AND version = @read;
-                """;
-            command.Parameters.AddWithValue("@read", read);
-            next = read + 1;
-        }
-        command.Parameters.AddWithValue("@run", activity.RunId);
-        command.Parameters.AddWithValue("@activity", activity.ActivityName);
-        command.Parameters.AddWithValue("@attempt", activity.Attempt);
-        command.Parameters.AddWithValue("@status", activity.Status.ToString());
-        command.Parameters.AddWithValue("@output", (object?)activity.OutputJson ?? DBNull.Value);
-        command.Parameters.AddWithValue("@started", Ticks(activity.StartedAt));
-        command.Parameters.AddWithValue("@ended", activity.EndedAt is { } ended ? Ticks(ended) : DBNull.Value);
-        command.Parameters.AddWithValue("@error", (object?)activity.Error ?? DBNull.Value);
-        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
-            return activity with { ETag = next.ToString(CultureInfo.InvariantCulture) };
+            await using var command = connection.CreateCommand();
+            long next;
+            if (activity.ETag is null)
+            {
+                command.CommandText = """
+                    INSERT INTO activity_runs (run_id, activity, attempt, status, output, started_at, ended_at, error, version)
+                    VALUES (@run, @activity, @attempt, @status, @output, @started, @ended, @error, 1)
+                    ON CONFLICT (run_id, activity) DO NOTHING;
+                    """;
+                next = 1;
+            }
+            else
+            {
+                var read = ParseVersion(activity.ETag);
+                command.CommandText = """
+                    UPDATE activity_runs SET attempt = @attempt, status = @status, output = @output, started_at = @started,
+                        ended_at = @ended, error = @error, version = version + 1
+                    WHERE run_id = @run AND activity = @activity AND version = @read;
+                    """;
+                command.Parameters.AddWithValue("@read", read);
+                next = read + 1;
+            }
+            command.Parameters.AddWithValue("@run", activity.RunId);
+            command.Parameters.AddWithValue("@activity", activity.ActivityName);
+            command.Parameters.AddWithValue("@attempt", activity.Attempt);
+            command.Parameters.AddWithValue("@status", activity.Status.ToString());
+            command.Parameters.AddWithValue("@output", (object?)activity.OutputJson ?? DBNull.Value);
+            command.Parameters.AddWithValue("@started", Ticks(activity.StartedAt));
+            command.Parameters.AddWithValue("@ended", activity.EndedAt is { } ended ? Ticks(ended) : DBNull.Value);
+            command.Parameters.AddWithValue("@error", (object?)activity.Error ?? DBNull.Value);
+            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
+                return activity with { ETag = next.ToString(CultureInfo.InvariantCulture) };
 
-        var key = $"{StateKeys.Display(activity.RunId)}/{StateKeys.Display(activity.ActivityName)}";
-        if (activity.ETag is null)
-            throw new PipelineStateConflictException($"Activity run '{key}' exists already; update it with the ETag it was read at.");
-        if (await TryGetActivityAsync(activity.RunId, activity.ActivityName, cancellationToken).ConfigureAwait(false) is null)
-            throw new PipelineStateNotFoundException($"Activity run '{key}' does not exist in the state store.");
-        StateLog.Conflict(_logger, "activity run", key);
-        throw new PipelineStateConflictException($"Activity run '{key}' changed since it was read (ETag {activity.ETag} is stale); read it again.");
+            var key = $"{StateKeys.Display(activity.RunId)}/{StateKeys.Display(activity.ActivityName)}";
+            if (activity.ETag is null)
+                throw new PipelineStateConflictException($"Activity run '{key}' exists already; update it with the ETag it was read at.");
+            if (await TryGetActivityAsync(activity.RunId, activity.ActivityName, cancellationToken).ConfigureAwait(false) is null)
+                throw new PipelineStateNotFoundException($"Activity run '{key}' does not exist in the state store.");
+            StateLog.Conflict(_logger, "activity run", key);
+            throw new PipelineStateConflictException($"Activity run '{key}' changed since it was read (ETag {activity.ETag} is stale); read it again.");
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -208,27 +218,31 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
     {
         StateKeys.Validate(runId, "run id");
         StateKeys.Validate(activityName, "activity name");
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"{SelectActivity} WHERE run_id = @run AND activity = @activity;";
-        command.Parameters.AddWithValue("@run", runId);
-        command.Parameters.AddWithValue("@activity", activityName);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadActivity(reader) : null;
+        return await QueryAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"{SelectActivity} WHERE run_id = @run AND activity = @activity;";
+            command.Parameters.AddWithValue("@run", runId);
+            command.Parameters.AddWithValue("@activity", activityName);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadActivity(reader) : null;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<ActivityRunRecord>> ListActivitiesAsync(string runId, CancellationToken cancellationToken = default)
     {
         StateKeys.Validate(runId, "run id");
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"{SelectActivity} WHERE run_id = @run ORDER BY started_at, activity;";
-        command.Parameters.AddWithValue("@run", runId);
-        var activities = new List<ActivityRunRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) activities.Add(ReadActivity(reader));
-        return activities;
+        return await QueryAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"{SelectActivity} WHERE run_id = @run ORDER BY started_at, activity;";
+            command.Parameters.AddWithValue("@run", runId);
+            var activities = new List<ActivityRunRecord>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) activities.Add(ReadActivity(reader));
+            return activities;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -239,28 +253,30 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
         StateKeys.Validate(runId, "run id");
         ArgumentOutOfRangeException.ThrowIfNegative(file.Size);
         var now = DateTimeOffset.UtcNow;
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        // One statement: the insert and the read of the winner see the same snapshot (SQLite serialises writers).
-        command.CommandText = """
-            INSERT INTO landed_files (path, size, modified_at, source_etag, run_id, claimed_at)
-            VALUES (@path, @size, @modified, @etag, @run, @now) ON CONFLICT DO NOTHING;
-            SELECT run_id, claimed_at FROM landed_files WHERE path = @path AND size = @size AND modified_at = @modified AND source_etag = @etag;
-            """;
-        command.Parameters.AddWithValue("@path", file.Path);
-        command.Parameters.AddWithValue("@size", file.Size);
-        command.Parameters.AddWithValue("@modified", Ticks(file.ModifiedAt));
-        command.Parameters.AddWithValue("@etag", file.SourceETag ?? "");
-        command.Parameters.AddWithValue("@run", runId);
-        command.Parameters.AddWithValue("@now", Ticks(now));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var inserted = reader.RecordsAffected == 1;
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            throw new InvalidOperationException($"The claim of '{StateKeys.Display(file.Path)}' was neither stored nor found.");
-        var claim = new LandedFileClaim(inserted, reader.GetString(0), FromTicks(reader.GetInt64(1)));
-        if (claim.Claimed) StateLog.FileClaimed(_logger, file.Path, runId);
-        else StateLog.FileSeenBefore(_logger, file.Path, claim.RunId);
-        return claim;
+        return await QueryAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            // One statement: the insert and the read of the winner see the same snapshot (SQLite serialises writers).
+            command.CommandText = """
+                INSERT INTO landed_files (path, size, modified_at, source_etag, run_id, claimed_at)
+                VALUES (@path, @size, @modified, @etag, @run, @now) ON CONFLICT DO NOTHING;
+                SELECT run_id, claimed_at FROM landed_files WHERE path = @path AND size = @size AND modified_at = @modified AND source_etag = @etag;
+                """;
+            command.Parameters.AddWithValue("@path", file.Path);
+            command.Parameters.AddWithValue("@size", file.Size);
+            command.Parameters.AddWithValue("@modified", Ticks(file.ModifiedAt));
+            command.Parameters.AddWithValue("@etag", file.SourceETag ?? "");
+            command.Parameters.AddWithValue("@run", runId);
+            command.Parameters.AddWithValue("@now", Ticks(now));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var inserted = reader.RecordsAffected == 1;
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                throw new InvalidOperationException($"The claim of '{StateKeys.Display(file.Path)}' was neither stored nor found.");
+            var claim = new LandedFileClaim(inserted, reader.GetString(0), FromTicks(reader.GetInt64(1)));
+            if (claim.Claimed) StateLog.FileClaimed(_logger, file.Path, runId);
+            else StateLog.FileSeenBefore(_logger, file.Path, claim.RunId);
+            return claim;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -268,15 +284,17 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
     {
         ArgumentNullException.ThrowIfNull(file);
         StateKeys.Validate(file.Path, "file path");
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT run_id, claimed_at FROM landed_files WHERE path = @path AND size = @size AND modified_at = @modified AND source_etag = @etag";
-        command.Parameters.AddWithValue("@path", file.Path);
-        command.Parameters.AddWithValue("@size", file.Size);
-        command.Parameters.AddWithValue("@modified", Ticks(file.ModifiedAt));
-        command.Parameters.AddWithValue("@etag", file.SourceETag ?? "");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? new LandedFileClaim(false, reader.GetString(0), FromTicks(reader.GetInt64(1))) : null;
+        return await QueryAsync(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT run_id, claimed_at FROM landed_files WHERE path = @path AND size = @size AND modified_at = @modified AND source_etag = @etag";
+            command.Parameters.AddWithValue("@path", file.Path);
+            command.Parameters.AddWithValue("@size", file.Size);
+            command.Parameters.AddWithValue("@modified", Ticks(file.ModifiedAt));
+            command.Parameters.AddWithValue("@etag", file.SourceETag ?? "");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? new LandedFileClaim(false, reader.GetString(0), FromTicks(reader.GetInt64(1))) : null;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Nothing to release: connections are opened per call (and pooled).</summary>
@@ -307,6 +325,24 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="query"/> on a connection of its own; a file found damaged by the query (after the store opened, by a
+    /// page <see cref="InitializeAsync"/>'s quick check did not read, or damaged since) is refused as <see cref="InitializeAsync"/>
+    /// refuses it, naming the file and the way out, not with SQLite's words alone.
+    /// </summary>
+    private async Task<T> QueryAsync<T>(Func<SqliteConnection, Task<T>> query, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await query(connection).ConfigureAwait(false);
+        }
+        catch (SqliteException e) when (IsDamage(e))
+        {
+            throw Damaged(e.Message, e);
         }
     }
 

@@ -343,6 +343,39 @@ public sealed class SqlitePipelineStateStoreTests : PipelineStateStoreContract
             "and watch starts a run for files it had taken before (bronze still lands each file once).", e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A state.db damaged after the store opened (its quick check passed) is refused by the query that reaches the damage as the
+    /// open refuses it, naming the file and the way out; before, every query but the open failed with SQLite's words alone.
+    /// </summary>
+    [Fact]
+    public async Task Query_FileDamagedAfterOpen_RefusedNamingTheFileAndTheWayOut()
+    {
+        using var lake = new Lakehouse.Testing.TempDirectory();
+        var path = SqlitePipelineStateStore.PathUnderLake(lake.Path);
+        await using (var store = new SqlitePipelineStateStore(path))
+        {
+            await store.InitializeAsync();
+            for (var i = 0; i < 300; i++)
+                await store.CreateRunAsync(new PipelineRunRecord($"run-{i}", "medallion", new string('p', 200), RunStatus.Succeeded, T0.AddMinutes(i)));
+        }
+        await using var opened = new SqlitePipelineStateStore(path);
+        await opened.InitializeAsync();
+        Assert.Equal(300, (await opened.ListRunsAsync(limit: 1000)).Count);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        // Pages in the middle of the file overwritten, its header and schema left whole.
+        var bytes = await File.ReadAllBytesAsync(path);
+        Assert.True(bytes.Length > 32768, $"the database is {bytes.Length} bytes: too small to damage in the middle");
+        Array.Fill(bytes, (byte)0xA5, bytes.Length / 2, 8192);
+        await File.WriteAllBytesAsync(path, bytes);
+
+        var e = await Assert.ThrowsAsync<LakehouseException>(() => opened.ListRunsAsync(limit: 1000));
+
+        Assert.Equal(LakehouseErrorReason.CorruptLog, e.Reason);
+        Assert.StartsWith($"The pipeline state store {path} is damaged (", e.Message, StringComparison.Ordinal);
+        Assert.EndsWith("Move it away and run again to start an empty one: the runs' history is lost, runs cannot be resumed, " +
+            "and watch starts a run for files it had taken before (bronze still lands each file once).", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ClaimFile_WhileAnotherWriterHoldsTheLock_WaitsAndSucceeds()
     {
