@@ -469,6 +469,49 @@ public sealed class DuckEngineTests : IDisposable
         Assert.Equal("UTC", lease.Connection.Scalar("SELECT current_setting('TimeZone')"));
     }
 
+    /// <summary>
+    /// Every form of memory limit the options take (their own pattern, checked before DuckDB opens) is one DuckDB takes, as the
+    /// same size: the pattern is a second grammar beside DuckDB's, and a form it took that DuckDB refused or read otherwise would
+    /// fail later, at the engine's open, or set another limit than asked.
+    /// </summary>
+    [Theory]
+    [InlineData("3000000b", 3000000L)]
+    [InlineData("3000000 byte", 3000000L)]
+    [InlineData("3000000 bytes", 3000000L)]
+    [InlineData("3000k", 3000000L)]
+    [InlineData("3000kb", 3000000L)]
+    [InlineData("3000 kilobyte", 3000000L)]
+    [InlineData("3000 kilobytes", 3000000L)]
+    [InlineData("3m", 3000000L)]
+    [InlineData("3MB", 3000000L)]
+    [InlineData("3 megabyte", 3000000L)]
+    [InlineData("3 megabytes", 3000000L)]
+    [InlineData("2g", 2000000000L)]
+    [InlineData("2 GB", 2000000000L)]
+    [InlineData("2 gigabyte", 2000000000L)]
+    [InlineData("2 Gigabytes", 2000000000L)]
+    [InlineData("1t", 1000000000000L)]
+    [InlineData("1 TB", 1000000000000L)]
+    [InlineData("1 terabyte", 1000000000000L)]
+    [InlineData("1 terabytes", 1000000000000L)]
+    [InlineData("3000KiB", 3072000L)]
+    [InlineData("3 MiB", 3145728L)]
+    [InlineData("2GIB", 2147483648L)]
+    [InlineData("1 tib", 1099511627776L)]
+    [InlineData(" 1.5 GB ", 1500000000L)]
+    [InlineData("none", -1L)]
+    public void MemoryLimit_EveryFormTheOptionsTake_DuckDbTakesAsTheSameSize(string form, long bytes)
+    {
+        var options = new DuckEngineOptions { MemoryLimit = form };
+        using var lease = _engine.Lease();
+        var connection = lease.Connection;
+        string Setting() => (string)connection.Scalar("SELECT current_setting('memory_limit')")!;
+        connection.Execute($"SET memory_limit = '{options.MemoryLimit}'");
+        var taken = Setting();
+        connection.Execute(bytes < 0 ? "SET memory_limit = '-1'" : $"SET memory_limit = '{bytes} bytes'");
+        Assert.Equal(Setting(), taken);
+    }
+
     [Fact]
     public void OpenInBackground_OpenFails_FirstConnectionThrowsWhatOpenThrows_DisposeCleansUp()
     {
