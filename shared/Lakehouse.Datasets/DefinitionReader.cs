@@ -55,6 +55,9 @@ internal sealed partial class DefinitionReader
             throw reader.Refuse(null, "the file is not UTF-8 text");
         }
         if (text.Length > 0 && text[0] == '\uFEFF') text = text[1..];
+        // An empty file (one saved before it was written, or truncated) is not "invalid JSON at line 1, column 1".
+        if (string.IsNullOrWhiteSpace(text))
+            throw reader.Refuse(null, "the file is empty; a definition is one JSON object (see 'lakehouse dataset show weblogs')");
         JsonDocument document;
         try
         {

@@ -176,6 +176,18 @@ public sealed class DatasetDefinitionTests
         Assert.Equal("Dataset definition 'orders.json': the file is not UTF-8 text.", e.Message);
     }
 
+    /// <summary>An empty file, or one of white space and a byte-order mark only, is refused as empty (before: "not valid JSON at line 1, column 1").</summary>
+    [Theory]
+    [InlineData("")]
+    [InlineData(" \n\t\r\n")]
+    [InlineData("\uFEFF\n")]
+    public void Parse_EmptyFile_RefusedAsEmpty(string text)
+    {
+        var e = Assert.Throws<LakehouseException>(() => DatasetDefinition.Parse(Encoding.UTF8.GetBytes(text), "orders.json"));
+        Assert.Equal(LakehouseErrorReason.InvalidInput, e.Reason);
+        Assert.Equal("Dataset definition 'orders.json': the file is empty; a definition is one JSON object (see 'lakehouse dataset show weblogs').", e.Message);
+    }
+
     /// <summary>
     /// JSON nested past 32 levels is refused as too deep, naming the field, the limit and the line and column (before: "the file
     /// is not valid JSON at line 1, column …", as .NET's parser puts it); 32 levels parse and are then checked as usual.
