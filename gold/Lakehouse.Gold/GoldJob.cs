@@ -507,8 +507,7 @@ public sealed class GoldJob
             if (key.Times(touched) is not { } sql) return null;
             using var r = stage.Connection.Query(sql, cancellationToken);
             if (!r.Read() || r.IsNull(0)) return null;
-            static string At(long micros) => GoldStage.Timestamp(DateTimeOffset.UnixEpoch.AddTicks(micros * TimeSpan.TicksPerMicrosecond));
-            return (At(r.GetInt64(0)), At(r.GetInt64(1)));
+            return (GoldStage.Timestamp(r.GetInt64(0)), GoldStage.Timestamp(r.GetInt64(1)));
         }
 
         private static long Count(GoldStage stage, string relation, CancellationToken cancellationToken) =>

@@ -35,7 +35,7 @@ internal sealed record GoldKey(string Column, GoldKeySpan Span)
 
     /// <summary>The keys of the output rows the events of <paramref name="newEvents"/> belong to (a 5-minute window: the five that hold its minute).</summary>
     internal string Touched(string newEvents) => Span == GoldKeySpan.Sliding
-        ? $"SELECT DISTINCT {K} AS k, m - i * {WindowSql.Integer(WindowSql.MinuteMicros)} AS w FROM (SELECT {K}, {Minute("\"timestamp\"")} AS m FROM {newEvents} WHERE \"timestamp\" IS NOT NULL), range(5) AS r(i)"
+        ? $"SELECT DISTINCT {K} AS k, m - i * {WindowSql.Integer(WindowSql.MinuteMicros)} AS w FROM (SELECT {K}, {Minute("\"timestamp\"")} AS m FROM {newEvents} WHERE \"timestamp\" IS NOT NULL), range({WindowSql.Integer(WindowedMetrics.SlidingMinutes)}) AS r(i)"
         : $"SELECT DISTINCT {K} AS k, {EventSpan("\"timestamp\"")} AS w FROM {newEvents} WHERE \"timestamp\" IS NOT NULL";
 
     /// <summary>
@@ -45,9 +45,9 @@ internal sealed record GoldKey(string Column, GoldKeySpan Span)
     /// </summary>
     internal string Needed(string events, string touched, (string From, string To)? within = null)
     {
-        // A 5-minute window starting at w holds the minutes w to w + 4.
+        // A sliding window starting at w holds the minutes w to w + 4.
         var spans = Span == GoldKeySpan.Sliding
-            ? $"(SELECT DISTINCT k, w + i * {WindowSql.Integer(WindowSql.MinuteMicros)} AS w FROM {touched}, range(5) AS r(i))"
+            ? $"(SELECT DISTINCT k, w + i * {WindowSql.Integer(WindowSql.MinuteMicros)} AS w FROM {touched}, range({WindowSql.Integer(WindowedMetrics.SlidingMinutes)}) AS r(i))"
             : touched;
         var where = within is { } t ? $" WHERE e.\"timestamp\" >= {t.From} AND e.\"timestamp\" < {t.To}" : "";
         return $"SELECT e.* FROM {events} AS e SEMI JOIN {spans} AS t ON e.{K} IS NOT DISTINCT FROM t.k AND {EventSpan("e.\"timestamp\"")} = t.w{where}";
@@ -60,7 +60,7 @@ internal sealed record GoldKey(string Column, GoldKeySpan Span)
     internal string? Times(string touched) => Span switch
     {
         GoldKeySpan.Minute => $"SELECT min(w), max(w) + {WindowSql.Integer(WindowSql.MinuteMicros)} FROM {touched}",
-        GoldKeySpan.Sliding => $"SELECT min(w), max(w) + {WindowSql.Integer(5 * WindowSql.MinuteMicros)} FROM {touched}",
+        GoldKeySpan.Sliding => $"SELECT min(w), max(w) + {WindowSql.Integer(WindowedMetrics.SlidingMinutes * WindowSql.MinuteMicros)} FROM {touched}",
         _ => null,
     };
 

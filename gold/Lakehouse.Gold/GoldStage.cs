@@ -156,7 +156,7 @@ internal sealed class GoldStage : IDisposable
         {
             foreach (var (file, fileBatches) in files)
             {
-                var isNew = _newFiles.Contains(Uri.UnescapeDataString(file.Path));
+                var isNew = IsNew(file);
                 foreach (var b in fileBatches)
                 {
                     appender.AppendRow(isNew, b.IngestUs, b.NewestUs);
@@ -223,7 +223,7 @@ internal sealed class GoldStage : IDisposable
         var connection = _lease.Connection;
         DropEvents();
         var dates = WithNeighbours(group);
-        var (snapshot, eventTime, time, newFiles) = (_snapshot, _eventTime, _time, _newFiles);
+        var (snapshot, eventTime, time) = (_snapshot, _eventTime, _time);
         var files = Files(snapshot, dates);
         var own = Files(snapshot, group);
         var neighbours = files.Except(own).ToList();
@@ -256,7 +256,7 @@ internal sealed class GoldStage : IDisposable
         _staged = inMemory ?? (RowsFit && !fewRead);
         connection.Execute($"CREATE TEMP {(_staged ? "TABLE" : "VIEW")} {_events} AS {staged}", cancellationToken);
         _created = true;
-        _newView = (files.Where(f => newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList(), select, where);
+        _newView = (files.Where(IsNew).ToList(), select, where);
         return Convert.ToInt64(connection.Scalar($"SELECT count(*) FROM {_events} WHERE {(group.Count == 0 ? "false" : $"event_date IN ({DateList(group)})")}", cancellationToken),
             CultureInfo.InvariantCulture);
     }
@@ -317,7 +317,7 @@ internal sealed class GoldStage : IDisposable
         var connection = _lease.Connection;
         var dates = WithNeighbours(recomputed);
         var files = arrivedAfterUs is null
-            ? Files(_snapshot, dates).Where(f => _newFiles.Contains(Uri.UnescapeDataString(f.Path))).ToList()
+            ? Files(_snapshot, dates).Where(IsNew).ToList()
             : Files(_snapshot, dates);
         if (files.Count == 0)
         {
@@ -434,14 +434,20 @@ internal sealed class GoldStage : IDisposable
         {
             if (StatsJson.NumRecords(f) is not { } n) return false;
             all += n;
-            if (_newFiles.Contains(Uri.UnescapeDataString(f.Path))) added += n;
+            if (IsNew(f)) added += n;
         }
         return all > 0 && added * 2 <= all;
     }
 
+    /// <summary>Whether silver added <paramref name="file"/> since gold last consumed it (one of the run's new files).</summary>
+    private bool IsNew(AddAction file) => _newFiles.Contains(Uri.UnescapeDataString(file.Path));
+
     /// <summary>A SQL list of DATE literals.</summary>
     internal static string DateList(IEnumerable<DateOnly> dates) =>
         string.Join(", ", dates.Order().Select(d => $"DATE '{d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}'"));
+
+    /// <summary>The TIMESTAMPTZ literal of <paramref name="micros"/> microseconds since 1970 (see <see cref="Timestamp(DateTimeOffset)"/>).</summary>
+    internal static string Timestamp(long micros) => Timestamp(Micros(micros)!.Value);
 
     internal static string Timestamp(DateTimeOffset t) =>
         $"CAST(TIMESTAMP '{t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture)}' AS TIMESTAMPTZ)";

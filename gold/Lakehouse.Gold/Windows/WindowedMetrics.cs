@@ -30,7 +30,7 @@ namespace Lakehouse.Gold.Windows;
 public static partial class WindowedMetrics
 {
     /// <summary>How many 1-minute steps a sliding window spans (5 minutes, starting every minute).</summary>
-    private const int SlidingMinutes = 5;
+    internal const int SlidingMinutes = 5;
 
     /// <summary>
     /// How far past the end of its date a window of the date reaches (a 5-minute window starting at 23:59 ends at 00:04 the next
