@@ -385,6 +385,13 @@ public sealed class GoldJob
                         Log.KeyedStep(job._log, definition.Name, output.Table, keys, needed, step.ElapsedMilliseconds);
                         continue;
                     }
+                    if (keyed && dates.Count > 0 && output.CountsSessions &&
+                        await SessionsAsync(stage, staging, output, dates, perSlice, cancellationToken).ConfigureAwait(false) is { } sessions)
+                    {
+                        SpoolSliced(stage, spool, output, stage.Events, "", dates, rows, perSlice, staging, sessions: sessions);
+                        Log.SessionsCountedOn(job._log, definition.Name, output.Table, step.ElapsedMilliseconds);
+                        continue;
+                    }
                     var events = output.NextReadingsOf is null ? stage.Events : stage.WithNextReadings(group);
                     var n = SpoolSliced(stage, spool, output, events, "", dates, rows, perSlice, staging);
                     Log.Step(job._log, definition.Name, n == 1 ? output.Table : $"{output.Table} ({n} slices)", step.ElapsedMilliseconds);
@@ -402,7 +409,7 @@ public sealed class GoldJob
         /// slices. <paramref name="prefix"/> names the aggregates it stages (shared by outputs that read the same events).
         /// </summary>
         private int SpoolSliced(GoldStage stage, GoldSpool spool, GoldOutput output, string events, string prefix, IReadOnlySet<DateOnly> dates, long rows, long perSlice,
-            GroupStaging staging, string? only = null)
+            GroupStaging staging, string? only = null, string? sessions = null)
         {
             if (dates.Count == 0)
             {
@@ -417,7 +424,7 @@ public sealed class GoldJob
                 // Rows are per key, so the keys of one hash slice give exactly their own rows.
                 var sliced = n == 1 ? events : $"(SELECT * FROM {events} WHERE hash({SqlText.Identifier(output.SliceKey!)}) % {n} = {slice})";
                 var part = n == 1 ? "" : string.Create(CultureInfo.InvariantCulture, $"_s{slice}of{n}");
-                var inputs = new GoldInputs(sliced, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null, staging.Named(prefix, part), only);
+                var inputs = new GoldInputs(sliced, stage.WatermarkSql, options.Windows.SessionGap, options.Alerts, null, staging.Named(prefix, part), only, sessions);
                 var sql = $"SELECT * FROM ({output.Select(inputs)}) WHERE {InDates(dates)}";
                 spool.Write(stage.Connection, output.Table, only is null ? sql : output.Key!.Recomputed(sql, only), CancellationToken.None);
             }
@@ -476,17 +483,7 @@ public sealed class GoldJob
             var columns = GoldSpool.Describe(stage.Connection, output.Select(probe), cancellationToken).Select(c => c.Name).ToList();
             if (!columns.Order(StringComparer.Ordinal).SequenceEqual(snapshot.Schema.Fields.Select(f => f.Name).Order(StringComparer.Ordinal), StringComparer.Ordinal))
                 return null;
-            // The rows those keys need: staged whole when the day's rows fit in memory (a part of them fits as well, and each slice then
-            // reads them instead of filtering the day again); otherwise staged when a slice can hold them (at most one slice more is staged
-            // to find out), and more are read from the files for each slice, as a whole day's are.
-            var neededSql = rowsKey.Needed(stage.Events, rowsTouched, Times(stage, rowsKey, rowsTouched, cancellationToken));
-            var needed = staging.Table(prefix + "rows", stage.RowsFit ? neededSql : string.Create(CultureInfo.InvariantCulture, $"{neededSql} LIMIT {perSlice + 1}"));
-            var rows = Count(stage, needed, cancellationToken);
-            if (!stage.RowsFit && rows > perSlice)
-            {
-                needed = $"({neededSql})";
-                rows = Count(stage, needed, cancellationToken);
-            }
+            var (needed, rows) = Needed(stage, staging, rowsKey, rowsTouched, perSlice, cancellationToken);
             SpoolSliced(stage, spool, output, needed, prefix, dates, rows, perSlice, staging, touched);
             var files = GoldStage.Files(snapshot, dates);
             var keys = Count(stage, touched, cancellationToken);
@@ -495,6 +492,51 @@ public sealed class GoldJob
             var refresh = output.FollowsWatermark ? $" REPLACE ({WindowedMetrics.IsFinal("window_end", stage.WatermarkSql)} AS is_final)" : "";
             spool.Write(stage.Connection, output.Table, key.Kept($"SELECT *{refresh} FROM ({scan.Sql}) WHERE {InDates(dates)}", touched), cancellationToken);
             return (keys, rows);
+        }
+
+        /// <summary>
+        /// The silver rows the keys of <paramref name="key"/> in <paramref name="touched"/> need, and how many: staged whole when the day's
+        /// rows fit in memory (a part of them fits as well, and each slice then reads them instead of filtering the day again); otherwise
+        /// staged when a slice can hold them (at most one slice more is staged to find out), and more are read from the files for each
+        /// slice, as a whole day's are. Found once per group and key.
+        /// </summary>
+        private static (string Relation, long Rows) Needed(GoldStage stage, GroupStaging staging, GoldKey key, string touched, long perSlice, CancellationToken cancellationToken) =>
+            staging.Counted(key.Name, () =>
+            {
+                var neededSql = key.Needed(stage.Events, touched, Times(stage, key, touched, cancellationToken));
+                var needed = staging.Table("k" + key.Name + "_rows", stage.RowsFit ? neededSql : string.Create(CultureInfo.InvariantCulture, $"{neededSql} LIMIT {perSlice + 1}"));
+                var rows = Count(stage, needed, cancellationToken);
+                if (stage.RowsFit || rows <= perSlice) return (needed, rows);
+                needed = $"({neededSql})";
+                return (needed, Count(stage, needed, cancellationToken));
+            });
+
+        /// <summary>
+        /// For an output that <see cref="GoldOutput.CountsSessions"/>, computed by key: the sessions of each page and day of
+        /// <paramref name="dates"/> counted on from the table's rows (<see cref="PagePerformanceDaily.SessionsAdded"/>), staged; null
+        /// when the table is not there or has no such column, or its counts and the new rows do not fit together (then the day's
+        /// sessions are counted again).
+        /// </summary>
+        private async Task<string?> SessionsAsync(GoldStage stage, GroupStaging staging, GoldOutput output, IReadOnlySet<DateOnly> dates, long perSlice,
+            CancellationToken cancellationToken)
+        {
+            var table = job.Table(GoldTables.Gold(output.Table));
+            if (!await table.ExistsAsync(cancellationToken).ConfigureAwait(false)) return null;
+            var snapshot = await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            string[] columns = [GoldTables.EventDate, "page_url", "sessions"];
+            if (!columns.All(c => snapshot.Schema.Fields.Any(f => f.Name == c))) return null;
+            var newEvents = await stage.NewEventsAsync(cancellationToken).ConfigureAwait(false);
+            var key = GoldOutputs.SessionDay;
+            var touched = staging.Table("k" + key.Name + "_keys", key.Touched(newEvents));
+            var (sessionEvents, _) = Needed(stage, staging, key, touched, perSlice, cancellationToken);
+            var files = GoldStage.Files(snapshot, dates);
+            using var scan = files.Count == 0 ? null
+                : await Delta.Scan.DeltaScan.CreateAsync(table, snapshot, stage.Connection, new Delta.Scan.DeltaScanOptions { Files = files }, cancellationToken).ConfigureAwait(false);
+            var previous = scan is null
+                ? "(SELECT CAST(NULL AS DATE) AS event_date, CAST(NULL AS VARCHAR) AS page_url, CAST(NULL AS BIGINT) AS sessions WHERE false)"
+                : $"(SELECT {string.Join(", ", columns)} FROM ({scan.Sql}) WHERE {InDates(dates)})";
+            var sessions = staging.Table("sessions", $"SELECT * FROM ({PagePerformanceDaily.SessionsAdded(previous, newEvents, sessionEvents)}) WHERE {InDates(dates)}");
+            return Count(stage, $"(SELECT * FROM {sessions} WHERE unmatched > 0)", cancellationToken) == 0 ? sessions : null;
         }
 
         /// <summary>How many of the group's rows silver added since gold last consumed it.</summary>

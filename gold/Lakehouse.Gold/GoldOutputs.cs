@@ -29,8 +29,13 @@ namespace Lakehouse.Gold;
 /// For a keyed output (<see cref="GoldOutput.Key"/>) computed from the events its touched keys need: the touched keys (<c>k</c>,
 /// <c>w</c>), so that sliding windows are combined for those only; null otherwise.
 /// </param>
+/// <param name="Sessions">
+/// For an output that <see cref="GoldOutput.CountsSessions"/> in an incremental run: a relation of <c>event_date</c>, <c>page_url</c> and
+/// <c>sessions</c>, the distinct sessions of each page and day, counted on from the table's (<see cref="PagePerformanceDaily.SessionsAdded"/>); null
+/// otherwise (counted from the events).
+/// </param>
 internal sealed record GoldInputs(string Events, string Watermark, TimeSpan SessionGap, AlertSettings Alerts, string? Daily, IGoldStaging Shared,
-    string? Only = null);
+    string? Only = null, string? Sessions = null);
 
 /// <summary>
 /// One gold table a dataset can produce: the silver columns it needs, whether a change to a day also changes the day before
@@ -55,6 +60,11 @@ internal sealed record GoldInputs(string Events, string Watermark, TimeSpan Sess
 /// A column every row of the output belongs to one value of (its rows are per key): a large day is computed in slices of keys
 /// (by hash), so the state of the heavy aggregates (exact percentiles over lists of values) follows a slice. Null: never sliced.
 /// </param>
+/// <param name="CountsSessions">
+/// Each row counts the distinct sessions of a page and day (page_performance_daily): an incremental run whose new silver rows only add to
+/// the day counts on from the table's count, the sessions the new rows bring (<see cref="GoldInputs.Sessions"/>), instead of counting the
+/// day's again; its other columns are still computed from the whole day.
+/// </param>
 /// <param name="ReachesAhead">
 /// A change on day D also changes rows of day D + 1 when silver holds rows on it (a spike whose later reading is in its first minute
 /// and whose earlier one is a reading of D), so D + 1 is recomputed too.
@@ -65,7 +75,7 @@ internal sealed record GoldInputs(string Events, string Watermark, TimeSpan Sess
 /// recomputed whole (page_performance_daily: a page's exact percentiles need all of its day).
 /// </param>
 internal sealed record GoldOutput(string Table, IReadOnlyList<string> Columns, bool ReachesBack, Func<GoldInputs, string> Select, bool InsertNew = false,
-    bool FollowsWatermark = false, string? NextReadingsOf = null, string? SliceKey = null, GoldKey? Key = null, bool ReachesAhead = false);
+    bool FollowsWatermark = false, string? NextReadingsOf = null, string? SliceKey = null, GoldKey? Key = null, bool ReachesAhead = false, bool CountsSessions = false);
 
 /// <summary>The gold tables the job knows, by the name a dataset definition's <c>gold_outputs</c> uses.</summary>
 internal static class GoldOutputs
@@ -112,18 +122,20 @@ internal static class GoldOutputs
     private static readonly GoldKey SensorMinute = new("sensor_id", GoldKeySpan.Minute);
     private static readonly GoldKey SensorSliding = new("sensor_id", GoldKeySpan.Sliding);
 
+    /// <summary>A web session's events of a day: what page_sessions' rows depend on, and the events that tell whether a page had a session before.</summary>
+    internal static readonly GoldKey SessionDay = new("session_id", GoldKeySpan.Day);
+
     private static readonly GoldOutput[] Known =
     [
         new(PagePerformanceDaily.TableName, PageColumns, false,
-            i => PagePerformanceDaily.Sql($"SELECT \"timestamp\" AS event_time, page_url, session_id, tti_ms, ttar_ms, status FROM {Web(i)}")),
+            i => PagePerformanceDaily.Sql($"SELECT \"timestamp\" AS event_time, page_url, session_id, tti_ms, ttar_ms, status FROM {Web(i)}", i.Sessions), CountsSessions: true),
         new(AccessDaily.TableName, AccessColumns, false,
             i => AccessDaily.Sql($"SELECT event_date, path, CAST(status AS INTEGER) AS status, CAST(bytes AS BIGINT) AS bytes, client_ip FROM {i.Events}")),
         new("page_metrics_1m", PageColumns, false, i => WindowedMetrics.Page1m.Windowed(Aggregate(i, WindowedMetrics.Page1m, Web(i)), i.Watermark), FollowsWatermark: true,
             SliceKey: "page_url", Key: PageMinute),
         new("page_metrics_5m", PageColumns, true, i => WindowedMetrics.Page5m.Windowed(Aggregate(i, WindowedMetrics.Page5m, Web(i)), i.Watermark), FollowsWatermark: true,
             SliceKey: "page_url", Key: PageSliding),
-        new("page_sessions", PageColumns, false, i => WindowedMetrics.PageSessions(Web(i), i.SessionGap), SliceKey: "session_id",
-            Key: new("session_id", GoldKeySpan.Day)),
+        new("page_sessions", PageColumns, false, i => WindowedMetrics.PageSessions(Web(i), i.SessionGap), SliceKey: "session_id", Key: SessionDay),
         new("sensor_metrics_1m", SensorColumns, false, i => WindowedMetrics.Sensor1m.Windowed(Aggregate(i, WindowedMetrics.Sensor1m, Sensor(i)), i.Watermark), FollowsWatermark: true,
             Key: SensorMinute),
         new("sensor_metrics_5m", SensorColumns, true, i => WindowedMetrics.Sensor5m.Windowed(Aggregate(i, WindowedMetrics.Sensor5m, Sensor(i)), i.Watermark), FollowsWatermark: true,

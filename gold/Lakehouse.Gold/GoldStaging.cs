@@ -31,6 +31,7 @@ internal sealed class GroupStaging : IGoldStaging
     private readonly GoldStage _stage;
     private readonly Action<string, long> _staged;
     private readonly Dictionary<string, string> _tables;
+    private readonly Dictionary<string, (string Relation, long Rows)> _counted = new(StringComparer.Ordinal);
     private readonly string _prefix;
     private readonly string _suffix;
     private readonly CancellationToken _cancellationToken;
@@ -71,11 +72,22 @@ internal sealed class GroupStaging : IGoldStaging
         return table;
     }
 
+    /// <summary>
+    /// A relation and its number of rows, found by <paramref name="find"/> once per group under <paramref name="name"/> (the rows keyed
+    /// outputs need, which may be a view read again rather than a table: counting it twice would read the files twice).
+    /// </summary>
+    internal (string Relation, long Rows) Counted(string name, Func<(string Relation, long Rows)> find)
+    {
+        if (!_counted.TryGetValue(name, out var found)) _counted[name] = found = find();
+        return found;
+    }
+
     /// <summary>Drops every table staged through this staging or one <see cref="Named"/> from it.</summary>
     internal void DropAll()
     {
         foreach (var table in _tables.Values) _stage.Drop(table);
         _tables.Clear();
+        _counted.Clear();
     }
 }
 

@@ -41,6 +41,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 7351, Level = LogLevel.Debug, Message = "gold.{Dataset}: {Table}: the {Keys} key(s) the new rows reach recomputed from {Rows} silver rows, the others kept, in {Milliseconds} ms")]
     public static partial void KeyedStep(ILogger logger, string dataset, string table, long keys, long rows, long milliseconds);
 
+    [LoggerMessage(EventId = 7354, Level = LogLevel.Debug, Message = "gold.{Dataset}: {Table}: the sessions counted on from the last run's with those the new rows bring, the rest from the whole days, in {Milliseconds} ms")]
+    public static partial void SessionsCountedOn(ILogger logger, string dataset, string table, long milliseconds);
+
     [LoggerMessage(EventId = 7353, Level = LogLevel.Debug, Message = "gold.{Dataset}: the watermarks come from the micro-batches of {Files} silver file(s), {Read} of them read now (the others known from an earlier run)")]
     public static partial void WatermarkFiles(ILogger logger, string dataset, int files, int read);
 

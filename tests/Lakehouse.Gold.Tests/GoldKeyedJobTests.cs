@@ -22,6 +22,9 @@ public sealed class GoldKeyedJobTests(EngineFixture fixture) : IClassFixture<Eng
     /// <summary>The log event of a table computed by key.</summary>
     private const int KeyedStep = 7351;
 
+    /// <summary>The log event of page_performance_daily's sessions counted on from the last run's.</summary>
+    private const int SessionsCountedOn = 7354;
+
     /// <summary>Page views over two days, a third of them in the ten minutes before midnight; sessions s0..s39.</summary>
     private static List<WebRow> WebRows(int seed, int count, DateTimeOffset ingest, string prefix)
     {
@@ -85,6 +88,13 @@ public sealed class GoldKeyedJobTests(EngineFixture fixture) : IClassFixture<Eng
             new("c-m2", midnight.AddMinutes(3).AddSeconds(59), "https://shop.example/p2", "s2", 1900, null, 500, ingest),
             // A page no row had yet, and a new session.
             new("c-new", Day1.AddHours(12), "https://shop.example/new", "s-new", 700, 50, 200, ingest),
+            // Sessions of a page: a known session on a page it had not been on (one more), a new session with two events (one more,
+            // not two), events without a session (none), and a new page whose only event has no session (a row of 0 sessions).
+            new("c-cross", Day1.AddHours(13), "https://shop.example/new", "s5", 650, 40, 200, ingest),
+            new("c-two1", Day1.AddHours(14), "https://shop.example/p3", "s-two", 610, 30, 200, ingest),
+            new("c-two2", Day1.AddHours(14).AddMinutes(3), "https://shop.example/p3", "s-two", 620, 35, 200, ingest),
+            new("c-none", Day1.AddHours(15), "https://shop.example/p1", null, 630, 45, 200, ingest),
+            new("c-quiet", Day1.AddHours(16), "https://shop.example/quiet", null, 640, 46, 200, ingest),
             // Two days later: a new date, and the watermark moves on, so every window of day 2 becomes final without new rows.
             new("c-late", Day1.AddDays(3).AddHours(1), "https://shop.example/p0", "s0", 500, 40, 200, ingest),
         ];
@@ -95,6 +105,8 @@ public sealed class GoldKeyedJobTests(EngineFixture fixture) : IClassFixture<Eng
 
         Assert.Equal([new DateOnly(2024, 5, 1), new DateOnly(2024, 5, 2), new DateOnly(2024, 5, 4)], result.Dates);
         Assert.Equal(WebTables.Skip(1), KeyedTables(log));
+        // page_performance_daily's sessions were counted on from the last run's; its other columns come from the whole days.
+        Assert.Contains(log.Events, e => e.Id.Id == SessionsCountedOn && (string)e.Values["Table"]! == "page_performance_daily");
         var expected = await InOneRunAsync("weblogs", WebTables, l => l.AppendWebAsync(first), l => l.AppendWebAsync(second), l => l.AppendWebAsync(third));
         var actual = await TablesAsync(_lake, WebTables);
         Assert.Equal(expected, actual);
@@ -103,6 +115,8 @@ public sealed class GoldKeyedJobTests(EngineFixture fixture) : IClassFixture<Eng
         Assert.True(day2.Count > 500, $"{day2.Count} windows on day 2");
         Assert.All(day2, f => Assert.Equal("true", f));
         Assert.Contains(actual["page_sessions"], r => r.Contains("|s-new|", StringComparison.Ordinal));
+        Assert.Contains(actual["page_performance_daily"], r => r.StartsWith("2024-05-01|https://shop.example/quiet|1|0|", StringComparison.Ordinal));
+        Assert.Contains(actual["page_performance_daily"], r => r.StartsWith("2024-05-01|https://shop.example/new|2|2|", StringComparison.Ordinal));
 
         // Day 3 (May 3) holds no rows: nothing to recompute there. Its corrections had no date a new row reached: left as they were.
         var tables = result.Tables.ToDictionary(t => t.Table, t => t.Dates);
@@ -190,6 +204,8 @@ public sealed class GoldKeyedJobTests(EngineFixture fixture) : IClassFixture<Eng
         await _lake.RunAsync(loggerFactory: log);
 
         Assert.Equal(WebTables.Skip(1), KeyedTables(log));
+        // page_performance_daily's sessions were counted on from the last run's; its other columns come from the whole days.
+        Assert.Contains(log.Events, e => e.Id.Id == SessionsCountedOn && (string)e.Values["Table"]! == "page_performance_daily");
         Func<GoldLake, Task>[] commits = [.. batches.Select(b => (Func<GoldLake, Task>)(l => l.AppendWebAsync(b))), l => l.AppendWebAsync(newer)];
         Assert.Equal(await InOneRunAsync("weblogs", WebTables, commits), await TablesAsync(_lake, WebTables));
 
