@@ -70,7 +70,7 @@ public sealed class GoldKeyedJobTests(EngineFixture fixture) : IClassFixture<Eng
     {
         var options = new GoldRunOptions { RowsPerSlice = rowsPerSlice, StageInMemory = stageInMemory };
         // Two earlier micro-batches, the second partly late.
-        var first = WebRows(1, 1500, Day1.AddDays(2), "a");
+        List<WebRow> first = [.. WebRows(1, 1500, Day1.AddDays(2), "a"), new("a-nopage", Day1.AddHours(18), null, "s-nopage", 650, 44, 200, Day1.AddDays(2))];
         var second = WebRows(2, 500, Day1.AddDays(2).AddMinutes(1), "b");
         await _lake.AppendWebAsync(first);
         await _lake.AppendWebAsync(second);
@@ -95,6 +95,9 @@ public sealed class GoldKeyedJobTests(EngineFixture fixture) : IClassFixture<Eng
             new("c-two2", Day1.AddHours(14).AddMinutes(3), "https://shop.example/p3", "s-two", 620, 35, 200, ingest),
             new("c-none", Day1.AddHours(15), "https://shop.example/p1", null, 630, 45, 200, ingest),
             new("c-quiet", Day1.AddHours(16), "https://shop.example/quiet", null, 640, 46, 200, ingest),
+            // Events without a page are a page of their own: one more session there, and one it had already.
+            new("c-nopage1", Day1.AddHours(17), null, "s7", 660, 47, 200, ingest),
+            new("c-nopage2", Day1.AddHours(17).AddMinutes(1), null, "s-nopage", 670, 48, 200, ingest),
             // Two days later: a new date, and the watermark moves on, so every window of day 2 becomes final without new rows.
             new("c-late", Day1.AddDays(3).AddHours(1), "https://shop.example/p0", "s0", 500, 40, 200, ingest),
         ];
@@ -117,6 +120,7 @@ public sealed class GoldKeyedJobTests(EngineFixture fixture) : IClassFixture<Eng
         Assert.Contains(actual["page_sessions"], r => r.Contains("|s-new|", StringComparison.Ordinal));
         Assert.Contains(actual["page_performance_daily"], r => r.StartsWith("2024-05-01|https://shop.example/quiet|1|0|", StringComparison.Ordinal));
         Assert.Contains(actual["page_performance_daily"], r => r.StartsWith("2024-05-01|https://shop.example/new|2|2|", StringComparison.Ordinal));
+        Assert.Contains(actual["page_performance_daily"], r => r.StartsWith("2024-05-01|NULL|3|2|", StringComparison.Ordinal));
 
         // Day 3 (May 3) holds no rows: nothing to recompute there. Its corrections had no date a new row reached: left as they were.
         var tables = result.Tables.ToDictionary(t => t.Table, t => t.Dates);

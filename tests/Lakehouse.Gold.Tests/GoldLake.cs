@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace Lakehouse.Gold.Tests;
 
 /// <summary>One silver web-log row as the test writes it.</summary>
-internal sealed record WebRow(string Id, DateTimeOffset Time, string Page, string? Session, double Tti, double? Ttar, int Status, DateTimeOffset Ingest);
+internal sealed record WebRow(string Id, DateTimeOffset Time, string? Page, string? Session, double Tti, double? Ttar, int Status, DateTimeOffset Ingest);
 
 /// <summary>One silver sensor reading as the test writes it (value in °F for temperatures).</summary>
 internal sealed record SensorRow(string Sensor, DateTimeOffset Time, double Value, string Status, DateTimeOffset Ingest, string DeviceType = "temperature");
@@ -69,7 +69,7 @@ internal sealed class GoldLake(DuckEngine engine, string name) : IDisposable
         {
             if (values.Length > 0) values.Append(",\n");
             values.Append(CultureInfo.InvariantCulture,
-                $"('{r.Id}', '{Ts(r.Time)}', '{r.Page}', {(r.Session is null ? "NULL" : $"'{r.Session}'")}, {r.Tti.ToString("R", CultureInfo.InvariantCulture)}, {(r.Ttar is { } t ? t.ToString("R", CultureInfo.InvariantCulture) : "NULL")}, {r.Status}, '{Ts(r.Ingest)}')");
+                $"('{r.Id}', '{Ts(r.Time)}', {(r.Page is null ? "NULL" : $"'{r.Page}'")}, {(r.Session is null ? "NULL" : $"'{r.Session}'")}, {r.Tti.ToString("R", CultureInfo.InvariantCulture)}, {(r.Ttar is { } t ? t.ToString("R", CultureInfo.InvariantCulture) : "NULL")}, {r.Status}, '{Ts(r.Ingest)}')");
         }
         return "SELECT event_id, CAST(ts AS TIMESTAMPTZ) AS \"timestamp\", page_url, session_id, CAST(tti AS DOUBLE) AS tti_ms, CAST(ttar AS DOUBLE) AS ttar_ms, " +
                "CAST(status AS INTEGER) AS status, CAST(CAST(ts AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS DATE) AS event_date, CAST(ingest AS TIMESTAMPTZ) AS ingest_time, " +
