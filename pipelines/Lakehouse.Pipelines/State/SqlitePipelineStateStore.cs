@@ -40,9 +40,8 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-        try
+        await QueryAsync(async connection =>
         {
-            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, """
                 CREATE TABLE IF NOT EXISTS pipeline_runs (
@@ -82,11 +81,8 @@ public sealed class SqlitePipelineStateStore : IPipelineStateStore
                 if (await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string result && result != "ok")
                     throw Damaged(result);
             }
-        }
-        catch (SqliteException e) when (IsDamage(e))
-        {
-            throw Damaged(e.Message, e);
-        }
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
         StateLog.Opened(_logger, "sqlite", _path);
     }
 
