@@ -274,7 +274,7 @@ public sealed class GoldJob
                 Log.WholeDays(job._log, definition.Name, !appendOnly ? "silver removed or rewrote rows since the last run (a rerun), or a compaction folded new rows into other files" : "new rows arrived before rows gold has seen");
             // Days whose windows the moving watermark may make final (all of them when the watermark before is unknown).
             var flips = stage.PreviousWatermark is null ? null : flipping;
-            var rowsIn = await ComputeInGroupsAsync(stage, spool, pending, datesOf, recomputed, byKey, flips, cancellationToken).ConfigureAwait(false);
+            var rowsIn = await ComputeInGroupsAsync(stage, spool, pending, datesOf, recomputed, byKey, from, flips, cancellationToken).ConfigureAwait(false);
             var tables = new List<GoldTableResult>();
             long alertsNew = 0;
             foreach (var output in pending)
@@ -343,7 +343,7 @@ public sealed class GoldJob
         /// the windows and rules reach across midnight), not the number of dates.
         /// </summary>
         private async Task<long> ComputeInGroupsAsync(GoldStage stage, GoldSpool spool, IReadOnlyList<GoldOutput> pending,
-            Dictionary<string, HashSet<DateOnly>> datesOf, HashSet<DateOnly> recomputed, bool byKey, IReadOnlySet<DateOnly>? flips, CancellationToken cancellationToken)
+            Dictionary<string, HashSet<DateOnly>> datesOf, HashSet<DateOnly> recomputed, bool byKey, long from, IReadOnlySet<DateOnly>? flips, CancellationToken cancellationToken)
         {
             // With none (only the page rule left, after a crash between commits) the rows are still staged a day at a time, to count them.
             var fromRows = pending.Where(o => o.Columns.Count > 0).ToList();
@@ -386,7 +386,7 @@ public sealed class GoldJob
                         continue;
                     }
                     if (keyed && dates.Count > 0 && output.CountsSessions &&
-                        await SessionsAsync(stage, staging, output, dates, perSlice, cancellationToken).ConfigureAwait(false) is { } sessions)
+                        await SessionsAsync(stage, staging, output, dates, from, perSlice, cancellationToken).ConfigureAwait(false) is { } sessions)
                     {
                         SpoolSliced(stage, spool, output, stage.Events, "", dates, rows, perSlice, staging, sessions: sessions);
                         Log.SessionsCountedOn(job._log, definition.Name, output.Table, step.ElapsedMilliseconds);
@@ -514,17 +514,18 @@ public sealed class GoldJob
         /// <summary>
         /// For an output that <see cref="GoldOutput.CountsSessions"/>, computed by key: the sessions of each page and day of
         /// <paramref name="dates"/> counted on from the table's rows (<see cref="PagePerformanceDaily.SessionsAdded"/>), staged; null
-        /// when the table is not there or has no such column, or its counts and the new rows do not fit together (then the day's
-        /// sessions are counted again).
+        /// when the table is not there, has no such column, or holds another silver version than <paramref name="from"/>, the one
+        /// the new rows are new since (a crash between two tables' commits left it ahead of the others: the rows it has counted
+        /// would be counted again), or its counts and the new rows do not fit together. Then the day's sessions are counted again.
         /// </summary>
-        private async Task<string?> SessionsAsync(GoldStage stage, GroupStaging staging, GoldOutput output, IReadOnlySet<DateOnly> dates, long perSlice,
+        private async Task<string?> SessionsAsync(GoldStage stage, GroupStaging staging, GoldOutput output, IReadOnlySet<DateOnly> dates, long from, long perSlice,
             CancellationToken cancellationToken)
         {
             var table = job.Table(GoldTables.Gold(output.Table));
             if (!await table.ExistsAsync(cancellationToken).ConfigureAwait(false)) return null;
             var snapshot = await table.GetSnapshotAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             string[] columns = [GoldTables.EventDate, "page_url", "sessions"];
-            if (!columns.All(c => snapshot.Schema.Fields.Any(f => f.Name == c))) return null;
+            if (snapshot.TransactionVersion(_appId) != from || !columns.All(c => snapshot.Schema.Fields.Any(f => f.Name == c))) return null;
             var newEvents = await stage.NewEventsAsync(cancellationToken).ConfigureAwait(false);
             var key = GoldOutputs.SessionDay;
             var touched = staging.Table("k" + key.Name + "_keys", key.Touched(newEvents));
