@@ -38,4 +38,31 @@ public sealed class CrashHarnessTests : IDisposable
         Assert.True(c.GoldDailyRows > 0 && c.GoldMinuteRows > 0);
         Assert.Equal((0L, 0L, 0L), (c.GoldDailyMismatches, c.GoldMinuteMismatches, c.AlertDuplicates));
     }
+
+    /// <summary>
+    /// Gold alone: every attempt brings a new round through bronze and silver first, so silver moves on between a killed gold run and
+    /// its restart, as under a stream, and a kill between two gold tables' commits leaves one table a silver version ahead of the
+    /// others when the next run starts. The run above, whose gold kills come after every round is in silver, never has that: with
+    /// page_performance_daily's sessions counted on from a table left ahead (fixed before it landed), this seed found 5 of 1,634 rows
+    /// wrong and the run above none.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_GoldAloneSilverMovingOnBetweenKills_GoldEqualsTheRecomputation()
+    {
+        var report = await CrashHarness.CrashHarness.RunAsync(new CrashHarnessOptions
+        {
+            Layers = ["gold"],
+            KillsPerLayer = 5,
+            Seed = 7,
+            EventsPerRound = 500,
+            EventsPerFile = 50,
+            WorkDirectory = _temp.Combine("gold"),
+        });
+
+        Assert.True(report.Ok, CrashReportText.Format(report));
+        var c = report.Counts!;
+        Assert.True(c.GoldDailyRows > 0 && c.GoldMinuteRows > 0);
+        Assert.Equal((0L, 0L, 0L), (c.GoldDailyMismatches, c.GoldMinuteMismatches, c.AlertDuplicates));
+        Assert.Equal((0L, 0L), (c.Lost(report.Produced, report.ProducedDuplicates), c.Duplicated));
+    }
 }
