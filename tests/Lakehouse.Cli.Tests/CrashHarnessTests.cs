@@ -13,17 +13,22 @@ public sealed class CrashHarnessTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    [Fact]
-    public async Task RunAsync_FiveKillsPerLayer_EveryTableReadsAndReconcilesNothingLostOrDuplicated()
-    {
-        var report = await CrashHarness.CrashHarness.RunAsync(new CrashHarnessOptions
+    /// <summary>The short run of <paramref name="layers"/>: five kills each, seed 7, rounds of 500 events in files of 50.</summary>
+    private Task<CrashReport> RunAsync(IReadOnlyList<string> layers, string work) =>
+        CrashHarness.CrashHarness.RunAsync(new CrashHarnessOptions
         {
+            Layers = layers,
             KillsPerLayer = 5,
             Seed = 7,
             EventsPerRound = 500,
             EventsPerFile = 50,
-            WorkDirectory = _temp.Combine("work"),
+            WorkDirectory = _temp.Combine(work),
         });
+
+    [Fact]
+    public async Task RunAsync_FiveKillsPerLayer_EveryTableReadsAndReconcilesNothingLostOrDuplicated()
+    {
+        var report = await RunAsync(["bronze", "silver", "gold"], "work");
 
         Assert.True(report.Ok, CrashReportText.Format(report));
         Assert.Equal([("bronze", 5), ("silver", 5), ("gold", 5)], report.Layers.Select(l => (l.Layer, l.Total)));
@@ -49,15 +54,7 @@ public sealed class CrashHarnessTests : IDisposable
     [Fact]
     public async Task RunAsync_GoldAloneSilverMovingOnBetweenKills_GoldEqualsTheRecomputation()
     {
-        var report = await CrashHarness.CrashHarness.RunAsync(new CrashHarnessOptions
-        {
-            Layers = ["gold"],
-            KillsPerLayer = 5,
-            Seed = 7,
-            EventsPerRound = 500,
-            EventsPerFile = 50,
-            WorkDirectory = _temp.Combine("gold"),
-        });
+        var report = await RunAsync(["gold"], "gold");
 
         Assert.True(report.Ok, CrashReportText.Format(report));
         var c = report.Counts!;
