@@ -45,11 +45,11 @@ public sealed class CrashHarnessTests : IDisposable
     }
 
     /// <summary>
-    /// Gold alone: every attempt brings a new round through bronze and silver first, so silver moves on between a killed gold run and
-    /// its restart, as under a stream, and a kill between two gold tables' commits leaves one table a silver version ahead of the
-    /// others when the next run starts. The run above, whose gold kills come after every round is in silver, never has that: with
-    /// page_performance_daily's sessions counted on from a table left ahead (fixed before it landed), this seed found 5 of 1,634 rows
-    /// wrong and the run above none.
+    /// Gold alone, with kills of its own: a kill between two gold tables' commits leaves one table a silver version ahead of the
+    /// others, and the next attempt's round (fed through bronze and silver first) adds late events to days that table has counted,
+    /// which a keyed run then recomputes from the others' version. With page_performance_daily's sessions counted on from a table
+    /// left ahead (fixed before it landed), this run found 5 of 1,634 rows wrong, where the run above, whose gold kills fell
+    /// elsewhere, found none.
     /// </summary>
     [Fact]
     public async Task RunAsync_GoldAloneSilverMovingOnBetweenKills_GoldEqualsTheRecomputation()
