@@ -457,9 +457,9 @@ public sealed class GoldJob
             long perSlice, GroupStaging staging, IReadOnlySet<DateOnly>? flips, HashSet<DateOnly> unchanged, CancellationToken cancellationToken)
         {
             var newEvents = await stage.NewEventsAsync(cancellationToken).ConfigureAwait(false);
-            var touched = staging.Table("k" + key.Name + "_keys", key.Touched(newEvents));
+            var touched = Touched(staging, key, newEvents);
             var prefix = "k" + rowsKey.Name + "_";
-            var rowsTouched = staging.Table(prefix + "keys", rowsKey.Touched(newEvents));
+            var rowsTouched = Touched(staging, rowsKey, newEvents);
             // A date no new row reaches, and none of whose windows the watermark can have made final, keeps its partition as it is.
             var reached = new HashSet<DateOnly>();
             using (var r = stage.Connection.Query($"SELECT DISTINCT CAST({key.Date} AS VARCHAR) FROM {touched}", cancellationToken))
@@ -493,6 +493,9 @@ public sealed class GoldJob
             spool.Write(stage.Connection, output.Table, key.Kept($"SELECT *{refresh} FROM ({scan.Sql}) WHERE {InDates(dates)}", touched), cancellationToken);
             return (keys, rows);
         }
+
+        /// <summary>The keys of <paramref name="key"/> the new rows reach, staged once per group (outputs of the same key share them).</summary>
+        private static string Touched(GroupStaging staging, GoldKey key, string newEvents) => staging.Table("k" + key.Name + "_keys", key.Touched(newEvents));
 
         /// <summary>
         /// The silver rows the keys of <paramref name="key"/> in <paramref name="touched"/> need, and how many: staged whole when the day's
@@ -528,7 +531,7 @@ public sealed class GoldJob
             if (snapshot.TransactionVersion(_appId) != from || !columns.All(c => snapshot.Schema.Fields.Any(f => f.Name == c))) return null;
             var newEvents = await stage.NewEventsAsync(cancellationToken).ConfigureAwait(false);
             var key = GoldOutputs.SessionDay;
-            var touched = staging.Table("k" + key.Name + "_keys", key.Touched(newEvents));
+            var touched = Touched(staging, key, newEvents);
             var (sessionEvents, _) = Needed(stage, staging, key, touched, perSlice, cancellationToken);
             var files = GoldStage.Files(snapshot, dates);
             using var scan = files.Count == 0 ? null
